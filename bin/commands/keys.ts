@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { toHex } from "../../crypto/bytes.ts";
+import { Keyring } from "../../node/keyring.ts";
+import { action } from "../cli-util.ts";
+
+export function registerKeys(program: Command): void {
+  const keys = program
+    .command("keys")
+    .description(
+      "Manage account keys in the home directory's keyring (<home>/keyring, files with mode 0600).",
+    );
+
+  keys
+    .command("add <name>")
+    .description("Create a new ed25519 key and print its address (opl1...).")
+    .requiredOption("--home <dir>", "home directory")
+    .action(
+      action((name: string, opts: { home: string }) => {
+        const key = new Keyring(opts.home).add(name);
+        console.log(key.address);
+      }),
+    );
+
+  keys
+    .command("list")
+    .description("List the keys in the keyring: name and address.")
+    .requiredOption("--home <dir>", "home directory")
+    .action(
+      action((opts: { home: string }) => {
+        const list = new Keyring(opts.home).list();
+        if (list.length === 0) console.log("(no keys)");
+        for (const k of list) console.log(`${k.name}\t${k.address}`);
+      }),
+    );
+
+  keys
+    .command("show <name>")
+    .description("Show one key's address and public key (never the secret).")
+    .requiredOption("--home <dir>", "home directory")
+    .option("--address", "print only the address")
+    .action(
+      action((name: string, opts: { home: string; address?: boolean }) => {
+        const k = new Keyring(opts.home).get(name);
+        if (opts.address) console.log(k.address);
+        else console.log(`name: ${k.name}\naddress: ${k.address}\npublic key: ${toHex(k.publicKey)}`);
+      }),
+    );
+}

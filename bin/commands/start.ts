@@ -1,0 +1,92 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { homePaths, readConfig } from "../../node/config.ts";
+import { DEFAULT_CHAIN_ID, initHome } from "../../node/init.ts";
+import { createLogger } from "../../node/logger.ts";
+import { OplNode } from "../../node/node.ts";
+import { showStatusLine } from "../../node/status-line.ts";
+import { action } from "../cli-util.ts";
+
+interface StartOpts {
+  home: string;
+  rpcListen?: string;
+  p2pListen?: string;
+  logLevel?: string;
+  logFormat?: string;
+  logFile?: string;
+  initIfMissing?: boolean;
+  status?: boolean;
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command("start")
+    .description(
+      "Run a node from a home directory: opens the chain in <home>/data, produces blocks as the validator, and " +
+        "serves JSON-RPC. Stops cleanly on Ctrl-C / SIGTERM; safe to kill and restart at any moment.",
+    )
+    .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--rpc-listen <host:port>", "JSON-RPC listen address (overrides config.toml rpc.listen)")
+    .option(
+      "--p2p-listen <multiaddr>",
+      "libp2p listen address (overrides config.toml p2p.listen; used once validators network, see README)",
+    )
+    .option(
+      "--log-level <level>",
+      "trace | debug | info | warn | error | fatal | silent (overrides config.toml)",
+    )
+    .option("--log-format <format>", "auto | json | pretty (overrides config.toml)")
+    .option("--log-file <path>", "write JSON logs to this file instead of stderr")
+    .option(
+      "--init-if-missing",
+      `run "opl init" first if the home has no config (chain id ${DEFAULT_CHAIN_ID})`,
+    )
+    .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
+    .action(
+      action(async (opts: StartOpts) => {
+        const paths = homePaths(opts.home);
+        if (!existsSync(paths.config) && opts.initIfMissing) {
+          const { account } = await initHome({
+            home: opts.home,
+            chainId: DEFAULT_CHAIN_ID,
+            moniker: "devnet",
+          });
+          console.log(`created a new devnet in ${opts.home}; funded key "validator": ${account}`);
+        }
+        const config = readConfig(paths.config);
+        if (opts.rpcListen !== undefined) config.rpc.listen = opts.rpcListen;
+        if (opts.p2pListen !== undefined) config.p2p.listen = opts.p2pListen;
+        const logFile = opts.logFile ?? (opts.status ? paths.log : undefined);
+        const logger = createLogger({
+          level: opts.logLevel ?? config.log.level,
+          format: (opts.logFormat ?? config.log.format) as "auto" | "json" | "pretty",
+          file: logFile,
+        });
+        const node = await OplNode.start({
+          home: opts.home,
+          config,
+          logger,
+          onFatal: () => {
+            process.exitCode = 1;
+            void shutdown("fatal error");
+          },
+        });
+        let stopping = false;
+        async function shutdown(why: string): Promise<void> {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ why }, "stopping");
+          await node.stop();
+          logger.flush();
+          process.exit();
+        }
+        process.on("SIGINT", () => void shutdown("SIGINT"));
+        process.on("SIGTERM", () => void shutdown("SIGTERM"));
+        if (opts.status) {
+          console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);
+          console.log(`try: npx opl status --rpc ${node.rpc.url}`);
+          showStatusLine(node.app, node.mempool);
+        }
+      }),
+    );
+}

@@ -1,0 +1,46 @@
+import type { Block, Commit, Validator } from "../proto/block.ts";
+
+/**
+ * The narrow interface between consensus and the application (ARCHITECTURE.md, principle 2). Consensus
+ * knows blocks only as opaque values with a hash; it never sees a Datanet or a balance. The single-validator
+ * producer (node/solo-producer.ts) drives it today; the Tendermint engine's driver replaces only that.
+ */
+export interface Application {
+  /** Where the chain stands: consensus resumes from here after a restart. */
+  info(): ChainInfo;
+
+  /** The validator set that signs blocks at `height`. */
+  validators(height: number): Validator[];
+
+  /**
+   * Builds a block for `height` on top of the latest committed block: picks transactions, executes them and
+   * fills in every root of the header. The block is not committed.
+   */
+  propose(request: ProposeRequest): Promise<Block>;
+
+  /** Checks a proposed block completely (header, transactions, signatures, execution, roots). */
+  validate(block: Block): Promise<ValidationResult>;
+
+  /** Persists a decided block with the commit that decided it, atomically, and makes its state current. */
+  commit(block: Block, commit: Commit): Promise<void>;
+}
+
+export interface ChainInfo {
+  chainId: string;
+  /** 0 before the first block. */
+  height: number;
+  /** Empty before the first block. */
+  lastBlockHash: Uint8Array;
+  lastBlockTimeMs: number;
+  /** The commit for the latest block, carried in the next block as its last commit. */
+  lastCommit: Commit | undefined;
+}
+
+export interface ProposeRequest {
+  height: number;
+  timeMs: number;
+  proposer: Uint8Array;
+  lastCommit: Commit | undefined;
+}
+
+export type ValidationResult = { valid: true } | { valid: false; reason: string };

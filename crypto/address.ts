@@ -1,0 +1,41 @@
+import { bech32 } from "@scure/base";
+import { sha256 } from "./hash.ts";
+
+/** Addresses are the first 20 bytes of sha256(ed25519 public key), shown as bech32 with prefix `opl`. */
+export const ADDRESS_LENGTH = 20;
+export const ADDRESS_PREFIX = "opl";
+
+export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
+  return sha256(publicKey).subarray(0, ADDRESS_LENGTH);
+}
+
+export function encodeAddress(address: Uint8Array): string {
+  return bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
+}
+
+/** Parses an `opl1...` address; throws an Error whose message says what is wrong. */
+export function decodeAddress(text: string): Uint8Array {
+  let decoded: { prefix: string; words: number[] };
+  try {
+    decoded = bech32.decode(text as `${string}1${string}`);
+  } catch (err) {
+    throw new Error(`invalid address "${text}": ${(err as Error).message}`);
+  }
+  if (decoded.prefix !== ADDRESS_PREFIX) {
+    throw new Error(`invalid address "${text}": prefix must be "${ADDRESS_PREFIX}", got "${decoded.prefix}"`);
+  }
+  const bytes = bech32.fromWords(decoded.words);
+  if (bytes.byteLength !== ADDRESS_LENGTH) {
+    throw new Error(`invalid address "${text}": expected ${ADDRESS_LENGTH} bytes, got ${bytes.byteLength}`);
+  }
+  return bytes;
+}
+
+export function isAddress(text: string): boolean {
+  try {
+    decodeAddress(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,8 @@
+import { createHash } from "node:crypto";
+
+/** SHA-256 over the concatenation of parts. OpenSSL-backed: the hot path of the state tree and tx hashing. */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}

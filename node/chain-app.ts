@@ -1,0 +1,271 @@
+import type { Logger } from "pino";
+import type { Application, ChainInfo, ProposeRequest, ValidationResult } from "../consensus/application.ts";
+import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
+import { encodeAddress } from "../crypto/address.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { merkleRoot } from "../crypto/merkle.ts";
+import {
+  type Block,
+  blockHash,
+  type Commit,
+  commitHash,
+  encodeBlock,
+  type Header,
+  txsRoot,
+  type Validator,
+  validatorsHash,
+} from "../proto/block.ts";
+import { CodecError } from "../proto/codec.ts";
+import { encodeTxResult, type TxResult } from "../proto/records.ts";
+import { type DecodedTx, decodeTx } from "../proto/tx.ts";
+import { TxError } from "../state/errors.ts";
+import { type BlockContext, executeBlock, executeTx } from "../state/execute.ts";
+import type { Genesis } from "../state/genesis.ts";
+import type { SparseMerkleTree } from "../state/smt.ts";
+import type { ChainDb } from "../state/store/chain-db.ts";
+import type { LatestState } from "../state/store/latest-state.ts";
+import { Overlay, type StateWrite } from "../state/view.ts";
+import type { Mempool } from "./mempool.ts";
+import type { TxVerifier } from "./tx-verifier.ts";
+
+/** A block executed against the latest state, kept until it is committed or superseded. */
+interface Executed {
+  block: Block;
+  hash: Uint8Array;
+  txs: DecodedTx[];
+  results: TxResult[];
+  writes: StateWrite[];
+  tree: SparseMerkleTree;
+}
+
+export interface CommittedEvent {
+  height: number;
+  hash: Uint8Array;
+  timeMs: number;
+  numTxs: number;
+  txs: DecodedTx[];
+}
+
+const EMPTY_ROOT = merkleRoot([]);
+
+/**
+ * The application behind the consensus interface: builds, checks and commits blocks of bank transactions
+ * over the LevelDB store. Execution itself is the pure code in state/; this class adds the I/O around it.
+ */
+export class ChainApp implements Application {
+  private readonly db: ChainDb;
+  private readonly state: LatestState;
+  private readonly genesis: Genesis;
+  private readonly mempool: Mempool;
+  private readonly verifier: TxVerifier;
+  private readonly log: Logger;
+  private current: ChainInfo;
+  private readonly executed = new Map<string, Executed>();
+  private readonly listeners: ((e: CommittedEvent) => void)[] = [];
+
+  constructor(opts: {
+    db: ChainDb;
+    state: LatestState;
+    genesis: Genesis;
+    mempool: Mempool;
+    verifier: TxVerifier;
+    info: ChainInfo;
+    logger: Logger;
+  }) {
+    this.db = opts.db;
+    this.state = opts.state;
+    this.genesis = opts.genesis;
+    this.mempool = opts.mempool;
+    this.verifier = opts.verifier;
+    this.current = opts.info;
+    this.log = opts.logger;
+  }
+
+  info(): ChainInfo {
+    return this.current;
+  }
+
+  validators(_height: number): Validator[] {
+    return this.genesis.validators; // the staking module makes this height-dependent
+  }
+
+  onCommit(listener: (e: CommittedEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private context(height: number, timeMs: number, proposer: Uint8Array): BlockContext {
+    return { chainId: this.genesis.chainId, height, timeMs, proposer, params: this.genesis.params };
+  }
+
+  async propose(req: ProposeRequest): Promise<Block> {
+    const { params } = this.genesis;
+    const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes);
+    const ctx = this.context(req.height, req.timeMs, req.proposer);
+    const view = new Overlay(this.state);
+    const txs: DecodedTx[] = [];
+    const results: TxResult[] = [];
+    for (const tx of candidates) {
+      try {
+        results.push(executeTx(view, tx, ctx)); // a throwing tx wrote nothing (ante checks come first)
+        txs.push(tx);
+      } catch (err) {
+        if (!(err instanceof TxError)) throw err;
+        this.log.debug({ tx: toHex(tx.hash), reason: err.message }, "dropping tx that no longer executes");
+        this.mempool.remove(tx);
+      }
+    }
+    const writes = view.sortedWrites();
+    const tree = this.state.treeWith(writes);
+    const vals = this.validators(req.height);
+    const header: Header = {
+      chainId: this.genesis.chainId,
+      height: req.height,
+      timeMs: req.timeMs,
+      lastBlockHash: this.current.lastBlockHash,
+      lastCommitHash: commitHash(req.lastCommit),
+      txsRoot: txsRoot(txs.map((t) => t.bytes)),
+      stateRoot: tree.rootHash,
+      resultsRoot: merkleRoot(results.map(encodeTxResult)),
+      validatorsHash: validatorsHash(vals),
+      nextValidatorsHash: validatorsHash(this.validators(req.height + 1)),
+      proposerAddress: req.proposer,
+      evidenceRoot: EMPTY_ROOT,
+    };
+    const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence: [] };
+    const hash = blockHash(header);
+    this.executed.set(toHex(hash), { block, hash, txs, results, writes, tree });
+    return block;
+  }
+
+  async validate(block: Block): Promise<ValidationResult> {
+    try {
+      await this.execute(block);
+      return { valid: true };
+    } catch (err) {
+      if (err instanceof InvalidBlockError) return { valid: false, reason: err.message };
+      throw err;
+    }
+  }
+
+  /** Fully checks and executes a block (or returns the cached execution); throws InvalidBlockError. */
+  private async execute(block: Block): Promise<Executed> {
+    const h = block.header;
+    const hash = blockHash(h);
+    const cached = this.executed.get(toHex(hash));
+    if (cached !== undefined) return cached;
+
+    const prev = this.current;
+    const { params } = this.genesis;
+    const fail = (reason: string): never => {
+      throw new InvalidBlockError(`block ${h.height} invalid: ${reason}`);
+    };
+    if (h.chainId !== this.genesis.chainId) fail(`chain id "${h.chainId}"`);
+    if (h.height !== prev.height + 1) fail(`height ${h.height} does not follow ${prev.height}`);
+    if (!equalBytes(h.lastBlockHash, prev.lastBlockHash)) fail("last block hash does not match");
+    if (h.timeMs <= prev.lastBlockTimeMs)
+      fail(`time ${h.timeMs} is not after the previous block's ${prev.lastBlockTimeMs}`);
+    if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) fail("last commit hash does not match");
+    if (prev.height > 0) {
+      if (block.lastCommit === undefined) fail("missing last commit");
+      const why = verifyCommit(
+        this.genesis.chainId,
+        this.validators(prev.height),
+        prev.height,
+        prev.lastBlockHash,
+        block.lastCommit as Commit,
+      );
+      if (why !== undefined) fail(`last commit: ${why}`);
+    } else if (block.lastCommit !== undefined) {
+      fail("the first block has no last commit");
+    }
+    if (findValidator(this.validators(h.height), h.proposerAddress) === undefined) {
+      fail(`proposer ${encodeAddress(h.proposerAddress)} is not a validator`);
+    }
+    if (!equalBytes(h.validatorsHash, validatorsHash(this.validators(h.height)))) fail("validators hash");
+    if (!equalBytes(h.nextValidatorsHash, validatorsHash(this.validators(h.height + 1))))
+      fail("next validators hash");
+    if (block.evidence.length > 0 || !equalBytes(h.evidenceRoot, EMPTY_ROOT))
+      fail("evidence is not accepted yet");
+    if (block.txs.length > params.maxBlockTxs)
+      fail(`${block.txs.length} txs exceed the limit ${params.maxBlockTxs}`);
+    let bytes = 0;
+    for (const t of block.txs) bytes += t.byteLength;
+    if (bytes > params.maxBlockBytes) fail(`${bytes} tx bytes exceed the limit ${params.maxBlockBytes}`);
+    if (!equalBytes(h.txsRoot, txsRoot(block.txs))) fail("txs root does not match");
+
+    const txs: DecodedTx[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < block.txs.length; i++) {
+      try {
+        txs.push(decodeTx(block.txs[i]));
+      } catch (err) {
+        if (err instanceof CodecError) fail(`tx ${i}: ${err.message}`);
+        throw err;
+      }
+      const id = toHex(txs[i].hash);
+      if (seen.has(id)) fail(`tx ${i} appears twice`);
+      seen.add(id);
+    }
+    const bad = await this.verifier.verifyAll(txs);
+    if (bad >= 0) fail(`tx ${bad} has an invalid signature`);
+
+    const outcome = executeBlock(this.state, txs, this.context(h.height, h.timeMs, h.proposerAddress));
+    if (!outcome.ok)
+      fail(`tx ${outcome.rejected.index} cannot be included: ${outcome.rejected.error.message}`);
+    const { writes, results } = (
+      outcome as { ok: true; execution: { writes: StateWrite[]; results: TxResult[] } }
+    ).execution;
+    if (!equalBytes(h.resultsRoot, merkleRoot(results.map(encodeTxResult))))
+      fail("results root does not match");
+    const tree = this.state.treeWith(writes);
+    if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
+
+    const executed: Executed = { block, hash, txs, results, writes, tree };
+    this.executed.set(toHex(hash), executed);
+    return executed;
+  }
+
+  async commit(block: Block, commit: Commit): Promise<void> {
+    const ex = await this.execute(block);
+    const why = verifyCommit(
+      this.genesis.chainId,
+      this.validators(ex.block.header.height),
+      ex.block.header.height,
+      ex.hash,
+      commit,
+    );
+    if (why !== undefined) throw new Error(`refusing to commit block ${ex.block.header.height}: ${why}`);
+    const height = block.header.height;
+    await this.db.commitBlock({
+      height,
+      block,
+      blockBytes: encodeBlock(block),
+      meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
+      txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, result: ex.results[i] })),
+      writes: ex.writes,
+    });
+    this.state.apply(ex.writes, ex.tree);
+    this.current = {
+      chainId: this.genesis.chainId,
+      height,
+      lastBlockHash: ex.hash,
+      lastBlockTimeMs: block.header.timeMs,
+      lastCommit: commit,
+    };
+    this.executed.clear(); // every other candidate was built on the previous state
+    this.mempool.update(ex.txs);
+    this.verifier.forget(ex.txs);
+    const event: CommittedEvent = {
+      height,
+      hash: ex.hash,
+      timeMs: block.header.timeMs,
+      numTxs: ex.txs.length,
+      txs: ex.txs,
+    };
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+export class InvalidBlockError extends Error {
+  override name = "InvalidBlockError";
+}

@@ -1,0 +1,137 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+
+/** Files and folders of a home directory (`opl init --home DIR`). */
+export function homePaths(home: string) {
+  return {
+    home,
+    config: join(home, "config.toml"),
+    genesis: join(home, "genesis.json"),
+    nodeKey: join(home, "node_key.json"),
+    validatorKey: join(home, "validator_key.json"),
+    data: join(home, "data"),
+    chainDb: join(home, "data", "chain.db"),
+    log: join(home, "node.log"),
+  };
+}
+
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "must be HOST:PORT, e.g. 127.0.0.1:26657");
+
+const configSchema = z.strictObject({
+  moniker: z.string().min(1).max(64).default("node"),
+  rpc: z
+    .strictObject({
+      listen: hostPort.default("127.0.0.1:26657"),
+      max_body_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+      max_batch: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .prefault({}),
+  p2p: z
+    .strictObject({
+      listen: z.string().default("/ip4/127.0.0.1/tcp/26656"),
+      persistent_peers: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  consensus: z
+    .strictObject({
+      block_interval_ms: z.number().int().min(10).max(60_000).default(1000),
+    })
+    .prefault({}),
+  mempool: z
+    .strictObject({
+      max_txs: z.number().int().min(1).default(100_000),
+      max_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
+      max_txs_per_sender: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+      format: z.enum(["auto", "json", "pretty"]).default("auto"),
+    })
+    .prefault({}),
+});
+
+export type NodeConfig = z.infer<typeof configSchema>;
+
+export function defaultConfig(moniker: string): NodeConfig {
+  return configSchema.parse({ moniker });
+}
+
+export function parseConfig(toml: string, source: string): NodeConfig {
+  let raw: unknown;
+  try {
+    raw = parseToml(toml);
+  } catch (err) {
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ");
+    throw new Error(`${source}: ${issues}`);
+  }
+  return parsed.data;
+}
+
+export function readConfig(path: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new Error(`config not found at ${path} (run: opl init --home <dir>)`);
+  }
+  return parseConfig(text, path);
+}
+
+/** Writes config.toml with a comment on every setting, so the file documents itself. */
+export function writeConfig(path: string, c: NodeConfig): void {
+  const peers = c.p2p.persistent_peers.map((p) => JSON.stringify(p)).join(", ");
+  const text = `# OPEN chain node configuration. Flags of \`opl start\` override these values.
+
+# A name for this node, shown in logs and status.
+moniker = ${JSON.stringify(c.moniker)}
+
+[rpc]
+# JSON-RPC 2.0 over HTTP (POST /). Keep it on loopback unless a proxy with limits stands in front.
+listen = ${JSON.stringify(c.rpc.listen)}
+# Largest request body accepted, in bytes.
+max_body_bytes = ${c.rpc.max_body_bytes}
+# Most requests in one JSON-RPC batch.
+max_batch = ${c.rpc.max_batch}
+
+[p2p]
+# libp2p listen address.
+listen = ${JSON.stringify(c.p2p.listen)}
+# Peers to keep connected to: /ip4/HOST/tcp/PORT/p2p/PEER_ID
+persistent_peers = [${peers}]
+
+[consensus]
+# Target time between blocks, in milliseconds. Blocks are made on time even when empty.
+block_interval_ms = ${c.consensus.block_interval_ms}
+
+[mempool]
+# Most pending transactions, and most bytes of them, held in memory.
+max_txs = ${c.mempool.max_txs}
+max_bytes = ${c.mempool.max_bytes}
+# Most pending transactions per sender (also how far ahead of its nonce a sender may go).
+max_txs_per_sender = ${c.mempool.max_txs_per_sender}
+
+[log]
+# trace | debug | info | warn | error | fatal | silent
+level = ${JSON.stringify(c.log.level)}
+# auto: readable on a terminal, JSON otherwise | json | pretty
+format = ${JSON.stringify(c.log.format)}
+`;
+  writeFileSync(path, text);
+}

@@ -1,0 +1,76 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { addressFromPublicKey, encodeAddress } from "../crypto/address.ts";
+import { fromHex, toHex } from "../crypto/bytes.ts";
+import { generateSecretKey, publicKeyOf, SECRET_KEY_LENGTH } from "../crypto/ed25519.ts";
+import { readJsonFile, writeSecretFile } from "./key-file.ts";
+
+/**
+ * Account keys in the home directory: one JSON file per key in <home>/keyring/, mode 0600, directory 0700.
+ * Files hold the ed25519 secret in hex; anyone who can read them can spend, so they never leave the machine.
+ */
+export interface KeyEntry {
+  name: string;
+  address: string;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+interface KeyFile {
+  name: string;
+  address: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export class Keyring {
+  readonly dir: string;
+
+  constructor(home: string) {
+    this.dir = join(home, "keyring");
+  }
+
+  private path(name: string): string {
+    if (!NAME_RE.test(name)) throw new Error(`invalid key name "${name}" (letters, digits, _ . -; up to 64)`);
+    return join(this.dir, `${name}.json`);
+  }
+
+  has(name: string): boolean {
+    return existsSync(this.path(name));
+  }
+
+  /** Creates a new key; refuses to overwrite an existing one. */
+  add(name: string, secretKey: Uint8Array = generateSecretKey()): KeyEntry {
+    const path = this.path(name);
+    if (existsSync(path)) throw new Error(`key "${name}" already exists in ${this.dir}`);
+    const publicKey = publicKeyOf(secretKey);
+    const address = encodeAddress(addressFromPublicKey(publicKey));
+    const file: KeyFile = { name, address, publicKey: toHex(publicKey), secretKey: toHex(secretKey) };
+    writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
+    return { name, address, publicKey, secretKey };
+  }
+
+  get(name: string): KeyEntry {
+    const path = this.path(name);
+    if (!existsSync(path)) throw new Error(`no key named "${name}" in ${this.dir} (see: opl keys list)`);
+    const file = readJsonFile<KeyFile>(path, `key "${name}"`);
+    const secretKey = fromHex(file.secretKey);
+    if (secretKey === undefined || secretKey.byteLength !== SECRET_KEY_LENGTH) {
+      throw new Error(`key file ${path} is damaged (secretKey)`);
+    }
+    const publicKey = publicKeyOf(secretKey);
+    return { name, address: encodeAddress(addressFromPublicKey(publicKey)), publicKey, secretKey };
+  }
+
+  list(): KeyEntry[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => NAME_RE.test(n))
+      .sort()
+      .map((n) => this.get(n));
+  }
+}

@@ -1,0 +1,155 @@
+import type { Logger } from "pino";
+import { Dispatcher } from "../rpc/dispatch.ts";
+import { allMethods } from "../rpc/methods/index.ts";
+import { RpcServer } from "../rpc/server.ts";
+import type { Genesis } from "../state/genesis.ts";
+import { getAccount } from "../state/modules/bank.ts";
+import { ChainDb } from "../state/store/chain-db.ts";
+import { ChainApp } from "./chain-app.ts";
+import { openChain } from "./chain-open.ts";
+import { homePaths, type NodeConfig } from "./config.ts";
+import { readGenesisFile } from "./genesis-file.ts";
+import { Mempool } from "./mempool.ts";
+import { loadNodeKey } from "./node-key.ts";
+import { SoloProducer } from "./solo-producer.ts";
+import { TxVerifier } from "./tx-verifier.ts";
+import { loadValidatorKey } from "./validator-key.ts";
+
+export interface StartOptions {
+  home: string;
+  config: NodeConfig;
+  logger: Logger;
+  /** Called if the node hits an error it cannot continue after (it has already stopped producing). */
+  onFatal?: (err: unknown) => void;
+}
+
+/**
+ * The composition root: database -> chain state -> mempool -> application -> block producer -> RPC, built
+ * in that order and stopped in reverse. One object owns them all, so start-up and shutdown are in one place.
+ */
+export class OplNode {
+  readonly genesis: Genesis;
+  readonly app: ChainApp;
+  readonly mempool: Mempool;
+  readonly rpc: RpcServer;
+  readonly nodeId: string;
+  private readonly db: ChainDb;
+  private readonly producer: SoloProducer;
+  private readonly log: Logger;
+
+  private constructor(parts: {
+    genesis: Genesis;
+    app: ChainApp;
+    mempool: Mempool;
+    rpc: RpcServer;
+    nodeId: string;
+    db: ChainDb;
+    producer: SoloProducer;
+    logger: Logger;
+  }) {
+    this.genesis = parts.genesis;
+    this.app = parts.app;
+    this.mempool = parts.mempool;
+    this.rpc = parts.rpc;
+    this.nodeId = parts.nodeId;
+    this.db = parts.db;
+    this.producer = parts.producer;
+    this.log = parts.logger;
+  }
+
+  static async start(opts: StartOptions): Promise<OplNode> {
+    const paths = homePaths(opts.home);
+    const log = opts.logger;
+    const { config } = opts;
+    const genesis = readGenesisFile(paths.genesis);
+    const validatorKey = loadValidatorKey(paths.validatorKey);
+    const { peerId } = loadNodeKey(paths.nodeKey);
+
+    const db = await ChainDb.open(paths.chainDb);
+    try {
+      const { state, info } = await openChain(db, genesis);
+      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
+      const verifier = new TxVerifier(genesis.chainId);
+      const mempool = new Mempool(
+        {
+          maxTxs: config.mempool.max_txs,
+          maxBytes: config.mempool.max_bytes,
+          maxPerSender: config.mempool.max_txs_per_sender,
+        },
+        {
+          chainId: genesis.chainId,
+          params: genesis.params,
+          verifier,
+          account: (address) => getAccount(state, address),
+          includedAt: async (hash) => (await db.getTx(hash))?.height,
+        },
+      );
+      const app = new ChainApp({
+        db,
+        state,
+        genesis,
+        mempool,
+        verifier,
+        info,
+        logger: log.child({ module: "app" }),
+      });
+      const [host, port] = splitHostPort(config.rpc.listen);
+      const dispatcher = new Dispatcher({
+        methods: allMethods,
+        context: {
+          chainId: genesis.chainId,
+          nodeId: peerId,
+          moniker: config.moniker,
+          app,
+          db,
+          state,
+          mempool,
+          catchingUp: () => false, // one validator is never behind anyone; block sync sets this later
+        },
+        maxBatch: config.rpc.max_batch,
+        logger: log.child({ module: "rpc" }),
+      });
+      const rpc = new RpcServer({
+        host,
+        port,
+        maxBodyBytes: config.rpc.max_body_bytes,
+        dispatcher,
+        logger: log,
+      });
+      await rpc.listen();
+      log.info({ url: rpc.url }, "JSON-RPC listening");
+      const producer = new SoloProducer({
+        app,
+        key: validatorKey,
+        intervalMs: config.consensus.block_interval_ms,
+        logger: log.child({ module: "producer" }),
+        onFatal: (err) => {
+          log.fatal({ err }, "block production failed; the node stops");
+          opts.onFatal?.(err);
+        },
+      });
+      producer.start();
+      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, producer, logger: log });
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.producer.stop();
+    await this.rpc.close();
+    await this.db.close();
+    this.log.info("node stopped");
+  }
+}
+
+export function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(":");
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(listen.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid listen address "${listen}" (expected HOST:PORT)`);
+  }
+  return [host, port];
+}

@@ -1,0 +1,203 @@
+import { ADDRESS_LENGTH } from "../crypto/address.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
+import { sha256 } from "../crypto/hash.ts";
+import { merkleRoot } from "../crypto/merkle.ts";
+import {
+  bytesField,
+  CodecError,
+  decodeCanonical,
+  encodeMessage,
+  type Fields,
+  fixedBytes,
+  uint,
+} from "./codec.ts";
+import { type DuplicateVoteEvidence, evidenceFields, evidenceFrom } from "./consensus.ts";
+import { pb } from "./schema.ts";
+import { CHAIN_ID_RE } from "./tx.ts";
+
+export const HASH_LENGTH = 32;
+
+export interface Header {
+  chainId: string;
+  height: number;
+  timeMs: number;
+  lastBlockHash: Uint8Array;
+  lastCommitHash: Uint8Array;
+  txsRoot: Uint8Array;
+  stateRoot: Uint8Array;
+  resultsRoot: Uint8Array;
+  validatorsHash: Uint8Array;
+  nextValidatorsHash: Uint8Array;
+  proposerAddress: Uint8Array;
+  evidenceRoot: Uint8Array;
+}
+
+export interface CommitSig {
+  validatorAddress: Uint8Array;
+  timeMs: number;
+  signature: Uint8Array;
+}
+
+export interface Commit {
+  height: number;
+  round: number;
+  blockHash: Uint8Array;
+  signatures: CommitSig[];
+}
+
+export interface Block {
+  header: Header;
+  txs: Uint8Array[];
+  lastCommit: Commit | undefined;
+  evidence: DuplicateVoteEvidence[];
+}
+
+export interface Validator {
+  address: Uint8Array;
+  pubkey: Uint8Array;
+  power: number;
+}
+
+// ---- header ----
+
+function headerFields(h: Header): Fields {
+  return { ...h };
+}
+
+function headerFrom(f: Fields | undefined): Header {
+  if (!f) throw new CodecError("block has no header");
+  const chainId = f.chainId ?? "";
+  if (!CHAIN_ID_RE.test(chainId))
+    throw new CodecError(`header chain id "${chainId}" is not a valid chain id`);
+  return {
+    chainId,
+    height: uint(f.height, "header height"),
+    timeMs: uint(f.timeMs, "header time"),
+    lastBlockHash: fixedBytes(f.lastBlockHash, HASH_LENGTH, "last block hash", true),
+    lastCommitHash: fixedBytes(f.lastCommitHash, HASH_LENGTH, "last commit hash"),
+    txsRoot: fixedBytes(f.txsRoot, HASH_LENGTH, "txs root"),
+    stateRoot: fixedBytes(f.stateRoot, HASH_LENGTH, "state root"),
+    resultsRoot: fixedBytes(f.resultsRoot, HASH_LENGTH, "results root"),
+    validatorsHash: fixedBytes(f.validatorsHash, HASH_LENGTH, "validators hash"),
+    nextValidatorsHash: fixedBytes(f.nextValidatorsHash, HASH_LENGTH, "next validators hash"),
+    proposerAddress: fixedBytes(f.proposerAddress, ADDRESS_LENGTH, "proposer address"),
+    evidenceRoot: fixedBytes(f.evidenceRoot, HASH_LENGTH, "evidence root"),
+  };
+}
+
+export function encodeHeader(h: Header): Uint8Array {
+  return encodeMessage(pb.Header, headerFields(h));
+}
+
+export function decodeHeader(bytes: Uint8Array): Header {
+  return headerFrom(decodeCanonical(pb.Header, bytes, "block header"));
+}
+
+/** A block's hash is the hash of its canonical header: the header commits to everything else by root. */
+export function blockHash(h: Header): Uint8Array {
+  return sha256(encodeHeader(h));
+}
+
+// ---- commit ----
+
+function commitFields(c: Commit): Fields {
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: c.blockHash,
+    signatures: c.signatures.map((s) => ({ ...s })),
+  };
+}
+
+function commitFrom(f: Fields): Commit {
+  return {
+    height: uint(f.height, "commit height"),
+    round: uint(f.round, "commit round"),
+    blockHash: fixedBytes(f.blockHash, HASH_LENGTH, "commit block hash"),
+    signatures: (f.signatures ?? []).map((s: Fields) => ({
+      validatorAddress: fixedBytes(s.validatorAddress, ADDRESS_LENGTH, "commit validator address"),
+      timeMs: uint(s.timeMs, "commit signature time"),
+      signature: fixedBytes(s.signature, SIGNATURE_LENGTH, "commit signature"),
+    })),
+  };
+}
+
+export function encodeCommit(c: Commit): Uint8Array {
+  return encodeMessage(pb.Commit, commitFields(c));
+}
+
+export function decodeCommit(bytes: Uint8Array): Commit {
+  return commitFrom(decodeCanonical(pb.Commit, bytes, "commit"));
+}
+
+/** Hash of the last commit as carried in a header; the first block (no last commit) hashes the empty string. */
+export function commitHash(c: Commit | undefined): Uint8Array {
+  return c === undefined ? sha256() : sha256(encodeCommit(c));
+}
+
+// ---- block ----
+
+export function encodeBlock(b: Block): Uint8Array {
+  return encodeMessage(pb.Block, {
+    header: headerFields(b.header),
+    txs: b.txs,
+    lastCommit: b.lastCommit === undefined ? undefined : commitFields(b.lastCommit),
+    evidence: b.evidence.map(evidenceFields),
+  });
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  const f = decodeCanonical(pb.Block, bytes, "block");
+  return {
+    header: headerFrom(f.header),
+    txs: (f.txs ?? []).map(bytesField),
+    lastCommit: f.lastCommit ? commitFrom(f.lastCommit) : undefined,
+    evidence: (f.evidence ?? []).map(evidenceFrom),
+  };
+}
+
+export function txsRoot(txs: readonly Uint8Array[]): Uint8Array {
+  return merkleRoot(txs);
+}
+
+// ---- validator set ----
+
+export function encodeValidatorSet(validators: readonly Validator[]): Uint8Array {
+  return encodeMessage(pb.ValidatorSet, { validators: validators.map((v) => ({ ...v })) });
+}
+
+export function decodeValidatorSet(bytes: Uint8Array): Validator[] {
+  const f = decodeCanonical(pb.ValidatorSet, bytes, "validator set");
+  return (f.validators ?? []).map((v: Fields) => ({
+    address: fixedBytes(v.address, ADDRESS_LENGTH, "validator address"),
+    pubkey: fixedBytes(v.pubkey, PUBLIC_KEY_LENGTH, "validator public key"),
+    power: uint(v.power, "validator power"),
+  }));
+}
+
+/** The hash headers carry for a validator set (in the set's canonical order). */
+export function validatorsHash(validators: readonly Validator[]): Uint8Array {
+  return sha256(encodeValidatorSet(validators));
+}
+
+// ---- block meta (stored beside each block) ----
+
+export interface BlockMeta {
+  hash: Uint8Array;
+  commit: Commit;
+  numTxs: number;
+}
+
+export function encodeBlockMeta(m: BlockMeta): Uint8Array {
+  return encodeMessage(pb.BlockMeta, { hash: m.hash, commit: commitFields(m.commit), numTxs: m.numTxs });
+}
+
+export function decodeBlockMeta(bytes: Uint8Array): BlockMeta {
+  const f = decodeCanonical(pb.BlockMeta, bytes, "block meta");
+  if (!f.commit) throw new CodecError("block meta has no commit");
+  return {
+    hash: fixedBytes(f.hash, HASH_LENGTH, "block hash"),
+    commit: commitFrom(f.commit),
+    numTxs: uint(f.numTxs, "tx count"),
+  };
+}

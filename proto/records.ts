@@ -1,0 +1,95 @@
+import {
+  bytesField,
+  decodeAmount,
+  decodeCanonical,
+  encodeAmount,
+  encodeMessage,
+  type Fields,
+  uint,
+} from "./codec.ts";
+import { pb } from "./schema.ts";
+
+// Storage and result records: what the state machine writes and the RPC reads back.
+
+export interface EventAttribute {
+  key: string;
+  value: string;
+}
+
+export interface TxEvent {
+  type: string;
+  attributes: EventAttribute[];
+}
+
+export interface TxResult {
+  code: number;
+  log: string;
+  events: TxEvent[];
+}
+
+function resultFields(r: TxResult): Fields {
+  return {
+    code: r.code,
+    log: r.log,
+    events: r.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ ...a })) })),
+  };
+}
+
+function resultFrom(f: Fields | undefined): TxResult {
+  return {
+    code: uint(f?.code, "result code"),
+    log: f?.log ?? "",
+    events: (f?.events ?? []).map((e: Fields) => ({
+      type: e.type ?? "",
+      attributes: (e.attributes ?? []).map((a: Fields) => ({ key: a.key ?? "", value: a.value ?? "" })),
+    })),
+  };
+}
+
+export function encodeTxResult(r: TxResult): Uint8Array {
+  return encodeMessage(pb.TxResult, resultFields(r));
+}
+
+export function decodeTxResult(bytes: Uint8Array): TxResult {
+  return resultFrom(decodeCanonical(pb.TxResult, bytes, "tx result"));
+}
+
+export interface Account {
+  nonce: number;
+  balance: bigint;
+}
+
+export function encodeAccount(a: Account): Uint8Array {
+  return encodeMessage(pb.Account, { nonce: a.nonce, balance: encodeAmount(a.balance) });
+}
+
+export function decodeAccount(bytes: Uint8Array): Account {
+  const f = decodeCanonical(pb.Account, bytes, "account");
+  return { nonce: uint(f.nonce, "account nonce"), balance: decodeAmount(f.balance, "account balance") };
+}
+
+export interface TxRecord {
+  height: number;
+  index: number;
+  tx: Uint8Array;
+  result: TxResult;
+}
+
+export function encodeTxRecord(r: TxRecord): Uint8Array {
+  return encodeMessage(pb.TxRecord, {
+    height: r.height,
+    index: r.index,
+    tx: r.tx,
+    result: resultFields(r.result),
+  });
+}
+
+export function decodeTxRecord(bytes: Uint8Array): TxRecord {
+  const f = decodeCanonical(pb.TxRecord, bytes, "tx record");
+  return {
+    height: uint(f.height, "height"),
+    index: uint(f.index, "index"),
+    tx: bytesField(f.tx),
+    result: resultFrom(f.result),
+  };
+}

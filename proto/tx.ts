@@ -1,0 +1,129 @@
+import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
+import { utf8 } from "../crypto/bytes.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
+import { sha256 } from "../crypto/hash.ts";
+import {
+  bytesField,
+  CodecError,
+  decodeAmount,
+  decodeCanonical,
+  encodeAmount,
+  encodeMessage,
+  type Fields,
+  fixedBytes,
+  uint,
+} from "./codec.ts";
+import { pb } from "./schema.ts";
+
+export interface TransferMsg {
+  type: "transfer";
+  to: Uint8Array;
+  amount: bigint;
+}
+
+/** The one message a transaction carries. Modules add variants here (and a oneof field in opl.proto). */
+export type TxMsg = TransferMsg;
+
+export interface TxBody {
+  chainId: string;
+  senderPubkey: Uint8Array;
+  nonce: number;
+  fee: bigint;
+  msg: TxMsg;
+}
+
+/** A transaction as it travels: the signed body bytes and the signature over them. */
+export interface SignedTx {
+  body: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** A fully decoded, canonical transaction with everything derived once. */
+export interface DecodedTx {
+  bytes: Uint8Array;
+  hash: Uint8Array;
+  body: TxBody;
+  bodyBytes: Uint8Array;
+  signature: Uint8Array;
+  sender: Uint8Array;
+}
+
+/** Chain ids are short printable identifiers, e.g. `opl-devnet-1`; no separator bytes can hide inside. */
+export const CHAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function msgFields(msg: TxMsg): Fields {
+  switch (msg.type) {
+    case "transfer":
+      return { transfer: { to: msg.to, amount: encodeAmount(msg.amount) } };
+  }
+}
+
+export function encodeTxBody(body: TxBody): Uint8Array {
+  return encodeMessage(pb.TxBody, {
+    chainId: body.chainId,
+    senderPubkey: body.senderPubkey,
+    nonce: body.nonce,
+    fee: encodeAmount(body.fee),
+    ...msgFields(body.msg),
+  });
+}
+
+export function decodeTxBody(bytes: Uint8Array): TxBody {
+  const f = decodeCanonical(pb.TxBody, bytes, "transaction body");
+  let msg: TxMsg;
+  if (f.transfer) {
+    msg = {
+      type: "transfer",
+      to: fixedBytes(f.transfer.to, ADDRESS_LENGTH, "transfer recipient"),
+      amount: decodeAmount(f.transfer.amount, "transfer amount"),
+    };
+  } else {
+    throw new CodecError("transaction body carries no message");
+  }
+  const chainId = typeof f.chainId === "string" ? f.chainId : "";
+  if (!CHAIN_ID_RE.test(chainId))
+    throw new CodecError(`transaction chain id "${chainId}" is not a valid chain id`);
+  return {
+    chainId,
+    senderPubkey: fixedBytes(f.senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
+    nonce: uint(f.nonce, "nonce"),
+    fee: decodeAmount(f.fee, "fee"),
+    msg,
+  };
+}
+
+export function encodeSignedTx(tx: SignedTx): Uint8Array {
+  return encodeMessage(pb.SignedTx, { body: tx.body, signature: tx.signature });
+}
+
+export function txHash(txBytes: Uint8Array): Uint8Array {
+  return sha256(txBytes);
+}
+
+/** Decodes signed-transaction bytes, checking canonical form all the way down. Throws CodecError. */
+export function decodeTx(bytes: Uint8Array): DecodedTx {
+  const f = decodeCanonical(pb.SignedTx, bytes, "signed transaction");
+  const bodyBytes = bytesField(f.body);
+  if (bodyBytes.byteLength === 0) throw new CodecError("signed transaction has no body");
+  const signature = fixedBytes(f.signature, SIGNATURE_LENGTH, "signature");
+  const body = decodeTxBody(bodyBytes);
+  return {
+    bytes,
+    hash: txHash(bytes),
+    body,
+    bodyBytes,
+    signature,
+    sender: addressFromPublicKey(body.senderPubkey),
+  };
+}
+
+const TX_DOMAIN = utf8("OPL/tx/v1");
+
+/**
+ * What a transaction signature covers: sha256(domain tag || 0x00 || chain id || 0x00 || canonical body).
+ * The tag keeps a tx signature from ever being valid as a vote or proposal signature (and vice versa);
+ * the chain id, also inside the body, is bound here too so a signature never transfers across chains.
+ */
+export function txSignBytes(chainId: string, bodyBytes: Uint8Array): Uint8Array {
+  return sha256(TX_DOMAIN, Uint8Array.of(0), utf8(chainId), Uint8Array.of(0), bodyBytes);
+}

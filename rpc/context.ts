@@ -1,0 +1,16 @@
+import type { ChainApp } from "../node/chain-app.ts";
+import type { Mempool } from "../node/mempool.ts";
+import type { ChainDb } from "../state/store/chain-db.ts";
+import type { LatestState } from "../state/store/latest-state.ts";
+
+/** What RPC handlers may use: the node's parts, read-mostly. */
+export interface RpcContext {
+  chainId: string;
+  nodeId: string;
+  moniker: string;
+  app: ChainApp;
+  db: ChainDb;
+  state: LatestState;
+  mempool: Mempool;
+  catchingUp(): boolean;
+}

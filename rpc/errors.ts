@@ -1,0 +1,49 @@
+import { TX_ERRORS, TxError } from "../state/errors.ts";
+
+/** JSON-RPC 2.0's own error codes (https://www.jsonrpc.org/specification#error_object). */
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+export const METHOD_NOT_FOUND = -32601;
+export const INVALID_PARAMS = -32602;
+export const INTERNAL_ERROR = -32603;
+
+/**
+ * Application error codes. Transaction refusals are 1000 + the TxError number (state/errors.ts), e.g.
+ * 1006 NONCE_TOO_LOW; lookups that find nothing are 2xxx. `data.reason` always holds the stable name.
+ */
+export const TX_ERROR_BASE = 1000;
+export const APP_ERRORS = {
+  BLOCK_NOT_FOUND: 2001,
+  TX_NOT_FOUND: 2002,
+  HEIGHT_NOT_AVAILABLE: 2003,
+} as const;
+
+export class RpcError extends Error {
+  override name = "RpcError";
+  readonly code: number;
+  readonly data: unknown;
+
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+}
+
+export function appError(
+  reason: keyof typeof APP_ERRORS,
+  message: string,
+  data?: Record<string, unknown>,
+): RpcError {
+  return new RpcError(APP_ERRORS[reason], message, { reason, ...data });
+}
+
+export function fromTxError(err: TxError): RpcError {
+  return new RpcError(TX_ERROR_BASE + TX_ERRORS[err.code], err.message, { reason: err.code, ...err.data });
+}
+
+export function toRpcError(err: unknown): RpcError | undefined {
+  if (err instanceof RpcError) return err;
+  if (err instanceof TxError) return fromTxError(err);
+  return undefined;
+}

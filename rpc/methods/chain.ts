@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { fromHex, toHex } from "../../crypto/bytes.ts";
+import { txHash } from "../../proto/tx.ts";
+import { appError } from "../errors.ts";
+import { method } from "../method.ts";
+import { hashSchema, heightSchema } from "../schemas.ts";
+import { commitView, headerView } from "../views.ts";
+
+const getBlockParams = z
+  .strictObject({
+    height: heightSchema.min(1, "height must be >= 1").optional(),
+    hash: hashSchema.optional(),
+  })
+  .refine((p) => (p.height === undefined) !== (p.hash === undefined), "give exactly one of height or hash");
+
+export const chainMethods = [
+  method({
+    name: "chain_getBlock",
+    description:
+      "A committed block by height or hash: header, transaction hashes, last commit and its own commit.",
+    params: getBlockParams,
+    handler: async (p, ctx) => {
+      let height = p.height;
+      if (p.hash !== undefined) {
+        height = await ctx.db.heightOfBlock(fromHex(p.hash) as Uint8Array);
+        if (height === undefined) throw appError("BLOCK_NOT_FOUND", `no block with hash ${p.hash}`);
+      }
+      const h = height as number;
+      const latest = ctx.app.info().height;
+      if (h > latest) {
+        throw appError("BLOCK_NOT_FOUND", `block ${h} does not exist yet; the latest height is ${latest}`, {
+          latest,
+        });
+      }
+      const [block, meta] = await Promise.all([ctx.db.getBlock(h), ctx.db.getBlockMeta(h)]);
+      if (block === undefined || meta === undefined)
+        throw appError("BLOCK_NOT_FOUND", `block ${h} is not stored here`);
+      return {
+        hash: toHex(meta.hash),
+        header: headerView(block),
+        txs: block.txs.map((t) => toHex(txHash(t))),
+        lastCommit: commitView(block.lastCommit),
+        commit: commitView(meta.commit),
+      };
+    },
+  }),
+];

@@ -1,0 +1,25 @@
+import { toHex } from "../../crypto/bytes.ts";
+import { method } from "../method.ts";
+import { noParams } from "../schemas.ts";
+import { isoTime } from "../views.ts";
+
+export const nodeMethods = [
+  method({
+    name: "node_status",
+    description: "Where this node stands: chain, identity, latest block, whether it is catching up.",
+    params: noParams,
+    handler: (_p, ctx) => {
+      const info = ctx.app.info();
+      return {
+        chainId: ctx.chainId,
+        nodeId: ctx.nodeId,
+        moniker: ctx.moniker,
+        latestHeight: info.height,
+        latestBlockHash: toHex(info.lastBlockHash),
+        latestBlockTime: isoTime(info.lastBlockTimeMs),
+        catchingUp: ctx.catchingUp(),
+        mempoolSize: ctx.mempool.size,
+      };
+    },
+  }),
+];

@@ -1,0 +1,66 @@
+import { encodeAddress } from "../crypto/address.ts";
+import { toBase64, toHex } from "../crypto/bytes.ts";
+import type { Block, Commit } from "../proto/block.ts";
+import type { TxResult } from "../proto/records.ts";
+import type { TxBody } from "../proto/tx.ts";
+
+/** JSON shapes of chain objects: hashes lowercase hex, addresses bech32, amounts decimal strings. */
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function commitView(c: Commit | undefined) {
+  if (c === undefined) return null;
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: toHex(c.blockHash),
+    signatures: c.signatures.map((s) => ({
+      validator: encodeAddress(s.validatorAddress),
+      time: isoTime(s.timeMs),
+      signature: toBase64(s.signature),
+    })),
+  };
+}
+
+export function headerView(b: Block) {
+  const h = b.header;
+  return {
+    chainId: h.chainId,
+    height: h.height,
+    time: isoTime(h.timeMs),
+    lastBlockHash: toHex(h.lastBlockHash),
+    lastCommitHash: toHex(h.lastCommitHash),
+    txsRoot: toHex(h.txsRoot),
+    stateRoot: toHex(h.stateRoot),
+    resultsRoot: toHex(h.resultsRoot),
+    validatorsHash: toHex(h.validatorsHash),
+    nextValidatorsHash: toHex(h.nextValidatorsHash),
+    proposer: encodeAddress(h.proposerAddress),
+    evidenceRoot: toHex(h.evidenceRoot),
+  };
+}
+
+export function txBodyView(body: TxBody, sender: Uint8Array) {
+  const msg = body.msg;
+  return {
+    chainId: body.chainId,
+    sender: encodeAddress(sender),
+    senderPubKey: toBase64(body.senderPubkey),
+    nonce: body.nonce,
+    fee: body.fee.toString(),
+    msg: { type: msg.type, to: encodeAddress(msg.to), amount: msg.amount.toString() },
+  };
+}
+
+export function resultView(r: TxResult) {
+  return {
+    code: r.code,
+    log: r.log,
+    events: r.events.map((e) => ({
+      type: e.type,
+      attributes: Object.fromEntries(e.attributes.map((a) => [a.key, a.value])),
+    })),
+  };
+}

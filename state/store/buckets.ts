@@ -1,0 +1,40 @@
+import { concatBytes, u64be } from "../../crypto/bytes.ts";
+
+/**
+ * LevelDB key layout. One byte per bucket; numbers are 8-byte big-endian so keys sort by height.
+ * Never reuse a retired bucket byte.
+ */
+export const BUCKET = {
+  /** Height -> Block (canonical bytes) */
+  block: 0x62, // 'b'
+  /** Height -> BlockMeta { hash, commit, numTxs } */
+  blockMeta: 0x6d, // 'm'
+  /** Block hash -> height */
+  blockByHash: 0x78, // 'x'
+  /** Tx hash -> TxRecord { height, index, tx, result } */
+  tx: 0x74, // 't'
+  /** State key -> latest value */
+  stateLatest: 0x73, // 's'
+  /** u16 key length || state key || height -> 0x01 || value, or 0x00 if deleted at that height */
+  stateHistory: 0x68, // 'h'
+  /** 'latest' -> latest committed height; 'chain' -> chain id and genesis hash */
+  meta: 0x4d, // 'M'
+} as const;
+
+export function bucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
+  return concatBytes(Uint8Array.of(bucket), ...parts);
+}
+
+export function heightKey(bucket: number, height: number): Uint8Array {
+  return bucketKey(bucket, u64be(height));
+}
+
+/** The history key prefix of one state key: its versions sort by height under it. */
+export function historyPrefix(stateKey: Uint8Array): Uint8Array {
+  const len = Uint8Array.of(stateKey.byteLength >> 8, stateKey.byteLength & 0xff);
+  return bucketKey(BUCKET.stateHistory, len, stateKey);
+}
+
+export function historyKey(stateKey: Uint8Array, height: number): Uint8Array {
+  return concatBytes(historyPrefix(stateKey), u64be(height));
+}

@@ -1,0 +1,158 @@
+import { Level } from "level";
+import { concatBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
+import {
+  type Block,
+  type BlockMeta,
+  decodeBlock,
+  decodeBlockMeta,
+  encodeBlockMeta,
+} from "../../proto/block.ts";
+import { decodeTxRecord, encodeTxRecord, type TxRecord, type TxResult } from "../../proto/records.ts";
+import type { StateWrite } from "../view.ts";
+import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
+
+/** The database is held by another process (LevelDB's LOCK file), most likely another `opl start`. */
+export class DatabaseLockedError extends Error {
+  override name = "DatabaseLockedError";
+}
+
+const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
+const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
+
+export interface CommittedBlock {
+  height: number;
+  block: Block;
+  blockBytes: Uint8Array;
+  meta: BlockMeta;
+  /** Transactions as stored in the block, with their hashes and results, in block order. */
+  txs: { hash: Uint8Array; bytes: Uint8Array; result: TxResult }[];
+  writes: StateWrite[];
+}
+
+/**
+ * The node's LevelDB: blocks, block metadata, the tx index, state (latest values and per-height history)
+ * and the latest-height marker. A block and everything it changed are written in ONE atomic, fsynced batch,
+ * so after any crash the database holds either all of a block or none of it.
+ */
+export class ChainDb {
+  private readonly db: Level<Uint8Array, Uint8Array>;
+
+  private constructor(db: Level<Uint8Array, Uint8Array>) {
+    this.db = db;
+  }
+
+  static async open(path: string): Promise<ChainDb> {
+    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? "";
+      if (/lock/i.test(cause)) {
+        throw new DatabaseLockedError(
+          `the database at ${path} is in use by another process (is another opl running?)`,
+        );
+      }
+      throw err;
+    }
+    return new ChainDb(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** Latest committed height, or undefined before genesis was written. */
+  async latestHeight(): Promise<number | undefined> {
+    const raw = await this.db.get(LATEST_KEY);
+    return raw === undefined ? undefined : readU64be(raw);
+  }
+
+  async chainIdentity(): Promise<string | undefined> {
+    const raw = await this.db.get(CHAIN_KEY);
+    return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
+  }
+
+  /** Writes the genesis state as height 0 and records which chain this database belongs to. */
+  async writeGenesis(identity: string, writes: StateWrite[]): Promise<void> {
+    const ops = this.stateOps(0, writes);
+    ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
+    ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  async commitBlock(c: CommittedBlock): Promise<void> {
+    const ops = this.stateOps(c.height, c.writes);
+    ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
+    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: encodeBlockMeta(c.meta) });
+    ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    for (let i = 0; i < c.txs.length; i++) {
+      const t = c.txs[i];
+      const record: TxRecord = { height: c.height, index: i, tx: t.bytes, result: t.result };
+      ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
+    }
+    ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  private stateOps(height: number, writes: StateWrite[]) {
+    const ops: { type: "put" | "del"; key: Uint8Array; value?: Uint8Array }[] = [];
+    for (const w of writes) {
+      const latestKey = bucketKey(BUCKET.stateLatest, w.key);
+      if (w.value === undefined) {
+        ops.push({ type: "del", key: latestKey });
+        ops.push({ type: "put", key: historyKey(w.key, height), value: Uint8Array.of(0) });
+      } else {
+        ops.push({ type: "put", key: latestKey, value: w.value });
+        ops.push({
+          type: "put",
+          key: historyKey(w.key, height),
+          value: concatBytes(Uint8Array.of(1), w.value),
+        });
+      }
+    }
+    return ops as { type: "put"; key: Uint8Array; value: Uint8Array }[];
+  }
+
+  async getBlock(height: number): Promise<Block | undefined> {
+    const raw = await this.db.get(heightKey(BUCKET.block, height));
+    return raw === undefined ? undefined : decodeBlock(raw);
+  }
+
+  async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
+    const raw = await this.db.get(heightKey(BUCKET.blockMeta, height));
+    return raw === undefined ? undefined : decodeBlockMeta(raw);
+  }
+
+  async heightOfBlock(hash: Uint8Array): Promise<number | undefined> {
+    const raw = await this.db.get(bucketKey(BUCKET.blockByHash, hash));
+    return raw === undefined ? undefined : readU64be(raw);
+  }
+
+  async getTx(hash: Uint8Array): Promise<TxRecord | undefined> {
+    const raw = await this.db.get(bucketKey(BUCKET.tx, hash));
+    return raw === undefined ? undefined : decodeTxRecord(raw);
+  }
+
+  /** The value of a state key as of the end of `height` (undefined if absent then). */
+  async getStateAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
+    const prefix = historyPrefix(key);
+    for await (const [, value] of this.db.iterator({
+      gte: prefix,
+      lte: historyKey(key, height),
+      reverse: true,
+      limit: 1,
+    })) {
+      return value[0] === 1 ? value.subarray(1) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */
+  async *latestState(): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const prefix = Uint8Array.of(BUCKET.stateLatest);
+    const end = Uint8Array.of(BUCKET.stateLatest + 1);
+    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {
+      yield [key.subarray(1), value];
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { SparseMerkleTree, type TreeUpdate, treePath, valueHash } from "../smt.ts";
+import { keyId, type StateReader, type StateWrite } from "../view.ts";
+import type { ChainDb } from "./chain-db.ts";
+
+/**
+ * The current version of the state, in memory: every latest value (the hot-state cache, so execution never
+ * waits on disk) and the state tree over them. Loaded once at start-up from the database's latest-value
+ * bucket; afterwards changed only by `apply`, right after the block's batch is on disk.
+ */
+export class LatestState implements StateReader {
+  private readonly values = new Map<string, Uint8Array>();
+  private tree = SparseMerkleTree.empty();
+
+  static async load(db: ChainDb): Promise<LatestState> {
+    const state = new LatestState();
+    const entries: { path: Uint8Array; valueHash: Uint8Array }[] = [];
+    for await (const [key, value] of db.latestState()) {
+      state.values.set(keyId(key), value);
+      entries.push({ path: treePath(key), valueHash: valueHash(value) });
+    }
+    state.tree = SparseMerkleTree.fromEntries(entries);
+    return state;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.values.get(keyId(key));
+  }
+
+  get rootHash(): Uint8Array {
+    return this.tree.rootHash;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  /** The tree the writes would produce; nothing changes until `apply` is called with it. */
+  treeWith(writes: readonly StateWrite[]): SparseMerkleTree {
+    const updates: TreeUpdate[] = writes.map((w) => ({
+      path: treePath(w.key),
+      valueHash: w.value === undefined ? null : valueHash(w.value),
+    }));
+    return this.tree.apply(updates);
+  }
+
+  /** Makes committed writes current. `tree` is the result of `treeWith(writes)` when the caller has it. */
+  apply(writes: readonly StateWrite[], tree?: SparseMerkleTree): void {
+    const next = tree ?? this.treeWith(writes);
+    for (const w of writes) {
+      if (w.value === undefined) this.values.delete(keyId(w.key));
+      else this.values.set(keyId(w.key), w.value);
+    }
+    this.tree = next;
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration and e2e tests start real nodes (LevelDB, HTTP, processes): give them room, and run files
+    // in parallel only as far as two cores allow.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});

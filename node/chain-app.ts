@@ -89,8 +89,13 @@ export class ChainApp implements Application {
     return this.genesis.validators; // the staking module makes this height-dependent
   }
 
-  onCommit(listener: (e: CommittedEvent) => void): void {
+  /** Calls `listener` after every committed block; returns a function that unsubscribes. */
+  onCommit(listener: (e: CommittedEvent) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   private context(height: number, timeMs: number, proposer: Uint8Array): BlockContext {

@@ -10,8 +10,10 @@ export class CodecError extends Error {
 // biome-ignore lint/suspicious/noExplicitAny: protobufjs messages are dynamically shaped; typed at the edges.
 export type Fields = Record<string, any>;
 
+/** Encodes canonically. Returns a plain Uint8Array: a Buffer's `slice` shares memory, a footgun for callers. */
 export function encodeMessage(type: protobuf.Type, fields: Fields): Uint8Array {
-  return type.encode(fields).finish();
+  const out = type.encode(fields).finish();
+  return Buffer.isBuffer(out) ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : out;
 }
 
 /**
@@ -42,8 +44,10 @@ export function uint(value: unknown, what: string): number {
   return value;
 }
 
+/** A bytes field as a plain Uint8Array view (protobufjs hands out Buffers on Node; no copy is made). */
 export function bytesField(value: unknown): Uint8Array {
-  return value instanceof Uint8Array ? value : new Uint8Array(0);
+  if (!(value instanceof Uint8Array)) return new Uint8Array(0);
+  return Buffer.isBuffer(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : value;
 }
 
 /** Reads a fixed-length bytes field; `allowEmpty` for optional hashes (e.g. the genesis block's parent). */

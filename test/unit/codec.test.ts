@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import { concatBytes } from "../../crypto/bytes.ts";
+import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
+import { type Block, blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { CodecError, decodeAmount, encodeAmount } from "../../proto/codec.ts";
+import { decodeSignedVote, encodeSignedVote, PRECOMMIT } from "../../proto/consensus.ts";
+import {
+  decodeTx,
+  decodeTxBody,
+  encodeSignedTx,
+  encodeTxBody,
+  type TxBody,
+  txSignBytes,
+} from "../../proto/tx.ts";
+
+const body: TxBody = {
+  chainId: "opl-test-1",
+  senderPubkey: publicKeyOf(generateSecretKey()),
+  nonce: 7,
+  fee: 1_000_000_000_000n,
+  msg: { type: "transfer", to: new Uint8Array(20).fill(9), amount: 25n * 10n ** 17n },
+};
+
+/** Protobuf building blocks for hand-made (possibly non-canonical) encodings. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+function lenField(field: number, bytes: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.byteLength)]), bytes);
+}
+function varintField(field: number, n: number): Uint8Array {
+  return Uint8Array.from([...varint(field << 3), ...varint(n)]);
+}
+
+describe("transaction encoding", () => {
+  it("round-trips a transaction body exactly", () => {
+    const bytes = encodeTxBody(body);
+    expect(decodeTxBody(bytes)).toEqual(body);
+    expect(encodeTxBody(decodeTxBody(bytes))).toEqual(bytes);
+  });
+
+  it("decodes a signed tx and derives hash and sender", () => {
+    const bodyBytes = encodeTxBody(body);
+    const bytes = encodeSignedTx({ body: bodyBytes, signature: new Uint8Array(64).fill(1) });
+    const tx = decodeTx(bytes);
+    expect(tx.body).toEqual(body);
+    expect(tx.hash).toHaveLength(32);
+    expect(tx.sender).toHaveLength(20);
+  });
+
+  it("rejects an explicit default value (nonce = 0 written out)", () => {
+    const canonical = encodeTxBody({ ...body, nonce: 0 });
+    // Insert "field 3 = 0" after field 2: same value, different bytes.
+    const withZero = concatBytes(
+      lenField(1, new TextEncoder().encode(body.chainId)),
+      lenField(2, body.senderPubkey),
+      varintField(3, 0),
+      canonical.subarray(lenField(1, new TextEncoder().encode(body.chainId)).byteLength + 34),
+    );
+    expect(() => decodeTxBody(canonical)).not.toThrow();
+    expect(() => decodeTxBody(withZero)).toThrow(/not canonically encoded/);
+  });
+
+  it("rejects unknown fields, reordered fields, trailing bytes and non-minimal varints", () => {
+    const canonical = encodeTxBody(body);
+    expect(() => decodeTxBody(concatBytes(canonical, varintField(15, 1)))).toThrow(CodecError);
+    const chain = lenField(1, new TextEncoder().encode(body.chainId));
+    const rest = canonical.subarray(chain.byteLength);
+    expect(() => decodeTxBody(concatBytes(rest, chain))).toThrow(/not canonically encoded/);
+    expect(() => decodeTxBody(concatBytes(canonical, Uint8Array.of(0)))).toThrow(CodecError);
+    // nonce 7 as a two-byte varint (0x87 0x00) instead of one byte
+    const nonMinimal = Buffer.from(canonical).toString("hex").replace("1807", "188700");
+    expect(() => decodeTxBody(new Uint8Array(Buffer.from(nonMinimal, "hex")))).toThrow(
+      /not canonically encoded/,
+    );
+  });
+
+  it("rejects truncated bytes and garbage", () => {
+    const bytes = encodeSignedTx({ body: encodeTxBody(body), signature: new Uint8Array(64).fill(1) });
+    for (let cut = 1; cut < bytes.byteLength; cut += 7) {
+      expect(() => decodeTx(bytes.subarray(0, cut))).toThrow(CodecError);
+    }
+    expect(() => decodeTx(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02]))).toThrow(CodecError);
+    expect(() => decodeTx(new TextEncoder().encode("hello world"))).toThrow(CodecError);
+  });
+
+  it("rejects a body with a bad chain id, key length or no message", () => {
+    expect(() => decodeTxBody(encodeTxBody({ ...body, chainId: "bad id!" }))).toThrow(/chain id/);
+    expect(() => decodeTxBody(encodeTxBody({ ...body, senderPubkey: new Uint8Array(31) }))).toThrow(
+      /32 bytes/,
+    );
+    const noMsg = concatBytes(
+      lenField(1, new TextEncoder().encode(body.chainId)),
+      lenField(2, body.senderPubkey),
+    );
+    expect(() => decodeTxBody(noMsg)).toThrow(/no message/);
+  });
+
+  it("binds the chain id and a domain tag into the signed bytes", () => {
+    const bodyBytes = encodeTxBody(body);
+    expect(txSignBytes("a", bodyBytes)).not.toEqual(txSignBytes("b", bodyBytes));
+    expect(txSignBytes("a", bodyBytes)).toHaveLength(32);
+  });
+});
+
+describe("amounts", () => {
+  it("are minimal big-endian and reject leading zeros", () => {
+    expect(encodeAmount(0n)).toEqual(new Uint8Array(0));
+    expect(encodeAmount(256n)).toEqual(Uint8Array.of(1, 0));
+    expect(decodeAmount(Uint8Array.of(1, 0), "x")).toBe(256n);
+    expect(() => decodeAmount(Uint8Array.of(0, 1), "x")).toThrow(/leading zero/);
+    expect(() => decodeAmount(new Uint8Array(33).fill(1), "x")).toThrow(/32 bytes/);
+    const big = 10n ** 27n;
+    expect(decodeAmount(encodeAmount(big), "x")).toBe(big);
+  });
+});
+
+describe("blocks and votes", () => {
+  const h32 = (n: number) => new Uint8Array(32).fill(n);
+  const block: Block = {
+    header: {
+      chainId: "opl-test-1",
+      height: 5,
+      timeMs: 1_700_000_000_000,
+      lastBlockHash: h32(1),
+      lastCommitHash: h32(2),
+      txsRoot: h32(3),
+      stateRoot: h32(4),
+      resultsRoot: h32(5),
+      validatorsHash: h32(6),
+      nextValidatorsHash: h32(6),
+      proposerAddress: new Uint8Array(20).fill(7),
+      evidenceRoot: h32(8),
+    },
+    txs: [Uint8Array.of(1, 2, 3)],
+    lastCommit: {
+      height: 4,
+      round: 1,
+      blockHash: h32(1),
+      signatures: [
+        { validatorAddress: new Uint8Array(20).fill(7), timeMs: 5, signature: new Uint8Array(64).fill(3) },
+      ],
+    },
+    evidence: [],
+  };
+
+  it("round-trip canonically, and the hash covers the header", () => {
+    const bytes = encodeBlock(block);
+    expect(decodeBlock(bytes)).toEqual(block);
+    const other = { ...block.header, stateRoot: h32(9) };
+    expect(blockHash(other)).not.toEqual(blockHash(block.header));
+    expect(() => decodeBlock(concatBytes(bytes, varintField(9, 1)))).toThrow(CodecError);
+  });
+
+  it("signed votes round-trip and reject unknown vote types", () => {
+    const vote = {
+      vote: {
+        type: PRECOMMIT,
+        height: 3,
+        round: 0,
+        blockHash: h32(1),
+        timeMs: 9,
+        validatorAddress: new Uint8Array(20),
+      },
+      signature: new Uint8Array(64).fill(2),
+    } as const;
+    const bytes = encodeSignedVote(vote);
+    expect(decodeSignedVote(bytes)).toEqual(vote);
+    const bad = encodeSignedVote({ ...vote, vote: { ...vote.vote, type: 3 as unknown as typeof PRECOMMIT } });
+    expect(() => decodeSignedVote(bad)).toThrow(/neither prevote nor precommit/);
+  });
+});

@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../crypto/bytes.ts";
+import { Mempool, type MempoolLimits } from "../../node/mempool.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import type { Account } from "../../proto/records.ts";
+import { decodeTx } from "../../proto/tx.ts";
+import { TxError } from "../../state/errors.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { keyId } from "../../state/view.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+
+const CHAIN = "opl-test-1";
+const FEE = DEFAULT_PARAMS.minFee;
+
+function setup(limits: Partial<MempoolLimits> = {}) {
+  const accounts = new Map<string, Account>();
+  const included = new Map<string, number>();
+  const mempool = new Mempool(
+    { maxTxs: 1000, maxBytes: 1 << 20, maxPerSender: 16, ...limits },
+    {
+      chainId: CHAIN,
+      params: DEFAULT_PARAMS,
+      verifier: new TxVerifier(CHAIN),
+      account: (a) => accounts.get(keyId(a)) ?? { nonce: 0, balance: 0n },
+      includedAt: async (h) => included.get(toHex(h)),
+    },
+  );
+  const fund = (a: TestAccount, balance: bigint, nonce = 0) =>
+    accounts.set(keyId(a.address), { nonce, balance });
+  return { mempool, fund, accounts, included };
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TxError) return err.code;
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("mempool admission", () => {
+  it("admits a valid tx once and refuses the duplicate", async () => {
+    const { mempool, fund } = setup();
+    const alice = new TestAccount();
+    fund(alice, 100n * FEE);
+    const tx = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    await mempool.add(tx.bytes);
+    expect(mempool.size).toBe(1);
+    expect(await refusal(mempool.add(tx.bytes))).toBe("ALREADY_KNOWN");
+  });
+
+  it("refuses each kind of bad transaction with its own reason", async () => {
+    const { mempool, fund, included } = setup();
+    const alice = new TestAccount();
+    fund(alice, 100n * FEE, 3);
+    const to = new Uint8Array(20);
+    const good = alice.transfer(CHAIN, to, FEE, FEE, { nonce: 3 });
+    const badSig = good.bytes.slice();
+    badSig[badSig.length - 1] ^= 1;
+    expect(await refusal(mempool.add(badSig))).toBe("BAD_SIGNATURE");
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, to, FEE, FEE, { nonce: 2 }).bytes))).toBe(
+      "NONCE_TOO_LOW",
+    );
+    const old = alice.transfer(CHAIN, to, FEE, FEE, { nonce: 1 });
+    included.set(toHex(old.hash), 7);
+    expect(await refusal(mempool.add(old.bytes))).toBe("ALREADY_INCLUDED");
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, to, FEE, FEE, { nonce: 3 + 16 }).bytes))).toBe(
+      "NONCE_TOO_HIGH",
+    );
+    expect(await refusal(mempool.add(alice.transfer("other-1", to, FEE, FEE, { nonce: 3 }).bytes))).toBe(
+      "WRONG_CHAIN_ID",
+    );
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, to, FEE, 1n, { nonce: 3 }).bytes))).toBe(
+      "FEE_TOO_LOW",
+    );
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, to, 100n * FEE, FEE, { nonce: 3 }).bytes))).toBe(
+      "INSUFFICIENT_FUNDS",
+    );
+    expect(await refusal(mempool.add(Uint8Array.of(1, 2, 3)))).toBe("TX_MALFORMED");
+    expect(await refusal(mempool.add(good.bytes.subarray(0, good.bytes.length - 10)))).toBe("TX_MALFORMED");
+    expect(await refusal(mempool.add(new Uint8Array(DEFAULT_PARAMS.maxTxBytes + 1)))).toBe("TX_TOO_LARGE");
+    expect(mempool.size).toBe(0);
+    await mempool.add(good.bytes);
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, to, 2n * FEE, FEE, { nonce: 3 }).bytes))).toBe(
+      "NONCE_PENDING",
+    );
+  });
+
+  it("counts every pending spend of a sender against its balance", async () => {
+    const { mempool, fund } = setup();
+    const alice = new TestAccount();
+    fund(alice, 10n * FEE);
+    await mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 4n * FEE, FEE).bytes);
+    await mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 4n * FEE, FEE).bytes);
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 1n, FEE).bytes))).toBe(
+      "INSUFFICIENT_FUNDS",
+    );
+  });
+
+  it("refuses when full", async () => {
+    const { mempool, fund } = setup({ maxTxs: 2 });
+    const alice = new TestAccount();
+    fund(alice, 100n * FEE);
+    await mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 1n, FEE).bytes);
+    await mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 1n, FEE).bytes);
+    expect(await refusal(mempool.add(alice.transfer(CHAIN, new Uint8Array(20), 1n, FEE).bytes))).toBe(
+      "MEMPOOL_FULL",
+    );
+  });
+});
+
+describe("mempool ordering and eviction", () => {
+  it("reaps contiguous nonces per sender, round-robin across senders, skipping gaps", async () => {
+    const { mempool, fund } = setup();
+    const [a, b] = [new TestAccount(), new TestAccount()];
+    fund(a, 100n * FEE);
+    fund(b, 100n * FEE);
+    const to = new Uint8Array(20);
+    const a0 = a.transfer(CHAIN, to, 1n, FEE);
+    const a1 = a.transfer(CHAIN, to, 1n, FEE);
+    const a3 = a.transfer(CHAIN, to, 1n, FEE, { nonce: 3 });
+    const b0 = b.transfer(CHAIN, to, 1n, FEE);
+    // arrive out of order
+    for (const t of [a1, a3, b0, a0]) await mempool.add(t.bytes);
+    const reaped = mempool.reap(100, 1 << 20).map((t) => toHex(t.hash));
+    expect(reaped).toEqual([a0, b0, a1].map((t) => toHex(t.hash)));
+    expect(mempool.reap(2, 1 << 20)).toHaveLength(2);
+  });
+
+  it("after a block, drops included and now-invalid txs and keeps the rest", async () => {
+    const { mempool, fund } = setup();
+    const a = new TestAccount();
+    fund(a, 100n * FEE);
+    const to = new Uint8Array(20);
+    const txs = [0, 1, 2, 3].map(() => a.transfer(CHAIN, to, 10n * FEE, FEE));
+    for (const t of txs) await mempool.add(t.bytes);
+    // A block includes nonces 0 and 1, and the account also lost funds elsewhere: only one more tx fits.
+    fund(a, 12n * FEE, 2);
+    mempool.update([decodeTx(txs[0].bytes), decodeTx(txs[1].bytes)]);
+    expect(mempool.has(toHex(txs[0].hash))).toBe(false);
+    expect(mempool.has(toHex(txs[1].hash))).toBe(false);
+    expect(mempool.has(toHex(txs[2].hash))).toBe(true);
+    expect(mempool.has(toHex(txs[3].hash))).toBe(false);
+    expect(mempool.size).toBe(1);
+  });
+});

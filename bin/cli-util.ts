@@ -1,15 +1,23 @@
-import { existsSync } from "node:fs";
-import { homePaths, readConfig } from "../node/config.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { DEFAULT_RPC_LISTEN } from "../node/defaults.ts";
 import { RpcError } from "../rpc/errors.ts";
 
-export const DEFAULT_RPC = "http://127.0.0.1:26657";
+// Command modules load their heavy dependencies inside their actions, so `opl --help` and client commands
+// start fast; this file stays light for the same reason.
+
+export { DEFAULT_CHAIN_ID } from "../node/defaults.ts";
+export const DEFAULT_RPC = `http://${DEFAULT_RPC_LISTEN}`;
 
 /** The RPC URL to use: --rpc, else the rpc.listen of --home's config.toml, else the default. */
 export function resolveRpcUrl(opts: { rpc?: string; home?: string }): string {
   if (opts.rpc !== undefined) return opts.rpc;
-  if (opts.home !== undefined && existsSync(homePaths(opts.home).config)) {
-    const listen = readConfig(homePaths(opts.home).config).rpc.listen;
-    return `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
+  const config = opts.home === undefined ? undefined : join(opts.home, "config.toml");
+  if (config !== undefined && existsSync(config)) {
+    // Only rpc.listen is needed, so the full config schema (zod) stays off this path.
+    const listen = (parseToml(readFileSync(config, "utf8")).rpc as { listen?: unknown } | undefined)?.listen;
+    if (typeof listen === "string") return `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
   }
   return DEFAULT_RPC;
 }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
 export function homePaths(home: string) {
@@ -23,7 +24,7 @@ const configSchema = z.strictObject({
   moniker: z.string().min(1).max(64).default("node"),
   rpc: z
     .strictObject({
-      listen: hostPort.default("127.0.0.1:26657"),
+      listen: hostPort.default(DEFAULT_RPC_LISTEN),
       max_body_bytes: z
         .number()
         .int()
@@ -35,7 +36,7 @@ const configSchema = z.strictObject({
     .prefault({}),
   p2p: z
     .strictObject({
-      listen: z.string().default("/ip4/127.0.0.1/tcp/26656"),
+      listen: z.string().default(DEFAULT_P2P_LISTEN),
       persistent_peers: z.array(z.string()).default([]),
     })
     .prefault({}),

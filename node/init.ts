@@ -20,7 +20,7 @@ export interface InitOptions {
   now?: () => number;
 }
 
-export const DEFAULT_CHAIN_ID = "opl-devnet-1";
+export { DEFAULT_CHAIN_ID } from "./defaults.ts";
 export const DEFAULT_DEV_FUNDS = 1_000_000_000n * ONE_OPEN;
 
 /**

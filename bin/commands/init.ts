@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { DEFAULT_CHAIN_ID, initHome } from "../../node/init.ts";
-import { formatOpen } from "../../state/units.ts";
-import { action } from "../cli-util.ts";
+import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "../../node/defaults.ts";
+import { action, DEFAULT_CHAIN_ID } from "../cli-util.ts";
 
 export function registerInit(program: Command): void {
   program
@@ -13,8 +12,8 @@ export function registerInit(program: Command): void {
     .requiredOption("--home <dir>", "home directory to create")
     .option("--chain-id <id>", "chain id", DEFAULT_CHAIN_ID)
     .option("--moniker <name>", "a name for this node", "node0")
-    .option("--rpc-listen <host:port>", "JSON-RPC listen address", "127.0.0.1:26657")
-    .option("--p2p-listen <multiaddr>", "libp2p listen address", "/ip4/127.0.0.1/tcp/26656")
+    .option("--rpc-listen <host:port>", "JSON-RPC listen address", DEFAULT_RPC_LISTEN)
+    .option("--p2p-listen <multiaddr>", "libp2p listen address", DEFAULT_P2P_LISTEN)
     .action(
       action(
         async (opts: {
@@ -24,6 +23,8 @@ export function registerInit(program: Command): void {
           rpcListen: string;
           p2pListen: string;
         }) => {
+          const { initHome } = await import("../../node/init.ts");
+          const { formatOpen } = await import("../../state/units.ts");
           const { genesis, account } = await initHome({
             home: opts.home,
             chainId: opts.chainId,

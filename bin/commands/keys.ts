@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { toHex } from "../../crypto/bytes.ts";
-import { Keyring } from "../../node/keyring.ts";
 import { action } from "../cli-util.ts";
+
+const loadKeyring = async (home: string) => new (await import("../../node/keyring.ts")).Keyring(home);
 
 export function registerKeys(program: Command): void {
   const keys = program
@@ -15,8 +15,8 @@ export function registerKeys(program: Command): void {
     .description("Create a new ed25519 key and print its address (opl1...).")
     .requiredOption("--home <dir>", "home directory")
     .action(
-      action((name: string, opts: { home: string }) => {
-        const key = new Keyring(opts.home).add(name);
+      action(async (name: string, opts: { home: string }) => {
+        const key = (await loadKeyring(opts.home)).add(name);
         console.log(key.address);
       }),
     );
@@ -26,8 +26,8 @@ export function registerKeys(program: Command): void {
     .description("List the keys in the keyring: name and address.")
     .requiredOption("--home <dir>", "home directory")
     .action(
-      action((opts: { home: string }) => {
-        const list = new Keyring(opts.home).list();
+      action(async (opts: { home: string }) => {
+        const list = (await loadKeyring(opts.home)).list();
         if (list.length === 0) console.log("(no keys)");
         for (const k of list) console.log(`${k.name}\t${k.address}`);
       }),
@@ -39,8 +39,9 @@ export function registerKeys(program: Command): void {
     .requiredOption("--home <dir>", "home directory")
     .option("--address", "print only the address")
     .action(
-      action((name: string, opts: { home: string; address?: boolean }) => {
-        const k = new Keyring(opts.home).get(name);
+      action(async (name: string, opts: { home: string; address?: boolean }) => {
+        const { toHex } = await import("../../crypto/bytes.ts");
+        const k = (await loadKeyring(opts.home)).get(name);
         if (opts.address) console.log(k.address);
         else console.log(`name: ${k.name}\naddress: ${k.address}\npublic key: ${toHex(k.publicKey)}`);
       }),

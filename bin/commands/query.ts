@@ -1,7 +1,4 @@
 import type { Command } from "commander";
-import { decodeAddress } from "../../crypto/address.ts";
-import { RpcClient } from "../../rpc/client.ts";
-import { formatOpen } from "../../state/units.ts";
 import { action, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 
 interface AccountReply {
@@ -24,6 +21,9 @@ export function registerQuery(program: Command): void {
     .action(
       action(
         async (address: string, opts: { rpc?: string; home?: string; height?: string; json?: boolean }) => {
+          const { decodeAddress } = await import("../../crypto/address.ts");
+          const { RpcClient } = await import("../../rpc/client.ts");
+          const { formatOpen } = await import("../../state/units.ts");
           decodeAddress(address);
           const client = new RpcClient(resolveRpcUrl(opts));
           const params: Record<string, unknown> = { address };

@@ -1,11 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { homePaths, readConfig } from "../../node/config.ts";
-import { DEFAULT_CHAIN_ID, initHome } from "../../node/init.ts";
-import { createLogger } from "../../node/logger.ts";
-import { OplNode } from "../../node/node.ts";
-import { showStatusLine } from "../../node/status-line.ts";
-import { action } from "../cli-util.ts";
+import { action, DEFAULT_CHAIN_ID } from "../cli-util.ts";
 
 interface StartOpts {
   home: string;
@@ -44,6 +39,11 @@ export function registerStart(program: Command): void {
     .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
     .action(
       action(async (opts: StartOpts) => {
+        const { homePaths, readConfig } = await import("../../node/config.ts");
+        const { initHome } = await import("../../node/init.ts");
+        const { createLogger } = await import("../../node/logger.ts");
+        const { OplNode } = await import("../../node/node.ts");
+        const { showStatusLine } = await import("../../node/status-line.ts");
         const paths = homePaths(opts.home);
         if (!existsSync(paths.config) && opts.initIfMissing) {
           const { account } = await initHome({

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { RpcClient } from "../../rpc/client.ts";
 import { action, resolveRpcUrl } from "../cli-util.ts";
 
 export function registerStatus(program: Command): void {
@@ -10,6 +9,7 @@ export function registerStatus(program: Command): void {
     .option("--home <dir>", "take the RPC URL from this home's config.toml")
     .action(
       action(async (opts: { rpc?: string; home?: string }) => {
+        const { RpcClient } = await import("../../rpc/client.ts");
         const status = await new RpcClient(resolveRpcUrl(opts)).call("node_status");
         console.log(JSON.stringify(status, null, 2));
       }),

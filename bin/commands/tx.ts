@@ -1,11 +1,6 @@
 import type { Command } from "commander";
-import { decodeAddress } from "../../crypto/address.ts";
-import { toBase64, toHex } from "../../crypto/bytes.ts";
-import { Keyring } from "../../node/keyring.ts";
-import { RpcClient } from "../../rpc/client.ts";
+import type { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
-import { buildTransfer, portableSigner } from "../../rpc/tx-builder.ts";
-import { describeAmount, parseOpen } from "../../state/units.ts";
 import { action, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 
 /** 0.001 OPEN: 1 OPEN pays the fee of a thousand transfers. */
@@ -68,6 +63,12 @@ export function registerTx(program: Command): void {
     .option("--sign-only", "print the base64 signed transaction instead of sending it")
     .action(
       action(async (opts: TransferOpts) => {
+        const { decodeAddress } = await import("../../crypto/address.ts");
+        const { toBase64, toHex } = await import("../../crypto/bytes.ts");
+        const { Keyring } = await import("../../node/keyring.ts");
+        const { RpcClient } = await import("../../rpc/client.ts");
+        const { buildTransfer, portableSigner } = await import("../../rpc/tx-builder.ts");
+        const { describeAmount, parseOpen } = await import("../../state/units.ts");
         const key = new Keyring(opts.home).get(opts.from);
         decodeAddress(opts.to); // fail early, with the address parser's message
         const amount = parseOpen(opts.amount);

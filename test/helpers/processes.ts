@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+/**
+ * Real `opl` processes for end-to-end tests, run by the project's pinned Node 24 (node_modules/.bin/node),
+ * whichever Node happens to run the test runner.
+ */
+const ROOT = join(import.meta.dirname, "..", "..");
+export const OPL = join(ROOT, "bin", "opl.ts");
+const PINNED_NODE = join(ROOT, "node_modules", ".bin", "node");
+export const NODE = existsSync(PINNED_NODE) ? PINNED_NODE : process.execPath;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`opl ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A running `opl start`, with its RPC URL read from its own log ("JSON-RPC listening"). */
+export class NodeProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly logLines: string[];
+
+  private constructor(child: ChildProcess, url: string, logLines: string[]) {
+    this.child = child;
+    this.url = url;
+    this.logLines = logLines;
+  }
+
+  static start(home: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<NodeProcess> {
+    const child = spawn(
+      NODE,
+      [OPL, "start", "--home", home, "--rpc-listen", "127.0.0.1:0", "--log-format", "json", ...extraArgs],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const lines: string[] = [];
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`node did not start in ${timeoutMs} ms:\n${lines.join("\n")}`));
+      }, timeoutMs);
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`node exited during start-up (code ${code}, signal ${signal}):\n${lines.join("\n")}`),
+        );
+      });
+      createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+        if (lines.length < 10_000) lines.push(line);
+        if (!line.startsWith("{")) return;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === "JSON-RPC listening" && entry.url !== undefined) {
+          clearTimeout(timer);
+          child.removeAllListeners("exit");
+          resolve(new NodeProcess(child, entry.url, lines));
+        }
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** Sends a signal and waits for the process to be gone. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once("exit", (code) => resolve(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+}
+
+/** Sets block_interval_ms in a home's config.toml (tests want blocks faster than the 1 s default). */
+export function setBlockInterval(home: string, ms: number): void {
+  const path = join(home, "config.toml");
+  writeFileSync(
+    path,
+    readFileSync(path, "utf8").replace(/block_interval_ms = \d+/, `block_interval_ms = ${ms}`),
+  );
+}

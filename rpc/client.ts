@@ -1,5 +1,10 @@
 import { RpcError } from "./errors.ts";
 
+export interface BatchReply {
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
 /** A small JSON-RPC 2.0 client over HTTP, for the CLI, tests and benchmarks. */
 export class RpcClient {
   readonly url: string;
@@ -21,11 +26,7 @@ export class RpcClient {
   }
 
   /** Sends many calls in one batch; each result is either { result } or { error }. */
-  async batch(
-    calls: { method: string; params: Record<string, unknown> }[],
-  ): Promise<
-    ({ result: unknown; error?: undefined } | { error: { code: number; message: string; data?: unknown } })[]
-  > {
+  async batch(calls: { method: string; params: Record<string, unknown> }[]): Promise<BatchReply[]> {
     const first = this.nextId;
     this.nextId += calls.length;
     const body = calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params }));

@@ -9,8 +9,19 @@ export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return sha256(publicKey).subarray(0, ADDRESS_LENGTH);
 }
 
+/** bech32 encoding costs a few microseconds and the same addresses recur in every block: cache them. */
+const BECH32_CACHE_LIMIT = 50_000;
+const bech32Cache = new Map<string, string>();
+
 export function encodeAddress(address: Uint8Array): string {
-  return bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
+  const id = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString("latin1");
+  let text = bech32Cache.get(id);
+  if (text === undefined) {
+    text = bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
+    if (bech32Cache.size >= BECH32_CACHE_LIMIT) bech32Cache.delete(bech32Cache.keys().next().value as string);
+    bech32Cache.set(id, text);
+  }
+  return text;
 }
 
 /** Parses an `opl1...` address; throws an Error whose message says what is wrong. */

@@ -1,16 +1,18 @@
 import { sha256 } from "./hash.ts";
 
 /**
- * Binary Merkle root over an ordered list (RFC 6962 shape): leaves and inner nodes are hashed with distinct
- * prefixes, so a leaf can never pass for an inner node. Used for a block's transactions and results.
+ * Binary Merkle root over an ordered list (RFC 6962 shape): inner nodes are H(0x01 || left || right), an odd
+ * node is carried up unchanged, and the empty list hashes to sha256(""). Used for a block's transactions
+ * (leaves: the tx hashes) and results (leaves: H(0x00 || encoded result)).
  */
 const LEAF = Uint8Array.of(0);
 const INNER = Uint8Array.of(1);
 const EMPTY_ROOT = sha256();
 
-export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
-  if (items.length === 0) return EMPTY_ROOT;
-  let level = items.map((item) => sha256(LEAF, item));
+/** Root over leaves that are already 32-byte hashes (e.g. transaction hashes). */
+export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 0) return EMPTY_ROOT;
+  let level = leaves as Uint8Array[];
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
@@ -19,4 +21,9 @@ export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
     level = next;
   }
   return level[0];
+}
+
+/** Root over arbitrary items: each leaf is H(0x00 || item), so a leaf can never pass for an inner node. */
+export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
+  return merkleRootOfHashes(items.map((item) => sha256(LEAF, item)));
 }

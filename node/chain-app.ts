@@ -33,7 +33,8 @@ interface Executed {
   block: Block;
   hash: Uint8Array;
   txs: DecodedTx[];
-  results: TxResult[];
+  /** Canonical TxResult bytes: committed to by the results root and stored as they are. */
+  resultBytes: Uint8Array[];
   writes: StateWrite[];
   tree: SparseMerkleTree;
 }
@@ -47,6 +48,10 @@ export interface CommittedEvent {
 }
 
 const EMPTY_ROOT = merkleRoot([]);
+
+function encodeResults(results: readonly TxResult[]): Uint8Array[] {
+  return results.map(encodeTxResult);
+}
 
 /**
  * The application behind the consensus interface: builds, checks and commits blocks of bank transactions
@@ -120,6 +125,7 @@ export class ChainApp implements Application {
       }
     }
     const writes = view.sortedWrites();
+    const resultBytes = encodeResults(results);
     const tree = this.state.treeWith(writes);
     const vals = this.validators(req.height);
     const header: Header = {
@@ -128,9 +134,9 @@ export class ChainApp implements Application {
       timeMs: req.timeMs,
       lastBlockHash: this.current.lastBlockHash,
       lastCommitHash: commitHash(req.lastCommit),
-      txsRoot: txsRoot(txs.map((t) => t.bytes)),
+      txsRoot: txsRoot(txs.map((t) => t.hash)),
       stateRoot: tree.rootHash,
-      resultsRoot: merkleRoot(results.map(encodeTxResult)),
+      resultsRoot: merkleRoot(resultBytes),
       validatorsHash: validatorsHash(vals),
       nextValidatorsHash: validatorsHash(this.validators(req.height + 1)),
       proposerAddress: req.proposer,
@@ -138,7 +144,7 @@ export class ChainApp implements Application {
     };
     const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence: [] };
     const hash = blockHash(header);
-    this.executed.set(toHex(hash), { block, hash, txs, results, writes, tree });
+    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, writes, tree });
     return block;
   }
 
@@ -196,7 +202,6 @@ export class ChainApp implements Application {
     let bytes = 0;
     for (const t of block.txs) bytes += t.byteLength;
     if (bytes > params.maxBlockBytes) fail(`${bytes} tx bytes exceed the limit ${params.maxBlockBytes}`);
-    if (!equalBytes(h.txsRoot, txsRoot(block.txs))) fail("txs root does not match");
 
     const txs: DecodedTx[] = [];
     const seen = new Set<string>();
@@ -211,6 +216,7 @@ export class ChainApp implements Application {
       if (seen.has(id)) fail(`tx ${i} appears twice`);
       seen.add(id);
     }
+    if (!equalBytes(h.txsRoot, txsRoot(txs.map((t) => t.hash)))) fail("txs root does not match");
     const bad = await this.verifier.verifyAll(txs);
     if (bad >= 0) fail(`tx ${bad} has an invalid signature`);
 
@@ -220,12 +226,12 @@ export class ChainApp implements Application {
     const { writes, results } = (
       outcome as { ok: true; execution: { writes: StateWrite[]; results: TxResult[] } }
     ).execution;
-    if (!equalBytes(h.resultsRoot, merkleRoot(results.map(encodeTxResult))))
-      fail("results root does not match");
+    const resultBytes = encodeResults(results);
+    if (!equalBytes(h.resultsRoot, merkleRoot(resultBytes))) fail("results root does not match");
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
-    const executed: Executed = { block, hash, txs, results, writes, tree };
+    const executed: Executed = { block, hash, txs, resultBytes, writes, tree };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -246,7 +252,7 @@ export class ChainApp implements Application {
       block,
       blockBytes: encodeBlock(block),
       meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
-      txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, result: ex.results[i] })),
+      txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, resultBytes: ex.resultBytes[i] })),
       writes: ex.writes,
     });
     this.state.apply(ex.writes, ex.tree);

@@ -114,7 +114,7 @@ export class Mempool {
       throw new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
     const account = this.deps.account(tx.sender);
     const nonce = tx.body.nonce;
-    const who = encodeAddress(tx.sender);
+    const who = { toString: () => encodeAddress(tx.sender) }; // formatted only if a message needs it
     if (nonce < account.nonce) {
       const height = await this.deps.includedAt(tx.hash);
       if (height !== undefined) {

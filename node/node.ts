@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { VerifyPool } from "../crypto/verify-pool.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
@@ -23,6 +24,18 @@ export interface StartOptions {
   onFatal?: (err: unknown) => void;
 }
 
+interface Parts {
+  genesis: Genesis;
+  app: ChainApp;
+  mempool: Mempool;
+  rpc: RpcServer;
+  nodeId: string;
+  db: ChainDb;
+  pool: VerifyPool;
+  producer: SoloProducer;
+  logger: Logger;
+}
+
 /**
  * The composition root: database -> chain state -> mempool -> application -> block producer -> RPC, built
  * in that order and stopped in reverse. One object owns them all, so start-up and shutdown are in one place.
@@ -33,28 +46,15 @@ export class OplNode {
   readonly mempool: Mempool;
   readonly rpc: RpcServer;
   readonly nodeId: string;
-  private readonly db: ChainDb;
-  private readonly producer: SoloProducer;
-  private readonly log: Logger;
+  private readonly parts: Parts;
 
-  private constructor(parts: {
-    genesis: Genesis;
-    app: ChainApp;
-    mempool: Mempool;
-    rpc: RpcServer;
-    nodeId: string;
-    db: ChainDb;
-    producer: SoloProducer;
-    logger: Logger;
-  }) {
+  private constructor(parts: Parts) {
+    this.parts = parts;
     this.genesis = parts.genesis;
     this.app = parts.app;
     this.mempool = parts.mempool;
     this.rpc = parts.rpc;
     this.nodeId = parts.nodeId;
-    this.db = parts.db;
-    this.producer = parts.producer;
-    this.log = parts.logger;
   }
 
   static async start(opts: StartOptions): Promise<OplNode> {
@@ -66,10 +66,11 @@ export class OplNode {
     const { peerId } = loadNodeKey(paths.nodeKey);
 
     const db = await ChainDb.open(paths.chainDb);
+    const pool = new VerifyPool();
     try {
       const { state, info } = await openChain(db, genesis);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
-      const verifier = new TxVerifier(genesis.chainId);
+      const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
         {
           maxTxs: config.mempool.max_txs,
@@ -92,6 +93,16 @@ export class OplNode {
         verifier,
         info,
         logger: log.child({ module: "app" }),
+      });
+      const producer = new SoloProducer({
+        app,
+        key: validatorKey,
+        intervalMs: config.consensus.block_interval_ms,
+        logger: log.child({ module: "producer" }),
+        onFatal: (err) => {
+          log.fatal({ err }, "block production failed; the node stops");
+          opts.onFatal?.(err);
+        },
       });
       const [host, port] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({
@@ -117,30 +128,23 @@ export class OplNode {
         logger: log,
       });
       await rpc.listen();
-      log.info({ url: rpc.url }, "JSON-RPC listening");
-      const producer = new SoloProducer({
-        app,
-        key: validatorKey,
-        intervalMs: config.consensus.block_interval_ms,
-        logger: log.child({ module: "producer" }),
-        onFatal: (err) => {
-          log.fatal({ err }, "block production failed; the node stops");
-          opts.onFatal?.(err);
-        },
-      });
       producer.start();
-      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, producer, logger: log });
+      log.info({ url: rpc.url }, "JSON-RPC listening");
+      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, producer, logger: log });
     } catch (err) {
+      await pool.close();
       await db.close();
       throw err;
     }
   }
 
   async stop(): Promise<void> {
-    await this.producer.stop();
-    await this.rpc.close();
-    await this.db.close();
-    this.log.info("node stopped");
+    const p = this.parts;
+    await p.producer.stop();
+    await p.rpc.close();
+    await p.pool.close();
+    await p.db.close();
+    p.logger.info("node stopped");
   }
 }
 

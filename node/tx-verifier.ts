@@ -1,20 +1,24 @@
 import { toHex } from "../crypto/bytes.ts";
 import { verifyAsync } from "../crypto/ed25519.ts";
+import type { VerifyPool } from "../crypto/verify-pool.ts";
 import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
 
 /**
  * Verifies transaction signatures once. Signature checks are the node's throughput bound, so every tx is
- * verified at admission, on libuv's thread pool (all cores), and remembered by hash: a block made from the
+ * verified at admission, on worker threads (all cores; see crypto/verify-pool.ts), and remembered by hash: a block made from the
  * mempool is then validated without verifying again. Bounded: the oldest entries leave first.
  */
 export class TxVerifier {
   private readonly chainId: string;
   private readonly limit: number;
   private readonly verified = new Set<string>();
+  private readonly pool: VerifyPool | undefined;
 
-  constructor(chainId: string, limit = 200_000) {
+  /** Without a pool, verification runs on libuv's thread pool (fine for tests and light use). */
+  constructor(chainId: string, opts: { pool?: VerifyPool; limit?: number } = {}) {
     this.chainId = chainId;
-    this.limit = limit;
+    this.pool = opts.pool;
+    this.limit = opts.limit ?? 200_000;
   }
 
   isVerified(tx: DecodedTx): boolean {
@@ -24,7 +28,11 @@ export class TxVerifier {
   async verify(tx: DecodedTx): Promise<boolean> {
     const id = toHex(tx.hash);
     if (this.verified.has(id)) return true;
-    const ok = await verifyAsync(txSignBytes(this.chainId, tx.bodyBytes), tx.signature, tx.body.senderPubkey);
+    const digest = txSignBytes(this.chainId, tx.bodyBytes);
+    const ok =
+      this.pool === undefined
+        ? await verifyAsync(digest, tx.signature, tx.body.senderPubkey)
+        : await this.pool.verify(digest, tx.signature, tx.body.senderPubkey);
     if (ok) this.remember(id);
     return ok;
   }

@@ -1,7 +1,7 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { merkleRoot } from "../crypto/merkle.ts";
+import { merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
   bytesField,
   CodecError,
@@ -156,8 +156,9 @@ export function decodeBlock(bytes: Uint8Array): Block {
   };
 }
 
-export function txsRoot(txs: readonly Uint8Array[]): Uint8Array {
-  return merkleRoot(txs);
+/** The header's txs root: a Merkle root whose leaves are the transactions' hashes, in block order. */
+export function txsRoot(txHashes: readonly Uint8Array[]): Uint8Array {
+  return merkleRootOfHashes(txHashes);
 }
 
 // ---- validator set ----

@@ -68,28 +68,35 @@ export function decodeAccount(bytes: Uint8Array): Account {
   return { nonce: uint(f.nonce, "account nonce"), balance: decodeAmount(f.balance, "account balance") };
 }
 
+/**
+ * Decodes an account the state machine itself wrote (a state value, never wire input): the canonical
+ * re-encoding check is skipped, because the bytes were produced by encodeAccount. Hot in execution.
+ */
+export function decodeStoredAccount(bytes: Uint8Array): Account {
+  const f = pb.Account.decode(bytes) as unknown as Fields;
+  return { nonce: uint(f.nonce, "account nonce"), balance: decodeAmount(f.balance, "account balance") };
+}
+
 export interface TxRecord {
   height: number;
   index: number;
   tx: Uint8Array;
-  result: TxResult;
+  /** Canonical TxResult bytes (encodeTxResult), encoded once per block for the results root and storage. */
+  resultBytes: Uint8Array;
 }
 
 export function encodeTxRecord(r: TxRecord): Uint8Array {
-  return encodeMessage(pb.TxRecord, {
-    height: r.height,
-    index: r.index,
-    tx: r.tx,
-    result: resultFields(r.result),
-  });
+  return encodeMessage(pb.TxRecord, { height: r.height, index: r.index, tx: r.tx, result: r.resultBytes });
 }
 
-export function decodeTxRecord(bytes: Uint8Array): TxRecord {
+export function decodeTxRecord(bytes: Uint8Array): TxRecord & { result: TxResult } {
   const f = decodeCanonical(pb.TxRecord, bytes, "tx record");
+  const resultBytes = bytesField(f.result);
   return {
     height: uint(f.height, "height"),
     index: uint(f.index, "index"),
     tx: bytesField(f.tx),
-    result: resultFrom(f.result),
+    resultBytes,
+    result: decodeTxResult(resultBytes),
   };
 }

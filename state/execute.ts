@@ -114,12 +114,13 @@ function applyMsg(view: Overlay, tx: DecodedTx): TxEvent[] {
 export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxResult {
   checkTxStateless(tx, ctx.chainId, ctx.params);
   const feeEvent = applyAnte(view, tx, ctx);
-  const msgView = new Overlay(view);
+  view.begin();
   try {
-    const events = applyMsg(msgView, tx);
-    msgView.mergeInto(view);
+    const events = applyMsg(view, tx);
+    view.commit();
     return { code: 0, log: "", events: [feeEvent, ...events] };
   } catch (err) {
+    view.rollback();
     if (!(err instanceof TxError)) throw err; // a bug, not a tx failure: let it halt the block
     return { code: TX_ERRORS[err.code], log: err.message, events: [feeEvent] };
   }

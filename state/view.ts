@@ -6,6 +6,8 @@
 export interface StateReader {
   /** The value at `key`, or undefined if absent. */
   get(key: Uint8Array): Uint8Array | undefined;
+  /** The same, by the key's id (keyId(key)), so stacked views compute the id once. */
+  getId?(id: string, key: Uint8Array): Uint8Array | undefined;
 }
 
 export interface StateWrite {
@@ -23,34 +25,62 @@ export function keyFromId(id: string): Uint8Array {
   return new Uint8Array(Buffer.from(id, "latin1"));
 }
 
-/** Buffered writes over a reader. Overlays nest: a transaction's overlay sits on its block's overlay. */
+/**
+ * Buffered writes over a reader. A block executes on one overlay; each transaction's message runs inside
+ * begin()/commit() or rollback(), an undo journal, so a failed message leaves no trace at no copying cost.
+ */
 export class Overlay implements StateReader {
   private readonly base: StateReader;
   private readonly writes = new Map<string, StateWrite>();
+  private journal: [string, StateWrite | undefined][] | null = null;
 
   constructor(base: StateReader) {
     this.base = base;
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const w = this.writes.get(keyId(key));
-    return w !== undefined ? w.value : this.base.get(key);
+    return this.getId(keyId(key), key);
+  }
+
+  getId(id: string, key: Uint8Array): Uint8Array | undefined {
+    const w = this.writes.get(id);
+    if (w !== undefined) return w.value;
+    return this.base.getId !== undefined ? this.base.getId(id, key) : this.base.get(key);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(keyId(key), { key, value });
+    this.write(keyId(key), { key, value });
   }
 
   delete(key: Uint8Array): void {
-    this.writes.set(keyId(key), { key, value: undefined });
+    this.write(keyId(key), { key, value: undefined });
   }
 
-  /** Moves this overlay's writes into `target` (the parent it was stacked on). */
-  mergeInto(target: Overlay): void {
-    for (const w of this.writes.values()) {
-      if (w.value === undefined) target.delete(w.key);
-      else target.set(w.key, w.value);
+  private write(id: string, w: StateWrite): void {
+    if (this.journal !== null) this.journal.push([id, this.writes.get(id)]);
+    this.writes.set(id, w);
+  }
+
+  /** Starts recording writes so they can be undone together. Not nestable. */
+  begin(): void {
+    if (this.journal !== null) throw new Error("overlay: begin() while a journal is open");
+    this.journal = [];
+  }
+
+  /** Keeps the writes made since begin(). */
+  commit(): void {
+    this.journal = null;
+  }
+
+  /** Undoes every write made since begin(). */
+  rollback(): void {
+    const journal = this.journal ?? [];
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const [id, previous] = journal[i];
+      if (previous === undefined) this.writes.delete(id);
+      else this.writes.set(id, previous);
     }
+    this.journal = null;
   }
 
   /** All writes, sorted by key so anything derived from them is independent of write order. */

@@ -1,6 +1,6 @@
 import { encodeAddress } from "../../crypto/address.ts";
 import { decodeAmount, encodeAmount } from "../../proto/codec.ts";
-import { type Account, decodeAccount, encodeAccount } from "../../proto/records.ts";
+import { type Account, decodeStoredAccount, encodeAccount } from "../../proto/records.ts";
 import { TxError } from "../errors.ts";
 import { MODULE_PREFIX, stateKey } from "../keys.ts";
 import type { Overlay, StateReader } from "../view.ts";
@@ -19,7 +19,7 @@ export function accountKey(address: Uint8Array): Uint8Array {
 
 export function getAccount(view: StateReader, address: Uint8Array): Account {
   const raw = view.get(accountKey(address));
-  return raw === undefined ? EMPTY_ACCOUNT : decodeAccount(raw);
+  return raw === undefined ? EMPTY_ACCOUNT : decodeStoredAccount(raw);
 }
 
 export function setAccount(view: Overlay, address: Uint8Array, account: Account): void {

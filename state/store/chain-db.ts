@@ -24,8 +24,8 @@ export interface CommittedBlock {
   block: Block;
   blockBytes: Uint8Array;
   meta: BlockMeta;
-  /** Transactions as stored in the block, with their hashes and results, in block order. */
-  txs: { hash: Uint8Array; bytes: Uint8Array; result: TxResult }[];
+  /** Transactions as stored in the block, with their hashes and encoded results, in block order. */
+  txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array }[];
   writes: StateWrite[];
 }
 
@@ -87,7 +87,7 @@ export class ChainDb {
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
-      const record: TxRecord = { height: c.height, index: i, tx: t.bytes, result: t.result };
+      const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
@@ -128,7 +128,7 @@ export class ChainDb {
     return raw === undefined ? undefined : readU64be(raw);
   }
 
-  async getTx(hash: Uint8Array): Promise<TxRecord | undefined> {
+  async getTx(hash: Uint8Array): Promise<(TxRecord & { result: TxResult }) | undefined> {
     const raw = await this.db.get(bucketKey(BUCKET.tx, hash));
     return raw === undefined ? undefined : decodeTxRecord(raw);
   }

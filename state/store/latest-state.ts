@@ -26,6 +26,10 @@ export class LatestState implements StateReader {
     return this.values.get(keyId(key));
   }
 
+  getId(id: string): Uint8Array | undefined {
+    return this.values.get(id);
+  }
+
   get rootHash(): Uint8Array {
     return this.tree.rootHash;
   }

@@ -55,7 +55,19 @@ export class NodeProcess {
   static start(home: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<NodeProcess> {
     const child = spawn(
       NODE,
-      [OPL, "start", "--home", home, "--rpc-listen", "127.0.0.1:0", "--log-format", "json", ...extraArgs],
+      // OPL_NODE_FLAGS passes flags to the node's Node.js, e.g. "--cpu-prof" when profiling a benchmark.
+      [
+        ...(process.env.OPL_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
+        OPL,
+        "start",
+        "--home",
+        home,
+        "--rpc-listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+        ...extraArgs,
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     const lines: string[] = [];

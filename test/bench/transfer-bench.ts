@@ -1,0 +1,207 @@
+/**
+ * Transfer throughput benchmark: starts a real single-validator node (its own process, on 127.0.0.1),
+ * funds several accounts, floods pre-signed transfers over JSON-RPC batches from concurrent clients, and
+ * reports committed tx/s, submit-to-commit latency (p50/p99) and the node's peak RSS.
+ *
+ *   npm run bench -- [--txs 60000] [--accounts 32] [--concurrency 8] [--batch 250] [--block-interval 1000]
+ *
+ * Bounded: it stops by itself once every tx is committed, or after --timeout seconds.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { toBase64, toHex } from "../../crypto/bytes.ts";
+import { homePaths, readConfig, writeConfig } from "../../node/config.ts";
+import { initHome } from "../../node/init.ts";
+import { Keyring } from "../../node/keyring.ts";
+import { RpcClient } from "../../rpc/client.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { NodeProcess } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    txs: { type: "string", default: "60000" },
+    accounts: { type: "string", default: "32" },
+    concurrency: { type: "string", default: "8" },
+    batch: { type: "string", default: "250" },
+    "block-interval": { type: "string", default: "1000" },
+    timeout: { type: "string", default: "180" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log(readFileSync(import.meta.filename, "utf8").split("*/")[0]);
+  process.exit(0);
+}
+const TXS = Number(args.txs);
+const ACCOUNTS = Number(args.accounts);
+const CONCURRENCY = Number(args.concurrency);
+const BATCH = Number(args.batch);
+const TIMEOUT_MS = Number(args.timeout) * 1000;
+const CHAIN = "opl-bench-1";
+const FEE = DEFAULT_PARAMS.minFee;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const tmp = tempDir("opl-bench-");
+let node: NodeProcess | undefined;
+const deadline = Date.now() + TIMEOUT_MS;
+
+async function main(): Promise<void> {
+  const home = tmp.dir;
+  await initHome({ home, chainId: CHAIN, moniker: "bench", rpcListen: "127.0.0.1:0" });
+  const config = readConfig(homePaths(home).config);
+  config.consensus.block_interval_ms = Number(args["block-interval"]);
+  config.rpc.max_batch = Math.max(BATCH, config.rpc.max_batch);
+  config.rpc.max_body_bytes = 8 * 1024 * 1024;
+  config.mempool.max_txs = Math.max(TXS, 100_000);
+  writeConfig(homePaths(home).config, config);
+  node = await NodeProcess.start(home);
+  const rpc = new RpcClient(node.url);
+  console.log(
+    `node pid ${node.pid} at ${node.url}; ${TXS} transfers from ${ACCOUNTS} accounts, ${CONCURRENCY} clients x batches of ${BATCH}`,
+  );
+
+  // Fund the senders in one block.
+  const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);
+  const senders = Array.from({ length: ACCOUNTS }, () => new TestAccount());
+  const funding = senders.map((s) => faucet.transfer(CHAIN, s.address, 10_000_000n * FEE, FEE));
+  await rpc.batch(funding.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
+  const lastFunding = toHex(funding[funding.length - 1].hash);
+  while ((await rpc.batch([{ method: "tx_get", params: { hash: lastFunding } }]))[0].error !== undefined) {
+    if (Date.now() > deadline) throw new Error("funding was not committed");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  // Pre-sign everything, nonce-major so that concurrent batches stay close to each sender's nonce.
+  const signStart = performance.now();
+  const recipient = new TestAccount().address;
+  const txs: { b64: string; hash: string }[] = [];
+  for (let i = 0; txs.length < TXS; i++) {
+    const s = senders[i % ACCOUNTS];
+    const t = s.transfer(CHAIN, recipient, 1n, FEE);
+    txs.push({ b64: toBase64(t.bytes), hash: toHex(t.hash) });
+  }
+  console.log(`signed ${TXS} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
+
+  const submittedAt = new Map<string, number>();
+  const committedAt = new Map<string, number>();
+  let refusedRetries = 0;
+  let nextBatch = 0;
+  const batches: { b64: string; hash: string }[][] = [];
+  for (let i = 0; i < txs.length; i += BATCH) batches.push(txs.slice(i, i + BATCH));
+
+  // Commit watcher: follows new blocks and stamps each tx with the time its block was seen.
+  let watching = true;
+  const status0 = await rpc.call<{ latestHeight: number }>("node_status");
+  let seenHeight = status0.latestHeight;
+  const blockSizes: number[] = [];
+  const watcher = (async () => {
+    const w = new RpcClient(node.url);
+    while (watching && Date.now() < deadline) {
+      const { latestHeight } = await w.call<{ latestHeight: number }>("node_status");
+      for (let h = seenHeight + 1; h <= latestHeight; h++) {
+        const block = await w.call<{ txs: string[] }>("chain_getBlock", { height: h });
+        const now = performance.now();
+        for (const hash of block.txs) committedAt.set(hash, now);
+        blockSizes.push(block.txs.length);
+      }
+      seenHeight = latestHeight;
+      if (committedAt.size >= TXS) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+
+  const start = performance.now();
+  const nodeCpuStart = cpuSeconds(node.pid);
+  const clientCpuStart = process.cpuUsage();
+  const clients = Array.from({ length: CONCURRENCY }, async () => {
+    const client = new RpcClient(node?.url as string);
+    for (;;) {
+      const i = nextBatch++;
+      if (i >= batches.length) return;
+      let todo = batches[i];
+      while (todo.length > 0) {
+        if (Date.now() > deadline) throw new Error("timed out while submitting");
+        const sentAt = performance.now();
+        const replies = await client.batch(todo.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
+        const retry: typeof todo = [];
+        replies.forEach((r, j) => {
+          if (r.error === undefined) {
+            if (!submittedAt.has(todo[j].hash)) submittedAt.set(todo[j].hash, sentAt);
+            return;
+          }
+          const reason = (r.error.data as { reason?: string } | undefined)?.reason;
+          if (reason === "ALREADY_KNOWN" || reason === "ALREADY_INCLUDED") return;
+          if (reason === "MEMPOOL_FULL" || reason === "NONCE_TOO_HIGH" || reason === "SENDER_QUEUE_FULL") {
+            retry.push(todo[j]); // back-pressure: try again shortly
+            return;
+          }
+          throw new Error(`tx refused: ${r.error.message}`);
+        });
+        refusedRetries += retry.length;
+        todo = retry;
+        if (retry.length > 0) await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+  await Promise.all(clients);
+  const submitEnd = performance.now();
+  await watcher;
+  watching = false;
+  if (committedAt.size < TXS)
+    throw new Error(`only ${committedAt.size} of ${TXS} committed before the timeout`);
+
+  const end = Math.max(...committedAt.values());
+  const nodeCpu = cpuSeconds(node.pid) - nodeCpuStart;
+  const clientCpu = process.cpuUsage(clientCpuStart);
+  const latencies = txs.map((t) => (committedAt.get(t.hash) as number) - (submittedAt.get(t.hash) as number));
+  latencies.sort((a, b) => a - b);
+  const seconds = (end - start) / 1000;
+  const nonEmpty = blockSizes.filter((n) => n > 0);
+  const result = {
+    committedTxs: committedAt.size,
+    seconds: Number(seconds.toFixed(2)),
+    committedTxPerSec: Math.round(TXS / seconds),
+    submitTxPerSec: Math.round(TXS / ((submitEnd - start) / 1000)),
+    latencyMsP50: Math.round(percentile(latencies, 50)),
+    latencyMsP99: Math.round(percentile(latencies, 99)),
+    blocks: nonEmpty.length,
+    maxBlockTxs: Math.max(...nonEmpty),
+    backpressureRetries: refusedRetries,
+    nodePeakRssMb: Math.round(peakRssMb(node.pid)),
+    // Where the machine's two cores went during the run: the node (all threads) and this load generator.
+    nodeCpuSeconds: Number(nodeCpu.toFixed(1)),
+    clientCpuSeconds: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)),
+  };
+  console.log(
+    `committed ${result.committedTxs} transfers in ${result.seconds} s: ${result.committedTxPerSec} tx/s; ` +
+      `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; node peak RSS ${result.nodePeakRssMb} MB`,
+  );
+  console.log(JSON.stringify(result));
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await node?.kill("SIGTERM");
+  tmp.cleanup();
+}

@@ -54,6 +54,7 @@ const configSchema = z.strictObject({
         .min(1024)
         .default(64 * 1024 * 1024),
       max_txs_per_sender: z.number().int().min(1).default(1000),
+      ttl_blocks: z.number().int().min(1).default(300),
     })
     .prefault({}),
   log: z
@@ -127,6 +128,8 @@ max_txs = ${c.mempool.max_txs}
 max_bytes = ${c.mempool.max_bytes}
 # Most pending transactions per sender (also how far ahead of its nonce a sender may go).
 max_txs_per_sender = ${c.mempool.max_txs_per_sender}
+# Blocks a transaction may wait before it is dropped (e.g. one stuck behind a missing nonce).
+ttl_blocks = ${c.mempool.ttl_blocks}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

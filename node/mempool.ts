@@ -16,12 +16,15 @@ export interface MempoolLimits {
   maxBytes: number;
   /** Most pending transactions per sender; also how far ahead of the account's nonce a tx may be. */
   maxPerSender: number;
+  /** Blocks a transaction may wait; older ones (e.g. stuck behind a nonce gap) are dropped. */
+  ttlBlocks: number;
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxTxs: 100_000,
   maxBytes: 64 * 1024 * 1024,
   maxPerSender: 1_000,
+  ttlBlocks: 300,
 };
 
 export interface MempoolDeps {
@@ -38,6 +41,8 @@ interface Entry {
   tx: DecodedTx;
   /** amount + fee: what the tx takes from the sender's balance. */
   spend: bigint;
+  /** Number of blocks committed when it was admitted (for the TTL). */
+  admittedAt: number;
 }
 
 interface SenderQueue {
@@ -59,6 +64,8 @@ export class Mempool {
   private readonly byHash = new Map<string, Entry>();
   private readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
+  /** Blocks seen by update(): the mempool's clock for the TTL. */
+  private blocks = 0;
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
     this.limits = limits;
@@ -169,7 +176,7 @@ export class Mempool {
       queue = { address: tx.sender, byNonce: new Map(), spend: 0n };
       this.senders.set(id, queue);
     }
-    const entry: Entry = { tx, spend: msgSpend(tx.body.msg) + tx.body.fee };
+    const entry: Entry = { tx, spend: msgSpend(tx.body.msg) + tx.body.fee, admittedAt: this.blocks };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(toHex(tx.hash), entry);
@@ -217,9 +224,11 @@ export class Mempool {
   /**
    * After a block: removes what it included, then re-checks every sender it touched against the new state,
    * dropping used nonces and any tx the sender's balance can no longer cover (with all later nonces, which
-   * could never execute without it).
+   * could never execute without it). Finally drops whatever has waited longer than the TTL, so nonce gaps
+   * cannot pin mempool space forever.
    */
   update(committed: readonly DecodedTx[]): void {
+    this.blocks++;
     const touched = new Set<string>();
     for (const tx of committed) touched.add(keyId(tx.sender));
     for (const id of touched) {
@@ -240,6 +249,13 @@ export class Mempool {
           broken = true;
           this.drop(queue, id, nonce, entry);
         }
+      }
+    }
+    const expired = this.blocks - this.limits.ttlBlocks;
+    if (expired > 0) {
+      for (const [id, queue] of this.senders) {
+        for (const [nonce, entry] of queue.byNonce)
+          if (entry.admittedAt < expired) this.drop(queue, id, nonce, entry);
       }
     }
   }

@@ -76,6 +76,7 @@ export class OplNode {
           maxTxs: config.mempool.max_txs,
           maxBytes: config.mempool.max_bytes,
           maxPerSender: config.mempool.max_txs_per_sender,
+          ttlBlocks: config.mempool.ttl_blocks,
         },
         {
           chainId: genesis.chainId,

@@ -57,6 +57,7 @@ export class NodeProcess {
       NODE,
       // OPL_NODE_FLAGS passes flags to the node's Node.js, e.g. "--cpu-prof" when profiling a benchmark.
       [
+        "--max-semi-space-size=32", // as bin/opl.ts's shebang sets it
         ...(process.env.OPL_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
         OPL,
         "start",

@@ -16,7 +16,7 @@ function setup(limits: Partial<MempoolLimits> = {}) {
   const accounts = new Map<string, Account>();
   const included = new Map<string, number>();
   const mempool = new Mempool(
-    { maxTxs: 1000, maxBytes: 1 << 20, maxPerSender: 16, ...limits },
+    { maxTxs: 1000, maxBytes: 1 << 20, maxPerSender: 16, ttlBlocks: 5, ...limits },
     {
       chainId: CHAIN,
       params: DEFAULT_PARAMS,
@@ -144,5 +144,18 @@ describe("mempool ordering and eviction", () => {
     expect(mempool.has(toHex(txs[2].hash))).toBe(true);
     expect(mempool.has(toHex(txs[3].hash))).toBe(false);
     expect(mempool.size).toBe(1);
+  });
+
+  it("drops transactions stuck behind a nonce gap once they outlive the TTL", async () => {
+    const { mempool, fund } = setup({ ttlBlocks: 3 });
+    const a = new TestAccount();
+    fund(a, 100n * FEE);
+    const gapped = a.transfer(CHAIN, new Uint8Array(20), 1n, FEE, { nonce: 2 });
+    await mempool.add(gapped.bytes);
+    for (let block = 0; block < 3; block++) mempool.update([]);
+    expect(mempool.has(toHex(gapped.hash))).toBe(true);
+    mempool.update([]);
+    expect(mempool.has(toHex(gapped.hash))).toBe(false);
+    expect(mempool.size).toBe(0);
   });
 });

@@ -30,7 +30,7 @@ export function decodeAddress(text: string): Uint8Array {
   try {
     decoded = bech32.decode(text as `${string}1${string}`);
   } catch (err) {
-    throw new Error(`invalid address "${text}": ${(err as Error).message}`);
+    throw new Error(`invalid address "${text}": ${(err as Error).message}`, { cause: err });
   }
   if (decoded.prefix !== ADDRESS_PREFIX) {
     throw new Error(`invalid address "${text}": prefix must be "${ADDRESS_PREFIX}", got "${decoded.prefix}"`);

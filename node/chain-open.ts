@@ -25,7 +25,7 @@ export async function openChain(
   } else if (stored !== identity) {
     throw new ChainMismatchError(
       `this data directory belongs to chain ${stored}, but genesis.json describes ${identity}; ` +
-        "use a fresh home directory for a different genesis",
+      "use a fresh home directory for a different genesis",
     );
   }
   const height = (await db.latestHeight()) ?? 0;

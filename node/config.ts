@@ -76,7 +76,7 @@ export function parseConfig(toml: string, source: string): NodeConfig {
   try {
     raw = parseToml(toml);
   } catch (err) {
-    throw new Error(`${source}: ${(err as Error).message}`);
+    throw new Error(`${source}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

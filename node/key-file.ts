@@ -39,6 +39,7 @@ export function readJsonFile<T>(path: string, what: string): T {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
       code === "ENOENT" ? `${what} not found at ${path}` : `cannot read ${what} at ${path}: ${code}`,
+      { cause: err },
     );
   }
   try {

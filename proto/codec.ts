@@ -7,7 +7,8 @@ export class CodecError extends Error {
 }
 
 /** Plain-object view of a decoded protobuf message (field names in camelCase). */
-// biome-ignore lint/suspicious/noExplicitAny: protobufjs messages are dynamically shaped; typed at the edges.
+// protobufjs messages are dynamically shaped; every decoder turns them into typed values at the edge.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fields = Record<string, any>;
 
 /** Encodes canonically. Returns a plain Uint8Array: a Buffer's `slice` shares memory, a footgun for callers. */

@@ -55,7 +55,9 @@ export class RpcClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new Error(`cannot reach the node at ${this.url}${cause ? ` (${cause})` : ""}; is it running?`);
+      throw new Error(`cannot reach the node at ${this.url}${cause ? ` (${cause})` : ""}; is it running?`, {
+        cause: err,
+      });
     }
     const text = await res.text();
     try {

@@ -97,7 +97,7 @@ export class Dispatcher {
     }
     const id: Id = hasId ? (req.id as Id) : null;
     if (req.jsonrpc !== "2.0")
-      return errorResponse(id, INVALID_REQUEST, 'Invalid Request: jsonrpc must be "2.0"');
+      return errorResponse(id, INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"");
     if (typeof req.method !== "string")
       return errorResponse(id, INVALID_REQUEST, "Invalid Request: method must be a string");
     if (req.params !== undefined && (typeof req.params !== "object" || req.params === null)) {

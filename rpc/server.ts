@@ -51,7 +51,7 @@ export class RpcServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== "POST") {
-      res.writeHead(405, { allow: "POST", "content-type": "text/plain" });
+      res.writeHead(405, { "allow": "POST", "content-type": "text/plain" });
       res.end("JSON-RPC 2.0: send a POST with a JSON body\n");
       return;
     }
@@ -105,7 +105,7 @@ export class RpcServer {
       id: null,
       error: { code: INVALID_REQUEST, message: `Invalid Request: body exceeds the limit of ${limit} bytes` },
     });
-    res.writeHead(413, { "content-type": "application/json", connection: "close" });
+    res.writeHead(413, { "content-type": "application/json", "connection": "close" });
     res.end(body);
   }
 }

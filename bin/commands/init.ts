@@ -7,7 +7,7 @@ export function registerInit(program: Command): void {
     .command("init")
     .description(
       "Create a home directory for a single-validator devnet: config.toml, genesis.json, node and validator keys, " +
-        "and a keyring whose `validator` account is funded in genesis.",
+      "and a keyring whose `validator` account is funded in genesis.",
     )
     .requiredOption("--home <dir>", "home directory to create")
     .option("--chain-id <id>", "chain id", DEFAULT_CHAIN_ID)

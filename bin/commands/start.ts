@@ -18,7 +18,7 @@ export function registerStart(program: Command): void {
     .command("start")
     .description(
       "Run a node from a home directory: opens the chain in <home>/data, produces blocks as the validator, and " +
-        "serves JSON-RPC. Stops cleanly on Ctrl-C / SIGTERM; safe to kill and restart at any moment.",
+      "serves JSON-RPC. Stops cleanly on Ctrl-C / SIGTERM; safe to kill and restart at any moment.",
     )
     .requiredOption("--home <dir>", "home directory (created by opl init)")
     .option("--rpc-listen <host:port>", "JSON-RPC listen address (overrides config.toml rpc.listen)")

@@ -48,7 +48,7 @@ export function registerTx(program: Command): void {
   tx.command("transfer")
     .description(
       "Send OPEN from a keyring key to an address. Amounts are OPEN as exact decimals (2.5 = 2.5 OPEN = " +
-        "2500000000000000000 base units). Prints the transaction hash.",
+      "2500000000000000000 base units). Prints the transaction hash.",
     )
     .requiredOption("--home <dir>", "home directory holding the keyring")
     .requiredOption("--from <name>", "name of the sending key in the keyring")

@@ -148,7 +148,7 @@ export class ChainDb {
   }
 
   /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */
-  async *latestState(): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  async* latestState(): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const prefix = Uint8Array.of(BUCKET.stateLatest);
     const end = Uint8Array.of(BUCKET.stateLatest + 1);
     for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {

@@ -21,13 +21,13 @@ import { tempDir } from "../helpers/tmp.ts";
 
 const { values: args } = parseArgs({
   options: {
-    txs: { type: "string", default: "60000" },
-    accounts: { type: "string", default: "32" },
-    concurrency: { type: "string", default: "8" },
-    batch: { type: "string", default: "250" },
+    "txs": { type: "string", default: "60000" },
+    "accounts": { type: "string", default: "32" },
+    "concurrency": { type: "string", default: "8" },
+    "batch": { type: "string", default: "250" },
     "block-interval": { type: "string", default: "1000" },
-    timeout: { type: "string", default: "180" },
-    help: { type: "boolean", default: false },
+    "timeout": { type: "string", default: "180" },
+    "help": { type: "boolean", default: false },
   },
 });
 if (args.help) {
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   };
   console.log(
     `committed ${result.committedTxs} transfers in ${result.seconds} s: ${result.committedTxPerSec} tx/s; ` +
-      `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; node peak RSS ${result.nodePeakRssMb} MB`,
+    `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; node peak RSS ${result.nodePeakRssMb} MB`,
   );
   console.log(JSON.stringify(result));
 }

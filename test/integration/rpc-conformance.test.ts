@@ -23,7 +23,7 @@ async function post(body: string): Promise<{ status: number; json: unknown; text
 
 describe("JSON-RPC 2.0", () => {
   it("answers a call with the same id and a result", async () => {
-    const r = await post('{"jsonrpc":"2.0","id":"abc","method":"node_status"}');
+    const r = await post("{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"node_status\"}");
     expect(r.json).toMatchObject({
       jsonrpc: "2.0",
       id: "abc",
@@ -32,28 +32,28 @@ describe("JSON-RPC 2.0", () => {
   });
 
   it("-32700 with id null for invalid JSON", async () => {
-    const r = await post('{"jsonrpc":"2.0","method":"node_status","params":{');
+    const r = await post("{\"jsonrpc\":\"2.0\",\"method\":\"node_status\",\"params\":{");
     expect(r.json).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32700 } });
   });
 
   it("-32600 for requests that are not valid Request objects", async () => {
     for (const body of [
-      '"hello"',
+      "\"hello\"",
       "1",
-      '{"jsonrpc":"1.0","id":1,"method":"node_status"}',
-      '{"jsonrpc":"2.0","id":1,"method":5}',
+      "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"node_status\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}",
     ]) {
       const r = await post(body);
       expect((r.json as { error: { code: number } }).error.code, body).toBe(-32600);
     }
-    const badParams = await post('{"jsonrpc":"2.0","id":7,"method":"node_status","params":"x"}');
+    const badParams = await post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"node_status\",\"params\":\"x\"}");
     expect(badParams.json).toMatchObject({ id: 7, error: { code: -32600 } });
-    const badId = await post('{"jsonrpc":"2.0","id":{"a":1},"method":"node_status"}');
+    const badId = await post("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"node_status\"}");
     expect(badId.json).toMatchObject({ id: null, error: { code: -32600 } });
   });
 
   it("-32601 for an unknown method", async () => {
-    const r = await post('{"jsonrpc":"2.0","id":1,"method":"no_such_method"}');
+    const r = await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"no_such_method\"}");
     expect(r.json).toMatchObject({
       id: 1,
       error: { code: -32601, message: expect.stringContaining("no_such_method") },
@@ -62,12 +62,12 @@ describe("JSON-RPC 2.0", () => {
 
   it("-32602 for wrong, missing, unknown or positional params, saying which", async () => {
     const cases = [
-      ['{"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":{"height":"x"}}', /height/],
-      ['{"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":{}}', /exactly one of height or hash/],
-      ['{"jsonrpc":"2.0","id":1,"method":"account_get","params":{"address":"opl1xyz"}}', /address/],
-      ['{"jsonrpc":"2.0","id":1,"method":"node_status","params":{"bogus":1}}', /bogus/],
-      ['{"jsonrpc":"2.0","id":1,"method":"tx_get","params":["ab"]}', /by name/],
-      ['{"jsonrpc":"2.0","id":1,"method":"tx_submit","params":{"tx":"!!!"}}', /base64/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getBlock\",\"params\":{\"height\":\"x\"}}", /height/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getBlock\",\"params\":{}}", /exactly one of height or hash/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"account_get\",\"params\":{\"address\":\"opl1xyz\"}}", /address/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_status\",\"params\":{\"bogus\":1}}", /bogus/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_get\",\"params\":[\"ab\"]}", /by name/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_submit\",\"params\":{\"tx\":\"!!!\"}}", /base64/],
     ] as const;
     for (const [body, message] of cases) {
       const r = (await post(body)).json as { error: { code: number; message: string } };
@@ -77,7 +77,7 @@ describe("JSON-RPC 2.0", () => {
   });
 
   it("application errors carry their own code, a readable message and a stable reason", async () => {
-    const r = (await post('{"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":{"height":999999}}'))
+    const r = (await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getBlock\",\"params\":{\"height\":999999}}"))
       .json as {
       error: { code: number; message: string; data: { reason: string } };
     };
@@ -88,8 +88,8 @@ describe("JSON-RPC 2.0", () => {
 
   it("sends nothing back for a notification, even a failing one", async () => {
     for (const body of [
-      '{"jsonrpc":"2.0","method":"node_status"}',
-      '{"jsonrpc":"2.0","method":"no_such_method"}',
+      "{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"no_such_method\"}",
     ]) {
       const r = await post(body);
       expect(r.status, body).toBe(204);
@@ -118,7 +118,7 @@ describe("JSON-RPC 2.0", () => {
   it("an empty batch is one Invalid Request; an all-notification batch gets no reply", async () => {
     expect((await post("[]")).json).toMatchObject({ id: null, error: { code: -32600 } });
     const r = await post(
-      '[{"jsonrpc":"2.0","method":"node_status"},{"jsonrpc":"2.0","method":"node_status"}]',
+      "[{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"},{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"}]",
     );
     expect(r.status).toBe(204);
   });
@@ -139,7 +139,7 @@ describe("JSON-RPC 2.0", () => {
       error: { code: -32600, message: expect.stringMatching(/exceeds the limit/) },
     });
     // and the node still serves
-    expect((await post('{"jsonrpc":"2.0","id":1,"method":"node_status"}')).json).toMatchObject({
+    expect((await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_status\"}")).json).toMatchObject({
       result: {},
     });
   });

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { VerifyPool } from "../crypto/verify-pool.ts";
+import { createP2pHost, type P2pHost } from "../p2p/host.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
@@ -15,6 +16,8 @@ import { loadNodeKey } from "./node-key.ts";
 import { SoloProducer } from "./solo-producer.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
+
+export const NODE_VERSION = "0.1.0";
 
 export interface StartOptions {
   home: string;
@@ -32,6 +35,7 @@ interface Parts {
   nodeId: string;
   db: ChainDb;
   pool: VerifyPool;
+  p2p: P2pHost;
   producer: SoloProducer;
   logger: Logger;
 }
@@ -46,6 +50,7 @@ export class OplNode {
   readonly mempool: Mempool;
   readonly rpc: RpcServer;
   readonly nodeId: string;
+  readonly p2p: P2pHost;
   private readonly parts: Parts;
 
   private constructor(parts: Parts) {
@@ -55,6 +60,7 @@ export class OplNode {
     this.mempool = parts.mempool;
     this.rpc = parts.rpc;
     this.nodeId = parts.nodeId;
+    this.p2p = parts.p2p;
   }
 
   static async start(opts: StartOptions): Promise<OplNode> {
@@ -63,10 +69,11 @@ export class OplNode {
     const { config } = opts;
     const genesis = readGenesisFile(paths.genesis);
     const validatorKey = loadValidatorKey(paths.validatorKey);
-    const { peerId } = loadNodeKey(paths.nodeKey);
+    const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
     const db = await ChainDb.open(paths.chainDb);
     const pool = new VerifyPool();
+    let p2p: P2pHost | undefined;
     try {
       const { state, info } = await openChain(db, genesis);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
@@ -117,6 +124,7 @@ export class OplNode {
           state,
           mempool,
           catchingUp: () => false, // one validator is never behind anyone; block sync sets this later
+          p2pAddresses: () => p2p?.getMultiaddrs().map((a) => a.toString()) ?? [],
         },
         maxBatch: config.rpc.max_batch,
         logger: log.child({ module: "rpc" }),
@@ -128,10 +136,17 @@ export class OplNode {
         dispatcher,
         logger: log,
       });
-      await rpc.listen();
+      p2p = await createP2pHost({ privateKey: nodeKey, listen: [config.p2p.listen], agentVersion: NODE_VERSION });
+      log.info({ addresses: p2p.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
+      try {
+        await rpc.listen();
+      } catch (err) {
+        await p2p.stop();
+        throw err;
+      }
       producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
-      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, producer, logger: log });
+      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, producer, logger: log });
     } catch (err) {
       await pool.close();
       await db.close();
@@ -143,6 +158,7 @@ export class OplNode {
     const p = this.parts;
     await p.producer.stop();
     await p.rpc.close();
+    await p.p2p.stop();
     await p.pool.close();
     await p.db.close();
     p.logger.info("node stopped");

@@ -13,4 +13,6 @@ export interface RpcContext {
   state: LatestState;
   mempool: Mempool;
   catchingUp(): boolean;
+  /** The libp2p addresses this node listens on, each ending in /p2p/<nodeId>. */
+  p2pAddresses(): string[];
 }

@@ -18,6 +18,7 @@ export const nodeMethods = [
         latestBlockHash: toHex(info.lastBlockHash),
         latestBlockTime: isoTime(info.lastBlockTimeMs),
         catchingUp: ctx.catchingUp(),
+        p2pAddresses: ctx.p2pAddresses(),
         mempoolSize: ctx.mempool.size,
       };
     },

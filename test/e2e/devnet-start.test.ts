@@ -12,7 +12,7 @@ afterAll(() => tmp.cleanup());
 function runUntilBlocks(home: string, blocks: number): Promise<{ lines: string[]; heights: number[] }> {
   const child = spawn(
     NODE,
-    [OPL, "start", "--home", home, "--init-if-missing", "--status", "--rpc-listen", "127.0.0.1:0"],
+    [OPL, "start", "--home", home, "--init-if-missing", "--status", "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const lines: string[] = [];

@@ -25,7 +25,7 @@ export async function startTestChain(
 ): Promise<TestChain> {
   const tmp = tempDir();
   const home = tmp.dir;
-  await initHome({ home, chainId: "opl-test-1", moniker: "test", rpcListen: "127.0.0.1:0" });
+  await initHome({ home, chainId: "opl-test-1", moniker: "test", rpcListen: "127.0.0.1:0", p2pListen: "/ip4/127.0.0.1/tcp/0" });
   const config = readConfig(homePaths(home).config);
   config.consensus.block_interval_ms = opts.blockIntervalMs ?? 100;
   if (opts.maxBatch !== undefined) config.rpc.max_batch = opts.maxBatch;

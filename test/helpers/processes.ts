@@ -65,6 +65,8 @@ export class NodeProcess {
         home,
         "--rpc-listen",
         "127.0.0.1:0",
+        "--p2p-listen",
+        "/ip4/127.0.0.1/tcp/0",
         "--log-format",
         "json",
         ...extraArgs,

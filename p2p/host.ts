@@ -1,0 +1,56 @@
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { type Identify, identify } from "@libp2p/identify";
+import type { PrivateKey } from "@libp2p/interface";
+import { type Ping, ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p, type Libp2p } from "libp2p";
+
+/**
+ * The node's libp2p host: TCP, noise, yamux, identify, ping. The node's own protocols (consensus gossip, tx
+ * gossip, block sync) are registered on it by the network work; today it gives the node its network
+ * identity on the wire, so any libp2p peer can connect, authenticate the node id and identify it.
+ */
+export interface P2pHostOptions {
+  privateKey: PrivateKey;
+  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/26656 (tcp/0 for any free port). */
+  listen: string[];
+  /** Version string peers see through identify. */
+  agentVersion: string;
+  /** Connection limits, set deliberately rather than left to libp2p's defaults. */
+  limits?: Partial<P2pLimits>;
+}
+
+export interface P2pLimits {
+  maxConnections: number;
+  /** New inbound connections accepted per second from one host. libp2p's default (5) trips when every
+   * validator of a local devnet dials from 127.0.0.1. */
+  inboundConnectionThreshold: number;
+  maxIncomingPendingConnections: number;
+}
+
+export const DEFAULT_P2P_LIMITS: P2pLimits = {
+  maxConnections: 100,
+  inboundConnectionThreshold: 50,
+  maxIncomingPendingConnections: 20,
+};
+
+export type P2pHost = Libp2p<{ identify: Identify; ping: Ping }>;
+
+export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
+  const limits = { ...DEFAULT_P2P_LIMITS, ...opts.limits };
+  return createLibp2p({
+    privateKey: opts.privateKey,
+    nodeInfo: { name: "opl", version: opts.agentVersion, userAgent: `opl/${opts.agentVersion}` },
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: limits.maxConnections,
+      inboundConnectionThreshold: limits.inboundConnectionThreshold,
+      maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
+    },
+    services: { identify: identify(), ping: ping() },
+  });
+}

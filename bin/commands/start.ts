@@ -24,7 +24,7 @@ export function registerStart(program: Command): void {
     .option("--rpc-listen <host:port>", "JSON-RPC listen address (overrides config.toml rpc.listen)")
     .option(
       "--p2p-listen <multiaddr>",
-      "libp2p listen address (overrides config.toml p2p.listen; used once validators network, see README)",
+      "libp2p listen address (overrides config.toml p2p.listen), e.g. /ip4/127.0.0.1/tcp/26656",
     )
     .option(
       "--log-level <level>",

@@ -1,0 +1,126 @@
+/**
+ * Weighted round-robin proposer selection with proposer priorities, as CometBFT implements it
+ * (spec/consensus/proposer-selection.md; types/validator_set.go IncrementProposerPriority):
+ *   1. rescale priorities so that max - min <= 2 * P (integer division, truncating toward zero);
+ *   2. centre them: subtract the average (floor division, as Go's big.Int.Div does for a positive divisor);
+ *   3. `times` runs of: every priority += power; the highest priority (ties: smallest address) is the
+ *      proposer; its priority -= P.
+ * Priorities are bigint so the arithmetic is exact for any power; CometBFT clips at int64, and so do we.
+ *
+ * A PrioritySet is the state *before* a height's round-0 selection. proposer(h, r) is found by one
+ * increment (round 0) and then, for r > 0, one more call incrementing r times, exactly as CometBFT's
+ * state (one increment per height) and enterNewRound (increment by the rounds advanced) do.
+ */
+export interface PriorityValidator {
+  /** Identity used for tie-breaking: the validator's address bytes as lowercase hex (orders like bytes). */
+  id: string;
+  power: bigint;
+  priority: bigint;
+}
+
+export type PrioritySet = readonly PriorityValidator[];
+
+const MAX_INT64 = (1n << 63n) - 1n;
+const MIN_INT64 = -(1n << 63n);
+const PRIORITY_WINDOW_SIZE_FACTOR = 2n;
+
+function clip(v: bigint): bigint {
+  return v > MAX_INT64 ? MAX_INT64 : v < MIN_INT64 ? MIN_INT64 : v;
+}
+
+function totalPower(set: PrioritySet): bigint {
+  let total = 0n;
+  for (const v of set) total += v.power;
+  return total;
+}
+
+/** Go's `/` on int64: truncates toward zero (BigInt division does the same). */
+function truncDiv(a: bigint, b: bigint): bigint {
+  return a / b;
+}
+
+/** big.Int.Div: Euclidean division; for a positive divisor that is floor division. */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+function rescale(set: PriorityValidator[], diffMax: bigint): void {
+  if (diffMax <= 0n || set.length === 0) return;
+  let max = set[0].priority;
+  let min = set[0].priority;
+  for (const v of set) {
+    if (v.priority > max) max = v.priority;
+    if (v.priority < min) min = v.priority;
+  }
+  const diff = max - min;
+  if (diff <= diffMax) return;
+  const ratio = (diff + diffMax - 1n) / diffMax;
+  for (const v of set) v.priority = truncDiv(v.priority, ratio);
+}
+
+function centre(set: PriorityValidator[]): void {
+  let sum = 0n;
+  for (const v of set) sum += v.priority;
+  const avg = floorDiv(sum, BigInt(set.length));
+  for (const v of set) v.priority = clip(v.priority - avg);
+}
+
+function mostPriority(set: PriorityValidator[]): PriorityValidator {
+  let best = set[0];
+  for (let i = 1; i < set.length; i++) {
+    const v = set[i];
+    if (v.priority > best.priority || (v.priority === best.priority && v.id < best.id)) best = v;
+  }
+  return best;
+}
+
+/** Runs IncrementProposerPriority(times) on a copy; returns the new set and the last proposer's index. */
+export function incrementProposerPriority(set: PrioritySet, times: number): { set: PrioritySet; proposer: number } {
+  if (set.length === 0) throw new Error("empty validator set");
+  if (times <= 0) throw new Error("times must be positive");
+  const next = set.map((v) => ({ ...v }));
+  const total = totalPower(next);
+  rescale(next, PRIORITY_WINDOW_SIZE_FACTOR * total);
+  centre(next);
+  let proposer = next[0];
+  for (let i = 0; i < times; i++) {
+    for (const v of next) v.priority = clip(v.priority + v.power);
+    proposer = mostPriority(next);
+    proposer.priority = clip(proposer.priority - total);
+  }
+  return { set: next, proposer: next.indexOf(proposer) };
+}
+
+/** A new set's priorities, all zero (before its first selection). */
+export function initialPrioritySet(validators: readonly { id: string; power: number | bigint }[]): PrioritySet {
+  return validators.map((v) => ({ id: v.id, power: BigInt(v.power), priority: 0n }));
+}
+
+/**
+ * Proposer schedule of one height: proposer(r) for every round, and the priority set the next height starts
+ * from. Rounds are computed incrementally and cached, so asking for round r costs O(r) once.
+ */
+export class ProposerSchedule {
+  private readonly round0: { set: PrioritySet; proposer: number };
+  private readonly cache = new Map<number, number>();
+
+  constructor(start: PrioritySet) {
+    this.round0 = incrementProposerPriority(start, 1);
+    this.cache.set(0, this.round0.proposer);
+  }
+
+  proposer(round: number): number {
+    let p = this.cache.get(round);
+    if (p === undefined) {
+      p = incrementProposerPriority(this.round0.set, round).proposer;
+      this.cache.set(round, p);
+    }
+    return p;
+  }
+
+  /** The priority set the next height starts from (this height's round-0 selection applied). */
+  nextHeight(): PrioritySet {
+    return this.round0.set;
+  }
+}

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "./ed25519.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verifyAsync } from "./ed25519.ts";
 
 /**
  * ed25519 verification on worker threads, in batches. Requests made in the same tick are packed into one
@@ -25,15 +25,24 @@ export class VerifyPool {
   private nextJob = 1;
   private closed = false;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+  private readonly onWorkerLost: (err: Error) => void;
+
+  /** `onWorkerLost` hears about a worker that died (it is replaced and its jobs are verified elsewhere). */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), onWorkerLost: (err: Error) => void = () => {}) {
+    this.onWorkerLost = onWorkerLost;
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./verify-worker.ts", import.meta.url));
-      worker.unref(); // never keeps the process alive on its own
-      worker.on("message", (m: { id: number; results: Uint8Array }) => this.onResults(m));
-      worker.on("error", (err) => this.onWorkerError(i, err));
-      this.workers.push(worker);
+      this.workers.push(this.spawn(i));
       this.busy.push(0);
     }
+  }
+
+  private spawn(index: number): Worker {
+    const worker = new Worker(new URL("./verify-worker.ts", import.meta.url));
+    worker.unref(); // never keeps the process alive on its own
+    worker.on("message", (m: { id: number; results: Uint8Array }) => this.onResults(m));
+    worker.on("error", (err) => this.onWorkerGone(index, worker, err));
+    worker.on("exit", (code) => this.onWorkerGone(index, worker, new Error(`verification worker exited (code ${code})`)));
+    return worker;
   }
 
   /** Verifies one signature; resolves false for any malformed input. */
@@ -93,13 +102,19 @@ export class VerifyPool {
     for (let i = 0; i < job.items.length; i++) job.items[i].resolve(m.results[i] === 1);
   }
 
-  private onWorkerError(index: number, err: Error): void {
-    // A worker crashing is a bug; fail its jobs closed (not verified) rather than hang the callers.
+  /**
+   * A worker died (a bug or a resource limit): its jobs are verified on libuv's pool instead, so callers get
+   * true answers rather than a hang or a false "bad signature", and a new worker takes its place.
+   */
+  private onWorkerGone(index: number, worker: Worker, err: Error): void {
+    if (this.closed || this.workers[index] !== worker) return; // already handled, or shutting down
+    this.onWorkerLost(err);
     for (const [id, job] of this.jobs) {
       if (job.worker !== index) continue;
-      for (const p of job.items) p.resolve(false);
       this.jobs.delete(id);
+      for (const p of job.items) void verifyAsync(p.message, p.signature, p.publicKey).then(p.resolve);
     }
-    throw err;
+    this.busy[index] = 0;
+    this.workers[index] = this.spawn(index);
   }
 }

@@ -163,7 +163,11 @@ export class ChainApp implements Application {
     const h = block.header;
     const hash = blockHash(h);
     const cached = this.executed.get(toHex(hash));
-    if (cached !== undefined) return cached;
+    // The header commits to the body only through roots, so a hit must be this very block: the same
+    // object (our own proposal), or byte-for-byte the same encoding.
+    if (cached !== undefined && (cached.block === block || equalBytes(encodeBlock(block), encodeBlock(cached.block)))) {
+      return cached;
+    }
 
     const prev = this.current;
     const { params } = this.genesis;
@@ -219,6 +223,8 @@ export class ChainApp implements Application {
     if (!equalBytes(h.txsRoot, txsRoot(txs.map((t) => t.hash)))) fail("txs root does not match");
     const bad = await this.verifier.verifyAll(txs);
     if (bad >= 0) fail(`tx ${bad} has an invalid signature`);
+    // Execution must run against the state the header checks above were made for.
+    if (this.current !== prev) fail("the chain moved on while the block was being checked");
 
     const outcome = executeBlock(this.state, txs, this.context(h.height, h.timeMs, h.proposerAddress));
     if (!outcome.ok)
@@ -246,11 +252,11 @@ export class ChainApp implements Application {
       commit,
     );
     if (why !== undefined) throw new Error(`refusing to commit block ${ex.block.header.height}: ${why}`);
-    const height = block.header.height;
+    const height = ex.block.header.height;
     await this.db.commitBlock({
       height,
-      block,
-      blockBytes: encodeBlock(block),
+      block: ex.block,
+      blockBytes: encodeBlock(ex.block),
       meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
       txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, resultBytes: ex.resultBytes[i] })),
       writes: ex.writes,
@@ -260,7 +266,7 @@ export class ChainApp implements Application {
       chainId: this.genesis.chainId,
       height,
       lastBlockHash: ex.hash,
-      lastBlockTimeMs: block.header.timeMs,
+      lastBlockTimeMs: ex.block.header.timeMs,
       lastCommit: commit,
     };
     this.executed.clear(); // every other candidate was built on the previous state
@@ -269,7 +275,7 @@ export class ChainApp implements Application {
     const event: CommittedEvent = {
       height,
       hash: ex.hash,
-      timeMs: block.header.timeMs,
+      timeMs: ex.block.header.timeMs,
       numTxs: ex.txs.length,
       txs: ex.txs,
     };

@@ -22,6 +22,7 @@ export class GenesisError extends Error {
 }
 
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,77})$/;
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function amount(text: unknown, what: string): bigint {
   if (typeof text !== "string" || !DECIMAL_RE.test(text)) {
@@ -45,9 +46,14 @@ export function parseGenesis(file: GenesisFile): Genesis {
       `chainId ${JSON.stringify(file.chainId)} is invalid (letters, digits, . _ -; up to 64)`,
     );
   }
-  const genesisTimeMs = Date.parse(file.genesisTime);
-  if (!Number.isFinite(genesisTimeMs))
-    throw new GenesisError(`genesisTime ${JSON.stringify(file.genesisTime)} is not a date`);
+  // RFC 3339 with an explicit zone only: a zone-less time would be read in each machine's local time zone.
+  const genesisTimeMs =
+    typeof file.genesisTime === "string" && RFC3339_RE.test(file.genesisTime) ? Date.parse(file.genesisTime) : Number.NaN;
+  if (!Number.isFinite(genesisTimeMs)) {
+    throw new GenesisError(
+      `genesisTime ${JSON.stringify(file.genesisTime)} must be an RFC 3339 time with a zone, e.g. 2026-01-01T00:00:00Z`,
+    );
+  }
   const p = file.params ?? {};
   const params = {
     minFee: amount(p.minFee ?? DEFAULT_PARAMS.minFee.toString(), "params.minFee"),

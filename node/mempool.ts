@@ -18,6 +18,12 @@ export interface MempoolLimits {
   maxPerSender: number;
   /** Blocks a transaction may wait; older ones (e.g. stuck behind a nonce gap) are dropped. */
   ttlBlocks: number;
+  /**
+   * Transactions that cannot execute yet because an earlier nonce is missing pay no fee while they wait, so
+   * they are capped: per sender, and in total (a share of maxTxs), leaving room for executable ones.
+   */
+  maxGappedPerSender: number;
+  maxGappedTotal: number;
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
@@ -25,6 +31,8 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxBytes: 64 * 1024 * 1024,
   maxPerSender: 1_000,
   ttlBlocks: 300,
+  maxGappedPerSender: 64,
+  maxGappedTotal: 10_000,
 };
 
 export interface MempoolDeps {
@@ -50,6 +58,11 @@ interface SenderQueue {
   byNonce: Map<number, Entry>;
   /** Sum of `spend` over byNonce. */
   spend: bigint;
+  /** The account nonce when the run was last counted, and the first missing nonce after it. */
+  base: number;
+  runEnd: number;
+  /** Entries beyond runEnd: waiting behind a gap. */
+  gapped: number;
 }
 
 /**
@@ -64,6 +77,7 @@ export class Mempool {
   private readonly byHash = new Map<string, Entry>();
   private readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
+  private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
 
@@ -156,6 +170,16 @@ export class Mempool {
     if (queue !== undefined && queue.byNonce.size >= this.limits.maxPerSender) {
       throw new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
     }
+    const next = queue?.runEnd ?? account.nonce;
+    const gapsFull =
+      (queue?.gapped ?? 0) >= this.limits.maxGappedPerSender || this.gappedTotal >= this.limits.maxGappedTotal;
+    if (nonce !== next && gapsFull) {
+      throw new TxError(
+        "NONCE_TOO_HIGH",
+        `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
+        { expected: next, got: nonce },
+      );
+    }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
     const pending = queue?.spend ?? 0n;
     if (account.balance < pending + spend) {
@@ -173,7 +197,8 @@ export class Mempool {
     const id = keyId(tx.sender);
     let queue = this.senders.get(id);
     if (queue === undefined) {
-      queue = { address: tx.sender, byNonce: new Map(), spend: 0n };
+      const base = this.deps.account(tx.sender).nonce;
+      queue = { address: tx.sender, byNonce: new Map(), spend: 0n, base, runEnd: base, gapped: 0 };
       this.senders.set(id, queue);
     }
     const entry: Entry = { tx, spend: msgSpend(tx.body.msg) + tx.body.fee, admittedAt: this.blocks };
@@ -181,6 +206,28 @@ export class Mempool {
     queue.spend += entry.spend;
     this.byHash.set(toHex(tx.hash), entry);
     this.bytes += tx.bytes.byteLength;
+    if (tx.body.nonce === queue.runEnd) {
+      while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
+    }
+    this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
+  }
+
+  private setGapped(queue: SenderQueue, gapped: number): void {
+    this.gappedTotal += gapped - queue.gapped;
+    queue.gapped = gapped;
+  }
+
+  /** Recounts a sender's executable run from its account nonce (after a block or a removal). */
+  private recount(queue: SenderQueue): void {
+    queue.base = this.deps.account(queue.address).nonce;
+    queue.runEnd = queue.base;
+    while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
+    this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
+  }
+
+  /** Transactions waiting behind a nonce gap, in total. */
+  get gappedCount(): number {
+    return this.gappedTotal;
   }
 
   /**
@@ -219,6 +266,7 @@ export class Mempool {
     const entry = queue?.byNonce.get(tx.body.nonce);
     if (queue === undefined || entry === undefined || toHex(entry.tx.hash) !== toHex(tx.hash)) return;
     this.drop(queue, id, tx.body.nonce, entry);
+    this.recount(queue);
   }
 
   /**
@@ -250,12 +298,19 @@ export class Mempool {
           this.drop(queue, id, nonce, entry);
         }
       }
+      this.recount(queue);
     }
     const expired = this.blocks - this.limits.ttlBlocks;
     if (expired > 0) {
       for (const [id, queue] of this.senders) {
-        for (const [nonce, entry] of queue.byNonce)
-          if (entry.admittedAt < expired) this.drop(queue, id, nonce, entry);
+        let dropped = false;
+        for (const [nonce, entry] of queue.byNonce) {
+          if (entry.admittedAt < expired) {
+            this.drop(queue, id, nonce, entry);
+            dropped = true;
+          }
+        }
+        if (dropped) this.recount(queue);
       }
     }
   }
@@ -265,6 +320,9 @@ export class Mempool {
     queue.spend -= entry.spend;
     this.byHash.delete(toHex(entry.tx.hash));
     this.bytes -= entry.tx.bytes.byteLength;
-    if (queue.byNonce.size === 0) this.senders.delete(id);
+    if (queue.byNonce.size === 0) {
+      this.senders.delete(id);
+      this.setGapped(queue, 0);
+    }
   }
 }

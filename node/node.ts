@@ -11,7 +11,7 @@ import { ChainApp } from "./chain-app.ts";
 import { openChain } from "./chain-open.ts";
 import { homePaths, type NodeConfig } from "./config.ts";
 import { readGenesisFile } from "./genesis-file.ts";
-import { Mempool } from "./mempool.ts";
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
 import { loadNodeKey } from "./node-key.ts";
 import { SoloProducer } from "./solo-producer.ts";
 import { TxVerifier } from "./tx-verifier.ts";
@@ -72,8 +72,9 @@ export class OplNode {
     const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
     const db = await ChainDb.open(paths.chainDb);
-    const pool = new VerifyPool();
+    const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
+    let rpcListening: RpcServer | undefined;
     try {
       const { state, info } = await openChain(db, genesis);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
@@ -84,6 +85,8 @@ export class OplNode {
           maxBytes: config.mempool.max_bytes,
           maxPerSender: config.mempool.max_txs_per_sender,
           ttlBlocks: config.mempool.ttl_blocks,
+          maxGappedPerSender: DEFAULT_MEMPOOL_LIMITS.maxGappedPerSender,
+          maxGappedTotal: Math.max(1, Math.floor(config.mempool.max_txs / 10)),
         },
         {
           chainId: genesis.chainId,
@@ -138,16 +141,15 @@ export class OplNode {
       });
       p2p = await createP2pHost({ privateKey: nodeKey, listen: [config.p2p.listen], agentVersion: NODE_VERSION });
       log.info({ addresses: p2p.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
-      try {
-        await rpc.listen();
-      } catch (err) {
-        await p2p.stop();
-        throw err;
-      }
+      await rpc.listen();
+      rpcListening = rpc;
       producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
       return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, producer, logger: log });
     } catch (err) {
+      // Undo whatever was started, so a failed start leaves no listener behind a closed database.
+      await rpcListening?.close();
+      await p2p?.stop();
       await pool.close();
       await db.close();
       throw err;

@@ -11,10 +11,13 @@ export class CodecError extends Error {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fields = Record<string, any>;
 
-/** Encodes canonically. Returns a plain Uint8Array: a Buffer's `slice` shares memory, a footgun for callers. */
+/**
+ * Encodes canonically, into a fresh Uint8Array of its own. protobufjs writes into slices of Node's shared
+ * 8 KiB Buffer pool; a view would keep a whole pool slab alive for as long as a small state value lives
+ * (and a Buffer's `slice` shares memory, a footgun for callers).
+ */
 export function encodeMessage(type: protobuf.Type, fields: Fields): Uint8Array {
-  const out = type.encode(fields).finish();
-  return Buffer.isBuffer(out) ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : out;
+  return new Uint8Array(type.encode(fields).finish());
 }
 
 /**

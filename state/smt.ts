@@ -93,13 +93,15 @@ function update(
   if (node === null || node.leaf) {
     // Merge the existing leaf (unless overwritten) with the updates, drop deletions, rebuild this subtree.
     const merged: TreeUpdate[] = [];
+    // The existing leaf, if it survives unchanged, is pushed as this very object (checked below).
+    const survivor: TreeUpdate | null = node === null ? null : { path: node.path, valueHash: node.valueHash };
     let leafPending = node !== null;
     for (let i = lo; i < hi; i++) {
       const it = items[i];
       if (leafPending && node !== null) {
         const c = comparePaths(node.path, it.path);
         if (c < 0) {
-          merged.push({ path: node.path, valueHash: node.valueHash });
+          merged.push(survivor as TreeUpdate);
           leafPending = false;
         } else if (c === 0) {
           leafPending = false;
@@ -107,11 +109,11 @@ function update(
       }
       if (it.valueHash !== null) merged.push(it);
     }
-    if (leafPending && node !== null) merged.push({ path: node.path, valueHash: node.valueHash });
+    if (leafPending && node !== null) merged.push(survivor as TreeUpdate);
     if (merged.length === 0) return null;
     if (merged.length === 1) {
       const only = merged[0];
-      if (node !== null && only.path === node.path) return node;
+      if (node !== null && only === survivor) return node;
       return makeLeaf(only.path, only.valueHash as Uint8Array);
     }
     return buildSubtree(merged, depth);

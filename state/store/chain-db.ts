@@ -67,6 +67,12 @@ export class ChainDb {
     return raw === undefined ? undefined : readU64be(raw);
   }
 
+  /** True if the database holds no key at all (a brand-new data directory). */
+  async isEmpty(): Promise<boolean> {
+    for await (const _ of this.db.keys({ limit: 1 })) return false;
+    return true;
+  }
+
   async chainIdentity(): Promise<string | undefined> {
     const raw = await this.db.get(CHAIN_KEY);
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");

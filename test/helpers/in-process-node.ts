@@ -16,7 +16,10 @@ export interface TestChain {
   faucet: TestAccount;
   /** Resolves once the node has committed `height`. */
   waitForHeight(height: number, timeoutMs?: number): Promise<void>;
+  /** Stops the node and removes its home. */
   stop(): Promise<void>;
+  /** Removes the home only (for tests that stopped the node themselves). */
+  removeHome(): void;
 }
 
 /** A real node in this process: real LevelDB in a temp dir, real HTTP on 127.0.0.1 with a free port. */
@@ -59,5 +62,6 @@ export async function startTestChain(
       await node.stop();
       tmp.cleanup();
     },
+    removeHome: () => tmp.cleanup(),
   };
 }

@@ -267,7 +267,10 @@ export function simulate(config: SimConfig): SimResult {
       // the coalition proposes, all equivocators push the same two values, one per half: the attack that
       // splits decisions once Byzantine power reaches 1/3.
       const split = coalitionSplit(msg);
-      for (let to = 0; to < n; to++) send(node.index, to, split !== undefined ? split(to % 2) : to % 2 === 0 ? msg : conflicting(node, msg));
+      for (let to = 0; to < n; to++) {
+        const half = to % 2;
+        send(node.index, to, split !== undefined ? split(half) : half === 0 ? msg : conflicting(node, msg));
+      }
       return;
     }
     node.own.push(msg);

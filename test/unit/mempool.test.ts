@@ -16,7 +16,15 @@ function setup(limits: Partial<MempoolLimits> = {}) {
   const accounts = new Map<string, Account>();
   const included = new Map<string, number>();
   const mempool = new Mempool(
-    { maxTxs: 1000, maxBytes: 1 << 20, maxPerSender: 16, ttlBlocks: 5, ...limits },
+    {
+      maxTxs: 1000,
+      maxBytes: 1 << 20,
+      maxPerSender: 16,
+      ttlBlocks: 5,
+      maxGappedPerSender: 4,
+      maxGappedTotal: 6,
+      ...limits,
+    },
     {
       chainId: CHAIN,
       params: DEFAULT_PARAMS,
@@ -144,6 +152,23 @@ describe("mempool ordering and eviction", () => {
     expect(mempool.has(toHex(txs[2].hash))).toBe(true);
     expect(mempool.has(toHex(txs[3].hash))).toBe(false);
     expect(mempool.size).toBe(1);
+  });
+
+  it("caps transactions waiting behind a nonce gap, per sender and in total, but not executable ones", async () => {
+    const { mempool, fund } = setup();
+    const [a, b] = [new TestAccount(), new TestAccount()];
+    fund(a, 100n * FEE);
+    fund(b, 100n * FEE);
+    const to = new Uint8Array(20);
+    for (let nonce = 1; nonce <= 4; nonce++) await mempool.add(a.transfer(CHAIN, to, 1n, FEE, { nonce }).bytes);
+    expect(await refusal(mempool.add(a.transfer(CHAIN, to, 1n, FEE, { nonce: 5 }).bytes))).toBe("NONCE_TOO_HIGH");
+    for (let nonce = 1; nonce <= 2; nonce++) await mempool.add(b.transfer(CHAIN, to, 1n, FEE, { nonce }).bytes);
+    expect(mempool.gappedCount).toBe(6);
+    expect(await refusal(mempool.add(b.transfer(CHAIN, to, 1n, FEE, { nonce: 3 }).bytes))).toBe("NONCE_TOO_HIGH");
+    // Filling the gap is always possible, and it makes everything behind it executable.
+    await mempool.add(a.transfer(CHAIN, to, 1n, FEE, { nonce: 0 }).bytes);
+    expect(mempool.gappedCount).toBe(2);
+    expect(mempool.reap(100, 1 << 20)).toHaveLength(5);
   });
 
   it("drops transactions stuck behind a nonce gap once they outlive the TTL", async () => {

@@ -81,3 +81,14 @@ describe("sparse Merkle tree", () => {
     expect(empty.rootHash).toEqual(EMPTY_HASH);
   });
 });
+
+describe("sparse Merkle tree updates by path value, not object identity", () => {
+  it("an update that reuses the stored path object still replaces the value", () => {
+    const path = treePath(enc("k"));
+    const t1 = SparseMerkleTree.empty().apply([{ path, valueHash: valueHash(enc("v1")) }]);
+    const t2 = t1.apply([{ path, valueHash: valueHash(enc("v2")) }]);
+    expect(t2.lookup(path)).toEqual(valueHash(enc("v2")));
+    const fresh = SparseMerkleTree.empty().apply([{ path: treePath(enc("k")), valueHash: valueHash(enc("v2")) }]);
+    expect(toHex(t2.rootHash)).toBe(toHex(fresh.rootHash));
+  });
+});

@@ -70,8 +70,8 @@ for (const [i, seed] of seeds.entries()) {
     trace: values.trace ? (line) => console.error(line) : undefined,
   });
   summary.heightsDecided += r.heightsDecided;
-  const failed =
-    r.safetyViolations.length > 0 || r.livenessFailure !== null || r.guardViolations.length > 0 || r.missingEvidence.length > 0;
+  const problems = [...r.safetyViolations, r.livenessFailure ?? "", ...r.guardViolations, ...r.missingEvidence];
+  const failed = problems.some((p) => p !== "");
   if (r.safetyViolations.length > 0) summary.safetyViolations++;
   if (r.livenessFailure !== null) summary.livenessFailures++;
   if (r.guardViolations.length > 0) summary.guardViolations++;

@@ -2,8 +2,8 @@ import type { Block, Commit, Validator } from "../proto/block.ts";
 
 /**
  * The narrow interface between consensus and the application (ARCHITECTURE.md, principle 2). Consensus
- * knows blocks only as opaque values with a hash; it never sees a Datanet or a balance. The single-validator
- * producer (node/solo-producer.ts) drives it today; the Tendermint engine's driver replaces only that.
+ * knows blocks only as opaque values with a hash; it never sees a Datanet or a balance. The consensus driver
+ * (node/consensus-driver.ts) calls it from the Tendermint engine's effects.
  */
 export interface Application {
   /** Where the chain stands: consensus resumes from here after a restart. */

@@ -14,6 +14,12 @@ export function homePaths(home: string) {
     validatorKey: join(home, "validator_key.json"),
     data: join(home, "data"),
     chainDb: join(home, "data", "chain.db"),
+    /** Consensus write-ahead log of the current height. */
+    wal: join(home, "data", "cs.wal"),
+    /** The signer's last signed (height, round, step): the double-sign guard's memory. */
+    signerState: join(home, "data", "priv_validator_state.json"),
+    /** One JSON line per signature this validator ever released. */
+    signerAudit: join(home, "data", "signer-audit.log"),
     log: join(home, "node.log"),
   };
 }

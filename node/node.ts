@@ -13,7 +13,9 @@ import { homePaths, type NodeConfig } from "./config.ts";
 import { readGenesisFile } from "./genesis-file.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
 import { loadNodeKey } from "./node-key.ts";
-import { SoloProducer } from "./solo-producer.ts";
+import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
+import { ConsensusDriver } from "./consensus-driver.ts";
+import { GuardedSigner } from "./signer.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
 
@@ -36,7 +38,7 @@ interface Parts {
   db: ChainDb;
   pool: VerifyPool;
   p2p: P2pHost;
-  producer: SoloProducer;
+  producer: ConsensusDriver;
   logger: Logger;
 }
 
@@ -105,13 +107,17 @@ export class OplNode {
         info,
         logger: log.child({ module: "app" }),
       });
-      const producer = new SoloProducer({
+      // The signer loads only now: the database (opened above) holds the OS lock on this home.
+      const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
+      const producer = new ConsensusDriver({
         app,
-        key: validatorKey,
-        intervalMs: config.consensus.block_interval_ms,
-        logger: log.child({ module: "producer" }),
+        signer,
+        walPath: paths.wal,
+        timeouts: DEFAULT_TIMEOUTS,
+        commitTimeoutMs: config.consensus.block_interval_ms,
+        logger: log.child({ module: "consensus" }),
         onFatal: (err) => {
-          log.fatal({ err }, "block production failed; the node stops");
+          log.fatal({ err }, "consensus failed; the node stops");
           opts.onFatal?.(err);
         },
       });
@@ -143,7 +149,7 @@ export class OplNode {
       log.info({ addresses: p2p.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
       await rpc.listen();
       rpcListening = rpc;
-      producer.start();
+      await producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
       return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, producer, logger: log });
     } catch (err) {

@@ -1,0 +1,77 @@
+import { appendFileSync, existsSync } from "node:fs";
+import { checkSignRequest, type SignedRecord } from "../consensus/signer-guard.ts";
+import { fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
+import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import type { ValidatorKey } from "./validator-key.ts";
+
+/**
+ * The validator's signer with its double-sign guard (consensus/signer-guard.ts), made durable: the last
+ * signed (height, round, step, sign bytes, signature) is written to a temp file, fsynced, renamed over the
+ * state file and the directory fsynced BEFORE the signature is returned. (CometBFT's file signer skipped the
+ * directory fsync, and its state was seen to roll back after power loss.) Every released signature is also
+ * appended to an audit log, one JSON line each, so operators and tests can prove nothing conflicting left.
+ *
+ * Two processes sharing one home cannot both sign: the node opens the home's LevelDB before it loads the
+ * signer, and LevelDB holds an OS lock on it for the life of the process (released if the process dies).
+ */
+export class DoubleSignRefusedError extends Error {
+  override name = "DoubleSignRefusedError";
+}
+
+interface SignerStateFile {
+  height: number;
+  round: number;
+  step: number;
+  /** hex of the sign bytes. */
+  payload: string;
+  signature: string;
+}
+
+export interface SignRequest {
+  height: number;
+  round: number;
+  /** STEP_PROPOSE | STEP_PREVOTE | STEP_PRECOMMIT */
+  step: number;
+  signBytes: Uint8Array;
+}
+
+export class GuardedSigner {
+  private readonly key: ValidatorKey;
+  private readonly statePath: string;
+  private readonly auditPath: string;
+  private last: (SignedRecord & { signature: string }) | undefined;
+
+  constructor(key: ValidatorKey, statePath: string, auditPath: string) {
+    this.key = key;
+    this.statePath = statePath;
+    this.auditPath = auditPath;
+    if (existsSync(statePath)) {
+      const s = readJsonFile<SignerStateFile>(statePath, "signer state");
+      this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
+    }
+  }
+
+  get address(): Uint8Array {
+    return this.key.address;
+  }
+
+  /** The last thing signed, if any (height, round, step). */
+  get lastSigned(): SignedRecord | undefined {
+    return this.last;
+  }
+
+  /** Signs, or throws DoubleSignRefusedError. Identical repeats get the same signature back. */
+  sign(req: SignRequest): Uint8Array {
+    const payload = toHex(req.signBytes);
+    const record: SignedRecord = { height: req.height, round: req.round, step: req.step, payload };
+    const decision = checkSignRequest(this.last, record);
+    if (!decision.sign) throw new DoubleSignRefusedError(`refusing to sign: ${decision.reason}`);
+    if (decision.resign && this.last !== undefined) return fromBase64(this.last.signature) as Uint8Array;
+    const signature = this.key.sign(req.signBytes);
+    const state: SignerStateFile = { ...record, signature: toBase64(signature) };
+    writeSecretFile(this.statePath, `${JSON.stringify(state)}\n`); // durable before release
+    this.last = { ...record, signature: state.signature };
+    appendFileSync(this.auditPath, `${JSON.stringify({ ...record, signature: state.signature })}\n`);
+    return signature;
+  }
+}

@@ -1,0 +1,135 @@
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { ftruncateSync } from "node:fs";
+import { dirname } from "node:path";
+import { crc32 } from "node:zlib";
+
+/**
+ * The consensus write-ahead log: every input the engine acts on, and every message this validator signed,
+ * appended before it takes effect. One file holds the current height; it is replaced atomically when a new
+ * height starts (write a temp file, fsync, rename, fsync the directory).
+ *
+ * Record: [u32 BE payload length][u32 BE crc32 of payload][payload (UTF-8 JSON)].
+ * Reading: a torn or truncated LAST record (a crash mid-write) is dropped, and the file truncated to the last
+ * good record; a bad record with more data after it is corruption in the middle, and reading stops with a
+ * WalCorruptError naming the file and offset: skipping it could forget a signed vote.
+ */
+export class WalCorruptError extends Error {
+  override name = "WalCorruptError";
+}
+
+const HEADER = 8;
+/** No single record is anywhere near this; a larger length is corruption, not a big record. */
+const MAX_RECORD = 64 * 1024 * 1024;
+
+export interface WalReadResult<T> {
+  records: T[];
+  /** Bytes dropped from the end (a torn last record), 0 if none. */
+  droppedTail: number;
+}
+
+function encodeRecord(value: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(value), "utf8");
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt32BE(payload.byteLength, 0);
+  header.writeUInt32BE(crc32(payload), 4);
+  return Buffer.concat([header, payload]);
+}
+
+function fsyncDir(path: string): void {
+  const fd = openSync(dirname(path), "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads every record; truncates a torn tail in place so appends continue from a clean end. */
+export function readWal<T>(path: string): WalReadResult<T> {
+  if (!existsSync(path)) return { records: [], droppedTail: 0 };
+  const data = readFileSync(path);
+  const records: T[] = [];
+  let offset = 0;
+  while (offset < data.byteLength) {
+    const remaining = data.byteLength - offset;
+    if (remaining < HEADER) break; // torn header
+    const length = data.readUInt32BE(offset);
+    const checksum = data.readUInt32BE(offset + 4);
+    const end = offset + HEADER + length;
+    if (length > MAX_RECORD) {
+      throw new WalCorruptError(`${path}: record at offset ${offset} claims ${length} bytes; the WAL is corrupt`);
+    }
+    if (end > data.byteLength) break; // torn payload
+    const payload = data.subarray(offset + HEADER, end);
+    if (crc32(payload) !== checksum) {
+      if (end === data.byteLength) break; // the last record is torn: drop it
+      throw new WalCorruptError(
+        `${path}: record at offset ${offset} fails its checksum and is followed by more records; ` +
+        "the WAL is corrupt in the middle (refusing to skip it: it could hold a signed vote)",
+      );
+    }
+    try {
+      records.push(JSON.parse(payload.toString("utf8")) as T);
+    } catch {
+      throw new WalCorruptError(`${path}: record at offset ${offset} has a valid checksum but is not JSON`);
+    }
+    offset = end;
+  }
+  const droppedTail = data.byteLength - offset;
+  if (droppedTail > 0) {
+    const fd = openSync(path, "r+");
+    try {
+      ftruncateSync(fd, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { records, droppedTail };
+}
+
+export class Wal<T> {
+  private readonly path: string;
+  private fd: number;
+
+  private constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
+  }
+
+  /** Opens (creating if needed) for appending. Call readWal first: it repairs a torn tail. */
+  static open<T>(path: string): Wal<T> {
+    const fd = openSync(path, "a");
+    return new Wal<T>(path, fd);
+  }
+
+  /** Appends a record; with `sync`, it is on disk when this returns (own signed messages need that). */
+  append(record: T, sync = false): void {
+    writeSync(this.fd, encodeRecord(record));
+    if (sync) fsyncSync(this.fd);
+  }
+
+  /** Replaces the whole log with `records` atomically (a new height starts). */
+  reset(records: T[]): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, "w");
+    try {
+      for (const r of records) writeSync(fd, encodeRecord(r));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    fsyncDir(this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, "a");
+  }
+
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

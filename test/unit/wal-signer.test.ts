@@ -1,0 +1,110 @@
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
+import { generateSecretKey } from "../../crypto/ed25519.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { DoubleSignRefusedError, GuardedSigner } from "../../node/signer.ts";
+import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
+import { readWal, Wal, WalCorruptError } from "../../node/wal.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+function dir(): string {
+  const t = tempDir("opl-wal-");
+  cleanup = t.cleanup;
+  return t.dir;
+}
+
+describe("consensus WAL (real files)", () => {
+  it("reads back what was appended, and a reset replaces it atomically", () => {
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ n: number }>(path);
+    for (let n = 0; n < 5; n++) wal.append({ n }, n % 2 === 0);
+    expect(readWal<{ n: number }>(path).records.map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
+    wal.reset([{ n: 9 }]);
+    wal.append({ n: 10 });
+    wal.close();
+    expect(readWal<{ n: number }>(path).records).toEqual([{ n: 9 }, { n: 10 }]);
+  });
+
+  it("drops a torn last record (a crash mid-write), truncates it away, and keeps appending cleanly", () => {
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ n: number }>(path);
+    wal.append({ n: 1 });
+    wal.append({ n: 2 });
+    wal.close();
+    const full = statSync(path).size;
+    for (const cut of [1, 5, 9]) {
+      truncateSync(path, full - cut);
+      const read = readWal<{ n: number }>(path);
+      expect(read.records).toEqual([{ n: 1 }]);
+      expect(read.droppedTail).toBeGreaterThan(0);
+      const again = Wal.open<{ n: number }>(path);
+      again.append({ n: 2 });
+      again.close();
+      expect(readWal<{ n: number }>(path).records).toEqual([{ n: 1 }, { n: 2 }]);
+    }
+    // A last record whose bytes are all there but garbled is torn too.
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 2] ^= 0xff;
+    writeFileSync(path, bytes);
+    expect(readWal<{ n: number }>(path).records).toEqual([{ n: 1 }]);
+  });
+
+  it("stops with an error naming file and offset when a record in the middle is corrupt", () => {
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ n: number }>(path);
+    wal.append({ n: 1 });
+    wal.append({ n: 2 });
+    wal.append({ n: 3 });
+    wal.close();
+    const bytes = readFileSync(path);
+    const second = 8 + JSON.stringify({ n: 1 }).length; // offset of record 2
+    bytes[second + 9] ^= 0xff;
+    writeFileSync(path, bytes);
+    expect(() => readWal(path)).toThrow(WalCorruptError);
+    expect(() => readWal(path)).toThrow(new RegExp(`${path}: record at offset ${second}`));
+  });
+
+  it("refuses an absurd record length instead of allocating it", () => {
+    const path = join(dir(), "cs.wal");
+    appendFileSync(path, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 2, 3]));
+    expect(() => readWal(path)).toThrow(/claims/);
+  });
+});
+
+describe("guarded signer (real files)", () => {
+  function signer(home: string): GuardedSigner {
+    const keyPath = join(home, "validator_key.json");
+    try {
+      readFileSync(keyPath);
+    } catch {
+      createValidatorKey(keyPath, generateSecretKey());
+    }
+    return new GuardedSigner(loadValidatorKey(keyPath), join(home, "state.json"), join(home, "audit.log"));
+  }
+  const bytes = (s: string) => sha256(new TextEncoder().encode(s));
+
+  it("signs forward, re-signs the identical request, refuses conflicts and regressions, across restarts", () => {
+    const home = dir();
+    const a = signer(home);
+    const sig = a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") });
+    expect(a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") })).toEqual(sig);
+    expect(() => a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("B") })).toThrow(DoubleSignRefusedError);
+    a.sign({ height: 5, round: 0, step: STEP_PRECOMMIT, signBytes: bytes("A") });
+
+    const b = signer(home); // a restarted process reads the persisted state
+    expect(b.lastSigned).toMatchObject({ height: 5, round: 0, step: STEP_PRECOMMIT });
+    expect(() => b.sign({ height: 5, round: 0, step: STEP_PRECOMMIT, signBytes: bytes("B") })).toThrow(/conflicting/);
+    expect(() => b.sign({ height: 4, round: 9, step: STEP_PREVOTE, signBytes: bytes("C") })).toThrow(/behind/);
+    expect(() => b.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") })).toThrow(/behind/);
+    b.sign({ height: 5, round: 1, step: STEP_PREVOTE, signBytes: bytes("D") });
+
+    const audit = readFileSync(join(home, "audit.log"), "utf8").trim().split("\n");
+    expect(audit).toHaveLength(3); // re-signing released nothing new
+    expect(statSync(join(home, "state.json")).mode & 0o777).toBe(0o600);
+  });
+});

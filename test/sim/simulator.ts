@@ -89,6 +89,12 @@ interface SimNode {
   signed: Map<string, string>;
   /** Own messages of the current height (re-gossiped on a timer). */
   own: Message[];
+  /** Proposals and votes of the current height this node has (received or own), by message key: what it relays. */
+  relay: Map<string, Message>;
+  /** The first vote value seen per (validator, height, round, type). */
+  firstVotes: Map<string, string | null>;
+  /** Keys of `relay` this node is known to hold (what peers do not need to send it again). */
+  held: Set<string>;
   decisions: Map<number, string>;
   certificates: Map<number, Certificate>;
   /** Votes the engine processed, first per (validator, height, round, type): for the evidence check. */
@@ -126,6 +132,9 @@ export function simulate(config: SimConfig): SimResult {
     lastSigned: undefined,
     signed: new Map(),
     own: [],
+    relay: new Map(),
+    firstVotes: new Map(),
+    held: new Set(),
     decisions: new Map(),
     certificates: new Map(),
     seenVotes: new Map(),
@@ -228,7 +237,33 @@ export function simulate(config: SimConfig): SimResult {
       }
     }
     if (input.type === "vote" && node.byzantine === undefined) noteSeenVote(node, input.vote);
+    if (input.type === "vote") remember(node, { kind: "vote", vote: input.vote });
+    if (input.type === "proposal") remember(node, { kind: "proposal", proposal: input.proposal });
     for (const effect of node.engine.handle(input)) runEffect(node, effect);
+  }
+
+  function messageKey(msg: Message): string {
+    if (msg.kind === "vote") return `v${voteKey(msg.vote)}/${msg.vote.value}`;
+    if (msg.kind === "proposal") return `p${msg.proposal.height}/${msg.proposal.round}/${msg.proposal.value}`;
+    return "";
+  }
+
+  /** Records a message as held by this node, if its engine could use it (not refused as too far ahead). */
+  function remember(node: SimNode, msg: Message): void {
+    if (msg.kind !== "vote" && msg.kind !== "proposal") return;
+    const { height, round } = msg.kind === "vote" ? msg.vote : msg.proposal;
+    const e = node.engine;
+    if (height === e.height && round > Math.max(e.currentRound, 0) + 10) return;
+    const key = messageKey(msg);
+    if (!node.relay.has(key)) node.relay.set(key, msg);
+    // A conflicting vote may not have counted (its value was not proposed yet): relay it, but never tell
+    // peers it is held, so they keep offering it until it can count.
+    if (msg.kind === "vote") {
+      const first = node.firstVotes.get(voteKey(msg.vote));
+      if (first === undefined) node.firstVotes.set(voteKey(msg.vote), msg.vote.value);
+      else if (first !== msg.vote.value) return;
+    }
+    node.held.add(key);
   }
 
   function noteSeenVote(node: SimNode, vote: Vote): void {
@@ -274,6 +309,7 @@ export function simulate(config: SimConfig): SimResult {
       return;
     }
     node.own.push(msg);
+    remember(node, msg);
     broadcast(node.index, msg);
   }
 
@@ -313,7 +349,7 @@ export function simulate(config: SimConfig): SimResult {
         const step = v.type === PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT;
         log(`n${node.index} ${v.type === PREVOTE ? "prevotes" : "precommits"} h${v.height} r${v.round} ${v.value} ${JSON.stringify(node.engine.lock)}`);
         if (v.type === PREVOTE && v.value === null && trace !== undefined) {
-          log(`   proposals r${v.round}: ${node.engine.describeProposals(v.round)} | r0 ${node.engine.describeRound(0)}`);
+          log(`   proposals r${v.round}: ${node.engine.describeProposals(v.round)} | r0 proposals ${node.engine.describeProposals(0)} | r0 ${node.engine.describeRound(0)}`);
         }
         if (sign(node, v.height, v.round, step, String(v.value))) publish(node, { kind: "vote", vote: v });
         return;
@@ -394,6 +430,13 @@ export function simulate(config: SimConfig): SimResult {
     if (height <= node.height) return;
     node.height = height;
     node.own = [];
+    for (const [key, msg] of node.relay) {
+      const h = msg.kind === "vote" ? msg.vote.height : msg.kind === "proposal" ? msg.proposal.height : -1;
+      if (h < height) {
+        node.relay.delete(key);
+        node.held.delete(key);
+      }
+    }
     feed(node, { type: "startHeight", params: paramsFor(node, height) });
     const cert = node.certificates.get(height);
     if (cert !== undefined) applyCertificate(node, cert);
@@ -448,26 +491,17 @@ export function simulate(config: SimConfig): SimResult {
    */
   function gossip(node: SimNode): void {
     if (node.up && node.byzantine === undefined) {
-      for (const msg of node.own) broadcast(node.index, msg);
       const e = node.engine;
       const rounds = new Set([e.currentRound, e.currentRound - 1, e.lock.lockedRound, e.lock.validRound]);
-      for (const input of node.wal) {
-        if (input.type === "proposal" && input.proposal.round === e.currentRound) rounds.add(input.proposal.polRound);
+      for (const msg of node.relay.values()) {
+        if (msg.kind === "proposal" && msg.proposal.round === e.currentRound) rounds.add(msg.proposal.polRound);
       }
-      const relayed = new Set<string>();
-      for (const input of node.wal) {
-        let msg: Message | undefined;
-        let key = "";
-        if (input.type === "vote" && rounds.has(input.vote.round)) {
-          key = `v${voteKey(input.vote)}/${input.vote.value}`;
-          msg = { kind: "vote", vote: input.vote };
-        } else if (input.type === "proposal" && rounds.has(input.proposal.round)) {
-          key = `p${input.proposal.round}/${input.proposal.value}`;
-          msg = { kind: "proposal", proposal: input.proposal };
-        }
-        if (msg === undefined || relayed.has(key) || input.type === "startHeight") continue;
-        relayed.add(key);
-        broadcast(node.index, msg);
+      // Like the reactor's HasVote bookkeeping: send a peer only what it does not have yet.
+      for (const [key, msg] of node.relay) {
+        if (msg.kind !== "vote" && msg.kind !== "proposal") continue;
+        const { round, height, validator } = msg.kind === "vote" ? msg.vote : msg.proposal;
+        if (height !== node.height || (validator !== node.index && !rounds.has(round))) continue;
+        for (let to = 0; to < n; to++) if (to !== node.index && !nodes[to].held.has(key)) send(node.index, to, msg);
       }
       const last = node.certificates.get(node.height - 1);
       if (last !== undefined) for (let to = 0; to < n; to++) send(node.index, to, { kind: "certificate", ...last });

@@ -180,6 +180,14 @@ describe("opl CLI against a running node", () => {
     }
   });
 
+  it("a second node on the same home is refused (one key, one signer): the home is locked", async () => {
+    const second = await runCli(["start", "--home", home, "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/in use by another process/);
+    const status = await rpc.call<{ latestHeight: number }>("node_status"); // the first one is unharmed
+    expect(status.latestHeight).toBeGreaterThan(0);
+  });
+
   it("every command has --help", async () => {
     const commands = [
       [],

@@ -253,6 +253,8 @@ export function simulate(config: SimConfig): SimResult {
     if (msg.kind !== "vote" && msg.kind !== "proposal") return;
     const { height, round } = msg.kind === "vote" ? msg.vote : msg.proposal;
     const e = node.engine;
+    // Only what the engine keeps: this height (not too many rounds ahead) or the next one (it buffers those).
+    if (height < e.height || height > e.height + 1) return;
     if (height === e.height && round > Math.max(e.currentRound, 0) + 10) return;
     const key = messageKey(msg);
     if (!node.relay.has(key)) node.relay.set(key, msg);

@@ -6,6 +6,7 @@ import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { Rng } from "../sim/rng.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -19,17 +20,6 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** Seeded randomness (mulberry32): kill moments differ per cycle but a failing run replays. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("crash safety of a single-validator node", () => {
   it(`kill -9 at random moments while transfers flow, ${CYCLES} times: nothing committed is lost`, async () => {
     const home = tmp.dir;
@@ -38,7 +28,8 @@ describe("crash safety of a single-validator node", () => {
     setBlockInterval(home, 100);
     const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);
     const senders = Array.from({ length: 4 }, () => new TestAccount());
-    const random = rng(20261123);
+    const rng = new Rng(20261123); // kill moments differ per cycle, but a failing run replays
+    const random = () => rng.next();
     const includedAt = new Map<string, number>(); // tx hash -> height, as reported by the node before a kill
     let highestSeen = 0;
     let supply: string | undefined;

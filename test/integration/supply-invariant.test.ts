@@ -3,6 +3,7 @@ import { encodeAddress } from "../../crypto/address.ts";
 import { toBase64 } from "../../crypto/bytes.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { Rng } from "../sim/rng.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -16,20 +17,10 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-/** A deterministic pseudo-random sequence (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("supply conservation over a randomized transfer workload", () => {
   it("the sum of all balances equals the total supply after every block", async () => {
-    const random = rng(42);
+    const rng = new Rng(42); // a deterministic workload: a failure replays
+    const random = () => rng.next();
     const accounts = Array.from({ length: 6 }, () => new TestAccount());
     const proposer = encodeAddress(chain.node.genesis.validators[0].address);
     const everyone = [chain.faucet.bech32, proposer, ...accounts.map((a) => a.bech32)];

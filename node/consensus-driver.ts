@@ -332,6 +332,9 @@ export class ConsensusDriver {
     const started = this.now();
     await this.o.app.commit(block, commit);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
-    this.later(this.o.commitTimeoutMs, () => this.enqueue(() => this.startHeight(height + 1)));
+    // The next height starts one interval after this block's time, so blocks come every ~interval however
+    // long building and committing took (CometBFT waits its timeout_commit after the commit instead).
+    const wait = Math.max(0, block.header.timeMs + this.o.commitTimeoutMs - this.now());
+    this.later(wait, () => this.enqueue(() => this.startHeight(height + 1)));
   }
 }

@@ -65,6 +65,7 @@ export class ConsensusDriver {
   private replaying = false;
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
+  private nextHeightRecords: WalRecord[] = [];
   private priorities: { height: number; set: PrioritySet } | undefined;
 
   constructor(opts: DriverOptions) {
@@ -128,7 +129,13 @@ export class ConsensusDriver {
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
   private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block): Promise<void> {
-    if (!this.replaying) this.wal?.append({ t: "input", input, block: block ? toBase64(encodeBlock(block)) : undefined });
+    if (!this.replaying) {
+      const record: WalRecord = { t: "input", input, block: block ? toBase64(encodeBlock(block)) : undefined };
+      this.wal?.append(record);
+      // The engine buffers next-height inputs and acts on them once that height starts: they must survive
+      // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
+      if (inputHeight(input) === this.engine.height + 1) this.nextHeightRecords.push(record);
+    }
     await this.runEffects(this.engine.handle(input));
   }
 
@@ -168,7 +175,9 @@ export class ConsensusDriver {
     this.blocks.clear();
     this.signed.clear();
     this.intents.clear();
-    this.wal?.reset([{ t: "height", height }]);
+    const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
+    this.nextHeightRecords = [];
+    this.wal?.reset([{ t: "height", height }, ...early]);
     this.log.debug({ height }, "new height");
     await this.runEffects(this.engine.handle({ type: "startHeight", params: this.heightParams(height) }));
   }
@@ -188,7 +197,10 @@ export class ConsensusDriver {
     this.pendingRequests.clear();
     await this.runEffects(this.engine.handle({ type: "startHeight", params: this.heightParams(height) }));
     for (const r of records) {
-      if (r.t !== "input" || inputHeight(r.input) !== height) continue;
+      if (r.t !== "input") continue;
+      const inputAt = inputHeight(r.input);
+      if (inputAt !== height && inputAt !== height + 1) continue;
+      if (inputAt === height + 1) this.nextHeightRecords.push(r); // the engine buffers it, as it did live
       if (r.block !== undefined) {
         const block = decodeBlock(fromBase64(r.block) as Uint8Array);
         this.blocks.set(toHex(blockHash(block.header)), block);
@@ -278,7 +290,12 @@ export class ConsensusDriver {
     // Intent first, fsynced: after a crash at any point below, the replay asks for the very same bytes (same
     // time), which the guard re-signs, instead of new bytes for the same step, which it must refuse.
     const intent = this.intents.get(key);
-    const timeMs = intent !== undefined && intent.value === value ? intent.timeMs : this.now();
+    if (intent !== undefined && intent.value !== value) {
+      // The replayed engine asks for something else than what was about to be signed before the crash:
+      // never sign it (the guard would refuse too); stop and let an operator look.
+      throw new Error(`WAL replay diverged at height ${height} round ${round} step ${step}: refusing to sign`);
+    }
+    const timeMs = intent !== undefined ? intent.timeMs : this.now();
     if (intent === undefined) this.wal?.append({ t: "intent", step, height, round, value, timeMs }, true);
     const signature = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
     const record = { value, timeMs, signature };
@@ -334,7 +351,9 @@ export class ConsensusDriver {
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
     // The next height starts one interval after this block's time, so blocks come every ~interval however
     // long building and committing took (CometBFT waits its timeout_commit after the commit instead).
-    const wait = Math.max(0, block.header.timeMs + this.o.commitTimeoutMs - this.now());
+    // Clamped to one interval: a block time from the future (or a clock that stepped back) cannot stall us.
+    const interval = this.o.commitTimeoutMs;
+    const wait = Math.min(interval, Math.max(0, block.header.timeMs + interval - this.now()));
     this.later(wait, () => this.enqueue(() => this.startHeight(height + 1)));
   }
 }

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { ftruncateSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
@@ -44,39 +54,61 @@ function fsyncDir(path: string): void {
   }
 }
 
-/** Reads every record; truncates a torn tail in place so appends continue from a clean end. */
+/** Whether a complete, checksummed record starts anywhere in [from, data.length). */
+function recordFollows(data: Buffer, from: number): boolean {
+  for (let p = from; p + HEADER <= data.byteLength; p++) {
+    const length = data.readUInt32BE(p);
+    if (length === 0 || length > MAX_RECORD || p + HEADER + length > data.byteLength) continue;
+    if (crc32(data.subarray(p + HEADER, p + HEADER + length)) === data.readUInt32BE(p + 4)) return true;
+  }
+  return false;
+}
+
+function allZero(data: Buffer, from: number): boolean {
+  for (let i = from; i < data.byteLength; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Reads every record. What a crash can leave at the end (a partial record, a garbled last record, or a
+ * zero-filled extension after power loss) is dropped: saved to `<path>.torn` and truncated away, so appends
+ * continue from a clean end. Anything bad that is followed by a good record is corruption in the middle.
+ */
 export function readWal<T>(path: string): WalReadResult<T> {
   if (!existsSync(path)) return { records: [], droppedTail: 0 };
   const data = readFileSync(path);
   const records: T[] = [];
   let offset = 0;
+  const corrupt = (why: string): never => {
+    throw new WalCorruptError(
+      `${path}: record at offset ${offset} ${why}, and good records follow it: the WAL is corrupt in the middle ` +
+      "(refusing to skip it: it could hold a signed vote)",
+    );
+  };
   while (offset < data.byteLength) {
-    const remaining = data.byteLength - offset;
-    if (remaining < HEADER) break; // torn header
+    if (data.byteLength - offset < HEADER || allZero(data, offset)) break; // torn header or zero-filled tail
     const length = data.readUInt32BE(offset);
     const checksum = data.readUInt32BE(offset + 4);
     const end = offset + HEADER + length;
-    if (length > MAX_RECORD) {
-      throw new WalCorruptError(`${path}: record at offset ${offset} claims ${length} bytes; the WAL is corrupt`);
+    if (length === 0 || length > MAX_RECORD || end > data.byteLength) {
+      if (recordFollows(data, offset + 1)) corrupt(`has an impossible length (${length})`);
+      break; // the last record was cut short
     }
-    if (end > data.byteLength) break; // torn payload
     const payload = data.subarray(offset + HEADER, end);
     if (crc32(payload) !== checksum) {
-      if (end === data.byteLength) break; // the last record is torn: drop it
-      throw new WalCorruptError(
-        `${path}: record at offset ${offset} fails its checksum and is followed by more records; ` +
-        "the WAL is corrupt in the middle (refusing to skip it: it could hold a signed vote)",
-      );
+      if (end < data.byteLength && recordFollows(data, end)) corrupt("fails its checksum");
+      break; // the last record is torn
     }
     try {
       records.push(JSON.parse(payload.toString("utf8")) as T);
     } catch {
-      throw new WalCorruptError(`${path}: record at offset ${offset} has a valid checksum but is not JSON`);
+      corrupt("has a valid checksum but is not JSON");
     }
     offset = end;
   }
   const droppedTail = data.byteLength - offset;
   if (droppedTail > 0) {
+    writeFileSync(`${path}.torn`, data.subarray(offset)); // kept for inspection, never replayed
     const fd = openSync(path, "r+");
     try {
       ftruncateSync(fd, offset);

@@ -23,8 +23,13 @@ import { VoteKeeper } from "./vote-keeper.ts";
  * messages arrive never matters beyond what the paper allows.
  */
 
-/** Messages for the next height arrive before we finish this one; a bounded number wait here. */
+/**
+ * Messages for the next height arrive before we finish this one; a bounded number wait here: only early
+ * rounds, and a fair share per sender, so one validator cannot crowd out the rest.
+ */
 const MAX_BUFFERED_NEXT_HEIGHT = 10_000;
+const MAX_BUFFERED_PER_SENDER = 64;
+const MAX_BUFFERED_ROUND = 10;
 
 /**
  * An equivocating proposer can send different proposals for one round. The first one received is the one
@@ -62,6 +67,7 @@ export class Engine {
   /** (validator, round, type) already reported as equivocating at this height. */
   private readonly evidenceReported = new Set<string>();
   private buffered: Input[] = [];
+  private readonly bufferedBySender = new Map<number, number>();
   private out: Effect[] = [];
 
   get height(): number {
@@ -117,7 +123,7 @@ export class Engine {
     if (p === undefined) return;
     const h = inputHeight(input);
     if (h === p.height + 1) {
-      if (this.buffered.length < MAX_BUFFERED_NEXT_HEIGHT) this.buffered.push(input);
+      this.buffer(input);
       return;
     }
     if (h !== p.height || this.decided !== null) return;
@@ -144,6 +150,17 @@ export class Engine {
     this.checkRules();
   }
 
+  private buffer(input: Input): void {
+    if (this.buffered.length >= MAX_BUFFERED_NEXT_HEIGHT) return;
+    if (input.type !== "proposal" && input.type !== "vote") return; // nothing else can come early
+    const msg = input.type === "proposal" ? input.proposal : input.vote;
+    if (msg.round > MAX_BUFFERED_ROUND) return;
+    const fromSender = this.bufferedBySender.get(msg.validator) ?? 0;
+    if (fromSender >= MAX_BUFFERED_PER_SENDER) return;
+    this.bufferedBySender.set(msg.validator, fromSender + 1);
+    this.buffered.push(input);
+  }
+
   // ---- height and round ----
 
   private startHeight(params: HeightParams): void {
@@ -165,6 +182,7 @@ export class Engine {
     this.startRound(0);
     const pending = this.buffered.filter((i) => inputHeight(i) === params.height);
     this.buffered = this.buffered.filter((i) => inputHeight(i) > params.height);
+    this.bufferedBySender.clear();
     for (const i of pending) this.apply(i);
     this.checkRules();
   }
@@ -213,15 +231,18 @@ export class Engine {
     if (proposal.round > this.round + 10) return; // bounded, like votes
     const known = this.proposals.get(proposal.round) ?? [];
     if (known.some((x) => x.value === proposal.value && x.polRound === proposal.polRound)) return;
+    const keeper = this.votes as VoteKeeper;
     if (known.length >= MAX_PROPOSALS_PER_ROUND) {
-      const keeper = this.votes as VoteKeeper;
       const backed =
-        keeper.quorumFor(PRECOMMIT, proposal.round, proposal.value) ||
-        keeper.quorumFor(PREVOTE, proposal.round, proposal.value);
+        keeper.quorumWithPending(PRECOMMIT, proposal.round, proposal.value) ||
+        keeper.quorumWithPending(PREVOTE, proposal.round, proposal.value);
       if (!backed) return;
     }
     known.push(proposal);
     this.proposals.set(proposal.round, known);
+    // Votes for this value that arrived first (from equivocators) count now, here and in its POL round.
+    keeper.promote(proposal.round, proposal.value);
+    if (proposal.polRound >= 0) keeper.promote(proposal.polRound, proposal.value);
     this.votes?.noteSender(proposal.round, proposal.validator);
     if (!this.validity.has(proposal.value) && !this.validationAsked.has(proposal.value)) {
       this.validationAsked.add(proposal.value);
@@ -231,8 +252,7 @@ export class Engine {
 
   private onVote(vote: Vote): void {
     const keeper = this.votes as VoteKeeper;
-    const proposed = this.proposals.get(vote.round);
-    const relevant = (value: ValueId | null) => value === null || (proposed?.some((x) => x.value === value) ?? false);
+    const relevant = (value: ValueId | null) => value === null || this.isProposedFor(vote.round, value);
     const result = keeper.add(vote, Math.max(this.round, 0), relevant);
     if ("reason" in result && result.reason === "equivocation") {
       const key = `${vote.validator}/${vote.round}/${vote.type}`;
@@ -245,20 +265,32 @@ export class Engine {
   private onCertificate(round: number, value: ValueId, precommits: Vote[]): void {
     const p = this.params();
     const seen = new Set<number>();
+    const matching: Vote[] = [];
     let power = 0;
     for (const v of precommits) {
       if (v.type !== PRECOMMIT || v.height !== p.height || v.round !== round || v.value !== value) continue;
       const validator = p.validators[v.validator];
       if (validator === undefined || seen.has(v.validator)) continue;
       seen.add(v.validator);
+      matching.push(v);
       power += validator.power;
     }
     if (!isSuperMajority(power, (this.votes as VoteKeeper).total)) return;
-    this.certificate = { round, value, precommits };
+    // Only the matching, distinct precommits: they become the stored commit, which must verify.
+    this.certificate = { round, value, precommits: matching.sort((a, b) => a.validator - b.validator) };
     if (!this.validity.has(value) && !this.validationAsked.has(value)) {
       this.validationAsked.add(value);
       this.emit({ type: "validate", height: p.height, value });
     }
+  }
+
+  /** Whether `value` was proposed in round `r`, or named by a proposal with `r` as its proof-of-lock round. */
+  private isProposedFor(r: number, value: ValueId): boolean {
+    if (this.proposals.get(r)?.some((x) => x.value === value)) return true;
+    for (const list of this.proposals.values()) {
+      if (list.some((x) => x.polRound === r && x.value === value)) return true;
+    }
+    return false;
   }
 
   private onTimeout(kind: TimeoutKind, round: number): void {

@@ -1,6 +1,9 @@
 import { isSuperMajority } from "../validator-set.ts";
 import { PRECOMMIT, PREVOTE, type ValueId, type Validator, type Vote, type VoteType } from "./types.ts";
 
+/** Conflicting votes kept aside per validator, per (round, type), until their value is proposed. */
+const MAX_PENDING_PER_VALIDATOR = 4;
+
 /** Map key for a vote's value: nil has its own key. */
 const NIL = "nil";
 const valueKey = (v: ValueId | null): string => (v === null ? NIL : `v:${v}`);
@@ -18,6 +21,12 @@ class VoteSet {
   readonly votes = new Map<number, Vote[]>();
   readonly powerByValue = new Map<string, number>();
   total = 0;
+  /**
+   * Conflicting votes for values not (yet) proposed in the round: kept aside, a few per validator, and
+   * counted (promoted) once a proposal for their value is accepted. Without them, a vote that arrived before
+   * its proposal would be lost, and an equivocator could hide a polka from one node for good.
+   */
+  readonly pending = new Map<number, Vote[]>();
 
   /** Returns the validator's earlier vote if this one conflicts with it, whether or not it was counted. */
   add(vote: Vote, power: number, countConflict: boolean): { added: boolean; first?: Vote } {
@@ -32,8 +41,38 @@ class VoteSet {
     if (countConflict) {
       mine.push(vote);
       this.count(vote, power);
+    } else {
+      const waiting = this.pending.get(vote.validator) ?? [];
+      if (!waiting.some((v) => v.value === vote.value)) {
+        waiting.push(vote);
+        if (waiting.length > MAX_PENDING_PER_VALIDATOR) waiting.shift();
+        this.pending.set(vote.validator, waiting);
+      }
     }
     return { added: countConflict, first: mine[0] };
+  }
+
+  /** Counts the pending votes for `value` (its proposal was just accepted). */
+  promote(value: ValueId, powerOf: (validator: number) => number): void {
+    for (const [validator, waiting] of this.pending) {
+      const i = waiting.findIndex((v) => v.value === value);
+      if (i < 0) continue;
+      const [vote] = waiting.splice(i, 1);
+      const mine = this.votes.get(validator);
+      if (mine !== undefined && !mine.some((v) => v.value === value)) {
+        mine.push(vote);
+        this.count(vote, powerOf(validator));
+      }
+    }
+  }
+
+  /** Power for `value` counting pending votes too: whether a quorum would back a proposal for it. */
+  powerWithPending(value: ValueId, powerOf: (validator: number) => number): number {
+    let power = this.power(value);
+    for (const [validator, waiting] of this.pending) {
+      if (waiting.some((v) => v.value === value)) power += powerOf(validator);
+    }
+    return power;
   }
 
   private count(vote: Vote, power: number): void {
@@ -114,6 +153,22 @@ export class VoteKeeper {
   /** +2/3 voted `type` for exactly `value` (null = nil) in round `r`. */
   quorumFor(type: VoteType, r: number, value: ValueId | null): boolean {
     return isSuperMajority(this.rounds.get(r) === undefined ? 0 : this.set(type, r).power(value), this.totalPower);
+  }
+
+  /** A proposal for `value` in round `r` was accepted: count the votes for it that were set aside. */
+  promote(r: number, value: ValueId): void {
+    const entry = this.rounds.get(r);
+    if (entry === undefined) return;
+    const powerOf = (i: number) => this.validators[i].power;
+    entry.prevotes.promote(value, powerOf);
+    entry.precommits.promote(value, powerOf);
+  }
+
+  /** +2/3 for `value` in round `r` if the set-aside votes counted too (may an extra proposal be kept?). */
+  quorumWithPending(type: VoteType, r: number, value: ValueId): boolean {
+    if (this.rounds.get(r) === undefined) return false;
+    const power = this.set(type, r).powerWithPending(value, (i) => this.validators[i].power);
+    return isSuperMajority(power, this.totalPower);
   }
 
   /** More than 1/3 of the power sent some message in round `r` (L55's f+1). */

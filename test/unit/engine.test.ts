@@ -297,6 +297,16 @@ describe("votes: weighting, deduplication, evidence", () => {
     expect(keeper.add(prevote(0, 50, "A"), 0)).toMatchObject({ reason: "round too far ahead" });
   });
 
+  it("an equivocating proposer cannot hide a polka by flooding proposals: votes set aside count once it is proposed", () => {
+    const { engine } = start(3); // D; validator 0 (B) proposes round 0 and equivocates
+    for (const v of ["v1", "v2", "v3", "v4"]) propose(engine, 0, v); // D votes on the first: v1
+    run(engine, { type: "vote", vote: prevote(0, 0, "v1") }, { type: "vote", vote: prevote(0, 0, "v5") }); // B, twice
+    run(engine, { type: "vote", vote: prevote(1, 0, "v5") }, { type: "vote", vote: prevote(2, 0, "v5") }); // A, C
+    const out = propose(engine, 0, "v5"); // a fifth proposal: kept, because a quorum backs it
+    expect(engine.lock).toMatchObject({ validValue: "v5", validRound: 0 });
+    expect(votesOf(out)).toEqual([precommit(3, 0, "v5")]);
+  });
+
   it("a certificate (a verified commit from block sync) decides even if this node counted an equivocator", () => {
     const { engine } = start(1);
     run(engine, { type: "vote", vote: precommit(3, 0, null) }); // the equivocator's other face

@@ -69,10 +69,31 @@ describe("consensus WAL (real files)", () => {
     expect(() => readWal(path)).toThrow(new RegExp(`${path}: record at offset ${second}`));
   });
 
-  it("refuses an absurd record length instead of allocating it", () => {
+  it("a corrupt length in the middle is fatal, not mistaken for a torn tail", () => {
     const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ n: number }>(path);
+    for (let n = 1; n <= 3; n++) wal.append({ n });
+    wal.close();
+    const bytes = readFileSync(path);
+    const second = 8 + JSON.stringify({ n: 1 }).length;
+    bytes.writeUInt32BE(0x00100000, second); // record 2 now claims 1 MiB
+    writeFileSync(path, bytes);
+    expect(() => readWal(path)).toThrow(/impossible length .*good records follow/);
+    expect(statSync(path).size).toBe(bytes.length); // nothing was truncated
+  });
+
+  it("an absurd length at the very end, or a zero-filled tail (power loss), is a torn tail", () => {
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ n: number }>(path);
+    wal.append({ n: 1 });
+    wal.close();
     appendFileSync(path, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 2, 3]));
-    expect(() => readWal(path)).toThrow(/claims/);
+    expect(readWal<{ n: number }>(path).records).toEqual([{ n: 1 }]);
+    appendFileSync(path, Buffer.alloc(4096));
+    const read = readWal<{ n: number }>(path);
+    expect(read.records).toEqual([{ n: 1 }]);
+    expect(read.droppedTail).toBe(4096);
+    expect(readFileSync(`${path}.torn`).length).toBe(4096); // kept for inspection
   });
 });
 

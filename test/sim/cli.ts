@@ -3,7 +3,9 @@
  *
  *   npm run sim -- --seeds 1000 --validators 4 --byzantine 1 --heights 20
  *   npm run sim -- --seed 17 --validators 4 --byzantine 1 --trace        # replay one seed, with its trace
- *   npm run sim -- --seeds 50 --validators 4 --byzantine 2 --mode equivocate   # >= 1/3 Byzantine: must fail
+ *   npm run sim -- --seeds 50 --validators 4 --byzantine 2 --mode equivocate --equal-power   # >= 1/3: must fail
+ *
+ * Correct validators get voting power 1-3 (from the seed), Byzantine ones 1; --equal-power gives everyone 1.
  *
  * Prints progress on stderr and one JSON summary line on stdout:
  * { seeds, validators, byzantine, heightsDecided, safetyViolations, livenessFailures, failingSeeds, ... }
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     "heights": { type: "string", default: "20" },
     "mode": { type: "string" },
     "no-faults": { type: "boolean", default: false },
+    "equal-power": { type: "boolean", default: false },
     "trace": { type: "boolean", default: false },
     "help": { type: "boolean", default: false },
   },
@@ -67,6 +70,7 @@ for (const [i, seed] of seeds.entries()) {
     heights,
     byzantineMode: mode,
     faults: !values["no-faults"],
+    equalPower: values["equal-power"],
     trace: values.trace ? (line) => console.error(line) : undefined,
   });
   summary.heightsDecided += r.heightsDecided;

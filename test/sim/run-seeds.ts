@@ -15,6 +15,7 @@ export function runSeeds(opts: {
   byzantine: number;
   heights: number;
   byzantineMode?: ByzantineMode;
+  equalPower?: boolean;
 }): SeedsSummary {
   const summary: SeedsSummary = { heightsDecided: 0, safetyViolationSeeds: 0, failures: [] };
   for (let seed = opts.from; seed < opts.from + opts.count; seed++) {

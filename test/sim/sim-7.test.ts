@@ -9,7 +9,7 @@ describe("consensus simulation, 7 validators", () => {
   }, 300_000);
 
   it("3 Byzantine of 7 (over 1/3) equivocating: the checker finds safety violations", () => {
-    const s = runSeeds({ from: 1, count: 10, validators: 7, byzantine: 3, heights: 10, byzantineMode: "equivocate" });
+    const s = runSeeds({ from: 1, count: 10, validators: 7, byzantine: 3, heights: 10, byzantineMode: "equivocate", equalPower: true });
     expect(s.safetyViolationSeeds).toBeGreaterThan(0);
   }, 120_000);
 });

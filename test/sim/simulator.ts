@@ -41,6 +41,8 @@ export interface SimConfig {
   heights: number;
   /** Network faults and crashes before GST (default true). */
   faults?: boolean;
+  /** Every validator with power 1 (default: correct validators get 1-3). */
+  equalPower?: boolean;
   trace?: (line: string) => void;
 }
 
@@ -95,6 +97,8 @@ interface SimNode {
   firstVotes: Map<string, string | null>;
   /** Keys of `relay` this node is known to hold (what peers do not need to send it again). */
   held: Set<string>;
+  /** Virtual times of this node's decisions, in order (for the per-height liveness check). */
+  decidedTimes: number[];
   decisions: Map<number, string>;
   certificates: Map<number, Certificate>;
   /** Votes the engine processed, first per (validator, height, round, type): for the evidence check. */
@@ -109,6 +113,8 @@ const GOSSIP_INTERVAL_MS = 1000;
 const GST_MS = 30_000;
 /** After GST, each height must be decided within this (generous: timeouts grow with rounds). */
 const LIVENESS_BUDGET_PER_HEIGHT_MS = 15_000;
+/** After GST no correct node may go longer than this without deciding a height. */
+const MAX_STALL_AFTER_GST_MS = 90_000;
 
 export function simulate(config: SimConfig): SimResult {
   const rng = new Rng(config.seed * 2654435761 + 1);
@@ -117,13 +123,18 @@ export function simulate(config: SimConfig): SimResult {
   const trace = config.trace;
   const queue = new EventQueue<SimEvent>();
   const modes: ByzantineMode[] = ["equivocate", "silent", "invalid"];
-  const validators = Array.from({ length: n }, () => ({ power: 1 }));
+  // Unequal voting power by default (correct validators 1-3, Byzantine ones 1, so Byzantine power stays below
+  // 1/3 whenever their count does); `equalPower` for the attacks that need exactly 1/3 or more.
+  const byzantineFrom = n - config.byzantine;
+  const validators = Array.from({ length: n }, (_, i) => ({
+    power: config.equalPower || i >= byzantineFrom ? 1 : rng.int(1, 3),
+  }));
   const genesisPriorities = initialPrioritySet(
     validators.map((v, i) => ({ id: i.toString(16).padStart(4, "0"), power: v.power })),
   );
   const nodes: SimNode[] = Array.from({ length: n }, (_, i) => ({
     index: i,
-    byzantine: i >= n - config.byzantine ? (config.byzantineMode ?? rng.pick(modes)) : undefined,
+    byzantine: i >= byzantineFrom ? (config.byzantineMode ?? rng.pick(modes)) : undefined,
     engine: new Engine(),
     up: true,
     incarnation: 0,
@@ -135,6 +146,7 @@ export function simulate(config: SimConfig): SimResult {
     relay: new Map(),
     firstVotes: new Map(),
     held: new Set(),
+    decidedTimes: [],
     decisions: new Map(),
     certificates: new Map(),
     seenVotes: new Map(),
@@ -399,6 +411,7 @@ export function simulate(config: SimConfig): SimResult {
       if (previous !== undefined && previous !== value) {
         result.safetyViolations.push(`node ${node.index} decided twice at height ${height}: ${previous} then ${value}`);
       }
+      if (!node.decisions.has(height)) node.decidedTimes.push(now);
       node.decisions.set(height, value);
       const first = decidedAt.get(height);
       if (first === undefined) decidedAt.set(height, value);
@@ -579,6 +592,14 @@ export function simulate(config: SimConfig): SimResult {
   }
   result.virtualMs = now;
   result.heightsDecided = Math.min(...correct.map((x) => x.decisions.size));
+  for (const node of correct) {
+    const times = [GST_MS, ...node.decidedTimes.filter((t) => t > GST_MS)];
+    for (let i = 1; i < times.length; i++) {
+      if (times[i] - times[i - 1] > MAX_STALL_AFTER_GST_MS) {
+        result.livenessFailure ??= `node ${node.index} decided nothing for ${times[i] - times[i - 1]} ms after GST`;
+      }
+    }
+  }
   if (!done()) {
     result.livenessFailure = `after ${now} ms virtual (GST at ${GST_MS}), correct nodes decided ${correct
       .map((x) => `n${x.index}:${x.decisions.size}`)

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { VerifyPool } from "../crypto/verify-pool.ts";
 import { createP2pHost, type P2pHost } from "../p2p/host.ts";
+import { PersistentPeers } from "../p2p/persistent-peers.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
@@ -38,6 +39,7 @@ interface Parts {
   db: ChainDb;
   pool: VerifyPool;
   p2p: P2pHost;
+  peers: PersistentPeers;
   producer: ConsensusDriver;
   logger: Logger;
 }
@@ -77,6 +79,7 @@ export class OplNode {
     const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;
+    let peersStarted: PersistentPeers | undefined;
     try {
       const { state, info } = await openChain(db, genesis);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
@@ -134,6 +137,12 @@ export class OplNode {
           mempool,
           catchingUp: () => false, // one validator is never behind anyone; block sync sets this later
           p2pAddresses: () => p2p?.getMultiaddrs().map((a) => a.toString()) ?? [],
+          peers: () =>
+            (p2p?.getConnections() ?? []).map((c) => ({
+              nodeId: c.remotePeer.toString(),
+              address: c.remoteAddr.toString(),
+              direction: c.direction,
+            })),
         },
         maxBatch: config.rpc.max_batch,
         logger: log.child({ module: "rpc" }),
@@ -147,14 +156,18 @@ export class OplNode {
       });
       p2p = await createP2pHost({ privateKey: nodeKey, listen: [config.p2p.listen], agentVersion: NODE_VERSION });
       log.info({ addresses: p2p.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
+      const peers = new PersistentPeers(p2p, config.p2p.persistent_peers, log.child({ module: "p2p" }));
+      peers.start();
+      peersStarted = peers;
       await rpc.listen();
       rpcListening = rpc;
       await producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
-      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, producer, logger: log });
+      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, peers, producer, logger: log });
     } catch (err) {
       // Undo whatever was started, so a failed start leaves no listener behind a closed database.
       await rpcListening?.close();
+      peersStarted?.stop();
       await p2p?.stop();
       await pool.close();
       await db.close();
@@ -166,6 +179,7 @@ export class OplNode {
     const p = this.parts;
     await p.producer.stop();
     await p.rpc.close();
+    p.peers.stop();
     await p.p2p.stop();
     await p.pool.close();
     await p.db.close();

@@ -15,4 +15,6 @@ export interface RpcContext {
   catchingUp(): boolean;
   /** The libp2p addresses this node listens on, each ending in /p2p/<nodeId>. */
   p2pAddresses(): string[];
+  /** Connected peers: their node id, the address of the connection, and who dialled. */
+  peers(): { nodeId: string; address: string; direction: string }[];
 }

@@ -5,6 +5,15 @@ import { isoTime } from "../views.ts";
 
 export const nodeMethods = [
   method({
+    name: "node_peers",
+    description: "The peers this node is connected to over libp2p.",
+    params: noParams,
+    handler: (_p, ctx) => {
+      const peers = ctx.peers();
+      return { count: peers.length, peers };
+    },
+  }),
+  method({
     name: "node_status",
     description: "Where this node stands: chain, identity, latest block, whether it is catching up.",
     params: noParams,

@@ -9,9 +9,11 @@ import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerTx } from "./commands/tx.ts";
 
+const VERSION = "0.1.0";
+
 const program = new Command("opl")
   .description("OPEN chain node and command-line client.")
-  .version("0.1.0", "-v, --version")
+  .version(VERSION, "-v, --version")
   .showHelpAfterError("(add --help for usage)");
 
 registerInit(program);
@@ -20,5 +22,9 @@ registerKeys(program);
 registerTx(program);
 registerQuery(program);
 registerStatus(program);
+program
+  .command("version")
+  .description("Print the opl version, and the Node.js running it.")
+  .action(() => console.log(`opl ${VERSION} (node ${process.version})`));
 
 await program.parseAsync();

@@ -202,6 +202,7 @@ describe("opl CLI against a running node", () => {
       ["query"],
       ["query", "account"],
       ["status"],
+      ["version"],
     ];
     for (const c of commands) {
       const r = await runCli([...c, "--help"]);

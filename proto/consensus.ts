@@ -61,11 +61,11 @@ function voteFrom(f: Fields | undefined): Vote {
   };
 }
 
-function signedVoteFields(v: SignedVote): Fields {
+export function signedVoteFields(v: SignedVote): Fields {
   return { vote: { ...v.vote }, signature: v.signature };
 }
 
-function signedVoteFrom(f: Fields | undefined): SignedVote {
+export function signedVoteFrom(f: Fields | undefined): SignedVote {
   if (!f) throw new CodecError("missing signed vote");
   return { vote: voteFrom(f.vote), signature: fixedBytes(f.signature, SIGNATURE_LENGTH, "vote signature") };
 }
@@ -87,11 +87,19 @@ export function encodeProposal(p: Proposal): Uint8Array {
 }
 
 export function encodeSignedProposal(p: SignedProposal): Uint8Array {
-  return encodeMessage(pb.SignedProposal, { proposal: { ...p.proposal }, signature: p.signature });
+  return encodeMessage(pb.SignedProposal, signedProposalFields(p));
 }
 
 export function decodeSignedProposal(bytes: Uint8Array): SignedProposal {
-  const f = decodeCanonical(pb.SignedProposal, bytes, "signed proposal");
+  return signedProposalFrom(decodeCanonical(pb.SignedProposal, bytes, "signed proposal"));
+}
+
+export function signedProposalFields(p: SignedProposal): Fields {
+  return { proposal: { ...p.proposal }, signature: p.signature };
+}
+
+export function signedProposalFrom(f: Fields | undefined): SignedProposal {
+  if (!f) throw new CodecError("missing signed proposal");
   const p = f.proposal as Fields | undefined;
   if (!p) throw new CodecError("signed proposal has no proposal");
   const polRound = p.polRound ?? 0;

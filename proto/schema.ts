@@ -31,4 +31,7 @@ export const pb = {
   Account: type("Account"),
   TxRecord: type("TxRecord"),
   BlockMeta: type("BlockMeta"),
+  ProposalWithBlock: type("ProposalWithBlock"),
+  ConsensusMessage: type("ConsensusMessage"),
+  TxBatch: type("TxBatch"),
 };

@@ -1,0 +1,127 @@
+import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import { LengthPrefixedDecoder } from "@libp2p/utils";
+import type { Logger } from "pino";
+import type { P2pHost } from "./host.ts";
+
+/**
+ * A gossip protocol: one long-lived stream per peer and direction, frames of [varint length][bytes]. Sending
+ * is fire-and-forget with a bounded per-peer write queue (a peer that cannot keep up loses its stream, not
+ * our memory); receiving is event-driven, with a hard frame size. A peer that sends an oversized or
+ * malformed frame, or one the caller rejects, is hung up on (p2p/LIBP2P3-STREAMS.md explains the API).
+ */
+export interface GossipOptions {
+  protocol: string;
+  /** Largest frame accepted from a peer. */
+  maxMessageBytes: number;
+  /** Most bytes queued for one peer before its stream is dropped. */
+  maxQueuedBytes: number;
+  /** Handles one message; throw to mark the peer as misbehaving (it is disconnected). */
+  onMessage(peer: string, message: Uint8Array): void;
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+export function frame(message: Uint8Array): Uint8Array {
+  const prefix = varint(message.byteLength);
+  const out = new Uint8Array(prefix.byteLength + message.byteLength);
+  out.set(prefix, 0);
+  out.set(message, prefix.byteLength);
+  return out;
+}
+
+export class Gossip {
+  private readonly host: P2pHost;
+  private readonly opts: GossipOptions;
+  private readonly log: Logger;
+  private readonly outbound = new Map<string, Stream>();
+  private topologyId: string | undefined;
+
+  private constructor(host: P2pHost, opts: GossipOptions, log: Logger) {
+    this.host = host;
+    this.opts = opts;
+    this.log = log;
+  }
+
+  static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {
+    const g = new Gossip(host, opts, log);
+    await host.handle(opts.protocol, (stream, connection) => g.onInbound(stream, connection), {
+      maxInboundStreams: 1,
+      maxOutboundStreams: 1,
+    });
+    g.topologyId = await host.register(opts.protocol, {
+      onConnect: (peer, connection) => void g.openOutbound(peer, connection),
+      onDisconnect: (peer) => {
+        g.outbound.delete(peer.toString());
+      },
+    });
+    return g;
+  }
+
+  /** Peers with an open outbound stream. */
+  get peers(): string[] {
+    return [...this.outbound.keys()];
+  }
+
+  /** Sends to every peer; returns how many it was queued for. */
+  broadcast(message: Uint8Array): number {
+    const bytes = frame(message);
+    let sent = 0;
+    for (const [peer, stream] of this.outbound) {
+      if (stream.writeStatus !== "writable") {
+        this.outbound.delete(peer);
+        continue;
+      }
+      try {
+        stream.send(bytes); // false only means "queued": the bounded queue protects us from slow peers
+        sent++;
+      } catch (err) {
+        this.log.debug({ peer, err: (err as Error).message }, "gossip send failed");
+        this.outbound.delete(peer);
+      }
+    }
+    return sent;
+  }
+
+  async stop(): Promise<void> {
+    if (this.topologyId !== undefined) this.host.unregister(this.topologyId);
+    await this.host.unhandle(this.opts.protocol);
+    for (const s of this.outbound.values()) s.abort(new Error("gossip stopped"));
+    this.outbound.clear();
+  }
+
+  private async openOutbound(peer: PeerId, connection: Connection): Promise<void> {
+    try {
+      const stream = await connection.newStream(this.opts.protocol);
+      stream.maxWriteBufferLength = this.opts.maxQueuedBytes;
+      const id = peer.toString();
+      this.outbound.set(id, stream);
+      stream.addEventListener("close", () => {
+        if (this.outbound.get(id) === stream) this.outbound.delete(id);
+      });
+    } catch (err) {
+      this.log.debug({ peer: peer.toString(), err: (err as Error).message }, "could not open gossip stream");
+    }
+  }
+
+  private onInbound(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString();
+    const decoder = new LengthPrefixedDecoder({ maxDataLength: this.opts.maxMessageBytes });
+    stream.addEventListener("message", (evt) => {
+      try {
+        for (const m of decoder.decode(evt.data)) this.opts.onMessage(peer, Uint8Array.from(m.subarray()));
+      } catch (err) {
+        this.log.warn({ peer, err: (err as Error).message }, "bad gossip: disconnecting the peer");
+        stream.abort(err as Error);
+        void this.host.hangUp(connection.remotePeer).catch(() => {});
+      }
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { frame, Gossip, type GossipOptions } from "../../p2p/gossip.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { waitFor } from "../helpers/tmp.ts";
+
+const PROTOCOL = "/opl/test-gossip/1";
+const log = pino({ level: "silent" });
+const hosts: P2pHost[] = [];
+afterEach(async () => {
+  for (const h of hosts.splice(0)) await h.stop();
+});
+
+function opts(maxMessageBytes: number, onMessage: GossipOptions["onMessage"]): GossipOptions {
+  return { protocol: PROTOCOL, maxMessageBytes, maxQueuedBytes: 1 << 20, onMessage };
+}
+
+async function host(): Promise<P2pHost> {
+  const privateKey = await generateKeyPair("Ed25519");
+  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  hosts.push(h);
+  return h;
+}
+
+describe("gossip over real libp2p on loopback", () => {
+  it("delivers every broadcast message, in order, to connected peers", async () => {
+    const [a, b] = [await host(), await host()];
+    const received: string[] = [];
+    const ga = await Gossip.start(a, opts(1024, () => {}), log);
+    await Gossip.start(
+      b,
+      opts(1024, (_p, m) => received.push(new TextDecoder().decode(m))),
+      log,
+    );
+    await a.dial(b.getMultiaddrs()[0]);
+    await waitFor("gossip stream a->b", () => (ga.peers.includes(b.peerId.toString()) ? true : undefined));
+    for (let i = 0; i < 500; i++) expect(ga.broadcast(new TextEncoder().encode(`m${i}`))).toBe(1);
+    await waitFor("500 messages", () => (received.length === 500 ? true : undefined));
+    expect(received[0]).toBe("m0");
+    expect(received[499]).toBe("m499");
+  });
+
+  it("hangs up on a peer that sends an oversized frame, and keeps serving others", async () => {
+    const [node, bad, good] = [await host(), await host(), await host()];
+    const received: string[] = [];
+    await Gossip.start(
+      node,
+      opts(64, (p) => received.push(p)),
+      log,
+    );
+    const stream = await bad.dialProtocol(multiaddr(node.getMultiaddrs()[0].toString()), PROTOCOL);
+    stream.send(frame(new Uint8Array(1000))); // over the 64-byte limit
+    await waitFor("bad peer dropped", () => (node.getConnections(bad.peerId).length === 0 ? true : undefined));
+    const gg = await Gossip.start(good, opts(64, () => {}), log);
+    await good.dial(node.getMultiaddrs()[0]);
+    await waitFor("good stream", () => (gg.peers.length === 1 ? true : undefined));
+    gg.broadcast(Uint8Array.of(1, 2, 3));
+    await waitFor("good peer's message", () => (received.includes(good.peerId.toString()) ? true : undefined));
+    expect(received).not.toContain(bad.peerId.toString());
+  });
+});

@@ -12,6 +12,7 @@ import {
   type TxBody,
   txSignBytes,
 } from "../../proto/tx.ts";
+import { h32, sampleHeader } from "../helpers/fixtures.ts";
 
 const body: TxBody = {
   chainId: "opl-test-1",
@@ -122,22 +123,8 @@ describe("amounts", () => {
 });
 
 describe("blocks and votes", () => {
-  const h32 = (n: number) => new Uint8Array(32).fill(n);
   const block: Block = {
-    header: {
-      chainId: "opl-test-1",
-      height: 5,
-      timeMs: 1_700_000_000_000,
-      lastBlockHash: h32(1),
-      lastCommitHash: h32(2),
-      txsRoot: h32(3),
-      stateRoot: h32(4),
-      resultsRoot: h32(5),
-      validatorsHash: h32(6),
-      nextValidatorsHash: h32(6),
-      proposerAddress: new Uint8Array(20).fill(7),
-      evidenceRoot: h32(8),
-    },
+    header: sampleHeader(5, 1_700_000_000_000),
     txs: [Uint8Array.of(1, 2, 3)],
     lastCommit: {
       height: 4,

@@ -12,24 +12,11 @@ import {
   MAX_CONSENSUS_MESSAGE_BYTES,
   MAX_TX_BATCH_BYTES,
 } from "../../proto/p2p.ts";
+import { h32, sampleHeader } from "../helpers/fixtures.ts";
 
-const h32 = (n: number) => new Uint8Array(32).fill(n);
 const ADDR = new Uint8Array(20);
 const block: Block = {
-  header: {
-    chainId: "opl-test-1",
-    height: 2,
-    timeMs: 10,
-    lastBlockHash: h32(1),
-    lastCommitHash: h32(2),
-    txsRoot: h32(3),
-    stateRoot: h32(4),
-    resultsRoot: h32(5),
-    validatorsHash: h32(6),
-    nextValidatorsHash: h32(6),
-    proposerAddress: new Uint8Array(20).fill(7),
-    evidenceRoot: h32(8),
-  },
+  header: sampleHeader(2, 10),
   txs: [Uint8Array.of(1, 2, 3)],
   lastCommit: undefined,
   evidence: [],

@@ -100,7 +100,7 @@ export function blockHash(h: Header): Uint8Array {
 
 // ---- commit ----
 
-function commitFields(c: Commit): Fields {
+export function commitFields(c: Commit): Fields {
   return {
     height: c.height,
     round: c.round,
@@ -109,7 +109,7 @@ function commitFields(c: Commit): Fields {
   };
 }
 
-function commitFrom(f: Fields): Commit {
+export function commitFrom(f: Fields): Commit {
   return {
     height: uint(f.height, "commit height"),
     round: uint(f.round, "commit round"),

@@ -1,6 +1,9 @@
-import { type Block, decodeBlock } from "./block.ts";
-import { bytesField, CodecError, decodeCanonical, encodeMessage } from "./codec.ts";
+import { type Block, type Commit, commitFields, commitFrom, decodeBlock } from "./block.ts";
+import { bytesField, CodecError, decodeCanonical, encodeMessage, uint } from "./codec.ts";
 import {
+  type DuplicateVoteEvidence,
+  evidenceFields,
+  evidenceFrom,
   type SignedProposal,
   type SignedVote,
   signedProposalFields,
@@ -21,15 +24,24 @@ export const MAX_TX_BATCH_COUNT = 5_000;
 
 export type ConsensusMessage =
   | { type: "proposal"; proposal: SignedProposal; block: Block; blockBytes: Uint8Array }
-  | { type: "vote"; vote: SignedVote };
+  | { type: "vote"; vote: SignedVote }
+  /** The sender's latest committed height. */
+  | { type: "status"; height: number }
+  | { type: "evidence"; evidence: DuplicateVoteEvidence };
 
 export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
-  return encodeMessage(
-    pb.ConsensusMessage,
-    m.type === "vote"
-      ? { vote: signedVoteFields(m.vote) }
-      : { proposal: { proposal: signedProposalFields(m.proposal), block: m.blockBytes } },
-  );
+  switch (m.type) {
+    case "vote":
+      return encodeMessage(pb.ConsensusMessage, { vote: signedVoteFields(m.vote) });
+    case "proposal":
+      return encodeMessage(pb.ConsensusMessage, {
+        proposal: { proposal: signedProposalFields(m.proposal), block: m.blockBytes },
+      });
+    case "status":
+      return encodeMessage(pb.ConsensusMessage, { status: { height: m.height } });
+    case "evidence":
+      return encodeMessage(pb.ConsensusMessage, { evidence: evidenceFields(m.evidence) });
+  }
 }
 
 export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
@@ -47,7 +59,9 @@ export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
       blockBytes,
     };
   }
-  throw new CodecError("consensus message carries neither a proposal nor a vote");
+  if (f.status) return { type: "status", height: uint(f.status.height, "status height") };
+  if (f.evidence) return { type: "evidence", evidence: evidenceFrom(f.evidence) };
+  throw new CodecError("consensus message carries nothing");
 }
 
 export function encodeTxBatch(txs: readonly Uint8Array[]): Uint8Array {
@@ -62,4 +76,48 @@ export function decodeTxBatch(bytes: Uint8Array): Uint8Array[] {
   const txs = ((f.txs ?? []) as unknown[]).map(bytesField);
   if (txs.length > MAX_TX_BATCH_COUNT) throw new CodecError(`transaction batch of ${txs.length} exceeds ${MAX_TX_BATCH_COUNT}`);
   return txs;
+}
+
+export const MAX_BLOCK_REQUEST_COUNT = 64;
+/** A synced block frame: a maximal block plus a commit of many signatures. */
+export const MAX_SYNCED_BLOCK_BYTES = 10 * 1024 * 1024;
+
+export interface BlockRequest {
+  fromHeight: number;
+  count: number;
+}
+
+export function encodeBlockRequest(r: BlockRequest): Uint8Array {
+  return encodeMessage(pb.BlockRequest, { fromHeight: r.fromHeight, count: r.count });
+}
+
+export function decodeBlockRequest(bytes: Uint8Array): BlockRequest {
+  const f = decodeCanonical(pb.BlockRequest, bytes, "block request");
+  const r = { fromHeight: uint(f.fromHeight, "from height"), count: uint(f.count, "count") };
+  if (r.fromHeight < 1) throw new CodecError("block request from height 0");
+  if (r.count < 1 || r.count > MAX_BLOCK_REQUEST_COUNT) {
+    throw new CodecError(`block request count ${r.count} is not within 1..${MAX_BLOCK_REQUEST_COUNT}`);
+  }
+  return r;
+}
+
+export interface SyncedBlock {
+  block: Block;
+  blockBytes: Uint8Array;
+  commit: Commit;
+}
+
+/** Encodes a stored block (its bytes as stored, not re-encoded) with the commit that decided it. */
+export function encodeSyncedBlock(blockBytes: Uint8Array, commit: Commit): Uint8Array {
+  return encodeMessage(pb.SyncedBlock, { block: blockBytes, commit: commitFields(commit) });
+}
+
+export function decodeSyncedBlock(bytes: Uint8Array): SyncedBlock {
+  if (bytes.byteLength > MAX_SYNCED_BLOCK_BYTES) {
+    throw new CodecError(`synced block of ${bytes.byteLength} bytes exceeds ${MAX_SYNCED_BLOCK_BYTES}`);
+  }
+  const f = decodeCanonical(pb.SyncedBlock, bytes, "synced block");
+  if (!f.commit) throw new CodecError("synced block has no commit");
+  const blockBytes = bytesField(f.block);
+  return { block: decodeBlock(blockBytes), blockBytes, commit: commitFrom(f.commit) };
 }

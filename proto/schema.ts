@@ -34,4 +34,6 @@ export const pb = {
   ProposalWithBlock: type("ProposalWithBlock"),
   ConsensusMessage: type("ConsensusMessage"),
   TxBatch: type("TxBatch"),
+  BlockRequest: type("BlockRequest"),
+  SyncedBlock: type("SyncedBlock"),
 };

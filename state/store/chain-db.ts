@@ -120,8 +120,13 @@ export class ChainDb {
   }
 
   async getBlock(height: number): Promise<Block | undefined> {
-    const raw = await this.db.get(heightKey(BUCKET.block, height));
+    const raw = await this.getBlockBytes(height);
     return raw === undefined ? undefined : decodeBlock(raw);
+  }
+
+  /** The block's canonical bytes as stored (block sync serves them without re-encoding). */
+  async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(BUCKET.block, height));
   }
 
   async getBlockMeta(height: number): Promise<BlockMeta | undefined> {

@@ -6,9 +6,14 @@ import { PRECOMMIT } from "../../proto/consensus.ts";
 import {
   type ConsensusMessage,
   decodeConsensusMessage,
+  decodeBlockRequest,
+  decodeSyncedBlock,
   decodeTxBatch,
+  encodeBlockRequest,
   encodeConsensusMessage,
+  encodeSyncedBlock,
   encodeTxBatch,
+  MAX_BLOCK_REQUEST_COUNT,
   MAX_CONSENSUS_MESSAGE_BYTES,
   MAX_TX_BATCH_BYTES,
 } from "../../proto/p2p.ts";
@@ -48,7 +53,7 @@ describe("peer-to-peer messages", () => {
   });
 
   it("refuses empty, oversized and garbage frames before or while decoding", () => {
-    expect(() => decodeConsensusMessage(new Uint8Array(0))).toThrow(/neither a proposal nor a vote/);
+    expect(() => decodeConsensusMessage(new Uint8Array(0))).toThrow(/carries nothing/);
     expect(() => decodeConsensusMessage(new Uint8Array(MAX_CONSENSUS_MESSAGE_BYTES + 1))).toThrow(/exceeds/);
     expect(() => decodeConsensusMessage(Uint8Array.of(0xff, 0xff, 0x01))).toThrow(CodecError);
   });
@@ -59,5 +64,35 @@ describe("peer-to-peer messages", () => {
     expect(() => decodeTxBatch(new Uint8Array(MAX_TX_BATCH_BYTES + 1))).toThrow(/exceeds/);
     const many = encodeTxBatch(Array.from({ length: 5001 }, () => Uint8Array.of(1)));
     expect(() => decodeTxBatch(many)).toThrow(/5001 exceeds 5000/);
+  });
+
+  it("status and evidence frames round-trip", () => {
+    for (const height of [0, 1, 123_456]) {
+      const status: ConsensusMessage = { type: "status", height };
+      expect(decodeConsensusMessage(encodeConsensusMessage(status))).toEqual(status);
+    }
+    const signed = (hash: Uint8Array) => ({
+      vote: { type: PRECOMMIT, height: 3, round: 0, blockHash: hash, timeMs: 5, validatorAddress: ADDR },
+      signature: new Uint8Array(64).fill(3),
+    } as const);
+    const evidence: ConsensusMessage = { type: "evidence", evidence: { voteA: signed(h32(1)), voteB: signed(h32(2)) } };
+    expect(decodeConsensusMessage(encodeConsensusMessage(evidence))).toEqual(evidence);
+  });
+
+  it("block requests are bounded, and a synced block carries its stored bytes and its commit", () => {
+    expect(decodeBlockRequest(encodeBlockRequest({ fromHeight: 7, count: 3 }))).toEqual({ fromHeight: 7, count: 3 });
+    expect(() => decodeBlockRequest(encodeBlockRequest({ fromHeight: 0, count: 3 }))).toThrow(/height 0/);
+    expect(() => decodeBlockRequest(encodeBlockRequest({ fromHeight: 1, count: MAX_BLOCK_REQUEST_COUNT + 1 })))
+      .toThrow(/count/);
+    const blockBytes = encodeBlock(block);
+    const commit = {
+      height: 2,
+      round: 0,
+      blockHash: h32(9),
+      signatures: [{ validatorAddress: ADDR, timeMs: 4, signature: new Uint8Array(64).fill(4) }],
+    };
+    const synced = decodeSyncedBlock(encodeSyncedBlock(blockBytes, commit));
+    expect(synced).toEqual({ block, blockBytes, commit });
+    expect(() => decodeSyncedBlock(encodeBlockRequest({ fromHeight: 1, count: 1 }))).toThrow(CodecError);
   });
 });

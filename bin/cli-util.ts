@@ -10,14 +10,23 @@ import { RpcError } from "../rpc/errors.ts";
 export { DEFAULT_CHAIN_ID } from "../node/defaults.ts";
 export const DEFAULT_RPC = `http://${DEFAULT_RPC_LISTEN}`;
 
-/** The RPC URL to use: --rpc, else the rpc.listen of --home's config.toml, else the default. */
+/**
+ * The RPC URL to use: --rpc, else the rpc.listen of --home's config.toml, else (--home is a running
+ * `opl devnet` directory) its first node from devnet.json, else the default.
+ */
 export function resolveRpcUrl(opts: { rpc?: string; home?: string }): string {
   if (opts.rpc !== undefined) return opts.rpc;
-  const config = opts.home === undefined ? undefined : join(opts.home, "config.toml");
-  if (config !== undefined && existsSync(config)) {
+  if (opts.home === undefined) return DEFAULT_RPC;
+  const config = join(opts.home, "config.toml");
+  if (existsSync(config)) {
     // Only rpc.listen is needed, so the full config schema (zod) stays off this path.
     const listen = (parseToml(readFileSync(config, "utf8")).rpc as { listen?: unknown } | undefined)?.listen;
     if (typeof listen === "string") return `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
+  }
+  const devnet = join(opts.home, "devnet.json");
+  if (existsSync(devnet)) {
+    const rpc = (JSON.parse(readFileSync(devnet, "utf8")) as { nodes?: { rpc?: unknown }[] }).nodes?.[0]?.rpc;
+    if (typeof rpc === "string") return rpc;
   }
   return DEFAULT_RPC;
 }

@@ -2,6 +2,7 @@
 // --max-semi-space-size=32 (MB): a larger young generation cuts scavenge time under transaction load by
 // about 10% of node CPU (measured with `npm run bench`); harmless for the short client commands.
 import { Command } from "commander";
+import { registerDevnet } from "./commands/devnet.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerQuery } from "./commands/query.ts";
@@ -18,6 +19,7 @@ const program = new Command("opl")
 
 registerInit(program);
 registerStart(program);
+registerDevnet(program);
 registerKeys(program);
 registerTx(program);
 registerQuery(program);

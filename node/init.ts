@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { addressFromPublicKey, decodeAddress } from "../crypto/address.ts";
+import type { Validator } from "../proto/block.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../state/params.ts";
 import { ONE_OPEN } from "../state/units.ts";
 import { defaultConfig, homePaths, type NodeConfig, writeConfig } from "./config.ts";
 import { genesisToFile } from "./genesis-file.ts";
 import { Keyring } from "./keyring.ts";
-import { createNodeKey } from "./node-key.ts";
+import { createNodeKey, loadNodeKey } from "./node-key.ts";
 import { createValidatorKey } from "./validator-key.ts";
 
 export interface InitOptions {
@@ -23,6 +24,43 @@ export interface InitOptions {
 export { DEFAULT_CHAIN_ID } from "./defaults.ts";
 export const DEFAULT_DEV_FUNDS = 1_000_000_000n * ONE_OPEN;
 
+/** What a new home's keys are known by: the validator key for genesis, the node key for peers. */
+export interface HomeKeys {
+  validator: Validator;
+  /** libp2p peer id of the node key (node_status.nodeId, the /p2p/ part of a peer address). */
+  nodeId: string;
+}
+
+/** Throws if `home` already holds a node: keys and chain data must never be overwritten by accident. */
+export function assertFreshHome(home: string): void {
+  const paths = homePaths(home);
+  if (existsSync(paths.config) || existsSync(paths.genesis)) {
+    throw new Error(`${home} is already initialised (config.toml or genesis.json exists)`);
+  }
+}
+
+/**
+ * Creates a home's folders and its node and validator keys (power 1). No config or genesis yet: callers
+ * write genesis first and config.toml last, so a half-made home is never taken for a finished one.
+ */
+export async function createHomeKeys(home: string): Promise<HomeKeys> {
+  assertFreshHome(home);
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.data, { recursive: true, mode: 0o700 });
+  await createNodeKey(paths.nodeKey);
+  const pubkey = createValidatorKey(paths.validatorKey);
+  return {
+    validator: { address: addressFromPublicKey(pubkey), pubkey, power: 1 },
+    nodeId: loadNodeKey(paths.nodeKey).peerId,
+  };
+}
+
+/** Writes genesis.json; `names` label the validators (monikers), which the chain itself ignores. */
+export function writeGenesis(path: string, genesis: Genesis, names: string[]): void {
+  writeFileSync(path, `${JSON.stringify(genesisToFile(genesis, names), null, 2)}\n`);
+}
+
 /**
  * Creates a home directory for a single-validator devnet: config.toml, node and validator keys, a keyring
  * with a funded `validator` account, and genesis.json. Refuses to touch a home that already has a config.
@@ -31,17 +69,12 @@ export async function initHome(
   opts: InitOptions,
 ): Promise<{ genesis: Genesis; config: NodeConfig; account: string }> {
   const paths = homePaths(opts.home);
-  if (existsSync(paths.config) || existsSync(paths.genesis)) {
-    throw new Error(`${opts.home} is already initialised (config.toml or genesis.json exists)`);
-  }
-  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.data, { recursive: true, mode: 0o700 });
+  assertFreshHome(opts.home);
   const config = defaultConfig(opts.moniker);
   if (opts.rpcListen !== undefined) config.rpc.listen = opts.rpcListen;
   if (opts.p2pListen !== undefined) config.p2p.listen = opts.p2pListen;
 
-  await createNodeKey(paths.nodeKey);
-  const validatorPub = createValidatorKey(paths.validatorKey);
+  const { validator } = await createHomeKeys(opts.home);
   const keyring = new Keyring(opts.home);
   const account = keyring.has("validator") ? keyring.get("validator") : keyring.add("validator");
 
@@ -49,10 +82,10 @@ export async function initHome(
     chainId: opts.chainId,
     genesisTimeMs: (opts.now ?? Date.now)(),
     params: DEFAULT_PARAMS,
-    validators: [{ address: addressFromPublicKey(validatorPub), pubkey: validatorPub, power: 1 }],
+    validators: [validator],
     accounts: [{ address: decodeAddress(account.address), balance: opts.devFunds ?? DEFAULT_DEV_FUNDS }],
   };
-  writeFileSync(paths.genesis, `${JSON.stringify(genesisToFile(genesis, [opts.moniker]), null, 2)}\n`);
+  writeGenesis(paths.genesis, genesis, [opts.moniker]);
   writeConfig(paths.config, config);
   return { genesis, config, account: account.address };
 }

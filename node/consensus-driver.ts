@@ -13,10 +13,19 @@ import {
 } from "../consensus/engine/types.ts";
 import { initialPrioritySet, type PrioritySet, ProposerSchedule } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
+import { encodeAddress } from "../crypto/address.ts";
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit, decodeBlock, encodeBlock, type Validator } from "../proto/block.ts";
-import { proposalSignBytes, voteSignBytes } from "../proto/consensus.ts";
+import {
+  type DuplicateVoteEvidence,
+  proposalSignBytes,
+  type SignedVote,
+  voteSignBytes,
+} from "../proto/consensus.ts";
+import type { ConsensusMessage } from "../proto/p2p.ts";
+import { checkEvidence, checkProposal, checkVote, valueOf } from "./consensus-checks.ts";
 import type { GuardedSigner } from "./signer.ts";
+import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
 
 /**
@@ -26,17 +35,43 @@ import { readWal, Wal } from "./wal.ts";
  * before it leaves. On start, a WAL for the next height is replayed into a fresh engine: messages signed
  * before the crash are found in the WAL and sent again as they were, never signed differently.
  *
- * The network arrives with the p2p issue (`broadcast`); with one validator nothing needs to travel.
+ * Peers' messages come in through `receive`, authenticated there (consensus-checks.ts) before the engine sees
+ * them; our own signed messages go out through `network.broadcast` and are sent again every
+ * `rebroadcastMs`, so a lost message or a healed partition does not stall the chain. Block sync (a node
+ * behind its peers) commits decided blocks through `applySynced` on the same queue, between inputs.
  */
 type WalRecord =
   | { t: "height"; height: number }
-  | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; block?: string }
+  /** A peer's vote carries its signature, so a commit can still be built from the WAL after a crash. */
+  | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; block?: string; sig?: VoteSig }
   /** About to sign this (fsynced first): a crash between this and "signed" re-signs the very same bytes. */
   | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
   | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
 
+interface VoteSig {
+  timeMs: number;
+  signature: string;
+}
+
+/** Where consensus messages go; the node wires it to the consensus gossip protocol. */
+export interface ConsensusNetwork {
+  broadcast(message: ConsensusMessage): void;
+}
+
+/** Evidence of a validator signing two votes for one step, as seen or received by this node. */
+export interface EvidenceRecord {
+  evidence: DuplicateVoteEvidence;
+  validator: string;
+  source: "seen" | "received";
+}
+
+const MAX_EVIDENCE_KEPT = 100;
+
 export interface DriverOptions {
   app: Application;
+  network?: ConsensusNetwork;
+  /** How often our own messages of the current height are sent again (default 1000 ms). */
+  rebroadcastMs?: number;
   signer: GuardedSigner;
   walPath: string;
   timeouts: TimeoutConfig;
@@ -55,11 +90,22 @@ export class ConsensusDriver {
   private wal: Wal<WalRecord> | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private rebroadcastTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Blocks known at the current height, by value id (block hash hex). */
+  /** Blocks known at the current and next height, by value id (block hash hex). */
   private readonly blocks = new Map<ValueId, Block>();
   /** Own signed messages of the current height, by "step/round": value, time and signature. */
   private readonly signed = new Map<string, { value: string | null; timeMs: number; signature: Uint8Array }>();
+  /** Own messages of the current height as sent, by "step/round", for re-broadcast. */
+  private readonly outbox = new Map<string, { round: number; message: ConsensusMessage }>();
+  /** Every signed vote (own and peers') of the current and next height. */
+  private readonly votes = new SignedVotes();
+  /** Proposals already taken in, by "height/round/proposer/value": re-broadcasts are dropped unverified. */
+  private readonly proposalsSeen = new Set<string>();
+  private readonly evidenceSeen = new Set<string>();
+  readonly evidence: EvidenceRecord[] = [];
+  /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
+  private syncing = false;
   /** Sign intents found in the WAL at replay, by "step/round". */
   private readonly intents = new Map<string, { value: string | null; timeMs: number }>();
   private replaying = false;
@@ -82,15 +128,21 @@ export class ConsensusDriver {
     this.wal = Wal.open<WalRecord>(this.o.walPath);
     const first = records[0];
     if (first?.t === "height" && first.height === next) {
-      await this.replay(next, records);
+      // On the queue, like every input: peers' messages that arrive meanwhile wait until the replay is done.
+      await this.run(() => this.replay(next, records));
     } else {
       const wait = Math.max(0, this.o.app.info().lastBlockTimeMs + this.o.commitTimeoutMs - this.now());
       this.later(wait, () => this.enqueue(() => this.startHeight(next)));
+    }
+    if (this.o.network !== undefined) {
+      this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs ?? 1000);
+      this.rebroadcastTimer.unref();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.rebroadcastTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue;
@@ -114,9 +166,23 @@ export class ConsensusDriver {
       })
       .catch((err) => {
         this.stopped = true;
+        clearInterval(this.rebroadcastTimer);
         for (const t of this.timers) clearTimeout(t);
         this.o.onFatal(err);
       });
+  }
+
+  /** Runs `job` on the queue and hands its outcome (including its error, which is not fatal) to the caller. */
+  private run<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => {
+      if (this.stopped) throw new Error("consensus stopped");
+      return job();
+    });
+    this.queue = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
   }
 
   private later(ms: number, fn: () => void): void {
@@ -128,9 +194,9 @@ export class ConsensusDriver {
   }
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
-  private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block): Promise<void> {
+  private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block, sig?: VoteSig): Promise<void> {
     if (!this.replaying) {
-      const record: WalRecord = { t: "input", input, block: block ? toBase64(encodeBlock(block)) : undefined };
+      const record: WalRecord = { t: "input", input, block: block ? toBase64(encodeBlock(block)) : undefined, sig };
       this.wal?.append(record);
       // The engine buffers next-height inputs and acts on them once that height starts: they must survive
       // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
@@ -172,9 +238,9 @@ export class ConsensusDriver {
   }
 
   private async startHeight(height: number): Promise<void> {
-    this.blocks.clear();
-    this.signed.clear();
-    this.intents.clear();
+    // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
+    if (this.syncing || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
+    this.forgetBelow(height);
     const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeightRecords = [];
     this.wal?.reset([{ t: "height", height }, ...early]);
@@ -182,11 +248,19 @@ export class ConsensusDriver {
     await this.runEffects(this.engine.handle({ type: "startHeight", params: this.heightParams(height) }));
   }
 
-  private async replay(height: number, records: WalRecord[]): Promise<void> {
-    this.log.info({ height, records: records.length }, "replaying the consensus WAL");
-    this.blocks.clear();
+  /** Drops what belonged to heights before `height` (blocks and votes of `height` + 1 are kept). */
+  private forgetBelow(height: number): void {
+    for (const [id, block] of this.blocks) if (block.header.height < height) this.blocks.delete(id);
+    this.votes.pruneBelow(height);
+    for (const k of this.proposalsSeen) if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalsSeen.delete(k);
     this.signed.clear();
     this.intents.clear();
+    this.outbox.clear();
+  }
+
+  private async replay(height: number, records: WalRecord[]): Promise<void> {
+    this.log.info({ height, records: records.length }, "replaying the consensus WAL");
+    this.forgetBelow(height);
     for (const r of records) {
       if (r.t === "intent") this.intents.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs });
       if (r.t === "signed") {
@@ -205,6 +279,7 @@ export class ConsensusDriver {
         const block = decodeBlock(fromBase64(r.block) as Uint8Array);
         this.blocks.set(toHex(blockHash(block.header)), block);
       }
+      if (r.input.type === "vote" && r.sig !== undefined) this.restoreVote(r.input.vote, r.sig);
       if (r.input.type === "valueReady") this.pendingRequests.delete(`get/${r.input.round}`);
       if (r.input.type === "validity") this.pendingRequests.delete(`validate/${r.input.value}`);
       await this.input(r.input);
@@ -252,13 +327,37 @@ export class ConsensusDriver {
         await this.decide(e.height, e.round, e.value, e.precommits);
         return;
       case "evidence":
-        this.log.warn({ height: e.first.height, round: e.first.round, validator: e.first.validator }, "equivocation seen");
+        this.recordSeenEvidence(e.first, e.second);
         return;
     }
   }
 
+  private recordSeenEvidence(first: Vote, second: Vote): void {
+    const a = this.votes.get(first.height, first.type, first.round, first.validator, first.value);
+    const b = this.votes.get(second.height, second.type, second.round, second.validator, second.value);
+    if (a === undefined || b === undefined) return; // replayed from the WAL without signatures: nothing to show
+    const evidence = { voteA: a, voteB: b };
+    if (this.addEvidence(evidence, "seen")) this.o.network?.broadcast({ type: "evidence", evidence });
+  }
+
+  private addEvidence(evidence: DuplicateVoteEvidence, source: EvidenceRecord["source"]): boolean {
+    const v = evidence.voteA.vote;
+    const id = `${v.height}/${v.round}/${v.type}/${toHex(v.validatorAddress)}`;
+    if (this.evidenceSeen.has(id)) return false;
+    this.evidenceSeen.add(id);
+    const validator = encodeAddress(v.validatorAddress);
+    this.evidence.push({ evidence, validator, source });
+    if (this.evidence.length > MAX_EVIDENCE_KEPT) this.evidence.shift();
+    this.log.warn(
+      { height: v.height, round: v.round, type: v.type, validator, source },
+      "equivocation: a validator signed two different votes for one step",
+    );
+    return true;
+  }
+
   private async buildValue(height: number, round: number): Promise<void> {
     if (this.engine.height !== height || this.engine.currentRound !== round) return;
+    if (this.o.app.info().height + 1 !== height) return; // block sync already went past this height
     const info = this.o.app.info();
     const timeMs = Math.max(this.now(), info.lastBlockTimeMs + 1);
     const proposer = this.o.signer.address;
@@ -271,6 +370,7 @@ export class ConsensusDriver {
   private async validateValue(height: number, value: ValueId): Promise<void> {
     const block = this.blocks.get(value);
     if (block === undefined || this.engine.height !== height) return; // the block never arrived
+    if (this.o.app.info().height + 1 !== height) return; // block sync already went past this height
     const verdict = await this.o.app.validate(block);
     if (!verdict.valid) this.log.warn({ height, reason: verdict.reason }, "invalid proposal");
     await this.input({ type: "validity", height, value, valid: verdict.valid });
@@ -307,53 +407,174 @@ export class ConsensusDriver {
 
   private publishProposal(p: Proposal): void {
     const chainId = this.o.app.info().chainId;
-    this.signOnce(STEP_PROPOSE, p.height, p.round, p.value, (timeMs) =>
-      proposalSignBytes(chainId, {
-        height: p.height,
-        round: p.round,
-        polRound: p.polRound,
-        blockHash: fromHex(p.value) as Uint8Array,
-        timeMs,
-        proposerAddress: this.o.signer.address,
-      }),
+    const proposal = (timeMs: number) => ({
+      height: p.height,
+      round: p.round,
+      polRound: p.polRound,
+      blockHash: fromHex(p.value) as Uint8Array,
+      timeMs,
+      proposerAddress: this.o.signer.address,
+    });
+    const signed = this.signOnce(STEP_PROPOSE, p.height, p.round, p.value, (timeMs) =>
+      proposalSignBytes(chainId, proposal(timeMs)),
     );
-    // broadcast: the p2p issue
+    const block = this.blocks.get(p.value);
+    if (block === undefined || this.o.network === undefined) return;
+    const message: ConsensusMessage = {
+      type: "proposal",
+      proposal: { proposal: proposal(signed.timeMs), signature: signed.signature },
+      block,
+      blockBytes: encodeBlock(block),
+    };
+    this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message);
+  }
+
+  /** Sends a message of ours now and keeps it for re-broadcast while its height lasts. */
+  private send(key: string, round: number, message: ConsensusMessage): void {
+    this.outbox.set(key, { round, message });
+    if (!this.replaying) this.o.network?.broadcast(message);
+  }
+
+  /** Our messages of the current and previous round, sent again; with our height, so peers behind can sync. */
+  private rebroadcast(): void {
+    const net = this.o.network;
+    if (net === undefined || this.stopped) return;
+    net.broadcast({ type: "status", height: this.o.app.info().height });
+    const round = this.engine.currentRound;
+    for (const { round: r, message } of this.outbox.values()) if (r >= round - 1) net.broadcast(message);
   }
 
   private publishVote(v: Vote): void {
     const chainId = this.o.app.info().chainId;
     const step = v.type === PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT;
-    this.signOnce(step, v.height, v.round, v.value, (timeMs) =>
-      voteSignBytes(chainId, {
-        type: v.type,
-        height: v.height,
-        round: v.round,
-        blockHash: v.value === null ? new Uint8Array(0) : (fromHex(v.value) as Uint8Array),
-        timeMs,
-        validatorAddress: this.o.signer.address,
-      }),
-    );
-    // broadcast: the p2p issue
+    const vote = (timeMs: number) => ({
+      type: v.type,
+      height: v.height,
+      round: v.round,
+      blockHash: v.value === null ? new Uint8Array(0) : (fromHex(v.value) as Uint8Array),
+      timeMs,
+      validatorAddress: this.o.signer.address,
+    });
+    const signed = this.signOnce(step, v.height, v.round, v.value, (timeMs) => voteSignBytes(chainId, vote(timeMs)));
+    const sv: SignedVote = { vote: vote(signed.timeMs), signature: signed.signature };
+    this.votes.add(v.validator, v.value, sv);
+    this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv });
   }
 
   private async decide(height: number, round: number, value: ValueId, precommits: Vote[]): Promise<void> {
+    if (this.o.app.info().height >= height) return; // block sync committed it meanwhile
     const block = this.blocks.get(value);
     if (block === undefined) throw new Error(`decided block ${value} at height ${height} is not known here`);
-    const signatures = precommits.map((v) => {
-      const validator = this.validators[v.validator];
-      const own = equalBytes(validator.address, this.o.signer.address) ? this.signed.get(`${STEP_PRECOMMIT}/${round}`) : undefined;
-      if (own === undefined) throw new Error("precommits from other validators travel with the p2p issue");
-      return { validatorAddress: validator.address, timeMs: own.timeMs, signature: own.signature };
-    });
+    const signatures = this.votes.commitSignatures(height, round, value, precommits.map((v) => v.validator));
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();
     await this.o.app.commit(block, commit);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
+    this.o.network?.broadcast({ type: "status", height });
     // The next height starts one interval after this block's time, so blocks come every ~interval however
     // long building and committing took (CometBFT waits its timeout_commit after the commit instead).
     // Clamped to one interval: a block time from the future (or a clock that stepped back) cannot stall us.
     const interval = this.o.commitTimeoutMs;
     const wait = Math.min(interval, Math.max(0, block.header.timeMs + interval - this.now()));
     this.later(wait, () => this.enqueue(() => this.startHeight(height + 1)));
+  }
+
+  // ---- from the network ----
+
+  /**
+   * A consensus message from a peer. Votes and proposals are checked (signer, signature, block) before they
+   * are queued for the engine; ones for other heights than the current and next are ignored (block sync
+   * deals with being behind). Throws PeerMisbehaviour for what no honest peer sends: the caller drops it.
+   */
+  receive(m: ConsensusMessage): void {
+    if (this.stopped) return;
+    const info = this.o.app.info();
+    const current = info.height + 1;
+    switch (m.type) {
+      case "vote": {
+        const v = m.vote.vote;
+        if (v.height < current || v.height > current + 1) return;
+        const value = valueOf(v.blockHash);
+        const validators = this.o.app.validators(v.height);
+        const known = validators.findIndex((x) => equalBytes(x.address, v.validatorAddress));
+        if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return; // a re-broadcast
+        const validator = checkVote(info.chainId, validators, m.vote);
+        if (!this.votes.add(validator, value, m.vote)) return;
+        const sig = { timeMs: v.timeMs, signature: toBase64(m.vote.signature) };
+        const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
+        this.enqueue(() => this.input({ type: "vote", vote }, undefined, sig));
+        return;
+      }
+      case "proposal": {
+        const p = m.proposal.proposal;
+        if (p.height < current || p.height > current + 1) return;
+        const value = toHex(p.blockHash);
+        const id = `${p.height}/${p.round}/${toHex(p.proposerAddress)}/${value}`;
+        if (this.proposalsSeen.has(id)) return;
+        const validator = checkProposal(info.chainId, this.o.app.validators(p.height), m.proposal, m.block);
+        this.proposalsSeen.add(id);
+        const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
+        this.enqueue(async () => {
+          if (p.height <= this.o.app.info().height) return; // decided meanwhile
+          this.blocks.set(value, m.block);
+          await this.input({ type: "proposal", proposal }, m.block);
+        });
+        return;
+      }
+      case "evidence": {
+        const h = m.evidence.voteA.vote.height;
+        if (h > current + 1) return; // cannot judge a height this far ahead
+        checkEvidence(info.chainId, this.o.app.validators(h), m.evidence);
+        this.addEvidence(m.evidence, "received");
+        return;
+      }
+      case "status":
+        return; // block sync's business
+    }
+  }
+
+  /** A peer's vote found in the WAL at replay: back into the store, so a commit can be built from it. */
+  private restoreVote(v: Vote, sig: VoteSig): void {
+    const validator = this.o.app.validators(v.height)[v.validator];
+    if (validator === undefined) return;
+    const sv: SignedVote = {
+      vote: {
+        type: v.type,
+        height: v.height,
+        round: v.round,
+        blockHash: v.value === null ? new Uint8Array(0) : (fromHex(v.value) as Uint8Array),
+        timeMs: sig.timeMs,
+        validatorAddress: validator.address,
+      },
+      signature: fromBase64(sig.signature) as Uint8Array,
+    };
+    this.votes.add(v.validator, v.value, sv);
+  }
+
+  // ---- block sync ----
+
+  /** Block sync begins: no height starts until `endSync`, which starts the one after the last synced block. */
+  beginSync(): void {
+    this.syncing = true;
+  }
+
+  /**
+   * Commits a decided block learned from a peer, between engine inputs. `app.commit` verifies the commit
+   * against the validator set and executes the block in full; a bad block or commit rejects (the peer's
+   * fault, not ours) and nothing changes. Resolves false if the chain is not at the block's parent.
+   */
+  applySynced(block: Block, commit: Commit): Promise<boolean> {
+    return this.run(async () => {
+      if (block.header.height !== this.o.app.info().height + 1) return false;
+      await this.o.app.commit(block, commit);
+      return true;
+    });
+  }
+
+  endSync(): void {
+    this.enqueue(async () => {
+      this.syncing = false;
+      await this.startHeight(this.o.app.info().height + 1);
+    });
   }
 }

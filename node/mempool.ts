@@ -80,6 +80,7 @@ export class Mempool {
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
+  private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
     this.limits = limits;
@@ -96,6 +97,11 @@ export class Mempool {
 
   has(hashHex: string): boolean {
     return this.byHash.has(hashHex);
+  }
+
+  /** Calls `listener` with every transaction admitted from now on (the relay sends them to peers). */
+  onAdmitted(listener: (tx: DecodedTx) => void): void {
+    this.admittedListeners.push(listener);
   }
 
   /** Admits signed-tx bytes or throws TxError saying why not. */
@@ -126,6 +132,7 @@ export class Mempool {
     // The state may have moved while the signature was checked on another thread: check again, then insert.
     await this.checkAgainstState(tx);
     this.insert(tx);
+    for (const listener of this.admittedListeners) listener(tx);
     return tx;
   }
 

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import { VerifyPool } from "../crypto/verify-pool.ts";
 import { createP2pHost, type P2pHost } from "../p2p/host.ts";
-import { PersistentPeers } from "../p2p/persistent-peers.ts";
+import { PeerScores } from "../p2p/peer-scores.ts";
+import { parsePeerAddress, PersistentPeers } from "../p2p/persistent-peers.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
@@ -16,6 +17,7 @@ import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
 import { loadNodeKey } from "./node-key.ts";
 import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
 import { ConsensusDriver } from "./consensus-driver.ts";
+import { NodeNetwork } from "./network.ts";
 import { GuardedSigner } from "./signer.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
@@ -40,6 +42,7 @@ interface Parts {
   pool: VerifyPool;
   p2p: P2pHost;
   peers: PersistentPeers;
+  network: NodeNetwork;
   producer: ConsensusDriver;
   logger: Logger;
 }
@@ -55,6 +58,8 @@ export class OplNode {
   readonly rpc: RpcServer;
   readonly nodeId: string;
   readonly p2p: P2pHost;
+  readonly network: NodeNetwork;
+  readonly consensus: ConsensusDriver;
   private readonly parts: Parts;
 
   private constructor(parts: Parts) {
@@ -65,6 +70,8 @@ export class OplNode {
     this.rpc = parts.rpc;
     this.nodeId = parts.nodeId;
     this.p2p = parts.p2p;
+    this.network = parts.network;
+    this.consensus = parts.producer;
   }
 
   static async start(opts: StartOptions): Promise<OplNode> {
@@ -80,7 +87,9 @@ export class OplNode {
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;
     let peersStarted: PersistentPeers | undefined;
+    let networkStarted: NodeNetwork | undefined;
     try {
+      const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       const { state, info } = await openChain(db, genesis);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
@@ -112,8 +121,10 @@ export class OplNode {
       });
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
+      const network = new NodeNetwork();
       const producer = new ConsensusDriver({
         app,
+        network,
         signer,
         walPath: paths.wal,
         timeouts: DEFAULT_TIMEOUTS,
@@ -124,7 +135,7 @@ export class OplNode {
           opts.onFatal?.(err);
         },
       });
-      const [host, port] = splitHostPort(config.rpc.listen);
+      const [rpcHost, rpcPort] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({
         methods: allMethods,
         context: {
@@ -135,7 +146,7 @@ export class OplNode {
           db,
           state,
           mempool,
-          catchingUp: () => false, // one validator is never behind anyone; block sync sets this later
+          catchingUp: () => network.catchingUp,
           p2pAddresses: () => p2p?.getMultiaddrs().map((a) => a.toString()) ?? [],
           peers: () =>
             (p2p?.getConnections() ?? []).map((c) => ({
@@ -148,26 +159,57 @@ export class OplNode {
         logger: log.child({ module: "rpc" }),
       });
       const rpc = new RpcServer({
-        host,
-        port,
+        host: rpcHost,
+        port: rpcPort,
         maxBodyBytes: config.rpc.max_body_bytes,
         dispatcher,
         logger: log,
       });
-      p2p = await createP2pHost({ privateKey: nodeKey, listen: [config.p2p.listen], agentVersion: NODE_VERSION });
-      log.info({ addresses: p2p.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
-      const peers = new PersistentPeers(p2p, config.p2p.persistent_peers, log.child({ module: "p2p" }));
+      const p2pLog = log.child({ module: "p2p" });
+      const scores = new PeerScores({
+        log: p2pLog,
+        isProtected: (peer) => persistentIds.has(peer),
+        disconnect: (peer) => {
+          const conn = p2p?.getConnections().find((c) => c.remotePeer.toString() === peer);
+          if (conn !== undefined) void p2p?.hangUp(conn.remotePeer).catch(() => {});
+        },
+      });
+      const host = await createP2pHost({
+        privateKey: nodeKey,
+        listen: [config.p2p.listen],
+        agentVersion: NODE_VERSION,
+        isBanned: (peer) => scores.isBanned(peer),
+      });
+      p2p = host;
+      log.info({ addresses: host.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
+      await network.start({ host, scores, driver: producer, app, mempool, db, log: p2pLog });
+      networkStarted = network;
+      const peers = new PersistentPeers(host, config.p2p.persistent_peers, p2pLog);
       peers.start();
       peersStarted = peers;
       await rpc.listen();
       rpcListening = rpc;
       await producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
-      return new OplNode({ genesis, app, mempool, rpc, nodeId: peerId, db, pool, p2p, peers, producer, logger: log });
+      return new OplNode({
+        genesis,
+        app,
+        mempool,
+        rpc,
+        nodeId: peerId,
+        db,
+        pool,
+        p2p: host,
+        peers,
+        network,
+        producer,
+        logger: log,
+      });
     } catch (err) {
       // Undo whatever was started, so a failed start leaves no listener behind a closed database.
       await rpcListening?.close();
       peersStarted?.stop();
+      await networkStarted?.stop();
       await p2p?.stop();
       await pool.close();
       await db.close();
@@ -180,6 +222,7 @@ export class OplNode {
     await p.producer.stop();
     await p.rpc.close();
     p.peers.stop();
+    await p.network.stop();
     await p.p2p.stop();
     await p.pool.close();
     await p.db.close();

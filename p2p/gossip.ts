@@ -15,8 +15,12 @@ export interface GossipOptions {
   maxMessageBytes: number;
   /** Most bytes queued for one peer before its stream is dropped. */
   maxQueuedBytes: number;
-  /** Handles one message; throw to mark the peer as misbehaving (it is disconnected). */
+  /** Most messages one peer may send per second (sustained; bursts of twice that are fine). */
+  maxMessagesPerSecond: number;
+  /** Handles one message; throw to mark the peer as misbehaving. */
   onMessage(peer: string, message: Uint8Array): void;
+  /** A peer sent a bad frame, a message onMessage threw for, or too many: penalise it (it is disconnected). */
+  onMisbehaviour(peer: string, reason: string, flooding: boolean): void;
 }
 
 function varint(n: number): Uint8Array {
@@ -114,13 +118,38 @@ export class Gossip {
   private onInbound(stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString();
     const decoder = new LengthPrefixedDecoder({ maxDataLength: this.opts.maxMessageBytes });
+    // Token bucket: refills at the sustained rate, holds a burst of two seconds' worth.
+    const rate = this.opts.maxMessagesPerSecond;
+    let tokens = 2 * rate;
+    let refilled = performance.now();
+    const fail = (reason: string, flooding: boolean) => {
+      stream.abort(new Error(reason));
+      this.opts.onMisbehaviour(peer, reason, flooding);
+    };
     stream.addEventListener("message", (evt) => {
+      if (stream.status !== "open") return;
+      let frames;
       try {
-        for (const m of decoder.decode(evt.data)) this.opts.onMessage(peer, Uint8Array.from(m.subarray()));
+        frames = [...decoder.decode(evt.data)];
       } catch (err) {
-        this.log.warn({ peer, err: (err as Error).message }, "bad gossip: disconnecting the peer");
-        stream.abort(err as Error);
-        void this.host.hangUp(connection.remotePeer).catch(() => {});
+        fail(`bad ${this.opts.protocol} frame: ${(err as Error).message}`, false);
+        return;
+      }
+      const now = performance.now();
+      tokens = Math.min(2 * rate, tokens + ((now - refilled) / 1000) * rate);
+      refilled = now;
+      tokens -= frames.length;
+      if (tokens < 0) {
+        fail(`more than ${rate} ${this.opts.protocol} messages per second`, true);
+        return;
+      }
+      for (const m of frames) {
+        try {
+          this.opts.onMessage(peer, Uint8Array.from(m.subarray()));
+        } catch (err) {
+          fail(`bad ${this.opts.protocol} message: ${(err as Error).message}`, false);
+          return;
+        }
       }
     });
   }

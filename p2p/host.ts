@@ -8,8 +8,8 @@ import { createLibp2p, type Libp2p } from "libp2p";
 
 /**
  * The node's libp2p host: TCP, noise, yamux, identify, ping. The node's own protocols (consensus gossip, tx
- * gossip, block sync) are registered on it by the network work; today it gives the node its network
- * identity on the wire, so any libp2p peer can connect, authenticate the node id and identify it.
+ * gossip, block sync) are registered on it by node/network.ts. Any libp2p peer can connect, authenticate the
+ * node id and identify it; banned peers are refused by the connection gater.
  */
 export interface P2pHostOptions {
   privateKey: PrivateKey;
@@ -19,6 +19,8 @@ export interface P2pHostOptions {
   agentVersion: string;
   /** Connection limits, set deliberately rather than left to libp2p's defaults. */
   limits?: Partial<P2pLimits>;
+  /** Peers refused at dial and at the handshake (p2p/peer-scores.ts). */
+  isBanned?: (peerId: string) => boolean;
 }
 
 export interface P2pLimits {
@@ -50,6 +52,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       maxConnections: limits.maxConnections,
       inboundConnectionThreshold: limits.inboundConnectionThreshold,
       maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
+    },
+    connectionGater: {
+      denyDialPeer: (peer) => opts.isBanned?.(peer.toString()) ?? false,
+      denyInboundEncryptedConnection: (peer) => opts.isBanned?.(peer.toString()) ?? false,
     },
     services: { identify: identify(), ping: ping() },
   });

@@ -13,8 +13,26 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.stop();
 });
 
-function opts(maxMessageBytes: number, onMessage: GossipOptions["onMessage"]): GossipOptions {
-  return { protocol: PROTOCOL, maxMessageBytes, maxQueuedBytes: 1 << 20, onMessage };
+const offences: { peer: string; reason: string; flooding: boolean }[] = [];
+
+function opts(
+  maxMessageBytes: number,
+  onMessage: GossipOptions["onMessage"],
+  on?: P2pHost,
+  maxMessagesPerSecond = 10_000,
+): GossipOptions {
+  return {
+    protocol: PROTOCOL,
+    maxMessageBytes,
+    maxQueuedBytes: 1 << 20,
+    maxMessagesPerSecond,
+    onMessage,
+    onMisbehaviour: (peer, reason, flooding) => {
+      offences.push({ peer, reason, flooding });
+      const conn = on?.getConnections().find((c) => c.remotePeer.toString() === peer);
+      if (conn !== undefined) void on?.hangUp(conn.remotePeer);
+    },
+  };
 }
 
 async function host(): Promise<P2pHost> {
@@ -47,7 +65,7 @@ describe("gossip over real libp2p on loopback", () => {
     const received: string[] = [];
     await Gossip.start(
       node,
-      opts(64, (p) => received.push(p)),
+      opts(64, (p) => received.push(p), node),
       log,
     );
     const stream = await bad.dialProtocol(multiaddr(node.getMultiaddrs()[0].toString()), PROTOCOL);
@@ -59,5 +77,25 @@ describe("gossip over real libp2p on loopback", () => {
     gg.broadcast(Uint8Array.of(1, 2, 3));
     await waitFor("good peer's message", () => (received.includes(good.peerId.toString()) ? true : undefined));
     expect(received).not.toContain(bad.peerId.toString());
+    expect(offences.find((o) => o.peer === bad.peerId.toString())?.flooding).toBe(false);
+  });
+
+  it("drops a peer that floods more messages than the rate limit, and still hears polite peers", async () => {
+    const [node, flooder, polite] = [await host(), await host(), await host()];
+    const received = new Map<string, number>();
+    const count = (p: string) => received.set(p, (received.get(p) ?? 0) + 1);
+    await Gossip.start(node, opts(64, count, node, 100), log);
+    const gf = await Gossip.start(flooder, opts(64, () => {}), log);
+    const gp = await Gossip.start(polite, opts(64, () => {}), log);
+    await flooder.dial(node.getMultiaddrs()[0]);
+    await polite.dial(node.getMultiaddrs()[0]);
+    await waitFor("streams", () => (gf.peers.length === 1 && gp.peers.length === 1 ? true : undefined));
+    for (let i = 0; i < 1000; i++) gf.broadcast(Uint8Array.of(1)); // 1000 at once: 5x the burst of 200
+    await waitFor("flooder dropped", () => (node.getConnections(flooder.peerId).length === 0 ? true : undefined));
+    // The burst (200) plus what the bucket refilled while the flood was read: far from all 1000.
+    expect(received.get(flooder.peerId.toString()) ?? 0).toBeLessThan(400);
+    expect(offences.find((o) => o.peer === flooder.peerId.toString())?.flooding).toBe(true);
+    for (let i = 0; i < 50; i++) gp.broadcast(Uint8Array.of(2));
+    await waitFor("polite peer heard", () => (received.get(polite.peerId.toString()) === 50 ? true : undefined));
   });
 });

@@ -1,0 +1,268 @@
+import type { Connection, Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
+import type { Logger } from "pino";
+import type { P2pHost } from "../p2p/host.ts";
+import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
+import type { Block, Commit } from "../proto/block.ts";
+import { CodecError } from "../proto/codec.ts";
+import {
+  decodeBlockRequest,
+  decodeSyncedBlock,
+  encodeBlockRequest,
+  encodeSyncedBlock,
+  MAX_BLOCK_REQUEST_COUNT,
+  MAX_SYNCED_BLOCK_BYTES,
+  type SyncedBlock,
+} from "../proto/p2p.ts";
+import type { ChainDb } from "../state/store/chain-db.ts";
+
+export const SYNC_PROTOCOL = "/opl/sync/1";
+
+/**
+ * Block sync: a node behind its peers (new, or back after downtime) fetches decided blocks with the commits
+ * that decided them, and commits them one by one through the consensus driver, which verifies each commit
+ * against the validator set and executes the block in full; then consensus resumes at the next height.
+ *
+ * Peers announce their latest height (status messages on the consensus stream). Two or more blocks behind
+ * the best peer starts a sync at once; one block behind starts one only if it lasts `graceMs`, since in a
+ * live network a peer that committed a few milliseconds before us is the normal case, not a lag. The same
+ * protocol serves our blocks to others: one request of up to 64 blocks per stream, bounded in bytes.
+ */
+export interface BlockSyncOptions {
+  batchBlocks: number;
+  graceMs: number;
+  checkMs: number;
+  requestTimeoutMs: number;
+  /** Stop adding blocks to one response past this many bytes. */
+  maxResponseBytes: number;
+  /** More than this many blocks behind the best peer is "catching up". */
+  catchingUpLag: number;
+  progressLogMs: number;
+}
+
+export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
+  batchBlocks: 32,
+  graceMs: 3000,
+  checkMs: 250,
+  requestTimeoutMs: 15_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+  catchingUpLag: 2,
+  progressLogMs: 2000,
+};
+
+/** What block sync needs of the consensus driver. */
+export interface SyncTarget {
+  height(): number;
+  beginSync(): void;
+  /** Verifies and commits; false if the chain is not at the block's parent; throws if the block or commit is bad. */
+  applySynced(block: Block, commit: Commit): Promise<boolean>;
+  endSync(): void;
+}
+
+function u32(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+export class BlockSync {
+  private readonly host: P2pHost;
+  private readonly db: ChainDb;
+  private readonly chain: SyncTarget;
+  private readonly scores: PeerScores;
+  private readonly log: Logger;
+  private readonly o: BlockSyncOptions;
+  private readonly peerHeights = new Map<string, number>();
+  private behindSinceMs: number | undefined;
+  private active = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: {
+    host: P2pHost;
+    db: ChainDb;
+    chain: SyncTarget;
+    scores: PeerScores;
+    log: Logger;
+    options?: Partial<BlockSyncOptions>;
+  }) {
+    this.host = deps.host;
+    this.db = deps.db;
+    this.chain = deps.chain;
+    this.scores = deps.scores;
+    this.log = deps.log;
+    this.o = { ...DEFAULT_BLOCK_SYNC, ...deps.options };
+  }
+
+  async start(): Promise<void> {
+    await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2,
+    });
+    this.host.addEventListener("peer:disconnect", (evt) => this.peerHeights.delete(evt.detail.toString()));
+    this.timer = setInterval(() => this.check(), this.o.checkMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.host.unhandle(SYNC_PROTOCOL);
+  }
+
+  /** A peer's latest committed height, from its status message. */
+  onStatus(peer: string, height: number): void {
+    this.peerHeights.set(peer, height);
+  }
+
+  get bestPeerHeight(): number {
+    let best = 0;
+    for (const h of this.peerHeights.values()) best = Math.max(best, h);
+    return best;
+  }
+
+  /** True while this node is more than a couple of blocks behind the best of its peers. */
+  get catchingUp(): boolean {
+    return this.bestPeerHeight - this.chain.height() > this.o.catchingUpLag;
+  }
+
+  private check(): void {
+    if (this.active || this.stopped) return;
+    const lag = this.bestPeerHeight - this.chain.height();
+    if (lag <= 0) {
+      this.behindSinceMs = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.behindSinceMs ??= now;
+    if (lag >= 2 || now - this.behindSinceMs >= this.o.graceMs) {
+      this.behindSinceMs = undefined;
+      void this.run();
+    }
+  }
+
+  /** Fetches and commits blocks until no peer is ahead, then hands the next height back to consensus. */
+  private async run(): Promise<void> {
+    this.active = true;
+    this.chain.beginSync();
+    const startedMs = Date.now();
+    const startHeight = this.chain.height();
+    let lastLog = { ms: startedMs, height: startHeight };
+    let failures = 0;
+    this.log.info({ height: startHeight, target: this.bestPeerHeight }, "block sync: behind peers, fetching blocks");
+    try {
+      while (!this.stopped && failures < 3) {
+        const mine = this.chain.height();
+        const ahead = [...this.peerHeights].filter(([, h]) => h > mine);
+        if (ahead.length === 0) break;
+        const [peer, peerHeight] = ahead[Math.floor(Math.random() * ahead.length)];
+        const count = Math.min(this.o.batchBlocks, MAX_BLOCK_REQUEST_COUNT, peerHeight - mine);
+        let blocks: SyncedBlock[];
+        try {
+          blocks = await this.fetch(peer, mine + 1, count);
+        } catch (err) {
+          failures++;
+          const bad = err instanceof CodecError;
+          this.peerHeights.delete(peer);
+          this.scores.penalize(peer, bad ? PENALTY.invalidMessage : PENALTY.unresponsive, `block sync: ${(err as Error).message}`);
+          continue;
+        }
+        if (blocks.length === 0) {
+          failures++;
+          this.peerHeights.delete(peer); // it claimed blocks it does not serve
+          continue;
+        }
+        failures = 0;
+        for (const b of blocks) {
+          try {
+            if (!(await this.chain.applySynced(b.block, b.commit))) break;
+          } catch (err) {
+            if (this.stopped) return;
+            failures++;
+            this.peerHeights.delete(peer);
+            this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${(err as Error).message}`);
+            break;
+          }
+        }
+        const now = Date.now();
+        if (now - lastLog.ms >= this.o.progressLogMs) {
+          const height = this.chain.height();
+          const blocksPerSec = Math.round(((height - lastLog.height) * 1000) / (now - lastLog.ms));
+          this.log.info({ height, target: this.bestPeerHeight, blocksPerSec }, "block sync: progress");
+          lastLog = { ms: now, height };
+        }
+      }
+    } finally {
+      this.active = false;
+      const height = this.chain.height();
+      const seconds = (Date.now() - startedMs) / 1000;
+      const blocks = height - startHeight;
+      this.log.info(
+        { height, blocks, seconds, blocksPerSec: seconds > 0 ? Math.round(blocks / seconds) : blocks },
+        "block sync: done, consensus resumes",
+      );
+      if (!this.stopped) this.chain.endSync();
+    }
+  }
+
+  private connection(peer: string): Connection {
+    const conn = this.host.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === "open");
+    if (conn === undefined) throw new Error("peer is not connected");
+    return conn;
+  }
+
+  /** Asks `peer` for `count` blocks from `from`; checks the answer is the blocks asked for, in order. */
+  private async fetch(peer: string, from: number, count: number): Promise<SyncedBlock[]> {
+    const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
+    const stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
+    const lp = lpStream(stream, { maxDataLength: MAX_SYNCED_BLOCK_BYTES });
+    try {
+      await lp.write(encodeBlockRequest({ fromHeight: from, count }), { signal });
+      await stream.close({ signal });
+      const header = (await lp.read({ signal })).subarray();
+      if (header.byteLength !== 4) throw new CodecError("block sync response has no count");
+      const n = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+      if (n > count) throw new CodecError(`block sync response of ${n} blocks; ${count} were asked for`);
+      const blocks: SyncedBlock[] = [];
+      for (let i = 0; i < n; i++) {
+        const b = decodeSyncedBlock((await lp.read({ signal })).subarray());
+        if (b.block.header.height !== from + i) {
+          throw new CodecError(`block sync sent height ${b.block.header.height} where ${from + i} was due`);
+        }
+        blocks.push(b);
+      }
+      return blocks;
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    }
+  }
+
+  /** Answers one block request: a count, then that many blocks with their commits. */
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
+    const lp = lpStream(stream, { maxDataLength: 64 });
+    try {
+      const req = decodeBlockRequest((await lp.read({ signal })).subarray());
+      const frames: Uint8Array[] = [];
+      let bytes = 0;
+      const tip = this.chain.height();
+      for (let h = req.fromHeight; h < req.fromHeight + req.count && h <= tip; h++) {
+        const blockBytes = await this.db.getBlockBytes(h);
+        const meta = await this.db.getBlockMeta(h);
+        if (blockBytes === undefined || meta === undefined) break;
+        const frame = encodeSyncedBlock(blockBytes, meta.commit);
+        if (frames.length > 0 && bytes + frame.byteLength > this.o.maxResponseBytes) break;
+        frames.push(frame);
+        bytes += frame.byteLength;
+      }
+      await lp.write(u32(frames.length), { signal });
+      for (const f of frames) await lp.write(f, { signal });
+      await stream.close({ signal });
+    } catch (err) {
+      stream.abort(err as Error);
+      if (err instanceof CodecError) {
+        this.scores.penalize(connection.remotePeer.toString(), PENALTY.invalidMessage, `bad block request: ${err.message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { verify } from "../crypto/ed25519.ts";
+import { type Block, blockHash, type Validator } from "../proto/block.ts";
+import {
+  type DuplicateVoteEvidence,
+  proposalSignBytes,
+  type SignedProposal,
+  type SignedVote,
+  voteSignBytes,
+} from "../proto/consensus.ts";
+
+/**
+ * Authentication of what peers send to consensus. The engine trusts its inputs (consensus/engine/types.ts),
+ * so every vote, proposal and piece of evidence is checked here first: the signer is in the validator set,
+ * the signature is valid for this chain, a proposal's block is the block it names. A failure is the
+ * sending peer's fault (it relayed something no honest node would), reported as PeerMisbehaviour.
+ */
+export class PeerMisbehaviour extends Error {
+  override name = "PeerMisbehaviour";
+}
+
+export function validatorIndex(validators: readonly Validator[], address: Uint8Array): number {
+  return validators.findIndex((v) => equalBytes(v.address, address));
+}
+
+/** The validator index of a correctly signed vote. */
+export function checkVote(chainId: string, validators: readonly Validator[], sv: SignedVote): number {
+  const index = validatorIndex(validators, sv.vote.validatorAddress);
+  if (index < 0) throw new PeerMisbehaviour(`vote at height ${sv.vote.height} from a non-validator`);
+  if (!verify(voteSignBytes(chainId, sv.vote), sv.signature, validators[index].pubkey)) {
+    throw new PeerMisbehaviour(`invalid vote signature at height ${sv.vote.height}`);
+  }
+  return index;
+}
+
+/** The proposer's validator index of a correctly signed proposal whose block is the one it names. */
+export function checkProposal(
+  chainId: string,
+  validators: readonly Validator[],
+  sp: SignedProposal,
+  block: Block,
+): number {
+  const p = sp.proposal;
+  if (block.header.height !== p.height || !equalBytes(blockHash(block.header), p.blockHash)) {
+    throw new PeerMisbehaviour(`proposal at height ${p.height} carries a block that is not the one it names`);
+  }
+  const index = validatorIndex(validators, p.proposerAddress);
+  if (index < 0) throw new PeerMisbehaviour(`proposal at height ${p.height} from a non-validator`);
+  if (!verify(proposalSignBytes(chainId, p), sp.signature, validators[index].pubkey)) {
+    throw new PeerMisbehaviour(`invalid proposal signature at height ${p.height}`);
+  }
+  return index;
+}
+
+/**
+ * Evidence that one validator signed two different votes for one (height, round, type): both signatures
+ * valid, same signer, different blocks. Returns the signer's index.
+ */
+export function checkEvidence(chainId: string, validators: readonly Validator[], e: DuplicateVoteEvidence): number {
+  const a = e.voteA.vote;
+  const b = e.voteB.vote;
+  if (a.height !== b.height || a.round !== b.round || a.type !== b.type) {
+    throw new PeerMisbehaviour("evidence votes are not for the same height, round and type");
+  }
+  if (!equalBytes(a.validatorAddress, b.validatorAddress)) throw new PeerMisbehaviour("evidence votes have two signers");
+  if (equalBytes(a.blockHash, b.blockHash)) throw new PeerMisbehaviour("evidence votes are for the same block");
+  checkVote(chainId, validators, e.voteA);
+  return checkVote(chainId, validators, e.voteB);
+}
+
+/** The engine's value id for a vote's block hash (null for nil). */
+export function valueOf(hash: Uint8Array): string | null {
+  return hash.byteLength === 0 ? null : toHex(hash);
+}

@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+import { Gossip } from "../p2p/gossip.ts";
+import type { P2pHost } from "../p2p/host.ts";
+import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
+import {
+  type ConsensusMessage,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  MAX_CONSENSUS_MESSAGE_BYTES,
+} from "../proto/p2p.ts";
+import type { ChainDb } from "../state/store/chain-db.ts";
+import { BlockSync } from "./block-sync.ts";
+import type { ChainApp } from "./chain-app.ts";
+import type { ConsensusDriver, ConsensusNetwork } from "./consensus-driver.ts";
+import type { Mempool } from "./mempool.ts";
+import { TxRelay } from "./tx-relay.ts";
+
+export const CONSENSUS_PROTOCOL = "/opl/consensus/1";
+
+/**
+ * The node's protocols on its libp2p host, wired to the parts they feed: consensus gossip to the consensus
+ * driver (and peers' status to block sync), transaction gossip to the mempool, block sync to the driver and
+ * the block store. Every offence a protocol detects goes to the peer scores, which disconnect (and may ban).
+ */
+export class NodeNetwork implements ConsensusNetwork {
+  private consensus: Gossip | undefined;
+  private relay: TxRelay | undefined;
+  private sync: BlockSync | undefined;
+
+  /** Consensus messages sent before start() (none in practice: the driver starts after) are dropped. */
+  broadcast(message: ConsensusMessage): void {
+    this.consensus?.broadcast(encodeConsensusMessage(message));
+  }
+
+  get catchingUp(): boolean {
+    return this.sync?.catchingUp ?? false;
+  }
+
+  get bestPeerHeight(): number {
+    return this.sync?.bestPeerHeight ?? 0;
+  }
+
+  async start(deps: {
+    host: P2pHost;
+    scores: PeerScores;
+    driver: ConsensusDriver;
+    app: ChainApp;
+    mempool: Mempool;
+    db: ChainDb;
+    log: Logger;
+  }): Promise<void> {
+    const { host, scores, driver, app, log } = deps;
+    const onMisbehaviour = (peer: string, reason: string, flooding: boolean) =>
+      scores.penalize(peer, flooding ? PENALTY.flooding : PENALTY.invalidMessage, reason);
+    const sync = new BlockSync({
+      host,
+      db: deps.db,
+      scores,
+      log,
+      chain: {
+        height: () => app.info().height,
+        beginSync: () => driver.beginSync(),
+        applySynced: (block, commit) => driver.applySynced(block, commit),
+        endSync: () => driver.endSync(),
+      },
+    });
+    await sync.start();
+    this.sync = sync;
+    this.consensus = await Gossip.start(
+      host,
+      {
+        protocol: CONSENSUS_PROTOCOL,
+        maxMessageBytes: MAX_CONSENSUS_MESSAGE_BYTES,
+        maxQueuedBytes: 64 * 1024 * 1024,
+        maxMessagesPerSecond: 500,
+        onMessage: (peer, bytes) => {
+          const m = decodeConsensusMessage(bytes);
+          if (m.type === "status") sync.onStatus(peer, m.height);
+          else driver.receive(m);
+        },
+        onMisbehaviour,
+      },
+      log,
+    );
+    this.relay = await TxRelay.start(host, deps.mempool, log, onMisbehaviour);
+  }
+
+  async stop(): Promise<void> {
+    await this.sync?.stop();
+    await this.consensus?.stop();
+    await this.relay?.stop();
+  }
+}

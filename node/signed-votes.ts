@@ -1,0 +1,54 @@
+import type { CommitSig } from "../proto/block.ts";
+import { PRECOMMIT, type SignedVote } from "../proto/consensus.ts";
+
+/**
+ * The signed votes behind the engine's counting, kept per height: the engine counts votes by validator
+ * index, but a commit must carry the precommit signatures themselves, and evidence both conflicting votes.
+ * Keyed by (type, round, validator, value), so a re-broadcast vote is recognised as already seen before
+ * its signature is checked again. Bounded per height: an equivocator signing endless distinct votes
+ * cannot grow it without limit.
+ */
+const MAX_VOTES_PER_HEIGHT = 20_000;
+
+function key(type: number, round: number, validator: number, value: string | null): string {
+  return `${type}/${round}/${validator}/${value ?? "nil"}`;
+}
+
+export class SignedVotes {
+  private readonly byHeight = new Map<number, Map<string, SignedVote>>();
+
+  has(height: number, type: number, round: number, validator: number, value: string | null): boolean {
+    return this.byHeight.get(height)?.has(key(type, round, validator, value)) ?? false;
+  }
+
+  get(height: number, type: number, round: number, validator: number, value: string | null): SignedVote | undefined {
+    return this.byHeight.get(height)?.get(key(type, round, validator, value));
+  }
+
+  /** Stores a vote; false if the height's store is full (the vote is then not used). */
+  add(validator: number, value: string | null, sv: SignedVote): boolean {
+    const { height, type, round } = sv.vote;
+    let votes = this.byHeight.get(height);
+    if (votes === undefined) {
+      votes = new Map();
+      this.byHeight.set(height, votes);
+    }
+    if (votes.size >= MAX_VOTES_PER_HEIGHT) return false;
+    votes.set(key(type, round, validator, value), sv);
+    return true;
+  }
+
+  /** Forgets every height below `height`. */
+  pruneBelow(height: number): void {
+    for (const h of this.byHeight.keys()) if (h < height) this.byHeight.delete(h);
+  }
+
+  /** The commit signatures for these precommits (all must be stored). */
+  commitSignatures(height: number, round: number, value: string, validators: readonly number[]): CommitSig[] {
+    return validators.map((validator) => {
+      const sv = this.get(height, PRECOMMIT, round, validator, value);
+      if (sv === undefined) throw new Error(`precommit of validator ${validator} at ${height}/${round} is not stored`);
+      return { validatorAddress: sv.vote.validatorAddress, timeMs: sv.vote.timeMs, signature: sv.signature };
+    });
+  }
+}

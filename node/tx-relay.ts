@@ -1,0 +1,166 @@
+import type { Logger } from "pino";
+import { toHex } from "../crypto/bytes.ts";
+import { Gossip } from "../p2p/gossip.ts";
+import type { P2pHost } from "../p2p/host.ts";
+import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT } from "../proto/p2p.ts";
+import { txHash } from "../proto/tx.ts";
+import type { Mempool } from "./mempool.ts";
+
+export const TX_PROTOCOL = "/opl/txs/1";
+
+/**
+ * Transaction gossip: every transaction our mempool admits (from a client or a peer) goes to every peer,
+ * many per message. Only admitted transactions are relayed, so an invalid one stops at the first node. A
+ * bounded cache of recently seen hashes drops the copies that come back from other peers before any
+ * decoding or signature check, and a bound on admissions in flight sheds load instead of memory.
+ */
+export interface TxRelayOptions {
+  /** Send a batch once it holds this many transactions... */
+  batchTxs: number;
+  /** ...or this many bytes... */
+  batchBytes: number;
+  /** ...or this long after its first transaction. */
+  flushMs: number;
+  seenCacheSize: number;
+  maxInFlight: number;
+  maxBatchesPerSecond: number;
+}
+
+export const DEFAULT_TX_RELAY: TxRelayOptions = {
+  batchTxs: 2000,
+  batchBytes: 1024 * 1024,
+  flushMs: 20,
+  seenCacheSize: 200_000,
+  maxInFlight: 20_000,
+  maxBatchesPerSecond: 200,
+};
+
+/** A set of the last `capacity` keys added. */
+export class SeenCache {
+  private readonly keys = new Set<string>();
+  private readonly order: string[] = [];
+  private next = 0;
+  private readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  add(key: string): void {
+    if (this.keys.has(key)) return;
+    if (this.order.length < this.capacity) {
+      this.order.push(key);
+    } else {
+      this.keys.delete(this.order[this.next]);
+      this.order[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
+    }
+    this.keys.add(key);
+  }
+}
+
+export class TxRelay {
+  private readonly mempool: Mempool;
+  private readonly log: Logger;
+  private readonly o: TxRelayOptions;
+  private gossip: Gossip | undefined;
+  private readonly seen: SeenCache;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  /** Counters for the operator (node_status could show them). */
+  readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0 };
+
+  private constructor(mempool: Mempool, log: Logger, o: TxRelayOptions) {
+    this.mempool = mempool;
+    this.log = log;
+    this.o = o;
+    this.seen = new SeenCache(o.seenCacheSize);
+  }
+
+  static async start(
+    host: P2pHost,
+    mempool: Mempool,
+    log: Logger,
+    onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void,
+    options: Partial<TxRelayOptions> = {},
+  ): Promise<TxRelay> {
+    const relay = new TxRelay(mempool, log, { ...DEFAULT_TX_RELAY, ...options });
+    relay.gossip = await Gossip.start(
+      host,
+      {
+        protocol: TX_PROTOCOL,
+        maxMessageBytes: MAX_TX_BATCH_BYTES,
+        maxQueuedBytes: 32 * 1024 * 1024,
+        maxMessagesPerSecond: relay.o.maxBatchesPerSecond,
+        onMessage: (peer, bytes) => relay.onBatch(bytes),
+        onMisbehaviour,
+      },
+      log,
+    );
+    mempool.onAdmitted((tx) => relay.enqueue(tx.bytes, toHex(tx.hash)));
+    return relay;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.gossip?.stop();
+  }
+
+  private enqueue(bytes: Uint8Array, hash: string): void {
+    this.seen.add(hash);
+    if (this.pending.length >= MAX_TX_BATCH_COUNT || this.pendingBytes + bytes.byteLength > MAX_TX_BATCH_BYTES - 1024) {
+      this.flush();
+    }
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.byteLength;
+    if (this.pending.length >= this.o.batchTxs || this.pendingBytes >= this.o.batchBytes) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.o.flushMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if ((this.gossip?.broadcast(encodeTxBatch(batch)) ?? 0) > 0) this.stats.relayed += batch.length;
+  }
+
+  /** A batch from a peer: new transactions go to the mempool (and, once admitted, on to our other peers). */
+  private onBatch(bytes: Uint8Array): void {
+    const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
+    for (const tx of txs) {
+      this.stats.received++;
+      const hash = toHex(txHash(tx));
+      if (this.seen.has(hash)) {
+        this.stats.duplicates++;
+        continue;
+      }
+      this.seen.add(hash);
+      if (this.inFlight >= this.o.maxInFlight) {
+        this.stats.shed++;
+        continue;
+      }
+      this.inFlight++;
+      this.mempool
+        .add(tx)
+        .catch(() => {
+          // Refused txs are normal here (already included, nonce moved on, mempool full): not the peer's fault.
+          this.stats.refused++;
+        })
+        .finally(() => {
+          this.inFlight--;
+        });
+    }
+    if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {
+      this.log.warn({ shed: this.stats.shed }, "relayed transactions dropped: too many admissions in flight");
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+
+/**
+ * What the node thinks of its peers. A peer that sends something no honest node sends (an oversized or
+ * undecodable frame, a bad signature, a block that fails its commit) loses points and is disconnected; one
+ * that falls to the ban threshold is refused for a while (the host's connection gater asks `isBanned`).
+ * Persistent peers are disconnected but never banned: the operator asked for them, and a validator that
+ * misbehaved once through a bug must be able to come back when it is fixed.
+ */
+export interface PeerScoreOptions {
+  banThreshold: number;
+  banMs: number;
+  /** Points regained per minute of good behaviour, up to 0. */
+  recoveryPerMinute: number;
+}
+
+export const DEFAULT_PEER_SCORES: PeerScoreOptions = { banThreshold: -100, banMs: 10 * 60_000, recoveryPerMinute: 10 };
+
+/** How bad each kind of offence is. */
+export const PENALTY = {
+  /** Undecodable, oversized or unauthentic (bad signature) messages. */
+  invalidMessage: 50,
+  /** More messages than the rate limit allows. */
+  flooding: 20,
+  /** A synced block or commit that fails verification. */
+  badBlock: 100,
+  /** A sync request that timed out or broke off. */
+  unresponsive: 5,
+} as const;
+
+interface Entry {
+  score: number;
+  updatedMs: number;
+  bannedUntilMs: number;
+}
+
+export class PeerScores {
+  private readonly entries = new Map<string, Entry>();
+  private readonly opts: PeerScoreOptions;
+  private readonly log: Logger;
+  private readonly disconnect: (peer: string) => void;
+  private readonly isProtected: (peer: string) => boolean;
+  private readonly now: () => number;
+
+  constructor(opts: {
+    log: Logger;
+    disconnect: (peer: string) => void;
+    /** Persistent peers: never banned. */
+    isProtected?: (peer: string) => boolean;
+    options?: Partial<PeerScoreOptions>;
+    now?: () => number;
+  }) {
+    this.opts = { ...DEFAULT_PEER_SCORES, ...opts.options };
+    this.log = opts.log;
+    this.disconnect = opts.disconnect;
+    this.isProtected = opts.isProtected ?? (() => false);
+    this.now = opts.now ?? Date.now;
+  }
+
+  score(peer: string): number {
+    return this.current(peer)?.score ?? 0;
+  }
+
+  isBanned(peer: string): boolean {
+    const e = this.entries.get(peer);
+    return e !== undefined && e.bannedUntilMs > this.now();
+  }
+
+  /** Takes `points` off the peer and disconnects it; bans it if it fell to the threshold. */
+  penalize(peer: string, points: number, reason: string): void {
+    const e = this.current(peer) ?? { score: 0, updatedMs: this.now(), bannedUntilMs: 0 };
+    e.score -= points;
+    const ban = e.score <= this.opts.banThreshold && !this.isProtected(peer);
+    if (ban) e.bannedUntilMs = this.now() + this.opts.banMs;
+    this.entries.set(peer, e);
+    this.log.warn({ peer, reason, score: e.score, banned: ban }, "peer misbehaved: disconnecting");
+    this.disconnect(peer);
+  }
+
+  private current(peer: string): Entry | undefined {
+    const e = this.entries.get(peer);
+    if (e === undefined) return undefined;
+    const now = this.now();
+    const regained = ((now - e.updatedMs) / 60_000) * this.opts.recoveryPerMinute;
+    e.score = Math.min(0, e.score + regained);
+    e.updatedMs = now;
+    if (e.score === 0 && e.bannedUntilMs <= now) {
+      this.entries.delete(peer);
+      return undefined;
+    }
+    return e;
+  }
+}

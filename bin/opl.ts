@@ -3,9 +3,11 @@
 // about 10% of node CPU (measured with `npm run bench`); harmless for the short client commands.
 import { Command } from "commander";
 import { registerDevnet } from "./commands/devnet.ts";
+import { registerGenesis } from "./commands/genesis.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerQuery } from "./commands/query.ts";
+import { registerShowNodeId } from "./commands/show-node-id.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerTx } from "./commands/tx.ts";
@@ -20,6 +22,8 @@ const program = new Command("opl")
 registerInit(program);
 registerStart(program);
 registerDevnet(program);
+registerGenesis(program);
+registerShowNodeId(program);
 registerKeys(program);
 registerTx(program);
 registerQuery(program);

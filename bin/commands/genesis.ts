@@ -1,0 +1,133 @@
+import type { Command } from "commander";
+import { action } from "../cli-util.ts";
+
+interface AddValidatorOpts {
+  home: string;
+  file?: string;
+  name?: string;
+  pubKey?: string;
+  power?: string;
+}
+
+export function registerGenesis(program: Command): void {
+  const genesis = program
+    .command("genesis")
+    .description(
+      "Build the genesis.json of a network of validators: each operator prints `show-validator` from their own " +
+      "home; a coordinator adds every validator (and funded accounts) to one genesis.json and hands that file " +
+      "to all operators. README.md, \"Running a network of validators\", walks through it.",
+    );
+
+  genesis
+    .command("show-validator")
+    .description("Print this home's validator as JSON for the coordinator: { name, address, pubKey, power }.")
+    .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .action(
+      action(async (opts: { home: string }) => {
+        const { showValidator } = await import("../../node/genesis-edit.ts");
+        console.log(JSON.stringify(showValidator(opts.home), null, 2));
+      }),
+    );
+
+  genesis
+    .command("add-validator")
+    .description(
+      "Add a validator to <home>/genesis.json, from a `show-validator` file and/or flags (flags win). The key " +
+      "must be a valid ed25519 public key; a key or name already in genesis is refused.",
+    )
+    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--file <path>", "JSON printed by `opl genesis show-validator`")
+    .option("--name <name>", "validator name (moniker)")
+    .option("--pub-key <base64>", "validator ed25519 public key, base64")
+    .option("--power <n>", "voting power (default 1)")
+    .action(
+      action(async (opts: AddValidatorOpts) => {
+        const { readFileSync } = await import("node:fs");
+        const { addValidator, editGenesis, validatorEntry } = await import("../../node/genesis-edit.ts");
+        let base: Record<string, unknown> = {};
+        if (opts.file !== undefined) {
+          try {
+            base = JSON.parse(readFileSync(opts.file, "utf8")) as Record<string, unknown>;
+          } catch (err) {
+            throw new Error(`cannot read validator file ${opts.file}: ${(err as Error).message}`, { cause: err });
+          }
+        }
+        // A --power that is not digits stays a string, so the refusal quotes what was typed.
+        let power = base.power ?? 1;
+        if (opts.power !== undefined) power = /^\d+$/.test(opts.power) ? Number(opts.power) : opts.power;
+        const entry = validatorEntry({
+          name: opts.name ?? base.name,
+          pubKey: opts.pubKey ?? base.pubKey,
+          power,
+          // An address from the file must match its key; a --pub-key given by hand replaces the file's key.
+          address: opts.pubKey === undefined ? base.address : undefined,
+        });
+        const file = editGenesis(opts.home, (g) => addValidator(g, entry));
+        console.log(`added validator ${entry.name} (${entry.address}, power ${entry.power}); genesis now has ` +
+          `${file.validators.length} validator${file.validators.length === 1 ? "" : "s"}`);
+      }),
+    );
+
+  genesis
+    .command("add-account")
+    .description("Fund an address in <home>/genesis.json.")
+    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .requiredOption("--address <address>", "account address, opl1...")
+    .requiredOption("--balance <OPEN>", "balance in OPEN, e.g. 1000 or 2.5")
+    .action(
+      action(async (opts: { home: string; address: string; balance: string }) => {
+        const { addAccount, editGenesis } = await import("../../node/genesis-edit.ts");
+        const { describeAmount, parseOpen } = await import("../../state/units.ts");
+        const balance = parseOpen(opts.balance);
+        editGenesis(opts.home, (g) => addAccount(g, opts.address, balance));
+        console.log(`added account ${opts.address} with ${describeAmount(balance)}`);
+      }),
+    );
+
+  genesis
+    .command("reset-validators")
+    .description(
+      "Remove every validator from <home>/genesis.json, e.g. the coordinator's own `opl init` validator when " +
+      "the coordinator does not validate. Accounts are kept. Add validators next: a genesis needs at least one.",
+    )
+    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .action(
+      action(async (opts: { home: string }) => {
+        const { editGenesis, resetValidators } = await import("../../node/genesis-edit.ts");
+        let removed = 0;
+        editGenesis(opts.home, (g) => {
+          removed = g.validators?.length ?? 0;
+          return resetValidators(g);
+        });
+        console.log(`removed ${removed} validator${removed === 1 ? "" : "s"}; add the network's with: ` +
+          "opl genesis add-validator");
+      }),
+    );
+
+  genesis
+    .command("validate")
+    .description(
+      "Check a genesis.json as `opl start` will, and print its summary and identity: every operator of a " +
+      "network must see the same identity.",
+    )
+    .option("--home <dir>", "check <home>/genesis.json")
+    .option("--file <path>", "check this file instead")
+    .action(
+      action(async (opts: { home?: string; file?: string }) => {
+        const { homePaths } = await import("../../node/config.ts");
+        const { genesisIdentity, readGenesisFile } = await import("../../node/genesis-file.ts");
+        const { encodeAddress } = await import("../../crypto/address.ts");
+        const { formatOpen } = await import("../../state/units.ts");
+        const path = opts.file ?? (opts.home !== undefined ? homePaths(opts.home).genesis : undefined);
+        if (path === undefined) throw new Error("give --home <dir> or --file <path>");
+        const g = readGenesisFile(path);
+        const power = g.validators.reduce((sum, v) => sum + v.power, 0);
+        const supply = g.accounts.reduce((sum, a) => sum + a.balance, 0n);
+        console.log(`genesis ok: chain ${g.chainId}, genesis time ${new Date(g.genesisTimeMs).toISOString()}`);
+        console.log(`validators: ${g.validators.length} (total power ${power})`);
+        for (const v of g.validators) console.log(`  ${encodeAddress(v.address)} power ${v.power}`);
+        console.log(`accounts: ${g.accounts.length} (total ${formatOpen(supply)} OPEN)`);
+        console.log(`identity: ${genesisIdentity(g)}`);
+      }),
+    );
+}

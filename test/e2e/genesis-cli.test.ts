@@ -1,0 +1,123 @@
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { encodeAddress } from "../../crypto/address.ts";
+import { parseGenesis } from "../../node/genesis-file.ts";
+import { RpcClient } from "../../rpc/client.ts";
+import { NodeProcess, runCli } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+/**
+ * The README's "Running a network of validators" flow, all on one machine: three operators `opl init`,
+ * each sends `genesis show-validator` to a coordinator (operator 0), who builds one genesis.json.
+ */
+const tmp = tempDir("opl-e2e-genesis-");
+const homes = [0, 1, 2].map((i) => join(tmp.dir, `op${i}`));
+const started: NodeProcess[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((n) => n.kill("SIGKILL")));
+  tmp.cleanup();
+});
+
+async function ok(args: string[]): Promise<string> {
+  const r = await runCli(args);
+  expect(r.code, `opl ${args.join(" ")}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+describe("opl genesis: collecting validators into one genesis", () => {
+  it("show-validator -> add-validator builds a genesis with all three validators that opl start accepts", async () => {
+    await Promise.all(
+      homes.map((home, i) => ok(["init", "--home", home, "--chain-id", "opl-net-e2e", "--moniker", `val${i}`])),
+    );
+    const shown = await Promise.all(
+      homes.map(async (home, i) => {
+        const v = JSON.parse(await ok(["genesis", "show-validator", "--home", home]));
+        const key = JSON.parse(readFileSync(join(home, "validator_key.json"), "utf8")) as { publicKey: string };
+        expect(v).toEqual({
+          name: `val${i}`,
+          address: expect.stringMatching(/^opl1/),
+          pubKey: Buffer.from(key.publicKey, "hex").toString("base64"),
+          power: 1,
+        });
+        const file = join(tmp.dir, `val${i}.json`);
+        writeFileSync(file, JSON.stringify(v));
+        return { ...v, file } as { name: string; address: string; pubKey: string; file: string };
+      }),
+    );
+
+    const coordinator = homes[0];
+    // The coordinator's own init validator goes first, so the set is exactly the ones added below.
+    expect(await ok(["genesis", "reset-validators", "--home", coordinator])).toMatch(/removed 1 validator/);
+    for (const v of shown) {
+      expect(await ok(["genesis", "add-validator", "--home", coordinator, "--file", v.file])).toMatch(
+        new RegExp(`added validator ${v.name} \\(${v.address}, power 1\\)`),
+      );
+    }
+    const funded = (await ok(["keys", "add", "bob", "--home", homes[1]])).trim();
+    await ok(["genesis", "add-account", "--home", coordinator, "--address", funded, "--balance", "12.5"]);
+
+    const file = JSON.parse(readFileSync(join(coordinator, "genesis.json"), "utf8"));
+    const genesis = parseGenesis(file);
+    expect(genesis.chainId).toBe("opl-net-e2e");
+    expect(genesis.validators.map((v) => encodeAddress(v.address))).toEqual(shown.map((v) => v.address));
+    expect(file.validators.map((v: { name: string }) => v.name)).toEqual(["val0", "val1", "val2"]);
+    expect(genesis.validators.map((v) => v.power)).toEqual([1, 1, 1]);
+    expect(genesis.accounts.find((a) => encodeAddress(a.address) === funded)?.balance).toBe(125n * 10n ** 17n);
+
+    // Every operator copies the coordinator's file; `genesis validate` shows all of them the same identity.
+    for (const home of homes.slice(1)) copyFileSync(join(coordinator, "genesis.json"), join(home, "genesis.json"));
+    const identities = await Promise.all(homes.map((home) => ok(["genesis", "validate", "--home", home])));
+    expect(identities[0]).toMatch(/validators: 3 \(total power 3\)/);
+    expect(new Set(identities.map((out) => /identity: (\S+)/.exec(out)?.[1])).size).toBe(1);
+
+    // And each node starts from it (blocks need the validators networked; only the start is checked here).
+    started.push(...(await Promise.all(homes.map((home) => NodeProcess.start(home)))));
+    const statuses = await Promise.all(
+      started.map((n) => new RpcClient(n.url).call<{ chainId: string; moniker: string }>("node_status")),
+    );
+    expect(statuses.map((s) => [s.chainId, s.moniker])).toEqual([
+      ["opl-net-e2e", "val0"],
+      ["opl-net-e2e", "val1"],
+      ["opl-net-e2e", "val2"],
+    ]);
+  });
+
+  it("refuses a duplicate validator, a bad public key, a bad account, and edits of a started home", async () => {
+    const coordinator = homes[0];
+    const before = readFileSync(join(coordinator, "genesis.json"), "utf8");
+    const scratch = join(tmp.dir, "scratch");
+    await ok(["init", "--home", scratch, "--chain-id", "opl-net-e2e", "--moniker", "scratch"]);
+    copyFileSync(join(coordinator, "genesis.json"), join(scratch, "genesis.json"));
+    const again = join(tmp.dir, "val1.json");
+    const offCurve = Buffer.alloc(32, 0xff).toString("base64");
+    const smallOrder = Buffer.from([1, ...new Array(31).fill(0)]).toString("base64");
+    const cases: [string[], RegExp][] = [
+      [["genesis", "add-validator", "--home", scratch, "--file", again], /validator opl1\w+ is already in genesis \(as "val1"\)/],
+      [["genesis", "add-validator", "--home", scratch, "--file", again, "--name", "other"], /already in genesis/],
+      [["genesis", "add-validator", "--home", scratch, "--name", "x", "--pub-key", "AAAA"], /base64 ed25519 public key \(32 bytes\)/],
+      [["genesis", "add-validator", "--home", scratch, "--name", "x", "--pub-key", offCurve], /not a valid ed25519 public key/],
+      [["genesis", "add-validator", "--home", scratch, "--name", "x", "--pub-key", smallOrder], /weak \(small-order\)/],
+      [["genesis", "add-validator", "--home", scratch, "--name", "val0", "--pub-key", "B1Bo2WbgLGVTPQlH0KKu6BLxi3qC1/CmvQv2zhXHcA4="], /named "val0" is already/],
+      [["genesis", "add-validator", "--home", scratch, "--file", again, "--power", "lots"], /power must be a positive integer, got "lots"/],
+      [["genesis", "add-account", "--home", scratch, "--address", "opl1nope", "--balance", "1"], /invalid address/],
+      [["genesis", "add-account", "--home", scratch, "--address", JSON.parse(readFileSync(again, "utf8")).address, "--balance", "0"], /balance must be more than 0/],
+      [["genesis", "add-account", "--home", coordinator, "--address", JSON.parse(readFileSync(again, "utf8")).address, "--balance", "1"], /already has chain data/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+    }
+    expect(readFileSync(join(scratch, "genesis.json"), "utf8")).toBe(before);
+    expect(readFileSync(join(coordinator, "genesis.json"), "utf8")).toBe(before);
+  });
+
+  it("every genesis command has --help", async () => {
+    for (const c of [["genesis"], ...["show-validator", "add-validator", "add-account", "reset-validators", "validate"].map((s) => ["genesis", s]), ["show-node-id"]]) {
+      const r = await runCli([...c, "--help"]);
+      expect(r.code, c.join(" ")).toBe(0);
+      expect(r.stdout, c.join(" ")).toMatch(/Usage: opl/);
+    }
+  });
+});

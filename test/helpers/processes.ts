@@ -40,6 +40,14 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
   });
 }
 
+export interface NodeStartOptions {
+  /** More `opl start` arguments. */
+  args?: string[];
+  /** Listen where config.toml says (rpc.listen, p2p.listen) instead of on free ports. */
+  configuredListen?: boolean;
+  timeoutMs?: number;
+}
+
 /** A running `opl start`, with its RPC URL read from its own log ("JSON-RPC listening"). */
 export class NodeProcess {
   readonly child: ChildProcess;
@@ -52,7 +60,23 @@ export class NodeProcess {
     this.logLines = logLines;
   }
 
-  static start(home: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<NodeProcess> {
+  /**
+   * Starts `opl start --home HOME` with JSON logs on stderr. By default the RPC and p2p listen on port 0 (free
+   * ports, so tests never collide); `configuredListen` keeps config.toml's addresses instead, which a network
+   * needs: its persistent peers dial the configured p2p ports.
+   */
+  static start(
+    home: string,
+    extraArgsOrOptions: string[] | NodeStartOptions = [],
+    timeoutMs = 30_000,
+  ): Promise<NodeProcess> {
+    const opts: NodeStartOptions = Array.isArray(extraArgsOrOptions)
+      ? { args: extraArgsOrOptions, timeoutMs }
+      : extraArgsOrOptions;
+    timeoutMs = opts.timeoutMs ?? timeoutMs;
+    const listen = opts.configuredListen
+      ? []
+      : ["--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"];
     const child = spawn(
       NODE,
       // OPL_NODE_FLAGS passes flags to the node's Node.js, e.g. "--cpu-prof" when profiling a benchmark.
@@ -63,13 +87,10 @@ export class NodeProcess {
         "start",
         "--home",
         home,
-        "--rpc-listen",
-        "127.0.0.1:0",
-        "--p2p-listen",
-        "/ip4/127.0.0.1/tcp/0",
+        ...listen,
         "--log-format",
         "json",
-        ...extraArgs,
+        ...(opts.args ?? []),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

@@ -91,6 +91,7 @@ Examples:
         };
         process.on("SIGINT", () => onSignal("SIGINT"));
         process.on("SIGTERM", () => onSignal("SIGTERM"));
+        process.on("SIGHUP", () => onSignal("SIGHUP")); // the terminal went away: do not leave the nodes behind
 
         let file;
         try {

@@ -99,7 +99,7 @@ describe("opl devnet", () => {
         const peers = await new RpcClient(n.rpc).call<{ peers: { nodeId: string }[] }>("node_peers");
         const ids = [...new Set(peers.peers.map((p) => p.nodeId))].sort();
         return JSON.stringify(ids) === JSON.stringify(others) ? true : undefined;
-      });
+      }, 60_000);
     }
 
     const genesisFiles = file.nodes.map((n) => readFileSync(join(n.home, "genesis.json"), "utf8"));
@@ -119,7 +119,7 @@ describe("opl devnet", () => {
     for (const n of file.nodes) expect(alive(n.pid), `${n.name} pid ${n.pid} after stop`).toBe(false);
     expect(run.out.stdout).toMatch(/all nodes stopped/);
     expect(existsSync(join(dir, "devnet.json"))).toBe(false);
-  });
+  }, 120_000); // several real node processes: room for a loaded machine
 
   it("run again, restarts the same chain (same nodes), reports a node killed by pid, and stops on SIGTERM", async () => {
     const refused = await runCli(["devnet", "--dir", dir, "--validators", "4"]);
@@ -136,14 +136,14 @@ describe("opl devnet", () => {
 
     process.kill(file.nodes[1].pid, "SIGKILL");
     const reported = /node1 \(pid \d+\) exited: killed by SIGKILL; the other nodes keep running/;
-    await waitFor("the launcher to report node1 down", () => (reported.test(run.out.stdout) ? true : undefined));
+    await waitFor("the launcher to report node1 down", () => (reported.test(run.out.stdout) ? true : undefined), 30_000);
     expect(run.out.stdout).toContain(`opl start --home ${join(dir, "node1")}`);
     expect(alive(file.nodes[0].pid) && alive(file.nodes[2].pid)).toBe(true);
 
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     for (const n of file.nodes) expect(alive(n.pid)).toBe(false);
-  });
+  }, 120_000); // several real node processes: room for a loaded machine
 
   it("has --help", async () => {
     const r = await runCli(["devnet", "--help"]);

@@ -81,7 +81,7 @@ describe("opl genesis: collecting validators into one genesis", () => {
       ["opl-net-e2e", "val1"],
       ["opl-net-e2e", "val2"],
     ]);
-  });
+  }, 120_000); // several real node processes: room for a loaded machine
 
   it("refuses a duplicate validator, a bad public key, a bad account, and edits of a started home", async () => {
     const coordinator = homes[0];
@@ -111,7 +111,7 @@ describe("opl genesis: collecting validators into one genesis", () => {
     }
     expect(readFileSync(join(scratch, "genesis.json"), "utf8")).toBe(before);
     expect(readFileSync(join(coordinator, "genesis.json"), "utf8")).toBe(before);
-  });
+  }, 120_000); // several real node processes: room for a loaded machine
 
   it("every genesis command has --help", async () => {
     for (const c of [["genesis"], ...["show-validator", "add-validator", "add-account", "reset-validators", "validate"].map((s) => ["genesis", s]), ["show-node-id"]]) {

@@ -44,6 +44,8 @@ const configSchema = z.strictObject({
     .strictObject({
       listen: z.string().default(DEFAULT_P2P_LISTEN),
       persistent_peers: z.array(z.string()).default([]),
+      /** Relay transactions received from peers to other peers; needed only when validators are not all peers. */
+      relay_peer_txs: z.boolean().default(false),
     })
     .prefault({}),
   consensus: z

@@ -91,6 +91,7 @@ export class ConsensusDriver {
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private rebroadcastTimer: NodeJS.Timeout | undefined;
+  private ticks = 0;
   private stopped = false;
   /** Blocks known at the current and next height, by value id (block hash hex). */
   private readonly blocks = new Map<ValueId, Block>();
@@ -361,7 +362,9 @@ export class ConsensusDriver {
     const info = this.o.app.info();
     const timeMs = Math.max(this.now(), info.lastBlockTimeMs + 1);
     const proposer = this.o.signer.address;
+    const started = this.now();
     const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit: info.lastCommit });
+    this.log.debug({ height, round, txs: block.txs.length, ms: this.now() - started }, "proposal built");
     const value = toHex(blockHash(block.header));
     this.blocks.set(value, block);
     await this.input({ type: "valueReady", height, round, value }, block);
@@ -371,7 +374,9 @@ export class ConsensusDriver {
     const block = this.blocks.get(value);
     if (block === undefined || this.engine.height !== height) return; // the block never arrived
     if (this.o.app.info().height + 1 !== height) return; // block sync already went past this height
+    const started = this.now();
     const verdict = await this.o.app.validate(block);
+    this.log.debug({ height, txs: block.txs.length, valid: verdict.valid, ms: this.now() - started }, "proposal checked");
     if (!verdict.valid) this.log.warn({ height, reason: verdict.reason }, "invalid proposal");
     await this.input({ type: "validity", height, value, valid: verdict.valid });
   }
@@ -435,13 +440,20 @@ export class ConsensusDriver {
     if (!this.replaying) this.o.network?.broadcast(message);
   }
 
-  /** Our messages of the current and previous round, sent again; with our height, so peers behind can sync. */
+  /**
+   * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
+   * Our proposal (a whole block) is sent again only every third time and only while its round lasts:
+   * re-sending megabytes every second would crowd out the votes it is meant to help.
+   */
   private rebroadcast(): void {
     const net = this.o.network;
     if (net === undefined || this.stopped) return;
+    this.ticks++;
     net.broadcast({ type: "status", height: this.o.app.info().height });
     const round = this.engine.currentRound;
-    for (const { round: r, message } of this.outbox.values()) if (r >= round - 1) net.broadcast(message);
+    for (const { round: r, message } of this.outbox.values()) {
+      if (message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1) net.broadcast(message);
+    }
   }
 
   private publishVote(v: Vote): void {
@@ -514,6 +526,7 @@ export class ConsensusDriver {
         const validator = checkProposal(info.chainId, this.o.app.validators(p.height), m.proposal, m.block);
         this.proposalsSeen.add(id);
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
+        this.log.debug({ height: p.height, round: p.round, txs: m.block.txs.length }, "proposal received");
         this.enqueue(async () => {
           if (p.height <= this.o.app.info().height) return; // decided meanwhile
           this.blocks.set(value, m.block);

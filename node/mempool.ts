@@ -99,6 +99,11 @@ export class Mempool {
     return this.byHash.has(hashHex);
   }
 
+  /** The decoded transaction with this hash, if it is waiting here. */
+  get(hashHex: string): DecodedTx | undefined {
+    return this.byHash.get(hashHex)?.tx;
+  }
+
   /** Calls `listener` with every transaction admitted from now on (the relay sends them to peers). */
   onAdmitted(listener: (tx: DecodedTx) => void): void {
     this.admittedListeners.push(listener);

@@ -47,6 +47,7 @@ export class NodeNetwork implements ConsensusNetwork {
     app: ChainApp;
     mempool: Mempool;
     db: ChainDb;
+    relayPeerTxs: boolean;
     log: Logger;
   }): Promise<void> {
     const { host, scores, driver, app, log } = deps;
@@ -82,7 +83,7 @@ export class NodeNetwork implements ConsensusNetwork {
       },
       log,
     );
-    this.relay = await TxRelay.start(host, deps.mempool, log, onMisbehaviour);
+    this.relay = await TxRelay.start(host, deps.mempool, log, onMisbehaviour, { relayPeerTxs: deps.relayPeerTxs });
   }
 
   async stop(): Promise<void> {

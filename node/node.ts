@@ -182,7 +182,16 @@ export class OplNode {
       });
       p2p = host;
       log.info({ addresses: host.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");
-      await network.start({ host, scores, driver: producer, app, mempool, db, log: p2pLog });
+      await network.start({
+        host,
+        scores,
+        driver: producer,
+        app,
+        mempool,
+        db,
+        relayPeerTxs: config.p2p.relay_peer_txs,
+        log: p2pLog,
+      });
       networkStarted = network;
       const peers = new PersistentPeers(host, config.p2p.persistent_peers, p2pLog);
       peers.start();

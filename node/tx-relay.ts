@@ -9,10 +9,13 @@ import type { Mempool } from "./mempool.ts";
 export const TX_PROTOCOL = "/opl/txs/1";
 
 /**
- * Transaction gossip: every transaction our mempool admits (from a client or a peer) goes to every peer,
- * many per message. Only admitted transactions are relayed, so an invalid one stops at the first node. A
- * bounded cache of recently seen hashes drops the copies that come back from other peers before any
- * decoding or signature check, and a bound on admissions in flight sheds load instead of memory.
+ * Transaction gossip: every transaction our mempool admits from a client goes to every peer, many per
+ * message. Only admitted transactions are relayed, so an invalid one stops at the first node. Transactions
+ * admitted from a peer go on to our other peers only if `relayPeerTxs` is set (p2p.relay_peer_txs): in a
+ * network whose validators peer with each other directly, one hop reaches them all, and relaying again
+ * made every node receive every transaction once per peer, the largest cost of a 4-validator devnet under
+ * load. A bounded cache of recently seen hashes drops copies before any decoding or signature check, and a
+ * bound on admissions in flight sheds load instead of memory.
  */
 export interface TxRelayOptions {
   /** Send a batch once it holds this many transactions... */
@@ -24,6 +27,8 @@ export interface TxRelayOptions {
   seenCacheSize: number;
   maxInFlight: number;
   maxBatchesPerSecond: number;
+  /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
+  relayPeerTxs: boolean;
 }
 
 export const DEFAULT_TX_RELAY: TxRelayOptions = {
@@ -33,6 +38,7 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
   seenCacheSize: 200_000,
   maxInFlight: 20_000,
   maxBatchesPerSecond: 200,
+  relayPeerTxs: false,
 };
 
 /** A set of the last `capacity` keys added. */
@@ -73,6 +79,8 @@ export class TxRelay {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
+  private readonly fromPeer = new Set<string>();
   /** Counters for the operator (node_status could show them). */
   readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0 };
 
@@ -103,7 +111,10 @@ export class TxRelay {
       },
       log,
     );
-    mempool.onAdmitted((tx) => relay.enqueue(tx.bytes, toHex(tx.hash)));
+    mempool.onAdmitted((tx) => {
+      const hash = toHex(tx.hash);
+      if (relay.o.relayPeerTxs || !relay.fromPeer.has(hash)) relay.enqueue(tx.bytes, hash);
+    });
     return relay;
   }
 
@@ -149,6 +160,7 @@ export class TxRelay {
         continue;
       }
       this.inFlight++;
+      this.fromPeer.add(hash);
       this.mempool
         .add(tx)
         .catch(() => {
@@ -157,6 +169,7 @@ export class TxRelay {
         })
         .finally(() => {
           this.inFlight--;
+          this.fromPeer.delete(hash);
         });
     }
     if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {

@@ -23,6 +23,8 @@ export interface GossipOptions {
   onMisbehaviour(peer: string, reason: string, flooding: boolean): void;
 }
 
+const REOPEN_DELAY_MS = 1000;
+
 function varint(n: number): Uint8Array {
   const out: number[] = [];
   while (n >= 0x80) {
@@ -47,6 +49,7 @@ export class Gossip {
   private readonly log: Logger;
   private readonly outbound = new Map<string, Stream>();
   private topologyId: string | undefined;
+  private stopped = false;
 
   private constructor(host: P2pHost, opts: GossipOptions, log: Logger) {
     this.host = host;
@@ -95,6 +98,7 @@ export class Gossip {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.topologyId !== undefined) this.host.unregister(this.topologyId);
     await this.host.unhandle(this.opts.protocol);
     for (const s of this.outbound.values()) s.abort(new Error("gossip stopped"));
@@ -109,6 +113,13 @@ export class Gossip {
       this.outbound.set(id, stream);
       stream.addEventListener("close", () => {
         if (this.outbound.get(id) === stream) this.outbound.delete(id);
+        // The stream can die while the connection lives (its queue overflowed while the peer was paused,
+        // or the peer reset it): open a new one shortly, or this peer would hear nothing from us again.
+        if (!this.stopped && connection.status === "open") {
+          setTimeout(() => {
+            if (!this.stopped && connection.status === "open" && !this.outbound.has(id)) void this.openOutbound(peer, connection);
+          }, REOPEN_DELAY_MS).unref();
+        }
       });
     } catch (err) {
       this.log.debug({ peer: peer.toString(), err: (err as Error).message }, "could not open gossip stream");

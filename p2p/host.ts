@@ -53,6 +53,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       inboundConnectionThreshold: limits.inboundConnectionThreshold,
       maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
     },
+    // libp2p pings every peer every 10 s and drops the connection if a ping takes longer than a timeout
+    // of at least 5 s. A ping waits behind megabytes of blocks on a busy link, or behind a validator's
+    // multi-second block commit, and dropping a validator link loses every message in flight: allow 20 s.
+    connectionMonitor: { pingTimeout: { minTimeout: 20_000, maxTimeout: 60_000 } },
     connectionGater: {
       denyDialPeer: (peer) => opts.isBanned?.(peer.toString()) ?? false,
       denyInboundEncryptedConnection: (peer) => opts.isBanned?.(peer.toString()) ?? false,

@@ -42,7 +42,9 @@ export class PersistentPeers {
   private stopped = false;
   private readonly onDisconnect = (e: CustomEvent<PeerId>) => {
     const target = this.targets.find((t) => t.peerId === e.detail.toString());
-    if (target !== undefined) this.schedule(target, target.backoffMs);
+    if (target === undefined || this.stopped) return;
+    this.log.info({ peer: target.peerId }, "lost connection to persistent peer; redialling");
+    this.schedule(target, target.backoffMs);
   };
 
   constructor(host: P2pHost, addresses: string[], logger: Logger, backoff: BackoffOptions = DEFAULT_BACKOFF) {

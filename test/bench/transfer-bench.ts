@@ -1,16 +1,22 @@
 /**
- * Transfer throughput benchmark: starts a real single-validator node (its own process, on 127.0.0.1),
- * funds several accounts, floods pre-signed transfers over JSON-RPC batches from concurrent clients, and
- * reports committed tx/s, submit-to-commit latency (p50/p99) and the node's peak RSS.
+ * Transfer throughput benchmark: starts real nodes (own processes, on 127.0.0.1), a single validator or a
+ * devnet of N validators, funds several accounts, sends pre-signed transfers over JSON-RPC batches from
+ * concurrent clients spread over every node's RPC, and reports committed tx/s, submit-to-commit latency
+ * (p50/p99), the block interval, and each node's peak RSS and CPU.
  *
- *   npm run bench -- [--txs 60000] [--accounts 32] [--concurrency 8] [--batch 250] [--block-interval 1000]
+ *   npm run bench -- [--validators 1] [--txs 60000] [--rate 0] [--accounts 32] [--concurrency 8]
+ *                    [--batch 250] [--block-interval 1000]
+ *   npm run bench -- --validators 4 --rate 2000 --txs 120000     # 2,000 tx/s offered for 60 s
  *
- * Bounded: it stops by itself once every tx is committed, or after --timeout seconds.
+ * --rate 0 sends as fast as the nodes accept (a throughput ceiling); --rate R offers R tx/s, so the
+ * latency is the one a client sees at that load. Bounded: it stops by itself once every tx is committed,
+ * or after --timeout seconds.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { homePaths, readConfig, writeConfig } from "../../node/config.ts";
+import { createDevnetHomes } from "../../node/devnet-homes.ts";
 import { initHome } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
@@ -21,6 +27,8 @@ import { tempDir } from "../helpers/tmp.ts";
 
 const { values: args } = parseArgs({
   options: {
+    "validators": { type: "string", default: "1" },
+    "rate": { type: "string", default: "0" },
     "txs": { type: "string", default: "60000" },
     "accounts": { type: "string", default: "32" },
     "concurrency": { type: "string", default: "8" },
@@ -34,6 +42,8 @@ if (args.help) {
   console.log(readFileSync(import.meta.filename, "utf8").split("*/")[0]);
   process.exit(0);
 }
+const VALIDATORS = Number(args.validators);
+const RATE = Number(args.rate);
 const TXS = Number(args.txs);
 const ACCOUNTS = Number(args.accounts);
 const CONCURRENCY = Number(args.concurrency);
@@ -59,26 +69,48 @@ function cpuSeconds(pid: number): number {
 }
 
 const tmp = tempDir("opl-bench-");
-let node: NodeProcess | undefined;
+const nodes: NodeProcess[] = [];
 const deadline = Date.now() + TIMEOUT_MS;
 
+/** Makes the homes (one validator, or a devnet of N), tunes their configs for load, starts every node. */
+async function startNodes(): Promise<{ faucetKey: Uint8Array }> {
+  const tune = (home: string) => {
+    const config = readConfig(homePaths(home).config);
+    config.consensus.block_interval_ms = Number(args["block-interval"]);
+    config.rpc.max_batch = Math.max(BATCH, config.rpc.max_batch);
+    config.rpc.max_body_bytes = 8 * 1024 * 1024;
+    config.mempool.max_txs = Math.max(TXS, 100_000);
+    if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
+    writeConfig(homePaths(home).config, config);
+    return config;
+  };
+  if (VALIDATORS === 1) {
+    await initHome({ home: tmp.dir, chainId: CHAIN, moniker: "bench", rpcListen: "127.0.0.1:0" });
+    tune(tmp.dir);
+    nodes.push(await NodeProcess.start(tmp.dir));
+    return { faucetKey: new Keyring(tmp.dir).get("validator").secretKey };
+  }
+  const devnet = await createDevnetHomes({ dir: tmp.dir, validators: VALIDATORS, chainId: CHAIN });
+  const started = devnet.nodes.map((n) => {
+    const config = tune(n.home);
+    // The configured ports, not free ones: the peers' persistent_peers name them.
+    return NodeProcess.start(n.home, ["--rpc-listen", config.rpc.listen, "--p2p-listen", config.p2p.listen]);
+  });
+  nodes.push(...(await Promise.all(started)));
+  return { faucetKey: new Keyring(tmp.dir).get("faucet").secretKey };
+}
+
 async function main(): Promise<void> {
-  const home = tmp.dir;
-  await initHome({ home, chainId: CHAIN, moniker: "bench", rpcListen: "127.0.0.1:0" });
-  const config = readConfig(homePaths(home).config);
-  config.consensus.block_interval_ms = Number(args["block-interval"]);
-  config.rpc.max_batch = Math.max(BATCH, config.rpc.max_batch);
-  config.rpc.max_body_bytes = 8 * 1024 * 1024;
-  config.mempool.max_txs = Math.max(TXS, 100_000);
-  writeConfig(homePaths(home).config, config);
-  node = await NodeProcess.start(home);
+  const { faucetKey } = await startNodes();
+  const node = nodes[0];
   const rpc = new RpcClient(node.url);
   console.log(
-    `node pid ${node.pid} at ${node.url}; ${TXS} transfers from ${ACCOUNTS} accounts, ${CONCURRENCY} clients x batches of ${BATCH}`,
+    `${nodes.length} node(s), pids ${nodes.map((n) => n.pid).join(" ")}; ${TXS} transfers from ${ACCOUNTS} ` +
+    `accounts, ${CONCURRENCY} clients x batches of ${BATCH}, ${RATE > 0 ? `${RATE} tx/s offered` : "unpaced"}`,
   );
 
   // Fund the senders in one block.
-  const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);
+  const faucet = new TestAccount(faucetKey);
   const senders = Array.from({ length: ACCOUNTS }, () => new TestAccount());
   const funding = senders.map((s) => faucet.transfer(CHAIN, s.address, 10_000_000n * FEE, FEE));
   await rpc.batch(funding.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
@@ -92,34 +124,43 @@ async function main(): Promise<void> {
   const signStart = performance.now();
   const recipient = new TestAccount().address;
   const txs: { b64: string; hash: string }[] = [];
+  // Each sender submits through one node (account a through node a mod N), as a wallet talks to its node:
+  // its later nonces then never reach a node before the earlier ones have.
+  const byNode: { b64: string; hash: string }[][] = nodes.map(() => []);
   for (let i = 0; txs.length < TXS; i++) {
     const s = senders[i % ACCOUNTS];
     const t = s.transfer(CHAIN, recipient, 1n, FEE);
-    txs.push({ b64: toBase64(t.bytes), hash: toHex(t.hash) });
+    const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash) };
+    txs.push(tx);
+    byNode[(i % ACCOUNTS) % nodes.length].push(tx);
   }
   console.log(`signed ${TXS} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
 
   const submittedAt = new Map<string, number>();
   const committedAt = new Map<string, number>();
   let refusedRetries = 0;
-  let nextBatch = 0;
-  const batches: { b64: string; hash: string }[][] = [];
-  for (let i = 0; i < txs.length; i += BATCH) batches.push(txs.slice(i, i + BATCH));
+  const queues = byNode.map((list) => {
+    const batches: { b64: string; hash: string }[][] = [];
+    for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
+    return { batches, next: 0 };
+  });
 
   // Commit watcher: follows new blocks and stamps each tx with the time its block was seen.
   let watching = true;
   const status0 = await rpc.call<{ latestHeight: number }>("node_status");
   let seenHeight = status0.latestHeight;
   const blockSizes: number[] = [];
+  const blockTimes: number[] = [];
   const watcher = (async () => {
     const w = new RpcClient(node.url);
     while (watching && Date.now() < deadline) {
       const { latestHeight } = await w.call<{ latestHeight: number }>("node_status");
       for (let h = seenHeight + 1; h <= latestHeight; h++) {
-        const block = await w.call<{ txs: string[] }>("chain_getBlock", { height: h });
+        const block = await w.call<{ txs: string[]; header: { time: string } }>("chain_getBlock", { height: h });
         const now = performance.now();
         for (const hash of block.txs) committedAt.set(hash, now);
         blockSizes.push(block.txs.length);
+        blockTimes.push(Date.parse(block.header.time));
       }
       seenHeight = latestHeight;
       if (committedAt.size >= TXS) break;
@@ -128,14 +169,21 @@ async function main(): Promise<void> {
   })();
 
   const start = performance.now();
-  const nodeCpuStart = cpuSeconds(node.pid);
+  const nodeCpuStart = nodes.map((n) => cpuSeconds(n.pid));
   const clientCpuStart = process.cpuUsage();
-  const clients = Array.from({ length: CONCURRENCY }, async () => {
-    const client = new RpcClient(node?.url as string);
+  const clients = Array.from({ length: CONCURRENCY }, async (_, c) => {
+    const client = new RpcClient(nodes[c % nodes.length].url); // clients spread over every node's RPC
+    const queue = queues[c % nodes.length];
     for (;;) {
-      const i = nextBatch++;
-      if (i >= batches.length) return;
-      let todo = batches[i];
+      const i = queue.next++;
+      if (i >= queue.batches.length) return;
+      if (RATE > 0) {
+        // Paced: each node is offered its share of the rate, batch i at its time and not before.
+        const due = start + (i * BATCH * 1000 * nodes.length) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      let todo = queue.batches[i];
       while (todo.length > 0) {
         if (Date.now() > deadline) throw new Error("timed out while submitting");
         const sentAt = performance.now();
@@ -168,13 +216,16 @@ async function main(): Promise<void> {
     throw new Error(`only ${committedAt.size} of ${TXS} committed before the timeout`);
 
   const end = Math.max(...committedAt.values());
-  const nodeCpu = cpuSeconds(node.pid) - nodeCpuStart;
+  const nodeCpu = nodes.map((n, i) => cpuSeconds(n.pid) - nodeCpuStart[i]);
   const clientCpu = process.cpuUsage(clientCpuStart);
   const latencies = txs.map((t) => (committedAt.get(t.hash) as number) - (submittedAt.get(t.hash) as number));
   latencies.sort((a, b) => a - b);
   const seconds = (end - start) / 1000;
   const nonEmpty = blockSizes.filter((n) => n > 0);
+  const intervals = blockTimes.slice(1).map((t, i) => t - blockTimes[i]);
   const result = {
+    validators: nodes.length,
+    offeredTxPerSec: RATE > 0 ? RATE : "unpaced",
     committedTxs: committedAt.size,
     seconds: Number(seconds.toFixed(2)),
     committedTxPerSec: Math.round(TXS / seconds),
@@ -183,15 +234,21 @@ async function main(): Promise<void> {
     latencyMsP99: Math.round(percentile(latencies, 99)),
     blocks: nonEmpty.length,
     maxBlockTxs: Math.max(...nonEmpty),
+    blockIntervalMsMean: Math.round(intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length)),
+    blockIntervalMsMax: Math.max(0, ...intervals),
     backpressureRetries: refusedRetries,
-    nodePeakRssMb: Math.round(peakRssMb(node.pid)),
-    // Where the machine's two cores went during the run: the node (all threads) and this load generator.
-    nodeCpuSeconds: Number(nodeCpu.toFixed(1)),
+    // Rounds past 0 (a proposal or votes missed their timeout) and block syncs, per node, from their logs.
+    laterRounds: nodes.map((n) => n.logLines.filter((l) => l.includes(`"msg":"new round"`)).length),
+    blockSyncs: nodes.map((n) => n.logLines.filter((l) => l.includes("block sync: behind")).length),
+    nodePeakRssMb: nodes.map((n) => Math.round(peakRssMb(n.pid))),
+    // Where the machine's two cores went during the run: each node (all threads) and this load generator.
+    nodeCpuSeconds: nodeCpu.map((s) => Number(s.toFixed(1))),
     clientCpuSeconds: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)),
   };
   console.log(
     `committed ${result.committedTxs} transfers in ${result.seconds} s: ${result.committedTxPerSec} tx/s; ` +
-    `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; node peak RSS ${result.nodePeakRssMb} MB`,
+    `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; block interval ` +
+    `${result.blockIntervalMsMean} ms (max ${result.blockIntervalMsMax}); node peak RSS ${result.nodePeakRssMb.join("/")} MB`,
   );
   console.log(JSON.stringify(result));
 }
@@ -202,6 +259,9 @@ try {
   console.error(`bench failed: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {
-  await node?.kill("SIGTERM");
+  await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
+  // BENCH_LOGS=DIR keeps each node's log (BENCH_LOG_LEVEL=debug adds the per-height timings).
+  const logDir = process.env.BENCH_LOGS;
+  if (logDir) for (const [i, n] of nodes.entries()) writeFileSync(`${logDir}/node${i}.log`, n.logLines.join("\n"));
   tmp.cleanup();
 }

@@ -38,6 +38,8 @@ export interface BlockSyncOptions {
   /** More than this many blocks behind the best peer is "catching up". */
   catchingUpLag: number;
   progressLogMs: number;
+  /** The node has peers configured: until one reports its height, it cannot claim to be at the tip. */
+  expectPeers: boolean;
 }
 
 export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
@@ -48,6 +50,7 @@ export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   maxResponseBytes: 16 * 1024 * 1024,
   catchingUpLag: 2,
   progressLogMs: 2000,
+  expectPeers: false,
 };
 
 /** What block sync needs of the consensus driver. */
@@ -74,6 +77,7 @@ export class BlockSync {
   private readonly o: BlockSyncOptions;
   private readonly peerHeights = new Map<string, number>();
   private behindSinceMs: number | undefined;
+  private heardFromPeers = false;
   private active = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -112,6 +116,7 @@ export class BlockSync {
   /** A peer's latest committed height, from its status message. */
   onStatus(peer: string, height: number): void {
     this.peerHeights.set(peer, height);
+    this.heardFromPeers = true;
   }
 
   get bestPeerHeight(): number {
@@ -120,8 +125,13 @@ export class BlockSync {
     return best;
   }
 
-  /** True while this node is more than a couple of blocks behind the best of its peers. */
+  /**
+   * True while this node is more than a couple of blocks behind the best of its peers, and also while a
+   * node that has peers to hear from has not heard from any yet: "I don't know" must not read as "at the
+   * tip" (a fresh node would otherwise report false for its first second, hundreds of blocks behind).
+   */
   get catchingUp(): boolean {
+    if (!this.heardFromPeers) return this.o.expectPeers;
     return this.bestPeerHeight - this.chain.height() > this.o.catchingUpLag;
   }
 
@@ -241,8 +251,20 @@ export class BlockSync {
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: 64 });
+    let req;
     try {
-      const req = decodeBlockRequest((await lp.read({ signal })).subarray());
+      req = decodeBlockRequest((await lp.read({ signal })).subarray());
+    } catch (err) {
+      stream.abort(err as Error);
+      // An oversized or undecodable request is the peer's doing; a timeout or a reset may be the network's.
+      const name = (err as Error).name;
+      if (name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
+        const reason = `bad block request: ${(err as Error).message}`;
+        this.scores.penalize(connection.remotePeer.toString(), PENALTY.invalidMessage, reason);
+      }
+      return;
+    }
+    try {
       const frames: Uint8Array[] = [];
       let bytes = 0;
       const tip = this.chain.height();
@@ -259,10 +281,7 @@ export class BlockSync {
       for (const f of frames) await lp.write(f, { signal });
       await stream.close({ signal });
     } catch (err) {
-      stream.abort(err as Error);
-      if (err instanceof CodecError) {
-        this.scores.penalize(connection.remotePeer.toString(), PENALTY.invalidMessage, `bad block request: ${err.message}`);
-      }
+      stream.abort(err as Error); // the client went away or stopped reading: its loss, not an offence
     }
   }
 }

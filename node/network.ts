@@ -48,6 +48,8 @@ export class NodeNetwork implements ConsensusNetwork {
     mempool: Mempool;
     db: ChainDb;
     relayPeerTxs: boolean;
+    /** Persistent peers are configured (see BlockSync's catchingUp). */
+    expectPeers: boolean;
     log: Logger;
   }): Promise<void> {
     const { host, scores, driver, app, log } = deps;
@@ -58,6 +60,7 @@ export class NodeNetwork implements ConsensusNetwork {
       db: deps.db,
       scores,
       log,
+      options: { expectPeers: deps.expectPeers },
       chain: {
         height: () => app.info().height,
         beginSync: () => driver.beginSync(),

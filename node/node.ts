@@ -147,6 +147,12 @@ export class OplNode {
           state,
           mempool,
           catchingUp: () => network.catchingUp,
+          consensus: () => ({
+            height: producer.height,
+            round: producer.round,
+            bestPeerHeight: network.bestPeerHeight,
+            evidence: producer.evidence,
+          }),
           p2pAddresses: () => p2p?.getMultiaddrs().map((a) => a.toString()) ?? [],
           peers: () =>
             (p2p?.getConnections() ?? []).map((c) => ({
@@ -190,6 +196,7 @@ export class OplNode {
         mempool,
         db,
         relayPeerTxs: config.p2p.relay_peer_txs,
+        expectPeers: persistentIds.size > 0,
         log: p2pLog,
       });
       networkStarted = network;

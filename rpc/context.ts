@@ -1,4 +1,5 @@
 import type { ChainApp } from "../node/chain-app.ts";
+import type { EvidenceRecord } from "../node/consensus-driver.ts";
 import type { Mempool } from "../node/mempool.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
@@ -17,4 +18,6 @@ export interface RpcContext {
   p2pAddresses(): string[];
   /** Connected peers: their node id, the address of the connection, and who dialled. */
   peers(): { nodeId: string; address: string; direction: string }[];
+  /** The consensus engine's position, the best height peers report, and the equivocations seen. */
+  consensus(): { height: number; round: number; bestPeerHeight: number; evidence: readonly EvidenceRecord[] };
 }

@@ -7,7 +7,11 @@ import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import { CONSENSUS_PROTOCOL } from "../../node/network.ts";
+import { TX_PROTOCOL } from "../../node/tx-relay.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { waitFor } from "../helpers/tmp.ts";
 
 let chain: TestChain;
 beforeAll(async () => {
@@ -43,11 +47,36 @@ describe("the node's libp2p host", () => {
       expect(info.peerId.toString()).toBe(status.nodeId);
       expect(info.protocols).toContain("/ipfs/id/1.0.0");
       expect(info.protocols).toContain("/ipfs/ping/1.0.0");
+      for (const p of [CONSENSUS_PROTOCOL, TX_PROTOCOL, SYNC_PROTOCOL]) expect(info.protocols).toContain(p);
       expect(info.agentVersion).toMatch(/^opl\//);
       const rtt = await stranger.services.ping.ping(multiaddr(address));
       expect(rtt).toBeGreaterThanOrEqual(0);
     } finally {
       await stranger.stop();
     }
+  });
+
+  it("drops a stock peer that writes garbage on each project protocol, and keeps making blocks", async () => {
+    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
+    const address = multiaddr(status.p2pAddresses[0]);
+    for (const protocol of [CONSENSUS_PROTOCOL, TX_PROTOCOL, SYNC_PROTOCOL]) {
+      const stranger = await createLibp2p({
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() },
+      });
+      try {
+        const stream = await stranger.dialProtocol(address, protocol);
+        // A length prefix announcing 2^35 bytes, then junk: no frame like it is allowed on any protocol.
+        stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0xde, 0xad, 0xbe, 0xef));
+        await waitFor(`${protocol}: stranger dropped`, () =>
+          chain.node.p2p.getConnections(stranger.peerId).length === 0 ? true : undefined, 10_000);
+      } finally {
+        await stranger.stop();
+      }
+    }
+    const before = chain.node.app.info().height;
+    await chain.waitForHeight(before + 2);
   });
 });

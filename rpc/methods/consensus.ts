@@ -1,0 +1,45 @@
+import { toHex } from "../../crypto/bytes.ts";
+import { method } from "../method.ts";
+import { noParams } from "../schemas.ts";
+
+const VOTE_TYPES: Record<number, string> = { 1: "prevote", 2: "precommit" };
+
+export const consensusMethods = [
+  method({
+    name: "consensus_state",
+    description: "Where consensus stands: the height and round being decided, and the best height peers report.",
+    params: noParams,
+    handler: (_p, ctx) => {
+      const c = ctx.consensus();
+      return { height: c.height, round: c.round, bestPeerHeight: c.bestPeerHeight, catchingUp: ctx.catchingUp() };
+    },
+  }),
+  method({
+    name: "consensus_evidence",
+    description:
+      "Equivocations this node saw or received (the last 100): a validator that signed two different votes " +
+      "for one height, round and step, with both signatures.",
+    params: noParams,
+    handler: (_p, ctx) => {
+      const evidence = ctx.consensus().evidence.map((e) => {
+        const a = e.evidence.voteA;
+        const b = e.evidence.voteB;
+        const vote = (v: typeof a) => ({
+          blockHash: toHex(v.vote.blockHash),
+          time: new Date(v.vote.timeMs).toISOString(),
+          signature: toHex(v.signature),
+        });
+        return {
+          validator: e.validator,
+          height: a.vote.height,
+          round: a.vote.round,
+          type: VOTE_TYPES[a.vote.type],
+          source: e.source,
+          voteA: vote(a),
+          voteB: vote(b),
+        };
+      });
+      return { count: evidence.length, evidence };
+    },
+  }),
+];

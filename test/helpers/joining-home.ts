@@ -14,7 +14,9 @@ export async function createJoiningHome(
   await createHomeKeys(home);
   const paths = homePaths(home);
   copyFileSync(homePaths(opts.genesisFrom).genesis, paths.genesis);
-  if (opts.validatorKeyFrom !== undefined) copyFileSync(homePaths(opts.validatorKeyFrom).validatorKey, paths.validatorKey);
+  if (opts.validatorKeyFrom !== undefined) {
+    copyFileSync(homePaths(opts.validatorKeyFrom).validatorKey, paths.validatorKey);
+  }
   const config = defaultConfig("joiner");
   config.p2p.persistent_peers = opts.peers;
   if (opts.blockIntervalMs !== undefined) config.consensus.block_interval_ms = opts.blockIntervalMs;

@@ -25,7 +25,13 @@ afterAll(async () => {
 
 interface EvidenceReply {
   count: number;
-  evidence: { validator: string; height: number; type: string; voteA: { blockHash: string }; voteB: { blockHash: string } }[];
+  evidence: {
+    validator: string;
+    height: number;
+    type: string;
+    voteA: { blockHash: string };
+    voteB: { blockHash: string };
+  }[];
 }
 
 describe("twins", () => {

@@ -5,8 +5,19 @@ import { sha256 } from "./hash.ts";
 export const ADDRESS_LENGTH = 20;
 export const ADDRESS_PREFIX = "opl";
 
+/** Every decoded transaction derives its sender's address; senders recur, so the hashes are cached. */
+const ADDRESS_CACHE_LIMIT = 50_000;
+const addressCache = new Map<string, Uint8Array>();
+
 export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
-  return sha256(publicKey).subarray(0, ADDRESS_LENGTH);
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("latin1");
+  let address = addressCache.get(id);
+  if (address === undefined) {
+    address = sha256(publicKey).slice(0, ADDRESS_LENGTH);
+    if (addressCache.size >= ADDRESS_CACHE_LIMIT) addressCache.delete(addressCache.keys().next().value as string);
+    addressCache.set(id, address);
+  }
+  return address.slice(); // callers own their copy: a cached array must never be changed by one of them
 }
 
 /** bech32 encoding costs a few microseconds and the same addresses recur in every block: cache them. */

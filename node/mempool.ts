@@ -109,8 +109,8 @@ export class Mempool {
     this.admittedListeners.push(listener);
   }
 
-  /** Admits signed-tx bytes or throws TxError saying why not. */
-  async add(bytes: Uint8Array): Promise<DecodedTx> {
+  /** Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known. */
+  async add(bytes: Uint8Array, hash?: Uint8Array): Promise<DecodedTx> {
     const { params } = this.deps;
     if (bytes.byteLength > params.maxTxBytes) {
       throw new TxError(
@@ -120,7 +120,7 @@ export class Mempool {
     }
     let tx: DecodedTx;
     try {
-      tx = decodeTx(bytes);
+      tx = decodeTx(bytes, hash);
     } catch (err) {
       if (err instanceof CodecError)
         throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);

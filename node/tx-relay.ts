@@ -149,7 +149,8 @@ export class TxRelay {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
     for (const tx of txs) {
       this.stats.received++;
-      const hash = toHex(txHash(tx));
+      const digest = txHash(tx);
+      const hash = toHex(digest);
       if (this.seen.has(hash)) {
         this.stats.duplicates++;
         continue;
@@ -162,7 +163,7 @@ export class TxRelay {
       this.inFlight++;
       this.fromPeer.add(hash);
       this.mempool
-        .add(tx)
+        .add(tx, digest)
         .catch(() => {
           // Refused txs are normal here (already included, nonce moved on, mempool full): not the peer's fault.
           this.stats.refused++;

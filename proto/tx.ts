@@ -100,8 +100,11 @@ export function txHash(txBytes: Uint8Array): Uint8Array {
   return sha256(txBytes);
 }
 
-/** Decodes signed-transaction bytes, checking canonical form all the way down. Throws CodecError. */
-export function decodeTx(bytes: Uint8Array): DecodedTx {
+/**
+ * Decodes signed-transaction bytes, checking canonical form all the way down. Throws CodecError.
+ * `hash` may pass txHash(bytes) when the caller already computed it (the relay does, to deduplicate).
+ */
+export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const f = decodeCanonical(pb.SignedTx, bytes, "signed transaction");
   const bodyBytes = bytesField(f.body);
   if (bodyBytes.byteLength === 0) throw new CodecError("signed transaction has no body");
@@ -109,7 +112,7 @@ export function decodeTx(bytes: Uint8Array): DecodedTx {
   const body = decodeTxBody(bodyBytes);
   return {
     bytes,
-    hash: txHash(bytes),
+    hash: hash ?? txHash(bytes),
     body,
     bodyBytes,
     signature,

@@ -1,8 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { type Block, blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
-import { CodecError, decodeAmount, encodeAmount } from "../../proto/codec.ts";
+import { CodecError, decodeAmount, encodeAmount, encodeMessage } from "../../proto/codec.ts";
+import { decodeTxRecord, encodeTxRecord, encodeTxResult } from "../../proto/records.ts";
+import { pb } from "../../proto/schema.ts";
 import { decodeSignedVote, encodeSignedVote, PRECOMMIT } from "../../proto/consensus.ts";
 import {
   decodeTx,
@@ -161,5 +164,26 @@ describe("blocks and votes", () => {
     expect(decodeSignedVote(bytes)).toEqual(vote);
     const bad = encodeSignedVote({ ...vote, vote: { ...vote.vote, type: 3 as unknown as typeof PRECOMMIT } });
     expect(() => decodeSignedVote(bad)).toThrow(/neither prevote nor precommit/);
+  });
+
+  it("the hand-written tx record encoder writes exactly protobufjs's canonical bytes, and they decode back", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.string(),
+        (height, index, tx, code, log) => {
+          const resultBytes = encodeTxResult({ code, log, events: [] });
+          const mine = encodeTxRecord({ height, index, tx, resultBytes });
+          const reference = encodeMessage(pb.TxRecord, { height, index, tx, result: resultBytes });
+          expect(mine).toEqual(reference);
+          const back = decodeTxRecord(mine);
+          expect([back.height, back.index, back.tx, back.resultBytes]).toEqual([height, index, tx, resultBytes]);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   type SyncedBlock,
 } from "../proto/p2p.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
+import { InvalidBlockError } from "./chain-app.ts";
 
 export const SYNC_PROTOCOL = "/opl/sync/1";
 
@@ -35,6 +36,12 @@ export interface BlockSyncOptions {
   requestTimeoutMs: number;
   /** Stop adding blocks to one response past this many bytes. */
   maxResponseBytes: number;
+  /** Most bytes of blocks taken from one response (a peer cannot make us buffer more). */
+  maxClientResponseBytes: number;
+  /** Block requests served per peer per second. */
+  maxRequestsPerSecond: number;
+  /** A peer that claimed blocks it then did not serve is not believed for this long. */
+  distrustMs: number;
   /** More than this many blocks behind the best peer is "catching up". */
   catchingUpLag: number;
   progressLogMs: number;
@@ -48,6 +55,9 @@ export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   checkMs: 250,
   requestTimeoutMs: 15_000,
   maxResponseBytes: 16 * 1024 * 1024,
+  maxClientResponseBytes: 64 * 1024 * 1024,
+  maxRequestsPerSecond: 10,
+  distrustMs: 30_000,
   catchingUpLag: 2,
   progressLogMs: 2000,
   expectPeers: false,
@@ -76,6 +86,10 @@ export class BlockSync {
   private readonly log: Logger;
   private readonly o: BlockSyncOptions;
   private readonly peerHeights = new Map<string, number>();
+  private readonly distrusted = new Map<string, number>();
+  /** Requests served per peer in the current second. */
+  private served = { second: 0, counts: new Map<string, number>() };
+  private readonly onFatal: (err: unknown) => void;
   private behindSinceMs: number | undefined;
   private heardFromPeers = false;
   private active = false;
@@ -88,8 +102,11 @@ export class BlockSync {
     chain: SyncTarget;
     scores: PeerScores;
     log: Logger;
+    /** A local failure while committing a synced block (a disk error): the node cannot go on. */
+    onFatal: (err: unknown) => void;
     options?: Partial<BlockSyncOptions>;
   }) {
+    this.onFatal = deps.onFatal;
     this.host = deps.host;
     this.db = deps.db;
     this.chain = deps.chain;
@@ -115,8 +132,20 @@ export class BlockSync {
 
   /** A peer's latest committed height, from its status message. */
   onStatus(peer: string, height: number): void {
-    this.peerHeights.set(peer, height);
     this.heardFromPeers = true;
+    const until = this.distrusted.get(peer);
+    if (until !== undefined) {
+      if (Date.now() < until) return;
+      this.distrusted.delete(peer);
+    }
+    this.peerHeights.set(peer, height);
+  }
+
+  /** Drops a peer's claimed height and ignores its claims for a while. */
+  private distrust(peer: string): void {
+    this.peerHeights.delete(peer);
+    this.distrusted.set(peer, Date.now() + this.o.distrustMs);
+    if (this.distrusted.size > 1000) this.distrusted.delete(this.distrusted.keys().next().value as string);
   }
 
   get bestPeerHeight(): number {
@@ -153,7 +182,9 @@ export class BlockSync {
   /** Fetches and commits blocks until no peer is ahead, then hands the next height back to consensus. */
   private async run(): Promise<void> {
     this.active = true;
-    this.chain.beginSync();
+    // Consensus keeps going until a synced block is actually in hand: a peer that only claims a height
+    // must not be able to hold our heights back.
+    let began = false;
     const startedMs = Date.now();
     const startHeight = this.chain.height();
     let lastLog = { ms: startedMs, height: startHeight };
@@ -172,24 +203,34 @@ export class BlockSync {
         } catch (err) {
           failures++;
           const bad = err instanceof CodecError;
-          this.peerHeights.delete(peer);
+          this.distrust(peer);
           this.scores.penalize(peer, bad ? PENALTY.invalidMessage : PENALTY.unresponsive, `block sync: ${(err as Error).message}`);
           continue;
         }
         if (blocks.length === 0) {
           failures++;
-          this.peerHeights.delete(peer); // it claimed blocks it does not serve
+          this.distrust(peer); // it claimed blocks it does not serve
+          this.scores.penalize(peer, PENALTY.unresponsive, "block sync: claimed a height it did not serve");
           continue;
         }
         failures = 0;
+        if (!began) {
+          began = true;
+          this.chain.beginSync();
+        }
         for (const b of blocks) {
           try {
             if (!(await this.chain.applySynced(b.block, b.commit))) break;
           } catch (err) {
             if (this.stopped) return;
+            if (!(err instanceof InvalidBlockError)) {
+              // Not the peer's fault (a disk error, consensus stopped): nothing more can be committed.
+              this.onFatal(err);
+              return;
+            }
             failures++;
-            this.peerHeights.delete(peer);
-            this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${(err as Error).message}`);
+            this.distrust(peer);
+            this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${err.message}`);
             break;
           }
         }
@@ -206,11 +247,10 @@ export class BlockSync {
       const height = this.chain.height();
       const seconds = (Date.now() - startedMs) / 1000;
       const blocks = height - startHeight;
-      this.log.info(
-        { height, blocks, seconds, blocksPerSec: seconds > 0 ? Math.round(blocks / seconds) : blocks },
-        "block sync: done, consensus resumes",
-      );
-      if (!this.stopped) this.chain.endSync();
+      const summary = { height, blocks, seconds, blocksPerSec: seconds > 0 ? Math.round(blocks / seconds) : blocks };
+      if (began) this.log.info(summary, "block sync: done, consensus resumes");
+      else this.log.info(summary, "block sync: no peer served blocks; consensus goes on");
+      if (began && !this.stopped) this.chain.endSync();
     }
   }
 
@@ -233,8 +273,14 @@ export class BlockSync {
       const n = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
       if (n > count) throw new CodecError(`block sync response of ${n} blocks; ${count} were asked for`);
       const blocks: SyncedBlock[] = [];
+      let bytes = 0;
       for (let i = 0; i < n; i++) {
-        const b = decodeSyncedBlock((await lp.read({ signal })).subarray());
+        const frame = (await lp.read({ signal })).subarray();
+        bytes += frame.byteLength;
+        if (bytes > this.o.maxClientResponseBytes) {
+          throw new CodecError(`block sync response exceeds ${this.o.maxClientResponseBytes} bytes`);
+        }
+        const b = decodeSyncedBlock(frame);
         if (b.block.header.height !== from + i) {
           throw new CodecError(`block sync sent height ${b.block.header.height} where ${from + i} was due`);
         }
@@ -249,6 +295,16 @@ export class BlockSync {
 
   /** Answers one block request: a count, then that many blocks with their commits. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const second = Math.floor(Date.now() / 1000);
+    if (this.served.second !== second) this.served = { second, counts: new Map() };
+    const asked = (this.served.counts.get(peer) ?? 0) + 1;
+    this.served.counts.set(peer, asked);
+    if (asked > this.o.maxRequestsPerSecond) {
+      stream.abort(new Error("too many block requests"));
+      this.scores.penalize(peer, PENALTY.flooding, `more than ${this.o.maxRequestsPerSecond} block requests per second`);
+      return;
+    }
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: 64 });
     let req;
@@ -260,7 +316,7 @@ export class BlockSync {
       const name = (err as Error).name;
       if (name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
         const reason = `bad block request: ${(err as Error).message}`;
-        this.scores.penalize(connection.remotePeer.toString(), PENALTY.invalidMessage, reason);
+        this.scores.penalize(peer, PENALTY.invalidMessage, reason);
       }
       return;
     }

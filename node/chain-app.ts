@@ -253,7 +253,7 @@ export class ChainApp implements Application {
       ex.hash,
       commit,
     );
-    if (why !== undefined) throw new Error(`refusing to commit block ${ex.block.header.height}: ${why}`);
+    if (why !== undefined) throw new InvalidBlockError(`refusing to commit block ${ex.block.header.height}: ${why}`);
     const height = ex.block.header.height;
     await this.db.commitBlock({
       height,

@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { verify } from "../crypto/ed25519.ts";
-import { type Block, blockHash, type Validator } from "../proto/block.ts";
+import { type Block, blockHash, bodyMismatch, type Validator } from "../proto/block.ts";
 import {
   type DuplicateVoteEvidence,
   proposalSignBytes,
@@ -49,6 +49,9 @@ export function checkProposal(
   if (!verify(proposalSignBytes(chainId, p), sp.signature, validators[index].pubkey)) {
     throw new PeerMisbehaviour(`invalid proposal signature at height ${p.height}`);
   }
+  // Last, as the costliest: a signed header with another body would poison the block this hash stands for.
+  const mismatch = bodyMismatch(block);
+  if (mismatch !== undefined) throw new PeerMisbehaviour(`proposal at height ${p.height}: ${mismatch}`);
   return index;
 }
 

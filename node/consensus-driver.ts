@@ -66,6 +66,14 @@ export interface EvidenceRecord {
 }
 
 const MAX_EVIDENCE_KEPT = 100;
+const MAX_EVIDENCE_IDS = 10_000;
+/** The engine's windows (consensus/engine/engine.ts): rounds ahead it keeps, proposals per round it keeps. */
+const MAX_ROUNDS_AHEAD = 10;
+const MAX_PROPOSALS_PER_ROUND = 4;
+
+function evidenceId(v: { height: number; round: number; type: number; validatorAddress: Uint8Array }): string {
+  return `${v.height}/${v.round}/${v.type}/${toHex(v.validatorAddress)}`;
+}
 
 export interface DriverOptions {
   app: Application;
@@ -104,9 +112,10 @@ export class ConsensusDriver {
   /** Proposals already taken in, by "height/round/proposer/value": re-broadcasts are dropped unverified. */
   private readonly proposalsSeen = new Set<string>();
   private readonly evidenceSeen = new Set<string>();
+  private readonly schedules = new Map<number, ProposerSchedule>();
   readonly evidence: EvidenceRecord[] = [];
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
-  private syncing = false;
+  private syncs = 0;
   /** Sign intents found in the WAL at replay, by "step/round". */
   private readonly intents = new Map<string, { value: string | null; timeMs: number }>();
   private replaying = false;
@@ -214,7 +223,7 @@ export class ConsensusDriver {
 
   private heightParams(height: number): HeightParams {
     this.validators = this.o.app.validators(height);
-    const schedule = new ProposerSchedule(this.prioritiesAt(height));
+    const schedule = this.scheduleAt(height);
     const self = this.validators.findIndex((v) => equalBytes(v.address, this.o.signer.address));
     return {
       height,
@@ -240,7 +249,7 @@ export class ConsensusDriver {
 
   private async startHeight(height: number): Promise<void> {
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
-    if (this.syncing || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
+    if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
     this.forgetBelow(height);
     const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeightRecords = [];
@@ -278,7 +287,8 @@ export class ConsensusDriver {
       if (inputAt === height + 1) this.nextHeightRecords.push(r); // the engine buffers it, as it did live
       if (r.block !== undefined) {
         const block = decodeBlock(fromBase64(r.block) as Uint8Array);
-        this.blocks.set(toHex(blockHash(block.header)), block);
+        const id = toHex(blockHash(block.header));
+        if (!this.blocks.has(id)) this.blocks.set(id, block);
       }
       if (r.input.type === "vote" && r.sig !== undefined) this.restoreVote(r.input.vote, r.sig);
       if (r.input.type === "valueReady") this.pendingRequests.delete(`get/${r.input.round}`);
@@ -343,9 +353,12 @@ export class ConsensusDriver {
 
   private addEvidence(evidence: DuplicateVoteEvidence, source: EvidenceRecord["source"]): boolean {
     const v = evidence.voteA.vote;
-    const id = `${v.height}/${v.round}/${v.type}/${toHex(v.validatorAddress)}`;
+    const id = evidenceId(v);
     if (this.evidenceSeen.has(id)) return false;
     this.evidenceSeen.add(id);
+    if (this.evidenceSeen.size > MAX_EVIDENCE_IDS) {
+      this.evidenceSeen.delete(this.evidenceSeen.values().next().value as string);
+    }
     const validator = encodeAddress(v.validatorAddress);
     this.evidence.push({ evidence, validator, source });
     if (this.evidence.length > MAX_EVIDENCE_KEPT) this.evidence.shift();
@@ -469,7 +482,7 @@ export class ConsensusDriver {
     });
     const signed = this.signOnce(step, v.height, v.round, v.value, (timeMs) => voteSignBytes(chainId, vote(timeMs)));
     const sv: SignedVote = { vote: vote(signed.timeMs), signature: signed.signature };
-    this.votes.add(v.validator, v.value, sv);
+    this.votes.add(v.validator, v.value, sv, true);
     this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv });
   }
 
@@ -505,45 +518,85 @@ export class ConsensusDriver {
     switch (m.type) {
       case "vote": {
         const v = m.vote.vote;
-        if (v.height < current || v.height > current + 1) return;
+        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return;
         const value = valueOf(v.blockHash);
         const validators = this.o.app.validators(v.height);
         const known = validators.findIndex((x) => equalBytes(x.address, v.validatorAddress));
         if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return; // a re-broadcast
         const validator = checkVote(info.chainId, validators, m.vote);
-        if (!this.votes.add(validator, value, m.vote)) return;
         const sig = { timeMs: v.timeMs, signature: toBase64(m.vote.signature) };
         const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
-        this.enqueue(() => this.input({ type: "vote", vote }, undefined, sig));
+        this.enqueue(async () => {
+          // Taken in (and so remembered as seen) only if the engine can use it now: a message it would drop
+          // must still count when its re-broadcast comes, after this node caught up or moved rounds.
+          if (!this.engineTakes(v.height, v.round)) return;
+          if (this.votes.has(v.height, v.type, v.round, validator, value)) return;
+          if (!this.votes.add(validator, value, m.vote)) return; // this validator's share is used up
+          await this.input({ type: "vote", vote }, undefined, sig);
+        });
         return;
       }
       case "proposal": {
         const p = m.proposal.proposal;
-        if (p.height < current || p.height > current + 1) return;
+        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return;
         const value = toHex(p.blockHash);
-        const id = `${p.height}/${p.round}/${toHex(p.proposerAddress)}/${value}`;
+        const id = `${p.height}/${p.round}/${value}`;
         if (this.proposalsSeen.has(id)) return;
         const validator = checkProposal(info.chainId, this.o.app.validators(p.height), m.proposal, m.block);
-        this.proposalsSeen.add(id);
+        // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
+        if (validator !== this.scheduleAt(p.height).proposer(p.round)) return;
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
-        this.log.debug({ height: p.height, round: p.round, txs: m.block.txs.length }, "proposal received");
         this.enqueue(async () => {
-          if (p.height <= this.o.app.info().height) return; // decided meanwhile
-          this.blocks.set(value, m.block);
+          if (!this.engineTakes(p.height, p.round) || this.proposalsSeen.has(id)) return;
+          const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${p.height}/${p.round}/`)).length;
+          if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
+          this.proposalsSeen.add(id);
+          // The body was checked against the header, so a block already held under this hash is this block.
+          if (!this.blocks.has(value)) this.blocks.set(value, m.block);
           await this.input({ type: "proposal", proposal }, m.block);
         });
         return;
       }
       case "evidence": {
-        const h = m.evidence.voteA.vote.height;
-        if (h > current + 1) return; // cannot judge a height this far ahead
-        checkEvidence(info.chainId, this.o.app.validators(h), m.evidence);
+        const a = m.evidence.voteA.vote;
+        if (a.height > current + 1) return; // cannot judge a height this far ahead
+        if (this.evidenceSeen.has(evidenceId(a))) return;
+        checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
         this.addEvidence(m.evidence, "received");
         return;
       }
       case "status":
         return; // block sync's business
     }
+  }
+
+  /** Rounds the engine keeps: up to 10 ahead of its round, or of round 0 for the next height. */
+  private roundInWindow(height: number, round: number): boolean {
+    const base = height === this.engine.height ? Math.max(0, this.engine.currentRound) : 0;
+    return round <= base + MAX_ROUNDS_AHEAD;
+  }
+
+  /** Whether the engine, as it is now, takes an input of this height and round (rather than dropping it). */
+  private engineTakes(height: number, round: number): boolean {
+    const h = this.engine.height;
+    return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
+  }
+
+  /** The proposer schedule of a height (the current or the next), computed once. */
+  private scheduleAt(height: number): ProposerSchedule {
+    let schedule = this.schedules.get(height);
+    if (schedule === undefined) {
+      // The priorities only walk forward cheaply: keep the height before's schedule on the way, since the
+      // current height's is often asked for right after the next one's.
+      const cachedAt = this.priorities?.height ?? 0;
+      if (height > 1 && !this.schedules.has(height - 1) && cachedAt <= height - 1) {
+        this.schedules.set(height - 1, new ProposerSchedule(this.prioritiesAt(height - 1)));
+      }
+      schedule = new ProposerSchedule(this.prioritiesAt(height));
+      this.schedules.set(height, schedule);
+      for (const h of this.schedules.keys()) if (h < height - 1) this.schedules.delete(h);
+    }
+    return schedule;
   }
 
   /** A peer's vote found in the WAL at replay: back into the store, so a commit can be built from it. */
@@ -568,7 +621,7 @@ export class ConsensusDriver {
 
   /** Block sync begins: no height starts until `endSync`, which starts the one after the last synced block. */
   beginSync(): void {
-    this.syncing = true;
+    this.syncs++; // counted: a new sync may begin before the last one's endSync job has run
   }
 
   /**
@@ -586,7 +639,7 @@ export class ConsensusDriver {
 
   endSync(): void {
     this.enqueue(async () => {
-      this.syncing = false;
+      this.syncs--;
       await this.startHeight(this.o.app.info().height + 1);
     });
   }

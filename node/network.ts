@@ -50,6 +50,8 @@ export class NodeNetwork implements ConsensusNetwork {
     relayPeerTxs: boolean;
     /** Persistent peers are configured (see BlockSync's catchingUp). */
     expectPeers: boolean;
+    /** An error the node cannot go on after (block sync hit a local failure while committing). */
+    onFatal: (err: unknown) => void;
     log: Logger;
   }): Promise<void> {
     const { host, scores, driver, app, log } = deps;
@@ -61,6 +63,7 @@ export class NodeNetwork implements ConsensusNetwork {
       scores,
       log,
       options: { expectPeers: deps.expectPeers },
+      onFatal: deps.onFatal,
       chain: {
         height: () => app.info().height,
         beginSync: () => driver.beginSync(),

@@ -197,6 +197,10 @@ export class OplNode {
         db,
         relayPeerTxs: config.p2p.relay_peer_txs,
         expectPeers: persistentIds.size > 0,
+        onFatal: (err) => {
+          log.fatal({ err }, "block sync failed; the node stops");
+          opts.onFatal?.(err);
+        },
         log: p2pLog,
       });
       networkStarted = network;
@@ -235,10 +239,11 @@ export class OplNode {
 
   async stop(): Promise<void> {
     const p = this.parts;
+    // The network first: block sync must not commit through a consensus driver that is stopping.
+    await p.network.stop();
     await p.producer.stop();
     await p.rpc.close();
     p.peers.stop();
-    await p.network.stop();
     await p.p2p.stop();
     await p.pool.close();
     await p.db.close();

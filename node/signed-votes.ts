@@ -5,10 +5,10 @@ import { PRECOMMIT, type SignedVote } from "../proto/consensus.ts";
  * The signed votes behind the engine's counting, kept per height: the engine counts votes by validator
  * index, but a commit must carry the precommit signatures themselves, and evidence both conflicting votes.
  * Keyed by (type, round, validator, value), so a re-broadcast vote is recognised as already seen before
- * its signature is checked again. Bounded per height: an equivocator signing endless distinct votes
- * cannot grow it without limit.
+ * its signature is checked again. Bounded per validator and height: an equivocator signing endless distinct
+ * votes fills only its own share (the driver also keeps rounds within the engine's window).
  */
-const MAX_VOTES_PER_HEIGHT = 20_000;
+const MAX_VOTES_PER_VALIDATOR = 64;
 
 function key(type: number, round: number, validator: number, value: string | null): string {
   return `${type}/${round}/${validator}/${value ?? "nil"}`;
@@ -16,6 +16,8 @@ function key(type: number, round: number, validator: number, value: string | nul
 
 export class SignedVotes {
   private readonly byHeight = new Map<number, Map<string, SignedVote>>();
+  /** Votes stored per "height/validator". */
+  private readonly counts = new Map<string, number>();
 
   has(height: number, type: number, round: number, validator: number, value: string | null): boolean {
     return this.byHeight.get(height)?.has(key(type, round, validator, value)) ?? false;
@@ -25,22 +27,31 @@ export class SignedVotes {
     return this.byHeight.get(height)?.get(key(type, round, validator, value));
   }
 
-  /** Stores a vote; false if the height's store is full (the vote is then not used). */
-  add(validator: number, value: string | null, sv: SignedVote): boolean {
+  /**
+   * Stores a vote; false if its validator's share of the height is used up (the vote is then not used).
+   * `own`: this node's vote, always stored (a commit it decides may need it).
+   */
+  add(validator: number, value: string | null, sv: SignedVote, own = false): boolean {
     const { height, type, round } = sv.vote;
     let votes = this.byHeight.get(height);
     if (votes === undefined) {
       votes = new Map();
       this.byHeight.set(height, votes);
     }
-    if (votes.size >= MAX_VOTES_PER_HEIGHT) return false;
-    votes.set(key(type, round, validator, value), sv);
+    const k = key(type, round, validator, value);
+    if (votes.has(k)) return true;
+    const countKey = `${height}/${validator}`;
+    const count = this.counts.get(countKey) ?? 0;
+    if (count >= MAX_VOTES_PER_VALIDATOR && !own) return false;
+    this.counts.set(countKey, count + 1);
+    votes.set(k, sv);
     return true;
   }
 
   /** Forgets every height below `height`. */
   pruneBelow(height: number): void {
     for (const h of this.byHeight.keys()) if (h < height) this.byHeight.delete(h);
+    for (const k of this.counts.keys()) if (Number(k.slice(0, k.indexOf("/"))) < height) this.counts.delete(k);
   }
 
   /** The commit signatures for these precommits (all must be stored). */

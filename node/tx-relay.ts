@@ -4,7 +4,11 @@ import { Gossip } from "../p2p/gossip.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT } from "../proto/p2p.ts";
 import { txHash } from "../proto/tx.ts";
+import { TxError, type TxErrorCode } from "../state/errors.ts";
 import type { Mempool } from "./mempool.ts";
+
+/** Refusals no honest relay causes: it relays only what its own mempool admitted. */
+const PEER_FAULTS = new Set<TxErrorCode>(["TX_TOO_LARGE", "TX_MALFORMED", "WRONG_CHAIN_ID", "BAD_SIGNATURE", "INVALID_MSG"]);
 
 export const TX_PROTOCOL = "/opl/txs/1";
 
@@ -72,6 +76,7 @@ export class SeenCache {
 export class TxRelay {
   private readonly mempool: Mempool;
   private readonly log: Logger;
+  private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
   private readonly o: TxRelayOptions;
   private gossip: Gossip | undefined;
   private readonly seen: SeenCache;
@@ -84,7 +89,13 @@ export class TxRelay {
   /** Counters for the operator (node_status could show them). */
   readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0 };
 
-  private constructor(mempool: Mempool, log: Logger, o: TxRelayOptions) {
+  private constructor(
+    mempool: Mempool,
+    log: Logger,
+    o: TxRelayOptions,
+    onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void,
+  ) {
+    this.onMisbehaviour = onMisbehaviour;
     this.mempool = mempool;
     this.log = log;
     this.o = o;
@@ -98,7 +109,7 @@ export class TxRelay {
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void,
     options: Partial<TxRelayOptions> = {},
   ): Promise<TxRelay> {
-    const relay = new TxRelay(mempool, log, { ...DEFAULT_TX_RELAY, ...options });
+    const relay = new TxRelay(mempool, log, { ...DEFAULT_TX_RELAY, ...options }, onMisbehaviour);
     relay.gossip = await Gossip.start(
       host,
       {
@@ -106,7 +117,7 @@ export class TxRelay {
         maxMessageBytes: MAX_TX_BATCH_BYTES,
         maxQueuedBytes: 32 * 1024 * 1024,
         maxMessagesPerSecond: relay.o.maxBatchesPerSecond,
-        onMessage: (peer, bytes) => relay.onBatch(bytes),
+        onMessage: (peer, bytes) => relay.onBatch(peer, bytes),
         onMisbehaviour,
       },
       log,
@@ -145,32 +156,38 @@ export class TxRelay {
   }
 
   /** A batch from a peer: new transactions go to the mempool (and, once admitted, on to our other peers). */
-  private onBatch(bytes: Uint8Array): void {
+  private onBatch(peer: string, bytes: Uint8Array): void {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
+    let blamed = false; // once per batch, however many bad txs it holds
     for (const tx of txs) {
       this.stats.received++;
       const digest = txHash(tx);
       const hash = toHex(digest);
-      if (this.seen.has(hash)) {
+      if (this.seen.has(hash) || this.fromPeer.has(hash)) {
         this.stats.duplicates++;
         continue;
       }
-      this.seen.add(hash);
       if (this.inFlight >= this.o.maxInFlight) {
-        this.stats.shed++;
+        this.stats.shed++; // not marked seen: a later copy may still be taken
         continue;
       }
       this.inFlight++;
       this.fromPeer.add(hash);
       this.mempool
         .add(tx, digest)
-        .catch(() => {
-          // Refused txs are normal here (already included, nonce moved on, mempool full): not the peer's fault.
+        .catch((err: unknown) => {
+          // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
+          // badly signed tx is not: the peer could not have admitted it.
           this.stats.refused++;
+          if (!blamed && err instanceof TxError && PEER_FAULTS.has(err.code)) {
+            blamed = true;
+            this.onMisbehaviour(peer, `relayed an invalid transaction: ${err.message}`, false);
+          }
         })
         .finally(() => {
           this.inFlight--;
           this.fromPeer.delete(hash);
+          this.seen.add(hash); // decided: copies from other peers are dropped from now on
         });
     }
     if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {

@@ -24,6 +24,7 @@ export interface GossipOptions {
 }
 
 const REOPEN_DELAY_MS = 1000;
+const REOPEN_MAX_DELAY_MS = 10_000;
 
 function varint(n: number): Uint8Array {
   const out: number[] = [];
@@ -105,24 +106,32 @@ export class Gossip {
     this.outbound.clear();
   }
 
-  private async openOutbound(peer: PeerId, connection: Connection): Promise<void> {
+  private async openOutbound(peer: PeerId, connection: Connection, attempt = 0): Promise<void> {
+    const id = peer.toString();
+    // The stream can die, or fail to open, while the connection lives (its queue overflowed while the peer
+    // was paused, the peer still held our previous stream, a negotiation timed out): try again with backoff
+    // for as long as the connection lasts, or this peer would hear nothing from us again.
+    const retry = (next: number) => {
+      if (this.stopped || connection.status !== "open") return;
+      const delay = Math.min(REOPEN_MAX_DELAY_MS, REOPEN_DELAY_MS * 2 ** Math.min(next, 4));
+      setTimeout(() => {
+        if (!this.stopped && connection.status === "open" && !this.outbound.has(id)) {
+          void this.openOutbound(peer, connection, next);
+        }
+      }, delay).unref();
+    };
     try {
       const stream = await connection.newStream(this.opts.protocol);
+      if (stream.status !== "open") throw new Error(`new stream is ${stream.status}`);
       stream.maxWriteBufferLength = this.opts.maxQueuedBytes;
-      const id = peer.toString();
       this.outbound.set(id, stream);
       stream.addEventListener("close", () => {
         if (this.outbound.get(id) === stream) this.outbound.delete(id);
-        // The stream can die while the connection lives (its queue overflowed while the peer was paused,
-        // or the peer reset it): open a new one shortly, or this peer would hear nothing from us again.
-        if (!this.stopped && connection.status === "open") {
-          setTimeout(() => {
-            if (!this.stopped && connection.status === "open" && !this.outbound.has(id)) void this.openOutbound(peer, connection);
-          }, REOPEN_DELAY_MS).unref();
-        }
+        retry(0);
       });
     } catch (err) {
-      this.log.debug({ peer: peer.toString(), err: (err as Error).message }, "could not open gossip stream");
+      this.log.debug({ peer: id, err: (err as Error).message }, "could not open gossip stream; retrying");
+      retry(attempt + 1);
     }
   }
 

@@ -14,6 +14,8 @@ export interface PeerScoreOptions {
   recoveryPerMinute: number;
 }
 
+const MAX_ENTRIES = 10_000;
+
 export const DEFAULT_PEER_SCORES: PeerScoreOptions = { banThreshold: -100, banMs: 10 * 60_000, recoveryPerMinute: 10 };
 
 /** How bad each kind of offence is. */
@@ -68,6 +70,7 @@ export class PeerScores {
 
   /** Takes `points` off the peer and disconnects it; bans it if it fell to the threshold. */
   penalize(peer: string, points: number, reason: string): void {
+    this.sweep();
     const e = this.current(peer) ?? { score: 0, updatedMs: this.now(), bannedUntilMs: 0 };
     e.score -= points;
     const ban = e.score <= this.opts.banThreshold && !this.isProtected(peer);
@@ -75,6 +78,12 @@ export class PeerScores {
     this.entries.set(peer, e);
     this.log.warn({ peer, reason, score: e.score, banned: ban }, "peer misbehaved: disconnecting");
     this.disconnect(peer);
+  }
+
+  /** Forgets peers whose score has recovered and whose ban is over, so offenders that never return go. */
+  private sweep(): void {
+    for (const peer of [...this.entries.keys()]) this.current(peer);
+    while (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   private current(peer: string): Entry | undefined {

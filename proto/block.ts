@@ -1,7 +1,8 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { merkleRootOfHashes } from "../crypto/merkle.ts";
+import { equalBytes } from "../crypto/bytes.ts";
+import { merkleRoot, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
   bytesField,
   CodecError,
@@ -159,6 +160,24 @@ export function decodeBlock(bytes: Uint8Array): Block {
 /** The header's txs root: a Merkle root whose leaves are the transactions' hashes, in block order. */
 export function txsRoot(txHashes: readonly Uint8Array[]): Uint8Array {
   return merkleRootOfHashes(txHashes);
+}
+
+/** The header's evidence root: a Merkle root over the canonical encodings of the evidence, in block order. */
+export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8Array {
+  return merkleRoot(evidence.map((e) => encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e))));
+}
+
+/**
+ * Why a block's body (txs, last commit, evidence) is not the one its header commits to, or undefined if it
+ * is. The block hash covers only the header, so a body must be checked against the header's roots before
+ * it is taken as "the block with this hash" (someone may pair a signed header with another body).
+ */
+export function bodyMismatch(block: Block): string | undefined {
+  const h = block.header;
+  if (!equalBytes(h.txsRoot, txsRoot(block.txs.map((t) => sha256(t))))) return "its txs do not match the txs root";
+  if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) return "its last commit does not match the header";
+  if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) return "its evidence does not match the evidence root";
+  return undefined;
 }
 
 // ---- validator set ----

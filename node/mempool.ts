@@ -142,7 +142,7 @@ export class Mempool {
   }
 
   private async checkAgainstState(tx: DecodedTx): Promise<void> {
-    const hash = toHex(tx.hash);
+    const hash = tx.id;
     if (this.byHash.has(hash))
       throw new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
     const account = this.deps.account(tx.sender);
@@ -216,7 +216,7 @@ export class Mempool {
     const entry: Entry = { tx, spend: msgSpend(tx.body.msg) + tx.body.fee, admittedAt: this.blocks };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
-    this.byHash.set(toHex(tx.hash), entry);
+    this.byHash.set(tx.id, entry);
     this.bytes += tx.bytes.byteLength;
     if (tx.body.nonce === queue.runEnd) {
       while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
@@ -276,7 +276,7 @@ export class Mempool {
     const id = keyId(tx.sender);
     const queue = this.senders.get(id);
     const entry = queue?.byNonce.get(tx.body.nonce);
-    if (queue === undefined || entry === undefined || toHex(entry.tx.hash) !== toHex(tx.hash)) return;
+    if (queue === undefined || entry === undefined || entry.tx.id !== tx.id) return;
     this.drop(queue, id, tx.body.nonce, entry);
     this.recount(queue);
   }

@@ -123,7 +123,7 @@ export class TxRelay {
       log,
     );
     mempool.onAdmitted((tx) => {
-      const hash = toHex(tx.hash);
+      const hash = tx.id;
       if (relay.o.relayPeerTxs || !relay.fromPeer.has(hash)) relay.enqueue(tx.bytes, hash);
     });
     return relay;

@@ -1,4 +1,3 @@
-import { toHex } from "../crypto/bytes.ts";
 import { verifyAsync } from "../crypto/ed25519.ts";
 import type { VerifyPool } from "../crypto/verify-pool.ts";
 import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
@@ -22,11 +21,11 @@ export class TxVerifier {
   }
 
   isVerified(tx: DecodedTx): boolean {
-    return this.verified.has(toHex(tx.hash));
+    return this.verified.has(tx.id);
   }
 
   async verify(tx: DecodedTx): Promise<boolean> {
-    const id = toHex(tx.hash);
+    const id = tx.id;
     if (this.verified.has(id)) return true;
     const digest = txSignBytes(this.chainId, tx.bodyBytes);
     const ok =
@@ -45,7 +44,7 @@ export class TxVerifier {
 
   /** Forgets hashes once their txs are committed: they can never be admitted or included again. */
   forget(txs: readonly DecodedTx[]): void {
-    for (const tx of txs) this.verified.delete(toHex(tx.hash));
+    for (const tx of txs) this.verified.delete(tx.id);
   }
 
   private remember(id: string): void {

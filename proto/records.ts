@@ -59,8 +59,32 @@ export interface Account {
   balance: bigint;
 }
 
+/**
+ * Written by hand, like encodeTxRecord: accounts are read and written several times per transaction on
+ * every node, and protobufjs's generic path was a visible share of execution. The bytes are exactly the
+ * canonical encoding of pb.Account (they are state values, hashed into the state root);
+ * test/unit/codec.test.ts checks them against protobufjs.
+ */
 export function encodeAccount(a: Account): Uint8Array {
-  return encodeMessage(pb.Account, { nonce: a.nonce, balance: encodeAmount(a.balance) });
+  const balance = encodeAmount(a.balance);
+  const out = new Uint8Array(1 + 10 + 2 + balance.byteLength);
+  let at = 0;
+  if (a.nonce !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    let n = a.nonce;
+    while (n >= 0x80) {
+      out[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    out[at++] = n;
+  }
+  if (balance.byteLength > 0) {
+    out[at++] = 0x12; // field 2, length-delimited (at most 32 bytes: a one-byte length)
+    out[at++] = balance.byteLength;
+    out.set(balance, at);
+    at += balance.byteLength;
+  }
+  return out.slice(0, at);
 }
 
 export function decodeAccount(bytes: Uint8Array): Account {
@@ -73,6 +97,30 @@ export function decodeAccount(bytes: Uint8Array): Account {
  * re-encoding check is skipped, because the bytes were produced by encodeAccount. Hot in execution.
  */
 export function decodeStoredAccount(bytes: Uint8Array): Account {
+  // The layout encodeAccount writes: [0x08 varint nonce] [0x12 len balance]. Anything else takes the
+  // general path.
+  let at = 0;
+  let nonce = 0;
+  if (bytes[at] === 0x08) {
+    at++;
+    let scale = 1;
+    for (;;) {
+      const b = bytes[at++];
+      if (b === undefined) return decodeGeneral(bytes);
+      nonce += (b & 0x7f) * scale;
+      scale *= 0x80;
+      if (b < 0x80) break;
+    }
+  }
+  let balance = 0n;
+  if (at < bytes.byteLength) {
+    if (bytes[at] !== 0x12 || at + 2 + bytes[at + 1] !== bytes.byteLength) return decodeGeneral(bytes);
+    balance = decodeAmount(bytes.subarray(at + 2), "account balance");
+  }
+  return { nonce, balance };
+}
+
+function decodeGeneral(bytes: Uint8Array): Account {
   const f = pb.Account.decode(bytes) as unknown as Fields;
   return { nonce: uint(f.nonce, "account nonce"), balance: decodeAmount(f.balance, "account balance") };
 }

@@ -1,5 +1,5 @@
 import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
-import { utf8 } from "../crypto/bytes.ts";
+import { toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
@@ -42,6 +42,8 @@ export interface SignedTx {
 export interface DecodedTx {
   bytes: Uint8Array;
   hash: Uint8Array;
+  /** The hash in hex: the tx's key in the mempool and caches, computed once. */
+  id: string;
   body: TxBody;
   bodyBytes: Uint8Array;
   signature: Uint8Array;
@@ -110,9 +112,11 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   if (bodyBytes.byteLength === 0) throw new CodecError("signed transaction has no body");
   const signature = fixedBytes(f.signature, SIGNATURE_LENGTH, "signature");
   const body = decodeTxBody(bodyBytes);
+  const digest = hash ?? txHash(bytes);
   return {
     bytes,
-    hash: hash ?? txHash(bytes),
+    hash: digest,
+    id: toHex(digest),
     body,
     bodyBytes,
     signature,
@@ -128,5 +132,18 @@ const TX_DOMAIN = utf8("OPL/tx/v1");
  * the chain id, also inside the body, is bound here too so a signature never transfers across chains.
  */
 export function txSignBytes(chainId: string, bodyBytes: Uint8Array): Uint8Array {
-  return sha256(TX_DOMAIN, Uint8Array.of(0), utf8(chainId), Uint8Array.of(0), bodyBytes);
+  return sha256(signPrefix(chainId), bodyBytes);
+}
+
+/** domain tag || 0x00 || chain id || 0x00, built once per chain id (it prefixes every tx's sign bytes). */
+let prefixCache: { chainId: string; bytes: Uint8Array } | undefined;
+function signPrefix(chainId: string): Uint8Array {
+  if (prefixCache?.chainId !== chainId) {
+    const id = utf8(chainId);
+    const bytes = new Uint8Array(TX_DOMAIN.byteLength + 2 + id.byteLength);
+    bytes.set(TX_DOMAIN, 0);
+    bytes.set(id, TX_DOMAIN.byteLength + 1);
+    prefixCache = { chainId, bytes };
+  }
+  return prefixCache.bytes;
 }

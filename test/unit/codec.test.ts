@@ -4,7 +4,14 @@ import { concatBytes } from "../../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { type Block, blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
 import { CodecError, decodeAmount, encodeAmount, encodeMessage } from "../../proto/codec.ts";
-import { decodeTxRecord, encodeTxRecord, encodeTxResult } from "../../proto/records.ts";
+import {
+  decodeAccount,
+  decodeStoredAccount,
+  decodeTxRecord,
+  encodeAccount,
+  encodeTxRecord,
+  encodeTxResult,
+} from "../../proto/records.ts";
 import { pb } from "../../proto/schema.ts";
 import { decodeSignedVote, encodeSignedVote, PRECOMMIT } from "../../proto/consensus.ts";
 import {
@@ -185,5 +192,22 @@ describe("blocks and votes", () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it("the hand-written account codec writes protobufjs's canonical bytes (they are hashed into the state root)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+        (nonce, balance) => {
+          const mine = encodeAccount({ nonce, balance });
+          expect(mine).toEqual(encodeMessage(pb.Account, { nonce, balance: encodeAmount(balance) }));
+          expect(decodeStoredAccount(mine)).toEqual({ nonce, balance });
+          expect(decodeAccount(mine)).toEqual({ nonce, balance });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    expect(encodeAccount({ nonce: 0, balance: 0n })).toEqual(new Uint8Array(0));
   });
 });

@@ -7,6 +7,7 @@ import { merkleRoot } from "../crypto/merkle.ts";
 import {
   type Block,
   blockHash,
+  blockTxHashes,
   type Commit,
   commitHash,
   encodeBlock,
@@ -17,7 +18,7 @@ import {
 } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import { encodeTxResult, type TxResult } from "../proto/records.ts";
-import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
+import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { type BlockContext, executeBlock, executeTx } from "../state/execute.ts";
 import type { Genesis } from "../state/genesis.ts";
@@ -209,12 +210,13 @@ export class ChainApp implements Application {
 
     const txs: DecodedTx[] = [];
     const seen = new Set<string>();
+    const hashes = blockTxHashes(block);
     for (let i = 0; i < block.txs.length; i++) {
       // A tx already in our mempool was decoded (canonically) at admission: the hash of the bytes names it.
-      const id = toHex(txHash(block.txs[i]));
+      const id = toHex(hashes[i]);
       const known = this.mempool.get(id);
       try {
-        txs.push(known ?? decodeTx(block.txs[i]));
+        txs.push(known ?? decodeTx(block.txs[i], hashes[i]));
       } catch (err) {
         if (err instanceof CodecError) fail(`tx ${i}: ${err.message}`);
         throw err;

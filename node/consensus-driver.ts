@@ -113,6 +113,7 @@ export class ConsensusDriver {
   private readonly proposalsSeen = new Set<string>();
   private readonly evidenceSeen = new Set<string>();
   private readonly schedules = new Map<number, ProposerSchedule>();
+  private readonly encoded = new WeakMap<Block, Uint8Array>();
   readonly evidence: EvidenceRecord[] = [];
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
   private syncs = 0;
@@ -206,7 +207,7 @@ export class ConsensusDriver {
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
   private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block, sig?: VoteSig): Promise<void> {
     if (!this.replaying) {
-      const record: WalRecord = { t: "input", input, block: block ? toBase64(encodeBlock(block)) : undefined, sig };
+      const record: WalRecord = { t: "input", input, block: block ? toBase64(this.bytesOf(block)) : undefined, sig };
       this.wal?.append(record);
       // The engine buffers next-height inputs and acts on them once that height starts: they must survive
       // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
@@ -442,9 +443,19 @@ export class ConsensusDriver {
       type: "proposal",
       proposal: { proposal: proposal(signed.timeMs), signature: signed.signature },
       block,
-      blockBytes: encodeBlock(block),
+      blockBytes: this.bytesOf(block),
     };
     this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message);
+  }
+
+  /** A block's canonical bytes, encoded once (or as received): the WAL and the gossip both need them. */
+  private bytesOf(block: Block): Uint8Array {
+    let bytes = this.encoded.get(block);
+    if (bytes === undefined) {
+      bytes = encodeBlock(block);
+      this.encoded.set(block, bytes);
+    }
+    return bytes;
   }
 
   /** Sends a message of ours now and keeps it for re-broadcast while its height lasts. */
@@ -546,6 +557,7 @@ export class ConsensusDriver {
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.scheduleAt(p.height).proposer(p.round)) return;
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
+        this.encoded.set(m.block, m.blockBytes);
         this.enqueue(async () => {
           if (!this.engineTakes(p.height, p.round) || this.proposalsSeen.has(id)) return;
           const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${p.height}/${p.round}/`)).length;

@@ -330,7 +330,7 @@ export class Mempool {
   private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry): void {
     queue.byNonce.delete(nonce);
     queue.spend -= entry.spend;
-    this.byHash.delete(toHex(entry.tx.hash));
+    this.byHash.delete(entry.tx.id);
     this.bytes -= entry.tx.bytes.byteLength;
     if (queue.byNonce.size === 0) {
       this.senders.delete(id);

@@ -162,6 +162,18 @@ export function txsRoot(txHashes: readonly Uint8Array[]): Uint8Array {
   return merkleRootOfHashes(txHashes);
 }
 
+const txHashesOf = new WeakMap<Block, Uint8Array[]>();
+
+/** The hashes of a block's txs, computed once per block object (checked on receipt, again when validated). */
+export function blockTxHashes(block: Block): Uint8Array[] {
+  let hashes = txHashesOf.get(block);
+  if (hashes === undefined) {
+    hashes = block.txs.map((t) => sha256(t));
+    txHashesOf.set(block, hashes);
+  }
+  return hashes;
+}
+
 /** The header's evidence root: a Merkle root over the canonical encodings of the evidence, in block order. */
 export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8Array {
   return merkleRoot(evidence.map((e) => encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e))));
@@ -174,7 +186,7 @@ export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8A
  */
 export function bodyMismatch(block: Block): string | undefined {
   const h = block.header;
-  if (!equalBytes(h.txsRoot, txsRoot(block.txs.map((t) => sha256(t))))) return "its txs do not match the txs root";
+  if (!equalBytes(h.txsRoot, txsRoot(blockTxHashes(block)))) return "its txs do not match the txs root";
   if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) return "its last commit does not match the header";
   if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) return "its evidence does not match the evidence root";
   return undefined;

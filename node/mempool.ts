@@ -1,5 +1,4 @@
 import { encodeAddress } from "../crypto/address.ts";
-import { toHex } from "../crypto/bytes.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";

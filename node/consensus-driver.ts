@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Application } from "../consensus/application.ts";
+import type { Application, ValidationResult } from "../consensus/application.ts";
 import { Engine, inputHeight } from "../consensus/engine/engine.ts";
 import {
   type Effect,
@@ -66,6 +66,8 @@ export interface EvidenceRecord {
 }
 
 const MAX_EVIDENCE_KEPT = 100;
+/** How far ahead of our clock a proposed block's time may be (validators' clocks are assumed within this). */
+const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
 const MAX_EVIDENCE_IDS = 10_000;
 /** The engine's windows (consensus/engine/engine.ts): rounds ahead it keeps, proposals per round it keeps. */
 const MAX_ROUNDS_AHEAD = 10;
@@ -389,7 +391,15 @@ export class ConsensusDriver {
     if (block === undefined || this.engine.height !== height) return; // the block never arrived
     if (this.o.app.info().height + 1 !== height) return; // block sync already went past this height
     const started = this.now();
-    const verdict = await this.o.app.validate(block);
+    // Block times must move forward (the application checks that); here they must also not run ahead of
+    // our clock by more than a bound, or a Byzantine proposer could push every later block's time into the
+    // future. A judgement of this node's clock, like a vote, so it lives here (and in the WAL), not in the
+    // deterministic validity rules that block sync applies.
+    const ahead = block.header.timeMs - started;
+    const verdict: ValidationResult =
+      ahead > MAX_FUTURE_BLOCK_TIME_MS
+        ? { valid: false, reason: `block time is ${ahead} ms ahead of this node's clock` }
+        : await this.o.app.validate(block);
     this.log.debug({ height, txs: block.txs.length, valid: verdict.valid, ms: this.now() - started }, "proposal checked");
     if (!verdict.valid) this.log.warn({ height, reason: verdict.reason }, "invalid proposal");
     await this.input({ type: "validity", height, value, valid: verdict.valid });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RpcClient } from "../../rpc/client.ts";
 import { createJoiningHome } from "../helpers/joining-home.ts";
 import { TestNetwork } from "../helpers/network.ts";
-import { NodeProcess } from "../helpers/processes.ts";
+import { NodeProcess, setBlockInterval } from "../helpers/processes.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 
 /**
@@ -33,6 +33,11 @@ describe("block sync", () => {
     const n = net;
     n.startWatchdog({ stallMs: 20_000 });
     await n.waitForHeight(TARGET, { timeoutMs: 240_000 });
+    // Now slow the chain to a live pace (it made ~80 blocks/s to get here fast): a syncing node must be
+    // able to reach a tip that moves like a real one, not one racing it at its own speed.
+    await n.kill(0, "SIGTERM");
+    setBlockInterval(n.nodes[0].home, 200);
+    await n.restart(0);
 
     const home = join(tmp.dir, "fresh");
     await createJoiningHome(home, { genesisFrom: n.nodes[0].home, peers: [n.nodes[0].p2p], blockIntervalMs: 10 });

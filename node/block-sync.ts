@@ -50,8 +50,8 @@ export interface BlockSyncOptions {
 }
 
 export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
-  batchBlocks: 32,
-  graceMs: 3000,
+  batchBlocks: 64,
+  graceMs: 1000,
   checkMs: 250,
   requestTimeoutMs: 15_000,
   maxResponseBytes: 16 * 1024 * 1024,
@@ -87,6 +87,8 @@ export class BlockSync {
   private readonly o: BlockSyncOptions;
   private readonly peerHeights = new Map<string, number>();
   private readonly distrusted = new Map<string, number>();
+  /** When we last sent block requests, per peer (see pace). */
+  private readonly requested = new Map<string, number[]>();
   /** Requests served per peer in the current second. */
   private served = { second: 0, counts: new Map<string, number>() };
   private readonly onFatal: (err: unknown) => void;
@@ -120,7 +122,10 @@ export class BlockSync {
       maxInboundStreams: 2,
       maxOutboundStreams: 2,
     });
-    this.host.addEventListener("peer:disconnect", (evt) => this.peerHeights.delete(evt.detail.toString()));
+    this.host.addEventListener("peer:disconnect", (evt) => {
+      this.peerHeights.delete(evt.detail.toString());
+      this.requested.delete(evt.detail.toString());
+    });
     this.timer = setInterval(() => this.check(), this.o.checkMs);
   }
 
@@ -160,7 +165,8 @@ export class BlockSync {
    * tip" (a fresh node would otherwise report false for its first second, hundreds of blocks behind).
    */
   get catchingUp(): boolean {
-    if (!this.heardFromPeers) return this.o.expectPeers;
+    // No peer height to compare with (none heard yet, or the only ones were disconnected or distrusted).
+    if (!this.heardFromPeers || this.peerHeights.size === 0) return this.o.expectPeers;
     return this.bestPeerHeight - this.chain.height() > this.o.catchingUpLag;
   }
 
@@ -260,8 +266,21 @@ export class BlockSync {
     return conn;
   }
 
+  /**
+   * Waits until another request to `peer` stays under what it serves (maxRequestsPerSecond, with room to
+   * spare): near the tip a sync makes many small requests, and a peer is right to refuse a flood.
+   */
+  private async pace(peer: string): Promise<void> {
+    const limit = Math.max(1, this.o.maxRequestsPerSecond - 2);
+    const sent = (this.requested.get(peer) ?? []).filter((t) => t > Date.now() - 1000);
+    if (sent.length >= limit) await new Promise((r) => setTimeout(r, sent[0] + 1000 - Date.now()));
+    sent.push(Date.now());
+    this.requested.set(peer, sent.slice(-limit));
+  }
+
   /** Asks `peer` for `count` blocks from `from`; checks the answer is the blocks asked for, in order. */
   private async fetch(peer: string, from: number, count: number): Promise<SyncedBlock[]> {
+    await this.pace(peer);
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
     const lp = lpStream(stream, { maxDataLength: MAX_SYNCED_BLOCK_BYTES });
@@ -301,8 +320,11 @@ export class BlockSync {
     const asked = (this.served.counts.get(peer) ?? 0) + 1;
     this.served.counts.set(peer, asked);
     if (asked > this.o.maxRequestsPerSecond) {
+      // Over the limit: refused. Far over it (our own client paces itself below it): a flood, penalised.
       stream.abort(new Error("too many block requests"));
-      this.scores.penalize(peer, PENALTY.flooding, `more than ${this.o.maxRequestsPerSecond} block requests per second`);
+      if (asked > 3 * this.o.maxRequestsPerSecond) {
+        this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * this.o.maxRequestsPerSecond} block requests in a second`);
+      }
       return;
     }
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);

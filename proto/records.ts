@@ -3,10 +3,10 @@ import {
   decodeAmount,
   decodeCanonical,
   encodeAmount,
-  encodeMessage,
   type Fields,
   uint,
 } from "./codec.ts";
+import protobuf from "protobufjs";
 import { pb } from "./schema.ts";
 
 // Storage and result records: what the state machine writes and the RPC reads back.
@@ -27,14 +27,6 @@ export interface TxResult {
   events: TxEvent[];
 }
 
-function resultFields(r: TxResult): Fields {
-  return {
-    code: r.code,
-    log: r.log,
-    events: r.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ ...a })) })),
-  };
-}
-
 function resultFrom(f: Fields | undefined): TxResult {
   return {
     code: uint(f?.code, "result code"),
@@ -46,8 +38,72 @@ function resultFrom(f: Fields | undefined): TxResult {
   };
 }
 
+/**
+ * Written by hand: every node encodes a result for every transaction it executes, and the results root
+ * commits to these bytes, so they are exactly protobufjs's canonical encoding of pb.TxResult (strings
+ * through protobufjs's own UTF-8 writer; test/unit/codec.test.ts checks it, lone surrogates included).
+ */
 export function encodeTxResult(r: TxResult): Uint8Array {
-  return encodeMessage(pb.TxResult, resultFields(r));
+  // Sizes first (an event or attribute is a nested message whose length prefixes it), then one write.
+  const attrSize = (a: EventAttribute) => strField(a.key) + strField(a.value);
+  const eventSize = (e: TxEvent) => {
+    let n = strField(e.type);
+    for (const a of e.attributes) n += 1 + varintSize(attrSize(a)) + attrSize(a);
+    return n;
+  };
+  let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + strField(r.log);
+  const eventSizes = r.events.map(eventSize);
+  for (const n of eventSizes) size += 1 + varintSize(n) + n;
+  const out = new Uint8Array(size);
+  let at = 0;
+  const varint = (n: number) => {
+    while (n >= 0x80) {
+      out[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    out[at++] = n;
+  };
+  const str = (tag: number, s: string) => {
+    if (s.length === 0) return;
+    out[at++] = tag;
+    varint(utf8.length(s));
+    at += utf8.write(s, out, at);
+  };
+  if (r.code !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    varint(r.code);
+  }
+  str(0x12, r.log); // field 2
+  r.events.forEach((e, i) => {
+    out[at++] = 0x1a; // field 3: an Event (always written, even empty: a repeated element)
+    varint(eventSizes[i]);
+    str(0x0a, e.type); // Event field 1
+    for (const a of e.attributes) {
+      out[at++] = 0x12; // Event field 2: an Attribute
+      varint(attrSize(a));
+      str(0x0a, a.key);
+      str(0x12, a.value);
+    }
+  });
+  return out;
+}
+
+const utf8 = protobuf.util.utf8;
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes a non-empty string field takes (tag, length, UTF-8); 0 for an empty one, which is omitted. */
+function strField(s: string): number {
+  if (s.length === 0) return 0;
+  const n = utf8.length(s);
+  return 1 + varintSize(n) + n;
 }
 
 export function decodeTxResult(bytes: Uint8Array): TxResult {

@@ -11,6 +11,7 @@ import {
   encodeAccount,
   encodeTxRecord,
   encodeTxResult,
+  type TxResult,
 } from "../../proto/records.ts";
 import { pb } from "../../proto/schema.ts";
 import { decodeSignedVote, encodeSignedVote, PRECOMMIT } from "../../proto/consensus.ts";
@@ -209,5 +210,23 @@ describe("blocks and votes", () => {
       { numRuns: 1000 },
     );
     expect(encodeAccount({ nonce: 0, balance: 0n })).toEqual(new Uint8Array(0));
+  });
+
+  it("the hand-written result encoder writes protobufjs's canonical bytes (the results root commits to them)", () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }));
+    const result = fc.record({
+      code: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      log: text,
+      events: fc.array(
+        fc.record({ type: text, attributes: fc.array(fc.record({ key: text, value: text }), { maxLength: 4 }) }),
+        { maxLength: 4 },
+      ),
+    });
+    fc.assert(
+      fc.property(result, (r) => {
+        expect(encodeTxResult(r)).toEqual(encodeMessage(pb.TxResult, r as TxResult & Record<string, unknown>));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -2,17 +2,8 @@ import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
 import { toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import {
-  bytesField,
-  CodecError,
-  decodeAmount,
-  decodeCanonical,
-  encodeAmount,
-  encodeMessage,
-  type Fields,
-  fixedBytes,
-  uint,
-} from "./codec.ts";
+import { CodecError, decodeAmount, encodeAmount, encodeMessage, type Fields, fixedBytes } from "./codec.ts";
+import { CanonicalReader, WIRE_LEN, WIRE_VARINT } from "./canonical-reader.ts";
 import { pb } from "./schema.ts";
 
 export interface TransferMsg {
@@ -70,26 +61,44 @@ export function encodeTxBody(body: TxBody): Uint8Array {
   });
 }
 
+const NONE = new Uint8Array(0);
+
+/**
+ * Decodes a canonical TxBody. Hand-read (proto/canonical-reader.ts) rather than through protobufjs: every
+ * node decodes every transaction; test/unit/codec.test.ts holds it to decodeCanonical's verdicts.
+ */
 export function decodeTxBody(bytes: Uint8Array): TxBody {
-  const f = decodeCanonical(pb.TxBody, bytes, "transaction body");
+  const r = new CanonicalReader(bytes, "transaction body");
+  const chainIdBytes = r.next(1, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  const senderPubkey = r.next(2, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  const nonce = r.next(3, WIRE_VARINT) ? r.uint() : 0;
+  const fee = r.next(4, WIRE_LEN) ? r.lengthDelimited() : NONE;
   let msg: TxMsg;
-  if (f.transfer) {
+  if (r.next(16, WIRE_LEN)) {
+    const m = new CanonicalReader(r.lengthDelimited(true), "transfer message");
+    const to = m.next(1, WIRE_LEN) ? m.lengthDelimited() : NONE;
+    const amount = m.next(2, WIRE_LEN) ? m.lengthDelimited() : NONE;
+    m.end();
     msg = {
       type: "transfer",
-      to: fixedBytes(f.transfer.to, ADDRESS_LENGTH, "transfer recipient"),
-      amount: decodeAmount(f.transfer.amount, "transfer amount"),
+      to: fixedBytes(to, ADDRESS_LENGTH, "transfer recipient"),
+      amount: decodeAmount(amount, "transfer amount"),
     };
   } else {
+    r.end(); // an unknown field is refused before the missing message is
     throw new CodecError("transaction body carries no message");
   }
-  const chainId = typeof f.chainId === "string" ? f.chainId : "";
-  if (!CHAIN_ID_RE.test(chainId))
+  r.end();
+  // Chain ids are ASCII by their pattern, so latin1 reads exactly the characters the pattern checks.
+  const chainId = Buffer.from(chainIdBytes.buffer, chainIdBytes.byteOffset, chainIdBytes.byteLength).toString("latin1");
+  if (!CHAIN_ID_RE.test(chainId)) {
     throw new CodecError(`transaction chain id "${chainId}" is not a valid chain id`);
+  }
   return {
     chainId,
-    senderPubkey: fixedBytes(f.senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
-    nonce: uint(f.nonce, "nonce"),
-    fee: decodeAmount(f.fee, "fee"),
+    senderPubkey: fixedBytes(senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
+    nonce,
+    fee: decodeAmount(fee, "fee"),
     msg,
   };
 }
@@ -107,10 +116,12 @@ export function txHash(txBytes: Uint8Array): Uint8Array {
  * `hash` may pass txHash(bytes) when the caller already computed it (the relay does, to deduplicate).
  */
 export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
-  const f = decodeCanonical(pb.SignedTx, bytes, "signed transaction");
-  const bodyBytes = bytesField(f.body);
+  const r = new CanonicalReader(bytes, "signed transaction");
+  const bodyBytes = r.next(1, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  const signatureBytes = r.next(2, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  r.end();
   if (bodyBytes.byteLength === 0) throw new CodecError("signed transaction has no body");
-  const signature = fixedBytes(f.signature, SIGNATURE_LENGTH, "signature");
+  const signature = fixedBytes(signatureBytes, SIGNATURE_LENGTH, "signature");
   const body = decodeTxBody(bodyBytes);
   const digest = hash ?? txHash(bytes);
   return {

@@ -185,11 +185,21 @@ export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8A
  * it is taken as "the block with this hash" (someone may pair a signed header with another body).
  */
 export function bodyMismatch(block: Block): string | undefined {
+  if (bodyMatched.has(block)) return undefined;
   const h = block.header;
   if (!equalBytes(h.txsRoot, txsRoot(blockTxHashes(block)))) return "its txs do not match the txs root";
   if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) return "its last commit does not match the header";
   if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) return "its evidence does not match the evidence root";
+  bodyMatched.add(block);
   return undefined;
+}
+
+/** Blocks (objects) whose body was checked against their header: the roots are not computed twice. */
+const bodyMatched = new WeakSet<Block>();
+
+/** Whether bodyMismatch already found this very block object consistent. */
+export function bodyChecked(block: Block): boolean {
+  return bodyMatched.has(block);
 }
 
 // ---- validator set ----

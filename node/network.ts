@@ -78,7 +78,10 @@ export class NodeNetwork implements ConsensusNetwork {
       {
         protocol: CONSENSUS_PROTOCOL,
         maxMessageBytes: MAX_CONSENSUS_MESSAGE_BYTES,
-        maxQueuedBytes: 64 * 1024 * 1024,
+        // Room for a maximal proposal (9 MiB) and the votes behind it. Per peer, so with the host's 100
+        // connections (and 8 MiB of tx gossip each) a node holds at most ~2.8 GiB for peers that all stop
+        // reading at once, and each such stream is dropped when it overflows.
+        maxQueuedBytes: 20 * 1024 * 1024,
         maxMessagesPerSecond: 500,
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);

@@ -115,7 +115,7 @@ export class TxRelay {
       {
         protocol: TX_PROTOCOL,
         maxMessageBytes: MAX_TX_BATCH_BYTES,
-        maxQueuedBytes: 32 * 1024 * 1024,
+        maxQueuedBytes: 8 * 1024 * 1024, // two full batches and more: a peer that lags further loses txs, not us memory
         maxMessagesPerSecond: relay.o.maxBatchesPerSecond,
         onMessage: (peer, bytes) => relay.onBatch(peer, bytes),
         onMisbehaviour,

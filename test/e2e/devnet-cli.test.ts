@@ -8,8 +8,8 @@ import { NODE, OPL, runCli } from "../helpers/processes.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 
 /**
- * `opl devnet` as an operator runs it: N real node processes, devnet.json, a live height line, a clean stop.
- * Only what works without block-producing consensus between validators is checked here.
+ * `opl devnet` as an operator runs it: N real node processes, devnet.json, a live height line, one chain
+ * made by all of them, a clean stop.
  */
 const tmp = tempDir("opl-e2e-devnet-");
 const dir = join(tmp.dir, "devnet");
@@ -111,6 +111,17 @@ describe("opl devnet", () => {
     await waitFor("a live height line", () =>
       /node0 h=\d+ \| node1 h=\d+ \| node2 h=\d+/.test(run.out.stdout) ? true : undefined,
     );
+
+    // The three validators make one chain: every node reaches height 5 with the same block hashes.
+    const rpcs = file.nodes.map((n) => new RpcClient(n.rpc));
+    await waitFor("height 5 on every node", async () => {
+      const heights = await Promise.all(rpcs.map((r) => r.call<{ latestHeight: number }>("node_status")));
+      return heights.every((s) => s.latestHeight >= 5) ? true : undefined;
+    }, 60_000);
+    for (let height = 1; height <= 5; height++) {
+      const hashes = await Promise.all(rpcs.map((r) => r.call<{ hash: string }>("chain_getBlock", { height })));
+      expect(new Set(hashes.map((h) => h.hash)).size, `height ${height}`).toBe(1);
+    }
     expect(run.out.stdout).toMatch(/created a 3-validator devnet/);
     expect(run.out.stdout).toMatch(/node0 ready: pid \d+/);
 

@@ -25,8 +25,10 @@ export const SYNC_PROTOCOL = "/opl/sync/1";
  * against the validator set and executes the block in full; then consensus resumes at the next height.
  *
  * Peers announce their latest height (status messages on the consensus stream). Two or more blocks behind
- * the best peer starts a sync at once; one block behind starts one only if it lasts `graceMs`, since in a
- * live network a peer that committed a few milliseconds before us is the normal case, not a lag. The same
+ * the best peer starts a sync at once; one block behind starts one only if it lasts `graceMs` (3 s), since
+ * in a live network a peer that committed before us is the normal case, not a lag: under load a big block
+ * can take a second or more to check and commit, and a node that went to sync for it would sit out the next
+ * height (if it is that height's proposer, the whole network waits for a round timeout). The same
  * protocol serves our blocks to others: one request of up to 64 blocks per stream, bounded in bytes.
  */
 export interface BlockSyncOptions {
@@ -51,7 +53,7 @@ export interface BlockSyncOptions {
 
 export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   batchBlocks: 64,
-  graceMs: 1000,
+  graceMs: 3000,
   checkMs: 250,
   requestTimeoutMs: 15_000,
   maxResponseBytes: 16 * 1024 * 1024,

@@ -177,8 +177,11 @@ async function main(): Promise<void> {
     const batches = queues[c];
     for (let i = 0; i < batches.length; i++) {
       if (RATE > 0) {
-        // Paced: each client offers its share of the rate, batch i at its time and not before.
-        const due = start + (i * BATCH * 1000 * CONCURRENCY) / RATE;
+        // Paced: each client offers its share of the rate, batch i at its time and not before. Clients are
+        // staggered over the period (client c starts c/C of it late): independent wallets are not in step,
+        // and clients firing together would offer the whole second's load in one burst.
+        const period = (BATCH * 1000 * CONCURRENCY) / RATE;
+        const due = start + (i + c / CONCURRENCY) * period;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }

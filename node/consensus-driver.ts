@@ -14,7 +14,7 @@ import {
 import { initialPrioritySet, type PrioritySet, ProposerSchedule } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
 import { encodeAddress } from "../crypto/address.ts";
-import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
+import { fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit, decodeBlock, encodeBlock, type Validator } from "../proto/block.ts";
 import {
   type DuplicateVoteEvidence,
@@ -23,7 +23,7 @@ import {
   voteSignBytes,
 } from "../proto/consensus.ts";
 import type { ConsensusMessage } from "../proto/p2p.ts";
-import { checkEvidence, checkProposal, checkVote, valueOf } from "./consensus-checks.ts";
+import { checkEvidence, checkProposal, checkVote, validatorIndex, valueOf } from "./consensus-checks.ts";
 import type { GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -227,7 +227,7 @@ export class ConsensusDriver {
   private heightParams(height: number): HeightParams {
     this.validators = this.o.app.validators(height);
     const schedule = this.scheduleAt(height);
-    const self = this.validators.findIndex((v) => equalBytes(v.address, this.o.signer.address));
+    const self = validatorIndex(this.validators, this.o.signer.address);
     return {
       height,
       validators: this.validators.map((v) => ({ power: v.power })),
@@ -542,7 +542,7 @@ export class ConsensusDriver {
         if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return;
         const value = valueOf(v.blockHash);
         const validators = this.o.app.validators(v.height);
-        const known = validators.findIndex((x) => equalBytes(x.address, v.validatorAddress));
+        const known = validatorIndex(validators, v.validatorAddress);
         if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return; // a re-broadcast
         const validator = checkVote(info.chainId, validators, m.vote);
         const sig = { timeMs: v.timeMs, signature: toBase64(m.vote.signature) };

@@ -1,6 +1,7 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import type { Logger } from "pino";
+import { CanonicalWriter, varintSize } from "../proto/canonical-writer.ts";
 import type { P2pHost } from "./host.ts";
 
 /**
@@ -26,22 +27,12 @@ export interface GossipOptions {
 const REOPEN_DELAY_MS = 1000;
 const REOPEN_MAX_DELAY_MS = 10_000;
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
+/** [varint length][message]: the frame LengthPrefixedDecoder reads on the other side. */
 export function frame(message: Uint8Array): Uint8Array {
-  const prefix = varint(message.byteLength);
-  const out = new Uint8Array(prefix.byteLength + message.byteLength);
-  out.set(prefix, 0);
-  out.set(message, prefix.byteLength);
-  return out;
+  const w = new CanonicalWriter(varintSize(message.byteLength) + message.byteLength);
+  w.varint(message.byteLength);
+  w.raw(message);
+  return w.finish();
 }
 
 export class Gossip {

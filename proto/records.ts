@@ -6,7 +6,7 @@ import {
   type Fields,
   uint,
 } from "./codec.ts";
-import protobuf from "protobufjs";
+import { CanonicalWriter, stringFieldSize, varintSize } from "./canonical-writer.ts";
 import { pb } from "./schema.ts";
 
 // Storage and result records: what the state machine writes and the RPC reads back.
@@ -45,65 +45,28 @@ function resultFrom(f: Fields | undefined): TxResult {
  */
 export function encodeTxResult(r: TxResult): Uint8Array {
   // Sizes first (an event or attribute is a nested message whose length prefixes it), then one write.
-  const attrSize = (a: EventAttribute) => strField(a.key) + strField(a.value);
+  const attrSize = (a: EventAttribute) => stringFieldSize(a.key) + stringFieldSize(a.value);
   const eventSize = (e: TxEvent) => {
-    let n = strField(e.type);
+    let n = stringFieldSize(e.type);
     for (const a of e.attributes) n += 1 + varintSize(attrSize(a)) + attrSize(a);
     return n;
   };
-  let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + strField(r.log);
+  let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + stringFieldSize(r.log);
   const eventSizes = r.events.map(eventSize);
   for (const n of eventSizes) size += 1 + varintSize(n) + n;
-  const out = new Uint8Array(size);
-  let at = 0;
-  const varint = (n: number) => {
-    while (n >= 0x80) {
-      out[at++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    out[at++] = n;
-  };
-  const str = (tag: number, s: string) => {
-    if (s.length === 0) return;
-    out[at++] = tag;
-    varint(utf8.length(s));
-    at += utf8.write(s, out, at);
-  };
-  if (r.code !== 0) {
-    out[at++] = 0x08; // field 1, varint
-    varint(r.code);
-  }
-  str(0x12, r.log); // field 2
+  const w = new CanonicalWriter(size);
+  w.uint(0x08, r.code); // field 1
+  w.string(0x12, r.log); // field 2
   r.events.forEach((e, i) => {
-    out[at++] = 0x1a; // field 3: an Event (always written, even empty: a repeated element)
-    varint(eventSizes[i]);
-    str(0x0a, e.type); // Event field 1
+    w.message(0x1a, eventSizes[i]); // field 3: an Event (always written, even empty: a repeated element)
+    w.string(0x0a, e.type); // Event field 1
     for (const a of e.attributes) {
-      out[at++] = 0x12; // Event field 2: an Attribute
-      varint(attrSize(a));
-      str(0x0a, a.key);
-      str(0x12, a.value);
+      w.message(0x12, attrSize(a)); // Event field 2: an Attribute
+      w.string(0x0a, a.key);
+      w.string(0x12, a.value);
     }
   });
-  return out;
-}
-
-const utf8 = protobuf.util.utf8;
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
-/** Bytes a non-empty string field takes (tag, length, UTF-8); 0 for an empty one, which is omitted. */
-function strField(s: string): number {
-  if (s.length === 0) return 0;
-  const n = utf8.length(s);
-  return 1 + varintSize(n) + n;
+  return w.finish();
 }
 
 export function decodeTxResult(bytes: Uint8Array): TxResult {
@@ -123,24 +86,10 @@ export interface Account {
  */
 export function encodeAccount(a: Account): Uint8Array {
   const balance = encodeAmount(a.balance);
-  const out = new Uint8Array(1 + 10 + 2 + balance.byteLength);
-  let at = 0;
-  if (a.nonce !== 0) {
-    out[at++] = 0x08; // field 1, varint
-    let n = a.nonce;
-    while (n >= 0x80) {
-      out[at++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    out[at++] = n;
-  }
-  if (balance.byteLength > 0) {
-    out[at++] = 0x12; // field 2, length-delimited (at most 32 bytes: a one-byte length)
-    out[at++] = balance.byteLength;
-    out.set(balance, at);
-    at += balance.byteLength;
-  }
-  return out.slice(0, at);
+  const w = new CanonicalWriter(1 + 10 + 2 + balance.byteLength);
+  w.uint(0x08, a.nonce); // field 1
+  w.bytes(0x12, balance); // field 2
+  return w.finish();
 }
 
 export function decodeAccount(bytes: Uint8Array): Account {
@@ -195,33 +144,12 @@ export interface TxRecord {
  * (fields in order, zero and empty fields omitted, minimal varints); test/unit/codec.test.ts checks it.
  */
 export function encodeTxRecord(r: TxRecord): Uint8Array {
-  const out = new Uint8Array(2 * 10 + 2 * 5 + 4 + r.tx.byteLength + r.resultBytes.byteLength);
-  let at = 0;
-  const varint = (n: number) => {
-    while (n >= 0x80) {
-      out[at++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    out[at++] = n;
-  };
-  const bytes = (tag: number, b: Uint8Array) => {
-    if (b.byteLength === 0) return;
-    out[at++] = tag;
-    varint(b.byteLength);
-    out.set(b, at);
-    at += b.byteLength;
-  };
-  if (r.height !== 0) {
-    out[at++] = 0x08; // field 1, varint
-    varint(r.height);
-  }
-  if (r.index !== 0) {
-    out[at++] = 0x10; // field 2, varint
-    varint(r.index);
-  }
-  bytes(0x1a, r.tx); // field 3, length-delimited
-  bytes(0x22, r.resultBytes); // field 4, length-delimited
-  return out.slice(0, at);
+  const w = new CanonicalWriter(2 * 10 + 2 * 5 + 4 + r.tx.byteLength + r.resultBytes.byteLength);
+  w.uint(0x08, r.height); // field 1
+  w.uint(0x10, r.index); // field 2
+  w.bytes(0x1a, r.tx); // field 3
+  w.bytes(0x22, r.resultBytes); // field 4
+  return w.finish();
 }
 
 export function decodeTxRecord(bytes: Uint8Array): TxRecord & { result: TxResult } {

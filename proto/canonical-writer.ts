@@ -1,0 +1,84 @@
+import protobuf from "protobufjs";
+
+/**
+ * The write side of proto/canonical-reader.ts: canonical protobuf for the hand-written hot encoders
+ * (account, tx record, tx result). Zero varints and empty strings/bytes are omitted, varints are minimal,
+ * strings go through protobufjs's own UTF-8 writer, so the bytes equal protobufjs's (codec tests check).
+ * The caller sizes the buffer (an upper bound is fine: finish() trims).
+ */
+const utf8 = protobuf.util.utf8;
+
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes a string field takes (tag, length, UTF-8); 0 for an empty one, which is omitted. */
+export function stringFieldSize(s: string): number {
+  if (s.length === 0) return 0;
+  const n = utf8.length(s);
+  return 1 + varintSize(n) + n;
+}
+
+export class CanonicalWriter {
+  private readonly out: Uint8Array;
+  private at = 0;
+
+  constructor(maxBytes: number) {
+    this.out = new Uint8Array(maxBytes);
+  }
+
+  /** A raw varint (lengths, tags of nested elements). Up to 2^53 - 1. */
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.out[this.at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.out[this.at++] = n;
+  }
+
+  /** A varint field (one-byte tag), omitted when zero. */
+  uint(tag: number, n: number): void {
+    if (n === 0) return;
+    this.out[this.at++] = tag;
+    this.varint(n);
+  }
+
+  /** A length-delimited bytes field (one-byte tag), omitted when empty. */
+  bytes(tag: number, b: Uint8Array): void {
+    if (b.byteLength === 0) return;
+    this.out[this.at++] = tag;
+    this.varint(b.byteLength);
+    this.out.set(b, this.at);
+    this.at += b.byteLength;
+  }
+
+  /** A string field (one-byte tag), omitted when empty. */
+  string(tag: number, s: string): void {
+    if (s.length === 0) return;
+    this.out[this.at++] = tag;
+    this.varint(utf8.length(s));
+    this.at += utf8.write(s, this.out, this.at);
+  }
+
+  /** Bytes as they are (a frame's payload after its length). */
+  raw(b: Uint8Array): void {
+    this.out.set(b, this.at);
+    this.at += b.byteLength;
+  }
+
+  /** The header of an embedded message (always written, even when empty: a present or repeated element). */
+  message(tag: number, size: number): void {
+    this.out[this.at++] = tag;
+    this.varint(size);
+  }
+
+  /** The bytes written, in an array of their own. */
+  finish(): Uint8Array {
+    return this.at === this.out.byteLength ? this.out : this.out.slice(0, this.at);
+  }
+}

@@ -1,4 +1,5 @@
 import type { Block, Commit, Validator } from "../proto/block.ts";
+import type { DuplicateVoteEvidence } from "../proto/consensus.ts";
 
 /**
  * The narrow interface between consensus and the application (ARCHITECTURE.md, principle 2). Consensus
@@ -11,6 +12,12 @@ export interface Application {
 
   /** The validator set that signs blocks at `height`. */
   validators(height: number): Validator[];
+
+  /**
+   * The height the set of `height` took effect: proposer priorities start afresh with each new set (a
+   * simplification of CometBFT's carrying them over).
+   */
+  validatorSetSince(height: number): number;
 
   /**
    * Builds a block for `height` on top of the latest committed block: picks transactions, executes them and
@@ -41,6 +48,8 @@ export interface ProposeRequest {
   timeMs: number;
   proposer: Uint8Array;
   lastCommit: Commit | undefined;
+  /** Equivocations seen and not yet committed: the app includes those still valid. */
+  evidence: readonly DuplicateVoteEvidence[];
 }
 
 export type ValidationResult = { valid: true } | { valid: false; reason: string };

@@ -3,6 +3,7 @@ import type { Application, ChainInfo, ProposeRequest, ValidationResult } from ".
 import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
 import { encodeAddress } from "../crypto/address.ts";
 import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { sha256 } from "../crypto/hash.ts";
 import { merkleRoot } from "../crypto/merkle.ts";
 import {
   type Block,
@@ -12,23 +13,39 @@ import {
   type Commit,
   commitHash,
   encodeBlock,
+  evidenceRoot,
   type Header,
   txsRoot,
   type Validator,
   validatorsHash,
 } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
-import { encodeTxResult, type TxResult } from "../proto/records.ts";
+import { type DuplicateVoteEvidence, evidenceFields } from "../proto/consensus.ts";
+import { encodeTxResult, type TxEvent, type TxResult } from "../proto/records.ts";
+import { encodeMessage } from "../proto/codec.ts";
+import { pb } from "../proto/schema.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
-import { type BlockContext, executeBlock, executeTx } from "../state/execute.ts";
+import {
+  beginBlock,
+  type BlockContext,
+  type BlockEvidence,
+  type BlockExecution,
+  endBlock,
+  executeBlock,
+  executeTx,
+} from "../state/execute.ts";
+import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
+import { getValidator, operatorOf } from "../state/modules/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
 import type { SparseMerkleTree } from "../state/smt.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
 import { Overlay, type StateWrite } from "../state/view.ts";
 import type { Mempool } from "./mempool.ts";
+import { checkEvidence } from "./consensus-checks.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
+import { ValidatorSets } from "./validator-sets.ts";
 
 /** A block executed against the latest state, kept until it is committed or superseded. */
 interface Executed {
@@ -39,6 +56,7 @@ interface Executed {
   resultBytes: Uint8Array[];
   writes: StateWrite[];
   tree: SparseMerkleTree;
+  blockEvents: TxEvent[];
 }
 
 export interface CommittedEvent {
@@ -49,7 +67,8 @@ export interface CommittedEvent {
   txs: DecodedTx[];
 }
 
-const EMPTY_ROOT = merkleRoot([]);
+/** Most pieces of evidence one block carries (each is verified by every node: two signatures). */
+const MAX_BLOCK_EVIDENCE = 10;
 
 function encodeResults(results: readonly TxResult[]): Uint8Array[] {
   return results.map(encodeTxResult);
@@ -69,6 +88,7 @@ export class ChainApp implements Application {
   private current: ChainInfo;
   private readonly executed = new Map<string, Executed>();
   private readonly listeners: ((e: CommittedEvent) => void)[] = [];
+  private readonly sets: ValidatorSets;
 
   constructor(opts: {
     db: ChainDb;
@@ -86,14 +106,19 @@ export class ChainApp implements Application {
     this.verifier = opts.verifier;
     this.current = opts.info;
     this.log = opts.logger;
+    this.sets = ValidatorSets.fromState(opts.state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
   }
 
   info(): ChainInfo {
     return this.current;
   }
 
-  validators(_height: number): Validator[] {
-    return this.genesis.validators; // the staking module makes this height-dependent
+  validators(height: number): Validator[] {
+    return this.sets.at(height);
+  }
+
+  validatorSetSince(height: number): number {
+    return this.sets.since(height);
   }
 
   /** Calls `listener` after every committed block; returns a function that unsubscribes. */
@@ -105,17 +130,68 @@ export class ChainApp implements Application {
     };
   }
 
-  private context(height: number, timeMs: number, proposer: Uint8Array): BlockContext {
-    return { chainId: this.genesis.chainId, height, timeMs, proposer, params: this.genesis.params };
+  private context(
+    height: number,
+    timeMs: number,
+    proposer: Uint8Array,
+    lastCommit: Commit | undefined,
+    evidence: readonly DuplicateVoteEvidence[],
+  ): BlockContext {
+    return {
+      chainId: this.genesis.chainId,
+      height,
+      timeMs,
+      proposer,
+      params: this.genesis.params,
+      lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
+      evidence: evidence.map(blockEvidence),
+    };
+  }
+
+  /**
+   * Why a piece of evidence cannot go into a block at `height`, or undefined if it can: its votes must be a
+   * real equivocation by a validator of their height, recent enough, and not already committed.
+   */
+  private evidenceProblem(e: DuplicateVoteEvidence, height: number): string | undefined {
+    const at = e.voteA.vote.height;
+    if (at >= height) return `evidence from height ${at} is not from before this block`;
+    const maxAge = this.genesis.params.staking.maxEvidenceAgeBlocks;
+    if (height - at > maxAge) return `evidence from height ${at} is older than ${maxAge} blocks`;
+    try {
+      checkEvidence(this.genesis.chainId, this.validators(at), e);
+    } catch (err) {
+      return `evidence is not valid: ${(err as Error).message}`;
+    }
+    if (this.state.get(stateKey(MODULE_PREFIX.stakingEvidence, evidenceHash(e))) !== undefined)
+      return "evidence was already committed";
+    return undefined;
+  }
+
+  /** The evidence a block at `height` may carry: valid, not yet committed, one per validator, at most a few. */
+  private includableEvidence(candidates: readonly DuplicateVoteEvidence[], height: number): DuplicateVoteEvidence[] {
+    const chosen: DuplicateVoteEvidence[] = [];
+    const validators = new Set<string>();
+    for (const e of candidates) {
+      if (chosen.length >= MAX_BLOCK_EVIDENCE) break;
+      const who = toHex(e.voteA.vote.validatorAddress);
+      if (validators.has(who) || this.evidenceProblem(e, height) !== undefined) continue;
+      const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
+      if (operator !== undefined && getValidator(this.state, operator)?.tombstoned) continue; // already punished
+      validators.add(who);
+      chosen.push(e);
+    }
+    return chosen;
   }
 
   async propose(req: ProposeRequest): Promise<Block> {
     const { params } = this.genesis;
     const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes);
-    const ctx = this.context(req.height, req.timeMs, req.proposer);
+    const evidence = this.includableEvidence(req.evidence, req.height);
+    const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
     const view = new Overlay(this.state);
     const txs: DecodedTx[] = [];
     const results: TxResult[] = [];
+    const blockEvents = beginBlock(view, ctx);
     for (const tx of candidates) {
       try {
         results.push(executeTx(view, tx, ctx)); // a throwing tx wrote nothing (ante checks come first)
@@ -126,6 +202,7 @@ export class ChainApp implements Application {
         this.mempool.remove(tx);
       }
     }
+    blockEvents.push(...endBlock(view, ctx));
     const writes = view.sortedWrites();
     const resultBytes = encodeResults(results);
     const tree = this.state.treeWith(writes);
@@ -142,11 +219,11 @@ export class ChainApp implements Application {
       validatorsHash: validatorsHash(vals),
       nextValidatorsHash: validatorsHash(this.validators(req.height + 1)),
       proposerAddress: req.proposer,
-      evidenceRoot: EMPTY_ROOT,
+      evidenceRoot: evidenceRoot(evidence),
     };
-    const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence: [] };
+    const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence };
     const hash = blockHash(header);
-    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, writes, tree });
+    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, writes, tree, blockEvents });
     return block;
   }
 
@@ -201,8 +278,17 @@ export class ChainApp implements Application {
     if (!equalBytes(h.validatorsHash, validatorsHash(this.validators(h.height)))) fail("validators hash");
     if (!equalBytes(h.nextValidatorsHash, validatorsHash(this.validators(h.height + 1))))
       fail("next validators hash");
-    if (block.evidence.length > 0 || !equalBytes(h.evidenceRoot, EMPTY_ROOT))
-      fail("evidence is not accepted yet");
+    if (!bodyChecked(block) && !equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) fail("evidence root");
+    if (block.evidence.length > MAX_BLOCK_EVIDENCE)
+      fail(`${block.evidence.length} pieces of evidence exceed the limit ${MAX_BLOCK_EVIDENCE}`);
+    const accused = new Set<string>();
+    block.evidence.forEach((e, i) => {
+      const why = this.evidenceProblem(e, h.height);
+      if (why !== undefined) fail(`evidence ${i}: ${why}`);
+      const who = toHex(e.voteA.vote.validatorAddress);
+      if (accused.has(who)) fail(`evidence ${i} accuses a validator a second time`);
+      accused.add(who);
+    });
     if (block.txs.length > params.maxBlockTxs)
       fail(`${block.txs.length} txs exceed the limit ${params.maxBlockTxs}`);
     let bytes = 0;
@@ -231,18 +317,17 @@ export class ChainApp implements Application {
     // Execution must run against the state the header checks above were made for.
     if (this.current !== prev) fail("the chain moved on while the block was being checked");
 
-    const outcome = executeBlock(this.state, txs, this.context(h.height, h.timeMs, h.proposerAddress));
+    const ctx = this.context(h.height, h.timeMs, h.proposerAddress, block.lastCommit, block.evidence);
+    const outcome = executeBlock(this.state, txs, ctx);
     if (!outcome.ok)
       fail(`tx ${outcome.rejected.index} cannot be included: ${outcome.rejected.error.message}`);
-    const { writes, results } = (
-      outcome as { ok: true; execution: { writes: StateWrite[]; results: TxResult[] } }
-    ).execution;
+    const { writes, results, blockEvents } = (outcome as { ok: true; execution: BlockExecution }).execution;
     const resultBytes = encodeResults(results);
     if (!equalBytes(h.resultsRoot, merkleRoot(resultBytes))) fail("results root does not match");
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
-    const executed: Executed = { block, hash, txs, resultBytes, writes, tree };
+    const executed: Executed = { block, hash, txs, resultBytes, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -267,6 +352,13 @@ export class ChainApp implements Application {
       writes: ex.writes,
     });
     this.state.apply(ex.writes, ex.tree);
+    this.sets.addWrites(ex.writes);
+    for (const e of ex.blockEvents) {
+      const attrs = Object.fromEntries(e.attributes.map((a) => [a.key, a.value]));
+      // Slashing and jailing are what an operator must see; the rest is routine.
+      if (e.type === "slash" || e.type === "jail") this.log.warn({ height, ...attrs }, e.type);
+      else this.log.info({ height, ...attrs }, e.type);
+    }
     this.current = {
       chainId: this.genesis.chainId,
       height,
@@ -286,6 +378,20 @@ export class ChainApp implements Application {
     };
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** Who of the previous height's validators signed the commit a block carries (the staking liveness input). */
+function lastCommitVotes(validators: readonly Validator[], commit: Commit | undefined) {
+  const signers = new Set((commit?.signatures ?? []).map((s) => toHex(s.validatorAddress)));
+  return validators.map((v) => ({ address: v.address, signed: signers.has(toHex(v.address)) }));
+}
+
+function evidenceHash(e: DuplicateVoteEvidence): Uint8Array {
+  return sha256(encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e)));
+}
+
+function blockEvidence(e: DuplicateVoteEvidence): BlockEvidence {
+  return { hash: evidenceHash(e), validator: e.voteA.vote.validatorAddress, height: e.voteA.vote.height };
 }
 
 export class InvalidBlockError extends Error {

@@ -125,7 +125,7 @@ export class ConsensusDriver {
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
   private nextHeightRecords: WalRecord[] = [];
-  private priorities: { height: number; set: PrioritySet } | undefined;
+  private priorities: { height: number; since: number; set: PrioritySet } | undefined;
 
   constructor(opts: DriverOptions) {
     this.o = opts;
@@ -237,15 +237,21 @@ export class ConsensusDriver {
     };
   }
 
-  /** Proposer priorities at `height`: genesis priorities advanced once per height (constant set for now). */
+  /**
+   * Proposer priorities at `height`: all zero when the height's validator set took effect, then advanced
+   * once per height (app.validatorSetSince says where the set began).
+   */
   private prioritiesAt(height: number): PrioritySet {
-    if (this.priorities === undefined || this.priorities.height > height) {
-      const set = initialPrioritySet(this.o.app.validators(1).map((v) => ({ id: toHex(v.address), power: v.power })));
-      this.priorities = { height: 1, set };
+    const since = this.o.app.validatorSetSince(height);
+    if (this.priorities === undefined || this.priorities.height > height || this.priorities.since !== since) {
+      const set = initialPrioritySet(
+        this.o.app.validators(since).map((v) => ({ id: toHex(v.address), power: v.power })),
+      );
+      this.priorities = { height: since, since, set };
     }
     while (this.priorities.height < height) {
       const set = new ProposerSchedule(this.priorities.set).nextHeight();
-      this.priorities = { height: this.priorities.height + 1, set };
+      this.priorities = { height: this.priorities.height + 1, since, set };
     }
     return this.priorities.set;
   }
@@ -379,7 +385,8 @@ export class ConsensusDriver {
     const timeMs = Math.max(this.now(), info.lastBlockTimeMs + 1);
     const proposer = this.o.signer.address;
     const started = this.now();
-    const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit: info.lastCommit });
+    const evidence = this.evidence.map((r) => r.evidence);
+    const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit: info.lastCommit, evidence });
     this.log.debug({ height, round, txs: block.txs.length, ms: this.now() - started }, "proposal built");
     const value = toHex(blockHash(block.header));
     this.blocks.set(value, block);

@@ -6,6 +6,7 @@ import type { Genesis } from "../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../state/params.ts";
 import { ONE_OPEN } from "../state/units.ts";
 import { defaultConfig, homePaths, readConfig, writeConfig } from "./config.ts";
+import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
 import { freePorts } from "./free-ports.ts";
 import { readGenesisFile } from "./genesis-file.ts";
 import { createHomeKeys, writeGenesis } from "./init.ts";
@@ -91,11 +92,14 @@ export async function createDevnetHomes(
   const created: string[] = [];
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const keyring = new Keyring(dir);
     const nodes: (DevnetNode & { validator: Genesis["validators"][number]; p2pPort: number; rpcPort: number })[] = [];
     for (const [i, name] of names.entries()) {
       const home = join(dir, name);
       created.push(home);
       const { validator, nodeId } = await createHomeKeys(home);
+      const operator = decodeAddress(keyring.add(name).address);
+      created.push(join(keyring.dir, `${name}.json`));
       const [rpcPort, p2pPort] = [ports[2 * i], ports[2 * i + 1]];
       nodes.push({
         name,
@@ -103,13 +107,18 @@ export async function createDevnetHomes(
         rpc: `http://127.0.0.1:${rpcPort}`,
         p2p: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${nodeId}`,
         nodeId,
-        validator,
+        // Each validator is operated by a DIR/keyring key of the node's name (it signs unjail, unstake...).
+        validator: {
+          ...validator,
+          operator,
+          moniker: name,
+          selfStake: DEFAULT_GENESIS_SELF_STAKE,
+        },
         rpcPort,
         p2pPort,
       });
     }
 
-    const keyring = new Keyring(dir);
     const keyNames = ["faucet", ...Array.from({ length: accounts }, (_, i) => `account${i}`)];
     const keys: FundedKey[] = keyNames.map((name) => {
       const { address } = keyring.add(name); // refuses to overwrite a key already in DIR/keyring
@@ -122,7 +131,10 @@ export async function createDevnetHomes(
       genesisTimeMs: (opts.now ?? Date.now)(),
       params: DEFAULT_PARAMS,
       validators: nodes.map((node) => node.validator),
-      accounts: keys.map((k) => ({ address: decodeAddress(k.address), balance: k.balance })),
+      accounts: [
+        ...nodes.map((node) => ({ address: node.validator.operator, balance: DEFAULT_GENESIS_SELF_STAKE + ACCOUNT_FUNDS })),
+        ...keys.map((k) => ({ address: decodeAddress(k.address), balance: k.balance })),
+      ],
     };
     for (const node of nodes) {
       const paths = homePaths(node.home);

@@ -5,6 +5,8 @@ import { fromBase64, toBase64 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH } from "../crypto/ed25519.ts";
 import { homePaths, readConfig } from "./config.ts";
 import { GenesisError, type GenesisFile, parseGenesis } from "./genesis-file.ts";
+import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
+import { Keyring } from "./keyring.ts";
 import { loadValidatorKey } from "./validator-key.ts";
 
 /**
@@ -14,12 +16,16 @@ import { loadValidatorKey } from "./validator-key.ts";
  */
 export type GenesisValidator = GenesisFile["validators"][number];
 
-/** A validator entry checked for use: a real ed25519 public key, a positive power, a matching address. */
+/**
+ * A validator entry checked for use: a real ed25519 public key, a self-stake in base units, a matching
+ * address, an operator address (default: the key's own address).
+ */
 export function validatorEntry(v: {
   name: unknown;
   pubKey: unknown;
-  power: unknown;
+  selfStake: unknown;
   address?: unknown;
+  operator?: unknown;
 }): GenesisValidator {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (typeof v.name !== "string" || v.name.length < 1 || v.name.length > 64 || /[\x00-\x1f\x7f]/.test(v.name)) {
@@ -38,14 +44,23 @@ export function validatorEntry(v: {
     throw new GenesisError(`pubKey ${v.pubKey} is not a valid ed25519 public key (not a point on the curve)`);
   }
   if (weak) throw new GenesisError(`pubKey ${v.pubKey} is a weak (small-order) ed25519 key`);
-  if (typeof v.power !== "number" || !Number.isSafeInteger(v.power) || v.power <= 0) {
-    throw new GenesisError(`power must be a positive integer, got ${JSON.stringify(v.power)}`);
+  if (typeof v.selfStake !== "string" || !/^[1-9][0-9]{0,77}$/.test(v.selfStake)) {
+    throw new GenesisError(`selfStake must be a positive decimal number of base units, got ${JSON.stringify(v.selfStake)}`);
   }
   const address = encodeAddress(addressFromPublicKey(pubkey));
   if (v.address !== undefined && v.address !== address) {
     throw new GenesisError(`address ${JSON.stringify(v.address)} does not match pubKey (expected ${address})`);
   }
-  return { name: v.name, address, pubKey: toBase64(pubkey), power: v.power };
+  if (v.operator !== undefined) {
+    try {
+      decodeAddress(String(v.operator));
+    } catch (err) {
+      throw new GenesisError(`operator: ${(err as Error).message}`);
+    }
+  }
+  const entry: GenesisValidator = { name: v.name, address, pubKey: toBase64(pubkey), selfStake: v.selfStake };
+  if (v.operator !== undefined && v.operator !== address) entry.operator = String(v.operator);
+  return entry;
 }
 
 export function addValidator(file: GenesisFile, entry: GenesisValidator): GenesisFile {
@@ -57,7 +72,15 @@ export function addValidator(file: GenesisFile, entry: GenesisValidator): Genesi
   if (validators.some((v) => v.name === entry.name)) {
     throw new GenesisError(`a validator named "${entry.name}" is already in genesis; give this one another --name`);
   }
-  return { ...file, validators: [...validators, entry] };
+  // The self-stake comes from the operator's balance at genesis: an operator not yet funded gets exactly it.
+  const operator = entry.operator ?? entry.address;
+  const accounts = file.accounts ?? [];
+  const funded = accounts.some((a) => a.address === operator);
+  return {
+    ...file,
+    validators: [...validators, entry],
+    accounts: funded ? accounts : [...accounts, { address: operator, balance: entry.selfStake }],
+  };
 }
 
 /** Empties the validator set, e.g. to drop the coordinator's own `opl init` validator before adding the real ones. */
@@ -79,12 +102,23 @@ export function addAccount(file: GenesisFile, address: string, balance: bigint):
   return { ...file, accounts: [...accounts, { address, balance: balance.toString() }] };
 }
 
-/** This home's validator as genesis wants it: moniker, address, base64 public key, power 1. */
+/**
+ * This home's validator as genesis wants it: moniker, address, base64 public key, the default self-stake,
+ * and as operator the home's `validator` keyring account if it has one (the key that signs its staking txs).
+ */
 export function showValidator(home: string): GenesisValidator {
   const paths = homePaths(home);
   const key = loadValidatorKey(paths.validatorKey);
   const { moniker } = readConfig(paths.config);
-  return { name: moniker, address: encodeAddress(key.address), pubKey: toBase64(key.publicKey), power: 1 };
+  const keyring = new Keyring(home);
+  const entry: GenesisValidator = {
+    name: moniker,
+    address: encodeAddress(key.address),
+    pubKey: toBase64(key.publicKey),
+    selfStake: DEFAULT_GENESIS_SELF_STAKE.toString(),
+  };
+  if (keyring.has("validator")) entry.operator = keyring.get("validator").address;
+  return entry;
 }
 
 export function readGenesisJson(path: string): GenesisFile {

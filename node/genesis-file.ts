@@ -3,17 +3,21 @@ import { addressFromPublicKey, decodeAddress, encodeAddress } from "../crypto/ad
 import { equalBytes, fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import type { Validator } from "../proto/block.ts";
+
 import { CHAIN_ID_RE } from "../proto/tx.ts";
-import type { Genesis } from "../state/genesis.ts";
-import { DEFAULT_PARAMS } from "../state/params.ts";
+import type { Genesis, GenesisValidator } from "../state/genesis.ts";
+import { type ChainParams, DEFAULT_PARAMS, PPM } from "../state/params.ts";
 
 /** genesis.json as written on disk: amounts are decimal strings of base units, keys base64. */
 export interface GenesisFile {
   chainId: string;
   genesisTime: string;
-  params: { minFee: string; maxTxBytes: number; maxBlockTxs: number; maxBlockBytes: number };
-  validators: { name: string; address: string; pubKey: string; power: number }[];
+  params: ParamsFile;
+  /**
+   * Created through the staking module at genesis: selfStake (base units) moves from the operator's
+   * account (default: the validator key's own address) into the validator's bond.
+   */
+  validators: { name: string; address: string; pubKey: string; selfStake: string; operator?: string }[];
   accounts: { address: string; balance: string }[];
 }
 
@@ -38,6 +42,47 @@ function positiveInt(n: unknown, what: string): number {
   return n;
 }
 
+/** Params as JSON: amounts (bigint) as decimal strings, the rest numbers; modules as nested objects. */
+type ParamsFile = Record<string, unknown>;
+
+function paramsToFile(p: object): ParamsFile {
+  return Object.fromEntries(
+    Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : typeof v === "object" ? paramsToFile(v) : v]),
+  );
+}
+
+/** Reads params over the defaults: every key optional, every unknown key refused, every value checked. */
+function paramsFrom<T extends object>(file: unknown, defaults: T, path: string): T {
+  if (typeof file !== "object" || file === null || Array.isArray(file))
+    throw new GenesisError(`${path} must be an object`);
+  const given = file as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
+    if (!(k in defaults)) throw new GenesisError(`${path}.${k} is not a parameter`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(defaults)) {
+    const v = given[k];
+    const at = `${path}.${k}`;
+    if (v === undefined) out[k] = d;
+    else if (typeof d === "bigint") out[k] = amount(v, at);
+    else if (typeof d === "number") out[k] = positiveInt(v, at);
+    else out[k] = paramsFrom(v, d as object, at);
+  }
+  return out as T;
+}
+
+function paramsFromFile(file: unknown): ChainParams {
+  const params = paramsFrom(file, DEFAULT_PARAMS, "params");
+  const a = params.attribution;
+  if (a.protocolSharePpm + a.ownerSharePpm > PPM)
+    throw new GenesisError("params.attribution: protocolSharePpm + ownerSharePpm must be at most 1000000");
+  const s = params.staking;
+  if (s.slashDoubleSignPpm > PPM) throw new GenesisError("params.staking.slashDoubleSignPpm must be at most 1000000");
+  if (s.maxMissedBlocks >= s.signedBlocksWindow)
+    throw new GenesisError("params.staking.maxMissedBlocks must be below signedBlocksWindow");
+  return params;
+}
+
 /** Validates a parsed genesis.json and converts it; every problem is reported with the field it is in. */
 export function parseGenesis(file: GenesisFile): Genesis {
   if (typeof file !== "object" || file === null) throw new GenesisError("genesis must be a JSON object");
@@ -54,17 +99,11 @@ export function parseGenesis(file: GenesisFile): Genesis {
       `genesisTime ${JSON.stringify(file.genesisTime)} must be an RFC 3339 time with a zone, e.g. 2026-01-01T00:00:00Z`,
     );
   }
-  const p = file.params ?? {};
-  const params = {
-    minFee: amount(p.minFee ?? DEFAULT_PARAMS.minFee.toString(), "params.minFee"),
-    maxTxBytes: positiveInt(p.maxTxBytes ?? DEFAULT_PARAMS.maxTxBytes, "params.maxTxBytes"),
-    maxBlockTxs: positiveInt(p.maxBlockTxs ?? DEFAULT_PARAMS.maxBlockTxs, "params.maxBlockTxs"),
-    maxBlockBytes: positiveInt(p.maxBlockBytes ?? DEFAULT_PARAMS.maxBlockBytes, "params.maxBlockBytes"),
-  };
+  const params = paramsFromFile(file.params ?? {});
   if (!Array.isArray(file.validators) || file.validators.length === 0) {
     throw new GenesisError("genesis needs at least one validator");
   }
-  const validators: Validator[] = file.validators.map((v, i) => {
+  const validators: GenesisValidator[] = file.validators.map((v, i) => {
     const pubkey = fromBase64(String(v.pubKey));
     if (pubkey === undefined || pubkey.byteLength !== PUBLIC_KEY_LENGTH) {
       throw new GenesisError(`validators[${i}].pubKey must be a base64 ed25519 public key`);
@@ -75,7 +114,16 @@ export function parseGenesis(file: GenesisFile): Genesis {
         `validators[${i}].address does not match its pubKey (expected ${encodeAddress(address)})`,
       );
     }
-    return { address, pubkey, power: positiveInt(v.power, `validators[${i}].power`) };
+    let operator = address;
+    if (v.operator !== undefined) {
+      try {
+        operator = decodeAddress(v.operator);
+      } catch (err) {
+        throw new GenesisError(`validators[${i}].operator: ${(err as Error).message}`);
+      }
+    }
+    const moniker = typeof v.name === "string" ? v.name : "";
+    return { address, pubkey, operator, moniker, selfStake: amount(v.selfStake, `validators[${i}].selfStake`) };
   });
   for (let i = 1; i < validators.length; i++) {
     if (validators.slice(0, i).some((v) => equalBytes(v.address, validators[i].address))) {
@@ -112,17 +160,13 @@ export function genesisToFile(g: Genesis, names: string[] = []): GenesisFile {
   return {
     chainId: g.chainId,
     genesisTime: new Date(g.genesisTimeMs).toISOString(),
-    params: {
-      minFee: g.params.minFee.toString(),
-      maxTxBytes: g.params.maxTxBytes,
-      maxBlockTxs: g.params.maxBlockTxs,
-      maxBlockBytes: g.params.maxBlockBytes,
-    },
+    params: paramsToFile(g.params),
     validators: g.validators.map((v, i) => ({
-      name: names[i] ?? `validator${i}`,
+      name: names[i] ?? (v.moniker || `validator${i}`),
       address: encodeAddress(v.address),
       pubKey: toBase64(v.pubkey),
-      power: v.power,
+      selfStake: v.selfStake.toString(),
+      ...(equalBytes(v.operator, v.address) ? {} : { operator: encodeAddress(v.operator) }),
     })),
     accounts: g.accounts.map((a) => ({ address: encodeAddress(a.address), balance: a.balance.toString() })),
   };

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { addressFromPublicKey, decodeAddress } from "../crypto/address.ts";
-import type { Validator } from "../proto/block.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../state/params.ts";
 import { ONE_OPEN } from "../state/units.ts";
+import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
 import { defaultConfig, homePaths, type NodeConfig, writeConfig } from "./config.ts";
 import { genesisToFile } from "./genesis-file.ts";
 import { Keyring } from "./keyring.ts";
@@ -26,7 +26,8 @@ export const DEFAULT_DEV_FUNDS = 1_000_000_000n * ONE_OPEN;
 
 /** What a new home's keys are known by: the validator key for genesis, the node key for peers. */
 export interface HomeKeys {
-  validator: Validator;
+  /** The validator (consensus) key: its address and public key. */
+  validator: { address: Uint8Array; pubkey: Uint8Array };
   /** libp2p peer id of the node key (node_status.nodeId, the /p2p/ part of a peer address). */
   nodeId: string;
 }
@@ -51,7 +52,7 @@ export async function createHomeKeys(home: string): Promise<HomeKeys> {
   await createNodeKey(paths.nodeKey);
   const pubkey = createValidatorKey(paths.validatorKey);
   return {
-    validator: { address: addressFromPublicKey(pubkey), pubkey, power: 1 },
+    validator: { address: addressFromPublicKey(pubkey), pubkey },
     nodeId: loadNodeKey(paths.nodeKey).peerId,
   };
 }
@@ -82,8 +83,21 @@ export async function initHome(
     chainId: opts.chainId,
     genesisTimeMs: (opts.now ?? Date.now)(),
     params: DEFAULT_PARAMS,
-    validators: [validator],
-    accounts: [{ address: decodeAddress(account.address), balance: opts.devFunds ?? DEFAULT_DEV_FUNDS }],
+    // The keyring's `validator` account operates the validator and pays its self-stake.
+    validators: [
+      {
+        ...validator,
+        operator: decodeAddress(account.address),
+        moniker: opts.moniker,
+        selfStake: DEFAULT_GENESIS_SELF_STAKE,
+      },
+    ],
+    accounts: [
+      {
+        address: decodeAddress(account.address),
+        balance: (opts.devFunds ?? DEFAULT_DEV_FUNDS) + DEFAULT_GENESIS_SELF_STAKE,
+      },
+    ],
   };
   writeGenesis(paths.genesis, genesis, [opts.moniker]);
   writeConfig(paths.config, config);

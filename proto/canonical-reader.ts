@@ -69,6 +69,15 @@ export class CanonicalReader {
     return false;
   }
 
+  /** The number of the next field, without consuming it (undefined at the end). */
+  peekField(): number | undefined {
+    if (this.done) return undefined;
+    const start = this.at;
+    const tag = this.varint();
+    this.at = start;
+    return Math.floor(tag / 8);
+  }
+
   /** A non-zero varint value (a zero is never written). */
   uint(): number {
     const v = this.varint();

@@ -2,7 +2,17 @@ import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
 import { toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { CodecError, decodeAmount, encodeAmount, encodeMessage, type Fields, fixedBytes } from "./codec.ts";
+import {
+  CodecError,
+  decodeAmount,
+  decodeCanonical,
+  encodeAmount,
+  encodeMessage,
+  type Fields,
+  fixedBytes,
+  uint,
+} from "./codec.ts";
+import { type ModuleMsg, moduleMsgFields, moduleMsgFrom } from "./module-msgs.ts";
 import { CanonicalReader, WIRE_LEN, WIRE_VARINT } from "./canonical-reader.ts";
 import { pb } from "./schema.ts";
 
@@ -13,7 +23,7 @@ export interface TransferMsg {
 }
 
 /** The one message a transaction carries. Modules add variants here (and a oneof field in opl.proto). */
-export type TxMsg = TransferMsg;
+export type TxMsg = TransferMsg | ModuleMsg;
 
 export interface TxBody {
   chainId: string;
@@ -45,10 +55,8 @@ export interface DecodedTx {
 export const CHAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function msgFields(msg: TxMsg): Fields {
-  switch (msg.type) {
-    case "transfer":
-      return { transfer: { to: msg.to, amount: encodeAmount(msg.amount) } };
-  }
+  if (msg.type === "transfer") return { transfer: { to: msg.to, amount: encodeAmount(msg.amount) } };
+  return moduleMsgFields(msg);
 }
 
 export function encodeTxBody(body: TxBody): Uint8Array {
@@ -84,6 +92,9 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
       to: fixedBytes(to, ADDRESS_LENGTH, "transfer recipient"),
       amount: decodeAmount(amount, "transfer amount"),
     };
+  } else if ((r.peekField() ?? 0) > 16) {
+    // The module messages (fields 17 and up) are rarer than transfers: protobufjs reads them.
+    return decodeModuleTxBody(bytes);
   } else {
     r.end(); // an unknown field is refused before the missing message is
     throw new CodecError("transaction body carries no message");
@@ -102,6 +113,23 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
     msg,
   };
 }
+
+function decodeModuleTxBody(bytes: Uint8Array): TxBody {
+  const f = decodeCanonical(pb.TxBody, bytes, "transaction body");
+  const msg = moduleMsgFrom(f);
+  if (msg === undefined) throw new CodecError("transaction body carries no message");
+  const chainId = str(f.chainId);
+  if (!CHAIN_ID_RE.test(chainId)) throw new CodecError(`transaction chain id "${chainId}" is not a valid chain id`);
+  return {
+    chainId,
+    senderPubkey: fixedBytes(f.senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
+    nonce: uint(f.nonce, "nonce"),
+    fee: decodeAmount(f.fee, "fee"),
+    msg,
+  };
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 export function encodeSignedTx(tx: SignedTx): Uint8Array {
   return encodeMessage(pb.SignedTx, { body: tx.body, signature: tx.signature });

@@ -16,6 +16,9 @@ export const APP_ERRORS = {
   BLOCK_NOT_FOUND: 2001,
   TX_NOT_FOUND: 2002,
   HEIGHT_NOT_AVAILABLE: 2003,
+  /** A module object (validator, datanet, contribution, version, model, inference) that does not exist. */
+  NOT_FOUND: 2004,
+  INVALID_CURSOR: 2005,
 } as const;
 
 export class RpcError extends Error {

@@ -1,8 +1,8 @@
-import { encodeAddress } from "../crypto/address.ts";
+import { ADDRESS_LENGTH, encodeAddress } from "../crypto/address.ts";
 import { toBase64, toHex } from "../crypto/bytes.ts";
 import type { Block, Commit } from "../proto/block.ts";
 import type { TxResult } from "../proto/records.ts";
-import type { TxBody } from "../proto/tx.ts";
+import type { TxBody, TxMsg } from "../proto/tx.ts";
 
 /** JSON shapes of chain objects: hashes lowercase hex, addresses bech32, amounts decimal strings. */
 
@@ -50,8 +50,26 @@ export function txBodyView(body: TxBody, sender: Uint8Array) {
     senderPubKey: toBase64(body.senderPubkey),
     nonce: body.nonce,
     fee: body.fee.toString(),
-    msg: { type: msg.type, to: encodeAddress(msg.to), amount: msg.amount.toString() },
+    msg: msgView(msg),
   };
+}
+
+/**
+ * A message as JSON: bigint amounts as decimal strings, 20-byte values as bech32 addresses, other bytes as
+ * hex (hashes, keys). Generic, so every module message gets the same conventions.
+ */
+export function msgView(msg: TxMsg): Record<string, unknown> {
+  return jsonValue(msg) as Record<string, unknown>;
+}
+
+export function jsonValue(v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return v.byteLength === ADDRESS_LENGTH ? encodeAddress(v) : toHex(v);
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonValue(x)]));
+  }
+  return v;
 }
 
 export function resultView(r: TxResult) {

@@ -19,6 +19,22 @@ export const TX_ERRORS = {
   MEMPOOL_FULL: 13,
   SENDER_QUEUE_FULL: 14,
   INVALID_MSG: 15,
+  /** The object a message names (validator, datanet, contribution, model, inference...) does not exist. */
+  NOT_FOUND: 16,
+  /** The sender may not do this (not the owner, curator, operator...). */
+  UNAUTHORIZED: 17,
+  /** The object is not in a state that allows this (already reviewed, retired, recorded...). */
+  INVALID_STATE: 18,
+  /** Too late: the inference expired. */
+  EXPIRED: 19,
+  /** Too early: the validator's jail period is not over. */
+  STILL_JAILED: 20,
+  /** Unstaking more than is staked, or a stake below a minimum. */
+  INSUFFICIENT_STAKE: 21,
+  /** Attribution weights that name something outside what the model was trained on. */
+  ATTRIBUTION_INVALID: 22,
+  /** A module limit is reached (validators, list sizes). */
+  LIMIT_EXCEEDED: 23,
 } as const;
 
 export type TxErrorCode = keyof typeof TX_ERRORS;

@@ -4,6 +4,11 @@ import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
 import { getAccount, setAccount, transfer } from "./modules/bank.ts";
+import * as attribution from "./modules/attribution.ts";
+import * as datanets from "./modules/datanets.ts";
+import * as models from "./modules/models.ts";
+import * as staking from "./modules/staking.ts";
+import type { ModuleMsg } from "../proto/module-msgs.ts";
 import type { ChainParams } from "./params.ts";
 import { Overlay, type StateReader, type StateWrite } from "./view.ts";
 
@@ -19,6 +24,21 @@ export interface BlockContext {
   timeMs: number;
   proposer: Uint8Array;
   params: ChainParams;
+  /**
+   * The validators of the previous height (by consensus address) and whether each signed this block's
+   * last commit: the staking module's liveness count. Empty at height 1.
+   */
+  lastCommitVotes: readonly { address: Uint8Array; signed: boolean }[];
+  /** Equivocations this block carries, already verified by the caller (signatures, age, validator). */
+  evidence: readonly BlockEvidence[];
+}
+
+export interface BlockEvidence {
+  /** sha256 of the evidence's canonical encoding: no evidence counts twice. */
+  hash: Uint8Array;
+  /** The consensus address of the validator that signed twice, and the height it did so at. */
+  validator: Uint8Array;
+  height: number;
 }
 
 /** Checks that need no state: chain id, fee floor, message shape. Throws TxError. */
@@ -38,22 +58,64 @@ export function checkTxStateless(tx: DecodedTx, chainId: string, params: ChainPa
   if (tx.body.fee < params.minFee) {
     throw new TxError("FEE_TOO_LOW", `fee ${tx.body.fee} is below the minimum fee ${params.minFee}`);
   }
-  checkMsg(tx.body.msg);
+  checkMsg(tx.body.msg, params);
 }
 
-function checkMsg(msg: TxMsg): void {
-  switch (msg.type) {
-    case "transfer":
-      if (msg.amount <= 0n) throw new TxError("INVALID_MSG", "transfer amount must be positive");
-      return;
+function checkMsg(msg: TxMsg, params: ChainParams): void {
+  if (msg.type === "transfer") {
+    if (msg.amount <= 0n) throw new TxError("INVALID_MSG", "transfer amount must be positive");
+    return;
   }
+  MODULES[moduleOf(msg)].check(msg, params);
 }
 
 /** What a message would spend from the sender's balance, besides the fee (for mempool coverage checks). */
 export function msgSpend(msg: TxMsg): bigint {
+  if (msg.type === "transfer") return msg.amount;
+  return MODULES[moduleOf(msg)].spend(msg);
+}
+
+/** What every native module offers the executor for its messages (state/modules/<module>.ts). */
+interface MsgModule {
+  /** Stateless checks (sizes, ranges): a failing message is refused at admission. Throws TxError. */
+  check(msg: ModuleMsg, params: ChainParams): void;
+  /** What the message spends from the sender's balance at most, besides the fee. */
+  spend(msg: ModuleMsg): bigint;
+  /** The state transition; throws TxError (its writes are rolled back). Returns the events. */
+  apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: BlockContext): TxEvent[];
+}
+
+const MODULES: Record<"staking" | "datanets" | "models" | "attribution", MsgModule> = {
+  staking: staking as unknown as MsgModule,
+  datanets: datanets as unknown as MsgModule,
+  models: models as unknown as MsgModule,
+  attribution: attribution as unknown as MsgModule,
+};
+
+function moduleOf(msg: ModuleMsg): keyof typeof MODULES {
   switch (msg.type) {
-    case "transfer":
-      return msg.amount;
+    case "create_validator":
+    case "stake":
+    case "unstake":
+    case "unjail":
+      return "staking";
+    case "create_datanet":
+    case "update_datanet":
+    case "contribute":
+    case "review_contribution":
+    case "slash_contribution":
+    case "publish_version":
+      return "datanets";
+    case "register_model":
+    case "publish_model_version":
+    case "set_model_price":
+    case "set_model_operators":
+    case "retire_model":
+      return "models";
+    case "pay_inference":
+    case "record_inference":
+    case "claim_rewards":
+      return "attribution";
   }
 }
 
@@ -89,22 +151,38 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent {
   };
 }
 
-function applyMsg(view: Overlay, tx: DecodedTx): TxEvent[] {
+function applyMsg(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent[] {
   const msg = tx.body.msg;
-  switch (msg.type) {
-    case "transfer":
-      transfer(view, tx.sender, msg.to, msg.amount);
-      return [
-        {
-          type: "transfer",
-          attributes: [
-            { key: "sender", value: encodeAddress(tx.sender) },
-            { key: "recipient", value: encodeAddress(msg.to) },
-            { key: "amount", value: msg.amount.toString() },
-          ],
-        },
-      ];
+  if (msg.type === "transfer") {
+    transfer(view, tx.sender, msg.to, msg.amount);
+    return [
+      {
+        type: "transfer",
+        attributes: [
+          { key: "sender", value: encodeAddress(tx.sender) },
+          { key: "recipient", value: encodeAddress(msg.to) },
+          { key: "amount", value: msg.amount.toString() },
+        ],
+      },
+    ];
   }
+  return MODULES[moduleOf(msg)].apply(view, tx.sender, msg, ctx);
+}
+
+/**
+ * Runs before a block's transactions: liveness counting and the slashing of committed evidence (staking).
+ * Returns the events, which the node logs (they are not part of any transaction's result).
+ */
+export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
+  return staking.beginBlock(view, ctx);
+}
+
+/**
+ * Runs after a block's transactions: unbonding that completes, paid inferences that expire, and the
+ * validator set for height + 2.
+ */
+export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
+  return [...attribution.endBlock(view, ctx), ...staking.endBlock(view, ctx)];
 }
 
 /**
@@ -116,7 +194,7 @@ export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxRe
   const feeEvent = applyAnte(view, tx, ctx);
   view.begin();
   try {
-    const events = applyMsg(view, tx);
+    const events = applyMsg(view, tx, ctx);
     view.commit();
     return { code: 0, log: "", events: [feeEvent, ...events] };
   } catch (err) {
@@ -129,6 +207,8 @@ export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxRe
 export interface BlockExecution {
   writes: StateWrite[];
   results: TxResult[];
+  /** What beginBlock and endBlock did (slashing, jailing, unbonding, expiry, set changes). */
+  blockEvents: TxEvent[];
 }
 
 export interface RejectedTx {
@@ -148,6 +228,7 @@ export function executeBlock(
 ): { ok: true; execution: BlockExecution } | { ok: false; rejected: RejectedTx } {
   const view = new Overlay(base);
   const results: TxResult[] = [];
+  const blockEvents = beginBlock(view, ctx);
   for (let i = 0; i < txs.length; i++) {
     try {
       results.push(executeTx(view, txs[i], ctx));
@@ -157,5 +238,6 @@ export function executeBlock(
       throw err;
     }
   }
-  return { ok: true, execution: { writes: view.sortedWrites(), results } };
+  blockEvents.push(...endBlock(view, ctx));
+  return { ok: true, execution: { writes: view.sortedWrites(), results, blockEvents } };
 }

@@ -1,16 +1,107 @@
-import { concatBytes, utf8 } from "../crypto/bytes.ts";
+import { concatBytes, u64be, utf8 } from "../crypto/bytes.ts";
 
 /**
- * The state tree's key space. Each module owns one prefix; keys are prefix bytes followed by the module's
- * own key bytes. Prefixes are never reused.
+ * The state tree's key space. Each module owns its prefixes; keys are prefix bytes followed by the module's
+ * own key bytes (ids as 8-byte big-endian, so they sort numerically; addresses as 20 bytes). Every key under
+ * one prefix has the same length, so a prefix can be listed at any height. Prefixes are never reused.
  */
 export const MODULE_PREFIX = {
   /** bank/acct/<address 20> -> Account { nonce, balance } */
   bankAccount: utf8("bank/acct/"),
   /** bank/supply -> amount (minimal big-endian) */
   bankSupply: utf8("bank/supply"),
+  /** treasury -> amount: slashed stake, protocol shares, dust. No key spends it (governance will). */
+  treasury: utf8("treasury"),
+
+  /** stk/val/<operator 20> -> StakingValidator */
+  stakingValidator: utf8("stk/val/"),
+  /** stk/cons/<consensus address 20> -> operator address */
+  stakingConsensus: utf8("stk/cons/"),
+  /** stk/del/<delegator 20><operator 20> -> shares (amount) */
+  stakingDelegation: utf8("stk/del/"),
+  /** stk/delv/<operator 20><delegator 20> -> 0x01 (index: the stakers of a validator) */
+  stakingDelegationByValidator: utf8("stk/delv/"),
+  /** stk/unb/<delegator 20> -> UnbondingList */
+  stakingUnbonding: utf8("stk/unb/"),
+  /** stk/unbq/<height 8> -> AddressList: delegators with an unbonding entry completing at that height */
+  stakingUnbondingQueue: utf8("stk/unbq/"),
+  /** stk/pool -> StakingPool { bonded, unbonding } */
+  stakingPool: utf8("stk/pool"),
+  /** stk/candidates -> AddressList: every validator's operator, sorted */
+  stakingCandidates: utf8("stk/candidates"),
+  /** stk/vset/<height 8> -> ValidatorSet in force from that height (written when the set changes) */
+  stakingValidatorSet: utf8("stk/vset/"),
+  /** stk/vset-latest -> height (8) of the latest stk/vset/ entry */
+  stakingValidatorSetLatest: utf8("stk/vset-latest"),
+  /** stk/evid/<evidence hash 32> -> height it was committed at (no evidence counts twice) */
+  stakingEvidence: utf8("stk/evid/"),
+
+  /** dn/seq -> next datanet id (8); dn/cseq -> next contribution id (8). Ids start at 1. */
+  datanetSeq: utf8("dn/seq"),
+  contributionSeq: utf8("dn/cseq"),
+  /** dn/net/<id 8> -> Datanet */
+  datanet: utf8("dn/net/"),
+  /** dn/contrib/<id 8> -> Contribution */
+  contribution: utf8("dn/contrib/"),
+  /** dn/bydn/<datanet 8><contribution 8> -> 0x01 */
+  contributionsByDatanet: utf8("dn/bydn/"),
+  /** dn/byaddr/<contributor 20><contribution 8> -> 0x01 */
+  contributionsByContributor: utf8("dn/byaddr/"),
+  /** dn/accepted/<datanet 8><accept index 8> -> contribution id (8) */
+  acceptedContribution: utf8("dn/accepted/"),
+  /** dn/ver/<datanet 8><version 8> -> DatanetVersion */
+  datanetVersion: utf8("dn/ver/"),
+  /** dn/escrow -> amount: contribution stakes locked while pending */
+  datanetEscrow: utf8("dn/escrow"),
+
+  /** mdl/seq -> next model id (8) */
+  modelSeq: utf8("mdl/seq"),
+  /** mdl/model/<id 8> -> Model */
+  model: utf8("mdl/model/"),
+  /** mdl/ver/<model 8><version 8> -> ModelVersion */
+  modelVersion: utf8("mdl/ver/"),
+  /** mdl/byowner/<owner 20><model 8> -> 0x01 */
+  modelsByOwner: utf8("mdl/byowner/"),
+  /** mdl/bybase/<sha256(base model name) 32><model 8> -> 0x01 */
+  modelsByBase: utf8("mdl/bybase/"),
+  /** mdl/bydn/<datanet 8><model 8> -> 0x01 */
+  modelsByDatanet: utf8("mdl/bydn/"),
+
+  /** att/seq -> next inference id (8) */
+  inferenceSeq: utf8("att/seq"),
+  /** att/inf/<id 8> -> Inference */
+  inference: utf8("att/inf/"),
+  /** att/bymodel/<model 8><inference 8>, att/bypayer/<payer 20><inference 8>,
+   *  att/bycontrib/<contribution 8><inference 8> -> 0x01 */
+  inferencesByModel: utf8("att/bymodel/"),
+  inferencesByPayer: utf8("att/bypayer/"),
+  inferencesByContribution: utf8("att/bycontrib/"),
+  /** att/expq/<height 8> -> IdList: inferences expiring at the end of that height */
+  inferenceExpiryQueue: utf8("att/expq/"),
+  /** att/escrow -> amount escrowed by paid, unrecorded inferences */
+  inferenceEscrow: utf8("att/escrow"),
+  /** att/rew/<address 20> -> Rewards { accrued, claimed } */
+  rewards: utf8("att/rew/"),
+  /** att/rsrc/<address 20><source kind 1><id 8> -> amount earned from that source, ever */
+  rewardSource: utf8("att/rsrc/"),
+  /** att/earn/<kind 1><id 8> -> amount paid out because of that contribution, datanet or model, ever */
+  earnings: utf8("att/earn/"),
+  /** att/accrued -> amount of rewards accrued and not yet claimed, over every address */
+  rewardsAccrued: utf8("att/accrued"),
 } as const;
 
-export function stateKey(prefix: Uint8Array, id?: Uint8Array): Uint8Array {
-  return id === undefined ? prefix : concatBytes(prefix, id);
+/** Kinds of reward source and earnings object (one byte in att/rsrc/ and att/earn/ keys). */
+export const SOURCE_KIND = { model: 1, datanet: 2, contribution: 3 } as const;
+export type SourceKind = keyof typeof SOURCE_KIND;
+
+export function stateKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  return parts.length === 0 ? prefix : concatBytes(prefix, ...parts);
 }
+
+/** An id or height as a key part: 8 bytes big-endian. */
+export function idKey(id: number): Uint8Array {
+  return u64be(id);
+}
+
+/** A one-byte marker value for index keys. */
+export const PRESENT = Uint8Array.of(1);

@@ -8,6 +8,62 @@ export interface ChainParams {
   maxBlockTxs: number;
   /** Largest total of transaction bytes in one block. */
   maxBlockBytes: number;
+  staking: StakingParams;
+  datanets: DatanetParams;
+  models: ModelParams;
+  attribution: AttributionParams;
+}
+
+export interface StakingParams {
+  /** The least self-stake a validator is created with. */
+  minSelfStake: bigint;
+  /** The validator set is the top this many unjailed validators by bonded stake. */
+  maxValidators: number;
+  /** Most validators (bonded or not) that may exist; creating more is refused. */
+  maxCandidates: number;
+  /** Blocks between unstaking and the funds returning to the balance. */
+  unbondingBlocks: number;
+  /** Base units of bonded stake per unit of voting power. */
+  powerReduction: bigint;
+  /** Share of the bond (parts per million) slashed for equivocation. */
+  slashDoubleSignPpm: number;
+  /** Liveness window, in blocks, and the most blocks a validator may miss in one before it is jailed. */
+  signedBlocksWindow: number;
+  maxMissedBlocks: number;
+  /** How long a validator jailed for downtime stays jailed, in blocks. */
+  downtimeJailBlocks: number;
+  /** Evidence older than this many blocks is refused. */
+  maxEvidenceAgeBlocks: number;
+}
+
+export interface DatanetParams {
+  maxNameBytes: number;
+  maxDescriptionBytes: number;
+  maxLicenseBytes: number;
+  maxUriBytes: number;
+  maxMetadataBytes: number;
+  maxCurators: number;
+  /** Most addresses on an allow list. */
+  maxContributors: number;
+}
+
+export interface ModelParams {
+  maxNameBytes: number;
+  maxUriBytes: number;
+  maxTrainedOn: number;
+  maxOperators: number;
+}
+
+export interface AttributionParams {
+  /** A paid inference not recorded within this many blocks is refunded. */
+  inferenceExpiryBlocks: number;
+  /** Shares of each fee, parts per million: to the treasury, to the model owner; the rest is the data share. */
+  protocolSharePpm: number;
+  ownerSharePpm: number;
+  /** Most weights in one record. */
+  maxWeights: number;
+  /** Most contributions a whole-datanet weight may split among (each one is a state write). */
+  maxVersionRecipients: number;
 }
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -15,4 +71,35 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 16 * 1024,
   maxBlockTxs: 20_000,
   maxBlockBytes: 8 * 1024 * 1024,
+  staking: {
+    minSelfStake: 10n ** 18n, // 1 OPEN
+    maxValidators: 100,
+    maxCandidates: 1000,
+    unbondingBlocks: 1000,
+    powerReduction: 10n ** 15n, // 0.001 OPEN per unit of power
+    slashDoubleSignPpm: 50_000, // 5%
+    signedBlocksWindow: 1000,
+    maxMissedBlocks: 500,
+    downtimeJailBlocks: 600,
+    maxEvidenceAgeBlocks: 1000,
+  },
+  datanets: {
+    maxNameBytes: 128,
+    maxDescriptionBytes: 4096,
+    maxLicenseBytes: 256,
+    maxUriBytes: 1024,
+    maxMetadataBytes: 4096,
+    maxCurators: 32,
+    maxContributors: 256,
+  },
+  models: { maxNameBytes: 128, maxUriBytes: 1024, maxTrainedOn: 32, maxOperators: 32 },
+  attribution: {
+    inferenceExpiryBlocks: 100,
+    protocolSharePpm: 100_000, // 10%
+    ownerSharePpm: 300_000, // 30%
+    maxWeights: 64,
+    maxVersionRecipients: 1000,
+  },
 };
+
+export const PPM = 1_000_000;

@@ -6,7 +6,8 @@ interface AddValidatorOpts {
   file?: string;
   name?: string;
   pubKey?: string;
-  power?: string;
+  selfStake?: string;
+  operator?: string;
 }
 
 export function registerGenesis(program: Command): void {
@@ -20,7 +21,7 @@ export function registerGenesis(program: Command): void {
 
   genesis
     .command("show-validator")
-    .description("Print this home's validator as JSON for the coordinator: { name, address, pubKey, power }.")
+    .description("Print this home's validator as JSON for the coordinator: { name, address, pubKey, selfStake, operator }.")
     .requiredOption("--home <dir>", "home directory (created by opl init)")
     .action(
       action(async (opts: { home: string }) => {
@@ -39,7 +40,8 @@ export function registerGenesis(program: Command): void {
     .option("--file <path>", "JSON printed by `opl genesis show-validator`")
     .option("--name <name>", "validator name (moniker)")
     .option("--pub-key <base64>", "validator ed25519 public key, base64")
-    .option("--power <n>", "voting power (default 1)")
+    .option("--self-stake <OPEN>", "self-stake in OPEN, bonded at genesis (default: the file's, else 1000)")
+    .option("--operator <address>", "account that operates the validator (default: the file's, else the key's address)")
     .action(
       action(async (opts: AddValidatorOpts) => {
         const { readFileSync } = await import("node:fs");
@@ -52,18 +54,22 @@ export function registerGenesis(program: Command): void {
             throw new Error(`cannot read validator file ${opts.file}: ${(err as Error).message}`, { cause: err });
           }
         }
-        // A --power that is not digits stays a string, so the refusal quotes what was typed.
-        let power = base.power ?? 1;
-        if (opts.power !== undefined) power = /^\d+$/.test(opts.power) ? Number(opts.power) : opts.power;
+        const { parseOpen } = await import("../../state/units.ts");
+        const { DEFAULT_GENESIS_SELF_STAKE } = await import("../../node/defaults.ts");
+        const selfStake =
+          opts.selfStake !== undefined
+            ? parseOpen(opts.selfStake).toString()
+            : (base.selfStake ?? DEFAULT_GENESIS_SELF_STAKE.toString());
         const entry = validatorEntry({
           name: opts.name ?? base.name,
           pubKey: opts.pubKey ?? base.pubKey,
-          power,
+          selfStake,
+          operator: opts.operator ?? base.operator,
           // An address from the file must match its key; a --pub-key given by hand replaces the file's key.
           address: opts.pubKey === undefined ? base.address : undefined,
         });
         const file = editGenesis(opts.home, (g) => addValidator(g, entry));
-        console.log(`added validator ${entry.name} (${entry.address}, power ${entry.power}); genesis now has ` +
+        console.log(`added validator ${entry.name} (${entry.address}, self-stake ${entry.selfStake}); genesis now has ` +
           `${file.validators.length} validator${file.validators.length === 1 ? "" : "s"}`);
       }),
     );
@@ -120,12 +126,18 @@ export function registerGenesis(program: Command): void {
         const { formatOpen } = await import("../../state/units.ts");
         const path = opts.file ?? (opts.home !== undefined ? homePaths(opts.home).genesis : undefined);
         if (path === undefined) throw new Error("give --home <dir> or --file <path>");
+        const { genesisWrites } = await import("../../state/genesis.ts");
         const g = readGenesisFile(path);
-        const power = g.validators.reduce((sum, v) => sum + v.power, 0);
+        // Runs genesis as a node would: a validator whose operator cannot pay its self-stake fails here.
+        genesisWrites(g);
+        const staked = g.validators.reduce((sum, v) => sum + v.selfStake, 0n);
         const supply = g.accounts.reduce((sum, a) => sum + a.balance, 0n);
         console.log(`genesis ok: chain ${g.chainId}, genesis time ${new Date(g.genesisTimeMs).toISOString()}`);
-        console.log(`validators: ${g.validators.length} (total power ${power})`);
-        for (const v of g.validators) console.log(`  ${encodeAddress(v.address)} power ${v.power}`);
+        console.log(`validators: ${g.validators.length} (total self-stake ${formatOpen(staked)} OPEN)`);
+        for (const v of g.validators) {
+          console.log(`  ${encodeAddress(v.address)} self-stake ${formatOpen(v.selfStake)} OPEN, operator ` +
+            encodeAddress(v.operator));
+        }
         console.log(`accounts: ${g.accounts.length} (total ${formatOpen(supply)} OPEN)`);
         console.log(`identity: ${genesisIdentity(g)}`);
       }),

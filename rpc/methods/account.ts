@@ -1,27 +1,11 @@
 import { z } from "zod";
 import { decodeAddress } from "../../crypto/address.ts";
-import { decodeAmount } from "../../proto/codec.ts";
-import { decodeAccount } from "../../proto/records.ts";
-import { MODULE_PREFIX } from "../../state/keys.ts";
-import { accountKey, getAccount, getSupply } from "../../state/modules/bank.ts";
-import type { RpcContext } from "../context.ts";
-import { appError } from "../errors.ts";
+import { getAccount } from "../../state/modules/bank.ts";
+import { supplyBreakdown } from "../../state/supply.ts";
 import { method } from "../method.ts";
+import { readAt } from "../state-query.ts";
+import { jsonValue } from "../views.ts";
 import { addressSchema, heightSchema, noParams } from "../schemas.ts";
-
-/** Resolves an optional `height` to a readable one, or says why it cannot be read. */
-function resolveHeight(ctx: RpcContext, height: number | undefined): { height: number; latest: boolean } {
-  const latest = ctx.app.info().height;
-  if (height === undefined || height === latest) return { height: latest, latest: true };
-  if (height > latest) {
-    throw appError(
-      "HEIGHT_NOT_AVAILABLE",
-      `height ${height} is in the future; the latest height is ${latest}`,
-      { latest },
-    );
-  }
-  return { height, latest: false };
-}
 
 export const accountMethods = [
   method({
@@ -30,32 +14,19 @@ export const accountMethods = [
     params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
     handler: async (p, ctx) => {
       const address = decodeAddress(p.address);
-      const at = resolveHeight(ctx, p.height);
-      let account = getAccount(ctx.state, address);
-      if (!at.latest) {
-        const raw = await ctx.db.getStateAt(accountKey(address), at.height);
-        account = raw === undefined ? { nonce: 0, balance: 0n } : decodeAccount(raw);
-      }
-      return {
-        address: p.address,
-        balance: account.balance.toString(),
-        nonce: account.nonce,
-        height: at.height,
-      };
+      const { value: account, height } = await readAt(ctx, p.height, (view) => getAccount(view, address));
+      return { address: p.address, balance: account.balance.toString(), nonce: account.nonce, height };
     },
   }),
   method({
     name: "bank_getSupply",
-    description: "Total OPEN supply in base units.",
+    description:
+      "Total OPEN supply in base units, and where it is: account balances (total minus the rest), bonded and " +
+      "unbonding stake, pending contribution stakes, inference escrow, unclaimed rewards, the treasury.",
     params: noParams.extend({ height: heightSchema.optional() }),
     handler: async (p, ctx) => {
-      const at = resolveHeight(ctx, p.height);
-      let total = getSupply(ctx.state);
-      if (!at.latest) {
-        const raw = await ctx.db.getStateAt(MODULE_PREFIX.bankSupply, at.height);
-        total = raw === undefined ? 0n : decodeAmount(raw, "supply");
-      }
-      return { total: total.toString(), height: at.height };
+      const { value, height } = await readAt(ctx, p.height, supplyBreakdown);
+      return { ...(jsonValue(value) as Record<string, string>), height };
     },
   }),
 ];

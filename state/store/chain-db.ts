@@ -1,5 +1,5 @@
 import { Level } from "level";
-import { concatBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
+import { concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
 import {
   type Block,
   type BlockMeta,
@@ -10,6 +10,18 @@ import {
 import { decodeTxRecord, encodeTxRecord, type TxRecord, type TxResult } from "../../proto/records.ts";
 import type { StateWrite } from "../view.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
+
+/** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
+function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  throw new Error("a prefix of only 0xff bytes has no end");
+}
 
 /** The database is held by another process (LevelDB's LOCK file), most likely another `opl start`. */
 export class DatabaseLockedError extends Error {
@@ -156,6 +168,57 @@ export class ChainDb {
       return value[0] === 1 ? value.subarray(1) : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * State entries under `prefix` in key order, as of the end of `height` (undefined: the latest), starting
+   * after the key `after` (exclusive), at most `limit`. Every key under a listable prefix has the same
+   * length (state/keys.ts), `keyLength`, which is how the history bucket groups them.
+   */
+  async scanState(opts: {
+    prefix: Uint8Array;
+    keyLength: number;
+    height?: number;
+    after?: Uint8Array;
+    limit: number;
+  }): Promise<[Uint8Array, Uint8Array][]> {
+    const out: [Uint8Array, Uint8Array][] = [];
+    const { prefix, keyLength, height, after, limit } = opts;
+    if (height === undefined) {
+      const start = bucketKey(BUCKET.stateLatest, after ?? prefix);
+      for await (const [key, value] of this.db.iterator({
+        [after === undefined ? "gte" : "gt"]: start,
+        lt: bucketKey(BUCKET.stateLatest, prefixEnd(prefix)),
+      })) {
+        if (key.byteLength - 1 !== keyLength) continue;
+        out.push([key.subarray(1), value]);
+        if (out.length >= limit) break;
+      }
+      return out;
+    }
+    // History keys sort by (state key, height): each key's versions are consecutive. Keep the last one at or
+    // below `height`, and skip keys absent (never written, or deleted) then.
+    const len = Uint8Array.of(keyLength >> 8, keyLength & 0xff);
+    const base = bucketKey(BUCKET.stateHistory, len);
+    const from = after === undefined ? concatBytes(base, prefix) : historyKey(after, Number.MAX_SAFE_INTEGER);
+    let current: Uint8Array | undefined;
+    let value: Uint8Array | undefined;
+    const flush = () => {
+      if (current !== undefined && value !== undefined && value[0] === 1) out.push([current, value.subarray(1)]);
+    };
+    for await (const [key, v] of this.db.iterator({ gt: from, lt: concatBytes(base, prefixEnd(prefix)) })) {
+      const stateKey = key.subarray(3, 3 + keyLength);
+      const at = readU64be(key, 3 + keyLength);
+      if (current === undefined || !equalBytes(current, stateKey)) {
+        flush();
+        if (out.length >= limit) return out;
+        current = stateKey;
+        value = undefined;
+      }
+      if (at <= height) value = v;
+    }
+    flush();
+    return out.slice(0, limit);
   }
 
   /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */

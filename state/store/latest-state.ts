@@ -1,5 +1,5 @@
 import { SparseMerkleTree, type TreeUpdate, treePath, valueHash } from "../smt.ts";
-import { keyId, type StateReader, type StateWrite } from "../view.ts";
+import { keyFromId, keyId, type StateReader, type StateWrite } from "../view.ts";
 import type { ChainDb } from "./chain-db.ts";
 
 /**
@@ -28,6 +28,12 @@ export class LatestState implements StateReader {
 
   getId(id: string): Uint8Array | undefined {
     return this.values.get(id);
+  }
+
+  /** Every entry whose key starts with `prefix` (unordered; a full pass over the state, for start-up). */
+  *withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
+    const p = keyId(prefix);
+    for (const [id, value] of this.values) if (id.startsWith(p)) yield [keyFromId(id), value];
   }
 
   get rootHash(): Uint8Array {

@@ -93,7 +93,7 @@ describe("opl CLI against a running node", () => {
     ]);
     expect(signed.code, signed.stderr).toBe(0);
     const tx = decodeTx(fromBase64(signed.stdout.trim()) as Uint8Array);
-    expect(tx.body.msg.amount).toBe(10n ** 18n);
+    expect(tx.body.msg).toMatchObject({ type: "transfer", amount: 10n ** 18n });
     expect(tx.body.chainId).toBe("opl-e2e-1");
     const status = await rpc.call<{ mempoolSize: number }>("node_status");
     expect(status.mempoolSize).toBe(0);

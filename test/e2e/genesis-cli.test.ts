@@ -38,11 +38,12 @@ describe("opl genesis: collecting validators into one genesis", () => {
           name: `val${i}`,
           address: expect.stringMatching(/^opl1/),
           pubKey: Buffer.from(key.publicKey, "hex").toString("base64"),
-          power: 1,
+          selfStake: "1000000000000000000000",
+          operator: expect.stringMatching(/^opl1/),
         });
         const file = join(tmp.dir, `val${i}.json`);
         writeFileSync(file, JSON.stringify(v));
-        return { ...v, file } as { name: string; address: string; pubKey: string; file: string };
+        return { ...v, file } as { name: string; address: string; pubKey: string; operator: string; file: string };
       }),
     );
 
@@ -51,7 +52,7 @@ describe("opl genesis: collecting validators into one genesis", () => {
     expect(await ok(["genesis", "reset-validators", "--home", coordinator])).toMatch(/removed 1 validator/);
     for (const v of shown) {
       expect(await ok(["genesis", "add-validator", "--home", coordinator, "--file", v.file])).toMatch(
-        new RegExp(`added validator ${v.name} \\(${v.address}, power 1\\)`),
+        new RegExp(`added validator ${v.name} \\(${v.address}, self-stake 1000000000000000000000\\)`),
       );
     }
     const funded = (await ok(["keys", "add", "bob", "--home", homes[1]])).trim();
@@ -62,13 +63,18 @@ describe("opl genesis: collecting validators into one genesis", () => {
     expect(genesis.chainId).toBe("opl-net-e2e");
     expect(genesis.validators.map((v) => encodeAddress(v.address))).toEqual(shown.map((v) => v.address));
     expect(file.validators.map((v: { name: string }) => v.name)).toEqual(["val0", "val1", "val2"]);
-    expect(genesis.validators.map((v) => v.power)).toEqual([1, 1, 1]);
+    // Each validator's self-stake comes from its operator (the home's `validator` key), funded with exactly it.
+    expect(genesis.validators.map((v) => v.selfStake)).toEqual([10n ** 21n, 10n ** 21n, 10n ** 21n]);
+    expect(genesis.validators.map((v) => encodeAddress(v.operator))).toEqual(shown.map((v) => v.operator));
+    for (const v of shown) {
+      expect(genesis.accounts.find((a) => encodeAddress(a.address) === v.operator)?.balance).toBe(10n ** 21n);
+    }
     expect(genesis.accounts.find((a) => encodeAddress(a.address) === funded)?.balance).toBe(125n * 10n ** 17n);
 
     // Every operator copies the coordinator's file; `genesis validate` shows all of them the same identity.
     for (const home of homes.slice(1)) copyFileSync(join(coordinator, "genesis.json"), join(home, "genesis.json"));
     const identities = await Promise.all(homes.map((home) => ok(["genesis", "validate", "--home", home])));
-    expect(identities[0]).toMatch(/validators: 3 \(total power 3\)/);
+    expect(identities[0]).toMatch(/validators: 3 \(total self-stake 3000 OPEN\)/);
     expect(new Set(identities.map((out) => /identity: (\S+)/.exec(out)?.[1])).size).toBe(1);
 
     // And each node starts from it (blocks need the validators networked; only the start is checked here).
@@ -99,7 +105,7 @@ describe("opl genesis: collecting validators into one genesis", () => {
       [["genesis", "add-validator", "--home", scratch, "--name", "x", "--pub-key", offCurve], /not a valid ed25519 public key/],
       [["genesis", "add-validator", "--home", scratch, "--name", "x", "--pub-key", smallOrder], /weak \(small-order\)/],
       [["genesis", "add-validator", "--home", scratch, "--name", "val0", "--pub-key", "B1Bo2WbgLGVTPQlH0KKu6BLxi3qC1/CmvQv2zhXHcA4="], /named "val0" is already/],
-      [["genesis", "add-validator", "--home", scratch, "--file", again, "--power", "lots"], /power must be a positive integer, got "lots"/],
+      [["genesis", "add-validator", "--home", scratch, "--file", again, "--name", "y", "--self-stake", "lots"], /"lots" is not an amount of OPEN/],
       [["genesis", "add-account", "--home", scratch, "--address", "opl1nope", "--balance", "1"], /invalid address/],
       [["genesis", "add-account", "--home", scratch, "--address", JSON.parse(readFileSync(again, "utf8")).address, "--balance", "0"], /balance must be more than 0/],
       [["genesis", "add-account", "--home", coordinator, "--address", JSON.parse(readFileSync(again, "utf8")).address, "--balance", "1"], /already has chain data/],

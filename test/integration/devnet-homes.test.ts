@@ -49,15 +49,19 @@ describe("createDevnetHomes", () => {
     const genesis = parseGenesis(file);
     expect(genesis.chainId).toBe("opl-homes-1");
     expect(file.validators.map((v: { name: string }) => v.name)).toEqual(["node0", "node1", "node2"]);
-    expect(genesis.validators.map((v) => v.power)).toEqual([1, 1, 1]);
+    // Each validator is operated by a DIR/keyring key named like its node, which pays the self-stake.
+    expect(genesis.validators.map((v) => v.selfStake)).toEqual([10n ** 21n, 10n ** 21n, 10n ** 21n]);
     expect(genesis.validators.map((v) => encodeAddress(v.address))).toEqual(
       made.nodes.map((n) => encodeAddress(loadValidatorKey(homePaths(n.home).validatorKey).address)),
     );
 
     const keys = new Keyring(dir).list();
-    expect(keys.map((k) => k.name)).toEqual(["account0", "account1", "account2", "faucet"]);
+    expect(keys.map((k) => k.name)).toEqual(["account0", "account1", "account2", "faucet", "node0", "node1", "node2"]);
     const balances = new Map(genesis.accounts.map((a) => [encodeAddress(a.address), a.balance]));
-    for (const k of keys) expect(balances.get(k.address)).toBe(k.name === "faucet" ? FAUCET_FUNDS : ACCOUNT_FUNDS);
+    for (const k of keys) {
+      const expected = k.name === "faucet" ? FAUCET_FUNDS : k.name.startsWith("node") ? 10n ** 21n + ACCOUNT_FUNDS : ACCOUNT_FUNDS;
+      expect(balances.get(k.address)).toBe(expected);
+    }
 
     expect(readDevnet(dir)).toEqual({
       dir,

@@ -54,6 +54,8 @@ function setup(balances: bigint[]) {
     timeMs: 1,
     proposer: proposer.address,
     params: DEFAULT_PARAMS,
+    lastCommitVotes: [],
+    evidence: [],
   };
   return { accounts, proposer, state, ctx };
 }

@@ -1,0 +1,114 @@
+import { keyId, type StateReader } from "../state/view.ts";
+import type { RpcContext } from "./context.ts";
+import { appError } from "./errors.ts";
+
+/**
+ * Reading module state at a height for queries. The modules' getters are synchronous functions of a
+ * StateReader (the same code the state machine runs). At the latest height they read the in-memory state;
+ * at a past height, `readAt` runs the getter against a cache and fetches the keys it missed from the
+ * database's history, then runs it again, until nothing is missing: a query is a few passes of the very
+ * code that wrote the state, never a second implementation of it.
+ */
+
+/** Resolves an optional `height` to a readable one, or says why it cannot be read. */
+export function resolveHeight(ctx: RpcContext, height: number | undefined): { height: number; latest: boolean } {
+  const latest = ctx.app.info().height;
+  if (height === undefined || height === latest) return { height: latest, latest: true };
+  if (height > latest) {
+    throw appError(
+      "HEIGHT_NOT_AVAILABLE",
+      `height ${height} is in the future; the latest height is ${latest}`,
+      { latest },
+    );
+  }
+  return { height, latest: false };
+}
+
+/** Most passes of a getter at a past height (a getter's reads depend on each other only a few levels deep). */
+const MAX_PASSES = 16;
+
+export async function readAt<T>(
+  ctx: RpcContext,
+  height: number | undefined,
+  getter: (view: StateReader) => T,
+): Promise<{ value: T; height: number }> {
+  const at = resolveHeight(ctx, height);
+  if (at.latest) return { value: getter(ctx.state), height: at.height };
+  const cache = new Map<string, Uint8Array | undefined>();
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const missing = new Map<string, Uint8Array>();
+    const view: StateReader = {
+      get(key) {
+        const id = keyId(key);
+        if (cache.has(id)) return cache.get(id);
+        missing.set(id, key);
+        return undefined;
+      },
+    };
+    const value = getter(view);
+    if (missing.size === 0) return { value, height: at.height };
+    for (const [id, key] of missing) cache.set(id, await ctx.db.getStateAt(key, at.height));
+  }
+  throw new Error(`a query read more than ${MAX_PASSES} levels of dependent keys`);
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+  height: number;
+}
+
+/**
+ * Lists the keys under `prefix` (all of length prefix + idLength) at a height, a page at a time. The cursor
+ * is the hex of the last key part returned. `select` turns each key's id part into an item, or undefined to
+ * skip it (a filter); it may read more state through readAt.
+ */
+export async function listAt<T>(
+  ctx: RpcContext,
+  opts: {
+    prefix: Uint8Array;
+    idLength: number;
+    height: number | undefined;
+    cursor: string | undefined;
+    limit: number;
+    select: (id: Uint8Array, value: Uint8Array, height: number) => Promise<T | undefined>;
+  },
+): Promise<Page<T>> {
+  const at = resolveHeight(ctx, opts.height);
+  const items: T[] = [];
+  let after: Uint8Array | undefined;
+  if (opts.cursor !== undefined) {
+    if (!/^([0-9a-f]{2})+$/.test(opts.cursor) || opts.cursor.length !== opts.idLength * 2) {
+      throw appError("INVALID_CURSOR", "cursor is not one this method returned");
+    }
+    after = new Uint8Array([...opts.prefix, ...Buffer.from(opts.cursor, "hex")]);
+  }
+  // Filters may skip entries: read in batches until the page is full, scanning at most SCAN_LIMIT keys.
+  let scanned = 0;
+  for (;;) {
+    const batch = await ctx.db.scanState({
+      prefix: opts.prefix,
+      keyLength: opts.prefix.byteLength + opts.idLength,
+      height: at.latest ? undefined : at.height,
+      after,
+      limit: Math.max(opts.limit, 100),
+    });
+    for (const [key, value] of batch) {
+      after = key;
+      scanned++;
+      const item = await opts.select(key.subarray(opts.prefix.byteLength), value, at.height);
+      if (item !== undefined) items.push(item);
+      if (items.length >= opts.limit) break;
+    }
+    const exhausted = batch.length < Math.max(opts.limit, 100);
+    if (items.length >= opts.limit || exhausted || scanned >= SCAN_LIMIT) {
+      const more = !exhausted || items.length >= opts.limit;
+      const cursor = more && after !== undefined ? Buffer.from(after.subarray(opts.prefix.byteLength)).toString("hex") : null;
+      return { items, nextCursor: cursor, height: at.height };
+    }
+  }
+}
+
+/** Most keys one page request scans through its filters (a page may come back short, with a cursor). */
+const SCAN_LIMIT = 10_000;

@@ -1,0 +1,479 @@
+import { addressFromPublicKey, encodeAddress } from "../../crypto/address.ts";
+import { compareBytes, equalBytes, readU64be, u64be } from "../../crypto/bytes.ts";
+import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../proto/block.ts";
+import type { ModuleMsg, StakingMsg } from "../../proto/module-msgs.ts";
+import {
+  addressListCodec,
+  type StakingPool,
+  stakingPoolCodec,
+  type StakingValidator,
+  stakingValidatorCodec,
+  type UnbondingEntry,
+  unbondingListCodec,
+} from "../../proto/module-records.ts";
+import type { TxEvent } from "../../proto/records.ts";
+import { TxError } from "../errors.ts";
+import type { BlockContext } from "../execute.ts";
+import type { GenesisValidator } from "../genesis.ts";
+import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
+import { type ChainParams, PPM, type StakingParams } from "../params.ts";
+import type { Overlay, StateReader } from "../view.ts";
+import { getAccount, setAccount } from "./bank.ts";
+import { checkText, creditTreasury, event } from "./common.ts";
+
+/**
+ * Staking: validators, the stake bonded to them, unbonding, jailing and slashing, and the validator set
+ * consensus runs with. Stake is held as shares of a validator's tokens (as in the Cosmos SDK), so a slash
+ * lowers every staker's bond in proportion by changing one number, without visiting each staker.
+ *
+ * The set of height H + 2 is decided at the end of block H (as in Tendermint): a block's header already
+ * names the sets of its own height and the next, so both must be known before the block executes.
+ */
+
+/** Jailed for good (a tombstoned validator): no unjail ever reaches this height. */
+const FOREVER = Number.MAX_SAFE_INTEGER;
+/** Most unbonding entries one address may have in flight (each is a state write when it completes). */
+export const MAX_UNBONDING_ENTRIES = 32;
+const MONIKER_MAX_BYTES = 64;
+/** Voting power stays far below 2^53 / 3 in total, so the engine's integer quorum arithmetic is exact. */
+const MAX_TOTAL_POWER = 2n ** 50n;
+
+// ---- reading ----
+
+export function getValidator(view: StateReader, operator: Uint8Array): StakingValidator | undefined {
+  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidator, operator));
+  return raw === undefined ? undefined : stakingValidatorCodec.decode(raw);
+}
+
+function setValidator(view: Overlay, v: StakingValidator): void {
+  view.set(stateKey(MODULE_PREFIX.stakingValidator, v.operator), stakingValidatorCodec.encode(v));
+}
+
+/** The operator of the validator whose consensus key has this address. */
+export function operatorOf(view: StateReader, consensusAddress: Uint8Array): Uint8Array | undefined {
+  return view.get(stateKey(MODULE_PREFIX.stakingConsensus, consensusAddress));
+}
+
+export function getShares(view: StateReader, delegator: Uint8Array, operator: Uint8Array): bigint {
+  const raw = view.get(stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator));
+  return raw === undefined ? 0n : BigInt(`0x${Buffer.from(raw).toString("hex")}`);
+}
+
+function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, shares: bigint): void {
+  const key = stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator);
+  const index = stateKey(MODULE_PREFIX.stakingDelegationByValidator, operator, delegator);
+  if (shares === 0n) {
+    if (view.get(key) !== undefined) view.delete(key);
+    if (view.get(index) !== undefined) view.delete(index);
+    return;
+  }
+  let hex = shares.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  view.set(key, new Uint8Array(Buffer.from(hex, "hex")));
+  view.set(index, PRESENT);
+}
+
+/** What `shares` of a validator are worth in base units now (rounded down). */
+export function sharesValue(v: StakingValidator, shares: bigint): bigint {
+  return v.shares === 0n ? 0n : (shares * v.tokens) / v.shares;
+}
+
+export function getPool(view: StateReader): StakingPool {
+  const raw = view.get(MODULE_PREFIX.stakingPool);
+  return raw === undefined ? { bonded: 0n, unbonding: 0n } : stakingPoolCodec.decode(raw);
+}
+
+function setPool(view: Overlay, pool: StakingPool): void {
+  view.set(MODULE_PREFIX.stakingPool, stakingPoolCodec.encode(pool));
+}
+
+function addPool(view: Overlay, bonded: bigint, unbonding: bigint): void {
+  const pool = getPool(view);
+  setPool(view, { bonded: pool.bonded + bonded, unbonding: pool.unbonding + unbonding });
+}
+
+export function getUnbonding(view: StateReader, delegator: Uint8Array): UnbondingEntry[] {
+  const raw = view.get(stateKey(MODULE_PREFIX.stakingUnbonding, delegator));
+  return raw === undefined ? [] : unbondingListCodec.decode(raw);
+}
+
+function setUnbonding(view: Overlay, delegator: Uint8Array, entries: UnbondingEntry[]): void {
+  const key = stateKey(MODULE_PREFIX.stakingUnbonding, delegator);
+  if (entries.length === 0) {
+    if (view.get(key) !== undefined) view.delete(key);
+  } else view.set(key, unbondingListCodec.encode(entries));
+}
+
+/** Every validator's operator, sorted. */
+export function getCandidates(view: StateReader): Uint8Array[] {
+  const raw = view.get(MODULE_PREFIX.stakingCandidates);
+  return raw === undefined ? [] : addressListCodec.decode(raw);
+}
+
+export function isJailed(v: StakingValidator): boolean {
+  return v.tombstoned || v.jailedUntil > 0;
+}
+
+export function votingPower(v: StakingValidator, params: StakingParams): bigint {
+  return v.tokens / params.powerReduction;
+}
+
+/** Height of the latest validator set entry (the set in force from then on), 0 before genesis. */
+export function latestSetHeight(view: StateReader): number {
+  const raw = view.get(MODULE_PREFIX.stakingValidatorSetLatest);
+  return raw === undefined ? 0 : readU64be(raw);
+}
+
+export function validatorSetAt(view: StateReader, fromHeight: number): Validator[] | undefined {
+  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)));
+  return raw === undefined ? undefined : decodeValidatorSet(raw);
+}
+
+// ---- messages ----
+
+export function check(msg: ModuleMsg, params: ChainParams): void {
+  const m = msg as StakingMsg;
+  switch (m.type) {
+    case "create_validator":
+      checkText(m.moniker, MONIKER_MAX_BYTES, "moniker", true);
+      if (m.selfStake < params.staking.minSelfStake) {
+        throw new TxError(
+          "INSUFFICIENT_STAKE",
+          `self-stake ${m.selfStake} is below the minimum ${params.staking.minSelfStake}`,
+        );
+      }
+      return;
+    case "stake":
+    case "unstake":
+      if (m.amount <= 0n) throw new TxError("INVALID_MSG", `${m.type} amount must be positive`);
+      return;
+    case "unjail":
+      return;
+  }
+}
+
+export function spend(msg: ModuleMsg): bigint {
+  const m = msg as StakingMsg;
+  if (m.type === "create_validator") return m.selfStake;
+  if (m.type === "stake") return m.amount;
+  return 0n;
+}
+
+export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: BlockContext): TxEvent[] {
+  const m = msg as StakingMsg;
+  const params = ctx.params.staking;
+  switch (m.type) {
+    case "create_validator":
+      return createValidator(view, sender, m.consensusPubkey, m.moniker, m.selfStake, ctx.height, params);
+    case "stake":
+      return [delegate(view, sender, m.validator, m.amount)];
+    case "unstake":
+      return [undelegate(view, sender, m.validator, m.amount, ctx.height, params)];
+    case "unjail":
+      return [unjail(view, sender, ctx.height)];
+  }
+}
+
+function createValidator(
+  view: Overlay,
+  operator: Uint8Array,
+  consensusPubkey: Uint8Array,
+  moniker: string,
+  selfStake: bigint,
+  height: number,
+  params: StakingParams,
+): TxEvent[] {
+  if (getValidator(view, operator) !== undefined) {
+    throw new TxError("INVALID_STATE", `${encodeAddress(operator)} already operates a validator`);
+  }
+  const consensusAddress = addressFromPublicKey(consensusPubkey);
+  if (operatorOf(view, consensusAddress) !== undefined) {
+    throw new TxError("INVALID_STATE", `consensus key ${encodeAddress(consensusAddress)} is already in use`);
+  }
+  if (selfStake < params.minSelfStake) {
+    throw new TxError("INSUFFICIENT_STAKE", `self-stake ${selfStake} is below the minimum ${params.minSelfStake}`);
+  }
+  const candidates = getCandidates(view);
+  if (candidates.length >= params.maxCandidates) {
+    throw new TxError("LIMIT_EXCEEDED", `there are already ${candidates.length} validators, the most allowed`);
+  }
+  setValidator(view, {
+    operator,
+    consensusPubkey,
+    moniker,
+    tokens: 0n,
+    shares: 0n,
+    jailedUntil: 0,
+    tombstoned: false,
+    missWindow: 0,
+    windowMissed: 0,
+    createdHeight: height,
+    slashed: 0n,
+  });
+  view.set(stateKey(MODULE_PREFIX.stakingConsensus, consensusAddress), operator);
+  candidates.push(operator);
+  candidates.sort(compareBytes);
+  view.set(MODULE_PREFIX.stakingCandidates, addressListCodec.encode(candidates));
+  const staked = delegate(view, operator, operator, selfStake);
+  return [
+    event("create_validator", {
+      validator: encodeAddress(operator),
+      consensus_address: encodeAddress(consensusAddress),
+      moniker,
+    }),
+    staked,
+  ];
+}
+
+/** Genesis validators go through the same path as a create_validator transaction. */
+export function createGenesisValidator(view: Overlay, v: GenesisValidator, params: ChainParams): void {
+  try {
+    createValidator(view, v.operator, v.pubkey, v.moniker, v.selfStake, 0, params.staking);
+  } catch (err) {
+    if (err instanceof TxError) throw new Error(`genesis validator ${encodeAddress(v.address)}: ${err.message}`);
+    throw err;
+  }
+}
+
+function delegate(view: Overlay, delegator: Uint8Array, operator: Uint8Array, amount: bigint): TxEvent {
+  const v = getValidator(view, operator);
+  if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
+  if (v.tombstoned) {
+    throw new TxError("INVALID_STATE", `validator ${encodeAddress(operator)} was slashed for double signing`);
+  }
+  if (v.shares > 0n && v.tokens === 0n) {
+    throw new TxError("INVALID_STATE", `validator ${encodeAddress(operator)} has no bonded tokens left`);
+  }
+  const account = getAccount(view, delegator);
+  if (account.balance < amount) {
+    throw new TxError(
+      "INSUFFICIENT_FUNDS",
+      `insufficient funds: ${encodeAddress(delegator)} has ${account.balance}, staking needs ${amount}`,
+    );
+  }
+  const newShares = v.shares === 0n ? amount : (amount * v.shares) / v.tokens;
+  if (newShares === 0n) throw new TxError("INVALID_MSG", `stake of ${amount} is too small to buy a share`);
+  setAccount(view, delegator, { ...account, balance: account.balance - amount });
+  setValidator(view, { ...v, tokens: v.tokens + amount, shares: v.shares + newShares });
+  setShares(view, delegator, operator, getShares(view, delegator, operator) + newShares);
+  addPool(view, amount, 0n);
+  return event("stake", {
+    delegator: encodeAddress(delegator),
+    validator: encodeAddress(operator),
+    amount: amount.toString(),
+  });
+}
+
+function undelegate(
+  view: Overlay,
+  delegator: Uint8Array,
+  operator: Uint8Array,
+  amount: bigint,
+  height: number,
+  params: StakingParams,
+): TxEvent {
+  const v = getValidator(view, operator);
+  if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
+  const shares = getShares(view, delegator, operator);
+  const value = sharesValue(v, shares);
+  if (shares === 0n) {
+    throw new TxError(
+      "INSUFFICIENT_STAKE",
+      `${encodeAddress(delegator)} has no stake with validator ${encodeAddress(operator)}`,
+    );
+  }
+  if (amount > value) {
+    throw new TxError(
+      "INSUFFICIENT_STAKE",
+      `unstaking ${amount}, but ${encodeAddress(delegator)} has only ${value} staked with validator ` +
+        encodeAddress(operator),
+      { staked: value.toString(), requested: amount.toString() },
+    );
+  }
+  const entries = getUnbonding(view, delegator);
+  if (entries.length >= MAX_UNBONDING_ENTRIES) {
+    throw new TxError("LIMIT_EXCEEDED", `${MAX_UNBONDING_ENTRIES} unbondings are already in progress`);
+  }
+  // Rounds the shares taken up, so the stakers who stay never pay for the one who leaves.
+  const burned = amount === value ? shares : (amount * v.shares + v.tokens - 1n) / v.tokens;
+  let tokens = v.tokens - amount;
+  const remainingShares = v.shares - burned;
+  if (remainingShares === 0n && tokens > 0n) {
+    // Rounding dust left when the last share goes: owned by nobody, so it goes to the treasury.
+    creditTreasury(view, tokens);
+    addPool(view, -tokens, 0n);
+    tokens = 0n;
+  }
+  setValidator(view, { ...v, tokens, shares: remainingShares });
+  setShares(view, delegator, operator, shares - burned);
+  addPool(view, -amount, amount);
+  const completionHeight = height + params.unbondingBlocks;
+  entries.push({ delegator, validator: operator, amount, completionHeight, creationHeight: height });
+  setUnbonding(view, delegator, entries);
+  const queueKey = stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(completionHeight));
+  const raw = view.get(queueKey);
+  const queue = raw === undefined ? [] : addressListCodec.decode(raw);
+  if (!queue.some((a) => equalBytes(a, delegator))) {
+    queue.push(delegator);
+    view.set(queueKey, addressListCodec.encode(queue));
+  }
+  return event("unstake", {
+    delegator: encodeAddress(delegator),
+    validator: encodeAddress(operator),
+    amount: amount.toString(),
+    completion_height: String(completionHeight),
+  });
+}
+
+function unjail(view: Overlay, operator: Uint8Array, height: number): TxEvent {
+  const v = getValidator(view, operator);
+  if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
+  if (v.tombstoned) {
+    throw new TxError(
+      "INVALID_STATE",
+      `validator ${encodeAddress(operator)} was slashed for double signing and is jailed for good`,
+    );
+  }
+  if (v.jailedUntil === 0) throw new TxError("INVALID_STATE", `validator ${encodeAddress(operator)} is not jailed`);
+  if (height < v.jailedUntil) {
+    throw new TxError(
+      "STILL_JAILED",
+      `validator ${encodeAddress(operator)} is jailed until height ${v.jailedUntil}; this is height ${height}`,
+      { jailedUntil: v.jailedUntil },
+    );
+  }
+  setValidator(view, { ...v, jailedUntil: 0, windowMissed: 0 });
+  return event("unjail", { validator: encodeAddress(operator) });
+}
+
+// ---- block hooks ----
+
+/** Slashes committed equivocations, then counts who signed the last block. */
+export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
+  const events: TxEvent[] = [];
+  const params = ctx.params.staking;
+  for (const e of ctx.evidence) {
+    const seenKey = stateKey(MODULE_PREFIX.stakingEvidence, e.hash);
+    if (view.get(seenKey) !== undefined) continue;
+    view.set(seenKey, u64be(ctx.height));
+    const operator = operatorOf(view, e.validator);
+    const v = operator === undefined ? undefined : getValidator(view, operator);
+    if (v === undefined || v.tombstoned) continue; // punished once, however many equivocations
+    const slash = (v.tokens * BigInt(params.slashDoubleSignPpm)) / BigInt(PPM);
+    setValidator(view, {
+      ...v,
+      tokens: v.tokens - slash,
+      slashed: v.slashed + slash,
+      tombstoned: true,
+      jailedUntil: FOREVER,
+    });
+    addPool(view, -slash, 0n);
+    creditTreasury(view, slash);
+    events.push(
+      event("slash", {
+        validator: encodeAddress(v.operator),
+        consensus_address: encodeAddress(e.validator),
+        reason: "double_sign",
+        infraction_height: String(e.height),
+        amount: slash.toString(),
+      }),
+    );
+  }
+  // Liveness in fixed windows of signedBlocksWindow heights: a validator missing more than maxMissedBlocks
+  // of one window's last commits is jailed. Only misses write state.
+  const window = Math.floor(ctx.height / params.signedBlocksWindow);
+  for (const vote of ctx.lastCommitVotes) {
+    if (vote.signed) continue;
+    const operator = operatorOf(view, vote.address);
+    const v = operator === undefined ? undefined : getValidator(view, operator);
+    if (v === undefined || isJailed(v)) continue;
+    const windowMissed = (v.missWindow === window ? v.windowMissed : 0) + 1;
+    if (windowMissed > params.maxMissedBlocks) {
+      const jailedUntil = ctx.height + params.downtimeJailBlocks;
+      setValidator(view, { ...v, jailedUntil, missWindow: window, windowMissed: 0 });
+      events.push(
+        event("jail", {
+          validator: encodeAddress(v.operator),
+          reason: "downtime",
+          missed: String(windowMissed),
+          jailed_until: String(jailedUntil),
+        }),
+      );
+    } else {
+      setValidator(view, { ...v, missWindow: window, windowMissed });
+    }
+  }
+  return events;
+}
+
+/** Completes the unbondings due now and schedules the validator set of height + 2 if it changed. */
+export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
+  const events = completeUnbonding(view, ctx.height);
+  const next = computeValidatorSet(view, ctx.params.staking);
+  const latest = latestSetHeight(view);
+  const current = validatorSetAt(view, latest);
+  if (next.length > 0 && (current === undefined || !sameSet(current, next))) {
+    writeValidatorSet(view, ctx.height + 2, next);
+    events.push(event("validator_set", { from_height: String(ctx.height + 2), validators: String(next.length) }));
+  }
+  return events;
+}
+
+function completeUnbonding(view: Overlay, height: number): TxEvent[] {
+  const queueKey = stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(height));
+  const raw = view.get(queueKey);
+  if (raw === undefined) return [];
+  view.delete(queueKey);
+  const events: TxEvent[] = [];
+  for (const delegator of addressListCodec.decode(raw)) {
+    const entries = getUnbonding(view, delegator);
+    let total = 0n;
+    const keep: UnbondingEntry[] = [];
+    for (const e of entries) {
+      if (e.completionHeight <= height) total += e.amount;
+      else keep.push(e);
+    }
+    if (total === 0n) continue;
+    setUnbonding(view, delegator, keep);
+    const account = getAccount(view, delegator);
+    setAccount(view, delegator, { ...account, balance: account.balance + total });
+    addPool(view, 0n, -total);
+    events.push(event("unbonding_complete", { delegator: encodeAddress(delegator), amount: total.toString() }));
+  }
+  return events;
+}
+
+/**
+ * The top `maxValidators` unjailed validators with voting power, by power (then consensus address), each
+ * power clamped so the total stays exact in the engine's arithmetic.
+ */
+export function computeValidatorSet(view: StateReader, params: StakingParams): Validator[] {
+  const ranked: Validator[] = [];
+  const cap = MAX_TOTAL_POWER / BigInt(Math.max(1, params.maxValidators));
+  for (const operator of getCandidates(view)) {
+    const v = getValidator(view, operator);
+    if (v === undefined || isJailed(v)) continue;
+    let power = votingPower(v, params);
+    if (power <= 0n) continue;
+    if (power > cap) power = cap;
+    ranked.push({ address: addressFromPublicKey(v.consensusPubkey), pubkey: v.consensusPubkey, power: Number(power) });
+  }
+  ranked.sort((a, b) => b.power - a.power || compareBytes(a.address, b.address));
+  return ranked.slice(0, params.maxValidators);
+}
+
+function sameSet(a: readonly Validator[], b: readonly Validator[]): boolean {
+  return equalBytes(encodeValidatorSet(a), encodeValidatorSet(b));
+}
+
+function writeValidatorSet(view: Overlay, fromHeight: number, set: Validator[]): void {
+  view.set(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)), encodeValidatorSet(set));
+  view.set(MODULE_PREFIX.stakingValidatorSetLatest, u64be(fromHeight));
+}
+
+/** Genesis: the set of height 1 (and, unchanged, of height 2) from the validators genesis created. */
+export function scheduleInitialValidatorSet(view: Overlay, params: ChainParams): void {
+  const set = computeValidatorSet(view, params.staking);
+  if (set.length === 0) throw new Error("genesis has no validator with voting power");
+  writeValidatorSet(view, 1, set);
+}

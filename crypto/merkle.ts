@@ -1,4 +1,5 @@
 import { hash } from "node:crypto";
+import { equalBytes } from "./bytes.ts";
 import { sha256 } from "./hash.ts";
 
 /**
@@ -38,4 +39,59 @@ export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
 /** Root over arbitrary items: each leaf is H(0x00 || item), so a leaf can never pass for an inner node. */
 export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
   return merkleRootOfHashes(items.map((item) => sha256(LEAF, item)));
+}
+
+/**
+ * The sibling hashes from leaf `index` up to the root of merkleRootOfHashes(leaves), bottom first. A node
+ * carried up unchanged (the odd last one of a level) has no sibling there, so that level adds nothing.
+ */
+export function merkleProof(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
+    throw new RangeError(`leaf index ${index} is outside 0..${leaves.length - 1}`);
+  }
+  const proof: Uint8Array[] = [];
+  let level = leaves as readonly Uint8Array[];
+  let i = index;
+  while (level.length > 1) {
+    const sibling = i % 2 === 1 ? i - 1 : i + 1;
+    if (sibling < level.length) proof.push(level[sibling]);
+    level = parentLevel(level);
+    i = Math.floor(i / 2);
+  }
+  return proof;
+}
+
+/** Whether `leaf` is at `index` of a list of `count` leaves whose merkleRootOfHashes is `root`. */
+export function verifyMerkleProof(
+  leaf: Uint8Array,
+  index: number,
+  count: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) return false;
+  let node = leaf;
+  let used = 0;
+  for (let i = index, n = count; n > 1; i = Math.floor(i / 2), n = Math.ceil(n / 2)) {
+    if (i % 2 === 1) {
+      if (used >= proof.length) return false;
+      node = innerHash(proof[used++], node);
+    } else if (i + 1 < n) {
+      if (used >= proof.length) return false;
+      node = innerHash(node, proof[used++]);
+    }
+  }
+  return used === proof.length && equalBytes(node, root);
+}
+
+function innerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(INNER, left, right);
+}
+
+function parentLevel(level: readonly Uint8Array[]): Uint8Array[] {
+  const next: Uint8Array[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    next.push(i + 1 < level.length ? innerHash(level[i], level[i + 1]) : level[i]);
+  }
+  return next;
 }

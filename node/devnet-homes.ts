@@ -132,7 +132,10 @@ export async function createDevnetHomes(
       params: DEFAULT_PARAMS,
       validators: nodes.map((node) => node.validator),
       accounts: [
-        ...nodes.map((node) => ({ address: node.validator.operator, balance: DEFAULT_GENESIS_SELF_STAKE + ACCOUNT_FUNDS })),
+        ...nodes.map((node) => ({
+          address: node.validator.operator,
+          balance: DEFAULT_GENESIS_SELF_STAKE + ACCOUNT_FUNDS,
+        })),
         ...keys.map((k) => ({ address: decodeAddress(k.address), balance: k.balance })),
       ],
     };

@@ -230,7 +230,9 @@ export function createGenesisValidator(view: Overlay, v: GenesisValidator, param
   try {
     createValidator(view, v.operator, v.pubkey, v.moniker, v.selfStake, 0, params.staking);
   } catch (err) {
-    if (err instanceof TxError) throw new Error(`genesis validator ${encodeAddress(v.address)}: ${err.message}`);
+    if (err instanceof TxError) {
+      throw new Error(`genesis validator ${encodeAddress(v.address)}: ${err.message}`, { cause: err });
+    }
     throw err;
   }
 }
@@ -286,7 +288,7 @@ function undelegate(
     throw new TxError(
       "INSUFFICIENT_STAKE",
       `unstaking ${amount}, but ${encodeAddress(delegator)} has only ${value} staked with validator ` +
-        encodeAddress(operator),
+      encodeAddress(operator),
       { staked: value.toString(), requested: amount.toString() },
     );
   }

@@ -31,7 +31,7 @@ export class LatestState implements StateReader {
   }
 
   /** Every entry whose key starts with `prefix` (unordered; a full pass over the state, for start-up). */
-  *withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
+  * withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
     const p = keyId(prefix);
     for (const [id, value] of this.values) if (id.startsWith(p)) yield [keyFromId(id), value];
   }

@@ -37,7 +37,8 @@ describe("the application checks what it is given", () => {
     const info = app.info();
     const proposer = chain.node.genesis.validators[0].address;
     const height = info.height + 1;
-    const block = await app.propose({ height, timeMs: info.lastBlockTimeMs + 1, proposer, lastCommit: undefined, evidence: [] });
+    const timeMs = info.lastBlockTimeMs + 1;
+    const block = await app.propose({ height, timeMs, proposer, lastCommit: undefined, evidence: [] });
     expect(block.txs).toHaveLength(1);
     expect(await app.validate(block)).toEqual({ valid: true });
     const forged = { ...block, txs: [] };

@@ -1,0 +1,96 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
+
+const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+/** Distinct leaves: with a repeated leaf, a proof may honestly verify at the other position too. */
+const leafLists = fc.uniqueArray(hash32, { minLength: 1, maxLength: 40, selector: (b) => toHex(b) });
+const listAndIndex = leafLists.chain((leaves) => fc.tuple(fc.constant(leaves), fc.nat({ max: leaves.length - 1 })));
+
+function leaf(n: number): Uint8Array {
+  return sha256(Uint8Array.of(n));
+}
+
+function inner(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(Uint8Array.of(1), left, right);
+}
+
+describe("merkle proofs", () => {
+  it("verifies every index of every list against merkleRootOfHashes", () => {
+    fc.assert(
+      fc.property(leafLists, (leaves) => {
+        const root = merkleRootOfHashes(leaves);
+        leaves.forEach((l, i) => {
+          expect(verifyMerkleProof(l, i, leaves.length, merkleProof(leaves, i), root)).toBe(true);
+        });
+      }),
+    );
+  });
+
+  it("refuses a wrong leaf", () => {
+    fc.assert(
+      fc.property(listAndIndex, ([leaves, i]) => {
+        const wrong = Uint8Array.from(leaves[i]);
+        wrong[0] ^= 0xff;
+        const root = merkleRootOfHashes(leaves);
+        expect(verifyMerkleProof(wrong, i, leaves.length, merkleProof(leaves, i), root)).toBe(false);
+      }),
+    );
+  });
+
+  it("refuses the right leaf at a wrong index", () => {
+    fc.assert(
+      fc.property(listAndIndex, fc.nat(), ([leaves, i], shift) => {
+        fc.pre(leaves.length > 1);
+        const j = (i + 1 + (shift % (leaves.length - 1))) % leaves.length; // any index but i
+        const root = merkleRootOfHashes(leaves);
+        expect(verifyMerkleProof(leaves[i], j, leaves.length, merkleProof(leaves, i), root)).toBe(false);
+      }),
+    );
+  });
+
+  it("refuses a wrong root and a tampered proof", () => {
+    fc.assert(
+      fc.property(listAndIndex, hash32, ([leaves, i], otherRoot) => {
+        const root = merkleRootOfHashes(leaves);
+        fc.pre(toHex(otherRoot) !== toHex(root));
+        const proof = merkleProof(leaves, i);
+        expect(verifyMerkleProof(leaves[i], i, leaves.length, proof, otherRoot)).toBe(false);
+        if (proof.length > 0) {
+          const tampered = proof.map((p) => Uint8Array.from(p));
+          tampered[tampered.length - 1][31] ^= 1;
+          expect(verifyMerkleProof(leaves[i], i, leaves.length, tampered, root)).toBe(false);
+          expect(verifyMerkleProof(leaves[i], i, leaves.length, proof.slice(1), root)).toBe(false);
+        }
+        expect(verifyMerkleProof(leaves[i], i, leaves.length, [...proof, root], root)).toBe(false);
+      }),
+    );
+  });
+
+  it("gives the documented shape for three leaves: the odd last leaf is carried up", () => {
+    const [a, b, c] = [leaf(0), leaf(1), leaf(2)];
+    const root = inner(inner(a, b), c);
+    expect(toHex(merkleRootOfHashes([a, b, c]))).toBe(toHex(root));
+    expect(merkleProof([a, b, c], 0).map(toHex)).toEqual([toHex(b), toHex(c)]);
+    // Leaf 2 has no sibling at the bottom level: its only proof element is the pair above it.
+    expect(merkleProof([a, b, c], 2).map(toHex)).toEqual([toHex(inner(a, b))]);
+  });
+
+  it("proves a single leaf with an empty proof (the root is the leaf)", () => {
+    const a = leaf(7);
+    expect(merkleProof([a], 0)).toEqual([]);
+    expect(verifyMerkleProof(a, 0, 1, [], a)).toBe(true);
+  });
+
+  it("refuses indexes outside the list", () => {
+    const leaves = [leaf(0), leaf(1)];
+    const root = merkleRootOfHashes(leaves);
+    expect(() => merkleProof(leaves, 2)).toThrow(RangeError);
+    expect(() => merkleProof(leaves, -1)).toThrow(RangeError);
+    expect(() => merkleProof([], 0)).toThrow(RangeError);
+    expect(verifyMerkleProof(leaves[0], 2, 2, [leaves[1]], root)).toBe(false);
+    expect(verifyMerkleProof(leaves[0], -1, 2, [leaves[1]], root)).toBe(false);
+  });
+});

@@ -1,0 +1,244 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { addressFromPublicKey } from "../../crypto/address.ts";
+import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
+import { encodeAmount } from "../../proto/codec.ts";
+import { decodeAccount } from "../../proto/records.ts";
+import type { ModuleMsg } from "../../proto/module-msgs.ts";
+import { TxError, type TxErrorCode } from "../../state/errors.ts";
+import type { BlockContext } from "../../state/execute.ts";
+import { MODULE_PREFIX } from "../../state/keys.ts";
+import { getAccount, setAccount } from "../../state/modules/bank.ts";
+import {
+  apply,
+  beginBlock,
+  computeValidatorSet,
+  endBlock,
+  getShares,
+  getUnbonding,
+  getValidator,
+  latestSetHeight,
+  sharesValue,
+  validatorSetAt,
+} from "../../state/modules/staking.ts";
+import { DEFAULT_PARAMS, type ChainParams } from "../../state/params.ts";
+import { supplyBreakdown } from "../../state/supply.ts";
+import { MemoryState, testContext } from "../helpers/memory-state.ts";
+
+const OPEN = 10n ** 18n;
+const PARAMS: ChainParams = {
+  ...DEFAULT_PARAMS,
+  staking: {
+    ...DEFAULT_PARAMS.staking,
+    unbondingBlocks: 10,
+    signedBlocksWindow: 10,
+    maxMissedBlocks: 4,
+    downtimeJailBlocks: 20,
+  },
+};
+
+function ctx(height: number, extra: Partial<BlockContext> = {}): BlockContext {
+  return testContext(height, { params: PARAMS, ...extra });
+}
+
+interface Party {
+  address: Uint8Array;
+  consensusPubkey: Uint8Array;
+  consensusAddress: Uint8Array;
+}
+
+function party(seed: number): Party {
+  const address = new Uint8Array(20).fill(seed);
+  const consensusPubkey = publicKeyOf(generateSecretKey());
+  return { address, consensusPubkey, consensusAddress: addressFromPublicKey(consensusPubkey) };
+}
+
+/** A state with funded parties; supply is minted so the breakdown stays consistent. */
+function setup(parties: Party[], balance = 10_000n * OPEN): MemoryState {
+  const state = new MemoryState();
+  state.run((view) => {
+    for (const p of parties) setAccount(view, p.address, { nonce: 0, balance });
+    const total = balance * BigInt(parties.length);
+    view.set(MODULE_PREFIX.bankSupply, encodeAmount(total));
+  });
+  return state;
+}
+
+function send(state: MemoryState, sender: Uint8Array, msg: ModuleMsg, height = 1) {
+  return state.run((view) => apply(view, sender, msg, ctx(height)));
+}
+
+function refusal(fn: () => unknown): TxErrorCode {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TxError) return err.code;
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+function createValidator(state: MemoryState, p: Party, selfStake: bigint, height = 1) {
+  return send(state, p.address, {
+    type: "create_validator",
+    consensusPubkey: p.consensusPubkey,
+    moniker: `v${p.address[0]}`,
+    selfStake,
+  }, height);
+}
+
+function sumOfBalances(state: MemoryState): bigint {
+  let sum = 0n;
+  for (const [, v] of state.entries(MODULE_PREFIX.bankAccount)) sum += decodeAccount(v).balance;
+  return sum;
+}
+
+describe("staking", () => {
+  it("creates a validator from its operator's balance and bonds the self-stake", () => {
+    const a = party(1);
+    const state = setup([a]);
+    const events = createValidator(state, a, 100n * OPEN);
+    expect(events.map((e) => e.type)).toEqual(["create_validator", "stake"]);
+    const v = getValidator(state, a.address);
+    expect(v?.tokens).toBe(100n * OPEN);
+    expect(getShares(state, a.address, a.address)).toBe(100n * OPEN);
+    expect(getAccount(state, a.address).balance).toBe(9_900n * OPEN);
+    expect(supplyBreakdown(state).bonded).toBe(100n * OPEN);
+    // The same operator, or the same consensus key, cannot create a second one.
+    expect(refusal(() => createValidator(state, a, 100n * OPEN))).toBe("INVALID_STATE");
+    const b = { ...party(2), consensusPubkey: a.consensusPubkey };
+    state.run((view) => setAccount(view, b.address, { nonce: 0, balance: 1000n * OPEN }));
+    expect(refusal(() => createValidator(state, b, 100n * OPEN))).toBe("INVALID_STATE");
+  });
+
+  it("stakes, unstakes into unbonding, and pays out when the unbonding period ends", () => {
+    const [a, d] = [party(1), party(2)];
+    const state = setup([a, d]);
+    createValidator(state, a, 100n * OPEN);
+    send(state, d.address, { type: "stake", validator: a.address, amount: 50n * OPEN });
+    expect(sharesValue(getValidator(state, a.address)!, getShares(state, d.address, a.address))).toBe(50n * OPEN);
+
+    expect(refusal(() => send(state, d.address, { type: "unstake", validator: a.address, amount: 51n * OPEN })))
+      .toBe("INSUFFICIENT_STAKE");
+    send(state, d.address, { type: "unstake", validator: a.address, amount: 20n * OPEN }, 5);
+    expect(getUnbonding(state, d.address)).toMatchObject([{ amount: 20n * OPEN, completionHeight: 15 }]);
+    expect(supplyBreakdown(state)).toMatchObject({ bonded: 130n * OPEN, unbonding: 20n * OPEN });
+    const before = getAccount(state, d.address).balance;
+    state.run((view) => endBlock(view, ctx(14)));
+    expect(getAccount(state, d.address).balance).toBe(before); // not yet
+    state.run((view) => endBlock(view, ctx(15)));
+    expect(getAccount(state, d.address).balance).toBe(before + 20n * OPEN);
+    expect(getUnbonding(state, d.address)).toEqual([]);
+    expect(supplyBreakdown(state).unbonding).toBe(0n);
+  });
+
+  it("schedules a changed validator set for height + 2, by power, without jailed validators", () => {
+    const [a, b] = [party(1), party(2)];
+    const state = setup([a, b]);
+    createValidator(state, a, 100n * OPEN);
+    state.run((view) => endBlock(view, ctx(1)));
+    expect(latestSetHeight(state)).toBe(3);
+    createValidator(state, b, 300n * OPEN, 2);
+    state.run((view) => endBlock(view, ctx(2)));
+    expect(latestSetHeight(state)).toBe(4);
+    const set = validatorSetAt(state, 4)!;
+    expect(set.map((v) => v.address)).toEqual([b.consensusAddress, a.consensusAddress]);
+    expect(set.map((v) => v.power)).toEqual([300_000, 100_000]); // 0.001 OPEN per unit of power
+    state.run((view) => endBlock(view, ctx(3)));
+    expect(latestSetHeight(state)).toBe(4); // unchanged set: nothing written
+  });
+
+  it("slashes committed equivocation once, tombstones the validator, and the treasury gets the slash", () => {
+    const [a, d, b] = [party(1), party(2), party(3)];
+    const state = setup([a, d, b]);
+    createValidator(state, a, 100n * OPEN);
+    createValidator(state, b, 100n * OPEN);
+    send(state, d.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
+    const evidence = { hash: new Uint8Array(32).fill(9), validator: a.consensusAddress, height: 1 };
+    const events = state.run((view) => beginBlock(view, ctx(3, { evidence: [evidence] })));
+    expect(events).toMatchObject([{ type: "slash" }]);
+    const v = getValidator(state, a.address)!;
+    expect(v).toMatchObject({ tombstoned: true, tokens: 190n * OPEN, slashed: 10n * OPEN }); // 5% of 200
+    // Stakers lose in proportion: 100 staked is now worth 95.
+    expect(sharesValue(v, getShares(state, d.address, a.address))).toBe(95n * OPEN);
+    expect(supplyBreakdown(state).treasury).toBe(10n * OPEN);
+    // The same evidence again, or other evidence against it, does not slash twice.
+    state.run((view) => beginBlock(view, ctx(4, { evidence: [evidence, { ...evidence, hash: new Uint8Array(32) }] })));
+    expect(getValidator(state, a.address)?.tokens).toBe(190n * OPEN);
+    expect(computeValidatorSet(state, PARAMS.staking).map((x) => x.address)).toEqual([b.consensusAddress]);
+    expect(refusal(() => send(state, a.address, { type: "unjail" }, 100))).toBe("INVALID_STATE");
+    expect(refusal(() => send(state, d.address, { type: "stake", validator: a.address, amount: OPEN })))
+      .toBe("INVALID_STATE");
+  });
+
+  it("jails a validator that misses too many blocks of a window; unjail only after the jail period", () => {
+    const [a, b] = [party(1), party(2)];
+    const state = setup([a, b]);
+    createValidator(state, a, 100n * OPEN);
+    createValidator(state, b, 100n * OPEN);
+    const votes = [
+      { address: a.consensusAddress, signed: false },
+      { address: b.consensusAddress, signed: true },
+    ];
+    let jailedAt = 0;
+    for (let h = 10; h < 20 && jailedAt === 0; h++) {
+      const events = state.run((view) => beginBlock(view, ctx(h, { lastCommitVotes: votes })));
+      if (events.some((e) => e.type === "jail")) jailedAt = h;
+    }
+    expect(jailedAt).toBe(14); // the fifth miss of the window is one more than maxMissedBlocks (4)
+    expect(getValidator(state, a.address)?.jailedUntil).toBe(34);
+    expect(getValidator(state, b.address)?.jailedUntil).toBe(0);
+    expect(computeValidatorSet(state, PARAMS.staking).map((x) => x.address)).toEqual([b.consensusAddress]);
+    expect(refusal(() => send(state, a.address, { type: "unjail" }, 33))).toBe("STILL_JAILED");
+    send(state, a.address, { type: "unjail" }, 34);
+    expect(getValidator(state, a.address)?.jailedUntil).toBe(0);
+    expect(computeValidatorSet(state, PARAMS.staking)).toHaveLength(2);
+  });
+
+  it("conserves supply over random stake, unstake, slash and unbonding (balances + modules = total)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom("stake", "unstake", "slash", "block"),
+            who: fc.integer({ min: 0, max: 3 }),
+            to: fc.integer({ min: 0, max: 1 }),
+            amount: fc.bigInt({ min: 1n, max: 300n * OPEN }),
+          }),
+          { maxLength: 40 },
+        ),
+        (steps) => {
+          const parties = [party(1), party(2), party(3), party(4)];
+          const state = setup(parties);
+          createValidator(state, parties[0], 100n * OPEN);
+          createValidator(state, parties[1], 100n * OPEN);
+          const total = supplyBreakdown(state).total;
+          let height = 2;
+          for (const s of steps) {
+            const sender = parties[s.who].address;
+            const validator = parties[s.to].address;
+            try {
+              if (s.op === "stake") send(state, sender, { type: "stake", validator, amount: s.amount }, height);
+              if (s.op === "unstake") send(state, sender, { type: "unstake", validator, amount: s.amount }, height);
+            } catch (err) {
+              if (!(err instanceof TxError)) throw err;
+            }
+            if (s.op === "slash") {
+              const validator = parties[s.to].consensusAddress;
+              const evidence = { hash: new Uint8Array(32).fill(height), validator, height };
+              state.run((view) => beginBlock(view, ctx(height, { evidence: [evidence] })));
+            }
+            if (s.op === "block") {
+              state.run((view) => endBlock(view, ctx(height)));
+              height += 5;
+            }
+            const b = supplyBreakdown(state);
+            expect(b.total).toBe(total);
+            expect(sumOfBalances(state)).toBe(b.balances);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

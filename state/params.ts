@@ -78,8 +78,10 @@ export const DEFAULT_PARAMS: ChainParams = {
     unbondingBlocks: 1000,
     powerReduction: 10n ** 15n, // 0.001 OPEN per unit of power
     slashDoubleSignPpm: 50_000, // 5%
-    signedBlocksWindow: 1000,
-    maxMissedBlocks: 500,
+    // As CometBFT/Cosmos defaults: jailed for missing 95% of a 10,000-block window (a node down for hours),
+    // not for a restart or a slow disk.
+    signedBlocksWindow: 10_000,
+    maxMissedBlocks: 9_500,
     downtimeJailBlocks: 600,
     maxEvidenceAgeBlocks: 1000,
   },

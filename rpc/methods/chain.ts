@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { encodeAddress } from "../../crypto/address.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
+import { PRECOMMIT } from "../../proto/consensus.ts";
 import { txHash } from "../../proto/tx.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -41,6 +43,14 @@ export const chainMethods = [
         txs: block.txs.map((t) => toHex(txHash(t))),
         lastCommit: commitView(block.lastCommit),
         commit: commitView(meta.commit),
+        // Equivocations this block commits (each slashes its validator once).
+        evidence: block.evidence.map((e) => ({
+          validator: encodeAddress(e.voteA.vote.validatorAddress),
+          height: e.voteA.vote.height,
+          round: e.voteA.vote.round,
+          type: e.voteA.vote.type === PRECOMMIT ? "precommit" : "prevote",
+          blockHashes: [toHex(e.voteA.vote.blockHash), toHex(e.voteB.vote.blockHash)],
+        })),
       };
     },
   }),

@@ -7,10 +7,19 @@ import { registerGenesis } from "./commands/genesis.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerQuery } from "./commands/query.ts";
+import { registerAttributionQuery } from "./commands/query-attribution.ts";
+import { registerChainQuery } from "./commands/query-chain.ts";
+import { registerDatanetQuery } from "./commands/query-datanet.ts";
+import { registerModelQuery } from "./commands/query-model.ts";
+import { registerStakingQuery } from "./commands/query-staking.ts";
 import { registerShowNodeId } from "./commands/show-node-id.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerTx } from "./commands/tx.ts";
+import { registerAttributionTx } from "./commands/tx-attribution.ts";
+import { registerDatanetTx } from "./commands/tx-datanet.ts";
+import { registerModelTx } from "./commands/tx-model.ts";
+import { registerStakingTx } from "./commands/tx-staking.ts";
 
 const VERSION = "0.1.0";
 
@@ -25,8 +34,17 @@ registerDevnet(program);
 registerGenesis(program);
 registerShowNodeId(program);
 registerKeys(program);
-registerTx(program);
-registerQuery(program);
+const tx = registerTx(program);
+registerStakingTx(tx);
+registerDatanetTx(tx);
+registerModelTx(tx);
+registerAttributionTx(tx);
+const query = registerQuery(program);
+registerStakingQuery(query);
+registerDatanetQuery(query);
+registerModelQuery(query);
+registerAttributionQuery(query);
+registerChainQuery(query);
 registerStatus(program);
 program
   .command("version")

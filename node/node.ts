@@ -140,6 +140,7 @@ export class OplNode {
         methods: allMethods,
         context: {
           chainId: genesis.chainId,
+          params: genesis.params,
           nodeId: peerId,
           moniker: config.moniker,
           app,

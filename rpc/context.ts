@@ -1,12 +1,15 @@
 import type { ChainApp } from "../node/chain-app.ts";
 import type { EvidenceRecord } from "../node/consensus-driver.ts";
 import type { Mempool } from "../node/mempool.ts";
+import type { ChainParams } from "../state/params.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
 
 /** What RPC handlers may use: the node's parts, read-mostly. */
 export interface RpcContext {
   chainId: string;
+  /** The genesis params (fixed until governance can change them). */
+  params: ChainParams;
   nodeId: string;
   moniker: string;
   app: ChainApp;

@@ -8,7 +8,8 @@ interface AccountReply {
   height: number;
 }
 
-export function registerQuery(program: Command): void {
+/** Registers `opl query` with `account`; the module commands add their groups to the command returned. */
+export function registerQuery(program: Command): Command {
   const query = program.command("query").description("Read chain state through a node's JSON-RPC.");
 
   query
@@ -40,4 +41,5 @@ export function registerQuery(program: Command): void {
         },
       ),
     );
+  return query;
 }

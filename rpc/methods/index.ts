@@ -1,8 +1,13 @@
 import type { RpcMethod } from "../method.ts";
 import { accountMethods } from "./account.ts";
+import { attributionMethods } from "./attribution.ts";
 import { chainMethods } from "./chain.ts";
 import { consensusMethods } from "./consensus.ts";
+import { datanetMethods } from "./datanets.ts";
+import { modelMethods } from "./models.ts";
 import { nodeMethods } from "./node.ts";
+import { paramsMethods } from "./params.ts";
+import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
 
 /** Every JSON-RPC method the node serves, one file per namespace. */
@@ -12,4 +17,9 @@ export const allMethods: RpcMethod[] = [
   ...txMethods,
   ...accountMethods,
   ...consensusMethods,
+  ...paramsMethods,
+  ...stakingMethods,
+  ...datanetMethods,
+  ...modelMethods,
+  ...attributionMethods,
 ];

@@ -12,7 +12,8 @@ import { tempDir, waitFor } from "../helpers/tmp.ts";
 /**
  * "Twins": a second process runs node3's validator key, so validator 3 signs two different blocks whenever
  * it proposes, and votes for both. One Byzantine validator of four is within what Tendermint tolerates:
- * the correct nodes never fork, and they detect the equivocation and report it as evidence.
+ * the correct nodes never fork, they detect the equivocation and report it as evidence, a block commits the
+ * evidence, staking slashes and jails validator 3 for good, and the chain goes on with the other three.
  */
 const tmp = tempDir("opl-e2e-twins-");
 let net: TestNetwork | undefined;
@@ -35,7 +36,7 @@ interface EvidenceReply {
 }
 
 describe("twins", () => {
-  it("two processes with one validator key: no fork, and the equivocation is reported as evidence", async () => {
+  it("two processes with one validator key: no fork, evidence, the double-signer slashed, the chain goes on", async () => {
     net = await TestNetwork.start({ validators: 4, blockIntervalMs: 200, chainId: "opl-twins-1" });
     const n = net;
     n.startWatchdog({ stallMs: 20_000 });
@@ -61,8 +62,43 @@ describe("twins", () => {
       }
     }
 
-    const h = Math.max(...(await n.heights()).map((x) => x ?? 0));
+    // The evidence goes into a block, which slashes validator 3 (5% of its bond, to the treasury) and jails
+    // it for good; from two heights later the chain runs on the three others.
+    const genesis = readGenesisFile(homePaths(n.nodes[0].home).genesis);
+    const operator = encodeAddress(genesis.validators[3].operator);
+    const slashed = await waitFor("validator 3 slashed", async () => {
+      const v = await n.nodes[0].rpc.call<{ tombstoned: boolean; jailed: boolean; slashed: string }>(
+        "staking_getValidator",
+        { address: operator },
+      );
+      return v.tombstoned ? v : undefined;
+    }, 120_000);
+    const selfStake = genesis.validators[3].selfStake;
+    expect(slashed).toMatchObject({ tombstoned: true, jailed: true, slashed: String(selfStake / 20n) });
+    const supply = await n.nodes[1].rpc.call<{ treasury: string; height: number }>("bank_getSupply");
+    expect(BigInt(supply.treasury)).toBeGreaterThanOrEqual(selfStake / 20n);
+    // The block that committed the evidence: the first whose treasury holds the slash.
+    let slashHeight = supply.height;
+    while (slashHeight > 1) {
+      const before = await n.nodes[1].rpc.call<{ treasury: string }>("bank_getSupply", { height: slashHeight - 1 });
+      if (BigInt(before.treasury) === 0n) break;
+      slashHeight--;
+    }
+    const evidenceBlock = await n.nodes[2].rpc.call<{ evidence: { validator: string }[] }>("chain_getBlock", {
+      height: slashHeight,
+    });
+    expect(evidenceBlock.evidence.map((e) => e.validator)).toContain(byzantine);
+
+    const h = Math.max(...(await n.heights()).map((x) => x ?? 0), slashHeight + 3);
     await n.waitForHeight(h + 10, { timeoutMs: 120_000 });
+    for (let height = slashHeight + 3; height <= h + 10; height++) {
+      const b = await n.nodes[0].rpc.call<{ commit: { signatures: { validator: string }[] } }>("chain_getBlock", {
+        height,
+      });
+      const signers = b.commit.signatures.map((s) => s.validator);
+      expect(signers, `height ${height}`).not.toContain(byzantine);
+      expect(signers.length, `height ${height}`).toBe(3);
+    }
     n.assertHealthy();
     const checked = await n.checkIdenticalHeaders();
     expect(checked).toBeGreaterThanOrEqual(h);

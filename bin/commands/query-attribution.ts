@@ -1,0 +1,104 @@
+import type { Command } from "commander";
+import { action, parsePositiveInt } from "../cli-util.ts";
+import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
+
+interface InferenceJson {
+  id: number;
+  modelId: number;
+  payer: string;
+  price: string;
+  status: string;
+  createdHeight: number;
+}
+
+interface RewardsJson {
+  address: string;
+  accrued: string;
+  claimed: string;
+  breakdown: { source: string; id: number; amount: string }[];
+  height: number;
+}
+
+/** Exactly one of the flags, as the method's param it stands for. */
+function oneOf(flags: Record<string, [string, string | undefined]>): Record<string, unknown> {
+  const given = Object.entries(flags).filter(([, [, v]]) => v !== undefined);
+  if (given.length !== 1) throw new Error(`give exactly one of ${Object.keys(flags).join(", ")}`);
+  const [flag, [param, value]] = given[0];
+  return { [param]: param === "payer" ? value : parsePositiveInt(value as string, flag) };
+}
+
+/** `opl query attribution ...` */
+export function registerAttributionQuery(query: Command): void {
+  const attribution = query
+    .command("attribution")
+    .description("Paid inferences, rewards and earnings (attribution_* methods).");
+
+  withQueryOptions(
+    attribution.command("inference <id>").description("One inference: model, payer, price, status, output, weights."),
+  ).action(
+    action(async (id: string, opts: QueryOpts) => {
+      await runQuery(opts, "attribution_getInference", { id: parsePositiveInt(id, "id") }, printFields);
+    }),
+  );
+
+  withQueryOptions(
+    attribution
+      .command("inferences")
+      .description("List inferences of a model, of a payer, or weighting a contribution (exactly one)."),
+    true,
+  )
+    .option("--model <id>", "a model's inferences")
+    .option("--payer <address>", "a payer's inferences")
+    .option("--contribution <id>", "recorded inferences that weight this contribution")
+    .action(
+      action(async (opts: QueryOpts & { model?: string; payer?: string; contribution?: string }) => {
+        const params = oneOf({
+          "--model": ["modelId", opts.model],
+          "--payer": ["payer", opts.payer],
+          "--contribution": ["contributionId", opts.contribution],
+        });
+        await runQuery<Page<InferenceJson>>(opts, "attribution_listInferences", params, (page) =>
+          printPage(
+            page,
+            (i) => `#${i.id} model ${i.modelId} ${i.status} ${open(i.price)} paid by ${i.payer} at ${i.createdHeight}`,
+            "inferences",
+          ),
+        );
+      }),
+    );
+
+  withQueryOptions(
+    attribution
+      .command("rewards <address>")
+      .description("An address's rewards: claimable now, claimed, and earned per model and contribution."),
+  ).action(
+    action(async (address: string, opts: QueryOpts) => {
+      await runQuery<RewardsJson>(opts, "attribution_getRewards", { address }, (r) => {
+        console.log(`claimable: ${open(r.accrued)}`);
+        console.log(`claimed:   ${open(r.claimed)}`);
+        for (const b of r.breakdown) console.log(`  from ${b.source} ${b.id}: ${open(b.amount)}`);
+      });
+    }),
+  );
+
+  withQueryOptions(
+    attribution
+      .command("earnings")
+      .description("What a contribution, a datanet or a model has earned from inferences, ever (exactly one)."),
+  )
+    .option("--contribution <id>", "a contribution's earnings")
+    .option("--datanet <id>", "a datanet's (all its contributions')")
+    .option("--model <id>", "a model's (its owner share)")
+    .action(
+      action(async (opts: QueryOpts & { contribution?: string; datanet?: string; model?: string }) => {
+        const params = oneOf({
+          "--contribution": ["contributionId", opts.contribution],
+          "--datanet": ["datanetId", opts.datanet],
+          "--model": ["modelId", opts.model],
+        });
+        await runQuery<{ kind: string; id: number; total: string }>(opts, "attribution_getEarnings", params, (e) =>
+          console.log(`${e.kind} ${e.id} earned ${open(e.total)}`),
+        );
+      }),
+    );
+}

@@ -1,0 +1,118 @@
+import type { Command } from "commander";
+import { action, parsePositiveInt } from "../cli-util.ts";
+import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
+
+interface DatanetJson {
+  id: number;
+  name: string;
+  owner: string;
+  contributionCount: number;
+  acceptedCount: number;
+  versionCount: number;
+}
+
+interface ContributionJson {
+  id: number;
+  datanetId: number;
+  contributor: string;
+  status: string;
+  contentHash: string;
+  stake: string;
+  uri: string;
+}
+
+interface ProofJson {
+  contributionId: number;
+  contentHash: string;
+  index: number;
+  count: number;
+  root: string;
+  proof: string[];
+  verified: boolean;
+  height: number;
+}
+
+/** `opl query datanet ...` */
+export function registerDatanetQuery(query: Command): void {
+  const datanet = query.command("datanet").description("Datanets, contributions, versions, proofs (datanet_* methods).");
+
+  withQueryOptions(datanet.command("get <id>").description("One datanet: owner, settings, counts.")).action(
+    action(async (id: string, opts: QueryOpts) => {
+      await runQuery(opts, "datanet_get", { id: parsePositiveInt(id, "id") }, printFields);
+    }),
+  );
+
+  withQueryOptions(datanet.command("list").description("List datanets by id."), true)
+    .option("--owner <address>", "only this owner's")
+    .action(
+      action(async (opts: QueryOpts & { owner?: string }) => {
+        const params = opts.owner === undefined ? {} : { owner: opts.owner };
+        await runQuery<Page<DatanetJson>>(opts, "datanet_list", params, (page) =>
+          printPage(
+            page,
+            (d) =>
+              `#${d.id} ${JSON.stringify(d.name)} owner ${d.owner}: ${d.contributionCount} contributions, ` +
+              `${d.acceptedCount} accepted, ${d.versionCount} versions`,
+            "datanets",
+          ),
+        );
+      }),
+    );
+
+  withQueryOptions(
+    datanet
+      .command("contributions")
+      .description("List the contributions of a datanet (--datanet) or of a contributor (--contributor alone)."),
+    true,
+  )
+    .option("--datanet <id>", "the datanet's id")
+    .option("--contributor <address>", "only this contributor's")
+    .option("--status <status>", "pending, accepted, rejected or slashed")
+    .action(
+      action(async (opts: QueryOpts & { datanet?: string; contributor?: string; status?: string }) => {
+        const params: Record<string, unknown> = {};
+        if (opts.datanet !== undefined) params.datanetId = parsePositiveInt(opts.datanet, "--datanet");
+        if (opts.contributor !== undefined) params.contributor = opts.contributor;
+        if (opts.status !== undefined) params.status = opts.status;
+        await runQuery<Page<ContributionJson>>(opts, "datanet_getContributions", params, (page) =>
+          printPage(
+            page,
+            (c) =>
+              `#${c.id} datanet ${c.datanetId} ${c.status} contributor ${c.contributor} content ${c.contentHash} ` +
+              `${c.uri}${c.status === "pending" ? ` stake ${open(c.stake)}` : ""}`,
+            "contributions",
+          ),
+        );
+      }),
+    );
+
+  withQueryOptions(
+    datanet.command("version <datanetId> <version>").description("A published version: root, count, height."),
+  ).action(
+    action(async (datanetId: string, version: string, opts: QueryOpts) => {
+      const params = { datanetId: parsePositiveInt(datanetId, "datanetId"), version: parsePositiveInt(version, "version") };
+      await runQuery(opts, "datanet_getVersion", params, printFields);
+    }),
+  );
+
+  withQueryOptions(
+    datanet
+      .command("prove <datanetId> <version> <contributionId>")
+      .description("A Merkle proof that a contribution is in a published version, checked against its root."),
+  ).action(
+    action(async (datanetId: string, version: string, contributionId: string, opts: QueryOpts) => {
+      const params = {
+        datanetId: parsePositiveInt(datanetId, "datanetId"),
+        version: parsePositiveInt(version, "version"),
+        contributionId: parsePositiveInt(contributionId, "contributionId"),
+      };
+      await runQuery<ProofJson>(opts, "datanet_proveMembership", params, (p) => {
+        console.log(`contribution ${p.contributionId} is leaf ${p.index} of ${p.count} (height ${p.height})`);
+        console.log(`content hash: ${p.contentHash}`);
+        console.log(`root:         ${p.root}`);
+        console.log(`proof:        ${p.proof.length === 0 ? "(none: the only leaf is the root)" : p.proof.join(" ")}`);
+        console.log(`verified:     ${p.verified}`);
+      });
+    }),
+  );
+}

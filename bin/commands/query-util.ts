@@ -1,0 +1,103 @@
+import type { Command } from "commander";
+import { formatOpen } from "../../state/units.ts";
+import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+
+/** What every `opl query` command shares: node options, --height, --json, paging, and short readable output. */
+
+export interface QueryOpts {
+  rpc?: string;
+  home?: string;
+  height?: string;
+  json?: boolean;
+  cursor?: string;
+  limit?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  height: number;
+}
+
+export function withQueryOptions(cmd: Command, list = false): Command {
+  cmd
+    .option("--rpc <url>", "node JSON-RPC URL")
+    .option("--home <dir>", "take the RPC URL from this home's config.toml")
+    .option("--height <n>", "read at a past height")
+    .option("--json", "print the JSON-RPC result");
+  if (list) {
+    cmd
+      .option("--cursor <cursor>", "start after this cursor (printed at the end of the previous page)")
+      .option("--limit <n>", "items per page, 1-100", "20");
+  }
+  return cmd;
+}
+
+/**
+ * Calls `method` with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
+ * --json, else what `print` makes of it.
+ */
+export async function runQuery<T>(
+  opts: QueryOpts,
+  method: string,
+  params: Record<string, unknown>,
+  print: (result: T) => void,
+): Promise<void> {
+  const { RpcClient } = await import("../../rpc/client.ts");
+  const all: Record<string, unknown> = { ...params };
+  if (opts.height !== undefined) all.height = parsePositiveInt(opts.height, "--height");
+  if (opts.cursor !== undefined) all.cursor = opts.cursor;
+  if (opts.limit !== undefined) all.limit = parsePositiveInt(opts.limit, "--limit");
+  const result = await new RpcClient(resolveRpcUrl(opts)).call<T>(method, all);
+  if (opts.json) console.log(JSON.stringify(result, null, 2));
+  else print(result);
+}
+
+/** One line per item, then where the next page starts. */
+export function printPage<T>(page: Page<T>, line: (item: T) => string, what: string): void {
+  if (page.items.length === 0) console.log(`no ${what} (height ${page.height})`);
+  for (const item of page.items) console.log(line(item));
+  if (page.nextCursor !== null) console.log(`more: --cursor ${page.nextCursor}`);
+}
+
+/** "2.5 OPEN" from a decimal string of base units. */
+export function open(base: string): string {
+  return `${formatOpen(BigInt(base))} OPEN`;
+}
+
+/** Fields that hold base units, shown in OPEN. */
+const AMOUNT_FIELDS = new Set([
+  "tokens",
+  "slashed",
+  "contributionStake",
+  "reviewFee",
+  "stake",
+  "price",
+  "accrued",
+  "claimed",
+  "amount",
+  "total",
+  "value",
+  "minFee",
+  "minSelfStake",
+  "powerReduction",
+]);
+
+/** A record as aligned "key: value" lines; amounts in OPEN, lists comma-separated, nested objects as JSON. */
+export function printFields(record: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(record).map((k) => k.length)) + 1;
+  for (const [key, value] of Object.entries(record)) {
+    console.log(`${`${key}:`.padEnd(width)} ${show(key, value)}`);
+  }
+}
+
+function show(key: string, value: unknown): string {
+  const name = key.slice(key.lastIndexOf(".") + 1); // "staking.minSelfStake" is an amount too
+  if (typeof value === "string" && AMOUNT_FIELDS.has(name) && /^\d+$/.test(value)) return open(value);
+  if (Array.isArray(value)) {
+    return value.length === 0 ? "-" : value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
+  }
+  if (value === null || value === "") return "-";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}

@@ -1,0 +1,147 @@
+import type { Command } from "commander";
+import type { KeyEntry } from "../../node/keyring.ts";
+import type { TxMsg } from "../../proto/tx.ts";
+import type { RpcClient } from "../../rpc/client.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+
+/**
+ * The path every `opl tx ...` command shares: the common options, then sign with a keyring key, submit,
+ * and (with --wait) wait for the block and report what the transaction did. Heavy modules load inside
+ * sendTx, so registering the commands costs nothing at start-up.
+ */
+
+/** 0.001 OPEN: 1 OPEN pays the fee of a thousand transfers. */
+export const DEFAULT_FEE = "0.001";
+
+export interface TxOpts {
+  home: string;
+  from: string;
+  fee: string;
+  rpc?: string;
+  chainId?: string;
+  nonce?: string;
+  wait?: boolean;
+  timeout: string;
+  signOnly?: boolean;
+  json?: boolean;
+}
+
+export interface TxEventView {
+  type: string;
+  attributes: Record<string, string>;
+}
+
+export interface IncludedTx {
+  height: number;
+  index: number;
+  result: { code: number; log: string; events: TxEventView[] };
+}
+
+/** What a command's message builder gets: the signing key, a client (to read state first), the parsers. */
+export interface TxSession {
+  key: KeyEntry;
+  client: RpcClient;
+  args: typeof import("./tx-args.ts");
+}
+
+/** Adds the options every transaction command takes. */
+export function withTxOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--home <dir>", "home directory holding the keyring")
+    .requiredOption("--from <name>", "name of the signing key in the keyring (the sender)")
+    .option("--fee <OPEN>", "fee in OPEN, paid to the block proposer", DEFAULT_FEE)
+    .option("--rpc <url>", "node JSON-RPC URL (default: rpc.listen of --home's config.toml)")
+    .option("--nonce <n>", "sender nonce (default: asked from the node); needed with --sign-only offline")
+    .option("--chain-id <id>", "chain id (default: asked from the node)")
+    .option("--wait", "wait until the transaction is included; exit non-zero if it failed")
+    .option("--timeout <seconds>", "how long --wait waits", "30")
+    .option("--sign-only", "print the base64 signed transaction instead of sending it")
+    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, log, events, id }");
+}
+
+/** Repeatable options: commander calls this once per occurrence (undefined when the flag is absent). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Polls tx_get until the tx is included or the timeout passes. */
+async function waitForInclusion(client: RpcClient, hash: string, timeoutMs: number): Promise<IncludedTx> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await client.call<IncludedTx>("tx_get", { hash });
+    } catch (err) {
+      if (!(err instanceof RpcError) || (err.data as { reason?: string })?.reason !== "TX_NOT_FOUND") throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`transaction ${hash} was not included within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The `id` attribute of the first event that has one (the datanet, contribution, model or inference made). */
+export function createdId(events: readonly TxEventView[]): number | null {
+  const id = events.find((e) => e.attributes.id !== undefined)?.attributes.id;
+  return id === undefined ? null : Number(id);
+}
+
+/** A line per event of the message (the fee event is the same for every tx): "  create_datanet id=1 ...". */
+export function describeEvents(events: readonly TxEventView[]): string {
+  return events
+    .filter((e) => e.type !== "fee")
+    .map((e) => `\n  ${e.type} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(" ")}`)
+    .join("");
+}
+
+/**
+ * Builds the message, signs it with --from's key and sends it (or prints it with --sign-only). With --wait,
+ * prints the block it landed in followed by `describe`'s account of it (default: its events, a line each);
+ * a failed message exits non-zero with the chain's log.
+ */
+export async function sendTx(
+  opts: TxOpts,
+  build: (s: TxSession) => TxMsg | Promise<TxMsg>,
+  describe: (included: IncludedTx) => string = (t) => describeEvents(t.result.events),
+): Promise<void> {
+  const { toBase64, toHex } = await import("../../crypto/bytes.ts");
+  const { Keyring } = await import("../../node/keyring.ts");
+  const { RpcClient } = await import("../../rpc/client.ts");
+  const { buildTx, portableSigner } = await import("../../rpc/tx-builder.ts");
+  const { parseOpen } = await import("../../state/units.ts");
+  const args = await import("./tx-args.ts");
+  const key = new Keyring(opts.home).get(opts.from);
+  const client = new RpcClient(resolveRpcUrl(opts));
+  const msg = await build({ key, client, args });
+  const fee = parseOpen(opts.fee);
+  const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
+  const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
+  const nonce =
+    opts.nonce !== undefined
+      ? parsePositiveInt(opts.nonce, "--nonce")
+      : (await client.call<{ nonce: number }>("account_get", { address: key.address })).nonce;
+  const built = buildTx({ chainId, publicKey: key.publicKey, nonce, fee, msg }, portableSigner(key.secretKey));
+  if (opts.signOnly) {
+    const tx = toBase64(built.bytes);
+    console.log(opts.json ? JSON.stringify({ tx, hash: toHex(built.hash) }) : tx);
+    return;
+  }
+  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
+  if (hash !== toHex(built.hash)) throw new Error(`node answered hash ${hash}, expected ${toHex(built.hash)}`);
+  if (!opts.json) console.log(hash);
+  if (!opts.wait) {
+    if (opts.json) console.log(JSON.stringify({ hash }));
+    return;
+  }
+  const included = await waitForInclusion(client, hash, timeoutMs);
+  const { code, log, events } = included.result;
+  if (opts.json) {
+    console.log(JSON.stringify({ hash, height: included.height, code, log, events, id: createdId(events) }, null, 2));
+  }
+  if (code !== 0) {
+    console.error(`failed in block ${included.height}: ${log} (code ${code})`);
+    process.exitCode = 1;
+    return;
+  }
+  if (opts.json) return;
+  console.log(`included in block ${included.height} (index ${included.index})${describe(included)}`);
+}

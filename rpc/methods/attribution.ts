@@ -1,0 +1,146 @@
+import { z } from "zod";
+import { decodeAddress } from "../../crypto/address.ts";
+import { readU64be } from "../../crypto/bytes.ts";
+import { decodeAmount } from "../../proto/codec.ts";
+import { idKey, MODULE_PREFIX, SOURCE_KIND, type SourceKind, stateKey } from "../../state/keys.ts";
+import { getEarnings, getInference, getRewards } from "../../state/modules/attribution.ts";
+import { getContribution, getDatanet } from "../../state/modules/datanets.ts";
+import { getModel } from "../../state/modules/models.ts";
+import type { StateReader } from "../../state/view.ts";
+import type { RpcContext } from "../context.ts";
+import { appError } from "../errors.ts";
+import { method } from "../method.ts";
+import { exactlyOne, idSchema, pageParams } from "../module-schemas.ts";
+import { recordView } from "../module-views.ts";
+import { addressSchema, heightSchema } from "../schemas.ts";
+import { listAt, readAt } from "../state-query.ts";
+
+const ID_BYTES = 8;
+const KIND_OF_BYTE = new Map(Object.entries(SOURCE_KIND).map(([kind, byte]) => [byte as number, kind as SourceKind]));
+
+/** Whether the object an earnings query names exists (earnings of nothing would read as a plain 0). */
+const EXISTS: Record<SourceKind, (view: StateReader, id: number) => boolean> = {
+  model: (view, id) => getModel(view, id) !== undefined,
+  datanet: (view, id) => getDatanet(view, id) !== undefined,
+  contribution: (view, id) => getContribution(view, id) !== undefined,
+};
+
+/** Every reward source of an address (att/rsrc/<address><kind><id>), all pages, at one height. */
+async function rewardSources(ctx: RpcContext, address: Uint8Array, height: number) {
+  const all: { source: SourceKind; id: number; amount: string }[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listAt(ctx, {
+      prefix: stateKey(MODULE_PREFIX.rewardSource, address),
+      idLength: 1 + ID_BYTES,
+      height,
+      cursor,
+      limit: 100,
+      select: async (id, value) => ({
+        source: KIND_OF_BYTE.get(id[0]) ?? ("unknown" as SourceKind),
+        id: readU64be(id, 1),
+        amount: decodeAmount(value, "reward source amount").toString(),
+      }),
+    });
+    all.push(...page.items);
+    if (page.nextCursor === null) return all;
+    cursor = page.nextCursor;
+  }
+}
+
+const listFilters = z
+  .strictObject({
+    modelId: idSchema("modelId").optional(),
+    payer: addressSchema.optional(),
+    contributionId: idSchema("contributionId").optional(),
+    ...pageParams,
+  })
+  .refine((p) => exactlyOne(p.modelId, p.payer, p.contributionId), "give exactly one of modelId, payer, contributionId");
+
+const earningsParams = z
+  .strictObject({
+    contributionId: idSchema("contributionId").optional(),
+    datanetId: idSchema("datanetId").optional(),
+    modelId: idSchema("modelId").optional(),
+    height: heightSchema.optional(),
+  })
+  .refine(
+    (p) => exactlyOne(p.contributionId, p.datanetId, p.modelId),
+    "give exactly one of contributionId, datanetId, modelId",
+  );
+
+export const attributionMethods = [
+  method({
+    name: "attribution_getInference",
+    description: "One paid inference by id: model, payer, price, status (paid, recorded, expired) and its record.",
+    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    handler: async (p, ctx) => {
+      const { value, height } = await readAt(ctx, p.height, (view) => getInference(view, p.id));
+      if (value === undefined) throw appError("NOT_FOUND", `inference ${p.id} does not exist`);
+      return { ...recordView(value), height };
+    },
+  }),
+  method({
+    name: "attribution_listInferences",
+    description:
+      "Inferences by id, a page at a time, of one model, one payer, or (recorded ones) weighting one contribution.",
+    params: listFilters,
+    handler: (p, ctx) => {
+      let prefix: Uint8Array;
+      if (p.modelId !== undefined) prefix = stateKey(MODULE_PREFIX.inferencesByModel, idKey(p.modelId));
+      else if (p.payer !== undefined) prefix = stateKey(MODULE_PREFIX.inferencesByPayer, decodeAddress(p.payer));
+      else prefix = stateKey(MODULE_PREFIX.inferencesByContribution, idKey(p.contributionId as number));
+      return listAt(ctx, {
+        prefix,
+        idLength: ID_BYTES,
+        height: p.height,
+        cursor: p.cursor,
+        limit: p.limit,
+        select: async (id, _value, height) => {
+          const { value } = await readAt(ctx, height, (view) => getInference(view, readU64be(id)));
+          return value === undefined ? undefined : recordView(value);
+        },
+      });
+    },
+  }),
+  method({
+    name: "attribution_getRewards",
+    description:
+      "An address's rewards: accrued (claimable now), claimed (ever), and what it earned from each source " +
+      "(its models, its contributions), ever.",
+    params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
+    handler: async (p, ctx) => {
+      const address = decodeAddress(p.address);
+      const { value: rewards, height } = await readAt(ctx, p.height, (view) => getRewards(view, address));
+      const breakdown = await rewardSources(ctx, address, height);
+      return {
+        address: p.address,
+        accrued: rewards.accrued.toString(),
+        claimed: rewards.claimed.toString(),
+        breakdown,
+        height,
+      };
+    },
+  }),
+  method({
+    name: "attribution_getEarnings",
+    description:
+      "What a contribution, a datanet (its contributions together) or a model (its owner's share) has earned " +
+      "from recorded inferences, ever.",
+    params: earningsParams,
+    handler: async (p, ctx) => {
+      const [kind, id]: [SourceKind, number] =
+        p.contributionId !== undefined
+          ? ["contribution", p.contributionId]
+          : p.datanetId !== undefined
+            ? ["datanet", p.datanetId]
+            : ["model", p.modelId as number];
+      const { value, height } = await readAt(ctx, p.height, (view) => ({
+        exists: EXISTS[kind](view, id),
+        total: getEarnings(view, kind, id),
+      }));
+      if (!value.exists) throw appError("NOT_FOUND", `${kind} ${id} does not exist`);
+      return { kind, id, total: value.total.toString(), height };
+    },
+  }),
+];

@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { decodeAddress, encodeAddress } from "../../crypto/address.ts";
+import { equalBytes } from "../../crypto/bytes.ts";
+import { stakingValidatorCodec } from "../../proto/module-records.ts";
+import { MODULE_PREFIX, stateKey } from "../../state/keys.ts";
+import { getShares, getUnbonding, getValidator, isJailed, sharesValue } from "../../state/modules/staking.ts";
+import type { RpcContext } from "../context.ts";
+import { appError } from "../errors.ts";
+import { method } from "../method.ts";
+import { pageParams } from "../module-schemas.ts";
+import { validatorView } from "../module-views.ts";
+import { addressSchema, heightSchema } from "../schemas.ts";
+import { listAt, readAt } from "../state-query.ts";
+
+const ADDRESS_BYTES = 20;
+
+/** The set that signs the block after `height`: the one producing blocks when that state is the latest. */
+function activeSetAfter(ctx: RpcContext, height: number) {
+  return ctx.app.validators(height + 1);
+}
+
+/** Every (validator, shares) a delegator holds at a height, all pages (at most one per validator). */
+async function delegationsOf(ctx: RpcContext, delegator: Uint8Array, height: number | undefined) {
+  const all: { validator: Uint8Array; shares: bigint }[] = [];
+  let cursor: string | undefined;
+  let at = height;
+  for (;;) {
+    const page = await listAt(ctx, {
+      prefix: stateKey(MODULE_PREFIX.stakingDelegation, delegator),
+      idLength: ADDRESS_BYTES,
+      height: at,
+      cursor,
+      limit: 100,
+      select: async (id, value) => ({ validator: new Uint8Array(id), shares: sharesOf(value) }),
+    });
+    all.push(...page.items);
+    at = page.height; // every later page at the same height, even if a block commits meanwhile
+    if (page.nextCursor === null) return { delegations: all, height: page.height };
+    cursor = page.nextCursor;
+  }
+}
+
+/** Shares are stored as a minimal big-endian integer (state/modules/staking.ts). */
+function sharesOf(raw: Uint8Array): bigint {
+  return raw.byteLength === 0 ? 0n : BigInt(`0x${Buffer.from(raw).toString("hex")}`);
+}
+
+export const stakingMethods = [
+  method({
+    name: "staking_getValidators",
+    description:
+      "Validators, a page at a time: operator, consensus key, stake, power, jail state, and whether it is in " +
+      "the validator set producing the next block (active). status: active, jailed or all (default).",
+    params: z.strictObject({ status: z.enum(["active", "jailed", "all"]).default("all"), ...pageParams }),
+    handler: (p, ctx) =>
+      listAt(ctx, {
+        prefix: MODULE_PREFIX.stakingValidator,
+        idLength: ADDRESS_BYTES,
+        height: p.height,
+        cursor: p.cursor,
+        limit: p.limit,
+        select: async (_id, value, height) => {
+          const v = stakingValidatorCodec.decode(value);
+          const view = validatorView(v, ctx.params.staking, activeSetAfter(ctx, height));
+          if (p.status === "active" && !view.active) return undefined;
+          if (p.status === "jailed" && !isJailed(v)) return undefined;
+          return view;
+        },
+      }),
+  }),
+  method({
+    name: "staking_getValidator",
+    description: "One validator by its operator address.",
+    params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
+    handler: async (p, ctx) => {
+      const operator = decodeAddress(p.address);
+      const { value: v, height } = await readAt(ctx, p.height, (view) => getValidator(view, operator));
+      if (v === undefined) throw appError("NOT_FOUND", `validator ${p.address} does not exist`);
+      return { ...validatorView(v, ctx.params.staking, activeSetAfter(ctx, height)), height };
+    },
+  }),
+  method({
+    name: "staking_getStake",
+    description:
+      "What a delegator has staked: shares and their current value per validator (one validator if given), " +
+      "and the unbonding entries still in flight.",
+    params: z.strictObject({
+      delegator: addressSchema,
+      validator: addressSchema.optional(),
+      height: heightSchema.optional(),
+    }),
+    handler: async (p, ctx) => {
+      const delegator = decodeAddress(p.delegator);
+      const only = p.validator === undefined ? undefined : decodeAddress(p.validator);
+      let delegations: { validator: Uint8Array; shares: bigint }[] = [];
+      let height = p.height;
+      if (only === undefined) ({ delegations, height } = await delegationsOf(ctx, delegator, p.height));
+      const read = await readAt(ctx, height, (view) => {
+        const rows = only === undefined ? delegations : [{ validator: only, shares: getShares(view, delegator, only) }];
+        return {
+          missing: only !== undefined && getValidator(view, only) === undefined,
+          stakes: rows.map((d) => ({ ...d, v: getValidator(view, d.validator) })),
+          unbonding: getUnbonding(view, delegator),
+        };
+      });
+      if (read.value.missing) throw appError("NOT_FOUND", `validator ${p.validator} does not exist`);
+      const stakes = read.value.stakes
+        .filter((s) => s.shares > 0n)
+        .map((s) => ({
+          validator: encodeAddress(s.validator),
+          moniker: s.v?.moniker ?? "",
+          shares: s.shares.toString(),
+          value: (s.v === undefined ? 0n : sharesValue(s.v, s.shares)).toString(),
+        }));
+      const unbonding = read.value.unbonding
+        .filter((e) => only === undefined || equalBytes(e.validator, only))
+        .map((e) => ({
+          validator: encodeAddress(e.validator),
+          amount: e.amount.toString(),
+          creationHeight: e.creationHeight,
+          completionHeight: e.completionHeight,
+        }));
+      const sum = (xs: { value?: string; amount?: string }[]) =>
+        xs.reduce((t, x) => t + BigInt(x.value ?? x.amount ?? "0"), 0n).toString();
+      return {
+        delegator: p.delegator,
+        stakes,
+        totalStaked: sum(stakes),
+        unbonding,
+        totalUnbonding: sum(unbonding),
+        height: read.height,
+      };
+    },
+  }),
+];

@@ -1,9 +1,10 @@
 import pino from "pino";
 import { homePaths, readConfig } from "../../node/config.ts";
-import { initHome } from "../../node/init.ts";
+import { initHome, writeGenesis } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { OplNode } from "../../node/node.ts";
 import { RpcClient } from "../../rpc/client.ts";
+import type { ChainParams } from "../../state/params.ts";
 import { TestAccount } from "./accounts.ts";
 import { tempDir } from "./tmp.ts";
 
@@ -22,13 +23,30 @@ export interface TestChain {
   removeHome(): void;
 }
 
+export interface TestChainOptions {
+  blockIntervalMs?: number;
+  maxBatch?: number;
+  maxBodyBytes?: number;
+  /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
+  params?: (defaults: ChainParams) => ChainParams;
+}
+
 /** A real node in this process: real LevelDB in a temp dir, real HTTP on 127.0.0.1 with a free port. */
-export async function startTestChain(
-  opts: { blockIntervalMs?: number; maxBatch?: number; maxBodyBytes?: number } = {},
-): Promise<TestChain> {
+export async function startTestChain(opts: TestChainOptions = {}): Promise<TestChain> {
   const tmp = tempDir();
   const home = tmp.dir;
-  await initHome({ home, chainId: "opl-test-1", moniker: "test", rpcListen: "127.0.0.1:0", p2pListen: "/ip4/127.0.0.1/tcp/0" });
+  const moniker = "test";
+  const { genesis } = await initHome({
+    home,
+    chainId: "opl-test-1",
+    moniker,
+    rpcListen: "127.0.0.1:0",
+    p2pListen: "/ip4/127.0.0.1/tcp/0",
+  });
+  if (opts.params !== undefined) {
+    const params = opts.params(structuredClone(genesis.params));
+    writeGenesis(homePaths(home).genesis, { ...genesis, params }, [moniker]);
+  }
   const config = readConfig(homePaths(home).config);
   config.consensus.block_interval_ms = opts.blockIntervalMs ?? 100;
   if (opts.maxBatch !== undefined) config.rpc.max_batch = opts.maxBatch;

@@ -13,10 +13,7 @@ export interface Application {
   /** The validator set that signs blocks at `height`. */
   validators(height: number): Validator[];
 
-  /**
-   * The height the set of `height` took effect: proposer priorities start afresh with each new set (a
-   * simplification of CometBFT's carrying them over).
-   */
+  /** The height the set of `height` took effect (proposer priorities are carried over to a new set there). */
   validatorSetSince(height: number): number;
 
   /**

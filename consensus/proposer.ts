@@ -98,6 +98,35 @@ export function initialPrioritySet(validators: readonly { id: string; power: num
 }
 
 /**
+ * The priorities a changed validator set starts from, carried over from the previous set as CometBFT's
+ * updateWithChangeSet does (types/validator_set.go): a continuing validator keeps its priority (at its new
+ * power), a new one starts at -1.125 x the total power (so joining or re-joining never jumps the queue), a
+ * removed one is dropped; then the priorities are rescaled to a window of 2 x the total and centred.
+ * Restarting from zeros instead would hand round 0 to the most powerful validator at every change, and any
+ * stake or unstake changes the set: a stranger could make one validator propose every block.
+ */
+export function updatePrioritySet(
+  previous: PrioritySet,
+  validators: readonly { id: string; power: number | bigint }[],
+): PrioritySet {
+  const before = new Map(previous.map((v) => [v.id, v]));
+  const nextIds = new Set(validators.map((v) => v.id));
+  // CometBFT's total "after updates, before removals": new powers, plus the powers of those leaving.
+  let total = 0n;
+  for (const v of validators) total += BigInt(v.power);
+  for (const v of previous) if (!nextIds.has(v.id)) total += v.power;
+  const newcomer = -(total + (total >> 3n));
+  const next = validators.map((v) => ({
+    id: v.id,
+    power: BigInt(v.power),
+    priority: before.get(v.id)?.priority ?? newcomer,
+  }));
+  rescale(next, PRIORITY_WINDOW_SIZE_FACTOR * totalPower(next));
+  centre(next);
+  return next;
+}
+
+/**
  * Proposer schedule of one height: proposer(r) for every round, and the priority set the next height starts
  * from. Rounds are computed incrementally and cached, so asking for round r costs O(r) once.
  */

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Application, ChainInfo, ProposeRequest, ValidationResult } from "../consensus/application.ts";
 import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
 import { encodeAddress } from "../crypto/address.ts";
-import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { compareBytes, equalBytes, toHex } from "../crypto/bytes.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { merkleRoot } from "../crypto/merkle.ts";
 import {
@@ -66,6 +66,9 @@ export interface CommittedEvent {
   numTxs: number;
   txs: DecodedTx[];
 }
+
+/** Block events an operator must see (the rest is routine and logged at info). */
+const WARN_EVENTS = new Set(["slash", "jail", "validator_set_empty"]);
 
 /** Most pieces of evidence one block carries (each is verified by every node: two signatures). */
 const MAX_BLOCK_EVIDENCE = 10;
@@ -142,6 +145,7 @@ export class ChainApp implements Application {
       height,
       timeMs,
       proposer,
+      feeRecipient: operatorOf(this.state, proposer) ?? proposer,
       params: this.genesis.params,
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
@@ -155,6 +159,9 @@ export class ChainApp implements Application {
   private evidenceProblem(e: DuplicateVoteEvidence, height: number): string | undefined {
     const at = e.voteA.vote.height;
     if (at >= height) return `evidence from height ${at} is not from before this block`;
+    // One encoding per equivocation, so it has one hash and counts once.
+    if (compareBytes(e.voteA.vote.blockHash, e.voteB.vote.blockHash) >= 0)
+      return "evidence votes are not in canonical order (block hashes ascending)";
     const maxAge = this.genesis.params.staking.maxEvidenceAgeBlocks;
     if (height - at > maxAge) return `evidence from height ${at} is older than ${maxAge} blocks`;
     try {
@@ -164,6 +171,9 @@ export class ChainApp implements Application {
     }
     if (this.state.get(stateKey(MODULE_PREFIX.stakingEvidence, evidenceHash(e))) !== undefined)
       return "evidence was already committed";
+    const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
+    if (operator !== undefined && getValidator(this.state, operator)?.tombstoned)
+      return "the validator was already slashed for double signing";
     return undefined;
   }
 
@@ -175,8 +185,6 @@ export class ChainApp implements Application {
       if (chosen.length >= MAX_BLOCK_EVIDENCE) break;
       const who = toHex(e.voteA.vote.validatorAddress);
       if (validators.has(who) || this.evidenceProblem(e, height) !== undefined) continue;
-      const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
-      if (operator !== undefined && getValidator(this.state, operator)?.tombstoned) continue; // already punished
       validators.add(who);
       chosen.push(e);
     }
@@ -356,7 +364,7 @@ export class ChainApp implements Application {
     for (const e of ex.blockEvents) {
       const attrs = Object.fromEntries(e.attributes.map((a) => [a.key, a.value]));
       // Slashing and jailing are what an operator must see; the rest is routine.
-      if (e.type === "slash" || e.type === "jail") this.log.warn({ height, ...attrs }, e.type);
+      if (WARN_EVENTS.has(e.type)) this.log.warn({ height, ...attrs }, e.type);
       else this.log.info({ height, ...attrs }, e.type);
     }
     this.current = {

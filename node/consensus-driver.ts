@@ -11,13 +11,22 @@ import {
   type ValueId,
   type Vote,
 } from "../consensus/engine/types.ts";
-import { initialPrioritySet, type PrioritySet, ProposerSchedule } from "../consensus/proposer.ts";
+import { initialPrioritySet, type PrioritySet, ProposerSchedule, updatePrioritySet } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
 import { encodeAddress } from "../crypto/address.ts";
-import { fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
-import { type Block, blockHash, type Commit, decodeBlock, encodeBlock, type Validator } from "../proto/block.ts";
+import { compareBytes, equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
+import {
+  type Block,
+  blockHash,
+  type Commit,
+  type CommitSig,
+  decodeBlock,
+  encodeBlock,
+  type Validator,
+} from "../proto/block.ts";
 import {
   type DuplicateVoteEvidence,
+  PRECOMMIT,
   proposalSignBytes,
   type SignedVote,
   voteSignBytes,
@@ -73,6 +82,11 @@ const MAX_EVIDENCE_IDS = 10_000;
 const MAX_ROUNDS_AHEAD = 10;
 const MAX_PROPOSALS_PER_ROUND = 4;
 
+/** Evidence with its votes in canonical order (block hashes ascending): one equivocation, one encoding. */
+export function canonicalEvidence(e: DuplicateVoteEvidence): DuplicateVoteEvidence {
+  return compareBytes(e.voteA.vote.blockHash, e.voteB.vote.blockHash) <= 0 ? e : { voteA: e.voteB, voteB: e.voteA };
+}
+
 function evidenceId(v: { height: number; round: number; type: number; validatorAddress: Uint8Array }): string {
   return `${v.height}/${v.round}/${v.type}/${toHex(v.validatorAddress)}`;
 }
@@ -87,6 +101,8 @@ export interface DriverOptions {
   timeouts: TimeoutConfig;
   /** Pause after a decision before the next height starts: the block interval. */
   commitTimeoutMs: number;
+  /** Evidence older than this many blocks can no longer be committed: it is not kept or relayed. */
+  evidenceMaxAgeBlocks?: number;
   logger: Logger;
   onFatal: (err: unknown) => void;
   now?: () => number;
@@ -125,7 +141,9 @@ export class ConsensusDriver {
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
   private nextHeightRecords: WalRecord[] = [];
-  private priorities: { height: number; since: number; set: PrioritySet } | undefined;
+  private priorities: { height: number; set: PrioritySet } | undefined;
+  /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
+  private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
 
   constructor(opts: DriverOptions) {
     this.o = opts;
@@ -238,20 +256,19 @@ export class ConsensusDriver {
   }
 
   /**
-   * Proposer priorities at `height`: all zero when the height's validator set took effect, then advanced
-   * once per height (app.validatorSetSince says where the set began).
+   * Proposer priorities at `height`: genesis priorities advanced once per height, carried over to each new
+   * validator set where it takes effect (app.validatorSetSince(h) === h).
    */
   private prioritiesAt(height: number): PrioritySet {
-    const since = this.o.app.validatorSetSince(height);
-    if (this.priorities === undefined || this.priorities.height > height || this.priorities.since !== since) {
-      const set = initialPrioritySet(
-        this.o.app.validators(since).map((v) => ({ id: toHex(v.address), power: v.power })),
-      );
-      this.priorities = { height: since, since, set };
+    const idsOf = (h: number) => this.o.app.validators(h).map((v) => ({ id: toHex(v.address), power: v.power }));
+    if (this.priorities === undefined || this.priorities.height > height) {
+      this.priorities = { height: 1, set: initialPrioritySet(idsOf(1)) };
     }
     while (this.priorities.height < height) {
-      const set = new ProposerSchedule(this.priorities.set).nextHeight();
-      this.priorities = { height: this.priorities.height + 1, since, set };
+      const h: number = this.priorities.height + 1;
+      let set = new ProposerSchedule(this.priorities.set).nextHeight();
+      if (this.o.app.validatorSetSince(h) === h) set = updatePrioritySet(set, idsOf(h));
+      this.priorities = { height: h, set };
     }
     return this.priorities.set;
   }
@@ -356,19 +373,34 @@ export class ConsensusDriver {
     const a = this.votes.get(first.height, first.type, first.round, first.validator, first.value);
     const b = this.votes.get(second.height, second.type, second.round, second.validator, second.value);
     if (a === undefined || b === undefined) return; // replayed from the WAL without signatures: nothing to show
-    const evidence = { voteA: a, voteB: b };
+    const evidence = canonicalEvidence({ voteA: a, voteB: b });
     if (this.addEvidence(evidence, "seen")) this.o.network?.broadcast({ type: "evidence", evidence });
   }
 
+  /** Whether evidence from `height` can still be committed (younger than the evidence age limit). */
+  private evidenceFresh(height: number): boolean {
+    const maxAge = this.o.evidenceMaxAgeBlocks ?? Number.MAX_SAFE_INTEGER;
+    return this.o.app.info().height + 1 - height <= maxAge;
+  }
+
+  /**
+   * Keeps one piece of evidence per validator (one is enough to slash it, and a Byzantine validator that
+   * equivocates over and over cannot crowd out the evidence against others); a stale one is replaced.
+   */
   private addEvidence(evidence: DuplicateVoteEvidence, source: EvidenceRecord["source"]): boolean {
     const v = evidence.voteA.vote;
     const id = evidenceId(v);
-    if (this.evidenceSeen.has(id)) return false;
+    if (this.evidenceSeen.has(id) || !this.evidenceFresh(v.height)) return false;
     this.evidenceSeen.add(id);
     if (this.evidenceSeen.size > MAX_EVIDENCE_IDS) {
       this.evidenceSeen.delete(this.evidenceSeen.values().next().value as string);
     }
     const validator = encodeAddress(v.validatorAddress);
+    const held = this.evidence.findIndex((r) => r.validator === validator);
+    if (held >= 0) {
+      if (this.evidenceFresh(this.evidence[held].evidence.voteA.vote.height)) return false;
+      this.evidence.splice(held, 1);
+    }
     this.evidence.push({ evidence, validator, source });
     if (this.evidence.length > MAX_EVIDENCE_KEPT) this.evidence.shift();
     this.log.warn(
@@ -376,6 +408,33 @@ export class ConsensusDriver {
       "equivocation: a validator signed two different votes for one step",
     );
     return true;
+  }
+
+  /**
+   * The last height's commit with the precommits for the decided block that arrived after the decision
+   * (as CometBFT's LastCommit): the staking module counts a validator missing from it as having missed the
+   * block, and the decision fires on the first +2/3, so a validator a little slower than the quorum would
+   * otherwise look absent at nearly every height.
+   */
+  private lastCommitWithLate(commit: Commit | undefined): Commit | undefined {
+    if (commit === undefined || this.latePrecommits.height !== commit.height || this.latePrecommits.sigs.size === 0)
+      return commit;
+    const have = new Set(commit.signatures.map((s) => toHex(s.validatorAddress)));
+    const late = [...this.latePrecommits.sigs.values()].filter((s) => !have.has(toHex(s.validatorAddress)));
+    return { ...commit, signatures: [...commit.signatures, ...late] };
+  }
+
+  /** A precommit for the block decided at the last height, arriving after the decision. */
+  private takeLatePrecommit(sv: SignedVote, commit: Commit | undefined): void {
+    const v = sv.vote;
+    if (commit === undefined || v.type !== PRECOMMIT || v.height !== commit.height || v.round !== commit.round) return;
+    if (!equalBytes(v.blockHash, commit.blockHash)) return;
+    if (this.latePrecommits.height !== v.height) this.latePrecommits = { height: v.height, sigs: new Map() };
+    const who = toHex(v.validatorAddress);
+    if (this.latePrecommits.sigs.has(who) || commit.signatures.some((s) => toHex(s.validatorAddress) === who)) return;
+    checkVote(this.o.app.info().chainId, this.o.app.validators(v.height), sv);
+    const sig = { validatorAddress: v.validatorAddress, timeMs: v.timeMs, signature: sv.signature };
+    this.latePrecommits.sigs.set(who, sig);
   }
 
   private async buildValue(height: number, round: number): Promise<void> {
@@ -386,7 +445,8 @@ export class ConsensusDriver {
     const proposer = this.o.signer.address;
     const started = this.now();
     const evidence = this.evidence.map((r) => r.evidence);
-    const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit: info.lastCommit, evidence });
+    const lastCommit = this.lastCommitWithLate(info.lastCommit);
+    const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit, evidence });
     this.log.debug({ height, round, txs: block.txs.length, ms: this.now() - started }, "proposal built");
     const value = toHex(blockHash(block.header));
     this.blocks.set(value, block);
@@ -546,6 +606,10 @@ export class ConsensusDriver {
     switch (m.type) {
       case "vote": {
         const v = m.vote.vote;
+        if (v.height === current - 1) {
+          this.takeLatePrecommit(m.vote, info.lastCommit);
+          return;
+        }
         if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return;
         const value = valueOf(v.blockHash);
         const validators = this.o.app.validators(v.height);
@@ -591,7 +655,7 @@ export class ConsensusDriver {
         if (a.height > current + 1) return; // cannot judge a height this far ahead
         if (this.evidenceSeen.has(evidenceId(a))) return;
         checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
-        this.addEvidence(m.evidence, "received");
+        this.addEvidence(canonicalEvidence(m.evidence), "received");
         return;
       }
       case "status":

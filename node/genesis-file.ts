@@ -78,6 +78,11 @@ function paramsFromFile(file: unknown): ChainParams {
     throw new GenesisError("params.attribution: protocolSharePpm + ownerSharePpm must be at most 1000000");
   const s = params.staking;
   if (s.slashDoubleSignPpm > PPM) throw new GenesisError("params.staking.slashDoubleSignPpm must be at most 1000000");
+  if (s.unbondingBlocks <= s.maxEvidenceAgeBlocks) {
+    throw new GenesisError(
+      "params.staking.unbondingBlocks must be above maxEvidenceAgeBlocks (unbonding stake must still be there to slash)",
+    );
+  }
   if (s.maxMissedBlocks >= s.signedBlocksWindow)
     throw new GenesisError("params.staking.maxMissedBlocks must be below signedBlocksWindow");
   return params;

@@ -129,6 +129,7 @@ export class OplNode {
         walPath: paths.wal,
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
+        evidenceMaxAgeBlocks: genesis.params.staking.maxEvidenceAgeBlocks,
         logger: log.child({ module: "consensus" }),
         onFatal: (err) => {
           log.fatal({ err }, "consensus failed; the node stops");

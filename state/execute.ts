@@ -23,6 +23,11 @@ export interface BlockContext {
   height: number;
   timeMs: number;
   proposer: Uint8Array;
+  /**
+   * Who the block's fees go to: the proposer's operator account (the key that controls the validator), or
+   * the proposer's own address when it has none. The caller resolves it once per block.
+   */
+  feeRecipient?: Uint8Array;
   params: ChainParams;
   /**
    * The validators of the previous height (by consensus address) and whether each signed this block's
@@ -139,14 +144,15 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent {
     );
   }
   setAccount(view, tx.sender, { nonce: account.nonce + 1, balance: account.balance - tx.body.fee });
-  const proposer = getAccount(view, ctx.proposer);
-  setAccount(view, ctx.proposer, { ...proposer, balance: proposer.balance + tx.body.fee });
+  const recipient = ctx.feeRecipient ?? ctx.proposer;
+  const proposer = getAccount(view, recipient);
+  setAccount(view, recipient, { ...proposer, balance: proposer.balance + tx.body.fee });
   return {
     type: "fee",
     attributes: [
       { key: "payer", value: encodeAddress(tx.sender) },
       { key: "amount", value: tx.body.fee.toString() },
-      { key: "recipient", value: encodeAddress(ctx.proposer) },
+      { key: "recipient", value: encodeAddress(recipient) },
     ],
   };
 }

@@ -23,8 +23,12 @@ export const MODULE_PREFIX = {
   stakingDelegationByValidator: utf8("stk/delv/"),
   /** stk/unb/<delegator 20> -> UnbondingList */
   stakingUnbonding: utf8("stk/unb/"),
-  /** stk/unbq/<height 8> -> AddressList: delegators with an unbonding entry completing at that height */
+  /**
+   * stk/unbq/<height 8><seq 4> -> delegator address: an unbonding entry completes at that height; stk/unbqn/
+   * <height 8> -> how many (8). One key per entry, so an unstake costs O(1) however many share its height.
+   */
   stakingUnbondingQueue: utf8("stk/unbq/"),
+  stakingUnbondingQueueCount: utf8("stk/unbqn/"),
   /** stk/pool -> StakingPool { bonded, unbonding } */
   stakingPool: utf8("stk/pool"),
   /** stk/candidates -> AddressList: every validator's operator, sorted */
@@ -51,6 +55,8 @@ export const MODULE_PREFIX = {
   acceptedContribution: utf8("dn/accepted/"),
   /** dn/ver/<datanet 8><version 8> -> DatanetVersion */
   datanetVersion: utf8("dn/ver/"),
+  /** dn/frontier/<datanet 8> -> DatanetFrontier: the Merkle frontier of its accepted contributions */
+  datanetFrontier: utf8("dn/frontier/"),
   /** dn/escrow -> amount: contribution stakes locked while pending */
   datanetEscrow: utf8("dn/escrow"),
 
@@ -76,8 +82,11 @@ export const MODULE_PREFIX = {
   inferencesByModel: utf8("att/bymodel/"),
   inferencesByPayer: utf8("att/bypayer/"),
   inferencesByContribution: utf8("att/bycontrib/"),
-  /** att/expq/<height 8> -> IdList: inferences expiring at the end of that height */
+  /** att/expq/<height 8><seq 4> -> inference id (8): the seq-th inference expiring at the end of that height
+   *  (one key per entry, so queueing one costs O(1) whatever the height's queue holds) */
   inferenceExpiryQueue: utf8("att/expq/"),
+  /** att/expqn/<height 8> -> count (4): how many att/expq/ entries that height has */
+  inferenceExpiryCount: utf8("att/expqn/"),
   /** att/escrow -> amount escrowed by paid, unrecorded inferences */
   inferenceEscrow: utf8("att/escrow"),
   /** att/rew/<address 20> -> Rewards { accrued, claimed } */

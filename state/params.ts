@@ -83,7 +83,9 @@ export const DEFAULT_PARAMS: ChainParams = {
     signedBlocksWindow: 10_000,
     maxMissedBlocks: 9_500,
     downtimeJailBlocks: 600,
-    maxEvidenceAgeBlocks: 1000,
+    // Below unbondingBlocks: stake that leaves after an equivocation is still unbonding when the evidence
+    // lands, so it is slashed too (genesis refuses params where it is not).
+    maxEvidenceAgeBlocks: 500,
   },
   datanets: {
     maxNameBytes: 128,

@@ -17,7 +17,7 @@ import type { BlockContext } from "../execute.ts";
 import type { GenesisValidator } from "../genesis.ts";
 import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
 import { type ChainParams, PPM, type StakingParams } from "../params.ts";
-import type { Overlay, StateReader } from "../view.ts";
+import { keyId, type Overlay, type StateReader } from "../view.ts";
 import { getAccount, setAccount } from "./bank.ts";
 import { checkText, creditTreasury, event } from "./common.ts";
 
@@ -166,11 +166,11 @@ export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: Bl
     case "create_validator":
       return createValidator(view, sender, m.consensusPubkey, m.moniker, m.selfStake, ctx.height, params);
     case "stake":
-      return [delegate(view, sender, m.validator, m.amount)];
+      return [delegate(view, sender, m.validator, m.amount, params)];
     case "unstake":
-      return [undelegate(view, sender, m.validator, m.amount, ctx.height, params)];
+      return undelegate(view, sender, m.validator, m.amount, ctx.height, params);
     case "unjail":
-      return [unjail(view, sender, ctx.height)];
+      return [unjail(view, sender, ctx.height, params.minSelfStake)];
   }
 }
 
@@ -193,10 +193,6 @@ function createValidator(
   if (selfStake < params.minSelfStake) {
     throw new TxError("INSUFFICIENT_STAKE", `self-stake ${selfStake} is below the minimum ${params.minSelfStake}`);
   }
-  const candidates = getCandidates(view);
-  if (candidates.length >= params.maxCandidates) {
-    throw new TxError("LIMIT_EXCEEDED", `there are already ${candidates.length} validators, the most allowed`);
-  }
   setValidator(view, {
     operator,
     consensusPubkey,
@@ -211,10 +207,7 @@ function createValidator(
     slashed: 0n,
   });
   view.set(stateKey(MODULE_PREFIX.stakingConsensus, consensusAddress), operator);
-  candidates.push(operator);
-  candidates.sort(compareBytes);
-  view.set(MODULE_PREFIX.stakingCandidates, addressListCodec.encode(candidates));
-  const staked = delegate(view, operator, operator, selfStake);
+  const staked = delegate(view, operator, operator, selfStake, params);
   return [
     event("create_validator", {
       validator: encodeAddress(operator),
@@ -237,7 +230,24 @@ export function createGenesisValidator(view: Overlay, v: GenesisValidator, param
   }
 }
 
-function delegate(view: Overlay, delegator: Uint8Array, operator: Uint8Array, amount: bigint): TxEvent {
+/** Validators with stake (a validator everyone unstaked from leaves the list, so slots cannot be hoarded). */
+function addCandidate(view: Overlay, operator: Uint8Array, params: StakingParams): void {
+  const candidates = getCandidates(view);
+  if (candidates.length >= params.maxCandidates) {
+    throw new TxError("LIMIT_EXCEEDED", `there are already ${candidates.length} validators with stake, the most allowed`);
+  }
+  candidates.push(operator);
+  candidates.sort(compareBytes);
+  view.set(MODULE_PREFIX.stakingCandidates, addressListCodec.encode(candidates));
+}
+
+function delegate(
+  view: Overlay,
+  delegator: Uint8Array,
+  operator: Uint8Array,
+  amount: bigint,
+  params: StakingParams,
+): TxEvent {
   const v = getValidator(view, operator);
   if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
   if (v.tombstoned) {
@@ -255,6 +265,7 @@ function delegate(view: Overlay, delegator: Uint8Array, operator: Uint8Array, am
   }
   const newShares = v.shares === 0n ? amount : (amount * v.shares) / v.tokens;
   if (newShares === 0n) throw new TxError("INVALID_MSG", `stake of ${amount} is too small to buy a share`);
+  if (v.shares === 0n) addCandidate(view, operator, params); // new, or staked again after everyone left
   setAccount(view, delegator, { ...account, balance: account.balance - amount });
   setValidator(view, { ...v, tokens: v.tokens + amount, shares: v.shares + newShares });
   setShares(view, delegator, operator, getShares(view, delegator, operator) + newShares);
@@ -273,7 +284,7 @@ function undelegate(
   amount: bigint,
   height: number,
   params: StakingParams,
-): TxEvent {
+): TxEvent[] {
   const v = getValidator(view, operator);
   if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
   const shares = getShares(view, delegator, operator);
@@ -312,22 +323,68 @@ function undelegate(
   const completionHeight = height + params.unbondingBlocks;
   entries.push({ delegator, validator: operator, amount, completionHeight, creationHeight: height });
   setUnbonding(view, delegator, entries);
-  const queueKey = stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(completionHeight));
-  const raw = view.get(queueKey);
-  const queue = raw === undefined ? [] : addressListCodec.decode(raw);
-  if (!queue.some((a) => equalBytes(a, delegator))) {
-    queue.push(delegator);
-    view.set(queueKey, addressListCodec.encode(queue));
+  enqueueUnbonding(view, completionHeight, delegator);
+  const events = [];
+  if (equalBytes(delegator, operator) && !isJailed(v)) {
+    // An operator below the minimum self-stake is jailed (as in the Cosmos SDK) until it stakes enough again.
+    const self = sharesValue({ ...v, tokens, shares: remainingShares }, shares - burned);
+    if (self < params.minSelfStake) {
+      setValidator(view, { ...getValidator(view, operator)!, jailedUntil: height });
+      events.push(
+        event("jail", { validator: encodeAddress(operator), reason: "self_stake_below_minimum", jailed_until: "0" }),
+      );
+    }
   }
-  return event("unstake", {
+  if (remainingShares === 0n) removeCandidate(view, operator); // frees its slot; staking to it again restores it
+  return [event("unstake", {
     delegator: encodeAddress(delegator),
     validator: encodeAddress(operator),
     amount: amount.toString(),
     completion_height: String(completionHeight),
-  });
+  }), ...events];
 }
 
-function unjail(view: Overlay, operator: Uint8Array, height: number): TxEvent {
+function queueCountKey(height: number): Uint8Array {
+  return stateKey(MODULE_PREFIX.stakingUnbondingQueueCount, idKey(height));
+}
+
+function queueCount(view: StateReader, height: number): number {
+  const raw = view.get(queueCountKey(height));
+  return raw === undefined ? 0 : readU64be(raw);
+}
+
+function queueEntryKey(height: number, seq: number): Uint8Array {
+  const s = new Uint8Array(4);
+  new DataView(s.buffer).setUint32(0, seq);
+  return stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(height), s);
+}
+
+function enqueueUnbonding(view: Overlay, height: number, delegator: Uint8Array): void {
+  const n = queueCount(view, height);
+  view.set(queueEntryKey(height, n), delegator);
+  view.set(queueCountKey(height), u64be(n + 1));
+}
+
+/** The delegators with an unbonding entry completing at `height`, each once, in queue order. */
+function queuedDelegators(view: StateReader, height: number): Uint8Array[] {
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  for (let seq = 0, n = queueCount(view, height); seq < n; seq++) {
+    const delegator = view.get(queueEntryKey(height, seq));
+    if (delegator === undefined || seen.has(keyId(delegator))) continue;
+    seen.add(keyId(delegator));
+    out.push(delegator);
+  }
+  return out;
+}
+
+function removeCandidate(view: Overlay, operator: Uint8Array): void {
+  const candidates = getCandidates(view);
+  const rest = candidates.filter((a) => !equalBytes(a, operator));
+  if (rest.length !== candidates.length) view.set(MODULE_PREFIX.stakingCandidates, addressListCodec.encode(rest));
+}
+
+function unjail(view: Overlay, operator: Uint8Array, height: number, minSelfStake: bigint): TxEvent {
   const v = getValidator(view, operator);
   if (v === undefined) throw new TxError("NOT_FOUND", `${encodeAddress(operator)} is not a validator`);
   if (v.tombstoned) {
@@ -337,6 +394,13 @@ function unjail(view: Overlay, operator: Uint8Array, height: number): TxEvent {
     );
   }
   if (v.jailedUntil === 0) throw new TxError("INVALID_STATE", `validator ${encodeAddress(operator)} is not jailed`);
+  const selfStake = sharesValue(v, getShares(view, operator, operator));
+  if (selfStake < minSelfStake) {
+    throw new TxError(
+      "INSUFFICIENT_STAKE",
+      `validator ${encodeAddress(operator)} has a self-stake of ${selfStake}, below the minimum ${minSelfStake}`,
+    );
+  }
   if (height < v.jailedUntil) {
     throw new TxError(
       "STILL_JAILED",
@@ -361,15 +425,17 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
     const operator = operatorOf(view, e.validator);
     const v = operator === undefined ? undefined : getValidator(view, operator);
     if (v === undefined || v.tombstoned) continue; // punished once, however many equivocations
-    const slash = (v.tokens * BigInt(params.slashDoubleSignPpm)) / BigInt(PPM);
+    const bonded = (v.tokens * BigInt(params.slashDoubleSignPpm)) / BigInt(PPM);
+    const unbonding = slashUnbonding(view, v.operator, e.height, ctx.height, params);
+    const slash = bonded + unbonding;
     setValidator(view, {
       ...v,
-      tokens: v.tokens - slash,
+      tokens: v.tokens - bonded,
       slashed: v.slashed + slash,
       tombstoned: true,
       jailedUntil: FOREVER,
     });
-    addPool(view, -slash, 0n);
+    addPool(view, -bonded, -unbonding);
     creditTreasury(view, slash);
     events.push(
       event("slash", {
@@ -408,13 +474,51 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   return events;
 }
 
+/**
+ * Slashes the stake that left `operator` at or after the infraction height and is still unbonding: stake
+ * that helped sign the equivocation cannot escape by unstaking before the evidence lands. Such entries
+ * complete at (creation + unbondingBlocks) >= infraction + unbondingBlocks, and genesis keeps unbondingBlocks
+ * above maxEvidenceAgeBlocks, so they are all still queued: at most maxEvidenceAgeBlocks + 1 heights to look
+ * at. Returns what was taken (the caller moves it from the unbonding pool to the treasury).
+ */
+function slashUnbonding(
+  view: Overlay,
+  operator: Uint8Array,
+  infractionHeight: number,
+  height: number,
+  params: StakingParams,
+): bigint {
+  let taken = 0n;
+  const ppm = BigInt(params.slashDoubleSignPpm);
+  const first = Math.max(infractionHeight, height - params.maxEvidenceAgeBlocks) + params.unbondingBlocks;
+  for (let completion = first; completion <= height + params.unbondingBlocks; completion++) {
+    for (const delegator of queuedDelegators(view, completion)) {
+      let changed = false;
+      const entries = getUnbonding(view, delegator).map((e) => {
+        if (!equalBytes(e.validator, operator) || e.creationHeight < infractionHeight) return e;
+        if (e.completionHeight !== completion) return e; // counted at its own completion height
+        const cut = (e.amount * ppm) / BigInt(PPM);
+        taken += cut;
+        changed = true;
+        return { ...e, amount: e.amount - cut };
+      });
+      if (changed) setUnbonding(view, delegator, entries);
+    }
+  }
+  return taken;
+}
+
 /** Completes the unbondings due now and schedules the validator set of height + 2 if it changed. */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   const events = completeUnbonding(view, ctx.height);
   const next = computeValidatorSet(view, ctx.params.staking);
   const latest = latestSetHeight(view);
   const current = validatorSetAt(view, latest);
-  if (next.length > 0 && (current === undefined || !sameSet(current, next))) {
+  if (next.length === 0) {
+    // No validator is left with power (all jailed, slashed or unstaked): keep the last set rather than halt
+    // with none. The chain then depends on it until someone stakes or unjails; say so every block.
+    events.push(event("validator_set_empty", { kept_from_height: String(latest) }));
+  } else if (current === undefined || !sameSet(current, next)) {
     writeValidatorSet(view, ctx.height + 2, next);
     events.push(event("validator_set", { from_height: String(ctx.height + 2), validators: String(next.length) }));
   }
@@ -422,12 +526,13 @@ export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
 }
 
 function completeUnbonding(view: Overlay, height: number): TxEvent[] {
-  const queueKey = stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(height));
-  const raw = view.get(queueKey);
-  if (raw === undefined) return [];
-  view.delete(queueKey);
+  const n = queueCount(view, height);
+  if (n === 0) return [];
+  const delegators = queuedDelegators(view, height);
+  for (let seq = 0; seq < n; seq++) view.delete(queueEntryKey(height, seq));
+  view.delete(queueCountKey(height));
   const events: TxEvent[] = [];
-  for (const delegator of addressListCodec.decode(raw)) {
+  for (const delegator of delegators) {
     const entries = getUnbonding(view, delegator);
     let total = 0n;
     const keep: UnbondingEntry[] = [];

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { incrementProposerPriority, initialPrioritySet, type PrioritySet, ProposerSchedule } from "../../consensus/proposer.ts";
+import {
+  incrementProposerPriority,
+  initialPrioritySet,
+  type PrioritySet,
+  ProposerSchedule,
+  updatePrioritySet,
+} from "../../consensus/proposer.ts";
 
 /** Names sort like the addresses CometBFT breaks ties with. */
 function set(powers: Record<string, number>): PrioritySet {
@@ -89,5 +95,47 @@ describe("proposer selection (CometBFT spec, proposer-selection.md)", () => {
     const byRound = [0, 1, 2, 3].map((r) => start[schedule.proposer(r)].id);
     expect(byRound).toEqual(["p2", "p1", "p2", "p2"]);
     expect(new ProposerSchedule(schedule.nextHeight()).proposer(0)).toBe(0); // p1 proposes height 2
+  });
+});
+
+describe("proposer priorities across validator set changes", () => {
+  /** Proposers of `heights` heights when the set changes at every height (a tiny power change each time). */
+  function changingEveryHeight(heights: number, carryOver: boolean): Map<string, number> {
+    const counts = new Map<string, number>();
+    const ids = ["aa", "bb", "cc", "dd"];
+    let s = set(Object.fromEntries(ids.map((id) => [id, 1000])));
+    for (let h = 0; h < heights; h++) {
+      const r = incrementProposerPriority(s, 1);
+      const id = s[r.proposer].id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      // Someone stakes a little more to a different validator every height: a new set each time.
+      const powers = ids.map((x, i) => ({ id: x, power: 1000 + (i === h % 4 ? h % 3 : 0) }));
+      s = carryOver ? updatePrioritySet(r.set, powers) : initialPrioritySet(powers);
+    }
+    return counts;
+  }
+
+  it("stays fair when the set changes every height (restarting from zero would not)", () => {
+    const fair = changingEveryHeight(400, true);
+    for (const id of ["aa", "bb", "cc", "dd"]) expect(fair.get(id)).toBeGreaterThanOrEqual(90);
+    // The failure mode the carry-over prevents: from all-zero priorities the top validator always wins.
+    const restarted = changingEveryHeight(400, false);
+    expect(Math.max(...restarted.values())).toBeGreaterThanOrEqual(200);
+  });
+
+  it("a newcomer starts behind everyone (-1.125 x total) and a removed validator is gone", () => {
+    const s = updatePrioritySet(set({ p1: 10, p2: 10 }), [
+      { id: "p1", power: 10 },
+      { id: "p3", power: 10 },
+    ]);
+    expect(s.map((v) => v.id)).toEqual(["p1", "p3"]);
+    const p1 = s.find((v) => v.id === "p1")?.priority as bigint;
+    const p3 = s.find((v) => v.id === "p3")?.priority as bigint;
+    expect(p3).toBeLessThan(p1);
+    // Behind at first (p1 goes twice), then in turn: 4 of the first 10, 49 of the first 100.
+    const next = sequence(s, 100);
+    expect(next.slice(0, 2)).toEqual(["p1", "p1"]);
+    expect(next.slice(0, 10).filter((id) => id === "p3")).toHaveLength(4);
+    expect(next.filter((id) => id === "p3")).toHaveLength(49);
   });
 });

@@ -195,6 +195,69 @@ describe("staking", () => {
     expect(computeValidatorSet(state, PARAMS.staking)).toHaveLength(2);
   });
 
+  it("slashes stake that left after the infraction and is still unbonding, not stake that left before", () => {
+    const [a, early, late] = [party(1), party(2), party(3)];
+    const state = setup([a, early, late]);
+    createValidator(state, a, 100n * OPEN);
+    send(state, early.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
+    send(state, late.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
+    send(state, early.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 4); // before
+    send(state, late.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 6); // after
+    const evidence = { hash: new Uint8Array(32).fill(7), validator: a.consensusAddress, height: 5 };
+    state.run((view) => beginBlock(view, ctx(8, { evidence: [evidence] })));
+    expect(getUnbonding(state, early.address)[0].amount).toBe(100n * OPEN);
+    expect(getUnbonding(state, late.address)[0].amount).toBe(95n * OPEN);
+    // 5% of the 100 still bonded and 5% of the 100 that escaped after the infraction.
+    expect(getValidator(state, a.address)).toMatchObject({ tokens: 95n * OPEN, slashed: 10n * OPEN });
+    expect(supplyBreakdown(state)).toMatchObject({ treasury: 10n * OPEN, unbonding: 195n * OPEN });
+    expect(sumOfBalances(state)).toBe(supplyBreakdown(state).balances);
+  });
+
+  it("completes many unbondings of one height (one queue key each), and frees a validator slot emptied", () => {
+    const params = { ...PARAMS, staking: { ...PARAMS.staking, maxCandidates: 1 } };
+    const [a, b, d] = [party(1), party(2), party(3)];
+    const state = setup([a, b, d]);
+    state.run((view) => apply(view, a.address, {
+      type: "create_validator",
+      consensusPubkey: a.consensusPubkey,
+      moniker: "a",
+      selfStake: 100n * OPEN,
+    }, ctx(1, { params })));
+    const createB = () => state.run((view) => apply(view, b.address, {
+      type: "create_validator",
+      consensusPubkey: b.consensusPubkey,
+      moniker: "b",
+      selfStake: 100n * OPEN,
+    }, ctx(2, { params })));
+    expect(refusal(createB)).toBe("LIMIT_EXCEEDED");
+    send(state, d.address, { type: "stake", validator: a.address, amount: 30n * OPEN });
+    for (let i = 0; i < 3; i++) send(state, d.address, { type: "unstake", validator: a.address, amount: 10n * OPEN }, 3);
+    const events = send(state, a.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 3);
+    expect(events.map((e) => e.type)).toEqual(["unstake", "jail"]); // below the minimum self-stake
+    expect(getUnbonding(state, d.address)).toHaveLength(3);
+    createB(); // a's slot is free: nobody is staked with it any more
+    const before = getAccount(state, d.address).balance;
+    state.run((view) => endBlock(view, ctx(13, { params })));
+    expect(getAccount(state, d.address).balance).toBe(before + 30n * OPEN);
+    expect(getUnbonding(state, a.address)).toEqual([]);
+    expect(supplyBreakdown(state).unbonding).toBe(0n);
+    expect(state.entries(MODULE_PREFIX.stakingUnbondingQueue)).toEqual([]);
+  });
+
+  it("jails an operator whose self-stake falls below the minimum; unjail needs it restored", () => {
+    const [a, d] = [party(1), party(2)];
+    const state = setup([a, d]);
+    createValidator(state, a, 2n * OPEN);
+    send(state, d.address, { type: "stake", validator: a.address, amount: 50n * OPEN });
+    send(state, a.address, { type: "unstake", validator: a.address, amount: 3n * OPEN / 2n }, 3);
+    expect(getValidator(state, a.address)?.jailedUntil).toBe(3);
+    expect(computeValidatorSet(state, PARAMS.staking)).toEqual([]);
+    expect(refusal(() => send(state, a.address, { type: "unjail" }, 4))).toBe("INSUFFICIENT_STAKE");
+    send(state, a.address, { type: "stake", validator: a.address, amount: OPEN }, 5);
+    send(state, a.address, { type: "unjail" }, 5);
+    expect(getValidator(state, a.address)?.jailedUntil).toBe(0);
+  });
+
   it("conserves supply over random stake, unstake, slash and unbonding (balances + modules = total)", () => {
     fc.assert(
       fc.property(

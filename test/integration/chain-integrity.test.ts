@@ -1,7 +1,11 @@
 import { Level } from "level";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeAddress } from "../../crypto/address.ts";
 import { toBase64, utf8 } from "../../crypto/bytes.ts";
+import { loadValidatorKey } from "../../node/validator-key.ts";
+import { type Block, blockHash, evidenceRoot } from "../../proto/block.ts";
+import { type DuplicateVoteEvidence, PRECOMMIT, type SignedVote, voteSignBytes } from "../../proto/consensus.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
@@ -60,5 +64,70 @@ describe("start-up refuses a damaged database", () => {
     await expect(restart(home)).rejects.toThrow(/holds data but no chain identity/);
     chain.removeHome();
     chain = undefined; // already stopped
+  });
+});
+
+describe("evidence in blocks", () => {
+  it("includes canonical evidence once, slashes, and refuses it swapped, again, or against the slashed", async () => {
+    chain = await startTestChain({ blockIntervalMs: 600_000 }); // blocks are made by hand below
+    const { app } = chain.node;
+    const key = loadValidatorKey(homePaths(chain.home).validatorKey);
+    const chainId = chain.chainId;
+    const precommit = (height: number, blockHash: Uint8Array, timeMs: number): SignedVote => {
+      const vote = { type: PRECOMMIT, height, round: 0, blockHash, timeMs, validatorAddress: key.address } as const;
+      return { vote, signature: key.sign(voteSignBytes(chainId, vote)) };
+    };
+    const makeBlock = async (evidence: DuplicateVoteEvidence[]) => {
+      const info = app.info();
+      const timeMs = info.lastBlockTimeMs + 1;
+      const height = info.height + 1;
+      return app.propose({ height, timeMs, proposer: key.address, lastCommit: info.lastCommit, evidence });
+    };
+    const commitByHand = async (block: Block) => {
+      const hash = blockHash(block.header);
+      const sv = precommit(block.header.height, hash, block.header.timeMs);
+      await app.commit(block, {
+        height: block.header.height,
+        round: 0,
+        blockHash: hash,
+        signatures: [{ validatorAddress: key.address, timeMs: sv.vote.timeMs, signature: sv.signature }],
+      });
+    };
+    await commitByHand(await makeBlock([]));
+
+    // The validator signs precommits for two different blocks at height 1: an equivocation.
+    const [low, high] = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+    const canonical = { voteA: precommit(1, low, 5), voteB: precommit(1, high, 6) };
+    const swapped = { voteA: canonical.voteB, voteB: canonical.voteA };
+    expect((await makeBlock([swapped])).evidence).toEqual([]); // one equivocation, one encoding
+    const withEvidence = await makeBlock([canonical, canonical]);
+    expect(withEvidence.evidence).toEqual([canonical]);
+    expect(await app.validate(withEvidence)).toEqual({ valid: true });
+    const forged = {
+      ...withEvidence,
+      header: { ...withEvidence.header, evidenceRoot: evidenceRoot([swapped]) },
+      evidence: [swapped],
+    };
+    const verdict = await app.validate(forged);
+    expect(verdict.valid === false && verdict.reason).toMatch(/canonical order/);
+
+    await commitByHand(withEvidence);
+    const selfStake = chain.node.genesis.validators[0].selfStake;
+    const supply = await chain.rpc.call<{ treasury: string }>("bank_getSupply");
+    expect(BigInt(supply.treasury)).toBe(selfStake / 20n); // 5% of the bond
+    const operator = encodeAddress(chain.node.genesis.validators[0].operator);
+    const v = await chain.rpc.call<{ tombstoned: boolean }>("staking_getValidator", { address: operator });
+    expect(v.tombstoned).toBe(true);
+
+    // Committed: never again, neither proposed nor accepted from another proposer.
+    expect((await makeBlock([canonical])).evidence).toEqual([]);
+    const again = await makeBlock([]);
+    const replay = {
+      ...again,
+      header: { ...again.header, evidenceRoot: evidenceRoot([canonical]) },
+      evidence: [canonical],
+    };
+    const refused = await app.validate(replay);
+    expect(refused.valid === false && refused.reason).toMatch(/already committed/);
   });
 });

@@ -88,6 +88,115 @@ function innerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(INNER, left, right);
 }
 
+// ---- the frontier: the same root, kept up to date one leaf at a time ----
+
+/**
+ * The tree of merkleRootOfHashes over n leaves is the perfect subtrees of n's binary digits, largest (leftmost)
+ * first, joined right to left: for n = 7 = 4 + 2 + 1 it is H(H(0..3) || H(H(4, 5) || 6)). Pairing level by
+ * level with the odd last node carried up builds exactly that (the RFC 6962 shape). The frontier is those
+ * subtree roots, largest first, one per set bit of n: O(log n) hashes to keep, to extend by a leaf, and to
+ * turn into the root, so a datanet that grows one accepted item at a time never rehashes the others.
+ */
+
+/** The frontier after appending `leaf` to a tree of `count` leaves whose frontier is `frontier`. */
+export function merkleFrontierAppend(frontier: readonly Uint8Array[], count: number, leaf: Uint8Array): Uint8Array[] {
+  checkFrontier(frontier, count);
+  const next = frontier.slice();
+  let node = leaf;
+  // Like a binary increment: each trailing 1 bit is a subtree of the new leaf's size, which it joins (carry).
+  for (let n = count; n % 2 === 1; n = Math.floor(n / 2)) node = innerHash(next.pop() as Uint8Array, node);
+  next.push(node);
+  return next;
+}
+
+/** merkleRootOfHashes of the `count` leaves the frontier stands for. */
+export function merkleFrontierRoot(frontier: readonly Uint8Array[], count: number): Uint8Array {
+  checkFrontier(frontier, count);
+  if (count === 0) return EMPTY_ROOT;
+  let root = frontier[frontier.length - 1];
+  for (let i = frontier.length - 2; i >= 0; i--) root = innerHash(frontier[i], root);
+  return root;
+}
+
+/** A frontier of the wrong size is a bug or corrupt state, never a caller's input. */
+function checkFrontier(frontier: readonly Uint8Array[], count: number): void {
+  if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`merkle frontier: bad leaf count ${count}`);
+  let bits = 0;
+  for (let n = count; n > 0; n = Math.floor(n / 2)) bits += n % 2;
+  if (frontier.length !== bits) {
+    throw new RangeError(`merkle frontier: ${frontier.length} nodes for ${count} leaves; expected ${bits}`);
+  }
+}
+
+// ---- a whole tree, kept for many proofs ----
+
+const NODE = 32;
+
+/**
+ * Every level of the tree over `count` 32-byte leaves, each level one contiguous buffer (a million leaves take
+ * ~64 MB, where one object per node would take several times that). Built with count - 1 hashes; a proof is
+ * then O(log count) copies. For the RPC, which serves proofs of immutable datanet versions.
+ */
+export class MerkleTree {
+  readonly count: number;
+  private readonly levels: Buffer[];
+
+  private constructor(count: number, levels: Buffer[]) {
+    this.count = count;
+    this.levels = levels;
+  }
+
+  /** `leafAt(i)` gives leaf i, a 32-byte hash, for i in 0..count-1. */
+  static build(count: number, leafAt: (index: number) => Uint8Array): MerkleTree {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`merkle tree: bad leaf count ${count}`);
+    const leaves = Buffer.alloc(count * NODE);
+    for (let i = 0; i < count; i++) {
+      const leaf = leafAt(i);
+      if (leaf.byteLength !== NODE) throw new RangeError(`merkle tree: leaf ${i} is ${leaf.byteLength} bytes, not 32`);
+      leaves.set(leaf, i * NODE);
+    }
+    const levels = [leaves];
+    const scratch = Buffer.alloc(1 + 2 * NODE);
+    scratch[0] = INNER[0];
+    for (let n = count; n > 1; n = Math.ceil(n / 2)) {
+      const level = levels[levels.length - 1];
+      const parent = Buffer.alloc(Math.ceil(n / 2) * NODE);
+      for (let i = 0; i + 1 < n; i += 2) {
+        level.copy(scratch, 1, i * NODE, (i + 2) * NODE);
+        parent.set(hash("sha256", scratch, "buffer"), (i / 2) * NODE);
+      }
+      if (n % 2 === 1) level.copy(parent, ((n - 1) / 2) * NODE, (n - 1) * NODE, n * NODE); // carried up
+      levels.push(parent);
+    }
+    return new MerkleTree(count, levels);
+  }
+
+  /** merkleRootOfHashes of the leaves. */
+  root(): Uint8Array {
+    if (this.count === 0) return EMPTY_ROOT;
+    return new Uint8Array(this.levels[this.levels.length - 1].subarray(0, NODE));
+  }
+
+  /** The same proof as merkleProof(leaves, index): siblings bottom first, none where a node is carried up. */
+  proof(index: number): Uint8Array[] {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new RangeError(`leaf index ${index} is outside 0..${this.count - 1}`);
+    }
+    const proof: Uint8Array[] = [];
+    let i = index;
+    for (let level = 0, n = this.count; n > 1; level++, n = Math.ceil(n / 2), i = Math.floor(i / 2)) {
+      const sibling = i % 2 === 1 ? i - 1 : i + 1;
+      if (sibling < n) proof.push(new Uint8Array(this.levels[level].subarray(sibling * NODE, (sibling + 1) * NODE)));
+    }
+    return proof;
+  }
+
+  /** Memory the levels take, for a cache's budget. */
+  byteLength(): number {
+    return this.levels.reduce((sum, level) => sum + level.byteLength, 0);
+  }
+}
+
 function parentLevel(level: readonly Uint8Array[]): Uint8Array[] {
   const next: Uint8Array[] = [];
   for (let i = 0; i < level.length; i += 2) {

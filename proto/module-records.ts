@@ -236,6 +236,23 @@ export const datanetVersionCodec = codec<DatanetVersion>(
   }),
 );
 
+export interface DatanetFrontier {
+  /** How many accepted contributions the frontier covers (the datanet's acceptedCount). */
+  count: number;
+  /** Roots of the perfect subtrees over those content hashes, largest first (one per set bit of count). */
+  nodes: Uint8Array[];
+}
+
+export const datanetFrontierCodec = codec<DatanetFrontier>(
+  "DatanetFrontier",
+  "datanet frontier",
+  (f) => ({ ...f }),
+  (f) => ({
+    count: uint(f.count, "count"),
+    nodes: ((f.nodes as unknown[] | undefined) ?? []).map((n, i) => fixedBytes(n, HASH_BYTES, `nodes[${i}]`)),
+  }),
+);
+
 // ---- models ----
 
 export interface Model {

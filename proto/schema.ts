@@ -44,6 +44,7 @@ export const pb = {
   Datanet: type("Datanet"),
   Contribution: type("Contribution"),
   DatanetVersion: type("DatanetVersion"),
+  DatanetFrontier: type("DatanetFrontier"),
   Model: type("Model"),
   ModelVersion: type("ModelVersion"),
   Inference: type("Inference"),

@@ -24,7 +24,12 @@ export function resolveHeight(ctx: RpcContext, height: number | undefined): { he
   return { height, latest: false };
 }
 
-/** Most passes of a getter at a past height (a getter's reads depend on each other only a few levels deep). */
+/**
+ * Most passes of a getter at a past height (a getter's reads depend on each other only a few levels deep).
+ * The deepest chain the module getters have is a lineage walk: a model, then up to MAX_ADAPTER_DEPTH (4,
+ * state/modules/models.ts) parents one after another, so 16 passes leave room; an unbounded adapter chain
+ * would have needed one pass per ancestor.
+ */
 const MAX_PASSES = 16;
 
 export async function readAt<T>(
@@ -61,8 +66,9 @@ export interface Page<T> {
 
 /**
  * Lists the keys under `prefix` (all of length prefix + idLength) at a height, a page at a time. The cursor
- * is the hex of the last key part returned. `select` turns each key's id part into an item, or undefined to
- * skip it (a filter); it may read more state through readAt.
+ * is the hex of the id part of the last key the page looked at (returned, filtered out, or absent at that
+ * height). `select` turns each key's id part into an item, or undefined to skip it (a filter); it may read
+ * more state through readAt.
  */
 export async function listAt<T>(
   ctx: RpcContext,
@@ -84,31 +90,36 @@ export async function listAt<T>(
     }
     after = new Uint8Array([...opts.prefix, ...Buffer.from(opts.cursor, "hex")]);
   }
-  // Filters may skip entries: read in batches until the page is full, scanning at most SCAN_LIMIT keys.
-  let scanned = 0;
+  const page = (more: boolean): Page<T> => ({
+    items,
+    nextCursor: more && after !== undefined ? Buffer.from(after.subarray(opts.prefix.byteLength)).toString("hex") : null,
+    height: at.height,
+  });
+  // Filters may skip entries, and at a past height keys may be absent: read in batches until the page is
+  // full, visiting at most SCAN_LIMIT keys (whether returned, filtered out or absent), so that a page costs a
+  // bounded amount of work whatever the list holds; a page cut short by that comes back with a cursor.
+  let visited = 0;
   for (;;) {
-    const batch = await ctx.db.scanState({
+    const scan = await ctx.db.scanState({
       prefix: opts.prefix,
       keyLength: opts.prefix.byteLength + opts.idLength,
       height: at.latest ? undefined : at.height,
       after,
       limit: Math.max(opts.limit, 100),
+      maxVisits: SCAN_LIMIT - visited,
     });
-    for (const [key, value] of batch) {
+    visited += scan.visited;
+    for (const [key, value] of scan.entries) {
       after = key;
-      scanned++;
       const item = await opts.select(key.subarray(opts.prefix.byteLength), value, at.height);
       if (item !== undefined) items.push(item);
-      if (items.length >= opts.limit) break;
+      if (items.length >= opts.limit) return page(true);
     }
-    const exhausted = batch.length < Math.max(opts.limit, 100);
-    if (items.length >= opts.limit || exhausted || scanned >= SCAN_LIMIT) {
-      const more = !exhausted || items.length >= opts.limit;
-      const cursor = more && after !== undefined ? Buffer.from(after.subarray(opts.prefix.byteLength)).toString("hex") : null;
-      return { items, nextCursor: cursor, height: at.height };
-    }
+    if (scan.done) return page(false);
+    after = scan.lastKey ?? after;
+    if (visited >= SCAN_LIMIT) return page(true);
   }
 }
 
-/** Most keys one page request scans through its filters (a page may come back short, with a cursor). */
+/** Most keys one page request visits (a page may come back short, with a cursor). */
 const SCAN_LIMIT = 10_000;

@@ -85,7 +85,7 @@ export const MODULE_PREFIX = {
   /** att/expq/<height 8><seq 4> -> inference id (8): the seq-th inference expiring at the end of that height
    *  (one key per entry, so queueing one costs O(1) whatever the height's queue holds) */
   inferenceExpiryQueue: utf8("att/expq/"),
-  /** att/expqn/<height 8> -> count (4): how many att/expq/ entries that height has */
+  /** att/expqn/<height 8> -> count (8): how many att/expq/ entries that height has */
   inferenceExpiryCount: utf8("att/expqn/"),
   /** att/escrow -> amount escrowed by paid, unrecorded inferences */
   inferenceEscrow: utf8("att/escrow"),

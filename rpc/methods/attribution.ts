@@ -7,7 +7,6 @@ import { getEarnings, getInference, getRewards } from "../../state/modules/attri
 import { getContribution, getDatanet } from "../../state/modules/datanets.ts";
 import { getModel } from "../../state/modules/models.ts";
 import type { StateReader } from "../../state/view.ts";
-import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { exactlyOne, idSchema, pageParams } from "../module-schemas.ts";
@@ -24,29 +23,6 @@ const EXISTS: Record<SourceKind, (view: StateReader, id: number) => boolean> = {
   datanet: (view, id) => getDatanet(view, id) !== undefined,
   contribution: (view, id) => getContribution(view, id) !== undefined,
 };
-
-/** Every reward source of an address (att/rsrc/<address><kind><id>), all pages, at one height. */
-async function rewardSources(ctx: RpcContext, address: Uint8Array, height: number) {
-  const all: { source: SourceKind; id: number; amount: string }[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await listAt(ctx, {
-      prefix: stateKey(MODULE_PREFIX.rewardSource, address),
-      idLength: 1 + ID_BYTES,
-      height,
-      cursor,
-      limit: 100,
-      select: async (id, value) => ({
-        source: KIND_OF_BYTE.get(id[0]) ?? ("unknown" as SourceKind),
-        id: readU64be(id, 1),
-        amount: decodeAmount(value, "reward source amount").toString(),
-      }),
-    });
-    all.push(...page.items);
-    if (page.nextCursor === null) return all;
-    cursor = page.nextCursor;
-  }
-}
 
 const listFilters = z
   .strictObject({
@@ -107,17 +83,31 @@ export const attributionMethods = [
     name: "attribution_getRewards",
     description:
       "An address's rewards: accrued (claimable now), claimed (ever), and what it earned from each source " +
-      "(its models, its contributions), ever.",
-    params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
+      "(its models, its contributions), ever: the breakdown a page at a time (cursor, limit; nextCursor).",
+    params: z.strictObject({ address: addressSchema, ...pageParams }),
     handler: async (p, ctx) => {
       const address = decodeAddress(p.address);
       const { value: rewards, height } = await readAt(ctx, p.height, (view) => getRewards(view, address));
-      const breakdown = await rewardSources(ctx, address, height);
+      // One entry per contribution it was ever paid for: a page at a time, like every other list, so one
+      // request stays cheap whatever an address earned from (att/rsrc/<address><kind><id>).
+      const page = await listAt(ctx, {
+        prefix: stateKey(MODULE_PREFIX.rewardSource, address),
+        idLength: 1 + ID_BYTES,
+        height,
+        cursor: p.cursor,
+        limit: p.limit,
+        select: async (id, value) => ({
+          source: KIND_OF_BYTE.get(id[0]) ?? ("unknown" as SourceKind),
+          id: readU64be(id, 1),
+          amount: decodeAmount(value, "reward source amount").toString(),
+        }),
+      });
       return {
         address: p.address,
         accrued: rewards.accrued.toString(),
         claimed: rewards.claimed.toString(),
-        breakdown,
+        breakdown: page.items,
+        nextCursor: page.nextCursor,
         height,
       };
     },

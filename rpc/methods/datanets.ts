@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { decodeAddress } from "../../crypto/address.ts";
 import { equalBytes, readU64be, toHex } from "../../crypto/bytes.ts";
-import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
-import { type Contribution, datanetCodec } from "../../proto/module-records.ts";
+import { MerkleTree, verifyMerkleProof } from "../../crypto/merkle.ts";
+import { type Contribution, datanetCodec, type DatanetVersion } from "../../proto/module-records.ts";
+import { TxError } from "../../state/errors.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import {
   acceptedContributionId,
@@ -12,7 +13,8 @@ import {
   getDatanetVersion,
 } from "../../state/modules/datanets.ts";
 import type { StateReader } from "../../state/view.ts";
-import { appError } from "../errors.ts";
+import type { RpcContext } from "../context.ts";
+import { appError, fromTxError } from "../errors.ts";
 import { method } from "../method.ts";
 import { idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
@@ -21,19 +23,81 @@ import { listAt, readAt } from "../state-query.ts";
 
 const ID_BYTES = 8;
 
+/** The largest version datanet_proveMembership builds a tree for (its levels take ~64 bytes a leaf). */
+export const MAX_PROOF_LEAVES = 1_000_000;
+
 /**
- * A version's leaves: the content hashes of the first `count` accepted contributions. Missing entries are
- * skipped rather than thrown on, because at a past height readAt runs this first with nothing fetched yet;
- * the caller checks the count once the read is complete.
+ * Built trees of datanet versions, least recently used first out. A version never changes once published, so
+ * a tree never goes stale, and proving another leaf of a cached version costs O(log n) instead of reading and
+ * hashing every leaf again. At most `maxTrees` trees and `maxLeaves` leaves in all (memory: ~64 bytes a leaf).
  */
-function versionLeaves(view: StateReader, datanetId: number, count: number): Uint8Array[] {
-  const leaves: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = acceptedContributionId(view, datanetId, i);
-    const c = id === undefined ? undefined : getContribution(view, id);
-    if (c !== undefined) leaves.push(c.contentHash);
+export class VersionTreeCache {
+  private readonly trees = new Map<string, MerkleTree>(); // Map order: least recently used first
+  private leaves = 0;
+  builds = 0;
+  readonly maxTrees: number;
+  readonly maxLeaves: number;
+
+  constructor(maxTrees = 8, maxLeaves = 2 * MAX_PROOF_LEAVES) {
+    this.maxTrees = maxTrees;
+    this.maxLeaves = maxLeaves;
   }
-  return leaves;
+
+  /** The tree of a version; `leafAt` reads its leaves if it has to be built. */
+  tree(v: DatanetVersion, leafAt: (index: number) => Uint8Array): MerkleTree {
+    if (v.count > MAX_PROOF_LEAVES) {
+      throw fromTxError(new TxError(
+        "LIMIT_EXCEEDED",
+        `datanet ${v.datanetId} version ${v.version} has ${v.count} contributions; this node proves membership ` +
+        `in versions of at most ${MAX_PROOF_LEAVES}`,
+      ));
+    }
+    const id = `${v.datanetId}/${v.version}`;
+    let tree = this.trees.get(id);
+    if (tree !== undefined) {
+      this.trees.delete(id); // re-inserted below: now the most recently used
+    } else {
+      tree = MerkleTree.build(v.count, leafAt);
+      this.builds++;
+      this.leaves += tree.count;
+    }
+    this.trees.set(id, tree);
+    for (const [oldest, t] of this.trees) {
+      if (this.trees.size <= this.maxTrees && this.leaves <= this.maxLeaves) break;
+      if (oldest === id) break; // never the one being returned
+      this.trees.delete(oldest);
+      this.leaves -= t.count;
+    }
+    return tree;
+  }
+
+  get size(): number {
+    return this.trees.size;
+  }
+}
+
+/** One cache per node (its database), so nodes sharing a process never share trees. */
+const treeCaches = new WeakMap<object, VersionTreeCache>();
+
+export function versionTreeCache(ctx: RpcContext): VersionTreeCache {
+  let cache = treeCaches.get(ctx.db);
+  if (cache === undefined) treeCaches.set(ctx.db, (cache = new VersionTreeCache()));
+  return cache;
+}
+
+/**
+ * Leaf `index` of a datanet's versions: the content hash of its index-th accepted contribution. Read from the
+ * latest state whatever height is asked: acceptances and contributions' content hashes are never undone or
+ * changed, so the first `count` leaves of a version are the same at every height that has the version.
+ */
+function leafReader(view: StateReader, datanetId: number): (index: number) => Uint8Array {
+  return (index) => {
+    const id = acceptedContributionId(view, datanetId, index);
+    const c = id === undefined ? undefined : getContribution(view, id);
+    // The version's count and the accepted keys were written together: a gap is corrupt state.
+    if (c === undefined) throw new Error(`datanet ${datanetId} has no accepted contribution at index ${index}`);
+    return c.contentHash;
+  };
 }
 
 export const datanetMethods = [
@@ -150,16 +214,12 @@ export const datanetMethods = [
       height: heightSchema.optional(),
     }),
     handler: async (p, ctx) => {
-      const { value, height } = await readAt(ctx, p.height, (view) => {
-        const version = getDatanetVersion(view, p.datanetId, p.version);
-        return {
-          datanet: getDatanet(view, p.datanetId),
-          version,
-          contribution: getContribution(view, p.contributionId),
-          leaves: version === undefined ? [] : versionLeaves(view, p.datanetId, version.count),
-        };
-      });
-      const { datanet, version, contribution: c, leaves } = value;
+      const { value, height } = await readAt(ctx, p.height, (view) => ({
+        datanet: getDatanet(view, p.datanetId),
+        version: getDatanetVersion(view, p.datanetId, p.version),
+        contribution: getContribution(view, p.contributionId),
+      }));
+      const { datanet, version, contribution: c } = value;
       if (datanet === undefined) throw appError("NOT_FOUND", `datanet ${p.datanetId} does not exist`);
       if (version === undefined) throw appError("NOT_FOUND", `datanet ${p.datanetId} has no version ${p.version}`);
       if (c === undefined) throw appError("NOT_FOUND", `contribution ${p.contributionId} does not exist`);
@@ -170,11 +230,12 @@ export const datanetMethods = [
           `datanet ${c.datanetId})`,
         );
       }
+      const tree = versionTreeCache(ctx).tree(version, leafReader(ctx.state, p.datanetId));
       // The leaves are re-read from state; a root that differs is corrupt state, not a caller's mistake.
-      if (leaves.length !== version.count || !equalBytes(merkleRootOfHashes(leaves), version.root)) {
+      if (!equalBytes(tree.root(), version.root)) {
         throw new Error(`datanet ${p.datanetId} version ${p.version}: the accepted contributions do not hash to its root`);
       }
-      const proof = merkleProof(leaves, c.acceptIndex);
+      const proof = tree.proof(c.acceptIndex);
       return {
         datanetId: p.datanetId,
         version: p.version,

@@ -15,7 +15,10 @@ import { listAt, readAt } from "../state-query.ts";
 
 const ID_BYTES = 8;
 
-/** The parents of an adapter, nearest first (empty for a full model). */
+/**
+ * The parents of an adapter, nearest first (empty for a full model): at most MAX_ADAPTER_DEPTH of them, since
+ * registration refuses deeper adapters, so this walk (and readAt's passes at a past height) stays short.
+ */
 function ancestorsOf(view: StateReader, model: Model): number[] {
   const ids: number[] = [];
   for (let m: Model | undefined = model; m?.kind === "adapter" && !ids.includes(m.parentId);) {

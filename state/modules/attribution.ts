@@ -1,4 +1,5 @@
 import { encodeAddress } from "../../crypto/address.ts";
+import { readU64be } from "../../crypto/bytes.ts";
 import type {
   AttributionWeight,
   ClaimRewardsMsg,
@@ -9,7 +10,7 @@ import type {
 } from "../../proto/module-msgs.ts";
 import {
   type Contribution,
-  idListCodec,
+  type DatanetVersion,
   type Inference,
   inferenceCodec,
   type Model,
@@ -49,7 +50,9 @@ const EMPTY_REWARDS: Rewards = { accrued: 0n, claimed: 0n };
 // ---- keys ----
 
 const inferenceKey = (id: number) => stateKey(MODULE_PREFIX.inference, idKey(id));
-const expiryQueueKey = (height: number) => stateKey(MODULE_PREFIX.inferenceExpiryQueue, idKey(height));
+const expiryEntryKey = (height: number, seq: number) =>
+  stateKey(MODULE_PREFIX.inferenceExpiryQueue, idKey(height), u32be(seq));
+const expiryCountKey = (height: number) => stateKey(MODULE_PREFIX.inferenceExpiryCount, idKey(height));
 const rewardsKey = (address: Uint8Array) => stateKey(MODULE_PREFIX.rewards, address);
 const kindByte = (kind: SourceKind) => Uint8Array.of(SOURCE_KIND[kind]);
 const earningsKey = (kind: SourceKind, id: number) => stateKey(MODULE_PREFIX.earnings, kindByte(kind), idKey(id));
@@ -106,18 +109,40 @@ export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: Bl
   }
 }
 
-/** Refunds every inference still unrecorded at the end of its expiry height. */
+/**
+ * Refunds every inference still unrecorded at the end of its expiry height, and clears that height's queue.
+ * O(entries): each entry was paid for by the pay_inference that queued it.
+ */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  const key = expiryQueueKey(ctx.height);
-  const raw = view.get(key);
-  if (raw === undefined) return [];
-  view.delete(key);
+  const countKey = expiryCountKey(ctx.height);
+  const count = readCount(view, countKey);
+  if (count === 0) return [];
+  view.delete(countKey);
   const events: TxEvent[] = [];
-  for (const id of idListCodec.decode(raw)) {
-    const inference = getInference(view, id);
+  for (let seq = 0; seq < count; seq++) {
+    const key = expiryEntryKey(ctx.height, seq);
+    const raw = view.get(key);
+    // The count and the entries are written together: a gap is corrupt state, not a tx error
+    if (raw === undefined) throw new Error(`expiry queue of height ${ctx.height} has no entry ${seq} of ${count}`);
+    view.delete(key);
+    const inference = getInference(view, readU64be(raw));
     if (inference?.status === "paid") events.push(expire(view, inference));
   }
   return events;
+}
+
+const MAX_U32 = 0xffff_ffff;
+
+function readCount(view: StateReader, key: Uint8Array): number {
+  const raw = view.get(key);
+  return raw === undefined ? 0 : readU64be(raw);
+}
+
+/** 4-byte big-endian: a position in a height's queue (the layout of staking's unbonding queue). */
+function u32be(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
 }
 
 function expire(view: Overlay, inference: Inference): TxEvent {
@@ -187,11 +212,17 @@ function debit(view: Overlay, address: Uint8Array, amount: bigint, what: string)
   setAccount(view, address, { ...account, balance: account.balance - amount });
 }
 
+/**
+ * One key per entry plus the height's count: O(1) per pay. (One list value per height, rewritten whole by each
+ * pay, made a block of n pays to one height cost O(n^2).)
+ */
 function enqueueExpiry(view: Overlay, height: number, id: number): void {
-  const key = expiryQueueKey(height);
-  const raw = view.get(key);
-  const ids = raw === undefined ? [] : idListCodec.decode(raw);
-  view.set(key, idListCodec.encode([...ids, id]));
+  const countKey = expiryCountKey(height);
+  const seq = readCount(view, countKey);
+  // 2^32 - 1 entries is far more than blocks could ever queue for one height: reaching it is a bug.
+  if (seq >= MAX_U32) throw new Error(`expiry queue of height ${height} is full`);
+  view.set(expiryEntryKey(height, seq), idKey(id));
+  view.set(countKey, idKey(seq + 1));
 }
 
 // ---- record_inference ----
@@ -286,7 +317,12 @@ function recordEvent(inference: Inference, model: Model, operator: Uint8Array, s
   });
 }
 
-/** Checks each weight against the model's lineage and lists the contributions that share its part. */
+/**
+ * Checks each weight against the model's lineage and lists the contributions that share its part. Before any
+ * contribution of a whole version is read, the record's total recipients (one per contribution weight, every
+ * item of each whole version, slashed ones included: each is read) must be within maxVersionRecipients, the
+ * most reward credits one record makes: a record's work is bounded by that, not by weights times version size.
+ */
 function resolveWeights(
   view: StateReader,
   model: Model,
@@ -294,24 +330,61 @@ function resolveWeights(
   params: AttributionParams,
 ): SplitWeight[] {
   const lineage = trainedOnOf(view, model);
-  return weights.map((w) => ({
+  const latest = latestVersions(lineage);
+  const versions = weights.map((w) =>
+    w.contributionId > 0 ? undefined : requireLineageVersion(view, model, lineage, w),
+  );
+  checkRecipientCount(versions, params);
+  return weights.map((w, i) => ({
     ppm: w.ppm,
     recipients: w.contributionId > 0
-      ? [checkContributionWeight(view, model, lineage, w.contributionId)]
-      : versionRecipients(view, model, lineage, w, params),
+      ? [checkContributionWeight(view, model, latest, w.contributionId)]
+      : versionRecipients(view, versions[i] as DatanetVersion),
   }));
+}
+
+/**
+ * The highest version of each datanet in a lineage, by datanet. A version's count is above the previous
+ * version's (publish_version refuses otherwise), so a contribution is in some lineage version of its datanet
+ * if and only if it is in the highest one: one version read per contribution weight.
+ */
+function latestVersions(lineage: readonly DatanetVersionRef[]): Map<number, DatanetVersionRef> {
+  const latest = new Map<number, DatanetVersionRef>();
+  for (const ref of lineage) {
+    const seen = latest.get(ref.datanetId);
+    if (seen === undefined || ref.version > seen.version) latest.set(ref.datanetId, ref);
+  }
+  return latest;
+}
+
+function checkRecipientCount(versions: readonly (DatanetVersion | undefined)[], params: AttributionParams): void {
+  let total = 0;
+  let largest: DatanetVersion | undefined;
+  for (const v of versions) {
+    total += v === undefined ? 1 : v.count;
+    if (v !== undefined && (largest === undefined || v.count > largest.count)) largest = v;
+  }
+  const max = params.maxVersionRecipients;
+  if (total <= max) return;
+  const detail = largest === undefined
+    ? ""
+    : ` (datanet ${largest.datanetId} version ${largest.version} alone has ${largest.count} contributions)`;
+  throw new TxError(
+    "LIMIT_EXCEEDED",
+    `the weights would credit ${total} contributions${detail}; one record credits at most ${max}`,
+  );
 }
 
 function checkContributionWeight(
   view: StateReader,
   model: Model,
-  lineage: readonly DatanetVersionRef[],
+  latest: ReadonlyMap<number, DatanetVersionRef>,
   contributionId: number,
 ): number {
   const c = getContribution(view, contributionId);
   if (c === undefined) throw new TxError("NOT_FOUND", `contribution ${contributionId} does not exist`);
   if (c.status === "slashed") throw new TxError("ATTRIBUTION_INVALID", `contribution ${c.id} was slashed`);
-  if (!inLineage(view, lineage, c)) {
+  if (!inLineage(view, latest, c)) {
     throw new TxError(
       "ATTRIBUTION_INVALID",
       `contribution ${c.id} is not in any datanet version model ${model.id} was trained on`,
@@ -320,37 +393,33 @@ function checkContributionWeight(
   return c.id;
 }
 
-function inLineage(view: StateReader, lineage: readonly DatanetVersionRef[], c: Contribution): boolean {
-  return lineage.some((ref) => {
-    if (ref.datanetId !== c.datanetId) return false;
-    const v = getDatanetVersion(view, ref.datanetId, ref.version);
-    return v !== undefined && contributionInVersion(c, v);
-  });
+function inLineage(view: StateReader, latest: ReadonlyMap<number, DatanetVersionRef>, c: Contribution): boolean {
+  const ref = latest.get(c.datanetId);
+  const v = ref === undefined ? undefined : getDatanetVersion(view, ref.datanetId, ref.version);
+  return v !== undefined && contributionInVersion(c, v);
 }
 
-/** The unslashed contributions of a whole-version weight's version, in acceptance order. */
-function versionRecipients(
+/** The version a whole-version weight names, refused unless the model's lineage includes it. */
+function requireLineageVersion(
   view: StateReader,
   model: Model,
   lineage: readonly DatanetVersionRef[],
   w: AttributionWeight,
-  params: AttributionParams,
-): number[] {
+): DatanetVersion {
   const name = `datanet ${w.datanetId} version ${w.version}`;
   if (!lineage.some((ref) => ref.datanetId === w.datanetId && ref.version === w.version)) {
     throw new TxError("ATTRIBUTION_INVALID", `${name} is not one model ${model.id} was trained on`);
   }
   const v = getDatanetVersion(view, w.datanetId, w.version);
   if (v === undefined) throw new TxError("NOT_FOUND", `${name} does not exist`);
-  if (v.count > params.maxVersionRecipients) {
-    throw new TxError(
-      "LIMIT_EXCEEDED",
-      `${name} has ${v.count} contributions; a whole-version weight splits among at most ${params.maxVersionRecipients}`,
-    );
-  }
+  return v;
+}
+
+/** The unslashed contributions of a whole-version weight's version, in acceptance order. */
+function versionRecipients(view: StateReader, v: DatanetVersion): number[] {
   const ids: number[] = [];
   for (let i = 0; i < v.count; i++) {
-    const id = acceptedContributionId(view, w.datanetId, i);
+    const id = acceptedContributionId(view, v.datanetId, i);
     const c = id === undefined ? undefined : getContribution(view, id);
     if (c !== undefined && c.status !== "slashed") ids.push(c.id);
   }

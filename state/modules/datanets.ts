@@ -1,6 +1,6 @@
 import { encodeAddress } from "../../crypto/address.ts";
 import { equalBytes, readU64be, toHex } from "../../crypto/bytes.ts";
-import { merkleRootOfHashes } from "../../crypto/merkle.ts";
+import { merkleFrontierAppend, merkleFrontierRoot } from "../../crypto/merkle.ts";
 import type {
   ContributeMsg,
   CreateDatanetMsg,
@@ -16,6 +16,8 @@ import {
   contributionCodec,
   type Datanet,
   datanetCodec,
+  type DatanetFrontier,
+  datanetFrontierCodec,
   type DatanetVersion,
   datanetVersionCodec,
 } from "../../proto/module-records.ts";
@@ -33,7 +35,8 @@ import { addAmount, checkAddressList, checkText, event, includesAddress, nextId,
  * by locking the datanet's contribution stake; a curator accepts it (stake back) or rejects it (stake back
  * minus the review fee, which pays the reviewer). Accepted items are numbered in acceptance order, and a
  * published version is the Merkle root over the first `count` of them: immutable, so attribution can name
- * a version and prove an item belongs to it.
+ * a version and prove an item belongs to it. The tree's frontier is kept up to date at each acceptance
+ * (dn/frontier/), so no rule's cost grows with the number of accepted items.
  */
 
 // ---- reads (also used by the attribution module) ----
@@ -68,17 +71,19 @@ export function contributionInVersion(c: Contribution, v: DatanetVersion): boole
   return c.datanetId === v.datanetId && wasAccepted && c.acceptIndex < v.count;
 }
 
-/** The content hashes of the first `count` accepted contributions, in acceptance order: a version's leaves. */
-export function acceptedContentHashes(view: StateReader, datanetId: number, count: number): Uint8Array[] {
-  const hashes: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = acceptedContributionId(view, datanetId, i);
-    const c = id === undefined ? undefined : getContribution(view, id);
-    // acceptedCount and the accepted keys are written together: a gap is corrupt state, not a tx error
-    if (c === undefined) throw new Error(`datanet ${datanetId} has no accepted contribution at index ${i}`);
-    hashes.push(c.contentHash);
+/**
+ * The Merkle frontier over a datanet's accepted content hashes, in acceptance order. It is written with every
+ * acceptance, so a frontier that does not cover exactly `acceptedCount` items is corrupt state, not a tx error.
+ */
+export function getDatanetFrontier(view: StateReader, datanet: Datanet): DatanetFrontier {
+  const raw = view.get(frontierKey(datanet.id));
+  const frontier = raw === undefined ? { count: 0, nodes: [] } : datanetFrontierCodec.decode(raw);
+  if (frontier.count !== datanet.acceptedCount) {
+    throw new Error(
+      `datanet ${datanet.id}'s Merkle frontier covers ${frontier.count} items; it has ${datanet.acceptedCount} accepted`,
+    );
   }
-  return hashes;
+  return frontier;
 }
 
 function datanetKey(id: number): Uint8Array {
@@ -87,6 +92,10 @@ function datanetKey(id: number): Uint8Array {
 
 function contributionKey(id: number): Uint8Array {
   return stateKey(MODULE_PREFIX.contribution, idKey(id));
+}
+
+function frontierKey(datanetId: number): Uint8Array {
+  return stateKey(MODULE_PREFIX.datanetFrontier, idKey(datanetId));
 }
 
 function acceptedKey(datanetId: number, acceptIndex: number): Uint8Array {
@@ -305,6 +314,10 @@ function reviewContribution(
   if (msg.accept) {
     const acceptIndex = datanet.acceptedCount;
     view.set(acceptedKey(datanet.id, acceptIndex), idKey(c.id));
+    // O(log n) hashes now, so that publishing a version never rereads the accepted items (O(n) each time).
+    const frontier = getDatanetFrontier(view, datanet);
+    const nodes = merkleFrontierAppend(frontier.nodes, frontier.count, c.contentHash);
+    view.set(frontierKey(datanet.id), datanetFrontierCodec.encode({ count: acceptIndex + 1, nodes }));
     putContribution(view, { ...reviewed, status: "accepted", acceptIndex });
     putDatanet(view, { ...datanet, acceptedCount: acceptIndex + 1 });
   } else {
@@ -354,10 +367,12 @@ function publishVersion(view: Overlay, sender: Uint8Array, msg: PublishVersionMs
     );
   }
   const count = datanet.acceptedCount;
+  const frontier = getDatanetFrontier(view, datanet);
   const version: DatanetVersion = {
     datanetId: datanet.id,
     version: datanet.versionCount + 1,
-    root: merkleRootOfHashes(acceptedContentHashes(view, datanet.id, count)),
+    // Equal to merkleRootOfHashes over the first `count` accepted content hashes, in O(log count) hashes.
+    root: merkleFrontierRoot(frontier.nodes, frontier.count),
     count,
     height: ctx.height,
   };

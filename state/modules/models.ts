@@ -24,7 +24,14 @@ import { getDatanetVersion } from "./datanets.ts";
  * Models: registered weights with a lineage. A model names the published datanet versions it was trained
  * on (so attribution can pay their contributors), an adapter also names its parent model (whose lineage it
  * inherits), and each new version of the weights adds to what the model owes to data, never removes.
+ *
+ * Lineage is bounded so that what every pay and record reads stays small: a model's trainedOn (the union over
+ * its versions) holds at most params.models.maxTrainedOn refs, and adapters stack at most MAX_ADAPTER_DEPTH
+ * deep, so a lineage is at most (MAX_ADAPTER_DEPTH + 1) * maxTrainedOn refs over as many model records.
  */
+
+/** Most adapters between a model and the full model under it (an adapter of a full model is depth 1). */
+export const MAX_ADAPTER_DEPTH = 4;
 
 // ---- reads (also used by the attribution module) ----
 
@@ -44,7 +51,8 @@ export function getModelVersion(view: StateReader, modelId: number, version: num
  */
 export function trainedOnOf(view: StateReader, model: Model): DatanetVersionRef[] {
   const refs: DatanetVersionRef[] = [];
-  // A parent is always registered before its adapter, so the chain ends; the set only guards corrupt state.
+  // A parent is always registered before its adapter, and at most MAX_ADAPTER_DEPTH deep, so the chain ends
+  // within MAX_ADAPTER_DEPTH + 1 models; the set only guards corrupt state.
   const seen = new Set<number>();
   for (let m: Model | undefined = model; m !== undefined && !seen.has(m.id);) {
     seen.add(m.id);
@@ -52,6 +60,17 @@ export function trainedOnOf(view: StateReader, model: Model): DatanetVersionRef[
     m = m.kind === "adapter" ? getModel(view, m.parentId) : undefined;
   }
   return sortedUniqueRefs(refs);
+}
+
+/** How many adapters deep a model is: 0 for a full model, its parent's depth + 1 for an adapter. */
+export function adapterDepth(view: StateReader, model: Model): number {
+  let depth = 0;
+  // Bounded by MAX_ADAPTER_DEPTH on every registered model; the guard only stops a walk over corrupt state.
+  for (let m: Model | undefined = model; m?.kind === "adapter" && depth <= MAX_ADAPTER_DEPTH;) {
+    depth++;
+    m = getModel(view, m.parentId);
+  }
+  return depth;
 }
 
 /** The owner always operates its model; the operators list adds others. */
@@ -179,6 +198,14 @@ function registerModel(view: Overlay, sender: Uint8Array, msg: RegisterModelMsg,
   if (msg.kind === "adapter") {
     const parent = requireModel(view, msg.parentId);
     requireNotRetired(parent);
+    // Every pay and record walks an adapter's ancestors for its lineage: the chain must stay short.
+    const depth = adapterDepth(view, parent) + 1;
+    if (depth > MAX_ADAPTER_DEPTH) {
+      throw new TxError(
+        "LIMIT_EXCEEDED",
+        `model ${parent.id} is already ${depth - 1} adapters deep; adapters stack at most ${MAX_ADAPTER_DEPTH} deep`,
+      );
+    }
     // An adapter of an adapter still sits on the same base weights.
     if (baseModel === "") baseModel = parent.baseModel;
   }
@@ -228,12 +255,21 @@ function publishModelVersion(
   requirePublishedVersions(view, msg.trainedOn);
   const version = model.version + 1;
   const trainedOn = sortedUniqueRefs(msg.trainedOn);
+  // What the earlier weights were trained on still shaped these: lineage only grows, so it has a cap of its
+  // own (the model record is read by every pay and record of an inference).
+  const lineage = sortedUniqueRefs([...model.trainedOn, ...trainedOn]);
+  const max = ctx.params.models.maxTrainedOn;
+  if (lineage.length > max) {
+    throw new TxError(
+      "LIMIT_EXCEEDED",
+      `model ${model.id} would be trained on ${lineage.length} datanet versions over its versions; the limit is ${max}`,
+    );
+  }
   putModel(view, {
     ...model,
     weightsHash: msg.weightsHash,
     uri: msg.uri,
-    // What the earlier weights were trained on still shaped these: lineage only grows.
-    trainedOn: sortedUniqueRefs([...model.trainedOn, ...trainedOn]),
+    trainedOn: lineage,
     version,
     updatedHeight: ctx.height,
   });

@@ -29,7 +29,24 @@ export class DatabaseLockedError extends Error {
 }
 
 const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
+/**
+ * Versions of one key a historical scan reads in order before it seeks instead: reading on in order is a
+ * batched ~1 µs per entry, a seek a round trip of tens of µs, so few versions are read and many jumped.
+ */
+const FEW_VERSIONS = 16;
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
+
+/** One page of a state scan (ChainDb.scanState). */
+export interface StateScan {
+  /** Present entries, in key order: [state key, value]. */
+  entries: [Uint8Array, Uint8Array][];
+  /** Distinct keys looked at, present or not (what a scan's cost grows with). */
+  visited: number;
+  /** The last key looked at: continue after it. undefined if none was. */
+  lastKey: Uint8Array | undefined;
+  /** Nothing under the prefix lies after lastKey. */
+  done: boolean;
+}
 
 export interface CommittedBlock {
   height: number;
@@ -158,22 +175,18 @@ export class ChainDb {
 
   /** The value of a state key as of the end of `height` (undefined if absent then). */
   async getStateAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
-    const prefix = historyPrefix(key);
-    for await (const [, value] of this.db.iterator({
-      gte: prefix,
-      lte: historyKey(key, height),
-      reverse: true,
-      limit: 1,
-    })) {
-      return value[0] === 1 ? value.subarray(1) : undefined;
-    }
-    return undefined;
+    const value = await this.historyEntryAt(key, height);
+    return value?.[0] === 1 ? value.subarray(1) : undefined;
   }
 
   /**
    * State entries under `prefix` in key order, as of the end of `height` (undefined: the latest), starting
-   * after the key `after` (exclusive), at most `limit`. Every key under a listable prefix has the same
-   * length (state/keys.ts), `keyLength`, which is how the history bucket groups them.
+   * after the key `after` (exclusive): at most `limit` entries, after visiting at most `maxVisits` distinct
+   * keys (present or not at that height). Every key under a listable prefix has the same length
+   * (state/keys.ts), `keyLength`, which is how the history bucket groups them.
+   *
+   * `lastKey` is where the scan stopped (pass it as `after` to go on), which can lie past the last entry when
+   * keys absent at `height` were skipped; `done` says the prefix has nothing after it.
    */
   async scanState(opts: {
     prefix: Uint8Array;
@@ -181,44 +194,93 @@ export class ChainDb {
     height?: number;
     after?: Uint8Array;
     limit: number;
-  }): Promise<[Uint8Array, Uint8Array][]> {
-    const out: [Uint8Array, Uint8Array][] = [];
+    maxVisits?: number;
+  }): Promise<StateScan> {
     const { prefix, keyLength, height, after, limit } = opts;
+    const maxVisits = opts.maxVisits ?? Number.POSITIVE_INFINITY;
+    const scan: StateScan = { entries: [], visited: 0, lastKey: undefined, done: false };
     if (height === undefined) {
       const start = bucketKey(BUCKET.stateLatest, after ?? prefix);
       for await (const [key, value] of this.db.iterator({
         [after === undefined ? "gte" : "gt"]: start,
         lt: bucketKey(BUCKET.stateLatest, prefixEnd(prefix)),
       })) {
-        if (key.byteLength - 1 !== keyLength) continue;
-        out.push([key.subarray(1), value]);
-        if (out.length >= limit) break;
+        scan.visited++;
+        if (key.byteLength - 1 === keyLength) {
+          scan.lastKey = key.subarray(1);
+          scan.entries.push([scan.lastKey, value]);
+        }
+        if (scan.entries.length >= limit || scan.visited >= maxVisits) return scan;
       }
-      return out;
+      scan.done = true;
+      return scan;
     }
-    // History keys sort by (state key, height): each key's versions are consecutive. Keep the last one at or
-    // below `height`, and skip keys absent (never written, or deleted) then.
+    // History keys sort by (state key, height): each key's versions are consecutive, read in order. A key
+    // with more than FEW_VERSIONS versions is not walked to its end: one reverse seek finds the version in
+    // force at `height` and a forward seek jumps past the rest. A key rewritten at every height then costs
+    // what a key written a few times does (walking every version made a page O(all versions ever)), while
+    // keys with few versions keep the iterator's batched sequential reads (a seek costs a round trip).
     const len = Uint8Array.of(keyLength >> 8, keyLength & 0xff);
     const base = bucketKey(BUCKET.stateHistory, len);
+    const end = concatBytes(base, prefixEnd(prefix));
     const from = after === undefined ? concatBytes(base, prefix) : historyKey(after, Number.MAX_SAFE_INTEGER);
-    let current: Uint8Array | undefined;
-    let value: Uint8Array | undefined;
-    const flush = () => {
-      if (current !== undefined && value !== undefined && value[0] === 1) out.push([current, value.subarray(1)]);
+    const forward = this.db.iterator({ gt: from, lt: end });
+    const keyEnd = 3 + keyLength; // bucket byte, 2 length bytes, the state key, then the height
+    let current: Uint8Array | undefined; // the key being read, until it is finished
+    let value: Uint8Array | undefined; // its version in force at `height` (so far)
+    let steps = 0; // its versions read
+    const finish = () => {
+      if (current !== undefined && value?.[0] === 1) scan.entries.push([current, value.subarray(1)]);
+      current = undefined;
     };
-    for await (const [key, v] of this.db.iterator({ gt: from, lt: concatBytes(base, prefixEnd(prefix)) })) {
-      const stateKey = key.subarray(3, 3 + keyLength);
-      const at = readU64be(key, 3 + keyLength);
-      if (current === undefined || !equalBytes(current, stateKey)) {
-        flush();
-        if (out.length >= limit) return out;
-        current = stateKey;
-        value = undefined;
+    const full = () => scan.entries.length >= limit || scan.visited >= maxVisits;
+    try {
+      for (;;) {
+        const entry = await forward.next();
+        if (entry === undefined) {
+          finish();
+          scan.done = true;
+          return scan;
+        }
+        const [historyKeyBytes, v] = entry;
+        const stateKey = historyKeyBytes.subarray(3, keyEnd);
+        if (current === undefined || !equalBytes(current, stateKey)) {
+          const hadKey = current !== undefined;
+          finish();
+          if (hadKey && full()) return scan;
+          current = stateKey;
+          value = undefined;
+          steps = 0;
+          scan.visited++;
+          scan.lastKey = stateKey;
+        }
+        steps++;
+        const at = readU64be(historyKeyBytes, keyEnd);
+        if (at <= height) value = v;
+        if (steps < FEW_VERSIONS) continue;
+        // Many versions: if later ones may still be at or below `height`, ask for the one in force directly.
+        if (at < height) value = await this.historyEntryAt(current, height);
+        const past = prefixEnd(historyPrefix(current));
+        finish();
+        if (full()) return scan;
+        forward.seek(past);
       }
-      if (at <= height) value = v;
+    } finally {
+      await forward.close();
     }
-    flush();
-    return out.slice(0, limit);
+  }
+
+  /** The raw history entry (0x01 || value, or 0x00: deleted) in force for `key` at `height`, if any. */
+  private async historyEntryAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
+    for await (const [, value] of this.db.iterator({
+      gte: historyPrefix(key),
+      lte: historyKey(key, height),
+      reverse: true,
+      limit: 1,
+    })) {
+      return value;
+    }
+    return undefined;
   }
 
   /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { verifyMerkleProof } from "../../crypto/merkle.ts";
+import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
 import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
+import { MAX_PROOF_LEAVES, VersionTreeCache } from "../../rpc/methods/datanets.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
 import { jsonValue } from "../../rpc/views.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
@@ -340,6 +341,51 @@ describe("datanet methods", () => {
   });
 });
 
+describe("VersionTreeCache (datanet_proveMembership's built trees)", () => {
+  const leaves = (n: number) => Array.from({ length: n }, (_, i) => sha256(Uint8Array.of(i)));
+  const version = (datanetId: number, v: number, count: number) => ({
+    datanetId, version: v, count, height: 1, root: count > 100 ? new Uint8Array(32) : merkleRootOfHashes(leaves(count)),
+  });
+
+  it("builds a version's tree once, then proves any leaf from it; least recently used out first", () => {
+    const cache = new VersionTreeCache(2, 1000);
+    let reads = 0;
+    const leafAt = (i: number) => (reads++, leaves(10)[i]);
+    const v1 = version(1, 1, 10);
+    const tree = cache.tree(v1, leafAt);
+    expect(tree.root()).toEqual(v1.root);
+    expect(cache.tree(v1, leafAt).proof(3)).toEqual(merkleProof(leaves(10), 3));
+    expect([cache.builds, reads]).toEqual([1, 10]); // the second proof read no leaf
+    cache.tree(version(1, 2, 10), leafAt);
+    cache.tree(v1, leafAt); // now the most recently used
+    cache.tree(version(2, 1, 10), leafAt); // evicts datanet 1 version 2
+    expect(cache.size).toBe(2);
+    cache.tree(v1, leafAt);
+    expect(cache.builds).toBe(3);
+    cache.tree(version(1, 2, 10), leafAt);
+    expect(cache.builds).toBe(4);
+  });
+
+  it("keeps the leaves it holds within its budget, and refuses versions over MAX_PROOF_LEAVES", () => {
+    const cache = new VersionTreeCache(8, 25);
+    for (const d of [1, 2, 3]) cache.tree(version(d, 1, 10), (i) => leaves(10)[i]);
+    expect(cache.size).toBe(2); // 30 leaves > 25: the oldest went
+    let err: unknown;
+    try {
+      cache.tree(version(1, 9, MAX_PROOF_LEAVES + 1), () => {
+        throw new Error("must not read a leaf");
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RpcError);
+    expect(reason(err as RpcError)).toBe("LIMIT_EXCEEDED");
+    expect((err as RpcError).message).toMatch(
+      /has 1000001 contributions; this node proves membership in versions of at most 1000000/,
+    );
+  });
+});
+
 describe("model methods", () => {
   it("model_get: the record and its lineage (an adapter inherits its parent's datanet versions)", async () => {
     const m = await call("model_get", { id: ids.model });
@@ -413,15 +459,27 @@ describe("attribution methods", () => {
   it("attribution_getRewards: accrued, claimed and the breakdown by source", async () => {
     // 1 OPEN: 10% treasury, 30% owner, 60% data; half of the data share to contribution 1, half split
     // between version 1's two contributions.
-    const r = await call<{ accrued: string; claimed: string; breakdown: unknown[] }>("attribution_getRewards", {
-      address: bob.bech32,
-    });
+    type Rewards = { accrued: string; claimed: string; breakdown: unknown[]; nextCursor: string | null };
+    const r = await call<Rewards>("attribution_getRewards", { address: bob.bech32 });
     expect(r.accrued).toBe(((ONE_OPEN * 6n) / 10n).toString());
     expect(r.claimed).toBe("0");
-    expect(r.breakdown).toEqual([
+    const bobsSources = [
       { source: "contribution", id: ids.contributions[0], amount: ((ONE_OPEN * 45n) / 100n).toString() },
       { source: "contribution", id: ids.contributions[2], amount: ((ONE_OPEN * 15n) / 100n).toString() },
-    ]);
+    ];
+    expect(r.breakdown).toEqual(bobsSources);
+    expect(r.nextCursor).toBeNull();
+    // The breakdown is paged like every list: one source a page, following nextCursor.
+    const first = await call<Rewards>("attribution_getRewards", { address: bob.bech32, limit: 1 });
+    expect(first).toMatchObject({ accrued: r.accrued, breakdown: [bobsSources[0]] });
+    expect(first.nextCursor).toMatch(/^[0-9a-f]{18}$/);
+    const second = await call<{ nextCursor: string }>("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: first.nextCursor });
+    expect(second).toMatchObject({ accrued: r.accrued, breakdown: [bobsSources[1]] });
+    // a full page always has a cursor (as every list's); the page after the last source is empty
+    const third = await call("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: second.nextCursor });
+    expect(third).toMatchObject({ breakdown: [], nextCursor: null });
+    expect((await failure("attribution_getRewards", { address: bob.bech32, limit: 101 })).code).toBe(-32602);
+    expect(reason(await failure("attribution_getRewards", { address: bob.bech32, cursor: "00" }))).toBe("INVALID_CURSOR");
     const owner = await call<{ accrued: string; breakdown: unknown[] }>("attribution_getRewards", { address: alice.bech32 });
     expect(owner.breakdown).toEqual([{ source: "model", id: ids.model, amount: ((ONE_OPEN * 3n) / 10n).toString() }]);
 

@@ -4,14 +4,14 @@ import type { AttributionWeight, ModuleMsg, RegisterModelMsg } from "../../proto
 import type { TxEvent } from "../../proto/records.ts";
 import { TxError, type TxErrorCode } from "../../state/errors.ts";
 import type { BlockContext } from "../../state/execute.ts";
-import { MODULE_PREFIX } from "../../state/keys.ts";
+import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import * as attribution from "../../state/modules/attribution.ts";
 import { getAccount, mint } from "../../state/modules/bank.ts";
 import { readAmount } from "../../state/modules/common.ts";
 import * as datanets from "../../state/modules/datanets.ts";
 import * as models from "../../state/modules/models.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
-import type { Overlay } from "../../state/view.ts";
+import { Overlay } from "../../state/view.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";
 
 const addr = (n: number) => new Uint8Array(20).fill(n);
@@ -331,7 +331,39 @@ describe("record_inference", () => {
       const ctx = testContext(10, { params: small });
       pay(view, MODEL, ctx);
       expectTxError(() => record(view, OPERATOR, 1, [toVersion(1, 1, 1)], ctx), "LIMIT_EXCEEDED",
-        "datanet 1 version 1 has 3 contributions");
+        "the weights would credit 3 contributions (datanet 1 version 1 alone has 3 contributions); " +
+        "one record credits at most 2");
+    });
+  });
+
+  it("bounds the recipients of a record in total, over all its weights, and refuses before any write", () => {
+    // Model 4 is trained on both versions: 3 + 4 contributions, each version alone within a limit of 5.
+    const state = fixture();
+    const both = [{ datanetId: 1, version: 1 }, { datanetId: 1, version: 2 }];
+    state.run((view) => registerModel(view, OWNER, { trainedOn: both }));
+    const limit = (maxVersionRecipients: number): ChainParams =>
+      ({ ...PARAMS, attribution: { ...PARAMS.attribution, maxVersionRecipients } });
+    state.run((view) => {
+      pay(view, 4, ctxAt(10));
+      pay(view, 4, ctxAt(10));
+    });
+    const refusals: [AttributionWeight[], string][] = [
+      [[toVersion(1, 1, 1), toVersion(1, 2, 1)], "the weights would credit 7 contributions (datanet 1 version 2 alone"],
+      [[toVersion(1, 2, 1), toContribution(C1, 1), toContribution(C2, 1)], "would credit 6 contributions"],
+    ];
+    for (const [weights, message] of refusals) {
+      const view = new Overlay(state); // no journal: anything written before the refusal would stay here
+      const msg = { type: "record_inference" as const, inferenceId: 1, outputHash: hash(0x22), weights };
+      expectTxError(() => attribution.apply(view, OWNER, msg, testContext(11, { params: limit(5) })),
+        "LIMIT_EXCEEDED", message);
+      expect(view.sortedWrites()).toEqual([]);
+    }
+    state.run((view) => {
+      // exactly at the limit: 3 + 4 recipients, C4 (slashed) counted in both but paid in neither
+      const [e] = record(view, OWNER, 1, [toVersion(1, 1, 500_000), toVersion(1, 2, 500_000)],
+        testContext(11, { params: limit(7) }));
+      expect(attr(e, "recipients")).toBe("5");
+      record(view, OWNER, 2, [toContribution(C3, 1), toContribution(C1, 1)], testContext(11, { params: limit(2) }));
     });
   });
 
@@ -341,9 +373,9 @@ describe("record_inference", () => {
       pay(view, MODEL, ctxAt(10));
       expectTxError(() => record(view, STRANGER, 1, [], ctxAt(10)), "UNAUTHORIZED",
         /is not an operator of model 1/);
-      expectTxError(() => record(view, OPERATOR, 2, [], ctxAt(10)), "NOT_FOUND", "inference 2 does not exist");
-      record(view, OPERATOR, 1, [], ctxAt(11));
-      expectTxError(() => record(view, OPERATOR, 1, [], ctxAt(12)), "INVALID_STATE",
+      expectTxError(() => record(view, OWNER, 2, [], ctxAt(10)), "NOT_FOUND", "inference 2 does not exist");
+      record(view, OWNER, 1, [], ctxAt(11));
+      expectTxError(() => record(view, OWNER, 1, [], ctxAt(12)), "INVALID_STATE",
         "inference 1 was already recorded at height 11");
     });
   });
@@ -353,11 +385,68 @@ describe("record_inference", () => {
     state.run((view) => {
       pay(view, MODEL, ctxAt(10));
       pay(view, MODEL, ctxAt(10));
-      record(view, OPERATOR, 1, [], ctxAt(10 + EXPIRY)); // the last height is still in time
-      expectTxError(() => record(view, OPERATOR, 2, [], ctxAt(11 + EXPIRY)), "EXPIRED");
+      record(view, OWNER, 1, [], ctxAt(10 + EXPIRY)); // the last height is still in time
+      expectTxError(() => record(view, OWNER, 2, [], ctxAt(11 + EXPIRY)), "EXPIRED");
       attribution.endBlock(view, ctxAt(10 + EXPIRY));
-      expectTxError(() => record(view, OPERATOR, 2, [], ctxAt(10 + EXPIRY)), "EXPIRED", "inference 2 expired");
+      expectTxError(() => record(view, OWNER, 2, [], ctxAt(10 + EXPIRY)), "EXPIRED", "inference 2 expired");
     });
+  });
+});
+
+describe("the expiry queue", () => {
+  /** An overlay that counts the bytes each read and write moves, whatever the key. */
+  class CountingOverlay extends Overlay {
+    bytes = 0;
+    override get(key: Uint8Array) {
+      const v = super.get(key);
+      this.bytes += key.byteLength + (v?.byteLength ?? 0);
+      return v;
+    }
+
+    override set(key: Uint8Array, value: Uint8Array) {
+      this.bytes += key.byteLength + value.byteLength;
+      super.set(key, value);
+    }
+  }
+
+  it("costs each pay the same whatever the height's queue already holds, one key per entry", () => {
+    const state = fixture();
+    const view = new CountingOverlay(state);
+    const costs: number[] = [];
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      view.bytes = 0;
+      pay(view, FREE_MODEL, ctxAt(10), 0n);
+      costs.push(view.bytes);
+    }
+    // The first pay also creates the queue's count and each id grows a varint now and then: a few bytes.
+    expect(Math.max(...costs.slice(1)) - Math.min(...costs.slice(1))).toBeLessThan(16);
+    state.apply(view.sortedWrites());
+    const entries = state.entries(MODULE_PREFIX.inferenceExpiryQueue);
+    expect(entries).toHaveLength(n);
+    expect(entries[n - 1][1]).toEqual(idKey(n)); // in queue order, the inference id as 8 bytes
+    expect(state.entries(MODULE_PREFIX.inferenceExpiryCount)).toEqual([
+      [stateKey(MODULE_PREFIX.inferenceExpiryCount, idKey(10 + EXPIRY)), idKey(n)],
+    ]);
+  });
+
+  it("refunds a height's unrecorded inferences, skips recorded ones, and deletes the whole queue", () => {
+    const state = fixture();
+    state.run((view) => {
+      for (let i = 0; i < 50; i++) pay(view, MODEL, ctxAt(10));
+      pay(view, MODEL, ctxAt(11)); // the next height's queue is left alone
+      for (let id = 2; id <= 50; id += 2) record(view, OPERATOR, id, [], ctxAt(11));
+      const before = getAccount(view, PAYER).balance;
+      const events = attribution.endBlock(view, ctxAt(10 + EXPIRY));
+      expect(events.map((e) => Number(attr(e, "id")))).toEqual(Array.from({ length: 25 }, (_, i) => 2 * i + 1));
+      expect(getAccount(view, PAYER).balance).toBe(before + 25n * PRICE);
+      expect(escrow(view)).toBe(PRICE);
+    });
+    expect(state.entries(MODULE_PREFIX.inferenceExpiryQueue)).toHaveLength(1);
+    expect(state.entries(MODULE_PREFIX.inferenceExpiryCount)).toHaveLength(1);
+    state.run((view) => expect(attribution.endBlock(view, ctxAt(11 + EXPIRY))).toHaveLength(1));
+    expect(state.entries(MODULE_PREFIX.inferenceExpiryQueue)).toHaveLength(0);
+    expect(state.entries(MODULE_PREFIX.inferenceExpiryCount)).toHaveLength(0);
   });
 });
 

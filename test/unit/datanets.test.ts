@@ -26,6 +26,7 @@ import {
   spend,
 } from "../../state/modules/datanets.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { Overlay } from "../../state/view.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";
 
 const P = DEFAULT_PARAMS.datanets;
@@ -481,6 +482,76 @@ describe("publish_version", () => {
     t.run(CURATOR, { type: "slash_contribution", contributionId: 1, reason: "spam" });
     t.run(CURATOR, { type: "publish_version", datanetId: 1 });
     expect(getDatanetVersion(t.state, 1, 1)!.root).toEqual(merkleRootOfHashes([contentHash(1), contentHash(2)]));
+  });
+
+  it("roots every version exactly as merkleRootOfHashes over the accepted hashes, for 1..300 leaves", () => {
+    // Random content (duplicates allowed), random rejections in between, versions published at random points.
+    const item = fc.record({
+      hash: fc.uint8Array({ minLength: 32, maxLength: 32 }), accept: fc.boolean(), publish: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 300, size: "max" }), (items) => {
+        const state = new MemoryState();
+        const accepted: Uint8Array[] = [];
+        const published: number[] = []; // each version's count
+        state.run((view) => {
+          const ctx = testContext(1);
+          apply(view, OWNER, createMsg({ contributionStake: 0n, reviewFee: 0n }), ctx);
+          items.forEach((it, i) => {
+            apply(view, ALICE, contributeMsg(1, i, { contentHash: it.hash }), ctx);
+            apply(view, CURATOR, { type: "review_contribution", contributionId: i + 1, accept: it.accept }, ctx);
+            if (it.accept) accepted.push(it.hash);
+            if (it.accept && (it.publish || i === items.length - 1)) {
+              apply(view, CURATOR, { type: "publish_version", datanetId: 1 }, ctx);
+              published.push(accepted.length);
+            }
+          });
+        });
+        published.forEach((count, k) => {
+          const v = getDatanetVersion(state, 1, k + 1)!;
+          const leaves = accepted.slice(0, count);
+          expect(v.count).toBe(count);
+          expect(toHex(v.root)).toBe(toHex(merkleRootOfHashes(leaves)));
+          // earlier versions stay provable after later acceptances: first, last and a middle leaf
+          for (const i of new Set([0, count >> 1, count - 1])) {
+            expect(verifyMerkleProof(leaves[i], i, count, merkleProof(leaves, i), v.root)).toBe(true);
+          }
+        });
+        // the leaves as state holds them (acceptance order) are the ones the roots were taken over
+        const last = published[published.length - 1] ?? 0;
+        for (let i = 0; i < last; i++) {
+          expect(getContribution(state, acceptedContributionId(state, 1, i)!)!.contentHash).toEqual(accepted[i]);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("publishes in a few reads whatever the number of accepted contributions (no rereading of items)", () => {
+    const t = setup();
+    const n = 1000;
+    t.state.run((view) => {
+      const ctx = testContext(1);
+      apply(view, OWNER, createMsg({ contributionStake: 0n, reviewFee: 0n }), ctx);
+      for (let i = 1; i <= n; i++) {
+        apply(view, ALICE, contributeMsg(1, i, { contentHash: sha256(idKey(i)) }), ctx);
+        apply(view, CURATOR, { type: "review_contribution", contributionId: i, accept: true }, ctx);
+      }
+    });
+    let reads = 0;
+    const counting = { get: (key: Uint8Array) => (reads++, t.state.get(key)) };
+    const view = new Overlay(counting);
+    apply(view, CURATOR, { type: "publish_version", datanetId: 1 }, testContext(2));
+    expect(reads).toBeLessThan(10); // the datanet, the previous version, the frontier (was 2n: every item)
+    t.state.apply(view.sortedWrites());
+    const leaves = Array.from({ length: n }, (_, i) => sha256(idKey(i + 1)));
+    expect(getDatanetVersion(t.state, 1, 1)!.root).toEqual(merkleRootOfHashes(leaves));
+    // An acceptance costs a few reads too: the frontier grows by O(log n) hashes, not by rereading.
+    reads = 0;
+    const next = new Overlay(counting);
+    apply(next, ALICE, contributeMsg(1, n + 1), testContext(3));
+    apply(next, CURATOR, { type: "review_contribution", contributionId: n + 1, accept: true }, testContext(3));
+    expect(reads).toBeLessThan(20);
   });
 
   it("refuses outsiders and missing datanets", () => {

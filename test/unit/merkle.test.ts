@@ -2,7 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
+import {
+  merkleFrontierAppend,
+  merkleFrontierRoot,
+  merkleProof,
+  merkleRootOfHashes,
+  MerkleTree,
+  verifyMerkleProof,
+} from "../../crypto/merkle.ts";
 
 const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 /** Distinct leaves: with a repeated leaf, a proof may honestly verify at the other position too. */
@@ -92,5 +99,67 @@ describe("merkle proofs", () => {
     expect(() => merkleProof([], 0)).toThrow(RangeError);
     expect(verifyMerkleProof(leaves[0], 2, 2, [leaves[1]], root)).toBe(false);
     expect(verifyMerkleProof(leaves[0], -1, 2, [leaves[1]], root)).toBe(false);
+  });
+});
+
+/** The frontier after appending each leaf in turn, with the root at every step. */
+function frontierRoots(leaves: readonly Uint8Array[]): Uint8Array[] {
+  let frontier: Uint8Array[] = [];
+  return leaves.map((l, i) => {
+    frontier = merkleFrontierAppend(frontier, i, l);
+    return merkleFrontierRoot(frontier, i + 1);
+  });
+}
+
+describe("merkle frontier", () => {
+  it("gives merkleRootOfHashes of every prefix, for each of 1..300 leaves", () => {
+    const leaves = Array.from({ length: 300 }, (_, i) => sha256(Uint8Array.of(i >> 8, i & 0xff)));
+    const roots = frontierRoots(leaves);
+    for (let n = 1; n <= 300; n++) expect(toHex(roots[n - 1]), `${n} leaves`).toBe(toHex(merkleRootOfHashes(leaves.slice(0, n))));
+    expect(merkleFrontierRoot([], 0)).toEqual(merkleRootOfHashes([]));
+  });
+
+  it("agrees with merkleRootOfHashes on random leaves (duplicates included), 1..300 of them", () => {
+    fc.assert(
+      fc.property(fc.array(hash32, { minLength: 1, maxLength: 300, size: "max" }), (leaves) => {
+        const roots = frontierRoots(leaves);
+        expect(toHex(roots[roots.length - 1])).toBe(toHex(merkleRootOfHashes(leaves)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("holds one node per set bit of the count, largest subtree first", () => {
+    const [a, b, c, d, e, f, g] = Array.from({ length: 7 }, (_, i) => leaf(i));
+    let frontier: Uint8Array[] = [];
+    [a, b, c, d, e, f, g].forEach((l, i) => (frontier = merkleFrontierAppend(frontier, i, l)));
+    expect(frontier.map(toHex)).toEqual([inner(inner(a, b), inner(c, d)), inner(e, f), g].map(toHex));
+    const root = inner(inner(inner(a, b), inner(c, d)), inner(inner(e, f), g));
+    expect(toHex(merkleFrontierRoot(frontier, 7))).toBe(toHex(root));
+  });
+
+  it("refuses a frontier that does not match its count (corrupt state, not input)", () => {
+    expect(() => merkleFrontierAppend([leaf(0)], 3, leaf(1))).toThrow(RangeError); // 3 = 2 + 1 needs two nodes
+    expect(() => merkleFrontierRoot([leaf(0), leaf(1)], 2)).toThrow(RangeError);
+    expect(() => merkleFrontierRoot([], -1)).toThrow(RangeError);
+  });
+});
+
+describe("MerkleTree", () => {
+  it("has merkleRootOfHashes' root and merkleProof's proofs, for 0..70 leaves at every index", () => {
+    for (let n = 0; n <= 70; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => leaf(i));
+      const tree = MerkleTree.build(n, (i) => leaves[i]);
+      expect(toHex(tree.root()), `${n} leaves`).toBe(toHex(merkleRootOfHashes(leaves)));
+      for (let i = 0; i < n; i++) expect(tree.proof(i).map(toHex)).toEqual(merkleProof(leaves, i).map(toHex));
+    }
+  });
+
+  it("refuses leaves that are not 32 bytes and indexes outside the tree", () => {
+    expect(() => MerkleTree.build(1, () => new Uint8Array(31))).toThrow(RangeError);
+    const tree = MerkleTree.build(2, (i) => leaf(i));
+    expect(() => tree.proof(2)).toThrow(RangeError);
+    expect(() => tree.proof(-1)).toThrow(RangeError);
+    expect(tree.byteLength()).toBe(3 * 32);
   });
 });

@@ -20,7 +20,9 @@ import {
   check,
   getModel,
   getModelVersion,
+  adapterDepth,
   isOperator,
+  MAX_ADAPTER_DEPTH,
   spend,
   trainedOnOf,
 } from "../../state/modules/models.ts";
@@ -229,6 +231,25 @@ describe("adapters", () => {
     expect(t.state.entries(stateKey(MODULE_PREFIX.modelsByBase, base)).length).toBe(3);
   });
 
+  it(`stack at most ${MAX_ADAPTER_DEPTH} deep, so a lineage walk reads at most ${MAX_ADAPTER_DEPTH + 1} models`, () => {
+    const t = setup();
+    t.run(OWNER, registerMsg());
+    for (let depth = 1; depth <= MAX_ADAPTER_DEPTH; depth++) {
+      t.run(OTHER, adapterMsg(depth, { trainedOn: [ref(1, 2)] })); // model depth + 1, an adapter of model depth
+      expect(adapterDepth(t.state, getModel(t.state, depth + 1)!)).toBe(depth);
+    }
+    const deepest = MAX_ADAPTER_DEPTH + 1;
+    expectRefused(
+      () => t.run(OTHER, adapterMsg(deepest)),
+      "LIMIT_EXCEEDED",
+      `model ${deepest} is already ${MAX_ADAPTER_DEPTH} adapters deep; adapters stack at most ${MAX_ADAPTER_DEPTH} deep`,
+    );
+    expect(getModel(t.state, deepest + 1)).toBeUndefined();
+    t.run(OTHER, adapterMsg(deepest - 1)); // a sibling at the deepest level is still fine
+    expect(adapterDepth(t.state, getModel(t.state, 1)!)).toBe(0);
+    expect(trainedOnOf(t.state, getModel(t.state, deepest)!)).toEqual([ref(1, 1), ref(1, 2), ref(2, 1)]);
+  });
+
   it("owe their ancestors' data too: trainedOnOf is the sorted, deduplicated union up the chain", () => {
     const t = setup();
     t.run(OWNER, registerMsg({ trainedOn: [ref(2, 1), ref(1, 1)] }));
@@ -248,6 +269,22 @@ describe("adapters", () => {
 });
 
 describe("publish_model_version", () => {
+  it("refuses a version that would take the model's cumulative trainedOn past maxTrainedOn", () => {
+    const t = setup();
+    const params = { ...DEFAULT_PARAMS, models: { ...P, maxTrainedOn: 2 } };
+    t.run(OWNER, registerMsg({ trainedOn: [ref(1, 1)] }), params);
+    t.run(OWNER, publishMsg(1, [ref(1, 1), ref(1, 2)]), params); // the union is 2: at the limit
+    expectRefused(
+      () => t.run(OWNER, publishMsg(1, [ref(2, 1)]), params), // each version alone is within the limit
+      "LIMIT_EXCEEDED",
+      "model 1 would be trained on 3 datanet versions over its versions; the limit is 2",
+    );
+    expect(getModel(t.state, 1)!).toMatchObject({ version: 2, trainedOn: [ref(1, 1), ref(1, 2)] });
+    expect(getModelVersion(t.state, 1, 3)).toBeUndefined();
+    t.run(OWNER, publishMsg(1, [ref(1, 2)]), params); // naming refs it already has adds nothing
+    expect(getModel(t.state, 1)!.version).toBe(3);
+  });
+
   it("adds a version whose lineage joins the model's, and indexes the new datanets", () => {
     const t = setup();
     t.run(OWNER, registerMsg({ trainedOn: [ref(1, 1)] }));

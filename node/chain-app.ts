@@ -149,6 +149,7 @@ export class ChainApp implements Application {
       params: this.genesis.params,
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
+      work: { credits: 0 },
     };
   }
 

@@ -36,6 +36,11 @@ export interface BlockContext {
   lastCommitVotes: readonly { address: Uint8Array; signed: boolean }[];
   /** Equivocations this block carries, already verified by the caller (signatures, age, validator). */
   evidence: readonly BlockEvidence[];
+  /**
+   * Work done so far in this block by messages whose cost varies (reward credits of records), counted
+   * against per-block budgets. One object per block execution; absent where no budget applies (tests).
+   */
+  work?: { credits: number };
 }
 
 export interface BlockEvidence {

@@ -62,8 +62,13 @@ export interface AttributionParams {
   ownerSharePpm: number;
   /** Most weights in one record. */
   maxWeights: number;
-  /** Most contributions a whole-datanet weight may split among (each one is a state write). */
+  /**
+   * Most reward credits one record makes: its contribution weights plus every contribution of its
+   * whole-version weights (each is a few state reads and writes).
+   */
   maxVersionRecipients: number;
+  /** Most reward credits all the records of one block make together (a block's work stays bounded). */
+  maxBlockCredits: number;
 }
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -102,7 +107,8 @@ export const DEFAULT_PARAMS: ChainParams = {
     protocolSharePpm: 100_000, // 10%
     ownerSharePpm: 300_000, // 30%
     maxWeights: 64,
-    maxVersionRecipients: 1000,
+    maxVersionRecipients: 100,
+    maxBlockCredits: 20_000, // ~20 us each: at most ~0.4 s of a block's execution
   },
 };
 

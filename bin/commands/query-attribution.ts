@@ -16,6 +16,7 @@ interface RewardsJson {
   accrued: string;
   claimed: string;
   breakdown: { source: string; id: number; amount: string }[];
+  nextCursor: string | null;
   height: number;
 }
 
@@ -70,13 +71,18 @@ export function registerAttributionQuery(query: Command): void {
   withQueryOptions(
     attribution
       .command("rewards <address>")
-      .description("An address's rewards: claimable now, claimed, and earned per model and contribution."),
+      .description(
+        "An address's rewards: claimable now, claimed, and earned per model and contribution (the sources a " +
+        "page at a time: --cursor, --limit).",
+      ),
+    true,
   ).action(
     action(async (address: string, opts: QueryOpts) => {
       await runQuery<RewardsJson>(opts, "attribution_getRewards", { address }, (r) => {
         console.log(`claimable: ${open(r.accrued)}`);
         console.log(`claimed:   ${open(r.claimed)}`);
         for (const b of r.breakdown) console.log(`  from ${b.source} ${b.id}: ${open(b.amount)}`);
+        if (r.nextCursor !== null) console.log(`more sources: --cursor ${r.nextCursor}`);
       });
     }),
   );

@@ -268,7 +268,7 @@ function recordInference(view: Overlay, sender: Uint8Array, msg: RecordInference
   }
   checkRecordable(inference, ctx.height);
 
-  const splitWeights = resolveWeights(view, model, msg.weights, params);
+  const splitWeights = resolveWeights(view, model, msg.weights, params, ctx);
   const split = splitFee(inference.price, params.protocolSharePpm, params.ownerSharePpm, splitWeights);
   payOut(view, model, split);
   addAmount(view, MODULE_PREFIX.inferenceEscrow, -inference.price);
@@ -328,13 +328,15 @@ function resolveWeights(
   model: Model,
   weights: readonly AttributionWeight[],
   params: AttributionParams,
+  ctx: BlockContext,
 ): SplitWeight[] {
   const lineage = trainedOnOf(view, model);
   const latest = latestVersions(lineage);
   const versions = weights.map((w) =>
     w.contributionId > 0 ? undefined : requireLineageVersion(view, model, lineage, w),
   );
-  checkRecipientCount(versions, params);
+  const credits = checkRecipientCount(versions, params);
+  takeBlockCredits(ctx, credits, params);
   return weights.map((w, i) => ({
     ppm: w.ppm,
     recipients: w.contributionId > 0
@@ -357,7 +359,25 @@ function latestVersions(lineage: readonly DatanetVersionRef[]): Map<number, Data
   return latest;
 }
 
-function checkRecipientCount(versions: readonly (DatanetVersion | undefined)[], params: AttributionParams): void {
+/**
+ * A block's budget of reward credits (params.maxBlockCredits): the fee is flat, so without it a block full of
+ * records of maxVersionRecipients credits each would take tens of seconds on every node. A record over the
+ * budget fails (its fee is paid) and can be sent again for a later block.
+ */
+function takeBlockCredits(ctx: BlockContext, credits: number, params: AttributionParams): void {
+  if (ctx.work === undefined) return;
+  const used = ctx.work.credits;
+  if (used + credits > params.maxBlockCredits) {
+    throw new TxError(
+      "LIMIT_EXCEEDED",
+      `this block's reward credits are used up (${used} of ${params.maxBlockCredits}; this record needs ` +
+      `${credits}): send it again for a later block`,
+    );
+  }
+  ctx.work.credits = used + credits;
+}
+
+function checkRecipientCount(versions: readonly (DatanetVersion | undefined)[], params: AttributionParams): number {
   let total = 0;
   let largest: DatanetVersion | undefined;
   for (const v of versions) {
@@ -365,7 +385,7 @@ function checkRecipientCount(versions: readonly (DatanetVersion | undefined)[], 
     if (v !== undefined && (largest === undefined || v.count > largest.count)) largest = v;
   }
   const max = params.maxVersionRecipients;
-  if (total <= max) return;
+  if (total <= max) return total;
   const detail = largest === undefined
     ? ""
     : ` (datanet ${largest.datanetId} version ${largest.version} alone has ${largest.count} contributions)`;

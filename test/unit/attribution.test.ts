@@ -223,6 +223,26 @@ describe("pay_inference", () => {
 });
 
 describe("record_inference", () => {
+  it("stops at the block's budget of reward credits; the same record fits in the next block", () => {
+    const state = fixture();
+    const tight = { ...PARAMS, attribution: { ...PARAMS.attribution, maxBlockCredits: 3 } };
+    state.run((view) => {
+      pay(view, MODEL, ctxAt(10));
+      pay(view, MODEL, ctxAt(10));
+      const block = testContext(11, { params: tight, work: { credits: 0 } });
+      record(view, OPERATOR, 1, [toContribution(C1, 600_000), toContribution(C2, 300_000)], block);
+      expect(block.work?.credits).toBe(2);
+      expectTxError(
+        () => record(view, OPERATOR, 2, [toContribution(C1, 500_000), toContribution(C2, 500_000)], block),
+        "LIMIT_EXCEEDED",
+        /reward credits are used up \(2 of 3; this record needs 2\)/,
+      );
+      const next = testContext(12, { params: tight, work: { credits: 0 } });
+      record(view, OPERATOR, 2, [toContribution(C1, 500_000), toContribution(C2, 500_000)], next);
+      expect(attribution.getInference(view, 2)?.status).toBe("recorded");
+    });
+  });
+
   it("splits 600,000 / 300,000 ppm to two contributions to the base unit", () => {
     const state = fixture();
     state.run((view) => {

@@ -23,10 +23,10 @@ function referenceDecode(bytes: Uint8Array) {
   // the generic decoder reads those through the module codecs.
   const msg = b.transfer
     ? {
-      type: "transfer",
-      to: fixedBytes(b.transfer.to, ADDRESS_LENGTH, "to"),
-      amount: decodeAmount(b.transfer.amount, "amount"),
-    }
+        type: "transfer",
+        to: fixedBytes(b.transfer.to, ADDRESS_LENGTH, "to"),
+        amount: decodeAmount(b.transfer.amount, "amount"),
+      }
     : moduleMsgFrom(b);
   if (msg === undefined) throw new Error("no message");
   const chainId = typeof b.chainId === "string" ? b.chainId : "";

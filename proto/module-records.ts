@@ -188,12 +188,22 @@ export interface Contribution {
   reviewedHeight: number;
   /** Who accepted or rejected it (empty while pending). */
   reviewer: Uint8Array;
+  /** The stake it locked when made; a slash after acceptance charges the contributor this much again. */
+  staked: bigint;
+  /** What the slash took to the treasury (at most `staked`: what the contributor had). */
+  slashedAmount: bigint;
 }
 
 export const contributionCodec = codec<Contribution>(
   "Contribution",
   "contribution",
-  (c) => ({ ...c, stake: encodeAmount(c.stake), status: CONTRIBUTION_STATUS.indexOf(c.status) }),
+  (c) => ({
+    ...c,
+    stake: encodeAmount(c.stake),
+    status: CONTRIBUTION_STATUS.indexOf(c.status),
+    staked: encodeAmount(c.staked),
+    slashedAmount: encodeAmount(c.slashedAmount),
+  }),
   (f) => {
     const status = CONTRIBUTION_STATUS[uint(f.status, "contribution status")];
     if (status === undefined) throw new Error(`contribution status ${f.status} is unknown`);
@@ -211,6 +221,8 @@ export const contributionCodec = codec<Contribution>(
       createdHeight: uint(f.createdHeight, "created height"),
       reviewedHeight: uint(f.reviewedHeight, "reviewed height"),
       reviewer: optAddress(f.reviewer, "reviewer"),
+      staked: decodeAmount(f.staked, "staked"),
+      slashedAmount: decodeAmount(f.slashedAmount, "slashed amount"),
     };
   },
 );

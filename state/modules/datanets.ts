@@ -28,7 +28,16 @@ import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
 import type { ChainParams, DatanetParams } from "../params.ts";
 import type { Overlay, StateReader } from "../view.ts";
 import { getAccount, setAccount } from "./bank.ts";
-import { addAmount, checkAddressList, checkText, event, includesAddress, nextId, utf8Length } from "./common.ts";
+import {
+  addAmount,
+  checkAddressList,
+  checkText,
+  creditTreasury,
+  event,
+  includesAddress,
+  nextId,
+  utf8Length,
+} from "./common.ts";
 
 /**
  * Datanets: curated, versioned data sets. Anyone (or, with an allow list, the listed) contributes an item
@@ -259,6 +268,8 @@ function contribute(view: Overlay, sender: Uint8Array, msg: ContributeMsg, ctx: 
     createdHeight: ctx.height,
     reviewedHeight: 0,
     reviewer: new Uint8Array(0),
+    staked: stake,
+    slashedAmount: 0n,
   });
   view.set(stateKey(MODULE_PREFIX.contributionsByDatanet, idKey(datanet.id), idKey(id)), PRESENT);
   view.set(stateKey(MODULE_PREFIX.contributionsByContributor, sender, idKey(id)), PRESENT);
@@ -334,10 +345,11 @@ function reviewContribution(
 }
 
 /**
- * Marks an accepted contribution as bad data. It moves no funds: its stake went back to the contributor at
- * acceptance, and keeping stakes locked past review would tie up contributors' funds indefinitely. What a
- * slash costs is future income: the attribution module gives no weight to a slashed contribution. The
- * versions already published still contain it (they are immutable roots).
+ * Marks an accepted contribution as harmful: it stops earning (the attribution module gives no weight to a
+ * slashed contribution) and its stake goes to the treasury. The stake went back to the contributor at
+ * acceptance (keeping it locked past review would tie up contributors' funds indefinitely), so the slash
+ * charges the same amount again, from the contributor's balance, as much of it as there is. The versions
+ * already published still contain the contribution (they are immutable roots).
  */
 function slashContribution(view: Overlay, sender: Uint8Array, msg: SlashContributionMsg): TxEvent {
   const c = requireContribution(view, msg.contributionId);
@@ -346,12 +358,18 @@ function slashContribution(view: Overlay, sender: Uint8Array, msg: SlashContribu
   if (c.status !== "accepted") {
     throw new TxError("INVALID_STATE", `contribution ${c.id} is ${c.status}; only an accepted contribution can be slashed`);
   }
-  putContribution(view, { ...c, status: "slashed" });
+  const account = getAccount(view, c.contributor);
+  const taken = minAmount(c.staked, account.balance);
+  setAccount(view, c.contributor, { ...account, balance: account.balance - taken });
+  creditTreasury(view, taken);
+  putContribution(view, { ...c, status: "slashed", slashedAmount: taken });
   return event("slash_contribution", {
     id: String(c.id),
     datanet: String(datanet.id),
     slasher: encodeAddress(sender),
     reason: msg.reason,
+    contributor: encodeAddress(c.contributor),
+    amount: taken.toString(),
   });
 }
 

@@ -389,7 +389,7 @@ describe("review_contribution", () => {
 });
 
 describe("slash_contribution", () => {
-  it("marks an accepted contribution slashed, moving no funds", () => {
+  it("slashes an accepted contribution: its stake goes from the contributor to the treasury", () => {
     const t = setup();
     t.run(OWNER, createMsg());
     t.run(ALICE, contributeMsg(1, 1));
@@ -397,11 +397,31 @@ describe("slash_contribution", () => {
     const before = FUNDED.map(t.balance);
     const [ev] = t.run(OWNER, { type: "slash_contribution", contributionId: 1, reason: "copied from a paid corpus" });
     expect(ev.type).toBe("slash_contribution");
-    expect(attrs(ev)).toEqual({ id: "1", datanet: "1", slasher: encodeAddress(OWNER), reason: "copied from a paid corpus" });
-    expect(getContribution(t.state, 1)!.status).toBe("slashed");
-    expect(getContribution(t.state, 1)!.acceptIndex).toBe(0);
-    expect(FUNDED.map(t.balance)).toEqual(before);
+    expect(attrs(ev)).toEqual({
+      id: "1",
+      datanet: "1",
+      slasher: encodeAddress(OWNER),
+      reason: "copied from a paid corpus",
+      contributor: encodeAddress(ALICE),
+      amount: String(STAKE),
+    });
+    expect(getContribution(t.state, 1)).toMatchObject({ status: "slashed", acceptIndex: 0, slashedAmount: STAKE });
+    // The stake came back at acceptance; the slash charges it again, to the treasury.
+    expect(FUNDED.map(t.balance)).toEqual(FUNDED.map((a, i) => (a === ALICE ? before[i] - STAKE : before[i])));
+    expect(readAmount(t.state, MODULE_PREFIX.treasury)).toBe(STAKE);
     expect(t.escrow()).toBe(0n);
+  });
+
+  it("a slash takes no more than the contributor has", () => {
+    const t = setup();
+    t.run(OWNER, createMsg());
+    t.run(ALICE, contributeMsg(1, 1));
+    t.run(CURATOR, { type: "review_contribution", contributionId: 1, accept: true });
+    t.state.run((view) => setAccount(view, ALICE, { ...getAccount(view, ALICE), balance: STAKE / 4n }));
+    t.run(OWNER, { type: "slash_contribution", contributionId: 1, reason: "spam" });
+    expect(t.balance(ALICE)).toBe(0n);
+    expect(getContribution(t.state, 1)?.slashedAmount).toBe(STAKE / 4n);
+    expect(readAmount(t.state, MODULE_PREFIX.treasury)).toBe(STAKE / 4n);
   });
 
   it("refuses what is not accepted, outsiders and missing contributions", () => {

@@ -424,6 +424,27 @@ export class ConsensusDriver {
     return { ...commit, signatures: [...commit.signatures, ...late] };
   }
 
+  /**
+   * At a decision: the precommits for the decided block this node holds beyond the quorum (its own, and
+   * peers' that arrived while the block was being committed) start the late set, since they will not come
+   * again through `receive`.
+   */
+  private keepLatePrecommits(height: number, round: number, value: ValueId, quorum: readonly Vote[]): void {
+    this.latePrecommits = { height, sigs: new Map() };
+    const used = new Set(quorum.map((v) => v.validator));
+    this.o.app.validators(height).forEach((_, i) => {
+      if (used.has(i)) return;
+      const sv = this.votes.get(height, PRECOMMIT, round, i, value);
+      if (sv === undefined) return;
+      const v = sv.vote;
+      this.latePrecommits.sigs.set(toHex(v.validatorAddress), {
+        validatorAddress: v.validatorAddress,
+        timeMs: v.timeMs,
+        signature: sv.signature,
+      });
+    });
+  }
+
   /** A precommit for the block decided at the last height, arriving after the decision. */
   private takeLatePrecommit(sv: SignedVote, commit: Commit | undefined): void {
     const v = sv.vote;
@@ -582,6 +603,7 @@ export class ConsensusDriver {
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();
     await this.o.app.commit(block, commit);
+    this.keepLatePrecommits(height, round, value, precommits);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
     this.o.network?.broadcast({ type: "status", height });
     // The next height starts one interval after this block's time, so blocks come every ~interval however
@@ -653,7 +675,7 @@ export class ConsensusDriver {
       case "evidence": {
         const a = m.evidence.voteA.vote;
         if (a.height > current + 1) return; // cannot judge a height this far ahead
-        if (this.evidenceSeen.has(evidenceId(a))) return;
+        if (this.evidenceSeen.has(evidenceId(a)) || !this.evidenceFresh(a.height)) return;
         checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
         this.addEvidence(canonicalEvidence(m.evidence), "received");
         return;

@@ -19,7 +19,10 @@ export interface StakingParams {
   minSelfStake: bigint;
   /** The validator set is the top this many unjailed validators by bonded stake. */
   maxValidators: number;
-  /** Most validators (bonded or not) that may exist; creating more is refused. */
+  /**
+   * Most validators with stake (jailed or not) at once; creating or re-listing more is refused. A validator
+   * nobody is staked with leaves the list; its operator re-lists it with at least minSelfStake.
+   */
   maxCandidates: number;
   /** Blocks between unstaking and the funds returning to the balance. */
   unbondingBlocks: number;
@@ -69,6 +72,8 @@ export interface AttributionParams {
   maxVersionRecipients: number;
   /** Most reward credits all the records of one block make together (a block's work stays bounded). */
   maxBlockCredits: number;
+  /** The least fee per reward credit a record pays (its fee must cover its credits). */
+  feePerCredit: bigint;
 }
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -109,6 +114,7 @@ export const DEFAULT_PARAMS: ChainParams = {
     maxWeights: 64,
     maxVersionRecipients: 100,
     maxBlockCredits: 20_000, // ~20 us each: at most ~0.4 s of a block's execution
+    feePerCredit: 10n ** 12n, // the minimum fee per credit: 0.001 OPEN (the CLI's default fee) covers 1,000
   },
 };
 

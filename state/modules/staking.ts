@@ -265,7 +265,18 @@ function delegate(
   }
   const newShares = v.shares === 0n ? amount : (amount * v.shares) / v.tokens;
   if (newShares === 0n) throw new TxError("INVALID_MSG", `stake of ${amount} is too small to buy a share`);
-  if (v.shares === 0n) addCandidate(view, operator, params); // new, or staked again after everyone left
+  if (v.shares === 0n) {
+    // New, or staked again after everyone left: listed again only with its operator's minimum self-stake,
+    // so candidate slots cannot be held for a base unit each.
+    if (!equalBytes(delegator, operator) || amount < params.minSelfStake) {
+      throw new TxError(
+        "INVALID_STATE",
+        `validator ${encodeAddress(operator)} has no stake; its operator must stake at least ` +
+        `${params.minSelfStake} to list it again`,
+      );
+    }
+    addCandidate(view, operator, params);
+  }
   setAccount(view, delegator, { ...account, balance: account.balance - amount });
   setValidator(view, { ...v, tokens: v.tokens + amount, shares: v.shares + newShares });
   setShares(view, delegator, operator, getShares(view, delegator, operator) + newShares);
@@ -331,7 +342,11 @@ function undelegate(
     if (self < params.minSelfStake) {
       setValidator(view, { ...getValidator(view, operator)!, jailedUntil: height });
       events.push(
-        event("jail", { validator: encodeAddress(operator), reason: "self_stake_below_minimum", jailed_until: "0" }),
+        event("jail", {
+          validator: encodeAddress(operator),
+          reason: "self_stake_below_minimum",
+          jailed_until: String(height),
+        }),
       );
     }
   }
@@ -475,11 +490,11 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
 }
 
 /**
- * Slashes the stake that left `operator` at or after the infraction height and is still unbonding: stake
+ * Slashes the stake that left `operator` from the block before the infraction on and is still unbonding: stake
  * that helped sign the equivocation cannot escape by unstaking before the evidence lands. Such entries
- * complete at (creation + unbondingBlocks) >= infraction + unbondingBlocks, and genesis keeps unbondingBlocks
- * above maxEvidenceAgeBlocks, so they are all still queued: at most maxEvidenceAgeBlocks + 1 heights to look
- * at. Returns what was taken (the caller moves it from the unbonding pool to the treasury).
+ * complete at (creation + unbondingBlocks) >= infraction - 1 + unbondingBlocks, and genesis keeps
+ * unbondingBlocks above maxEvidenceAgeBlocks, so they are all still queued: at most maxEvidenceAgeBlocks + 2
+ * heights to look at. Returns what was taken (the caller moves it from the unbonding pool to the treasury).
  */
 function slashUnbonding(
   view: Overlay,
@@ -490,12 +505,15 @@ function slashUnbonding(
 ): bigint {
   let taken = 0n;
   const ppm = BigInt(params.slashDoubleSignPpm);
-  const first = Math.max(infractionHeight, height - params.maxEvidenceAgeBlocks) + params.unbondingBlocks;
+  // The set that signed at the infraction height was fixed at the end of the block two before it, so stake
+  // unstaked in the block before still had its power then.
+  const firstCreation = Math.max(infractionHeight - 1, height - params.maxEvidenceAgeBlocks - 1);
+  const first = firstCreation + params.unbondingBlocks;
   for (let completion = first; completion <= height + params.unbondingBlocks; completion++) {
     for (const delegator of queuedDelegators(view, completion)) {
       let changed = false;
       const entries = getUnbonding(view, delegator).map((e) => {
-        if (!equalBytes(e.validator, operator) || e.creationHeight < infractionHeight) return e;
+        if (!equalBytes(e.validator, operator) || e.creationHeight < firstCreation) return e;
         if (e.completionHeight !== completion) return e; // counted at its own completion height
         const cut = (e.amount * ppm) / BigInt(PPM);
         taken += cut;
@@ -540,8 +558,8 @@ function completeUnbonding(view: Overlay, height: number): TxEvent[] {
       if (e.completionHeight <= height) total += e.amount;
       else keep.push(e);
     }
+    if (keep.length !== entries.length) setUnbonding(view, delegator, keep); // even entries slashed to zero
     if (total === 0n) continue;
-    setUnbonding(view, delegator, keep);
     const account = getAccount(view, delegator);
     setAccount(view, delegator, { ...account, balance: account.balance + total });
     addPool(view, 0n, -total);

@@ -19,7 +19,8 @@ import { waitFor } from "../helpers/tmp.ts";
  * every balance and reward is checked to the base unit, before and after the claims, with supply unchanged.
  */
 const OPEN = 10n ** 18n;
-const FEE = DEFAULT_PARAMS.minFee;
+// Ten times the minimum: a record pays at least feePerCredit per reward credit it makes (2 here).
+const FEE = DEFAULT_PARAMS.minFee * 10n;
 let net: TestNetwork | undefined;
 afterAll(async () => {
   await net?.stop();
@@ -48,14 +49,14 @@ describe("the AI economy on a multi-validator devnet", () => {
     let submitted = 0;
 
     /** Signs, submits (to the nodes in turn), waits for inclusion; the fee is paid whatever the outcome. */
-    async function send(name: string, msg: TxMsg): Promise<Included> {
+    async function send(name: string, msg: TxMsg, fee = FEE): Promise<Included> {
       const a = acct[name];
-      const built = signTx({ chainId: n.chainId, senderPubkey: a.publicKey, nonce: a.nonce, fee: FEE, msg }, (m) =>
+      const built = signTx({ chainId: n.chainId, senderPubkey: a.publicKey, nonce: a.nonce, fee, msg }, (m) =>
         a.sign(m),
       );
       await rpc(submitted++).call("tx_submit", { tx: toBase64(built.bytes) });
       a.nonce++;
-      fees.set(name, (fees.get(name) as bigint) + FEE);
+      fees.set(name, (fees.get(name) as bigint) + fee);
       const hash = toHex(built.hash);
       return waitFor(`tx ${msg.type}`, async () => {
         try {
@@ -72,8 +73,8 @@ describe("the AI economy on a multi-validator devnet", () => {
       const id = r.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id;
       return Number(id);
     }
-    async function refused(name: string, msg: TxMsg, reason: RegExp): Promise<void> {
-      const r = await send(name, msg);
+    async function refused(name: string, msg: TxMsg, reason: RegExp, fee = FEE): Promise<void> {
+      const r = await send(name, msg, fee);
       expect(r.result.code, msg.type).not.toBe(0);
       expect(r.result.log).toMatch(reason);
     }
@@ -169,10 +170,13 @@ describe("the AI economy on a multi-validator devnet", () => {
       }),
     ).rejects.toThrow(/1100000/); // weights over 1,000,000 never reach a block
 
-    await ok("modelOwner", record([
+    const goodRecord = record([
       { contributionId: x1, ppm: 600_000 },
       { contributionId: x2, ppm: 300_000 },
-    ]));
+    ]);
+    // Two reward credits need twice feePerCredit: the minimum fee alone does not pay for them.
+    await refused("modelOwner", goodRecord, /makes 2 reward credits, which need a fee of at least/, DEFAULT_PARAMS.minFee);
+    await ok("modelOwner", goodRecord);
     await refused("modelOwner", record([{ contributionId: x1, ppm: 1 }]), /already recorded/);
 
     // The split of 100 OPEN: 10% protocol and 30% owner; the data share (60) goes 60% / 30% to the two

@@ -19,7 +19,8 @@ import { waitFor } from "../helpers/tmp.ts";
  * log), and nothing moves but the fee its sender paid: every balance, nonce, reward, stake, earning and
  * supply figure is read before and after and compared.
  */
-const FEE = DEFAULT_PARAMS.minFee;
+// Ten times the minimum: a record pays at least feePerCredit per reward credit it makes (up to 3 here).
+const FEE = DEFAULT_PARAMS.minFee * 10n;
 const EXPIRY_BLOCKS = 15;
 const JAIL_BLOCKS = 1000;
 const PRICE = ONE_OPEN;

@@ -18,7 +18,8 @@ import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
  * Every staking, datanet, model, attribution and params query method over real HTTP against a real node,
  * after real module transactions: results, filters, paging, past heights and errors.
  */
-const FEE = DEFAULT_PARAMS.minFee;
+// Ten times the minimum: a record pays at least feePerCredit per reward credit it makes.
+const FEE = DEFAULT_PARAMS.minFee * 10n;
 let chain: TestChain;
 let faucet: TestAccount; // the genesis validator's operator
 const alice = new TestAccount();
@@ -511,7 +512,8 @@ describe("params and list errors", () => {
     const { height, ...params } = p;
     expect(height).toEqual(expect.any(Number));
     expect(params).toEqual(jsonValue(DEFAULT_PARAMS));
-    expect(p).toMatchObject({ minFee: FEE.toString(), staking: { minSelfStake: ONE_OPEN.toString() } });
+    const minFee = DEFAULT_PARAMS.minFee.toString();
+    expect(p).toMatchObject({ minFee, staking: { minSelfStake: ONE_OPEN.toString() } });
   });
 
   it("a cursor that is not one a list returned, and a bad limit, are refused", async () => {

@@ -14,6 +14,7 @@ import {
   beginBlock,
   computeValidatorSet,
   endBlock,
+  getCandidates,
   getShares,
   getUnbonding,
   getValidator,
@@ -195,19 +196,20 @@ describe("staking", () => {
     expect(computeValidatorSet(state, PARAMS.staking)).toHaveLength(2);
   });
 
-  it("slashes stake that left after the infraction and is still unbonding, not stake that left before", () => {
+  it("slashes stake that still had power at the infraction and is unbonding, not stake that left before", () => {
     const [a, early, late] = [party(1), party(2), party(3)];
     const state = setup([a, early, late]);
     createValidator(state, a, 100n * OPEN);
     send(state, early.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
     send(state, late.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
-    send(state, early.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 4); // before
-    send(state, late.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 6); // after
+    // The set signing at height 5 was fixed at the end of block 3: stake unstaked at 4 still had power.
+    send(state, early.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 3); // before
+    send(state, late.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 4); // still counted
     const evidence = { hash: new Uint8Array(32).fill(7), validator: a.consensusAddress, height: 5 };
     state.run((view) => beginBlock(view, ctx(8, { evidence: [evidence] })));
     expect(getUnbonding(state, early.address)[0].amount).toBe(100n * OPEN);
     expect(getUnbonding(state, late.address)[0].amount).toBe(95n * OPEN);
-    // 5% of the 100 still bonded and 5% of the 100 that escaped after the infraction.
+    // 5% of the 100 still bonded and 5% of the 100 that tried to escape.
     expect(getValidator(state, a.address)).toMatchObject({ tokens: 95n * OPEN, slashed: 10n * OPEN });
     expect(supplyBreakdown(state)).toMatchObject({ treasury: 10n * OPEN, unbonding: 195n * OPEN });
     expect(sumOfBalances(state)).toBe(supplyBreakdown(state).balances);
@@ -242,6 +244,20 @@ describe("staking", () => {
     expect(getUnbonding(state, a.address)).toEqual([]);
     expect(supplyBreakdown(state).unbonding).toBe(0n);
     expect(state.entries(MODULE_PREFIX.stakingUnbondingQueue)).toEqual([]);
+  });
+
+  it("an emptied validator is re-listed only by its operator with the minimum self-stake", () => {
+    const [a, d] = [party(1), party(2)];
+    const state = setup([a, d]);
+    createValidator(state, a, 100n * OPEN);
+    send(state, a.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 2);
+    expect(getCandidates(state)).toEqual([]);
+    expect(refusal(() => send(state, d.address, { type: "stake", validator: a.address, amount: 1n }, 3)))
+      .toBe("INVALID_STATE");
+    expect(refusal(() => send(state, a.address, { type: "stake", validator: a.address, amount: OPEN / 2n }, 3)))
+      .toBe("INVALID_STATE");
+    send(state, a.address, { type: "stake", validator: a.address, amount: OPEN }, 3);
+    expect(getCandidates(state)).toEqual([a.address]);
   });
 
   it("jails an operator whose self-stake falls below the minimum; unjail needs it restored", () => {

@@ -50,7 +50,7 @@ export function withTxOptions(cmd: Command): Command {
   return cmd
     .requiredOption("--home <dir>", "home directory holding the keyring")
     .requiredOption("--from <name>", "name of the signing key in the keyring (the sender)")
-    .option("--fee <OPEN>", "fee in OPEN, paid to the block proposer", DEFAULT_FEE)
+    .option("--fee <OPEN>", "fee in OPEN, paid to the block proposer's operator", DEFAULT_FEE)
     .option("--rpc <url>", "node JSON-RPC URL (default: rpc.listen of --home's config.toml)")
     .option("--nonce <n>", "sender nonce (default: asked from the node); needed with --sign-only offline")
     .option("--chain-id <id>", "chain id (default: asked from the node)")

@@ -29,6 +29,13 @@ export const MODULE_PREFIX = {
    */
   stakingUnbondingQueue: utf8("stk/unbq/"),
   stakingUnbondingQueueCount: utf8("stk/unbqn/"),
+  /**
+   * stk/unbv/<operator 20><creation height 8><seq 4> -> delegator, stk/unbvn/<operator 20><height 8> -> count:
+   * who unstaked from a validator at a height, so a slash visits only that validator's recent unbondings.
+   * Removed when those entries complete.
+   */
+  stakingUnbondingByValidator: utf8("stk/unbv/"),
+  stakingUnbondingByValidatorCount: utf8("stk/unbvn/"),
   /** stk/pool -> StakingPool { bonded, unbonding } */
   stakingPool: utf8("stk/pool"),
   /** stk/candidates -> AddressList: every validator's operator, sorted */

@@ -1,5 +1,5 @@
 import { addressFromPublicKey, encodeAddress } from "../../crypto/address.ts";
-import { compareBytes, equalBytes, readU64be, u64be } from "../../crypto/bytes.ts";
+import { compareBytes, concatBytes, equalBytes, readU64be, u64be } from "../../crypto/bytes.ts";
 import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../proto/block.ts";
 import type { ModuleMsg, StakingMsg } from "../../proto/module-msgs.ts";
 import {
@@ -332,9 +332,10 @@ function undelegate(
   setShares(view, delegator, operator, shares - burned);
   addPool(view, -amount, amount);
   const completionHeight = height + params.unbondingBlocks;
-  entries.push({ delegator, validator: operator, amount, completionHeight, creationHeight: height });
+  const entry = { delegator, validator: operator, amount, completionHeight, creationHeight: height };
+  entries.push(entry);
   setUnbonding(view, delegator, entries);
-  enqueueUnbonding(view, completionHeight, delegator);
+  recordUnbonding(view, entry);
   const events = [];
   if (equalBytes(delegator, operator) && !isJailed(v)) {
     // An operator below the minimum self-stake is jailed (as in the Cosmos SDK) until it stakes enough again.
@@ -359,38 +360,65 @@ function undelegate(
   }), ...events];
 }
 
-function queueCountKey(height: number): Uint8Array {
-  return stateKey(MODULE_PREFIX.stakingUnbondingQueueCount, idKey(height));
+/**
+ * A list kept as one key per entry plus a count (appending is O(1) however long it is): `part` names the
+ * list under the two prefixes.
+ */
+interface SeqList {
+  entries: Uint8Array;
+  counts: Uint8Array;
 }
 
-function queueCount(view: StateReader, height: number): number {
-  const raw = view.get(queueCountKey(height));
+const COMPLETION_QUEUE: SeqList = {
+  entries: MODULE_PREFIX.stakingUnbondingQueue,
+  counts: MODULE_PREFIX.stakingUnbondingQueueCount,
+};
+const BY_VALIDATOR: SeqList = {
+  entries: MODULE_PREFIX.stakingUnbondingByValidator,
+  counts: MODULE_PREFIX.stakingUnbondingByValidatorCount,
+};
+
+function seqCount(view: StateReader, list: SeqList, part: Uint8Array): number {
+  const raw = view.get(stateKey(list.counts, part));
   return raw === undefined ? 0 : readU64be(raw);
 }
 
-function queueEntryKey(height: number, seq: number): Uint8Array {
+function seqKey(list: SeqList, part: Uint8Array, seq: number): Uint8Array {
   const s = new Uint8Array(4);
   new DataView(s.buffer).setUint32(0, seq);
-  return stateKey(MODULE_PREFIX.stakingUnbondingQueue, idKey(height), s);
+  return stateKey(list.entries, part, s);
 }
 
-function enqueueUnbonding(view: Overlay, height: number, delegator: Uint8Array): void {
-  const n = queueCount(view, height);
-  view.set(queueEntryKey(height, n), delegator);
-  view.set(queueCountKey(height), u64be(n + 1));
+function seqPush(view: Overlay, list: SeqList, part: Uint8Array, value: Uint8Array): void {
+  const n = seqCount(view, list, part);
+  view.set(seqKey(list, part, n), value);
+  view.set(stateKey(list.counts, part), u64be(n + 1));
 }
 
-/** The delegators with an unbonding entry completing at `height`, each once, in queue order. */
-function queuedDelegators(view: StateReader, height: number): Uint8Array[] {
+/** The distinct values of a list, in order. */
+function seqValues(view: StateReader, list: SeqList, part: Uint8Array): Uint8Array[] {
   const seen = new Set<string>();
   const out: Uint8Array[] = [];
-  for (let seq = 0, n = queueCount(view, height); seq < n; seq++) {
-    const delegator = view.get(queueEntryKey(height, seq));
-    if (delegator === undefined || seen.has(keyId(delegator))) continue;
-    seen.add(keyId(delegator));
-    out.push(delegator);
+  for (let seq = 0, n = seqCount(view, list, part); seq < n; seq++) {
+    const value = view.get(seqKey(list, part, seq));
+    if (value === undefined || seen.has(keyId(value))) continue;
+    seen.add(keyId(value));
+    out.push(value);
   }
   return out;
+}
+
+function seqClear(view: Overlay, list: SeqList, part: Uint8Array): void {
+  const n = seqCount(view, list, part);
+  if (n === 0) return;
+  for (let seq = 0; seq < n; seq++) view.delete(seqKey(list, part, seq));
+  view.delete(stateKey(list.counts, part));
+}
+
+/** An unbonding entry: queued for its completion height and indexed by (validator, creation height). */
+function recordUnbonding(view: Overlay, e: UnbondingEntry): void {
+  seqPush(view, COMPLETION_QUEUE, idKey(e.completionHeight), e.delegator);
+  seqPush(view, BY_VALIDATOR, concatBytes(e.validator, idKey(e.creationHeight)), e.delegator);
 }
 
 function removeCandidate(view: Overlay, operator: Uint8Array): void {
@@ -508,13 +536,11 @@ function slashUnbonding(
   // The set that signed at the infraction height was fixed at the end of the block two before it, so stake
   // unstaked in the block before still had its power then.
   const firstCreation = Math.max(infractionHeight - 1, height - params.maxEvidenceAgeBlocks - 1);
-  const first = firstCreation + params.unbondingBlocks;
-  for (let completion = first; completion <= height + params.unbondingBlocks; completion++) {
-    for (const delegator of queuedDelegators(view, completion)) {
+  for (let created = firstCreation; created <= height; created++) {
+    for (const delegator of seqValues(view, BY_VALIDATOR, concatBytes(operator, idKey(created)))) {
       let changed = false;
       const entries = getUnbonding(view, delegator).map((e) => {
-        if (!equalBytes(e.validator, operator) || e.creationHeight < firstCreation) return e;
-        if (e.completionHeight !== completion) return e; // counted at its own completion height
+        if (!equalBytes(e.validator, operator) || e.creationHeight !== created) return e;
         const cut = (e.amount * ppm) / BigInt(PPM);
         taken += cut;
         changed = true;
@@ -544,19 +570,21 @@ export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
 }
 
 function completeUnbonding(view: Overlay, height: number): TxEvent[] {
-  const n = queueCount(view, height);
-  if (n === 0) return [];
-  const delegators = queuedDelegators(view, height);
-  for (let seq = 0; seq < n; seq++) view.delete(queueEntryKey(height, seq));
-  view.delete(queueCountKey(height));
+  const delegators = seqValues(view, COMPLETION_QUEUE, idKey(height));
+  if (delegators.length === 0) return [];
+  seqClear(view, COMPLETION_QUEUE, idKey(height));
   const events: TxEvent[] = [];
   for (const delegator of delegators) {
     const entries = getUnbonding(view, delegator);
     let total = 0n;
     const keep: UnbondingEntry[] = [];
     for (const e of entries) {
-      if (e.completionHeight <= height) total += e.amount;
-      else keep.push(e);
+      if (e.completionHeight <= height) {
+        total += e.amount;
+        seqClear(view, BY_VALIDATOR, concatBytes(e.validator, idKey(e.creationHeight))); // no slash reaches it now
+      } else {
+        keep.push(e);
+      }
     }
     if (keep.length !== entries.length) setUnbonding(view, delegator, keep); // even entries slashed to zero
     if (total === 0n) continue;

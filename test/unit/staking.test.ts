@@ -205,13 +205,23 @@ describe("staking", () => {
     // The set signing at height 5 was fixed at the end of block 3: stake unstaked at 4 still had power.
     send(state, early.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 3); // before
     send(state, late.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 4); // still counted
+    // Someone else's unbonding from another validator in the same blocks is not touched.
+    const [b, other] = [party(4), party(5)];
+    state.run((view) => {
+      setAccount(view, b.address, { nonce: 0, balance: 1000n * OPEN });
+      setAccount(view, other.address, { nonce: 0, balance: 1000n * OPEN });
+    });
+    createValidator(state, b, 100n * OPEN);
+    send(state, other.address, { type: "stake", validator: b.address, amount: 100n * OPEN });
+    send(state, other.address, { type: "unstake", validator: b.address, amount: 100n * OPEN }, 4);
     const evidence = { hash: new Uint8Array(32).fill(7), validator: a.consensusAddress, height: 5 };
     state.run((view) => beginBlock(view, ctx(8, { evidence: [evidence] })));
+    expect(getUnbonding(state, other.address)[0].amount).toBe(100n * OPEN);
     expect(getUnbonding(state, early.address)[0].amount).toBe(100n * OPEN);
     expect(getUnbonding(state, late.address)[0].amount).toBe(95n * OPEN);
     // 5% of the 100 still bonded and 5% of the 100 that tried to escape.
     expect(getValidator(state, a.address)).toMatchObject({ tokens: 95n * OPEN, slashed: 10n * OPEN });
-    expect(supplyBreakdown(state)).toMatchObject({ treasury: 10n * OPEN, unbonding: 195n * OPEN });
+    expect(supplyBreakdown(state)).toMatchObject({ treasury: 10n * OPEN, unbonding: 295n * OPEN });
     expect(sumOfBalances(state)).toBe(supplyBreakdown(state).balances);
   });
 
@@ -243,7 +253,15 @@ describe("staking", () => {
     expect(getAccount(state, d.address).balance).toBe(before + 30n * OPEN);
     expect(getUnbonding(state, a.address)).toEqual([]);
     expect(supplyBreakdown(state).unbonding).toBe(0n);
-    expect(state.entries(MODULE_PREFIX.stakingUnbondingQueue)).toEqual([]);
+    // Completed: the queue and the per-validator index are gone from the state.
+    for (const prefix of [
+      MODULE_PREFIX.stakingUnbondingQueue,
+      MODULE_PREFIX.stakingUnbondingQueueCount,
+      MODULE_PREFIX.stakingUnbondingByValidator,
+      MODULE_PREFIX.stakingUnbondingByValidatorCount,
+    ]) {
+      expect(state.entries(prefix)).toEqual([]);
+    }
   });
 
   it("an emptied validator is re-listed only by its operator with the minimum self-stake", () => {

@@ -197,8 +197,8 @@ describe("staking", () => {
   });
 
   it("slashes stake that still had power at the infraction and is unbonding, not stake that left before", () => {
-    const [a, early, late] = [party(1), party(2), party(3)];
-    const state = setup([a, early, late]);
+    const [a, early, late, b, other] = [party(1), party(2), party(3), party(4), party(5)];
+    const state = setup([a, early, late, b, other]);
     createValidator(state, a, 100n * OPEN);
     send(state, early.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
     send(state, late.address, { type: "stake", validator: a.address, amount: 100n * OPEN });
@@ -206,11 +206,6 @@ describe("staking", () => {
     send(state, early.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 3); // before
     send(state, late.address, { type: "unstake", validator: a.address, amount: 100n * OPEN }, 4); // still counted
     // Someone else's unbonding from another validator in the same blocks is not touched.
-    const [b, other] = [party(4), party(5)];
-    state.run((view) => {
-      setAccount(view, b.address, { nonce: 0, balance: 1000n * OPEN });
-      setAccount(view, other.address, { nonce: 0, balance: 1000n * OPEN });
-    });
     createValidator(state, b, 100n * OPEN);
     send(state, other.address, { type: "stake", validator: b.address, amount: 100n * OPEN });
     send(state, other.address, { type: "unstake", validator: b.address, amount: 100n * OPEN }, 4);

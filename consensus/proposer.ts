@@ -153,3 +153,52 @@ export class ProposerSchedule {
     return this.round0.set;
   }
 }
+
+/** Priorities at a height: the state before that height's round-0 selection. */
+export interface PriorityCheckpoint {
+  height: number;
+  set: PrioritySet;
+}
+
+/**
+ * Walks priorities forward from `from` to `height`: one increment per height, carried over to a new set
+ * where one takes effect (`newSetAt(h)` returns it, or undefined when the set of h is the set of h - 1).
+ * `checkpoint` is called at every multiple of CHECKPOINT_INTERVAL passed on the way, so a restarted node can
+ * start from the latest one instead of genesis (a walk from genesis costs seconds per million heights).
+ */
+export const CHECKPOINT_INTERVAL = 1000;
+
+export function advancePriorities(
+  from: PriorityCheckpoint,
+  height: number,
+  newSetAt: (h: number) => readonly { id: string; power: number | bigint }[] | undefined,
+  checkpoint?: (c: PriorityCheckpoint) => void,
+): PriorityCheckpoint {
+  let at = from;
+  while (at.height < height) {
+    const h = at.height + 1;
+    let set = new ProposerSchedule(at.set).nextHeight();
+    const changed = newSetAt(h);
+    if (changed !== undefined) set = updatePrioritySet(set, changed);
+    at = { height: h, set };
+    if (h % CHECKPOINT_INTERVAL === 0) checkpoint?.(at);
+  }
+  return at;
+}
+
+/** A checkpoint as text, for the node's local store (bigints as decimal strings). */
+export function encodeCheckpoint(c: PriorityCheckpoint): string {
+  return JSON.stringify({
+    height: c.height,
+    set: c.set.map((v) => ({ id: v.id, power: v.power.toString(), priority: v.priority.toString() })),
+  });
+}
+
+export function decodeCheckpoint(text: string): PriorityCheckpoint {
+  const raw = JSON.parse(text) as { height: number; set: { id: string; power: string; priority: string }[] };
+  if (!Number.isSafeInteger(raw.height) || !Array.isArray(raw.set)) throw new Error("malformed priority checkpoint");
+  return {
+    height: raw.height,
+    set: raw.set.map((v) => ({ id: String(v.id), power: BigInt(v.power), priority: BigInt(v.priority) })),
+  };
+}

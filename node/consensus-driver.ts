@@ -11,7 +11,13 @@ import {
   type ValueId,
   type Vote,
 } from "../consensus/engine/types.ts";
-import { initialPrioritySet, type PrioritySet, ProposerSchedule, updatePrioritySet } from "../consensus/proposer.ts";
+import {
+  advancePriorities,
+  initialPrioritySet,
+  type PriorityCheckpoint,
+  type PrioritySet,
+  ProposerSchedule,
+} from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
 import { encodeAddress } from "../crypto/address.ts";
 import { compareBytes, equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
@@ -101,6 +107,10 @@ export interface DriverOptions {
   timeouts: TimeoutConfig;
   /** Pause after a decision before the next height starts: the block interval. */
   commitTimeoutMs: number;
+  /** Proposer priorities this node saved earlier (local, derived from the chain): a restart walks from it. */
+  priorityCheckpoint?: PriorityCheckpoint;
+  /** Called every CHECKPOINT_INTERVAL heights of the walk, to save the priorities for the next start. */
+  savePriorityCheckpoint?: (c: PriorityCheckpoint) => void;
   /** Evidence older than this many blocks can no longer be committed: it is not kept or relayed. */
   evidenceMaxAgeBlocks?: number;
   logger: Logger;
@@ -141,7 +151,7 @@ export class ConsensusDriver {
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
   private nextHeightRecords: WalRecord[] = [];
-  private priorities: { height: number; set: PrioritySet } | undefined;
+  private priorities: PriorityCheckpoint | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
 
@@ -262,14 +272,17 @@ export class ConsensusDriver {
   private prioritiesAt(height: number): PrioritySet {
     const idsOf = (h: number) => this.o.app.validators(h).map((v) => ({ id: toHex(v.address), power: v.power }));
     if (this.priorities === undefined || this.priorities.height > height) {
-      this.priorities = { height: 1, set: initialPrioritySet(idsOf(1)) };
+      // From the latest checkpoint at or below `height` if this node saved one, else from genesis.
+      const saved = this.o.priorityCheckpoint;
+      this.priorities =
+        saved !== undefined && saved.height <= height ? saved : { height: 1, set: initialPrioritySet(idsOf(1)) };
     }
-    while (this.priorities.height < height) {
-      const h: number = this.priorities.height + 1;
-      let set = new ProposerSchedule(this.priorities.set).nextHeight();
-      if (this.o.app.validatorSetSince(h) === h) set = updatePrioritySet(set, idsOf(h));
-      this.priorities = { height: h, set };
-    }
+    this.priorities = advancePriorities(
+      this.priorities,
+      height,
+      (h) => (this.o.app.validatorSetSince(h) === h ? idsOf(h) : undefined),
+      this.o.savePriorityCheckpoint,
+    );
     return this.priorities.set;
   }
 

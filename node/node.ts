@@ -16,6 +16,7 @@ import { readGenesisFile } from "./genesis-file.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
 import { loadNodeKey } from "./node-key.ts";
 import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
+import { decodeCheckpoint, encodeCheckpoint, type PriorityCheckpoint } from "../consensus/proposer.ts";
 import { ConsensusDriver } from "./consensus-driver.ts";
 import { NodeNetwork } from "./network.ts";
 import { GuardedSigner } from "./signer.ts";
@@ -122,6 +123,7 @@ export class OplNode {
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
       const network = new NodeNetwork();
+      const checkpointText = await db.getLocal("proposer-priorities");
       const producer = new ConsensusDriver({
         app,
         network,
@@ -130,6 +132,12 @@ export class OplNode {
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
         evidenceMaxAgeBlocks: genesis.params.staking.maxEvidenceAgeBlocks,
+        priorityCheckpoint: readCheckpoint(checkpointText, log),
+        savePriorityCheckpoint: (c) => {
+          db.putLocal("proposer-priorities", encodeCheckpoint(c)).catch((err: unknown) => {
+            log.warn({ err }, "could not save the proposer-priority checkpoint (the next start walks from genesis)");
+          });
+        },
         logger: log.child({ module: "consensus" }),
         onFatal: (err) => {
           log.fatal({ err }, "consensus failed; the node stops");
@@ -261,4 +269,15 @@ export function splitHostPort(listen: string): [string, number] {
     throw new Error(`invalid listen address "${listen}" (expected HOST:PORT)`);
   }
   return [host, port];
+}
+
+/** The saved proposer-priority checkpoint; a damaged one is ignored (the walk starts from genesis instead). */
+function readCheckpoint(text: string | undefined, log: Logger): PriorityCheckpoint | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return decodeCheckpoint(text);
+  } catch (err) {
+    log.warn({ err }, "ignoring a damaged proposer-priority checkpoint");
+    return undefined;
+  }
 }

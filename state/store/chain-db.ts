@@ -102,6 +102,16 @@ export class ChainDb {
     return true;
   }
 
+  /** A small value of this node's own (not chain state): e.g. its proposer-priority checkpoint. */
+  async getLocal(name: string): Promise<string | undefined> {
+    const raw = await this.db.get(bucketKey(BUCKET.meta, utf8(`local/${name}`)));
+    return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
+  }
+
+  async putLocal(name: string, value: string): Promise<void> {
+    await this.db.put(bucketKey(BUCKET.meta, utf8(`local/${name}`)), utf8(value));
+  }
+
   async chainIdentity(): Promise<string | undefined> {
     const raw = await this.db.get(CHAIN_KEY);
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  advancePriorities,
+  decodeCheckpoint,
+  encodeCheckpoint,
   incrementProposerPriority,
   initialPrioritySet,
+  type PriorityCheckpoint,
   type PrioritySet,
   ProposerSchedule,
   updatePrioritySet,
@@ -137,5 +141,29 @@ describe("proposer priorities across validator set changes", () => {
     expect(next.slice(0, 2)).toEqual(["p1", "p1"]);
     expect(next.slice(0, 10).filter((id) => id === "p3")).toHaveLength(4);
     expect(next.filter((id) => id === "p3")).toHaveLength(49);
+  });
+});
+
+describe("proposer-priority checkpoints", () => {
+  const ids = ["aa", "bb", "cc", "dd", "ee"];
+  /** A set that changes every 7 heights (someone stakes), with a newcomer from height 1500. */
+  const newSetAt = (h: number) => {
+    if (h % 7 !== 0 && h !== 1500) return undefined;
+    const members = h >= 1500 ? ids : ids.slice(0, 4);
+    return members.map((id, i) => ({ id, power: 100 + ((h + i) % 5) }));
+  };
+  const genesis = { height: 1, set: initialPrioritySet(ids.slice(0, 4).map((id) => ({ id, power: 100 }))) };
+
+  it("walking on from a saved checkpoint gives exactly the priorities of a walk from genesis", () => {
+    const saved: PriorityCheckpoint[] = [];
+    const direct = advancePriorities(genesis, 2600, newSetAt, (c) => saved.push(c));
+    expect(saved.map((c) => c.height)).toEqual([1000, 2000]);
+    const restored = decodeCheckpoint(encodeCheckpoint(saved[1]));
+    expect(restored).toEqual(saved[1]);
+    expect(advancePriorities(restored, 2600, newSetAt)).toEqual(direct);
+  });
+
+  it("refuses a damaged checkpoint", () => {
+    expect(() => decodeCheckpoint("{\"height\": \"x\"}")).toThrow(/malformed/);
   });
 });

@@ -26,6 +26,7 @@ import type { Overlay, StateReader } from "../view.ts";
 import { type FeeSplit, splitFee, type SplitWeight } from "./attribution-split.ts";
 import { getAccount, setAccount } from "./bank.ts";
 import { addAmount, creditTreasury, event, nextId, readAmount } from "./common.ts";
+import { type SeqList, seqClear, seqPush, seqValues } from "./seq-list.ts";
 import {
   acceptedContributionId,
   contributionInVersion,
@@ -50,9 +51,11 @@ const EMPTY_REWARDS: Rewards = { accrued: 0n, claimed: 0n };
 // ---- keys ----
 
 const inferenceKey = (id: number) => stateKey(MODULE_PREFIX.inference, idKey(id));
-const expiryEntryKey = (height: number, seq: number) =>
-  stateKey(MODULE_PREFIX.inferenceExpiryQueue, idKey(height), u32be(seq));
-const expiryCountKey = (height: number) => stateKey(MODULE_PREFIX.inferenceExpiryCount, idKey(height));
+/** Inferences expiring at the end of a height (one key per entry: a pay costs O(1)). */
+const EXPIRY_QUEUE: SeqList = {
+  entries: MODULE_PREFIX.inferenceExpiryQueue,
+  counts: MODULE_PREFIX.inferenceExpiryCount,
+};
 const rewardsKey = (address: Uint8Array) => stateKey(MODULE_PREFIX.rewards, address);
 const kindByte = (kind: SourceKind) => Uint8Array.of(SOURCE_KIND[kind]);
 const earningsKey = (kind: SourceKind, id: number) => stateKey(MODULE_PREFIX.earnings, kindByte(kind), idKey(id));
@@ -114,35 +117,15 @@ export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: Bl
  * O(entries): each entry was paid for by the pay_inference that queued it.
  */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  const countKey = expiryCountKey(ctx.height);
-  const count = readCount(view, countKey);
-  if (count === 0) return [];
-  view.delete(countKey);
+  const ids = seqValues(view, EXPIRY_QUEUE, idKey(ctx.height));
+  if (ids.length === 0) return [];
+  seqClear(view, EXPIRY_QUEUE, idKey(ctx.height));
   const events: TxEvent[] = [];
-  for (let seq = 0; seq < count; seq++) {
-    const key = expiryEntryKey(ctx.height, seq);
-    const raw = view.get(key);
-    // The count and the entries are written together: a gap is corrupt state, not a tx error
-    if (raw === undefined) throw new Error(`expiry queue of height ${ctx.height} has no entry ${seq} of ${count}`);
-    view.delete(key);
+  for (const raw of ids) {
     const inference = getInference(view, readU64be(raw));
     if (inference?.status === "paid") events.push(expire(view, inference));
   }
   return events;
-}
-
-const MAX_U32 = 0xffff_ffff;
-
-function readCount(view: StateReader, key: Uint8Array): number {
-  const raw = view.get(key);
-  return raw === undefined ? 0 : readU64be(raw);
-}
-
-/** 4-byte big-endian: a position in a height's queue (the layout of staking's unbonding queue). */
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
 }
 
 function expire(view: Overlay, inference: Inference): TxEvent {
@@ -212,17 +195,8 @@ function debit(view: Overlay, address: Uint8Array, amount: bigint, what: string)
   setAccount(view, address, { ...account, balance: account.balance - amount });
 }
 
-/**
- * One key per entry plus the height's count: O(1) per pay. (One list value per height, rewritten whole by each
- * pay, made a block of n pays to one height cost O(n^2).)
- */
 function enqueueExpiry(view: Overlay, height: number, id: number): void {
-  const countKey = expiryCountKey(height);
-  const seq = readCount(view, countKey);
-  // 2^32 - 1 entries is far more than blocks could ever queue for one height: reaching it is a bug.
-  if (seq >= MAX_U32) throw new Error(`expiry queue of height ${height} is full`);
-  view.set(expiryEntryKey(height, seq), idKey(id));
-  view.set(countKey, idKey(seq + 1));
+  seqPush(view, EXPIRY_QUEUE, idKey(height), idKey(id));
 }
 
 // ---- record_inference ----

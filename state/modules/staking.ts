@@ -17,9 +17,10 @@ import type { BlockContext } from "../execute.ts";
 import type { GenesisValidator } from "../genesis.ts";
 import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
 import { type ChainParams, PPM, type StakingParams } from "../params.ts";
-import { keyId, type Overlay, type StateReader } from "../view.ts";
+import type { Overlay, StateReader } from "../view.ts";
 import { getAccount, setAccount } from "./bank.ts";
 import { checkText, creditTreasury, event } from "./common.ts";
+import { type SeqList, seqClear, seqPush, seqValues } from "./seq-list.ts";
 
 /**
  * Staking: validators, the stake bonded to them, unbonding, jailing and slashing, and the validator set
@@ -360,15 +361,6 @@ function undelegate(
   }), ...events];
 }
 
-/**
- * A list kept as one key per entry plus a count (appending is O(1) however long it is): `part` names the
- * list under the two prefixes.
- */
-interface SeqList {
-  entries: Uint8Array;
-  counts: Uint8Array;
-}
-
 const COMPLETION_QUEUE: SeqList = {
   entries: MODULE_PREFIX.stakingUnbondingQueue,
   counts: MODULE_PREFIX.stakingUnbondingQueueCount,
@@ -377,43 +369,6 @@ const BY_VALIDATOR: SeqList = {
   entries: MODULE_PREFIX.stakingUnbondingByValidator,
   counts: MODULE_PREFIX.stakingUnbondingByValidatorCount,
 };
-
-function seqCount(view: StateReader, list: SeqList, part: Uint8Array): number {
-  const raw = view.get(stateKey(list.counts, part));
-  return raw === undefined ? 0 : readU64be(raw);
-}
-
-function seqKey(list: SeqList, part: Uint8Array, seq: number): Uint8Array {
-  const s = new Uint8Array(4);
-  new DataView(s.buffer).setUint32(0, seq);
-  return stateKey(list.entries, part, s);
-}
-
-function seqPush(view: Overlay, list: SeqList, part: Uint8Array, value: Uint8Array): void {
-  const n = seqCount(view, list, part);
-  view.set(seqKey(list, part, n), value);
-  view.set(stateKey(list.counts, part), u64be(n + 1));
-}
-
-/** The distinct values of a list, in order. */
-function seqValues(view: StateReader, list: SeqList, part: Uint8Array): Uint8Array[] {
-  const seen = new Set<string>();
-  const out: Uint8Array[] = [];
-  for (let seq = 0, n = seqCount(view, list, part); seq < n; seq++) {
-    const value = view.get(seqKey(list, part, seq));
-    if (value === undefined || seen.has(keyId(value))) continue;
-    seen.add(keyId(value));
-    out.push(value);
-  }
-  return out;
-}
-
-function seqClear(view: Overlay, list: SeqList, part: Uint8Array): void {
-  const n = seqCount(view, list, part);
-  if (n === 0) return;
-  for (let seq = 0; seq < n; seq++) view.delete(seqKey(list, part, seq));
-  view.delete(stateKey(list.counts, part));
-}
 
 /** An unbonding entry: queued for its completion height and indexed by (validator, creation height). */
 function recordUnbonding(view: Overlay, e: UnbondingEntry): void {

@@ -359,6 +359,7 @@ export class ChainApp implements Application {
       meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
       txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, resultBytes: ex.resultBytes[i] })),
       writes: ex.writes,
+      blockEvents: ex.blockEvents,
     });
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);

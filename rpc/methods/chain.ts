@@ -6,7 +6,7 @@ import { txHash } from "../../proto/tx.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { hashSchema, heightSchema } from "../schemas.ts";
-import { commitView, headerView } from "../views.ts";
+import { commitView, headerView, resultView } from "../views.ts";
 
 const getBlockParams = z
   .strictObject({
@@ -19,7 +19,8 @@ export const chainMethods = [
   method({
     name: "chain_getBlock",
     description:
-      "A committed block by height or hash: header, transaction hashes, last commit and its own commit.",
+      "A committed block by height or hash: header, transaction hashes, last commit and its own commit, the " +
+      "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences).",
     params: getBlockParams,
     handler: async (p, ctx) => {
       let height = p.height;
@@ -34,7 +35,11 @@ export const chainMethods = [
           latest,
         });
       }
-      const [block, meta] = await Promise.all([ctx.db.getBlock(h), ctx.db.getBlockMeta(h)]);
+      const [block, meta, blockEvents] = await Promise.all([
+        ctx.db.getBlock(h),
+        ctx.db.getBlockMeta(h),
+        ctx.db.getBlockEvents(h),
+      ]);
       if (block === undefined || meta === undefined)
         throw appError("BLOCK_NOT_FOUND", `block ${h} is not stored here`);
       return {
@@ -43,6 +48,8 @@ export const chainMethods = [
         txs: block.txs.map((t) => toHex(txHash(t))),
         lastCommit: commitView(block.lastCommit),
         commit: commitView(meta.commit),
+        // What the block's own steps did: slashes, jails, completed unbondings, expired inferences, set changes.
+        events: resultView({ code: 0, log: "", events: blockEvents }).events,
         // Equivocations this block commits (each slashes its validator once).
         evidence: block.evidence.map((e) => ({
           validator: encodeAddress(e.voteA.vote.validatorAddress),

@@ -9,6 +9,11 @@ export const BUCKET = {
   block: 0x62, // 'b'
   /** Height -> BlockMeta { hash, commit, numTxs } */
   blockMeta: 0x6d, // 'm'
+  /**
+   * Height -> the block's own events (staking's slashes, jails and completed unbondings, expired inferences,
+   * validator set changes), as a TxResult with code 0; absent when it had none.
+   */
+  blockEvents: 0x65, // 'e'
   /** Block hash -> height */
   blockByHash: 0x78, // 'x'
   /** Tx hash -> TxRecord { height, index, tx, result } */

@@ -7,7 +7,15 @@ import {
   decodeBlockMeta,
   encodeBlockMeta,
 } from "../../proto/block.ts";
-import { decodeTxRecord, encodeTxRecord, type TxRecord, type TxResult } from "../../proto/records.ts";
+import {
+  decodeTxRecord,
+  decodeTxResult,
+  encodeTxRecord,
+  encodeTxResult,
+  type TxEvent,
+  type TxRecord,
+  type TxResult,
+} from "../../proto/records.ts";
 import type { StateWrite } from "../view.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 
@@ -53,6 +61,8 @@ export interface CommittedBlock {
   block: Block;
   blockBytes: Uint8Array;
   meta: BlockMeta;
+  /** What beginBlock and endBlock did (stored for queries; no root commits to them). */
+  blockEvents?: TxEvent[];
   /** Transactions as stored in the block, with their hashes and encoded results, in block order. */
   txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array }[];
   writes: StateWrite[];
@@ -130,6 +140,10 @@ export class ChainDb {
     ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
     ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: encodeBlockMeta(c.meta) });
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
+      const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
+      ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
+    }
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
@@ -166,6 +180,12 @@ export class ChainDb {
   /** The block's canonical bytes as stored (block sync serves them without re-encoding). */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
     return this.db.get(heightKey(BUCKET.block, height));
+  }
+
+  /** The events a block's own steps made (empty if none). */
+  async getBlockEvents(height: number): Promise<TxEvent[]> {
+    const raw = await this.db.get(heightKey(BUCKET.blockEvents, height));
+    return raw === undefined ? [] : decodeTxResult(raw).events;
   }
 
   async getBlockMeta(height: number): Promise<BlockMeta | undefined> {

@@ -84,10 +84,14 @@ describe("twins", () => {
       if (BigInt(before.treasury) === 0n) break;
       slashHeight--;
     }
-    const evidenceBlock = await n.nodes[2].rpc.call<{ evidence: { validator: string }[] }>("chain_getBlock", {
-      height: slashHeight,
-    });
+    const evidenceBlock = await n.nodes[2].rpc.call<{
+      evidence: { validator: string }[];
+      events: { type: string; attributes: Record<string, string> }[];
+    }>("chain_getBlock", { height: slashHeight });
     expect(evidenceBlock.evidence.map((e) => e.validator)).toContain(byzantine);
+    expect(evidenceBlock.events.filter((e) => e.type === "slash").map((e) => e.attributes.validator)).toEqual([
+      operator,
+    ]);
 
     const h = Math.max(...(await n.heights()).map((x) => x ?? 0), slashHeight + 3);
     await n.waitForHeight(h + 10, { timeoutMs: 120_000 });

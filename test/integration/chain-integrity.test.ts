@@ -118,6 +118,16 @@ describe("evidence in blocks", () => {
     const operator = encodeAddress(chain.node.genesis.validators[0].operator);
     const v = await chain.rpc.call<{ tombstoned: boolean }>("staking_getValidator", { address: operator });
     expect(v.tombstoned).toBe(true);
+    // The block shows the evidence it committed and the slash it caused.
+    const shown = await chain.rpc.call<{
+      evidence: { validator: string; height: number }[];
+      events: { type: string; attributes: Record<string, string> }[];
+    }>("chain_getBlock", { height: withEvidence.header.height });
+    expect(shown.evidence).toMatchObject([{ validator: encodeAddress(key.address), height: 1 }]);
+    expect(shown.events).toContainEqual({
+      type: "slash",
+      attributes: expect.objectContaining({ validator: operator, reason: "double_sign", amount: String(selfStake / 20n) }),
+    });
 
     // Committed: never again, neither proposed nor accepted from another proposer.
     expect((await makeBlock([canonical])).evidence).toEqual([]);

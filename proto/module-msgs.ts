@@ -1,5 +1,5 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
-import { PUBLIC_KEY_LENGTH } from "../crypto/ed25519.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { CodecError, decodeAmount, encodeAmount, type Fields, fixedBytes, uint } from "./codec.ts";
 
 /**
@@ -18,6 +18,8 @@ export interface CreateValidatorMsg {
   consensusPubkey: Uint8Array;
   moniker: string;
   selfStake: bigint;
+  /** The consensus key's signature of possessionSignBytes(chain id, operator): it is really theirs. */
+  consensusSignature: Uint8Array;
 }
 
 export interface StakeMsg {
@@ -262,13 +264,19 @@ export const MODULE_MSG_CODECS: { [T in ModuleMsg["type"]]: MsgCodec } = {
     field: "createValidator",
     toFields: (m) => {
       const c = m as CreateValidatorMsg;
-      return { consensusPubkey: c.consensusPubkey, moniker: c.moniker, selfStake: encodeAmount(c.selfStake) };
+      return {
+        consensusPubkey: c.consensusPubkey,
+        moniker: c.moniker,
+        selfStake: encodeAmount(c.selfStake),
+        consensusSignature: c.consensusSignature,
+      };
     },
     fromFields: (f) => ({
       type: "create_validator",
       consensusPubkey: fixedBytes(f.consensusPubkey, PUBLIC_KEY_LENGTH, "consensus public key"),
       moniker: str(f.moniker),
       selfStake: decodeAmount(f.selfStake, "self stake"),
+      consensusSignature: fixedBytes(f.consensusSignature, SIGNATURE_LENGTH, "consensus signature"),
     }),
   },
   stake: {

@@ -43,6 +43,7 @@ export interface TxSession {
   key: KeyEntry;
   client: RpcClient;
   args: typeof import("./tx-args.ts");
+  chainId: string;
 }
 
 /** Adds the options every transaction command takes. */
@@ -111,10 +112,10 @@ export async function sendTx(
   const args = await import("./tx-args.ts");
   const key = new Keyring(opts.home).get(opts.from);
   const client = new RpcClient(resolveRpcUrl(opts));
-  const msg = await build({ key, client, args });
+  const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
+  const msg = await build({ key, client, args, chainId });
   const fee = parseOpen(opts.fee);
   const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
-  const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
   const nonce =
     opts.nonce !== undefined
       ? parsePositiveInt(opts.nonce, "--nonce")

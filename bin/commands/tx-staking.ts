@@ -14,24 +14,27 @@ export function registerStakingTx(tx: Command): void {
   staking
     .command("create-validator")
     .description(
-      "Create a validator operated by --from, bonding its self-stake. Its consensus key signs blocks; by " +
-      "default the public key of --home's validator_key.json. It joins the validator set two blocks after " +
-      "it has enough stake.",
+      "Create a validator operated by --from, bonding its self-stake. Its consensus key (the validator key " +
+      "file, by default --home's validator_key.json) signs blocks, and here signs that it belongs to --from " +
+      "(proof of possession). It joins the validator set two blocks after it has enough stake.",
     )
     .requiredOption("--self-stake <OPEN>", "OPEN to bond from --from's balance (at least the chain's minSelfStake)")
     .requiredOption("--moniker <name>", "the validator's display name (up to 64 bytes)")
-    .option("--consensus-pubkey <key>", "ed25519 consensus public key, base64 or hex (default: --home's validator_key.json)")
+    .option("--validator-key <path>", "the validator (consensus) key file (default: --home's validator_key.json)")
     .action(
-      action(async (opts: TxOpts & { selfStake: string; moniker: string; consensusPubkey?: string }) => {
-        await sendTx(opts, async ({ args }) => ({
-          type: "create_validator",
-          consensusPubkey:
-            opts.consensusPubkey !== undefined
-              ? args.parsePublicKey(opts.consensusPubkey, "--consensus-pubkey")
-              : await homeConsensusKey(opts.home),
-          moniker: opts.moniker,
-          selfStake: args.parseOpen(opts.selfStake),
-        }));
+      action(async (opts: TxOpts & { selfStake: string; moniker: string; validatorKey?: string }) => {
+        await sendTx(opts, async ({ args, key, chainId }) => {
+          const { decodeAddress } = await import("../../crypto/address.ts");
+          const { possessionSignBytes } = await import("../../state/modules/staking.ts");
+          const consensus = await consensusKey(opts.home, opts.validatorKey);
+          return {
+            type: "create_validator",
+            consensusPubkey: consensus.publicKey,
+            moniker: opts.moniker,
+            selfStake: args.parseOpen(opts.selfStake),
+            consensusSignature: consensus.sign(possessionSignBytes(chainId, decodeAddress(key.address))),
+          };
+        });
       }),
     );
 
@@ -64,8 +67,8 @@ export function registerStakingTx(tx: Command): void {
   for (const c of staking.commands) withTxOptions(c);
 }
 
-async function homeConsensusKey(home: string): Promise<Uint8Array> {
+async function consensusKey(home: string, path: string | undefined) {
   const { homePaths } = await import("../../node/config.ts");
   const { loadValidatorKey } = await import("../../node/validator-key.ts");
-  return loadValidatorKey(homePaths(home).validatorKey).publicKey;
+  return loadValidatorKey(path ?? homePaths(home).validatorKey);
 }

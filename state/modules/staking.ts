@@ -1,5 +1,7 @@
 import { addressFromPublicKey, encodeAddress } from "../../crypto/address.ts";
-import { compareBytes, concatBytes, equalBytes, readU64be, u64be } from "../../crypto/bytes.ts";
+import { compareBytes, concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
+import { verify } from "../../crypto/ed25519.ts";
+import { sha256 } from "../../crypto/hash.ts";
 import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../proto/block.ts";
 import type { ModuleMsg, StakingMsg } from "../../proto/module-msgs.ts";
 import {
@@ -132,6 +134,17 @@ export function validatorSetAt(view: StateReader, fromHeight: number): Validator
 
 // ---- messages ----
 
+const POSSESSION_DOMAIN = utf8("OPL/consensus-key-possession/v1");
+
+/**
+ * What a consensus key signs to prove it belongs to an operator: sha256(domain || 0x00 || chain id || 0x00 ||
+ * operator address). Without it anyone could register (or front-run) a key that is not theirs; the domain
+ * keeps it from ever being a valid vote, proposal or transaction signature.
+ */
+export function possessionSignBytes(chainId: string, operator: Uint8Array): Uint8Array {
+  return sha256(POSSESSION_DOMAIN, Uint8Array.of(0), utf8(chainId), Uint8Array.of(0), operator);
+}
+
 export function check(msg: ModuleMsg, params: ChainParams): void {
   const m = msg as StakingMsg;
   switch (m.type) {
@@ -165,6 +178,13 @@ export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: Bl
   const params = ctx.params.staking;
   switch (m.type) {
     case "create_validator":
+      if (!verify(possessionSignBytes(ctx.chainId, sender), m.consensusSignature, m.consensusPubkey)) {
+        throw new TxError(
+          "UNAUTHORIZED",
+          "the consensus key did not sign this operator's claim to it (proof of possession): " +
+          `sign possessionSignBytes("${ctx.chainId}", ${encodeAddress(sender)}) with the consensus key`,
+        );
+      }
       return createValidator(view, sender, m.consensusPubkey, m.moniker, m.selfStake, ctx.height, params);
     case "stake":
       return [delegate(view, sender, m.validator, m.amount, params)];

@@ -16,6 +16,7 @@ import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import type { TestAccount } from "../helpers/accounts.ts";
 import { createJoiningHome } from "../helpers/joining-home.ts";
+import { createValidatorMsg } from "../helpers/validator-msg.ts";
 import { TestNetwork } from "../helpers/network.ts";
 import { NodeProcess } from "../helpers/processes.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
@@ -132,12 +133,16 @@ describe("validator set changes on a live network", () => {
 
     // 2. Its operator (account0) bonds 1,000 OPEN with the node's consensus key: the set grows at H + 2.
     const operator = n.account("account0");
-    const created = await send(operator, {
-      type: "create_validator",
-      consensusPubkey: joinerKey.publicKey,
-      moniker: "joiner",
-      selfStake: 1000n * ONE_OPEN,
-    });
+    const created = await send(
+      operator,
+      createValidatorMsg({
+        chainId: n.chainId,
+        operator: operator.address,
+        moniker: "joiner",
+        selfStake: 1000n * ONE_OPEN,
+        key: joinerKey,
+      }),
+    );
     const H = created.height;
     const joinerEntry = { address: joinerKey.address, pubkey: joinerKey.publicKey, power: P1000 };
     const set4: Validator[] = [...genesisSet, joinerEntry];

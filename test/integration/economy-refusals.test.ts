@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../../crypto/bytes.ts";
-import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import type { AttributionWeight, DatanetSettings } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
@@ -9,6 +8,7 @@ import { buildTx } from "../../rpc/tx-builder.ts";
 import { TX_ERRORS } from "../../state/errors.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
+import { createValidatorMsg } from "../helpers/validator-msg.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
@@ -268,7 +268,10 @@ beforeAll(async () => {
   // Victor's validator first (its jailing takes a few blocks), with the least self-stake: power 1,000 against
   // the genesis validator's 1,000,000, which alone keeps far more than 2/3.
   const [, , open, listed] = await send(
-    [victor, { type: "create_validator", consensusPubkey: publicKeyOf(generateSecretKey()), moniker: "victor", selfStake: ONE_OPEN }],
+    [
+      victor,
+      createValidatorMsg({ chainId: chain.chainId, operator: victor.address, moniker: "victor", selfStake: ONE_OPEN }),
+    ],
     [delegator, { type: "stake", validator: faucet.address, amount: 5n * ONE_OPEN }],
     [owner, { type: "create_datanet", name: "open", ...settings }],
     [owner, { type: "create_datanet", name: "listed", ...settings, allowListed: true, contributors: [contributor.address] }],

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
@@ -11,6 +10,7 @@ import { buildTx } from "../../rpc/tx-builder.ts";
 import { jsonValue } from "../../rpc/views.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
+import { createValidatorMsg } from "../helpers/validator-msg.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 
@@ -136,7 +136,10 @@ beforeAll(async () => {
   // Staking: alice stakes with the genesis validator, creates a small validator of her own, unstakes a bit.
   await send(
     [alice, { type: "stake", validator: operator, amount: 10n * ONE_OPEN }],
-    [alice, { type: "create_validator", consensusPubkey: publicKeyOf(generateSecretKey()), moniker: "alice", selfStake: 5n * ONE_OPEN }],
+    [
+      alice,
+      createValidatorMsg({ chainId: chain.chainId, operator: alice.address, moniker: "alice", selfStake: 5n * ONE_OPEN }),
+    ],
     [alice, { type: "unstake", validator: operator, amount: ONE_OPEN }],
   );
   newValidator = alice.bech32;

@@ -3,8 +3,13 @@ import { describe, expect, it } from "vitest";
 import { addressFromPublicKey } from "../../crypto/address.ts";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { publicKeyOf } from "../../crypto/ed25519.ts";
-import type { AttributionWeight, DatanetSettings, DatanetVersionRef } from "../../proto/module-msgs.ts";
+import { publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
+import type {
+  AttributionWeight,
+  CreateValidatorMsg,
+  DatanetSettings,
+  DatanetVersionRef,
+} from "../../proto/module-msgs.ts";
 import {
   contributionCodec,
   inferenceCodec,
@@ -29,7 +34,13 @@ import {
   getDatanetVersion,
 } from "../../state/modules/datanets.ts";
 import { getModel, trainedOnOf } from "../../state/modules/models.ts";
-import { getCandidates, getShares, getValidator, sharesValue } from "../../state/modules/staking.ts";
+import {
+  getCandidates,
+  getShares,
+  getValidator,
+  possessionSignBytes,
+  sharesValue,
+} from "../../state/modules/staking.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { supplyBreakdown } from "../../state/supply.ts";
 import { Overlay, type StateReader } from "../../state/view.ts";
@@ -72,7 +83,8 @@ const OUTSIDER = new Uint8Array(20).fill(0xaa);
 const ADDRESSES = [...ACCOUNTS.map((a) => a.address), OUTSIDER];
 
 /** Consensus keys: 0 and 1 belong to the genesis validators, 2-4 are free for create_validator. */
-const CONSENSUS_PUBKEYS = Array.from({ length: 5 }, (_, i) => publicKeyOf(new Uint8Array(32).fill(0x40 + i)));
+const CONSENSUS_SECRETS = Array.from({ length: 5 }, (_, i) => new Uint8Array(32).fill(0x40 + i));
+const CONSENSUS_PUBKEYS = CONSENSUS_SECRETS.map(publicKeyOf);
 const CONSENSUS_ADDRESSES = CONSENSUS_PUBKEYS.map(addressFromPublicKey);
 
 function genesisState(): MemoryState {
@@ -172,6 +184,14 @@ const weight: fc.Arbitrary<AttributionWeight> = fc.oneof(
   }),
 );
 
+/** A create_validator gets its consensus key's proof of possession for the account that sends it. */
+function withPossession(op: { from: number; msg: TxMsg }): { from: number; msg: TxMsg } {
+  if (op.msg.type !== "create_validator") return op;
+  const key = CONSENSUS_PUBKEYS.findIndex((k) => equalBytes(k, (op.msg as CreateValidatorMsg).consensusPubkey));
+  const claim = possessionSignBytes(CHAIN, ACCOUNTS[op.from].address);
+  return { from: op.from, msg: { ...op.msg, consensusSignature: signPortable(claim, CONSENSUS_SECRETS[key]) } };
+}
+
 /** One arbitrary per message type, each with its weight in the mix. */
 const MSGS: { weight: number; arbitrary: fc.Arbitrary<TxMsg> }[] = [
   { weight: 3, arbitrary: fc.record({ type: fc.constant("transfer"), to: address, amount }) },
@@ -182,6 +202,7 @@ const MSGS: { weight: number; arbitrary: fc.Arbitrary<TxMsg> }[] = [
       consensusPubkey: fc.nat({ max: CONSENSUS_PUBKEYS.length - 1 }).map((i) => CONSENSUS_PUBKEYS[i]),
       moniker: fc.constant("v"),
       selfStake: fc.constantFrom(PARAMS.staking.minSelfStake, 5n * OPEN, 20n * OPEN),
+      consensusSignature: fc.constant(new Uint8Array(64)), // signed for its sender when the tx is built
     }),
   },
   { weight: 2, arbitrary: fc.record({ type: fc.constant("stake"), validator: address, amount }) },
@@ -578,7 +599,7 @@ function runChain(blocks: BlockSpec[]): void {
     beginBlock(scratch, ctx);
     const txs: DecodedTx[] = [];
     for (const specOp of spec.ops) {
-      const { from, msg } = resolve(scratch, height, specOp);
+      const { from, msg } = withPossession(resolve(scratch, height, specOp));
       const fee = specOp.fee;
       const account = ACCOUNTS[from];
       const built = signTx(

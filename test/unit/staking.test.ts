@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
+import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { encodeAmount } from "../../proto/codec.ts";
 import { decodeAccount } from "../../proto/records.ts";
 import type { ModuleMsg } from "../../proto/module-msgs.ts";
@@ -19,6 +19,7 @@ import {
   getUnbonding,
   getValidator,
   latestSetHeight,
+  possessionSignBytes,
   sharesValue,
   validatorSetAt,
 } from "../../state/modules/staking.ts";
@@ -44,14 +45,28 @@ function ctx(height: number, extra: Partial<BlockContext> = {}): BlockContext {
 
 interface Party {
   address: Uint8Array;
+  consensusSecret: Uint8Array;
   consensusPubkey: Uint8Array;
   consensusAddress: Uint8Array;
 }
 
 function party(seed: number): Party {
   const address = new Uint8Array(20).fill(seed);
-  const consensusPubkey = publicKeyOf(generateSecretKey());
-  return { address, consensusPubkey, consensusAddress: addressFromPublicKey(consensusPubkey) };
+  const consensusSecret = generateSecretKey();
+  const consensusPubkey = publicKeyOf(consensusSecret);
+  return { address, consensusSecret, consensusPubkey, consensusAddress: addressFromPublicKey(consensusPubkey) };
+}
+
+/** A create_validator of `p`, its consensus key signing its claim by `p`'s operator address. */
+function createMsg(p: Party, selfStake: bigint, moniker = `v${p.address[0]}`): ModuleMsg {
+  const claim = possessionSignBytes(testContext(1).chainId, p.address);
+  return {
+    type: "create_validator",
+    consensusPubkey: p.consensusPubkey,
+    moniker,
+    selfStake,
+    consensusSignature: signPortable(claim, p.consensusSecret),
+  };
 }
 
 /** A state with funded parties; supply is minted so the breakdown stays consistent. */
@@ -80,12 +95,7 @@ function refusal(fn: () => unknown): TxErrorCode {
 }
 
 function createValidator(state: MemoryState, p: Party, selfStake: bigint, height = 1) {
-  return send(state, p.address, {
-    type: "create_validator",
-    consensusPubkey: p.consensusPubkey,
-    moniker: `v${p.address[0]}`,
-    selfStake,
-  }, height);
+  return send(state, p.address, createMsg(p, selfStake), height);
 }
 
 function sumOfBalances(state: MemoryState): bigint {
@@ -107,9 +117,23 @@ describe("staking", () => {
     expect(supplyBreakdown(state).bonded).toBe(100n * OPEN);
     // The same operator, or the same consensus key, cannot create a second one.
     expect(refusal(() => createValidator(state, a, 100n * OPEN))).toBe("INVALID_STATE");
-    const b = { ...party(2), consensusPubkey: a.consensusPubkey };
+    const b = { ...party(2), consensusPubkey: a.consensusPubkey, consensusSecret: a.consensusSecret };
     state.run((view) => setAccount(view, b.address, { nonce: 0, balance: 1000n * OPEN }));
     expect(refusal(() => createValidator(state, b, 100n * OPEN))).toBe("INVALID_STATE");
+  });
+
+  it("refuses a consensus key whose holder did not sign it over to this operator (proof of possession)", () => {
+    const [a, squatter] = [party(1), party(2)];
+    const state = setup([a, squatter]);
+    // The squatter copies a's key and a's signature (made for a's operator address) into its own message.
+    const stolen = { ...createMsg(a, 100n * OPEN), moniker: "squatter" };
+    expect(refusal(() => send(state, squatter.address, stolen))).toBe("UNAUTHORIZED");
+    // A claim signed for another chain does not count either.
+    const otherChain = signPortable(possessionSignBytes("opl-other-1", a.address), a.consensusSecret);
+    const replayed = { ...createMsg(a, 100n * OPEN), consensusSignature: otherChain };
+    expect(refusal(() => send(state, a.address, replayed))).toBe("UNAUTHORIZED");
+    createValidator(state, a, 100n * OPEN);
+    expect(getValidator(state, a.address)?.consensusPubkey).toEqual(a.consensusPubkey);
   });
 
   it("stakes, unstakes into unbonding, and pays out when the unbonding period ends", () => {
@@ -224,18 +248,8 @@ describe("staking", () => {
     const params = { ...PARAMS, staking: { ...PARAMS.staking, maxCandidates: 1 } };
     const [a, b, d] = [party(1), party(2), party(3)];
     const state = setup([a, b, d]);
-    state.run((view) => apply(view, a.address, {
-      type: "create_validator",
-      consensusPubkey: a.consensusPubkey,
-      moniker: "a",
-      selfStake: 100n * OPEN,
-    }, ctx(1, { params })));
-    const createB = () => state.run((view) => apply(view, b.address, {
-      type: "create_validator",
-      consensusPubkey: b.consensusPubkey,
-      moniker: "b",
-      selfStake: 100n * OPEN,
-    }, ctx(2, { params })));
+    state.run((view) => apply(view, a.address, createMsg(a, 100n * OPEN), ctx(1, { params })));
+    const createB = () => state.run((view) => apply(view, b.address, createMsg(b, 100n * OPEN), ctx(2, { params })));
     expect(refusal(createB)).toBe("LIMIT_EXCEEDED");
     send(state, d.address, { type: "stake", validator: a.address, amount: 30n * OPEN });
     for (let i = 0; i < 3; i++) send(state, d.address, { type: "unstake", validator: a.address, amount: 10n * OPEN }, 3);

@@ -103,7 +103,7 @@ export async function listAt<T>(
     const scan = await ctx.db.scanState({
       prefix: opts.prefix,
       keyLength: opts.prefix.byteLength + opts.idLength,
-      height: at.latest ? undefined : at.height,
+      height: at.height, // pinned: every batch reads the state of this one height, even if blocks commit meanwhile
       after,
       limit: Math.max(opts.limit, 100),
       maxVisits: SCAN_LIMIT - visited,

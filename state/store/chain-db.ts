@@ -221,7 +221,8 @@ export class ChainDb {
   async scanState(opts: {
     prefix: Uint8Array;
     keyLength: number;
-    height?: number;
+    /** The state at the end of this height; the latest-value bucket serves it while it is the latest. */
+    height: number;
     after?: Uint8Array;
     limit: number;
     maxVisits?: number;
@@ -229,21 +230,30 @@ export class ChainDb {
     const { prefix, keyLength, height, after, limit } = opts;
     const maxVisits = opts.maxVisits ?? Number.POSITIVE_INFINITY;
     const scan: StateScan = { entries: [], visited: 0, lastKey: undefined, done: false };
-    if (height === undefined) {
-      const start = bucketKey(BUCKET.stateLatest, after ?? prefix);
-      for await (const [key, value] of this.db.iterator({
-        [after === undefined ? "gte" : "gt"]: start,
-        lt: bucketKey(BUCKET.stateLatest, prefixEnd(prefix)),
-      })) {
-        scan.visited++;
-        if (key.byteLength - 1 === keyLength) {
-          scan.lastKey = key.subarray(1);
-          scan.entries.push([scan.lastKey, value]);
+    // The latest values are cheapest to scan, but a block may commit during the scan: read them through a
+    // snapshot, and only if that snapshot is exactly at `height` (else fall through to the history).
+    const snapshot = this.db.snapshot();
+    try {
+      const latest = await this.db.get(LATEST_KEY, { snapshot });
+      if (latest !== undefined && readU64be(latest) === height) {
+        const start = bucketKey(BUCKET.stateLatest, after ?? prefix);
+        for await (const [key, value] of this.db.iterator({
+          [after === undefined ? "gte" : "gt"]: start,
+          lt: bucketKey(BUCKET.stateLatest, prefixEnd(prefix)),
+          snapshot,
+        })) {
+          scan.visited++;
+          if (key.byteLength - 1 === keyLength) {
+            scan.lastKey = key.subarray(1);
+            scan.entries.push([scan.lastKey, value]);
+          }
+          if (scan.entries.length >= limit || scan.visited >= maxVisits) return scan;
         }
-        if (scan.entries.length >= limit || scan.visited >= maxVisits) return scan;
+        scan.done = true;
+        return scan;
       }
-      scan.done = true;
-      return scan;
+    } finally {
+      await snapshot.close();
     }
     // History keys sort by (state key, height): each key's versions are consecutive, read in order. A key
     // with more than FEW_VERSIONS versions is not walked to its end: one reverse seek finds the version in

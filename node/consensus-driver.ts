@@ -152,6 +152,8 @@ export class ConsensusDriver {
   private validators: Validator[] = [];
   private nextHeightRecords: WalRecord[] = [];
   private priorities: PriorityCheckpoint | undefined;
+  /** The latest checkpoint saved while running (newer than the one loaded at start-up). */
+  private savedCheckpoint: PriorityCheckpoint | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
 
@@ -273,7 +275,7 @@ export class ConsensusDriver {
     const idsOf = (h: number) => this.o.app.validators(h).map((v) => ({ id: toHex(v.address), power: v.power }));
     if (this.priorities === undefined || this.priorities.height > height) {
       // From the latest checkpoint at or below `height` if this node saved one, else from genesis.
-      const saved = this.o.priorityCheckpoint;
+      const saved = this.usableCheckpoint();
       this.priorities =
         saved !== undefined && saved.height <= height ? saved : { height: 1, set: initialPrioritySet(idsOf(1)) };
     }
@@ -281,9 +283,37 @@ export class ConsensusDriver {
       this.priorities,
       height,
       (h) => (this.o.app.validatorSetSince(h) === h ? idsOf(h) : undefined),
-      this.o.savePriorityCheckpoint,
+      (c) => {
+        // Only for committed heights: their sets can no longer change (and the latest is what a restart needs).
+        if (c.height > this.o.app.info().height) return;
+        this.savedCheckpoint = c;
+        this.o.savePriorityCheckpoint?.(c);
+      },
     );
     return this.priorities.set;
+  }
+
+  /**
+   * The latest checkpoint this node saved, if it agrees with the chain: its set must be exactly the
+   * validators of its height (ids and powers, in order). A damaged one is ignored (the walk starts from
+   * genesis), never trusted: wrong priorities would make this node ignore real proposers.
+   */
+  private usableCheckpoint(): PriorityCheckpoint | undefined {
+    const c = this.savedCheckpoint ?? this.o.priorityCheckpoint;
+    if (c === undefined) return undefined;
+    const validators = c.height >= 1 ? this.o.app.validators(c.height) : [];
+    const agrees =
+      c.height >= 1 &&
+      c.height <= this.o.app.info().height &&
+      c.set.length === validators.length &&
+      c.set.every((v, i) => v.id === toHex(validators[i].address) && v.power === BigInt(validators[i].power));
+    if (!agrees) {
+      this.log.warn({ height: c.height }, "ignoring a proposer-priority checkpoint that does not match the chain");
+      this.savedCheckpoint = undefined;
+      this.o.priorityCheckpoint = undefined;
+      return undefined;
+    }
+    return c;
   }
 
   private async startHeight(height: number): Promise<void> {

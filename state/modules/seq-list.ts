@@ -24,8 +24,12 @@ export function seqKey(list: SeqList, part: Uint8Array, seq: number): Uint8Array
   return stateKey(list.entries, part, s);
 }
 
+/** More entries than a list can number (4-byte positions): far beyond what blocks could ever append. */
+const MAX_ENTRIES = 0xffff_ffff;
+
 export function seqPush(view: Overlay, list: SeqList, part: Uint8Array, value: Uint8Array): void {
   const n = seqCount(view, list, part);
+  if (n >= MAX_ENTRIES) throw new Error("a state list is full: a bug, not a transaction error");
   view.set(seqKey(list, part, n), value);
   view.set(stateKey(list.counts, part), u64be(n + 1));
 }
@@ -36,7 +40,9 @@ export function seqValues(view: StateReader, list: SeqList, part: Uint8Array): U
   const out: Uint8Array[] = [];
   for (let seq = 0, n = seqCount(view, list, part); seq < n; seq++) {
     const value = view.get(seqKey(list, part, seq));
-    if (value === undefined || seen.has(keyId(value))) continue;
+    // The count and the entries are written together: a gap is corrupt state, not something to skip.
+    if (value === undefined) throw new Error(`a state list has no entry ${seq} of ${n}`);
+    if (seen.has(keyId(value))) continue;
     seen.add(keyId(value));
     out.push(value);
   }

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { encodeAddress } from "../../crypto/address.ts";
 import { toBase64, utf8 } from "../../crypto/bytes.ts";
 import { loadValidatorKey } from "../../node/validator-key.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
+import { waitFor } from "../helpers/tmp.ts";
 import { type Block, blockHash, evidenceRoot } from "../../proto/block.ts";
 import { type DuplicateVoteEvidence, PRECOMMIT, type SignedVote, voteSignBytes } from "../../proto/consensus.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
@@ -64,6 +66,36 @@ describe("start-up refuses a damaged database", () => {
     await expect(restart(home)).rejects.toThrow(/holds data but no chain identity/);
     chain.removeHome();
     chain = undefined; // already stopped
+  });
+});
+
+describe("start-up ignores a proposer-priority checkpoint that does not match the chain", () => {
+  it("keeps making blocks with an empty or foreign checkpoint in its local store", async () => {
+    chain = await startTestChain({ blockIntervalMs: 50 });
+    await chain.waitForHeight(3);
+    const home = chain.home;
+    let node = chain.node;
+    try {
+      for (const bad of [
+        "{\"height\":2,\"set\":[]}", // once made every start fail: "empty validator set"
+        `{"height":2,"set":[{"id":"${"00".repeat(20)}","power":"7","priority":"0"}]}`, // not this chain's set
+        "not json",
+      ]) {
+        await node.stop();
+        const db = await ChainDb.open(homePaths(home).chainDb);
+        await db.putLocal("proposer-priorities", bad);
+        await db.close();
+        node = await restart(home);
+        const from = node.app.info().height;
+        const restarted = node;
+        await waitFor(`blocks after a restart with checkpoint ${bad}`, () =>
+          (restarted.app.info().height >= from + 3 ? true : undefined), 20_000);
+      }
+    } finally {
+      await node.stop();
+      chain.removeHome();
+      chain = undefined; // stopped here
+    }
   });
 });
 

@@ -184,10 +184,11 @@ export type ModuleMsg = StakingMsg | DatanetMsg | ModelMsg | AttributionMsg;
 
 // ---- field helpers ----
 
-const address = (v: unknown, what: string) => fixedBytes(v, ADDRESS_LENGTH, what);
-const hash = (v: unknown, what: string) => fixedBytes(v, HASH_BYTES, what);
-const str = (v: unknown) => (typeof v === "string" ? v : "");
-const addresses = (v: unknown, what: string) =>
+// Field readers shared by the module records (proto/module-records.ts) and the tx body (proto/tx.ts).
+export const address = (v: unknown, what: string) => fixedBytes(v, ADDRESS_LENGTH, what);
+export const hash = (v: unknown, what: string) => fixedBytes(v, HASH_BYTES, what);
+export const str = (v: unknown) => (typeof v === "string" ? v : "");
+export const addresses = (v: unknown, what: string) =>
   ((v as unknown[] | undefined) ?? []).map((a, i) => address(a, `${what}[${i}]`));
 
 export function refFields(r: DatanetVersionRef): Fields {

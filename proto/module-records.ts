@@ -10,6 +10,8 @@ import {
   uint,
 } from "./codec.ts";
 import {
+  address,
+  addresses,
   type AttributionWeight,
   type DatanetVersionRef,
   HASH_BYTES,
@@ -18,6 +20,7 @@ import {
   modelKindNumber,
   refFields,
   refFrom,
+  str,
   weightFields,
   weightFrom,
 } from "./module-msgs.ts";
@@ -28,10 +31,6 @@ import { pb } from "./schema.ts";
  * code in state/modules/ reads and writes them; the RPC turns them into JSON views.
  */
 
-const address = (v: unknown, what: string) => fixedBytes(v, ADDRESS_LENGTH, what);
-const addresses = (v: unknown, what: string) =>
-  ((v as unknown[] | undefined) ?? []).map((a, i) => address(a, `${what}[${i}]`));
-const str = (v: unknown) => (typeof v === "string" ? v : "");
 const optAddress = (v: unknown, what: string) => fixedBytes(v, ADDRESS_LENGTH, what, true);
 const optHash = (v: unknown, what: string) => fixedBytes(v, HASH_BYTES, what, true);
 

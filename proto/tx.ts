@@ -12,7 +12,7 @@ import {
   fixedBytes,
   uint,
 } from "./codec.ts";
-import { type ModuleMsg, moduleMsgFields, moduleMsgFrom } from "./module-msgs.ts";
+import { type ModuleMsg, moduleMsgFields, moduleMsgFrom, str } from "./module-msgs.ts";
 import { CanonicalReader, WIRE_LEN, WIRE_VARINT } from "./canonical-reader.ts";
 import { pb } from "./schema.ts";
 
@@ -128,8 +128,6 @@ function decodeModuleTxBody(bytes: Uint8Array): TxBody {
     msg,
   };
 }
-
-const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 export function encodeSignedTx(tx: SignedTx): Uint8Array {
   return encodeMessage(pb.SignedTx, { body: tx.body, signature: tx.signature });

@@ -21,7 +21,7 @@ import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
 import { type ChainParams, PPM, type StakingParams } from "../params.ts";
 import type { Overlay, StateReader } from "../view.ts";
 import { getAccount, setAccount } from "./bank.ts";
-import { checkText, creditTreasury, event } from "./common.ts";
+import { checkText, creditTreasury, event, readAmount, writeAmount } from "./common.ts";
 import { type SeqList, seqClear, seqPush, seqValues } from "./seq-list.ts";
 
 /**
@@ -58,22 +58,15 @@ export function operatorOf(view: StateReader, consensusAddress: Uint8Array): Uin
 }
 
 export function getShares(view: StateReader, delegator: Uint8Array, operator: Uint8Array): bigint {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator));
-  return raw === undefined ? 0n : BigInt(`0x${Buffer.from(raw).toString("hex")}`);
+  return readAmount(view, stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator));
 }
 
 function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, shares: bigint): void {
-  const key = stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator);
+  // Shares are stored as an amount (minimal big-endian); zero deletes the stake and its index entry.
+  writeAmount(view, stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator), shares);
   const index = stateKey(MODULE_PREFIX.stakingDelegationByValidator, operator, delegator);
-  if (shares === 0n) {
-    if (view.get(key) !== undefined) view.delete(key);
-    if (view.get(index) !== undefined) view.delete(index);
-    return;
-  }
-  let hex = shares.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  view.set(key, new Uint8Array(Buffer.from(hex, "hex")));
-  view.set(index, PRESENT);
+  if (shares > 0n) view.set(index, PRESENT);
+  else if (view.get(index) !== undefined) view.delete(index);
 }
 
 /** What `shares` of a validator are worth in base units now (rounded down). */

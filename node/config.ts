@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
+import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
 export function homePaths(home: string) {
@@ -55,14 +56,19 @@ const configSchema = z.strictObject({
     .prefault({}),
   mempool: z
     .strictObject({
-      max_txs: z.number().int().min(1).default(100_000),
+      max_txs: z.number().int().min(1).default(DEFAULT_MEMPOOL_LIMITS.maxTxs),
       max_bytes: z
         .number()
         .int()
         .min(1024)
-        .default(64 * 1024 * 1024),
-      max_txs_per_sender: z.number().int().min(1).default(1000),
-      ttl_blocks: z.number().int().min(1).default(300),
+        .default(DEFAULT_MEMPOOL_LIMITS.maxBytes),
+      max_txs_per_sender: z.number().int().min(1).default(DEFAULT_MEMPOOL_LIMITS.maxPerSender),
+      ttl_blocks: z.number().int().min(1).default(DEFAULT_MEMPOOL_LIMITS.ttlBlocks),
+      ttl_seconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_MEMPOOL_LIMITS.ttlMs / 1000),
     })
     .prefault({}),
   log: z
@@ -138,6 +144,8 @@ max_bytes = ${c.mempool.max_bytes}
 max_txs_per_sender = ${c.mempool.max_txs_per_sender}
 # Blocks a transaction may wait before it is dropped (e.g. one stuck behind a missing nonce).
 ttl_blocks = ${c.mempool.ttl_blocks}
+# Seconds a transaction may wait, by this node's clock: expiry goes on while no block is made.
+ttl_seconds = ${c.mempool.ttl_seconds}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

@@ -18,6 +18,12 @@ export interface MempoolLimits {
   /** Blocks a transaction may wait; older ones (e.g. stuck behind a nonce gap) are dropped. */
   ttlBlocks: number;
   /**
+   * Milliseconds a transaction may wait, by this node's clock. Blocks alone are no clock: while the chain is
+   * stalled none is made, and without this nothing would ever expire. (The mempool is node-local, not
+   * consensus, so wall time is fine here.)
+   */
+  ttlMs: number;
+  /**
    * Transactions that cannot execute yet because an earlier nonce is missing pay no fee while they wait, so
    * they are capped: per sender, and in total (a share of maxTxs), leaving room for executable ones.
    */
@@ -30,6 +36,7 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxBytes: 64 * 1024 * 1024,
   maxPerSender: 1_000,
   ttlBlocks: 300,
+  ttlMs: 30 * 60_000,
   maxGappedPerSender: 64,
   maxGappedTotal: 10_000,
 };
@@ -42,6 +49,13 @@ export interface MempoolDeps {
   account(address: Uint8Array): Account;
   /** Height at which a tx hash was included, if it was. */
   includedAt(hash: Uint8Array): Promise<number | undefined>;
+  /** This node's clock, in ms (Date.now unless a test injects one). */
+  now?: () => number;
+}
+
+/** Names a sender's nonce: two txs with the same slot cannot both be pending. */
+function nonceSlot(tx: DecodedTx): string {
+  return `${keyId(tx.sender)}/${tx.body.nonce}`;
 }
 
 interface Entry {
@@ -50,6 +64,8 @@ interface Entry {
   spend: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
   admittedAt: number;
+  /** The node's clock when it was admitted (for the wall-time TTL). */
+  admittedAtMs: number;
 }
 
 interface SenderQueue {
@@ -79,15 +95,26 @@ export class Mempool {
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
+  /** Hashes, and sender + nonce slots, of txs between their first check and their insertion. */
+  private readonly inFlightHashes = new Set<string>();
+  private readonly inFlightSlots = new Set<string>();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
+
+  private readonly now: () => number;
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
     this.limits = limits;
     this.deps = deps;
+    this.now = deps.now ?? Date.now;
   }
 
   get size(): number {
     return this.byHash.size;
+  }
+
+  /** Admissions between their first check and their insertion (their signature is being checked). */
+  get inFlight(): number {
+    return this.inFlightHashes.size;
   }
 
   get totalBytes(): number {
@@ -103,12 +130,24 @@ export class Mempool {
     return this.byHash.get(hashHex)?.tx;
   }
 
+  /** Every transaction held, in order of admission (read-only: for status and consistency checks). */
+  all(): DecodedTx[] {
+    return [...this.byHash.values()].map((e) => e.tx);
+  }
+
   /** Calls `listener` with every transaction admitted from now on (the relay sends them to peers). */
   onAdmitted(listener: (tx: DecodedTx) => void): void {
     this.admittedListeners.push(listener);
   }
 
-  /** Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known. */
+  /**
+   * Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known.
+   *
+   * Admission is atomic although the signature is checked on another thread: while a tx is being checked,
+   * its hash and its sender + nonce are held in in-flight sets, so a copy or a same-nonce rival arriving
+   * meanwhile (e.g. in the same JSON-RPC batch) is refused at once; after the signature check the state
+   * checks run again and the tx is inserted with no await in between, so nothing can slip past them.
+   */
   async add(bytes: Uint8Array, hash?: Uint8Array): Promise<DecodedTx> {
     const { params } = this.deps;
     if (bytes.byteLength > params.maxTxBytes) {
@@ -126,39 +165,59 @@ export class Mempool {
       throw err;
     }
     checkTxStateless(tx, this.deps.chainId, params);
-    await this.checkAgainstState(tx);
-    if (!(await this.deps.verifier.verify(tx))) {
+    this.expire();
+    const slot = nonceSlot(tx);
+    if (this.inFlightHashes.has(tx.id))
+      throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already being admitted to the mempool`);
+    if (this.inFlightSlots.has(slot)) {
       throw new TxError(
-        "BAD_SIGNATURE",
-        "signature does not match the transaction body and sender public key",
+        "NONCE_PENDING",
+        `a transaction from ${encodeAddress(tx.sender)} with nonce ${tx.body.nonce} is already being admitted`,
       );
     }
-    // The state may have moved while the signature was checked on another thread: check again, then insert.
-    await this.checkAgainstState(tx);
-    this.insert(tx);
+    const early = this.refusal(tx);
+    if (early !== undefined) throw await this.explain(tx, early);
+    this.inFlightHashes.add(tx.id);
+    this.inFlightSlots.add(slot);
+    try {
+      if (!(await this.deps.verifier.verify(tx))) {
+        throw new TxError(
+          "BAD_SIGNATURE",
+          "signature does not match the transaction body and sender public key",
+        );
+      }
+      // The state may have moved while the signature was checked: check again, then insert, synchronously.
+      const late = this.refusal(tx);
+      if (late !== undefined) throw await this.explain(tx, late);
+      this.insert(tx);
+    } finally {
+      this.inFlightHashes.delete(tx.id);
+      this.inFlightSlots.delete(slot);
+    }
     for (const listener of this.admittedListeners) listener(tx);
     return tx;
   }
 
-  private async checkAgainstState(tx: DecodedTx): Promise<void> {
+  /** A nonce below the account's may be a replay of an included tx: say so, with its height. */
+  private async explain(tx: DecodedTx, refusal: TxError): Promise<TxError> {
+    if (refusal.code !== "NONCE_TOO_LOW") return refusal;
+    const height = await this.deps.includedAt(tx.hash);
+    if (height === undefined) return refusal;
+    return new TxError("ALREADY_INCLUDED", `transaction ${tx.id} was already included at height ${height}`, {
+      height,
+    });
+  }
+
+  /** Why the tx cannot be admitted against the current state and mempool, if it cannot (synchronous). */
+  private refusal(tx: DecodedTx): TxError | undefined {
     const hash = tx.id;
     if (this.byHash.has(hash))
-      throw new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
+      return new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
     const account = this.deps.account(tx.sender);
     const nonce = tx.body.nonce;
     const who = { toString: () => encodeAddress(tx.sender) }; // formatted only if a message needs it
     if (nonce < account.nonce) {
-      const height = await this.deps.includedAt(tx.hash);
-      if (height !== undefined) {
-        throw new TxError(
-          "ALREADY_INCLUDED",
-          `transaction ${hash} was already included at height ${height}`,
-          {
-            height,
-          },
-        );
-      }
-      throw new TxError(
+      return new TxError(
         "NONCE_TOO_LOW",
         `nonce ${account.nonce} expected, got ${nonce} (already used by ${who})`,
         {
@@ -168,7 +227,7 @@ export class Mempool {
       );
     }
     if (nonce >= account.nonce + this.limits.maxPerSender) {
-      throw new TxError(
+      return new TxError(
         "NONCE_TOO_HIGH",
         `nonce ${nonce} is too far ahead: ${who} is at nonce ${account.nonce}, at most ${this.limits.maxPerSender} may be pending`,
         { expected: account.nonce, got: nonce },
@@ -176,16 +235,16 @@ export class Mempool {
     }
     const queue = this.senders.get(keyId(tx.sender));
     if (queue?.byNonce.has(nonce)) {
-      throw new TxError("NONCE_PENDING", `a transaction from ${who} with nonce ${nonce} is already pending`);
+      return new TxError("NONCE_PENDING", `a transaction from ${who} with nonce ${nonce} is already pending`);
     }
     if (queue !== undefined && queue.byNonce.size >= this.limits.maxPerSender) {
-      throw new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
+      return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
     }
     const next = queue?.runEnd ?? account.nonce;
     const gapsFull =
       (queue?.gapped ?? 0) >= this.limits.maxGappedPerSender || this.gappedTotal >= this.limits.maxGappedTotal;
     if (nonce !== next && gapsFull) {
-      throw new TxError(
+      return new TxError(
         "NONCE_TOO_HIGH",
         `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
         { expected: next, got: nonce },
@@ -194,14 +253,15 @@ export class Mempool {
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
     const pending = queue?.spend ?? 0n;
     if (account.balance < pending + spend) {
-      throw new TxError(
+      return new TxError(
         "INSUFFICIENT_FUNDS",
         `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
       );
     }
     if (this.byHash.size >= this.limits.maxTxs || this.bytes + tx.bytes.byteLength > this.limits.maxBytes) {
-      throw new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
+      return new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
     }
+    return undefined;
   }
 
   private insert(tx: DecodedTx): void {
@@ -212,7 +272,8 @@ export class Mempool {
       queue = { address: tx.sender, byNonce: new Map(), spend: 0n, base, runEnd: base, gapped: 0 };
       this.senders.set(id, queue);
     }
-    const entry: Entry = { tx, spend: msgSpend(tx.body.msg) + tx.body.fee, admittedAt: this.blocks };
+    const spend = msgSpend(tx.body.msg) + tx.body.fee;
+    const entry: Entry = { tx, spend, admittedAt: this.blocks, admittedAtMs: this.now() };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);
@@ -246,6 +307,7 @@ export class Mempool {
    * across senders, round-robin in order of first arrival, so one busy sender cannot crowd out the rest.
    */
   reap(maxTxs: number, maxBytes: number): DecodedTx[] {
+    this.expire();
     const lanes: DecodedTx[][] = [];
     for (const queue of this.senders.values()) {
       const lane: DecodedTx[] = [];
@@ -283,8 +345,7 @@ export class Mempool {
   /**
    * After a block: removes what it included, then re-checks every sender it touched against the new state,
    * dropping used nonces and any tx the sender's balance can no longer cover (with all later nonces, which
-   * could never execute without it). Finally drops whatever has waited longer than the TTL, so nonce gaps
-   * cannot pin mempool space forever.
+   * could never execute without it). Finally drops whatever has outlived the TTL (see expire).
    */
   update(committed: readonly DecodedTx[]): void {
     this.blocks++;
@@ -311,19 +372,59 @@ export class Mempool {
       }
       this.recount(queue);
     }
-    const expired = this.blocks - this.limits.ttlBlocks;
-    if (expired > 0) {
-      for (const [id, queue] of this.senders) {
-        let dropped = false;
-        for (const [nonce, entry] of queue.byNonce) {
-          if (entry.admittedAt < expired) {
-            this.drop(queue, id, nonce, entry);
-            dropped = true;
-          }
-        }
-        if (dropped) this.recount(queue);
-      }
+    this.expire();
+  }
+
+  /**
+   * Drops every transaction that has waited longer than the TTL, in blocks or in wall time, so nonce gaps
+   * or a stalled chain cannot pin mempool space forever. Runs at admission, reap and commit, and on the
+   * node's timer, so it does not depend on blocks being made. Cheap: entries are kept in admission order
+   * (byHash is insertion-ordered), so it stops at the first one still young. If the clock steps back, the
+   * entries admitted after the step wait a little longer; nothing breaks.
+   */
+  expire(): void {
+    const oldestBlock = this.blocks - this.limits.ttlBlocks;
+    const oldestMs = this.now() - this.limits.ttlMs;
+    const touched = new Map<string, SenderQueue>();
+    for (const entry of this.byHash.values()) {
+      if (entry.admittedAt >= oldestBlock && entry.admittedAtMs >= oldestMs) break;
+      const id = keyId(entry.tx.sender);
+      const queue = this.senders.get(id) as SenderQueue;
+      this.drop(queue, id, entry.tx.body.nonce, entry);
+      touched.set(id, queue);
     }
+    for (const queue of touched.values()) this.recount(queue);
+  }
+
+  /**
+   * What is wrong with the mempool's books, if anything (empty when sound): the byte count is the sum of
+   * the entries, the hash index and the per-sender nonce index hold the same entries, each sender's spend
+   * and gap counts match its entries. For tests and debugging; O(size).
+   */
+  consistencyProblems(): string[] {
+    const problems: string[] = [];
+    let bytes = 0;
+    let inQueues = 0;
+    let gapped = 0;
+    for (const entry of this.byHash.values()) bytes += entry.tx.bytes.byteLength;
+    if (bytes !== this.bytes) problems.push(`byte count ${this.bytes} but the entries hold ${bytes}`);
+    for (const [id, queue] of this.senders) {
+      if (queue.byNonce.size === 0) problems.push(`sender ${id} has an empty queue`);
+      let spend = 0n;
+      for (const [nonce, entry] of queue.byNonce) {
+        inQueues++;
+        spend += entry.spend;
+        if (this.byHash.get(entry.tx.id) !== entry) problems.push(`${entry.tx.id} is queued but not indexed by hash`);
+        if (entry.tx.body.nonce !== nonce || keyId(entry.tx.sender) !== id)
+          problems.push(`${entry.tx.id} is queued under the wrong sender or nonce`);
+      }
+      if (spend !== queue.spend) problems.push(`sender ${id} spend ${queue.spend} but its entries spend ${spend}`);
+      gapped += queue.gapped;
+    }
+    if (inQueues !== this.byHash.size)
+      problems.push(`${this.byHash.size} txs indexed by hash but ${inQueues} queued by nonce`);
+    if (gapped !== this.gappedTotal) problems.push(`gapped total ${this.gappedTotal} but senders count ${gapped}`);
+    return problems;
   }
 
   private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry): void {

@@ -45,8 +45,12 @@ interface Parts {
   peers: PersistentPeers;
   network: NodeNetwork;
   producer: ConsensusDriver;
+  expirySweep: NodeJS.Timeout;
   logger: Logger;
 }
+
+/** How often the mempool drops expired txs even when nothing is admitted, reaped or committed. */
+const MEMPOOL_EXPIRY_SWEEP_MS = 10_000;
 
 /**
  * The composition root: database -> chain state -> mempool -> application -> block producer -> RPC, built
@@ -89,6 +93,7 @@ export class OplNode {
     let rpcListening: RpcServer | undefined;
     let peersStarted: PersistentPeers | undefined;
     let networkStarted: NodeNetwork | undefined;
+    let expirySweep: NodeJS.Timeout | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       const { state, info } = await openChain(db, genesis);
@@ -100,6 +105,7 @@ export class OplNode {
           maxBytes: config.mempool.max_bytes,
           maxPerSender: config.mempool.max_txs_per_sender,
           ttlBlocks: config.mempool.ttl_blocks,
+          ttlMs: config.mempool.ttl_seconds * 1000,
           maxGappedPerSender: DEFAULT_MEMPOOL_LIMITS.maxGappedPerSender,
           maxGappedTotal: Math.max(1, Math.floor(config.mempool.max_txs / 10)),
         },
@@ -111,6 +117,7 @@ export class OplNode {
           includedAt: async (hash) => (await db.getTx(hash))?.height,
         },
       );
+      expirySweep = setInterval(() => mempool.expire(), MEMPOOL_EXPIRY_SWEEP_MS).unref();
       const app = new ChainApp({
         db,
         state,
@@ -233,9 +240,11 @@ export class OplNode {
         peers,
         network,
         producer,
+        expirySweep,
         logger: log,
       });
     } catch (err) {
+      clearInterval(expirySweep);
       // Undo whatever was started, so a failed start leaves no listener behind a closed database.
       await rpcListening?.close();
       peersStarted?.stop();
@@ -252,6 +261,7 @@ export class OplNode {
     // The network first: block sync must not commit through a consensus driver that is stopping.
     await p.network.stop();
     await p.producer.stop();
+    clearInterval(p.expirySweep);
     await p.rpc.close();
     p.peers.stop();
     await p.p2p.stop();

@@ -15,12 +15,14 @@ const FEE = DEFAULT_PARAMS.minFee;
 function setup(limits: Partial<MempoolLimits> = {}) {
   const accounts = new Map<string, Account>();
   const included = new Map<string, number>();
+  const clock = { ms: 1_000_000 };
   const mempool = new Mempool(
     {
       maxTxs: 1000,
       maxBytes: 1 << 20,
       maxPerSender: 16,
       ttlBlocks: 5,
+      ttlMs: 60_000,
       maxGappedPerSender: 4,
       maxGappedTotal: 6,
       ...limits,
@@ -31,11 +33,12 @@ function setup(limits: Partial<MempoolLimits> = {}) {
       verifier: new TxVerifier(CHAIN),
       account: (a) => accounts.get(keyId(a)) ?? { nonce: 0, balance: 0n },
       includedAt: async (h) => included.get(toHex(h)),
+      now: () => clock.ms,
     },
   );
   const fund = (a: TestAccount, balance: bigint, nonce = 0) =>
     accounts.set(keyId(a.address), { nonce, balance });
-  return { mempool, fund, accounts, included };
+  return { mempool, fund, accounts, included, clock };
 }
 
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -182,5 +185,37 @@ describe("mempool ordering and eviction", () => {
     mempool.update([]);
     expect(mempool.has(toHex(gapped.hash))).toBe(false);
     expect(mempool.size).toBe(0);
+  });
+
+  it("drops transactions by wall time while no block is made, at admission, reap or the node's sweep", async () => {
+    const { mempool, fund, clock } = setup({ ttlMs: 60_000 });
+    const [a, b] = [new TestAccount(), new TestAccount()];
+    fund(a, 100n * FEE);
+    fund(b, 100n * FEE);
+    const to = new Uint8Array(20);
+    const gapped = a.transfer(CHAIN, to, 1n, FEE, { nonce: 2 });
+    const executable = a.transfer(CHAIN, to, 1n, FEE, { nonce: 0 });
+    await mempool.add(gapped.bytes);
+    clock.ms += 30_000;
+    await mempool.add(executable.bytes);
+    clock.ms += 30_000;
+    // Exactly the TTL: still there.
+    mempool.expire();
+    expect(mempool.size).toBe(2);
+    clock.ms += 1;
+    // No block is made; the next admission (of anything) drops the stale one first.
+    await mempool.add(b.transfer(CHAIN, to, 1n, FEE).bytes);
+    expect(mempool.has(toHex(gapped.hash))).toBe(false);
+    expect(mempool.has(toHex(executable.hash))).toBe(true);
+    clock.ms += 30_000;
+    expect(mempool.reap(100, 1 << 20).map((t) => toHex(t.hash))).not.toContain(toHex(executable.hash));
+    clock.ms += 30_001; // b's tx, admitted at the third step, is now past the TTL too
+    mempool.expire();
+    expect(mempool.size).toBe(0);
+    expect(mempool.totalBytes).toBe(0);
+    expect(mempool.gappedCount).toBe(0);
+    expect(mempool.consistencyProblems()).toEqual([]);
+    // Its nonce slot is free again.
+    await mempool.add(gapped.bytes);
   });
 });

@@ -54,6 +54,29 @@ export function checkText(text: string, max: number, what: string, required = fa
   if (required && text.length === 0) throw new TxError("INVALID_MSG", `${what} must not be empty`);
   const n = utf8Length(text);
   if (n > max) throw new TxError("INVALID_MSG", `${what} is ${n} bytes; the limit is ${max}`);
+  const at = firstControlCharacter(text);
+  if (at >= 0) {
+    const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0");
+    throw new TxError(
+      "INVALID_MSG",
+      `${what} contains a control character (U+${code}) at index ${at}; names, descriptions and uris are plain text`,
+    );
+  }
+}
+
+/**
+ * The index of the first character no name, description or uri may hold, or -1. They are: every C0 control (U+0000-U+001F, tab and newlines
+ * included: one-line fields, and a newline lets text fake a second line of CLI or log output), DEL (U+007F)
+ * and every C1 control (U+0080-U+009F, where U+009B is a one-character CSI on some terminals). Chain text
+ * is printed by CLIs and terminals, and ESC [ ... sequences or a NUL in it could rewrite or hide what they
+ * show. Stateless, so refused at admission (no fee) and, identically, in a block.
+ */
+function firstControlCharacter(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i); // a UTF-16 unit: controls are all in the BMP, surrogates are above them
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return i;
+  }
+  return -1;
 }
 
 /** Refuses a list of addresses that is too long or names one address twice. */

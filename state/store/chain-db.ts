@@ -18,6 +18,7 @@ import {
 } from "../../proto/records.ts";
 import type { StateWrite } from "../view.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
+import { openError } from "./open-errors.ts";
 
 /** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
 function prefixEnd(prefix: Uint8Array): Uint8Array {
@@ -31,10 +32,7 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
   throw new Error("a prefix of only 0xff bytes has no end");
 }
 
-/** The database is held by another process (LevelDB's LOCK file), most likely another `opl start`. */
-export class DatabaseLockedError extends Error {
-  override name = "DatabaseLockedError";
-}
+export { DatabaseLockedError, DatabaseUnwritableError } from "./open-errors.ts";
 
 const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
 /**
@@ -85,13 +83,7 @@ export class ChainDb {
     try {
       await db.open();
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? "";
-      if (/lock/i.test(cause)) {
-        throw new DatabaseLockedError(
-          `the database at ${path} is in use by another process (is another opl running?)`,
-        );
-      }
-      throw err;
+      throw openError(path, err);
     }
     return new ChainDb(db);
   }

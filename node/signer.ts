@@ -1,6 +1,7 @@
-import { appendFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { checkSignRequest, type SignedRecord } from "../consensus/signer-guard.ts";
 import { fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
+import { BoundedLog } from "./bounded-log.ts";
 import { readJsonFile, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
@@ -9,7 +10,8 @@ import type { ValidatorKey } from "./validator-key.ts";
  * signed (height, round, step, sign bytes, signature) is written to a temp file, fsynced, renamed over the
  * state file and the directory fsynced BEFORE the signature is returned. (CometBFT's file signer skipped the
  * directory fsync, and its state was seen to roll back after power loss.) Every released signature is also
- * appended to an audit log, one JSON line each, so operators and tests can prove nothing conflicting left.
+ * appended to an audit log, one JSON line each, so operators and tests can prove nothing conflicting left;
+ * the log rotates to `.1` at SIGNER_AUDIT_MAX_BYTES, so a long-running validator cannot fill its disk.
  *
  * Two processes sharing one home cannot both sign: the node opens the home's LevelDB before it loads the
  * signer, and LevelDB holds an OS lock on it for the life of the process (released if the process dies).
@@ -27,6 +29,10 @@ interface SignerStateFile {
   signature: string;
 }
 
+/** Size at which the signer's audit log rotates (to .1, so at most twice this on disk): ~80k
+ * signatures of ~200 bytes a file, about 7 hours at one block a second. */
+export const SIGNER_AUDIT_MAX_BYTES = 16 * 1024 * 1024;
+
 export interface SignRequest {
   height: number;
   round: number;
@@ -38,13 +44,13 @@ export interface SignRequest {
 export class GuardedSigner {
   private readonly key: ValidatorKey;
   private readonly statePath: string;
-  private readonly auditPath: string;
+  private readonly audit: BoundedLog;
   private last: (SignedRecord & { signature: string }) | undefined;
 
-  constructor(key: ValidatorKey, statePath: string, auditPath: string) {
+  constructor(key: ValidatorKey, statePath: string, auditPath: string, auditMaxBytes = SIGNER_AUDIT_MAX_BYTES) {
     this.key = key;
     this.statePath = statePath;
-    this.auditPath = auditPath;
+    this.audit = new BoundedLog(auditPath, auditMaxBytes);
     if (existsSync(statePath)) {
       const s = readJsonFile<SignerStateFile>(statePath, "signer state");
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
@@ -71,7 +77,7 @@ export class GuardedSigner {
     const state: SignerStateFile = { ...record, signature: toBase64(signature) };
     writeSecretFile(this.statePath, `${JSON.stringify(state)}\n`); // durable before release
     this.last = { ...record, signature: state.signature };
-    appendFileSync(this.auditPath, `${JSON.stringify({ ...record, signature: state.signature })}\n`);
+    this.audit.append(`${JSON.stringify({ ...record, signature: state.signature })}\n`);
     return signature;
   }
 }

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { addressFromPublicKey, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import { fromBase64, toBase64 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH } from "../crypto/ed25519.ts";
 import { homePaths, readConfig } from "./config.ts";
+import { writeFileAtomic } from "./key-file.ts";
 import { GenesisError, type GenesisFile, parseGenesis } from "./genesis-file.ts";
 import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
 import { Keyring } from "./keyring.ts";
@@ -150,8 +151,6 @@ export function editGenesis(home: string, edit: (file: GenesisFile) => GenesisFi
   }
   const next = edit(readGenesisJson(paths.genesis));
   if (next.validators.length > 0) parseGenesis(next);
-  const tmp = `${paths.genesis}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
-  renameSync(tmp, paths.genesis);
+  writeFileAtomic(paths.genesis, `${JSON.stringify(next, null, 2)}\n`, 0o644);
   return next;
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { addressFromPublicKey, encodeAddress } from "../crypto/address.ts";
 import { fromHex, toHex } from "../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf, SECRET_KEY_LENGTH } from "../crypto/ed25519.ts";
-import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import { readSecretJsonFile, writeSecretFile } from "./key-file.ts";
 
 /**
  * Account keys in the home directory: one JSON file per key in <home>/keyring/, mode 0600, directory 0700.
@@ -55,7 +55,7 @@ export class Keyring {
   get(name: string): KeyEntry {
     const path = this.path(name);
     if (!existsSync(path)) throw new Error(`no key named "${name}" in ${this.dir} (see: opl keys list)`);
-    const file = readJsonFile<KeyFile>(path, `key "${name}"`);
+    const file = readSecretJsonFile<KeyFile>(path, `key "${name}"`);
     const secretKey = fromHex(file.secretKey);
     if (secretKey === undefined || secretKey.byteLength !== SECRET_KEY_LENGTH) {
       throw new Error(`key file ${path} is damaged (secretKey)`);

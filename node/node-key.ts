@@ -3,7 +3,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@
 import type { PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { fromBase64, toBase64 } from "../crypto/bytes.ts";
-import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import { readSecretJsonFile, writeSecretFile } from "./key-file.ts";
 
 /**
  * The node's network identity (libp2p ed25519 key), separate from the validator's signing key so that a
@@ -22,7 +22,7 @@ export async function createNodeKey(path: string): Promise<void> {
 
 export function loadNodeKey(path: string): { privateKey: PrivateKey; peerId: string } {
   if (!existsSync(path)) throw new Error(`node key not found at ${path} (run opl init)`);
-  const file = readJsonFile<NodeKeyFile>(path, "node key");
+  const file = readSecretJsonFile<NodeKeyFile>(path, "node key");
   const raw = fromBase64(file.privateKey ?? "");
   if (raw === undefined) throw new Error(`node key ${path} is damaged`);
   const privateKey = privateKeyFromProtobuf(raw);

@@ -8,7 +8,7 @@ import {
   SECRET_KEY_LENGTH,
   signFast,
 } from "../crypto/ed25519.ts";
-import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import { readSecretJsonFile, writeSecretFile } from "./key-file.ts";
 
 /** The validator's consensus key: signs votes and proposals, never transactions. */
 export interface ValidatorKey {
@@ -35,7 +35,7 @@ export function createValidatorKey(path: string, secretKey: Uint8Array = generat
 }
 
 export function loadValidatorKey(path: string): ValidatorKey {
-  const file = readJsonFile<ValidatorKeyFile>(path, "validator key");
+  const file = readSecretJsonFile<ValidatorKeyFile>(path, "validator key");
   const secretKey = fromHex(file.secretKey ?? "");
   if (secretKey === undefined || secretKey.byteLength !== SECRET_KEY_LENGTH) {
     throw new Error(`validator key ${path} is damaged`);

@@ -29,8 +29,10 @@ interface SignerStateFile {
   signature: string;
 }
 
-/** Size at which the signer's audit log rotates (to .1, so at most twice this on disk): ~80k
- * signatures of ~200 bytes a file, about 7 hours at one block a second. */
+/**
+ * Size at which the signer's audit log rotates (to .1, so at most twice this on disk): ~80k signatures of
+ * ~200 bytes a file, about 7 hours at one block a second.
+ */
 export const SIGNER_AUDIT_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface SignRequest {

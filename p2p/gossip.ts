@@ -19,10 +19,15 @@ export interface GossipOptions {
   maxQueuedBytes: number;
   /** Most messages one peer may send per second (sustained; bursts of twice that are fine). */
   maxMessagesPerSecond: number;
-  /** Handles one message; throw to mark the peer as misbehaving. */
+  /** Handles one message; throw to mark the peer as misbehaving (PeerFlooding: as flooding). */
   onMessage(peer: string, message: Uint8Array): void;
   /** A peer sent a bad frame, a message onMessage threw for, or too many: penalise it (it is disconnected). */
   onMisbehaviour(peer: string, reason: string, flooding: boolean): void;
+}
+
+/** Thrown by onMessage for a message that is well-formed but one too many: penalised as flooding. */
+export class PeerFlooding extends Error {
+  override name = "PeerFlooding";
 }
 
 const REOPEN_DELAY_MS = 1000;
@@ -164,7 +169,8 @@ export class Gossip {
         try {
           this.opts.onMessage(peer, m);
         } catch (err) {
-          fail(`bad ${this.opts.protocol} message: ${(err as Error).message}`, false);
+          const flooding = err instanceof PeerFlooding;
+          fail(`${flooding ? "flooding" : "bad"} ${this.opts.protocol} message: ${(err as Error).message}`, flooding);
           return;
         }
       }

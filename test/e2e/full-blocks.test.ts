@@ -105,5 +105,8 @@ describe("full blocks on a 4-validator devnet", () => {
     await n.waitForHeight(end + 2, { timeoutMs: 30_000 });
     expect(await n.checkIdenticalHeaders()).toBeGreaterThan(end);
     n.assertHealthy();
+    // Honest validators never found each other's frames too big, malformed or wasteful.
+    const offences = n.nodes.flatMap((node) => node.logs.filter((l) => l.includes("peer misbehaved")));
+    expect(offences).toEqual([]);
   }, 180_000);
 });

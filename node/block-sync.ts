@@ -285,7 +285,12 @@ export class BlockSync {
     await this.pace(peer);
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
-    const lp = lpStream(stream, { maxDataLength: MAX_SYNCED_BLOCK_BYTES });
+    // The read buffer must hold a whole frame (lpStream's default is 4 MiB, below a full block's frame) and
+    // may hold the whole answer while we decode: it is bounded by what we take from one response.
+    const lp = lpStream(stream, {
+      maxDataLength: MAX_SYNCED_BLOCK_BYTES,
+      maxBufferSize: Math.max(this.o.maxClientResponseBytes, MAX_SYNCED_BLOCK_BYTES) + 16,
+    });
     try {
       await lp.write(encodeBlockRequest({ fromHeight: from, count }), { signal });
       await stream.close({ signal });

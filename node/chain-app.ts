@@ -1,3 +1,4 @@
+import { MAX_BLOCK_EVIDENCE } from "../proto/block-caps.ts";
 import type { Logger } from "pino";
 import type { Application, ChainInfo, ProposeRequest, ValidationResult } from "../consensus/application.ts";
 import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
@@ -69,9 +70,6 @@ export interface CommittedEvent {
 
 /** Block events an operator must see (the rest is routine and logged at info). */
 const WARN_EVENTS = new Set(["slash", "jail", "validator_set_empty"]);
-
-/** Most pieces of evidence one block carries (each is verified by every node: two signatures). */
-const MAX_BLOCK_EVIDENCE = 10;
 
 function encodeResults(results: readonly TxResult[]): Uint8Array[] {
   return results.map(encodeTxResult);

@@ -1,6 +1,7 @@
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { verify } from "../crypto/ed25519.ts";
-import { type Block, blockHash, bodyMismatch, type Validator } from "../proto/block.ts";
+import { type Block, blockHash, bodyMismatch, decodeBlock, scanBlock, type Validator } from "../proto/block.ts";
+import { CodecError } from "../proto/codec.ts";
 import {
   type DuplicateVoteEvidence,
   proposalSignBytes,
@@ -33,26 +34,55 @@ export function checkVote(chainId: string, validators: readonly Validator[], sv:
   return index;
 }
 
-/** The proposer's validator index of a correctly signed proposal whose block is the one it names. */
-export function checkProposal(
-  chainId: string,
-  validators: readonly Validator[],
-  sp: SignedProposal,
-  block: Block,
-): number {
+/**
+ * The proposer's validator index of a correctly signed proposal: the small part of a proposal frame, checked
+ * before its block is looked at, so a stranger's frame costs one signature check, not a block decode.
+ */
+export function checkSignedProposal(chainId: string, validators: readonly Validator[], sp: SignedProposal): number {
   const p = sp.proposal;
-  if (block.header.height !== p.height || !equalBytes(blockHash(block.header), p.blockHash)) {
-    throw new PeerMisbehaviour(`proposal at height ${p.height} carries a block that is not the one it names`);
-  }
   const index = validatorIndex(validators, p.proposerAddress);
   if (index < 0) throw new PeerMisbehaviour(`proposal at height ${p.height} from a non-validator`);
   if (!verify(proposalSignBytes(chainId, p), sp.signature, validators[index].pubkey)) {
     throw new PeerMisbehaviour(`invalid proposal signature at height ${p.height}`);
   }
+  return index;
+}
+
+/**
+ * The block of a checked proposal, from its bytes: the header is read first and must be the one the proposal
+ * names (its hash and height); the tx count is checked before anything else is decoded; then the block is
+ * decoded and its body checked against the header's roots.
+ */
+export function proposedBlock(sp: SignedProposal, blockBytes: Uint8Array, maxTxs: number): Block {
+  const p = sp.proposal;
+  let block: Block;
+  try {
+    const { header, txCount } = scanBlock(blockBytes);
+    if (header.height !== p.height || !equalBytes(blockHash(header), p.blockHash)) {
+      throw new PeerMisbehaviour(`proposal at height ${p.height} carries a block that is not the one it names`);
+    }
+    if (txCount > maxTxs) throw new PeerMisbehaviour(`proposal at height ${p.height}: ${txCount} txs exceed ${maxTxs}`);
+    block = decodeBlock(blockBytes, maxTxs);
+  } catch (err) {
+    if (err instanceof CodecError) throw new PeerMisbehaviour(`proposal at height ${p.height}: ${err.message}`);
+    throw err;
+  }
   // Last, as the costliest: a signed header with another body would poison the block this hash stands for.
   const mismatch = bodyMismatch(block);
   if (mismatch !== undefined) throw new PeerMisbehaviour(`proposal at height ${p.height}: ${mismatch}`);
-  return index;
+  return block;
+}
+
+/** Both checks of a proposal at once (signature, then block): the proposer's index and the block. */
+export function checkProposal(
+  chainId: string,
+  validators: readonly Validator[],
+  sp: SignedProposal,
+  blockBytes: Uint8Array,
+  maxTxs: number,
+): { validator: number; block: Block } {
+  const validator = checkSignedProposal(chainId, validators, sp);
+  return { validator, block: proposedBlock(sp, blockBytes, maxTxs) };
 }
 
 /**

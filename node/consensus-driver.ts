@@ -37,8 +37,9 @@ import {
   type SignedVote,
   voteSignBytes,
 } from "../proto/consensus.ts";
-import type { ConsensusMessage } from "../proto/p2p.ts";
-import { checkEvidence, checkProposal, checkVote, validatorIndex, valueOf } from "./consensus-checks.ts";
+import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
+import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
+import { checkEvidence, checkSignedProposal, checkVote, proposedBlock, validatorIndex, valueOf } from "./consensus-checks.ts";
 import type { GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -113,6 +114,8 @@ export interface DriverOptions {
   savePriorityCheckpoint?: (c: PriorityCheckpoint) => void;
   /** Evidence older than this many blocks can no longer be committed: it is not kept or relayed. */
   evidenceMaxAgeBlocks?: number;
+  /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded (default: the cap). */
+  maxBlockTxs?: number;
   logger: Logger;
   onFatal: (err: unknown) => void;
   now?: () => number;
@@ -662,10 +665,13 @@ export class ConsensusDriver {
   /**
    * A consensus message from a peer. Votes and proposals are checked (signer, signature, block) before they
    * are queued for the engine; ones for other heights than the current and next are ignored (block sync
-   * deals with being behind). Throws PeerMisbehaviour for what no honest peer sends: the caller drops it.
+   * deals with being behind). A proposal's height, round and signature are checked before its block is
+   * even decoded. Throws PeerMisbehaviour for what no honest peer sends: the caller drops it. Returns
+   * "dropped" for a message of no use (out of the window, already had, out of turn), so the caller can
+   * charge the peer for the bytes: honest peers send few of those, a peer flooding them is cut off.
    */
-  receive(m: ConsensusMessage): void {
-    if (this.stopped) return;
+  receive(m: ReceivedConsensusMessage): "taken" | "dropped" {
+    if (this.stopped) return "taken";
     const info = this.o.app.info();
     const current = info.height + 1;
     switch (m.type) {
@@ -673,13 +679,13 @@ export class ConsensusDriver {
         const v = m.vote.vote;
         if (v.height === current - 1) {
           this.takeLatePrecommit(m.vote, info.lastCommit);
-          return;
+          return "taken";
         }
-        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return;
+        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return "dropped";
         const value = valueOf(v.blockHash);
         const validators = this.o.app.validators(v.height);
         const known = validatorIndex(validators, v.validatorAddress);
-        if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return; // a re-broadcast
+        if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return "dropped"; // a re-broadcast
         const validator = checkVote(info.chainId, validators, m.vote);
         const sig = { timeMs: v.timeMs, signature: toBase64(m.vote.signature) };
         const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
@@ -691,40 +697,42 @@ export class ConsensusDriver {
           if (!this.votes.add(validator, value, m.vote)) return; // this validator's share is used up
           await this.input({ type: "vote", vote }, undefined, sig);
         });
-        return;
+        return "taken";
       }
       case "proposal": {
         const p = m.proposal.proposal;
-        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return;
+        // The small part first: nothing of the block is decoded for a proposal that is of no use here.
+        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return "dropped";
         const value = toHex(p.blockHash);
         const id = `${p.height}/${p.round}/${value}`;
-        if (this.proposalsSeen.has(id)) return;
-        const validator = checkProposal(info.chainId, this.o.app.validators(p.height), m.proposal, m.block);
+        if (this.proposalsSeen.has(id)) return "dropped";
+        const validator = checkSignedProposal(info.chainId, this.o.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
-        if (validator !== this.scheduleAt(p.height).proposer(p.round)) return;
+        if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
+        const block = proposedBlock(m.proposal, m.blockBytes, this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs);
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
-        this.encoded.set(m.block, m.blockBytes);
+        this.encoded.set(block, m.blockBytes);
         this.enqueue(async () => {
           if (!this.engineTakes(p.height, p.round) || this.proposalsSeen.has(id)) return;
           const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${p.height}/${p.round}/`)).length;
           if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
           this.proposalsSeen.add(id);
           // The body was checked against the header, so a block already held under this hash is this block.
-          if (!this.blocks.has(value)) this.blocks.set(value, m.block);
-          await this.input({ type: "proposal", proposal }, m.block);
+          if (!this.blocks.has(value)) this.blocks.set(value, block);
+          await this.input({ type: "proposal", proposal }, block);
         });
-        return;
+        return "taken";
       }
       case "evidence": {
         const a = m.evidence.voteA.vote;
-        if (a.height > current + 1) return; // cannot judge a height this far ahead
-        if (this.evidenceSeen.has(evidenceId(a)) || !this.evidenceFresh(a.height)) return;
+        if (a.height > current + 1) return "dropped"; // cannot judge a height this far ahead
+        if (this.evidenceSeen.has(evidenceId(a)) || !this.evidenceFresh(a.height)) return "dropped";
         checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
         this.addEvidence(canonicalEvidence(m.evidence), "received");
-        return;
+        return "taken";
       }
       case "status":
-        return; // block sync's business
+        return "taken"; // block sync's business
     }
   }
 

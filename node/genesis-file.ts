@@ -6,6 +6,7 @@ import { sha256 } from "../crypto/hash.ts";
 
 import { CHAIN_ID_RE } from "../proto/tx.ts";
 import type { Genesis, GenesisValidator } from "../state/genesis.ts";
+import { blockParamsProblem } from "../proto/block-limits.ts";
 import { type ChainParams, DEFAULT_PARAMS, PPM } from "../state/params.ts";
 
 /** genesis.json as written on disk: amounts are decimal strings of base units, keys base64. */
@@ -85,6 +86,9 @@ function paramsFromFile(file: unknown): ChainParams {
   }
   if (s.maxMissedBlocks >= s.signedBlocksWindow)
     throw new GenesisError("params.staking.maxMissedBlocks must be below signedBlocksWindow");
+  // Every block the chain can make must cross the network: the frame limits are derived from these caps.
+  const sizing = blockParamsProblem({ ...params, maxValidators: s.maxValidators });
+  if (sizing !== undefined) throw new GenesisError(`params: ${sizing}`);
   return params;
 }
 

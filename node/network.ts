@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import { Gossip } from "../p2p/gossip.ts";
+import { ByteBudget } from "../p2p/byte-budget.ts";
+import { Gossip, PeerFlooding } from "../p2p/gossip.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
 import {
@@ -16,6 +17,19 @@ import type { Mempool } from "./mempool.ts";
 import { TxRelay } from "./tx-relay.ts";
 
 export const CONSENSUS_PROTOCOL = "/opl/consensus/1";
+
+/**
+ * Consensus messages of no use to us (heights or rounds outside the window, repeats, out-of-turn proposals)
+ * a peer may send before it counts as flooding. Honest peers send some: a peer ahead of us sends its
+ * proposals (at most a full block per height it proposes, and a re-send every few seconds) until block sync
+ * catches us up. A full proposal per second with a burst of four covers that; a peer streaming junk
+ * proposals for other heights runs out within a few frames and is cut off, having cost us only the small
+ * part of each (the block of an out-of-window proposal is never decoded).
+ */
+export const WASTED_CONSENSUS_BYTES = {
+  bytesPerSecond: MAX_CONSENSUS_MESSAGE_BYTES,
+  burstBytes: 4 * MAX_CONSENSUS_MESSAGE_BYTES,
+};
 
 /**
  * The node's protocols on its libp2p host, wired to the parts they feed: consensus gossip to the consensus
@@ -73,6 +87,7 @@ export class NodeNetwork implements ConsensusNetwork {
     });
     await sync.start();
     this.sync = sync;
+    const wasted = new ByteBudget(WASTED_CONSENSUS_BYTES);
     this.consensus = await Gossip.start(
       host,
       {
@@ -86,7 +101,12 @@ export class NodeNetwork implements ConsensusNetwork {
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);
           if (m.type === "status") sync.onStatus(peer, m.height);
-          else driver.receive(m);
+          else if (driver.receive(m) === "dropped" && !wasted.charge(peer, bytes.byteLength)) {
+            throw new PeerFlooding(
+              `more than ${WASTED_CONSENSUS_BYTES.bytesPerSecond} bytes a second of consensus messages of no use` +
+              " (other heights or rounds, repeats)",
+            );
+          }
         },
         onMisbehaviour,
       },

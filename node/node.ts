@@ -139,6 +139,7 @@ export class OplNode {
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
         evidenceMaxAgeBlocks: genesis.params.staking.maxEvidenceAgeBlocks,
+        maxBlockTxs: genesis.params.maxBlockTxs,
         priorityCheckpoint: readCheckpoint(checkpointText, log),
         savePriorityCheckpoint: (c) => {
           db.putLocal("proposer-priorities", encodeCheckpoint(c)).catch((err: unknown) => {

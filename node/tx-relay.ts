@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { toHex } from "../crypto/bytes.ts";
 import { Gossip } from "../p2p/gossip.ts";
 import type { P2pHost } from "../p2p/host.ts";
-import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT } from "../proto/p2p.ts";
+import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, txBatchEntryBytes } from "../proto/p2p.ts";
 import { txHash } from "../proto/tx.ts";
 import { TxError, type TxErrorCode } from "../state/errors.ts";
 import type { Mempool } from "./mempool.ts";
@@ -136,11 +136,11 @@ export class TxRelay {
 
   private enqueue(bytes: Uint8Array, hash: string): void {
     this.seen.add(hash);
-    if (this.pending.length >= MAX_TX_BATCH_COUNT || this.pendingBytes + bytes.byteLength > MAX_TX_BATCH_BYTES - 1024) {
-      this.flush();
-    }
+    // Counted as encoded (each tx with its length prefix), the size the receiver checks against the limit.
+    const entry = txBatchEntryBytes(bytes);
+    if (this.pending.length >= MAX_TX_BATCH_COUNT || this.pendingBytes + entry > MAX_TX_BATCH_BYTES) this.flush();
     this.pending.push(bytes);
-    this.pendingBytes += bytes.byteLength;
+    this.pendingBytes += entry;
     if (this.pending.length >= this.o.batchTxs || this.pendingBytes >= this.o.batchBytes) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.o.flushMs);
   }

@@ -1,14 +1,15 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
-import { LengthPrefixedDecoder } from "@libp2p/utils";
 import type { Logger } from "pino";
 import { CanonicalWriter, varintSize } from "../proto/canonical-writer.ts";
+import { FrameDecoder } from "./frame-decoder.ts";
 import type { P2pHost } from "./host.ts";
 
 /**
  * A gossip protocol: one long-lived stream per peer and direction, frames of [varint length][bytes]. Sending
  * is fire-and-forget with a bounded per-peer write queue (a peer that cannot keep up loses its stream, not
- * our memory); receiving is event-driven, with a hard frame size. A peer that sends an oversized or
- * malformed frame, or one the caller rejects, is hung up on (p2p/LIBP2P3-STREAMS.md explains the API).
+ * our memory); receiving is event-driven, with a hard frame size (frames of exactly maxMessageBytes cross;
+ * frame-decoder.ts). A peer that sends an oversized, empty or malformed frame, or one the caller rejects,
+ * is hung up on (p2p/LIBP2P3-STREAMS.md explains the API).
  */
 export interface GossipOptions {
   protocol: string;
@@ -18,16 +19,21 @@ export interface GossipOptions {
   maxQueuedBytes: number;
   /** Most messages one peer may send per second (sustained; bursts of twice that are fine). */
   maxMessagesPerSecond: number;
-  /** Handles one message; throw to mark the peer as misbehaving. */
+  /** Handles one message; throw to mark the peer as misbehaving (PeerFlooding: as flooding). */
   onMessage(peer: string, message: Uint8Array): void;
   /** A peer sent a bad frame, a message onMessage threw for, or too many: penalise it (it is disconnected). */
   onMisbehaviour(peer: string, reason: string, flooding: boolean): void;
 }
 
+/** Thrown by onMessage for a message that is well-formed but one too many: penalised as flooding. */
+export class PeerFlooding extends Error {
+  override name = "PeerFlooding";
+}
+
 const REOPEN_DELAY_MS = 1000;
 const REOPEN_MAX_DELAY_MS = 10_000;
 
-/** [varint length][message]: the frame LengthPrefixedDecoder reads on the other side. */
+/** [varint length][message]: the frame FrameDecoder reads on the other side. */
 export function frame(message: Uint8Array): Uint8Array {
   const w = new CanonicalWriter(varintSize(message.byteLength) + message.byteLength);
   w.varint(message.byteLength);
@@ -71,6 +77,11 @@ export class Gossip {
 
   /** Sends to every peer; returns how many it was queued for. */
   broadcast(message: Uint8Array): number {
+    if (message.byteLength > this.opts.maxMessageBytes) {
+      // Peers would refuse it and disconnect us: a bug here (the limits derive from one place), never sent.
+      this.log.error({ bytes: message.byteLength, limit: this.opts.maxMessageBytes }, `${this.opts.protocol} message over the limit not sent`);
+      return 0;
+    }
     const bytes = frame(message);
     let sent = 0;
     for (const [peer, stream] of this.outbound) {
@@ -128,7 +139,7 @@ export class Gossip {
 
   private onInbound(stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString();
-    const decoder = new LengthPrefixedDecoder({ maxDataLength: this.opts.maxMessageBytes });
+    const decoder = new FrameDecoder(this.opts.maxMessageBytes);
     // Token bucket: refills at the sustained rate, holds a burst of two seconds' worth.
     const rate = this.opts.maxMessagesPerSecond;
     let tokens = 2 * rate;
@@ -156,9 +167,10 @@ export class Gossip {
       }
       for (const m of frames) {
         try {
-          this.opts.onMessage(peer, Uint8Array.from(m.subarray()));
+          this.opts.onMessage(peer, m);
         } catch (err) {
-          fail(`bad ${this.opts.protocol} message: ${(err as Error).message}`, false);
+          const flooding = err instanceof PeerFlooding;
+          fail(`${flooding ? "flooding" : "bad"} ${this.opts.protocol} message: ${(err as Error).message}`, flooding);
           return;
         }
       }

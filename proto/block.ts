@@ -1,6 +1,7 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
+import { BLOCK_PARAM_CAPS } from "./block-caps.ts";
 import { equalBytes } from "../crypto/bytes.ts";
 import { merkleRoot, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
@@ -147,7 +148,49 @@ export function encodeBlock(b: Block): Uint8Array {
   });
 }
 
-export function decodeBlock(bytes: Uint8Array): Block {
+/**
+ * A block's header and transaction count, read from its top-level fields without decoding the body: what
+ * a proposal's block is checked by (its hash, its height, its size in txs) before the costly full decode.
+ * Nothing here vouches for the rest of the bytes; decodeBlock does.
+ */
+export function scanBlock(bytes: Uint8Array): { header: Header; txCount: number } {
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (at >= bytes.byteLength) throw new CodecError("block is not valid protobuf: truncated varint");
+      const b = bytes[at++];
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 0x80;
+    }
+    throw new CodecError("block is not valid protobuf: varint too long");
+  };
+  let headerBytes: Uint8Array | undefined;
+  let txCount = 0;
+  while (at < bytes.byteLength) {
+    const tag = varint();
+    // Every field of Block (header, txs, last commit, evidence) is length-delimited.
+    if (tag % 8 !== 2) throw new CodecError(`block is not valid protobuf: field ${Math.floor(tag / 8)} has wire type ${tag % 8}`);
+    const length = varint();
+    if (at + length > bytes.byteLength) throw new CodecError("block is not valid protobuf: truncated field");
+    const field = Math.floor(tag / 8);
+    if (field === 1) headerBytes ??= bytes.subarray(at, at + length);
+    else if (field === 2) txCount++;
+    at += length;
+  }
+  if (headerBytes === undefined) throw new CodecError("block has no header");
+  return { header: decodeHeader(headerBytes), txCount };
+}
+
+/**
+ * Decodes a block of at most `maxTxs` transactions (counted before anything is decoded; by default the cap
+ * no chain's maxBlockTxs exceeds).
+ */
+export function decodeBlock(bytes: Uint8Array, maxTxs = BLOCK_PARAM_CAPS.maxBlockTxs): Block {
+  const { txCount } = scanBlock(bytes);
+  if (txCount > maxTxs) throw new CodecError(`block of ${txCount} txs exceeds the limit of ${maxTxs}`);
   const f = decodeCanonical(pb.Block, bytes, "block");
   return {
     header: headerFrom(f.header),

@@ -1,4 +1,11 @@
 import { type Block, type Commit, commitFields, commitFrom, decodeBlock } from "./block.ts";
+import { BLOCK_PARAM_CAPS } from "./block-caps.ts";
+import {
+  lengthDelimitedFieldBytes,
+  MAX_ENCODED_BLOCK_BYTES,
+  proposalFrameBytes,
+  syncedBlockFrameBytes,
+} from "./block-limits.ts";
 import { bytesField, CodecError, decodeCanonical, encodeMessage, uint } from "./codec.ts";
 import {
   type DuplicateVoteEvidence,
@@ -16,9 +23,12 @@ import { pb } from "./schema.ts";
 /**
  * Messages validators exchange: consensus frames (a signed proposal with its block, or a signed vote) and
  * transaction batches. Size limits are checked before decoding, so a peer cannot make us parse a huge frame;
- * decoding is canonical like everything else.
+ * decoding is canonical like everything else. A proposal's block is not decoded here: the receiver checks
+ * the small signed part first (height, round, proposer, signature), then the block's header against it, and
+ * only then decodes the block (see node/consensus-checks.ts).
  */
-export const MAX_CONSENSUS_MESSAGE_BYTES = 9 * 1024 * 1024; // a maximal block (8 MiB of txs) plus its header
+/** A proposal carrying the largest block any chain can make (votes, status and evidence are far smaller). */
+export const MAX_CONSENSUS_MESSAGE_BYTES = proposalFrameBytes(MAX_ENCODED_BLOCK_BYTES);
 export const MAX_TX_BATCH_BYTES = 4 * 1024 * 1024;
 export const MAX_TX_BATCH_COUNT = 5_000;
 
@@ -28,6 +38,16 @@ export type ConsensusMessage =
   /** The sender's latest committed height. */
   | { type: "status"; height: number }
   | { type: "evidence"; evidence: DuplicateVoteEvidence };
+
+/** A proposal as received: its block still undecoded bytes until the signed part has been checked. */
+export interface ReceivedProposal {
+  type: "proposal";
+  proposal: SignedProposal;
+  blockBytes: Uint8Array;
+}
+
+/** A consensus message as received from a peer. */
+export type ReceivedConsensusMessage = Exclude<ConsensusMessage, { type: "proposal" }> | ReceivedProposal;
 
 export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   switch (m.type) {
@@ -44,7 +64,7 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   }
 }
 
-export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
+export function decodeConsensusMessage(bytes: Uint8Array): ReceivedConsensusMessage {
   if (bytes.byteLength > MAX_CONSENSUS_MESSAGE_BYTES) {
     throw new CodecError(`consensus message of ${bytes.byteLength} bytes exceeds ${MAX_CONSENSUS_MESSAGE_BYTES}`);
   }
@@ -52,16 +72,17 @@ export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
   if (f.vote) return { type: "vote", vote: signedVoteFrom(f.vote) };
   if (f.proposal) {
     const blockBytes = bytesField(f.proposal.block);
-    return {
-      type: "proposal",
-      proposal: signedProposalFrom(f.proposal.proposal),
-      block: decodeBlock(blockBytes),
-      blockBytes,
-    };
+    if (blockBytes.byteLength === 0) throw new CodecError("proposal carries no block");
+    return { type: "proposal", proposal: signedProposalFrom(f.proposal.proposal), blockBytes };
   }
   if (f.status) return { type: "status", height: uint(f.status.height, "status height") };
   if (f.evidence) return { type: "evidence", evidence: evidenceFrom(f.evidence) };
   throw new CodecError("consensus message carries nothing");
+}
+
+/** What one tx adds to an encoded batch (its length-delimited field): senders count this, not raw bytes. */
+export function txBatchEntryBytes(tx: Uint8Array): number {
+  return lengthDelimitedFieldBytes(tx.byteLength);
 }
 
 export function encodeTxBatch(txs: readonly Uint8Array[]): Uint8Array {
@@ -79,8 +100,8 @@ export function decodeTxBatch(bytes: Uint8Array): Uint8Array[] {
 }
 
 export const MAX_BLOCK_REQUEST_COUNT = 64;
-/** A synced block frame: a maximal block plus a commit of many signatures. */
-export const MAX_SYNCED_BLOCK_BYTES = 10 * 1024 * 1024;
+/** A synced block frame: the largest block any chain can make, with a commit signed by the most validators. */
+export const MAX_SYNCED_BLOCK_BYTES = syncedBlockFrameBytes(MAX_ENCODED_BLOCK_BYTES, BLOCK_PARAM_CAPS.maxValidators);
 
 export interface BlockRequest {
   fromHeight: number;

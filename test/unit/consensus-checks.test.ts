@@ -3,7 +3,7 @@ import { addressFromPublicKey } from "../../crypto/address.ts";
 import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { merkleRoot } from "../../crypto/merkle.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { type Block, blockHash, commitHash, txsRoot, type Validator } from "../../proto/block.ts";
+import { type Block, blockHash, commitHash, encodeBlock, txsRoot, type Validator } from "../../proto/block.ts";
 import {
   PRECOMMIT,
   PREVOTE,
@@ -57,21 +57,31 @@ function signedVote(hash: Uint8Array, by = bob, type: 1 | 2 = PREVOTE): SignedVo
 describe("authenticating what peers send to consensus", () => {
   it("takes a proposal whose proposer, signature and body all check out", () => {
     const b = block([Uint8Array.of(1), Uint8Array.of(2)]);
-    expect(checkProposal(CHAIN, set, signedProposal(b), b)).toBe(0);
+    expect(checkProposal(CHAIN, set, signedProposal(b), encodeBlock(b), 2)).toEqual({ validator: 0, block: b });
+  });
+
+  it("checks the signed part before the block: junk block bytes cost a stranger one signature check", () => {
+    const b = block([Uint8Array.of(1), Uint8Array.of(2)]);
+    const junk = new Uint8Array(1000).fill(0x12); // not a block at all
+    expect(() => checkProposal(CHAIN, set, signedProposal(b, mallory), junk, 2)).toThrow(/non-validator/);
+    expect(() => checkProposal("other-chain", set, signedProposal(b), junk, 2)).toThrow(/invalid proposal signature/);
+    // Signed by the proposer, but the bytes are not the block it names, or hold more txs than allowed.
+    expect(() => checkProposal(CHAIN, set, signedProposal(b), junk, 2)).toThrow(PeerMisbehaviour);
+    expect(() => checkProposal(CHAIN, set, signedProposal(b), encodeBlock(b), 1)).toThrow(/2 txs exceed 1/);
   });
 
   it("refuses a signed header carrying another body, and other forgeries", () => {
     const b = block([Uint8Array.of(1), Uint8Array.of(2)]);
     const sp = signedProposal(b);
     const swapped: Block = { ...b, txs: [Uint8Array.of(9)] }; // same header (same hash), different txs
-    expect(() => checkProposal(CHAIN, set, sp, swapped)).toThrow(/txs do not match/);
+    expect(() => checkProposal(CHAIN, set, sp, encodeBlock(swapped), 2)).toThrow(/txs do not match/);
     const withCommit: Block = { ...b, lastCommit: { height: 4, round: 0, blockHash: h32(1), signatures: [] } };
-    expect(() => checkProposal(CHAIN, set, sp, withCommit)).toThrow(/last commit/);
+    expect(() => checkProposal(CHAIN, set, sp, encodeBlock(withCommit), 2)).toThrow(/last commit/);
     const other = block([Uint8Array.of(3)]);
-    expect(() => checkProposal(CHAIN, set, sp, other)).toThrow(/not the one it names/);
-    expect(() => checkProposal(CHAIN, set, signedProposal(b, mallory), b)).toThrow(/non-validator/);
-    expect(() => checkProposal("other-chain", set, sp, b)).toThrow(/invalid proposal signature/);
-    expect(() => checkProposal(CHAIN, set, sp, swapped)).toThrow(PeerMisbehaviour);
+    expect(() => checkProposal(CHAIN, set, sp, encodeBlock(other), 2)).toThrow(/not the one it names/);
+    expect(() => checkProposal(CHAIN, set, signedProposal(b, mallory), encodeBlock(b), 2)).toThrow(/non-validator/);
+    expect(() => checkProposal("other-chain", set, sp, encodeBlock(b), 2)).toThrow(/invalid proposal signature/);
+    expect(() => checkProposal(CHAIN, set, sp, encodeBlock(swapped), 2)).toThrow(PeerMisbehaviour);
   });
 
   it("votes: a member's valid signature gives its index; strangers and forgeries are refused", () => {

@@ -1,0 +1,24 @@
+/**
+ * Hard caps on the chain params that size a block. Genesis refuses params above them, and every frame
+ * limit on the network is derived from them (proto/block-limits.ts), so any block a chain can make
+ * crosses gossip and block sync. A file of its own, importing nothing: the block codec uses it too.
+ */
+export interface BlockSizeParams {
+  /** Total bytes of a block's transactions (the txs alone, not their length prefixes). */
+  maxBlockBytes: number;
+  maxBlockTxs: number;
+  maxTxBytes: number;
+  /** The most validators, so the most signatures in a block's last commit. */
+  maxValidators: number;
+}
+
+export const BLOCK_PARAM_CAPS: BlockSizeParams = {
+  maxBlockBytes: 8 * 1024 * 1024,
+  maxBlockTxs: 20_000,
+  // A transaction must fit a relay batch (MAX_TX_BATCH_BYTES, 4 MiB) with room to spare.
+  maxTxBytes: 1024 * 1024,
+  maxValidators: 1_000,
+};
+
+/** Most pieces of evidence one block commits. */
+export const MAX_BLOCK_EVIDENCE = 10;

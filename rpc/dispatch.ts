@@ -1,14 +1,18 @@
 import type { Logger } from "pino";
 import type { RpcContext } from "./context.ts";
 import {
+  APP_ERRORS,
   INTERNAL_ERROR,
   INVALID_PARAMS,
   INVALID_REQUEST,
   METHOD_NOT_FOUND,
   PARSE_ERROR,
+  RpcError,
   toRpcError,
 } from "./errors.ts";
 import type { RpcMethod } from "./method.ts";
+import { RequestScope } from "./request-scope.ts";
+import { Semaphore } from "./semaphore.ts";
 
 /**
  * JSON-RPC 2.0 request handling, independent of the transport: a request body in, a response body out
@@ -36,21 +40,52 @@ function isValidId(id: unknown): id is Id {
 
 export interface DispatcherOptions {
   methods: RpcMethod[];
-  context: RpcContext;
+  /** The node's parts; each request gets its own RequestScope on top. */
+  context: Omit<RpcContext, "request">;
   maxBatch: number;
+  /** Most bytes of answers one request (a call or a whole batch) gets: rpc.max_response_bytes. */
+  maxResponseBytes: number;
+  /** Most keys of state one request reads: rpc.max_request_work. */
+  maxRequestWork: number;
+  /** State scans (list queries) running at once, node-wide: rpc.max_concurrent_scans. */
+  maxConcurrentScans: number;
   logger: Logger;
 }
 
+/**
+ * Calls of one batch in progress at once. A few overlap so that calls which wait (a signature check in the
+ * verification workers, a database read) do not wait one after another, but a batch never starts a thousand
+ * reads at once: those would queue ahead of the block commit's own writes in the database's thread pool.
+ */
+export const BATCH_CONCURRENCY = 8;
+
+/** How much work requests did, and how many were given up because the client left (for tests and logs). */
+export interface DispatcherStats {
+  /** Method calls whose handler ran (invalid or refused calls are not counted). */
+  callsStarted: number;
+  /** Requests whose client hung up before the answer was sent; their remaining calls did not run. */
+  requestsAbandoned: number;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Dispatcher {
   private readonly methods = new Map<string, RpcMethod>();
-  private readonly ctx: RpcContext;
+  private readonly ctx: Omit<RpcContext, "request">;
   private readonly maxBatch: number;
+  private readonly maxResponseBytes: number;
+  private readonly maxRequestWork: number;
+  private readonly scans: Semaphore;
   private readonly log: Logger;
+  readonly stats: DispatcherStats = { callsStarted: 0, requestsAbandoned: 0 };
 
   constructor(opts: DispatcherOptions) {
     for (const m of opts.methods) this.methods.set(m.name, m);
     this.ctx = opts.context;
     this.maxBatch = opts.maxBatch;
+    this.maxResponseBytes = opts.maxResponseBytes;
+    this.maxRequestWork = opts.maxRequestWork;
+    this.scans = new Semaphore(opts.maxConcurrentScans);
     this.log = opts.logger;
   }
 
@@ -58,15 +93,27 @@ export class Dispatcher {
     return [...this.methods.keys()].sort();
   }
 
-  /** Returns the response body, or undefined when nothing must be sent back. */
-  async handle(body: string): Promise<string | undefined> {
+  /**
+   * Returns the response body, or undefined when nothing must be sent back. `signal` aborts when the client
+   * goes away: the remaining calls are not run, and the promise rejects with the signal's reason.
+   */
+  async handle(body: string, signal: AbortSignal = new AbortController().signal): Promise<string | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch (err) {
       return JSON.stringify(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
-    if (Array.isArray(parsed)) {
+    const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans });
+    try {
+      if (!Array.isArray(parsed)) {
+        const response = await this.handleOne(parsed, scope);
+        if (response === undefined) return undefined;
+        const text = JSON.stringify(response);
+        return Buffer.byteLength(text) <= this.maxResponseBytes
+          ? text
+          : JSON.stringify(errorResponse(response.id, ...this.responseTooLarge()));
+      }
       if (parsed.length === 0)
         return JSON.stringify(errorResponse(null, INVALID_REQUEST, "Invalid Request: empty batch"));
       if (parsed.length > this.maxBatch) {
@@ -74,19 +121,77 @@ export class Dispatcher {
           errorResponse(
             null,
             INVALID_REQUEST,
-            `Invalid Request: batch of ${parsed.length} exceeds the limit of ${this.maxBatch}`,
+            `Invalid Request: batch of ${parsed.length} exceeds the limit of ${this.maxBatch} (rpc.max_batch)`,
           ),
         );
       }
-      const responses = await Promise.all(parsed.map((r) => this.handleOne(r)));
-      const sent = responses.filter((r) => r !== undefined);
-      return sent.length === 0 ? undefined : JSON.stringify(sent);
+      const sent = await this.handleBatch(parsed, scope);
+      return sent.length === 0 ? undefined : `[${sent.join(",")}]`;
+    } catch (err) {
+      if (signal.aborted) {
+        this.stats.requestsAbandoned++;
+        this.log.debug({ workDone: scope.workDone }, "RPC client went away; the rest of its request was not run");
+      }
+      throw err;
     }
-    const response = await this.handleOne(parsed);
-    return response === undefined ? undefined : JSON.stringify(response);
   }
 
-  private async handleOne(request: unknown): Promise<Response | undefined> {
+  /**
+   * Runs a batch's calls, BATCH_CONCURRENCY at a time in order, yielding to the event loop after each so that
+   * timers and I/O (consensus, block commits, other clients) run in between. Each answer is serialized as it
+   * comes and counted against the response budget; the call that crosses it and every call not yet answered
+   * get RESPONSE_TOO_LARGE instead, and the calls still running are stopped at their next check.
+   */
+  private async handleBatch(requests: unknown[], scope: RequestScope): Promise<string[]> {
+    const answers: (string | undefined)[] = new Array(requests.length);
+    let bytes = 0;
+    let next = 0;
+    const refusal = (request: unknown, err: RpcError): string | undefined => {
+      const id = idOf(request);
+      return id === undefined ? undefined : JSON.stringify(errorResponse(id, err.code, err.message, err.data));
+    };
+    const worker = async () => {
+      while (next < requests.length) {
+        const i = next++;
+        scope.signal.throwIfAborted();
+        const stopped = scope.stoppedBy;
+        if (stopped !== undefined) {
+          answers[i] = refusal(requests[i], stopped);
+          continue;
+        }
+        const response = await this.handleOne(requests[i], scope);
+        scope.signal.throwIfAborted();
+        if (response !== undefined) {
+          // The response budget may have run out while this call ran: then its answer is not sent either.
+          const full = scope.stoppedBy?.code === APP_ERRORS.RESPONSE_TOO_LARGE ? scope.stoppedBy : undefined;
+          const text = full === undefined ? JSON.stringify(response) : undefined;
+          const size = text === undefined ? 0 : Buffer.byteLength(text);
+          if (text === undefined || bytes + size > this.maxResponseBytes) {
+            const err = full ?? new RpcError(...this.responseTooLarge());
+            scope.stop(err);
+            answers[i] = refusal(requests[i], err);
+          } else {
+            bytes += size;
+            answers[i] = text;
+          }
+        }
+        await yieldToEventLoop();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, requests.length) }, worker));
+    return answers.filter((a) => a !== undefined);
+  }
+
+  private responseTooLarge(): [number, string, { reason: string; limit: number }] {
+    return [
+      APP_ERRORS.RESPONSE_TOO_LARGE,
+      `response budget of ${this.maxResponseBytes} bytes exceeded (rpc.max_response_bytes): this call and the ` +
+      "rest of the request were not answered; ask for fewer or smaller pages per request",
+      { reason: "RESPONSE_TOO_LARGE", limit: this.maxResponseBytes },
+    ];
+  }
+
+  private async handleOne(request: unknown, scope: RequestScope): Promise<Response | undefined> {
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
       return errorResponse(null, INVALID_REQUEST, "Invalid Request: a request must be a JSON object");
     }
@@ -104,11 +209,11 @@ export class Dispatcher {
       return errorResponse(id, INVALID_REQUEST, "Invalid Request: params must be an object or an array");
     }
     const notification = !hasId;
-    const response = await this.call(id, req.method, req.params);
+    const response = await this.call(id, req.method, req.params, scope);
     return notification ? undefined : response;
   }
 
-  private async call(id: Id, name: string, rawParams: unknown): Promise<Response> {
+  private async call(id: Id, name: string, rawParams: unknown, scope: RequestScope): Promise<Response> {
     const m = this.methods.get(name);
     if (m === undefined) return errorResponse(id, METHOD_NOT_FOUND, `Method not found: ${name}`);
     if (Array.isArray(rawParams)) {
@@ -126,13 +231,24 @@ export class Dispatcher {
       return errorResponse(id, INVALID_PARAMS, `Invalid params: ${detail}`);
     }
     try {
-      const result = await m.handler(parsed.data, this.ctx);
+      scope.check();
+      this.stats.callsStarted++;
+      const result = await m.handler(parsed.data, { ...this.ctx, request: scope });
       return { jsonrpc: "2.0", id, result: result ?? null };
     } catch (err) {
+      if (scope.signal.aborted) throw err; // the client is gone: nothing to answer
       const known = toRpcError(err);
       if (known !== undefined) return errorResponse(id, known.code, known.message, known.data);
       this.log.error({ err, method: name }, "RPC handler failed");
       return errorResponse(id, INTERNAL_ERROR, "Internal error (the node logged the details)");
     }
   }
+}
+
+/** The id to answer a batch element with; undefined for a notification (no answer). */
+function idOf(request: unknown): Id | undefined {
+  if (typeof request !== "object" || request === null || Array.isArray(request)) return null;
+  const req = request as Record<string, unknown>;
+  if (!Object.hasOwn(req, "id")) return undefined;
+  return isValidId(req.id) ? req.id : null;
 }

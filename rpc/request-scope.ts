@@ -1,4 +1,5 @@
 import { appError, type RpcError } from "./errors.ts";
+import type { WorkPacer } from "./pacer.ts";
 import type { Semaphore } from "./semaphore.ts";
 
 /**
@@ -11,19 +12,32 @@ export class RequestScope {
   /** Most keys of state this request may read (scanned or fetched from history): rpc.max_request_work. */
   readonly maxWork: number;
   private readonly scans: Semaphore;
+  private readonly pacer: WorkPacer;
   private work = 0;
   private stopped: RpcError | undefined;
 
-  constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore }) {
+  constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore; pacer: WorkPacer }) {
     this.signal = opts.signal;
     this.maxWork = opts.maxWork;
     this.scans = opts.scans;
+    this.pacer = opts.pacer;
   }
 
   /** Throws if this request must not go on: the client went away, or a budget of the request ran out. */
   check(): void {
     this.signal.throwIfAborted();
     if (this.stopped !== undefined) throw this.stopped;
+  }
+
+  /** Lets the event loop go round if RPC work has had its slice (WorkPacer), then checks it may go on. */
+  async breathe(): Promise<void> {
+    await this.pacer.pace();
+    this.check();
+  }
+
+  /** Lets the event loop go round if RPC work has had its slice (WorkPacer). */
+  pace(): Promise<void> {
+    return this.pacer.pace();
   }
 
   /** Ends the request's remaining work with this error (e.g. its response budget ran out). */

@@ -121,6 +121,7 @@ export async function listAt<T>(
         const item = await opts.select(key.subarray(opts.prefix.byteLength), value, at.height);
         if (item !== undefined) items.push(item);
         if (items.length >= opts.limit) return page(true);
+        await scope.breathe(); // decoding a page of large records is work enough to hold consensus up
       }
       if (scan.done) return page(false);
       after = scan.lastKey ?? after;

@@ -1,13 +1,10 @@
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
 import { defaultConfig } from "../../node/config.ts";
 import { APP_ERRORS } from "../../rpc/errors.ts";
-import { buildTx } from "../../rpc/tx-builder.ts";
-import { DEFAULT_PARAMS } from "../../state/params.ts";
-import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { createHeavyDatanets } from "../helpers/heavy-datanets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -19,7 +16,6 @@ const DEFAULTS = defaultConfig("test").rpc;
 // Small enough that a test reaches them in a second; every other setting is the default.
 const LIMITS = { max_request_work: 5_000, max_connections_per_ip: 8, header_timeout_ms: 1_000 };
 const DATANETS = 20;
-const DESCRIPTION = "a long description of a datanet, ".repeat(120).slice(0, 4000);
 
 let chain: TestChain;
 const nobody = new TestAccount();
@@ -27,34 +23,7 @@ const nobody = new TestAccount();
 beforeAll(async () => {
   chain = await startTestChain({ rpc: LIMITS });
   // Datanets of ~4 KB each: a page of 100 (all 20) is ~90 KB, a batch of 1000 pages would be ~90 MB.
-  const faucet = chain.faucet;
-  const txs = Array.from({ length: DATANETS }, (_, i) =>
-    buildTx(
-      {
-        chainId: chain.chainId,
-        publicKey: faucet.publicKey,
-        nonce: faucet.nonce++,
-        fee: DEFAULT_PARAMS.minFee * 10n,
-        msg: {
-          type: "create_datanet",
-          name: `datanet ${i}`,
-          description: DESCRIPTION,
-          license: "CC-BY-4.0",
-          curators: [],
-          contributionStake: ONE_OPEN,
-          reviewFee: ONE_OPEN / 10n,
-          allowListed: false,
-          contributors: [],
-        },
-      },
-      (m) => faucet.sign(m),
-    ));
-  const replies = await chain.rpc.batch(txs.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
-  for (const r of replies) expect(r.error).toBeUndefined();
-  await waitFor("the datanets to be created", async () => {
-    const page = await chain.rpc.call<{ items: unknown[] }>("datanet_list", { limit: 100 });
-    return page.items.length === DATANETS ? true : undefined;
-  });
+  await createHeavyDatanets(chain.rpc, chain.chainId, chain.faucet, DATANETS);
 }, 60_000);
 
 afterAll(async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { concatBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
 import type { RpcContext } from "../../rpc/context.ts";
 import { RpcError } from "../../rpc/errors.ts";
+import { WorkPacer } from "../../rpc/pacer.ts";
 import { RequestScope } from "../../rpc/request-scope.ts";
 import { Semaphore } from "../../rpc/semaphore.ts";
 import { listAt } from "../../rpc/state-query.ts";
@@ -176,8 +177,8 @@ describe("ChainDb.scanState", () => {
 });
 
 describe("listAt (rpc/state-query.ts)", () => {
-  const scope = (maxWork = 1_000_000) =>
-    new RequestScope({ signal: new AbortController().signal, maxWork, scans: new Semaphore(1) });
+  const scope = (maxWork = 1_000_000, signal = new AbortController().signal) =>
+    new RequestScope({ signal, maxWork, scans: new Semaphore(1), pacer: new WorkPacer() });
   const list = (height: number | undefined, cursor: string | undefined, limit: number, request = scope()) =>
     listAt({ app: { info: () => ({ height: LATEST }) }, db, request } as unknown as RpcContext, {
       prefix: PREFIX,
@@ -213,7 +214,7 @@ describe("listAt (rpc/state-query.ts)", () => {
 
   it("stops a scan whose client went away", async () => {
     const controller = new AbortController();
-    const request = new RequestScope({ signal: controller.signal, maxWork: 1_000_000, scans: new Semaphore(1) });
+    const request = scope(1_000_000, controller.signal);
     controller.abort(new Error("gone"));
     await expect(list(2, undefined, 20, request)).rejects.toThrow("gone");
     expect(request.workDone).toBe(0);

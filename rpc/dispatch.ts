@@ -68,6 +68,8 @@ export interface DispatcherStats {
   callsStarted: number;
   /** Requests whose client hung up before the answer was sent; their remaining calls did not run. */
   requestsAbandoned: number;
+  /** Requests being worked on now. */
+  requestsRunning: number;
 }
 
 export class Dispatcher {
@@ -79,7 +81,7 @@ export class Dispatcher {
   private readonly scans: Semaphore;
   private readonly pacer = new WorkPacer();
   private readonly log: Logger;
-  readonly stats: DispatcherStats = { callsStarted: 0, requestsAbandoned: 0 };
+  readonly stats: DispatcherStats = { callsStarted: 0, requestsAbandoned: 0, requestsRunning: 0 };
 
   constructor(opts: DispatcherOptions) {
     for (const m of opts.methods) this.methods.set(m.name, m);
@@ -110,6 +112,7 @@ export class Dispatcher {
       return bytesOf(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
     const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+    this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {
         const response = await this.handleOne(parsed, scope);
@@ -142,6 +145,8 @@ export class Dispatcher {
         this.log.debug({ workDone: scope.workDone }, "RPC client went away; the rest of its request was not run");
       }
       throw err;
+    } finally {
+      this.stats.requestsRunning--;
     }
   }
 

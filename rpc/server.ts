@@ -5,6 +5,9 @@ import { clientKey } from "./client-address.ts";
 import type { Dispatcher, DispatcherStats } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
 
+/** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
+export const MAX_PIPELINED = 8;
+
 /** The connection limits and timeouts of config.toml's [rpc]. */
 export interface RpcConnectionLimits {
   /** Open connections in all: rpc.max_connections. */
@@ -44,6 +47,9 @@ export class RpcServer {
   private readonly server: Server;
   private readonly perClient = new Map<string, number>();
   private readonly refused = new WeakSet<Socket>();
+  /** Per connection, the request being answered (and those queued behind it), and how many wait. */
+  private readonly running = new WeakMap<Socket, Promise<void>>();
+  private readonly waiting = new WeakMap<Socket, number>();
 
   constructor(opts: RpcServerOptions) {
     this.opts = opts;
@@ -159,30 +165,70 @@ export class RpcServer {
     });
     req.on("end", () => {
       if (aborted || hangUp.signal.aborted) return;
-      this.opts.dispatcher
-        .handle(Buffer.concat(chunks).toString("utf8"), hangUp.signal)
-        .then((body) => {
-          // While the answer is being computed the connection is quiet by design; once it is being sent, a
-          // client that stops reading it must not hold the connection (and the answer's memory) forever.
-          res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
-          if (body === undefined) {
-            res.writeHead(204);
-            res.end();
-          } else {
-            res.writeHead(200, { "content-type": "application/json" });
-            res.end(body);
-          }
-        })
-        .catch((err) => {
-          if (hangUp.signal.aborted) return; // nobody to answer
-          this.opts.logger.error({ err }, "RPC request failed");
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
+      this.oneAtATime(req.socket, () => this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal));
     });
     req.on("error", () => {
       aborted = true;
     });
+  }
+
+  /**
+   * Runs the requests of one connection one after another. HTTP/1.1 lets a client send (pipeline) requests
+   * without waiting for answers, and Node starts each as it arrives, so one connection could otherwise run as
+   * many requests at once, each with its own budgets, as it cared to send; the connection limits then bound
+   * what runs at once. A connection with more than MAX_PIPELINED requests waiting is closed. (The socket is
+   * not paused instead: a paused socket would not see its client hang up.)
+   */
+  private oneAtATime(socket: Socket, run: () => Promise<void>): void {
+    const waiting = (this.waiting.get(socket) ?? 0) + 1;
+    if (waiting > MAX_PIPELINED) {
+      this.opts.logger.debug({ client: socket.remoteAddress }, "RPC client pipelined too many requests; closed");
+      socket.destroy();
+      return;
+    }
+    this.waiting.set(socket, waiting);
+    const previous = this.running.get(socket) ?? Promise.resolve();
+    const done = previous.then(async () => {
+      this.waiting.set(socket, (this.waiting.get(socket) ?? 1) - 1);
+      await run();
+    });
+    this.running.set(socket, done);
+    void done.then(() => {
+      if (this.running.get(socket) === done) this.running.delete(socket); // nothing queued behind it
+    });
+  }
+
+  /**
+   * Dispatches a request body and sends the answer; resolves once the answer is out (or the connection gone),
+   * so a client that does not read its answers cannot have more of them piled up; never rejects.
+   */
+  private async answer(text: string, res: ServerResponse, hangUp: AbortSignal): Promise<void> {
+    if (hangUp.aborted) return;
+    let body: Buffer | undefined;
+    try {
+      body = await this.opts.dispatcher.handle(text, hangUp);
+    } catch (err) {
+      if (hangUp.aborted) return; // nobody to answer
+      this.opts.logger.error({ err }, "RPC request failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+      return;
+    }
+    const sent = new Promise<void>((resolve) => {
+      res.once("finish", resolve);
+      res.once("close", resolve);
+    });
+    // While the answer is being computed the connection is quiet by design; once it is being sent, a client
+    // that stops reading it must not hold the connection (and the answer's memory) forever.
+    res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
+    if (body === undefined) {
+      res.writeHead(204);
+      res.end();
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    }
+    await sent;
   }
 
   private tooLarge(res: ServerResponse, limit: number): void {

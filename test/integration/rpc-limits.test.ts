@@ -3,6 +3,7 @@ import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "../../node/config.ts";
 import { APP_ERRORS } from "../../rpc/errors.ts";
+import { MAX_PIPELINED } from "../../rpc/server.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { createHeavyDatanets } from "../helpers/heavy-datanets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
@@ -173,6 +174,40 @@ function statusFrom(localAddress: string): Promise<{ status: number; body: strin
 }
 
 describe("connections", () => {
+  it("requests pipelined on one connection run one after another; too many close it", async () => {
+    const url = new URL(chain.rpc.url);
+    const body = JSON.stringify(
+      Array.from({ length: 200 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "datanet_list", params: { limit: 1 } })),
+    );
+    const post = "POST / HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n" +
+      `content-length: ${body.length}\r\n\r\n${body}`;
+    const pipeline = async (count: number) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      let received = "";
+      let closed = false;
+      socket.on("data", (d) => (received += d.toString()));
+      socket.on("close", () => (closed = true));
+      socket.on("error", () => {});
+      let most = 0;
+      const sampler = setInterval(() => (most = Math.max(most, chain.node.rpc.stats.requestsRunning)), 1);
+      try {
+        socket.write(post.repeat(count)); // all in one write, without waiting for any answer
+        const answers = () => received.split("HTTP/1.1 200 OK").length - 1;
+        await waitFor("the answers, or the connection closed", () => (answers() === count || closed ? true : undefined));
+        return { answers: answers(), most, closed };
+      } finally {
+        clearInterval(sampler);
+        socket.destroy();
+      }
+    };
+    const ok = await pipeline(MAX_PIPELINED);
+    console.log(`${MAX_PIPELINED} pipelined batches: at most ${ok.most} running at once`);
+    expect(ok).toMatchObject({ answers: MAX_PIPELINED, most: 1 });
+    const abusive = await pipeline(4 * MAX_PIPELINED);
+    expect(abusive.closed).toBe(true);
+    expect(abusive.answers).toBeLessThan(4 * MAX_PIPELINED);
+  });
+
   it("idle and trickling sockets from one address cannot lock another out, and are closed after the header timeout", async () => {
     const abuser = "127.0.0.1";
     const other = "127.0.0.2"; // another loopback address: to the node, another client

@@ -44,6 +44,11 @@ const configSchema = z.strictObject({
         .min(64 * 1024)
         .max(1024 * 1024 * 1024)
         .default(8 * 1024 * 1024),
+      max_response_bytes_in_flight: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(64 * 1024 * 1024),
       max_request_work: z.number().int().min(100).default(100_000),
       max_concurrent_scans: z.number().int().min(1).max(64).default(2),
       max_connections: z.number().int().min(1).default(1024),
@@ -51,6 +56,10 @@ const configSchema = z.strictObject({
       header_timeout_ms: z.number().int().min(100).default(10_000),
       request_timeout_ms: z.number().int().min(100).default(30_000),
       idle_timeout_ms: z.number().int().min(100).default(30_000),
+    })
+    .refine((r) => r.max_response_bytes <= r.max_response_bytes_in_flight, {
+      message: "max_response_bytes must not exceed max_response_bytes_in_flight (one full answer must fit)",
+      path: ["max_response_bytes"],
     })
     .refine((r) => r.header_timeout_ms <= r.request_timeout_ms, {
       message: "header_timeout_ms must not exceed request_timeout_ms (the header is part of the request)",
@@ -138,6 +147,8 @@ max_body_bytes = ${c.rpc.max_body_bytes}
 max_batch = ${c.rpc.max_batch}
 # Most bytes of answers to one request (a call or a whole batch): the calls past it get error 2006.
 max_response_bytes = ${c.rpc.max_response_bytes}
+# Most bytes of answers the node holds for all requests together until sent: past it, error 2008 (retry later).
+max_response_bytes_in_flight = ${c.rpc.max_response_bytes_in_flight}
 # Most keys of state one request may read (list scans, past-height reads): the calls past it get error 2007.
 max_request_work = ${c.rpc.max_request_work}
 # List queries (state scans) running at once, whoever asks: the rest wait their turn, blocks commit meanwhile.

@@ -173,6 +173,7 @@ export class OplNode {
         },
         maxBatch: config.rpc.max_batch,
         maxResponseBytes: config.rpc.max_response_bytes,
+        maxResponseBytesInFlight: config.rpc.max_response_bytes_in_flight,
         maxRequestWork: config.rpc.max_request_work,
         maxConcurrentScans: config.rpc.max_concurrent_scans,
         logger: log.child({ module: "rpc" }),

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { RpcContext } from "./context.ts";
 import {
-  APP_ERRORS,
   INTERNAL_ERROR,
   INVALID_PARAMS,
   INVALID_REQUEST,
@@ -10,6 +9,7 @@ import {
   RpcError,
   toRpcError,
 } from "./errors.ts";
+import { AnswerBytes, isAnswerBytesError, type RequestAnswerBytes } from "./answer-bytes.ts";
 import type { RpcMethod } from "./method.ts";
 import { RequestScope } from "./request-scope.ts";
 import { WorkPacer } from "./pacer.ts";
@@ -46,6 +46,8 @@ export interface DispatcherOptions {
   maxBatch: number;
   /** Most bytes of answers one request (a call or a whole batch) gets: rpc.max_response_bytes. */
   maxResponseBytes: number;
+  /** Most bytes of answers held for all requests until sent: rpc.max_response_bytes_in_flight. */
+  maxResponseBytesInFlight: number;
   /** Most keys of state one request reads: rpc.max_request_work. */
   maxRequestWork: number;
   /** State scans (list queries) running at once, node-wide: rpc.max_concurrent_scans. */
@@ -76,7 +78,7 @@ export class Dispatcher {
   private readonly methods = new Map<string, RpcMethod>();
   private readonly ctx: Omit<RpcContext, "request">;
   private readonly maxBatch: number;
-  private readonly maxResponseBytes: number;
+  private readonly answerBytes: AnswerBytes;
   private readonly maxRequestWork: number;
   private readonly scans: Semaphore;
   private readonly pacer = new WorkPacer();
@@ -87,7 +89,7 @@ export class Dispatcher {
     for (const m of opts.methods) this.methods.set(m.name, m);
     this.ctx = opts.context;
     this.maxBatch = opts.maxBatch;
-    this.maxResponseBytes = opts.maxResponseBytes;
+    this.answerBytes = new AnswerBytes(opts.maxResponseBytes, opts.maxResponseBytesInFlight);
     this.maxRequestWork = opts.maxRequestWork;
     this.scans = new Semaphore(opts.maxConcurrentScans);
     this.log = opts.logger;
@@ -98,34 +100,39 @@ export class Dispatcher {
   }
 
   /**
-   * Returns the response body (UTF-8), or undefined when nothing must be sent back. `signal` aborts when the
-   * client goes away: the remaining calls are not run, and the promise rejects with the signal's reason.
+   * Returns the response body (UTF-8), or undefined when nothing must be sent back; call `release` once the
+   * body is sent (or will never be): its bytes count against rpc.max_response_bytes_in_flight until then.
+   * `signal` aborts when the client goes away: the remaining calls are not run, and the promise rejects with
+   * the signal's reason.
    *
    * Answers are turned into bytes as they come: the socket then copies bytes, where one big string would be
    * re-encoded in a single long step (~60 ms for 8 MB) that holds everything else up, consensus included.
    */
-  async handle(body: string, signal: AbortSignal = new AbortController().signal): Promise<Buffer | undefined> {
+  async handle(body: string, signal: AbortSignal = new AbortController().signal): Promise<Reply | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch (err) {
-      return bytesOf(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+      return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
     const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+    const held = this.answerBytes.forRequest();
     this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {
         const response = await this.handleOne(parsed, scope);
         if (response === undefined) return undefined;
         const bytes = bytesOf(response);
-        return bytes.byteLength <= this.maxResponseBytes
-          ? bytes
-          : bytesOf(errorResponse(response.id, ...this.responseTooLarge()));
+        const refused = held.take(bytes.byteLength);
+        if (refused !== undefined) {
+          return small(errorResponse(response.id, refused.code, refused.message, refused.data));
+        }
+        return { body: bytes, release: () => held.release() };
       }
       if (parsed.length === 0)
-        return bytesOf(errorResponse(null, INVALID_REQUEST, "Invalid Request: empty batch"));
+        return small(errorResponse(null, INVALID_REQUEST, "Invalid Request: empty batch"));
       if (parsed.length > this.maxBatch) {
-        return bytesOf(
+        return small(
           errorResponse(
             null,
             INVALID_REQUEST,
@@ -133,13 +140,17 @@ export class Dispatcher {
           ),
         );
       }
-      const sent = await this.handleBatch(parsed, scope);
-      if (sent.length === 0) return undefined;
+      const sent = await this.handleBatch(parsed, scope, held);
+      if (sent.length === 0) {
+        held.release();
+        return undefined;
+      }
       const parts: Buffer[] = [OPEN_BRACKET];
       for (const [i, answer] of sent.entries()) parts.push(...(i === 0 ? [answer] : [COMMA, answer]));
       parts.push(CLOSE_BRACKET);
-      return Buffer.concat(parts);
+      return { body: Buffer.concat(parts), release: () => held.release() };
     } catch (err) {
+      held.release();
       if (signal.aborted) {
         this.stats.requestsAbandoned++;
         this.log.debug({ workDone: scope.workDone }, "RPC client went away; the rest of its request was not run");
@@ -153,12 +164,12 @@ export class Dispatcher {
   /**
    * Runs a batch's calls, BATCH_CONCURRENCY at a time in order, pacing after each (WorkPacer) so that timers
    * and I/O (consensus, block commits, other clients) run in between. Each answer is serialized as it
-   * comes and counted against the response budget; the call that crosses it and every call not yet answered
-   * get RESPONSE_TOO_LARGE instead, and the calls still running are stopped at their next check.
+   * comes and counted against the response budgets (AnswerBytes); the call that crosses one and every call not
+   * yet answered get RESPONSE_TOO_LARGE or NODE_BUSY instead, and the calls still running are stopped at their
+   * next check. (Refusals are not counted: a few hundred bytes each, at most max_batch of them.)
    */
-  private async handleBatch(requests: unknown[], scope: RequestScope): Promise<Buffer[]> {
+  private async handleBatch(requests: unknown[], scope: RequestScope, held: RequestAnswerBytes): Promise<Buffer[]> {
     const answers: (Buffer | undefined)[] = new Array(requests.length);
-    let bytes = 0;
     let next = 0;
     // Once a budget ran out, most of a big batch gets the same error: serialize it once.
     const errorJson = new Map<RpcError, string>();
@@ -185,16 +196,14 @@ export class Dispatcher {
         const response = await this.handleOne(requests[i], scope);
         scope.signal.throwIfAborted();
         if (response !== undefined) {
-          // The response budget may have run out while this call ran: then its answer is not sent either.
-          const full = scope.stoppedBy?.code === APP_ERRORS.RESPONSE_TOO_LARGE ? scope.stoppedBy : undefined;
+          // A byte budget may have run out while this call ran: then its answer is not sent either.
+          const full = isAnswerBytesError(scope.stoppedBy) ? scope.stoppedBy : undefined;
           const text = full === undefined ? bytesOf(response) : undefined;
-          const size = text === undefined ? 0 : text.byteLength;
-          if (text === undefined || bytes + size > this.maxResponseBytes) {
-            const err = full ?? new RpcError(...this.responseTooLarge());
-            scope.stop(err);
-            answers[i] = refusal(requests[i], err);
+          const refused = full ?? held.take(text?.byteLength ?? 0);
+          if (refused !== undefined) {
+            scope.stop(refused);
+            answers[i] = refusal(requests[i], refused);
           } else {
-            bytes += size;
             answers[i] = text;
           }
         }
@@ -203,15 +212,6 @@ export class Dispatcher {
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, requests.length) }, worker));
     return answers.filter((a) => a !== undefined);
-  }
-
-  private responseTooLarge(): [number, string, { reason: string; limit: number }] {
-    return [
-      APP_ERRORS.RESPONSE_TOO_LARGE,
-      `response budget of ${this.maxResponseBytes} bytes exceeded (rpc.max_response_bytes): this call and the ` +
-      "rest of the request were not answered; ask for fewer or smaller pages per request",
-      { reason: "RESPONSE_TOO_LARGE", limit: this.maxResponseBytes },
-    ];
   }
 
   private async handleOne(request: unknown, scope: RequestScope): Promise<Response | undefined> {
@@ -274,6 +274,17 @@ const CLOSE_BRACKET = Buffer.from("]");
 
 function bytesOf(response: Response): Buffer {
   return Buffer.from(JSON.stringify(response));
+}
+
+/** An answer to send, and what to call once it is sent (or will never be). */
+export interface Reply {
+  body: Buffer;
+  release(): void;
+}
+
+/** An error answer: a few hundred bytes, not counted against the budgets. */
+function small(response: Response): Reply {
+  return { body: bytesOf(response), release: () => {} };
 }
 
 /** The id to answer a batch element with; undefined for a notification (no answer). */

@@ -23,6 +23,8 @@ export const APP_ERRORS = {
   RESPONSE_TOO_LARGE: 2006,
   /** A request read rpc.max_request_work keys of state: the rest of it was not run. */
   WORK_LIMIT_EXCEEDED: 2007,
+  /** The node holds rpc.max_response_bytes_in_flight of answers for all requests: retry later. */
+  NODE_BUSY: 2008,
 } as const;
 
 export class RpcError extends Error {

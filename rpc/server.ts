@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { clientKey } from "./client-address.ts";
-import type { Dispatcher, DispatcherStats } from "./dispatch.ts";
+import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
 
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
@@ -204,9 +204,9 @@ export class RpcServer {
    */
   private async answer(text: string, res: ServerResponse, hangUp: AbortSignal): Promise<void> {
     if (hangUp.aborted) return;
-    let body: Buffer | undefined;
+    let reply: Reply | undefined;
     try {
-      body = await this.opts.dispatcher.handle(text, hangUp);
+      reply = await this.opts.dispatcher.handle(text, hangUp);
     } catch (err) {
       if (hangUp.aborted) return; // nobody to answer
       this.opts.logger.error({ err }, "RPC request failed");
@@ -217,16 +217,16 @@ export class RpcServer {
     const sent = new Promise<void>((resolve) => {
       res.once("finish", resolve);
       res.once("close", resolve);
-    });
+    }).then(() => reply?.release());
     // While the answer is being computed the connection is quiet by design; once it is being sent, a client
     // that stops reading it must not hold the connection (and the answer's memory) forever.
     res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
-    if (body === undefined) {
+    if (reply === undefined) {
       res.writeHead(204);
       res.end();
     } else {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(body);
+      res.end(reply.body);
     }
     await sent;
   }

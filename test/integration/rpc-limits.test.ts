@@ -15,7 +15,12 @@ import { waitFor } from "../helpers/tmp.ts";
  */
 const DEFAULTS = defaultConfig("test").rpc;
 // Small enough that a test reaches them in a second; every other setting is the default.
-const LIMITS = { max_request_work: 5_000, max_connections_per_ip: 8, header_timeout_ms: 1_000 };
+const LIMITS = {
+  max_request_work: 5_000,
+  max_response_bytes_in_flight: 12 * 2 ** 20,
+  max_connections_per_ip: 8,
+  header_timeout_ms: 1_000,
+};
 const DATANETS = 20;
 
 let chain: TestChain;
@@ -93,6 +98,23 @@ describe("response and work budgets", () => {
     expect(firstRefused).toBeGreaterThan(0);
     const pageBytes = Buffer.byteLength(JSON.stringify(r.replies[0]));
     expect(firstRefused * pageBytes).toBeLessThanOrEqual(DEFAULTS.max_response_bytes);
+  });
+
+  it("requests together get at most the node-wide budget of answers in flight; the rest are told to retry", async () => {
+    // Two batches at once, each allowed 8 MiB: together they may hold 12 MiB until sent.
+    const both = await Promise.all([batch(1000, "datanet_list", { limit: 100 }), batch(1000, "datanet_list", { limit: 100 })]);
+    const pageBytes = both.flatMap((r) => r.replies.filter((x) => x.result !== undefined))
+      .reduce((sum, x) => sum + Buffer.byteLength(JSON.stringify(x)), 0);
+    const busy = both.flatMap((r) => r.replies).filter((x) => x.error?.code === APP_ERRORS.NODE_BUSY);
+    console.log(`two batches at once: ${pageBytes} bytes of pages, ${busy.length} calls told the node is busy`);
+    expect(pageBytes).toBeLessThanOrEqual(LIMITS.max_response_bytes_in_flight);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0].error).toMatchObject({ data: { reason: "NODE_BUSY", limit: LIMITS.max_response_bytes_in_flight } });
+    expect(busy[0].error?.message).toContain("(rpc.max_response_bytes_in_flight); this call and the rest");
+    // Once those answers are sent, the node holds nothing for them: a batch alone gets its full budget again.
+    const alone = await batch(1000, "datanet_list", { limit: 100 });
+    expect(alone.replies.filter((x) => x.result !== undefined).length).toBeGreaterThan(90);
+    expect(alone.replies.some((x) => x.error?.code === APP_ERRORS.NODE_BUSY)).toBe(false);
   });
 
   it("a batch that scans more keys than the work budget allows is cut short with a clear error", async () => {

@@ -151,7 +151,7 @@ max_response_bytes = ${c.rpc.max_response_bytes}
 max_response_bytes_in_flight = ${c.rpc.max_response_bytes_in_flight}
 # Most keys of state one request may read (list scans, past-height reads): the calls past it get error 2007.
 max_request_work = ${c.rpc.max_request_work}
-# List queries (state scans) running at once, whoever asks: the rest wait their turn, blocks commit meanwhile.
+# Heavy queries (list scans, proof trees being built) running at once, whoever asks: the rest wait their turn.
 max_concurrent_scans = ${c.rpc.max_concurrent_scans}
 # Open connections in all, and from one IPv4 address or IPv6 /64 (more are answered 503 and closed).
 max_connections = ${c.rpc.max_connections}

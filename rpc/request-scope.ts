@@ -80,8 +80,9 @@ export class RequestScope {
   }
 
   /**
-   * Runs a state scan once one of the node's scan slots (rpc.max_concurrent_scans) is free: scans are the
-   * heavy queries, and however many clients ask at once, only that many run while blocks commit.
+   * Runs a state scan (or other heavy read: building a proof tree) once one of the node's scan slots
+   * (rpc.max_concurrent_scans) is free: these are the heavy queries, and however many clients ask at once,
+   * only that many run while blocks commit. Must not be nested (a second slot could wait forever).
    */
   async scan<T>(run: () => Promise<T>): Promise<T> {
     const release = await this.scans.acquire(this.signal);

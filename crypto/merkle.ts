@@ -132,6 +132,9 @@ function checkFrontier(frontier: readonly Uint8Array[], count: number): void {
 
 const NODE = 32;
 
+/** Leaves read or nodes hashed between two pauses of MerkleTree.buildPaced (~1 ms of work). */
+const BUILD_SLICE = 512;
+
 /**
  * Every level of the tree over `count` 32-byte leaves, each level one contiguous buffer (a million leaves take
  * ~64 MB, where one object per node would take several times that). Built with count - 1 hashes; a proof is
@@ -148,12 +151,41 @@ export class MerkleTree {
 
   /** `leafAt(i)` gives leaf i, a 32-byte hash, for i in 0..count-1. */
   static build(count: number, leafAt: (index: number) => Uint8Array): MerkleTree {
+    const steps = MerkleTree.steps(count, leafAt);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * The same tree, built a slice at a time: `pace` is awaited every BUILD_SLICE leaves read or nodes hashed,
+   * so a big tree (a million leaves take ~2 s) does not hold up everything else on the thread, and a `pace`
+   * that throws abandons the build.
+   */
+  static async buildPaced(
+    count: number,
+    leafAt: (index: number) => Uint8Array,
+    pace: () => Promise<void>,
+  ): Promise<MerkleTree> {
+    const steps = MerkleTree.steps(count, leafAt);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+      await pace();
+    }
+  }
+
+  /** The build, pausing (yield) after every BUILD_SLICE units of work. */
+  private static* steps(count: number, leafAt: (index: number) => Uint8Array): Generator<void, MerkleTree, void> {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`merkle tree: bad leaf count ${count}`);
+    let work = 0;
     const leaves = Buffer.alloc(count * NODE);
     for (let i = 0; i < count; i++) {
       const leaf = leafAt(i);
       if (leaf.byteLength !== NODE) throw new RangeError(`merkle tree: leaf ${i} is ${leaf.byteLength} bytes, not 32`);
       leaves.set(leaf, i * NODE);
+      if (++work % BUILD_SLICE === 0) yield;
     }
     const levels = [leaves];
     const scratch = Buffer.alloc(1 + 2 * NODE);
@@ -164,6 +196,7 @@ export class MerkleTree {
       for (let i = 0; i + 1 < n; i += 2) {
         level.copy(scratch, 1, i * NODE, (i + 2) * NODE);
         parent.set(hash("sha256", scratch, "buffer"), (i / 2) * NODE);
+        if (++work % BUILD_SLICE === 0) yield;
       }
       if (n % 2 === 1) level.copy(parent, ((n - 1) / 2) * NODE, (n - 1) * NODE, n * NODE); // carried up
       levels.push(parent);

@@ -39,6 +39,32 @@ const configSchema = z.strictObject({
         .max(64 * 1024 * 1024)
         .default(1024 * 1024),
       max_batch: z.number().int().min(1).max(10_000).default(1000),
+      max_response_bytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(8 * 1024 * 1024),
+      max_response_bytes_in_flight: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(64 * 1024 * 1024),
+      max_request_work: z.number().int().min(100).default(100_000),
+      max_concurrent_scans: z.number().int().min(1).max(64).default(2),
+      max_connections: z.number().int().min(1).default(1024),
+      max_connections_per_ip: z.number().int().min(1).default(32),
+      header_timeout_ms: z.number().int().min(100).default(10_000),
+      request_timeout_ms: z.number().int().min(100).default(30_000),
+      idle_timeout_ms: z.number().int().min(100).default(30_000),
+    })
+    .refine((r) => r.max_response_bytes <= r.max_response_bytes_in_flight, {
+      message: "max_response_bytes must not exceed max_response_bytes_in_flight (one full answer must fit)",
+      path: ["max_response_bytes"],
+    })
+    .refine((r) => r.header_timeout_ms <= r.request_timeout_ms, {
+      message: "header_timeout_ms must not exceed request_timeout_ms (the header is part of the request)",
+      path: ["header_timeout_ms"],
     })
     .prefault({}),
   p2p: z
@@ -125,6 +151,23 @@ listen = ${JSON.stringify(c.rpc.listen)}
 max_body_bytes = ${c.rpc.max_body_bytes}
 # Most requests in one JSON-RPC batch.
 max_batch = ${c.rpc.max_batch}
+# Most bytes of answers to one request (a call or a whole batch): the calls past it get error 2006.
+max_response_bytes = ${c.rpc.max_response_bytes}
+# Most bytes of answers the node holds for all requests together until sent: past it, error 2008 (retry later).
+max_response_bytes_in_flight = ${c.rpc.max_response_bytes_in_flight}
+# Most keys of state one request may read (list scans, past-height reads): the calls past it get error 2007.
+max_request_work = ${c.rpc.max_request_work}
+# Heavy queries (list scans, proof trees being built) running at once, whoever asks: the rest wait their turn.
+max_concurrent_scans = ${c.rpc.max_concurrent_scans}
+# Open connections in all, and from one IPv4 address or IPv6 /64 (more are answered 503 and closed).
+max_connections = ${c.rpc.max_connections}
+max_connections_per_ip = ${c.rpc.max_connections_per_ip}
+# A connection must send its request header within header_timeout_ms and the whole request within
+# request_timeout_ms; an idle keep-alive connection, or one whose client stops reading the answer, is closed
+# after idle_timeout_ms.
+header_timeout_ms = ${c.rpc.header_timeout_ms}
+request_timeout_ms = ${c.rpc.request_timeout_ms}
+idle_timeout_ms = ${c.rpc.idle_timeout_ms}
 
 [p2p]
 # libp2p listen address.

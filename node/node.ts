@@ -180,12 +180,23 @@ export class OplNode {
             })),
         },
         maxBatch: config.rpc.max_batch,
+        maxResponseBytes: config.rpc.max_response_bytes,
+        maxResponseBytesInFlight: config.rpc.max_response_bytes_in_flight,
+        maxRequestWork: config.rpc.max_request_work,
+        maxConcurrentScans: config.rpc.max_concurrent_scans,
         logger: log.child({ module: "rpc" }),
       });
       const rpc = new RpcServer({
         host: rpcHost,
         port: rpcPort,
         maxBodyBytes: config.rpc.max_body_bytes,
+        limits: {
+          maxConnections: config.rpc.max_connections,
+          maxConnectionsPerIp: config.rpc.max_connections_per_ip,
+          headerTimeoutMs: config.rpc.header_timeout_ms,
+          requestTimeoutMs: config.rpc.request_timeout_ms,
+          idleTimeoutMs: config.rpc.idle_timeout_ms,
+        },
         dispatcher,
         logger: log,
       });

@@ -4,9 +4,12 @@ import type { Mempool } from "../node/mempool.ts";
 import type { ChainParams } from "../state/params.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
+import type { RequestScope } from "./request-scope.ts";
 
-/** What RPC handlers may use: the node's parts, read-mostly. */
+/** What RPC handlers may use: the node's parts, read-mostly, and the scope of the request being served. */
 export interface RpcContext {
+  /** This request's budgets and hang-up signal: state queries check and charge it as they read. */
+  request: RequestScope;
   chainId: string;
   /** The genesis params (fixed until governance can change them). */
   params: ChainParams;

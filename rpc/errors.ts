@@ -9,7 +9,7 @@ export const INTERNAL_ERROR = -32603;
 
 /**
  * Application error codes. Transaction refusals are 1000 + the TxError number (state/errors.ts), e.g.
- * 1006 NONCE_TOO_LOW; lookups that find nothing are 2xxx. `data.reason` always holds the stable name.
+ * 1006 NONCE_TOO_LOW; lookups that find nothing and requests past the node's budgets are 2xxx. `data.reason` always holds the stable name.
  */
 export const TX_ERROR_BASE = 1000;
 export const APP_ERRORS = {
@@ -19,6 +19,12 @@ export const APP_ERRORS = {
   /** A module object (validator, datanet, contribution, version, model, inference) that does not exist. */
   NOT_FOUND: 2004,
   INVALID_CURSOR: 2005,
+  /** A request's answers reached rpc.max_response_bytes: the rest of it was not run. */
+  RESPONSE_TOO_LARGE: 2006,
+  /** A request read rpc.max_request_work keys of state: the rest of it was not run. */
+  WORK_LIMIT_EXCEEDED: 2007,
+  /** The node holds rpc.max_response_bytes_in_flight of answers for all requests: retry later. */
+  NODE_BUSY: 2008,
 } as const;
 
 export class RpcError extends Error {

@@ -1,28 +1,77 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
-import type { Dispatcher } from "./dispatch.ts";
+import { clientKey } from "./client-address.ts";
+import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
+
+/** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
+export const MAX_PIPELINED = 8;
+
+/** The connection limits and timeouts of config.toml's [rpc]. */
+export interface RpcConnectionLimits {
+  /** Open connections in all: rpc.max_connections. */
+  maxConnections: number;
+  /** Open connections from one IPv4 address or IPv6 /64: rpc.max_connections_per_ip. */
+  maxConnectionsPerIp: number;
+  /** From connecting (or the end of the previous request) to a complete request header: rpc.header_timeout_ms. */
+  headerTimeoutMs: number;
+  /** From connecting to the whole request (header and body) received: rpc.request_timeout_ms. */
+  requestTimeoutMs: number;
+  /**
+   * An idle keep-alive connection, or one whose client stops reading the answer, is closed after this long:
+   * rpc.idle_timeout_ms. (Not while the answer is computed: that is bounded by the request's budgets.)
+   */
+  idleTimeoutMs: number;
+}
 
 export interface RpcServerOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  limits: RpcConnectionLimits;
   dispatcher: Dispatcher;
   logger: Logger;
 }
 
-/** JSON-RPC over HTTP: POST / with a JSON body; every reply is 200 with a JSON-RPC body, or 204 for none. */
+/**
+ * JSON-RPC over HTTP: POST / with a JSON body; every reply is 200 with a JSON-RPC body, or 204 for none.
+ *
+ * Strangers must not be able to lock others out: one address holds at most maxConnectionsPerIp connections
+ * (more are answered 503 and closed at once), a connection must deliver its header within headerTimeoutMs and
+ * its whole request within requestTimeoutMs however slowly it trickles, and an idle keep-alive connection or one
+ * whose client stopped reading its answer is closed after idleTimeoutMs. A client that hangs up stops its request's work.
+ */
 export class RpcServer {
   private readonly opts: RpcServerOptions;
   private readonly server: Server;
+  private readonly perClient = new Map<string, number>();
+  private readonly refused = new WeakSet<Socket>();
+  /** Per connection, the request being answered (and those queued behind it), and how many wait. */
+  private readonly running = new WeakMap<Socket, Promise<void>>();
+  private readonly waiting = new WeakMap<Socket, number>();
 
   constructor(opts: RpcServerOptions) {
     this.opts = opts;
-    this.server = createServer((req, res) => this.onRequest(req, res));
-    this.server.maxConnections = 1024;
-    this.server.keepAliveTimeout = 30_000;
-    this.server.requestTimeout = 30_000;
+    const l = opts.limits;
+    this.server = createServer(
+      {
+        headersTimeout: l.headerTimeoutMs,
+        requestTimeout: l.requestTimeoutMs,
+        keepAliveTimeout: l.idleTimeoutMs,
+        // How often the header and request timeouts are checked (Node's default, 30 s, would let a slow
+        // client hold its connection up to that much longer than the timeouts say).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(l.headerTimeoutMs / 4))),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.server.maxConnections = l.maxConnections;
+    this.server.on("connection", (socket: Socket) => this.onConnection(socket));
+  }
+
+  /** Calls run and requests abandoned by their clients, since start. */
+  get stats(): DispatcherStats {
+    return this.opts.dispatcher.stats;
   }
 
   async listen(): Promise<AddressInfo> {
@@ -49,7 +98,41 @@ export class RpcServer {
     });
   }
 
+  /** Counts the connection against its address; past the per-address limit, says why and closes it. */
+  private onConnection(socket: Socket): void {
+    const key = clientKey(socket.remoteAddress);
+    const open = this.perClient.get(key) ?? 0;
+    const limit = this.opts.limits.maxConnectionsPerIp;
+    if (open >= limit) {
+      this.refused.add(socket);
+      const body = JSON.stringify({
+        jsonrpc: "2.0",
+        id: null,
+        error: {
+          code: INVALID_REQUEST,
+          message: `too many connections from ${key}: at most ${limit} at a time (rpc.max_connections_per_ip)`,
+        },
+      });
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\n" +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        () => socket.destroy(),
+      );
+      return;
+    }
+    this.perClient.set(key, open + 1);
+    socket.once("close", () => {
+      const left = (this.perClient.get(key) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(key);
+      else this.perClient.set(key, left);
+    });
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.refused.has(req.socket)) {
+      res.destroy(); // already answered 503 on this connection
+      return;
+    }
     if (req.method !== "POST") {
       res.writeHead(405, { "allow": "POST", "content-type": "text/plain" });
       res.end("JSON-RPC 2.0: send a POST with a JSON body\n");
@@ -61,6 +144,11 @@ export class RpcServer {
       this.tooLarge(res, limit);
       return;
     }
+    // Fired if the connection closes before the answer is sent: the dispatcher stops the request's work.
+    const hangUp = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) hangUp.abort(new Error("the RPC client closed the connection"));
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let aborted = false;
@@ -76,34 +164,81 @@ export class RpcServer {
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (aborted) return;
-      this.opts.dispatcher
-        .handle(Buffer.concat(chunks).toString("utf8"))
-        .then((body) => {
-          if (body === undefined) {
-            res.writeHead(204);
-            res.end();
-          } else {
-            res.writeHead(200, { "content-type": "application/json" });
-            res.end(body);
-          }
-        })
-        .catch((err) => {
-          this.opts.logger.error({ err }, "RPC request failed");
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
+      if (aborted || hangUp.signal.aborted) return;
+      this.oneAtATime(req.socket, () => this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal));
     });
     req.on("error", () => {
       aborted = true;
     });
   }
 
+  /**
+   * Runs the requests of one connection one after another. HTTP/1.1 lets a client send (pipeline) requests
+   * without waiting for answers, and Node starts each as it arrives, so one connection could otherwise run as
+   * many requests at once, each with its own budgets, as it cared to send; the connection limits then bound
+   * what runs at once. A connection with more than MAX_PIPELINED requests waiting is closed. (The socket is
+   * not paused instead: a paused socket would not see its client hang up.)
+   */
+  private oneAtATime(socket: Socket, run: () => Promise<void>): void {
+    const waiting = (this.waiting.get(socket) ?? 0) + 1;
+    if (waiting > MAX_PIPELINED) {
+      this.opts.logger.debug({ client: socket.remoteAddress }, "RPC client pipelined too many requests; closed");
+      socket.destroy();
+      return;
+    }
+    this.waiting.set(socket, waiting);
+    const previous = this.running.get(socket) ?? Promise.resolve();
+    const done = previous.then(async () => {
+      this.waiting.set(socket, (this.waiting.get(socket) ?? 1) - 1);
+      await run();
+    });
+    this.running.set(socket, done);
+    void done.then(() => {
+      if (this.running.get(socket) === done) this.running.delete(socket); // nothing queued behind it
+    });
+  }
+
+  /**
+   * Dispatches a request body and sends the answer; resolves once the answer is out (or the connection gone),
+   * so a client that does not read its answers cannot have more of them piled up; never rejects.
+   */
+  private async answer(text: string, res: ServerResponse, hangUp: AbortSignal): Promise<void> {
+    if (hangUp.aborted) return;
+    let reply: Reply | undefined;
+    try {
+      reply = await this.opts.dispatcher.handle(text, hangUp);
+    } catch (err) {
+      if (hangUp.aborted) return; // nobody to answer
+      this.opts.logger.error({ err }, "RPC request failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+      return;
+    }
+    const sent = new Promise<void>((resolve) => {
+      res.once("finish", resolve);
+      res.once("close", resolve);
+    }).then(() => reply?.release());
+    // While the answer is being computed the connection is quiet by design; once it is being sent, a client
+    // that stops reading it must not hold the connection (and the answer's memory) forever.
+    res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
+    if (reply === undefined) {
+      res.writeHead(204);
+      res.end();
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(reply.body);
+    }
+    await sent;
+  }
+
   private tooLarge(res: ServerResponse, limit: number): void {
     const body = JSON.stringify({
       jsonrpc: "2.0",
       id: null,
-      error: { code: INVALID_REQUEST, message: `Invalid Request: body exceeds the limit of ${limit} bytes` },
+      error: {
+        code: INVALID_REQUEST,
+        message: `Invalid Request: body exceeds the limit of ${limit} bytes (rpc.max_body_bytes)`,
+      },
     });
     res.writeHead(413, { "content-type": "application/json", "connection": "close" });
     res.end(body);

@@ -52,6 +52,7 @@ export async function readAt<T>(
     };
     const value = getter(view);
     if (missing.size === 0) return { value, height: at.height };
+    ctx.request.charge(missing.size); // keys fetched from the history count against the request's budget
     for (const [id, key] of missing) cache.set(id, await ctx.db.getStateAt(key, at.height));
   }
   throw new Error(`a query read more than ${MAX_PASSES} levels of dependent keys`);
@@ -68,7 +69,7 @@ export interface Page<T> {
  * Lists the keys under `prefix` (all of length prefix + idLength) at a height, a page at a time. The cursor
  * is the hex of the id part of the last key the page looked at (returned, filtered out, or absent at that
  * height). `select` turns each key's id part into an item, or undefined to skip it (a filter); it may read
- * more state through readAt.
+ * more state through readAt, but must not start another listAt (the scan holds one of the node's scan slots).
  */
 export async function listAt<T>(
   ctx: RpcContext,
@@ -98,28 +99,40 @@ export async function listAt<T>(
   // Filters may skip entries, and at a past height keys may be absent: read in batches until the page is
   // full, visiting at most SCAN_LIMIT keys (whether returned, filtered out or absent), so that a page costs a
   // bounded amount of work whatever the list holds; a page cut short by that comes back with a cursor.
-  let visited = 0;
-  for (;;) {
-    const scan = await ctx.db.scanState({
-      prefix: opts.prefix,
-      keyLength: opts.prefix.byteLength + opts.idLength,
-      height: at.height, // pinned: every batch reads the state of this one height, even if blocks commit meanwhile
-      after,
-      limit: Math.max(opts.limit, 100),
-      maxVisits: SCAN_LIMIT - visited,
-    });
-    visited += scan.visited;
-    for (const [key, value] of scan.entries) {
-      after = key;
-      const item = await opts.select(key.subarray(opts.prefix.byteLength), value, at.height);
-      if (item !== undefined) items.push(item);
-      if (items.length >= opts.limit) return page(true);
+  // Every key visited counts against the request's work budget (taken before the read, the unused part given
+  // back), the scan waits for one of the node's scan slots, and it stops between batches if the client left.
+  const scope = ctx.request;
+  return scope.scan(async () => {
+    let visited = 0;
+    for (;;) {
+      const granted = scope.reserve(Math.min(SCAN_LIMIT - visited, SCAN_BATCH));
+      const scan = await ctx.db.scanState({
+        prefix: opts.prefix,
+        keyLength: opts.prefix.byteLength + opts.idLength,
+        height: at.height, // pinned: every batch reads the state of this one height, even if blocks commit meanwhile
+        after,
+        limit: Math.max(opts.limit, 100),
+        maxVisits: granted,
+      });
+      scope.refund(granted - scan.visited);
+      visited += scan.visited;
+      for (const [key, value] of scan.entries) {
+        after = key;
+        const item = await opts.select(key.subarray(opts.prefix.byteLength), value, at.height);
+        if (item !== undefined) items.push(item);
+        if (items.length >= opts.limit) return page(true);
+        await scope.breathe(); // decoding a page of large records is work enough to hold consensus up
+      }
+      if (scan.done) return page(false);
+      after = scan.lastKey ?? after;
+      if (visited >= SCAN_LIMIT) return page(true);
+      scope.check();
     }
-    if (scan.done) return page(false);
-    after = scan.lastKey ?? after;
-    if (visited >= SCAN_LIMIT) return page(true);
-  }
+  });
 }
 
 /** Most keys one page request visits (a page may come back short, with a cursor). */
 const SCAN_LIMIT = 10_000;
+
+/** Most keys one read of a scan visits: between reads the scan re-checks its request (hang-up, budgets). */
+const SCAN_BATCH = 1_000;

@@ -45,6 +45,26 @@ export class VersionTreeCache {
 
   /** The tree of a version; `leafAt` reads its leaves if it has to be built. */
   tree(v: DatanetVersion, leafAt: (index: number) => Uint8Array): MerkleTree {
+    const kept = this.cached(v);
+    if (kept !== undefined) return this.keep(v, kept);
+    this.builds++;
+    return this.keep(v, MerkleTree.build(v.count, leafAt));
+  }
+
+  /** The same, building a missing tree a slice at a time (MerkleTree.buildPaced): an RPC must not stall. */
+  async treePaced(
+    v: DatanetVersion,
+    leafAt: (index: number) => Uint8Array,
+    pace: () => Promise<void>,
+  ): Promise<MerkleTree> {
+    const kept = this.cached(v);
+    if (kept !== undefined) return this.keep(v, kept);
+    this.builds++;
+    return this.keep(v, await MerkleTree.buildPaced(v.count, leafAt, pace));
+  }
+
+  /** A version's tree if kept (and then taken out: `keep` puts it back as the most recently used). */
+  private cached(v: DatanetVersion): MerkleTree | undefined {
     if (v.count > MAX_PROOF_LEAVES) {
       throw fromTxError(new TxError(
         "LIMIT_EXCEEDED",
@@ -53,15 +73,24 @@ export class VersionTreeCache {
       ));
     }
     const id = `${v.datanetId}/${v.version}`;
-    let tree = this.trees.get(id);
+    const tree = this.trees.get(id);
     if (tree !== undefined) {
-      this.trees.delete(id); // re-inserted below: now the most recently used
-    } else {
-      tree = MerkleTree.build(v.count, leafAt);
-      this.builds++;
-      this.leaves += tree.count;
+      this.trees.delete(id);
+      this.leaves -= tree.count;
+    }
+    return tree;
+  }
+
+  /** Keeps a version's tree as the most recently used, dropping the least recently used past the limits. */
+  private keep(v: DatanetVersion, tree: MerkleTree): MerkleTree {
+    const id = `${v.datanetId}/${v.version}`;
+    const before = this.trees.get(id); // another request built it meanwhile (builds are paced, not atomic)
+    if (before !== undefined) {
+      this.trees.delete(id);
+      this.leaves -= before.count;
     }
     this.trees.set(id, tree);
+    this.leaves += tree.count;
     for (const [oldest, t] of this.trees) {
       if (this.trees.size <= this.maxTrees && this.leaves <= this.maxLeaves) break;
       if (oldest === id) break; // never the one being returned
@@ -230,7 +259,10 @@ export const datanetMethods = [
           `datanet ${c.datanetId})`,
         );
       }
-      const tree = versionTreeCache(ctx).tree(version, leafReader(ctx.state, p.datanetId));
+      // Building a big version's tree is heavy (a million leaves take ~2 s): it takes a scan slot, and goes a
+      // slice at a time, stopping if the client leaves.
+      const tree = await ctx.request.scan(() =>
+        versionTreeCache(ctx).treePaced(version, leafReader(ctx.state, p.datanetId), () => ctx.request.breathe()));
       // The leaves are re-read from state; a root that differs is corrupt state, not a caller's mistake.
       if (!equalBytes(tree.root(), version.root)) {
         throw new Error(`datanet ${p.datanetId} version ${p.version}: the accepted contributions do not hash to its root`);

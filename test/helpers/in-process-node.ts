@@ -1,5 +1,5 @@
 import pino from "pino";
-import { homePaths, readConfig } from "../../node/config.ts";
+import { homePaths, type NodeConfig, readConfig } from "../../node/config.ts";
 import { initHome, writeGenesis } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { OplNode } from "../../node/node.ts";
@@ -27,6 +27,8 @@ export interface TestChainOptions {
   blockIntervalMs?: number;
   maxBatch?: number;
   maxBodyBytes?: number;
+  /** Overrides of config.toml's [rpc] settings (limits, timeouts). */
+  rpc?: Partial<NodeConfig["rpc"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -51,6 +53,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   config.consensus.block_interval_ms = opts.blockIntervalMs ?? 100;
   if (opts.maxBatch !== undefined) config.rpc.max_batch = opts.maxBatch;
   if (opts.maxBodyBytes !== undefined) config.rpc.max_body_bytes = opts.maxBodyBytes;
+  Object.assign(config.rpc, opts.rpc);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

@@ -2,6 +2,10 @@ import type { Level } from "level";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { concatBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
 import type { RpcContext } from "../../rpc/context.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import { WorkPacer } from "../../rpc/pacer.ts";
+import { RequestScope } from "../../rpc/request-scope.ts";
+import { Semaphore } from "../../rpc/semaphore.ts";
 import { listAt } from "../../rpc/state-query.ts";
 import { ChainDb, type StateScan } from "../../state/store/chain-db.ts";
 import type { StateWrite } from "../../state/view.ts";
@@ -173,8 +177,10 @@ describe("ChainDb.scanState", () => {
 });
 
 describe("listAt (rpc/state-query.ts)", () => {
-  const list = (height: number | undefined, cursor: string | undefined, limit: number) =>
-    listAt({ app: { info: () => ({ height: LATEST }) }, db } as unknown as RpcContext, {
+  const scope = (maxWork = 1_000_000, signal = new AbortController().signal) =>
+    new RequestScope({ signal, maxWork, scans: new Semaphore(1), pacer: new WorkPacer() });
+  const list = (height: number | undefined, cursor: string | undefined, limit: number, request = scope()) =>
+    listAt({ app: { info: () => ({ height: LATEST }) }, db, request } as unknown as RpcContext, {
       prefix: PREFIX,
       idLength: 8,
       height,
@@ -192,6 +198,26 @@ describe("listAt (rpc/state-query.ts)", () => {
     expect(second.items).toEqual([FIRST_MANY + MANY - 3, FIRST_MANY + MANY - 2, FIRST_MANY + MANY - 1]);
     expect(second.nextCursor).toBeNull();
     expect(second.height).toBe(2);
+  });
+
+  it("counts every key it visits against the request's work budget, and stops the request past it", async () => {
+    const request = scope(25_000);
+    const first = await list(2, undefined, 20, request);
+    expect(request.workDone).toBe(10_000); // the keys visited, absent ones included
+    await list(2, first.nextCursor as string, 20, request);
+    const tight = scope(5_000);
+    const err = await list(2, undefined, 20, tight).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RpcError);
+    expect((err as RpcError).message).toContain("work budget of 5000 keys exceeded (rpc.max_request_work)");
+    expect(tight.workDone).toBe(5_000);
+  });
+
+  it("stops a scan whose client went away", async () => {
+    const controller = new AbortController();
+    const request = scope(1_000_000, controller.signal);
+    controller.abort(new Error("gone"));
+    await expect(list(2, undefined, 20, request)).rejects.toThrow("gone");
+    expect(request.workDone).toBe(0);
   });
 
   it("round-trips cursors a page of one at a time", async () => {

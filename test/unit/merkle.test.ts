@@ -162,4 +162,31 @@ describe("MerkleTree", () => {
     expect(() => tree.proof(-1)).toThrow(RangeError);
     expect(tree.byteLength()).toBe(3 * 32);
   });
+
+  it("buildPaced builds the same tree a slice at a time, letting other callbacks run in between", async () => {
+    const n = 20_000;
+    const leaves = Array.from({ length: n }, (_, i) => sha256(Uint8Array.of(i & 0xff, i >> 8)));
+    let timerFiredAt = -1;
+    let leavesRead = 0;
+    setTimeout(() => (timerFiredAt = leavesRead), 0);
+    let pauses = 0;
+    const pace = () => {
+      pauses++;
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    const paced = await MerkleTree.buildPaced(n, (i) => (leavesRead++, leaves[i]), pace);
+    const whole = MerkleTree.build(n, (i) => leaves[i]);
+    expect(toHex(paced.root())).toBe(toHex(whole.root()));
+    expect(paced.proof(12_345).map(toHex)).toEqual(whole.proof(12_345).map(toHex));
+    expect(pauses).toBeGreaterThan(2 * n / 1000); // n leaves read and n - 1 nodes hashed, in slices
+    expect(timerFiredAt).toBeGreaterThanOrEqual(0);
+    expect(timerFiredAt).toBeLessThan(n); // the timer ran while the tree was being built
+  });
+
+  it("buildPaced stops when its pace throws (the client went away)", async () => {
+    let read = 0;
+    const gone = MerkleTree.buildPaced(100_000, () => (read++, leaf(1)), () => Promise.reject(new Error("gone")));
+    await expect(gone).rejects.toThrow("gone");
+    expect(read).toBeLessThan(2_000);
+  });
 });

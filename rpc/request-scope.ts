@@ -1,0 +1,107 @@
+import { appError, type RpcError } from "./errors.ts";
+import type { WorkPacer } from "./pacer.ts";
+import type { Semaphore } from "./semaphore.ts";
+
+/**
+ * What one HTTP request (a single call or a whole batch) may still do. Handlers and the state queries they
+ * run check it as they go, so the work stops as soon as the client hangs up (`signal`) or the request ran out
+ * of budget (`stop`), and the keys of state it reads are counted against `maxWork`.
+ */
+export class RequestScope {
+  readonly signal: AbortSignal;
+  /** Most keys of state this request may read (scanned or fetched from history): rpc.max_request_work. */
+  readonly maxWork: number;
+  private readonly scans: Semaphore;
+  private readonly pacer: WorkPacer;
+  private work = 0;
+  private stopped: RpcError | undefined;
+
+  constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore; pacer: WorkPacer }) {
+    this.signal = opts.signal;
+    this.maxWork = opts.maxWork;
+    this.scans = opts.scans;
+    this.pacer = opts.pacer;
+  }
+
+  /** Throws if this request must not go on: the client went away, or a budget of the request ran out. */
+  check(): void {
+    this.signal.throwIfAborted();
+    if (this.stopped !== undefined) throw this.stopped;
+  }
+
+  /** Lets the event loop go round if RPC work has had its slice (WorkPacer), then checks it may go on. */
+  async breathe(): Promise<void> {
+    await this.pacer.pace();
+    this.check();
+  }
+
+  /** Lets the event loop go round if RPC work has had its slice (WorkPacer). */
+  pace(): Promise<void> {
+    return this.pacer.pace();
+  }
+
+  /** Ends the request's remaining work with this error (e.g. its response budget ran out). */
+  stop(err: RpcError): void {
+    this.stopped ??= err;
+  }
+
+  /** The error that ended this request's remaining work, if one did. */
+  get stoppedBy(): RpcError | undefined {
+    return this.stopped;
+  }
+
+  /** Keys read so far. */
+  get workDone(): number {
+    return this.work;
+  }
+
+  /**
+   * Takes up to `wanted` keys of the work budget before reading them (so concurrent calls of one batch cannot
+   * together overshoot it); give back what was not used with `refund`. Throws once nothing is left.
+   */
+  reserve(wanted: number): number {
+    this.check();
+    const left = this.maxWork - this.work;
+    if (left <= 0) throw this.workExceeded();
+    const granted = Math.min(wanted, left);
+    this.work += granted;
+    return granted;
+  }
+
+  refund(unused: number): void {
+    this.work -= unused;
+  }
+
+  /** Counts keys already read; throws if that took the request past its budget. */
+  charge(keys: number): void {
+    this.check();
+    this.work += keys;
+    if (this.work > this.maxWork) throw this.workExceeded();
+  }
+
+  /**
+   * Runs a state scan (or other heavy read: building a proof tree) once one of the node's scan slots
+   * (rpc.max_concurrent_scans) is free: these are the heavy queries, and however many clients ask at once,
+   * only that many run while blocks commit. Must not be nested (a second slot could wait forever).
+   */
+  async scan<T>(run: () => Promise<T>): Promise<T> {
+    const release = await this.scans.acquire(this.signal);
+    try {
+      this.check();
+      return await run();
+    } finally {
+      release();
+    }
+  }
+
+  private workExceeded(): RpcError {
+    const err = appError(
+      "WORK_LIMIT_EXCEEDED",
+      `work budget of ${this.maxWork} keys exceeded (rpc.max_request_work): this request read as many keys of ` +
+      "state as one request may, and the rest of it was not run; send fewer or narrower queries per batch",
+      { limit: this.maxWork },
+    );
+    this.stop(err);
+    return err;
+  }
+}

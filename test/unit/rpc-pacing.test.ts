@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { clientKey } from "../../rpc/client-address.ts";
+import { WORK_SLICE_MS, WorkPacer } from "../../rpc/pacer.ts";
+import { Semaphore } from "../../rpc/semaphore.ts";
+
+describe("clientKey: whom a connection counts against", () => {
+  it("an IPv4 address, also when mapped into IPv6", () => {
+    expect(clientKey("10.1.2.3")).toBe("10.1.2.3");
+    expect(clientKey("::ffff:10.1.2.3")).toBe("10.1.2.3");
+  });
+
+  it("the /64 of an IPv6 address, however it is written", () => {
+    const key = clientKey("2001:db8:aa:bb::1");
+    expect(key).toBe("2001:db8:aa:bb::/64");
+    expect(clientKey("2001:0db8:00aa:00bb:ffff:1:2:3")).toBe(key);
+    expect(clientKey("2001:db8:aa:bb:0:0:0:9%eth0")).toBe(key);
+    expect(clientKey("2001:db8:aa:bc::1")).not.toBe(key);
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+  });
+});
+
+describe("Semaphore", () => {
+  it("lets `permits` holders in at a time, the next waiter when one leaves", async () => {
+    const s = new Semaphore(2);
+    const signal = new AbortController().signal;
+    const a = await s.acquire(signal);
+    await s.acquire(signal);
+    let third = false;
+    const waiting = s.acquire(signal).then(() => (third = true));
+    await Promise.resolve();
+    expect(third).toBe(false);
+    expect(s.waiting).toBe(1);
+    a();
+    a(); // a second release of the same permit does nothing
+    await waiting;
+    expect(third).toBe(true);
+    expect(s.waiting).toBe(0);
+  });
+
+  it("a waiter whose client went away leaves the queue without taking a permit", async () => {
+    const s = new Semaphore(1);
+    const release = await s.acquire(new AbortController().signal);
+    const gone = new AbortController();
+    const waiting = s.acquire(gone.signal);
+    gone.abort(new Error("hung up"));
+    await expect(waiting).rejects.toThrow("hung up");
+    expect(s.waiting).toBe(0);
+    release();
+    const again = await s.acquire(new AbortController().signal); // the permit is free again
+    again();
+  });
+});
+
+describe("WorkPacer", () => {
+  it("lets one waiter go per turn of the event loop, so other callbacks run between slices", async () => {
+    const pacer = new WorkPacer();
+    const order: string[] = [];
+    const waiters = [1, 2, 3].map((i) => pacer.turn().then(() => order.push(`slice ${i}`)));
+    // An immediate queued now runs in the same turn as the first slice; one queued by it, in the next.
+    setImmediate(() => {
+      order.push("other 1");
+      setImmediate(() => order.push("other 2"));
+    });
+    await Promise.all(waiters);
+    expect(order.indexOf("slice 2")).toBeGreaterThan(order.indexOf("other 1"));
+    expect(order.indexOf("slice 3")).toBeGreaterThan(order.indexOf("other 2"));
+  });
+
+  it("pace returns at once within a slice and waits once it is used up", async () => {
+    const pacer = new WorkPacer();
+    await pacer.turn(); // a fresh slice
+    let done = false;
+    void pacer.pace().then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(true);
+    const start = performance.now();
+    while (performance.now() - start < WORK_SLICE_MS + 1) {
+      // busy, as a long page of records would be
+    }
+    done = false;
+    const paced = pacer.pace().then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await paced;
+  });
+});

@@ -89,6 +89,7 @@ export class OplNode {
     let rpcListening: RpcServer | undefined;
     let peersStarted: PersistentPeers | undefined;
     let networkStarted: NodeNetwork | undefined;
+    let driver: ConsensusDriver | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       const { state, info } = await openChain(db, genesis);
@@ -144,6 +145,7 @@ export class OplNode {
           opts.onFatal?.(err);
         },
       });
+      driver = producer;
       const [rpcHost, rpcPort] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({
         methods: allMethods,
@@ -236,7 +238,9 @@ export class OplNode {
         logger: log,
       });
     } catch (err) {
-      // Undo whatever was started, so a failed start leaves no listener behind a closed database.
+      // Undo whatever was started, so a failed start leaves no listener behind a closed database, and no
+      // consensus job (a peer's vote, a timeout) runs on after a failed replay.
+      await driver?.stop();
       await rpcListening?.close();
       peersStarted?.stop();
       await networkStarted?.stop();

@@ -62,26 +62,12 @@ export function registerStart(program: Command): void {
           format: (opts.logFormat ?? config.log.format) as "auto" | "json" | "pretty",
           file: logFile,
         });
-        const node = await OplNode.start({
-          home: opts.home,
-          config,
+        const { runNode } = await import("../../node/run-node.ts");
+        const node = await runNode({
+          start: (onFatal) => OplNode.start({ home: opts.home, config, logger, onFatal }),
           logger,
-          onFatal: () => {
-            process.exitCode = 1;
-            void shutdown("fatal error");
-          },
+          exit: (code) => process.exit(code),
         });
-        let stopping = false;
-        async function shutdown(why: string): Promise<void> {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ why }, "stopping");
-          await node.stop();
-          logger.flush();
-          process.exit();
-        }
-        process.on("SIGINT", () => void shutdown("SIGINT"));
-        process.on("SIGTERM", () => void shutdown("SIGTERM"));
         if (opts.status) {
           console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);
           console.log(`try: npx opl status --rpc ${node.rpc.url}`);

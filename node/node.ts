@@ -19,7 +19,8 @@ import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, type PriorityCheckpoint } from "../consensus/proposer.ts";
 import { ConsensusDriver } from "./consensus-driver.ts";
 import { NodeNetwork } from "./network.ts";
-import { GuardedSigner } from "./signer.ts";
+import { GuardedSigner, signedHeight } from "./signer.ts";
+import { walHeight } from "./wal.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
 
@@ -92,7 +93,11 @@ export class OplNode {
     let driver: ConsensusDriver | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
-      const { state, info } = await openChain(db, genesis);
+      // The signer state and the WAL show how far this node got; a database behind them lost blocks.
+      const { state, info } = await openChain(db, genesis, {
+        signedHeight: signedHeight(paths.signerState),
+        walHeight: walHeight(paths.wal),
+      });
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(

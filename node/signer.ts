@@ -35,6 +35,12 @@ export interface SignRequest {
   signBytes: Uint8Array;
 }
 
+/** The height of the last thing the signer state at `path` records signing, or undefined if there is none. */
+export function signedHeight(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  return readJsonFile<SignerStateFile>(path, "signer state").height;
+}
+
 export class GuardedSigner {
   private readonly key: ValidatorKey;
   private readonly statePath: string;

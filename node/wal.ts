@@ -5,6 +5,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   writeFileSync,
   writeSync,
@@ -165,6 +166,30 @@ export function readWal<T>(path: string): WalReadResult<T> {
     }
   }
   return { records, droppedTail };
+}
+
+/**
+ * The height a WAL belongs to (its first record, { t: "height", height }), reading only that record; undefined
+ * if there is no such file or it does not start with a readable height record.
+ */
+export function walHeight(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const fd = openSync(path, "r");
+  try {
+    const header = Buffer.alloc(HEADER);
+    if (readSync(fd, header, 0, HEADER, 0) < HEADER) return undefined;
+    const length = header.readUInt32BE(0);
+    if (length === 0 || length > 4096) return undefined; // a height record is tiny
+    const payload = Buffer.alloc(length);
+    if (readSync(fd, payload, 0, length, HEADER) < length) return undefined;
+    if (crc32(payload) !== header.readUInt32BE(4)) return undefined;
+    const record = decodePayload<{ t?: unknown; height?: unknown }>(payload);
+    return record.t === "height" && typeof record.height === "number" ? record.height : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class Wal<T> {

@@ -274,6 +274,23 @@ export class ChainDb {
     }
   }
 
+  /**
+   * The first run of heights in 1..`latest` with no block or no metadata, as [from, to], or undefined if every
+   * height is there. Reads keys only (no values), in order: one pass at start-up.
+   */
+  async missingBlocks(latest: number): Promise<[number, number] | undefined> {
+    for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
+      let expected = 1;
+      for await (const key of this.db.keys({ gte: heightKey(bucket, 1), lte: heightKey(bucket, latest) })) {
+        const height = readU64be(key, 1);
+        if (height !== expected) return [expected, height - 1];
+        expected++;
+      }
+      if (expected <= latest) return [expected, latest];
+    }
+    return undefined;
+  }
+
   /** The events a block's own steps made (empty if none). */
   async getBlockEvents(height: number): Promise<TxEvent[]> {
     const what = `the events of block ${height}`;

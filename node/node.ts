@@ -20,6 +20,7 @@ import { decodeCheckpoint, encodeCheckpoint, type PriorityCheckpoint } from "../
 import { ConsensusDriver } from "./consensus-driver.ts";
 import { NodeNetwork } from "./network.ts";
 import { GuardedSigner, signedHeight } from "./signer.ts";
+import { checkSignerState } from "./signer-recovery.ts";
 import { walHeight } from "./wal.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
@@ -30,6 +31,11 @@ export interface StartOptions {
   home: string;
   config: NodeConfig;
   logger: Logger;
+  /**
+   * Rebuild a missing signer state from this validator's own precommits in the block store instead of
+   * refusing to start (opl start --unsafe-recover-signer-state; see node/signer-recovery.ts for the risk).
+   */
+  recoverSignerState?: boolean;
   /** Called if the node hits an error it cannot continue after (it has already stopped producing). */
   onFatal?: (err: unknown) => void;
 }
@@ -127,6 +133,15 @@ export class OplNode {
         logger: log.child({ module: "app" }),
       });
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
+      await checkSignerState({
+        statePath: paths.signerState,
+        address: validatorKey.address,
+        info,
+        validators: app.validators(info.height + 1),
+        db,
+        recover: opts.recoverSignerState === true,
+        log,
+      });
       const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
       const network = new NodeNetwork();
       const checkpointText = await db.getLocal("proposer-priorities");

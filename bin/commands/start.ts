@@ -11,6 +11,7 @@ interface StartOpts {
   logFile?: string;
   initIfMissing?: boolean;
   status?: boolean;
+  unsafeRecoverSignerState?: boolean;
 }
 
 export function registerStart(program: Command): void {
@@ -37,6 +38,13 @@ export function registerStart(program: Command): void {
       `run "opl init" first if the home has no config (chain id ${DEFAULT_CHAIN_ID})`,
     )
     .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
+    .option(
+      "--unsafe-recover-signer-state",
+      "if data/priv_validator_state.json is missing on a chain past height 0, rebuild it from this validator's " +
+      "latest precommit in the block store instead of refusing to start. RISK: a vote signed after that " +
+      "precommit (at the height then in progress) is not known; signing it again differently is a double-sign, " +
+      "which is slashed. Restore the lost file instead whenever you can",
+    )
     .action(
       action(async (opts: StartOpts) => {
         const { homePaths, readConfig } = await import("../../node/config.ts");
@@ -64,7 +72,14 @@ export function registerStart(program: Command): void {
         });
         const { runNode } = await import("../../node/run-node.ts");
         const node = await runNode({
-          start: (onFatal) => OplNode.start({ home: opts.home, config, logger, onFatal }),
+          start: (onFatal) =>
+            OplNode.start({
+              home: opts.home,
+              config,
+              logger,
+              onFatal,
+              recoverSignerState: opts.unsafeRecoverSignerState === true,
+            }),
           logger,
           exit: (code) => process.exit(code),
         });

@@ -66,4 +66,10 @@ describe("opl start's fatal path", () => {
       await blocker.kill("SIGKILL");
     }
   });
+
+  it("--help documents the signer-state override with its risk", async () => {
+    const help = await runCli(["start", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--unsafe-recover-signer-state[\s\S]*RISK[\s\S]*double-sign/);
+  });
 });

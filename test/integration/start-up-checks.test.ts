@@ -3,9 +3,12 @@ import { join } from "node:path";
 import { Level } from "level";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { u64be } from "../../crypto/bytes.ts";
+import { STEP_PRECOMMIT } from "../../consensus/signer-guard.ts";
+import { equalBytes, toBase64, u64be } from "../../crypto/bytes.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
+import { SignerStateMissingError } from "../../node/signer-recovery.ts";
+import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
 import { walHeight } from "../../node/wal.ts";
 import { BUCKET, bucketKey, heightKey } from "../../state/store/buckets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
@@ -29,8 +32,9 @@ async function stoppedChain(height = 5): Promise<{ home: string; latest: number 
   return { home: chain.home, latest: chain.node.app.info().height };
 }
 
-function restart(home: string): Promise<OplNode> {
-  return OplNode.start({ home, config: readConfig(homePaths(home).config), logger: pino({ level: "silent" }) });
+function restart(home: string, recoverSignerState = false): Promise<OplNode> {
+  const config = readConfig(homePaths(home).config);
+  return OplNode.start({ home, config, logger: pino({ level: "silent" }), recoverSignerState });
 }
 
 async function withRawDb(home: string, fn: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
@@ -115,5 +119,53 @@ describe("start-up refuses a database that lost blocks or holds damaged values",
     expect(error, `restarted on a damaged log (latest was ${latest})`).toBeDefined();
     expect(error?.message).toMatch(/lost blocks|damaged/);
     expect(error?.message).not.toMatch(/refusing to sign|double/i);
+  });
+});
+
+describe("a validator whose signer state is lost never double-signs", () => {
+  it("refuses to start on a chain past height 0 without its signer state, naming the override and its risk", async () => {
+    const { home } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    const start = restart(home);
+    await expect(start).rejects.toThrow(SignerStateMissingError);
+    await expect(start).rejects.toThrow(
+      /priv_validator_state\.json is missing.*double-sign.*--unsafe-recover-signer-state/s,
+    );
+  });
+
+  it("with the override, rebuilds the signer state from its own latest precommit in the block store, and goes on", async () => {
+    const { home, latest } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    const node = await restart(home, true);
+    try {
+      const state = JSON.parse(readFileSync(homePaths(home).signerState, "utf8")) as Record<string, unknown>;
+      const commit = node.app.info().lastCommit;
+      const address = loadValidatorKey(homePaths(home).validatorKey).address;
+      const own = commit?.signatures.find((s) => equalBytes(s.validatorAddress, address));
+      expect(own).toBeDefined();
+      const signature = toBase64(own?.signature as Uint8Array);
+      expect(state).toMatchObject({ height: latest, round: commit?.round, step: STEP_PRECOMMIT, signature });
+      await new Promise<void>((resolve) => {
+        const off = node.app.onCommit((e) => {
+          if (e.height >= latest + 2) {
+            off();
+            resolve();
+          }
+        });
+      });
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("a key that is not a validator and signed nothing (a full node) starts without a signer state", async () => {
+    const { home } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    createValidatorKey(homePaths(home).validatorKey); // another key: not in the validator set
+    const node = await restart(home);
+    await node.stop();
   });
 });

@@ -54,6 +54,12 @@ export class GuardedSigner {
     if (existsSync(statePath)) {
       const s = readJsonFile<SignerStateFile>(statePath, "signer state");
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
+    } else {
+      // "Nothing signed yet", written at the first start: from then on a missing file means a lost one, which
+      // the node refuses to start without (node/signer-recovery.ts), even for a key that joins the validator
+      // set later and restarts before it signs.
+      const nothing: SignerStateFile = { height: 0, round: 0, step: 0, payload: "", signature: "" };
+      writeSecretFile(statePath, `${JSON.stringify(nothing)}\n`);
     }
   }
 

@@ -160,6 +160,14 @@ describe("a validator whose signer state is lost never double-signs", () => {
     }
   });
 
+  it("the first start writes a 'nothing signed yet' signer state, so a file found missing later was lost", async () => {
+    chain = await startTestChain({ blockIntervalMs: 50 });
+    // A node that becomes a validator later and restarts before it signs has it too (it is not refused).
+    const state = JSON.parse(readFileSync(homePaths(chain.home).signerState, "utf8")) as { height: number };
+    expect(state.height).toBeGreaterThanOrEqual(0);
+    await chain.node.stop();
+  });
+
   it("a key that is not a validator and signed nothing (a full node) starts without a signer state", async () => {
     const { home } = await stoppedChain();
     rmSync(homePaths(home).signerState);

@@ -120,7 +120,7 @@ export class OplNode {
           params: genesis.params,
           verifier,
           account: (address) => getAccount(state, address),
-          includedAt: async (hash) => (await db.getTx(hash))?.height,
+          includedAt: async (hash) => (await db.getTx(hash, false))?.height,
         },
       );
       const app = new ChainApp({

@@ -323,15 +323,18 @@ export class ChainDb {
   }
 
   /**
-   * A transaction by hash: its bytes must hash to the hash asked for, and be the tx at its recorded position
-   * in its (checked) block.
+   * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
+   * the tx at its recorded position in its (checked) block. The place check may read and decode that block
+   * (recent heights' tx hashes are cached); the mempool's "already included?" question, which anyone can ask
+   * with old transactions, skips it.
    */
-  async getTx(hash: Uint8Array): Promise<(TxRecord & { result: TxResult }) | undefined> {
+  async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
     const what = `transaction ${toHex(hash)}`;
     const raw = await this.read(bucketKey(BUCKET.tx, hash), what);
     if (raw === undefined) return undefined;
     const record = this.decoded(what, () => decodeTxRecord(raw));
     if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
+    if (!checkPlace) return record;
     let hashes = this.txHashesAt.get(record.height);
     if (hashes === undefined) {
       if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);

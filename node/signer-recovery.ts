@@ -7,6 +7,7 @@ import type { Commit, Validator } from "../proto/block.ts";
 import { PRECOMMIT, voteSignBytes } from "../proto/consensus.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { writeSecretFile } from "./key-file.ts";
+import { signerStateText } from "./signer.ts";
 
 /**
  * A validator whose signer state (priv_validator_state.json, the double-sign guard's memory) is gone, on a
@@ -111,7 +112,7 @@ export async function checkSignerState(c: SignerCheck): Promise<void> {
         }
       : // No precommit of ours in the latest blocks: at least never sign at or below the stored chain.
         { height: c.info.height, round: 0, step: STEP_PRECOMMIT, payload: "", signature: "" };
-  writeSecretFile(c.statePath, `${JSON.stringify(state)}\n`);
+  writeSecretFile(c.statePath, signerStateText(state));
   c.log.warn(
     { height: state.height, round: state.round, fromBlockStore: own !== undefined },
     "signer state was missing: rebuilt from this validator's own precommits in the block store",

@@ -168,4 +168,28 @@ describe("guarded signer (real files)", () => {
     expect(audit).toHaveLength(3); // re-signing released nothing new
     expect(statSync(join(home, "state.json")).mode & 0o777).toBe(0o600);
   });
+
+  it("a signer state with any byte flipped is refused as damaged, never read as another position", () => {
+    const home = dir();
+    const a = signer(home);
+    a.sign({ height: 12, round: 3, step: STEP_PRECOMMIT, signBytes: bytes("A") });
+    const path = join(home, "state.json");
+    const good = readFileSync(path);
+    for (let at = 0; at < good.length - 1; at++) { // the last byte is the newline
+      const bad = Buffer.from(good);
+      bad[at] ^= 0x01;
+      writeFileSync(path, bad);
+      let position: string | undefined;
+      try {
+        const b = signer(home);
+        position = JSON.stringify(b.lastSigned);
+      } catch (err) {
+        expect(String(err), `flip at ${at}`).toMatch(/signer state .* (damaged|not valid JSON)/);
+        continue;
+      }
+      // A flip JSON ignores (e.g. in whitespace) may load, but only as the very same position.
+      expect(position, `flip at ${at}`).toBe(JSON.stringify(signer(home).lastSigned));
+      expect(JSON.parse(position)).toMatchObject({ height: 12, round: 3, step: STEP_PRECOMMIT });
+    }
+  });
 });

@@ -128,7 +128,7 @@ export class ChainDb {
 
   /** Latest committed height, or undefined before genesis was written. */
   async latestHeight(): Promise<number | undefined> {
-    const raw = await this.db.get(LATEST_KEY);
+    const raw = await this.read(LATEST_KEY, "the latest-height marker");
     return raw === undefined ? undefined : readU64be(raw);
   }
 
@@ -140,7 +140,7 @@ export class ChainDb {
 
   /** A small value of this node's own (not chain state): e.g. its proposer-priority checkpoint. */
   async getLocal(name: string): Promise<string | undefined> {
-    const raw = await this.db.get(bucketKey(BUCKET.meta, utf8(`local/${name}`)));
+    const raw = await this.read(bucketKey(BUCKET.meta, utf8(`local/${name}`)), `the local value ${name}`);
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
   }
 
@@ -149,7 +149,7 @@ export class ChainDb {
   }
 
   async chainIdentity(): Promise<string | undefined> {
-    const raw = await this.db.get(CHAIN_KEY);
+    const raw = await this.read(CHAIN_KEY, "the chain identity");
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
   }
 
@@ -279,6 +279,17 @@ export class ChainDb {
    * height is there. Reads keys only (no values), in order: one pass at start-up.
    */
   async missingBlocks(latest: number): Promise<[number, number] | undefined> {
+    try {
+      return await this.firstGap(latest);
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+        throw corrupt("the block index", (err as Error).message, err);
+      }
+      throw err;
+    }
+  }
+
+  private async firstGap(latest: number): Promise<[number, number] | undefined> {
     for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
       let expected = 1;
       for await (const key of this.db.keys({ gte: heightKey(bucket, 1), lte: heightKey(bucket, latest) })) {
@@ -470,8 +481,15 @@ export class ChainDb {
   async* latestState(): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const prefix = Uint8Array.of(BUCKET.stateLatest);
     const end = Uint8Array.of(BUCKET.stateLatest + 1);
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {
-      yield [key.subarray(1), value];
+    try {
+      for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {
+        yield [key.subarray(1), value];
+      }
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+        throw corrupt("the latest state", (err as Error).message, err);
+      }
+      throw err;
     }
   }
 }

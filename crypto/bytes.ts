@@ -4,24 +4,32 @@ export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
-const HEX_RE = /^(?:[0-9a-f]{2})*$/;
-
-/** Parses lowercase hex; returns undefined for anything else so callers can say what was wrong. */
+/**
+ * Parses lowercase hex; returns undefined for anything else so callers can say what was wrong. Checked by
+ * re-encoding (linear, native) rather than a regex: a repeated-group regex overflows the stack on inputs of
+ * a few MiB, and blocks are that large.
+ */
 export function fromHex(text: string): Uint8Array | undefined {
-  if (!HEX_RE.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, "hex"));
+  if (text.length % 2 !== 0) return undefined;
+  const bytes = Buffer.from(text, "hex"); // stops at the first invalid character
+  if (bytes.byteLength * 2 !== text.length || bytes.toString("hex") !== text) return undefined;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Strict base64 (Node's decoder silently skips invalid characters, which would let garbage through). */
+/**
+ * Strict, canonical base64 (Node's decoder silently skips invalid characters, which would let garbage
+ * through): the text must be exactly what `toBase64` gives for the decoded bytes. Checked by re-encoding,
+ * linear and native, at any size (the regex this replaces overflowed the stack on 6 MiB strings).
+ */
 export function fromBase64(text: string): Uint8Array | undefined {
-  if (!BASE64_RE.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, "base64"));
+  if (text.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64") !== text) return undefined;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -3,7 +3,7 @@ import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { blockHash } from "../proto/block.ts";
 import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../state/smt.ts";
-import type { ChainDb } from "../state/store/chain-db.ts";
+import { BLOCK_STORE_REPAIR, type ChainDb } from "../state/store/chain-db.ts";
 import { LatestState } from "../state/store/latest-state.ts";
 import { genesisIdentity } from "./genesis-file.ts";
 
@@ -13,6 +13,48 @@ export class ChainMismatchError extends Error {
 
 export class DamagedDatabaseError extends Error {
   override name = "DamagedDatabaseError";
+}
+
+/**
+ * The database has fewer blocks than this node is known to have committed (a gap, or its end behind the
+ * signer state or the WAL): LevelDB dropped committed data, e.g. replaying a damaged log file.
+ */
+export class BlockStoreLostBlocksError extends Error {
+  override name = "BlockStoreLostBlocksError";
+}
+
+/** How far this node's own files (outside the database) show it got; checked against the database. */
+export interface OwnProgress {
+  /** The height of the last thing this validator signed (its signer state): it had committed up to one less. */
+  signedHeight?: number;
+  /** The height the consensus WAL belongs to: the node had committed up to one less. */
+  walHeight?: number;
+}
+
+function lostBlocks(from: number, to: number, why: string): BlockStoreLostBlocksError {
+  return new BlockStoreLostBlocksError(
+    `the block store lost blocks ${from}..${to}: ${why}. LevelDB can drop records it cannot read (a damaged ` +
+    "log file) without an error. Do not delete priv_validator_state.json or cs.wal (they keep this validator " +
+    `from signing twice). Stop the node and restore <home>/data/chain.db from a backup taken at height ${to} ` +
+    "or later, or copy in the database of another node of this chain (stopped), then start again.",
+  );
+}
+
+/** Refuses a database with a gap in its blocks, or behind what this node's own files show it committed. */
+async function checkNoLostBlocks(db: ChainDb, height: number, own: OwnProgress): Promise<void> {
+  const gap = await db.missingBlocks(height);
+  if (gap !== undefined) {
+    throw lostBlocks(gap[0], gap[1], `the database is at height ${height} but has no block ${gap[0]}..${gap[1]}`);
+  }
+  const signed = (own.signedHeight ?? 0) - 1;
+  const wal = (own.walHeight ?? 0) - 1;
+  if (Math.max(signed, wal) > height) {
+    const by =
+      signed >= wal
+        ? `this validator's signer state shows it signed at height ${signed + 1}, so it had committed up to ${signed}`
+        : `the consensus WAL is for height ${wal + 1}, so the node had committed up to ${wal}`;
+    throw lostBlocks(height + 1, Math.max(signed, wal), `${by}, but the database ends at height ${height}`);
+  }
 }
 
 /** The state root genesis produces (what the state must hash to at height 0). */
@@ -28,9 +70,14 @@ function genesisRoot(genesis: Genesis): Uint8Array {
  * Opens the chain in `db`: writes genesis into an empty database, otherwise checks the database belongs to
  * this genesis, loads the latest state and checks it against the latest header (or genesis at height 0):
  * state root, block hash, and the stored commit. Any mismatch means the database is damaged, and the node
- * must not sign on top of it, so it stops with an error naming what is wrong.
+ * must not sign on top of it, so it stops with an error naming what is wrong. Blocks missing below the latest,
+ * or fewer blocks than `own` (the signer state, the WAL) shows this node committed, are lost blocks.
  */
-export async function openChain(db: ChainDb, genesis: Genesis): Promise<{ state: LatestState; info: ChainInfo }> {
+export async function openChain(
+  db: ChainDb,
+  genesis: Genesis,
+  own: OwnProgress = {},
+): Promise<{ state: LatestState; info: ChainInfo }> {
   const identity = genesisIdentity(genesis);
   const stored = await db.chainIdentity();
   if (stored === undefined) {
@@ -48,6 +95,7 @@ export async function openChain(db: ChainDb, genesis: Genesis): Promise<{ state:
   }
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
+  await checkNoLostBlocks(db, height, own);
   const state = await LatestState.load(db);
   if (height === 0) {
     if (!equalBytes(state.rootHash, genesisRoot(genesis))) {
@@ -72,7 +120,9 @@ export async function openChain(db: ChainDb, genesis: Genesis): Promise<{ state:
   }
   if (!equalBytes(state.rootHash, block.header.stateRoot)) {
     throw new DamagedDatabaseError(
-      `state root ${toHex(state.rootHash)} does not match block ${height}'s ${toHex(block.header.stateRoot)}`,
+      `the state in the database (root ${toHex(state.rootHash)}) does not match block ${height}'s state root ` +
+      `${toHex(block.header.stateRoot)}: a state value is damaged, and executing on it would fork the chain. ` +
+      BLOCK_STORE_REPAIR,
     );
   }
   return {

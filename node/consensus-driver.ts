@@ -58,8 +58,11 @@ import { readWal, Wal } from "./wal.ts";
  */
 type WalRecord =
   | { t: "height"; height: number }
-  /** A peer's vote carries its signature, so a commit can still be built from the WAL after a crash. */
-  | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; block?: string; sig?: VoteSig }
+  /**
+   * A peer's vote carries its signature, so a commit can still be built from the WAL after a crash. A
+   * proposal's or our own value's block is `bytes`, its canonical encoding, stored raw (node/wal.ts).
+   */
+  | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; bytes?: Uint8Array; sig?: VoteSig }
   /** About to sign this (fsynced first): a crash between this and "signed" re-signs the very same bytes. */
   | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
   | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
@@ -242,7 +245,7 @@ export class ConsensusDriver {
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
   private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block, sig?: VoteSig): Promise<void> {
     if (!this.replaying) {
-      const record: WalRecord = { t: "input", input, block: block ? toBase64(this.bytesOf(block)) : undefined, sig };
+      const record: WalRecord = { t: "input", input, bytes: block ? this.bytesOf(block) : undefined, sig };
       this.wal?.append(record);
       // The engine buffers next-height inputs and acts on them once that height starts: they must survive
       // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
@@ -357,8 +360,9 @@ export class ConsensusDriver {
       const inputAt = inputHeight(r.input);
       if (inputAt !== height && inputAt !== height + 1) continue;
       if (inputAt === height + 1) this.nextHeightRecords.push(r); // the engine buffers it, as it did live
-      if (r.block !== undefined) {
-        const block = decodeBlock(fromBase64(r.block) as Uint8Array);
+      if (r.bytes !== undefined) {
+        const block = decodeBlock(r.bytes);
+        this.encoded.set(block, r.bytes);
         const id = toHex(blockHash(block.header));
         if (!this.blocks.has(id)) this.blocks.set(id, block);
       }

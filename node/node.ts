@@ -19,7 +19,9 @@ import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, type PriorityCheckpoint } from "../consensus/proposer.ts";
 import { ConsensusDriver } from "./consensus-driver.ts";
 import { NodeNetwork } from "./network.ts";
-import { GuardedSigner } from "./signer.ts";
+import { GuardedSigner, signedHeight } from "./signer.ts";
+import { checkSignerState } from "./signer-recovery.ts";
+import { walHeight } from "./wal.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
 
@@ -29,6 +31,11 @@ export interface StartOptions {
   home: string;
   config: NodeConfig;
   logger: Logger;
+  /**
+   * Rebuild a missing signer state from this validator's own precommits in the block store instead of
+   * refusing to start (opl start --unsafe-recover-signer-state; see node/signer-recovery.ts for the risk).
+   */
+  recoverSignerState?: boolean;
   /** Called if the node hits an error it cannot continue after (it has already stopped producing). */
   onFatal?: (err: unknown) => void;
 }
@@ -94,9 +101,14 @@ export class OplNode {
     let peersStarted: PersistentPeers | undefined;
     let networkStarted: NodeNetwork | undefined;
     let expirySweep: NodeJS.Timeout | undefined;
+    let driver: ConsensusDriver | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
-      const { state, info } = await openChain(db, genesis);
+      // The signer state and the WAL show how far this node got; a database behind them lost blocks.
+      const { state, info } = await openChain(db, genesis, {
+        signedHeight: signedHeight(paths.signerState),
+        walHeight: walHeight(paths.wal),
+      });
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
@@ -114,7 +126,7 @@ export class OplNode {
           params: genesis.params,
           verifier,
           account: (address) => getAccount(state, address),
-          includedAt: async (hash) => (await db.getTx(hash))?.height,
+          includedAt: async (hash) => (await db.getTx(hash, false))?.height,
         },
       );
       expirySweep = setInterval(() => mempool.expire(), MEMPOOL_EXPIRY_SWEEP_MS).unref();
@@ -128,6 +140,15 @@ export class OplNode {
         logger: log.child({ module: "app" }),
       });
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
+      await checkSignerState({
+        statePath: paths.signerState,
+        address: validatorKey.address,
+        info,
+        validators: app.validators(info.height + 1),
+        db,
+        recover: opts.recoverSignerState === true,
+        log,
+      });
       const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
       const network = new NodeNetwork();
       const checkpointText = await db.getLocal("proposer-priorities");
@@ -152,6 +173,7 @@ export class OplNode {
           opts.onFatal?.(err);
         },
       });
+      driver = producer;
       const [rpcHost, rpcPort] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({
         methods: allMethods,
@@ -257,7 +279,9 @@ export class OplNode {
       });
     } catch (err) {
       clearInterval(expirySweep);
-      // Undo whatever was started, so a failed start leaves no listener behind a closed database.
+      // Undo whatever was started, so a failed start leaves no listener behind a closed database, and no
+      // consensus job (a peer's vote, a timeout) runs on after a failed replay.
+      await driver?.stop();
       await rpcListening?.close();
       peersStarted?.stop();
       await networkStarted?.stop();

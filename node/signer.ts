@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { checkSignRequest, type SignedRecord } from "../consensus/signer-guard.ts";
 import { fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
 import { BoundedLog } from "./bounded-log.ts";
+import { sha256 } from "../crypto/hash.ts";
 import { readJsonFile, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
@@ -27,6 +28,46 @@ interface SignerStateFile {
   /** hex of the sign bytes. */
   payload: string;
   signature: string;
+  /** sha256 (hex) of the fields above: a flipped byte on disk is refused, never read as another position. */
+  check?: string;
+}
+
+/** The signer state file does not hold what was written (a flipped byte, a half-edited file). */
+export class SignerStateDamagedError extends Error {
+  override name = "SignerStateDamagedError";
+}
+
+const FIELDS = ["height", "round", "step", "payload", "signature"] as const;
+
+function stateCheck(s: SignerStateFile): string {
+  return toHex(sha256(new TextEncoder().encode(JSON.stringify(FIELDS.map((f) => s[f])))));
+}
+
+function stateFileText(s: Omit<SignerStateFile, "check">): string {
+  return `${JSON.stringify({ ...s, check: stateCheck(s) })}\n`;
+}
+
+/**
+ * Reads the signer state, or refuses it as damaged: exactly its fields, of their types, and a matching check
+ * (a file of an earlier version, without the check field, is read as it is).
+ */
+export function readSignerState(path: string): SignerStateFile {
+  const s = readJsonFile<SignerStateFile>(path, "signer state");
+  const keys = Object.keys(s ?? {}).sort().join(",");
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const ok =
+    (keys === [...FIELDS].sort().join(",") || keys === [...FIELDS, "check"].sort().join(",")) &&
+    count(s.height) && count(s.round) && count(s.step) &&
+    typeof s.payload === "string" && typeof s.signature === "string" &&
+    (s.check === undefined || s.check === stateCheck(s));
+  if (!ok) {
+    throw new SignerStateDamagedError(
+      `the signer state ${path} is damaged (its fields or check do not match): it cannot say what this ` +
+      "validator last signed. Restore it from a backup; otherwise move it away and start with " +
+      "--unsafe-recover-signer-state (see opl start --help for the risk).",
+    );
+  }
+  return s;
 }
 
 /**
@@ -43,6 +84,14 @@ export interface SignRequest {
   signBytes: Uint8Array;
 }
 
+/** The height of the last thing the signer state at `path` records signing, or undefined if there is none. */
+export { stateFileText as signerStateText };
+
+export function signedHeight(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  return readSignerState(path).height;
+}
+
 export class GuardedSigner {
   private readonly key: ValidatorKey;
   private readonly statePath: string;
@@ -54,8 +103,13 @@ export class GuardedSigner {
     this.statePath = statePath;
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
     if (existsSync(statePath)) {
-      const s = readJsonFile<SignerStateFile>(statePath, "signer state");
+      const s = readSignerState(statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
+    } else {
+      // "Nothing signed yet", written at the first start: from then on a missing file means a lost one, which
+      // the node refuses to start without (node/signer-recovery.ts), even for a key that joins the validator
+      // set later and restarts before it signs.
+      writeSecretFile(statePath, stateFileText({ height: 0, round: 0, step: 0, payload: "", signature: "" }));
     }
   }
 
@@ -77,7 +131,7 @@ export class GuardedSigner {
     if (decision.resign && this.last !== undefined) return fromBase64(this.last.signature) as Uint8Array;
     const signature = this.key.sign(req.signBytes);
     const state: SignerStateFile = { ...record, signature: toBase64(signature) };
-    writeSecretFile(this.statePath, `${JSON.stringify(state)}\n`); // durable before release
+    writeSecretFile(this.statePath, stateFileText(state)); // durable before release
     this.last = { ...record, signature: state.signature };
     this.audit.append(`${JSON.stringify({ ...record, signature: state.signature })}\n`);
     return signature;

@@ -5,6 +5,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   writeFileSync,
   writeSync,
@@ -18,7 +19,12 @@ import { crc32 } from "node:zlib";
  * appended before it takes effect. One file holds the current height; it is replaced atomically when a new
  * height starts (write a temp file, fsync, rename, fsync the directory).
  *
- * Record: [u32 BE payload length][u32 BE crc32 of payload][payload (UTF-8 JSON)].
+ * Record: [u32 BE payload length][u32 BE crc32 of payload][payload]. The payload is a kind byte, then:
+ * - KIND_JSON: the record as UTF-8 JSON;
+ * - KIND_JSON_BYTES: [u32 BE JSON length][the record as UTF-8 JSON, without its `bytes` field][`bytes`, raw].
+ * A record whose `bytes` field is a Uint8Array (a proposed block, up to the maximum block size) is stored
+ * raw that way: as base64 inside JSON it was a third larger and went through string checks that failed at
+ * several MiB. A payload starting with '{' is the JSON-only format of earlier versions: a clear error.
  * Reading: a torn or truncated LAST record (a crash mid-write) is dropped, and the file truncated to the last
  * good record; a bad record with more data after it is corruption in the middle, and reading stops with a
  * WalCorruptError naming the file and offset: skipping it could forget a signed vote.
@@ -28,6 +34,15 @@ export class WalCorruptError extends Error {
 }
 
 const HEADER = 8;
+const KIND_JSON = 1;
+const KIND_JSON_BYTES = 2;
+/** The first byte of an earlier version's record payload (bare JSON). */
+const OLD_FORMAT_FIRST_BYTE = 0x7b; // "{"
+
+/** The WAL was written by an earlier version of opl, in a format this one no longer reads. */
+export class WalOldFormatError extends Error {
+  override name = "WalOldFormatError";
+}
 /** No single record is anywhere near this; a larger length is corruption, not a big record. */
 const MAX_RECORD = 64 * 1024 * 1024;
 
@@ -38,11 +53,37 @@ export interface WalReadResult<T> {
 }
 
 function encodeRecord(value: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(value), "utf8");
+  const { bytes, ...rest } = value as { bytes?: unknown };
+  const parts: Uint8Array[] = [];
+  if (bytes instanceof Uint8Array) {
+    const json = Buffer.from(JSON.stringify(rest), "utf8");
+    const head = Buffer.alloc(5);
+    head[0] = KIND_JSON_BYTES;
+    head.writeUInt32BE(json.byteLength, 1);
+    parts.push(head, json, bytes);
+  } else {
+    parts.push(Uint8Array.of(KIND_JSON), Buffer.from(JSON.stringify(value), "utf8"));
+  }
+  const payload = Buffer.concat(parts);
   const header = Buffer.alloc(HEADER);
   header.writeUInt32BE(payload.byteLength, 0);
   header.writeUInt32BE(crc32(payload), 4);
   return Buffer.concat([header, payload]);
+}
+
+/** A checksummed payload back into its record; throws (a message) if it is not a record of this format. */
+function decodePayload<T>(payload: Buffer): T {
+  const kind = payload[0];
+  if (kind === KIND_JSON) return JSON.parse(payload.subarray(1).toString("utf8")) as T;
+  if (kind === KIND_JSON_BYTES && payload.byteLength >= 5) {
+    const jsonEnd = 5 + payload.readUInt32BE(1);
+    if (jsonEnd > payload.byteLength) throw new Error("its JSON length runs past the record");
+    const record = JSON.parse(payload.subarray(5, jsonEnd).toString("utf8")) as Record<string, unknown>;
+    const bytes = payload.subarray(jsonEnd);
+    record.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return record as T;
+  }
+  throw new Error(`has an unknown kind ${kind}`);
 }
 
 function fsyncDir(path: string): void {
@@ -99,10 +140,17 @@ export function readWal<T>(path: string): WalReadResult<T> {
       if (end < data.byteLength && recordFollows(data, end)) corrupt("fails its checksum");
       break; // the last record is torn
     }
+    if (offset === 0 && payload[0] === OLD_FORMAT_FIRST_BYTE) {
+      throw new WalOldFormatError(
+        `${path} was written by an earlier version of opl (JSON records), which this version does not read. ` +
+        "If the node was stopped cleanly, move the file away and start again; otherwise start the earlier " +
+        "version once to finish the height (the file may hold votes this validator signed).",
+      );
+    }
     try {
-      records.push(JSON.parse(payload.toString("utf8")) as T);
-    } catch {
-      corrupt("has a valid checksum but is not JSON");
+      records.push(decodePayload<T>(payload));
+    } catch (err) {
+      corrupt(`has a valid checksum but is not a record (${(err as Error).message})`);
     }
     offset = end;
   }
@@ -118,6 +166,30 @@ export function readWal<T>(path: string): WalReadResult<T> {
     }
   }
   return { records, droppedTail };
+}
+
+/**
+ * The height a WAL belongs to (its first record, { t: "height", height }), reading only that record; undefined
+ * if there is no such file or it does not start with a readable height record.
+ */
+export function walHeight(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const fd = openSync(path, "r");
+  try {
+    const header = Buffer.alloc(HEADER);
+    if (readSync(fd, header, 0, HEADER, 0) < HEADER) return undefined;
+    const length = header.readUInt32BE(0);
+    if (length === 0 || length > 4096) return undefined; // a height record is tiny
+    const payload = Buffer.alloc(length);
+    if (readSync(fd, payload, 0, length, HEADER) < length) return undefined;
+    if (crc32(payload) !== header.readUInt32BE(4)) return undefined;
+    const record = decodePayload<{ t?: unknown; height?: unknown }>(payload);
+    return record.t === "height" && typeof record.height === "number" ? record.height : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class Wal<T> {

@@ -11,6 +11,7 @@ interface StartOpts {
   logFile?: string;
   initIfMissing?: boolean;
   status?: boolean;
+  unsafeRecoverSignerState?: boolean;
 }
 
 export function registerStart(program: Command): void {
@@ -37,6 +38,13 @@ export function registerStart(program: Command): void {
       `run "opl init" first if the home has no config (chain id ${DEFAULT_CHAIN_ID})`,
     )
     .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
+    .option(
+      "--unsafe-recover-signer-state",
+      "if data/priv_validator_state.json is missing on a chain past height 0, rebuild it from this validator's " +
+      "latest precommit in the block store instead of refusing to start. RISK: a vote signed after that " +
+      "precommit (at the height then in progress) is not known; signing it again differently is a double-sign, " +
+      "which is slashed. Restore the lost file instead whenever you can",
+    )
     .action(
       action(async (opts: StartOpts) => {
         const { homePaths, readConfig } = await import("../../node/config.ts");
@@ -62,26 +70,19 @@ export function registerStart(program: Command): void {
           format: (opts.logFormat ?? config.log.format) as "auto" | "json" | "pretty",
           file: logFile,
         });
-        const node = await OplNode.start({
-          home: opts.home,
-          config,
+        const { runNode } = await import("../../node/run-node.ts");
+        const node = await runNode({
+          start: (onFatal) =>
+            OplNode.start({
+              home: opts.home,
+              config,
+              logger,
+              onFatal,
+              recoverSignerState: opts.unsafeRecoverSignerState === true,
+            }),
           logger,
-          onFatal: () => {
-            process.exitCode = 1;
-            void shutdown("fatal error");
-          },
+          exit: (code) => process.exit(code),
         });
-        let stopping = false;
-        async function shutdown(why: string): Promise<void> {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ why }, "stopping");
-          await node.stop();
-          logger.flush();
-          process.exit();
-        }
-        process.on("SIGINT", () => void shutdown("SIGINT"));
-        process.on("SIGTERM", () => void shutdown("SIGTERM"));
         if (opts.status) {
           console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);
           console.log(`try: npx opl status --rpc ${node.rpc.url}`);

@@ -1,8 +1,12 @@
 import { Level } from "level";
-import { concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
+import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
 import {
   type Block,
+  blockHash,
   type BlockMeta,
+  blockTxHashes,
+  bodyMismatch,
   decodeBlock,
   decodeBlockMeta,
   encodeBlockMeta,
@@ -33,6 +37,27 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
 }
 
 export { DatabaseLockedError, DatabaseUnwritableError } from "./open-errors.ts";
+
+/**
+ * What the block store holds is not what was written (a flipped bit on disk, a lost LevelDB record): the read
+ * is refused rather than served. The message names the height or key and what to do.
+ */
+export class BlockStoreCorruptError extends Error {
+  override name = "BlockStoreCorruptError";
+}
+
+/** What an operator can do about a damaged block store. */
+export const BLOCK_STORE_REPAIR =
+  "The database in <home>/data is damaged: stop the node and restore the data directory from a backup, or " +
+  "move it away and let the node sync the chain again from its peers (keep priv_validator_state.json and " +
+  "cs.wal: they keep a validator from signing twice).";
+
+function corrupt(what: string, why: string, cause?: unknown): BlockStoreCorruptError {
+  return new BlockStoreCorruptError(`${what} in the block store is damaged: ${why}. ${BLOCK_STORE_REPAIR}`, { cause });
+}
+
+/** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
+const TX_HASH_CACHE_HEIGHTS = 16;
 
 const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
 /**
@@ -73,6 +98,7 @@ export interface CommittedBlock {
  */
 export class ChainDb {
   private readonly db: Level<Uint8Array, Uint8Array>;
+  private readonly txHashesAt = new Map<number, string[]>();
 
   private constructor(db: Level<Uint8Array, Uint8Array>) {
     this.db = db;
@@ -94,7 +120,7 @@ export class ChainDb {
 
   /** Latest committed height, or undefined before genesis was written. */
   async latestHeight(): Promise<number | undefined> {
-    const raw = await this.db.get(LATEST_KEY);
+    const raw = await this.read(LATEST_KEY, "the latest-height marker");
     return raw === undefined ? undefined : readU64be(raw);
   }
 
@@ -106,7 +132,7 @@ export class ChainDb {
 
   /** A small value of this node's own (not chain state): e.g. its proposer-priority checkpoint. */
   async getLocal(name: string): Promise<string | undefined> {
-    const raw = await this.db.get(bucketKey(BUCKET.meta, utf8(`local/${name}`)));
+    const raw = await this.read(bucketKey(BUCKET.meta, utf8(`local/${name}`)), `the local value ${name}`);
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
   }
 
@@ -115,7 +141,7 @@ export class ChainDb {
   }
 
   async chainIdentity(): Promise<string | undefined> {
-    const raw = await this.db.get(CHAIN_KEY);
+    const raw = await this.read(CHAIN_KEY, "the chain identity");
     return raw === undefined ? undefined : Buffer.from(raw).toString("utf8");
   }
 
@@ -164,35 +190,163 @@ export class ChainDb {
     return ops as { type: "put"; key: Uint8Array; value: Uint8Array }[];
   }
 
-  async getBlock(height: number): Promise<Block | undefined> {
-    const raw = await this.getBlockBytes(height);
-    return raw === undefined ? undefined : decodeBlock(raw);
+  /**
+   * Reads a stored value. LevelDB's own corruption errors (a bad table block, say) become a
+   * BlockStoreCorruptError naming what was read.
+   */
+  private async read(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.db.get(key);
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") throw corrupt(what, (err as Error).message, err);
+      throw err;
+    }
   }
 
-  /** The block's canonical bytes as stored (block sync serves them without re-encoding). */
+  /** Decodes a stored record; bytes that do not decode are damage, named as such. */
+  private decoded<T>(what: string, decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      throw corrupt(what, `it does not decode (${(err as Error).message})`, err);
+    }
+  }
+
+  /** A height at or below the latest must have its block: its absence is a lost block, not "no such block". */
+  private async absent(height: number, what: string): Promise<undefined> {
+    const latest = await this.latestHeight();
+    if (latest !== undefined && height >= 1 && height <= latest) {
+      throw corrupt(what, `it is missing though the chain is at height ${latest}`);
+    }
+    return undefined;
+  }
+
+  /** The block at `height`, checked against its header and stored hash before it is served (see readBlock). */
+  async getBlock(height: number): Promise<Block | undefined> {
+    return (await this.readBlock(height))?.block;
+  }
+
+  /** The block's canonical bytes as stored (block sync serves them without re-encoding), checked the same way. */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
-    return this.db.get(heightKey(BUCKET.block, height));
+    return (await this.readBlock(height))?.bytes;
+  }
+
+  /**
+   * Reads a block and proves it is the one committed at `height`: its header hashes to the hash stored in its
+   * metadata (which its commit signs), the header is at `height`, and its body (txs, last commit, evidence)
+   * matches the header's roots. Anything else is a BlockStoreCorruptError: never a different block.
+   */
+  private async readBlock(height: number): Promise<{ block: Block; bytes: Uint8Array } | undefined> {
+    const what = `block ${height}`;
+    const [bytes, meta] = await Promise.all([
+      this.read(heightKey(BUCKET.block, height), what),
+      this.getBlockMeta(height),
+    ]);
+    if (bytes === undefined) return this.absent(height, what);
+    if (meta === undefined) throw corrupt(what, "its metadata (hash and commit) is missing");
+    const block = this.decoded(what, () => decodeBlock(bytes));
+    if (block.header.height !== height) throw corrupt(what, `its header says height ${block.header.height}`);
+    if (!equalBytes(blockHash(block.header), meta.hash)) {
+      throw corrupt(what, `its header hashes to ${toHex(blockHash(block.header))}, not the committed ${toHex(meta.hash)}`);
+    }
+    const mismatch = bodyMismatch(block);
+    if (mismatch !== undefined) throw corrupt(what, mismatch);
+    if (block.txs.length !== meta.numTxs) {
+      throw corrupt(what, `its metadata counts ${meta.numTxs} txs, it has ${block.txs.length}`);
+    }
+    this.rememberTxHashes(height, block);
+    return { block, bytes };
+  }
+
+  private rememberTxHashes(height: number, block: Block): void {
+    this.txHashesAt.delete(height);
+    this.txHashesAt.set(height, blockTxHashes(block).map(toHex));
+    if (this.txHashesAt.size > TX_HASH_CACHE_HEIGHTS) {
+      this.txHashesAt.delete(this.txHashesAt.keys().next().value as number);
+    }
+  }
+
+  /**
+   * The first run of heights in 1..`latest` with no block or no metadata, as [from, to], or undefined if every
+   * height is there. Reads keys only (no values), in order: one pass at start-up.
+   */
+  async missingBlocks(latest: number): Promise<[number, number] | undefined> {
+    try {
+      return await this.firstGap(latest);
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+        throw corrupt("the block index", (err as Error).message, err);
+      }
+      throw err;
+    }
+  }
+
+  private async firstGap(latest: number): Promise<[number, number] | undefined> {
+    for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
+      let expected = 1;
+      for await (const key of this.db.keys({ gte: heightKey(bucket, 1), lte: heightKey(bucket, latest) })) {
+        const height = readU64be(key, 1);
+        if (height !== expected) return [expected, height - 1];
+        expected++;
+      }
+      if (expected <= latest) return [expected, latest];
+    }
+    return undefined;
   }
 
   /** The events a block's own steps made (empty if none). */
   async getBlockEvents(height: number): Promise<TxEvent[]> {
-    const raw = await this.db.get(heightKey(BUCKET.blockEvents, height));
-    return raw === undefined ? [] : decodeTxResult(raw).events;
+    const what = `the events of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockEvents, height), what);
+    return raw === undefined ? [] : this.decoded(what, () => decodeTxResult(raw).events);
   }
 
+  /** A block's hash and commit; the commit must be for this height and this hash. */
   async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
-    const raw = await this.db.get(heightKey(BUCKET.blockMeta, height));
-    return raw === undefined ? undefined : decodeBlockMeta(raw);
+    const what = `the metadata of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockMeta, height), what);
+    if (raw === undefined) return this.absent(height, what);
+    const meta = this.decoded(what, () => decodeBlockMeta(raw));
+    if (meta.commit.height !== height || !equalBytes(meta.commit.blockHash, meta.hash)) {
+      throw corrupt(what, "its commit is not for its block");
+    }
+    return meta;
   }
 
+  /** The height of the block with this hash (checked against that height's stored hash). */
   async heightOfBlock(hash: Uint8Array): Promise<number | undefined> {
-    const raw = await this.db.get(bucketKey(BUCKET.blockByHash, hash));
-    return raw === undefined ? undefined : readU64be(raw);
+    const what = `the index entry of block ${toHex(hash)}`;
+    const raw = await this.read(bucketKey(BUCKET.blockByHash, hash), what);
+    if (raw === undefined) return undefined;
+    if (raw.byteLength !== 8) throw corrupt(what, "it is not a height");
+    const height = readU64be(raw);
+    const meta = await this.getBlockMeta(height);
+    if (meta === undefined || !equalBytes(meta.hash, hash)) throw corrupt(what, `block ${height} has another hash`);
+    return height;
   }
 
-  async getTx(hash: Uint8Array): Promise<(TxRecord & { result: TxResult }) | undefined> {
-    const raw = await this.db.get(bucketKey(BUCKET.tx, hash));
-    return raw === undefined ? undefined : decodeTxRecord(raw);
+  /**
+   * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
+   * the tx at its recorded position in its (checked) block. The place check may read and decode that block
+   * (recent heights' tx hashes are cached); the mempool's "already included?" question, which anyone can ask
+   * with old transactions, skips it.
+   */
+  async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
+    const what = `transaction ${toHex(hash)}`;
+    const raw = await this.read(bucketKey(BUCKET.tx, hash), what);
+    if (raw === undefined) return undefined;
+    const record = this.decoded(what, () => decodeTxRecord(raw));
+    if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
+    if (!checkPlace) return record;
+    let hashes = this.txHashesAt.get(record.height);
+    if (hashes === undefined) {
+      if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
+      hashes = this.txHashesAt.get(record.height) as string[];
+    }
+    if (hashes[record.index] !== toHex(hash)) {
+      throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
+    }
+    return record;
   }
 
   /** The value of a state key as of the end of `height` (undefined if absent then). */
@@ -319,8 +473,15 @@ export class ChainDb {
   async* latestState(): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const prefix = Uint8Array.of(BUCKET.stateLatest);
     const end = Uint8Array.of(BUCKET.stateLatest + 1);
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {
-      yield [key.subarray(1), value];
+    try {
+      for await (const [key, value] of this.db.iterator({ gte: prefix, lt: end })) {
+        yield [key.subarray(1), value];
+      }
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+        throw corrupt("the latest state", (err as Error).message, err);
+      }
+      throw err;
     }
   }
 }

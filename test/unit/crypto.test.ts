@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addressFromPublicKey, decodeAddress, encodeAddress } from "../../crypto/address.ts";
-import { fromBase64, fromHex, toHex } from "../../crypto/bytes.ts";
+import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
 import {
   generateSecretKey,
   privateKeyObject,
@@ -68,6 +68,23 @@ describe("byte helpers", () => {
     expect(fromBase64("AQID")).toEqual(Uint8Array.of(1, 2, 3));
     expect(fromBase64("AQI$")).toBeUndefined();
     expect(fromBase64("AQI")).toBeUndefined();
+    expect(fromBase64("AQ==")).toEqual(Uint8Array.of(1));
+    expect(fromBase64("AQI=")).toEqual(Uint8Array.of(1, 2));
+    expect(fromBase64("A===")).toBeUndefined();
+    expect(fromBase64("AQ=A")).toBeUndefined();
+    expect(fromBase64("AQ==AQID")).toBeUndefined();
+    expect(fromBase64("AQ\nID")).toBeUndefined();
+    expect(fromBase64("")).toEqual(new Uint8Array(0));
+  });
+
+  it("round-trip hex and base64 of 9 MiB (more than a maximum-size block)", () => {
+    const bytes = new Uint8Array(9 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131) & 0xff;
+    // equalBytes, not toEqual: vitest's deep equality takes minutes on 9 MiB.
+    expect(equalBytes(fromBase64(toBase64(bytes)) ?? new Uint8Array(0), bytes)).toBe(true);
+    expect(equalBytes(fromHex(toHex(bytes)) ?? new Uint8Array(0), bytes)).toBe(true);
+    const bad = `${toBase64(bytes).slice(0, -8)}AAA$AAAA`;
+    expect(fromBase64(bad)).toBeUndefined();
   });
 });
 

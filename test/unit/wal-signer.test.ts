@@ -1,12 +1,17 @@
+import { equalBytes } from "../../crypto/bytes.ts";
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
 import { generateSecretKey } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { DoubleSignRefusedError, GuardedSigner } from "../../node/signer.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { readWal, Wal, WalCorruptError } from "../../node/wal.ts";
+import { readWal, Wal, WalCorruptError, WalOldFormatError } from "../../node/wal.ts";
+import { blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { maxSizeBlock } from "../helpers/max-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let cleanup: (() => void) | undefined;
@@ -62,7 +67,7 @@ describe("consensus WAL (real files)", () => {
     wal.append({ n: 3 });
     wal.close();
     const bytes = readFileSync(path);
-    const second = 8 + JSON.stringify({ n: 1 }).length; // offset of record 2
+    const second = 8 + 1 + JSON.stringify({ n: 1 }).length; // offset of record 2
     bytes[second + 9] ^= 0xff;
     writeFileSync(path, bytes);
     expect(() => readWal(path)).toThrow(WalCorruptError);
@@ -75,7 +80,7 @@ describe("consensus WAL (real files)", () => {
     for (let n = 1; n <= 3; n++) wal.append({ n });
     wal.close();
     const bytes = readFileSync(path);
-    const second = 8 + JSON.stringify({ n: 1 }).length;
+    const second = 8 + 1 + JSON.stringify({ n: 1 }).length;
     bytes.writeUInt32BE(0x00100000, second); // record 2 now claims 1 MiB
     writeFileSync(path, bytes);
     expect(() => readWal(path)).toThrow(/impossible length .*good records follow/);
@@ -94,6 +99,41 @@ describe("consensus WAL (real files)", () => {
     expect(read.records).toEqual([{ n: 1 }]);
     expect(read.droppedTail).toBe(4096);
     expect(readFileSync(`${path}.torn`).length).toBe(4096); // kept for inspection
+  });
+});
+
+describe("consensus WAL at the maximum block size", () => {
+  it("a block of maxBlockBytes round-trips through the block codec and a WAL record, stored raw", () => {
+    const block = maxSizeBlock(1);
+    const bytes = encodeBlock(block);
+    expect(bytes.byteLength).toBeGreaterThan(DEFAULT_PARAMS.maxBlockBytes);
+    expect(equalBytes(blockHash(decodeBlock(bytes).header), blockHash(block.header))).toBe(true);
+
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
+    wal.append({ t: "before" });
+    wal.append({ t: "block", bytes }, true);
+    wal.append({ t: "after" });
+    wal.close();
+    // Raw, not base64 in JSON: the file is the block plus a few dozen bytes.
+    expect(statSync(path).size).toBeLessThan(bytes.byteLength + 100);
+    const read = readWal<{ t: string; bytes?: Uint8Array }>(path);
+    expect(read.records.map((r) => r.t)).toEqual(["before", "block", "after"]);
+    const back = read.records[1].bytes as Uint8Array;
+    expect(equalBytes(back, bytes)).toBe(true);
+    expect(equalBytes(encodeBlock(decodeBlock(back)), bytes)).toBe(true);
+    expect(read.records[0].bytes).toBeUndefined();
+  });
+
+  it("a WAL in the earlier JSON-only format is refused with a clear error", () => {
+    const path = join(dir(), "cs.wal");
+    const payload = Buffer.from(JSON.stringify({ t: "height", height: 3 }), "utf8");
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(payload.byteLength, 0);
+    header.writeUInt32BE(crc32(payload), 4);
+    writeFileSync(path, Buffer.concat([header, payload]));
+    expect(() => readWal(path)).toThrow(WalOldFormatError);
+    expect(() => readWal(path)).toThrow(/earlier version of opl/);
   });
 });
 
@@ -127,5 +167,29 @@ describe("guarded signer (real files)", () => {
     const audit = readFileSync(join(home, "audit.log"), "utf8").trim().split("\n");
     expect(audit).toHaveLength(3); // re-signing released nothing new
     expect(statSync(join(home, "state.json")).mode & 0o777).toBe(0o600);
+  });
+
+  it("a signer state with any byte flipped is refused as damaged, never read as another position", () => {
+    const home = dir();
+    const a = signer(home);
+    a.sign({ height: 12, round: 3, step: STEP_PRECOMMIT, signBytes: bytes("A") });
+    const path = join(home, "state.json");
+    const good = readFileSync(path);
+    for (let at = 0; at < good.length - 1; at++) { // the last byte is the newline
+      const bad = Buffer.from(good);
+      bad[at] ^= 0x01;
+      writeFileSync(path, bad);
+      let position: string | undefined;
+      try {
+        const b = signer(home);
+        position = JSON.stringify(b.lastSigned);
+      } catch (err) {
+        expect(String(err), `flip at ${at}`).toMatch(/signer state .* (damaged|not valid JSON)/);
+        continue;
+      }
+      // A flip JSON ignores (e.g. in whitespace) may load, but only as the very same position.
+      expect(position, `flip at ${at}`).toBe(JSON.stringify(signer(home).lastSigned));
+      expect(JSON.parse(position)).toMatchObject({ height: 12, round: 3, step: STEP_PRECOMMIT });
+    }
   });
 });

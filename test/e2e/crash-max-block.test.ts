@@ -1,0 +1,105 @@
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { toBase64, toHex } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { homePaths } from "../../node/config.ts";
+import { Keyring } from "../../node/keyring.ts";
+import type { TxMsg } from "../../proto/tx.ts";
+import { RpcClient } from "../../rpc/client.ts";
+import { signTx } from "../../rpc/tx-builder.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
+import { tempDir, waitFor } from "../helpers/tmp.ts";
+
+/**
+ * kill -9 of a real `opl start` in the middle of a height whose block is at the size limit (the block's
+ * WAL record, several MiB, is on disk; the block is not committed), then a restart: it must replay the WAL,
+ * commit that height and go on. Blocks are filled with datanet contributions (the largest transactions:
+ * 4 KiB of metadata, 1 KiB of URI), more than maxBlockBytes of them, sent while a block interval is long.
+ */
+const FEE = DEFAULT_PARAMS.minFee;
+const tmp = tempDir("opl-e2e-maxblock-");
+let node: NodeProcess | undefined;
+afterAll(async () => {
+  await node?.kill("SIGKILL");
+  tmp.cleanup();
+});
+
+describe("crash at the maximum block size (real process)", () => {
+  it("kill -9 after a maximum-size block reached the WAL: the restart replays it and the chain goes on", async () => {
+    const home = tmp.dir;
+    const chainId = "opl-maxblock-1";
+    expect((await runCli(["init", "--home", home, "--chain-id", chainId])).code).toBe(0);
+    setBlockInterval(home, 6000); // the mempool fills between blocks
+    const config = join(home, "config.toml");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/max_txs_per_sender = \d+/, "max_txs_per_sender = 5000"));
+    const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);
+    node = await NodeProcess.start(home);
+    let rpc = new RpcClient(node.url);
+
+    const send = (msg: TxMsg) =>
+      signTx({ chainId, senderPubkey: faucet.publicKey, nonce: faucet.nonce++, fee: FEE, msg }, (m) => faucet.sign(m));
+    const included = (hash: Uint8Array) =>
+      waitFor("a tx included", async () => rpc.call<{ height: number; result: { events: { attributes: Record<string, string> }[] } }>("tx_get", { hash: toHex(hash) }), 30_000);
+
+    const create = send({
+      type: "create_datanet",
+      name: "big",
+      description: "",
+      license: "",
+      curators: [],
+      contributionStake: 1n,
+      reviewFee: 0n,
+      allowListed: false,
+      contributors: [],
+    });
+    await rpc.call("tx_submit", { tx: toBase64(create.bytes) });
+    const created = await included(create.hash);
+    const datanetId = Number(created.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id);
+
+    const { maxMetadataBytes, maxUriBytes } = DEFAULT_PARAMS.datanets;
+    const metadata = JSON.stringify({ pad: "x".repeat(maxMetadataBytes - 12) });
+    const perTx = maxMetadataBytes + maxUriBytes;
+    const count = Math.ceil((DEFAULT_PARAMS.maxBlockBytes * 1.1) / perTx);
+    const txs = Array.from({ length: count }, (_, i) =>
+      send({
+        type: "contribute",
+        datanetId,
+        contentHash: sha256(new TextEncoder().encode(`item ${i}`)),
+        uri: `ipfs://${String(i).padStart(maxUriBytes - 7, "0")}`,
+        sizeBytes: 1,
+        metadata,
+      }),
+    );
+    // Sent right after a block (in nonce order): all are in the mempool before the next proposal.
+    const status = () => rpc.call<{ latestHeight: number }>("node_status");
+    const after = (await status()).latestHeight;
+    await waitFor("the next block", async () => ((await status()).latestHeight > after ? true : undefined));
+    // The write point: the height's maximum-size block is in the WAL (several MiB), not yet committed.
+    const wal = homePaths(home).wal;
+    const bigWal = waitFor("a maximum-size block in the WAL", () => {
+      return statSync(wal).size > DEFAULT_PARAMS.maxBlockBytes * 0.9 ? true : undefined;
+    }, 30_000);
+    for (let i = 0; i < txs.length; i += 100) {
+      const batch = txs.slice(i, i + 100).map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } }));
+      for (const r of await rpc.batch(batch)) expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    }
+    await bigWal;
+    const killedAt = (await rpc.call<{ latestHeight: number }>("node_status").catch(() => ({ latestHeight: 0 }))).latestHeight;
+    await node.kill("SIGKILL");
+
+    node = await NodeProcess.start(home);
+    rpc = new RpcClient(node.url);
+    expect(node.logLines.some((l) => l.includes("replaying the consensus WAL"))).toBe(true);
+    // The block that was in the WAL is committed after the restart (the mempool's other txs died with the
+    // process), with close to maxBlockBytes of txs.
+    const first = await included(txs[0].hash);
+    expect(first.height).toBeGreaterThan(killedAt);
+    const block = await rpc.call<{ txs: unknown[] }>("chain_getBlock", { height: first.height });
+    expect(block.txs.length * perTx).toBeGreaterThan(DEFAULT_PARAMS.maxBlockBytes * 0.9);
+    expect(node.logLines.join("\n")).not.toMatch(/refusing to sign|diverged/);
+    await waitFor("the chain going on", async () => ((await rpc.call<{ latestHeight: number }>("node_status")).latestHeight > first.height + 1 ? true : undefined));
+  });
+});

@@ -1,0 +1,179 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Level } from "level";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { STEP_PRECOMMIT } from "../../consensus/signer-guard.ts";
+import { equalBytes, toBase64, u64be } from "../../crypto/bytes.ts";
+import { homePaths, readConfig } from "../../node/config.ts";
+import { OplNode } from "../../node/node.ts";
+import { SignerStateMissingError } from "../../node/signer-recovery.ts";
+import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
+import { walHeight } from "../../node/wal.ts";
+import { BUCKET, bucketKey, heightKey } from "../../state/store/buckets.ts";
+import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+
+/**
+ * What a restarting node checks of its database before it signs anything, on a real node's real LevelDB:
+ * lost blocks (a gap, or the database behind the signer state or the WAL), damaged state values, a damaged
+ * LevelDB log. Each must stop the start with a message saying what is wrong and what to do.
+ */
+let chain: TestChain | undefined;
+afterEach(async () => {
+  chain?.removeHome();
+  chain = undefined;
+});
+
+/** A chain of a few blocks, stopped; returns its home and latest height. */
+async function stoppedChain(height = 5): Promise<{ home: string; latest: number }> {
+  chain = await startTestChain({ blockIntervalMs: 50 });
+  await chain.waitForHeight(height);
+  await chain.node.stop();
+  return { home: chain.home, latest: chain.node.app.info().height };
+}
+
+function restart(home: string, recoverSignerState = false): Promise<OplNode> {
+  const config = readConfig(homePaths(home).config);
+  return OplNode.start({ home, config, logger: pino({ level: "silent" }), recoverSignerState });
+}
+
+async function withRawDb(home: string, fn: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+  const db = new Level<Uint8Array, Uint8Array>(homePaths(home).chainDb, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const LATEST = bucketKey(BUCKET.meta, new TextEncoder().encode("latest"));
+
+/** Makes the database end at `height`, as if LevelDB had dropped the batches of the blocks after it. */
+async function dropBlocksAfter(home: string, height: number, latest: number): Promise<void> {
+  await withRawDb(home, async (db) => {
+    for (let h = height + 1; h <= latest; h++) {
+      await db.del(heightKey(BUCKET.block, h));
+      await db.del(heightKey(BUCKET.blockMeta, h));
+    }
+    await db.put(LATEST, u64be(height));
+  });
+}
+
+describe("start-up refuses a database that lost blocks or holds damaged values", () => {
+  it("a database behind the signer state: 'the block store lost blocks H1..H2', never a double-sign refusal", async () => {
+    const { home, latest } = await stoppedChain();
+    const signed = (JSON.parse(readFileSync(homePaths(home).signerState, "utf8")) as { height: number }).height;
+    await dropBlocksAfter(home, latest - 3, latest);
+    const start = restart(home);
+    await expect(start).rejects.toThrow(`the block store lost blocks ${latest - 2}..${signed - 1}`);
+    await expect(start).rejects.toThrow(/signer state shows it signed at height .*restore .*chain\.db from a backup/s);
+  });
+
+  it("a database behind the WAL (signer state gone too) is lost blocks, named from the WAL", async () => {
+    const { home, latest } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    const wal = walHeight(homePaths(home).wal) as number; // the height in progress, or just decided
+    await dropBlocksAfter(home, latest - 3, latest);
+    await expect(restart(home)).rejects.toThrow(
+      `the block store lost blocks ${latest - 2}..${wal - 1}: the consensus WAL is for height ${wal}`,
+    );
+  });
+
+  it("a block missing below the latest height is a lost block", async () => {
+    const { home } = await stoppedChain();
+    await withRawDb(home, (db) => db.del(heightKey(BUCKET.blockMeta, 2)));
+    await expect(restart(home)).rejects.toThrow(/the block store lost blocks 2\.\.2: .*has no block 2\.\.2/);
+  });
+
+  it("a flipped byte in a stored state value is refused against the state root", async () => {
+    const { home } = await stoppedChain();
+    await withRawDb(home, async (db) => {
+      const stateLatest = { gte: Uint8Array.of(BUCKET.stateLatest), lt: Uint8Array.of(BUCKET.stateLatest + 1) };
+      for await (const [key, value] of db.iterator({ ...stateLatest, limit: 1 })) {
+        value[value.length - 1] ^= 0x01;
+        await db.put(key, value);
+      }
+    });
+    await expect(restart(home)).rejects.toThrow(
+      /does not match block \d+'s state root .*a state value is damaged.*restore/s,
+    );
+  });
+
+  it("a flipped byte in LevelDB's log file stops the start with a clear message, not a double-sign refusal", async () => {
+    const { home, latest } = await stoppedChain(8);
+    const dbDir = homePaths(home).chainDb;
+    const log = readdirSync(dbDir).find((f) => f.endsWith(".log")) as string;
+    const bytes = readFileSync(join(dbDir, log));
+    expect(bytes.byteLength).toBeGreaterThan(1000); // this run's blocks are in the log
+    bytes[Math.floor(bytes.byteLength * 0.6)] ^= 0x01;
+    writeFileSync(join(dbDir, log), bytes);
+    const error = await restart(home).then(
+      async (node) => {
+        await node.stop();
+        return undefined;
+      },
+      (err: unknown) => err as Error,
+    );
+    // LevelDB drops what it cannot read on open; what the node sees depends on which batch the byte was in.
+    expect(error, `restarted on a damaged log (latest was ${latest})`).toBeDefined();
+    expect(error?.message).toMatch(/lost blocks|damaged/);
+    expect(error?.message).not.toMatch(/refusing to sign|double/i);
+  });
+});
+
+describe("a validator whose signer state is lost never double-signs", () => {
+  it("refuses to start on a chain past height 0 without its signer state, naming the override and its risk", async () => {
+    const { home } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    const start = restart(home);
+    await expect(start).rejects.toThrow(SignerStateMissingError);
+    await expect(start).rejects.toThrow(
+      /priv_validator_state\.json is missing.*double-sign.*--unsafe-recover-signer-state/s,
+    );
+  });
+
+  it("with the override, rebuilds the signer state from its own latest precommit in the block store, and goes on", async () => {
+    const { home, latest } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    const node = await restart(home, true);
+    try {
+      const state = JSON.parse(readFileSync(homePaths(home).signerState, "utf8")) as Record<string, unknown>;
+      const commit = node.app.info().lastCommit;
+      const address = loadValidatorKey(homePaths(home).validatorKey).address;
+      const own = commit?.signatures.find((s) => equalBytes(s.validatorAddress, address));
+      expect(own).toBeDefined();
+      const signature = toBase64(own?.signature as Uint8Array);
+      expect(state).toMatchObject({ height: latest, round: commit?.round, step: STEP_PRECOMMIT, signature });
+      await new Promise<void>((resolve) => {
+        const off = node.app.onCommit((e) => {
+          if (e.height >= latest + 2) {
+            off();
+            resolve();
+          }
+        });
+      });
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("the first start writes a 'nothing signed yet' signer state, so a file found missing later was lost", async () => {
+    chain = await startTestChain({ blockIntervalMs: 50 });
+    // A node that becomes a validator later and restarts before it signs has it too (it is not refused).
+    const state = JSON.parse(readFileSync(homePaths(chain.home).signerState, "utf8")) as { height: number };
+    expect(state.height).toBeGreaterThanOrEqual(0);
+    await chain.node.stop();
+  });
+
+  it("a key that is not a validator and signed nothing (a full node) starts without a signer state", async () => {
+    const { home } = await stoppedChain();
+    rmSync(homePaths(home).signerState);
+    rmSync(homePaths(home).wal);
+    createValidatorKey(homePaths(home).validatorKey); // another key: not in the validator set
+    const node = await restart(home);
+    await node.stop();
+  });
+});

@@ -2,12 +2,13 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
 import { BlockSync } from "../../node/block-sync.ts";
 import { CONSENSUS_PROTOCOL } from "../../node/network.ts";
 import { frame, Gossip } from "../../p2p/gossip.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
-import { type Block, blockHash, type Commit, encodeBlock } from "../../proto/block.ts";
+import { type Block, blockHash, type Commit, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
 import { MAX_BLOCK_EVIDENCE } from "../../proto/block-caps.ts";
 import { PRECOMMIT, type SignedVote } from "../../proto/consensus.ts";
 import { decodeConsensusMessage, encodeConsensusMessage, MAX_CONSENSUS_MESSAGE_BYTES } from "../../proto/p2p.ts";
@@ -78,12 +79,16 @@ function maximalBlock(height: number): Block {
   const { maxBlockBytes, maxTxBytes } = DEFAULT_PARAMS;
   const count = Math.floor(maxBlockBytes / maxTxBytes);
   const txs = Array.from({ length: count }, (_, i) => new Uint8Array(maxTxBytes).fill(i & 0xff));
-  return {
-    header: sampleHeader(height, 1_700_000_000_000),
-    txs,
-    lastCommit: fullCommit(height - 1, DEFAULT_PARAMS.staking.maxValidators),
-    evidence: Array.from({ length: MAX_BLOCK_EVIDENCE }, () => ({ voteA: vote(1), voteB: vote(2) })),
+  const lastCommit = fullCommit(height - 1, DEFAULT_PARAMS.staking.maxValidators);
+  const evidence = Array.from({ length: MAX_BLOCK_EVIDENCE }, () => ({ voteA: vote(1), voteB: vote(2) }));
+  // Body roots that match, as in a real block: the block store proves every block it serves against them.
+  const header = {
+    ...sampleHeader(height, 1_700_000_000_000),
+    txsRoot: txsRoot(txs.map((t) => sha256(t))),
+    lastCommitHash: commitHash(lastCommit),
+    evidenceRoot: evidenceRoot(evidence),
   };
+  return { header, txs, lastCommit, evidence };
 }
 
 describe("maximal blocks between real libp2p hosts", () => {
@@ -152,7 +157,8 @@ describe("maximal blocks between real libp2p hosts", () => {
     cleanups.push(() => db.close());
     const blocks = [maximalBlock(1), maximalBlock(2), maximalBlock(3)];
     for (const [i, block] of blocks.entries()) {
-      const commit = fullCommit(i + 1, DEFAULT_PARAMS.staking.maxValidators);
+      // The commit signs this block's hash, as a real one does (the block store checks they agree).
+      const commit = { ...fullCommit(i + 1, DEFAULT_PARAMS.staking.maxValidators), blockHash: blockHash(block.header) };
       await db.commitBlock({
         height: i + 1,
         block,

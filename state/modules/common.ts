@@ -65,16 +65,22 @@ export function checkText(text: string, max: number, what: string, required = fa
 }
 
 /**
- * The index of the first character no name, description or uri may hold, or -1. They are: every C0 control (U+0000-U+001F, tab and newlines
+ * The index of the first character no name, description or uri may hold, or -1. They are: every C0 control
+ * (U+0000-U+001F, tab and newlines
  * included: one-line fields, and a newline lets text fake a second line of CLI or log output), DEL (U+007F)
  * and every C1 control (U+0080-U+009F, where U+009B is a one-character CSI on some terminals). Chain text
  * is printed by CLIs and terminals, and ESC [ ... sequences or a NUL in it could rewrite or hide what they
- * show. Stateless, so refused at admission (no fee) and, identically, in a block.
+ * show. Also the line and paragraph separators (U+2028, U+2029) and the bidi embedding, override and isolate
+ * controls (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal or page shows ("Trojan Source").
+ * Joiners and the bidi marks (U+200B-U+200F) stay: scripts and emoji need them, and they reorder nothing.
+ * Stateless, so refused at admission (no fee) and, identically, in a block.
  */
 function firstControlCharacter(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i); // a UTF-16 unit: controls are all in the BMP, surrogates are above them
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return i;
+    if (c === 0x2028 || c === 0x2029) return i; // line and paragraph separators: a second line, as a newline
+    if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return i; // bidi embeddings, overrides, isolates
   }
   return -1;
 }

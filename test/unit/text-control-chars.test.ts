@@ -74,6 +74,9 @@ describe("names and descriptions refuse control characters", () => {
     ["a C1 CSI (U+009B) in a moniker", validator("v\u009b2J"), /moniker .*U\+009B/],
     ["DEL in a model name", model("m\u007f"), /U\+007F/],
     ["a newline in a datanet name (fakes a second line)", datanet("a\nb"), /U\+000A/],
+    ["a bidi override in a model name (reorders what is shown)", model("gpt\u202Eevil"), /U\+202E/],
+    ["a bidi isolate in a datanet description", datanet("d", "ok \u2066x\u2069"), /U\+2066/],
+    ["a line separator in a moniker", validator("a\u2028b"), /U\+2028/],
   ];
   for (const [what, msg, message] of hostile) {
     it(`refuses ${what} at admission`, async () => {
@@ -84,7 +87,7 @@ describe("names and descriptions refuse control characters", () => {
   }
 
   it("admits ordinary text, Unicode included", async () => {
-    expect(await admit(datanet("médical-qa ✓", "Fragen & Antworten — 問答"))).toBeUndefined();
+    expect(await admit(datanet("médical-qa ✓", "Fragen & Antworten — 問答 👩\u200D💻"))).toBeUndefined();
     expect(mempool.size).toBe(1);
   });
 });

@@ -61,6 +61,7 @@ class GatedVerifier {
       this.waiting.push({ tx, release: () => resolve(verdicts.get(tx.id) === true) });
     });
   }
+
   /** Releases the verdict at `index` (modulo the number waiting), if any is waiting. */
   releaseAt(index: number): void {
     if (this.waiting.length === 0) return;
@@ -197,7 +198,10 @@ async function runForged(input: { order: number[]; groups: number[]; releases: n
   const victim = accounts[0];
   const state = new Map<string, Account>([[keyId(victim.address), { nonce: 0, balance: 1000n * FEE }]]);
   const { mempool, verifier } = makeMempool(
-    { maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 16, ttlBlocks: 10, ttlMs: 60_000, maxGappedPerSender: 16, maxGappedTotal: 16 },
+    {
+      ...{ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 16 },
+      ...{ ttlBlocks: 10, ttlMs: 60_000, maxGappedPerSender: 16, maxGappedTotal: 16 },
+    },
     state,
     { ms: 0 },
   );
@@ -262,7 +266,8 @@ describe("mempool admission under concurrent batches", () => {
   it("admits the victim's tx submitted while a forgery of its nonce is being checked (the reviewer's case)", async () => {
     // Every valid tx (keys 10..15) submitted after the forgery of its nonce (keys 0..5), one at a time, with
     // no signature check finishing until all are in.
-    const order = [...Array.from({ length: NONCES }, (_, i) => 10 + i), ...Array.from({ length: 2 * NONCES }, (_, i) => i)];
+    const validKeys = Array.from({ length: NONCES }, (_, i) => 10 + i);
+    const order = [...validKeys, ...Array.from({ length: 2 * NONCES }, (_, i) => i)];
     await runForged({ order, groups: Array.from({ length: 6 * NONCES }, () => 0), releases: [] });
   });
 });

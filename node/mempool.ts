@@ -53,11 +53,6 @@ export interface MempoolDeps {
   now?: () => number;
 }
 
-/** Names a sender's nonce: two txs with the same slot cannot both be pending. */
-function nonceSlot(tx: DecodedTx): string {
-  return `${keyId(tx.sender)}/${tx.body.nonce}`;
-}
-
 interface Entry {
   tx: DecodedTx;
   /** amount + fee: what the tx takes from the sender's balance. */
@@ -95,9 +90,8 @@ export class Mempool {
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
-  /** Hashes, and sender + nonce slots, of txs between their first check and their insertion. */
-  private readonly inFlightHashes = new Set<string>();
-  private readonly inFlightSlots = new Set<string>();
+  /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
+  private readonly admissions = new Map<string, Promise<void>>();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
 
   private readonly now: () => number;
@@ -112,9 +106,9 @@ export class Mempool {
     return this.byHash.size;
   }
 
-  /** Admissions between their first check and their insertion (their signature is being checked). */
+  /** Admissions between their first check and their answer (most wait for their signature check). */
   get inFlight(): number {
-    return this.inFlightHashes.size;
+    return this.admissions.size;
   }
 
   get totalBytes(): number {
@@ -143,10 +137,13 @@ export class Mempool {
   /**
    * Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known.
    *
-   * Admission is atomic although the signature is checked on another thread: while a tx is being checked,
-   * its hash and its sender + nonce are held in in-flight sets, so a copy or a same-nonce rival arriving
-   * meanwhile (e.g. in the same JSON-RPC batch) is refused at once; after the signature check the state
-   * checks run again and the tx is inserted with no await in between, so nothing can slip past them.
+   * Admission is atomic although the signature is checked on another thread: after the signature check the
+   * state checks run again and the tx is inserted with no await in between, so of two same-nonce rivals
+   * checked at once the first valid one to finish wins and the other is refused NONCE_PENDING. Nothing is
+   * reserved before the signature is checked: the sender is named by a public key in the tx body, which
+   * anyone may copy, so a reservation would let a forgery hold a real sender's nonce while it is checked.
+   * A copy of a tx already being admitted (same hash, so same bytes and signature) is not checked twice: it
+   * waits for the first and gets its answer (ALREADY_KNOWN if admitted, the same refusal if not).
    */
   async add(bytes: Uint8Array, hash?: Uint8Array): Promise<DecodedTx> {
     const { params } = this.deps;
@@ -164,38 +161,35 @@ export class Mempool {
         throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
       throw err;
     }
-    checkTxStateless(tx, this.deps.chainId, params);
-    this.expire();
-    const slot = nonceSlot(tx);
-    if (this.inFlightHashes.has(tx.id))
-      throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already being admitted to the mempool`);
-    if (this.inFlightSlots.has(slot)) {
-      throw new TxError(
-        "NONCE_PENDING",
-        `a transaction from ${encodeAddress(tx.sender)} with nonce ${tx.body.nonce} is already being admitted`,
-      );
+    const first = this.admissions.get(tx.id);
+    if (first !== undefined) {
+      await first; // its refusal, if refused, is ours too
+      throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
-    const early = this.refusal(tx);
-    if (early !== undefined) throw await this.explain(tx, early);
-    this.inFlightHashes.add(tx.id);
-    this.inFlightSlots.add(slot);
+    const admission = this.admit(tx);
+    this.admissions.set(tx.id, admission);
     try {
-      if (!(await this.deps.verifier.verify(tx))) {
-        throw new TxError(
-          "BAD_SIGNATURE",
-          "signature does not match the transaction body and sender public key",
-        );
-      }
-      // The state may have moved while the signature was checked: check again, then insert, synchronously.
-      const late = this.refusal(tx);
-      if (late !== undefined) throw await this.explain(tx, late);
-      this.insert(tx);
+      await admission;
     } finally {
-      this.inFlightHashes.delete(tx.id);
-      this.inFlightSlots.delete(slot);
+      this.admissions.delete(tx.id);
     }
     for (const listener of this.admittedListeners) listener(tx);
     return tx;
+  }
+
+  /** Checks a decoded tx (statelessly, against the state, its signature, the state again) and inserts it. */
+  private async admit(tx: DecodedTx): Promise<void> {
+    checkTxStateless(tx, this.deps.chainId, this.deps.params);
+    this.expire();
+    const early = this.refusal(tx);
+    if (early !== undefined) throw await this.explain(tx, early);
+    if (!(await this.deps.verifier.verify(tx))) {
+      throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+    }
+    // The state may have moved while the signature was checked: check again, then insert, synchronously.
+    const late = this.refusal(tx);
+    if (late !== undefined) throw await this.explain(tx, late);
+    this.insert(tx);
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */

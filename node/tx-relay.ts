@@ -10,6 +10,15 @@ import type { Mempool } from "./mempool.ts";
 /** Refusals no honest relay causes: it relays only what its own mempool admitted. */
 const PEER_FAULTS = new Set<TxErrorCode>(["TX_TOO_LARGE", "TX_MALFORMED", "WRONG_CHAIN_ID", "BAD_SIGNATURE", "INVALID_MSG"]);
 
+/**
+ * Refusals that hold for these bytes forever (or, for ALREADY_KNOWN, while the tx waits here): a copy from
+ * another peer is dropped unchecked. Any other refusal depends on the moment (mempool full, a nonce held
+ * by a rival that may be dropped, funds not yet arrived, an earlier nonce missing), so a later copy is
+ * taken again; it costs a decode and the state checks, not a signature check, which those refusals precede
+ * or which the verifier remembers.
+ */
+const FINAL_REFUSALS = new Set<TxErrorCode>([...PEER_FAULTS, "NONCE_TOO_LOW", "ALREADY_INCLUDED", "ALREADY_KNOWN"]);
+
 export const TX_PROTOCOL = "/opl/txs/1";
 
 /**
@@ -18,8 +27,9 @@ export const TX_PROTOCOL = "/opl/txs/1";
  * admitted from a peer go on to our other peers only if `relayPeerTxs` is set (p2p.relay_peer_txs): in a
  * network whose validators peer with each other directly, one hop reaches them all, and relaying again
  * made every node receive every transaction once per peer, the largest cost of a 4-validator devnet under
- * load. A bounded cache of recently seen hashes drops copies before any decoding or signature check, and a
- * bound on admissions in flight sheds load instead of memory.
+ * load. A bounded cache of recently seen hashes (relayed, admitted, or refused for good: see FINAL_REFUSALS)
+ * drops copies before any decoding or signature check, and a bound on admissions in flight sheds load
+ * instead of memory.
  */
 export interface TxRelayOptions {
   /** Send a batch once it holds this many transactions... */
@@ -175,19 +185,23 @@ export class TxRelay {
       this.fromPeer.add(hash);
       this.mempool
         .add(tx, digest)
-        .catch((err: unknown) => {
-          // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
-          // badly signed tx is not: the peer could not have admitted it.
-          this.stats.refused++;
-          if (!blamed && err instanceof TxError && PEER_FAULTS.has(err.code)) {
-            blamed = true;
-            this.onMisbehaviour(peer, `relayed an invalid transaction: ${err.message}`, false);
-          }
-        })
+        .then(
+          () => this.seen.add(hash), // admitted: copies from other peers are dropped from now on
+          (err: unknown) => {
+            // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
+            // badly signed tx is not: the peer could not have admitted it.
+            this.stats.refused++;
+            if (!(err instanceof TxError)) return;
+            if (FINAL_REFUSALS.has(err.code)) this.seen.add(hash);
+            if (!blamed && PEER_FAULTS.has(err.code)) {
+              blamed = true;
+              this.onMisbehaviour(peer, `relayed an invalid transaction: ${err.message}`, false);
+            }
+          },
+        )
         .finally(() => {
           this.inFlight--;
           this.fromPeer.delete(hash);
-          this.seen.add(hash); // decided: copies from other peers are dropped from now on
         });
     }
     if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {

@@ -12,7 +12,17 @@ import { TestAccount } from "../helpers/accounts.ts";
 const CHAIN = "opl-test-1";
 const FEE = DEFAULT_PARAMS.minFee;
 
+/** Counts signature checks that actually ran (not answered from the verifier's memory). */
+class CountingVerifier extends TxVerifier {
+  checks = 0;
+  override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+    if (!this.isVerified(tx)) this.checks++;
+    return super.verify(tx);
+  }
+}
+
 function setup(limits: Partial<MempoolLimits> = {}) {
+  const verifier = new CountingVerifier(CHAIN);
   const accounts = new Map<string, Account>();
   const included = new Map<string, number>();
   const clock = { ms: 1_000_000 };
@@ -30,7 +40,7 @@ function setup(limits: Partial<MempoolLimits> = {}) {
     {
       chainId: CHAIN,
       params: DEFAULT_PARAMS,
-      verifier: new TxVerifier(CHAIN),
+      verifier,
       account: (a) => accounts.get(keyId(a)) ?? { nonce: 0, balance: 0n },
       includedAt: async (h) => included.get(toHex(h)),
       now: () => clock.ms,
@@ -38,7 +48,7 @@ function setup(limits: Partial<MempoolLimits> = {}) {
   );
   const fund = (a: TestAccount, balance: bigint, nonce = 0) =>
     accounts.set(keyId(a.address), { nonce, balance });
-  return { mempool, fund, accounts, included, clock };
+  return { mempool, fund, accounts, included, clock, verifier };
 }
 
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -60,6 +70,26 @@ describe("mempool admission", () => {
     await mempool.add(tx.bytes);
     expect(mempool.size).toBe(1);
     expect(await refusal(mempool.add(tx.bytes))).toBe("ALREADY_KNOWN");
+  });
+
+  it("checks the signature of copies arriving together once, and gives every copy the first one's answer", async () => {
+    const { mempool, fund, verifier } = setup();
+    const alice = new TestAccount();
+    fund(alice, 100n * FEE);
+    const tx = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    const forged = tx.bytes.slice();
+    forged[forged.length - 1] ^= 1;
+    const forgedAnswers = await Promise.all([1, 2, 3].map(() => refusal(mempool.add(forged))));
+    expect(forgedAnswers).toEqual(["BAD_SIGNATURE", "BAD_SIGNATURE", "BAD_SIGNATURE"]);
+    expect(verifier.checks).toBe(1);
+    const answers = await Promise.allSettled([1, 2, 3].map(() => mempool.add(tx.bytes)));
+    expect(answers.map((a) => (a.status === "fulfilled" ? "admitted" : (a.reason as TxError).code))).toEqual([
+      "admitted",
+      "ALREADY_KNOWN",
+      "ALREADY_KNOWN",
+    ]);
+    expect(verifier.checks).toBe(2);
+    expect(mempool.size).toBe(1);
   });
 
   it("refuses each kind of bad transaction with its own reason", async () => {

@@ -1,0 +1,111 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { Mempool } from "../../node/mempool.ts";
+import { TX_PROTOCOL, TxRelay } from "../../node/tx-relay.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import { Gossip } from "../../p2p/gossip.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { encodeTxBatch, MAX_TX_BATCH_BYTES } from "../../proto/p2p.ts";
+import type { Account } from "../../proto/records.ts";
+import { decodeTx } from "../../proto/tx.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { keyId } from "../../state/view.ts";
+import { toHex } from "../../crypto/bytes.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { waitFor } from "../helpers/tmp.ts";
+
+const CHAIN = "opl-test-1";
+const FEE = DEFAULT_PARAMS.minFee;
+const log = pino({ level: "silent" });
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const privateKey = await generateKeyPair("Ed25519");
+  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  stops.push(async () => {
+    await h.stop();
+  });
+  return h;
+}
+
+/** A node's mempool (room for one tx) and tx relay, and a peer that sends it raw tx batches. */
+async function setup() {
+  const state = new Map<string, Account>();
+  const mempool = new Mempool(
+    {
+      ...{ maxTxs: 1, maxBytes: 1 << 20, maxPerSender: 4 },
+      ...{ ttlBlocks: 100, ttlMs: 60_000, maxGappedPerSender: 4, maxGappedTotal: 4 },
+    },
+    {
+      chainId: CHAIN,
+      params: DEFAULT_PARAMS,
+      verifier: new TxVerifier(CHAIN),
+      account: (a) => state.get(keyId(a)) ?? { nonce: 0, balance: 0n },
+      includedAt: async () => undefined,
+    },
+  );
+  const [node, peer] = [await host(), await host()];
+  const offences: string[] = [];
+  const relay = await TxRelay.start(node, mempool, log, (_peer, reason) => offences.push(reason));
+  stops.push(() => relay.stop());
+  const gossip = await Gossip.start(
+    peer,
+    {
+      protocol: TX_PROTOCOL,
+      maxMessageBytes: MAX_TX_BATCH_BYTES,
+      maxQueuedBytes: 1 << 20,
+      maxMessagesPerSecond: 1000,
+      onMessage: () => {},
+      onMisbehaviour: () => {},
+    },
+    log,
+  );
+  stops.push(() => gossip.stop());
+  await peer.dial(node.getMultiaddrs()[0]);
+  await waitFor("tx gossip stream", () => (gossip.peers.includes(node.peerId.toString()) ? true : undefined));
+  const send = (bytes: Uint8Array) => expect(gossip.broadcast(encodeTxBatch([bytes]))).toBe(1);
+  return { state, mempool, relay, send, offences };
+}
+
+describe("tx relay over real libp2p on loopback", () => {
+  it("takes a relayed tx again once a transient refusal (mempool full) no longer holds", async () => {
+    const { state, mempool, relay, send, offences } = await setup();
+    const [alice, bob] = [new TestAccount(), new TestAccount()];
+    for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const first = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    await mempool.add(first.bytes);
+    const second = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    send(second.bytes);
+    await waitFor("the full mempool's refusal", () => (relay.stats.refused === 1 ? true : undefined));
+    expect(mempool.has(toHex(second.hash))).toBe(false);
+
+    // A block includes the first tx: there is room again, and the same tx relayed again is admitted.
+    state.set(keyId(alice.address), { nonce: 1, balance: 98n * FEE });
+    mempool.update([decodeTx(first.bytes)]);
+    send(second.bytes);
+    await waitFor("the relayed tx admitted", () => (mempool.has(toHex(second.hash)) ? true : undefined));
+    expect(relay.stats.duplicates).toBe(0);
+    expect(offences).toEqual([]);
+  });
+
+  it("penalises a peer for a forged tx, drops its copies unchecked, and still takes the real tx", async () => {
+    const { state, mempool, relay, send, offences } = await setup();
+    const victim = new TestAccount();
+    state.set(keyId(victim.address), { nonce: 0, balance: 100n * FEE });
+    const real = victim.transfer(CHAIN, new Uint8Array(20), FEE, FEE, { nonce: 0 });
+    const forged = victim.transfer(CHAIN, new Uint8Array(20), 50n * FEE, FEE, { nonce: 0 }).bytes.slice();
+    forged[forged.length - 1] ^= 1;
+    send(forged);
+    await waitFor("the forgery refused", () => (relay.stats.refused === 1 ? true : undefined));
+    expect(offences).toHaveLength(1);
+    send(forged);
+    await waitFor("the copy dropped", () => (relay.stats.duplicates === 1 ? true : undefined));
+    send(real.bytes);
+    await waitFor("the real tx admitted", () => (mempool.has(toHex(real.hash)) ? true : undefined));
+    expect(relay.stats.refused).toBe(1);
+  });
+});

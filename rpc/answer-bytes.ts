@@ -51,6 +51,7 @@ export class RequestAnswerBytes {
   private readonly node: AnswerBytes;
   private readonly add: (n: number) => void;
   private bytes = 0;
+  private closed = false;
 
   constructor(node: AnswerBytes, add: (n: number) => void) {
     this.node = node;
@@ -59,6 +60,9 @@ export class RequestAnswerBytes {
 
   /** Takes `size` bytes for an answer of this request; the error that refuses it, or undefined if taken. */
   take(size: number): RpcError | undefined {
+    // After close, a call of the request still running (a bug, or a race with the end) must not hold bytes
+    // that nobody would give back.
+    if (this.closed) return this.node.busy();
     if (this.bytes + size > this.node.maxPerRequest) return this.node.tooLarge();
     if (this.node.inFlight + size > this.node.maxInFlight) return this.node.busy();
     this.bytes += size;
@@ -70,6 +74,12 @@ export class RequestAnswerBytes {
   release(): void {
     this.add(-this.bytes);
     this.bytes = 0;
+  }
+
+  /** Gives back everything and refuses any further take: the request has ended (idempotent). */
+  close(): void {
+    this.closed = true;
+    this.release();
   }
 }
 

@@ -214,6 +214,12 @@ export class RpcServer {
       res.end();
       return;
     }
+    // The client may have left while the answer was made: 'close' has then fired already and 'finish' never
+    // will, so the answer's bytes are given back now rather than by those events.
+    if (hangUp.aborted || res.destroyed || res.closed) {
+      reply?.release();
+      return;
+    }
     const sent = new Promise<void>((resolve) => {
       res.once("finish", resolve);
       res.once("close", resolve);

@@ -108,12 +108,17 @@ export class Dispatcher {
    * Returns the response body (UTF-8), or undefined when nothing must be sent back; call `release` once the
    * body is sent (or will never be): its bytes count against rpc.max_response_bytes_in_flight until then.
    * `signal` aborts when the client goes away: the remaining calls are not run, and the promise rejects with
-   * the signal's reason.
+   * the signal's reason. `client` is the caller's address key (rpc/client-address.ts): one address's requests
+   * together hold at most a share of the answers in flight (CLIENT_SHARE).
    *
    * Answers are turned into bytes as they come: the socket then copies bytes, where one big string would be
    * re-encoded in a single long step (~60 ms for 8 MB) that holds everything else up, consensus included.
    */
-  async handle(body: string, signal: AbortSignal = new AbortController().signal): Promise<Reply | undefined> {
+  async handle(
+    body: string,
+    signal: AbortSignal = new AbortController().signal,
+    client = "local",
+  ): Promise<Reply | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -121,7 +126,7 @@ export class Dispatcher {
       return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
     const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
-    const held = this.answerBytes.forRequest();
+    const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -26,6 +27,11 @@ function method(name: string, handler: RpcMethod["handler"]): RpcMethod {
 }
 
 const bigAnswer = "x".repeat(100_000);
+/**
+ * Bigger than what the kernel's socket buffers take in on loopback (tcp_wmem's 4 MiB, and the little a reader
+ * that hardly reads is given), so that a slow reader keeps the node from sending all of it.
+ */
+const hugeAnswer = "y".repeat(8_000_000);
 /** Test methods: an answer of 100 KB made after a wait (a database read), a small one, one that cannot be sent. */
 const methods = [
   method("slow_big", async () => {
@@ -34,16 +40,23 @@ const methods = [
   }),
   method("big", () => bigAnswer),
   method("ping", () => "pong"),
+  method("huge", () => hugeAnswer),
   // JSON.stringify throws on a bigint: an answer that cannot be serialized.
   method("unserializable", () => ({ n: 1n })),
 ];
 
-async function start(inFlight: number) {
+interface StartOptions {
+  maxResponseBytes?: number;
+  minSendBytesPerSecond?: number;
+  requestTimeoutMs?: number;
+}
+
+async function start(inFlight: number, opts: StartOptions = {}) {
   const dispatcher = new Dispatcher({
     methods,
     context: {} as never,
     maxBatch: 100,
-    maxResponseBytes: 1_000_000,
+    maxResponseBytes: opts.maxResponseBytes ?? 1_000_000,
     maxResponseBytesInFlight: inFlight,
     maxRequestWork: 1000,
     maxConcurrentScans: 2,
@@ -55,11 +68,12 @@ async function start(inFlight: number) {
     maxBodyBytes: 1 << 20,
     dispatcher,
     logger,
+    minSendBytesPerSecond: opts.minSendBytesPerSecond,
     limits: {
       maxConnections: 100,
       maxConnectionsPerIp: 100,
       headerTimeoutMs: 1000,
-      requestTimeoutMs: 2000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
       idleTimeoutMs: 1000,
     },
   });
@@ -70,6 +84,58 @@ async function start(inFlight: number) {
 async function post(url: string, body: unknown): Promise<unknown> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return JSON.parse(await res.text());
+}
+
+/** POSTs from another loopback address (127.0.0.2): another client as far as the per-address limits go. */
+function postFrom(localAddress: string, port: number, body: unknown): Promise<unknown> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, localAddress, method: "POST", path: "/", headers: { "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(text);
+  });
+}
+
+/**
+ * A client that asks for an answer and reads it slowly: 64 KiB every 100 ms, little enough that the kernel
+ * does not take in the whole answer. `bytes()` says how
+ * much it has read so far; `stop()` hangs up.
+ */
+function slowReader(port: number, body: unknown): { bytes: () => number; stop: () => void } {
+  const text = JSON.stringify(body);
+  let bytes = 0;
+  const s: Socket = connect({ port, host: "127.0.0.1" }, () => {
+    s.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  });
+  // And sends a byte of a next (pipelined) request now and then: traffic either way keeps the connection from
+  // going idle, so only a deadline for the whole answer ends this.
+  // (A complete header, then its body a byte at a time: within the request timeout, nothing else stops it.)
+  s.on("connect", () => s.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n"));
+  const next = " ".repeat(10_000);
+  let tick = 0;
+  const trickle = setInterval(() => {
+    const chunk = (s.read(65536) ?? s.read()) as Buffer | null;
+    bytes += chunk?.byteLength ?? 0;
+    if (tick % 2 === 0) s.write(next[tick / 2]);
+    tick++;
+  }, 100);
+  s.on("error", () => {});
+  s.on("close", () => clearInterval(trickle));
+  return {
+    bytes: () => bytes,
+    stop: () => {
+      clearInterval(trickle);
+      s.destroy();
+    },
+  };
 }
 
 /** Sends a request on a raw socket and hangs up `afterMs` later, while the answer is still being made. */
@@ -116,4 +182,34 @@ describe("the answer budget in flight", () => {
     expect(dispatcher.answerBytesInFlight).toBe(0);
     expect(APP_ERRORS.NODE_BUSY).toBe(2008);
   });
+});
+
+describe("a client reading its answers slowly", () => {
+  it("holds at most its address's share of the budget, and is cut off at its answers' deadline; others are answered", async () => {
+    const minSendBytesPerSecond = 4 * 2 ** 20;
+    // Room for four 8 MB answers: one address reading slowly on four connections would hold them all.
+    const { dispatcher, port } = await start(36_000_000, {
+      maxResponseBytes: 9_000_000,
+      minSendBytesPerSecond,
+      requestTimeoutMs: 30_000,
+    });
+    const t0 = performance.now();
+    const slow = Array.from({ length: 4 }, (_, i) => slowReader(port, { jsonrpc: "2.0", id: i, method: "huge" }));
+    await waitFor("the slow client's answers to be made", () =>
+      dispatcher.stats.requestsRunning === 0 && dispatcher.answerBytesInFlight > 0 ? true : undefined, 3_000);
+    // Another address gets its big answer, and a small one.
+    const other = await postFrom("127.0.0.2", port, { jsonrpc: "2.0", id: 7, method: "huge" });
+    expect(other).toEqual({ jsonrpc: "2.0", id: 7, result: hugeAnswer });
+    expect(await postFrom("127.0.0.2", port, { jsonrpc: "2.0", id: 8, method: "ping" })).toEqual({ jsonrpc: "2.0", id: 8, result: "pong" });
+    // The slow reader got at most one answer's worth held; the node gives it up at that answer's deadline
+    // (idle timeout + size / minimum rate), long before the client could have read it at its pace (~12 s).
+    await waitFor("the slow answer to be given up", () => dispatcher.answerBytesInFlight === 0 || undefined, 6_000);
+    const givenUpAfter = performance.now() - t0;
+    const deadlineMs = 1000 + (hugeAnswer.length * 1000) / minSendBytesPerSecond;
+    const read = slow.map((r) => r.bytes());
+    console.log(`slow reader: read ${read.join(", ")} bytes; its answer given up after ${givenUpAfter.toFixed(0)} ms`);
+    for (const r of slow) r.stop();
+    expect(Math.max(...read)).toBeLessThan(hugeAnswer.length);
+    expect(givenUpAfter).toBeLessThan(deadlineMs + 1_500);
+  }, 15_000);
 });

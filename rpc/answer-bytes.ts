@@ -35,7 +35,8 @@ export class AnswerBytes {
     this.maxPerRequest = maxPerRequest;
     this.maxInFlight = maxInFlight;
     this.maxPerClient = Math.max(maxPerRequest, Math.floor(maxInFlight * CLIENT_SHARE));
-    this.maxForBig = maxInFlight - Math.floor(maxInFlight * HEADROOM_SHARE);
+    // One full answer must still fit (config.ts lets max_response_bytes be all of the budget; then no headroom).
+    this.maxForBig = Math.max(maxPerRequest, maxInFlight - Math.floor(maxInFlight * HEADROOM_SHARE));
   }
 
   /** Bytes of answers held now, node-wide. */

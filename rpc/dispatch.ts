@@ -95,6 +95,11 @@ export class Dispatcher {
     this.log = opts.logger;
   }
 
+  /** Bytes of answers held until sent, node-wide (rpc.max_response_bytes_in_flight bounds it). */
+  get answerBytesInFlight(): number {
+    return this.answerBytes.inFlight;
+  }
+
   get methodNames(): string[] {
     return [...this.methods.keys()].sort();
   }
@@ -103,12 +108,17 @@ export class Dispatcher {
    * Returns the response body (UTF-8), or undefined when nothing must be sent back; call `release` once the
    * body is sent (or will never be): its bytes count against rpc.max_response_bytes_in_flight until then.
    * `signal` aborts when the client goes away: the remaining calls are not run, and the promise rejects with
-   * the signal's reason.
+   * the signal's reason. `client` is the caller's address key (rpc/client-address.ts): one address's requests
+   * together hold at most a share of the answers in flight (CLIENT_SHARE).
    *
    * Answers are turned into bytes as they come: the socket then copies bytes, where one big string would be
    * re-encoded in a single long step (~60 ms for 8 MB) that holds everything else up, consensus included.
    */
-  async handle(body: string, signal: AbortSignal = new AbortController().signal): Promise<Reply | undefined> {
+  async handle(
+    body: string,
+    signal: AbortSignal = new AbortController().signal,
+    client = "local",
+  ): Promise<Reply | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -116,18 +126,20 @@ export class Dispatcher {
       return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
     const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
-    const held = this.answerBytes.forRequest();
+    const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {
         const response = await this.handleOne(parsed, scope);
+        // The client may have left while the handler waited (a database read): then nothing is to be held.
+        signal.throwIfAborted();
         if (response === undefined) return undefined;
-        const bytes = bytesOf(response);
+        const bytes = this.serialize(response);
         const refused = held.take(bytes.byteLength);
         if (refused !== undefined) {
           return small(errorResponse(response.id, refused.code, refused.message, refused.data));
         }
-        return { body: bytes, release: () => held.release() };
+        return { body: bytes, release: () => held.close() };
       }
       if (parsed.length === 0)
         return small(errorResponse(null, INVALID_REQUEST, "Invalid Request: empty batch"));
@@ -142,15 +154,15 @@ export class Dispatcher {
       }
       const sent = await this.handleBatch(parsed, scope, held);
       if (sent.length === 0) {
-        held.release();
+        held.close();
         return undefined;
       }
       const parts: Buffer[] = [OPEN_BRACKET];
       for (const [i, answer] of sent.entries()) parts.push(...(i === 0 ? [answer] : [COMMA, answer]));
       parts.push(CLOSE_BRACKET);
-      return { body: Buffer.concat(parts), release: () => held.release() };
+      return { body: Buffer.concat(parts), release: () => held.close() };
     } catch (err) {
-      held.release();
+      held.close();
       if (signal.aborted) {
         this.stats.requestsAbandoned++;
         this.log.debug({ workDone: scope.workDone }, "RPC client went away; the rest of its request was not run");
@@ -198,7 +210,7 @@ export class Dispatcher {
         if (response !== undefined) {
           // A byte budget may have run out while this call ran: then its answer is not sent either.
           const full = isAnswerBytesError(scope.stoppedBy) ? scope.stoppedBy : undefined;
-          const text = full === undefined ? bytesOf(response) : undefined;
+          const text = full === undefined ? this.serialize(response) : undefined;
           const refused = full ?? held.take(text?.byteLength ?? 0);
           if (refused !== undefined) {
             scope.stop(refused);
@@ -210,8 +222,28 @@ export class Dispatcher {
         await scope.pace();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, requests.length) }, worker));
+    // If one worker fails (the client left, or a bug), the others are stopped at their next call and waited
+    // for: none may go on taking answer bytes after the request gave its bytes back.
+    const workers = Array.from({ length: Math.min(BATCH_CONCURRENCY, requests.length) }, () =>
+      worker().catch((err: unknown) => {
+        scope.stop(internalError());
+        throw err;
+      }));
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
     return answers.filter((a) => a !== undefined);
+  }
+
+  /** The bytes of an answer; a result that JSON cannot carry (a bug in a method) answers an internal error. */
+  private serialize(response: Response): Buffer {
+    try {
+      return bytesOf(response);
+    } catch (err) {
+      this.log.error({ err, id: response.id }, "RPC answer could not be serialized");
+      const e = internalError();
+      return bytesOf(errorResponse(response.id, e.code, e.message));
+    }
   }
 
   private async handleOne(request: unknown, scope: RequestScope): Promise<Response | undefined> {
@@ -263,9 +295,15 @@ export class Dispatcher {
       const known = toRpcError(err);
       if (known !== undefined) return errorResponse(id, known.code, known.message, known.data);
       this.log.error({ err, method: name }, "RPC handler failed");
-      return errorResponse(id, INTERNAL_ERROR, "Internal error (the node logged the details)");
+      const e = internalError();
+      return errorResponse(id, e.code, e.message);
     }
   }
+}
+
+/** What a call that failed by a bug of the node is answered (the details go to the log, not the client). */
+function internalError(): RpcError {
+  return new RpcError(INTERNAL_ERROR, "Internal error (the node logged the details)");
 }
 
 const OPEN_BRACKET = Buffer.from("[");

@@ -8,6 +8,17 @@ import { INVALID_REQUEST } from "./errors.ts";
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
 export const MAX_PIPELINED = 8;
 
+/**
+ * The slowest a client may read an answer, on average, in bytes per second (512 kbit/s): an answer of `n` bytes
+ * not sent within rpc.idle_timeout_ms + n / MIN_SEND_BYTES_PER_SECOND seconds is cut off. The idle timeout
+ * alone would not do: any byte read resets it, so a client reading a trickle could hold an answer's bytes (and
+ * their share of rpc.max_response_bytes_in_flight) as long as it liked.
+ */
+export const MIN_SEND_BYTES_PER_SECOND = 64 * 1024;
+
+/** The longest a Node timer waits (a longer one would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The connection limits and timeouts of config.toml's [rpc]. */
 export interface RpcConnectionLimits {
   /** Open connections in all: rpc.max_connections. */
@@ -32,6 +43,8 @@ export interface RpcServerOptions {
   limits: RpcConnectionLimits;
   dispatcher: Dispatcher;
   logger: Logger;
+  /** MIN_SEND_BYTES_PER_SECOND unless given (tests use a faster one to cut off a slow reader sooner). */
+  minSendBytesPerSecond?: number;
 }
 
 /**
@@ -40,7 +53,8 @@ export interface RpcServerOptions {
  * Strangers must not be able to lock others out: one address holds at most maxConnectionsPerIp connections
  * (more are answered 503 and closed at once), a connection must deliver its header within headerTimeoutMs and
  * its whole request within requestTimeoutMs however slowly it trickles, and an idle keep-alive connection or one
- * whose client stopped reading its answer is closed after idleTimeoutMs. A client that hangs up stops its request's work.
+ * whose client stopped reading its answer is closed after idleTimeoutMs (and one reading it slower than
+ * MIN_SEND_BYTES_PER_SECOND on average, at its answer's deadline). A client that hangs up stops its request's work.
  */
 export class RpcServer {
   private readonly opts: RpcServerOptions;
@@ -165,7 +179,9 @@ export class RpcServer {
     });
     req.on("end", () => {
       if (aborted || hangUp.signal.aborted) return;
-      this.oneAtATime(req.socket, () => this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal));
+      const client = clientKey(req.socket.remoteAddress);
+      this.oneAtATime(req.socket, () =>
+        this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal, client));
     });
     req.on("error", () => {
       aborted = true;
@@ -202,16 +218,22 @@ export class RpcServer {
    * Dispatches a request body and sends the answer; resolves once the answer is out (or the connection gone),
    * so a client that does not read its answers cannot have more of them piled up; never rejects.
    */
-  private async answer(text: string, res: ServerResponse, hangUp: AbortSignal): Promise<void> {
+  private async answer(text: string, res: ServerResponse, hangUp: AbortSignal, client: string): Promise<void> {
     if (hangUp.aborted) return;
     let reply: Reply | undefined;
     try {
-      reply = await this.opts.dispatcher.handle(text, hangUp);
+      reply = await this.opts.dispatcher.handle(text, hangUp, client);
     } catch (err) {
       if (hangUp.aborted) return; // nobody to answer
       this.opts.logger.error({ err }, "RPC request failed");
       if (!res.headersSent) res.writeHead(500);
       res.end();
+      return;
+    }
+    // The client may have left while the answer was made: 'close' has then fired already and 'finish' never
+    // will, so the answer's bytes are given back now rather than by those events.
+    if (hangUp.aborted || res.destroyed || res.closed) {
+      reply?.release();
       return;
     }
     const sent = new Promise<void>((resolve) => {
@@ -221,6 +243,13 @@ export class RpcServer {
     // While the answer is being computed the connection is quiet by design; once it is being sent, a client
     // that stops reading it must not hold the connection (and the answer's memory) forever.
     res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
+    // And one reading a trickle (each byte resets that timer) must not either: the answer has a deadline.
+    const size = reply?.body.byteLength ?? 0;
+    const rate = this.opts.minSendBytesPerSecond ?? MIN_SEND_BYTES_PER_SECOND;
+    const deadline = setTimeout(() => {
+      this.opts.logger.debug({ client, bytes: size }, "RPC client read its answer too slowly; closed");
+      res.destroy();
+    }, Math.min(MAX_TIMER_MS, this.opts.limits.idleTimeoutMs + Math.ceil((size * 1000) / rate)));
     if (reply === undefined) {
       res.writeHead(204);
       res.end();
@@ -229,6 +258,7 @@ export class RpcServer {
       res.end(reply.body);
     }
     await sent;
+    clearTimeout(deadline);
   }
 
   private tooLarge(res: ServerResponse, limit: number): void {

@@ -27,12 +27,28 @@ const ID_BYTES = 8;
 export const MAX_PROOF_LEAVES = 1_000_000;
 
 /**
+ * Leaves of a proof tree built per key of rpc.max_request_work. Building reads two keys a leaf (its accepted
+ * id, its contribution) and hashes it, so a leaf is work; it is counted at a tenth because the tree is then
+ * cached for every later proof of that version, and so that a version of the largest size (MAX_PROOF_LEAVES:
+ * 100,000 keys) stays provable in one request under the default budget (100,000). A batch rotating over
+ * versions that do not fit the cache is then stopped after about one such build, not after a thousand.
+ */
+export const PROOF_LEAVES_PER_WORK_KEY = 10;
+
+/** The work a build of a version's tree of `leaves` leaves is counted as. */
+export function proofBuildWork(leaves: number): number {
+  return Math.ceil(leaves / PROOF_LEAVES_PER_WORK_KEY);
+}
+
+/**
  * Built trees of datanet versions, least recently used first out. A version never changes once published, so
  * a tree never goes stale, and proving another leaf of a cached version costs O(log n) instead of reading and
  * hashing every leaf again. At most `maxTrees` trees and `maxLeaves` leaves in all (memory: ~64 bytes a leaf).
  */
 export class VersionTreeCache {
   private readonly trees = new Map<string, MerkleTree>(); // Map order: least recently used first
+  /** Builds under way: a second request for the same version waits for the first instead of building it too. */
+  private readonly building = new Map<string, Promise<MerkleTree>>();
   private leaves = 0;
   builds = 0;
   readonly maxTrees: number;
@@ -51,16 +67,40 @@ export class VersionTreeCache {
     return this.keep(v, MerkleTree.build(v.count, leafAt));
   }
 
-  /** The same, building a missing tree a slice at a time (MerkleTree.buildPaced): an RPC must not stall. */
+  /**
+   * The same, building a missing tree a slice at a time (MerkleTree.buildPaced): an RPC must not stall.
+   * `chargeBuild` is called with the work of the build (proofBuildWork) before this call builds a tree (not when it is cached or
+   * built by another request meanwhile, which this call waits for): it throws to refuse the build.
+   */
   async treePaced(
     v: DatanetVersion,
     leafAt: (index: number) => Uint8Array,
     pace: () => Promise<void>,
+    chargeBuild: (work: number) => void,
   ): Promise<MerkleTree> {
-    const kept = this.cached(v);
-    if (kept !== undefined) return this.keep(v, kept);
+    const id = `${v.datanetId}/${v.version}`;
+    for (;;) {
+      const kept = this.cached(v);
+      if (kept !== undefined) return this.keep(v, kept);
+      const pending = this.building.get(id);
+      if (pending === undefined) break;
+      try {
+        return this.keep(v, await pending);
+      } catch {
+        // That build was given up (its client left, or it ran out of budget): this request builds it itself.
+        await pace();
+      }
+    }
+    chargeBuild(proofBuildWork(v.count));
     this.builds++;
-    return this.keep(v, await MerkleTree.buildPaced(v.count, leafAt, pace));
+    const build = MerkleTree.buildPaced(v.count, leafAt, pace);
+    this.building.set(id, build);
+    build.catch(() => {}); // the waiters see the failure; this call rethrows it below
+    try {
+      return this.keep(v, await build);
+    } finally {
+      this.building.delete(id);
+    }
   }
 
   /** A version's tree if kept (and then taken out: `keep` puts it back as the most recently used). */
@@ -259,10 +299,15 @@ export const datanetMethods = [
           `datanet ${c.datanetId})`,
         );
       }
-      // Building a big version's tree is heavy (a million leaves take ~2 s): it takes a scan slot, and goes a
-      // slice at a time, stopping if the client leaves.
+      // Building a big version's tree is heavy (a million leaves take ~2 s): it takes a scan slot, counts against
+      // the request's work budget (proofBuildWork), and goes a slice at a time, stopping if the client leaves.
       const tree = await ctx.request.scan(() =>
-        versionTreeCache(ctx).treePaced(version, leafReader(ctx.state, p.datanetId), () => ctx.request.breathe()));
+        versionTreeCache(ctx).treePaced(
+          version,
+          leafReader(ctx.state, p.datanetId),
+          () => ctx.request.breathe(),
+          (work) => ctx.request.charge(work),
+        ));
       // The leaves are re-read from state; a root that differs is corrupt state, not a caller's mistake.
       if (!equalBytes(tree.root(), version.root)) {
         throw new Error(`datanet ${p.datanetId} version ${p.version}: the accepted contributions do not hash to its root`);

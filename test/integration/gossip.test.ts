@@ -98,4 +98,20 @@ describe("gossip over real libp2p on loopback", () => {
     for (let i = 0; i < 50; i++) gp.broadcast(Uint8Array.of(2));
     await waitFor("polite peer heard", () => (received.get(polite.peerId.toString()) === 50 ? true : undefined));
   });
+
+  it("hangs up on a peer that cuts a frame into one-byte pieces (one yamux data frame each)", async () => {
+    const [node, bad] = [await host(), await host()];
+    const received: string[] = [];
+    await Gossip.start(node, opts(1 << 20, (p) => received.push(p), node), log);
+    const stream = await bad.dialProtocol(multiaddr(node.getMultiaddrs()[0].toString()), PROTOCOL);
+    const bytes = frame(new Uint8Array(100_000).fill(1));
+    // Each send is a yamux data frame of its own: 13 bytes of header for 1 byte of data, an event for us.
+    for (let at = 0; at < 2000 && stream.status === "open"; at++) {
+      stream.send(bytes.subarray(at, at + 1));
+      if (at % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor("piece sender dropped", () => (node.getConnections(bad.peerId).length === 0 ? true : undefined));
+    expect(offences.find((o) => o.peer === bad.peerId.toString())?.reason).toMatch(/pieces/);
+    expect(received).toEqual([]);
+  });
 });

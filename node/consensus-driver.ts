@@ -145,6 +145,12 @@ export class ConsensusDriver {
   private readonly votes = new SignedVotes();
   /** Proposals already taken in, by "height/round/proposer/value": re-broadcasts are dropped unverified. */
   private readonly proposalsSeen = new Set<string>();
+  /**
+   * The blocks (value ids) proposed for each "height/round", counted when they arrive, before their blocks
+   * are decoded: past MAX_PROPOSALS_PER_ROUND (all the engine keeps) an equivocating proposer's next block
+   * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
+   */
+  private readonly proposalValues = new Map<string, Set<ValueId>>();
   private readonly evidenceSeen = new Set<string>();
   private readonly schedules = new Map<number, ProposerSchedule>();
   private readonly encoded = new WeakMap<Block, Uint8Array>();
@@ -338,6 +344,9 @@ export class ConsensusDriver {
     for (const [id, block] of this.blocks) if (block.header.height < height) this.blocks.delete(id);
     this.votes.pruneBelow(height);
     for (const k of this.proposalsSeen) if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalsSeen.delete(k);
+    for (const k of this.proposalValues.keys()) {
+      if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalValues.delete(k);
+    }
     this.signed.clear();
     this.intents.clear();
     this.outbox.clear();
@@ -713,6 +722,7 @@ export class ConsensusDriver {
         const validator = checkSignedProposal(info.chainId, this.o.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
+        if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
         const block = proposedBlock(m.proposal, m.blockBytes, this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs);
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
         this.encoded.set(block, m.blockBytes);
@@ -738,6 +748,20 @@ export class ConsensusDriver {
       case "status":
         return "taken"; // block sync's business
     }
+  }
+
+  /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */
+  private countProposal(height: number, round: number, value: ValueId): boolean {
+    const key = `${height}/${round}`;
+    let values = this.proposalValues.get(key);
+    if (values === undefined) {
+      values = new Set();
+      this.proposalValues.set(key, values);
+    }
+    if (values.has(value)) return true;
+    if (values.size >= MAX_PROPOSALS_PER_ROUND) return false;
+    values.add(value);
+    return true;
   }
 
   /** Rounds the engine keeps: up to 10 ahead of its round, or of round 0 for the next height. */

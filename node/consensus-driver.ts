@@ -74,7 +74,8 @@ interface VoteSig {
 
 /** Where consensus messages go; the node wires it to the consensus gossip protocol. */
 export interface ConsensusNetwork {
-  broadcast(message: ConsensusMessage): void;
+  /** `resend`: a copy of a message sent before; not queued for a peer that still has bytes waiting. */
+  broadcast(message: ConsensusMessage, opts?: { resend?: boolean }): void;
 }
 
 /** Evidence of a validator signing two votes for one step, as seen or received by this node. */
@@ -624,7 +625,9 @@ export class ConsensusDriver {
   /**
    * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
    * Our proposal (a whole block) is sent again only every third time and only while its round lasts:
-   * re-sending megabytes every second would crowd out the votes it is meant to help.
+   * re-sending megabytes every second would crowd out the votes it is meant to help. And no re-send is
+   * queued for a peer whose stream still has bytes waiting (a slow link still carrying the first copy):
+   * it would only put votes behind megabytes of duplicates.
    */
   private rebroadcast(): void {
     const net = this.o.network;
@@ -633,7 +636,8 @@ export class ConsensusDriver {
     net.broadcast({ type: "status", height: this.o.app.info().height });
     const round = this.engine.currentRound;
     for (const { round: r, message } of this.outbox.values()) {
-      if (message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1) net.broadcast(message);
+      const due = message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1;
+      if (due) net.broadcast(message, { resend: true });
     }
   }
 

@@ -389,7 +389,8 @@ export class BlockSync {
         bytes += frame.byteLength;
       }
       // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
-      const sending = AbortSignal.timeout(this.o.requestTimeoutMs + (bytes * 1000) / this.o.minTransferBytesPerSecond);
+      const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
+      const sending = AbortSignal.timeout(sendMs);
       await lp.write(u32(frames.length), { signal: sending });
       for (const f of frames) await lp.write(f, { signal: sending });
       await stream.close({ signal: sending });

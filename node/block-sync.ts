@@ -3,6 +3,7 @@ import { lpStream } from "@libp2p/utils";
 import type { Logger } from "pino";
 import type { P2pHost } from "../p2p/host.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
+import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import type { Block, Commit } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import {
@@ -35,7 +36,13 @@ export interface BlockSyncOptions {
   batchBlocks: number;
   graceMs: number;
   checkMs: number;
+  /**
+   * A block request fails when the peer sends nothing for this long (a response may take much longer as a
+   * whole: up to 64 full blocks, hundreds of MB, arrive in minutes on a modest link)...
+   */
   requestTimeoutMs: number;
+  /** ...or when its bytes fall behind this rate (after requestTimeoutMs of grace): a trickle is a stall. */
+  minTransferBytesPerSecond: number;
   /** Stop adding blocks to one response past this many bytes. */
   maxResponseBytes: number;
   /** Most bytes of blocks taken from one response (a peer cannot make us buffer more). */
@@ -56,6 +63,7 @@ export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   graceMs: 3000,
   checkMs: 250,
   requestTimeoutMs: 15_000,
+  minTransferBytesPerSecond: 64 * 1024,
   maxResponseBytes: 16 * 1024 * 1024,
   maxClientResponseBytes: 64 * 1024 * 1024,
   maxRequestsPerSecond: 10,
@@ -283,14 +291,27 @@ export class BlockSync {
   /** Asks `peer` for `count` blocks from `from`; checks the answer is the blocks asked for, in order. */
   private async fetch(peer: string, from: number, count: number): Promise<SyncedBlock[]> {
     await this.pace(peer);
-    const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
-    const stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
+    // Not one timeout for the whole response: it is heard out for as long as its bytes keep coming.
+    const deadline = new TransferDeadline({
+      idleMs: this.o.requestTimeoutMs,
+      minBytesPerSecond: this.o.minTransferBytesPerSecond,
+    });
+    const signal = deadline.signal;
+    let stream: Stream;
+    try {
+      stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
+    } catch (err) {
+      deadline.clear();
+      throw err;
+    }
+    const onBytes = (evt: { data: { byteLength: number } }) => deadline.progress(evt.data.byteLength);
     // The read buffer must hold a whole frame (lpStream's default is 4 MiB, below a full block's frame) and
     // may hold the whole answer while we decode: it is bounded by what we take from one response.
     const lp = lpStream(stream, {
       maxDataLength: MAX_SYNCED_BLOCK_BYTES,
       maxBufferSize: Math.max(this.o.maxClientResponseBytes, MAX_SYNCED_BLOCK_BYTES) + 16,
     });
+    stream.addEventListener("message", onBytes);
     try {
       await lp.write(encodeBlockRequest({ fromHeight: from, count }), { signal });
       await stream.close({ signal });
@@ -314,8 +335,13 @@ export class BlockSync {
       }
       return blocks;
     } catch (err) {
-      stream.abort(err as Error);
-      throw err;
+      // A timeout surfaces as the signal's reason (what stalled and how), not a bare AbortError.
+      const reason = signal.aborted ? (signal.reason as Error) : (err as Error);
+      stream.abort(reason);
+      throw reason;
+    } finally {
+      deadline.clear();
+      stream.removeEventListener("message", onBytes);
     }
   }
 
@@ -362,9 +388,12 @@ export class BlockSync {
         frames.push(frame);
         bytes += frame.byteLength;
       }
-      await lp.write(u32(frames.length), { signal });
-      for (const f of frames) await lp.write(f, { signal });
-      await stream.close({ signal });
+      // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
+      const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
+      const sending = AbortSignal.timeout(sendMs);
+      await lp.write(u32(frames.length), { signal: sending });
+      for (const f of frames) await lp.write(f, { signal: sending });
+      await stream.close({ signal: sending });
     } catch (err) {
       stream.abort(err as Error); // the client went away or stopped reading: its loss, not an offence
     }

@@ -74,7 +74,8 @@ interface VoteSig {
 
 /** Where consensus messages go; the node wires it to the consensus gossip protocol. */
 export interface ConsensusNetwork {
-  broadcast(message: ConsensusMessage): void;
+  /** `resend`: a copy of a message sent before; not queued for a peer that still has bytes waiting. */
+  broadcast(message: ConsensusMessage, opts?: { resend?: boolean }): void;
 }
 
 /** Evidence of a validator signing two votes for one step, as seen or received by this node. */
@@ -145,6 +146,12 @@ export class ConsensusDriver {
   private readonly votes = new SignedVotes();
   /** Proposals already taken in, by "height/round/proposer/value": re-broadcasts are dropped unverified. */
   private readonly proposalsSeen = new Set<string>();
+  /**
+   * The blocks (value ids) proposed for each "height/round", counted when they arrive, before their blocks
+   * are decoded: past MAX_PROPOSALS_PER_ROUND (all the engine keeps) an equivocating proposer's next block
+   * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
+   */
+  private readonly proposalValues = new Map<string, Set<ValueId>>();
   private readonly evidenceSeen = new Set<string>();
   private readonly schedules = new Map<number, ProposerSchedule>();
   private readonly encoded = new WeakMap<Block, Uint8Array>();
@@ -338,6 +345,9 @@ export class ConsensusDriver {
     for (const [id, block] of this.blocks) if (block.header.height < height) this.blocks.delete(id);
     this.votes.pruneBelow(height);
     for (const k of this.proposalsSeen) if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalsSeen.delete(k);
+    for (const k of this.proposalValues.keys()) {
+      if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalValues.delete(k);
+    }
     this.signed.clear();
     this.intents.clear();
     this.outbox.clear();
@@ -615,7 +625,9 @@ export class ConsensusDriver {
   /**
    * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
    * Our proposal (a whole block) is sent again only every third time and only while its round lasts:
-   * re-sending megabytes every second would crowd out the votes it is meant to help.
+   * re-sending megabytes every second would crowd out the votes it is meant to help. And no re-send is
+   * queued for a peer whose stream still has bytes waiting (a slow link still carrying the first copy):
+   * it would only put votes behind megabytes of duplicates.
    */
   private rebroadcast(): void {
     const net = this.o.network;
@@ -624,7 +636,8 @@ export class ConsensusDriver {
     net.broadcast({ type: "status", height: this.o.app.info().height });
     const round = this.engine.currentRound;
     for (const { round: r, message } of this.outbox.values()) {
-      if (message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1) net.broadcast(message);
+      const due = message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1;
+      if (due) net.broadcast(message, { resend: true });
     }
   }
 
@@ -713,6 +726,7 @@ export class ConsensusDriver {
         const validator = checkSignedProposal(info.chainId, this.o.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
+        if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
         const block = proposedBlock(m.proposal, m.blockBytes, this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs);
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
         this.encoded.set(block, m.blockBytes);
@@ -738,6 +752,20 @@ export class ConsensusDriver {
       case "status":
         return "taken"; // block sync's business
     }
+  }
+
+  /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */
+  private countProposal(height: number, round: number, value: ValueId): boolean {
+    const key = `${height}/${round}`;
+    let values = this.proposalValues.get(key);
+    if (values === undefined) {
+      values = new Set();
+      this.proposalValues.set(key, values);
+    }
+    if (values.has(value)) return true;
+    if (values.size >= MAX_PROPOSALS_PER_ROUND) return false;
+    values.add(value);
+    return true;
   }
 
   /** Rounds the engine keeps: up to 10 ahead of its round, or of round 0 for the next height. */

@@ -32,6 +32,14 @@ export const WASTED_CONSENSUS_BYTES = {
 };
 
 /**
+ * Most bytes queued for one peer's consensus stream before it is dropped: room for two maximal proposals
+ * (ours of one round and the next; re-sends are not queued behind a backlog) and the votes behind them.
+ * Per peer, so with the host's 100 connections (and 8 MiB of tx gossip each) a node holds at most ~2.5 GiB
+ * for peers that all stop reading at once, and each such stream is dropped when it overflows.
+ */
+export const CONSENSUS_QUEUE_BYTES = 2 * MAX_CONSENSUS_MESSAGE_BYTES + 1024 * 1024;
+
+/**
  * The node's protocols on its libp2p host, wired to the parts they feed: consensus gossip to the consensus
  * driver (and peers' status to block sync), transaction gossip to the mempool, block sync to the driver and
  * the block store. Every offence a protocol detects goes to the peer scores, which disconnect (and may ban).
@@ -41,9 +49,12 @@ export class NodeNetwork implements ConsensusNetwork {
   private relay: TxRelay | undefined;
   private sync: BlockSync | undefined;
 
-  /** Consensus messages sent before start() (none in practice: the driver starts after) are dropped. */
-  broadcast(message: ConsensusMessage): void {
-    this.consensus?.broadcast(encodeConsensusMessage(message));
+  /**
+   * Consensus messages sent before start() (none in practice: the driver starts after) are dropped. A
+   * re-send skips peers whose stream still has bytes waiting (see Gossip's BroadcastOptions).
+   */
+  broadcast(message: ConsensusMessage, opts: { resend?: boolean } = {}): void {
+    this.consensus?.broadcast(encodeConsensusMessage(message), { skipBacklogged: opts.resend === true });
   }
 
   get catchingUp(): boolean {
@@ -93,10 +104,7 @@ export class NodeNetwork implements ConsensusNetwork {
       {
         protocol: CONSENSUS_PROTOCOL,
         maxMessageBytes: MAX_CONSENSUS_MESSAGE_BYTES,
-        // Room for a maximal proposal (9 MiB) and the votes behind it. Per peer, so with the host's 100
-        // connections (and 8 MiB of tx gossip each) a node holds at most ~2.8 GiB for peers that all stop
-        // reading at once, and each such stream is dropped when it overflows.
-        maxQueuedBytes: 20 * 1024 * 1024,
+        maxQueuedBytes: CONSENSUS_QUEUE_BYTES,
         maxMessagesPerSecond: 500,
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);

@@ -25,6 +25,15 @@ export interface GossipOptions {
   onMisbehaviour(peer: string, reason: string, flooding: boolean): void;
 }
 
+export interface BroadcastOptions {
+  /**
+   * Skip peers whose stream still has bytes waiting to go out (a slow link, a peer behind on reading): for
+   * re-sends, which would only queue a second copy behind the first and make later messages (votes) wait
+   * behind megabytes of duplicates.
+   */
+  skipBacklogged?: boolean;
+}
+
 /** Thrown by onMessage for a message that is well-formed but one too many: penalised as flooding. */
 export class PeerFlooding extends Error {
   override name = "PeerFlooding";
@@ -75,8 +84,8 @@ export class Gossip {
     return [...this.outbound.keys()];
   }
 
-  /** Sends to every peer; returns how many it was queued for. */
-  broadcast(message: Uint8Array): number {
+  /** Sends to every peer (see BroadcastOptions); returns how many it was queued for. */
+  broadcast(message: Uint8Array, opts: BroadcastOptions = {}): number {
     if (message.byteLength > this.opts.maxMessageBytes) {
       // Peers would refuse it and disconnect us: a bug here (the limits derive from one place), never sent.
       this.log.error({ bytes: message.byteLength, limit: this.opts.maxMessageBytes }, `${this.opts.protocol} message over the limit not sent`);
@@ -89,6 +98,7 @@ export class Gossip {
         this.outbound.delete(peer);
         continue;
       }
+      if (opts.skipBacklogged === true && stream.writeBufferLength > 0) continue;
       try {
         stream.send(bytes); // false only means "queued": the bounded queue protects us from slow peers
         sent++;

@@ -98,4 +98,40 @@ describe("gossip over real libp2p on loopback", () => {
     for (let i = 0; i < 50; i++) gp.broadcast(Uint8Array.of(2));
     await waitFor("polite peer heard", () => (received.get(polite.peerId.toString()) === 50 ? true : undefined));
   });
+
+  it("hangs up on a peer that cuts a frame into one-byte pieces (one yamux data frame each)", async () => {
+    const [node, bad] = [await host(), await host()];
+    const received: string[] = [];
+    await Gossip.start(node, opts(1 << 20, (p) => received.push(p), node), log);
+    const stream = await bad.dialProtocol(multiaddr(node.getMultiaddrs()[0].toString()), PROTOCOL);
+    const bytes = frame(new Uint8Array(100_000).fill(1));
+    // Each send is a yamux data frame of its own: 13 bytes of header for 1 byte of data, an event for us.
+    for (let at = 0; at < 2000 && stream.status === "open"; at++) {
+      stream.send(bytes.subarray(at, at + 1));
+      if (at % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor("piece sender dropped", () => (node.getConnections(bad.peerId).length === 0 ? true : undefined));
+    expect(offences.find((o) => o.peer === bad.peerId.toString())?.reason).toMatch(/pieces/);
+    expect(received).toEqual([]);
+  });
+
+  it("a re-send skips a peer whose stream still has bytes waiting; a new message is queued for it", async () => {
+    const [a, b] = [await host(), await host()];
+    const received: number[] = [];
+    const big = 4 * 1024 * 1024;
+    const wide = (on: (p: string, m: Uint8Array) => void) => ({ ...opts(big, on), maxQueuedBytes: 4 * big });
+    const ga = await Gossip.start(a, wide(() => {}), log);
+    await Gossip.start(b, wide((_p, m) => received.push(m.byteLength)), log);
+    await a.dial(b.getMultiaddrs()[0]);
+    await waitFor("gossip stream a->b", () => (ga.peers.length === 1 ? true : undefined));
+    // 4 MiB is far more than a yamux stream window: most of it waits in the stream's write buffer.
+    expect(ga.broadcast(new Uint8Array(big).fill(1))).toBe(1);
+    expect(ga.broadcast(new Uint8Array(big).fill(1), { skipBacklogged: true })).toBe(0); // a duplicate: skipped
+    expect(ga.broadcast(Uint8Array.of(2))).toBe(1); // a vote: queued behind it all the same
+    await waitFor("both delivered", () => (received.length === 2 ? true : undefined));
+    expect(received).toEqual([big, 1]);
+    // Once the backlog has drained, a re-send goes out again.
+    await waitFor("drained", () => (ga.broadcast(Uint8Array.of(3), { skipBacklogged: true }) === 1 ? true : undefined));
+    await waitFor("re-send delivered", () => (received.length === 3 ? true : undefined));
+  });
 });

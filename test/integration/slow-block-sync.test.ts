@@ -1,0 +1,137 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { lpStream } from "@libp2p/utils";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { concatBytes } from "../../crypto/bytes.ts";
+import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { PeerScores } from "../../p2p/peer-scores.ts";
+import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
+import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { smallBlock } from "../helpers/max-block.ts";
+import { waitFor } from "../helpers/tmp.ts";
+
+/**
+ * Block sync's request timeout is about a server gone quiet, not about a whole response of up to 64 full
+ * blocks (hundreds of MB) arriving within it: on a modest link that takes minutes, and an honest server
+ * must not be distrusted for it. A server whose answer keeps coming (here: 2 MiB in 3 s, 30 pieces, against
+ * a 600 ms timeout) is heard out; one that goes quiet is dropped after the timeout, and so is one that
+ * keeps trickling far below the minimum rate.
+ */
+const log = pino({ level: "silent" });
+const hosts: P2pHost[] = [];
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+  for (const h of hosts.splice(0)) await h.stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const privateKey = await generateKeyPair("Ed25519");
+  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  hosts.push(h);
+  return h;
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+const lp = (bytes: Uint8Array) => concatBytes(varint(bytes.byteLength), bytes);
+
+/** The whole answer to a request for blocks 1..count, as the sync protocol frames it. */
+function answer(count: number): Uint8Array {
+  const parts = [lp(Uint8Array.of(0, 0, 0, count))];
+  for (let h = 1; h <= count; h++) {
+    // 256 KiB of transactions each (the client here does not execute them): 2 MiB for the 8 blocks.
+    const txs = Array.from({ length: 16 }, (_, i) => new Uint8Array(16 * 1024).fill(i));
+    const block: Block = { ...smallBlock({ height: h, timeMs: 1_700_000_000_000 + h }), txs };
+    const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
+    parts.push(lp(encodeSyncedBlock(encodeBlock(block), commit)));
+  }
+  return concatBytes(...parts);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A server that sends its answer in `pieces` pieces, `gapMs` apart (or stops after `stopAfter` pieces). */
+async function slowServer(pieces: number, gapMs: number, stopAfter = pieces): Promise<P2pHost> {
+  const server = await host();
+  await server.handle(SYNC_PROTOCOL, async (stream) => {
+    const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+    const bytes = answer(req.count);
+    const size = Math.ceil(bytes.byteLength / pieces);
+    for (let i = 0; i < stopAfter && stream.status === "open"; i++) {
+      stream.send(bytes.subarray(i * size, (i + 1) * size));
+      await sleep(gapMs);
+    }
+    if (stopAfter === pieces && stream.status === "open") await stream.close();
+  });
+  return server;
+}
+
+async function syncFrom(server: P2pHost, count: number) {
+  const client = await host();
+  const applied: number[] = [];
+  const offences: string[] = [];
+  const scores = new PeerScores({ log, disconnect: () => {} });
+  const penalize = scores.penalize.bind(scores);
+  scores.penalize = (peer, points, reason) => {
+    offences.push(reason);
+    return penalize(peer, points, reason);
+  };
+  const sync = new BlockSync({
+    host: client,
+    db: undefined as never, // only serving reads the block store
+    scores,
+    log,
+    onFatal: (err) => { throw err; },
+    options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 600, batchBlocks: count },
+    chain: {
+      height: () => applied.length,
+      beginSync: () => {},
+      applySynced: async (block) => {
+        applied.push(block.header.height);
+        return true;
+      },
+      endSync: () => {},
+    },
+  });
+  await sync.start();
+  stops.push(() => sync.stop());
+  await client.dial(server.getMultiaddrs()[0]);
+  sync.onStatus(server.peerId.toString(), count);
+  return { applied, offences };
+}
+
+describe("block sync over a slow link", () => {
+  it("a server whose answer keeps coming, for five times the request timeout, is heard out", async () => {
+    const server = await slowServer(30, 100);
+    const { applied, offences } = await syncFrom(server, 8);
+    await waitFor("all 8 blocks", () => (applied.length === 8 ? true : undefined), 10_000);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(offences).toEqual([]);
+  });
+
+  it("a server that goes quiet mid-answer is dropped after the timeout", async () => {
+    const server = await slowServer(30, 100, 3);
+    const { applied, offences } = await syncFrom(server, 8);
+    await waitFor("quiet server penalised", () => (offences.length > 0 ? true : undefined), 10_000);
+    expect(applied).toEqual([]);
+    expect(offences[0]).toMatch(/block sync/);
+  });
+
+  it("a server that trickles its answer far below the minimum rate is dropped", async () => {
+    const server = await slowServer(3000, 100); // ~7 KB/s, where DEFAULT_BLOCK_SYNC asks for 64 KiB/s
+    const { applied, offences } = await syncFrom(server, 8);
+    await waitFor("trickling server penalised", () => (offences.length > 0 ? true : undefined), 10_000);
+    expect(applied).toEqual([]);
+    expect(offences[0]).toMatch(/stalled/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Application, ValidationResult } from "../consensus/application.ts";
-import { Engine, inputHeight } from "../consensus/engine/engine.ts";
+// The engine's windows: rounds ahead it keeps, proposals per round it keeps (one definition, there).
+import { Engine, inputHeight, MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../consensus/engine/engine.ts";
 import {
   type Effect,
   type HeightParams,
@@ -89,9 +90,6 @@ const MAX_EVIDENCE_KEPT = 100;
 /** How far ahead of our clock a proposed block's time may be (validators' clocks are assumed within this). */
 const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
 const MAX_EVIDENCE_IDS = 10_000;
-/** The engine's windows (consensus/engine/engine.ts): rounds ahead it keeps, proposals per round it keeps. */
-const MAX_ROUNDS_AHEAD = 10;
-const MAX_PROPOSALS_PER_ROUND = 4;
 
 /** Evidence with its votes in canonical order (block hashes ascending): one equivocation, one encoding. */
 export function canonicalEvidence(e: DuplicateVoteEvidence): DuplicateVoteEvidence {

@@ -37,7 +37,9 @@ const MAX_BUFFERED_ROUND = 10;
  * precommit one of them (L36, L49) and this node must then be able to lock on or decide it. Beyond this many
  * per round, a further proposal is kept only if a quorum already backs its value.
  */
-const MAX_PROPOSALS_PER_ROUND = 4;
+export const MAX_PROPOSALS_PER_ROUND = 4;
+/** Proposals (and, in the driver, votes) for rounds further ahead than this are not kept: bounded memory. */
+export const MAX_ROUNDS_AHEAD = 10;
 
 interface RoundFlags {
   /** L34: prevote timeout scheduled. */
@@ -228,7 +230,7 @@ export class Engine {
     const p = this.params();
     if (proposal.validator !== p.proposer(proposal.round)) return; // only proposer(h, r) may propose
     if (proposal.polRound < -1 || proposal.polRound >= proposal.round) return;
-    if (proposal.round > this.round + 10) return; // bounded, like votes
+    if (proposal.round > this.round + MAX_ROUNDS_AHEAD) return; // bounded, like votes
     const known = this.proposals.get(proposal.round) ?? [];
     if (known.some((x) => x.value === proposal.value && x.polRound === proposal.polRound)) return;
     const keeper = this.votes as VoteKeeper;

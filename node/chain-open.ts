@@ -40,12 +40,18 @@ function lostBlocks(from: number, to: number, why: string): BlockStoreLostBlocks
   );
 }
 
-/** Refuses a database with a gap in its blocks, or behind what this node's own files show it committed. */
+/**
+ * Refuses a database with a gap in its blocks, or (unless it holds no block yet) behind what this node's own
+ * files show it committed.
+ */
 async function checkNoLostBlocks(db: ChainDb, height: number, own: OwnProgress): Promise<void> {
   const gap = await db.missingBlocks(height);
   if (gap !== undefined) {
     throw lostBlocks(gap[0], gap[1], `the database is at height ${height} but has no block ${gap[0]}..${gap[1]}`);
   }
+  // No blocks at all: a database moved away to sync again (BLOCK_STORE_REPAIR), not one that lost blocks.
+  // Safe with the signer state kept: the guard refuses anything at or below what it signed.
+  if (height === 0) return;
   const signed = (own.signedHeight ?? 0) - 1;
   const wal = (own.walHeight ?? 0) - 1;
   if (Math.max(signed, wal) > height) {

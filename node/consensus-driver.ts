@@ -41,7 +41,7 @@ import {
 import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import { checkEvidence, checkSignedProposal, checkVote, proposedBlock, validatorIndex, valueOf } from "./consensus-checks.ts";
-import type { GuardedSigner } from "./signer.ts";
+import { DoubleSignRefusedError, type GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
 
@@ -268,13 +268,28 @@ export class ConsensusDriver {
   private heightParams(height: number): HeightParams {
     this.validators = this.o.app.validators(height);
     const schedule = this.scheduleAt(height);
-    const self = validatorIndex(this.validators, this.o.signer.address);
+    const index = validatorIndex(this.validators, this.o.signer.address);
+    let self = index >= 0 ? index : undefined;
+    let firstRound = 0;
+    const last = this.o.signer.lastSigned;
+    if (self !== undefined && last !== undefined && last.height > height) {
+      // The signer state is past this height (a database moved away to sync again): the guard would refuse
+      // every message here, so this node only follows until it reaches the height it signed at.
+      this.log.warn({ height, signedHeight: last.height }, "the signer signed at a later height: not voting here");
+      self = undefined;
+    } else if (self !== undefined && last?.height === height && !this.intents.has(`${last.step}/${last.round}`)) {
+      // Signed at this height, but the WAL does not say what (it was moved away or lost): what this node voted
+      // up to that round is unknown, so it sits those rounds out instead of asking the guard to sign again.
+      firstRound = last.round + 1;
+      this.log.warn({ height, round: firstRound }, "the WAL does not hold what was signed at this height: starting at a later round");
+    }
     return {
       height,
       validators: this.validators.map((v) => ({ power: v.power })),
       proposer: (r) => schedule.proposer(r),
-      self: self >= 0 ? self : undefined,
+      self,
       timeouts: this.o.timeouts,
+      firstRound,
     };
   }
 
@@ -572,7 +587,16 @@ export class ConsensusDriver {
     }
     const timeMs = intent !== undefined ? intent.timeMs : this.now();
     if (intent === undefined) this.wal?.append({ t: "intent", step, height, round, value, timeMs }, true);
-    const signature = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
+    let signature: Uint8Array;
+    try {
+      signature = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
+    } catch (err) {
+      if (!(err instanceof DoubleSignRefusedError)) throw err;
+      // The guard knows this step was signed already, differently (CometBFT does the same): nothing is sent,
+      // and the engine moves on by its timeouts to later rounds, where this node may sign again.
+      this.log.warn({ height, round, step, err: err.message }, "the double-sign guard refused a message: not sent");
+      return undefined;
+    }
     const record = { value, timeMs, signature };
     this.signed.set(key, record);
     // Not fsynced: the next intent's fsync carries it, and the last one is recoverable from the guard.
@@ -594,7 +618,7 @@ export class ConsensusDriver {
       proposalSignBytes(chainId, proposal(timeMs)),
     );
     const block = this.blocks.get(p.value);
-    if (block === undefined || this.o.network === undefined) return;
+    if (signed === undefined || block === undefined || this.o.network === undefined) return;
     const message: ConsensusMessage = {
       type: "proposal",
       proposal: { proposal: proposal(signed.timeMs), signature: signed.signature },
@@ -651,6 +675,9 @@ export class ConsensusDriver {
       validatorAddress: this.o.signer.address,
     });
     const signed = this.signOnce(step, v.height, v.round, v.value, (timeMs) => voteSignBytes(chainId, vote(timeMs)));
+    // Refused: the engine counted a vote that was never signed; a decision that needs it stops the node (its
+    // commit could not be built), never a commit without the signature.
+    if (signed === undefined) return;
     const sv: SignedVote = { vote: vote(signed.timeMs), signature: signed.signature };
     this.votes.add(v.validator, v.value, sv, true);
     this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv });

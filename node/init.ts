@@ -8,6 +8,7 @@ import { defaultConfig, homePaths, type NodeConfig, writeConfig } from "./config
 import { genesisToFile } from "./genesis-file.ts";
 import { Keyring } from "./keyring.ts";
 import { createNodeKey, loadNodeKey } from "./node-key.ts";
+import { writeNothingSignedYet } from "./signer.ts";
 import { createValidatorKey } from "./validator-key.ts";
 
 export interface InitOptions {
@@ -51,6 +52,8 @@ export async function createHomeKeys(home: string): Promise<HomeKeys> {
   mkdirSync(paths.data, { recursive: true, mode: 0o700 });
   await createNodeKey(paths.nodeKey);
   const pubkey = createValidatorKey(paths.validatorKey);
+  // With the key, its signer state: a validator key without one is refused at start (a moved or lost file).
+  writeNothingSignedYet(paths.signerState);
   return {
     validator: { address: addressFromPublicKey(pubkey), pubkey },
     nodeId: loadNodeKey(paths.nodeKey).peerId,

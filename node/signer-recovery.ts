@@ -68,22 +68,33 @@ export interface SignerCheck {
   log: Logger;
 }
 
+function missingWhy(height: number, own: OwnPrecommit | undefined, isValidator: boolean): string {
+  if (height === 0) {
+    return "the database holds no block yet, so nothing shows what this key signed before (opl init writes " +
+      "the file with the key: a key without one was moved here, or its home was wiped)";
+  }
+  return `the chain is at height ${height} and this key ` +
+    `${own !== undefined ? `signed a precommit at height ${own.height}` : isValidator ? "is a validator" : "may be one"}`;
+}
+
 /**
- * Before the signer loads: a missing signer state is fine on a new chain (height 0) and for a key that is
- * not a validator and signed nothing lately (a full node). Otherwise the start is refused, unless `recover`:
+ * Before the signer loads. opl init writes the signer state with the key, so a missing one is a lost file or
+ * a moved key: refused, except for a key that is not a validator and signed nothing lately in a database
+ * that holds blocks (a full node of an older home). Otherwise the start is refused, unless `recover`:
  * then the state is rebuilt from this validator's latest precommit in the block store (exact sign bytes and
  * signature), so the guard refuses anything at or below it. What it signed after that precommit (at the
  * height then in progress) is not in any block and stays unknown: that is the flag's risk.
  */
 export async function checkSignerState(c: SignerCheck): Promise<void> {
-  if (existsSync(c.statePath) || c.info.height === 0) return;
+  if (existsSync(c.statePath)) return;
   const own = await lastOwnPrecommit(c.db, c.address, c.info.height);
   const isValidator = c.validators.some((v) => equalBytes(v.address, c.address));
-  if (!isValidator && own === undefined) return;
+  // A database with no block cannot tell what this key is at the tip (a moved key, a home wiped to sync
+  // again): refused for every key. A home made by opl init has its "nothing signed yet" state.
+  if (c.info.height > 0 && !isValidator && own === undefined) return;
   if (!c.recover) {
     throw new SignerStateMissingError(
-      `the signer state ${c.statePath} is missing, but the chain is at height ${c.info.height} and this key ` +
-      `${own !== undefined ? `signed a precommit at height ${own.height}` : "is a validator"}: starting without ` +
+      `the signer state ${c.statePath} is missing, but ${missingWhy(c.info.height, own, isValidator)}: starting without ` +
       "it could sign a vote conflicting with one signed before the file was lost (a double-sign, which is " +
       "slashed). Restore priv_validator_state.json and cs.wal from where they were lost if you can. Otherwise " +
       `start once with ${RECOVER_SIGNER_FLAG}: it rebuilds the signer state from this validator's latest ` +

@@ -87,6 +87,15 @@ export interface SignRequest {
 /** The height of the last thing the signer state at `path` records signing, or undefined if there is none. */
 export { stateFileText as signerStateText };
 
+/**
+ * Writes the "nothing signed yet" signer state: `opl init` (and devnet home creation) does, with the key. A
+ * validator key found without a signer state is then a moved key or a lost file, never a new one, and the
+ * node refuses to start with it (node/signer-recovery.ts).
+ */
+export function writeNothingSignedYet(path: string): void {
+  writeSecretFile(path, stateFileText({ height: 0, round: 0, step: 0, payload: "", signature: "" }));
+}
+
 export function signedHeight(path: string): number | undefined {
   if (!existsSync(path)) return undefined;
   return readSignerState(path).height;
@@ -106,10 +115,9 @@ export class GuardedSigner {
       const s = readSignerState(statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
     } else {
-      // "Nothing signed yet", written at the first start: from then on a missing file means a lost one, which
-      // the node refuses to start without (node/signer-recovery.ts), even for a key that joins the validator
-      // set later and restarts before it signs.
-      writeSecretFile(statePath, stateFileText({ height: 0, round: 0, step: 0, payload: "", signature: "" }));
+      // Only a full node's key gets here (checkSignerState refused every other case): "nothing signed yet",
+      // so a file missing later is a lost one, even if this key joins the validator set and restarts first.
+      writeNothingSignedYet(statePath);
     }
   }
 

@@ -181,7 +181,7 @@ export class Engine {
     this.flags.clear();
     this.certificate = undefined;
     this.evidenceReported.clear();
-    this.startRound(0);
+    this.startRound(params.firstRound ?? 0);
     const pending = this.buffered.filter((i) => inputHeight(i) === params.height);
     this.buffered = this.buffered.filter((i) => inputHeight(i) > params.height);
     this.bufferedBySender.clear();

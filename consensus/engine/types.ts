@@ -91,4 +91,10 @@ export interface HeightParams {
   /** Our index in `validators`, or undefined if this node does not vote at this height. */
   self: number | undefined;
   timeouts: TimeoutConfig;
+  /**
+   * The round to start at (default 0). A validator that restarted without its WAL, whose signer state shows
+   * it signed at round r of this height, starts at r + 1: it cannot know what it voted in rounds up to r,
+   * so it takes no part in them (as if it had been offline) instead of asking to sign there again.
+   */
+  firstRound?: number;
 }

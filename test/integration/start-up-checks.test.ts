@@ -10,8 +10,12 @@ import { OplNode } from "../../node/node.ts";
 import { SignerStateMissingError } from "../../node/signer-recovery.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
 import { walHeight } from "../../node/wal.ts";
+import { initHome } from "../../node/init.ts";
 import { BUCKET, bucketKey, heightKey } from "../../state/store/buckets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { tempDir, waitFor } from "../helpers/tmp.ts";
+import { writeSecretFile } from "../../node/key-file.ts";
+import { signerStateText } from "../../node/signer.ts";
 
 /**
  * What a restarting node checks of its database before it signs anything, on a real node's real LevelDB:
@@ -160,12 +164,43 @@ describe("a validator whose signer state is lost never double-signs", () => {
     }
   });
 
-  it("the first start writes a 'nothing signed yet' signer state, so a file found missing later was lost", async () => {
-    chain = await startTestChain({ blockIntervalMs: 50 });
-    // A node that becomes a validator later and restarts before it signs has it too (it is not refused).
-    const state = JSON.parse(readFileSync(homePaths(chain.home).signerState, "utf8")) as { height: number };
-    expect(state.height).toBeGreaterThanOrEqual(0);
-    await chain.node.stop();
+  it("opl init writes a 'nothing signed yet' signer state, so a file found missing later was lost", async () => {
+    const tmp = tempDir();
+    try {
+      await initHome({ home: tmp.dir, chainId: "opl-test-1", moniker: "m" });
+      // Before any start: a home made by init is the only place a validator key may sign from scratch.
+      const state = JSON.parse(readFileSync(homePaths(tmp.dir).signerState, "utf8")) as Record<string, unknown>;
+      expect(state).toMatchObject({ height: 0, round: 0, step: 0, payload: "", signature: "" });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("a validator key with no signer state is refused on an empty database too (a moved key, a wiped home)", async () => {
+    const { home } = await stoppedChain();
+    const paths = homePaths(home);
+    rmSync(paths.chainDb, { recursive: true });
+    rmSync(paths.signerState);
+    rmSync(paths.wal);
+    // After block sync it would sign at the tip, where its old home may have signed already.
+    const start = restart(home);
+    await expect(start).rejects.toThrow(SignerStateMissingError);
+    await expect(start).rejects.toThrow(/priv_validator_state\.json is missing.*--unsafe-recover-signer-state/s);
+  });
+
+  it("a database moved away to sync again, signer state and WAL kept, starts (the guard refuses old heights)", async () => {
+    const { home } = await stoppedChain();
+    const paths = homePaths(home);
+    const before = readFileSync(paths.signerState, "utf8");
+    rmSync(paths.chainDb, { recursive: true });
+    const node = await restart(home);
+    try {
+      expect(node.app.info().height).toBe(0);
+    } finally {
+      await node.stop();
+    }
+    // Nothing signed at the heights it re-joins at: they are at or below what it signed before.
+    expect(readFileSync(paths.signerState, "utf8")).toBe(before);
   });
 
   it("a key that is not a validator and signed nothing (a full node) starts without a signer state", async () => {
@@ -175,5 +210,30 @@ describe("a validator whose signer state is lost never double-signs", () => {
     createValidatorKey(homePaths(home).validatorKey); // another key: not in the validator set
     const node = await restart(home);
     await node.stop();
+  });
+});
+
+describe("a validator that restarts without its WAL, its signer state at the height in progress", () => {
+  it("skips the rounds it signed in, never stops, and the chain goes on past that height", async () => {
+    const { home } = await stoppedChain(4);
+    const paths = homePaths(home);
+    const db = chain?.node.app.info().height as number;
+    rmSync(paths.wal); // as WalOldFormatError advises
+    // As if stopped while waiting for others' precommits at the height in progress: the WAL knew what was
+    // signed there, the signer state only its position.
+    const precommit = { height: db + 1, round: 0, step: STEP_PRECOMMIT, payload: "aa", signature: "" };
+    writeSecretFile(paths.signerState, signerStateText(precommit));
+    const fatal: unknown[] = [];
+    const config = readConfig(paths.config);
+    const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }), onFatal: (e) => fatal.push(e) });
+    try {
+      await waitFor("the chain past the height in progress", () =>
+        fatal.length > 0 || node.app.info().height >= db + 2 ? true : undefined,
+      );
+      expect(fatal.map(String)).toEqual([]);
+      expect(node.app.info().height).toBeGreaterThanOrEqual(db + 2);
+    } finally {
+      await node.stop();
+    }
   });
 });

@@ -40,8 +40,9 @@ export function registerStart(program: Command): void {
     .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
     .option(
       "--unsafe-recover-signer-state",
-      "if data/priv_validator_state.json is missing on a chain past height 0, rebuild it from this validator's " +
-      "latest precommit in the block store instead of refusing to start. RISK: a vote signed after that " +
+      "if data/priv_validator_state.json is missing (opl init writes it with the key: a key without one was " +
+      "moved here, or its file was lost), rebuild it from this validator's latest precommit in the block store " +
+      "(none in an empty database) instead of refusing to start. RISK: a vote signed after that " +
       "precommit (at the height then in progress) is not known; signing it again differently is a double-sign, " +
       "which is slashed. Restore the lost file instead whenever you can",
     )

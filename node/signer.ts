@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { checkSignRequest, type SignedRecord } from "../consensus/signer-guard.ts";
-import { fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
+import { fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
+import { verify } from "../crypto/ed25519.ts";
 import { BoundedLog } from "./bounded-log.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { readJsonFile, writeSecretFile } from "./key-file.ts";
@@ -47,27 +48,54 @@ function stateFileText(s: Omit<SignerStateFile, "check">): string {
   return `${JSON.stringify({ ...s, check: stateCheck(s) })}\n`;
 }
 
+function damaged(path: string, what: string): SignerStateDamagedError {
+  return new SignerStateDamagedError(
+    `the signer state ${path} is damaged (${what}): it cannot say what this validator last signed. Restore ` +
+    "it from a backup; otherwise move it away and start with --unsafe-recover-signer-state (see opl start " +
+    "--help for the risk).",
+  );
+}
+
+/** Sign bytes are a sha256 (hex), a signature ed25519 (base64); "" for none. */
+const PAYLOAD_FORM = /^([0-9a-f]{64})?$/;
+const SIGNATURE_FORM = /^([A-Za-z0-9+/]{86}==)?$/;
+
 /**
- * Reads the signer state, or refuses it as damaged: exactly its fields, of their types, and a matching check
- * (a file of an earlier version, without the check field, is read as it is).
+ * Reads the signer state, or refuses it as damaged: valid JSON, exactly its fields, of their types and forms,
+ * and a matching check. A file of an earlier version, without the check field, is read as it is here; the
+ * signer also verifies its signature over its sign bytes (see GuardedSigner).
  */
 export function readSignerState(path: string): SignerStateFile {
-  const s = readJsonFile<SignerStateFile>(path, "signer state");
+  let s: SignerStateFile;
+  try {
+    s = readJsonFile<SignerStateFile>(path, "signer state");
+  } catch (err) {
+    if (!existsSync(path)) throw err;
+    throw damaged(path, "not valid JSON");
+  }
   const keys = Object.keys(s ?? {}).sort().join(",");
   const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
   const ok =
     (keys === [...FIELDS].sort().join(",") || keys === [...FIELDS, "check"].sort().join(",")) &&
     count(s.height) && count(s.round) && count(s.step) &&
     typeof s.payload === "string" && typeof s.signature === "string" &&
+    PAYLOAD_FORM.test(s.payload) && SIGNATURE_FORM.test(s.signature) &&
     (s.check === undefined || s.check === stateCheck(s));
-  if (!ok) {
-    throw new SignerStateDamagedError(
-      `the signer state ${path} is damaged (its fields or check do not match): it cannot say what this ` +
-      "validator last signed. Restore it from a backup; otherwise move it away and start with " +
-      "--unsafe-recover-signer-state (see opl start --help for the risk).",
-    );
-  }
+  if (!ok) throw damaged(path, "its fields or check do not match");
   return s;
+}
+
+/**
+ * A file without the check (an earlier version) has nothing guarding its fields: at least its signature must
+ * be this key's over its sign bytes, or a flipped byte in either is taken for what was signed. (The sign bytes
+ * are a hash: the height, round and step cannot be read back from them.)
+ */
+function checkUncheckedFile(s: SignerStateFile, key: ValidatorKey, path: string): void {
+  if (s.check !== undefined || (s.payload === "" && s.signature === "")) return;
+  const good =
+    s.payload !== "" && s.signature !== "" &&
+    verify(fromHex(s.payload) as Uint8Array, fromBase64(s.signature) as Uint8Array, key.publicKey);
+  if (!good) throw damaged(path, "an earlier version's file whose signature is not this key's over its sign bytes");
 }
 
 /**
@@ -113,6 +141,7 @@ export class GuardedSigner {
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
     if (existsSync(statePath)) {
       const s = readSignerState(statePath);
+      checkUncheckedFile(s, key, statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
     } else {
       // Only a full node's key gets here (checkSignerState refused every other case): "nothing signed yet",

@@ -221,7 +221,8 @@ describe("a validator that restarts without its WAL, its signer state at the hei
     rmSync(paths.wal); // as WalOldFormatError advises
     // As if stopped while waiting for others' precommits at the height in progress: the WAL knew what was
     // signed there, the signer state only its position.
-    const precommit = { height: db + 1, round: 0, step: STEP_PRECOMMIT, payload: "aa", signature: "" };
+    const payload = "ab".repeat(32); // some precommit's sign bytes, not known to the restarted engine
+    const precommit = { height: db + 1, round: 0, step: STEP_PRECOMMIT, payload, signature: "" };
     writeSecretFile(paths.signerState, signerStateText(precommit));
     const fatal: unknown[] = [];
     const config = readConfig(paths.config);

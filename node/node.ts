@@ -142,7 +142,8 @@ export class OplNode {
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       await checkSignerState({
         statePath: paths.signerState,
-        address: validatorKey.address,
+        walPath: paths.wal,
+        key: validatorKey,
         info,
         validators: app.validators(info.height + 1),
         db,

@@ -1,13 +1,23 @@
 import { existsSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ChainInfo } from "../consensus/application.ts";
-import { STEP_PRECOMMIT } from "../consensus/signer-guard.ts";
-import { equalBytes, toBase64, toHex } from "../crypto/bytes.ts";
+import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
+import { equalBytes, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import type { Commit, Validator } from "../proto/block.ts";
-import { PRECOMMIT, voteSignBytes } from "../proto/consensus.ts";
+import { PRECOMMIT, PREVOTE, voteSignBytes } from "../proto/consensus.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { writeSecretFile } from "./key-file.ts";
 import { signerStateText } from "./signer.ts";
+import type { ValidatorKey } from "./validator-key.ts";
+import { readWal } from "./wal.ts";
+
+interface SignerStateFields {
+  height: number;
+  round: number;
+  step: number;
+  payload: string;
+  signature: string;
+}
 
 /**
  * A validator whose signer state (priv_validator_state.json, the double-sign guard's memory) is gone, on a
@@ -56,9 +66,53 @@ export async function lastOwnPrecommit(
   return undefined;
 }
 
+/** The WAL records read here (the driver's WalRecord, node/consensus-driver.ts: only these fields matter). */
+type OwnWalRecord =
+  | { t: "height"; height: number }
+  | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
+  | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string }
+  | { t: "input" };
+
+/**
+ * The furthest this validator got at the height in progress by its WAL: the last intent (fsynced before the
+ * signature, so nothing later was signed), with its exact sign bytes. A vote's bytes are rebuilt from the
+ * intent and signed again if the WAL holds no signature (ed25519 is deterministic: the same bytes give the
+ * same signature, and these bytes are the only thing that may have been signed at that step). A proposal's
+ * bytes need its proof-of-lock round, which the WAL does not hold: only its position is kept (the guard then
+ * refuses to sign a proposal there again, and the replay goes on without it).
+ */
+function walPosition(path: string, info: ChainInfo, key: ValidatorKey): SignerStateFields | undefined {
+  const { records } = readWal<OwnWalRecord>(path);
+  const height = info.height + 1;
+  if (records[0]?.t !== "height" || records[0].height !== height) return undefined;
+  let last: Extract<OwnWalRecord, { t: "intent" }> | undefined;
+  const signatures = new Map<string, string>();
+  for (const r of records) {
+    if (r.t === "signed") signatures.set(`${r.step}/${r.round}/${r.value}/${r.timeMs}`, r.signature);
+    if (r.t !== "intent" || r.height !== height) continue;
+    if (last === undefined || r.round > last.round || (r.round === last.round && r.step > last.step)) last = r;
+  }
+  if (last === undefined) return undefined;
+  const position = { height, round: last.round, step: last.step };
+  if (last.step === STEP_PROPOSE) return { ...position, payload: "", signature: "" };
+  const bytes = voteSignBytes(info.chainId, {
+    type: last.step === STEP_PREVOTE ? PREVOTE : PRECOMMIT,
+    height,
+    round: last.round,
+    blockHash: last.value === null ? new Uint8Array(0) : (fromHex(last.value) as Uint8Array),
+    timeMs: last.timeMs,
+    validatorAddress: key.address,
+  });
+  const signature =
+    signatures.get(`${last.step}/${last.round}/${last.value}/${last.timeMs}`) ?? toBase64(key.sign(bytes));
+  return { ...position, payload: toHex(bytes), signature };
+}
+
 export interface SignerCheck {
   statePath: string;
-  address: Uint8Array;
+  /** The consensus WAL: what it shows signed (or about to be) at the height in progress is taken into account. */
+  walPath?: string;
+  key: ValidatorKey;
   info: ChainInfo;
   /** The validator set of the next height (the one this node would sign at). */
   validators: Validator[];
@@ -87,8 +141,9 @@ function missingWhy(height: number, own: OwnPrecommit | undefined, isValidator: 
  */
 export async function checkSignerState(c: SignerCheck): Promise<void> {
   if (existsSync(c.statePath)) return;
-  const own = await lastOwnPrecommit(c.db, c.address, c.info.height);
-  const isValidator = c.validators.some((v) => equalBytes(v.address, c.address));
+  const address = c.key.address;
+  const own = await lastOwnPrecommit(c.db, address, c.info.height);
+  const isValidator = c.validators.some((v) => equalBytes(v.address, address));
   // A database with no block cannot tell what this key is at the tip (a moved key, a home wiped to sync
   // again): refused for every key. A home made by opl init has its "nothing signed yet" state.
   if (c.info.height > 0 && !isValidator && own === undefined) return;
@@ -97,14 +152,15 @@ export async function checkSignerState(c: SignerCheck): Promise<void> {
       `the signer state ${c.statePath} is missing, but ${missingWhy(c.info.height, own, isValidator)}: starting without ` +
       "it could sign a vote conflicting with one signed before the file was lost (a double-sign, which is " +
       "slashed). Restore priv_validator_state.json and cs.wal from where they were lost if you can. Otherwise " +
-      `start once with ${RECOVER_SIGNER_FLAG}: it rebuilds the signer state from this validator's latest ` +
-      `precommit in the block store${own !== undefined ? ` (height ${own.height})` : ""}; anything it signed ` +
-      "after that, at the height then in progress, is not known, and signing it again differently is a " +
-      "double-sign.",
+      `start once with ${RECOVER_SIGNER_FLAG}: it rebuilds the signer state from cs.wal (what it was about to ` +
+      "sign at the height in progress) or else this validator's latest precommit in the block store" +
+      `${own !== undefined ? ` (height ${own.height})` : ""}; anything it signed after that and not in the ` +
+      "WAL is not known, and signing it again differently is a double-sign.",
     );
   }
   const state =
-    own !== undefined
+    (c.walPath !== undefined ? walPosition(c.walPath, c.info, c.key) : undefined) ??
+    (own !== undefined
       ? {
           height: own.height,
           round: own.round,
@@ -116,16 +172,16 @@ export async function checkSignerState(c: SignerCheck): Promise<void> {
               round: own.round,
               blockHash: own.blockHash,
               timeMs: own.timeMs,
-              validatorAddress: c.address,
+              validatorAddress: address,
             }),
           ),
           signature: toBase64(own.signature),
         }
       : // No precommit of ours in the latest blocks: at least never sign at or below the stored chain.
-        { height: c.info.height, round: 0, step: STEP_PRECOMMIT, payload: "", signature: "" };
+        { height: c.info.height, round: 0, step: STEP_PRECOMMIT, payload: "", signature: "" });
   writeSecretFile(c.statePath, signerStateText(state));
   c.log.warn(
-    { height: state.height, round: state.round, fromBlockStore: own !== undefined },
-    "signer state was missing: rebuilt from this validator's own precommits in the block store",
+    { height: state.height, round: state.round, step: state.step },
+    "signer state was missing: rebuilt from the consensus WAL and this validator's own precommits in the block store",
   );
 }

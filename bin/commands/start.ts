@@ -41,10 +41,11 @@ export function registerStart(program: Command): void {
     .option(
       "--unsafe-recover-signer-state",
       "if data/priv_validator_state.json is missing (opl init writes it with the key: a key without one was " +
-      "moved here, or its file was lost), rebuild it from this validator's latest precommit in the block store " +
-      "(none in an empty database) instead of refusing to start. RISK: a vote signed after that " +
-      "precommit (at the height then in progress) is not known; signing it again differently is a double-sign, " +
-      "which is slashed. Restore the lost file instead whenever you can",
+      "moved here, or its file was lost), rebuild it from data/cs.wal (the last message it was about to sign at " +
+      "the height in progress) or else this validator's latest precommit in the block store (none in an empty " +
+      "database) instead of refusing to start. RISK: with the WAL lost too, a vote signed after that precommit " +
+      "(at the height then in progress) is not known; signing it again differently is a double-sign, which is " +
+      "slashed. Restore the lost file instead whenever you can",
     )
     .action(
       action(async (opts: StartOpts) => {

@@ -3,13 +3,17 @@ import { join } from "node:path";
 import { Level } from "level";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { STEP_PRECOMMIT } from "../../consensus/signer-guard.ts";
-import { equalBytes, toBase64, u64be } from "../../crypto/bytes.ts";
+import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
+import { equalBytes, toBase64, toHex, u64be } from "../../crypto/bytes.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
-import { SignerStateMissingError } from "../../node/signer-recovery.ts";
+import { checkSignerState, SignerStateMissingError } from "../../node/signer-recovery.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { walHeight } from "../../node/wal.ts";
+import { Wal, walHeight } from "../../node/wal.ts";
+import { PREVOTE, type Vote, voteSignBytes } from "../../proto/consensus.ts";
+import { openChain } from "../../node/chain-open.ts";
+import { readGenesisFile } from "../../node/genesis-file.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
 import { initHome } from "../../node/init.ts";
 import { BUCKET, bucketKey, heightKey } from "../../state/store/buckets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
@@ -159,6 +163,46 @@ describe("a validator whose signer state is lost never double-signs", () => {
           }
         });
       });
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("with the override, takes what the WAL shows it was about to sign at the height in progress", async () => {
+    const { home, latest } = await stoppedChain();
+    const paths = homePaths(home);
+    rmSync(paths.signerState);
+    // Crashed right after the fsynced intent to prevote nil at round 0 of the next height (signed or not).
+    const height = latest + 1;
+    const timeMs = Date.now();
+    const wal = Wal.open<unknown>(paths.wal);
+    wal.reset([
+      { t: "height", height },
+      { t: "input", input: { type: "timeout", kind: "propose", height, round: 0 } },
+      { t: "intent", step: STEP_PREVOTE, height, round: 0, value: null, timeMs },
+    ]);
+    wal.close();
+    // The check the node runs before its signer loads, on the stopped home, so the rebuilt file is seen as is.
+    const db = await ChainDb.open(paths.chainDb);
+    try {
+      const { info } = await openChain(db, readGenesisFile(paths.genesis));
+      const log = pino({ level: "silent" });
+      const key = loadValidatorKey(paths.validatorKey);
+      const statePath = paths.signerState;
+      await checkSignerState({ statePath, walPath: paths.wal, key, info, validators: [], db, recover: true, log });
+    } finally {
+      await db.close();
+    }
+    const state = JSON.parse(readFileSync(paths.signerState, "utf8")) as Record<string, unknown>;
+    const address = loadValidatorKey(paths.validatorKey).address;
+    const blockHash = new Uint8Array(0);
+    const vote: Vote = { type: PREVOTE, height, round: 0, blockHash, timeMs, validatorAddress: address };
+    const payload = toHex(voteSignBytes("opl-test-1", vote));
+    expect(state).toMatchObject({ height, round: 0, step: STEP_PREVOTE, payload });
+    // The replay asks for that very prevote, which the guard re-signs; the chain goes on.
+    const node = await restart(home);
+    try {
+      await waitFor("the next blocks", () => (node.app.info().height >= height + 1 ? true : undefined));
     } finally {
       await node.stop();
     }

@@ -319,3 +319,31 @@ describe("votes: weighting, deduplication, evidence", () => {
     expect(out.find((e) => e.type === "decide")).toMatchObject({ value: "A", round: 0 });
   });
 });
+
+describe("firstRound: a validator that cannot know what it voted in the first rounds sits them out", () => {
+  it("starts at the given round, never voting in the rounds before it, yet decides on others' precommits there", () => {
+    const engine = new Engine();
+    const effects = engine.handle({
+      type: "startHeight",
+      params: {
+        height: H,
+        validators: [1, 1, 1, 1].map((power) => ({ power })),
+        proposer: (r) => r % 4,
+        self: 1,
+        timeouts: DEFAULT_TIMEOUTS,
+        firstRound: 2,
+      },
+    });
+    expect(effects[0]).toMatchObject({ type: "newRound", height: H, round: 2 });
+    expect(engine.currentRound).toBe(2);
+    // Round 0's proposal and a quorum of prevotes for it: nothing is voted in round 0.
+    const later = [
+      ...propose(engine, 0, "A"),
+      ...run(engine, ...[0, 2, 3].map((v) => ({ type: "vote" as const, vote: prevote(v, 0, "A") }))),
+    ];
+    expect(votesOf(later).filter((v) => v?.round === 0)).toEqual([]);
+    // Others decide in round 0: this node decides with them.
+    const decided = run(engine, ...[0, 2, 3].map((v) => ({ type: "vote" as const, vote: precommit(v, 0, "A") })));
+    expect(decided.find((e) => e.type === "decide")).toMatchObject({ round: 0, value: "A" });
+  });
+});

@@ -14,6 +14,12 @@ export const BUCKET = {
    * validator set changes), as a TxResult with code 0; absent when it had none.
    */
   blockEvents: 0x65, // 'e'
+  /**
+   * Height -> the block's read check, written with it: sha256(rest) || sha256(block bytes) || u32 BE size ||
+   * u32 BE tx count || each tx's hash. Raw bytes are served and a tx's place checked against it, without
+   * decoding the block. Absent for blocks committed by versions before it (those reads decode the block).
+   */
+  blockCheck: 0x63, // 'c'
   /** Block hash -> height */
   blockByHash: 0x78, // 'x'
   /** Tx hash -> TxRecord { height, index, tx, result } */

@@ -1,5 +1,6 @@
 import { Level } from "level";
 import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import { type BlockCheck, decodeBlockCheck, encodeBlockCheck } from "./block-check.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import {
   type Block,
@@ -158,6 +159,8 @@ export class ChainDb {
     ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
     ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: encodeBlockMeta(c.meta) });
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    const check = encodeBlockCheck(c.blockBytes, c.txs.map((t) => t.hash));
+    ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
       const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
       ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
@@ -226,9 +229,36 @@ export class ChainDb {
     return (await this.readBlock(height))?.block;
   }
 
-  /** The block's canonical bytes as stored (block sync serves them without re-encoding), checked the same way. */
+  /**
+   * The block's canonical bytes as stored (block sync serves them without re-encoding). They must match the
+   * digest stored with them at commit (the receiving peer decodes and verifies them in full): one read and
+   * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
+   */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
-    return (await this.readBlock(height))?.bytes;
+    const check = await this.getBlockCheck(height);
+    if (check === undefined) return (await this.readBlock(height))?.bytes;
+    const what = `block ${height}`;
+    const bytes = await this.read(heightKey(BUCKET.block, height), what);
+    if (bytes === undefined) return this.absent(height, what);
+    if (bytes.byteLength !== check.size || !equalBytes(sha256(bytes), check.digest)) {
+      throw corrupt(what, "its bytes do not match the digest stored with it");
+    }
+    return bytes;
+  }
+
+  /** The size in bytes of the block at `height` as stored, without reading it; undefined if not recorded. */
+  async blockSize(height: number): Promise<number | undefined> {
+    return (await this.getBlockCheck(height))?.size;
+  }
+
+  /** The digest, size and tx hashes stored with a block (undefined for blocks from before they were). */
+  private async getBlockCheck(height: number): Promise<BlockCheck | undefined> {
+    const what = `the read check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeBlockCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    return check;
   }
 
   /**
@@ -327,7 +357,8 @@ export class ChainDb {
 
   /**
    * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
-   * the tx at its recorded position in its (checked) block. The place check may read and decode that block
+   * the tx at its recorded position in its (checked) block. The place check reads the tx hashes stored with
+   * that block (self-checksummed); for a block from before they were stored, it reads and decodes the block
    * (recent heights' tx hashes are cached); the mempool's "already included?" question, which anyone can ask
    * with old transactions, skips it.
    */
@@ -339,6 +370,10 @@ export class ChainDb {
     if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
     if (!checkPlace) return record;
     let hashes = this.txHashesAt.get(record.height);
+    if (hashes === undefined) {
+      const check = await this.getBlockCheck(record.height);
+      if (check !== undefined) hashes = check.txHashes.map(toHex);
+    }
     if (hashes === undefined) {
       if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
       hashes = this.txHashesAt.get(record.height) as string[];

@@ -60,6 +60,13 @@ function corrupt(what: string, why: string, cause?: unknown): BlockStoreCorruptE
 /** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
 const TX_HASH_CACHE_HEIGHTS = 16;
 
+/**
+ * Heights below the latest whose block keys start-up checks for gaps. Walking every height took minutes on a
+ * long chain; a block lost further down is refused when read (`absent`: a missing height at or below the
+ * latest is damage, never "no such block").
+ */
+export const GAP_CHECK_HEIGHTS = 1000;
+
 const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
 /**
  * Versions of one key a historical scan reads in order before it seeks instead: reading on in order is a
@@ -297,8 +304,9 @@ export class ChainDb {
   }
 
   /**
-   * The first run of heights in 1..`latest` with no block or no metadata, as [from, to], or undefined if every
-   * height is there. Reads keys only (no values), in order: one pass at start-up.
+   * The first run of heights among the last GAP_CHECK_HEIGHTS up to `latest` with no block or no metadata, as
+   * [from, to], or undefined if every one is there. Reads keys only (no values), in order: one short pass at
+   * start-up. Heights above `latest` that the node's own files show it committed are the caller's check.
    */
   async missingBlocks(latest: number): Promise<[number, number] | undefined> {
     try {
@@ -312,9 +320,10 @@ export class ChainDb {
   }
 
   private async firstGap(latest: number): Promise<[number, number] | undefined> {
+    const from = Math.max(1, latest - GAP_CHECK_HEIGHTS + 1);
     for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
-      let expected = 1;
-      for await (const key of this.db.keys({ gte: heightKey(bucket, 1), lte: heightKey(bucket, latest) })) {
+      let expected = from;
+      for await (const key of this.db.keys({ gte: heightKey(bucket, from), lte: heightKey(bucket, latest) })) {
         const height = readU64be(key, 1);
         if (height !== expected) return [expected, height - 1];
         expected++;

@@ -15,8 +15,8 @@ export const BUCKET = {
    */
   blockEvents: 0x65, // 'e'
   /**
-   * Height -> the block's read check, written with it: sha256(rest) || sha256(block bytes) || u32 BE size ||
-   * u32 BE tx count || each tx's hash. Raw bytes are served and a tx's place checked against it, without
+   * Height -> the block's read check, written with it: sha256(rest) || sha256(block bytes) || sha256(BlockMeta bytes) || u32 BE size ||
+   * u32 BE tx count || each tx's hash || each tx result's merkle leaf hash. Raw bytes are served and a tx's place checked against it, without
    * decoding the block. Absent for blocks committed by versions before it (those reads decode the block).
    */
   blockCheck: 0x63, // 'c'

@@ -2,6 +2,7 @@ import { Level } from "level";
 import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
 import { type BlockCheck, decodeBlockCheck, encodeBlockCheck } from "./block-check.ts";
 import { sha256 } from "../../crypto/hash.ts";
+import { merkleLeaf } from "../../crypto/merkle.ts";
 import {
   type Block,
   blockHash,
@@ -164,9 +165,12 @@ export class ChainDb {
   async commitBlock(c: CommittedBlock): Promise<void> {
     const ops = this.stateOps(c.height, c.writes);
     ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
-    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: encodeBlockMeta(c.meta) });
+    const metaBytes = encodeBlockMeta(c.meta);
+    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
-    const check = encodeBlockCheck(c.blockBytes, c.txs.map((t) => t.hash));
+    // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
+    const resultLeaves = c.txs.map((t) => merkleLeaf(t.resultBytes));
+    const check = encodeBlockCheck(c.blockBytes, metaBytes, c.txs.map((t) => t.hash), resultLeaves);
     ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
       const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
@@ -340,11 +344,18 @@ export class ChainDb {
     return raw === undefined ? [] : this.decoded(what, () => decodeTxResult(raw).events);
   }
 
-  /** A block's hash and commit; the commit must be for this height and this hash. */
+  /**
+   * A block's hash and commit; the commit must be for this height and this hash, and the record must match the
+   * digest stored with the block (no header covers the commit's signatures).
+   */
   async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
     const what = `the metadata of block ${height}`;
     const raw = await this.read(heightKey(BUCKET.blockMeta, height), what);
     if (raw === undefined) return this.absent(height, what);
+    const check = await this.getBlockCheck(height);
+    if (check !== undefined && !equalBytes(sha256(raw), check.metaDigest)) {
+      throw corrupt(what, "it does not match the digest stored with its block");
+    }
     const meta = this.decoded(what, () => decodeBlockMeta(raw));
     if (meta.commit.height !== height || !equalBytes(meta.commit.blockHash, meta.hash)) {
       throw corrupt(what, "its commit is not for its block");
@@ -366,10 +377,10 @@ export class ChainDb {
 
   /**
    * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
-   * the tx at its recorded position in its (checked) block. The place check reads the tx hashes stored with
-   * that block (self-checksummed); for a block from before they were stored, it reads and decodes the block
-   * (recent heights' tx hashes are cached); the mempool's "already included?" question, which anyone can ask
-   * with old transactions, skips it.
+   * the tx at its recorded position in its (checked) block, with the result that block committed (its leaf in
+   * the resultsRoot). Both are checked against the hashes stored with that block (self-checksummed); for a
+   * block from before they were stored, only the place is, from the decoded block (recent heights cached).
+   * The mempool's "already included?" question, which anyone can ask with old transactions, skips it.
    */
   async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
     const what = `transaction ${toHex(hash)}`;
@@ -378,11 +389,18 @@ export class ChainDb {
     const record = this.decoded(what, () => decodeTxRecord(raw));
     if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
     if (!checkPlace) return record;
-    let hashes = this.txHashesAt.get(record.height);
-    if (hashes === undefined) {
-      const check = await this.getBlockCheck(record.height);
-      if (check !== undefined) hashes = check.txHashes.map(toHex);
+    const check = await this.getBlockCheck(record.height);
+    if (check !== undefined) {
+      if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
+        throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
+      }
+      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
+        throw corrupt(what, `its result is not the one block ${record.height} committed`);
+      }
+      return record;
     }
+    // A block from before read checks were stored: its place from the block itself (no result check).
+    let hashes = this.txHashesAt.get(record.height);
     if (hashes === undefined) {
       if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
       hashes = this.txHashesAt.get(record.height) as string[];

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { blockHash, encodeBlock } from "../../proto/block.ts";
-import { encodeTxResult } from "../../proto/records.ts";
+import { encodeTxRecord, encodeTxResult } from "../../proto/records.ts";
+import { BUCKET, bucketKey } from "../../state/store/buckets.ts";
 import { BlockStoreCorruptError, ChainDb } from "../../state/store/chain-db.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -52,6 +53,40 @@ describe("block reads check a stored digest instead of decoding the block", () =
     try {
       await expect(again.getBlockBytes(1)).rejects.toThrow(BlockStoreCorruptError);
       await expect(again.getBlockBytes(1)).rejects.toThrow(/digest/);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("a tx result changed on disk (code 0 to 1) is refused against the results committed with the block", async () => {
+    const t = tempDir("opl-readcheck-");
+    cleanup = t.cleanup;
+    const path = join(t.dir, "db");
+    const db = await ChainDb.open(path);
+    await db.writeGenesis("x/genesis", []);
+    const block = smallBlock({ height: 1, lastBlockHash: new Uint8Array(0) });
+    const hash = blockHash(block.header);
+    const tx = block.txs[0];
+    const ok = encodeTxResult({ code: 0, log: "", events: [] });
+    await db.commitBlock({
+      height: 1,
+      block,
+      blockBytes: encodeBlock(block),
+      meta: { hash, commit: { height: 1, round: 0, blockHash: hash, signatures: [] }, numTxs: block.txs.length },
+      txs: block.txs.map((b) => ({ hash: sha256(b), bytes: b, resultBytes: ok })),
+      writes: [],
+    });
+    expect((await db.getTx(sha256(tx)))?.result.code).toBe(0);
+    await db.close();
+    const { Level } = await import("level");
+    const raw = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
+    const failed = encodeTxResult({ code: 1, log: "", events: [] });
+    await raw.put(bucketKey(BUCKET.tx, sha256(tx)), encodeTxRecord({ height: 1, index: 0, tx, resultBytes: failed }));
+    await raw.close();
+    const again = await ChainDb.open(path);
+    try {
+      await expect(again.getTx(sha256(tx))).rejects.toThrow(BlockStoreCorruptError);
+      await expect(again.getTx(sha256(tx))).rejects.toThrow(/result/);
     } finally {
       await again.close();
     }

@@ -1,6 +1,13 @@
 import { Level } from "level";
 import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
-import { type BlockCheck, decodeBlockCheck, encodeBlockCheck } from "./block-check.ts";
+import {
+  type BlockCheck,
+  decodeBlockCheck,
+  decodeTxCheck,
+  encodeBlockCheck,
+  encodeTxCheck,
+  type TxCheck,
+} from "./block-check.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { merkleLeaf } from "../../crypto/merkle.ts";
 import {
@@ -170,8 +177,10 @@ export class ChainDb {
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
     // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
     const resultLeaves = c.txs.map((t) => merkleLeaf(t.resultBytes));
-    const check = encodeBlockCheck(c.blockBytes, metaBytes, c.txs.map((t) => t.hash), resultLeaves);
+    const check = encodeBlockCheck(c.blockBytes, metaBytes);
     ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
+    const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);
+    ops.push({ type: "put", key: heightKey(BUCKET.txCheck, c.height), value: txCheck });
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
       const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
       ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
@@ -262,7 +271,17 @@ export class ChainDb {
     return (await this.getBlockCheck(height))?.size;
   }
 
-  /** The digest, size and tx hashes stored with a block (undefined for blocks from before they were). */
+  /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
+  private async getTxCheck(height: number): Promise<TxCheck | undefined> {
+    const what = `the tx check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeTxCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    return check;
+  }
+
+  /** The digests and size stored with a block (undefined for blocks from before they were). */
   private async getBlockCheck(height: number): Promise<BlockCheck | undefined> {
     const what = `the read check of block ${height}`;
     const raw = await this.read(heightKey(BUCKET.blockCheck, height), what);
@@ -389,7 +408,7 @@ export class ChainDb {
     const record = this.decoded(what, () => decodeTxRecord(raw));
     if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
     if (!checkPlace) return record;
-    const check = await this.getBlockCheck(record.height);
+    const check = await this.getTxCheck(record.height);
     if (check !== undefined) {
       if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
         throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);

@@ -38,7 +38,12 @@ export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
 
 /** Root over arbitrary items: each leaf is H(0x00 || item), so a leaf can never pass for an inner node. */
 export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
-  return merkleRootOfHashes(items.map((item) => sha256(LEAF, item)));
+  return merkleRootOfHashes(items.map(merkleLeaf));
+}
+
+/** The leaf hash of one item of merkleRoot's list (stored per tx result so one result can be checked alone). */
+export function merkleLeaf(item: Uint8Array): Uint8Array {
+  return sha256(LEAF, item);
 }
 
 /**

@@ -380,6 +380,9 @@ export class BlockSync {
       let bytes = 0;
       const tip = this.chain.height();
       for (let h = req.fromHeight; h < req.fromHeight + req.count && h <= tip; h++) {
+        // The stored size first: a block that cannot fit this answer is never read (nor its digest hashed).
+        const size = await this.db.blockSize(h);
+        if (frames.length > 0 && size !== undefined && bytes + size > this.o.maxResponseBytes) break;
         const blockBytes = await this.db.getBlockBytes(h);
         const meta = await this.db.getBlockMeta(h);
         if (blockBytes === undefined || meta === undefined) break;

@@ -13,6 +13,7 @@ import {
 import { ftruncateSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
+import { fromBase64 } from "../crypto/bytes.ts";
 
 /**
  * The consensus write-ahead log: every input the engine acts on, and every message this validator signed,
@@ -24,10 +25,14 @@ import { crc32 } from "node:zlib";
  * - KIND_JSON_BYTES: [u32 BE JSON length][the record as UTF-8 JSON, without its `bytes` field][`bytes`, raw].
  * A record whose `bytes` field is a Uint8Array (a proposed block, up to the maximum block size) is stored
  * raw that way: as base64 inside JSON it was a third larger and went through string checks that failed at
- * several MiB. A payload starting with '{' is the JSON-only format of earlier versions: a clear error.
+ * several MiB. A payload starting with '{' is the JSON-only format of earlier versions (a block's `bytes` as
+ * base64 in its `block` field): still read, record by record, so a WAL left by an upgrade replays as it was.
  * Reading: a torn or truncated LAST record (a crash mid-write) is dropped, and the file truncated to the last
  * good record; a bad record with more data after it is corruption in the middle, and reading stops with a
- * WalCorruptError naming the file and offset: skipping it could forget a signed vote.
+ * WalCorruptError naming the file and offset: skipping it could forget a signed vote. Telling the two apart
+ * means looking for a good record after the bad one; that search checks only plausible headers (a length that
+ * fits, a known first payload byte) and checksums at most SCAN_CRC_BUDGET bytes in all, so a torn block record
+ * of user-chosen bytes is read in milliseconds (an unbounded search was cubic in the tail: minutes at 8 MiB).
  */
 export class WalCorruptError extends Error {
   override name = "WalCorruptError";
@@ -38,11 +43,12 @@ const KIND_JSON = 1;
 const KIND_JSON_BYTES = 2;
 /** The first byte of an earlier version's record payload (bare JSON). */
 const OLD_FORMAT_FIRST_BYTE = 0x7b; // "{"
-
-/** The WAL was written by an earlier version of opl, in a format this one no longer reads. */
-export class WalOldFormatError extends Error {
-  override name = "WalOldFormatError";
-}
+/**
+ * The most bytes the search for a good record after a bad one checksums in all (crc32 runs at GB/s, so tens
+ * of ms). A tail whose candidates exceed it is taken as torn: only a crash's last write leaves that much
+ * header-like data, a record's own payload.
+ */
+const SCAN_CRC_BUDGET = 64 * 1024 * 1024;
 /** No single record is anywhere near this; a larger length is corruption, not a big record. */
 const MAX_RECORD = 64 * 1024 * 1024;
 
@@ -74,6 +80,7 @@ function encodeRecord(value: unknown): Buffer {
 /** A checksummed payload back into its record; throws (a message) if it is not a record of this format. */
 function decodePayload<T>(payload: Buffer): T {
   const kind = payload[0];
+  if (kind === OLD_FORMAT_FIRST_BYTE) return decodeOldPayload<T>(payload);
   if (kind === KIND_JSON) return JSON.parse(payload.subarray(1).toString("utf8")) as T;
   if (kind === KIND_JSON_BYTES && payload.byteLength >= 5) {
     const jsonEnd = 5 + payload.readUInt32BE(1);
@@ -86,6 +93,18 @@ function decodePayload<T>(payload: Buffer): T {
   throw new Error(`has an unknown kind ${kind}`);
 }
 
+/** An earlier version's record: bare JSON, a block's bytes as base64 in `block` (now `bytes`, raw). */
+function decodeOldPayload<T>(payload: Buffer): T {
+  const record = JSON.parse(payload.toString("utf8")) as Record<string, unknown>;
+  if (typeof record.block === "string") {
+    const bytes = fromBase64(record.block);
+    if (bytes === undefined) throw new Error("has a block that is not base64");
+    record.bytes = bytes;
+    delete record.block;
+  }
+  return record as T;
+}
+
 function fsyncDir(path: string): void {
   const fd = openSync(dirname(path), "r");
   try {
@@ -95,11 +114,20 @@ function fsyncDir(path: string): void {
   }
 }
 
-/** Whether a complete, checksummed record starts anywhere in [from, data.length). */
+/**
+ * Whether a complete, checksummed record starts anywhere in [from, data.length). Only plausible headers are
+ * checksummed (the length fits, the payload starts with a kind byte), and at most SCAN_CRC_BUDGET bytes in
+ * all: past that, the rest is taken as a torn record's payload (see SCAN_CRC_BUDGET).
+ */
 function recordFollows(data: Buffer, from: number): boolean {
-  for (let p = from; p + HEADER <= data.byteLength; p++) {
+  let budget = SCAN_CRC_BUDGET;
+  for (let p = from; p + HEADER < data.byteLength; p++) {
     const length = data.readUInt32BE(p);
     if (length === 0 || length > MAX_RECORD || p + HEADER + length > data.byteLength) continue;
+    const kind = data[p + HEADER];
+    if (kind !== KIND_JSON && kind !== KIND_JSON_BYTES && kind !== OLD_FORMAT_FIRST_BYTE) continue;
+    budget -= length;
+    if (budget < 0) return false;
     if (crc32(data.subarray(p + HEADER, p + HEADER + length)) === data.readUInt32BE(p + 4)) return true;
   }
   return false;
@@ -139,13 +167,6 @@ export function readWal<T>(path: string): WalReadResult<T> {
     if (crc32(payload) !== checksum) {
       if (end < data.byteLength && recordFollows(data, end)) corrupt("fails its checksum");
       break; // the last record is torn
-    }
-    if (offset === 0 && payload[0] === OLD_FORMAT_FIRST_BYTE) {
-      throw new WalOldFormatError(
-        `${path} was written by an earlier version of opl (JSON records), which this version does not read. ` +
-        "If the node was stopped cleanly, move the file away and start again; otherwise start the earlier " +
-        "version once to finish the height (the file may hold votes this validator signed).",
-      );
     }
     try {
       records.push(decodePayload<T>(payload));

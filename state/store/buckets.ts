@@ -14,6 +14,18 @@ export const BUCKET = {
    * validator set changes), as a TxResult with code 0; absent when it had none.
    */
   blockEvents: 0x65, // 'e'
+  /**
+   * Height -> the block's read check, written with it (state/store/block-check.ts): sha256(rest) ||
+   * sha256(block bytes) || sha256(BlockMeta bytes) || u32 BE size. Raw bytes are served and metadata checked
+   * against it without decoding the block. Absent for blocks committed by versions before it (those reads
+   * decode the block).
+   */
+  blockCheck: 0x63, // 'c'
+  /**
+   * Height -> the block's tx check: sha256(rest) || u32 BE tx count || each tx's hash || each tx result's
+   * merkle leaf hash. A tx lookup checks its place and result against it. Absent like the block check.
+   */
+  txCheck: 0x69, // 'i'
   /** Block hash -> height */
   blockByHash: 0x78, // 'x'
   /** Tx hash -> TxRecord { height, index, tx, result } */

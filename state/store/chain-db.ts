@@ -1,6 +1,15 @@
 import { Level } from "level";
 import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import {
+  type BlockCheck,
+  decodeBlockCheck,
+  decodeTxCheck,
+  encodeBlockCheck,
+  encodeTxCheck,
+  type TxCheck,
+} from "./block-check.ts";
 import { sha256 } from "../../crypto/hash.ts";
+import { merkleLeaf } from "../../crypto/merkle.ts";
 import {
   type Block,
   blockHash,
@@ -58,6 +67,13 @@ function corrupt(what: string, why: string, cause?: unknown): BlockStoreCorruptE
 
 /** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
 const TX_HASH_CACHE_HEIGHTS = 16;
+
+/**
+ * Heights below the latest whose block keys start-up checks for gaps. Walking every height took minutes on a
+ * long chain; a block lost further down is refused when read (`absent`: a missing height at or below the
+ * latest is damage, never "no such block").
+ */
+export const GAP_CHECK_HEIGHTS = 1000;
 
 const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
 /**
@@ -156,8 +172,15 @@ export class ChainDb {
   async commitBlock(c: CommittedBlock): Promise<void> {
     const ops = this.stateOps(c.height, c.writes);
     ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
-    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: encodeBlockMeta(c.meta) });
+    const metaBytes = encodeBlockMeta(c.meta);
+    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
+    const resultLeaves = c.txs.map((t) => merkleLeaf(t.resultBytes));
+    const check = encodeBlockCheck(c.blockBytes, metaBytes);
+    ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
+    const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);
+    ops.push({ type: "put", key: heightKey(BUCKET.txCheck, c.height), value: txCheck });
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
       const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
       ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
@@ -226,9 +249,46 @@ export class ChainDb {
     return (await this.readBlock(height))?.block;
   }
 
-  /** The block's canonical bytes as stored (block sync serves them without re-encoding), checked the same way. */
+  /**
+   * The block's canonical bytes as stored (block sync serves them without re-encoding). They must match the
+   * digest stored with them at commit (the receiving peer decodes and verifies them in full): one read and
+   * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
+   */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
-    return (await this.readBlock(height))?.bytes;
+    const check = await this.getBlockCheck(height);
+    if (check === undefined) return (await this.readBlock(height))?.bytes;
+    const what = `block ${height}`;
+    const bytes = await this.read(heightKey(BUCKET.block, height), what);
+    if (bytes === undefined) return this.absent(height, what);
+    if (bytes.byteLength !== check.size || !equalBytes(sha256(bytes), check.digest)) {
+      throw corrupt(what, "its bytes do not match the digest stored with it");
+    }
+    return bytes;
+  }
+
+  /** The size in bytes of the block at `height` as stored, without reading it; undefined if not recorded. */
+  async blockSize(height: number): Promise<number | undefined> {
+    return (await this.getBlockCheck(height))?.size;
+  }
+
+  /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
+  private async getTxCheck(height: number): Promise<TxCheck | undefined> {
+    const what = `the tx check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeTxCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    return check;
+  }
+
+  /** The digests and size stored with a block (undefined for blocks from before they were). */
+  private async getBlockCheck(height: number): Promise<BlockCheck | undefined> {
+    const what = `the read check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeBlockCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    return check;
   }
 
   /**
@@ -267,8 +327,9 @@ export class ChainDb {
   }
 
   /**
-   * The first run of heights in 1..`latest` with no block or no metadata, as [from, to], or undefined if every
-   * height is there. Reads keys only (no values), in order: one pass at start-up.
+   * The first run of heights among the last GAP_CHECK_HEIGHTS up to `latest` with no block or no metadata, as
+   * [from, to], or undefined if every one is there. Reads keys only (no values), in order: one short pass at
+   * start-up. Heights above `latest` that the node's own files show it committed are the caller's check.
    */
   async missingBlocks(latest: number): Promise<[number, number] | undefined> {
     try {
@@ -282,9 +343,10 @@ export class ChainDb {
   }
 
   private async firstGap(latest: number): Promise<[number, number] | undefined> {
+    const from = Math.max(1, latest - GAP_CHECK_HEIGHTS + 1);
     for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
-      let expected = 1;
-      for await (const key of this.db.keys({ gte: heightKey(bucket, 1), lte: heightKey(bucket, latest) })) {
+      let expected = from;
+      for await (const key of this.db.keys({ gte: heightKey(bucket, from), lte: heightKey(bucket, latest) })) {
         const height = readU64be(key, 1);
         if (height !== expected) return [expected, height - 1];
         expected++;
@@ -301,11 +363,18 @@ export class ChainDb {
     return raw === undefined ? [] : this.decoded(what, () => decodeTxResult(raw).events);
   }
 
-  /** A block's hash and commit; the commit must be for this height and this hash. */
+  /**
+   * A block's hash and commit; the commit must be for this height and this hash, and the record must match the
+   * digest stored with the block (no header covers the commit's signatures).
+   */
   async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
     const what = `the metadata of block ${height}`;
     const raw = await this.read(heightKey(BUCKET.blockMeta, height), what);
     if (raw === undefined) return this.absent(height, what);
+    const check = await this.getBlockCheck(height);
+    if (check !== undefined && !equalBytes(sha256(raw), check.metaDigest)) {
+      throw corrupt(what, "it does not match the digest stored with its block");
+    }
     const meta = this.decoded(what, () => decodeBlockMeta(raw));
     if (meta.commit.height !== height || !equalBytes(meta.commit.blockHash, meta.hash)) {
       throw corrupt(what, "its commit is not for its block");
@@ -327,9 +396,10 @@ export class ChainDb {
 
   /**
    * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
-   * the tx at its recorded position in its (checked) block. The place check may read and decode that block
-   * (recent heights' tx hashes are cached); the mempool's "already included?" question, which anyone can ask
-   * with old transactions, skips it.
+   * the tx at its recorded position in its (checked) block, with the result that block committed (its leaf in
+   * the resultsRoot). Both are checked against the hashes stored with that block (self-checksummed); for a
+   * block from before they were stored, only the place is, from the decoded block (recent heights cached).
+   * The mempool's "already included?" question, which anyone can ask with old transactions, skips it.
    */
   async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
     const what = `transaction ${toHex(hash)}`;
@@ -338,6 +408,17 @@ export class ChainDb {
     const record = this.decoded(what, () => decodeTxRecord(raw));
     if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
     if (!checkPlace) return record;
+    const check = await this.getTxCheck(record.height);
+    if (check !== undefined) {
+      if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
+        throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
+      }
+      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
+        throw corrupt(what, `its result is not the one block ${record.height} committed`);
+      }
+      return record;
+    }
+    // A block from before read checks were stored: its place from the block itself (no result check).
     let hashes = this.txHashesAt.get(record.height);
     if (hashes === undefined) {
       if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);

@@ -8,7 +8,7 @@ import { generateSecretKey } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { DoubleSignRefusedError, GuardedSigner } from "../../node/signer.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { readWal, Wal, WalCorruptError, WalOldFormatError } from "../../node/wal.ts";
+import { readWal, Wal, WalCorruptError } from "../../node/wal.ts";
 import { blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { maxSizeBlock } from "../helpers/max-block.ts";
@@ -125,15 +125,79 @@ describe("consensus WAL at the maximum block size", () => {
     expect(read.records[0].bytes).toBeUndefined();
   });
 
-  it("a WAL in the earlier JSON-only format is refused with a clear error", () => {
+  it("a WAL in the earlier JSON-only format (block as base64) is read, and new records append to it", () => {
     const path = join(dir(), "cs.wal");
-    const payload = Buffer.from(JSON.stringify({ t: "height", height: 3 }), "utf8");
-    const header = Buffer.alloc(8);
-    header.writeUInt32BE(payload.byteLength, 0);
-    header.writeUInt32BE(crc32(payload), 4);
-    writeFileSync(path, Buffer.concat([header, payload]));
-    expect(() => readWal(path)).toThrow(WalOldFormatError);
-    expect(() => readWal(path)).toThrow(/earlier version of opl/);
+    const block = Uint8Array.from([1, 2, 3, 250, 251, 252]);
+    const oldRecord = (value: unknown): Buffer => {
+      const payload = Buffer.from(JSON.stringify(value), "utf8");
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(payload.byteLength, 0);
+      header.writeUInt32BE(crc32(payload), 4);
+      return Buffer.concat([header, payload]);
+    };
+    writeFileSync(path, Buffer.concat([
+      oldRecord({ t: "height", height: 3 }),
+      oldRecord({ t: "input", input: { type: "proposal" }, block: Buffer.from(block).toString("base64") }),
+    ]));
+    const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
+    wal.append({ t: "signed" }, true);
+    wal.close();
+    const read = readWal<{ t: string; height?: number; bytes?: Uint8Array; block?: unknown }>(path);
+    expect(read.records.map((r) => r.t)).toEqual(["height", "input", "signed"]);
+    expect(read.records[0].height).toBe(3);
+    expect(equalBytes(read.records[1].bytes as Uint8Array, block)).toBe(true);
+    expect(read.records[1].block).toBeUndefined();
+    expect(read.droppedTail).toBe(0);
+  });
+});
+
+describe("consensus WAL: a torn tail of adversarial bytes is read quickly", () => {
+  const MiB = 1024 * 1024;
+  const tails: Array<[string, (i: number) => number]> = [
+    ["repeated 00 10 00 00", (i) => [0, 0x10, 0, 0][i % 4]],
+    ["repeated 00 10 01 (a plausible header every 3 bytes)", (i) => [0, 0x10, 1][i % 3]],
+    ["random", () => (Math.random() * 256) | 0],
+  ];
+  for (const [name, byteAt] of tails) {
+    it(`8 MiB block record cut short, ${name}: dropped in well under a second`, () => {
+      const path = join(dir(), "cs.wal");
+      const bytes = new Uint8Array(8 * MiB);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = byteAt(i);
+      const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
+      wal.append({ t: "height" });
+      wal.append({ t: "block", bytes }, true);
+      wal.close();
+      const full = statSync(path).size;
+      for (const cut of [1000, 4 * MiB]) {
+        truncateSync(path, full - cut);
+        const started = performance.now();
+        const read = readWal<{ t: string }>(path);
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(read.records.map((r) => r.t)).toEqual(["height"]);
+        expect(read.droppedTail).toBe(full - cut - (statSync(path).size));
+        // The torn record is gone; write it again for the next cut.
+        const again = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
+        again.append({ t: "block", bytes }, true);
+        again.close();
+      }
+    });
+  }
+
+  it("a corrupt length in the middle is still fatal after a large record", () => {
+    const path = join(dir(), "cs.wal");
+    const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
+    wal.append({ t: "height" });
+    wal.append({ t: "block", bytes: new Uint8Array(2 * MiB).fill(1) });
+    wal.append({ t: "signed" }, true);
+    wal.close();
+    const data = readFileSync(path);
+    const second = 8 + 1 + JSON.stringify({ t: "height" }).length;
+    data.writeUInt32BE(0x03000000, second); // the block record now claims 48 MiB
+    writeFileSync(path, data);
+    const started = performance.now();
+    expect(() => readWal(path)).toThrow(WalCorruptError);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(statSync(path).size).toBe(data.length);
   });
 });
 

@@ -1,0 +1,75 @@
+import { concatBytes, equalBytes } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+
+/**
+ * What is stored with a block at commit so that reads need not decode it. Two records, each checking itself
+ * (a sha256 of the rest leads it), so damage to one is refused, never read as another digest or tx order:
+ * - the block check (small, read with every block or metadata read): the digest and size of the block's
+ *   bytes and the digest of its metadata (hash, commit, tx count: the commit's signatures are covered by no
+ *   header);
+ * - the tx check (32 bytes per tx and per result, read for a tx lookup only): its txs' hashes in block order
+ *   and the leaf hashes of their results (the leaves of the header's resultsRoot, crypto/merkle.ts), so one
+ *   served tx is checked for its place and its result against what the block committed.
+ */
+export interface BlockCheck {
+  digest: Uint8Array;
+  /** sha256 of the block's stored metadata. */
+  metaDigest: Uint8Array;
+  size: number;
+}
+
+export interface TxCheck {
+  txHashes: Uint8Array[];
+  resultHashes: Uint8Array[];
+}
+
+const HASH = 32;
+
+function sealed(rest: Uint8Array): Uint8Array {
+  return concatBytes(sha256(rest), rest);
+}
+
+/** The record after its own checksum, or undefined if that fails. */
+function unsealed(raw: Uint8Array): Uint8Array | undefined {
+  if (raw.byteLength < HASH) return undefined;
+  const rest = raw.subarray(HASH);
+  return equalBytes(sha256(rest), raw.subarray(0, HASH)) ? rest : undefined;
+}
+
+export function encodeBlockCheck(blockBytes: Uint8Array, metaBytes: Uint8Array): Uint8Array {
+  const rest = new Uint8Array(2 * HASH + 4);
+  rest.set(sha256(blockBytes), 0);
+  rest.set(sha256(metaBytes), HASH);
+  new DataView(rest.buffer).setUint32(2 * HASH, blockBytes.byteLength);
+  return sealed(rest);
+}
+
+/** The check back, or undefined if the record is damaged (its own checksum fails or its shape is wrong). */
+export function decodeBlockCheck(raw: Uint8Array): BlockCheck | undefined {
+  const rest = unsealed(raw);
+  if (rest === undefined || rest.byteLength !== 2 * HASH + 4) return undefined;
+  const size = new DataView(rest.buffer, rest.byteOffset, rest.byteLength).getUint32(2 * HASH);
+  return { digest: rest.subarray(0, HASH), metaDigest: rest.subarray(HASH, 2 * HASH), size };
+}
+
+export function encodeTxCheck(txHashes: Uint8Array[], resultHashes: Uint8Array[]): Uint8Array {
+  if (resultHashes.length !== txHashes.length) throw new Error("a tx check needs one result per tx");
+  const count = new Uint8Array(4);
+  new DataView(count.buffer).setUint32(0, txHashes.length);
+  return sealed(concatBytes(count, ...txHashes, ...resultHashes));
+}
+
+export function decodeTxCheck(raw: Uint8Array): TxCheck | undefined {
+  const rest = unsealed(raw);
+  if (rest === undefined || rest.byteLength < 4) return undefined;
+  const count = new DataView(rest.buffer, rest.byteOffset, rest.byteLength).getUint32(0);
+  if (rest.byteLength !== 4 + 2 * count * HASH) return undefined;
+  const at = (i: number) => rest.subarray(4 + i * HASH, 4 + (i + 1) * HASH);
+  const txHashes: Uint8Array[] = [];
+  const resultHashes: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    txHashes.push(at(i));
+    resultHashes.push(at(count + i));
+  }
+  return { txHashes, resultHashes };
+}

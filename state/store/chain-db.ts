@@ -57,9 +57,10 @@ export class BlockStoreCorruptError extends Error {
 
 /** What an operator can do about a damaged block store. */
 export const BLOCK_STORE_REPAIR =
-  "The database in <home>/data is damaged: stop the node and restore the data directory from a backup, or " +
-  "move it away and let the node sync the chain again from its peers (keep priv_validator_state.json and " +
-  "cs.wal: they keep a validator from signing twice).";
+  "The database in <home>/data/chain.db is damaged: stop the node and restore <home>/data/chain.db from a " +
+  "backup, or move <home>/data/chain.db (only that directory) away and start the node again: it syncs the " +
+  "chain from its peers. Leave priv_validator_state.json and cs.wal in <home>/data: they keep a validator " +
+  "from signing twice (it only follows until the chain passes what it signed).";
 
 function corrupt(what: string, why: string, cause?: unknown): BlockStoreCorruptError {
   return new BlockStoreCorruptError(`${what} in the block store is damaged: ${why}. ${BLOCK_STORE_REPAIR}`, { cause });

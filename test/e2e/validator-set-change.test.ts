@@ -246,20 +246,23 @@ describe("validator set changes on a live network", () => {
     const syncStart = Date.now();
     fresh = await NodeProcess.start(freshHome);
     const freshRpc = new RpcClient(fresh.url);
-    const synced = await waitFor("the fresh node at the tip", async () => {
+    const syncDone = () =>
+      fresh!.logLines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === "block sync: done, consensus resumes");
+    // Near the tip a node no longer counts as catching up while its last sync run is still finishing: wait
+    // for that run's closing line too.
+    const synced = await waitFor("the fresh node at the tip, its block sync done", async () => {
       const [mine, theirs] = await Promise.all([
         freshRpc.call<Status>("node_status"),
         rpc0.call<Status>("node_status"),
       ]);
-      return mine.latestHeight >= tipAtStart && theirs.latestHeight - mine.latestHeight <= 2 && !mine.catchingUp
-        ? mine
-        : undefined;
+      const atTip =
+        mine.latestHeight >= tipAtStart && theirs.latestHeight - mine.latestHeight <= 2 && !mine.catchingUp;
+      return atTip && syncDone().length > 0 ? mine : undefined;
     }, 60_000);
     const syncMs = Date.now() - syncStart;
-    const freshLogs = fresh.logLines;
-    const done = freshLogs
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.msg === "block sync: done, consensus resumes");
+    const done = syncDone();
     expect(done.length).toBeGreaterThanOrEqual(1);
     expect((done[0].height as number) - (done[0].blocks as number)).toBe(0); // it started from genesis
     expect(done[0].height as number).toBeGreaterThan(S + 2);

@@ -35,9 +35,14 @@ export async function createHeavyDatanets(rpc: RpcClient, chainId: string, owner
       },
       (m) => owner.sign(m),
     ));
-  const replies = await rpc.batch(txs.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
-  const refused = replies.find((r) => r.error !== undefined);
-  if (refused !== undefined) throw new Error(`create_datanet refused: ${refused.error?.message}`);
+  // In batches of 32: a batch's calls are checked concurrently, and a later nonce admitted before an earlier
+  // one waits behind a gap; the mempool takes at most 64 of those per sender (maxGappedPerSender).
+  for (let i = 0; i < txs.length; i += 32) {
+    const batch = txs.slice(i, i + 32);
+    const replies = await rpc.batch(batch.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
+    const refused = replies.find((r) => r.error !== undefined);
+    if (refused !== undefined) throw new Error(`create_datanet refused: ${refused.error?.message}`);
+  }
   await waitFor("the datanets to be created", async () => {
     const page = await rpc.call<{ items: unknown[] }>("datanet_list", { limit: 100 });
     return page.items.length >= count ? true : undefined;

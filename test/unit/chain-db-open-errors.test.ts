@@ -41,9 +41,9 @@ async function openWithoutWriteAccess(dir: string, path: string): Promise<{ name
       uid: 65534,
       gid: 65534,
       encoding: "utf8",
-      timeout: 20_000,
+      timeout: 45_000, // a fresh Node process on a loaded 2-core machine (the test itself has 60 s)
     });
-    if (child.status !== 0) throw new Error(`the probe failed: ${child.stderr}`);
+    if (child.status !== 0) throw new Error(`the probe failed (status ${child.status}, signal ${child.signal}): ${child.stderr}`);
     return JSON.parse(child.stdout) as { name: string; message: string };
   } finally {
     chmodSync(path, 0o755);

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -26,6 +26,23 @@ async function openError(path: string): Promise<Error> {
   throw new Error(`expected ${path} not to open`);
 }
 
+/** Adds o+x to every folder above `paths` that lacks it; returns what undoes that. */
+function traversableFor(...paths: string[]): () => void {
+  const changed = new Map<string, number>();
+  for (const p of paths) {
+    for (let d = p; d !== dirname(d); d = dirname(d)) {
+      const mode = statSync(d).mode & 0o7777;
+      if ((mode & 0o001) === 0 && !changed.has(d)) {
+        changed.set(d, mode);
+        chmodSync(d, mode | 0o001);
+      }
+    }
+  }
+  return () => {
+    for (const [d, mode] of changed) chmodSync(d, mode);
+  };
+}
+
 /**
  * Opens the database as a user who cannot write it. Permission bits do not stop root, and tests may run as
  * root: then the open runs in a child process as `nobody` (uid 65534) on a directory root owns, mode 0555;
@@ -37,13 +54,19 @@ async function openWithoutWriteAccess(dir: string, path: string): Promise<{ name
     if (process.getuid?.() !== 0) return await openError(path);
     chmodSync(dir, 0o755);
     const probe = join(import.meta.dirname, "../helpers/open-chain-db.ts");
+    // `nobody` must reach this checkout (and its pinned node binary): a clone under a 0700 directory (mktemp
+    // -d) is out of its reach, so the folders above it are made traversable for the probe, then restored.
+    const restore = traversableFor(dirname(process.execPath), import.meta.dirname);
     const child = spawnSync(process.execPath, [probe, path], {
       uid: 65534,
       gid: 65534,
       encoding: "utf8",
       timeout: 45_000, // a fresh Node process on a loaded 2-core machine (the test itself has 60 s)
     });
-    if (child.status !== 0) throw new Error(`the probe failed (status ${child.status}, signal ${child.signal}): ${child.stderr}`);
+    restore();
+    if (child.status !== 0) {
+      throw new Error(`the probe failed (status ${child.status}, ${child.error?.message ?? child.signal}): ${child.stderr}`);
+    }
     return JSON.parse(child.stdout) as { name: string; message: string };
   } finally {
     chmodSync(path, 0o755);

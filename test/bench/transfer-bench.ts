@@ -1,268 +1,236 @@
 /**
- * Transfer throughput benchmark: starts real nodes (own processes, on 127.0.0.1), a single validator or a
- * devnet of N validators, funds several accounts, sends pre-signed transfers over JSON-RPC batches from
- * concurrent clients spread over every node's RPC, and reports committed tx/s, submit-to-commit latency
- * (p50/p99), the block interval, and each node's peak RSS and CPU.
+ * Transfer throughput benchmark (`npm run bench -- --help` explains every option and figure; options.ts).
  *
- *   npm run bench -- [--validators 1] [--txs 60000] [--rate 0] [--accounts 32] [--concurrency 8]
- *                    [--batch 250] [--block-interval 1000]
- *   npm run bench -- --validators 4 --rate 2000 --txs 120000     # 2,000 tx/s offered for 60 s
- *
- * --rate 0 sends as fast as the nodes accept (a throughput ceiling); --rate R offers R tx/s, so the
- * latency is the one a client sees at that load. Bounded: it stops by itself once every tx is committed,
- * or after --timeout seconds.
+ * One run: measure one core's verify rate (verify-rate.ts), start the nodes with their default limits
+ * (bench-net.ts), fund the senders (funding.ts), send pre-signed transfers from concurrent clients while
+ * following the chain (load.ts, chain-follower.ts), print the figures with their verify-rate ratios
+ * (figures.ts). With --saturation, step the offered rate on the same devnet instead (saturation.ts).
+ * Bounded: it stops by itself (--timeout) and removes its nodes and temp dir on every path, Ctrl-C included.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { toBase64, toHex } from "../../crypto/bytes.ts";
-import { homePaths, readConfig, writeConfig } from "../../node/config.ts";
-import { createDevnetHomes } from "../../node/devnet-homes.ts";
-import { initHome } from "../../node/init.ts";
-import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { NodeProcess } from "../helpers/processes.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { BenchNet, peakRssMb } from "./bench-net.ts";
+import { ChainFollower } from "./chain-follower.ts";
+import { runFigures, type RunFigures } from "./figures.ts";
+import { fundAccounts } from "./funding.ts";
+import { freshAddress, runLoad, signTransfers } from "./load.ts";
+import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
+import { findSaturation, stepBatch } from "./saturation.ts";
+import { measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    "validators": { type: "string", default: "1" },
-    "rate": { type: "string", default: "0" },
-    "txs": { type: "string", default: "60000" },
-    "accounts": { type: "string", default: "32" },
-    "concurrency": { type: "string", default: "8" },
-    "batch": { type: "string", default: "250" },
-    "block-interval": { type: "string", default: "1000" },
-    "timeout": { type: "string", default: "180" },
-    "help": { type: "boolean", default: false },
-  },
-});
-if (args.help) {
-  console.log(readFileSync(import.meta.filename, "utf8").split("*/")[0]);
-  process.exit(0);
-}
-const VALIDATORS = Number(args.validators);
-const RATE = Number(args.rate);
-const TXS = Number(args.txs);
-const ACCOUNTS = Number(args.accounts);
-const CONCURRENCY = Number(args.concurrency);
-const BATCH = Number(args.batch);
-const TIMEOUT_MS = Number(args.timeout) * 1000;
 const CHAIN = "opl-bench-1";
 const FEE = DEFAULT_PARAMS.minFee;
+/** Each sender's funds: 10 million transfers' fees, more than any run sends. */
+const SENDER_FUNDS = 10_000_000n * FEE;
+/** How long a saturation step may take past its load to commit what it was offered (it fails beyond). */
+const STEP_COMMIT_GRACE_MS = 15_000;
+/** If the run has not ended this long after --timeout (a hung call), it is stopped from outside. */
+const HARD_STOP_GRACE_MS = 30_000;
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m === null ? Number.NaN : Number(m[1]) / 1024;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const tmp = tempDir("opl-bench-");
-const nodes: NodeProcess[] = [];
-const deadline = Date.now() + TIMEOUT_MS;
-
-/** Makes the homes (one validator, or a devnet of N), tunes their configs for load, starts every node. */
-async function startNodes(): Promise<{ faucetKey: Uint8Array }> {
-  const tune = (home: string) => {
-    const config = readConfig(homePaths(home).config);
-    config.consensus.block_interval_ms = Number(args["block-interval"]);
-    config.rpc.max_batch = Math.max(BATCH, config.rpc.max_batch);
-    config.rpc.max_body_bytes = 8 * 1024 * 1024;
-    config.mempool.max_txs = Math.max(TXS, 100_000);
-    if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
-    writeConfig(homePaths(home).config, config);
-    return config;
-  };
-  if (VALIDATORS === 1) {
-    await initHome({ home: tmp.dir, chainId: CHAIN, moniker: "bench", rpcListen: "127.0.0.1:0" });
-    tune(tmp.dir);
-    nodes.push(await NodeProcess.start(tmp.dir));
-    return { faucetKey: new Keyring(tmp.dir).get("validator").secretKey };
+let opts: BenchOptions;
+try {
+  const parsed = parseBenchOptions(process.argv.slice(2));
+  if (parsed === "help") {
+    console.log(HELP);
+    process.exit(0);
   }
-  const devnet = await createDevnetHomes({ dir: tmp.dir, validators: VALIDATORS, chainId: CHAIN });
-  const started = devnet.nodes.map((n) => {
-    const config = tune(n.home);
-    // The configured ports, not free ones: the peers' persistent_peers name them.
-    return NodeProcess.start(n.home, ["--rpc-listen", config.rpc.listen, "--p2p-listen", config.p2p.listen]);
-  });
-  nodes.push(...(await Promise.all(started)));
-  return { faucetKey: new Keyring(tmp.dir).get("faucet").secretKey };
+  opts = parsed;
+} catch (err) {
+  console.error(`bench: ${(err as Error).message} (see --help)`);
+  process.exit(2);
 }
 
-async function main(): Promise<void> {
-  const { faucetKey } = await startNodes();
-  const node = nodes[0];
-  const rpc = new RpcClient(node.url);
-  console.log(
-    `${nodes.length} node(s), pids ${nodes.map((n) => n.pid).join(" ")}; ${TXS} transfers from ${ACCOUNTS} ` +
-    `accounts, ${CONCURRENCY} clients x batches of ${BATCH}, ${RATE > 0 ? `${RATE} tx/s offered` : "unpaced"}`,
-  );
+const net = new BenchNet();
+let exiting = false;
+/** The one way out: stop the nodes, remove the temp dir, exit. */
+async function exit(code: number, message?: string): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  if (message !== undefined) console.error(message);
+  await net.stop();
+  process.exit(code);
+}
+process.once("SIGINT", () => void exit(130, "bench: interrupted; stopping the nodes"));
+process.once("SIGTERM", () => void exit(143, "bench: terminated; stopping the nodes"));
+setTimeout(
+  () => void exit(1, `bench: still running ${HARD_STOP_GRACE_MS / 1000} s past --timeout; stopped`),
+  opts.timeoutMs + HARD_STOP_GRACE_MS,
+).unref();
 
-  // Fund the senders in one block.
-  const faucet = new TestAccount(faucetKey);
-  const senders = Array.from({ length: ACCOUNTS }, () => new TestAccount());
-  const funding = senders.map((s) => faucet.transfer(CHAIN, s.address, 10_000_000n * FEE, FEE));
-  await rpc.batch(funding.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
-  const lastFunding = toHex(funding[funding.length - 1].hash);
-  while ((await rpc.batch([{ method: "tx_get", params: { hash: lastFunding } }]))[0].error !== undefined) {
-    if (Date.now() > deadline) throw new Error("funding was not committed");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+const deadline = Date.now() + opts.timeoutMs;
+const log = (line: string) => console.log(line);
 
-  // Pre-sign everything, nonce-major so that concurrent batches stay close to each sender's nonce.
-  const signStart = performance.now();
-  const recipient = new TestAccount().address;
-  const txs: { b64: string; hash: string }[] = [];
-  // Each sender is one wallet: its txs go out in nonce order from one client (account a from client a mod
-  // C), through that client's node (client c talks to node c mod N). Two clients sharing a sender would
-  // deliver its nonces out of order whenever one is slower, which no wallet does.
-  const byClient: { b64: string; hash: string }[][] = Array.from({ length: CONCURRENCY }, () => []);
-  for (let i = 0; txs.length < TXS; i++) {
-    const s = senders[i % ACCOUNTS];
-    const t = s.transfer(CHAIN, recipient, 1n, FEE);
-    const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash) };
-    txs.push(tx);
-    byClient[(i % ACCOUNTS) % CONCURRENCY].push(tx);
-  }
-  console.log(`signed ${TXS} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
-
-  const submittedAt = new Map<string, number>();
-  const committedAt = new Map<string, number>();
-  let refusedRetries = 0;
-  const queues = byClient.map((list) => {
-    const batches: { b64: string; hash: string }[][] = [];
-    for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
-    return batches;
-  });
-
-  // Commit watcher: follows new blocks and stamps each tx with the time its block was seen.
-  let watching = true;
-  const status0 = await rpc.call<{ latestHeight: number }>("node_status");
-  let seenHeight = status0.latestHeight;
-  const blockSizes: number[] = [];
-  const blockTimes: number[] = [];
-  const watcher = (async () => {
-    const w = new RpcClient(node.url);
-    while (watching && Date.now() < deadline) {
-      const { latestHeight } = await w.call<{ latestHeight: number }>("node_status");
-      for (let h = seenHeight + 1; h <= latestHeight; h++) {
-        const block = await w.call<{ txs: string[]; header: { time: string } }>("chain_getBlock", { height: h });
-        const now = performance.now();
-        for (const hash of block.txs) committedAt.set(hash, now);
-        blockSizes.push(block.txs.length);
-        blockTimes.push(Date.parse(block.header.time));
-      }
-      seenHeight = latestHeight;
-      if (committedAt.size >= TXS) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-
-  const start = performance.now();
-  const nodeCpuStart = nodes.map((n) => cpuSeconds(n.pid));
-  const clientCpuStart = process.cpuUsage();
-  const clients = Array.from({ length: CONCURRENCY }, async (_, c) => {
-    const client = new RpcClient(nodes[c % nodes.length].url); // clients spread over every node's RPC
-    const batches = queues[c];
-    for (let i = 0; i < batches.length; i++) {
-      if (RATE > 0) {
-        // Paced: each client offers its share of the rate, batch i at its time and not before. Clients are
-        // staggered over the period (client c starts c/C of it late): independent wallets are not in step,
-        // and clients firing together would offer the whole second's load in one burst.
-        const period = (BATCH * 1000 * CONCURRENCY) / RATE;
-        const due = start + (i + c / CONCURRENCY) * period;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-      let todo = batches[i];
-      while (todo.length > 0) {
-        if (Date.now() > deadline) throw new Error("timed out while submitting");
-        const sentAt = performance.now();
-        // Latency counts from the first attempt: a tx refused for back-pressure and sent again waited too.
-        for (const t of todo) if (!submittedAt.has(t.hash)) submittedAt.set(t.hash, sentAt);
-        const replies = await client.batch(todo.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
-        const retry: typeof todo = [];
-        replies.forEach((r, j) => {
-          if (r.error === undefined) return;
-          const reason = (r.error.data as { reason?: string } | undefined)?.reason;
-          if (reason === "ALREADY_KNOWN" || reason === "ALREADY_INCLUDED") return;
-          if (reason === "MEMPOOL_FULL" || reason === "NONCE_TOO_HIGH" || reason === "SENDER_QUEUE_FULL") {
-            retry.push(todo[j]); // back-pressure: try again shortly
-            return;
-          }
-          throw new Error(`tx refused: ${r.error.message}`);
-        });
-        refusedRetries += retry.length;
-        todo = retry;
-        if (retry.length > 0) await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  });
-  await Promise.all(clients);
-  const submitEnd = performance.now();
-  await watcher;
-  watching = false;
-  if (committedAt.size < TXS)
-    throw new Error(`only ${committedAt.size} of ${TXS} committed before the timeout`);
-
-  const end = Math.max(...committedAt.values());
-  const nodeCpu = nodes.map((n, i) => cpuSeconds(n.pid) - nodeCpuStart[i]);
-  const clientCpu = process.cpuUsage(clientCpuStart);
-  const latencies = txs.map((t) => (committedAt.get(t.hash) as number) - (submittedAt.get(t.hash) as number));
-  latencies.sort((a, b) => a - b);
-  const seconds = (end - start) / 1000;
-  const nonEmpty = blockSizes.filter((n) => n > 0);
-  const intervals = blockTimes.slice(1).map((t, i) => t - blockTimes[i]);
-  const result = {
-    validators: nodes.length,
-    offeredTxPerSec: RATE > 0 ? RATE : "unpaced",
-    committedTxs: committedAt.size,
-    seconds: Number(seconds.toFixed(2)),
-    committedTxPerSec: Math.round(TXS / seconds),
-    submitTxPerSec: Math.round(TXS / ((submitEnd - start) / 1000)),
-    latencyMsP50: Math.round(percentile(latencies, 50)),
-    latencyMsP99: Math.round(percentile(latencies, 99)),
-    blocks: nonEmpty.length,
-    maxBlockTxs: Math.max(...nonEmpty),
-    blockIntervalMsMean: Math.round(intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length)),
-    blockIntervalMsMax: Math.max(0, ...intervals),
-    backpressureRetries: refusedRetries,
+function nodeLogFigures() {
+  return {
     // Rounds past 0 (a proposal or votes missed their timeout) and block syncs, per node, from their logs.
-    laterRounds: nodes.map((n) => n.logLines.filter((l) => l.includes(`"msg":"new round"`)).length),
-    blockSyncs: nodes.map((n) => n.logLines.filter((l) => l.includes("block sync: behind")).length),
-    nodePeakRssMb: nodes.map((n) => Math.round(peakRssMb(n.pid))),
-    // Where the machine's two cores went during the run: each node (all threads) and this load generator.
-    nodeCpuSeconds: nodeCpu.map((s) => Number(s.toFixed(1))),
-    clientCpuSeconds: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)),
+    laterRounds: net.nodes.map((n) => n.logLines.filter((l) => l.includes(`"msg":"new round"`)).length),
+    blockSyncs: net.nodes.map((n) => n.logLines.filter((l) => l.includes("block sync: behind")).length),
+    nodePeakRssMb: net.pids.map((pid) => Math.round(peakRssMb(pid))),
   };
-  console.log(
-    `committed ${result.committedTxs} transfers in ${result.seconds} s: ${result.committedTxPerSec} tx/s; ` +
-    `latency p50 ${result.latencyMsP50} ms, p99 ${result.latencyMsP99} ms; block interval ` +
-    `${result.blockIntervalMsMean} ms (max ${result.blockIntervalMsMax}); node peak RSS ${result.nodePeakRssMb.join("/")} MB`,
+}
+
+function humanLine(f: RunFigures, v: VerifyRate): string {
+  return (
+    `committed ${f.committedTxs} transfers in ${f.seconds} s: ${f.committedTxPerSec} tx/s = ` +
+    `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s); latency p50 ` +
+    `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms; CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
+    `(mean ${f.cpuPerTxInVerifiesMean}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
+    `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
+    `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals`
   );
-  console.log(JSON.stringify(result));
+}
+
+/** Starts the nodes, funds the senders; returns what a load needs. */
+async function setUp(accounts: number) {
+  const faucetKey = await net.start({
+    validators: opts.validators,
+    chainId: CHAIN,
+    blockIntervalMs: opts.blockIntervalMs,
+    batch: opts.batch,
+  });
+  log(`${net.nodes.length} node(s), pids ${net.pids.join(" ")}; temp dir ${net.dir}`);
+  const follower = new ChainFollower(net.nodes[0].url);
+  await follower.init();
+  const senders = Array.from({ length: accounts }, () => new TestAccount());
+  await fundAccounts({
+    rpc: new RpcClient(net.nodes[0].url),
+    follower,
+    chainId: CHAIN,
+    faucet: new TestAccount(faucetKey),
+    recipients: senders.map((s) => s.address),
+    amount: SENDER_FUNDS,
+    fee: FEE,
+    deadline,
+    log,
+  });
+  return { follower, senders, urls: net.nodes.map((n) => n.url) };
+}
+
+async function singleRun(verify: VerifyRate): Promise<void> {
+  const { follower, senders, urls } = await setUp(opts.accounts);
+  log(
+    `${opts.txs} transfers from ${opts.accounts} accounts${opts.newAccounts ? ", each to a new account" : ""}, ` +
+    `${opts.concurrency} clients x batches of ${opts.batch}, ${opts.rate > 0 ? `${opts.rate} tx/s offered` : "unpaced"}`,
+  );
+  const signStart = performance.now();
+  const recipient = freshAddress();
+  const work = signTransfers({
+    chainId: CHAIN,
+    senders,
+    count: opts.txs,
+    concurrency: opts.concurrency,
+    fee: FEE,
+    recipient: opts.newAccounts ? freshAddress : () => recipient,
+  });
+  log(`signed ${opts.txs} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
+  const load = await runLoad({ urls, pids: net.pids, follower, work, rate: opts.rate, batch: opts.batch, deadline });
+  if (!load.complete) throw new Error(`only ${load.committed} of ${load.txs} committed before the timeout`);
+  const figures = runFigures(load, verify, follower);
+  log(humanLine(figures, verify));
+  console.log(
+    JSON.stringify({
+      validators: net.nodes.length,
+      offeredTxPerSec: opts.rate > 0 ? opts.rate : "unpaced",
+      accounts: opts.accounts,
+      newAccounts: opts.newAccounts,
+      accountsCreated: opts.newAccounts ? load.committed : 0,
+      ...verify,
+      ...figures,
+      ...nodeLogFigures(),
+    }),
+  );
+}
+
+async function saturationRun(verify: VerifyRate): Promise<void> {
+  const { follower, senders, urls } = await setUp(opts.accounts);
+  log(
+    `saturation of ${net.nodes.length} validator(s): from ${opts.saturationStart} tx/s, +${opts.saturationStep} per ` +
+    `step, ${opts.stepMs / 1000} s of load per step, pass = all committed with p99 <= ${opts.p99LimitMs} ms`,
+  );
+  const recipient = freshAddress();
+  const result = await findSaturation({
+    start: opts.saturationStart,
+    step: opts.saturationStep,
+    max: opts.saturationMax,
+    deadline,
+    stepBudgetMs: opts.stepMs + STEP_COMMIT_GRACE_MS,
+    runStep: async (rate) => {
+      const work = signTransfers({
+        chainId: CHAIN,
+        senders,
+        count: Math.round((rate * opts.stepMs) / 1000),
+        concurrency: opts.concurrency,
+        fee: FEE,
+        recipient: opts.newAccounts ? freshAddress : () => recipient,
+      });
+      const load = await runLoad({
+        urls,
+        pids: net.pids,
+        follower,
+        work,
+        rate,
+        batch: stepBatch(rate, opts.concurrency, opts.batch),
+        deadline: Math.min(deadline, Date.now() + opts.stepMs + STEP_COMMIT_GRACE_MS),
+      });
+      const f = runFigures(load, verify, follower);
+      const ok = load.complete && f.latencyMsP99 <= opts.p99LimitMs;
+      log(
+        `step ${rate} tx/s: committed ${f.committedTxs}/${load.txs}, ${f.committedTxPerSec} tx/s, p99 ` +
+        `${f.latencyMsP99} ms, rounds ${f.rounds}, CPU per tx ${f.cpuPerTxInVerifiesMean} verifies, ` +
+        `${f.refusals} refusals -> ${ok ? "pass" : "FAIL"}`,
+      );
+      return {
+        offeredTxPerSec: rate,
+        ok,
+        txs: load.txs,
+        committedTxs: f.committedTxs,
+        committedTxPerSec: f.committedTxPerSec,
+        committedPerVerifyRate: f.committedPerVerifyRate,
+        latencyMsP50: f.latencyMsP50,
+        latencyMsP99: f.latencyMsP99,
+        maxRound: f.maxRound,
+        heightsOver2Rounds: f.heightsOver2Rounds,
+        submitAnswerMsP99: f.submitAnswerMsP99,
+        refusals: f.refusals,
+        cpuPerTxInVerifiesMean: f.cpuPerTxInVerifiesMean,
+      };
+    },
+  });
+  const answer = result.saturationTxPerSec;
+  const ratio = answer === null ? null : Number((answer / verify.verifyPerSecOneCore).toFixed(3));
+  log(
+    answer === null
+      ? `saturation: no step passed (stopped by ${result.stoppedBy})`
+      : `saturation of ${net.nodes.length} validator(s): ${answer} tx/s = ${ratio} x one core's verify rate ` +
+        `(${verify.verifyPerSecOneCore}/s); stopped by ${result.stoppedBy}`,
+  );
+  console.log(
+    JSON.stringify({
+      mode: "saturation",
+      validators: net.nodes.length,
+      newAccounts: opts.newAccounts,
+      p99LimitMs: opts.p99LimitMs,
+      stepSeconds: opts.stepMs / 1000,
+      ...verify,
+      saturationTxPerSec: answer,
+      saturationPerVerifyRate: ratio,
+      stoppedBy: result.stoppedBy,
+      steps: result.steps,
+      ...nodeLogFigures(),
+    }),
+  );
 }
 
 try {
-  await main();
+  // Before any node runs: the machine's verify rate as the nodes will find it.
+  const verify = measureVerifyRate(CHAIN, opts.verifyMs);
+  log(
+    `one core verifies ${verify.verifyPerSecOneCore} signatures/s (${verify.verifyUs} us each), measured over ` +
+    `${opts.verifyMs / 1000} s`,
+  );
+  await (opts.saturation ? saturationRun(verify) : singleRun(verify));
+  await exit(0);
 } catch (err) {
-  console.error(`bench failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-} finally {
-  await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
-  // BENCH_LOGS=DIR keeps each node's log (BENCH_LOG_LEVEL=debug adds the per-height timings).
-  const logDir = process.env.BENCH_LOGS;
-  if (logDir) for (const [i, n] of nodes.entries()) writeFileSync(`${logDir}/node${i}.log`, n.logLines.join("\n"));
-  tmp.cleanup();
+  await exit(1, `bench failed: ${(err as Error).message}`);
 }

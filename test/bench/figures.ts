@@ -1,0 +1,71 @@
+import { type RoundFigures, roundFigures } from "./chain-follower.ts";
+import type { ChainFollower } from "./chain-follower.ts";
+import type { LoadResult } from "./load.ts";
+import type { VerifyRate } from "./verify-rate.ts";
+
+/**
+ * The figures of one load run, each throughput and CPU figure also as a ratio to one core's verify rate
+ * measured in the same run (on a shared machine only such ratios compare from one run to the next).
+ */
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const round2 = (n: number) => Number(n.toFixed(2));
+const round3 = (n: number) => Number(n.toFixed(3));
+
+export interface RunFigures extends RoundFigures {
+  committedTxs: number;
+  seconds: number;
+  committedTxPerSec: number;
+  committedPerVerifyRate: number;
+  submitTxPerSec: number;
+  latencyMsP50: number;
+  latencyMsP99: number;
+  submitAnswerMsP50: number;
+  submitAnswerMsP99: number;
+  refusals: number;
+  refusalsByReason: Record<string, number>;
+  blocks: number;
+  maxBlockTxs: number;
+  blockIntervalMsMean: number;
+  blockIntervalMsMax: number;
+  nodeCpuSeconds: number[];
+  cpuPerTxInVerifies: number[];
+  cpuPerTxInVerifiesMean: number;
+  clientCpuSeconds: number;
+}
+
+export function runFigures(load: LoadResult, verify: VerifyRate, follower: ChainFollower): RunFigures {
+  const committedTxPerSec = load.committed / load.seconds;
+  const nonEmpty = load.blocks.filter((b) => b.txs.length > 0);
+  const intervals = load.blocks.slice(1).map((b, i) => b.timeMs - load.blocks[i].timeMs);
+  const first = load.blocks[0]?.height ?? 1;
+  const last = load.blocks.at(-1)?.height ?? 0;
+  // CPU seconds per committed tx, in units of one verify's time.
+  const cpuPerTx = load.nodeCpuSeconds.map((s) => s / Math.max(1, load.committed) / (verify.verifyUs / 1e6));
+  return {
+    committedTxs: load.committed,
+    seconds: round2(load.seconds),
+    committedTxPerSec: Math.round(committedTxPerSec),
+    committedPerVerifyRate: round3(committedTxPerSec / verify.verifyPerSecOneCore),
+    submitTxPerSec: Math.round(load.txs / Math.max(load.submitSeconds, 1e-3)),
+    latencyMsP50: Math.round(percentile(load.latenciesMs, 50)),
+    latencyMsP99: Math.round(percentile(load.latenciesMs, 99)),
+    submitAnswerMsP50: round2(percentile(load.submitAnswerMs, 50)),
+    submitAnswerMsP99: round2(percentile(load.submitAnswerMs, 99)),
+    refusals: Object.values(load.refusalsByReason).reduce((a, b) => a + b, 0),
+    refusalsByReason: load.refusalsByReason,
+    blocks: nonEmpty.length,
+    maxBlockTxs: Math.max(0, ...nonEmpty.map((b) => b.txs.length)),
+    blockIntervalMsMean: Math.round(intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length)),
+    blockIntervalMsMax: Math.max(0, ...intervals),
+    ...roundFigures(follower.roundsOf(first, last)),
+    nodeCpuSeconds: load.nodeCpuSeconds.map(round2),
+    cpuPerTxInVerifies: cpuPerTx.map(round3),
+    cpuPerTxInVerifiesMean: round3(cpuPerTx.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTx.length)),
+    clientCpuSeconds: round2(load.clientCpuSeconds),
+  };
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from "node:crypto";
+import { ADDRESS_LENGTH } from "../../crypto/address.ts";
+import { toBase64, toHex } from "../../crypto/bytes.ts";
+import { RpcClient } from "../../rpc/client.ts";
+import type { TestAccount } from "../helpers/accounts.ts";
+import { RETRY_WAIT_MS, submitOutcome, TxRefusedError } from "./backpressure.ts";
+import { cpuSeconds } from "./bench-net.ts";
+import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
+
+/** Pre-signed transfers and the load clients that send them, paced or not, while the chain is followed. */
+
+export interface SignedTx {
+  b64: string;
+  hash: string;
+}
+
+export interface Workload {
+  all: SignedTx[];
+  /** What each client sends, in order. */
+  byClient: SignedTx[][];
+}
+
+/** A fresh address nobody has used: a transfer to it creates an account. */
+export function freshAddress(): Uint8Array {
+  return new Uint8Array(randomBytes(ADDRESS_LENGTH));
+}
+
+/**
+ * Signs `count` transfers, nonce-major so that concurrent batches stay close to each sender's nonce. Each
+ * sender is one wallet: its txs go out in nonce order from one client (account a from client a mod C). Two
+ * clients sharing a sender would deliver its nonces out of order whenever one is slower, which no wallet does.
+ */
+export function signTransfers(p: {
+  chainId: string;
+  senders: readonly TestAccount[];
+  count: number;
+  concurrency: number;
+  fee: bigint;
+  recipient: () => Uint8Array;
+}): Workload {
+  const all: SignedTx[] = [];
+  const byClient: SignedTx[][] = Array.from({ length: p.concurrency }, () => []);
+  for (let i = 0; i < p.count; i++) {
+    const a = i % p.senders.length;
+    const t = p.senders[a].transfer(p.chainId, p.recipient(), 1n, p.fee);
+    const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash) };
+    all.push(tx);
+    byClient[a % p.concurrency].push(tx);
+  }
+  return { all, byClient };
+}
+
+export interface LoadResult {
+  txs: number;
+  committed: number;
+  /** Every tx committed before the deadline. */
+  complete: boolean;
+  /** From the first submit to the last commit seen (or to the deadline when incomplete). */
+  seconds: number;
+  /** From the first submit to the last tx accepted. */
+  submitSeconds: number;
+  /** Submit-to-commit latency of each committed tx, sorted. */
+  latenciesMs: number[];
+  /** How long each tx_submit batch took to be answered, sorted. */
+  submitAnswerMs: number[];
+  refusalsByReason: Record<string, number>;
+  /** The blocks committed while the load ran, in height order. */
+  blocks: SeenBlock[];
+  nodeCpuSeconds: number[];
+  clientCpuSeconds: number;
+}
+
+/**
+ * Sends a workload from its clients (client c through node c mod N), paced at `rate` tx/s or unpaced when 0,
+ * retrying back-pressure refusals, and follows the chain until every tx is committed or the deadline passes.
+ */
+export async function runLoad(p: {
+  urls: readonly string[];
+  pids: readonly number[];
+  follower: ChainFollower;
+  work: Workload;
+  rate: number;
+  batch: number;
+  deadline: number;
+}): Promise<LoadResult> {
+  const total = p.work.all.length;
+  const clientCount = p.work.byClient.length;
+  const submittedAt = new Map<string, number>();
+  const committedAt = new Map<string, number>();
+  const wanted = new Set(p.work.all.map((t) => t.hash));
+  const submitAnswerMs: number[] = [];
+  const refusalsByReason: Record<string, number> = {};
+  const blocks: SeenBlock[] = [];
+  let stopped = false;
+
+  const start = performance.now();
+  const nodeCpuStart = p.pids.map(cpuSeconds);
+  const clientCpuStart = process.cpuUsage();
+
+  // Commit watcher: follows new blocks and stamps each tx with the time its block was seen.
+  const watcher = (async () => {
+    while (!stopped && committedAt.size < total && Date.now() < p.deadline) {
+      for (const block of await p.follower.poll()) {
+        blocks.push(block);
+        for (const hash of block.txs) if (wanted.has(hash)) committedAt.set(hash, block.seenAt);
+      }
+      if (committedAt.size < total) await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+
+  let lastAccepted = start;
+  const clients = p.work.byClient.map(async (list, c) => {
+    const client = new RpcClient(p.urls[c % p.urls.length]);
+    for (let i = 0, b = 0; i < list.length; i += p.batch, b++) {
+      if (p.rate > 0) {
+        // Paced: each client offers its share of the rate, batch b at its time and not before. Clients are
+        // staggered over the period (client c starts c/C of it late): independent wallets are not in step,
+        // and clients firing together would offer the whole second's load in one burst.
+        const period = (p.batch * 1000 * clientCount) / p.rate;
+        const wait = start + (b + c / clientCount) * period - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, p.deadline - Date.now()))));
+      }
+      let todo = list.slice(i, i + p.batch);
+      while (todo.length > 0) {
+        if (stopped || Date.now() > p.deadline) return;
+        const sentAt = performance.now();
+        // Latency counts from the first attempt: a tx refused for back-pressure and sent again waited too.
+        for (const t of todo) if (!submittedAt.has(t.hash)) submittedAt.set(t.hash, sentAt);
+        const replies = await client.batch(todo.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
+        submitAnswerMs.push(performance.now() - sentAt);
+        const retry: typeof todo = [];
+        replies.forEach((reply, j) => {
+          const outcome = submitOutcome(reply);
+          if (outcome.kind === "refused") throw new TxRefusedError("load", outcome.message);
+          if (outcome.kind === "retry") {
+            retry.push(todo[j]);
+            refusalsByReason[outcome.reason] = (refusalsByReason[outcome.reason] ?? 0) + 1;
+          }
+        });
+        todo = retry;
+        if (retry.length > 0) await new Promise((r) => setTimeout(r, RETRY_WAIT_MS));
+      }
+      lastAccepted = Math.max(lastAccepted, performance.now());
+    }
+  });
+  try {
+    await Promise.all(clients);
+    await watcher;
+  } finally {
+    stopped = true;
+  }
+
+  const complete = committedAt.size === total;
+  let end = complete ? 0 : performance.now();
+  if (complete) for (const at of committedAt.values()) end = Math.max(end, at);
+  const clientCpu = process.cpuUsage(clientCpuStart);
+  const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
+  return {
+    txs: total,
+    committed: committedAt.size,
+    complete,
+    seconds: (end - start) / 1000,
+    submitSeconds: (lastAccepted - start) / 1000,
+    latenciesMs: latenciesMs.sort((a, b) => a - b),
+    submitAnswerMs: submitAnswerMs.sort((a, b) => a - b),
+    refusalsByReason,
+    blocks,
+    nodeCpuSeconds: p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]),
+    clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+  };
+}

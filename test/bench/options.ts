@@ -1,0 +1,138 @@
+import { parseArgs } from "node:util";
+
+/** The bench's command line: every option, its default, and the help text that explains them and the figures. */
+
+export interface BenchOptions {
+  validators: number;
+  /** Offered tx/s; 0 = unpaced (as fast as the nodes accept). */
+  rate: number;
+  txs: number;
+  accounts: number;
+  concurrency: number;
+  batch: number;
+  blockIntervalMs: number;
+  timeoutMs: number;
+  newAccounts: boolean;
+  verifyMs: number;
+  saturation: boolean;
+  saturationStart: number;
+  saturationStep: number;
+  saturationMax: number;
+  stepMs: number;
+  p99LimitMs: number;
+}
+
+/** The saturation point's latency bound (the issue's "commits everything with p99 <= 2.5 s"). */
+export const SATURATION_P99_LIMIT_MS = 2_500;
+
+export const HELP = `Transfer throughput benchmark: starts real nodes (own processes, on 127.0.0.1), a single validator or a
+devnet of N validators with the node's default limits (mempool size included, so back-pressure is seen as a
+real client sees it), measures one core's ed25519 verify rate first, funds the sending accounts, sends
+pre-signed transfers over JSON-RPC batches from concurrent clients spread over every node's RPC, and prints
+one human line and one JSON line. It stops by itself (--timeout) and removes its nodes and temp dir on every
+path, Ctrl-C included.
+
+  npm run bench                                              # 1 validator, 60,000 transfers, unpaced
+  npm run bench -- --validators 4 --rate 2000 --txs 120000   # 4 validators offered 2,000 tx/s for 60 s
+  npm run bench -- --validators 4 --rate 4000 --txs 120000   # 4 validators offered 4,000 tx/s for 30 s
+  npm run bench -- --new-accounts                            # every transfer creates a new account
+  npm run bench -- --validators 4 --saturation               # the saturation point of 4 validators
+
+Options:
+  --validators N        nodes, all validators (default 1; N > 1 is a devnet made like \`opl devnet\`)
+  --txs N               transfers to send (default 60000)
+  --rate R              offer R tx/s, staggered over the clients (default 0 = unpaced: as fast as accepted)
+  --accounts N          funded sending accounts (default 32); each sends its txs in nonce order via one client
+  --concurrency N       load clients (default 8); client c talks to node c mod N
+  --batch N             transactions per tx_submit batch (default 250)
+  --new-accounts        every transfer goes to a fresh address (creates an account) instead of one recipient
+  --block-interval MS   consensus.block_interval_ms of every node (default 1000)
+  --verify-seconds S    how long the one-core verify rate is measured (default 1.5)
+  --timeout S           the whole run's bound (default 180; 900 with --saturation)
+  --saturation          find the saturation point instead of one run: step the offered rate on one devnet,
+                        each step a short run, until a step fails; the answer is the highest passing rate
+  --saturation-start R  first step's rate (default 500)
+  --saturation-step R   added per step (default 250)
+  --saturation-max R    last step's rate at most (default 10000)
+  --step-seconds S      load per step (default 20)
+  --p99-limit MS        a step passes when every tx commits with p99 <= MS (default ${SATURATION_P99_LIMIT_MS})
+  --help                this text
+
+Figures (JSON field names; the human line shows the main ones):
+  verifyPerSecOneCore   ed25519 verifies per second on one core, measured before the nodes start: synchronous
+                        node:crypto verify (crypto/ed25519.ts, cached public keys) of signed transfers'
+                        txSignBytes, as the node verifies them; verifyUs is one verify's time in microseconds
+  committedTxs, seconds, committedTxPerSec
+                        transfers committed, over the seconds from the first submit to the last commit
+  committedPerVerifyRate   committedTxPerSec / verifyPerSecOneCore (1.0 = one core's verify rate)
+  submitTxPerSec        how fast the clients got every tx accepted
+  latencyMsP50/P99      submit-to-commit latency (from a tx's first attempt to the block that has it seen)
+  submitAnswerMsP50/P99 how long a tx_submit batch takes to be answered: how quickly a client hears back-pressure
+  refusals, refusalsByReason   back-pressure refusals (MEMPOOL_FULL, NONCE_TOO_HIGH, SENDER_QUEUE_FULL), each
+                        retried after 50 ms; any other refusal stops the bench
+  blocks, maxBlockTxs, blockIntervalMsMean/Max   non-empty blocks, the largest, block time gaps by header time
+  heights, maxRound, rounds, heightsOver1Round, heightsOver2Rounds
+                        heights decided during the run, read from the chain: block h+1's lastCommit.round is the
+                        round at which h was decided (0-based); rounds = maxRound + 1
+  laterRounds, blockSyncs   per node, from its log: rounds started past 0, block syncs started
+  nodePeakRssMb, nodeCpuSeconds   per node: peak RSS, CPU seconds (all threads) from the first submit to the end
+  cpuPerTxInVerifies    per node: (CPU seconds / committed txs) / one verify's time; cpuPerTxInVerifiesMean
+  clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
+  accountsCreated       with --new-accounts, the accounts the run's transfers created
+With --saturation, one line per step and a JSON line with the steps, saturationTxPerSec (the highest offered
+rate that committed everything with p99 within the limit) and saturationPerVerifyRate (its ratio to the
+one-core verify rate).
+
+Environment: OPL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes; BENCH_LOGS=DIR keeps each
+node's log (BENCH_LOG_LEVEL=debug adds the per-height timings).`;
+
+function positive(name: string, text: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got "${text}"`);
+  return n;
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      "validators": { type: "string", default: "1" },
+      "rate": { type: "string", default: "0" },
+      "txs": { type: "string", default: "60000" },
+      "accounts": { type: "string", default: "32" },
+      "concurrency": { type: "string", default: "8" },
+      "batch": { type: "string", default: "250" },
+      "block-interval": { type: "string", default: "1000" },
+      "timeout": { type: "string" },
+      "new-accounts": { type: "boolean", default: false },
+      "verify-seconds": { type: "string", default: "1.5" },
+      "saturation": { type: "boolean", default: false },
+      "saturation-start": { type: "string", default: "500" },
+      "saturation-step": { type: "string", default: "250" },
+      "saturation-max": { type: "string", default: "10000" },
+      "step-seconds": { type: "string", default: "20" },
+      "p99-limit": { type: "string", default: String(SATURATION_P99_LIMIT_MS) },
+      "help": { type: "boolean", default: false },
+    },
+  });
+  if (a.help) return "help";
+  const saturation = a.saturation;
+  return {
+    validators: positive("validators", a.validators),
+    rate: positive("rate", a.rate, 0),
+    txs: positive("txs", a.txs),
+    accounts: positive("accounts", a.accounts),
+    concurrency: positive("concurrency", a.concurrency),
+    batch: positive("batch", a.batch),
+    blockIntervalMs: positive("block-interval", a["block-interval"], 10),
+    timeoutMs: positive("timeout", a.timeout ?? (saturation ? "900" : "180")) * 1000,
+    newAccounts: a["new-accounts"],
+    verifyMs: positive("verify-seconds", a["verify-seconds"], 0.1) * 1000,
+    saturation,
+    saturationStart: positive("saturation-start", a["saturation-start"]),
+    saturationStep: positive("saturation-step", a["saturation-step"]),
+    saturationMax: positive("saturation-max", a["saturation-max"]),
+    stepMs: positive("step-seconds", a["step-seconds"]) * 1000,
+    p99LimitMs: positive("p99-limit", a["p99-limit"]),
+  };
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { ADDRESS_LENGTH } from "../../crypto/address.ts";
+import { verify } from "../../crypto/ed25519.ts";
+import { decodeTx, txSignBytes } from "../../proto/tx.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+
+/**
+ * One core's ed25519 verify rate on this machine, right now: the yardstick every throughput and CPU figure of
+ * the bench is divided by, so that figures from a shared, busy machine still compare. It verifies real
+ * transaction signatures the way the node does (decode the signed transfer, txSignBytes over its body,
+ * crypto/ed25519.ts `verify` with the parsed public key cached), synchronously on this thread.
+ */
+export interface VerifyRate {
+  verifyPerSecOneCore: number;
+  /** One verify's time, in microseconds. */
+  verifyUs: number;
+  verifies: number;
+}
+
+const SENDERS = 16;
+const SAMPLES = 1024;
+/** Verifies between clock reads: the clock is read rarely enough not to count. */
+const CHUNK = 128;
+
+export function measureVerifyRate(chainId: string, durationMs: number): VerifyRate {
+  const senders = Array.from({ length: SENDERS }, () => new TestAccount());
+  const samples = Array.from({ length: SAMPLES }, (_, i) => {
+    const to = new Uint8Array(randomBytes(ADDRESS_LENGTH));
+    const tx = decodeTx(senders[i % SENDERS].transfer(chainId, to, 1n, DEFAULT_PARAMS.minFee).bytes);
+    // The digest is computed once per tx by the node too (TxVerifier), outside the verify it times here.
+    return { digest: txSignBytes(chainId, tx.bodyBytes), signature: tx.signature, publicKey: tx.body.senderPubkey };
+  });
+  const verifyOne = (i: number) => {
+    const s = samples[i % SAMPLES];
+    if (!verify(s.digest, s.signature, s.publicKey)) throw new Error("verify-rate: a valid signature failed to verify");
+  };
+  // Warm-up: every public key parsed and cached (as the node's are after their first tx), the code optimised.
+  for (let i = 0; i < SAMPLES; i++) verifyOne(i);
+
+  let verifies = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < durationMs) {
+    for (let i = 0; i < CHUNK; i++) verifyOne(verifies + i);
+    verifies += CHUNK;
+    elapsed = performance.now() - start;
+  }
+  const verifyUs = (elapsed * 1000) / verifies;
+  return { verifyPerSecOneCore: Math.round(1e6 / verifyUs), verifyUs: Number(verifyUs.toFixed(2)), verifies };
+}

@@ -1,0 +1,113 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import { NODE } from "../helpers/processes.ts";
+
+/**
+ * `npm run bench` as a real process with small numbers, so the harness cannot rot: it must fund its accounts,
+ * measure the verify rate, commit every transfer and print one JSON line whose figures are sane.
+ */
+const BENCH = join(import.meta.dirname, "..", "bench", "transfer-bench.ts");
+
+interface BenchRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lines: string[];
+  stderr: string;
+}
+
+/** Runs the bench; `onLine` may return "interrupt" to send it SIGINT (as Ctrl-C does). */
+function runBench(args: string[], onLine?: (line: string) => "interrupt" | undefined): Promise<BenchRun> {
+  const child = spawn(NODE, [BENCH, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    lines.push(line);
+    if (onLine?.(line) === "interrupt") child.kill("SIGINT");
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, lines, stderr }));
+  });
+}
+
+function jsonLine(run: BenchRun): Record<string, unknown> {
+  const line = run.lines.findLast((l) => l.startsWith("{"));
+  if (line === undefined) throw new Error(`no JSON line:\n${run.lines.join("\n")}\n${run.stderr}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
+  expect(r.committedTxs).toBe(txs);
+  expect(r.verifyPerSecOneCore).toBeGreaterThan(0);
+  expect(r.verifyUs).toBeGreaterThan(0);
+  expect(r.committedTxPerSec).toBeGreaterThan(0);
+  expect(r.committedPerVerifyRate).toBeGreaterThan(0);
+  expect(r.committedPerVerifyRate).toBeCloseTo((r.committedTxPerSec as number) / (r.verifyPerSecOneCore as number), 2);
+  const perNode = r.cpuPerTxInVerifies as number[];
+  expect(perNode).toHaveLength(1);
+  expect(perNode[0]).toBeGreaterThan(0);
+  expect(r.cpuPerTxInVerifiesMean).toBeGreaterThan(0);
+  expect(r.heights).toBeGreaterThan(0);
+  expect(r.maxRound).toBeGreaterThanOrEqual(0);
+  expect(r.rounds).toBe((r.maxRound as number) + 1);
+  expect(r.rounds).toBeGreaterThanOrEqual(1);
+  expect(r.heightsOver1Round).toBeGreaterThanOrEqual(0);
+  expect(r.heightsOver2Rounds).toBeLessThanOrEqual(r.heightsOver1Round as number);
+  expect(r.submitAnswerMsP99).toBeGreaterThan(0);
+  expect(r.submitAnswerMsP50).toBeLessThanOrEqual(r.submitAnswerMsP99 as number);
+  expect(r.refusals).toBeGreaterThanOrEqual(0);
+  expect(r.latencyMsP99).toBeGreaterThan(0);
+}
+
+describe("npm run bench (small numbers, 1 validator)", () => {
+  it("funds 300 accounts, commits 3,000 transfers and prints every figure with its verify-rate ratio", async () => {
+    const run = await runBench(["--txs", "3000", "--accounts", "300", "--verify-seconds", "0.5", "--timeout", "50"]);
+    expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
+    const r = jsonLine(run);
+    expectSaneFigures(r, 3000);
+    expect(r.newAccounts).toBe(false);
+    expect(run.lines.join("\n")).toMatch(/one core verifies \d+ signatures\/s/);
+  });
+
+  it("--new-accounts sends every transfer to an account that does not exist yet", async () => {
+    const run = await runBench([
+      "--txs", "2000", "--accounts", "100", "--new-accounts", "--verify-seconds", "0.5", "--timeout", "50",
+    ]);
+    expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
+    const r = jsonLine(run);
+    expectSaneFigures(r, 2000);
+    expect(r.newAccounts).toBe(true);
+    expect(r.accountsCreated).toBe(2000);
+  });
+
+  it("Ctrl-C stops it: its nodes are gone and its temp dir removed", async () => {
+    let pids: number[] = [];
+    let dir = "";
+    const run = await runBench(["--txs", "100000", "--timeout", "50"], (line) => {
+      const m = /pids ([\d ]+); temp dir (\S+)/.exec(line);
+      if (m === null) return undefined;
+      pids = m[1].trim().split(" ").map(Number);
+      dir = m[2];
+      return "interrupt";
+    });
+    expect(pids.length, `${run.lines.join("\n")}\n${run.stderr}`).toBe(1);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/interrupted/);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -20,6 +20,9 @@ export interface Workload {
   byClient: SignedTx[][];
 }
 
+/** What each benchmark transfer sends (the smallest amount: a transfer must move something). */
+export const TRANSFER_AMOUNT = 1n;
+
 /** A fresh address nobody has used: a transfer to it creates an account. */
 export function freshAddress(): Uint8Array {
   return new Uint8Array(randomBytes(ADDRESS_LENGTH));
@@ -42,7 +45,7 @@ export function signTransfers(p: {
   const byClient: SignedTx[][] = Array.from({ length: p.concurrency }, () => []);
   for (let i = 0; i < p.count; i++) {
     const a = i % p.senders.length;
-    const t = p.senders[a].transfer(p.chainId, p.recipient(), 1n, p.fee);
+    const t = p.senders[a].transfer(p.chainId, p.recipient(), TRANSFER_AMOUNT, p.fee);
     const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash) };
     all.push(tx);
     byClient[a % p.concurrency].push(tx);

@@ -78,7 +78,9 @@ Figures (JSON field names; the human line shows the main ones):
   nodePeakRssMb, nodeCpuSeconds   per node: peak RSS, CPU seconds (all threads) from the first submit to the end
   cpuPerTxInVerifies    per node: (CPU seconds / committed txs) / one verify's time; cpuPerTxInVerifiesMean
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
-  accountsCreated       with --new-accounts, the accounts the run's transfers created
+  accountsCreated, accountsChecked   with --new-accounts: the accounts the run's transfers created, and how
+                        many of them (spread over the run) the chain was asked for afterwards, each holding
+                        what was sent to it
 With --saturation, one line per step and a JSON line with the steps, saturationTxPerSec (the highest offered
 rate that committed everything with p99 within the limit) and saturationPerVerifyRate (its ratio to the
 one-core verify rate).

@@ -14,7 +14,8 @@ import { BenchNet, peakRssMb } from "./bench-net.ts";
 import { ChainFollower } from "./chain-follower.ts";
 import { runFigures, type RunFigures } from "./figures.ts";
 import { fundAccounts } from "./funding.ts";
-import { freshAddress, runLoad, signTransfers } from "./load.ts";
+import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT } from "./load.ts";
+import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
 import { findSaturation, stepBatch } from "./saturation.ts";
 import { measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
@@ -25,6 +26,8 @@ const FEE = DEFAULT_PARAMS.minFee;
 const SENDER_FUNDS = 10_000_000n * FEE;
 /** How long a saturation step may take past its load to commit what it was offered (it fails beyond). */
 const STEP_COMMIT_GRACE_MS = 15_000;
+/** Recipients of --new-accounts asked for after a run (each must hold what was sent to it). */
+const NEW_ACCOUNTS_CHECKED = 500;
 /** If the run has not ended this long after --timeout (a hung call), it is stopped from outside. */
 const HARD_STOP_GRACE_MS = 30_000;
 
@@ -115,18 +118,21 @@ async function singleRun(verify: VerifyRate): Promise<void> {
   );
   const signStart = performance.now();
   const recipient = freshAddress();
+  const newAccounts = new NewAccounts();
   const work = signTransfers({
     chainId: CHAIN,
     senders,
     count: opts.txs,
     concurrency: opts.concurrency,
     fee: FEE,
-    recipient: opts.newAccounts ? freshAddress : () => recipient,
+    recipient: opts.newAccounts ? newAccounts.next : () => recipient,
   });
   log(`signed ${opts.txs} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
   const load = await runLoad({ urls, pids: net.pids, follower, work, rate: opts.rate, batch: opts.batch, deadline });
   if (!load.complete) throw new Error(`only ${load.committed} of ${load.txs} committed before the timeout`);
   const figures = runFigures(load, verify, follower);
+  const rpc = new RpcClient(urls[0]);
+  const accountsChecked = opts.newAccounts ? await newAccounts.check(rpc, TRANSFER_AMOUNT, NEW_ACCOUNTS_CHECKED) : 0;
   log(humanLine(figures, verify));
   console.log(
     JSON.stringify({
@@ -134,7 +140,8 @@ async function singleRun(verify: VerifyRate): Promise<void> {
       offeredTxPerSec: opts.rate > 0 ? opts.rate : "unpaced",
       accounts: opts.accounts,
       newAccounts: opts.newAccounts,
-      accountsCreated: opts.newAccounts ? load.committed : 0,
+      accountsCreated: opts.newAccounts ? newAccounts.created.length : 0,
+      accountsChecked,
       ...verify,
       ...figures,
       ...nodeLogFigures(),

@@ -73,31 +73,62 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(r.latencyMsP99).toBeGreaterThan(0);
 }
 
+interface Step {
+  offeredTxPerSec: number;
+  ok: boolean;
+  txs: number;
+  committedTxs: number;
+  latencyMsP99: number;
+}
+
 describe("npm run bench (small numbers, 1 validator)", () => {
-  it("funds 300 accounts, commits 3,000 transfers and prints every figure with its verify-rate ratio", async () => {
-    const run = await runBench(["--txs", "3000", "--accounts", "300", "--verify-seconds", "0.5", "--timeout", "50"]);
+  it("funds 2,000 accounts, commits 4,000 transfers and prints every figure with its verify-rate ratio", async () => {
+    const run = await runBench(["--txs", "4000", "--accounts", "2000", "--verify-seconds", "0.3", "--block-interval", "500", "--timeout", "50"]);
     expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
     const r = jsonLine(run);
-    expectSaneFigures(r, 3000);
+    expectSaneFigures(r, 4000);
+    expect(r.accounts).toBe(2000);
     expect(r.newAccounts).toBe(false);
     expect(run.lines.join("\n")).toMatch(/one core verifies \d+ signatures\/s/);
   });
 
   it("--new-accounts sends every transfer to an account that does not exist yet", async () => {
     const run = await runBench([
-      "--txs", "2000", "--accounts", "100", "--new-accounts", "--verify-seconds", "0.5", "--timeout", "50",
+      "--txs", "2000", "--accounts", "100", "--new-accounts", "--verify-seconds", "0.3", "--block-interval", "500", "--timeout", "50",
     ]);
     expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
     const r = jsonLine(run);
     expectSaneFigures(r, 2000);
     expect(r.newAccounts).toBe(true);
     expect(r.accountsCreated).toBe(2000);
+    expect(r.accountsChecked).toBeGreaterThan(0);
+  });
+
+  it("--saturation steps the offered rate and answers with the highest rate that passed", async () => {
+    const run = await runBench([
+      "--saturation", "--saturation-start", "200", "--saturation-step", "200", "--saturation-max", "400",
+      "--step-seconds", "3", "--verify-seconds", "0.3", "--block-interval", "500", "--timeout", "50",
+    ]);
+    expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
+    const r = jsonLine(run);
+    expect(r.mode).toBe("saturation");
+    const steps = r.steps as Step[];
+    expect(steps.map((s) => s.offeredTxPerSec)).toEqual([200, 400].slice(0, steps.length));
+    expect(steps[0].txs).toBe(600);
+    for (const s of steps) expect(s.ok).toBe(s.committedTxs === s.txs && s.latencyMsP99 <= 2500);
+    const passed = steps.filter((s) => s.ok).map((s) => s.offeredTxPerSec);
+    expect(r.saturationTxPerSec).toBe(passed.length > 0 ? Math.max(...passed) : null);
+    if (r.saturationTxPerSec !== null) {
+      const ratio = (r.saturationTxPerSec as number) / (r.verifyPerSecOneCore as number);
+      expect(r.saturationPerVerifyRate).toBeCloseTo(ratio, 2);
+    }
+    expect(run.lines.filter((l) => l.startsWith("step "))).toHaveLength(steps.length);
   });
 
   it("Ctrl-C stops it: its nodes are gone and its temp dir removed", async () => {
     let pids: number[] = [];
     let dir = "";
-    const run = await runBench(["--txs", "100000", "--timeout", "50"], (line) => {
+    const run = await runBench(["--txs", "100000", "--verify-seconds", "0.2", "--timeout", "50"], (line) => {
       const m = /pids ([\d ]+); temp dir (\S+)/.exec(line);
       if (m === null) return undefined;
       pids = m[1].trim().split(" ").map(Number);

@@ -51,7 +51,7 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     seconds: round2(load.seconds),
     committedTxPerSec: Math.round(committedTxPerSec),
     committedPerVerifyRate: round3(committedTxPerSec / verify.verifyPerSecOneCore),
-    submitTxPerSec: Math.round(load.txs / Math.max(load.submitSeconds, 1e-3)),
+    submitTxPerSec: Math.round(load.accepted / Math.max(load.submitSeconds, 1e-3)),
     latencyMsP50: Math.round(percentile(load.latenciesMs, 50)),
     latencyMsP99: Math.round(percentile(load.latenciesMs, 99)),
     submitAnswerMsP50: round2(percentile(load.submitAnswerMs, 50)),

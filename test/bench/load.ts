@@ -60,6 +60,8 @@ export interface LoadResult {
   complete: boolean;
   /** From the first submit to the last commit seen (or to the deadline when incomplete). */
   seconds: number;
+  /** Transactions the nodes accepted (all of them unless the deadline cut the run short). */
+  accepted: number;
   /** From the first submit to the last tx accepted. */
   submitSeconds: number;
   /** Submit-to-commit latency of each committed tx, sorted. */
@@ -112,6 +114,7 @@ export async function runLoad(p: {
   })();
 
   let lastAccepted = start;
+  let accepted = 0;
   const clients = p.work.byClient.map(async (list, c) => {
     const client = new RpcClient(p.urls[c % p.urls.length]);
     for (let i = 0, b = 0; i < list.length; i += p.batch, b++) {
@@ -140,6 +143,7 @@ export async function runLoad(p: {
             refusalsByReason[outcome.reason] = (refusalsByReason[outcome.reason] ?? 0) + 1;
           }
         });
+        accepted += todo.length - retry.length;
         todo = retry;
         if (retry.length > 0) await new Promise((r) => setTimeout(r, RETRY_WAIT_MS));
       }
@@ -163,6 +167,7 @@ export async function runLoad(p: {
     committed: committedAt.size,
     complete,
     seconds: (end - start) / 1000,
+    accepted,
     submitSeconds: (lastAccepted - start) / 1000,
     latenciesMs: latenciesMs.sort((a, b) => a - b),
     submitAnswerMs: submitAnswerMs.sort((a, b) => a - b),

@@ -62,8 +62,10 @@ Figures (JSON field names; the human line shows the main ones):
   verifyPerSecOneCore   ed25519 verifies per second on one core, measured before the nodes start: synchronous
                         node:crypto verify (crypto/ed25519.ts, cached public keys) of signed transfers'
                         txSignBytes, as the node verifies them; verifyUs is one verify's time in microseconds
-  committedTxs, seconds, committedTxPerSec
-                        transfers committed, over the seconds from the first submit to the last commit
+  txs, complete, committedTxs, seconds, committedTxPerSec
+                        transfers sent and committed, over the seconds from the first submit to the last commit;
+                        a run that times out prints its figures with complete: false (latencies then count the
+                        committed ones only) and exits with 1
   committedPerVerifyRate   committedTxPerSec / verifyPerSecOneCore (1.0 = one core's verify rate)
   submitTxPerSec        how fast the clients got every tx accepted
   latencyMsP50/P99      submit-to-commit latency (from a tx's first attempt to the block that has it seen)

@@ -51,6 +51,7 @@ function alive(pid: number): boolean {
 }
 
 function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
+  expect(r.complete).toBe(true);
   expect(r.committedTxs).toBe(txs);
   expect(r.verifyPerSecOneCore).toBeGreaterThan(0);
   expect(r.verifyUs).toBeGreaterThan(0);

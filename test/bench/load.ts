@@ -112,6 +112,7 @@ export async function runLoad(p: {
       if (committedAt.size < total) await new Promise((r) => setTimeout(r, 20));
     }
   })();
+  watcher.catch(() => {}); // awaited below; if the clients fail first, its own failure is no news
 
   let lastAccepted = start;
   let accepted = 0;

@@ -56,6 +56,9 @@ async function exit(code: number, message?: string): Promise<void> {
 }
 process.once("SIGINT", () => void exit(130, "bench: interrupted; stopping the nodes"));
 process.once("SIGTERM", () => void exit(143, "bench: terminated; stopping the nodes"));
+// A call left in flight when the nodes go (Ctrl-C, a failure elsewhere) must not end the process before the
+// cleanup does: it leads here, and while an exit is under way it is ignored.
+process.on("unhandledRejection", (err) => void exit(1, `bench failed: ${(err as Error)?.message ?? String(err)}`));
 setTimeout(
   () => void exit(1, `bench: still running ${HARD_STOP_GRACE_MS / 1000} s past --timeout; stopped`),
   opts.timeoutMs + HARD_STOP_GRACE_MS,

@@ -20,7 +20,12 @@ import { type Fsyncer, threadPoolFsync } from "./durable-file.ts";
 /**
  * The consensus write-ahead log: every input the engine acts on, and every message this validator signed,
  * appended before it takes effect. One file holds the current height; it is replaced atomically when a new
- * height starts (write a temp file, fsync, rename, fsync the directory).
+ * height starts (write a temp file, fsync, rename, fsync the directory). An append is a write (a killed process
+ * loses none of it); `flush` makes every record appended so far durable against power loss, with one fsync on
+ * libuv's thread pool shared by every record of the tick (group commit), never blocking the main thread. The
+ * driver flushes before any message it signed leaves, which covers every input before it in the file: the
+ * records lost to power loss are only inputs after the last released signature, which nothing outside the
+ * node saw this node act on, and which peers send again.
  *
  * Record: [u32 BE payload length][u32 BE crc32 of payload][payload]. The payload is a kind byte, then:
  * - KIND_JSON: the record as UTF-8 JSON;

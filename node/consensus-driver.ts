@@ -50,8 +50,9 @@ import { readWal, Wal } from "./wal.ts";
  * Runs the Tendermint engine for real: timers, the guarded signer, the application (propose, validate,
  * commit) and the write-ahead log. One queue owns the engine, so inputs are handled one at a time, each
  * written to the WAL before the engine sees it; every message this validator signs leaves only once its WAL
- * records (and every input before them) and the signer state are fsynced, off the main thread. On start, a WAL for the next height is replayed into a fresh engine: messages signed
- * before the crash are found in the WAL and sent again as they were, never signed differently.
+ * records (and every input before them) and the signer state are fsynced, off the main thread. On start, a
+ * WAL for the next height is replayed into a fresh engine: messages signed before the crash are found in the
+ * WAL and sent again as they were, never signed differently.
  *
  * Peers' messages come in through `receive`, authenticated there (consensus-checks.ts) before the engine sees
  * them; our own signed messages go out through `network.broadcast` and are sent again every
@@ -378,12 +379,13 @@ export class ConsensusDriver {
   }
 
   private async startHeight(height: number): Promise<void> {
+    // The last height's messages out first (their records durable): its WAL and outbox are about to go.
+    await this.ownReleased();
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
     if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
     this.forgetBelow(height);
     const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeightRecords = [];
-    await this.ownReleased(); // the WAL about to be replaced holds their records
     await this.wal?.reset([{ t: "height", height }, ...early]);
     this.walBlocks.clear();
     for (const r of early) {

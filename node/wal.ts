@@ -1,4 +1,5 @@
 import {
+  close,
   closeSync,
   existsSync,
   fstatSync,
@@ -280,8 +281,11 @@ export class Wal<T> {
     } finally {
       closeSync(dir);
     }
-    closeSync(this.fd);
+    const replaced = this.fd;
     this.fd = openSync(this.path, "a");
+    // Off the main thread: closing the last descriptor of the replaced (now unlinked) file frees its blocks,
+    // which ext4 does inside close(): milliseconds for a height that carried a large block.
+    await new Promise<void>((resolve, reject) => close(replaced, (err) => (err ? reject(err) : resolve())));
   }
 
   get size(): number {

@@ -90,9 +90,9 @@ describe("own signatures leave only once durable, and the main thread is free me
         return app.committed.length >= 1 ? true : undefined;
       });
       await waitFor("the precommit sent", () => (sent.length >= 3 ? true : undefined), 5000);
-      fsyncer.holding = () => false;
-      fsyncer.releaseAll();
     } finally {
+      fsyncer.holding = () => false; // a stopping node waits for its writes
+      fsyncer.releaseAll();
       await driver.stop();
     }
     expect(fatal).toEqual([]);

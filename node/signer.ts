@@ -6,7 +6,7 @@ import { BoundedLog } from "./bounded-log.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { CoalescedJob } from "./coalesced-job.ts";
 import { type Fsyncer, replaceFileDurably, syncFileAndDir, threadPoolFsync } from "./durable-file.ts";
-import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import { readJsonFile, removeStaleTempFiles, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
 /**
@@ -145,7 +145,6 @@ export interface GuardedSignature {
 
 export class GuardedSigner {
   private readonly key: ValidatorKey;
-  private readonly statePath: string;
   private readonly audit: BoundedLog;
   private last: (SignedRecord & { signature: string }) | undefined;
   /** The state file's next content (the latest signature), and the writes that put it on disk, grouped. */
@@ -162,7 +161,9 @@ export class GuardedSigner {
     fsyncer: Fsyncer = threadPoolFsync,
   ) {
     this.key = key;
-    this.statePath = statePath;
+    // Temp files of state writes a killed process left behind (writes now run off the main thread, and only
+    // start-up clears them).
+    removeStaleTempFiles(statePath);
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
     this.stateWrites = new CoalescedJob(() => replaceFileDurably(statePath, this.stateText, 0o600, fsyncer));
     if (existsSync(statePath)) {

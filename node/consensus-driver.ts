@@ -41,6 +41,7 @@ import {
 import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import { checkEvidence, checkSignedProposal, checkVote, proposedBlock, validatorIndex, valueOf } from "./consensus-checks.ts";
+import type { Fsyncer } from "./durable-file.ts";
 import { DoubleSignRefusedError, type GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -48,9 +49,10 @@ import { readWal, Wal } from "./wal.ts";
 /**
  * Runs the Tendermint engine for real: timers, the guarded signer, the application (propose, validate,
  * commit) and the write-ahead log. One queue owns the engine, so inputs are handled one at a time, each
- * written to the WAL before the engine sees it; every message this validator signs is fsynced to the WAL
- * before it leaves. On start, a WAL for the next height is replayed into a fresh engine: messages signed
- * before the crash are found in the WAL and sent again as they were, never signed differently.
+ * written to the WAL before the engine sees it; every message this validator signs leaves only once its WAL
+ * records (and every input before them) and the signer state are fsynced, off the main thread. On start, a
+ * WAL for the next height is replayed into a fresh engine: messages signed before the crash are found in the
+ * WAL and sent again as they were, never signed differently.
  *
  * Peers' messages come in through `receive`, authenticated there (consensus-checks.ts) before the engine sees
  * them; our own signed messages go out through `network.broadcast` and are sent again every
@@ -61,16 +63,33 @@ type WalRecord =
   | { t: "height"; height: number }
   /**
    * A peer's vote carries its signature, so a commit can still be built from the WAL after a crash. A
-   * proposal's or our own value's block is `bytes`, its canonical encoding, stored raw (node/wal.ts).
+   * proposal's or our own value's block is `bytes`, its canonical encoding, stored raw (node/wal.ts), the
+   * first time that block is recorded in the file; later records of it (a re-proposal in a later round) hold
+   * only its hash (the input's value id), and the replay takes the block from the earlier record.
    */
   | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; bytes?: Uint8Array; sig?: VoteSig }
-  /** About to sign this (fsynced first): a crash between this and "signed" re-signs the very same bytes. */
+  /** About to sign this: a crash between this and "signed" re-signs the very same bytes. */
   | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
   | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
 
 interface VoteSig {
   timeMs: number;
   signature: string;
+}
+
+interface OwnSignature {
+  value: string | null;
+  timeMs: number;
+  signature: Uint8Array;
+  /** Resolves once the WAL and the signer state forbid signing anything conflicting with it. */
+  durable: Promise<unknown>;
+}
+
+/** The block a proposal or our own value input names (by its value id), if any. */
+function blockIdOf(input: Input): ValueId | undefined {
+  if (input.type === "proposal") return input.proposal.value;
+  if (input.type === "valueReady") return input.value;
+  return undefined;
 }
 
 /** Where consensus messages go; the node wires it to the consensus gossip protocol. */
@@ -107,6 +126,8 @@ export interface DriverOptions {
   rebroadcastMs?: number;
   signer: GuardedSigner;
   walPath: string;
+  /** How the WAL's writes are made durable (default: fsync on libuv's thread pool). */
+  fsyncer?: Fsyncer;
   timeouts: TimeoutConfig;
   /** Pause after a decision before the next height starts: the block interval. */
   commitTimeoutMs: number;
@@ -136,8 +157,12 @@ export class ConsensusDriver {
   private stopped = false;
   /** Blocks known at the current and next height, by value id (block hash hex). */
   private readonly blocks = new Map<ValueId, Block>();
-  /** Own signed messages of the current height, by "step/round": value, time and signature. */
-  private readonly signed = new Map<string, { value: string | null; timeMs: number; signature: Uint8Array }>();
+  /** Own signed messages of the current height, by "step/round": value, time, signature, when it is durable. */
+  private readonly signed = new Map<string, OwnSignature>();
+  /** Own messages signed and not yet released (their records not yet durable). */
+  private readonly releasing = new Set<Promise<void>>();
+  /** Value ids of the blocks whose bytes the current WAL file holds: recorded again, only by reference. */
+  private readonly walBlocks = new Set<ValueId>();
   /** Own messages of the current height as sent, by "step/round", for re-broadcast. */
   private readonly outbox = new Map<string, { round: number; message: ConsensusMessage }>();
   /** Every signed vote (own and peers') of the current and next height. */
@@ -179,7 +204,7 @@ export class ConsensusDriver {
     const next = this.o.app.info().height + 1;
     const { records, droppedTail } = readWal<WalRecord>(this.o.walPath);
     if (droppedTail > 0) this.log.warn({ bytes: droppedTail }, "dropped a torn record at the end of the WAL");
-    this.wal = Wal.open<WalRecord>(this.o.walPath);
+    this.wal = Wal.open<WalRecord>(this.o.walPath, this.o.fsyncer);
     const first = records[0];
     if (first?.t === "height" && first.height === next) {
       // On the queue, like every input: peers' messages that arrive meanwhile wait until the replay is done.
@@ -200,7 +225,8 @@ export class ConsensusDriver {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue;
-    this.wal?.close();
+    await Promise.allSettled([...this.releasing, this.o.signer.settled()]);
+    await this.wal?.close();
   }
 
   get height(): number {
@@ -218,12 +244,19 @@ export class ConsensusDriver {
       .then(async () => {
         if (!this.stopped) await job();
       })
-      .catch((err) => {
-        this.stopped = true;
-        clearInterval(this.rebroadcastTimer);
-        for (const t of this.timers) clearTimeout(t);
-        this.o.onFatal(err);
-      });
+      .catch((err) => this.fail(err));
+  }
+
+  private fail(err: unknown): void {
+    this.stopped = true;
+    clearInterval(this.rebroadcastTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.o.onFatal(err);
+  }
+
+  /** Resolves once every message this node signed so far is durable and released; throws if one failed. */
+  private async ownReleased(): Promise<void> {
+    await Promise.all([...this.releasing]);
   }
 
   /** Runs `job` on the queue and hands its outcome (including its error, which is not fatal) to the caller. */
@@ -250,7 +283,10 @@ export class ConsensusDriver {
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
   private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block, sig?: VoteSig): Promise<void> {
     if (!this.replaying) {
-      const record: WalRecord = { t: "input", input, bytes: block ? this.bytesOf(block) : undefined, sig };
+      const id = block !== undefined ? blockIdOf(input) : undefined;
+      const recorded = id !== undefined && this.walBlocks.has(id);
+      const record: WalRecord = { t: "input", input, bytes: block && !recorded ? this.bytesOf(block) : undefined, sig };
+      if (id !== undefined) this.walBlocks.add(id);
       this.wal?.append(record);
       // The engine buffers next-height inputs and acts on them once that height starts: they must survive
       // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
@@ -343,12 +379,19 @@ export class ConsensusDriver {
   }
 
   private async startHeight(height: number): Promise<void> {
+    // The last height's messages out first (their records durable): its WAL and outbox are about to go.
+    await this.ownReleased();
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
     if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
     this.forgetBelow(height);
     const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeightRecords = [];
-    this.wal?.reset([{ t: "height", height }, ...early]);
+    await this.wal?.reset([{ t: "height", height }, ...early]);
+    this.walBlocks.clear();
+    for (const r of early) {
+      const id = r.t === "input" && r.bytes !== undefined ? blockIdOf(r.input) : undefined;
+      if (id !== undefined) this.walBlocks.add(id);
+    }
     this.log.debug({ height }, "new height");
     await this.runEffects(this.engine.handle({ type: "startHeight", params: this.heightParams(height) }));
   }
@@ -369,11 +412,15 @@ export class ConsensusDriver {
   private async replay(height: number, records: WalRecord[]): Promise<void> {
     this.log.info({ height, records: records.length }, "replaying the consensus WAL");
     this.forgetBelow(height);
+    const onDisk = Promise.resolve(); // Wal.open made what the file holds durable
     for (const r of records) {
       if (r.t === "intent") this.intents.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs });
       if (r.t === "signed") {
-        this.signed.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs, signature: fromBase64(r.signature) as Uint8Array });
+        const signature = fromBase64(r.signature) as Uint8Array;
+        this.signed.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs, signature, durable: onDisk });
       }
+      const id = r.t === "input" && r.bytes !== undefined ? blockIdOf(r.input) : undefined;
+      if (id !== undefined) this.walBlocks.add(id);
     }
     this.replaying = true;
     this.pendingRequests.clear();
@@ -577,8 +624,11 @@ export class ConsensusDriver {
     const key = `${step}/${round}`;
     const before = this.signed.get(key);
     if (before !== undefined && before.value === value) return before;
-    // Intent first, fsynced: after a crash at any point below, the replay asks for the very same bytes (same
-    // time), which the guard re-signs, instead of new bytes for the same step, which it must refuse.
+    // Intent first: after a crash at any point below, the replay asks for the very same bytes (same time),
+    // which the guard re-signs, instead of new bytes for the same step, which it must refuse. Neither record
+    // is fsynced here: the signature is held back (see `send`) until one grouped fsync has made them and every
+    // input before them durable, and the signer its state; a crash before that loses a signature that never
+    // left, so nothing can conflict with it.
     const intent = this.intents.get(key);
     if (intent !== undefined && intent.value !== value) {
       // The replayed engine asks for something else than what was about to be signed before the crash:
@@ -586,10 +636,10 @@ export class ConsensusDriver {
       throw new Error(`WAL replay diverged at height ${height} round ${round} step ${step}: refusing to sign`);
     }
     const timeMs = intent !== undefined ? intent.timeMs : this.now();
-    if (intent === undefined) this.wal?.append({ t: "intent", step, height, round, value, timeMs }, true);
-    let signature: Uint8Array;
+    if (intent === undefined) this.wal?.append({ t: "intent", step, height, round, value, timeMs });
+    let guarded: { signature: Uint8Array; durable: Promise<void> };
     try {
-      signature = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
+      guarded = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
     } catch (err) {
       if (!(err instanceof DoubleSignRefusedError)) throw err;
       // The guard knows this step was signed already, differently (CometBFT does the same): nothing is sent,
@@ -597,10 +647,11 @@ export class ConsensusDriver {
       this.log.warn({ height, round, step, err: err.message }, "the double-sign guard refused a message: not sent");
       return undefined;
     }
-    const record = { value, timeMs, signature };
-    this.signed.set(key, record);
-    // Not fsynced: the next intent's fsync carries it, and the last one is recoverable from the guard.
+    const { signature } = guarded;
     this.wal?.append({ t: "signed", step, height, round, value, timeMs, signature: toBase64(signature) });
+    const durable = Promise.all([this.wal?.flush(), guarded.durable]);
+    const record: OwnSignature = { value, timeMs, signature, durable };
+    this.signed.set(key, record);
     return record;
   }
 
@@ -625,7 +676,7 @@ export class ConsensusDriver {
       block,
       blockBytes: this.bytesOf(block),
     };
-    this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message);
+    this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message, signed.durable);
   }
 
   /** A block's canonical bytes, encoded once (or as received): the WAL and the gossip both need them. */
@@ -638,10 +689,23 @@ export class ConsensusDriver {
     return bytes;
   }
 
-  /** Sends a message of ours now and keeps it for re-broadcast while its height lasts. */
-  private send(key: string, round: number, message: ConsensusMessage): void {
-    this.outbox.set(key, { round, message });
-    if (!this.replaying) this.o.network?.broadcast(message);
+  /**
+   * Sends a message of ours once `durable` resolves (never before: see signOnce) and keeps it for re-broadcast
+   * while its height lasts. The main thread and the queue go on meanwhile; a height ends (decide, startHeight)
+   * only once every message of ours is released. A failed write is fatal: nothing is sent.
+   */
+  private send(key: string, round: number, message: ConsensusMessage, durable: Promise<unknown>): void {
+    const replaying = this.replaying; // a replayed message goes out with the re-broadcasts, as before
+    const release = durable.then(() => {
+      if (this.stopped) return;
+      this.outbox.set(key, { round, message });
+      if (!replaying) this.o.network?.broadcast(message);
+    });
+    this.releasing.add(release);
+    release.then(
+      () => this.releasing.delete(release),
+      (err: unknown) => this.fail(err),
+    );
   }
 
   /**
@@ -680,13 +744,15 @@ export class ConsensusDriver {
     if (signed === undefined) return;
     const sv: SignedVote = { vote: vote(signed.timeMs), signature: signed.signature };
     this.votes.add(v.validator, v.value, sv, true);
-    this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv });
+    this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv }, signed.durable);
   }
 
   private async decide(height: number, round: number, value: ValueId, precommits: Vote[]): Promise<void> {
     if (this.o.app.info().height >= height) return; // block sync committed it meanwhile
     const block = this.blocks.get(value);
     if (block === undefined) throw new Error(`decided block ${value} at height ${height} is not known here`);
+    // The commit may carry our precommit's signature: it is stored and served only once that is durable.
+    await this.ownReleased();
     const signatures = this.votes.commitSignatures(height, round, value, precommits.map((v) => v.validator));
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();

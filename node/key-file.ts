@@ -51,7 +51,8 @@ export function writeFileAtomic(path: string, content: string, mode: number): vo
 
 const TEMP_INFIX = ".tmp-";
 
-function removeStaleTempFiles(path: string): void {
+/** Removes the temp files of `path` whose writing process is gone (it died mid-write). */
+export function removeStaleTempFiles(path: string): void {
   const prefix = basename(path) + TEMP_INFIX;
   let names: string[];
   try {

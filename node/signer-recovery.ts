@@ -74,8 +74,8 @@ type OwnWalRecord =
   | { t: "input" };
 
 /**
- * The furthest this validator got at the height in progress by its WAL: the last intent (fsynced before the
- * signature, so nothing later was signed), with its exact sign bytes. A vote's bytes are rebuilt from the
+ * The furthest this validator got at the height in progress by its WAL: the last intent (written before the
+ * signature and durable before the signature left, so nothing later was released), with its exact sign bytes. A vote's bytes are rebuilt from the
  * intent and signed again if the WAL holds no signature (ed25519 is deterministic: the same bytes give the
  * same signature, and these bytes are the only thing that may have been signed at that step). A proposal's
  * bytes need its proof-of-lock round, which the WAL does not hold: only its position is kept (the guard then

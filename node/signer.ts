@@ -4,16 +4,23 @@ import { fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import { verify } from "../crypto/ed25519.ts";
 import { BoundedLog } from "./bounded-log.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { readJsonFile, writeSecretFile } from "./key-file.ts";
+import { CoalescedJob } from "./coalesced-job.ts";
+import { type Fsyncer, replaceFileDurably, syncFileAndDir, threadPoolFsync } from "./durable-file.ts";
+import { readJsonFile, removeStaleTempFiles, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
 /**
  * The validator's signer with its double-sign guard (consensus/signer-guard.ts), made durable: the last
  * signed (height, round, step, sign bytes, signature) is written to a temp file, fsynced, renamed over the
- * state file and the directory fsynced BEFORE the signature is returned. (CometBFT's file signer skipped the
- * directory fsync, and its state was seen to roll back after power loss.) Every released signature is also
- * appended to an audit log, one JSON line each, so operators and tests can prove nothing conflicting left;
- * the log rotates to `.1` at SIGNER_AUDIT_MAX_BYTES, so a long-running validator cannot fill its disk.
+ * state file and the directory fsynced, and the signature may leave the node only once that is done: `sign`
+ * returns it with a `durable` promise, and the caller holds it back until the promise resolves. (CometBFT's
+ * file signer skipped the directory fsync, and its state was seen to roll back after power loss.) The guard's
+ * memory moves on at once, so nothing conflicting is signed meanwhile; the file is written off the main
+ * thread, and signatures made in one tick (a proposal and its prevote) share one write of the latest state,
+ * which forbids everything at or below it. A crash before the write completes loses a signature that never
+ * left. Every durable signature is also appended to an audit log, one JSON line each, so operators and tests
+ * can prove nothing conflicting left; the log rotates to `.1` at SIGNER_AUDIT_MAX_BYTES, so a long-running
+ * validator cannot fill its disk.
  *
  * Two processes sharing one home cannot both sign: the node opens the home's LevelDB before it loads the
  * signer, and LevelDB holds an OS lock on it for the life of the process (released if the process dies).
@@ -129,20 +136,43 @@ export function signedHeight(path: string): number | undefined {
   return readSignerState(path).height;
 }
 
+/** A signature, and when it may leave the node: once the state that forbids conflicting with it is on disk. */
+export interface GuardedSignature {
+  signature: Uint8Array;
+  /** Resolves once the signer state at or past this signature is durable; rejects if the disk failed. */
+  durable: Promise<void>;
+}
+
 export class GuardedSigner {
   private readonly key: ValidatorKey;
-  private readonly statePath: string;
   private readonly audit: BoundedLog;
   private last: (SignedRecord & { signature: string }) | undefined;
+  /** The state file's next content (the latest signature), and the writes that put it on disk, grouped. */
+  private stateText = "";
+  private readonly stateWrites: CoalescedJob;
+  /** When the latest signature is durable (an identical re-sign waits for the same). */
+  private lastDurable: Promise<void> = Promise.resolve();
 
-  constructor(key: ValidatorKey, statePath: string, auditPath: string, auditMaxBytes = SIGNER_AUDIT_MAX_BYTES) {
+  constructor(
+    key: ValidatorKey,
+    statePath: string,
+    auditPath: string,
+    auditMaxBytes = SIGNER_AUDIT_MAX_BYTES,
+    fsyncer: Fsyncer = threadPoolFsync,
+  ) {
     this.key = key;
-    this.statePath = statePath;
+    // Temp files of state writes a killed process left behind (writes now run off the main thread, and only
+    // start-up clears them).
+    removeStaleTempFiles(statePath);
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
+    this.stateWrites = new CoalescedJob(() => replaceFileDurably(statePath, this.stateText, 0o600, fsyncer));
     if (existsSync(statePath)) {
       const s = readSignerState(statePath);
       checkUncheckedFile(s, key, statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
+      // A crashed process may have renamed it into place without the directory fsync: make it durable once,
+      // before anything it forbids is acted on.
+      syncFileAndDir(statePath);
     } else {
       // Only a full node's key gets here (checkSignerState refused every other case): "nothing signed yet",
       // so a file missing later is a lost one, even if this key joins the validator set and restarts first.
@@ -159,18 +189,29 @@ export class GuardedSigner {
     return this.last;
   }
 
-  /** Signs, or throws DoubleSignRefusedError. Identical repeats get the same signature back. */
-  sign(req: SignRequest): Uint8Array {
+  /**
+   * Signs, or throws DoubleSignRefusedError. Identical repeats get the same signature back. The signature
+   * must not leave the node before `durable` resolves.
+   */
+  sign(req: SignRequest): GuardedSignature {
     const payload = toHex(req.signBytes);
     const record: SignedRecord = { height: req.height, round: req.round, step: req.step, payload };
     const decision = checkSignRequest(this.last, record);
     if (!decision.sign) throw new DoubleSignRefusedError(`refusing to sign: ${decision.reason}`);
-    if (decision.resign && this.last !== undefined) return fromBase64(this.last.signature) as Uint8Array;
+    if (decision.resign && this.last !== undefined) {
+      return { signature: fromBase64(this.last.signature) as Uint8Array, durable: this.lastDurable };
+    }
     const signature = this.key.sign(req.signBytes);
     const state: SignerStateFile = { ...record, signature: toBase64(signature) };
-    writeSecretFile(this.statePath, stateFileText(state)); // durable before release
     this.last = { ...record, signature: state.signature };
-    this.audit.append(`${JSON.stringify({ ...record, signature: state.signature })}\n`);
-    return signature;
+    this.stateText = stateFileText(state);
+    const line = `${JSON.stringify({ ...record, signature: state.signature })}\n`;
+    this.lastDurable = this.stateWrites.request().then(() => this.audit.append(line));
+    return { signature, durable: this.lastDurable };
+  }
+
+  /** Resolves once no state write is running or queued (a stopping node waits for it). */
+  settled(): Promise<void> {
+    return this.stateWrites.idle();
   }
 }

@@ -150,8 +150,8 @@ describe("consensus WAL replay after a crash at each write point, blocks at the 
       copyFileSync(join(original, "key.json"), join(dir, "key.json"));
       const prefix = wal.subarray(0, cut);
       writeFileSync(join(dir, "cs.wal"), prefix);
-      // Signatures released before the crash: one per intent record fully in the prefix (an intent is
-      // fsynced before its signing; count the signing as done, the state furthest ahead of the WAL).
+      // Signatures made before the crash: one per intent record fully in the prefix (a signature leaves only
+      // once its intent is durable; count the signing as done, the state furthest ahead of the WAL).
       const intents = ends.filter((end) => end <= cut).length === 0 ? 0 : countIntents(prefix, ends, cut);
       if (intents > 0) writeFileSync(join(dir, "signer.json"), `${auditAt1[intents - 1]}\n`);
       const complete = wal.subarray(0, Math.max(0, ...ends.filter((end) => end <= cut)));

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe("the signer's audit log is bounded", () => {
-  it("rotates to .1 at its size limit, so at most two files of at most the limit each exist", () => {
+  it("rotates to .1 at its size limit, so at most two files of at most the limit each exist", async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const keyPath = join(t.dir, "key.json");
@@ -24,7 +24,7 @@ describe("the signer's audit log is bounded", () => {
     let signer = make();
     for (let h = 1; h <= 60; h++) {
       if (h === 30) signer = make(); // a restart picks up the current size
-      signer.sign({ height: h, round: 0, step: STEP_PREVOTE, signBytes: sha256(Uint8Array.of(h)) });
+      await signer.sign({ height: h, round: 0, step: STEP_PREVOTE, signBytes: sha256(Uint8Array.of(h)) }).durable;
     }
     expect(readdirSync(t.dir).filter((f) => f.startsWith("signer-audit")).sort()).toEqual([
       "signer-audit.log",

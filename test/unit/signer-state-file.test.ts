@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT } from "../../consensus/signer-guard.ts";
@@ -54,5 +54,16 @@ describe("the signer state file", () => {
     const { state } = setup();
     writeFileSync(state, JSON.stringify({ height: 9, round: 1, step: 3, payload: "aa", signature: "" }));
     expect(() => readSignerState(state)).toThrow(SignerStateDamagedError);
+  });
+
+  it("a temp file a killed process left mid-write is removed when the signer loads, the live state kept", async () => {
+    const { key, state, audit } = setup();
+    const first = new GuardedSigner(key, state, audit);
+    await first.sign({ height: 3, round: 0, step: STEP_PRECOMMIT, signBytes: sha256(Uint8Array.of(3)) }).durable;
+    const dead = `${state}.tmp-2147483646`; // no such process
+    writeFileSync(dead, "{\"height\": 4");
+    const second = new GuardedSigner(key, state, audit);
+    expect(existsSync(dead)).toBe(false);
+    expect(second.lastSigned).toMatchObject({ height: 3, step: STEP_PRECOMMIT });
   });
 });

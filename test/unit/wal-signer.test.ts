@@ -24,14 +24,17 @@ function dir(): string {
 }
 
 describe("consensus WAL (real files)", () => {
-  it("reads back what was appended, and a reset replaces it atomically", () => {
+  it("reads back what was appended, and a reset replaces it atomically", async () => {
     const path = join(dir(), "cs.wal");
     const wal = Wal.open<{ n: number }>(path);
-    for (let n = 0; n < 5; n++) wal.append({ n }, n % 2 === 0);
+    for (let n = 0; n < 5; n++) {
+      wal.append({ n });
+      if (n % 2 === 0) await wal.flush();
+    }
     expect(readWal<{ n: number }>(path).records.map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
-    wal.reset([{ n: 9 }]);
+    await wal.reset([{ n: 9 }]);
     wal.append({ n: 10 });
-    wal.close();
+    await wal.close();
     expect(readWal<{ n: number }>(path).records).toEqual([{ n: 9 }, { n: 10 }]);
   });
 
@@ -112,7 +115,7 @@ describe("consensus WAL at the maximum block size", () => {
     const path = join(dir(), "cs.wal");
     const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
     wal.append({ t: "before" });
-    wal.append({ t: "block", bytes }, true);
+    wal.append({ t: "block", bytes });
     wal.append({ t: "after" });
     wal.close();
     // Raw, not base64 in JSON: the file is the block plus a few dozen bytes.
@@ -140,7 +143,7 @@ describe("consensus WAL at the maximum block size", () => {
       oldRecord({ t: "input", input: { type: "proposal" }, block: Buffer.from(block).toString("base64") }),
     ]));
     const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
-    wal.append({ t: "signed" }, true);
+    wal.append({ t: "signed" });
     wal.close();
     const read = readWal<{ t: string; height?: number; bytes?: Uint8Array; block?: unknown }>(path);
     expect(read.records.map((r) => r.t)).toEqual(["height", "input", "signed"]);
@@ -165,7 +168,7 @@ describe("consensus WAL: a torn tail of adversarial bytes is read quickly", () =
       for (let i = 0; i < bytes.length; i++) bytes[i] = byteAt(i);
       const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
       wal.append({ t: "height" });
-      wal.append({ t: "block", bytes }, true);
+      wal.append({ t: "block", bytes });
       wal.close();
       const full = statSync(path).size;
       for (const cut of [1000, 4 * MiB]) {
@@ -177,7 +180,7 @@ describe("consensus WAL: a torn tail of adversarial bytes is read quickly", () =
         expect(read.droppedTail).toBe(full - cut - (statSync(path).size));
         // The torn record is gone; write it again for the next cut.
         const again = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
-        again.append({ t: "block", bytes }, true);
+        again.append({ t: "block", bytes });
         again.close();
       }
     });
@@ -188,7 +191,7 @@ describe("consensus WAL: a torn tail of adversarial bytes is read quickly", () =
     const wal = Wal.open<{ t: string; bytes?: Uint8Array }>(path);
     wal.append({ t: "height" });
     wal.append({ t: "block", bytes: new Uint8Array(2 * MiB).fill(1) });
-    wal.append({ t: "signed" }, true);
+    wal.append({ t: "signed" });
     wal.close();
     const data = readFileSync(path);
     const second = 8 + 1 + JSON.stringify({ t: "height" }).length;
@@ -213,30 +216,30 @@ describe("guarded signer (real files)", () => {
   }
   const bytes = (s: string) => sha256(new TextEncoder().encode(s));
 
-  it("signs forward, re-signs the identical request, refuses conflicts and regressions, across restarts", () => {
+  it("signs forward, re-signs the identical request, refuses conflicts and regressions, across restarts", async () => {
     const home = dir();
     const a = signer(home);
-    const sig = a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") });
-    expect(a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") })).toEqual(sig);
+    const sig = a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") }).signature;
+    expect(a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") }).signature).toEqual(sig);
     expect(() => a.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("B") })).toThrow(DoubleSignRefusedError);
-    a.sign({ height: 5, round: 0, step: STEP_PRECOMMIT, signBytes: bytes("A") });
+    await a.sign({ height: 5, round: 0, step: STEP_PRECOMMIT, signBytes: bytes("A") }).durable;
 
     const b = signer(home); // a restarted process reads the persisted state
     expect(b.lastSigned).toMatchObject({ height: 5, round: 0, step: STEP_PRECOMMIT });
     expect(() => b.sign({ height: 5, round: 0, step: STEP_PRECOMMIT, signBytes: bytes("B") })).toThrow(/conflicting/);
     expect(() => b.sign({ height: 4, round: 9, step: STEP_PREVOTE, signBytes: bytes("C") })).toThrow(/behind/);
     expect(() => b.sign({ height: 5, round: 0, step: STEP_PREVOTE, signBytes: bytes("A") })).toThrow(/behind/);
-    b.sign({ height: 5, round: 1, step: STEP_PREVOTE, signBytes: bytes("D") });
+    await b.sign({ height: 5, round: 1, step: STEP_PREVOTE, signBytes: bytes("D") }).durable;
 
     const audit = readFileSync(join(home, "audit.log"), "utf8").trim().split("\n");
     expect(audit).toHaveLength(3); // re-signing released nothing new
     expect(statSync(join(home, "state.json")).mode & 0o777).toBe(0o600);
   });
 
-  it("a signer state with any byte flipped is refused as damaged, never read as another position", () => {
+  it("a signer state with any byte flipped is refused as damaged, never read as another position", async () => {
     const home = dir();
     const a = signer(home);
-    a.sign({ height: 12, round: 3, step: STEP_PRECOMMIT, signBytes: bytes("A") });
+    await a.sign({ height: 12, round: 3, step: STEP_PRECOMMIT, signBytes: bytes("A") }).durable;
     const path = join(home, "state.json");
     const good = readFileSync(path);
     for (let at = 0; at < good.length - 1; at++) { // the last byte is the newline

@@ -1,0 +1,143 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../../consensus/signer-guard.ts";
+import { toBase64 } from "../../crypto/bytes.ts";
+import { ConsensusDriver } from "../../node/consensus-driver.ts";
+import { GuardedSigner, readSignerState, SIGNER_AUDIT_MAX_BYTES } from "../../node/signer.ts";
+import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
+import { PREVOTE } from "../../proto/consensus.ts";
+import type { ConsensusMessage } from "../../proto/p2p.ts";
+import { HeldFsync } from "../helpers/held-fsync.ts";
+import { MemoryApp } from "../helpers/memory-app.ts";
+import { tempDir, waitFor } from "../helpers/tmp.ts";
+
+/**
+ * The double-sign guard off the main thread: a single-validator chain on real files, with an fsync layer the
+ * test holds. While the fsyncs for its first signatures are held, the node must hand nothing it signed to the
+ * network, and its main thread must keep serving (a timer fires). Each message, when it is handed over, must
+ * already be forbidden to conflict by what is on disk: the signer state file at or past its step, and its
+ * signature in the WAL.
+ */
+const voteStep = (type: number) => (type === PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT);
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+describe("own signatures leave only once durable, and the main thread is free meanwhile", () => {
+  it("with every fsync held, nothing signed is broadcast; once released, each message goes out after its records", async () => {
+    const t = tempDir("opl-walheld-");
+    cleanup = t.cleanup;
+    createValidatorKey(join(t.dir, "key.json"));
+    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const statePath = join(t.dir, "signer.json");
+    const walPath = join(t.dir, "cs.wal");
+    const fsyncer = new HeldFsync();
+    const signer = new GuardedSigner(key, statePath, join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, fsyncer);
+    // Hold fsyncs from the first signature on (the WAL's reset for height 1 goes through).
+    fsyncer.holding = () => (signer.lastSigned?.height ?? 0) >= 1;
+
+    const sent: ConsensusMessage[] = [];
+    const violations: string[] = [];
+    const network = {
+      broadcast(m: ConsensusMessage) {
+        if (m.type !== "proposal" && m.type !== "vote") return;
+        sent.push(m);
+        const [height, round, step, signature] =
+          m.type === "proposal"
+            ? [m.proposal.proposal.height, m.proposal.proposal.round, STEP_PROPOSE, m.proposal.signature]
+            : [m.vote.vote.height, m.vote.vote.round, voteStep(m.vote.vote.type), m.vote.signature];
+        const s = readSignerState(statePath);
+        if ((s.height - height || s.round - round || s.step - step) < 0) {
+          violations.push(`${m.type} ${height}/${round}/${step} sent while the signer state on disk is at ${s.height}/${s.round}/${s.step}`);
+        }
+        if (!readFileSync(walPath).includes(toBase64(signature))) violations.push(`${m.type} ${height}/${round}/${step} sent before its WAL record`);
+      },
+    };
+    const app = new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]);
+    const fatal: unknown[] = [];
+    const driver = new ConsensusDriver({
+      app,
+      network,
+      signer,
+      walPath,
+      fsyncer,
+      timeouts: {
+        proposeMs: 5000,
+        proposeDeltaMs: 500,
+        prevoteMs: 5000,
+        prevoteDeltaMs: 500,
+        precommitMs: 5000,
+        precommitDeltaMs: 500,
+      },
+      commitTimeoutMs: 0,
+      logger: pino({ level: "silent" }),
+      onFatal: (err) => fatal.push(err),
+    });
+    await driver.start();
+    try {
+      // The proposal is signed and its records wait for the disk.
+      await waitFor("the first signature, its fsync held", () => (signer.lastSigned?.height === 1 && fsyncer.held > 0 ? true : undefined), 5000);
+      let fired = false;
+      setTimeout(() => (fired = true), 1);
+      await waitFor("a timer firing while the fsync is pending", () => (fired ? true : undefined), 5000);
+      expect(fsyncer.held).toBeGreaterThan(0);
+      expect(sent).toEqual([]); // signed, not yet durable: not handed to the network
+
+      await waitFor("height 1 committed", () => {
+        fsyncer.releaseAll();
+        return app.committed.length >= 1 ? true : undefined;
+      });
+      await waitFor("the precommit sent", () => (sent.length >= 3 ? true : undefined), 5000);
+    } finally {
+      fsyncer.holding = () => false; // a stopping node waits for its writes
+      fsyncer.releaseAll();
+      await driver.stop();
+    }
+    expect(fatal).toEqual([]);
+    expect(violations).toEqual([]);
+    expect(sent.map((m) => (m.type === "vote" ? m.vote.vote.type : "proposal")).slice(0, 3)).toEqual(["proposal", 1, 2]);
+  });
+
+  it("a failed fsync is fatal, and what it was to make durable is never sent", async () => {
+    const t = tempDir("opl-walfail-");
+    cleanup = t.cleanup;
+    createValidatorKey(join(t.dir, "key.json"));
+    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const holder: { signer?: GuardedSigner } = {};
+    // The disk fails from the first signature on (the WAL's reset for height 1 goes through).
+    const failing = {
+      fsync: async () => {
+        if ((holder.signer?.lastSigned?.height ?? 0) >= 1) throw new Error("EIO: the disk failed the fsync");
+      },
+    };
+    const signer = new GuardedSigner(key, join(t.dir, "signer.json"), join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, failing);
+    holder.signer = signer;
+    const sent: ConsensusMessage[] = [];
+    const fatal: unknown[] = [];
+    const driver = new ConsensusDriver({
+      app: new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]),
+      network: { broadcast: (m) => void (m.type === "proposal" || m.type === "vote" ? sent.push(m) : undefined) },
+      signer,
+      walPath: join(t.dir, "cs.wal"),
+      fsyncer: failing,
+      timeouts: {
+        proposeMs: 5000,
+        proposeDeltaMs: 500,
+        prevoteMs: 5000,
+        prevoteDeltaMs: 500,
+        precommitMs: 5000,
+        precommitDeltaMs: 500,
+      },
+      commitTimeoutMs: 0,
+      logger: pino({ level: "silent" }),
+      onFatal: (err) => fatal.push(err),
+    });
+    await driver.start();
+    await waitFor("the node stopping on the failed fsync", () => (fatal.length > 0 ? true : undefined), 5000);
+    await driver.stop();
+    expect(String(fatal[0])).toMatch(/EIO/);
+    expect(sent).toEqual([]);
+  });
+});

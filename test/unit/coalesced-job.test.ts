@@ -1,0 +1,78 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CoalescedJob } from "../../node/coalesced-job.ts";
+import type { Fsyncer } from "../../node/durable-file.ts";
+import { readWal, Wal } from "../../node/wal.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+/** A job the test finishes by hand, counting its runs. */
+function manualJob() {
+  const finishers: ((err?: Error) => void)[] = [];
+  const job = new CoalescedJob(
+    () => new Promise<void>((resolve, reject) => finishers.push((err) => (err ? reject(err) : resolve()))),
+  );
+  return { job, finishers };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("group commit (CoalescedJob)", () => {
+  it("requests of one tick share one run; requests during a run share the next one", async () => {
+    const { job, finishers } = manualJob();
+    const first = [job.request(), job.request(), job.request()];
+    await turn();
+    await turn();
+    expect(finishers).toHaveLength(1); // one run for the three
+    const during = [job.request(), job.request()];
+    await turn();
+    expect(finishers).toHaveLength(1); // the next run waits for the one in flight
+    finishers[0]();
+    await Promise.all(first);
+    await turn();
+    await turn();
+    expect(finishers).toHaveLength(2);
+    let settled = false;
+    void Promise.all(during).then(() => (settled = true));
+    await turn();
+    expect(settled).toBe(false); // not before its own run finished
+    finishers[1]();
+    await Promise.all(during);
+  });
+
+  it("a failed run rejects exactly its requests; the next run is unaffected", async () => {
+    const { job, finishers } = manualJob();
+    const failing = job.request();
+    await turn();
+    await turn();
+    const next = job.request();
+    finishers[0](new Error("EIO"));
+    await expect(failing).rejects.toThrow("EIO");
+    await turn();
+    await turn();
+    finishers[1]();
+    await expect(next).resolves.toBeUndefined();
+  });
+});
+
+describe("the WAL's flush", () => {
+  it("records appended in one tick are made durable by one fsync", async () => {
+    const t = tempDir("opl-walflush-");
+    cleanup = t.cleanup;
+    const fsyncs: number[] = [];
+    const counting: Fsyncer = { fsync: async (fd) => void fsyncs.push(fd) };
+    const path = join(t.dir, "cs.wal");
+    const wal = Wal.open<{ n: number }>(path, counting);
+    const flushed: Promise<void>[] = [];
+    for (let n = 0; n < 10; n++) {
+      wal.append({ n });
+      flushed.push(wal.flush());
+    }
+    await Promise.all(flushed);
+    expect(fsyncs).toHaveLength(1);
+    await wal.close();
+    expect(readWal<{ n: number }>(path).records).toHaveLength(10);
+  });
+});

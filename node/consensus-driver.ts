@@ -38,9 +38,19 @@ import {
   type SignedVote,
   voteSignBytes,
 } from "../proto/consensus.ts";
-import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
+import { compactProposalOf, type ConsensusMessage, type ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
-import { checkEvidence, checkSignedProposal, checkVote, proposedBlock, validatorIndex, valueOf } from "./consensus-checks.ts";
+import type { AssembledBlock } from "./compact-proposal.ts";
+import {
+  checkEvidence,
+  checkSignedProposal,
+  checkVote,
+  type CompactBlock,
+  proposedBlock,
+  proposedCompactBlock,
+  validatorIndex,
+  valueOf,
+} from "./consensus-checks.ts";
 import { DoubleSignRefusedError, type GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -67,6 +77,9 @@ type WalRecord =
   /** About to sign this (fsynced first): a crash between this and "signed" re-signs the very same bytes. */
   | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
   | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
+
+/** The block of a checked compact proposal from `peer`, its txs found or fetched; undefined if they were not. */
+export type AssembleProposal = (c: CompactBlock, peer: string | undefined) => Promise<AssembledBlock | undefined>;
 
 interface VoteSig {
   timeMs: number;
@@ -165,6 +178,8 @@ export class ConsensusDriver {
   private priorities: PriorityCheckpoint | undefined;
   /** The latest checkpoint saved while running (newer than the one loaded at start-up). */
   private savedCheckpoint: PriorityCheckpoint | undefined;
+  /** Rebuilds a compact proposal's block from its tx hashes (node/compact-proposal.ts), set by the network. */
+  private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
 
@@ -205,6 +220,17 @@ export class ConsensusDriver {
 
   get height(): number {
     return this.engine.height;
+  }
+
+  /** How compact proposals (blocks named by their tx hashes) get their txs: the network sets it. */
+  useProposalAssembler(assemble: AssembleProposal): void {
+    this.assemble = assemble;
+  }
+
+  /** A block known here for the current or next height (proposed by us or received), by hash (hex). */
+  knownBlock(value: ValueId): { block: Block; bytes: () => Uint8Array } | undefined {
+    const block = this.blocks.get(value);
+    return block === undefined ? undefined : { block, bytes: () => this.bytesOf(block) };
   }
 
   get round(): number {
@@ -619,12 +645,8 @@ export class ConsensusDriver {
     );
     const block = this.blocks.get(p.value);
     if (signed === undefined || block === undefined || this.o.network === undefined) return;
-    const message: ConsensusMessage = {
-      type: "proposal",
-      proposal: { proposal: proposal(signed.timeMs), signature: signed.signature },
-      block,
-      blockBytes: this.bytesOf(block),
-    };
+    // Compact: the peers hold the txs (gossiped at admission) and fetch what they lack from us.
+    const message = compactProposalOf({ proposal: proposal(signed.timeMs), signature: signed.signature }, block);
     this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message);
   }
 
@@ -712,7 +734,7 @@ export class ConsensusDriver {
    * "dropped" for a message of no use (out of the window, already had, out of turn), so the caller can
    * charge the peer for the bytes: honest peers send few of those, a peer flooding them is cut off.
    */
-  receive(m: ReceivedConsensusMessage): "taken" | "dropped" {
+  receive(m: ReceivedConsensusMessage, from?: string): "taken" | "dropped" {
     if (this.stopped) return "taken";
     const info = this.o.app.info();
     const current = info.height + 1;
@@ -741,7 +763,8 @@ export class ConsensusDriver {
         });
         return "taken";
       }
-      case "proposal": {
+      case "proposal":
+      case "compactProposal": {
         const p = m.proposal.proposal;
         // The small part first: nothing of the block is decoded for a proposal that is of no use here.
         if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return "dropped";
@@ -752,17 +775,21 @@ export class ConsensusDriver {
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
         if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
-        const block = proposedBlock(m.proposal, m.blockBytes, this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs);
+        const maxTxs = this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs;
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
-        this.encoded.set(block, m.blockBytes);
-        this.enqueue(async () => {
-          if (!this.engineTakes(p.height, p.round) || this.proposalsSeen.has(id)) return;
-          const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${p.height}/${p.round}/`)).length;
-          if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
-          this.proposalsSeen.add(id);
-          // The body was checked against the header, so a block already held under this hash is this block.
-          if (!this.blocks.has(value)) this.blocks.set(value, block);
-          await this.input({ type: "proposal", proposal }, block);
+        if (m.type === "proposal") {
+          const block = proposedBlock(m.proposal, m.blockBytes, maxTxs);
+          this.encoded.set(block, m.blockBytes);
+          this.takeProposal(proposal, id, block);
+          return "taken";
+        }
+        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
+        if (this.assemble === undefined) return "dropped"; // no way to get its txs
+        // Its txs from the mempool, the missing ones fetched: not received until they are all here.
+        void this.assemble(compact, from).then((assembled) => {
+          if (assembled === undefined || this.stopped) return;
+          if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
+          this.takeProposal(proposal, id, assembled.block);
         });
         return "taken";
       }
@@ -777,6 +804,20 @@ export class ConsensusDriver {
       case "status":
         return "taken"; // block sync's business
     }
+  }
+
+  /** Queues a checked proposal and its block (its body checked against its header) for the engine. */
+  private takeProposal(proposal: Proposal, id: string, block: Block): void {
+    const { height, round, value } = proposal;
+    this.enqueue(async () => {
+      if (!this.engineTakes(height, round) || this.proposalsSeen.has(id)) return;
+      const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${height}/${round}/`)).length;
+      if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
+      this.proposalsSeen.add(id);
+      // The body was checked against the header, so a block already held under this hash is this block.
+      if (!this.blocks.has(value)) this.blocks.set(value, block);
+      await this.input({ type: "proposal", proposal }, block);
+    });
   }
 
   /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */

@@ -81,7 +81,8 @@ describe("proposal re-sends", () => {
     });
     await driver.start();
     cleanups.push(() => driver.stop());
-    const proposals = () => sent.filter((s) => s.type === "proposal");
+    // Sent compact (tx hashes, not txs): the peers hold the txs already.
+    const proposals = () => sent.filter((s) => s.type === "compactProposal");
     await waitFor("two re-sends of the proposal", () => (proposals().length >= 3 ? true : undefined));
     expect(proposals()[0].resend).toBe(false);
     expect(proposals().slice(1).every((s) => s.resend)).toBe(true);

@@ -4,6 +4,7 @@ import { sha256 } from "../crypto/hash.ts";
 import { TxFetchFailed } from "../p2p/tx-fetch.ts";
 import { type Block, blockHash, blockTxHashes, bodyMismatch, decodeBlock, HASH_LENGTH, knownTxHashes, scanBlock } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
+import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
 import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
 import type { CompactBlock } from "./consensus-checks.ts";
 import type { Mempool } from "./mempool.ts";
@@ -26,13 +27,20 @@ export interface AssembledBlock {
 }
 
 export interface ProposalAssemblerOptions {
-  /** How long the missing txs may take to arrive. */
+  /** How long the answer may take to start, or stall once started (a loaded peer)... */
   timeoutMs: number;
+  /** ...and the rate its bytes must keep up (a whole block of megabytes is heard out while it comes). */
+  minBytesPerSecond: number;
   /** How long txs being admitted here may take before they count as missing. */
   admissionWaitMs: number;
 }
 
-export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = { timeoutMs: 2_000, admissionWaitMs: 300 };
+/** Within the 3 s propose timeout: txs that arrive later than that are of no use to the round anyway. */
+export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = {
+  timeoutMs: 2_000,
+  minBytesPerSecond: 4 * 1024 * 1024,
+  admissionWaitMs: 300,
+};
 
 export const MAX_FETCHES_PER_PEER = 2;
 
@@ -48,7 +56,7 @@ export interface AssemblyStats {
 
 export interface ProposalAssemblerDeps {
   mempool: Pick<Mempool, "get" | "admission">;
-  fetch(peer: string, req: TxFetchRequest, signal: AbortSignal): Promise<TxFetchResponse>;
+  fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse>;
   /** The chain's maxBlockTxs: a whole block from a peer is refused past it before it is decoded. */
   maxBlockTxs: number;
   /** `unresponsive`: no answer (may be the network's fault); `invalid`: an answer no honest peer gives. */
@@ -131,12 +139,15 @@ export class ProposalAssembler {
     let answer: TxFetchResponse;
     try {
       const req = { height, blockHash: fromHexHash(value), txHashes: asked };
-      answer = await this.d.fetch(peer, req, AbortSignal.timeout(this.o.timeoutMs));
+      answer = await this.d.fetch(peer, req, { idleMs: this.o.timeoutMs, minBytesPerSecond: this.o.minBytesPerSecond });
     } catch (err) {
       if (err instanceof TxFetchFailed) {
-        // A refusal is charged (a proposer that cannot serve its own block); slowness alone is not, since
-        // a loaded proposer is no offender, and waiting for it costs one bounded fetch slot.
-        if (!err.timedOut) this.d.onMisbehaviour(peer, `did not serve the txs of its proposal at height ${height}: ${err.message}`, "unresponsive");
+        // Charged only when the peer does not speak the protocol at all (no honest node): one that refused
+        // may have committed the block meanwhile (we are late; block sync catches up), and a slow one is
+        // loaded, not hostile. Either costs us one bounded fetch slot.
+        if (err.kind === "unsupported") {
+          this.d.onMisbehaviour(peer, `cannot serve the txs of its proposal at height ${height}: ${err.message}`, "unresponsive");
+        }
         return fail(err.message);
       }
       if (err instanceof CodecError) {

@@ -129,7 +129,7 @@ export class NodeNetwork implements ConsensusNetwork {
     this.txFetch = txFetch;
     const assembler = new ProposalAssembler({
       mempool: deps.mempool,
-      fetch: (peer, req, signal) => txFetch.fetch(peer, req, signal),
+      fetch: (peer, req, within) => txFetch.fetch(peer, req, within),
       maxBlockTxs: deps.maxBlockTxs,
       onMisbehaviour: (peer, reason, kind) =>
         scores.penalize(peer, kind === "invalid" ? PENALTY.invalidMessage : PENALTY.unresponsive, reason),

@@ -11,6 +11,7 @@ import {
   type TxFetchResponse,
 } from "../proto/p2p.ts";
 import type { P2pHost } from "./host.ts";
+import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
 
 export const TX_FETCH_PROTOCOL = "/opl/txfetch/1";
 
@@ -29,14 +30,18 @@ export interface TxFetchOptions {
 
 export const DEFAULT_TX_FETCH: TxFetchOptions = { maxRequestsPerSecond: 20, serveTimeoutMs: 10_000 };
 
-/** A fetch that got no usable answer: the peer went quiet, refused, or closed (not proven malicious). */
+/**
+ * A fetch that got no answer. `unsupported`: the peer does not speak the protocol, which every node does
+ * (so not an honest validator); `refused`: it reset the stream (it may no longer hold the block: committed
+ * meanwhile, so the asker is late and block sync will catch it up); `stalled`: no answer in time (a loaded
+ * peer or link is slow, not hostile).
+ */
 export class TxFetchFailed extends Error {
   override name = "TxFetchFailed";
-  /** No answer in time (a loaded peer or link may be slow), rather than a refusal or a broken stream. */
-  readonly timedOut: boolean;
-  constructor(message: string, timedOut = false) {
+  readonly kind: "unsupported" | "refused" | "stalled";
+  constructor(message: string, kind: TxFetchFailed["kind"]) {
     super(message);
-    this.timedOut = timedOut;
+    this.kind = kind;
   }
 }
 
@@ -84,17 +89,25 @@ export class TxFetch {
 
   /**
    * Asks `peer` and returns its answer, decoded (not yet checked against the request: the caller does).
-   * Throws TxFetchFailed when no answer came by `signal`, or a CodecError for an undecodable one.
+   * Throws TxFetchFailed when no answer came (`within`: how long it may stall), CodecError for a bad one.
    */
-  async fetch(peer: string, req: TxFetchRequest, signal: AbortSignal): Promise<TxFetchResponse> {
+  async fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse> {
     const conn = this.host.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === "open");
-    if (conn === undefined) throw new TxFetchFailed("peer is not connected");
+    if (conn === undefined) throw new TxFetchFailed("peer is not connected", "refused");
+    // Not one timeout for the whole answer (a whole block may be megabytes on a slow link): it is heard out
+    // while its bytes keep coming at a minimum rate.
+    const deadline = new TransferDeadline(within);
+    const signal = deadline.signal;
     let stream: Stream;
     try {
       stream = await conn.newStream(TX_FETCH_PROTOCOL, { signal });
     } catch (err) {
-      throw new TxFetchFailed(`could not open a tx fetch stream: ${(err as Error).message}`, signal.aborted);
+      deadline.clear();
+      const kind = signal.aborted ? "stalled" : (err as Error).name === "UnsupportedProtocolError" ? "unsupported" : "refused";
+      throw new TxFetchFailed(`could not open a tx fetch stream: ${(err as Error).message}`, kind);
     }
+    const onBytes = (evt: { data: { byteLength: number } }) => deadline.progress(evt.data.byteLength);
+    stream.addEventListener("message", onBytes);
     const lp = lpStream(stream, {
       maxDataLength: MAX_TX_FETCH_RESPONSE_BYTES,
       maxBufferSize: MAX_TX_FETCH_RESPONSE_BYTES + 16,
@@ -105,9 +118,12 @@ export class TxFetch {
       await stream.close({ signal });
       answer = (await lp.read({ signal })).subarray();
     } catch (err) {
-      const reason = signal.aborted ? `no answer in time` : (err as Error).message;
+      const reason = signal.aborted ? (signal.reason as Error).message : (err as Error).message;
       stream.abort(new Error(reason));
-      throw new TxFetchFailed(`tx fetch: ${reason}`, signal.aborted);
+      throw new TxFetchFailed(`tx fetch: ${reason}`, signal.aborted ? "stalled" : "refused");
+    } finally {
+      deadline.clear();
+      stream.removeEventListener("message", onBytes);
     }
     return decodeTxFetchResponse(answer); // a CodecError: the peer's fault
   }

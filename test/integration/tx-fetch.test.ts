@@ -107,7 +107,7 @@ async function setup(
   await node.dial(peer.getMultiaddrs()[0]);
   const assembler = new ProposalAssembler({
     mempool,
-    fetch: (p, req, signal) => client.fetch(p, req, signal),
+    fetch: (p, req, within) => client.fetch(p, req, within),
     maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs,
     onMisbehaviour: (_p, reason, kind) => offences.push({ reason, kind }),
     log,
@@ -140,7 +140,7 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(assembler.stats).toMatchObject({ assembled: 1, wholeBlocks: 1, fetchedTxs: 10 });
   });
 
-  it("a peer answering with other txs is misbehaving; one refusing is unresponsive; neither block is taken", async () => {
+  it("a peer answering with other txs is misbehaving, one not serving the protocol unresponsive; no block is taken", async () => {
     const { block, state } = blockOf(10);
     const other = blockOf(10).block;
     const liar = await setup(state, (req) => ({ txs: other.txs.slice(0, req.txHashes.byteLength / 32) }));
@@ -148,7 +148,11 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(await liar.assembler.assemble(compactOf(block), liar.peerId)).toBeUndefined();
     expect(liar.offences).toEqual([{ kind: "invalid", reason: expect.stringMatching(/does not have the hash asked for/) }]);
 
+    // A refusal (it may have committed the block meanwhile) is not charged; a peer not speaking the protocol is.
     const refuser = await setup(state, () => undefined);
+    expect(await refuser.assembler.assemble(compactOf(block), refuser.peerId)).toBeUndefined();
+    expect(refuser.offences).toEqual([]);
+    await refuser.peer.unhandle(TX_FETCH_PROTOCOL);
     expect(await refuser.assembler.assemble(compactOf(block), refuser.peerId)).toBeUndefined();
     expect(refuser.offences.map((o) => o.kind)).toEqual(["unresponsive"]);
   });

@@ -38,7 +38,7 @@ export interface ProposalAssemblerOptions {
 /** Within the 3 s propose timeout: txs that arrive later than that are of no use to the round anyway. */
 export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = {
   timeoutMs: 2_000,
-  minBytesPerSecond: 4 * 1024 * 1024,
+  minBytesPerSecond: 1024 * 1024,
   admissionWaitMs: 300,
 };
 

@@ -786,11 +786,15 @@ export class ConsensusDriver {
         const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
         if (this.assemble === undefined) return "dropped"; // no way to get its txs
         // Its txs from the mempool, the missing ones fetched: not received until they are all here.
-        void this.assemble(compact, from).then((assembled) => {
-          if (assembled === undefined || this.stopped) return;
-          if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
-          this.takeProposal(proposal, id, assembled.block);
-        });
+        this.assemble(compact, from).then(
+          (assembled) => {
+            if (assembled === undefined || this.stopped) return;
+            if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
+            this.takeProposal(proposal, id, assembled.block);
+          },
+          // A fault while assembling one proposal (not a peer's: those resolve undefined) must not stop the node.
+          (err: unknown) => this.log.error({ err, height: p.height, value }, "could not assemble a compact proposal"),
+        );
         return "taken";
       }
       case "evidence": {

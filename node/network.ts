@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
+import { toHex } from "../crypto/bytes.ts";
 import { ByteBudget } from "../p2p/byte-budget.ts";
 import { Gossip, PeerFlooding } from "../p2p/gossip.ts";
-import { TxFetch } from "../p2p/tx-fetch.ts";
-import { toHex } from "../crypto/bytes.ts";
 import type { P2pHost } from "../p2p/host.ts";
+import { TxFetch } from "../p2p/tx-fetch.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
 import {
   type ConsensusMessage,
@@ -67,7 +67,8 @@ export class NodeNetwork implements ConsensusNetwork {
     const bytes = encodeConsensusMessage(message);
     const copies = this.consensus?.broadcast(bytes, { skipBacklogged: opts.resend === true }) ?? 0;
     this.sent.consensusBytes += copies * bytes.byteLength;
-    if ((message.type === "proposal" || message.type === "compactProposal") && opts.resend !== true) this.sent.proposalBytes += copies * bytes.byteLength;
+    const proposal = message.type === "proposal" || message.type === "compactProposal";
+    if (proposal && opts.resend !== true) this.sent.proposalBytes += copies * bytes.byteLength;
   }
 
   /** How compact proposals were rebuilt here: txs found in the mempool, fetched, failures. */

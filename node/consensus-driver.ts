@@ -668,8 +668,8 @@ export class ConsensusDriver {
 
   /**
    * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
-   * Our proposal (a whole block) is sent again only every third time and only while its round lasts:
-   * re-sending megabytes every second would crowd out the votes it is meant to help. And no re-send is
+   * Our proposal (its block's tx hashes: up to ~625 KiB) is sent again only every third time and only while
+   * its round lasts: re-sending that every second would crowd out the votes it is meant to help. And no re-send is
    * queued for a peer whose stream still has bytes waiting (a slow link still carrying the first copy):
    * it would only put votes behind megabytes of duplicates.
    */
@@ -680,7 +680,8 @@ export class ConsensusDriver {
     net.broadcast({ type: "status", height: this.o.app.info().height });
     const round = this.engine.currentRound;
     for (const { round: r, message } of this.outbox.values()) {
-      const due = message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1;
+      const proposal = message.type === "proposal" || message.type === "compactProposal";
+      const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
       if (due) net.broadcast(message, { resend: true });
     }
   }

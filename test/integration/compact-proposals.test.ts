@@ -101,10 +101,12 @@ describe("compact block proposals between 4 validators", () => {
       `block ${big}: ${block.txs} txs, ${block.txBytes} tx bytes (${Math.round(block.txBytes / block.txs)} a tx);` +
       ` consensus bytes per peer: ${pct(all)} of the tx bytes, of which the proposal's first send ${pct(proposal)}`,
     );
-    // A whole block costs every peer more than its tx bytes (the proposal, then its re-sends: 209% measured
-    // before compact proposals); a compact one costs 32 bytes a tx, a fifth of a ~154-byte transfer.
+    // A whole block costs every peer more than its tx bytes in its first send alone (209% in all, with a
+    // re-send, measured before compact proposals); a compact one costs 32 bytes a tx, a fifth of a ~154-byte
+    // transfer, and each re-send (every third second while the round lasts, more often on a loaded machine)
+    // as much again.
     expect(proposal).toBeLessThan(0.25);
-    expect(all).toBeLessThan(0.5);
+    expect(all).toBeLessThan(1);
 
     // node3 refused the relayed txs (its mempool is full at one) and fetched what the proposal named.
     const stats = net.nodes[3].network.proposalStats;

@@ -1,6 +1,17 @@
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { verify } from "../crypto/ed25519.ts";
-import { type Block, blockHash, bodyMismatch, decodeBlock, scanBlock, type Validator } from "../proto/block.ts";
+import {
+  type Block,
+  blockHash,
+  bodyMismatch,
+  commitHash,
+  decodeBlock,
+  evidenceRoot,
+  HASH_LENGTH,
+  scanBlock,
+  txsRoot,
+  type Validator,
+} from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import {
   type DuplicateVoteEvidence,
@@ -9,6 +20,7 @@ import {
   type SignedVote,
   voteSignBytes,
 } from "../proto/consensus.ts";
+import { hashCount } from "../proto/p2p.ts";
 
 /**
  * Authentication of what peers send to consensus. The engine trusts its inputs (consensus/engine/types.ts),
@@ -71,6 +83,51 @@ export function proposedBlock(sp: SignedProposal, blockBytes: Uint8Array, maxTxs
   const mismatch = bodyMismatch(block);
   if (mismatch !== undefined) throw new PeerMisbehaviour(`proposal at height ${p.height}: ${mismatch}`);
   return block;
+}
+
+/** A proposed block without its txs: what a compact proposal carries, checked against its header. */
+export interface CompactBlock {
+  header: Block["header"];
+  lastCommit: Block["lastCommit"];
+  evidence: Block["evidence"];
+  /** The block's tx hashes, in order (views into the frame's bytes). */
+  txHashes: Uint8Array[];
+}
+
+/**
+ * The block of a checked compact proposal, without its txs: the hash count is checked first (before any
+ * allocation), then the header is read and must be the one the proposal names, then the body it carries
+ * (no txs, the last commit, the evidence) and the tx hashes are checked against the header's roots. So the
+ * hashes are the block's before a single tx is looked up or fetched for them.
+ */
+export function proposedCompactBlock(
+  sp: SignedProposal,
+  blockBytes: Uint8Array,
+  txHashes: Uint8Array,
+  maxTxs: number,
+): CompactBlock {
+  const p = sp.proposal;
+  const refuse = (why: string): never => {
+    throw new PeerMisbehaviour(`compact proposal at height ${p.height}: ${why}`);
+  };
+  let block: Block;
+  let count: number;
+  try {
+    count = hashCount(txHashes, maxTxs, "its tx hash list");
+    const { header, txCount } = scanBlock(blockBytes);
+    if (header.height !== p.height || !equalBytes(blockHash(header), p.blockHash)) refuse("its block is not the one it names");
+    if (txCount !== 0) refuse(`its block carries ${txCount} txs (it names them by hash)`);
+    block = decodeBlock(blockBytes, 0);
+  } catch (err) {
+    if (err instanceof CodecError) return refuse(err.message);
+    throw err;
+  }
+  const hashes = Array.from({ length: count }, (_, i) => txHashes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH));
+  const h = block.header;
+  if (!equalBytes(h.txsRoot, txsRoot(hashes))) refuse("its tx hashes do not match the txs root");
+  if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) refuse("its last commit does not match the header");
+  if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) refuse("its evidence does not match the evidence root");
+  return { header: h, lastCommit: block.lastCommit, evidence: block.evidence, txHashes: hashes };
 }
 
 /** Both checks of a proposal at once (signature, then block): the proposer's index and the block. */

@@ -38,10 +38,20 @@ import {
   type SignedVote,
   voteSignBytes,
 } from "../proto/consensus.ts";
-import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
+import { compactProposalOf, type ConsensusMessage, type ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
-import { checkEvidence, checkSignedProposal, checkVote, proposedBlock, validatorIndex, valueOf } from "./consensus-checks.ts";
 import type { Fsyncer } from "./durable-file.ts";
+import type { AssembledBlock } from "./compact-proposal.ts";
+import {
+  checkEvidence,
+  checkSignedProposal,
+  checkVote,
+  type CompactBlock,
+  proposedBlock,
+  proposedCompactBlock,
+  validatorIndex,
+  valueOf,
+} from "./consensus-checks.ts";
 import { DoubleSignRefusedError, type GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -71,6 +81,9 @@ type WalRecord =
   /** About to sign this: a crash between this and "signed" re-signs the very same bytes. */
   | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
   | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
+
+/** The block of a checked compact proposal from `peer`, its txs found or fetched; undefined if they were not. */
+export type AssembleProposal = (c: CompactBlock, peer: string | undefined) => Promise<AssembledBlock | undefined>;
 
 interface VoteSig {
   timeMs: number;
@@ -190,6 +203,8 @@ export class ConsensusDriver {
   private priorities: PriorityCheckpoint | undefined;
   /** The latest checkpoint saved while running (newer than the one loaded at start-up). */
   private savedCheckpoint: PriorityCheckpoint | undefined;
+  /** Rebuilds a compact proposal's block from its tx hashes (node/compact-proposal.ts), set by the network. */
+  private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
 
@@ -231,6 +246,17 @@ export class ConsensusDriver {
 
   get height(): number {
     return this.engine.height;
+  }
+
+  /** How compact proposals (blocks named by their tx hashes) get their txs: the network sets it. */
+  useProposalAssembler(assemble: AssembleProposal): void {
+    this.assemble = assemble;
+  }
+
+  /** A block known here for the current or next height (proposed by us or received), by hash (hex). */
+  knownBlock(value: ValueId): { block: Block; bytes: () => Uint8Array } | undefined {
+    const block = this.blocks.get(value);
+    return block === undefined ? undefined : { block, bytes: () => this.bytesOf(block) };
   }
 
   get round(): number {
@@ -670,12 +696,8 @@ export class ConsensusDriver {
     );
     const block = this.blocks.get(p.value);
     if (signed === undefined || block === undefined || this.o.network === undefined) return;
-    const message: ConsensusMessage = {
-      type: "proposal",
-      proposal: { proposal: proposal(signed.timeMs), signature: signed.signature },
-      block,
-      blockBytes: this.bytesOf(block),
-    };
+    // Compact: the peers hold the txs (gossiped at admission) and fetch what they lack from us.
+    const message = compactProposalOf({ proposal: proposal(signed.timeMs), signature: signed.signature }, block);
     this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message, signed.durable);
   }
 
@@ -710,8 +732,8 @@ export class ConsensusDriver {
 
   /**
    * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
-   * Our proposal (a whole block) is sent again only every third time and only while its round lasts:
-   * re-sending megabytes every second would crowd out the votes it is meant to help. And no re-send is
+   * Our proposal (its block's tx hashes: up to ~625 KiB) is sent again only every third time and only while
+   * its round lasts: re-sending that every second would crowd out the votes it is meant to help. And no re-send is
    * queued for a peer whose stream still has bytes waiting (a slow link still carrying the first copy):
    * it would only put votes behind megabytes of duplicates.
    */
@@ -722,7 +744,8 @@ export class ConsensusDriver {
     net.broadcast({ type: "status", height: this.o.app.info().height });
     const round = this.engine.currentRound;
     for (const { round: r, message } of this.outbox.values()) {
-      const due = message.type === "proposal" ? r === round && this.ticks % 3 === 0 : r >= round - 1;
+      const proposal = message.type === "proposal" || message.type === "compactProposal";
+      const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
       if (due) net.broadcast(message, { resend: true });
     }
   }
@@ -778,7 +801,7 @@ export class ConsensusDriver {
    * "dropped" for a message of no use (out of the window, already had, out of turn), so the caller can
    * charge the peer for the bytes: honest peers send few of those, a peer flooding them is cut off.
    */
-  receive(m: ReceivedConsensusMessage): "taken" | "dropped" {
+  receive(m: ReceivedConsensusMessage, from?: string): "taken" | "dropped" {
     if (this.stopped) return "taken";
     const info = this.o.app.info();
     const current = info.height + 1;
@@ -807,7 +830,8 @@ export class ConsensusDriver {
         });
         return "taken";
       }
-      case "proposal": {
+      case "proposal":
+      case "compactProposal": {
         const p = m.proposal.proposal;
         // The small part first: nothing of the block is decoded for a proposal that is of no use here.
         if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return "dropped";
@@ -818,18 +842,26 @@ export class ConsensusDriver {
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
         if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
-        const block = proposedBlock(m.proposal, m.blockBytes, this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs);
+        const maxTxs = this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs;
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
-        this.encoded.set(block, m.blockBytes);
-        this.enqueue(async () => {
-          if (!this.engineTakes(p.height, p.round) || this.proposalsSeen.has(id)) return;
-          const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${p.height}/${p.round}/`)).length;
-          if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
-          this.proposalsSeen.add(id);
-          // The body was checked against the header, so a block already held under this hash is this block.
-          if (!this.blocks.has(value)) this.blocks.set(value, block);
-          await this.input({ type: "proposal", proposal }, block);
-        });
+        if (m.type === "proposal") {
+          const block = proposedBlock(m.proposal, m.blockBytes, maxTxs);
+          this.encoded.set(block, m.blockBytes);
+          this.takeProposal(proposal, id, block);
+          return "taken";
+        }
+        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
+        if (this.assemble === undefined) return "dropped"; // no way to get its txs
+        // Its txs from the mempool, the missing ones fetched: not received until they are all here.
+        this.assemble(compact, from).then(
+          (assembled) => {
+            if (assembled === undefined || this.stopped) return;
+            if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
+            this.takeProposal(proposal, id, assembled.block);
+          },
+          // A fault while assembling one proposal (not a peer's: those resolve undefined) must not stop the node.
+          (err: unknown) => this.log.error({ err, height: p.height, value }, "could not assemble a compact proposal"),
+        );
         return "taken";
       }
       case "evidence": {
@@ -843,6 +875,20 @@ export class ConsensusDriver {
       case "status":
         return "taken"; // block sync's business
     }
+  }
+
+  /** Queues a checked proposal and its block (its body checked against its header) for the engine. */
+  private takeProposal(proposal: Proposal, id: string, block: Block): void {
+    const { height, round, value } = proposal;
+    this.enqueue(async () => {
+      if (!this.engineTakes(height, round) || this.proposalsSeen.has(id)) return;
+      const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${height}/${round}/`)).length;
+      if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
+      this.proposalsSeen.add(id);
+      // The body was checked against the header, so a block already held under this hash is this block.
+      if (!this.blocks.has(value)) this.blocks.set(value, block);
+      await this.input({ type: "proposal", proposal }, block);
+    });
   }
 
   /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */

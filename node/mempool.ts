@@ -124,6 +124,11 @@ export class Mempool {
     return this.byHash.get(hashHex)?.tx;
   }
 
+  /** The admission of this tx under way (its signature being checked), if any: settles when it is decided. */
+  admission(hashHex: string): Promise<void> | undefined {
+    return this.admissions.get(hashHex);
+  }
+
   /** Every transaction held, in order of admission (read-only: for status and consistency checks). */
   all(): DecodedTx[] {
     return [...this.byHash.values()].map((e) => e.tx);

@@ -1,7 +1,9 @@
 import type { Logger } from "pino";
+import { toHex } from "../crypto/bytes.ts";
 import { ByteBudget } from "../p2p/byte-budget.ts";
 import { Gossip, PeerFlooding } from "../p2p/gossip.ts";
 import type { P2pHost } from "../p2p/host.ts";
+import { TxFetch } from "../p2p/tx-fetch.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
 import {
   type ConsensusMessage,
@@ -11,6 +13,7 @@ import {
 } from "../proto/p2p.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { BlockSync } from "./block-sync.ts";
+import { answerTxFetch, type AssemblyStats, ProposalAssembler } from "./compact-proposal.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { ConsensusDriver, ConsensusNetwork } from "./consensus-driver.ts";
 import type { Mempool } from "./mempool.ts";
@@ -48,13 +51,29 @@ export class NodeNetwork implements ConsensusNetwork {
   private consensus: Gossip | undefined;
   private relay: TxRelay | undefined;
   private sync: BlockSync | undefined;
+  private txFetch: TxFetch | undefined;
+  private assembler: ProposalAssembler | undefined;
+  /**
+   * Bytes of consensus frames this node queued for its peers, each copy counted: all of them, and the
+   * first sends of its proposals alone (re-sends and votes are the rest).
+   */
+  readonly sent = { consensusBytes: 0, proposalBytes: 0 };
 
   /**
    * Consensus messages sent before start() (none in practice: the driver starts after) are dropped. A
    * re-send skips peers whose stream still has bytes waiting (see Gossip's BroadcastOptions).
    */
   broadcast(message: ConsensusMessage, opts: { resend?: boolean } = {}): void {
-    this.consensus?.broadcast(encodeConsensusMessage(message), { skipBacklogged: opts.resend === true });
+    const bytes = encodeConsensusMessage(message);
+    const copies = this.consensus?.broadcast(bytes, { skipBacklogged: opts.resend === true }) ?? 0;
+    this.sent.consensusBytes += copies * bytes.byteLength;
+    const proposal = message.type === "proposal" || message.type === "compactProposal";
+    if (proposal && opts.resend !== true) this.sent.proposalBytes += copies * bytes.byteLength;
+  }
+
+  /** How compact proposals were rebuilt here: txs found in the mempool, fetched, failures. */
+  get proposalStats(): AssemblyStats {
+    return this.assembler?.stats ?? ProposalAssembler.noStats();
   }
 
   get catchingUp(): boolean {
@@ -73,6 +92,8 @@ export class NodeNetwork implements ConsensusNetwork {
     mempool: Mempool;
     db: ChainDb;
     relayPeerTxs: boolean;
+    /** The chain's maxBlockTxs. */
+    maxBlockTxs: number;
     /** Persistent peers are configured (see BlockSync's catchingUp). */
     expectPeers: boolean;
     /** An error the node cannot go on after (block sync hit a local failure while committing). */
@@ -98,6 +119,25 @@ export class NodeNetwork implements ConsensusNetwork {
     });
     await sync.start();
     this.sync = sync;
+    // Compact proposals: peers fetch the txs they lack from us, from the blocks the driver holds; we fetch
+    // ours from the peer that sent the proposal.
+    const txFetch = await TxFetch.start({
+      host,
+      log,
+      serve: (_peer, req) => answerTxFetch(driver.knownBlock(toHex(req.blockHash)), req),
+      onMisbehaviour,
+    });
+    this.txFetch = txFetch;
+    const assembler = new ProposalAssembler({
+      mempool: deps.mempool,
+      fetch: (peer, req, within) => txFetch.fetch(peer, req, within),
+      maxBlockTxs: deps.maxBlockTxs,
+      onMisbehaviour: (peer, reason, kind) =>
+        scores.penalize(peer, kind === "invalid" ? PENALTY.invalidMessage : PENALTY.unresponsive, reason),
+      log,
+    });
+    this.assembler = assembler;
+    driver.useProposalAssembler((c, peer) => assembler.assemble(c, peer));
     const wasted = new ByteBudget(WASTED_CONSENSUS_BYTES);
     this.consensus = await Gossip.start(
       host,
@@ -109,7 +149,7 @@ export class NodeNetwork implements ConsensusNetwork {
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);
           if (m.type === "status") sync.onStatus(peer, m.height);
-          else if (driver.receive(m) === "dropped" && !wasted.charge(peer, bytes.byteLength)) {
+          else if (driver.receive(m, peer) === "dropped" && !wasted.charge(peer, bytes.byteLength)) {
             throw new PeerFlooding(
               `more than ${WASTED_CONSENSUS_BYTES.bytesPerSecond} bytes a second of consensus messages of no use` +
               " (other heights or rounds, repeats)",
@@ -126,6 +166,7 @@ export class NodeNetwork implements ConsensusNetwork {
   async stop(): Promise<void> {
     await this.sync?.stop();
     await this.consensus?.stop();
+    await this.txFetch?.stop();
     await this.relay?.stop();
   }
 }

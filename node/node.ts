@@ -248,6 +248,7 @@ export class OplNode {
         mempool,
         db,
         relayPeerTxs: config.p2p.relay_peer_txs,
+        maxBlockTxs: genesis.params.maxBlockTxs,
         expectPeers: persistentIds.size > 0,
         onFatal: (err) => {
           log.fatal({ err }, "block sync failed; the node stops");

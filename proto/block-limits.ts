@@ -133,3 +133,23 @@ export function blockParamsProblem(p: BlockSizeParams): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A tx fetch request (node/compact-proposal.ts): a proposed block's height and hash, and at most
+ * maxBlockTxs hashes of its txs. Measured on a maximal instance, like the frames above.
+ */
+export const MAX_TX_FETCH_REQUEST_BYTES = encodeMessage(pb.TxFetchRequest, {
+  height: MAX_UINT64,
+  blockHash: fullHash(),
+  txHashes: new Uint8Array(BLOCK_PARAM_CAPS.maxBlockTxs * HASH_LENGTH),
+}).byteLength;
+
+/**
+ * A tx fetch response: some of a block's txs (each a field as in the block), or the whole block. Either fits
+ * one field holding the largest block any chain can make, so that bounds both; a chain's own params bound
+ * it tighter (txFetchResponseBytes).
+ */
+export function txFetchResponseBytes(p: BlockSizeParams): number {
+  return lengthDelimitedFieldBytes(maxEncodedBlockBytes(p));
+}
+export const MAX_TX_FETCH_RESPONSE_BYTES = txFetchResponseBytes(BLOCK_PARAM_CAPS);

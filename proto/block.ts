@@ -217,6 +217,14 @@ export function blockTxHashes(block: Block): Uint8Array[] {
   return hashes;
 }
 
+/**
+ * Records the hashes of a block's txs, known already (a block rebuilt from txs found by hash), so they are
+ * not computed again: `hashes[i]` must be sha256(block.txs[i]), which the caller has made sure of.
+ */
+export function knownTxHashes(block: Block, hashes: Uint8Array[]): void {
+  txHashesOf.set(block, hashes);
+}
+
 /** The header's evidence root: a Merkle root over the canonical encodings of the evidence, in block order. */
 export function evidenceRoot(evidence: readonly DuplicateVoteEvidence[]): Uint8Array {
   return merkleRoot(evidence.map((e) => encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e))));

@@ -1,12 +1,14 @@
-import { type Block, type Commit, commitFields, commitFrom, decodeBlock } from "./block.ts";
+import { type Block, blockTxHashes, type Commit, commitFields, commitFrom, decodeBlock, encodeBlock, HASH_LENGTH } from "./block.ts";
 import { BLOCK_PARAM_CAPS } from "./block-caps.ts";
 import {
   lengthDelimitedFieldBytes,
   MAX_ENCODED_BLOCK_BYTES,
+  MAX_TX_FETCH_REQUEST_BYTES,
+  MAX_TX_FETCH_RESPONSE_BYTES,
   proposalFrameBytes,
   syncedBlockFrameBytes,
 } from "./block-limits.ts";
-import { bytesField, CodecError, decodeCanonical, encodeMessage, uint } from "./codec.ts";
+import { bytesField, CodecError, decodeCanonical, encodeMessage, fixedBytes, uint } from "./codec.ts";
 import {
   type DuplicateVoteEvidence,
   evidenceFields,
@@ -34,6 +36,7 @@ export const MAX_TX_BATCH_COUNT = 5_000;
 
 export type ConsensusMessage =
   | { type: "proposal"; proposal: SignedProposal; block: Block; blockBytes: Uint8Array }
+  | CompactProposal
   | { type: "vote"; vote: SignedVote }
   /** The sender's latest committed height. */
   | { type: "status"; height: number }
@@ -46,8 +49,36 @@ export interface ReceivedProposal {
   blockBytes: Uint8Array;
 }
 
+/**
+ * A proposal without its txs (the peers hold them: the tx relay gossiped them at admission): the block with
+ * no txs, as bytes (decoded only once the signed part is checked), and the block's tx hashes, HASH_LENGTH
+ * bytes each, concatenated in block order (sliced only once their count is checked against the chain's).
+ */
+export interface CompactProposal {
+  type: "compactProposal";
+  proposal: SignedProposal;
+  blockBytes: Uint8Array;
+  txHashes: Uint8Array;
+}
+
+/** The compact form of a signed proposal of `block`. */
+export function compactProposalOf(proposal: SignedProposal, block: Block): CompactProposal {
+  const hashes = blockTxHashes(block);
+  const txHashes = new Uint8Array(hashes.length * HASH_LENGTH);
+  hashes.forEach((h, i) => txHashes.set(h, i * HASH_LENGTH));
+  return { type: "compactProposal", proposal, blockBytes: encodeBlock({ ...block, txs: [] }), txHashes };
+}
+
 /** A consensus message as received from a peer. */
 export type ReceivedConsensusMessage = Exclude<ConsensusMessage, { type: "proposal" }> | ReceivedProposal;
+
+/** How many hashes a concatenated hash list holds; CodecError if it is not whole hashes or over `max`. */
+export function hashCount(hashes: Uint8Array, max: number, what: string): number {
+  if (hashes.byteLength % HASH_LENGTH !== 0) throw new CodecError(`${what} is not a list of ${HASH_LENGTH}-byte hashes`);
+  const n = hashes.byteLength / HASH_LENGTH;
+  if (n > max) throw new CodecError(`${what} lists ${n} hashes; the limit is ${max}`);
+  return n;
+}
 
 export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   switch (m.type) {
@@ -56,6 +87,10 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
     case "proposal":
       return encodeMessage(pb.ConsensusMessage, {
         proposal: { proposal: signedProposalFields(m.proposal), block: m.blockBytes },
+      });
+    case "compactProposal":
+      return encodeMessage(pb.ConsensusMessage, {
+        compactProposal: { proposal: signedProposalFields(m.proposal), block: m.blockBytes, txHashes: m.txHashes },
       });
     case "status":
       return encodeMessage(pb.ConsensusMessage, { status: { height: m.height } });
@@ -74,6 +109,15 @@ export function decodeConsensusMessage(bytes: Uint8Array): ReceivedConsensusMess
     const blockBytes = bytesField(f.proposal.block);
     if (blockBytes.byteLength === 0) throw new CodecError("proposal carries no block");
     return { type: "proposal", proposal: signedProposalFrom(f.proposal.proposal), blockBytes };
+  }
+  if (f.compactProposal) {
+    const c = f.compactProposal;
+    const blockBytes = bytesField(c.block);
+    if (blockBytes.byteLength === 0) throw new CodecError("compact proposal carries no block");
+    const txHashes = bytesField(c.txHashes);
+    // The count against the hard cap before anything else; the chain's own maxBlockTxs is checked next.
+    hashCount(txHashes, BLOCK_PARAM_CAPS.maxBlockTxs, "compact proposal");
+    return { type: "compactProposal", proposal: signedProposalFrom(c.proposal), blockBytes, txHashes };
   }
   if (f.status) return { type: "status", height: uint(f.status.height, "status height") };
   if (f.evidence) return { type: "evidence", evidence: evidenceFrom(f.evidence) };
@@ -141,4 +185,49 @@ export function decodeSyncedBlock(bytes: Uint8Array): SyncedBlock {
   if (!f.commit) throw new CodecError("synced block has no commit");
   const blockBytes = bytesField(f.block);
   return { block: decodeBlock(blockBytes), blockBytes, commit: commitFrom(f.commit) };
+}
+
+// ---- fetching a proposed block's txs (node/compact-proposal.ts, p2p/tx-fetch.ts) ----
+
+/** Txs of the proposed block `blockHash` at `height`, by hash; no hashes: the whole block. */
+export interface TxFetchRequest {
+  height: number;
+  blockHash: Uint8Array;
+  /** HASH_LENGTH bytes each, concatenated; empty for the whole block. */
+  txHashes: Uint8Array;
+}
+
+export function encodeTxFetchRequest(r: TxFetchRequest): Uint8Array {
+  return encodeMessage(pb.TxFetchRequest, { ...r });
+}
+
+export function decodeTxFetchRequest(bytes: Uint8Array): TxFetchRequest {
+  if (bytes.byteLength > MAX_TX_FETCH_REQUEST_BYTES) {
+    throw new CodecError(`tx fetch request of ${bytes.byteLength} bytes exceeds ${MAX_TX_FETCH_REQUEST_BYTES}`);
+  }
+  const f = decodeCanonical(pb.TxFetchRequest, bytes, "tx fetch request");
+  const txHashes = bytesField(f.txHashes);
+  hashCount(txHashes, BLOCK_PARAM_CAPS.maxBlockTxs, "tx fetch request");
+  return { height: uint(f.height, "tx fetch height"), blockHash: fixedBytes(f.blockHash, HASH_LENGTH, "tx fetch block hash"), txHashes };
+}
+
+/** The answer: the txs asked for, in the order asked, or the whole block's bytes. */
+export type TxFetchResponse = { txs: Uint8Array[]; block?: undefined } | { txs?: undefined; block: Uint8Array };
+
+export function encodeTxFetchResponse(r: TxFetchResponse): Uint8Array {
+  return encodeMessage(pb.TxFetchResponse, r.block !== undefined ? { block: r.block } : { txs: r.txs });
+}
+
+export function decodeTxFetchResponse(bytes: Uint8Array): TxFetchResponse {
+  if (bytes.byteLength > MAX_TX_FETCH_RESPONSE_BYTES) {
+    throw new CodecError(`tx fetch response of ${bytes.byteLength} bytes exceeds ${MAX_TX_FETCH_RESPONSE_BYTES}`);
+  }
+  const f = decodeCanonical(pb.TxFetchResponse, bytes, "tx fetch response");
+  const block = bytesField(f.block);
+  const txs = ((f.txs ?? []) as unknown[]).map(bytesField);
+  if (block.byteLength > 0) {
+    if (txs.length > 0) throw new CodecError("tx fetch response carries both txs and a block");
+    return { block };
+  }
+  return { txs };
 }

@@ -11,7 +11,14 @@ import {
   type SignedVote,
   voteSignBytes,
 } from "../../proto/consensus.ts";
-import { checkEvidence, checkProposal, checkVote, PeerMisbehaviour } from "../../node/consensus-checks.ts";
+import {
+  checkEvidence,
+  checkProposal,
+  checkVote,
+  PeerMisbehaviour,
+  proposedCompactBlock,
+} from "../../node/consensus-checks.ts";
+import { compactProposalOf } from "../../proto/p2p.ts";
 import { SignedVotes } from "../../node/signed-votes.ts";
 import { h32, sampleHeader } from "../helpers/fixtures.ts";
 
@@ -82,6 +89,29 @@ describe("authenticating what peers send to consensus", () => {
     expect(() => checkProposal(CHAIN, set, signedProposal(b, mallory), encodeBlock(b), 2)).toThrow(/non-validator/);
     expect(() => checkProposal("other-chain", set, sp, encodeBlock(b), 2)).toThrow(/invalid proposal signature/);
     expect(() => checkProposal(CHAIN, set, sp, encodeBlock(swapped), 2)).toThrow(PeerMisbehaviour);
+  });
+
+  it("a compact proposal: its hash count is capped first, then its header and roots checked against the hashes", () => {
+    const b = block([Uint8Array.of(1), Uint8Array.of(2)]);
+    const sp = signedProposal(b);
+    const c = compactProposalOf(sp, b);
+    const got = proposedCompactBlock(sp, c.blockBytes, c.txHashes, 2);
+    expect(got.header).toEqual(b.header);
+    expect(got.txHashes).toEqual(b.txs.map((t) => sha256(t)));
+    // More hashes than the chain's maxBlockTxs: refused on the count, before the block is even read.
+    const junk = new Uint8Array(9).fill(0xff);
+    expect(() => proposedCompactBlock(sp, junk, c.txHashes, 1)).toThrow(/2 hashes; the limit is 1/);
+    expect(() => proposedCompactBlock(sp, c.blockBytes, c.txHashes.subarray(0, 33), 2)).toThrow(/32-byte hashes/);
+    // Hashes the header does not commit to (reordered, or others): refused before a tx is looked up.
+    const swapped = new Uint8Array([...c.txHashes.subarray(32), ...c.txHashes.subarray(0, 32)]);
+    expect(() => proposedCompactBlock(sp, c.blockBytes, swapped, 2)).toThrow(/tx hashes do not match the txs root/);
+    // The block it carries must be the one it names, and carry no txs (they go by hash).
+    const other = compactProposalOf(sp, block([Uint8Array.of(3)]));
+    expect(() => proposedCompactBlock(sp, other.blockBytes, c.txHashes, 2)).toThrow(/not the one it names/);
+    expect(() => proposedCompactBlock(sp, encodeBlock(b), c.txHashes, 2)).toThrow(/carries 2 txs/);
+    const lastCommit = { height: 4, round: 0, blockHash: h32(1), signatures: [] };
+    const withCommit = compactProposalOf(sp, { ...b, lastCommit });
+    expect(() => proposedCompactBlock(sp, withCommit.blockBytes, c.txHashes, 2)).toThrow(/last commit/);
   });
 
   it("votes: a member's valid signature gives its index; strangers and forgeries are refused", () => {

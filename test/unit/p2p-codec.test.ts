@@ -16,7 +16,14 @@ import {
   MAX_BLOCK_REQUEST_COUNT,
   MAX_CONSENSUS_MESSAGE_BYTES,
   MAX_TX_BATCH_BYTES,
+  compactProposalOf,
+  decodeTxFetchRequest,
+  decodeTxFetchResponse,
+  encodeTxFetchRequest,
+  encodeTxFetchResponse,
 } from "../../proto/p2p.ts";
+import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
+import { MAX_TX_FETCH_REQUEST_BYTES } from "../../proto/block-limits.ts";
 import { h32, sampleHeader } from "../helpers/fixtures.ts";
 
 const ADDR = new Uint8Array(20);
@@ -52,6 +59,31 @@ describe("peer-to-peer messages", () => {
     const bytes = encodeConsensusMessage(vote);
     expect(decodeConsensusMessage(bytes)).toEqual(vote);
     expect(() => decodeConsensusMessage(concatBytes(bytes, Uint8Array.of(0x18, 0x01)))).toThrow(CodecError);
+  });
+
+  it("a compact proposal carries the block without txs and its tx hashes; a fetch asks by hash", () => {
+    const signed = {
+      proposal: { height: 2, round: 1, polRound: -1, blockHash: h32(9), timeMs: 11, proposerAddress: ADDR },
+      signature: new Uint8Array(64).fill(1),
+    };
+    const compact = compactProposalOf(signed, block);
+    expect(compact.txHashes.byteLength).toBe(32);
+    expect(decodeConsensusMessage(encodeConsensusMessage(compact))).toEqual(compact);
+    // Hashes past the hard cap, or not whole hashes, are refused while decoding.
+    const tooMany = { ...compact, txHashes: new Uint8Array(32 * (BLOCK_PARAM_CAPS.maxBlockTxs + 1)) };
+    expect(() => decodeConsensusMessage(encodeConsensusMessage(tooMany))).toThrow(/the limit is/);
+    const ragged = { ...compact, txHashes: new Uint8Array(33) };
+    expect(() => decodeConsensusMessage(encodeConsensusMessage(ragged))).toThrow(/32-byte hashes/);
+
+    const req = { height: 2, blockHash: h32(9), txHashes: new Uint8Array(64).fill(3) };
+    expect(decodeTxFetchRequest(encodeTxFetchRequest(req))).toEqual(req);
+    const full = { height: 2, blockHash: h32(9), txHashes: new Uint8Array(32 * BLOCK_PARAM_CAPS.maxBlockTxs) };
+    expect(encodeTxFetchRequest(full).byteLength).toBeLessThanOrEqual(MAX_TX_FETCH_REQUEST_BYTES);
+    expect(() => decodeTxFetchRequest(new Uint8Array(MAX_TX_FETCH_REQUEST_BYTES + 1))).toThrow(/exceeds/);
+    const txs = { txs: [Uint8Array.of(1), Uint8Array.of(2)] };
+    expect(decodeTxFetchResponse(encodeTxFetchResponse(txs))).toEqual(txs);
+    const whole = { block: encodeBlock(block) };
+    expect(decodeTxFetchResponse(encodeTxFetchResponse(whole))).toEqual(whole);
   });
 
   it("refuses empty, oversized and garbage frames before or while decoding", () => {

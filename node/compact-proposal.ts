@@ -1,0 +1,257 @@
+import type { Logger } from "pino";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { sha256 } from "../crypto/hash.ts";
+import { TxFetchFailed } from "../p2p/tx-fetch.ts";
+import { type Block, blockHash, blockTxHashes, bodyMismatch, decodeBlock, HASH_LENGTH, knownTxHashes, scanBlock } from "../proto/block.ts";
+import { CodecError } from "../proto/codec.ts";
+import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
+import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
+import type { CompactBlock } from "./consensus-checks.ts";
+import type { Mempool } from "./mempool.ts";
+
+/**
+ * Compact block proposals, the receiving side: a proposal names its block's txs by hash (the peers hold
+ * nearly all of them: the tx relay gossiped them at admission), and the block is rebuilt from the mempool.
+ * Txs still being admitted here (their signatures in the verifier) are waited for briefly; what is still
+ * missing is asked of the peer that sent the proposal, in ONE request of at most the block's tx count
+ * (the whole block when most of it is missing: a node that just restarted with an empty mempool), answered
+ * within `timeoutMs`. Every tx of the answer must hash to the hash asked for, checked before anything
+ * decodes it; a peer that answers anything else is reported as misbehaving, one that does not answer as
+ * unresponsive. A proposal whose txs did not arrive is as if never received: the round's timeout takes
+ * over, and a re-send of it starts a new fetch. At most MAX_FETCHES_PER_PEER fetches are in flight per peer.
+ */
+export interface AssembledBlock {
+  block: Block;
+  /** The block's canonical bytes, when they came whole from the peer. */
+  bytes?: Uint8Array;
+}
+
+export interface ProposalAssemblerOptions {
+  /** How long the answer may take to start, or stall once started (a loaded peer)... */
+  timeoutMs: number;
+  /** ...and the rate its bytes must keep up (a whole block of megabytes is heard out while it comes). */
+  minBytesPerSecond: number;
+  /** How long txs being admitted here may take before they count as missing. */
+  admissionWaitMs: number;
+}
+
+/** Within the 3 s propose timeout: txs that arrive later than that are of no use to the round anyway. */
+export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = {
+  timeoutMs: 2_000,
+  minBytesPerSecond: 1024 * 1024,
+  admissionWaitMs: 300,
+};
+
+export const MAX_FETCHES_PER_PEER = 2;
+
+/** Compact proposals rebuilt (assembled), txs found here or fetched, fetches made, whole blocks, failures. */
+export interface AssemblyStats {
+  assembled: number;
+  txsFromMempool: number;
+  fetches: number;
+  fetchedTxs: number;
+  wholeBlocks: number;
+  failed: number;
+}
+
+export interface ProposalAssemblerDeps {
+  mempool: Pick<Mempool, "get" | "admission">;
+  fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse>;
+  /** The chain's maxBlockTxs: a whole block from a peer is refused past it before it is decoded. */
+  maxBlockTxs: number;
+  /** `unresponsive`: no answer (may be the network's fault); `invalid`: an answer no honest peer gives. */
+  onMisbehaviour(peer: string, reason: string, kind: "unresponsive" | "invalid"): void;
+  log: Logger;
+  options?: Partial<ProposalAssemblerOptions>;
+}
+
+export class ProposalAssembler {
+  private readonly d: ProposalAssemblerDeps;
+  private readonly o: ProposalAssemblerOptions;
+  /** Assemblies under way, by block hash (hex): a re-send of the same proposal joins the one under way. */
+  private readonly pending = new Map<string, Promise<AssembledBlock | undefined>>();
+  private readonly fetching = new Map<string, number>();
+  /** Counters for the operator and the tests. */
+  readonly stats: AssemblyStats = ProposalAssembler.noStats();
+
+  static noStats(): AssemblyStats {
+    return { assembled: 0, txsFromMempool: 0, fetches: 0, fetchedTxs: 0, wholeBlocks: 0, failed: 0 };
+  }
+
+  constructor(deps: ProposalAssemblerDeps) {
+    this.d = deps;
+    this.o = { ...DEFAULT_PROPOSAL_ASSEMBLY, ...deps.options };
+  }
+
+  /** The block of a checked compact proposal, or undefined if its txs could not be had in time. */
+  assemble(c: CompactBlock, peer: string | undefined): Promise<AssembledBlock | undefined> {
+    const value = toHex(blockHash(c.header));
+    let p = this.pending.get(value);
+    if (p === undefined) {
+      p = this.run(c, value, peer).finally(() => this.pending.delete(value));
+      this.pending.set(value, p);
+    }
+    return p;
+  }
+
+  private async run(c: CompactBlock, value: string, peer: string | undefined): Promise<AssembledBlock | undefined> {
+    const ids = c.txHashes.map(toHex);
+    const txs = ids.map((id) => this.d.mempool.get(id)?.bytes);
+    let missing = missingOf(txs);
+    if (missing.length > 0) {
+      // Txs relayed just before the proposal are often still having their signatures checked here.
+      const admissions = missing.map((i) => this.d.mempool.admission(ids[i])).filter((a) => a !== undefined);
+      if (admissions.length > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const wait = new Promise((r) => (timer = setTimeout(r, this.o.admissionWaitMs)));
+        await Promise.race([Promise.allSettled(admissions), wait]);
+        clearTimeout(timer);
+        for (const i of missing) txs[i] = this.d.mempool.get(ids[i])?.bytes;
+        missing = missingOf(txs);
+      }
+    }
+    if (missing.length === 0) return this.done(c, txs as Uint8Array[], c.txHashes, 0);
+    return this.fetchMissing(c, value, peer, txs, missing);
+  }
+
+  private async fetchMissing(
+    c: CompactBlock,
+    value: string,
+    peer: string | undefined,
+    txs: (Uint8Array | undefined)[],
+    missing: number[],
+  ): Promise<AssembledBlock | undefined> {
+    const height = c.header.height;
+    const fail = (reason: string): undefined => {
+      this.stats.failed++;
+      this.d.log.info({ height, block: value, missing: missing.length, peer, reason }, "proposal not assembled: txs missing");
+      return undefined;
+    };
+    if (peer === undefined) return fail("no peer to ask");
+    const inFlight = this.fetching.get(peer) ?? 0;
+    if (inFlight >= MAX_FETCHES_PER_PEER) return fail("fetches from this peer already under way");
+    this.fetching.set(peer, inFlight + 1);
+    // Most of the block missing (an empty mempool after a restart): the whole block costs the peer less.
+    const whole = 2 * missing.length > c.txHashes.length;
+    const asked = new Uint8Array(whole ? 0 : missing.length * HASH_LENGTH);
+    if (!whole) missing.forEach((i, k) => asked.set(c.txHashes[i], k * HASH_LENGTH));
+    this.stats.fetches++;
+    let answer: TxFetchResponse;
+    try {
+      const req = { height, blockHash: fromHexHash(value), txHashes: asked };
+      answer = await this.d.fetch(peer, req, { idleMs: this.o.timeoutMs, minBytesPerSecond: this.o.minBytesPerSecond });
+    } catch (err) {
+      if (err instanceof TxFetchFailed) {
+        // Charged only when the peer does not speak the protocol at all (no honest node): one that refused
+        // may have committed the block meanwhile (we are late; block sync catches up), and a slow one is
+        // loaded, not hostile. Either costs us one bounded fetch slot.
+        if (err.kind === "unsupported") {
+          this.d.onMisbehaviour(peer, `cannot serve the txs of its proposal at height ${height}: ${err.message}`, "unresponsive");
+        }
+        return fail(err.message);
+      }
+      if (err instanceof CodecError) {
+        this.d.onMisbehaviour(peer, `sent an undecodable tx fetch answer: ${err.message}`, "invalid");
+        return fail(err.message);
+      }
+      throw err;
+    } finally {
+      const left = (this.fetching.get(peer) ?? 1) - 1;
+      if (left > 0) this.fetching.set(peer, left);
+      else this.fetching.delete(peer);
+    }
+    const wrong = (why: string): undefined => {
+      this.d.onMisbehaviour(peer, `answered a tx fetch for height ${height} wrongly: ${why}`, "invalid");
+      return fail(why);
+    };
+    if (whole) {
+      if (answer.block === undefined) return wrong("txs where the whole block was asked for");
+      const block = this.wholeBlock(answer.block, c, value);
+      if (typeof block === "string") return wrong(block);
+      this.stats.wholeBlocks++;
+      this.stats.fetchedTxs += missing.length;
+      this.stats.assembled++;
+      return { block, bytes: answer.block };
+    }
+    if (answer.txs === undefined) return wrong("a whole block where txs were asked for");
+    if (answer.txs.length !== missing.length) return wrong(`${answer.txs.length} txs where ${missing.length} were asked for`);
+    for (let k = 0; k < missing.length; k++) {
+      const i = missing[k];
+      // By hash, before anything decodes it: bytes that are not the tx asked for never go further.
+      if (!equalBytes(sha256(answer.txs[k]), c.txHashes[i])) return wrong(`tx ${i} does not have the hash asked for`);
+      txs[i] = answer.txs[k];
+    }
+    return this.done(c, txs as Uint8Array[], c.txHashes, missing.length);
+  }
+
+  private done(c: CompactBlock, txs: Uint8Array[], hashes: Uint8Array[], fetched: number): AssembledBlock {
+    const block: Block = { header: c.header, txs, lastCommit: c.lastCommit, evidence: c.evidence };
+    // Every tx hashes to its listed hash (found by it, or checked on arrival): not hashed again.
+    knownTxHashes(block, hashes);
+    this.stats.assembled++;
+    this.stats.txsFromMempool += txs.length - fetched;
+    this.stats.fetchedTxs += fetched;
+    return { block };
+  }
+
+  /** A whole block from a peer, checked as a full proposal's is; or why it is not the block asked for. */
+  private wholeBlock(bytes: Uint8Array, c: CompactBlock, value: string): Block | string {
+    try {
+      const { header, txCount } = scanBlock(bytes);
+      if (toHex(blockHash(header)) !== value) return "a block other than the one asked for";
+      if (txCount !== c.txHashes.length || txCount > this.d.maxBlockTxs) return `a block of ${txCount} txs`;
+      const block = decodeBlock(bytes, this.d.maxBlockTxs);
+      const mismatch = bodyMismatch(block);
+      return mismatch ?? block;
+    } catch (err) {
+      if (err instanceof CodecError) return err.message;
+      throw err;
+    }
+  }
+}
+
+function missingOf(txs: (Uint8Array | undefined)[]): number[] {
+  const out: number[] = [];
+  txs.forEach((t, i) => {
+    if (t === undefined) out.push(i);
+  });
+  return out;
+}
+
+function fromHexHash(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, "hex"));
+}
+
+/** Per block object: its txs by hash (hex), built the first time a peer asks for some of them. */
+const txIndex = new WeakMap<Block, Map<string, Uint8Array>>();
+
+/**
+ * The answer to a peer's tx fetch, from a block this node holds for the current or next height (proposed
+ * or received): the txs asked for, or the whole block; undefined if the block is not known here or one of
+ * the hashes is not in it (never txs from elsewhere, so an answer is never more than the block).
+ */
+export function answerTxFetch(
+  known: { block: Block; bytes: () => Uint8Array } | undefined,
+  req: TxFetchRequest,
+): TxFetchResponse | undefined {
+  if (known === undefined || known.block.header.height !== req.height) return undefined;
+  if (req.txHashes.byteLength === 0) return { block: known.bytes() };
+  let index = txIndex.get(known.block);
+  if (index === undefined) {
+    index = new Map();
+    const hashes = blockTxHashes(known.block);
+    for (let i = 0; i < hashes.length; i++) index.set(toHex(hashes[i]), known.block.txs[i]);
+    txIndex.set(known.block, index);
+  }
+  // Never more than the block: at most its tx count, at most its tx bytes (a hash asked twice counts twice).
+  if (req.txHashes.byteLength / HASH_LENGTH > known.block.txs.length) return undefined;
+  let room = known.block.txs.reduce((sum, t) => sum + t.byteLength, 0);
+  const txs: Uint8Array[] = [];
+  for (let at = 0; at < req.txHashes.byteLength; at += HASH_LENGTH) {
+    const tx = index.get(toHex(req.txHashes.subarray(at, at + HASH_LENGTH)));
+    if (tx === undefined || tx.byteLength > room) return undefined;
+    room -= tx.byteLength;
+    txs.push(tx);
+  }
+  return { txs };
+}

@@ -1,0 +1,171 @@
+import type { Connection, Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
+import type { Logger } from "pino";
+import { MAX_TX_FETCH_REQUEST_BYTES, MAX_TX_FETCH_RESPONSE_BYTES } from "../proto/block-limits.ts";
+import {
+  decodeTxFetchRequest,
+  decodeTxFetchResponse,
+  encodeTxFetchRequest,
+  encodeTxFetchResponse,
+  type TxFetchRequest,
+  type TxFetchResponse,
+} from "../proto/p2p.ts";
+import type { P2pHost } from "./host.ts";
+import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
+
+export const TX_FETCH_PROTOCOL = "/opl/txfetch/1";
+
+/**
+ * Fetching the txs of a proposed block from a peer: one request per stream (the block's height and hash,
+ * the hashes wanted, or none for the whole block), one answer, both bounded by limits derived from the
+ * block limits (proto/block-limits.ts). What to answer is the caller's (`serve`: node/compact-proposal.ts);
+ * this file moves bytes, paces peers and reports offences.
+ */
+export interface TxFetchOptions {
+  /** Requests served per peer per second; a peer far over it (3x) is penalised as flooding. */
+  maxRequestsPerSecond: number;
+  /** How long a request may take to arrive, and an answer to be written. */
+  serveTimeoutMs: number;
+}
+
+export const DEFAULT_TX_FETCH: TxFetchOptions = { maxRequestsPerSecond: 20, serveTimeoutMs: 10_000 };
+
+/**
+ * A fetch that got no answer. `unsupported`: the peer does not speak the protocol, which every node does
+ * (so not an honest validator); `refused`: it reset the stream (it may no longer hold the block: committed
+ * meanwhile, so the asker is late and block sync will catch it up); `stalled`: no answer in time (a loaded
+ * peer or link is slow, not hostile).
+ */
+export class TxFetchFailed extends Error {
+  override name = "TxFetchFailed";
+  readonly kind: "unsupported" | "refused" | "stalled";
+  constructor(message: string, kind: TxFetchFailed["kind"]) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export class TxFetch {
+  private readonly host: P2pHost;
+  private readonly o: TxFetchOptions;
+  private readonly log: Logger;
+  private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+  private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
+  private served = { second: 0, counts: new Map<string, number>() };
+
+  private constructor(deps: {
+    host: P2pHost;
+    log: Logger;
+    serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+    onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
+    options: TxFetchOptions;
+  }) {
+    this.host = deps.host;
+    this.log = deps.log;
+    this.serveRequest = deps.serve;
+    this.onMisbehaviour = deps.onMisbehaviour;
+    this.o = deps.options;
+  }
+
+  static async start(deps: {
+    host: P2pHost;
+    log: Logger;
+    /** The answer to a request, or undefined if this node cannot give it (the stream is reset). */
+    serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+    onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
+    options?: Partial<TxFetchOptions>;
+  }): Promise<TxFetch> {
+    const f = new TxFetch({ ...deps, options: { ...DEFAULT_TX_FETCH, ...deps.options } });
+    await deps.host.handle(TX_FETCH_PROTOCOL, (stream, connection) => f.serve(stream, connection), {
+      maxInboundStreams: 4,
+      maxOutboundStreams: 4,
+    });
+    return f;
+  }
+
+  async stop(): Promise<void> {
+    await this.host.unhandle(TX_FETCH_PROTOCOL);
+  }
+
+  /**
+   * Asks `peer` and returns its answer, decoded (not yet checked against the request: the caller does).
+   * Throws TxFetchFailed when no answer came (`within`: how long it may stall), CodecError for a bad one.
+   */
+  async fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse> {
+    const conn = this.host.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === "open");
+    if (conn === undefined) throw new TxFetchFailed("peer is not connected", "refused");
+    // Not one timeout for the whole answer (a whole block may be megabytes on a slow link): it is heard out
+    // while its bytes keep coming at a minimum rate.
+    const deadline = new TransferDeadline(within);
+    const signal = deadline.signal;
+    let stream: Stream;
+    try {
+      stream = await conn.newStream(TX_FETCH_PROTOCOL, { signal });
+    } catch (err) {
+      deadline.clear();
+      const kind = signal.aborted ? "stalled" : (err as Error).name === "UnsupportedProtocolError" ? "unsupported" : "refused";
+      throw new TxFetchFailed(`could not open a tx fetch stream: ${(err as Error).message}`, kind);
+    }
+    const onBytes = (evt: { data: { byteLength: number } }) => deadline.progress(evt.data.byteLength);
+    stream.addEventListener("message", onBytes);
+    const lp = lpStream(stream, {
+      maxDataLength: MAX_TX_FETCH_RESPONSE_BYTES,
+      maxBufferSize: MAX_TX_FETCH_RESPONSE_BYTES + 16,
+    });
+    let answer: Uint8Array;
+    try {
+      await lp.write(encodeTxFetchRequest(req), { signal });
+      await stream.close({ signal });
+      answer = (await lp.read({ signal })).subarray();
+    } catch (err) {
+      const reason = signal.aborted ? (signal.reason as Error).message : (err as Error).message;
+      stream.abort(new Error(reason));
+      throw new TxFetchFailed(`tx fetch: ${reason}`, signal.aborted ? "stalled" : "refused");
+    } finally {
+      deadline.clear();
+      stream.removeEventListener("message", onBytes);
+    }
+    return decodeTxFetchResponse(answer); // a CodecError: the peer's fault
+  }
+
+  /** Answers one request, or resets the stream if this node cannot. */
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const second = Math.floor(Date.now() / 1000);
+    if (this.served.second !== second) this.served = { second, counts: new Map() };
+    const asked = (this.served.counts.get(peer) ?? 0) + 1;
+    this.served.counts.set(peer, asked);
+    if (asked > this.o.maxRequestsPerSecond) {
+      stream.abort(new Error("too many tx fetch requests"));
+      if (asked > 3 * this.o.maxRequestsPerSecond) {
+        this.onMisbehaviour(peer, `more than ${3 * this.o.maxRequestsPerSecond} tx fetch requests in a second`, true);
+      }
+      return;
+    }
+    const signal = AbortSignal.timeout(this.o.serveTimeoutMs);
+    const lp = lpStream(stream, { maxDataLength: MAX_TX_FETCH_REQUEST_BYTES });
+    let req: TxFetchRequest;
+    try {
+      req = decodeTxFetchRequest((await lp.read({ signal })).subarray());
+    } catch (err) {
+      stream.abort(err as Error);
+      const name = (err as Error).name;
+      if (name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
+        this.onMisbehaviour(peer, `bad tx fetch request: ${(err as Error).message}`, false);
+      }
+      return;
+    }
+    const answer = this.serveRequest(peer, req);
+    if (answer === undefined) {
+      stream.abort(new Error("the block asked for is not known here"));
+      return;
+    }
+    try {
+      await lp.write(encodeTxFetchResponse(answer), { signal });
+      await stream.close({ signal });
+    } catch (err) {
+      this.log.debug({ peer, err: (err as Error).message }, "tx fetch answer not delivered");
+      stream.abort(err as Error);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { answerTxFetch, ProposalAssembler } from "../../node/compact-proposal.ts";
+import type { CompactBlock } from "../../node/consensus-checks.ts";
+import { Mempool } from "../../node/mempool.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
+import {
+  type Block,
+  blockTxHashes,
+  commitHash,
+  encodeBlock,
+  evidenceRoot,
+  txsRoot,
+} from "../../proto/block.ts";
+import type { TxFetchRequest, TxFetchResponse } from "../../proto/p2p.ts";
+import type { Account } from "../../proto/records.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { keyId } from "../../state/view.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { sampleHeader } from "../helpers/fixtures.ts";
+
+/**
+ * The fetch behind compact proposals, over real libp2p on 127.0.0.1: a node holding some of a proposed
+ * block's txs gets the rest from the peer, by hash, in one request, or the whole block when most is
+ * missing; a peer answering with other txs, refusing, or staying silent costs a bounded wait and is
+ * reported (silence is not charged: a loaded proposer is slow, not hostile).
+ */
+const CHAIN = "opl-test-1";
+const FEE = DEFAULT_PARAMS.minFee;
+const log = pino({ level: "silent" });
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const h = await createP2pHost({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    agentVersion: "test",
+  });
+  stops.push(async () => {
+    await h.stop();
+  });
+  return h;
+}
+
+/** A block of `n` transfers from one sender (a real header over their hashes), and the sender's state. */
+function blockOf(n: number, height = 5): { block: Block; state: Map<string, Account> } {
+  const alice = new TestAccount();
+  const state = new Map<string, Account>([[keyId(alice.address), { nonce: 0, balance: 10_000n * FEE }]]);
+  const txs = Array.from({ length: n }, () => alice.transfer(CHAIN, new Uint8Array(20), 1n, FEE).bytes);
+  const draft: Block = { header: sampleHeader(height, 1), txs, lastCommit: undefined, evidence: [] };
+  const header = {
+    ...draft.header,
+    txsRoot: txsRoot(blockTxHashes(draft)),
+    lastCommitHash: commitHash(undefined),
+    evidenceRoot: evidenceRoot([]),
+  };
+  return { block: { ...draft, header }, state };
+}
+
+const compactOf = (b: Block): CompactBlock => ({
+  header: b.header,
+  lastCommit: b.lastCommit,
+  evidence: b.evidence,
+  txHashes: blockTxHashes(b),
+});
+
+/** A node (mempool over `state`, tx fetch, assembler) and a peer whose fetch answers come from `serve`. */
+async function setup(
+  state: Map<string, Account>,
+  serve: (req: TxFetchRequest) => TxFetchResponse | undefined,
+  timeoutMs = 2000,
+) {
+  const mempool = new Mempool(
+    {
+      ...{ maxTxs: 1000, maxBytes: 1 << 20, maxPerSender: 100 },
+      ...{ ttlBlocks: 100, ttlMs: 60_000, maxGappedPerSender: 64, maxGappedTotal: 64 },
+    },
+    {
+      chainId: CHAIN,
+      params: DEFAULT_PARAMS,
+      verifier: new TxVerifier(CHAIN),
+      account: (a) => state.get(keyId(a)) ?? { nonce: 0, balance: 0n },
+      includedAt: async () => undefined,
+    },
+  );
+  const [node, peer] = [await host(), await host()];
+  const offences: { reason: string; kind: string }[] = [];
+  const served: TxFetchRequest[] = [];
+  const server = await TxFetch.start({
+    host: peer,
+    log,
+    serve: (_p, req) => {
+      served.push(req);
+      return serve(req);
+    },
+    onMisbehaviour: () => {},
+  });
+  stops.push(() => server.stop());
+  const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
+  stops.push(() => client.stop());
+  await node.dial(peer.getMultiaddrs()[0]);
+  const assembler = new ProposalAssembler({
+    mempool,
+    fetch: (p, req, within) => client.fetch(p, req, within),
+    maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs,
+    onMisbehaviour: (_p, reason, kind) => offences.push({ reason, kind }),
+    log,
+    options: { timeoutMs },
+  });
+  return { mempool, assembler, peerId: peer.peerId.toString(), peer, offences, served };
+}
+
+describe("fetching a compact proposal's missing txs", () => {
+  it("fetches the few txs it lacks by hash, in one request, and rebuilds the very block", async () => {
+    const { block, state } = blockOf(10);
+    const known = { block, bytes: () => encodeBlock(block) };
+    const { mempool, assembler, peerId, served } = await setup(state, (req) => answerTxFetch(known, req));
+    for (const tx of block.txs.slice(0, 7)) await mempool.add(tx);
+    const got = await assembler.assemble(compactOf(block), peerId);
+    expect(got).toBeDefined();
+    expect(encodeBlock(got?.block as Block)).toEqual(encodeBlock(block));
+    expect(served).toHaveLength(1);
+    expect(served[0].txHashes.byteLength).toBe(3 * 32);
+    expect(assembler.stats).toMatchObject({ assembled: 1, txsFromMempool: 7, fetches: 1, fetchedTxs: 3, failed: 0 });
+  });
+
+  it("asks for the whole block when most of it is missing (an empty mempool after a restart)", async () => {
+    const { block, state } = blockOf(10);
+    const known = { block, bytes: () => encodeBlock(block) };
+    const { assembler, peerId, served } = await setup(state, (req) => answerTxFetch(known, req));
+    const got = await assembler.assemble(compactOf(block), peerId);
+    expect(got?.bytes).toEqual(encodeBlock(block));
+    expect(served[0].txHashes.byteLength).toBe(0);
+    expect(assembler.stats).toMatchObject({ assembled: 1, wholeBlocks: 1, fetchedTxs: 10 });
+  });
+
+  it("a peer answering with other txs is misbehaving, one not serving the protocol unresponsive; no block is taken", async () => {
+    const { block, state } = blockOf(10);
+    const other = blockOf(10).block;
+    const liar = await setup(state, (req) => ({ txs: other.txs.slice(0, req.txHashes.byteLength / 32) }));
+    for (const tx of block.txs.slice(0, 7)) await liar.mempool.add(tx);
+    expect(await liar.assembler.assemble(compactOf(block), liar.peerId)).toBeUndefined();
+    expect(liar.offences).toEqual([{ kind: "invalid", reason: expect.stringMatching(/does not have the hash asked for/) }]);
+
+    // A refusal (it may have committed the block meanwhile) is not charged; a peer not speaking the protocol is.
+    const refuser = await setup(state, () => undefined);
+    expect(await refuser.assembler.assemble(compactOf(block), refuser.peerId)).toBeUndefined();
+    expect(refuser.offences).toEqual([]);
+    await refuser.peer.unhandle(TX_FETCH_PROTOCOL);
+    expect(await refuser.assembler.assemble(compactOf(block), refuser.peerId)).toBeUndefined();
+    expect(refuser.offences.map((o) => o.kind)).toEqual(["unresponsive"]);
+  });
+
+  it("a silent peer costs one bounded wait, is not charged, and gets at most two fetches in flight", async () => {
+    const blocks = [1, 2, 3].map((i) => blockOf(4, 10 + i));
+    const state = new Map([...blocks.flatMap((b) => [...b.state])]);
+    const { assembler, peerId, peer, offences } = await setup(state, () => undefined, 500);
+    // The peer takes the request and never answers.
+    await peer.unhandle(TX_FETCH_PROTOCOL);
+    await peer.handle(TX_FETCH_PROTOCOL, () => {});
+    const started = performance.now();
+    const results = await Promise.all(blocks.map((b) => assembler.assemble(compactOf(b.block), peerId)));
+    const ms = performance.now() - started;
+    expect(results).toEqual([undefined, undefined, undefined]);
+    expect(assembler.stats).toMatchObject({ fetches: 2, failed: 3 }); // the third was never sent
+    expect(offences).toEqual([]);
+    expect(ms).toBeLessThan(5000);
+  });
+});

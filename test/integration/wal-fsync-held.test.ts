@@ -42,10 +42,10 @@ describe("own signatures leave only once durable, and the main thread is free me
     const violations: string[] = [];
     const network = {
       broadcast(m: ConsensusMessage) {
-        if (m.type !== "proposal" && m.type !== "vote") return;
+        if (m.type !== "proposal" && m.type !== "compactProposal" && m.type !== "vote") return;
         sent.push(m);
         const [height, round, step, signature] =
-          m.type === "proposal"
+          m.type !== "vote"
             ? [m.proposal.proposal.height, m.proposal.proposal.round, STEP_PROPOSE, m.proposal.signature]
             : [m.vote.vote.height, m.vote.vote.round, voteStep(m.vote.vote.type), m.vote.signature];
         const s = readSignerState(statePath);
@@ -118,7 +118,7 @@ describe("own signatures leave only once durable, and the main thread is free me
     const fatal: unknown[] = [];
     const driver = new ConsensusDriver({
       app: new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]),
-      network: { broadcast: (m) => void (m.type === "proposal" || m.type === "vote" ? sent.push(m) : undefined) },
+      network: { broadcast: (m) => void (m.type === "proposal" || m.type === "compactProposal" || m.type === "vote" ? sent.push(m) : undefined) },
       signer,
       walPath: join(t.dir, "cs.wal"),
       fsyncer: failing,

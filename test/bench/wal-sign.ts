@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const network = {
       broadcast(m: ConsensusMessage) {
         let k: string | undefined;
-        if (m.type === "proposal") k = `${m.proposal.proposal.height}/${m.proposal.proposal.round}/${STEP_PROPOSE}`;
+        if (m.type === "proposal" || m.type === "compactProposal") k = `${m.proposal.proposal.height}/${m.proposal.proposal.round}/${STEP_PROPOSE}`;
         if (m.type === "vote") {
           const v = m.vote.vote;
           k = `${v.height}/${v.round}/${v.type === PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT}`;

@@ -67,7 +67,7 @@ function occurrences(haystack: Buffer, needle: Uint8Array): number {
 }
 
 function ownKey(m: ConsensusMessage): string | undefined {
-  if (m.type === "proposal") return `proposal/${m.proposal.proposal.round}`;
+  if (m.type === "proposal" || m.type === "compactProposal") return `proposal/${m.proposal.proposal.round}`;
   if (m.type === "vote") return `${m.vote.vote.type}/${m.vote.vote.round}`;
   return undefined;
 }

@@ -6,6 +6,7 @@ import { TxError } from "../state/errors.ts";
 import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
+import { txWork } from "../state/work.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 export interface MempoolLimits {
@@ -299,8 +300,10 @@ export class Mempool {
   /**
    * Executable transactions for a proposal: per sender, contiguous nonces from the account's nonce;
    * across senders, round-robin in order of first arrival, so one busy sender cannot crowd out the rest.
+   * Stops at the first tx that would take the proposal over a limit: count, bytes, or work (state/work.ts,
+   * the budget a checker enforces with the same function).
    */
-  reap(maxTxs: number, maxBytes: number): DecodedTx[] {
+  reap(maxTxs: number, maxBytes: number, maxWork = Number.POSITIVE_INFINITY): DecodedTx[] {
     this.expire();
     const lanes: DecodedTx[][] = [];
     for (const queue of this.senders.values()) {
@@ -311,14 +314,17 @@ export class Mempool {
     }
     const out: DecodedTx[] = [];
     let bytes = 0;
+    let work = 0;
     for (let round = 0; lanes.length > 0; round++) {
       let any = false;
       for (const lane of lanes) {
         const tx = lane[round];
         if (tx === undefined) continue;
-        if (out.length >= maxTxs || bytes + tx.bytes.byteLength > maxBytes) return out;
+        const cost = txWork(tx);
+        if (out.length >= maxTxs || bytes + tx.bytes.byteLength > maxBytes || work + cost > maxWork) return out;
         out.push(tx);
         bytes += tx.bytes.byteLength;
+        work += cost;
         any = true;
       }
       if (!any) break;

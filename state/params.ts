@@ -8,6 +8,11 @@ export interface ChainParams {
   maxBlockTxs: number;
   /** Largest total of transaction bytes in one block. */
   maxBlockBytes: number;
+  /**
+   * Most work units one block's transactions cost together (state/work.ts: 100 units = one ed25519 verify).
+   * The proposer stops taking transactions when it is used; a block over it is invalid.
+   */
+  maxBlockWork: number;
   staking: StakingParams;
   datanets: DatanetParams;
   models: ModelParams;
@@ -81,6 +86,9 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 16 * 1024,
   maxBlockTxs: 20_000,
   maxBlockBytes: 8 * 1024 * 1024,
+  // Chosen by test/bench/max-block-check.ts: a block at this limit is checked by a peer in under a third of
+  // the 3 s propose timeout on a loaded 2-core machine (see README, "Block limits").
+  maxBlockWork: 1_000_000,
   staking: {
     minSelfStake: 10n ** 18n, // 1 OPEN
     maxValidators: 100,

@@ -30,16 +30,29 @@ export interface MempoolLimits {
    */
   maxGappedPerSender: number;
   maxGappedTotal: number;
+  /**
+   * Most work held (state/work.ts), in blocks at the chain's maxBlockWork: what the chain commits in that
+   * many blocks, so an admitted tx waits a few blocks, and the excess is refused MEMPOOL_FULL at once.
+   */
+  maxWorkBlocks?: number;
 }
 
-export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
-  maxTxs: 100_000,
-  maxBytes: 64 * 1024 * 1024,
+/**
+ * Sized by what the chain commits (issue 12): 4 blocks' worth of work (at the default maxBlockWork about
+ * 5,500 transfers, 4-5 s of blocks), so under overload a tx admitted is committed within seconds and the
+ * rest is refused MEMPOOL_FULL at admission, instead of a backlog of 100,000 txs (a minute and more) that
+ * every client waits behind. The count and byte caps stay above what the work cap admits of small txs
+ * (10,000 txs; 4 blocks of maxBlockBytes), bounding memory whatever the chain's params.
+ */
+export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
+  maxTxs: 10_000,
+  maxBytes: 32 * 1024 * 1024,
   maxPerSender: 1_000,
   ttlBlocks: 300,
   ttlMs: 30 * 60_000,
   maxGappedPerSender: 64,
-  maxGappedTotal: 10_000,
+  maxGappedTotal: 1_000,
+  maxWorkBlocks: 4,
 };
 
 export interface MempoolDeps {
@@ -56,6 +69,8 @@ export interface MempoolDeps {
 
 interface Entry {
   tx: DecodedTx;
+  /** txWork(tx), counted against the work cap. */
+  work: number;
   /** amount + fee: what the tx takes from the sender's balance. */
   spend: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
@@ -88,6 +103,8 @@ export class Mempool {
   private readonly byHash = new Map<string, Entry>();
   private readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
+  private work = 0;
+  private readonly maxWork: number;
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
@@ -101,6 +118,7 @@ export class Mempool {
     this.limits = limits;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
+    this.maxWork = (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * deps.params.maxBlockWork;
   }
 
   get size(): number {
@@ -114,6 +132,11 @@ export class Mempool {
 
   get totalBytes(): number {
     return this.bytes;
+  }
+
+  /** Work units held (state/work.ts). */
+  get totalWork(): number {
+    return this.work;
   }
 
   has(hashHex: string): boolean {
@@ -253,7 +276,11 @@ export class Mempool {
         `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
       );
     }
-    if (this.byHash.size >= this.limits.maxTxs || this.bytes + tx.bytes.byteLength > this.limits.maxBytes) {
+    if (
+      this.byHash.size >= this.limits.maxTxs ||
+      this.bytes + tx.bytes.byteLength > this.limits.maxBytes ||
+      this.work + txWork(tx) > this.maxWork
+    ) {
       return new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
     }
     return undefined;
@@ -268,11 +295,12 @@ export class Mempool {
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const entry: Entry = { tx, spend, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const entry: Entry = { tx, work: txWork(tx), spend, admittedAt: this.blocks, admittedAtMs: this.now() };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);
     this.bytes += tx.bytes.byteLength;
+    this.work += entry.work;
     if (tx.body.nonce === queue.runEnd) {
       while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
     }
@@ -406,8 +434,13 @@ export class Mempool {
     let bytes = 0;
     let inQueues = 0;
     let gapped = 0;
-    for (const entry of this.byHash.values()) bytes += entry.tx.bytes.byteLength;
+    let work = 0;
+    for (const entry of this.byHash.values()) {
+      bytes += entry.tx.bytes.byteLength;
+      work += entry.work;
+    }
     if (bytes !== this.bytes) problems.push(`byte count ${this.bytes} but the entries hold ${bytes}`);
+    if (work !== this.work) problems.push(`work count ${this.work} but the entries hold ${work}`);
     for (const [id, queue] of this.senders) {
       if (queue.byNonce.size === 0) problems.push(`sender ${id} has an empty queue`);
       let spend = 0n;
@@ -432,6 +465,7 @@ export class Mempool {
     queue.spend -= entry.spend;
     this.byHash.delete(entry.tx.id);
     this.bytes -= entry.tx.bytes.byteLength;
+    this.work -= entry.work;
     if (queue.byNonce.size === 0) {
       this.senders.delete(id);
       this.setGapped(queue, 0);

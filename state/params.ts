@@ -88,7 +88,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxBlockBytes: 8 * 1024 * 1024,
   // Chosen by test/bench/max-block-check.ts: a block at this limit is checked by a peer in under a third of
   // the 3 s propose timeout on a loaded 2-core machine (see README, "Block limits").
-  maxBlockWork: 1_000_000,
+  maxBlockWork: 300_000,
   staking: {
     minSelfStake: 10n ** 18n, // 1 OPEN
     maxValidators: 100,

@@ -27,10 +27,10 @@ export const VERIFY_WORK = 100;
  * Every tx beyond its signature: decode and hash, the ante step (sender and fee recipient read and
  * written: two state-tree leaves), its result record.
  */
-export const TX_BASE_WORK = 30;
+export const TX_BASE_WORK = 40;
 
-/** Per started KiB of tx bytes: decoding, hashing, storing and relaying grow with size. */
-export const WORK_PER_KIB = 4;
+/** Per KiB of tx bytes (charged per byte, rounded up): decoding, hashing, storing grow with size. */
+export const WORK_PER_KIB = 50;
 
 /**
  * The message, beyond the base: its state reads and writes (each write is a state-tree leaf updated,
@@ -39,13 +39,13 @@ export const WORK_PER_KIB = 4;
  */
 export const MSG_WORK: Readonly<Record<TxMsg["type"], number>> = {
   // A transfer to an account that does not exist yet (one new leaf); to an existing one it costs less.
-  transfer: 30,
+  transfer: 70,
   create_validator: 120,
   stake: 80,
   unstake: 80,
   unjail: 60,
-  create_datanet: 60,
-  update_datanet: 40,
+  create_datanet: 200,
+  update_datanet: 200,
   contribute: 60,
   review_contribution: 40,
   slash_contribution: 60,
@@ -67,7 +67,7 @@ export const RECORD_WEIGHT_WORK = 5;
 /** The work one transaction costs (a positive integer; a pure function of the tx). */
 export function txWork(tx: DecodedTx): number {
   const msg = tx.body.msg;
-  let work = VERIFY_WORK + TX_BASE_WORK + WORK_PER_KIB * Math.ceil(tx.bytes.byteLength / 1024) + MSG_WORK[msg.type];
+  let work = VERIFY_WORK + TX_BASE_WORK + Math.ceil((tx.bytes.byteLength * WORK_PER_KIB) / 1024) + MSG_WORK[msg.type];
   if (msg.type === "record_inference") work += RECORD_WEIGHT_WORK * msg.weights.length;
   return work;
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import { decodeTx } from "../../proto/tx.ts";
+import { TxError } from "../../state/errors.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+
+/**
+ * Issue 12: the mempool holds a few blocks' worth of work, not minutes of it: a tx admitted is committed
+ * within a few blocks, and the excess is refused at once with MEMPOOL_FULL (back-pressure a client sees),
+ * instead of waiting behind a backlog of tens of seconds.
+ */
+
+const CHAIN = "opl-test-1";
+
+function signedTransfers(n: number) {
+  return Array.from({ length: n }, () => new TestAccount()).map((a) =>
+    a.transfer(CHAIN, new TestAccount().address, 1n, DEFAULT_PARAMS.minFee));
+}
+
+function mempoolFor(maxBlockWork: number) {
+  return new Mempool(DEFAULT_MEMPOOL_LIMITS, {
+    chainId: CHAIN,
+    params: { ...DEFAULT_PARAMS, maxBlockWork },
+    verifier: new TxVerifier(CHAIN),
+    account: () => ({ nonce: 0, balance: 10n ** 20n }),
+    includedAt: async () => undefined,
+  });
+}
+
+async function admitUntilFull(mempool: Mempool, txs: readonly { bytes: Uint8Array }[]) {
+  for (let i = 0; i < txs.length; i++) {
+    try {
+      await mempool.add(txs[i].bytes);
+    } catch (err) {
+      if (err instanceof TxError && err.code === "MEMPOOL_FULL") return i;
+      throw err;
+    }
+  }
+  return txs.length;
+}
+
+describe("mempool sized by work", () => {
+  it("by default it holds maxWorkBlocks blocks' worth of work and refuses the next tx MEMPOOL_FULL", async () => {
+    const txs = signedTransfers(60);
+    const each = txWork(decodeTx(txs[0].bytes));
+    const mempool = mempoolFor(each * 10); // a block holds 10 of these transfers
+    const admitted = await admitUntilFull(mempool, txs);
+    expect(admitted).toBe(10 * DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks);
+    expect(mempool.totalWork).toBe(admitted * each);
+  });
+
+  it("a committed block frees its work for new txs", async () => {
+    const txs = signedTransfers(12);
+    const each = txWork(decodeTx(txs[0].bytes));
+    const mempool = mempoolFor(each * 2);
+    const admitted = await admitUntilFull(mempool, txs);
+    expect(admitted).toBe(2 * DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks);
+    const block = mempool.reap(DEFAULT_PARAMS.maxBlockTxs, DEFAULT_PARAMS.maxBlockBytes, each * 2);
+    expect(block.length).toBe(2);
+    for (const tx of block) mempool.remove(tx);
+    expect(mempool.totalWork).toBe((admitted - 2) * each);
+    await mempool.add(txs[admitted].bytes);
+    expect(mempool.consistencyProblems()).toEqual([]);
+  });
+
+  it("the default limits hold seconds of blocks, not minutes", () => {
+    // The most a default mempool can hold, in blocks at the default work limit: the cheapest tx there is
+    // (a transfer, ~150 bytes) bounds the count that fits the work cap; the tx cap must not allow more.
+    const cheapest = VERIFY_WORK + TX_BASE_WORK + Math.min(...Object.values(MSG_WORK));
+    const byCount = Math.ceil((DEFAULT_MEMPOOL_LIMITS.maxTxs * cheapest) / DEFAULT_PARAMS.maxBlockWork);
+    expect(DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks).toBeLessThanOrEqual(8);
+    expect(byCount).toBeLessThanOrEqual(8);
+  });
+});

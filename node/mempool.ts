@@ -55,6 +55,16 @@ export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
   maxWorkBlocks: 4,
 };
 
+/**
+ * Admissions waiting for their signature check are bounded by time, not count: at most what this node
+ * checked in ADMISSION_QUEUE_MS at its rate of the last second (at least MIN_ADMISSION_QUEUE). Beyond it a
+ * tx is refused MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second
+ * instead of waiting behind a queue of signature checks (issue 12: batches waited 17 s). Node-local
+ * policy, not consensus: wall time is fine here.
+ */
+export const ADMISSION_QUEUE_MS = 500;
+export const MIN_ADMISSION_QUEUE = 256;
+
 export interface MempoolDeps {
   chainId: string;
   params: ChainParams;
@@ -111,6 +121,8 @@ export class Mempool {
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
   private readonly admissions = new Map<string, Promise<void>>();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
+  /** Signature checks finished: in the current one-second window, and the rate of the last full one. */
+  private checkWindow = { startMs: 0, checked: 0, perSecond: 0 };
 
   private readonly now: () => number;
 
@@ -190,6 +202,12 @@ export class Mempool {
       await first; // its refusal, if refused, is ours too
       throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
+    if (this.admissions.size >= this.admissionQueueLimit()) {
+      throw new TxError(
+        "MEMPOOL_FULL",
+        `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
+      );
+    }
     const admission = this.admit(tx);
     this.admissions.set(tx.id, admission);
     try {
@@ -207,13 +225,33 @@ export class Mempool {
     this.expire();
     const early = this.refusal(tx);
     if (early !== undefined) throw await this.explain(tx, early);
-    if (!(await this.deps.verifier.verify(tx))) {
+    const verified = await this.deps.verifier.verify(tx);
+    this.countCheck();
+    if (!verified) {
       throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
     }
     // The state may have moved while the signature was checked: check again, then insert, synchronously.
     const late = this.refusal(tx);
     if (late !== undefined) throw await this.explain(tx, late);
     this.insert(tx);
+  }
+
+  /** How many admissions may wait for their signature check: ADMISSION_QUEUE_MS at the recent rate. */
+  private admissionQueueLimit(): number {
+    return Math.max(MIN_ADMISSION_QUEUE, Math.floor((this.checkWindow.perSecond * ADMISSION_QUEUE_MS) / 1000));
+  }
+
+  private countCheck(): void {
+    const w = this.checkWindow;
+    const t = this.now();
+    const elapsed = t - w.startMs;
+    if (elapsed >= 1000) {
+      // A window longer than a second (a quiet spell) lowers the rate in proportion, as it should.
+      w.perSecond = (w.checked * 1000) / elapsed;
+      w.startMs = t;
+      w.checked = 0;
+    }
+    w.checked++;
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
+import { DEFAULT_MEMPOOL_LIMITS, Mempool, MIN_ADMISSION_QUEUE } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { TxError } from "../../state/errors.ts";
@@ -73,5 +73,30 @@ describe("mempool sized by work", () => {
     const byCount = Math.ceil((DEFAULT_MEMPOOL_LIMITS.maxTxs * cheapest) / DEFAULT_PARAMS.maxBlockWork);
     expect(DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks).toBeLessThanOrEqual(8);
     expect(byCount).toBeLessThanOrEqual(8);
+  });
+
+  it("refuses MEMPOOL_FULL at once while as many txs as it checks in ~500 ms already wait for their signature check", async () => {
+    // A verifier that holds every check until released: admissions pile up waiting for it.
+    const held: (() => void)[] = [];
+    class HeldVerifier extends TxVerifier {
+      override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+        await new Promise<void>((r) => held.push(r));
+        return super.verify(tx);
+      }
+    }
+    const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, {
+      chainId: CHAIN,
+      params: DEFAULT_PARAMS,
+      verifier: new HeldVerifier(CHAIN),
+      account: () => ({ nonce: 0, balance: 10n ** 20n }),
+      includedAt: async () => undefined,
+    });
+    const txs = signedTransfers(MIN_ADMISSION_QUEUE + 1);
+    const waiting = txs.slice(0, MIN_ADMISSION_QUEUE).map((t) => mempool.add(t.bytes));
+    expect(mempool.inFlight).toBe(MIN_ADMISSION_QUEUE);
+    await expect(mempool.add(txs[MIN_ADMISSION_QUEUE].bytes)).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    for (const release of held) release();
+    await Promise.all(waiting);
+    expect(mempool.size).toBe(MIN_ADMISSION_QUEUE);
   });
 });

@@ -30,7 +30,7 @@ export const VERIFY_WORK = 100;
 export const TX_BASE_WORK = 40;
 
 /** Per KiB of tx bytes (charged per byte, rounded up): decoding, hashing, storing grow with size. */
-export const WORK_PER_KIB = 12;
+export const WORK_PER_KIB = 50;
 
 /**
  * The message, beyond the base: its state reads and writes (each write is a state-tree leaf updated,
@@ -44,8 +44,8 @@ export const MSG_WORK: Readonly<Record<TxMsg["type"], number>> = {
   stake: 80,
   unstake: 80,
   unjail: 60,
-  create_datanet: 80,
-  update_datanet: 80,
+  create_datanet: 200,
+  update_datanet: 200,
   contribute: 60,
   review_contribution: 40,
   slash_contribution: 60,

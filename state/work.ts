@@ -10,8 +10,10 @@ import type { ChainParams } from "./params.ts";
  * The unit: 100 work = one ed25519 signature verify on one core, the cost everything else was measured
  * against (a ratio, so it holds on any machine). A receiver verifies every tx it has not seen, so each tx
  * pays a verify whether or not this node already checked it. The rest was measured by
- * test/bench/max-block-check.ts and test/bench/tx-work-costs.ts (time of a block's decode, execution and
- * state-root update per tx, divided by the time of one verify measured by the same script), rounded up.
+ * test/bench/max-block-check.ts (a fresh peer's check of a block at the limit, per tx, for transfers to new
+ * and to existing accounts and for maximal datanets, divided by the time of one verify measured by the same
+ * script; the worst of several runs on a loaded machine), rounded up. Message kinds not measured separately
+ * are priced from their state reads and writes against those.
  *
  * The cost is a pure function of the tx itself, never of the state: it is known before execution, so the
  * proposer takes txs until the budget is used and a checker refuses an over-budget block before it verifies

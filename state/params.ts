@@ -86,9 +86,9 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 16 * 1024,
   maxBlockTxs: 20_000,
   maxBlockBytes: 8 * 1024 * 1024,
-  // Chosen by test/bench/max-block-check.ts: a block at this limit (~1,150 transfers) is checked by a fresh
-  // peer in ~1.4 verifies per tx, under a third of the 3 s propose timeout unless one verify takes over
-  // ~600 us (README, "Block limits and back-pressure").
+  // Measured by test/bench/max-block-check.ts: a fresh peer checks a block at this limit (~1,150 transfers)
+  // in 1.4-2.9 single-core verifies per tx, within a third of the 3 s propose timeout while one verify takes
+  // under ~300 us (README, "Block limits and back-pressure": the figures and the loaded machine).
   maxBlockWork: 250_000,
   staking: {
     minSelfStake: 10n ** 18n, // 1 OPEN

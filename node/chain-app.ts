@@ -11,6 +11,7 @@ import {
   blockHash,
   blockTxHashes,
   bodyChecked,
+  bodyMismatch,
   type Commit,
   commitHash,
   encodeBlock,
@@ -47,6 +48,7 @@ import type { Mempool } from "./mempool.ts";
 import { checkEvidence } from "./consensus-checks.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
+import { blockWorkProblem } from "../state/work.ts";
 
 /** A block executed against the latest state, kept until it is committed or superseded. */
 interface Executed {
@@ -88,6 +90,9 @@ export class ChainApp implements Application {
   private readonly log: Logger;
   private current: ChainInfo;
   private readonly executed = new Map<string, Executed>();
+  /** Why blocks of this height were refused, by hash (blocks whose body matched their header only). */
+  private readonly refused = new Map<string, string>();
+  private executions = 0;
   private readonly listeners: ((e: CommittedEvent) => void)[] = [];
   private readonly sets: ValidatorSets;
 
@@ -112,6 +117,11 @@ export class ChainApp implements Application {
 
   info(): ChainInfo {
     return this.current;
+  }
+
+  /** Blocks checked in full (not answered from the cache) or built, since start: for tests. */
+  get blocksExecuted(): number {
+    return this.executions;
   }
 
   validators(height: number): Validator[] {
@@ -192,13 +202,14 @@ export class ChainApp implements Application {
 
   async propose(req: ProposeRequest): Promise<Block> {
     const { params } = this.genesis;
-    const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes);
+    const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes, params.maxBlockWork);
     const evidence = this.includableEvidence(req.evidence, req.height);
     const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
     const view = new Overlay(this.state);
     const txs: DecodedTx[] = [];
     const results: TxResult[] = [];
     const blockEvents = beginBlock(view, ctx);
+    this.executions++;
     for (const tx of candidates) {
       try {
         results.push(executeTx(view, tx, ctx)); // a throwing tx wrote nothing (ante checks come first)
@@ -239,7 +250,13 @@ export class ChainApp implements Application {
       await this.execute(block);
       return { valid: true };
     } catch (err) {
-      if (err instanceof InvalidBlockError) return { valid: false, reason: err.message };
+      if (err instanceof InvalidBlockError) {
+        // A refusal is as deterministic as an execution (until the next commit clears both): a proposal
+        // re-sent in a later round is refused again without being checked again. Only a block whose body
+        // is the one its header names is remembered, so a forged body cannot poison the real block's hash.
+        if (bodyMismatch(block) === undefined) this.refused.set(toHex(blockHash(block.header)), err.message);
+        return { valid: false, reason: err.message };
+      }
       throw err;
     }
   }
@@ -248,13 +265,16 @@ export class ChainApp implements Application {
   private async execute(block: Block): Promise<Executed> {
     const h = block.header;
     const hash = blockHash(h);
-    const cached = this.executed.get(toHex(hash));
+    const id = toHex(hash);
     // The header commits to the body only through roots, so a hit must be this very block: the same
-    // object (our own proposal), or byte-for-byte the same encoding.
-    if (cached !== undefined && (cached.block === block || equalBytes(encodeBlock(block), encodeBlock(cached.block)))) {
-      return cached;
-    }
+    // object (our own proposal), or a body that matches the header's roots (a proposal from the network
+    // had that checked on arrival, see node/consensus-checks.ts; bodyMismatch remembers it per object).
+    const cached = this.executed.get(id);
+    if (cached !== undefined && (cached.block === block || bodyMismatch(block) === undefined)) return cached;
+    const refusal = this.refused.get(id);
+    if (refusal !== undefined && bodyMismatch(block) === undefined) throw new InvalidBlockError(refusal);
 
+    this.executions++;
     const prev = this.current;
     const { params } = this.genesis;
     const fail = (reason: string): never => {
@@ -319,6 +339,9 @@ export class ChainApp implements Application {
       seen.add(id);
     }
     if (!bodyChecked(block) && !equalBytes(h.txsRoot, txsRoot(txs.map((t) => t.hash)))) fail("txs root does not match");
+    // Before the signatures and execution it bounds: an over-budget block costs its checker little.
+    const overWork = blockWorkProblem(txs, params);
+    if (overWork !== undefined) fail(overWork);
     const bad = await this.verifier.verifyAll(txs);
     if (bad >= 0) fail(`tx ${bad} has an invalid signature`);
     // Execution must run against the state the header checks above were made for.
@@ -375,6 +398,7 @@ export class ChainApp implements Application {
       lastCommit: commit,
     };
     this.executed.clear(); // every other candidate was built on the previous state
+    this.refused.clear();
     this.mempool.update(ex.txs);
     this.verifier.forget(ex.txs);
     const event: CommittedEvent = {

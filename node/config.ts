@@ -89,6 +89,7 @@ const configSchema = z.strictObject({
         .min(1024)
         .default(DEFAULT_MEMPOOL_LIMITS.maxBytes),
       max_txs_per_sender: z.number().int().min(1).default(DEFAULT_MEMPOOL_LIMITS.maxPerSender),
+      max_work_blocks: z.number().int().min(1).max(1000).default(DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks),
       ttl_blocks: z.number().int().min(1).default(DEFAULT_MEMPOOL_LIMITS.ttlBlocks),
       ttl_seconds: z
         .number()
@@ -180,7 +181,11 @@ persistent_peers = [${peers}]
 block_interval_ms = ${c.consensus.block_interval_ms}
 
 [mempool]
-# Most pending transactions, and most bytes of them, held in memory.
+# Most work held, in blocks' worth of the chain's maxBlockWork (genesis params): what the chain commits in
+# that many blocks. Sized to what the chain can commit, so a transaction admitted is in a block within
+# seconds; beyond it the node answers MEMPOOL_FULL at once (back-pressure: retry after the next block).
+max_work_blocks = ${c.mempool.max_work_blocks}
+# Most pending transactions, and most bytes of them, held in memory (a memory bound above the work cap).
 max_txs = ${c.mempool.max_txs}
 max_bytes = ${c.mempool.max_bytes}
 # Most pending transactions per sender (also how far ahead of its nonce a sender may go).

@@ -6,6 +6,7 @@ import { TxError } from "../state/errors.ts";
 import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
+import { txWork } from "../state/work.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 export interface MempoolLimits {
@@ -29,17 +30,40 @@ export interface MempoolLimits {
    */
   maxGappedPerSender: number;
   maxGappedTotal: number;
+  /**
+   * Most work held (state/work.ts), in blocks at the chain's maxBlockWork: what the chain commits in that
+   * many blocks, so an admitted tx waits a few blocks, and the excess is refused MEMPOOL_FULL at once.
+   */
+  maxWorkBlocks?: number;
 }
 
-export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
-  maxTxs: 100_000,
-  maxBytes: 64 * 1024 * 1024,
+/**
+ * Sized by what the chain commits (issue 12): 4 blocks' worth of work (at the default maxBlockWork about
+ * 4,600 transfers, 4-5 s of blocks), so under overload a tx admitted is committed within seconds and the
+ * rest is refused MEMPOOL_FULL at admission, instead of a backlog of 100,000 txs (a minute and more) that
+ * every client waits behind. The count and byte caps stay above what the work cap admits of small txs
+ * (10,000 txs; 4 blocks of maxBlockBytes), bounding memory whatever the chain's params.
+ */
+export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
+  maxTxs: 10_000,
+  maxBytes: 32 * 1024 * 1024,
   maxPerSender: 1_000,
   ttlBlocks: 300,
   ttlMs: 30 * 60_000,
   maxGappedPerSender: 64,
-  maxGappedTotal: 10_000,
+  maxGappedTotal: 1_000,
+  maxWorkBlocks: 4,
 };
+
+/**
+ * Admissions waiting for their signature check are bounded by time, not count: at most what this node
+ * checked in ADMISSION_QUEUE_MS at its rate of the last second (at least MIN_ADMISSION_QUEUE). Beyond it a
+ * tx is refused MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second
+ * instead of waiting behind a queue of signature checks (issue 12: batches waited 17 s). Node-local
+ * policy, not consensus: wall time is fine here.
+ */
+export const ADMISSION_QUEUE_MS = 500;
+export const MIN_ADMISSION_QUEUE = 256;
 
 export interface MempoolDeps {
   chainId: string;
@@ -55,6 +79,8 @@ export interface MempoolDeps {
 
 interface Entry {
   tx: DecodedTx;
+  /** txWork(tx), counted against the work cap. */
+  work: number;
   /** amount + fee: what the tx takes from the sender's balance. */
   spend: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
@@ -87,12 +113,16 @@ export class Mempool {
   private readonly byHash = new Map<string, Entry>();
   private readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
+  private work = 0;
+  private readonly maxWork: number;
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
   private readonly admissions = new Map<string, Promise<void>>();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
+  /** Signature checks finished: in the current one-second window, and the rate of the last full one. */
+  private checkWindow = { startMs: 0, checked: 0, perSecond: 0 };
 
   private readonly now: () => number;
 
@@ -100,6 +130,7 @@ export class Mempool {
     this.limits = limits;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
+    this.maxWork = (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * deps.params.maxBlockWork;
   }
 
   get size(): number {
@@ -113,6 +144,11 @@ export class Mempool {
 
   get totalBytes(): number {
     return this.bytes;
+  }
+
+  /** Work units held (state/work.ts). */
+  get totalWork(): number {
+    return this.work;
   }
 
   has(hashHex: string): boolean {
@@ -171,6 +207,12 @@ export class Mempool {
       await first; // its refusal, if refused, is ours too
       throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
+    if (this.admissions.size >= this.admissionQueueLimit()) {
+      throw new TxError(
+        "MEMPOOL_FULL",
+        `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
+      );
+    }
     const admission = this.admit(tx);
     this.admissions.set(tx.id, admission);
     try {
@@ -188,13 +230,33 @@ export class Mempool {
     this.expire();
     const early = this.refusal(tx);
     if (early !== undefined) throw await this.explain(tx, early);
-    if (!(await this.deps.verifier.verify(tx))) {
+    const verified = await this.deps.verifier.verify(tx);
+    this.countCheck();
+    if (!verified) {
       throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
     }
     // The state may have moved while the signature was checked: check again, then insert, synchronously.
     const late = this.refusal(tx);
     if (late !== undefined) throw await this.explain(tx, late);
     this.insert(tx);
+  }
+
+  /** How many admissions may wait for their signature check: ADMISSION_QUEUE_MS at the recent rate. */
+  private admissionQueueLimit(): number {
+    return Math.max(MIN_ADMISSION_QUEUE, Math.floor((this.checkWindow.perSecond * ADMISSION_QUEUE_MS) / 1000));
+  }
+
+  private countCheck(): void {
+    const w = this.checkWindow;
+    const t = this.now();
+    const elapsed = t - w.startMs;
+    if (elapsed >= 1000) {
+      // A window longer than a second (a quiet spell) lowers the rate in proportion, as it should.
+      w.perSecond = (w.checked * 1000) / elapsed;
+      w.startMs = t;
+      w.checked = 0;
+    }
+    w.checked++;
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */
@@ -257,7 +319,11 @@ export class Mempool {
         `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
       );
     }
-    if (this.byHash.size >= this.limits.maxTxs || this.bytes + tx.bytes.byteLength > this.limits.maxBytes) {
+    if (
+      this.byHash.size >= this.limits.maxTxs ||
+      this.bytes + tx.bytes.byteLength > this.limits.maxBytes ||
+      this.work + txWork(tx) > this.maxWork
+    ) {
       return new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
     }
     return undefined;
@@ -272,11 +338,12 @@ export class Mempool {
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const entry: Entry = { tx, spend, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const entry: Entry = { tx, work: txWork(tx), spend, admittedAt: this.blocks, admittedAtMs: this.now() };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);
     this.bytes += tx.bytes.byteLength;
+    this.work += entry.work;
     if (tx.body.nonce === queue.runEnd) {
       while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
     }
@@ -304,8 +371,10 @@ export class Mempool {
   /**
    * Executable transactions for a proposal: per sender, contiguous nonces from the account's nonce;
    * across senders, round-robin in order of first arrival, so one busy sender cannot crowd out the rest.
+   * Stops at the first tx that would take the proposal over a limit: count, bytes, or work (state/work.ts,
+   * the budget a checker enforces with the same function).
    */
-  reap(maxTxs: number, maxBytes: number): DecodedTx[] {
+  reap(maxTxs: number, maxBytes: number, maxWork = Number.POSITIVE_INFINITY): DecodedTx[] {
     this.expire();
     const lanes: DecodedTx[][] = [];
     for (const queue of this.senders.values()) {
@@ -316,14 +385,17 @@ export class Mempool {
     }
     const out: DecodedTx[] = [];
     let bytes = 0;
+    let work = 0;
     for (let round = 0; lanes.length > 0; round++) {
       let any = false;
       for (const lane of lanes) {
         const tx = lane[round];
         if (tx === undefined) continue;
-        if (out.length >= maxTxs || bytes + tx.bytes.byteLength > maxBytes) return out;
+        const cost = txWork(tx);
+        if (out.length >= maxTxs || bytes + tx.bytes.byteLength > maxBytes || work + cost > maxWork) return out;
         out.push(tx);
         bytes += tx.bytes.byteLength;
+        work += cost;
         any = true;
       }
       if (!any) break;
@@ -405,8 +477,13 @@ export class Mempool {
     let bytes = 0;
     let inQueues = 0;
     let gapped = 0;
-    for (const entry of this.byHash.values()) bytes += entry.tx.bytes.byteLength;
+    let work = 0;
+    for (const entry of this.byHash.values()) {
+      bytes += entry.tx.bytes.byteLength;
+      work += entry.work;
+    }
     if (bytes !== this.bytes) problems.push(`byte count ${this.bytes} but the entries hold ${bytes}`);
+    if (work !== this.work) problems.push(`work count ${this.work} but the entries hold ${work}`);
     for (const [id, queue] of this.senders) {
       if (queue.byNonce.size === 0) problems.push(`sender ${id} has an empty queue`);
       let spend = 0n;
@@ -431,6 +508,7 @@ export class Mempool {
     queue.spend -= entry.spend;
     this.byHash.delete(entry.tx.id);
     this.bytes -= entry.tx.bytes.byteLength;
+    this.work -= entry.work;
     if (queue.byNonce.size === 0) {
       this.senders.delete(id);
       this.setGapped(queue, 0);

@@ -120,6 +120,7 @@ export class OplNode {
           ttlMs: config.mempool.ttl_seconds * 1000,
           maxGappedPerSender: DEFAULT_MEMPOOL_LIMITS.maxGappedPerSender,
           maxGappedTotal: Math.max(1, Math.floor(config.mempool.max_txs / 10)),
+          maxWorkBlocks: config.mempool.max_work_blocks,
         },
         {
           chainId: genesis.chainId,

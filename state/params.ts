@@ -8,6 +8,11 @@ export interface ChainParams {
   maxBlockTxs: number;
   /** Largest total of transaction bytes in one block. */
   maxBlockBytes: number;
+  /**
+   * Most work units one block's transactions cost together (state/work.ts: 100 units = one ed25519 verify).
+   * The proposer stops taking transactions when it is used; a block over it is invalid.
+   */
+  maxBlockWork: number;
   staking: StakingParams;
   datanets: DatanetParams;
   models: ModelParams;
@@ -81,6 +86,10 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 16 * 1024,
   maxBlockTxs: 20_000,
   maxBlockBytes: 8 * 1024 * 1024,
+  // Measured by test/bench/max-block-check.ts: a fresh peer checks a block at this limit (~1,150 transfers)
+  // in 1.4-2.9 single-core verifies per tx, within a third of the 3 s propose timeout while one verify takes
+  // under ~300 us (README, "Block limits and back-pressure": the figures and the loaded machine).
+  maxBlockWork: 250_000,
   staking: {
     minSelfStake: 10n ** 18n, // 1 OPEN
     maxValidators: 100,

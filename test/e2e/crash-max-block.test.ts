@@ -9,6 +9,7 @@ import type { TxMsg } from "../../proto/tx.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { setGenesisParams } from "../helpers/network.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
@@ -33,6 +34,9 @@ describe("crash at the maximum block size (real process)", () => {
     const chainId = "opl-maxblock-1";
     expect((await runCli(["init", "--home", home, "--chain-id", chainId])).code).toBe(0);
     setBlockInterval(home, 6000); // the mempool fills between blocks
+    // About the byte limit: a work budget high enough that bytes, not work, fill a block and the mempool
+    // (8 MiB of these ~5.3 KiB contributions cost ~700,000 units).
+    setGenesisParams(home, { maxBlockWork: 2_000_000 });
     const config = join(home, "config.toml");
     writeFileSync(config, readFileSync(config, "utf8").replace(/max_txs_per_sender = \d+/, "max_txs_per_sender = 5000"));
     const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);

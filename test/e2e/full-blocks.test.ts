@@ -44,7 +44,10 @@ function bigTx(a: TestAccount, chainId: string, n: number): BuiltTx {
 
 describe("full blocks on a 4-validator devnet", () => {
   it("commits blocks of maxBlockBytes until a mempool holding more than that is empty", async () => {
-    net = await TestNetwork.start({ validators: 4, blockIntervalMs: 1000, accounts: SENDERS });
+    // About the byte limit: a work budget (maxBlockWork) high enough that bytes, not work, fill a block
+    // (8 MiB of these ~10.7 KiB datanets cost ~670,000 units).
+    const genesisParams = { maxBlockWork: 2_000_000 };
+    net = await TestNetwork.start({ validators: 4, blockIntervalMs: 1000, accounts: SENDERS, genesisParams });
     const n = net;
     n.startWatchdog({ stallMs: 20_000 });
     await n.waitForHeight(2, { timeoutMs: 60_000 });

@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homePaths } from "../../node/config.ts";
 import { createDevnetHomes, type FundedKey } from "../../node/devnet-homes.ts";
 import { fetchNodeStatus, type NodeStatusSummary } from "../../node/devnet-status.ts";
 import { Keyring } from "../../node/keyring.ts";
@@ -24,6 +25,16 @@ export interface TestNetworkOptions {
   chainId?: string;
   /** Funded keys account0.. besides the faucet; default one per validator. */
   accounts?: number;
+  /** Chain params to set in every node's genesis.json before the first start (as in the file: top-level keys). */
+  genesisParams?: Record<string, number | string>;
+}
+
+/** Sets top-level chain params in a home's genesis.json (every node of a network gets the same edit). */
+export function setGenesisParams(home: string, params: Record<string, number | string>): void {
+  const path = homePaths(home).genesis;
+  const file = JSON.parse(readFileSync(path, "utf8")) as { params?: Record<string, unknown> };
+  file.params = { ...file.params, ...params };
+  writeFileSync(path, JSON.stringify(file, null, 2));
 }
 
 export class TestNode {
@@ -115,6 +126,7 @@ export class TestNetwork {
       tmp?.cleanup();
       throw err;
     });
+    if (opts.genesisParams !== undefined) for (const n of made.nodes) setGenesisParams(n.home, opts.genesisParams);
     const nodes = made.nodes.map((n, i) => new TestNode(i, n.name, n.home, n.rpc, n.nodeId, n.p2p));
     const net = new TestNetwork(dir, tmp !== undefined, made.chainId, nodes, made.keys);
     try {

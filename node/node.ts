@@ -247,6 +247,7 @@ export class OplNode {
         app,
         mempool,
         db,
+        verifier,
         relayPeerTxs: config.p2p.relay_peer_txs,
         expectPeers: persistentIds.size > 0,
         onFatal: (err) => {

@@ -7,11 +7,13 @@
  * a shared machine are only comparable as ratios measured in the same run). Checks that the fresh node ends
  * on the source's state root (app hash) at the last height.
  *
- *   node test/bench/sync-bench.ts [--empty 3000] [--txs 60000] [--accounts 32] [--timeout 600]
+ *   node test/bench/sync-bench.ts [--empty 3000] [--txs 60000] [--accounts 32] [--timeout 600] [--source DIR]
+ *
+ * --source DIR keeps the source chain in DIR and reuses it on the next run (building one takes minutes).
  *
  * Bounded: it stops by itself once synced, or after --timeout seconds.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     txs: { type: "string", default: "60000" },
     accounts: { type: "string", default: "32" },
     timeout: { type: "string", default: "600" },
+    source: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -80,8 +83,41 @@ function verifyRate(): number {
 }
 
 /** Makes the source chain: EMPTY empty blocks at a fast pace, then TXS transfers in big blocks. */
-async function buildSource(): Promise<{ source: NodeProcess; p2p: string; emptyTo: number; fullTo: number }> {
-  const home = join(tmp.dir, "source");
+interface Source {
+  source: NodeProcess;
+  home: string;
+  p2p: string;
+  emptyTo: number;
+  fullTo: number;
+}
+
+/** The source's p2p address, with its peer id. */
+async function p2pAddress(rpc: RpcClient): Promise<string> {
+  const status = await rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
+  const p2p = status.p2pAddresses.find((a) => a.includes("127.0.0.1"));
+  if (p2p === undefined) throw new Error("the source's p2p address is unknown");
+  return p2p.includes("/p2p/") ? p2p : `${p2p}/p2p/${status.nodeId}`;
+}
+
+/** The source chain of an earlier run (--source DIR), or a new one. */
+async function source(): Promise<Source> {
+  const dir = args.source;
+  if (dir === undefined) return buildSource(join(tmp.dir, "source"));
+  const saved = join(dir, "bench.json");
+  if (existsSync(saved)) {
+    const { emptyTo, fullTo } = JSON.parse(readFileSync(saved, "utf8")) as { emptyTo: number; fullTo: number };
+    const home = join(dir, "source");
+    const proc = await NodeProcess.start(home, [], 60_000);
+    console.log(`source: reused from ${dir} (empty blocks to ${emptyTo}, full blocks to ${fullTo})`);
+    return { source: proc, home, p2p: await p2pAddress(new RpcClient(proc.url)), emptyTo, fullTo };
+  }
+  mkdirSync(dir, { recursive: true });
+  const built = await buildSource(join(dir, "source"));
+  writeFileSync(saved, JSON.stringify({ emptyTo: built.emptyTo, fullTo: built.fullTo }));
+  return built;
+}
+
+async function buildSource(home: string): Promise<Source> {
   await initHome({ home, chainId: CHAIN, moniker: "source", rpcListen: "127.0.0.1:0" });
   const config = readConfig(homePaths(home).config);
   config.consensus.block_interval_ms = 10;
@@ -140,22 +176,18 @@ async function buildSource(): Promise<{ source: NodeProcess; p2p: string; emptyT
     `source: ${perSender * ACCOUNTS} transfers in heights ${emptyTo + 1}..${fullTo}, made in ` +
     `${((performance.now() - t1) / 1000).toFixed(1)} s`,
   );
-  const status = await rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
-  let p2p = status.p2pAddresses.find((a) => a.includes("127.0.0.1"));
-  if (p2p === undefined) throw new Error("the source's p2p address is unknown");
-  if (!p2p.includes("/p2p/")) p2p = `${p2p}/p2p/${status.nodeId}`;
-  return { source, p2p, emptyTo, fullTo };
+  return { source, home, p2p: await p2pAddress(rpc), emptyTo, fullTo };
 }
 
 async function main(): Promise<void> {
-  const { source, p2p, emptyTo, fullTo } = await buildSource();
-  const rpc = new RpcClient(source.url);
+  const { source: src, home: sourceHome, p2p, emptyTo, fullTo } = await source();
+  const rpc = new RpcClient(src.url);
   try {
     const rate = verifyRate();
     console.log(`one core verifies ${Math.round(rate)} ed25519 signatures/s`);
 
     const home = join(tmp.dir, "fresh");
-    await createJoiningHome(home, { genesisFrom: join(tmp.dir, "source"), peers: [p2p], blockIntervalMs: 1000 });
+    await createJoiningHome(home, { genesisFrom: sourceHome, peers: [p2p], blockIntervalMs: 1000 });
     const config = readConfig(homePaths(home).config);
     config.rpc.listen = "127.0.0.1:0";
     config.p2p.listen = "/ip4/127.0.0.1/tcp/0";
@@ -219,7 +251,7 @@ async function main(): Promise<void> {
       await node.stop();
     }
   } finally {
-    await source.kill("SIGTERM");
+    await src.kill("SIGTERM");
   }
 }
 

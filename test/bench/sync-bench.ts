@@ -10,10 +10,12 @@
  *   node test/bench/sync-bench.ts [--empty 3000] [--txs 60000] [--accounts 32] [--timeout 600] [--source DIR]
  *
  * --source DIR keeps the source chain in DIR and reuses it on the next run (building one takes minutes).
+ * --profile FILE writes a CPU profile of the sync (the fresh node's main thread) to FILE.
  *
  * Bounded: it stops by itself once synced, or after --timeout seconds.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -38,6 +40,7 @@ const { values: args } = parseArgs({
     accounts: { type: "string", default: "32" },
     timeout: { type: "string", default: "600" },
     source: { type: "string" },
+    profile: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -199,12 +202,23 @@ async function main(): Promise<void> {
       },
     });
     const commits: { height: number; numTxs: number; ms: number }[] = [];
+    const session = args.profile === undefined ? undefined : new Session();
+    if (session !== undefined) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
     const node = await OplNode.start({ home, config, logger: pino({ level: "info" }, logStream) });
     const off = node.app.onCommit((e) => commits.push({ height: e.height, numTxs: e.numTxs, ms: performance.now() }));
     const cpu0 = process.cpuUsage();
     try {
       await until(`fresh node at height ${fullTo}`, async () => node.app.info().height >= fullTo);
       const cpu = process.cpuUsage(cpu0);
+      if (session !== undefined && args.profile !== undefined) {
+        const { profile } = await session.post("Profiler.stop");
+        writeFileSync(args.profile, JSON.stringify(profile));
+        session.disconnect();
+      }
       off();
       const at = (h: number) => commits.find((c) => c.height === h);
       const first = commits[0];

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { P2pHost } from "../p2p/host.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
 import { TransferDeadline } from "../p2p/transfer-deadline.ts";
-import type { Block, Commit } from "../proto/block.ts";
+import { type Block, blockTxHashes, type Commit } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import {
   decodeBlockRequest,
@@ -13,10 +13,15 @@ import {
   encodeSyncedBlock,
   MAX_BLOCK_REQUEST_COUNT,
   MAX_SYNCED_BLOCK_BYTES,
+  SYNC_RESPONSE_BYTES,
   type SyncedBlock,
+  syncResponseFits,
 } from "../proto/p2p.ts";
+import { decodeTx } from "../proto/tx.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { InvalidBlockError } from "./chain-app.ts";
+import { SyncProgress } from "./sync-progress.ts";
+import type { TxVerifier } from "./tx-verifier.ts";
 
 export const SYNC_PROTOCOL = "/opl/sync/1";
 
@@ -30,7 +35,17 @@ export const SYNC_PROTOCOL = "/opl/sync/1";
  * in a live network a peer that committed before us is the normal case, not a lag: under load a big block
  * can take a second or more to check and commit, and a node that went to sync for it would sit out the next
  * height (if it is that height's proposer, the whole network waits for a round timeout). The same
- * protocol serves our blocks to others: one request of up to 64 blocks per stream, bounded in bytes.
+ * protocol serves our blocks to others: one request of up to MAX_BLOCK_REQUEST_COUNT blocks per stream,
+ * bounded in bytes by SYNC_RESPONSE_BYTES (both constants shared by server and client).
+ *
+ * Speed: a fresh node must catch up thousands of blocks a second. Ranges are fetched ahead (`rangesInFlight`
+ * requests in flight) while the current one is applied; a range asks for as many blocks as fit the byte
+ * limit at the block size seen so far; the signatures of the next blocks' txs are verified on the worker
+ * pool (through the TxVerifier, which remembers them) while the current block executes; the block store
+ * does not fsync each synced block but once per range and before consensus resumes (a crash loses at most
+ * the blocks since the last fsync, a prefix LevelDB recovers whole, and the node syncs them again); the log
+ * says how far it got about once a second, not per block. Nothing is checked less: each block is executed
+ * in full by the application against its commit (see SyncTarget.applySynced).
  */
 export interface BlockSyncOptions {
   batchBlocks: number;
@@ -43,10 +58,8 @@ export interface BlockSyncOptions {
   requestTimeoutMs: number;
   /** ...or when its bytes fall behind this rate (after requestTimeoutMs of grace): a trickle is a stall. */
   minTransferBytesPerSecond: number;
-  /** Stop adding blocks to one response past this many bytes. */
-  maxResponseBytes: number;
-  /** Most bytes of blocks taken from one response (a peer cannot make us buffer more). */
-  maxClientResponseBytes: number;
+  /** Block ranges requested ahead of the one being applied (each a stream; servers take 4 per peer). */
+  rangesInFlight: number;
   /** Block requests served per peer per second. */
   maxRequestsPerSecond: number;
   /** A peer that claimed blocks it then did not serve is not believed for this long. */
@@ -59,17 +72,16 @@ export interface BlockSyncOptions {
 }
 
 export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
-  batchBlocks: 64,
+  batchBlocks: MAX_BLOCK_REQUEST_COUNT,
   graceMs: 3000,
   checkMs: 250,
   requestTimeoutMs: 15_000,
   minTransferBytesPerSecond: 64 * 1024,
-  maxResponseBytes: 16 * 1024 * 1024,
-  maxClientResponseBytes: 64 * 1024 * 1024,
+  rangesInFlight: 2,
   maxRequestsPerSecond: 10,
   distrustMs: 30_000,
   catchingUpLag: 2,
-  progressLogMs: 2000,
+  progressLogMs: 1000,
   expectPeers: false,
 };
 
@@ -80,6 +92,27 @@ export interface SyncTarget {
   /** Verifies and commits; false if the chain is not at the block's parent; throws if the block or commit is bad. */
   applySynced(block: Block, commit: Commit): Promise<boolean>;
   endSync(): void;
+  /**
+   * Whether block commits are fsynced one by one (true, the default) or only at `flushWrites` (false, while
+   * syncing). Optional: a target without it fsyncs every block.
+   */
+  durableWrites?(durable: boolean): Promise<void>;
+  /** Makes every block committed so far durable (an fsync). */
+  flushWrites?(): Promise<void>;
+}
+
+/** Heights a server reads at once while answering a request (their sizes, then the blocks that fit). */
+const SERVE_READ_CHUNK = 64;
+
+/** Txs of the blocks ahead whose signatures are being verified while the current block executes. */
+const PREVERIFY_TXS = 16_384;
+
+/** One block range requested: its answer arrives while earlier ranges are applied. */
+interface Range {
+  from: number;
+  count: number;
+  peer: string;
+  answer: Promise<SyncedBlock[]>;
 }
 
 function u32(n: number): Uint8Array {
@@ -102,6 +135,9 @@ export class BlockSync {
   /** Requests served per peer in the current second. */
   private served = { second: 0, counts: new Map<string, number>() };
   private readonly onFatal: (err: unknown) => void;
+  private readonly verifier: TxVerifier | undefined;
+  /** Mean bytes of a synced block frame lately: sets how many blocks a range asks for. */
+  private frameBytes: number | undefined;
   private behindSinceMs: number | undefined;
   private heardFromPeers = false;
   private active = false;
@@ -116,9 +152,12 @@ export class BlockSync {
     log: Logger;
     /** A local failure while committing a synced block (a disk error): the node cannot go on. */
     onFatal: (err: unknown) => void;
+    /** Verifies the next blocks' tx signatures ahead, on the worker pool (optional: tests without one). */
+    verifier?: TxVerifier;
     options?: Partial<BlockSyncOptions>;
   }) {
     this.onFatal = deps.onFatal;
+    this.verifier = deps.verifier;
     this.host = deps.host;
     this.db = deps.db;
     this.chain = deps.chain;
@@ -129,8 +168,8 @@ export class BlockSync {
 
   async start(): Promise<void> {
     await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
-      maxInboundStreams: 2,
-      maxOutboundStreams: 2,
+      maxInboundStreams: 4,
+      maxOutboundStreams: 4,
     });
     this.host.addEventListener("peer:disconnect", (evt) => {
       this.peerHeights.delete(evt.detail.toString());
@@ -201,73 +240,157 @@ export class BlockSync {
     // Consensus keeps going until a synced block is actually in hand: a peer that only claims a height
     // must not be able to hold our heights back.
     let began = false;
-    const startedMs = Date.now();
     const startHeight = this.chain.height();
-    let lastLog = { ms: startedMs, height: startHeight };
+    const progress = new SyncProgress(this.log, this.o.progressLogMs, startHeight);
     let failures = 0;
     this.log.info({ height: startHeight, target: this.bestPeerHeight }, "block sync: behind peers, fetching blocks");
+    /** Ranges requested, in height order; `next` is the first height not requested yet. */
+    let pending: Range[] = [];
+    let next = startHeight + 1;
+    const restart = () => {
+      pending = []; // their answers still arrive, and are dropped
+      next = this.chain.height() + 1;
+    };
     try {
       while (!this.stopped && failures < 3) {
-        const mine = this.chain.height();
-        const ahead = [...this.peerHeights].filter(([, h]) => h > mine);
-        if (ahead.length === 0) break;
-        const [peer, peerHeight] = ahead[Math.floor(Math.random() * ahead.length)];
-        const count = Math.min(this.o.batchBlocks, MAX_BLOCK_REQUEST_COUNT, peerHeight - mine);
+        if (next <= this.chain.height()) restart(); // consensus committed meanwhile (before the sync began)
+        while (pending.length < this.o.rangesInFlight) {
+          const range = this.request(next);
+          if (range === undefined) break;
+          pending.push(range);
+          next += range.count;
+        }
+        const range = pending.shift();
+        if (range === undefined) break; // no peer is ahead
+        const { peer } = range;
         let blocks: SyncedBlock[];
         try {
-          blocks = await this.fetch(peer, mine + 1, count);
+          blocks = await range.answer;
         } catch (err) {
           failures++;
           const bad = err instanceof CodecError;
           this.distrust(peer);
           this.scores.penalize(peer, bad ? PENALTY.invalidMessage : PENALTY.unresponsive, `block sync: ${(err as Error).message}`);
+          restart();
           continue;
         }
         if (blocks.length === 0) {
           failures++;
           this.distrust(peer); // it claimed blocks it does not serve
           this.scores.penalize(peer, PENALTY.unresponsive, "block sync: claimed a height it did not serve");
+          restart();
           continue;
         }
         failures = 0;
+        // A short answer (the byte limit): the rest of the range is asked for at once, ahead of the others.
+        if (blocks.length < range.count) {
+          pending.unshift(this.fetchRange(peer, range.from + blocks.length, range.count - blocks.length));
+        }
         if (!began) {
           began = true;
           this.chain.beginSync();
+          await this.chain.durableWrites?.(false);
         }
-        for (const b of blocks) {
-          try {
-            if (!(await this.chain.applySynced(b.block, b.commit))) break;
-          } catch (err) {
-            if (this.stopped) return;
-            if (!(err instanceof InvalidBlockError)) {
-              // Not the peer's fault (a disk error, consensus stopped): nothing more can be committed.
-              this.onFatal(err);
-              return;
-            }
-            failures++;
-            this.distrust(peer);
-            this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${err.message}`);
-            break;
-          }
+        const outcome = await this.apply(blocks, peer, progress);
+        if (outcome === "stop") return;
+        if (outcome === "bad") {
+          failures++;
+          restart();
+        } else if (outcome === "moved") {
+          restart();
         }
-        const now = Date.now();
-        if (now - lastLog.ms >= this.o.progressLogMs) {
-          const height = this.chain.height();
-          const blocksPerSec = Math.round(((height - lastLog.height) * 1000) / (now - lastLog.ms));
-          this.log.info({ height, target: this.bestPeerHeight, blocksPerSec }, "block sync: progress");
-          lastLog = { ms: now, height };
-        }
+        // One fsync per range, not per block: a crash loses at most this range, which is synced again.
+        await this.chain.flushWrites?.();
       }
+    } catch (err) {
+      // Not the peer's fault (a disk error, consensus stopped): nothing more can be committed.
+      if (!this.stopped) this.onFatal(err);
     } finally {
       this.active = false;
-      const height = this.chain.height();
-      const seconds = (Date.now() - startedMs) / 1000;
-      const blocks = height - startHeight;
-      const summary = { height, blocks, seconds, blocksPerSec: seconds > 0 ? Math.round(blocks / seconds) : blocks };
-      if (began) this.log.info(summary, "block sync: done, consensus resumes");
-      else this.log.info(summary, "block sync: no peer served blocks; consensus goes on");
+      const summary = progress.summary(this.chain.height());
+      if (began) {
+        // Durable before consensus resumes: it signs on top of these blocks.
+        await this.chain.durableWrites?.(true).catch((err: unknown) => {
+          if (!this.stopped) this.onFatal(err);
+        });
+        this.log.info(summary, "block sync: done, consensus resumes");
+      } else this.log.info(summary, "block sync: no peer served blocks; consensus goes on");
       if (began && !this.stopped) this.chain.endSync();
     }
+  }
+
+  /**
+   * Applies a range in order, the next blocks' signatures verifying on the pool meanwhile. "ok": all
+   * applied; "moved": the chain is not where the range starts; "bad": the peer sent an invalid block (it is
+   * penalised); "stop": the sync stopped, or failed locally (onFatal was called).
+   */
+  private async apply(blocks: SyncedBlock[], peer: string, progress: SyncProgress): Promise<"ok" | "moved" | "bad" | "stop"> {
+    const verified: (Promise<unknown> | undefined)[] = [];
+    let ahead = 0; // blocks whose verification was started
+    let aheadTxs = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i];
+      if (b.block.header.height <= this.chain.height()) continue; // committed by consensus before the sync began
+      if (this.verifier !== undefined) {
+        while (ahead < blocks.length && (ahead <= i || aheadTxs < PREVERIFY_TXS)) {
+          verified[ahead] = this.preverify(blocks[ahead].block);
+          aheadTxs += blocks[ahead].block.txs.length;
+          ahead++;
+        }
+        await verified[i];
+        aheadTxs -= b.block.txs.length;
+      }
+      try {
+        if (!(await this.chain.applySynced(b.block, b.commit))) return "moved";
+      } catch (err) {
+        if (this.stopped) return "stop";
+        if (!(err instanceof InvalidBlockError)) {
+          this.onFatal(err);
+          return "stop";
+        }
+        this.distrust(peer);
+        this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${err.message}`);
+        return "bad";
+      }
+      progress.committed(b.block.header.height, b.block.txs.length, this.bestPeerHeight);
+    }
+    return "ok";
+  }
+
+  /**
+   * Verifies a block's tx signatures on the pool; the TxVerifier remembers the good ones, so executing the
+   * block does not verify them again. A tx that does not decode or verify is left to execution to refuse.
+   */
+  private preverify(block: Block): Promise<unknown> | undefined {
+    const verifier = this.verifier;
+    if (verifier === undefined || block.txs.length === 0) return undefined;
+    const hashes = blockTxHashes(block);
+    const checks: Promise<boolean>[] = [];
+    for (let i = 0; i < block.txs.length; i++) {
+      try {
+        checks.push(verifier.verify(decodeTx(block.txs[i], hashes[i])));
+      } catch {
+        // execution refuses the block with its reason
+      }
+    }
+    return Promise.all(checks).catch(() => {});
+  }
+
+  /** A request for the blocks from `from`, to a peer that has them; undefined when no peer is ahead. */
+  private request(from: number): Range | undefined {
+    const ahead = [...this.peerHeights].filter(([, h]) => h >= from);
+    if (ahead.length === 0) return undefined;
+    const [peer, peerHeight] = ahead[Math.floor(Math.random() * ahead.length)];
+    // As many blocks as fit one answer at the size seen so far (a full block's answer holds one or two).
+    const fit = this.frameBytes === undefined ? this.o.batchBlocks : Math.floor(SYNC_RESPONSE_BYTES / this.frameBytes);
+    const count = Math.max(1, Math.min(fit, this.o.batchBlocks, MAX_BLOCK_REQUEST_COUNT, peerHeight - from + 1));
+    return this.fetchRange(peer, from, count);
+  }
+
+  private fetchRange(peer: string, from: number, count: number): Range {
+    const answer = this.fetch(peer, from, count);
+    answer.catch(() => {}); // a range dropped by a restart is not awaited
+    return { from, count, peer, answer };
   }
 
   private connection(peer: string): Connection {
@@ -309,7 +432,7 @@ export class BlockSync {
     // may hold the whole answer while we decode: it is bounded by what we take from one response.
     const lp = lpStream(stream, {
       maxDataLength: MAX_SYNCED_BLOCK_BYTES,
-      maxBufferSize: Math.max(this.o.maxClientResponseBytes, MAX_SYNCED_BLOCK_BYTES) + 16,
+      maxBufferSize: MAX_SYNCED_BLOCK_BYTES + SYNC_RESPONSE_BYTES + 16,
     });
     stream.addEventListener("message", onBytes);
     try {
@@ -323,16 +446,17 @@ export class BlockSync {
       let bytes = 0;
       for (let i = 0; i < n; i++) {
         const frame = (await lp.read({ signal })).subarray();
-        bytes += frame.byteLength;
-        if (bytes > this.o.maxClientResponseBytes) {
-          throw new CodecError(`block sync response exceeds ${this.o.maxClientResponseBytes} bytes`);
+        if (!syncResponseFits(i, bytes, frame.byteLength)) {
+          throw new CodecError(`block sync response exceeds ${SYNC_RESPONSE_BYTES} bytes past its first block`);
         }
+        bytes += frame.byteLength;
         const b = decodeSyncedBlock(frame);
         if (b.block.header.height !== from + i) {
           throw new CodecError(`block sync sent height ${b.block.header.height} where ${from + i} was due`);
         }
         blocks.push(b);
       }
+      if (n > 0) this.frameBytes = Math.ceil(bytes / n);
       return blocks;
     } catch (err) {
       // A timeout surfaces as the signal's reason (what stalled and how), not a bare AbortError.
@@ -343,6 +467,38 @@ export class BlockSync {
       deadline.clear();
       stream.removeEventListener("message", onBytes);
     }
+  }
+
+  /**
+   * The frames of a response: the blocks from `from` (at most `count`, up to our tip) that fit the byte
+   * limit. Reads go in parallel, a chunk of heights at a time (a range of a thousand small blocks is
+   * thousands of reads), and the stored sizes first: a block that cannot fit is never read.
+   */
+  private async readRange(from: number, count: number): Promise<{ frames: Uint8Array[]; bytes: number }> {
+    const frames: Uint8Array[] = [];
+    let bytes = 0;
+    const end = Math.min(from + count, this.chain.height() + 1);
+    for (let start = from; start < end; start += SERVE_READ_CHUNK) {
+      const heights = Array.from({ length: Math.min(SERVE_READ_CHUNK, end - start) }, (_, i) => start + i);
+      const sizes = await Promise.all(heights.map((h) => this.db.blockSize(h)));
+      let fit = 0;
+      for (let projected = bytes; fit < heights.length; fit++) {
+        const size = sizes[fit];
+        if (size !== undefined && !syncResponseFits(frames.length + fit, projected, size)) break;
+        projected += size ?? 0;
+      }
+      const read = await Promise.all(heights.slice(0, fit).map((h) =>
+        Promise.all([this.db.getBlockBytes(h), this.db.getBlockMeta(h)])));
+      for (const [blockBytes, meta] of read) {
+        if (blockBytes === undefined || meta === undefined) return { frames, bytes };
+        const frame = encodeSyncedBlock(blockBytes, meta.commit);
+        if (!syncResponseFits(frames.length, bytes, frame.byteLength)) return { frames, bytes };
+        frames.push(frame);
+        bytes += frame.byteLength;
+      }
+      if (fit < heights.length) break;
+    }
+    return { frames, bytes };
   }
 
   /** Answers one block request: a count, then that many blocks with their commits. */
@@ -376,21 +532,7 @@ export class BlockSync {
       return;
     }
     try {
-      const frames: Uint8Array[] = [];
-      let bytes = 0;
-      const tip = this.chain.height();
-      for (let h = req.fromHeight; h < req.fromHeight + req.count && h <= tip; h++) {
-        // The stored size first: a block that cannot fit this answer is never read (nor its digest hashed).
-        const size = await this.db.blockSize(h);
-        if (frames.length > 0 && size !== undefined && bytes + size > this.o.maxResponseBytes) break;
-        const blockBytes = await this.db.getBlockBytes(h);
-        const meta = await this.db.getBlockMeta(h);
-        if (blockBytes === undefined || meta === undefined) break;
-        const frame = encodeSyncedBlock(blockBytes, meta.commit);
-        if (frames.length > 0 && bytes + frame.byteLength > this.o.maxResponseBytes) break;
-        frames.push(frame);
-        bytes += frame.byteLength;
-      }
+      const { frames, bytes } = await this.readRange(req.fromHeight, req.count);
       // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
       const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
       const sending = AbortSignal.timeout(sendMs);

@@ -14,6 +14,7 @@ import {
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { BlockSync } from "./block-sync.ts";
 import { answerTxFetch, type AssemblyStats, ProposalAssembler } from "./compact-proposal.ts";
+import type { TxVerifier } from "./tx-verifier.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { ConsensusDriver, ConsensusNetwork } from "./consensus-driver.ts";
 import type { Mempool } from "./mempool.ts";
@@ -91,6 +92,8 @@ export class NodeNetwork implements ConsensusNetwork {
     app: ChainApp;
     mempool: Mempool;
     db: ChainDb;
+    /** Verifies synced blocks' tx signatures ahead of their execution. */
+    verifier?: TxVerifier;
     relayPeerTxs: boolean;
     /** The chain's maxBlockTxs. */
     maxBlockTxs: number;
@@ -110,11 +113,14 @@ export class NodeNetwork implements ConsensusNetwork {
       log,
       options: { expectPeers: deps.expectPeers },
       onFatal: deps.onFatal,
+      verifier: deps.verifier,
       chain: {
         height: () => app.info().height,
         beginSync: () => driver.beginSync(),
         applySynced: (block, commit) => driver.applySynced(block, commit),
         endSync: () => driver.endSync(),
+        durableWrites: (durable) => deps.db.setDurable(durable),
+        flushWrites: () => deps.db.flush(),
       },
     });
     await sync.start();

@@ -248,6 +248,7 @@ export class OplNode {
         app,
         mempool,
         db,
+        verifier,
         relayPeerTxs: config.p2p.relay_peer_txs,
         maxBlockTxs: genesis.params.maxBlockTxs,
         expectPeers: persistentIds.size > 0,

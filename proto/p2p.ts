@@ -143,7 +143,22 @@ export function decodeTxBatch(bytes: Uint8Array): Uint8Array[] {
   return txs;
 }
 
-export const MAX_BLOCK_REQUEST_COUNT = 64;
+/**
+ * Most blocks one sync request may ask for. Large, so that a range of small (empty) blocks costs one round
+ * trip and one request for hundreds of blocks; a range of big blocks is cut short by SYNC_RESPONSE_BYTES.
+ */
+export const MAX_BLOCK_REQUEST_COUNT = 1024;
+/**
+ * Most bytes of synced block frames in one response, past its first block (which may be a full block of up to
+ * MAX_SYNCED_BLOCK_BYTES on its own). The server stops adding blocks at this limit; the client refuses an
+ * answer past it (see syncResponseFits): one constant for both sides.
+ */
+export const SYNC_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** Whether a frame of `frameBytes` may follow `sent` frames of `bytesSoFar` bytes in one sync response. */
+export function syncResponseFits(sent: number, bytesSoFar: number, frameBytes: number): boolean {
+  return sent === 0 || bytesSoFar + frameBytes <= SYNC_RESPONSE_BYTES;
+}
 /** A synced block frame: the largest block any chain can make, with a commit signed by the most validators. */
 export const MAX_SYNCED_BLOCK_BYTES = syncedBlockFrameBytes(MAX_ENCODED_BLOCK_BYTES, BLOCK_PARAM_CAPS.maxValidators);
 

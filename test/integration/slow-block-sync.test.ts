@@ -7,7 +7,7 @@ import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
-import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { decodeBlockRequest, encodeSyncedBlock, SYNC_RESPONSE_BYTES } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -46,11 +46,11 @@ function varint(n: number): Uint8Array {
 const lp = (bytes: Uint8Array) => concatBytes(varint(bytes.byteLength), bytes);
 
 /** The whole answer to a request for blocks 1..count, as the sync protocol frames it. */
-function answer(count: number): Uint8Array {
+function answer(count: number, txsPerBlock = 16): Uint8Array {
   const parts = [lp(Uint8Array.of(0, 0, 0, count))];
   for (let h = 1; h <= count; h++) {
     // 256 KiB of transactions each (the client here does not execute them): 2 MiB for the 8 blocks.
-    const txs = Array.from({ length: 16 }, (_, i) => new Uint8Array(16 * 1024).fill(i));
+    const txs = Array.from({ length: txsPerBlock }, (_, i) => new Uint8Array(16 * 1024).fill(i));
     const block: Block = { ...smallBlock({ height: h, timeMs: 1_700_000_000_000 + h }), txs };
     const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
     parts.push(lp(encodeSyncedBlock(encodeBlock(block), commit)));
@@ -61,11 +61,11 @@ function answer(count: number): Uint8Array {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A server that sends its answer in `pieces` pieces, `gapMs` apart (or stops after `stopAfter` pieces). */
-async function slowServer(pieces: number, gapMs: number, stopAfter = pieces): Promise<P2pHost> {
+async function slowServer(pieces: number, gapMs: number, stopAfter = pieces, txsPerBlock = 16): Promise<P2pHost> {
   const server = await host();
   await server.handle(SYNC_PROTOCOL, async (stream) => {
     const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
-    const bytes = answer(req.count);
+    const bytes = answer(req.count, txsPerBlock);
     const size = Math.ceil(bytes.byteLength / pieces);
     for (let i = 0; i < stopAfter && stream.status === "open"; i++) {
       stream.send(bytes.subarray(i * size, (i + 1) * size));
@@ -76,7 +76,7 @@ async function slowServer(pieces: number, gapMs: number, stopAfter = pieces): Pr
   return server;
 }
 
-async function syncFrom(server: P2pHost, count: number) {
+async function syncFrom(server: P2pHost, count: number, requestTimeoutMs = 600) {
   const client = await host();
   const applied: number[] = [];
   const offences: string[] = [];
@@ -92,7 +92,7 @@ async function syncFrom(server: P2pHost, count: number) {
     scores,
     log,
     onFatal: (err) => { throw err; },
-    options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 600, batchBlocks: count },
+    options: { graceMs: 0, checkMs: 50, requestTimeoutMs, batchBlocks: count },
     chain: {
       height: () => applied.length,
       beginSync: () => {},
@@ -125,6 +125,16 @@ describe("block sync over a slow link", () => {
     await waitFor("quiet server penalised", () => (offences.length > 0 ? true : undefined), 10_000);
     expect(applied).toEqual([]);
     expect(offences[0]).toMatch(/block sync/);
+  });
+
+  it("a server that answers more bytes than SYNC_RESPONSE_BYTES past the first block is dropped", async () => {
+    // Three blocks of 6 MiB: the third takes the answer past the 16 MiB limit; nothing of it is applied.
+    expect(SYNC_RESPONSE_BYTES).toBeLessThan(3 * 6 * 1024 * 1024);
+    const server = await slowServer(1, 0, 1, 384);
+    const { applied, offences } = await syncFrom(server, 3, 10_000); // building 18 MiB takes the server a while
+    await waitFor("oversized answer penalised", () => (offences.length > 0 ? true : undefined), 20_000);
+    expect(applied).toEqual([]);
+    expect(offences[0]).toMatch(/exceeds/);
   });
 
   it("a server that trickles its answer far below the minimum rate is dropped", async () => {

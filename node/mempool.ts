@@ -63,7 +63,9 @@ export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
  * policy, not consensus: wall time is fine here.
  */
 export const ADMISSION_QUEUE_MS = 500;
-export const MIN_ADMISSION_QUEUE = 256;
+// The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
+// batch of a few hundred) without refusing what the node checks in well under a second on any core.
+export const MIN_ADMISSION_QUEUE = 1024;
 
 export interface MempoolDeps {
   chainId: string;

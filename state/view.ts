@@ -1,3 +1,5 @@
+import { shortBytesId } from "../crypto/bytes.ts";
+
 /**
  * The state machine sees state only through these views: reads from a base, writes collected in an overlay.
  * Nothing here touches the disk; the store supplies the base and persists an overlay's writes at commit.
@@ -46,17 +48,13 @@ interface Slot extends StateWrite {
   pending?: boolean;
 }
 
-/** Keys up to this length take the short path in keyId (fromCharCode's arguments stay few). */
-const SHORT_KEY = 128;
-
 /**
  * Map key for a byte key: one UTF-16 unit per byte (the latin1 reading), so distinct keys stay distinct.
  * Computed for every state access: short keys (every state key today) skip the Buffer wrapper that
  * toString("latin1") needs, which cost about twice as much in the node's profile.
  */
 export function keyId(key: Uint8Array): string {
-  if (key.byteLength <= SHORT_KEY) return String.fromCharCode.apply(null, key as unknown as number[]);
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return shortBytesId(key);
 }
 
 export function keyFromId(id: string): Uint8Array {

@@ -1,4 +1,5 @@
 import { bech32 } from "@scure/base";
+import { shortBytesId } from "./bytes.ts";
 import { sha256 } from "./hash.ts";
 
 /** Addresses are the first 20 bytes of sha256(ed25519 public key), shown as bech32 with prefix `opl`. */
@@ -10,7 +11,7 @@ const ADDRESS_CACHE_LIMIT = 50_000;
 const addressCache = new Map<string, Uint8Array>();
 
 export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("latin1");
+  const id = shortBytesId(publicKey);
   let address = addressCache.get(id);
   if (address === undefined) {
     address = sha256(publicKey).slice(0, ADDRESS_LENGTH);
@@ -25,7 +26,7 @@ const BECH32_CACHE_LIMIT = 50_000;
 const bech32Cache = new Map<string, string>();
 
 export function encodeAddress(address: Uint8Array): string {
-  const id = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString("latin1");
+  const id = shortBytesId(address);
   let text = bech32Cache.get(id);
   if (text === undefined) {
     text = bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));

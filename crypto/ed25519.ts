@@ -6,7 +6,7 @@ import {
   verify as nodeVerify,
 } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { concatBytes } from "./bytes.ts";
+import { concatBytes, shortBytesId } from "./bytes.ts";
 
 /**
  * ed25519 in two implementations on purpose:
@@ -43,7 +43,7 @@ const KEY_CACHE_LIMIT = 100_000;
 const keyCache = new Map<string, KeyObject>();
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("latin1");
+  const id = shortBytesId(publicKey);
   let key = keyCache.get(id);
   if (key === undefined) {
     key = createPublicKey({

@@ -71,7 +71,10 @@ export interface MempoolDeps {
   chainId: string;
   params: ChainParams;
   verifier: TxVerifier;
-  /** The sender's account in the latest committed state. */
+  /**
+   * The sender's account in the latest committed state. The node returns the state's decoded record, the
+   * same object for as long as the account is unchanged, which lets admission skip its second check.
+   */
   account(address: Uint8Array): Account;
   /** Height at which a tx hash was included, if it was. */
   includedAt(hash: Uint8Array): Promise<number | undefined>;
@@ -125,6 +128,8 @@ export class Mempool {
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
   /** Signature checks finished: in the current one-second window, and the rate of the last full one. */
   private checkWindow = { startMs: 0, checked: 0, perSecond: 0 };
+  /** Bumped by every change to the pool's contents or counts: a check made at the same version still holds. */
+  private version = 0;
 
   private readonly now: () => number;
 
@@ -230,17 +235,24 @@ export class Mempool {
   private async admit(tx: DecodedTx): Promise<void> {
     checkTxStateless(tx, this.deps.chainId, this.deps.params);
     this.expire();
-    const early = this.refusal(tx);
+    const seen = this.deps.account(tx.sender);
+    const version = this.version;
+    const early = this.refusal(tx, seen);
     if (early !== undefined) throw await this.explain(tx, early);
     const verified = await this.deps.verifier.verify(tx);
     this.countCheck();
     if (!verified) {
       throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
     }
-    // The state may have moved while the signature was checked: check again, then insert, synchronously.
-    const late = this.refusal(tx);
-    if (late !== undefined) throw await this.explain(tx, late);
-    this.insert(tx);
+    // The state or the pool may have moved while the signature was checked: check again, then insert, with
+    // no await in between. The check is skipped only when neither moved: the pool's version is the same and
+    // the account is the very record read before (a committed change to it is a new record).
+    const account = this.deps.account(tx.sender);
+    if (account !== seen || this.version !== version) {
+      const late = this.refusal(tx, account);
+      if (late !== undefined) throw await this.explain(tx, late);
+    }
+    this.insert(tx, account);
   }
 
   /** How many admissions may wait for their signature check: ADMISSION_QUEUE_MS at the recent rate. */
@@ -272,11 +284,10 @@ export class Mempool {
   }
 
   /** Why the tx cannot be admitted against the current state and mempool, if it cannot (synchronous). */
-  private refusal(tx: DecodedTx): TxError | undefined {
+  private refusal(tx: DecodedTx, account: Account): TxError | undefined {
     const hash = tx.id;
     if (this.byHash.has(hash))
       return new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
-    const account = this.deps.account(tx.sender);
     const nonce = tx.body.nonce;
     const who = { toString: () => encodeAddress(tx.sender) }; // formatted only if a message needs it
     if (nonce < account.nonce) {
@@ -331,11 +342,13 @@ export class Mempool {
     return undefined;
   }
 
-  private insert(tx: DecodedTx): void {
+  /** `account`: the sender's, just read from the latest state. */
+  private insert(tx: DecodedTx, account: Account): void {
+    this.version++;
     const id = keyId(tx.sender);
     let queue = this.senders.get(id);
     if (queue === undefined) {
-      const base = this.deps.account(tx.sender).nonce;
+      const base = account.nonce;
       queue = { address: tx.sender, byNonce: new Map(), spend: 0n, base, runEnd: base, gapped: 0 };
       this.senders.set(id, queue);
     }
@@ -359,6 +372,7 @@ export class Mempool {
 
   /** Recounts a sender's executable run from its account nonce (after a block or a removal). */
   private recount(queue: SenderQueue): void {
+    this.version++;
     queue.base = this.deps.account(queue.address).nonce;
     queue.runEnd = queue.base;
     while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
@@ -421,6 +435,7 @@ export class Mempool {
    * could never execute without it). Finally drops whatever has outlived the TTL (see expire).
    */
   update(committed: readonly DecodedTx[]): void {
+    this.version++;
     this.blocks++;
     const touched = new Set<string>();
     for (const tx of committed) touched.add(keyId(tx.sender));
@@ -506,6 +521,7 @@ export class Mempool {
   }
 
   private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry): void {
+    this.version++;
     queue.byNonce.delete(nonce);
     queue.spend -= entry.spend;
     this.byHash.delete(entry.tx.id);

@@ -5,12 +5,16 @@ import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
 /**
  * Verifies transaction signatures once. Signature checks are the node's throughput bound, so every tx is
  * verified at admission, on worker threads (all cores; see crypto/verify-pool.ts), and remembered by hash: a block made from the
- * mempool is then validated without verifying again. Bounded: the oldest entries leave first.
+ * mempool is then validated without verifying again. Bounded: the oldest entries leave first. A tx whose
+ * check is already under way (the same tx from a client and in a proposal, or from two peers, at once) waits
+ * for that check rather than starting another: same hash, same bytes, same answer.
  */
 export class TxVerifier {
   private readonly chainId: string;
   private readonly limit: number;
   private readonly verified = new Set<string>();
+  /** Checks under way, by tx id. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly pool: VerifyPool | undefined;
 
   /** Without a pool, verification runs on libuv's thread pool (fine for tests and light use). */
@@ -24,9 +28,21 @@ export class TxVerifier {
     return this.verified.has(tx.id);
   }
 
-  async verify(tx: DecodedTx): Promise<boolean> {
+  verify(tx: DecodedTx): Promise<boolean> {
     const id = tx.id;
-    if (this.verified.has(id)) return true;
+    if (this.verified.has(id)) return Promise.resolve(true);
+    let check = this.inFlight.get(id);
+    if (check === undefined) {
+      check = this.check(tx);
+      this.inFlight.set(id, check);
+      const done = () => this.inFlight.delete(id);
+      check.then(done, done);
+    }
+    return check;
+  }
+
+  private async check(tx: DecodedTx): Promise<boolean> {
+    const id = tx.id;
     const digest = txSignBytes(this.chainId, tx.bodyBytes);
     const ok =
       this.pool === undefined

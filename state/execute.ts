@@ -3,7 +3,7 @@ import { toHex } from "../crypto/bytes.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
-import { getAccount, setAccount, transfer } from "./modules/bank.ts";
+import { type AccountRef, accountRef, readAccount, transfer, writeAccount } from "./modules/bank.ts";
 import * as attribution from "./modules/attribution.ts";
 import * as datanets from "./modules/datanets.ts";
 import * as models from "./modules/models.ts";
@@ -133,8 +133,8 @@ function moduleOf(msg: ModuleMsg): keyof typeof MODULES {
  * The ante step: nonce and fee. If it throws, the transaction cannot be in a block at all; if it passes,
  * the fee is paid and the nonce used whether or not the message then succeeds.
  */
-function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent {
-  const account = getAccount(view, tx.sender);
+function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: AccountRef): TxEvent {
+  const account = readAccount(view, senderRef);
   if (tx.body.nonce !== account.nonce) {
     const code = tx.body.nonce < account.nonce ? "NONCE_TOO_LOW" : "NONCE_TOO_HIGH";
     throw new TxError(code, `nonce ${account.nonce} expected, got ${tx.body.nonce}`, {
@@ -148,10 +148,11 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent {
       `insufficient funds for the fee: ${encodeAddress(tx.sender)} has ${account.balance}, fee is ${tx.body.fee}`,
     );
   }
-  setAccount(view, tx.sender, { nonce: account.nonce + 1, balance: account.balance - tx.body.fee });
+  writeAccount(view, senderRef, { nonce: account.nonce + 1, balance: account.balance - tx.body.fee });
   const recipient = ctx.feeRecipient ?? ctx.proposer;
-  const proposer = getAccount(view, recipient);
-  setAccount(view, recipient, { ...proposer, balance: proposer.balance + tx.body.fee });
+  const recipientRef = accountRef(recipient);
+  const proposer = readAccount(view, recipientRef);
+  writeAccount(view, recipientRef, { nonce: proposer.nonce, balance: proposer.balance + tx.body.fee });
   return {
     type: "fee",
     attributes: [
@@ -162,10 +163,10 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent {
   };
 }
 
-function applyMsg(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxEvent[] {
+function applyMsg(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: AccountRef): TxEvent[] {
   const msg = tx.body.msg;
   if (msg.type === "transfer") {
-    transfer(view, tx.sender, msg.to, msg.amount);
+    transfer(view, tx.sender, msg.to, msg.amount, senderRef);
     return [
       {
         type: "transfer",
@@ -202,11 +203,12 @@ export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
  */
 export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxResult {
   checkTxStateless(tx, ctx.chainId, ctx.params);
-  const feeEvent = applyAnte(view, tx, ctx);
+  const senderRef = accountRef(tx.sender);
+  const feeEvent = applyAnte(view, tx, ctx, senderRef);
   const creditsBefore = ctx.work?.credits ?? 0;
   view.begin();
   try {
-    const events = applyMsg(view, tx, ctx);
+    const events = applyMsg(view, tx, ctx, senderRef);
     checkCreditFee(tx, ctx, (ctx.work?.credits ?? 0) - creditsBefore);
     view.commit();
     return { code: 0, log: "", events: [feeEvent, ...events] };

@@ -1,3 +1,5 @@
+import { shortBytesId } from "../crypto/bytes.ts";
+
 /**
  * The state machine sees state only through these views: reads from a base, writes collected in an overlay.
  * Nothing here touches the disk; the store supplies the base and persists an overlay's writes at commit.
@@ -8,17 +10,51 @@ export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
   /** The same, by the key's id (keyId(key)), so stacked views compute the id once. */
   getId?(id: string, key: Uint8Array): Uint8Array | undefined;
+  /**
+   * The value decoded by `codec`, by id, for readers that keep decoded values (so a record read many times
+   * in a block, or across blocks, is decoded once). Always equal to codec.decode of the value.
+   */
+  getRecordId?<T>(id: string, key: Uint8Array, codec: RecordCodec<T>): T | undefined;
+}
+
+/**
+ * How one kind of state record is stored. Decoded records are cached next to their bytes and handed to
+ * every reader, so a record is never mutated: a writer builds a new one. Reused by codec identity.
+ */
+export interface RecordCodec<T> {
+  decode(bytes: Uint8Array): T;
+  encode(record: T): Uint8Array;
 }
 
 export interface StateWrite {
   key: Uint8Array;
   /** undefined deletes the key. */
   value: Uint8Array | undefined;
+  /** The value decoded, when the writer had it (a cache carried into the latest state; equals decode(value)). */
+  codec?: RecordCodec<unknown>;
+  record?: unknown;
 }
 
-/** Map key for a byte key. latin1 maps each byte to one UTF-16 unit, so distinct keys stay distinct. */
+/** A record through `view`: its cached decoding where the view keeps one, else decoded from the bytes. */
+export function readRecord<T>(view: StateReader, key: Uint8Array, codec: RecordCodec<T>, id?: string): T | undefined {
+  if (view.getRecordId !== undefined) return view.getRecordId(id ?? keyId(key), key, codec);
+  const raw = view.getId !== undefined ? view.getId(id ?? keyId(key), key) : view.get(key);
+  return raw === undefined ? undefined : codec.decode(raw);
+}
+
+/** A value in a view, with its decoding once someone asked for it by a codec. */
+interface Slot extends StateWrite {
+  /** Written as a record whose bytes are not made yet (encoded once, when first needed). */
+  pending?: boolean;
+}
+
+/**
+ * Map key for a byte key: one UTF-16 unit per byte (the latin1 reading), so distinct keys stay distinct.
+ * Computed for every state access: short keys (every state key today) skip the Buffer wrapper that
+ * toString("latin1") needs, which cost about twice as much in the node's profile.
+ */
 export function keyId(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return shortBytesId(key);
 }
 
 export function keyFromId(id: string): Uint8Array {
@@ -31,8 +67,8 @@ export function keyFromId(id: string): Uint8Array {
  */
 export class Overlay implements StateReader {
   private readonly base: StateReader;
-  private readonly writes = new Map<string, StateWrite>();
-  private journal: [string, StateWrite | undefined][] | null = null;
+  private readonly writes = new Map<string, Slot>();
+  private journal: [string, Slot | undefined][] | null = null;
 
   constructor(base: StateReader) {
     this.base = base;
@@ -44,19 +80,44 @@ export class Overlay implements StateReader {
 
   getId(id: string, key: Uint8Array): Uint8Array | undefined {
     const w = this.writes.get(id);
-    if (w !== undefined) return w.value;
+    if (w !== undefined) return bytesOf(w);
     return this.base.getId !== undefined ? this.base.getId(id, key) : this.base.get(key);
+  }
+
+  /** The record at `key` decoded by `codec` (decoded once per value; see RecordCodec). */
+  getRecord<T>(key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    return this.getRecordId(keyId(key), key, codec);
+  }
+
+  getRecordId<T>(id: string, key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    const w = this.writes.get(id);
+    if (w === undefined) return readRecord(this.base, key, codec, id);
+    if (w.codec === codec) return w.record as T;
+    const value = bytesOf(w);
+    if (value === undefined) return undefined;
+    const record = codec.decode(value);
+    w.codec = codec as RecordCodec<unknown>;
+    w.record = record;
+    return record;
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
     this.write(keyId(key), { key, value });
   }
 
+  /**
+   * Writes a record; its bytes are made once, when first needed (a read of the bytes, or sortedWrites), so a
+   * record written many times in a block (the fee recipient's account) is encoded once.
+   */
+  setRecord<T>(key: Uint8Array, record: T, codec: RecordCodec<T>, id = keyId(key)): void {
+    this.write(id, { key, value: undefined, codec: codec as RecordCodec<unknown>, record, pending: true });
+  }
+
   delete(key: Uint8Array): void {
     this.write(keyId(key), { key, value: undefined });
   }
 
-  private write(id: string, w: StateWrite): void {
+  private write(id: string, w: Slot): void {
     if (this.journal !== null) this.journal.push([id, this.writes.get(id)]);
     this.writes.set(id, w);
   }
@@ -83,14 +144,30 @@ export class Overlay implements StateReader {
     this.journal = null;
   }
 
-  /** All writes, sorted by key so anything derived from them is independent of write order. */
+  /**
+   * All writes, sorted by key so anything derived from them is independent of write order. Each carries its
+   * decoded record when there is one, so the latest state keeps it for the next block.
+   */
   sortedWrites(): StateWrite[] {
     return [...this.writes.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map((e) => e[1]);
+      .map((e) => {
+        const w = e[1];
+        bytesOf(w);
+        return { key: w.key, value: w.value, codec: w.codec, record: w.record };
+      });
   }
 
   get size(): number {
     return this.writes.size;
   }
+}
+
+/** A slot's bytes, encoding a pending record first. */
+function bytesOf(w: Slot): Uint8Array | undefined {
+  if (w.pending === true) {
+    w.value = (w.codec as RecordCodec<unknown>).encode(w.record);
+    w.pending = false;
+  }
+  return w.value;
 }

@@ -3,7 +3,7 @@ import { decodeAmount, encodeAmount } from "../../proto/codec.ts";
 import { type Account, decodeStoredAccount, encodeAccount } from "../../proto/records.ts";
 import { TxError } from "../errors.ts";
 import { MODULE_PREFIX, stateKey } from "../keys.ts";
-import type { Overlay, StateReader } from "../view.ts";
+import { keyId, type Overlay, readRecord, type RecordCodec, type StateReader } from "../view.ts";
 
 /**
  * The bank: balances, nonces (one account record per address, so a transfer touches one key per party) and
@@ -17,13 +17,35 @@ export function accountKey(address: Uint8Array): Uint8Array {
   return stateKey(MODULE_PREFIX.bankAccount, address);
 }
 
+/** Accounts as state records: decoded once per value and encoded once per block (state/view.ts). */
+const ACCOUNT: RecordCodec<Account> = { decode: decodeStoredAccount, encode: encodeAccount };
+
+/** An account's state key and its id, made once for a read and the write after it. */
+export interface AccountRef {
+  key: Uint8Array;
+  id: string;
+}
+
+export function accountRef(address: Uint8Array): AccountRef {
+  const key = accountKey(address);
+  return { key, id: keyId(key) };
+}
+
+/** The account (never mutate it: build a new one and write that). */
+export function readAccount(view: StateReader, ref: AccountRef): Account {
+  return readRecord(view, ref.key, ACCOUNT, ref.id) ?? EMPTY_ACCOUNT;
+}
+
+export function writeAccount(view: Overlay, ref: AccountRef, account: Account): void {
+  view.setRecord(ref.key, account, ACCOUNT, ref.id);
+}
+
 export function getAccount(view: StateReader, address: Uint8Array): Account {
-  const raw = view.get(accountKey(address));
-  return raw === undefined ? EMPTY_ACCOUNT : decodeStoredAccount(raw);
+  return readAccount(view, accountRef(address));
 }
 
 export function setAccount(view: Overlay, address: Uint8Array, account: Account): void {
-  view.set(accountKey(address), encodeAccount(account));
+  writeAccount(view, accountRef(address), account);
 }
 
 export function getSupply(view: StateReader): bigint {
@@ -36,17 +58,24 @@ function setSupply(view: Overlay, supply: bigint): void {
 }
 
 /** Moves `amount` from one balance to another. Throws INSUFFICIENT_FUNDS, leaving the view untouched. */
-export function transfer(view: Overlay, from: Uint8Array, to: Uint8Array, amount: bigint): void {
-  const sender = getAccount(view, from);
+export function transfer(
+  view: Overlay,
+  from: Uint8Array,
+  to: Uint8Array,
+  amount: bigint,
+  fromRef: AccountRef = accountRef(from),
+): void {
+  const sender = readAccount(view, fromRef);
   if (sender.balance < amount) {
     throw new TxError(
       "INSUFFICIENT_FUNDS",
       `insufficient funds: ${encodeAddress(from)} has ${sender.balance}, needs ${amount}`,
     );
   }
-  setAccount(view, from, { ...sender, balance: sender.balance - amount });
-  const recipient = getAccount(view, to); // read after the debit: a self-transfer must net to zero
-  setAccount(view, to, { ...recipient, balance: recipient.balance + amount });
+  writeAccount(view, fromRef, { nonce: sender.nonce, balance: sender.balance - amount });
+  const toRef = accountRef(to);
+  const recipient = readAccount(view, toRef); // read after the debit: a self-transfer must net to zero
+  writeAccount(view, toRef, { nonce: recipient.nonce, balance: recipient.balance + amount });
 }
 
 /** Genesis only: credits `amount` and raises the supply by the same. */

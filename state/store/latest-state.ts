@@ -1,5 +1,12 @@
 import { SparseMerkleTree, type TreeUpdate, treePath, valueHash } from "../smt.ts";
-import { keyFromId, keyId, type StateReader, type StateWrite } from "../view.ts";
+import { keyFromId, keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
+
+/** A latest value, with its decoding once a reader asked for it by a codec (always codec.decode(value)). */
+interface Entry {
+  value: Uint8Array;
+  codec?: RecordCodec<unknown>;
+  record?: unknown;
+}
 import type { ChainDb } from "./chain-db.ts";
 
 /**
@@ -8,14 +15,14 @@ import type { ChainDb } from "./chain-db.ts";
  * bucket; afterwards changed only by `apply`, right after the block's batch is on disk.
  */
 export class LatestState implements StateReader {
-  private readonly values = new Map<string, Uint8Array>();
+  private readonly values = new Map<string, Entry>();
   private tree = SparseMerkleTree.empty();
 
   static async load(db: ChainDb): Promise<LatestState> {
     const state = new LatestState();
     const entries: { path: Uint8Array; valueHash: Uint8Array }[] = [];
     for await (const [key, value] of db.latestState()) {
-      state.values.set(keyId(key), value);
+      state.values.set(keyId(key), { value });
       entries.push({ path: treePath(key), valueHash: valueHash(value) });
     }
     state.tree = SparseMerkleTree.fromEntries(entries);
@@ -23,17 +30,32 @@ export class LatestState implements StateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.values.get(keyId(key));
+    return this.values.get(keyId(key))?.value;
   }
 
   getId(id: string): Uint8Array | undefined {
-    return this.values.get(id);
+    return this.values.get(id)?.value;
+  }
+
+  /**
+   * The value decoded by `codec`, decoded once per committed value: blocks and the mempool read the same
+   * accounts again and again. The decoding lives with the value, so a new value (apply) never meets an old
+   * decoding.
+   */
+  getRecordId<T>(id: string, _key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    const entry = this.values.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.codec === codec) return entry.record as T;
+    const record = codec.decode(entry.value);
+    entry.codec = codec as RecordCodec<unknown>;
+    entry.record = record;
+    return record;
   }
 
   /** Every entry whose key starts with `prefix` (unordered; a full pass over the state, for start-up). */
   * withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
     const p = keyId(prefix);
-    for (const [id, value] of this.values) if (id.startsWith(p)) yield [keyFromId(id), value];
+    for (const [id, entry] of this.values) if (id.startsWith(p)) yield [keyFromId(id), entry.value];
   }
 
   get rootHash(): Uint8Array {
@@ -58,7 +80,7 @@ export class LatestState implements StateReader {
     const next = tree ?? this.treeWith(writes);
     for (const w of writes) {
       if (w.value === undefined) this.values.delete(keyId(w.key));
-      else this.values.set(keyId(w.key), w.value);
+      else this.values.set(keyId(w.key), { value: w.value, codec: w.codec, record: w.record });
     }
     this.tree = next;
   }

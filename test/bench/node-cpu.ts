@@ -1,0 +1,255 @@
+/**
+ * Main-thread CPU per transaction, stage by stage, in multiples of one ed25519 verify measured in the same
+ * run. In-process, no network: two nodes' applications (a proposer and a peer) over real LevelDB in a temp
+ * dir, one validator. For each scenario it measures, per transaction:
+ *   - admit:  Mempool.add of N signed transfers (decode, state checks; the signature already verified)
+ *   - build:  ChainApp.propose of a block of them (reap, execute, roots)
+ *   - check:  a second ChainApp validating a decoded copy of the block, as a peer would (decode, execute, roots;
+ *             the peer admitted the same txs first, as the relay brings them, so it finds them decoded)
+ *   - commit: ChainApp.commit on the proposer and on the peer, to LevelDB (each counted separately)
+ * for transfers between existing accounts and for transfers that each create a new account.
+ *
+ *   npm exec -- node test/bench/node-cpu.ts [--txs 10000] [--senders 500] [--repeat 5] [--profile out.cpuprofile]
+ *
+ * --profile P writes V8 CPU profiles of the timed stages only (P.0.cpuprofile, P.1..., one per stage run),
+ * not of the signing and verifying around them.
+ *
+ * Signatures are verified before each stage is timed (both TxVerifiers know every tx), so the figures are the
+ * node's cost besides the verify itself. "A total" is the proposer's (admit + build + commit), "B total" a
+ * peer's (admit + check + commit); "B+verify" adds the one verify per tx for the whole node's cost per tx. CPU is
+ * process.cpuUsage (user + system, every thread: GC and LevelDB included); each stage's figure is the least
+ * over --repeat blocks (and the verify's the least of 5 rounds), as load from other processes only adds. Ratios only: absolute times on a shared machine mean nothing.
+ */
+import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { addressFromPublicKey } from "../../crypto/address.ts";
+import { generateSecretKey, privateKeyObject, publicKeyOf, signFast, verify } from "../../crypto/ed25519.ts";
+import { ChainApp } from "../../node/chain-app.ts";
+import { openChain } from "../../node/chain-open.ts";
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
+import { decodeTx, txSignBytes } from "../../proto/tx.ts";
+import type { Genesis } from "../../state/genesis.ts";
+import { getAccount } from "../../state/modules/bank.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    txs: { type: "string", default: "10000" },
+    senders: { type: "string", default: "500" },
+    repeat: { type: "string", default: "5" },
+    profile: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log(readFileSync(import.meta.filename, "utf8").split("*/")[0]);
+  process.exit(0);
+}
+const TXS = Number(args.txs);
+const SENDERS = Number(args.senders);
+const REPEAT = Number(args.repeat);
+const CHAIN = "opl-cpu-1";
+const FEE = DEFAULT_PARAMS.minFee;
+const GENESIS_TIME = 1_700_000_000_000;
+
+const profiler = args.profile === undefined ? undefined : new Session();
+/** Set once the reported blocks start: only their stages are profiled. */
+let profiling = false;
+let profiles = 0;
+
+/** CPU microseconds (every thread) spent by `fn`; each reported stage profiled if --profile asks. */
+async function cpuOf(fn: () => Promise<unknown>): Promise<number> {
+  const profile = profiling && profiler !== undefined;
+  if (profile) await profiler.post("Profiler.start");
+  const before = process.cpuUsage();
+  await fn();
+  const d = process.cpuUsage(before);
+  if (profile) {
+    const { profile: p } = await profiler.post("Profiler.stop");
+    writeFileSync(`${args.profile}.${profiles++}.cpuprofile`, JSON.stringify(p));
+  }
+  return d.user + d.system;
+}
+
+interface Node {
+  app: ChainApp;
+  mempool: Mempool;
+  verifier: TxVerifier;
+  db: ChainDb;
+}
+
+async function openNode(dir: string, genesis: Genesis): Promise<Node> {
+  const db = await ChainDb.open(dir);
+  const { state, info } = await openChain(db, genesis);
+  const verifier = new TxVerifier(CHAIN, { limit: 1_000_000 });
+  const mempool = new Mempool(
+    { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30 },
+    {
+      chainId: CHAIN,
+      params: genesis.params,
+      verifier,
+      account: (address) => getAccount(state, address),
+      includedAt: async (hash) => (await db.getTx(hash, false))?.height,
+    },
+  );
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, logger: pino({ level: "silent" }) });
+  return { app, mempool, verifier, db };
+}
+
+/** The least of several runs: load from other processes on a shared machine only ever adds to a figure. */
+function least(xs: number[]): number {
+  return Math.min(...xs);
+}
+
+async function main(): Promise<void> {
+  const senders = Array.from({ length: SENDERS }, () => new TestAccount());
+  const validatorSecret = generateSecretKey();
+  const validatorPub = publicKeyOf(validatorSecret);
+  const validatorKey = privateKeyObject(validatorSecret);
+  const validatorAddress = addressFromPublicKey(validatorPub);
+  const operator = new TestAccount();
+  const selfStake = 1000n * 10n ** 18n;
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTimeMs: GENESIS_TIME,
+    params: { ...DEFAULT_PARAMS, maxBlockTxs: Math.max(DEFAULT_PARAMS.maxBlockTxs, TXS) },
+    validators: [{ address: validatorAddress, pubkey: validatorPub, operator: operator.address, moniker: "v", selfStake }],
+    accounts: [
+      { address: operator.address, balance: selfStake * 2n },
+      ...senders.map((s) => ({ address: s.address, balance: 10n ** 30n })),
+    ],
+  };
+  const tmp = tempDir("opl-node-cpu-");
+  const proposer = await openNode(join(tmp.dir, "a"), genesis);
+  const peer = await openNode(join(tmp.dir, "b"), genesis);
+  let height = 0;
+
+  /** Signed transfers, round-robin over the senders; to another sender, or each to a new address. */
+  function makeTxs(n: number, toNew: boolean): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const from = senders[i % SENDERS];
+      const to = toNew ? addressFromPublicKey(generateSecretKey()) : senders[(i + 1) % SENDERS].address;
+      out.push(from.transfer(CHAIN, to, 1n, FEE).bytes);
+    }
+    return out;
+  }
+
+  /** One verify, as the node does it (node:crypto, key cached), over real tx digests: microseconds. */
+  function verifyCost(txs: Uint8Array[]): number {
+    const items = txs.map((b) => decodeTx(b)).map((t) => ({
+      digest: txSignBytes(CHAIN, t.bodyBytes),
+      sig: t.signature,
+      key: t.body.senderPubkey,
+    }));
+    for (const it of items.slice(0, 200)) verify(it.digest, it.sig, it.key); // warm up
+    // The least of several rounds: other processes on a shared machine only ever add to it.
+    let best = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const before = process.cpuUsage();
+      for (const it of items) if (!verify(it.digest, it.sig, it.key)) throw new Error("bad signature");
+      const d = process.cpuUsage(before);
+      best = Math.min(best, (d.user + d.system) / items.length);
+    }
+    return best;
+  }
+
+  function commitFor(block: Block): Commit {
+    const hash = blockHash(block.header);
+    const timeMs = block.header.timeMs + 1;
+    const height = block.header.height;
+    const vote = { type: PRECOMMIT, height, round: 0, blockHash: hash, timeMs, validatorAddress } as const;
+    const signature = signFast(voteSignBytes(CHAIN, vote), validatorKey);
+    return { height, round: 0, blockHash: hash, signatures: [{ validatorAddress, timeMs, signature }] };
+  }
+
+  /** One block of `txs` through every stage on both nodes: CPU microseconds per tx, per stage. */
+  async function runBlock(txs: Uint8Array[]): Promise<Record<string, number>> {
+    // Signatures checked before timing: the stages measure everything but the verify.
+    await proposer.verifier.verifyAll(txs.map((b) => decodeTx(b)));
+    await peer.verifier.verifyAll(txs.map((b) => decodeTx(b)));
+    height++;
+    const lastCommit = proposer.app.info().lastCommit;
+    const cpu: Record<string, number> = {};
+    const admit = (node: Node) => async () => {
+      const BATCH = 250; // as an RPC batch arrives: its calls checked concurrently
+      for (let i = 0; i < txs.length; i += BATCH) {
+        await Promise.all(txs.slice(i, i + BATCH).map((b) => node.mempool.add(b)));
+      }
+    };
+    cpu.admit = await cpuOf(admit(proposer));
+    // The peer has the txs too (from the relay), as it would: its check finds them decoded in its mempool.
+    cpu.admitPeer = await cpuOf(admit(peer));
+    let block: Block | undefined;
+    cpu.build = await cpuOf(async () => {
+      block = await proposer.app.propose({
+        height,
+        timeMs: GENESIS_TIME + height * 1000,
+        proposer: validatorAddress,
+        lastCommit,
+        evidence: [],
+      });
+    });
+    const built = block as Block;
+    if (built.txs.length !== txs.length) throw new Error(`block ${height} holds ${built.txs.length} of ${txs.length} txs`);
+    const bytes = encodeBlock(built);
+    let copy: Block | undefined;
+    cpu.check = await cpuOf(async () => {
+      copy = decodeBlock(bytes);
+      const v = await peer.app.validate(copy);
+      if (!v.valid) throw new Error(`peer refused block ${height}: ${v.reason}`);
+    });
+    const commit = commitFor(built);
+    cpu.commitProposer = await cpuOf(() => proposer.app.commit(built, commit));
+    cpu.commitPeer = await cpuOf(() => peer.app.commit(copy as Block, commit));
+    for (const k of Object.keys(cpu)) cpu[k] /= txs.length;
+    return cpu;
+  }
+
+  const verifyUs = verifyCost(makeTxs(2000, true).slice(0, 2000));
+  // Undo the nonces the verify sample used: those txs are never submitted.
+  for (const s of senders) s.nonce = 0;
+  await runBlock(makeTxs(Math.min(TXS, 2000), false)); // warm-up (JIT), not reported
+
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    profiling = true;
+  }
+  const rows: [string, Record<string, number>][] = [];
+  for (const [name, toNew] of [["existing accounts", false], ["new accounts", true]] as const) {
+    const runs: Record<string, number>[] = [];
+    for (let r = 0; r < REPEAT; r++) runs.push(await runBlock(makeTxs(TXS, toNew)));
+    const med: Record<string, number> = {};
+    for (const k of Object.keys(runs[0])) med[k] = least(runs.map((x) => x[k]));
+    rows.push([name, med]);
+  }
+  await proposer.db.close();
+  await peer.db.close();
+  tmp.cleanup();
+
+  const v = (us: number) => (us / verifyUs).toFixed(3);
+  console.log(`one ed25519 verify: ${verifyUs.toFixed(1)} us CPU (node:crypto, one core, this run)`);
+  console.log(`${TXS} transfers per block from ${SENDERS} senders, least of ${REPEAT} blocks per stage; CPU per tx in verifies:`);
+  const head = ["scenario".padEnd(18), "admit(A)", "build(A)", "commit(A)", "A total", "admit(B)", "check(B)", "commit(B)", "B total", "B+verify"];
+  console.log(head.join("\t"));
+  for (const [name, c] of rows) {
+    // Each node's main-thread cost per tx: admit it (from a client or the relay), build or check the block,
+    // commit it. The peer's plus one verify is the whole node's cost per tx (each tx is verified once).
+    const a = c.admit + c.build + c.commitProposer;
+    const b = c.admitPeer + c.check + c.commitPeer;
+    const cells = [c.admit, c.build, c.commitProposer, a, c.admitPeer, c.check, c.commitPeer, b, b + verifyUs];
+    console.log([name.padEnd(18), ...cells.map(v)].join("\t"));
+  }
+}
+
+await main();

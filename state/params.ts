@@ -86,10 +86,11 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 16 * 1024,
   maxBlockTxs: 20_000,
   maxBlockBytes: 8 * 1024 * 1024,
-  // Measured by test/bench/max-block-check.ts: a fresh peer checks a block at this limit (~1,150 transfers)
-  // in 1.4-2.9 single-core verifies per tx, within a third of the 3 s propose timeout while one verify takes
-  // under ~300 us (README, "Block limits and back-pressure": the figures and the loaded machine).
-  maxBlockWork: 250_000,
+  // Measured by test/bench/max-block-check.ts on this 2-core machine: a fresh peer (none of the txs seen)
+  // checks a block at this limit (~2,750 transfers, or ~680 maximal datanets) in 0.13-0.18 of the 3 s propose
+  // timeout with one verify at 123 us, 0.16-0.29 with the machine loaded (one verify 213 us): under a third
+  // either way, and room for ~2,600 transfers/s at 1 s blocks (README, "Block limits and back-pressure").
+  maxBlockWork: 600_000,
   staking: {
     minSelfStake: 10n ** 18n, // 1 OPEN
     maxValidators: 100,

@@ -10,6 +10,7 @@ import {
   type Block,
   blockHash,
   blockTxHashes,
+  knownTxHashes,
   bodyChecked,
   bodyMismatch,
   type Commit,
@@ -225,13 +226,14 @@ export class ChainApp implements Application {
     const resultBytes = encodeResults(results);
     const tree = this.state.treeWith(writes);
     const vals = this.validators(req.height);
+    const txHashes = txs.map((t) => t.hash);
     const header: Header = {
       chainId: this.genesis.chainId,
       height: req.height,
       timeMs: req.timeMs,
       lastBlockHash: this.current.lastBlockHash,
       lastCommitHash: commitHash(req.lastCommit),
-      txsRoot: txsRoot(txs.map((t) => t.hash)),
+      txsRoot: txsRoot(txHashes),
       stateRoot: tree.rootHash,
       resultsRoot: merkleRoot(resultBytes),
       validatorsHash: validatorsHash(vals),
@@ -240,6 +242,7 @@ export class ChainApp implements Application {
       evidenceRoot: evidenceRoot(evidence),
     };
     const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence };
+    knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
     this.executed.set(toHex(hash), { block, hash, txs, resultBytes, writes, tree, blockEvents });
     return block;

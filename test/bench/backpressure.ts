@@ -10,6 +10,18 @@ const ALREADY_THERE = ["ALREADY_KNOWN", "ALREADY_INCLUDED"];
 /** How long a client waits before sending refused transactions again. */
 export const RETRY_WAIT_MS = 50;
 
+/** The longest back-off: about a block interval, as the README advises a client told MEMPOOL_FULL. */
+export const MAX_RETRY_WAIT_MS = 800;
+
+/**
+ * The wait before sending refused txs again: RETRY_WAIT_MS after a partly accepted batch, doubling while
+ * whole batches are refused, up to MAX_RETRY_WAIT_MS. A client hammering a full node every 50 ms would
+ * measure the node's cost of refusing it, not of committing.
+ */
+export function retryWaitMs(consecutiveFullRefusals: number): number {
+  return Math.min(MAX_RETRY_WAIT_MS, RETRY_WAIT_MS * 2 ** consecutiveFullRefusals);
+}
+
 export type SubmitOutcome = { kind: "accepted" } | { kind: "retry"; reason: string } | { kind: "refused"; message: string };
 
 export function submitOutcome(reply: BatchReply): SubmitOutcome {

@@ -3,7 +3,7 @@ import { ADDRESS_LENGTH } from "../../crypto/address.ts";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import type { TestAccount } from "../helpers/accounts.ts";
-import { RETRY_WAIT_MS, submitOutcome, TxRefusedError } from "./backpressure.ts";
+import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
 import { cpuSeconds } from "./bench-net.ts";
 import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
 
@@ -128,6 +128,7 @@ export async function runLoad(p: {
         if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, p.deadline - Date.now()))));
       }
       let todo = list.slice(i, i + p.batch);
+      let fullRefusals = 0; // whole batches refused in a row: the back-off grows with them
       while (todo.length > 0) {
         if (stopped || Date.now() > p.deadline) return;
         const sentAt = performance.now();
@@ -145,8 +146,9 @@ export async function runLoad(p: {
           }
         });
         accepted += todo.length - retry.length;
+        fullRefusals = retry.length === todo.length ? fullRefusals + 1 : 0;
         todo = retry;
-        if (retry.length > 0) await new Promise((r) => setTimeout(r, RETRY_WAIT_MS));
+        if (retry.length > 0) await new Promise((r) => setTimeout(r, retryWaitMs(fullRefusals)));
       }
       lastAccepted = Math.max(lastAccepted, performance.now());
     }

@@ -37,7 +37,7 @@ export class VerifyPool {
   }
 
   private spawn(index: number): Worker {
-    const worker = new Worker(new URL("./verify-worker.ts", import.meta.url));
+    const worker = new Worker(new URL("./verify-worker.js", import.meta.url));
     worker.unref(); // never keeps the process alive on its own
     worker.on("message", (m: { id: number; results: Uint8Array }) => this.onResults(m));
     worker.on("error", (err) => this.onWorkerGone(index, worker, err));

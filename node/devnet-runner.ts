@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Devnet, DevnetNode } from "./devnet-homes.ts";
 import { fetchNodeStatus, formatHeights, type NodeView } from "./devnet-status.ts";
+import { nodeProcessEnv } from "./node-process-env.ts";
 
 export interface RunnerOptions {
   devnet: Devnet;
@@ -106,7 +107,7 @@ export class DevnetRunner {
       this.o.nodeBinary,
       // As bin/opl.ts's shebang: a larger young generation, ~10% less node CPU under load.
       ["--max-semi-space-size=32", this.o.oplScript, "start", "--home", node.home, "--log-file", log],
-      { stdio: ["ignore", "ignore", "pipe"], detached: true },
+      { stdio: ["ignore", "ignore", "pipe"], detached: true, env: nodeProcessEnv() },
     );
     const stderr: string[] = [];
     createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on("line", (line) => {

@@ -3,6 +3,15 @@ import type { VerifyPool } from "../crypto/verify-pool.ts";
 import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
 
 /**
+ * Hashes of verified transactions remembered at most. Committed txs are forgotten at once, so what fills the
+ * set is txs verified but never committed (refused after the check, e.g. MEMPOOL_FULL, or dropped later):
+ * under overload it sits at this bound. An entry (a 64-char hex id in a Set) costs ~106 bytes of heap
+ * (measured over 200,000), so this is ~5 MB; it was 200,000 (~21 MB). Several times any mempool, so a tx
+ * still waiting is rarely evicted, and if it is, a block holding it is merely verified again.
+ */
+export const VERIFIED_TX_LIMIT = 50_000;
+
+/**
  * Verifies transaction signatures once. Signature checks are the node's throughput bound, so every tx is
  * verified at admission, on worker threads (all cores; see crypto/verify-pool.ts), and remembered by hash: a block made from the
  * mempool is then validated without verifying again. Bounded: the oldest entries leave first. A tx whose
@@ -21,7 +30,7 @@ export class TxVerifier {
   constructor(chainId: string, opts: { pool?: VerifyPool; limit?: number } = {}) {
     this.chainId = chainId;
     this.pool = opts.pool;
-    this.limit = opts.limit ?? 200_000;
+    this.limit = opts.limit ?? VERIFIED_TX_LIMIT;
   }
 
   isVerified(tx: DecodedTx): boolean {

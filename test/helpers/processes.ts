@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { nodeProcessEnv } from "../../node/node-process-env.ts";
 
 /**
  * Real `opl` processes for end-to-end tests, run by the project's pinned Node 24 (node_modules/.bin/node),
@@ -92,7 +93,7 @@ export class NodeProcess {
         "json",
         ...(opts.args ?? []),
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { stdio: ["ignore", "ignore", "pipe"], env: nodeProcessEnv() },
     );
     const lines: string[] = [];
     return new Promise((resolve, reject) => {

@@ -240,6 +240,7 @@ export class BlockSync {
     // Consensus keeps going until a synced block is actually in hand: a peer that only claims a height
     // must not be able to hold our heights back.
     let began = false;
+    let fatal = false; // a local failure (disk): consensus must not resume on what was not written
     const startHeight = this.chain.height();
     const progress = new SyncProgress(this.log, this.o.progressLogMs, startHeight);
     let failures = 0;
@@ -304,6 +305,7 @@ export class BlockSync {
       }
     } catch (err) {
       // Not the peer's fault (a disk error, consensus stopped): nothing more can be committed.
+      fatal = true;
       if (!this.stopped) this.onFatal(err);
     } finally {
       this.active = false;
@@ -311,11 +313,13 @@ export class BlockSync {
       if (began) {
         // Durable before consensus resumes: it signs on top of these blocks.
         await this.chain.durableWrites?.(true).catch((err: unknown) => {
+          fatal = true;
           if (!this.stopped) this.onFatal(err);
         });
         this.log.info(summary, "block sync: done, consensus resumes");
       } else this.log.info(summary, "block sync: no peer served blocks; consensus goes on");
-      if (began && !this.stopped) this.chain.endSync();
+      // Consensus never resumes on blocks that may not be on disk: it would sign on top of them.
+      if (began && !this.stopped && !fatal) this.chain.endSync();
     }
   }
 

@@ -695,7 +695,12 @@ export class ConsensusDriver {
       proposalSignBytes(chainId, proposal(timeMs)),
     );
     const block = this.blocks.get(p.value);
-    if (signed === undefined || block === undefined || this.o.network === undefined) return;
+    if (signed === undefined) return;
+    if (block === undefined || this.o.network === undefined) {
+      // Not sent (no network, or the block is not in hand): a failed write is still fatal, never unhandled.
+      signed.durable.then(undefined, (err: unknown) => this.fail(err));
+      return;
+    }
     // Compact: the peers hold the txs (gossiped at admission) and fetch what they lack from us.
     const message = compactProposalOf({ proposal: proposal(signed.timeMs), signature: signed.signature }, block);
     this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message, signed.durable);

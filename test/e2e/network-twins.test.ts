@@ -85,7 +85,8 @@ describe("twins", () => {
       if (BigInt(before.treasury) === 0n) break;
       slashHeight--;
     }
-    const evidenceBlock = await n.nodes[2].rpc.call<{
+    // From node 0 too: it has that block (it showed the slash); another node may not have it yet.
+    const evidenceBlock = await n.nodes[0].rpc.call<{
       evidence: { validator: string }[];
       events: { type: string; attributes: Record<string, string> }[];
     }>("chain_getBlock", { height: slashHeight });

@@ -76,7 +76,16 @@ async function slowServer(pieces: number, gapMs: number, stopAfter = pieces, txs
   return server;
 }
 
-async function syncFrom(server: P2pHost, count: number, requestTimeoutMs = 600) {
+async function syncFrom(
+  server: P2pHost,
+  count: number,
+  requestTimeoutMs = 600,
+  hooks: {
+    durableWrites?: (durable: boolean) => Promise<void>;
+    onFatal?: (err: unknown) => void;
+    endSync?: () => void;
+  } = {},
+) {
   const client = await host();
   const applied: number[] = [];
   const offences: string[] = [];
@@ -91,7 +100,7 @@ async function syncFrom(server: P2pHost, count: number, requestTimeoutMs = 600) 
     db: undefined as never, // only serving reads the block store
     scores,
     log,
-    onFatal: (err) => { throw err; },
+    onFatal: hooks.onFatal ?? ((err) => { throw err; }),
     options: { graceMs: 0, checkMs: 50, requestTimeoutMs, batchBlocks: count },
     chain: {
       height: () => applied.length,
@@ -100,7 +109,8 @@ async function syncFrom(server: P2pHost, count: number, requestTimeoutMs = 600) 
         applied.push(block.header.height);
         return true;
       },
-      endSync: () => {},
+      endSync: hooks.endSync ?? (() => {}),
+      durableWrites: hooks.durableWrites,
     },
   });
   await sync.start();
@@ -117,6 +127,24 @@ describe("block sync over a slow link", () => {
     await waitFor("all 8 blocks", () => (applied.length === 8 ? true : undefined), 30_000); // 3 s of answer; room for a loaded machine
     expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(offences).toEqual([]);
+  });
+
+  it("a disk failure when the synced blocks are made durable stops the node: consensus does not resume on them", async () => {
+    const server = await slowServer(1, 0);
+    const fatal: unknown[] = [];
+    let resumed = false;
+    const { applied } = await syncFrom(server, 8, 600, {
+      // Unsynced writes while syncing go through; the fsync before consensus resumes fails.
+      durableWrites: async (durable) => {
+        if (durable) throw new Error("EIO: the disk failed the fsync");
+      },
+      onFatal: (err) => fatal.push(err),
+      endSync: () => (resumed = true),
+    });
+    await waitFor("the node stopping on the failed fsync", () => (fatal.length > 0 ? true : undefined), 10_000);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(String(fatal[0])).toMatch(/EIO/);
+    expect(resumed).toBe(false);
   });
 
   it("a server that goes quiet mid-answer is dropped after the timeout", async () => {

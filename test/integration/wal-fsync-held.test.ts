@@ -140,4 +140,40 @@ describe("own signatures leave only once durable, and the main thread is free me
     expect(String(fatal[0])).toMatch(/EIO/);
     expect(sent).toEqual([]);
   });
+  it("a failed fsync under a signature that is never sent (no network) is fatal, not an unhandled rejection", async () => {
+    const t = tempDir("opl-walfail-nonet-");
+    cleanup = t.cleanup;
+    createValidatorKey(join(t.dir, "key.json"));
+    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const holder: { signer?: GuardedSigner } = {};
+    const failing = {
+      fsync: async () => {
+        if ((holder.signer?.lastSigned?.height ?? 0) >= 1) throw new Error("EIO: the disk failed the fsync");
+      },
+    };
+    const signer = new GuardedSigner(key, join(t.dir, "signer.json"), join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, failing);
+    holder.signer = signer;
+    const fatal: unknown[] = [];
+    const driver = new ConsensusDriver({
+      app: new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]),
+      signer,
+      walPath: join(t.dir, "cs.wal"),
+      fsyncer: failing,
+      timeouts: {
+        proposeMs: 5000,
+        proposeDeltaMs: 500,
+        prevoteMs: 5000,
+        prevoteDeltaMs: 500,
+        precommitMs: 5000,
+        precommitDeltaMs: 500,
+      },
+      commitTimeoutMs: 0,
+      logger: pino({ level: "silent" }),
+      onFatal: (err) => fatal.push(err),
+    });
+    await driver.start();
+    await waitFor("the node stopping on the failed fsync", () => (fatal.length > 0 ? true : undefined), 5000);
+    await driver.stop();
+    expect(String(fatal[0])).toMatch(/EIO/);
+  });
 });

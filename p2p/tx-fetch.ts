@@ -31,6 +31,31 @@ export interface TxFetchOptions {
 export const DEFAULT_TX_FETCH: TxFetchOptions = { maxRequestsPerSecond: 20, serveTimeoutMs: 10_000 };
 
 /**
+ * Answer bytes one peer may draw per second: one whole block's worth. An honest peer asks once per proposal
+ * it lacks txs of (a block a round at most); without a byte bound, 20 whole-block requests a second would
+ * let one peer draw ~160 MiB/s from a proposer, each answer a fresh multi-MiB buffer.
+ */
+export const TX_FETCH_BYTES_PER_PEER_SECOND = MAX_TX_FETCH_RESPONSE_BYTES;
+
+/** Answer bytes being written to all peers at once (slow readers hold them): four whole blocks. */
+export const TX_FETCH_BYTES_IN_FLIGHT = 4 * MAX_TX_FETCH_RESPONSE_BYTES;
+
+/** A length-delimited field's encoded size: a one-byte tag, the length as a varint, the bytes. */
+function fieldBytes(length: number): number {
+  let varint = 1;
+  for (let v = length; v >= 0x80; v = Math.floor(v / 128)) varint++;
+  return 1 + varint + length;
+}
+
+/** An answer's encoded size, from its parts, before anything is copied (encodeTxFetchResponse's length). */
+export function answerBytes(r: TxFetchResponse): number {
+  if (r.block !== undefined) return fieldBytes(r.block.byteLength);
+  let n = 0;
+  for (const tx of r.txs) n += fieldBytes(tx.byteLength);
+  return n;
+}
+
+/**
  * A fetch that got no answer. `unsupported`: the peer does not speak the protocol, which every node does
  * (so not an honest validator); `refused`: it reset the stream (it may no longer hold the block: committed
  * meanwhile, so the asker is late and block sync will catch it up); `stalled`: no answer in time (a loaded
@@ -51,7 +76,9 @@ export class TxFetch {
   private readonly log: Logger;
   private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-  private served = { second: 0, counts: new Map<string, number>() };
+  private served = { second: 0, counts: new Map<string, number>(), bytes: new Map<string, number>() };
+  /** Answer bytes being written now, to every peer. */
+  private inFlightBytes = 0;
 
   private constructor(deps: {
     host: P2pHost;
@@ -132,7 +159,7 @@ export class TxFetch {
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
     const second = Math.floor(Date.now() / 1000);
-    if (this.served.second !== second) this.served = { second, counts: new Map() };
+    if (this.served.second !== second) this.served = { second, counts: new Map(), bytes: new Map() };
     const asked = (this.served.counts.get(peer) ?? 0) + 1;
     this.served.counts.set(peer, asked);
     if (asked > this.o.maxRequestsPerSecond) {
@@ -160,12 +187,24 @@ export class TxFetch {
       stream.abort(new Error("the block asked for is not known here"));
       return;
     }
+    // Bounded in bytes before anything is encoded: per peer per second, and in flight to everyone.
+    const size = answerBytes(answer);
+    const drawn = (this.served.bytes.get(peer) ?? 0) + size;
+    if (drawn > TX_FETCH_BYTES_PER_PEER_SECOND || this.inFlightBytes + size > TX_FETCH_BYTES_IN_FLIGHT) {
+      this.log.debug({ peer, bytes: size, drawn, inFlight: this.inFlightBytes }, "tx fetch answer over its byte budget");
+      stream.abort(new Error("tx fetch answers over their byte budget: ask again shortly"));
+      return;
+    }
+    this.served.bytes.set(peer, drawn);
+    this.inFlightBytes += size;
     try {
       await lp.write(encodeTxFetchResponse(answer), { signal });
       await stream.close({ signal });
     } catch (err) {
       this.log.debug({ peer, err: (err as Error).message }, "tx fetch answer not delivered");
       stream.abort(err as Error);
+    } finally {
+      this.inFlightBytes -= size;
     }
   }
 }

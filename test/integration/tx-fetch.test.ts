@@ -6,7 +6,7 @@ import type { CompactBlock } from "../../node/consensus-checks.ts";
 import { Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
-import { TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
+import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
 import {
   type Block,
   blockTxHashes,
@@ -15,7 +15,7 @@ import {
   evidenceRoot,
   txsRoot,
 } from "../../proto/block.ts";
-import type { TxFetchRequest, TxFetchResponse } from "../../proto/p2p.ts";
+import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import type { Account } from "../../proto/records.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { keyId } from "../../state/view.ts";
@@ -171,5 +171,36 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(assembler.stats).toMatchObject({ fetches: 2, failed: 3 }); // the third was never sent
     expect(offences).toEqual([]);
     expect(ms).toBeLessThan(5000);
+  });
+  it("a peer asking for whole blocks again and again draws at most a block's worth of bytes a second", async () => {
+    const block = new Uint8Array(2 * 1024 * 1024).fill(7); // a 2 MiB block
+    const answer: TxFetchResponse = { block };
+    expect(answerBytes(answer)).toBe(encodeTxFetchResponse(answer).byteLength);
+    const txs: TxFetchResponse = { txs: [new Uint8Array(100), new Uint8Array(20_000)] };
+    expect(answerBytes(txs)).toBe(encodeTxFetchResponse(txs).byteLength);
+    const [node, peer] = [await host(), await host()];
+    const server = await TxFetch.start({ host: peer, log, serve: () => answer, onMisbehaviour: () => {} });
+    stops.push(() => server.stop());
+    const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
+    stops.push(() => client.stop());
+    await node.dial(peer.getMultiaddrs()[0]);
+    const req: TxFetchRequest = { height: 1, blockHash: new Uint8Array(32), txHashes: new Uint8Array(0) };
+    // 12 whole blocks asked one after another (24 MiB; each answer takes tens of ms on loopback): at most a
+    // block's worth a second is answered, the rest refused until the next second.
+    const within = { idleMs: 5000, minBytesPerSecond: 1 };
+    const started = performance.now();
+    let answered = 0;
+    for (let i = 0; i < 12; i++) {
+      try {
+        await client.fetch(peer.peerId.toString(), req, within);
+        answered++;
+      } catch {
+        // refused: over the byte budget
+      }
+    }
+    const seconds = Math.ceil((performance.now() - started) / 1000);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered * answerBytes(answer)).toBeLessThanOrEqual((seconds + 1) * TX_FETCH_BYTES_PER_PEER_SECOND);
+    expect(answered).toBeLessThan(12);
   });
 });

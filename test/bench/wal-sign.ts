@@ -25,7 +25,7 @@ import { Wal } from "../../node/wal.ts";
 import { PREVOTE } from "../../proto/consensus.ts";
 import type { ConsensusMessage } from "../../proto/p2p.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../../consensus/signer-guard.ts";
-import { MemoryApp } from "../helpers/memory-app.ts";
+import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values: args } = parseArgs({ options: { heights: { type: "string", default: "100" } } });
@@ -90,14 +90,7 @@ async function main(): Promise<void> {
       rebroadcastMs: 60_000,
       signer,
       walPath: join(t.dir, "cs.wal"),
-      timeouts: {
-        proposeMs: 5000,
-        proposeDeltaMs: 500,
-        prevoteMs: 5000,
-        prevoteDeltaMs: 500,
-        precommitMs: 5000,
-        precommitDeltaMs: 500,
-      },
+      timeouts: SLOW_TIMEOUTS,
       commitTimeoutMs: 0,
       logger: pino({ level: "silent" }),
       onFatal: (err) => {

@@ -3,6 +3,22 @@ import { type Block, blockHash, type Commit, commitHash, type Validator } from "
 import { smallBlock } from "./max-block.ts";
 
 /**
+ * Consensus timeouts for single-driver tests on a MemoryApp: long enough that no round times out on a
+ * loaded machine, so what a test sees comes from its own steps, not from a timeout.
+ */
+export const SLOW_TIMEOUTS = {
+  proposeMs: 5000,
+  proposeDeltaMs: 500,
+  prevoteMs: 5000,
+  prevoteDeltaMs: 500,
+  precommitMs: 5000,
+  precommitDeltaMs: 500,
+};
+
+/** The header fields a MemoryApp block is made of. */
+export type MemoryBlockFields = Partial<Block["header"]>;
+
+/**
  * A stand-in application that commits in memory, for tests of the consensus driver (its WAL, signer and
  * timing): small valid blocks, every block valid, a fixed validator set.
  */
@@ -11,9 +27,12 @@ export class MemoryApp implements Application {
   onCommit: ((height: number) => void) | undefined;
   private last: { hash: Uint8Array; timeMs: number; commit: Commit } | undefined;
   private readonly set: Validator[];
+  private readonly makeBlock: (fields: MemoryBlockFields) => Block;
 
-  constructor(validators: Validator[]) {
+  /** `makeBlock`: the block proposed at each height (small valid blocks by default). */
+  constructor(validators: Validator[], makeBlock: (fields: MemoryBlockFields) => Block = smallBlock) {
     this.set = validators;
+    this.makeBlock = makeBlock;
   }
 
   info(): ChainInfo {
@@ -35,7 +54,7 @@ export class MemoryApp implements Application {
   }
 
   async propose(req: ProposeRequest): Promise<Block> {
-    const block = smallBlock({
+    const block = this.makeBlock({
       height: req.height,
       timeMs: req.timeMs,
       proposerAddress: req.proposer,

@@ -12,6 +12,7 @@ import { type Proposal, proposalSignBytes } from "../../proto/consensus.ts";
 import type { ReceivedProposal } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 
 /**
  * An equivocating proposer signs many different proposals for its round. The engine keeps only a few per
@@ -79,14 +80,7 @@ describe("proposals per round, counted when they arrive", () => {
       app: new OneValidatorApp(),
       signer: new GuardedSigner(loadValidatorKey(join(tmp.dir, "key.json")), join(tmp.dir, "signer.json"), join(tmp.dir, "audit.log")),
       walPath: join(tmp.dir, "cs.wal"),
-      timeouts: {
-        proposeMs: 5000,
-        proposeDeltaMs: 500,
-        prevoteMs: 5000,
-        prevoteDeltaMs: 500,
-        precommitMs: 5000,
-        precommitDeltaMs: 500,
-      },
+      timeouts: SLOW_TIMEOUTS,
       commitTimeoutMs: 0,
       logger: pino({ level: "silent" }),
       onFatal: (err) => { throw err; },

@@ -2,13 +2,13 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Application, ChainInfo, ProposeRequest, ValidationResult } from "../../consensus/application.ts";
 import { equalBytes, toHex } from "../../crypto/bytes.ts";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
 import { GuardedSigner } from "../../node/signer.ts";
 import { createValidatorKey, loadValidatorKey, type ValidatorKey } from "../../node/validator-key.ts";
-import { type Block, blockHash, type Commit, commitHash, type Validator } from "../../proto/block.ts";
+import { blockHash } from "../../proto/block.ts";
 import { maxSizeBlock, smallBlock } from "../helpers/max-block.ts";
+import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 
 /**
@@ -19,58 +19,6 @@ import { tempDir, waitFor } from "../helpers/tmp.ts";
  * commit the same block it had proposed (once that block is in the WAL), and go on to the next height.
  * The application is a stand-in that commits in memory: what is under test is the driver and its WAL.
  */
-class MemoryApp implements Application {
-  readonly committed: Block[] = [];
-  private last: { hash: Uint8Array; timeMs: number; commit: Commit } | undefined;
-  onCommit: ((height: number) => void) | undefined;
-  private readonly validator: Validator;
-
-  constructor(validator: Validator) {
-    this.validator = validator;
-  }
-
-  info(): ChainInfo {
-    return {
-      chainId: "opl-max-1",
-      height: this.committed.length,
-      lastBlockHash: this.last?.hash ?? new Uint8Array(0),
-      lastBlockTimeMs: this.last?.timeMs ?? 0,
-      lastCommit: this.last?.commit,
-    };
-  }
-
-  validators(): Validator[] {
-    return [this.validator];
-  }
-
-  validatorSetSince(): number {
-    return 1;
-  }
-
-  async propose(req: ProposeRequest): Promise<Block> {
-    // Height 1's block is at the size limit (the height crashed into); later ones are small, for speed.
-    const fields = {
-      height: req.height,
-      timeMs: req.timeMs,
-      proposerAddress: req.proposer,
-      lastBlockHash: this.last?.hash ?? new Uint8Array(0),
-      lastCommitHash: commitHash(req.lastCommit),
-    };
-    const block = req.height === 1 ? maxSizeBlock(1, fields) : smallBlock(fields);
-    return { ...block, lastCommit: req.lastCommit };
-  }
-
-  async validate(): Promise<ValidationResult> {
-    return { valid: true };
-  }
-
-  async commit(block: Block, commit: Commit): Promise<void> {
-    this.committed.push(block);
-    this.last = { hash: blockHash(block.header), timeMs: block.header.timeMs, commit };
-    this.onCommit?.(block.header.height);
-  }
-}
-
 let cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups) c();
@@ -90,20 +38,16 @@ interface Run {
 }
 
 function startDriver(dir: string, key: ValidatorKey): Run {
-  const app = new MemoryApp({ address: key.address, pubkey: key.publicKey, power: 10 });
+  // Height 1's block is at the size limit (the height crashed into); later ones are small, for speed.
+  const app = new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }], (fields) =>
+    fields.height === 1 ? maxSizeBlock(1, fields) : smallBlock(fields),
+  );
   const fatal: unknown[] = [];
   const driver = new ConsensusDriver({
     app,
     signer: new GuardedSigner(key, join(dir, "signer.json"), join(dir, "audit.log")),
     walPath: join(dir, "cs.wal"),
-    timeouts: {
-      proposeMs: 5000,
-      proposeDeltaMs: 500,
-      prevoteMs: 5000,
-      prevoteDeltaMs: 500,
-      precommitMs: 5000,
-      precommitDeltaMs: 500,
-    },
+    timeouts: SLOW_TIMEOUTS,
     commitTimeoutMs: 0,
     logger: pino({ level: "silent" }),
     onFatal: (err) => fatal.push(err),

@@ -10,7 +10,7 @@ import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.t
 import { PREVOTE } from "../../proto/consensus.ts";
 import type { ConsensusMessage } from "../../proto/p2p.ts";
 import { HeldFsync } from "../helpers/held-fsync.ts";
-import { MemoryApp } from "../helpers/memory-app.ts";
+import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 
 /**
@@ -63,14 +63,7 @@ describe("own signatures leave only once durable, and the main thread is free me
       signer,
       walPath,
       fsyncer,
-      timeouts: {
-        proposeMs: 5000,
-        proposeDeltaMs: 500,
-        prevoteMs: 5000,
-        prevoteDeltaMs: 500,
-        precommitMs: 5000,
-        precommitDeltaMs: 500,
-      },
+      timeouts: SLOW_TIMEOUTS,
       commitTimeoutMs: 0,
       logger: pino({ level: "silent" }),
       onFatal: (err) => fatal.push(err),
@@ -122,14 +115,7 @@ describe("own signatures leave only once durable, and the main thread is free me
       signer,
       walPath: join(t.dir, "cs.wal"),
       fsyncer: failing,
-      timeouts: {
-        proposeMs: 5000,
-        proposeDeltaMs: 500,
-        prevoteMs: 5000,
-        prevoteDeltaMs: 500,
-        precommitMs: 5000,
-        precommitDeltaMs: 500,
-      },
+      timeouts: SLOW_TIMEOUTS,
       commitTimeoutMs: 0,
       logger: pino({ level: "silent" }),
       onFatal: (err) => fatal.push(err),
@@ -159,14 +145,7 @@ describe("own signatures leave only once durable, and the main thread is free me
       signer,
       walPath: join(t.dir, "cs.wal"),
       fsyncer: failing,
-      timeouts: {
-        proposeMs: 5000,
-        proposeDeltaMs: 500,
-        prevoteMs: 5000,
-        prevoteDeltaMs: 500,
-        precommitMs: 5000,
-        precommitDeltaMs: 500,
-      },
+      timeouts: SLOW_TIMEOUTS,
       commitTimeoutMs: 0,
       logger: pino({ level: "silent" }),
       onFatal: (err) => fatal.push(err),

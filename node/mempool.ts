@@ -7,6 +7,7 @@ import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
 import { txWork } from "../state/work.ts";
+import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 export interface MempoolLimits {
@@ -55,17 +56,8 @@ export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
   maxWorkBlocks: 4,
 };
 
-/**
- * Admissions waiting for their signature check are bounded by time, not count: at most what this node
- * checked in ADMISSION_QUEUE_MS at its rate of the last second (at least MIN_ADMISSION_QUEUE). Beyond it a
- * tx is refused MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second
- * instead of waiting behind a queue of signature checks (issue 12: batches waited 17 s). Node-local
- * policy, not consensus: wall time is fine here.
- */
-export const ADMISSION_QUEUE_MS = 500;
-// The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
-// batch of a few hundred) without refusing what the node checks in well under a second on any core.
-export const MIN_ADMISSION_QUEUE = 1024;
+// The admission queue's bound lives with its rate window; re-exported for the mempool's users and tests.
+export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
 
 export interface MempoolDeps {
   chainId: string;
@@ -126,8 +118,8 @@ export class Mempool {
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
   private readonly admissions = new Map<string, Promise<void>>();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
-  /** Signature checks finished: in the current one-second window, and the rate of the last full one. */
-  private checkWindow = { startMs: 0, checked: 0, perSecond: 0 };
+  /** How many admissions may wait for their signature check, by this node's check rate. */
+  private readonly queueLimit: AdmissionQueueLimit;
   /** Bumped by every change to the pool's contents or counts: a check made at the same version still holds. */
   private version = 0;
 
@@ -137,6 +129,7 @@ export class Mempool {
     this.limits = limits;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
+    this.queueLimit = new AdmissionQueueLimit(this.now);
     this.maxWork = (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * deps.params.maxBlockWork;
   }
 
@@ -214,7 +207,7 @@ export class Mempool {
       await first; // its refusal, if refused, is ours too
       throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
-    if (this.admissions.size >= this.admissionQueueLimit()) {
+    if (this.admissions.size >= this.queueLimit.limit) {
       throw new TxError(
         "MEMPOOL_FULL",
         `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
@@ -240,7 +233,7 @@ export class Mempool {
     const early = this.refusal(tx, seen);
     if (early !== undefined) throw await this.explain(tx, early);
     const verified = await this.deps.verifier.verify(tx);
-    this.countCheck();
+    this.queueLimit.counted();
     if (!verified) {
       throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
     }
@@ -253,24 +246,6 @@ export class Mempool {
       if (late !== undefined) throw await this.explain(tx, late);
     }
     this.insert(tx, account);
-  }
-
-  /** How many admissions may wait for their signature check: ADMISSION_QUEUE_MS at the recent rate. */
-  private admissionQueueLimit(): number {
-    return Math.max(MIN_ADMISSION_QUEUE, Math.floor((this.checkWindow.perSecond * ADMISSION_QUEUE_MS) / 1000));
-  }
-
-  private countCheck(): void {
-    const w = this.checkWindow;
-    const t = this.now();
-    const elapsed = t - w.startMs;
-    if (elapsed >= 1000) {
-      // A window longer than a second (a quiet spell) lowers the rate in proportion, as it should.
-      w.perSecond = (w.checked * 1000) / elapsed;
-      w.startMs = t;
-      w.checked = 0;
-    }
-    w.checked++;
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */

@@ -7,10 +7,8 @@ import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import { type Block, blockTxHashes, type Commit } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import {
-  decodeBlockRequest,
   decodeSyncedBlock,
   encodeBlockRequest,
-  encodeSyncedBlock,
   MAX_BLOCK_REQUEST_COUNT,
   MAX_SYNCED_BLOCK_BYTES,
   SYNC_RESPONSE_BYTES,
@@ -20,10 +18,11 @@ import {
 import { decodeTx } from "../proto/tx.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { InvalidBlockError } from "./chain-app.ts";
+import { BlockSyncServer, SYNC_PROTOCOL } from "./block-sync-server.ts";
 import { SyncProgress } from "./sync-progress.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
-export const SYNC_PROTOCOL = "/opl/sync/1";
+export { SYNC_PROTOCOL };
 
 /**
  * Block sync: a node behind its peers (new, or back after downtime) fetches decided blocks with the commits
@@ -101,9 +100,6 @@ export interface SyncTarget {
   flushWrites?(): Promise<void>;
 }
 
-/** Heights a server reads at once while answering a request (their sizes, then the blocks that fit). */
-const SERVE_READ_CHUNK = 64;
-
 /** Txs of the blocks ahead whose signatures are being verified while the current block executes. */
 const PREVERIFY_TXS = 16_384;
 
@@ -115,12 +111,6 @@ interface Range {
   answer: Promise<SyncedBlock[]>;
 }
 
-function u32(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
-
 export class BlockSync {
   private readonly host: P2pHost;
   private readonly db: ChainDb;
@@ -128,12 +118,12 @@ export class BlockSync {
   private readonly scores: PeerScores;
   private readonly log: Logger;
   private readonly o: BlockSyncOptions;
+  /** Our side of the protocol that answers other nodes' requests. */
+  private readonly server: BlockSyncServer;
   private readonly peerHeights = new Map<string, number>();
   private readonly distrusted = new Map<string, number>();
   /** When we last sent block requests, per peer (see pace). */
   private readonly requested = new Map<string, number[]>();
-  /** Requests served per peer in the current second. */
-  private served = { second: 0, counts: new Map<string, number>() };
   private readonly onFatal: (err: unknown) => void;
   private readonly verifier: TxVerifier | undefined;
   /** Mean bytes of a synced block frame lately: sets how many blocks a range asks for. */
@@ -164,13 +154,17 @@ export class BlockSync {
     this.scores = deps.scores;
     this.log = deps.log;
     this.o = { ...DEFAULT_BLOCK_SYNC, ...deps.options };
+    this.server = new BlockSyncServer({
+      host: deps.host,
+      db: deps.db,
+      height: () => deps.chain.height(),
+      scores: deps.scores,
+      options: this.o,
+    });
   }
 
   async start(): Promise<void> {
-    await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
-      maxInboundStreams: 4,
-      maxOutboundStreams: 4,
-    });
+    await this.server.start();
     this.host.addEventListener("peer:disconnect", (evt) => {
       this.peerHeights.delete(evt.detail.toString());
       this.requested.delete(evt.detail.toString());
@@ -181,7 +175,7 @@ export class BlockSync {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.host.unhandle(SYNC_PROTOCOL);
+    await this.server.stop();
   }
 
   /** A peer's latest committed height, from its status message. */
@@ -470,81 +464,6 @@ export class BlockSync {
     } finally {
       deadline.clear();
       stream.removeEventListener("message", onBytes);
-    }
-  }
-
-  /**
-   * The frames of a response: the blocks from `from` (at most `count`, up to our tip) that fit the byte
-   * limit. Reads go in parallel, a chunk of heights at a time (a range of a thousand small blocks is
-   * thousands of reads), and the stored sizes first: a block that cannot fit is never read.
-   */
-  private async readRange(from: number, count: number): Promise<{ frames: Uint8Array[]; bytes: number }> {
-    const frames: Uint8Array[] = [];
-    let bytes = 0;
-    const end = Math.min(from + count, this.chain.height() + 1);
-    for (let start = from; start < end; start += SERVE_READ_CHUNK) {
-      const heights = Array.from({ length: Math.min(SERVE_READ_CHUNK, end - start) }, (_, i) => start + i);
-      const sizes = await Promise.all(heights.map((h) => this.db.blockSize(h)));
-      let fit = 0;
-      for (let projected = bytes; fit < heights.length; fit++) {
-        const size = sizes[fit];
-        if (size !== undefined && !syncResponseFits(frames.length + fit, projected, size)) break;
-        projected += size ?? 0;
-      }
-      const read = await Promise.all(heights.slice(0, fit).map((h) =>
-        Promise.all([this.db.getBlockBytes(h), this.db.getBlockMeta(h)])));
-      for (const [blockBytes, meta] of read) {
-        if (blockBytes === undefined || meta === undefined) return { frames, bytes };
-        const frame = encodeSyncedBlock(blockBytes, meta.commit);
-        if (!syncResponseFits(frames.length, bytes, frame.byteLength)) return { frames, bytes };
-        frames.push(frame);
-        bytes += frame.byteLength;
-      }
-      if (fit < heights.length) break;
-    }
-    return { frames, bytes };
-  }
-
-  /** Answers one block request: a count, then that many blocks with their commits. */
-  private async serve(stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString();
-    const second = Math.floor(Date.now() / 1000);
-    if (this.served.second !== second) this.served = { second, counts: new Map() };
-    const asked = (this.served.counts.get(peer) ?? 0) + 1;
-    this.served.counts.set(peer, asked);
-    if (asked > this.o.maxRequestsPerSecond) {
-      // Over the limit: refused. Far over it (our own client paces itself below it): a flood, penalised.
-      stream.abort(new Error("too many block requests"));
-      if (asked > 3 * this.o.maxRequestsPerSecond) {
-        this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * this.o.maxRequestsPerSecond} block requests in a second`);
-      }
-      return;
-    }
-    const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
-    const lp = lpStream(stream, { maxDataLength: 64 });
-    let req;
-    try {
-      req = decodeBlockRequest((await lp.read({ signal })).subarray());
-    } catch (err) {
-      stream.abort(err as Error);
-      // An oversized or undecodable request is the peer's doing; a timeout or a reset may be the network's.
-      const name = (err as Error).name;
-      if (name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
-        const reason = `bad block request: ${(err as Error).message}`;
-        this.scores.penalize(peer, PENALTY.invalidMessage, reason);
-      }
-      return;
-    }
-    try {
-      const { frames, bytes } = await this.readRange(req.fromHeight, req.count);
-      // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
-      const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
-      const sending = AbortSignal.timeout(sendMs);
-      await lp.write(u32(frames.length), { signal: sending });
-      for (const f of frames) await lp.write(f, { signal: sending });
-      await stream.close({ signal: sending });
-    } catch (err) {
-      stream.abort(err as Error); // the client went away or stopped reading: its loss, not an offence
     }
   }
 }

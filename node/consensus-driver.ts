@@ -52,7 +52,7 @@ import {
   validatorIndex,
   valueOf,
 } from "./consensus-checks.ts";
-import { DoubleSignRefusedError, type GuardedSigner } from "./signer.ts";
+import { DoubleSignRefusedError, type GuardedSigner, type SignRequest } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
 
@@ -96,6 +96,8 @@ interface OwnSignature {
   signature: Uint8Array;
   /** Resolves once the WAL and the signer state forbid signing anything conflicting with it. */
   durable: Promise<unknown>;
+  /** Found in the WAL at replay: the signer state may not cover it yet (see coverReplayed). */
+  fromWal?: boolean;
 }
 
 /** The block a proposal or our own value input names (by its value id), if any. */
@@ -443,7 +445,7 @@ export class ConsensusDriver {
       if (r.t === "intent") this.intents.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs });
       if (r.t === "signed") {
         const signature = fromBase64(r.signature) as Uint8Array;
-        this.signed.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs, signature, durable: onDisk });
+        this.signed.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs, signature, durable: onDisk, fromWal: true });
       }
       const id = r.t === "input" && r.bytes !== undefined ? blockIdOf(r.input) : undefined;
       if (id !== undefined) this.walBlocks.add(id);
@@ -649,7 +651,12 @@ export class ConsensusDriver {
   ) {
     const key = `${step}/${round}`;
     const before = this.signed.get(key);
-    if (before !== undefined && before.value === value) return before;
+    if (before !== undefined && before.value === value) {
+      if (before.fromWal === true) {
+        this.coverReplayed(before, { height, round, step, signBytes: signBytes(before.timeMs) });
+      }
+      return before;
+    }
     // Intent first: after a crash at any point below, the replay asks for the very same bytes (same time),
     // which the guard re-signs, instead of new bytes for the same step, which it must refuse. Neither record
     // is fsynced here: the signature is held back (see `send`) until one grouped fsync has made them and every
@@ -679,6 +686,26 @@ export class ConsensusDriver {
     const record: OwnSignature = { value, timeMs, signature, durable };
     this.signed.set(key, record);
     return record;
+  }
+
+  /**
+   * A signature replayed from the WAL is sent again only once the signer state on disk covers it, as a live
+   * one is. The WAL's "signed" record and the signer state are written side by side, so a crash can leave the
+   * record on disk and the state behind it; sent on the WAL's word alone, the signature would be out while
+   * the guard would still let this key sign something else at that step (were the WAL lost later). So the
+   * guard is asked again for the very same bytes: it signs them (ed25519 is deterministic: the same
+   * signature) and makes its state durable, or, already past that step, forbids anything there anyway. A
+   * guard holding something else for this step means the WAL and the guard disagree: never sent, fatal.
+   */
+  private coverReplayed(own: OwnSignature, req: SignRequest): void {
+    own.fromWal = false;
+    const last = this.o.signer.lastSigned;
+    if (last !== undefined && (last.height - req.height || last.round - req.round || last.step - req.step) > 0) return;
+    const guarded = this.o.signer.sign(req);
+    if (!equalBytes(guarded.signature, own.signature)) {
+      throw new Error(`WAL replay at height ${req.height} round ${req.round} step ${req.step}: the signer signs its bytes differently`);
+    }
+    own.durable = guarded.durable;
   }
 
   private publishProposal(p: Proposal): void {

@@ -19,6 +19,12 @@ import type { Mempool } from "./mempool.ts";
  * decodes it; a peer that answers anything else is reported as misbehaving, one that does not answer as
  * unresponsive. A proposal whose txs did not arrive is as if never received: the round's timeout takes
  * over, and a re-send of it starts a new fetch. At most MAX_FETCHES_PER_PEER fetches are in flight per peer.
+ *
+ * Any peer can forward a copy of a signed proposal, so the first copy may come from one that then stalls
+ * the fetch (review finding F2). Copies from other peers that arrive meanwhile are kept as further sources:
+ * one is asked when a fetch fails, or when the fetches under way have not answered within `hedgeMs`, up
+ * to MAX_SOURCES_PER_PROPOSAL peers in all; the first good answer wins. An honest network, where the
+ * proposer answers at once, makes one fetch as before.
  */
 export interface AssembledBlock {
   block: Block;
@@ -33,6 +39,8 @@ export interface ProposalAssemblerOptions {
   minBytesPerSecond: number;
   /** How long txs being admitted here may take before they count as missing. */
   admissionWaitMs: number;
+  /** How long the fetches under way may go unanswered before another peer's copy is asked too. */
+  hedgeMs: number;
 }
 
 /** Within the 3 s propose timeout: txs that arrive later than that are of no use to the round anyway. */
@@ -40,9 +48,13 @@ export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = {
   timeoutMs: 2_000,
   minBytesPerSecond: 1024 * 1024,
   admissionWaitMs: 300,
+  hedgeMs: 500,
 };
 
 export const MAX_FETCHES_PER_PEER = 2;
+
+/** Peers asked for one proposal's missing txs at most (the one that sent it first, then others' copies). */
+export const MAX_SOURCES_PER_PROPOSAL = 3;
 
 /** Compact proposals rebuilt (assembled), txs found here or fetched, fetches made, whole blocks, failures. */
 export interface AssemblyStats {
@@ -70,6 +82,8 @@ export class ProposalAssembler {
   private readonly o: ProposalAssemblerOptions;
   /** Assemblies under way, by block hash (hex): a re-send of the same proposal joins the one under way. */
   private readonly pending = new Map<string, Promise<AssembledBlock | undefined>>();
+  /** Fetches under way, by block hash (hex): how a copy from another peer offers itself as a source. */
+  private readonly sources = new Map<string, (peer: string) => void>();
   private readonly fetching = new Map<string, number>();
   /** Counters for the operator and the tests. */
   readonly stats: AssemblyStats = ProposalAssembler.noStats();
@@ -90,6 +104,8 @@ export class ProposalAssembler {
     if (p === undefined) {
       p = this.run(c, value, peer).finally(() => this.pending.delete(value));
       this.pending.set(value, p);
+    } else if (peer !== undefined) {
+      this.sources.get(value)?.(peer);
     }
     return p;
   }
@@ -110,26 +126,93 @@ export class ProposalAssembler {
         missing = missingOf(txs);
       }
     }
-    if (missing.length === 0) return this.done(c, txs as Uint8Array[], c.txHashes, 0);
+    if (missing.length === 0) return this.done({ block: blockOf(c, txs as Uint8Array[]) }, 0);
     return this.fetchMissing(c, value, peer, txs, missing);
   }
 
-  private async fetchMissing(
+  /**
+   * Asks `first` for the missing txs, and further peers whose copies of the proposal arrive meanwhile (see
+   * the class comment): resolves with the first block assembled, or undefined once every peer asked failed.
+   */
+  private fetchMissing(
     c: CompactBlock,
     value: string,
-    peer: string | undefined,
+    first: string | undefined,
     txs: (Uint8Array | undefined)[],
     missing: number[],
   ): Promise<AssembledBlock | undefined> {
     const height = c.header.height;
-    const fail = (reason: string): undefined => {
-      this.stats.failed++;
-      this.d.log.info({ height, block: value, missing: missing.length, peer, reason }, "proposal not assembled: txs missing");
-      return undefined;
-    };
-    if (peer === undefined) return fail("no peer to ask");
+    return new Promise((resolve, reject) => {
+      const asked = new Set<string>();
+      const waiting: string[] = [];
+      const reasons: string[] = [];
+      let open = 0;
+      let settled = false;
+      let hedge: NodeJS.Timeout | undefined;
+      const finish = (result: AssembledBlock | undefined | Error) => {
+        settled = true;
+        clearTimeout(hedge);
+        this.sources.delete(value);
+        if (result instanceof Error) reject(result);
+        else if (result !== undefined) resolve(result);
+        else {
+          this.stats.failed++;
+          const why = reasons.join("; ") || "no peer to ask";
+          this.d.log.info({ height, block: value, missing: missing.length, peers: [...asked], reason: why }, "proposal not assembled: txs missing");
+          resolve(undefined);
+        }
+      };
+      const askNext = () => {
+        if (settled) return;
+        const peer = waiting.shift();
+        if (peer === undefined) {
+          if (open === 0) finish(undefined);
+          return;
+        }
+        asked.add(peer);
+        open++;
+        clearTimeout(hedge);
+        hedge = setTimeout(askNext, this.o.hedgeMs);
+        // Each fetch fills its own copy: a wrong answer must not leave its txs in a good one's block.
+        this.fetchFrom(c, value, peer, [...txs], missing).then(
+          (r) => {
+            open--;
+            if (settled) return;
+            if (typeof r !== "string") finish(this.done(r, missing.length));
+            else {
+              reasons.push(`${peer}: ${r}`);
+              askNext();
+            }
+          },
+          (err: unknown) => {
+            open--;
+            if (!settled) finish(err as Error);
+          },
+        );
+      };
+      const offer = (peer: string) => {
+        if (settled || asked.has(peer) || waiting.includes(peer)) return;
+        if (asked.size + waiting.length >= MAX_SOURCES_PER_PROPOSAL) return;
+        waiting.push(peer);
+        if (open === 0) askNext(); // nothing under way: ask at once
+      };
+      this.sources.set(value, offer);
+      if (first !== undefined) offer(first);
+      else finish(undefined);
+    });
+  }
+
+  /** One fetch of the missing txs from `peer`: the block, or why not (the peer charged if it was its fault). */
+  private async fetchFrom(
+    c: CompactBlock,
+    value: string,
+    peer: string,
+    txs: (Uint8Array | undefined)[],
+    missing: number[],
+  ): Promise<AssembledBlock | string> {
+    const height = c.header.height;
     const inFlight = this.fetching.get(peer) ?? 0;
-    if (inFlight >= MAX_FETCHES_PER_PEER) return fail("fetches from this peer already under way");
+    if (inFlight >= MAX_FETCHES_PER_PEER) return "fetches from this peer already under way";
     this.fetching.set(peer, inFlight + 1);
     // Most of the block missing (an empty mempool after a restart): the whole block costs the peer less.
     const whole = 2 * missing.length > c.txHashes.length;
@@ -148,11 +231,11 @@ export class ProposalAssembler {
         if (err.kind === "unsupported") {
           this.d.onMisbehaviour(peer, `cannot serve the txs of its proposal at height ${height}: ${err.message}`, "unresponsive");
         }
-        return fail(err.message);
+        return err.message;
       }
       if (err instanceof CodecError) {
         this.d.onMisbehaviour(peer, `sent an undecodable tx fetch answer: ${err.message}`, "invalid");
-        return fail(err.message);
+        return err.message;
       }
       throw err;
     } finally {
@@ -160,17 +243,14 @@ export class ProposalAssembler {
       if (left > 0) this.fetching.set(peer, left);
       else this.fetching.delete(peer);
     }
-    const wrong = (why: string): undefined => {
+    const wrong = (why: string): string => {
       this.d.onMisbehaviour(peer, `answered a tx fetch for height ${height} wrongly: ${why}`, "invalid");
-      return fail(why);
+      return why;
     };
     if (whole) {
       if (answer.block === undefined) return wrong("txs where the whole block was asked for");
       const block = this.wholeBlock(answer.block, c, value);
       if (typeof block === "string") return wrong(block);
-      this.stats.wholeBlocks++;
-      this.stats.fetchedTxs += missing.length;
-      this.stats.assembled++;
       return { block, bytes: answer.block };
     }
     if (answer.txs === undefined) return wrong("a whole block where txs were asked for");
@@ -181,17 +261,16 @@ export class ProposalAssembler {
       if (!equalBytes(sha256(answer.txs[k]), c.txHashes[i])) return wrong(`tx ${i} does not have the hash asked for`);
       txs[i] = answer.txs[k];
     }
-    return this.done(c, txs as Uint8Array[], c.txHashes, missing.length);
+    return { block: blockOf(c, txs as Uint8Array[]) };
   }
 
-  private done(c: CompactBlock, txs: Uint8Array[], hashes: Uint8Array[], fetched: number): AssembledBlock {
-    const block: Block = { header: c.header, txs, lastCommit: c.lastCommit, evidence: c.evidence };
-    // Every tx hashes to its listed hash (found by it, or checked on arrival): not hashed again.
-    knownTxHashes(block, hashes);
+  /** Counts an assembled block: `fetched` of its txs were missing here (it came whole, or they came by hash). */
+  private done(assembled: AssembledBlock, fetched: number): AssembledBlock {
     this.stats.assembled++;
-    this.stats.txsFromMempool += txs.length - fetched;
+    if (assembled.bytes !== undefined) this.stats.wholeBlocks++;
+    else this.stats.txsFromMempool += assembled.block.txs.length - fetched;
     this.stats.fetchedTxs += fetched;
-    return { block };
+    return assembled;
   }
 
   /** A whole block from a peer, checked as a full proposal's is; or why it is not the block asked for. */
@@ -208,6 +287,13 @@ export class ProposalAssembler {
       throw err;
     }
   }
+}
+
+/** A compact block's block, its txs in hand, each known to hash to its listed hash (not hashed again). */
+function blockOf(c: CompactBlock, txs: Uint8Array[]): Block {
+  const block: Block = { header: c.header, txs, lastCommit: c.lastCommit, evidence: c.evidence };
+  knownTxHashes(block, c.txHashes);
+  return block;
 }
 
 function missingOf(txs: (Uint8Array | undefined)[]): number[] {

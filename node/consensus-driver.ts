@@ -20,8 +20,7 @@ import {
   ProposerSchedule,
 } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
-import { encodeAddress } from "../crypto/address.ts";
-import { compareBytes, equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
+import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import {
   type Block,
   blockHash,
@@ -32,7 +31,6 @@ import {
   type Validator,
 } from "../proto/block.ts";
 import {
-  type DuplicateVoteEvidence,
   PRECOMMIT,
   proposalSignBytes,
   type SignedVote,
@@ -52,6 +50,7 @@ import {
   validatorIndex,
   valueOf,
 } from "./consensus-checks.ts";
+import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { DoubleSignRefusedError, type GuardedSigner, type SignRequest } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -100,6 +99,8 @@ interface OwnSignature {
   fromWal?: boolean;
 }
 
+export type { EvidenceRecord } from "./evidence-pool.ts";
+
 /** The block a proposal or our own value input names (by its value id), if any. */
 function blockIdOf(input: Input): ValueId | undefined {
   if (input.type === "proposal") return input.proposal.value;
@@ -113,27 +114,8 @@ export interface ConsensusNetwork {
   broadcast(message: ConsensusMessage, opts?: { resend?: boolean }): void;
 }
 
-/** Evidence of a validator signing two votes for one step, as seen or received by this node. */
-export interface EvidenceRecord {
-  evidence: DuplicateVoteEvidence;
-  validator: string;
-  source: "seen" | "received";
-}
-
-const MAX_EVIDENCE_KEPT = 100;
 /** How far ahead of our clock a proposed block's time may be (validators' clocks are assumed within this). */
 const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
-const MAX_EVIDENCE_IDS = 10_000;
-
-/** Evidence with its votes in canonical order (block hashes ascending): one equivocation, one encoding. */
-export function canonicalEvidence(e: DuplicateVoteEvidence): DuplicateVoteEvidence {
-  return compareBytes(e.voteA.vote.blockHash, e.voteB.vote.blockHash) <= 0 ? e : { voteA: e.voteB, voteB: e.voteA };
-}
-
-function evidenceId(v: { height: number; round: number; type: number; validatorAddress: Uint8Array }): string {
-  return `${v.height}/${v.round}/${v.type}/${toHex(v.validatorAddress)}`;
-}
-
 export interface DriverOptions {
   app: Application;
   network?: ConsensusNetwork;
@@ -190,10 +172,10 @@ export class ConsensusDriver {
    * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
    */
   private readonly proposalValues = new Map<string, Set<ValueId>>();
-  private readonly evidenceSeen = new Set<string>();
   private readonly schedules = new Map<number, ProposerSchedule>();
   private readonly encoded = new WeakMap<Block, Uint8Array>();
-  readonly evidence: EvidenceRecord[] = [];
+  /** Equivocations seen or received, for our proposals. */
+  private readonly evidencePool: EvidencePool;
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
   private syncs = 0;
   /** Sign intents found in the WAL at replay, by "step/round". */
@@ -214,6 +196,16 @@ export class ConsensusDriver {
     this.o = opts;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    this.evidencePool = new EvidencePool({
+      maxAgeBlocks: opts.evidenceMaxAgeBlocks,
+      committedHeight: () => this.o.app.info().height,
+      log: this.log,
+    });
+  }
+
+  /** Evidence of equivocation this node holds (for its proposals, and node_status). */
+  get evidence(): readonly EvidenceRecord[] {
+    return this.evidencePool.records;
   }
 
   /** Replays the WAL if it belongs to the next height, then runs. */
@@ -522,40 +514,7 @@ export class ConsensusDriver {
     const b = this.votes.get(second.height, second.type, second.round, second.validator, second.value);
     if (a === undefined || b === undefined) return; // replayed from the WAL without signatures: nothing to show
     const evidence = canonicalEvidence({ voteA: a, voteB: b });
-    if (this.addEvidence(evidence, "seen")) this.o.network?.broadcast({ type: "evidence", evidence });
-  }
-
-  /** Whether evidence from `height` can still be committed (younger than the evidence age limit). */
-  private evidenceFresh(height: number): boolean {
-    const maxAge = this.o.evidenceMaxAgeBlocks ?? Number.MAX_SAFE_INTEGER;
-    return this.o.app.info().height + 1 - height <= maxAge;
-  }
-
-  /**
-   * Keeps one piece of evidence per validator (one is enough to slash it, and a Byzantine validator that
-   * equivocates over and over cannot crowd out the evidence against others); a stale one is replaced.
-   */
-  private addEvidence(evidence: DuplicateVoteEvidence, source: EvidenceRecord["source"]): boolean {
-    const v = evidence.voteA.vote;
-    const id = evidenceId(v);
-    if (this.evidenceSeen.has(id) || !this.evidenceFresh(v.height)) return false;
-    this.evidenceSeen.add(id);
-    if (this.evidenceSeen.size > MAX_EVIDENCE_IDS) {
-      this.evidenceSeen.delete(this.evidenceSeen.values().next().value as string);
-    }
-    const validator = encodeAddress(v.validatorAddress);
-    const held = this.evidence.findIndex((r) => r.validator === validator);
-    if (held >= 0) {
-      if (this.evidenceFresh(this.evidence[held].evidence.voteA.vote.height)) return false;
-      this.evidence.splice(held, 1);
-    }
-    this.evidence.push({ evidence, validator, source });
-    if (this.evidence.length > MAX_EVIDENCE_KEPT) this.evidence.shift();
-    this.log.warn(
-      { height: v.height, round: v.round, type: v.type, validator, source },
-      "equivocation: a validator signed two different votes for one step",
-    );
-    return true;
+    if (this.evidencePool.add(evidence, "seen")) this.o.network?.broadcast({ type: "evidence", evidence });
   }
 
   /**
@@ -613,7 +572,7 @@ export class ConsensusDriver {
     const timeMs = Math.max(this.now(), info.lastBlockTimeMs + 1);
     const proposer = this.o.signer.address;
     const started = this.now();
-    const evidence = this.evidence.map((r) => r.evidence);
+    const evidence = this.evidencePool.list();
     const lastCommit = this.lastCommitWithLate(info.lastCommit);
     const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit, evidence });
     this.log.debug({ height, round, txs: block.txs.length, ms: this.now() - started }, "proposal built");
@@ -899,9 +858,9 @@ export class ConsensusDriver {
       case "evidence": {
         const a = m.evidence.voteA.vote;
         if (a.height > current + 1) return "dropped"; // cannot judge a height this far ahead
-        if (this.evidenceSeen.has(evidenceId(a)) || !this.evidenceFresh(a.height)) return "dropped";
+        if (this.evidencePool.known(m.evidence)) return "dropped";
         checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
-        this.addEvidence(canonicalEvidence(m.evidence), "received");
+        this.evidencePool.add(m.evidence, "received");
         return "taken";
       }
       case "status":

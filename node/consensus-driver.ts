@@ -12,13 +12,7 @@ import {
   type ValueId,
   type Vote,
 } from "../consensus/engine/types.ts";
-import {
-  advancePriorities,
-  initialPrioritySet,
-  type PriorityCheckpoint,
-  type PrioritySet,
-  ProposerSchedule,
-} from "../consensus/proposer.ts";
+import type { PriorityCheckpoint } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
 import {
@@ -51,6 +45,7 @@ import {
   valueOf,
 } from "./consensus-checks.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
+import { ProposerSchedules } from "./proposer-schedules.ts";
 import { DoubleSignRefusedError, type GuardedSigner, type SignRequest } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
@@ -172,7 +167,8 @@ export class ConsensusDriver {
    * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
    */
   private readonly proposalValues = new Map<string, Set<ValueId>>();
-  private readonly schedules = new Map<number, ProposerSchedule>();
+  /** Who proposes each round of the current and next height. */
+  private readonly schedules: ProposerSchedules;
   private readonly encoded = new WeakMap<Block, Uint8Array>();
   /** Equivocations seen or received, for our proposals. */
   private readonly evidencePool: EvidencePool;
@@ -184,9 +180,6 @@ export class ConsensusDriver {
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
   private nextHeightRecords: WalRecord[] = [];
-  private priorities: PriorityCheckpoint | undefined;
-  /** The latest checkpoint saved while running (newer than the one loaded at start-up). */
-  private savedCheckpoint: PriorityCheckpoint | undefined;
   /** Rebuilds a compact proposal's block from its tx hashes (node/compact-proposal.ts), set by the network. */
   private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
@@ -196,6 +189,12 @@ export class ConsensusDriver {
     this.o = opts;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    this.schedules = new ProposerSchedules({
+      app: opts.app,
+      checkpoint: opts.priorityCheckpoint,
+      saveCheckpoint: opts.savePriorityCheckpoint,
+      log: this.log,
+    });
     this.evidencePool = new EvidencePool({
       maxAgeBlocks: opts.evidenceMaxAgeBlocks,
       committedHeight: () => this.o.app.info().height,
@@ -323,7 +322,7 @@ export class ConsensusDriver {
 
   private heightParams(height: number): HeightParams {
     this.validators = this.o.app.validators(height);
-    const schedule = this.scheduleAt(height);
+    const schedule = this.schedules.at(height);
     const index = validatorIndex(this.validators, this.o.signer.address);
     let self = index >= 0 ? index : undefined;
     let firstRound = 0;
@@ -347,55 +346,6 @@ export class ConsensusDriver {
       timeouts: this.o.timeouts,
       firstRound,
     };
-  }
-
-  /**
-   * Proposer priorities at `height`: genesis priorities advanced once per height, carried over to each new
-   * validator set where it takes effect (app.validatorSetSince(h) === h).
-   */
-  private prioritiesAt(height: number): PrioritySet {
-    const idsOf = (h: number) => this.o.app.validators(h).map((v) => ({ id: toHex(v.address), power: v.power }));
-    if (this.priorities === undefined || this.priorities.height > height) {
-      // From the latest checkpoint at or below `height` if this node saved one, else from genesis.
-      const saved = this.usableCheckpoint();
-      this.priorities =
-        saved !== undefined && saved.height <= height ? saved : { height: 1, set: initialPrioritySet(idsOf(1)) };
-    }
-    this.priorities = advancePriorities(
-      this.priorities,
-      height,
-      (h) => (this.o.app.validatorSetSince(h) === h ? idsOf(h) : undefined),
-      (c) => {
-        // Only for committed heights: their sets can no longer change (and the latest is what a restart needs).
-        if (c.height > this.o.app.info().height) return;
-        this.savedCheckpoint = c;
-        this.o.savePriorityCheckpoint?.(c);
-      },
-    );
-    return this.priorities.set;
-  }
-
-  /**
-   * The latest checkpoint this node saved, if it agrees with the chain: its set must be exactly the
-   * validators of its height (ids and powers, in order). A damaged one is ignored (the walk starts from
-   * genesis), never trusted: wrong priorities would make this node ignore real proposers.
-   */
-  private usableCheckpoint(): PriorityCheckpoint | undefined {
-    const c = this.savedCheckpoint ?? this.o.priorityCheckpoint;
-    if (c === undefined) return undefined;
-    const validators = c.height >= 1 ? this.o.app.validators(c.height) : [];
-    const agrees =
-      c.height >= 1 &&
-      c.height <= this.o.app.info().height &&
-      c.set.length === validators.length &&
-      c.set.every((v, i) => v.id === toHex(validators[i].address) && v.power === BigInt(validators[i].power));
-    if (!agrees) {
-      this.log.warn({ height: c.height }, "ignoring a proposer-priority checkpoint that does not match the chain");
-      this.savedCheckpoint = undefined;
-      this.o.priorityCheckpoint = undefined;
-      return undefined;
-    }
-    return c;
   }
 
   private async startHeight(height: number): Promise<void> {
@@ -831,7 +781,7 @@ export class ConsensusDriver {
         if (this.proposalsSeen.has(id)) return "dropped";
         const validator = checkSignedProposal(info.chainId, this.o.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
-        if (validator !== this.scheduleAt(p.height).proposer(p.round)) return "dropped";
+        if (validator !== this.schedules.at(p.height).proposer(p.round)) return "dropped";
         if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
         const maxTxs = this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs;
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
@@ -906,23 +856,6 @@ export class ConsensusDriver {
   private engineTakes(height: number, round: number): boolean {
     const h = this.engine.height;
     return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
-  }
-
-  /** The proposer schedule of a height (the current or the next), computed once. */
-  private scheduleAt(height: number): ProposerSchedule {
-    let schedule = this.schedules.get(height);
-    if (schedule === undefined) {
-      // The priorities only walk forward cheaply: keep the height before's schedule on the way, since the
-      // current height's is often asked for right after the next one's.
-      const cachedAt = this.priorities?.height ?? 0;
-      if (height > 1 && !this.schedules.has(height - 1) && cachedAt <= height - 1) {
-        this.schedules.set(height - 1, new ProposerSchedule(this.prioritiesAt(height - 1)));
-      }
-      schedule = new ProposerSchedule(this.prioritiesAt(height));
-      this.schedules.set(height, schedule);
-      for (const h of this.schedules.keys()) if (h < height - 1) this.schedules.delete(h);
-    }
-    return schedule;
   }
 
   /** A peer's vote found in the WAL at replay: back into the store, so a commit can be built from it. */

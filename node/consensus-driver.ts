@@ -46,7 +46,9 @@ import {
 } from "./consensus-checks.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { ProposerSchedules } from "./proposer-schedules.ts";
-import { DoubleSignRefusedError, type GuardedSigner, type SignRequest } from "./signer.ts";
+import type { VoteSig, WalRecord } from "./consensus-wal-record.ts";
+import { OwnSignatures } from "./own-signatures.ts";
+import type { GuardedSigner } from "./signer.ts";
 import { SignedVotes } from "./signed-votes.ts";
 import { readWal, Wal } from "./wal.ts";
 
@@ -63,36 +65,8 @@ import { readWal, Wal } from "./wal.ts";
  * `rebroadcastMs`, so a lost message or a healed partition does not stall the chain. Block sync (a node
  * behind its peers) commits decided blocks through `applySynced` on the same queue, between inputs.
  */
-type WalRecord =
-  | { t: "height"; height: number }
-  /**
-   * A peer's vote carries its signature, so a commit can still be built from the WAL after a crash. A
-   * proposal's or our own value's block is `bytes`, its canonical encoding, stored raw (node/wal.ts), the
-   * first time that block is recorded in the file; later records of it (a re-proposal in a later round) hold
-   * only its hash (the input's value id), and the replay takes the block from the earlier record.
-   */
-  | { t: "input"; input: Exclude<Input, { type: "startHeight" }>; bytes?: Uint8Array; sig?: VoteSig }
-  /** About to sign this: a crash between this and "signed" re-signs the very same bytes. */
-  | { t: "intent"; step: number; height: number; round: number; value: string | null; timeMs: number }
-  | { t: "signed"; step: number; height: number; round: number; value: string | null; timeMs: number; signature: string };
-
 /** The block of a checked compact proposal from `peer`, its txs found or fetched; undefined if they were not. */
 export type AssembleProposal = (c: CompactBlock, peer: string | undefined) => Promise<AssembledBlock | undefined>;
-
-interface VoteSig {
-  timeMs: number;
-  signature: string;
-}
-
-interface OwnSignature {
-  value: string | null;
-  timeMs: number;
-  signature: Uint8Array;
-  /** Resolves once the WAL and the signer state forbid signing anything conflicting with it. */
-  durable: Promise<unknown>;
-  /** Found in the WAL at replay: the signer state may not cover it yet (see coverReplayed). */
-  fromWal?: boolean;
-}
 
 export type { EvidenceRecord } from "./evidence-pool.ts";
 
@@ -149,8 +123,8 @@ export class ConsensusDriver {
   private stopped = false;
   /** Blocks known at the current and next height, by value id (block hash hex). */
   private readonly blocks = new Map<ValueId, Block>();
-  /** Own signed messages of the current height, by "step/round": value, time, signature, when it is durable. */
-  private readonly signed = new Map<string, OwnSignature>();
+  /** Own signatures of the current height (and those found in the WAL at replay). */
+  private readonly own: OwnSignatures;
   /** Own messages signed and not yet released (their records not yet durable). */
   private readonly releasing = new Set<Promise<void>>();
   /** Value ids of the blocks whose bytes the current WAL file holds: recorded again, only by reference. */
@@ -174,8 +148,6 @@ export class ConsensusDriver {
   private readonly evidencePool: EvidencePool;
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
   private syncs = 0;
-  /** Sign intents found in the WAL at replay, by "step/round". */
-  private readonly intents = new Map<string, { value: string | null; timeMs: number }>();
   private replaying = false;
   private pendingRequests = new Map<string, Effect>();
   private validators: Validator[] = [];
@@ -189,6 +161,12 @@ export class ConsensusDriver {
     this.o = opts;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    this.own = new OwnSignatures({
+      signer: opts.signer,
+      wal: { append: (r) => this.wal?.append(r), flush: async () => this.wal?.flush() },
+      now: this.now,
+      log: this.log,
+    });
     this.schedules = new ProposerSchedules({
       app: opts.app,
       checkpoint: opts.priorityCheckpoint,
@@ -332,7 +310,7 @@ export class ConsensusDriver {
       // every message here, so this node only follows until it reaches the height it signed at.
       this.log.warn({ height, signedHeight: last.height }, "the signer signed at a later height: not voting here");
       self = undefined;
-    } else if (self !== undefined && last?.height === height && !this.intents.has(`${last.step}/${last.round}`)) {
+    } else if (self !== undefined && last?.height === height && !this.own.hasIntent(last.step, last.round)) {
       // Signed at this height, but the WAL does not say what (it was moved away or lost): what this node voted
       // up to that round is unknown, so it sits those rounds out instead of asking the guard to sign again.
       firstRound = last.round + 1;
@@ -374,21 +352,15 @@ export class ConsensusDriver {
     for (const k of this.proposalValues.keys()) {
       if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalValues.delete(k);
     }
-    this.signed.clear();
-    this.intents.clear();
+    this.own.clear();
     this.outbox.clear();
   }
 
   private async replay(height: number, records: WalRecord[]): Promise<void> {
     this.log.info({ height, records: records.length }, "replaying the consensus WAL");
     this.forgetBelow(height);
-    const onDisk = Promise.resolve(); // Wal.open made what the file holds durable
+    this.own.restore(records);
     for (const r of records) {
-      if (r.t === "intent") this.intents.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs });
-      if (r.t === "signed") {
-        const signature = fromBase64(r.signature) as Uint8Array;
-        this.signed.set(`${r.step}/${r.round}`, { value: r.value, timeMs: r.timeMs, signature, durable: onDisk, fromWal: true });
-      }
       const id = r.t === "input" && r.bytes !== undefined ? blockIdOf(r.input) : undefined;
       if (id !== undefined) this.walBlocks.add(id);
     }
@@ -550,73 +522,6 @@ export class ConsensusDriver {
     await this.input({ type: "validity", height, value, valid: verdict.valid });
   }
 
-  /** Signs through the guard, unless the WAL already holds this very message signed before a crash. */
-  private signOnce(
-    step: number,
-    height: number,
-    round: number,
-    value: string | null,
-    signBytes: (timeMs: number) => Uint8Array,
-  ) {
-    const key = `${step}/${round}`;
-    const before = this.signed.get(key);
-    if (before !== undefined && before.value === value) {
-      if (before.fromWal === true) {
-        this.coverReplayed(before, { height, round, step, signBytes: signBytes(before.timeMs) });
-      }
-      return before;
-    }
-    // Intent first: after a crash at any point below, the replay asks for the very same bytes (same time),
-    // which the guard re-signs, instead of new bytes for the same step, which it must refuse. Neither record
-    // is fsynced here: the signature is held back (see `send`) until one grouped fsync has made them and every
-    // input before them durable, and the signer its state; a crash before that loses a signature that never
-    // left, so nothing can conflict with it.
-    const intent = this.intents.get(key);
-    if (intent !== undefined && intent.value !== value) {
-      // The replayed engine asks for something else than what was about to be signed before the crash:
-      // never sign it (the guard would refuse too); stop and let an operator look.
-      throw new Error(`WAL replay diverged at height ${height} round ${round} step ${step}: refusing to sign`);
-    }
-    const timeMs = intent !== undefined ? intent.timeMs : this.now();
-    if (intent === undefined) this.wal?.append({ t: "intent", step, height, round, value, timeMs });
-    let guarded: { signature: Uint8Array; durable: Promise<void> };
-    try {
-      guarded = this.o.signer.sign({ height, round, step, signBytes: signBytes(timeMs) });
-    } catch (err) {
-      if (!(err instanceof DoubleSignRefusedError)) throw err;
-      // The guard knows this step was signed already, differently (CometBFT does the same): nothing is sent,
-      // and the engine moves on by its timeouts to later rounds, where this node may sign again.
-      this.log.warn({ height, round, step, err: err.message }, "the double-sign guard refused a message: not sent");
-      return undefined;
-    }
-    const { signature } = guarded;
-    this.wal?.append({ t: "signed", step, height, round, value, timeMs, signature: toBase64(signature) });
-    const durable = Promise.all([this.wal?.flush(), guarded.durable]);
-    const record: OwnSignature = { value, timeMs, signature, durable };
-    this.signed.set(key, record);
-    return record;
-  }
-
-  /**
-   * A signature replayed from the WAL is sent again only once the signer state on disk covers it, as a live
-   * one is. The WAL's "signed" record and the signer state are written side by side, so a crash can leave the
-   * record on disk and the state behind it; sent on the WAL's word alone, the signature would be out while
-   * the guard would still let this key sign something else at that step (were the WAL lost later). So the
-   * guard is asked again for the very same bytes: it signs them (ed25519 is deterministic: the same
-   * signature) and makes its state durable, or, already past that step, forbids anything there anyway. A
-   * guard holding something else for this step means the WAL and the guard disagree: never sent, fatal.
-   */
-  private coverReplayed(own: OwnSignature, req: SignRequest): void {
-    own.fromWal = false;
-    const last = this.o.signer.lastSigned;
-    if (last !== undefined && (last.height - req.height || last.round - req.round || last.step - req.step) > 0) return;
-    const guarded = this.o.signer.sign(req);
-    if (!equalBytes(guarded.signature, own.signature)) {
-      throw new Error(`WAL replay at height ${req.height} round ${req.round} step ${req.step}: the signer signs its bytes differently`);
-    }
-    own.durable = guarded.durable;
-  }
-
   private publishProposal(p: Proposal): void {
     const chainId = this.o.app.info().chainId;
     const proposal = (timeMs: number) => ({
@@ -627,7 +532,7 @@ export class ConsensusDriver {
       timeMs,
       proposerAddress: this.o.signer.address,
     });
-    const signed = this.signOnce(STEP_PROPOSE, p.height, p.round, p.value, (timeMs) =>
+    const signed = this.own.sign(STEP_PROPOSE, p.height, p.round, p.value, (timeMs) =>
       proposalSignBytes(chainId, proposal(timeMs)),
     );
     const block = this.blocks.get(p.value);
@@ -653,7 +558,7 @@ export class ConsensusDriver {
   }
 
   /**
-   * Sends a message of ours once `durable` resolves (never before: see signOnce) and keeps it for re-broadcast
+   * Sends a message of ours once `durable` resolves (never before: see OwnSignatures) and keeps it for re-broadcast
    * while its height lasts. The main thread and the queue go on meanwhile; a height ends (decide, startHeight)
    * only once every message of ours is released. A failed write is fatal: nothing is sent.
    */
@@ -702,7 +607,7 @@ export class ConsensusDriver {
       timeMs,
       validatorAddress: this.o.signer.address,
     });
-    const signed = this.signOnce(step, v.height, v.round, v.value, (timeMs) => voteSignBytes(chainId, vote(timeMs)));
+    const signed = this.own.sign(step, v.height, v.round, v.value, (timeMs) => voteSignBytes(chainId, vote(timeMs)));
     // Refused: the engine counted a vote that was never signed; a decision that needs it stops the node (its
     // commit could not be built), never a commit without the signature.
     if (signed === undefined) return;

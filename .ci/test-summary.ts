@@ -7,9 +7,11 @@
  * failed beforeAll skips its tests (a failed afterAll follows tests that passed): vitest reports those as
  * failed suites (files and describe blocks), apart from failed tests, so counting failed tests alone
  * printed "0 failed" for them. Here each failed suite that holds no failed test is one failure more (a
- * suite that holds a failed test fails because of it, and that test is counted already). And a runner that
- * exited non-zero with nothing counted (an unhandled error outside every test) is one failure: the line
- * never says "0 failed" when the run failed.
+ * suite that holds a failed test fails because of it, and that test is counted already), and so is a file's
+ * own error (a file-level hook) in a file that also holds a failed test. (A describe block's failed hook in a
+ * block that also holds a failed test is the one case the report does not show apart; the count is then
+ * one short, never zero.) And a runner that exited non-zero with nothing counted (an unhandled error outside
+ * every test) is one failure: the line never says "0 failed" when the run failed.
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -40,6 +42,7 @@ export function countResults(report: VitestJsonReport, exitStatus: number): Test
   const notes: string[] = [];
   // The suites that hold a failed test: its file and each describe block around it.
   const holdingFailedTest = new Set<string>();
+  let ownErrorsBesideFailedTests = 0;
   for (const file of report.testResults) {
     for (const test of file.assertionResults) {
       if (test.status !== "failed") continue;
@@ -48,15 +51,19 @@ export function countResults(report: VitestJsonReport, exitStatus: number): Test
         holdingFailedTest.add(JSON.stringify([file.name, ...test.ancestorTitles.slice(0, depth)]));
       }
     }
+    const where = relative(process.cwd(), file.name);
     if (file.status === "failed" && !holdingFailedTest.has(file.name)) {
-      notes.push(`${relative(process.cwd(), file.name)} failed outside its tests: ${file.message || "a hook failed"}`);
+      notes.push(`${where} failed outside its tests: ${file.message || "a hook failed"}`);
+    } else if (file.message !== "" && holdingFailedTest.has(file.name)) {
+      ownErrorsBesideFailedTests++;
+      notes.push(`${where} also failed outside its tests: ${file.message}`);
     }
   }
   const failedSuitesAlone = Math.max(0, report.numFailedTestSuites - holdingFailedTest.size);
   if (failedSuitesAlone > 0) {
     notes.push(`${failedSuitesAlone} test file(s) or describe block(s) failed at import or in a set-up/tear-down hook`);
   }
-  let failed = report.numFailedTests + failedSuitesAlone;
+  let failed = report.numFailedTests + failedSuitesAlone + ownErrorsBesideFailedTests;
   if (failed === 0 && exitStatus !== 0) {
     notes.push(`vitest exited with status ${exitStatus} though no test failed (an error outside the tests: see above)`);
     failed = 1;

@@ -19,6 +19,11 @@ describe("a tear-down hook that fails", () => {
   });
 });
 
+// A file-level tear-down that fails in a file that also has a failed test: one failure more.
+afterAll(() => {
+  throw new Error("this fixture's file-level afterAll fails, on purpose");
+});
+
 it("passes", () => {
   expect(1 + 1).toBe(2);
 });

@@ -12,8 +12,9 @@ const SUMMARY = join(ROOT, ".ci", "test-summary.ts");
 
 /**
  * .ci/run's closing "N passed, N failed" line, over a real vitest run of test/ci-fixtures/: a file that
- * throws at import, a failed beforeAll, a failed afterAll and a failed test are four failures (the line used
- * to count only the failed test, so a file that threw at import printed "0 failed").
+ * throws at import, a failed beforeAll, a failed afterAll, a failed file-level afterAll and a failed test
+ * are five failures (the line used to count only the failed test, so a file that threw at import printed
+ * "0 failed").
  */
 describe(".ci/run's failure count", () => {
   const tmp = tempDir("opl-ci-count-");
@@ -30,13 +31,13 @@ describe(".ci/run's failure count", () => {
     const json = JSON.parse(readFileSync(report, "utf8")) as VitestJsonReport;
     expect(json.numFailedTests, "what the old line counted").toBe(1);
     const count = countResults(json, run.status ?? 1);
-    expect({ passed: count.passed, failed: count.failed }).toEqual({ passed: 4, failed: 4 });
+    expect({ passed: count.passed, failed: count.failed }).toEqual({ passed: 4, failed: 5 });
     expect(count.notes.join("\n")).toContain("throws-at-import.fixture.ts");
   });
 
   it("prints the count as .ci/run's closing line", () => {
     const summary = spawnSync(NODE, [SUMMARY, report, String(run.status)], { cwd: ROOT, encoding: "utf8" });
-    expect(summary.stdout.trim().split("\n").at(-1)).toBe("4 passed, 4 failed");
+    expect(summary.stdout.trim().split("\n").at(-1)).toBe("4 passed, 5 failed");
     expect(summary.status, "failures make the summary exit non-zero").toBe(1);
   });
 

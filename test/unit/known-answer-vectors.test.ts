@@ -161,9 +161,14 @@ describe("known-answer vectors: the answers follow the formulas of docs/encoding
       case "possession":
         expect(v.expect["POSSESSION-SIGN-BYTES"], broken(v, "POSSESSION-SIGN-BYTES")).toBe(tagged("OPL/consensus-key-possession/v1", input.chainId, input.operator));
         return;
-      case "validator-set":
+      case "validator-set": {
+        const addressOf = (key: string) => hex(sha256(publicKeyOf(secretKeyOf(file.keys, key))).subarray(0, 20));
+        const order = input.validators.map((x) => ({ power: x.power, address: addressOf(x.key) }));
+        const sorted = [...order].sort((a, b) => b.power - a.power || (a.address < b.address ? -1 : 1));
+        expect(order, broken(v, "VALIDATOR-SET", "is not in the set's order")).toEqual(sorted);
         expect(v.expect["VALIDATORS-HASH"], broken(v, "VALIDATORS-HASH")).toBe(hex(sha256(answer("VALIDATOR-SET"))));
         return;
+      }
       case "header":
         expect(v.expect["BLOCK-HASH"], broken(v, "BLOCK-HASH")).toBe(hex(sha256(answer("HEADER"))));
         return;

@@ -136,6 +136,16 @@ function rfc6962Root(hashes: Uint8Array[]): Uint8Array {
   return level[0];
 }
 
+/** The compact sparse Merkle tree's root, from its definition: split on path bits, one entry is its leaf. */
+function sparseRoot(entries: { path: Uint8Array; valueHash: Uint8Array }[], depth: number): Uint8Array {
+  if (entries.length === 0) return new Uint8Array(32);
+  if (entries.length === 1) return sha256(ZERO, entries[0].path, entries[0].valueHash);
+  const bit = (p: Uint8Array) => (p[depth >> 3] >> (7 - (depth & 7))) & 1;
+  const left = sparseRoot(entries.filter((e) => bit(e.path) === 0), depth + 1);
+  const right = sparseRoot(entries.filter((e) => bit(e.path) === 1), depth + 1);
+  return sha256(Uint8Array.of(1), left, right);
+}
+
 /** The leaves sha256(0x00 || item) of a comma-separated list of hex items. */
 const leaves = (list: string) => (list === "" ? [] : list.split(",").map((item) => sha256(ZERO, hexBytes(item))));
 
@@ -178,6 +188,14 @@ describe("known-answer vectors: the answers follow the formulas of docs/encoding
       case "no-commit":
         expect(v.expect["COMMIT-HASH"], broken(v, "COMMIT-HASH")).toBe(hex(sha256()));
         return;
+      case "state-root": {
+        const paths = input.accounts.map((a) => sha256("bank/acct/", a.address));
+        if (input.supply !== undefined) paths.push(sha256("bank/supply"));
+        const values = v.expect.ACCOUNT === "" ? [] : v.expect.ACCOUNT.split(",").map((x) => sha256(hexBytes(x)));
+        const entries = paths.map((path, i) => ({ path, valueHash: values[i] }));
+        expect(v.expect["STATE-ROOT"], broken(v, "STATE-ROOT")).toBe(hex(sparseRoot(entries, 0)));
+        return;
+      }
       case "txs-root":
         expect(v.expect["TXS-ROOT"], broken(v, "TXS-ROOT")).toBe(hex(rfc6962Root(input.txs.map((t) => sha256(t)))));
         return;

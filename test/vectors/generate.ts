@@ -214,6 +214,21 @@ const evidence = add("evidence-root/two", "validator-1's two conflicting prevote
   ],
 });
 
+add("state-root/empty", "the empty tree: 32 zero bytes", { kind: "state-root", accounts: [] });
+add("state-root/one", "one account: the root is its leaf", {
+  kind: "state-root",
+  accounts: [{ address: address("alice"), nonce: 1, balance: 5n }],
+});
+const state = add("state-root/bank", "three accounts and the supply", {
+  kind: "state-root",
+  accounts: [
+    { address: address("alice"), nonce: 7, balance: 1234n * OPEN },
+    { address: address("bob"), nonce: 0, balance: 1n },
+    { address: address("validator-0"), nonce: 300, balance: MAX_AMOUNT - 1234n * OPEN - 1n },
+  ],
+  supply: MAX_AMOUNT,
+});
+
 const noCommit = add("commit/none", "the first block has no last commit: sha256 of nothing", { kind: "no-commit" });
 add("header/first", "the first block's header: no last block hash (omitted), the empty commit's hash", {
   kind: "header",
@@ -250,7 +265,7 @@ add("header/later", "a later header: every field set, the last commit's hash fro
     lastBlockHash: votedBlock,
     lastCommitHash: hexBytes(commit["COMMIT-HASH"]),
     txsRoot: hexBytes(three["TXS-ROOT"]),
-    stateRoot: label("state root 1234568"),
+    stateRoot: hexBytes(state["STATE-ROOT"]),
     resultsRoot: hexBytes(results["RESULTS-ROOT"]),
     validatorsHash: hexBytes(set["VALIDATORS-HASH"]),
     nextValidatorsHash: label("next validators"),

@@ -17,6 +17,7 @@ import {
 import {
   type DuplicateVoteEvidence,
   encodeProposal,
+  evidenceFields,
   encodeSignedProposal,
   encodeSignedVote,
   encodeVote,
@@ -26,9 +27,10 @@ import {
   type Vote,
   voteSignBytes,
 } from "../../proto/consensus.ts";
-import { encodeTxResult, type TxResult } from "../../proto/records.ts";
-import { encodeMessage } from "../../proto/codec.ts";
-import { evidenceFields } from "../../proto/consensus.ts";
+import { encodeAccount, encodeTxResult, type TxResult } from "../../proto/records.ts";
+import { encodeAmount, encodeMessage } from "../../proto/codec.ts";
+import { MODULE_PREFIX, stateKey } from "../../state/keys.ts";
+import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { pb } from "../../proto/schema.ts";
 import { encodeSignedTx, encodeTxBody, type TxBody, txHash, txSignBytes } from "../../proto/tx.ts";
 import { possessionSignBytes } from "../../state/modules/staking.ts";
@@ -77,6 +79,11 @@ export const RULES = {
   "EVIDENCE": "a DuplicateVoteEvidence is the canonical protobuf {vote_a=1, vote_b=2: SignedVote}",
   "EVIDENCE-ROOT": "an evidence root is the Merkle root over leaves sha256(0x00 || DuplicateVoteEvidence bytes), " +
     "in block order (inner nodes as TXS-ROOT; no evidence = sha256(\"\"))",
+  "ACCOUNT": "an account (the value at key \"bank/acct/\" || 20-byte address) is the canonical protobuf " +
+    "{nonce=1, balance=2: amount}; the supply (at key \"bank/supply\") is a bare amount, minimal big-endian",
+  "STATE-ROOT": "a state root is the compact sparse Merkle tree's root over (path sha256(key), sha256(value)): " +
+    "empty = 32 zero bytes, a one-entry subtree = sha256(0x00 || path || value hash), otherwise " +
+    "sha256(0x01 || left || right), splitting on the path's bits from the most significant",
   "HEADER": "a Header is its canonical protobuf (chain_id=1, height=2, time_ms=3, last_block_hash=4, " +
     "last_commit_hash=5, txs_root=6, state_root=7, results_root=8, validators_hash=9, next_validators_hash=10, " +
     "proposer_address=11, evidence_root=12)",
@@ -138,6 +145,7 @@ export type VectorInput =
   | { kind: "txs-root"; txs: Uint8Array[] }
   | { kind: "results-root"; results: TxResult[] }
   | { kind: "evidence-root"; key: string; chainId: string; conflicts: [Vote, Vote][] }
+  | { kind: "state-root"; accounts: { address: Uint8Array; nonce: number; balance: bigint }[]; supply?: bigint }
   | { kind: "header"; header: Header }
   | {
     kind: "commit";
@@ -237,6 +245,18 @@ export function answers(input: VectorInput, keys: Record<string, KeyVector>): An
       }));
       const encoded = evidence.map((e) => encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e)));
       return [["EVIDENCE", encoded.map(toHex).join(",")], ["EVIDENCE-ROOT", toHex(evidenceRoot(evidence))]];
+    }
+    case "state-root": {
+      const entries = input.accounts.map((a) => ({
+        key: stateKey(MODULE_PREFIX.bankAccount, a.address),
+        value: encodeAccount({ nonce: a.nonce, balance: a.balance }),
+      }));
+      if (input.supply !== undefined) {
+        entries.push({ key: MODULE_PREFIX.bankSupply, value: encodeAmount(input.supply) });
+      }
+      const leaves = entries.map((e) => ({ path: treePath(e.key), valueHash: valueHash(e.value) }));
+      const tree = SparseMerkleTree.fromEntries(leaves);
+      return [["ACCOUNT", entries.map((e) => toHex(e.value)).join(",")], ["STATE-ROOT", toHex(tree.rootHash)]];
     }
     case "header":
       return [["HEADER", toHex(encodeHeader(input.header))], ["BLOCK-HASH", toHex(blockHash(input.header))]];

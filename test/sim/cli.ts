@@ -12,7 +12,7 @@
  * Exits 1 if any run violated safety, liveness, the signer guard or evidence reporting.
  */
 import { parseArgs } from "node:util";
-import { type ByzantineMode, simulate } from "./simulator.ts";
+import { BYZANTINE_MODES, type ByzantineMode, simulate } from "./simulator.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,8 +40,8 @@ const validators = Number(values.validators);
 const byzantine = values.byzantine === undefined ? Math.floor((validators - 1) / 3) : Number(values.byzantine);
 const heights = Number(values.heights);
 const mode = values.mode as ByzantineMode | undefined;
-if (mode !== undefined && !["equivocate", "silent", "invalid"].includes(mode)) {
-  console.error(`--mode must be equivocate, silent or invalid, got "${mode}"`);
+if (mode !== undefined && !BYZANTINE_MODES.includes(mode)) {
+  console.error(`--mode must be one of ${BYZANTINE_MODES.join(", ")}, got "${mode}"`);
   process.exit(2);
 }
 const seeds = values.seed !== undefined ? [Number(values.seed)] : [];

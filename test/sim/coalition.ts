@@ -30,18 +30,37 @@ export type ProposalTactic = "honest" | "fresh" | "stale" | "wrongValidRound" | 
  * may be locked on the later one while the earlier one's polka is known: the stale re-proposal's chance).
  */
 const NO_POLKA: readonly ProposalTactic[] = ["honest", "honest", "fresh", "invalid"];
-const AFTER_POLKA: readonly ProposalTactic[] = ["fresh", "fresh", "fresh", "wrongValidRound", "invalid", "honest"];
-const AFTER_TWO_POLKAS: readonly ProposalTactic[] = ["stale", "stale", "fresh", "wrongValidRound"];
+const AFTER_POLKA: readonly ProposalTactic[] = ["fresh", "fresh", "wrongValidRound", "wrongValidRound", "invalid", "honest"];
+const AFTER_TWO_POLKAS: readonly ProposalTactic[] = ["stale", "stale", "stale", "fresh", "wrongValidRound"];
 
 /** A coalition message is a proposal or a vote; the simulator wraps it. */
 export type CoalitionMessage = { kind: "proposal"; proposal: Proposal } | { kind: "vote"; vote: Vote };
 
+/**
+ * How a height's rounds hide votes from R. lockSplit: R sees the polka (and locks) but not D's precommits
+ * (D decides, R moves on locked), until a polka happened; after it R may decide again (what a broken lock
+ * lets it decide is another value). hiddenPolka: the first round's polka only D sees (D locks, R does not),
+ * then lockSplit (R locks another value later while the first polka is known: the stale re-proposal's
+ * chance). random: each round on its own.
+ */
+type Script = "lockSplit" | "hiddenPolka" | "random";
+const SCRIPTS: readonly Script[] = ["lockSplit", "hiddenPolka", "random"];
+
 interface HeightPlan {
   attacked: boolean;
   deciders: Set<number>;
+  script: Script;
+  /** The first round the coalition planned at this height (hiddenPolka hides its prevotes). */
+  firstRound: number | undefined;
+  /** The split round has been played: later rounds hide nothing. */
+  splitDone: boolean;
+  /** Crash each validator of R once, just after it precommits a value at this height. */
+  crashR: boolean;
 }
 
 interface RoundPlan {
+  /** No polka for R this round: D's prevotes hidden from R, and the coalition votes nil. */
+  stall: boolean;
   hidePrevotes: boolean;
   hidePrecommits: boolean;
   withhold: Set<number>;
@@ -74,14 +93,18 @@ export class Coalition {
   /** `node/height` already considered for a crash (once each, or a replayed precommit would crash it again). */
   private readonly crashed = new Set<string>();
   private readonly log: (line: string) => void;
+  private readonly proposer: (height: number, round: number) => number;
 
   constructor(opts: {
     rng: Rng;
     power: readonly number[];
     members: readonly number[];
     gstMs: number;
+    /** The proposer of (height, round): the coalition times its split to propose right after it. */
+    proposer: (height: number, round: number) => number;
     log?: (line: string) => void;
   }) {
+    this.proposer = opts.proposer;
     this.log = opts.log ?? (() => {});
     this.rng = opts.rng;
     this.power = opts.power;
@@ -113,9 +136,17 @@ export class Coalition {
     if (plan === undefined) {
       const splits = this.splits();
       const attacked = splits.length > 0 && this.rng.chance(0.8);
-      plan = { attacked, deciders: new Set(attacked ? this.rng.pick(splits) : []) };
+      plan = {
+        attacked,
+        deciders: new Set(attacked ? this.rng.pick(splits) : []),
+        script: this.rng.pick(SCRIPTS),
+        firstRound: undefined,
+        splitDone: false,
+        crashR: this.rng.chance(0.3),
+      };
       this.heights.set(height, plan);
-      this.log(`coalition h${height}: ${attacked ? `deciders ${[...plan.deciders].join(",")}` : "no split"}`);
+      const split = `deciders ${[...plan.deciders].join(",")}, ${plan.script}${plan.crashR ? ", crash R" : ""}`;
+      this.log(`coalition h${height}: ${attacked ? split : "no split"}`);
       this.prune(height);
     }
     return plan;
@@ -141,20 +172,33 @@ export class Coalition {
     return found;
   }
 
-  private roundPlan(height: number, round: number): RoundPlan {
-    const key = `${height}/${round}`;
+  private roundPlan(h: number, round: number): RoundPlan {
+    const key = `${h}/${round}`;
     let plan = this.rounds.get(key);
     if (plan === undefined) {
       const withhold = new Set(this.correct.filter(() => this.rng.chance(0.1)));
+      const height = this.plan(h);
+      height.firstRound ??= round;
+      const script = height.script;
+      const first = height.firstRound === round;
+      // The split round is the one whose polka R locks on while D decides; it pays only if the coalition
+      // proposes next (a correct proposer would re-propose R's locked value), so until such a round the
+      // coalition stalls (R sees no polka); after the split R must be able to decide (again).
+      const scripted = script !== "random" && !height.splitDone && !(script === "hiddenPolka" && first);
+      const nextIsOurs = this.members.has(this.proposer(h, round + 1));
+      const splitRound = scripted && nextIsOurs;
+      const stall = scripted && !nextIsOurs;
+      if (splitRound) height.splitDone = true;
       plan = {
-        hidePrevotes: this.rng.chance(0.5),
-        hidePrecommits: this.rng.chance(0.6),
+        hidePrevotes: script === "random" ? this.rng.chance(0.5) : stall || (script === "hiddenPolka" && first),
+        hidePrecommits: script === "random" ? this.rng.chance(0.6) : splitRound,
+        stall,
         withhold,
         splitProposal: this.rng.chance(0.25),
       };
       this.rounds.set(key, plan);
       this.log(
-        `coalition h${height} r${round}: hide prevotes ${plan.hidePrevotes}, precommits ${plan.hidePrecommits}, withhold [${[...withhold].join(",")}]${plan.splitProposal ? ", split proposal" : ""}`,
+        `coalition h${h} r${round}: hide prevotes ${plan.hidePrevotes}, precommits ${plan.hidePrecommits}${stall ? ", stall" : ""}, withhold [${[...withhold].join(",")}]${plan.splitProposal ? ", split proposal" : ""}`,
       );
     }
     return plan;
@@ -269,6 +313,7 @@ export class Coalition {
     const v = msg.vote;
     const round = this.roundPlan(v.height, v.round);
     const beforeGst = now < this.gstMs;
+    if (beforeGst && round.stall) return { kind: "vote", vote: { ...v, value: null } };
     const hidden = v.type === PREVOTE ? round.hidePrevotes : round.hidePrecommits;
     if (beforeGst && hidden && this.inR(v.height, to)) return { kind: "vote", vote: { ...v, value: null } };
     // Withheld only where the split does not need this vote (R counts the coalition's nil to move on).
@@ -323,13 +368,13 @@ export class Coalition {
         return { ...honest, value: fresh(true), polRound: -1 };
       }
       case "wrongValidRound": {
-        // An old value with a validRound in which it had no polka (the latest such round below this one).
-        for (const value of earlier) {
-          for (let r = round - 1; r >= 0; r--) {
-            if (!this.hasPolka(height, r, value)) return { ...honest, value, polRound: r };
-          }
-        }
-        return { ...honest, value: fresh(true), polRound: -1 };
+        // An old value (not the latest polka's: validators locked on that one would vote for it anyway), or
+        // else a new one, claiming the previous round as its validRound, where it had no polka. The latest
+        // round, so no correct lock is later than it: only the polka check at L28 refuses it.
+        if (round === 0) return { ...honest, value: fresh(true), polRound: -1 };
+        const latest = this.polkasBefore(height, round).sort((a, b) => b.round - a.round)[0]?.value;
+        const old = earlier.find((v) => v !== latest && !this.hasPolka(height, round - 1, v));
+        return { ...honest, value: old ?? fresh(true), polRound: round - 1 };
       }
       case "fresh":
         return { ...honest, value: fresh(true), polRound: -1 };
@@ -341,8 +386,8 @@ export class Coalition {
     if (now >= this.gstMs || vote.type !== PRECOMMIT || vote.value === null) return undefined;
     if (!this.inR(vote.height, node)) return undefined;
     const key = `${node}/${vote.height}`;
-    if (this.crashed.has(key)) return undefined;
+    if (!this.plan(vote.height).crashR || this.crashed.has(key)) return undefined;
     this.crashed.add(key);
-    return this.rng.chance(0.3) ? this.rng.int(200, 2000) : undefined;
+    return this.rng.int(200, 2000);
   }
 }

@@ -84,6 +84,8 @@ export const MUTATIONS: readonly Mutation[] = [
 /** A simulator with the mutation built in. `cleanup` removes its temp module. */
 export interface Mutant {
   simulate: (config: SimConfig) => SimResult;
+  /** For an engine mutation: the mutant engine's factory. */
+  engine?: () => EngineLike;
   cleanup: () => void;
 }
 
@@ -112,7 +114,8 @@ export async function buildMutant(m: Mutation): Promise<Mutant> {
     if (m.file === ENGINE) {
       const { Engine } = mod as { Engine: new () => EngineLike };
       const { simulate } = await import("./simulator.ts");
-      return { simulate: (config) => simulate({ ...config, engine: () => new Engine() }), cleanup };
+      const engine = () => new Engine();
+      return { simulate: (config) => simulate({ ...config, engine }), engine, cleanup };
     }
     if (m.file === SIMULATOR) return { simulate: (mod as { simulate: Mutant["simulate"] }).simulate, cleanup };
     throw new Error(`mutation "${m.name}": no way to run a mutant of ${m.file}`);

@@ -192,6 +192,7 @@ export function simulate(config: SimConfig): SimResult {
           power: validators.map((v) => v.power),
           members: coalitionMembers,
           gstMs: GST_MS,
+          proposer: (height, round) => paramsFor(nodes[0], height).proposer(round),
           log: (line) => log(line),
         });
   const correct = nodes.filter((x) => x.byzantine === undefined);

@@ -7,18 +7,22 @@ import type { Rng } from "./rng.ts";
  * correct validators' locks so that two of them decide different values at one height; only the locking
  * rules (L22, L28, L36) and a node's memory of its locks across a restart (the WAL) defeat it.
  *
- * Per height it picks a small set D of correct "deciders" (less than 1/3 of the power, so the rest R plus the
- * coalition still make a quorum). Per round it chooses, from the seed:
- * - targeted delivery: D's non-nil prevotes (a polka shown to D, hidden from R) and/or D's non-nil
+ * Per height it picks a set D of correct "deciders" (less than 1/3 of the power, so the rest R plus the
+ * coalition still make a quorum, while R alone does not) and a script (see Script); per round, from the
+ * seed and the script:
+ * - targeted delivery: D's and the coalition's non-nil prevotes (a polka shown to D, hidden from R) and/or
  *   precommits and the height's commit certificate (D decides, R does not see it) reach R only at an
  *   adversary-chosen later time, at most GST;
+ * - timing: it stalls R's polkas (D's prevotes hidden, its own votes nil) until the round after the split is
+ *   one it proposes, so no correct proposer re-proposes R's locked value first;
  * - selective equivocation: the coalition prevotes/precommits to each recipient the value that recipient was
  *   proposed (whatever its own lock says: amnesia), but nil to R in the rounds whose votes are hidden from R,
  *   so R still sees +2/3 of something and moves on;
  * - vote withholding: no vote at all to a random few recipients;
- * - as proposer: the honest proposal, a fresh value after a round in which correct validators locked, an old
- *   value with the round of its real polka (stale), the same with a validRound where it had no polka
- *   (wrong), or an invalid value; sometimes one proposal to D and another to R;
+ * - as proposer (its members propose and vote in step with the correct validators, not when their own
+ *   engines get there): the honest proposal, a fresh value after a round in which correct validators locked,
+ *   an old value with the round of its real polka (stale), an old or new value claiming the previous round
+ *   as validRound where it had no polka (wrong), or an invalid value; sometimes one proposal to D, another to R;
  * - a crash of a correct validator of R just after it precommitted a value (it must remember its lock).
  * After GST the network is the simulator's again (no holds) and the coalition's votes stop splitting.
  */
@@ -112,10 +116,6 @@ export class Coalition {
     this.members = new Set(opts.members);
     this.correct = opts.power.map((_, i) => i).filter((i) => !this.members.has(i));
     this.gstMs = opts.gstMs;
-  }
-
-  isMember(node: number): boolean {
-    return this.members.has(node);
   }
 
   /** Members act once per (height, round, message kind): the first call for it returns true. */

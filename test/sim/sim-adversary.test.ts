@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runSeeds } from "./run-seeds.ts";
+import { simulate } from "./simulator.ts";
 
 /**
  * The real engine against the adversaries that only the locking rules defeat (coalition.ts: targeted
@@ -23,6 +24,13 @@ describe("consensus simulation against lock-splitting adversaries", () => {
     expect(s.failures).toEqual([]);
     expect(s.heightsDecided).toBe(60 * 20);
   }, 120_000);
+
+  it("a coalition seed replays exactly (its plans come from the seed too)", () => {
+    const a = simulate({ seed: 7, validators: 4, byzantine: 1, heights: 10, byzantineMode: "coalition" });
+    const b = simulate({ seed: 7, validators: 4, byzantine: 1, heights: 10, byzantineMode: "coalition" });
+    expect(b).toEqual(a);
+    expect(a.events).toBeGreaterThan(100);
+  });
 
   it("4 validators, 1 amnesiac (prevotes what it is shown whatever its lock), 200 seeds: no violation", () => {
     const s = runSeeds({ from: 1, count: 200, validators: 4, byzantine: 1, heights: 20, byzantineMode: "amnesia" });

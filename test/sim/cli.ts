@@ -5,14 +5,20 @@
  *   npm run sim -- --seed 17 --validators 4 --byzantine 1 --trace        # replay one seed, with its trace
  *   npm run sim -- --seeds 50 --validators 4 --byzantine 2 --mode equivocate --equal-power   # >= 1/3: must fail
  *
- * Correct validators get voting power 1-3 (from the seed), Byzantine ones 1; --equal-power gives everyone 1.
+ *   npm run sim -- --seeds 300 --mode coalition --mutation "never lock"   # a mutant engine: must be caught
+ *
+ * Correct validators get voting power 1-3 (from the seed), the Byzantine ones together just under 1/3;
+ * --equal-power gives everyone 1. --mode: equivocate, silent, invalid, amnesia, coalition (default: each
+ * Byzantine validator picks one from the seed). --mutation NAME (see test/sim/mutants.ts; "list" lists them)
+ * runs a mutant instead of the real engine, and adds "firstCaughtSeed" to the summary.
  *
  * Prints progress on stderr and one JSON summary line on stdout:
  * { seeds, validators, byzantine, heightsDecided, safetyViolations, livenessFailures, failingSeeds, ... }
  * Exits 1 if any run violated safety, liveness, the signer guard or evidence reporting.
  */
 import { parseArgs } from "node:util";
-import { type ByzantineMode, simulate } from "./simulator.ts";
+import { buildMutant, MUTATIONS } from "./mutants.ts";
+import { BYZANTINE_MODES, type ByzantineMode, simulate as realSimulate } from "./simulator.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +29,7 @@ const { values } = parseArgs({
     "byzantine": { type: "string" },
     "heights": { type: "string", default: "20" },
     "mode": { type: "string" },
+    "mutation": { type: "string" },
     "no-faults": { type: "boolean", default: false },
     "equal-power": { type: "boolean", default: false },
     "trace": { type: "boolean", default: false },
@@ -40,10 +47,21 @@ const validators = Number(values.validators);
 const byzantine = values.byzantine === undefined ? Math.floor((validators - 1) / 3) : Number(values.byzantine);
 const heights = Number(values.heights);
 const mode = values.mode as ByzantineMode | undefined;
-if (mode !== undefined && !["equivocate", "silent", "invalid"].includes(mode)) {
-  console.error(`--mode must be equivocate, silent or invalid, got "${mode}"`);
+if (mode !== undefined && !BYZANTINE_MODES.includes(mode)) {
+  console.error(`--mode must be one of ${BYZANTINE_MODES.join(", ")}, got "${mode}"`);
   process.exit(2);
 }
+if (values.mutation === "list") {
+  for (const m of MUTATIONS) console.log(`${m.name}: ${m.rule}`);
+  process.exit(0);
+}
+const mutation = values.mutation === undefined ? undefined : MUTATIONS.find((m) => m.name === values.mutation);
+if (values.mutation !== undefined && mutation === undefined) {
+  console.error(`--mutation: no mutation "${values.mutation}" (--mutation list lists them)`);
+  process.exit(2);
+}
+const mutant = mutation === undefined ? undefined : await buildMutant(mutation);
+const simulate = mutant?.simulate ?? realSimulate;
 const seeds = values.seed !== undefined ? [Number(values.seed)] : [];
 if (seeds.length === 0) for (let i = 0; i < Number(values.seeds); i++) seeds.push(Number(values.from) + i);
 
@@ -57,6 +75,8 @@ const summary = {
   guardViolations: 0,
   missingEvidence: 0,
   failingSeeds: [] as number[],
+  mutation: mutation?.name,
+  firstCaughtSeed: undefined as number | undefined,
   wallSeconds: 0,
   virtualHeightsPerWallSecond: 0,
 };
@@ -77,6 +97,7 @@ for (const [i, seed] of seeds.entries()) {
   const problems = [...r.safetyViolations, r.livenessFailure ?? "", ...r.guardViolations, ...r.missingEvidence];
   const failed = problems.some((p) => p !== "");
   if (r.safetyViolations.length > 0) summary.safetyViolations++;
+  if (r.safetyViolations.length > 0) summary.firstCaughtSeed ??= seed;
   if (r.livenessFailure !== null) summary.livenessFailures++;
   if (r.guardViolations.length > 0) summary.guardViolations++;
   if (r.missingEvidence.length > 0) summary.missingEvidence++;
@@ -96,4 +117,6 @@ summary.wallSeconds = Number(((performance.now() - started) / 1000).toFixed(2));
 summary.virtualHeightsPerWallSecond = Math.round(summary.heightsDecided / Math.max(summary.wallSeconds, 0.001));
 if (summary.failingSeeds.length > 50) summary.failingSeeds = summary.failingSeeds.slice(0, 50);
 console.log(JSON.stringify(summary));
-process.exitCode = summary.failingSeeds.length > 0 ? 1 : 0;
+mutant?.cleanup();
+// A mutant must be caught (a safety violation); the real engine must pass every check.
+process.exitCode = (mutant === undefined ? summary.failingSeeds.length > 0 : summary.safetyViolations === 0) ? 1 : 0;

@@ -26,7 +26,8 @@ export function runSeeds(opts: {
       (p) => p !== "",
     );
     if (problems.length > 0) {
-      const replay = `npm run sim -- --seed ${seed} --validators ${opts.validators} --byzantine ${opts.byzantine} --trace`;
+      const mode = opts.byzantineMode === undefined ? "" : ` --mode ${opts.byzantineMode}`;
+      const replay = `npm run sim -- --seed ${seed} --validators ${opts.validators} --byzantine ${opts.byzantine}${mode} --trace`;
       summary.failures.push(`seed ${seed}: ${problems[0]} (replay: ${replay})`);
     }
   }

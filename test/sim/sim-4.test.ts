@@ -3,10 +3,10 @@ import { runSeeds } from "./run-seeds.ts";
 import { simulate } from "./simulator.ts";
 
 describe("consensus simulation, 4 validators", () => {
-  it("1 Byzantine of 4 (every fault kind, crashes, partitions, drops) over 2,000 seeds: no violation", () => {
-    const s = runSeeds({ from: 1, count: 2000, validators: 4, byzantine: 1, heights: 20 });
+  it("1 Byzantine of 4 (every fault kind, crashes, partitions, drops) over 1,500 seeds: no violation (the CLI runs more)", () => {
+    const s = runSeeds({ from: 1, count: 1500, validators: 4, byzantine: 1, heights: 20 });
     expect(s.failures).toEqual([]);
-    expect(s.heightsDecided).toBe(2000 * 20);
+    expect(s.heightsDecided).toBe(1500 * 20);
   }, 300_000);
 
   it("2 Byzantine of 4 (1/2 of the power) equivocating: the checker finds safety violations", () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { runSeeds } from "./run-seeds.ts";
 
 describe("consensus simulation, 7 validators", () => {
-  it("2 Byzantine of 7 (every fault kind, crashes, partitions, drops) over 1,000 seeds: no violation", () => {
-    const s = runSeeds({ from: 1, count: 1000, validators: 7, byzantine: 2, heights: 20 });
+  it("2 Byzantine of 7 (every fault kind, crashes, partitions, drops) over 300 seeds: no violation (the CLI runs more)", () => {
+    const s = runSeeds({ from: 1, count: 300, validators: 7, byzantine: 2, heights: 20 });
     expect(s.failures).toEqual([]);
-    expect(s.heightsDecided).toBe(1000 * 20);
+    expect(s.heightsDecided).toBe(300 * 20);
   }, 300_000);
 
   it("3 Byzantine of 7 (over 1/3) equivocating: the checker finds safety violations", () => {

@@ -17,6 +17,7 @@ import {
   STEP_PROPOSE,
   type SignedRecord,
 } from "../../consensus/signer-guard.ts";
+import { Coalition } from "./coalition.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Rng } from "./rng.ts";
 
@@ -30,7 +31,19 @@ import { Rng } from "./rng.ts";
  * keeps each node's WAL and signer-guard record, gossips, and lets lagging nodes catch up from commits.
  */
 
-export type ByzantineMode = "equivocate" | "silent" | "invalid";
+/**
+ * equivocate: two values to two halves of the network; silent; invalid: proposes invalid values;
+ * amnesia: prevotes the proposal it was shown whatever its lock; coalition: see coalition.ts (locks split by
+ * targeted delivery, selective equivocation, withholding, fresh / stale / wrong-validRound proposals).
+ */
+export type ByzantineMode = "equivocate" | "silent" | "invalid" | "amnesia" | "coalition";
+export const BYZANTINE_MODES: readonly ByzantineMode[] = ["equivocate", "silent", "invalid", "amnesia", "coalition"];
+
+/** What the simulator needs of an engine: the real one, or a mutant built by mutants.ts. */
+export type EngineLike = Pick<
+  Engine,
+  "handle" | "height" | "currentRound" | "decision" | "lock" | "describeRound" | "describeProposals"
+>;
 
 export interface SimConfig {
   seed: number;
@@ -43,6 +56,8 @@ export interface SimConfig {
   faults?: boolean;
   /** Every validator with power 1 (default: correct validators get 1-3). */
   equalPower?: boolean;
+  /** Builds each node's engine (default: the real Engine); the mutation tests pass a mutant's. */
+  engine?: () => EngineLike;
   trace?: (line: string) => void;
 }
 
@@ -79,7 +94,7 @@ interface Certificate {
 interface SimNode {
   index: number;
   byzantine: ByzantineMode | undefined;
-  engine: Engine;
+  engine: EngineLike;
   up: boolean;
   incarnation: number;
   height: number;
@@ -106,6 +121,8 @@ interface SimNode {
   expectedEvidence: Set<string>;
   reportedEvidence: Set<string>;
   schedules: Map<number, PrioritySet>;
+  /** The first proposal value this node received per `height/round` (what an amnesiac votes for). */
+  firstProposals: Map<string, string>;
 }
 
 const COMMIT_TIMEOUT_MS = 1000;
@@ -122,20 +139,31 @@ export function simulate(config: SimConfig): SimResult {
   const faults = config.faults ?? true;
   const trace = config.trace;
   const queue = new EventQueue<SimEvent>();
-  const modes: ByzantineMode[] = ["equivocate", "silent", "invalid"];
-  // Unequal voting power by default (correct validators 1-3, Byzantine ones 1, so Byzantine power stays below
-  // 1/3 whenever their count does); `equalPower` for the attacks that need exactly 1/3 or more.
+  const makeEngine = config.engine ?? (() => new Engine());
+  // Unequal voting power by default: correct validators 1-3, and the Byzantine ones together as much as stays
+  // below 1/3 of the total (the most an adversary may have; at least 1 each, so with as many Byzantine
+  // validators as correct power allows). `equalPower` (all 1) for the attacks that need 1/3 or more.
   const byzantineFrom = n - config.byzantine;
   const validators = Array.from({ length: n }, (_, i) => ({
     power: config.equalPower || i >= byzantineFrom ? 1 : rng.int(1, 3),
   }));
+  if (!config.equalPower && config.byzantine > 0) {
+    const correctPower = validators.slice(0, byzantineFrom).reduce((s, v) => s + v.power, 0);
+    // b * 3 < correctPower + b  <=>  2b < correctPower.
+    const most = Math.max(config.byzantine, Math.floor((correctPower - 1) / 2));
+    for (let i = byzantineFrom; i < n; i++) {
+      const k = i - byzantineFrom;
+      validators[i].power = Math.floor(most / config.byzantine) + (k < most % config.byzantine ? 1 : 0);
+    }
+  }
+  trace?.(`powers ${validators.map((v) => v.power).join(" ")}`);
   const genesisPriorities = initialPrioritySet(
     validators.map((v, i) => ({ id: i.toString(16).padStart(4, "0"), power: v.power })),
   );
   const nodes: SimNode[] = Array.from({ length: n }, (_, i) => ({
     index: i,
-    byzantine: i >= byzantineFrom ? (config.byzantineMode ?? rng.pick(modes)) : undefined,
-    engine: new Engine(),
+    byzantine: i >= byzantineFrom ? (config.byzantineMode ?? rng.pick(BYZANTINE_MODES)) : undefined,
+    engine: makeEngine(),
     up: true,
     incarnation: 0,
     height: 0,
@@ -153,7 +181,20 @@ export function simulate(config: SimConfig): SimResult {
     expectedEvidence: new Set(),
     reportedEvidence: new Set(),
     schedules: new Map([[1, genesisPriorities]]),
+    firstProposals: new Map(),
   }));
+  const coalitionMembers = nodes.filter((x) => x.byzantine === "coalition").map((x) => x.index);
+  const coalition =
+    coalitionMembers.length === 0
+      ? undefined
+      : new Coalition({
+          rng,
+          power: validators.map((v) => v.power),
+          members: coalitionMembers,
+          gstMs: GST_MS,
+          proposer: (height, round) => paramsFor(nodes[0], height).proposer(round),
+          log: (line) => log(line),
+        });
   const correct = nodes.filter((x) => x.byzantine === undefined);
   const result: SimResult = {
     seed: config.seed,
@@ -174,7 +215,11 @@ export function simulate(config: SimConfig): SimResult {
 
   /** Before GST: random partitions come and go. */
   let partition: Set<number> | undefined;
-  if (faults) {
+  // The coalition is the network's adversary before GST (its own holds and crashes): no random partitions or
+  // crash schedule on top of it, and fewer random drops.
+  const randomFaults = faults && config.byzantineMode !== "coalition";
+  const dropChance = randomFaults ? 0.1 : 0.02;
+  if (randomFaults) {
     for (let t = rng.int(2000, 8000); t < GST_MS - 3000; t += rng.int(4000, 10_000)) {
       queue.push({ time: t, type: "crash", node: -1, downMs: rng.int(1000, 4000) }); // node -1: a partition
     }
@@ -188,10 +233,18 @@ export function simulate(config: SimConfig): SimResult {
     const beforeGst = now < GST_MS;
     if (faults && beforeGst) {
       if (partition !== undefined && partition.has(from) !== partition.has(to)) return;
-      if (rng.chance(0.1)) return; // dropped
+      if (rng.chance(dropChance)) return; // dropped
     }
     const delay = faults && beforeGst ? rng.int(1, 1500) : rng.int(1, 100);
-    queue.push({ time: now + delay, type: "deliver", to, msg });
+    let at = now + delay;
+    if (coalition !== undefined) {
+      if (msg.kind === "proposal" || msg.kind === "vote") coalition.observe(to, msg);
+      if (msg.kind !== "syncRequest") {
+        const held = coalition.releaseTime(to, msg.kind === "certificate" ? { kind: "certificate", height: msg.proposal.height } : msg, now);
+        if (held !== undefined) at = Math.max(at, held);
+      }
+    }
+    queue.push({ time: at, type: "deliver", to, msg });
     if (faults && beforeGst && rng.chance(0.05)) queue.push({ time: now + rng.int(1, 2000), type: "deliver", to, msg });
   }
 
@@ -250,7 +303,11 @@ export function simulate(config: SimConfig): SimResult {
     }
     if (input.type === "vote" && node.byzantine === undefined) noteSeenVote(node, input.vote);
     if (input.type === "vote") remember(node, { kind: "vote", vote: input.vote });
-    if (input.type === "proposal") remember(node, { kind: "proposal", proposal: input.proposal });
+    if (input.type === "proposal") {
+      remember(node, { kind: "proposal", proposal: input.proposal });
+      const key = `${input.proposal.height}/${input.proposal.round}`;
+      if (!node.firstProposals.has(key)) node.firstProposals.set(key, input.proposal.value);
+    }
     for (const effect of node.engine.handle(input)) runEffect(node, effect);
   }
 
@@ -311,6 +368,15 @@ export function simulate(config: SimConfig): SimResult {
 
   function publish(node: SimNode, msg: Message): void {
     if (node.byzantine === "silent") return;
+    if (node.byzantine === "coalition" && (msg.kind === "proposal" || msg.kind === "vote")) {
+      coalitionPublish(node.index, msg);
+      return;
+    }
+    if (node.byzantine === "amnesia" && msg.kind === "vote" && msg.vote.type === PREVOTE) {
+      // Forgets its lock: prevotes the value it was proposed in this round if it looks valid.
+      const shown = node.firstProposals.get(`${msg.vote.height}/${msg.vote.round}`);
+      if (shown !== undefined && isValid(shown)) msg = { kind: "vote", vote: { ...msg.vote, value: shown } };
+    }
     if (node.byzantine === "equivocate") {
       // Different things to different halves of the network (even and odd node indices). When a member of
       // the coalition proposes, all equivocators push the same two values, one per half: the attack that
@@ -325,6 +391,36 @@ export function simulate(config: SimConfig): SimResult {
     node.own.push(msg);
     remember(node, msg);
     broadcast(node.index, msg);
+  }
+
+  /**
+   * A coalition member's message, once per (height, round, kind), shaped per recipient by the coalition. Its
+   * members act in step with the correct validators (coalitionActs), not only when their own engines get
+   * there: an engine that decided early would leave the height the coalition is still attacking.
+   */
+  function coalitionPublish(member: number, msg: Message): void {
+    if (coalition === undefined || (msg.kind !== "proposal" && msg.kind !== "vote")) return;
+    const { height, round } = msg.kind === "proposal" ? msg.proposal : msg.vote;
+    const kind = msg.kind === "proposal" ? "p" : `v${msg.vote.type}`;
+    if (!coalition.claim(member, height, round, kind)) return;
+    const fresh = (valid: boolean) => `${valid ? "ok" : "bad"}-h${height}-r${round}-c${member}-${rng.int(0, 1e9)}`;
+    for (let to = 0; to < n; to++) {
+      const out = coalition.messageFor(to, msg, now, fresh);
+      if (out !== undefined) send(member, to, out);
+    }
+  }
+
+  /** A correct validator entered a round or voted: the coalition's members do the same at that point. */
+  function coalitionActs(effect: Effect): void {
+    if (coalition === undefined) return;
+    for (const m of coalition.memberList) {
+      if (effect.type === "newRound" && effect.proposer === m) {
+        const value = `ok-h${effect.height}-r${effect.round}-c${m}-${rng.int(0, 1e9)}`;
+        coalitionPublish(m, { kind: "proposal", proposal: { height: effect.height, round: effect.round, value, polRound: -1, validator: m } });
+      } else if (effect.type === "publishVote") {
+        coalitionPublish(m, { kind: "vote", vote: { ...effect.vote, value: null, validator: m } });
+      }
+    }
   }
 
   function coalitionSplit(msg: Message): ((half: number) => Message) | undefined {
@@ -352,6 +448,7 @@ export function simulate(config: SimConfig): SimResult {
     switch (effect.type) {
       case "newRound":
         log(`n${node.index} h${effect.height} r${effect.round} proposer n${effect.proposer}`);
+        if (node.byzantine === undefined) coalitionActs(effect);
         return;
       case "publishProposal": {
         const p = effect.proposal;
@@ -365,7 +462,15 @@ export function simulate(config: SimConfig): SimResult {
         if (v.type === PREVOTE && v.value === null && trace !== undefined) {
           log(`   proposals r${v.round}: ${node.engine.describeProposals(v.round)} | r0 proposals ${node.engine.describeProposals(0)} | r0 ${node.engine.describeRound(0)}`);
         }
+        if (node.byzantine === undefined && v.value !== null && !isValid(v.value)) {
+          result.safetyViolations.push(`node ${node.index} (correct) voted for invalid ${v.value} at h${v.height} r${v.round}`);
+        }
         if (sign(node, v.height, v.round, step, String(v.value))) publish(node, { kind: "vote", vote: v });
+        if (node.byzantine === undefined) coalitionActs(effect);
+        if (coalition !== undefined && node.byzantine === undefined) {
+          const downMs = coalition.crashAfterPrecommit(node.index, v, now);
+          if (downMs !== undefined) queue.push({ time: now, type: "crash", node: node.index, downMs });
+        }
         return;
       }
       case "scheduleTimeout":
@@ -405,7 +510,7 @@ export function simulate(config: SimConfig): SimResult {
   }
 
   function onDecide(node: SimNode, height: number, round: number, value: string, precommits: Vote[]): void {
-    log(`n${node.index} decides h${height} r${round} ${value}`);
+    log(`n${node.index} decides h${height} r${round} ${value}${trace === undefined ? "" : ` | ${node.engine.describeRound(round)}`}`);
     if (node.byzantine === undefined) {
       const previous = node.decisions.get(height);
       if (previous !== undefined && previous !== value) {
@@ -445,6 +550,7 @@ export function simulate(config: SimConfig): SimResult {
     if (height <= node.height) return;
     node.height = height;
     node.own = [];
+    for (const key of node.firstProposals.keys()) if (Number(key.split("/")[0]) < height) node.firstProposals.delete(key);
     for (const [key, msg] of node.relay) {
       const h = msg.kind === "vote" ? msg.vote.height : msg.kind === "proposal" ? msg.proposal.height : -1;
       if (h < height) {
@@ -535,7 +641,7 @@ export function simulate(config: SimConfig): SimResult {
   function restart(node: SimNode): void {
     log(`n${node.index} restarts, replaying ${node.wal.length} WAL inputs`);
     node.up = true;
-    node.engine = new Engine();
+    node.engine = makeEngine();
     node.seenVotes.clear();
     node.own = [];
     const wal = node.wal;

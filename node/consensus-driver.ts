@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { Application, ValidationResult } from "../consensus/application.ts";
-// The engine's windows: rounds ahead it keeps, proposals per round it keeps (one definition, there).
-import { Engine, inputHeight, MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../consensus/engine/engine.ts";
+import { Engine, inputHeight } from "../consensus/engine/engine.ts";
 import {
   type Effect,
   type HeightParams,
@@ -14,7 +13,7 @@ import {
 } from "../consensus/engine/types.ts";
 import type { PriorityCheckpoint } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
-import { equalBytes, fromBase64, fromHex, toBase64, toHex } from "../crypto/bytes.ts";
+import { equalBytes, fromBase64, fromHex, toHex } from "../crypto/bytes.ts";
 import {
   type Block,
   blockHash,
@@ -34,16 +33,8 @@ import { compactProposalOf, type ConsensusMessage, type ReceivedConsensusMessage
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { Fsyncer } from "./durable-file.ts";
 import type { AssembledBlock } from "./compact-proposal.ts";
-import {
-  checkEvidence,
-  checkSignedProposal,
-  checkVote,
-  type CompactBlock,
-  proposedBlock,
-  proposedCompactBlock,
-  validatorIndex,
-  valueOf,
-} from "./consensus-checks.ts";
+import { checkVote, type CompactBlock, validatorIndex } from "./consensus-checks.ts";
+import { ConsensusInbox } from "./consensus-inbox.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { ProposerSchedules } from "./proposer-schedules.ts";
 import type { VoteSig, WalRecord } from "./consensus-wal-record.ts";
@@ -133,14 +124,8 @@ export class ConsensusDriver {
   private readonly outbox = new Map<string, { round: number; message: ConsensusMessage }>();
   /** Every signed vote (own and peers') of the current and next height. */
   private readonly votes = new SignedVotes();
-  /** Proposals already taken in, by "height/round/proposer/value": re-broadcasts are dropped unverified. */
-  private readonly proposalsSeen = new Set<string>();
-  /**
-   * The blocks (value ids) proposed for each "height/round", counted when they arrive, before their blocks
-   * are decoded: past MAX_PROPOSALS_PER_ROUND (all the engine keeps) an equivocating proposer's next block
-   * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
-   */
-  private readonly proposalValues = new Map<string, Set<ValueId>>();
+  /** Peers' messages, authenticated before they are queued; proposals taken in, per round. */
+  private readonly inbox: ConsensusInbox;
   /** Who proposes each round of the current and next height. */
   private readonly schedules: ProposerSchedules;
   private readonly encoded = new WeakMap<Block, Uint8Array>();
@@ -177,6 +162,14 @@ export class ConsensusDriver {
       maxAgeBlocks: opts.evidenceMaxAgeBlocks,
       committedHeight: () => this.o.app.info().height,
       log: this.log,
+    });
+    this.inbox = new ConsensusInbox({
+      app: opts.app,
+      schedules: this.schedules,
+      engine: () => ({ height: this.engine.height, round: this.engine.currentRound }),
+      votes: this.votes,
+      evidence: this.evidencePool,
+      maxBlockTxs: opts.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs,
     });
   }
 
@@ -348,10 +341,7 @@ export class ConsensusDriver {
   private forgetBelow(height: number): void {
     for (const [id, block] of this.blocks) if (block.header.height < height) this.blocks.delete(id);
     this.votes.pruneBelow(height);
-    for (const k of this.proposalsSeen) if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalsSeen.delete(k);
-    for (const k of this.proposalValues.keys()) {
-      if (Number(k.slice(0, k.indexOf("/"))) < height) this.proposalValues.delete(k);
-    }
+    this.inbox.forgetBelow(height);
     this.own.clear();
     this.outbox.clear();
   }
@@ -649,77 +639,49 @@ export class ConsensusDriver {
    */
   receive(m: ReceivedConsensusMessage, from?: string): "taken" | "dropped" {
     if (this.stopped) return "taken";
-    const info = this.o.app.info();
-    const current = info.height + 1;
-    switch (m.type) {
+    const c = this.inbox.check(m);
+    switch (c.kind) {
+      case "dropped":
+        return "dropped";
+      case "status":
+        return "taken";
+      case "lastHeightVote":
+        this.takeLatePrecommit(c.vote, this.o.app.info().lastCommit);
+        return "taken";
       case "vote": {
-        const v = m.vote.vote;
-        if (v.height === current - 1) {
-          this.takeLatePrecommit(m.vote, info.lastCommit);
-          return "taken";
-        }
-        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return "dropped";
-        const value = valueOf(v.blockHash);
-        const validators = this.o.app.validators(v.height);
-        const known = validatorIndex(validators, v.validatorAddress);
-        if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return "dropped"; // a re-broadcast
-        const validator = checkVote(info.chainId, validators, m.vote);
-        const sig = { timeMs: v.timeMs, signature: toBase64(m.vote.signature) };
-        const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
+        const { vote, signed, sig } = c;
         this.enqueue(async () => {
           // Taken in (and so remembered as seen) only if the engine can use it now: a message it would drop
           // must still count when its re-broadcast comes, after this node caught up or moved rounds.
-          if (!this.engineTakes(v.height, v.round)) return;
-          if (this.votes.has(v.height, v.type, v.round, validator, value)) return;
-          if (!this.votes.add(validator, value, m.vote)) return; // this validator's share is used up
+          if (!this.inbox.engineTakes(vote.height, vote.round)) return;
+          if (this.votes.has(vote.height, vote.type, vote.round, vote.validator, vote.value)) return;
+          if (!this.votes.add(vote.validator, vote.value, signed)) return; // this validator's share is used up
           await this.input({ type: "vote", vote }, undefined, sig);
         });
         return "taken";
       }
       case "proposal":
+        this.encoded.set(c.block, c.bytes);
+        this.takeProposal(c.proposal, c.id, c.block);
+        return "taken";
       case "compactProposal": {
-        const p = m.proposal.proposal;
-        // The small part first: nothing of the block is decoded for a proposal that is of no use here.
-        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return "dropped";
-        const value = toHex(p.blockHash);
-        const id = `${p.height}/${p.round}/${value}`;
-        if (this.proposalsSeen.has(id)) return "dropped";
-        const validator = checkSignedProposal(info.chainId, this.o.app.validators(p.height), m.proposal);
-        // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
-        if (validator !== this.schedules.at(p.height).proposer(p.round)) return "dropped";
-        if (!this.countProposal(p.height, p.round, value)) return "dropped"; // one too many: not even decoded
-        const maxTxs = this.o.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs;
-        const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
-        if (m.type === "proposal") {
-          const block = proposedBlock(m.proposal, m.blockBytes, maxTxs);
-          this.encoded.set(block, m.blockBytes);
-          this.takeProposal(proposal, id, block);
-          return "taken";
-        }
-        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
         if (this.assemble === undefined) return "dropped"; // no way to get its txs
+        const { proposal, id } = c;
         // Its txs from the mempool, the missing ones fetched: not received until they are all here.
-        this.assemble(compact, from).then(
+        this.assemble(c.compact, from).then(
           (assembled) => {
             if (assembled === undefined || this.stopped) return;
             if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
             this.takeProposal(proposal, id, assembled.block);
           },
           // A fault while assembling one proposal (not a peer's: those resolve undefined) must not stop the node.
-          (err: unknown) => this.log.error({ err, height: p.height, value }, "could not assemble a compact proposal"),
+          (err: unknown) => this.log.error({ err, height: proposal.height, value: proposal.value }, "could not assemble a compact proposal"),
         );
         return "taken";
       }
-      case "evidence": {
-        const a = m.evidence.voteA.vote;
-        if (a.height > current + 1) return "dropped"; // cannot judge a height this far ahead
-        if (this.evidencePool.known(m.evidence)) return "dropped";
-        checkEvidence(info.chainId, this.o.app.validators(a.height), m.evidence);
-        this.evidencePool.add(m.evidence, "received");
+      case "evidence":
+        this.evidencePool.add(c.evidence, "received");
         return "taken";
-      }
-      case "status":
-        return "taken"; // block sync's business
     }
   }
 
@@ -727,40 +689,11 @@ export class ConsensusDriver {
   private takeProposal(proposal: Proposal, id: string, block: Block): void {
     const { height, round, value } = proposal;
     this.enqueue(async () => {
-      if (!this.engineTakes(height, round) || this.proposalsSeen.has(id)) return;
-      const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${height}/${round}/`)).length;
-      if (perRound >= MAX_PROPOSALS_PER_ROUND) return; // an equivocating proposer: the engine keeps no more
-      this.proposalsSeen.add(id);
+      if (!this.inbox.admitProposal(id, height, round)) return;
       // The body was checked against the header, so a block already held under this hash is this block.
       if (!this.blocks.has(value)) this.blocks.set(value, block);
       await this.input({ type: "proposal", proposal }, block);
     });
-  }
-
-  /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */
-  private countProposal(height: number, round: number, value: ValueId): boolean {
-    const key = `${height}/${round}`;
-    let values = this.proposalValues.get(key);
-    if (values === undefined) {
-      values = new Set();
-      this.proposalValues.set(key, values);
-    }
-    if (values.has(value)) return true;
-    if (values.size >= MAX_PROPOSALS_PER_ROUND) return false;
-    values.add(value);
-    return true;
-  }
-
-  /** Rounds the engine keeps: up to 10 ahead of its round, or of round 0 for the next height. */
-  private roundInWindow(height: number, round: number): boolean {
-    const base = height === this.engine.height ? Math.max(0, this.engine.currentRound) : 0;
-    return round <= base + MAX_ROUNDS_AHEAD;
-  }
-
-  /** Whether the engine, as it is now, takes an input of this height and round (rather than dropping it). */
-  private engineTakes(height: number, round: number): boolean {
-    const h = this.engine.height;
-    return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
   }
 
   /** A peer's vote found in the WAL at replay: back into the store, so a commit can be built from it. */

@@ -1,0 +1,176 @@
+import type { Application } from "../consensus/application.ts";
+import { MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../consensus/engine/engine.ts";
+import type { Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
+import { toBase64, toHex } from "../crypto/bytes.ts";
+import type { Block } from "../proto/block.ts";
+import type { DuplicateVoteEvidence, SignedVote } from "../proto/consensus.ts";
+import type { ReceivedConsensusMessage } from "../proto/p2p.ts";
+import {
+  checkEvidence,
+  checkSignedProposal,
+  checkVote,
+  type CompactBlock,
+  proposedBlock,
+  proposedCompactBlock,
+  validatorIndex,
+  valueOf,
+} from "./consensus-checks.ts";
+import type { VoteSig } from "./consensus-wal-record.ts";
+import type { EvidencePool } from "./evidence-pool.ts";
+import type { ProposerSchedules } from "./proposer-schedules.ts";
+import type { SignedVotes } from "./signed-votes.ts";
+
+/**
+ * The consensus driver's inbox checks: what a peer's consensus message is, authenticated, before anything
+ * of it is queued for the engine. Cheap checks first, so a flood costs little: a message for a height other
+ * than the current and next, or a round past the engine's window (MAX_ROUNDS_AHEAD, the engine's own
+ * constant), is dropped before its signature is checked; a vote already held, a proposal already taken in,
+ * one from a validator out of its turn, or past MAX_PROPOSALS_PER_ROUND blocks for its round (an equivocating
+ * proposer) is dropped before its block is decoded. Throws PeerMisbehaviour (consensus-checks.ts) for what no
+ * honest peer sends: a bad signature, a block that is not the one signed. Nothing here changes the engine.
+ */
+export type CheckedMessage =
+  /** Of no use here (outside the window, already had, out of turn): the caller may charge its bytes. */
+  | { kind: "dropped" }
+  /** A vote for the last decided height: the driver's late precommits take it (checked there). */
+  | { kind: "lastHeightVote"; vote: SignedVote }
+  | { kind: "vote"; vote: Vote; signed: SignedVote; sig: VoteSig }
+  | { kind: "proposal"; proposal: Proposal; id: string; block: Block; bytes: Uint8Array }
+  | { kind: "compactProposal"; proposal: Proposal; id: string; compact: CompactBlock }
+  | { kind: "evidence"; evidence: DuplicateVoteEvidence }
+  | { kind: "status" };
+
+/** Where the engine is: its height (0 before the first starts) and round. */
+export interface EngineWindow {
+  height: number;
+  round: number;
+}
+
+export class ConsensusInbox {
+  private readonly app: Pick<Application, "info" | "validators">;
+  private readonly schedules: Pick<ProposerSchedules, "at">;
+  private readonly engine: () => EngineWindow;
+  private readonly votes: Pick<SignedVotes, "has">;
+  private readonly evidence: Pick<EvidencePool, "known">;
+  private readonly maxBlockTxs: number;
+  /** Proposals already taken in, by "height/round/value": re-broadcasts are dropped unverified. */
+  private readonly proposalsSeen = new Set<string>();
+  /**
+   * The blocks (value ids) proposed for each "height/round", counted when they arrive, before their blocks
+   * are decoded: past MAX_PROPOSALS_PER_ROUND (all the engine keeps) an equivocating proposer's next block
+   * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
+   */
+  private readonly proposalValues = new Map<string, Set<ValueId>>();
+
+  constructor(deps: {
+    app: Pick<Application, "info" | "validators">;
+    schedules: Pick<ProposerSchedules, "at">;
+    engine: () => EngineWindow;
+    votes: Pick<SignedVotes, "has">;
+    evidence: Pick<EvidencePool, "known">;
+    /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded. */
+    maxBlockTxs: number;
+  }) {
+    this.app = deps.app;
+    this.schedules = deps.schedules;
+    this.engine = deps.engine;
+    this.votes = deps.votes;
+    this.evidence = deps.evidence;
+    this.maxBlockTxs = deps.maxBlockTxs;
+  }
+
+  /** What `m` is, authenticated (see the class comment); throws PeerMisbehaviour for what no honest peer sends. */
+  check(m: ReceivedConsensusMessage): CheckedMessage {
+    const info = this.app.info();
+    const current = info.height + 1;
+    switch (m.type) {
+      case "vote": {
+        const v = m.vote.vote;
+        if (v.height === current - 1) return { kind: "lastHeightVote", vote: m.vote };
+        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return { kind: "dropped" };
+        const value = valueOf(v.blockHash);
+        const validators = this.app.validators(v.height);
+        const known = validatorIndex(validators, v.validatorAddress);
+        if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return { kind: "dropped" }; // a re-send
+        const validator = checkVote(info.chainId, validators, m.vote);
+        const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
+        return { kind: "vote", vote, signed: m.vote, sig: { timeMs: v.timeMs, signature: toBase64(m.vote.signature) } };
+      }
+      case "proposal":
+      case "compactProposal": {
+        const p = m.proposal.proposal;
+        // The small part first: nothing of the block is decoded for a proposal that is of no use here.
+        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return { kind: "dropped" };
+        const value = toHex(p.blockHash);
+        const id = `${p.height}/${p.round}/${value}`;
+        if (this.proposalsSeen.has(id)) return { kind: "dropped" };
+        const validator = checkSignedProposal(info.chainId, this.app.validators(p.height), m.proposal);
+        // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
+        if (validator !== this.schedules.at(p.height).proposer(p.round)) return { kind: "dropped" };
+        if (!this.countProposal(p.height, p.round, value)) return { kind: "dropped" }; // one too many: not decoded
+        const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
+        if (m.type === "proposal") {
+          const block = proposedBlock(m.proposal, m.blockBytes, this.maxBlockTxs);
+          return { kind: "proposal", proposal, id, block, bytes: m.blockBytes };
+        }
+        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, this.maxBlockTxs);
+        return { kind: "compactProposal", proposal, id, compact };
+      }
+      case "evidence": {
+        const a = m.evidence.voteA.vote;
+        if (a.height > current + 1) return { kind: "dropped" }; // cannot judge a height this far ahead
+        if (this.evidence.known(m.evidence)) return { kind: "dropped" };
+        checkEvidence(info.chainId, this.app.validators(a.height), m.evidence);
+        return { kind: "evidence", evidence: m.evidence };
+      }
+      case "status":
+        return { kind: "status" }; // block sync's business
+    }
+  }
+
+  /**
+   * On the queue, as a checked proposal is handed to the engine: false if the engine would drop it now,
+   * it was taken in already, or its round has all the proposals the engine keeps; else it counts as seen.
+   */
+  admitProposal(id: string, height: number, round: number): boolean {
+    if (!this.engineTakes(height, round) || this.proposalsSeen.has(id)) return false;
+    const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${height}/${round}/`)).length;
+    if (perRound >= MAX_PROPOSALS_PER_ROUND) return false; // an equivocating proposer: the engine keeps no more
+    this.proposalsSeen.add(id);
+    return true;
+  }
+
+  /** Whether the engine, as it is now, takes an input of this height and round (rather than dropping it). */
+  engineTakes(height: number, round: number): boolean {
+    const h = this.engine().height;
+    return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
+  }
+
+  /** Forgets the proposals of heights before `height`. */
+  forgetBelow(height: number): void {
+    const below = (k: string) => Number(k.slice(0, k.indexOf("/"))) < height;
+    for (const k of this.proposalsSeen) if (below(k)) this.proposalsSeen.delete(k);
+    for (const k of this.proposalValues.keys()) if (below(k)) this.proposalValues.delete(k);
+  }
+
+  /** Rounds the engine keeps: up to MAX_ROUNDS_AHEAD ahead of its round, or of round 0 for the next height. */
+  private roundInWindow(height: number, round: number): boolean {
+    const e = this.engine();
+    const base = height === e.height ? Math.max(0, e.round) : 0;
+    return round <= base + MAX_ROUNDS_AHEAD;
+  }
+
+  /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */
+  private countProposal(height: number, round: number, value: ValueId): boolean {
+    const key = `${height}/${round}`;
+    let values = this.proposalValues.get(key);
+    if (values === undefined) {
+      values = new Set();
+      this.proposalValues.set(key, values);
+    }
+    if (values.has(value)) return true;
+    if (values.size >= MAX_PROPOSALS_PER_ROUND) return false;
+    values.add(value);
+    return true;
+  }
+}

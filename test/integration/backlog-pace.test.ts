@@ -1,9 +1,14 @@
 import { join } from "node:path";
+import { toBase64, toHex } from "../../crypto/bytes.ts";
+import { decodeTx } from "../../proto/tx.ts";
+import type { ChainParams } from "../../state/params.ts";
+import { txWork } from "../../state/work.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { startTestChain } from "../helpers/in-process-node.ts";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { initialPrioritySet, ProposerSchedule } from "../../consensus/proposer.ts";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { toHex } from "../../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
 import { GuardedSigner } from "../../node/signer.ts";
@@ -128,6 +133,37 @@ describe("block interval under backlog", () => {
     await waitFor("height 2 started", () => (n.driver.height === 2 ? true : undefined), 10_000);
     expect(toHex(blockHash(n.app.committed[0].header))).toBe(toHex(hash));
     expect(n.fatal).toEqual([]);
+  });
+});
+
+describe("a node's blocks under backlog (in process: real LevelDB, real RPC)", () => {
+  it("a mempool holding several blocks' work is committed block after block, then the idle pace returns", async () => {
+    const probe = new TestAccount().transfer("opl-test-1", new TestAccount().address, 1n, 10n ** 15n);
+    const each = txWork(decodeTx(probe.bytes));
+    const interval = 3_000;
+    // Blocks of 3 transfers every 3 s when idle; 12 transfers sent at once are 4 blocks of work.
+    const params = (p: ChainParams) => ({ ...p, maxBlockWork: each * 3 });
+    const chain = await startTestChain({ blockIntervalMs: interval, params });
+    cleanups.push(() => chain.stop());
+    const blocks: { height: number; timeMs: number; numTxs: number }[] = [];
+    chain.node.app.onCommit((e) => void blocks.push({ height: e.height, timeMs: e.timeMs, numTxs: e.numTxs }));
+    await chain.waitForHeight(1);
+    const send = () => chain.faucet.transfer(chain.chainId, new TestAccount().address, 1n, 10n ** 15n);
+    const txs = Array.from({ length: 12 }, send);
+    const answers = await chain.rpc.batch(txs.map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })));
+    for (const a of answers) expect(a.error, JSON.stringify(a.error)).toBeUndefined();
+
+    const committed = () => blocks.reduce((n, b) => n + b.numTxs, 0);
+    await waitFor("all 12 transfers committed", () => (committed() >= 12 ? true : undefined), 30_000);
+    const withTxs = blocks.filter((b) => b.numTxs > 0);
+    const last = withTxs[withTxs.length - 1];
+    // Waiting out the interval between them would take 3 intervals; they came one after another.
+    expect(withTxs.length).toBeGreaterThanOrEqual(4);
+    expect(last.timeMs - withTxs[0].timeMs).toBeLessThan(interval);
+    // Nothing left waiting: the next (empty) block keeps the idle pace again.
+    await chain.waitForHeight(last.height + 1, 20_000);
+    const next = blocks.find((b) => b.height === last.height + 1);
+    expect(next?.timeMs).toBeGreaterThanOrEqual(last.timeMs + interval);
   });
 });
 

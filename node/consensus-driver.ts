@@ -212,6 +212,8 @@ export class ConsensusDriver {
   private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
+  /** The height whose start under backlog is already queued (see startEarlyUnderBacklog). */
+  private earlyStart = 0;
 
   constructor(opts: DriverOptions) {
     this.o = opts;
@@ -811,12 +813,21 @@ export class ConsensusDriver {
    * interval's timer, or the last late precommit, starts it. startHeight ignores a second start.
    */
   private startEarlyUnderBacklog(decided: number): void {
-    if (this.engine.height !== decided || this.o.backlogged?.() !== true) return;
+    if (this.engine.height !== decided || this.earlyStart === decided + 1 || this.o.backlogged?.() !== true) return;
     const commit = this.o.app.info().lastCommit;
     if (commit?.height !== decided) return;
     const late = this.latePrecommits.height === decided ? this.latePrecommits.sigs.size : 0;
     if (commit.signatures.length + late < this.o.app.validators(decided).length) return;
+    this.earlyStart = decided + 1; // queued once, however many nudges come before it runs
     this.enqueue(() => this.startHeight(decided + 1));
+  }
+
+  /**
+   * The mempool grew (the node calls this as txs are admitted): if it now fills a block while the next
+   * height waits out the interval, that height starts now rather than at the interval's end.
+   */
+  backlogGrew(): void {
+    if (!this.stopped) this.startEarlyUnderBacklog(this.o.app.info().height);
   }
 
   // ---- from the network ----

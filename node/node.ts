@@ -178,6 +178,8 @@ export class OplNode {
         },
       });
       driver = producer;
+      // A block's worth admitted while the next height waits out the interval starts that height now.
+      mempool.onAdmitted(() => producer.backlogGrew());
       const [rpcHost, rpcPort] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({
         methods: allMethods,

@@ -100,6 +100,24 @@ describe("block interval under backlog", () => {
     expect(n.fatal).toEqual([]);
   });
 
+  it("one validator waiting out the interval: a block's worth arriving starts the next height then", async () => {
+    const key = ownKey();
+    const one = [{ address: key.address, pubkey: key.publicKey, power: 10 }];
+    let backlog = false;
+    const n = startDriver(key, one, () => backlog);
+    await n.driver.start();
+    await n.committed(1);
+    expect(await n.queueDrained()).toBe(false);
+    expect(n.driver.height).toBe(1); // idle: height 2 is a minute away
+    n.driver.backlogGrew(); // a nudge without a backlog changes nothing
+    expect(await n.queueDrained()).toBe(false);
+    expect(n.driver.height).toBe(1);
+    backlog = true; // the mempool now holds a full block
+    n.driver.backlogGrew();
+    await n.committed(2);
+    expect(n.fatal).toEqual([]);
+  });
+
   it("four validators, a full block waiting: the next height starts once every precommit is in, not before", async () => {
     const key = ownKey();
     const set = fourValidators(key);
@@ -160,6 +178,9 @@ describe("a node's blocks under backlog (in process: real LevelDB, real RPC)", (
     // Waiting out the interval between them would take 3 intervals; they came one after another.
     expect(withTxs.length).toBeGreaterThanOrEqual(4);
     expect(last.timeMs - withTxs[0].timeMs).toBeLessThan(interval);
+    // And the first did not wait out the interval after the idle block before it: a block's worth arrived.
+    const before = await chain.rpc.call<{ header: { time: string } }>("chain_getBlock", { height: withTxs[0].height - 1 });
+    expect(withTxs[0].timeMs - Date.parse(before.header.time)).toBeLessThan(interval);
     // Nothing left waiting: the next (empty) block keeps the idle pace again.
     await chain.waitForHeight(last.height + 1, 20_000);
     const next = blocks.find((b) => b.height === last.height + 1);

@@ -86,8 +86,13 @@ export interface DriverOptions {
   /** How the WAL's writes are made durable (default: fsync on libuv's thread pool). */
   fsyncer?: Fsyncer;
   timeouts: TimeoutConfig;
-  /** Pause after a decision before the next height starts: the block interval. */
+  /** Pause after a decision before the next height starts: the block interval (the pace when idle). */
   commitTimeoutMs: number;
+  /**
+   * Whether the pending transactions already fill a block (node/backlog.ts). Then the interval would only
+   * delay work that is waiting: the next height starts as soon as every validator's precommit is in.
+   */
+  backlogged?: () => boolean;
   /** Proposer priorities this node saved earlier (local, derived from the chain): a restart walks from it. */
   priorityCheckpoint?: PriorityCheckpoint;
   /** Called every CHECKPOINT_INTERVAL heights of the walk, to save the priorities for the next start. */
@@ -141,6 +146,8 @@ export class ConsensusDriver {
   private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
   private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
+  /** The height whose start under backlog is already queued (see startEarlyUnderBacklog). */
+  private earlyStart = 0;
 
   constructor(opts: DriverOptions) {
     this.o = opts;
@@ -475,6 +482,7 @@ export class ConsensusDriver {
     checkVote(this.o.app.info().chainId, this.o.app.validators(v.height), sv);
     const sig = { validatorAddress: v.validatorAddress, timeMs: v.timeMs, signature: sv.signature };
     this.latePrecommits.sigs.set(who, sig);
+    this.startEarlyUnderBacklog(v.height);
   }
 
   private async buildValue(height: number, round: number): Promise<void> {
@@ -625,6 +633,32 @@ export class ConsensusDriver {
     const interval = this.o.commitTimeoutMs;
     const wait = Math.min(interval, Math.max(0, block.header.timeMs + interval - this.now()));
     this.later(wait, () => this.enqueue(() => this.startHeight(height + 1)));
+    this.startEarlyUnderBacklog(height);
+  }
+
+  /**
+   * Under backlog the next height starts without waiting out the interval (as CometBFT's
+   * skip_timeout_commit): the interval is the pace when idle, not a cap on throughput. Only once every
+   * validator's precommit for the decided block is in hand, so the next block's last commit still names
+   * them all (staking counts a validator missing from it as having missed the block); until then the
+   * interval's timer, or the last late precommit, starts it. startHeight ignores a second start.
+   */
+  private startEarlyUnderBacklog(decided: number): void {
+    if (this.engine.height !== decided || this.earlyStart === decided + 1 || this.o.backlogged?.() !== true) return;
+    const commit = this.o.app.info().lastCommit;
+    if (commit?.height !== decided) return;
+    const late = this.latePrecommits.height === decided ? this.latePrecommits.sigs.size : 0;
+    if (commit.signatures.length + late < this.o.app.validators(decided).length) return;
+    this.earlyStart = decided + 1; // queued once, however many nudges come before it runs
+    this.enqueue(() => this.startHeight(decided + 1));
+  }
+
+  /**
+   * The mempool grew (the node calls this as txs are admitted): if it now fills a block while the next
+   * height waits out the interval, that height starts now rather than at the interval's end.
+   */
+  backlogGrew(): void {
+    if (!this.stopped) this.startEarlyUnderBacklog(this.o.app.info().height);
   }
 
   // ---- from the network ----

@@ -8,8 +8,12 @@
  *             the peer admitted the same txs first, as the relay brings them, so it finds them decoded)
  *   - commit: ChainApp.commit on the proposer and on the peer, to LevelDB (each counted separately)
  * for transfers between existing accounts and for transfers that each create a new account.
+ * And one line for the verify itself as the node runs it: through the worker pool (crypto/verify-pool.ts), the
+ * signatures arriving POOL_BATCH at a time every POOL_GAP_MS (a relayed batch's size at 2,000 tx/s), its CPU
+ * over every thread, per signature: one verify plus the pool's messages and wake-ups.
  *
  *   npm exec -- node test/bench/node-cpu.ts [--txs 10000] [--senders 500] [--repeat 5] [--profile out.cpuprofile]
+ *     [--poolOnly]   (just the verify and the pool's lines)
  *
  * --profile P writes V8 CPU profiles of the timed stages only (P.0.cpuprofile, P.1..., one per stage run),
  * not of the signing and verifying around them.
@@ -27,6 +31,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { addressFromPublicKey } from "../../crypto/address.ts";
 import { generateSecretKey, privateKeyObject, publicKeyOf, signFast, verify } from "../../crypto/ed25519.ts";
+import { VerifyPool } from "../../crypto/verify-pool.ts";
 import { ChainApp } from "../../node/chain-app.ts";
 import { openChain } from "../../node/chain-open.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
@@ -47,6 +52,7 @@ const { values: args } = parseArgs({
     senders: { type: "string", default: "500" },
     repeat: { type: "string", default: "5" },
     profile: { type: "string" },
+    poolOnly: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -60,6 +66,9 @@ const REPEAT = Number(args.repeat);
 const CHAIN = "opl-cpu-1";
 const FEE = DEFAULT_PARAMS.minFee;
 const GENESIS_TIME = 1_700_000_000_000;
+/** Signatures per arrival and the gap between arrivals, for the pool's line (~10 per relayed batch at 2,000 tx/s). */
+const POOL_BATCH = 10;
+const POOL_GAP_MS = 2;
 
 const profiler = args.profile === undefined ? undefined : new Session();
 /** Set once the reported blocks start: only their stages are profiled. */
@@ -163,6 +172,32 @@ async function main(): Promise<void> {
     return best;
   }
 
+  /** CPU microseconds (every thread) per signature verified through a VerifyPool, arriving in small batches. */
+  async function poolCost(txs: Uint8Array[]): Promise<{ us: number; messages: number; records: number }> {
+    const items = txs.map((b) => decodeTx(b)).map((t) => ({
+      digest: txSignBytes(CHAIN, t.bodyBytes),
+      sig: t.signature,
+      key: t.body.senderPubkey,
+    }));
+    const pool = new VerifyPool();
+    const verifyAll = async () => {
+      const checks: Promise<boolean>[] = [];
+      for (let i = 0; i < items.length; i += POOL_BATCH) {
+        for (const it of items.slice(i, i + POOL_BATCH)) checks.push(pool.verify(it.digest, it.sig, it.key));
+        await new Promise((resolve) => setTimeout(resolve, POOL_GAP_MS));
+      }
+      if ((await Promise.all(checks)).includes(false)) throw new Error("bad signature");
+    };
+    await verifyAll(); // warm-up: workers started, keys parsed
+    const before = { ...pool.stats };
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) best = Math.min(best, (await cpuOf(verifyAll)) / items.length);
+    const messages = (pool.stats.messages - before.messages) / 3;
+    const records = (pool.stats.records - before.records) / 3;
+    await pool.close();
+    return { us: best, messages, records };
+  }
+
   function commitFor(block: Block): Commit {
     const hash = blockHash(block.header);
     const timeMs = block.header.timeMs + 1;
@@ -216,6 +251,18 @@ async function main(): Promise<void> {
   }
 
   const verifyUs = verifyCost(makeTxs(2000, true).slice(0, 2000));
+  const pool = await poolCost(makeTxs(2000, true));
+  const v = (us: number) => (us / verifyUs).toFixed(3);
+  console.log(`one ed25519 verify: ${verifyUs.toFixed(1)} us CPU (node:crypto, one core, this run)`);
+  console.log(
+    `one verify through the worker pool, ${POOL_BATCH} signatures every ${POOL_GAP_MS} ms: ${v(pool.us)} verifies ` +
+    `(every thread's CPU; ${pool.messages} messages for ${pool.records} signatures)`,
+  );
+  if (args.poolOnly) {
+    await Promise.all([proposer.db.close(), peer.db.close()]);
+    tmp.cleanup();
+    return;
+  }
   // Undo the nonces the verify sample used: those txs are never submitted.
   for (const s of senders) s.nonce = 0;
   await runBlock(makeTxs(Math.min(TXS, 2000), false)); // warm-up (JIT), not reported
@@ -237,8 +284,6 @@ async function main(): Promise<void> {
   await peer.db.close();
   tmp.cleanup();
 
-  const v = (us: number) => (us / verifyUs).toFixed(3);
-  console.log(`one ed25519 verify: ${verifyUs.toFixed(1)} us CPU (node:crypto, one core, this run)`);
   console.log(`${TXS} transfers per block from ${SENDERS} senders, least of ${REPEAT} blocks per stage; CPU per tx in verifies:`);
   const head = ["scenario".padEnd(18), "admit(A)", "build(A)", "commit(A)", "A total", "admit(B)", "check(B)", "commit(B)", "B total", "B+verify"];
   console.log(head.join("\t"));

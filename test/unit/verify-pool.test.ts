@@ -42,6 +42,22 @@ describe("VerifyPool", () => {
     expect(pool.stats).toEqual({ messages: 2, records: items.length });
   });
 
+  it("gathers signatures asked one per turn of the event loop into one message", async () => {
+    // As RPC calls past their work slice resume, one per turn of the loop (rpc/pacer.ts): each used to be a
+    // message of its own, a worker woken for one signature.
+    pool = new VerifyPool(2);
+    const p = pool;
+    const items = signed(20, 4);
+    const answers: Promise<boolean>[] = [];
+    for (const x of items) {
+      answers.push(p.verify(x.message, x.signature, x.publicKey));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(answers)).toEqual(items.map((x) => x.valid));
+    expect(p.stats.records).toBe(items.length);
+    expect(p.stats.messages).toBeLessThanOrEqual(4); // one, unless the machine is slow enough to split the 20 turns
+  });
+
   it("answers false for malformed input without sending it to a worker", async () => {
     pool = new VerifyPool(1);
     const [x] = signed(1);

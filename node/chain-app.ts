@@ -5,7 +5,7 @@ import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
 import { encodeAddress } from "../crypto/address.ts";
 import { compareBytes, equalBytes, toHex } from "../crypto/bytes.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { merkleRoot } from "../crypto/merkle.ts";
+import { merkleLeaf, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
   type Block,
   blockHash,
@@ -58,6 +58,8 @@ interface Executed {
   txs: DecodedTx[];
   /** Canonical TxResult bytes: committed to by the results root and stored as they are. */
   resultBytes: Uint8Array[];
+  /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
+  resultLeaves: Uint8Array[];
   writes: StateWrite[];
   tree: SparseMerkleTree;
   blockEvents: TxEvent[];
@@ -224,6 +226,7 @@ export class ChainApp implements Application {
     blockEvents.push(...endBlock(view, ctx));
     const writes = view.sortedWrites();
     const resultBytes = encodeResults(results);
+    const resultLeaves = resultBytes.map(merkleLeaf);
     const tree = this.state.treeWith(writes);
     const vals = this.validators(req.height);
     const txHashes = txs.map((t) => t.hash);
@@ -235,7 +238,7 @@ export class ChainApp implements Application {
       lastCommitHash: commitHash(req.lastCommit),
       txsRoot: txsRoot(txHashes),
       stateRoot: tree.rootHash,
-      resultsRoot: merkleRoot(resultBytes),
+      resultsRoot: merkleRootOfHashes(resultLeaves),
       validatorsHash: validatorsHash(vals),
       nextValidatorsHash: validatorsHash(this.validators(req.height + 1)),
       proposerAddress: req.proposer,
@@ -244,7 +247,7 @@ export class ChainApp implements Application {
     const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence };
     knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
-    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, writes, tree, blockEvents });
+    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, resultLeaves, writes, tree, blockEvents });
     return block;
   }
 
@@ -359,11 +362,12 @@ export class ChainApp implements Application {
       fail(`tx ${outcome.rejected.index} cannot be included: ${outcome.rejected.error.message}`);
     const { writes, results, blockEvents } = (outcome as { ok: true; execution: BlockExecution }).execution;
     const resultBytes = encodeResults(results);
-    if (!equalBytes(h.resultsRoot, merkleRoot(resultBytes))) fail("results root does not match");
+    const resultLeaves = resultBytes.map(merkleLeaf);
+    if (!equalBytes(h.resultsRoot, merkleRootOfHashes(resultLeaves))) fail("results root does not match");
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
-    const executed: Executed = { block, hash, txs, resultBytes, writes, tree, blockEvents };
+    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -384,7 +388,12 @@ export class ChainApp implements Application {
       block: ex.block,
       blockBytes: encodeBlock(ex.block),
       meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
-      txs: ex.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, resultBytes: ex.resultBytes[i] })),
+      txs: ex.txs.map((t, i) => ({
+        hash: t.hash,
+        bytes: t.bytes,
+        resultBytes: ex.resultBytes[i],
+        resultLeaf: ex.resultLeaves[i],
+      })),
       writes: ex.writes,
       blockEvents: ex.blockEvents,
     });

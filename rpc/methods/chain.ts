@@ -2,7 +2,7 @@ import { z } from "zod";
 import { encodeAddress } from "../../crypto/address.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { PRECOMMIT } from "../../proto/consensus.ts";
-import { txHash } from "../../proto/tx.ts";
+import { blockTxHashes } from "../../proto/block.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { hashSchema, heightSchema } from "../schemas.ts";
@@ -45,7 +45,8 @@ export const chainMethods = [
       return {
         hash: toHex(meta.hash),
         header: headerView(block),
-        txs: block.txs.map((t) => toHex(txHash(t))),
+        // Hashed once per block object, when the read checked the body against the txs root.
+        txs: blockTxHashes(block).map(toHex),
         lastCommit: commitView(block.lastCommit),
         commit: commitView(meta.commit),
         // What the block's own steps did: slashes, jails, completed unbondings, expired inferences, set changes.

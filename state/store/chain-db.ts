@@ -105,8 +105,11 @@ export interface CommittedBlock {
   meta: BlockMeta;
   /** What beginBlock and endBlock did (stored for queries; no root commits to them). */
   blockEvents?: TxEvent[];
-  /** Transactions as stored in the block, with their hashes and encoded results, in block order. */
-  txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array }[];
+  /**
+   * Transactions as stored in the block, with their hashes and encoded results, in block order; `resultLeaf`
+   * is merkleLeaf(resultBytes) when the caller has it (execution hashed it for the results root).
+   */
+  txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
   writes: StateWrite[];
 }
 
@@ -185,7 +188,7 @@ export class ChainDb {
     ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
     ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
     // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
-    const resultLeaves = c.txs.map((t) => merkleLeaf(t.resultBytes));
+    const resultLeaves = c.txs.map((t) => t.resultLeaf ?? merkleLeaf(t.resultBytes));
     const check = encodeBlockCheck(c.blockBytes, metaBytes);
     ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
     const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);

@@ -8,8 +8,13 @@
  *             the peer admitted the same txs first, as the relay brings them, so it finds them decoded)
  *   - commit: ChainApp.commit on the proposer and on the peer, to LevelDB (each counted separately)
  * for transfers between existing accounts and for transfers that each create a new account.
+ * And one line for the verify itself as the node runs it: through the worker pool (crypto/verify-pool.ts), the
+ * signatures asked one per turn of the event loop (as an RPC batch's calls resume once past their work slice,
+ * rpc/pacer.ts: in a 4-validator bench run the pool got ~10 signatures per flush), its CPU over every thread,
+ * per signature: one verify plus the pool's messages and wake-ups.
  *
  *   npm exec -- node test/bench/node-cpu.ts [--txs 10000] [--senders 500] [--repeat 5] [--profile out.cpuprofile]
+ *     [--poolOnly]   (just the verify and the pool's lines)
  *
  * --profile P writes V8 CPU profiles of the timed stages only (P.0.cpuprofile, P.1..., one per stage run),
  * not of the signing and verifying around them.
@@ -27,6 +32,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { addressFromPublicKey } from "../../crypto/address.ts";
 import { generateSecretKey, privateKeyObject, publicKeyOf, signFast, verify } from "../../crypto/ed25519.ts";
+import { VerifyPool } from "../../crypto/verify-pool.ts";
 import { ChainApp } from "../../node/chain-app.ts";
 import { openChain } from "../../node/chain-open.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
@@ -38,6 +44,7 @@ import type { Genesis } from "../../state/genesis.ts";
 import { getAccount } from "../../state/modules/bank.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
+import { VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -47,6 +54,7 @@ const { values: args } = parseArgs({
     senders: { type: "string", default: "500" },
     repeat: { type: "string", default: "5" },
     profile: { type: "string" },
+    poolOnly: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -121,7 +129,12 @@ async function main(): Promise<void> {
   const genesis: Genesis = {
     chainId: CHAIN,
     genesisTimeMs: GENESIS_TIME,
-    params: { ...DEFAULT_PARAMS, maxBlockTxs: Math.max(DEFAULT_PARAMS.maxBlockTxs, TXS) },
+    // Blocks of --txs transfers: the count and work limits raised to hold them (a transfer is ~200-300 work).
+    params: {
+      ...DEFAULT_PARAMS,
+      maxBlockTxs: Math.max(DEFAULT_PARAMS.maxBlockTxs, TXS),
+      maxBlockWork: Math.max(DEFAULT_PARAMS.maxBlockWork, TXS * VERIFY_WORK * 10),
+    },
     validators: [{ address: validatorAddress, pubkey: validatorPub, operator: operator.address, moniker: "v", selfStake }],
     accounts: [
       { address: operator.address, balance: selfStake * 2n },
@@ -161,6 +174,32 @@ async function main(): Promise<void> {
       best = Math.min(best, (d.user + d.system) / items.length);
     }
     return best;
+  }
+
+  /** CPU microseconds (every thread) per signature verified through a VerifyPool, asked one per loop turn. */
+  async function poolCost(txs: Uint8Array[]): Promise<{ us: number; messages: number; records: number }> {
+    const items = txs.map((b) => decodeTx(b)).map((t) => ({
+      digest: txSignBytes(CHAIN, t.bodyBytes),
+      sig: t.signature,
+      key: t.body.senderPubkey,
+    }));
+    const pool = new VerifyPool();
+    const verifyAll = async () => {
+      const checks: Promise<boolean>[] = [];
+      for (const it of items) {
+        checks.push(pool.verify(it.digest, it.sig, it.key));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if ((await Promise.all(checks)).includes(false)) throw new Error("bad signature");
+    };
+    await verifyAll(); // warm-up: workers started, keys parsed
+    const before = { ...pool.stats };
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) best = Math.min(best, (await cpuOf(verifyAll)) / items.length);
+    const messages = Math.round((pool.stats.messages - before.messages) / 3);
+    const records = Math.round((pool.stats.records - before.records) / 3);
+    await pool.close();
+    return { us: best, messages, records };
   }
 
   function commitFor(block: Block): Commit {
@@ -216,6 +255,18 @@ async function main(): Promise<void> {
   }
 
   const verifyUs = verifyCost(makeTxs(2000, true).slice(0, 2000));
+  const pool = await poolCost(makeTxs(2000, true));
+  const v = (us: number) => (us / verifyUs).toFixed(3);
+  console.log(`one ed25519 verify: ${verifyUs.toFixed(1)} us CPU (node:crypto, one core, this run)`);
+  console.log(
+    `one verify through the worker pool, one signature asked per loop turn: ${v(pool.us)} verifies ` +
+    `(every thread's CPU; ${pool.messages} messages for ${pool.records} signatures)`,
+  );
+  if (args.poolOnly) {
+    await Promise.all([proposer.db.close(), peer.db.close()]);
+    tmp.cleanup();
+    return;
+  }
   // Undo the nonces the verify sample used: those txs are never submitted.
   for (const s of senders) s.nonce = 0;
   await runBlock(makeTxs(Math.min(TXS, 2000), false)); // warm-up (JIT), not reported
@@ -237,8 +288,6 @@ async function main(): Promise<void> {
   await peer.db.close();
   tmp.cleanup();
 
-  const v = (us: number) => (us / verifyUs).toFixed(3);
-  console.log(`one ed25519 verify: ${verifyUs.toFixed(1)} us CPU (node:crypto, one core, this run)`);
   console.log(`${TXS} transfers per block from ${SENDERS} senders, least of ${REPEAT} blocks per stage; CPU per tx in verifies:`);
   const head = ["scenario".padEnd(18), "admit(A)", "build(A)", "commit(A)", "A total", "admit(B)", "check(B)", "commit(B)", "B total", "B+verify"];
   console.log(head.join("\t"));

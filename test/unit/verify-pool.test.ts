@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { MIN_RECORDS_PER_MESSAGE, VerifyPool } from "../../crypto/verify-pool.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+
+/** `n` signed 32-byte digests from a few signers; every `badEvery`-th signature has a flipped bit. */
+function signed(n: number, badEvery = 0) {
+  const signers = [new TestAccount(), new TestAccount(), new TestAccount()];
+  return Array.from({ length: n }, (_, i) => {
+    const who = signers[i % signers.length];
+    const message = randomBytes(32);
+    const signature = Uint8Array.from(who.sign(message));
+    const bad = badEvery > 0 && i % badEvery === badEvery - 1;
+    if (bad) signature[5] ^= 1;
+    return { message, signature, publicKey: who.publicKey, valid: !bad };
+  });
+}
+
+describe("VerifyPool", () => {
+  let pool: VerifyPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it("sends a batch smaller than the per-message minimum to one worker in one message", async () => {
+    pool = new VerifyPool(2);
+    const items = signed(MIN_RECORDS_PER_MESSAGE - 1, 7);
+    // Asked in the same tick, as a relayed batch's admissions are.
+    const p = pool;
+    const answers = await Promise.all(items.map((x) => p.verify(x.message, x.signature, x.publicKey)));
+    expect(answers).toEqual(items.map((x) => x.valid));
+    expect(pool.stats).toEqual({ messages: 1, records: items.length });
+  });
+
+  it("splits a large batch across every worker, each message at least the minimum", async () => {
+    pool = new VerifyPool(2);
+    const items = signed(3 * MIN_RECORDS_PER_MESSAGE, 5);
+    const p = pool;
+    const answers = await Promise.all(items.map((x) => p.verify(x.message, x.signature, x.publicKey)));
+    expect(answers).toEqual(items.map((x) => x.valid));
+    expect(pool.stats).toEqual({ messages: 2, records: items.length });
+  });
+
+  it("gathers signatures asked one per turn of the event loop into one message", async () => {
+    // As RPC calls past their work slice resume, one per turn of the loop (rpc/pacer.ts): each used to be a
+    // message of its own, a worker woken for one signature.
+    pool = new VerifyPool(2);
+    const p = pool;
+    const items = signed(20, 4);
+    const answers: Promise<boolean>[] = [];
+    for (const x of items) {
+      answers.push(p.verify(x.message, x.signature, x.publicKey));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(answers)).toEqual(items.map((x) => x.valid));
+    expect(p.stats.records).toBe(items.length);
+    expect(p.stats.messages).toBeLessThanOrEqual(4); // one, unless the machine is slow enough to split the 20 turns
+  });
+
+  it("answers false for malformed input without sending it to a worker", async () => {
+    pool = new VerifyPool(1);
+    const [x] = signed(1);
+    expect(await pool.verify(x.message.subarray(1), x.signature, x.publicKey)).toBe(false);
+    expect(await pool.verify(x.message, x.signature.subarray(1), x.publicKey)).toBe(false);
+    expect(pool.stats).toEqual({ messages: 0, records: 0 });
+  });
+});

@@ -13,28 +13,23 @@ import {
 } from "../consensus/engine/types.ts";
 import type { PriorityCheckpoint } from "../consensus/proposer.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
-import { equalBytes, fromBase64, fromHex, toHex } from "../crypto/bytes.ts";
+import { fromBase64, fromHex, toHex } from "../crypto/bytes.ts";
 import {
   type Block,
   blockHash,
   type Commit,
-  type CommitSig,
   decodeBlock,
   encodeBlock,
   type Validator,
 } from "../proto/block.ts";
-import {
-  PRECOMMIT,
-  proposalSignBytes,
-  type SignedVote,
-  voteSignBytes,
-} from "../proto/consensus.ts";
+import { proposalSignBytes, type SignedVote, voteSignBytes } from "../proto/consensus.ts";
 import { compactProposalOf, type ConsensusMessage, type ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { Fsyncer } from "./durable-file.ts";
 import type { AssembledBlock } from "./compact-proposal.ts";
-import { checkVote, type CompactBlock, validatorIndex } from "./consensus-checks.ts";
+import { type CompactBlock, validatorIndex } from "./consensus-checks.ts";
 import { ConsensusInbox } from "./consensus-inbox.ts";
+import { LatePrecommits } from "./late-precommits.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { ProposerSchedules } from "./proposer-schedules.ts";
 import type { VoteSig, WalRecord } from "./consensus-wal-record.ts";
@@ -144,8 +139,8 @@ export class ConsensusDriver {
   private nextHeightRecords: WalRecord[] = [];
   /** Rebuilds a compact proposal's block from its tx hashes (node/compact-proposal.ts), set by the network. */
   private assemble: AssembleProposal | undefined;
-  /** Precommits for the last decided block that came after the decision (see lastCommitWithLate). */
-  private latePrecommits: { height: number; sigs: Map<string, CommitSig> } = { height: 0, sigs: new Map() };
+  /** Precommits for the last decided block beyond its quorum, for the next block's last commit. */
+  private readonly late: LatePrecommits;
   /** The height whose start under backlog is already queued (see startEarlyUnderBacklog). */
   private earlyStart = 0;
 
@@ -169,6 +164,11 @@ export class ConsensusDriver {
       maxAgeBlocks: opts.evidenceMaxAgeBlocks,
       committedHeight: () => this.o.app.info().height,
       log: this.log,
+    });
+    this.late = new LatePrecommits({
+      chainId: () => this.o.app.info().chainId,
+      validators: (h) => this.o.app.validators(h),
+      votes: this.votes,
     });
     this.inbox = new ConsensusInbox({
       app: opts.app,
@@ -436,55 +436,6 @@ export class ConsensusDriver {
     if (this.evidencePool.add(evidence, "seen")) this.o.network?.broadcast({ type: "evidence", evidence });
   }
 
-  /**
-   * The last height's commit with the precommits for the decided block that arrived after the decision
-   * (as CometBFT's LastCommit): the staking module counts a validator missing from it as having missed the
-   * block, and the decision fires on the first +2/3, so a validator a little slower than the quorum would
-   * otherwise look absent at nearly every height.
-   */
-  private lastCommitWithLate(commit: Commit | undefined): Commit | undefined {
-    if (commit === undefined || this.latePrecommits.height !== commit.height || this.latePrecommits.sigs.size === 0)
-      return commit;
-    const have = new Set(commit.signatures.map((s) => toHex(s.validatorAddress)));
-    const late = [...this.latePrecommits.sigs.values()].filter((s) => !have.has(toHex(s.validatorAddress)));
-    return { ...commit, signatures: [...commit.signatures, ...late] };
-  }
-
-  /**
-   * At a decision: the precommits for the decided block this node holds beyond the quorum (its own, and
-   * peers' that arrived while the block was being committed) start the late set, since they will not come
-   * again through `receive`.
-   */
-  private keepLatePrecommits(height: number, round: number, value: ValueId, quorum: readonly Vote[]): void {
-    this.latePrecommits = { height, sigs: new Map() };
-    const used = new Set(quorum.map((v) => v.validator));
-    this.o.app.validators(height).forEach((_, i) => {
-      if (used.has(i)) return;
-      const sv = this.votes.get(height, PRECOMMIT, round, i, value);
-      if (sv === undefined) return;
-      const v = sv.vote;
-      this.latePrecommits.sigs.set(toHex(v.validatorAddress), {
-        validatorAddress: v.validatorAddress,
-        timeMs: v.timeMs,
-        signature: sv.signature,
-      });
-    });
-  }
-
-  /** A precommit for the block decided at the last height, arriving after the decision. */
-  private takeLatePrecommit(sv: SignedVote, commit: Commit | undefined): void {
-    const v = sv.vote;
-    if (commit === undefined || v.type !== PRECOMMIT || v.height !== commit.height || v.round !== commit.round) return;
-    if (!equalBytes(v.blockHash, commit.blockHash)) return;
-    if (this.latePrecommits.height !== v.height) this.latePrecommits = { height: v.height, sigs: new Map() };
-    const who = toHex(v.validatorAddress);
-    if (this.latePrecommits.sigs.has(who) || commit.signatures.some((s) => toHex(s.validatorAddress) === who)) return;
-    checkVote(this.o.app.info().chainId, this.o.app.validators(v.height), sv);
-    const sig = { validatorAddress: v.validatorAddress, timeMs: v.timeMs, signature: sv.signature };
-    this.latePrecommits.sigs.set(who, sig);
-    this.startEarlyUnderBacklog(v.height);
-  }
-
   private async buildValue(height: number, round: number): Promise<void> {
     if (this.engine.height !== height || this.engine.currentRound !== round) return;
     if (this.o.app.info().height + 1 !== height) return; // block sync already went past this height
@@ -493,7 +444,7 @@ export class ConsensusDriver {
     const proposer = this.o.signer.address;
     const started = this.now();
     const evidence = this.evidencePool.list();
-    const lastCommit = this.lastCommitWithLate(info.lastCommit);
+    const lastCommit = this.late.withLate(info.lastCommit);
     const block = await this.o.app.propose({ height, timeMs, proposer, lastCommit, evidence });
     this.log.debug({ height, round, txs: block.txs.length, ms: this.now() - started }, "proposal built");
     const value = toHex(blockHash(block.header));
@@ -624,7 +575,7 @@ export class ConsensusDriver {
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();
     await this.o.app.commit(block, commit);
-    this.keepLatePrecommits(height, round, value, precommits);
+    this.late.keep(height, round, value, precommits);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
     this.o.network?.broadcast({ type: "status", height });
     // The next height starts one interval after this block's time, so blocks come every ~interval however
@@ -647,8 +598,7 @@ export class ConsensusDriver {
     if (this.engine.height !== decided || this.earlyStart === decided + 1 || this.o.backlogged?.() !== true) return;
     const commit = this.o.app.info().lastCommit;
     if (commit?.height !== decided) return;
-    const late = this.latePrecommits.height === decided ? this.latePrecommits.sigs.size : 0;
-    if (commit.signatures.length + late < this.o.app.validators(decided).length) return;
+    if (commit.signatures.length + this.late.count(decided) < this.o.app.validators(decided).length) return;
     this.earlyStart = decided + 1; // queued once, however many nudges come before it runs
     this.enqueue(() => this.startHeight(decided + 1));
   }
@@ -680,7 +630,7 @@ export class ConsensusDriver {
       case "status":
         return "taken";
       case "lastHeightVote":
-        this.takeLatePrecommit(c.vote, this.o.app.info().lastCommit);
+        if (this.late.take(c.vote, this.o.app.info().lastCommit)) this.startEarlyUnderBacklog(c.vote.vote.height);
         return "taken";
       case "vote": {
         const { vote, signed, sig } = c;

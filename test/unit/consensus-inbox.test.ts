@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import type { ChainInfo } from "../../consensus/application.ts";
+import { MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../../consensus/engine/engine.ts";
+import { addressFromPublicKey } from "../../crypto/address.ts";
+import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
+import { PeerMisbehaviour } from "../../node/consensus-checks.ts";
+import { ConsensusInbox, type EngineWindow } from "../../node/consensus-inbox.ts";
+import { SignedVotes } from "../../node/signed-votes.ts";
+import { type Block, blockHash, encodeBlock, type Validator } from "../../proto/block.ts";
+import {
+  PREVOTE,
+  type Proposal,
+  proposalSignBytes,
+  type SignedVote,
+  type VoteType,
+  voteSignBytes,
+} from "../../proto/consensus.ts";
+import type { ReceivedConsensusMessage } from "../../proto/p2p.ts";
+import { smallBlock } from "../helpers/max-block.ts";
+
+/**
+ * The driver's inbox checks alone: a stand-in chain at height 4 (the engine at height 5, round 2), two
+ * validators whose messages the test signs (validator 0 proposes every round), a real vote store. Cheap
+ * checks come before the signature and the block: what is dropped there is dropped even when forged.
+ */
+const CHAIN_ID = "opl-test-1";
+
+function member() {
+  const secret = generateSecretKey();
+  const pubkey = publicKeyOf(secret);
+  const validator: Validator = { address: addressFromPublicKey(pubkey), pubkey, power: 10 };
+  return { secret, validator };
+}
+const [p0, p1] = [member(), member()];
+
+function setup(engine: EngineWindow = { height: 5, round: 2 }) {
+  const info: ChainInfo = {
+    chainId: CHAIN_ID,
+    height: 4,
+    lastBlockHash: new Uint8Array(32),
+    lastBlockTimeMs: 1,
+    lastCommit: undefined,
+  };
+  const votes = new SignedVotes();
+  const knownEvidence = { known: () => false };
+  const inbox = new ConsensusInbox({
+    app: { info: () => info, validators: () => [p0.validator, p1.validator] },
+    schedules: { at: () => ({ proposer: () => 0 }) as never },
+    engine: () => engine,
+    votes,
+    evidence: knownEvidence,
+    maxBlockTxs: 100,
+  });
+  return { inbox, votes };
+}
+
+function vote(who: ReturnType<typeof member>, height: number, round: number, forged = false): ReceivedConsensusMessage {
+  const v = {
+    type: PREVOTE as VoteType,
+    height,
+    round,
+    blockHash: new Uint8Array(0),
+    timeMs: 1,
+    validatorAddress: who.validator.address,
+  };
+  const signature = forged ? new Uint8Array(64) : signPortable(voteSignBytes(CHAIN_ID, v), who.secret);
+  const sv: SignedVote = { vote: v, signature };
+  return { type: "vote", vote: sv };
+}
+
+type Member = ReturnType<typeof member>;
+
+function proposal(who: Member, block: Block, round: number, blockBytes = encodeBlock(block)): ReceivedConsensusMessage {
+  const p: Proposal = {
+    height: block.header.height,
+    round,
+    polRound: -1,
+    blockHash: blockHash(block.header),
+    timeMs: block.header.timeMs,
+    proposerAddress: who.validator.address,
+  };
+  const signature = signPortable(proposalSignBytes(CHAIN_ID, p), who.secret);
+  return { type: "proposal", proposal: { proposal: p, signature }, blockBytes };
+}
+
+const blockAt = (height: number, i = 0) =>
+  smallBlock({ chainId: CHAIN_ID, height, timeMs: 1_700_000_000_000 + i, proposerAddress: p0.validator.address });
+
+describe("the consensus inbox checks", () => {
+  it("drops votes outside the heights and rounds the engine keeps before their signatures are checked", () => {
+    const { inbox } = setup();
+    expect(inbox.check(vote(p1, 3, 0, true)).kind).toBe("dropped"); // an old height
+    expect(inbox.check(vote(p1, 7, 0, true)).kind).toBe("dropped"); // two ahead
+    expect(inbox.check(vote(p1, 5, 2 + MAX_ROUNDS_AHEAD + 1, true)).kind).toBe("dropped"); // past the round window
+    expect(inbox.check(vote(p1, 6, MAX_ROUNDS_AHEAD + 1, true)).kind).toBe("dropped"); // next height: from round 0
+    expect(inbox.check(vote(p1, 4, 0, true)).kind).toBe("lastHeightVote"); // the late precommits' business
+    // In the window, a forged signature is misbehaviour.
+    expect(() => inbox.check(vote(p1, 5, 2 + MAX_ROUNDS_AHEAD, true))).toThrow(PeerMisbehaviour);
+    const ok = inbox.check(vote(p1, 6, MAX_ROUNDS_AHEAD));
+    expect(ok).toMatchObject({ kind: "vote", vote: { height: 6, round: MAX_ROUNDS_AHEAD, validator: 1, value: null } });
+  });
+
+  it("drops a vote it already holds without checking it again", () => {
+    const { inbox, votes } = setup();
+    const m = vote(p1, 5, 2);
+    if (m.type !== "vote") throw new Error("a vote");
+    votes.add(1, null, m.vote);
+    const forgedCopy = vote(p1, 5, 2, true);
+    expect(inbox.check(forgedCopy).kind).toBe("dropped");
+  });
+
+  it("drops a proposal out of turn, and past the engine's proposals for a round drops the next undecoded", () => {
+    const { inbox } = setup();
+    expect(inbox.check(proposal(p1, blockAt(5), 2)).kind).toBe("dropped"); // validator 1 is not the proposer
+    for (let i = 0; i < MAX_PROPOSALS_PER_ROUND; i++) {
+      const c = inbox.check(proposal(p0, blockAt(5, i), 2));
+      expect(c.kind).toBe("proposal");
+    }
+    // One more, with bytes that are not its block: refused by count, never decoded (decoding would throw).
+    const extra = proposal(p0, blockAt(5, 99), 2, new Uint8Array([1, 2, 3]));
+    expect(inbox.check(extra).kind).toBe("dropped");
+    // A block already counted for the round is still checked (a re-send before the engine took it).
+    expect(inbox.check(proposal(p0, blockAt(5, 0), 2)).kind).toBe("proposal");
+  });
+
+  it("admits a checked proposal to the engine once, within its per-round limit and window", () => {
+    const { inbox } = setup();
+    expect(inbox.admitProposal("5/2/aa", 5, 2)).toBe(true);
+    expect(inbox.admitProposal("5/2/aa", 5, 2)).toBe(false); // already taken in
+    expect(inbox.check(proposal(p0, blockAt(5), 2)).kind).toBe("proposal");
+    for (let i = 1; i < MAX_PROPOSALS_PER_ROUND; i++) expect(inbox.admitProposal(`5/2/b${i}`, 5, 2)).toBe(true);
+    expect(inbox.admitProposal("5/2/cc", 5, 2)).toBe(false); // the round has all the engine keeps
+    expect(inbox.admitProposal("7/0/dd", 7, 0)).toBe(false); // a height the engine does not take
+    inbox.forgetBelow(6);
+    expect(inbox.admitProposal("6/0/ee", 6, 0)).toBe(true);
+  });
+
+  it("takes nothing before the engine has started a height", () => {
+    const { inbox } = setup({ height: 0, round: -1 });
+    expect(inbox.engineTakes(5, 0)).toBe(false);
+    expect(inbox.admitProposal("5/0/aa", 5, 0)).toBe(false);
+  });
+});

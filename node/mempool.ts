@@ -6,7 +6,7 @@ import { TxError } from "../state/errors.ts";
 import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
-import { txWork } from "../state/work.ts";
+import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
@@ -152,6 +152,20 @@ export class Mempool {
   /** Work units held (state/work.ts). */
   get totalWork(): number {
     return this.work;
+  }
+
+  /**
+   * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
+   * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
+   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on.
+   */
+  get full(): boolean {
+    return (
+      this.byHash.size >= this.limits.maxTxs ||
+      this.bytes >= this.limits.maxBytes ||
+      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork ||
+      this.admissions.size >= this.queueLimit.limit
+    );
   }
 
   has(hashHex: string): boolean {

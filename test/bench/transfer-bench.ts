@@ -27,6 +27,11 @@ const FEE = DEFAULT_PARAMS.minFee;
 const SENDER_FUNDS = 10_000_000n * FEE;
 /** How long a saturation step may take past its load to commit what it was offered (it fails beyond). */
 const STEP_COMMIT_GRACE_MS = 15_000;
+/**
+ * The most the overload step waits for the failed step's leftovers to be committed first: its committed rate
+ * counts its own txs only, and a backlog ahead of them would be counted as the chain's slowness.
+ */
+const DRAIN_MS = 30_000;
 /** Recipients of --new-accounts asked for after a run (each must hold what was sent to it). */
 const NEW_ACCOUNTS_CHECKED = 500;
 /** If the run has not ended this long after --timeout (a hung call), it is stopped from outside. */
@@ -170,6 +175,17 @@ async function singleRun(verify: VerifyRate): Promise<void> {
   if (!load.complete) throw new Error(`only ${load.committed} of ${load.txs} committed before the timeout`);
 }
 
+/** Waits until every node's mempool is empty (true) or the deadline passes (false). */
+async function mempoolsEmpty(urls: readonly string[], until: number): Promise<boolean> {
+  const rpcs = urls.map((u) => new RpcClient(u));
+  for (;;) {
+    const sizes = await Promise.all(rpcs.map((r) => r.call<{ mempoolSize: number }>("node_status")));
+    if (sizes.every((s) => s.mempoolSize === 0)) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 type StepSetup = Awaited<ReturnType<typeof setUp>> & { recipient: Uint8Array };
 
 /** One step of the saturation search (or the overload step): `rate` tx/s offered for `offerMs` on the devnet. */
@@ -285,7 +301,11 @@ async function overloadStep(
 ) {
   const rate = 2 * saturationTxPerSec;
   const peakTxPerSec = Math.max(...steps.map((s) => s.steadyTxPerSec));
-  log(`overload: ${rate} tx/s offered (twice the saturation point) for ${opts.overloadMs / 1000} s`);
+  const drained = await mempoolsEmpty(setup.urls, Math.min(deadline - overloadBudgetMs(), Date.now() + DRAIN_MS));
+  log(
+    `overload: ${rate} tx/s offered (twice the saturation point) for ${opts.overloadMs / 1000} s` +
+    `${drained ? "" : " (the last step's leftovers were still pending)"}`,
+  );
   const step = await offerStep(verify, setup, rate, opts.overloadMs, overloadBudgetMs());
   const { load, f, steadyTxPerSec: overloadTxPerSec } = step;
   const ratios = overloadRatios({ overloadTxPerSec, peakTxPerSec, saturationTxPerSec });

@@ -79,6 +79,8 @@ export interface LoadResult {
   blocks: SeenBlock[];
   nodeCpuSeconds: number[];
   clientCpuSeconds: number;
+  /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
+  pending: Workload;
 }
 
 /**
@@ -193,5 +195,9 @@ export async function runLoad(p: {
     blocks,
     nodeCpuSeconds: p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    pending: {
+      all: p.work.all.filter((t) => !committedAt.has(t.hash)),
+      byClient: p.work.byClient.map((list) => list.filter((t) => !committedAt.has(t.hash))),
+    },
   };
 }

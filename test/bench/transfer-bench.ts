@@ -14,7 +14,7 @@ import { BenchNet, peakRssMb } from "./bench-net.ts";
 import { ChainFollower } from "./chain-follower.ts";
 import { runFigures, type RunFigures } from "./figures.ts";
 import { fundAccounts } from "./funding.ts";
-import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT } from "./load.ts";
+import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT, type Workload } from "./load.ts";
 import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
 import { overloadRatios, steadyTxPerSec } from "./overload.ts";
@@ -28,10 +28,12 @@ const SENDER_FUNDS = 10_000_000n * FEE;
 /** How long a saturation step may take past its load to commit what it was offered (it fails beyond). */
 const STEP_COMMIT_GRACE_MS = 15_000;
 /**
- * The most the overload step waits for the failed step's leftovers to be committed first: its committed rate
- * counts its own txs only, and a backlog ahead of them would be counted as the chain's slowness.
+ * The most the overload step waits for the failed step's leftovers to be sent and committed first. Its
+ * committed rate counts its own txs only, and a backlog ahead of them would be counted as the chain's
+ * slowness; and the leftovers must be sent: the overload step's txs take the next nonces, which would wait
+ * forever behind a nonce never sent.
  */
-const DRAIN_MS = 30_000;
+const DRAIN_MS = 60_000;
 /** Recipients of --new-accounts asked for after a run (each must hold what was sent to it). */
 const NEW_ACCOUNTS_CHECKED = 500;
 /** If the run has not ended this long after --timeout (a hung call), it is stopped from outside. */
@@ -230,6 +232,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
     `saturation of ${net.nodes.length} validator(s): from ${opts.saturationStart} tx/s, +${opts.saturationStep} per ` +
     `step, ${opts.stepMs / 1000} s of load per step, pass = all committed with p99 <= ${opts.p99LimitMs} ms`,
   );
+  let leftovers: Workload = { all: [], byClient: [] };
   const result = await findSaturation({
     start: opts.saturationStart,
     step: opts.saturationStep,
@@ -240,6 +243,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
     runStep: async (rate) => {
       const stepBudgetMs = opts.stepMs + STEP_COMMIT_GRACE_MS;
       const { load, f, steadyTxPerSec } = await offerStep(verify, setup, rate, opts.stepMs, stepBudgetMs);
+      leftovers = load.pending;
       const ok = load.complete && f.latencyMsP99 <= opts.p99LimitMs;
       log(
         `step ${rate} tx/s: committed ${f.committedTxs}/${load.txs}, ${f.committedTxPerSec} tx/s (steady ` +
@@ -272,7 +276,8 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
       : `saturation of ${net.nodes.length} validator(s): ${answer} tx/s = ${ratio} x one core's verify rate ` +
         `(${verify.verifyPerSecOneCore}/s); stopped by ${result.stoppedBy}`,
   );
-  const overload = opts.overload && answer !== null ? await overloadStep(verify, setup, answer, result.steps) : {};
+  const overload =
+    opts.overload && answer !== null ? await overloadStep(verify, setup, answer, result.steps, leftovers) : {};
   console.log(
     JSON.stringify({
       mode: opts.overload ? "overload" : "saturation",
@@ -298,10 +303,25 @@ async function overloadStep(
   setup: StepSetup,
   saturationTxPerSec: number,
   steps: readonly { steadyTxPerSec: number }[],
+  leftovers: Workload,
 ) {
   const rate = 2 * saturationTxPerSec;
   const peakTxPerSec = Math.max(...steps.map((s) => s.steadyTxPerSec));
-  const drained = await mempoolsEmpty(setup.urls, Math.min(deadline - overloadBudgetMs(), Date.now() + DRAIN_MS));
+  const drainUntil = Math.min(deadline - overloadBudgetMs(), Date.now() + DRAIN_MS);
+  if (leftovers.all.length > 0) {
+    log(`overload: first sending and committing the last step's ${leftovers.all.length} leftovers`);
+    await runLoad({
+      urls: setup.urls,
+      pids: net.pids,
+      follower: setup.follower,
+      work: leftovers,
+      rate: 0,
+      batch: opts.batch,
+      deadline: drainUntil,
+      resendAll: opts.resendAll,
+    });
+  }
+  const drained = await mempoolsEmpty(setup.urls, drainUntil);
   log(
     `overload: ${rate} tx/s offered (twice the saturation point) for ${opts.overloadMs / 1000} s` +
     `${drained ? "" : " (the last step's leftovers were still pending)"}`,

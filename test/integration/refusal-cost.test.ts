@@ -24,12 +24,12 @@ const BATCHES = 8;
 const RUNS = 5;
 /**
  * Measured with this test on this 2-core machine while other sessions' tests ran: 0.29-0.37 verifies per
- * refusal while refusals captured stack traces, 0.11-0.29 without (0.107 alone, as a script). Timing is this
- * noisy here, so the bound is a guard against a regression of a different order (a refusal that reaches the
- * signature check, or a state scan), not the measure of the last cut; test/unit/refusal-errors.test.ts
- * holds that one exactly.
+ * refusal while refusals captured stack traces, 0.11-0.44 without (0.107 alone, as a script; the high end
+ * with other test files running beside it). Timing is this noisy here, so the bound is what must hold
+ * whatever the machine does: a refusal costs less than the signature check it spares (it would not, were
+ * the check reached, or a state scan added); test/unit/refusal-errors.test.ts holds the last cut exactly.
  */
-const REFUSAL_VERIFIES_MAX = 0.5;
+const REFUSAL_VERIFIES_MAX = 1;
 
 describe("a tx_submit refused for back-pressure", () => {
   it(`costs the node less than ${REFUSAL_VERIFIES_MAX} of one signature verify`, async () => {

@@ -6,8 +6,9 @@ import { TxError } from "../state/errors.ts";
 import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
-import { txWork } from "../state/work.ts";
+import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
+import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 export interface MempoolLimits {
@@ -117,6 +118,8 @@ export class Mempool {
   private blocks = 0;
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
   private readonly admissions = new Map<string, Promise<void>>();
+  /** The same admissions by sender and nonce: a later nonce checked meanwhile is not behind a gap. */
+  private readonly noncesInFlight = new NoncesInFlight();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
   /** How many admissions may wait for their signature check, by this node's check rate. */
   private readonly queueLimit: AdmissionQueueLimit;
@@ -149,6 +152,20 @@ export class Mempool {
   /** Work units held (state/work.ts). */
   get totalWork(): number {
     return this.work;
+  }
+
+  /**
+   * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
+   * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
+   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on.
+   */
+  get full(): boolean {
+    return (
+      this.byHash.size >= this.limits.maxTxs ||
+      this.bytes >= this.limits.maxBytes ||
+      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork ||
+      this.admissions.size >= this.queueLimit.limit
+    );
   }
 
   has(hashHex: string): boolean {
@@ -228,24 +245,63 @@ export class Mempool {
   private async admit(tx: DecodedTx): Promise<void> {
     checkTxStateless(tx, this.deps.chainId, this.deps.params);
     this.expire();
+    const id = keyId(tx.sender);
     const seen = this.deps.account(tx.sender);
     const version = this.version;
-    const early = this.refusal(tx, seen);
-    if (early !== undefined) throw await this.explain(tx, early);
-    const verified = await this.deps.verifier.verify(tx);
-    this.queueLimit.counted();
-    if (!verified) {
-      throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+    // Predecessors still in flight count as present for this first check (see NoncesInFlight).
+    const next = this.nextNonce(id, seen, true);
+    const early = this.refusal(tx, seen, next);
+    if (early !== undefined) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
+    const leave = this.noncesInFlight.enter(id, tx.body.nonce);
+    try {
+      const verified = await this.deps.verifier.verify(tx);
+      this.queueLimit.counted();
+      if (!verified) {
+        throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+      }
+      // The state or the pool may have moved while the signature was checked: check again, then insert, with
+      // no await in between. The check is skipped only when neither moved: the pool's version is the same, the
+      // account is the very record read before (a committed change to it is a new record), and the first
+      // check did not count on a predecessor in flight.
+      let account = this.deps.account(tx.sender);
+      if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen, false)) {
+        for (;;) {
+          const late = this.refusal(tx, account, this.nextNonce(id, account, false));
+          if (late === undefined) break;
+          // Behind a gap only because an earlier nonce is still being checked: wait for it, then check again.
+          const before = this.isGap(tx, account, late)
+            ? this.firstInFlightBefore(id, account, tx.body.nonce)
+            : undefined;
+          if (before === undefined) throw await this.explain(tx, late);
+          await before;
+          account = this.deps.account(tx.sender);
+        }
+      }
+      this.insert(tx, account);
+    } finally {
+      leave();
     }
-    // The state or the pool may have moved while the signature was checked: check again, then insert, with
-    // no await in between. The check is skipped only when neither moved: the pool's version is the same and
-    // the account is the very record read before (a committed change to it is a new record).
-    const account = this.deps.account(tx.sender);
-    if (account !== seen || this.version !== version) {
-      const late = this.refusal(tx, account);
-      if (late !== undefined) throw await this.explain(tx, late);
-    }
-    this.insert(tx, account);
+  }
+
+  /**
+   * The first nonce the sender's pending run lacks; with `countInFlight`, nonces being admitted right now
+   * count as present.
+   */
+  private nextNonce(id: string, account: Account, countInFlight: boolean): number {
+    let next = this.senders.get(id)?.runEnd ?? account.nonce;
+    if (countInFlight) while (this.noncesInFlight.has(id, next)) next++;
+    return next;
+  }
+
+  /** Whether `refusal` is the gap refusal (a nonce beyond the run, with the gap cap full). */
+  private isGap(tx: DecodedTx, account: Account, refusal: TxError): boolean {
+    return refusal.code === "NONCE_TOO_HIGH" && tx.body.nonce < account.nonce + this.limits.maxPerSender;
+  }
+
+  /** When the missing nonce before `nonce` is being admitted now: a promise that it is decided. */
+  private firstInFlightBefore(id: string, account: Account, nonce: number): Promise<void> | undefined {
+    const next = this.nextNonce(id, account, false);
+    return next < nonce ? this.noncesInFlight.settled(id, next) : undefined;
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */
@@ -258,8 +314,11 @@ export class Mempool {
     });
   }
 
-  /** Why the tx cannot be admitted against the current state and mempool, if it cannot (synchronous). */
-  private refusal(tx: DecodedTx, account: Account): TxError | undefined {
+  /**
+   * Why the tx cannot be admitted against the current state and mempool, if it cannot (synchronous).
+   * `next`: the first nonce missing from the sender's pending run (nextNonce).
+   */
+  private refusal(tx: DecodedTx, account: Account, next: number): TxError | undefined {
     const hash = tx.id;
     if (this.byHash.has(hash))
       return new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
@@ -289,7 +348,6 @@ export class Mempool {
     if (queue !== undefined && queue.byNonce.size >= this.limits.maxPerSender) {
       return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
     }
-    const next = queue?.runEnd ?? account.nonce;
     const gapsFull =
       (queue?.gapped ?? 0) >= this.limits.maxGappedPerSender || this.gappedTotal >= this.limits.maxGappedTotal;
     if (nonce !== next && gapsFull) {

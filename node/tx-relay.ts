@@ -110,7 +110,8 @@ export class TxRelay {
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new Set<string>();
   /** Counters for the operator (node_status could show them). */
-  readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0 };
+  /** `dropped`: txs not even read because the mempool was full (Mempool.full). */
+  readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0 };
 
   private constructor(
     mempool: Mempool,
@@ -184,6 +185,13 @@ export class TxRelay {
     let blamed = false; // once per batch, however many bad txs it holds
     for (const tx of txs) {
       this.stats.received++;
+      // A full mempool would refuse it MEMPOOL_FULL after a hash and a decode: under overload every admitted
+      // tx reaches every full peer, and those refusals were two thirds of a node's. It is not marked seen;
+      // if a block needs it, the compact proposal's fetch brings it.
+      if (this.mempool.full) {
+        this.stats.dropped++;
+        continue;
+      }
       const digest = txHash(tx);
       const hash = toHex(digest);
       if (this.seen.has(hash) || this.fromPeer.has(hash)) {

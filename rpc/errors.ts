@@ -27,13 +27,17 @@ export const APP_ERRORS = {
   NODE_BUSY: 2008,
 } as const;
 
+/** An answer to a client, not a bug: no stack trace (see TxError; every refused tx_submit makes one). */
 export class RpcError extends Error {
   override name = "RpcError";
   readonly code: number;
   readonly data: unknown;
 
   constructor(code: number, message: string, data?: unknown) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackFrames;
     this.code = code;
     this.data = data;
   }

@@ -6,12 +6,15 @@ import type { TestAccount } from "../helpers/accounts.ts";
 import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
 import { cpuSeconds } from "./bench-net.ts";
 import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
+import { nextAttempt } from "./wallet-retry.ts";
 
 /** Pre-signed transfers and the load clients that send them, paced or not, while the chain is followed. */
 
 export interface SignedTx {
   b64: string;
   hash: string;
+  /** Index of its sender in the run's senders. */
+  sender: number;
 }
 
 export interface Workload {
@@ -46,7 +49,7 @@ export function signTransfers(p: {
   for (let i = 0; i < p.count; i++) {
     const a = i % p.senders.length;
     const t = p.senders[a].transfer(p.chainId, p.recipient(), TRANSFER_AMOUNT, p.fee);
-    const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash) };
+    const tx = { b64: toBase64(t.bytes), hash: toHex(t.hash), sender: a };
     all.push(tx);
     byClient[a % p.concurrency].push(tx);
   }
@@ -64,6 +67,9 @@ export interface LoadResult {
   accepted: number;
   /** From the first submit to the last tx accepted. */
   submitSeconds: number;
+  /** performance.now() when the load started, and when each committed tx of it was seen committed. */
+  startedAt: number;
+  commitTimes: number[];
   /** Submit-to-commit latency of each committed tx, sorted. */
   latenciesMs: number[];
   /** How long each tx_submit batch took to be answered, sorted. */
@@ -73,6 +79,8 @@ export interface LoadResult {
   blocks: SeenBlock[];
   nodeCpuSeconds: number[];
   clientCpuSeconds: number;
+  /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
+  pending: Workload;
 }
 
 /**
@@ -87,6 +95,8 @@ export async function runLoad(p: {
   rate: number;
   batch: number;
   deadline: number;
+  /** Send every refused tx again at once, as the client did before it held a refused sender's later nonces. */
+  resendAll?: boolean;
 }): Promise<LoadResult> {
   const total = p.work.all.length;
   const clientCount = p.work.byClient.length;
@@ -129,26 +139,31 @@ export async function runLoad(p: {
       }
       let todo = list.slice(i, i + p.batch);
       let fullRefusals = 0; // whole batches refused in a row: the back-off grows with them
+      let refusedSenders = new Set<number>(); // their later nonces wait (wallet-retry.ts)
       while (todo.length > 0) {
         if (stopped || Date.now() > p.deadline) return;
+        const send = p.resendAll === true ? todo : nextAttempt(todo, refusedSenders);
         const sentAt = performance.now();
         // Latency counts from the first attempt: a tx refused for back-pressure and sent again waited too.
-        for (const t of todo) if (!submittedAt.has(t.hash)) submittedAt.set(t.hash, sentAt);
-        const replies = await client.batch(todo.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
+        for (const t of send) if (!submittedAt.has(t.hash)) submittedAt.set(t.hash, sentAt);
+        const replies = await client.batch(send.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
         submitAnswerMs.push(performance.now() - sentAt);
-        const retry: typeof todo = [];
+        const taken = new Set<string>();
+        refusedSenders = new Set();
         replies.forEach((reply, j) => {
           const outcome = submitOutcome(reply);
           if (outcome.kind === "refused") throw new TxRefusedError("load", outcome.message);
           if (outcome.kind === "retry") {
-            retry.push(todo[j]);
+            refusedSenders.add(send[j].sender);
             refusalsByReason[outcome.reason] = (refusalsByReason[outcome.reason] ?? 0) + 1;
+          } else {
+            taken.add(send[j].hash);
           }
         });
-        accepted += todo.length - retry.length;
-        fullRefusals = retry.length === todo.length ? fullRefusals + 1 : 0;
-        todo = retry;
-        if (retry.length > 0) await new Promise((r) => setTimeout(r, retryWaitMs(fullRefusals)));
+        accepted += taken.size;
+        fullRefusals = taken.size === 0 ? fullRefusals + 1 : 0;
+        todo = todo.filter((t) => !taken.has(t.hash));
+        if (refusedSenders.size > 0) await new Promise((r) => setTimeout(r, retryWaitMs(fullRefusals)));
       }
       lastAccepted = Math.max(lastAccepted, performance.now());
     }
@@ -172,11 +187,17 @@ export async function runLoad(p: {
     seconds: (end - start) / 1000,
     accepted,
     submitSeconds: (lastAccepted - start) / 1000,
+    startedAt: start,
+    commitTimes: [...committedAt.values()],
     latenciesMs: latenciesMs.sort((a, b) => a - b),
     submitAnswerMs: submitAnswerMs.sort((a, b) => a - b),
     refusalsByReason,
     blocks,
     nodeCpuSeconds: p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    pending: {
+      all: p.work.all.filter((t) => !committedAt.has(t.hash)),
+      byClient: p.work.byClient.map((list) => list.filter((t) => !committedAt.has(t.hash))),
+    },
   };
 }

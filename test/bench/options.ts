@@ -20,6 +20,11 @@ export interface BenchOptions {
   saturationMax: number;
   stepMs: number;
   p99LimitMs: number;
+  /** After the saturation search, offer twice the saturation point and divide what commits by the peak. */
+  overload: boolean;
+  overloadMs: number;
+  /** The load client sends every refused tx again at once (the old client), not a sender's first only. */
+  resendAll: boolean;
 }
 
 /** The saturation point's latency bound (the issue's "commits everything with p99 <= 2.5 s"). */
@@ -37,6 +42,7 @@ path, Ctrl-C included.
   npm run bench -- --validators 4 --rate 4000 --txs 120000   # 4 validators offered 4,000 tx/s for 30 s
   npm run bench -- --new-accounts                            # every transfer creates a new account
   npm run bench -- --validators 4 --saturation               # the saturation point of 4 validators
+  npm run bench -- --validators 4 --overload                 # ... then twice that offered: rate / peak
 
 Options:
   --validators N        nodes, all validators (default 1; N > 1 is a devnet made like \`opl devnet\`)
@@ -56,6 +62,11 @@ Options:
   --saturation-max R    last step's rate at most (default 10000)
   --step-seconds S      load per step (default 20)
   --p99-limit MS        a step passes when every tx commits with p99 <= MS (default ${SATURATION_P99_LIMIT_MS})
+  --overload            --saturation, then one step offering twice the saturation point on the same devnet;
+                        its committed rate is divided by the peak (the highest step's committed rate)
+  --overload-seconds S  the overload step's offer (default 30); it then runs until all of it is committed
+  --resend-all          the load client sends every refused tx again at once (the client before it held a
+                        refused sender's later nonces back; for comparison)
   --help                this text
 
 Figures (JSON field names; the human line shows the main ones):
@@ -85,7 +96,12 @@ Figures (JSON field names; the human line shows the main ones):
                         what was sent to it
 With --saturation, one line per step and a JSON line with the steps, saturationTxPerSec (the highest offered
 rate that committed everything with p99 within the limit) and saturationPerVerifyRate (its ratio to the
-one-core verify rate).
+one-core verify rate). Each step's steadyTxPerSec: its txs committed per second from the end of a warm-up
+(5 s, at most half the step) to the end of its offer. With --overload also: peakTxPerSec (the highest step's
+steadyTxPerSec), overloadOfferedTxPerSec (twice the saturation point), overloadTxPerSec (the overload step's
+steadyTxPerSec), overloadPerPeak (the issue's ">= 90% of its peak rate") and overloadPerSaturation, and the
+overload step's figures (complete: every tx offered was committed in the end, refusals retried; its rounds,
+tx_submit answer times and refusals).
 
 Environment: OPL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes; BENCH_LOGS=DIR keeps each
 node's log (BENCH_LOG_LEVEL=debug adds the per-height timings).`;
@@ -116,11 +132,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       "saturation-max": { type: "string", default: "10000" },
       "step-seconds": { type: "string", default: "20" },
       "p99-limit": { type: "string", default: String(SATURATION_P99_LIMIT_MS) },
+      "overload": { type: "boolean", default: false },
+      "overload-seconds": { type: "string", default: "30" },
+      "resend-all": { type: "boolean", default: false },
       "help": { type: "boolean", default: false },
     },
   });
   if (a.help) return "help";
-  const saturation = a.saturation;
+  const saturation = a.saturation || a.overload;
   return {
     validators: positive("validators", a.validators),
     rate: positive("rate", a.rate, 0),
@@ -138,5 +157,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     saturationMax: positive("saturation-max", a["saturation-max"]),
     stepMs: positive("step-seconds", a["step-seconds"]) * 1000,
     p99LimitMs: positive("p99-limit", a["p99-limit"]),
+    overload: a.overload,
+    overloadMs: positive("overload-seconds", a["overload-seconds"]) * 1000,
+    resendAll: a["resend-all"],
   };
 }

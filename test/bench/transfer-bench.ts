@@ -14,9 +14,10 @@ import { BenchNet, peakRssMb } from "./bench-net.ts";
 import { ChainFollower } from "./chain-follower.ts";
 import { runFigures, type RunFigures } from "./figures.ts";
 import { fundAccounts } from "./funding.ts";
-import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT } from "./load.ts";
+import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT, type Workload } from "./load.ts";
 import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
+import { overloadRatios, steadyTxPerSec } from "./overload.ts";
 import { findSaturation, stepBatch } from "./saturation.ts";
 import { measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
 
@@ -26,6 +27,13 @@ const FEE = DEFAULT_PARAMS.minFee;
 const SENDER_FUNDS = 10_000_000n * FEE;
 /** How long a saturation step may take past its load to commit what it was offered (it fails beyond). */
 const STEP_COMMIT_GRACE_MS = 15_000;
+/**
+ * The most the overload step waits for the failed step's leftovers to be sent and committed first. Its
+ * committed rate counts its own txs only, and a backlog ahead of them would be counted as the chain's
+ * slowness; and the leftovers must be sent: the overload step's txs take the next nonces, which would wait
+ * forever behind a nonce never sent.
+ */
+const DRAIN_MS = 60_000;
 /** Recipients of --new-accounts asked for after a run (each must hold what was sent to it). */
 const NEW_ACCOUNTS_CHECKED = 500;
 /** If the run has not ended this long after --timeout (a hung call), it is stopped from outside. */
@@ -131,7 +139,16 @@ async function singleRun(verify: VerifyRate): Promise<void> {
     recipient: opts.newAccounts ? newAccounts.next : () => recipient,
   });
   log(`signed ${opts.txs} txs in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
-  const load = await runLoad({ urls, pids: net.pids, follower, work, rate: opts.rate, batch: opts.batch, deadline });
+  const load = await runLoad({
+    urls,
+    pids: net.pids,
+    follower,
+    work,
+    rate: opts.rate,
+    batch: opts.batch,
+    deadline,
+    resendAll: opts.resendAll,
+  });
   const figures = runFigures(load, verify, follower);
   // Each committed transfer went to a fresh address; the chain is asked whether a sample of them exists.
   const accountsChecked =
@@ -160,43 +177,78 @@ async function singleRun(verify: VerifyRate): Promise<void> {
   if (!load.complete) throw new Error(`only ${load.committed} of ${load.txs} committed before the timeout`);
 }
 
+/** Waits until every node's mempool is empty (true) or the deadline passes (false). */
+async function mempoolsEmpty(urls: readonly string[], until: number): Promise<boolean> {
+  const rpcs = urls.map((u) => new RpcClient(u));
+  for (;;) {
+    const sizes = await Promise.all(rpcs.map((r) => r.call<{ mempoolSize: number }>("node_status")));
+    if (sizes.every((s) => s.mempoolSize === 0)) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+type StepSetup = Awaited<ReturnType<typeof setUp>> & { recipient: Uint8Array };
+
+/** One step of the saturation search (or the overload step): `rate` tx/s offered for `offerMs` on the devnet. */
+async function offerStep(
+  verify: VerifyRate,
+  setup: StepSetup,
+  rate: number,
+  offerMs: number,
+  commitBudgetMs: number,
+) {
+  const { follower, senders, urls } = setup;
+  const work = signTransfers({
+    chainId: CHAIN,
+    senders,
+    count: Math.round((rate * offerMs) / 1000),
+    concurrency: opts.concurrency,
+    fee: FEE,
+    recipient: opts.newAccounts ? freshAddress : () => setup.recipient,
+  });
+  const load = await runLoad({
+    urls,
+    pids: net.pids,
+    follower,
+    work,
+    rate,
+    batch: stepBatch(rate, opts.concurrency, opts.batch),
+    deadline: Math.min(deadline, Date.now() + commitBudgetMs),
+    resendAll: opts.resendAll,
+  });
+  const f = runFigures(load, verify, follower);
+  return { load, f, steadyTxPerSec: steadyTxPerSec(load, offerMs) };
+}
+
+/** The most an overload step may take: its offer, twice that to commit it at half the rate, and a grace. */
+function overloadBudgetMs(): number {
+  return 3 * opts.overloadMs + STEP_COMMIT_GRACE_MS;
+}
+
 async function saturationRun(verify: VerifyRate): Promise<void> {
-  const { follower, senders, urls } = await setUp(opts.accounts);
+  const setup = { ...(await setUp(opts.accounts)), recipient: freshAddress() };
   log(
     `saturation of ${net.nodes.length} validator(s): from ${opts.saturationStart} tx/s, +${opts.saturationStep} per ` +
     `step, ${opts.stepMs / 1000} s of load per step, pass = all committed with p99 <= ${opts.p99LimitMs} ms`,
   );
-  const recipient = freshAddress();
+  let leftovers: Workload = { all: [], byClient: [] };
   const result = await findSaturation({
     start: opts.saturationStart,
     step: opts.saturationStep,
     max: opts.saturationMax,
-    deadline,
+    // With --overload, the search leaves the overload step its time.
+    deadline: opts.overload ? deadline - overloadBudgetMs() : deadline,
     stepBudgetMs: opts.stepMs + STEP_COMMIT_GRACE_MS,
     runStep: async (rate) => {
-      const work = signTransfers({
-        chainId: CHAIN,
-        senders,
-        count: Math.round((rate * opts.stepMs) / 1000),
-        concurrency: opts.concurrency,
-        fee: FEE,
-        recipient: opts.newAccounts ? freshAddress : () => recipient,
-      });
-      const load = await runLoad({
-        urls,
-        pids: net.pids,
-        follower,
-        work,
-        rate,
-        batch: stepBatch(rate, opts.concurrency, opts.batch),
-        deadline: Math.min(deadline, Date.now() + opts.stepMs + STEP_COMMIT_GRACE_MS),
-      });
-      const f = runFigures(load, verify, follower);
+      const stepBudgetMs = opts.stepMs + STEP_COMMIT_GRACE_MS;
+      const { load, f, steadyTxPerSec } = await offerStep(verify, setup, rate, opts.stepMs, stepBudgetMs);
+      leftovers = load.pending;
       const ok = load.complete && f.latencyMsP99 <= opts.p99LimitMs;
       log(
-        `step ${rate} tx/s: committed ${f.committedTxs}/${load.txs}, ${f.committedTxPerSec} tx/s, p99 ` +
-        `${f.latencyMsP99} ms, rounds ${f.rounds}, CPU per tx ${f.cpuPerTxInVerifiesMean} verifies, ` +
-        `${f.refusals} refusals -> ${ok ? "pass" : "FAIL"}`,
+        `step ${rate} tx/s: committed ${f.committedTxs}/${load.txs}, ${f.committedTxPerSec} tx/s (steady ` +
+        `${steadyTxPerSec}), p99 ${f.latencyMsP99} ms, rounds ${f.rounds}, CPU per tx ${f.cpuPerTxInVerifiesMean} ` +
+        `verifies, ${f.refusals} refusals -> ${ok ? "pass" : "FAIL"}`,
       );
       return {
         offeredTxPerSec: rate,
@@ -204,6 +256,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
         txs: load.txs,
         committedTxs: f.committedTxs,
         committedTxPerSec: f.committedTxPerSec,
+        steadyTxPerSec,
         committedPerVerifyRate: f.committedPerVerifyRate,
         latencyMsP50: f.latencyMsP50,
         latencyMsP99: f.latencyMsP99,
@@ -223,9 +276,11 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
       : `saturation of ${net.nodes.length} validator(s): ${answer} tx/s = ${ratio} x one core's verify rate ` +
         `(${verify.verifyPerSecOneCore}/s); stopped by ${result.stoppedBy}`,
   );
+  const overload =
+    opts.overload && answer !== null ? await overloadStep(verify, setup, answer, result.steps, leftovers) : {};
   console.log(
     JSON.stringify({
-      mode: "saturation",
+      mode: opts.overload ? "overload" : "saturation",
       validators: net.nodes.length,
       newAccounts: opts.newAccounts,
       p99LimitMs: opts.p99LimitMs,
@@ -235,9 +290,75 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
       saturationPerVerifyRate: ratio,
       stoppedBy: result.stoppedBy,
       steps: result.steps,
+      ...overload,
       ...nodeLogFigures(),
     }),
   );
+  if (opts.overload && answer === null) throw new Error("--overload: no saturation step passed, nothing to double");
+}
+
+/** Offers twice the saturation point on the same devnet; its committed rate over the peak of the steps. */
+async function overloadStep(
+  verify: VerifyRate,
+  setup: StepSetup,
+  saturationTxPerSec: number,
+  steps: readonly { steadyTxPerSec: number }[],
+  leftovers: Workload,
+) {
+  const rate = 2 * saturationTxPerSec;
+  const peakTxPerSec = Math.max(...steps.map((s) => s.steadyTxPerSec));
+  const drainUntil = Math.min(deadline - overloadBudgetMs(), Date.now() + DRAIN_MS);
+  if (leftovers.all.length > 0) {
+    log(`overload: first sending and committing the last step's ${leftovers.all.length} leftovers`);
+    await runLoad({
+      urls: setup.urls,
+      pids: net.pids,
+      follower: setup.follower,
+      work: leftovers,
+      rate: 0,
+      batch: opts.batch,
+      deadline: drainUntil,
+      resendAll: opts.resendAll,
+    });
+  }
+  const drained = await mempoolsEmpty(setup.urls, drainUntil);
+  log(
+    `overload: ${rate} tx/s offered (twice the saturation point) for ${opts.overloadMs / 1000} s` +
+    `${drained ? "" : " (the last step's leftovers were still pending)"}`,
+  );
+  const step = await offerStep(verify, setup, rate, opts.overloadMs, overloadBudgetMs());
+  const { load, f, steadyTxPerSec: overloadTxPerSec } = step;
+  const ratios = overloadRatios({ overloadTxPerSec, peakTxPerSec, saturationTxPerSec });
+  log(
+    `overload: committed ${overloadTxPerSec} tx/s under ${rate} tx/s offered = ${ratios.overloadPerPeak} x the peak ` +
+    `(${peakTxPerSec} tx/s, the highest step's steady rate) = ${ratios.overloadPerSaturation} x the saturation point; ` +
+    `${load.complete ? "every tx committed in the end" : `INCOMPLETE: ${f.committedTxs}/${load.txs} committed`}; rounds ` +
+    `${f.rounds} (${f.heightsOver2Rounds} heights over 2); tx_submit answered p99 ${f.submitAnswerMsP99} ms; ` +
+    `refusals ${JSON.stringify(f.refusalsByReason)}; CPU per tx ${f.cpuPerTxInVerifiesMean} verifies`,
+  );
+  return {
+    peakTxPerSec,
+    overloadOfferedTxPerSec: rate,
+    overloadTxPerSec,
+    ...ratios,
+    overload: {
+      complete: load.complete,
+      txs: load.txs,
+      committedTxs: f.committedTxs,
+      committedTxPerSec: f.committedTxPerSec,
+      latencyMsP50: f.latencyMsP50,
+      latencyMsP99: f.latencyMsP99,
+      maxRound: f.maxRound,
+      heightsOver2Rounds: f.heightsOver2Rounds,
+      blockIntervalMsMax: f.blockIntervalMsMax,
+      submitAnswerMsP50: f.submitAnswerMsP50,
+      submitAnswerMsP99: f.submitAnswerMsP99,
+      refusals: f.refusals,
+      refusalsByReason: f.refusalsByReason,
+      cpuPerTxInVerifiesMean: f.cpuPerTxInVerifiesMean,
+      clientCpuSeconds: f.clientCpuSeconds,
+    },
+  };
 }
 
 try {

@@ -126,6 +126,28 @@ describe("npm run bench (small numbers, 1 validator)", () => {
     expect(run.lines.filter((l) => l.startsWith("step "))).toHaveLength(steps.length);
   });
 
+  it("--overload then offers twice the saturation point and divides what it commits by the peak", async () => {
+    const run = await runBench([
+      "--overload", "--saturation-start", "200", "--saturation-step", "200", "--saturation-max", "400",
+      "--step-seconds", "3", "--overload-seconds", "3", "--verify-seconds", "0.3", "--block-interval", "500",
+      "--timeout", "55",
+    ]);
+    expect(run.code, `${run.lines.join("\n")}\n${run.stderr}`).toBe(0);
+    const r = jsonLine(run);
+    expect(r.mode).toBe("overload");
+    const steps = r.steps as (Step & { steadyTxPerSec: number })[];
+    expect(steps.length).toBeGreaterThan(0);
+    expect(r.peakTxPerSec).toBe(Math.max(...steps.map((s) => s.steadyTxPerSec)));
+    expect(r.overloadOfferedTxPerSec).toBe(2 * (r.saturationTxPerSec as number));
+    expect(r.overloadTxPerSec).toBeGreaterThan(0);
+    expect(r.overloadPerPeak).toBeCloseTo((r.overloadTxPerSec as number) / (r.peakTxPerSec as number), 2);
+    const overload = r.overload as { complete: boolean; txs: number; committedTxs: number };
+    expect(overload.txs).toBe(Math.round(((r.overloadOfferedTxPerSec as number) * 3000) / 1000));
+    expect(overload.complete).toBe(true);
+    expect(overload.committedTxs).toBe(overload.txs);
+    expect(run.lines.join("\n")).toMatch(/overload: committed \d+ tx\/s under \d+ tx\/s offered = [\d.]+ x the peak/);
+  });
+
   it("Ctrl-C stops it: its nodes are gone and its temp dir removed", async () => {
     let pids: number[] = [];
     let dir = "";

@@ -1,6 +1,6 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Mempool } from "../../node/mempool.ts";
 import { TX_PROTOCOL, TxRelay } from "../../node/tx-relay.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
@@ -67,20 +67,28 @@ async function setup() {
   stops.push(() => gossip.stop());
   await peer.dial(node.getMultiaddrs()[0]);
   await waitFor("tx gossip stream", () => (gossip.peers.includes(node.peerId.toString()) ? true : undefined));
-  const send = (bytes: Uint8Array) => expect(gossip.broadcast(encodeTxBatch([bytes]))).toBe(1);
+  const send = (bytes: Uint8Array, batch = false) =>
+    expect(gossip.broadcast(batch ? bytes : encodeTxBatch([bytes]))).toBe(1);
   return { state, mempool, relay, send, offences };
 }
 
 describe("tx relay over real libp2p on loopback", () => {
-  it("takes a relayed tx again once a transient refusal (mempool full) no longer holds", async () => {
+  it("drops a peer's txs unread while the mempool is full, and takes one again once there is room", async () => {
     const { state, mempool, relay, send, offences } = await setup();
     const [alice, bob] = [new TestAccount(), new TestAccount()];
     for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
     const first = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
     await mempool.add(first.bytes);
     const second = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
-    send(second.bytes);
-    await waitFor("the full mempool's refusal", () => (relay.stats.refused === 1 ? true : undefined));
+    // While the mempool is full, a peer's txs are dropped before they are even hashed or decoded: under twice
+    // the load the network commits, every admitted tx reached 3 full peers, and their refusals were two thirds
+    // of all a node made (profile of `npm run bench -- --validators 4 --rate 4000`).
+    const admissions = vi.spyOn(mempool, "add");
+    const later = Array.from({ length: 99 }, () => bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes);
+    send(encodeTxBatch([second.bytes, ...later]), true);
+    await waitFor("the full mempool's drop", () => (relay.stats.dropped === 100 ? true : undefined));
+    expect(admissions).not.toHaveBeenCalled();
+    expect(relay.stats.refused).toBe(0);
     expect(mempool.has(toHex(second.hash))).toBe(false);
 
     // A block includes the first tx: there is room again, and the same tx relayed again is admitted.

@@ -204,6 +204,40 @@ describe("mempool ordering and eviction", () => {
     expect(mempool.reap(100, 1 << 20)).toHaveLength(5);
   });
 
+  it("admits a sender's consecutive nonces arriving together while the gap cap is full (no false gap)", async () => {
+    // A client's batch is admitted many calls at a time: nonce n+1 is checked while n waits for its signature
+    // check. With the cap of gapped txs reached (under overload it is), n+1 must not be refused as if n were
+    // missing: that refusal cascaded over every later nonce of the sender and was sent again and again.
+    const { mempool, fund } = setup({ maxGappedTotal: 2 });
+    const [stuck, a] = [new TestAccount(), new TestAccount()];
+    fund(stuck, 100n * FEE);
+    fund(a, 100n * FEE);
+    const to = new Uint8Array(20);
+    for (let nonce = 1; nonce <= 2; nonce++) await mempool.add(stuck.transfer(CHAIN, to, 1n, FEE, { nonce }).bytes);
+    expect(mempool.gappedCount).toBe(2);
+    const run = Array.from({ length: 8 }, (_, nonce) => a.transfer(CHAIN, to, 1n, FEE, { nonce }));
+    const answers = await Promise.all(run.map((t) => mempool.add(t.bytes).then(() => "ok", (err: TxError) => err.code)));
+    expect(answers).toEqual(run.map(() => "ok"));
+    expect(mempool.gappedCount).toBe(2);
+    expect(mempool.reap(100, 1 << 20)).toHaveLength(8);
+    expect(mempool.consistencyProblems()).toEqual([]);
+  });
+
+  it("still refuses a later nonce whose in-flight predecessor fails its signature check, once the gap cap is full", async () => {
+    const { mempool, fund } = setup({ maxGappedTotal: 0 });
+    const a = new TestAccount();
+    fund(a, 100n * FEE);
+    const to = new Uint8Array(20);
+    const first = a.transfer(CHAIN, to, 1n, FEE, { nonce: 0 });
+    const forged = first.bytes.slice();
+    forged[forged.length - 1] ^= 1; // the signature is the last field
+    const second = a.transfer(CHAIN, to, 1n, FEE, { nonce: 1 });
+    const [r0, r1] = await Promise.all([refusal(mempool.add(forged)), refusal(mempool.add(second.bytes))]);
+    expect([r0, r1]).toEqual(["BAD_SIGNATURE", "NONCE_TOO_HIGH"]);
+    expect(mempool.size).toBe(0);
+    expect(mempool.consistencyProblems()).toEqual([]);
+  });
+
   it("drops transactions stuck behind a nonce gap once they outlive the TTL", async () => {
     const { mempool, fund } = setup({ ttlBlocks: 3 });
     const a = new TestAccount();

@@ -20,13 +20,13 @@ const FLAG = "--heap-growing-percent";
 /**
  * Applies the node's V8 heap settings to this process (V8 reads the growth factor at every full GC, so
  * setting it at start-up is as good as the command line). A `--heap-growing-percent` given on the command
- * line or in NODE_OPTIONS wins.
+ * line or in NODE_OPTIONS wins. Returns the percent it set, or undefined when the given one won.
  */
 export function applyNodeHeapTuning(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string | undefined = process.env.NODE_OPTIONS,
-): boolean {
-  if (execArgv.some((a) => a.startsWith(FLAG)) || (nodeOptions ?? "").includes(FLAG)) return false;
+): number | undefined {
+  if (execArgv.some((a) => a.startsWith(FLAG)) || (nodeOptions ?? "").includes(FLAG)) return undefined;
   setFlagsFromString(`${FLAG}=${OLD_SPACE_GROWTH_PERCENT}`);
-  return true;
+  return OLD_SPACE_GROWTH_PERCENT;
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { applyNodeHeapTuning } from "../../node/heap-tuning.ts";
+import { applyNodeHeapTuning, OLD_SPACE_GROWTH_PERCENT } from "../../node/heap-tuning.ts";
 import { NODE } from "../helpers/processes.ts";
 
 /**
@@ -28,6 +28,10 @@ test("with the node's heap tuning, old space stays within 3.5x of what is live u
 });
 
 test("a --heap-growing-percent given on the command line or in NODE_OPTIONS wins over the node's", () => {
-  expect(applyNodeHeapTuning(["--heap-growing-percent=20"], undefined)).toBe(false);
-  expect(applyNodeHeapTuning([], "--max-old-space-size=512 --heap-growing-percent=20")).toBe(false);
+  expect(applyNodeHeapTuning(["--heap-growing-percent=20"], undefined)).toBeUndefined();
+  expect(applyNodeHeapTuning([], "--max-old-space-size=512 --heap-growing-percent=20")).toBeUndefined();
+});
+
+test("without one given, the node's own growth percent is set", () => {
+  expect(applyNodeHeapTuning([], undefined)).toBe(OLD_SPACE_GROWTH_PERCENT);
 });

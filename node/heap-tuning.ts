@@ -8,10 +8,10 @@ import { setFlagsFromString } from "node:v8";
  * executed blocks): at 4x a loaded node carried 70-150 MB of old space over 35-50 MB live, and the ArrayBuffers
  * that garbage held (transaction bytes, ~25-45 MB of `external`) with it, malloc'd outside the heap.
  *
- * 50: one 1-validator `npm run bench -- --txs 40000` pair run side by side, with the probe
- * (test/bench/memory-probe.ts): peak RSS 355 -> 281 MB, old space at the peak 69 -> 39 MB, external 38 -> 22
- * MB, node CPU over the run 11.62 -> 11.23 s (the extra full GCs are marked concurrently and cost about what
- * the smaller heap saves in page faults). See the README's Memory section for the other runs.
+ * 50, measured in three 1-validator `npm run bench` pairs run side by side with the probe
+ * (test/bench/memory-probe.ts): peak RSS 385 -> 273, 355 -> 281 and 361 -> 277 MB (old space at the peak
+ * 115 -> 37 MB, external 64 -> 20 MB in the first), and node CPU for the same transfers 0.97x in each pair (GC
+ * pauses 6.5 -> 5.7 s in the first). The README's Memory section has the 4-validator runs.
  */
 export const OLD_SPACE_GROWTH_PERCENT = 50;
 

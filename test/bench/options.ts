@@ -72,7 +72,9 @@ Options:
 Figures (JSON field names; the human line shows the main ones):
   verifyPerSecOneCore   ed25519 verifies per second on one core, measured before the nodes start: synchronous
                         node:crypto verify (crypto/ed25519.ts, cached public keys) of signed transfers'
-                        txSignBytes, as the node verifies them; verifyUs is one verify's time in microseconds
+                        txSignBytes, as the node verifies them, in the fastest 100 ms window of the measurement
+                        (a core's own speed, not how busy the machine was); verifyUs is one verify's time in
+                        microseconds, verifyUsMedian the median window's
   txs, complete, committedTxs, seconds, committedTxPerSec
                         transfers sent and committed, over the seconds from the first submit to the last commit;
                         a run that times out prints its figures with complete: false (latencies then count the

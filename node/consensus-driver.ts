@@ -23,12 +23,13 @@ import {
   type Validator,
 } from "../proto/block.ts";
 import { proposalSignBytes, type SignedVote, voteSignBytes } from "../proto/consensus.ts";
-import { compactProposalOf, type ConsensusMessage, type ReceivedConsensusMessage } from "../proto/p2p.ts";
+import { compactProposalOf, type ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { Fsyncer } from "./durable-file.ts";
 import type { AssembledBlock } from "./compact-proposal.ts";
 import { type CompactBlock, validatorIndex } from "./consensus-checks.ts";
 import { ConsensusInbox } from "./consensus-inbox.ts";
+import { type ConsensusNetwork, ConsensusOutbox } from "./consensus-outbox.ts";
 import { LatePrecommits } from "./late-precommits.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { ProposerSchedules } from "./proposer-schedules.ts";
@@ -63,11 +64,7 @@ function blockIdOf(input: Input): ValueId | undefined {
   return undefined;
 }
 
-/** Where consensus messages go; the node wires it to the consensus gossip protocol. */
-export interface ConsensusNetwork {
-  /** `resend`: a copy of a message sent before; not queued for a peer that still has bytes waiting. */
-  broadcast(message: ConsensusMessage, opts?: { resend?: boolean }): void;
-}
+export type { ConsensusNetwork } from "./consensus-outbox.ts";
 
 /** How far ahead of our clock a proposed block's time may be (validators' clocks are assumed within this). */
 const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
@@ -110,18 +107,15 @@ export class ConsensusDriver {
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private rebroadcastTimer: NodeJS.Timeout | undefined;
-  private ticks = 0;
   private stopped = false;
   /** Blocks known at the current and next height, by value id (block hash hex). */
   private readonly blocks = new Map<ValueId, Block>();
   /** Own signatures of the current height (and those found in the WAL at replay). */
   private readonly own: OwnSignatures;
-  /** Own messages signed and not yet released (their records not yet durable). */
-  private readonly releasing = new Set<Promise<void>>();
+  /** Own messages: sent once durable, then again on each re-broadcast tick while their height lasts. */
+  private readonly outbox: ConsensusOutbox;
   /** Value ids of the blocks whose bytes the current WAL file holds: recorded again, only by reference. */
   private readonly walBlocks = new Set<ValueId>();
-  /** Own messages of the current height as sent, by "step/round", for re-broadcast. */
-  private readonly outbox = new Map<string, { round: number; message: ConsensusMessage }>();
   /** Every signed vote (own and peers') of the current and next height. */
   private readonly votes = new SignedVotes();
   /** Peers' messages, authenticated before they are queued; proposals taken in, per round. */
@@ -148,6 +142,13 @@ export class ConsensusDriver {
     this.o = opts;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    this.outbox = new ConsensusOutbox({
+      network: opts.network,
+      committedHeight: () => this.o.app.info().height,
+      currentRound: () => this.engine.currentRound,
+      stopped: () => this.stopped,
+      onFail: (err) => this.fail(err),
+    });
     this.own = new OwnSignatures({
       signer: opts.signer,
       wal: { append: (r) => this.wal?.append(r), flush: async () => this.wal?.flush() },
@@ -200,7 +201,7 @@ export class ConsensusDriver {
       this.later(wait, () => this.enqueue(() => this.startHeight(next)));
     }
     if (this.o.network !== undefined) {
-      this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs ?? 1000);
+      this.rebroadcastTimer = setInterval(() => this.outbox.resend(), this.o.rebroadcastMs ?? 1000);
       this.rebroadcastTimer.unref();
     }
   }
@@ -211,7 +212,7 @@ export class ConsensusDriver {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue;
-    await Promise.allSettled([...this.releasing, this.o.signer.settled()]);
+    await Promise.allSettled([this.outbox.settled(), this.o.signer.settled()]);
     await this.wal?.close();
   }
 
@@ -249,11 +250,6 @@ export class ConsensusDriver {
     clearInterval(this.rebroadcastTimer);
     for (const t of this.timers) clearTimeout(t);
     this.o.onFatal(err);
-  }
-
-  /** Resolves once every message this node signed so far is durable and released; throws if one failed. */
-  private async ownReleased(): Promise<void> {
-    await Promise.all([...this.releasing]);
   }
 
   /** Runs `job` on the queue and hands its outcome (including its error, which is not fatal) to the caller. */
@@ -328,7 +324,7 @@ export class ConsensusDriver {
 
   private async startHeight(height: number): Promise<void> {
     // The last height's messages out first (their records durable): its WAL and outbox are about to go.
-    await this.ownReleased();
+    await this.outbox.released();
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
     if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
     this.forgetBelow(height);
@@ -493,7 +489,7 @@ export class ConsensusDriver {
     }
     // Compact: the peers hold the txs (gossiped at admission) and fetch what they lack from us.
     const message = compactProposalOf({ proposal: proposal(signed.timeMs), signature: signed.signature }, block);
-    this.send(`${STEP_PROPOSE}/${p.round}`, p.round, message, signed.durable);
+    this.outbox.send(`${STEP_PROPOSE}/${p.round}`, p.round, message, signed.durable, this.replaying);
   }
 
   /** A block's canonical bytes, encoded once (or as received): the WAL and the gossip both need them. */
@@ -504,45 +500,6 @@ export class ConsensusDriver {
       this.encoded.set(block, bytes);
     }
     return bytes;
-  }
-
-  /**
-   * Sends a message of ours once `durable` resolves (never before: see OwnSignatures) and keeps it for re-broadcast
-   * while its height lasts. The main thread and the queue go on meanwhile; a height ends (decide, startHeight)
-   * only once every message of ours is released. A failed write is fatal: nothing is sent.
-   */
-  private send(key: string, round: number, message: ConsensusMessage, durable: Promise<unknown>): void {
-    const replaying = this.replaying; // a replayed message goes out with the re-broadcasts, as before
-    const release = durable.then(() => {
-      if (this.stopped) return;
-      this.outbox.set(key, { round, message });
-      if (!replaying) this.o.network?.broadcast(message);
-    });
-    this.releasing.add(release);
-    release.then(
-      () => this.releasing.delete(release),
-      (err: unknown) => this.fail(err),
-    );
-  }
-
-  /**
-   * Our votes of the current and previous round, sent again; with our height, so peers behind can sync.
-   * Our proposal (its block's tx hashes: up to ~625 KiB) is sent again only every third time and only while
-   * its round lasts: re-sending that every second would crowd out the votes it is meant to help. And no re-send is
-   * queued for a peer whose stream still has bytes waiting (a slow link still carrying the first copy):
-   * it would only put votes behind megabytes of duplicates.
-   */
-  private rebroadcast(): void {
-    const net = this.o.network;
-    if (net === undefined || this.stopped) return;
-    this.ticks++;
-    net.broadcast({ type: "status", height: this.o.app.info().height });
-    const round = this.engine.currentRound;
-    for (const { round: r, message } of this.outbox.values()) {
-      const proposal = message.type === "proposal" || message.type === "compactProposal";
-      const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
-      if (due) net.broadcast(message, { resend: true });
-    }
   }
 
   private publishVote(v: Vote): void {
@@ -562,7 +519,7 @@ export class ConsensusDriver {
     if (signed === undefined) return;
     const sv: SignedVote = { vote: vote(signed.timeMs), signature: signed.signature };
     this.votes.add(v.validator, v.value, sv, true);
-    this.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv }, signed.durable);
+    this.outbox.send(`${step}/${v.round}`, v.round, { type: "vote", vote: sv }, signed.durable, this.replaying);
   }
 
   private async decide(height: number, round: number, value: ValueId, precommits: Vote[]): Promise<void> {
@@ -570,7 +527,7 @@ export class ConsensusDriver {
     const block = this.blocks.get(value);
     if (block === undefined) throw new Error(`decided block ${value} at height ${height} is not known here`);
     // The commit may carry our precommit's signature: it is stored and served only once that is durable.
-    await this.ownReleased();
+    await this.outbox.released();
     const signatures = this.votes.commitSignatures(height, round, value, precommits.map((v) => v.validator));
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { ConsensusOutbox } from "../../node/consensus-outbox.ts";
+import { PREVOTE, type SignedVote } from "../../proto/consensus.ts";
+import type { ConsensusMessage } from "../../proto/p2p.ts";
+
+/**
+ * The driver's outbox alone, with a recording network and promises the test resolves: nothing leaves before
+ * it is durable, a failed write is fatal and sends nothing, and the re-broadcast tick sends the status, the
+ * votes of this round and the last, and the proposal only every third tick while its round lasts.
+ */
+const ADDRESS = new Uint8Array(20);
+
+function vote(round: number): ConsensusMessage {
+  const sv: SignedVote = {
+    vote: { type: PREVOTE, height: 3, round, blockHash: new Uint8Array(0), timeMs: 1, validatorAddress: ADDRESS },
+    signature: new Uint8Array(64),
+  };
+  return { type: "vote", vote: sv };
+}
+
+function setup() {
+  const sent: { message: ConsensusMessage; resend: boolean }[] = [];
+  const failures: unknown[] = [];
+  const state = { round: 0, stopped: false };
+  const outbox = new ConsensusOutbox({
+    network: { broadcast: (message, opts) => void sent.push({ message, resend: opts?.resend === true }) },
+    committedHeight: () => 2,
+    currentRound: () => state.round,
+    stopped: () => state.stopped,
+    onFail: (err) => failures.push(err),
+  });
+  const kinds = () => sent.map((s) => (s.message.type === "vote" ? `vote${s.message.vote.vote.round}` : s.message.type));
+  return { outbox, sent, failures, state, kinds };
+}
+
+function deferred() {
+  let resolve = () => {};
+  let reject: (err: Error) => void = () => {};
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe("the consensus outbox", () => {
+  it("sends a message only once it is durable, and a height ends only once all are released", async () => {
+    const { outbox, sent } = setup();
+    const disk = deferred();
+    outbox.send("2/0", 0, vote(0), disk.promise);
+    let released = false;
+    const done = outbox.released().then(() => (released = true));
+    await Promise.resolve();
+    expect(sent).toEqual([]);
+    expect(released).toBe(false);
+    disk.resolve();
+    await done;
+    expect(sent).toHaveLength(1);
+    expect(sent[0].resend).toBe(false);
+  });
+
+  it("a failed write is fatal and sends nothing", async () => {
+    const { outbox, sent, failures } = setup();
+    const disk = deferred();
+    outbox.send("2/0", 0, vote(0), disk.promise);
+    disk.reject(new Error("EIO"));
+    await expect(outbox.released()).rejects.toThrow(/EIO/);
+    await outbox.settled();
+    outbox.resend();
+    expect(sent.filter((s) => s.message.type === "vote")).toEqual([]);
+    expect(String(failures[0])).toMatch(/EIO/);
+  });
+
+  it("a replayed message waits for the re-broadcast; a tick re-sends this round's and the last round's votes", async () => {
+    const { outbox, kinds, state } = setup();
+    outbox.send("2/0", 0, vote(0), Promise.resolve(), true);
+    outbox.send("2/1", 1, vote(1), Promise.resolve(), true);
+    outbox.send("2/2", 2, vote(2), Promise.resolve(), true);
+    await outbox.released();
+    expect(kinds()).toEqual([]);
+    state.round = 2;
+    outbox.resend();
+    expect(kinds()).toEqual(["status", "vote1", "vote2"]);
+  });
+
+  it("re-sends the proposal every third tick while its round lasts, and nothing of a height once cleared", async () => {
+    const { outbox, sent, kinds, state } = setup();
+    const proposal = { type: "compactProposal" } as unknown as ConsensusMessage; // only its type is read here
+    outbox.send("1/0", 0, proposal, Promise.resolve(), true);
+    await outbox.released();
+    for (let i = 0; i < 6; i++) outbox.resend();
+    expect(kinds().filter((k) => k === "compactProposal")).toHaveLength(2);
+    state.round = 1;
+    sent.length = 0;
+    for (let i = 0; i < 3; i++) outbox.resend();
+    expect(kinds()).toEqual(["status", "status", "status"]);
+    outbox.send("2/1", 1, vote(1), Promise.resolve());
+    await outbox.released();
+    outbox.clear();
+    sent.length = 0;
+    outbox.resend();
+    expect(kinds()).toEqual(["status"]);
+  });
+});

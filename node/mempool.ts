@@ -42,10 +42,9 @@ export interface MempoolLimits {
 /**
  * Sized by what the chain commits (issue 12): 4 blocks' worth of work (at the default maxBlockWork about
  * 11,000 transfers, so for transfers the 10,000-tx cap binds first: ~3.6 full blocks, 3-4 s of them at 1 s
- * blocks), so under overload a tx admitted is committed within seconds and the
- * rest is refused MEMPOOL_FULL at admission, instead of a backlog of 100,000 txs (a minute and more) that
- * every client waits behind. The count and byte caps stay above what the work cap admits of small txs
- * (10,000 txs; 4 blocks of maxBlockBytes), bounding memory whatever the chain's params.
+ * blocks), so under overload a tx admitted is committed within seconds and the rest is refused MEMPOOL_FULL
+ * at admission, instead of a backlog of 100,000 txs (a minute and more) that every client waits behind. The
+ * count and byte caps (10,000 txs; 4 blocks of maxBlockBytes) bound memory whatever the chain's params.
  */
 export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
   maxTxs: 10_000,

@@ -248,8 +248,9 @@ export class Mempool {
     const id = keyId(tx.sender);
     const seen = this.deps.account(tx.sender);
     const version = this.version;
-    // Predecessors still in flight count as present for this first check (see NoncesInFlight).
-    const next = this.nextNonce(id, seen, true);
+    // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
+    // below this tx's nonce: a rival of the same nonce in flight (a forgery, say) must not make it a gap.
+    const next = this.nextNonce(id, seen, tx.body.nonce);
     const early = this.refusal(tx, seen, next);
     if (early !== undefined) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
     const leave = this.noncesInFlight.enter(id, tx.body.nonce);
@@ -264,16 +265,17 @@ export class Mempool {
       // account is the very record read before (a committed change to it is a new record), and the first
       // check did not count on a predecessor in flight.
       let account = this.deps.account(tx.sender);
-      if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen, false)) {
+      if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen)) {
         for (;;) {
-          const late = this.refusal(tx, account, this.nextNonce(id, account, false));
+          const late = this.refusal(tx, account, this.nextNonce(id, account));
           if (late === undefined) break;
           // Behind a gap only because an earlier nonce is still being checked: wait for it, then check again.
           const before = this.isGap(tx, account, late)
             ? this.firstInFlightBefore(id, account, tx.body.nonce)
             : undefined;
           if (before === undefined) throw await this.explain(tx, late);
-          await before;
+          // Bounded: rivals for that nonce (forgeries of it) may keep it in flight as long as they keep coming.
+          if (!(await settledWithin(before, ADMISSION_QUEUE_MS))) throw late;
           account = this.deps.account(tx.sender);
         }
       }
@@ -284,12 +286,12 @@ export class Mempool {
   }
 
   /**
-   * The first nonce the sender's pending run lacks; with `countInFlight`, nonces being admitted right now
-   * count as present.
+   * The first nonce the sender's pending run lacks; with `inFlightBelow`, nonces below it being admitted
+   * right now count as present.
    */
-  private nextNonce(id: string, account: Account, countInFlight: boolean): number {
+  private nextNonce(id: string, account: Account, inFlightBelow?: number): number {
     let next = this.senders.get(id)?.runEnd ?? account.nonce;
-    if (countInFlight) while (this.noncesInFlight.has(id, next)) next++;
+    if (inFlightBelow !== undefined) while (next < inFlightBelow && this.noncesInFlight.has(id, next)) next++;
     return next;
   }
 
@@ -300,7 +302,7 @@ export class Mempool {
 
   /** When the missing nonce before `nonce` is being admitted now: a promise that it is decided. */
   private firstInFlightBefore(id: string, account: Account, nonce: number): Promise<void> | undefined {
-    const next = this.nextNonce(id, account, false);
+    const next = this.nextNonce(id, account);
     return next < nonce ? this.noncesInFlight.settled(id, next) : undefined;
   }
 
@@ -564,5 +566,19 @@ export class Mempool {
       this.senders.delete(id);
       this.setGapped(queue, 0);
     }
+  }
+}
+
+/** Whether `p` settled within `ms` (a timer that does not hold the process). */
+async function settledWithin(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

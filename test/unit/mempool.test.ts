@@ -238,6 +238,23 @@ describe("mempool ordering and eviction", () => {
     expect(mempool.consistencyProblems()).toEqual([]);
   });
 
+  it("a forgery in flight with a sender's nonce does not get the sender's real tx of that nonce refused (gap cap full)", async () => {
+    // Review finding: the first check counted every in-flight nonce as present, its own included, so the real
+    // nonce-0 tx "left a gap" behind the forged nonce 0 and was refused NONCE_TOO_HIGH before its signature
+    // was checked. Anyone copying a public key could block that sender whenever the gap cap is full.
+    const { mempool, fund } = setup({ maxGappedTotal: 0 });
+    const a = new TestAccount();
+    fund(a, 100n * FEE);
+    const real = a.transfer(CHAIN, new Uint8Array(20), 1n, FEE, { nonce: 0 });
+    const forged = a.transfer(CHAIN, new Uint8Array(20), 2n, FEE, { nonce: 0 }).bytes.slice();
+    forged[forged.length - 1] ^= 1; // a different body and a broken signature: a forgery of nonce 0
+    const [rf, rr] = await Promise.all([refusal(mempool.add(forged)), mempool.add(real.bytes).then(() => "ok", (e: TxError) => e.code)]);
+    expect(rf).toBe("BAD_SIGNATURE");
+    expect(rr).toBe("ok");
+    expect(mempool.size).toBe(1);
+    expect(mempool.consistencyProblems()).toEqual([]);
+  });
+
   it("drops transactions stuck behind a nonce gap once they outlive the TTL", async () => {
     const { mempool, fund } = setup({ ttlBlocks: 3 });
     const a = new TestAccount();

@@ -50,6 +50,7 @@ import { checkEvidence } from "./consensus-checks.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { blockWorkProblem } from "../state/work.ts";
+import { blockFill } from "./backlog.ts";
 
 /** A block executed against the latest state, kept until it is committed or superseded. */
 interface Executed {
@@ -93,6 +94,7 @@ export class ChainApp implements Application {
   private readonly log: Logger;
   private current: ChainInfo;
   private readonly executed = new Map<string, Executed>();
+  private lastFill = 0;
   /** Why blocks of this height were refused, by hash (blocks whose body matched their header only). */
   private readonly refused = new Map<string, string>();
   private executions = 0;
@@ -123,6 +125,11 @@ export class ChainApp implements Application {
   }
 
   /** Blocks checked in full (not answered from the cache) or built, since start: for tests. */
+  /** How close the last committed block came to its bounds (node/backlog.ts blockFill; 0 before the first). */
+  get lastBlockFill(): number {
+    return this.lastFill;
+  }
+
   get blocksExecuted(): number {
     return this.executions;
   }
@@ -399,6 +406,7 @@ export class ChainApp implements Application {
     });
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);
+    this.lastFill = blockFill(ex.txs, this.genesis.params);
     for (const e of ex.blockEvents) {
       const attrs = Object.fromEntries(e.attributes.map((a) => [a.key, a.value]));
       // Slashing and jailing are what an operator must see; the rest is routine.

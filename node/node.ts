@@ -9,7 +9,7 @@ import { RpcServer } from "../rpc/server.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
-import { fillsABlock } from "./backlog.ts";
+import { underBacklog } from "./backlog.ts";
 import { ChainApp } from "./chain-app.ts";
 import { openChain } from "./chain-open.ts";
 import { homePaths, type NodeConfig } from "./config.ts";
@@ -162,7 +162,7 @@ export class OplNode {
         walPath: paths.wal,
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
-        backlogged: () => fillsABlock(mempool, genesis.params),
+        backlogged: () => underBacklog(app.lastBlockFill, mempool, genesis.params),
         evidenceMaxAgeBlocks: genesis.params.staking.maxEvidenceAgeBlocks,
         maxBlockTxs: genesis.params.maxBlockTxs,
         priorityCheckpoint: readCheckpoint(checkpointText, log),
@@ -178,7 +178,7 @@ export class OplNode {
         },
       });
       driver = producer;
-      // A block's worth admitted while the next height waits out the interval starts that height now.
+      // A block's worth admitted while the next height waits out the interval (after a full block) starts it now.
       mempool.onAdmitted(() => producer.backlogGrew());
       const [rpcHost, rpcPort] = splitHostPort(config.rpc.listen);
       const dispatcher = new Dispatcher({

@@ -178,9 +178,10 @@ describe("a node's blocks under backlog (in process: real LevelDB, real RPC)", (
     // Waiting out the interval between them would take 3 intervals; they came one after another.
     expect(withTxs.length).toBeGreaterThanOrEqual(4);
     expect(last.timeMs - withTxs[0].timeMs).toBeLessThan(interval);
-    // And the first did not wait out the interval after the idle block before it: a block's worth arrived.
+    // The first came at the idle pace (the block before it was empty: only a full last block shows the chain
+    // bound by its limit, so txs that can never be reaped cannot make empty blocks run at consensus speed).
     const before = await chain.rpc.call<{ header: { time: string } }>("chain_getBlock", { height: withTxs[0].height - 1 });
-    expect(withTxs[0].timeMs - Date.parse(before.header.time)).toBeLessThan(interval);
+    expect(withTxs[0].timeMs - Date.parse(before.header.time)).toBeLessThanOrEqual(interval + 1000);
     // Nothing left waiting: the next (empty) block keeps the idle pace again.
     await chain.waitForHeight(last.height + 1, 20_000);
     const next = blocks.find((b) => b.height === last.height + 1);

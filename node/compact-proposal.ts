@@ -23,7 +23,8 @@ import type { Mempool } from "./mempool.ts";
  * Any peer can forward a copy of a signed proposal, so the first copy may come from one that then stalls
  * the fetch (review finding F2). Copies from other peers that arrive meanwhile are kept as further sources:
  * one is asked when a fetch fails, or when the fetches under way have not answered within `hedgeMs`, up
- * to MAX_SOURCES_PER_PROPOSAL peers in all; the first good answer wins. An honest network, where the
+ * to MAX_SOURCES_PER_PROPOSAL fetches at once and MAX_OFFERED_SOURCES peers in all; the first good answer
+ * wins. Copies that arrive while the txs being admitted here are waited for count too. An honest network, where the
  * proposer answers at once, makes one fetch as before.
  */
 export interface AssembledBlock {
@@ -53,8 +54,14 @@ export const DEFAULT_PROPOSAL_ASSEMBLY: ProposalAssemblerOptions = {
 
 export const MAX_FETCHES_PER_PEER = 2;
 
-/** Peers asked for one proposal's missing txs at most (the one that sent it first, then others' copies). */
+/** Peers asked at once for one proposal's missing txs (the one that sent it first, then others' copies). */
 export const MAX_SOURCES_PER_PROPOSAL = 3;
+
+/**
+ * Peers whose copies of one proposal are kept as sources, asked in turn as fetches fail: a few peers that
+ * forward it first and stall cannot lock out the proposer's own copy.
+ */
+export const MAX_OFFERED_SOURCES = 16;
 
 /** Compact proposals rebuilt (assembled), txs found here or fetched, fetches made, whole blocks, failures. */
 export interface AssemblyStats {
@@ -102,7 +109,15 @@ export class ProposalAssembler {
     const value = toHex(blockHash(c.header));
     let p = this.pending.get(value);
     if (p === undefined) {
-      p = this.run(c, value, peer).finally(() => this.pending.delete(value));
+      // Copies from other peers are kept from the start: most arrive while this one waits for admissions.
+      const early: string[] = [];
+      this.sources.set(value, (other) => {
+        if (other !== peer && !early.includes(other) && early.length < MAX_OFFERED_SOURCES) early.push(other);
+      });
+      p = this.run(c, value, peer, early).finally(() => {
+        this.pending.delete(value);
+        this.sources.delete(value);
+      });
       this.pending.set(value, p);
     } else if (peer !== undefined) {
       this.sources.get(value)?.(peer);
@@ -110,7 +125,12 @@ export class ProposalAssembler {
     return p;
   }
 
-  private async run(c: CompactBlock, value: string, peer: string | undefined): Promise<AssembledBlock | undefined> {
+  private async run(
+    c: CompactBlock,
+    value: string,
+    peer: string | undefined,
+    early: readonly string[],
+  ): Promise<AssembledBlock | undefined> {
     const ids = c.txHashes.map(toHex);
     const txs = ids.map((id) => this.d.mempool.get(id)?.bytes);
     let missing = missingOf(txs);
@@ -127,17 +147,19 @@ export class ProposalAssembler {
       }
     }
     if (missing.length === 0) return this.done({ block: blockOf(c, txs as Uint8Array[]) }, 0);
-    return this.fetchMissing(c, value, peer, txs, missing);
+    return this.fetchMissing(c, value, peer, early, txs, missing);
   }
 
   /**
-   * Asks `first` for the missing txs, and further peers whose copies of the proposal arrive meanwhile (see
-   * the class comment): resolves with the first block assembled, or undefined once every peer asked failed.
+   * Asks `first` for the missing txs, and further peers whose copies of the proposal came (`early`) or come
+   * meanwhile (see the class comment): resolves with the first block assembled, or undefined once every peer
+   * asked failed.
    */
   private fetchMissing(
     c: CompactBlock,
     value: string,
     first: string | undefined,
+    early: readonly string[],
     txs: (Uint8Array | undefined)[],
     missing: number[],
   ): Promise<AssembledBlock | undefined> {
@@ -163,7 +185,7 @@ export class ProposalAssembler {
         }
       };
       const askNext = () => {
-        if (settled) return;
+        if (settled || open >= MAX_SOURCES_PER_PROPOSAL) return;
         const peer = waiting.shift();
         if (peer === undefined) {
           if (open === 0) finish(undefined);
@@ -172,7 +194,10 @@ export class ProposalAssembler {
         asked.add(peer);
         open++;
         clearTimeout(hedge);
-        hedge = setTimeout(askNext, this.o.hedgeMs);
+        hedge = setTimeout(() => {
+          hedge = undefined; // fired: a copy offered from now on is asked at once
+          askNext();
+        }, this.o.hedgeMs);
         // Each fetch fills its own copy: a wrong answer must not leave its txs in a good one's block.
         this.fetchFrom(c, value, peer, [...txs], missing).then(
           (r) => {
@@ -192,13 +217,13 @@ export class ProposalAssembler {
       };
       const offer = (peer: string) => {
         if (settled || asked.has(peer) || waiting.includes(peer)) return;
-        if (asked.size + waiting.length >= MAX_SOURCES_PER_PROPOSAL) return;
+        if (asked.size + waiting.length >= MAX_OFFERED_SOURCES) return;
         waiting.push(peer);
-        if (open === 0) askNext(); // nothing under way: ask at once
+        if (open === 0 || hedge === undefined) askNext(); // nothing under way, or it is overdue: ask now
       };
       this.sources.set(value, offer);
-      if (first !== undefined) offer(first);
-      else finish(undefined);
+      for (const peer of first === undefined ? early : [first, ...early]) offer(peer);
+      if (asked.size === 0) finish(undefined);
     });
   }
 

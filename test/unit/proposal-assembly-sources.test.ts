@@ -1,6 +1,11 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { answerTxFetch, MAX_SOURCES_PER_PROPOSAL, ProposalAssembler } from "../../node/compact-proposal.ts";
+import {
+  answerTxFetch,
+  MAX_OFFERED_SOURCES,
+  MAX_SOURCES_PER_PROPOSAL,
+  ProposalAssembler,
+} from "../../node/compact-proposal.ts";
 import type { CompactBlock } from "../../node/consensus-checks.ts";
 import { TxFetchFailed } from "../../p2p/tx-fetch.ts";
 import { type Block, blockTxHashes, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
@@ -40,25 +45,35 @@ const compactOf = (b: Block): CompactBlock => ({
   txHashes: blockTxHashes(b),
 });
 
-/** An assembler with an empty mempool whose fetches go to `peers`: "stall" fails after its timeout. */
-function setup(block: Block, peers: Record<string, "honest" | "stall">) {
+/**
+ * An assembler with an empty mempool whose fetches go to `peers`: "stall" fails after its timeout. With
+ * `admitting`, every tx looks like it is still being admitted here (the assembler waits for it first).
+ */
+function setup(block: Block, peers: Record<string, "honest" | "stall">, admitting = false, timeoutMs = 2000) {
   const known = { block, bytes: () => encodeBlock(block) };
   const asked: string[] = [];
+  let open = 0;
+  let mostOpen = 0;
   const fetch = (peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse> => {
     asked.push(peer);
     if (peers[peer] === "honest") return Promise.resolve(answerTxFetch(known, req) as TxFetchResponse);
+    mostOpen = Math.max(mostOpen, ++open);
     return new Promise((_, reject) =>
-      setTimeout(() => reject(new TxFetchFailed(`no answer within ${within.idleMs} ms`, "stalled")), within.idleMs));
+      setTimeout(() => {
+        open--;
+        reject(new TxFetchFailed(`no answer within ${within.idleMs} ms`, "stalled"));
+      }, within.idleMs));
   };
+  const never = new Promise<void>(() => {});
   const assembler = new ProposalAssembler({
-    mempool: { get: () => undefined, admission: () => undefined },
+    mempool: { get: () => undefined, admission: () => (admitting ? never : undefined) },
     fetch,
     maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs,
     onMisbehaviour: () => {},
     log: pino({ level: "silent" }),
-    options: { timeoutMs: 2000, hedgeMs: 100 },
+    options: { timeoutMs, hedgeMs: 100, admissionWaitMs: 300 },
   });
-  return { assembler, asked };
+  return { assembler, asked, mostOpen: () => mostOpen };
 }
 
 describe("a compact proposal's txs, when the first peer to forward it stalls", () => {
@@ -78,14 +93,39 @@ describe("a compact proposal's txs, when the first peer to forward it stalls", (
     expect(assembler.stats).toMatchObject({ assembled: 1, wholeBlocks: 1, fetchedTxs: 8, failed: 0 });
   });
 
-  it("asks at most MAX_SOURCES_PER_PROPOSAL peers, and gives up once they all failed", async () => {
+  it("uses a copy that arrived while it waited for txs being admitted here", async () => {
+    const block = blockOf(8);
+    const { assembler, asked } = setup(block, { mallory: "stall", proposer: "honest" }, true);
+    const started = performance.now();
+    const first = assembler.assemble(compactOf(block), "mallory");
+    const second = assembler.assemble(compactOf(block), "proposer"); // during the 300 ms admission wait
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect(asked).toEqual(["mallory", "proposer"]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("a few stalling peers that forward first cannot lock out a later copy; at most 3 fetches at once", async () => {
     const block = blockOf(4);
-    const peers = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`sybil${i}`, "stall" as const]));
-    const { assembler, asked } = setup(block, peers);
-    const copies = Object.keys(peers).map((p) => assembler.assemble(compactOf(block), p));
+    const sybils = Array.from({ length: 4 }, (_, i) => `sybil${i}`);
+    const peers = { ...Object.fromEntries(sybils.map((p) => [p, "stall" as const])), proposer: "honest" as const };
+    const { assembler, asked, mostOpen } = setup(block, peers);
+    const copies = [...sybils, "proposer"].map((p) => assembler.assemble(compactOf(block), p));
     const results = await Promise.all(copies);
+    expect(results[0]).toBeDefined();
+    expect(asked).toContain("proposer");
+    expect(mostOpen()).toBeLessThanOrEqual(MAX_SOURCES_PER_PROPOSAL);
+  });
+
+  it(`considers at most MAX_OFFERED_SOURCES peers, and gives up once every one asked failed`, async () => {
+    const block = blockOf(4);
+    const peers = Object.fromEntries(Array.from({ length: MAX_OFFERED_SOURCES + 4 }, (_, i) => [`p${i}`, "stall" as const]));
+    const { assembler, asked, mostOpen } = setup(block, peers, false, 300);
+    const results = await Promise.all(Object.keys(peers).map((p) => assembler.assemble(compactOf(block), p)));
     expect(results.every((r) => r === undefined)).toBe(true);
-    expect(asked).toHaveLength(MAX_SOURCES_PER_PROPOSAL);
+    expect(asked).toHaveLength(MAX_OFFERED_SOURCES);
+    expect(mostOpen()).toBeLessThanOrEqual(MAX_SOURCES_PER_PROPOSAL);
     expect(assembler.stats.failed).toBe(1);
   });
 

@@ -26,7 +26,9 @@ export function applyNodeHeapTuning(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string | undefined = process.env.NODE_OPTIONS,
 ): number | undefined {
-  if (execArgv.some((a) => a.startsWith(FLAG)) || (nodeOptions ?? "").includes(FLAG)) return undefined;
+  // V8 reads `_` and `-` in flag names alike: `--heap_growing_percent=80` is the operator's value too.
+  const given = (text: string) => text.replaceAll("_", "-").includes(FLAG);
+  if (execArgv.some((a) => given(a.split("=")[0])) || given(nodeOptions ?? "")) return undefined;
   setFlagsFromString(`${FLAG}=${OLD_SPACE_GROWTH_PERCENT}`);
   return OLD_SPACE_GROWTH_PERCENT;
 }

@@ -30,6 +30,9 @@ test("with the node's heap tuning, old space stays within 3.5x of what is live u
 test("a --heap-growing-percent given on the command line or in NODE_OPTIONS wins over the node's", () => {
   expect(applyNodeHeapTuning(["--heap-growing-percent=20"], undefined)).toBeUndefined();
   expect(applyNodeHeapTuning([], "--max-old-space-size=512 --heap-growing-percent=20")).toBeUndefined();
+  // V8 takes the flag with underscores too: still the operator's value.
+  expect(applyNodeHeapTuning(["--heap_growing_percent=20"], undefined)).toBeUndefined();
+  expect(applyNodeHeapTuning([], "--heap_growing_percent=20")).toBeUndefined();
 });
 
 test("without one given, the node's own growth percent is set", () => {

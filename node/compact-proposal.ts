@@ -8,6 +8,7 @@ import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
 import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
 import type { CompactBlock } from "./consensus-checks.ts";
 import type { Mempool } from "./mempool.ts";
+import { settledWithin } from "./settled-within.ts";
 
 /**
  * Compact block proposals, the receiving side: a proposal names its block's txs by hash (the peers hold
@@ -138,10 +139,7 @@ export class ProposalAssembler {
       // Txs relayed just before the proposal are often still having their signatures checked here.
       const admissions = missing.map((i) => this.d.mempool.admission(ids[i])).filter((a) => a !== undefined);
       if (admissions.length > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const wait = new Promise((r) => (timer = setTimeout(r, this.o.admissionWaitMs)));
-        await Promise.race([Promise.allSettled(admissions), wait]);
-        clearTimeout(timer);
+        await settledWithin(Promise.allSettled(admissions), this.o.admissionWaitMs);
         for (const i of missing) txs[i] = this.d.mempool.get(ids[i])?.bytes;
         missing = missingOf(txs);
       }

@@ -1,4 +1,3 @@
-import { encodeAddress } from "../crypto/address.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
@@ -8,55 +7,14 @@ import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
 import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
+import { admissionRefusal, type PoolCaps, type PoolView } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
-export interface MempoolLimits {
-  /** Most transactions held. */
-  maxTxs: number;
-  /** Most transaction bytes held. */
-  maxBytes: number;
-  /** Most pending transactions per sender; also how far ahead of the account's nonce a tx may be. */
-  maxPerSender: number;
-  /** Blocks a transaction may wait; older ones (e.g. stuck behind a nonce gap) are dropped. */
-  ttlBlocks: number;
-  /**
-   * Milliseconds a transaction may wait, by this node's clock. Blocks alone are no clock: while the chain is
-   * stalled none is made, and without this nothing would ever expire. (The mempool is node-local, not
-   * consensus, so wall time is fine here.)
-   */
-  ttlMs: number;
-  /**
-   * Transactions that cannot execute yet because an earlier nonce is missing pay no fee while they wait, so
-   * they are capped: per sender, and in total (a share of maxTxs), leaving room for executable ones.
-   */
-  maxGappedPerSender: number;
-  maxGappedTotal: number;
-  /**
-   * Most work held (state/work.ts), in blocks at the chain's maxBlockWork: what the chain commits in that
-   * many blocks, so an admitted tx waits a few blocks, and the excess is refused MEMPOOL_FULL at once.
-   */
-  maxWorkBlocks?: number;
-}
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
-/**
- * Sized by what the chain commits (issue 12): 4 blocks' worth of work (at the default maxBlockWork about
- * 11,000 transfers, so for transfers the 10,000-tx cap binds first: ~3.6 full blocks, 3-4 s of them at 1 s
- * blocks), so under overload a tx admitted is committed within seconds and the rest is refused MEMPOOL_FULL
- * at admission, instead of a backlog of 100,000 txs (a minute and more) that every client waits behind. The
- * count and byte caps (10,000 txs; 4 blocks of maxBlockBytes) bound memory whatever the chain's params.
- */
-export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
-  maxTxs: 10_000,
-  maxBytes: 32 * 1024 * 1024,
-  maxPerSender: 1_000,
-  ttlBlocks: 300,
-  ttlMs: 30 * 60_000,
-  maxGappedPerSender: 64,
-  maxGappedTotal: 1_000,
-  maxWorkBlocks: 4,
-};
+export { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
 // The admission queue's bound lives with its rate window; re-exported for the mempool's users and tests.
 export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
@@ -106,7 +64,7 @@ interface SenderQueue {
  * executable txs (contiguous nonces from the account's) round-robin across senders; a committed block
  * evicts what it included and whatever it made invalid.
  */
-export class Mempool {
+export class Mempool implements PoolView {
   private readonly limits: MempoolLimits;
   private readonly deps: MempoolDeps;
   private readonly byHash = new Map<string, Entry>();
@@ -114,6 +72,7 @@ export class Mempool {
   private bytes = 0;
   private work = 0;
   private readonly maxWork: number;
+  private readonly caps: PoolCaps;
   private gappedTotal = 0;
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
@@ -135,6 +94,7 @@ export class Mempool {
     this.now = deps.now ?? Date.now;
     this.queueLimit = new AdmissionQueueLimit(this.now);
     this.maxWork = (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * deps.params.maxBlockWork;
+    this.caps = { limits, maxWork: this.maxWork };
   }
 
   get size(): number {
@@ -171,6 +131,11 @@ export class Mempool {
 
   has(hashHex: string): boolean {
     return this.byHash.has(hashHex);
+  }
+
+  /** The sender's pending transactions by nonce, with their summed spend, if it has any here. */
+  pendingOf(sender: Uint8Array): SenderQueue | undefined {
+    return this.senders.get(keyId(sender));
   }
 
   /** The decoded transaction with this hash, if it is waiting here. */
@@ -252,7 +217,7 @@ export class Mempool {
     // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
     // below this tx's nonce: a rival of the same nonce in flight (a forgery, say) must not make it a gap.
     const next = this.nextNonce(id, seen, tx.body.nonce);
-    const early = this.refusal(tx, seen, next);
+    const early = admissionRefusal(this, this.caps, tx, seen, next);
     if (early !== undefined) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
     const leave = this.noncesInFlight.enter(id, tx.body.nonce);
     try {
@@ -268,7 +233,7 @@ export class Mempool {
       let account = this.deps.account(tx.sender);
       if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen)) {
         for (;;) {
-          const late = this.refusal(tx, account, this.nextNonce(id, account));
+          const late = admissionRefusal(this, this.caps, tx, account, this.nextNonce(id, account));
           if (late === undefined) break;
           // Behind a gap only because an earlier nonce is still being checked: wait for it, then check again.
           const before = this.isGap(tx, account, late)
@@ -315,67 +280,6 @@ export class Mempool {
     return new TxError("ALREADY_INCLUDED", `transaction ${tx.id} was already included at height ${height}`, {
       height,
     });
-  }
-
-  /**
-   * Why the tx cannot be admitted against the current state and mempool, if it cannot (synchronous).
-   * `next`: the first nonce missing from the sender's pending run (nextNonce).
-   */
-  private refusal(tx: DecodedTx, account: Account, next: number): TxError | undefined {
-    const hash = tx.id;
-    if (this.byHash.has(hash))
-      return new TxError("ALREADY_KNOWN", `transaction ${hash} is already in the mempool`);
-    const nonce = tx.body.nonce;
-    const who = { toString: () => encodeAddress(tx.sender) }; // formatted only if a message needs it
-    if (nonce < account.nonce) {
-      return new TxError(
-        "NONCE_TOO_LOW",
-        `nonce ${account.nonce} expected, got ${nonce} (already used by ${who})`,
-        {
-          expected: account.nonce,
-          got: nonce,
-        },
-      );
-    }
-    if (nonce >= account.nonce + this.limits.maxPerSender) {
-      return new TxError(
-        "NONCE_TOO_HIGH",
-        `nonce ${nonce} is too far ahead: ${who} is at nonce ${account.nonce}, at most ${this.limits.maxPerSender} may be pending`,
-        { expected: account.nonce, got: nonce },
-      );
-    }
-    const queue = this.senders.get(keyId(tx.sender));
-    if (queue?.byNonce.has(nonce)) {
-      return new TxError("NONCE_PENDING", `a transaction from ${who} with nonce ${nonce} is already pending`);
-    }
-    if (queue !== undefined && queue.byNonce.size >= this.limits.maxPerSender) {
-      return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
-    }
-    const gapsFull =
-      (queue?.gapped ?? 0) >= this.limits.maxGappedPerSender || this.gappedTotal >= this.limits.maxGappedTotal;
-    if (nonce !== next && gapsFull) {
-      return new TxError(
-        "NONCE_TOO_HIGH",
-        `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
-        { expected: next, got: nonce },
-      );
-    }
-    const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const pending = queue?.spend ?? 0n;
-    if (account.balance < pending + spend) {
-      return new TxError(
-        "INSUFFICIENT_FUNDS",
-        `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
-      );
-    }
-    if (
-      this.byHash.size >= this.limits.maxTxs ||
-      this.bytes + tx.bytes.byteLength > this.limits.maxBytes ||
-      this.work + txWork(tx) > this.maxWork
-    ) {
-      return new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
-    }
-    return undefined;
   }
 
   /** `account`: the sender's, just read from the latest state. */

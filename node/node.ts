@@ -9,6 +9,7 @@ import { RpcServer } from "../rpc/server.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
+import { LatestTreeProver } from "../state/tree-prover.ts";
 import { underBacklog } from "./backlog.ts";
 import { ChainApp } from "./chain-app.ts";
 import { openChain } from "./chain-open.ts";
@@ -191,6 +192,8 @@ export class OplNode {
           app,
           db,
           state,
+          // The in-memory tree proves the latest height only; the versioned tree on disk will prove every kept one.
+          prover: new LatestTreeProver(state, () => app.info().height),
           mempool,
           catchingUp: () => network.catchingUp,
           consensus: () => ({

@@ -4,6 +4,7 @@ import type { Mempool } from "../node/mempool.ts";
 import type { ChainParams } from "../state/params.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
+import type { StateProver } from "../state/tree-prover.ts";
 import type { RequestScope } from "./request-scope.ts";
 
 /** What RPC handlers may use: the node's parts, read-mostly, and the scope of the request being served. */
@@ -18,6 +19,8 @@ export interface RpcContext {
   app: ChainApp;
   db: ChainDb;
   state: LatestState;
+  /** State proofs with their root, by height (state_getProof, `prove: true`). */
+  prover: StateProver;
   mempool: Mempool;
   catchingUp(): boolean;
   /** The libp2p addresses this node listens on, each ending in /p2p/<nodeId>. */

@@ -1,6 +1,6 @@
 import { ADDRESS_LENGTH, encodeAddress } from "../crypto/address.ts";
 import { toBase64, toHex } from "../crypto/bytes.ts";
-import type { Block, Commit } from "../proto/block.ts";
+import type { Block, Commit, Header, Validator } from "../proto/block.ts";
 import type { TxResult } from "../proto/records.ts";
 import type { TxBody, TxMsg } from "../proto/tx.ts";
 
@@ -25,7 +25,10 @@ export function commitView(c: Commit | undefined) {
 }
 
 export function headerView(b: Block) {
-  const h = b.header;
+  return headerFieldsView(b.header);
+}
+
+export function headerFieldsView(h: Header) {
   return {
     chainId: h.chainId,
     height: h.height,
@@ -40,6 +43,11 @@ export function headerView(b: Block) {
     proposer: encodeAddress(h.proposerAddress),
     evidenceRoot: toHex(h.evidenceRoot),
   };
+}
+
+/** A validator set as light_getBlock gives it: consensus addresses, ed25519 public keys as hex, powers. */
+export function validatorSetView(validators: readonly Validator[]) {
+  return validators.map((v) => ({ address: encodeAddress(v.address), pubkey: toHex(v.pubkey), power: v.power }));
 }
 
 export function txBodyView(body: TxBody, sender: Uint8Array) {

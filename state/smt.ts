@@ -1,4 +1,5 @@
 import { sha256 } from "../crypto/hash.ts";
+import type { StateProof } from "./tree-prover.ts";
 
 /**
  * The authenticated map behind every block's state root: a compact sparse Merkle tree over 256-bit paths
@@ -7,7 +8,7 @@ import { sha256 } from "../crypto/hash.ts";
  *   - a subtree holding exactly one entry is that entry's leaf, hashed H(0x00 || path || H(value));
  *   - any other subtree is an inner node, H(0x01 || left || right).
  * So the root depends only on the set of (key, value) pairs, never on insertion order, and inclusion and
- * non-inclusion proofs are the sibling hashes along a path (the proof API comes with the proofs issue).
+ * non-inclusion proofs are the sibling hashes along a path (`prove`; the format is state/tree-prover.ts's).
  *
  * The tree is persistent (immutable nodes, path copying): applying a block's writes returns a new root and
  * leaves the old one intact, so a candidate block can be evaluated and dropped without undo logic, and
@@ -170,6 +171,22 @@ export class SparseMerkleTree {
       else items.push(u);
     }
     return new SparseMerkleTree(update(this.root, items, 0, items.length, 0), this.size + sizeDelta);
+  }
+
+  /**
+   * The proof of what `path` holds: the siblings down its path to where it ends, at a leaf (its own, for a
+   * present key, or the one other key alone in that subtree) or at an empty subtree (state/tree-prover.ts).
+   */
+  prove(path: Uint8Array): StateProof {
+    const siblings: Uint8Array[] = [];
+    let node = this.root;
+    for (let depth = 0; node !== null && !node.leaf; depth++) {
+      const right = bit(path, depth) === 1;
+      siblings.push(nodeHash(right ? node.left : node.right));
+      node = right ? node.right : node.left;
+    }
+    if (node === null) return { siblings };
+    return { siblings, leaf: { path: node.path, valueHash: node.valueHash } };
   }
 
   /** The value hash stored at `path`, or undefined. */

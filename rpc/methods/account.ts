@@ -4,18 +4,22 @@ import { getAccount } from "../../state/modules/bank.ts";
 import { supplyBreakdown } from "../../state/supply.ts";
 import { method } from "../method.ts";
 import { readAt } from "../state-query.ts";
+import { proveParam, withProof } from "../state-proof-answer.ts";
 import { jsonValue } from "../views.ts";
 import { addressSchema, heightSchema, noParams } from "../schemas.ts";
 
 export const accountMethods = [
   method({
     name: "account_get",
-    description: "An account's balance (base units) and next nonce, at the latest height or a past one.",
-    params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
+    description:
+      "An account's balance (base units) and next nonce, at the latest height or a past one; prove: true adds " +
+      "the state proof of the account (state_getProof's answer).",
+    params: z.strictObject({ address: addressSchema, height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const address = decodeAddress(p.address);
       const { value: account, height } = await readAt(ctx, p.height, (view) => getAccount(view, address));
-      return { address: p.address, balance: account.balance.toString(), nonce: account.nonce, height };
+      const answer = { address: p.address, balance: account.balance.toString(), nonce: account.nonce, height };
+      return withProof(ctx, answer, p.prove, { account: p.address });
     },
   }),
   method({

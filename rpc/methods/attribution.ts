@@ -13,6 +13,7 @@ import { exactlyOne, idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
+import { proveParam, withProof } from "../state-proof-answer.ts";
 
 const ID_BYTES = 8;
 const KIND_OF_BYTE = new Map(Object.entries(SOURCE_KIND).map(([kind, byte]) => [byte as number, kind as SourceKind]));
@@ -39,6 +40,7 @@ const earningsParams = z
     datanetId: idSchema("datanetId").optional(),
     modelId: idSchema("modelId").optional(),
     height: heightSchema.optional(),
+    ...proveParam,
   })
   .refine(
     (p) => exactlyOne(p.contributionId, p.datanetId, p.modelId),
@@ -49,11 +51,11 @@ export const attributionMethods = [
   method({
     name: "attribution_getInference",
     description: "One paid inference by id: model, payer, price, status (paid, recorded, expired) and its record.",
-    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getInference(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `inference ${p.id} does not exist`);
-      return { ...recordView(value), height };
+      return withProof(ctx, { ...recordView(value), height }, p.prove, { inference: p.id });
     },
   }),
   method({
@@ -84,10 +86,13 @@ export const attributionMethods = [
     description:
       "An address's rewards: accrued (claimable now), claimed (ever), and what it earned from each source " +
       "(its models, its contributions), ever: the breakdown a page at a time (cursor, limit; nextCursor).",
-    params: z.strictObject({ address: addressSchema, ...pageParams }),
+    params: z.strictObject({ address: addressSchema, ...pageParams, ...proveParam }),
     handler: async (p, ctx) => {
       const address = decodeAddress(p.address);
       const { value: rewards, height } = await readAt(ctx, p.height, (view) => getRewards(view, address));
+      // Proved before the breakdown's pages are read: the proof covers accrued and claimed (att/rew/<address>);
+      // the breakdown comes from other keys (att/rsrc/), each provable with state_getProof's raw key.
+      const { proof } = await withProof(ctx, { height }, p.prove, { rewards: p.address });
       // One entry per contribution it was ever paid for: a page at a time, like every other list, so one
       // request stays cheap whatever an address earned from (att/rsrc/<address><kind><id>).
       const page = await listAt(ctx, {
@@ -109,6 +114,7 @@ export const attributionMethods = [
         breakdown: page.items,
         nextCursor: page.nextCursor,
         height,
+        ...(proof === undefined ? {} : { proof }),
       };
     },
   }),
@@ -130,7 +136,7 @@ export const attributionMethods = [
         total: getEarnings(view, kind, id),
       }));
       if (!value.exists) throw appError("NOT_FOUND", `${kind} ${id} does not exist`);
-      return { kind, id, total: value.total.toString(), height };
+      return withProof(ctx, { kind, id, total: value.total.toString(), height }, p.prove, { earnings: { kind, id } });
     },
   }),
 ];

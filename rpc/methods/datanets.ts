@@ -20,6 +20,7 @@ import { idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
+import { proveParam, stateProofAnswer, withProof } from "../state-proof-answer.ts";
 
 const ID_BYTES = 8;
 
@@ -169,15 +170,27 @@ function leafReader(view: StateReader, datanetId: number): (index: number) => Ui
   };
 }
 
+/** What a client that does not trust this node must check of a datanet_proveMembership answer. */
+const MEMBERSHIP_CLIENT_CHECKS = [
+  "versionProof.commit is signed by more than 2/3 of the validator set of versionProof.height (light_getBlock), " +
+  "and versionProof.header hashes to versionProof.headerHash",
+  "versionProof.proof proves versionProof.valueBytes at versionProof.key (the dn/ver/ key of this datanet and " +
+  "version) against versionProof.header.stateRoot",
+  "the record decoded from versionProof.valueBytes has this root and count",
+  "proof (siblings bottom first) leads from contentHash at index to root (crypto/merkle.ts verifyMerkleProof)",
+];
+
 export const datanetMethods = [
   method({
     name: "datanet_get",
-    description: "One datanet by id: owner, settings, and counts of contributions, accepted ones and versions.",
-    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    description:
+      "One datanet by id: owner, settings, and counts of contributions, accepted ones and versions (prove: true " +
+      "adds its state proof, as every get by id does).",
+    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getDatanet(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `datanet ${p.id} does not exist`);
-      return { ...recordView(value), height };
+      return withProof(ctx, { ...recordView(value), height }, p.prove, { datanet: p.id });
     },
   }),
   method({
@@ -242,11 +255,11 @@ export const datanetMethods = [
   method({
     name: "datanet_getContribution",
     description: "One contribution by id.",
-    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getContribution(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `contribution ${p.id} does not exist`);
-      return { ...recordView(value), height };
+      return withProof(ctx, { ...recordView(value), height }, p.prove, { contribution: p.id });
     },
   }),
   method({
@@ -256,6 +269,7 @@ export const datanetMethods = [
       datanetId: idSchema("datanetId"),
       version: idSchema("version"),
       height: heightSchema.optional(),
+      ...proveParam,
     }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => ({
@@ -268,14 +282,16 @@ export const datanetMethods = [
           versions: value.datanet.versionCount,
         });
       }
-      return { ...recordView(value.version), height };
+      const key = { datanetVersion: { datanetId: p.datanetId, version: p.version } };
+      return withProof(ctx, { ...recordView(value.version), height }, p.prove, key);
     },
   }),
   method({
     name: "datanet_proveMembership",
     description:
       "A Merkle proof that a contribution is in a published datanet version: its content hash is leaf `index` " +
-      "of `count`, and the sibling hashes (bottom first) lead to the version's root.",
+      "of `count`, and the sibling hashes (bottom first) lead to the version's root; with versionProof, the " +
+      "state proof of the version's record (which holds that root and count) against a signed header.",
     params: z.strictObject({
       datanetId: idSchema("datanetId"),
       version: idSchema("version"),
@@ -313,6 +329,17 @@ export const datanetMethods = [
         throw new Error(`datanet ${p.datanetId} version ${p.version}: the accepted contributions do not hash to its root`);
       }
       const proof = tree.proof(c.acceptIndex);
+      // The root means something to a client only through a header it trusts: the version's record (which
+      // stores root and count) proved against the state root of a signed header. A published version never
+      // changes, so it is proved at the latest height whatever height was asked (the in-memory tree proves
+      // only that one; a record proved there holds the same root as at any height since publishing).
+      const versionProof = await stateProofAnswer(ctx, undefined, {
+        datanetVersion: { datanetId: p.datanetId, version: p.version },
+      });
+      // The node checks its own answer (a failure is corrupt state); that says nothing to a client.
+      if (!verifyMerkleProof(c.contentHash, c.acceptIndex, version.count, proof, version.root)) {
+        throw new Error(`datanet ${p.datanetId} version ${p.version}: the proof of leaf ${c.acceptIndex} fails`);
+      }
       return {
         datanetId: p.datanetId,
         version: p.version,
@@ -322,8 +349,9 @@ export const datanetMethods = [
         count: version.count,
         root: toHex(version.root),
         proof: proof.map(toHex),
-        verified: verifyMerkleProof(c.contentHash, c.acceptIndex, version.count, proof, version.root),
         height,
+        versionProof,
+        clientChecks: MEMBERSHIP_CLIENT_CHECKS,
       };
     },
   }),

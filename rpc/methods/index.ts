@@ -7,6 +7,7 @@ import { datanetMethods } from "./datanets.ts";
 import { modelMethods } from "./models.ts";
 import { nodeMethods } from "./node.ts";
 import { paramsMethods } from "./params.ts";
+import { proofMethods } from "./proofs.ts";
 import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
 
@@ -22,4 +23,5 @@ export const allMethods: RpcMethod[] = [
   ...datanetMethods,
   ...modelMethods,
   ...attributionMethods,
+  ...proofMethods,
 ];

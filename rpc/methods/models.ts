@@ -12,6 +12,7 @@ import { idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
+import { proveParam, withProof } from "../state-proof-answer.ts";
 
 const ID_BYTES = 8;
 
@@ -34,7 +35,7 @@ export const modelMethods = [
     description:
       "One model by id (parentId: an adapter's parent), with its lineage: every datanet version its outputs " +
       "owe to (its own and, for an adapter, its ancestors'), and its ancestors (parent first).",
-    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => {
         const model = getModel(view, p.id);
@@ -44,7 +45,8 @@ export const modelMethods = [
       if (value === undefined) throw appError("NOT_FOUND", `model ${p.id} does not exist`);
       const { model, ancestors, trainedOn } = value;
       // lineage is what attribution pays for: every datanet version the model's outputs owe to.
-      return { ...recordView(model), lineage: trainedOn, ancestors, height };
+      // The proof (prove: true) is of the model record; lineage and ancestors are read from other records.
+      return withProof(ctx, { ...recordView(model), lineage: trainedOn, ancestors, height }, p.prove, { model: p.id });
     },
   }),
   method({

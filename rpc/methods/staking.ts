@@ -11,6 +11,7 @@ import { pageParams } from "../module-schemas.ts";
 import { validatorView } from "../module-views.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
+import { proveParam, withProof } from "../state-proof-answer.ts";
 
 const ADDRESS_BYTES = 20;
 
@@ -71,12 +72,13 @@ export const stakingMethods = [
   method({
     name: "staking_getValidator",
     description: "One validator by its operator address.",
-    params: z.strictObject({ address: addressSchema, height: heightSchema.optional() }),
+    params: z.strictObject({ address: addressSchema, height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const operator = decodeAddress(p.address);
       const { value: v, height } = await readAt(ctx, p.height, (view) => getValidator(view, operator));
       if (v === undefined) throw appError("NOT_FOUND", `validator ${p.address} does not exist`);
-      return { ...validatorView(v, ctx.params.staking, activeSetAfter(ctx, height)), height };
+      const answer = { ...validatorView(v, ctx.params.staking, activeSetAfter(ctx, height)), height };
+      return withProof(ctx, answer, p.prove, { validator: p.address });
     },
   }),
   method({
@@ -84,11 +86,17 @@ export const stakingMethods = [
     description:
       "What a delegator has staked: shares and their current value per validator (one validator if given), " +
       "and the unbonding entries still in flight.",
-    params: z.strictObject({
-      delegator: addressSchema,
-      validator: addressSchema.optional(),
-      height: heightSchema.optional(),
-    }),
+    params: z
+      .strictObject({
+        delegator: addressSchema,
+        validator: addressSchema.optional(),
+        height: heightSchema.optional(),
+        ...proveParam,
+      })
+      .refine(
+        (p) => p.prove !== true || p.validator !== undefined,
+        "prove: true needs validator (a proof is of one delegation: state_getProof { stake: { delegator, validator } })",
+      ),
     handler: async (p, ctx) => {
       const delegator = decodeAddress(p.delegator);
       const only = p.validator === undefined ? undefined : decodeAddress(p.validator);
@@ -104,6 +112,9 @@ export const stakingMethods = [
         };
       });
       if (read.value.missing) throw appError("NOT_FOUND", `validator ${p.validator} does not exist`);
+      // Proved right after the read, at its height (the schema asks for validator when prove is true).
+      const stake = { delegator: p.delegator, validator: p.validator ?? "" };
+      const { proof } = await withProof(ctx, { height: read.height }, p.prove, { stake });
       const stakes = read.value.stakes
         .filter((s) => s.shares > 0n)
         .map((s) => ({
@@ -129,6 +140,7 @@ export const stakingMethods = [
         unbonding,
         totalUnbonding: sum(unbonding),
         height: read.height,
+        ...(proof === undefined ? {} : { proof }),
       };
     },
   }),

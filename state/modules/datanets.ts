@@ -61,7 +61,7 @@ export function getContribution(view: StateReader, id: number): Contribution | u
 }
 
 export function getDatanetVersion(view: StateReader, datanetId: number, version: number): DatanetVersion | undefined {
-  const raw = view.get(stateKey(MODULE_PREFIX.datanetVersion, idKey(datanetId), idKey(version)));
+  const raw = view.get(datanetVersionKey(datanetId, version));
   return raw === undefined ? undefined : datanetVersionCodec.decode(raw);
 }
 
@@ -95,12 +95,16 @@ export function getDatanetFrontier(view: StateReader, datanet: Datanet): Datanet
   return frontier;
 }
 
-function datanetKey(id: number): Uint8Array {
+export function datanetKey(id: number): Uint8Array {
   return stateKey(MODULE_PREFIX.datanet, idKey(id));
 }
 
-function contributionKey(id: number): Uint8Array {
+export function contributionKey(id: number): Uint8Array {
   return stateKey(MODULE_PREFIX.contribution, idKey(id));
+}
+
+export function datanetVersionKey(datanetId: number, version: number): Uint8Array {
+  return stateKey(MODULE_PREFIX.datanetVersion, idKey(datanetId), idKey(version));
 }
 
 function frontierKey(datanetId: number): Uint8Array {
@@ -394,10 +398,7 @@ function publishVersion(view: Overlay, sender: Uint8Array, msg: PublishVersionMs
     count,
     height: ctx.height,
   };
-  view.set(
-    stateKey(MODULE_PREFIX.datanetVersion, idKey(datanet.id), idKey(version.version)),
-    datanetVersionCodec.encode(version),
-  );
+  view.set(datanetVersionKey(datanet.id, version.version), datanetVersionCodec.encode(version));
   putDatanet(view, { ...datanet, versionCount: version.version });
   return event("publish_version", {
     datanet: String(datanet.id),

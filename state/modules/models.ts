@@ -88,7 +88,7 @@ export function sortedUniqueRefs(refs: readonly DatanetVersionRef[]): DatanetVer
   return sorted.filter((r, i) => i === 0 || compareRefs(r, sorted[i - 1]) !== 0);
 }
 
-function modelKey(id: number): Uint8Array {
+export function modelKey(id: number): Uint8Array {
   return stateKey(MODULE_PREFIX.model, idKey(id));
 }
 

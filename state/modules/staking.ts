@@ -43,13 +43,22 @@ const MAX_TOTAL_POWER = 2n ** 50n;
 
 // ---- reading ----
 
+/** Keys are exported for proofs (rpc/proof-keys.ts): a proof names the key the getter reads. */
+export function validatorKey(operator: Uint8Array): Uint8Array {
+  return stateKey(MODULE_PREFIX.stakingValidator, operator);
+}
+
+export function delegationKey(delegator: Uint8Array, operator: Uint8Array): Uint8Array {
+  return stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator);
+}
+
 export function getValidator(view: StateReader, operator: Uint8Array): StakingValidator | undefined {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidator, operator));
+  const raw = view.get(validatorKey(operator));
   return raw === undefined ? undefined : stakingValidatorCodec.decode(raw);
 }
 
 function setValidator(view: Overlay, v: StakingValidator): void {
-  view.set(stateKey(MODULE_PREFIX.stakingValidator, v.operator), stakingValidatorCodec.encode(v));
+  view.set(validatorKey(v.operator), stakingValidatorCodec.encode(v));
 }
 
 /** The operator of the validator whose consensus key has this address. */
@@ -58,12 +67,12 @@ export function operatorOf(view: StateReader, consensusAddress: Uint8Array): Uin
 }
 
 export function getShares(view: StateReader, delegator: Uint8Array, operator: Uint8Array): bigint {
-  return readAmount(view, stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator));
+  return readAmount(view, delegationKey(delegator, operator));
 }
 
 function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, shares: bigint): void {
   // Shares are stored as an amount (minimal big-endian); zero deletes the stake and its index entry.
-  writeAmount(view, stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator), shares);
+  writeAmount(view, delegationKey(delegator, operator), shares);
   const index = stateKey(MODULE_PREFIX.stakingDelegationByValidator, operator, delegator);
   if (shares > 0n) view.set(index, PRESENT);
   else if (view.get(index) !== undefined) view.delete(index);

@@ -1,4 +1,5 @@
 import { SparseMerkleTree, type TreeUpdate, treePath, valueHash } from "../smt.ts";
+import type { ProvedValue } from "../tree-prover.ts";
 import { keyFromId, keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
 
 /** A latest value, with its decoding once a reader asked for it by a codec (always codec.decode(value)). */
@@ -56,6 +57,11 @@ export class LatestState implements StateReader {
   * withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
     const p = keyId(prefix);
     for (const [id, entry] of this.values) if (id.startsWith(p)) yield [keyFromId(id), entry.value];
+  }
+
+  /** A key's latest value with its proof against `rootHash` (state/tree-prover.ts LatestTreeProver). */
+  prove(key: Uint8Array): ProvedValue {
+    return { value: this.get(key), proof: this.tree.prove(treePath(key)), root: this.tree.rootHash };
   }
 
   get rootHash(): Uint8Array {

@@ -85,7 +85,7 @@ interface ProofJson {
   count: number;
   root: string;
   proof: string[];
-  verified: boolean;
+  versionProof: { value: { root: string; count: number }; height: number };
 }
 
 interface Page<T> {
@@ -324,7 +324,7 @@ describe("datanet methods", () => {
         "datanet_proveMembership",
         { datanetId: ids.datanet, version: 1, contributionId },
       );
-      expect(p).toMatchObject({ contributionId, index, count: 2, root, verified: true });
+      expect(p).toMatchObject({ contributionId, index, count: 2, root, versionProof: { value: { root, count: 2 } } });
       expect(p.contentHash).toBe(toHex(hash(`item ${index === 0 ? 1 : 3}`)));
       const proof = p.proof.map((h) => fromHex(h) as Uint8Array);
       const leaf = fromHex(p.contentHash) as Uint8Array;
@@ -341,7 +341,8 @@ describe("datanet methods", () => {
       contributionId: ids.contributions[0],
       height: heights.published,
     });
-    expect(atPublish).toMatchObject({ verified: true, root, height: heights.published });
+    // The version record is proved at the latest height: a published version never changes.
+    expect(atPublish).toMatchObject({ root, height: heights.published, versionProof: { value: { root } } });
   });
 });
 

@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { decodeAddress } from "../crypto/address.ts";
+import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
+import {
+  earningsKey,
+  getEarnings,
+  getInference,
+  getRewards,
+  inferenceKey,
+  rewardsKey,
+} from "../state/modules/attribution.ts";
+import { accountKey, getAccount } from "../state/modules/bank.ts";
+import {
+  contributionKey,
+  datanetKey,
+  datanetVersionKey,
+  getContribution,
+  getDatanet,
+  getDatanetVersion,
+} from "../state/modules/datanets.ts";
+import { getModel, modelKey } from "../state/modules/models.ts";
+import { delegationKey, getShares, getValidator, validatorKey } from "../state/modules/staking.ts";
+import type { StateReader } from "../state/view.ts";
+import type { RpcContext } from "./context.ts";
+import { appError } from "./errors.ts";
+import { exactlyOne, idSchema } from "./module-schemas.ts";
+import { recordView, validatorView } from "./module-views.ts";
+import { addressSchema } from "./schemas.ts";
+
+/**
+ * The keys of state_getProof as users think of them ({ account: ADDRESS }, { datanet: ID }, ...), mapped to
+ * the state key the module's own getter reads (the modules' exported key functions), and the proven bytes
+ * decoded by that very getter, shown as the matching get method shows the record.
+ */
+
+/**
+ * Longest raw key state_getProof takes, in bytes. The longest state key today is 51 bytes (mdl/bybase/: an
+ * 11-byte prefix, a 32-byte hash, an 8-byte id); a longer one cannot be in the state, and the bound keeps a
+ * request from hashing megabytes.
+ */
+export const MAX_RAW_KEY_BYTES = 64;
+
+const EARNINGS_KINDS = ["contribution", "datanet", "model"] as const;
+
+/** The key kinds, in the order a message lists them. */
+const KINDS = [
+  "account",
+  "datanet",
+  "contribution",
+  "model",
+  "inference",
+  "rewards",
+  "stake",
+  "validator",
+  "datanetVersion",
+  "earnings",
+  "params",
+  "raw",
+] as const;
+
+export const provableKeySchema = z
+  .strictObject(
+    {
+      account: addressSchema.optional(),
+      datanet: idSchema("datanet").optional(),
+      contribution: idSchema("contribution").optional(),
+      model: idSchema("model").optional(),
+      inference: idSchema("inference").optional(),
+      rewards: addressSchema.optional(),
+      stake: z
+        .strictObject(
+          { delegator: addressSchema, validator: addressSchema },
+          { error: "stake must be { delegator, validator } (addresses; validator: the operator)" },
+        )
+        .optional(),
+      validator: addressSchema.optional(),
+      datanetVersion: z
+        .strictObject(
+          { datanetId: idSchema("datanetId"), version: idSchema("version") },
+          { error: "datanetVersion must be { datanetId, version }" },
+        )
+        .optional(),
+      earnings: z
+        .strictObject(
+          { kind: z.enum(EARNINGS_KINDS, { error: "earnings kind must be contribution, datanet or model" }), id: idSchema("id") },
+          { error: "earnings must be { kind, id }" },
+        )
+        .optional(),
+      params: z.literal(true, { error: "params must be true" }).optional(),
+      raw: z
+        .string({ error: "raw must be a string of hex" })
+        .regex(/^([0-9a-f]{2})+$/, "raw must be lowercase hex of whole bytes (no 0x), at least 1 byte")
+        .max(2 * MAX_RAW_KEY_BYTES, `raw must be at most ${MAX_RAW_KEY_BYTES} bytes (${2 * MAX_RAW_KEY_BYTES} hex characters)`)
+        .optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `key kind ${issue.keys.join(", ")} is not one of ${KINDS.join(", ")}`
+          : `key must be an object naming exactly one of ${KINDS.join(", ")}`,
+    },
+  )
+  .refine(
+    (k) => exactlyOne(...KINDS.map((kind) => k[kind])),
+    `key must name exactly one of ${KINDS.join(", ")}`,
+  );
+
+export type ProvableKey = z.infer<typeof provableKeySchema>;
+
+/** A user's key resolved: the state key, and how to show the value proven at `height`. */
+export interface ResolvedKey {
+  stateKey: Uint8Array;
+  /** The proven bytes as the matching get method shows them (absent values are shown as null by the caller). */
+  decode(bytes: Uint8Array, ctx: RpcContext, height: number): unknown;
+}
+
+/** A view holding one key: the module getter reads the proven value and nothing else. */
+function only(key: Uint8Array, bytes: Uint8Array): StateReader {
+  return { get: (k) => (equalBytes(k, key) ? bytes : undefined) };
+}
+
+/** Runs a getter over the proven value alone, as the get method would over the whole state. */
+function via<T>(
+  stateKey: Uint8Array,
+  read: (view: StateReader) => T,
+  show: (value: T, ctx: RpcContext, height: number) => unknown,
+): ResolvedKey {
+  return { stateKey, decode: (bytes, ctx, height) => show(read(only(stateKey, bytes)), ctx, height) };
+}
+
+const shown = (record: object | undefined) => (record === undefined ? null : recordView(record));
+
+export function resolveProvableKey(k: ProvableKey): ResolvedKey {
+  if (k.account !== undefined) {
+    const address = decodeAddress(k.account);
+    const account = k.account;
+    return via(accountKey(address), (v) => getAccount(v, address), (a) => ({
+      address: account,
+      balance: a.balance.toString(),
+      nonce: a.nonce,
+    }));
+  }
+  if (k.datanet !== undefined) {
+    const id = k.datanet;
+    return via(datanetKey(id), (v) => getDatanet(v, id), shown);
+  }
+  if (k.contribution !== undefined) {
+    const id = k.contribution;
+    return via(contributionKey(id), (v) => getContribution(v, id), shown);
+  }
+  if (k.model !== undefined) {
+    const id = k.model;
+    return via(modelKey(id), (v) => getModel(v, id), shown);
+  }
+  if (k.inference !== undefined) {
+    const id = k.inference;
+    return via(inferenceKey(id), (v) => getInference(v, id), shown);
+  }
+  if (k.rewards !== undefined) {
+    const address = decodeAddress(k.rewards);
+    const text = k.rewards;
+    return via(rewardsKey(address), (v) => getRewards(v, address), (r) => ({
+      address: text,
+      accrued: r.accrued.toString(),
+      claimed: r.claimed.toString(),
+    }));
+  }
+  if (k.stake !== undefined) {
+    const { delegator, validator } = k.stake;
+    const [d, o] = [decodeAddress(delegator), decodeAddress(validator)];
+    return via(delegationKey(d, o), (v) => getShares(v, d, o), (shares) => ({
+      delegator,
+      validator,
+      shares: shares.toString(),
+    }));
+  }
+  if (k.validator !== undefined) {
+    const operator = decodeAddress(k.validator);
+    return via(validatorKey(operator), (v) => getValidator(v, operator), (v, ctx, height) =>
+      // As staking_getValidator shows it: `active` says whether it is in the set that signs block height+1.
+      v === undefined ? null : validatorView(v, ctx.params.staking, ctx.app.validators(height + 1)));
+  }
+  if (k.datanetVersion !== undefined) {
+    const { datanetId, version } = k.datanetVersion;
+    return via(datanetVersionKey(datanetId, version), (v) => getDatanetVersion(v, datanetId, version), shown);
+  }
+  if (k.earnings !== undefined) {
+    const { kind, id } = k.earnings;
+    const show = (total: bigint) => ({ kind, id, total: total.toString() });
+    return via(earningsKey(kind, id), (v) => getEarnings(v, kind, id), show);
+  }
+  if (k.params === true) {
+    throw appError(
+      "NOT_IN_STATE",
+      "the chain parameters are not in the state tree: they are fixed in the genesis file (chain_getParams), " +
+      "so no header's state root commits to them",
+    );
+  }
+  // Raw keys: the value is shown as its bytes (hex); name the record's kind to have it decoded.
+  return { stateKey: fromHex(k.raw as string) as Uint8Array, decode: (bytes) => toHex(bytes) };
+}

@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { concatBytes, toBase64, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { verifyMerkleProof } from "../../crypto/merkle.ts";
+import type { TxMsg } from "../../proto/tx.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import { MAX_RAW_KEY_BYTES } from "../../rpc/proof-keys.ts";
+import { buildTx } from "../../rpc/tx-builder.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { ONE_OPEN } from "../../state/units.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import {
+  headerFailure,
+  type LightBlock,
+  type ProofAnswer,
+  proofAnswerFailure,
+  validatorsFromJson,
+} from "../helpers/proof-answer.ts";
+import { createValidatorMsg } from "../helpers/validator-msg.ts";
+
+/**
+ * State proofs over real HTTP against a real node, checked as a client that trusts only a validator set
+ * would: state_getProof for every key kind (present and absent), light_getBlock across a validator-set
+ * change, `prove: true` on the get methods, and datanet_proveMembership chained to a signed header.
+ */
+const FEE = DEFAULT_PARAMS.minFee * 10n;
+let chain: TestChain;
+let faucet: TestAccount; // the genesis validator's operator
+const alice = new TestAccount();
+const nobody = new TestAccount();
+const ids = { datanet: 0, contribution: 0, model: 0, inference: 0 };
+let setChangedAt = 0; // a height whose next validator set differs from its own
+
+interface Included {
+  height: number;
+  result: { code: number; log: string; events: { type: string; attributes: Record<string, string> }[] };
+}
+
+async function send(...txs: [TestAccount, TxMsg][]): Promise<Included[]> {
+  const hashes: string[] = [];
+  for (const [account, msg] of txs) {
+    const built = buildTx(
+      { chainId: chain.chainId, publicKey: account.publicKey, nonce: account.nonce++, fee: FEE, msg },
+      (m) => account.sign(m),
+    );
+    hashes.push((await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) })).hash);
+  }
+  const included: Included[] = [];
+  for (const hash of hashes) {
+    for (let tries = 0; ; tries++) {
+      try {
+        included.push(await chain.rpc.call<Included>("tx_get", { hash }));
+        break;
+      } catch (err) {
+        if (tries > 200) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+  for (const t of included) expect(t.result.code, t.result.log).toBe(0);
+  return included;
+}
+
+const idOf = (t: Included) => Number(t.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id);
+const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown>) =>
+  chain.rpc.call<T>(method, params);
+const prove = (key: Record<string, unknown>, height?: number) =>
+  call<ProofAnswer>("state_getProof", height === undefined ? { key } : { key, height });
+
+async function failure(method: string, params: Record<string, unknown>): Promise<RpcError> {
+  try {
+    await chain.rpc.call(method, params);
+  } catch (err) {
+    if (err instanceof RpcError) return err;
+    throw err;
+  }
+  throw new Error(`${method} ${JSON.stringify(params)} succeeded`);
+}
+
+const reason = (err: RpcError) => (err.data as { reason?: string } | undefined)?.reason;
+const hash = (text: string) => sha256(utf8(text));
+
+beforeAll(async () => {
+  chain = await startTestChain({ blockIntervalMs: 100 });
+  faucet = chain.faucet;
+  await send([faucet, { type: "transfer", to: alice.address, amount: 100n * ONE_OPEN }]);
+  const [created] = await send([
+    faucet,
+    {
+      type: "create_datanet",
+      name: "corpus",
+      description: "",
+      license: "CC-BY-4.0",
+      curators: [],
+      contributionStake: ONE_OPEN,
+      reviewFee: 0n,
+      allowListed: false,
+      contributors: [],
+    },
+  ]);
+  ids.datanet = idOf(created);
+  const [contributed] = await send([
+    alice,
+    { type: "contribute", datanetId: ids.datanet, contentHash: hash("item"), uri: "ipfs://item", sizeBytes: 1, metadata: "" },
+  ]);
+  ids.contribution = idOf(contributed);
+  await send([faucet, { type: "review_contribution", contributionId: ids.contribution, accept: true }]);
+  await send([faucet, { type: "publish_version", datanetId: ids.datanet }]);
+  const [model] = await send([
+    faucet,
+    {
+      type: "register_model",
+      name: "m",
+      kind: "model",
+      parentId: 0,
+      baseModel: "llama",
+      weightsHash: hash("w"),
+      uri: "ipfs://w",
+      trainedOn: [{ datanetId: ids.datanet, version: 1 }],
+      price: ONE_OPEN,
+    },
+  ]);
+  ids.model = idOf(model);
+  const [paid] = await send([alice, { type: "pay_inference", modelId: ids.model, requestHash: hash("q"), maxPrice: ONE_OPEN }]);
+  ids.inference = idOf(paid);
+  await send([
+    faucet,
+    {
+      type: "record_inference",
+      inferenceId: ids.inference,
+      outputHash: hash("out"),
+      weights: [{ contributionId: ids.contribution, datanetId: 0, version: 0, ppm: 1_000_000 }],
+    },
+  ]);
+  // Staking: alice stakes with the genesis validator and becomes a (small) validator: the set changes.
+  const [, created2] = await send(
+    [alice, { type: "stake", validator: faucet.address, amount: 10n * ONE_OPEN }],
+    [alice, createValidatorMsg({ chainId: chain.chainId, operator: alice.address, moniker: "alice", selfStake: 5n * ONE_OPEN })],
+  );
+  await chain.waitForHeight(created2.height + 3);
+  for (let h = created2.height; h <= created2.height + 2; h++) {
+    const b = await call<LightBlock>("light_getBlock", { height: h });
+    if (b.header.validatorsHash !== b.header.nextValidatorsHash) setChangedAt = h;
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+describe("state_getProof", () => {
+  it("every key kind: a proof the verifier accepts against a header signed by the height's validators", async () => {
+    const present: Record<string, unknown>[] = [
+      { account: faucet.bech32 },
+      { account: alice.bech32 },
+      { datanet: ids.datanet },
+      { contribution: ids.contribution },
+      { model: ids.model },
+      { inference: ids.inference },
+      { rewards: alice.bech32 },
+      { stake: { delegator: alice.bech32, validator: faucet.bech32 } },
+      { validator: faucet.bech32 },
+      { datanetVersion: { datanetId: ids.datanet, version: 1 } },
+      { earnings: { kind: "contribution", id: ids.contribution } },
+      { raw: toHex(concatBytes(utf8("bank/acct/"), alice.address)) },
+    ];
+    for (const key of present) {
+      const a = await prove(key);
+      expect(await proofAnswerFailure(chain.rpc, a), JSON.stringify(key)).toBeUndefined();
+      expect(a.valueBytes, JSON.stringify(key)).not.toBeNull();
+      expect(a.proof.leaf?.path).toBe(toHex(sha256(Buffer.from(a.key, "hex"))));
+      expect(a.committedBy).toBe(
+        `the header at height ${a.height} commits to the state after block ${a.height}; the commit is signed by ` +
+        `the validator set of height ${a.height}`,
+      );
+    }
+  });
+
+  it("names the module's key and shows the value as the get method does", async () => {
+    const acct = await prove({ account: alice.bech32 });
+    expect(acct.key).toBe(toHex(concatBytes(utf8("bank/acct/"), alice.address)));
+    const got = await call("account_get", { address: alice.bech32, height: acct.height }).catch(() => undefined);
+    const now = await call("account_get", { address: alice.bech32 });
+    expect(acct.value).toEqual({ address: alice.bech32, balance: now.balance, nonce: now.nonce });
+    if (got !== undefined) expect(got).toMatchObject(acct.value as object);
+    const d = await prove({ datanet: ids.datanet });
+    expect(d.key).toBe(toHex(concatBytes(utf8("dn/net/"), u64be(ids.datanet))));
+    expect(await call("datanet_get", { id: ids.datanet })).toMatchObject(d.value as object);
+    expect(d.value).toMatchObject({ id: ids.datanet, owner: faucet.bech32, versionCount: 1 });
+    const m = await prove({ model: ids.model });
+    expect(m.value).toMatchObject({ id: ids.model, owner: faucet.bech32, name: "m" });
+    const inf = await prove({ inference: ids.inference });
+    expect(inf.value).toMatchObject({ id: ids.inference, payer: alice.bech32, status: "recorded" });
+    const c = await prove({ contribution: ids.contribution });
+    expect(c.value).toMatchObject({ id: ids.contribution, contributor: alice.bech32, status: "accepted" });
+    const r = await prove({ rewards: alice.bech32 });
+    expect(r.value).toMatchObject({ address: alice.bech32 });
+    expect(BigInt((r.value as { accrued: string }).accrued)).toBeGreaterThan(0n);
+    const s = await prove({ stake: { delegator: alice.bech32, validator: faucet.bech32 } });
+    expect(s.value).toEqual({ delegator: alice.bech32, validator: faucet.bech32, shares: expect.any(String) });
+    const raw = await prove({ raw: acct.key });
+    expect(raw).toMatchObject({ key: acct.key, valueBytes: acct.valueBytes, value: acct.valueBytes });
+  });
+
+  it("absent keys: no value, and a non-inclusion proof the verifier accepts", async () => {
+    const absent: Record<string, unknown>[] = [
+      { account: nobody.bech32 },
+      { datanet: 999 },
+      { contribution: 999 },
+      { model: 999 },
+      { inference: 999 },
+      { rewards: nobody.bech32 },
+      { stake: { delegator: nobody.bech32, validator: faucet.bech32 } },
+      { raw: "00" },
+    ];
+    for (const key of absent) {
+      const a = await prove(key);
+      expect(a, JSON.stringify(key)).toMatchObject({ value: null, valueBytes: null });
+      expect(await proofAnswerFailure(chain.rpc, a), JSON.stringify(key)).toBeUndefined();
+    }
+    // The answer cannot be turned into a claim of presence: the verifier refuses a value for it.
+    const a = await prove({ account: nobody.bech32 });
+    expect(await proofAnswerFailure(chain.rpc, { ...a, valueBytes: "00" })).toBeDefined();
+  });
+
+  it("a tampered answer is refused by the verifier: another value, another key, another root", async () => {
+    const a = await prove({ account: alice.bech32 });
+    expect(await proofAnswerFailure(chain.rpc, { ...a, valueBytes: `${a.valueBytes}00` })).toBeDefined();
+    const other = toHex(concatBytes(utf8("bank/acct/"), faucet.address));
+    expect(await proofAnswerFailure(chain.rpc, { ...a, key: other })).toBeDefined();
+    expect(await proofAnswerFailure(chain.rpc, { ...a, header: { ...a.header, stateRoot: "00".repeat(32) } }))
+      .toBe("the header does not hash to headerHash");
+  });
+
+  it("bad keys and heights get a clear error", async () => {
+    const invalid = async (params: Record<string, unknown>, message: RegExp) => {
+      const err = await failure("state_getProof", params);
+      expect(err.code, JSON.stringify(params)).toBe(-32602);
+      expect(err.message, JSON.stringify(params)).toMatch(message);
+    };
+    await invalid({}, /key must be an object naming exactly one of account, datanet/);
+    await invalid({ key: {} }, /key must name exactly one of account, datanet, contribution, model/);
+    await invalid({ key: { account: alice.bech32, datanet: 1 } }, /key must name exactly one of/);
+    await invalid({ key: { account: "opl1nope" } }, /key\.account: address must be a bech32 address/);
+    await invalid({ key: { datanet: 0 } }, /key\.datanet: datanet must be >= 1/);
+    await invalid({ key: { stake: { delegator: alice.bech32 } } }, /key\.stake\.validator/);
+    await invalid({ key: { params: false } }, /key\.params: params must be true/);
+    await invalid({ key: { raw: "ABCD" } }, /raw must be lowercase hex of whole bytes/);
+    await invalid({ key: { raw: "abc" } }, /raw must be lowercase hex of whole bytes/);
+    await invalid({ key: { raw: "" } }, /raw must be lowercase hex/);
+    await invalid({ key: { raw: "00".repeat(MAX_RAW_KEY_BYTES + 1) } }, new RegExp(`at most ${MAX_RAW_KEY_BYTES} bytes`));
+    await invalid({ key: { wallet: alice.bech32 } }, /key kind wallet is not one of account, datanet/);
+    // The longest raw key allowed is answered (absent).
+    expect((await prove({ raw: "00".repeat(MAX_RAW_KEY_BYTES) })).value).toBeNull();
+
+    const params = await failure("state_getProof", { key: { params: true } });
+    expect(reason(params)).toBe("NOT_IN_STATE");
+    expect(params.message).toMatch(/not in the state tree: they are fixed in the genesis file/);
+    const future = await failure("state_getProof", { key: { account: alice.bech32 }, height: 10 ** 9 });
+    expect(reason(future)).toBe("HEIGHT_NOT_AVAILABLE");
+    const genesis = await failure("state_getProof", { key: { account: alice.bech32 }, height: 0 });
+    expect(reason(genesis)).toBe("PROOF_NOT_AVAILABLE");
+    expect(genesis.message).toMatch(/height 0 is the genesis state, which no header carries/);
+    const past = await failure("state_getProof", { key: { account: alice.bech32 }, height: 1 });
+    expect(reason(past)).toBe("PROOF_NOT_AVAILABLE");
+    expect(past.message).toMatch(/proofs at past heights \(1 asked\) need the versioned tree/);
+  });
+});
+
+describe("light_getBlock", () => {
+  it("header, commit and both validator sets, across a validator-set change", async () => {
+    expect(setChangedAt).toBeGreaterThan(0);
+    const before = await call<LightBlock>("light_getBlock", { height: setChangedAt });
+    const after = await call<LightBlock>("light_getBlock", { height: setChangedAt + 1 });
+    expect(before.validators).toHaveLength(1);
+    expect(before.nextValidators).toHaveLength(2);
+    expect(after.validators).toEqual(before.nextValidators);
+    for (const b of [before, after]) {
+      expect(headerFailure(b.header, b.headerHash, b.commit, validatorsFromJson(b.validators))).toBeUndefined();
+    }
+    // Signed by the set of its own height: the next height's set (alice's key never signs) does not do.
+    expect(headerFailure(before.header, before.headerHash, before.commit, validatorsFromJson(before.nextValidators)))
+      .toBe("the validators are not the header's");
+    expect(before.validators[0]).toEqual({
+      address: expect.stringMatching(/^opl1/),
+      pubkey: expect.stringMatching(/^[0-9a-f]{64}$/),
+      power: expect.any(Number),
+    });
+    const first = await call<LightBlock>("light_getBlock", { height: 1 });
+    expect(headerFailure(first.header, first.headerHash, first.commit, validatorsFromJson(first.validators)))
+      .toBeUndefined();
+    expect(reason(await failure("light_getBlock", { height: 10 ** 9 }))).toBe("BLOCK_NOT_FOUND");
+    expect((await failure("light_getBlock", { height: 0 })).message).toMatch(/height 0 is genesis/);
+  });
+});
+
+describe("prove: true on the get methods", () => {
+  const cases: [string, () => Record<string, unknown>, () => Record<string, unknown>][] = [
+    ["account_get", () => ({ address: alice.bech32 }), () => ({ account: alice.bech32 })],
+    ["datanet_get", () => ({ id: ids.datanet }), () => ({ datanet: ids.datanet })],
+    ["datanet_getContribution", () => ({ id: ids.contribution }), () => ({ contribution: ids.contribution })],
+    [
+      "datanet_getVersion",
+      () => ({ datanetId: ids.datanet, version: 1 }),
+      () => ({ datanetVersion: { datanetId: ids.datanet, version: 1 } }),
+    ],
+    ["model_get", () => ({ id: ids.model }), () => ({ model: ids.model })],
+    ["attribution_getInference", () => ({ id: ids.inference }), () => ({ inference: ids.inference })],
+    ["attribution_getRewards", () => ({ address: alice.bech32 }), () => ({ rewards: alice.bech32 })],
+    [
+      "attribution_getEarnings",
+      () => ({ contributionId: ids.contribution }),
+      () => ({ earnings: { kind: "contribution", id: ids.contribution } }),
+    ],
+    ["staking_getValidator", () => ({ address: faucet.bech32 }), () => ({ validator: faucet.bech32 })],
+    [
+      "staking_getStake",
+      () => ({ delegator: alice.bech32, validator: faucet.bech32 }),
+      () => ({ stake: { delegator: alice.bech32, validator: faucet.bech32 } }),
+    ],
+  ];
+  for (const [name, params, key] of cases) {
+    it(`${name}: the proof of the same key at the height it answered from`, async () => {
+      const plain = await call(name, params());
+      expect(plain.proof).toBeUndefined();
+      const r = await call<{ height: number; proof: ProofAnswer }>(name, { ...params(), prove: true });
+      expect(r.proof.height).toBe(r.height);
+      expect(r.proof.key).toBe((await prove(key())).key);
+      expect(r.proof.valueBytes).not.toBeNull();
+      expect(await proofAnswerFailure(chain.rpc, r.proof)).toBeUndefined();
+    });
+  }
+
+  it("at a past height the proof is refused clearly; prove must be a boolean; getStake proves one validator", async () => {
+    const past = await failure("account_get", { address: alice.bech32, height: 1, prove: true });
+    expect(reason(past)).toBe("PROOF_NOT_AVAILABLE");
+    expect(past.message).toMatch(/need the versioned tree/);
+    expect((await failure("account_get", { address: alice.bech32, prove: "yes" })).message)
+      .toMatch(/prove must be true or false/);
+    expect((await failure("staking_getStake", { delegator: alice.bech32, prove: true })).message)
+      .toMatch(/prove: true needs validator/);
+  });
+});
+
+describe("datanet_proveMembership", () => {
+  it("chains to a signed header: the version record's state proof holds the membership proof's root", async () => {
+    const m = await call<{
+      contentHash: string;
+      index: number;
+      count: number;
+      root: string;
+      proof: string[];
+      versionProof: ProofAnswer;
+      nodeChecked: string;
+      clientChecks: string[];
+      verified?: unknown;
+    }>("datanet_proveMembership", { datanetId: ids.datanet, version: 1, contributionId: ids.contribution });
+    expect(m.verified).toBeUndefined();
+    expect(m.clientChecks.length).toBeGreaterThan(0);
+    expect(await proofAnswerFailure(chain.rpc, m.versionProof)).toBeUndefined();
+    expect(m.versionProof.value).toMatchObject({ datanetId: ids.datanet, version: 1, root: m.root, count: m.count });
+    const ok = verifyMerkleProof(
+      Buffer.from(m.contentHash, "hex"),
+      m.index,
+      m.count,
+      m.proof.map((p) => Buffer.from(p, "hex")),
+      Buffer.from(m.root, "hex"),
+    );
+    expect(ok).toBe(true);
+  });
+});

@@ -1,5 +1,6 @@
 import { readU64be } from "../crypto/bytes.ts";
 import { decodeValidatorSet, type Validator } from "../proto/block.ts";
+import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { MODULE_PREFIX } from "../state/keys.ts";
 import { keyId, type StateWrite } from "../state/view.ts";
 
@@ -58,4 +59,13 @@ export class ValidatorSets {
   since(height: number): number {
     return this.entryAt(height).from;
   }
+}
+
+/**
+ * The validator set of height 1 as a genesis makes it: what a light client trusts when it starts from a
+ * genesis file (header 1 must name its hash).
+ */
+export function genesisValidatorSet(genesis: Genesis): Validator[] {
+  const writes = genesisWrites(genesis);
+  return ValidatorSets.fromState(writes.map((w) => [w.key, w.value as Uint8Array])).at(1);
 }

@@ -112,6 +112,12 @@ export interface ResolvedKey {
   stateKey: Uint8Array;
   /** The proven bytes as the matching get method shows them (absent values are shown as null by the caller). */
   decode(bytes: Uint8Array, ctx: RpcContext, height: number): unknown;
+  /**
+   * The proven bytes shown from themselves alone, for a client that verified them (opl query --prove): the
+   * same as `decode` except fields a get method derives from other state (a validator's power and whether it
+   * is active), which no proof of this key covers.
+   */
+  proven(bytes: Uint8Array): unknown;
 }
 
 /** A view holding one key: the module getter reads the proven value and nothing else. */
@@ -119,13 +125,22 @@ function only(key: Uint8Array, bytes: Uint8Array): StateReader {
   return { get: (k) => (equalBytes(k, key) ? bytes : undefined) };
 }
 
-/** Runs a getter over the proven value alone, as the get method would over the whole state. */
+/**
+ * Runs a getter over the proven value alone, as the get method would over the whole state. `live` shows it
+ * with what the node derives from the rest of its state, when the get method does.
+ */
 function via<T>(
   stateKey: Uint8Array,
   read: (view: StateReader) => T,
-  show: (value: T, ctx: RpcContext, height: number) => unknown,
+  show: (value: T) => unknown,
+  live?: (value: T, ctx: RpcContext, height: number) => unknown,
 ): ResolvedKey {
-  return { stateKey, decode: (bytes, ctx, height) => show(read(only(stateKey, bytes)), ctx, height) };
+  const value = (bytes: Uint8Array) => read(only(stateKey, bytes));
+  return {
+    stateKey,
+    decode: (bytes, ctx, height) => (live === undefined ? show(value(bytes)) : live(value(bytes), ctx, height)),
+    proven: (bytes) => show(value(bytes)),
+  };
 }
 
 const shown = (record: object | undefined) => (record === undefined ? null : recordView(record));
@@ -176,7 +191,7 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
   }
   if (k.validator !== undefined) {
     const operator = decodeAddress(k.validator);
-    return via(validatorKey(operator), (v) => getValidator(v, operator), (v, ctx, height) =>
+    return via(validatorKey(operator), (v) => getValidator(v, operator), shown, (v, ctx, height) =>
       // As staking_getValidator shows it: `active` says whether it is in the set that signs block height+1.
       v === undefined ? null : validatorView(v, ctx.params.staking, ctx.app.validators(height + 1)));
   }
@@ -197,5 +212,5 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
     );
   }
   // Raw keys: the value is shown as its bytes (hex); name the record's kind to have it decoded.
-  return { stateKey: fromHex(k.raw as string) as Uint8Array, decode: (bytes) => toHex(bytes) };
+  return { stateKey: fromHex(k.raw as string) as Uint8Array, decode: (bytes) => toHex(bytes), proven: toHex };
 }

@@ -28,6 +28,12 @@ function oneOf(flags: Record<string, [string, string | undefined]>): Record<stri
   return { [param]: param === "payer" ? value : parsePositiveInt(value as string, flag) };
 }
 
+/** The earnings key of state_getProof for the one of --contribution, --datanet, --model given. */
+function earningsKeyOf(params: Record<string, unknown>): { kind: "contribution" | "datanet" | "model"; id: number } {
+  const [param, id] = Object.entries(params)[0] as [string, number];
+  return { kind: param.replace(/Id$/, "") as "contribution" | "datanet" | "model", id };
+}
+
 /** `opl query attribution ...` */
 export function registerAttributionQuery(query: Command): void {
   const attribution = query
@@ -38,7 +44,8 @@ export function registerAttributionQuery(query: Command): void {
     attribution.command("inference <id>").description("One inference: model, payer, price, status, output, weights."),
   ).action(
     action(async (id: string, opts: QueryOpts) => {
-      await runQuery(opts, "attribution_getInference", { id: parsePositiveInt(id, "id") }, printFields);
+      const inference = parsePositiveInt(id, "id");
+      await runQuery(opts, "attribution_getInference", { id: inference }, printFields, { key: { inference } });
     }),
   );
 
@@ -73,8 +80,9 @@ export function registerAttributionQuery(query: Command): void {
       .command("rewards <address>")
       .description(
         "An address's rewards: claimable now, claimed, and earned per model and contribution (the sources a " +
-        "page at a time: --cursor, --limit).",
+        "page at a time: --cursor, --limit; --prove verifies the claimable and claimed totals).",
       ),
+    true,
     true,
   ).action(
     action(async (address: string, opts: QueryOpts) => {
@@ -83,7 +91,7 @@ export function registerAttributionQuery(query: Command): void {
         console.log(`claimed:   ${open(r.claimed)}`);
         for (const b of r.breakdown) console.log(`  from ${b.source} ${b.id}: ${open(b.amount)}`);
         if (r.nextCursor !== null) console.log(`more sources: --cursor ${r.nextCursor}`);
-      });
+      }, { key: { rewards: address } });
     }),
   );
 
@@ -103,7 +111,7 @@ export function registerAttributionQuery(query: Command): void {
           "--model": ["modelId", opts.model],
         });
         await runQuery<{ kind: string; id: number; total: string }>(opts, "attribution_getEarnings", params, (e) =>
-          console.log(`${e.kind} ${e.id} earned ${open(e.total)}`),
+          console.log(`${e.kind} ${e.id} earned ${open(e.total)}`), { key: { earnings: earningsKeyOf(params) } },
         );
       }),
     );

@@ -21,6 +21,10 @@ export function registerChainQuery(query: Command): void {
           } else flat[k] = v;
         }
         printFields({ ...flat, height });
+      }, {
+        notProvable:
+          "the chain parameters are fixed in genesis.json, not kept in the state tree: compare them with your " +
+          "genesis file (its identity is what the node checked its database against)",
       });
     }),
   );

@@ -38,7 +38,8 @@ export function registerDatanetQuery(query: Command): void {
 
   withQueryOptions(datanet.command("get <id>").description("One datanet: owner, settings, counts.")).action(
     action(async (id: string, opts: QueryOpts) => {
-      await runQuery(opts, "datanet_get", { id: parsePositiveInt(id, "id") }, printFields);
+      const datanet = parsePositiveInt(id, "id");
+      await runQuery(opts, "datanet_get", { id: datanet }, printFields, { key: { datanet } });
     }),
   );
 
@@ -91,7 +92,7 @@ export function registerDatanetQuery(query: Command): void {
   ).action(
     action(async (datanetId: string, version: string, opts: QueryOpts) => {
       const params = { datanetId: parsePositiveInt(datanetId, "datanetId"), version: parsePositiveInt(version, "version") };
-      await runQuery(opts, "datanet_getVersion", params, printFields);
+      await runQuery(opts, "datanet_getVersion", params, printFields, { key: { datanetVersion: params } });
     }),
   );
 

@@ -21,7 +21,9 @@ export function registerModelQuery(query: Command): void {
     model.command("get <id>").description("One model: owner, weights, price, operators, lineage (parent, datanet versions)."),
   ).action(
     action(async (id: string, opts: QueryOpts) => {
-      await runQuery(opts, "model_get", { id: parsePositiveInt(id, "id") }, printFields);
+      const model = parsePositiveInt(id, "id");
+      // --prove verifies the model record; the lineage printed without it comes from other records.
+      await runQuery(opts, "model_get", { id: model }, printFields, { key: { model } });
     }),
   );
 

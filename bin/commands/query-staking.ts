@@ -50,7 +50,9 @@ export function registerStakingQuery(query: Command): void {
   withQueryOptions(staking.command("validator <operator>").description("One validator by its operator address."))
     .action(
       action(async (operator: string, opts: QueryOpts) => {
-        await runQuery<Record<string, unknown>>(opts, "staking_getValidator", { address: operator }, printFields);
+        await runQuery<Record<string, unknown>>(opts, "staking_getValidator", { address: operator }, printFields, {
+          key: { validator: operator },
+        });
       }),
     );
 
@@ -72,7 +74,9 @@ export function registerStakingQuery(query: Command): void {
             console.log(`unbonding ${open(u.amount)} from ${u.validator}, back at height ${u.completionHeight}`);
           }
           console.log(`total staked ${open(s.totalStaked)}, unbonding ${open(s.totalUnbonding)} (height ${s.height})`);
-        });
+        }, opts.validator === undefined
+          ? { notProvable: "a proof is of one delegation: add --validator <operator>" }
+          : { key: { stake: { delegator, validator: opts.validator } } });
       }),
     );
 }

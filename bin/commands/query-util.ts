@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { formatOpen } from "../../state/units.ts";
+import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+import { type ProveOpts, verifiedLines, verifyProvenAnswer, withProveOptions } from "./query-prove.ts";
 
 /** What every `opl query` command shares: node options, --height, --json, paging, and short readable output. */
 
-export interface QueryOpts {
+export interface QueryOpts extends ProveOpts {
   rpc?: string;
   home?: string;
   height?: string;
@@ -19,12 +21,14 @@ export interface Page<T> {
   height: number;
 }
 
-export function withQueryOptions(cmd: Command, list = false): Command {
+/** Adds the options every query takes; `provable` ones (single records) also take --prove and its trust options. */
+export function withQueryOptions(cmd: Command, list = false, provable = !list): Command {
   cmd
     .option("--rpc <url>", "node JSON-RPC URL")
     .option("--home <dir>", "take the RPC URL from this home's config.toml")
     .option("--height <n>", "read at a past height")
     .option("--json", "print the JSON-RPC result");
+  if (provable) withProveOptions(cmd);
   if (list) {
     cmd
       .option("--cursor <cursor>", "start after this cursor (printed at the end of the previous page)")
@@ -34,21 +38,46 @@ export function withQueryOptions(cmd: Command, list = false): Command {
 }
 
 /**
+ * What --prove checks for one query: the key whose state proof the answer must carry, or why the query
+ * cannot be proven.
+ */
+export type Provable = { key: ProvableKey } | { notProvable: string };
+
+/**
  * Calls `method` with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
- * --json, else what `print` makes of it.
+ * --json, else what `print` makes of it. With --prove, the answer's proof of `provable.key` is verified
+ * first (query-prove.ts) and the value printed is the one decoded from the proven bytes.
  */
 export async function runQuery<T>(
   opts: QueryOpts,
   method: string,
   params: Record<string, unknown>,
   print: (result: T) => void,
+  provable?: Provable,
 ): Promise<void> {
   const { RpcClient } = await import("../../rpc/client.ts");
   const all: Record<string, unknown> = { ...params };
   if (opts.height !== undefined) all.height = parsePositiveInt(opts.height, "--height");
   if (opts.cursor !== undefined) all.cursor = opts.cursor;
   if (opts.limit !== undefined) all.limit = parsePositiveInt(opts.limit, "--limit");
-  const result = await new RpcClient(resolveRpcUrl(opts)).call<T>(method, all);
+  if (opts.prove === true) {
+    if (provable === undefined || "notProvable" in provable)
+      throw new Error(`--prove is not available here: ${provable?.notProvable ?? "lists are not proven; ask for each item"}`);
+    all.prove = true;
+  }
+  const client = new RpcClient(resolveRpcUrl(opts));
+  const result = await client.call<T & { proof?: unknown }>(method, all);
+  if (opts.prove === true && provable !== undefined && "key" in provable) {
+    const verified = await verifyProvenAnswer(client, opts, provable.key, result.proof);
+    if (opts.json) {
+      console.log(JSON.stringify({ ...result, verified }, null, 2));
+      return;
+    }
+    if (verified.value !== null && typeof verified.value === "object") printFields(verified.value as Record<string, unknown>);
+    else console.log(verified.value === null ? "absent" : String(verified.value));
+    for (const line of verifiedLines(verified)) console.log(line);
+    return;
+  }
   if (opts.json) console.log(JSON.stringify(result, null, 2));
   else print(result);
 }
@@ -67,6 +96,7 @@ export function open(base: string): string {
 
 /** Fields that hold base units, shown in OPEN. */
 const AMOUNT_FIELDS = new Set([
+  "balance",
   "tokens",
   "slashed",
   "contributionStake",

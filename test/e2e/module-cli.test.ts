@@ -155,6 +155,29 @@ describe("module transactions through the CLI", () => {
     expect(await balance("bob")).toBe(10n * ONE_OPEN - 2n * 10n ** 15n + share);
   });
 
+  it("--prove verifies every kind of record the loop made, from the genesis file", async () => {
+    const validator = (await rpc.call<{ items: { operator: string }[] }>("staking_getValidators", {})).items[0].operator;
+    const queries: [string[], Record<string, unknown>][] = [
+      [["datanet", "get", "1"], { id: 1 }],
+      [["datanet", "version", "1", "1"], { datanetId: 1, version: 1 }],
+      [["model", "get", "1"], { id: 1 }],
+      [["attribution", "inference", "1"], { id: 1, modelId: 1 }],
+      [["attribution", "rewards", addresses.bob], { address: addresses.bob }],
+      [["attribution", "earnings", "--contribution", "1"], { kind: "contribution", id: 1 }],
+      [["staking", "validator", validator], { operator: validator }],
+      [["staking", "stake", addresses.validator, "--validator", validator], { delegator: addresses.validator }],
+    ];
+    const results = await Promise.all(
+      queries.map(([args]) => runCli(["query", ...args, "--rpc", node.url, "--home", home, "--prove", "--json"])),
+    );
+    results.forEach((r, i) => {
+      expect(r.code, `${queries[i][0].join(" ")}: ${r.stderr}`).toBe(0);
+      const { verified } = JSON.parse(r.stdout) as { verified: { present: boolean; value: Record<string, unknown> } };
+      expect(verified.present, queries[i][0].join(" ")).toBe(true);
+      expect(verified.value, queries[i][0].join(" ")).toMatchObject(queries[i][1]);
+    });
+  });
+
   it("human output: --wait reports the events; queries print short lines", async () => {
     const r = await runCli([
       "tx", "datanet", "create", "--name", "second", "--home", home, "--from", "bob", "--rpc", node.url, "--wait",

@@ -15,12 +15,11 @@ export interface CommittedHeader {
 }
 
 /**
- * Heights whose header is kept per node. A header never changes once committed, and proofs ask for the
- * latest few again and again: without the cache every proof would read (and hash) its whole block, megabytes
- * for a full one, to answer 400 bytes of header.
+ * Heights whose header is kept per node, least recently used out. A header never changes once committed, and
+ * proofs ask for the latest few again and again: without the cache every proof would read (and hash) its
+ * whole block, megabytes for a full one, to answer 400 bytes of header.
  */
 export const HEADER_CACHE_HEIGHTS = 16;
-// Least recently used out.
 
 /** One cache per node (its database), so nodes sharing a process never share headers. */
 const caches = new WeakMap<object, Map<number, CommittedHeader>>();

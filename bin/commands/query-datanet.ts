@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { fromHex } from "../../crypto/bytes.ts";
+import { verifyMerkleProof } from "../../crypto/merkle.ts";
 import { action, parsePositiveInt } from "../cli-util.ts";
 import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
 
@@ -28,9 +30,12 @@ interface ProofJson {
   count: number;
   root: string;
   proof: string[];
-  verified: boolean;
   height: number;
+  /** The version record's state proof (state_getProof's answer): it holds root and count. */
+  versionProof: { height: number; stateRoot: string; value: { root: string; count: number } | null };
 }
+
+const bytes = (hex: string) => fromHex(hex) ?? new Uint8Array(0);
 
 /** `opl query datanet ...` */
 export function registerDatanetQuery(query: Command): void {
@@ -99,7 +104,7 @@ export function registerDatanetQuery(query: Command): void {
   withQueryOptions(
     datanet
       .command("prove <datanetId> <version> <contributionId>")
-      .description("A Merkle proof that a contribution is in a published version, checked against its root."),
+      .description("A Merkle proof that a contribution is in a published version, checked here against its root."),
   ).action(
     action(async (datanetId: string, version: string, contributionId: string, opts: QueryOpts) => {
       const params = {
@@ -112,7 +117,19 @@ export function registerDatanetQuery(query: Command): void {
         console.log(`content hash: ${p.contentHash}`);
         console.log(`root:         ${p.root}`);
         console.log(`proof:        ${p.proof.length === 0 ? "(none: the only leaf is the root)" : p.proof.join(" ")}`);
-        console.log(`verified:     ${p.verified}`);
+        // Checked here, not taken from the node: the leaf leads to the root the version's record holds. That the
+        // record is the chain's is what versionProof shows against a signed header (the light client checks it).
+        const leads = verifyMerkleProof(bytes(p.contentHash), p.index, p.count, p.proof.map(bytes), bytes(p.root));
+        const record = p.versionProof.value;
+        if (!leads) throw new Error("the proof does NOT lead from the content hash to the root");
+        if (record?.root !== p.root || record.count !== p.count) {
+          throw new Error("the version record in versionProof does not hold this root and count");
+        }
+        console.log("checked here: the proof leads from the content hash to the root");
+        console.log(
+          `the root is the version record's, proved at height ${p.versionProof.height} against state root ` +
+          `${p.versionProof.stateRoot} (that proof is checked by a light client, not here)`,
+        );
       });
     }),
   );

@@ -192,7 +192,9 @@ describe("module transactions through the CLI", () => {
     const prove = await query(["datanet", "prove", "1", "1", "1"]);
     expect(prove.code, prove.stderr).toBe(0);
     expect(prove.stdout).toMatch(/contribution 1 is leaf 0 of 1/);
-    expect(prove.stdout).toMatch(/verified: +true/);
+    expect(prove.stdout).toMatch(/checked here: the proof leads from the content hash to the root/);
+    const provedAt = /the root is the version record.s, proved at height \d+ against state root [0-9a-f]{64}/;
+    expect(prove.stdout).toMatch(provedAt);
     const list = await query(["datanet", "list", "--limit", "1"]);
     const [first, more] = list.stdout.trimEnd().split("\n");
     expect(first).toMatch(/^#1 "corpus" owner opl1\S+: 1 contributions, 1 accepted, 1 versions$/);

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { concatBytes, toBase64, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { verifyMerkleProof } from "../../crypto/merkle.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
+import { HEADER_CACHE_HEIGHTS } from "../../rpc/committed-header.ts";
 import { MAX_RAW_KEY_BYTES } from "../../rpc/proof-keys.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
@@ -292,6 +294,21 @@ describe("light_getBlock", () => {
       .toBeUndefined();
     expect(reason(await failure("light_getBlock", { height: 10 ** 9 }))).toBe("BLOCK_NOT_FOUND");
     expect((await failure("light_getBlock", { height: 0 })).message).toMatch(/height 0 is genesis/);
+  });
+
+  it("reads a block's bytes once for its header while it is among the HEADER_CACHE_HEIGHTS most recently asked", async () => {
+    const reads = vi.spyOn(ChainDb.prototype, "getBlockBytes"); // this file runs one node
+    try {
+      const heights = Array.from({ length: HEADER_CACHE_HEIGHTS + 1 }, (_, i) => i + 2);
+      for (const height of heights) await call("light_getBlock", { height });
+      const before = reads.mock.calls.length;
+      await call("light_getBlock", { height: heights[heights.length - 1] });
+      expect(reads.mock.calls.length).toBe(before); // kept
+      await call("light_getBlock", { height: heights[0] });
+      expect(reads.mock.calls.length).toBe(before + 1); // the oldest was let go: the cache stays bounded
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 

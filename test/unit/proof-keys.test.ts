@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { encodeAddress } from "../../crypto/address.ts";
+import { toHex } from "../../crypto/bytes.ts";
+import { getEarnings, getInference, getRewards } from "../../state/modules/attribution.ts";
+import { getAccount } from "../../state/modules/bank.ts";
+import { getContribution, getDatanet, getDatanetVersion } from "../../state/modules/datanets.ts";
+import { getModel } from "../../state/modules/models.ts";
+import { getShares, getValidator } from "../../state/modules/staking.ts";
+import type { StateReader } from "../../state/view.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import { type ProvableKey, provableKeySchema, resolveProvableKey } from "../../rpc/proof-keys.ts";
+
+/**
+ * A state_getProof key must name exactly the state key the module's own getter reads for that record:
+ * otherwise a proof would be of another key than the one the get method answers from.
+ */
+
+/** The keys a getter reads (from a state where nothing is present). */
+function keysRead(getter: (view: StateReader) => unknown): string[] {
+  const keys: string[] = [];
+  getter({ get: (k) => void keys.push(toHex(k)) });
+  return keys;
+}
+
+const a = new Uint8Array(20).fill(7);
+const b = new Uint8Array(20).fill(9);
+const [A, B] = [encodeAddress(a), encodeAddress(b)];
+
+const cases: [ProvableKey, (view: StateReader) => unknown][] = [
+  [{ account: A }, (v) => getAccount(v, a)],
+  [{ datanet: 3 }, (v) => getDatanet(v, 3)],
+  [{ contribution: 4 }, (v) => getContribution(v, 4)],
+  [{ model: 5 }, (v) => getModel(v, 5)],
+  [{ inference: 6 }, (v) => getInference(v, 6)],
+  [{ rewards: A }, (v) => getRewards(v, a)],
+  [{ stake: { delegator: A, validator: B } }, (v) => getShares(v, a, b)],
+  [{ validator: B }, (v) => getValidator(v, b)],
+  [{ datanetVersion: { datanetId: 3, version: 2 } }, (v) => getDatanetVersion(v, 3, 2)],
+  [{ earnings: { kind: "datanet", id: 3 } }, (v) => getEarnings(v, "datanet", 3)],
+];
+
+describe("state_getProof keys", () => {
+  it("each kind names the one key its module's getter reads", () => {
+    for (const [key, getter] of cases) {
+      const parsed = provableKeySchema.parse(key);
+      expect([toHex(resolveProvableKey(parsed).stateKey)], JSON.stringify(key)).toEqual(keysRead(getter));
+    }
+  });
+
+  it("distinct records have distinct keys (no two kinds share a key shape)", () => {
+    const keys = cases.map(([key]) => toHex(resolveProvableKey(provableKeySchema.parse(key)).stateKey));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("a raw key is taken as given; params is refused as outside the state", () => {
+    expect(toHex(resolveProvableKey({ raw: "0a0b" }).stateKey)).toBe("0a0b");
+    expect(() => resolveProvableKey({ params: true })).toThrow(RpcError);
+  });
+});

@@ -126,10 +126,22 @@ export function registerDatanetQuery(query: Command): void {
           throw new Error("the version record in versionProof does not hold this root and count");
         }
         console.log("checked here: the proof leads from the content hash to the root");
-        console.log(
-          `the root is the version record's, proved at height ${p.versionProof.height} against state root ` +
-          `${p.versionProof.stateRoot} (that proof is checked by a light client, not here)`,
-        );
+        if (opts.prove !== true) {
+          console.log(
+            `the root is the version record's, proved at height ${p.versionProof.height} against state root ` +
+            `${p.versionProof.stateRoot} (add --prove to check that proof here with the light client)`,
+          );
+        }
+      }, {
+        key: { datanetVersion: { datanetId: params.datanetId, version: params.version } },
+        via: {
+          field: "versionProof",
+          check: (p, proven) => {
+            const record = proven as { root?: string; count?: number } | null;
+            if (record?.root !== p.root || record.count !== p.count)
+              throw new Error("the proven version record does not hold the root and count of this membership proof");
+          },
+        },
       });
     }),
   );

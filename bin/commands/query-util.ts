@@ -41,7 +41,16 @@ export function withQueryOptions(cmd: Command, list = false, provable = !list): 
  * What --prove checks for one query: the key whose state proof the answer must carry, or why the query
  * cannot be proven.
  */
-export type Provable = { key: ProvableKey } | { notProvable: string };
+export type Provable<T = unknown> =
+  | {
+    key: ProvableKey;
+    /**
+     * The answer carries the proof in this field (not `proof`) as a record other claims rest on: `check`
+     * throws unless the answer agrees with the proven value, and the answer is printed as usual after it.
+     */
+    via?: { field: string; check(result: T, proven: unknown): void };
+  }
+  | { notProvable: string };
 
 /**
  * Calls `method` with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
@@ -53,7 +62,7 @@ export async function runQuery<T>(
   method: string,
   params: Record<string, unknown>,
   print: (result: T) => void,
-  provable?: Provable,
+  provable?: Provable<T>,
 ): Promise<void> {
   const { RpcClient } = await import("../../rpc/client.ts");
   const all: Record<string, unknown> = { ...params };
@@ -63,18 +72,23 @@ export async function runQuery<T>(
   if (opts.prove === true) {
     if (provable === undefined || "notProvable" in provable)
       throw new Error(`--prove is not available here: ${provable?.notProvable ?? "lists are not proven; ask for each item"}`);
-    all.prove = true;
+    if (provable.via === undefined) all.prove = true; // else the answer carries its proof anyway
   }
   const client = new RpcClient(resolveRpcUrl(opts));
   const result = await client.call<T & { proof?: unknown }>(method, all);
   if (opts.prove === true && provable !== undefined && "key" in provable) {
-    const verified = await verifyProvenAnswer(client, opts, provable.key, result.proof);
+    const field = provable.via?.field ?? "proof";
+    const proofJson = (result as Record<string, unknown>)[field];
+    const verified = await verifyProvenAnswer(client, opts, provable.key, proofJson);
+    provable.via?.check(result, verified.value);
     if (opts.json) {
       console.log(JSON.stringify({ ...result, verified }, null, 2));
       return;
     }
-    if (verified.value !== null && typeof verified.value === "object") printFields(verified.value as Record<string, unknown>);
-    else console.log(verified.value === null ? "absent" : String(verified.value));
+    if (provable.via !== undefined) print(result);
+    else if (verified.value === null) console.log("absent");
+    else if (typeof verified.value === "object") printFields(verified.value as Record<string, unknown>);
+    else console.log(String(verified.value));
     for (const line of verifiedLines(verified)) console.log(line);
     return;
   }

@@ -195,6 +195,10 @@ describe("module transactions through the CLI", () => {
     expect(prove.stdout).toMatch(/checked here: the proof leads from the content hash to the root/);
     const provedAt = /the root is the version record.s, proved at height \d+ against state root [0-9a-f]{64}/;
     expect(prove.stdout).toMatch(provedAt);
+    const proved = await runCli(["query", "datanet", "prove", "1", "1", "1", "--rpc", node.url, "--home", home, "--prove"]);
+    expect(proved.code, proved.stderr).toBe(0);
+    expect(proved.stdout).toMatch(/checked here: the proof leads from the content hash to the root/);
+    expect(proved.stdout).toMatch(/^verified: this value at height \d+, by a state proof under state root \w{64}$/m);
     const list = await query(["datanet", "list", "--limit", "1"]);
     const [first, more] = list.stdout.trimEnd().split("\n");
     expect(first).toMatch(/^#1 "corpus" owner opl1\S+: 1 contributions, 1 accepted, 1 versions$/);

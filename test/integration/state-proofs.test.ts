@@ -172,6 +172,8 @@ describe("state_getProof", () => {
       expect(await proofAnswerFailure(chain.rpc, a), JSON.stringify(key)).toBeUndefined();
       expect(a.valueBytes, JSON.stringify(key)).not.toBeNull();
       expect(a.proof.leaf?.path).toBe(toHex(sha256(Buffer.from(a.key, "hex"))));
+      // The same record asked by its raw key answers alike, shown as its kind shows it.
+      if (!("raw" in key)) expect((await prove({ raw: a.key })).value, JSON.stringify(key)).toEqual(a.value);
       expect(a.committedBy).toBe(
         `the header at height ${a.height} commits to the state after block ${a.height}; the commit is signed by ` +
         `the validator set of height ${a.height}`,
@@ -202,7 +204,11 @@ describe("state_getProof", () => {
     const s = await prove({ stake: { delegator: alice.bech32, validator: faucet.bech32 } });
     expect(s.value).toEqual({ delegator: alice.bech32, validator: faucet.bech32, shares: expect.any(String) });
     const raw = await prove({ raw: acct.key });
-    expect(raw).toMatchObject({ key: acct.key, valueBytes: acct.valueBytes, value: acct.valueBytes });
+    // A raw key of a named kind's record answers as that kind; any other shows its bytes.
+    expect(raw).toMatchObject({ key: acct.key, valueBytes: acct.valueBytes, value: acct.value });
+    const supply = await prove({ raw: toHex(utf8("bank/supply")) });
+    expect(supply.value).toBe(supply.valueBytes);
+    expect(supply.valueBytes).toMatch(/^[0-9a-f]+$/);
   });
 
   it("absent keys: no value, and a non-inclusion proof the verifier accepts", async () => {

@@ -375,7 +375,7 @@ describe("datanet_proveMembership", () => {
       root: string;
       proof: string[];
       versionProof: ProofAnswer;
-      nodeChecked: string;
+      contributionProof: ProofAnswer;
       clientChecks: string[];
       verified?: unknown;
     }>("datanet_proveMembership", { datanetId: ids.datanet, version: 1, contributionId: ids.contribution });
@@ -383,6 +383,13 @@ describe("datanet_proveMembership", () => {
     expect(m.clientChecks.length).toBeGreaterThan(0);
     expect(await proofAnswerFailure(chain.rpc, m.versionProof)).toBeUndefined();
     expect(m.versionProof.value).toMatchObject({ datanetId: ids.datanet, version: 1, root: m.root, count: m.count });
+    expect(await proofAnswerFailure(chain.rpc, m.contributionProof)).toBeUndefined();
+    expect(m.contributionProof.value).toMatchObject({
+      id: ids.contribution,
+      datanetId: ids.datanet,
+      contentHash: m.contentHash,
+      acceptIndex: m.index,
+    });
     const ok = verifyMerkleProof(
       Buffer.from(m.contentHash, "hex"),
       m.index,

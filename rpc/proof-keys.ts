@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { decodeAddress } from "../crypto/address.ts";
-import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
+import { ADDRESS_LENGTH, decodeAddress, encodeAddress } from "../crypto/address.ts";
+import { equalBytes, fromHex, readU64be, toHex } from "../crypto/bytes.ts";
+import { MODULE_PREFIX, SOURCE_KIND } from "../state/keys.ts";
 import {
   earningsKey,
   getEarnings,
@@ -211,6 +212,54 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
       "so no header's state root commits to them",
     );
   }
-  // Raw keys: the value is shown as its bytes (hex); name the record's kind to have it decoded.
-  return { stateKey: fromHex(k.raw as string) as Uint8Array, decode: (bytes) => toHex(bytes), proven: toHex };
+  // A raw key of a named kind's record is shown as that kind's; any other as its bytes (hex).
+  const stateKey = fromHex(k.raw as string) as Uint8Array;
+  const named = namedKeyOf(stateKey);
+  return named === undefined ? { stateKey, decode: (bytes) => toHex(bytes), proven: toHex } : resolveProvableKey(named);
+}
+
+const ID = 8;
+const KIND_OF_BYTE = new Map(Object.entries(SOURCE_KIND).map(([kind, byte]) => [byte as number, kind]));
+
+/** The named kinds as key shapes: a prefix, the length of the rest, and the named key the rest makes. */
+const SHAPES: { prefix: Uint8Array; rest: number; named(rest: Uint8Array): Record<string, unknown> }[] = [
+  { prefix: MODULE_PREFIX.bankAccount, rest: ADDRESS_LENGTH, named: (r) => ({ account: encodeAddress(r) }) },
+  { prefix: MODULE_PREFIX.datanet, rest: ID, named: (r) => ({ datanet: readU64be(r) }) },
+  { prefix: MODULE_PREFIX.contribution, rest: ID, named: (r) => ({ contribution: readU64be(r) }) },
+  { prefix: MODULE_PREFIX.model, rest: ID, named: (r) => ({ model: readU64be(r) }) },
+  { prefix: MODULE_PREFIX.inference, rest: ID, named: (r) => ({ inference: readU64be(r) }) },
+  { prefix: MODULE_PREFIX.rewards, rest: ADDRESS_LENGTH, named: (r) => ({ rewards: encodeAddress(r) }) },
+  {
+    prefix: MODULE_PREFIX.stakingDelegation,
+    rest: 2 * ADDRESS_LENGTH,
+    named: (r) => {
+      const [delegator, validator] = [r.subarray(0, ADDRESS_LENGTH), r.subarray(ADDRESS_LENGTH)];
+      return { stake: { delegator: encodeAddress(delegator), validator: encodeAddress(validator) } };
+    },
+  },
+  { prefix: MODULE_PREFIX.stakingValidator, rest: ADDRESS_LENGTH, named: (r) => ({ validator: encodeAddress(r) }) },
+  {
+    prefix: MODULE_PREFIX.datanetVersion,
+    rest: 2 * ID,
+    named: (r) => ({ datanetVersion: { datanetId: readU64be(r), version: readU64be(r, ID) } }),
+  },
+  {
+    prefix: MODULE_PREFIX.earnings,
+    rest: 1 + ID,
+    named: (r) => ({ earnings: { kind: KIND_OF_BYTE.get(r[0]), id: readU64be(r, 1) } }),
+  },
+];
+
+/**
+ * The named key of a raw state key, when it is one (so `{ raw }` answers as the named kind does), checked by
+ * the same schema, and only if it maps back to the very same key; undefined otherwise (an id 0, say).
+ */
+function namedKeyOf(key: Uint8Array): ProvableKey | undefined {
+  for (const shape of SHAPES) {
+    const p = shape.prefix;
+    if (key.byteLength !== p.byteLength + shape.rest || !equalBytes(key.subarray(0, p.byteLength), p)) continue;
+    const parsed = provableKeySchema.safeParse(shape.named(key.subarray(p.byteLength)));
+    if (parsed.success && equalBytes(resolveProvableKey(parsed.data).stateKey, key)) return parsed.data;
+  }
+  return undefined;
 }

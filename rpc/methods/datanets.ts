@@ -177,6 +177,8 @@ const MEMBERSHIP_CLIENT_CHECKS = [
   "versionProof.proof proves versionProof.valueBytes at versionProof.key (the dn/ver/ key of this datanet and " +
   "version) against versionProof.header.stateRoot",
   "the record decoded from versionProof.valueBytes has this root and count",
+  "contributionProof, checked the same way, proves the contribution record, whose contentHash and acceptIndex are " +
+  "contentHash and index (and whose datanetId is this datanet)",
   "proof (siblings bottom first) leads from contentHash at index to root (crypto/merkle.ts verifyMerkleProof)",
 ];
 
@@ -291,7 +293,8 @@ export const datanetMethods = [
     description:
       "A Merkle proof that a contribution is in a published datanet version: its content hash is leaf `index` " +
       "of `count`, and the sibling hashes (bottom first) lead to the version's root; with versionProof, the " +
-      "state proof of the version's record (which holds that root and count) against a signed header.",
+      "state proof of the version's record (which holds that root and count) against a signed header, and " +
+      "contributionProof, the contribution record's (its content hash and index).",
     params: z.strictObject({
       datanetId: idSchema("datanetId"),
       version: idSchema("version"),
@@ -336,6 +339,9 @@ export const datanetMethods = [
       const versionProof = await stateProofAnswer(ctx, undefined, {
         datanetVersion: { datanetId: p.datanetId, version: p.version },
       });
+      // And the contribution's record, which ties its id to contentHash and index (neither changes once it is
+      // accepted; a later slash changes its status only): so the proof is of this contribution, not of a hash.
+      const contributionProof = await stateProofAnswer(ctx, undefined, { contribution: c.id });
       // The node checks its own answer (a failure is corrupt state); that says nothing to a client.
       if (!verifyMerkleProof(c.contentHash, c.acceptIndex, version.count, proof, version.root)) {
         throw new Error(`datanet ${p.datanetId} version ${p.version}: the proof of leaf ${c.acceptIndex} fails`);
@@ -351,6 +357,7 @@ export const datanetMethods = [
         proof: proof.map(toHex),
         height,
         versionProof,
+        contributionProof,
         clientChecks: MEMBERSHIP_CLIENT_CHECKS,
       };
     },

@@ -172,6 +172,8 @@ describe("state_getProof", () => {
       expect(await proofAnswerFailure(chain.rpc, a), JSON.stringify(key)).toBeUndefined();
       expect(a.valueBytes, JSON.stringify(key)).not.toBeNull();
       expect(a.proof.leaf?.path).toBe(toHex(sha256(Buffer.from(a.key, "hex"))));
+      // The same record asked by its raw key answers alike, shown as its kind shows it.
+      if (!("raw" in key)) expect((await prove({ raw: a.key })).value, JSON.stringify(key)).toEqual(a.value);
       expect(a.committedBy).toBe(
         `the header at height ${a.height} commits to the state after block ${a.height}; the commit is signed by ` +
         `the validator set of height ${a.height}`,
@@ -202,7 +204,11 @@ describe("state_getProof", () => {
     const s = await prove({ stake: { delegator: alice.bech32, validator: faucet.bech32 } });
     expect(s.value).toEqual({ delegator: alice.bech32, validator: faucet.bech32, shares: expect.any(String) });
     const raw = await prove({ raw: acct.key });
-    expect(raw).toMatchObject({ key: acct.key, valueBytes: acct.valueBytes, value: acct.valueBytes });
+    // A raw key of a named kind's record answers as that kind; any other shows its bytes.
+    expect(raw).toMatchObject({ key: acct.key, valueBytes: acct.valueBytes, value: acct.value });
+    const supply = await prove({ raw: toHex(utf8("bank/supply")) });
+    expect(supply.value).toBe(supply.valueBytes);
+    expect(supply.valueBytes).toMatch(/^[0-9a-f]+$/);
   });
 
   it("absent keys: no value, and a non-inclusion proof the verifier accepts", async () => {
@@ -369,7 +375,7 @@ describe("datanet_proveMembership", () => {
       root: string;
       proof: string[];
       versionProof: ProofAnswer;
-      nodeChecked: string;
+      contributionProof: ProofAnswer;
       clientChecks: string[];
       verified?: unknown;
     }>("datanet_proveMembership", { datanetId: ids.datanet, version: 1, contributionId: ids.contribution });
@@ -377,6 +383,13 @@ describe("datanet_proveMembership", () => {
     expect(m.clientChecks.length).toBeGreaterThan(0);
     expect(await proofAnswerFailure(chain.rpc, m.versionProof)).toBeUndefined();
     expect(m.versionProof.value).toMatchObject({ datanetId: ids.datanet, version: 1, root: m.root, count: m.count });
+    expect(await proofAnswerFailure(chain.rpc, m.contributionProof)).toBeUndefined();
+    expect(m.contributionProof.value).toMatchObject({
+      id: ids.contribution,
+      datanetId: ids.datanet,
+      contentHash: m.contentHash,
+      acceptIndex: m.index,
+    });
     const ok = verifyMerkleProof(
       Buffer.from(m.contentHash, "hex"),
       m.index,

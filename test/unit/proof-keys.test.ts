@@ -52,8 +52,22 @@ describe("state_getProof keys", () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it("a raw key is taken as given; params is refused as outside the state", () => {
+  it("a raw key of a named kind's record resolves to that same key (the integration test compares the values)", () => {
+    for (const [key] of cases) {
+      const named = resolveProvableKey(provableKeySchema.parse(key));
+      const raw = resolveProvableKey(provableKeySchema.parse({ raw: toHex(named.stateKey) }));
+      expect(toHex(raw.stateKey)).toBe(toHex(named.stateKey));
+    }
+  });
+
+  it("any other raw key is taken as given and shown as hex; an id 0 is not a named record", () => {
     expect(toHex(resolveProvableKey({ raw: "0a0b" }).stateKey)).toBe("0a0b");
+    expect(resolveProvableKey({ raw: "0a0b" }).decode(Uint8Array.of(1, 2), undefined as never, 1)).toBe("0102");
+    const datanetZero = toHex(new TextEncoder().encode("dn/net/")) + "00".repeat(8);
+    expect(resolveProvableKey({ raw: datanetZero }).decode(Uint8Array.of(1), undefined as never, 1)).toBe("01");
+  });
+
+  it("params is refused as outside the state", () => {
     expect(() => resolveProvableKey({ params: true })).toThrow(RpcError);
   });
 });

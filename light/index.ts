@@ -49,4 +49,4 @@ export {
 export { type VerifiedStateAnswer, verifyStateProofAnswer } from "./state-answer.ts";
 export { MAX_PROOF_DEPTH, type VerifiedStateProof, verifyStateProof } from "./state-proof.ts";
 export * from "./types.ts";
-export { addressOf, checkValidatorSet, totalPower } from "./validators.ts";
+export { addressOf, checkValidatorSet, sortValidators, totalPower } from "./validators.ts";

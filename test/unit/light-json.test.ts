@@ -119,16 +119,24 @@ describe("decoding the RPC answers", () => {
     const check = (answer: unknown) => verifyStateProofAnswer(decodeStateProofAnswerJson(answer), header, hash);
     expect(refusal(() => check(stateGetProof(16, key))))
       .toBe("WRONG_HEIGHT: the answer is for height 16 (header 16), but the verified header is at height 17");
+    // An answer about another key than the one asked (the client computes the key it asked about).
+    const asked = stateAt(17)[4].key;
+    const other = decodeStateProofAnswerJson(stateGetProof(17, key));
+    expect(verifyStateProofAnswer(other, header, hash).kind).toBe("inclusion");
+    expect(refusal(() => verifyStateProofAnswer(other, header, hash, asked)))
+      .toBe(`INVALID_PROOF: the answer is about key ${toHex(key)}, but key ${toHex(asked)} was asked`);
+    expect(verifyStateProofAnswer(decodeStateProofAnswerJson(stateGetProof(17, asked)), header, hash, asked).kind)
+      .toBe("inclusion");
     // The value of height 16 with height 17's header and root: the proof does not lead to the root.
     const mixed = { ...stateGetProof(17, key), valueBytes: stateGetProof(16, key).valueBytes };
     expect(refusal(() => check(mixed)))
       .toMatch(/^INVALID_PROOF: the proof's leaf holds a value hashing to/);
     // A header of another chain at the same height: it hashes differently from the verified one.
-    const other = buildLightChain({ chainId: CHAIN, genesisTimeMs: T0 + 5, setAt: rotating }, 17).at(17);
+    const fork = buildLightChain({ chainId: CHAIN, genesisTimeMs: T0 + 5, setAt: rotating }, 17).at(17);
     const forged = {
       ...stateGetProof(17, key),
-      header: lightGetBlock(other).header,
-      headerHash: toHex(blockHash(other.header)),
+      header: lightGetBlock(fork).header,
+      headerHash: toHex(blockHash(fork.header)),
     };
     expect(refusal(() => check(forged)))
       .toMatch(/^HASH_MISMATCH: the answer's header at height 17 is \w{64}, but the verified header there is \w{64}$/);

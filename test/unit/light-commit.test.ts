@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { verifyCommit as nodeVerifyCommit } from "../../consensus/validator-set.ts";
 import { blockHash, type Header, validatorsHash } from "../../proto/block.ts";
@@ -159,5 +160,38 @@ describe("verifyCommit with a trusted set (the skipping rule)", () => {
     for (const level of levels) {
       expect(refusal(() => trustedCheck(b.commit, { trustedValidators: trusted, level })).code).toBe("OUT_OF_RANGE");
     }
+  });
+});
+
+describe("verifyCommit agrees with the node's check (consensus/validator-set.ts)", () => {
+  // Random powers, signers and damage: both accept, or both refuse.
+  const damage = fc.constantFrom("none", "flip", "duplicate", "outsider", "round", "time", "drop-all");
+  it("on random commits and tamperings", () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 4, maxLength: 4 }),
+      fc.subarray([0, 1, 2, 3], { minLength: 0 }),
+      damage,
+      fc.nat(),
+      (powers, signerIdx, harm, n) => {
+        const set: Member[] = powers.map((power, i) => ({ validator: keys[i], power }));
+        const b = buildLightChain({ chainId: CHAIN, genesisTimeMs: 0, setAt: () => set }, 1).at(1);
+        const c = signCommit(CHAIN, b.header, [...signerIdx.map((i) => keys[i]), ...(harm === "outsider" ? [keys[5]] : [])]);
+        const k = c.signatures.length === 0 ? -1 : n % c.signatures.length;
+        if (harm === "flip" && k >= 0) c.signatures[k].signature[n % 64] ^= 1 << (n % 8);
+        if (harm === "duplicate" && k >= 0) c.signatures.push(c.signatures[k]);
+        if (harm === "round") c.round = 1;
+        if (harm === "time" && k >= 0) c.signatures[k].timeMs += 1;
+        if (harm === "drop-all") c.signatures = [];
+        const node = nodeVerifyCommit(CHAIN, b.validators, 1, blockHash(b.header), c);
+        let light: string | undefined;
+        try {
+          verifyCommit(CHAIN, b.header, c, b.validators);
+        } catch (err) {
+          if (!(err instanceof LightClientError)) throw err;
+          light = err.message;
+        }
+        expect(light === undefined, `node: ${node}; light: ${light}`).toBe(node === undefined);
+      },
+    ), { numRuns: 60 });
   });
 });

@@ -149,6 +149,17 @@ describe("verifyCommit with a trusted set (the skipping rule)", () => {
       .toBe("INSUFFICIENT_TRUSTED_POWER");
   });
 
+  it("counts trusted power before verifying any signature; signatures are verified before acceptance", () => {
+    const oneShared = signCommit(CHAIN, b.header, keys.slice(3, 6));
+    oneShared.signatures.forEach((sig) => (sig.signature[0] ^= 1)); // all forged: too little trust is said first
+    expect(refusal(() => trustedCheck(oneShared, { trustedValidators: trusted })).code).toBe("INSUFFICIENT_TRUSTED_POWER");
+    const forged = structuredClone(b.commit);
+    forged.signatures[3].signature[0] ^= 1; // enough trusted power claimed, but a forged signature
+    expect(refusal(() => trustedCheck(forged, { trustedValidators: trusted })).code).toBe("INVALID_SIGNATURE");
+    const twice = { ...b.commit, signatures: [b.commit.signatures[0], b.commit.signatures[0], b.commit.signatures[1]] };
+    expect(refusal(() => trustedCheck(twice, { trustedValidators: trusted })).code).toBe("DUPLICATE_SIGNER");
+  });
+
   it("matches trusted members by address AND key", () => {
     const otherKeys = trusted.map((v) => ({ ...v, pubkey: keys[0].pubkey }));
     expect(refusal(() => verifyCommit(CHAIN, b.header, b.commit, b.validators, { trustedValidators: otherKeys })).code)

@@ -47,6 +47,7 @@ export {
   type StateProofAnswer,
 } from "./json.ts";
 export { type VerifiedStateAnswer, verifyStateProofAnswer } from "./state-answer.ts";
+export { stateKeyOf, type StateKeyQuery } from "./state-keys.ts";
 export { MAX_PROOF_DEPTH, type VerifiedStateProof, verifyStateProof } from "./state-proof.ts";
 export * from "./types.ts";
-export { addressOf, checkValidatorSet, totalPower } from "./validators.ts";
+export { addressOf, checkValidatorSet, sortValidators, totalPower } from "./validators.ts";

@@ -13,13 +13,18 @@ export interface VerifiedStateAnswer extends VerifiedStateProof {
  * Checks a `state_getProof` answer against a header the caller verified (through verifyToHeight or
  * verifyCommit): the answer's header is that header (same hash, same height), its state root is that
  * header's, and the proof shows the key's raw value (or absence) under that root. The header at height H
- * commits to the state after block H (proof-contract.md).
+ * commits to the state after block H (proof-contract.md). With `expectedKey` (stateKeyOf the query), an
+ * answer about another key than the one asked is refused.
  */
 export function verifyStateProofAnswer(
   answer: StateProofAnswer,
   verifiedHeader: Header,
   verifiedHash: Uint8Array,
+  expectedKey?: Uint8Array,
 ): VerifiedStateAnswer {
+  if (expectedKey !== undefined && !equalBytes(answer.key, expectedKey)) {
+    refuse("INVALID_PROOF", `the answer is about key ${toHex(answer.key)}, but key ${toHex(expectedKey)} was asked`);
+  }
   if (answer.height !== verifiedHeader.height || answer.header.height !== verifiedHeader.height) {
     refuse("WRONG_HEIGHT", `the answer is for height ${answer.height} (header ${answer.header.height}), but the verified header is at height ${verifiedHeader.height}`);
   }

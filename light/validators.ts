@@ -40,3 +40,18 @@ export function checkValidatorSet(validators: readonly Validator[], expectedHash
     refuse("VALIDATOR_SET_MISMATCH", `${what} hashes to ${toHex(got)}, but the header says ${toHex(expectedHash)}`);
   }
 }
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/**
+ * The node's order of a validator set (state/modules/staking.ts computeValidatorSet): power descending,
+ * then address ascending. A set built elsewhere (e.g. from a genesis file) must be in this order to hash
+ * as the header's.
+ */
+export function sortValidators(validators: readonly Validator[]): Validator[] {
+  return [...validators].sort((a, b) => b.power - a.power || compareBytes(a.address, b.address));
+}

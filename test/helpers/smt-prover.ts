@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 
 /**
- * A small prover for tests of the light client: builds the proof-contract proof of one path over a list of
- * tree entries, by the compact tree definition of state/smt.ts (empty = 32 zero bytes, one entry = its leaf,
- * otherwise H(0x01 || left || right)). O(entries x depth) per proof: for test trees only. Its roots are
- * checked against SparseMerkleTree's, so its proofs are the tree's.
+ * A small prover for tests and benches of the light client: builds the proof-contract proof of a path over
+ * a list of tree entries, by the compact tree definition of state/smt.ts (empty = 32 zero bytes, one entry =
+ * its leaf, otherwise H(0x01 || left || right)). The whole tree is built in memory once, with every node's
+ * hash; a proof is a walk down it. Its roots are checked against SparseMerkleTree's (light-state-proof
+ * tests), so its proofs are the tree's.
  */
 
 export interface Entry {
@@ -16,6 +17,10 @@ export interface TestProof {
   siblings: Uint8Array[];
   leaf?: Entry;
 }
+
+type ProverNode =
+  | { hash: Uint8Array; leaf: Entry }
+  | { hash: Uint8Array; left: ProverNode | null; right: ProverNode | null };
 
 const EMPTY = new Uint8Array(32);
 
@@ -29,22 +34,53 @@ function bit(path: Uint8Array, depth: number): number {
   return (path[depth >> 3] >> (7 - (depth & 7))) & 1;
 }
 
-export function subtreeHash(entries: readonly Entry[], depth: number): Uint8Array {
-  if (entries.length === 0) return EMPTY;
-  if (entries.length === 1) return sha256(Uint8Array.of(0), entries[0].path, entries[0].valueHash);
-  const left = entries.filter((e) => bit(e.path, depth) === 0);
-  const right = entries.filter((e) => bit(e.path, depth) === 1);
-  return sha256(Uint8Array.of(1), subtreeHash(left, depth + 1), subtreeHash(right, depth + 1));
+function comparePaths(a: Entry, b: Entry): number {
+  return Buffer.compare(a.path, b.path);
+}
+
+/** The subtree of sorted entries[lo, hi) at `depth`. */
+function build(entries: readonly Entry[], lo: number, hi: number, depth: number): ProverNode | null {
+  if (lo >= hi) return null;
+  if (hi - lo === 1) {
+    const e = entries[lo];
+    return { hash: sha256(Uint8Array.of(0), e.path, e.valueHash), leaf: e };
+  }
+  let mid = lo;
+  while (mid < hi && bit(entries[mid].path, depth) === 0) mid++;
+  const left = build(entries, lo, mid, depth + 1);
+  const right = build(entries, mid, hi, depth + 1);
+  return { hash: sha256(Uint8Array.of(1), left?.hash ?? EMPTY, right?.hash ?? EMPTY), left, right };
+}
+
+export class TestProver {
+  private readonly root: ProverNode | null;
+
+  constructor(entries: readonly Entry[]) {
+    const sorted = [...entries].sort(comparePaths);
+    this.root = build(sorted, 0, sorted.length, 0);
+  }
+
+  get rootHash(): Uint8Array {
+    return this.root?.hash ?? EMPTY;
+  }
+
+  prove(path: Uint8Array): TestProof {
+    const siblings: Uint8Array[] = [];
+    let node = this.root;
+    for (let depth = 0; ; depth++) {
+      if (node === null) return { siblings };
+      if ("leaf" in node) return { siblings, leaf: node.leaf };
+      const [next, other] = bit(path, depth) === 0 ? [node.left, node.right] : [node.right, node.left];
+      siblings.push(other?.hash ?? EMPTY);
+      node = next;
+    }
+  }
+}
+
+export function subtreeHash(entries: readonly Entry[]): Uint8Array {
+  return new TestProver(entries).rootHash;
 }
 
 export function proveTestPath(entries: readonly Entry[], path: Uint8Array): TestProof {
-  const siblings: Uint8Array[] = [];
-  let here = entries;
-  for (let depth = 0; ; depth++) {
-    if (here.length === 0) return { siblings };
-    if (here.length === 1) return { siblings, leaf: here[0] };
-    const side = bit(path, depth);
-    siblings.push(subtreeHash(here.filter((e) => bit(e.path, depth) !== side), depth + 1));
-    here = here.filter((e) => bit(e.path, depth) === side);
-  }
+  return new TestProver(entries).prove(path);
 }

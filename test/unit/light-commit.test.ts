@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { verifyCommit as nodeVerifyCommit } from "../../consensus/validator-set.ts";
 import { blockHash, type Header, validatorsHash } from "../../proto/block.ts";
@@ -148,6 +149,17 @@ describe("verifyCommit with a trusted set (the skipping rule)", () => {
       .toBe("INSUFFICIENT_TRUSTED_POWER");
   });
 
+  it("counts trusted power before verifying any signature; signatures are verified before acceptance", () => {
+    const oneShared = signCommit(CHAIN, b.header, keys.slice(3, 6));
+    oneShared.signatures.forEach((sig) => (sig.signature[0] ^= 1)); // all forged: too little trust is said first
+    expect(refusal(() => trustedCheck(oneShared, { trustedValidators: trusted })).code).toBe("INSUFFICIENT_TRUSTED_POWER");
+    const forged = structuredClone(b.commit);
+    forged.signatures[3].signature[0] ^= 1; // enough trusted power claimed, but a forged signature
+    expect(refusal(() => trustedCheck(forged, { trustedValidators: trusted })).code).toBe("INVALID_SIGNATURE");
+    const twice = { ...b.commit, signatures: [b.commit.signatures[0], b.commit.signatures[0], b.commit.signatures[1]] };
+    expect(refusal(() => trustedCheck(twice, { trustedValidators: trusted })).code).toBe("DUPLICATE_SIGNER");
+  });
+
   it("matches trusted members by address AND key", () => {
     const otherKeys = trusted.map((v) => ({ ...v, pubkey: keys[0].pubkey }));
     expect(refusal(() => verifyCommit(CHAIN, b.header, b.commit, b.validators, { trustedValidators: otherKeys })).code)
@@ -159,5 +171,38 @@ describe("verifyCommit with a trusted set (the skipping rule)", () => {
     for (const level of levels) {
       expect(refusal(() => trustedCheck(b.commit, { trustedValidators: trusted, level })).code).toBe("OUT_OF_RANGE");
     }
+  });
+});
+
+describe("verifyCommit agrees with the node's check (consensus/validator-set.ts)", () => {
+  // Random powers, signers and damage: both accept, or both refuse.
+  const damage = fc.constantFrom("none", "flip", "duplicate", "outsider", "round", "time", "drop-all");
+  it("on random commits and tamperings", () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 4, maxLength: 4 }),
+      fc.subarray([0, 1, 2, 3], { minLength: 0 }),
+      damage,
+      fc.nat(),
+      (powers, signerIdx, harm, n) => {
+        const set: Member[] = powers.map((power, i) => ({ validator: keys[i], power }));
+        const b = buildLightChain({ chainId: CHAIN, genesisTimeMs: 0, setAt: () => set }, 1).at(1);
+        const c = signCommit(CHAIN, b.header, [...signerIdx.map((i) => keys[i]), ...(harm === "outsider" ? [keys[5]] : [])]);
+        const k = c.signatures.length === 0 ? -1 : n % c.signatures.length;
+        if (harm === "flip" && k >= 0) c.signatures[k].signature[n % 64] ^= 1 << (n % 8);
+        if (harm === "duplicate" && k >= 0) c.signatures.push(c.signatures[k]);
+        if (harm === "round") c.round = 1;
+        if (harm === "time" && k >= 0) c.signatures[k].timeMs += 1;
+        if (harm === "drop-all") c.signatures = [];
+        const node = nodeVerifyCommit(CHAIN, b.validators, 1, blockHash(b.header), c);
+        let light: string | undefined;
+        try {
+          verifyCommit(CHAIN, b.header, c, b.validators);
+        } catch (err) {
+          if (!(err instanceof LightClientError)) throw err;
+          light = err.message;
+        }
+        expect(light === undefined, `node: ${node}; light: ${light}`).toBe(node === undefined);
+      },
+    ), { numRuns: 60 });
   });
 });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockHash, type Header } from "../../proto/block.ts";
 import {
@@ -207,5 +208,35 @@ describe("skipping verification (CometBFT's rule and bisection)", () => {
       trustLevel: { numerator: 2, denominator: 3 },
     });
     expect(strict.path.length).toBeGreaterThan(loose.path.length);
+  });
+});
+
+describe("bisection on random validator-set histories", () => {
+  it("reaches the target on every honest chain, within the bounds", async () => {
+    const keys = testValidators(12, "random-sets");
+    // Each height's set: 3 to 6 of the 12 keys with powers 1-50, changing at random heights by any amount.
+    const setArb = fc.record({
+      members: fc.subarray(keys.map((_, i) => i), { minLength: 3, maxLength: 6 }),
+      powers: fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 6, maxLength: 6 }),
+    });
+    await fc.assert(fc.asyncProperty(
+      fc.array(setArb, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 6, maxLength: 6 }),
+      fc.integer({ min: 2, max: 30 }),
+      async (sets, changeAt, target) => {
+        const changes = [...new Set(changeAt)].sort((a, b) => a - b).slice(0, sets.length - 1);
+        const setAt = (h: number): Member[] => {
+          const s = sets[changes.filter((c) => c <= h).length];
+          return s.members.map((k, i) => ({ validator: keys[k], power: s.powers[i] }));
+        };
+        const chain = buildLightChain({ chainId: CHAIN, genesisTimeMs: T0, setAt }, target);
+        const { asked, fetch } = recordingFetch(chain);
+        const v = await verifyToHeight(genesisTrust(chain), target, fetch);
+        expect(v.trusted.hash).toEqual(blockHash(chain.at(target).header));
+        expect(v.path.at(-1)).toBe(target);
+        expect(asked.length).toBeLessThanOrEqual(MAX_LIGHT_BLOCK_FETCHES);
+        for (const h of asked.slice(1)) expect(h > 0 && h < target).toBe(true);
+      },
+    ), { numRuns: 60 });
   });
 });

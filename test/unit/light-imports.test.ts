@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,6 +60,13 @@ describe("light/ imports nothing but @noble/curves, @noble/hashes and its own fi
     // Comments may name Node things; code may not use them.
     const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
     expect(code.match(NODE_GLOBALS)?.[0], `${relative(ROOT, file)} uses a Node global`).toBeUndefined();
+  });
+
+  it("type-checks with the browser's libraries and no Node types (light/tsconfig.browser.json)", () => {
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const run = spawnSync(process.execPath, [tsc, "-p", join(LIGHT, "tsconfig.browser.json")], { encoding: "utf8" });
+    expect(run.stdout + run.stderr, "tsc's complaints").toBe("");
+    expect(run.status).toBe(0);
   });
 
   it("a file that imports a Node module or a node file is refused", () => {

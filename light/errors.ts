@@ -25,6 +25,10 @@ export type LightErrorCode =
   | "INSUFFICIENT_TRUSTED_POWER"
   /** A header's time is not after the trusted one's. */
   | "TIME_NOT_AFTER"
+  /** The trusted header is older than the trusting period: its validators may have unbonded since. */
+  | "TRUST_EXPIRED"
+  /** A header's time is later than the caller's clock allows (now + the clock drift). */
+  | "TIME_IN_FUTURE"
   /** A target height at or below the trusted height, or a bound on the work reached. */
   | "OUT_OF_RANGE"
   /** A state proof does not prove the claimed value (or absence) under the root. */

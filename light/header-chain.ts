@@ -65,8 +65,57 @@ function stateAfter(block: LightBlock, hash: Uint8Array): TrustedState {
   };
 }
 
-function checkNewer(trusted: TrustedState, block: LightBlock): void {
+/**
+ * The caller's clock, for the long-range attack: validators who signed the trusted header can unbond and leave
+ * (no longer punishable), and then sign any history they like. So a trusted header is used only while younger
+ * than the trusting period, which the caller sets below the chain's unbonding time (CometBFT's
+ * TrustOptions.Period), and a header later than the caller's clock is refused. The library reads no clock.
+ */
+export interface TrustExpiry {
+  nowMs: number;
+  trustingPeriodMs: number;
+  /** How far a header's time may be ahead of nowMs (clocks differ); default DEFAULT_MAX_CLOCK_DRIFT_MS. */
+  maxClockDriftMs?: number;
+}
+
+/** CometBFT's default allowed clock drift (light/verifier.go: 10 s). */
+export const DEFAULT_MAX_CLOCK_DRIFT_MS = 10_000;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Refuses a trusted point older than the trusting period (nothing to check without `expiry`). */
+export function checkTrustFresh(trusted: TrustedState, expiry: TrustExpiry | undefined): void {
+  if (expiry === undefined) return;
+  if (trusted.timeMs + expiry.trustingPeriodMs <= expiry.nowMs) {
+    refuse(
+      "TRUST_EXPIRED",
+      `the trusted header at height ${trusted.height} (time ${iso(trusted.timeMs)}) is older than the trusting ` +
+      `period of ${expiry.trustingPeriodMs / 1000} s: its validators may have unbonded since and could sign a false ` +
+      "history unpunished; trust a more recent header (--trust-height/--trust-hash)",
+    );
+  }
+}
+
+/** Refuses to use `trusted` if it has expired, and a header from the caller's future. */
+function checkExpiry(trusted: TrustedState, block: LightBlock, expiry: TrustExpiry | undefined): void {
+  if (expiry === undefined) return;
+  checkTrustFresh(trusted, expiry);
   const h = block.header;
+  const drift = expiry.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS;
+  if (h.timeMs > expiry.nowMs + drift) {
+    refuse(
+      "TIME_IN_FUTURE",
+      `the header at height ${h.height} has time ${iso(h.timeMs)}, later than this clock (${iso(expiry.nowMs)}) ` +
+      `allows (${drift / 1000} s of drift)`,
+    );
+  }
+}
+
+function checkNewer(trusted: TrustedState, block: LightBlock, expiry?: TrustExpiry): void {
+  const h = block.header;
+  checkExpiry(trusted, block, expiry);
   if (h.chainId !== trusted.chainId) {
     refuse("WRONG_CHAIN", `header at height ${h.height} is for chain "${h.chainId}", expected "${trusted.chainId}"`);
   }
@@ -83,9 +132,9 @@ function checkNewer(trusted: TrustedState, block: LightBlock): void {
  * is the trusted hash, its validatorsHash is the trusted nextValidatorsHash, and > 2/3 of its own set
  * signed its commit. Returns the new trusted state (header H+1).
  */
-export function verifyAdjacent(trusted: TrustedState, block: LightBlock): TrustedState {
+export function verifyAdjacent(trusted: TrustedState, block: LightBlock, expiry?: TrustExpiry): TrustedState {
   const h = block.header;
-  checkNewer(trusted, block);
+  checkNewer(trusted, block, expiry);
   if (h.height !== trusted.height + 1) {
     refuse("WRONG_HEIGHT", `header height ${h.height} is not the next height after the trusted ${trusted.height}`);
   }
@@ -106,9 +155,14 @@ export function verifyAdjacent(trusted: TrustedState, block: LightBlock): Truste
  * more than `level` of its power among the commit's signers, and > 2/3 of the header's own set signed.
  * Too little trusted power is refused with INSUFFICIENT_TRUSTED_POWER (a bisection then tries a pivot).
  */
-export function verifyNonAdjacent(trusted: TrustedState, block: LightBlock, level = DEFAULT_TRUST_LEVEL): TrustedState {
+export function verifyNonAdjacent(
+  trusted: TrustedState,
+  block: LightBlock,
+  level = DEFAULT_TRUST_LEVEL,
+  expiry?: TrustExpiry,
+): TrustedState {
   const h = block.header;
-  checkNewer(trusted, block);
+  checkNewer(trusted, block, expiry);
   if (h.height === trusted.height + 1) {
     refuse("WRONG_HEIGHT", `header at height ${h.height} is adjacent to the trusted one; verify it sequentially`);
   }
@@ -120,16 +174,23 @@ export function verifyNonAdjacent(trusted: TrustedState, block: LightBlock, leve
 }
 
 /** One step from `trusted` to `block`, sequential when adjacent, skipping otherwise. */
-export function verifyLightBlock(trusted: TrustedState, block: LightBlock, level = DEFAULT_TRUST_LEVEL): TrustedState {
+export function verifyLightBlock(
+  trusted: TrustedState,
+  block: LightBlock,
+  level = DEFAULT_TRUST_LEVEL,
+  expiry?: TrustExpiry,
+): TrustedState {
   return block.header.height === trusted.height + 1
-    ? verifyAdjacent(trusted, block)
-    : verifyNonAdjacent(trusted, block, level);
+    ? verifyAdjacent(trusted, block, expiry)
+    : verifyNonAdjacent(trusted, block, level, expiry);
 }
 
 export interface HeaderChainOptions {
   trustLevel?: Fraction;
   /** At most this many fetches (default and upper bound MAX_LIGHT_BLOCK_FETCHES). */
   maxFetches?: number;
+  /** The caller's clock and trusting period (TrustExpiry); without it a trusted point never expires. */
+  expiry?: TrustExpiry;
 }
 
 export interface VerifiedHeaderChain {
@@ -184,7 +245,7 @@ export async function verifyToHeight(
   for (;;) {
     const next = cache[depth];
     try {
-      verified = verifyLightBlock(verified, next, level);
+      verified = verifyLightBlock(verified, next, level, options.expiry);
     } catch (err) {
       if (!(err instanceof LightClientError) || err.code !== "INSUFFICIENT_TRUSTED_POWER") throw err;
       if (depth === cache.length - 1) {

@@ -25,8 +25,11 @@ export {
 } from "./encoding.ts";
 export { type LightErrorCode, LightClientError } from "./errors.ts";
 export {
+  checkTrustFresh,
+  DEFAULT_MAX_CLOCK_DRIFT_MS,
   type HeaderChainOptions,
   MAX_LIGHT_BLOCK_FETCHES,
+  type TrustExpiry,
   type TrustedState,
   trustGenesis,
   trustLightBlock,

@@ -33,6 +33,8 @@ interface ProofJson {
   height: number;
   /** The version record's state proof (state_getProof's answer): it holds root and count. */
   versionProof: { height: number; stateRoot: string; value: { root: string; count: number } | null };
+  /** The contribution record's state proof: its content hash and acceptance index. */
+  contributionProof: { value: unknown };
 }
 
 const bytes = (hex: string) => fromHex(hex) ?? new Uint8Array(0);
@@ -104,27 +106,24 @@ export function registerDatanetQuery(query: Command): void {
   withQueryOptions(
     datanet
       .command("prove <datanetId> <version> <contributionId>")
-      .description("A Merkle proof that a contribution is in a published version, checked here against its root."),
+      .description(
+        "A Merkle proof that a contribution is in a published version, checked here against the version's root " +
+        "(--prove: and the version and contribution records against a signed header).",
+      ),
   ).action(
     action(async (datanetId: string, version: string, contributionId: string, opts: QueryOpts) => {
-      const params = {
+      const asked = {
         datanetId: parsePositiveInt(datanetId, "datanetId"),
         version: parsePositiveInt(version, "version"),
         contributionId: parsePositiveInt(contributionId, "contributionId"),
       };
-      await runQuery<ProofJson>(opts, "datanet_proveMembership", params, (p) => {
-        console.log(`contribution ${p.contributionId} is leaf ${p.index} of ${p.count} (height ${p.height})`);
+      const print = (p: ProofJson) => {
+        // Checked here before anything is printed (without --prove, against the records as the node decoded them).
+        checkMembership(p, asked, [p.versionProof.value, p.contributionProof.value]);
+        console.log(`contribution ${asked.contributionId} is leaf ${p.index} of ${p.count} in datanet ${asked.datanetId} version ${asked.version}`);
         console.log(`content hash: ${p.contentHash}`);
         console.log(`root:         ${p.root}`);
         console.log(`proof:        ${p.proof.length === 0 ? "(none: the only leaf is the root)" : p.proof.join(" ")}`);
-        // Checked here, not taken from the node: the leaf leads to the root the version's record holds. That the
-        // record is the chain's is what versionProof shows against a signed header (the light client checks it).
-        const leads = verifyMerkleProof(bytes(p.contentHash), p.index, p.count, p.proof.map(bytes), bytes(p.root));
-        const record = p.versionProof.value;
-        if (!leads) throw new Error("the proof does NOT lead from the content hash to the root");
-        if (record?.root !== p.root || record.count !== p.count) {
-          throw new Error("the version record in versionProof does not hold this root and count");
-        }
         console.log("checked here: the proof leads from the content hash to the root");
         if (opts.prove !== true) {
           console.log(
@@ -132,17 +131,40 @@ export function registerDatanetQuery(query: Command): void {
             `${p.versionProof.stateRoot} (add --prove to check that proof here with the light client)`,
           );
         }
-      }, {
-        key: { datanetVersion: { datanetId: params.datanetId, version: params.version } },
+      };
+      await runQuery<ProofJson>(opts, "datanet_proveMembership", asked, print, {
         via: {
-          field: "versionProof",
-          check: (p, proven) => {
-            const record = proven as { root?: string; count?: number } | null;
-            if (record?.root !== p.root || record.count !== p.count)
-              throw new Error("the proven version record does not hold the root and count of this membership proof");
-          },
+          proofs: [
+            { field: "versionProof", key: { datanetVersion: { datanetId: asked.datanetId, version: asked.version } } },
+            { field: "contributionProof", key: { contribution: asked.contributionId } },
+          ],
+          check: (p, proven) => checkMembership(p, asked, proven),
         },
       });
     }),
   );
+}
+
+/**
+ * Throws unless the membership answer holds together: it is about the contribution asked for, its proof leads
+ * from the content hash to the root, the version record holds that root and count, and the contribution
+ * record is of that datanet, was accepted (or slashed after), and has that content hash at that index.
+ */
+function checkMembership(
+  p: ProofJson,
+  asked: { datanetId: number; version: number; contributionId: number },
+  [version, contribution]: unknown[],
+): void {
+  if (p.contributionId !== asked.contributionId)
+    throw new Error(`the answer is about contribution ${p.contributionId}, not ${asked.contributionId}`);
+  if (!verifyMerkleProof(bytes(p.contentHash), p.index, p.count, p.proof.map(bytes), bytes(p.root)))
+    throw new Error("the proof does NOT lead from the content hash to the root");
+  const v = version as { root?: string; count?: number } | null;
+  if (v?.root !== p.root || v.count !== p.count)
+    throw new Error("the version record does not hold the root and count of this membership proof");
+  const c = contribution as { datanetId?: number; status?: string; contentHash?: string; acceptIndex?: number } | null;
+  if (c === null || c.datanetId !== asked.datanetId || (c.status !== "accepted" && c.status !== "slashed"))
+    throw new Error(`contribution ${asked.contributionId} is not an accepted contribution of datanet ${asked.datanetId}`);
+  if (c.contentHash !== p.contentHash || c.acceptIndex !== p.index)
+    throw new Error(`the contribution record's content hash and index are not the ones this membership proof proves`);
 }

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import type { LightBlock, TrustedState } from "../../light/index.ts";
+import type { LightBlock, TrustedState, TrustExpiry, Validator } from "../../light/index.ts";
 import type { RpcClient } from "../../rpc/client.ts";
 import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt } from "../cli-util.ts";
+import { printFields } from "./query-util.ts";
 
 /**
  * `opl query ... --prove`: the answer is believed only once the light client library (light/) has checked
@@ -18,7 +19,16 @@ export interface ProveOpts {
   trustHash?: string;
   genesis?: string;
   home?: string;
+  trustingPeriod?: string;
 }
+
+/**
+ * How long a trusted point is used, by default (seconds). Validators who signed it can unbond and then sign
+ * a false history unpunished (the long-range attack), so it must stay below the chain's unbonding time: the
+ * default chain unbonds after 1,000 blocks, about 17 minutes at the default 1 s blocks. A longer-lived chain
+ * sets a longer period to match its own unbonding time (`--trusting-period`).
+ */
+export const DEFAULT_TRUSTING_PERIOD_S = 600;
 
 export function withProveOptions(cmd: Command): Command {
   return cmd
@@ -29,13 +39,19 @@ export function withProveOptions(cmd: Command): Command {
     )
     .option("--trust-height <n>", "with --prove: a height whose header hash you trust (with --trust-hash)")
     .option("--trust-hash <hex>", "with --prove: the hash of the header at --trust-height")
-    .option("--genesis <file>", "with --prove: trust this genesis file's validators (default: --home's genesis.json)");
+    .option("--genesis <file>", "with --prove: trust this genesis file's validators (default: --home's genesis.json)")
+    .option(
+      "--trusting-period <seconds>",
+      "with --prove: refuse a trusted point older than this; keep it below the chain's unbonding time",
+      String(DEFAULT_TRUSTING_PERIOD_S),
+    );
 }
 
-/** What --prove checked, for people (printVerified) and for --json (`verified`). */
+/** What --prove checked, for people (verifiedLines) and for --json (`verified`). */
 export interface VerifiedReport {
   height: number;
   headerHash: string;
+  headerTime: string;
   stateRoot: string;
   key: string;
   present: boolean;
@@ -51,31 +67,22 @@ export class UnverifiedAnswerError extends Error {
   override name = "UnverifiedAnswerError";
 }
 
-/** The light block of a height, as the node serves it (nothing in it is trusted until verified). */
-async function fetchLightBlock(client: RpcClient, height: number): Promise<LightBlock> {
-  const { decodeLightBlockJson } = await import("../../light/index.ts");
-  return decodeLightBlockJson(await client.call("light_getBlock", { height }), `light block ${height}`);
-}
+/** What the user trusts, read and checked locally before the node is asked anything. */
+type TrustSource =
+  | { kind: "hash"; height: number; hash: Uint8Array }
+  | { kind: "genesis"; chainId: string; validators: Validator[]; timeMs: number; path: string };
 
-/** The user's starting point: a trusted header hash, or the genesis file's validator set. */
-async function trustPoint(
-  client: RpcClient,
-  opts: ProveOpts,
-): Promise<{ trusted: TrustedState; block?: LightBlock; source: string }> {
+async function readTrustSource(opts: ProveOpts): Promise<TrustSource> {
   const light = await import("../../light/index.ts");
   if (opts.trustHeight !== undefined || opts.trustHash !== undefined) {
     if (opts.trustHeight === undefined || opts.trustHash === undefined)
       throw new Error("--trust-height and --trust-hash go together");
     const height = parsePositiveInt(opts.trustHeight, "--trust-height");
-    const hash = light.fromHex(opts.trustHash.replace(/^0x/, ""));
+    if (height < 1) throw new Error("--trust-height must be at least 1 (height 0 is genesis: use --genesis)");
+    const hash = light.fromHex(opts.trustHash.replace(/^0x/, "").toLowerCase());
     if (hash === undefined || hash.byteLength !== 32)
       throw new Error(`--trust-hash must be a 32-byte header hash in hex, got "${opts.trustHash}"`);
-    const block = await fetchLightBlock(client, height);
-    return {
-      trusted: light.trustLightBlock(block.header.chainId, block, hash),
-      block,
-      source: `the header hash given for height ${height}`,
-    };
+    return { kind: "hash", height, hash };
   }
   const { join } = await import("node:path");
   const path = opts.genesis ?? (opts.home !== undefined ? join(opts.home, "genesis.json") : undefined);
@@ -89,65 +96,127 @@ async function trustPoint(
   const { genesisValidatorSet } = await import("../../node/validator-sets.ts");
   const genesis = readGenesisFile(path);
   return {
-    trusted: light.trustGenesis(genesis.chainId, genesisValidatorSet(genesis), genesis.genesisTimeMs),
-    source: `the validators of ${path}`,
+    kind: "genesis",
+    chainId: genesis.chainId,
+    validators: genesisValidatorSet(genesis),
+    timeMs: genesis.genesisTimeMs,
+    path,
   };
 }
 
 /**
- * Checks a get method's `proof` (the state_getProof answer it adds with prove: true) for `key`: throws
- * UnverifiedAnswerError naming what does not hold, else says what was verified.
+ * Checks state proofs from one node against one trusted point, remembering each header it verified (the
+ * answers of one query often share a height).
  */
-export async function verifyProvenAnswer(
-  client: RpcClient,
-  opts: ProveOpts,
-  key: ProvableKey,
-  proofJson: unknown,
-): Promise<VerifiedReport> {
-  const light = await import("../../light/index.ts");
-  const { resolveProvableKey } = await import("../../rpc/proof-keys.ts");
-  try {
-    if (proofJson === undefined) throw new Error("the node's answer carries no proof (does it support prove: true?)");
-    const answer = light.decodeStateProofAnswerJson(proofJson, "the proof");
-    const resolved = resolveProvableKey(key);
-    if (!equal(answer.key, resolved.stateKey)) {
-      throw new Error(
-        `the proof is for state key ${light.toHex(answer.key)}, not ${light.toHex(resolved.stateKey)} (the key asked for)`,
-      );
+export class ProofChecker {
+  private readonly client: RpcClient;
+  private readonly source: TrustSource;
+  private readonly expiry: TrustExpiry;
+  private trust: { trusted: TrustedState; block?: LightBlock; source: string } | undefined;
+  private readonly verified = new Map<number, { header: LightBlock["header"]; hash: Uint8Array; path: number[] }>();
+
+  private constructor(client: RpcClient, source: TrustSource, expiry: TrustExpiry) {
+    this.client = client;
+    this.source = source;
+    this.expiry = expiry;
+  }
+
+  /** Reads and checks the trust options (no node is asked yet): a local mistake is reported as one. */
+  static async prepare(client: RpcClient, opts: ProveOpts): Promise<ProofChecker> {
+    const seconds = parsePositiveInt(opts.trustingPeriod ?? String(DEFAULT_TRUSTING_PERIOD_S), "--trusting-period");
+    const source = await readTrustSource(opts);
+    return new ProofChecker(client, source, { nowMs: Date.now(), trustingPeriodMs: seconds * 1000 });
+  }
+
+  /**
+   * Checks `proofJson` (a state_getProof answer, or the `proof` a get adds with prove: true) for `key`, at
+   * `height` when the user asked for one: throws UnverifiedAnswerError naming what does not hold.
+   */
+  async verify(key: ProvableKey, proofJson: unknown, height?: number): Promise<VerifiedReport> {
+    const light = await import("../../light/index.ts");
+    const { resolveProvableKey } = await import("../../rpc/proof-keys.ts");
+    try {
+      if (proofJson === undefined) throw new Error("the answer carries no proof (does the node support prove: true?)");
+      const answer = light.decodeStateProofAnswerJson(proofJson, "the proof");
+      const resolved = resolveProvableKey(key);
+      if (!equal(answer.key, resolved.stateKey)) {
+        throw new Error(
+          `the proof is for state key ${light.toHex(answer.key)}, not ${light.toHex(resolved.stateKey)} (the key asked for)`,
+        );
+      }
+      if (height !== undefined && answer.height !== height)
+        throw new Error(`the answer is for height ${answer.height}, not the height asked for (${height})`);
+      const { header, hash, path } = await this.header(answer.height);
+      const proved = light.verifyStateProofAnswer(answer, header, hash);
+      const { trusted, source } = this.trust as { trusted: TrustedState; source: string };
+      return {
+        height: answer.height,
+        headerHash: light.toHex(hash),
+        headerTime: new Date(header.timeMs).toISOString(),
+        stateRoot: light.toHex(proved.stateRoot),
+        key: light.toHex(answer.key),
+        present: answer.valueBytes !== undefined,
+        value: answer.valueBytes === undefined ? null : resolved.proven(answer.valueBytes),
+        trustedFrom: { height: trusted.height, hash: trusted.hash ? light.toHex(trusted.hash) : null, source },
+        path,
+      };
+    } catch (err) {
+      throw new UnverifiedAnswerError(`the node's answer does not verify: ${(err as Error).message}`, { cause: err });
     }
-    const { trusted, block, source } = await trustPoint(client, opts);
-    let header: LightBlock["header"];
-    let hash: Uint8Array;
-    let path: number[];
-    if (answer.height === trusted.height && block !== undefined) {
-      ({ header } = block);
-      hash = trusted.hash as Uint8Array;
-      path = [answer.height];
-    } else if (answer.height < trusted.height) {
+  }
+
+  /** Proves `key` absent (or present) at `height` through state_getProof: for a node's "not found". */
+  async verifyLookup(key: ProvableKey, height?: number): Promise<VerifiedReport> {
+    const params: Record<string, unknown> = { key };
+    if (height !== undefined) params.height = height;
+    return this.verify(key, await this.client.call("state_getProof", params), height);
+  }
+
+  /** The header at `height`, verified from the trusted point (once per height). */
+  private async header(height: number) {
+    const light = await import("../../light/index.ts");
+    const known = this.verified.get(height);
+    if (known !== undefined) return known;
+    const trust = await this.trusted();
+    light.checkTrustFresh(trust.trusted, this.expiry);
+    let found;
+    if (height === trust.trusted.height && trust.block !== undefined) {
+      found = { header: trust.block.header, hash: trust.trusted.hash as Uint8Array, path: [height] };
+    } else if (height <= trust.trusted.height) {
       throw new Error(
-        `the answer is at height ${answer.height}, below the trusted height ${trusted.height}: ask at a later ` +
-        "--height or trust an earlier point",
+        `the answer is at height ${height}, at or below the trusted height ${trust.trusted.height}: ask at a ` +
+        "later --height or trust an earlier point",
       );
     } else {
-      const chain = await light.verifyToHeight(trusted, answer.height, (h) => fetchLightBlock(client, h));
-      ({ header } = chain.block);
-      hash = chain.trusted.hash as Uint8Array;
-      path = chain.path;
+      const fetch = (h: number) => this.lightBlock(h);
+      const chain = await light.verifyToHeight(trust.trusted, height, fetch, { expiry: this.expiry });
+      found = { header: chain.block.header, hash: chain.trusted.hash as Uint8Array, path: chain.path };
     }
-    const verified = light.verifyStateProofAnswer(answer, header, hash);
-    return {
-      height: answer.height,
-      headerHash: light.toHex(hash),
-      stateRoot: light.toHex(verified.stateRoot),
-      key: light.toHex(answer.key),
-      present: answer.valueBytes !== undefined,
-      value: answer.valueBytes === undefined ? null : resolved.proven(answer.valueBytes),
-      trustedFrom: { height: trusted.height, hash: trusted.hash ? light.toHex(trusted.hash) : null, source },
-      path,
-    };
-  } catch (err) {
-    if (err instanceof UnverifiedAnswerError) throw err;
-    throw new UnverifiedAnswerError(`the node's answer does not verify: ${(err as Error).message}`, { cause: err });
+    this.verified.set(height, found);
+    return found;
+  }
+
+  private async trusted() {
+    if (this.trust !== undefined) return this.trust;
+    const light = await import("../../light/index.ts");
+    const s = this.source;
+    if (s.kind === "genesis") {
+      this.trust = { trusted: light.trustGenesis(s.chainId, s.validators, s.timeMs), source: `the validators of ${s.path}` };
+    } else {
+      const block = await this.lightBlock(s.height);
+      this.trust = {
+        trusted: light.trustLightBlock(block.header.chainId, block, s.hash),
+        block,
+        source: `the header hash given for height ${s.height}`,
+      };
+    }
+    return this.trust;
+  }
+
+  /** The light block of a height, as the node serves it (nothing in it is trusted until verified). */
+  private async lightBlock(height: number): Promise<LightBlock> {
+    const { decodeLightBlockJson } = await import("../../light/index.ts");
+    return decodeLightBlockJson(await this.client.call("light_getBlock", { height }), `light block ${height}`);
   }
 }
 
@@ -161,8 +230,89 @@ export function verifiedLines(r: VerifiedReport): string[] {
   return [
     `verified: ${r.present ? "this value" : "that the key is absent"} at height ${r.height}, by a state proof ` +
     `under state root ${r.stateRoot}`,
-    `  of the header at height ${r.height} (hash ${r.headerHash}), which commits to the state after block ${r.height}`,
+    `  of the header at height ${r.height} (hash ${r.headerHash}, time ${r.headerTime}), which commits to the ` +
+    `state after block ${r.height}`,
     `  and is signed by more than 2/3 of its validators; headers checked from ${from} [trusting ${r.trustedFrom.source}] ` +
     `via height${r.path.length > 1 ? "s" : ""} ${r.path.join(", ")}`,
   ];
+}
+
+/** One proof an answer carries in a field of its own, and the key it must prove. */
+export interface CarriedProof {
+  field: string;
+  key: ProvableKey;
+}
+
+/**
+ * What --prove checks for one query: the key whose state proof the answer must carry (prove: true), or
+ * proofs the answer always carries (`via`) for records the rest of the answer rests on, or why the query
+ * cannot be proven.
+ */
+export type Provable<T = unknown> =
+  | { key: ProvableKey; via?: undefined }
+  | {
+    via: {
+      proofs: CarriedProof[];
+      /** Throws unless the whole answer agrees with the proven values (in the order of `proofs`). */
+      check(result: T, proven: unknown[]): void;
+    };
+  }
+  | { notProvable: string };
+
+/**
+ * The --prove path of a query: the trust options are read first (a local mistake is no node's fault), then
+ * the answer's proofs are verified, and only what was verified is printed: the value decoded from the proven
+ * bytes (a `via` answer, once `check` agreed with every field it prints). A "not found" is checked too: the
+ * node must prove the key absent.
+ */
+export async function runProvenQuery<T>(
+  client: RpcClient,
+  opts: ProveOpts & { json?: boolean },
+  method: string,
+  params: Record<string, unknown>,
+  print: (result: T) => void,
+  provable: Provable<T> | undefined,
+): Promise<void> {
+  if (provable === undefined || "notProvable" in provable)
+    throw new Error(`--prove is not available here: ${provable?.notProvable ?? "lists are not proven; ask for each item"}`);
+  const checker = await ProofChecker.prepare(client, opts);
+  const height = typeof params.height === "number" ? params.height : undefined;
+  if (provable.via !== undefined) {
+    const result = await client.call<T>(method, params);
+    const reports: VerifiedReport[] = [];
+    // Carried proofs are of records that never change once made (a published version, an accepted
+    // contribution): the node proves them at its latest height whatever height was asked.
+    const fields = result as Record<string, unknown>;
+    for (const p of provable.via.proofs) reports.push(await checker.verify(p.key, fields[p.field]));
+    provable.via.check(result, reports.map((r) => r.value));
+    if (opts.json) console.log(JSON.stringify({ ...result, verified: reports }, null, 2));
+    else {
+      print(result);
+      for (const r of reports) for (const line of verifiedLines(r)) console.log(line);
+    }
+    return;
+  }
+  let verified: VerifiedReport;
+  try {
+    const result = await client.call<{ proof?: unknown }>(method, { ...params, prove: true });
+    verified = await checker.verify(provable.key, result.proof, height);
+  } catch (err) {
+    const { RpcError } = await import("../../rpc/errors.ts");
+    const notFound = err instanceof RpcError && (err.data as { reason?: string } | undefined)?.reason === "NOT_FOUND";
+    if (!notFound) throw err;
+    verified = await checker.verifyLookup(provable.key, height);
+    if (verified.present) {
+      throw new UnverifiedAnswerError(
+        `the node answered "${(err as Error).message}", but the state at height ${verified.height} proves the key present`,
+      );
+    }
+  }
+  // Only what was verified: a node's other fields are not printed under --prove, in JSON either.
+  if (opts.json) console.log(JSON.stringify({ verified }, null, 2));
+  else {
+    if (verified.value === null) console.log("absent");
+    else if (typeof verified.value === "object") printFields(verified.value as Record<string, unknown>);
+    else console.log(String(verified.value));
+    for (const line of verifiedLines(verified)) console.log(line);
+  }
 }

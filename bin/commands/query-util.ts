@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { formatOpen } from "../../state/units.ts";
-import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
-import { type ProveOpts, verifiedLines, verifyProvenAnswer, withProveOptions } from "./query-prove.ts";
+import { type Provable, type ProveOpts, withProveOptions } from "./query-prove.ts";
+
+export type { Provable } from "./query-prove.ts";
 
 /** What every `opl query` command shares: node options, --height, --json, paging, and short readable output. */
 
@@ -38,24 +39,9 @@ export function withQueryOptions(cmd: Command, list = false, provable = !list): 
 }
 
 /**
- * What --prove checks for one query: the key whose state proof the answer must carry, or why the query
- * cannot be proven.
- */
-export type Provable<T = unknown> =
-  | {
-    key: ProvableKey;
-    /**
-     * The answer carries the proof in this field (not `proof`) as a record other claims rest on: `check`
-     * throws unless the answer agrees with the proven value, and the answer is printed as usual after it.
-     */
-    via?: { field: string; check(result: T, proven: unknown): void };
-  }
-  | { notProvable: string };
-
-/**
  * Calls `method` with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
- * --json, else what `print` makes of it. With --prove, the answer's proof of `provable.key` is verified
- * first (query-prove.ts) and the value printed is the one decoded from the proven bytes.
+ * --json, else what `print` makes of it. With --prove the answer goes through runProvenQuery (query-prove.ts)
+ * and only what it verified is printed.
  */
 export async function runQuery<T>(
   opts: QueryOpts,
@@ -69,29 +55,13 @@ export async function runQuery<T>(
   if (opts.height !== undefined) all.height = parsePositiveInt(opts.height, "--height");
   if (opts.cursor !== undefined) all.cursor = opts.cursor;
   if (opts.limit !== undefined) all.limit = parsePositiveInt(opts.limit, "--limit");
-  if (opts.prove === true) {
-    if (provable === undefined || "notProvable" in provable)
-      throw new Error(`--prove is not available here: ${provable?.notProvable ?? "lists are not proven; ask for each item"}`);
-    if (provable.via === undefined) all.prove = true; // else the answer carries its proof anyway
-  }
   const client = new RpcClient(resolveRpcUrl(opts));
-  const result = await client.call<T & { proof?: unknown }>(method, all);
-  if (opts.prove === true && provable !== undefined && "key" in provable) {
-    const field = provable.via?.field ?? "proof";
-    const proofJson = (result as Record<string, unknown>)[field];
-    const verified = await verifyProvenAnswer(client, opts, provable.key, proofJson);
-    provable.via?.check(result, verified.value);
-    if (opts.json) {
-      console.log(JSON.stringify({ ...result, verified }, null, 2));
-      return;
-    }
-    if (provable.via !== undefined) print(result);
-    else if (verified.value === null) console.log("absent");
-    else if (typeof verified.value === "object") printFields(verified.value as Record<string, unknown>);
-    else console.log(String(verified.value));
-    for (const line of verifiedLines(verified)) console.log(line);
+  if (opts.prove === true) {
+    const { runProvenQuery } = await import("./query-prove.ts");
+    await runProvenQuery(client, opts, method, all, print, provable);
     return;
   }
+  const result = await client.call<T>(method, all);
   if (opts.json) console.log(JSON.stringify(result, null, 2));
   else print(result);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RpcClient } from "../../rpc/client.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
-import { TamperingProxy } from "../helpers/tampering-proxy.ts";
+import { LiedError, TamperingProxy } from "../helpers/tampering-proxy.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /**
@@ -144,6 +144,44 @@ describe("opl query --prove", () => {
     const out = await query(["account", rich], proxy.url);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/does not verify: /);
+  });
+
+  it("--json prints only what was verified, not the node's own fields", async () => {
+    proxy.tamper = (method, _params, result) =>
+      method === "account_get" ? { ...(result as Json), balance: "999999999999999999999999" } : result;
+    const out = await query(["account", rich, "--json"], proxy.url);
+    expect(out.code, out.stderr).toBe(0);
+    const printed = JSON.parse(out.stdout) as Json;
+    expect(Object.keys(printed)).toEqual(["verified"]);
+    expect((printed.verified as { value: { balance: string } }).value.balance).not.toBe("999999999999999999999999");
+  });
+
+  it("refuses an answer for another height than --height (a replayed old proof)", async () => {
+    const rpc = new RpcClient(node.url);
+    const old = await rpc.call<Json & { height: number }>("account_get", { address: rich, prove: true });
+    const asked = old.height + 1;
+    // Whether or not the node can prove height `asked`, the proxy answers with the older proof.
+    proxy.tamper = (method, _params, result) => (method === "account_get" ? old : result);
+    proxy.overrideRefusal = (method) => (method === "account_get" ? old : undefined);
+    const out = await query(["account", rich, "--height", String(asked)], proxy.url);
+    proxy.overrideRefusal = () => undefined;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(`does not verify: the answer is for height ${old.height}, not the height asked for (${asked})`);
+  });
+
+  it("checks a node's 'not found': a record that exists cannot be denied", async () => {
+    proxy.tamper = (method, _params, result) =>
+      method === "account_get" ? new LiedError(2004, "no such account", { reason: "NOT_FOUND" }) : result;
+    const out = await query(["account", rich], proxy.url);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/the node answered "no such account", but the state at height \d+ proves the key/);
+  });
+
+  it("refuses a trusted point older than the trusting period (the long-range attack)", async () => {
+    proxy.tamper = (_m, _p, r) => r;
+    const out = await query(["account", rich, "--trusting-period", "1"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/the trusted header at height 0 .* is older than the trusting period of 1 s/);
   });
 
   it("says --prove needs a starting point, and that lists and the parameters are not proven", async () => {

@@ -4,6 +4,15 @@ import type { AddressInfo } from "node:net";
 /** Rewrites one JSON-RPC result on its way back (return it unchanged to pass it through). */
 export type Tamper = (method: string, params: Record<string, unknown>, result: unknown) => unknown;
 
+/** Returned by a Tamper: the call answers this JSON-RPC error instead of its result. */
+export class LiedError {
+  readonly error: { code: number; message: string; data?: unknown };
+
+  constructor(code: number, message: string, data?: unknown) {
+    this.error = { code, message, data };
+  }
+}
+
 /**
  * A JSON-RPC endpoint on 127.0.0.1 that forwards every call to a real node and lets a test rewrite the
  * answers: a lying node, for checking that a client which verifies (opl query --prove) refuses each lie.
@@ -13,6 +22,8 @@ export class TamperingProxy {
   private readonly server: Server;
   private readonly target: string;
   tamper: Tamper = (_m, _p, r) => r;
+  /** Answers a call the node refused with a result of the proxy's choosing (undefined: the refusal stands). */
+  overrideRefusal: (method: string, params: Record<string, unknown>) => unknown = () => undefined;
 
   private constructor(server: Server, target: string) {
     this.server = server;
@@ -43,8 +54,20 @@ export class TamperingProxy {
   private async forward(body: string): Promise<string> {
     const call = JSON.parse(body) as { method: string; params?: Record<string, unknown> };
     const res = await fetch(this.target, { method: "POST", headers: { "content-type": "application/json" }, body });
-    const reply = (await res.json()) as { result?: unknown };
-    if (reply.result !== undefined) reply.result = this.tamper(call.method, call.params ?? {}, reply.result);
+    const reply = (await res.json()) as { result?: unknown; error?: unknown };
+    if (reply.result !== undefined) {
+      const told = this.tamper(call.method, call.params ?? {}, reply.result);
+      if (told instanceof LiedError) {
+        delete reply.result;
+        reply.error = told.error;
+      } else reply.result = told;
+    } else {
+      const told = this.overrideRefusal(call.method, call.params ?? {});
+      if (told !== undefined) {
+        delete reply.error;
+        reply.result = told;
+      }
+    }
     return JSON.stringify(reply);
   }
 

@@ -4,6 +4,7 @@ import { sha256 } from "../../crypto/hash.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
+import { TamperingProxy } from "../helpers/tampering-proxy.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /**
@@ -199,6 +200,20 @@ describe("module transactions through the CLI", () => {
     expect(proved.code, proved.stderr).toBe(0);
     expect(proved.stdout).toMatch(/checked here: the proof leads from the content hash to the root/);
     expect(proved.stdout).toMatch(/^verified: this value at height \d+, by a state proof under state root \w{64}$/m);
+    // A lying node answers for a contribution that does not exist with contribution 1's true proofs.
+    const proxy = await TamperingProxy.start(node.url);
+    try {
+      const truth = await rpc.call<Record<string, unknown>>("datanet_proveMembership", {
+        datanetId: 1, version: 1, contributionId: 1,
+      });
+      proxy.overrideRefusal = (method) => (method === "datanet_proveMembership" ? { ...truth, contributionId: 77 } : undefined);
+      const lie = await runCli(["query", "datanet", "prove", "1", "1", "77", "--rpc", proxy.url, "--home", home, "--prove"]);
+      expect(lie.code).toBe(1);
+      expect(lie.stderr).toMatch(/does not verify: the proof is for state key \w+, not \w+ \(the key asked for\)/);
+      expect(lie.stdout).not.toMatch(/verified/);
+    } finally {
+      await proxy.stop();
+    }
     const list = await query(["datanet", "list", "--limit", "1"]);
     const [first, more] = list.stdout.trimEnd().split("\n");
     expect(first).toMatch(/^#1 "corpus" owner opl1\S+: 1 contributions, 1 accepted, 1 versions$/);

@@ -110,8 +110,10 @@ export function verifyCommit(
     result.trustedTotalPower = trustedTotal;
   }
 
+  // Who signed, and the power they name, before any ed25519 work: a commit whose named signers could not
+  // reach 2/3 even if every signature were good is refused at once (a lying node's big commit costs little).
   const seen = new Set<string>();
-  let signedPower = 0n;
+  let namedPower = 0n;
   for (const sig of commit.signatures) {
     const who = hex(sig.validatorAddress);
     const validator = byAddress.get(who);
@@ -120,6 +122,14 @@ export function verifyCommit(
     }
     if (seen.has(who)) refuse("DUPLICATE_SIGNER", `commit at height ${height} has two signatures from ${who}`);
     seen.add(who);
+    namedPower += BigInt(validator.power);
+  }
+  if (!exceeds(namedPower, total, QUORUM)) {
+    refuse("INSUFFICIENT_POWER", `commit at height ${height} is signed by ${namedPower} of ${total} voting power; more than 2/3 is needed`);
+  }
+  for (const sig of commit.signatures) {
+    const who = hex(sig.validatorAddress);
+    const validator = byAddress.get(who) as Validator;
     const vote = {
       type: PRECOMMIT,
       height,
@@ -131,12 +141,8 @@ export function verifyCommit(
     if (!validSignature(sig.signature, voteSignBytes(chainId, vote), validator.pubkey)) {
       refuse("INVALID_SIGNATURE", `commit at height ${height}: the signature of ${who} is not a valid precommit by its key ${hex(validator.pubkey)}`);
     }
-    signedPower += BigInt(validator.power);
   }
-  result.signedPower = signedPower;
-  if (!exceeds(signedPower, total, QUORUM)) {
-    refuse("INSUFFICIENT_POWER", `commit at height ${height} is signed by ${signedPower} of ${total} voting power; more than 2/3 is needed`);
-  }
+  result.signedPower = namedPower;
   return result;
 }
 

@@ -2,6 +2,7 @@ import { bech32Decode } from "./bech32.ts";
 import { equalBytes, fromBase64, fromHex, toHex } from "./bytes.ts";
 import { headerHash } from "./encoding.ts";
 import { refuse } from "./errors.ts";
+import { MAX_VALIDATORS } from "./limits.ts";
 import {
   ADDRESS_LENGTH,
   type Commit,
@@ -46,8 +47,9 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
-function array(value: unknown, what: string): unknown[] {
+function array(value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): unknown[] {
   if (!Array.isArray(value)) refuse("MALFORMED", `${what} must be an array, got ${describe(value)}`);
+  if (value.length > max) refuse("MALFORMED", `${what} holds ${value.length} entries; at most ${max} are accepted`);
   return value;
 }
 
@@ -137,7 +139,7 @@ export function decodeHeaderJson(value: unknown, what = "header"): Header {
 /** A commit as chain_getBlock writes it. */
 export function decodeCommitJson(value: unknown, what = "commit"): Commit {
   const j = object(value, what, ["height", "round", "blockHash", "signatures"]);
-  const signatures = array(j.signatures, `${what}.signatures`).map((s, i): CommitSig => {
+  const signatures = array(j.signatures, `${what}.signatures`, MAX_VALIDATORS).map((s, i): CommitSig => {
     const at = `${what}.signatures[${i}]`;
     const sig = object(s, at, ["validator", "time", "signature"]);
     return {
@@ -155,7 +157,7 @@ export function decodeCommitJson(value: unknown, what = "commit"): Commit {
 }
 
 export function decodeValidatorsJson(value: unknown, what = "validators"): Validator[] {
-  return array(value, what).map((v, i) => {
+  return array(value, what, MAX_VALIDATORS).map((v, i) => {
     const at = `${what}[${i}]`;
     const j = object(v, at, ["address", "pubkey", "power"]);
     return {

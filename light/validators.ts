@@ -2,6 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { equalBytes, toHex } from "./bytes.ts";
 import { validatorsHash } from "./encoding.ts";
 import { refuse } from "./errors.ts";
+import { MAX_VALIDATORS } from "./limits.ts";
 import { ADDRESS_LENGTH, type Validator } from "./types.ts";
 
 /** The node's address of a consensus key: the first 20 bytes of sha256(pubkey) (crypto/address.ts). */
@@ -23,6 +24,9 @@ export function totalPower(validators: readonly Validator[]): bigint {
  */
 export function checkValidatorSet(validators: readonly Validator[], expectedHash: Uint8Array, what: string): void {
   if (validators.length === 0) refuse("VALIDATOR_SET_MISMATCH", `${what} is empty`);
+  if (validators.length > MAX_VALIDATORS) {
+    refuse("VALIDATOR_SET_MISMATCH", `${what} holds ${validators.length} validators; a set holds at most ${MAX_VALIDATORS}`);
+  }
   const seen = new Set<string>();
   for (const v of validators) {
     const address = toHex(v.address);

@@ -1,8 +1,11 @@
 /**
  * Hard caps on the chain params that size a block. Genesis refuses params above them, and every frame
  * limit on the network is derived from them (proto/block-limits.ts), so any block a chain can make
- * crosses gossip and block sync. A file of its own, importing nothing: the block codec uses it too.
+ * crosses gossip and block sync. A file of its own, importing only light/limits.ts (which imports nothing):
+ * the block codec uses it too, and the light client bounds what it checks by the same validator cap.
  */
+import { MAX_VALIDATORS } from "../light/limits.ts";
+
 export interface BlockSizeParams {
   /** Total bytes of a block's transactions (the txs alone, not their length prefixes). */
   maxBlockBytes: number;
@@ -17,7 +20,7 @@ export const BLOCK_PARAM_CAPS: BlockSizeParams = {
   maxBlockTxs: 20_000,
   // A transaction must fit a relay batch (MAX_TX_BATCH_BYTES, 4 MiB) with room to spare.
   maxTxBytes: 1024 * 1024,
-  maxValidators: 1_000,
+  maxValidators: MAX_VALIDATORS,
 };
 
 /** Most pieces of evidence one block commits. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LightBlock, LightClientError, trustGenesis, verifyToHeight } from "../../light/index.ts";
+import { type LightBlock, LightClientError, trustGenesis, verifyCommit, verifyToHeight } from "../../light/index.ts";
 import { asValidator, buildLightChain, type Member, testValidators } from "../helpers/light-chain.ts";
 
 /**
@@ -51,3 +51,34 @@ describe("trusting period", () => {
     expect((err as LightClientError).message).toMatch(/the header at height 10 has time .*later than this clock/);
   });
 });
+
+describe("bounds on what a lying node can make the light client check", () => {
+  it("a validator set or commit above MAX_VALIDATORS is refused before anything is hashed or verified", async () => {
+    const { MAX_VALIDATORS } = await import("../../light/limits.ts");
+    const { BLOCK_PARAM_CAPS } = await import("../../proto/block-caps.ts");
+    const { decodeValidatorsJson, decodeCommitJson } = await import("../../light/index.ts");
+    expect(BLOCK_PARAM_CAPS.maxValidators).toBe(MAX_VALIDATORS); // one constant for the node and the client
+    const many = Array.from({ length: MAX_VALIDATORS + 1 }, () => ({}));
+    expect(() => decodeValidatorsJson(many)).toThrow(`validators holds ${MAX_VALIDATORS + 1} entries; at most ${MAX_VALIDATORS}`);
+    const commit = { height: 1, round: 0, blockHash: "00".repeat(32), signatures: many };
+    expect(() => decodeCommitJson(commit)).toThrow(`commit.signatures holds ${MAX_VALIDATORS + 1} entries`);
+  });
+
+  it("a commit whose named signers hold too little power is refused without verifying a signature", () => {
+    const block = forged.at(5);
+    // Keep one of the two colluders' signatures, and break it: the power count refuses before the signature.
+    const commit = { ...block.commit, signatures: [{ ...block.commit.signatures[0], signature: new Uint8Array(64) }] };
+    const err = (() => {
+      try {
+        return verifyLightBlockDirect({ ...block, commit });
+      } catch (e) {
+        return e as LightClientError;
+      }
+    })();
+    expect((err as LightClientError).code).toBe("INSUFFICIENT_POWER");
+  });
+});
+
+function verifyLightBlockDirect(block: LightBlock) {
+  return verifyCommit(CHAIN, block.header, block.commit, block.validators);
+}

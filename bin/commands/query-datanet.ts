@@ -113,7 +113,7 @@ export function registerDatanetQuery(query: Command): void {
         contributionId: parsePositiveInt(contributionId, "contributionId"),
       };
       await runQuery<ProofJson>(opts, "datanet_proveMembership", params, (p) => {
-        console.log(`contribution ${p.contributionId} is leaf ${p.index} of ${p.count} (height ${p.height})`);
+        console.log(`contribution ${p.contributionId} is leaf ${p.index} of ${p.count} (version published at height ${p.height})`);
         console.log(`content hash: ${p.contentHash}`);
         console.log(`root:         ${p.root}`);
         console.log(`proof:        ${p.proof.length === 0 ? "(none: the only leaf is the root)" : p.proof.join(" ")}`);

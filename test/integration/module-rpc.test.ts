@@ -310,7 +310,13 @@ describe("datanet methods", () => {
 
   it("datanet_getVersion: the root over the accepted contributions; NOT_FOUND for a version not published", async () => {
     const v = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1 });
-    expect(v).toMatchObject({ datanetId: ids.datanet, version: 1, count: 2, height: expect.any(Number) });
+    // height is the version's publish height, whatever height it is read at (queriedHeight says that one).
+    const latest = chain.node.app.info().height;
+    expect(latest).toBeGreaterThan(heights.published);
+    expect(v).toMatchObject({ datanetId: ids.datanet, version: 1, count: 2, height: heights.published });
+    expect(v.queriedHeight).toBeGreaterThanOrEqual(latest);
+    const later = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1, height: heights.published + 1 });
+    expect(later).toMatchObject({ height: heights.published, queriedHeight: heights.published + 1 });
     expect(v.root).toMatch(/^[0-9a-f]{64}$/);
     const missing = await failure("datanet_getVersion", { datanetId: ids.datanet, version: 2 });
     expect(reason(missing)).toBe("NOT_FOUND");
@@ -343,6 +349,14 @@ describe("datanet methods", () => {
     });
     // The version record is proved at the latest height: a published version never changes.
     expect(atPublish).toMatchObject({ root, height: heights.published, versionProof: { value: { root } } });
+    // height is the version's publish height, not the height asked (queriedHeight).
+    const atLatest = await call("datanet_proveMembership", {
+      datanetId: ids.datanet,
+      version: 1,
+      contributionId: ids.contributions[0],
+    });
+    expect(atLatest).toMatchObject({ height: heights.published });
+    expect(atLatest.queriedHeight).toBeGreaterThan(heights.published);
   });
 });
 

@@ -11,8 +11,8 @@ import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
  * to included; a tx the mempool's TTL evicted; a hash nobody sent.
  */
 const FEE = DEFAULT_PARAMS.minFee;
-/** Blocks a tx may wait in this node's mempool: small, so a gapped tx is evicted within a second. */
-const TTL_BLOCKS = 4;
+/** Blocks a tx may wait in this node's mempool: small, so a gapped tx is evicted within a second or two. */
+const TTL_BLOCKS = 8;
 let chain: TestChain;
 
 interface Status {

@@ -13,6 +13,7 @@ import { registerChainQuery } from "./commands/query-chain.ts";
 import { registerDatanetQuery } from "./commands/query-datanet.ts";
 import { registerModelQuery } from "./commands/query-model.ts";
 import { registerStakingQuery } from "./commands/query-staking.ts";
+import { registerTxQuery } from "./commands/query-tx.ts";
 import { registerShowNodeId } from "./commands/show-node-id.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -46,6 +47,7 @@ registerDatanetQuery(query);
 registerModelQuery(query);
 registerAttributionQuery(query);
 registerChainQuery(query);
+registerTxQuery(query);
 registerStatus(program);
 program
   .command("version")

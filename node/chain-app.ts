@@ -227,7 +227,7 @@ export class ChainApp implements Application {
       } catch (err) {
         if (!(err instanceof TxError)) throw err;
         this.log.debug({ tx: toHex(tx.hash), reason: err.message }, "dropping tx that no longer executes");
-        this.mempool.remove(tx);
+        this.mempool.remove(tx, err);
       }
     }
     blockEvents.push(...endBlock(view, ctx));

@@ -34,6 +34,21 @@ export interface MempoolDeps {
   now?: () => number;
 }
 
+/** Why a pending tx left the mempool unincluded (tx_getStatus remembers it: node/tx-fates.ts). */
+export interface MempoolDrop {
+  status: "rejected" | "evicted";
+  /** A TxError code, or TTL. */
+  reason: string;
+  message: string;
+}
+
+/** Why a pending tx is not in a block yet. */
+export interface PendingReason {
+  /** NONCE_GAP: an earlier nonce of its sender is missing; CHECKING: its signature is being checked; QUEUED: next blocks. */
+  reason: "NONCE_GAP" | "CHECKING" | "QUEUED";
+  message: string;
+}
+
 interface Entry {
   tx: DecodedTx;
   /** txWork(tx), counted against the work cap. */
@@ -81,6 +96,7 @@ export class Mempool implements PoolView {
   /** The same admissions by sender and nonce: a later nonce checked meanwhile is not behind a gap. */
   private readonly noncesInFlight = new NoncesInFlight();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
+  private readonly droppedListeners: ((tx: DecodedTx, why: MempoolDrop) => void)[] = [];
   /** How many admissions may wait for their signature check, by this node's check rate. */
   private readonly queueLimit: AdmissionQueueLimit;
   /** Bumped by every change to the pool's contents or counts: a check made at the same version still holds. */
@@ -156,6 +172,30 @@ export class Mempool implements PoolView {
   /** Calls `listener` with every transaction admitted from now on (the relay sends them to peers). */
   onAdmitted(listener: (tx: DecodedTx) => void): void {
     this.admittedListeners.push(listener);
+  }
+
+  /** Calls `listener` with every tx that leaves unincluded from now on, and why (tx_getStatus's fates). */
+  onDropped(listener: (tx: DecodedTx, why: MempoolDrop) => void): void {
+    this.droppedListeners.push(listener);
+  }
+
+  /** Why a tx held (or being admitted) here waits, or undefined if it is neither. */
+  pendingReason(hashHex: string): PendingReason | undefined {
+    if (this.admissions.has(hashHex)) {
+      return { reason: "CHECKING", message: "its signature is being checked for admission to the mempool" };
+    }
+    const entry = this.byHash.get(hashHex);
+    if (entry === undefined) return undefined;
+    const { nonce } = entry.tx.body;
+    const queue = this.senders.get(keyId(entry.tx.sender));
+    if (queue !== undefined && nonce > queue.runEnd) {
+      return {
+        reason: "NONCE_GAP",
+        message: `it has nonce ${nonce}, but its sender's nonce ${queue.runEnd} is missing (the account's next ` +
+          `nonce is ${queue.base}): it waits until a tx with nonce ${queue.runEnd} arrives`,
+      };
+    }
+    return { reason: "QUEUED", message: "it is executable and waits for a block to include it" };
   }
 
   /**
@@ -359,13 +399,17 @@ export class Mempool implements PoolView {
     return out;
   }
 
-  /** Drops one transaction (e.g. a proposer found it no longer executes). */
-  remove(tx: DecodedTx): void {
+  /** Drops one transaction (e.g. a proposer found it no longer executes: `why`). */
+  remove(tx: DecodedTx, why?: TxError): void {
     const id = keyId(tx.sender);
     const queue = this.senders.get(id);
     const entry = queue?.byNonce.get(tx.body.nonce);
     if (queue === undefined || entry === undefined || entry.tx.id !== tx.id) return;
-    this.drop(queue, id, tx.body.nonce, entry);
+    this.drop(queue, id, tx.body.nonce, entry, {
+      status: "rejected",
+      reason: why?.code ?? "INTERNAL",
+      message: `it no longer executes against the latest state: ${why?.message ?? "no reason given"}`,
+    });
     this.recount(queue);
   }
 
@@ -378,7 +422,11 @@ export class Mempool implements PoolView {
     this.version++;
     this.blocks++;
     const touched = new Set<string>();
-    for (const tx of committed) touched.add(keyId(tx.sender));
+    const included = new Set<string>();
+    for (const tx of committed) {
+      touched.add(keyId(tx.sender));
+      included.add(tx.id);
+    }
     for (const id of touched) {
       const queue = this.senders.get(id);
       if (queue === undefined) continue;
@@ -389,13 +437,23 @@ export class Mempool implements PoolView {
       for (const nonce of nonces) {
         const entry = queue.byNonce.get(nonce) as Entry;
         if (nonce < account.nonce) {
-          this.drop(queue, id, nonce, entry);
+          this.drop(queue, id, nonce, entry, included.has(entry.tx.id) ? undefined : {
+            status: "rejected",
+            reason: "NONCE_TOO_LOW",
+            message: `another transaction of its sender with nonce ${nonce} was included first`,
+          });
           continue;
         }
         cumulative += entry.spend;
         if (broken || cumulative > account.balance) {
+          this.drop(queue, id, nonce, entry, {
+            status: "rejected",
+            reason: "INSUFFICIENT_FUNDS",
+            message: broken
+              ? "an earlier nonce of its sender was dropped (its balance fell short), so it could never execute"
+              : `after a block its sender's balance ${account.balance} no longer covers its pending spends (${cumulative})`,
+          });
           broken = true;
-          this.drop(queue, id, nonce, entry);
         }
       }
       this.recount(queue);
@@ -418,7 +476,11 @@ export class Mempool implements PoolView {
       if (entry.admittedAt >= oldestBlock && entry.admittedAtMs >= oldestMs) break;
       const id = keyId(entry.tx.sender);
       const queue = this.senders.get(id) as SenderQueue;
-      this.drop(queue, id, entry.tx.body.nonce, entry);
+      this.drop(queue, id, entry.tx.body.nonce, entry, {
+        status: "evicted",
+        reason: "TTL",
+        message: `it waited longer than the mempool's TTL (${this.limits.ttlBlocks} blocks or ${this.limits.ttlMs} ms)`,
+      });
       touched.set(id, queue);
     }
     for (const queue of touched.values()) this.recount(queue);
@@ -460,7 +522,8 @@ export class Mempool implements PoolView {
     return problems;
   }
 
-  private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry): void {
+  /** `why`: why it leaves unincluded (told to the onDropped listeners); none when a block included it. */
+  private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry, why?: MempoolDrop): void {
     this.version++;
     queue.byNonce.delete(nonce);
     queue.spend -= entry.spend;
@@ -471,5 +534,6 @@ export class Mempool implements PoolView {
       this.senders.delete(id);
       this.setGapped(queue, 0);
     }
+    if (why !== undefined) for (const listener of this.droppedListeners) listener(entry.tx, why);
   }
 }

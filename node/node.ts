@@ -16,6 +16,7 @@ import { openChain } from "./chain-open.ts";
 import { homePaths, type NodeConfig } from "./config.ts";
 import { readGenesisFile } from "./genesis-file.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
+import { TxFates } from "./tx-fates.ts";
 import { loadNodeKey } from "./node-key.ts";
 import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, type PriorityCheckpoint } from "../consensus/proposer.ts";
@@ -133,6 +134,9 @@ export class OplNode {
         },
       );
       expirySweep = setInterval(() => mempool.expire(), MEMPOOL_EXPIRY_SWEEP_MS).unref();
+      // What became of txs that leave the mempool unincluded, at the height they left (tx_getStatus).
+      const txFates = new TxFates();
+      mempool.onDropped((tx, why) => txFates.record(tx.id, { ...why, height: app.info().height }));
       const app = new ChainApp({
         db,
         state,
@@ -195,6 +199,7 @@ export class OplNode {
           // The in-memory tree proves the latest height only; the versioned tree on disk will prove every kept one.
           prover: new LatestTreeProver(state, () => app.info().height),
           mempool,
+          txFates,
           catchingUp: () => network.catchingUp,
           consensus: () => ({
             height: producer.height,

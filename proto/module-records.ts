@@ -397,3 +397,48 @@ export const rewardsCodec = codec<Rewards>(
   (r) => ({ accrued: encodeAmount(r.accrued), claimed: encodeAmount(r.claimed) }),
   (f) => ({ accrued: decodeAmount(f.accrued, "accrued"), claimed: decodeAmount(f.claimed, "claimed") }),
 );
+
+/** One contribution's credit in a record_inference: the weight (index) that paid it, to whom, how much. */
+export interface PayoutCredit {
+  weight: number;
+  contributionId: number;
+  contributor: Uint8Array;
+  amount: bigint;
+}
+
+/** Every credit one record_inference made: treasury + ownerAmount + the credits' amounts = price, exactly. */
+export interface InferencePayouts {
+  inferenceId: number;
+  modelId: number;
+  price: bigint;
+  treasury: bigint;
+  owner: Uint8Array;
+  ownerAmount: bigint;
+  credits: PayoutCredit[];
+}
+
+export const inferencePayoutsCodec = codec<InferencePayouts>(
+  "InferencePayouts",
+  "inference payouts",
+  (p) => ({
+    ...p,
+    price: encodeAmount(p.price),
+    treasury: encodeAmount(p.treasury),
+    ownerAmount: encodeAmount(p.ownerAmount),
+    credits: p.credits.map((c) => ({ ...c, amount: encodeAmount(c.amount) })),
+  }),
+  (f) => ({
+    inferenceId: uint(f.inferenceId, "inference id"),
+    modelId: uint(f.modelId, "model id"),
+    price: decodeAmount(f.price, "price"),
+    treasury: decodeAmount(f.treasury, "treasury"),
+    owner: address(f.owner, "owner"),
+    ownerAmount: decodeAmount(f.ownerAmount, "owner amount"),
+    credits: ((f.credits as Fields[] | undefined) ?? []).map((c, i) => ({
+      weight: uint(c.weight, `credits[${i}] weight`),
+      contributionId: uint(c.contributionId, `credits[${i}] contribution id`),
+      contributor: address(c.contributor, `credits[${i}] contributor`),
+      amount: decodeAmount(c.amount, `credits[${i}] amount`),
+    })),
+  }),
+);

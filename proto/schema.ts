@@ -52,4 +52,5 @@ export const pb = {
   ModelVersion: type("ModelVersion"),
   Inference: type("Inference"),
   Rewards: type("Rewards"),
+  InferencePayouts: type("InferencePayouts"),
 };

@@ -1,6 +1,7 @@
 import type { ChainApp } from "../node/chain-app.ts";
 import type { EvidenceRecord } from "../node/consensus-driver.ts";
 import type { Mempool } from "../node/mempool.ts";
+import type { TxFates } from "../node/tx-fates.ts";
 import type { ChainParams } from "../state/params.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
@@ -22,6 +23,8 @@ export interface RpcContext {
   /** State proofs with their root, by height (state_getProof, `prove: true`). */
   prover: StateProver;
   mempool: Mempool;
+  /** What became of recent txs that left the mempool unincluded (tx_getStatus). */
+  txFates: TxFates;
   catchingUp(): boolean;
   /** The libp2p addresses this node listens on, each ending in /p2p/<nodeId>. */
   p2pAddresses(): string[];

@@ -1,7 +1,7 @@
 import { addressFromPublicKey, encodeAddress } from "../crypto/address.ts";
 import { equalBytes, toBase64 } from "../crypto/bytes.ts";
 import type { Validator } from "../proto/block.ts";
-import type { StakingValidator } from "../proto/module-records.ts";
+import type { InferencePayouts, StakingValidator } from "../proto/module-records.ts";
 import { isJailed, votingPower } from "../state/modules/staking.ts";
 import type { StakingParams } from "../state/params.ts";
 import { jsonValue } from "./views.ts";
@@ -35,5 +35,22 @@ export function validatorView(v: StakingValidator, params: StakingParams, active
     slashed: v.slashed.toString(),
     active: activeSet.some((s) => equalBytes(s.address, consensusAddress)),
     createdHeight: v.createdHeight,
+  };
+}
+
+/** An inference's payouts: what the treasury, the model owner and each contribution was credited. */
+export function payoutsView(p: InferencePayouts) {
+  return {
+    inferenceId: p.inferenceId,
+    modelId: p.modelId,
+    price: p.price.toString(),
+    treasury: p.treasury.toString(),
+    owner: { address: encodeAddress(p.owner), amount: p.ownerAmount.toString() },
+    contributions: p.credits.map((c) => ({
+      weight: c.weight,
+      contributionId: c.contributionId,
+      contributor: encodeAddress(c.contributor),
+      amount: c.amount.toString(),
+    })),
   };
 }

@@ -10,6 +10,8 @@ import {
   inferenceKey,
   rewardsKey,
 } from "../state/modules/attribution.ts";
+import type { InferencePayouts } from "../proto/module-records.ts";
+import { getInferencePayouts, inferencePayoutsKey } from "../state/modules/attribution-payouts.ts";
 import { accountKey, getAccount } from "../state/modules/bank.ts";
 import {
   contributionKey,
@@ -25,7 +27,7 @@ import type { StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";
 import { exactlyOne, idSchema } from "./module-schemas.ts";
-import { recordView, validatorView } from "./module-views.ts";
+import { payoutsView, recordView, validatorView } from "./module-views.ts";
 import { addressSchema } from "./schemas.ts";
 
 /**
@@ -55,6 +57,7 @@ const KINDS = [
   "validator",
   "datanetVersion",
   "earnings",
+  "payouts",
   "params",
   "raw",
 ] as const;
@@ -87,6 +90,7 @@ export const provableKeySchema = z
           { error: "earnings must be { kind, id }" },
         )
         .optional(),
+      payouts: idSchema("payouts").optional(),
       params: z.literal(true, { error: "params must be true" }).optional(),
       raw: z
         .string({ error: "raw must be a string of hex" })
@@ -204,6 +208,11 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
     const { kind, id } = k.earnings;
     const show = (total: bigint) => ({ kind, id, total: total.toString() });
     return via(earningsKey(kind, id), (v) => getEarnings(v, kind, id), show);
+  }
+  if (k.payouts !== undefined) {
+    const id = k.payouts;
+    const show = (p: InferencePayouts | undefined) => (p === undefined ? null : payoutsView(p));
+    return via(inferencePayoutsKey(id), (v) => getInferencePayouts(v, id), show);
   }
   if (k.params === true) {
     throw appError(

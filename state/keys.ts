@@ -104,6 +104,8 @@ export const MODULE_PREFIX = {
   earnings: utf8("att/earn/"),
   /** att/accrued -> amount of rewards accrued and not yet claimed, over every address */
   rewardsAccrued: utf8("att/accrued"),
+  /** att/pay/<inference 8> -> InferencePayouts: every credit its record made (at most maxVersionRecipients + 2) */
+  inferencePayouts: utf8("att/pay/"),
 } as const;
 
 /** Kinds of reward source and earnings object (one byte in att/rsrc/ and att/earn/ keys). */

@@ -20,6 +20,15 @@ interface RewardsJson {
   height: number;
 }
 
+interface PayoutsJson {
+  inferenceId: number;
+  price: string;
+  treasury: string;
+  owner: { address: string; amount: string };
+  contributions: { weight: number; contributionId: number; contributor: string; amount: string }[];
+  recordedHeight: number;
+}
+
 /** Exactly one of the flags, as the method's param it stands for. */
 function oneOf(flags: Record<string, [string, string | undefined]>): Record<string, unknown> {
   const given = Object.entries(flags).filter(([, [, v]]) => v !== undefined);
@@ -74,6 +83,27 @@ export function registerAttributionQuery(query: Command): void {
         );
       }),
     );
+
+  withQueryOptions(
+    attribution
+      .command("payouts <inferenceId>")
+      .description(
+        "Who earned how much from a recorded inference: treasury, model owner, each contribution and its " +
+        "contributor (whole-version weights included), as credited at record time.",
+      ),
+  ).action(
+    action(async (id: string, opts: QueryOpts) => {
+      const inferenceId = parsePositiveInt(id, "inferenceId");
+      await runQuery<PayoutsJson>(opts, "attribution_getPayouts", { inferenceId }, (p) => {
+        console.log(`inference ${p.inferenceId}: ${open(p.price)}, recorded at height ${p.recordedHeight}`);
+        console.log(`  treasury: ${open(p.treasury)}`);
+        console.log(`  owner ${p.owner.address}: ${open(p.owner.amount)}`);
+        for (const c of p.contributions) {
+          console.log(`  contribution ${c.contributionId} (weight ${c.weight}) ${c.contributor}: ${open(c.amount)}`);
+        }
+      }, { key: { payouts: inferenceId } });
+    }),
+  );
 
   withQueryOptions(
     attribution

@@ -120,7 +120,10 @@ export function registerDatanetQuery(query: Command): void {
       const print = (p: ProofJson) => {
         // Checked here before anything is printed (without --prove, against the records as the node decoded them).
         checkMembership(p, asked, [p.versionProof.value, p.contributionProof.value]);
-        console.log(`contribution ${asked.contributionId} is leaf ${p.index} of ${p.count} in datanet ${asked.datanetId} version ${asked.version}`);
+        console.log(
+          `contribution ${asked.contributionId} is leaf ${p.index} of ${p.count} in datanet ${asked.datanetId} ` +
+          `version ${asked.version} (published at height ${p.height})`,
+        );
         console.log(`content hash: ${p.contentHash}`);
         console.log(`root:         ${p.root}`);
         console.log(`proof:        ${p.proof.length === 0 ? "(none: the only leaf is the root)" : p.proof.join(" ")}`);

@@ -4,13 +4,14 @@ import { readU64be } from "../../crypto/bytes.ts";
 import { decodeAmount } from "../../proto/codec.ts";
 import { idKey, MODULE_PREFIX, SOURCE_KIND, type SourceKind, stateKey } from "../../state/keys.ts";
 import { getEarnings, getInference, getRewards } from "../../state/modules/attribution.ts";
+import { getInferencePayouts } from "../../state/modules/attribution-payouts.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets.ts";
 import { getModel } from "../../state/modules/models.ts";
 import type { StateReader } from "../../state/view.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { exactlyOne, idSchema, pageParams } from "../module-schemas.ts";
-import { recordView } from "../module-views.ts";
+import { payoutsView, recordView } from "../module-views.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { proveParam, withProof } from "../state-proof-answer.ts";
@@ -79,6 +80,38 @@ export const attributionMethods = [
           return value === undefined ? undefined : recordView(value);
         },
       });
+    },
+  }),
+  method({
+    name: "attribution_getPayouts",
+    description:
+      "Who earned how much from one recorded inference: the treasury, the model owner, and each contribution " +
+      "with its contributor (weight: the index of the record's weight that paid it, whole versions included), " +
+      "as stored at record time; the amounts add up to the price.",
+    params: z.strictObject({ inferenceId: idSchema("inferenceId"), height: heightSchema.optional(), ...proveParam }),
+    handler: async (p, ctx) => {
+      const { value, height } = await readAt(ctx, p.height, (view) => ({
+        inference: getInference(view, p.inferenceId),
+        payouts: getInferencePayouts(view, p.inferenceId),
+      }));
+      const { inference, payouts } = value;
+      if (inference === undefined) throw appError("NOT_FOUND", `inference ${p.inferenceId} does not exist`);
+      if (payouts === undefined) {
+        throw appError(
+          "NOT_FOUND",
+          inference.status === "recorded"
+            ? `inference ${p.inferenceId} was recorded before payouts were stored: it has none to show`
+            : `inference ${p.inferenceId} is not recorded (it is ${inference.status} at height ${height}): nothing was paid out`,
+          { status: inference.status },
+        );
+      }
+      const answer = {
+        ...payoutsView(payouts),
+        weights: recordView(inference).weights,
+        recordedHeight: inference.recordedHeight,
+        height,
+      };
+      return withProof(ctx, answer, p.prove, { payouts: p.inferenceId });
     },
   }),
   method({

@@ -266,7 +266,9 @@ export const datanetMethods = [
   }),
   method({
     name: "datanet_getVersion",
-    description: "A published version of a datanet: its Merkle root over the first `count` accepted contributions.",
+    description:
+      "A published version of a datanet: its Merkle root over the first `count` accepted contributions, and the " +
+      "height it was published at (queriedHeight: the height of the state read).",
     params: z.strictObject({
       datanetId: idSchema("datanetId"),
       version: idSchema("version"),
@@ -285,7 +287,9 @@ export const datanetMethods = [
         });
       }
       const key = { datanetVersion: { datanetId: p.datanetId, version: p.version } };
-      return withProof(ctx, { ...recordView(value.version), height }, p.prove, key);
+      // height is the record's: the height the version was published at. queriedHeight is the state read.
+      const answer = { ...recordView(value.version), queriedHeight: height };
+      return p.prove === true ? { ...answer, proof: await stateProofAnswer(ctx, height, key) } : answer;
     },
   }),
   method({
@@ -355,7 +359,8 @@ export const datanetMethods = [
         count: version.count,
         root: toHex(version.root),
         proof: proof.map(toHex),
-        height,
+        height: version.height, // the version's publish height (its record's), not the height asked
+        queriedHeight: height,
         versionProof,
         contributionProof,
         clientChecks: MEMBERSHIP_CLIENT_CHECKS,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fromBase64, fromHex, toHex } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
+import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { hashSchema } from "../schemas.ts";
@@ -17,6 +18,29 @@ export const txMethods = [
         throw new RpcError(INVALID_PARAMS, "tx must be standard base64 (A-Z a-z 0-9 + / =)");
       const tx = await ctx.mempool.add(bytes);
       return { hash: toHex(tx.hash) };
+    },
+  }),
+  method({
+    name: "tx_getStatus",
+    description:
+      "What became of a transaction: pending (and why it waits: NONCE_GAP, CHECKING, QUEUED), included (height, " +
+      "index, code and its reason name), rejected (a block made it invalid after admission: why), evicted (TTL), " +
+      "or unknown. Fates of txs that left the mempool are remembered for a bounded time and count.",
+    params: z.strictObject({ hash: hashSchema }),
+    handler: async (p, ctx) => {
+      const record = await ctx.db.getTx(fromHex(p.hash) as Uint8Array);
+      if (record !== undefined) {
+        const { code } = record.result;
+        const reason = code === 0 ? "OK" : (txErrorName(code) ?? `CODE_${code}`);
+        return { hash: p.hash, status: "included", height: record.height, index: record.index, code, reason };
+      }
+      const pending = ctx.mempool.pendingReason(p.hash);
+      if (pending !== undefined) return { hash: p.hash, status: "pending", ...pending };
+      const fate = ctx.txFates.get(p.hash);
+      if (fate !== undefined) {
+        return { hash: p.hash, status: fate.status, reason: fate.reason, message: fate.message, height: fate.height };
+      }
+      return { hash: p.hash, status: "unknown" };
     },
   }),
   method({

@@ -23,6 +23,7 @@ import type { BlockContext } from "../execute.ts";
 import { idKey, MODULE_PREFIX, PRESENT, SOURCE_KIND, type SourceKind, stateKey } from "../keys.ts";
 import { type AttributionParams, type ChainParams, PPM } from "../params.ts";
 import type { Overlay, StateReader } from "../view.ts";
+import { indexCreditedContributions, storePayouts } from "./attribution-payouts.ts";
 import { type FeeSplit, splitFee, type SplitWeight } from "./attribution-split.ts";
 import { getAccount, setAccount } from "./bank.ts";
 import { addAmount, creditTreasury, event, nextId, readAmount } from "./common.ts";
@@ -256,11 +257,9 @@ function recordInference(view: Overlay, sender: Uint8Array, msg: RecordInference
     weights: msg.weights,
     recordedHeight: ctx.height,
   });
-  for (const w of msg.weights) {
-    if (w.contributionId > 0) {
-      view.set(stateKey(MODULE_PREFIX.inferencesByContribution, idKey(w.contributionId), idKey(inference.id)), PRESENT);
-    }
-  }
+  // The trail (who got how much, at record time) and the by-contribution index, whole versions included.
+  storePayouts(view, inference, model, split);
+  indexCreditedContributions(view, inference.id, splitWeights);
   return [recordEvent(inference, model, sender, split)];
 }
 

@@ -72,6 +72,19 @@ describe("opl CLI against a running node", () => {
     expect(query.stdout).toMatch(/balance: 2\.5 OPEN \(2500000000000000000 base units\)/);
     const status = await runCli(["status", "--rpc", node.url]);
     expect(JSON.parse(status.stdout)).toMatchObject({ chainId: "opl-e2e-1", catchingUp: false });
+
+    // What became of the transfer: `opl query tx HASH` (tx_getStatus), readable or --json.
+    const fate = await runCli(["query", "tx", hash, "--rpc", node.url]);
+    expect(fate.code, fate.stderr).toBe(0);
+    expect(fate.stdout).toMatch(new RegExp(`^status: included in block ${tx.height} at index \\d+, code 0 \\(OK\\)$`, "m"));
+    const fateJson = await runCli(["query", "tx", hash, "--rpc", node.url, "--json"]);
+    expect(JSON.parse(fateJson.stdout)).toMatchObject({ hash, status: "included", height: tx.height, code: 0 });
+    const never = await runCli(["query", "tx", "ab".repeat(32), "--rpc", node.url]);
+    expect(never.code, never.stderr).toBe(0);
+    expect(never.stdout).toMatch(/^status: unknown/m);
+    const bad = await runCli(["query", "tx", "nothex", "--rpc", node.url]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/64 hex/);
   });
 
   it("`--sign-only` prints a signed transaction without sending it", async () => {
@@ -201,6 +214,7 @@ describe("opl CLI against a running node", () => {
       ["tx", "transfer"],
       ["query"],
       ["query", "account"],
+      ["query", "tx"],
       ["status"],
       ["version"],
     ];

@@ -165,6 +165,7 @@ describe("module transactions through the CLI", () => {
       [["attribution", "inference", "1"], { id: 1, modelId: 1 }],
       [["attribution", "rewards", addresses.bob], { address: addresses.bob }],
       [["attribution", "earnings", "--contribution", "1"], { kind: "contribution", id: 1 }],
+      [["attribution", "payouts", "1"], { inferenceId: 1, contributions: [{ contributionId: 1, contributor: addresses.bob }] }],
       [["staking", "validator", validator], { operator: validator }],
       [["staking", "stake", addresses.validator, "--validator", validator], { delegator: addresses.validator }],
     ];
@@ -227,6 +228,10 @@ describe("module transactions through the CLI", () => {
     expect(model.stdout).toMatch(/price: +1 OPEN/);
     const earnings = await query(["attribution", "earnings", "--datanet", "1"]);
     expect(earnings.stdout.trim()).toBe("datanet 1 earned 0.6 OPEN");
+    const payouts = await query(["attribution", "payouts", "1"]);
+    expect(payouts.stdout).toMatch(/^inference 1: 1 OPEN, recorded at height \d+$/m);
+    expect(payouts.stdout).toMatch(/^ {2}treasury: 0\.1 OPEN$/m);
+    expect(payouts.stdout).toMatch(new RegExp(`^ {2}contribution 1 \\(weight 0\\) ${addresses.bob}: 0\\.6 OPEN$`, "m"));
     const validators = await query(["staking", "validators"]);
     expect(validators.stdout).toMatch(new RegExp(`^${addresses.validator} "e2e" 1000 OPEN power 1000000 active\n$`));
   });
@@ -258,11 +263,11 @@ describe("module transactions through the CLI", () => {
       [["tx", "inference"], ["pay"]],
       [["tx", "attribution"], ["record"]],
       [["tx", "rewards"], ["claim"]],
-      [["query"], ["account", "staking", "datanet", "model", "attribution", "chain"]],
+      [["query"], ["account", "staking", "datanet", "model", "attribution", "chain", "tx"]],
       [["query", "staking"], ["validators", "validator", "stake"]],
       [["query", "datanet"], ["get", "list", "contributions", "version", "prove"]],
       [["query", "model"], ["get", "list"]],
-      [["query", "attribution"], ["inference", "inferences", "rewards", "earnings"]],
+      [["query", "attribution"], ["inference", "inferences", "payouts", "rewards", "earnings"]],
       [["query", "chain"], ["params"]],
     ];
     for (const [group, actions] of groups) {

@@ -29,6 +29,8 @@ export interface TestChainOptions {
   maxBodyBytes?: number;
   /** Overrides of config.toml's [rpc] settings (limits, timeouts). */
   rpc?: Partial<NodeConfig["rpc"]>;
+  /** Overrides of config.toml's [mempool] settings (a small TTL, say). */
+  mempool?: Partial<NodeConfig["mempool"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -54,6 +56,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   if (opts.maxBatch !== undefined) config.rpc.max_batch = opts.maxBatch;
   if (opts.maxBodyBytes !== undefined) config.rpc.max_body_bytes = opts.maxBodyBytes;
   Object.assign(config.rpc, opts.rpc);
+  Object.assign(config.mempool, opts.mempool);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

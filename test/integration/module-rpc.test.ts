@@ -310,7 +310,13 @@ describe("datanet methods", () => {
 
   it("datanet_getVersion: the root over the accepted contributions; NOT_FOUND for a version not published", async () => {
     const v = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1 });
-    expect(v).toMatchObject({ datanetId: ids.datanet, version: 1, count: 2, height: expect.any(Number) });
+    // height is the version's publish height, whatever height it is read at (queriedHeight says that one).
+    const latest = chain.node.app.info().height;
+    expect(latest).toBeGreaterThan(heights.published);
+    expect(v).toMatchObject({ datanetId: ids.datanet, version: 1, count: 2, height: heights.published });
+    expect(v.queriedHeight).toBeGreaterThanOrEqual(latest);
+    const later = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1, height: heights.published + 1 });
+    expect(later).toMatchObject({ height: heights.published, queriedHeight: heights.published + 1 });
     expect(v.root).toMatch(/^[0-9a-f]{64}$/);
     const missing = await failure("datanet_getVersion", { datanetId: ids.datanet, version: 2 });
     expect(reason(missing)).toBe("NOT_FOUND");
@@ -343,6 +349,14 @@ describe("datanet methods", () => {
     });
     // The version record is proved at the latest height: a published version never changes.
     expect(atPublish).toMatchObject({ root, height: heights.published, versionProof: { value: { root } } });
+    // height is the version's publish height, not the height asked (queriedHeight).
+    const atLatest = await call("datanet_proveMembership", {
+      datanetId: ids.datanet,
+      version: 1,
+      contributionId: ids.contributions[0],
+    });
+    expect(atLatest).toMatchObject({ height: heights.published });
+    expect(atLatest.queriedHeight).toBeGreaterThan(heights.published);
   });
 });
 
@@ -455,10 +469,58 @@ describe("attribution methods", () => {
     expect(await list({ modelId: ids.adapter })).toEqual([]);
     expect(await list({ payer: faucet.bech32 })).toEqual([ids.inference]);
     expect(await list({ contributionId: ids.contributions[0] })).toEqual([ids.inference]);
-    expect(await list({ contributionId: ids.contributions[2] })).toEqual([]); // only via the version weight
+    // contribution 3 is credited only through the whole-version weight: listed all the same
+    expect(await list({ contributionId: ids.contributions[2] })).toEqual([ids.inference]);
+    expect(await list({ contributionId: ids.contributions[1] })).toEqual([]); // rejected: in no version
     const both = await failure("attribution_listInferences", { modelId: ids.model, payer: faucet.bech32 });
     expect(both.code).toBe(-32602);
     expect(both.message).toMatch(/exactly one/);
+  });
+
+  it("attribution_getPayouts: every credit the record made, direct and through the version, summing to the price", async () => {
+    type Credit = { weight: number; contributionId: number; contributor: string; amount: string };
+    type Payouts = {
+      inferenceId: number;
+      modelId: number;
+      price: string;
+      treasury: string;
+      owner: { address: string; amount: string };
+      contributions: Credit[];
+      weights: unknown[];
+      recordedHeight: number;
+      height: number;
+    };
+    const p = await call<Payouts>("attribution_getPayouts", { inferenceId: ids.inference });
+    // 1 OPEN: 10% treasury, 30% owner, 60% data: half to contribution 1 (weight 0), half over version 1's two
+    // accepted contributions (weight 1: contributions 1 and 3).
+    expect(p).toMatchObject({
+      inferenceId: ids.inference,
+      modelId: ids.model,
+      price: ONE_OPEN.toString(),
+      treasury: (ONE_OPEN / 10n).toString(),
+      owner: { address: alice.bech32, amount: ((ONE_OPEN * 3n) / 10n).toString() },
+    });
+    const credit = (weight: number, contributionId: number, amount: bigint) =>
+      ({ weight, contributionId, contributor: bob.bech32, amount: amount.toString() });
+    expect(p.contributions).toEqual([
+      credit(0, ids.contributions[0], (ONE_OPEN * 3n) / 10n),
+      credit(1, ids.contributions[0], (ONE_OPEN * 15n) / 100n),
+      credit(1, ids.contributions[2], (ONE_OPEN * 15n) / 100n),
+    ]);
+    expect(p.weights).toHaveLength(2);
+    const credited = p.contributions.reduce((sum, c) => sum + BigInt(c.amount), 0n);
+    const total = BigInt(p.treasury) + BigInt(p.owner.amount) + credited;
+    expect(total).toBe(ONE_OPEN); // exactly the price: nothing made or lost
+    // Stored at record time, in the state: provable like any record.
+    const proof = await call<{ value: { treasury: string } | null }>("state_getProof", { key: { payouts: ids.inference } });
+    expect(proof.value?.treasury).toBe(p.treasury);
+    const proved = await call<{ proof: { value: unknown } }>("attribution_getPayouts", { inferenceId: ids.inference, prove: true });
+    expect(proved.proof.value).not.toBeNull();
+    // Before the record, and for an inference that does not exist: a clear NOT_FOUND.
+    const unrecorded = await failure("attribution_getPayouts", { inferenceId: ids.inference, height: p.recordedHeight - 1 });
+    expect(reason(unrecorded)).toBe("NOT_FOUND");
+    expect(unrecorded.message).toMatch(/not recorded/);
+    expect(reason(await failure("attribution_getPayouts", { inferenceId: 999 }))).toBe("NOT_FOUND");
   });
 
   it("attribution_getRewards: accrued, claimed and the breakdown by source", async () => {

@@ -6,6 +6,7 @@ import { TxError, type TxErrorCode } from "../../state/errors.ts";
 import type { BlockContext } from "../../state/execute.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import * as attribution from "../../state/modules/attribution.ts";
+import { getInferencePayouts } from "../../state/modules/attribution-payouts.ts";
 import { getAccount, mint } from "../../state/modules/bank.ts";
 import { readAmount } from "../../state/modules/common.ts";
 import * as datanets from "../../state/modules/datanets.ts";
@@ -241,6 +242,35 @@ describe("record_inference", () => {
       record(view, OPERATOR, 2, [toContribution(C1, 500_000), toContribution(C2, 500_000)], next);
       expect(attribution.getInference(view, 2)?.status).toBe("recorded");
     });
+  });
+
+  it("stores every credit it made (direct and through a whole version, dust to the treasury) and indexes each credited contribution", () => {
+    const state = fixture();
+    state.run((view) => {
+      pay(view, MODEL, ctxAt(10));
+      record(view, OPERATOR, 1, [toContribution(C1, 300_000), toVersion(1, 1, 700_000)], ctxAt(11));
+      // 1,000,007: owner 300,002; data 600,005 -> C1 direct 180,001; version 1's unslashed C1 and C2
+      // 420,003 / 2 = 210,001 each (C4 is slashed: nothing); the treasury takes the rest, dust included.
+      const p = getInferencePayouts(view, 1);
+      expect(p).toEqual({
+        inferenceId: 1,
+        modelId: MODEL,
+        price: PRICE,
+        treasury: 100_002n,
+        owner: OWNER,
+        ownerAmount: 300_002n,
+        credits: [
+          { weight: 0, contributionId: C1, contributor: ALICE, amount: 180_001n },
+          { weight: 1, contributionId: C1, contributor: ALICE, amount: 210_001n },
+          { weight: 1, contributionId: C2, contributor: BOB, amount: 210_001n },
+        ],
+      });
+      const credits = (p?.credits ?? []).reduce((sum, c) => sum + c.amount, 0n);
+      expect((p?.treasury ?? 0n) + (p?.ownerAmount ?? 0n) + credits).toBe(PRICE);
+      expect(treasury(view)).toBe(p?.treasury); // stored as credited, not recomputed
+    });
+    const indexed = state.entries(MODULE_PREFIX.inferencesByContribution).map(([k]) => k.subarray(-16));
+    expect(indexed).toEqual([C1, C2].map((c) => Uint8Array.from([...idKey(c), ...idKey(1)])));
   });
 
   it("splits 600,000 / 300,000 ppm to two contributions to the base unit", () => {

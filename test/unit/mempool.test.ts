@@ -187,6 +187,34 @@ describe("mempool ordering and eviction", () => {
     expect(mempool.size).toBe(1);
   });
 
+  it("tells why each tx left unincluded (tx_getStatus's fates), and says nothing of included ones", async () => {
+    const { mempool, fund } = setup({ ttlBlocks: 3 });
+    const drops = new Map<string, { status: string; reason: string }>();
+    mempool.onDropped((tx, why) => drops.set(tx.id, why));
+    const [a, b] = [new TestAccount(), new TestAccount()];
+    fund(a, 100n * FEE);
+    fund(b, 100n * FEE);
+    const to = new Uint8Array(20);
+    const txs = [0, 1, 2].map(() => a.transfer(CHAIN, to, 10n * FEE, FEE));
+    for (const t of txs) await mempool.add(t.bytes);
+    const gapped = b.transfer(CHAIN, to, 1n, FEE, { nonce: 2 });
+    await mempool.add(gapped.bytes);
+    expect(mempool.pendingReason(toHex(gapped.hash))).toMatchObject({ reason: "NONCE_GAP" });
+    expect(mempool.pendingReason(toHex(txs[1].hash))).toMatchObject({ reason: "QUEUED" });
+    // A block includes a's nonce 0; another tx of a's (not this one) used nonce 1; a's balance now covers
+    // nothing more: nonce 2 is refused after admission.
+    fund(a, 5n * FEE, 2);
+    mempool.update([decodeTx(txs[0].bytes)]);
+    expect(drops.has(toHex(txs[0].hash))).toBe(false); // included: the chain tells that
+    expect(drops.get(toHex(txs[1].hash))).toMatchObject({ status: "rejected", reason: "NONCE_TOO_LOW" });
+    expect(drops.get(toHex(txs[2].hash))).toMatchObject({ status: "rejected", reason: "INSUFFICIENT_FUNDS" });
+    for (let block = 1; block < 3; block++) mempool.update([]); // 3 blocks since b's tx came: the TTL
+    expect(drops.has(toHex(gapped.hash))).toBe(false);
+    mempool.update([]);
+    expect(drops.get(toHex(gapped.hash))).toMatchObject({ status: "evicted", reason: "TTL" });
+    expect(mempool.pendingReason(toHex(gapped.hash))).toBeUndefined();
+  });
+
   it("caps transactions waiting behind a nonce gap, per sender and in total, but not executable ones", async () => {
     const { mempool, fund } = setup();
     const [a, b] = [new TestAccount(), new TestAccount()];

@@ -12,6 +12,7 @@ import { ChainDb } from "../state/store/chain-db.ts";
 import { underBacklog } from "./backlog.ts";
 import { ChainApp } from "./chain-app.ts";
 import { openChain } from "./chain-open.ts";
+import { StatePruning } from "./state-pruning.ts";
 import { homePaths, type NodeConfig } from "./config.ts";
 import { readGenesisFile } from "./genesis-file.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
@@ -54,6 +55,7 @@ interface Parts {
   network: NodeNetwork;
   producer: ConsensusDriver;
   expirySweep: NodeJS.Timeout;
+  pruning: StatePruning;
   logger: Logger;
 }
 
@@ -103,13 +105,14 @@ export class OplNode {
     let networkStarted: NodeNetwork | undefined;
     let expirySweep: NodeJS.Timeout | undefined;
     let driver: ConsensusDriver | undefined;
+    let pruning: StatePruning | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       // The signer state and the WAL show how far this node got; a database behind them lost blocks.
       const { state, info } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
-      });
+      }, config.state.cache_bytes);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
@@ -141,6 +144,7 @@ export class OplNode {
         info,
         logger: log.child({ module: "app" }),
       });
+      pruning = new StatePruning(app, db, config.state.keep_recent, log.child({ module: "pruning" }));
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       await checkSignerState({
         statePath: paths.signerState,
@@ -283,6 +287,7 @@ export class OplNode {
         network,
         producer,
         expirySweep,
+        pruning,
         logger: log,
       });
     } catch (err) {
@@ -290,6 +295,7 @@ export class OplNode {
       // Undo whatever was started, so a failed start leaves no listener behind a closed database, and no
       // consensus job (a peer's vote, a timeout) runs on after a failed replay.
       await driver?.stop();
+      await pruning?.stop();
       await rpcListening?.close();
       peersStarted?.stop();
       await networkStarted?.stop();
@@ -310,6 +316,7 @@ export class OplNode {
     p.peers.stop();
     await p.p2p.stop();
     await p.pool.close();
+    await p.pruning.stop();
     await p.db.close();
     p.logger.info("node stopped");
   }

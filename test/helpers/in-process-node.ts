@@ -29,6 +29,8 @@ export interface TestChainOptions {
   maxBodyBytes?: number;
   /** Overrides of config.toml's [rpc] settings (limits, timeouts). */
   rpc?: Partial<NodeConfig["rpc"]>;
+  /** Overrides of config.toml's [state] settings (tree cache, retention). */
+  state?: Partial<NodeConfig["state"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -54,6 +56,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   if (opts.maxBatch !== undefined) config.rpc.max_batch = opts.maxBatch;
   if (opts.maxBodyBytes !== undefined) config.rpc.max_body_bytes = opts.maxBodyBytes;
   Object.assign(config.rpc, opts.rpc);
+  Object.assign(config.state, opts.state);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

@@ -187,7 +187,7 @@ export class ChainDb {
   /** Writes the genesis state as height 0 and records which chain this database belongs to. */
   async writeGenesis(identity: string, writes: StateWrite[], treeOps: TreePut[] = []): Promise<void> {
     const ops = this.stateOps(0, writes);
-    ops.push(...treeOps);
+    for (const op of treeOps) ops.push(op); // not push(...): a large genesis has more ops than call arguments
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
     await this.db.batch(ops, { sync: true });
@@ -214,7 +214,7 @@ export class ChainDb {
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
-    if (c.treeOps !== undefined) ops.push(...c.treeOps);
+    for (const op of c.treeOps ?? []) ops.push(op);
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
     await this.db.batch(ops, { sync: this.durable });
   }

@@ -24,6 +24,11 @@ export interface LeafRef {
   readonly kind: 1;
   readonly path: Uint8Array;
   readonly valueHash: Uint8Array;
+  /**
+   * The height that wrote this value (not hashed: the tree's definition has no versions): its history entry
+   * is at (key, valueVersion), so a proof reads the value with one point read instead of a seek.
+   */
+  readonly valueVersion: number;
   /** sha256(0x00 || path || valueHash) */
   readonly hash: Uint8Array;
 }
@@ -48,8 +53,8 @@ export function bit(path: Uint8Array, depth: number): number {
   return (path[depth >> 3] >> (7 - (depth & 7))) & 1;
 }
 
-export function leafRef(path: Uint8Array, valueHash: Uint8Array): LeafRef {
-  return { kind: KIND_LEAF, path, valueHash, hash: sha256(LEAF_TAG, path, valueHash) };
+export function leafRef(path: Uint8Array, valueHash: Uint8Array, valueVersion: number): LeafRef {
+  return { kind: KIND_LEAF, path, valueHash, valueVersion, hash: sha256(LEAF_TAG, path, valueHash) };
 }
 
 export function refHash(ref: Ref): Uint8Array {
@@ -68,11 +73,35 @@ export function innerHash(left: Ref, right: Ref): Uint8Array {
 export function nodeKey(version: number, depth: number, path: Uint8Array): Uint8Array {
   const n = (depth + 7) >> 3;
   const key = new Uint8Array(9 + n);
-  key.set(u64be(version), 0);
+  writeU64(key, 0, version);
   key[8] = depth;
   key.set(path.subarray(0, n), 9);
   if ((depth & 7) !== 0) key[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
   return key;
+}
+
+/** A leaf ref: kind, path, value hash, value version. */
+const LEAF_REF_BYTES = 73;
+/** A node ref: kind, version, hash. */
+const NODE_REF_BYTES = 41;
+
+function readU64(bytes: Uint8Array, at: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
+  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+}
+
+/** u64 BE of a safe integer, in place (no BigInt: this runs for every node a block touches). */
+function writeU64(out: Uint8Array, at: number, n: number): void {
+  const high = Math.floor(n / 2 ** 32);
+  const low = n >>> 0;
+  out[at] = high >>> 24;
+  out[at + 1] = (high >>> 16) & 0xff;
+  out[at + 2] = (high >>> 8) & 0xff;
+  out[at + 3] = high & 0xff;
+  out[at + 4] = low >>> 24;
+  out[at + 5] = (low >>> 16) & 0xff;
+  out[at + 6] = (low >>> 8) & 0xff;
+  out[at + 7] = low & 0xff;
 }
 
 export function nodeRecordKey(key: Uint8Array): Uint8Array {
@@ -84,7 +113,7 @@ export function rootRecordKey(version: number): Uint8Array {
 }
 
 function refSize(ref: Ref): number {
-  return ref === null ? 1 : ref.kind === KIND_LEAF ? 65 : 41;
+  return ref === null ? 1 : ref.kind === KIND_LEAF ? LEAF_REF_BYTES : NODE_REF_BYTES;
 }
 
 function writeRef(out: Uint8Array, at: number, ref: Ref): number {
@@ -96,10 +125,11 @@ function writeRef(out: Uint8Array, at: number, ref: Ref): number {
     out[at] = KIND_LEAF;
     out.set(ref.path, at + 1);
     out.set(ref.valueHash, at + 33);
-    return at + 65;
+    writeU64(out, at + 65, ref.valueVersion);
+    return at + LEAF_REF_BYTES;
   }
   out[at] = KIND_NODE;
-  out.set(u64be(ref.version), at + 1);
+  writeU64(out, at + 1, ref.version);
   out.set(ref.hash, at + 9);
   return at + 41;
 }
@@ -108,13 +138,13 @@ function writeRef(out: Uint8Array, at: number, ref: Ref): number {
 function readRef(bytes: Uint8Array, at: number): [Ref, number] {
   const kind = bytes[at];
   if (kind === KIND_EMPTY) return [null, at + 1];
-  if (kind === KIND_LEAF && at + 65 <= bytes.byteLength) {
-    return [leafRef(bytes.slice(at + 1, at + 33), bytes.slice(at + 33, at + 65)), at + 65];
+  if (kind === KIND_LEAF && at + LEAF_REF_BYTES <= bytes.byteLength) {
+    const leaf = leafRef(bytes.slice(at + 1, at + 33), bytes.slice(at + 33, at + 65), readU64(bytes, at + 65));
+    return [leaf, at + LEAF_REF_BYTES];
   }
-  if (kind === KIND_NODE && at + 41 <= bytes.byteLength) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + at + 1, 8);
-    const version = view.getUint32(0) * 2 ** 32 + view.getUint32(4);
-    return [{ kind: KIND_NODE, version, hash: bytes.slice(at + 9, at + 41) }, at + 41];
+  if (kind === KIND_NODE && at + NODE_REF_BYTES <= bytes.byteLength) {
+    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash: bytes.slice(at + 9, at + 41) };
+    return [node, at + NODE_REF_BYTES];
   }
   throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);
 }
@@ -131,7 +161,7 @@ export function decodeRef(bytes: Uint8Array): Ref {
   return ref;
 }
 
-/** An internal node's record: its left ref then its right ref (1, 41 or 65 bytes each). */
+/** An internal node's record: its left ref then its right ref (1, 41 or 73 bytes each). */
 export function encodeNode(node: InternalNode): Uint8Array {
   const out = new Uint8Array(refSize(node.left) + refSize(node.right));
   writeRef(out, writeRef(out, 0, node.left), node.right);

@@ -89,6 +89,13 @@ function normalize(updates: readonly TreeUpdate[]): TreeUpdate[] {
   return items;
 }
 
+/** An update, or an existing leaf moved by one: it keeps the height that wrote its value. */
+type Item = TreeUpdate & { valueVersion?: number };
+
+function leafOf(item: Item, version: number): LeafRef {
+  return leafRef(item.path, item.valueHash as Uint8Array, item.valueVersion ?? version);
+}
+
 /** One candidate's construction: the new nodes it writes at `version` and the committed ones it replaces. */
 class Builder {
   readonly reader: NodeReader;
@@ -116,9 +123,9 @@ class Builder {
   }
 
   /** A subtree of sorted, distinct, non-deleting items; two or more make an internal node even with an empty side. */
-  private build(items: TreeUpdate[], lo: number, hi: number, depth: number): Ref {
+  private build(items: Item[], lo: number, hi: number, depth: number): Ref {
     if (lo >= hi) return null;
-    if (hi - lo === 1) return leafRef(items[lo].path, items[lo].valueHash as Uint8Array);
+    if (hi - lo === 1) return leafOf(items[lo], this.version);
     let mid = lo;
     while (mid < hi && bit(items[mid].path, depth) === 0) mid++;
     const left = this.build(items, lo, mid, depth + 1);
@@ -128,15 +135,15 @@ class Builder {
 
   /** Merges an existing leaf (or nothing) with the updates below it; drops deletions. */
   private mergeLeaf(leaf: LeafRef | null, items: TreeUpdate[], lo: number, hi: number, depth: number): Ref {
-    const merged: TreeUpdate[] = [];
+    const merged: Item[] = [];
     let leafPending = leaf !== null;
-    let survivor: TreeUpdate | undefined;
+    let survivor: Item | undefined;
     for (let i = lo; i < hi; i++) {
       const it = items[i];
       if (leafPending && leaf !== null) {
         const c = compareBytes(leaf.path, it.path);
         if (c < 0) {
-          survivor = { path: leaf.path, valueHash: leaf.valueHash };
+          survivor = { path: leaf.path, valueHash: leaf.valueHash, valueVersion: leaf.valueVersion };
           merged.push(survivor);
           leafPending = false;
         } else if (c === 0) {
@@ -146,13 +153,13 @@ class Builder {
       if (it.valueHash !== null) merged.push(it);
     }
     if (leafPending && leaf !== null) {
-      survivor = { path: leaf.path, valueHash: leaf.valueHash };
+      survivor = { path: leaf.path, valueHash: leaf.valueHash, valueVersion: leaf.valueVersion };
       merged.push(survivor);
     }
     if (merged.length === 0) return null;
     if (merged.length === 1) {
       if (merged[0] === survivor) return leaf;
-      return leafRef(merged[0].path, merged[0].valueHash as Uint8Array);
+      return leafOf(merged[0], this.version);
     }
     return this.build(merged, 0, merged.length, depth);
   }

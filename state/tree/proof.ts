@@ -64,8 +64,8 @@ export interface ProverSource {
 /**
  * Proofs of state values at any retained height (the contract's StateProver). The proof comes from that
  * height's tree on disk; the value from the per-height history entry of the height its leaf says wrote it
- * (a point read, not a seek: measured ~3x the proof rate of reading the version in force by a reverse
- * seek), which must hash to the leaf (a mismatch is a damaged database, not an answer). Synchronous, so a
+ * (a synchronous point read: a whole proof ran at 1.1-1.7x the rate of the async reverse seek alone that
+ * finding the version in force takes, test/bench/state-tree-bench.ts), which must hash to the leaf (a mismatch is a damaged database, not an answer). Synchronous, so a
  * proof is one consistent read; `proveAt` is async only as the contract allows.
  */
 export class StateProver {

@@ -4,10 +4,12 @@ import { type InternalNode, inlineLeaves } from "./node-codec.ts";
 export const DEFAULT_TREE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
- * An estimate of the JS heap one cached node costs besides its key and record bytes: the Map entry, the node
- * and ref objects and their typed-array headers (measured roughly with --expose-gc on Node 24: ~300-400 B).
+ * The JS heap one cached node costs besides its key and record bytes and its leaves' hashes: the node and
+ * ref objects, their typed-array views, the Map entry and slot arrays. Measured with --expose-gc on Node 24
+ * (heapUsed + arrayBuffers over 100,000 decoded nodes of the three shapes, records averaging 114 bytes):
+ * 804 B a node, which this constant makes the estimate cover (12-byte key + 114 + 600 + 96 = 822 B).
  */
-export const NODE_OVERHEAD_BYTES = 400;
+export const NODE_OVERHEAD_BYTES = 600;
 /** Each inline leaf's hash is computed at decoding and kept (32 bytes and an array header). */
 const LEAF_HASH_BYTES = 96;
 

@@ -139,11 +139,12 @@ function readRef(bytes: Uint8Array, at: number): [Ref, number] {
   const kind = bytes[at];
   if (kind === KIND_EMPTY) return [null, at + 1];
   if (kind === KIND_LEAF && at + LEAF_REF_BYTES <= bytes.byteLength) {
-    const leaf = leafRef(bytes.slice(at + 1, at + 33), bytes.slice(at + 33, at + 65), readU64(bytes, at + 65));
+    // Views into the record (read fresh from disk, never reused): no copy, no ArrayBuffer per field.
+    const leaf = leafRef(bytes.subarray(at + 1, at + 33), bytes.subarray(at + 33, at + 65), readU64(bytes, at + 65));
     return [leaf, at + LEAF_REF_BYTES];
   }
   if (kind === KIND_NODE && at + NODE_REF_BYTES <= bytes.byteLength) {
-    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash: bytes.slice(at + 9, at + 41) };
+    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash: bytes.subarray(at + 9, at + 41) };
     return [node, at + NODE_REF_BYTES];
   }
   throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);

@@ -7,7 +7,7 @@
  *    writes (new nodes, root record, stale log), beside the state records it writes anyway (latest value and
  *    history entry per key), and with pruning (keep_recent 2) the bytes its pruning batches delete per block.
  * Each transfer writes two accounts (sender and recipient, 48-byte values), as a bank transfer does.
- * Bounded: one temp dir, removed at the end.
+ * `--cache-mb` sets the hot-node cache (`[state] cache_bytes`). Bounded: one temp dir, removed at the end.
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
 import { chainProver } from "../../state/tree/chain-prover.ts";
+import { DEFAULT_TREE_CACHE_BYTES } from "../../state/tree/node-cache.ts";
 import { NodeReader } from "../../state/tree/node-reader.ts";
 import { StatePruner } from "../../state/tree/pruner.ts";
 import { type TreePut, VersionedTree } from "../../state/tree/versioned-tree.ts";
@@ -25,14 +26,16 @@ import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({
   options: {
-    accounts: { type: "string", default: "200000" },
-    blocks: { type: "string", default: "6" },
-    proofs: { type: "string", default: "20000" },
+    "accounts": { type: "string", default: "200000" },
+    "blocks": { type: "string", default: "6" },
+    "proofs": { type: "string", default: "20000" },
+    "cache-mb": { type: "string", default: String(DEFAULT_TREE_CACHE_BYTES / 2 ** 20) },
   },
 });
 const ACCOUNTS = Number(values.accounts);
 const BLOCKS = Number(values.blocks);
 const PROOFS = Number(values.proofs);
+const CACHE_BYTES = Number(values["cache-mb"]) * 2 ** 20;
 const TRANSFERS_PER_BLOCK = 10_000;
 const COMMIT = { height: 0, round: 0, blockHash: new Uint8Array(32), signatures: [] };
 const META = { hash: new Uint8Array(32), commit: COMMIT, numTxs: 0 };
@@ -61,7 +64,7 @@ async function chainWithAccounts(dir: string) {
   const updates = writes.map((w) => ({ path: treePath(w.key), valueHash: valueHash(w.value as Uint8Array) }));
   const ops = new VersionedTree(new NodeReader(db.treeStore()), -1, null).candidate(updates, [], 0).ops();
   await db.writeGenesis("bench/genesis", writes, ops);
-  return { db, state: await LatestState.load(db), memory: SparseMerkleTree.fromEntries(updates) };
+  return { db, state: await LatestState.load(db, CACHE_BYTES), memory: SparseMerkleTree.fromEntries(updates) };
 }
 
 /** Commits BLOCKS blocks of 10,000 transfers; returns the mean tree and state bytes written per block. */
@@ -140,6 +143,7 @@ try {
   await pruned.db.close();
 
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(`tree cache ${CACHE_BYTES / 2 ** 20} MiB`);
   console.log(`accounts ${ACCOUNTS}, ${BLOCKS} blocks of ${TRANSFERS_PER_BLOCK} transfers (${2 * TRANSFERS_PER_BLOCK} account writes each)`);
   console.log(`sha256 (65 B) per second: ${hashes.toFixed(0)}`);
   console.log(`proofs per second at the latest height: ${proofsPerSec.toFixed(0)} = ${(proofsPerSec / hashes).toFixed(4)} x sha256/s`);

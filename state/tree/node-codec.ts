@@ -53,8 +53,31 @@ export function bit(path: Uint8Array, depth: number): number {
   return (path[depth >> 3] >> (7 - (depth & 7))) & 1;
 }
 
+/**
+ * A leaf whose hash is computed when first asked for: a decoded node's leaves are mostly passed through
+ * (a path that ends there, a proof's own leaf), and a cache miss then costs no sha256 per leaf.
+ */
+class Leaf implements LeafRef {
+  readonly kind = KIND_LEAF;
+  readonly path: Uint8Array;
+  readonly valueHash: Uint8Array;
+  readonly valueVersion: number;
+  private memo: Uint8Array | undefined;
+
+  constructor(path: Uint8Array, valueHash: Uint8Array, valueVersion: number) {
+    this.path = path;
+    this.valueHash = valueHash;
+    this.valueVersion = valueVersion;
+  }
+
+  get hash(): Uint8Array {
+    this.memo ??= sha256(LEAF_TAG, this.path, this.valueHash);
+    return this.memo;
+  }
+}
+
 export function leafRef(path: Uint8Array, valueHash: Uint8Array, valueVersion: number): LeafRef {
-  return { kind: KIND_LEAF, path, valueHash, valueVersion, hash: sha256(LEAF_TAG, path, valueHash) };
+  return new Leaf(path, valueHash, valueVersion);
 }
 
 export function refHash(ref: Ref): Uint8Array {

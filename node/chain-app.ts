@@ -41,9 +41,9 @@ import {
 import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
 import { getValidator, operatorOf } from "../state/modules/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
-import type { SparseMerkleTree } from "../state/smt.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
+import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
 import { Overlay, type StateWrite } from "../state/view.ts";
 import type { Mempool } from "./mempool.ts";
 import { checkEvidence } from "./consensus-checks.ts";
@@ -62,7 +62,7 @@ interface Executed {
   /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
   resultLeaves: Uint8Array[];
   writes: StateWrite[];
-  tree: SparseMerkleTree;
+  tree: TreeCandidate;
   blockEvents: TxEvent[];
 }
 
@@ -402,6 +402,7 @@ export class ChainApp implements Application {
         resultLeaf: ex.resultLeaves[i],
       })),
       writes: ex.writes,
+      treeOps: ex.tree.ops(),
       blockEvents: ex.blockEvents,
     });
     this.state.apply(ex.writes, ex.tree);

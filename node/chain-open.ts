@@ -5,6 +5,8 @@ import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../state/smt.ts";
 import { BLOCK_STORE_REPAIR, type ChainDb } from "../state/store/chain-db.ts";
 import { LatestState } from "../state/store/latest-state.ts";
+import { NodeReader } from "../state/tree/node-reader.ts";
+import { VersionedTree } from "../state/tree/versioned-tree.ts";
 import { genesisIdentity } from "./genesis-file.ts";
 
 export class ChainMismatchError extends Error {
@@ -73,6 +75,12 @@ function genesisRoot(genesis: Genesis): Uint8Array {
   return SparseMerkleTree.fromEntries(entries).rootHash;
 }
 
+/** The state tree's records of genesis (height 0), written in genesis's batch. */
+function genesisTreeOps(db: ChainDb, writes: ReturnType<typeof genesisWrites>) {
+  const updates = writes.map((w) => ({ path: treePath(w.key), valueHash: valueHash(w.value as Uint8Array) }));
+  return new VersionedTree(new NodeReader(db.treeStore()), -1, null).candidate(updates, [], 0).ops();
+}
+
 /**
  * Opens the chain in `db`: writes genesis into an empty database, otherwise checks the database belongs to
  * this genesis, loads the latest state and checks it against the latest header (or genesis at height 0):
@@ -84,6 +92,8 @@ export async function openChain(
   db: ChainDb,
   genesis: Genesis,
   own: OwnProgress = {},
+  /** The state tree's hot-node cache bound in bytes (`[state] cache_bytes`; default DEFAULT_TREE_CACHE_BYTES). */
+  treeCacheBytes?: number,
 ): Promise<{ state: LatestState; info: ChainInfo }> {
   const identity = genesisIdentity(genesis);
   const stored = await db.chainIdentity();
@@ -93,7 +103,8 @@ export async function openChain(
         "the database holds data but no chain identity: it is damaged or was not made by opl; use a fresh home",
       );
     }
-    await db.writeGenesis(identity, genesisWrites(genesis));
+    const writes = genesisWrites(genesis);
+    await db.writeGenesis(identity, writes, genesisTreeOps(db, writes));
   } else if (stored !== identity) {
     throw new ChainMismatchError(
       `this data directory belongs to chain ${stored}, but genesis.json describes ${identity}; ` +
@@ -103,9 +114,9 @@ export async function openChain(
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
   await checkNoLostBlocks(db, height, own);
-  const state = await LatestState.load(db);
+  const state = await LatestState.load(db, treeCacheBytes);
   if (height === 0) {
-    if (!equalBytes(state.rootHash, genesisRoot(genesis))) {
+    if (state.mismatchedKey !== undefined || !equalBytes(state.rootHash, genesisRoot(genesis))) {
       throw new DamagedDatabaseError("at height 0 the state does not match genesis");
     }
     return {
@@ -125,7 +136,7 @@ export async function openChain(
   if (!equalBytes(meta.hash, hash) || !equalBytes(meta.commit.blockHash, hash) || block.header.height !== height) {
     throw new DamagedDatabaseError(`block ${height} does not match its stored hash or commit`);
   }
-  if (!equalBytes(state.rootHash, block.header.stateRoot)) {
+  if (state.mismatchedKey !== undefined || !equalBytes(state.rootHash, block.header.stateRoot)) {
     throw new DamagedDatabaseError(
       `the state in the database (root ${toHex(state.rootHash)}) does not match block ${height}'s state root ` +
       `${toHex(block.header.stateRoot)}: a state value is damaged, and executing on it would fork the chain. ` +

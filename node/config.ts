@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
+import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
+import { DEFAULT_KEEP_RECENT } from "../state/tree/pruner.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
@@ -96,6 +98,16 @@ const configSchema = z.strictObject({
         .int()
         .min(1)
         .default(DEFAULT_MEMPOOL_LIMITS.ttlMs / 1000),
+    })
+    .prefault({}),
+  state: z
+    .strictObject({
+      cache_bytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .default(DEFAULT_TREE_CACHE_BYTES),
+      keep_recent: z.number().int().min(0).default(DEFAULT_KEEP_RECENT),
     })
     .prefault({}),
   log: z
@@ -194,6 +206,13 @@ max_txs_per_sender = ${c.mempool.max_txs_per_sender}
 ttl_blocks = ${c.mempool.ttl_blocks}
 # Seconds a transaction may wait, by this node's clock: expiry goes on while no block is made.
 ttl_seconds = ${c.mempool.ttl_seconds}
+
+[state]
+# Memory for the state tree's hot nodes, in bytes (the tree itself is on disk; this bounds the cache).
+cache_bytes = ${c.state.cache_bytes}
+# Heights of state history kept for queries and proofs: older ones are pruned in the background and answer
+# with the oldest height still available. 0 keeps every height (an archive node).
+keep_recent = ${c.state.keep_recent}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

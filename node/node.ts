@@ -9,10 +9,11 @@ import { RpcServer } from "../rpc/server.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
-import { LatestTreeProver } from "../state/tree-prover.ts";
+import { chainProver } from "../state/tree/chain-prover.ts";
 import { underBacklog } from "./backlog.ts";
 import { ChainApp } from "./chain-app.ts";
 import { openChain } from "./chain-open.ts";
+import { StatePruning } from "./state-pruning.ts";
 import { homePaths, type NodeConfig } from "./config.ts";
 import { readGenesisFile } from "./genesis-file.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "./mempool.ts";
@@ -56,6 +57,7 @@ interface Parts {
   network: NodeNetwork;
   producer: ConsensusDriver;
   expirySweep: NodeJS.Timeout;
+  pruning: StatePruning;
   logger: Logger;
 }
 
@@ -105,13 +107,14 @@ export class OplNode {
     let networkStarted: NodeNetwork | undefined;
     let expirySweep: NodeJS.Timeout | undefined;
     let driver: ConsensusDriver | undefined;
+    let pruning: StatePruning | undefined;
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       // The signer state and the WAL show how far this node got; a database behind them lost blocks.
       const { state, info } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
-      });
+      }, config.state.cache_bytes);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
@@ -146,6 +149,7 @@ export class OplNode {
         info,
         logger: log.child({ module: "app" }),
       });
+      pruning = new StatePruning(app, db, config.state.keep_recent, log.child({ module: "pruning" }));
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       await checkSignerState({
         statePath: paths.signerState,
@@ -196,8 +200,8 @@ export class OplNode {
           app,
           db,
           state,
-          // The in-memory tree proves the latest height only; the versioned tree on disk will prove every kept one.
-          prover: new LatestTreeProver(state, () => app.info().height),
+          // Every retained height, through the latest state's hot-node cache (state/tree/chain-prover.ts).
+          prover: chainProver(db, state),
           mempool,
           txFates,
           catchingUp: () => network.catchingUp,
@@ -291,6 +295,7 @@ export class OplNode {
         network,
         producer,
         expirySweep,
+        pruning,
         logger: log,
       });
     } catch (err) {
@@ -298,6 +303,7 @@ export class OplNode {
       // Undo whatever was started, so a failed start leaves no listener behind a closed database, and no
       // consensus job (a peer's vote, a timeout) runs on after a failed replay.
       await driver?.stop();
+      await pruning?.stop();
       await rpcListening?.close();
       peersStarted?.stop();
       await networkStarted?.stop();
@@ -318,6 +324,7 @@ export class OplNode {
     p.peers.stop();
     await p.p2p.stop();
     await p.pool.close();
+    await p.pruning.stop();
     await p.db.close();
     p.logger.info("node stopped");
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { equalBytes, toHex } from "../crypto/bytes.ts";
-import { PastHeightProofError, type ProvedValue, type StateProof } from "../state/tree-prover.ts";
+import { PrunedHeightError } from "../state/tree/errors.ts";
+import type { ProvedValue, StateProof } from "../state/tree-prover.ts";
 import { committedHeader } from "./committed-header.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";
@@ -47,11 +48,8 @@ function provableHeight(ctx: RpcContext, height: number | undefined): number {
 
 /** The prover's refusal of a height, as an answer to the client. */
 function proofRefusal(err: unknown): unknown {
-  if (err instanceof PastHeightProofError) return appError("PROOF_NOT_AVAILABLE", err.message, { latest: err.latest });
-  // The versioned tree's refusal of a pruned height (state/tree/): its message names the oldest height kept.
-  if (err instanceof Error && err.name === "PrunedHeightError") {
-    const oldest = (err as { oldest?: unknown }).oldest;
-    return appError("PROOF_NOT_AVAILABLE", err.message, typeof oldest === "number" ? { oldest } : undefined);
+  if (err instanceof PrunedHeightError) {
+    return appError("PROOF_NOT_AVAILABLE", err.message, { oldest: err.oldestAvailable });
   }
   return err;
 }

@@ -1,3 +1,4 @@
+import { PrunedHeightError } from "../state/tree/errors.ts";
 import { keyId, type StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";
@@ -20,6 +21,11 @@ export function resolveHeight(ctx: RpcContext, height: number | undefined): { he
       `height ${height} is in the future; the latest height is ${latest}`,
       { latest },
     );
+  }
+  const oldest = ctx.db.oldestRetained;
+  if (height < oldest) {
+    // PrunedHeightError's words, as an answer: the state below `oldest` was pruned ([state] keep_recent).
+    throw appError("HEIGHT_NOT_AVAILABLE", new PrunedHeightError(height, oldest).message, { latest, oldest });
   }
   return { height, latest: false };
 }

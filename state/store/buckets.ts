@@ -34,6 +34,19 @@ export const BUCKET = {
   stateLatest: 0x73, // 's'
   /** u16 key length || state key || height -> 0x01 || value, or 0x00 if deleted at that height */
   stateHistory: 0x68, // 'h'
+  /**
+   * State tree internal node (state/tree/node-codec.ts): u64 BE version || u8 depth || path prefix -> the
+   * node's two child refs. Written by the height `version`, never rewritten; deleted by pruning.
+   */
+  treeNode: 0x6e, // 'n'
+  /** Height -> the ref of that height's tree root (empty, a leaf, or an internal node's version and hash) */
+  treeRoot: 0x72, // 'r'
+  /**
+   * u64 BE height || u32 BE chunk -> what the block at `height` made stale (state/tree/stale-log.ts): the keys
+   * of the tree nodes it replaced and the state keys whose older history versions it superseded. Pruning
+   * reads these to delete what no retained height needs.
+   */
+  treeStale: 0x7a, // 'z'
   /** 'latest' -> latest committed height; 'chain' -> chain id and genesis hash */
   meta: 0x4d, // 'M'
 } as const;

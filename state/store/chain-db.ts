@@ -29,6 +29,9 @@ import {
   type TxRecord,
   type TxResult,
 } from "../../proto/records.ts";
+import { PrunedHeightError } from "../tree/errors.ts";
+import type { NodeStore } from "../tree/node-reader.ts";
+import type { TreePut } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
@@ -83,6 +86,8 @@ const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
  */
 const FEW_VERSIONS = 16;
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
+/** The oldest height whose state (tree and history) is retained; absent: 0, nothing pruned. */
+const OLDEST_KEY = bucketKey(BUCKET.meta, utf8("oldest"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
 
@@ -111,6 +116,8 @@ export interface CommittedBlock {
    */
   txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
   writes: StateWrite[];
+  /** The state tree's records for this height (TreeCandidate.ops()): in the same batch as the block. */
+  treeOps?: TreePut[];
 }
 
 /**
@@ -127,6 +134,7 @@ export class ChainDb {
   private readonly db: Level<Uint8Array, Uint8Array>;
   private readonly txHashesAt = new Map<number, string[]>();
   private durable = true;
+  private oldest = 0;
 
   private constructor(db: Level<Uint8Array, Uint8Array>) {
     this.db = db;
@@ -139,7 +147,10 @@ export class ChainDb {
     } catch (err) {
       throw openError(path, err);
     }
-    return new ChainDb(db);
+    const chainDb = new ChainDb(db);
+    const oldest = await chainDb.read(OLDEST_KEY, "the oldest retained height");
+    if (oldest !== undefined) chainDb.oldest = readU64be(oldest);
+    return chainDb;
   }
 
   async close(): Promise<void> {
@@ -174,8 +185,9 @@ export class ChainDb {
   }
 
   /** Writes the genesis state as height 0 and records which chain this database belongs to. */
-  async writeGenesis(identity: string, writes: StateWrite[]): Promise<void> {
+  async writeGenesis(identity: string, writes: StateWrite[], treeOps: TreePut[] = []): Promise<void> {
     const ops = this.stateOps(0, writes);
+    for (const op of treeOps) ops.push(op); // not push(...): a large genesis has more ops than call arguments
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
     await this.db.batch(ops, { sync: true });
@@ -202,8 +214,74 @@ export class ChainDb {
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
+    for (const op of c.treeOps ?? []) ops.push(op);
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
     await this.db.batch(ops, { sync: this.durable });
+  }
+
+  /**
+   * Synchronous reads for the state tree (classic-level's getSync: execution builds a block's tree in one
+   * synchronous pass). LevelDB's corruption errors become BlockStoreCorruptError like every other read.
+   */
+  treeStore(): NodeStore {
+    return {
+      get: (key) => {
+        try {
+          return this.db.getSync(key);
+        } catch (err) {
+          if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+            throw corrupt("a state tree record", (err as Error).message, err);
+          }
+          throw err;
+        }
+      },
+    };
+  }
+
+  /** The oldest height whose state is retained (0 unless pruned): reads below it are PrunedHeightError. */
+  get oldestRetained(): number {
+    return this.oldest;
+  }
+
+  /**
+   * Records that heights below `height` are no longer served, before their data is deleted (so no reader
+   * meets a half-deleted height as "damaged"). Only moves forward.
+   */
+  async setOldestRetained(height: number): Promise<void> {
+    if (height <= this.oldest) return;
+    this.oldest = height;
+    await this.db.put(OLDEST_KEY, u64be(height));
+  }
+
+  /** Entries in [gte, lt), in key order, at most `limit` (the pruner's reads of its own buckets). */
+  async rawEntries(gte: Uint8Array, lt: Uint8Array, limit: number): Promise<[Uint8Array, Uint8Array][]> {
+    const out: [Uint8Array, Uint8Array][] = [];
+    for await (const entry of this.db.iterator({ gte, lt, limit })) out.push(entry);
+    return out;
+  }
+
+  /** Writes tree records outside a block (the one-time build for a database from before they were stored). */
+  async writeTreeRecords(ops: TreePut[]): Promise<void> {
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Deletes keys in one atomic batch (pruning; never part of a block). */
+  async deleteKeys(keys: Uint8Array[]): Promise<void> {
+    await this.db.batch(keys.map((key) => ({ type: "del" as const, key })));
+  }
+
+  /**
+   * The history keys of `stateKey` a version written at `height` supersedes once `height` is the oldest
+   * retained (or older): every version before it, and the version itself if it is a deletion (reading no
+   * entry there means absent, as the deletion does).
+   */
+  async supersededHistory(stateKey: Uint8Array, height: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const range = { gte: historyPrefix(stateKey), lte: historyKey(stateKey, height) };
+    for await (const [key, value] of this.db.iterator(range)) {
+      if (readU64be(key, key.byteLength - 8) < height || value[0] === 0) out.push(key);
+    }
+    return out;
   }
 
   /** Whether each commitBlock is fsynced (the default); turning it back on fsyncs what came before. */
@@ -455,6 +533,7 @@ export class ChainDb {
 
   /** The value of a state key as of the end of `height` (undefined if absent then). */
   async getStateAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
+    if (height < this.oldest) throw new PrunedHeightError(height, this.oldest);
     const value = await this.historyEntryAt(key, height);
     return value?.[0] === 1 ? value.subarray(1) : undefined;
   }
@@ -505,6 +584,7 @@ export class ChainDb {
     } finally {
       await snapshot.close();
     }
+    if (height < this.oldest) throw new PrunedHeightError(height, this.oldest);
     // History keys sort by (state key, height): each key's versions are consecutive, read in order. A key
     // with more than FEW_VERSIONS versions is not walked to its end: one reverse seek finds the version in
     // force at `height` and a forward seek jumps past the rest. A key rewritten at every height then costs

@@ -1,8 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EMPTY_HASH, SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
-import { LatestState } from "../../state/store/latest-state.ts";
-import { LatestTreeProver, PastHeightProofError } from "../../state/tree-prover.ts";
 import { stateProofFailure } from "../helpers/verify-state-proof.ts";
 
 /**
@@ -77,27 +75,5 @@ describe("state proofs from the in-memory tree", () => {
     const depths = [...entries.keys()].map((k) => t.prove(treePath(enc(k))).siblings.length);
     expect(Math.max(...depths)).toBeLessThan(40);
     expect(Math.min(...depths)).toBeGreaterThanOrEqual(8);
-  });
-});
-
-describe("LatestTreeProver", () => {
-  it("proves the latest height's values, and refuses any other height with PastHeightProofError", () => {
-    const state = new LatestState();
-    state.apply([{ key: enc("a"), value: enc("1") }]);
-    let latest = 5;
-    const prover = new LatestTreeProver(state, () => latest);
-    const at5 = prover.proveAt(5, enc("a"));
-    expect(at5.value).toEqual(enc("1"));
-    expect(stateProofFailure(state.rootHash, enc("a"), enc("1"), at5.proof)).toBeUndefined();
-    expect(at5.root).toEqual(state.rootHash);
-    const absent = prover.proveAt(5, enc("b"));
-    expect(absent.value).toBeUndefined();
-    expect(stateProofFailure(absent.root, enc("b"), undefined, absent.proof)).toBeUndefined();
-    expect(() => prover.proveAt(4, enc("a"))).toThrow(PastHeightProofError);
-    expect(() => prover.proveAt(4, enc("a"))).toThrow(
-      "this node proves state at the latest height (5) only: proofs at past heights (4 asked) need the versioned tree",
-    );
-    latest = 6;
-    expect(() => prover.proveAt(5, enc("a"))).toThrow(PastHeightProofError);
   });
 });

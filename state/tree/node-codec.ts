@@ -1,0 +1,205 @@
+import { u64be } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { BUCKET, bucketKey } from "../store/buckets.ts";
+import { TreeNodeMissingError } from "./errors.ts";
+
+/**
+ * How tree nodes are named and stored (docs/state-tree.md). The tree is the compact binary sparse Merkle tree
+ * of state/smt.ts; on disk, each INTERNAL node is one LevelDB record keyed, as in Jellyfish, by the version
+ * (height) that wrote it and its position (depth and path prefix), so a new height writes new nodes only
+ * along the paths it changed and every older height's nodes stay readable. Leaves are not records of their
+ * own: a leaf is stored inside its parent's record (its path and value hash), so a change costs one record
+ * less per path, and the root of each height is a small record of its own (it may be a leaf or empty).
+ */
+
+export const EMPTY_HASH = new Uint8Array(32);
+export const LEAF_TAG = Uint8Array.of(0);
+export const INNER_TAG = Uint8Array.of(1);
+
+const KIND_EMPTY = 0;
+const KIND_LEAF = 1;
+const KIND_NODE = 2;
+
+export interface LeafRef {
+  readonly kind: 1;
+  readonly path: Uint8Array;
+  readonly valueHash: Uint8Array;
+  /**
+   * The height that wrote this value (not hashed: the tree's definition has no versions): its history entry
+   * is at (key, valueVersion), so a proof reads the value with one point read instead of a seek.
+   */
+  readonly valueVersion: number;
+  /** sha256(0x00 || path || valueHash) */
+  readonly hash: Uint8Array;
+}
+
+export interface NodeRef {
+  readonly kind: 2;
+  /** The height that wrote the node: with the node's position, its key. */
+  readonly version: number;
+  readonly hash: Uint8Array;
+}
+
+/** A child (or root): nothing (an empty subtree), a leaf (a subtree with one entry), or an internal node. */
+export type Ref = null | LeafRef | NodeRef;
+
+/** An internal node: a subtree with at least two entries. */
+export interface InternalNode {
+  readonly left: Ref;
+  readonly right: Ref;
+}
+
+export function bit(path: Uint8Array, depth: number): number {
+  return (path[depth >> 3] >> (7 - (depth & 7))) & 1;
+}
+
+/**
+ * A leaf whose hash is computed when first asked for: a decoded node's leaves are mostly passed through
+ * (a path that ends there, a proof's own leaf), and a cache miss then costs no sha256 per leaf.
+ */
+class Leaf implements LeafRef {
+  readonly kind = KIND_LEAF;
+  readonly path: Uint8Array;
+  readonly valueHash: Uint8Array;
+  readonly valueVersion: number;
+  private memo: Uint8Array | undefined;
+
+  constructor(path: Uint8Array, valueHash: Uint8Array, valueVersion: number) {
+    this.path = path;
+    this.valueHash = valueHash;
+    this.valueVersion = valueVersion;
+  }
+
+  get hash(): Uint8Array {
+    this.memo ??= sha256(LEAF_TAG, this.path, this.valueHash);
+    return this.memo;
+  }
+}
+
+export function leafRef(path: Uint8Array, valueHash: Uint8Array, valueVersion: number): LeafRef {
+  return new Leaf(path, valueHash, valueVersion);
+}
+
+export function refHash(ref: Ref): Uint8Array {
+  return ref === null ? EMPTY_HASH : ref.hash;
+}
+
+export function innerHash(left: Ref, right: Ref): Uint8Array {
+  return sha256(INNER_TAG, refHash(left), refHash(right));
+}
+
+/**
+ * The key of an internal node without its bucket byte: u64 BE version || u8 depth || the path's first
+ * ceil(depth / 8) bytes, bits from `depth` on set to zero. Sorting by version first keeps each height's
+ * writes together, as Jellyfish's NodeKey does.
+ */
+export function nodeKey(version: number, depth: number, path: Uint8Array): Uint8Array {
+  const n = (depth + 7) >> 3;
+  const key = new Uint8Array(9 + n);
+  writeU64(key, 0, version);
+  key[8] = depth;
+  key.set(path.subarray(0, n), 9);
+  if ((depth & 7) !== 0) key[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
+  return key;
+}
+
+/** A leaf ref: kind, path, value hash, value version. */
+const LEAF_REF_BYTES = 73;
+/** A node ref: kind, version, hash. */
+const NODE_REF_BYTES = 41;
+
+function readU64(bytes: Uint8Array, at: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
+  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+}
+
+/** u64 BE of a safe integer, in place (no BigInt: this runs for every node a block touches). */
+function writeU64(out: Uint8Array, at: number, n: number): void {
+  const high = Math.floor(n / 2 ** 32);
+  const low = n >>> 0;
+  out[at] = high >>> 24;
+  out[at + 1] = (high >>> 16) & 0xff;
+  out[at + 2] = (high >>> 8) & 0xff;
+  out[at + 3] = high & 0xff;
+  out[at + 4] = low >>> 24;
+  out[at + 5] = (low >>> 16) & 0xff;
+  out[at + 6] = (low >>> 8) & 0xff;
+  out[at + 7] = low & 0xff;
+}
+
+export function nodeRecordKey(key: Uint8Array): Uint8Array {
+  return bucketKey(BUCKET.treeNode, key);
+}
+
+export function rootRecordKey(version: number): Uint8Array {
+  return bucketKey(BUCKET.treeRoot, u64be(version));
+}
+
+function refSize(ref: Ref): number {
+  return ref === null ? 1 : ref.kind === KIND_LEAF ? LEAF_REF_BYTES : NODE_REF_BYTES;
+}
+
+function writeRef(out: Uint8Array, at: number, ref: Ref): number {
+  if (ref === null) {
+    out[at] = KIND_EMPTY;
+    return at + 1;
+  }
+  if (ref.kind === KIND_LEAF) {
+    out[at] = KIND_LEAF;
+    out.set(ref.path, at + 1);
+    out.set(ref.valueHash, at + 33);
+    writeU64(out, at + 65, ref.valueVersion);
+    return at + LEAF_REF_BYTES;
+  }
+  out[at] = KIND_NODE;
+  writeU64(out, at + 1, ref.version);
+  out.set(ref.hash, at + 9);
+  return at + 41;
+}
+
+/** Reads one ref at `at`; returns it and where the next begins. Throws on bytes that are not a ref. */
+function readRef(bytes: Uint8Array, at: number): [Ref, number] {
+  const kind = bytes[at];
+  if (kind === KIND_EMPTY) return [null, at + 1];
+  if (kind === KIND_LEAF && at + LEAF_REF_BYTES <= bytes.byteLength) {
+    // Views into the record (read fresh from disk, never reused): no copy, no ArrayBuffer per field.
+    const leaf = leafRef(bytes.subarray(at + 1, at + 33), bytes.subarray(at + 33, at + 65), readU64(bytes, at + 65));
+    return [leaf, at + LEAF_REF_BYTES];
+  }
+  if (kind === KIND_NODE && at + NODE_REF_BYTES <= bytes.byteLength) {
+    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash: bytes.subarray(at + 9, at + 41) };
+    return [node, at + NODE_REF_BYTES];
+  }
+  throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);
+}
+
+export function encodeRef(ref: Ref): Uint8Array {
+  const out = new Uint8Array(refSize(ref));
+  writeRef(out, 0, ref);
+  return out;
+}
+
+export function decodeRef(bytes: Uint8Array): Ref {
+  const [ref, end] = readRef(bytes, 0);
+  if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree root record has trailing bytes");
+  return ref;
+}
+
+/** An internal node's record: its left ref then its right ref (1, 41 or 73 bytes each). */
+export function encodeNode(node: InternalNode): Uint8Array {
+  const out = new Uint8Array(refSize(node.left) + refSize(node.right));
+  writeRef(out, writeRef(out, 0, node.left), node.right);
+  return out;
+}
+
+export function decodeNode(bytes: Uint8Array): InternalNode {
+  const [left, mid] = readRef(bytes, 0);
+  const [right, end] = readRef(bytes, mid);
+  if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree node record has trailing bytes");
+  return { left, right };
+}
+
+/** The number of leaves stored inline in a node (what its decoding hashed, and holds in memory). */
+export function inlineLeaves(node: InternalNode): number {
+  return (node.left?.kind === KIND_LEAF ? 1 : 0) + (node.right?.kind === KIND_LEAF ? 1 : 0);
+}

@@ -5,7 +5,9 @@ import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../state/smt.ts";
 import { BLOCK_STORE_REPAIR, type ChainDb } from "../state/store/chain-db.ts";
 import { LatestState } from "../state/store/latest-state.ts";
+import { MODULE_PREFIX } from "../state/keys.ts";
 import { genesisIdentity } from "./genesis-file.ts";
+import { ValidatorSets } from "./validator-sets.ts";
 
 export class ChainMismatchError extends Error {
   override name = "ChainMismatchError";
@@ -84,7 +86,8 @@ export async function openChain(
   db: ChainDb,
   genesis: Genesis,
   own: OwnProgress = {},
-): Promise<{ state: LatestState; info: ChainInfo }> {
+  opts: { valueCacheBytes?: number } = {},
+): Promise<{ state: LatestState; info: ChainInfo; validatorSets: ValidatorSets }> {
   const identity = genesisIdentity(genesis);
   const stored = await db.chainIdentity();
   if (stored === undefined) {
@@ -103,13 +106,16 @@ export async function openChain(
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
   await checkNoLostBlocks(db, height, own);
-  const state = await LatestState.load(db);
+  const state = await LatestState.load(db, opts.valueCacheBytes);
+  // A prefix pass over the database, each value checked against the tree: not a pass over the whole state.
+  const validatorSets = ValidatorSets.fromState(await state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
   if (height === 0) {
     if (!equalBytes(state.rootHash, genesisRoot(genesis))) {
       throw new DamagedDatabaseError("at height 0 the state does not match genesis");
     }
     return {
       state,
+      validatorSets,
       info: {
         chainId: genesis.chainId,
         height: 0,
@@ -134,6 +140,7 @@ export async function openChain(
   }
   return {
     state,
+    validatorSets,
     info: {
       chainId: genesis.chainId,
       height,

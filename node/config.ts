@@ -4,6 +4,7 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
+import { DEFAULT_VALUE_CACHE_BYTES, MIN_VALUE_CACHE_BYTES } from "../state/store/value-cache.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
 export function homePaths(home: string) {
@@ -96,6 +97,11 @@ const configSchema = z.strictObject({
         .int()
         .min(1)
         .default(DEFAULT_MEMPOOL_LIMITS.ttlMs / 1000),
+    })
+    .prefault({}),
+  state: z
+    .strictObject({
+      value_cache_bytes: z.number().int().min(MIN_VALUE_CACHE_BYTES).default(DEFAULT_VALUE_CACHE_BYTES),
     })
     .prefault({}),
   log: z
@@ -194,6 +200,12 @@ max_txs_per_sender = ${c.mempool.max_txs_per_sender}
 ttl_blocks = ${c.mempool.ttl_blocks}
 # Seconds a transaction may wait, by this node's clock: expiry goes on while no block is made.
 ttl_seconds = ${c.mempool.ttl_seconds}
+
+[state]
+# Bytes of latest state values (and their decoded records) kept in memory; the rest is read from the
+# database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
+# fit many times over in the default; a node with millions of accounts stays small.
+value_cache_bytes = ${c.state.value_cache_bytes}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

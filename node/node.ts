@@ -106,10 +106,10 @@ export class OplNode {
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       // The signer state and the WAL show how far this node got; a database behind them lost blocks.
-      const { state, info } = await openChain(db, genesis, {
+      const { state, info, validatorSets } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
-      });
+      }, { valueCacheBytes: config.state.value_cache_bytes });
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
@@ -139,6 +139,7 @@ export class OplNode {
         mempool,
         verifier,
         info,
+        validatorSets,
         logger: log.child({ module: "app" }),
       });
       // The signer loads only now: the database (opened above) holds the OS lock on this home.

@@ -30,6 +30,7 @@ import {
   type TxResult,
 } from "../../proto/records.ts";
 import type { StateWrite } from "../view.ts";
+import type { LatestValueSource } from "./latest-values.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
 
@@ -571,6 +572,43 @@ export class ChainDb {
       return value;
     }
     return undefined;
+  }
+
+  /**
+   * The latest-value bucket read synchronously (LevelDB's getSync, a few microseconds a read) as of a
+   * snapshot, which `advance` moves to the database as it is now. Between a block's batch landing on disk and
+   * the latest state applying it, readers keep seeing the values of the state they check against.
+   */
+  latestValues(): LatestValueSource {
+    let snapshot = this.db.snapshot();
+    return {
+      read: (key) => {
+        try {
+          const value = this.db.getSync(bucketKey(BUCKET.stateLatest, key), { snapshot });
+          // getSync hands out a Buffer whatever the encoding; readers get a plain Uint8Array (whose slice copies).
+          return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        } catch (err) {
+          if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+            throw corrupt(`the state value at key ${toHex(key)}`, (err as Error).message, err);
+          }
+          throw err;
+        }
+      },
+      readPrefix: async (prefix) => {
+        const entries: [Uint8Array, Uint8Array][] = [];
+        const gte = bucketKey(BUCKET.stateLatest, prefix);
+        const lt = bucketKey(BUCKET.stateLatest, prefixEnd(prefix));
+        for await (const [key, value] of this.db.iterator({ gte, lt, snapshot })) {
+          entries.push([key.subarray(1), value]);
+        }
+        return entries;
+      },
+      advance: () => {
+        const previous = snapshot;
+        snapshot = this.db.snapshot();
+        void previous.close();
+      },
+    };
   }
 
   /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */

@@ -1,28 +1,27 @@
 import { SparseMerkleTree, type TreeUpdate, treePath, valueHash } from "../smt.ts";
-import { keyFromId, keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
-
-/** A latest value, with its decoding once a reader asked for it by a codec (always codec.decode(value)). */
-interface Entry {
-  value: Uint8Array;
-  codec?: RecordCodec<unknown>;
-  record?: unknown;
-}
+import { keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
 import type { ChainDb } from "./chain-db.ts";
+import { type LatestValueSource, LatestValues, NO_SOURCE } from "./latest-values.ts";
+import { DEFAULT_VALUE_CACHE_BYTES } from "./value-cache.ts";
 
 /**
- * The current version of the state, in memory: every latest value (the hot-state cache, so execution never
- * waits on disk) and the state tree over them. Loaded once at start-up from the database's latest-value
- * bucket; afterwards changed only by `apply`, right after the block's batch is on disk.
+ * The current version of the state: the latest values (state/store/latest-values.ts: a byte-bounded cache of
+ * decoded records in front of the database's latest-value bucket, each value read from disk checked against
+ * the tree) and the state tree over them. Changed only by `apply`, right after the block's batch is on disk.
  */
 export class LatestState implements StateReader {
-  private readonly values = new Map<string, Entry>();
+  private readonly values: LatestValues;
   private tree = SparseMerkleTree.empty();
 
-  static async load(db: ChainDb): Promise<LatestState> {
-    const state = new LatestState();
+  /** A state over `source` (default: nothing on disk, every value held in memory as applied). */
+  constructor(source: LatestValueSource = NO_SOURCE, cacheBytes = DEFAULT_VALUE_CACHE_BYTES) {
+    this.values = new LatestValues(source, (path) => this.tree.lookup(path), cacheBytes);
+  }
+
+  static async load(db: ChainDb, cacheBytes = DEFAULT_VALUE_CACHE_BYTES): Promise<LatestState> {
+    const state = new LatestState(db.latestValues(), cacheBytes);
     const entries: { path: Uint8Array; valueHash: Uint8Array }[] = [];
     for await (const [key, value] of db.latestState()) {
-      state.values.set(keyId(key), { value });
       entries.push({ path: treePath(key), valueHash: valueHash(value) });
     }
     state.tree = SparseMerkleTree.fromEntries(entries);
@@ -30,40 +29,34 @@ export class LatestState implements StateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.values.get(keyId(key))?.value;
+    return this.values.get(keyId(key), key);
   }
 
-  getId(id: string): Uint8Array | undefined {
-    return this.values.get(id)?.value;
+  getId(id: string, key: Uint8Array): Uint8Array | undefined {
+    return this.values.get(id, key);
   }
 
   /**
-   * The value decoded by `codec`, decoded once per committed value: blocks and the mempool read the same
-   * accounts again and again. The decoding lives with the value, so a new value (apply) never meets an old
-   * decoding.
+   * The value decoded by `codec`, decoded once per committed value while it stays cached: blocks and the
+   * mempool read the same accounts again and again. A new value (apply) never meets an old decoding.
    */
-  getRecordId<T>(id: string, _key: Uint8Array, codec: RecordCodec<T>): T | undefined {
-    const entry = this.values.get(id);
-    if (entry === undefined) return undefined;
-    if (entry.codec === codec) return entry.record as T;
-    const record = codec.decode(entry.value);
-    entry.codec = codec as RecordCodec<unknown>;
-    entry.record = record;
-    return record;
+  getRecordId<T>(id: string, key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    return this.values.getRecord(id, key, codec);
   }
 
-  /** Every entry whose key starts with `prefix` (unordered; a full pass over the state, for start-up). */
-  * withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
-    const p = keyId(prefix);
-    for (const [id, entry] of this.values) if (id.startsWith(p)) yield [keyFromId(id), entry.value];
+  /** Every entry whose key starts with `prefix`, in key order: a prefix pass over the database (start-up). */
+  withPrefix(prefix: Uint8Array): Promise<[Uint8Array, Uint8Array][]> {
+    return this.values.withPrefix(prefix);
+  }
+
+  /** The latest values' cache and disk reads (for benches and tests). */
+  get valueStats(): { cacheBytes: number; cacheEntries: number; diskReads: number } {
+    const v = this.values;
+    return { cacheBytes: v.cacheBytes, cacheEntries: v.cacheEntries, diskReads: v.diskReads };
   }
 
   get rootHash(): Uint8Array {
     return this.tree.rootHash;
-  }
-
-  get size(): number {
-    return this.values.size;
   }
 
   /** The tree the writes would produce; nothing changes until `apply` is called with it. */
@@ -77,11 +70,7 @@ export class LatestState implements StateReader {
 
   /** Makes committed writes current. `tree` is the result of `treeWith(writes)` when the caller has it. */
   apply(writes: readonly StateWrite[], tree?: SparseMerkleTree): void {
-    const next = tree ?? this.treeWith(writes);
-    for (const w of writes) {
-      if (w.value === undefined) this.values.delete(keyId(w.key));
-      else this.values.set(keyId(w.key), { value: w.value, codec: w.codec, record: w.record });
-    }
-    this.tree = next;
+    this.tree = tree ?? this.treeWith(writes);
+    this.values.apply(writes);
   }
 }

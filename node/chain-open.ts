@@ -1,5 +1,5 @@
 import type { ChainInfo } from "../consensus/application.ts";
-import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
 import { blockHash } from "../proto/block.ts";
 import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../state/smt.ts";
@@ -8,6 +8,18 @@ import { LatestState } from "../state/store/latest-state.ts";
 import { MODULE_PREFIX } from "../state/keys.ts";
 import { genesisIdentity } from "./genesis-file.ts";
 import { ValidatorSets } from "./validator-sets.ts";
+import { type Progress, writeStreamedGenesis } from "./genesis-accounts.ts";
+
+/**
+ * The root a streamed genesis was written with: recorded at the first open (right after writing it), so a
+ * restart at height 0 checks the state against it without reading the accounts file again.
+ */
+async function streamedGenesisRoot(db: ChainDb, state: LatestState): Promise<Uint8Array> {
+  const recorded = await db.getLocal("genesis-root");
+  if (recorded !== undefined) return fromHex(recorded) ?? new Uint8Array(0); // unreadable: refused as damage
+  await db.putLocal("genesis-root", toHex(state.rootHash));
+  return state.rootHash;
+}
 
 export class ChainMismatchError extends Error {
   override name = "ChainMismatchError";
@@ -86,17 +98,20 @@ export async function openChain(
   db: ChainDb,
   genesis: Genesis,
   own: OwnProgress = {},
-  opts: { valueCacheBytes?: number } = {},
+  opts: { valueCacheBytes?: number; genesisProgress?: Progress } = {},
 ): Promise<{ state: LatestState; info: ChainInfo; validatorSets: ValidatorSets }> {
   const identity = genesisIdentity(genesis);
   const stored = await db.chainIdentity();
   if (stored === undefined) {
+    // A streamed genesis stopped half-way (the process was stopped) is written again from the start.
+    if (await db.genesisUnfinished()) await db.clear();
     if (!(await db.isEmpty())) {
       throw new DamagedDatabaseError(
         "the database holds data but no chain identity: it is damaged or was not made by opl; use a fresh home",
       );
     }
-    await db.writeGenesis(identity, genesisWrites(genesis));
+    if (genesis.accountsFile !== undefined) await writeStreamedGenesis(db, genesis, identity, opts.genesisProgress);
+    else await db.writeGenesis(identity, genesisWrites(genesis));
   } else if (stored !== identity) {
     throw new ChainMismatchError(
       `this data directory belongs to chain ${stored}, but genesis.json describes ${identity}; ` +
@@ -110,7 +125,9 @@ export async function openChain(
   // A prefix pass over the database, each value checked against the tree: not a pass over the whole state.
   const validatorSets = ValidatorSets.fromState(await state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
   if (height === 0) {
-    if (!equalBytes(state.rootHash, genesisRoot(genesis))) {
+    // A streamed genesis's root is the one it was written with (recorded then), not rebuilt from its file.
+    const root = genesis.accountsFile === undefined ? genesisRoot(genesis) : await streamedGenesisRoot(db, state);
+    if (!equalBytes(state.rootHash, root)) {
       throw new DamagedDatabaseError("at height 0 the state does not match genesis");
     }
     return {

@@ -109,7 +109,10 @@ export class OplNode {
       const { state, info, validatorSets } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
-      }, { valueCacheBytes: config.state.value_cache_bytes });
+      }, {
+        valueCacheBytes: config.state.value_cache_bytes,
+        genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
+      });
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(

@@ -84,6 +84,8 @@ const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
  */
 const FEW_VERSIONS = 16;
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
+/** Present while a streamed genesis is being written (writeGenesisPart), gone once writeGenesis ends it. */
+const GENESIS_WRITING_KEY = bucketKey(BUCKET.meta, utf8("genesis-writing"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
 
@@ -179,7 +181,28 @@ export class ChainDb {
     const ops = this.stateOps(0, writes);
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
+    ops.push({ type: "del", key: GENESIS_WRITING_KEY } as unknown as (typeof ops)[number]);
     await this.db.batch(ops, { sync: true });
+  }
+
+  /**
+   * A part of a genesis too large for one batch (accounts streamed from a file), as state at height 0. The
+   * first part marks the database as being written; writeGenesis, the last part, ends that.
+   */
+  async writeGenesisPart(writes: StateWrite[]): Promise<void> {
+    const ops = this.stateOps(0, writes);
+    ops.push({ type: "put", key: GENESIS_WRITING_KEY, value: new Uint8Array(0) });
+    await this.db.batch(ops);
+  }
+
+  /** True if a streamed genesis was being written and never finished (the process stopped in between). */
+  async genesisUnfinished(): Promise<boolean> {
+    return (await this.read(GENESIS_WRITING_KEY, "the genesis marker")) !== undefined;
+  }
+
+  /** Removes every key: an unfinished genesis is written again from the start. */
+  async clear(): Promise<void> {
+    await this.db.clear();
   }
 
   async commitBlock(c: CommittedBlock): Promise<void> {

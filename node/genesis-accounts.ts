@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, rmSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import { once } from "node:events";
 import { basename, join } from "node:path";
 import { ADDRESS_LENGTH, decodeAddress, encodeAddress } from "../crypto/address.ts";
@@ -148,13 +149,14 @@ export async function writeStreamedGenesis(
     );
   }
   let written = 0;
+  const report = throttled(progress);
   const { total, count } = await readAccountsFile(path, {
     inline: genesis.accounts.map((a) => a.address),
     expectedCount: file.count,
     batch: async (accounts) => {
       await db.writeGenesisPart(fundedAccountWrites(accounts));
       written += accounts.length;
-      if (progress !== undefined) progress(written, file.count);
+      report(written, file.count);
     },
   });
   if (count !== file.count) {
@@ -181,7 +183,7 @@ function generatedAddress(seed: string, i: number, count: number): Uint8Array {
  */
 export async function generateAccountsFile(
   path: string,
-  opts: { count: number; balance: bigint; seed: string; progress?: Progress },
+  opts: { count: number; balance: bigint; seed: string; inline?: readonly Uint8Array[]; progress?: Progress },
 ): Promise<{ sha256: string; count: number }> {
   if (!Number.isSafeInteger(opts.count) || opts.count < 1 || opts.count > 2 ** 32) {
     throw new GenesisError(`the number of accounts must be 1 to ${2 ** 32}, got ${opts.count}`);
@@ -191,9 +193,12 @@ export async function generateAccountsFile(
   const hash = createHash("sha256");
   const report = throttled(opts.progress);
   const balance = opts.balance.toString();
+  const inline = new Set((opts.inline ?? []).map(toHex));
   let chunk = "";
   for (let i = 0; i < opts.count; i++) {
-    chunk += `{"address":"${encodeAddress(generatedAddress(opts.seed, i, opts.count))}","balance":"${balance}"}\n`;
+    const address = generatedAddress(opts.seed, i, opts.count);
+    if (inline.has(toHex(address))) throw new GenesisError(`generated account ${encodeAddress(address)} is in genesis.json`);
+    chunk += `{"address":"${encodeAddress(address)}","balance":"${balance}"}\n`;
     if (chunk.length >= 1 << 20 || i === opts.count - 1) {
       hash.update(chunk);
       if (!out.write(chunk)) await once(out, "drain");
@@ -216,7 +221,7 @@ export async function addAccountsFile(
 ): Promise<GenesisAccountsFile> {
   const paths = homePaths(home);
   const path = join(home, ACCOUNTS_FILE_NAME);
-  let made: { sha256: string; count: number } | undefined;
+  let made: { sha256: string; count: number };
   editGenesis(home, (g) => {
     if (g.accountsFile !== undefined) {
       throw new GenesisError(`${paths.genesis} already names an accounts file (${g.accountsFile.path}); a genesis has one`);
@@ -224,20 +229,18 @@ export async function addAccountsFile(
     if (existsSync(path)) throw new GenesisError(`${path} exists already; move it away first`);
     return g;
   });
-  if (opts.generate !== undefined) {
-    made = await generateAccountsFile(path, { ...opts.generate, progress: opts.progress });
-  } else if (opts.from !== undefined) {
-    const { copyFile } = await import("node:fs/promises");
-    await copyFile(opts.from, path);
-  } else {
-    throw new GenesisError("give a number of accounts to generate, or a file to add");
-  }
   const inline = readGenesisJson(paths.genesis).accounts.map((a) => decodeAddress(a.address));
   try {
-    const checked = await readAccountsFile(path, { inline, progress: opts.progress, expectedCount: made?.count });
-    made = { sha256: checked.sha256, count: checked.count };
+    if (opts.generate !== undefined) {
+      // Made in order and checked against genesis.json's own accounts as it is written: not read again.
+      made = await generateAccountsFile(path, { ...opts.generate, inline, progress: opts.progress });
+    } else if (opts.from !== undefined) {
+      await copyFile(opts.from, path);
+      made = await readAccountsFile(path, { inline, progress: opts.progress });
+    } else {
+      throw new GenesisError("give a number of accounts to generate, or a file to add");
+    }
   } catch (err) {
-    const { rmSync } = await import("node:fs");
     rmSync(path, { force: true });
     throw err;
   }

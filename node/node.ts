@@ -91,7 +91,10 @@ export class OplNode {
     const paths = homePaths(opts.home);
     const log = opts.logger;
     const { config } = opts;
+    const phases: Record<string, number> = {};
+    const genesisRead = performance.now();
     const genesis = readGenesisFile(paths.genesis);
+    phases.genesisReadMs = Math.round(performance.now() - genesisRead);
     const validatorKey = loadValidatorKey(paths.validatorKey);
     const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
@@ -112,8 +115,11 @@ export class OplNode {
       }, {
         valueCacheBytes: config.state.value_cache_bytes,
         genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
+        phases,
       });
-      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
+      // The JS heap right after the state is loaded: what the state costs in memory (the state-size bench).
+      const heapMB = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
+      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
         {

@@ -10,6 +10,9 @@ import { initHome } from "../../node/init.ts";
 import { OplNode } from "../../node/node.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
+import { encodeAddress } from "../../crypto/address.ts";
+import { fundedAccountWrites } from "../../state/genesis.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
 
 /**
  * A genesis of many accounts kept in a file of their own (genesis.json names it by sha256): written into the
@@ -115,5 +118,19 @@ describe("a genesis with its accounts in a streamed file", () => {
     await waitFor("a block", () => (node.app.info().height >= 1 ? true : undefined));
     expect(await new RpcClient(node.rpc.url).call("account_get", { address: fileAddress(home, 1) }))
       .toMatchObject({ balance: "7" });
+  });
+
+  it("a genesis write that stopped half-way (the process killed) is written again from the start", async () => {
+    const home = await homeWithAccounts(1_000);
+    // What a killed first start leaves: some accounts written, no chain identity.
+    const stray = new Uint8Array(20).fill(0xff);
+    const db = await ChainDb.open(homePaths(home).chainDb);
+    await db.writeGenesisPart(fundedAccountWrites([{ address: stray, balance: 99n }]));
+    await db.close();
+    const node = await start(home);
+    await waitFor("a block", () => (node.app.info().height >= 1 ? true : undefined));
+    const rpc = new RpcClient(node.rpc.url);
+    expect(await rpc.call("account_get", { address: encodeAddress(stray) })).toMatchObject({ balance: "0" });
+    expect(await rpc.call("account_get", { address: fileAddress(home, 1000) })).toMatchObject({ balance: "7" });
   });
 });

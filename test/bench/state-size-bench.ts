@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -24,16 +24,22 @@ interface Options {
   accounts: number;
   blocks: number;
   keep: boolean;
+  /** Put the accounts in genesis.json itself, as before accounts files (one JSON string: up to a few million). */
+  inline: boolean;
+  /** The bin/opl.ts whose node is measured (another checkout, for a before/after; the home is made by this one). */
+  opl: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { accounts: 1_000_000, blocks: 5, keep: false };
+  const opts: Options = { accounts: 1_000_000, blocks: 5, keep: false, inline: false, opl: OPL };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--accounts") opts.accounts = Number(argv[++i]);
     else if (a === "--blocks") opts.blocks = Number(argv[++i]);
     else if (a === "--keep") opts.keep = true;
-    else throw new Error(`unknown option ${a} (use --accounts N, --blocks K, --keep)`);
+    else if (a === "--inline") opts.inline = true;
+    else if (a === "--opl") opts.opl = argv[++i];
+    else throw new Error(`unknown option ${a} (use --accounts N, --blocks K, --keep, --inline, --opl PATH)`);
   }
   if (!Number.isSafeInteger(opts.accounts) || opts.accounts < 1) throw new Error("--accounts must be a positive integer");
   return opts;
@@ -71,11 +77,11 @@ interface Run {
 }
 
 /** Spawns `opl start` and follows its JSON log. */
-function startNode(home: string, fromHeight: number): Run {
+function startNode(opl: string, home: string, fromHeight: number): Run {
   const started = performance.now();
   const child = spawn(
     NODE,
-    ["--max-semi-space-size=32", OPL, "start", "--home", home, "--rpc-listen", "127.0.0.1:0",
+    ["--max-semi-space-size=32", opl, "start", "--home", home, "--rpc-listen", "127.0.0.1:0",
       "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--log-format", "json"],
     { stdio: ["ignore", "ignore", "pipe"], env: nodeProcessEnv() },
   );
@@ -97,6 +103,7 @@ function startNode(home: string, fromHeight: number): Run {
     // The first line is logged once the program is loaded: what comes before is Node.js and module loading.
     if (phases.bootMs === undefined) phases.bootMs = Math.round(performance.now() - started);
     if (entry.msg === "chain opened") {
+      phases.openedAtMs = Math.round(performance.now() - started);
       for (const [k, v] of Object.entries(entry)) {
         if ((k.endsWith("Ms") || k === "heapMB") && typeof v === "number") phases[k] = v;
       }
@@ -129,11 +136,26 @@ function startNode(home: string, fromHeight: number): Run {
   };
 }
 
+/** Moves the accounts file's accounts into genesis.json (the form every genesis had before accounts files). */
+function inlineAccounts(home: string): void {
+  const genesisPath = join(home, "genesis.json");
+  const genesis = JSON.parse(readFileSync(genesisPath, "utf8")) as {
+    accounts: unknown[];
+    accountsFile?: { path: string };
+  };
+  const file = join(home, (genesis.accountsFile as { path: string }).path);
+  for (const line of readFileSync(file, "utf8").split("\n")) if (line.length > 0) genesis.accounts.push(JSON.parse(line));
+  delete genesis.accountsFile;
+  writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
+  rmSync(file);
+}
+
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  const command = `npx node test/bench/state-size-bench.ts --accounts ${opts.accounts} --blocks ${opts.blocks}`;
+  const command = `npx node test/bench/state-size-bench.ts --accounts ${opts.accounts} --blocks ${opts.blocks}` +
+    `${opts.inline ? " --inline" : ""}${opts.opl === OPL ? "" : ` --opl ${opts.opl}`}`;
   console.log(`command: ${command}`);
   const hashesPerSec = sha256Rate();
   const asHashes = (ms: number) => `${((ms / 1000) * hashesPerSec / 1e6).toFixed(1)}M sha256`;
@@ -147,9 +169,10 @@ async function main(): Promise<void> {
     const initMs = performance.now() - t;
     console.log(`home with ${opts.accounts} accounts made in ${(initMs / 1000).toFixed(1)} s (${asHashes(initMs)})`);
     setBlockInterval(home, 200);
+    if (opts.inline) inlineAccounts(home);
 
     // First start: genesis is streamed into the empty database.
-    const first = startNode(home, 0);
+    const first = startNode(opts.opl, home, 0);
     const firstMs = await first.firstBlockMs;
     await first.blocksAfterFirst(opts.blocks);
     const firstRss = procStatus(first.child.pid as number, "VmRSS");
@@ -160,7 +183,7 @@ async function main(): Promise<void> {
 
     // Restart: the figure the issue bounds (<= 5 s to the first committed block, <= 300 MB idle).
     t = performance.now();
-    const again = startNode(home, 0);
+    const again = startNode(opts.opl, home, 0);
     const restartMs = await again.firstBlockMs;
     await again.blocksAfterFirst(opts.blocks);
     const rss = procStatus(again.child.pid as number, "VmRSS");

@@ -10,6 +10,9 @@ import { genesisIdentity } from "./genesis-file.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { type Progress, writeStreamedGenesis } from "./genesis-accounts.ts";
 
+/** Local value: "<genesis sourceDigest> <identity>", the identity recorded for those genesis bytes. */
+const GENESIS_SOURCE = "genesis-source";
+
 /**
  * The root a streamed genesis was written with: recorded at the first open (right after writing it), so a
  * restart at height 0 checks the state against it without reading the accounts file again.
@@ -109,8 +112,13 @@ export async function openChain(
     if (opts.phases !== undefined) opts.phases[name] = Math.round(performance.now() - since);
   };
   let since = performance.now();
-  const identity = genesisIdentity(genesis);
   const stored = await db.chainIdentity();
+  // The identity this database recorded for these very genesis bytes and parameters is not recomputed: a
+  // genesis.json of a million accounts took 26 s to hash again at every start.
+  const recorded = genesis.sourceDigest === undefined ? undefined : await db.getLocal(GENESIS_SOURCE);
+  const known = stored !== undefined && recorded === `${genesis.sourceDigest} ${stored}`;
+  const identity = known ? stored : genesisIdentity(genesis);
+  phase("identityMs", since);
   if (stored === undefined) {
     // A streamed genesis stopped half-way (the process was stopped) is written again from the start.
     if (await db.genesisUnfinished()) await db.clear();
@@ -121,13 +129,14 @@ export async function openChain(
     }
     if (genesis.accountsFile !== undefined) await writeStreamedGenesis(db, genesis, identity, opts.genesisProgress);
     else await db.writeGenesis(identity, genesisWrites(genesis));
-    phase("genesisWriteMs", since);
+    phase("genesisWriteMs", since); // includes the identity
   } else if (stored !== identity) {
     throw new ChainMismatchError(
       `this data directory belongs to chain ${stored}, but genesis.json describes ${identity}; ` +
       "use a fresh home directory for a different genesis",
     );
   }
+  if (!known && genesis.sourceDigest !== undefined) await db.putLocal(GENESIS_SOURCE, `${genesis.sourceDigest} ${identity}`);
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
   await checkNoLostBlocks(db, height, own);

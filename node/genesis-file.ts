@@ -175,12 +175,17 @@ function accountsFileFrom(f: unknown): GenesisAccountsFile {
 
 export function readGenesisFile(path: string): Genesis {
   let file: GenesisFile;
+  let bytes: Buffer;
   try {
-    file = JSON.parse(readFileSync(path, "utf8"));
+    bytes = readFileSync(path);
+    file = JSON.parse(bytes.toString("utf8"));
   } catch (err) {
     throw new GenesisError(`cannot read genesis ${path}: ${(err as Error).message}`);
   }
   const genesis = parseGenesis(file);
+  // The parameters as read count too: a binary with other defaults reads the same bytes as another chain.
+  const params = new TextEncoder().encode(JSON.stringify(paramsToFile(genesis.params)));
+  genesis.sourceDigest = toHex(sha256(sha256(bytes), sha256(params)));
   const accountsFile = genesis.accountsFile;
   if (accountsFile !== undefined) accountsFile.location = resolve(dirname(path), accountsFile.path);
   return genesis;

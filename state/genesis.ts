@@ -16,6 +16,11 @@ export interface Genesis {
    * in a stream only when genesis is written into an empty database. genesisWrites covers `accounts` only.
    */
   accountsFile?: GenesisAccountsFile;
+  /**
+   * sha256 (hex) of the genesis.json bytes this was read from and of its parameters as read (defaults
+   * included): a database records its identity under it, so a restart need not recompute the identity.
+   */
+  sourceDigest?: string;
 }
 
 export interface GenesisAccountsFile {

@@ -170,6 +170,11 @@ async function main(): Promise<void> {
     console.log(`home with ${opts.accounts} accounts made in ${(initMs / 1000).toFixed(1)} s (${asHashes(initMs)})`);
     setBlockInterval(home, 200);
     if (opts.inline) inlineAccounts(home);
+    if (opts.opl !== OPL) {
+      // An older node refuses config keys it does not know: drop the sections this checkout added.
+      const config = join(home, "config.toml");
+      writeFileSync(config, readFileSync(config, "utf8").replace(/\n\[state\]\n(?:#.*\n|\w+ = .*\n)*/, "\n"));
+    }
 
     // First start: genesis is streamed into the empty database.
     const first = startNode(opts.opl, home, 0);

@@ -139,12 +139,16 @@ export async function openChain(
   if (!known && genesis.sourceDigest !== undefined) await db.putLocal(GENESIS_SOURCE, `${genesis.sourceDigest} ${identity}`);
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
+  since = performance.now();
   await checkNoLostBlocks(db, height, own);
+  phase("blockCheckMs", since);
   since = performance.now();
   const state = await LatestState.load(db, opts.valueCacheBytes);
   phase("stateLoadMs", since);
   // A prefix pass over the database, each value checked against the tree: not a pass over the whole state.
+  since = performance.now();
   const validatorSets = ValidatorSets.fromState(await state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
+  phase("validatorSetsMs", since);
   if (height === 0) {
     // A streamed genesis's root is the one it was written with (recorded then), not rebuilt from its file.
     const root = genesis.accountsFile === undefined ? genesisRoot(genesis) : await streamedGenesisRoot(db, state);

@@ -98,7 +98,9 @@ export class OplNode {
     const validatorKey = loadValidatorKey(paths.validatorKey);
     const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
+    const dbOpen = performance.now();
     const db = await ChainDb.open(paths.chainDb);
+    phases.dbOpenMs = Math.round(performance.now() - dbOpen);
     const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;

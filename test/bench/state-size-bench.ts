@@ -14,7 +14,8 @@ import { NODE, OPL, runCli, setBlockInterval } from "../helpers/processes.ts";
  * committed block, the phases the node logs ("chain opened": genesis read, state load), and the resident set
  * (/proc/PID/status VmRSS) once idle after some blocks, with the peak (VmHWM).
  *
- *   npx node test/bench/state-size-bench.ts [--accounts 1000000] [--blocks 5] [--keep]
+ *   npx node test/bench/state-size-bench.ts [--accounts 1000000] [--blocks 5] [--keep] [--inline] [--opl PATH]
+ *   npx node test/bench/state-size-bench.ts --home DIR      # a kept home: the restart only
  *
  * Absolute times mean little on a shared machine: each time is also given as a number of sha256 hashes of 64
  * bytes, at the rate this script measured just before (so a figure compares across runs and machines).
@@ -28,6 +29,8 @@ interface Options {
   inline: boolean;
   /** The bin/opl.ts whose node is measured (another checkout, for a before/after; the home is made by this one). */
   opl: string;
+  /** A home kept by an earlier run (--keep): only the restart is measured. */
+  home?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -39,6 +42,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") opts.keep = true;
     else if (a === "--inline") opts.inline = true;
     else if (a === "--opl") opts.opl = argv[++i];
+    else if (a === "--home") opts.home = argv[++i];
     else throw new Error(`unknown option ${a} (use --accounts N, --blocks K, --keep, --inline, --opl PATH)`);
   }
   if (!Number.isSafeInteger(opts.accounts) || opts.accounts < 1) throw new Error("--accounts must be a positive integer");
@@ -161,33 +165,36 @@ async function main(): Promise<void> {
   const asHashes = (ms: number) => `${((ms / 1000) * hashesPerSec / 1e6).toFixed(1)}M sha256`;
   console.log(`yardstick: ${(hashesPerSec / 1e6).toFixed(2)}M sha256(64 bytes)/s on one core`);
 
-  const home = join(mkdtempSync(join(tmpdir(), "opl-state-size-")), "home");
+  const home = opts.home ?? join(mkdtempSync(join(tmpdir(), "opl-state-size-")), "home");
   try {
-    let t = performance.now();
-    const init = await runCli(["init", "--home", home, "--genesis-accounts", String(opts.accounts)], 3_600_000);
-    if (init.code !== 0) throw new Error(`opl init failed:\n${init.stderr}`);
-    const initMs = performance.now() - t;
-    console.log(`home with ${opts.accounts} accounts made in ${(initMs / 1000).toFixed(1)} s (${asHashes(initMs)})`);
-    setBlockInterval(home, 200);
-    if (opts.inline) inlineAccounts(home);
-    if (opts.opl !== OPL) {
-      // An older node refuses config keys it does not know: drop the sections this checkout added.
-      const config = join(home, "config.toml");
-      writeFileSync(config, readFileSync(config, "utf8").replace(/\n\[state\]\n(?:#.*\n|\w+ = .*\n)*/, "\n"));
+    const t = performance.now();
+    let initMs = 0;
+    let firstMs = 0;
+    if (opts.home === undefined) {
+      const init = await runCli(["init", "--home", home, "--genesis-accounts", String(opts.accounts)], 3_600_000);
+      if (init.code !== 0) throw new Error(`opl init failed:\n${init.stderr}`);
+      initMs = performance.now() - t;
+      console.log(`home with ${opts.accounts} accounts made in ${(initMs / 1000).toFixed(1)} s (${asHashes(initMs)})`);
+      setBlockInterval(home, 200);
+      if (opts.inline) inlineAccounts(home);
+      if (opts.opl !== OPL) {
+        // An older node refuses config keys it does not know: drop the sections this checkout added.
+        const config = join(home, "config.toml");
+        writeFileSync(config, readFileSync(config, "utf8").replace(/\n\[state\]\n(?:#.*\n|\w+ = .*\n)*/, "\n"));
+      }
+
+      // First start: genesis is streamed into the empty database.
+      const first = startNode(opts.opl, home, 0);
+      firstMs = await first.firstBlockMs;
+      await first.blocksAfterFirst(opts.blocks);
+      const firstRss = procStatus(first.child.pid as number, "VmRSS");
+      const firstPeak = procStatus(first.child.pid as number, "VmHWM");
+      await first.stop();
+      console.log(`first start (genesis written): first block after ${(firstMs / 1000).toFixed(1)} s ` +
+        `(${asHashes(firstMs)}); phases ${JSON.stringify(first.phases)}; RSS ${mb(firstRss)}, peak ${mb(firstPeak)}`);
     }
 
-    // First start: genesis is streamed into the empty database.
-    const first = startNode(opts.opl, home, 0);
-    const firstMs = await first.firstBlockMs;
-    await first.blocksAfterFirst(opts.blocks);
-    const firstRss = procStatus(first.child.pid as number, "VmRSS");
-    const firstPeak = procStatus(first.child.pid as number, "VmHWM");
-    await first.stop();
-    console.log(`first start (genesis written): first block after ${(firstMs / 1000).toFixed(1)} s ` +
-      `(${asHashes(firstMs)}); phases ${JSON.stringify(first.phases)}; RSS ${mb(firstRss)}, peak ${mb(firstPeak)}`);
-
     // Restart: the figure the issue bounds (<= 5 s to the first committed block, <= 300 MB idle).
-    t = performance.now();
     const again = startNode(opts.opl, home, 0);
     const restartMs = await again.firstBlockMs;
     await again.blocksAfterFirst(opts.blocks);
@@ -208,7 +215,7 @@ async function main(): Promise<void> {
       peakRssBytes: peak,
     }));
   } finally {
-    if (opts.keep) console.log(`home kept: ${home}`);
+    if (opts.keep || opts.home !== undefined) console.log(`home kept: ${home}`);
     else rmSync(join(home, ".."), { recursive: true, force: true });
   }
 }

@@ -163,7 +163,12 @@ export async function writeStreamedGenesis(
     throw new GenesisError(`the genesis accounts file ${path} holds ${count} accounts, genesis.json says ${file.count}`);
   }
   const source = db.latestValues();
-  const writes = genesisWrites(genesis, { base: { get: (key) => source.read(key) }, supply: total });
+  let writes;
+  try {
+    writes = genesisWrites(genesis, { base: { get: (key) => source.read(key) }, supply: total });
+  } finally {
+    source.close();
+  }
   await db.writeGenesis(identity, writes);
 }
 

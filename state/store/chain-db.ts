@@ -631,6 +631,9 @@ export class ChainDb {
         snapshot = this.db.snapshot();
         void previous.close();
       },
+      close: () => {
+        void snapshot.close();
+      },
     };
   }
 

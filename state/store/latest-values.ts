@@ -16,6 +16,8 @@ export interface LatestValueSource {
   readPrefix(prefix: Uint8Array): Promise<[Uint8Array, Uint8Array][]>;
   /** Moves the pinned view to what the database holds now (called right after a block's batch is on disk). */
   advance(): void;
+  /** Lets the pinned view go (a LevelDB snapshot keeps the versions it sees from compaction). */
+  close(): void;
 }
 
 /** Nothing on disk (a state built in memory, e.g. by tests of the state machine). */
@@ -23,6 +25,7 @@ export const NO_SOURCE: LatestValueSource = {
   read: () => undefined,
   readPrefix: async () => [],
   advance: () => {},
+  close: () => {},
 };
 
 /**

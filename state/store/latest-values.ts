@@ -102,15 +102,22 @@ export class LatestValues {
   private entry(id: string, key: Uint8Array) {
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
+    // The tree first: a key it does not hold is absent, without a disk read (a transfer to a new account
+    // reads one); a key it holds must be on disk with exactly that hash.
+    const leaf = this.leaf(treePath(key));
+    if (leaf === undefined) return this.cache.set(id, undefined);
     const value = this.source.read(key);
     this.diskReads++;
-    this.verify(key, value);
+    this.check(key, value, leaf);
     return this.cache.set(id, value);
   }
 
   /** Refuses a value from disk that is not the one the tree holds for its key (absent must be absent). */
   private verify(key: Uint8Array, value: Uint8Array | undefined): void {
-    const leaf = this.leaf(treePath(key));
+    this.check(key, value, this.leaf(treePath(key)));
+  }
+
+  private check(key: Uint8Array, value: Uint8Array | undefined, leaf: Uint8Array | undefined): void {
     if (value === undefined) {
       if (leaf !== undefined) throw stateValueDamaged(key, "is missing, though the state tree holds it");
       return;

@@ -111,6 +111,7 @@ export class OplNode {
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       // The signer state and the WAL show how far this node got; a database behind them lost blocks.
+      const openStarted = performance.now();
       const { state, info, validatorSets } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
@@ -119,6 +120,7 @@ export class OplNode {
         genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
         phases,
       });
+      phases.openChainMs = Math.round(performance.now() - openStarted);
       // The JS heap right after the state is loaded: what the state costs in memory (the state-size bench).
       const heapMB = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB }, "chain opened");

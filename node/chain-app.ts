@@ -109,6 +109,8 @@ export class ChainApp implements Application {
     verifier: TxVerifier;
     info: ChainInfo;
     logger: Logger;
+    /** The validator sets the state schedules, read at start-up (openChain). */
+    validatorSets: ValidatorSets;
   }) {
     this.db = opts.db;
     this.state = opts.state;
@@ -117,7 +119,7 @@ export class ChainApp implements Application {
     this.verifier = opts.verifier;
     this.current = opts.info;
     this.log = opts.logger;
-    this.sets = ValidatorSets.fromState(opts.state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
+    this.sets = opts.validatorSets;
   }
 
   info(): ChainInfo {

@@ -1,5 +1,5 @@
 import type { ChainInfo } from "../consensus/application.ts";
-import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
 import { blockHash } from "../proto/block.ts";
 import { type Genesis, genesisWrites } from "../state/genesis.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../state/smt.ts";
@@ -7,7 +7,24 @@ import { BLOCK_STORE_REPAIR, type ChainDb } from "../state/store/chain-db.ts";
 import { LatestState } from "../state/store/latest-state.ts";
 import { NodeReader } from "../state/tree/node-reader.ts";
 import { VersionedTree } from "../state/tree/versioned-tree.ts";
+import { MODULE_PREFIX } from "../state/keys.ts";
 import { genesisIdentity } from "./genesis-file.ts";
+import { ValidatorSets } from "./validator-sets.ts";
+import { type Progress, writeStreamedGenesis } from "./genesis-accounts.ts";
+
+/** Local value: "<genesis sourceDigest> <identity>", the identity recorded for those genesis bytes. */
+const GENESIS_SOURCE = "genesis-source";
+
+/**
+ * The root a streamed genesis was written with: recorded at the first open (right after writing it), so a
+ * restart at height 0 checks the state against it without reading the accounts file again.
+ */
+async function streamedGenesisRoot(db: ChainDb, state: LatestState): Promise<Uint8Array> {
+  const recorded = await db.getLocal("genesis-root");
+  if (recorded !== undefined) return fromHex(recorded) ?? new Uint8Array(0); // unreadable: refused as damage
+  await db.putLocal("genesis-root", toHex(state.rootHash));
+  return state.rootHash;
+}
 
 export class ChainMismatchError extends Error {
   override name = "ChainMismatchError";
@@ -92,35 +109,71 @@ export async function openChain(
   db: ChainDb,
   genesis: Genesis,
   own: OwnProgress = {},
-  /** The state tree's hot-node cache bound in bytes (`[state] cache_bytes`; default DEFAULT_TREE_CACHE_BYTES). */
-  treeCacheBytes?: number,
-): Promise<{ state: LatestState; info: ChainInfo }> {
-  const identity = genesisIdentity(genesis);
+  opts: {
+    /** The state tree's hot-node cache bound in bytes (`[state] cache_bytes`; default DEFAULT_TREE_CACHE_BYTES). */
+    treeCacheBytes?: number;
+    /** The latest values' cache bound in bytes (`[state] value_cache_bytes`). */
+    valueCacheBytes?: number;
+    genesisProgress?: Progress;
+    /** Filled with how long start-up's phases took, in ms (logged at start-up; the state-size bench reads it). */
+    phases?: Record<string, number>;
+  } = {},
+): Promise<{ state: LatestState; info: ChainInfo; validatorSets: ValidatorSets }> {
+  const phase = (name: string, since: number) => {
+    if (opts.phases !== undefined) opts.phases[name] = Math.round(performance.now() - since);
+  };
+  let since = performance.now();
   const stored = await db.chainIdentity();
+  // The identity this database recorded for these very genesis bytes and parameters is not recomputed: a
+  // genesis.json of a million accounts took 26 s to hash again at every start.
+  const recorded = genesis.sourceDigest === undefined ? undefined : await db.getLocal(GENESIS_SOURCE);
+  const known = stored !== undefined && recorded === `${genesis.sourceDigest} ${stored}`;
+  const identity = known ? stored : genesisIdentity(genesis);
+  phase("identityMs", since);
   if (stored === undefined) {
+    // A streamed genesis stopped half-way (the process was stopped) is written again from the start.
+    if (await db.genesisUnfinished()) await db.clear();
     if (!(await db.isEmpty())) {
       throw new DamagedDatabaseError(
         "the database holds data but no chain identity: it is damaged or was not made by opl; use a fresh home",
       );
     }
-    const writes = genesisWrites(genesis);
-    await db.writeGenesis(identity, writes, genesisTreeOps(db, writes));
+    // A streamed genesis writes its values only: its tree is built from them once, when the state first loads.
+    if (genesis.accountsFile !== undefined) await writeStreamedGenesis(db, genesis, identity, opts.genesisProgress);
+    else {
+      const writes = genesisWrites(genesis);
+      await db.writeGenesis(identity, writes, genesisTreeOps(db, writes));
+    }
+    phase("genesisWriteMs", since); // includes the identity
   } else if (stored !== identity) {
     throw new ChainMismatchError(
       `this data directory belongs to chain ${stored}, but genesis.json describes ${identity}; ` +
       "use a fresh home directory for a different genesis",
     );
   }
+  if (!known && genesis.sourceDigest !== undefined) await db.putLocal(GENESIS_SOURCE, `${genesis.sourceDigest} ${identity}`);
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
+  since = performance.now();
   await checkNoLostBlocks(db, height, own);
-  const state = await LatestState.load(db, treeCacheBytes);
+  phase("blockCheckMs", since);
+  since = performance.now();
+  const { treeCacheBytes, valueCacheBytes } = opts;
+  const state = await LatestState.load(db, { treeCacheBytes, valueCacheBytes });
+  phase("stateLoadMs", since);
+  // A prefix pass over the database, each value checked against the tree: not a pass over the whole state.
+  since = performance.now();
+  const validatorSets = ValidatorSets.fromState(await state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
+  phase("validatorSetsMs", since);
   if (height === 0) {
-    if (state.mismatchedKey !== undefined || !equalBytes(state.rootHash, genesisRoot(genesis))) {
+    // A streamed genesis's root is the one it was written with (recorded then), not rebuilt from its file.
+    const root = genesis.accountsFile === undefined ? genesisRoot(genesis) : await streamedGenesisRoot(db, state);
+    if (!equalBytes(state.rootHash, root)) {
       throw new DamagedDatabaseError("at height 0 the state does not match genesis");
     }
     return {
       state,
+      validatorSets,
       info: {
         chainId: genesis.chainId,
         height: 0,
@@ -136,7 +189,7 @@ export async function openChain(
   if (!equalBytes(meta.hash, hash) || !equalBytes(meta.commit.blockHash, hash) || block.header.height !== height) {
     throw new DamagedDatabaseError(`block ${height} does not match its stored hash or commit`);
   }
-  if (state.mismatchedKey !== undefined || !equalBytes(state.rootHash, block.header.stateRoot)) {
+  if (!equalBytes(state.rootHash, block.header.stateRoot)) {
     throw new DamagedDatabaseError(
       `the state in the database (root ${toHex(state.rootHash)}) does not match block ${height}'s state root ` +
       `${toHex(block.header.stateRoot)}: a state value is damaged, and executing on it would fork the chain. ` +
@@ -145,6 +198,7 @@ export async function openChain(
   }
   return {
     state,
+    validatorSets,
     info: {
       chainId: genesis.chainId,
       height,

@@ -6,6 +6,7 @@ import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
 import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
 import { DEFAULT_KEEP_RECENT } from "../state/tree/pruner.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
+import { DEFAULT_VALUE_CACHE_BYTES, MIN_VALUE_CACHE_BYTES } from "../state/store/value-cache.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
 export function homePaths(home: string) {
@@ -108,6 +109,7 @@ const configSchema = z.strictObject({
         .min(1024 * 1024)
         .default(DEFAULT_TREE_CACHE_BYTES),
       keep_recent: z.number().int().min(0).default(DEFAULT_KEEP_RECENT),
+      value_cache_bytes: z.number().int().min(MIN_VALUE_CACHE_BYTES).default(DEFAULT_VALUE_CACHE_BYTES),
     })
     .prefault({}),
   log: z
@@ -213,6 +215,10 @@ cache_bytes = ${c.state.cache_bytes}
 # Heights of state history kept for queries and proofs: older ones are pruned in the background and answer
 # with the oldest height still available. 0 keeps every height (an archive node).
 keep_recent = ${c.state.keep_recent}
+# Bytes of latest state values (and their decoded records) kept in memory; the rest is read from the
+# database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
+# fit many times over in the default; a node with millions of accounts stays small.
+value_cache_bytes = ${c.state.value_cache_bytes}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

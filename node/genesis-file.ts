@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { addressFromPublicKey, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import { equalBytes, fromBase64, toBase64, toHex } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 
 import { CHAIN_ID_RE } from "../proto/tx.ts";
-import type { Genesis, GenesisValidator } from "../state/genesis.ts";
+import type { Genesis, GenesisAccountsFile, GenesisValidator } from "../state/genesis.ts";
 import { blockParamsProblem } from "../proto/block-limits.ts";
 import { type ChainParams, DEFAULT_PARAMS, PPM } from "../state/params.ts";
 
@@ -20,6 +21,12 @@ export interface GenesisFile {
    */
   validators: { name: string; address: string; pubKey: string; selfStake: string; operator?: string }[];
   accounts: { address: string; balance: string }[];
+  /**
+   * Accounts in a file of their own, one JSON object a line ({"address","balance"}), in ascending order of
+   * the address's bytes: a genesis of millions of accounts is streamed, never one JSON string. The chain's
+   * identity covers its sha256 and count (not its path); node/genesis-accounts.ts reads and writes it.
+   */
+  accountsFile?: { path: string; sha256: string; count: number };
 }
 
 export class GenesisError extends Error {
@@ -151,17 +158,37 @@ export function parseGenesis(file: GenesisFile): Genesis {
     seen.add(a.address);
     return { address, balance: amount(a.balance, `accounts[${i}].balance`) };
   });
-  return { chainId: file.chainId, genesisTimeMs, params, validators, accounts };
+  const accountsFile = file.accountsFile === undefined ? undefined : accountsFileFrom(file.accountsFile);
+  return { chainId: file.chainId, genesisTimeMs, params, validators, accounts, ...(accountsFile && { accountsFile }) };
+}
+
+const SHA256_HEX_RE = /^[0-9a-f]{64}$/;
+
+function accountsFileFrom(f: unknown): GenesisAccountsFile {
+  const { path, sha256, count } = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
+  if (typeof path !== "string" || path.length === 0) throw new GenesisError("accountsFile.path must be a file name");
+  if (typeof sha256 !== "string" || !SHA256_HEX_RE.test(sha256)) {
+    throw new GenesisError("accountsFile.sha256 must be the file's sha256, 64 lowercase hex digits");
+  }
+  return { path, sha256, count: positiveInt(count, "accountsFile.count") };
 }
 
 export function readGenesisFile(path: string): Genesis {
   let file: GenesisFile;
+  let bytes: Buffer;
   try {
-    file = JSON.parse(readFileSync(path, "utf8"));
+    bytes = readFileSync(path);
+    file = JSON.parse(bytes.toString("utf8"));
   } catch (err) {
     throw new GenesisError(`cannot read genesis ${path}: ${(err as Error).message}`);
   }
-  return parseGenesis(file);
+  const genesis = parseGenesis(file);
+  // The parameters as read count too: a binary with other defaults reads the same bytes as another chain.
+  const params = new TextEncoder().encode(JSON.stringify(paramsToFile(genesis.params)));
+  genesis.sourceDigest = toHex(sha256(sha256(bytes), sha256(params)));
+  const accountsFile = genesis.accountsFile;
+  if (accountsFile !== undefined) accountsFile.location = resolve(dirname(path), accountsFile.path);
+  return genesis;
 }
 
 /** The file form of a genesis, in a fixed key order (also what its identity hash covers). */
@@ -178,12 +205,20 @@ export function genesisToFile(g: Genesis, names: string[] = []): GenesisFile {
       ...(equalBytes(v.operator, v.address) ? {} : { operator: encodeAddress(v.operator) }),
     })),
     accounts: g.accounts.map((a) => ({ address: encodeAddress(a.address), balance: a.balance.toString() })),
+    ...(g.accountsFile && {
+      accountsFile: { path: g.accountsFile.path, sha256: g.accountsFile.sha256, count: g.accountsFile.count },
+    }),
   };
 }
 
-/** Names the chain a database belongs to: chain id plus a hash of the genesis content. */
+/**
+ * Names the chain a database belongs to: chain id plus a hash of the genesis content. An accounts file counts
+ * by its sha256 and count (where it lies does not matter), so the identity is computed from genesis.json
+ * alone, without reading millions of accounts; a genesis without one keeps the identity it always had.
+ */
 export function genesisIdentity(g: Genesis): string {
   const canonical = genesisToFile(g);
   for (const v of canonical.validators) v.name = "";
+  if (canonical.accountsFile !== undefined) canonical.accountsFile.path = "";
   return `${g.chainId}:${toHex(sha256(new TextEncoder().encode(JSON.stringify(canonical))))}`;
 }

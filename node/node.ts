@@ -95,11 +95,16 @@ export class OplNode {
     const paths = homePaths(opts.home);
     const log = opts.logger;
     const { config } = opts;
+    const phases: Record<string, number> = {};
+    const genesisRead = performance.now();
     const genesis = readGenesisFile(paths.genesis);
+    phases.genesisReadMs = Math.round(performance.now() - genesisRead);
     const validatorKey = loadValidatorKey(paths.validatorKey);
     const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
+    const dbOpen = performance.now();
     const db = await ChainDb.open(paths.chainDb);
+    phases.dbOpenMs = Math.round(performance.now() - dbOpen);
     const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;
@@ -111,11 +116,20 @@ export class OplNode {
     try {
       const persistentIds = new Set(config.p2p.persistent_peers.map((a) => parsePeerAddress(a).peerId));
       // The signer state and the WAL show how far this node got; a database behind them lost blocks.
-      const { state, info } = await openChain(db, genesis, {
+      const openStarted = performance.now();
+      const { state, info, validatorSets } = await openChain(db, genesis, {
         signedHeight: signedHeight(paths.signerState),
         walHeight: walHeight(paths.wal),
-      }, config.state.cache_bytes);
-      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId }, "chain opened");
+      }, {
+        treeCacheBytes: config.state.cache_bytes,
+        valueCacheBytes: config.state.value_cache_bytes,
+        genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
+        phases,
+      });
+      phases.openChainMs = Math.round(performance.now() - openStarted);
+      // The JS heap right after the state is loaded: what the state costs in memory (the state-size bench).
+      const heapMB = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
+      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB }, "chain opened");
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
         {
@@ -147,6 +161,7 @@ export class OplNode {
         mempool,
         verifier,
         info,
+        validatorSets,
         logger: log.child({ module: "app" }),
       });
       pruning = new StatePruning(app, db, config.state.keep_recent, log.child({ module: "pruning" }));

@@ -1,4 +1,5 @@
 import { TX_ERRORS, TxError } from "../state/errors.ts";
+import { StateValueDamagedError } from "../state/store/latest-values.ts";
 
 /** JSON-RPC 2.0's own error codes (https://www.jsonrpc.org/specification#error_object). */
 export const PARSE_ERROR = -32700;
@@ -62,5 +63,7 @@ export function fromTxError(err: TxError): RpcError {
 export function toRpcError(err: unknown): RpcError | undefined {
   if (err instanceof RpcError) return err;
   if (err instanceof TxError) return fromTxError(err);
+  // Damage found on a read: the client is told what is wrong (the node must not answer on that value).
+  if (err instanceof StateValueDamagedError) return new RpcError(INTERNAL_ERROR, err.message, { reason: "STATE_DAMAGED" });
   return undefined;
 }

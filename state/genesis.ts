@@ -1,5 +1,5 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
-import { mint } from "./modules/bank.ts";
+import { mint, mintSupply, setAccount } from "./modules/bank.ts";
 import { createGenesisValidator, scheduleInitialValidatorSet } from "./modules/staking.ts";
 import type { ChainParams } from "./params.ts";
 import { Overlay, type StateReader, type StateWrite } from "./view.ts";
@@ -11,6 +11,27 @@ export interface Genesis {
   params: ChainParams;
   validators: GenesisValidator[];
   accounts: { address: Uint8Array; balance: bigint }[];
+  /**
+   * More accounts, in a file of their own that genesis names by its sha256 (node/genesis-accounts.ts): read
+   * in a stream only when genesis is written into an empty database. genesisWrites covers `accounts` only.
+   */
+  accountsFile?: GenesisAccountsFile;
+  /**
+   * sha256 (hex) of the genesis.json bytes this was read from and of its parameters as read (defaults
+   * included): a database records its identity under it, so a restart need not recompute the identity.
+   */
+  sourceDigest?: string;
+}
+
+export interface GenesisAccountsFile {
+  /** As genesis.json gives it (relative to genesis.json's directory). */
+  path: string;
+  /** sha256 of the file's bytes, lowercase hex: what the chain's identity covers. */
+  sha256: string;
+  /** Accounts (lines) it holds. */
+  count: number;
+  /** The file's absolute location, when genesis was read from a file. */
+  location?: string;
 }
 
 /** A validator created at genesis, through the staking module like any other. */
@@ -31,8 +52,13 @@ const EMPTY: StateReader = { get: () => undefined };
  * validator created by the staking module from its operator's balance, and the validator set of height 1.
  * Pure. Throws (GenesisError's message) if a validator cannot be created.
  */
-export function genesisWrites(genesis: Genesis): StateWrite[] {
-  const view = new Overlay(EMPTY);
+export function genesisWrites(
+  genesis: Genesis,
+  streamed?: { base: StateReader; supply: bigint },
+): StateWrite[] {
+  // A streamed genesis: its file's accounts are already in `base` (validators may be paid from them).
+  const view = new Overlay(streamed?.base ?? EMPTY);
+  if (streamed !== undefined) mintSupply(view, streamed.supply);
   for (const account of genesis.accounts) {
     if (account.address.byteLength !== ADDRESS_LENGTH)
       throw new Error("genesis account address must be 20 bytes");
@@ -41,5 +67,15 @@ export function genesisWrites(genesis: Genesis): StateWrite[] {
   for (const v of genesis.validators) createGenesisValidator(view, v, genesis.params);
   // A genesis without validators is only a state for tests of the state machine (genesis.json needs one).
   if (genesis.validators.length > 0) scheduleInitialValidatorSet(view, genesis.params);
+  return view.sortedWrites();
+}
+
+/** The writes of accounts funded from a streamed genesis file: each as `mint` credits it, but the supply. */
+export function fundedAccountWrites(accounts: readonly { address: Uint8Array; balance: bigint }[]): StateWrite[] {
+  const view = new Overlay(EMPTY);
+  for (const a of accounts) {
+    if (a.address.byteLength !== ADDRESS_LENGTH) throw new Error("genesis account address must be 20 bytes");
+    setAccount(view, a.address, { nonce: 0, balance: a.balance });
+  }
   return view.sortedWrites();
 }

@@ -91,6 +91,37 @@ export function registerGenesis(program: Command): void {
     );
 
   genesis
+    .command("add-accounts")
+    .description(
+      "Fund many accounts in a file next to genesis.json (one JSON object a line, in ascending address order), " +
+      "named in genesis.json by its sha256: genesis.json stays small, and the node streams the file into its " +
+      "database once, at its first start. Generate --count accounts (addresses made from --seed, keys unknown: " +
+      "state for tests and benchmarks), or check and add your own --file.",
+    )
+    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--count <n>", "generate this many accounts")
+    .option("--balance <OPEN>", "balance of each generated account in OPEN", "1")
+    .option("--seed <text>", "what generated addresses are made from", "opl-genesis-accounts")
+    .option("--file <path>", "add this accounts file instead: {\"address\":\"opl1...\",\"balance\":\"<base units>\"} a line")
+    .action(
+      action(async (opts: { home: string; count?: string; balance: string; seed: string; file?: string }) => {
+        const { addAccountsFile } = await import("../../node/genesis-accounts.ts");
+        const { parseOpen } = await import("../../state/units.ts");
+        if ((opts.count === undefined) === (opts.file === undefined)) throw new Error("give --count <n> or --file <path>");
+        const progress = (done: number, total: number) =>
+          process.stderr.write(`accounts: ${done}${total > 0 ? ` of ${total}` : ""}\n`);
+        const ref = await addAccountsFile(opts.home, {
+          generate: opts.count === undefined
+            ? undefined
+            : { count: Number(opts.count), balance: parseOpen(opts.balance), seed: opts.seed },
+          from: opts.file,
+          progress,
+        });
+        console.log(`added ${ref.count} accounts in ${ref.path} (sha256 ${ref.sha256})`);
+      }),
+    );
+
+  genesis
     .command("reset-validators")
     .description(
       "Remove every validator from <home>/genesis.json, e.g. the coordinator's own `opl init` validator when " +
@@ -128,17 +159,31 @@ export function registerGenesis(program: Command): void {
         if (path === undefined) throw new Error("give --home <dir> or --file <path>");
         const { genesisWrites } = await import("../../state/genesis.ts");
         const g = readGenesisFile(path);
-        // Runs genesis as a node would: a validator whose operator cannot pay its self-stake fails here.
-        genesisWrites(g);
+        let supply = g.accounts.reduce((sum, a) => sum + a.balance, 0n);
+        let count = g.accounts.length;
+        if (g.accountsFile !== undefined) {
+          // The accounts file is checked line by line, and must be the one genesis.json names.
+          const { readAccountsFile } = await import("../../node/genesis-accounts.ts");
+          const file = g.accountsFile;
+          const read = await readAccountsFile(file.location ?? file.path, { inline: g.accounts.map((a) => a.address) });
+          if (read.sha256 !== file.sha256 || read.count !== file.count) {
+            throw new Error(`the accounts file ${file.path} (sha256 ${read.sha256}, ${read.count} accounts) is not the ` +
+              `one genesis.json names (sha256 ${file.sha256}, ${file.count} accounts)`);
+          }
+          supply += read.total;
+          count += read.count;
+        } else {
+          // Runs genesis as a node would: a validator whose operator cannot pay its self-stake fails here.
+          genesisWrites(g);
+        }
         const staked = g.validators.reduce((sum, v) => sum + v.selfStake, 0n);
-        const supply = g.accounts.reduce((sum, a) => sum + a.balance, 0n);
         console.log(`genesis ok: chain ${g.chainId}, genesis time ${new Date(g.genesisTimeMs).toISOString()}`);
         console.log(`validators: ${g.validators.length} (total self-stake ${formatOpen(staked)} OPEN)`);
         for (const v of g.validators) {
           console.log(`  ${encodeAddress(v.address)} self-stake ${formatOpen(v.selfStake)} OPEN, operator ` +
             encodeAddress(v.operator));
         }
-        console.log(`accounts: ${g.accounts.length} (total ${formatOpen(supply)} OPEN)`);
+        console.log(`accounts: ${count} (total ${formatOpen(supply)} OPEN)`);
         console.log(`identity: ${genesisIdentity(g)}`);
       }),
     );

@@ -14,6 +14,10 @@ export function registerInit(program: Command): void {
     .option("--moniker <name>", "a name for this node", "node0")
     .option("--rpc-listen <host:port>", "JSON-RPC listen address", DEFAULT_RPC_LISTEN)
     .option("--p2p-listen <multiaddr>", "libp2p listen address", DEFAULT_P2P_LISTEN)
+    .option(
+      "--genesis-accounts <n>",
+      "also fund this many generated accounts (1 OPEN each) in a streamed accounts file (opl genesis add-accounts)",
+    )
     .action(
       action(
         async (opts: {
@@ -22,6 +26,7 @@ export function registerInit(program: Command): void {
           moniker: string;
           rpcListen: string;
           p2pListen: string;
+          genesisAccounts?: string;
         }) => {
           const { initHome } = await import("../../node/init.ts");
           const { formatOpen } = await import("../../state/units.ts");
@@ -36,6 +41,15 @@ export function registerInit(program: Command): void {
           console.log(
             `funded account "validator": ${account} (${formatOpen(genesis.accounts[0].balance)} OPEN)`,
           );
+          if (opts.genesisAccounts !== undefined) {
+            const { addAccountsFile } = await import("../../node/genesis-accounts.ts");
+            const { ONE_OPEN } = await import("../../state/units.ts");
+            const ref = await addAccountsFile(opts.home, {
+              generate: { count: Number(opts.genesisAccounts), balance: ONE_OPEN, seed: "opl-genesis-accounts" },
+              progress: (done, total) => process.stderr.write(`accounts: ${done} of ${total}\n`),
+            });
+            console.log(`funded ${ref.count} generated accounts in ${ref.path}`);
+          }
           console.log(`start it with: opl start --home ${opts.home}`);
         },
       ),

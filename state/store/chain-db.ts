@@ -33,6 +33,7 @@ import { PrunedHeightError } from "../tree/errors.ts";
 import type { NodeStore } from "../tree/node-reader.ts";
 import type { TreePut } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
+import type { LatestValueSource } from "./latest-values.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
 
@@ -88,6 +89,8 @@ const FEW_VERSIONS = 16;
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
 /** The oldest height whose state (tree and history) is retained; absent: 0, nothing pruned. */
 const OLDEST_KEY = bucketKey(BUCKET.meta, utf8("oldest"));
+/** Present while a streamed genesis is being written (writeGenesisPart), gone once writeGenesis ends it. */
+const GENESIS_WRITING_KEY = bucketKey(BUCKET.meta, utf8("genesis-writing"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
 
@@ -190,7 +193,28 @@ export class ChainDb {
     for (const op of treeOps) ops.push(op); // not push(...): a large genesis has more ops than call arguments
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
+    ops.push({ type: "del", key: GENESIS_WRITING_KEY } as unknown as (typeof ops)[number]);
     await this.db.batch(ops, { sync: true });
+  }
+
+  /**
+   * A part of a genesis too large for one batch (accounts streamed from a file), as state at height 0. The
+   * first part marks the database as being written; writeGenesis, the last part, ends that.
+   */
+  async writeGenesisPart(writes: StateWrite[]): Promise<void> {
+    const ops = this.stateOps(0, writes);
+    ops.push({ type: "put", key: GENESIS_WRITING_KEY, value: new Uint8Array(0) });
+    await this.db.batch(ops);
+  }
+
+  /** True if a streamed genesis was being written and never finished (the process stopped in between). */
+  async genesisUnfinished(): Promise<boolean> {
+    return (await this.read(GENESIS_WRITING_KEY, "the genesis marker")) !== undefined;
+  }
+
+  /** Removes every key: an unfinished genesis is written again from the start. */
+  async clear(): Promise<void> {
+    await this.db.clear();
   }
 
   async commitBlock(c: CommittedBlock): Promise<void> {
@@ -651,6 +675,46 @@ export class ChainDb {
       return value;
     }
     return undefined;
+  }
+
+  /**
+   * The latest-value bucket read synchronously (LevelDB's getSync, a few microseconds a read) as of a
+   * snapshot, which `advance` moves to the database as it is now. Between a block's batch landing on disk and
+   * the latest state applying it, readers keep seeing the values of the state they check against.
+   */
+  latestValues(): LatestValueSource {
+    let snapshot = this.db.snapshot();
+    return {
+      read: (key) => {
+        try {
+          const value = this.db.getSync(bucketKey(BUCKET.stateLatest, key), { snapshot });
+          // getSync hands out a Buffer whatever the encoding; readers get a plain Uint8Array (whose slice copies).
+          return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        } catch (err) {
+          if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+            throw corrupt(`the state value at key ${toHex(key)}`, (err as Error).message, err);
+          }
+          throw err;
+        }
+      },
+      readPrefix: async (prefix) => {
+        const entries: [Uint8Array, Uint8Array][] = [];
+        const gte = bucketKey(BUCKET.stateLatest, prefix);
+        const lt = bucketKey(BUCKET.stateLatest, prefixEnd(prefix));
+        for await (const [key, value] of this.db.iterator({ gte, lt, snapshot })) {
+          entries.push([key.subarray(1), value]);
+        }
+        return entries;
+      },
+      advance: () => {
+        const previous = snapshot;
+        snapshot = this.db.snapshot();
+        void previous.close();
+      },
+      close: () => {
+        void snapshot.close();
+      },
+    };
   }
 
   /** Every latest state entry, in key order (used once at start-up to rebuild the in-memory state). */

@@ -1,86 +1,79 @@
-import { equalBytes } from "../../crypto/bytes.ts";
 import { type TreeUpdate, treePath, valueHash } from "../smt.ts";
 import { MemoryNodeStore } from "../tree/memory-store.ts";
 import { NodeCache } from "../tree/node-cache.ts";
 import { NodeReader } from "../tree/node-reader.ts";
 import { type TreeCandidate, VersionedTree } from "../tree/versioned-tree.ts";
-import { keyFromId, keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
-
-/** A latest value, with its decoding once a reader asked for it by a codec (always codec.decode(value)). */
-interface Entry {
-  value: Uint8Array;
-  codec?: RecordCodec<unknown>;
-  record?: unknown;
-}
+import { keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
 import type { ChainDb } from "./chain-db.ts";
+import { type LatestValueSource, LatestValues, NO_SOURCE } from "./latest-values.ts";
+import { DEFAULT_VALUE_CACHE_BYTES } from "./value-cache.ts";
+
+/** What LatestState.load keeps in memory, in bytes (`[state] cache_bytes` and `value_cache_bytes`). */
+export interface LatestStateCaches {
+  treeCacheBytes?: number;
+  valueCacheBytes?: number;
+}
 
 /**
- * The current version of the state: every latest value in memory (the hot-state cache, so execution never
- * waits on disk) and the state tree over them, whose nodes live in the database (state/tree/): start-up
- * reads the latest height's root, nothing is rebuilt. Afterwards changed only by `apply`, right after the
- * block's batch (which carries the tree's new nodes) is on disk. Without a database (tests, tools), the
- * tree's records are kept in a Map.
+ * The current version of the state, off the heap: the latest values (state/store/latest-values.ts: a
+ * byte-bounded cache of decoded records in front of the database's latest-value bucket, each value read from
+ * disk checked against the tree) and the state tree over them, whose nodes live in the database
+ * (state/tree/) behind a byte-bounded hot-node cache. Start-up reads the latest height's root: nothing is
+ * rebuilt or loaded. Afterwards changed only by `apply`, right after the block's batch (which carries the
+ * tree's new nodes and the values) is on disk. Without a database (tests, tools), the tree's records are kept
+ * in a Map and every value in the cache.
  */
 export class LatestState implements StateReader {
-  private readonly values = new Map<string, Entry>();
+  private readonly values: LatestValues;
   private tree: VersionedTree;
   private readonly memory: MemoryNodeStore | undefined;
-  /** A key whose value, as loaded, does not hash to its leaf in the tree (damage; start-up refuses it). */
-  mismatchedKey: Uint8Array | undefined;
 
-  constructor(tree?: VersionedTree) {
+  constructor(
+    tree?: VersionedTree,
+    source: LatestValueSource = NO_SOURCE,
+    valueCacheBytes = DEFAULT_VALUE_CACHE_BYTES,
+  ) {
     if (tree === undefined) {
       this.memory = new MemoryNodeStore();
       tree = new VersionedTree(new NodeReader(this.memory), 0, null);
     }
     this.tree = tree;
+    this.values = new LatestValues(source, (path) => this.tree.lookup(path), valueCacheBytes);
   }
 
-  /** `cacheBytes`: the hot tree nodes' memory bound (`[state] cache_bytes`). */
-  static async load(db: ChainDb, cacheBytes?: number): Promise<LatestState> {
+  static async load(db: ChainDb, caches: LatestStateCaches = {}): Promise<LatestState> {
     const height = await db.latestHeight();
     if (height === undefined) throw new Error("the database has no latest height to load the state of");
-    const reader = new NodeReader(db.treeStore(), new NodeCache(cacheBytes));
+    const reader = new NodeReader(db.treeStore(), new NodeCache(caches.treeCacheBytes));
     if (reader.rootAt(height) === undefined) await buildTreeOnce(db, reader, height);
-    const state = new LatestState(VersionedTree.open(reader, height));
-    for await (const [key, value] of db.latestState()) {
-      state.values.set(keyId(key), { value });
-      // The root is read, not recomputed: a damaged value is found by its leaf instead.
-      const leaf = state.tree.lookup(treePath(key));
-      if (state.mismatchedKey === undefined && (leaf === undefined || !equalBytes(leaf, valueHash(value)))) {
-        state.mismatchedKey = key;
-      }
-    }
-    return state;
+    return new LatestState(VersionedTree.open(reader, height), db.latestValues(), caches.valueCacheBytes);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.values.get(keyId(key))?.value;
+    return this.values.get(keyId(key), key);
   }
 
-  getId(id: string): Uint8Array | undefined {
-    return this.values.get(id)?.value;
+  getId(id: string, key: Uint8Array): Uint8Array | undefined {
+    return this.values.get(id, key);
   }
 
   /**
-   * The value decoded by `codec`, decoded once per committed value: blocks and the mempool read the same
-   * accounts again and again. The decoding lives with the value, so a new value (apply) never meets an old
-   * decoding.
+   * The value decoded by `codec`, decoded once per committed value while it stays cached: blocks and the
+   * mempool read the same accounts again and again. A new value (apply) never meets an old decoding.
    */
-  getRecordId<T>(id: string, _key: Uint8Array, codec: RecordCodec<T>): T | undefined {
-    const entry = this.values.get(id);
-    if (entry === undefined) return undefined;
-    if (entry.codec === codec) return entry.record as T;
-    const record = codec.decode(entry.value);
-    entry.codec = codec as RecordCodec<unknown>;
-    entry.record = record;
-    return record;
+  getRecordId<T>(id: string, key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    return this.values.getRecord(id, key, codec);
   }
 
-  /** Every entry whose key starts with `prefix` (unordered; a full pass over the state, for start-up). */
-  * withPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
-    const p = keyId(prefix);
-    for (const [id, entry] of this.values) if (id.startsWith(p)) yield [keyFromId(id), entry.value];
+  /** Every entry whose key starts with `prefix`, in key order: a prefix pass over the database (start-up). */
+  withPrefix(prefix: Uint8Array): Promise<[Uint8Array, Uint8Array][]> {
+    return this.values.withPrefix(prefix);
+  }
+
+  /** The latest values' cache and disk reads (for benches and tests). */
+  get valueStats(): { cacheBytes: number; cacheEntries: number; diskReads: number } {
+    const v = this.values;
+    return { cacheBytes: v.cacheBytes, cacheEntries: v.cacheEntries, diskReads: v.diskReads };
   }
 
   get rootHash(): Uint8Array {
@@ -102,10 +95,6 @@ export class LatestState implements StateReader {
     return this.tree.lookup(path);
   }
 
-  get size(): number {
-    return this.values.size;
-  }
-
   /**
    * The tree the writes would produce at the next height, in memory; nothing changes until its ops() are in
    * the block's batch and `apply` is called with it.
@@ -118,12 +107,8 @@ export class LatestState implements StateReader {
   apply(writes: readonly StateWrite[], tree?: TreeCandidate): void {
     const candidate = tree ?? this.treeWith(writes);
     this.memory?.write(candidate.ops());
-    const next = this.tree.commit(candidate);
-    for (const w of writes) {
-      if (w.value === undefined) this.values.delete(keyId(w.key));
-      else this.values.set(keyId(w.key), { value: w.value, codec: w.codec, record: w.record });
-    }
-    this.tree = next;
+    this.tree = this.tree.commit(candidate);
+    this.values.apply(writes);
   }
 }
 
@@ -132,8 +117,9 @@ function treeUpdates(writes: readonly StateWrite[]): TreeUpdate[] {
 }
 
 /**
- * A database written before the tree was stored has values but no tree records: build the tree of the latest
- * height from them, once, and store it (start-up then checks its root against the header as always).
+ * A database without tree records at its latest height (written before the tree was stored, or a streamed
+ * genesis, which writes values only): build the tree of that height from the values, once, and store it
+ * (start-up then checks its root against the header, or a streamed genesis's recorded root, as always).
  */
 async function buildTreeOnce(db: ChainDb, reader: NodeReader, height: number): Promise<void> {
   const updates: TreeUpdate[] = [];

@@ -97,7 +97,7 @@ interface Node {
 
 async function openNode(dir: string, genesis: Genesis): Promise<Node> {
   const db = await ChainDb.open(dir);
-  const { state, info } = await openChain(db, genesis);
+  const { state, info, validatorSets } = await openChain(db, genesis);
   const verifier = new TxVerifier(CHAIN, { limit: 1_000_000 });
   const mempool = new Mempool(
     { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30 },
@@ -109,7 +109,7 @@ async function openNode(dir: string, genesis: Genesis): Promise<Node> {
       includedAt: async (hash) => (await db.getTx(hash, false))?.height,
     },
   );
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, logger: pino({ level: "silent" }) });
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
   return { app, mempool, verifier, db };
 }
 

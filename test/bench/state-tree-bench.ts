@@ -64,7 +64,8 @@ async function chainWithAccounts(dir: string) {
   const updates = writes.map((w) => ({ path: treePath(w.key), valueHash: valueHash(w.value as Uint8Array) }));
   const ops = new VersionedTree(new NodeReader(db.treeStore()), -1, null).candidate(updates, [], 0).ops();
   await db.writeGenesis("bench/genesis", writes, ops);
-  return { db, state: await LatestState.load(db, CACHE_BYTES), memory: SparseMerkleTree.fromEntries(updates) };
+  const state = await LatestState.load(db, { treeCacheBytes: CACHE_BYTES });
+  return { db, state, memory: SparseMerkleTree.fromEntries(updates) };
 }
 
 /** Commits BLOCKS blocks of 10,000 transfers; returns the mean tree and state bytes written per block. */

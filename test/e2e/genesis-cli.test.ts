@@ -128,3 +128,25 @@ describe("opl genesis: collecting validators into one genesis", () => {
     }
   });
 });
+
+describe("opl genesis add-accounts: many accounts in a streamed file", () => {
+  it("generates accounts into a file named by its sha256; validate counts them; a second file is refused", async () => {
+    const home = join(tmp.dir, "many");
+    await ok(["init", "--home", home, "--chain-id", "opl-many-e2e"]);
+    const added = await ok(["genesis", "add-accounts", "--home", home, "--count", "3000", "--balance", "2"]);
+    expect(added).toMatch(/added 3000 accounts in genesis-accounts\.jsonl \(sha256 [0-9a-f]{64}\)/);
+    const genesis = JSON.parse(readFileSync(join(home, "genesis.json"), "utf8")) as { accountsFile: unknown };
+    expect(genesis.accountsFile).toEqual({ path: "genesis-accounts.jsonl", sha256: expect.any(String), count: 3000 });
+    const validated = await ok(["genesis", "validate", "--home", home]);
+    expect(validated).toMatch(/accounts: 3001 \(total 1000007000 OPEN\)/);
+    const again = await runCli(["genesis", "add-accounts", "--home", home, "--count", "5"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already names an accounts file/);
+    // A file edited after it was added no longer matches what genesis.json names.
+    const path = join(home, "genesis-accounts.jsonl");
+    writeFileSync(path, readFileSync(path, "utf8").replace(/"balance":"2000000000000000000"/, "\"balance\":\"3\""));
+    const changed = await runCli(["genesis", "validate", "--home", home]);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/is not the one genesis.json names/);
+  });
+});

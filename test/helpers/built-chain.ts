@@ -31,7 +31,7 @@ export async function openBuilder(home: string, startTimeMs = Date.now() - 3_600
   const genesis = readGenesisFile(paths.genesis);
   const key = loadValidatorKey(paths.validatorKey);
   const db = await ChainDb.open(paths.chainDb);
-  const { state, info } = await openChain(db, genesis);
+  const { state, info, validatorSets } = await openChain(db, genesis);
   const verifier = new TxVerifier(genesis.chainId);
   const mempool = new Mempool(
     { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30, maxPerSender: 1_000_000 },
@@ -43,7 +43,7 @@ export async function openBuilder(home: string, startTimeMs = Date.now() - 3_600
       includedAt: async () => undefined,
     },
   );
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, logger: pino({ level: "silent" }) });
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
   await db.setDurable(false); // one fsync at the end
   let timeMs = Math.max(startTimeMs, info.lastBlockTimeMs + 1);
   const propose = async (txs: BuiltBlock) => {

@@ -51,7 +51,7 @@ export async function openApp(
 ): Promise<AppFixture> {
   const tmp = tempDir("opl-app-");
   const db = await ChainDb.open(tmp.dir);
-  const { state, info } = await openChain(db, genesis);
+  const { state, info, validatorSets } = await openChain(db, genesis);
   const verifier = new TxVerifier(genesis.chainId, { pool: opts.pool });
   const mempool = new Mempool(
     { ...DEFAULT_MEMPOOL_LIMITS, ...opts.limits },
@@ -63,7 +63,7 @@ export async function openApp(
       includedAt: async (hash) => (await db.getTx(hash, false))?.height,
     },
   );
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, logger: pino({ level: "silent" }) });
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
   return {
     app,
     mempool,

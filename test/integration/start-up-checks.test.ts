@@ -5,6 +5,11 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
 import { equalBytes, toBase64, toHex, u64be } from "../../crypto/bytes.ts";
+import { decodeAddress } from "../../crypto/address.ts";
+import { Keyring } from "../../node/keyring.ts";
+import { RpcClient } from "../../rpc/client.ts";
+import { MODULE_PREFIX } from "../../state/keys.ts";
+import { accountKey } from "../../state/modules/bank.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
 import { checkSignerState, SignerStateMissingError } from "../../node/signer-recovery.ts";
@@ -94,18 +99,58 @@ describe("start-up refuses a database that lost blocks or holds damaged values",
     await expect(restart(home)).rejects.toThrow(/the block store lost blocks 2\.\.2: .*has no block 2\.\.2/);
   });
 
-  it("a flipped byte in a stored state value is refused against the state root", async () => {
-    const { home } = await stoppedChain();
+  /** Flips the last byte of the first stored latest value whose state key starts with `prefix`. */
+  async function flipStoredValue(home: string, prefix: Uint8Array): Promise<void> {
     await withRawDb(home, async (db) => {
-      const stateLatest = { gte: Uint8Array.of(BUCKET.stateLatest), lt: Uint8Array.of(BUCKET.stateLatest + 1) };
-      for await (const [key, value] of db.iterator({ ...stateLatest, limit: 1 })) {
+      const start = bucketKey(BUCKET.stateLatest, prefix);
+      for await (const [key, value] of db.iterator({ gte: start, limit: 1 })) {
+        if (!equalBytes(key.subarray(0, start.byteLength), start)) break;
         value[value.length - 1] ^= 0x01;
         await db.put(key, value);
+        return;
       }
+      throw new Error(`no stored value under ${toHex(prefix)}`);
     });
-    await expect(restart(home)).rejects.toThrow(
-      /does not match block \d+'s state root .*a state value is damaged.*restore/s,
+  }
+
+  it("a flipped byte in a stored state value that start-up reads (the validator set) stops the start", async () => {
+    const { home } = await stoppedChain();
+    // The validator sets are read at start-up (a prefix pass), each value checked against the state tree.
+    await flipStoredValue(home, MODULE_PREFIX.stakingValidatorSet);
+    await expect(restart(home)).rejects.toThrow(/a state value is damaged.*restore/s);
+  });
+
+  it("a flipped byte in an account's stored value is refused before anything is served or executed on it", async () => {
+    const { home, latest } = await stoppedChain();
+    const faucet = new Keyring(home).get("validator");
+    await flipStoredValue(home, accountKey(decodeAddress(faucet.address)));
+    const fatal: Error[] = [];
+    const config = readConfig(homePaths(home).config);
+    const started = await OplNode.start({
+      home,
+      config,
+      logger: pino({ level: "silent" }),
+      onFatal: (err) => fatal.push(err as Error),
+    }).then(
+      (node) => node,
+      (err: unknown) => err as Error,
     );
+    if (started instanceof Error) {
+      // A start that checks every value against the state root refuses it at once.
+      expect(started.message).toMatch(/a state value is damaged.*restore/s);
+      return;
+    }
+    // A start that reads values lazily refuses it on its first read: the RPC answers the damage, and a
+    // block that would spend from the account stops the node on it, with nothing committed on top.
+    try {
+      const rpc = new RpcClient(started.rpc.url);
+      await expect(rpc.call("account_get", { address: faucet.address })).rejects.toThrow(/a state value is damaged/);
+      await expect(rpc.call("tx_submit", { tx: "00" })).rejects.toThrow();
+      expect(started.app.info().height).toBeLessThanOrEqual(latest + 1);
+      expect(fatal.every((e) => /a state value is damaged/.test(e.message))).toBe(true);
+    } finally {
+      await started.stop();
+    }
   });
 
   it("a flipped byte in LevelDB's log file stops the start with a clear message, not a double-sign refusal", async () => {

@@ -98,6 +98,12 @@ const configSchema = z.strictObject({
         .default(DEFAULT_MEMPOOL_LIMITS.ttlMs / 1000),
     })
     .prefault({}),
+  index: z
+    .strictObject({
+      /** Write the search index (tx_search) with each block; off, the node answers INDEX_DISABLED. */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -194,6 +200,12 @@ max_txs_per_sender = ${c.mempool.max_txs_per_sender}
 ttl_blocks = ${c.mempool.ttl_blocks}
 # Seconds a transaction may wait, by this node's clock: expiry goes on while no block is made.
 ttl_seconds = ${c.mempool.ttl_seconds}
+
+[index]
+# Index every transaction and block event by address, message type and event attribute, written with each
+# block (tx_search). Off: nothing is indexed and tx_search answers INDEX_DISABLED (2011). A node turned on
+# after running with it off has no entries for the blocks it committed meanwhile.
+enabled = ${c.index.enabled}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

@@ -145,6 +145,7 @@ export class OplNode {
         verifier,
         info,
         logger: log.child({ module: "app" }),
+        index: config.index.enabled,
       });
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
       await checkSignerState({

@@ -33,6 +33,8 @@ import type { StateWrite } from "../view.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
 function prefixEnd(prefix: Uint8Array): Uint8Array {
   const end = prefix.slice();
@@ -111,6 +113,8 @@ export interface CommittedBlock {
    */
   txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
   writes: StateWrite[];
+  /** Search index keys (state/store/tx-index.ts) written with the block; none when [index] is off. */
+  indexKeys?: Uint8Array[];
 }
 
 /**
@@ -202,6 +206,7 @@ export class ChainDb {
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
+    for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
     await this.db.batch(ops, { sync: this.durable });
   }
@@ -377,6 +382,21 @@ export class ChainDb {
       if (expected <= latest) return [expected, latest];
     }
     return undefined;
+  }
+
+  /** Up to `limit` keys in [gte, lt), ascending or (reverse) descending: a search index range scan. */
+  async keysIn(gte: Uint8Array, lt: Uint8Array, reverse: boolean, limit: number): Promise<Uint8Array[]> {
+    const keys: Uint8Array[] = [];
+    for await (const key of this.db.keys({ gte, lt, reverse, limit })) keys.push(key);
+    return keys;
+  }
+
+  /** The hashes of block `height`'s txs in block order, from its checked tx check (or the block itself). */
+  async txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
+    const check = await this.getTxCheck(height);
+    if (check !== undefined) return check.txHashes;
+    const block = await this.getBlock(height);
+    return block === undefined ? undefined : blockTxHashes(block);
   }
 
   /** The events a block's own steps made (empty if none). */

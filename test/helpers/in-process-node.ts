@@ -31,6 +31,8 @@ export interface TestChainOptions {
   rpc?: Partial<NodeConfig["rpc"]>;
   /** Overrides of config.toml's [mempool] settings (a small TTL, say). */
   mempool?: Partial<NodeConfig["mempool"]>;
+  /** Overrides of config.toml's [index] settings (indexing off, say). */
+  index?: Partial<NodeConfig["index"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -57,6 +59,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   if (opts.maxBodyBytes !== undefined) config.rpc.max_body_bytes = opts.maxBodyBytes;
   Object.assign(config.rpc, opts.rpc);
   Object.assign(config.mempool, opts.mempool);
+  Object.assign(config.index, opts.index);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

@@ -8,13 +8,15 @@ import {
   indexKeys,
   MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS,
   MAX_INDEX_ENTRIES_PER_TX,
+  UNINDEXED_ADDRESS_EVENTS,
+  UNINDEXED_ATTRIBUTES,
 } from "./store/tx-index.ts";
 
 /** A bech32 `opl1...` address as events write it: prefix, separator, 32 data + 6 checksum characters. */
 const ADDRESS_TEXT_LENGTH = ADDRESS_PREFIX.length + 1 + Math.ceil((ADDRESS_LENGTH * 8) / 5) + 6;
 const ADDRESS_START = `${ADDRESS_PREFIX}1`;
 
-function looksLikeAddress(value: string): boolean {
+export function looksLikeAddress(value: string): boolean {
   return value.length === ADDRESS_TEXT_LENGTH && value.startsWith(ADDRESS_START);
 }
 
@@ -30,21 +32,30 @@ function msgAddresses(msg: TxMsg, out: IndexTerm[]): void {
   }
 }
 
+/** Whether an event attribute is indexed as an event term (else found by address, or not at all). */
+export function isIndexedAttribute(attribute: string, value: string): boolean {
+  return !UNINDEXED_ATTRIBUTES.has(attribute) && !looksLikeAddress(value);
+}
+
 function eventTerms(events: readonly TxEvent[], out: IndexTerm[]): void {
-  // Addresses first: under the per-item bound, who was involved matters more than every attribute.
+  // Addresses first: under the per-item bound, who was involved matters more than what was named.
   for (const e of events) {
+    if (UNINDEXED_ADDRESS_EVENTS.has(e.type)) continue;
     for (const a of e.attributes) if (looksLikeAddress(a.value)) out.push({ kind: "address", value: a.value });
   }
   for (const e of events) {
-    for (const a of e.attributes) out.push({ kind: "event", value: eventTerm(e.type, a.key, a.value) });
+    for (const a of e.attributes) {
+      if (isIndexedAttribute(a.key, a.value)) out.push({ kind: "event", value: eventTerm(e.type, a.key, a.value) });
+    }
   }
 }
 
 /**
  * What a committed tx is found by, most important first (indexKeys keeps the first MAX_INDEX_ENTRIES_PER_TX):
  * its message type, its sender, the addresses its message names, the addresses in its events (payer,
- * recipient, owner, contributor, operator, validator...), then every event attribute (the ids of datanets,
- * contributions, models, inferences, validators). Deterministic: the same tx and result give the same terms.
+ * recipient, owner, contributor, operator, validator...; not the fee's), then the event attributes that name
+ * things (the ids of datanets, contributions, models, inferences; not amounts, not addresses again).
+ * Deterministic: the same tx and result give the same terms.
  */
 export function txIndexTerms(tx: DecodedTx, result: TxResult): IndexTerm[] {
   const out: IndexTerm[] = [

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
-import type { TxRecord, TxResult } from "../../proto/records.ts";
-import { blockEventTerms, txIndexTerms } from "../../state/index-terms.ts";
+import type { TxEvent, TxRecord, TxResult } from "../../proto/records.ts";
+import { blockEventTerms, isIndexedAttribute, looksLikeAddress, txIndexTerms } from "../../state/index-terms.ts";
 import {
   BLOCK_EVENTS_POSITION,
   eventTerm,
@@ -12,7 +12,7 @@ import {
   indexPrefix,
 } from "../../state/store/tx-index.ts";
 import type { RpcContext } from "../context.ts";
-import { appError } from "../errors.ts";
+import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { addressSchema, heightSchema } from "../schemas.ts";
 import { decodeCursor, encodeCursor, queryDigest, type SearchPlace } from "../search-cursor.ts";
@@ -81,19 +81,40 @@ export async function blockTxItems(ctx: RpcContext, height: number, hashes: read
   return txs;
 }
 
-function filterTerms(p: SearchParams): IndexTerm[] {
-  const terms: IndexTerm[] = [];
-  // The first is scanned; an address or an event attribute names few items, a message type many.
-  if (p.address !== undefined) terms.push({ kind: "address", value: p.address });
+/**
+ * The term a search scans: its address, else its event attribute (through the address index when the value is
+ * an address), else its type. The other filters are checked on each item read.
+ */
+function primaryTerm(p: SearchParams): IndexTerm {
+  if (p.address !== undefined) return { kind: "address", value: p.address };
   if (p.event !== undefined) {
-    terms.push({ kind: "event", value: eventTerm(p.event.type, p.event.attribute, p.event.value) });
+    const { type, attribute, value } = p.event;
+    if (isIndexedAttribute(attribute, value)) return { kind: "event", value: eventTerm(type, attribute, value) };
+    if (looksLikeAddress(value)) return { kind: "address", value };
   }
-  if (p.type !== undefined) terms.push({ kind: "type", value: p.type });
-  return terms;
+  if (p.type !== undefined) return { kind: "type", value: p.type };
+  throw new RpcError(
+    INVALID_PARAMS,
+    `event attribute "${p.event?.attribute}" is a quantity and not indexed: search it together with an address or type`,
+  );
 }
 
-function hasAll(found: readonly IndexTerm[], wanted: readonly IndexTerm[]): boolean {
-  return wanted.every((w) => found.some((f) => f.kind === w.kind && f.value === w.value));
+interface ReadItem {
+  view: unknown;
+  type: string | undefined;
+  addresses: readonly IndexTerm[];
+  events: readonly TxEvent[];
+}
+
+function matches(item: ReadItem, p: SearchParams): boolean {
+  if (p.type !== undefined && item.type !== p.type) return false;
+  if (p.address !== undefined && !item.addresses.some((t) => t.kind === "address" && t.value === p.address)) return false;
+  if (p.event !== undefined) {
+    const { type, attribute, value } = p.event;
+    const names = (e: TxEvent) => e.type === type && e.attributes.some((a) => a.key === attribute && a.value === value);
+    if (!item.events.some(names)) return false;
+  }
+  return true;
 }
 
 /** The place right after `p` in key order. */
@@ -118,8 +139,7 @@ async function search(p: SearchParams, ctx: RpcContext) {
   const { address, type, event, fromHeight, toHeight, order } = p;
   const digest = queryDigest({ address, type, event, fromHeight, toHeight, order });
   const start = p.cursor === undefined ? undefined : decodeCursor(p.cursor, digest);
-  const [primary, ...others] = filterTerms(p);
-  const prefix = indexPrefix(primary);
+  const prefix = indexPrefix(primaryTerm(p));
   const low = fromHeight ?? 1;
   // Descending from the tip as of the first page; ascending goes on into blocks committed later.
   const high = toHeight ?? (order === "desc" ? tip : Number.MAX_SAFE_INTEGER - 1);
@@ -155,7 +175,7 @@ async function search(p: SearchParams, ctx: RpcContext) {
           last = place;
           const item = await readItem(ctx, place, hashesAt);
           used++;
-          if (item !== undefined && hasAll(item.terms, others)) items.push(item.view);
+          if (item !== undefined && matches(item, p)) items.push(item.view);
           if (items.length >= p.limit) break;
         }
         if (items.length >= p.limit) return;
@@ -176,11 +196,17 @@ async function search(p: SearchParams, ctx: RpcContext) {
   return { items, cursor: resume === undefined ? null : encodeCursor(resume, digest), done, latestHeight: tip };
 }
 
-async function readItem(ctx: RpcContext, place: SearchPlace, hashesAt: Map<number, Uint8Array[] | undefined>) {
+async function readItem(
+  ctx: RpcContext,
+  place: SearchPlace,
+  hashesAt: Map<number, Uint8Array[] | undefined>,
+): Promise<ReadItem | undefined> {
   if (place.position === BLOCK_EVENTS_POSITION) {
     const events = await ctx.db.getBlockEvents(place.height);
     return {
-      terms: blockEventTerms(events),
+      type: undefined,
+      addresses: blockEventTerms(events),
+      events,
       view: { kind: "block" as const, height: place.height, events: resultView({ code: 0, log: "", events }).events },
     };
   }
@@ -189,7 +215,13 @@ async function readItem(ctx: RpcContext, place: SearchPlace, hashesAt: Map<numbe
   if (hash === undefined) return undefined;
   const record = await ctx.db.getTx(hash);
   if (record === undefined) return undefined;
-  return { terms: txIndexTerms(decodeTx(record.tx), record.result), view: txItemView(hash, record) };
+  const tx = decodeTx(record.tx);
+  return {
+    type: tx.body.msg.type,
+    addresses: txIndexTerms(tx, record.result),
+    events: record.result.events,
+    view: txItemView(hash, record),
+  };
 }
 
 export const searchMethods = [

@@ -1,5 +1,4 @@
-import { concatBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
-import { BUCKET, bucketKey } from "./buckets.ts";
+import { BUCKET } from "./buckets.ts";
 
 /**
  * The search index's key layout. One entry per (term, item): BUCKET.txIndex || kind || u16 BE term length ||
@@ -12,7 +11,11 @@ export const INDEX_KIND = {
   address: 0x61, // 'a'
   /** The tx's message type (transfer, create_datanet, ...). */
   type: 0x74, // 't'
-  /** One event attribute: `eventType \0 attribute \0 value` (ids of datanets, models, inferences, ...). */
+  /**
+   * One event attribute that names a thing: `eventType \0 attribute \0 value` (the ids of datanets,
+   * contributions, models, inferences, ...). Attributes whose value is an address are found through the
+   * address kind instead, and amounts (UNINDEXED_ATTRIBUTES) are not indexed: they name nothing.
+   */
   event: 0x65, // 'e'
 } as const;
 
@@ -28,8 +31,17 @@ export const BLOCK_EVENTS_POSITION = 0xffff_ffff;
 export const MAX_INDEX_ENTRIES_PER_TX = 64;
 /** Most index entries a block's own events make (a validator set change names every validator). */
 export const MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS = 1024;
-/** Longest term indexed (bytes of UTF-8); a longer event value is not indexed (not searchable). */
+/** Longest term indexed (bytes of UTF-8); a longer event value is not indexed (found only by its other terms). */
 export const MAX_INDEX_TERM_BYTES = 256;
+
+/** Event attributes that are quantities, not names: never indexed (a search filters on them only alongside another filter). */
+export const UNINDEXED_ATTRIBUTES: ReadonlySet<string> = new Set(["amount", "refund", "price", "height", "until", "missed"]);
+
+/**
+ * Events whose addresses are not indexed as addresses of the tx: the fee's payer is the sender, and its
+ * recipient is the block's proposer, which would otherwise be named by every tx of the chain.
+ */
+export const UNINDEXED_ADDRESS_EVENTS: ReadonlySet<string> = new Set(["fee"]);
 
 export interface IndexTerm {
   kind: IndexKind;
@@ -40,44 +52,76 @@ export function eventTerm(type: string, attribute: string, value: string): strin
   return `${type}\u0000${attribute}\u0000${value}`;
 }
 
-/** Every key of one term starts with this. */
-export function indexPrefix(term: IndexTerm): Uint8Array {
-  const bytes = utf8(term.value);
-  const len = Uint8Array.of(bytes.byteLength >> 8, bytes.byteLength & 0xff);
-  return bucketKey(BUCKET.txIndex, Uint8Array.of(INDEX_KIND[term.kind]), len, bytes);
+/** Writes `text` as UTF-8 at `at` in `out` (ASCII, nearly every term, byte by byte); returns its length. */
+function writeUtf8(text: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return encoder.encodeInto(text, out.subarray(at)).written;
+    out[at + i] = c;
+  }
+  return text.length;
 }
 
-const POSITION_BYTES = 4;
+const encoder = new TextEncoder();
+const HEADER_BYTES = 4; // bucket, kind, u16 term length
+const PLACE_BYTES = 12; // u64 height, u32 position
 
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(POSITION_BYTES);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
+/**
+ * The key of one term at (height, position); `place: false` gives the term's prefix only. Built in one
+ * buffer: a block of transfers makes a few keys per tx, and this runs for every one of them at commit.
+ */
+function termKey(term: IndexTerm, height: number, position: number, place: boolean): Uint8Array | undefined {
+  const out = new Uint8Array(HEADER_BYTES + term.value.length * 3 + PLACE_BYTES);
+  const n = writeUtf8(term.value, out, HEADER_BYTES);
+  if (n > MAX_INDEX_TERM_BYTES) return undefined;
+  out[0] = BUCKET.txIndex;
+  out[1] = INDEX_KIND[term.kind];
+  out[2] = n >> 8;
+  out[3] = n & 0xff;
+  const end = HEADER_BYTES + n;
+  if (!place) return out.slice(0, end);
+  const view = new DataView(out.buffer);
+  // Heights are below 2^53: the high word and the low word of a u64.
+  view.setUint32(end, Math.floor(height / 2 ** 32));
+  view.setUint32(end + 4, height >>> 0);
+  view.setUint32(end + 8, position);
+  return out.slice(0, end + PLACE_BYTES);
+}
+
+/** Every key of one term starts with this. */
+export function indexPrefix(term: IndexTerm): Uint8Array {
+  const prefix = termKey(term, 0, 0, false);
+  if (prefix === undefined) throw new Error(`a term of over ${MAX_INDEX_TERM_BYTES} bytes is never indexed`);
+  return prefix;
 }
 
 export function indexKey(prefix: Uint8Array, height: number, position: number): Uint8Array {
-  return concatBytes(prefix, u64be(height), u32be(position));
+  const out = new Uint8Array(prefix.byteLength + PLACE_BYTES);
+  out.set(prefix);
+  const view = new DataView(out.buffer);
+  view.setUint32(prefix.byteLength, Math.floor(height / 2 ** 32));
+  view.setUint32(prefix.byteLength + 4, height >>> 0);
+  view.setUint32(prefix.byteLength + 8, position);
+  return out;
 }
 
 /** The (height, position) a key of the term with this prefix names. */
 export function indexPlace(key: Uint8Array, prefixLength: number): { height: number; position: number } {
-  const height = readU64be(key.subarray(prefixLength, prefixLength + 8));
-  const position = new DataView(key.buffer, key.byteOffset + prefixLength + 8, POSITION_BYTES).getUint32(0);
-  return { height, position };
+  const view = new DataView(key.buffer, key.byteOffset + prefixLength, PLACE_BYTES);
+  return { height: view.getUint32(0) * 2 ** 32 + view.getUint32(4), position: view.getUint32(8) };
 }
 
-/** The index keys of one item: each distinct, fitting term once, the first `max` of them. */
+/** The index keys of one item: each distinct term once (longer than MAX_INDEX_TERM_BYTES: none), the first `max`. */
 export function indexKeys(terms: readonly IndexTerm[], height: number, position: number, max: number): Uint8Array[] {
   const keys: Uint8Array[] = [];
   const seen = new Set<string>();
   for (const t of terms) {
     if (keys.length >= max) break;
-    const id = `${t.kind}:${t.value}`;
-    if (seen.has(id) || t.value.length > MAX_INDEX_TERM_BYTES) continue;
-    const prefix = indexPrefix(t);
-    if (prefix.byteLength > MAX_INDEX_TERM_BYTES + 4) continue;
+    const id = t.kind + t.value;
+    if (seen.has(id)) continue;
     seen.add(id);
-    keys.push(indexKey(prefix, height, position));
+    const key = termKey(t, height, position, true);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
 }

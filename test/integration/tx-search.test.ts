@@ -141,6 +141,9 @@ describe("tx_search", () => {
     const combined = await allPages({ address: alice.bech32, type: "transfer", event, limit: 100 });
     expect(combined.map((i) => i.hash)).toEqual(toCarol);
     expect(await allPages({ address: bob.bech32, event, limit: 100 })).toEqual([]);
+    // A quantity is not indexed, but filters alongside an address.
+    const amount = { type: "transfer", attribute: "amount", value: "2" };
+    expect((await allPages({ address: alice.bech32, event: amount, limit: 100 })).map((i) => i.hash)).toEqual(toCarol);
     // A height range.
     const first = byEvent[0].height;
     const ranged = await allPages({ event, fromHeight: first, toHeight: first, limit: 100 });
@@ -156,6 +159,9 @@ describe("tx_search", () => {
     const noFilter = await errorOf(search({ limit: 5 }));
     expect(noFilter.code).toBe(INVALID_PARAMS);
     expect(noFilter.message).toMatch(/at least one filter/);
+    const amountOnly = await errorOf(search({ event: { type: "transfer", attribute: "amount", value: "2" } }));
+    expect(amountOnly.code).toBe(INVALID_PARAMS);
+    expect(amountOnly.message).toMatch(/not indexed/);
     const tooMany = await errorOf(search({ address: alice.bech32, limit: 101 }));
     expect(tooMany.code).toBe(INVALID_PARAMS);
 

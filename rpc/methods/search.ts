@@ -25,6 +25,8 @@ export const MAX_SEARCH_LIMIT = 100;
  * whose other filters match few of its first filter's items returns a short page and a cursor to go on from.
  */
 export const MAX_SEARCH_SCAN_KEYS = 10_000;
+/** Items read at once while scanning. */
+const READ_GROUP = 20;
 /** Keys read per LevelDB range read while scanning. */
 const SCAN_CHUNK = 256;
 
@@ -152,10 +154,11 @@ async function search(p: SearchParams, ctx: RpcContext) {
     } else lt = indexKey(prefix, start.height, start.position);
   }
 
+  const filters = [p.address, p.type, p.event].filter((f) => f !== undefined).length;
   const items: unknown[] = [];
   let last: SearchPlace | undefined;
   let done = false;
-  const hashesAt = new Map<number, Uint8Array[] | undefined>();
+  const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
   const budget = ctx.request.reserve(MAX_SEARCH_SCAN_KEYS);
   let used = 0;
   try {
@@ -163,20 +166,26 @@ async function search(p: SearchParams, ctx: RpcContext) {
       while (items.length < p.limit) {
         const room = budget - used;
         if (room <= 0) return;
-        const asked = Math.min(SCAN_CHUNK, room);
+        // With one filter every key is an item: read no more keys than the page still needs.
+        const asked = Math.min(room, filters === 1 ? p.limit - items.length : SCAN_CHUNK);
         const keys = await ctx.db.keysIn(gte, lt, order === "desc", asked);
         used += keys.length;
         if (keys.length === 0) {
           done = true;
           return;
         }
-        for (const key of keys) {
-          const place = indexPlace(key, prefix.byteLength);
-          last = place;
-          const item = await readItem(ctx, place, hashesAt);
-          used++;
-          if (item !== undefined && matches(item, p)) items.push(item.view);
-          if (items.length >= p.limit) break;
+        // Items are read a group at a time, in parallel (LevelDB reads run on its thread pool), then taken in order.
+        for (let g = 0; g < keys.length && items.length < p.limit;) {
+          const group = keys.slice(g, g + Math.min(READ_GROUP, p.limit - items.length));
+          g += group.length;
+          const places = group.map((k) => indexPlace(k, prefix.byteLength));
+          const read = await Promise.all(places.map((place) => readItem(ctx, place, hashesAt)));
+          used += read.length;
+          for (let i = 0; i < read.length; i++) {
+            last = places[i];
+            const item = read[i];
+            if (item !== undefined && matches(item, p)) items.push(item.view);
+          }
         }
         if (items.length >= p.limit) return;
         if (keys.length < asked) {
@@ -190,7 +199,8 @@ async function search(p: SearchParams, ctx: RpcContext) {
       }
     });
   } finally {
-    ctx.request.refund(Math.max(0, budget - used));
+    if (used <= budget) ctx.request.refund(budget - used);
+    else ctx.request.charge(used - budget);
   }
   const resume = last ?? start;
   return { items, cursor: resume === undefined ? null : encodeCursor(resume, digest), done, latestHeight: tip };
@@ -199,7 +209,7 @@ async function search(p: SearchParams, ctx: RpcContext) {
 async function readItem(
   ctx: RpcContext,
   place: SearchPlace,
-  hashesAt: Map<number, Uint8Array[] | undefined>,
+  hashesAt: Map<number, Promise<Uint8Array[] | undefined>>,
 ): Promise<ReadItem | undefined> {
   if (place.position === BLOCK_EVENTS_POSITION) {
     const events = await ctx.db.getBlockEvents(place.height);
@@ -210,8 +220,12 @@ async function readItem(
       view: { kind: "block" as const, height: place.height, events: resultView({ code: 0, log: "", events }).events },
     };
   }
-  if (!hashesAt.has(place.height)) hashesAt.set(place.height, await ctx.db.txHashesOf(place.height));
-  const hash = hashesAt.get(place.height)?.[place.position];
+  let hashes = hashesAt.get(place.height);
+  if (hashes === undefined) {
+    hashes = ctx.db.txHashesOf(place.height);
+    hashesAt.set(place.height, hashes);
+  }
+  const hash = (await hashes)?.[place.position];
   if (hash === undefined) return undefined;
   const record = await ctx.db.getTx(hash);
   if (record === undefined) return undefined;

@@ -34,6 +34,8 @@ import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./bucke
 import { openError } from "./open-errors.ts";
 
 const EMPTY = new Uint8Array(0);
+/** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
+const TX_CHECK_CACHE = 8;
 
 /** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
 function prefixEnd(prefix: Uint8Array): Uint8Array {
@@ -130,6 +132,8 @@ export interface CommittedBlock {
 export class ChainDb {
   private readonly db: Level<Uint8Array, Uint8Array>;
   private readonly txHashesAt = new Map<number, string[]>();
+  /** Recently read tx checks by height (a committed block's never changes). */
+  private readonly txChecks = new Map<number, TxCheck>();
   private durable = true;
 
   private constructor(db: Level<Uint8Array, Uint8Array>) {
@@ -301,11 +305,16 @@ export class ChainDb {
 
   /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
   private async getTxCheck(height: number): Promise<TxCheck | undefined> {
+    const cached = this.txChecks.get(height);
+    if (cached !== undefined) return cached;
     const what = `the tx check of block ${height}`;
     const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
     if (raw === undefined) return undefined;
     const check = decodeTxCheck(raw);
     if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    // A search page reads many txs of few blocks: each block's check is read and hashed once, not per tx.
+    if (this.txChecks.size >= TX_CHECK_CACHE) this.txChecks.delete(this.txChecks.keys().next().value as number);
+    this.txChecks.set(height, check);
     return check;
   }
 

@@ -32,7 +32,8 @@ const SCAN_CHUNK = 256;
 
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).min(1, `${what} is empty`).max(256);
 
-const searchParams = z
+/** tx_search's params; its filters (address, type, event) are what a subscription's filter will be. */
+export const searchParams = z
   .strictObject({
     address: addressSchema.optional(),
     type: nonEmpty("type").optional(),
@@ -54,7 +55,7 @@ const searchParams = z
     message: "fromHeight must not be above toHeight",
   });
 
-type SearchParams = z.infer<typeof searchParams>;
+export type SearchParams = z.infer<typeof searchParams>;
 
 export function txItemView(hash: Uint8Array, record: TxRecord & { result: TxResult }) {
   const tx = decodeTx(record.tx);
@@ -101,14 +102,15 @@ function primaryTerm(p: SearchParams): IndexTerm {
   );
 }
 
-interface ReadItem {
+export interface ReadItem {
   view: unknown;
   type: string | undefined;
   addresses: readonly IndexTerm[];
   events: readonly TxEvent[];
 }
 
-function matches(item: ReadItem, p: SearchParams): boolean {
+/** Whether an item (a tx with its result, or a block's events) meets every filter given. */
+export function matches(item: ReadItem, p: SearchParams): boolean {
   if (p.type !== undefined && item.type !== p.type) return false;
   if (p.address !== undefined && !item.addresses.some((t) => t.kind === "address" && t.value === p.address)) return false;
   if (p.event !== undefined) {
@@ -125,7 +127,8 @@ function after(p: SearchPlace): SearchPlace {
   return { height: p.height, position: p.position + 1 };
 }
 
-async function search(p: SearchParams, ctx: RpcContext) {
+/** One page of a search, from the index (see tx_search). */
+export async function search(p: SearchParams, ctx: RpcContext) {
   if (!ctx.app.indexing) {
     throw appError(
       "INDEX_DISABLED",

@@ -51,6 +51,7 @@ import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { blockWorkProblem } from "../state/work.ts";
 import { blockFill } from "./backlog.ts";
+import { blockIndexKeys } from "../state/index-terms.ts";
 
 /** A block executed against the latest state, kept until it is committed or superseded. */
 interface Executed {
@@ -61,6 +62,8 @@ interface Executed {
   resultBytes: Uint8Array[];
   /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
   resultLeaves: Uint8Array[];
+  /** The decoded results (the search index's terms come from their events). */
+  results: TxResult[];
   writes: StateWrite[];
   tree: TreeCandidate;
   blockEvents: TxEvent[];
@@ -92,6 +95,8 @@ export class ChainApp implements Application {
   private readonly mempool: Mempool;
   private readonly verifier: TxVerifier;
   private readonly log: Logger;
+  /** Whether commits write the search index ([index] enabled in config.toml). */
+  readonly indexing: boolean;
   private current: ChainInfo;
   private readonly executed = new Map<string, Executed>();
   private lastFill = 0;
@@ -111,7 +116,10 @@ export class ChainApp implements Application {
     logger: Logger;
     /** The validator sets the state schedules, read at start-up (openChain). */
     validatorSets: ValidatorSets;
+    /** Write the search index with each block (default true). */
+    index?: boolean;
   }) {
+    this.indexing = opts.index ?? true;
     this.db = opts.db;
     this.state = opts.state;
     this.genesis = opts.genesis;
@@ -256,7 +264,7 @@ export class ChainApp implements Application {
     const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence };
     knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
-    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, resultLeaves, writes, tree, blockEvents });
+    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, resultLeaves, results, writes, tree, blockEvents });
     return block;
   }
 
@@ -376,7 +384,7 @@ export class ChainApp implements Application {
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
-    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, writes, tree, blockEvents };
+    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, results, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -406,6 +414,7 @@ export class ChainApp implements Application {
       writes: ex.writes,
       treeOps: ex.tree.ops(),
       blockEvents: ex.blockEvents,
+      indexKeys: this.indexing ? blockIndexKeys(height, ex.txs, ex.results, ex.blockEvents) : undefined,
     });
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);

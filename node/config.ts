@@ -112,6 +112,12 @@ const configSchema = z.strictObject({
       value_cache_bytes: z.number().int().min(MIN_VALUE_CACHE_BYTES).default(DEFAULT_VALUE_CACHE_BYTES),
     })
     .prefault({}),
+  index: z
+    .strictObject({
+      /** Write the search index (tx_search) with each block; off, the node answers INDEX_DISABLED. */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -219,6 +225,12 @@ keep_recent = ${c.state.keep_recent}
 # database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
 # fit many times over in the default; a node with millions of accounts stays small.
 value_cache_bytes = ${c.state.value_cache_bytes}
+
+[index]
+# Index every transaction and block event by address, message type and event attribute, written with each
+# block (tx_search). Off: nothing is indexed and tx_search answers INDEX_DISABLED (2011). A node turned on
+# after running with it off has no entries for the blocks it committed meanwhile.
+enabled = ${c.index.enabled}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

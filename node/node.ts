@@ -163,6 +163,7 @@ export class OplNode {
         info,
         validatorSets,
         logger: log.child({ module: "app" }),
+        index: config.index.enabled,
       });
       pruning = new StatePruning(app, db, config.state.keep_recent, log.child({ module: "pruning" }));
       // The signer loads only now: the database (opened above) holds the OS lock on this home.

@@ -30,6 +30,8 @@ export const APP_ERRORS = {
   PROOF_NOT_AVAILABLE: 2009,
   /** A state_getProof key that names something outside the state tree (the genesis params). */
   NOT_IN_STATE: 2010,
+  /** A search on a node started with [index] enabled = false (config.toml): it keeps no search index. */
+  INDEX_DISABLED: 2011,
 } as const;
 
 /** An answer to a client, not a bug: no stack trace (see TxError; every refused tx_submit makes one). */

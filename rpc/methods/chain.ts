@@ -5,6 +5,7 @@ import { PRECOMMIT } from "../../proto/consensus.ts";
 import { blockTxHashes } from "../../proto/block.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
+import { blockTxItems } from "./search.ts";
 import { hashSchema, heightSchema } from "../schemas.ts";
 import { commitView, headerView, resultView } from "../views.ts";
 
@@ -12,6 +13,8 @@ const getBlockParams = z
   .strictObject({
     height: heightSchema.min(1, "height must be >= 1").optional(),
     hash: hashSchema.optional(),
+    /** "hashes" (default): the txs' hashes; "full": each tx with its raw bytes (base64) and result. */
+    txs: z.enum(["hashes", "full"]).default("hashes"),
   })
   .refine((p) => (p.height === undefined) !== (p.hash === undefined), "give exactly one of height or hash");
 
@@ -19,7 +22,7 @@ export const chainMethods = [
   method({
     name: "chain_getBlock",
     description:
-      "A committed block by height or hash: header, transaction hashes, last commit and its own commit, the " +
+      "A committed block by height or hash: header, transaction hashes (txs: \"full\": each tx with its raw bytes and result), last commit and its own commit, the " +
       "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences).",
     params: getBlockParams,
     handler: async (p, ctx) => {
@@ -46,7 +49,7 @@ export const chainMethods = [
         hash: toHex(meta.hash),
         header: headerView(block),
         // Hashed once per block object, when the read checked the body against the txs root.
-        txs: blockTxHashes(block).map(toHex),
+        txs: p.txs === "full" ? await blockTxItems(ctx, h, blockTxHashes(block)) : blockTxHashes(block).map(toHex),
         lastCommit: commitView(block.lastCommit),
         commit: commitView(meta.commit),
         // What the block's own steps did: slashes, jails, completed unbondings, expired inferences, set changes.

@@ -8,6 +8,7 @@ import { modelMethods } from "./models.ts";
 import { nodeMethods } from "./node.ts";
 import { paramsMethods } from "./params.ts";
 import { proofMethods } from "./proofs.ts";
+import { searchMethods } from "./search.ts";
 import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
 
@@ -16,6 +17,7 @@ export const allMethods: RpcMethod[] = [
   ...nodeMethods,
   ...chainMethods,
   ...txMethods,
+  ...searchMethods,
   ...accountMethods,
   ...consensusMethods,
   ...paramsMethods,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fromBase64, fromHex, toHex } from "../../crypto/bytes.ts";
+import { fromBase64, fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
@@ -65,6 +65,8 @@ export const txMethods = [
         height: record.height,
         index: record.index,
         tx: txBodyView(tx.body, tx.sender),
+        // The signed tx as committed: sha256 of these bytes is the hash, and the signature verifies over them.
+        raw: toBase64(record.tx),
         result: resultView(record.result),
       };
     },

@@ -30,6 +30,11 @@ export const BUCKET = {
   blockByHash: 0x78, // 'x'
   /** Tx hash -> TxRecord { height, index, tx, result } */
   tx: 0x74, // 't'
+  /**
+   * Search index (state/store/tx-index.ts): kind || u16 length || term || u64 height || u32 position -> empty.
+   * Written with the block in its batch when [index] is enabled; a range scan under one term is in height order.
+   */
+  txIndex: 0x71, // 'q' (query)
   /** State key -> latest value */
   stateLatest: 0x73, // 's'
   /** u16 key length || state key || height -> 0x01 || value, or 0x00 if deleted at that height */

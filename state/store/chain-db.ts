@@ -37,6 +37,10 @@ import type { LatestValueSource } from "./latest-values.ts";
 import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
 
+const EMPTY = new Uint8Array(0);
+/** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
+const TX_CHECK_CACHE = 8;
+
 /** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
 function prefixEnd(prefix: Uint8Array): Uint8Array {
   const end = prefix.slice();
@@ -121,6 +125,8 @@ export interface CommittedBlock {
   writes: StateWrite[];
   /** The state tree's records for this height (TreeCandidate.ops()): in the same batch as the block. */
   treeOps?: TreePut[];
+  /** Search index keys (state/store/tx-index.ts) written with the block; none when [index] is off. */
+  indexKeys?: Uint8Array[];
 }
 
 /**
@@ -136,6 +142,8 @@ export interface CommittedBlock {
 export class ChainDb {
   private readonly db: Level<Uint8Array, Uint8Array>;
   private readonly txHashesAt = new Map<number, string[]>();
+  /** Recently read tx checks by height (a committed block's never changes). */
+  private readonly txChecks = new Map<number, TxCheck>();
   private durable = true;
   private oldest = 0;
 
@@ -239,6 +247,7 @@ export class ChainDb {
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
     for (const op of c.treeOps ?? []) ops.push(op);
+    for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
     ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
     await this.db.batch(ops, { sync: this.durable });
   }
@@ -398,11 +407,16 @@ export class ChainDb {
 
   /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
   private async getTxCheck(height: number): Promise<TxCheck | undefined> {
+    const cached = this.txChecks.get(height);
+    if (cached !== undefined) return cached;
     const what = `the tx check of block ${height}`;
     const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
     if (raw === undefined) return undefined;
     const check = decodeTxCheck(raw);
     if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    // A search page reads many txs of few blocks: each block's check is read and hashed once, not per tx.
+    if (this.txChecks.size >= TX_CHECK_CACHE) this.txChecks.delete(this.txChecks.keys().next().value as number);
+    this.txChecks.set(height, check);
     return check;
   }
 
@@ -479,6 +493,21 @@ export class ChainDb {
       if (expected <= latest) return [expected, latest];
     }
     return undefined;
+  }
+
+  /** Up to `limit` keys in [gte, lt), ascending or (reverse) descending: a search index range scan. */
+  async keysIn(gte: Uint8Array, lt: Uint8Array, reverse: boolean, limit: number): Promise<Uint8Array[]> {
+    const keys: Uint8Array[] = [];
+    for await (const key of this.db.keys({ gte, lt, reverse, limit })) keys.push(key);
+    return keys;
+  }
+
+  /** The hashes of block `height`'s txs in block order, from its checked tx check (or the block itself). */
+  async txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
+    const check = await this.getTxCheck(height);
+    if (check !== undefined) return check.txHashes;
+    const block = await this.getBlock(height);
+    return block === undefined ? undefined : blockTxHashes(block);
   }
 
   /** The events a block's own steps made (empty if none). */

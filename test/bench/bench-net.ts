@@ -33,6 +33,8 @@ export class BenchNet {
       config.rpc.max_batch = Math.max(p.batch, config.rpc.max_batch);
       // A transfer is ~300 bytes as base64 inside a JSON-RPC call.
       config.rpc.max_body_bytes = Math.max(p.batch * 1024, config.rpc.max_body_bytes);
+      // BENCH_INDEX=off measures the node without its search index ([index] enabled = false): the index's cost.
+      if (process.env.BENCH_INDEX === "off") config.index.enabled = false;
       if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
       writeConfig(homePaths(home).config, config);
       return config;

@@ -33,6 +33,8 @@ export interface TestChainOptions {
   mempool?: Partial<NodeConfig["mempool"]>;
   /** Overrides of config.toml's [state] settings (tree cache, retention). */
   state?: Partial<NodeConfig["state"]>;
+  /** Overrides of config.toml's [index] settings (indexing off, say). */
+  index?: Partial<NodeConfig["index"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -60,6 +62,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   Object.assign(config.rpc, opts.rpc);
   Object.assign(config.mempool, opts.mempool);
   Object.assign(config.state, opts.state);
+  Object.assign(config.index, opts.index);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

@@ -590,3 +590,32 @@ describe("params and list errors", () => {
     expect((await failure("datanet_get", { id: 0 })).code).toBe(-32602);
   });
 });
+
+describe("tx_search over the economy's events", () => {
+  interface Found {
+    items: {
+      tx: { msg: { type: string } };
+      result: { events: { type: string; attributes: Record<string, string> }[] };
+    }[];
+  }
+  const search = (params: Record<string, unknown>) => call("tx_search", { limit: 100, ...params }) as Promise<Found>;
+
+  it("finds txs by the ids in their events (datanet, contribution, inference), by owner and contributor", async () => {
+    const contributions = await search({ event: { type: "contribute", attribute: "datanet", value: String(ids.datanet) } });
+    expect(contributions.items.map((i) => i.tx.msg.type)).toEqual(["contribute", "contribute", "contribute"]);
+    expect(contributions.items.map((i) => Number(i.result.events.at(-1)?.attributes.id))).toEqual(ids.contributions);
+    // Everything that named the datanet: created, contributed to, reviewed, published.
+    const created = await search({ event: { type: "create_datanet", attribute: "id", value: String(ids.datanet) } });
+    expect(created.items).toHaveLength(1);
+    const reviews = await search({ event: { type: "review_contribution", attribute: "datanet", value: String(ids.datanet) } });
+    expect(reviews.items).toHaveLength(3);
+    const inference = await search({ event: { type: "record_inference", attribute: "id", value: String(ids.inference) } });
+    expect(inference.items).toHaveLength(1);
+    // By address: bob's contributions and his own datanet; alice as the datanet's owner.
+    const bobs = await search({ address: bob.bech32, type: "contribute" });
+    expect(bobs.items).toHaveLength(3);
+    const owner = await search({ event: { type: "create_datanet", attribute: "owner", value: alice.bech32 } });
+    expect(owner.items.map((i) => i.result.events.at(-1)?.attributes.name)).toEqual(["corpus"]);
+    expect((await search({ type: "create_datanet" })).items).toHaveLength(2);
+  });
+});

@@ -1,4 +1,4 @@
-import { ADDRESS_LENGTH, ADDRESS_PREFIX, encodeAddress } from "../crypto/address.ts";
+import { ADDRESS_LENGTH, ADDRESS_PREFIX, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import {
@@ -12,12 +12,39 @@ import {
   UNINDEXED_ATTRIBUTES,
 } from "./store/tx-index.ts";
 
-/** A bech32 `opl1...` address as events write it: prefix, separator, 32 data + 6 checksum characters. */
-const ADDRESS_TEXT_LENGTH = ADDRESS_PREFIX.length + 1 + Math.ceil((ADDRESS_LENGTH * 8) / 5) + 6;
-const ADDRESS_START = `${ADDRESS_PREFIX}1`;
+/**
+ * The event attributes whose values are addresses the module wrote (state/execute.ts, state/modules/*): only
+ * these are indexed as addresses. A free-text attribute that happens to read like an address (a datanet's
+ * name) must not plant a tx in that address's history (address poisoning): it is an event term like any text.
+ */
+export const ADDRESS_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "address",
+  "contributor",
+  "delegator",
+  "operator",
+  "owner",
+  "payer",
+  "recipient",
+  "reviewer",
+  "sender",
+  "slasher",
+  "validator",
+]);
 
-export function looksLikeAddress(value: string): boolean {
-  return value.length === ADDRESS_TEXT_LENGTH && value.startsWith(ADDRESS_START);
+/** A valid bech32 `opl1...` address (checksum included). */
+export function isAddressText(value: string): boolean {
+  if (!value.startsWith(`${ADDRESS_PREFIX}1`)) return false;
+  try {
+    decodeAddress(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an event attribute holds an address the module wrote (found through the address index). */
+export function isAddressAttribute(attribute: string, value: string): boolean {
+  return ADDRESS_ATTRIBUTES.has(attribute) && isAddressText(value);
 }
 
 /** Addresses a message names directly (a transfer's recipient, a model's operators): its 20-byte fields. */
@@ -34,14 +61,14 @@ function msgAddresses(msg: TxMsg, out: IndexTerm[]): void {
 
 /** Whether an event attribute is indexed as an event term (else found by address, or not at all). */
 export function isIndexedAttribute(attribute: string, value: string): boolean {
-  return !UNINDEXED_ATTRIBUTES.has(attribute) && !looksLikeAddress(value);
+  return !UNINDEXED_ATTRIBUTES.has(attribute) && !isAddressAttribute(attribute, value);
 }
 
 function eventTerms(events: readonly TxEvent[], out: IndexTerm[]): void {
   // Addresses first: under the per-item bound, who was involved matters more than what was named.
   for (const e of events) {
     if (UNINDEXED_ADDRESS_EVENTS.has(e.type)) continue;
-    for (const a of e.attributes) if (looksLikeAddress(a.value)) out.push({ kind: "address", value: a.value });
+    for (const a of e.attributes) if (isAddressAttribute(a.key, a.value)) out.push({ kind: "address", value: a.value });
   }
   for (const e of events) {
     for (const a of e.attributes) {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import type { TxEvent, TxRecord, TxResult } from "../../proto/records.ts";
-import { blockEventTerms, isIndexedAttribute, looksLikeAddress, txIndexTerms } from "../../state/index-terms.ts";
+import { blockEventTerms, isAddressAttribute, isIndexedAttribute, txIndexTerms } from "../../state/index-terms.ts";
 import {
   BLOCK_EVENTS_POSITION,
   eventTerm,
@@ -93,7 +93,7 @@ function primaryTerm(p: SearchParams): IndexTerm {
   if (p.event !== undefined) {
     const { type, attribute, value } = p.event;
     if (isIndexedAttribute(attribute, value)) return { kind: "event", value: eventTerm(type, attribute, value) };
-    if (looksLikeAddress(value)) return { kind: "address", value };
+    if (isAddressAttribute(attribute, value)) return { kind: "address", value };
   }
   if (p.type !== undefined) return { kind: "type", value: p.type };
   throw new RpcError(

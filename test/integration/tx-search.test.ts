@@ -150,6 +150,32 @@ describe("tx_search", () => {
     expect(ranged.map((i) => i.hash)).toEqual(byEvent.filter((i) => i.height === first).map((i) => i.hash));
   }, 30_000);
 
+  it("a name that reads like someone's address does not put a tx in that address's history (address poisoning)", async () => {
+    const victim = new TestAccount();
+    const attacker = new TestAccount();
+    await included([await submit(chain.faucet.transfer(chain.chainId, attacker.address, 10n * ONE_OPEN, FEE))]);
+    const msg = {
+      type: "create_datanet" as const,
+      name: victim.bech32,
+      description: "",
+      license: "CC-BY-4.0",
+      curators: [] as Uint8Array[],
+      contributionStake: ONE_OPEN,
+      reviewFee: ONE_OPEN / 10n,
+      allowListed: false,
+      contributors: [] as Uint8Array[],
+    };
+    const hash = await submit(attacker.transfer(chain.chainId, attacker.address, 0n, FEE, { msg }));
+    await included([hash]);
+    const byVictim = await chain.rpc.call<Page>("tx_search", { address: victim.bech32 });
+    expect(byVictim.items.map((i) => i.hash)).not.toContain(hash);
+    // The name is still found as what it is: an attribute of the create_datanet event.
+    const byName = await chain.rpc.call<Page>("tx_search", {
+      event: { type: "create_datanet", attribute: "name", value: victim.bech32 },
+    });
+    expect(byName.items.map((i) => i.hash)).toEqual([hash]);
+  });
+
   it("answers bad input with a clear error", async () => {
     const unknownKey = await errorOf(search({ address: alice.bech32, colour: "red" }));
     expect(unknownKey.code).toBe(INVALID_PARAMS);

@@ -154,14 +154,17 @@ export async function search(p: SearchParams, ctx: RpcContext) {
     if (order === "asc") {
       const next = after(start);
       gte = indexKey(prefix, Math.max(low, next.height), next.height < low ? 0 : next.position);
-    } else lt = indexKey(prefix, start.height, start.position);
+    } else if (start.height <= high) {
+      // A cursor never widens the query: its place (an unkeyed digest binds it to the query, not to a range
+      // the node issued) only narrows the range below toHeight.
+      lt = indexKey(prefix, start.height, start.position);
+    }
   }
 
   const filters = [p.address, p.type, p.event].filter((f) => f !== undefined).length;
   const items: unknown[] = [];
   let last: SearchPlace | undefined;
   let done = false;
-  const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
   const budget = ctx.request.reserve(MAX_SEARCH_SCAN_KEYS);
   let used = 0;
   try {
@@ -182,6 +185,9 @@ export async function search(p: SearchParams, ctx: RpcContext) {
           const group = keys.slice(g, g + Math.min(READ_GROUP, p.limit - items.length));
           g += group.length;
           const places = group.map((k) => indexPlace(k, prefix.byteLength));
+          // A block's tx hashes are kept for one group only (items come in height order): a page whose items
+          // lie each in another big block holds at most READ_GROUP blocks' hashes, not one per item read.
+          const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
           const read = await Promise.all(places.map((place) => readItem(ctx, place, hashesAt)));
           used += read.length;
           for (let i = 0; i < read.length; i++) {
@@ -225,7 +231,11 @@ async function readItem(
   }
   let hashes = hashesAt.get(place.height);
   if (hashes === undefined) {
-    hashes = ctx.db.txHashesOf(place.height);
+    // Charged by the block's size: reading a block of 20,000 txs to find one item is not one unit of work.
+    hashes = ctx.db.txHashesOf(place.height).then((h) => {
+      if (h !== undefined) ctx.request.charge(h.length);
+      return h;
+    });
     hashesAt.set(place.height, hashes);
   }
   const hash = (await hashes)?.[place.position];

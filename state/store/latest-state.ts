@@ -2,7 +2,9 @@ import { type TreeUpdate, treePath, valueHash } from "../smt.ts";
 import { MemoryNodeStore } from "../tree/memory-store.ts";
 import { NodeCache } from "../tree/node-cache.ts";
 import { NodeReader } from "../tree/node-reader.ts";
-import { type TreeCandidate, VersionedTree } from "../tree/versioned-tree.ts";
+import { type TreeCandidate, type TreePut, VersionedTree } from "../tree/versioned-tree.ts";
+import { concatBytes } from "../../crypto/bytes.ts";
+import { historyKey } from "./buckets.ts";
 import { keyId, type RecordCodec, type StateReader, type StateWrite } from "../view.ts";
 import type { ChainDb } from "./chain-db.ts";
 import { type LatestValueSource, LatestValues, NO_SOURCE } from "./latest-values.ts";
@@ -123,7 +125,14 @@ function treeUpdates(writes: readonly StateWrite[]): TreeUpdate[] {
  */
 async function buildTreeOnce(db: ChainDb, reader: NodeReader, height: number): Promise<void> {
   const updates: TreeUpdate[] = [];
-  for await (const [key, value] of db.latestState()) updates.push({ path: treePath(key), valueHash: valueHash(value) });
+  const history: TreePut[] = [];
+  for await (const [key, value] of db.latestState()) {
+    updates.push({ path: treePath(key), valueHash: valueHash(value) });
+    // Every leaf built here names `height` as the height that wrote its value, and a proof reads the value
+    // there with one point read: so each latest value is recorded in the history at `height` too (true: it is
+    // the value at that height). Genesis (height 0) wrote its history at 0 already.
+    if (height > 0) history.push({ type: "put", key: historyKey(key, height), value: concatBytes(Uint8Array.of(1), value) });
+  }
   const candidate = new VersionedTree(reader, -1, null).candidate(updates, [], height);
-  await db.writeTreeRecords(candidate.ops());
+  await db.writeTreeRecords([...candidate.ops(), ...history]);
 }

@@ -173,6 +173,23 @@ describe("the state tree on disk", () => {
     expect(state.treeReader.rootAt(0)).not.toBeUndefined();
   });
 
+  it("proves, after the one-time build at a later height, keys last written below it", async () => {
+    const tmp = tempDir("opl-tree-old-proof-");
+    cleanups.push(tmp.cleanup);
+    const db = await openDb(tmp.dir);
+    const [a, b] = KEYS;
+    await db.writeGenesis("x/genesis", [{ key: a, value: utf8("a0") }]); // as before the tree: no tree ops
+    await db.commitBlock({ ...EMPTY_BLOCK, height: 1, writes: [{ key: b, value: utf8("b1") }] });
+    for (const height of [2, 3]) {
+      await db.commitBlock({ ...EMPTY_BLOCK, height, writes: [{ key: a, value: utf8(`a${height}`) }] });
+    }
+    const state = await LatestState.load(db); // builds the tree of height 3 once
+    const proved = await chainProver(db, state).proveAt(3, b); // b was last written at height 1
+    expect(toHex(proved.value as Uint8Array)).toBe(toHex(utf8("b1")));
+    expect(proofHolds(proved.root, b, proved.value, proved.proof)).toBe(true);
+    expect(toHex((await db.getStateAt(b, 2)) as Uint8Array)).toBe(toHex(utf8("b1"))); // history below: unchanged
+  });
+
   it("after a crash between blocks (a batch on disk, the process gone before or after apply), tree and blocks agree", async () => {
     const { dir, db, state, model } = await genesisDb();
     let m = model;

@@ -1,7 +1,9 @@
 import { NodeCache } from "./node-cache.ts";
+import { equalBytes } from "../../crypto/bytes.ts";
 import {
   decodeNode,
   decodeRef,
+  innerHash,
   type InternalNode,
   nodeKey,
   nodeRecordKey,
@@ -33,8 +35,13 @@ export class NodeReader {
     this.cache = cache;
   }
 
-  /** The internal node written at `version` at this position; missing means a damaged database. */
-  node(version: number, depth: number, path: Uint8Array): InternalNode {
+  /**
+   * The internal node written at `version` at this position, which must hash to `hash` (its parent's, or the
+   * root record's, claim): a node read from disk is checked once, before it is used or cached, so a damaged
+   * record (a flipped child hash, a leaf's path) is refused, not read as a different tree (a present key seen
+   * as absent would execute as a new account). Missing or mismatched means a damaged database.
+   */
+  node(version: number, depth: number, path: Uint8Array, hash: Uint8Array): InternalNode {
     const key = nodeKey(version, depth, path);
     const id = cacheId(key);
     const cached = this.cache.get(id);
@@ -46,6 +53,11 @@ export class NodeReader {
       );
     }
     const node = decodeNode(bytes);
+    if (!equalBytes(innerHash(node.left, node.right), hash)) {
+      throw new TreeNodeMissingError(
+        `the state tree node of height ${version} at depth ${depth} does not hash to what its parent names`,
+      );
+    }
     this.cache.set(id, node, bytes.byteLength);
     return node;
   }

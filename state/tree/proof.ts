@@ -38,7 +38,7 @@ function walk(reader: NodeReader, root: Ref, path: Uint8Array): { proof: StatePr
   let ref = root;
   let depth = 0;
   while (ref !== null && ref.kind === 2) {
-    const node = reader.node(ref.version, depth, path);
+    const node = reader.node(ref.version, depth, path, ref.hash);
     const goRight = bit(path, depth) === 1;
     siblings.push(refHash(goRight ? node.left : node.right));
     ref = goRight ? node.right : node.left;

@@ -168,7 +168,7 @@ class Builder {
     if (lo >= hi) return ref;
     if (ref === null || ref.kind === 1) return this.mergeLeaf(ref, items, lo, hi, depth);
     const path = items[lo].path;
-    const node = this.reader.node(ref.version, depth, path);
+    const node = this.reader.node(ref.version, depth, path, ref.hash);
     let mid = lo;
     while (mid < hi && bit(items[mid].path, depth) === 0) mid++;
     const left = this.update(node.left, items, lo, mid, depth + 1);
@@ -212,7 +212,7 @@ export class VersionedTree {
     let depth = 0;
     while (ref !== null) {
       if (ref.kind === 1) return compareBytes(ref.path, path) === 0 ? ref.valueHash : undefined;
-      const node = this.reader.node(ref.version, depth, path);
+      const node = this.reader.node(ref.version, depth, path, ref.hash);
       ref = bit(path, depth) === 0 ? node.left : node.right;
       depth++;
     }

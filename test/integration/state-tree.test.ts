@@ -173,6 +173,30 @@ describe("the state tree on disk", () => {
     expect(state.treeReader.rootAt(0)).not.toBeUndefined();
   });
 
+  it("a damaged tree node on disk is refused when read, not taken for another tree", async () => {
+    const { dir, db, state } = await genesisDb();
+    for (let h = 1; h <= 3; h++) await commit(db, state, writesAt(h));
+    await db.close();
+    cleanups.pop();
+    // Flip a byte inside a child's hash (or leaf path) of height 3's top node: every key's path crosses it.
+    const level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await level.open();
+    let flipped = 0;
+    const nodes = { gte: Uint8Array.of(BUCKET.treeNode), lt: Uint8Array.of(BUCKET.treeNode + 1) };
+    for await (const [key, value] of level.iterator(nodes)) {
+      const version = Number(new DataView(key.buffer, key.byteOffset + 1, 8).getBigUint64(0));
+      if (version !== 3 || key[9] !== 0) continue; // height 3, depth 0
+      const damaged = value.slice();
+      damaged[20] ^= 0x01;
+      await level.put(key, damaged);
+      flipped++;
+    }
+    await level.close();
+    expect(flipped).toBe(1);
+    const loaded = await LatestState.load(await openDb(dir));
+    expect(() => loaded.get(KEYS[0])).toThrow(/tree node of height 3 at depth 0 does not hash to what its parent/);
+  });
+
   it("proves, after the one-time build at a later height, keys last written below it", async () => {
     const tmp = tempDir("opl-tree-old-proof-");
     cleanups.push(tmp.cleanup);

@@ -26,7 +26,7 @@ export const APP_ERRORS = {
   WORK_LIMIT_EXCEEDED: 2007,
   /** The node holds rpc.max_response_bytes_in_flight of answers for all requests: retry later. */
   NODE_BUSY: 2008,
-  /** A state proof this node cannot make: a past height without the versioned tree, or a pruned height. */
+  /** A state proof this node cannot make: a pruned height (below [state] keep_recent), or genesis (no header). */
   PROOF_NOT_AVAILABLE: 2009,
   /** A state_getProof key that names something outside the state tree (the genesis params). */
   NOT_IN_STATE: 2010,

@@ -338,8 +338,8 @@ export const datanetMethods = [
       const proof = tree.proof(c.acceptIndex);
       // The root means something to a client only through a header it trusts: the version's record (which
       // stores root and count) proved against the state root of a signed header. A published version never
-      // changes, so it is proved at the latest height whatever height was asked (the in-memory tree proves
-      // only that one; a record proved there holds the same root as at any height since publishing).
+      // changes, so it is proved at the latest height whatever height was asked (a record proved there holds
+      // the same root as at any height since publishing, and the latest height is never pruned).
       const versionProof = await stateProofAnswer(ctx, undefined, {
         datanetVersion: { datanetId: p.datanetId, version: p.version },
       });

@@ -1,4 +1,4 @@
-import { concatBytes, u64be } from "../../crypto/bytes.ts";
+import { concatBytes, u64be, utf8 } from "../../crypto/bytes.ts";
 
 /**
  * LevelDB key layout. One byte per bucket; numbers are 8-byte big-endian so keys sort by height.
@@ -72,4 +72,19 @@ export function historyPrefix(stateKey: Uint8Array): Uint8Array {
 
 export function historyKey(stateKey: Uint8Array, height: number): Uint8Array {
   return concatBytes(historyPrefix(stateKey), u64be(height));
+}
+
+/** The meta key of the latest committed height (u64 BE). */
+export const LATEST_HEIGHT_KEY = bucketKey(BUCKET.meta, utf8("latest"));
+
+/** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  throw new Error("a prefix of only 0xff bytes has no end");
 }

@@ -34,25 +34,15 @@ import type { NodeStore } from "../tree/node-reader.ts";
 import type { TreePut } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
 import type { LatestValueSource } from "./latest-values.ts";
-import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix } from "./buckets.ts";
+import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefixEnd } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
+import { historyEntryAt, scanState, type StateScan, type StateScanOptions } from "./state-scan.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
 const TX_CHECK_CACHE = 8;
 
-/** The first key after every key that starts with `prefix` (prefix + 1 at its last byte below 0xff). */
-function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = prefix.slice();
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  throw new Error("a prefix of only 0xff bytes has no end");
-}
-
+export type { StateScan, StateScanOptions } from "./state-scan.ts";
 export { DatabaseLockedError, DatabaseUnwritableError } from "./open-errors.ts";
 
 /**
@@ -84,12 +74,6 @@ const TX_HASH_CACHE_HEIGHTS = 16;
  */
 export const GAP_CHECK_HEIGHTS = 1000;
 
-const LATEST_KEY = bucketKey(BUCKET.meta, utf8("latest"));
-/**
- * Versions of one key a historical scan reads in order before it seeks instead: reading on in order is a
- * batched ~1 µs per entry, a seek a round trip of tens of µs, so few versions are read and many jumped.
- */
-const FEW_VERSIONS = 16;
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
 /** The oldest height whose state (tree and history) is retained; absent: 0, nothing pruned. */
 const OLDEST_KEY = bucketKey(BUCKET.meta, utf8("oldest"));
@@ -97,18 +81,6 @@ const OLDEST_KEY = bucketKey(BUCKET.meta, utf8("oldest"));
 const GENESIS_WRITING_KEY = bucketKey(BUCKET.meta, utf8("genesis-writing"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
-
-/** One page of a state scan (ChainDb.scanState). */
-export interface StateScan {
-  /** Present entries, in key order: [state key, value]. */
-  entries: [Uint8Array, Uint8Array][];
-  /** Distinct keys looked at, present or not (what a scan's cost grows with). */
-  visited: number;
-  /** The last key looked at: continue after it. undefined if none was. */
-  lastKey: Uint8Array | undefined;
-  /** Nothing under the prefix lies after lastKey. */
-  done: boolean;
-}
 
 export interface CommittedBlock {
   height: number;
@@ -170,7 +142,7 @@ export class ChainDb {
 
   /** Latest committed height, or undefined before genesis was written. */
   async latestHeight(): Promise<number | undefined> {
-    const raw = await this.read(LATEST_KEY, "the latest-height marker");
+    const raw = await this.read(LATEST_HEIGHT_KEY, "the latest-height marker");
     return raw === undefined ? undefined : readU64be(raw);
   }
 
@@ -200,7 +172,7 @@ export class ChainDb {
     const ops = this.stateOps(0, writes);
     for (const op of treeOps) ops.push(op); // not push(...): a large genesis has more ops than call arguments
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
-    ops.push({ type: "put", key: LATEST_KEY, value: u64be(0) });
+    ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(0) });
     ops.push({ type: "del", key: GENESIS_WRITING_KEY } as unknown as (typeof ops)[number]);
     await this.db.batch(ops, { sync: true });
   }
@@ -248,7 +220,7 @@ export class ChainDb {
     }
     for (const op of c.treeOps ?? []) ops.push(op);
     for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
-    ops.push({ type: "put", key: LATEST_KEY, value: u64be(c.height) });
+    ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });
     await this.db.batch(ops, { sync: this.durable });
   }
 
@@ -593,117 +565,15 @@ export class ChainDb {
 
   /**
    * State entries under `prefix` in key order, as of the end of `height` (undefined: the latest), starting
-   * after the key `after` (exclusive): at most `limit` entries, after visiting at most `maxVisits` distinct
-   * keys (present or not at that height). Every key under a listable prefix has the same length
-   * (state/keys.ts), `keyLength`, which is how the history bucket groups them.
-   *
-   * `lastKey` is where the scan stopped (pass it as `after` to go on), which can lie past the last entry when
-   * keys absent at `height` were skipped; `done` says the prefix has nothing after it.
+   * after the key `after` (exclusive): see state/store/state-scan.ts.
    */
-  async scanState(opts: {
-    prefix: Uint8Array;
-    keyLength: number;
-    /** The state at the end of this height; the latest-value bucket serves it while it is the latest. */
-    height: number;
-    after?: Uint8Array;
-    limit: number;
-    maxVisits?: number;
-  }): Promise<StateScan> {
-    const { prefix, keyLength, height, after, limit } = opts;
-    const maxVisits = opts.maxVisits ?? Number.POSITIVE_INFINITY;
-    const scan: StateScan = { entries: [], visited: 0, lastKey: undefined, done: false };
-    // The latest values are cheapest to scan, but a block may commit during the scan: read them through a
-    // snapshot, and only if that snapshot is exactly at `height` (else fall through to the history).
-    const snapshot = this.db.snapshot();
-    try {
-      const latest = await this.db.get(LATEST_KEY, { snapshot });
-      if (latest !== undefined && readU64be(latest) === height) {
-        const start = bucketKey(BUCKET.stateLatest, after ?? prefix);
-        for await (const [key, value] of this.db.iterator({
-          [after === undefined ? "gte" : "gt"]: start,
-          lt: bucketKey(BUCKET.stateLatest, prefixEnd(prefix)),
-          snapshot,
-        })) {
-          scan.visited++;
-          if (key.byteLength - 1 === keyLength) {
-            scan.lastKey = key.subarray(1);
-            scan.entries.push([scan.lastKey, value]);
-          }
-          if (scan.entries.length >= limit || scan.visited >= maxVisits) return scan;
-        }
-        scan.done = true;
-        return scan;
-      }
-    } finally {
-      await snapshot.close();
-    }
-    if (height < this.oldest) throw new PrunedHeightError(height, this.oldest);
-    // History keys sort by (state key, height): each key's versions are consecutive, read in order. A key
-    // with more than FEW_VERSIONS versions is not walked to its end: one reverse seek finds the version in
-    // force at `height` and a forward seek jumps past the rest. A key rewritten at every height then costs
-    // what a key written a few times does (walking every version made a page O(all versions ever)), while
-    // keys with few versions keep the iterator's batched sequential reads (a seek costs a round trip).
-    const len = Uint8Array.of(keyLength >> 8, keyLength & 0xff);
-    const base = bucketKey(BUCKET.stateHistory, len);
-    const end = concatBytes(base, prefixEnd(prefix));
-    const from = after === undefined ? concatBytes(base, prefix) : historyKey(after, Number.MAX_SAFE_INTEGER);
-    const forward = this.db.iterator({ gt: from, lt: end });
-    const keyEnd = 3 + keyLength; // bucket byte, 2 length bytes, the state key, then the height
-    let current: Uint8Array | undefined; // the key being read, until it is finished
-    let value: Uint8Array | undefined; // its version in force at `height` (so far)
-    let steps = 0; // its versions read
-    const finish = () => {
-      if (current !== undefined && value?.[0] === 1) scan.entries.push([current, value.subarray(1)]);
-      current = undefined;
-    };
-    const full = () => scan.entries.length >= limit || scan.visited >= maxVisits;
-    try {
-      for (;;) {
-        const entry = await forward.next();
-        if (entry === undefined) {
-          finish();
-          scan.done = true;
-          return scan;
-        }
-        const [historyKeyBytes, v] = entry;
-        const stateKey = historyKeyBytes.subarray(3, keyEnd);
-        if (current === undefined || !equalBytes(current, stateKey)) {
-          const hadKey = current !== undefined;
-          finish();
-          if (hadKey && full()) return scan;
-          current = stateKey;
-          value = undefined;
-          steps = 0;
-          scan.visited++;
-          scan.lastKey = stateKey;
-        }
-        steps++;
-        const at = readU64be(historyKeyBytes, keyEnd);
-        if (at <= height) value = v;
-        if (steps < FEW_VERSIONS) continue;
-        // Many versions: if later ones may still be at or below `height`, ask for the one in force directly.
-        if (at < height) value = await this.historyEntryAt(current, height);
-        const past = prefixEnd(historyPrefix(current));
-        finish();
-        if (full()) return scan;
-        forward.seek(past);
-      }
-    } finally {
-      await forward.close();
-    }
+  scanState(opts: StateScanOptions): Promise<StateScan> {
+    return scanState(this.db, opts, this.oldest);
   }
 
   /** The raw history entry (0x01 || value, or 0x00: deleted) in force for `key` at `height`, if any. */
-  private async historyEntryAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
-    for await (const [, value] of this.db.iterator({
-      gte: historyPrefix(key),
-      lte: historyKey(key, height),
-      reverse: true,
-      limit: 1,
-    })) {
-      return value;
-    }
-    return undefined;
+  private historyEntryAt(key: Uint8Array, height: number): Promise<Uint8Array | undefined> {
+    return historyEntryAt(this.db, key, height);
   }
 
   /**

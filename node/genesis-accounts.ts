@@ -150,7 +150,7 @@ export async function writeStreamedGenesis(
   }
   let written = 0;
   const report = throttled(progress);
-  const { total, count } = await readAccountsFile(path, {
+  const { total, count, sha256: read } = await readAccountsFile(path, {
     inline: genesis.accounts.map((a) => a.address),
     expectedCount: file.count,
     batch: async (accounts) => {
@@ -161,6 +161,14 @@ export async function writeStreamedGenesis(
   });
   if (count !== file.count) {
     throw new GenesisError(`the genesis accounts file ${path} holds ${count} accounts, genesis.json says ${file.count}`);
+  }
+  // The bytes written are the bytes checked: a file changed between the check above and this read leaves the
+  // genesis unfinished (its marker stays), and the next start writes it again from the start.
+  if (read !== file.sha256) {
+    throw new GenesisError(
+      `the genesis accounts file ${path} changed while genesis was being written (sha256 ${read}, genesis.json ` +
+      `names ${file.sha256}); start again with the file the genesis was made with`,
+    );
   }
   const source = db.latestValues();
   let writes;

@@ -50,7 +50,13 @@ function walk(reader: NodeReader, root: Ref, path: Uint8Array): { proof: StatePr
 
 /** Where a prover finds what is outside the tree: values by height, and the range of retained heights. */
 export interface ProverSource {
+  /** Reads the latest height's tree (the node's hot-node cache, which block execution relies on). */
   reader: NodeReader;
+  /**
+   * Reads older heights' trees, through a cache of their own: random proofs at old heights must not push the
+   * nodes execution needs out of the hot cache (each miss there is a synchronous disk read on the main thread).
+   */
+  pastReader?: NodeReader;
   /**
    * The value `stateKey` was given by the block at `height` (its per-height history entry: one point read),
    * or undefined if that entry is not there or is a deletion.
@@ -82,9 +88,11 @@ export class StateProver {
     let root: Ref | undefined;
     let value: Uint8Array | undefined;
     try {
-      root = this.source.reader.rootAt(height);
+      const { reader: latest, pastReader } = this.source;
+      const reader = height < this.source.latestHeight() ? (pastReader ?? latest) : latest;
+      root = reader.rootAt(height);
       if (root === undefined) throw new TreeNodeMissingError(`the state tree root of height ${height} is missing`);
-      const found = walk(this.source.reader, root, path);
+      const found = walk(reader, root, path);
       proof = found.proof;
       const included = proof.leaf !== undefined && equalBytes(proof.leaf.path, path);
       if (included) value = this.source.valueWrittenAt(stateKey, found.valueVersion as number);

@@ -141,6 +141,21 @@ describe("the state tree on disk", () => {
     await expect(prover.proveAt(31, KEYS[0])).rejects.toThrow(/above the latest committed height 30/);
   });
 
+  it("proofs at past heights read through a cache of their own, leaving the hot-node cache to execution", async () => {
+    const { dir, db, state } = await genesisDb();
+    for (let h = 1; h <= 10; h++) await commit(db, state, writesAt(h));
+    await db.close();
+    cleanups.pop();
+    const reopened = await openDb(dir);
+    const loaded = await LatestState.load(reopened); // a restarted node: nothing cached yet
+    const hot = loaded.treeReader.cache;
+    const prover = chainProver(reopened, loaded);
+    for (const height of [1, 2, 3, 4, 5]) for (const key of KEYS) await prover.proveAt(height, key);
+    expect(hot.size).toBe(0);
+    for (const key of KEYS) await prover.proveAt(10, key); // the latest height reads the hot cache, as execution does
+    expect(hot.size).toBeGreaterThan(0);
+  });
+
   it("starts from the latest height's root on disk: nothing is rebuilt or rewritten, and blocks go on from it", async () => {
     const { dir, db, state, model } = await genesisDb();
     let m = model;

@@ -177,7 +177,7 @@ export async function writeStreamedGenesis(
   } finally {
     source.close();
   }
-  await db.writeGenesis(identity, writes);
+  await db.finishStreamedGenesis(identity, writes);
 }
 
 /** A deterministic address for generated account `i` of `count`: ascending in i, the rest from the seed. */

@@ -52,6 +52,11 @@ export const BUCKET = {
    * reads these to delete what no retained height needs.
    */
   treeStale: 0x7a, // 'z'
+  /**
+   * Tree path -> value hash of each state key a streamed genesis writes, kept only while it is written: in
+   * path order, so the tree of height 0 is built in one pass (state/tree/stream-build.ts); deleted after.
+   */
+  genesisTreeEntries: 0x67, // 'g'
   /** 'latest' -> latest committed height; 'chain' -> chain id and genesis hash */
   meta: 0x4d, // 'M'
 } as const;

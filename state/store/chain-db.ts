@@ -29,8 +29,10 @@ import {
   type TxRecord,
   type TxResult,
 } from "../../proto/records.ts";
+import { treePath, valueHash } from "../smt.ts";
 import { PrunedHeightError } from "../tree/errors.ts";
 import type { NodeStore } from "../tree/node-reader.ts";
+import { buildTreeStreaming, STREAM_BUILD_BATCH_RECORDS } from "../tree/stream-build.ts";
 import type { TreePut } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
 import type { LatestValueSource } from "./latest-values.ts";
@@ -183,8 +185,36 @@ export class ChainDb {
    */
   async writeGenesisPart(writes: StateWrite[]): Promise<void> {
     const ops = this.stateOps(0, writes);
+    // A del is a batch op too; stateOps types its list as puts (as writeGenesis's del of the marker does).
+    for (const op of genesisTreeEntryOps(writes)) ops.push(op as (typeof ops)[number]);
     ops.push({ type: "put", key: GENESIS_WRITING_KEY, value: new Uint8Array(0) });
     await this.db.batch(ops);
+  }
+
+  /**
+   * The last part of a streamed genesis: its writes, then the tree of height 0 built in one pass over the
+   * parts' (path -> value hash) entries in path order, in bounded batches (a candidate would hold every entry
+   * and node in memory), then those entries deleted, and only then the chain identity that ends the genesis:
+   * a stop anywhere before leaves it unfinished, written again from the start.
+   */
+  async finishStreamedGenesis(identity: string, writes: StateWrite[]): Promise<void> {
+    await this.writeGenesisPart(writes);
+    await buildTreeStreaming(this.genesisTreeEntries(), 0, (ops) => this.db.batch(ops));
+    const gte = Uint8Array.of(BUCKET.genesisTreeEntries);
+    const lt = Uint8Array.of(BUCKET.genesisTreeEntries + 1);
+    for (;;) {
+      const keys: Uint8Array[] = [];
+      for await (const key of this.db.keys({ gte, lt, limit: STREAM_BUILD_BATCH_RECORDS })) keys.push(key);
+      if (keys.length === 0) break;
+      await this.db.batch(keys.map((key) => ({ type: "del" as const, key })));
+    }
+    await this.writeGenesis(identity, []);
+  }
+
+  private async* genesisTreeEntries(): AsyncGenerator<{ path: Uint8Array; valueHash: Uint8Array }> {
+    const gte = Uint8Array.of(BUCKET.genesisTreeEntries);
+    const lt = Uint8Array.of(BUCKET.genesisTreeEntries + 1);
+    for await (const [key, value] of this.db.iterator({ gte, lt })) yield { path: key.subarray(1), valueHash: value };
   }
 
   /** True if a streamed genesis was being written and never finished (the process stopped in between). */
@@ -631,4 +661,14 @@ export class ChainDb {
       throw err;
     }
   }
+}
+
+/** A streamed genesis's (tree path -> value hash) entries for its writes; a later write of a key replaces it. */
+type EntryOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
+
+function genesisTreeEntryOps(writes: StateWrite[]): EntryOp[] {
+  return writes.map((w) => {
+    const key = bucketKey(BUCKET.genesisTreeEntries, treePath(w.key));
+    return w.value === undefined ? { type: "del", key } : { type: "put", key, value: valueHash(w.value) };
+  });
 }

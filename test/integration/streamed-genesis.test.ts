@@ -4,7 +4,12 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { ChainMismatchError } from "../../node/chain-open.ts";
-import { ACCOUNTS_FILE_NAME, addAccountsFile, generateAccountsFile } from "../../node/genesis-accounts.ts";
+import {
+  ACCOUNTS_FILE_NAME,
+  addAccountsFile,
+  generateAccountsFile,
+  writeStreamedGenesis,
+} from "../../node/genesis-accounts.ts";
 import { genesisIdentity, readGenesisFile } from "../../node/genesis-file.ts";
 import { initHome } from "../../node/init.ts";
 import { OplNode } from "../../node/node.ts";
@@ -12,7 +17,11 @@ import { RpcClient } from "../../rpc/client.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 import { encodeAddress } from "../../crypto/address.ts";
 import { fundedAccountWrites } from "../../state/genesis.ts";
+import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
+import { BUCKET } from "../../state/store/buckets.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
+import { NodeReader } from "../../state/tree/node-reader.ts";
+import { toHex } from "../../crypto/bytes.ts";
 
 /**
  * A genesis of many accounts kept in a file of their own (genesis.json names it by sha256): written into the
@@ -132,5 +141,24 @@ describe("a genesis with its accounts in a streamed file", () => {
     const rpc = new RpcClient(node.rpc.url);
     expect(await rpc.call("account_get", { address: encodeAddress(stray) })).toMatchObject({ balance: "0" });
     expect(await rpc.call("account_get", { address: fileAddress(home, 1000) })).toMatchObject({ balance: "7" });
+  });
+
+  it("writes the tree of height 0 while streaming (no build at the first load) and leaves no temporary entries", async () => {
+    const home = await homeWithAccounts(3_000);
+    const genesis = readGenesisFile(homePaths(home).genesis);
+    const db = await ChainDb.open(homePaths(home).chainDb);
+    cleanups.push(() => db.close());
+    await writeStreamedGenesis(db, genesis, genesisIdentity(genesis));
+    const root = new NodeReader(db.treeStore()).rootAt(0);
+    expect(root).toBeDefined();
+    const entries = [];
+    for await (const [key, value] of db.latestState()) {
+      entries.push({ path: treePath(key), valueHash: valueHash(value) });
+    }
+    expect(entries.length).toBeGreaterThan(3_000);
+    const tree = SparseMerkleTree.fromEntries(entries);
+    expect(toHex(root === null || root === undefined ? new Uint8Array(32) : root.hash)).toBe(toHex(tree.rootHash));
+    const bucket = BUCKET.genesisTreeEntries;
+    expect(await db.rawEntries(Uint8Array.of(bucket), Uint8Array.of(bucket + 1), 1)).toEqual([]);
   });
 });

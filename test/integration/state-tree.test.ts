@@ -145,7 +145,6 @@ describe("the state tree on disk", () => {
     const { dir, db, state } = await genesisDb();
     for (let h = 1; h <= 10; h++) await commit(db, state, writesAt(h));
     await db.close();
-    cleanups.pop();
     const reopened = await openDb(dir);
     const loaded = await LatestState.load(reopened); // a restarted node: nothing cached yet
     const hot = loaded.treeReader.cache;
@@ -192,7 +191,6 @@ describe("the state tree on disk", () => {
     const { dir, db, state } = await genesisDb();
     for (let h = 1; h <= 3; h++) await commit(db, state, writesAt(h));
     await db.close();
-    cleanups.pop();
     // Flip a byte inside a child's hash (or leaf path) of height 3's top node: every key's path crosses it.
     const level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
     await level.open();

@@ -39,7 +39,7 @@ import {
   executeTx,
 } from "../state/execute.ts";
 import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
-import { getValidator, operatorOf } from "../state/modules/staking.ts";
+import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";

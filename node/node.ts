@@ -7,7 +7,7 @@ import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { Genesis } from "../state/genesis.ts";
-import { getAccount } from "../state/modules/bank.ts";
+import { getAccount } from "../state/modules/bank/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
 import { chainProver } from "../state/tree/chain-prover.ts";
 import { underBacklog } from "./backlog.ts";

@@ -2,7 +2,7 @@ import { addressFromPublicKey, encodeAddress } from "../crypto/address.ts";
 import { equalBytes, toBase64 } from "../crypto/bytes.ts";
 import type { Validator } from "../proto/block.ts";
 import type { InferencePayouts, StakingValidator } from "../proto/module-records.ts";
-import { isJailed, votingPower } from "../state/modules/staking.ts";
+import { isJailed, votingPower } from "../state/modules/staking/staking.ts";
 import type { StakingParams } from "../state/params.ts";
 import { jsonValue } from "./views.ts";
 

@@ -9,10 +9,10 @@ import {
   getRewards,
   inferenceKey,
   rewardsKey,
-} from "../state/modules/attribution.ts";
+} from "../state/modules/attribution/attribution.ts";
 import type { InferencePayouts } from "../proto/module-records.ts";
-import { getInferencePayouts, inferencePayoutsKey } from "../state/modules/attribution-payouts.ts";
-import { accountKey, getAccount } from "../state/modules/bank.ts";
+import { getInferencePayouts, inferencePayoutsKey } from "../state/modules/attribution/payouts.ts";
+import { accountKey, getAccount } from "../state/modules/bank/bank.ts";
 import {
   contributionKey,
   datanetKey,
@@ -20,9 +20,9 @@ import {
   getContribution,
   getDatanet,
   getDatanetVersion,
-} from "../state/modules/datanets.ts";
-import { getModel, modelKey } from "../state/modules/models.ts";
-import { delegationKey, getShares, getValidator, validatorKey } from "../state/modules/staking.ts";
+} from "../state/modules/datanets/datanets.ts";
+import { getModel, modelKey } from "../state/modules/models/models.ts";
+import { delegationKey, getShares, getValidator, validatorKey } from "../state/modules/staking/staking.ts";
 import type { StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";

@@ -3,53 +3,20 @@ import { toHex } from "../crypto/bytes.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
-import { type AccountRef, accountRef, readAccount, transfer, writeAccount } from "./modules/bank.ts";
-import * as attribution from "./modules/attribution.ts";
-import * as datanets from "./modules/datanets.ts";
-import * as models from "./modules/models.ts";
-import * as staking from "./modules/staking.ts";
-import type { ModuleMsg } from "../proto/module-msgs.ts";
+import type { BlockContext } from "./block-context.ts";
+import { type AccountRef, accountRef, readAccount, writeAccount } from "./modules/bank/bank.ts";
+import { MODULES, moduleOf } from "./modules/registry.ts";
 import type { ChainParams } from "./params.ts";
 import { Overlay, type StateReader, type StateWrite } from "./view.ts";
 
 /**
  * Transaction execution: a pure function of (state view, transaction, block context). No clock, no disk,
  * no signature checks (signatures are verified once, before execution, by whoever holds the bytes; see
- * node/tx-verifier.ts). Everything that decides a state root goes through here.
+ * node/tx-verifier.ts). Everything that decides a state root goes through here. Messages are routed to the
+ * module that owns them (state/modules/registry.ts); modules keep the NativeModule contract (state/module.ts).
  */
 
-export interface BlockContext {
-  chainId: string;
-  height: number;
-  timeMs: number;
-  proposer: Uint8Array;
-  /**
-   * Who the block's fees go to: the proposer's operator account (the key that controls the validator), or
-   * the proposer's own address when it has none. The caller resolves it once per block.
-   */
-  feeRecipient?: Uint8Array;
-  params: ChainParams;
-  /**
-   * The validators of the previous height (by consensus address) and whether each signed this block's
-   * last commit: the staking module's liveness count. Empty at height 1.
-   */
-  lastCommitVotes: readonly { address: Uint8Array; signed: boolean }[];
-  /** Equivocations this block carries, already verified by the caller (signatures, age, validator). */
-  evidence: readonly BlockEvidence[];
-  /**
-   * Work done so far in this block by messages whose cost varies (reward credits of records), counted
-   * against per-block budgets. One object per block execution; absent where no budget applies (tests).
-   */
-  work?: { credits: number };
-}
-
-export interface BlockEvidence {
-  /** sha256 of the evidence's canonical encoding: no evidence counts twice. */
-  hash: Uint8Array;
-  /** The consensus address of the validator that signed twice, and the height it did so at. */
-  validator: Uint8Array;
-  height: number;
-}
+export type { BlockContext, BlockEvidence } from "./block-context.ts";
 
 /** Checks that need no state: chain id, fee floor, message shape. Throws TxError. */
 export function checkTxStateless(tx: DecodedTx, chainId: string, params: ChainParams): void {
@@ -72,61 +39,12 @@ export function checkTxStateless(tx: DecodedTx, chainId: string, params: ChainPa
 }
 
 function checkMsg(msg: TxMsg, params: ChainParams): void {
-  if (msg.type === "transfer") {
-    if (msg.amount <= 0n) throw new TxError("INVALID_MSG", "transfer amount must be positive");
-    return;
-  }
-  MODULES[moduleOf(msg)].check(msg, params);
+  moduleOf(msg).check(msg, params);
 }
 
 /** What a message would spend from the sender's balance, besides the fee (for mempool coverage checks). */
 export function msgSpend(msg: TxMsg): bigint {
-  if (msg.type === "transfer") return msg.amount;
-  return MODULES[moduleOf(msg)].spend(msg);
-}
-
-/** What every native module offers the executor for its messages (state/modules/<module>.ts). */
-interface MsgModule {
-  /** Stateless checks (sizes, ranges): a failing message is refused at admission. Throws TxError. */
-  check(msg: ModuleMsg, params: ChainParams): void;
-  /** What the message spends from the sender's balance at most, besides the fee. */
-  spend(msg: ModuleMsg): bigint;
-  /** The state transition; throws TxError (its writes are rolled back). Returns the events. */
-  apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: BlockContext): TxEvent[];
-}
-
-const MODULES: Record<"staking" | "datanets" | "models" | "attribution", MsgModule> = {
-  staking: staking as unknown as MsgModule,
-  datanets: datanets as unknown as MsgModule,
-  models: models as unknown as MsgModule,
-  attribution: attribution as unknown as MsgModule,
-};
-
-function moduleOf(msg: ModuleMsg): keyof typeof MODULES {
-  switch (msg.type) {
-    case "create_validator":
-    case "stake":
-    case "unstake":
-    case "unjail":
-      return "staking";
-    case "create_datanet":
-    case "update_datanet":
-    case "contribute":
-    case "review_contribution":
-    case "slash_contribution":
-    case "publish_version":
-      return "datanets";
-    case "register_model":
-    case "publish_model_version":
-    case "set_model_price":
-    case "set_model_operators":
-    case "retire_model":
-      return "models";
-    case "pay_inference":
-    case "record_inference":
-    case "claim_rewards":
-      return "attribution";
-  }
+  return moduleOf(msg).spend(msg);
 }
 
 /**
@@ -164,37 +82,24 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: A
 }
 
 function applyMsg(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: AccountRef): TxEvent[] {
-  const msg = tx.body.msg;
-  if (msg.type === "transfer") {
-    transfer(view, tx.sender, msg.to, msg.amount, senderRef);
-    return [
-      {
-        type: "transfer",
-        attributes: [
-          { key: "sender", value: encodeAddress(tx.sender) },
-          { key: "recipient", value: encodeAddress(msg.to) },
-          { key: "amount", value: msg.amount.toString() },
-        ],
-      },
-    ];
-  }
-  return MODULES[moduleOf(msg)].apply(view, tx.sender, msg, ctx);
+  return moduleOf(tx.body.msg).apply(view, tx.sender, tx.body.msg, ctx, senderRef);
 }
 
 /**
- * Runs before a block's transactions: liveness counting and the slashing of committed evidence (staking).
- * Returns the events, which the node logs (they are not part of any transaction's result).
+ * Runs before a block's transactions, each module's hook in registry order (staking: liveness counting and
+ * the slashing of committed evidence). Returns the events, which the node logs (they are not part of any
+ * transaction's result).
  */
 export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  return staking.beginBlock(view, ctx);
+  return MODULES.flatMap((m) => ("beginBlock" in m ? m.beginBlock(view, ctx) : []));
 }
 
 /**
- * Runs after a block's transactions: unbonding that completes, paid inferences that expire, and the
- * validator set for height + 2.
+ * Runs after a block's transactions, each module's hook in registry order: paid inferences that expire,
+ * unbonding that completes, and the validator set for height + 2.
  */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  return [...attribution.endBlock(view, ctx), ...staking.endBlock(view, ctx)];
+  return MODULES.flatMap((m) => ("endBlock" in m ? m.endBlock(view, ctx) : []));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
-import { mint, mintSupply, setAccount } from "./modules/bank.ts";
-import { createGenesisValidator, scheduleInitialValidatorSet } from "./modules/staking.ts";
+import { mintSupply, setAccount } from "./modules/bank/bank.ts";
+import { MODULES } from "./modules/registry.ts";
 import type { ChainParams } from "./params.ts";
 import { Overlay, type StateReader, type StateWrite } from "./view.ts";
 
@@ -48,8 +48,9 @@ export interface GenesisValidator {
 const EMPTY: StateReader = { get: () => undefined };
 
 /**
- * The state writes genesis makes: every account minted (so the supply is their sum), then every genesis
- * validator created by the staking module from its operator's balance, and the validator set of height 1.
+ * The state writes genesis makes: each module's genesis in registry order (bank: every account minted, so
+ * the supply is their sum; staking: every genesis validator created from its operator's balance, and the
+ * validator set of height 1).
  * Pure. Throws (GenesisError's message) if a validator cannot be created.
  */
 export function genesisWrites(
@@ -59,14 +60,7 @@ export function genesisWrites(
   // A streamed genesis: its file's accounts are already in `base` (validators may be paid from them).
   const view = new Overlay(streamed?.base ?? EMPTY);
   if (streamed !== undefined) mintSupply(view, streamed.supply);
-  for (const account of genesis.accounts) {
-    if (account.address.byteLength !== ADDRESS_LENGTH)
-      throw new Error("genesis account address must be 20 bytes");
-    mint(view, account.address, account.balance);
-  }
-  for (const v of genesis.validators) createGenesisValidator(view, v, genesis.params);
-  // A genesis without validators is only a state for tests of the state machine (genesis.json needs one).
-  if (genesis.validators.length > 0) scheduleInitialValidatorSet(view, genesis.params);
+  for (const module of MODULES) if ("initGenesis" in module) module.initGenesis(view, genesis);
   return view.sortedWrites();
 }
 

@@ -1,7 +1,7 @@
 import { MODULE_PREFIX } from "./keys.ts";
-import { getSupply } from "./modules/bank.ts";
+import { getSupply } from "./modules/bank/bank.ts";
 import { readAmount } from "./modules/common.ts";
-import { getPool } from "./modules/staking.ts";
+import { getPool } from "./modules/staking/staking.ts";
 import type { StateReader } from "./view.ts";
 
 /**

@@ -25,7 +25,7 @@ export function registerStakingTx(tx: Command): void {
       action(async (opts: TxOpts & { selfStake: string; moniker: string; validatorKey?: string }) => {
         await sendTx(opts, async ({ args, key, chainId }) => {
           const { decodeAddress } = await import("../../crypto/address.ts");
-          const { possessionSignBytes } = await import("../../state/modules/staking.ts");
+          const { possessionSignBytes } = await import("../../state/modules/staking/staking.ts");
           const consensus = await consensusKey(opts.home, opts.validatorKey);
           return {
             type: "create_validator",

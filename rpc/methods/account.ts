@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { decodeAddress } from "../../crypto/address.ts";
-import { getAccount } from "../../state/modules/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
 import { supplyBreakdown } from "../../state/supply.ts";
 import { method } from "../method.ts";
 import { readAt } from "../state-query.ts";

@@ -11,7 +11,7 @@ import {
   getContribution,
   getDatanet,
   getDatanetVersion,
-} from "../../state/modules/datanets.ts";
+} from "../../state/modules/datanets/datanets.ts";
 import type { StateReader } from "../../state/view.ts";
 import type { RpcContext } from "../context.ts";
 import { appError, fromTxError } from "../errors.ts";

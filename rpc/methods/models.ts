@@ -4,7 +4,7 @@ import { equalBytes, readU64be, utf8 } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { type Model, modelCodec } from "../../proto/module-records.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { getModel, trainedOnOf } from "../../state/modules/models.ts";
+import { getModel, trainedOnOf } from "../../state/modules/models/models.ts";
 import type { StateReader } from "../../state/view.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";

@@ -3,7 +3,7 @@ import { decodeAddress, encodeAddress } from "../../crypto/address.ts";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { stakingValidatorCodec } from "../../proto/module-records.ts";
 import { MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { getShares, getUnbonding, getValidator, isJailed, sharesValue } from "../../state/modules/staking.ts";
+import { getShares, getUnbonding, getValidator, isJailed, sharesValue } from "../../state/modules/staking/staking.ts";
 import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";

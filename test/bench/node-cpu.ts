@@ -41,7 +41,7 @@ import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "..
 import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
 import { decodeTx, txSignBytes } from "../../proto/tx.ts";
 import type { Genesis } from "../../state/genesis.ts";
-import { getAccount } from "../../state/modules/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { VERIFY_WORK } from "../../state/work.ts";

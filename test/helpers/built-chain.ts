@@ -8,7 +8,7 @@ import { TxVerifier } from "../../node/tx-verifier.ts";
 import { loadValidatorKey } from "../../node/validator-key.ts";
 import { type Block, blockHash, type Commit } from "../../proto/block.ts";
 import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
-import { getAccount } from "../../state/modules/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 
 /** One block of the chain to build: the transactions (signed bytes) it takes from the mempool. */

@@ -7,7 +7,7 @@ import { openChain } from "../../node/chain-open.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import type { Genesis } from "../../state/genesis.ts";
-import { getAccount } from "../../state/modules/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { TestAccount } from "./accounts.ts";

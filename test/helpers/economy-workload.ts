@@ -12,25 +12,26 @@ import type {
 import { decodeTx, type DecodedTx, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import { TxError } from "../../state/errors.ts";
-import { beginBlock, type BlockContext, type BlockEvidence, executeTx } from "../../state/execute.ts";
+import type { BlockContext, BlockEvidence } from "../../state/block-context.ts";
+import { beginBlock, executeTx } from "../../state/execute.ts";
 import { genesisWrites } from "../../state/genesis.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
-import { getInference, getRewards } from "../../state/modules/attribution.ts";
+import { getInference, getRewards } from "../../state/modules/attribution/attribution.ts";
 import { peekNextId } from "../../state/modules/common.ts";
 import {
   acceptedContributionId,
   getContribution,
   getDatanet,
   getDatanetVersion,
-} from "../../state/modules/datanets.ts";
-import { getModel, trainedOnOf } from "../../state/modules/models.ts";
+} from "../../state/modules/datanets/datanets.ts";
+import { getModel, trainedOnOf } from "../../state/modules/models/models.ts";
 import {
   getCandidates,
   getShares,
   getValidator,
   possessionSignBytes,
   sharesValue,
-} from "../../state/modules/staking.ts";
+} from "../../state/modules/staking/staking.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { Overlay, type StateReader } from "../../state/view.ts";
 import { TestAccount } from "./accounts.ts";

@@ -1,4 +1,4 @@
-import type { BlockContext } from "../../state/execute.ts";
+import type { BlockContext } from "../../state/block-context.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { keyId, Overlay, type StateReader, type StateWrite } from "../../state/view.ts";
 

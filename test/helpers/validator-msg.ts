@@ -1,6 +1,6 @@
 import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import type { CreateValidatorMsg } from "../../proto/module-msgs.ts";
-import { possessionSignBytes } from "../../state/modules/staking.ts";
+import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
 
 /**
  * A create_validator for `operator`, with its consensus key's proof of possession. The key is `key` (e.g. a

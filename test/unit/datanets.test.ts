@@ -13,7 +13,7 @@ import type {
 import type { TxEvent } from "../../proto/records.ts";
 import { type TxErrorCode, TxError } from "../../state/errors.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { getAccount, setAccount } from "../../state/modules/bank.ts";
+import { getAccount, setAccount } from "../../state/modules/bank/bank.ts";
 import { readAmount } from "../../state/modules/common.ts";
 import {
   acceptedContributionId,
@@ -24,7 +24,7 @@ import {
   getDatanet,
   getDatanetVersion,
   spend,
-} from "../../state/modules/datanets.ts";
+} from "../../state/modules/datanets/datanets.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { Overlay } from "../../state/view.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";

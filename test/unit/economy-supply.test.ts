@@ -11,7 +11,7 @@ import { decodeAccount } from "../../proto/records.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { executeBlock } from "../../state/execute.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
-import { getAccount } from "../../state/modules/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
 import { supplyBreakdown } from "../../state/supply.ts";
 import {
   ACCOUNTS,

@@ -13,8 +13,8 @@ import type {
 import type { TxEvent } from "../../proto/records.ts";
 import { type TxErrorCode, TxError } from "../../state/errors.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { setAccount } from "../../state/modules/bank.ts";
-import * as datanets from "../../state/modules/datanets.ts";
+import { setAccount } from "../../state/modules/bank/bank.ts";
+import * as datanets from "../../state/modules/datanets/datanets.ts";
 import {
   apply,
   check,
@@ -25,7 +25,7 @@ import {
   MAX_ADAPTER_DEPTH,
   spend,
   trainedOnOf,
-} from "../../state/modules/models.ts";
+} from "../../state/modules/models/models.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { encodeAddress } from "../../crypto/address.ts";
 import { toHex } from "../../crypto/bytes.ts";
-import { getEarnings, getInference, getRewards } from "../../state/modules/attribution.ts";
-import { getAccount } from "../../state/modules/bank.ts";
-import { getContribution, getDatanet, getDatanetVersion } from "../../state/modules/datanets.ts";
-import { getModel } from "../../state/modules/models.ts";
-import { getShares, getValidator } from "../../state/modules/staking.ts";
+import { getEarnings, getInference, getRewards } from "../../state/modules/attribution/attribution.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
+import { getContribution, getDatanet, getDatanetVersion } from "../../state/modules/datanets/datanets.ts";
+import { getModel } from "../../state/modules/models/models.ts";
+import { getShares, getValidator } from "../../state/modules/staking/staking.ts";
 import type { StateReader } from "../../state/view.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { type ProvableKey, provableKeySchema, resolveProvableKey } from "../../rpc/proof-keys.ts";

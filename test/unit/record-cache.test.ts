@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decodeAccount, encodeAccount } from "../../proto/records.ts";
 import { decodeTx } from "../../proto/tx.ts";
-import { type BlockContext, executeBlock, executeTx } from "../../state/execute.ts";
+import type { BlockContext } from "../../state/block-context.ts";
+import { executeBlock, executeTx } from "../../state/execute.ts";
 import { genesisWrites } from "../../state/genesis.ts";
-import { accountKey, getAccount, setAccount } from "../../state/modules/bank.ts";
+import { accountKey, getAccount, setAccount } from "../../state/modules/bank/bank.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
 import { Overlay } from "../../state/view.ts";

@@ -6,9 +6,9 @@ import { encodeAmount } from "../../proto/codec.ts";
 import { decodeAccount } from "../../proto/records.ts";
 import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import { TxError, type TxErrorCode } from "../../state/errors.ts";
-import type { BlockContext } from "../../state/execute.ts";
+import type { BlockContext } from "../../state/block-context.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
-import { getAccount, setAccount } from "../../state/modules/bank.ts";
+import { getAccount, setAccount } from "../../state/modules/bank/bank.ts";
 import {
   apply,
   beginBlock,
@@ -22,7 +22,7 @@ import {
   possessionSignBytes,
   sharesValue,
   validatorSetAt,
-} from "../../state/modules/staking.ts";
+} from "../../state/modules/staking/staking.ts";
 import { DEFAULT_PARAMS, type ChainParams } from "../../state/params.ts";
 import { supplyBreakdown } from "../../state/supply.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";

@@ -14,7 +14,7 @@ import { sha256 } from "../../crypto/hash.ts";
 import { MAX_AMOUNT } from "../../proto/codec.ts";
 import { PRECOMMIT, PREVOTE } from "../../proto/consensus.ts";
 import type { TxBody } from "../../proto/tx.ts";
-import { possessionSignBytes } from "../../state/modules/staking.ts";
+import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
 import {
   answers,
   hexBytes,

@@ -33,7 +33,7 @@ import { MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { pb } from "../../proto/schema.ts";
 import { encodeSignedTx, encodeTxBody, type TxBody, txHash, txSignBytes } from "../../proto/tx.ts";
-import { possessionSignBytes } from "../../state/modules/staking.ts";
+import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
 
 /**
  * Known-answer vectors: every consensus-critical encoding, hash and signature of the chain, computed from

@@ -1,5 +1,5 @@
-import { encodeAddress } from "../../crypto/address.ts";
-import { readU64be } from "../../crypto/bytes.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { readU64be } from "../../../crypto/bytes.ts";
 import type {
   AttributionWeight,
   ClaimRewardsMsg,
@@ -7,7 +7,7 @@ import type {
   ModuleMsg,
   PayInferenceMsg,
   RecordInferenceMsg,
-} from "../../proto/module-msgs.ts";
+} from "../../../proto/module-msgs.ts";
 import {
   type Contribution,
   type DatanetVersion,
@@ -16,27 +16,27 @@ import {
   type Model,
   type Rewards,
   rewardsCodec,
-} from "../../proto/module-records.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { TxError } from "../errors.ts";
-import type { BlockContext } from "../execute.ts";
-import { idKey, MODULE_PREFIX, PRESENT, SOURCE_KIND, type SourceKind, stateKey } from "../keys.ts";
-import { type AttributionParams, type ChainParams, PPM } from "../params.ts";
-import type { Overlay, StateReader } from "../view.ts";
-import { indexCreditedContributions, storePayouts } from "./attribution-payouts.ts";
-import { type FeeSplit, splitFee, type SplitWeight } from "./attribution-split.ts";
-import { getAccount, setAccount } from "./bank.ts";
-import { addAmount, creditTreasury, event, nextId, readAmount } from "./common.ts";
-import { type SeqList, seqClear, seqPush, seqValues } from "./seq-list.ts";
+} from "../../../proto/module-records.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { TxError } from "../../errors.ts";
+import type { BlockContext } from "../../block-context.ts";
+import { idKey, MODULE_PREFIX, PRESENT, SOURCE_KIND, type SourceKind, stateKey } from "../../keys.ts";
+import { type AttributionParams, type ChainParams, PPM } from "../../params.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import { indexCreditedContributions, storePayouts } from "./payouts.ts";
+import { type FeeSplit, splitFee, type SplitWeight } from "./split.ts";
+import { getAccount, setAccount } from "../bank/bank.ts";
+import { addAmount, creditTreasury, event, nextId, readAmount } from "../common.ts";
+import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
 import {
   acceptedContributionId,
   contributionInVersion,
   getContribution,
   getDatanetVersion,
-} from "./datanets.ts";
-import { getModel, isOperator, trainedOnOf } from "./models.ts";
+} from "../datanets/datanets.ts";
+import { getModel, isOperator, trainedOnOf } from "../models/models.ts";
 
-export { splitFee } from "./attribution-split.ts";
+export { splitFee } from "./split.ts";
 
 /**
  * Paid inference and attribution. A payer escrows a model's price (pay_inference); an operator of the model

@@ -1,9 +1,9 @@
-import { encodeAddress } from "../../crypto/address.ts";
-import { decodeAmount, encodeAmount } from "../../proto/codec.ts";
-import { type Account, decodeStoredAccount, encodeAccount } from "../../proto/records.ts";
-import { TxError } from "../errors.ts";
-import { MODULE_PREFIX, stateKey } from "../keys.ts";
-import { keyId, type Overlay, readRecord, type RecordCodec, type StateReader } from "../view.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { decodeAmount, encodeAmount } from "../../../proto/codec.ts";
+import { type Account, decodeStoredAccount, encodeAccount } from "../../../proto/records.ts";
+import { TxError } from "../../errors.ts";
+import { MODULE_PREFIX, stateKey } from "../../keys.ts";
+import { keyId, type Overlay, readRecord, type RecordCodec, type StateReader } from "../../view.ts";
 
 /**
  * The bank: balances, nonces (one account record per address, so a transfer touches one key per party) and

@@ -1,6 +1,6 @@
-import { encodeAddress } from "../../crypto/address.ts";
-import { equalBytes, readU64be, toHex } from "../../crypto/bytes.ts";
-import { merkleFrontierAppend, merkleFrontierRoot } from "../../crypto/merkle.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { equalBytes, readU64be, toHex } from "../../../crypto/bytes.ts";
+import { merkleFrontierAppend, merkleFrontierRoot } from "../../../crypto/merkle.ts";
 import type {
   ContributeMsg,
   CreateDatanetMsg,
@@ -10,7 +10,7 @@ import type {
   ReviewContributionMsg,
   SlashContributionMsg,
   UpdateDatanetMsg,
-} from "../../proto/module-msgs.ts";
+} from "../../../proto/module-msgs.ts";
 import {
   type Contribution,
   contributionCodec,
@@ -20,14 +20,14 @@ import {
   datanetFrontierCodec,
   type DatanetVersion,
   datanetVersionCodec,
-} from "../../proto/module-records.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { TxError } from "../errors.ts";
-import type { BlockContext } from "../execute.ts";
-import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
-import type { ChainParams, DatanetParams } from "../params.ts";
-import type { Overlay, StateReader } from "../view.ts";
-import { getAccount, setAccount } from "./bank.ts";
+} from "../../../proto/module-records.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { TxError } from "../../errors.ts";
+import type { BlockContext } from "../../block-context.ts";
+import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
+import type { ChainParams, DatanetParams } from "../../params.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import { getAccount, setAccount } from "../bank/bank.ts";
 import {
   addAmount,
   checkAddressList,
@@ -37,7 +37,7 @@ import {
   includesAddress,
   nextId,
   utf8Length,
-} from "./common.ts";
+} from "../common.ts";
 
 /**
  * Datanets: curated, versioned data sets. Anyone (or, with an allow list, the listed) contributes an item

@@ -1,4 +1,4 @@
-import { PPM } from "../params.ts";
+import { PPM } from "../../params.ts";
 
 /**
  * How one inference fee is divided: pure bigint arithmetic, no state. Every share is rounded down, and the

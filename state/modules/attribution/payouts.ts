@@ -1,8 +1,8 @@
-import { type InferencePayouts, inferencePayoutsCodec, type Model } from "../../proto/module-records.ts";
-import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
-import type { Overlay, StateReader } from "../view.ts";
-import type { FeeSplit, SplitWeight } from "./attribution-split.ts";
-import { getContribution } from "./datanets.ts";
+import { type InferencePayouts, inferencePayoutsCodec, type Model } from "../../../proto/module-records.ts";
+import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import type { FeeSplit, SplitWeight } from "./split.ts";
+import { getContribution } from "../datanets/datanets.ts";
 
 /**
  * The attribution trail of a record_inference, kept in the state at record time: every credit it made (the

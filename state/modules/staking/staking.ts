@@ -1,9 +1,9 @@
-import { addressFromPublicKey, encodeAddress } from "../../crypto/address.ts";
-import { compareBytes, concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../crypto/bytes.ts";
-import { verify } from "../../crypto/ed25519.ts";
-import { sha256 } from "../../crypto/hash.ts";
-import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../proto/block.ts";
-import type { ModuleMsg, StakingMsg } from "../../proto/module-msgs.ts";
+import { addressFromPublicKey, encodeAddress } from "../../../crypto/address.ts";
+import { compareBytes, concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../../crypto/bytes.ts";
+import { verify } from "../../../crypto/ed25519.ts";
+import { sha256 } from "../../../crypto/hash.ts";
+import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../../proto/block.ts";
+import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
 import {
   addressListCodec,
   type StakingPool,
@@ -12,17 +12,17 @@ import {
   stakingValidatorCodec,
   type UnbondingEntry,
   unbondingListCodec,
-} from "../../proto/module-records.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { TxError } from "../errors.ts";
-import type { BlockContext } from "../execute.ts";
-import type { GenesisValidator } from "../genesis.ts";
-import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
-import { type ChainParams, PPM, type StakingParams } from "../params.ts";
-import type { Overlay, StateReader } from "../view.ts";
-import { getAccount, setAccount } from "./bank.ts";
-import { checkText, creditTreasury, event, readAmount, writeAmount } from "./common.ts";
-import { type SeqList, seqClear, seqPush, seqValues } from "./seq-list.ts";
+} from "../../../proto/module-records.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { TxError } from "../../errors.ts";
+import type { BlockContext } from "../../block-context.ts";
+import type { GenesisValidator } from "../../genesis.ts";
+import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
+import { type ChainParams, PPM, type StakingParams } from "../../params.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import { getAccount, setAccount } from "../bank/bank.ts";
+import { checkText, creditTreasury, event, readAmount, writeAmount } from "../common.ts";
+import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
 
 /**
  * Staking: validators, the stake bonded to them, unbonding, jailing and slashing, and the validator set

@@ -1,6 +1,6 @@
-import { encodeAddress } from "../../crypto/address.ts";
-import { equalBytes, toHex, utf8 } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { equalBytes, toHex, utf8 } from "../../../crypto/bytes.ts";
+import { sha256 } from "../../../crypto/hash.ts";
 import type {
   DatanetVersionRef,
   ModuleMsg,
@@ -9,16 +9,16 @@ import type {
   RetireModelMsg,
   SetModelOperatorsMsg,
   SetModelPriceMsg,
-} from "../../proto/module-msgs.ts";
-import { type Model, modelCodec, type ModelVersion, modelVersionCodec } from "../../proto/module-records.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { TxError } from "../errors.ts";
-import type { BlockContext } from "../execute.ts";
-import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../keys.ts";
-import type { ChainParams, ModelParams } from "../params.ts";
-import type { Overlay, StateReader } from "../view.ts";
-import { checkAddressList, checkText, event, includesAddress, nextId } from "./common.ts";
-import { getDatanetVersion } from "./datanets.ts";
+} from "../../../proto/module-msgs.ts";
+import { type Model, modelCodec, type ModelVersion, modelVersionCodec } from "../../../proto/module-records.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { TxError } from "../../errors.ts";
+import type { BlockContext } from "../../block-context.ts";
+import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
+import type { ChainParams, ModelParams } from "../../params.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import { checkAddressList, checkText, event, includesAddress, nextId } from "../common.ts";
+import { getDatanetVersion } from "../datanets/datanets.ts";
 
 /**
  * Models: registered weights with a lineage. A model names the published datanet versions it was trained

@@ -33,7 +33,7 @@ export function resolveHeight(ctx: RpcContext, height: number | undefined): { he
 /**
  * Most passes of a getter at a past height (a getter's reads depend on each other only a few levels deep).
  * The deepest chain the module getters have is a lineage walk: a model, then up to MAX_ADAPTER_DEPTH (4,
- * state/modules/models.ts) parents one after another, so 16 passes leave room; an unbounded adapter chain
+ * state/modules/models/models.ts) parents one after another, so 16 passes leave room; an unbounded adapter chain
  * would have needed one pass per ancestor.
  */
 const MAX_PASSES = 16;

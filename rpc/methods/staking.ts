@@ -41,7 +41,7 @@ async function delegationsOf(ctx: RpcContext, delegator: Uint8Array, height: num
   }
 }
 
-/** Shares are stored as a minimal big-endian integer (state/modules/staking.ts). */
+/** Shares are stored as a minimal big-endian integer (state/modules/staking/staking.ts). */
 function sharesOf(raw: Uint8Array): bigint {
   return raw.byteLength === 0 ? 0n : BigInt(`0x${Buffer.from(raw).toString("hex")}`);
 }

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addressFromPublicKey } from "../../crypto/address.ts";
-import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
-import { encodeAmount } from "../../proto/codec.ts";
-import { decodeAccount } from "../../proto/records.ts";
-import type { ModuleMsg } from "../../proto/module-msgs.ts";
-import { TxError, type TxErrorCode } from "../../state/errors.ts";
-import type { BlockContext } from "../../state/block-context.ts";
-import { MODULE_PREFIX } from "../../state/keys.ts";
-import { getAccount, setAccount } from "../../state/modules/bank/bank.ts";
+import { addressFromPublicKey } from "../../../crypto/address.ts";
+import { generateSecretKey, publicKeyOf, signPortable } from "../../../crypto/ed25519.ts";
+import { encodeAmount } from "../../../proto/codec.ts";
+import { decodeAccount } from "../../../proto/records.ts";
+import type { ModuleMsg } from "../../../proto/module-msgs.ts";
+import { TxError, type TxErrorCode } from "../../../state/errors.ts";
+import type { BlockContext } from "../../../state/block-context.ts";
+import { MODULE_PREFIX } from "../../../state/keys.ts";
+import { getAccount, setAccount } from "../../../state/modules/bank/bank.ts";
 import {
   apply,
   beginBlock,
@@ -22,10 +22,10 @@ import {
   possessionSignBytes,
   sharesValue,
   validatorSetAt,
-} from "../../state/modules/staking/staking.ts";
-import { DEFAULT_PARAMS, type ChainParams } from "../../state/params.ts";
-import { supplyBreakdown } from "../../state/supply.ts";
-import { MemoryState, testContext } from "../helpers/memory-state.ts";
+} from "../../../state/modules/staking/staking.ts";
+import { DEFAULT_PARAMS, type ChainParams } from "../../../state/params.ts";
+import { supplyBreakdown } from "../../../state/supply.ts";
+import { MemoryState, testContext } from "../../helpers/memory-state.ts";
 
 const OPEN = 10n ** 18n;
 const PARAMS: ChainParams = {

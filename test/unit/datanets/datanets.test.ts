@@ -1,20 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeAddress } from "../../crypto/address.ts";
-import { readU64be, toHex } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
-import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/merkle.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { readU64be, toHex } from "../../../crypto/bytes.ts";
+import { sha256 } from "../../../crypto/hash.ts";
+import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../../crypto/merkle.ts";
 import type {
   ContributeMsg,
   CreateDatanetMsg,
   DatanetMsg,
   UpdateDatanetMsg,
-} from "../../proto/module-msgs.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { type TxErrorCode, TxError } from "../../state/errors.ts";
-import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { getAccount, setAccount } from "../../state/modules/bank/bank.ts";
-import { readAmount } from "../../state/modules/common.ts";
+} from "../../../proto/module-msgs.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { type TxErrorCode, TxError } from "../../../state/errors.ts";
+import { idKey, MODULE_PREFIX, stateKey } from "../../../state/keys.ts";
+import { getAccount, setAccount } from "../../../state/modules/bank/bank.ts";
+import { readAmount } from "../../../state/modules/common.ts";
 import {
   acceptedContributionId,
   apply,
@@ -24,10 +24,10 @@ import {
   getDatanet,
   getDatanetVersion,
   spend,
-} from "../../state/modules/datanets/datanets.ts";
-import { DEFAULT_PARAMS } from "../../state/params.ts";
-import { Overlay } from "../../state/view.ts";
-import { MemoryState, testContext } from "../helpers/memory-state.ts";
+} from "../../../state/modules/datanets/datanets.ts";
+import { DEFAULT_PARAMS } from "../../../state/params.ts";
+import { Overlay } from "../../../state/view.ts";
+import { MemoryState, testContext } from "../../helpers/memory-state.ts";
 
 const P = DEFAULT_PARAMS.datanets;
 const addr = (n: number) => new Uint8Array(20).fill(n);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { encodeAddress } from "../../crypto/address.ts";
-import { toHex, utf8 } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
+import { encodeAddress } from "../../../crypto/address.ts";
+import { toHex, utf8 } from "../../../crypto/bytes.ts";
+import { sha256 } from "../../../crypto/hash.ts";
 import type {
   DatanetMsg,
   DatanetVersionRef,
@@ -9,12 +9,12 @@ import type {
   PublishModelVersionMsg,
   RegisterModelMsg,
   SetModelOperatorsMsg,
-} from "../../proto/module-msgs.ts";
-import type { TxEvent } from "../../proto/records.ts";
-import { type TxErrorCode, TxError } from "../../state/errors.ts";
-import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
-import { setAccount } from "../../state/modules/bank/bank.ts";
-import * as datanets from "../../state/modules/datanets/datanets.ts";
+} from "../../../proto/module-msgs.ts";
+import type { TxEvent } from "../../../proto/records.ts";
+import { type TxErrorCode, TxError } from "../../../state/errors.ts";
+import { idKey, MODULE_PREFIX, stateKey } from "../../../state/keys.ts";
+import { setAccount } from "../../../state/modules/bank/bank.ts";
+import * as datanets from "../../../state/modules/datanets/datanets.ts";
 import {
   apply,
   check,
@@ -25,9 +25,9 @@ import {
   MAX_ADAPTER_DEPTH,
   spend,
   trainedOnOf,
-} from "../../state/modules/models/models.ts";
-import { DEFAULT_PARAMS } from "../../state/params.ts";
-import { MemoryState, testContext } from "../helpers/memory-state.ts";
+} from "../../../state/modules/models/models.ts";
+import { DEFAULT_PARAMS } from "../../../state/params.ts";
+import { MemoryState, testContext } from "../../helpers/memory-state.ts";
 
 const P = DEFAULT_PARAMS.models;
 const addr = (n: number) => new Uint8Array(20).fill(n);

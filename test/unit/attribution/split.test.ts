@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type FeeSplit, ppmOf, splitFee, type SplitWeight } from "../../state/modules/attribution/split.ts";
-import { PPM } from "../../state/params.ts";
+import { type FeeSplit, ppmOf, splitFee, type SplitWeight } from "../../../state/modules/attribution/split.ts";
+import { PPM } from "../../../state/params.ts";
 
 const total = (s: FeeSplit) => s.treasury + s.owner + s.parts.reduce((acc, p) => acc + p.amount, 0n);
 

@@ -2,11 +2,12 @@ import { z } from "zod";
 import { decodeAddress } from "../../crypto/address.ts";
 import { readU64be } from "../../crypto/bytes.ts";
 import { decodeAmount } from "../../proto/codec.ts";
-import { idKey, MODULE_PREFIX, SOURCE_KIND, type SourceKind, stateKey } from "../../state/keys.ts";
+import { SOURCE_KIND, type SourceKind } from "../../state/keys.ts";
 import { getEarnings, getInference, getRewards } from "../../state/modules/attribution/attribution.ts";
 import { getInferencePayouts } from "../../state/modules/attribution/payouts.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
 import { getModel } from "../../state/modules/models/models.ts";
+import { attributionScans } from "../../state/modules/attribution/scans.ts";
 import type { StateReader } from "../../state/view.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -66,9 +67,9 @@ export const attributionMethods = [
     params: listFilters,
     handler: (p, ctx) => {
       let prefix: Uint8Array;
-      if (p.modelId !== undefined) prefix = stateKey(MODULE_PREFIX.inferencesByModel, idKey(p.modelId));
-      else if (p.payer !== undefined) prefix = stateKey(MODULE_PREFIX.inferencesByPayer, decodeAddress(p.payer));
-      else prefix = stateKey(MODULE_PREFIX.inferencesByContribution, idKey(p.contributionId as number));
+      if (p.modelId !== undefined) prefix = attributionScans.inferencesOfModel(p.modelId);
+      else if (p.payer !== undefined) prefix = attributionScans.inferencesByPayer(decodeAddress(p.payer));
+      else prefix = attributionScans.inferencesCrediting(p.contributionId as number);
       return listAt(ctx, {
         prefix,
         idLength: ID_BYTES,
@@ -129,7 +130,7 @@ export const attributionMethods = [
       // One entry per contribution it was ever paid for: a page at a time, like every other list, so one
       // request stays cheap whatever an address earned from (att/rsrc/<address><kind><id>).
       const page = await listAt(ctx, {
-        prefix: stateKey(MODULE_PREFIX.rewardSource, address),
+        prefix: attributionScans.rewardSourcesOf(address),
         idLength: 1 + ID_BYTES,
         height,
         cursor: p.cursor,

@@ -4,7 +4,6 @@ import { equalBytes, readU64be, toHex } from "../../crypto/bytes.ts";
 import { MerkleTree, verifyMerkleProof } from "../../crypto/merkle.ts";
 import { type Contribution, datanetCodec, type DatanetVersion } from "../../proto/module-records.ts";
 import { TxError } from "../../state/errors.ts";
-import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import {
   acceptedContributionId,
   contributionInVersion,
@@ -12,6 +11,7 @@ import {
   getDatanet,
   getDatanetVersion,
 } from "../../state/modules/datanets/datanets.ts";
+import { datanetScans } from "../../state/modules/datanets/scans.ts";
 import type { StateReader } from "../../state/view.ts";
 import type { RpcContext } from "../context.ts";
 import { appError, fromTxError } from "../errors.ts";
@@ -202,7 +202,7 @@ export const datanetMethods = [
     handler: (p, ctx) => {
       const owner = p.owner === undefined ? undefined : decodeAddress(p.owner);
       return listAt(ctx, {
-        prefix: MODULE_PREFIX.datanet,
+        prefix: datanetScans.all(),
         idLength: ID_BYTES,
         height: p.height,
         cursor: p.cursor,
@@ -235,8 +235,8 @@ export const datanetMethods = [
         if (value === undefined) throw appError("NOT_FOUND", `datanet ${id} does not exist`);
       }
       const prefix = p.datanetId !== undefined
-        ? stateKey(MODULE_PREFIX.contributionsByDatanet, idKey(p.datanetId))
-        : stateKey(MODULE_PREFIX.contributionsByContributor, contributor as Uint8Array);
+        ? datanetScans.contributionsOf(p.datanetId)
+        : datanetScans.contributionsBy(contributor as Uint8Array);
       const keep = (c: Contribution | undefined): c is Contribution =>
         c !== undefined &&
         (p.status === undefined || c.status === p.status) &&

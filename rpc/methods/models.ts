@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { decodeAddress } from "../../crypto/address.ts";
-import { equalBytes, readU64be, utf8 } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
+import { equalBytes, readU64be } from "../../crypto/bytes.ts";
 import { type Model, modelCodec } from "../../proto/module-records.ts";
-import { idKey, MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import { getModel, trainedOnOf } from "../../state/modules/models/models.ts";
+import { modelScans } from "../../state/modules/models/scans.ts";
 import type { StateReader } from "../../state/view.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -71,15 +70,15 @@ export const modelMethods = [
       if (owner === undefined && p.baseModel === undefined && p.datanetId === undefined) {
         return listAt(ctx, {
           ...page,
-          prefix: MODULE_PREFIX.model,
+          prefix: modelScans.all(),
           select: async (_id, value) => recordView(modelCodec.decode(value)),
         });
       }
       // The most selective index given: an owner's models, then a base model's, then a datanet's.
       let prefix: Uint8Array;
-      if (owner !== undefined) prefix = stateKey(MODULE_PREFIX.modelsByOwner, owner);
-      else if (p.baseModel !== undefined) prefix = stateKey(MODULE_PREFIX.modelsByBase, sha256(utf8(p.baseModel)));
-      else prefix = stateKey(MODULE_PREFIX.modelsByDatanet, idKey(p.datanetId as number));
+      if (owner !== undefined) prefix = modelScans.byOwner(owner);
+      else if (p.baseModel !== undefined) prefix = modelScans.byBase(p.baseModel);
+      else prefix = modelScans.byDatanet(p.datanetId as number);
       return listAt(ctx, {
         ...page,
         prefix,

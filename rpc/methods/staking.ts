@@ -2,8 +2,8 @@ import { z } from "zod";
 import { decodeAddress, encodeAddress } from "../../crypto/address.ts";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { stakingValidatorCodec } from "../../proto/module-records.ts";
-import { MODULE_PREFIX, stateKey } from "../../state/keys.ts";
 import { getShares, getUnbonding, getValidator, isJailed, sharesValue } from "../../state/modules/staking/staking.ts";
+import { stakingScans } from "../../state/modules/staking/scans.ts";
 import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -27,7 +27,7 @@ async function delegationsOf(ctx: RpcContext, delegator: Uint8Array, height: num
   let at = height;
   for (;;) {
     const page = await listAt(ctx, {
-      prefix: stateKey(MODULE_PREFIX.stakingDelegation, delegator),
+      prefix: stakingScans.delegationsOf(delegator),
       idLength: ADDRESS_BYTES,
       height: at,
       cursor,
@@ -55,7 +55,7 @@ export const stakingMethods = [
     params: z.strictObject({ status: z.enum(["active", "jailed", "all"]).default("all"), ...pageParams }),
     handler: (p, ctx) =>
       listAt(ctx, {
-        prefix: MODULE_PREFIX.stakingValidator,
+        prefix: stakingScans.validators(),
         idLength: ADDRESS_BYTES,
         height: p.height,
         cursor: p.cursor,

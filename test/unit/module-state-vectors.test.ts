@@ -25,6 +25,7 @@ import {
 import { Keyring } from "../../node/keyring.ts";
 import { loadValidatorKey } from "../../node/validator-key.ts";
 import { fromJsonValue, hexBytes, RULES, type RuleId, specOf, type Vector, type VectorFile, type VectorInput } from "../vectors/known-answers.ts";
+import { KEY_LAYOUT } from "../vectors/key-layout.ts";
 import type { KeyPart, RecordEntry } from "../vectors/module-answers.ts";
 
 /**
@@ -53,23 +54,9 @@ const sha256 = (...parts: (Uint8Array | string)[]) => {
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const INNER = Uint8Array.of(1);
 
-/** The key prefixes, as docs/module-state.md's table writes them. */
-const PREFIX_TEXT: Record<string, string> = {
-  stakingValidator: "stk/val/", stakingConsensus: "stk/cons/", stakingDelegation: "stk/del/",
-  stakingDelegationByValidator: "stk/delv/", stakingUnbonding: "stk/unb/", stakingUnbondingQueue: "stk/unbq/",
-  stakingUnbondingQueueCount: "stk/unbqn/", stakingUnbondingByValidator: "stk/unbv/",
-  stakingUnbondingByValidatorCount: "stk/unbvn/", stakingPool: "stk/pool", stakingCandidates: "stk/candidates",
-  stakingValidatorSet: "stk/vset/", stakingValidatorSetLatest: "stk/vset-latest", stakingEvidence: "stk/evid/",
-  datanetSeq: "dn/seq", contributionSeq: "dn/cseq", datanet: "dn/net/", contribution: "dn/contrib/",
-  contributionsByDatanet: "dn/bydn/", contributionsByContributor: "dn/byaddr/", acceptedContribution: "dn/accepted/",
-  datanetVersion: "dn/ver/", datanetFrontier: "dn/frontier/", datanetEscrow: "dn/escrow",
-  modelSeq: "mdl/seq", model: "mdl/model/", modelVersion: "mdl/ver/", modelsByOwner: "mdl/byowner/",
-  modelsByBase: "mdl/bybase/", modelsByDatanet: "mdl/bydn/",
-  inferenceSeq: "att/seq", inference: "att/inf/", inferencesByModel: "att/bymodel/", inferencesByPayer: "att/bypayer/",
-  inferencesByContribution: "att/bycontrib/", inferenceExpiryQueue: "att/expq/", inferenceExpiryCount: "att/expqn/",
-  inferenceEscrow: "att/escrow", rewards: "att/rew/", rewardSource: "att/rsrc/", earnings: "att/earn/",
-  rewardsAccrued: "att/accrued", inferencePayouts: "att/pay/", treasury: "treasury",
-};
+/** The key prefixes, as docs/module-state.md's table writes them (the bank's are docs/encoding.md's ACCOUNT). */
+const PREFIX_TEXT: Record<string, string> = Object.fromEntries(Object.entries(KEY_LAYOUT)
+  .filter(([name]) => !name.startsWith("bank")).map(([name, layout]) => [name, layout.text]));
 
 /** A key part at its stated width. */
 function part(p: KeyPart): Buffer {

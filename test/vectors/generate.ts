@@ -525,10 +525,10 @@ const attribution: [string, string, RecordEntry][] = [
 
 for (const [module, list] of [["staking", staking], ["datanets", datanets], ["models", models], ["attribution", attribution]] as const) {
   for (const [name, about, entry] of list) add(`record/${module}/${name}`, about, { kind: "record", ...entry });
-  add(`state-root/${module}`, `the state root of the ${list.length} ${module} entries above (record/${module}/*) alone`,
+  add(`module-root/${module}`, `the state root of the ${list.length} ${module} entries above (record/${module}/*) alone`,
     { kind: "module-state", entries: list.map(([, , entry]) => entry) });
 }
-add("state-root/economy", "the state root of the four modules' entries above together", {
+add("module-root/economy", "the state root of the four modules' entries above together", {
   kind: "module-state",
   entries: [staking, datanets, models, attribution].flatMap((list) => list.map(([, , entry]) => entry)),
 });

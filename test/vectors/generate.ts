@@ -1,22 +1,30 @@
 /**
- * Writes test/vectors/known-answers.json: fixed inputs and what today's code derives from them. Run once,
- * when the vectors were made (`npx node test/vectors/generate.ts`); the tests never run it, they recompute
- * from the file's inputs and compare. It refuses to overwrite the file: a changed answer is a consensus-
- * breaking change of encoding (every node, wallet and signed message of the chain disagrees), so writing new
- * answers takes `--overwrite` and a new version of the rule in docs/encoding.md.
+ * Writes test/vectors/known-answers.json: fixed inputs and what today's code derives from them
+ * (`npx node test/vectors/generate.ts`); the tests never run it, they recompute from the file's inputs and
+ * compare. When the file exists it only adds the vectors the file does not have yet, keeping every answer there
+ * byte for byte, and refuses to run if today's code answers one of them differently: a changed answer is a
+ * consensus-breaking change of encoding (every node, wallet and signed message of the chain disagrees), so
+ * rewriting answers takes `--overwrite` and a new version of the rule in the spec (docs/SPEC.md).
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { toHex, utf8 } from "../../crypto/bytes.ts";
+import { privateKeyFromRaw, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import { concatBytes, toBase64, toHex, utf8 } from "../../crypto/bytes.ts";
 import { publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
+import { merkleFrontierAppend } from "../../crypto/merkle.ts";
+import { decodeCommit, decodeValidatorSet } from "../../proto/block.ts";
 import { MAX_AMOUNT } from "../../proto/codec.ts";
 import { PRECOMMIT, PREVOTE } from "../../proto/consensus.ts";
+import { contributionCodec, inferenceCodec, inferencePayoutsCodec, modelCodec } from "../../proto/module-records.ts";
 import type { TxBody } from "../../proto/tx.ts";
+import { SOURCE_KIND } from "../../state/keys.ts";
 import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
+import { entryValue, type RecordEntry } from "./module-answers.ts";
 import {
   answers,
+  fromJsonValue,
   hexBytes,
   type KeyVector,
   toJsonValue,
@@ -274,6 +282,293 @@ add("header/later", "a later header: every field set, the last commit's hash fro
   },
 });
 
+// ---- added later: every module message, the module state, the datanet tree, key files, JSON views ----
+// (New vectors go below; the generator adds them to the file and keeps every answer already there.)
+
+const moreTxs: [string, string, TxBody][] = [
+  ["tx/stake", "a stake of 250 OPEN with validator alice",
+    { ...envelope, nonce: 8, fee: 1000n, msg: { type: "stake", validator: address("alice"), amount: 250n * OPEN } }],
+  ["tx/unstake", "an unstake of 0.000000000000000001 OPEN (one base unit)",
+    { ...envelope, nonce: 9, fee: 1000n, msg: { type: "unstake", validator: address("alice"), amount: 1n } }],
+  ["tx/unjail", "an unjail (an empty message)", { ...envelope, nonce: 10, fee: 1000n, msg: { type: "unjail" } }],
+  ["tx/update-datanet", "new settings for datanet 1: no curators, no stake, not allow-listed (all omitted)",
+    { ...envelope, nonce: 11, fee: 1000n, msg: {
+      type: "update_datanet",
+      datanetId: 1,
+      description: "Updated",
+      license: "CC0-1.0",
+      curators: [],
+      contributionStake: 0n,
+      reviewFee: 0n,
+      allowListed: false,
+      contributors: [],
+    } }],
+  ["tx/review-accept", "contribution 3 accepted", { ...envelope, nonce: 12, fee: 1000n, msg: { type: "review_contribution", contributionId: 3, accept: true } }],
+  ["tx/review-reject", "contribution 4 rejected (accept false: omitted)",
+    { ...envelope, nonce: 13, fee: 1000n, msg: { type: "review_contribution", contributionId: 4, accept: false } }],
+  ["tx/slash-contribution", "contribution 3 slashed with a reason",
+    { ...envelope, nonce: 14, fee: 1000n, msg: { type: "slash_contribution", contributionId: 3, reason: "duplicate rows" } }],
+  ["tx/publish-version", "a new version of datanet 1", { ...envelope, nonce: 15, fee: 1000n, msg: { type: "publish_version", datanetId: 1 } }],
+  ["tx/publish-model-version", "version 2 of model 8, trained on one more datanet version",
+    { ...envelope, nonce: 16, fee: 1000n, msg: {
+      type: "publish_model_version",
+      modelId: 8,
+      weightsHash: label("model weights v2"),
+      uri: "https://models.example/kat-adapter/v2",
+      trainedOn: [{ datanetId: 1, version: 2 }],
+    } }],
+  ["tx/set-model-price", "model 8's price set to 0.2 OPEN",
+    { ...envelope, nonce: 17, fee: 1000n, msg: { type: "set_model_price", modelId: 8, price: OPEN / 5n } }],
+  ["tx/set-model-operators", "operators of model 8: bob added, validator-0 removed",
+    { ...envelope, nonce: 18, fee: 1000n, msg: { type: "set_model_operators", modelId: 8, add: [address("bob")], remove: [address("validator-0")] } }],
+  ["tx/retire-model", "model 8 retired", { ...envelope, nonce: 19, fee: 1000n, msg: { type: "retire_model", modelId: 8 } }],
+];
+for (const [name, about, body] of moreTxs) add(name, about, { kind: "tx", key: "alice", body });
+
+// The datanet Merkle tree: leaves are content hashes. 1, 2, 3 and 5 leaves, and a proof of each leaf of 5.
+const frontierOf = (leaves: Uint8Array[]) =>
+  leaves.reduce<Uint8Array[]>((nodes, leaf, i) => merkleFrontierAppend(nodes, i, leaf), []);
+const contentHash = (i: number) => label(`content ${i}`);
+const leavesOf = (n: number) => Array.from({ length: n }, (_, i) => contentHash(i));
+add("datanet-tree/one", "one accepted contribution: its content hash is the root", { kind: "datanet-tree", leaves: leavesOf(1) });
+add("datanet-tree/two", "two: sha256(0x01 || h0 || h1)", { kind: "datanet-tree", leaves: leavesOf(2) });
+add("datanet-tree/three", "three: h2 is carried up (the odd last node)", { kind: "datanet-tree", leaves: leavesOf(3) });
+const five = add("datanet-tree/five", "five: node(node(node(h0, h1), node(h2, h3)), h4)", { kind: "datanet-tree", leaves: leavesOf(5) });
+for (let index = 0; index < 5; index++) {
+  add(`datanet-proof/five-${index}`, `the membership proof of leaf ${index} of datanet-tree/five` +
+  (index === 4 ? " (carried up twice: one sibling)" : ""), { kind: "datanet-proof", leaves: leavesOf(5), index });
+}
+
+// Module state: one vector per key and record kind, then each module's small state and its root.
+const id = (n: number) => ({ u64: n });
+const bytes = (b: Uint8Array) => ({ bytes: b });
+const validatorRecord: RecordEntry = {
+  prefix: "stakingValidator", parts: [bytes(address("alice"))], record: "STAKING-VALIDATOR", value: {
+    operator: address("alice"), consensusPubkey: pubkey("validator-3"), moniker: "kat validator \u2713",
+    tokens: 1250n * OPEN, shares: 1250n * OPEN, jailedUntil: 0, tombstoned: false, missWindow: 3, windowMissed: 2,
+    createdHeight: 10, slashed: 0n,
+  },
+};
+const jailedRecord: RecordEntry = {
+  prefix: "stakingValidator", parts: [bytes(address("bob"))], record: "STAKING-VALIDATOR", value: {
+    operator: address("bob"), consensusPubkey: pubkey("validator-2"), moniker: "tombstoned", tokens: 95n * OPEN,
+    shares: 100n * OPEN, jailedUntil: Number.MAX_SAFE_INTEGER, tombstoned: true, missWindow: 0, windowMissed: 0,
+    createdHeight: 1, slashed: 5n * OPEN,
+  },
+};
+const staking: [string, string, RecordEntry][] = [
+  ["validator", "validator alice (operator), consensus key validator-3, not jailed", validatorRecord],
+  ["validator-tombstoned", "a validator slashed for double-signing: jailed for good", jailedRecord],
+  ["consensus", "stk/cons/: consensus address -> operator address",
+    { prefix: "stakingConsensus", parts: [bytes(address("validator-3"))], record: "STATE-SCALAR", value: { address: address("alice") } }],
+  ["delegation", "stk/del/<delegator><operator>: shares held (an amount)",
+    { prefix: "stakingDelegation", parts: [bytes(address("bob")), bytes(address("alice"))], record: "STATE-SCALAR", value: { amount: 250n * OPEN } }],
+  ["delegation-by-validator", "stk/delv/<operator><delegator>: an index entry",
+    { prefix: "stakingDelegationByValidator", parts: [bytes(address("alice")), bytes(address("bob"))], record: "STATE-SCALAR", value: { present: true } }],
+  ["unbonding", "stk/unb/<delegator>: the delegator's unbondings in progress",
+    { prefix: "stakingUnbonding", parts: [bytes(address("bob"))], record: "UNBONDING-LIST", value: [
+      { delegator: address("bob"), validator: address("alice"), amount: 1n, completionHeight: 100_020, creationHeight: 20 },
+      { delegator: address("bob"), validator: address("alice"), amount: 10n * OPEN, completionHeight: 100_031, creationHeight: 31 },
+    ] }],
+  ["unbonding-queue", "stk/unbq/<completion height><position 4>: who completes then",
+    { prefix: "stakingUnbondingQueue", parts: [id(100_020), { u32: 0 }], record: "STATE-SCALAR", value: { address: address("bob") } }],
+  ["unbonding-queue-count", "stk/unbqn/<completion height>: how many entries that height's queue has",
+    { prefix: "stakingUnbondingQueueCount", parts: [id(100_020)], record: "STATE-SCALAR", value: { u64: 1 } }],
+  ["unbonding-by-validator", "stk/unbv/<operator><creation height><position 4>: who unstaked from it then",
+    { prefix: "stakingUnbondingByValidator", parts: [bytes(address("alice")), id(20), { u32: 0 }], record: "STATE-SCALAR", value: { address: address("bob") } }],
+  ["unbonding-by-validator-count", "stk/unbvn/<operator><creation height>: how many",
+    { prefix: "stakingUnbondingByValidatorCount", parts: [bytes(address("alice")), id(20)], record: "STATE-SCALAR", value: { u64: 1 } }],
+  ["pool", "stk/pool: bonded and unbonding totals",
+    { prefix: "stakingPool", parts: [], record: "STAKING-POOL", value: { bonded: 1345n * OPEN, unbonding: 10n * OPEN + 1n } }],
+  ["candidates", "stk/candidates: every validator's operator, sorted",
+    { prefix: "stakingCandidates", parts: [], record: "ADDRESS-LIST", value: [address("bob"), address("alice")].sort((a, b) => Buffer.compare(a, b)) }],
+  ["validator-set", "stk/vset/<from height>: the set in force from that height (a VALIDATOR-SET)",
+    { prefix: "stakingValidatorSet", parts: [id(11)], record: "VALIDATOR-SET", value: [
+      { address: address("validator-3"), pubkey: pubkey("validator-3"), power: 1250 },
+    ] }],
+  ["validator-set-latest", "stk/vset-latest: the height of the latest stk/vset/ entry",
+    { prefix: "stakingValidatorSetLatest", parts: [], record: "STATE-SCALAR", value: { u64: 11 } }],
+  ["evidence", "stk/evid/<evidence hash>: the height the evidence was committed at",
+    { prefix: "stakingEvidence", parts: [bytes(label("evidence"))], record: "STATE-SCALAR", value: { u64: 57 } }],
+];
+
+const datanetRecord: RecordEntry = {
+  prefix: "datanet", parts: [id(1)], record: "DATANET", value: {
+    id: 1, owner: address("alice"), name: "kat-corpus", description: "A corpus for known answers", license: "CC-BY-4.0",
+    curators: [address("bob")], contributionStake: 10n * OPEN, reviewFee: OPEN, allowListed: true,
+    contributors: [address("alice"), address("bob")], createdHeight: 12, acceptedCount: 5, versionCount: 1, contributionCount: 6,
+  },
+};
+const contributionRecord: RecordEntry = {
+  prefix: "contribution", parts: [id(3)], record: "CONTRIBUTION", value: {
+    id: 3, datanetId: 1, contributor: address("alice"), contentHash: contentHash(2), uri: "ipfs://bafykatcontribution",
+    sizeBytes: 1_048_576, metadata: "{\"lang\":\"en\",\"rows\":1000}", stake: 0n, status: "accepted", acceptIndex: 2,
+    createdHeight: 13, reviewedHeight: 14, reviewer: address("bob"), staked: 10n * OPEN, slashedAmount: 0n,
+  },
+};
+const pendingRecord: RecordEntry = {
+  prefix: "contribution", parts: [id(6)], record: "CONTRIBUTION", value: {
+    id: 6, datanetId: 1, contributor: address("bob"), contentHash: contentHash(5), uri: "", sizeBytes: 0, metadata: "",
+    stake: 10n * OPEN, status: "pending", acceptIndex: 0, createdHeight: 20, reviewedHeight: 0, reviewer: new Uint8Array(0),
+    staked: 10n * OPEN, slashedAmount: 0n,
+  },
+};
+const datanetVersionRecord: RecordEntry = {
+  prefix: "datanetVersion", parts: [id(1), id(1)], record: "DATANET-VERSION",
+  value: { datanetId: 1, version: 1, root: hexBytes(five["DATANET-ROOT"]), count: 5, height: 19 },
+};
+const datanets: [string, string, RecordEntry][] = [
+  ["datanet", "datanet 1 (the one tx/create-datanet makes), 5 accepted, 1 version", datanetRecord],
+  ["contribution", "contribution 3, accepted as the third item (accept index 2)", contributionRecord],
+  ["contribution-pending", "contribution 6, pending: no reviewer yet (empty, omitted)", pendingRecord],
+  ["datanet-seq", "dn/seq: the next datanet id", { prefix: "datanetSeq", parts: [], record: "STATE-SCALAR", value: { u64: 2 } }],
+  ["contribution-seq", "dn/cseq: the next contribution id", { prefix: "contributionSeq", parts: [], record: "STATE-SCALAR", value: { u64: 7 } }],
+  ["contributions-by-datanet", "dn/bydn/<datanet><contribution>: an index entry",
+    { prefix: "contributionsByDatanet", parts: [id(1), id(3)], record: "STATE-SCALAR", value: { present: true } }],
+  ["contributions-by-contributor", "dn/byaddr/<contributor><contribution>: an index entry",
+    { prefix: "contributionsByContributor", parts: [bytes(address("alice")), id(3)], record: "STATE-SCALAR", value: { present: true } }],
+  ["accepted", "dn/accepted/<datanet><accept index>: the contribution id accepted at that place",
+    { prefix: "acceptedContribution", parts: [id(1), id(2)], record: "STATE-SCALAR", value: { u64: 3 } }],
+  ["version", "dn/ver/<datanet><version>: version 1 of datanet 1, the root of datanet-tree/five", datanetVersionRecord],
+  ["frontier", "dn/frontier/<datanet>: the frontier of datanet-tree/five (two nodes: 4 + 1)",
+    { prefix: "datanetFrontier", parts: [id(1)], record: "DATANET-FRONTIER", value: { count: 5, nodes: frontierOf(leavesOf(5)) } }],
+  ["escrow", "dn/escrow: the stakes locked by pending contributions",
+    { prefix: "datanetEscrow", parts: [], record: "STATE-SCALAR", value: { amount: 10n * OPEN } }],
+];
+
+const modelRecord: RecordEntry = {
+  prefix: "model", parts: [id(8)], record: "MODEL", value: {
+    id: 8, owner: address("alice"), name: "kat-adapter", kind: "adapter", parentId: 7, baseModel: "llama-3-8b",
+    weightsHash: label("model weights v2"), uri: "https://models.example/kat-adapter/v2",
+    trainedOn: [{ datanetId: 1, version: 1 }, { datanetId: 1, version: 2 }, { datanetId: 2, version: 3 }],
+    price: OPEN / 5n, operators: [address("bob")], retired: false, version: 2, createdHeight: 21, updatedHeight: 30,
+  },
+};
+const baseModelRecord: RecordEntry = {
+  prefix: "model", parts: [id(7)], record: "MODEL", value: {
+    id: 7, owner: address("bob"), name: "kat-base", kind: "model", parentId: 0, baseModel: "", weightsHash: label("base weights"),
+    uri: "", trainedOn: [], price: 0n, operators: [], retired: true, version: 1, createdHeight: 5, updatedHeight: 40,
+  },
+};
+const modelVersionRecord: RecordEntry = {
+  prefix: "modelVersion", parts: [id(8), id(2)], record: "MODEL-VERSION", value: {
+    modelId: 8, version: 2, weightsHash: label("model weights v2"), uri: "https://models.example/kat-adapter/v2",
+    trainedOn: [{ datanetId: 1, version: 2 }], height: 30,
+  },
+};
+const models: [string, string, RecordEntry][] = [
+  ["model", "model 8: an adapter of model 7, at version 2, with an operator", modelRecord],
+  ["model-retired", "model 7: a full model (kind 0, omitted), free, retired", baseModelRecord],
+  ["model-version", "mdl/ver/<model><version>: version 2 of model 8", modelVersionRecord],
+  ["model-seq", "mdl/seq: the next model id", { prefix: "modelSeq", parts: [], record: "STATE-SCALAR", value: { u64: 9 } }],
+  ["models-by-owner", "mdl/byowner/<owner><model>: an index entry",
+    { prefix: "modelsByOwner", parts: [bytes(address("alice")), id(8)], record: "STATE-SCALAR", value: { present: true } }],
+  ["models-by-base", "mdl/bybase/<sha256(base model name)><model>: an index entry",
+    { prefix: "modelsByBase", parts: [bytes(sha256(utf8("llama-3-8b"))), id(8)], record: "STATE-SCALAR", value: { present: true } }],
+  ["models-by-datanet", "mdl/bydn/<datanet><model>: an index entry",
+    { prefix: "modelsByDatanet", parts: [id(1), id(8)], record: "STATE-SCALAR", value: { present: true } }],
+];
+
+const weights = [
+  { contributionId: 3, datanetId: 0, version: 0, ppm: 600_000 },
+  { contributionId: 0, datanetId: 1, version: 1, ppm: 400_000 },
+];
+const recordedRecord: RecordEntry = {
+  prefix: "inference", parts: [id(42)], record: "INFERENCE", value: {
+    id: 42, modelId: 8, payer: address("bob"), requestHash: label("inference request"), price: OPEN / 5n,
+    createdHeight: 31, expiresHeight: 131, status: "recorded", operator: address("bob"), outputHash: label("inference output"),
+    weights, recordedHeight: 32,
+  },
+};
+const paidRecord: RecordEntry = {
+  prefix: "inference", parts: [id(43)], record: "INFERENCE", value: {
+    id: 43, modelId: 8, payer: address("bob"), requestHash: label("another request"), price: OPEN / 5n,
+    createdHeight: 33, expiresHeight: 133, status: "paid", operator: new Uint8Array(0), outputHash: new Uint8Array(0),
+    weights: [], recordedHeight: 0,
+  },
+};
+// A 0.2 OPEN price split: treasury + owner + credits = price, exactly (the split itself is the module's rule).
+const payoutsRecord: RecordEntry = {
+  prefix: "inferencePayouts", parts: [id(42)], record: "INFERENCE-PAYOUTS", value: {
+    inferenceId: 42, modelId: 8, price: OPEN / 5n, treasury: OPEN / 20n + 1n, owner: address("alice"),
+    ownerAmount: OPEN / 10n, credits: [{ weight: 0, contributionId: 3, contributor: address("alice"), amount: OPEN / 20n - 1n }],
+  },
+};
+const attribution: [string, string, RecordEntry][] = [
+  ["inference-recorded", "inference 42: paid, then recorded with its attribution weights", recordedRecord],
+  ["inference-paid", "inference 43: paid, not yet recorded (operator and output hash empty: omitted)", paidRecord],
+  ["inference-seq", "att/seq: the next inference id", { prefix: "inferenceSeq", parts: [], record: "STATE-SCALAR", value: { u64: 44 } }],
+  ["inferences-by-model", "att/bymodel/<model><inference>: an index entry",
+    { prefix: "inferencesByModel", parts: [id(8), id(42)], record: "STATE-SCALAR", value: { present: true } }],
+  ["inferences-by-payer", "att/bypayer/<payer><inference>: an index entry",
+    { prefix: "inferencesByPayer", parts: [bytes(address("bob")), id(42)], record: "STATE-SCALAR", value: { present: true } }],
+  ["inferences-by-contribution", "att/bycontrib/<contribution><inference>: an index entry",
+    { prefix: "inferencesByContribution", parts: [id(3), id(42)], record: "STATE-SCALAR", value: { present: true } }],
+  ["expiry-queue", "att/expq/<height><position 4>: the inference that expires at the end of that height",
+    { prefix: "inferenceExpiryQueue", parts: [id(133), { u32: 0 }], record: "STATE-SCALAR", value: { u64: 43 } }],
+  ["expiry-queue-count", "att/expqn/<height>: how many entries that height's queue has",
+    { prefix: "inferenceExpiryCount", parts: [id(133)], record: "STATE-SCALAR", value: { u64: 1 } }],
+  ["escrow", "att/escrow: what paid, unrecorded inferences hold",
+    { prefix: "inferenceEscrow", parts: [], record: "STATE-SCALAR", value: { amount: OPEN / 5n } }],
+  ["rewards", "att/rew/<address>: rewards accrued (unclaimed) and claimed so far",
+    { prefix: "rewards", parts: [bytes(address("alice"))], record: "REWARDS", value: { accrued: OPEN / 10n + OPEN / 20n - 1n, claimed: 3n * OPEN } }],
+  ["reward-source", "att/rsrc/<address><kind 1><id>: what an address earned from one source (kind 3: a contribution)",
+    { prefix: "rewardSource", parts: [bytes(address("alice")), { u8: SOURCE_KIND.contribution }, id(3)], record: "STATE-SCALAR", value: { amount: OPEN / 20n - 1n } }],
+  ["earnings", "att/earn/<kind 1><id>: what one object earned, ever (kind 1: a model)",
+    { prefix: "earnings", parts: [{ u8: SOURCE_KIND.model }, id(8)], record: "STATE-SCALAR", value: { amount: OPEN / 10n } }],
+  ["rewards-accrued", "att/accrued: rewards accrued and unclaimed over every address",
+    { prefix: "rewardsAccrued", parts: [], record: "STATE-SCALAR", value: { amount: OPEN / 10n + OPEN / 20n - 1n } }],
+  ["payouts", "att/pay/<inference>: every credit inference 42's record made", payoutsRecord],
+  ["treasury", "treasury: slashed stake, protocol shares, dust",
+    { prefix: "treasury", parts: [], record: "STATE-SCALAR", value: { amount: 5n * OPEN + OPEN / 20n + 1n } }],
+];
+
+for (const [module, list] of [["staking", staking], ["datanets", datanets], ["models", models], ["attribution", attribution]] as const) {
+  for (const [name, about, entry] of list) add(`record/${module}/${name}`, about, { kind: "record", ...entry });
+  add(`module-root/${module}`, `the state root of the ${list.length} ${module} entries above (record/${module}/*) alone`,
+    { kind: "module-state", entries: list.map(([, , entry]) => entry) });
+}
+add("module-root/economy", "the state root of the four modules' entries above together", {
+  kind: "module-state",
+  entries: [staking, datanets, models, attribution].flatMap((list) => list.map(([, , entry]) => entry)),
+});
+
+// Key files.
+add("key-file/keyring-alice", "the keyring file `opl keys add alice` writes for alice's key",
+  { kind: "key-file", file: "KEYRING-FILE", key: "alice", name: "alice" });
+add("key-file/validator-3", "the validator key file written for validator-3's consensus key",
+  { kind: "key-file", file: "VALIDATOR-KEY-FILE", key: "validator-3" });
+const nodeKeyProtobuf = privateKeyToProtobuf(privateKeyFromRaw(concatBytes(secret("bob"), pubkey("bob"))));
+add("key-file/node-key", "a node key file holding bob's seed (node keys are random; this one is fixed): its peer id",
+  { kind: "key-file", file: "NODE-KEY-FILE", text: `${JSON.stringify({ type: "ed25519", privateKey: toBase64(nodeKeyProtobuf) }, null, 2)}\n` });
+
+// JSON views of objects pinned above.
+const inputOf = <K extends VectorInput["kind"]>(name: string, kind: K) => {
+  const v = vectors.find((x) => x.name === name);
+  const input = v === undefined ? undefined : fromJsonValue<VectorInput>(v.input);
+  if (input?.kind !== kind) throw new Error(`vector ${name} is not a ${kind}`);
+  return input as Extract<VectorInput, { kind: K }>;
+};
+add("json/header", "header/later as the RPC shows it", { kind: "json-view", view: "JSON-HEADER", value: inputOf("header/later", "header").header });
+add("json/commit", "commit/three-signatures as the RPC shows it", {
+  kind: "json-view", view: "JSON-COMMIT", value: decodeCommit(hexBytes(expected.get("commit/three-signatures")?.COMMIT ?? "")),
+});
+add("json/validator-set", "validator-set/three as the RPC shows it", {
+  kind: "json-view", view: "JSON-VALIDATOR-SET",
+  value: decodeValidatorSet(hexBytes(expected.get("validator-set/three")?.["VALIDATOR-SET"] ?? "")),
+});
+add("json/tx-create-validator", "tx/create-validator's body as the RPC shows it", { kind: "json-view", view: "JSON-TX", value: inputOf("tx/create-validator", "tx").body });
+add("json/tx-register-model", "tx/register-model's body as the RPC shows it", { kind: "json-view", view: "JSON-TX", value: inputOf("tx/register-model", "tx").body });
+add("json/result", "the first result of results-root/three as the RPC shows it",
+  { kind: "json-view", view: "JSON-RESULT", value: inputOf("results-root/three", "results-root").results[0] });
+add("json/contribution-pending", "record/datanets/contribution-pending as the RPC shows it (no reviewer: null)",
+  { kind: "json-view", view: "JSON-RECORD", value: contributionCodec.decode(entryValue(pendingRecord)) });
+add("json/inference-recorded", "record/attribution/inference-recorded as the RPC shows it",
+  { kind: "json-view", view: "JSON-RECORD", value: inferenceCodec.decode(entryValue(recordedRecord)) });
+add("json/model", "record/models/model as the RPC shows it", { kind: "json-view", view: "JSON-RECORD", value: modelCodec.decode(entryValue(modelRecord)) });
+add("json/payouts", "record/attribution/payouts as the RPC shows it",
+  { kind: "json-view", view: "JSON-PAYOUTS", value: inferencePayoutsCodec.decode(entryValue(payoutsRecord)) });
+
 const file: VectorFile = {
   about: "Known-answer vectors of the OPEN chain's consensus-critical encodings (docs/encoding.md). Written " +
     "once by test/vectors/generate.ts; test/unit/known-answer-vectors.test.ts recomputes every value from " +
@@ -282,10 +577,35 @@ const file: VectorFile = {
   vectors,
 };
 
-if (existsSync(OUT) && !process.argv.includes("--overwrite")) {
-  console.error(`${OUT} exists: its answers are the chain's encoding. Changing them breaks consensus with every ` +
-    "existing node and signature; pass --overwrite only with a new rule version in docs/encoding.md.");
-  process.exit(1);
+if (!existsSync(OUT) || process.argv.includes("--overwrite")) {
+  writeFileSync(OUT, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`${vectors.length} vectors written to ${OUT}`);
+} else {
+  // The file exists: its answers are the chain's encoding, so they are kept byte for byte, and only vectors it
+  // does not have yet are added. One that today's code answers differently stops the run: that is a consensus-
+  // breaking change, which takes --overwrite and a new version of the rule in the spec, never a quiet rewrite.
+  const old = JSON.parse(readFileSync(OUT, "utf8")) as VectorFile;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const made = new Map(vectors.map((v) => [v.name, v]));
+  const changed = old.vectors.filter((v) => {
+    const now = made.get(v.name);
+    return now === undefined || !same(now.input, v.input) || !same(now.expect, v.expect);
+  });
+  const changedKeys = Object.keys(old.keys).filter((k) => !same(old.keys[k], keys[k]));
+  if (changed.length > 0 || changedKeys.length > 0) {
+    console.error(`${OUT}: today's code no longer gives (or no longer makes) ${changed.length} pinned vector(s) ` +
+      `[${changed.map((v) => v.name).join(", ")}] and ${changedKeys.length} key(s) [${changedKeys.join(", ")}]. ` +
+      "Changing them breaks consensus with every existing node and signature; pass --overwrite only with a new " +
+      "rule version in the spec (docs/SPEC.md).");
+    process.exit(1);
+  }
+  const known = new Set(old.vectors.map((v) => v.name));
+  const added = vectors.filter((v) => !known.has(v.name));
+  if (added.length === 0) {
+    console.log(`${OUT}: all ${old.vectors.length} vectors are there and unchanged; nothing to add`);
+  } else {
+    const next: VectorFile = { about: old.about, keys: { ...old.keys, ...keys }, vectors: [...old.vectors, ...added] };
+    writeFileSync(OUT, `${JSON.stringify(next, null, 2)}\n`);
+    console.log(`${OUT}: ${old.vectors.length} vectors kept as they were, ${added.length} added`);
+  }
 }
-writeFileSync(OUT, `${JSON.stringify(file, null, 2)}\n`);
-console.log(`${vectors.length} vectors written to ${OUT}`);

@@ -34,6 +34,8 @@ import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { pb } from "../../proto/schema.ts";
 import { encodeSignedTx, encodeTxBody, type TxBody, txHash, txSignBytes } from "../../proto/tx.ts";
 import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
+import { MODULE_RULES, moduleAnswers, type ModuleVectorInput } from "./module-answers.ts";
+import { SURFACE_RULES, surfaceAnswers, type SurfaceVectorInput } from "./surface-answers.ts";
 
 /**
  * Known-answer vectors: every consensus-critical encoding, hash and signature of the chain, computed from
@@ -93,12 +95,20 @@ export const RULES = {
   "COMMIT": "a Commit is its canonical protobuf (height=1, round=2, block_hash=3, signatures=4: repeated " +
     "{validator_address=1, time_ms=2, signature=3})",
   "COMMIT-HASH": "a commit hash is sha256(Commit bytes); no commit (the first block) is sha256(\"\")",
+  ...MODULE_RULES,
+  ...SURFACE_RULES,
 } as const;
 
 export type RuleId = keyof typeof RULES;
 
-/** Where each rule is stated. */
+/** Where each rule is stated: the signed and hashed bytes; the module state; what clients read and write. */
 export const SPEC = "docs/encoding.md";
+
+export function specOf(rule: RuleId): string {
+  if (rule in MODULE_RULES) return "docs/module-state.md";
+  if (rule in SURFACE_RULES) return "docs/client-formats.md";
+  return SPEC;
+}
 
 export interface KeyVector {
   secretKey: string;
@@ -155,7 +165,9 @@ export type VectorInput =
     blockHash: Uint8Array;
     signers: { key: string; timeMs: number }[];
   }
-  | { kind: "no-commit" };
+  | { kind: "no-commit" }
+  | ModuleVectorInput
+  | SurfaceVectorInput;
 
 /** The values a vector pins, in the order they are derived (the first that differs names the broken rule). */
 export type Answers = [RuleId, string][];
@@ -283,6 +295,14 @@ export function answers(input: VectorInput, keys: Record<string, KeyVector>): An
     }
     case "no-commit":
       return [["COMMIT-HASH", toHex(commitHash(undefined))]];
+    case "record":
+    case "module-state":
+    case "datanet-tree":
+    case "datanet-proof":
+      return moduleAnswers(input);
+    case "key-file":
+    case "json-view":
+      return surfaceAnswers(input, keys);
   }
 }
 

@@ -20,8 +20,8 @@ export interface MetricsServerOptions {
 /**
  * GET /metrics on a listener of its own ([metrics] listen), for an operator who keeps metrics off the RPC
  * port. Nothing else is served: other paths are 404, other methods 405. Bounded like the RPC port: at most
- * METRICS_MAX_CONNECTIONS connections, the same timeouts, and scrapes that arrive together share one rendering
- * (NodeMetrics.exposition).
+ * METRICS_MAX_CONNECTIONS connections, the same timeouts, and at most one rendering a second
+ * (NodeMetrics.exposition, RENDER_EVERY_MS).
  */
 export class MetricsServer {
   private readonly opts: MetricsServerOptions;

@@ -72,7 +72,11 @@ describe("GET /metrics", () => {
       { method: "no_such_method", params: {} },
       { method: `x${"y".repeat(200)}`, params: {} },
     ]);
-    const after = await scrape();
+    // A scrape within RENDER_EVERY_MS of the last gets that one: poll until the calls show.
+    const after = await waitFor("the calls counted", async () => {
+      const m = await scrape();
+      return sampleValue(m, "opl_rpc_requests_total", { method: "other", outcome: "error" }) > other ? m : undefined;
+    });
     expect(labelValues(after, "opl_rpc_requests_total", "method")).toEqual(methods);
     expect(labelValues(after, "opl_rpc_request_duration_seconds", "method")).toEqual(timed);
     expect(sampleValue(after, "opl_rpc_requests_total", { method: "other", outcome: "error" })).toBe(other + 2);

@@ -6,9 +6,7 @@ import { parsePeerAddress, PersistentPeers } from "../p2p/persistent-peers.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
-import { rpcEndpoints } from "../rpc/endpoints.ts";
-import { MetricsServer } from "../rpc/metrics-server.ts";
-import { equalBytes } from "../crypto/bytes.ts";
+import type { MetricsServer } from "../rpc/metrics-server.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
@@ -30,7 +28,7 @@ import { GuardedSigner, signedHeight } from "./signer.ts";
 import { checkSignerState } from "./signer-recovery.ts";
 import { walHeight } from "./wal.ts";
 import { threadPoolFsync } from "./durable-file.ts";
-import { checkHealth, maxBlockAgeMsFor } from "./health.ts";
+import { type HttpRouteDeps, metricsListener, rpcGetRoutes } from "./http-routes.ts";
 import { NodeMetrics } from "./metrics.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
@@ -275,23 +273,17 @@ export class OplNode {
         logger: log.child({ module: "rpc" }),
         observer: metrics,
       });
-      const metricsApart = config.metrics.listen !== "";
-      const maxBlockAgeMs =
-        config.health.max_block_age_ms || maxBlockAgeMsFor(config.consensus.block_interval_ms, DEFAULT_TIMEOUTS);
-      const health = () => {
-        const info = app.info();
-        const validators = app.validators(info.height + 1);
-        return checkHealth({
-          height: info.height,
-          lastBlockTimeMs: info.lastBlockTimeMs,
-          nowMs: Date.now(),
-          peers: new Set(connections().map((c) => c.peer)).size,
-          catchingUp: network.catchingUp,
-          bestPeerHeight: network.bestPeerHeight,
-          validators: validators.length,
-          isValidator: validators.some((v) => equalBytes(v.address, validatorKey.address)),
-          maxBlockAgeMs,
-        });
+      const routes: HttpRouteDeps = {
+        config,
+        app,
+        network,
+        metrics,
+        connections,
+        validatorAddress: validatorKey.address,
+        version: NODE_VERSION,
+        nodeId: peerId,
+        rpcMethods: () => dispatcher.methodNames,
+        logger: log,
       };
       const rpc = new RpcServer({
         host: rpcHost,
@@ -307,32 +299,9 @@ export class OplNode {
         dispatcher,
         logger: log,
         corsAllowedOrigins: config.rpc.cors_allowed_origins,
-        get: {
-          describe: () => ({
-            name: "opl-node",
-            version: NODE_VERSION,
-            chainId: genesis.chainId,
-            nodeId: peerId,
-            endpoints: rpcEndpoints({ metrics: !metricsApart }),
-            rpcMethods: dispatcher.methodNames,
-          }),
-          health,
-          metrics: metricsApart ? undefined : () => metrics.exposition(),
-        },
+        get: rpcGetRoutes(routes),
       });
-      let metricsServer: MetricsServer | undefined;
-      if (metricsApart) {
-        const [host, port] = splitHostPort(config.metrics.listen);
-        metricsServer = new MetricsServer({
-          host,
-          port,
-          metrics: () => metrics.exposition(),
-          headerTimeoutMs: config.rpc.header_timeout_ms,
-          requestTimeoutMs: config.rpc.request_timeout_ms,
-          idleTimeoutMs: config.rpc.idle_timeout_ms,
-          logger: log,
-        });
-      }
+      const metricsServer = metricsListener(routes, splitHostPort);
       const p2pLog = log.child({ module: "p2p" });
       const scores = new PeerScores({
         log: p2pLog,

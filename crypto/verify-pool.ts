@@ -64,6 +64,13 @@ export class VerifyPool {
     return worker;
   }
 
+  /** Signatures waiting to be sent to a worker or being verified there (the node's metrics). */
+  get pending(): number {
+    let n = this.queue.length;
+    for (const b of this.busy) n += b;
+    return n;
+  }
+
   /** Verifies one signature; resolves false for any malformed input. */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
     if (this.closed) return Promise.reject(new Error("verification pool is closed"));

@@ -75,6 +75,10 @@ export interface CommittedEvent {
   timeMs: number;
   numTxs: number;
   txs: DecodedTx[];
+  /** The round it was decided in (its commit's). */
+  round: number;
+  /** How long its LevelDB batch took to write (node/metrics.ts). */
+  batchMs: number;
 }
 
 /** Block events an operator must see (the rest is routine and logged at info). */
@@ -400,6 +404,7 @@ export class ChainApp implements Application {
     );
     if (why !== undefined) throw new InvalidBlockError(`refusing to commit block ${ex.block.header.height}: ${why}`);
     const height = ex.block.header.height;
+    const batchStarted = performance.now();
     await this.db.commitBlock({
       height,
       block: ex.block,
@@ -416,6 +421,7 @@ export class ChainApp implements Application {
       blockEvents: ex.blockEvents,
       indexKeys: this.indexing ? blockIndexKeys(height, ex.txs, ex.results, ex.blockEvents) : undefined,
     });
+    const batchMs = performance.now() - batchStarted;
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);
     this.lastFill = blockFill(ex.txs, this.genesis.params);
@@ -442,6 +448,8 @@ export class ChainApp implements Application {
       timeMs: ex.block.header.timeMs,
       numTxs: ex.txs.length,
       txs: ex.txs,
+      round: commit.round,
+      batchMs,
     };
     for (const listener of this.listeners) listener(event);
   }

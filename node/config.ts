@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
+import { ORIGIN_PATTERN } from "../rpc/cors.ts";
 import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
 import { DEFAULT_KEEP_RECENT } from "../state/tree/pruner.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
@@ -60,6 +61,11 @@ const configSchema = z.strictObject({
       header_timeout_ms: z.number().int().min(100).default(10_000),
       request_timeout_ms: z.number().int().min(100).default(30_000),
       idle_timeout_ms: z.number().int().min(100).default(30_000),
+      /** Origins whose browser pages may call the node (rpc/cors.ts); empty: no CORS headers at all. */
+      cors_allowed_origins: z
+        .array(z.string().regex(ORIGIN_PATTERN, "must be \"*\" or an origin such as https://app.example:8443"))
+        .max(100)
+        .default([]),
     })
     .refine((r) => r.max_response_bytes <= r.max_response_bytes_in_flight, {
       message: "max_response_bytes must not exceed max_response_bytes_in_flight (one full answer must fit)",
@@ -116,6 +122,18 @@ const configSchema = z.strictObject({
     .strictObject({
       /** Write the search index (tx_search) with each block; off, the node answers INDEX_DISABLED. */
       enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** GET /metrics on its own HOST:PORT instead of the RPC port; empty: on the RPC port. */
+      listen: z.union([z.literal(""), hostPort]).default(""),
+    })
+    .prefault({}),
+  health: z
+    .strictObject({
+      /** No block for longer than this and GET /health answers 503; 0: derived (node/health.ts maxBlockAgeMsFor). */
+      max_block_age_ms: z.number().int().min(0).default(0),
     })
     .prefault({}),
   log: z
@@ -189,6 +207,9 @@ max_connections_per_ip = ${c.rpc.max_connections_per_ip}
 header_timeout_ms = ${c.rpc.header_timeout_ms}
 request_timeout_ms = ${c.rpc.request_timeout_ms}
 idle_timeout_ms = ${c.rpc.idle_timeout_ms}
+# Origins whose browser pages may call this node (CORS), e.g. ["https://app.example"]; "*" allows any page.
+# Empty: no CORS headers, so browsers keep other sites' pages from reading the answers.
+cors_allowed_origins = [${c.rpc.cors_allowed_origins.map((o) => JSON.stringify(o)).join(", ")}]
 
 [p2p]
 # libp2p listen address.
@@ -231,6 +252,16 @@ value_cache_bytes = ${c.state.value_cache_bytes}
 # block (tx_search). Off: nothing is indexed and tx_search answers INDEX_DISABLED (2011). A node turned on
 # after running with it off has no entries for the blocks it committed meanwhile.
 enabled = ${c.index.enabled}
+
+[metrics]
+# Prometheus metrics (GET /metrics) on their own HOST:PORT, e.g. "127.0.0.1:26660", and then no longer on the
+# RPC port. Empty: served on the RPC port.
+listen = ${JSON.stringify(c.metrics.listen)}
+
+[health]
+# GET /health answers 503 when no block came for longer than this, in milliseconds. 0: one block interval plus
+# three rounds that all time out (21000 with the defaults).
+max_block_age_ms = ${c.health.max_block_age_ms}
 
 [log]
 # trace | debug | info | warn | error | fatal | silent

@@ -6,6 +6,7 @@ import { parsePeerAddress, PersistentPeers } from "../p2p/persistent-peers.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
+import type { MetricsServer } from "../rpc/metrics-server.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
@@ -26,6 +27,9 @@ import { NodeNetwork } from "./network.ts";
 import { GuardedSigner, signedHeight } from "./signer.ts";
 import { checkSignerState } from "./signer-recovery.ts";
 import { walHeight } from "./wal.ts";
+import { threadPoolFsync } from "./durable-file.ts";
+import { type HttpRouteDeps, metricsListener, rpcGetRoutes } from "./http-routes.ts";
+import { NodeMetrics } from "./metrics.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
 
@@ -49,6 +53,8 @@ interface Parts {
   app: ChainApp;
   mempool: Mempool;
   rpc: RpcServer;
+  metrics: NodeMetrics;
+  metricsServer: MetricsServer | undefined;
   nodeId: string;
   db: ChainDb;
   pool: VerifyPool;
@@ -77,6 +83,10 @@ export class OplNode {
   readonly p2p: P2pHost;
   readonly network: NodeNetwork;
   readonly consensus: ConsensusDriver;
+  /** The Prometheus registry and its handles (the WebSocket server sets `metrics.subscriptions`). */
+  readonly metrics: NodeMetrics;
+  /** Where GET /metrics is served when [metrics] listen names a listener of its own. */
+  readonly metricsUrl: string | undefined;
   private readonly parts: Parts;
 
   private constructor(parts: Parts) {
@@ -89,6 +99,8 @@ export class OplNode {
     this.p2p = parts.p2p;
     this.network = parts.network;
     this.consensus = parts.producer;
+    this.metrics = parts.metrics;
+    this.metricsUrl = parts.metricsServer?.url;
   }
 
   static async start(opts: StartOptions): Promise<OplNode> {
@@ -108,6 +120,7 @@ export class OplNode {
     const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;
+    let metricsListening: MetricsServer | undefined;
     let peersStarted: PersistentPeers | undefined;
     let networkStarted: NodeNetwork | undefined;
     let expirySweep: NodeJS.Timeout | undefined;
@@ -179,12 +192,29 @@ export class OplNode {
       });
       const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
       const network = new NodeNetwork();
+      const connections = () =>
+        (p2p?.getConnections() ?? []).map((c) => ({ peer: c.remotePeer.toString(), direction: c.direction }));
+      const metrics = new NodeMetrics({
+        rpcMethods: allMethods.map((m) => m.name),
+        sources: {
+          height: () => app.info().height,
+          lastBlockTimeMs: () => app.info().lastBlockTimeMs,
+          round: () => driver?.round ?? 0,
+          mempool: () => ({ txs: mempool.size, bytes: mempool.totalBytes }),
+          connections,
+          catchingUp: () => network.catchingUp,
+          bestPeerHeight: () => network.bestPeerHeight,
+          verifyPending: () => pool.pending,
+        },
+      });
+      app.onCommit(metrics.blockCommitted);
       const checkpointText = await db.getLocal("proposer-priorities");
       const producer = new ConsensusDriver({
         app,
         network,
         signer,
         walPath: paths.wal,
+        fsyncer: metrics.timedFsyncer(threadPoolFsync),
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
         backlogged: () => underBacklog(app.lastBlockFill, mempool, genesis.params),
@@ -241,7 +271,20 @@ export class OplNode {
         maxRequestWork: config.rpc.max_request_work,
         maxConcurrentScans: config.rpc.max_concurrent_scans,
         logger: log.child({ module: "rpc" }),
+        observer: metrics,
       });
+      const routes: HttpRouteDeps = {
+        config,
+        app,
+        network,
+        metrics,
+        connections,
+        validatorAddress: validatorKey.address,
+        version: NODE_VERSION,
+        nodeId: peerId,
+        rpcMethods: () => dispatcher.methodNames,
+        logger: log,
+      };
       const rpc = new RpcServer({
         host: rpcHost,
         port: rpcPort,
@@ -255,7 +298,10 @@ export class OplNode {
         },
         dispatcher,
         logger: log,
+        corsAllowedOrigins: config.rpc.cors_allowed_origins,
+        get: rpcGetRoutes(routes),
       });
+      const metricsServer = metricsListener(routes, splitHostPort);
       const p2pLog = log.child({ module: "p2p" });
       const scores = new PeerScores({
         log: p2pLog,
@@ -296,13 +342,18 @@ export class OplNode {
       peersStarted = peers;
       await rpc.listen();
       rpcListening = rpc;
+      await metricsServer?.listen();
+      metricsListening = metricsServer;
       await producer.start();
       log.info({ url: rpc.url }, "JSON-RPC listening");
+      if (metricsServer !== undefined) log.info({ url: `${metricsServer.url}/metrics` }, "metrics listening");
       return new OplNode({
         genesis,
         app,
         mempool,
         rpc,
+        metrics,
+        metricsServer,
         nodeId: peerId,
         db,
         pool,
@@ -321,6 +372,7 @@ export class OplNode {
       await driver?.stop();
       await pruning?.stop();
       await rpcListening?.close();
+      await metricsListening?.close();
       peersStarted?.stop();
       await networkStarted?.stop();
       await p2p?.stop();
@@ -337,6 +389,7 @@ export class OplNode {
     await p.producer.stop();
     clearInterval(p.expirySweep);
     await p.rpc.close();
+    await p.metricsServer?.close();
     p.peers.stop();
     await p.p2p.stop();
     await p.pool.close();

@@ -53,6 +53,13 @@ export interface DispatcherOptions {
   /** State scans (list queries) running at once, node-wide: rpc.max_concurrent_scans. */
   maxConcurrentScans: number;
   logger: Logger;
+  /** Told of every call answered (the node's metrics). */
+  observer?: CallObserver;
+}
+
+/** Hears of each call answered: the method named (any string a client sent), its seconds, and whether ok. */
+export interface CallObserver {
+  called(method: string, seconds: number, ok: boolean): void;
 }
 
 /**
@@ -83,6 +90,7 @@ export class Dispatcher {
   private readonly scans: Semaphore;
   private readonly pacer = new WorkPacer();
   private readonly log: Logger;
+  private readonly observer: CallObserver | undefined;
   readonly stats: DispatcherStats = { callsStarted: 0, requestsAbandoned: 0, requestsRunning: 0 };
 
   constructor(opts: DispatcherOptions) {
@@ -93,6 +101,7 @@ export class Dispatcher {
     this.maxRequestWork = opts.maxRequestWork;
     this.scans = new Semaphore(opts.maxConcurrentScans);
     this.log = opts.logger;
+    this.observer = opts.observer;
   }
 
   /** Bytes of answers held until sent, node-wide (rpc.max_response_bytes_in_flight bounds it). */
@@ -264,7 +273,9 @@ export class Dispatcher {
       return errorResponse(id, INVALID_REQUEST, "Invalid Request: params must be an object or an array");
     }
     const notification = !hasId;
+    const started = performance.now();
     const response = await this.call(id, req.method, req.params, scope);
+    this.observer?.called(req.method, (performance.now() - started) / 1000, !("error" in response));
     return notification ? undefined : response;
   }
 

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { clientKey } from "./client-address.ts";
+import { ALLOWED_METHODS, applyCors } from "./cors.ts";
 import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
+import { answerGet, type GetRoutes } from "./get-routes.ts";
 
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
 export const MAX_PIPELINED = 8;
@@ -43,12 +45,18 @@ export interface RpcServerOptions {
   limits: RpcConnectionLimits;
   dispatcher: Dispatcher;
   logger: Logger;
+  /** What GET requests are answered (rpc/get-routes.ts); none: every GET is 404. */
+  get?: GetRoutes;
+  /** rpc.cors_allowed_origins (rpc/cors.ts); none: no CORS headers. */
+  corsAllowedOrigins?: readonly string[];
   /** MIN_SEND_BYTES_PER_SECOND unless given (tests use a faster one to cut off a slow reader sooner). */
   minSendBytesPerSecond?: number;
 }
 
 /**
  * JSON-RPC over HTTP: POST / with a JSON body; every reply is 200 with a JSON-RPC body, or 204 for none.
+ * GET requests (/, /health, /metrics: rpc/get-routes.ts) go through the same limits, and OPTIONS answers CORS
+ * preflights (rpc/cors.ts); other methods are 405.
  *
  * Strangers must not be able to lock others out: one address holds at most maxConnectionsPerIp connections
  * (more are answered 503 and closed at once), a connection must deliver its header within headerTimeoutMs and
@@ -147,9 +155,11 @@ export class RpcServer {
       res.destroy(); // already answered 503 on this connection
       return;
     }
-    if (req.method !== "POST") {
-      res.writeHead(405, { "allow": "POST", "content-type": "text/plain" });
-      res.end("JSON-RPC 2.0: send a POST with a JSON body\n");
+    if (applyCors(req, res, this.opts.corsAllowedOrigins ?? [])) return; // a preflight, answered
+    const get = req.method === "GET" || req.method === "HEAD";
+    if (!get && req.method !== "POST") {
+      res.writeHead(405, { "allow": ALLOWED_METHODS, "content-type": "text/plain" });
+      res.end("JSON-RPC 2.0: send a POST with a JSON body (GET / lists the other endpoints)\n");
       return;
     }
     const limit = this.opts.maxBodyBytes;
@@ -179,6 +189,11 @@ export class RpcServer {
     });
     req.on("end", () => {
       if (aborted || hangUp.signal.aborted) return;
+      // A GET's body (there should be none) was read and bounded like a POST's, and is ignored.
+      if (get) {
+        this.oneAtATime(req.socket, () => this.answerGet(req, res));
+        return;
+      }
       const client = clientKey(req.socket.remoteAddress);
       this.oneAtATime(req.socket, () =>
         this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal, client));
@@ -257,6 +272,28 @@ export class RpcServer {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(reply.body);
     }
+    await sent;
+    clearTimeout(deadline);
+  }
+
+  /** Answers a GET like a POST's answer is sent: resolves once it is out, cut off if read too slowly. */
+  private async answerGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (res.destroyed || res.closed) return;
+    const sent = new Promise<void>((resolve) => {
+      res.once("finish", resolve);
+      res.once("close", resolve);
+    });
+    res.setTimeout(this.opts.limits.idleTimeoutMs, () => res.destroy());
+    try {
+      await answerGet(req, res, this.opts.get ?? {});
+    } catch (err) {
+      this.opts.logger.error({ err, path: req.url }, "GET request failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+    const size = Number(res.getHeader("content-length") ?? 0);
+    const rate = this.opts.minSendBytesPerSecond ?? MIN_SEND_BYTES_PER_SECOND;
+    const deadline = setTimeout(() => res.destroy(), this.opts.limits.idleTimeoutMs + Math.ceil((size * 1000) / rate));
     await sent;
     clearTimeout(deadline);
   }

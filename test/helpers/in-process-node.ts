@@ -35,6 +35,10 @@ export interface TestChainOptions {
   state?: Partial<NodeConfig["state"]>;
   /** Overrides of config.toml's [index] settings (indexing off, say). */
   index?: Partial<NodeConfig["index"]>;
+  /** Overrides of config.toml's [metrics] settings (a separate listener). */
+  metrics?: Partial<NodeConfig["metrics"]>;
+  /** Overrides of config.toml's [health] settings (a short max block age). */
+  health?: Partial<NodeConfig["health"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
 }
@@ -63,6 +67,8 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   Object.assign(config.mempool, opts.mempool);
   Object.assign(config.state, opts.state);
   Object.assign(config.index, opts.index);
+  Object.assign(config.metrics, opts.metrics);
+  Object.assign(config.health, opts.health);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

@@ -144,8 +144,10 @@ describe("JSON-RPC 2.0", () => {
     });
   });
 
-  it("refuses other HTTP methods", async () => {
-    const res = await fetch(chain.rpc.url, { method: "GET" });
+  it("refuses HTTP methods other than POST, GET and OPTIONS", async () => {
+    // GET / describes the node (issue 17: test/integration/metrics-http.test.ts); DELETE has no meaning here.
+    const res = await fetch(chain.rpc.url, { method: "DELETE" });
     expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
   });
 });

@@ -1,0 +1,80 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { answerGet } from "./get-routes.ts";
+
+/** Connections at once on the metrics listener: a scraper or two, and an operator's curl. */
+export const METRICS_MAX_CONNECTIONS = 16;
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  metrics: () => Promise<{ contentType: string; body: string }>;
+  /** The RPC port's header, request and idle timeouts (config.toml's [rpc]) apply here too. */
+  headerTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * GET /metrics on a listener of its own ([metrics] listen), for an operator who keeps metrics off the RPC
+ * port. Nothing else is served: other paths are 404, other methods 405. Bounded like the RPC port: at most
+ * METRICS_MAX_CONNECTIONS connections, the same timeouts, and at most one rendering a second
+ * (NodeMetrics.exposition, RENDER_EVERY_MS).
+ */
+export class MetricsServer {
+  private readonly opts: MetricsServerOptions;
+  private readonly server: Server;
+
+  constructor(opts: MetricsServerOptions) {
+    this.opts = opts;
+    this.server = createServer(
+      {
+        headersTimeout: opts.headerTimeoutMs,
+        requestTimeout: opts.requestTimeoutMs,
+        keepAliveTimeout: opts.idleTimeoutMs,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.headerTimeoutMs / 4))),
+      },
+      (req, res) => {
+        req.resume(); // a body, if any, is not read (the request timeout bounds how long it may take)
+        res.setTimeout(opts.idleTimeoutMs, () => res.destroy());
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          res.writeHead(405, { "allow": "GET", "content-type": "text/plain" });
+          res.end("GET /metrics\n");
+          return;
+        }
+        answerGet(req, res, { metrics: opts.metrics }).catch((err: unknown) => {
+          opts.logger.error({ err }, "metrics request failed");
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      },
+    );
+    this.server.maxConnections = METRICS_MAX_CONNECTIONS;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  get url(): string {
+    const a = this.server.address() as AddressInfo;
+    const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

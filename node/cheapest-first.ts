@@ -57,6 +57,11 @@ export class CheapestFirst<T> {
     if (!this.up(at)) this.down(at);
   }
 
+  /** The cheapest item, if any: O(1). */
+  peek(): T | undefined {
+    return this.heap[0];
+  }
+
   /**
    * The cheapest items, cheapest first, at most `count`, skipping those `skip` rejects. Reads O(count) heap
    * nodes and leaves the heap as it is: the frontier of candidates starts at the root and each item taken

@@ -4,7 +4,6 @@ import type { DecodedTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { msgSpend } from "../state/execute.ts";
 import { txWork } from "../state/work.ts";
-import { keyId } from "../state/view.ts";
 import { cheaperPerByte, type Price } from "./cheapest-first.ts";
 import {
   MAX_EVICTIONS_PER_ADMISSION,
@@ -32,10 +31,10 @@ export interface PoolView {
   /** The sender's pending txs: by nonce, their summed spend, and how many wait behind a gap. */
   pendingOf(sender: Uint8Array): { byNonce: ReadonlyMap<number, PendingTx>; spend: bigint; gapped: number } | undefined;
   /**
-   * The highest-nonce pending txs of senders other than `exceptSender` (a keyId), cheapest per byte first, at
-   * most `count`: what a full pool may evict without leaving a nonce gap. Never a scan of the pool.
+   * The highest-nonce pending txs of senders other than `exceptSender`, cheapest per byte first, at most
+   * `count`: what a full pool may evict without leaving a nonce gap. Never a scan of the pool.
    */
-  cheapestTips(count: number, exceptSender: string): PendingTx[];
+  cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[];
 }
 
 /** The pool's caps: its limits, and the most work held (maxWorkBlocks blocks at the chain's maxBlockWork). */
@@ -124,54 +123,48 @@ export function admissionPlan(
     bytes -= replaces.tx.bytes.byteLength;
     work -= replaces.work;
   }
-  const fits = () => count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork;
-  if (fits()) return { replaces, evicts: [] };
-  return makeRoom(pool, tx, nonce === next || replaces !== undefined, (e) => {
-    count--;
-    bytes -= e.tx.bytes.byteLength;
-    work -= e.work;
-    return fits();
-  }, replaces);
+  if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork) return { replaces, evicts: [] };
+  return makeRoom(pool, caps, tx, nonce === next || replaces !== undefined, { count, bytes, work }, replaces);
 }
 
 /**
- * A full pool: the cheapest senders' last txs that `tx` may evict until `freed` says it fits, if they pay
- * less per byte than it, at most MAX_EVICTIONS_PER_ADMISSION of them. A tx behind a nonce gap evicts
- * nothing: it may never execute, and so never pay.
+ * A full pool: the cheapest senders' last txs that `tx` may evict until `held` (the pool's count, bytes and
+ * work with `tx` in) is within the caps, if they pay less per byte than it, at most MAX_EVICTIONS_PER_ADMISSION
+ * of them. A tx behind a nonce gap evicts nothing: it may never execute, and so never pay.
  */
 function makeRoom(
   pool: PoolView,
+  caps: PoolCaps,
   tx: DecodedTx,
   executable: boolean,
-  freed: (evicted: PendingTx) => boolean,
+  held: { count: number; bytes: number; work: number },
   replaces: PendingTx | undefined,
 ): Admission | TxError {
   const full = (why: string) =>
     new TxError("MEMPOOL_FULL", `the mempool is full${why}; try again after the next block`);
   if (!executable) return full(" (a transaction behind a nonce gap evicts nothing)");
   // Under overload most newcomers pay no more than the cheapest: one look at the top of the index refuses them.
-  const except = keyId(tx.sender);
-  const [cheapest] = pool.cheapestTips(1, except);
-  if (cheapest === undefined || !cheaperPerByte(priceOf(cheapest.tx), priceOf(tx))) {
-    const floor = cheapest === undefined ? "" : `: its cheapest evictable tx pays ${perByte(cheapest.tx)} per byte, this one ${perByte(tx)}`;
-    return full(floor);
+  const price = priceOf(tx);
+  const [cheapest] = pool.cheapestTips(1, tx.sender);
+  if (cheapest === undefined) return full("");
+  if (!cheaperPerByte(priceOf(cheapest.tx), price)) {
+    const [f, b] = [cheapest.tx.body.fee, cheapest.tx.bytes.byteLength];
+    return full(` and its cheapest evictable tx pays as much per byte (fee ${f} for ${b} bytes) or more`);
   }
-  const candidates = pool.cheapestTips(MAX_EVICTIONS_PER_ADMISSION, except);
+  const { limits, maxWork } = caps;
+  let { count, bytes, work } = held;
   const evicts: PendingTx[] = [];
-  for (const c of candidates) {
-    if (!cheaperPerByte(priceOf(c.tx), priceOf(tx))) break;
+  for (const c of pool.cheapestTips(MAX_EVICTIONS_PER_ADMISSION, tx.sender)) {
+    if (!cheaperPerByte(priceOf(c.tx), price)) break;
     evicts.push(c);
-    if (freed(c)) return { replaces, evicts };
+    count--;
+    bytes -= c.tx.bytes.byteLength;
+    work -= c.work;
+    if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= maxWork) return { replaces, evicts };
   }
   return full(`: evicting the ${evicts.length} txs paying less per byte than this one would not make room`);
 }
 
 function priceOf(tx: DecodedTx): Price {
   return { fee: tx.body.fee, bytes: tx.bytes.byteLength };
-}
-
-/** Fee per byte for a person: two decimals, exact (bigint). */
-function perByte(tx: DecodedTx): string {
-  const hundredths = (tx.body.fee * 100n) / BigInt(tx.bytes.byteLength);
-  return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, "0")}`;
 }

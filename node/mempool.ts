@@ -1,3 +1,4 @@
+import { equalBytes } from "../crypto/bytes.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
@@ -147,7 +148,8 @@ export class Mempool implements PoolView {
   /**
    * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
    * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
-   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on.
+   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or, paying
+   * more per byte than the cheapest pending tx it may evict, gets in (admissionPlan).
    */
   get full(): boolean {
     return (
@@ -167,8 +169,11 @@ export class Mempool implements PoolView {
     return this.senders.get(keyId(sender));
   }
 
-  cheapestTips(count: number, exceptSender: string): PendingTx[] {
-    return this.tips.cheapest(count, (q) => q.id === exceptSender).map((q) => q.tip as Entry);
+  cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[] {
+    // The common ask, under overload: is the cheapest of all cheaper than this newcomer? One look.
+    const top = this.tips.peek();
+    if (count === 1 && top !== undefined && !equalBytes(top.address, exceptSender)) return [top.tip as Entry];
+    return this.tips.cheapest(count, (q) => equalBytes(q.address, exceptSender)).map((q) => q.tip as Entry);
   }
 
   /** The decoded transaction with this hash, if it is waiting here. */

@@ -553,7 +553,7 @@ export class Mempool implements PoolView {
   /**
    * What is wrong with the mempool's books, if anything (empty when sound): the byte count is the sum of
    * the entries, the hash index and the per-sender nonce index hold the same entries, each sender's spend
-   * and gap counts match its entries, and the eviction index holds each sender's highest nonce. For tests
+   * run end and gap counts match its entries, and the eviction index holds each sender's highest nonce. For tests
    * and debugging; O(size).
    */
   consistencyProblems(): string[] {
@@ -579,6 +579,11 @@ export class Mempool implements PoolView {
           problems.push(`${entry.tx.id} is queued under the wrong sender or nonce`);
       }
       if (spend !== queue.spend) problems.push(`sender ${id} spend ${queue.spend} but its entries spend ${spend}`);
+      let runEnd = queue.base;
+      while (queue.byNonce.has(runEnd)) runEnd++;
+      if (runEnd !== queue.runEnd) problems.push(`sender ${id}'s run ends at ${queue.runEnd}, its entries at ${runEnd}`);
+      const behindGap = queue.byNonce.size - (runEnd - queue.base);
+      if (behindGap !== queue.gapped) problems.push(`sender ${id} counts ${queue.gapped} behind a gap, its entries ${behindGap}`);
       const highest = Math.max(...queue.byNonce.keys());
       if (queue.tip !== queue.byNonce.get(highest)) problems.push(`sender ${id}'s tip is not its highest nonce ${highest}`);
       if (!this.tips.has(queue)) problems.push(`sender ${id} is missing from the eviction index`);

@@ -29,7 +29,7 @@ const BLOCKS = 1_000;
  * by the real application, index included), so the test fits in a minute on a loaded machine; the rest the
  * running node makes while the client pages.
  */
-const PREBUILT = 900;
+const PREBUILT = 700;
 /** Alice's txs come one every this many blocks. */
 const EVERY = 7;
 /** Blocks a tx may wait in the mempool (config.toml [mempool] ttl_blocks): a gapped tx goes within seconds. */

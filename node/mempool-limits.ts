@@ -44,3 +44,23 @@ export const DEFAULT_MEMPOOL_LIMITS: Required<MempoolLimits> = {
   maxGappedTotal: 1_000,
   maxWorkBlocks: 4,
 };
+
+/**
+ * Replace-by-fee: a tx with the nonce of a pending tx of its sender replaces it if its fee is at least this
+ * many percent higher (geth's default too). Lower, and anyone could churn the pool and its relay for nothing:
+ * each replacement is admitted, checked and gossiped, but only one of them ever pays.
+ */
+export const REPLACEMENT_FEE_BUMP_PERCENT = 10n;
+
+/** The least fee a replacement for a pending tx paying `fee` must pay: +REPLACEMENT_FEE_BUMP_PERCENT, rounded up, and at least +1. */
+export function minReplacementFee(fee: bigint): bigint {
+  const bump = (fee * REPLACEMENT_FEE_BUMP_PERCENT + 99n) / 100n;
+  return fee + (bump > 0n ? bump : 1n);
+}
+
+/**
+ * A full mempool makes room for a tx paying more per byte by evicting the cheapest pending txs (each the
+ * highest nonce of its sender), at most this many per admission: enough for a large tx to displace a few
+ * small ones, and a bound on the work one admission does.
+ */
+export const MAX_EVICTIONS_PER_ADMISSION = 8;

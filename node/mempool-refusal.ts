@@ -4,7 +4,22 @@ import type { DecodedTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { msgSpend } from "../state/execute.ts";
 import { txWork } from "../state/work.ts";
-import type { MempoolLimits } from "./mempool-limits.ts";
+import { cheaperPerByte, type Price } from "./cheapest-first.ts";
+import {
+  MAX_EVICTIONS_PER_ADMISSION,
+  type MempoolLimits,
+  minReplacementFee,
+  REPLACEMENT_FEE_BUMP_PERCENT,
+} from "./mempool-limits.ts";
+
+/** A pending tx as admission's rules see it. */
+export interface PendingTx {
+  readonly tx: DecodedTx;
+  /** amount + fee: what it takes from its sender's balance. */
+  readonly spend: bigint;
+  /** txWork(tx). */
+  readonly work: number;
+}
 
 /** What admission's rules read of the pool (the Mempool's own public view of itself). */
 export interface PoolView {
@@ -13,8 +28,13 @@ export interface PoolView {
   readonly totalWork: number;
   readonly gappedCount: number;
   has(hashHex: string): boolean;
-  /** The sender's pending txs: their nonces, summed spend, and how many wait behind a gap. */
-  pendingOf(sender: Uint8Array): { byNonce: ReadonlyMap<number, unknown>; spend: bigint; gapped: number } | undefined;
+  /** The sender's pending txs: by nonce, their summed spend, and how many wait behind a gap. */
+  pendingOf(sender: Uint8Array): { byNonce: ReadonlyMap<number, PendingTx>; spend: bigint; gapped: number } | undefined;
+  /**
+   * The highest-nonce pending txs of senders other than `exceptSender`, cheapest per byte first, at most
+   * `count`: what a full pool may evict without leaving a nonce gap. Never a scan of the pool.
+   */
+  cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[];
 }
 
 /** The pool's caps: its limits, and the most work held (maxWorkBlocks blocks at the chain's maxBlockWork). */
@@ -23,18 +43,26 @@ export interface PoolCaps {
   maxWork: number;
 }
 
+/** How a tx is admitted: in place of its sender's pending tx of the same nonce, and evicting others to fit. */
+export interface Admission {
+  /** The pending tx of the same sender and nonce it replaces (it pays at least minReplacementFee of that one's). */
+  replaces: PendingTx | undefined;
+  /** Cheaper txs (per byte) it evicts from a full pool, each its sender's highest nonce. */
+  evicts: PendingTx[];
+}
+
 /**
- * Why `tx` cannot be admitted against the sender's `account` and the pool, if it cannot. Synchronous and
- * cheap: the rules are checked in order of cost, so most refusals are made before the signature check.
- * `next`: the first nonce missing from the sender's pending run.
+ * How `tx` can be admitted against the sender's `account` and the pool, or why it cannot (a TxError).
+ * Synchronous and cheap: the rules are checked in order of cost, so most refusals are made before the
+ * signature check. `next`: the first nonce missing from the sender's pending run.
  */
-export function admissionRefusal(
+export function admissionPlan(
   pool: PoolView,
   caps: PoolCaps,
   tx: DecodedTx,
   account: Account,
   next: number,
-): TxError | undefined {
+): Admission | TxError {
   const limits = caps.limits;
   if (pool.has(tx.id)) return new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already in the mempool`);
   const nonce = tx.body.nonce;
@@ -53,34 +81,90 @@ export function admissionRefusal(
     );
   }
   const queue = pool.pendingOf(tx.sender);
-  if (queue?.byNonce.has(nonce)) {
-    return new TxError("NONCE_PENDING", `a transaction from ${who} with nonce ${nonce} is already pending`);
-  }
-  if (queue !== undefined && queue.byNonce.size >= limits.maxPerSender) {
-    return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
-  }
-  const gapsFull = (queue?.gapped ?? 0) >= limits.maxGappedPerSender || pool.gappedCount >= limits.maxGappedTotal;
-  if (nonce !== next && gapsFull) {
-    return new TxError(
-      "NONCE_TOO_HIGH",
-      `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
-      { expected: next, got: nonce },
-    );
+  const replaces = queue?.byNonce.get(nonce);
+  if (replaces !== undefined) {
+    const least = minReplacementFee(replaces.tx.body.fee);
+    if (tx.body.fee < least) {
+      return new TxError(
+        "NONCE_PENDING",
+        `a transaction from ${who} with nonce ${nonce} is already pending (${replaces.tx.id}, fee ` +
+        `${replaces.tx.body.fee}); to replace it, pay a fee of at least ${least} ` +
+        `(+${REPLACEMENT_FEE_BUMP_PERCENT}%)`,
+        { pending: replaces.tx.id, pendingFee: replaces.tx.body.fee.toString(), minReplacementFee: least.toString() },
+      );
+    }
+  } else {
+    if (queue !== undefined && queue.byNonce.size >= limits.maxPerSender) {
+      return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
+    }
+    const gapsFull = (queue?.gapped ?? 0) >= limits.maxGappedPerSender || pool.gappedCount >= limits.maxGappedTotal;
+    if (nonce !== next && gapsFull) {
+      return new TxError(
+        "NONCE_TOO_HIGH",
+        `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
+        { expected: next, got: nonce },
+      );
+    }
   }
   const spend = msgSpend(tx.body.msg) + tx.body.fee;
-  const pending = queue?.spend ?? 0n;
+  const pending = (queue?.spend ?? 0n) - (replaces?.spend ?? 0n);
   if (account.balance < pending + spend) {
     return new TxError(
       "INSUFFICIENT_FUNDS",
       `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
     );
   }
-  if (
-    pool.size >= limits.maxTxs ||
-    pool.totalBytes + tx.bytes.byteLength > limits.maxBytes ||
-    pool.totalWork + txWork(tx) > caps.maxWork
-  ) {
-    return new TxError("MEMPOOL_FULL", "the mempool is full; try again after the next block");
+  // Room: what the pool holds with this tx in, less what it replaces.
+  let count = pool.size + 1;
+  let bytes = pool.totalBytes + tx.bytes.byteLength;
+  let work = pool.totalWork + txWork(tx);
+  if (replaces !== undefined) {
+    count--;
+    bytes -= replaces.tx.bytes.byteLength;
+    work -= replaces.work;
   }
-  return undefined;
+  if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork) return { replaces, evicts: [] };
+  return makeRoom(pool, caps, tx, nonce === next || replaces !== undefined, { count, bytes, work }, replaces);
+}
+
+/**
+ * A full pool: the cheapest senders' last txs that `tx` may evict until `held` (the pool's count, bytes and
+ * work with `tx` in) is within the caps, if they pay less per byte than it, at most MAX_EVICTIONS_PER_ADMISSION
+ * of them. A tx behind a nonce gap evicts nothing: it may never execute, and so never pay.
+ */
+function makeRoom(
+  pool: PoolView,
+  caps: PoolCaps,
+  tx: DecodedTx,
+  executable: boolean,
+  held: { count: number; bytes: number; work: number },
+  replaces: PendingTx | undefined,
+): Admission | TxError {
+  const full = (why: string) =>
+    new TxError("MEMPOOL_FULL", `the mempool is full${why}; try again after the next block`);
+  if (!executable) return full(" (a transaction behind a nonce gap evicts nothing)");
+  // Under overload most newcomers pay no more than the cheapest: one look at the top of the index refuses them.
+  const price = priceOf(tx);
+  const [cheapest] = pool.cheapestTips(1, tx.sender);
+  if (cheapest === undefined) return full("");
+  if (!cheaperPerByte(priceOf(cheapest.tx), price)) {
+    const [f, b] = [cheapest.tx.body.fee, cheapest.tx.bytes.byteLength];
+    return full(` and its cheapest evictable tx pays as much per byte (fee ${f} for ${b} bytes) or more`);
+  }
+  const { limits, maxWork } = caps;
+  let { count, bytes, work } = held;
+  const evicts: PendingTx[] = [];
+  for (const c of pool.cheapestTips(MAX_EVICTIONS_PER_ADMISSION, tx.sender)) {
+    if (!cheaperPerByte(priceOf(c.tx), price)) break;
+    evicts.push(c);
+    count--;
+    bytes -= c.tx.bytes.byteLength;
+    work -= c.work;
+    if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= maxWork) return { replaces, evicts };
+  }
+  return full(`: evicting the ${evicts.length} txs paying less per byte than this one would not make room`);
+}
+
+function priceOf(tx: DecodedTx): Price {
+  return { fee: tx.body.fee, bytes: tx.bytes.byteLength };
 }

@@ -1,3 +1,4 @@
+import { equalBytes } from "../crypto/bytes.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
@@ -7,7 +8,8 @@ import type { ChainParams } from "../state/params.ts";
 import { keyId } from "../state/view.ts";
 import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
-import { admissionRefusal, type PoolCaps, type PoolView } from "./mempool-refusal.ts";
+import { CheapestFirst } from "./cheapest-first.ts";
+import { type Admission, admissionPlan, type PendingTx, type PoolCaps, type PoolView } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
@@ -37,9 +39,11 @@ export interface MempoolDeps {
 /** Why a pending tx left the mempool unincluded (tx_getStatus remembers it: node/tx-fates.ts). */
 export interface MempoolDrop {
   status: "rejected" | "evicted";
-  /** A TxError code, or TTL. */
+  /** A TxError code, or (evicted) TTL, REPLACED or MEMPOOL_FULL. */
   reason: string;
   message: string;
+  /** REPLACED: the hash (hex) of the tx that replaced it. */
+  replacedBy?: string;
 }
 
 /** Why a pending tx is not in a block yet. */
@@ -49,7 +53,7 @@ export interface PendingReason {
   message: string;
 }
 
-interface Entry {
+interface Entry extends PendingTx {
   tx: DecodedTx;
   /** txWork(tx), counted against the work cap. */
   work: number;
@@ -63,7 +67,11 @@ interface Entry {
 
 interface SenderQueue {
   address: Uint8Array;
+  /** keyId(address). */
+  id: string;
   byNonce: Map<number, Entry>;
+  /** Its highest-nonce entry: the one a full pool may evict without leaving a gap (see Mempool.tips). */
+  tip: Entry | undefined;
   /** Sum of `spend` over byNonce. */
   spend: bigint;
   /** The account nonce when the run was last counted, and the first missing nonce after it. */
@@ -89,6 +97,12 @@ export class Mempool implements PoolView {
   private readonly maxWork: number;
   private readonly caps: PoolCaps;
   private gappedTotal = 0;
+  /** Every sender's highest-nonce tx, cheapest per byte first: what a full pool evicts (no scan). */
+  private readonly tips = new CheapestFirst<SenderQueue>((q) => {
+    const tip = q.tip as Entry;
+    return { fee: tip.tx.body.fee, bytes: tip.tx.bytes.byteLength };
+  });
+
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
@@ -134,7 +148,8 @@ export class Mempool implements PoolView {
   /**
    * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
    * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
-   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on.
+   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or, paying
+   * more per byte than the cheapest pending tx it may evict, gets in (admissionPlan).
    */
   get full(): boolean {
     return (
@@ -152,6 +167,13 @@ export class Mempool implements PoolView {
   /** The sender's pending transactions by nonce, with their summed spend, if it has any here. */
   pendingOf(sender: Uint8Array): SenderQueue | undefined {
     return this.senders.get(keyId(sender));
+  }
+
+  cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[] {
+    // The common ask, under overload: is the cheapest of all cheaper than this newcomer? One look.
+    const top = this.tips.peek();
+    if (count === 1 && top !== undefined && !equalBytes(top.address, exceptSender)) return [top.tip as Entry];
+    return this.tips.cheapest(count, (q) => equalBytes(q.address, exceptSender)).map((q) => q.tip as Entry);
   }
 
   /** The decoded transaction with this hash, if it is waiting here. */
@@ -257,8 +279,9 @@ export class Mempool implements PoolView {
     // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
     // below this tx's nonce: a rival of the same nonce in flight (a forgery, say) must not make it a gap.
     const next = this.nextNonce(id, seen, tx.body.nonce);
-    const early = admissionRefusal(this, this.caps, tx, seen, next);
-    if (early !== undefined) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
+    const early = admissionPlan(this, this.caps, tx, seen, next);
+    if (early instanceof TxError) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
+    let plan: Admission = early;
     const leave = this.noncesInFlight.enter(id, tx.body.nonce);
     try {
       const verified = await this.deps.verifier.verify(tx);
@@ -273,8 +296,11 @@ export class Mempool implements PoolView {
       let account = this.deps.account(tx.sender);
       if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen)) {
         for (;;) {
-          const late = admissionRefusal(this, this.caps, tx, account, this.nextNonce(id, account));
-          if (late === undefined) break;
+          const late = admissionPlan(this, this.caps, tx, account, this.nextNonce(id, account));
+          if (!(late instanceof TxError)) {
+            plan = late;
+            break;
+          }
           // Behind a gap only because an earlier nonce is still being checked: wait for it, then check again.
           const before = this.isGap(tx, account, late)
             ? this.firstInFlightBefore(id, account, tx.body.nonce)
@@ -285,7 +311,7 @@ export class Mempool implements PoolView {
           account = this.deps.account(tx.sender);
         }
       }
-      this.insert(tx, account);
+      this.insert(tx, account, plan);
     } finally {
       leave();
     }
@@ -322,14 +348,36 @@ export class Mempool implements PoolView {
     });
   }
 
-  /** `account`: the sender's, just read from the latest state. */
-  private insert(tx: DecodedTx, account: Account): void {
+  /**
+   * `account`: the sender's, just read from the latest state; `plan`: what admissionPlan said, just now (no
+   * await since), so what it evicts and replaces is still here.
+   */
+  private insert(tx: DecodedTx, account: Account, plan: Admission): void {
     this.version++;
     const id = keyId(tx.sender);
+    for (const e of plan.evicts) {
+      const victimId = keyId(e.tx.sender);
+      const victim = this.senders.get(victimId) as SenderQueue;
+      this.drop(victim, victimId, e.tx.body.nonce, e as Entry, {
+        status: "evicted",
+        reason: "MEMPOOL_FULL",
+        message: `the mempool was full and ${tx.id} paid more per byte (it was its sender's highest pending nonce, so no gap is left)`,
+      });
+      if (victim.byNonce.size > 0) this.recount(victim);
+    }
     let queue = this.senders.get(id);
+    if (plan.replaces !== undefined && queue !== undefined) {
+      const old = plan.replaces as Entry;
+      this.drop(queue, id, tx.body.nonce, old, {
+        status: "evicted",
+        reason: "REPLACED",
+        message: `${tx.id} with the same sender and nonce replaced it, paying fee ${tx.body.fee} against its ${old.tx.body.fee}`,
+        replacedBy: tx.id,
+      }, true);
+    }
     if (queue === undefined) {
       const base = account.nonce;
-      queue = { address: tx.sender, byNonce: new Map(), spend: 0n, base, runEnd: base, gapped: 0 };
+      queue = { address: tx.sender, id, byNonce: new Map(), tip: undefined, spend: 0n, base, runEnd: base, gapped: 0 };
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
@@ -339,10 +387,26 @@ export class Mempool implements PoolView {
     this.byHash.set(tx.id, entry);
     this.bytes += tx.bytes.byteLength;
     this.work += entry.work;
+    if (queue.tip === undefined || tx.body.nonce > queue.tip.tx.body.nonce) {
+      queue.tip = entry;
+      this.tips.set(queue);
+    }
     if (tx.body.nonce === queue.runEnd) {
       while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
     }
     this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
+  }
+
+  /**
+   * The sender's highest-nonce entry. Usually the nonce just below the one dropped; else a walk over its
+   * entries, at most maxPerSender of them (blocks drop a sender's nonces lowest first, so rarely).
+   */
+  private highest(queue: SenderQueue): Entry | undefined {
+    const below = queue.tip === undefined ? undefined : queue.byNonce.get(queue.tip.tx.body.nonce - 1);
+    if (below !== undefined) return below;
+    let best: Entry | undefined;
+    for (const e of queue.byNonce.values()) if (best === undefined || e.tx.body.nonce > best.tx.body.nonce) best = e;
+    return best;
   }
 
   private setGapped(queue: SenderQueue, gapped: number): void {
@@ -489,7 +553,8 @@ export class Mempool implements PoolView {
   /**
    * What is wrong with the mempool's books, if anything (empty when sound): the byte count is the sum of
    * the entries, the hash index and the per-sender nonce index hold the same entries, each sender's spend
-   * and gap counts match its entries. For tests and debugging; O(size).
+   * run end and gap counts match its entries, and the eviction index holds each sender's highest nonce. For tests
+   * and debugging; O(size).
    */
   consistencyProblems(): string[] {
     const problems: string[] = [];
@@ -514,23 +579,41 @@ export class Mempool implements PoolView {
           problems.push(`${entry.tx.id} is queued under the wrong sender or nonce`);
       }
       if (spend !== queue.spend) problems.push(`sender ${id} spend ${queue.spend} but its entries spend ${spend}`);
+      let runEnd = queue.base;
+      while (queue.byNonce.has(runEnd)) runEnd++;
+      if (runEnd !== queue.runEnd) problems.push(`sender ${id}'s run ends at ${queue.runEnd}, its entries at ${runEnd}`);
+      const behindGap = queue.byNonce.size - (runEnd - queue.base);
+      if (behindGap !== queue.gapped) problems.push(`sender ${id} counts ${queue.gapped} behind a gap, its entries ${behindGap}`);
+      const highest = Math.max(...queue.byNonce.keys());
+      if (queue.tip !== queue.byNonce.get(highest)) problems.push(`sender ${id}'s tip is not its highest nonce ${highest}`);
+      if (!this.tips.has(queue)) problems.push(`sender ${id} is missing from the eviction index`);
       gapped += queue.gapped;
     }
     if (inQueues !== this.byHash.size)
       problems.push(`${this.byHash.size} txs indexed by hash but ${inQueues} queued by nonce`);
+    if (this.tips.size !== this.senders.size)
+      problems.push(`the eviction index holds ${this.tips.size} senders, the pool ${this.senders.size}`);
     if (gapped !== this.gappedTotal) problems.push(`gapped total ${this.gappedTotal} but senders count ${gapped}`);
     return problems;
   }
 
-  /** `why`: why it leaves unincluded (told to the onDropped listeners); none when a block included it. */
-  private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry, why?: MempoolDrop): void {
+  /**
+   * `why`: why it leaves unincluded (told to the onDropped listeners); none when a block included it.
+   * `refill`: a replacement takes the nonce at once, so the sender's queue stays even if this empties it.
+   */
+  private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry, why?: MempoolDrop, refill = false): void {
     this.version++;
     queue.byNonce.delete(nonce);
     queue.spend -= entry.spend;
     this.byHash.delete(entry.tx.id);
     this.bytes -= entry.tx.bytes.byteLength;
     this.work -= entry.work;
-    if (queue.byNonce.size === 0) {
+    if (queue.tip === entry) {
+      queue.tip = this.highest(queue);
+      if (queue.tip === undefined) this.tips.delete(queue);
+      else this.tips.set(queue);
+    }
+    if (queue.byNonce.size === 0 && !refill) {
       this.senders.delete(id);
       this.setGapped(queue, 0);
     }

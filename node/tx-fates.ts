@@ -1,6 +1,7 @@
 /**
  * What became of recent transactions that left the mempool without being included: refused after admission
- * (a block made them invalid) or evicted (TTL). tx_getStatus reads it; included txs are read from the chain,
+ * (a block made them invalid) or evicted (TTL, replaced by a tx paying more for the same nonce, or pushed out
+ * of a full mempool by one paying more per byte). tx_getStatus reads it; included txs are read from the chain,
  * pending ones from the mempool. Memory is bounded by count and by age, so a flood of dropped txs costs at
  * most MAX_TX_FATES small entries and nothing lingers past TX_FATE_TTL_MS.
  */
@@ -15,10 +16,12 @@ export type TxFateStatus = "rejected" | "evicted";
 
 export interface TxFate {
   status: TxFateStatus;
-  /** A stable name: a TxError code (NONCE_TOO_LOW, INSUFFICIENT_FUNDS, ...) or TTL. */
+  /** A stable name: a TxError code (NONCE_TOO_LOW, INSUFFICIENT_FUNDS, ...) or TTL, REPLACED, MEMPOOL_FULL. */
   reason: string;
   /** Why, for a person. */
   message: string;
+  /** REPLACED: the hash (hex) of the tx that took its nonce. */
+  replacedBy?: string;
   /** The chain's height when it left the mempool. */
   height: number;
 }

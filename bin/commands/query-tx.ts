@@ -10,6 +10,8 @@ interface TxStatusJson {
   height?: number;
   index?: number;
   code?: number;
+  /** evicted REPLACED: the tx that took its nonce. */
+  replacedBy?: string;
 }
 
 /** One line a person reads first, then the why. */
@@ -52,6 +54,7 @@ export function registerTxQuery(query: Command): void {
         console.log(`hash:   ${s.hash}`);
         console.log(`status: ${statusLine(s)}`);
         if (s.message !== undefined) console.log(`why:    ${s.message}`);
+        if (s.replacedBy !== undefined) console.log(`replaced by: ${s.replacedBy}`);
       }),
     );
 }

@@ -24,7 +24,8 @@ export const txMethods = [
     name: "tx_getStatus",
     description:
       "What became of a transaction: pending (and why it waits: NONCE_GAP, CHECKING, QUEUED), included (height, " +
-      "index, code and its reason name), rejected (a block made it invalid after admission: why), evicted (TTL), " +
+      "index, code and its reason name), rejected (a block made it invalid after admission: why), evicted (TTL, " +
+      "REPLACED by a tx paying more for its nonce: replacedBy names it, or MEMPOOL_FULL: a tx paying more per byte took its room), " +
       "or unknown. Fates of txs that left the mempool are remembered for a bounded time and count.",
     params: z.strictObject({ hash: hashSchema }),
     handler: async (p, ctx) => {
@@ -38,7 +39,8 @@ export const txMethods = [
       if (pending !== undefined) return { hash: p.hash, status: "pending", ...pending };
       const fate = ctx.txFates.get(p.hash);
       if (fate !== undefined) {
-        return { hash: p.hash, status: fate.status, reason: fate.reason, message: fate.message, height: fate.height };
+        const { status, reason, message, height, replacedBy } = fate;
+        return { hash: p.hash, status, reason, message, height, ...(replacedBy === undefined ? {} : { replacedBy }) };
       }
       return { hash: p.hash, status: "unknown" };
     },

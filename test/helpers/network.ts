@@ -27,6 +27,25 @@ export interface TestNetworkOptions {
   accounts?: number;
   /** Chain params to set in every node's genesis.json before the first start (as in the file: top-level keys). */
   genesisParams?: Record<string, number | string>;
+  /**
+   * Prepares each node's home before the first start: edits its config.toml (see setConfigValue), or writes
+   * a chain into it (test/helpers/built-chain.ts buildChain, for a one-validator network).
+   */
+  prepare?: (home: string) => void | Promise<void>;
+}
+
+/** Sets `key = value` in the config.toml section `[section]` of a home (the key must be there already). */
+export function setConfigValue(home: string, section: string, key: string, value: number | string | boolean): void {
+  const path = homePaths(home).config;
+  const text = readFileSync(path, "utf8");
+  const start = text.indexOf(`[${section}]`);
+  if (start < 0) throw new Error(`${path} has no [${section}] section`);
+  const end = text.indexOf("\n[", start + 1);
+  const body = text.slice(start, end < 0 ? undefined : end);
+  const line = new RegExp(`^${key} = .*$`, "m");
+  if (!line.test(body)) throw new Error(`${path} has no ${key} in [${section}]`);
+  const set = body.replace(line, `${key} = ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+  writeFileSync(path, text.slice(0, start) + set + (end < 0 ? "" : text.slice(end)));
 }
 
 /** Sets top-level chain params in a home's genesis.json (every node of a network gets the same edit). */
@@ -127,6 +146,12 @@ export class TestNetwork {
       throw err;
     });
     if (opts.genesisParams !== undefined) for (const n of made.nodes) setGenesisParams(n.home, opts.genesisParams);
+    try {
+      for (const n of made.nodes) await opts.prepare?.(n.home);
+    } catch (err) {
+      tmp?.cleanup();
+      throw err;
+    }
     const nodes = made.nodes.map((n, i) => new TestNode(i, n.name, n.home, n.rpc, n.nodeId, n.p2p));
     const net = new TestNetwork(dir, tmp !== undefined, made.chainId, nodes, made.keys);
     try {

@@ -1,15 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import type { AttributionWeight, DatanetSettings } from "../../proto/module-msgs.ts";
+import type { AttributionWeight } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
-import { buildTx } from "../../rpc/tx-builder.ts";
 import { TX_ERRORS } from "../../state/errors.ts";
-import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { createValidatorMsg } from "../helpers/validator-msg.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import {
+  DATANET_SETTINGS,
+  ECONOMY_FEE,
+  idOf,
+  type Included,
+  includedTx,
+  sendAll,
+  signMsg,
+  submitTx,
+} from "../helpers/economy.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -20,7 +27,7 @@ import { waitFor } from "../helpers/tmp.ts";
  * supply figure is read before and after and compared.
  */
 // Ten times the minimum: a record pays at least feePerCredit per reward credit it makes (up to 3 here).
-const FEE = DEFAULT_PARAMS.minFee * 10n;
+const FEE = ECONOMY_FEE;
 const EXPIRY_BLOCKS = 15;
 const JAIL_BLOCKS = 1000;
 const PRICE = ONE_OPEN;
@@ -40,51 +47,16 @@ type Name = keyof typeof named | "faucet" | "collector";
 
 const ids = { open: 0, listed: 0, inVersion1: 0, afterVersion1: 0, pending: 0, model: 0 };
 
-interface Included {
-  height: number;
-  result: { code: number; log: string; events: { type: string; attributes: Record<string, string> }[] };
-}
-
 async function call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
   return chain.rpc.call<T>(method, params);
 }
 
 /** Signs `msg` with the account's next nonce (and advances it); `nonce` overrides without advancing. */
-function sign(account: TestAccount, msg: TxMsg, nonce?: number): Uint8Array {
-  const n = nonce ?? account.nonce++;
-  return buildTx({ chainId: chain.chainId, publicKey: account.publicKey, nonce: n, fee: FEE, msg }, (m) =>
-    account.sign(m),
-  ).bytes;
-}
-
-async function submit(bytes: Uint8Array): Promise<string> {
-  return (await call<{ hash: string }>("tx_submit", { tx: toBase64(bytes) })).hash;
-}
-
-async function included(hash: string): Promise<Included> {
-  return waitFor(
-    `tx ${hash} included`,
-    async () => {
-      try {
-        return await call<Included>("tx_get", { hash });
-      } catch (err) {
-        if (err instanceof RpcError && err.code === 2002) return undefined;
-        throw err;
-      }
-    },
-    10_000,
-  );
-}
-
+const sign = (account: TestAccount, msg: TxMsg, nonce?: number) => signMsg(chain, account, msg, { nonce, fee: FEE });
+const submit = (bytes: Uint8Array) => submitTx(chain, bytes);
+const included = (hash: string) => includedTx(chain, hash);
 /** Submits each (account, message) in order, waits for all, expects all to succeed. */
-async function send(...txs: [TestAccount, TxMsg][]): Promise<Included[]> {
-  const hashes: string[] = [];
-  for (const [account, msg] of txs) hashes.push(await submit(sign(account, msg)));
-  const done: Included[] = [];
-  for (const h of hashes) done.push(await included(h));
-  for (const t of done) expect(t.result.code, t.result.log).toBe(0);
-  return done;
-}
+const send = (...txs: [TestAccount, TxMsg][]) => sendAll(chain, txs, FEE);
 
 /** Sends one message that must fail in its block; returns its inclusion (code, log, height). */
 async function sendFailing(account: TestAccount, msg: TxMsg): Promise<Included> {
@@ -104,10 +76,6 @@ async function refusal(bytes: Uint8Array): Promise<RpcError> {
     throw err;
   }
   throw new Error("the node admitted a transaction it should have refused");
-}
-
-function idOf(t: Included): number {
-  return Number(t.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id);
 }
 
 const hash = (text: string) => sha256(new TextEncoder().encode(text));
@@ -233,15 +201,7 @@ const toVersion = (datanetId: number, version: number, ppm: number): Attribution
   ppm,
 });
 
-const settings: DatanetSettings = {
-  description: "",
-  license: "CC-BY-4.0",
-  curators: [],
-  contributionStake: ONE_OPEN,
-  reviewFee: ONE_OPEN / 10n,
-  allowListed: false,
-  contributors: [],
-};
+const settings = DATANET_SETTINGS;
 
 beforeAll(async () => {
   chain = await startTestChain({

@@ -6,78 +6,33 @@ import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { MAX_PROOF_LEAVES, VersionTreeCache } from "../../rpc/methods/datanets.ts";
-import { buildTx } from "../../rpc/tx-builder.ts";
 import { jsonValue } from "../../rpc/views.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { createValidatorMsg } from "../helpers/validator-msg.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { DATANET_SETTINGS, idOf, reasonOf, rpcFailure, sendAll } from "../helpers/economy.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 
 /**
  * Every staking, datanet, model, attribution and params query method over real HTTP against a real node,
  * after real module transactions: results, filters, paging, past heights and errors.
  */
-// Ten times the minimum: a record pays at least feePerCredit per reward credit it makes.
-const FEE = DEFAULT_PARAMS.minFee * 10n;
 let chain: TestChain;
 let faucet: TestAccount; // the genesis validator's operator
 const alice = new TestAccount();
 const bob = new TestAccount();
 
-interface Included {
-  height: number;
-  result: { code: number; log: string; events: { type: string; attributes: Record<string, string> }[] };
-}
-
 /** Signs each (account, message) with the account's next nonce, submits them in order, waits for all. */
-async function send(...txs: [TestAccount, TxMsg][]): Promise<Included[]> {
-  const hashes: string[] = [];
-  for (const [account, msg] of txs) {
-    const built = buildTx(
-      { chainId: chain.chainId, publicKey: account.publicKey, nonce: account.nonce++, fee: FEE, msg },
-      (m) => account.sign(m),
-    );
-    hashes.push((await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) })).hash);
-  }
-  const included: Included[] = [];
-  for (const hash of hashes) {
-    for (let tries = 0; ; tries++) {
-      try {
-        included.push(await chain.rpc.call<Included>("tx_get", { hash }));
-        break;
-      } catch (err) {
-        if (tries > 200) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-  for (const t of included) expect(t.result.code, t.result.log).toBe(0);
-  return included;
-}
-
-function idOf(t: Included): number {
-  return Number(t.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id);
-}
+const send = (...txs: [TestAccount, TxMsg][]) => sendAll(chain, txs);
 
 async function call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
   return chain.rpc.call<T>(method, params);
 }
 
 /** The error a call fails with (and fails the test if it succeeds). */
-async function failure(method: string, params: Record<string, unknown>): Promise<RpcError> {
-  try {
-    await chain.rpc.call(method, params);
-  } catch (err) {
-    if (err instanceof RpcError) return err;
-    throw err;
-  }
-  throw new Error(`${method} ${JSON.stringify(params)} succeeded`);
-}
-
-function reason(err: RpcError): string | undefined {
-  return (err.data as { reason?: string } | undefined)?.reason;
-}
+const failure = (method: string, params: Record<string, unknown>) => rpcFailure(chain.rpc, method, params);
+const reason = reasonOf;
 
 interface ProofJson {
   contentHash: string;
@@ -109,15 +64,7 @@ async function allPages<T>(method: string, params: Record<string, unknown>, limi
 }
 
 const hash = (text: string) => sha256(new TextEncoder().encode(text));
-const settings = {
-  description: "",
-  license: "CC-BY-4.0",
-  curators: [] as Uint8Array[],
-  contributionStake: ONE_OPEN,
-  reviewFee: ONE_OPEN / 10n,
-  allowListed: false,
-  contributors: [] as Uint8Array[],
-};
+const settings = DATANET_SETTINGS;
 
 // Ids and heights the scenario creates, checked by the tests below.
 const ids = { datanet: 0, otherDatanet: 0, contributions: [] as number[], model: 0, adapter: 0, inference: 0 };

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { concatBytes, toBase64, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import { concatBytes, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { verifyMerkleProof } from "../../crypto/merkle.ts";
 import type { TxMsg } from "../../proto/tx.ts";
-import { RpcError } from "../../rpc/errors.ts";
 import { HEADER_CACHE_HEIGHTS } from "../../rpc/committed-header.ts";
 import { MAX_RAW_KEY_BYTES } from "../../rpc/proof-keys.ts";
-import { buildTx } from "../../rpc/tx-builder.ts";
-import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { DATANET_SETTINGS, idOf, reasonOf, rpcFailure, sendAll } from "../helpers/economy.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import {
   headerFailure,
@@ -26,7 +24,6 @@ import { createValidatorMsg } from "../helpers/validator-msg.ts";
  * would: state_getProof for every key kind (present and absent), light_getBlock across a validator-set
  * change, `prove: true` on the get methods, and datanet_proveMembership chained to a signed header.
  */
-const FEE = DEFAULT_PARAMS.minFee * 10n;
 let chain: TestChain;
 let faucet: TestAccount; // the genesis validator's operator
 const alice = new TestAccount();
@@ -34,53 +31,14 @@ const nobody = new TestAccount();
 const ids = { datanet: 0, contribution: 0, model: 0, inference: 0 };
 let setChangedAt = 0; // a height whose next validator set differs from its own
 
-interface Included {
-  height: number;
-  result: { code: number; log: string; events: { type: string; attributes: Record<string, string> }[] };
-}
-
-async function send(...txs: [TestAccount, TxMsg][]): Promise<Included[]> {
-  const hashes: string[] = [];
-  for (const [account, msg] of txs) {
-    const built = buildTx(
-      { chainId: chain.chainId, publicKey: account.publicKey, nonce: account.nonce++, fee: FEE, msg },
-      (m) => account.sign(m),
-    );
-    hashes.push((await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) })).hash);
-  }
-  const included: Included[] = [];
-  for (const hash of hashes) {
-    for (let tries = 0; ; tries++) {
-      try {
-        included.push(await chain.rpc.call<Included>("tx_get", { hash }));
-        break;
-      } catch (err) {
-        if (tries > 200) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-  for (const t of included) expect(t.result.code, t.result.log).toBe(0);
-  return included;
-}
-
-const idOf = (t: Included) => Number(t.result.events.find((e) => e.attributes.id !== undefined)?.attributes.id);
+const send = (...txs: [TestAccount, TxMsg][]) => sendAll(chain, txs);
 const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown>) =>
   chain.rpc.call<T>(method, params);
 const prove = (key: Record<string, unknown>, height?: number) =>
   call<ProofAnswer>("state_getProof", height === undefined ? { key } : { key, height });
 
-async function failure(method: string, params: Record<string, unknown>): Promise<RpcError> {
-  try {
-    await chain.rpc.call(method, params);
-  } catch (err) {
-    if (err instanceof RpcError) return err;
-    throw err;
-  }
-  throw new Error(`${method} ${JSON.stringify(params)} succeeded`);
-}
-
-const reason = (err: RpcError) => (err.data as { reason?: string } | undefined)?.reason;
+const failure = (method: string, params: Record<string, unknown>) => rpcFailure(chain.rpc, method, params);
+const reason = reasonOf;
 const hash = (text: string) => sha256(utf8(text));
 
 beforeAll(async () => {
@@ -89,17 +47,7 @@ beforeAll(async () => {
   await send([faucet, { type: "transfer", to: alice.address, amount: 100n * ONE_OPEN }]);
   const [created] = await send([
     faucet,
-    {
-      type: "create_datanet",
-      name: "corpus",
-      description: "",
-      license: "CC-BY-4.0",
-      curators: [],
-      contributionStake: ONE_OPEN,
-      reviewFee: 0n,
-      allowListed: false,
-      contributors: [],
-    },
+    { type: "create_datanet", name: "corpus", ...DATANET_SETTINGS, reviewFee: 0n },
   ]);
   ids.datanet = idOf(created);
   const [contributed] = await send([

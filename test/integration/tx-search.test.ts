@@ -8,6 +8,7 @@ import type { BuiltTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { DATANET_SETTINGS } from "../helpers/economy.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 
 /**
@@ -154,17 +155,7 @@ describe("tx_search", () => {
     const victim = new TestAccount();
     const attacker = new TestAccount();
     await included([await submit(chain.faucet.transfer(chain.chainId, attacker.address, 10n * ONE_OPEN, FEE))]);
-    const msg = {
-      type: "create_datanet" as const,
-      name: victim.bech32,
-      description: "",
-      license: "CC-BY-4.0",
-      curators: [] as Uint8Array[],
-      contributionStake: ONE_OPEN,
-      reviewFee: ONE_OPEN / 10n,
-      allowListed: false,
-      contributors: [] as Uint8Array[],
-    };
+    const msg = { type: "create_datanet" as const, name: victim.bech32, ...DATANET_SETTINGS };
     const hash = await submit(attacker.transfer(chain.chainId, attacker.address, 0n, FEE, { msg }));
     await included([hash]);
     const byVictim = await chain.rpc.call<Page>("tx_search", { address: victim.bech32 });

@@ -6,6 +6,7 @@ import { parsePeerAddress, PersistentPeers } from "../p2p/persistent-peers.ts";
 import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
+import { WsGateway } from "../rpc/ws/gateway.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
@@ -242,6 +243,21 @@ export class OplNode {
         maxConcurrentScans: config.rpc.max_concurrent_scans,
         logger: log.child({ module: "rpc" }),
       });
+      const websocket = new WsGateway({
+        dispatcher,
+        app,
+        limits: {
+          maxConnections: config.ws.max_connections,
+          maxConnectionsPerIp: config.ws.max_connections_per_ip,
+          maxSubscriptionsPerConnection: config.ws.max_subscriptions_per_connection,
+          maxMessageBytes: config.ws.max_message_bytes,
+          queueBytes: config.ws.queue_bytes,
+          queueItems: config.ws.queue_items,
+          stallTimeoutMs: config.rpc.idle_timeout_ms,
+        },
+        idleTimeoutMs: config.rpc.idle_timeout_ms,
+        logger: log.child({ module: "ws" }),
+      });
       const rpc = new RpcServer({
         host: rpcHost,
         port: rpcPort,
@@ -255,6 +271,7 @@ export class OplNode {
         },
         dispatcher,
         logger: log,
+        websocket,
       });
       const p2pLog = log.child({ module: "p2p" });
       const scores = new PeerScores({

@@ -117,7 +117,11 @@ const configSchema = z.strictObject({
     .strictObject({
       max_connections: z.number().int().min(1).default(DEFAULT_WS_LIMITS.maxConnections),
       max_connections_per_ip: z.number().int().min(1).default(DEFAULT_WS_LIMITS.maxConnectionsPerIp),
-      max_subscriptions_per_connection: z.number().int().min(1).default(DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection),
+      max_subscriptions_per_connection: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection),
       max_message_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_WS_LIMITS.maxMessageBytes),
       queue_bytes: z.number().int().min(MIN_QUEUE_BYTES).default(DEFAULT_WS_LIMITS.queueBytes),
       queue_items: z.number().int().min(2).default(DEFAULT_WS_LIMITS.queueItems),

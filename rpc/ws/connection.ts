@@ -147,7 +147,9 @@ export class WsConnection {
       const known = toRpcError(err);
       if (known === undefined) this.deps.log.error({ err, method }, "WebSocket subscribe failed");
       const e = known ?? new RpcError(INTERNAL_ERROR, "Internal error (the node logged the details)");
-      const error = e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data };
+      const error = e.data === undefined
+        ? { code: e.code, message: e.message }
+        : { code: e.code, message: e.message, data: e.data };
       return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, error }));
     }
   }
@@ -163,7 +165,8 @@ export class WsConnection {
       );
     }
     const id = String(this.nextId++);
-    const sub = openSubscription(raw, { id, tip: this.deps.tip(), indexing: this.deps.indexing, limits: this.deps.limits, host: this.host() });
+    const { indexing, limits } = this.deps;
+    const sub = openSubscription(raw, { id, tip: this.deps.tip(), indexing, limits, host: this.host() });
     this.subscriptions.set(id, sub);
     // The pump starts after this answer is handed to the socket: the answer comes before any notification.
     setImmediate(() => void sub.run());

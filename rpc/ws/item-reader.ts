@@ -40,7 +40,13 @@ const READ_GROUP = 20;
  * between pages) and at most MAX_SEARCH_SCAN_KEYS keys or txs looked at: a page of a long replay is as much
  * work as one tx_search page. Filtered streams read the search index, unfiltered ones the stored blocks.
  */
-export async function readPage(ctx: RpcContext, stream: Stream, after: Place, tip: number, maxItems: number): Promise<Page> {
+export async function readPage(
+  ctx: RpcContext,
+  stream: Stream,
+  after: Place,
+  tip: number,
+  maxItems: number,
+): Promise<Page> {
   if (nextItem(after).height > tip) return { items: [], reached: after };
   if (stream.topic === "blocks") return readBlocks(ctx, after, tip, maxItems);
   return isFiltered(stream.filter)
@@ -71,7 +77,13 @@ async function readBlocks(ctx: RpcContext, after: Place, tip: number, maxItems: 
 }
 
 /** The notifications one read item gives on `topic`: itself (txs), or each of its events from `fromEvent` on. */
-function itemsOf(topic: Topic, place: SearchPlace, item: ReadItem, fromEvent: number, filter: Filter | undefined): StreamItem[] {
+function itemsOf(
+  topic: Topic,
+  place: SearchPlace,
+  item: ReadItem,
+  fromEvent: number,
+  filter: Filter | undefined,
+): StreamItem[] {
   if (topic === "txs") {
     return [{ place: { ...place, event: WHOLE_ITEM }, result: item.view as Record<string, unknown> }];
   }
@@ -175,7 +187,9 @@ async function readStored(ctx: RpcContext, topic: Topic, after: Place, tip: numb
         // The block's places still to read, a chunk at a time: its txs from `position`, then (events only) its own
         // events (a place past its txs: BLOCK_EVENTS_POSITION, where a cursor inside them resumes).
         const places: SearchPlace[] = [];
-        for (let i = position; i < hashes.length && places.length < SCAN_CHUNK; i++) places.push({ height, position: i });
+        for (let i = position; i < hashes.length && places.length < SCAN_CHUNK; i++) {
+          places.push({ height, position: i });
+        }
         const lastChunk = position + places.length >= hashes.length;
         if (lastChunk && topic === "events") places.push({ height, position: BLOCK_EVENTS_POSITION });
         const hashesAt = new Map([[height, Promise.resolve<Uint8Array[] | undefined>(hashes)]]);

@@ -46,7 +46,14 @@ export class Subscription {
   private stopped = false;
   private waiter: Waiter | undefined;
 
-  constructor(opts: { id: string; stream: Stream; digest: Uint8Array; start: Place; host: SubscriptionHost; limits: WsLimits }) {
+  constructor(opts: {
+    id: string;
+    stream: Stream;
+    digest: Uint8Array;
+    start: Place;
+    host: SubscriptionHost;
+    limits: WsLimits;
+  }) {
     this.id = opts.id;
     this.stream = opts.stream;
     this.digest = opts.digest;
@@ -106,7 +113,8 @@ export class Subscription {
     for (const item of page.items) {
       const body = this.notification(item);
       // A lone item bigger than the whole queue still goes (else the subscription could never move on).
-      const over = this.unsentBytes + body.byteLength > this.limits.queueBytes || this.unsentItems + 1 > this.limits.queueItems;
+      const over =
+        this.unsentBytes + body.byteLength > this.limits.queueBytes || this.unsentItems + 1 > this.limits.queueItems;
       if (over && this.unsentItems > 0) return; // the rest is read again once the queue drained
       this.unsentBytes += body.byteLength;
       this.unsentItems++;

@@ -16,6 +16,12 @@ export interface Notified {
   [key: string]: unknown;
 }
 
+export interface Subscribed {
+  subscription: string;
+  cursor: string;
+  latestHeight: number;
+}
+
 export interface RpcFailure {
   code: number;
   message: string;
@@ -77,8 +83,8 @@ export class TestWsClient {
     throw new Error(`${method} succeeded`);
   }
 
-  async subscribe(params: Record<string, unknown>): Promise<{ subscription: string; cursor: string; latestHeight: number }> {
-    const r = await this.call<{ subscription: string; cursor: string; latestHeight: number }>("subscribe", params);
+  async subscribe(params: Record<string, unknown>): Promise<Subscribed> {
+    const r = await this.call<Subscribed>("subscribe", params);
     if (!this.notified.has(r.subscription)) this.notified.set(r.subscription, []);
     return r;
   }

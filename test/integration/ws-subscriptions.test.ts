@@ -97,6 +97,8 @@ function contributeMsg(datanetId: number, n: number) {
   return { type: "contribute" as const, datanetId, contentHash, uri: `ipfs://item-${n}`, sizeBytes: 100, metadata: "" };
 }
 
+const contribute = (who: TestAccount, datanetId: number, n: number) =>
+  who.transfer(chain.chainId, who.address, 0n, FEE, { msg: contributeMsg(datanetId, n) });
 const hashes = (items: { hash?: string }[]) => items.map((i) => i.hash);
 const placeOf = (n: Notified) => [n.height, n.txIndex ?? n.index ?? -1, n.eventIndex ?? -1] as const;
 function expectAscending(items: Notified[]): void {
@@ -141,7 +143,7 @@ describe("WebSocket subscriptions", () => {
     const sent: string[] = [];
     for (let i = 0; i < 24; i++) {
       if (i % 3 === 0) sent.push(await submit(alice.transfer(chain.chainId, bob.address, 1n, FEE)));
-      else if (i % 3 === 1) sent.push(await submit(bob.transfer(chain.chainId, bob.address, 0n, FEE, { msg: contributeMsg(datanetId, i) })));
+      else if (i % 3 === 1) sent.push(await submit(contribute(bob, datanetId, i)));
       else sent.push(await submit(bob.transfer(chain.chainId, curator.address, 1n, FEE)));
       if (i % 6 === 5) await included(sent.slice(-1));
     }
@@ -175,7 +177,7 @@ describe("WebSocket subscriptions", () => {
     const before = c.items(byAddress.subscription).length;
     const later = [
       await submit(alice.transfer(chain.chainId, bob.address, 1n, FEE)),
-      await submit(bob.transfer(chain.chainId, bob.address, 0n, FEE, { msg: contributeMsg(datanetId, 100) })),
+      await submit(contribute(bob, datanetId, 100)),
     ];
     await included(later);
     await c.until(() => c.items(byEvent.subscription).length > wantDatanet.length, "the contribution after unsubscribe");
@@ -251,6 +253,7 @@ describe("WebSocket subscriptions", () => {
     await c.until(() => c.items(txs.subscription).filter((t) => t.height <= tip).length >= counted, "the txs of those blocks");
     const results = await Promise.all([0, 1, 2, 3].map((i) =>
       chain.rpc.call<{ txs: { hash: string }[] }>("chain_getBlockResults", { height: tip - 3 + i })));
-    expect(hashes(c.items(txs.subscription).filter((t) => t.height <= tip))).toEqual(results.flatMap((r) => hashes(r.txs)));
+    const streamed = c.items(txs.subscription).filter((t) => t.height <= tip);
+    expect(hashes(streamed)).toEqual(results.flatMap((r) => hashes(r.txs)));
   }, 30_000);
 });

@@ -50,6 +50,7 @@ interface Parts {
   app: ChainApp;
   mempool: Mempool;
   rpc: RpcServer;
+  websocket: WsGateway;
   nodeId: string;
   db: ChainDb;
   pool: VerifyPool;
@@ -74,6 +75,8 @@ export class OplNode {
   readonly app: ChainApp;
   readonly mempool: Mempool;
   readonly rpc: RpcServer;
+  /** JSON-RPC over WebSocket on the RPC port (its connections and subscriptions: stats). */
+  readonly websocket: WsGateway;
   readonly nodeId: string;
   readonly p2p: P2pHost;
   readonly network: NodeNetwork;
@@ -86,6 +89,7 @@ export class OplNode {
     this.app = parts.app;
     this.mempool = parts.mempool;
     this.rpc = parts.rpc;
+    this.websocket = parts.websocket;
     this.nodeId = parts.nodeId;
     this.p2p = parts.p2p;
     this.network = parts.network;
@@ -320,6 +324,7 @@ export class OplNode {
         app,
         mempool,
         rpc,
+        websocket,
         nodeId: peerId,
         db,
         pool,

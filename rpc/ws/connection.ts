@@ -38,6 +38,7 @@ export class WsConnection {
   private readonly waiting: string[] = [];
   private readonly hangUp = new AbortController();
   private busy = false;
+  private closing = false;
   private nextId = 1;
 
   constructor(ws: WebSocket, client: string, deps: ConnectionDeps) {
@@ -60,6 +61,17 @@ export class WsConnection {
 
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+  }
+
+  /**
+   * The client does not read (it left a ping unanswered): with a subscription, closes as too slow (4008, the
+   * first subscription's cursor) and returns true; without one, returns false.
+   */
+  stalled(): boolean {
+    const first = this.subscriptions.values().next().value;
+    if (first === undefined) return false;
+    this.tooSlow(first);
+    return true;
   }
 
   /** Drops the connection at once (no close handshake). */
@@ -185,17 +197,22 @@ export class WsConnection {
     return { unsubscribed: sub.id, cursor: sub.cursor };
   }
 
+  private tooSlow(sub: Subscription): void {
+    if (this.hangUp.signal.aborted || this.closing) return;
+    this.closing = true;
+    this.deps.onTooSlow();
+    this.deps.log.debug({ client: this.client, subscription: sub.id }, "WebSocket subscriber too slow; closed");
+    for (const s of this.subscriptions.values()) s.stop();
+    // The queued notifications go out before the close frame: a client that reads on sees them all, then this.
+    this.close(CLOSE_CODES.tooSlow, `subscriber too slow: subscription ${sub.id}, resume from cursor ${sub.cursor}`);
+  }
+
   private host(): SubscriptionHost {
     return {
       send: (body, written) => this.ws.send(body, () => written()),
       context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
       tip: () => this.deps.tip(),
-      tooSlow: (sub) => {
-        this.deps.onTooSlow();
-        this.deps.log.debug({ client: this.client, subscription: sub.id }, "WebSocket subscriber too slow; closed");
-        // The queued notifications go out before the close frame: a client that reads on sees them all, then this.
-        this.close(CLOSE_CODES.tooSlow, `subscriber too slow: subscription ${sub.id}, resume from cursor ${sub.cursor}`);
-      },
+      tooSlow: (sub) => this.tooSlow(sub),
       failed: (sub, err) => {
         this.subscriptions.delete(sub.id);
         const known = toRpcError(err);

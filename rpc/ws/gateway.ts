@@ -55,8 +55,9 @@ export class WsGateway {
     this.stopCommits = opts.app.onCommit(() => {
       for (const c of this.connections) c.wake();
     });
-    // A client that vanished without closing (its host died) would hold its slot forever: one that does not
-    // answer a ping within the idle timeout is dropped.
+    // A client that vanished without closing (its host died) would hold its slot forever, and one that stopped
+    // reading may not fill its queue for a long while (its notifications fit in the kernel's socket buffers):
+    // one that does not answer a ping within the idle timeout is closed.
     this.heartbeat = setInterval(() => this.ping(), opts.idleTimeoutMs);
     this.heartbeat.unref();
   }
@@ -114,7 +115,8 @@ export class WsGateway {
       });
       this.pingers.set(conn, () => {
         if (!this.alive.has(conn)) {
-          ws.terminate();
+          // Not reading (or gone): a subscriber is told so with the cursor to resume from, as by the stall timeout.
+          if (!conn.stalled()) ws.terminate();
           return;
         }
         this.alive.delete(conn);

@@ -134,12 +134,15 @@ async function readIndexed(
   try {
     await ctx.request.scan(async () => {
       while (items.length < maxItems) {
-        const asked = Math.min(budget - used, SCAN_CHUNK);
+        // With one filter every key is an item: read no more keys than the page still needs.
+        const onlyOne = [filter.address, filter.type, filter.event].filter((f) => f !== undefined).length === 1;
+        const asked = Math.min(budget - used, onlyOne ? maxItems - items.length : SCAN_CHUNK);
         if (asked <= 0) return;
         const keys = await ctx.db.keysIn(gte, lt, false, asked);
         used += keys.length;
         for (let g = 0; g < keys.length && items.length < maxItems;) {
-          const group = keys.slice(g, g + READ_GROUP);
+          // No more items read than the page still needs (each may be a full tx: 16 KB and more as JSON).
+          const group = keys.slice(g, g + Math.min(READ_GROUP, maxItems - items.length));
           g += group.length;
           const places = group.map((k) => indexPlace(k, prefix.byteLength));
           const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
@@ -195,7 +198,7 @@ async function readStored(ctx: RpcContext, topic: Topic, after: Place, tip: numb
         const hashesAt = new Map([[height, Promise.resolve<Uint8Array[] | undefined>(hashes)]]);
         let done = 0;
         while (done < places.length && items.length < maxItems) {
-          const group = places.slice(done, done + READ_GROUP);
+          const group = places.slice(done, done + Math.min(READ_GROUP, maxItems - items.length));
           const read = await Promise.all(group.map((place) => readItem(ctx, place, hashesAt)));
           used += read.length;
           for (let i = 0; i < group.length; i++) {

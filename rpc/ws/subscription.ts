@@ -43,6 +43,9 @@ export class Subscription {
   private place: Place;
   private unsentBytes = 0;
   private unsentItems = 0;
+  /** Notifications sent since the start, and their bytes: the size of the next page is estimated from them. */
+  private sentBytes = 0;
+  private sentItems = 0;
   private stopped = false;
   private waiter: Waiter | undefined;
 
@@ -98,7 +101,7 @@ export class Subscription {
           await this.wait(false);
           continue;
         }
-        const page = await readPage(this.host.context(), this.stream, this.place, tip, PAGE_ITEMS);
+        const page = await readPage(this.host.context(), this.stream, this.place, tip, this.pageItems());
         if (this.stopped) return;
         this.sendPage(page);
         await yieldToLoop(); // a long replay leaves the event loop to blocks, other clients and other pumps
@@ -118,6 +121,8 @@ export class Subscription {
       if (over && this.unsentItems > 0) return; // the rest is read again once the queue drained
       this.unsentBytes += body.byteLength;
       this.unsentItems++;
+      this.sentBytes += body.byteLength;
+      this.sentItems++;
       this.place = item.place;
       this.host.send(body, () => this.written(body.byteLength));
     }
@@ -142,6 +147,19 @@ export class Subscription {
     if (w === undefined || !w.forRoom) return;
     w.timer?.refresh(); // the client is reading: its patience starts again
     if (!this.full()) this.settle(true);
+  }
+
+  /**
+   * Items to read for the next page: what the queue has room for at the size of the items sent so far (a page
+   * of large txs read in full but mostly left unsent would be read again and again).
+   */
+  private pageItems(): number {
+    if (this.sentItems === 0) return PAGE_ITEMS;
+    const room = Math.min(
+      (this.limits.queueBytes - this.unsentBytes) / (this.sentBytes / this.sentItems),
+      this.limits.queueItems - this.unsentItems,
+    );
+    return Math.max(1, Math.min(PAGE_ITEMS, Math.floor(room)));
   }
 
   /** Under half the queue's bounds: room for the next page. */

@@ -6,10 +6,8 @@ import { clientKey } from "../client-address.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
 import { WsConnection } from "./connection.ts";
+import { WS_PATH } from "./http-methods.ts";
 import { CLOSE_CODES, type WsLimits } from "./limits.ts";
-
-/** The path the RPC port upgrades to WebSocket on: ws://HOST:PORT/ws. */
-export const WS_PATH = "/ws";
 
 export interface WsGatewayOptions {
   dispatcher: Dispatcher;

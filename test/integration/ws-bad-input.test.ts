@@ -5,7 +5,7 @@ import { encodeCursor, queryDigest } from "../../rpc/search-cursor.ts";
 import { MAX_PIPELINED } from "../../rpc/server.ts";
 import { CLOSE_CODES } from "../../rpc/ws/limits.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
-import { TestWsClient } from "../helpers/ws-client.ts";
+import { type RpcFailure, TestWsClient } from "../helpers/ws-client.ts";
 
 /**
  * Bad input over the WebSocket answers a clear JSON-RPC error, or closes that one connection with a code and a
@@ -80,6 +80,14 @@ describe("WebSocket bad input", () => {
     expect(both.message).toMatch(/fromHeight or cursor, not both/);
     const noSuch = await c.errorOf("unsubscribe", { subscription: "99" });
     expect(noSuch.message).toMatch(/no subscription "99"/);
+
+    // subscribe over HTTP, or in a batch on the socket, says where it works.
+    const overHttp = await chain.rpc.call("subscribe", { topic: "blocks" }).catch((e: unknown) => e as RpcFailure);
+    expect((overHttp as RpcFailure).message).toMatch(/works over the WebSocket at ws:\/\/HOST:PORT\/ws/);
+    c.ws.send(JSON.stringify([{ jsonrpc: "2.0", id: 77, method: "subscribe", params: { topic: "blocks" } }]));
+    const inBatch = await new Promise<{ error: { message: string } }[]>((resolve) =>
+      c.ws.once("message", (d) => resolve(JSON.parse(d.toString()) as { error: { message: string } }[])));
+    expect(inBatch[0].error.message).toMatch(/not in a batch/);
 
     // Not JSON: a parse error, and the connection still answers.
     c.ws.send("{ this is not json");

@@ -160,8 +160,9 @@ describe("WebSocket bad input", () => {
 });
 
 describe("WebSocket on a node with its index off", () => {
-  it("answers a filtered subscribe with INDEX_DISABLED, and streams unfiltered ones", async () => {
+  it("answers a filtered subscribe with INDEX_DISABLED, streams unfiltered ones, and closes them at stop", async () => {
     const off = await startTestChain({ blockIntervalMs: 50, index: { enabled: false } });
+    let stopped = false;
     try {
       const c = await TestWsClient.connect(off.node.rpc.url);
       clients.push(c);
@@ -172,9 +173,13 @@ describe("WebSocket on a node with its index off", () => {
       const blocks = await c.subscribe({ topic: "blocks", fromHeight: 1 });
       await c.until(() => c.items(blocks.subscription).length >= 3, "blocks from a node without an index");
       expect(c.items(sub.subscription).every((e) => e.kind === "event")).toBe(true);
-      c.ws.terminate();
+      // Stopping the node closes its WebSocket connections (going away) rather than waiting for them.
+      await off.node.stop();
+      stopped = true;
+      expect((await c.closed).code).toBe(CLOSE_CODES.goingAway);
     } finally {
-      await off.stop();
+      if (stopped) off.removeHome();
+      else await off.stop();
     }
   }, 30_000);
 });

@@ -219,6 +219,13 @@ describe("WebSocket subscriptions", () => {
 
     const second = await connect();
     const resumed = await second.subscribe({ topic: "events", filter, cursor });
+    // More blocks with its txs commit while it replays, and after.
+    const during: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      during.push(await submit(alice.transfer(chain.chainId, carol.address, 5n, FEE)));
+      if (i % 2 === 1) await included(during.slice(-1));
+    }
+    await included(during);
     // Everything tx_search finds, as events: each tx's events in order.
     const txs = await searchAll(filter, start);
     const all = await Promise.all(txs.map((t) => chain.rpc.call<{ result: { events: unknown[] } }>("tx_get", { hash: t.hash })));

@@ -129,6 +129,7 @@ async function readIndexed(
   const lt = indexKey(prefix, tip + 1, 0);
   const items: StreamItem[] = [];
   let reached = after;
+  const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
   const budget = ctx.request.reserve(MAX_SEARCH_SCAN_KEYS);
   let used = 0;
   try {
@@ -145,7 +146,10 @@ async function readIndexed(
           const group = keys.slice(g, g + Math.min(READ_GROUP, maxItems - items.length));
           g += group.length;
           const places = group.map((k) => indexPlace(k, prefix.byteLength));
-          const hashesAt = new Map<number, Promise<Uint8Array[] | undefined>>();
+          // A block's tx hashes are read (and charged) once per page, not once per group: a page of a block of
+          // 20,000 txs would otherwise charge 20,000 keys per group and run out of its work budget. Only the
+          // blocks of the current group are kept (items come in height order).
+          for (const h of hashesAt.keys()) if (h < places[0].height) hashesAt.delete(h);
           const read = await Promise.all(places.map((place) => readItem(ctx, place, hashesAt)));
           used += read.length;
           for (let i = 0; i < read.length; i++) {

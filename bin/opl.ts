@@ -18,6 +18,7 @@ import { registerShowNodeId } from "./commands/show-node-id.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerTx } from "./commands/tx.ts";
+import { registerWatch } from "./commands/watch.ts";
 import { registerAttributionTx } from "./commands/tx-attribution.ts";
 import { registerDatanetTx } from "./commands/tx-datanet.ts";
 import { registerModelTx } from "./commands/tx-model.ts";
@@ -49,6 +50,7 @@ registerAttributionQuery(query);
 registerChainQuery(query);
 registerTxQuery(query);
 registerStatus(program);
+registerWatch(program);
 program
   .command("version")
   .description("Print the opl version, and the Node.js running it.")

@@ -8,6 +8,7 @@ import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
 import { DEFAULT_KEEP_RECENT } from "../state/tree/pruner.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
 import { DEFAULT_VALUE_CACHE_BYTES, MIN_VALUE_CACHE_BYTES } from "../state/store/value-cache.ts";
+import { DEFAULT_WS_LIMITS, MIN_QUEUE_BYTES } from "../rpc/ws/limits.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
 export function homePaths(home: string) {
@@ -116,6 +117,20 @@ const configSchema = z.strictObject({
         .default(DEFAULT_TREE_CACHE_BYTES),
       keep_recent: z.number().int().min(0).default(DEFAULT_KEEP_RECENT),
       value_cache_bytes: z.number().int().min(MIN_VALUE_CACHE_BYTES).default(DEFAULT_VALUE_CACHE_BYTES),
+    })
+    .prefault({}),
+  ws: z
+    .strictObject({
+      max_connections: z.number().int().min(1).default(DEFAULT_WS_LIMITS.maxConnections),
+      max_connections_per_ip: z.number().int().min(1).default(DEFAULT_WS_LIMITS.maxConnectionsPerIp),
+      max_subscriptions_per_connection: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection),
+      max_message_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_WS_LIMITS.maxMessageBytes),
+      queue_bytes: z.number().int().min(MIN_QUEUE_BYTES).default(DEFAULT_WS_LIMITS.queueBytes),
+      queue_items: z.number().int().min(2).default(DEFAULT_WS_LIMITS.queueItems),
     })
     .prefault({}),
   index: z
@@ -246,6 +261,21 @@ keep_recent = ${c.state.keep_recent}
 # database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
 # fit many times over in the default; a node with millions of accounts stays small.
 value_cache_bytes = ${c.state.value_cache_bytes}
+
+[ws]
+# JSON-RPC 2.0 over WebSocket on the RPC port, at ws://HOST:PORT/ws: every method, plus subscribe/unsubscribe.
+# Open WebSocket connections in all, and from one IPv4 address or IPv6 /64 (they also count against [rpc]'s).
+max_connections = ${c.ws.max_connections}
+max_connections_per_ip = ${c.ws.max_connections_per_ip}
+# Live subscriptions one connection may hold.
+max_subscriptions_per_connection = ${c.ws.max_subscriptions_per_connection}
+# Largest message a client may send, in bytes: a larger one closes its connection (1009).
+max_message_bytes = ${c.ws.max_message_bytes}
+# Notifications (bytes, and count) one subscription may have sent but not yet written to its client. A client
+# reading slowly is paced by it; one that takes nothing for [rpc] idle_timeout_ms while more wait is closed
+# with 4008 and the cursor to resume from.
+queue_bytes = ${c.ws.queue_bytes}
+queue_items = ${c.ws.queue_items}
 
 [index]
 # Index every transaction and block event by address, message type and event attribute, written with each

@@ -7,6 +7,7 @@ import { Dispatcher } from "../rpc/dispatch.ts";
 import { allMethods } from "../rpc/methods/index.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { MetricsServer } from "../rpc/metrics-server.ts";
+import { WsGateway } from "../rpc/ws/gateway.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { getAccount } from "../state/modules/bank/bank.ts";
 import { ChainDb } from "../state/store/chain-db.ts";
@@ -55,6 +56,7 @@ interface Parts {
   rpc: RpcServer;
   metrics: NodeMetrics;
   metricsServer: MetricsServer | undefined;
+  websocket: WsGateway;
   nodeId: string;
   db: ChainDb;
   pool: VerifyPool;
@@ -79,6 +81,8 @@ export class OplNode {
   readonly app: ChainApp;
   readonly mempool: Mempool;
   readonly rpc: RpcServer;
+  /** JSON-RPC over WebSocket on the RPC port (its connections and subscriptions: stats). */
+  readonly websocket: WsGateway;
   readonly nodeId: string;
   readonly p2p: P2pHost;
   readonly network: NodeNetwork;
@@ -95,6 +99,7 @@ export class OplNode {
     this.app = parts.app;
     this.mempool = parts.mempool;
     this.rpc = parts.rpc;
+    this.websocket = parts.websocket;
     this.nodeId = parts.nodeId;
     this.p2p = parts.p2p;
     this.network = parts.network;
@@ -285,6 +290,21 @@ export class OplNode {
         rpcMethods: () => dispatcher.methodNames,
         logger: log,
       };
+      const websocket = new WsGateway({
+        dispatcher,
+        app,
+        limits: {
+          maxConnections: config.ws.max_connections,
+          maxConnectionsPerIp: config.ws.max_connections_per_ip,
+          maxSubscriptionsPerConnection: config.ws.max_subscriptions_per_connection,
+          maxMessageBytes: config.ws.max_message_bytes,
+          queueBytes: config.ws.queue_bytes,
+          queueItems: config.ws.queue_items,
+          stallTimeoutMs: config.rpc.idle_timeout_ms,
+        },
+        idleTimeoutMs: config.rpc.idle_timeout_ms,
+        logger: log.child({ module: "ws" }),
+      });
       const rpc = new RpcServer({
         host: rpcHost,
         port: rpcPort,
@@ -300,6 +320,7 @@ export class OplNode {
         logger: log,
         corsAllowedOrigins: config.rpc.cors_allowed_origins,
         get: rpcGetRoutes(routes),
+        websocket,
       });
       const metricsServer = metricsListener(routes, splitHostPort);
       const p2pLog = log.child({ module: "p2p" });
@@ -354,6 +375,7 @@ export class OplNode {
         rpc,
         metrics,
         metricsServer,
+        websocket,
         nodeId: peerId,
         db,
         pool,

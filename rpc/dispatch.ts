@@ -109,6 +109,16 @@ export class Dispatcher {
     return this.answerBytes.inFlight;
   }
 
+  /**
+   * The node's parts with a fresh request scope: the budgets of one request (rpc.max_request_work) and the
+   * node-wide scan slots and pacing every request shares. A WebSocket subscription reads each page of its
+   * items in one, so a replay costs what a tx_search page does and queues for the same scan slots.
+   */
+  contextFor(signal: AbortSignal): RpcContext {
+    const request = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+    return { ...this.ctx, request };
+  }
+
   get methodNames(): string[] {
     return [...this.methods.keys()].sort();
   }

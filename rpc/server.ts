@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { clientKey } from "./client-address.ts";
 import { ALLOWED_METHODS, applyCors } from "./cors.ts";
@@ -51,6 +52,8 @@ export interface RpcServerOptions {
   corsAllowedOrigins?: readonly string[];
   /** MIN_SEND_BYTES_PER_SECOND unless given (tests use a faster one to cut off a slow reader sooner). */
   minSendBytesPerSecond?: number;
+  /** Takes the connections that upgrade to WebSocket (rpc/ws/gateway.ts); without it upgrades are refused. */
+  websocket?: { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; close(): void };
 }
 
 /**
@@ -89,6 +92,11 @@ export class RpcServer {
     );
     this.server.maxConnections = l.maxConnections;
     this.server.on("connection", (socket: Socket) => this.onConnection(socket));
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A connection over the per-address limit was answered 503 already.
+      if (opts.websocket === undefined || this.refused.has(req.socket)) socket.destroy();
+      else opts.websocket.handleUpgrade(req, socket, head);
+    });
   }
 
   /** Calls run and requests abandoned by their clients, since start. */
@@ -114,6 +122,8 @@ export class RpcServer {
   }
 
   async close(): Promise<void> {
+    // Upgraded connections are no longer the HTTP server's to close.
+    this.opts.websocket?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -11,6 +11,7 @@ import { proofMethods } from "./proofs.ts";
 import { searchMethods } from "./search.ts";
 import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
+import { websocketOnlyMethods } from "../ws/http-methods.ts";
 
 /** Every JSON-RPC method the node serves, one file per namespace. */
 export const allMethods: RpcMethod[] = [
@@ -26,4 +27,5 @@ export const allMethods: RpcMethod[] = [
   ...modelMethods,
   ...attributionMethods,
   ...proofMethods,
+  ...websocketOnlyMethods,
 ];

@@ -56,6 +56,8 @@ export const searchParams = z
   });
 
 export type SearchParams = z.infer<typeof searchParams>;
+/** The filter keys of a search, which a WebSocket subscription's filter shares (rpc/ws/). */
+export type SearchFilter = Pick<SearchParams, "address" | "type" | "event">;
 
 export function txItemView(hash: Uint8Array, record: TxRecord & { result: TxResult }) {
   const tx = decodeTx(record.tx);
@@ -88,7 +90,7 @@ export async function blockTxItems(ctx: RpcContext, height: number, hashes: read
  * The term a search scans: its address, else its event attribute (through the address index when the value is
  * an address), else its type. The other filters are checked on each item read.
  */
-function primaryTerm(p: SearchParams): IndexTerm {
+export function primaryTerm(p: SearchFilter): IndexTerm {
   if (p.address !== undefined) return { kind: "address", value: p.address };
   if (p.event !== undefined) {
     const { type, attribute, value } = p.event;
@@ -110,7 +112,7 @@ export interface ReadItem {
 }
 
 /** Whether an item (a tx with its result, or a block's events) meets every filter given. */
-export function matches(item: ReadItem, p: SearchParams): boolean {
+export function matches(item: ReadItem, p: SearchFilter): boolean {
   if (p.type !== undefined && item.type !== p.type) return false;
   if (p.address !== undefined && !item.addresses.some((t) => t.kind === "address" && t.value === p.address)) return false;
   if (p.event !== undefined) {
@@ -215,7 +217,7 @@ export async function search(p: SearchParams, ctx: RpcContext) {
   return { items, cursor: resume === undefined ? null : encodeCursor(resume, digest), done, latestHeight: tip };
 }
 
-async function readItem(
+export async function readItem(
   ctx: RpcContext,
   place: SearchPlace,
   hashesAt: Map<number, Promise<Uint8Array[] | undefined>>,

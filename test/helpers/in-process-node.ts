@@ -33,6 +33,8 @@ export interface TestChainOptions {
   mempool?: Partial<NodeConfig["mempool"]>;
   /** Overrides of config.toml's [state] settings (tree cache, retention). */
   state?: Partial<NodeConfig["state"]>;
+  /** Overrides of config.toml's [ws] settings (WebSocket limits). */
+  ws?: Partial<NodeConfig["ws"]>;
   /** Overrides of config.toml's [index] settings (indexing off, say). */
   index?: Partial<NodeConfig["index"]>;
   /** Overrides of config.toml's [metrics] settings (a separate listener). */
@@ -69,6 +71,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   Object.assign(config.index, opts.index);
   Object.assign(config.metrics, opts.metrics);
   Object.assign(config.health, opts.health);
+  Object.assign(config.ws, opts.ws);
   const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);

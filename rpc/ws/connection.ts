@@ -1,0 +1,257 @@
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import type { RpcContext } from "../context.ts";
+import type { Dispatcher } from "../dispatch.ts";
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, toRpcError } from "../errors.ts";
+import { MAX_PIPELINED, MIN_SEND_BYTES_PER_SECOND } from "../server.ts";
+import { CLOSE_CODES, type WsLimits } from "./limits.ts";
+import { openSubscription } from "./open-subscription.ts";
+import { Subscription, type SubscriptionHost } from "./subscription.ts";
+import { unsubscribeParams } from "./subscribe-params.ts";
+
+/** What a connection needs of the gateway. */
+export interface ConnectionDeps {
+  dispatcher: Dispatcher;
+  limits: WsLimits;
+  /** rpc.idle_timeout_ms: the patience with an answer the client does not read (as over HTTP). */
+  idleTimeoutMs: number;
+  tip(): number;
+  indexing: boolean;
+  log: Logger;
+  /** Counts a connection closed for being too slow (stats). */
+  onTooSlow(): void;
+}
+
+type Id = string | number | null;
+
+/**
+ * One WebSocket connection: JSON-RPC 2.0 in text frames, answered in order one at a time (like HTTP requests
+ * on one connection: the dispatcher's per-request budgets apply to each), plus `subscribe` / `unsubscribe`,
+ * whose notifications interleave with the answers. A client that sends more than MAX_PIPELINED requests
+ * without waiting for their answers, or a binary frame, is closed with a reason.
+ */
+export class WsConnection {
+  private readonly ws: WebSocket;
+  private readonly client: string;
+  private readonly deps: ConnectionDeps;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly waiting: string[] = [];
+  private readonly hangUp = new AbortController();
+  private busy = false;
+  private closing = false;
+  private nextId = 1;
+
+  constructor(ws: WebSocket, client: string, deps: ConnectionDeps) {
+    this.ws = ws;
+    this.client = client;
+    this.deps = deps;
+    ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on("close", () => this.closed());
+    ws.on("error", (err) => deps.log.debug({ err, client }, "WebSocket error"));
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** A block was committed: wake the subscriptions waiting for one. */
+  wake(): void {
+    for (const s of this.subscriptions.values()) s.wake();
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /**
+   * The client does not read (it left a ping unanswered): with a subscription, closes as too slow (4008, the
+   * first subscription's cursor) and returns true; without one, returns false.
+   */
+  stalled(): boolean {
+    const first = this.subscriptions.values().next().value;
+    if (first === undefined) return false;
+    this.tooSlow(first);
+    return true;
+  }
+
+  /** Drops the connection at once (no close handshake). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private closed(): void {
+    this.hangUp.abort(new Error("the WebSocket client closed the connection"));
+    for (const s of this.subscriptions.values()) s.stop();
+    this.subscriptions.clear();
+    this.waiting.length = 0;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.close(CLOSE_CODES.unsupportedData, "binary frames are not JSON-RPC: send each request as a text frame");
+      return;
+    }
+    if (this.waiting.length >= MAX_PIPELINED) {
+      this.close(
+        CLOSE_CODES.tooManyRequests,
+        `over ${MAX_PIPELINED} requests waiting for their answers: send more once answers come`,
+      );
+      return;
+    }
+    this.waiting.push(data.toString("utf8"));
+    if (!this.busy) void this.drain();
+  }
+
+  /** Answers the waiting requests one after another (each once the previous answer was written out). */
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.waiting.length > 0 && !this.hangUp.signal.aborted) {
+        await this.answer(this.waiting.shift() as string);
+      }
+    } catch (err) {
+      if (!this.hangUp.signal.aborted) this.deps.log.error({ err }, "WebSocket request failed");
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async answer(text: string): Promise<void> {
+    const own = ownCall(text);
+    if (own !== undefined) {
+      const body = await this.ownMethod(own);
+      if (body !== undefined) await this.sendAndWait(body, () => {});
+      return;
+    }
+    const reply = await this.deps.dispatcher.handle(text, this.hangUp.signal, this.client);
+    if (reply === undefined) return;
+    await this.sendAndWait(reply.body, () => reply.release());
+  }
+
+  /**
+   * Sends an answer and resolves once it is written out (the next request waits for that: a client that does
+   * not read its answers cannot have them pile up). One not written within the idle timeout plus its size at
+   * MIN_SEND_BYTES_PER_SECOND ends the connection, as over HTTP.
+   */
+  private sendAndWait(body: Buffer, release: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      const deadline = setTimeout(() => {
+        this.deps.log.debug({ client: this.client, bytes: body.byteLength }, "WebSocket client read its answer too slowly; closed");
+        this.ws.terminate();
+      }, this.deps.idleTimeoutMs + Math.ceil((body.byteLength * 1000) / MIN_SEND_BYTES_PER_SECOND));
+      this.ws.send(body, () => {
+        clearTimeout(deadline);
+        release();
+        resolve();
+      });
+    });
+  }
+
+  /** subscribe / unsubscribe: answered here (they belong to the connection), everything else by the dispatcher. */
+  private async ownMethod(call: OwnCall): Promise<Buffer | undefined> {
+    const { id, method, params } = call;
+    try {
+      const result = method === "subscribe" ? await this.subscribe(params) : this.unsubscribe(params);
+      if (!call.hasId) return undefined;
+      return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, result }));
+    } catch (err) {
+      if (!call.hasId) return undefined;
+      const known = toRpcError(err);
+      if (known === undefined) this.deps.log.error({ err, method }, "WebSocket subscribe failed");
+      const e = known ?? new RpcError(INTERNAL_ERROR, "Internal error (the node logged the details)");
+      const error = e.data === undefined
+        ? { code: e.code, message: e.message }
+        : { code: e.code, message: e.message, data: e.data };
+      return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, error }));
+    }
+  }
+
+  private async subscribe(raw: unknown) {
+    const max = this.deps.limits.maxSubscriptionsPerConnection;
+    if (this.subscriptions.size >= max) {
+      throw new RpcError(
+        INVALID_REQUEST,
+        `too many subscriptions on this connection: at most ${max} (ws.max_subscriptions_per_connection); ` +
+        "unsubscribe one first",
+        { limit: max },
+      );
+    }
+    const id = String(this.nextId++);
+    const { indexing, limits } = this.deps;
+    const sub = openSubscription(raw, { id, tip: this.deps.tip(), indexing, limits, host: this.host() });
+    this.subscriptions.set(id, sub);
+    // The pump starts after this answer is handed to the socket: the answer comes before any notification.
+    setImmediate(() => void sub.run());
+    return { subscription: id, cursor: sub.cursor, latestHeight: this.deps.tip() };
+  }
+
+  private unsubscribe(raw: unknown) {
+    const parsed = unsubscribeParams.safeParse(raw ?? {});
+    if (!parsed.success) throw new RpcError(INVALID_PARAMS, `Invalid params: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    const sub = this.subscriptions.get(parsed.data.subscription);
+    if (sub === undefined) {
+      throw new RpcError(INVALID_PARAMS, `no subscription "${parsed.data.subscription}" on this connection`);
+    }
+    sub.stop();
+    this.subscriptions.delete(sub.id);
+    return { unsubscribed: sub.id, cursor: sub.cursor };
+  }
+
+  private tooSlow(sub: Subscription): void {
+    if (this.hangUp.signal.aborted || this.closing) return;
+    this.closing = true;
+    this.deps.onTooSlow();
+    this.deps.log.debug({ client: this.client, subscription: sub.id }, "WebSocket subscriber too slow; closed");
+    for (const s of this.subscriptions.values()) s.stop();
+    // The queued notifications go out before the close frame: a client that reads on sees them all, then this.
+    this.close(CLOSE_CODES.tooSlow, `subscriber too slow: subscription ${sub.id}, resume from cursor ${sub.cursor}`);
+  }
+
+  private host(): SubscriptionHost {
+    return {
+      send: (body, written) => this.ws.send(body, () => written()),
+      context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
+      tip: () => this.deps.tip(),
+      tooSlow: (sub) => this.tooSlow(sub),
+      failed: (sub, err) => {
+        this.subscriptions.delete(sub.id);
+        const known = toRpcError(err);
+        if (known === undefined) this.deps.log.error({ err, subscription: sub.id }, "WebSocket subscription failed");
+        const error = known === undefined
+          ? { code: INTERNAL_ERROR, message: "Internal error (the node logged the details)" }
+          : { code: known.code, message: known.message, data: known.data };
+        const body = { jsonrpc: "2.0", method: "subscription", params: { subscription: sub.id, error, cursor: sub.cursor } };
+        this.ws.send(Buffer.from(JSON.stringify(body)));
+      },
+    };
+  }
+}
+
+interface OwnCall {
+  id: Id;
+  hasId: boolean;
+  method: "subscribe" | "unsubscribe";
+  params: unknown;
+}
+
+/**
+ * The call if `text` is a single valid request for subscribe or unsubscribe; undefined for anything else,
+ * which the dispatcher answers (parse errors, batches, other methods: a batch cannot subscribe).
+ */
+function ownCall(text: string): OwnCall | undefined {
+  // Only a text that names one of them is parsed here; the dispatcher parses (and checks) every other one.
+  if (!text.includes("subscribe")) return undefined;
+  let req: unknown;
+  try {
+    req = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof req !== "object" || req === null || Array.isArray(req)) return undefined;
+  const r = req as Record<string, unknown>;
+  if (r.jsonrpc !== "2.0" || (r.method !== "subscribe" && r.method !== "unsubscribe")) return undefined;
+  const hasId = Object.hasOwn(r, "id");
+  const id = r.id;
+  if (hasId && !(id === null || typeof id === "string" || (typeof id === "number" && Number.isFinite(id)))) return undefined;
+  return { id: hasId ? (id as Id) : null, hasId, method: r.method, params: r.params };
+}

@@ -1,0 +1,150 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import { clientKey } from "../client-address.ts";
+import type { Dispatcher } from "../dispatch.ts";
+import { INVALID_REQUEST } from "../errors.ts";
+import { WsConnection } from "./connection.ts";
+import { WS_PATH } from "./http-methods.ts";
+import { CLOSE_CODES, type WsLimits } from "./limits.ts";
+
+export interface WsGatewayOptions {
+  dispatcher: Dispatcher;
+  limits: WsLimits;
+  /** rpc.idle_timeout_ms: also how often an idle connection is pinged, and how long its pong may take. */
+  idleTimeoutMs: number;
+  /** The committed tip and the commit hook of the node (ChainApp). */
+  app: { info(): { height: number }; onCommit(listener: () => void): () => void; readonly indexing: boolean };
+  logger: Logger;
+}
+
+export interface WsStats {
+  connections: number;
+  subscriptions: number;
+  /** Connections closed because a subscriber took nothing for the stall timeout (4008), since start. */
+  closedTooSlow: number;
+}
+
+/**
+ * JSON-RPC over WebSocket on the RPC port: takes the HTTP server's upgrade requests for WS_PATH, within
+ * ws.max_connections in all and ws.max_connections_per_ip per address (the rest are answered 503 and closed),
+ * messages up to ws.max_message_bytes (larger ones close the connection, 1009). Each committed block wakes
+ * every subscription (no more: the commit path never waits for a client).
+ */
+export class WsGateway {
+  private readonly opts: WsGatewayOptions;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<WsConnection>();
+  private readonly perClient = new Map<string, number>();
+  private readonly alive = new WeakSet<object>();
+  private readonly stopCommits: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private tooSlow = 0;
+
+  constructor(opts: WsGatewayOptions) {
+    this.opts = opts;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.limits.maxMessageBytes,
+      perMessageDeflate: false, // compression would let a small frame expand to any size in memory
+      clientTracking: false,
+    });
+    this.stopCommits = opts.app.onCommit(() => {
+      for (const c of this.connections) c.wake();
+    });
+    // A client that vanished without closing (its host died) would hold its slot forever, and one that stopped
+    // reading may not fill its queue for a long while (its notifications fit in the kernel's socket buffers):
+    // one that does not answer a ping within the idle timeout is closed.
+    this.heartbeat = setInterval(() => this.ping(), opts.idleTimeoutMs);
+    this.heartbeat.unref();
+  }
+
+  get stats(): WsStats {
+    let subscriptions = 0;
+    for (const c of this.connections) subscriptions += c.subscriptionCount;
+    return { connections: this.connections.size, subscriptions, closedTooSlow: this.tooSlow };
+  }
+
+  /** The HTTP server's 'upgrade' event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? "/", "http://host").pathname;
+    if (path !== WS_PATH) {
+      refuse(socket, 404, `WebSocket is served on ${WS_PATH} only`);
+      return;
+    }
+    const { maxConnections, maxConnectionsPerIp } = this.opts.limits;
+    if (this.connections.size >= maxConnections) {
+      refuse(socket, 503, `too many WebSocket connections: at most ${maxConnections} (ws.max_connections)`);
+      return;
+    }
+    const key = clientKey(req.socket.remoteAddress);
+    const open = this.perClient.get(key) ?? 0;
+    if (open >= maxConnectionsPerIp) {
+      refuse(socket, 503, `too many WebSocket connections from ${key}: at most ${maxConnectionsPerIp} (ws.max_connections_per_ip)`);
+      return;
+    }
+    this.perClient.set(key, open + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      const left = (this.perClient.get(key) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(key);
+      else this.perClient.set(key, left);
+    };
+    socket.once("close", uncount);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new WsConnection(ws, key, {
+        dispatcher: this.opts.dispatcher,
+        limits: this.opts.limits,
+        idleTimeoutMs: this.opts.idleTimeoutMs,
+        tip: () => this.opts.app.info().height,
+        indexing: this.opts.app.indexing,
+        log: this.opts.logger,
+        onTooSlow: () => this.tooSlow++,
+      });
+      this.connections.add(conn);
+      this.alive.add(conn);
+      ws.on("pong", () => this.alive.add(conn));
+      ws.on("close", () => {
+        this.connections.delete(conn);
+        uncount();
+      });
+      this.pingers.set(conn, () => {
+        if (!this.alive.has(conn)) {
+          // Not reading (or gone): a subscriber is told so with the cursor to resume from, as by the stall timeout.
+          if (!conn.stalled()) ws.terminate();
+          return;
+        }
+        this.alive.delete(conn);
+        ws.ping();
+      });
+    });
+  }
+
+  private readonly pingers = new WeakMap<WsConnection, () => void>();
+
+  private ping(): void {
+    for (const c of this.connections) this.pingers.get(c)?.();
+  }
+
+  /** Closes every connection (1001, going away) and stops listening to commits. */
+  close(): void {
+    this.stopCommits();
+    clearInterval(this.heartbeat);
+    for (const c of this.connections) c.close(CLOSE_CODES.goingAway, "the node is shutting down");
+    for (const c of this.connections) c.terminate();
+  }
+}
+
+/** Answers an upgrade request with an HTTP error and a JSON-RPC error body, then closes the socket. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message } });
+  const text = status === 404 ? "Not Found" : "Service Unavailable";
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\nconnection: close\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

@@ -70,10 +70,10 @@ export class NodeMetrics implements CallObserver {
   /** This node's own metrics (the process's are apart: processRegistry). */
   readonly registry = new Registry();
   /**
-   * Open WebSocket subscriptions: set by the WebSocket server (0 until the node has one). A handle rather
-   * than a reading, so the server needs nothing from here but this gauge.
+   * Reads the open WebSocket subscriptions at scrape time: the node points it at its WebSocket gateway once
+   * that exists (it is made after the metrics, which the gateway's RPC calls report to).
    */
-  readonly subscriptions: Gauge;
+  subscriptionCount: () => number = () => 0;
   private readonly blockInterval: Histogram;
   private readonly heightRounds: Histogram;
   private readonly blockTxs: Histogram;
@@ -119,7 +119,7 @@ export class NodeMetrics implements CallObserver {
         for (const [direction, set] of peers) this.set({ direction }, set.size);
       },
     });
-    this.subscriptions = new Gauge({ name: "opl_rpc_subscriptions", help: "Open WebSocket subscriptions.", registers });
+    reading("opl_rpc_subscriptions", "Open WebSocket subscriptions.", () => this.subscriptionCount());
 
     this.blockInterval = new Histogram({
       name: "opl_block_interval_seconds",

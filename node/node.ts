@@ -87,7 +87,7 @@ export class OplNode {
   readonly p2p: P2pHost;
   readonly network: NodeNetwork;
   readonly consensus: ConsensusDriver;
-  /** The Prometheus registry and its handles (the WebSocket server sets `metrics.subscriptions`). */
+  /** The Prometheus registry and its handles (`opl_rpc_subscriptions` reads the WebSocket gateway). */
   readonly metrics: NodeMetrics;
   /** Where GET /metrics is served when [metrics] listen names a listener of its own. */
   readonly metricsUrl: string | undefined;
@@ -305,6 +305,7 @@ export class OplNode {
         idleTimeoutMs: config.rpc.idle_timeout_ms,
         logger: log.child({ module: "ws" }),
       });
+      metrics.subscriptionCount = () => websocket.stats.subscriptions;
       const rpc = new RpcServer({
         host: rpcHost,
         port: rpcPort,

@@ -194,6 +194,20 @@ describe("WebSocket subscriptions", () => {
     expect(tx.items.length).toBe(1);
   });
 
+  it("opl_rpc_subscriptions counts the open subscriptions", async () => {
+    const gauge = async () => {
+      const metric = await chain.node.metrics.registry.getSingleMetric("opl_rpc_subscriptions")?.get();
+      return metric?.values[0]?.value;
+    };
+    const open = chain.node.websocket.stats.subscriptions;
+    const c = await connect();
+    const a = await c.subscribe({ topic: "blocks" });
+    await c.subscribe({ topic: "txs", filter: { address: alice.bech32 } });
+    expect(await gauge()).toBe(open + 2);
+    await c.call("unsubscribe", { subscription: a.subscription });
+    expect(await gauge()).toBe(open + 1);
+  });
+
   it("a client that reconnects with its cursor gets every item after it exactly once, in order", async () => {
     const carol = new TestAccount();
     const start = await included([await submit(alice.transfer(chain.chainId, carol.address, 1n, FEE))]);

@@ -189,13 +189,16 @@ class BlockKeys implements TermSink {
     for (const e of this.entries) for (const p of e.prefixes) bytes += p.byteLength + MAX_PLACE_BYTES;
     const buffer = new Uint8Array(bytes);
     const keys: Uint8Array[] = [];
+    const place = new Uint8Array(MAX_PLACE_BYTES);
     let at = 0;
     for (const e of this.entries) {
+      const placeLength = writePlace(e.height, e.position, place, 0); // once per item: its keys share it
       for (const p of e.prefixes) {
         buffer.set(p, at);
-        const end = writePlace(e.height, e.position, buffer, at + p.byteLength);
-        keys.push(buffer.subarray(at, end));
-        at = end;
+        const start = at;
+        at += p.byteLength;
+        for (let i = 0; i < placeLength; i++) buffer[at++] = place[i];
+        keys.push(buffer.subarray(start, at));
       }
     }
     return keys;

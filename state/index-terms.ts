@@ -1,15 +1,19 @@
 import { ADDRESS_LENGTH, ADDRESS_PREFIX, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
+import { shortBytesId } from "../crypto/bytes.ts";
 import {
+  addressTermPrefix,
   BLOCK_EVENTS_POSITION,
   eventTerm,
   type IndexTerm,
-  indexKeys,
   MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS,
   MAX_INDEX_ENTRIES_PER_TX,
+  MAX_PLACE_BYTES,
+  textTermPrefix,
   UNINDEXED_ADDRESS_EVENTS,
   UNINDEXED_ATTRIBUTES,
+  writePlace,
 } from "./store/tx-index.ts";
 
 /**
@@ -47,14 +51,27 @@ export function isAddressAttribute(attribute: string, value: string): boolean {
   return ADDRESS_ATTRIBUTES.has(attribute) && isAddressText(value);
 }
 
+/**
+ * Where a walk over an item's terms sends them, in the order they count against the per-item bound. The walk
+ * is shared by commit (which keys addresses by their raw bytes and wants no bech32 text) and by search (which
+ * reads terms back as text to filter an item): both see the same terms in the same order.
+ */
+interface TermSink {
+  text(kind: "type" | "event", value: string): void;
+  /** An address given as its 20 bytes (the sender, a message's address fields). */
+  address(address: Uint8Array): void;
+  /** An address attribute's value: the sink indexes it if it holds a valid address. */
+  addressText(value: string): void;
+  /** Whether an attribute's value is indexed as an address (then not again as an event term). */
+  isAddressAttribute(attribute: string, value: string): boolean;
+}
+
 /** Addresses a message names directly (a transfer's recipient, a model's operators): its 20-byte fields. */
-function msgAddresses(msg: TxMsg, out: IndexTerm[]): void {
+function msgAddresses(msg: TxMsg, sink: TermSink): void {
   for (const v of Object.values(msg)) {
-    if (v instanceof Uint8Array && v.byteLength === ADDRESS_LENGTH) out.push({ kind: "address", value: encodeAddress(v) });
+    if (v instanceof Uint8Array && v.byteLength === ADDRESS_LENGTH) sink.address(v);
     else if (Array.isArray(v)) {
-      for (const x of v) {
-        if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) out.push({ kind: "address", value: encodeAddress(x) });
-      }
+      for (const x of v) if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) sink.address(x);
     }
   }
 }
@@ -64,41 +81,155 @@ export function isIndexedAttribute(attribute: string, value: string): boolean {
   return !UNINDEXED_ATTRIBUTES.has(attribute) && !isAddressAttribute(attribute, value);
 }
 
-function eventTerms(events: readonly TxEvent[], out: IndexTerm[]): void {
+function eventTerms(events: readonly TxEvent[], sink: TermSink): void {
   // Addresses first: under the per-item bound, who was involved matters more than what was named.
   for (const e of events) {
     if (UNINDEXED_ADDRESS_EVENTS.has(e.type)) continue;
-    for (const a of e.attributes) if (isAddressAttribute(a.key, a.value)) out.push({ kind: "address", value: a.value });
+    for (const a of e.attributes) if (ADDRESS_ATTRIBUTES.has(a.key)) sink.addressText(a.value);
   }
   for (const e of events) {
     for (const a of e.attributes) {
-      if (isIndexedAttribute(a.key, a.value)) out.push({ kind: "event", value: eventTerm(e.type, a.key, a.value) });
+      if (UNINDEXED_ATTRIBUTES.has(a.key) || sink.isAddressAttribute(a.key, a.value)) continue;
+      sink.text("event", eventTerm(e.type, a.key, a.value));
     }
   }
 }
 
 /**
- * What a committed tx is found by, most important first (indexKeys keeps the first MAX_INDEX_ENTRIES_PER_TX):
- * its message type, its sender, the addresses its message names, the addresses in its events (payer,
- * recipient, owner, contributor, operator, validator...; not the fee's), then the event attributes that name
- * things (the ids of datanets, contributions, models, inferences; not amounts, not addresses again).
+ * What a committed tx is found by, most important first (at most MAX_INDEX_ENTRIES_PER_TX are kept): its
+ * message type, its sender, the addresses its message names, the addresses in its events (payer, recipient,
+ * owner, contributor, operator, validator...; not the fee's), then the event attributes that name things (the
+ * ids of datanets, contributions, models, inferences; not amounts, not addresses again).
  * Deterministic: the same tx and result give the same terms.
  */
+function walkTxTerms(tx: DecodedTx, result: TxResult, sink: TermSink): void {
+  sink.text("type", tx.body.msg.type);
+  sink.address(tx.sender);
+  msgAddresses(tx.body.msg, sink);
+  eventTerms(result.events, sink);
+}
+
+/** Collects terms as text (search reads an item's terms back this way to check its filters). */
+function textSink(out: IndexTerm[]): TermSink {
+  return {
+    text: (kind, value) => out.push({ kind, value }),
+    address: (address) => out.push({ kind: "address", value: encodeAddress(address) }),
+    addressText: (value) => {
+      if (isAddressText(value)) out.push({ kind: "address", value });
+    },
+    isAddressAttribute,
+  };
+}
+
+/** A committed tx's terms, as text (see walkTxTerms for what and in which order). */
 export function txIndexTerms(tx: DecodedTx, result: TxResult): IndexTerm[] {
-  const out: IndexTerm[] = [
-    { kind: "type", value: tx.body.msg.type },
-    { kind: "address", value: encodeAddress(tx.sender) },
-  ];
-  msgAddresses(tx.body.msg, out);
-  eventTerms(result.events, out);
+  const out: IndexTerm[] = [];
+  walkTxTerms(tx, result, textSink(out));
   return out;
 }
 
 /** What a block's own events are found by: the addresses they name, then every attribute. */
 export function blockEventTerms(events: readonly TxEvent[]): IndexTerm[] {
   const out: IndexTerm[] = [];
-  eventTerms(events, out);
+  eventTerms(events, textSink(out));
   return out;
+}
+
+/**
+ * Builds a block's index keys from its terms' key prefixes, each prefix made once per block: a block's txs
+ * share their type, and senders and recipients recur. An address attribute's text is found without decoding
+ * when the tx named the address as bytes (its sender, a message field: their texts come from encodeAddress's
+ * cache, filled by execution), else decoded once per block (its checksum checked). One item's terms are de-duplicated by prefix
+ * identity (a term has one prefix object per block), and all keys of the block are views of one buffer.
+ */
+class BlockKeys implements TermSink {
+  /** term id (kind letter + text, or "a" + the address's bytes as UTF-16 units) -> its prefix (undefined: too long) */
+  private readonly prefixes = new Map<string, Uint8Array | undefined>();
+  /** an address attribute's text -> the address's prefix, or null if the text is no valid address */
+  private readonly addressTexts = new Map<string, Uint8Array | null>();
+  /** The current item's prefixes, in order, each once. */
+  private item: Uint8Array[] = [];
+  private itemMax = 0;
+  private readonly entries: { prefixes: Uint8Array[]; height: number; position: number }[] = [];
+
+  /** The terms of one item, at (height, position), at most `max` of them. */
+  add(height: number, position: number, max: number, walk: (sink: TermSink) => void): void {
+    this.item = [];
+    this.itemMax = max;
+    walk(this);
+    this.entries.push({ prefixes: this.item, height, position });
+  }
+
+  text(kind: "type" | "event", value: string): void {
+    const id = (kind === "type" ? "t" : "e") + value;
+    let prefix = this.prefixes.get(id);
+    if (prefix === undefined && !this.prefixes.has(id)) {
+      prefix = textTermPrefix(kind, value);
+      this.prefixes.set(id, prefix);
+    }
+    this.take(prefix);
+  }
+
+  address(address: Uint8Array): void {
+    this.take(this.addressPrefix(address));
+  }
+
+  addressText(value: string): void {
+    const prefix = this.addressTextPrefix(value);
+    if (prefix !== null) this.take(prefix);
+  }
+
+  isAddressAttribute(attribute: string, value: string): boolean {
+    return ADDRESS_ATTRIBUTES.has(attribute) && this.addressTextPrefix(value) !== null;
+  }
+
+  /** Every key, in item order. */
+  keys(): Uint8Array[] {
+    let bytes = 0;
+    for (const e of this.entries) for (const p of e.prefixes) bytes += p.byteLength + MAX_PLACE_BYTES;
+    const buffer = new Uint8Array(bytes);
+    const keys: Uint8Array[] = [];
+    const place = new Uint8Array(MAX_PLACE_BYTES);
+    let at = 0;
+    for (const e of this.entries) {
+      const placeLength = writePlace(e.height, e.position, place, 0); // once per item: its keys share it
+      for (const p of e.prefixes) {
+        buffer.set(p, at);
+        const start = at;
+        at += p.byteLength;
+        for (let i = 0; i < placeLength; i++) buffer[at++] = place[i];
+        keys.push(buffer.subarray(start, at));
+      }
+    }
+    return keys;
+  }
+
+  private take(prefix: Uint8Array | undefined): void {
+    if (prefix === undefined || this.item.length >= this.itemMax || this.item.includes(prefix)) return;
+    this.item.push(prefix);
+  }
+
+  private addressPrefix(address: Uint8Array): Uint8Array {
+    const id = `a${shortBytesId(address)}`;
+    let prefix = this.prefixes.get(id);
+    if (prefix === undefined) {
+      prefix = addressTermPrefix(address);
+      this.prefixes.set(id, prefix);
+      // The events name this address too, as text: execution encoded it (encodeAddress caches its texts), and
+      // looking that text up here spares decoding it (checksum and all) when an event names it.
+      this.addressTexts.set(encodeAddress(address), prefix);
+    }
+    return prefix;
+  }
+
+  private addressTextPrefix(value: string): Uint8Array | null {
+    let prefix = this.addressTexts.get(value);
+    if (prefix === undefined) {
+      prefix = isAddressText(value) ? this.addressPrefix(decodeAddress(value)) : null;
+      this.addressTexts.set(value, prefix);
+    }
+    return prefix;
+  }
 }
 
 /** Every search index key of a committed block: each tx at its place, then the block's own events. */
@@ -108,13 +239,13 @@ export function blockIndexKeys(
   results: readonly TxResult[],
   blockEvents: readonly TxEvent[],
 ): Uint8Array[] {
-  const keys: Uint8Array[] = [];
+  const keys = new BlockKeys();
   for (let i = 0; i < txs.length; i++) {
-    keys.push(...indexKeys(txIndexTerms(txs[i], results[i]), height, i, MAX_INDEX_ENTRIES_PER_TX));
+    keys.add(height, i, MAX_INDEX_ENTRIES_PER_TX, (sink) => walkTxTerms(txs[i], results[i], sink));
   }
   if (blockEvents.length > 0) {
-    const terms = blockEventTerms(blockEvents);
-    keys.push(...indexKeys(terms, height, BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS));
+    const walk = (sink: TermSink) => eventTerms(blockEvents, sink);
+    keys.add(height, BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS, walk);
   }
-  return keys;
+  return keys.keys();
 }

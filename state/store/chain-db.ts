@@ -251,7 +251,29 @@ export class ChainDb {
     for (const op of c.treeOps ?? []) ops.push(op);
     for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
     ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });
-    await this.db.batch(ops, { sync: this.durable });
+    await this.writeAtomically(ops, this.durable);
+  }
+
+  /**
+   * Writes `ops` as one atomic LevelDB batch, through a chained batch: the array form cost about twice the CPU
+   * per op (abstract-level clones each op object, classic-level reads each one's fields back; 4.0 vs 1.9 us
+   * per small put measured), and a block of transfers writes several ops per tx.
+   */
+  private async writeAtomically(
+    ops: readonly { type: "put" | "del"; key: Uint8Array; value?: Uint8Array }[],
+    sync: boolean,
+  ): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === "put") batch.put(op.key, op.value as Uint8Array);
+        else batch.del(op.key);
+      }
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write({ sync });
   }
 
   /**

@@ -15,6 +15,9 @@
  *
  *   npm exec -- node test/bench/node-cpu.ts [--txs 10000] [--senders 500] [--repeat 5] [--profile out.cpuprofile]
  *     [--poolOnly]   (just the verify and the pool's lines)
+ *     [--index on|off|both]   (default both: every block goes through a pair of nodes with the search index
+ *                              on and a pair with it off, the same txs over the same state; the index's share
+ *                              of each total is printed)
  *
  * --profile P writes V8 CPU profiles of the timed stages only (P.0.cpuprofile, P.1..., one per stage run),
  * not of the signing and verifying around them.
@@ -55,6 +58,7 @@ const { values: args } = parseArgs({
     repeat: { type: "string", default: "5" },
     profile: { type: "string" },
     poolOnly: { type: "boolean", default: false },
+    index: { type: "string", default: "both" },
     help: { type: "boolean", default: false },
   },
 });
@@ -88,6 +92,13 @@ async function cpuOf(fn: () => Promise<unknown>): Promise<number> {
   return d.user + d.system;
 }
 
+interface Pair {
+  index: boolean;
+  proposer: Node;
+  peer: Node;
+  height: number;
+}
+
 interface Node {
   app: ChainApp;
   mempool: Mempool;
@@ -95,7 +106,7 @@ interface Node {
   db: ChainDb;
 }
 
-async function openNode(dir: string, genesis: Genesis): Promise<Node> {
+async function openNode(dir: string, genesis: Genesis, index: boolean): Promise<Node> {
   const db = await ChainDb.open(dir);
   const { state, info, validatorSets } = await openChain(db, genesis);
   const verifier = new TxVerifier(CHAIN, { limit: 1_000_000 });
@@ -109,7 +120,7 @@ async function openNode(dir: string, genesis: Genesis): Promise<Node> {
       includedAt: async (hash) => (await db.getTx(hash, false))?.height,
     },
   );
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, index, logger: pino({ level: "silent" }) });
   return { app, mempool, verifier, db };
 }
 
@@ -142,9 +153,19 @@ async function main(): Promise<void> {
     ],
   };
   const tmp = tempDir("opl-node-cpu-");
-  const proposer = await openNode(join(tmp.dir, "a"), genesis);
-  const peer = await openNode(join(tmp.dir, "b"), genesis);
-  let height = 0;
+  // One proposer and one peer per index setting; each block's txs go through every pair (the same bytes, the
+  // same state), one pair after the other, so the index's share is measured on identical work.
+  const modes = args.index === "both" ? [true, false] : [args.index !== "off"];
+  const pairs: Pair[] = [];
+  for (const index of modes) {
+    const name = index ? "on" : "off";
+    pairs.push({
+      index,
+      proposer: await openNode(join(tmp.dir, `${name}-a`), genesis, index),
+      peer: await openNode(join(tmp.dir, `${name}-b`), genesis, index),
+      height: 0,
+    });
+  }
 
   /** Signed transfers, round-robin over the senders; to another sender, or each to a new address. */
   function makeTxs(n: number, toNew: boolean): Uint8Array[] {
@@ -211,12 +232,13 @@ async function main(): Promise<void> {
     return { height, round: 0, blockHash: hash, signatures: [{ validatorAddress, timeMs, signature }] };
   }
 
-  /** One block of `txs` through every stage on both nodes: CPU microseconds per tx, per stage. */
-  async function runBlock(txs: Uint8Array[]): Promise<Record<string, number>> {
+  /** One block of `txs` through every stage on both nodes of a pair: CPU microseconds per tx, per stage. */
+  async function runBlock(pair: Pair, txs: Uint8Array[]): Promise<Record<string, number>> {
+    const { proposer, peer } = pair;
     // Signatures checked before timing: the stages measure everything but the verify.
     await proposer.verifier.verifyAll(txs.map((b) => decodeTx(b)));
     await peer.verifier.verifyAll(txs.map((b) => decodeTx(b)));
-    height++;
+    const height = ++pair.height;
     const lastCommit = proposer.app.info().lastCommit;
     const cpu: Record<string, number> = {};
     const admit = (node: Node) => async () => {
@@ -262,14 +284,18 @@ async function main(): Promise<void> {
     `one verify through the worker pool, one signature asked per loop turn: ${v(pool.us)} verifies ` +
     `(every thread's CPU; ${pool.messages} messages for ${pool.records} signatures)`,
   );
-  if (args.poolOnly) {
-    await Promise.all([proposer.db.close(), peer.db.close()]);
+  const closeAll = async () => {
+    for (const p of pairs) await Promise.all([p.proposer.db.close(), p.peer.db.close()]);
     tmp.cleanup();
+  };
+  if (args.poolOnly) {
+    await closeAll();
     return;
   }
   // Undo the nonces the verify sample used: those txs are never submitted.
   for (const s of senders) s.nonce = 0;
-  await runBlock(makeTxs(Math.min(TXS, 2000), false)); // warm-up (JIT), not reported
+  const warmUp = makeTxs(Math.min(TXS, 2000), false);
+  for (const p of pairs) await runBlock(p, warmUp); // warm-up (JIT), not reported
 
   if (profiler !== undefined) {
     profiler.connect();
@@ -278,18 +304,24 @@ async function main(): Promise<void> {
   }
   const rows: [string, Record<string, number>][] = [];
   for (const [name, toNew] of [["existing accounts", false], ["new accounts", true]] as const) {
-    const runs: Record<string, number>[] = [];
-    for (let r = 0; r < REPEAT; r++) runs.push(await runBlock(makeTxs(TXS, toNew)));
-    const med: Record<string, number> = {};
-    for (const k of Object.keys(runs[0])) med[k] = least(runs.map((x) => x[k]));
-    rows.push([name, med]);
+    const runs: Record<string, number>[][] = pairs.map(() => []);
+    for (let r = 0; r < REPEAT; r++) {
+      const txs = makeTxs(TXS, toNew);
+      // Each pair goes first every other block: the garbage of signing the block's txs lands in whichever
+      // stage runs first, and must not be charged to one index setting only.
+      const order = r % 2 === 0 ? [...pairs.keys()] : [...pairs.keys()].reverse();
+      for (const i of order) runs[i].push(await runBlock(pairs[i], txs));
+    }
+    for (const [i, p] of pairs.entries()) {
+      const best: Record<string, number> = {};
+      for (const k of Object.keys(runs[i][0])) best[k] = least(runs[i].map((x) => x[k]));
+      rows.push([`${name}, index ${p.index ? "on" : "off"}`, best]);
+    }
   }
-  await proposer.db.close();
-  await peer.db.close();
-  tmp.cleanup();
+  await closeAll();
 
   console.log(`${TXS} transfers per block from ${SENDERS} senders, least of ${REPEAT} blocks per stage; CPU per tx in verifies:`);
-  const head = ["scenario".padEnd(18), "admit(A)", "build(A)", "commit(A)", "A total", "admit(B)", "check(B)", "commit(B)", "B total", "B+verify"];
+  const head = ["scenario".padEnd(30), "admit(A)", "build(A)", "commit(A)", "A total", "admit(B)", "check(B)", "commit(B)", "B total", "B+verify"];
   console.log(head.join("\t"));
   for (const [name, c] of rows) {
     // Each node's main-thread cost per tx: admit it (from a client or the relay), build or check the block,
@@ -297,7 +329,20 @@ async function main(): Promise<void> {
     const a = c.admit + c.build + c.commitProposer;
     const b = c.admitPeer + c.check + c.commitPeer;
     const cells = [c.admit, c.build, c.commitProposer, a, c.admitPeer, c.check, c.commitPeer, b, b + verifyUs];
-    console.log([name.padEnd(18), ...cells.map(v)].join("\t"));
+    console.log([name.padEnd(30), ...cells.map(v)].join("\t"));
+  }
+  if (pairs.length === 2) {
+    // The index's share of each node's main-thread cost per tx (outside the verify): (on - off) / on.
+    for (let r = 0; r < rows.length; r += 2) {
+      const [on, off] = [rows[r][1], rows[r + 1][1]];
+      const a = (c: Record<string, number>) => c.admit + c.build + c.commitProposer;
+      const b = (c: Record<string, number>) => c.admitPeer + c.check + c.commitPeer;
+      const share = (x: number, y: number) => `${(((x - y) / x) * 100).toFixed(1)}%`;
+      console.log(
+        `${rows[r][0].split(",")[0]}: the index's share of A total ${share(a(on), a(off))}, of B total ` +
+        `${share(b(on), b(off))}, of B+verify ${share(b(on) + verifyUs, b(off) + verifyUs)}`,
+      );
+    }
   }
 }
 

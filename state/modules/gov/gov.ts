@@ -141,6 +141,13 @@ function submit(view: Overlay, sender: Uint8Array, msg: SubmitProposalMsg, ctx: 
   }
   if (msg.content.kind === "upgrade" && msg.content.height <= ctx.height)
     throw new TxError("INVALID_MSG", `upgrade height ${msg.content.height} is not after this block ${ctx.height}`);
+  const c = msg.content;
+  if (c.kind === "spend" || c.kind === "spend_datanet") {
+    // Checked again at execution (the treasury may change meanwhile); a spend it cannot cover now is refused.
+    const held = readAmount(view, MODULE_PREFIX.treasury);
+    if (c.amount > held)
+      throw new TxError("INSUFFICIENT_FUNDS", `the treasury holds ${held}, less than the ${c.amount} to spend`);
+  }
   const id = nextId(view, MODULE_PREFIX.govSeq);
   let p: Proposal = {
     id,
@@ -181,7 +188,7 @@ function deposit(view: Overlay, sender: Uint8Array, msg: DepositMsg, ctx: BlockC
   if (found.status !== "deposit_period") {
     throw new TxError(
       "INVALID_STATE",
-      `proposal ${found.id} is ${found.status.replace("_", " ")}: deposits are taken only in its deposit period`,
+      `proposal ${found.id} is ${found.status.replaceAll("_", " ")}: deposits are taken only in its deposit period`,
     );
   }
   let p = takeDeposit(view, sender, found, msg.amount);
@@ -245,7 +252,7 @@ function vote(view: Overlay, sender: Uint8Array, msg: VoteMsg): TxEvent[] {
   const p = getProposal(view, msg.proposalId);
   if (p === undefined) throw new TxError("NOT_FOUND", `proposal ${msg.proposalId} does not exist`);
   if (p.status !== "voting_period") {
-    throw new TxError("INVALID_STATE", `proposal ${p.id} is not in its voting period (it is ${p.status.replace("_", " ")})`);
+    throw new TxError("INVALID_STATE", `proposal ${p.id} is not in its voting period (it is ${p.status.replaceAll("_", " ")})`);
   }
   const own = getValidator(view, sender);
   for (const operator of msg.validators) {

@@ -108,16 +108,19 @@ export interface GovVote {
   option: VoteOption;
   /** The validators the voter's own stake with them votes with this vote. */
   validators: Uint8Array[];
+  /** The voter's shares with each of them, as the proposal's running sums count them now. */
+  shares: bigint[];
 }
 
 export const govVoteCodec = codec<GovVote>(
   "GovVote",
   "governance vote",
-  (v) => ({ option: VOTE_OPTION_NUMBER[v.option], validators: v.validators }),
+  (v) => ({ option: VOTE_OPTION_NUMBER[v.option], validators: v.validators, shares: v.shares.map(encodeAmount) }),
   (f) => ({
     option: voteOptionFrom(f.option),
     validators: ((f.validators as unknown[] | undefined) ?? []).map((a, i) =>
       fixedBytes(a, ADDRESS_LENGTH, `validators[${i}]`),
     ),
+    shares: ((f.shares as unknown[] | undefined) ?? []).map((s, i) => decodeAmount(s, `shares[${i}]`)),
   }),
 );

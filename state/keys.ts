@@ -130,6 +130,11 @@ export const MODULE_PREFIX = {
   /** gov/votl/<id 8><seq 4> -> voter; gov/votln/<id 8> -> count (a SeqList: whose votes to tally) */
   govVoters: utf8("gov/votl/"),
   govVotersCount: utf8("gov/votln/"),
+  /**
+   * gov/vs/<id 8><operator 20><option 1> -> shares: the sum of the shares with that validator of the voters
+   * who voted that option naming it (kept as votes and stakes change, so the tally reads no vote)
+   */
+  govVotedShares: utf8("gov/vs/"),
   /** gov/upgrade -> id (8) of the passed software-upgrade proposal the chain waits for (its name, height) */
   govUpgrade: utf8("gov/upgrade"),
 } as const;

@@ -15,7 +15,7 @@ import { paramsAfter, setActiveProposalIds, setProposal } from "./gov.ts";
 import { DEPOSITORS, depositKey } from "./keys.ts";
 import { writeParams } from "./params-store.ts";
 import { getActiveProposalIds, getProposal } from "./queries.ts";
-import { computeTally, tallyOutcome } from "./tally.ts";
+import { clearVotedShares, computeTally, tallyOutcome } from "./tally.ts";
 
 /**
  * The end of every block: a proposal whose deposit period ends without the minimum deposit is dropped (its
@@ -45,6 +45,7 @@ export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
 
 function finishVote(view: Overlay, p: Proposal, ctx: BlockContext): TxEvent[] {
   const tally = computeTally(view, p.id);
+  clearVotedShares(view, p.id);
   const outcome = tallyOutcome(tally, getPool(view).bonded, ctx.params.gov);
   let done: Proposal = { ...p, tally, status: outcome };
   if (outcome === "passed") {

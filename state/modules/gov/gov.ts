@@ -8,14 +8,14 @@ import { TxError } from "../../errors.ts";
 import { idKey, MODULE_PREFIX } from "../../keys.ts";
 import type { ChainParams, GovParams } from "../../params.ts";
 import { ParamsError, withParamChanges } from "../../params-check.ts";
-import { govVoteCodec } from "../../../proto/gov-records.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import { getAccount, setAccount } from "../bank/bank.ts";
 import { addAmount, checkText, event, includesAddress, nextId, readAmount } from "../common.ts";
 import { seqCount, seqPush } from "../seq-list.ts";
 import { getShares, getValidator } from "../staking/staking.ts";
-import { DEPOSITORS, depositKey, proposalKey, VOTERS, voteKey } from "./keys.ts";
+import { DEPOSITORS, depositKey, proposalKey, votedSharesKey, VOTERS } from "./keys.ts";
 import { getActiveProposalIds, getProposal, getVote } from "./queries.ts";
+import { setVote } from "./votes.ts";
 
 /**
  * Governance: proposals with deposits, stake-weighted votes, and (state/modules/gov/end-block.ts) the
@@ -255,21 +255,31 @@ function vote(view: Overlay, sender: Uint8Array, msg: VoteMsg): TxEvent[] {
     throw new TxError("INVALID_STATE", `proposal ${p.id} is not in its voting period (it is ${p.status.replaceAll("_", " ")})`);
   }
   const own = getValidator(view, sender);
-  for (const operator of msg.validators) {
-    if (getShares(view, sender, operator) === 0n) {
+  const shares = msg.validators.map((operator) => {
+    const s = getShares(view, sender, operator);
+    if (s === 0n) {
       throw new TxError(
         "INSUFFICIENT_STAKE",
         `${encodeAddress(sender)} has no stake with validator ${encodeAddress(operator)}`,
       );
     }
-  }
+    return s;
+  });
   if ((own === undefined || own.tokens === 0n) && msg.validators.length === 0) {
     throw new TxError(
       "INSUFFICIENT_STAKE",
       `${encodeAddress(sender)} has no stake to vote with: a vote is a validator's, or names the validators the sender staked with`,
     );
   }
-  if (getVote(view, p.id, sender) === undefined) seqPush(view, VOTERS, idKey(p.id), sender);
-  view.set(voteKey(p.id, sender), govVoteCodec.encode({ option: msg.option, validators: msg.validators }));
+  // The running sums the tally reads (tally.ts): the previous vote's shares out, this one's in.
+  const previous = getVote(view, p.id, sender);
+  if (previous === undefined) seqPush(view, VOTERS, idKey(p.id), sender);
+  else {
+    previous.validators.forEach((operator, i) =>
+      addAmount(view, votedSharesKey(p.id, operator, previous.option), -previous.shares[i]),
+    );
+  }
+  msg.validators.forEach((operator, i) => addAmount(view, votedSharesKey(p.id, operator, msg.option), shares[i]));
+  setVote(view, p.id, sender, { option: msg.option, validators: msg.validators, shares });
   return [event("vote", { proposal: String(p.id), voter: encodeAddress(sender), option: msg.option })];
 }

@@ -1,3 +1,4 @@
+import { VOTE_OPTION_NUMBER, type VoteOption } from "../../../proto/gov-msgs.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../keys.ts";
 import type { SeqList } from "../seq-list.ts";
 
@@ -6,6 +7,8 @@ import type { SeqList } from "../seq-list.ts";
 export const proposalKey = (id: number): Uint8Array => stateKey(MODULE_PREFIX.govProposal, idKey(id));
 export const depositKey = (id: number, depositor: Uint8Array): Uint8Array =>
   stateKey(MODULE_PREFIX.govDeposit, idKey(id), depositor);
+export const votedSharesKey = (id: number, operator: Uint8Array, option: VoteOption): Uint8Array =>
+  stateKey(MODULE_PREFIX.govVotedShares, idKey(id), operator, Uint8Array.of(VOTE_OPTION_NUMBER[option]));
 export const voteKey = (id: number, voter: Uint8Array): Uint8Array => stateKey(MODULE_PREFIX.govVote, idKey(id), voter);
 
 /** Who deposited to a proposal (part: the proposal id), in order: refunds visit each once. */

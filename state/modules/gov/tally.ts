@@ -1,49 +1,49 @@
-import { EMPTY_TALLY, type Tally } from "../../../proto/gov-records.ts";
 import type { VoteOption } from "../../../proto/gov-msgs.ts";
-import type { StakingValidator } from "../../../proto/module-records.ts";
-import { keyId, type StateReader } from "../../view.ts";
-import { getShares, getValidator, sharesValue } from "../staking/staking.ts";
-import { getVote, voterAt, voterCount } from "./queries.ts";
+import type { Tally } from "../../../proto/gov-records.ts";
+import type { Overlay, StateReader } from "../../view.ts";
+import { readAmount, writeAmount } from "../common.ts";
+import { getCandidates, getValidator, sharesValue } from "../staking/staking.ts";
+import { votedSharesKey } from "./keys.ts";
+import { getVote } from "./queries.ts";
+
+export const VOTE_OPTIONS: readonly VoteOption[] = ["yes", "abstain", "no", "no_with_veto"];
 
 /**
  * The stake behind each option of a proposal, by the bonds in `view` (the end of the last voting block, when
  * the end-of-block tally runs; now, for a live tally). As Cosmos SDK x/gov: a validator's operator votes for
  * its validator's whole bond, less the stake of those who voted themselves; a staker's vote counts for its
- * own stake with the validators it named in the vote. One pass over the votes: reads per vote are the vote,
- * its position in the list and one delegation per validator it names (at most MAX_VOTE_VALIDATORS); each
- * validator record is read once.
+ * own stake with the validators it named in the vote.
+ *
+ * Bounded by the validators, not the votes: each vote keeps a running sum of shares per (validator, option)
+ * up to date (gov.ts's vote, and stake-hook.ts when a voter's stake changes), so the tally reads, per validator,
+ * its record, four sums and its operator's vote, and values the shares at the validator's price now (which
+ * slashes and others' stakes move). At most maxCandidates validators, whatever the number of votes.
  */
 export function computeTally(view: StateReader, proposalId: number): Tally {
   const tally: Record<VoteOption, bigint> = { yes: 0n, abstain: 0n, no: 0n, no_with_veto: 0n };
-  const validators = new Map<string, StakingValidator | undefined>();
-  const validatorOf = (operator: Uint8Array) => {
-    const id = keyId(operator);
-    if (!validators.has(id)) validators.set(id, getValidator(view, operator));
-    return validators.get(id);
-  };
-  const validatorVotes = new Map<string, { validator: StakingValidator; option: VoteOption }>();
-  const votedThemselves = new Map<string, bigint>();
-
-  for (let i = 0, n = voterCount(view, proposalId); i < n; i++) {
-    const voter = voterAt(view, proposalId, i);
-    const vote = voter === undefined ? undefined : getVote(view, proposalId, voter);
-    if (voter === undefined || vote === undefined) throw new Error(`vote ${i} of proposal ${proposalId} is missing`);
-    for (const operator of vote.validators) {
-      const validator = validatorOf(operator);
-      if (validator === undefined) continue; // gone since the vote: nothing staked with it any more
-      const stake = sharesValue(validator, getShares(view, voter, operator));
-      tally[vote.option] += stake;
-      const id = keyId(operator);
-      votedThemselves.set(id, (votedThemselves.get(id) ?? 0n) + stake);
+  for (const operator of getCandidates(view)) {
+    const validator = getValidator(view, operator);
+    if (validator === undefined) continue;
+    let votedThemselves = 0n;
+    for (const option of VOTE_OPTIONS) {
+      const shares = readAmount(view, votedSharesKey(proposalId, operator, option));
+      if (shares === 0n) continue;
+      const stake = sharesValue(validator, shares);
+      tally[option] += stake;
+      votedThemselves += stake;
     }
-    const own = validatorOf(voter);
-    if (own !== undefined) validatorVotes.set(keyId(voter), { validator: own, option: vote.option });
+    const own = getVote(view, proposalId, operator);
+    const inherited = validator.tokens - votedThemselves;
+    if (own !== undefined && inherited > 0n) tally[own.option] += inherited;
   }
-  for (const [id, { validator, option }] of validatorVotes) {
-    const inherited = validator.tokens - (votedThemselves.get(id) ?? 0n);
-    if (inherited > 0n) tally[option] += inherited;
+  return { yes: tally.yes, abstain: tally.abstain, no: tally.no, noWithVeto: tally.no_with_veto };
+}
+
+/** After the tally: the running sums are dropped (the final tally is in the proposal record). */
+export function clearVotedShares(view: Overlay, proposalId: number): void {
+  for (const operator of getCandidates(view)) {
+    for (const option of VOTE_OPTIONS) writeAmount(view, votedSharesKey(proposalId, operator, option), 0n);
   }
-  return { ...EMPTY_TALLY, yes: tally.yes, abstain: tally.abstain, no: tally.no, noWithVeto: tally.no_with_veto };
 }
 
 export type TallyOutcome = "passed" | "rejected" | "vetoed" | "no_quorum";

@@ -314,4 +314,25 @@ describe("governance: stake weights", () => {
     expect(getProposal(chain.state, 1)).toMatchObject({ status: "passed", tally: { yes: 500n * OPEN } });
     expect(encodeAddress(chain.address(2))).toMatch(/^opl1/);
   });
+
+  it("a staker's vote counts its stake at the end: unstaking after voting takes it out of the vote", () => {
+    const chain = new GovChain();
+    ok(chain.send(3, { type: "stake", validator: chain.address(0), amount: 100n * OPEN }));
+    ok(chain.send(4, submit({ kind: "text" })));
+    chain.block([
+      { from: 0, msg: vote(1, "yes") },
+      { from: 3, msg: vote(1, "no", [chain.address(0)]) },
+    ]).forEach(ok);
+    expect(computeTally(chain.state, 1)).toMatchObject({ yes: 300n * OPEN, no: 100n * OPEN });
+    ok(chain.send(3, { type: "unstake", validator: chain.address(0), amount: 60n * OPEN }));
+    expect(computeTally(chain.state, 1)).toMatchObject({ yes: 300n * OPEN, no: 40n * OPEN });
+    ok(chain.send(3, vote(1, "abstain", [chain.address(0)]))); // changed: its 40 move to abstain
+    chain.until(getProposal(chain.state, 1)?.votingEnd ?? 0);
+    expect(getProposal(chain.state, 1)).toMatchObject({
+      status: "passed",
+      tally: { yes: 300n * OPEN, no: 0n, abstain: 40n * OPEN, noWithVeto: 0n },
+    });
+    // The running sums are dropped with the vote over.
+    expect(chain.state.entries(MODULE_PREFIX.govVotedShares)).toEqual([]);
+  });
 });

@@ -3,20 +3,24 @@ import { writeAmount } from "../../state/modules/common.ts";
 import { apply } from "../../state/modules/gov/gov.ts";
 import { computeTally } from "../../state/modules/gov/tally.ts";
 import { Overlay } from "../../state/view.ts";
-import { GovChain, OPEN } from "../helpers/gov-chain.ts";
+import { GOV_TEST_PARAMS, GovChain, OPEN } from "../helpers/gov-chain.ts";
 import { measureVerifyRate } from "./verify-rate.ts";
 
 /**
  * Governance's costs in ed25519 verifies (measured just before by test/bench/verify-rate.ts, so the figures
  * hold on a busy machine): a vote's transition (VOTES votes of stakers naming the validator they staked
  * with, through the module's apply), and the end-of-vote tally of that proposal, which reads running sums
- * per validator, not the votes. Usage: npx node test/bench/gov-tally-bench.ts (VOTES=100000 by default).
+ * per validator, not the votes. Usage: npx node test/bench/gov-tally-bench.ts (VOTES=100000 by default;
+ * MORE_VALIDATORS=997 for maxCandidates' 1000 validators).
  */
 
 const VOTES = Number(process.env.VOTES ?? 100_000);
+/** Validators besides the three voted with: the tally's work grows with them (at most maxCandidates). */
+const MORE_VALIDATORS = Number(process.env.MORE_VALIDATORS ?? 0);
 const TALLY_RUNS = 5;
 
-const chain = new GovChain();
+const params = { ...GOV_TEST_PARAMS, staking: { ...GOV_TEST_PARAMS.staking, maxValidators: 100 } };
+const chain = new GovChain(params, 0n, MORE_VALIDATORS);
 chain.send(4, {
   type: "submit_proposal",
   title: "bench",
@@ -54,6 +58,7 @@ const inVerifies = (ms: number) => (ms * 1000) / rate.verifyUs;
 console.info(
   JSON.stringify({
     votes: VOTES,
+    validators: 3 + MORE_VALIDATORS,
     verifyUs: Number(rate.verifyUs.toFixed(1)),
     voteApplyInVerifies: Number((inVerifies(voteMs) / VOTES).toFixed(3)),
     tallyMsMedian: Number(tallyMs.toFixed(3)),

@@ -38,15 +38,22 @@ export class GovChain {
   /** Events of the last block's begin and end (tallies, drops...). */
   blockEvents: TxEvent[] = [];
 
-  constructor(params: ChainParams = GOV_TEST_PARAMS, treasury = 0n) {
+  /** `moreValidators`: that many more genesis validators (1 OPEN each, operators outside `accounts`), for benches. */
+  constructor(params: ChainParams = GOV_TEST_PARAMS, treasury = 0n, moreValidators = 0) {
     this.genesisParams = params;
     const stakes = [300n, 200n, 100n];
+    const more = Array.from({ length: moreValidators }, (_, i) => {
+      const operator = new Uint8Array(20);
+      new DataView(operator.buffer).setUint32(16, 0xa0000000 + i);
+      const pubkey = publicKeyOf(Uint8Array.from({ length: 32 }, (_, k) => (k < 4 ? (i >> (8 * k)) & 0xff : 0x33)));
+      return { address: addressFromPublicKey(pubkey), pubkey, operator, moniker: `m${i}`, selfStake: OPEN };
+    });
     this.state.apply(
       genesisWrites({
         chainId: CHAIN,
         genesisTimeMs: 0,
         params,
-        validators: stakes.map((s, i) => {
+        validators: [...stakes.map((s, i) => {
           const pubkey = publicKeyOf(new Uint8Array(32).fill(0x90 + i));
           return {
             address: addressFromPublicKey(pubkey),
@@ -55,8 +62,11 @@ export class GovChain {
             moniker: `v${i}`,
             selfStake: s * OPEN,
           };
-        }),
-        accounts: this.accounts.map((a) => ({ address: a.address, balance: 10_000n * OPEN })),
+        }), ...more],
+        accounts: [
+          ...this.accounts.map((a) => ({ address: a.address, balance: 10_000n * OPEN })),
+          ...more.map((v) => ({ address: v.operator, balance: OPEN })),
+        ],
       }),
     );
     // A treasury to spend, minted like genesis mints balances (the supply grows by the same).

@@ -41,6 +41,7 @@ import {
 import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
 import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
+import { currentParams } from "../state/modules/gov/params-store.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
 import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
@@ -178,7 +179,8 @@ export class ChainApp implements Application {
       timeMs,
       proposer,
       feeRecipient: operatorOf(this.state, proposer) ?? proposer,
-      params: this.genesis.params,
+      // As of the last committed block: a governance change executed in block H applies from H + 1.
+      params: currentParams(this.state, this.genesis.params),
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
       work: { credits: 0 },

@@ -7,8 +7,8 @@ import { sha256 } from "../crypto/hash.ts";
 
 import { CHAIN_ID_RE } from "../proto/tx.ts";
 import type { Genesis, GenesisAccountsFile, GenesisValidator } from "../state/genesis.ts";
-import { blockParamsProblem } from "../proto/block-limits.ts";
-import { type ChainParams, DEFAULT_PARAMS, PPM } from "../state/params.ts";
+import { type ChainParams, DEFAULT_PARAMS } from "../state/params.ts";
+import { ParamsError, type ParamsJson, paramsFromJson, paramsToJson } from "../state/params-check.ts";
 
 /** genesis.json as written on disk: amounts are decimal strings of base units, keys base64. */
 export interface GenesisFile {
@@ -50,53 +50,16 @@ function positiveInt(n: unknown, what: string): number {
   return n;
 }
 
-/** Params as JSON: amounts (bigint) as decimal strings, the rest numbers; modules as nested objects. */
-type ParamsFile = Record<string, unknown>;
+type ParamsFile = ParamsJson;
 
-function paramsToFile(p: object): ParamsFile {
-  return Object.fromEntries(
-    Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : typeof v === "object" ? paramsToFile(v) : v]),
-  );
-}
-
-/** Reads params over the defaults: every key optional, every unknown key refused, every value checked. */
-function paramsFrom<T extends object>(file: unknown, defaults: T, path: string): T {
-  if (typeof file !== "object" || file === null || Array.isArray(file))
-    throw new GenesisError(`${path} must be an object`);
-  const given = file as Record<string, unknown>;
-  for (const k of Object.keys(given)) {
-    if (!(k in defaults)) throw new GenesisError(`${path}.${k} is not a parameter`);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, d] of Object.entries(defaults)) {
-    const v = given[k];
-    const at = `${path}.${k}`;
-    if (v === undefined) out[k] = d;
-    else if (typeof d === "bigint") out[k] = amount(v, at);
-    else if (typeof d === "number") out[k] = positiveInt(v, at);
-    else out[k] = paramsFrom(v, d as object, at);
-  }
-  return out as T;
-}
-
+/** Params over the defaults, checked by the same function governance uses (state/params-check.ts). */
 function paramsFromFile(file: unknown): ChainParams {
-  const params = paramsFrom(file, DEFAULT_PARAMS, "params");
-  const a = params.attribution;
-  if (a.protocolSharePpm + a.ownerSharePpm > PPM)
-    throw new GenesisError("params.attribution: protocolSharePpm + ownerSharePpm must be at most 1000000");
-  const s = params.staking;
-  if (s.slashDoubleSignPpm > PPM) throw new GenesisError("params.staking.slashDoubleSignPpm must be at most 1000000");
-  if (s.unbondingBlocks <= s.maxEvidenceAgeBlocks) {
-    throw new GenesisError(
-      "params.staking.unbondingBlocks must be above maxEvidenceAgeBlocks (unbonding stake must still be there to slash)",
-    );
+  try {
+    return paramsFromJson(file);
+  } catch (err) {
+    if (err instanceof ParamsError) throw new GenesisError(err.message);
+    throw err;
   }
-  if (s.maxMissedBlocks >= s.signedBlocksWindow)
-    throw new GenesisError("params.staking.maxMissedBlocks must be below signedBlocksWindow");
-  // Every block the chain can make must cross the network: the frame limits are derived from these caps.
-  const sizing = blockParamsProblem({ ...params, maxValidators: s.maxValidators });
-  if (sizing !== undefined) throw new GenesisError(`params: ${sizing}`);
-  return params;
 }
 
 /** Validates a parsed genesis.json and converts it; every problem is reported with the field it is in. */
@@ -184,7 +147,7 @@ export function readGenesisFile(path: string): Genesis {
   }
   const genesis = parseGenesis(file);
   // The parameters as read count too: a binary with other defaults reads the same bytes as another chain.
-  const params = new TextEncoder().encode(JSON.stringify(paramsToFile(genesis.params)));
+  const params = new TextEncoder().encode(JSON.stringify(paramsToJson(genesis.params)));
   genesis.sourceDigest = toHex(sha256(sha256(bytes), sha256(params)));
   const accountsFile = genesis.accountsFile;
   if (accountsFile !== undefined) accountsFile.location = resolve(dirname(path), accountsFile.path);
@@ -196,7 +159,7 @@ export function genesisToFile(g: Genesis, names: string[] = []): GenesisFile {
   return {
     chainId: g.chainId,
     genesisTime: new Date(g.genesisTimeMs).toISOString(),
-    params: paramsToFile(g.params),
+    params: paramsToJson(g.params),
     validators: g.validators.map((v, i) => ({
       name: names[i] ?? (v.moniker || `validator${i}`),
       address: encodeAddress(v.address),
@@ -220,5 +183,9 @@ export function genesisIdentity(g: Genesis): string {
   const canonical = genesisToFile(g);
   for (const v of canonical.validators) v.name = "";
   if (canonical.accountsFile !== undefined) canonical.accountsFile.path = "";
+  // Governance's params came later: with their defaults, a genesis keeps the identity it had before them.
+  if (JSON.stringify(canonical.params.gov) === JSON.stringify(paramsToJson(DEFAULT_PARAMS.gov))) {
+    delete canonical.params.gov;
+  }
   return `${g.chainId}:${toHex(sha256(new TextEncoder().encode(JSON.stringify(canonical))))}`;
 }

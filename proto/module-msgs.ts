@@ -1,5 +1,6 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
+import { GOV_MSG_CODECS, type GovMsg } from "./gov-msgs.ts";
 import { CodecError, decodeAmount, encodeAmount, type Fields, fixedBytes, uint } from "./codec.ts";
 
 /**
@@ -180,7 +181,7 @@ export type ModelMsg =
   | SetModelOperatorsMsg
   | RetireModelMsg;
 export type AttributionMsg = PayInferenceMsg | RecordInferenceMsg | ClaimRewardsMsg;
-export type ModuleMsg = StakingMsg | DatanetMsg | ModelMsg | AttributionMsg;
+export type ModuleMsg = StakingMsg | DatanetMsg | ModelMsg | AttributionMsg | GovMsg;
 
 // ---- field helpers ----
 
@@ -261,6 +262,7 @@ interface MsgCodec {
  * protobufjs field is their camelCase.
  */
 export const MODULE_MSG_CODECS: { [T in ModuleMsg["type"]]: MsgCodec } = {
+  ...GOV_MSG_CODECS,
   create_validator: {
     field: "createValidator",
     toFields: (m) => {

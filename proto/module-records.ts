@@ -34,7 +34,7 @@ import { pb } from "./schema.ts";
 const optAddress = (v: unknown, what: string) => fixedBytes(v, ADDRESS_LENGTH, what, true);
 const optHash = (v: unknown, what: string) => fixedBytes(v, HASH_BYTES, what, true);
 
-function codec<T>(type: keyof typeof pb, what: string, to: (v: T) => Fields, from: (f: Fields) => T) {
+export function codec<T>(type: keyof typeof pb, what: string, to: (v: T) => Fields, from: (f: Fields) => T) {
   return {
     encode: (v: T): Uint8Array => encodeMessage(pb[type], to(v)),
     decode: (bytes: Uint8Array): T => from(decodeCanonical(pb[type], bytes, what)),

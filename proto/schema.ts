@@ -53,4 +53,6 @@ export const pb = {
   Inference: type("Inference"),
   Rewards: type("Rewards"),
   InferencePayouts: type("InferencePayouts"),
+  GovProposal: type("GovProposal"),
+  GovVote: type("GovVote"),
 };

@@ -25,7 +25,6 @@ import { getModel, modelKey } from "../state/modules/models/models.ts";
 import { delegationKey, getShares, getValidator, validatorKey } from "../state/modules/staking/staking.ts";
 import type { StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
-import { appError } from "./errors.ts";
 import { exactlyOne, idSchema } from "./module-schemas.ts";
 import { payoutsView, recordView, validatorView } from "./module-views.ts";
 import { addressSchema } from "./schemas.ts";
@@ -215,11 +214,9 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
     return via(inferencePayoutsKey(id), (v) => getInferencePayouts(v, id), show);
   }
   if (k.params === true) {
-    throw appError(
-      "NOT_IN_STATE",
-      "the chain parameters are not in the state tree: they are fixed in the genesis file (chain_getParams), " +
-      "so no header's state root commits to them",
-    );
+    // Written when a governance change executes; absent (proved absent), the params are genesis's.
+    const show = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return { stateKey: MODULE_PREFIX.govParams, decode: show, proven: show };
   }
   // A raw key of a named kind's record is shown as that kind's; any other as its bytes (hex).
   const stateKey = fromHex(k.raw as string) as Uint8Array;

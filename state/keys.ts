@@ -106,10 +106,41 @@ export const MODULE_PREFIX = {
   rewardsAccrued: utf8("att/accrued"),
   /** att/pay/<inference 8> -> InferencePayouts: every credit its record made (at most maxVersionRecipients + 2) */
   inferencePayouts: utf8("att/pay/"),
+
+  /**
+   * gov/params -> the chain params as JSON (state/params-check.ts paramsToJson), written only when a
+   * governance change executes: absent, the params are genesis's (so chains without one keep their roots).
+   */
+  govParams: utf8("gov/params"),
+  /** gov/seq -> next proposal id (8). Ids start at 1. */
+  govSeq: utf8("gov/seq"),
+  /** gov/prop/<id 8> -> GovProposal */
+  govProposal: utf8("gov/prop/"),
+  /** gov/active -> IdList: proposals in their deposit or voting period (at most maxActiveProposals) */
+  govActive: utf8("gov/active"),
+  /** gov/escrow -> amount: deposits held while proposals are active */
+  govEscrow: utf8("gov/escrow"),
+  /** gov/dep/<id 8><depositor 20> -> amount deposited */
+  govDeposit: utf8("gov/dep/"),
+  /** gov/depl/<id 8><seq 4> -> depositor; gov/depln/<id 8> -> count (a SeqList: who to refund) */
+  govDepositors: utf8("gov/depl/"),
+  govDepositorsCount: utf8("gov/depln/"),
+  /** gov/vote/<id 8><voter 20> -> GovVote (the latest vote of the voter) */
+  govVote: utf8("gov/vote/"),
+  /** gov/votl/<id 8><seq 4> -> voter; gov/votln/<id 8> -> count (a SeqList: whose votes to tally) */
+  govVoters: utf8("gov/votl/"),
+  govVotersCount: utf8("gov/votln/"),
+  /**
+   * gov/vs/<id 8><operator 20><option 1> -> shares: the sum of the shares with that validator of the voters
+   * who voted that option naming it (kept as votes and stakes change, so the tally reads no vote)
+   */
+  govVotedShares: utf8("gov/vs/"),
+  /** gov/upgrade -> id (8) of the passed software-upgrade proposal the chain waits for (its name, height) */
+  govUpgrade: utf8("gov/upgrade"),
 } as const;
 
 /** Kinds of reward source and earnings object (one byte in att/rsrc/ and att/earn/ keys). */
-export const SOURCE_KIND = { model: 1, datanet: 2, contribution: 3 } as const;
+export const SOURCE_KIND = { model: 1, datanet: 2, contribution: 3, treasury: 4 } as const;
 export type SourceKind = keyof typeof SOURCE_KIND;
 
 export function stateKey(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {

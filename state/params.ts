@@ -1,4 +1,7 @@
-/** Chain parameters, fixed in genesis (governance will change them at a height later). */
+/**
+ * Chain parameters: genesis gives them, governance changes them (state/modules/gov/params-store.ts keeps the
+ * current ones in state once a change executes; a change applies from the next block).
+ */
 export interface ChainParams {
   /** The least fee, in base units, a transaction must offer. */
   minFee: bigint;
@@ -17,6 +20,7 @@ export interface ChainParams {
   datanets: DatanetParams;
   models: ModelParams;
   attribution: AttributionParams;
+  gov: GovParams;
 }
 
 export interface StakingParams {
@@ -81,6 +85,23 @@ export interface AttributionParams {
   feePerCredit: bigint;
 }
 
+export interface GovParams {
+  /** The deposit a proposal needs (in total, from anyone) to go to a vote. */
+  minDeposit: bigint;
+  /** Blocks a proposal has, from its submission, to gather minDeposit; else it is dropped and refunded. */
+  depositPeriodBlocks: number;
+  /** Blocks a vote lasts, from the block its deposit reached minDeposit. */
+  votingPeriodBlocks: number;
+  /** Share of all bonded stake that must vote (parts per million) for a tally to count. */
+  quorumPpm: number;
+  /** Share of the yes + no + no-with-veto stake that yes must exceed to pass. */
+  thresholdPpm: number;
+  /** Share of the voting stake that no-with-veto must reach to veto (deposits go to the treasury). */
+  vetoPpm: number;
+  /** Most proposals in their deposit or voting period at once. */
+  maxActiveProposals: number;
+}
+
 export const DEFAULT_PARAMS: ChainParams = {
   minFee: 10n ** 12n, // 0.000001 OPEN
   maxTxBytes: 16 * 1024,
@@ -125,6 +146,16 @@ export const DEFAULT_PARAMS: ChainParams = {
     maxVersionRecipients: 100,
     maxBlockCredits: 20_000, // ~20 us each: at most ~0.4 s of a block's execution
     feePerCredit: 10n ** 12n, // the minimum fee per credit: 0.001 OPEN (the CLI's default fee) covers 1,000
+  },
+  // As Cosmos SDK x/gov: a third of the stake must vote, more than half of yes+no+veto pass, a third vetoes.
+  gov: {
+    minDeposit: 100n * 10n ** 18n, // 100 OPEN
+    depositPeriodBlocks: 20_000, // about 5.5 hours at 1 s blocks
+    votingPeriodBlocks: 20_000,
+    quorumPpm: 334_000,
+    thresholdPpm: 500_000,
+    vetoPpm: 334_000,
+    maxActiveProposals: 10,
   },
 };
 

@@ -19,6 +19,8 @@ export interface SupplyBreakdown {
   inferenceEscrow: bigint;
   rewardsAccrued: bigint;
   treasury: bigint;
+  /** Deposits of active governance proposals. */
+  govDeposits: bigint;
 }
 
 export function supplyBreakdown(view: StateReader): SupplyBreakdown {
@@ -30,6 +32,7 @@ export function supplyBreakdown(view: StateReader): SupplyBreakdown {
     inferenceEscrow: readAmount(view, MODULE_PREFIX.inferenceEscrow),
     rewardsAccrued: readAmount(view, MODULE_PREFIX.rewardsAccrued),
     treasury: readAmount(view, MODULE_PREFIX.treasury),
+    govDeposits: readAmount(view, MODULE_PREFIX.govEscrow),
   };
   const total = getSupply(view);
   let outside = 0n;

@@ -61,6 +61,11 @@ export const MSG_WORK: Readonly<Record<TxMsg["type"], number>> = {
   // Per weight too (below); the credits its weights make are bounded by maxBlockCredits.
   record_inference: 60,
   claim_rewards: 40,
+  // Governance, not measured yet: charged like the measured kinds with as many writes (a proposal ~6, a
+  // deposit ~5, a vote ~3 plus one read per validator it names).
+  submit_proposal: 120,
+  deposit: 80,
+  vote: 60,
 };
 
 /** Per attribution weight of a record (each is read and credited). */

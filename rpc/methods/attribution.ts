@@ -8,6 +8,7 @@ import { getInferencePayouts } from "../../state/modules/attribution/payouts.ts"
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
 import { getModel } from "../../state/modules/models/models.ts";
 import { attributionScans } from "../../state/modules/attribution/scans.ts";
+import { getProposal } from "../../state/modules/gov/queries.ts";
 import type { StateReader } from "../../state/view.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -25,6 +26,8 @@ const EXISTS: Record<SourceKind, (view: StateReader, id: number) => boolean> = {
   model: (view, id) => getModel(view, id) !== undefined,
   datanet: (view, id) => getDatanet(view, id) !== undefined,
   contribution: (view, id) => getContribution(view, id) !== undefined,
+  // A treasury grant's id is the proposal that made it.
+  treasury: (view, id) => getProposal(view, id) !== undefined,
 };
 
 const listFilters = z

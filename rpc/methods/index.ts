@@ -4,6 +4,7 @@ import { attributionMethods } from "./attribution.ts";
 import { chainMethods } from "./chain.ts";
 import { consensusMethods } from "./consensus.ts";
 import { datanetMethods } from "./datanets.ts";
+import { govMethods } from "./gov.ts";
 import { modelMethods } from "./models.ts";
 import { nodeMethods } from "./node.ts";
 import { paramsMethods } from "./params.ts";
@@ -26,6 +27,7 @@ export const allMethods: RpcMethod[] = [
   ...datanetMethods,
   ...modelMethods,
   ...attributionMethods,
+  ...govMethods,
   ...proofMethods,
   ...websocketOnlyMethods,
 ];

@@ -45,6 +45,15 @@ export function creditTreasury(view: Overlay, amount: bigint): void {
   if (amount > 0n) addAmount(view, MODULE_PREFIX.treasury, amount);
 }
 
+/** Takes `amount` out of the treasury (a governance spend). Throws INSUFFICIENT_FUNDS if it holds less. */
+export function debitTreasury(view: Overlay, amount: bigint): void {
+  const held = readAmount(view, MODULE_PREFIX.treasury);
+  if (held < amount) {
+    throw new TxError("INSUFFICIENT_FUNDS", `the treasury holds ${held}, less than the ${amount} to spend`);
+  }
+  writeAmount(view, MODULE_PREFIX.treasury, held - amount);
+}
+
 export function utf8Length(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }

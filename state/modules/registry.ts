@@ -2,20 +2,23 @@ import type { TxMsg } from "../../proto/tx.ts";
 import type { NativeModule } from "../module.ts";
 import { attributionModule } from "./attribution/module.ts";
 import { bankModule } from "./bank/module.ts";
+import { govModule } from "./gov/module.ts";
 import { datanetsModule } from "./datanets/module.ts";
 import { modelsModule } from "./models/module.ts";
 import { stakingModule } from "./staking/module.ts";
 
 /**
  * The native modules, one line each. The order is the order of their block hooks and genesis: bank first
- * (genesis balances before stakes are paid from them), staking last (its end-of-block computes the next
- * validator set after everything else in the block has moved).
+ * (genesis balances before stakes are paid from them), governance before staking (a vote's tally reads the
+ * bonds of its last block before staking's end of block completes unbondings), staking last (its end of
+ * block computes the next validator set after everything else in the block has moved).
  */
 export const MODULES = [
   bankModule,
   datanetsModule,
   modelsModule,
   attributionModule,
+  govModule,
   stakingModule,
 ] as const satisfies readonly NativeModule[];
 

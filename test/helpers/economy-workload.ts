@@ -9,6 +9,7 @@ import type {
   DatanetSettings,
   DatanetVersionRef,
 } from "../../proto/module-msgs.ts";
+import type { ProposalContent, VoteOption } from "../../proto/gov-msgs.ts";
 import { decodeTx, type DecodedTx, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import { TxError } from "../../state/errors.ts";
@@ -18,6 +19,7 @@ import { genesisWrites } from "../../state/genesis.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
 import { getInference, getRewards } from "../../state/modules/attribution/attribution.ts";
 import { peekNextId } from "../../state/modules/common.ts";
+import { getActiveProposalIds, getProposal } from "../../state/modules/gov/queries.ts";
 import {
   acceptedContributionId,
   getContribution,
@@ -59,6 +61,14 @@ export const PARAMS: ChainParams = {
     downtimeJailBlocks: 2,
   },
   attribution: { ...DEFAULT_PARAMS.attribution, inferenceExpiryBlocks: 3 },
+  // Proposals live a few blocks, so a run sees them dropped, tallied and executed.
+  gov: {
+    ...DEFAULT_PARAMS.gov,
+    minDeposit: 2n * OPEN,
+    depositPeriodBlocks: 3,
+    votingPeriodBlocks: 3,
+    maxActiveProposals: 4,
+  },
 };
 
 // Fixed keys (not generateSecretKey) so a fast-check seed replays exactly: addresses order validator sets.
@@ -293,6 +303,48 @@ export const ECONOMY_MSGS: WeightedMsg[] = [
   { weight: 3, arbitrary: fc.record({ type: fc.constant("claim_rewards") }) },
 ];
 
+const proposalContent: fc.Arbitrary<ProposalContent> = fc.oneof(
+  fc.constant<ProposalContent>({ kind: "text" }),
+  fc
+    .constantFrom(
+      ["attribution.protocolSharePpm", "150000"],
+      ["attribution.ownerSharePpm", "850000"], // valid alone, not after a raised protocol share: fails then
+      ["minFee", "2000000000000"],
+      ["staking.unbondingBlocks", "4"],
+    )
+    .map(([key, value]): ProposalContent => ({ kind: "params", changes: [{ key, value }] })),
+  fc.record({ to: address, amount }).map((r): ProposalContent => ({ kind: "spend", ...r })),
+  fc
+    .record({ datanetId, version, amount })
+    .map((r): ProposalContent => ({ kind: "spend_datanet", ...r })),
+  fc.constant<ProposalContent>({ kind: "upgrade", name: "v2", height: 1000 }),
+);
+
+/** Governance's messages, for the supply property (the replay fixture predates them). */
+export const GOV_MSGS: WeightedMsg[] = [
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ content: proposalContent, deposit: fc.constantFrom(0n, OPEN, 2n * OPEN, 3n * OPEN) })
+      .map((r) => ({ type: "submit_proposal" as const, title: "p", description: "", ...r })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ proposalId: fc.integer({ min: 1, max: 6 }), amount: fc.constantFrom(OPEN, 2n * OPEN) })
+      .map((r) => ({ type: "deposit" as const, ...r })),
+  },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        proposalId: fc.integer({ min: 1, max: 6 }),
+        option: fc.constantFrom<VoteOption[]>("yes", "yes", "no", "abstain", "no_with_veto"),
+      })
+      .map((r) => ({ type: "vote" as const, validators: [], ...r })),
+  },
+];
+
 export type WeightedMsg = { weight: number; arbitrary: fc.Arbitrary<TxMsg> };
 
 const opOf = (msgs: readonly WeightedMsg[]): fc.Arbitrary<Op> =>
@@ -476,6 +528,29 @@ export function resolve(view: StateReader, height: number, op: Op): { from: numb
     }
     case "claim_rewards":
       return { from: senderAmong(accounts.filter((a) => getRewards(view, a).accrued > 0n), aim) ?? op.from, msg };
+    case "deposit": {
+      const open = getActiveProposalIds(view).filter((id) => getProposal(view, id)?.status === "deposit_period");
+      return { from: op.from, msg: { ...msg, proposalId: pick(open, aim) ?? msg.proposalId } };
+    }
+    case "vote": {
+      const voting = getActiveProposalIds(view).filter((id) => getProposal(view, id)?.status === "voting_period");
+      const proposalId = pick(voting, aim) ?? msg.proposalId;
+      // A validator's operator (validators: none), or a staker naming the validators it staked with.
+      const operators = getCandidates(view);
+      if (aim % 2 === 0) {
+        return { from: senderAmong(operators, aim) ?? op.from, msg: { ...msg, proposalId, validators: [] } };
+      }
+      const stakers = accounts.filter((a) => operators.some((o) => getShares(view, a, o) > 0n));
+      const from = senderAmong(stakers, aim) ?? op.from;
+      const validators = operators.filter((o) => getShares(view, accounts[from], o) > 0n).slice(0, 2);
+      return { from, msg: { ...msg, proposalId, validators } };
+    }
+    case "submit_proposal": {
+      if (msg.content.kind !== "spend_datanet") return raw;
+      const refs = publishedRefs(view, aim);
+      if (refs.length === 0) return raw;
+      return { from: op.from, msg: { ...msg, content: { ...msg.content, ...refs[0] } } };
+    }
     default:
       return raw;
   }

@@ -210,9 +210,10 @@ describe("state_getProof", () => {
     // The longest raw key allowed is answered (absent).
     expect((await prove({ raw: "00".repeat(MAX_RAW_KEY_BYTES) })).value).toBeNull();
 
-    const params = await failure("state_getProof", { key: { params: true } });
-    expect(reason(params)).toBe("NOT_IN_STATE");
-    expect(params.message).toMatch(/not in the state tree: they are fixed in the genesis file/);
+    // No governance change executed: the params record is proved absent (the params are genesis's).
+    const params = await prove({ params: true });
+    expect(params.value).toBeNull();
+    expect(params.key).toBe(Buffer.from("gov/params").toString("hex"));
     const future = await failure("state_getProof", { key: { account: alice.bech32 }, height: 10 ** 9 });
     expect(reason(future)).toBe("HEIGHT_NOT_AVAILABLE");
     const genesis = await failure("state_getProof", { key: { account: alice.bech32 }, height: 0 });

@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import { encodeAddress } from "../../crypto/address.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { getEarnings, getInference, getRewards } from "../../state/modules/attribution/attribution.ts";
+import { encodeParams } from "../../state/modules/gov/params-store.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { getAccount } from "../../state/modules/bank/bank.ts";
 import { getContribution, getDatanet, getDatanetVersion } from "../../state/modules/datanets/datanets.ts";
 import { getModel } from "../../state/modules/models/models.ts";
 import { getShares, getValidator } from "../../state/modules/staking/staking.ts";
 import type { StateReader } from "../../state/view.ts";
-import { RpcError } from "../../rpc/errors.ts";
 import { type ProvableKey, provableKeySchema, resolveProvableKey } from "../../rpc/proof-keys.ts";
 
 /**
@@ -67,7 +68,12 @@ describe("state_getProof keys", () => {
     expect(resolveProvableKey({ raw: datanetZero }).decode(Uint8Array.of(1), undefined as never, 1)).toBe("01");
   });
 
-  it("params is refused as outside the state", () => {
-    expect(() => resolveProvableKey({ params: true })).toThrow(RpcError);
+  it("params names the governance params record; its value is shown as the params (absent: genesis's)", () => {
+    const resolved = resolveProvableKey({ params: true });
+    expect(toHex(resolved.stateKey)).toBe(toHex(new TextEncoder().encode("gov/params")));
+    const changed = { ...DEFAULT_PARAMS, minFee: 7n };
+    const shown = resolved.proven(encodeParams(changed)) as { minFee: string; gov: { quorumPpm: number } };
+    expect(shown.minFee).toBe("7");
+    expect(shown.gov.quorumPpm).toBe(DEFAULT_PARAMS.gov.quorumPpm);
   });
 });

@@ -447,6 +447,38 @@ function accrue(view: Overlay, address: Uint8Array, kind: SourceKind, id: number
   addAmount(view, rewardSourceKey(address, kind, id), amount);
 }
 
+// ---- treasury grants (governance) ----
+
+/**
+ * Shares `amount` equally among the unslashed contributions of a datanet version, credited as claimable
+ * rewards from the source `treasury` (id: the proposal). Bounded like a record's whole-version weight:
+ * at most maxVersionRecipients contributions are read. Returns what it credited (the division's dust is
+ * not taken). Throws TxError if the version is too large or has no unslashed contribution.
+ */
+export function grantToVersion(
+  view: Overlay,
+  v: DatanetVersion,
+  amount: bigint,
+  proposalId: number,
+  params: AttributionParams,
+): bigint {
+  checkRecipientCount([v], params);
+  const recipients = versionRecipients(view, v);
+  if (recipients.length === 0) {
+    throw new TxError("INVALID_STATE", `datanet ${v.datanetId} version ${v.version} has no unslashed contribution`);
+  }
+  const share = amount / BigInt(recipients.length);
+  if (share === 0n) throw new TxError("INVALID_MSG", `${amount} shared among ${recipients.length} contributions is 0 each`);
+  for (const id of recipients) {
+    const c = getContribution(view, id);
+    if (c === undefined) throw new Error(`contribution ${id} vanished during a grant`); // a bug
+    accrue(view, c.contributor, "treasury", proposalId, share);
+    addAmount(view, earningsKey("contribution", c.id), share);
+    addAmount(view, earningsKey("datanet", c.datanetId), share);
+  }
+  return share * BigInt(recipients.length);
+}
+
 // ---- claim_rewards ----
 
 function claimRewards(view: Overlay, sender: Uint8Array, _msg: ClaimRewardsMsg): TxEvent[] {

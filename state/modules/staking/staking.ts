@@ -22,6 +22,7 @@ import { type ChainParams, PPM, type StakingParams } from "../../params.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import { getAccount, setAccount } from "../bank/bank.ts";
 import { checkText, creditTreasury, event, readAmount, writeAmount } from "../common.ts";
+import { sharesChanged } from "../gov/stake-hook.ts";
 import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
 
 /**
@@ -76,6 +77,8 @@ function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, s
   const index = stateKey(MODULE_PREFIX.stakingDelegationByValidator, operator, delegator);
   if (shares > 0n) view.set(index, PRESENT);
   else if (view.get(index) !== undefined) view.delete(index);
+  // A vote in progress that counts these shares counts the new amount (governance's running tally).
+  sharesChanged(view, delegator, operator, shares);
 }
 
 /** What `shares` of a validator are worth in base units now (rounded down). */

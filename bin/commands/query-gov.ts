@@ -1,0 +1,81 @@
+import type { Command } from "commander";
+import { action } from "../cli-util.ts";
+import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
+
+interface ProposalJson {
+  id: number;
+  title: string;
+  kind: string;
+  status: string;
+  totalDeposit: string;
+  depositEnd: number;
+  votingEnd: number;
+}
+
+interface TallyJson {
+  live: boolean;
+  status: string;
+  tally: { yes: string; abstain: string; no: string; noWithVeto: string };
+  height: number;
+}
+
+function proposalLine(p: ProposalJson): string {
+  const ends = p.status === "deposit_period" ? ` deposits until ${p.depositEnd}` : p.votingEnd > 0 ? ` vote ends ${p.votingEnd}` : "";
+  return `${p.id} ${p.status} ${p.kind} ${JSON.stringify(p.title)} deposit ${open(p.totalDeposit)}${ends}`;
+}
+
+/** `opl query gov ...` */
+export function registerGovQuery(query: Command): void {
+  const gov = query.command("gov").description("Governance proposals, votes, deposits and tallies (gov_* methods).");
+
+  withQueryOptions(gov.command("proposal <id>").description("One proposal: content, status, deposit, periods."), false, false)
+    .action(
+      action(async (id: string, opts: QueryOpts) => {
+        await runQuery<Record<string, unknown>>(opts, "gov_getProposal", { id: Number(id) }, printFields);
+      }),
+    );
+
+  withQueryOptions(gov.command("proposals").description("List proposals: id, status, kind, title, deposit."), true)
+    .option("--status <status>", "deposit_period, voting_period, passed, rejected, vetoed, no_quorum, failed or dropped")
+    .option("--proposer <address>", "only this proposer's")
+    .action(
+      action(async (opts: QueryOpts & { status?: string; proposer?: string }) => {
+        const params: Record<string, unknown> = {};
+        if (opts.status !== undefined) params.status = opts.status;
+        if (opts.proposer !== undefined) params.proposer = opts.proposer;
+        await runQuery<Page<ProposalJson>>(opts, "gov_listProposals", params, (page) =>
+          printPage(page, proposalLine, "proposals"),
+        );
+      }),
+    );
+
+  withQueryOptions(gov.command("votes <id>").description("A proposal's votes: voter, option, validators named."), true)
+    .action(
+      action(async (id: string, opts: QueryOpts) => {
+        type Vote = { voter: string; option: string; validators: string[] };
+        await runQuery<Page<Vote>>(opts, "gov_getVotes", { proposalId: Number(id) }, (page) =>
+          printPage(page, (v) => `${v.voter} ${v.option}${v.validators.length > 0 ? ` with ${v.validators.join(",")}` : ""}`, "votes"),
+        );
+      }),
+    );
+
+  withQueryOptions(gov.command("deposits <id>").description("A proposal's deposits by depositor."), true)
+    .action(
+      action(async (id: string, opts: QueryOpts) => {
+        type Deposit = { depositor: string; amount: string };
+        await runQuery<Page<Deposit>>(opts, "gov_getDeposits", { proposalId: Number(id) }, (page) =>
+          printPage(page, (d) => `${d.depositor} ${open(d.amount)}`, "deposits"),
+        );
+      }),
+    );
+
+  withQueryOptions(gov.command("tally <id>").description("A proposal's tally: live while voting, final after."), false, false)
+    .action(
+      action(async (id: string, opts: QueryOpts) => {
+        await runQuery<TallyJson>(opts, "gov_getTally", { proposalId: Number(id) }, (t) => {
+          console.log(`${t.live ? "live" : "final"} tally (${t.status}, height ${t.height}):`);
+          console.log(`yes ${open(t.tally.yes)}, no ${open(t.tally.no)}, no with veto ${open(t.tally.noWithVeto)}, abstain ${open(t.tally.abstain)}`);
+        });
+      }),
+    );
+}

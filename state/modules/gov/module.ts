@@ -1,0 +1,25 @@
+import type { NativeModule } from "../../module.ts";
+import { endBlock } from "./end-block.ts";
+import { apply, check, spend } from "./gov.ts";
+import { getActiveProposalIds, getDeposit, getGovEscrow, getProposal, getVote, voterAt, voterCount } from "./queries.ts";
+import { computeTally } from "./tally.ts";
+
+/** Governance as a native module: proposals, deposits, votes; the tally and execution at the end of a vote. */
+export const govModule = {
+  name: "gov",
+  msgTypes: ["submit_proposal", "deposit", "vote"],
+  check,
+  spend,
+  apply,
+  endBlock,
+  queries: {
+    getProposal,
+    getActiveProposalIds,
+    getVote,
+    getDeposit,
+    getGovEscrow,
+    voterCount,
+    voterAt,
+    liveTally: computeTally,
+  },
+} satisfies NativeModule;

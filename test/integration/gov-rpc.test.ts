@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toBase64 } from "../../crypto/bytes.ts";
+import type { TxMsg } from "../../proto/tx.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import { buildTx } from "../../rpc/tx-builder.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { ONE_OPEN } from "../../state/units.ts";
+import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+
+/**
+ * Governance through a real node over real HTTP: a parameter change submitted, voted by the validator,
+ * executed at the end of its vote; chain_getParams shows the new value from the next block on, the params
+ * record is provable, and the gov_* methods show the proposal, its votes, deposits and tally.
+ */
+const FEE = DEFAULT_PARAMS.minFee;
+const VOTING_BLOCKS = 8;
+let chain: TestChain;
+
+interface Included {
+  height: number;
+  result: { code: number; log: string };
+}
+
+async function send(msg: TxMsg): Promise<Included> {
+  const account = chain.faucet;
+  const built = buildTx(
+    { chainId: chain.chainId, publicKey: account.publicKey, nonce: account.nonce++, fee: FEE, msg },
+    (m) => account.sign(m),
+  );
+  const { hash } = await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const included = await chain.rpc.call<Included>("tx_get", { hash });
+      expect(included.result.code, included.result.log).toBe(0);
+      return included;
+    } catch (err) {
+      if (!(err instanceof RpcError) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}) =>
+  chain.rpc.call<T>(method, params);
+
+beforeAll(async () => {
+  chain = await startTestChain({
+    blockIntervalMs: 100,
+    params: (p) => ({ ...p, gov: { ...p.gov, votingPeriodBlocks: VOTING_BLOCKS, minDeposit: 10n * ONE_OPEN } }),
+  });
+});
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+describe("governance over JSON-RPC", () => {
+  it("a parameter change passes, applies from the block after its tally, and is provable", async () => {
+    const submitted = await send({
+      type: "submit_proposal",
+      title: "raise the protocol share",
+      description: "",
+      deposit: 10n * ONE_OPEN,
+      content: { kind: "params", changes: [{ key: "attribution.protocolSharePpm", value: "120000" }] },
+    });
+    await send({ type: "vote", proposalId: 1, option: "yes", validators: [] });
+    const live = await call<{ live: boolean; tally: { yes: string } }>("gov_getTally", { proposalId: 1 });
+    expect(live.live).toBe(true);
+    expect(BigInt(live.tally.yes)).toBeGreaterThan(0n);
+
+    const votingEnd = submitted.height + VOTING_BLOCKS;
+    await chain.waitForHeight(votingEnd + 1);
+    const proposal = await call<{ status: string; kind: string; votingEnd: number }>("gov_getProposal", { id: 1 });
+    expect(proposal).toMatchObject({ status: "passed", kind: "params", votingEnd });
+
+    type Params = { attribution: { protocolSharePpm: number }; height: number };
+    const before = await call<Params>("chain_getParams", { height: votingEnd - 1 });
+    const after = await call<Params>("chain_getParams", { height: votingEnd });
+    expect(before.attribution.protocolSharePpm).toBe(100_000);
+    expect(after.attribution.protocolSharePpm).toBe(120_000);
+    const proof = await call<{ value: { attribution: { protocolSharePpm: number } } | null }>("state_getProof", {
+      key: { params: true },
+    });
+    expect(proof.value?.attribution.protocolSharePpm).toBe(120_000);
+    const absent = await call<{ value: unknown }>("state_getProof", { key: { params: true }, height: votingEnd - 1 });
+    expect(absent.value).toBeNull();
+
+    const votes = await call<{ items: { voter: string; option: string }[] }>("gov_getVotes", { proposalId: 1 });
+    expect(votes.items).toEqual([{ voter: chain.faucet.bech32, option: "yes", validators: [] }]);
+    const deposits = await call<{ items: unknown[] }>("gov_getDeposits", { proposalId: 1 });
+    expect(deposits.items).toEqual([{ depositor: chain.faucet.bech32, amount: (10n * ONE_OPEN).toString() }]);
+    const final = await call<{ live: boolean; status: string }>("gov_getTally", { proposalId: 1 });
+    expect(final).toMatchObject({ live: false, status: "passed" });
+    const passed = await call<{ items: { id: number }[] }>("gov_listProposals", { status: "passed" });
+    expect(passed.items.map((p) => p.id)).toEqual([1]);
+    expect((await call<{ items: unknown[] }>("gov_listProposals", { status: "rejected" })).items).toEqual([]);
+    await expect(call("gov_getProposal", { id: 9 })).rejects.toThrow(/proposal 9 does not exist/);
+  });
+});

@@ -1,7 +1,6 @@
 import { historyKey } from "../store/buckets.ts";
 import type { ChainDb } from "../store/chain-db.ts";
 import type { LatestState } from "../store/latest-state.ts";
-import { PastNodeCache } from "./past-node-cache.ts";
 import { PastNodeReader } from "./past-node-reader.ts";
 import { type ProverSource, StateProver } from "./proof.ts";
 
@@ -28,7 +27,7 @@ export function chainProverSource(db: ChainDb, state: LatestState): ProverSource
   const store = db.treeStore();
   return {
     reader: state.treeReader,
-    pastReader: new PastNodeReader(store, new PastNodeCache(PAST_PROOF_CACHE_BYTES), state.treeReader.cache),
+    pastReader: new PastNodeReader(store, PAST_PROOF_CACHE_BYTES, state.treeReader.cache),
     valueWrittenAt: (key, height) => {
       const entry = store.get(historyKey(key, height));
       return entry?.[0] === 1 ? entry.subarray(1) : undefined;

@@ -78,13 +78,14 @@ export class PastNodeCache {
     return this.young.ids.size + this.old.ids.size;
   }
 
+  /** The node of `id`, decoded from a copy of its record (so that what it is kept in never pins a chunk). */
   get(id: string): InternalNode | undefined {
     const young = this.young.record(id);
-    if (young !== undefined) return decodeNode(young);
+    if (young !== undefined) return decodeNode(young.slice());
     const old = this.old.record(id);
     if (old === undefined) return undefined;
     this.add(id, old);
-    return decodeNode(old);
+    return decodeNode(old.slice());
   }
 
   /** Holds a checked node record (its key's node never changes, so a held id is not added again). */

@@ -10,6 +10,7 @@ import { VersionedTree } from "../state/tree/versioned-tree.ts";
 import { MODULE_PREFIX } from "../state/keys.ts";
 import { genesisIdentity } from "./genesis-file.ts";
 import { ValidatorSets } from "./validator-sets.ts";
+import { checkValidatorSets, LATEST_SET_KEY } from "./validator-set-check.ts";
 import { type Progress, writeStreamedGenesis } from "./genesis-accounts.ts";
 
 /** Local value: "<genesis sourceDigest> <identity>", the identity recorded for those genesis bytes. */
@@ -171,6 +172,7 @@ export async function openChain(
     if (!equalBytes(state.rootHash, root)) {
       throw new DamagedDatabaseError("at height 0 the state does not match genesis");
     }
+    checkValidatorSets(validatorSets, state.get(LATEST_SET_KEY), undefined);
     return {
       state,
       validatorSets,
@@ -196,6 +198,7 @@ export async function openChain(
       BLOCK_STORE_REPAIR,
     );
   }
+  checkValidatorSets(validatorSets, state.get(LATEST_SET_KEY), block.header);
   return {
     state,
     validatorSets,

@@ -52,6 +52,15 @@ export class NodeCache {
     return this.nodes[slot];
   }
 
+  /**
+   * The node if cached, without marking it used: a reader that does not own this cache (past-height proofs
+   * reading the hot cache) shares what it holds but cannot change what it evicts next.
+   */
+  peek(id: string): InternalNode | undefined {
+    const slot = this.index.get(id);
+    return slot === undefined ? undefined : this.nodes[slot];
+  }
+
   /** `recordBytes`: the size of the node's record on disk (what its refs take in memory, roughly). */
   set(id: string, node: InternalNode, recordBytes: number): void {
     const bytes = id.length + recordBytes + NODE_OVERHEAD_BYTES + inlineLeaves(node) * LEAF_HASH_BYTES;

@@ -25,8 +25,43 @@ export function cacheId(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
 }
 
+/** What a proof walks: the internal node at a position, checked against its hash, and a height's root. */
+export interface TreeNodeSource {
+  node(version: number, depth: number, path: Uint8Array, hash: Uint8Array): InternalNode;
+  /** The root of the tree after block `version`, or undefined if no root is stored for it. */
+  rootAt(version: number): Ref | undefined;
+}
+
+/**
+ * The node record of `key` (nodeKey) from disk, which must hash to `hash` (its parent's, or the root record's,
+ * claim). Missing or mismatched means a damaged database.
+ */
+export function readCheckedNode(
+  store: NodeStore,
+  key: Uint8Array,
+  at: { version: number; depth: number; hash: Uint8Array },
+): { node: InternalNode; record: Uint8Array } {
+  const { version, depth, hash } = at;
+  const record = store.get(nodeRecordKey(key));
+  if (record === undefined) {
+    throw new TreeNodeMissingError(`the state tree node of height ${version} at depth ${depth} is missing from the database`);
+  }
+  const node = decodeNode(record);
+  if (!equalBytes(innerHash(node.left, node.right), hash)) {
+    throw new TreeNodeMissingError(
+      `the state tree node of height ${version} at depth ${depth} does not hash to what its parent names`,
+    );
+  }
+  return { node, record };
+}
+
+export function readRoot(store: NodeStore, version: number): Ref | undefined {
+  const bytes = store.get(rootRecordKey(version));
+  return bytes === undefined ? undefined : decodeRef(bytes);
+}
+
 /** Reads committed tree nodes and roots: through the hot-node cache, else from disk. */
-export class NodeReader {
+export class NodeReader implements TreeNodeSource {
   readonly store: NodeStore;
   readonly cache: NodeCache;
 
@@ -46,26 +81,13 @@ export class NodeReader {
     const id = cacheId(key);
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
-    const bytes = this.store.get(nodeRecordKey(key));
-    if (bytes === undefined) {
-      throw new TreeNodeMissingError(
-        `the state tree node of height ${version} at depth ${depth} is missing from the database`,
-      );
-    }
-    const node = decodeNode(bytes);
-    if (!equalBytes(innerHash(node.left, node.right), hash)) {
-      throw new TreeNodeMissingError(
-        `the state tree node of height ${version} at depth ${depth} does not hash to what its parent names`,
-      );
-    }
-    this.cache.set(id, node, bytes.byteLength);
+    const { node, record } = readCheckedNode(this.store, key, { version, depth, hash });
+    this.cache.set(id, node, record.byteLength);
     return node;
   }
 
-  /** The root of the tree after block `version`, or undefined if no root is stored for it. */
   rootAt(version: number): Ref | undefined {
-    const bytes = this.store.get(rootRecordKey(version));
-    return bytes === undefined ? undefined : decodeRef(bytes);
+    return readRoot(this.store, version);
   }
 
   /** Caches a node just committed (the next block reads the same paths again). */

@@ -3,7 +3,7 @@ import { sha256 } from "../../crypto/hash.ts";
 import { treePath } from "../smt.ts";
 import { FutureHeightError, PrunedHeightError, TreeNodeMissingError } from "./errors.ts";
 import { bit, type Ref, refHash } from "./node-codec.ts";
-import type { NodeReader } from "./node-reader.ts";
+import type { TreeNodeSource } from "./node-reader.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -29,11 +29,11 @@ export interface ProvedValue {
 }
 
 /** Walks `path` down from `root`, collecting siblings, to the leaf or empty subtree where it ends. */
-export function proveFrom(reader: NodeReader, root: Ref, path: Uint8Array): StateProof {
+export function proveFrom(reader: TreeNodeSource, root: Ref, path: Uint8Array): StateProof {
   return walk(reader, root, path).proof;
 }
 
-function walk(reader: NodeReader, root: Ref, path: Uint8Array): { proof: StateProof; valueVersion?: number } {
+function walk(reader: TreeNodeSource, root: Ref, path: Uint8Array): { proof: StateProof; valueVersion?: number } {
   const siblings: Uint8Array[] = [];
   let ref = root;
   let depth = 0;
@@ -51,12 +51,12 @@ function walk(reader: NodeReader, root: Ref, path: Uint8Array): { proof: StatePr
 /** Where a prover finds what is outside the tree: values by height, and the range of retained heights. */
 export interface ProverSource {
   /** Reads the latest height's tree (the node's hot-node cache, which block execution relies on). */
-  reader: NodeReader;
+  reader: TreeNodeSource;
   /**
    * Reads older heights' trees, through a cache of their own: random proofs at old heights must not push the
    * nodes execution needs out of the hot cache (each miss there is a synchronous disk read on the main thread).
    */
-  pastReader?: NodeReader;
+  pastReader?: TreeNodeSource;
   /**
    * The value `stateKey` was given by the block at `height` (its per-height history entry: one point read),
    * or undefined if that entry is not there or is a deletion.

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -77,6 +77,8 @@ interface Run {
   /** Resolves when the node has committed `n` more blocks after its first. */
   blocksAfterFirst(n: number): Promise<void>;
   phases: Record<string, number>;
+  /** The node's JSON-RPC URL, once it logged it. */
+  rpcUrl(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ function startNode(opl: string, home: string, fromHeight: number): Run {
     { stdio: ["ignore", "ignore", "pipe"], env: nodeProcessEnv() },
   );
   const phases: Record<string, number> = {};
+  let rpcUrl: string | undefined;
   let committed = 0;
   const waiters: { n: number; resolve: () => void }[] = [];
   let resolveFirst: (ms: number) => void = () => {};
@@ -111,6 +114,8 @@ function startNode(opl: string, home: string, fromHeight: number): Run {
       for (const [k, v] of Object.entries(entry)) {
         if ((k.endsWith("Ms") || k === "heapMB") && typeof v === "number") phases[k] = v;
       }
+    } else if (entry.msg === "JSON-RPC listening" && typeof entry.url === "string") {
+      rpcUrl = entry.url;
     } else if (entry.msg === "writing genesis accounts") {
       process.stderr.write(`  genesis: ${String(entry.done)} of ${String(entry.total)} accounts written\n`);
     } else if (entry.msg === "committed block" && typeof entry.height === "number" && entry.height > fromHeight) {
@@ -127,6 +132,7 @@ function startNode(opl: string, home: string, fromHeight: number): Run {
     child,
     firstBlockMs,
     phases,
+    rpcUrl: () => rpcUrl,
     blocksAfterFirst: (n) => new Promise((resolve) => {
       if (committed > n) resolve();
       else waiters.push({ n, resolve });
@@ -152,6 +158,40 @@ function inlineAccounts(home: string): void {
   delete genesis.accountsFile;
   writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
   rmSync(file);
+}
+
+/** The last account of the home's genesis accounts file (read from its tail: the file can be gigabytes). */
+function lastGenesisAccount(home: string): { address: string; balance: string } {
+  const genesis = JSON.parse(readFileSync(join(home, "genesis.json"), "utf8")) as { accountsFile?: { path: string } };
+  if (genesis.accountsFile === undefined) throw new Error("genesis.json names no accounts file (--inline?)");
+  const fd = openSync(join(home, genesis.accountsFile.path), "r");
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const lines = tail.toString("utf8").split("\n").filter((l) => l.length > 0);
+    return JSON.parse(lines[lines.length - 1]) as { address: string; balance: string };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A served, verified query: `opl query account ADDR --prove` (the light client checks the header chain from
+ * the genesis validators and the state proof) for the last genesis account, whose balance must be the file's.
+ */
+async function provedQuery(home: string, rpcUrl: string): Promise<{ ms: number; line: string }> {
+  const account = lastGenesisAccount(home);
+  const t = performance.now();
+  const q = await runCli(["query", "account", account.address, "--prove", "--rpc", rpcUrl, "--home", home, "--json"]);
+  const ms = performance.now() - t;
+  if (q.code !== 0) throw new Error(`opl query account --prove failed:\n${q.stderr}`);
+  const answer = JSON.parse(q.stdout) as { verified?: { value?: { balance?: string } } };
+  const balance = answer.verified?.value?.balance;
+  if (balance !== account.balance) {
+    throw new Error(`the proved balance ${String(balance)} is not the genesis balance ${account.balance}:\n${q.stdout}`);
+  }
+  return { ms, line: `${account.address} balance ${balance} verified` };
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -200,10 +240,16 @@ async function main(): Promise<void> {
     await again.blocksAfterFirst(opts.blocks);
     const rss = procStatus(again.child.pid as number, "VmRSS");
     const peak = procStatus(again.child.pid as number, "VmHWM");
+    const url = again.rpcUrl();
+    if (url === undefined) throw new Error("the node never logged its JSON-RPC URL");
+    const served = await provedQuery(home, url);
+    const servedRss = procStatus(again.child.pid as number, "VmRSS");
     await again.stop();
     console.log(`restart: first committed block after ${(restartMs / 1000).toFixed(2)} s (${asHashes(restartMs)}); ` +
       `phases ${JSON.stringify(again.phases)}`);
     console.log(`idle after ${opts.blocks} blocks: RSS ${mb(rss)}, peak ${mb(peak)}`);
+    console.log(`served: opl query account --prove in ${(served.ms / 1000).toFixed(2)} s: ${served.line}; ` +
+      `RSS after it ${mb(servedRss)}`);
     console.log(JSON.stringify({
       accounts: opts.accounts,
       sha256PerSec: Math.round(hashesPerSec),
@@ -213,6 +259,8 @@ async function main(): Promise<void> {
       restartPhases: again.phases,
       idleRssBytes: rss,
       peakRssBytes: peak,
+      servedQueryMs: Math.round(served.ms),
+      rssAfterQueryBytes: servedRss,
     }));
   } finally {
     if (opts.keep || opts.home !== undefined) console.log(`home kept: ${home}`);

@@ -8,6 +8,11 @@
  *    history entry per key), and with pruning (keep_recent 2) the bytes its pruning batches delete per block.
  * Each transfer writes two accounts (sender and recipient, 48-byte values), as a bank transfer does.
  * `--cache-mb` sets the hot-node cache (`[state] cache_bytes`). Bounded: one temp dir, removed at the end.
+ *
+ * Past heights: proofs 1, 3 and 100 heights below the latest (those the chain has) and at random heights of
+ * the chain, each on its own random keys (a past proof reads nodes the hot cache may not hold). A chain of
+ * many blocks: `--blocks 200 --transfers 1000`; `--no-pruned` skips the second chain (disk growth with
+ * pruning) when only the proof rates are wanted.
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -16,8 +21,9 @@ import { sha256 } from "../../crypto/hash.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
-import { chainProver } from "../../state/tree/chain-prover.ts";
-import { DEFAULT_TREE_CACHE_BYTES } from "../../state/tree/node-cache.ts";
+import { chainProver, chainProverSource, PAST_PROOF_CACHE_BYTES } from "../../state/tree/chain-prover.ts";
+import { DEFAULT_TREE_CACHE_BYTES, NodeCache } from "../../state/tree/node-cache.ts";
+import { StateProver } from "../../state/tree/proof.ts";
 import { NodeReader } from "../../state/tree/node-reader.ts";
 import { StatePruner } from "../../state/tree/pruner.ts";
 import { type TreePut, VersionedTree } from "../../state/tree/versioned-tree.ts";
@@ -30,13 +36,17 @@ const { values } = parseArgs({
     "blocks": { type: "string", default: "6" },
     "proofs": { type: "string", default: "20000" },
     "cache-mb": { type: "string", default: String(DEFAULT_TREE_CACHE_BYTES / 2 ** 20) },
+    "transfers": { type: "string", default: "10000" },
+    "no-pruned": { type: "boolean", default: false },
   },
 });
 const ACCOUNTS = Number(values.accounts);
 const BLOCKS = Number(values.blocks);
 const PROOFS = Number(values.proofs);
 const CACHE_BYTES = Number(values["cache-mb"]) * 2 ** 20;
-const TRANSFERS_PER_BLOCK = 10_000;
+const TRANSFERS_PER_BLOCK = Number(values.transfers);
+/** Proofs per past-height measurement (each on fresh random keys). */
+const PAST_PROOFS = Math.min(5000, PROOFS);
 const COMMIT = { height: 0, round: 0, blockHash: new Uint8Array(32), signatures: [] };
 const META = { hash: new Uint8Array(32), commit: COMMIT, numTxs: 0 };
 
@@ -124,34 +134,71 @@ try {
   const archiveGrowth = ((await storedBytes(archive.db)) - base) / BLOCKS;
 
   const prover = chainProver(archive.db, archive.state);
-  const keys = Array.from({ length: PROOFS }, () => accountKey(Math.floor(Math.random() * ACCOUNTS)));
+  const randomKeys = (n: number) => Array.from({ length: n }, () => accountKey(Math.floor(Math.random() * ACCOUNTS)));
+  const keys = randomKeys(PROOFS);
   const t0 = performance.now();
   for (const key of keys) await prover.proveAt(BLOCKS, key);
   const proofsPerSec = PROOFS / ((performance.now() - t0) / 1000);
-  const t1 = performance.now();
-  const past = Math.max(0, BLOCKS - 3);
-  for (const key of keys.slice(0, 5000)) await prover.proveAt(past, key);
-  const pastPerSec = Math.min(5000, PROOFS) / ((performance.now() - t1) / 1000);
+  // The past-height reader as it was before PastNodeReader (its own 8 MiB cache of decoded nodes, not sharing
+  // the hot cache), run interleaved with the node's on the same heights: a before/after in one run.
+  const before = new StateProver({
+    ...chainProverSource(archive.db, archive.state),
+    pastReader: new NodeReader(archive.db.treeStore(), new NodeCache(PAST_PROOF_CACHE_BYTES)),
+  });
+  /** Proofs per second at the height `heightOf(i)` for the i-th proof, on fresh random keys, now and before. */
+  const pastRate = async (heightOf: (i: number) => number) => {
+    // Both readers first warm up on keys of their own (untimed), so that neither pays alone for the
+    // LevelDB blocks of this height that the other then finds cached: the rates are steady-state ones.
+    for (const p of [prover, before]) {
+      for (const key of randomKeys(PAST_PROOFS / 5)) await p.proveAt(heightOf(0), key);
+    }
+    const spent = [0, 0];
+    const rounds = 6;
+    for (let r = 0; r < rounds; r++) {
+      for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const pastKeys = randomKeys(PAST_PROOFS / rounds);
+        const p = which === 0 ? prover : before;
+        const t = performance.now();
+        for (let i = 0; i < pastKeys.length; i++) await p.proveAt(heightOf(r * pastKeys.length + i), pastKeys[i]);
+        spent[which] += performance.now() - t;
+      }
+    }
+    return { now: PAST_PROOFS / (spent[0] / 1000), before: PAST_PROOFS / (spent[1] / 1000) };
+  };
+  const pastRates: [string, { now: number; before: number }][] = [];
+  for (const back of [1, 3, 100]) {
+    if (BLOCKS - back >= 1) pastRates.push([`${back} heights back`, await pastRate(() => BLOCKS - back)]);
+  }
+  const heights = Array.from({ length: PAST_PROOFS }, () => 1 + Math.floor(Math.random() * BLOCKS));
+  pastRates.push([`at random heights 1-${BLOCKS}`, await pastRate((i) => heights[i])]);
   const t2 = performance.now();
-  for (const key of keys.slice(0, 5000)) await archive.db.getStateAt(key, BLOCKS);
-  const seeksPerSec = Math.min(5000, PROOFS) / ((performance.now() - t2) / 1000);
+  for (const key of keys.slice(0, PAST_PROOFS)) await archive.db.getStateAt(key, BLOCKS);
+  const seeksPerSec = PAST_PROOFS / ((performance.now() - t2) / 1000);
   await archive.db.close();
 
-  const pruned = await chainWithAccounts(`${tmp.dir}/pruned`);
-  const base2 = await storedBytes(pruned.db);
-  const p = await runBlocks(pruned.db, pruned.state, new StatePruner(pruned.db, 2));
-  const prunedGrowth = ((await storedBytes(pruned.db)) - base2) / BLOCKS;
-  await pruned.db.close();
+  let pruning: { growth: number; treeBytes: number } | undefined;
+  if (!values["no-pruned"]) {
+    const pruned = await chainWithAccounts(`${tmp.dir}/pruned`);
+    const base2 = await storedBytes(pruned.db);
+    const p = await runBlocks(pruned.db, pruned.state, new StatePruner(pruned.db, 2));
+    pruning = { growth: ((await storedBytes(pruned.db)) - base2) / BLOCKS, treeBytes: p.treeBytes };
+    await pruned.db.close();
+  }
 
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   console.log(`tree cache ${CACHE_BYTES / 2 ** 20} MiB`);
   console.log(`accounts ${ACCOUNTS}, ${BLOCKS} blocks of ${TRANSFERS_PER_BLOCK} transfers (${2 * TRANSFERS_PER_BLOCK} account writes each)`);
   console.log(`sha256 (65 B) per second: ${hashes.toFixed(0)}`);
   console.log(`proofs per second at the latest height: ${proofsPerSec.toFixed(0)} = ${(proofsPerSec / hashes).toFixed(4)} x sha256/s`);
-  console.log(`proofs per second ${BLOCKS - past} heights back: ${pastPerSec.toFixed(0)} = ${(pastPerSec / hashes).toFixed(4)} x sha256/s`);
+  for (const [where, rate] of pastRates) {
+    console.log(`proofs per second ${where}: ${rate.now.toFixed(0)} = ${(rate.now / hashes).toFixed(4)} x sha256/s ` +
+      `= ${(rate.now / proofsPerSec).toFixed(2)} x the latest height's; the reader before PastNodeReader, ` +
+      `interleaved: ${rate.before.toFixed(0)} (now ${(rate.now / rate.before).toFixed(2)} x before)`);
+  }
   console.log(`(for comparison: values read by a history seek, getStateAt, per second: ${seeksPerSec.toFixed(0)})`);
   console.log(`tree records written per block: ${kb(a.treeBytes)} (state latest+history records: ${kb(a.stateBytes)}); candidate build ${a.buildMs.toFixed(0)} ms = ${(a.buildMs / 1000 * hashes).toFixed(0)} sha256 times = ${(a.buildMs / a.memMs).toFixed(2)} x the in-memory tree's apply (${a.memMs.toFixed(0)} ms)`);
-  console.log(`stored growth per block (tree + history), archive: ${kb(archiveGrowth)}; keep_recent 2: ${kb(prunedGrowth)} (tree written ${kb(p.treeBytes)})`);
+  const prunedLine = pruning === undefined ? "not run (--no-pruned)" : `${kb(pruning.growth)} (tree written ${kb(pruning.treeBytes)})`;
+  console.log(`stored growth per block (tree + history), archive: ${kb(archiveGrowth)}; keep_recent 2: ${prunedLine}`);
 } finally {
   tmp.cleanup();
 }

@@ -4,7 +4,7 @@ import { Level } from "level";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
-import { equalBytes, toBase64, toHex, u64be } from "../../crypto/bytes.ts";
+import { concatBytes, equalBytes, toBase64, toHex, u64be } from "../../crypto/bytes.ts";
 import { decodeAddress } from "../../crypto/address.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
@@ -24,6 +24,9 @@ import { BUCKET, bucketKey, heightKey } from "../../state/store/buckets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 import { writeSecretFile } from "../../node/key-file.ts";
+import { signTx } from "../../rpc/tx-builder.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { ONE_OPEN } from "../../state/units.ts";
 import { signerStateText } from "../../node/signer.ts";
 
 /**
@@ -118,6 +121,48 @@ describe("start-up refuses a database that lost blocks or holds damaged values",
     // The validator sets are read at start-up (a prefix pass), each value checked against the state tree.
     await flipStoredValue(home, MODULE_PREFIX.stakingValidatorSet);
     await expect(restart(home)).rejects.toThrow(/a state value is damaged.*restore/s);
+  });
+
+  it("a validator set record LevelDB dropped stops the start, not a silently shorter list of sets", async () => {
+    chain = await startTestChain({ blockIntervalMs: 50 });
+    const operator = readGenesisFile(homePaths(chain.home).genesis).validators[0].operator;
+    // A stake to the one validator changes its power: the staking module records a new set from S + 2.
+    const { faucet, rpc } = chain;
+    const stake = signTx(
+      { chainId: chain.chainId, senderPubkey: faucet.publicKey, nonce: faucet.nonce, fee: DEFAULT_PARAMS.minFee,
+        msg: { type: "stake", validator: operator, amount: 1000n * ONE_OPEN } },
+      (m) => faucet.sign(m),
+    );
+    await rpc.call("tx_submit", { tx: toBase64(stake.bytes) });
+    const included = await waitFor("the stake included", async () => {
+      try {
+        return await rpc.call<{ height: number; result: { code: number } }>("tx_get", { hash: toHex(stake.hash) });
+      } catch {
+        return undefined;
+      }
+    });
+    expect(included.result.code).toBe(0);
+    const from = included.height + 2;
+    await chain.waitForHeight(from + 1);
+    await chain.node.stop();
+    const home = chain.home;
+    // Whole, the database starts: the check takes a real set change as it is.
+    const whole = await restart(home);
+    expect(whole.app.info().height).toBeGreaterThan(from);
+    await whole.stop();
+    await withRawDb(home, async (db) => {
+      const key = bucketKey(BUCKET.stateLatest, concatBytes(MODULE_PREFIX.stakingValidatorSet, u64be(from)));
+      expect(await db.get(key)).toBeDefined();
+      await db.del(key);
+    });
+    const outcome = await restart(home).then(
+      async (node) => {
+        await node.stop();
+        return "started";
+      },
+      (err: Error) => err.message,
+    );
+    expect(outcome).toMatch(new RegExp(`the validator set in force from height ${from} is missing from the database`));
   });
 
   it("a flipped byte in an account's stored value is refused before anything is served or executed on it", async () => {

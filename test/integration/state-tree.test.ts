@@ -155,6 +155,66 @@ describe("the state tree on disk", () => {
     expect(hot.size).toBeGreaterThan(0);
   });
 
+  it("a proof at a past height reads from disk only nodes the hot cache does not hold, and adds nothing to it", async () => {
+    const { dir, db, state } = await genesisDb();
+    for (let h = 1; h <= 10; h++) await commit(db, state, writesAt(h));
+    await db.close();
+    const reopened = await openDb(dir); // a restarted node: nothing cached yet
+    // Every tree-node record the prover reads from LevelDB, by key.
+    const diskReads: string[] = [];
+    const treeStore = reopened.treeStore.bind(reopened);
+    reopened.treeStore = () => {
+      const store = treeStore();
+      return {
+        get: (key) => {
+          if (key[0] === BUCKET.treeNode) diskReads.push(toHex(key.subarray(1)));
+          return store.get(key);
+        },
+      };
+    };
+    const loaded = await LatestState.load(reopened);
+    const prover = chainProver(reopened, loaded);
+    for (const key of KEYS) await prover.proveAt(10, key); // into the hot cache, as execution reads them
+    const latestNodes = new Set(diskReads.splice(0));
+    const hot = loaded.treeReader.cache;
+    const held = { size: hot.size, bytes: hot.bytes };
+    for (const key of KEYS) await prover.proveAt(9, key);
+    // Height 9's tree shares with height 10 every subtree block 10 did not write: those come from the hot
+    // cache; only the nodes block 10 replaced are read from disk, once each (then from the past-proof cache).
+    expect(diskReads.length).toBeGreaterThan(0);
+    expect(diskReads.length).toBeLessThan(latestNodes.size);
+    expect(new Set(diskReads).size).toBe(diskReads.length);
+    expect(diskReads.filter((key) => latestNodes.has(key))).toEqual([]);
+    expect({ size: hot.size, bytes: hot.bytes }).toEqual(held);
+  });
+
+  it("a damaged node of a past height's tree is refused by a proof at that height", async () => {
+    const { dir, db, state } = await genesisDb();
+    for (let h = 1; h <= 3; h++) await commit(db, state, writesAt(h));
+    await db.close();
+    // Height 2's top node (block 3 replaced it: only past-height proofs read it).
+    const level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await level.open();
+    let flipped = 0;
+    const nodes = { gte: Uint8Array.of(BUCKET.treeNode), lt: Uint8Array.of(BUCKET.treeNode + 1) };
+    for await (const [key, value] of level.iterator(nodes)) {
+      const version = Number(new DataView(key.buffer, key.byteOffset + 1, 8).getBigUint64(0));
+      if (version !== 2 || key[9] !== 0) continue;
+      const damaged = value.slice();
+      damaged[20] ^= 0x01;
+      await level.put(key, damaged);
+      flipped++;
+    }
+    await level.close();
+    expect(flipped).toBe(1);
+    const reopened = await openDb(dir);
+    const prover = chainProver(reopened, await LatestState.load(reopened));
+    await expect(prover.proveAt(2, KEYS[0])).rejects.toThrow(
+      /tree node of height 2 at depth 0 does not hash to what its parent/,
+    );
+    await prover.proveAt(3, KEYS[0]); // the latest tree is whole
+  });
+
   it("starts from the latest height's root on disk: nothing is rebuilt or rewritten, and blocks go on from it", async () => {
     const { dir, db, state, model } = await genesisDb();
     let m = model;

@@ -1,0 +1,106 @@
+import { decodeNode, type InternalNode } from "./node-codec.ts";
+
+/**
+ * What one entry costs besides its record bytes and key id: the Map slot (key, value, chain link and bucket,
+ * with the table's slack) and the id string's header. An estimate from V8's object layout; the bound counts
+ * estimates, not the heap itself.
+ */
+export const PAST_ENTRY_OVERHEAD_BYTES = 64;
+/** Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. */
+const CHUNK_BYTES = 64 * 1024;
+/** A node record is at most two leaf refs (146 bytes): its length fits the one byte stored before it. */
+const MAX_RECORD_BYTES = 255;
+
+/**
+ * One generation: records packed in chunks, found by id as (chunk << 16 | offset), a small integer. Its bytes
+ * count each chunk whole from when it is started (the memory really taken) plus each entry's overhead and id.
+ */
+class Generation {
+  readonly ids = new Map<string, number>();
+  readonly chunks: Uint8Array[] = [];
+  private fill = CHUNK_BYTES;
+  bytes = 0;
+
+  /** What adding this record would count. */
+  cost(id: string, record: Uint8Array): number {
+    const newChunk = this.fill + 1 + record.byteLength > CHUNK_BYTES ? CHUNK_BYTES : 0;
+    return newChunk + PAST_ENTRY_OVERHEAD_BYTES + id.length;
+  }
+
+  add(id: string, record: Uint8Array): void {
+    this.bytes += this.cost(id, record);
+    if (this.fill + 1 + record.byteLength > CHUNK_BYTES) {
+      this.chunks.push(new Uint8Array(CHUNK_BYTES));
+      this.fill = 0;
+    }
+    const chunk = this.chunks.length - 1;
+    this.chunks[chunk][this.fill] = record.byteLength;
+    this.chunks[chunk].set(record, this.fill + 1);
+    this.ids.set(id, (chunk << 16) | this.fill);
+    this.fill += 1 + record.byteLength;
+  }
+
+  /** The record of `id`: a view into its chunk (chunks are never written over, only dropped). */
+  record(id: string): Uint8Array | undefined {
+    const at = this.ids.get(id);
+    if (at === undefined) return undefined;
+    const chunk = this.chunks[at >>> 16];
+    const offset = at & 0xffff;
+    return chunk.subarray(offset + 1, offset + 1 + chunk[offset]);
+  }
+}
+
+/**
+ * The cache of tree nodes read for proofs below the latest height. Past heights' nodes are read once per
+ * proof and rarely again soon, so what matters is how many fit in the bound: this cache keeps the records'
+ * bytes packed in shared chunks (~180 bytes a node) and decodes a node when it is asked for, where the hot
+ * cache keeps decoded nodes (~820 bytes each, NodeCache) because execution reads the same ones again and
+ * again. Only records already checked against the hash their parent names are added. Two generations as in
+ * ByteBoundedCache: a hit in the old one is copied to the young one; when the young one holds half the
+ * bound, the old one is dropped whole (its chunks with it).
+ */
+export class PastNodeCache {
+  readonly maxBytes: number;
+  private young = new Generation();
+  private old = new Generation();
+
+  constructor(maxBytes: number) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new Error(`cache bound must be bytes, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
+  }
+
+  /** The estimated bytes held now, chunks counted whole (never above maxBytes). */
+  get bytes(): number {
+    return this.young.bytes + this.old.bytes;
+  }
+
+  get size(): number {
+    return this.young.ids.size + this.old.ids.size;
+  }
+
+  /** The node of `id`, decoded from a copy of its record (so that what it is kept in never pins a chunk). */
+  get(id: string): InternalNode | undefined {
+    const young = this.young.record(id);
+    if (young !== undefined) return decodeNode(young.slice());
+    const old = this.old.record(id);
+    if (old === undefined) return undefined;
+    this.add(id, old);
+    return decodeNode(old.slice());
+  }
+
+  /** Holds a checked node record (its key's node never changes, so a held id is not added again). */
+  set(id: string, record: Uint8Array): void {
+    if (record.byteLength > MAX_RECORD_BYTES || this.young.ids.has(id)) return;
+    this.add(id, record);
+  }
+
+  private add(id: string, record: Uint8Array): void {
+    const half = this.maxBytes / 2;
+    if (CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + id.length > half) return; // a bound this small holds nothing
+    if (this.young.bytes + this.young.cost(id, record) > half) {
+      this.old = this.young;
+      this.young = new Generation();
+    }
+    this.young.add(id, record);
+  }
+}

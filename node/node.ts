@@ -303,6 +303,7 @@ export class OplNode {
           stallTimeoutMs: config.rpc.idle_timeout_ms,
         },
         idleTimeoutMs: config.rpc.idle_timeout_ms,
+        allowedOrigins: config.rpc.cors_allowed_origins,
         logger: log.child({ module: "ws" }),
       });
       metrics.subscriptionCount = () => websocket.stats.subscriptions;

@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { clientKey } from "../client-address.ts";
+import { allowedOrigin } from "../cors.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
 import { WsConnection } from "./connection.ts";
@@ -14,6 +15,11 @@ export interface WsGatewayOptions {
   limits: WsLimits;
   /** rpc.idle_timeout_ms: also how often an idle connection is pinged, and how long its pong may take. */
   idleTimeoutMs: number;
+  /**
+   * rpc.cors_allowed_origins: browsers apply no CORS to WebSockets, so an upgrade whose Origin (sent by every
+   * browser) is not allowed here is refused (403); one without Origin is not a browser page and is served.
+   */
+  allowedOrigins: readonly string[];
   /** The committed tip and the commit hook of the node (ChainApp). */
   app: { info(): { height: number }; onCommit(listener: () => void): () => void; readonly indexing: boolean };
   logger: Logger;
@@ -71,6 +77,11 @@ export class WsGateway {
     const path = new URL(req.url ?? "/", "http://host").pathname;
     if (path !== WS_PATH) {
       refuse(socket, 404, `WebSocket is served on ${WS_PATH} only`);
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && allowedOrigin(origin, this.opts.allowedOrigins) === undefined) {
+      refuse(socket, 403, `WebSocket from origin ${origin} refused: it is not in rpc.cors_allowed_origins`);
       return;
     }
     const { maxConnections, maxConnectionsPerIp } = this.opts.limits;
@@ -138,10 +149,12 @@ export class WsGateway {
   }
 }
 
+const STATUS_TEXT: Record<number, string> = { 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
+
 /** Answers an upgrade request with an HTTP error and a JSON-RPC error body, then closes the socket. */
 function refuse(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message } });
-  const text = status === 404 ? "Not Found" : "Service Unavailable";
+  const text = STATUS_TEXT[status] ?? "Error";
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\nconnection: close\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

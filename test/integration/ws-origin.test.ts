@@ -8,7 +8,9 @@ import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
  * clients that send no Origin: not browsers).
  */
 
-type Outcome = { opened: true; answer: { result?: { height: number } } } | { opened: false; status: number; body: string };
+type Outcome =
+  | { opened: true; answer: { result?: { height: number } } }
+  | { opened: false; status: number; body: string };
 
 /** Opens /ws with `origin` (none: no Origin header) and asks for block 1. */
 function tryOrigin(chain: TestChain, origin: string | undefined): Promise<Outcome> {

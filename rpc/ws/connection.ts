@@ -25,6 +25,12 @@ export interface ConnectionDeps {
 type Id = string | number | null;
 
 /**
+ * Every message goes out as a text frame: ws sends a Buffer as a binary frame by default, which a browser
+ * hands to the page as a Blob instead of a string.
+ */
+const TEXT = { binary: false } as const;
+
+/**
  * One WebSocket connection: JSON-RPC 2.0 in text frames, answered in order one at a time (like HTTP requests
  * on one connection: the dispatcher's per-request budgets apply to each), plus `subscribe` / `unsubscribe`,
  * whose notifications interleave with the answers. A client that sends more than MAX_PIPELINED requests
@@ -139,7 +145,7 @@ export class WsConnection {
         this.deps.log.debug({ client: this.client, bytes: body.byteLength }, "WebSocket client read its answer too slowly; closed");
         this.ws.terminate();
       }, this.deps.idleTimeoutMs + Math.ceil((body.byteLength * 1000) / MIN_SEND_BYTES_PER_SECOND));
-      this.ws.send(body, () => {
+      this.ws.send(body, TEXT, () => {
         clearTimeout(deadline);
         release();
         resolve();
@@ -209,7 +215,7 @@ export class WsConnection {
 
   private host(): SubscriptionHost {
     return {
-      send: (body, written) => this.ws.send(body, () => written()),
+      send: (body, written) => this.ws.send(body, TEXT, () => written()),
       context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),
@@ -221,7 +227,7 @@ export class WsConnection {
           ? { code: INTERNAL_ERROR, message: "Internal error (the node logged the details)" }
           : { code: known.code, message: known.message, data: known.data };
         const body = { jsonrpc: "2.0", method: "subscription", params: { subscription: sub.id, error, cursor: sub.cursor } };
-        this.ws.send(Buffer.from(JSON.stringify(body)));
+        this.ws.send(Buffer.from(JSON.stringify(body)), TEXT);
       },
     };
   }

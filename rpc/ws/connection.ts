@@ -6,6 +6,7 @@ import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, toRpcError }
 import { MAX_PIPELINED, MIN_SEND_BYTES_PER_SECOND } from "../server.ts";
 import { CLOSE_CODES, type WsLimits } from "./limits.ts";
 import { openSubscription } from "./open-subscription.ts";
+import type { WsQueueBudget } from "./queue-budget.ts";
 import { Subscription, type SubscriptionHost } from "./subscription.ts";
 import { unsubscribeParams } from "./subscribe-params.ts";
 
@@ -20,6 +21,8 @@ export interface ConnectionDeps {
   log: Logger;
   /** Counts a connection closed for being too slow (stats). */
   onTooSlow(): void;
+  /** ws.max_queued_bytes_total: what every subscription's unwritten notifications are charged to. */
+  budget: WsQueueBudget;
 }
 
 type Id = string | number | null;
@@ -216,6 +219,9 @@ export class WsConnection {
   private host(): SubscriptionHost {
     return {
       send: (body, written) => this.ws.send(body, TEXT, () => written()),
+      take: (bytes) => this.deps.budget.take(this.client, bytes),
+      give: (bytes) => this.deps.budget.give(this.client, bytes),
+      onRoom: (listener) => this.deps.budget.onRoom(listener),
       context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),

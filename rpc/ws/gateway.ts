@@ -8,7 +8,8 @@ import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
 import { WsConnection } from "./connection.ts";
 import { WS_PATH } from "./http-methods.ts";
-import { CLOSE_CODES, type WsLimits } from "./limits.ts";
+import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
+import { WsQueueBudget } from "./queue-budget.ts";
 
 export interface WsGatewayOptions {
   dispatcher: Dispatcher;
@@ -28,6 +29,8 @@ export interface WsGatewayOptions {
 export interface WsStats {
   connections: number;
   subscriptions: number;
+  /** Bytes of notifications handed to sockets and not yet written to the network, node-wide (the shared budget). */
+  queuedBytes: number;
   /** Connections closed because a subscriber took nothing for the stall timeout (4008), since start. */
   closedTooSlow: number;
 }
@@ -47,9 +50,11 @@ export class WsGateway {
   private readonly stopCommits: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private tooSlow = 0;
+  private readonly budget: WsQueueBudget;
 
   constructor(opts: WsGatewayOptions) {
     this.opts = opts;
+    this.budget = new WsQueueBudget(opts.limits.maxQueuedBytesTotal, WS_CLIENT_SHARE);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.limits.maxMessageBytes,
@@ -69,7 +74,12 @@ export class WsGateway {
   get stats(): WsStats {
     let subscriptions = 0;
     for (const c of this.connections) subscriptions += c.subscriptionCount;
-    return { connections: this.connections.size, subscriptions, closedTooSlow: this.tooSlow };
+    return {
+      connections: this.connections.size,
+      subscriptions,
+      queuedBytes: this.budget.usedBytes,
+      closedTooSlow: this.tooSlow,
+    };
   }
 
   /** The HTTP server's 'upgrade' event. */
@@ -114,6 +124,7 @@ export class WsGateway {
         indexing: this.opts.app.indexing,
         log: this.opts.logger,
         onTooSlow: () => this.tooSlow++,
+        budget: this.budget,
       });
       this.connections.add(conn);
       this.alive.add(conn);

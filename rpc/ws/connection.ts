@@ -49,6 +49,8 @@ export class WsConnection {
   private busy = false;
   private closing = false;
   private nextId = 1;
+  /** Bytes written to the network so far: the heartbeat allows a ping queued behind them time to be read. */
+  private writtenBytes = 0;
 
   constructor(ws: WebSocket, client: string, deps: ConnectionDeps) {
     this.ws = ws;
@@ -57,6 +59,16 @@ export class WsConnection {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on("close", () => this.closed());
     ws.on("error", (err) => deps.log.debug({ err, client }, "WebSocket error"));
+  }
+
+  /** Bytes of messages written to the network so far (each counted once the socket took it). */
+  get written(): number {
+    return this.writtenBytes;
+  }
+
+  /** Bytes handed to the socket and not yet written to the network. */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
   }
 
   get subscriptionCount(): number {
@@ -148,7 +160,8 @@ export class WsConnection {
         this.deps.log.debug({ client: this.client, bytes: body.byteLength }, "WebSocket client read its answer too slowly; closed");
         this.ws.terminate();
       }, this.deps.idleTimeoutMs + Math.ceil((body.byteLength * 1000) / MIN_SEND_BYTES_PER_SECOND));
-      this.ws.send(body, TEXT, () => {
+      this.ws.send(body, TEXT, (err) => {
+        if (err === undefined || err === null) this.writtenBytes += body.byteLength;
         clearTimeout(deadline);
         release();
         resolve();
@@ -218,7 +231,10 @@ export class WsConnection {
 
   private host(): SubscriptionHost {
     return {
-      send: (body, written) => this.ws.send(body, TEXT, () => written()),
+      send: (body, written) => this.ws.send(body, TEXT, (err) => {
+        if (err === undefined || err === null) this.writtenBytes += body.byteLength;
+        written();
+      }),
       take: (bytes) => this.deps.budget.take(this.client, bytes),
       give: (bytes) => this.deps.budget.give(this.client, bytes),
       onRoom: (listener) => this.deps.budget.onRoom(listener),

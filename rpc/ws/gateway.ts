@@ -9,6 +9,7 @@ import { INVALID_REQUEST } from "../errors.ts";
 import { WsConnection } from "./connection.ts";
 import { WS_PATH } from "./http-methods.ts";
 import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { WsQueueBudget } from "./queue-budget.ts";
 
 export interface WsGatewayOptions {
@@ -46,7 +47,6 @@ export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
   private readonly perClient = new Map<string, number>();
-  private readonly alive = new WeakSet<object>();
   private readonly stopCommits: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private tooSlow = 0;
@@ -127,20 +127,22 @@ export class WsGateway {
         budget: this.budget,
       });
       this.connections.add(conn);
-      this.alive.add(conn);
-      ws.on("pong", () => this.alive.add(conn));
+      const beat = new Heartbeat(conn, this.opts.idleTimeoutMs);
+      ws.on("pong", () => beat.ponged());
       ws.on("close", () => {
         this.connections.delete(conn);
         uncount();
       });
       this.pingers.set(conn, () => {
-        if (!this.alive.has(conn)) {
+        if (beat.late(Date.now())) {
           // Not reading (or gone): a subscriber is told so with the cursor to resume from, as by the stall timeout.
           if (!conn.stalled()) ws.terminate();
           return;
         }
-        this.alive.delete(conn);
-        ws.ping();
+        if (beat.due()) {
+          beat.pinged(Date.now());
+          ws.ping();
+        }
       });
     });
   }

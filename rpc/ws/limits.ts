@@ -37,6 +37,12 @@ export const DEFAULT_WS_LIMITS = {
   maxQueuedBytesTotal: 64 * 1024 * 1024,
 } as const;
 
+/**
+ * The slowest reading a WebSocket client may do: a ping queued behind n bytes must be answered within
+ * rpc.idle_timeout_ms + n / this (a client reading steadily but slowly is not cut off for its late pong).
+ */
+export const WS_MIN_READ_BYTES_PER_SECOND = 16 * 1024;
+
 /** The part of ws.max_queued_bytes_total the subscriptions of one client address (IPv4, or IPv6 /64) may hold. */
 export const WS_CLIENT_SHARE = 1 / 4;
 

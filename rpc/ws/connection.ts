@@ -47,6 +47,8 @@ export class WsConnection {
   private readonly waiting: string[] = [];
   private readonly hangUp = new AbortController();
   private busy = false;
+  /** Resolves once the socket is closed (by either side). */
+  readonly ended: Promise<void>;
   private closing = false;
   private nextId = 1;
   /** Bytes written to the network so far: the heartbeat allows a ping queued behind them time to be read. */
@@ -57,6 +59,7 @@ export class WsConnection {
     this.client = client;
     this.deps = deps;
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    this.ended = new Promise((resolve) => ws.once("close", () => resolve()));
     ws.on("close", () => this.closed());
     ws.on("error", (err) => deps.log.debug({ err, client }, "WebSocket error"));
   }
@@ -172,11 +175,16 @@ export class WsConnection {
   /** subscribe / unsubscribe: answered here (they belong to the connection), everything else by the dispatcher. */
   private async ownMethod(call: OwnCall): Promise<Buffer | undefined> {
     const { id, method, params } = call;
+    const started = performance.now();
+    // Counted with the dispatcher's calls (opl_rpc_requests_total), though answered here.
+    const observe = (ok: boolean) => this.deps.dispatcher.observed(method, (performance.now() - started) / 1000, ok);
     try {
       const result = method === "subscribe" ? await this.subscribe(params) : this.unsubscribe(params);
+      observe(true);
       if (!call.hasId) return undefined;
       return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, result }));
     } catch (err) {
+      observe(false);
       if (!call.hasId) return undefined;
       const known = toRpcError(err);
       if (known === undefined) this.deps.log.error({ err, method }, "WebSocket subscribe failed");

@@ -12,6 +12,9 @@ import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { WsQueueBudget } from "./queue-budget.ts";
 
+/** How long a stopping node waits for its WebSocket clients to answer the close (1001) before dropping them. */
+export const CLOSE_GRACE_MS = 1000;
+
 export interface WsGatewayOptions {
   dispatcher: Dispatcher;
   limits: WsLimits;
@@ -153,11 +156,21 @@ export class WsGateway {
     for (const c of this.connections) this.pingers.get(c)?.();
   }
 
-  /** Closes every connection (1001, going away) and stops listening to commits. */
-  close(): void {
+  /**
+   * Closes every connection (1001, going away) and stops listening to commits. Clients get CLOSE_GRACE_MS to
+   * read what was sent before the close frame and answer it (so they see 1001); those still open are dropped.
+   */
+  async close(): Promise<void> {
     this.stopCommits();
     clearInterval(this.heartbeat);
-    for (const c of this.connections) c.close(CLOSE_CODES.goingAway, "the node is shutting down");
+    const open = [...this.connections];
+    for (const c of open) c.close(CLOSE_CODES.goingAway, "the node is shutting down");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.map((c) => c.ended)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
     for (const c of this.connections) c.terminate();
   }
 }

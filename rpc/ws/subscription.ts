@@ -53,7 +53,7 @@ export class Subscription {
   private sentBytes = 0;
   private sentItems = 0;
   private stopped = false;
-  /** The node-wide budget had no room for the next notification: wait for some before reading on. */
+  /** The next notification found no room (in this queue or the node-wide budget): wait for some before reading on. */
   private starved = false;
   private waiter: Waiter | undefined;
 
@@ -126,7 +126,12 @@ export class Subscription {
       // A lone item bigger than the whole queue still goes (else the subscription could never move on).
       const over =
         this.unsentBytes + body.byteLength > this.limits.queueBytes || this.unsentItems + 1 > this.limits.queueItems;
-      if (over && this.unsentItems > 0) return; // the rest is read again once the queue drained
+      if (over && this.unsentItems > 0) {
+        // The rest is read again once a notification was written (not at once: a big item that does not fit
+        // in the room left under the bound would be read again and again while the queue is under half).
+        this.starved = true;
+        return;
+      }
       if (!this.host.take(body.byteLength)) {
         this.starved = true; // the rest is read again once the node-wide budget has room (never dropped)
         return;

@@ -244,6 +244,7 @@ export class WsConnection {
         written();
       }),
       take: (bytes) => this.deps.budget.take(this.client, bytes),
+      fits: (bytes) => this.deps.budget.fits(this.client, bytes),
       give: (bytes) => this.deps.budget.give(this.client, bytes),
       onRoom: (listener) => this.deps.budget.onRoom(listener),
       context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),

@@ -28,12 +28,18 @@ export class WsQueueBudget {
    * may take one notification past its share (else one bigger than the share could never be sent).
    */
   take(client: string, bytes: number): boolean {
+    if (!this.fits(client, bytes)) return false;
     const mine = this.perClient.get(client) ?? 0;
-    if (this.used + bytes > this.maxTotal && this.used > 0) return false;
-    if (mine + bytes > this.maxPerClient && mine > 0) return false;
     this.used += bytes;
     this.perClient.set(client, mine + bytes);
     return true;
+  }
+
+  /** Whether take(client, bytes) would succeed now. */
+  fits(client: string, bytes: number): boolean {
+    const mine = this.perClient.get(client) ?? 0;
+    if (this.used + bytes > this.maxTotal && this.used > 0) return false;
+    return mine + bytes <= this.maxPerClient || mine === 0;
   }
 
   give(client: string, bytes: number): void {

@@ -11,6 +11,8 @@ export interface SubscriptionHost {
   send(body: Buffer, written: () => void): void;
   /** Takes bytes of the node-wide queue budget (ws.max_queued_bytes_total) for a notification; false: no room. */
   take(bytes: number): boolean;
+  /** Whether take(bytes) would succeed now. */
+  fits(bytes: number): boolean;
   /** Gives them back once the notification is written (or never will be). */
   give(bytes: number): void;
   /** Calls `listener` whenever some of the node-wide budget is given back, until the function returned is called. */
@@ -55,6 +57,8 @@ export class Subscription {
   private stopped = false;
   /** The next notification found no room (in this queue or the node-wide budget): wait for some before reading on. */
   private starved = false;
+  /** Bytes of the notification the node-wide budget had no room for (0: none): woken only once it fits. */
+  private needBytes = 0;
   private waiter: Waiter | undefined;
 
   constructor(opts: {
@@ -133,6 +137,7 @@ export class Subscription {
         return;
       }
       if (!this.host.take(body.byteLength)) {
+        this.needBytes = body.byteLength;
         this.starved = true; // the rest is read again once the node-wide budget has room (never dropped)
         return;
       }
@@ -173,7 +178,10 @@ export class Subscription {
   private roomMaybe(): void {
     const w = this.waiter;
     if (w === undefined || !w.forRoom || this.full()) return;
+    // Not woken for room given back that its next notification would not fit in (all starved pumps hear of each).
+    if (this.needBytes > 0 && !this.host.fits(this.needBytes)) return;
     this.starved = false;
+    this.needBytes = 0;
     this.settle(true);
   }
 

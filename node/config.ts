@@ -131,6 +131,10 @@ const configSchema = z.strictObject({
       max_message_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_WS_LIMITS.maxMessageBytes),
       queue_bytes: z.number().int().min(MIN_QUEUE_BYTES).default(DEFAULT_WS_LIMITS.queueBytes),
       queue_items: z.number().int().min(2).default(DEFAULT_WS_LIMITS.queueItems),
+      max_queued_bytes_total: z.number().int().min(MIN_QUEUE_BYTES).default(DEFAULT_WS_LIMITS.maxQueuedBytesTotal),
+    })
+    .refine((ws) => ws.max_queued_bytes_total >= ws.queue_bytes, {
+      message: "ws.max_queued_bytes_total must be at least ws.queue_bytes (one subscription's queue)",
     })
     .prefault({}),
   index: z
@@ -276,6 +280,10 @@ max_message_bytes = ${c.ws.max_message_bytes}
 # with 4008 and the cursor to resume from.
 queue_bytes = ${c.ws.queue_bytes}
 queue_items = ${c.ws.queue_items}
+# Bytes of notifications all subscriptions together may have sent but not yet written (those of one client
+# address: a quarter of it). A subscription waits for room; one that gets none for [rpc] idle_timeout_ms is
+# closed with 4008 like a slow one.
+max_queued_bytes_total = ${c.ws.max_queued_bytes_total}
 
 [index]
 # Index every transaction and block event by address, message type and event attribute, written with each

@@ -300,9 +300,11 @@ export class OplNode {
           maxMessageBytes: config.ws.max_message_bytes,
           queueBytes: config.ws.queue_bytes,
           queueItems: config.ws.queue_items,
+          maxQueuedBytesTotal: config.ws.max_queued_bytes_total,
           stallTimeoutMs: config.rpc.idle_timeout_ms,
         },
         idleTimeoutMs: config.rpc.idle_timeout_ms,
+        allowedOrigins: config.rpc.cors_allowed_origins,
         logger: log.child({ module: "ws" }),
       });
       metrics.subscriptionCount = () => websocket.stats.subscriptions;

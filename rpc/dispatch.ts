@@ -119,6 +119,11 @@ export class Dispatcher {
     return { ...this.ctx, request };
   }
 
+  /** Tells the call observer of a call answered elsewhere (subscribe / unsubscribe, answered by the WebSocket). */
+  observed(method: string, seconds: number, ok: boolean): void {
+    this.observer?.called(method, seconds, ok);
+  }
+
   get methodNames(): string[] {
     return [...this.methods.keys()].sort();
   }

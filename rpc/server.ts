@@ -53,7 +53,7 @@ export interface RpcServerOptions {
   /** MIN_SEND_BYTES_PER_SECOND unless given (tests use a faster one to cut off a slow reader sooner). */
   minSendBytesPerSecond?: number;
   /** Takes the connections that upgrade to WebSocket (rpc/ws/gateway.ts); without it upgrades are refused. */
-  websocket?: { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; close(): void };
+  websocket?: { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; close(): Promise<void> };
 }
 
 /**
@@ -123,7 +123,7 @@ export class RpcServer {
 
   async close(): Promise<void> {
     // Upgraded connections are no longer the HTTP server's to close.
-    this.opts.websocket?.close();
+    await this.opts.websocket?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

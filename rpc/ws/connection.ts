@@ -6,6 +6,7 @@ import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, toRpcError }
 import { MAX_PIPELINED, MIN_SEND_BYTES_PER_SECOND } from "../server.ts";
 import { CLOSE_CODES, type WsLimits } from "./limits.ts";
 import { openSubscription } from "./open-subscription.ts";
+import type { WsQueueBudget } from "./queue-budget.ts";
 import { Subscription, type SubscriptionHost } from "./subscription.ts";
 import { unsubscribeParams } from "./subscribe-params.ts";
 
@@ -20,9 +21,17 @@ export interface ConnectionDeps {
   log: Logger;
   /** Counts a connection closed for being too slow (stats). */
   onTooSlow(): void;
+  /** ws.max_queued_bytes_total: what every subscription's unwritten notifications are charged to. */
+  budget: WsQueueBudget;
 }
 
 type Id = string | number | null;
+
+/**
+ * Every message goes out as a text frame: ws sends a Buffer as a binary frame by default, which a browser
+ * hands to the page as a Blob instead of a string.
+ */
+const TEXT = { binary: false } as const;
 
 /**
  * One WebSocket connection: JSON-RPC 2.0 in text frames, answered in order one at a time (like HTTP requests
@@ -38,16 +47,31 @@ export class WsConnection {
   private readonly waiting: string[] = [];
   private readonly hangUp = new AbortController();
   private busy = false;
+  /** Resolves once the socket is closed (by either side). */
+  readonly ended: Promise<void>;
   private closing = false;
   private nextId = 1;
+  /** Bytes written to the network so far: the heartbeat allows a ping queued behind them time to be read. */
+  private writtenBytes = 0;
 
   constructor(ws: WebSocket, client: string, deps: ConnectionDeps) {
     this.ws = ws;
     this.client = client;
     this.deps = deps;
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    this.ended = new Promise((resolve) => ws.once("close", () => resolve()));
     ws.on("close", () => this.closed());
     ws.on("error", (err) => deps.log.debug({ err, client }, "WebSocket error"));
+  }
+
+  /** Bytes of messages written to the network so far (each counted once the socket took it). */
+  get written(): number {
+    return this.writtenBytes;
+  }
+
+  /** Bytes handed to the socket and not yet written to the network. */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
   }
 
   get subscriptionCount(): number {
@@ -139,7 +163,8 @@ export class WsConnection {
         this.deps.log.debug({ client: this.client, bytes: body.byteLength }, "WebSocket client read its answer too slowly; closed");
         this.ws.terminate();
       }, this.deps.idleTimeoutMs + Math.ceil((body.byteLength * 1000) / MIN_SEND_BYTES_PER_SECOND));
-      this.ws.send(body, () => {
+      this.ws.send(body, TEXT, (err) => {
+        if (err === undefined || err === null) this.writtenBytes += body.byteLength;
         clearTimeout(deadline);
         release();
         resolve();
@@ -150,11 +175,16 @@ export class WsConnection {
   /** subscribe / unsubscribe: answered here (they belong to the connection), everything else by the dispatcher. */
   private async ownMethod(call: OwnCall): Promise<Buffer | undefined> {
     const { id, method, params } = call;
+    const started = performance.now();
+    // Counted with the dispatcher's calls (opl_rpc_requests_total), though answered here.
+    const observe = (ok: boolean) => this.deps.dispatcher.observed(method, (performance.now() - started) / 1000, ok);
     try {
       const result = method === "subscribe" ? await this.subscribe(params) : this.unsubscribe(params);
+      observe(true);
       if (!call.hasId) return undefined;
       return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, result }));
     } catch (err) {
+      observe(false);
       if (!call.hasId) return undefined;
       const known = toRpcError(err);
       if (known === undefined) this.deps.log.error({ err, method }, "WebSocket subscribe failed");
@@ -209,7 +239,14 @@ export class WsConnection {
 
   private host(): SubscriptionHost {
     return {
-      send: (body, written) => this.ws.send(body, () => written()),
+      send: (body, written) => this.ws.send(body, TEXT, (err) => {
+        if (err === undefined || err === null) this.writtenBytes += body.byteLength;
+        written();
+      }),
+      take: (bytes) => this.deps.budget.take(this.client, bytes),
+      fits: (bytes) => this.deps.budget.fits(this.client, bytes),
+      give: (bytes) => this.deps.budget.give(this.client, bytes),
+      onRoom: (listener) => this.deps.budget.onRoom(listener),
       context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),
@@ -221,7 +258,7 @@ export class WsConnection {
           ? { code: INTERNAL_ERROR, message: "Internal error (the node logged the details)" }
           : { code: known.code, message: known.message, data: known.data };
         const body = { jsonrpc: "2.0", method: "subscription", params: { subscription: sub.id, error, cursor: sub.cursor } };
-        this.ws.send(Buffer.from(JSON.stringify(body)));
+        this.ws.send(Buffer.from(JSON.stringify(body)), TEXT);
       },
     };
   }

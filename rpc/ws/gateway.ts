@@ -3,17 +3,28 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { clientKey } from "../client-address.ts";
+import { allowedOrigin } from "../cors.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
 import { WsConnection } from "./connection.ts";
 import { WS_PATH } from "./http-methods.ts";
-import { CLOSE_CODES, type WsLimits } from "./limits.ts";
+import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { WsQueueBudget } from "./queue-budget.ts";
+
+/** How long a stopping node waits for its WebSocket clients to answer the close (1001) before dropping them. */
+export const CLOSE_GRACE_MS = 1000;
 
 export interface WsGatewayOptions {
   dispatcher: Dispatcher;
   limits: WsLimits;
   /** rpc.idle_timeout_ms: also how often an idle connection is pinged, and how long its pong may take. */
   idleTimeoutMs: number;
+  /**
+   * rpc.cors_allowed_origins: browsers apply no CORS to WebSockets, so an upgrade whose Origin (sent by every
+   * browser) is not allowed here is refused (403); one without Origin is not a browser page and is served.
+   */
+  allowedOrigins: readonly string[];
   /** The committed tip and the commit hook of the node (ChainApp). */
   app: { info(): { height: number }; onCommit(listener: () => void): () => void; readonly indexing: boolean };
   logger: Logger;
@@ -22,6 +33,8 @@ export interface WsGatewayOptions {
 export interface WsStats {
   connections: number;
   subscriptions: number;
+  /** Bytes of notifications handed to sockets and not yet written to the network, node-wide (the shared budget). */
+  queuedBytes: number;
   /** Connections closed because a subscriber took nothing for the stall timeout (4008), since start. */
   closedTooSlow: number;
 }
@@ -37,13 +50,14 @@ export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
   private readonly perClient = new Map<string, number>();
-  private readonly alive = new WeakSet<object>();
   private readonly stopCommits: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private tooSlow = 0;
+  private readonly budget: WsQueueBudget;
 
   constructor(opts: WsGatewayOptions) {
     this.opts = opts;
+    this.budget = new WsQueueBudget(opts.limits.maxQueuedBytesTotal, WS_CLIENT_SHARE);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.limits.maxMessageBytes,
@@ -63,7 +77,12 @@ export class WsGateway {
   get stats(): WsStats {
     let subscriptions = 0;
     for (const c of this.connections) subscriptions += c.subscriptionCount;
-    return { connections: this.connections.size, subscriptions, closedTooSlow: this.tooSlow };
+    return {
+      connections: this.connections.size,
+      subscriptions,
+      queuedBytes: this.budget.usedBytes,
+      closedTooSlow: this.tooSlow,
+    };
   }
 
   /** The HTTP server's 'upgrade' event. */
@@ -71,6 +90,11 @@ export class WsGateway {
     const path = new URL(req.url ?? "/", "http://host").pathname;
     if (path !== WS_PATH) {
       refuse(socket, 404, `WebSocket is served on ${WS_PATH} only`);
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && allowedOrigin(origin, this.opts.allowedOrigins) === undefined) {
+      refuse(socket, 403, `WebSocket from origin ${origin} refused: it is not in rpc.cors_allowed_origins`);
       return;
     }
     const { maxConnections, maxConnectionsPerIp } = this.opts.limits;
@@ -103,22 +127,25 @@ export class WsGateway {
         indexing: this.opts.app.indexing,
         log: this.opts.logger,
         onTooSlow: () => this.tooSlow++,
+        budget: this.budget,
       });
       this.connections.add(conn);
-      this.alive.add(conn);
-      ws.on("pong", () => this.alive.add(conn));
+      const beat = new Heartbeat(conn, this.opts.idleTimeoutMs);
+      ws.on("pong", () => beat.ponged());
       ws.on("close", () => {
         this.connections.delete(conn);
         uncount();
       });
       this.pingers.set(conn, () => {
-        if (!this.alive.has(conn)) {
+        if (beat.late(Date.now())) {
           // Not reading (or gone): a subscriber is told so with the cursor to resume from, as by the stall timeout.
           if (!conn.stalled()) ws.terminate();
           return;
         }
-        this.alive.delete(conn);
-        ws.ping();
+        if (beat.due()) {
+          beat.pinged(Date.now());
+          ws.ping();
+        }
       });
     });
   }
@@ -129,19 +156,31 @@ export class WsGateway {
     for (const c of this.connections) this.pingers.get(c)?.();
   }
 
-  /** Closes every connection (1001, going away) and stops listening to commits. */
-  close(): void {
+  /**
+   * Closes every connection (1001, going away) and stops listening to commits. Clients get CLOSE_GRACE_MS to
+   * read what was sent before the close frame and answer it (so they see 1001); those still open are dropped.
+   */
+  async close(): Promise<void> {
     this.stopCommits();
     clearInterval(this.heartbeat);
-    for (const c of this.connections) c.close(CLOSE_CODES.goingAway, "the node is shutting down");
+    const open = [...this.connections];
+    for (const c of open) c.close(CLOSE_CODES.goingAway, "the node is shutting down");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.map((c) => c.ended)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
     for (const c of this.connections) c.terminate();
   }
 }
 
+const STATUS_TEXT: Record<number, string> = { 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
+
 /** Answers an upgrade request with an HTTP error and a JSON-RPC error body, then closes the socket. */
 function refuse(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message } });
-  const text = status === 404 ? "Not Found" : "Service Unavailable";
+  const text = STATUS_TEXT[status] ?? "Error";
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\nconnection: close\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -58,21 +58,24 @@ async function readBlocks(ctx: RpcContext, after: Place, tip: number, maxItems: 
   const items: StreamItem[] = [];
   let height = nextItem(after).height;
   ctx.request.charge(Math.min(maxItems, tip - height + 1));
-  for (; height <= tip && items.length < maxItems; height++) {
-    const [{ header, hash }, hashes] = await Promise.all([committedHeader(ctx, height), ctx.db.txHashesOf(height)]);
-    items.push({
-      place: endOfBlock(height),
-      result: {
-        kind: "block",
-        height,
-        hash: toHex(hash),
-        time: isoTime(header.timeMs),
-        proposer: encodeAddress(header.proposerAddress),
-        numTxs: hashes?.length ?? 0,
-      },
-    });
-    await ctx.request.breathe();
-  }
+  // A page of blocks is a heavy read like the other topics' pages: it waits for one of the node's scan slots.
+  await ctx.request.scan(async () => {
+    for (; height <= tip && items.length < maxItems; height++) {
+      const [{ header, hash }, hashes] = await Promise.all([committedHeader(ctx, height), ctx.db.txHashesOf(height)]);
+      items.push({
+        place: endOfBlock(height),
+        result: {
+          kind: "block",
+          height,
+          hash: toHex(hash),
+          time: isoTime(header.timeMs),
+          proposer: encodeAddress(header.proposerAddress),
+          numTxs: hashes?.length ?? 0,
+        },
+      });
+      await ctx.request.breathe();
+    }
+  });
   return { items, reached: items.length > 0 ? items[items.length - 1].place : after };
 }
 

@@ -16,6 +16,11 @@ export interface WsLimits {
   /** Notifications one subscription may have sent but not yet written to its connection: ws.queue_items. */
   queueItems: number;
   /**
+   * Bytes of notifications all subscriptions together may have sent but not yet written (those of one client
+   * address: WS_CLIENT_SHARE of it): ws.max_queued_bytes_total.
+   */
+  maxQueuedBytesTotal: number;
+  /**
    * A client whose subscription has items waiting but who takes none of its notifications for this long is
    * too slow and is closed (4008): rpc.idle_timeout_ms, the same patience as with an HTTP answer it stopped reading.
    */
@@ -29,7 +34,17 @@ export const DEFAULT_WS_LIMITS = {
   maxMessageBytes: 1024 * 1024,
   queueBytes: 4 * 1024 * 1024,
   queueItems: 10_000,
+  maxQueuedBytesTotal: 64 * 1024 * 1024,
 } as const;
+
+/**
+ * The slowest reading a WebSocket client may do: a ping queued behind n bytes must be answered within
+ * rpc.idle_timeout_ms + n / this (a client reading steadily but slowly is not cut off for its late pong).
+ */
+export const WS_MIN_READ_BYTES_PER_SECOND = 16 * 1024;
+
+/** The part of ws.max_queued_bytes_total the subscriptions of one client address (IPv4, or IPv6 /64) may hold. */
+export const WS_CLIENT_SHARE = 1 / 4;
 
 /** The smallest ws.queue_bytes accepted: a page of notifications (a few full txs) must fit in half of it. */
 export const MIN_QUEUE_BYTES = 64 * 1024;

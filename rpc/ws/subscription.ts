@@ -9,6 +9,14 @@ import { encodeSubscriptionCursor } from "./subscription-cursor.ts";
 export interface SubscriptionHost {
   /** Hands a message to the socket; `written` runs once it is written to the network (or never will be). */
   send(body: Buffer, written: () => void): void;
+  /** Takes bytes of the node-wide queue budget (ws.max_queued_bytes_total) for a notification; false: no room. */
+  take(bytes: number): boolean;
+  /** Whether take(bytes) would succeed now. */
+  fits(bytes: number): boolean;
+  /** Gives them back once the notification is written (or never will be). */
+  give(bytes: number): void;
+  /** Calls `listener` whenever some of the node-wide budget is given back, until the function returned is called. */
+  onRoom(listener: () => void): () => void;
   /** The node's parts with a fresh request scope (one page's budgets), aborted when the connection closes. */
   context(): RpcContext;
   /** The latest committed height. */
@@ -19,7 +27,7 @@ export interface SubscriptionHost {
   failed(sub: Subscription, err: unknown): void;
 }
 
-type Waiter = { resolve: (ok: boolean) => void; forRoom: boolean; timer?: NodeJS.Timeout };
+type Waiter = { resolve: (ok: boolean) => void; forRoom: boolean; timer?: NodeJS.Timeout; unlisten?: () => void };
 
 /**
  * One subscription of a connection: a pump that reads the stream's items after its place, page by page, and
@@ -47,6 +55,10 @@ export class Subscription {
   private sentBytes = 0;
   private sentItems = 0;
   private stopped = false;
+  /** The next notification found no room (in this queue or the node-wide budget): wait for some before reading on. */
+  private starved = false;
+  /** Bytes of the notification the node-wide budget had no room for (0: none): woken only once it fits. */
+  private needBytes = 0;
   private waiter: Waiter | undefined;
 
   constructor(opts: {
@@ -89,7 +101,7 @@ export class Subscription {
   async run(): Promise<void> {
     try {
       while (!this.stopped) {
-        if (this.full()) {
+        if (this.full() || this.starved) {
           if (!(await this.wait(true))) {
             if (!this.stopped) this.host.tooSlow(this);
             return;
@@ -118,13 +130,26 @@ export class Subscription {
       // A lone item bigger than the whole queue still goes (else the subscription could never move on).
       const over =
         this.unsentBytes + body.byteLength > this.limits.queueBytes || this.unsentItems + 1 > this.limits.queueItems;
-      if (over && this.unsentItems > 0) return; // the rest is read again once the queue drained
+      if (over && this.unsentItems > 0) {
+        // The rest is read again once a notification was written (not at once: a big item that does not fit
+        // in the room left under the bound would be read again and again while the queue is under half).
+        this.starved = true;
+        return;
+      }
+      if (!this.host.take(body.byteLength)) {
+        this.needBytes = body.byteLength;
+        this.starved = true; // the rest is read again once the node-wide budget has room (never dropped)
+        return;
+      }
       this.unsentBytes += body.byteLength;
       this.unsentItems++;
       this.sentBytes += body.byteLength;
       this.sentItems++;
       this.place = item.place;
-      this.host.send(body, () => this.written(body.byteLength));
+      this.host.send(body, () => {
+        this.host.give(body.byteLength);
+        this.written(body.byteLength);
+      });
     }
     this.place = page.reached;
   }
@@ -146,7 +171,18 @@ export class Subscription {
     const w = this.waiter;
     if (w === undefined || !w.forRoom) return;
     w.timer?.refresh(); // the client is reading: its patience starts again
-    if (!this.full()) this.settle(true);
+    this.roomMaybe();
+  }
+
+  /** Wakes the pump waiting for room once its queue is under half and the node-wide budget was given bytes. */
+  private roomMaybe(): void {
+    const w = this.waiter;
+    if (w === undefined || !w.forRoom || this.full()) return;
+    // Not woken for room given back that its next notification would not fit in (all starved pumps hear of each).
+    if (this.needBytes > 0 && !this.host.fits(this.needBytes)) return;
+    this.starved = false;
+    this.needBytes = 0;
+    this.settle(true);
   }
 
   /**
@@ -171,7 +207,10 @@ export class Subscription {
   private wait(forRoom: boolean): Promise<boolean> {
     return new Promise((resolve) => {
       const w: Waiter = { resolve, forRoom };
-      if (forRoom) w.timer = setTimeout(() => this.settle(false), this.limits.stallTimeoutMs);
+      if (forRoom) {
+        w.timer = setTimeout(() => this.settle(false), this.limits.stallTimeoutMs);
+        if (this.starved) w.unlisten = this.host.onRoom(() => this.roomMaybe());
+      }
       this.waiter = w;
     });
   }
@@ -181,6 +220,7 @@ export class Subscription {
     if (w === undefined) return;
     this.waiter = undefined;
     clearTimeout(w.timer);
+    w.unlisten?.();
     w.resolve(ok);
   }
 }

@@ -36,6 +36,8 @@ export class TestWsClient {
   /** Subscription errors (the node ended a subscription), by subscription id. */
   readonly failed = new Map<string, RpcFailure>();
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Binary frames received: the node must send none (each fails the calls and waits in progress). */
+  binaryFrames = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly watchers = new Set<() => void>();
@@ -50,7 +52,18 @@ export class TestWsClient {
         this.poke();
       });
     });
-    ws.on("message", (data) => this.onMessage(data.toString()));
+    ws.on("message", (data, isBinary) => {
+      // Every JSON-RPC message must come as a text frame: a browser hands a binary one to the page as a Blob.
+      if (isBinary) {
+        this.binaryFrames++;
+        const err = new Error(`the node sent a binary frame: ${data.toString().slice(0, 80)}`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        this.poke();
+        return;
+      }
+      this.onMessage(data.toString());
+    });
     ws.on("error", () => {});
   }
 
@@ -98,6 +111,12 @@ export class TestWsClient {
     if (done()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {
+        if (this.binaryFrames > 0) {
+          clearTimeout(timer);
+          this.watchers.delete(check);
+          reject(new Error(`the node sent ${this.binaryFrames} binary frame(s) while waiting for ${what}`));
+          return;
+        }
         if (!done()) return;
         clearTimeout(timer);
         this.watchers.delete(check);

@@ -208,6 +208,25 @@ describe("WebSocket subscriptions", () => {
     expect(await gauge()).toBe(open + 1);
   });
 
+  it("subscribe and unsubscribe over the WebSocket count in opl_rpc_requests_total", async () => {
+    const count = async (method: string, outcome: string) => {
+      const metric = await chain.node.metrics.registry.getSingleMetric("opl_rpc_requests_total")?.get();
+      return metric?.values.find((v) => v.labels.method === method && v.labels.outcome === outcome)?.value ?? 0;
+    };
+    const before = {
+      subscribe: await count("subscribe", "ok"),
+      unsubscribe: await count("unsubscribe", "ok"),
+      refused: await count("subscribe", "error"),
+    };
+    const c = await connect();
+    const a = await c.subscribe({ topic: "blocks" });
+    await c.call("unsubscribe", { subscription: a.subscription });
+    await c.errorOf("subscribe", { topic: "nope" });
+    expect(await count("subscribe", "ok")).toBe(before.subscribe + 1);
+    expect(await count("unsubscribe", "ok")).toBe(before.unsubscribe + 1);
+    expect(await count("subscribe", "error")).toBe(before.refused + 1);
+  });
+
   it("a client that reconnects with its cursor gets every item after it exactly once, in order", async () => {
     const carol = new TestAccount();
     const start = await included([await submit(alice.transfer(chain.chainId, carol.address, 1n, FEE))]);

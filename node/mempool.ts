@@ -9,7 +9,14 @@ import { keyId } from "../state/view.ts";
 import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
 import { CheapestFirst } from "./cheapest-first.ts";
-import { type Admission, admissionPlan, type PendingTx, type PoolCaps, type PoolView } from "./mempool-refusal.ts";
+import {
+  type Admission,
+  admissionPlan,
+  type PendingTx,
+  type PoolCaps,
+  type PoolView,
+  weightIn,
+} from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
@@ -59,6 +66,8 @@ interface Entry extends PendingTx {
   work: number;
   /** amount + fee: what the tx takes from the sender's balance. */
   spend: bigint;
+  /** weightIn(caps, tx): what it takes of a full pool, for eviction's price. */
+  weight: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
   admittedAt: number;
   /** The node's clock when it was admitted (for the wall-time TTL). */
@@ -97,10 +106,10 @@ export class Mempool implements PoolView {
   private readonly maxWork: number;
   private readonly caps: PoolCaps;
   private gappedTotal = 0;
-  /** Every sender's highest-nonce tx, cheapest per byte first: what a full pool evicts (no scan). */
+  /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
   private readonly tips = new CheapestFirst<SenderQueue>((q) => {
     const tip = q.tip as Entry;
-    return { fee: tip.tx.body.fee, bytes: tip.tx.bytes.byteLength };
+    return { fee: tip.tx.body.fee, weight: tip.weight };
   });
 
   /** Blocks seen by update(): the mempool's clock for the TTL. */
@@ -361,7 +370,7 @@ export class Mempool implements PoolView {
       this.drop(victim, victimId, e.tx.body.nonce, e as Entry, {
         status: "evicted",
         reason: "MEMPOOL_FULL",
-        message: `the mempool was full and ${tx.id} paid more per byte (it was its sender's highest pending nonce, so no gap is left)`,
+        message: `the mempool was full and ${tx.id} paid more for its room (it was its sender's highest pending nonce, so no gap is left)`,
       });
       if (victim.byNonce.size > 0) this.recount(victim);
     }
@@ -381,7 +390,8 @@ export class Mempool implements PoolView {
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const entry: Entry = { tx, work: txWork(tx), spend, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const weight = weightIn(this.caps, tx);
+    const entry: Entry = { tx, work: txWork(tx), spend, weight, admittedAt: this.blocks, admittedAtMs: this.now() };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);

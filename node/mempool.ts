@@ -15,13 +15,14 @@ import {
   type PendingTx,
   type PoolCaps,
   type PoolView,
+  outbids,
   weightIn,
 } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
-import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
 
 export { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
@@ -156,17 +157,41 @@ export class Mempool implements PoolView {
 
   /**
    * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
-   * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
-   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or, paying
-   * more per byte than the cheapest pending tx it may evict, gets in (admissionPlan).
+   * even the least work any tx costs fits), or the admission queue is. The relay then reads a peer's tx only
+   * as far as mightEnter; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or,
+   * outbidding the cheapest pending tx it may evict, gets in (admissionPlan).
    */
   get full(): boolean {
+    return this.capsFull || this.admissionQueueFull;
+  }
+
+  /** As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check. */
+  get admissionQueueFull(): boolean {
+    return this.admissions.size >= this.queueLimit.limit;
+  }
+
+  private get capsFull(): boolean {
     return (
       this.byHash.size >= this.limits.maxTxs ||
       this.bytes >= this.limits.maxBytes ||
-      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork ||
-      this.admissions.size >= this.queueLimit.limit
+      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork
     );
+  }
+
+  /**
+   * Whether admission could take this tx now, by one cheap look (a map lookup or the top of the eviction
+   * index, no signature check): the pool is not full; or, full on its caps (not on the admission queue), the
+   * tx replaces its sender's pending tx of the same nonce paying enough more, or outbids the cheapest tx it
+   * may evict. The relay's filter for peers' txs under congestion, so that fee bumps still propagate then.
+   * A yes is no promise: admission checks everything.
+   */
+  mightEnter(tx: DecodedTx): boolean {
+    if (this.admissionQueueFull) return false;
+    if (!this.capsFull) return true;
+    const pending = this.senders.get(keyId(tx.sender))?.byNonce.get(tx.body.nonce);
+    if (pending !== undefined) return tx.body.fee >= minReplacementFee(pending.tx.body.fee);
+    const [cheapest] = this.cheapestTips(1, tx.sender);
+    return cheapest !== undefined && outbids({ fee: tx.body.fee, weight: weightIn(this.caps, tx) }, cheapest);
   }
 
   has(hashHex: string): boolean {
@@ -230,7 +255,8 @@ export class Mempool implements PoolView {
   }
 
   /**
-   * Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known.
+   * Admits signed-tx bytes (or a tx already decoded from them) or throws TxError saying why not. `hash`:
+   * txHash(bytes), if already known.
    *
    * Admission is atomic although the signature is checked on another thread: after the signature check the
    * state checks run again and the tx is inserted with no await in between, so of two same-nonce rivals
@@ -240,8 +266,9 @@ export class Mempool implements PoolView {
    * A copy of a tx already being admitted (same hash, so same bytes and signature) is not checked twice: it
    * waits for the first and gets its answer (ALREADY_KNOWN if admitted, the same refusal if not).
    */
-  async add(bytes: Uint8Array, hash?: Uint8Array): Promise<DecodedTx> {
+  async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array): Promise<DecodedTx> {
     const { params } = this.deps;
+    const bytes = signed instanceof Uint8Array ? signed : signed.bytes;
     if (bytes.byteLength > params.maxTxBytes) {
       throw new TxError(
         "TX_TOO_LARGE",
@@ -250,7 +277,7 @@ export class Mempool implements PoolView {
     }
     let tx: DecodedTx;
     try {
-      tx = decodeTx(bytes, hash);
+      tx = signed instanceof Uint8Array ? decodeTx(bytes, hash) : signed;
     } catch (err) {
       if (err instanceof CodecError)
         throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);

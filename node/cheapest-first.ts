@@ -1,19 +1,19 @@
 /**
  * The mempool's priority index for eviction when it is full: a binary min-heap of items (each sender's
- * highest-nonce pending tx) by fee per byte, with each item's position kept so that an item is moved or
+ * highest-nonce pending tx) by fee per weight (node/pool-weight.ts: its share of the cap that binds), with each item's position kept so that an item is moved or
  * removed in O(log n) when its sender's highest nonce changes. Finding the k cheapest reads the heap without
  * changing it, in O(k log k): admission never scans the pool.
  */
 
-/** What an item pays: its fee and its size in bytes. */
+/** What an item pays: its fee, and its weight (poolWeight: what it takes of the pool). */
 export interface Price {
   fee: bigint;
-  bytes: number;
+  weight: bigint;
 }
 
-/** Whether `a` pays strictly less per byte than `b` (exact: cross-multiplied, no division, no float). */
-export function cheaperPerByte(a: Price, b: Price): boolean {
-  return a.fee * BigInt(b.bytes) < b.fee * BigInt(a.bytes);
+/** Whether `a` pays strictly less per weight than `b` (exact: cross-multiplied, no division, no float). */
+export function cheaperPerWeight(a: Price, b: Price): boolean {
+  return a.fee * b.weight < b.fee * a.weight;
 }
 
 export class CheapestFirst<T> {
@@ -83,7 +83,7 @@ export class CheapestFirst<T> {
   }
 
   private less(i: number, j: number): boolean {
-    return cheaperPerByte(this.priceOf(this.heap[i]), this.priceOf(this.heap[j]));
+    return cheaperPerWeight(this.priceOf(this.heap[i]), this.priceOf(this.heap[j]));
   }
 
   private swap(i: number, j: number): void {

@@ -62,9 +62,12 @@ const configSchema = z.strictObject({
       header_timeout_ms: z.number().int().min(100).default(10_000),
       request_timeout_ms: z.number().int().min(100).default(30_000),
       idle_timeout_ms: z.number().int().min(100).default(30_000),
-      /** Origins whose browser pages may call the node (rpc/cors.ts); empty: no CORS headers at all. */
+      /**
+       * Origins whose browser pages may call the node (rpc/cors.ts); empty: no CORS headers at all. Lowercased
+       * here: browsers send the scheme and host in lowercase, and the match is exact.
+       */
       cors_allowed_origins: z
-        .array(z.string().regex(ORIGIN_PATTERN, "must be \"*\" or an origin such as https://app.example:8443"))
+        .array(z.string().toLowerCase().regex(ORIGIN_PATTERN, "must be \"*\" or an origin such as https://app.example:8443"))
         .max(100)
         .default([]),
     })

@@ -8,7 +8,13 @@ import type { TimeoutConfig } from "../consensus/engine/types.ts";
 /** What the verdict is made of, read from the node when asked. */
 export interface HealthInput {
   height: number;
-  /** The latest block's header time (at height 0, the genesis time). */
+  /**
+   * Since this node committed its latest block, by its own monotonic clock (BlockAge), not by the block's
+   * header time: a proposer whose clock runs ahead stamps future times, and an age read from them would keep
+   * a stalled chain "healthy" for as long as that clock is ahead.
+   */
+  lastBlockAgeMs: number;
+  /** The latest block's header time (at height 0, the genesis time), and this node's wall clock. */
   lastBlockTimeMs: number;
   nowMs: number;
   /** Distinct peers connected. */
@@ -27,11 +33,41 @@ export interface HealthReport {
   /** Why not healthy, for a person: empty when healthy. */
   reasons: string[];
   height: number;
-  /** By this node's clock, since the latest block's header time (0 if that is ahead of the clock). */
+  /** By this node's monotonic clock, since it committed the latest block (HealthInput.lastBlockAgeMs). */
   lastBlockAgeMs: number;
   maxBlockAgeMs: number;
   peers: number;
   catchingUp: boolean;
+}
+
+/**
+ * A latest header time further ahead of this node's clock than this is a reason: the proposer's clock (or
+ * this node's) is wrong, and clients reading block times get times from the future. Below it, ordinary drift.
+ */
+export const HEADER_TIME_AHEAD_TOLERANCE_MS = 1000;
+
+/**
+ * Time since this node last committed a block, by a monotonic clock (performance.now in the node). Until the
+ * first commit after start, it starts from the latest header's age by the wall clock (a node restarted on a
+ * stalled chain is not "fresh"), floored at 0.
+ */
+export class BlockAge {
+  private committedAtMs: number;
+  private readonly now: () => number;
+
+  constructor(now: () => number, ageAtStartMs: number) {
+    this.now = now;
+    this.committedAtMs = now() - Math.max(0, ageAtStartMs);
+  }
+
+  /** A block was committed now (ChainApp.onCommit's listener). */
+  readonly committed = (): void => {
+    this.committedAtMs = this.now();
+  };
+
+  get ms(): number {
+    return Math.max(0, this.now() - this.committedAtMs);
+  }
 }
 
 /** Rounds that all time out in a row before a missing block counts as the chain having stopped. */
@@ -55,7 +91,7 @@ export function maxBlockAgeMsFor(blockIntervalMs: number, t: TimeoutConfig): num
 
 export function checkHealth(i: HealthInput): HealthReport {
   const reasons: string[] = [];
-  const lastBlockAgeMs = Math.max(0, i.nowMs - i.lastBlockTimeMs);
+  const lastBlockAgeMs = i.lastBlockAgeMs;
   if (i.catchingUp) {
     // Block sync also counts as catching up a node that expects peers and knows no peer's height.
     reasons.push(i.bestPeerHeight > i.height
@@ -64,6 +100,10 @@ export function checkHealth(i: HealthInput): HealthReport {
   }
   if (lastBlockAgeMs > i.maxBlockAgeMs) {
     reasons.push(`no block for ${(lastBlockAgeMs / 1000).toFixed(1)} s (health.max_block_age_ms = ${i.maxBlockAgeMs})`);
+  }
+  const aheadMs = i.lastBlockTimeMs - i.nowMs;
+  if (aheadMs > HEADER_TIME_AHEAD_TOLERANCE_MS) {
+    reasons.push(`the latest block's header time is ${(aheadMs / 1000).toFixed(1)} s ahead of this node's clock`);
   }
   // Alone in its set a validator makes blocks by itself; with others it can make none without peers.
   if (i.isValidator && i.validators > 1 && i.peers === 0) {

@@ -6,7 +6,7 @@ import type { GetRoutes } from "../rpc/get-routes.ts";
 import { MetricsServer } from "../rpc/metrics-server.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { NodeConfig } from "./config.ts";
-import { checkHealth, maxBlockAgeMsFor } from "./health.ts";
+import { BlockAge, checkHealth, maxBlockAgeMsFor } from "./health.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import type { NodeNetwork } from "./network.ts";
 
@@ -38,6 +38,8 @@ export function rpcGetRoutes(d: HttpRouteDeps): GetRoutes {
   const maxBlockAgeMs =
     config.health.max_block_age_ms || maxBlockAgeMsFor(config.consensus.block_interval_ms, DEFAULT_TIMEOUTS);
   const apart = metricsApart(config);
+  const blockAge = new BlockAge(() => performance.now(), Date.now() - app.info().lastBlockTimeMs);
+  app.onCommit(blockAge.committed);
   return {
     describe: () => ({
       name: "opl-node",
@@ -52,6 +54,7 @@ export function rpcGetRoutes(d: HttpRouteDeps): GetRoutes {
       const validators = app.validators(info.height + 1);
       return checkHealth({
         height: info.height,
+        lastBlockAgeMs: blockAge.ms,
         lastBlockTimeMs: info.lastBlockTimeMs,
         nowMs: Date.now(),
         peers: new Set(d.connections().map((c) => c.peer)).size,

@@ -64,3 +64,12 @@ export function minReplacementFee(fee: bigint): bigint {
  * small ones, and a bound on the work one admission does.
  */
 export const MAX_EVICTIONS_PER_ADMISSION = 8;
+
+/**
+ * Only a tx whose nonce is fewer than this many above its sender's account nonce may evict others from a full
+ * pool. A tx far ahead pays only if every nonce before it commits, and the sender can void them all with one
+ * conflicting tx of a low nonce sent through another node: without this bound one funded account could fill
+ * nonces n..n+999 here, each evicting MAX_EVICTIONS_PER_ADMISSION honest txs, then drain its balance elsewhere
+ * and pay for none of it. With it, what one account evicts per block is bounded by this times that.
+ */
+export const MAX_EVICTING_NONCE_AHEAD = 4;

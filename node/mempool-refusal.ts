@@ -4,8 +4,10 @@ import type { DecodedTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { msgSpend } from "../state/execute.ts";
 import { txWork } from "../state/work.ts";
-import { cheaperPerByte, type Price } from "./cheapest-first.ts";
+import { poolWeight } from "./pool-weight.ts";
+import { cheaperPerWeight, type Price } from "./cheapest-first.ts";
 import {
+  MAX_EVICTING_NONCE_AHEAD,
   MAX_EVICTIONS_PER_ADMISSION,
   type MempoolLimits,
   minReplacementFee,
@@ -19,6 +21,8 @@ export interface PendingTx {
   readonly spend: bigint;
   /** txWork(tx). */
   readonly work: number;
+  /** poolWeight of its bytes and work: what it takes of a full pool. */
+  readonly weight: bigint;
 }
 
 /** What admission's rules read of the pool (the Mempool's own public view of itself). */
@@ -43,11 +47,17 @@ export interface PoolCaps {
   maxWork: number;
 }
 
+/** What `tx` takes of a pool with these caps (node/pool-weight.ts). */
+export function weightIn(caps: PoolCaps, tx: DecodedTx): bigint {
+  const { maxTxs, maxBytes } = caps.limits;
+  return poolWeight({ maxTxs, maxBytes, maxWork: caps.maxWork }, tx.bytes.byteLength, txWork(tx));
+}
+
 /** How a tx is admitted: in place of its sender's pending tx of the same nonce, and evicting others to fit. */
 export interface Admission {
   /** The pending tx of the same sender and nonce it replaces (it pays at least minReplacementFee of that one's). */
   replaces: PendingTx | undefined;
-  /** Cheaper txs (per byte) it evicts from a full pool, each its sender's highest nonce. */
+  /** Cheaper txs (per weight) it evicts from a full pool, each its sender's highest nonce. */
   evicts: PendingTx[];
 }
 
@@ -124,47 +134,67 @@ export function admissionPlan(
     work -= replaces.work;
   }
   if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork) return { replaces, evicts: [] };
-  return makeRoom(pool, caps, tx, nonce === next || replaces !== undefined, { count, bytes, work }, replaces);
+  return makeRoom(pool, caps, tx, evictRight(nonce, account, next), { count, bytes, work }, replaces);
+}
+
+/**
+ * Whether a tx of this nonce may evict others, or why not. It must be executable: the next nonce of its
+ * sender's contiguous run, or a replacement inside that run (nonce < next); a replacement of a tx behind a gap
+ * may never run, and so never pay. And it must be near its sender's account nonce (MAX_EVICTING_NONCE_AHEAD).
+ */
+function evictRight(nonce: number, account: Account, next: number): string | undefined {
+  if (nonce > next) return " (a transaction behind a nonce gap evicts nothing)";
+  if (nonce >= account.nonce + MAX_EVICTING_NONCE_AHEAD) {
+    return ` (only the ${MAX_EVICTING_NONCE_AHEAD} nonces after the account's ${account.nonce} may evict others)`;
+  }
+  return undefined;
 }
 
 /**
  * A full pool: the cheapest senders' last txs that `tx` may evict until `held` (the pool's count, bytes and
- * work with `tx` in) is within the caps, if they pay less per byte than it, at most MAX_EVICTIONS_PER_ADMISSION
- * of them. A tx behind a nonce gap evicts nothing: it may never execute, and so never pay.
+ * work with `tx` in) is within the caps, if they pay less per weight than it (weightIn: per the cap that
+ * binds) and their fees sum to no more than its fee (an evictor pays for what it evicts), at most
+ * MAX_EVICTIONS_PER_ADMISSION of them. `refused`: why this tx may evict nothing (evictRight), if so.
  */
 function makeRoom(
   pool: PoolView,
   caps: PoolCaps,
   tx: DecodedTx,
-  executable: boolean,
+  refused: string | undefined,
   held: { count: number; bytes: number; work: number },
   replaces: PendingTx | undefined,
 ): Admission | TxError {
   const full = (why: string) =>
     new TxError("MEMPOOL_FULL", `the mempool is full${why}; try again after the next block`);
-  if (!executable) return full(" (a transaction behind a nonce gap evicts nothing)");
+  if (refused !== undefined) return full(refused);
   // Under overload most newcomers pay no more than the cheapest: one look at the top of the index refuses them.
-  const price = priceOf(tx);
+  const price: Price = { fee: tx.body.fee, weight: weightIn(caps, tx) };
   const [cheapest] = pool.cheapestTips(1, tx.sender);
   if (cheapest === undefined) return full("");
-  if (!cheaperPerByte(priceOf(cheapest.tx), price)) {
+  if (!outbids(price, cheapest)) {
     const [f, b] = [cheapest.tx.body.fee, cheapest.tx.bytes.byteLength];
-    return full(` and its cheapest evictable tx pays as much per byte (fee ${f} for ${b} bytes) or more`);
+    return full(` and its cheapest evictable tx pays as much for its room (fee ${f} for ${b} bytes) or more`);
   }
   const { limits, maxWork } = caps;
   let { count, bytes, work } = held;
+  let fees = 0n;
   const evicts: PendingTx[] = [];
   for (const c of pool.cheapestTips(MAX_EVICTIONS_PER_ADMISSION, tx.sender)) {
-    if (!cheaperPerByte(priceOf(c.tx), price)) break;
+    if (!outbids(price, c) || fees + c.tx.body.fee > tx.body.fee) break;
     evicts.push(c);
+    fees += c.tx.body.fee;
     count--;
     bytes -= c.tx.bytes.byteLength;
     work -= c.work;
     if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= maxWork) return { replaces, evicts };
   }
-  return full(`: evicting the ${evicts.length} txs paying less per byte than this one would not make room`);
+  return full(
+    `: evicting the ${evicts.length} txs paying less for their room than this one (fees summing to no more ` +
+    `than its fee) would not make room`,
+  );
 }
 
-function priceOf(tx: DecodedTx): Price {
-  return { fee: tx.body.fee, bytes: tx.bytes.byteLength };
+/** Whether a newcomer at `price` may evict `victim`: it pays more per weight, and at least the victim's fee. */
+export function outbids(price: Price, victim: PendingTx): boolean {
+  return cheaperPerWeight({ fee: victim.tx.body.fee, weight: victim.weight }, price) && victim.tx.body.fee <= price.fee;
 }

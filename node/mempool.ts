@@ -9,12 +9,20 @@ import { keyId } from "../state/view.ts";
 import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
 import { CheapestFirst } from "./cheapest-first.ts";
-import { type Admission, admissionPlan, type PendingTx, type PoolCaps, type PoolView } from "./mempool-refusal.ts";
+import {
+  type Admission,
+  admissionPlan,
+  type PendingTx,
+  type PoolCaps,
+  type PoolView,
+  outbids,
+  weightIn,
+} from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
-import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
+import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
 
 export { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
@@ -59,6 +67,8 @@ interface Entry extends PendingTx {
   work: number;
   /** amount + fee: what the tx takes from the sender's balance. */
   spend: bigint;
+  /** weightIn(caps, tx): what it takes of a full pool, for eviction's price. */
+  weight: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
   admittedAt: number;
   /** The node's clock when it was admitted (for the wall-time TTL). */
@@ -97,10 +107,10 @@ export class Mempool implements PoolView {
   private readonly maxWork: number;
   private readonly caps: PoolCaps;
   private gappedTotal = 0;
-  /** Every sender's highest-nonce tx, cheapest per byte first: what a full pool evicts (no scan). */
+  /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
   private readonly tips = new CheapestFirst<SenderQueue>((q) => {
     const tip = q.tip as Entry;
-    return { fee: tip.tx.body.fee, bytes: tip.tx.bytes.byteLength };
+    return { fee: tip.tx.body.fee, weight: tip.weight };
   });
 
   /** Blocks seen by update(): the mempool's clock for the TTL. */
@@ -147,17 +157,41 @@ export class Mempool implements PoolView {
 
   /**
    * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
-   * even the least work any tx costs fits), or the admission queue is. The relay drops a peer's txs unread
-   * while this holds; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or, paying
-   * more per byte than the cheapest pending tx it may evict, gets in (admissionPlan).
+   * even the least work any tx costs fits), or the admission queue is. The relay then reads a peer's tx only
+   * as far as mightEnter; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or,
+   * outbidding the cheapest pending tx it may evict, gets in (admissionPlan).
    */
   get full(): boolean {
+    return this.capsFull || this.admissionQueueFull;
+  }
+
+  /** As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check. */
+  get admissionQueueFull(): boolean {
+    return this.admissions.size >= this.queueLimit.limit;
+  }
+
+  private get capsFull(): boolean {
     return (
       this.byHash.size >= this.limits.maxTxs ||
       this.bytes >= this.limits.maxBytes ||
-      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork ||
-      this.admissions.size >= this.queueLimit.limit
+      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork
     );
+  }
+
+  /**
+   * Whether admission could take this tx now, by one cheap look (a map lookup or the top of the eviction
+   * index, no signature check): the pool is not full; or, full on its caps (not on the admission queue), the
+   * tx replaces its sender's pending tx of the same nonce paying enough more, or outbids the cheapest tx it
+   * may evict. The relay's filter for peers' txs under congestion, so that fee bumps still propagate then.
+   * A yes is no promise: admission checks everything.
+   */
+  mightEnter(tx: DecodedTx): boolean {
+    if (this.admissionQueueFull) return false;
+    if (!this.capsFull) return true;
+    const pending = this.senders.get(keyId(tx.sender))?.byNonce.get(tx.body.nonce);
+    if (pending !== undefined) return tx.body.fee >= minReplacementFee(pending.tx.body.fee);
+    const [cheapest] = this.cheapestTips(1, tx.sender);
+    return cheapest !== undefined && outbids({ fee: tx.body.fee, weight: weightIn(this.caps, tx) }, cheapest);
   }
 
   has(hashHex: string): boolean {
@@ -221,7 +255,8 @@ export class Mempool implements PoolView {
   }
 
   /**
-   * Admits signed-tx bytes or throws TxError saying why not. `hash`: txHash(bytes), if already known.
+   * Admits signed-tx bytes (or a tx already decoded from them) or throws TxError saying why not. `hash`:
+   * txHash(bytes), if already known.
    *
    * Admission is atomic although the signature is checked on another thread: after the signature check the
    * state checks run again and the tx is inserted with no await in between, so of two same-nonce rivals
@@ -231,8 +266,9 @@ export class Mempool implements PoolView {
    * A copy of a tx already being admitted (same hash, so same bytes and signature) is not checked twice: it
    * waits for the first and gets its answer (ALREADY_KNOWN if admitted, the same refusal if not).
    */
-  async add(bytes: Uint8Array, hash?: Uint8Array): Promise<DecodedTx> {
+  async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array): Promise<DecodedTx> {
     const { params } = this.deps;
+    const bytes = signed instanceof Uint8Array ? signed : signed.bytes;
     if (bytes.byteLength > params.maxTxBytes) {
       throw new TxError(
         "TX_TOO_LARGE",
@@ -241,7 +277,7 @@ export class Mempool implements PoolView {
     }
     let tx: DecodedTx;
     try {
-      tx = decodeTx(bytes, hash);
+      tx = signed instanceof Uint8Array ? decodeTx(bytes, hash) : signed;
     } catch (err) {
       if (err instanceof CodecError)
         throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
@@ -361,7 +397,7 @@ export class Mempool implements PoolView {
       this.drop(victim, victimId, e.tx.body.nonce, e as Entry, {
         status: "evicted",
         reason: "MEMPOOL_FULL",
-        message: `the mempool was full and ${tx.id} paid more per byte (it was its sender's highest pending nonce, so no gap is left)`,
+        message: `the mempool was full and ${tx.id} paid more for its room (it was its sender's highest pending nonce, so no gap is left)`,
       });
       if (victim.byNonce.size > 0) this.recount(victim);
     }
@@ -381,7 +417,8 @@ export class Mempool implements PoolView {
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const entry: Entry = { tx, work: txWork(tx), spend, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const weight = weightIn(this.caps, tx);
+    const entry: Entry = { tx, work: txWork(tx), spend, weight, admittedAt: this.blocks, admittedAtMs: this.now() };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);

@@ -3,7 +3,7 @@ import { toHex } from "../crypto/bytes.ts";
 import { Gossip } from "../p2p/gossip.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, txBatchEntryBytes } from "../proto/p2p.ts";
-import { txHash } from "../proto/tx.ts";
+import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError, type TxErrorCode } from "../state/errors.ts";
 import type { Mempool } from "./mempool.ts";
 
@@ -110,7 +110,7 @@ export class TxRelay {
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new Set<string>();
   /** Counters for the operator (node_status could show them). */
-  /** `dropped`: txs not even read because the mempool was full (Mempool.full). */
+  /** `dropped`: txs not admitted because the mempool was full and they could not get in (Mempool.mightEnter). */
   readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0 };
 
   private constructor(
@@ -185,15 +185,21 @@ export class TxRelay {
     let blamed = false; // once per batch, however many bad txs it holds
     for (const tx of txs) {
       this.stats.received++;
-      // A full mempool would refuse it MEMPOOL_FULL after a hash and a decode: under overload every admitted
-      // tx reaches every full peer, and those refusals were two thirds of a node's. It is not marked seen;
-      // if a block needs it, the compact proposal's fetch brings it.
+      // A full mempool refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches every full peer,
+      // and those refusals were two thirds of a node's. So while it is full, a peer's tx is read only as far
+      // as one cheap look (Mempool.mightEnter): a fee bump of a pending tx, or a tx outbidding the cheapest
+      // evictable one, still gets in, and on (fee bumps matter most under congestion); the rest is dropped
+      // before any signature check. Not marked seen: if a block needs it, the compact proposal's fetch brings it.
+      let decoded: DecodedTx | undefined;
       if (this.mempool.full) {
-        this.stats.dropped++;
-        continue;
+        decoded = this.mempool.admissionQueueFull ? undefined : decodedOrUndefined(tx);
+        if (decoded === undefined || !this.mempool.mightEnter(decoded)) {
+          this.stats.dropped++;
+          continue;
+        }
       }
-      const digest = txHash(tx);
-      const hash = toHex(digest);
+      const digest = decoded?.hash ?? txHash(tx);
+      const hash = decoded?.id ?? toHex(digest);
       if (this.seen.has(hash) || this.fromPeer.has(hash)) {
         this.stats.duplicates++;
         continue;
@@ -205,7 +211,7 @@ export class TxRelay {
       this.inFlight++;
       this.fromPeer.add(hash);
       this.mempool
-        .add(tx, digest)
+        .add(decoded ?? tx, digest)
         .then(
           () => this.seen.add(hash), // admitted: copies from other peers are dropped from now on
           (err: unknown) => {
@@ -228,5 +234,14 @@ export class TxRelay {
     if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {
       this.log.warn({ shed: this.stats.shed }, "relayed transactions dropped: too many admissions in flight");
     }
+  }
+}
+
+/** The tx decoded, or undefined if it does not decode (then the mempool would refuse it TX_MALFORMED). */
+function decodedOrUndefined(bytes: Uint8Array): DecodedTx | undefined {
+  try {
+    return decodeTx(bytes);
+  } catch {
+    return undefined;
   }
 }

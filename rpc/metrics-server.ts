@@ -1,10 +1,14 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
+import { clientKey } from "./client-address.ts";
 import { answerGet } from "./get-routes.ts";
 
 /** Connections at once on the metrics listener: a scraper or two, and an operator's curl. */
 export const METRICS_MAX_CONNECTIONS = 16;
+
+/** Connections at once from one client address (clientKey): one client cannot take them all from the scraper. */
+export const METRICS_MAX_CONNECTIONS_PER_IP = 4;
 
 export interface MetricsServerOptions {
   host: string;
@@ -20,12 +24,16 @@ export interface MetricsServerOptions {
 /**
  * GET /metrics on a listener of its own ([metrics] listen), for an operator who keeps metrics off the RPC
  * port. Nothing else is served: other paths are 404, other methods 405. Bounded like the RPC port: at most
- * METRICS_MAX_CONNECTIONS connections, the same timeouts, and at most one rendering a second
+ * METRICS_MAX_CONNECTIONS connections, METRICS_MAX_CONNECTIONS_PER_IP from one address, the same timeouts, and at most one rendering a second
  * (NodeMetrics.exposition, RENDER_EVERY_MS).
  */
 export class MetricsServer {
   private readonly opts: MetricsServerOptions;
   private readonly server: Server;
+  /** Open connections by client address. */
+  private readonly perClient = new Map<string, number>();
+  /** Connections refused 503 on arrival: a request read from one before it closes is not answered. */
+  private readonly refused = new WeakSet<Socket>();
 
   constructor(opts: MetricsServerOptions) {
     this.opts = opts;
@@ -37,6 +45,7 @@ export class MetricsServer {
         connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.headerTimeoutMs / 4))),
       },
       (req, res) => {
+        if (this.refused.has(req.socket)) return; // answered 503 already, and closing
         req.resume(); // a body, if any, is not read (the request timeout bounds how long it may take)
         res.setTimeout(opts.idleTimeoutMs, () => res.destroy());
         if (req.method !== "GET" && req.method !== "HEAD") {
@@ -52,6 +61,28 @@ export class MetricsServer {
       },
     );
     this.server.maxConnections = METRICS_MAX_CONNECTIONS;
+    this.server.on("connection", (socket: Socket) => this.onConnection(socket));
+  }
+
+  /** Counts the connection against its address; past METRICS_MAX_CONNECTIONS_PER_IP, answers 503 and closes it. */
+  private onConnection(socket: Socket): void {
+    const key = clientKey(socket.remoteAddress);
+    const open = this.perClient.get(key) ?? 0;
+    if (open >= METRICS_MAX_CONNECTIONS_PER_IP) {
+      const body = `too many connections from ${key}: at most ${METRICS_MAX_CONNECTIONS_PER_IP} at a time\n`;
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n" +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      this.refused.add(socket);
+      return;
+    }
+    this.perClient.set(key, open + 1);
+    socket.once("close", () => {
+      const left = (this.perClient.get(key) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(key);
+      else this.perClient.set(key, left);
+    });
   }
 
   async listen(): Promise<AddressInfo> {

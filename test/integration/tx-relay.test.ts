@@ -73,16 +73,16 @@ async function setup() {
 }
 
 describe("tx relay over real libp2p on loopback", () => {
-  it("drops a peer's txs unread while the mempool is full, and takes one again once there is room", async () => {
+  it("drops a peer's txs that cannot get in while the mempool is full (no admission), and takes one again once there is room", async () => {
     const { state, mempool, relay, send, offences } = await setup();
     const [alice, bob] = [new TestAccount(), new TestAccount()];
     for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
     const first = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
     await mempool.add(first.bytes);
     const second = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
-    // While the mempool is full, a peer's txs are dropped before they are even hashed or decoded: under twice
-    // the load the network commits, every admitted tx reached 3 full peers, and their refusals were two thirds
-    // of all a node made (profile of `npm run bench -- --validators 4 --rate 4000`).
+    // While the mempool is full, a peer's txs that cannot get in are dropped before admission (no signature
+    // check): under twice the load the network commits, every admitted tx reached 3 full peers, and their
+    // refusals were two thirds of all a node made (profile of `npm run bench -- --validators 4 --rate 4000`).
     const admissions = vi.spyOn(mempool, "add");
     const later = Array.from({ length: 99 }, () => bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes);
     send(encodeTxBatch([second.bytes, ...later]), true);
@@ -97,6 +97,33 @@ describe("tx relay over real libp2p on loopback", () => {
     send(second.bytes);
     await waitFor("the relayed tx admitted", () => (mempool.has(toHex(second.hash)) ? true : undefined));
     expect(relay.stats.duplicates).toBe(0);
+    expect(offences).toEqual([]);
+  });
+
+  it("while the mempool is full, still takes a peer's fee bump of a pending tx and a tx outbidding the cheapest", async () => {
+    const { state, mempool, relay, send, offences } = await setup();
+    const [alice, bob, carol] = [new TestAccount(), new TestAccount(), new TestAccount()];
+    for (const a of [alice, bob, carol]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const first = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE, { nonce: 0 });
+    await mempool.add(first.bytes);
+    expect(mempool.full).toBe(true);
+    const admissions = vi.spyOn(mempool, "add");
+
+    // Bob pays no more than the pending tx: dropped. Alice's bump of her nonce 0 (+100%) replaces it.
+    const cheap = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    const bump = alice.transfer(CHAIN, new Uint8Array(20), FEE, 2n * FEE, { nonce: 0 });
+    send(encodeTxBatch([cheap.bytes, bump.bytes]), true);
+    await waitFor("the fee bump admitted", () => (mempool.has(toHex(bump.hash)) ? true : undefined));
+    expect(mempool.has(toHex(first.hash))).toBe(false);
+    expect(relay.stats.dropped).toBe(1);
+    expect(admissions).toHaveBeenCalledTimes(1); // the dropped tx never reached admission
+
+    // Carol outbids the cheapest pending tx (the bump): she takes its place.
+    const dear = carol.transfer(CHAIN, new Uint8Array(20), FEE, 5n * FEE);
+    send(dear.bytes);
+    await waitFor("the outbidding tx admitted", () => (mempool.has(toHex(dear.hash)) ? true : undefined));
+    expect(mempool.has(toHex(bump.hash))).toBe(false);
+    expect(relay.stats.dropped).toBe(1);
     expect(offences).toEqual([]);
   });
 

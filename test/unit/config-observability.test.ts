@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig, parseConfig, readConfig, writeConfig } from "../../node/config.ts";
+import { allowedOrigin } from "../../rpc/cors.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /** Issue 17's settings: [rpc] cors_allowed_origins, [metrics] listen, [health] max_block_age_ms. */
@@ -31,6 +32,14 @@ describe("config.toml: CORS, metrics and health settings", () => {
     writeConfig(path, c);
     expect(readFileSync(path, "utf8")).toContain("[metrics]");
     expect(readConfig(path)).toEqual(c);
+  });
+
+  it("lowercases the origins (browsers send scheme and host in lowercase), so a mixed-case entry matches", () => {
+    const c = parseConfig("[rpc]\ncors_allowed_origins = [\"HTTPS://App.Example:8443\", \"*\"]\n", "c.toml");
+    expect(c.rpc.cors_allowed_origins).toEqual(["https://app.example:8443", "*"]);
+    expect(allowedOrigin("https://app.example:8443", c.rpc.cors_allowed_origins)).toBe("*");
+    const one = parseConfig("[rpc]\ncors_allowed_origins = [\"https://App.Example\"]\n", "c.toml");
+    expect(allowedOrigin("https://app.example", one.rpc.cors_allowed_origins)).toBe("https://app.example");
   });
 
   it("refuses an origin with a path, and a listen address without a port, saying where", () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TIMEOUTS } from "../../consensus/engine/types.ts";
-import { checkHealth, type HealthInput, maxBlockAgeMsFor } from "../../node/health.ts";
+import { BlockAge, checkHealth, type HealthInput, maxBlockAgeMsFor } from "../../node/health.ts";
+
+const hourMs = 3_600_000;
 
 const fine: HealthInput = {
   height: 10,
+  lastBlockAgeMs: 400,
   lastBlockTimeMs: 1_000_000,
   nowMs: 1_000_400,
   peers: 3,
@@ -39,14 +42,35 @@ describe("checkHealth", () => {
   });
 
   it("says how long there has been no block, against the configured bound", () => {
-    expect(checkHealth({ ...fine, nowMs: fine.lastBlockTimeMs + 5000 }).healthy).toBe(true);
-    const r = checkHealth({ ...fine, nowMs: fine.lastBlockTimeMs + 12_345 });
+    expect(checkHealth({ ...fine, lastBlockAgeMs: 5000 }).healthy).toBe(true);
+    const r = checkHealth({ ...fine, lastBlockAgeMs: 12_345 });
     expect(r.reasons).toEqual(["no block for 12.3 s (health.max_block_age_ms = 5000)"]);
     expect(r.lastBlockAgeMs).toBe(12_345);
   });
 
-  it("counts a block time ahead of this node's clock as age 0", () => {
-    expect(checkHealth({ ...fine, nowMs: fine.lastBlockTimeMs - 800 }).lastBlockAgeMs).toBe(0);
+  it("a stalled chain whose last header time is an hour ahead (a proposer's clock) is unhealthy, saying both", () => {
+    const r = checkHealth({ ...fine, lastBlockTimeMs: fine.nowMs + hourMs, lastBlockAgeMs: 60_000 });
+    expect(r.healthy).toBe(false);
+    expect(r.reasons).toEqual([
+      "no block for 60.0 s (health.max_block_age_ms = 5000)",
+      "the latest block's header time is 3600.0 s ahead of this node's clock",
+    ]);
+    expect(r.lastBlockAgeMs).toBe(60_000);
+    // Ordinary drift (under a second ahead) is no reason.
+    expect(checkHealth({ ...fine, lastBlockTimeMs: fine.nowMs + 800 }).healthy).toBe(true);
+  });
+
+  it("BlockAge counts from this node's commits by its monotonic clock, from the header's age before the first", () => {
+    const clock = { ms: 50_000 };
+    const age = new BlockAge(() => clock.ms, 3000);
+    expect(age.ms).toBe(3000);
+    clock.ms += 2000;
+    expect(age.ms).toBe(5000);
+    age.committed();
+    clock.ms += 700;
+    expect(age.ms).toBe(700);
+    // A header time ahead of the wall clock at start counts as age 0, not as negative.
+    expect(new BlockAge(() => clock.ms, -hourMs).ms).toBe(0);
   });
 
   it("wants peers only from a validator that has others in its set", () => {
@@ -56,7 +80,7 @@ describe("checkHealth", () => {
   });
 
   it("lists every reason that holds", () => {
-    const r = checkHealth({ ...fine, peers: 0, catchingUp: true, nowMs: fine.lastBlockTimeMs + 60_000 });
+    const r = checkHealth({ ...fine, peers: 0, catchingUp: true, lastBlockAgeMs: 60_000 });
     expect(r.reasons).toHaveLength(3);
   });
 });

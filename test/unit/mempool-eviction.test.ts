@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
-import { CheapestFirst, cheaperPerByte, type Price } from "../../node/cheapest-first.ts";
+import { CheapestFirst, cheaperPerWeight, type Price } from "../../node/cheapest-first.ts";
 import { type MempoolDrop, Mempool, type MempoolLimits } from "../../node/mempool.ts";
 import { MAX_EVICTIONS_PER_ADMISSION, minReplacementFee } from "../../node/mempool-limits.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
@@ -145,7 +145,7 @@ describe("replace-by-fee", () => {
 });
 
 describe("a full mempool", () => {
-  it("evicts the cheapest per byte of the senders' highest nonces for a tx paying more per byte", async () => {
+  it("evicts the cheapest per weight of the senders' highest nonces for a tx paying more per weight", async () => {
     const { mempool, drops, fund } = setup({ maxTxs: 3 });
     const [a, b, c, d] = [new TestAccount(), new TestAccount(), new TestAccount(), new TestAccount()];
     for (const x of [a, b, c, d]) fund(x, 1000n * FEE);
@@ -157,7 +157,7 @@ describe("a full mempool", () => {
     // Paying no more per byte than any candidate: refused, as before this policy, with nothing evicted.
     const poor = await refusal(mempool.add(c.transfer(CHAIN, to, FEE, 20n * FEE, { nonce: 0 }).bytes));
     expect(poor.code).toBe("MEMPOOL_FULL");
-    expect(poor.message).toMatch(/cheapest evictable tx pays .* per byte/);
+    expect(poor.message).toMatch(/cheapest evictable tx pays as much for its room/);
     expect(drops.size).toBe(0);
 
     const c0 = c.transfer(CHAIN, to, FEE, 25n * FEE);
@@ -335,11 +335,11 @@ describe("nothing is lost", () => {
 });
 
 describe("the eviction index (CheapestFirst)", () => {
-  it("gives the k cheapest per byte, in order, through any sequence of sets and deletes, without changing", () => {
+  it("gives the k cheapest per weight, in order, through any sequence of sets and deletes, without changing", () => {
     const op = fc.record({
       item: fc.nat(19),
       fee: fc.bigInt({ min: 0n, max: 1000n }),
-      bytes: fc.integer({ min: 1, max: 50 }),
+      weight: fc.bigInt({ min: 1n, max: 50n }),
       del: fc.boolean(),
     });
     fc.assert(
@@ -351,16 +351,16 @@ describe("the eviction index (CheapestFirst)", () => {
             index.delete(o.item);
             prices.delete(o.item);
           } else {
-            prices.set(o.item, { fee: o.fee, bytes: o.bytes });
+            prices.set(o.item, { fee: o.fee, weight: o.weight });
             index.set(o.item);
           }
         }
         expect(index.size).toBe(prices.size);
         const got = index.cheapest(k).map((i) => prices.get(i) as Price);
-        const order = (a: Price, b: Price) => (cheaperPerByte(a, b) ? -1 : cheaperPerByte(b, a) ? 1 : 0);
+        const order = (a: Price, b: Price) => (cheaperPerWeight(a, b) ? -1 : cheaperPerWeight(b, a) ? 1 : 0);
         const want = [...prices.values()].sort(order).slice(0, k);
         // Ties may come in any order: compare the prices, not the items.
-        const perByte = (p: Price) => Number(p.fee) / p.bytes;
+        const perByte = (p: Price) => Number(p.fee) / Number(p.weight);
         expect(got.map(perByte)).toEqual(want.map(perByte));
         expect(index.cheapest(k).length).toBe(got.length); // reading twice gives the same: nothing moved
       }),

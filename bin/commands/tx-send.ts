@@ -3,7 +3,8 @@ import type { KeyEntry } from "../../node/keyring.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import type { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
-import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+import { formatOpen } from "../../state/units.ts";
+import { CliError, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 
 /**
  * The path every `opl tx ...` command shares: the common options, then sign with a keyring key, submit,
@@ -24,6 +25,7 @@ export interface TxOpts {
   wait?: boolean;
   timeout: string;
   signOnly?: boolean;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -57,7 +59,8 @@ export function withTxOptions(cmd: Command): Command {
     .option("--chain-id <id>", "chain id (default: asked from the node)")
     .option("--wait", "wait until the transaction is included; exit non-zero if it failed")
     .option("--timeout <seconds>", "how long --wait waits", "30")
-    .option("--sign-only", "print the base64 signed transaction instead of sending it")
+    .option("--sign-only", "print the base64 signed transaction instead of sending it (opl tx broadcast sends it)")
+    .option("--dry-run", "run it against the latest state (tx_simulate) and print what it would do; submit nothing")
     .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, log, events, id }");
 }
 
@@ -75,7 +78,7 @@ async function waitForInclusion(client: RpcClient, hash: string, timeoutMs: numb
     } catch (err) {
       if (!(err instanceof RpcError) || (err.data as { reason?: string })?.reason !== "TX_NOT_FOUND") throw err;
     }
-    if (Date.now() > deadline) throw new Error(`transaction ${hash} was not included within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new CliError("TIMEOUT", `transaction ${hash} was not included within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -86,11 +89,19 @@ export function createdId(events: readonly TxEventView[]): number | null {
   return id === undefined ? null : Number(id);
 }
 
+/** Event attributes that hold amounts of base units: printed in OPEN. */
+const AMOUNT_ATTRIBUTES = new Set(["amount", "fee", "price", "refund", "stake", "staked", "requested", "treasury"]);
+
+/** An attribute as a person reads it: amounts in OPEN ("amount=2.5 OPEN"), the rest as they are. */
+function attributeText(key: string, value: string): string {
+  return AMOUNT_ATTRIBUTES.has(key) && /^\d+$/.test(value) ? `${key}=${formatOpen(BigInt(value))} OPEN` : `${key}=${value}`;
+}
+
 /** A line per event of the message (the fee event is the same for every tx): "  create_datanet id=1 ...". */
 export function describeEvents(events: readonly TxEventView[]): string {
   return events
     .filter((e) => e.type !== "fee")
-    .map((e) => `\n  ${e.type} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(" ")}`)
+    .map((e) => `\n  ${e.type} ${Object.entries(e.attributes).map(([k, v]) => attributeText(k, v)).join(" ")}`)
     .join("");
 }
 
@@ -126,6 +137,11 @@ export async function sendTx(
     console.log(opts.json ? JSON.stringify({ tx, hash: toHex(built.hash) }) : tx);
     return;
   }
+  if (opts.dryRun) {
+    const { dryRun } = await import("./tx-dry-run.ts");
+    await dryRun(client, toBase64(built.bytes), fee, opts.json);
+    return;
+  }
   const { hash } = await client.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
   if (hash !== toHex(built.hash)) throw new Error(`node answered hash ${hash}, expected ${toHex(built.hash)}`);
   if (!opts.json) console.log(hash);
@@ -138,11 +154,7 @@ export async function sendTx(
   if (opts.json) {
     console.log(JSON.stringify({ hash, height: included.height, code, log, events, id: createdId(events) }, null, 2));
   }
-  if (code !== 0) {
-    console.error(`failed in block ${included.height}: ${log} (code ${code})`);
-    process.exitCode = 1;
-    return;
-  }
+  if (code !== 0) throw new CliError("TX_FAILED", `failed in block ${included.height}: ${log} (code ${code})`);
   if (opts.json) return;
   console.log(`included in block ${included.height} (index ${included.index})${describe(included)}`);
 }

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RpcClient } from "../../rpc/client.ts";
+import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+/** A CLI that scripts well: dry runs (tx_simulate), broadcast of --sign-only output, JSON everywhere. */
+const tmp = tempDir("opl-e2e-cli-scripting-");
+const home = tmp.dir;
+let node: NodeProcess;
+let rpc: RpcClient;
+let bob: string;
+
+interface Account {
+  balance: string;
+  nonce: number;
+}
+
+beforeAll(async () => {
+  const init = await runCli(["init", "--home", home, "--chain-id", "opl-script-1", "--moniker", "script"]);
+  expect(init.code, init.stderr).toBe(0);
+  setBlockInterval(home, 200);
+  node = await NodeProcess.start(home);
+  rpc = new RpcClient(node.url);
+  const add = await runCli(["keys", "add", "bob", "--home", home]);
+  expect(add.code, add.stderr).toBe(0);
+  bob = add.stdout.trim();
+});
+
+afterAll(async () => {
+  await node?.kill("SIGTERM");
+  tmp.cleanup();
+});
+
+const txArgs = (...rest: string[]) => [...rest, "--home", home, "--rpc", node.url];
+const account = (address: string) => rpc.call<Account>("account_get", { address });
+
+async function heightReaches(height: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await rpc.call<{ latestHeight: number }>("node_status")).latestHeight < height) {
+    if (Date.now() > deadline) throw new Error(`height ${height} not reached`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("--dry-run (tx_simulate)", () => {
+  it("a dry-run transfer reports its events and leaves balances and nonce unchanged", async () => {
+    const validator = (await runCli(["keys", "show", "validator", "--address", "--home", home])).stdout.trim();
+    const before = await account(validator);
+    const bobBefore = await account(bob);
+
+    const human = await runCli(txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "2.5", "--dry-run"));
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^dry run: would succeed \(code 0, OK\)/m);
+    expect(human.stdout).toMatch(new RegExp(`transfer .*recipient=${bob}`));
+    expect(human.stdout).toMatch(/2\.5 OPEN/);
+    expect(human.stdout).toMatch(/fee 0\.001 OPEN/);
+
+    const json = await runCli(
+      txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "2.5", "--dry-run", "--json"),
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as {
+      code: number;
+      reason: string;
+      events: { type: string; attributes: Record<string, string> }[];
+    };
+    expect(result.code).toBe(0);
+    expect(result.reason).toBe("OK");
+    expect(result.events.map((e) => e.type)).toEqual(["fee", "transfer"]);
+    expect(result.events[1].attributes).toMatchObject({ recipient: bob, amount: "2500000000000000000" });
+
+    // Nothing was written, no fee charged, nothing entered the mempool: a block later all is as before.
+    const height = (await rpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+    await heightReaches(height + 2);
+    expect(await account(validator)).toMatchObject({ balance: before.balance, nonce: before.nonce });
+    expect(await account(bob)).toMatchObject({ balance: bobBefore.balance, nonce: bobBefore.nonce });
+  });
+
+  it("a dry run of a failing transaction reports its reason and exits non-zero", async () => {
+    // bob holds nothing: even the fee cannot be paid.
+    const broke = await runCli(txArgs("tx", "transfer", "--from", "bob", "--to", bob, "--amount", "1", "--dry-run", "--json"));
+    expect(broke.code).not.toBe(0);
+    expect(JSON.parse(broke.stdout)).toMatchObject({ reason: "INSUFFICIENT_FUNDS", includable: false });
+
+    // The validator can pay the fee, but not a transfer of more than it holds: included, and failing.
+    const huge = await runCli(
+      txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1000000000000", "--dry-run"),
+    );
+    expect(huge.code).not.toBe(0);
+    expect(huge.stdout).toMatch(/^dry run: would fail with INSUFFICIENT_FUNDS \(code 10\)/m);
+  });
+
+  it("tx_simulate checks the signature and the size limit as tx_submit does", async () => {
+    const signed = await runCli(txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1", "--sign-only"));
+    expect(signed.code, signed.stderr).toBe(0);
+    const bytes = Buffer.from(signed.stdout.trim(), "base64");
+    bytes[bytes.length - 1] ^= 1; // the last byte is the signature's
+    await expect(rpc.call("tx_simulate", { tx: bytes.toString("base64") })).rejects.toMatchObject({
+      data: { reason: "BAD_SIGNATURE" },
+    });
+    const { maxTxBytes } = await rpc.call<{ maxTxBytes: number }>("chain_getParams");
+    const tooBig = Buffer.alloc(maxTxBytes + 1).toString("base64");
+    await expect(rpc.call("tx_simulate", { tx: tooBig })).rejects.toMatchObject({ data: { reason: "TX_TOO_LARGE" } });
+  });
+});

@@ -126,7 +126,7 @@ export async function sendTx(
   const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
   const msg = await build({ key, client, args, chainId });
   const fee = parseOpen(opts.fee);
-  const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
+  parsePositiveInt(opts.timeout, "--timeout"); // refused before anything is signed or sent
   const nonce =
     opts.nonce !== undefined
       ? parsePositiveInt(opts.nonce, "--nonce")
@@ -142,8 +142,24 @@ export async function sendTx(
     await dryRun(client, toBase64(built.bytes), fee, opts.json);
     return;
   }
-  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
-  if (hash !== toHex(built.hash)) throw new Error(`node answered hash ${hash}, expected ${toHex(built.hash)}`);
+  await submitSigned(client, toBase64(built.bytes), toHex(built.hash), opts, describe);
+}
+
+/**
+ * Submits a signed tx (base64) and prints its hash (or { hash } with --json); with --wait, waits for its block
+ * and reports what it did (`describe`), failing with EXIT.TX_FAILED if it failed. `expected`: the hash the
+ * sender computed, checked against the node's answer.
+ */
+export async function submitSigned(
+  client: RpcClient,
+  tx: string,
+  expected: string,
+  opts: { wait?: boolean; timeout: string; json?: boolean },
+  describe: (included: IncludedTx) => string = (t) => describeEvents(t.result.events),
+): Promise<void> {
+  const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
+  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx });
+  if (hash !== expected) throw new Error(`node answered hash ${hash}, expected ${expected}`);
   if (!opts.json) console.log(hash);
   if (!opts.wait) {
     if (opts.json) console.log(JSON.stringify({ hash }));

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RpcClient } from "../../rpc/client.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
@@ -101,5 +103,45 @@ describe("--dry-run (tx_simulate)", () => {
     const { maxTxBytes } = await rpc.call<{ maxTxBytes: number }>("chain_getParams");
     const tooBig = Buffer.alloc(maxTxBytes + 1).toString("base64");
     await expect(rpc.call("tx_simulate", { tx: tooBig })).rejects.toMatchObject({ data: { reason: "TX_TOO_LARGE" } });
+  });
+});
+
+describe("opl tx broadcast", () => {
+  it("submits what --sign-only printed (plain and --json), and --wait reports the block", async () => {
+    const bobBefore = BigInt((await account(bob)).balance);
+    const plain = await runCli(txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1", "--sign-only"));
+    expect(plain.code, plain.stderr).toBe(0);
+    const file = join(home, "signed.txt");
+    writeFileSync(file, plain.stdout);
+    const sent = await runCli(["tx", "broadcast", file, "--rpc", node.url, "--wait", "--json"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const included = JSON.parse(sent.stdout) as { hash: string; height: number; code: number };
+    expect(included).toMatchObject({ code: 0 });
+    expect(included.height).toBeGreaterThan(0);
+    const tx = await rpc.call<{ height: number }>("tx_get", { hash: included.hash });
+    expect(tx.height).toBe(included.height);
+
+    // --sign-only --json prints { tx, hash }: broadcast takes that too (the next nonce, signed offline).
+    const nonce = (await account((await runCli(["keys", "show", "validator", "--address", "--home", home])).stdout.trim())).nonce;
+    const json = await runCli(
+      txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1", "--sign-only", "--json",
+        "--nonce", String(nonce), "--chain-id", "opl-script-1"),
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const signed = JSON.parse(json.stdout) as { hash: string };
+    writeFileSync(file, json.stdout);
+    const human = await runCli(["tx", "broadcast", file, "--rpc", node.url, "--wait"]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^${signed.hash}\\nincluded in block \\d+`));
+    expect(human.stdout).toMatch(/amount=1 OPEN/);
+    expect(BigInt((await account(bob)).balance) - bobBefore).toBe(2n * 10n ** 18n);
+  });
+
+  it("refuses a file that holds no signed transaction", async () => {
+    const file = join(home, "garbage.txt");
+    writeFileSync(file, "not base64!\n");
+    const bad = await runCli(["tx", "broadcast", file, "--rpc", node.url, "--json"]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stderr)).toMatchObject({ error: { code: "ERROR" } });
   });
 });

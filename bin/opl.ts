@@ -9,6 +9,7 @@ import { registerInit } from "./commands/init.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerQuery } from "./commands/query.ts";
 import { registerAttributionQuery } from "./commands/query-attribution.ts";
+import { registerBlockQuery } from "./commands/query-block.ts";
 import { registerChainQuery } from "./commands/query-chain.ts";
 import { registerDatanetQuery } from "./commands/query-datanet.ts";
 import { registerModelQuery } from "./commands/query-model.ts";
@@ -49,6 +50,7 @@ registerModelQuery(query);
 registerAttributionQuery(query);
 registerChainQuery(query);
 registerTxQuery(query);
+registerBlockQuery(query);
 registerStatus(program);
 registerWatch(program);
 program

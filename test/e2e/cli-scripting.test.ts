@@ -145,3 +145,39 @@ describe("opl tx broadcast", () => {
     expect(JSON.parse(bad.stderr)).toMatchObject({ error: { code: "ERROR" } });
   });
 });
+
+describe("opl query block and supply", () => {
+  it("shows a block with its transactions and results, readable and --json", async () => {
+    const sent = await runCli(txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "0.5", "--wait", "--json"));
+    expect(sent.code, sent.stderr).toBe(0);
+    const { hash, height } = JSON.parse(sent.stdout) as { hash: string; height: number };
+
+    const json = await runCli(["query", "block", String(height), "--rpc", node.url, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const block = JSON.parse(json.stdout) as { header: { height: number }; txs: { hash: string }[] };
+    expect(block.header.height).toBe(height);
+    expect(block.txs.map((t) => t.hash)).toContain(hash);
+
+    const human = await runCli(["query", "block", String(height), "--rpc", node.url]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^block ${height} `, "m"));
+    expect(human.stdout).toMatch(new RegExp(`${hash} transfer from opl1\\w+ fee 0\\.001 OPEN: ok`));
+    expect(human.stdout).toMatch(new RegExp(`transfer sender=opl1\\w+ recipient=${bob} amount=0\\.5 OPEN`));
+
+    const missing = await runCli(["query", "block", String(height + 1_000_000), "--rpc", node.url, "--json"]);
+    expect(missing.code).toBe(4);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: "NODE_ERROR", reason: "BLOCK_NOT_FOUND" } });
+  });
+
+  it("shows the supply in OPEN, and as bank_getSupply answers with --json", async () => {
+    const json = await runCli(["query", "supply", "--rpc", node.url, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const supply = JSON.parse(json.stdout) as { total: string; balances: string; height: number };
+    expect(BigInt(supply.total)).toBeGreaterThan(0n);
+    const human = await runCli(["query", "supply", "--rpc", node.url, "--height", String(supply.height)]);
+    expect(human.code, human.stderr).toBe(0);
+    const { formatOpen } = await import("../../state/units.ts");
+    expect(human.stdout).toMatch(new RegExp(`^total: +${formatOpen(BigInt(supply.total)).replace(".", "\\.")} OPEN$`, "m"));
+    expect(human.stdout).toMatch(/^balances: +[\d.]+ OPEN$/m);
+  });
+});

@@ -32,14 +32,13 @@ export function resolveRpcUrl(opts: { rpc?: string; home?: string }): string {
   return DEFAULT_RPC;
 }
 
-/**
- * Exit codes, so a script can tell what failed without parsing messages (listed in `opl --help` and the
- * README). Commander's own usage errors (unknown option, missing argument) exit 1 too.
- */
+/** Exit codes, so a script can tell what failed without parsing messages (listed in `opl --help` and the README). */
 export const EXIT = {
   OK: 0,
   /** Bad input, a missing key or file, anything decided on this side. */
   ERROR: 1,
+  /** The command line itself: an unknown command or option, a missing argument. */
+  USAGE: 2,
   /** The node could not be reached (nothing listening at the RPC URL, a network error). */
   UNREACHABLE: 3,
   /** The node answered with an error: a refused transaction, a thing not found, a budget exceeded. */
@@ -51,7 +50,7 @@ export const EXIT = {
 } as const;
 
 export const EXIT_CODES_HELP =
-  "Exit codes: 0 ok; 1 error (bad input, missing key or file, usage); 3 node unreachable; 4 the node " +
+  "Exit codes: 0 ok; 1 error (bad input, missing key or file); 2 usage (unknown command or option); 3 node unreachable; 4 the node " +
   "answered with an error (refused, not found); 5 transaction failed (--wait) or would fail (--dry-run); " +
   "6 --wait timed out. With --json, an error is one JSON object on stderr: " +
   "{ \"error\": { \"code\": NAME, \"message\", \"rpcCode\"?, \"reason\"? } }.";
@@ -68,6 +67,14 @@ export class CliError extends Error {
     this.reported = opts.reported ?? false;
   }
 }
+
+/** Prints `value` as JSON with --json, else runs `human` (the readable form of the same answer). */
+export function emit(json: boolean | undefined, value: unknown, human: () => void): void {
+  if (json) console.log(JSON.stringify(value, null, 2));
+  else human();
+}
+
+export const JSON_OPTION_HELP = "print JSON (errors: one JSON object on stderr)";
 
 /** Whether this invocation asked for JSON output (errors then go to stderr as JSON too). */
 export function jsonOutput(): boolean {

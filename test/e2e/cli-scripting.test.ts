@@ -81,14 +81,14 @@ describe("--dry-run (tx_simulate)", () => {
   it("a dry run of a failing transaction reports its reason and exits non-zero", async () => {
     // bob holds nothing: even the fee cannot be paid.
     const broke = await runCli(txArgs("tx", "transfer", "--from", "bob", "--to", bob, "--amount", "1", "--dry-run", "--json"));
-    expect(broke.code).not.toBe(0);
+    expect(broke.code).toBe(5);
     expect(JSON.parse(broke.stdout)).toMatchObject({ reason: "INSUFFICIENT_FUNDS", includable: false });
 
     // The validator can pay the fee, but not a transfer of more than it holds: included, and failing.
     const huge = await runCli(
       txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1000000000000", "--dry-run"),
     );
-    expect(huge.code).not.toBe(0);
+    expect(huge.code).toBe(5);
     expect(huge.stdout).toMatch(/^dry run: would fail with INSUFFICIENT_FUNDS \(code 10\)/m);
   });
 
@@ -179,5 +179,72 @@ describe("opl query block and supply", () => {
     const { formatOpen } = await import("../../state/units.ts");
     expect(human.stdout).toMatch(new RegExp(`^total: +${formatOpen(BigInt(supply.total)).replace(".", "\\.")} OPEN$`, "m"));
     expect(human.stdout).toMatch(/^balances: +[\d.]+ OPEN$/m);
+  });
+});
+
+describe("--json on every command, and exit codes that say what failed", () => {
+  it("each command that lacked --json prints one JSON document on stdout with it", async () => {
+    const fresh = tempDir("opl-e2e-cli-json-");
+    try {
+      const validatorFile = join(fresh.dir, "validator.json");
+      const other = join(fresh.dir, "home");
+      type Check = [string[], (out: unknown) => void];
+      // Steps run in order (a later one reads what an earlier one made); the commands of a step, a few at once.
+      const steps: Check[][] = [
+        [
+          [["status", "--rpc", node.url], (o) => expect(o).toMatchObject({ chainId: "opl-script-1", catchingUp: false })],
+          [["version"], (o) => expect(o).toMatchObject({ opl: expect.any(String) })],
+          [["keys", "add", "carol", "--home", home], (o) =>
+            expect(o).toMatchObject({ name: "carol", address: expect.stringMatching(/^opl1/) })],
+          [["keys", "show", "bob", "--home", home], (o) => expect(o).toMatchObject({ name: "bob", address: bob })],
+          [["show-node-id", "--home", home], (o) => expect(o).toMatchObject({ nodeId: expect.any(String) })],
+          [["genesis", "show-validator", "--home", home], (o) => writeFileSync(validatorFile, JSON.stringify(o))],
+          [["genesis", "validate", "--home", home], (o) => expect(o).toMatchObject({ chainId: "opl-script-1", accounts: 1 })],
+          [["init", "--home", other, "--chain-id", "opl-json-1"], (o) => expect(o).toMatchObject({ chainId: "opl-json-1" })],
+          [[...txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1", "--sign-only")], (o) =>
+            expect(o).toMatchObject({ tx: expect.any(String), hash: expect.any(String) })],
+        ],
+        [
+          [["keys", "list", "--home", home], (o) => expect((o as { name: string }[]).map((k) => k.name)).toContain("carol")],
+          [["genesis", "reset-validators", "--home", other], (o) => expect(o).toEqual({ removed: 1 })],
+        ],
+        [
+          [["genesis", "add-validator", "--home", other, "--file", validatorFile], (o) =>
+            expect(o).toMatchObject({ validators: 1 })],
+          [["genesis", "add-account", "--home", other, "--address", bob, "--balance", "2"], (o) =>
+            expect(o).toEqual({ address: bob, balance: "2000000000000000000" })],
+        ],
+        [[["genesis", "add-accounts", "--home", other, "--count", "3"], (o) => expect(o).toMatchObject({ count: 3 })]],
+      ];
+      const run = async ([args, check]: Check) => {
+        const r = await runCli([...args, "--json"]);
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+        check(JSON.parse(r.stdout));
+      };
+      for (const step of steps) {
+        const queue = [...step];
+        await Promise.all(Array.from({ length: 4 }, async () => {
+          for (let c = queue.shift(); c !== undefined; c = queue.shift()) await run(c);
+        }));
+      }
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
+  it("with --json an error is one JSON object on stderr, and the exit code names the kind of failure", async () => {
+    const cases: [string[], number, Record<string, unknown>][] = [
+      [["keys", "show", "nobody", "--home", home], 1, { code: "ERROR" }],
+      [["status", "--bogus"], 2, { code: "USAGE" }],
+      [["status", "--rpc", "http://127.0.0.1:1"], 3, { code: "UNREACHABLE" }],
+      [["query", "block", "99999999", "--rpc", node.url], 4, { code: "NODE_ERROR", reason: "BLOCK_NOT_FOUND", rpcCode: 2001 }],
+      [[...txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "100000000000", "--dry-run")], 5,
+        { code: "TX_FAILED" }],
+    ];
+    for (const [args, exit, error] of cases) {
+      const r = await runCli([...args, "--json"]);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(exit);
+      expect(JSON.parse(r.stderr), args.join(" ")).toMatchObject({ error: { ...error, message: expect.any(String) } });
+    }
   });
 });

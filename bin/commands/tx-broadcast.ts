@@ -26,7 +26,7 @@ export function registerTxBroadcast(tx: Command): void {
     .option("--wait", "wait until the transaction is included; exit non-zero if it failed")
     .option("--timeout <seconds>", "how long --wait waits", "30")
     .option("--dry-run", "run it against the latest state (tx_simulate) instead; submit nothing")
-    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, log, events, id }")
+    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, reason, log, events, id }")
     .action(
       action(async (file: string, opts: BroadcastOpts) => {
         const { toBase64, toHex } = await import("../../crypto/bytes.ts");

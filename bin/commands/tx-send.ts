@@ -37,7 +37,7 @@ export interface TxEventView {
 export interface IncludedTx {
   height: number;
   index: number;
-  result: { code: number; log: string; events: TxEventView[] };
+  result: { code: number; reason?: string; log: string; events: TxEventView[] };
 }
 
 /** What a command's message builder gets: the signing key, a client (to read state first), the parsers. */
@@ -61,7 +61,7 @@ export function withTxOptions(cmd: Command): Command {
     .option("--timeout <seconds>", "how long --wait waits", "30")
     .option("--sign-only", "print the base64 signed transaction instead of sending it (opl tx broadcast sends it)")
     .option("--dry-run", "run it against the latest state (tx_simulate) and print what it would do; submit nothing")
-    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, log, events, id }");
+    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, reason, log, events, id }");
 }
 
 /** Repeatable options: commander calls this once per occurrence (undefined when the flag is absent). */
@@ -167,10 +167,12 @@ export async function submitSigned(
   }
   const included = await waitForInclusion(client, hash, timeoutMs);
   const { code, log, events } = included.result;
+  const reason = included.result.reason ?? (code === 0 ? "OK" : `CODE_${code}`);
   if (opts.json) {
-    console.log(JSON.stringify({ hash, height: included.height, code, log, events, id: createdId(events) }, null, 2));
+    const id = createdId(events);
+    console.log(JSON.stringify({ hash, height: included.height, code, reason, log, events, id }, null, 2));
   }
-  if (code !== 0) throw new CliError("TX_FAILED", `failed in block ${included.height}: ${log} (code ${code})`);
+  if (code !== 0) throw new CliError("TX_FAILED", `failed in block ${included.height} with ${reason} (code ${code}): ${log}`);
   if (opts.json) return;
   console.log(`included in block ${included.height} (index ${included.index})${describe(included)}`);
 }

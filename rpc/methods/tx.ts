@@ -5,7 +5,7 @@ import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { hashSchema } from "../schemas.ts";
-import { simulateTx } from "../tx-simulation.ts";
+import { reasonOf, simulateTx } from "../tx-simulation.ts";
 import { resultView, txBodyView } from "../views.ts";
 
 export const txMethods = [
@@ -84,7 +84,8 @@ export const txMethods = [
         tx: txBodyView(tx.body, tx.sender),
         // The signed tx as committed: sha256 of these bytes is the hash, and the signature verifies over them.
         raw: toBase64(record.tx),
-        result: resultView(record.result),
+        // reason: the code's stable name ("OK", NOT_FOUND, ...), so a reader need not look the number up.
+        result: { ...resultView(record.result), reason: reasonOf(record.result.code) },
       };
     },
   }),

@@ -248,3 +248,23 @@ describe("--json on every command, and exit codes that say what failed", () => {
     }
   });
 });
+
+describe("reason names for included-but-failed transactions", () => {
+  it("tx_get's result and the CLI name the reason next to the code", async () => {
+    // Admission checks the nonce and the fee, not the message: a review of a contribution that does not exist
+    // is included, pays its fee, and fails.
+    const failed = await runCli(
+      txArgs("tx", "datanet", "review", "--from", "validator", "--contribution", "999", "--accept", "--wait", "--json"),
+    );
+    expect(failed.code).toBe(5);
+    const out = JSON.parse(failed.stdout) as { hash: string; code: number; reason: string };
+    expect(out).toMatchObject({ code: 16, reason: "NOT_FOUND" });
+    const tx = await rpc.call<{ result: { code: number; reason: string } }>("tx_get", { hash: out.hash });
+    expect(tx.result).toMatchObject({ code: 16, reason: "NOT_FOUND" });
+    expect(JSON.parse(failed.stderr)).toMatchObject({ error: { code: "TX_FAILED", message: expect.stringMatching(/NOT_FOUND \(code 16\)/) } });
+
+    const human = await runCli(txArgs("tx", "datanet", "review", "--from", "validator", "--contribution", "999", "--accept", "--wait"));
+    expect(human.code).toBe(5);
+    expect(human.stderr).toMatch(/failed in block \d+ with NOT_FOUND \(code 16\): /);
+  });
+});

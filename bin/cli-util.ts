@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { DEFAULT_RPC_LISTEN } from "../node/defaults.ts";
+import { NodeUnreachableError } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
 
 // Command modules load their heavy dependencies inside their actions, so `opl --help` and client commands
@@ -31,17 +32,76 @@ export function resolveRpcUrl(opts: { rpc?: string; home?: string }): string {
   return DEFAULT_RPC;
 }
 
-/** Prints an error the way a person wants to read it and sets a failing exit code. */
-export function reportError(err: unknown): void {
-  if (err instanceof RpcError) {
-    const reason = (err.data as { reason?: string } | undefined)?.reason;
-    console.error(
-      `error: ${err.message}${reason ? ` [${reason}, code ${err.code}]` : ` [code ${err.code}]`}`,
-    );
-  } else {
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+/** Exit codes, so a script can tell what failed without parsing messages (listed in `opl --help` and the README). */
+export const EXIT = {
+  OK: 0,
+  /** Bad input, a missing key or file, anything decided on this side. */
+  ERROR: 1,
+  /** The command line itself: an unknown command or option, a missing argument. */
+  USAGE: 2,
+  /** The node could not be reached (nothing listening at the RPC URL, a network error). */
+  UNREACHABLE: 3,
+  /** The node answered with an error: a refused transaction, a thing not found, a budget exceeded. */
+  NODE_ERROR: 4,
+  /** A transaction was included but failed (--wait), or would fail (--dry-run). */
+  TX_FAILED: 5,
+  /** --wait gave up: the transaction was not included in time. */
+  TIMEOUT: 6,
+} as const;
+
+export const EXIT_CODES_HELP =
+  "Exit codes: 0 ok; 1 error (bad input, missing key or file); 2 usage (unknown command or option); 3 node unreachable; 4 the node " +
+  "answered with an error (refused, not found); 5 transaction failed (--wait) or would fail (--dry-run); " +
+  "6 --wait timed out. With --json, an error is one JSON object on stderr: " +
+  "{ \"error\": { \"code\": NAME, \"message\", \"rpcCode\"?, \"reason\"? } }.";
+
+/** An error with the exit code it ends the command with. `reported`: its human account is already printed. */
+export class CliError extends Error {
+  override name = "CliError";
+  readonly kind: keyof typeof EXIT;
+  readonly reported: boolean;
+
+  constructor(kind: keyof typeof EXIT, message: string, opts: { reported?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.kind = kind;
+    this.reported = opts.reported ?? false;
   }
-  process.exitCode = 1;
+}
+
+/** Prints `value` as JSON with --json, else runs `human` (the readable form of the same answer). */
+export function emit(json: boolean | undefined, value: unknown, human: () => void): void {
+  if (json) console.log(JSON.stringify(value, null, 2));
+  else human();
+}
+
+export const JSON_OPTION_HELP = "print JSON (errors: one JSON object on stderr)";
+
+/** Whether this invocation asked for JSON output (errors then go to stderr as JSON too). */
+export function jsonOutput(): boolean {
+  return process.argv.includes("--json");
+}
+
+/**
+ * Prints an error (a readable line, or with --json one JSON object on stderr) and sets the exit code that
+ * says what failed (EXIT).
+ */
+export function reportError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  let kind: keyof typeof EXIT = "ERROR";
+  let rpc: { rpcCode: number; reason?: string } | undefined;
+  if (err instanceof CliError) kind = err.kind;
+  else if (err instanceof NodeUnreachableError) kind = "UNREACHABLE";
+  else if (err instanceof RpcError) {
+    kind = "NODE_ERROR";
+    rpc = { rpcCode: err.code, reason: (err.data as { reason?: string } | undefined)?.reason };
+  }
+  process.exitCode = EXIT[kind];
+  if (jsonOutput()) {
+    console.error(JSON.stringify({ error: { code: kind, message, ...rpc } }));
+  } else if (!(err instanceof CliError && err.reported)) {
+    const suffix = rpc === undefined ? "" : rpc.reason ? ` [${rpc.reason}, code ${rpc.rpcCode}]` : ` [code ${rpc.rpcCode}]`;
+    console.error(`error: ${message}${suffix}`);
+  }
 }
 
 /** Wraps a command action so every failure ends in one readable line and a non-zero exit. */

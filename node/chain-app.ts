@@ -188,6 +188,17 @@ export class ChainApp implements Application {
   }
 
   /**
+   * The context the next block's transactions would run in, for tx_simulate (rpc/tx-simulation.ts): the next
+   * height at `timeMs`, the first validator of its set standing in for its proposer (who receives the fee).
+   */
+  nextBlockContext(timeMs: number): BlockContext {
+    const height = this.current.height + 1;
+    const proposer = this.validators(height)[0]?.address ?? new Uint8Array(20);
+    const time = Math.max(timeMs, this.current.lastBlockTimeMs + 1);
+    return this.context(height, time, proposer, this.current.lastCommit, []);
+  }
+
+  /**
    * Why a piece of evidence cannot go into a block at `height`, or undefined if it can: its votes must be a
    * real equivocation by a validator of their height, recent enough, and not already committed.
    */

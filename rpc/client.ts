@@ -5,6 +5,11 @@ export interface BatchReply {
   error?: { code: number; message: string; data?: unknown };
 }
 
+/** No answer at all from the node: nothing listening at the URL, or the network failed. */
+export class NodeUnreachableError extends Error {
+  override name = "NodeUnreachableError";
+}
+
 /** A small JSON-RPC 2.0 client over HTTP, for the CLI, tests and benchmarks. */
 export class RpcClient {
   readonly url: string;
@@ -55,7 +60,7 @@ export class RpcClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new Error(`cannot reach the node at ${this.url}${cause ? ` (${cause})` : ""}; is it running?`, {
+      throw new NodeUnreachableError(`cannot reach the node at ${this.url}${cause ? ` (${cause})` : ""}; is it running?`, {
         cause: err,
       });
     }

@@ -1,5 +1,9 @@
 import type { Command } from "commander";
-import { action } from "../cli-util.ts";
+import { action, emit, JSON_OPTION_HELP } from "../cli-util.ts";
+
+interface Json {
+  json?: boolean;
+}
 
 interface AddValidatorOpts {
   home: string;
@@ -8,6 +12,7 @@ interface AddValidatorOpts {
   pubKey?: string;
   selfStake?: string;
   operator?: string;
+  json?: boolean;
 }
 
 export function registerGenesis(program: Command): void {
@@ -23,6 +28,7 @@ export function registerGenesis(program: Command): void {
     .command("show-validator")
     .description("Print this home's validator as JSON for the coordinator: { name, address, pubKey, selfStake, operator }.")
     .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--json", `${JSON_OPTION_HELP} (the output is JSON either way)`)
     .action(
       action(async (opts: { home: string }) => {
         const { showValidator } = await import("../../node/genesis-edit.ts");
@@ -42,6 +48,7 @@ export function registerGenesis(program: Command): void {
     .option("--pub-key <base64>", "validator ed25519 public key, base64")
     .option("--self-stake <OPEN>", "self-stake in OPEN, bonded at genesis (default: the file's, else 1000)")
     .option("--operator <address>", "account that operates the validator (default: the file's, else the key's address)")
+    .option("--json", `${JSON_OPTION_HELP}: { validator, validators }`)
     .action(
       action(async (opts: AddValidatorOpts) => {
         const { readFileSync } = await import("node:fs");
@@ -69,8 +76,9 @@ export function registerGenesis(program: Command): void {
           address: opts.pubKey === undefined ? base.address : undefined,
         });
         const file = editGenesis(opts.home, (g) => addValidator(g, entry));
-        console.log(`added validator ${entry.name} (${entry.address}, self-stake ${entry.selfStake}); genesis now has ` +
-          `${file.validators.length} validator${file.validators.length === 1 ? "" : "s"}`);
+        emit(opts.json, { validator: entry, validators: file.validators.length }, () =>
+          console.log(`added validator ${entry.name} (${entry.address}, self-stake ${entry.selfStake}); genesis now has ` +
+            `${file.validators.length} validator${file.validators.length === 1 ? "" : "s"}`));
       }),
     );
 
@@ -80,13 +88,15 @@ export function registerGenesis(program: Command): void {
     .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
     .requiredOption("--address <address>", "account address, opl1...")
     .requiredOption("--balance <OPEN>", "balance in OPEN, e.g. 1000 or 2.5")
+    .option("--json", `${JSON_OPTION_HELP}: { address, balance } (base units)`)
     .action(
-      action(async (opts: { home: string; address: string; balance: string }) => {
+      action(async (opts: { home: string; address: string; balance: string; json?: boolean }) => {
         const { addAccount, editGenesis } = await import("../../node/genesis-edit.ts");
         const { describeAmount, parseOpen } = await import("../../state/units.ts");
         const balance = parseOpen(opts.balance);
         editGenesis(opts.home, (g) => addAccount(g, opts.address, balance));
-        console.log(`added account ${opts.address} with ${describeAmount(balance)}`);
+        emit(opts.json, { address: opts.address, balance: balance.toString() }, () =>
+          console.log(`added account ${opts.address} with ${describeAmount(balance)}`));
       }),
     );
 
@@ -103,8 +113,9 @@ export function registerGenesis(program: Command): void {
     .option("--balance <OPEN>", "balance of each generated account in OPEN", "1")
     .option("--seed <text>", "what generated addresses are made from", "opl-genesis-accounts")
     .option("--file <path>", "add this accounts file instead: {\"address\":\"opl1...\",\"balance\":\"<base units>\"} a line")
+    .option("--json", `${JSON_OPTION_HELP}: { count, path, sha256 }`)
     .action(
-      action(async (opts: { home: string; count?: string; balance: string; seed: string; file?: string }) => {
+      action(async (opts: { home: string; count?: string; balance: string; seed: string; file?: string } & Json) => {
         const { addAccountsFile } = await import("../../node/genesis-accounts.ts");
         const { parseOpen } = await import("../../state/units.ts");
         if ((opts.count === undefined) === (opts.file === undefined)) throw new Error("give --count <n> or --file <path>");
@@ -117,7 +128,8 @@ export function registerGenesis(program: Command): void {
           from: opts.file,
           progress,
         });
-        console.log(`added ${ref.count} accounts in ${ref.path} (sha256 ${ref.sha256})`);
+        emit(opts.json, { count: ref.count, path: ref.path, sha256: ref.sha256 }, () =>
+          console.log(`added ${ref.count} accounts in ${ref.path} (sha256 ${ref.sha256})`));
       }),
     );
 
@@ -128,16 +140,18 @@ export function registerGenesis(program: Command): void {
       "the coordinator does not validate. Accounts are kept. Add validators next: a genesis needs at least one.",
     )
     .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--json", `${JSON_OPTION_HELP}: { removed }`)
     .action(
-      action(async (opts: { home: string }) => {
+      action(async (opts: { home: string; json?: boolean }) => {
         const { editGenesis, resetValidators } = await import("../../node/genesis-edit.ts");
         let removed = 0;
         editGenesis(opts.home, (g) => {
           removed = g.validators?.length ?? 0;
           return resetValidators(g);
         });
-        console.log(`removed ${removed} validator${removed === 1 ? "" : "s"}; add the network's with: ` +
-          "opl genesis add-validator");
+        emit(opts.json, { removed }, () =>
+          console.log(`removed ${removed} validator${removed === 1 ? "" : "s"}; add the network's with: ` +
+            "opl genesis add-validator"));
       }),
     );
 
@@ -149,8 +163,9 @@ export function registerGenesis(program: Command): void {
     )
     .option("--home <dir>", "check <home>/genesis.json")
     .option("--file <path>", "check this file instead")
+    .option("--json", `${JSON_OPTION_HELP}: { chainId, genesisTime, validators, accounts, supply, identity }`)
     .action(
-      action(async (opts: { home?: string; file?: string }) => {
+      action(async (opts: { home?: string; file?: string; json?: boolean }) => {
         const { homePaths } = await import("../../node/config.ts");
         const { genesisIdentity, readGenesisFile } = await import("../../node/genesis-file.ts");
         const { encodeAddress } = await import("../../crypto/address.ts");
@@ -177,6 +192,19 @@ export function registerGenesis(program: Command): void {
           genesisWrites(g);
         }
         const staked = g.validators.reduce((sum, v) => sum + v.selfStake, 0n);
+        if (opts.json) {
+          const validators = g.validators.map((v) => ({
+            address: encodeAddress(v.address),
+            selfStake: v.selfStake.toString(),
+            operator: encodeAddress(v.operator),
+          }));
+          const genesisTime = new Date(g.genesisTimeMs).toISOString();
+          const identity = genesisIdentity(g);
+          const { chainId } = g;
+          const summary = { chainId, genesisTime, validators, accounts: count, supply: supply.toString(), identity };
+          console.log(JSON.stringify(summary, null, 2));
+          return;
+        }
         console.log(`genesis ok: chain ${g.chainId}, genesis time ${new Date(g.genesisTimeMs).toISOString()}`);
         console.log(`validators: ${g.validators.length} (total self-stake ${formatOpen(staked)} OPEN)`);
         for (const v of g.validators) {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "../../node/defaults.ts";
-import { action, DEFAULT_CHAIN_ID } from "../cli-util.ts";
+import { action, DEFAULT_CHAIN_ID, JSON_OPTION_HELP } from "../cli-util.ts";
 
 export function registerInit(program: Command): void {
   program
@@ -18,6 +18,7 @@ export function registerInit(program: Command): void {
       "--genesis-accounts <n>",
       "also fund this many generated accounts (1 OPEN each) in a streamed accounts file (opl genesis add-accounts)",
     )
+    .option("--json", `${JSON_OPTION_HELP}: { home, chainId, validator, balance, generatedAccounts }`)
     .action(
       action(
         async (opts: {
@@ -27,7 +28,11 @@ export function registerInit(program: Command): void {
           rpcListen: string;
           p2pListen: string;
           genesisAccounts?: string;
+          json?: boolean;
         }) => {
+          // With --json the readable lines are not printed: one JSON object says what was made.
+          const say = opts.json ? () => {} : (line: string) => console.log(line);
+          let generatedAccounts: { count: number; path: string } | null = null;
           const { initHome } = await import("../../node/init.ts");
           const { formatOpen } = await import("../../state/units.ts");
           const { genesis, account } = await initHome({
@@ -37,10 +42,8 @@ export function registerInit(program: Command): void {
             rpcListen: opts.rpcListen,
             p2pListen: opts.p2pListen,
           });
-          console.log(`initialised ${opts.home} for chain ${genesis.chainId}`);
-          console.log(
-            `funded account "validator": ${account} (${formatOpen(genesis.accounts[0].balance)} OPEN)`,
-          );
+          say(`initialised ${opts.home} for chain ${genesis.chainId}`);
+          say(`funded account "validator": ${account} (${formatOpen(genesis.accounts[0].balance)} OPEN)`);
           if (opts.genesisAccounts !== undefined) {
             const { addAccountsFile } = await import("../../node/genesis-accounts.ts");
             const { ONE_OPEN } = await import("../../state/units.ts");
@@ -48,9 +51,16 @@ export function registerInit(program: Command): void {
               generate: { count: Number(opts.genesisAccounts), balance: ONE_OPEN, seed: "opl-genesis-accounts" },
               progress: (done, total) => process.stderr.write(`accounts: ${done} of ${total}\n`),
             });
-            console.log(`funded ${ref.count} generated accounts in ${ref.path}`);
+            generatedAccounts = { count: ref.count, path: ref.path };
+            say(`funded ${ref.count} generated accounts in ${ref.path}`);
           }
-          console.log(`start it with: opl start --home ${opts.home}`);
+          say(`start it with: opl start --home ${opts.home}`);
+          if (opts.json) {
+            const balance = genesis.accounts[0].balance.toString();
+            const { chainId } = genesis;
+            const made = { home: opts.home, chainId, validator: account, balance, generatedAccounts };
+            console.log(JSON.stringify(made, null, 2));
+          }
         },
       ),
     );

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action } from "../cli-util.ts";
+import { action, JSON_OPTION_HELP } from "../cli-util.ts";
 
 export function registerShowNodeId(program: Command): void {
   program
@@ -10,6 +10,7 @@ export function registerShowNodeId(program: Command): void {
       "config.toml p2p.persistent_peers.",
     )
     .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--json", `${JSON_OPTION_HELP} (the output is JSON either way)`)
     .action(
       action(async (opts: { home: string }) => {
         const { homePaths, readConfig } = await import("../../node/config.ts");

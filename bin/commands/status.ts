@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action, resolveRpcUrl } from "../cli-util.ts";
+import { action, emit, JSON_OPTION_HELP, resolveRpcUrl } from "../cli-util.ts";
 
 export function registerStatus(program: Command): void {
   program
@@ -7,11 +7,13 @@ export function registerStatus(program: Command): void {
     .description("Show a node's status (node_status): chain, node id, latest block, catching up.")
     .option("--rpc <url>", "node JSON-RPC URL")
     .option("--home <dir>", "take the RPC URL from this home's config.toml")
+    .option("--json", JSON_OPTION_HELP)
     .action(
-      action(async (opts: { rpc?: string; home?: string }) => {
+      action(async (opts: { rpc?: string; home?: string; json?: boolean }) => {
         const { RpcClient } = await import("../../rpc/client.ts");
-        const status = await new RpcClient(resolveRpcUrl(opts)).call("node_status");
-        console.log(JSON.stringify(status, null, 2));
+        const { printFields } = await import("./query-util.ts");
+        const status = await new RpcClient(resolveRpcUrl(opts)).call<Record<string, unknown>>("node_status");
+        emit(opts.json, status, () => printFields(status));
       }),
     );
 }

@@ -3,7 +3,8 @@ import type { KeyEntry } from "../../node/keyring.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import type { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
-import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+import { formatOpen } from "../../state/units.ts";
+import { CliError, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 
 /**
  * The path every `opl tx ...` command shares: the common options, then sign with a keyring key, submit,
@@ -24,6 +25,7 @@ export interface TxOpts {
   wait?: boolean;
   timeout: string;
   signOnly?: boolean;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -35,7 +37,7 @@ export interface TxEventView {
 export interface IncludedTx {
   height: number;
   index: number;
-  result: { code: number; log: string; events: TxEventView[] };
+  result: { code: number; reason?: string; log: string; events: TxEventView[] };
 }
 
 /** What a command's message builder gets: the signing key, a client (to read state first), the parsers. */
@@ -57,8 +59,9 @@ export function withTxOptions(cmd: Command): Command {
     .option("--chain-id <id>", "chain id (default: asked from the node)")
     .option("--wait", "wait until the transaction is included; exit non-zero if it failed")
     .option("--timeout <seconds>", "how long --wait waits", "30")
-    .option("--sign-only", "print the base64 signed transaction instead of sending it")
-    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, log, events, id }");
+    .option("--sign-only", "print the base64 signed transaction instead of sending it (opl tx broadcast sends it)")
+    .option("--dry-run", "run it against the latest state (tx_simulate) and print what it would do; submit nothing")
+    .option("--json", "print JSON: { hash } or, with --wait, { hash, height, code, reason, log, events, id }");
 }
 
 /** Repeatable options: commander calls this once per occurrence (undefined when the flag is absent). */
@@ -75,7 +78,7 @@ async function waitForInclusion(client: RpcClient, hash: string, timeoutMs: numb
     } catch (err) {
       if (!(err instanceof RpcError) || (err.data as { reason?: string })?.reason !== "TX_NOT_FOUND") throw err;
     }
-    if (Date.now() > deadline) throw new Error(`transaction ${hash} was not included within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new CliError("TIMEOUT", `transaction ${hash} was not included within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -86,11 +89,19 @@ export function createdId(events: readonly TxEventView[]): number | null {
   return id === undefined ? null : Number(id);
 }
 
+/** Event attributes that hold amounts of base units: printed in OPEN. */
+const AMOUNT_ATTRIBUTES = new Set(["amount", "fee", "price", "refund", "stake", "staked", "requested", "treasury"]);
+
+/** An attribute as a person reads it: amounts in OPEN ("amount=2.5 OPEN"), the rest as they are. */
+function attributeText(key: string, value: string): string {
+  return AMOUNT_ATTRIBUTES.has(key) && /^\d+$/.test(value) ? `${key}=${formatOpen(BigInt(value))} OPEN` : `${key}=${value}`;
+}
+
 /** A line per event of the message (the fee event is the same for every tx): "  create_datanet id=1 ...". */
 export function describeEvents(events: readonly TxEventView[]): string {
   return events
     .filter((e) => e.type !== "fee")
-    .map((e) => `\n  ${e.type} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(" ")}`)
+    .map((e) => `\n  ${e.type} ${Object.entries(e.attributes).map(([k, v]) => attributeText(k, v)).join(" ")}`)
     .join("");
 }
 
@@ -115,7 +126,7 @@ export async function sendTx(
   const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
   const msg = await build({ key, client, args, chainId });
   const fee = parseOpen(opts.fee);
-  const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
+  parsePositiveInt(opts.timeout, "--timeout"); // refused before anything is signed or sent
   const nonce =
     opts.nonce !== undefined
       ? parsePositiveInt(opts.nonce, "--nonce")
@@ -126,8 +137,29 @@ export async function sendTx(
     console.log(opts.json ? JSON.stringify({ tx, hash: toHex(built.hash) }) : tx);
     return;
   }
-  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
-  if (hash !== toHex(built.hash)) throw new Error(`node answered hash ${hash}, expected ${toHex(built.hash)}`);
+  if (opts.dryRun) {
+    const { dryRun } = await import("./tx-dry-run.ts");
+    await dryRun(client, toBase64(built.bytes), fee, opts.json);
+    return;
+  }
+  await submitSigned(client, toBase64(built.bytes), toHex(built.hash), opts, describe);
+}
+
+/**
+ * Submits a signed tx (base64) and prints its hash (or { hash } with --json); with --wait, waits for its block
+ * and reports what it did (`describe`), failing with EXIT.TX_FAILED if it failed. `expected`: the hash the
+ * sender computed, checked against the node's answer.
+ */
+export async function submitSigned(
+  client: RpcClient,
+  tx: string,
+  expected: string,
+  opts: { wait?: boolean; timeout: string; json?: boolean },
+  describe: (included: IncludedTx) => string = (t) => describeEvents(t.result.events),
+): Promise<void> {
+  const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
+  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx });
+  if (hash !== expected) throw new Error(`node answered hash ${hash}, expected ${expected}`);
   if (!opts.json) console.log(hash);
   if (!opts.wait) {
     if (opts.json) console.log(JSON.stringify({ hash }));
@@ -135,14 +167,12 @@ export async function sendTx(
   }
   const included = await waitForInclusion(client, hash, timeoutMs);
   const { code, log, events } = included.result;
+  const reason = included.result.reason ?? (code === 0 ? "OK" : `CODE_${code}`);
   if (opts.json) {
-    console.log(JSON.stringify({ hash, height: included.height, code, log, events, id: createdId(events) }, null, 2));
+    const id = createdId(events);
+    console.log(JSON.stringify({ hash, height: included.height, code, reason, log, events, id }, null, 2));
   }
-  if (code !== 0) {
-    console.error(`failed in block ${included.height}: ${log} (code ${code})`);
-    process.exitCode = 1;
-    return;
-  }
+  if (code !== 0) throw new CliError("TX_FAILED", `failed in block ${included.height} with ${reason} (code ${code}): ${log}`);
   if (opts.json) return;
   console.log(`included in block ${included.height} (index ${included.index})${describe(included)}`);
 }

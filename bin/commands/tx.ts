@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { action } from "../cli-util.ts";
+import { registerTxBroadcast } from "./tx-broadcast.ts";
 import { sendTx, type TxOpts, withTxOptions } from "./tx-send.ts";
 
 interface TransferOpts extends TxOpts {
@@ -41,5 +42,6 @@ export function registerTx(program: Command): Command {
     );
   // The shared options go last, so --help lists what is particular to the command first.
   withTxOptions(tx.commands.find((c) => c.name() === "transfer") as Command);
+  registerTxBroadcast(tx);
   return tx;
 }

@@ -5,6 +5,7 @@ import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { hashSchema } from "../schemas.ts";
+import { reasonOf, simulateTx } from "../tx-simulation.ts";
 import { resultView, txBodyView } from "../views.ts";
 
 export const txMethods = [
@@ -18,6 +19,20 @@ export const txMethods = [
         throw new RpcError(INVALID_PARAMS, "tx must be standard base64 (A-Z a-z 0-9 + / =)");
       const tx = await ctx.mempool.add(bytes);
       return { hash: toHex(tx.hash) };
+    },
+  }),
+  method({
+    name: "tx_simulate",
+    description:
+      "Runs a signed transaction (base64, as tx_submit takes) against the latest state without submitting it: " +
+      "nothing written, no fee charged, no block. Refused as tx_submit refuses (size, decoding, chain id, fee " +
+      "floor, signature); otherwise answers { hash, height, includable, code, reason, log, events }.",
+    params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
+    handler: async (p, ctx) => {
+      const bytes = fromBase64(p.tx);
+      if (bytes === undefined)
+        throw new RpcError(INVALID_PARAMS, "tx must be standard base64 (A-Z a-z 0-9 + / =)");
+      return simulateTx(bytes, ctx);
     },
   }),
   method({
@@ -69,7 +84,8 @@ export const txMethods = [
         tx: txBodyView(tx.body, tx.sender),
         // The signed tx as committed: sha256 of these bytes is the hash, and the signature verifies over them.
         raw: toBase64(record.tx),
-        result: resultView(record.result),
+        // reason: the code's stable name ("OK", NOT_FOUND, ...), so a reader need not look the number up.
+        result: { ...resultView(record.result), reason: reasonOf(record.result.code) },
       };
     },
   }),

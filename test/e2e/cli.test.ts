@@ -70,7 +70,7 @@ describe("opl CLI against a running node", () => {
     const query = await runCli(["query", "account", bob, "--rpc", node.url]);
     expect(query.code, query.stderr).toBe(0);
     expect(query.stdout).toMatch(/balance: 2\.5 OPEN \(2500000000000000000 base units\)/);
-    const status = await runCli(["status", "--rpc", node.url]);
+    const status = await runCli(["status", "--rpc", node.url, "--json"]);
     expect(JSON.parse(status.stdout)).toMatchObject({ chainId: "opl-e2e-1", catchingUp: false });
 
     // What became of the transfer: `opl query tx HASH` (tx_getStatus), readable or --json.

@@ -193,7 +193,7 @@ describe("opl query --prove", () => {
     expect(params.code).toBe(1);
     expect(params.stderr).toMatch(/--prove is not available here: the chain parameters are fixed in genesis\.json/);
     const list = await runCli(["query", "model", "list", "--rpc", node.url, "--prove"]);
-    expect(list.code).toBe(1);
+    expect(list.code).toBe(2); // a usage error (bin/cli-util.ts EXIT.USAGE)
     expect(list.stderr).toMatch(/unknown option '--prove'/);
   });
 });

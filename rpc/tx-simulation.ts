@@ -1,0 +1,101 @@
+import { toHex } from "../crypto/bytes.ts";
+import { verifyAsync } from "../crypto/ed25519.ts";
+import { CodecError } from "../proto/codec.ts";
+import { type DecodedTx, decodeTx, txSignBytes } from "../proto/tx.ts";
+import { TX_ERRORS, TxError, txErrorName } from "../state/errors.ts";
+import { checkTxStateless, executeTx } from "../state/execute.ts";
+import { Overlay, type RecordCodec, type StateReader } from "../state/view.ts";
+import type { RpcContext } from "./context.ts";
+import type { RequestScope } from "./request-scope.ts";
+import { resultView } from "./views.ts";
+
+/**
+ * tx_simulate: what a signed transaction would do if the next block ran it on the latest committed state.
+ * It gets the checks tx_submit's admission makes before execution (size limit, canonical decoding, chain id,
+ * fee floor, message shape, signature), then runs on a throwaway overlay: nothing is written, no fee is
+ * charged, nothing enters the mempool. Each key of state it reads is charged to the request's work budget
+ * (rpc.max_request_work), as a query's reads are. Pending mempool txs are not applied first: a tx that
+ * follows a pending one of its sender reports NONCE_TOO_HIGH.
+ */
+
+export interface SimulationResult {
+  hash: string;
+  /** The height the simulation stood in for (latest + 1). */
+  height: number;
+  /** False when the tx could not be in a block at all (its nonce or its fee failed): then no events. */
+  includable: boolean;
+  /** 0 on success, else the TxError number (state/errors.ts), as in a block's result. */
+  code: number;
+  /** "OK" or the code's stable name (INSUFFICIENT_FUNDS, NOT_FOUND, ...). */
+  reason: string;
+  log: string;
+  events: { type: string; attributes: Record<string, string> }[];
+}
+
+export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<SimulationResult> {
+  const tx = decodeChecked(bytes, ctx);
+  const signed = await verifyAsync(txSignBytes(tx.body.chainId, tx.bodyBytes), tx.signature, tx.body.senderPubkey);
+  if (!signed) throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+  ctx.request.check();
+  const block = ctx.app.nextBlockContext(Date.now());
+  const view = new Overlay(new ChargedReader(ctx.state, ctx.request));
+  const hash = toHex(tx.hash);
+  try {
+    const result = resultView(executeTx(view, tx, block));
+    return { hash, height: block.height, includable: true, ...result, reason: reasonOf(result.code) };
+  } catch (err) {
+    if (!(err instanceof TxError)) throw err;
+    const code = TX_ERRORS[err.code];
+    return { hash, height: block.height, includable: false, code, reason: err.code, log: err.message, events: [] };
+  }
+}
+
+/** The result code's name: "OK" for 0. */
+export function reasonOf(code: number): string {
+  return code === 0 ? "OK" : (txErrorName(code) ?? `CODE_${code}`);
+}
+
+/** The same size limit, decoding and stateless checks as the mempool's admission (node/mempool.ts). */
+function decodeChecked(bytes: Uint8Array, ctx: RpcContext): DecodedTx {
+  const { maxTxBytes } = ctx.params;
+  if (bytes.byteLength > maxTxBytes) {
+    throw new TxError("TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${maxTxBytes}`);
+  }
+  let tx: DecodedTx;
+  try {
+    tx = decodeTx(bytes);
+  } catch (err) {
+    if (err instanceof CodecError) throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
+    throw err;
+  }
+  checkTxStateless(tx, ctx.chainId, ctx.params);
+  return tx;
+}
+
+/** The latest state, each read charged to the request's work budget (throws once it runs out). */
+class ChargedReader implements StateReader {
+  private readonly base: StateReader;
+  private readonly request: RequestScope;
+
+  constructor(base: StateReader, request: RequestScope) {
+    this.base = base;
+    this.request = request;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.request.charge(1);
+    return this.base.get(key);
+  }
+
+  getId(id: string, key: Uint8Array): Uint8Array | undefined {
+    this.request.charge(1);
+    return this.base.getId !== undefined ? this.base.getId(id, key) : this.base.get(key);
+  }
+
+  getRecordId<T>(id: string, key: Uint8Array, codec: RecordCodec<T>): T | undefined {
+    this.request.charge(1);
+    if (this.base.getRecordId !== undefined) return this.base.getRecordId(id, key, codec);
+    const value = this.getId(id, key);
+    return value === undefined ? undefined : codec.decode(value);
+  }
+}

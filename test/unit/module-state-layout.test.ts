@@ -18,14 +18,19 @@ import {
   rewardsCodec,
   stakingPoolCodec,
   stakingValidatorCodec,
+  idListCodec,
   unbondingListCodec,
 } from "../../proto/module-records.ts";
+import { govVoteCodec, proposalCodec } from "../../proto/gov-records.ts";
 import { decodeAccount, encodeAccount } from "../../proto/records.ts";
+import type { SubmitProposalMsg } from "../../proto/gov-msgs.ts";
 import { decodeTx, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import { type BlockEvidence, executeBlock } from "../../state/execute.ts";
 import { genesisWrites } from "../../state/genesis.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
+import { encodeParams } from "../../state/modules/gov/params-store.ts";
+import { paramsFromJson } from "../../state/params-check.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { utf8 } from "../../crypto/bytes.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -48,11 +53,13 @@ const PARAMS: ChainParams = {
   staking: {
     ...DEFAULT_PARAMS.staking,
     unbondingBlocks: 2,
+    maxEvidenceAgeBlocks: 1, // below unbondingBlocks, as a valid chain's params must be (a parameter change checks them)
     signedBlocksWindow: 4,
     maxMissedBlocks: 1,
     downtimeJailBlocks: 1,
   },
   attribution: { ...DEFAULT_PARAMS.attribution, inferenceExpiryBlocks: 2 },
+  gov: { ...DEFAULT_PARAMS.gov, minDeposit: 10n * OPEN, depositPeriodBlocks: 3, votingPeriodBlocks: 2 },
 };
 
 const [alice, bob, carol] = [1, 2, 3].map((i) => new TestAccount(new Uint8Array(32).fill(i)));
@@ -68,7 +75,8 @@ function formProblem(form: ValueForm, value: Uint8Array): string | undefined {
     "ADDRESS-LIST": addressListCodec, "DATANET": datanetCodec, "CONTRIBUTION": contributionCodec,
     "DATANET-VERSION": datanetVersionCodec, "DATANET-FRONTIER": datanetFrontierCodec, "MODEL": modelCodec,
     "MODEL-VERSION": modelVersionCodec, "INFERENCE": inferenceCodec, "REWARDS": rewardsCodec,
-    "INFERENCE-PAYOUTS": inferencePayoutsCodec,
+    "INFERENCE-PAYOUTS": inferencePayoutsCodec, "ID-LIST": idListCodec, "GOV-PROPOSAL": proposalCodec,
+    "GOV-VOTE": govVoteCodec,
   } as const;
   try {
     switch (form) {
@@ -78,6 +86,7 @@ function formProblem(form: ValueForm, value: Uint8Array): string | undefined {
       case "present": return toHex(value) === "01" ? undefined : "not 0x01";
       case "ACCOUNT": return same(encodeAccount(decodeAccount(value)));
       case "VALIDATOR-SET": return same(encodeValidatorSet(decodeValidatorSet(value)));
+      case "GOV-PARAMS": return same(encodeParams(paramsFromJson(JSON.parse(Buffer.from(value).toString("utf8")))));
       default: {
         const codec = codecs[form] as { decode(b: Uint8Array): unknown; encode(v: unknown): Uint8Array };
         return same(codec.encode(codec.decode(value)));
@@ -191,6 +200,26 @@ describe("docs/module-state.md's key table is what the modules write", () => {
     block([[alice, { type: "retire_model", modelId: 1 }]]);
     block([]);
     block([[alice, { type: "unjail" }]]); // jailed for downtime (two missed votes in a window of 4)
+
+    // Governance: a parameter change that waits for a second deposit, a software upgrade that votes at once;
+    // a staker's own vote with its validator (gov/vs/), both tallied, passed and executed (gov/params, gov/upgrade).
+    const proposal = (title: string, deposit: bigint, content: SubmitProposalMsg["content"]): TxMsg =>
+      ({ type: "submit_proposal", title, description: "", deposit, content });
+    block([
+      [alice, proposal("fee", 5n * OPEN, { kind: "params", changes: [{ key: "attribution.protocolSharePpm", value: "120000" }] })],
+      [bob, proposal("v2", 10n * OPEN, { kind: "upgrade", name: "v2", height: 1000 })],
+    ]);
+    block([
+      [carol, { type: "deposit", proposalId: 1, amount: 5n * OPEN }],
+      [alice, { type: "vote", proposalId: 2, option: "yes", validators: [] }],
+      [carol, { type: "vote", proposalId: 2, option: "no", validators: [alice.address] }],
+    ]);
+    block([
+      [alice, { type: "vote", proposalId: 1, option: "yes", validators: [] }],
+      [carol, { type: "vote", proposalId: 1, option: "yes", validators: [alice.address] }],
+    ]);
+    block([]);
+    block([]);
 
     expect(problems, "keys and values that are not as docs/module-state.md states").toEqual([]);
     const unwritten = Object.entries(KEY_LAYOUT).filter(([name]) => !seen.has(name)).map(([, l]) => l.text);

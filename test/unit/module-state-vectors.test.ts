@@ -9,6 +9,7 @@ import { MerkleTree, merkleRootOfHashes, verifyMerkleProof } from "../../crypto/
 import { decodeValidatorSet } from "../../proto/block.ts";
 import {
   addressListCodec,
+  idListCodec,
   contributionCodec,
   datanetCodec,
   datanetFrontierCodec,
@@ -22,7 +23,9 @@ import {
   stakingValidatorCodec,
   unbondingListCodec,
 } from "../../proto/module-records.ts";
+import { govVoteCodec, proposalCodec } from "../../proto/gov-records.ts";
 import { Keyring } from "../../node/keyring.ts";
+import { paramsFromJson } from "../../state/params-check.ts";
 import { loadValidatorKey } from "../../node/validator-key.ts";
 import { fromJsonValue, hexBytes, RULES, type RuleId, specOf, type Vector, type VectorFile, type VectorInput } from "../vectors/known-answers.ts";
 import { KEY_LAYOUT } from "../vectors/key-layout.ts";
@@ -113,6 +116,10 @@ const DECODERS: Partial<Record<RuleId, (b: Uint8Array) => unknown>> = {
   "INFERENCE": inferenceCodec.decode,
   "REWARDS": rewardsCodec.decode,
   "INFERENCE-PAYOUTS": inferencePayoutsCodec.decode,
+  "ID-LIST": idListCodec.decode,
+  "GOV-PROPOSAL": proposalCodec.decode,
+  "GOV-VOTE": govVoteCodec.decode,
+  "GOV-PARAMS": (b) => paramsFromJson(JSON.parse(Buffer.from(b).toString("utf8"))),
 };
 
 describe("tx vectors: every message type has its sign bytes and hash pinned", () => {

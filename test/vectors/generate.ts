@@ -19,7 +19,10 @@ import { MAX_AMOUNT } from "../../proto/codec.ts";
 import { PRECOMMIT, PREVOTE } from "../../proto/consensus.ts";
 import { contributionCodec, inferenceCodec, inferencePayoutsCodec, modelCodec } from "../../proto/module-records.ts";
 import type { TxBody } from "../../proto/tx.ts";
+import { VOTE_OPTION_NUMBER } from "../../proto/gov-msgs.ts";
+import type { Proposal } from "../../proto/gov-records.ts";
 import { SOURCE_KIND } from "../../state/keys.ts";
+import type { ChainParams } from "../../state/params.ts";
 import { possessionSignBytes } from "../../state/modules/staking/staking.ts";
 import { entryValue, type RecordEntry } from "./module-answers.ts";
 import {
@@ -532,6 +535,133 @@ add("module-root/economy", "the state root of the four modules' entries above to
   kind: "module-state",
   entries: [staking, datanets, models, attribution].flatMap((list) => list.map(([, , entry]) => entry)),
 });
+
+// Governance (state/modules/gov/): its messages, then its records and their root (module-root/economy stays the
+// four economy modules' root it was pinned as).
+const govTxs: [string, string, TxBody][] = [
+  ["tx/submit-proposal-text", "a text proposal (no kind field set) with a 100 OPEN deposit",
+    { ...envelope, nonce: 20, fee: 1000n, msg: {
+      type: "submit_proposal", title: "Adopt the data charter", description: "Text only: nothing executes.",
+      deposit: 100n * OPEN, content: { kind: "text" },
+    } }],
+  ["tx/submit-proposal-params", "a parameter change of two values (changes, field 4, one element a tag)",
+    { ...envelope, nonce: 21, fee: 1000n, msg: {
+      type: "submit_proposal", title: "Raise the protocol share", description: "10% to 12%; a shorter vote.",
+      deposit: 150n * OPEN, content: { kind: "params", changes: [
+        { key: "attribution.protocolSharePpm", value: "120000" },
+        { key: "gov.votingPeriodBlocks", value: "10000" },
+      ] },
+    } }],
+  ["tx/submit-proposal-spend", "a treasury spend of 2.5 OPEN to bob, no deposit (omitted: deposits may follow)",
+    { ...envelope, nonce: 22, fee: 1000n, msg: {
+      type: "submit_proposal", title: "Pay the auditor", description: "", deposit: 0n,
+      content: { kind: "spend", to: address("bob"), amount: 5n * OPEN / 2n },
+    } }],
+  ["tx/submit-proposal-spend-datanet", "a treasury spend of 1000 OPEN to the contributors of datanet 1 version 2",
+    { ...envelope, nonce: 23, fee: 1000n, msg: {
+      type: "submit_proposal", title: "Reward the corpus", description: "Grant to version 2's contributors.",
+      deposit: 100n * OPEN, content: { kind: "spend_datanet", datanetId: 1, version: 2, amount: 1000n * OPEN },
+    } }],
+  ["tx/submit-proposal-upgrade", "a software upgrade named v2 at height 1,000,000",
+    { ...envelope, nonce: 24, fee: 1000n, msg: {
+      type: "submit_proposal", title: "Upgrade to v2", description: "Halts at the height for the new binary.",
+      deposit: 100n * OPEN, content: { kind: "upgrade", name: "v2", height: 1_000_000 },
+    } }],
+  ["tx/deposit", "50 OPEN more deposited to proposal 3",
+    { ...envelope, nonce: 25, fee: 1000n, msg: { type: "deposit", proposalId: 3, amount: 50n * OPEN } }],
+  ["tx/vote", "a staker's no with veto on proposal 3 for its own stake with validators alice and bob (option 4)",
+    { ...envelope, nonce: 26, fee: 1000n, msg: {
+      type: "vote", proposalId: 3, option: "no_with_veto", validators: [address("alice"), address("bob")],
+    } }],
+  ["tx/vote-yes", "a yes on proposal 3 naming no validator (a validator's operator voting its whole bond)",
+    { ...envelope, nonce: 27, fee: 1000n, msg: { type: "vote", proposalId: 3, option: "yes", validators: [] } }],
+];
+for (const [name, about, body] of govTxs) add(name, about, { kind: "tx", key: "alice", body });
+
+const proposalRecord: RecordEntry = {
+  prefix: "govProposal", parts: [id(3)], record: "GOV-PROPOSAL", value: {
+    id: 3, proposer: address("alice"), title: "Raise the protocol share", description: "10% to 12%; a shorter vote.",
+    initialDeposit: 150n * OPEN,
+    content: { kind: "params", changes: [{ key: "attribution.protocolSharePpm", value: "120000" }] },
+    status: "voting_period", submitHeight: 200, depositEnd: 20_200, votingEnd: 20_210, totalDeposit: 200n * OPEN,
+    tally: { yes: 0n, abstain: 0n, no: 0n, noWithVeto: 0n }, failure: "",
+  } satisfies Proposal,
+};
+const failedRecord: RecordEntry = {
+  prefix: "govProposal", parts: [id(2)], record: "GOV-PROPOSAL", value: {
+    id: 2, proposer: address("bob"), title: "Pay the auditor", description: "", initialDeposit: 0n,
+    content: { kind: "spend", to: address("bob"), amount: 5n * OPEN / 2n },
+    status: "failed", submitHeight: 50, depositEnd: 20_050, votingEnd: 20_100, totalDeposit: 100n * OPEN,
+    tally: { yes: 700n * OPEN, abstain: 1n, no: 200n * OPEN, noWithVeto: 50n * OPEN },
+    failure: "the treasury holds 1000000000000000000, less than the 2500000000000000000 to spend",
+  } satisfies Proposal,
+};
+const upgradeRecord: RecordEntry = {
+  prefix: "govProposal", parts: [id(4)], record: "GOV-PROPOSAL", value: {
+    id: 4, proposer: address("alice"), title: "Upgrade to v2", description: "Halts at the height for the new binary.",
+    initialDeposit: 100n * OPEN, content: { kind: "upgrade", name: "v2", height: 1_000_000 },
+    status: "passed", submitHeight: 300, depositEnd: 20_300, votingEnd: 20_300, totalDeposit: 100n * OPEN,
+    tally: { yes: 900n * OPEN, abstain: 0n, no: 0n, noWithVeto: 0n }, failure: "",
+  } satisfies Proposal,
+};
+// The params as a change leaves them, written out whole (not DEFAULT_PARAMS: a new default must not move this
+// vector): the record holds every parameter, in this order.
+const changedParams: ChainParams = {
+  minFee: 10n ** 12n, maxTxBytes: 16 * 1024, maxBlockTxs: 20_000, maxBlockBytes: 8 * 1024 * 1024, maxBlockWork: 600_000,
+  staking: {
+    minSelfStake: OPEN, maxValidators: 100, maxCandidates: 1000, unbondingBlocks: 1000, powerReduction: 10n ** 15n,
+    slashDoubleSignPpm: 50_000, signedBlocksWindow: 10_000, maxMissedBlocks: 9_500, downtimeJailBlocks: 600,
+    maxEvidenceAgeBlocks: 500,
+  },
+  datanets: {
+    maxNameBytes: 128, maxDescriptionBytes: 4096, maxLicenseBytes: 256, maxUriBytes: 1024, maxMetadataBytes: 4096,
+    maxCurators: 32, maxContributors: 256,
+  },
+  models: { maxNameBytes: 128, maxUriBytes: 1024, maxTrainedOn: 32, maxOperators: 32 },
+  attribution: {
+    inferenceExpiryBlocks: 100, protocolSharePpm: 120_000, ownerSharePpm: 300_000, maxWeights: 64,
+    maxVersionRecipients: 100, maxBlockCredits: 20_000, feePerCredit: 10n ** 12n,
+  },
+  gov: {
+    minDeposit: 100n * OPEN, depositPeriodBlocks: 20_000, votingPeriodBlocks: 10_000, quorumPpm: 334_000,
+    thresholdPpm: 500_000, vetoPpm: 334_000, maxActiveProposals: 10,
+  },
+};
+const gov: [string, string, RecordEntry][] = [
+  ["proposal", "proposal 3: a parameter change in its voting period (no tally yet: zeros omitted)", proposalRecord],
+  ["proposal-failed", "proposal 2: a treasury spend that passed and failed to execute (status 7, its reason)", failedRecord],
+  ["proposal-upgrade", "proposal 4: a software upgrade that passed", upgradeRecord],
+  ["params", "gov/params: the chain params after a change executed (protocolSharePpm 120000, votingPeriodBlocks 10000)",
+    { prefix: "govParams", parts: [], record: "GOV-PARAMS", value: changedParams }],
+  ["seq", "gov/seq: the next proposal id", { prefix: "govSeq", parts: [], record: "STATE-SCALAR", value: { u64: 5 } }],
+  ["active", "gov/active: the proposals in their deposit or voting period, in the order they were submitted",
+    { prefix: "govActive", parts: [], record: "ID-LIST", value: [3, 5] }],
+  ["escrow", "gov/escrow: the deposits active proposals hold",
+    { prefix: "govEscrow", parts: [], record: "STATE-SCALAR", value: { amount: 300n * OPEN } }],
+  ["deposit", "gov/dep/<proposal><depositor>: what bob deposited to proposal 3",
+    { prefix: "govDeposit", parts: [id(3), bytes(address("bob"))], record: "STATE-SCALAR", value: { amount: 50n * OPEN } }],
+  ["depositors", "gov/depl/<proposal><position 4>: proposal 3's second depositor",
+    { prefix: "govDepositors", parts: [id(3), { u32: 1 }], record: "STATE-SCALAR", value: { address: address("bob") } }],
+  ["depositors-count", "gov/depln/<proposal>: how many entries proposal 3's depositor list has",
+    { prefix: "govDepositorsCount", parts: [id(3)], record: "STATE-SCALAR", value: { u64: 2 } }],
+  ["vote", "gov/vote/<proposal><voter>: bob's no with veto for his shares with alice and validator-0's operator",
+    { prefix: "govVote", parts: [id(3), bytes(address("bob"))], record: "GOV-VOTE", value: {
+      option: "no_with_veto", validators: [address("alice"), address("validator-0")], shares: [40n * OPEN, 1n],
+    } }],
+  ["vote-operator", "gov/vote/<proposal><voter>: alice's yes naming no validator (as an operator, for her bond)",
+    { prefix: "govVote", parts: [id(3), bytes(address("alice"))], record: "GOV-VOTE", value: { option: "yes", validators: [], shares: [] } }],
+  ["voters", "gov/votl/<proposal><position 4>: proposal 3's first voter",
+    { prefix: "govVoters", parts: [id(3), { u32: 0 }], record: "STATE-SCALAR", value: { address: address("bob") } }],
+  ["voters-count", "gov/votln/<proposal>: how many entries proposal 3's voter list has",
+    { prefix: "govVotersCount", parts: [id(3)], record: "STATE-SCALAR", value: { u64: 2 } }],
+  ["voted-shares", "gov/vs/<proposal><validator><option 1>: the shares with alice voting no with veto (4) on proposal 3",
+    { prefix: "govVotedShares", parts: [id(3), bytes(address("alice")), { u8: VOTE_OPTION_NUMBER.no_with_veto }], record: "STATE-SCALAR", value: { amount: 40n * OPEN } }],
+  ["upgrade", "gov/upgrade: the passed upgrade proposal the chain waits for",
+    { prefix: "govUpgrade", parts: [], record: "STATE-SCALAR", value: { u64: 4 } }],
+];
+for (const [name, about, entry] of gov) add(`record/gov/${name}`, about, { kind: "record", ...entry });
+add("module-root/gov", `the state root of the ${gov.length} gov entries above (record/gov/*) alone`,
+  { kind: "module-state", entries: gov.map(([, , entry]) => entry) });
 
 // Key files.
 add("key-file/keyring-alice", "the keyring file `opl keys add alice` writes for alice's key",

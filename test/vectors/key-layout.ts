@@ -4,8 +4,8 @@
  * prefixes (state/keys.ts) against it, and every key and value the modules write against it.
  */
 
-/** Part widths in bytes: an address, an id or height, a hash, a list position, a source kind. */
-export const PART_BYTES = { address: 20, id: 8, hash: 32, position: 4, kind: 1 } as const;
+/** Part widths in bytes: an address, an id or height, a hash, a list position, a source kind, a vote option. */
+export const PART_BYTES = { address: 20, id: 8, hash: 32, position: 4, kind: 1, option: 1 } as const;
 export type Part = keyof typeof PART_BYTES;
 
 /** A value: a record (by its rule id) or a bare scalar (STATE-SCALAR). */
@@ -13,7 +13,7 @@ export type ValueForm =
   | "amount" | "u64" | "address" | "present"
   | "ACCOUNT" | "STAKING-VALIDATOR" | "UNBONDING-LIST" | "STAKING-POOL" | "ADDRESS-LIST" | "VALIDATOR-SET"
   | "DATANET" | "CONTRIBUTION" | "DATANET-VERSION" | "DATANET-FRONTIER" | "MODEL" | "MODEL-VERSION"
-  | "INFERENCE" | "REWARDS" | "INFERENCE-PAYOUTS";
+  | "INFERENCE" | "REWARDS" | "INFERENCE-PAYOUTS" | "ID-LIST" | "GOV-PROPOSAL" | "GOV-VOTE" | "GOV-PARAMS";
 
 export interface KeyLayout {
   text: string;
@@ -75,6 +75,20 @@ export const KEY_LAYOUT: Record<string, KeyLayout> = {
   earnings: k("att/earn/", ["kind", "id"], "amount"),
   rewardsAccrued: k("att/accrued", [], "amount"),
   inferencePayouts: k("att/pay/", ["id"], "INFERENCE-PAYOUTS"),
+
+  govParams: k("gov/params", [], "GOV-PARAMS"),
+  govSeq: k("gov/seq", [], "u64"),
+  govProposal: k("gov/prop/", ["id"], "GOV-PROPOSAL"),
+  govActive: k("gov/active", [], "ID-LIST"),
+  govEscrow: k("gov/escrow", [], "amount"),
+  govDeposit: k("gov/dep/", ["id", "address"], "amount"),
+  govDepositors: k("gov/depl/", ["id", "position"], "address"),
+  govDepositorsCount: k("gov/depln/", ["id"], "u64"),
+  govVote: k("gov/vote/", ["id", "address"], "GOV-VOTE"),
+  govVoters: k("gov/votl/", ["id", "position"], "address"),
+  govVotersCount: k("gov/votln/", ["id"], "u64"),
+  govVotedShares: k("gov/vs/", ["id", "address", "option"], "amount"),
+  govUpgrade: k("gov/upgrade", [], "u64"),
 };
 
 /** The layout a key belongs to: the longest prefix text it starts with (so "stk/unbqn/" is not "stk/unbq/"). */

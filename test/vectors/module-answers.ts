@@ -4,6 +4,7 @@ import { encodeValidatorSet, type Validator } from "../../proto/block.ts";
 import { encodeAmount } from "../../proto/codec.ts";
 import {
   addressListCodec,
+  idListCodec,
   type Contribution,
   contributionCodec,
   type Datanet,
@@ -28,12 +29,15 @@ import {
   type UnbondingEntry,
   unbondingListCodec,
 } from "../../proto/module-records.ts";
+import { type GovVote, govVoteCodec, type Proposal, proposalCodec } from "../../proto/gov-records.ts";
 import { MODULE_PREFIX, PRESENT, stateKey } from "../../state/keys.ts";
+import { encodeParams } from "../../state/modules/gov/params-store.ts";
+import type { ChainParams } from "../../state/params.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 
 /**
  * Known answers of the module state (the values the four economy modules keep in the state tree, under the
- * keys of state/keys.ts) and of the datanet Merkle tree (crypto/merkle.ts). Rules stated in
+ * keys of state/keys.ts, and governance's) and of the datanet Merkle tree (crypto/merkle.ts). Rules stated in
  * docs/module-state.md; the vectors are in test/vectors/known-answers.json with the others.
  */
 
@@ -67,6 +71,15 @@ export const MODULE_RULES = {
   "REWARDS": "a Rewards record is the canonical protobuf {accrued=1, claimed=2}",
   "INFERENCE-PAYOUTS": "an InferencePayouts is its canonical protobuf (inference_id=1, model_id=2, price=3, " +
     "treasury=4, owner=5, owner_amount=6, credits=7: repeated {weight=1, contribution_id=2, contributor=3, amount=4})",
+  "ID-LIST": "an IdList is the canonical protobuf {ids=1: repeated uint64}, in the order the list keeps",
+  "GOV-PROPOSAL": "a GovProposal is its canonical protobuf (id=1, proposer=2, content=3: the MsgSubmitProposal it " +
+    "was submitted with, status=4 (1 deposit_period, 2 voting_period, 3 passed, 4 rejected, 5 vetoed, 6 no_quorum, " +
+    "7 failed, 8 dropped), submit_height=5, deposit_end=6, voting_end=7, total_deposit=8, yes=9, abstain=10, no=11, " +
+    "veto=12, failure=13)",
+  "GOV-VOTE": "a GovVote is the canonical protobuf {option=1 (1 yes, 2 abstain, 3 no, 4 no with veto), " +
+    "validators=2: repeated address, shares=3: repeated amount, one per validator}",
+  "GOV-PARAMS": "the params record is the UTF-8 of the chain params' JSON, no spaces, keys in DEFAULT_PARAMS's " +
+    "order, amounts as decimal strings (genesis.json's params form)",
   "DATANET-ROOT": "a datanet version's root is the Merkle root over the content hashes of its first `count` " +
     "accepted contributions in acceptance order, the hashes being the leaves as they are (no leaf prefix), inner " +
     "node sha256(0x01 || left || right), an odd last node carried up, one leaf is the root, none = sha256(\"\")",
@@ -97,6 +110,10 @@ export type RecordValue =
   | { record: "INFERENCE"; value: Inference }
   | { record: "REWARDS"; value: Rewards }
   | { record: "INFERENCE-PAYOUTS"; value: InferencePayouts }
+  | { record: "ID-LIST"; value: number[] }
+  | { record: "GOV-PROPOSAL"; value: Proposal }
+  | { record: "GOV-VOTE"; value: GovVote }
+  | { record: "GOV-PARAMS"; value: ChainParams }
   | { record: "STATE-SCALAR"; value: { amount: bigint } | { u64: number } | { address: Uint8Array } | { present: true } };
 
 /** One state entry: a key under a module prefix and its value. */
@@ -140,6 +157,10 @@ export function entryValue(e: RecordValue): Uint8Array {
     case "INFERENCE": return inferenceCodec.encode(e.value);
     case "REWARDS": return rewardsCodec.encode(e.value);
     case "INFERENCE-PAYOUTS": return inferencePayoutsCodec.encode(e.value);
+    case "ID-LIST": return idListCodec.encode(e.value);
+    case "GOV-PROPOSAL": return proposalCodec.encode(e.value);
+    case "GOV-VOTE": return govVoteCodec.encode(e.value);
+    case "GOV-PARAMS": return encodeParams(e.value);
     case "STATE-SCALAR": {
       const v = e.value;
       if ("amount" in v) return encodeAmount(v.amount);

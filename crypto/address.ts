@@ -36,8 +36,26 @@ export function encodeAddress(address: Uint8Array): string {
   return text;
 }
 
+/**
+ * bech32 decoding (checksum and all) costs a few microseconds, and the same texts recur: an RPC call's address
+ * is checked by its schema and decoded again by its handler, and blocks name the same accounts. Only texts
+ * that decoded are cached, so a bad one is refused every time with its reason.
+ */
+const DECODE_CACHE_LIMIT = 10_000;
+const decodeCache = new Map<string, Uint8Array>();
+
 /** Parses an `opl1...` address; throws an Error whose message says what is wrong. */
 export function decodeAddress(text: string): Uint8Array {
+  let bytes = decodeCache.get(text);
+  if (bytes === undefined) {
+    bytes = decodeBech32Address(text);
+    if (decodeCache.size >= DECODE_CACHE_LIMIT) decodeCache.delete(decodeCache.keys().next().value as string);
+    decodeCache.set(text, bytes);
+  }
+  return bytes.slice(); // callers own their copy: a cached array must never be changed by one of them
+}
+
+function decodeBech32Address(text: string): Uint8Array {
   let decoded: { prefix: string; words: number[] };
   try {
     decoded = bech32.decode(text as `${string}1${string}`);

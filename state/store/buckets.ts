@@ -62,7 +62,18 @@ export const BUCKET = {
 } as const;
 
 export function bucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
-  return concatBytes(Uint8Array.of(bucket), ...parts);
+  // One allocation per key (a block's commit makes one per tx record, history entry and index key): the
+  // bucket byte is written in place rather than as a one-byte array concatenated in front.
+  let length = 1;
+  for (const p of parts) length += p.byteLength;
+  const key = new Uint8Array(length);
+  key[0] = bucket;
+  let at = 1;
+  for (const p of parts) {
+    key.set(p, at);
+    at += p.byteLength;
+  }
+  return key;
 }
 
 export function heightKey(bucket: number, height: number): Uint8Array {

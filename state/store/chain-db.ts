@@ -19,6 +19,7 @@ import {
   decodeBlock,
   decodeBlockMeta,
   encodeBlockMeta,
+  knownTxHashes,
 } from "../../proto/block.ts";
 import {
   decodeTxRecord,
@@ -472,6 +473,8 @@ export class ChainDb {
     if (!equalBytes(blockHash(block.header), meta.hash)) {
       throw corrupt(what, `its header hashes to ${toHex(blockHash(block.header))}, not the committed ${toHex(meta.hash)}`);
     }
+    const stored = await this.storedTxHashes(height, bytes, block.txs.length);
+    if (stored !== undefined) knownTxHashes(block, stored);
     const mismatch = bodyMismatch(block);
     if (mismatch !== undefined) throw corrupt(what, mismatch);
     if (block.txs.length !== meta.numTxs) {
@@ -479,6 +482,25 @@ export class ChainDb {
     }
     this.rememberTxHashes(height, block);
     return { block, bytes };
+  }
+
+  /**
+   * The tx hashes commit stored with the block, when its bytes are exactly the ones committed (the digest
+   * stored with them: one hash over the whole block instead of one sha256 call per tx, each mostly call
+   * overhead). The body is still checked against the header's roots with them. Undefined when either record is
+   * absent (an older block), damaged or does not fit: then the txs are hashed, as before.
+   */
+  private async storedTxHashes(height: number, bytes: Uint8Array, txs: number): Promise<Uint8Array[] | undefined> {
+    try {
+      const [blockCheck, txCheck] = await Promise.all([this.getBlockCheck(height), this.getTxCheck(height)]);
+      if (blockCheck === undefined || txCheck === undefined || txCheck.txHashes.length !== txs) return undefined;
+      if (bytes.byteLength !== blockCheck.size || !equalBytes(sha256(bytes), blockCheck.digest)) return undefined;
+      // Plain views, as hashing gives: the stored ones are views of the Buffer LevelDB read.
+      return txCheck.txHashes.map((h) => new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+    } catch (err) {
+      if (err instanceof BlockStoreCorruptError) return undefined;
+      throw err;
+    }
   }
 
   private rememberTxHashes(height: number, block: Block): void {

@@ -58,6 +58,15 @@ describe("addresses", () => {
     expect(() => decodeAddress("cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a")).toThrow(/invalid address/);
     expect(() => decodeAddress("opl1qqqqqqqqq")).toThrow(/invalid address/);
   });
+
+  it("decode a recurring text once: a caller's copy is its own, and a bad checksum still fails after the good one", () => {
+    const text = encodeAddress(new Uint8Array(20).fill(2));
+    const first = decodeAddress(text);
+    first.fill(9);
+    expect(decodeAddress(text)).toEqual(new Uint8Array(20).fill(2));
+    const flipped = `${text.slice(0, -1)}${text.endsWith("q") ? "p" : "q"}`;
+    expect(() => decodeAddress(flipped)).toThrow(/invalid address/);
+  });
 });
 
 describe("byte helpers", () => {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
-import type { BuiltTx } from "../../rpc/tx-builder.ts";
 import { CLOSE_CODES, MIN_QUEUE_BYTES, WS_CLIENT_SHARE } from "../../rpc/ws/limits.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { TestWsClient } from "../helpers/ws-client.ts";
+import { committedAll, largeContributions, submitAll } from "../helpers/ws-history.ts";
 
 /**
  * Each subscription's queue is bounded (ws.queue_bytes), but subscriptions x connections would multiply it:
@@ -33,54 +32,13 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-async function submitAll(txs: BuiltTx[]): Promise<void> {
-  for (let i = 0; i < txs.length; i += 100) {
-    const replies = await chain.rpc.batch(
-      txs.slice(i, i + 100).map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })),
-    );
-    const refused = replies.find((r) => r.error !== undefined);
-    if (refused !== undefined) throw new Error(`tx refused: ${refused.error?.message}`);
-  }
-}
-
-async function committedAll(address: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const acct = await chain.rpc.call<{ nonce: number }>("account_get", { address });
-    if (acct.nonce >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${acct.nonce} of ${count} txs of ${address} committed`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 it("subscriptions that never read hold no more than ws.max_queued_bytes_total, and the node goes on", async () => {
   const owner = new TestAccount();
   const sender = new TestAccount();
-  await submitAll([owner, sender].map((a) => chain.faucet.transfer(chain.chainId, a.address, 1000n * ONE_OPEN, FEE)));
-  await committedAll(chain.faucet.bech32, 2);
-  const msg = {
-    type: "create_datanet" as const,
-    name: "memory",
-    description: "",
-    license: "CC-BY-4.0",
-    curators: [] as Uint8Array[],
-    contributionStake: ONE_OPEN / 100n,
-    reviewFee: ONE_OPEN / 1000n,
-    allowListed: false,
-    contributors: [] as Uint8Array[],
-  };
-  await submitAll([owner.transfer(chain.chainId, owner.address, 0n, FEE, { msg })]);
-  await committedAll(owner.bech32, 1);
-  const { maxMetadataBytes, maxUriBytes } = DEFAULT_PARAMS.datanets;
-  const metadata = JSON.stringify({ pad: "x".repeat(maxMetadataBytes - 12) });
-  await submitAll(Array.from({ length: 300 }, (_, i) => {
-    const contentHash = new Uint8Array(32);
-    contentHash.set([i & 0xff, i >> 8]);
-    const uri = `ipfs://${"u".repeat(maxUriBytes - 16)}${i}`;
-    const contribute = { type: "contribute" as const, datanetId: 1, contentHash, uri, sizeBytes: 1, metadata };
-    return sender.transfer(chain.chainId, sender.address, 0n, FEE, { msg: contribute });
-  }));
-  await committedAll(sender.bech32, 300);
+  const fund = (a: TestAccount) => chain.faucet.transfer(chain.chainId, a.address, 1000n * ONE_OPEN, FEE);
+  await submitAll(chain.rpc, [owner, sender].map(fund));
+  await committedAll(chain.rpc, chain.faucet.bech32, 2);
+  await largeContributions(chain.rpc, chain.chainId, owner, [sender], 300);
 
   const stuck: TestWsClient[] = [];
   for (let c = 0; c < 2; c++) {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
-import type { BuiltTx } from "../../rpc/tx-builder.ts";
 import { CLOSE_CODES, MIN_QUEUE_BYTES } from "../../rpc/ws/limits.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
-import { type Notified, TestWsClient } from "../helpers/ws-client.ts";
+import { TestWsClient } from "../helpers/ws-client.ts";
+import { committedAll, largeContributions, meanInterval, searchHashes, submitAll } from "../helpers/ws-history.ts";
 
 /**
  * A subscriber that never reads is cut off (4008, with the cursor to resume from) while another subscriber
@@ -41,79 +40,14 @@ async function connect(): Promise<TestWsClient> {
   return c;
 }
 
-async function submitAll(txs: BuiltTx[]): Promise<void> {
-  for (let i = 0; i < txs.length; i += 100) {
-    const replies = await chain.rpc.batch(
-      txs.slice(i, i + 100).map((t) => ({ method: "tx_submit", params: { tx: toBase64(t.bytes) } })),
-    );
-    const refused = replies.find((r) => r.error !== undefined);
-    if (refused !== undefined) throw new Error(`tx refused: ${refused.error?.message}`);
-  }
-}
-
-async function committedAll(address: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const acct = await chain.rpc.call<{ nonce: number }>("account_get", { address });
-    if (acct.nonce >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${acct.nonce} of ${count} txs of ${address} committed`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Every tx hash tx_search finds for a filter, in chain order. */
-async function searchAll(filter: Record<string, unknown>): Promise<string[]> {
-  const out: string[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await chain.rpc.call<{ items: { hash: string }[]; cursor: string | null; done: boolean }>(
-      "tx_search",
-      { ...filter, limit: 100, ...(cursor === undefined ? {} : { cursor }) },
-    );
-    out.push(...page.items.map((i) => i.hash));
-    if (page.cursor !== null) cursor = page.cursor;
-    if (page.done) return out;
-  }
-}
-
-/** Mean time between consecutive blocks, from their header times. */
-function meanInterval(blocks: Notified[]): number {
-  const t = blocks.map((b) => Date.parse(b.time as string));
-  return (t[t.length - 1] - t[0]) / (t.length - 1);
-}
-
 it("cuts off a client that never reads, while another subscriber and block production go on at full speed", async () => {
   // History: 600 contributions with large metadata, from two senders.
   const owner = new TestAccount();
   const senders = [new TestAccount(), new TestAccount()];
   const fund = (a: TestAccount) => chain.faucet.transfer(chain.chainId, a.address, 1000n * ONE_OPEN, FEE);
-  await submitAll([owner, ...senders].map(fund));
-  await committedAll(chain.faucet.bech32, 3);
-  const msg = {
-    type: "create_datanet" as const,
-    name: "slow",
-    description: "",
-    license: "CC-BY-4.0",
-    curators: [] as Uint8Array[],
-    contributionStake: ONE_OPEN / 100n,
-    reviewFee: ONE_OPEN / 1000n,
-    allowListed: false,
-    contributors: [] as Uint8Array[],
-  };
-  await submitAll([owner.transfer(chain.chainId, owner.address, 0n, FEE, { msg })]);
-  await committedAll(owner.bech32, 1);
-  const { maxMetadataBytes, maxUriBytes } = DEFAULT_PARAMS.datanets;
-  const metadata = JSON.stringify({ pad: "x".repeat(maxMetadataBytes - 12) });
-  const contributions = senders.flatMap((s, k) =>
-    Array.from({ length: 300 }, (_, i) => {
-      const contentHash = new Uint8Array(32);
-      contentHash.set([k, i & 0xff, i >> 8]);
-      const uri = `ipfs://${"u".repeat(maxUriBytes - 16)}${k}-${i}`;
-      const contribute = { type: "contribute" as const, datanetId: 1, contentHash, uri, sizeBytes: 1, metadata };
-      return s.transfer(chain.chainId, s.address, 0n, FEE, { msg: contribute });
-    }));
-  await submitAll(contributions);
-  for (const s of senders) await committedAll(s.bech32, 300);
+  await submitAll(chain.rpc, [owner, ...senders].map(fund));
+  await committedAll(chain.rpc, chain.faucet.bech32, 3);
+  await largeContributions(chain.rpc, chain.chainId, owner, senders, 300);
 
   // The well-behaved subscriber: every block.
   const good = await connect();
@@ -155,7 +89,7 @@ it("cuts off a client that never reads, while another subscriber and block produ
   await again.until(() => before.length + again.items(resumed.subscription).length >= 600, "the rest of the history");
   const all = [...before, ...again.items(resumed.subscription)].map((n) => n.hash);
   expect(new Set(all).size).toBe(600);
-  expect(all).toEqual(await searchAll(filter));
+  expect(all).toEqual(await searchHashes(chain.rpc, filter));
   console.log(
     `block interval without the stuck client ${without.toFixed(0)} ms, with it ${withStuck.toFixed(0)} ms ` +
     `(ratio ${(withStuck / without).toFixed(3)}); ${before.length} of 600 notifications sent before the cut-off`,

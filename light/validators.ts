@@ -52,7 +52,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * The node's order of a validator set (state/modules/staking/staking.ts computeValidatorSet): power descending,
+ * The node's order of a validator set (state/modules/staking/validator-set.ts computeValidatorSet): power descending,
  * then address ascending. A set built elsewhere (e.g. from a genesis file) must be in this order to hash
  * as the header's.
  */

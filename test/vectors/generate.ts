@@ -191,7 +191,7 @@ add("possession/alice-validator-3", "validator-3's consensus key claimed by oper
 
 // ---- blocks: validator set, txs root, headers, commits ----
 
-// In the set's order (state/modules/staking/staking.ts computeValidatorSet): power descending, then address ascending.
+// In the set's order (state/modules/staking/validator-set.ts computeValidatorSet): power descending, then address ascending.
 const set = add("validator-set/three", "validators 2, 0 and 1 with powers 300, 10 and 10 (the tie ordered by address)", {
   kind: "validator-set",
   validators: [{ key: "validator-2", power: 300 }, { key: "validator-0", power: 10 }, { key: "validator-1", power: 10 }],

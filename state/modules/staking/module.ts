@@ -1,3 +1,5 @@
+import type { TxEvent } from "../../../proto/records.ts";
+import type { BlockContext } from "../../block-context.ts";
 import type { Genesis } from "../../genesis.ts";
 import type { NativeModule } from "../../module.ts";
 import type { Overlay } from "../../view.ts";
@@ -12,12 +14,15 @@ import {
   getShares,
   getUnbonding,
   getValidator,
-  latestSetHeight,
   operatorOf,
-  scheduleInitialValidatorSet,
   spend,
-  validatorSetAt,
 } from "./staking.ts";
+import {
+  latestSetHeight,
+  scheduleInitialValidatorSet,
+  scheduleNextValidatorSet,
+  validatorSetAt,
+} from "./validator-set.ts";
 
 /** Staking as a native module: validators, delegations, unbonding, liveness and slashing, the validator set. */
 export const stakingModule = {
@@ -27,7 +32,12 @@ export const stakingModule = {
   spend,
   apply,
   beginBlock,
-  endBlock,
+  /** Unbondings complete first, then the set of height + 2 is scheduled from the stakes as they then stand. */
+  endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
+    const events = endBlock(view, ctx);
+    for (const e of scheduleNextValidatorSet(view, ctx)) events.push(e);
+    return events;
+  },
   /** Each genesis validator is created from its operator's balance (bank's genesis runs first), then the set. */
   initGenesis(view: Overlay, genesis: Genesis): void {
     for (const v of genesis.validators) createGenesisValidator(view, v, genesis.params);

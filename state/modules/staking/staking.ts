@@ -1,8 +1,7 @@
 import { addressFromPublicKey, encodeAddress } from "../../../crypto/address.ts";
-import { compareBytes, concatBytes, equalBytes, readU64be, u64be, utf8 } from "../../../crypto/bytes.ts";
+import { compareBytes, concatBytes, equalBytes, u64be, utf8 } from "../../../crypto/bytes.ts";
 import { verify } from "../../../crypto/ed25519.ts";
 import { sha256 } from "../../../crypto/hash.ts";
-import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../../proto/block.ts";
 import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
 import {
   addressListCodec,
@@ -39,8 +38,6 @@ const FOREVER = Number.MAX_SAFE_INTEGER;
 /** Most unbonding entries one address may have in flight (each is a state write when it completes). */
 export const MAX_UNBONDING_ENTRIES = 32;
 const MONIKER_MAX_BYTES = 64;
-/** Voting power stays far below 2^53 / 3 in total, so the engine's integer quorum arithmetic is exact. */
-const MAX_TOTAL_POWER = 2n ** 50n;
 
 // ---- reading ----
 
@@ -124,17 +121,6 @@ export function isJailed(v: StakingValidator): boolean {
 
 export function votingPower(v: StakingValidator, params: StakingParams): bigint {
   return v.tokens / params.powerReduction;
-}
-
-/** Height of the latest validator set entry (the set in force from then on), 0 before genesis. */
-export function latestSetHeight(view: StateReader): number {
-  const raw = view.get(MODULE_PREFIX.stakingValidatorSetLatest);
-  return raw === undefined ? 0 : readU64be(raw);
-}
-
-export function validatorSetAt(view: StateReader, fromHeight: number): Validator[] | undefined {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)));
-  return raw === undefined ? undefined : decodeValidatorSet(raw);
 }
 
 // ---- messages ----
@@ -533,20 +519,9 @@ function slashUnbonding(
 }
 
 /** Completes the unbondings due now and schedules the validator set of height + 2 if it changed. */
+/** Unbondings that complete at this height pay out (the validator set is scheduled after: validator-set.ts). */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  const events = completeUnbonding(view, ctx.height);
-  const next = computeValidatorSet(view, ctx.params.staking);
-  const latest = latestSetHeight(view);
-  const current = validatorSetAt(view, latest);
-  if (next.length === 0) {
-    // No validator is left with power (all jailed, slashed or unstaked): keep the last set rather than halt
-    // with none. The chain then depends on it until someone stakes or unjails; say so every block.
-    events.push(event("validator_set_empty", { kept_from_height: String(latest) }));
-  } else if (current === undefined || !sameSet(current, next)) {
-    writeValidatorSet(view, ctx.height + 2, next);
-    events.push(event("validator_set", { from_height: String(ctx.height + 2), validators: String(next.length) }));
-  }
-  return events;
+  return completeUnbonding(view, ctx.height);
 }
 
 function completeUnbonding(view: Overlay, height: number): TxEvent[] {
@@ -574,39 +549,4 @@ function completeUnbonding(view: Overlay, height: number): TxEvent[] {
     events.push(event("unbonding_complete", { delegator: encodeAddress(delegator), amount: total.toString() }));
   }
   return events;
-}
-
-/**
- * The top `maxValidators` unjailed validators with voting power, by power (then consensus address), each
- * power clamped so the total stays exact in the engine's arithmetic.
- */
-export function computeValidatorSet(view: StateReader, params: StakingParams): Validator[] {
-  const ranked: Validator[] = [];
-  const cap = MAX_TOTAL_POWER / BigInt(Math.max(1, params.maxValidators));
-  for (const operator of getCandidates(view)) {
-    const v = getValidator(view, operator);
-    if (v === undefined || isJailed(v)) continue;
-    let power = votingPower(v, params);
-    if (power <= 0n) continue;
-    if (power > cap) power = cap;
-    ranked.push({ address: addressFromPublicKey(v.consensusPubkey), pubkey: v.consensusPubkey, power: Number(power) });
-  }
-  ranked.sort((a, b) => b.power - a.power || compareBytes(a.address, b.address));
-  return ranked.slice(0, params.maxValidators);
-}
-
-function sameSet(a: readonly Validator[], b: readonly Validator[]): boolean {
-  return equalBytes(encodeValidatorSet(a), encodeValidatorSet(b));
-}
-
-function writeValidatorSet(view: Overlay, fromHeight: number, set: Validator[]): void {
-  view.set(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)), encodeValidatorSet(set));
-  view.set(MODULE_PREFIX.stakingValidatorSetLatest, u64be(fromHeight));
-}
-
-/** Genesis: the set of height 1 (and, unchanged, of height 2) from the validators genesis created. */
-export function scheduleInitialValidatorSet(view: Overlay, params: ChainParams): void {
-  const set = computeValidatorSet(view, params.staking);
-  if (set.length === 0) throw new Error("genesis has no validator with voting power");
-  writeValidatorSet(view, 1, set);
 }

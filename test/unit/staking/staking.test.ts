@@ -12,22 +12,22 @@ import { getAccount, setAccount } from "../../../state/modules/bank/bank.ts";
 import {
   apply,
   beginBlock,
-  computeValidatorSet,
-  endBlock,
   getCandidates,
   getShares,
   getUnbonding,
   getValidator,
-  latestSetHeight,
   possessionSignBytes,
   sharesValue,
-  validatorSetAt,
 } from "../../../state/modules/staking/staking.ts";
+import { stakingModule } from "../../../state/modules/staking/module.ts";
+import { computeValidatorSet, latestSetHeight, validatorSetAt } from "../../../state/modules/staking/validator-set.ts";
 import { DEFAULT_PARAMS, type ChainParams } from "../../../state/params.ts";
 import { supplyBreakdown } from "../../../state/supply.ts";
 import { MemoryState, testContext } from "../../helpers/memory-state.ts";
 
 const OPEN = 10n ** 18n;
+/** The module's end of block: unbondings complete, then the validator set of height + 2 is scheduled. */
+const endBlock = stakingModule.endBlock;
 const PARAMS: ChainParams = {
   ...DEFAULT_PARAMS,
   staking: {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
-import { clientKey } from "./client-address.ts";
+import { ConnectionsPerClient } from "./connections-per-client.ts";
 import { answerGet } from "./get-routes.ts";
 
 /** Connections at once on the metrics listener: a scraper or two, and an operator's curl. */
@@ -30,10 +30,10 @@ export interface MetricsServerOptions {
 export class MetricsServer {
   private readonly opts: MetricsServerOptions;
   private readonly server: Server;
-  /** Open connections by client address. */
-  private readonly perClient = new Map<string, number>();
-  /** Connections refused 503 on arrival: a request read from one before it closes is not answered. */
-  private readonly refused = new WeakSet<Socket>();
+  private readonly connections = new ConnectionsPerClient(METRICS_MAX_CONNECTIONS_PER_IP, (key, limit) => ({
+    contentType: "text/plain",
+    body: `too many connections from ${key}: at most ${limit} at a time\n`,
+  }));
 
   constructor(opts: MetricsServerOptions) {
     this.opts = opts;
@@ -45,7 +45,7 @@ export class MetricsServer {
         connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.headerTimeoutMs / 4))),
       },
       (req, res) => {
-        if (this.refused.has(req.socket)) return; // answered 503 already, and closing
+        if (this.connections.wasRefused(req.socket)) return; // answered 503 already, and closing
         req.resume(); // a body, if any, is not read (the request timeout bounds how long it may take)
         res.setTimeout(opts.idleTimeoutMs, () => res.destroy());
         if (req.method !== "GET" && req.method !== "HEAD") {
@@ -61,28 +61,7 @@ export class MetricsServer {
       },
     );
     this.server.maxConnections = METRICS_MAX_CONNECTIONS;
-    this.server.on("connection", (socket: Socket) => this.onConnection(socket));
-  }
-
-  /** Counts the connection against its address; past METRICS_MAX_CONNECTIONS_PER_IP, answers 503 and closes it. */
-  private onConnection(socket: Socket): void {
-    const key = clientKey(socket.remoteAddress);
-    const open = this.perClient.get(key) ?? 0;
-    if (open >= METRICS_MAX_CONNECTIONS_PER_IP) {
-      const body = `too many connections from ${key}: at most ${METRICS_MAX_CONNECTIONS_PER_IP} at a time\n`;
-      socket.end(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n" +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-      this.refused.add(socket);
-      return;
-    }
-    this.perClient.set(key, open + 1);
-    socket.once("close", () => {
-      const left = (this.perClient.get(key) ?? 1) - 1;
-      if (left <= 0) this.perClient.delete(key);
-      else this.perClient.set(key, left);
-    });
+    this.server.on("connection", (socket: Socket) => this.connections.admit(socket));
   }
 
   async listen(): Promise<AddressInfo> {

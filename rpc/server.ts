@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { clientKey } from "./client-address.ts";
+import { ConnectionsPerClient } from "./connections-per-client.ts";
 import { ALLOWED_METHODS, applyCors } from "./cors.ts";
 import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
@@ -70,8 +71,7 @@ export interface RpcServerOptions {
 export class RpcServer {
   private readonly opts: RpcServerOptions;
   private readonly server: Server;
-  private readonly perClient = new Map<string, number>();
-  private readonly refused = new WeakSet<Socket>();
+  private readonly connections: ConnectionsPerClient;
   /** Per connection, the request being answered (and those queued behind it), and how many wait. */
   private readonly running = new WeakMap<Socket, Promise<void>>();
   private readonly waiting = new WeakMap<Socket, number>();
@@ -79,6 +79,17 @@ export class RpcServer {
   constructor(opts: RpcServerOptions) {
     this.opts = opts;
     const l = opts.limits;
+    this.connections = new ConnectionsPerClient(l.maxConnectionsPerIp, (key, limit) => ({
+      contentType: "application/json",
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: null,
+        error: {
+          code: INVALID_REQUEST,
+          message: `too many connections from ${key}: at most ${limit} at a time (rpc.max_connections_per_ip)`,
+        },
+      }),
+    }));
     this.server = createServer(
       {
         headersTimeout: l.headerTimeoutMs,
@@ -91,10 +102,10 @@ export class RpcServer {
       (req, res) => this.onRequest(req, res),
     );
     this.server.maxConnections = l.maxConnections;
-    this.server.on("connection", (socket: Socket) => this.onConnection(socket));
+    this.server.on("connection", (socket: Socket) => this.connections.admit(socket));
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // A connection over the per-address limit was answered 503 already.
-      if (opts.websocket === undefined || this.refused.has(req.socket)) socket.destroy();
+      if (opts.websocket === undefined || this.connections.wasRefused(req.socket)) socket.destroy();
       else opts.websocket.handleUpgrade(req, socket, head);
     });
   }
@@ -130,38 +141,8 @@ export class RpcServer {
     });
   }
 
-  /** Counts the connection against its address; past the per-address limit, says why and closes it. */
-  private onConnection(socket: Socket): void {
-    const key = clientKey(socket.remoteAddress);
-    const open = this.perClient.get(key) ?? 0;
-    const limit = this.opts.limits.maxConnectionsPerIp;
-    if (open >= limit) {
-      this.refused.add(socket);
-      const body = JSON.stringify({
-        jsonrpc: "2.0",
-        id: null,
-        error: {
-          code: INVALID_REQUEST,
-          message: `too many connections from ${key}: at most ${limit} at a time (rpc.max_connections_per_ip)`,
-        },
-      });
-      socket.end(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\n" +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        () => socket.destroy(),
-      );
-      return;
-    }
-    this.perClient.set(key, open + 1);
-    socket.once("close", () => {
-      const left = (this.perClient.get(key) ?? 1) - 1;
-      if (left <= 0) this.perClient.delete(key);
-      else this.perClient.set(key, left);
-    });
-  }
-
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.refused.has(req.socket)) {
+    if (this.connections.wasRefused(req.socket)) {
       res.destroy(); // already answered 503 on this connection
       return;
     }

@@ -29,3 +29,20 @@ describe("docs/: the specification's references", () => {
     expect(text.match(/\]\((?!#)[^)]*\)|https?:\/\//g) ?? [], `links of docs/${doc} outside the repository`).toEqual([]);
   });
 });
+
+describe("README.md: its references", () => {
+  const text = readFileSync(join(ROOT, "README.md"), "utf8");
+
+  it("every repository path it names exists", () => {
+    const named = [...new Set([...text.matchAll(PATH)].map((m) => m[1]))];
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((p) => !existsSync(join(ROOT, p))), "paths README.md names that do not exist").toEqual([]);
+  });
+
+  it("every link points into the repository, at a file that exists", () => {
+    const targets = [...text.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]);
+    expect(targets.filter((t) => t.startsWith("../") || t.startsWith("/")), "links outside the repository").toEqual([]);
+    expect(text, "README.md names nothing outside the repository").not.toMatch(/\.\.\/shared\//);
+    expect(targets.filter((t) => !/^https?:/.test(t) && !existsSync(join(ROOT, t))), "links to missing files").toEqual([]);
+  });
+});

@@ -88,13 +88,15 @@ export async function batch(calls, signal) {
 }
 
 /**
- * Every committed block as it comes, over /ws (topic "blocks"); after a drop it resumes from the last
- * block's cursor, so none is missed or shown twice. Stops when `signal` aborts (the page was left).
+ * Every committed block from `fromHeight` on, over /ws (topic "blocks"): the node replays those committed
+ * since (the page read the chain before it subscribed), then goes on live; after a drop it resumes from the
+ * last block's cursor, so none is missed or shown twice. Stops when `signal` aborts (the page was left).
+ * @param {number} fromHeight
  * @param {(block: import("./types.js").BlockNotice) => void} onBlock
  * @param {(state: "live" | "reconnecting") => void} onState
  * @param {AbortSignal} signal
  */
-export function subscribeBlocks(onBlock, onState, signal) {
+export function subscribeBlocks(fromHeight, onBlock, onState, signal) {
   /** @type {string | undefined} */
   let cursor;
   /** @type {WebSocket | undefined} */
@@ -104,7 +106,7 @@ export function subscribeBlocks(onBlock, onState, signal) {
     ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
     const socket = ws;
     socket.addEventListener("open", () => {
-      const params = cursor === undefined ? { topic: "blocks" } : { topic: "blocks", cursor };
+      const params = cursor === undefined ? { topic: "blocks", fromHeight } : { topic: "blocks", cursor };
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "subscribe", params }));
     });
     socket.addEventListener("message", (e) => {

@@ -54,8 +54,9 @@ export async function chainPage(_params, signal) {
   const rows = h("tbody", {}, blocks.map((b) => blockRow(b, monikers)));
 
   subscribeBlocks(
+    latest + 1,
     (b) => {
-      if (blocks.some((x) => x.height === b.height)) return; // listed already (fetched before the subscription)
+      if (b.height <= (blocks[0]?.height ?? 0)) return; // listed already
       blocks.unshift(b);
       if (blocks.length > RECENT_BLOCKS) blocks.pop();
       const row = blockRow(b, monikers);

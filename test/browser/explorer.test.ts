@@ -88,14 +88,22 @@ describe("the explorer in a browser", () => {
     expect(await rows("validators")).toEqual([[v.moniker, v.operator, String(v.power), open(v.tokens), "active"]]);
     const shown = Number(await page.locator("#stat-height").innerText());
     expect(shown).toBeGreaterThanOrEqual(econ.ids.inference); // the scenario's blocks are there
-    // The interval is the mean over the listed blocks, from their header times.
-    const listed = await rows("latest blocks");
-    expect(listed).toHaveLength(10);
-    const [newest, oldest] = [listed[0], listed[9]].map((r) => Number(r[0]));
+    // The interval is the mean over the listed blocks, from their header times. Read in one go: live blocks
+    // may change the list and the figure at any moment, never in the middle of a script run in the page.
+    const listed = await page.evaluate<{ heights: number[]; times: string[]; interval: string }>(`(() => {
+      const rows = [...document.querySelectorAll('main table[aria-label="latest blocks"] tbody tr')];
+      return {
+        heights: rows.map((r) => Number(r.cells[0].innerText)),
+        times: rows.map((r) => r.cells[1].innerText),
+        interval: document.getElementById("stat-interval").innerText,
+      };
+    })()`);
+    expect(listed.heights).toHaveLength(10);
+    const [newest, oldest] = [listed.heights[0], listed.heights[9]];
     const [bNew, bOld] = await Promise.all([newest, oldest].map((height) => rpc<Block>("chain_getBlock", { height })));
     const meanMs = Math.round((Date.parse(bNew.header.time) - Date.parse(bOld.header.time)) / (newest - oldest));
-    expect(await page.locator("#stat-interval").innerText()).toBe(`${meanMs / 1000} s`);
-    expect(listed[0][1]).toBe(viewerTime(bNew.header.time));
+    expect(listed.interval).toBe(`${meanMs / 1000} s`);
+    expect(listed.times[0]).toBe(viewerTime(bNew.header.time));
     await screenshot("chain");
     // Live: the node goes on making blocks (200 ms); the page adds them without a reload.
     await expect.poll(() => page.locator("#stat-live").innerText(), { timeout: 10_000 }).toBe("live");

@@ -1,5 +1,5 @@
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { formatOpen } from "../../state/units.ts";
 import { type EconomyChain, startEconomyChain } from "./economy-chain.ts";
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser, VIEWER_OFFSET_MS } from "./browser.ts";
@@ -15,9 +15,16 @@ let econ: EconomyChain;
 let browser: TestBrowser;
 let page: Page;
 let base = "";
+/** Why there is no browser (none installed): every test fails with it, none is skipped. */
+let noBrowser: unknown;
 
 beforeAll(async () => {
-  browser = await launchBrowser(); // first: a missing Chromium fails at once, with how to install it
+  try {
+    browser = await launchBrowser(); // first: without Chromium there is no point in starting a node
+  } catch (err) {
+    noBrowser = err;
+    return;
+  }
   econ = await startEconomyChain();
   base = econ.chain.node.rpc.url;
   page = await browser.newPage();
@@ -28,9 +35,13 @@ afterAll(async () => {
   await econ?.chain.stop();
 });
 
+beforeEach(() => {
+  if (noBrowser !== undefined) throw noBrowser;
+});
+
 afterEach(() => {
   // No page may log a console error or throw (a CSP violation, a failed load or a bug all would).
-  expect(browser.errors).toEqual([]);
+  expect(browser?.errors ?? []).toEqual([]);
 });
 
 const rpc = <T>(method: string, params: Record<string, unknown> = {}) => econ.chain.rpc.call<T>(method, params);

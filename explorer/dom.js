@@ -43,7 +43,7 @@ export function link(route, text, title) {
 }
 
 /** @param {string} address */
-export const accountLink = (address) => link(`/account/${address}`, h("span", { class: "mono" }, address));
+export const accountLink = (address) => link(`/account/${address}`, h("span", { class: "mono" }, address), address);
 
 /** @param {number} height */
 export const blockLink = (height) => link(`/block/${height}`, String(height));

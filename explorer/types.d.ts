@@ -188,7 +188,9 @@ export interface Payouts {
   price: string;
   treasury: string;
   owner: { address: string; amount: string };
+  /** `weight`: the index in `weights` of the weight that paid it. */
   contributions: { weight: number; contributionId: number; contributor: string; amount: string }[];
+  weights: Weight[];
 }
 
 export interface Earnings {

@@ -47,6 +47,16 @@ export async function inferencePage([id], signal) {
   return { title: `Inference ${inf.id}`, body };
 }
 
+/**
+ * A credit that came through a whole-version weight says so (the same contribution may also have a weight of
+ * its own: two lines).
+ * @param {import("../types.js").Weight | undefined} w
+ */
+function through(w) {
+  if (w === undefined || w.contributionId !== 0) return null;
+  return h("span", { class: "muted" }, ` (through datanet ${w.datanetId} v${w.version})`);
+}
+
 /** @param {import("../types.js").Payouts} p */
 function split(p) {
   const toContributions = p.contributions.reduce((s, c) => s + BigInt(c.amount), 0n);
@@ -60,7 +70,11 @@ function split(p) {
       [
         ["Treasury", "—", amount(p.treasury)],
         ["Model owner", accountLink(p.owner.address), amount(p.owner.amount)],
-        ...p.contributions.map((c) => [link(`/contribution/${c.contributionId}`, `contribution ${c.contributionId}`), accountLink(c.contributor), amount(c.amount)]),
+        ...p.contributions.map((c) => [
+          [link(`/contribution/${c.contributionId}`, `contribution ${c.contributionId}`), through(p.weights[c.weight])],
+          accountLink(c.contributor),
+          amount(c.amount),
+        ]),
         [h("strong", {}, "Total"), "", amount(total)],
       ],
       { numeric: [2], label: "split" },

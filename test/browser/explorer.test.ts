@@ -164,8 +164,11 @@ describe("the explorer in a browser", () => {
       price: string;
       treasury: string;
       owner: { address: string; amount: string };
-      contributions: { contributionId: number; contributor: string; amount: string }[];
+      contributions: { weight: number; contributionId: number; contributor: string; amount: string }[];
+      weights: { contributionId: number; datanetId: number; version: number }[];
     }>("attribution_getPayouts", { inferenceId: econ.ids.inference });
+    const through = (w: { contributionId: number; datanetId: number; version: number }) =>
+      (w.contributionId === 0 ? ` (through datanet ${w.datanetId} v${w.version})` : "");
     const inf = await rpc<{ payer: string; price: string; modelId: number }>("attribution_getInference", { id: econ.ids.inference });
     await visit(`/inference/${econ.ids.inference}`, `Inference ${econ.ids.inference}`);
     expect(await field("Payer")).toBe(inf.payer);
@@ -174,7 +177,7 @@ describe("the explorer in a browser", () => {
     expect(await rows("split")).toEqual([
       ["Treasury", "—", open(p.treasury)],
       ["Model owner", p.owner.address, open(p.owner.amount)],
-      ...p.contributions.map((c) => [`contribution ${c.contributionId}`, c.contributor, open(c.amount)]),
+      ...p.contributions.map((c) => [`contribution ${c.contributionId}${through(p.weights[c.weight])}`, c.contributor, open(c.amount)]),
       ["Total", "", "100 OPEN"],
     ]);
     expect(await page.locator("#split-check").innerText()).toBe("✓ The split adds up to the price.");

@@ -1,7 +1,7 @@
 // One block: its header, its transactions with their results and events, and the block's own events.
 
 import { accountLink, amount, eventList, fields, h, link, mono, section, table, time, txLink } from "../dom.js";
-import { call } from "../rpc.js";
+import { batch, RpcError } from "../rpc.js";
 import { resultBadge } from "./tx.js";
 
 /**
@@ -10,9 +10,21 @@ import { resultBadge } from "./tx.js";
  */
 export async function blockPage([which], signal) {
   const byHash = /^[0-9a-f]{64}$/.test(which);
+  const [block, validators] = await batch(
+    [
+      ["chain_getBlock", { ...(byHash ? { hash: which } : { height: Number(which) }), txs: "full" }],
+      ["staking_getValidators", { status: "all", limit: 100 }],
+    ],
+    signal,
+  );
+  if (block instanceof RpcError) throw block;
   /** @type {import("../types.js").Block} */
-  const b = await call("chain_getBlock", { ...(byHash ? { hash: which } : { height: Number(which) }), txs: "full" }, signal);
+  const b = block;
   const hd = b.header;
+  // The header names the proposer by consensus address; its validator (if still listed) has a name.
+  /** @type {import("../types.js").Validator[]} */
+  const listed = validators instanceof RpcError ? [] : validators.items;
+  const proposer = listed.find((v) => v.consensusAddress === hd.proposer);
   const nav = h(
     "p",
     {},
@@ -29,7 +41,7 @@ export async function blockPage([which], signal) {
       ["Hash", mono(b.hash)],
       ["Time", time(hd.time)],
       ["Transactions", String(b.txs.length)],
-      ["Proposer", mono(hd.proposer)],
+      ["Proposer", [proposer === undefined ? null : [link(`/account/${proposer.operator}`, proposer.moniker), " "], mono(hd.proposer)]],
       ["Previous block", hd.height > 1 ? link(`/block/${hd.height - 1}`, mono(hd.lastBlockHash)) : mono(hd.lastBlockHash)],
       ["Chain", hd.chainId],
       ["State root", mono(hd.stateRoot)],

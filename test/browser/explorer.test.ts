@@ -134,7 +134,8 @@ describe("the explorer in a browser", () => {
     await visit(`/block/${recorded.height}`, `Block ${recorded.height}`);
     expect(await field("Hash")).toBe(b.hash);
     expect(await field("Time")).toBe(viewerTime(b.header.time));
-    expect(await field("Proposer")).toBe(b.header.proposer);
+    const [v] = (await rpc<{ items: Validator[] }>("staking_getValidators", { status: "all" })).items;
+    expect(await field("Proposer")).toBe(`${v.moniker} ${b.header.proposer}`);
     const [tx] = await rows("transactions");
     expect(tx.slice(0, 6)).toEqual(["0", expect.stringMatching(/^[0-9a-f]{10}…[0-9a-f]{6}$/), "record_inference", econ.alice.bech32, open(recorded.tx.fee), "OK"]);
     // The record's event: the split in OPEN, the inference and model linked.

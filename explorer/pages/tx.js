@@ -2,7 +2,10 @@
 
 import { accountLink, amount, blockLink, eventList, fields, h, link, mono, section } from "../dom.js";
 import { formatPpm } from "../format.js";
-import { call } from "../rpc.js";
+import { call, RpcError } from "../rpc.js";
+
+/** tx_get's TX_NOT_FOUND: not in a block (yet); tx_getStatus tells whether it waits, or what became of it. */
+const TX_NOT_FOUND = 2002;
 
 /**
  * "OK" in green, or the failure's reason name in red.
@@ -51,7 +54,13 @@ function objectLine(o) {
  */
 export async function txPage([hash], signal) {
   /** @type {import("../types.js").TxView} */
-  const t = await call("tx_get", { hash }, signal);
+  let t;
+  try {
+    t = await call("tx_get", { hash }, signal);
+  } catch (err) {
+    if (!(err instanceof RpcError) || err.code !== TX_NOT_FOUND) throw err;
+    return notInBlock(hash, signal);
+  }
   const msg = Object.entries(t.tx.msg).filter(([k]) => k !== "type");
   const body = h(
     "div",
@@ -70,4 +79,22 @@ export async function txPage([hash], signal) {
     section("Events", eventList(t.result.events)),
   );
   return { title: "Transaction", body };
+}
+
+/**
+ * A tx in no block: what the node knows of it (waiting in the mempool and why, rejected, evicted, unknown).
+ * @param {string} hash
+ * @param {AbortSignal} signal
+ */
+async function notInBlock(hash, signal) {
+  /** @type {{ status: string, reason?: string, message?: string, height?: number }} */
+  const s = await call("tx_getStatus", { hash }, signal);
+  const body = fields([
+    ["Hash", mono(hash)],
+    ["Status", s.status === "unknown" ? "unknown to this node (never seen, or forgotten)" : s.status],
+    ["Reason", s.reason ?? "—"],
+    ["Details", s.message ?? "—"],
+    ["At block", s.height === undefined ? "—" : blockLink(s.height)],
+  ]);
+  return { title: "Transaction not in a block", body };
 }

@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { formatOpen } from "../../state/units.ts";
+import { signMsg, submitTx } from "../helpers/economy.ts";
 import { type EconomyChain, startEconomyChain } from "./economy-chain.ts";
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser, VIEWER_OFFSET_MS } from "./browser.ts";
 
@@ -158,6 +159,18 @@ describe("the explorer in a browser", () => {
     expect(await field("weights")).toContain("ppm: 50%");
     await screenshot("tx");
     await follow(`/inference/${econ.ids.inference}`, `Inference ${econ.ids.inference}`);
+  });
+
+  it("a tx in no block: the page says it waits in the mempool, and why", async () => {
+    // Alice's nonce after next: it waits for the one before it, which never comes.
+    const gap = signMsg(econ.chain, econ.alice, { type: "transfer", to: econ.bob.address, amount: 1n }, { nonce: econ.alice.nonce + 1 });
+    const hash = await submitTx(econ.chain, gap);
+    const status = await rpc<{ status: string; reason: string; message: string }>("tx_getStatus", { hash });
+    expect(status).toMatchObject({ status: "pending", reason: "NONCE_GAP" });
+    await visit(`/tx/${hash}`, "Transaction not in a block");
+    expect(await field("Status")).toBe("pending");
+    expect(await field("Reason")).toBe("NONCE_GAP");
+    expect(await field("Details")).toBe(status.message);
   });
 
   it("an inference's attribution trail: payer, price, and the split to treasury, owner and each contribution", async () => {

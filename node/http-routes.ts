@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { DEFAULT_TIMEOUTS } from "../consensus/engine/types.ts";
 import { equalBytes } from "../crypto/bytes.ts";
 import { rpcEndpoints } from "../rpc/endpoints.ts";
+import { loadExplorerFiles } from "../rpc/explorer-files.ts";
 import type { GetRoutes } from "../rpc/get-routes.ts";
 import { MetricsServer } from "../rpc/metrics-server.ts";
 import type { ChainApp } from "./chain-app.ts";
@@ -66,6 +67,7 @@ export function rpcGetRoutes(d: HttpRouteDeps): GetRoutes {
       });
     },
     metrics: apart ? undefined : () => d.metrics.exposition(),
+    explorer: loadExplorerFiles(),
   };
 }
 

@@ -19,7 +19,8 @@ export interface NodeDescription {
 export function rpcEndpoints(opts: { metrics: boolean }): Endpoint[] {
   return [
     { method: "POST", path: "/", description: "JSON-RPC 2.0: a request or a batch as the JSON body" },
-    { method: "GET", path: "/", description: "this description (Accept: application/json), or a page for a browser" },
+    { method: "GET", path: "/", description: "this description (Accept: application/json), or the explorer for a browser" },
+    { method: "GET", path: "/explorer/", description: "the explorer's files (a fixed list: scripts, styles)" },
     { method: "GET", path: "/ws", description: "JSON-RPC 2.0 over WebSocket, with subscribe / unsubscribe" },
     { method: "GET", path: "/health", description: "200 when caught up and making blocks, else 503 with the reasons" },
     ...(opts.metrics

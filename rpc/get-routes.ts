@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NodeDescription } from "./endpoints.ts";
+import { EXPLORER_CSP, type StaticFile } from "./explorer-files.ts";
 
 /**
- * The GET side of the node's HTTP ports: GET / (what the port serves), /health and /metrics; every other
+ * The GET side of the node's HTTP ports: GET / (the explorer's page for a browser, else what the port serves),
+ * the explorer's files, /health and /metrics; every other
  * path is 404 with a JSON body. A route left out here is 404 too (a metrics-only listener has just /metrics).
  * The answers are small and bounded (the metrics' label sets are), and are made only once the request got
  * through the server's connection limits, like a POST.
@@ -12,15 +14,20 @@ export interface GetRoutes {
   /** healthy: 200, else 503; the report is the body either way. */
   health?: () => { healthy: boolean };
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The explorer's files by path (rpc/explorer-files.ts): "/" is its page, for a browser. */
+  explorer?: ReadonlyMap<string, StaticFile>;
 }
 
 /** Answers one GET (or HEAD) request; resolves once the answer is written. */
 export async function answerGet(req: IncomingMessage, res: ServerResponse, routes: GetRoutes): Promise<void> {
   const path = new URL(req.url ?? "/", "http://node").pathname;
+  const file = path === "/" && !wantsHtml(req.headers.accept) ? undefined : routes.explorer?.get(path);
+  if (file !== undefined) {
+    sendFile(req, res, file);
+    return;
+  }
   if (path === "/" && routes.describe !== undefined) {
-    const description = routes.describe();
-    if (wantsHtml(req.headers.accept)) send(res, 200, "text/html; charset=utf-8", page(description));
-    else sendJson(res, 200, description);
+    sendJson(res, 200, routes.describe());
     return;
   }
   if (path === "/health" && routes.health !== undefined) {
@@ -50,26 +57,20 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
-/** A minimal page for a person who opened the port in a browser (the explorer is to come). */
-function page(d: NodeDescription): string {
-  const rows = d.endpoints.map((e) => {
-    const path = e.method === "GET" && e.path !== "/" ? `<a href="${e.path}">${e.path}</a>` : e.path;
-    return `<li><code>${e.method} ${path}</code>: ${escapeHtml(e.description)}</li>`;
-  });
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${escapeHtml(d.name)} ${escapeHtml(d.chainId)}</title></head>
-<body><h1>${escapeHtml(d.name)} ${escapeHtml(d.version)}</h1>
-<p>Chain <code>${escapeHtml(d.chainId)}</code>, node <code>${escapeHtml(d.nodeId)}</code>. A block explorer is to come; for
-now this port serves:</p>
-<ul>
-${rows.join("\n")}
-</ul>
-<p>${d.rpcMethods.length} JSON-RPC methods: ${d.rpcMethods.map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")}.</p>
-</body></html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** One of the explorer's files, or 304 when the browser's copy is current (its ETag). */
+function sendFile(req: IncomingMessage, res: ServerResponse, file: StaticFile): void {
+  const headers = {
+    "content-security-policy": EXPLORER_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+    "etag": file.etag,
+  };
+  if (req.headers["if-none-match"] === file.etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, "content-type": file.contentType, "content-length": file.body.byteLength });
+  res.end(file.body);
 }

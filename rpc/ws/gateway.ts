@@ -22,7 +22,8 @@ export interface WsGatewayOptions {
   idleTimeoutMs: number;
   /**
    * rpc.cors_allowed_origins: browsers apply no CORS to WebSockets, so an upgrade whose Origin (sent by every
-   * browser) is not allowed here is refused (403); one without Origin is not a browser page and is served.
+   * browser) is not allowed here, nor this port's own (the explorer's page), is refused (403); one without
+   * Origin is not a browser page and is served.
    */
   allowedOrigins: readonly string[];
   /** The committed tip and the commit hook of the node (ChainApp). */
@@ -93,7 +94,9 @@ export class WsGateway {
       return;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && allowedOrigin(origin, this.opts.allowedOrigins) === undefined) {
+    const allowed = origin === undefined || sameOrigin(origin, req.headers.host)
+      || allowedOrigin(origin, this.opts.allowedOrigins) !== undefined;
+    if (!allowed) {
       refuse(socket, 403, `WebSocket from origin ${origin} refused: it is not in rpc.cors_allowed_origins`);
       return;
     }
@@ -186,4 +189,12 @@ function refuse(socket: Duplex, status: number, message: string): void {
     `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     () => socket.destroy(),
   );
+}
+
+/**
+ * Whether a page was served by this port itself (the explorer at GET /): its origin is the host the browser
+ * connects to, over http, or https behind a proxy that terminates TLS. Another port or host is another site.
+ */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }

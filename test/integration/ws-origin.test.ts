@@ -50,6 +50,15 @@ describe("with no origin allowed (the default)", () => {
     expect(chain.node.websocket.stats.connections).toBe(0);
   });
 
+  it("the node's own pages (the explorer at GET /: Origin is the host the browser asked) are served", async () => {
+    const host = new URL(chain.node.rpc.url).host;
+    expect(await tryOrigin(chain, `http://${host}`)).toMatchObject({ opened: true, answer: { result: { height: 1 } } });
+    // Behind a proxy that terminates TLS the page's origin is https: on the same host.
+    expect(await tryOrigin(chain, `https://${host}`)).toMatchObject({ opened: true });
+    // Another port of the same machine is another site.
+    expect(await tryOrigin(chain, "http://127.0.0.1:1")).toMatchObject({ opened: false, status: 403 });
+  });
+
   it("a client that sends no Origin (not a browser) is served", async () => {
     const outcome = await tryOrigin(chain, undefined);
     expect(outcome).toMatchObject({ opened: true, answer: { result: { height: 1 } } });

@@ -16,6 +16,7 @@ import { upgradeBinary } from "../../state/upgrades/registry.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { runCli } from "../helpers/processes.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
 /**
@@ -69,7 +70,7 @@ afterAll(() => {
 
 describe("halting for a software upgrade", () => {
   it("stops before the height, halts again on restart, and --unsafe-skip-upgrades goes past it", async () => {
-    const height = chain.node.app.info().height + VOTING_BLOCKS + 15;
+    const height = chain.node.app.info().height + VOTING_BLOCKS + 30;
     const submitted = await send({
       type: "submit_proposal",
       title: "v2",
@@ -97,6 +98,13 @@ describe("halting for a software upgrade", () => {
     expect(status).toMatchObject({ latestHeight: height - 1 });
     expect(status.upgrade).toEqual({ name: "v2", height, proposalId: 1, status: "halted", message });
     expect(readUpgradeHalt(chain.home)).toEqual({ name: "v2", height, proposalId: 1, status: "halted", message });
+    // And through the CLI (the in-process node still serves RPC after halting).
+    const [planCli, statusCli] = await Promise.all([
+      runCli(["query", "gov", "upgrade-plan", "--name", "v2", "--rpc", chain.node.rpc.url]),
+      runCli(["status", "--rpc", chain.node.rpc.url]),
+    ]);
+    expect(planCli.stdout).toContain(`upgrade v2 at height ${height} (proposal 1)\nv2 was never applied`);
+    expect(statusCli.stdout).toMatch(new RegExp(`upgrade: +HALTED: ${message}\n`));
     await chain.node.stop();
 
     // The same binary started again halts at once, with the same message, and changes nothing.

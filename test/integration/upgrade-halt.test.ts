@@ -5,7 +5,7 @@ import { toBase64 } from "../../crypto/bytes.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
 import { signedHeight } from "../../node/signer.ts";
-import { readUpgradeHalt, upgradeHaltPath } from "../../node/upgrade-halt.ts";
+import { readUpgradeHalt, UPGRADE_HALT_EXIT_CODE, upgradeHaltPath } from "../../node/upgrade-halt.ts";
 import { walHeight } from "../../node/wal.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcClient } from "../../rpc/client.ts";
@@ -109,7 +109,12 @@ describe("halting for a software upgrade", () => {
 
     // The same binary started again halts at once, with the same message, and changes nothing.
     await expect(restart()).rejects.toThrow(message);
+    // As `opl start` does it: the message, and exit code 10 (UPGRADE_HALT_EXIT_CODE).
+    const started = await runCli(["start", "--home", chain.home, "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
+    expect(started.code, started.stderr).toBe(UPGRADE_HALT_EXIT_CODE);
+    expect(started.stderr).toContain(message);
     expect(signedHeight(paths.signerState)).toBe(height - 1);
+    expect(walHeight(paths.wal)).toBe(height - 1);
 
     // The operator skips it: the chain goes on past the height, the plan cleared, no handler run.
     const node = await restart(upgradeBinary({ skipHeights: [height] }));

@@ -42,6 +42,9 @@ import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
 import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { currentParams } from "../state/modules/gov/params-store.ts";
+import { getUpgradePlan, type UpgradePlan } from "../state/modules/gov/queries.ts";
+import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
+import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
 import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
@@ -82,8 +85,14 @@ export interface CommittedEvent {
   batchMs: number;
 }
 
+/** A pending upgrade as node_status shows it. */
+export type UpgradeStatus = UpgradePlan & (
+  | { status: "scheduled"; action: "apply" | "skip" | "halt" }
+  | { status: "halted"; message: string }
+);
+
 /** Block events an operator must see (the rest is routine and logged at info). */
-const WARN_EVENTS = new Set(["slash", "jail", "validator_set_empty"]);
+const WARN_EVENTS = new Set(["slash", "jail", "validator_set_empty", "upgrade_skipped"]);
 
 function encodeResults(results: readonly TxResult[]): Uint8Array[] {
   return results.map(encodeTxResult);
@@ -110,6 +119,10 @@ export class ChainApp implements Application {
   private executions = 0;
   private readonly listeners: ((e: CommittedEvent) => void)[] = [];
   private readonly sets: ValidatorSets;
+  /** The upgrade handlers this binary carries and the heights its operator skips (state/upgrades/). */
+  readonly upgrades: UpgradeBinary;
+  /** The plan this node halted for (node/node.ts), shown by node_status until the process exits. */
+  private haltedFor: UpgradePlan | undefined;
 
   constructor(opts: {
     db: ChainDb;
@@ -123,7 +136,10 @@ export class ChainApp implements Application {
     validatorSets: ValidatorSets;
     /** Write the search index with each block (default true). */
     index?: boolean;
+    /** Upgrade handlers and skipped heights (default none: any passed upgrade halts at its height). */
+    upgrades?: UpgradeBinary;
   }) {
+    this.upgrades = opts.upgrades ?? NO_UPGRADES;
     this.indexing = opts.index ?? true;
     this.db = opts.db;
     this.state = opts.state;
@@ -184,7 +200,34 @@ export class ChainApp implements Application {
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
       work: { credits: 0 },
+      upgrades: this.upgrades,
     };
+  }
+
+  /**
+   * The passed upgrade this binary must halt before `height` for (default the next height), or undefined:
+   * checked before a height starts, so the node neither proposes, votes nor commits at it.
+   */
+  upgradeHalt(height = this.current.height + 1): UpgradeHaltError | undefined {
+    const plan = haltingPlan(this.state, height, this.upgrades);
+    return plan === undefined ? undefined : new UpgradeHaltError(plan);
+  }
+
+  /** The node stopped for `plan`. */
+  markUpgradeHalted(plan: UpgradePlan): void {
+    this.haltedFor = plan;
+  }
+
+  /**
+   * node_status's view of the pending upgrade: null without one; "halted" once this node stopped for it;
+   * else "scheduled", with whether this binary applies it (handler), skips it, or will halt at its height.
+   */
+  upgradeStatus(): UpgradeStatus | null {
+    if (this.haltedFor !== undefined) return { ...this.haltedFor, status: "halted", message: upgradeHaltMessage(this.haltedFor) };
+    const plan = getUpgradePlan(this.state);
+    if (plan === undefined) return null;
+    const action = this.upgrades.skipHeights.has(plan.height) ? "skip" : this.upgrades.handlers.has(plan.name) ? "apply" : "halt";
+    return { ...plan, status: "scheduled", action };
   }
 
   /**

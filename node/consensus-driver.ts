@@ -93,6 +93,12 @@ export interface DriverOptions {
   evidenceMaxAgeBlocks?: number;
   /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded (default: the cap). */
   maxBlockTxs?: number;
+  /**
+   * Why this node must not take part in `height` at all (a passed upgrade this binary cannot run), or
+   * undefined. Asked before a height starts and before block sync commits a block: the error stops the
+   * driver (onFatal gets it) before it proposes, votes, or writes the height's WAL.
+   */
+  haltBefore?: (height: number) => Error | undefined;
   logger: Logger;
   onFatal: (err: unknown) => void;
   now?: () => number;
@@ -327,6 +333,8 @@ export class ConsensusDriver {
     await this.outbox.released();
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
     if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
+    const halt = this.o.haltBefore?.(height);
+    if (halt !== undefined) throw halt; // fails the queue: nothing more runs
     this.forgetBelow(height);
     const early = this.nextHeightRecords.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeightRecords = [];
@@ -670,6 +678,8 @@ export class ConsensusDriver {
   applySynced(block: Block, commit: Commit): Promise<boolean> {
     return this.run(async () => {
       if (block.header.height !== this.o.app.info().height + 1) return false;
+      const halt = this.o.haltBefore?.(block.header.height);
+      if (halt !== undefined) throw halt;
       await this.o.app.commit(block, commit);
       return true;
     });

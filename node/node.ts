@@ -33,6 +33,10 @@ import { type HttpRouteDeps, metricsListener, rpcGetRoutes } from "./http-routes
 import { NodeMetrics } from "./metrics.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
+import type { UpgradePlan } from "../state/modules/gov/queries.ts";
+import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
+import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
+import { clearUpgradeHalt, writeUpgradeHalt } from "./upgrade-halt.ts";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -45,8 +49,14 @@ export interface StartOptions {
    * refusing to start (opl start --unsafe-recover-signer-state; see node/signer-recovery.ts for the risk).
    */
   recoverSignerState?: boolean;
-  /** Called if the node hits an error it cannot continue after (it has already stopped producing). */
+  /**
+   * Called if the node hits an error it cannot continue after (it has already stopped producing). An
+   * UpgradeHaltError is not a failure: the node stopped before a passed upgrade's height (logged, written to
+   * data/upgrade-halt.json); `opl start` exits with UPGRADE_HALT_EXIT_CODE for it.
+   */
   onFatal?: (err: unknown) => void;
+  /** The upgrade handlers this binary carries and the heights to skip (default none). */
+  upgrades?: UpgradeBinary;
 }
 
 interface Parts {
@@ -148,6 +158,29 @@ export class OplNode {
       // The JS heap right after the state is loaded: what the state costs in memory (the state-size bench).
       const heapMB = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
       log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB }, "chain opened");
+      const upgrades = opts.upgrades ?? NO_UPGRADES;
+      // Started again on a state that waits for an upgrade this binary lacks: stop before anything signs.
+      const haltNow = haltingPlan(state, info.height + 1, upgrades);
+      if (haltNow !== undefined) {
+        reportUpgradeHalt(opts.home, log, haltNow);
+        throw new UpgradeHaltError(haltNow);
+      }
+      clearUpgradeHalt(opts.home);
+      if (upgrades.skipHeights.size > 0) {
+        log.warn({ heights: [...upgrades.skipHeights] }, "--unsafe-skip-upgrades: an upgrade passed for these heights is " +
+        "skipped (its plan cleared, no handler run); every validator must skip it too, or this node forks off");
+      }
+      let halted = false;
+      // A fatal error from consensus or block sync; an upgrade halt is reported as such, once.
+      const fatal = (what: string) => (err: unknown) => {
+        if (err instanceof UpgradeHaltError) {
+          if (halted) return;
+          halted = true;
+          app.markUpgradeHalted(err.plan);
+          reportUpgradeHalt(opts.home, log, err.plan);
+        } else log.fatal({ err }, what);
+        opts.onFatal?.(err);
+      };
       const verifier = new TxVerifier(genesis.chainId, { pool });
       const mempool = new Mempool(
         {
@@ -182,6 +215,7 @@ export class OplNode {
         validatorSets,
         logger: log.child({ module: "app" }),
         index: config.index.enabled,
+        upgrades,
       });
       pruning = new StatePruning(app, db, config.state.keep_recent, log.child({ module: "pruning" }));
       // The signer loads only now: the database (opened above) holds the OS lock on this home.
@@ -232,10 +266,8 @@ export class OplNode {
           });
         },
         logger: log.child({ module: "consensus" }),
-        onFatal: (err) => {
-          log.fatal({ err }, "consensus failed; the node stops");
-          opts.onFatal?.(err);
-        },
+        haltBefore: (height) => app.upgradeHalt(height),
+        onFatal: fatal("consensus failed; the node stops"),
       });
       driver = producer;
       // A block's worth admitted while the next height waits out the interval (after a full block) starts it now.
@@ -354,10 +386,7 @@ export class OplNode {
         relayPeerTxs: config.p2p.relay_peer_txs,
         maxBlockTxs: genesis.params.maxBlockTxs,
         expectPeers: persistentIds.size > 0,
-        onFatal: (err) => {
-          log.fatal({ err }, "block sync failed; the node stops");
-          opts.onFatal?.(err);
-        },
+        onFatal: fatal("block sync failed; the node stops"),
         log: p2pLog,
       });
       networkStarted = network;
@@ -421,6 +450,16 @@ export class OplNode {
     await p.pruning.stop();
     await p.db.close();
     p.logger.info("node stopped");
+  }
+}
+
+/** The operator's message, in the log and in data/upgrade-halt.json (opl status --home reads it). */
+function reportUpgradeHalt(home: string, log: Logger, plan: UpgradePlan): void {
+  log.error({ upgrade: plan.name, height: plan.height, proposal: plan.proposalId }, upgradeHaltMessage(plan));
+  try {
+    writeUpgradeHalt(home, plan);
+  } catch (err) {
+    log.warn({ err }, "could not write data/upgrade-halt.json");
   }
 }
 

@@ -6,8 +6,11 @@ export interface Stoppable {
 }
 
 export interface RunNodeOptions<N extends Stoppable> {
-  /** Starts the node; `onFatal` may be called at any moment, even before the start has resolved. */
-  start: (onFatal: (err: unknown) => void) => Promise<N>;
+  /**
+   * Starts the node; `onFatal` may be called at any moment, even before the start has resolved. The process
+   * exits with `exitCode` (default 1; an upgrade halt passes its own).
+   */
+  start: (onFatal: (err: unknown, exitCode?: number) => void) => Promise<N>;
   logger: Logger;
   /** Ends the process (tests pass their own). */
   exit: (code: number | undefined) => void;
@@ -41,10 +44,10 @@ export async function runNode<N extends Stoppable>(opts: RunNodeOptions<N>): Pro
   const signals = opts.signals ?? process;
   signals.on("SIGINT", () => void shutdown("SIGINT"));
   signals.on("SIGTERM", () => void shutdown("SIGTERM"));
-  const started = opts.start(() => {
-    exitCode = 1;
-    process.exitCode = 1; // the node has logged the error itself
-    void shutdown("fatal error");
+  const started = opts.start((_err, code = 1) => {
+    exitCode = code;
+    process.exitCode = code; // the node has logged the error itself
+    void shutdown(code === 1 ? "fatal error" : `fatal error (exit code ${code})`);
   });
   started.then(settle, () => settle(undefined));
   return started;

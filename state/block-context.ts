@@ -1,4 +1,5 @@
 import type { ChainParams } from "./params.ts";
+import type { UpgradeBinary } from "./upgrades/handler.ts";
 
 /**
  * What a block gives every module's transition besides the state: height, time, proposer, params, the last
@@ -29,6 +30,11 @@ export interface BlockContext {
    * against per-block budgets. One object per block execution; absent where no budget applies (tests).
    */
   work?: { credits: number };
+  /**
+   * The upgrade handlers this binary carries and the upgrade heights its operator skips (state/upgrades/):
+   * read only at a passed upgrade's height. Absent: none (reaching an upgrade's height throws UpgradeHaltError).
+   */
+  upgrades?: UpgradeBinary;
 }
 
 export interface BlockEvidence {

@@ -137,6 +137,16 @@ export const MODULE_PREFIX = {
   govVotedShares: utf8("gov/vs/"),
   /** gov/upgrade -> id (8) of the passed software-upgrade proposal the chain waits for (its name, height) */
   govUpgrade: utf8("gov/upgrade"),
+  /**
+   * gov/upgdone/<sha256(upgrade name) 32> -> height (8) the upgrade's handler ran at (state/modules/gov/upgrade.ts):
+   * a name is applied once, and a later proposal for it fails
+   */
+  govUpgradeDone: utf8("gov/upgdone/"),
+  /**
+   * upg/test/<sha256(upgrade name) 32> -> count (8): how many times the test-only marker handler of that name ran
+   * (state/upgrades/registry.ts, registered only by OPL_TEST_UPGRADE_HANDLERS; no production handler writes it)
+   */
+  upgradeTestMarker: utf8("upg/test/"),
 } as const;
 
 /** Kinds of reward source and earnings object (one byte in att/rsrc/ and att/earn/ keys). */

@@ -69,6 +69,32 @@ export function registerGovQuery(query: Command): void {
       }),
     );
 
+  withQueryOptions(
+    gov.command("upgrade-plan").description(
+      "The software upgrade the chain waits for (gov_getUpgradePlan): name, height, proposal; none once applied or skipped.",
+    ),
+    false,
+    false,
+  )
+    .option("--name <name>", "also the height this upgrade was applied at (or that it never was)")
+    .action(
+      action(async (opts: QueryOpts & { name?: string }) => {
+        type Plan = { name: string; height: number; proposalId: number };
+        type Answer = { plan: Plan | null; appliedAt?: number | null; height: number };
+        const params = opts.name === undefined ? {} : { name: opts.name };
+        await runQuery<Answer>(opts, "gov_getUpgradePlan", params, (a) => {
+          console.log(a.plan === null
+            ? `no upgrade pending (height ${a.height})`
+            : `upgrade ${a.plan.name} at height ${a.plan.height} (proposal ${a.plan.proposalId})`);
+          if (opts.name !== undefined) {
+            console.log(a.appliedAt === null || a.appliedAt === undefined
+              ? `${opts.name} was never applied`
+              : `${opts.name} was applied at height ${a.appliedAt}`);
+          }
+        });
+      }),
+    );
+
   withQueryOptions(gov.command("tally <id>").description("A proposal's tally: live while voting, final after."), false, false)
     .action(
       action(async (id: string, opts: QueryOpts) => {

@@ -12,6 +12,7 @@ interface StartOpts {
   initIfMissing?: boolean;
   status?: boolean;
   unsafeRecoverSignerState?: boolean;
+  unsafeSkipUpgrades?: string;
 }
 
 export function registerStart(program: Command): void {
@@ -47,6 +48,19 @@ export function registerStart(program: Command): void {
       "(at the height then in progress) is not known; signing it again differently is a double-sign, which is " +
       "slashed. Restore the lost file instead whenever you can",
     )
+    .option(
+      "--unsafe-skip-upgrades <heights>",
+      "skip the passed software upgrade planned at these heights (H[,H...]): at its height the plan is cleared and no " +
+      "handler runs, instead of halting. A local decision, as Cosmos's flag: every validator must pass the same " +
+      "heights, or the nodes that do not halt (or apply the upgrade) and the chain forks between them",
+    )
+    .addHelpText(
+      "after",
+      "\nUpgrades: when a passed upgrade NAME reaches its height H and this binary has no handler for it, the node " +
+      "stops before block H (it neither proposes, votes nor commits it), logs \"upgrade NAME is scheduled at height H; " +
+      "this binary does not have it\", writes data/upgrade-halt.json and exits with code 10. Started again with the " +
+      "same binary it halts again at once; start the binary that has the handler (or pass --unsafe-skip-upgrades H).",
+    )
     .action(
       action(async (opts: StartOpts) => {
         // Before the node allocates anything: how far V8 lets the old space outgrow what is live (~75 MB less
@@ -58,6 +72,13 @@ export function registerStart(program: Command): void {
         const { createLogger } = await import("../../node/logger.ts");
         const { OplNode } = await import("../../node/node.ts");
         const { showStatusLine } = await import("../../node/status-line.ts");
+        const { parseSkipHeights, testUpgradeHandlerNames, UPGRADE_HALT_EXIT_CODE } = await import("../../node/upgrade-halt.ts");
+        const { UpgradeHaltError } = await import("../../state/upgrades/halt.ts");
+        const { upgradeBinary } = await import("../../state/upgrades/registry.ts");
+        const upgrades = upgradeBinary({
+          testHandlers: testUpgradeHandlerNames(process.env),
+          skipHeights: opts.unsafeSkipUpgrades === undefined ? [] : parseSkipHeights(opts.unsafeSkipUpgrades),
+        });
         const paths = homePaths(opts.home);
         if (!existsSync(paths.config) && opts.initIfMissing) {
           const { account } = await initHome({
@@ -78,17 +99,25 @@ export function registerStart(program: Command): void {
         });
         logger.info({ oldSpaceGrowthPercent: oldSpaceGrowthPercent ?? "as given to node" }, "V8 heap tuning");
         const { runNode } = await import("../../node/run-node.ts");
+        const exitCode = (err: unknown) => (err instanceof UpgradeHaltError ? UPGRADE_HALT_EXIT_CODE : 1);
         const node = await runNode({
           start: (onFatal) =>
             OplNode.start({
               home: opts.home,
               config,
               logger,
-              onFatal,
+              onFatal: (err) => onFatal(err, exitCode(err)),
               recoverSignerState: opts.unsafeRecoverSignerState === true,
+              upgrades,
             }),
           logger,
           exit: (code) => process.exit(code),
+        }).catch((err: unknown) => {
+          if (!(err instanceof UpgradeHaltError)) throw err;
+          // Halted at start-up (the node logged why and closed everything it opened).
+          console.error(err.message);
+          logger.flush();
+          process.exit(UPGRADE_HALT_EXIT_CODE);
         });
         if (opts.status) {
           console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);

@@ -12,6 +12,7 @@ import { proofMethods } from "./proofs.ts";
 import { searchMethods } from "./search.ts";
 import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
+import { upgradeMethods } from "./upgrade.ts";
 import { websocketOnlyMethods } from "../ws/http-methods.ts";
 
 /** Every JSON-RPC method the node serves, one file per namespace. */
@@ -28,6 +29,7 @@ export const allMethods: RpcMethod[] = [
   ...modelMethods,
   ...attributionMethods,
   ...govMethods,
+  ...upgradeMethods,
   ...proofMethods,
   ...websocketOnlyMethods,
 ];

@@ -15,7 +15,10 @@ export const nodeMethods = [
   }),
   method({
     name: "node_status",
-    description: "Where this node stands: chain, identity, latest block, whether it is catching up.",
+    description:
+      "Where this node stands: chain, identity, latest block, whether it is catching up, and the pending software " +
+      "upgrade (null without one; { name, height, proposalId, status: \"scheduled\", action: apply | skip | halt } " +
+      "before its height, { ..., status: \"halted\", message } once this node stopped for it).",
     params: noParams,
     handler: (_p, ctx) => {
       const info = ctx.app.info();
@@ -29,6 +32,7 @@ export const nodeMethods = [
         catchingUp: ctx.catchingUp(),
         p2pAddresses: ctx.p2pAddresses(),
         mempoolSize: ctx.mempool.size,
+        upgrade: ctx.app.upgradeStatus(),
       };
     },
   }),

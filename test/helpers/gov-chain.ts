@@ -13,6 +13,7 @@ import { addAmount } from "../../state/modules/common.ts";
 import { currentParams } from "../../state/modules/gov/params-store.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import type { TxEvent } from "../../proto/records.ts";
+import type { UpgradeBinary } from "../../state/upgrades/handler.ts";
 import { TestAccount } from "./accounts.ts";
 import { MemoryState } from "./memory-state.ts";
 
@@ -37,6 +38,8 @@ export class GovChain {
   height = 0;
   /** Events of the last block's begin and end (tallies, drops...). */
   blockEvents: TxEvent[] = [];
+  /** The upgrade handlers and skipped heights the blocks run with (the node's binary); default none. */
+  upgrades: UpgradeBinary | undefined;
 
   /** `moreValidators`: that many more genesis validators (1 OPEN each, operators outside `accounts`), for benches. */
   constructor(params: ChainParams = GOV_TEST_PARAMS, treasury = 0n, moreValidators = 0) {
@@ -95,6 +98,7 @@ export class GovChain {
       params: this.params(),
       lastCommitVotes: [],
       evidence: [],
+      upgrades: this.upgrades,
     };
   }
 

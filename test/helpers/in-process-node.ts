@@ -2,7 +2,7 @@ import pino from "pino";
 import { homePaths, type NodeConfig, readConfig } from "../../node/config.ts";
 import { initHome, writeGenesis } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
-import { OplNode } from "../../node/node.ts";
+import { OplNode, type StartOptions } from "../../node/node.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import type { ChainParams } from "../../state/params.ts";
 import { TestAccount } from "./accounts.ts";
@@ -43,6 +43,8 @@ export interface TestChainOptions {
   health?: Partial<NodeConfig["health"]>;
   /** Changes genesis params before the node first starts; gets a copy of the defaults, returns the params. */
   params?: (defaults: ChainParams) => ChainParams;
+  /** Passed to OplNode.start: the upgrade handlers and skipped heights, and who hears of a fatal stop. */
+  start?: Pick<StartOptions, "upgrades" | "onFatal">;
 }
 
 /** A real node in this process: real LevelDB in a temp dir, real HTTP on 127.0.0.1 with a free port. */
@@ -72,7 +74,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   Object.assign(config.metrics, opts.metrics);
   Object.assign(config.health, opts.health);
   Object.assign(config.ws, opts.ws);
-  const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }) });
+  const node = await OplNode.start({ home, config, logger: pino({ level: "silent" }), ...opts.start });
   const faucetKey = new Keyring(home).get("validator");
   const faucet = new TestAccount(faucetKey.secretKey);
   const waitForHeight = (height: number, timeoutMs = 20_000) =>

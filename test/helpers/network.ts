@@ -180,11 +180,17 @@ export class TestNetwork {
     node.paused = false;
   }
 
-  /** Starts node i again from its home, on its configured ports (its peers redial them). */
-  async restart(i: number): Promise<void> {
+  /**
+   * Starts node i again from its home, on its configured ports (its peers redial them), with `more` start
+   * arguments and environment (a new binary's handlers, say). A node whose process exited by itself counts as down.
+   */
+  async restart(i: number, more: { args?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     const node = this.nodes[i];
-    if (node.process !== undefined) throw new Error(`${node.name} is running (pid ${node.pid}); kill it first`);
-    const proc = await NodeProcess.start(node.home, { configuredListen: true, timeoutMs: 60_000 });
+    const child = node.process?.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null)
+      throw new Error(`${node.name} is running (pid ${node.pid}); kill it first`);
+    node.process = undefined;
+    const proc = await NodeProcess.start(node.home, { configuredListen: true, timeoutMs: 60_000, ...more });
     if (this.stopped) {
       await proc.kill("SIGKILL");
       throw new Error("the network was stopped while the node started");

@@ -47,6 +47,8 @@ export interface NodeStartOptions {
   /** Listen where config.toml says (rpc.listen, p2p.listen) instead of on free ports. */
   configuredListen?: boolean;
   timeoutMs?: number;
+  /** More environment variables for the node process (e.g. OPL_TEST_UPGRADE_HANDLERS). */
+  env?: Record<string, string>;
 }
 
 /** A running `opl start`, with its RPC URL read from its own log ("JSON-RPC listening"). */
@@ -93,7 +95,7 @@ export class NodeProcess {
         "json",
         ...(opts.args ?? []),
       ],
-      { stdio: ["ignore", "ignore", "pipe"], env: nodeProcessEnv() },
+      { stdio: ["ignore", "ignore", "pipe"], env: { ...nodeProcessEnv(), ...opts.env } },
     );
     const lines: string[] = [];
     return new Promise((resolve, reject) => {
@@ -122,6 +124,12 @@ export class NodeProcess {
 
   get pid(): number {
     return this.child.pid as number;
+  }
+
+  /** Resolves with the exit code once the process has exited by itself (at once if it already has). */
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
   }
 
   /** Sends a signal and waits for the process to be gone. */

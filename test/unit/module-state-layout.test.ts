@@ -33,6 +33,7 @@ import { encodeParams } from "../../state/modules/gov/params-store.ts";
 import { paramsFromJson } from "../../state/params-check.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { utf8 } from "../../crypto/bytes.ts";
+import { upgradeBinary } from "../../state/upgrades/registry.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { MemoryState, testContext } from "../helpers/memory-state.ts";
 import { KEY_LAYOUT, keyLength, layoutOf, type ValueForm } from "../vectors/key-layout.ts";
@@ -61,6 +62,9 @@ const PARAMS: ChainParams = {
   attribution: { ...DEFAULT_PARAMS.attribution, inferenceExpiryBlocks: 2 },
   gov: { ...DEFAULT_PARAMS.gov, minDeposit: 10n * OPEN, depositPeriodBlocks: 3, votingPeriodBlocks: 2 },
 };
+
+/** The binary the blocks run on: the test marker handler registered for upgrade v3. */
+const UPGRADES = upgradeBinary({ testHandlers: ["v3"] });
 
 const [alice, bob, carol] = [1, 2, 3].map((i) => new TestAccount(new Uint8Array(32).fill(i)));
 const consensusSecrets = [0x41, 0x42].map((b) => new Uint8Array(32).fill(b));
@@ -142,6 +146,7 @@ describe("docs/module-state.md's key table is what the modules write", () => {
         proposer: consensusAddresses[0],
         evidence: extra.evidence ?? [],
         lastCommitVotes: height === 1 ? [] : [{ address: consensusAddresses[0], signed: extra.missed !== true }],
+        upgrades: UPGRADES,
       });
       const out = executeBlock(state, decoded, ctx);
       if (!out.ok) throw new Error(`block ${height}: tx ${out.rejected.index} rejected: ${out.rejected.error.message}`);
@@ -220,6 +225,11 @@ describe("docs/module-state.md's key table is what the modules write", () => {
     ]);
     block([]);
     block([]);
+    // A software upgrade that reaches its height on a binary with its (test) handler: gov/upgdone/, upg/test/.
+    const upgradeAt = height + 6;
+    block([[bob, proposal("v3", 10n * OPEN, { kind: "upgrade", name: "v3", height: upgradeAt })]]);
+    block([[alice, { type: "vote", proposalId: 3, option: "yes", validators: [] }]]);
+    while (height < upgradeAt) block([]);
 
     expect(problems, "keys and values that are not as docs/module-state.md states").toEqual([]);
     const unwritten = Object.entries(KEY_LAYOUT).filter(([name]) => !seen.has(name)).map(([, l]) => l.text);

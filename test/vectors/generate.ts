@@ -662,6 +662,11 @@ const gov: [string, string, RecordEntry][] = [
 for (const [name, about, entry] of gov) add(`record/gov/${name}`, about, { kind: "record", ...entry });
 add("module-root/gov", `the state root of the ${gov.length} gov entries above (record/gov/*) alone`,
   { kind: "module-state", entries: gov.map(([, , entry]) => entry) });
+// Software upgrades applied (state/modules/gov/upgrade.ts): after module-root/gov, which pins the entries above.
+add("record/gov/upgrade-done", "gov/upgdone/<sha256(name)>: the height upgrade v2's handler ran at",
+  { kind: "record", prefix: "govUpgradeDone", parts: [bytes(sha256(utf8("v2")))], record: "STATE-SCALAR", value: { u64: 1000 } });
+add("record/upgrade/test-marker", "upg/test/<sha256(name)>: the test-only marker handler of v2 ran once",
+  { kind: "record", prefix: "upgradeTestMarker", parts: [bytes(sha256(utf8("v2")))], record: "STATE-SCALAR", value: { u64: 1 } });
 
 // Key files.
 add("key-file/keyring-alice", "the keyring file `opl keys add alice` writes for alice's key",

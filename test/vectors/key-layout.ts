@@ -89,6 +89,8 @@ export const KEY_LAYOUT: Record<string, KeyLayout> = {
   govVotersCount: k("gov/votln/", ["id"], "u64"),
   govVotedShares: k("gov/vs/", ["id", "address", "option"], "amount"),
   govUpgrade: k("gov/upgrade", [], "u64"),
+  govUpgradeDone: k("gov/upgdone/", ["hash"], "u64"),
+  upgradeTestMarker: k("upg/test/", ["hash"], "u64"),
 };
 
 /** The layout a key belongs to: the longest prefix text it starts with (so "stk/unbqn/" is not "stk/unbq/"). */

@@ -11,7 +11,7 @@ import { addAmount, creditTreasury, debitTreasury, event, readAmount } from "../
 import { getDatanetVersion } from "../datanets/datanets.ts";
 import { seqValues } from "../seq-list.ts";
 import { getPool } from "../staking/staking.ts";
-import { paramsAfter, setActiveProposalIds, setProposal } from "./gov.ts";
+import { paramsAfter, refuseDoneUpgrade, setActiveProposalIds, setProposal } from "./gov.ts";
 import { DEPOSITORS, depositKey } from "./keys.ts";
 import { writeParams } from "./params-store.ts";
 import { getActiveProposalIds, getProposal } from "./queries.ts";
@@ -115,6 +115,8 @@ function runContent(view: Overlay, p: Proposal, ctx: BlockContext): void {
     }
     case "upgrade":
       if (c.height <= ctx.height) throw new TxError("INVALID_STATE", `upgrade height ${c.height} has passed`);
+      refuseDoneUpgrade(view, c.name, "INVALID_STATE");
+      // One plan at a time: a later passed upgrade replaces the pending one (as Cosmos's x/upgrade does).
       view.set(MODULE_PREFIX.govUpgrade, u64be(p.id));
       return;
   }

@@ -14,7 +14,7 @@ import { addAmount, checkText, event, includesAddress, nextId, readAmount } from
 import { seqCount, seqPush } from "../seq-list.ts";
 import { getShares, getValidator } from "../staking/staking.ts";
 import { DEPOSITORS, depositKey, proposalKey, votedSharesKey, VOTERS } from "./keys.ts";
-import { getActiveProposalIds, getProposal, getVote } from "./queries.ts";
+import { getActiveProposalIds, getProposal, getUpgradeDoneHeight, getVote } from "./queries.ts";
 import { setVote } from "./votes.ts";
 
 /**
@@ -103,6 +103,12 @@ export function paramsAfter(
   }
 }
 
+/** An upgrade name is applied once: a proposal naming one already done is refused (submitted) or fails (executed). */
+export function refuseDoneUpgrade(view: StateReader, name: string, code: "INVALID_MSG" | "INVALID_STATE"): void {
+  const done = getUpgradeDoneHeight(view, name);
+  if (done !== undefined) throw new TxError(code, `upgrade ${name} was already applied at height ${done}`);
+}
+
 /** What the sender's balance gives: a deposit. */
 export function spend(msg: GovMsg): bigint {
   if (msg.type === "submit_proposal") return msg.deposit;
@@ -141,6 +147,7 @@ function submit(view: Overlay, sender: Uint8Array, msg: SubmitProposalMsg, ctx: 
   }
   if (msg.content.kind === "upgrade" && msg.content.height <= ctx.height)
     throw new TxError("INVALID_MSG", `upgrade height ${msg.content.height} is not after this block ${ctx.height}`);
+  if (msg.content.kind === "upgrade") refuseDoneUpgrade(view, msg.content.name, "INVALID_MSG");
   const c = msg.content;
   if (c.kind === "spend" || c.kind === "spend_datanet") {
     // Checked again at execution (the treasury may change meanwhile); a spend it cannot cover now is refused.

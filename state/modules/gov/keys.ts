@@ -1,3 +1,5 @@
+import { utf8 } from "../../../crypto/bytes.ts";
+import { sha256 } from "../../../crypto/hash.ts";
 import { VOTE_OPTION_NUMBER, type VoteOption } from "../../../proto/gov-msgs.ts";
 import { idKey, MODULE_PREFIX, stateKey } from "../../keys.ts";
 import type { SeqList } from "../seq-list.ts";
@@ -9,6 +11,8 @@ export const depositKey = (id: number, depositor: Uint8Array): Uint8Array =>
   stateKey(MODULE_PREFIX.govDeposit, idKey(id), depositor);
 export const votedSharesKey = (id: number, operator: Uint8Array, option: VoteOption): Uint8Array =>
   stateKey(MODULE_PREFIX.govVotedShares, idKey(id), operator, Uint8Array.of(VOTE_OPTION_NUMBER[option]));
+/** Upgrade names are 1-64 bytes: keyed by their hash, so every key under the prefix has one length. */
+export const upgradeDoneKey = (name: string): Uint8Array => stateKey(MODULE_PREFIX.govUpgradeDone, sha256(utf8(name)));
 export const voteKey = (id: number, voter: Uint8Array): Uint8Array => stateKey(MODULE_PREFIX.govVote, idKey(id), voter);
 
 /** Who deposited to a proposal (part: the proposal id), in order: refunds visit each once. */

@@ -1,10 +1,11 @@
+import { readU64be } from "../../../crypto/bytes.ts";
 import { type GovVote, govVoteCodec, type Proposal, proposalCodec } from "../../../proto/gov-records.ts";
 import { idListCodec } from "../../../proto/module-records.ts";
 import { idKey, MODULE_PREFIX } from "../../keys.ts";
 import type { StateReader } from "../../view.ts";
 import { readAmount } from "../common.ts";
 import { seqCount, seqKey } from "../seq-list.ts";
-import { depositKey, proposalKey, voteKey, VOTERS } from "./keys.ts";
+import { depositKey, proposalKey, upgradeDoneKey, voteKey, VOTERS } from "./keys.ts";
 
 /** What RPC and the other modules may read of governance. */
 
@@ -41,4 +42,31 @@ export function voterAt(view: StateReader, id: number, index: number): Uint8Arra
 /** Deposits held by active proposals. */
 export function getGovEscrow(view: StateReader): bigint {
   return readAmount(view, MODULE_PREFIX.govEscrow);
+}
+
+/** A passed software upgrade the chain waits for: its name, the height it applies at, the proposal that passed it. */
+export interface UpgradePlan {
+  name: string;
+  height: number;
+  proposalId: number;
+}
+
+/**
+ * The pending upgrade plan, or undefined. One at a time: a later passed upgrade replaces it (as Cosmos's
+ * x/upgrade does); it is cleared at its height, when its handler runs or the operator skips it.
+ */
+export function getUpgradePlan(view: StateReader): UpgradePlan | undefined {
+  const raw = view.get(MODULE_PREFIX.govUpgrade);
+  if (raw === undefined) return undefined;
+  const proposalId = readU64be(raw);
+  const p = getProposal(view, proposalId);
+  // Written only by the execution of a passed upgrade proposal: anything else is corrupt state.
+  if (p?.content.kind !== "upgrade") throw new Error(`gov/upgrade names proposal ${proposalId}, not an upgrade proposal`);
+  return { name: p.content.name, height: p.content.height, proposalId };
+}
+
+/** The height the handler of upgrade `name` ran at, or undefined if it never did. */
+export function getUpgradeDoneHeight(view: StateReader, name: string): number | undefined {
+  const raw = view.get(upgradeDoneKey(name));
+  return raw === undefined ? undefined : readU64be(raw);
 }

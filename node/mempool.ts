@@ -1,7 +1,7 @@
-import { equalBytes } from "../crypto/bytes.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
-import { type DecodedTx, decodeTx } from "../proto/tx.ts";
+import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { checkTxStateless, msgSpend } from "../state/execute.ts";
 import type { ChainParams } from "../state/params.ts";
@@ -275,6 +275,14 @@ export class Mempool implements PoolView {
         `transaction is ${bytes.byteLength} bytes; the limit is ${params.maxTxBytes}`,
       );
     }
+    if (this.admissionQueueFull && signed instanceof Uint8Array) {
+      // Refused on the hash alone, before decoding (the node has no time to spare, and this is the refusal a
+      // client must back off on), unless these very bytes are held or being checked here: a resend gets
+      // ALREADY_KNOWN, or the answer of the check under way, as it would with room in the queue.
+      hash ??= txHash(bytes);
+      const id = toHex(hash);
+      if (!this.byHash.has(id) && !this.admissions.has(id)) throw this.queueFullError();
+    }
     let tx: DecodedTx;
     try {
       tx = signed instanceof Uint8Array ? decodeTx(bytes, hash) : signed;
@@ -288,11 +296,10 @@ export class Mempool implements PoolView {
       await first; // its refusal, if refused, is ours too
       throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
-    if (this.admissions.size >= this.queueLimit.limit) {
-      throw new TxError(
-        "MEMPOOL_FULL",
-        `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
-      );
+    if (this.admissionQueueFull) {
+      // A resend of a tx held here is told so (with room in the queue, admissionPlan says the same).
+      if (this.byHash.has(tx.id)) throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already in the mempool`);
+      throw this.queueFullError();
     }
     const admission = this.admit(tx);
     this.admissions.set(tx.id, admission);
@@ -303,6 +310,13 @@ export class Mempool implements PoolView {
     }
     for (const listener of this.admittedListeners) listener(tx);
     return tx;
+  }
+
+  private queueFullError(): TxError {
+    return new TxError(
+      "MEMPOOL_FULL",
+      `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
+    );
   }
 
   /** Checks a decoded tx (statelessly, against the state, its signature, the state again) and inserts it. */

@@ -17,6 +17,11 @@ export function varintSize(n: number): number {
   return size;
 }
 
+/** A string's UTF-8 length, as protobufjs's writer counts it (a lone surrogate as 3 bytes). */
+export function utf8Length(s: string): number {
+  return utf8.length(s);
+}
+
 /** Bytes a string field takes (tag, length, UTF-8); 0 for an empty one, which is omitted. */
 export function stringFieldSize(s: string): number {
   if (s.length === 0) return 0;
@@ -62,6 +67,14 @@ export class CanonicalWriter {
     if (s.length === 0) return;
     this.out[this.at++] = tag;
     this.varint(utf8.length(s));
+    this.at += utf8.write(s, this.out, this.at);
+  }
+
+  /** A string field whose UTF-8 length the caller measured already (utf8Length), omitted when empty. */
+  measuredString(tag: number, s: string, utf8Bytes: number): void {
+    if (s.length === 0) return;
+    this.out[this.at++] = tag;
+    this.varint(utf8Bytes);
     this.at += utf8.write(s, this.out, this.at);
   }
 

@@ -67,12 +67,45 @@ export function fixedBytes(value: unknown, length: number, what: string, allowEm
 export const MAX_AMOUNT_BYTES = 32;
 export const MAX_AMOUNT = (1n << 256n) - 1n;
 
+/**
+ * Amounts are converted to and from bytes without a Buffer and, where they fit, without hex strings: every
+ * account written (a few per tx on every node) encodes its balance, and every tx decoded carries a fee and an
+ * amount. Decoding reads 48-bit pieces (a safe integer each).
+ */
+const PIECE_BYTES = 6;
+const PIECE_BITS = 48n;
+const TWO_POW_8 = 0x100;
+
 export function encodeAmount(value: bigint): Uint8Array {
   if (value < 0n || value > MAX_AMOUNT) throw new RangeError(`amount out of range: ${value}`);
   if (value === 0n) return new Uint8Array(0);
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  return new Uint8Array(Buffer.from(hex, "hex"));
+  if (value <= MAX_SAFE) {
+    // Most amounts and balances of a test chain's accounts fit a safe integer: no bigint work at all.
+    let n = Number(value);
+    let length = 0;
+    for (let rest = n; rest >= 1; rest = Math.floor(rest / TWO_POW_8)) length++;
+    const out = new Uint8Array(length);
+    for (let i = length - 1; i >= 0; i--) {
+      out[i] = n % TWO_POW_8;
+      n = Math.floor(n / TWO_POW_8);
+    }
+    return out;
+  }
+  // Larger: the hex digits read straight into the bytes (one string, no Buffer in between).
+  const hex = value.toString(16);
+  const odd = hex.length % 2;
+  const out = new Uint8Array((hex.length + odd) >> 1);
+  for (let i = 0, at = -odd; i < out.byteLength; i++, at += 2) {
+    out[i] = (at < 0 ? 0 : hexDigit(hex.charCodeAt(at)) << 4) | hexDigit(hex.charCodeAt(at + 1));
+  }
+  return out;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A lowercase hex digit's value (bigint's toString(16) writes only 0-9 and a-f). */
+function hexDigit(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 export function decodeAmount(value: unknown, what: string): bigint {
@@ -81,5 +114,15 @@ export function decodeAmount(value: unknown, what: string): bigint {
   if (b.byteLength > MAX_AMOUNT_BYTES)
     throw new CodecError(`${what} is longer than ${MAX_AMOUNT_BYTES} bytes`);
   if (b[0] === 0) throw new CodecError(`${what} has a leading zero byte (amounts are minimal big-endian)`);
-  return BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`);
+  // The first piece takes the odd bytes (1-6 of them), every later one six.
+  let at = 0;
+  let amount = 0n;
+  let take = b.byteLength % PIECE_BYTES || PIECE_BYTES;
+  while (at < b.byteLength) {
+    let piece = 0;
+    for (const end = at + take; at < end; at++) piece = piece * TWO_POW_8 + b[at];
+    amount = amount === 0n ? BigInt(piece) : (amount << PIECE_BITS) | BigInt(piece);
+    take = PIECE_BYTES;
+  }
+  return amount;
 }

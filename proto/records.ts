@@ -6,7 +6,7 @@ import {
   type Fields,
   uint,
 } from "./codec.ts";
-import { CanonicalWriter, stringFieldSize, varintSize } from "./canonical-writer.ts";
+import { CanonicalWriter, stringFieldSize, utf8Length, varintSize } from "./canonical-writer.ts";
 import { pb } from "./schema.ts";
 
 // Storage and result records: what the state machine writes and the RPC reads back.
@@ -42,31 +42,50 @@ function resultFrom(f: Fields | undefined): TxResult {
  * Written by hand: every node encodes a result for every transaction it executes, and the results root
  * commits to these bytes, so they are exactly protobufjs's canonical encoding of pb.TxResult (strings
  * through protobufjs's own UTF-8 writer; test/unit/codec.test.ts checks it, lone surrogates included).
+ * Each string's UTF-8 length is measured once (sizes first, as nested messages are prefixed by their
+ * length; then one write): a transfer's result holds 14 strings, and measuring each for its attribute's,
+ * its event's and its own length prefix made encoding cost about as much as executing the transfer.
  */
 export function encodeTxResult(r: TxResult): Uint8Array {
-  // Sizes first (an event or attribute is a nested message whose length prefixes it), then one write.
-  const attrSize = (a: EventAttribute) => stringFieldSize(a.key) + stringFieldSize(a.value);
-  const eventSize = (e: TxEvent) => {
-    let n = stringFieldSize(e.type);
-    for (const a of e.attributes) n += 1 + varintSize(attrSize(a)) + attrSize(a);
-    return n;
-  };
+  // Pass 1: every string's UTF-8 length, and each attribute's and event's size, in writing order.
+  const lengths: number[] = [];
+  const eventSizes: number[] = [];
   let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + stringFieldSize(r.log);
-  const eventSizes = r.events.map(eventSize);
-  for (const n of eventSizes) size += 1 + varintSize(n) + n;
+  for (const e of r.events) {
+    let eventSize = measured(lengths, e.type);
+    for (const a of e.attributes) {
+      const attrSize = measured(lengths, a.key) + measured(lengths, a.value);
+      lengths.push(attrSize);
+      eventSize += 1 + varintSize(attrSize) + attrSize;
+    }
+    eventSizes.push(eventSize);
+    size += 1 + varintSize(eventSize) + eventSize;
+  }
+  // Pass 2: the bytes, with the lengths measured above.
   const w = new CanonicalWriter(size);
   w.uint(0x08, r.code); // field 1
   w.string(0x12, r.log); // field 2
-  r.events.forEach((e, i) => {
+  let at = 0;
+  for (let i = 0; i < r.events.length; i++) {
+    const e = r.events[i];
     w.message(0x1a, eventSizes[i]); // field 3: an Event (always written, even empty: a repeated element)
-    w.string(0x0a, e.type); // Event field 1
+    w.measuredString(0x0a, e.type, lengths[at++]); // Event field 1
     for (const a of e.attributes) {
-      w.message(0x12, attrSize(a)); // Event field 2: an Attribute
-      w.string(0x0a, a.key);
-      w.string(0x12, a.value);
+      const keyLength = lengths[at++];
+      const valueLength = lengths[at++];
+      w.message(0x12, lengths[at++]); // Event field 2: an Attribute
+      w.measuredString(0x0a, a.key, keyLength);
+      w.measuredString(0x12, a.value, valueLength);
     }
-  });
+  }
   return w.finish();
+}
+
+/** Records the UTF-8 length of `s` and returns the bytes its string field takes (0 when empty: omitted). */
+function measured(lengths: number[], s: string): number {
+  const n = s.length === 0 ? 0 : utf8Length(s);
+  lengths.push(n);
+  return n === 0 ? 0 : 1 + varintSize(n) + n;
 }
 
 export function decodeTxResult(bytes: Uint8Array): TxResult {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf } from "../../crypto/ed25519.ts";
 import { type Block, blockHash, decodeBlock, encodeBlock } from "../../proto/block.ts";
-import { CodecError, decodeAmount, encodeAmount, encodeMessage } from "../../proto/codec.ts";
+import { CodecError, decodeAmount, encodeAmount, encodeMessage, MAX_AMOUNT } from "../../proto/codec.ts";
 import {
   decodeAccount,
   decodeStoredAccount,
@@ -130,6 +130,27 @@ describe("amounts", () => {
     expect(() => decodeAmount(new Uint8Array(33).fill(1), "x")).toThrow(/32 bytes/);
     const big = 10n ** 27n;
     expect(decodeAmount(encodeAmount(big), "x")).toBe(big);
+  });
+
+  it("are the value's minimal big-endian bytes at every size up to 32 bytes", () => {
+    // The reference: the value's hex digits, padded to whole bytes.
+    const reference = (v: bigint) => {
+      if (v === 0n) return new Uint8Array(0);
+      const hex = v.toString(16);
+      return new Uint8Array(Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, "hex"));
+    };
+    const edges = [1n, 255n, 256n, 2n ** 48n - 1n, 2n ** 48n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 96n, MAX_AMOUNT];
+    const check = (v: bigint) => {
+      expect(encodeAmount(v)).toEqual(reference(v));
+      expect(decodeAmount(reference(v), "x")).toBe(v);
+    };
+    for (const v of edges) check(v);
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: MAX_AMOUNT }), check), { numRuns: 2_000 });
+    for (let bits = 1; bits <= 256; bits++) {
+      fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }), check), { numRuns: 8 });
+    }
+    expect(() => encodeAmount(MAX_AMOUNT + 1n)).toThrow(RangeError);
+    expect(() => encodeAmount(-1n)).toThrow(RangeError);
   });
 });
 

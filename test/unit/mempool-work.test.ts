@@ -98,4 +98,39 @@ describe("mempool sized by work", () => {
     await Promise.all(waiting);
     expect(mempool.size).toBe(MIN_ADMISSION_QUEUE);
   });
+
+  it("while its admission queue is full, a resend of a tx it holds is ALREADY_KNOWN, and new bytes are MEMPOOL_FULL undecoded", async () => {
+    const held: (() => void)[] = [];
+    let holding = false;
+    class HeldVerifier extends TxVerifier {
+      override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+        if (holding) await new Promise<void>((r) => held.push(r));
+        return super.verify(tx);
+      }
+    }
+    const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, {
+      chainId: CHAIN,
+      params: DEFAULT_PARAMS,
+      verifier: new HeldVerifier(CHAIN),
+      account: () => ({ nonce: 0, balance: 10n ** 20n }),
+      includedAt: async () => undefined,
+    });
+    const [admitted, ...txs] = signedTransfers(MIN_ADMISSION_QUEUE + 1);
+    await mempool.add(admitted.bytes);
+    holding = true;
+    const waiting = txs.map((t) => mempool.add(t.bytes));
+    expect(mempool.admissionQueueFull).toBe(true);
+    // A wallet that did not hear the first answer sends the same tx again: it is told the tx is known, not
+    // to come back later (it would resend a tx the pool holds for as long as the pool stays busy).
+    await expect(mempool.add(admitted.bytes)).rejects.toMatchObject({ code: "ALREADY_KNOWN" });
+    // A copy of a tx being checked waits for that check and gets its answer, as with room in the queue.
+    const copy = mempool.add(txs[0].bytes);
+    // New bytes are refused on their hash alone: even bytes that would not decode are told MEMPOOL_FULL (the
+    // refusal a client must back off on), without the decoding a full node has no time for.
+    await expect(mempool.add(Uint8Array.of(0xff, 0xff, 0xff))).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    for (const release of held) release();
+    await Promise.all(waiting);
+    await expect(copy).rejects.toMatchObject({ code: "ALREADY_KNOWN" });
+    expect(mempool.size).toBe(MIN_ADMISSION_QUEUE + 1);
+  });
 });

@@ -89,10 +89,13 @@ export interface DriverOptions {
   priorityCheckpoint?: PriorityCheckpoint;
   /** Called every CHECKPOINT_INTERVAL heights of the walk, to save the priorities for the next start. */
   savePriorityCheckpoint?: (c: PriorityCheckpoint) => void;
-  /** Evidence older than this many blocks can no longer be committed: it is not kept or relayed. */
-  evidenceMaxAgeBlocks?: number;
-  /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded (default: the cap). */
-  maxBlockTxs?: number;
+  /**
+   * Evidence older than this many blocks can no longer be committed: it is not kept or relayed. Read each
+   * time: the params in force (governance may change them).
+   */
+  evidenceMaxAgeBlocks?: () => number;
+  /** The chain's maxBlockTxs in force: a proposed block with more is refused before it is decoded (default: the cap). */
+  maxBlockTxs?: () => number;
   logger: Logger;
   onFatal: (err: unknown) => void;
   now?: () => number;
@@ -177,7 +180,7 @@ export class ConsensusDriver {
       engine: () => ({ height: this.engine.height, round: this.engine.currentRound }),
       votes: this.votes,
       evidence: this.evidencePool,
-      maxBlockTxs: opts.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs,
+      maxBlockTxs: opts.maxBlockTxs ?? (() => BLOCK_PARAM_CAPS.maxBlockTxs),
     });
   }
 

@@ -9,6 +9,8 @@ export const depositKey = (id: number, depositor: Uint8Array): Uint8Array =>
   stateKey(MODULE_PREFIX.govDeposit, idKey(id), depositor);
 export const votedSharesKey = (id: number, operator: Uint8Array, option: VoteOption): Uint8Array =>
   stateKey(MODULE_PREFIX.govVotedShares, idKey(id), operator, Uint8Array.of(VOTE_OPTION_NUMBER[option]));
+/** The chain params record (written when a change executes: a commit that writes it changes the params in force). */
+export const PARAMS_KEY: Uint8Array = MODULE_PREFIX.govParams;
 export const voteKey = (id: number, voter: Uint8Array): Uint8Array => stateKey(MODULE_PREFIX.govVote, idKey(id), voter);
 
 /** Who deposited to a proposal (part: the proposal id), in order: refunds visit each once. */

@@ -81,6 +81,14 @@ describe("governance through the CLI", () => {
     expect(before.attribution.protocolSharePpm).toBe(100_000);
     const list = await cli(["query", "gov", "proposals", "--status", "passed"]);
     expect(list.stdout).toMatch(/^1 passed params "raise the protocol share" deposit 10 OPEN vote ends \d+/);
+    const votes = await query<{ items: { voter: string }[] }>(["gov", "votes", "1"]);
+    const voter = votes.items[0].voter;
+    const byVoter = await cli(["query", "gov", "votes", "--voter", voter]);
+    expect(byVoter.code, byVoter.stderr).toBe(0);
+    expect(byVoter.stdout).toContain(`1 ${voter} yes`);
+    const both = await cli(["query", "gov", "votes", "1", "--voter", voter]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give a proposal id or --voter ADDRESS/);
   });
 
   it("an unknown parameter is refused with a clear error and a non-zero exit", async () => {

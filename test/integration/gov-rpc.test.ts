@@ -5,6 +5,7 @@ import { RpcError } from "../../rpc/errors.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
+import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 
 /**
@@ -87,7 +88,7 @@ describe("governance over JSON-RPC", () => {
     expect(absent.value).toBeNull();
 
     const votes = await call<{ items: { voter: string; option: string }[] }>("gov_getVotes", { proposalId: 1 });
-    expect(votes.items).toEqual([{ voter: chain.faucet.bech32, option: "yes", validators: [] }]);
+    expect(votes.items).toEqual([{ proposalId: 1, voter: chain.faucet.bech32, option: "yes", validators: [] }]);
     const deposits = await call<{ items: unknown[] }>("gov_getDeposits", { proposalId: 1 });
     expect(deposits.items).toEqual([{ depositor: chain.faucet.bech32, amount: (10n * ONE_OPEN).toString() }]);
     const final = await call<{ live: boolean; status: string }>("gov_getTally", { proposalId: 1 });
@@ -96,5 +97,29 @@ describe("governance over JSON-RPC", () => {
     expect(passed.items.map((p) => p.id)).toEqual([1]);
     expect((await call<{ items: unknown[] }>("gov_listProposals", { status: "rejected" })).items).toEqual([]);
     await expect(call("gov_getProposal", { id: 9 })).rejects.toThrow(/proposal 9 does not exist/);
+  });
+
+  it("gov_getVotes lists a voter's votes across proposals, a page at a time; exactly one of proposalId or voter", async () => {
+    await send({
+      type: "submit_proposal",
+      title: "a signal",
+      description: "",
+      deposit: 10n * ONE_OPEN,
+      content: { kind: "text" },
+    });
+    await send({ type: "vote", proposalId: 2, option: "no", validators: [] });
+    type Votes = { items: { proposalId: number; voter: string; option: string }[]; nextCursor: string | null };
+    const voter = chain.faucet.bech32;
+    const first = await call<Votes>("gov_getVotes", { voter, limit: 1 });
+    expect(first.items).toEqual([{ proposalId: 1, voter, option: "yes", validators: [] }]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await call<Votes>("gov_getVotes", { voter, limit: 1, cursor: first.nextCursor });
+    expect(second.items).toEqual([{ proposalId: 2, voter, option: "no", validators: [] }]);
+    const rest = await call<Votes>("gov_getVotes", { voter, cursor: second.nextCursor });
+    expect(rest).toMatchObject({ items: [], nextCursor: null });
+    const nobody = new TestAccount().bech32;
+    expect((await call<Votes>("gov_getVotes", { voter: nobody })).items).toEqual([]);
+    await expect(call("gov_getVotes", { voter, proposalId: 1 })).rejects.toThrow(/exactly one of proposalId or voter/);
+    await expect(call("gov_getVotes", {})).rejects.toThrow(/exactly one of proposalId or voter/);
   });
 });

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
+import { toBase64, utf8 } from "../../crypto/bytes.ts";
+import {
+  decodeLightBlockJson,
+  decodeStateProofAnswerJson,
+  trustGenesis,
+  verifyParamsAnswer,
+  verifyToHeight,
+} from "../../light/index.ts";
+import { genesisValidatorSet } from "../../node/validator-sets.ts";
+import { paramsToJson } from "../../state/params-check.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
@@ -45,6 +54,41 @@ async function send(msg: TxMsg): Promise<Included> {
 const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}) =>
   chain.rpc.call<T>(method, params);
 
+/**
+ * The light client (light/) verifies the params proof from the genesis validators: the changed params from
+ * the proven record at `changedAt`, the genesis file's params where the record is proven absent (and only
+ * with them), and refuses a tampered record.
+ */
+async function lightClientChecksParams(changedAt: number): Promise<void> {
+  const { genesis } = chain.node;
+  const trusted = trustGenesis(genesis.chainId, genesisValidatorSet(genesis), genesis.genesisTimeMs);
+  const fetch = async (h: number) => decodeLightBlockJson(await call("light_getBlock", { height: h }));
+  const proven = async (height: number) => {
+    const answer = decodeStateProofAnswerJson(await call("state_getProof", { key: { params: true }, height }));
+    const { block, trusted: at } = await verifyToHeight(trusted, height, fetch);
+    return { answer, header: block.header, hash: at.hash as Uint8Array };
+  };
+  const genesisParams = { chainId: genesis.chainId, params: paramsToJson(genesis.params) };
+  const after = await proven(changedAt);
+  const changed = verifyParamsAnswer(after.answer, after.header, after.hash, genesisParams);
+  expect(changed).toMatchObject({ source: "state", params: { attribution: { protocolSharePpm: 120_000 } } });
+  const before = await proven(changedAt - 1);
+  const original = verifyParamsAnswer(before.answer, before.header, before.hash, genesisParams);
+  expect(original).toMatchObject({ source: "genesis", params: { attribution: { protocolSharePpm: 100_000 } } });
+  expect(() => verifyParamsAnswer(before.answer, before.header, before.hash)).toThrow(
+    expect.objectContaining({ code: "NEEDS_GENESIS" }),
+  );
+  expect(() => verifyParamsAnswer(before.answer, before.header, before.hash, { ...genesisParams, chainId: "other" }))
+    .toThrow(expect.objectContaining({ code: "WRONG_CHAIN" }));
+  // The record with another share: its hash is not the proven leaf's.
+  const forged = utf8(new TextDecoder().decode(after.answer.valueBytes).replace("120000", "130000"));
+  expect(() => verifyParamsAnswer({ ...after.answer, valueBytes: forged }, after.header, after.hash, genesisParams))
+    .toThrow(expect.objectContaining({ code: "INVALID_PROOF" }));
+  // A record claimed absent where it is present: the proof's leaf is the key's own.
+  expect(() => verifyParamsAnswer({ ...after.answer, valueBytes: undefined }, after.header, after.hash, genesisParams))
+    .toThrow(expect.objectContaining({ code: "INVALID_PROOF" }));
+}
+
 beforeAll(async () => {
   chain = await startTestChain({
     blockIntervalMs: 100,
@@ -86,6 +130,7 @@ describe("governance over JSON-RPC", () => {
     expect(proof.value?.attribution.protocolSharePpm).toBe(120_000);
     const absent = await call<{ value: unknown }>("state_getProof", { key: { params: true }, height: votingEnd - 1 });
     expect(absent.value).toBeNull();
+    await lightClientChecksParams(votingEnd);
 
     const votes = await call<{ items: { voter: string; option: string }[] }>("gov_getVotes", { proposalId: 1 });
     expect(votes.items).toEqual([{ proposalId: 1, voter: chain.faucet.bech32, option: "yes", validators: [] }]);

@@ -144,27 +144,40 @@ describe("governance over JSON-RPC", () => {
     await expect(call("gov_getProposal", { id: 9 })).rejects.toThrow(/proposal 9 does not exist/);
   });
 
-  it("gov_getVotes lists a voter's votes across proposals, a page at a time; exactly one of proposalId or voter", async () => {
-    await send({
+  it("gov_getVotes lists a voter's votes across proposals, a page at a time; a validator's power follows a changed powerReduction", async () => {
+    const halved = DEFAULT_PARAMS.staking.powerReduction / 2n;
+    const submitted = await send({
       type: "submit_proposal",
-      title: "a signal",
+      title: "twice the power per token",
       description: "",
       deposit: 10n * ONE_OPEN,
-      content: { kind: "text" },
+      content: { kind: "params", changes: [{ key: "staking.powerReduction", value: String(halved) }] },
     });
-    await send({ type: "vote", proposalId: 2, option: "no", validators: [] });
+    await send({ type: "vote", proposalId: 2, option: "yes", validators: [] });
     type Votes = { items: { proposalId: number; voter: string; option: string }[]; nextCursor: string | null };
     const voter = chain.faucet.bech32;
     const first = await call<Votes>("gov_getVotes", { voter, limit: 1 });
     expect(first.items).toEqual([{ proposalId: 1, voter, option: "yes", validators: [] }]);
     expect(first.nextCursor).not.toBeNull();
     const second = await call<Votes>("gov_getVotes", { voter, limit: 1, cursor: first.nextCursor });
-    expect(second.items).toEqual([{ proposalId: 2, voter, option: "no", validators: [] }]);
+    expect(second.items).toEqual([{ proposalId: 2, voter, option: "yes", validators: [] }]);
     const rest = await call<Votes>("gov_getVotes", { voter, cursor: second.nextCursor });
     expect(rest).toMatchObject({ items: [], nextCursor: null });
     const nobody = new TestAccount().bech32;
     expect((await call<Votes>("gov_getVotes", { voter: nobody })).items).toEqual([]);
     await expect(call("gov_getVotes", { voter, proposalId: 1 })).rejects.toThrow(/exactly one of proposalId or voter/);
     await expect(call("gov_getVotes", {})).rejects.toThrow(/exactly one of proposalId or voter/);
+
+    // A validator's power as the RPC shows it is its tokens over the powerReduction in force at that height.
+    const votingEnd = submitted.height + VOTING_BLOCKS;
+    await chain.waitForHeight(votingEnd + 1);
+    type Shown = { tokens: string; power: number };
+    const operator = chain.faucet.bech32;
+    const before = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd - 1 });
+    const after = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd });
+    expect(before.power).toBe(Number(BigInt(before.tokens) / DEFAULT_PARAMS.staking.powerReduction));
+    expect(after.power).toBe(Number(BigInt(after.tokens) / halved));
+    const listed = await call<{ items: Shown[] }>("staking_getValidators", { height: votingEnd });
+    expect(listed.items[0].power).toBe(after.power);
   });
 });

@@ -38,7 +38,7 @@ import {
   executeBlock,
   executeTx,
 } from "../state/execute.ts";
-import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
+import { evidenceKey } from "../state/modules/staking/keys.ts";
 import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { currentParams, PARAMS_KEY } from "../state/modules/gov/params-store.ts";
@@ -230,7 +230,7 @@ export class ChainApp implements Application {
     } catch (err) {
       return `evidence is not valid: ${(err as Error).message}`;
     }
-    if (this.state.get(stateKey(MODULE_PREFIX.stakingEvidence, evidenceHash(e))) !== undefined)
+    if (this.state.get(evidenceKey(evidenceHash(e))) !== undefined)
       return "evidence was already committed";
     const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
     if (operator !== undefined && getValidator(this.state, operator)?.tombstoned)

@@ -4,6 +4,7 @@ import { verify } from "../../../crypto/ed25519.ts";
 import { sha256 } from "../../../crypto/hash.ts";
 import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../../proto/block.ts";
 import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
+import { evidenceKey, validatorSetKey } from "./keys.ts";
 import {
   addressListCodec,
   type StakingPool,
@@ -133,7 +134,7 @@ export function latestSetHeight(view: StateReader): number {
 }
 
 export function validatorSetAt(view: StateReader, fromHeight: number): Validator[] | undefined {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)));
+  const raw = view.get(validatorSetKey(fromHeight));
   return raw === undefined ? undefined : decodeValidatorSet(raw);
 }
 
@@ -442,7 +443,7 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   const events: TxEvent[] = [];
   const params = ctx.params.staking;
   for (const e of ctx.evidence) {
-    const seenKey = stateKey(MODULE_PREFIX.stakingEvidence, e.hash);
+    const seenKey = evidenceKey(e.hash);
     if (view.get(seenKey) !== undefined) continue;
     view.set(seenKey, u64be(ctx.height));
     const operator = operatorOf(view, e.validator);
@@ -600,7 +601,7 @@ function sameSet(a: readonly Validator[], b: readonly Validator[]): boolean {
 }
 
 function writeValidatorSet(view: Overlay, fromHeight: number, set: Validator[]): void {
-  view.set(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)), encodeValidatorSet(set));
+  view.set(validatorSetKey(fromHeight), encodeValidatorSet(set));
   view.set(MODULE_PREFIX.stakingValidatorSetLatest, u64be(fromHeight));
 }
 

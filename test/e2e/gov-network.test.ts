@@ -52,6 +52,8 @@ describe("governance on a 4-validator devnet", () => {
     const n = net;
     n.startWatchdog({ stallMs: 20_000 });
     const rpc = (i: number) => n.nodes[i % n.nodes.length].rpc;
+    // Reads go to node0, the node each inclusion is awaited on: another node may not have committed it yet.
+    const reader = n.nodes[0].rpc;
     const validators = [0, 1, 2, 3].map((i) => n.account(`node${i}`)); // the operators (they vote)
     const names = ["delegator", "owner", "c1", "c2", "payer"] as const;
     const acct = Object.fromEntries(names.map((name, i) => [name, n.account(`account${i}`)])) as Record<string, TestAccount>;
@@ -68,7 +70,7 @@ describe("governance on a 4-validator devnet", () => {
       const hash = toHex(built.hash);
       return waitFor(`tx ${msg.type}`, async () => {
         try {
-          return await rpc(0).call<Included>("tx_get", { hash });
+          return await reader.call<Included>("tx_get", { hash });
         } catch (err) {
           if (err instanceof RpcError) return undefined;
           throw err;
@@ -84,14 +86,14 @@ describe("governance on a 4-validator devnet", () => {
     /** One sender's txs in nonce order, sent together (to one node, so they arrive in order). */
     const inOrder = (from: TestAccount, msgs: TxMsg[]) => Promise.all(msgs.map((m) => ok(from, m)));
     const balance = async (a: TestAccount) =>
-      BigInt((await rpc(1).call<{ balance: string }>("account_get", { address: a.bech32 })).balance);
-    const treasury = async () => BigInt((await rpc(2).call<{ treasury: string }>("bank_getSupply")).treasury);
+      BigInt((await reader.call<{ balance: string }>("account_get", { address: a.bech32 })).balance);
+    const treasury = async () => BigInt((await reader.call<{ treasury: string }>("bank_getSupply")).treasury);
     const rewards = (a: TestAccount) =>
-      rpc(3).call<{ accrued: string; breakdown: { source: string; amount: string }[] }>("attribution_getRewards", {
+      reader.call<{ accrued: string; breakdown: { source: string; amount: string }[] }>("attribution_getRewards", {
         address: a.bech32,
       });
     const tokens = async (v: TestAccount) =>
-      BigInt((await rpc(0).call<{ tokens: string }>("staking_getValidator", { address: v.bech32 })).tokens);
+      BigInt((await reader.call<{ tokens: string }>("staking_getValidator", { address: v.bech32 })).tokens);
 
     // The economy the proposals act on: a datanet version with two accepted contributions, a model trained
     // on it, and a first paid inference (at genesis's share) that puts something in the treasury.
@@ -162,12 +164,12 @@ describe("governance on a 4-validator devnet", () => {
 
     type Proposal = { status: string; votingEnd: number };
     const finished = await waitFor("the four proposals to finish", async () => {
-      const ps = await Promise.all([share, fund, vetoed, ignored].map((id) => rpc(1).call<Proposal>("gov_getProposal", { id })));
+      const ps = await Promise.all([share, fund, vetoed, ignored].map((id) => reader.call<Proposal>("gov_getProposal", { id })));
       return ps.every((p) => p.status !== "voting_period" && p.status !== "deposit_period") ? ps : undefined;
     }, 60_000);
     expect(finished.map((p) => p.status)).toEqual(["passed", "passed", "vetoed", "no_quorum"]);
     // The delegator's stake counted for yes, not with node3's no.
-    const tally = await rpc(2).call<{ tally: { yes: string; no: string } }>("gov_getTally", { proposalId: share });
+    const tally = await reader.call<{ tally: { yes: string; no: string } }>("gov_getTally", { proposalId: share });
     const power = await Promise.all(validators.map(tokens));
     expect(BigInt(tally.tally.yes)).toBe(power[0] + power[1] + power[2] + staked);
     expect(BigInt(tally.tally.no)).toBe(power[3] - staked);
@@ -177,7 +179,7 @@ describe("governance on a 4-validator devnet", () => {
 
     // The new share is in force, and the next inference splits by it, to the base unit.
     type Params = { attribution: { protocolSharePpm: number; ownerSharePpm: number } };
-    const { attribution } = await rpc(3).call<Params>("chain_getParams");
+    const { attribution } = await reader.call<Params>("chain_getParams");
     expect(attribution.protocolSharePpm).toBe(NEW_SHARE);
     const protocol = (price * BigInt(attribution.protocolSharePpm)) / BigInt(PPM);
     const owner = (price * BigInt(attribution.ownerSharePpm)) / BigInt(PPM);

@@ -32,7 +32,9 @@ export type LightErrorCode =
   /** A target height at or below the trusted height, or a bound on the work reached. */
   | "OUT_OF_RANGE"
   /** A state proof does not prove the claimed value (or absence) under the root. */
-  | "INVALID_PROOF";
+  | "INVALID_PROOF"
+  /** The params record is proven absent (genesis params in force), and the caller gave no genesis params. */
+  | "NEEDS_GENESIS";
 
 export class LightClientError extends Error {
   override name = "LightClientError";

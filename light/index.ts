@@ -50,6 +50,7 @@ export {
   type StateProofAnswer,
 } from "./json.ts";
 export { type VerifiedStateAnswer, verifyStateProofAnswer } from "./state-answer.ts";
+export { type GenesisParams, type VerifiedParams, verifyParamsAnswer } from "./params.ts";
 export { stateKeyOf, type StateKeyQuery } from "./state-keys.ts";
 export { MAX_PROOF_DEPTH, type VerifiedStateProof, verifyStateProof } from "./state-proof.ts";
 export * from "./types.ts";

@@ -15,6 +15,8 @@ export type StateKeyQuery =
   | { inference: number }
   | { rewards: string }
   | { stake: { delegator: string; validator: string } }
+  /** The chain params record (absent: the genesis params are in force; light/params.ts). */
+  | { params: true }
   | { raw: string };
 
 /** Prefixes of state/keys.ts MODULE_PREFIX (the light-state-keys test compares them). */
@@ -26,6 +28,7 @@ const PREFIX = {
   inference: utf8("att/inf/"),
   rewards: utf8("att/rew/"),
   stake: utf8("stk/del/"),
+  params: utf8("gov/params"),
 } as const;
 
 /** An id as a key part: 8 bytes big-endian (state/keys.ts idKey). */
@@ -57,6 +60,9 @@ export function stateKeyOf(query: StateKeyQuery): Uint8Array {
       const s = (value ?? {}) as { delegator?: unknown; validator?: unknown };
       return concatBytes(PREFIX.stake, addressField(s.delegator, "stake.delegator"), addressField(s.validator, "stake.validator"));
     }
+    case "params":
+      if (value !== true) refuse("MALFORMED", `params must be true, got ${String(value)}`);
+      return PREFIX.params;
     case "raw": {
       const bytes = typeof value === "string" ? fromHex(value) : undefined;
       if (bytes === undefined || bytes.length === 0) refuse("MALFORMED", "raw must be a non-empty lowercase hex key");

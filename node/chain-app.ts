@@ -38,13 +38,15 @@ import {
   executeBlock,
   executeTx,
 } from "../state/execute.ts";
-import { MODULE_PREFIX, stateKey } from "../state/keys.ts";
+import { evidenceKey } from "../state/modules/staking/keys.ts";
 import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
-import { currentParams } from "../state/modules/gov/params-store.ts";
 import { getUpgradePlan, type UpgradePlan } from "../state/modules/gov/queries.ts";
 import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
 import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
+import { currentParams, PARAMS_KEY } from "../state/modules/gov/params-store.ts";
+import type { ChainParams } from "../state/params.ts";
+import { paramsToJson } from "../state/params-check.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
 import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
@@ -123,6 +125,8 @@ export class ChainApp implements Application {
   readonly upgrades: UpgradeBinary;
   /** The plan this node halted for (node/node.ts), shown by node_status until the process exits. */
   private haltedFor: UpgradePlan | undefined;
+  /** The params the next block runs under: read from state at start and after a block that changes them. */
+  private inForce: ChainParams;
 
   constructor(opts: {
     db: ChainDb;
@@ -149,6 +153,17 @@ export class ChainApp implements Application {
     this.current = opts.info;
     this.log = opts.logger;
     this.sets = opts.validatorSets;
+    this.inForce = currentParams(this.state, this.genesis.params);
+    this.mempool.useParams(this.inForce);
+  }
+
+  /**
+   * The chain params in force for the next block: genesis's until governance changes them (a change executed
+   * in block H applies from H + 1). Block building and checking, the mempool (told on change), the
+   * consensus driver's limits and evidence age all read these, so every part of the node agrees.
+   */
+  get params(): ChainParams {
+    return this.inForce;
   }
 
   info(): ChainInfo {
@@ -196,7 +211,7 @@ export class ChainApp implements Application {
       proposer,
       feeRecipient: operatorOf(this.state, proposer) ?? proposer,
       // As of the last committed block: a governance change executed in block H applies from H + 1.
-      params: currentParams(this.state, this.genesis.params),
+      params: this.inForce,
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
       work: { credits: 0 },
@@ -251,14 +266,14 @@ export class ChainApp implements Application {
     // One encoding per equivocation, so it has one hash and counts once.
     if (compareBytes(e.voteA.vote.blockHash, e.voteB.vote.blockHash) >= 0)
       return "evidence votes are not in canonical order (block hashes ascending)";
-    const maxAge = this.genesis.params.staking.maxEvidenceAgeBlocks;
+    const maxAge = this.inForce.staking.maxEvidenceAgeBlocks;
     if (height - at > maxAge) return `evidence from height ${at} is older than ${maxAge} blocks`;
     try {
       checkEvidence(this.genesis.chainId, this.validators(at), e);
     } catch (err) {
       return `evidence is not valid: ${(err as Error).message}`;
     }
-    if (this.state.get(stateKey(MODULE_PREFIX.stakingEvidence, evidenceHash(e))) !== undefined)
+    if (this.state.get(evidenceKey(evidenceHash(e))) !== undefined)
       return "evidence was already committed";
     const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
     if (operator !== undefined && getValidator(this.state, operator)?.tombstoned)
@@ -281,7 +296,7 @@ export class ChainApp implements Application {
   }
 
   async propose(req: ProposeRequest): Promise<Block> {
-    const { params } = this.genesis;
+    const params = this.inForce;
     const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes, params.maxBlockWork);
     const evidence = this.includableEvidence(req.evidence, req.height);
     const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
@@ -359,7 +374,7 @@ export class ChainApp implements Application {
 
     this.executions++;
     const prev = this.current;
-    const { params } = this.genesis;
+    const params = this.inForce;
     const fail = (reason: string): never => {
       throw new InvalidBlockError(`block ${h.height} invalid: ${reason}`);
     };
@@ -480,7 +495,13 @@ export class ChainApp implements Application {
     const batchMs = performance.now() - batchStarted;
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);
-    this.lastFill = blockFill(ex.txs, this.genesis.params);
+    // The fill is against the limits the block was built under (before a change it executed applies).
+    this.lastFill = blockFill(ex.txs, this.inForce);
+    if (ex.writes.some((w) => equalBytes(w.key, PARAMS_KEY))) {
+      this.inForce = currentParams(this.state, this.genesis.params);
+      this.mempool.useParams(this.inForce);
+      this.log.info({ height, params: paramsToJson(this.inForce) }, "chain params changed; in force from the next block");
+    }
     for (const e of ex.blockEvents) {
       const attrs = Object.fromEntries(e.attributes.map((a) => [a.key, a.value]));
       // Slashing and jailing are what an operator must see; the rest is routine.

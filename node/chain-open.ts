@@ -7,7 +7,7 @@ import { BLOCK_STORE_REPAIR, type ChainDb } from "../state/store/chain-db.ts";
 import { LatestState } from "../state/store/latest-state.ts";
 import { NodeReader } from "../state/tree/node-reader.ts";
 import { VersionedTree } from "../state/tree/versioned-tree.ts";
-import { MODULE_PREFIX } from "../state/keys.ts";
+import { VALIDATOR_SETS_PREFIX } from "../state/modules/staking/keys.ts";
 import { genesisIdentity } from "./genesis-file.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { checkValidatorSets, LATEST_SET_KEY } from "./validator-set-check.ts";
@@ -164,7 +164,7 @@ export async function openChain(
   phase("stateLoadMs", since);
   // A prefix pass over the database, each value checked against the tree: not a pass over the whole state.
   since = performance.now();
-  const validatorSets = ValidatorSets.fromState(await state.withPrefix(MODULE_PREFIX.stakingValidatorSet));
+  const validatorSets = ValidatorSets.fromState(await state.withPrefix(VALIDATOR_SETS_PREFIX));
   phase("validatorSetsMs", since);
   if (height === 0) {
     // A streamed genesis's root is the one it was written with (recorded then), not rebuilt from its file.

@@ -77,8 +77,8 @@ export interface AssemblyStats {
 export interface ProposalAssemblerDeps {
   mempool: Pick<Mempool, "get" | "admission">;
   fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse>;
-  /** The chain's maxBlockTxs: a whole block from a peer is refused past it before it is decoded. */
-  maxBlockTxs: number;
+  /** The chain's maxBlockTxs in force (read each time): a whole block from a peer is refused past it before it is decoded. */
+  maxBlockTxs: () => number;
   /** `unresponsive`: no answer (may be the network's fault); `invalid`: an answer no honest peer gives. */
   onMisbehaviour(peer: string, reason: string, kind: "unresponsive" | "invalid"): void;
   log: Logger;
@@ -301,8 +301,9 @@ export class ProposalAssembler {
     try {
       const { header, txCount } = scanBlock(bytes);
       if (toHex(blockHash(header)) !== value) return "a block other than the one asked for";
-      if (txCount !== c.txHashes.length || txCount > this.d.maxBlockTxs) return `a block of ${txCount} txs`;
-      const block = decodeBlock(bytes, this.d.maxBlockTxs);
+      const maxBlockTxs = this.d.maxBlockTxs();
+      if (txCount !== c.txHashes.length || txCount > maxBlockTxs) return `a block of ${txCount} txs`;
+      const block = decodeBlock(bytes, maxBlockTxs);
       const mismatch = bodyMismatch(block);
       return mismatch ?? block;
     } catch (err) {

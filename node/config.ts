@@ -244,7 +244,7 @@ persistent_peers = [${peers}]
 block_interval_ms = ${c.consensus.block_interval_ms}
 
 [mempool]
-# Most work held, in blocks' worth of the chain's maxBlockWork (genesis params): what the chain commits in
+# Most work held, in blocks' worth of the chain's maxBlockWork (the params in force): what the chain commits in
 # that many blocks. Sized to what the chain can commit, so a transaction admitted is in a block within
 # seconds; beyond it the node answers MEMPOOL_FULL at once (back-pressure: retry after the next block).
 max_work_blocks = ${c.mempool.max_work_blocks}

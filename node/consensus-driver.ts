@@ -89,10 +89,13 @@ export interface DriverOptions {
   priorityCheckpoint?: PriorityCheckpoint;
   /** Called every CHECKPOINT_INTERVAL heights of the walk, to save the priorities for the next start. */
   savePriorityCheckpoint?: (c: PriorityCheckpoint) => void;
-  /** Evidence older than this many blocks can no longer be committed: it is not kept or relayed. */
-  evidenceMaxAgeBlocks?: number;
-  /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded (default: the cap). */
-  maxBlockTxs?: number;
+  /**
+   * Evidence older than this many blocks can no longer be committed: it is not kept or relayed. Read each
+   * time: the params in force (governance may change them).
+   */
+  evidenceMaxAgeBlocks?: () => number;
+  /** The chain's maxBlockTxs in force: a proposed block with more is refused before it is decoded (default: the cap). */
+  maxBlockTxs?: () => number;
   /**
    * Why this node must not take part in `height` at all (a passed upgrade this binary cannot run), or
    * undefined. Asked before a height starts and before block sync commits a block: the error stops the
@@ -183,7 +186,7 @@ export class ConsensusDriver {
       engine: () => ({ height: this.engine.height, round: this.engine.currentRound }),
       votes: this.votes,
       evidence: this.evidencePool,
-      maxBlockTxs: opts.maxBlockTxs ?? BLOCK_PARAM_CAPS.maxBlockTxs,
+      maxBlockTxs: opts.maxBlockTxs ?? (() => BLOCK_PARAM_CAPS.maxBlockTxs),
     });
   }
 

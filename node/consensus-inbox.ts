@@ -52,7 +52,7 @@ export class ConsensusInbox {
   private readonly engine: () => EngineWindow;
   private readonly votes: Pick<SignedVotes, "has">;
   private readonly evidence: Pick<EvidencePool, "known">;
-  private readonly maxBlockTxs: number;
+  private readonly maxBlockTxs: () => number;
   /** Proposals already taken in, by "height/round/value": re-broadcasts are dropped unverified. */
   private readonly proposalsSeen = new Set<string>();
   /**
@@ -68,8 +68,8 @@ export class ConsensusInbox {
     engine: () => EngineWindow;
     votes: Pick<SignedVotes, "has">;
     evidence: Pick<EvidencePool, "known">;
-    /** The chain's maxBlockTxs: a proposed block with more is refused before it is decoded. */
-    maxBlockTxs: number;
+    /** The chain's maxBlockTxs in force (read each time): a proposed block with more is refused before it is decoded. */
+    maxBlockTxs: () => number;
   }) {
     this.app = deps.app;
     this.schedules = deps.schedules;
@@ -110,10 +110,10 @@ export class ConsensusInbox {
         if (!this.countProposal(p.height, p.round, value)) return { kind: "dropped" }; // one too many: not decoded
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
         if (m.type === "proposal") {
-          const block = proposedBlock(m.proposal, m.blockBytes, this.maxBlockTxs);
+          const block = proposedBlock(m.proposal, m.blockBytes, this.maxBlockTxs());
           return { kind: "proposal", proposal, id, block, bytes: m.blockBytes };
         }
-        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, this.maxBlockTxs);
+        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, this.maxBlockTxs());
         return { kind: "compactProposal", proposal, id, compact };
       }
       case "evidence": {

@@ -34,23 +34,23 @@ function evidenceId(v: { height: number; round: number; type: number; validatorA
 export class EvidencePool {
   readonly records: EvidenceRecord[] = [];
   private readonly seen = new Set<string>();
-  private readonly maxAgeBlocks: number;
+  private readonly maxAgeBlocks: () => number;
   private readonly committedHeight: () => number;
   private readonly log: Logger;
 
   /**
-   * `maxAgeBlocks`: the chain's evidence age limit (none if undefined); `committedHeight`: the chain's
+   * `maxAgeBlocks`: the chain's evidence age limit in force, read each time (none if undefined); `committedHeight`: the chain's
    * latest committed height, which ages the evidence.
    */
-  constructor(deps: { maxAgeBlocks?: number; committedHeight: () => number; log: Logger }) {
-    this.maxAgeBlocks = deps.maxAgeBlocks ?? Number.MAX_SAFE_INTEGER;
+  constructor(deps: { maxAgeBlocks?: () => number; committedHeight: () => number; log: Logger }) {
+    this.maxAgeBlocks = deps.maxAgeBlocks ?? (() => Number.MAX_SAFE_INTEGER);
     this.committedHeight = deps.committedHeight;
     this.log = deps.log;
   }
 
   /** Whether evidence from `height` can still be committed in the next block. */
   fresh(height: number): boolean {
-    return this.committedHeight() + 1 - height <= this.maxAgeBlocks;
+    return this.committedHeight() + 1 - height <= this.maxAgeBlocks();
   }
 
   /** Whether this equivocation is of no use here: already had, or too old (asked before its signatures are checked). */

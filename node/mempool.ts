@@ -31,6 +31,7 @@ export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
 
 export interface MempoolDeps {
   chainId: string;
+  /** The chain params at start; the node passes later ones (a governance change) to useParams. */
   params: ChainParams;
   verifier: TxVerifier;
   /**
@@ -91,6 +92,11 @@ interface SenderQueue {
   gapped: number;
 }
 
+/** Most work held: maxWorkBlocks blocks at the chain's maxBlockWork. */
+function workCap(limits: MempoolLimits, params: ChainParams): number {
+  return (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * params.maxBlockWork;
+}
+
 /**
  * Pending transactions, checked on admission (decode, canonical form, size, chain id, fee, nonce, balance
  * covering every pending spend of the sender, signature) and kept per sender by nonce. Proposals take
@@ -104,8 +110,10 @@ export class Mempool implements PoolView {
   private readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
   private work = 0;
-  private readonly maxWork: number;
-  private readonly caps: PoolCaps;
+  private maxWork: number;
+  private caps: PoolCaps;
+  /** The params the next block runs under: admission's minFee and maxTxBytes, the work cap's maxBlockWork. */
+  private params: ChainParams;
   private gappedTotal = 0;
   /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
   private readonly tips = new CheapestFirst<SenderQueue>((q) => {
@@ -133,8 +141,28 @@ export class Mempool implements PoolView {
     this.deps = deps;
     this.now = deps.now ?? Date.now;
     this.queueLimit = new AdmissionQueueLimit(this.now);
-    this.maxWork = (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * deps.params.maxBlockWork;
+    this.params = deps.params;
+    this.maxWork = workCap(limits, deps.params);
     this.caps = { limits, maxWork: this.maxWork };
+  }
+
+  /**
+   * The params in force changed (governance: from the block after the one that executed the change). Later
+   * admissions check the new minFee and sizes; a new maxBlockWork resizes the work cap, and every pending tx's
+   * weight (a share of that cap) is recomputed once, so eviction compares old and new txs on one scale.
+   * Pending txs that no longer qualify (a fee below a raised minFee) are dropped by the proposer's reap.
+   */
+  useParams(params: ChainParams): void {
+    const old = this.params;
+    this.params = params;
+    if (params.maxBlockWork === old.maxBlockWork) return;
+    this.version++;
+    this.maxWork = workCap(this.limits, params);
+    this.caps = { limits: this.limits, maxWork: this.maxWork };
+    for (const entry of this.byHash.values()) entry.weight = weightIn(this.caps, entry.tx);
+    // Every price moved: the index is rebuilt (emptied first, so no step sees a heap ordered by old prices).
+    for (const queue of this.senders.values()) this.tips.delete(queue);
+    for (const queue of this.senders.values()) if (queue.tip !== undefined) this.tips.set(queue);
   }
 
   get size(): number {
@@ -267,7 +295,7 @@ export class Mempool implements PoolView {
    * waits for the first and gets its answer (ALREADY_KNOWN if admitted, the same refusal if not).
    */
   async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array): Promise<DecodedTx> {
-    const { params } = this.deps;
+    const { params } = this;
     const bytes = signed instanceof Uint8Array ? signed : signed.bytes;
     if (bytes.byteLength > params.maxTxBytes) {
       throw new TxError(
@@ -321,7 +349,7 @@ export class Mempool implements PoolView {
 
   /** Checks a decoded tx (statelessly, against the state, its signature, the state again) and inserts it. */
   private async admit(tx: DecodedTx): Promise<void> {
-    checkTxStateless(tx, this.deps.chainId, this.deps.params);
+    checkTxStateless(tx, this.deps.chainId, this.params);
     this.expire();
     const id = keyId(tx.sender);
     const seen = this.deps.account(tx.sender);

@@ -95,8 +95,8 @@ export class NodeNetwork implements ConsensusNetwork {
     /** Verifies synced blocks' tx signatures ahead of their execution. */
     verifier?: TxVerifier;
     relayPeerTxs: boolean;
-    /** The chain's maxBlockTxs. */
-    maxBlockTxs: number;
+    /** The chain's maxBlockTxs in force (read each time: governance may change it). */
+    maxBlockTxs: () => number;
     /** Persistent peers are configured (see BlockSync's catchingUp). */
     expectPeers: boolean;
     /** An error the node cannot go on after (block sync hit a local failure while committing). */

@@ -256,9 +256,10 @@ export class OplNode {
         fsyncer: metrics.timedFsyncer(threadPoolFsync),
         timeouts: DEFAULT_TIMEOUTS,
         commitTimeoutMs: config.consensus.block_interval_ms,
-        backlogged: () => underBacklog(app.lastBlockFill, mempool, genesis.params),
-        evidenceMaxAgeBlocks: genesis.params.staking.maxEvidenceAgeBlocks,
-        maxBlockTxs: genesis.params.maxBlockTxs,
+        // The params in force (governance changes them from the block after the one executing a change).
+        backlogged: () => underBacklog(app.lastBlockFill, mempool, app.params),
+        evidenceMaxAgeBlocks: () => app.params.staking.maxEvidenceAgeBlocks,
+        maxBlockTxs: () => app.params.maxBlockTxs,
         priorityCheckpoint: readCheckpoint(checkpointText, log),
         savePriorityCheckpoint: (c) => {
           db.putLocal("proposer-priorities", encodeCheckpoint(c)).catch((err: unknown) => {
@@ -384,7 +385,7 @@ export class OplNode {
         db,
         verifier,
         relayPeerTxs: config.p2p.relay_peer_txs,
-        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockTxs: () => app.params.maxBlockTxs,
         expectPeers: persistentIds.size > 0,
         onFatal: fatal("block sync failed; the node stops"),
         log: p2pLog,

@@ -1,7 +1,7 @@
 import { readU64be } from "../crypto/bytes.ts";
 import { decodeValidatorSet, type Validator } from "../proto/block.ts";
 import { type Genesis, genesisWrites } from "../state/genesis.ts";
-import { MODULE_PREFIX } from "../state/keys.ts";
+import { VALIDATOR_SETS_PREFIX } from "../state/modules/staking/keys.ts";
 import { keyId, type StateWrite } from "../state/view.ts";
 
 /**
@@ -23,7 +23,7 @@ export class ValidatorSets {
 
   /** Takes the sets a committed block scheduled (its writes under stk/vset/). */
   addWrites(writes: readonly StateWrite[]): void {
-    const prefix = MODULE_PREFIX.stakingValidatorSet;
+    const prefix = VALIDATOR_SETS_PREFIX;
     for (const w of writes) {
       if (w.value === undefined || w.key.byteLength !== prefix.byteLength + 8) continue;
       if (keyId(w.key.subarray(0, prefix.byteLength)) !== keyId(prefix)) continue;

@@ -13,7 +13,7 @@ export interface RpcContext {
   /** This request's budgets and hang-up signal: state queries check and charge it as they read. */
   request: RequestScope;
   chainId: string;
-  /** The genesis params (fixed until governance can change them). */
+  /** The genesis params; the params in force for the next block are app.params (governance changes them). */
   params: ChainParams;
   nodeId: string;
   moniker: string;

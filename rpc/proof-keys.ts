@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ADDRESS_LENGTH, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import { equalBytes, fromHex, readU64be, toHex } from "../crypto/bytes.ts";
 import { MODULE_PREFIX, SOURCE_KIND } from "../state/keys.ts";
+import { PARAMS_KEY } from "../state/modules/gov/keys.ts";
 import {
   earningsKey,
   getEarnings,
@@ -216,7 +217,7 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
   if (k.params === true) {
     // Written when a governance change executes; absent (proved absent), the params are genesis's.
     const show = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    return { stateKey: MODULE_PREFIX.govParams, decode: show, proven: show };
+    return { stateKey: PARAMS_KEY, decode: show, proven: show };
   }
   // A raw key of a named kind's record is shown as that kind's; any other as its bytes (hex).
   const stateKey = fromHex(k.raw as string) as Uint8Array;

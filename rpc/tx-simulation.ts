@@ -57,7 +57,8 @@ export function reasonOf(code: number): string {
 
 /** The same size limit, decoding and stateless checks as the mempool's admission (node/mempool.ts). */
 function decodeChecked(bytes: Uint8Array, ctx: RpcContext): DecodedTx {
-  const { maxTxBytes } = ctx.params;
+  const params = ctx.app.params; // in force for the next block, as admission checks them
+  const { maxTxBytes } = params;
   if (bytes.byteLength > maxTxBytes) {
     throw new TxError("TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${maxTxBytes}`);
   }
@@ -68,7 +69,7 @@ function decodeChecked(bytes: Uint8Array, ctx: RpcContext): DecodedTx {
     if (err instanceof CodecError) throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
     throw err;
   }
-  checkTxStateless(tx, ctx.chainId, ctx.params);
+  checkTxStateless(tx, ctx.chainId, params);
   return tx;
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action } from "../cli-util.ts";
+import { action, CliError, parsePositiveInt } from "../cli-util.ts";
 import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
 
 interface ProposalJson {
@@ -49,13 +49,20 @@ export function registerGovQuery(query: Command): void {
       }),
     );
 
-  withQueryOptions(gov.command("votes <id>").description("A proposal's votes: voter, option, validators named."), true)
+  withQueryOptions(
+    gov.command("votes [id]").description("Votes: a proposal's (by voter), or with --voter one address's (by proposal)."),
+    true,
+  )
+    .option("--voter <address>", "this voter's votes on every proposal, instead of one proposal's votes")
     .action(
-      action(async (id: string, opts: QueryOpts) => {
-        type Vote = { voter: string; option: string; validators: string[] };
-        await runQuery<Page<Vote>>(opts, "gov_getVotes", { proposalId: Number(id) }, (page) =>
-          printPage(page, (v) => `${v.voter} ${v.option}${v.validators.length > 0 ? ` with ${v.validators.join(",")}` : ""}`, "votes"),
-        );
+      action(async (id: string | undefined, opts: QueryOpts & { voter?: string }) => {
+        if ((id === undefined) === (opts.voter === undefined))
+          throw new CliError("USAGE", "give a proposal id or --voter ADDRESS (one of them)");
+        const params = opts.voter !== undefined ? { voter: opts.voter } : { proposalId: parsePositiveInt(id as string, "id") };
+        type Vote = { proposalId: number; voter: string; option: string; validators: string[] };
+        const line = (v: Vote) =>
+          `${v.proposalId} ${v.voter} ${v.option}${v.validators.length > 0 ? ` with ${v.validators.join(",")}` : ""}`;
+        await runQuery<Page<Vote>>(opts, "gov_getVotes", params, (page) => printPage(page, line, "votes"));
       }),
     );
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { LightBlock, TrustedState, TrustExpiry, Validator } from "../../light/index.ts";
+import type { GenesisParams, LightBlock, TrustedState, TrustExpiry, Validator } from "../../light/index.ts";
 import type { RpcClient } from "../../rpc/client.ts";
 import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt } from "../cli-util.ts";
@@ -170,6 +170,38 @@ export class ProofChecker {
     const params: Record<string, unknown> = { key };
     if (height !== undefined) params.height = height;
     return this.verify(key, await this.client.call("state_getProof", params), height);
+  }
+
+  /**
+   * The params in force after block `height` (latest if undefined), proven (light/params.ts): the params
+   * record's inclusion, or its absence with the genesis params of `genesis` (the file the user trusts).
+   */
+  async verifyParams(height: number | undefined, genesis: (GenesisParams & { path: string }) | undefined) {
+    const light = await import("../../light/index.ts");
+    try {
+      const params: Record<string, unknown> = { key: { params: true } };
+      if (height !== undefined) params.height = height;
+      const answer = light.decodeStateProofAnswerJson(await this.client.call("state_getProof", params), "the proof");
+      const { header, hash, path } = await this.header(answer.height);
+      const proved = light.verifyParamsAnswer(answer, header, hash, genesis);
+      const { trusted, source } = this.trust as { trusted: TrustedState; source: string };
+      const report: VerifiedReport = {
+        height: answer.height,
+        headerHash: light.toHex(hash),
+        headerTime: new Date(header.timeMs).toISOString(),
+        stateRoot: light.toHex(header.stateRoot),
+        key: light.toHex(answer.key),
+        present: proved.source === "state",
+        value: proved.params,
+        trustedFrom: { height: trusted.height, hash: trusted.hash ? light.toHex(trusted.hash) : null, source },
+        path,
+      };
+      return { report, source: proved.source === "state" ? "the params record in state" : `the params of ${genesis?.path}` };
+    } catch (err) {
+      if (err instanceof light.LightClientError && err.code === "NEEDS_GENESIS")
+        throw new Error(`${err.message}: give --genesis FILE (or --home with its genesis.json)`, { cause: err });
+      throw new UnverifiedAnswerError(`the node's answer does not verify: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** The header at `height`, verified from the trusted point (once per height). */

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { decodeAddress, encodeAddress } from "../../crypto/address.ts";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { decodeAmount } from "../../proto/codec.ts";
-import { govVoteCodec, PROPOSAL_STATUSES, type Proposal, proposalCodec } from "../../proto/gov-records.ts";
-import { getProposal } from "../../state/modules/gov/queries.ts";
+import { type GovVote, govVoteCodec, PROPOSAL_STATUSES, type Proposal, proposalCodec } from "../../proto/gov-records.ts";
+import { getProposal, getVote } from "../../state/modules/gov/queries.ts";
 import { govScans } from "../../state/modules/gov/scans.ts";
 import { computeTally } from "../../state/modules/gov/tally.ts";
 import { appError } from "../errors.ts";
@@ -64,21 +64,43 @@ export const govMethods = [
   method({
     name: "gov_getVotes",
     description:
-      "A proposal's votes, a page at a time, by voter: the option, and the validators a staker's own stake " +
-      "votes with (empty: a validator's operator voting for its bond).",
-    params: z.strictObject({ ...proposalId, ...pageParams }),
-    handler: (p, ctx) =>
-      listAt(ctx, {
-        prefix: govScans.votesOf(p.proposalId),
-        idLength: ADDRESS_BYTES,
-        height: p.height,
-        cursor: p.cursor,
-        limit: p.limit,
-        select: async (id, value) => {
-          const vote = govVoteCodec.decode(value);
-          return { voter: encodeAddress(id), option: vote.option, validators: vote.validators.map(encodeAddress) };
-        },
+      "Votes, a page at a time: a proposal's by voter ({proposalId}), or a voter's by proposal ({voter}); " +
+      "exactly one of them. Each: the proposal, the voter, the option, and the validators a staker's own " +
+      "stake votes with (empty: a validator's operator voting for its bond).",
+    params: z
+      .strictObject({ proposalId: idSchema("proposalId").optional(), voter: addressSchema.optional(), ...pageParams })
+      .refine((p) => (p.proposalId === undefined) !== (p.voter === undefined), {
+        error: "give exactly one of proposalId or voter",
       }),
+    handler: (p, ctx) => {
+      const page = { height: p.height, cursor: p.cursor, limit: p.limit };
+      const show = (proposalId: number, voter: Uint8Array, vote: GovVote) => {
+        const validators = vote.validators.map(encodeAddress);
+        return { proposalId, voter: encodeAddress(voter), option: vote.option, validators };
+      };
+      if (p.proposalId !== undefined) {
+        const proposalId = p.proposalId;
+        return listAt(ctx, {
+          prefix: govScans.votesOf(proposalId),
+          idLength: ADDRESS_BYTES,
+          ...page,
+          select: async (id, value) => show(proposalId, id, govVoteCodec.decode(value)),
+        });
+      }
+      // No index by voter: the scan walks proposals by id (bounded like every list) and reads the voter's
+      // vote on each, so a page costs at most the scan's visits and one point read each.
+      const voter = decodeAddress(p.voter as string);
+      return listAt(ctx, {
+        prefix: govScans.proposals(),
+        idLength: ID_BYTES,
+        ...page,
+        select: async (id, _value, height) => {
+          const proposalId = Number(new DataView(id.buffer, id.byteOffset, ID_BYTES).getBigUint64(0));
+          const { value: vote } = await readAt(ctx, height, (view) => getVote(view, proposalId, voter));
+          return vote === undefined ? undefined : show(proposalId, voter, vote);
+        },
+      });
+    },
   }),
   method({
     name: "gov_getDeposits",

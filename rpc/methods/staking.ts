@@ -4,6 +4,8 @@ import { equalBytes } from "../../crypto/bytes.ts";
 import { stakingValidatorCodec } from "../../proto/module-records.ts";
 import { getShares, getUnbonding, getValidator, isJailed, sharesValue } from "../../state/modules/staking/staking.ts";
 import { stakingScans } from "../../state/modules/staking/scans.ts";
+import { currentParams } from "../../state/modules/gov/params-store.ts";
+import type { StakingParams } from "../../state/params.ts";
 import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -14,6 +16,11 @@ import { listAt, readAt } from "../state-query.ts";
 import { proveParam, withProof } from "../state-proof-answer.ts";
 
 const ADDRESS_BYTES = 20;
+
+/** The staking params in force after block `height` (governance may have changed genesis's). */
+async function stakingParamsAt(ctx: RpcContext, height: number): Promise<StakingParams> {
+  return (await readAt(ctx, height, (view) => currentParams(view, ctx.params))).value.staking;
+}
 
 /** The set that signs the block after `height`: the one producing blocks when that state is the latest. */
 function activeSetAfter(ctx: RpcContext, height: number) {
@@ -53,8 +60,9 @@ export const stakingMethods = [
       "Validators, a page at a time: operator, consensus key, stake, power, jail state, and whether it is in " +
       "the validator set producing the next block (active). status: active, jailed or all (default).",
     params: z.strictObject({ status: z.enum(["active", "jailed", "all"]).default("all"), ...pageParams }),
-    handler: (p, ctx) =>
-      listAt(ctx, {
+    handler: (p, ctx) => {
+      let staking: StakingParams | undefined;
+      return listAt(ctx, {
         prefix: stakingScans.validators(),
         idLength: ADDRESS_BYTES,
         height: p.height,
@@ -62,12 +70,14 @@ export const stakingMethods = [
         limit: p.limit,
         select: async (_id, value, height) => {
           const v = stakingValidatorCodec.decode(value);
-          const view = validatorView(v, ctx.params.staking, activeSetAfter(ctx, height));
+          staking ??= await stakingParamsAt(ctx, height); // one height per page
+          const view = validatorView(v, staking, activeSetAfter(ctx, height));
           if (p.status === "active" && !view.active) return undefined;
           if (p.status === "jailed" && !isJailed(v)) return undefined;
           return view;
         },
-      }),
+      });
+    },
   }),
   method({
     name: "staking_getValidator",
@@ -75,9 +85,13 @@ export const stakingMethods = [
     params: z.strictObject({ address: addressSchema, height: heightSchema.optional(), ...proveParam }),
     handler: async (p, ctx) => {
       const operator = decodeAddress(p.address);
-      const { value: v, height } = await readAt(ctx, p.height, (view) => getValidator(view, operator));
+      const { value, height } = await readAt(ctx, p.height, (view) => ({
+        v: getValidator(view, operator),
+        staking: currentParams(view, ctx.params).staking,
+      }));
+      const { v, staking } = value;
       if (v === undefined) throw appError("NOT_FOUND", `validator ${p.address} does not exist`);
-      const answer = { ...validatorView(v, ctx.params.staking, activeSetAfter(ctx, height)), height };
+      const answer = { ...validatorView(v, staking, activeSetAfter(ctx, height)), height };
       return withProof(ctx, answer, p.prove, { validator: p.address });
     },
   }),

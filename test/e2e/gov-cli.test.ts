@@ -79,8 +79,21 @@ describe("governance through the CLI", () => {
       String(votingEnd - 1),
     ]);
     expect(before.attribution.protocolSharePpm).toBe(100_000);
+    const proven = await cli(["query", "chain", "params", "--prove"]);
+    expect(proven.code, proven.stderr).toBe(0);
+    expect(proven.stdout).toMatch(/^attribution\.protocolSharePpm: +120000$/m);
+    expect(proven.stdout).toMatch(/^params in force: the params record in state$/m);
+    expect(proven.stdout).toMatch(/^verified: this value at height \d+/m);
     const list = await cli(["query", "gov", "proposals", "--status", "passed"]);
     expect(list.stdout).toMatch(/^1 passed params "raise the protocol share" deposit 10 OPEN vote ends \d+/);
+    const votes = await query<{ items: { voter: string }[] }>(["gov", "votes", "1"]);
+    const voter = votes.items[0].voter;
+    const byVoter = await cli(["query", "gov", "votes", "--voter", voter]);
+    expect(byVoter.code, byVoter.stderr).toBe(0);
+    expect(byVoter.stdout).toContain(`1 ${voter} yes`);
+    const both = await cli(["query", "gov", "votes", "1", "--voter", voter]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give a proposal id or --voter ADDRESS/);
   });
 
   it("an unknown parameter is refused with a clear error and a non-zero exit", async () => {

@@ -86,6 +86,33 @@ describe("opl query --prove", () => {
     expect(wrong.stderr).toMatch(/does not verify: the header at height 2 hashes to \w{64}, not the trusted hash/);
   });
 
+  it("proves the chain params: genesis's while no change is in force, and refuses a record claimed present", async () => {
+    proxy.tamper = (_m, _p, r) => r;
+    const out = await query(["chain", "params"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^attribution\.protocolSharePpm: +100000$/m);
+    expect(out.stdout).toMatch(/^params in force: the params of .*genesis\.json$/m);
+    expect(out.stdout).toMatch(/^verified: that the key is absent at height \d+/m);
+    proxy.tamper = (method, _params, result) => {
+      if (method !== "state_getProof") return result;
+      const forged = JSON.stringify({ minFee: "1" });
+      Object.assign(result as Json, { valueBytes: Buffer.from(forged).toString("hex"), value: JSON.parse(forged) });
+      return result;
+    };
+    const lie = await query(["chain", "params"], proxy.url);
+    expect(lie.code).toBe(1);
+    expect(lie.stderr).toMatch(/^error: the node's answer does not verify: .*/m);
+    expect(lie.stdout).not.toMatch(/verified|minFee/);
+    // From a trusted hash, without the genesis file, an absent record cannot be answered: say what is missing.
+    proxy.tamper = (_m, _p, r) => r;
+    const block = await new RpcClient(node.url).call<{ headerHash: string }>("light_getBlock", { height: 2 });
+    const bare = await runCli([
+      "query", "chain", "params", "--rpc", node.url, "--prove", "--trust-height", "2", "--trust-hash", block.headerHash,
+    ]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/the genesis params are in force.*give --genesis FILE/);
+  });
+
   it("refuses a wrong value", async () => {
     proxy.tamper = (method, _params, result) => {
       if (method !== "account_get") return result;
@@ -184,14 +211,11 @@ describe("opl query --prove", () => {
     expect(out.stderr).toMatch(/the trusted header at height 0 .* is older than the trusting period of 1 s/);
   });
 
-  it("says --prove needs a starting point, and that lists and the parameters are not proven", async () => {
+  it("says --prove needs a starting point, and that lists are not proven", async () => {
     proxy.tamper = (_m, _p, r) => r;
     const bare = await runCli(["query", "account", rich, "--rpc", node.url, "--prove"]);
     expect(bare.code).toBe(1);
     expect(bare.stderr).toMatch(/--prove needs a starting point to trust: --genesis FILE/);
-    const params = await query(["chain", "params"]);
-    expect(params.code).toBe(1);
-    expect(params.stderr).toMatch(/--prove is not available here: the chain parameters are fixed in genesis\.json/);
     const list = await runCli(["query", "model", "list", "--rpc", node.url, "--prove"]);
     expect(list.code).toBe(2); // a usage error (bin/cli-util.ts EXIT.USAGE)
     expect(list.stderr).toMatch(/unknown option '--prove'/);

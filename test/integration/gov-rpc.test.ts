@@ -1,10 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toBase64 } from "../../crypto/bytes.ts";
+import { toBase64, utf8 } from "../../crypto/bytes.ts";
+import {
+  decodeLightBlockJson,
+  decodeStateProofAnswerJson,
+  trustGenesis,
+  verifyParamsAnswer,
+  verifyToHeight,
+} from "../../light/index.ts";
+import { genesisValidatorSet } from "../../node/validator-sets.ts";
+import { paramsToJson } from "../../state/params-check.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
+import { TestAccount } from "../helpers/accounts.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 
 /**
@@ -43,6 +53,41 @@ async function send(msg: TxMsg): Promise<Included> {
 
 const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}) =>
   chain.rpc.call<T>(method, params);
+
+/**
+ * The light client (light/) verifies the params proof from the genesis validators: the changed params from
+ * the proven record at `changedAt`, the genesis file's params where the record is proven absent (and only
+ * with them), and refuses a tampered record.
+ */
+async function lightClientChecksParams(changedAt: number): Promise<void> {
+  const { genesis } = chain.node;
+  const trusted = trustGenesis(genesis.chainId, genesisValidatorSet(genesis), genesis.genesisTimeMs);
+  const fetch = async (h: number) => decodeLightBlockJson(await call("light_getBlock", { height: h }));
+  const proven = async (height: number) => {
+    const answer = decodeStateProofAnswerJson(await call("state_getProof", { key: { params: true }, height }));
+    const { block, trusted: at } = await verifyToHeight(trusted, height, fetch);
+    return { answer, header: block.header, hash: at.hash as Uint8Array };
+  };
+  const genesisParams = { chainId: genesis.chainId, params: paramsToJson(genesis.params) };
+  const after = await proven(changedAt);
+  const changed = verifyParamsAnswer(after.answer, after.header, after.hash, genesisParams);
+  expect(changed).toMatchObject({ source: "state", params: { attribution: { protocolSharePpm: 120_000 } } });
+  const before = await proven(changedAt - 1);
+  const original = verifyParamsAnswer(before.answer, before.header, before.hash, genesisParams);
+  expect(original).toMatchObject({ source: "genesis", params: { attribution: { protocolSharePpm: 100_000 } } });
+  expect(() => verifyParamsAnswer(before.answer, before.header, before.hash)).toThrow(
+    expect.objectContaining({ code: "NEEDS_GENESIS" }),
+  );
+  expect(() => verifyParamsAnswer(before.answer, before.header, before.hash, { ...genesisParams, chainId: "other" }))
+    .toThrow(expect.objectContaining({ code: "WRONG_CHAIN" }));
+  // The record with another share: its hash is not the proven leaf's.
+  const forged = utf8(new TextDecoder().decode(after.answer.valueBytes).replace("120000", "130000"));
+  expect(() => verifyParamsAnswer({ ...after.answer, valueBytes: forged }, after.header, after.hash, genesisParams))
+    .toThrow(expect.objectContaining({ code: "INVALID_PROOF" }));
+  // A record claimed absent where it is present: the proof's leaf is the key's own.
+  expect(() => verifyParamsAnswer({ ...after.answer, valueBytes: undefined }, after.header, after.hash, genesisParams))
+    .toThrow(expect.objectContaining({ code: "INVALID_PROOF" }));
+}
 
 beforeAll(async () => {
   chain = await startTestChain({
@@ -85,9 +130,10 @@ describe("governance over JSON-RPC", () => {
     expect(proof.value?.attribution.protocolSharePpm).toBe(120_000);
     const absent = await call<{ value: unknown }>("state_getProof", { key: { params: true }, height: votingEnd - 1 });
     expect(absent.value).toBeNull();
+    await lightClientChecksParams(votingEnd);
 
     const votes = await call<{ items: { voter: string; option: string }[] }>("gov_getVotes", { proposalId: 1 });
-    expect(votes.items).toEqual([{ voter: chain.faucet.bech32, option: "yes", validators: [] }]);
+    expect(votes.items).toEqual([{ proposalId: 1, voter: chain.faucet.bech32, option: "yes", validators: [] }]);
     const deposits = await call<{ items: unknown[] }>("gov_getDeposits", { proposalId: 1 });
     expect(deposits.items).toEqual([{ depositor: chain.faucet.bech32, amount: (10n * ONE_OPEN).toString() }]);
     const final = await call<{ live: boolean; status: string }>("gov_getTally", { proposalId: 1 });
@@ -96,5 +142,42 @@ describe("governance over JSON-RPC", () => {
     expect(passed.items.map((p) => p.id)).toEqual([1]);
     expect((await call<{ items: unknown[] }>("gov_listProposals", { status: "rejected" })).items).toEqual([]);
     await expect(call("gov_getProposal", { id: 9 })).rejects.toThrow(/proposal 9 does not exist/);
+  });
+
+  it("gov_getVotes lists a voter's votes across proposals, a page at a time; a validator's power follows a changed powerReduction", async () => {
+    const halved = DEFAULT_PARAMS.staking.powerReduction / 2n;
+    const submitted = await send({
+      type: "submit_proposal",
+      title: "twice the power per token",
+      description: "",
+      deposit: 10n * ONE_OPEN,
+      content: { kind: "params", changes: [{ key: "staking.powerReduction", value: String(halved) }] },
+    });
+    await send({ type: "vote", proposalId: 2, option: "yes", validators: [] });
+    type Votes = { items: { proposalId: number; voter: string; option: string }[]; nextCursor: string | null };
+    const voter = chain.faucet.bech32;
+    const first = await call<Votes>("gov_getVotes", { voter, limit: 1 });
+    expect(first.items).toEqual([{ proposalId: 1, voter, option: "yes", validators: [] }]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await call<Votes>("gov_getVotes", { voter, limit: 1, cursor: first.nextCursor });
+    expect(second.items).toEqual([{ proposalId: 2, voter, option: "yes", validators: [] }]);
+    const rest = await call<Votes>("gov_getVotes", { voter, cursor: second.nextCursor });
+    expect(rest).toMatchObject({ items: [], nextCursor: null });
+    const nobody = new TestAccount().bech32;
+    expect((await call<Votes>("gov_getVotes", { voter: nobody })).items).toEqual([]);
+    await expect(call("gov_getVotes", { voter, proposalId: 1 })).rejects.toThrow(/exactly one of proposalId or voter/);
+    await expect(call("gov_getVotes", {})).rejects.toThrow(/exactly one of proposalId or voter/);
+
+    // A validator's power as the RPC shows it is its tokens over the powerReduction in force at that height.
+    const votingEnd = submitted.height + VOTING_BLOCKS;
+    await chain.waitForHeight(votingEnd + 1);
+    type Shown = { tokens: string; power: number };
+    const operator = chain.faucet.bech32;
+    const before = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd - 1 });
+    const after = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd });
+    expect(before.power).toBe(Number(BigInt(before.tokens) / DEFAULT_PARAMS.staking.powerReduction));
+    expect(after.power).toBe(Number(BigInt(after.tokens) / halved));
+    const listed = await call<{ items: Shown[] }>("staking_getValidators", { height: votingEnd });
+    expect(listed.items[0].power).toBe(after.power);
   });
 });

@@ -108,7 +108,7 @@ async function setup(
   const assembler = new ProposalAssembler({
     mempool,
     fetch: (p, req, within) => client.fetch(p, req, within),
-    maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs,
+    maxBlockTxs: () => DEFAULT_PARAMS.maxBlockTxs,
     onMisbehaviour: (_p, reason, kind) => offences.push({ reason, kind }),
     log,
     options: { timeoutMs },

@@ -49,7 +49,7 @@ function setup(engine: EngineWindow = { height: 5, round: 2 }) {
     engine: () => engine,
     votes,
     evidence: knownEvidence,
-    maxBlockTxs: 100,
+    maxBlockTxs: () => 100,
   });
   return { inbox, votes };
 }

@@ -36,7 +36,7 @@ function equivocation(validator: number, height: number, round = 0): DuplicateVo
 }
 
 function pool(maxAgeBlocks: number, committed: { height: number }) {
-  return new EvidencePool({ maxAgeBlocks, committedHeight: () => committed.height, log });
+  return new EvidencePool({ maxAgeBlocks: () => maxAgeBlocks, committedHeight: () => committed.height, log });
 }
 
 describe("the evidence pool", () => {

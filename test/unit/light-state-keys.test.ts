@@ -23,11 +23,12 @@ describe("stateKeyOf", () => {
       same(stateKeyOf({ model: n }), stateKey(MODULE_PREFIX.model, idKey(n)));
       same(stateKeyOf({ inference: n }), stateKey(MODULE_PREFIX.inference, idKey(n)));
       same(stateKeyOf({ raw: toHex(a) }), a);
+      same(stateKeyOf({ params: true }), MODULE_PREFIX.govParams);
     }), { numRuns: 100 });
   });
 
   it("refuses what does not name one record", () => {
-    const bad: unknown[] = [{}, { account: "opl1xyz" }, { datanet: -1 }, { model: 1.5 }, { raw: "XY" }, { params: true }, { account: "x", model: 1 }];
+    const bad: unknown[] = [{}, { account: "opl1xyz" }, { datanet: -1 }, { model: 1.5 }, { raw: "XY" }, { params: false }, { account: "x", model: 1 }];
     for (const q of bad) expect(() => stateKeyOf(q as never), JSON.stringify(q)).toThrow(LightClientError);
   });
 });

@@ -134,4 +134,16 @@ describe("mempool sized by work", () => {
     await copyRefused;
     expect(mempool.size).toBe(MIN_ADMISSION_QUEUE + 1);
   });
+
+  it("a governance change of maxBlockWork resizes the work cap and keeps the pool consistent", async () => {
+    const txs = signedTransfers(30);
+    const each = txWork(decodeTx(txs[0].bytes));
+    const mempool = mempoolFor(each * 2);
+    expect(await admitUntilFull(mempool, txs.slice(0, 10))).toBe(2 * DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks);
+    mempool.useParams({ ...DEFAULT_PARAMS, maxBlockWork: each * 4 }); // twice the room from now on
+    expect(mempool.consistencyProblems()).toEqual([]);
+    expect(await admitUntilFull(mempool, txs.slice(10))).toBe(2 * DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks);
+    expect(mempool.size).toBe(4 * DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks);
+    expect(mempool.consistencyProblems()).toEqual([]);
+  });
 });

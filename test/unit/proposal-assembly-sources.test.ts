@@ -68,7 +68,7 @@ function setup(block: Block, peers: Record<string, "honest" | "stall">, admittin
   const assembler = new ProposalAssembler({
     mempool: { get: () => undefined, admission: () => (admitting ? never : undefined) },
     fetch,
-    maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs,
+    maxBlockTxs: () => DEFAULT_PARAMS.maxBlockTxs,
     onMisbehaviour: () => {},
     log: pino({ level: "silent" }),
     options: { timeoutMs, hedgeMs: 100, admissionWaitMs: 300 },

@@ -13,6 +13,8 @@ export const votedSharesKey = (id: number, operator: Uint8Array, option: VoteOpt
   stateKey(MODULE_PREFIX.govVotedShares, idKey(id), operator, Uint8Array.of(VOTE_OPTION_NUMBER[option]));
 /** Upgrade names are 1-64 bytes: keyed by their hash, so every key under the prefix has one length. */
 export const upgradeDoneKey = (name: string): Uint8Array => stateKey(MODULE_PREFIX.govUpgradeDone, sha256(utf8(name)));
+/** The chain params record (written when a change executes: a commit that writes it changes the params in force). */
+export const PARAMS_KEY: Uint8Array = MODULE_PREFIX.govParams;
 export const voteKey = (id: number, voter: Uint8Array): Uint8Array => stateKey(MODULE_PREFIX.govVote, idKey(id), voter);
 
 /** Who deposited to a proposal (part: the proposal id), in order: refunds visit each once. */

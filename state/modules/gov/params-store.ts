@@ -1,8 +1,10 @@
 import { utf8 } from "../../../crypto/bytes.ts";
-import { MODULE_PREFIX } from "../../keys.ts";
 import type { ChainParams } from "../../params.ts";
 import { paramsFromJson, paramsToJson } from "../../params-check.ts";
 import type { Overlay, StateReader } from "../../view.ts";
+import { PARAMS_KEY } from "./keys.ts";
+
+export { PARAMS_KEY } from "./keys.ts";
 
 /**
  * The chain params in state. The record is written only when a governance change executes, so a chain
@@ -11,7 +13,7 @@ import type { Overlay, StateReader } from "../../view.ts";
  */
 
 export function currentParams(view: StateReader, genesisParams: ChainParams): ChainParams {
-  const raw = view.get(MODULE_PREFIX.govParams);
+  const raw = view.get(PARAMS_KEY);
   if (raw === undefined) return genesisParams;
   // Checked when written; read with the same function, so a record that does not parse is corrupt state.
   return paramsFromJson(JSON.parse(new TextDecoder().decode(raw)));
@@ -23,5 +25,5 @@ export function encodeParams(params: ChainParams): Uint8Array {
 }
 
 export function writeParams(view: Overlay, params: ChainParams): void {
-  view.set(MODULE_PREFIX.govParams, encodeParams(params));
+  view.set(PARAMS_KEY, encodeParams(params));
 }

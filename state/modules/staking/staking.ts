@@ -3,6 +3,7 @@ import { compareBytes, concatBytes, equalBytes, u64be, utf8 } from "../../../cry
 import { verify } from "../../../crypto/ed25519.ts";
 import { sha256 } from "../../../crypto/hash.ts";
 import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
+import { evidenceKey } from "./keys.ts";
 import {
   addressListCodec,
   type StakingPool,
@@ -428,7 +429,7 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   const events: TxEvent[] = [];
   const params = ctx.params.staking;
   for (const e of ctx.evidence) {
-    const seenKey = stateKey(MODULE_PREFIX.stakingEvidence, e.hash);
+    const seenKey = evidenceKey(e.hash);
     if (view.get(seenKey) !== undefined) continue;
     view.set(seenKey, u64be(ctx.height));
     const operator = operatorOf(view, e.validator);

@@ -3,10 +3,11 @@ import { compareBytes, equalBytes, readU64be, u64be } from "../../../crypto/byte
 import { decodeValidatorSet, encodeValidatorSet, type Validator } from "../../../proto/block.ts";
 import type { TxEvent } from "../../../proto/records.ts";
 import type { BlockContext } from "../../block-context.ts";
-import { idKey, MODULE_PREFIX, stateKey } from "../../keys.ts";
+import { MODULE_PREFIX } from "../../keys.ts";
 import type { ChainParams, StakingParams } from "../../params.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import { event } from "../common.ts";
+import { validatorSetKey } from "./keys.ts";
 import { getCandidates, getValidator, isJailed, votingPower } from "./staking.ts";
 
 /**
@@ -25,7 +26,7 @@ export function latestSetHeight(view: StateReader): number {
 }
 
 export function validatorSetAt(view: StateReader, fromHeight: number): Validator[] | undefined {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)));
+  const raw = view.get(validatorSetKey(fromHeight));
   return raw === undefined ? undefined : decodeValidatorSet(raw);
 }
 
@@ -73,7 +74,7 @@ function sameSet(a: readonly Validator[], b: readonly Validator[]): boolean {
 }
 
 function writeValidatorSet(view: Overlay, fromHeight: number, set: Validator[]): void {
-  view.set(stateKey(MODULE_PREFIX.stakingValidatorSet, idKey(fromHeight)), encodeValidatorSet(set));
+  view.set(validatorSetKey(fromHeight), encodeValidatorSet(set));
   view.set(MODULE_PREFIX.stakingValidatorSetLatest, u64be(fromHeight));
 }
 

@@ -1,0 +1,255 @@
+// What the governance messages cost a peer that checks a block of them, per tx, in work units (state/work.ts:
+// hundredths of one ed25519 verify on one core, measured by this script next to each block, both in CPU time), next to a block of
+// transfers to new accounts (the kind MSG_WORK was first calibrated on) measured the same way: the
+// calibration of MSG_WORK.submit_proposal / deposit / vote and VOTE_VALIDATOR_WORK.
+//
+//   npx node test/bench/gov-msg-work.ts [--txs 300] [--runs 3]
+//
+// A real ChainApp over LevelDB proposes each block; `runs` peers (each its own LevelDB) check it as a block
+// from the network whose signatures they already verified (so the time is decode, execution and roots, the
+// part MSG_WORK prices; the verify is VERIFY_WORK), then commit it. The least of the peers is reported (the others are that plus other processes' work). Blocks:
+//   setup      stakers stake with each of 16 validators; proposals opened (two voting, some in deposit)
+//   vote-1     a staker's vote naming one validator
+//   vote-16    naming 16 (MAX_VOTE_VALIDATORS): a delegation read and a running-sum write each
+//   revote-16  the same voters changing their option: each named validator's sum moved out and in
+//   deposit    deposits to proposals in their deposit period (MAX_DEPOSITORS each)
+//   submit     params-change proposals at every size limit (16 changes, longest title and description)
+//   transfer   transfers to new accounts (the reference kind)
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { verify } from "../../crypto/ed25519.ts";
+import { ChainApp } from "../../node/chain-app.ts";
+import { openChain } from "../../node/chain-open.ts";
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
+import { TxVerifier } from "../../node/tx-verifier.ts";
+import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
+import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
+import { signTx } from "../../rpc/tx-builder.ts";
+import type { Genesis } from "../../state/genesis.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
+import { MAX_DEPOSITORS, MAX_DESCRIPTION_BYTES, MAX_PARAM_CHANGES, MAX_TITLE_BYTES, MAX_VOTE_VALIDATORS }
+  from "../../state/modules/gov/gov.ts";
+import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
+import { paramsToJson } from "../../state/params-check.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
+import { ONE_OPEN } from "../../state/units.ts";
+import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const { values } = parseArgs({ options: { txs: { type: "string", default: "300" }, runs: { type: "string", default: "3" } } });
+const N = Number(values.txs);
+const RUNS = Number(values.runs);
+const CHAIN_ID = "opl-gov-work-1";
+
+const params: ChainParams = {
+  ...DEFAULT_PARAMS,
+  maxBlockWork: 100_000_000, // the setup block is large; the measured blocks are priced per tx
+  gov: {
+    ...DEFAULT_PARAMS.gov,
+    minDeposit: 1_000_000n * ONE_OPEN, // deposits never end a deposit period here
+    depositPeriodBlocks: 1_000,
+    votingPeriodBlocks: 1_000,
+    maxActiveProposals: 100,
+  },
+};
+
+/**
+ * CPU time this process used (ms, every thread: LevelDB's included). Other helpers' processes share this
+ * machine's two cores: CPU time leaves out the time spent waiting for a core, which wall time does not.
+ */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Single-core ed25519 verify time in ms (CPU time), measured now (the unit): the least of three short runs, taken next
+ * to each block measured, since the machine's load moves between blocks.
+ */
+function verifyMsEach(): number {
+  const a = new TestAccount();
+  const msg = txSignBytes(CHAIN_ID, new Uint8Array(120).fill(7));
+  const sig = a.sign(msg);
+  for (let i = 0; i < 200; i++) verify(msg, sig, a.publicKey);
+  let least = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 3; r++) {
+    const n = 500;
+    const t0 = cpuMs();
+    for (let i = 0; i < n; i++) verify(msg, sig, a.publicKey);
+    least = Math.min(least, (cpuMs() - t0) / n);
+  }
+  return least;
+}
+
+const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
+const validators = Array.from({ length: MAX_VOTE_VALIDATORS }, () => new TestAccount());
+const operators = validators.map(() => new TestAccount());
+const stakers = Array.from({ length: N }, () => new TestAccount());
+const proposers = Array.from({ length: 90 }, () => new TestAccount());
+const DEPOSIT_PROPOSALS = Math.ceil(N / MAX_DEPOSITORS);
+
+const genesis: Genesis = {
+  chainId: CHAIN_ID,
+  genesisTimeMs: 1_700_000_000_000,
+  params,
+  // Validator 0 holds most of the power: its precommit alone commits every block.
+  validators: validators.map((v, i) => ({
+    address: v.address,
+    pubkey: v.publicKey,
+    operator: operators[i].address,
+    moniker: `v${i}`,
+    selfStake: i === 0 ? 1_000_000n * ONE_OPEN : ONE_OPEN,
+  })),
+  accounts: [...operators, ...stakers, ...proposers].map(funded),
+};
+
+interface Node {
+  app: ChainApp;
+  mempool: Mempool;
+  verifier: TxVerifier;
+  close(): Promise<void>;
+}
+
+async function openNode(): Promise<Node> {
+  const tmp = tempDir("opl-gov-work-");
+  const db = await ChainDb.open(tmp.dir);
+  const { state, info, validatorSets } = await openChain(db, genesis);
+  const verifier = new TxVerifier(CHAIN_ID);
+  const limits = { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30, maxPerSender: 1_000 };
+  const mempool = new Mempool(limits, {
+    chainId: CHAIN_ID,
+    params,
+    verifier,
+    account: (address) => getAccount(state, address),
+    includedAt: async () => undefined,
+  });
+  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
+  const close = async () => {
+    await db.close();
+    tmp.cleanup();
+  };
+  return { app, mempool, verifier, close };
+}
+
+function commitFor(block: Block): Commit {
+  const hash = blockHash(block.header);
+  const { height, timeMs } = block.header;
+  const validatorAddress = validators[0].address;
+  const vote = { type: PRECOMMIT, height, round: 0, blockHash: hash, timeMs, validatorAddress } as const;
+  const signature = validators[0].sign(voteSignBytes(CHAIN_ID, vote));
+  return { height, round: 0, blockHash: hash, signatures: [{ validatorAddress, timeMs, signature }] };
+}
+
+function signed(from: TestAccount, msg: TxMsg): Uint8Array {
+  const body = { chainId: CHAIN_ID, senderPubkey: from.publicKey, nonce: from.nonce++, fee: params.minFee * 10n, msg };
+  return signTx(body, (m) => from.sign(m)).bytes;
+}
+
+const text = (kind: "text") => ({ kind });
+const submit = (title: string, deposit: bigint, content: TxMsg & { type: "submit_proposal" } extends { content: infer C } ? C : never): TxMsg =>
+  ({ type: "submit_proposal", title, description: "", deposit, content });
+
+/** 16 changes, each of a number param to its current value (valid, and as costly to check as any). */
+function maximalChanges() {
+  const json = paramsToJson(params);
+  const keys: string[] = [];
+  for (const [section, v] of Object.entries(json)) {
+    if (typeof v !== "object" || v === null) continue;
+    for (const [k, x] of Object.entries(v)) if (typeof x === "number") keys.push(`${section}.${k}`);
+  }
+  return keys.slice(0, MAX_PARAM_CHANGES).map((key) => {
+    const [s, k] = key.split(".");
+    return { key, value: String((json[s] as Record<string, unknown>)[k]) };
+  });
+}
+
+const proposer = await openNode();
+const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
+let timeMs = genesis.genesisTimeMs;
+
+/**
+ * Proposes a block of `txs`, has every peer check it (signatures verified beforehand) and commit it; then an
+ * empty block the same way, whose check time (the block's fixed cost: roots, begin and end of block) is
+ * taken off, so what remains is the txs' own. Per tx, the least of the peers.
+ */
+async function block(name: string, txs: Uint8Array[]) {
+  const before = verifyMsEach();
+  const full = await checked(name, txs);
+  const empty = await checked(`${name} (empty block after)`, []);
+  const verifyMs = Math.min(before, verifyMsEach());
+  const n = txs.length;
+  const decoded = txs.map((t) => decodeTx(t));
+  const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
+  const bytesWork = charged - TX_BASE_WORK - MSG_WORK[decoded[0].body.msg.type];
+  // The least of the peers: on a shared machine the others are the same work plus someone else's.
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < peers.length; i++) least = Math.min(least, (full[i] - empty[i]) / n);
+  return {
+    block: name,
+    txs: n,
+    measuredExecWorkPerTx: Math.round((least / verifyMs) * 100),
+    chargedExecWorkPerTx: Math.round(charged),
+    bytesWorkPerTx: Math.round(bytesWork),
+  };
+}
+
+/** Each peer's check time of the block of `txs` (ms of CPU). */
+async function checked(name: string, txs: Uint8Array[]): Promise<number[]> {
+  for (let i = 0; i < txs.length; i += 500) {
+    await Promise.all(txs.slice(i, i + 500).map((t) => proposer.mempool.add(t)));
+  }
+  const info = proposer.app.info();
+  timeMs += 1000;
+  const request = { height: info.height + 1, timeMs, proposer: validators[0].address, lastCommit: info.lastCommit };
+  const b = await proposer.app.propose({ ...request, evidence: [] });
+  if (b.txs.length !== txs.length) throw new Error(`${name}: ${txs.length - b.txs.length} txs did not execute`);
+  const commit = commitFor(b);
+  await proposer.app.commit(b, commit);
+  const bytes = encodeBlock(b);
+  const decoded = b.txs.map((t) => decodeTx(t));
+  const times: number[] = [];
+  for (const peer of peers) {
+    await peer.verifier.verifyAll(decoded.map((t) => decodeTx(t.bytes)));
+    const t0 = cpuMs();
+    const verdict = await peer.app.validate(decodeBlock(bytes));
+    times.push(cpuMs() - t0);
+    if (!verdict.valid) throw new Error(`${name}: refused: ${verdict.reason}`);
+    await peer.app.commit(b, commit);
+  }
+  return times;
+}
+
+try {
+  console.log(JSON.stringify({ txs: N, runs: RUNS, verifyUsOneCore: Number((verifyMsEach() * 1000).toFixed(1)) }));
+  // Setup: every staker stakes with each validator; two proposals voting, DEPOSIT_PROPOSALS in deposit.
+  const setup: Uint8Array[] = [];
+  for (const s of stakers) for (const op of operators) setup.push(signed(s, { type: "stake", validator: op.address, amount: ONE_OPEN }));
+  setup.push(signed(operators[1], submit("x", params.gov.minDeposit, text("text"))));
+  setup.push(signed(operators[2], submit("y", params.gov.minDeposit, text("text"))));
+  for (let i = 0; i < DEPOSIT_PROPOSALS; i++) setup.push(signed(operators[3 + i], submit(`d${i}`, ONE_OPEN, text("text"))));
+  await checked("setup", setup);
+  const all = operators.map((o) => o.address);
+  const results = [];
+  // A warm-up block (not reported): the first blocks run colder code than the rest.
+  await block("warm-up", stakers.map((s) => signed(s, { type: "transfer", to: new TestAccount().address, amount: 1n })));
+  results.push(await block("transfer", stakers.map((s) => signed(s, { type: "transfer", to: new TestAccount().address, amount: 1n }))));
+  results.push(await block("vote-1", stakers.map((s) => signed(s, { type: "vote", proposalId: 1, option: "yes", validators: [all[0]] }))));
+  results.push(await block("vote-16", stakers.map((s) => signed(s, { type: "vote", proposalId: 2, option: "yes", validators: all }))));
+  results.push(await block("revote-16", stakers.map((s) => signed(s, { type: "vote", proposalId: 2, option: "no_with_veto", validators: all }))));
+  results.push(await block("deposit", stakers.map((s, i) => signed(s, { type: "deposit", proposalId: 3 + Math.floor(i / MAX_DEPOSITORS), amount: ONE_OPEN }))));
+  const changes = maximalChanges();
+  results.push(await block("submit", proposers.map((p, i) => signed(p, {
+    type: "submit_proposal",
+    title: `${i}`.padEnd(MAX_TITLE_BYTES, "t"),
+    description: "d".repeat(MAX_DESCRIPTION_BYTES),
+    deposit: ONE_OPEN,
+    content: { kind: "params", changes },
+  }))));
+  results.push(await block("transfer", stakers.map((s) => signed(s, { type: "transfer", to: new TestAccount().address, amount: 1n }))));
+  for (const r of results) console.log(JSON.stringify(r));
+} finally {
+  await proposer.close();
+  for (const p of peers) await p.close();
+}

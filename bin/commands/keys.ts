@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action, emit, JSON_OPTION_HELP } from "../cli-util.ts";
+import { action, DEFAULT_HOME, emit, JSON_OPTION_HELP } from "../cli-util.ts";
 
 const loadKeyring = async (home: string) => new (await import("../../node/keyring.ts")).Keyring(home);
 
@@ -40,7 +40,7 @@ export function registerKeys(program: Command): void {
       "Create a new ed25519 key from a new 24-word BIP-39 mnemonic and print its address (opl1...); the " +
       "mnemonic goes to stderr, once (not stored). --recover: the key of a mnemonic read from stdin.",
     )
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("--recover", "read a 24-word mnemonic from stdin and add its key (as the same words always give)")
     .option("--json", `${JSON_OPTION_HELP}: { name, address, publicKey, mnemonic } (no mnemonic with --recover)`)
     .action(
@@ -65,7 +65,7 @@ export function registerKeys(program: Command): void {
       "Add a key from a keyring file (as opl keys export prints it; FILE or - for stdin, the default). " +
       "Only its secretKey is needed; an address it states must be that key's.",
     )
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP}: { name, address, publicKey }`)
     .action(
       action(async (name: string, file: string | undefined, opts: { home: string; json?: boolean }) => {
@@ -92,7 +92,7 @@ export function registerKeys(program: Command): void {
       "Print a key's keyring file, secret key included (opl keys import takes it). Anyone who sees it can " +
       "spend from the key: a warning goes to stderr.",
     )
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP}: { name, address, publicKey, secretKey } (the keyring file itself)`)
     .action(
       action(async (name: string, opts: { home: string; json?: boolean }) => {
@@ -109,7 +109,7 @@ export function registerKeys(program: Command): void {
   keys
     .command("delete <name>")
     .description("Remove a key from the keyring for good. Asks first (answer y on stdin) unless --yes.")
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("-y, --yes", "do not ask")
     .option("--json", `${JSON_OPTION_HELP}: { name, address, deleted: true }`)
     .action(
@@ -127,7 +127,7 @@ export function registerKeys(program: Command): void {
   keys
     .command("list")
     .description("List the keys in the keyring: name and address.")
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP}: [{ name, address }]`)
     .action(
       action(async (opts: { home: string; json?: boolean }) => {
@@ -142,7 +142,7 @@ export function registerKeys(program: Command): void {
   keys
     .command("show <name>")
     .description("Show one key's address and public key (never the secret).")
-    .requiredOption("--home <dir>", "home directory")
+    .option("--home <dir>", "home directory", DEFAULT_HOME)
     .option("--address", "print only the address")
     .option("--json", `${JSON_OPTION_HELP}: { name, address, publicKey }`)
     .action(

@@ -47,6 +47,8 @@ export interface StartOptions {
   recoverSignerState?: boolean;
   /** Called if the node hits an error it cannot continue after (it has already stopped producing). */
   onFatal?: (err: unknown) => void;
+  /** Aborted when a stop is asked for during the start: a streamed genesis write stops (StartStopped). */
+  signal?: AbortSignal;
 }
 
 interface Parts {
@@ -142,6 +144,8 @@ export class OplNode {
         treeCacheBytes: config.state.cache_bytes,
         valueCacheBytes: config.state.value_cache_bytes,
         genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
+        signal: opts.signal,
+        onGenesisTreeBuild: () => log.info("building the genesis state tree"),
         phases,
       });
       phases.openChainMs = Math.round(performance.now() - openStarted);

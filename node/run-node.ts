@@ -5,9 +5,21 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
+/**
+ * A start that stopped because a stop was asked for while it ran (SIGTERM during a long genesis write): not a
+ * failure. The message says what state it left.
+ */
+export class StartStopped extends Error {
+  override name = "StartStopped";
+}
+
 export interface RunNodeOptions<N extends Stoppable> {
-  /** Starts the node; `onFatal` may be called at any moment, even before the start has resolved. */
-  start: (onFatal: (err: unknown) => void) => Promise<N>;
+  /**
+   * Starts the node; `onFatal` may be called at any moment, even before the start has resolved. `signal` is
+   * aborted when a stop is asked for before the start has resolved: a long step (a streamed genesis) checks it
+   * between bounded chunks and throws StartStopped.
+   */
+  start: (onFatal: (err: unknown) => void, signal: AbortSignal) => Promise<N>;
   logger: Logger;
   /** Ends the process (tests pass their own). */
   exit: (code: number | undefined) => void;
@@ -28,10 +40,12 @@ export async function runNode<N extends Stoppable>(opts: RunNodeOptions<N>): Pro
   // The started node, or undefined if the start failed: the fatal path can run before (even synchronously
   // inside) the start call, so it waits on this, which exists before the start begins.
   const { promise: settled, resolve: settle } = Promise.withResolvers<N | undefined>();
+  const stopAsked = new AbortController();
   const shutdown = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ why }, "stopping");
+    stopAsked.abort(); // a start still running stops at its next check instead of running to its end
     const node = await settled;
     if (node === undefined) return; // the start failed: the caller reports its error (exit code set)
     await node.stop();
@@ -45,7 +59,15 @@ export async function runNode<N extends Stoppable>(opts: RunNodeOptions<N>): Pro
     exitCode = 1;
     process.exitCode = 1; // the node has logged the error itself
     void shutdown("fatal error");
-  });
+  }, stopAsked.signal);
   started.then(settle, () => settle(undefined));
-  return started;
+  return started.catch((err: unknown) => {
+    if (!(err instanceof StartStopped)) throw err;
+    // Stopped as asked: exit as a stop does, saying what was left. exit() ends the process; a test's exit
+    // does not, and sees a start that never resolves.
+    logger.info({ reason: err.message }, "stopped during start-up");
+    logger.flush();
+    opts.exit(exitCode);
+    return new Promise<N>(() => {});
+  });
 }

@@ -79,8 +79,9 @@ export function registerStart(program: Command): void {
         logger.info({ oldSpaceGrowthPercent: oldSpaceGrowthPercent ?? "as given to node" }, "V8 heap tuning");
         const { runNode } = await import("../../node/run-node.ts");
         const node = await runNode({
-          start: (onFatal) =>
+          start: (onFatal, signal) =>
             OplNode.start({
+              signal,
               home: opts.home,
               config,
               logger,

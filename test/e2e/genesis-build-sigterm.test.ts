@@ -11,7 +11,7 @@ import { tempDir, waitFor } from "../helpers/tmp.ts";
  * the genesis state tree (it checks between bounded chunks), leaves nothing taken for complete, and the next
  * start writes the genesis again and runs the chain.
  */
-const ACCOUNTS = 100_000;
+const ACCOUNTS = 60_000;
 const tmp = tempDir("opl-e2e-genesis-sigterm-");
 const home = tmp.dir;
 let node: NodeProcess | undefined;

@@ -65,5 +65,11 @@ describe("tx_simulate applies tx_submit's admission checks", () => {
     expect(await simulate(one)).toMatchObject({ includable: true, code: 0, reason: "OK" });
     // A tx already pending is refused as tx_submit refuses it.
     expect(await simulate(gapped)).toMatchObject({ includable: false, reason: "ALREADY_KNOWN" });
+
+    // Nonce 0 fills the gap; nonce 2 follows the pending run 0, 1: it runs after them (before, it reported
+    // NONCE_TOO_HIGH while they were pending; once they are included it runs on its own: OK either way).
+    expect(await submitRefusal(one)).toBeUndefined();
+    const next = alice.transfer(chain.chainId, bob.address, OPEN / 2n, FEE, { nonce: 2 }).bytes;
+    expect(await simulate(next)).toMatchObject({ includable: true, code: 0, reason: "OK" });
   });
 });

@@ -57,7 +57,7 @@ describe("running a node until it stops (opl start)", () => {
     void runNode({
       // A long start (a streamed genesis): it checks the signal between chunks, and stops when it is aborted.
       start: (_onFatal, signal) =>
-        new Promise((_resolve, reject) => {
+        new Promise<ReturnType<typeof fakeNode>>((_resolve, reject) => {
           signal.addEventListener("abort", () => {
             aborted = true;
             reject(new StartStopped("stopped before the genesis was finished"));

@@ -49,6 +49,7 @@ export function registerKeys(program: Command): void {
         const { generateMnemonic, mnemonicToSecretKey } = await import("../../crypto/mnemonic.ts");
         const keyring = await loadKeyring(opts.home);
         if (keyring.has(name)) throw new Error(`key "${name}" already exists in ${keyring.dir}`);
+        if (opts.recover && process.stdin.isTTY) console.error("Enter the 24 words, then Enter and Ctrl-D:");
         const mnemonic = opts.recover ? await readStdin() : generateMnemonic();
         const key = keyring.add(name, mnemonicToSecretKey(mnemonic));
         const shown = opts.recover ? {} : { mnemonic };

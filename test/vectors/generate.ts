@@ -713,6 +713,12 @@ const bankTxs: [string, string, TxBody][] = [
 for (const [name, about, body] of bankTxs) add(name, about, { kind: "tx", key: "alice", body });
 add("json/tx-multi-send", "tx/multi-send's body as the RPC shows it", { kind: "json-view", view: "JSON-TX", value: inputOf("tx/multi-send", "tx").body });
 
+// Account keys from a mnemonic (crypto/mnemonic.ts): BIP-39's reference mnemonics of all-zero and 0x7f entropy.
+add("mnemonic-key/abandon-art", "the key of BIP-39's all-zero 256-bit entropy (abandon x23, art), no passphrase",
+  { kind: "mnemonic-key", mnemonic: `${"abandon ".repeat(23)}art` });
+add("mnemonic-key/legal-winner", "the key of BIP-39's 0x7f.. 256-bit entropy mnemonic, no passphrase",
+  { kind: "mnemonic-key", mnemonic: `${"legal winner thank year wave sausage worth useful ".repeat(3)}`.replace(/useful $/, "title") });
+
 const file: VectorFile = {
   about: "Known-answer vectors of the OPEN chain's consensus-critical encodings (docs/encoding.md). Written " +
     "once by test/vectors/generate.ts; test/unit/known-answer-vectors.test.ts recomputes every value from " +

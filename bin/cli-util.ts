@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { DEFAULT_RPC_LISTEN } from "../node/defaults.ts";
@@ -12,19 +13,44 @@ export { DEFAULT_CHAIN_ID } from "../node/defaults.ts";
 export const DEFAULT_RPC = `http://${DEFAULT_RPC_LISTEN}`;
 
 /**
+ * The home of commands that need one when --home is not given: $OPL_HOME, else ~/.opl. (`npm start` names
+ * ./.devnet itself.)
+ */
+export const DEFAULT_HOME = process.env.OPL_HOME || join(homedir(), ".opl");
+
+/** Commands that make their home (or a part of it) when it does not exist yet: the others refuse one. */
+const CREATES_HOME = new Set(["init", "keys add", "keys import"]);
+
+/**
+ * Refuses a home that does not exist, saying what to run, for every command but those that create one (and
+ * `start --init-if-missing`): an RPC command would otherwise fall back to whatever node listens on the default
+ * port, and a mistyped --home would act on another chain. Called before every action (bin/opl.ts).
+ */
+export function checkHomeExists(command: string, opts: { home?: unknown; initIfMissing?: unknown }): void {
+  if (typeof opts.home !== "string" || CREATES_HOME.has(command)) return;
+  if (command === "start" && opts.initIfMissing === true) return;
+  if (!existsSync(opts.home)) {
+    throw new CliError("ERROR", `no node home at ${opts.home} (run opl init --home ${opts.home})`);
+  }
+}
+
+/**
  * The RPC URL to use: --rpc, else the rpc.listen of --home's config.toml, else (--home is a running
- * `opl devnet` directory) its first node from devnet.json, else the default.
+ * `opl devnet` directory) its first node from devnet.json, else the default. Without --home, the default
+ * home (DEFAULT_HOME) is read when it exists.
  */
 export function resolveRpcUrl(opts: { rpc?: string; home?: string }): string {
   if (opts.rpc !== undefined) return opts.rpc;
-  if (opts.home === undefined) return DEFAULT_RPC;
-  const config = join(opts.home, "config.toml");
+  const home = opts.home ?? (existsSync(DEFAULT_HOME) ? DEFAULT_HOME : undefined);
+  if (home === undefined) return DEFAULT_RPC;
+  checkHomeExists("rpc", { home });
+  const config = join(home, "config.toml");
   if (existsSync(config)) {
     // Only rpc.listen is needed, so the full config schema (zod) stays off this path.
     const listen = (parseToml(readFileSync(config, "utf8")).rpc as { listen?: unknown } | undefined)?.listen;
     if (typeof listen === "string") return `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
   }
-  const devnet = join(opts.home, "devnet.json");
+  const devnet = join(home, "devnet.json");
   if (existsSync(devnet)) {
     const rpc = (JSON.parse(readFileSync(devnet, "utf8")) as { nodes?: { rpc?: unknown }[] }).nodes?.[0]?.rpc;
     if (typeof rpc === "string") return rpc;

@@ -3,7 +3,7 @@
 // --max-semi-space-size=32 (MB): a larger young generation cuts scavenge time under transaction load by
 // about 10% of node CPU (measured with `npm run bench`); harmless for the short client commands.
 import { Command, CommanderError } from "commander";
-import { EXIT, EXIT_CODES_HELP, JSON_OPTION_HELP, jsonOutput } from "./cli-util.ts";
+import { checkHomeExists, CliError, EXIT, EXIT_CODES_HELP, JSON_OPTION_HELP, jsonOutput, reportError } from "./cli-util.ts";
 import { registerDevnet } from "./commands/devnet.ts";
 import { registerGenesis } from "./commands/genesis.ts";
 import { registerInit } from "./commands/init.ts";
@@ -45,6 +45,11 @@ const program = new Command("opl")
     },
   });
 if (jsonOutput()) program.showHelpAfterError(false);
+// Every command that reads a home refuses one that does not exist (cli-util.ts checkHomeExists).
+program.hook("preAction", (_program, command) => {
+  const path = command.parent === null || command.parent === program ? command.name() : `${command.parent.name()} ${command.name()}`;
+  checkHomeExists(path, command.opts());
+});
 
 registerInit(program);
 registerStart(program);
@@ -82,6 +87,7 @@ try {
   await program.parseAsync();
 } catch (err) {
   // exitOverride: commander throws where it would have exited (help and --version too, with exit code 0).
-  if (!(err instanceof CommanderError)) throw err;
-  process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  else if (err instanceof CliError) reportError(err); // a preAction check (checkHomeExists), as an action's error
+  else throw err;
 }

@@ -116,6 +116,10 @@ export async function openChain(
     /** The latest values' cache bound in bytes (`[state] value_cache_bytes`). */
     valueCacheBytes?: number;
     genesisProgress?: Progress;
+    /** Aborted to stop a streamed genesis write between batches (StartStopped; the next start redoes it). */
+    signal?: AbortSignal;
+    /** Called when a streamed genesis's state tree starts to be built (after its accounts are written). */
+    onGenesisTreeBuild?: () => void;
     /** Filled with how long start-up's phases took, in ms (logged at start-up; the state-size bench reads it). */
     phases?: Record<string, number>;
   } = {},
@@ -140,8 +144,12 @@ export async function openChain(
       );
     }
     // A streamed genesis writes its values only: its tree is built from them once, when the state first loads.
-    if (genesis.accountsFile !== undefined) await writeStreamedGenesis(db, genesis, identity, opts.genesisProgress);
-    else {
+    if (genesis.accountsFile !== undefined) {
+      await writeStreamedGenesis(db, genesis, identity, opts.genesisProgress, {
+        signal: opts.signal,
+        onTreeBuild: opts.onGenesisTreeBuild,
+      });
+    } else {
       const writes = genesisWrites(genesis);
       await db.writeGenesis(identity, writes, genesisTreeOps(db, writes));
     }

@@ -11,6 +11,7 @@ import type { ChainDb } from "../state/store/chain-db.ts";
 import { homePaths } from "./config.ts";
 import { editGenesis, readGenesisJson } from "./genesis-edit.ts";
 import { GenesisError } from "./genesis-file.ts";
+import { StartStopped } from "./run-node.ts";
 
 /**
  * Genesis accounts in a file of their own (genesis.json's `accountsFile`): one JSON object a line,
@@ -138,7 +139,32 @@ export async function writeStreamedGenesis(
   genesis: Genesis,
   identity: string,
   progress?: Progress,
+  opts: { signal?: AbortSignal; onTreeBuild?: () => void } = {},
 ): Promise<void> {
+  try {
+    await writeStreamed(db, genesis, identity, progress, opts);
+  } catch (err) {
+    if (opts.signal?.aborted !== true) throw err;
+    throw new StartStopped(
+      "stopped before the genesis was finished: it is not taken as written, and the next start writes it again " +
+      "from the start",
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * writeStreamedGenesis's work, checking `signal` between bounded batches (GENESIS_ACCOUNTS_BATCH accounts,
+ * STREAM_BUILD_BATCH_RECORDS tree records): a stop asked for mid-way is honoured within one batch.
+ */
+async function writeStreamed(
+  db: ChainDb,
+  genesis: Genesis,
+  identity: string,
+  progress: Progress | undefined,
+  opts: { signal?: AbortSignal; onTreeBuild?: () => void },
+): Promise<void> {
+  const { signal } = opts;
   const file = genesis.accountsFile as GenesisAccountsFile;
   const path = file.location ?? file.path;
   const actual = await fileSha256(path);
@@ -154,6 +180,7 @@ export async function writeStreamedGenesis(
     inline: genesis.accounts.map((a) => a.address),
     expectedCount: file.count,
     batch: async (accounts) => {
+      signal?.throwIfAborted();
       await db.writeGenesisPart(fundedAccountWrites(accounts));
       written += accounts.length;
       report(written, file.count);
@@ -177,7 +204,8 @@ export async function writeStreamedGenesis(
   } finally {
     source.close();
   }
-  await db.finishStreamedGenesis(identity, writes);
+  opts.onTreeBuild?.();
+  await db.finishStreamedGenesis(identity, writes, signal);
 }
 
 /** A deterministic address for generated account `i` of `count`: ascending in i, the rest from the seed. */

@@ -238,6 +238,31 @@ export class Mempool implements PoolView {
     return this.tips.cheapest(count, (q) => equalBytes(q.address, exceptSender)).map((q) => q.tip as Entry);
   }
 
+  /**
+   * Why tx_submit would refuse `tx` now, or undefined if it would admit it: its stateless checks and the
+   * admission rules (admissionPlan: nonce against the pending run, amount + fee + pending spend against the
+   * balance, room) on the latest account and the pool as they are, the signature aside. Nothing is inserted,
+   * reserved or evicted. tx_simulate's admission (rpc/tx-simulation.ts), so the two cannot disagree.
+   */
+  async refusalOf(tx: DecodedTx): Promise<TxError | undefined> {
+    checkTxStateless(tx, this.deps.chainId, this.deps.params);
+    const account = this.deps.account(tx.sender);
+    const plan = admissionPlan(this, this.caps, tx, account, this.nextNonce(keyId(tx.sender), account));
+    return plan instanceof TxError ? this.explain(tx, plan) : undefined;
+  }
+
+  /** The sender's pending txs from its account nonce up to (not including) `nonce`, in order; [] if a gap. */
+  pendingRunBefore(sender: Uint8Array, accountNonce: number, nonce: number): DecodedTx[] {
+    const queue = this.senders.get(keyId(sender));
+    const run: DecodedTx[] = [];
+    for (let n = accountNonce; n < nonce; n++) {
+      const entry = queue?.byNonce.get(n);
+      if (entry === undefined) return [];
+      run.push(entry.tx);
+    }
+    return run;
+  }
+
   /** The decoded transaction with this hash, if it is waiting here. */
   get(hashHex: string): DecodedTx | undefined {
     return this.byHash.get(hashHex)?.tx;

@@ -57,6 +57,8 @@ export interface StartOptions {
   onFatal?: (err: unknown) => void;
   /** The upgrade handlers this binary carries and the heights to skip (default none). */
   upgrades?: UpgradeBinary;
+  /** Aborted when a stop is asked for during the start: a streamed genesis write stops (StartStopped). */
+  signal?: AbortSignal;
 }
 
 interface Parts {
@@ -152,6 +154,8 @@ export class OplNode {
         treeCacheBytes: config.state.cache_bytes,
         valueCacheBytes: config.state.value_cache_bytes,
         genesisProgress: (done, total) => log.info({ done, total }, "writing genesis accounts"),
+        signal: opts.signal,
+        onGenesisTreeBuild: () => log.info("building the genesis state tree"),
         phases,
       });
       phases.openChainMs = Math.round(performance.now() - openStarted);

@@ -1,5 +1,6 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
+import { BANK_MSG_CODECS, type BankMsg } from "./bank-msgs.ts";
 import { GOV_MSG_CODECS, type GovMsg } from "./gov-msgs.ts";
 import { CodecError, decodeAmount, encodeAmount, type Fields, fixedBytes, uint } from "./codec.ts";
 
@@ -181,7 +182,7 @@ export type ModelMsg =
   | SetModelOperatorsMsg
   | RetireModelMsg;
 export type AttributionMsg = PayInferenceMsg | RecordInferenceMsg | ClaimRewardsMsg;
-export type ModuleMsg = StakingMsg | DatanetMsg | ModelMsg | AttributionMsg | GovMsg;
+export type ModuleMsg = StakingMsg | DatanetMsg | ModelMsg | AttributionMsg | GovMsg | BankMsg;
 
 // ---- field helpers ----
 
@@ -263,6 +264,7 @@ interface MsgCodec {
  */
 export const MODULE_MSG_CODECS: { [T in ModuleMsg["type"]]: MsgCodec } = {
   ...GOV_MSG_CODECS,
+  ...BANK_MSG_CODECS,
   create_validator: {
     field: "createValidator",
     toFields: (m) => {

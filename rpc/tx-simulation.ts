@@ -4,6 +4,7 @@ import { CodecError } from "../proto/codec.ts";
 import { type DecodedTx, decodeTx, txSignBytes } from "../proto/tx.ts";
 import { TX_ERRORS, TxError, txErrorName } from "../state/errors.ts";
 import { checkTxStateless, executeTx } from "../state/execute.ts";
+import { getAccount } from "../state/modules/bank/bank.ts";
 import { Overlay, type RecordCodec, type StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
 import type { RequestScope } from "./request-scope.ts";
@@ -11,11 +12,12 @@ import { resultView } from "./views.ts";
 
 /**
  * tx_simulate: what a signed transaction would do if the next block ran it on the latest committed state.
- * It gets the checks tx_submit's admission makes before execution (size limit, canonical decoding, chain id,
- * fee floor, message shape, signature), then runs on a throwaway overlay: nothing is written, no fee is
+ * It gets tx_submit's admission checks, the mempool's own (Mempool.refusalOf: size, decoding, chain id, fee
+ * floor, message shape, nonce against the sender's pending run, balance against amount + fee + what its
+ * pending txs spend, room), and the signature; a refusal answers includable: false with its reason. Then
+ * the sender's pending txs before it run, and it runs, on a throwaway overlay: nothing is written, no fee is
  * charged, nothing enters the mempool. Each key of state it reads is charged to the request's work budget
- * (rpc.max_request_work), as a query's reads are. Pending mempool txs are not applied first: a tx that
- * follows a pending one of its sender reports NONCE_TOO_HIGH.
+ * (rpc.max_request_work), as a query's reads are.
  */
 
 export interface SimulationResult {
@@ -41,6 +43,14 @@ export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<Si
   const view = new Overlay(new ChargedReader(ctx.state, ctx.request));
   const hash = toHex(tx.hash);
   try {
+    ctx.request.charge(1); // admission reads the sender's account
+    const refusal = await ctx.mempool.refusalOf(tx);
+    if (refusal !== undefined) throw refusal;
+    // Its sender's pending run goes first, as the next block would take it (their results are not shown).
+    const accountNonce = getAccount(view, tx.sender).nonce;
+    for (const pending of ctx.mempool.pendingRunBefore(tx.sender, accountNonce, tx.body.nonce)) {
+      executeTx(view, pending, block);
+    }
     const result = resultView(executeTx(view, tx, block));
     return { hash, height: block.height, includable: true, ...result, reason: reasonOf(result.code) };
   } catch (err) {

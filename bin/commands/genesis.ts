@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action, emit, JSON_OPTION_HELP } from "../cli-util.ts";
+import { action, DEFAULT_HOME, emit, JSON_OPTION_HELP } from "../cli-util.ts";
 
 interface Json {
   json?: boolean;
@@ -27,7 +27,7 @@ export function registerGenesis(program: Command): void {
   genesis
     .command("show-validator")
     .description("Print this home's validator as JSON for the coordinator: { name, address, pubKey, selfStake, operator }.")
-    .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--home <dir>", "home directory (created by opl init)", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP} (the output is JSON either way)`)
     .action(
       action(async (opts: { home: string }) => {
@@ -42,7 +42,7 @@ export function registerGenesis(program: Command): void {
       "Add a validator to <home>/genesis.json, from a `show-validator` file and/or flags (flags win). The key " +
       "must be a valid ed25519 public key; a key or name already in genesis is refused.",
     )
-    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--home <dir>", "home directory whose genesis.json is edited (never started)", DEFAULT_HOME)
     .option("--file <path>", "JSON printed by `opl genesis show-validator`")
     .option("--name <name>", "validator name (moniker)")
     .option("--pub-key <base64>", "validator ed25519 public key, base64")
@@ -85,7 +85,7 @@ export function registerGenesis(program: Command): void {
   genesis
     .command("add-account")
     .description("Fund an address in <home>/genesis.json.")
-    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--home <dir>", "home directory whose genesis.json is edited (never started)", DEFAULT_HOME)
     .requiredOption("--address <address>", "account address, opl1...")
     .requiredOption("--balance <OPEN>", "balance in OPEN, e.g. 1000 or 2.5")
     .option("--json", `${JSON_OPTION_HELP}: { address, balance } (base units)`)
@@ -108,7 +108,7 @@ export function registerGenesis(program: Command): void {
       "database once, at its first start. Generate --count accounts (addresses made from --seed, keys unknown: " +
       "state for tests and benchmarks), or check and add your own --file.",
     )
-    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--home <dir>", "home directory whose genesis.json is edited (never started)", DEFAULT_HOME)
     .option("--count <n>", "generate this many accounts")
     .option("--balance <OPEN>", "balance of each generated account in OPEN", "1")
     .option("--seed <text>", "what generated addresses are made from", "opl-genesis-accounts")
@@ -139,7 +139,7 @@ export function registerGenesis(program: Command): void {
       "Remove every validator from <home>/genesis.json, e.g. the coordinator's own `opl init` validator when " +
       "the coordinator does not validate. Accounts are kept. Add validators next: a genesis needs at least one.",
     )
-    .requiredOption("--home <dir>", "home directory whose genesis.json is edited (never started)")
+    .option("--home <dir>", "home directory whose genesis.json is edited (never started)", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP}: { removed }`)
     .action(
       action(async (opts: { home: string; json?: boolean }) => {
@@ -161,7 +161,7 @@ export function registerGenesis(program: Command): void {
       "Check a genesis.json as `opl start` will, and print its summary and identity: every operator of a " +
       "network must see the same identity.",
     )
-    .option("--home <dir>", "check <home>/genesis.json")
+    .option("--home <dir>", "check <home>/genesis.json (default, without --file: $OPL_HOME or ~/.opl)")
     .option("--file <path>", "check this file instead")
     .option("--json", `${JSON_OPTION_HELP}: { chainId, genesisTime, validators, accounts, supply, identity }`)
     .action(
@@ -170,8 +170,7 @@ export function registerGenesis(program: Command): void {
         const { genesisIdentity, readGenesisFile } = await import("../../node/genesis-file.ts");
         const { encodeAddress } = await import("../../crypto/address.ts");
         const { formatOpen } = await import("../../state/units.ts");
-        const path = opts.file ?? (opts.home !== undefined ? homePaths(opts.home).genesis : undefined);
-        if (path === undefined) throw new Error("give --home <dir> or --file <path>");
+        const path = opts.file ?? homePaths(opts.home ?? DEFAULT_HOME).genesis;
         const { genesisWrites } = await import("../../state/genesis.ts");
         const g = readGenesisFile(path);
         let supply = g.accounts.reduce((sum, a) => sum + a.balance, 0n);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "../../node/defaults.ts";
-import { action, DEFAULT_CHAIN_ID, JSON_OPTION_HELP } from "../cli-util.ts";
+import { action, DEFAULT_CHAIN_ID, DEFAULT_HOME, JSON_OPTION_HELP } from "../cli-util.ts";
 
 export function registerInit(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerInit(program: Command): void {
       "Create a home directory for a single-validator devnet: config.toml, genesis.json, node and validator keys, " +
       "and a keyring whose `validator` account is funded in genesis.",
     )
-    .requiredOption("--home <dir>", "home directory to create")
+    .option("--home <dir>", "home directory to create", DEFAULT_HOME)
     .option("--chain-id <id>", "chain id", DEFAULT_CHAIN_ID)
     .option("--moniker <name>", "a name for this node", "node0")
     .option("--rpc-listen <host:port>", "JSON-RPC listen address", DEFAULT_RPC_LISTEN)

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action, JSON_OPTION_HELP } from "../cli-util.ts";
+import { action, DEFAULT_HOME, JSON_OPTION_HELP } from "../cli-util.ts";
 
 export function registerShowNodeId(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerShowNodeId(program: Command): void {
       "operators put peerAddress (with this machine's reachable IP in place of 0.0.0.0) in their " +
       "config.toml p2p.persistent_peers.",
     )
-    .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--home <dir>", "home directory (created by opl init)", DEFAULT_HOME)
     .option("--json", `${JSON_OPTION_HELP} (the output is JSON either way)`)
     .action(
       action(async (opts: { home: string }) => {

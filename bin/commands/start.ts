@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { action, DEFAULT_CHAIN_ID } from "../cli-util.ts";
+import { action, DEFAULT_CHAIN_ID, DEFAULT_HOME } from "../cli-util.ts";
 
 interface StartOpts {
   home: string;
@@ -22,7 +22,7 @@ export function registerStart(program: Command): void {
       "Run a node from a home directory: opens the chain in <home>/data, produces blocks as the validator, and " +
       "serves JSON-RPC. Stops cleanly on Ctrl-C / SIGTERM; safe to kill and restart at any moment.",
     )
-    .requiredOption("--home <dir>", "home directory (created by opl init)")
+    .option("--home <dir>", "home directory (created by opl init)", DEFAULT_HOME)
     .option("--rpc-listen <host:port>", "JSON-RPC listen address (overrides config.toml rpc.listen)")
     .option(
       "--p2p-listen <multiaddr>",
@@ -101,8 +101,9 @@ export function registerStart(program: Command): void {
         const { runNode } = await import("../../node/run-node.ts");
         const exitCode = (err: unknown) => (err instanceof UpgradeHaltError ? UPGRADE_HALT_EXIT_CODE : 1);
         const node = await runNode({
-          start: (onFatal) =>
+          start: (onFatal, signal) =>
             OplNode.start({
+              signal,
               home: opts.home,
               config,
               logger,

@@ -4,7 +4,7 @@ import type { TxMsg } from "../../proto/tx.ts";
 import type { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { formatOpen } from "../../state/units.ts";
-import { CliError, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
+import { CliError, DEFAULT_HOME, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 
 /**
  * The path every `opl tx ...` command shares: the common options, then sign with a keyring key, submit,
@@ -51,7 +51,7 @@ export interface TxSession {
 /** Adds the options every transaction command takes. */
 export function withTxOptions(cmd: Command): Command {
   return cmd
-    .requiredOption("--home <dir>", "home directory holding the keyring")
+    .option("--home <dir>", "home directory holding the keyring", DEFAULT_HOME)
     .requiredOption("--from <name>", "name of the signing key in the keyring (the sender)")
     .option("--fee <OPEN>", "fee in OPEN, paid to the block proposer's operator", DEFAULT_FEE)
     .option("--rpc <url>", "node JSON-RPC URL (default: rpc.listen of --home's config.toml)")

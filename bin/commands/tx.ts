@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { action } from "../cli-util.ts";
 import { registerTxBroadcast } from "./tx-broadcast.ts";
+import { registerMultiSend } from "./tx-multi-send.ts";
 import { sendTx, type TxOpts, withTxOptions } from "./tx-send.ts";
 
 interface TransferOpts extends TxOpts {
@@ -42,6 +43,7 @@ export function registerTx(program: Command): Command {
     );
   // The shared options go last, so --help lists what is particular to the command first.
   withTxOptions(tx.commands.find((c) => c.name() === "transfer") as Command);
+  registerMultiSend(tx);
   registerTxBroadcast(tx);
   return tx;
 }

@@ -1,15 +1,16 @@
 import { toHex } from "../../crypto/bytes.ts";
 import { method } from "../method.ts";
+import { peersOnce } from "../peer-list.ts";
 import { noParams } from "../schemas.ts";
 import { isoTime } from "../views.ts";
 
 export const nodeMethods = [
   method({
     name: "node_peers",
-    description: "The peers this node is connected to over libp2p.",
+    description: "The peers this node is connected to over libp2p, each once, with its connections.",
     params: noParams,
     handler: (_p, ctx) => {
-      const peers = ctx.peers();
+      const peers = peersOnce(ctx.peers());
       return { count: peers.length, peers };
     },
   }),

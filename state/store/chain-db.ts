@@ -198,12 +198,18 @@ export class ChainDb {
    * and node in memory), then those entries deleted, and only then the chain identity that ends the genesis:
    * a stop anywhere before leaves it unfinished, written again from the start.
    */
-  async finishStreamedGenesis(identity: string, writes: StateWrite[]): Promise<void> {
+  async finishStreamedGenesis(identity: string, writes: StateWrite[], signal?: AbortSignal): Promise<void> {
     await this.writeGenesisPart(writes);
-    await buildTreeStreaming(this.genesisTreeEntries(), 0, (ops) => this.db.batch(ops));
+    // Stoppable between bounded batches (a SIGTERM while a large genesis builds): the marker stays, so the
+    // next start writes the genesis again from the start.
+    await buildTreeStreaming(this.genesisTreeEntries(), 0, (ops) => {
+      signal?.throwIfAborted();
+      return this.db.batch(ops);
+    });
     const gte = Uint8Array.of(BUCKET.genesisTreeEntries);
     const lt = Uint8Array.of(BUCKET.genesisTreeEntries + 1);
     for (;;) {
+      signal?.throwIfAborted();
       const keys: Uint8Array[] = [];
       for await (const key of this.db.keys({ gte, lt, limit: STREAM_BUILD_BATCH_RECORDS })) keys.push(key);
       if (keys.length === 0) break;

@@ -3,7 +3,7 @@
 // it). Also the calibration of state/work.ts: each mix's check time per tx in ed25519 verifies, measured in
 // the same run.
 //
-//   npx node test/bench/max-block-check.ts [--runs 3] [--mix transfer-new,transfer-existing,create-datanet]
+//   npx node test/bench/max-block-check.ts [--runs 3] [--mix transfer-new,transfer-existing,create-datanet,multi-send-new]
 //
 // A check is what ChainApp.validate does for a proposal from the network: decode the block bytes, check
 // the body against the header (node/consensus-checks.ts), verify the signatures of txs this node has not
@@ -17,6 +17,7 @@ import { DEFAULT_TIMEOUTS } from "../../consensus/engine/types.ts";
 import { bodyMismatch, decodeBlock, encodeBlock } from "../../proto/block.ts";
 import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
+import { MAX_MULTI_SEND_OUTPUTS } from "../../state/modules/bank/multi-send.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { blockWork, txWork } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -50,6 +51,11 @@ const MIXES: Record<string, (sender: TestAccount, i: number, others: TestAccount
   "transfer-new": () => ({ type: "transfer", to: new TestAccount().address, amount: 1n }),
   // To another funded sender: two existing leaves updated.
   "transfer-existing": (_s, i, others) => ({ type: "transfer", to: others[(i + 1) % others.length].address, amount: 1n }),
+  // A multi-send at its recipient limit, every recipient a new account (the costliest multi-send).
+  "multi-send-new": () => ({
+    type: "multi_send",
+    outputs: Array.from({ length: MAX_MULTI_SEND_OUTPUTS }, () => ({ to: new TestAccount().address, amount: 1n })),
+  }),
   // A datanet at every size limit: the largest record one message writes.
   "create-datanet": (_s, i) => ({
     type: "create_datanet",

@@ -84,12 +84,13 @@ describe("--dry-run (tx_simulate)", () => {
     expect(broke.code).toBe(5);
     expect(JSON.parse(broke.stdout)).toMatchObject({ reason: "INSUFFICIENT_FUNDS", includable: false });
 
-    // The validator can pay the fee, but not a transfer of more than it holds: included, and failing.
+    // The validator can pay the fee, but not a transfer of more than it holds: tx_submit refuses it (amount +
+    // fee against the balance), and so does the dry run.
     const huge = await runCli(
       txArgs("tx", "transfer", "--from", "validator", "--to", bob, "--amount", "1000000000000", "--dry-run"),
     );
     expect(huge.code).toBe(5);
-    expect(huge.stdout).toMatch(/^dry run: would fail with INSUFFICIENT_FUNDS \(code 10\)/m);
+    expect(huge.stdout).toMatch(/^dry run: could not be included with INSUFFICIENT_FUNDS \(code 10\)/m);
   });
 
   it("tx_simulate checks the signature and the size limit as tx_submit does", async () => {

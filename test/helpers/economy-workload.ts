@@ -345,6 +345,17 @@ export const GOV_MSGS: WeightedMsg[] = [
   },
 ];
 
+/** The bank's multi-send, for the supply property (the replay fixture predates it): 1-4 recipients, the sender may be one. */
+export const BANK_MSGS: WeightedMsg[] = [
+  {
+    weight: 3,
+    arbitrary: fc
+      .uniqueArray(fc.nat({ max: ADDRESSES.length - 1 }), { minLength: 1, maxLength: 4 })
+      .chain((picks) => fc.tuple(...picks.map((i) => amount.map((a) => ({ to: ADDRESSES[i], amount: a })))))
+      .map((outputs) => ({ type: "multi_send" as const, outputs })),
+  },
+];
+
 export type WeightedMsg = { weight: number; arbitrary: fc.Arbitrary<TxMsg> };
 
 const opOf = (msgs: readonly WeightedMsg[]): fc.Arbitrary<Op> =>

@@ -55,7 +55,8 @@ describe("tx_simulate", () => {
     const refused = replies.filter((r) => r.error !== undefined);
     expect(answered.length).toBeGreaterThan(0);
     expect(answered[0].result).toMatchObject({ includable: false, reason: "INSUFFICIENT_FUNDS" });
-    expect(answered[1].result).toMatchObject({ includable: false, reason: "NONCE_TOO_HIGH" });
+    // Nonce 1 could wait behind a gap in the mempool, so tx_submit (and tx_simulate) refuse it for its funds too.
+    expect(answered[1].result).toMatchObject({ includable: false, reason: "INSUFFICIENT_FUNDS" });
     expect(refused.length).toBeGreaterThan(0);
     expect(refused[0].error).toMatchObject({ data: { reason: "WORK_LIMIT_EXCEEDED" } });
     expect(answered.length).toBeLessThanOrEqual(MAX_REQUEST_WORK);

@@ -20,6 +20,7 @@ import {
   BLOCKS,
   blockContext,
   blockOf,
+  BANK_MSGS,
   ECONOMY_MSGS,
   GOV_MSGS,
   FUNDED,
@@ -120,10 +121,11 @@ const REQUIRED = [
   "submit_proposal",
   "deposit",
   "vote",
+  "multi_send",
 ];
 
-/** Every message kind: the economy's and governance's (whose tally runs in the end of block). */
-const ALL_MSGS = [...ECONOMY_MSGS, ...GOV_MSGS];
+/** Every message kind: the economy's, governance's (whose tally runs in the end of block) and the bank's multi-send. */
+const ALL_MSGS = [...ECONOMY_MSGS, ...GOV_MSGS, ...BANK_MSGS];
 
 /** Over every run: included txs and successes per label, block events by type, txs dropped at the ante. */
 const successes = new Map<string, number>();

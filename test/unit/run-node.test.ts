@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { runNode } from "../../node/run-node.ts";
+import { runNode, StartStopped } from "../../node/run-node.ts";
 
 const logger = pino({ level: "silent" });
 afterEach(() => {
@@ -48,6 +48,30 @@ describe("running a node until it stops (opl start)", () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(exits).toEqual([]);
     expect(process.exitCode).toBe(1);
+  });
+
+  it("SIGTERM during the start aborts its signal; a start that stops for it exits cleanly, at once", async () => {
+    const exits: (number | undefined)[] = [];
+    const signals = new EventEmitter();
+    let aborted = false;
+    void runNode({
+      // A long start (a streamed genesis): it checks the signal between chunks, and stops when it is aborted.
+      start: (_onFatal, signal) =>
+        new Promise<ReturnType<typeof fakeNode>>((_resolve, reject) => {
+          signal.addEventListener("abort", () => {
+            aborted = true;
+            reject(new StartStopped("stopped before the genesis was finished"));
+          });
+        }),
+      logger,
+      exit: (code) => exits.push(code),
+      signals: signals as unknown as NodeJS.Process,
+    });
+    signals.emit("SIGTERM");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(aborted).toBe(true);
+    expect(exits).toEqual([undefined]);
+    expect(process.exitCode).toBeUndefined();
   });
 
   it("SIGTERM stops a running node once, and exits cleanly", async () => {

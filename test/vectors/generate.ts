@@ -704,6 +704,26 @@ add("json/model", "record/models/model as the RPC shows it", { kind: "json-view"
 add("json/payouts", "record/attribution/payouts as the RPC shows it",
   { kind: "json-view", view: "JSON-PAYOUTS", value: inferencePayoutsCodec.decode(entryValue(payoutsRecord)) });
 
+// The bank's multi-send (state/modules/bank/multi-send.ts): field 38, each output a repeated MultiSendOutput.
+const bankTxs: [string, string, TxBody][] = [
+  ["tx/multi-send", "one signer pays three recipients: bob 1.5 OPEN, validator-0 1 base unit, validator-1 the largest amount",
+    { ...envelope, nonce: 28, fee: 1000n, msg: { type: "multi_send", outputs: [
+      { to: address("bob"), amount: 3n * OPEN / 2n },
+      { to: address("validator-0"), amount: 1n },
+      { to: address("validator-1"), amount: MAX_AMOUNT },
+    ] } }],
+  ["tx/multi-send-one", "a multi-send of one output (to bob, 2 OPEN): not the same bytes as tx/transfer's message",
+    { ...envelope, nonce: 29, fee: 1000n, msg: { type: "multi_send", outputs: [{ to: address("bob"), amount: 2n * OPEN }] } }],
+];
+for (const [name, about, body] of bankTxs) add(name, about, { kind: "tx", key: "alice", body });
+add("json/tx-multi-send", "tx/multi-send's body as the RPC shows it", { kind: "json-view", view: "JSON-TX", value: inputOf("tx/multi-send", "tx").body });
+
+// Account keys from a mnemonic (crypto/mnemonic.ts): BIP-39's reference mnemonics of all-zero and 0x7f entropy.
+add("mnemonic-key/abandon-art", "the key of BIP-39's all-zero 256-bit entropy (abandon x23, art), no passphrase",
+  { kind: "mnemonic-key", mnemonic: `${"abandon ".repeat(23)}art` });
+add("mnemonic-key/legal-winner", "the key of BIP-39's 0x7f.. 256-bit entropy mnemonic, no passphrase",
+  { kind: "mnemonic-key", mnemonic: `${"legal winner thank year wave sausage worth useful ".repeat(3)}`.replace(/useful $/, "title") });
+
 const file: VectorFile = {
   about: "Known-answer vectors of the OPEN chain's consensus-critical encodings (docs/encoding.md). Written " +
     "once by test/vectors/generate.ts; test/unit/known-answer-vectors.test.ts recomputes every value from " +

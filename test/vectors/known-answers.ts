@@ -302,6 +302,7 @@ export function answers(input: VectorInput, keys: Record<string, KeyVector>): An
       return moduleAnswers(input);
     case "key-file":
     case "json-view":
+    case "mnemonic-key":
       return surfaceAnswers(input, keys);
   }
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { fromHex } from "../../crypto/bytes.ts";
+import { fromHex, toHex } from "../../crypto/bytes.ts";
+import { mnemonicToSecretKey } from "../../crypto/mnemonic.ts";
 import type { Commit, Header, Validator } from "../../proto/block.ts";
 import type { Contribution, Datanet, Inference, InferencePayouts, Model } from "../../proto/module-records.ts";
 import type { TxResult } from "../../proto/records.ts";
@@ -28,6 +29,9 @@ export const SURFACE_RULES = {
   "NODE-KEY-FILE": "a node's network key file (config/node_key.json) is unencrypted JSON {type: \"ed25519\", " +
     "privateKey: base64 of libp2p's PrivateKey protobuf {Type=1: 1 (Ed25519), Data=2: seed || public key}}, " +
     "mode 0600; its peer id is libp2p's (identity multihash of the public key protobuf, base58btc)",
+  "MNEMONIC-KEY": "an account key from a 24-word BIP-39 mnemonic (english): BIP-39's seed (PBKDF2-HMAC-SHA512, " +
+    "2048 rounds, salt \"mnemonic\", no passphrase), then SLIP-0010 ed25519 at m/44'/6174'/0'/0'/0' gives the " +
+    "32-byte secret key (hex here) a keyring file holds",
   "JSON-HEADER": "a header in JSON: hashes and roots lowercase hex, the proposer bech32, height a number, " +
     "time ISO 8601 UTC with milliseconds, an empty hash \"\"",
   "JSON-COMMIT": "a commit in JSON: blockHash hex, each signature {validator: bech32, time: ISO 8601, " +
@@ -58,6 +62,7 @@ export type SurfaceVectorInput =
   | { kind: "key-file"; file: "KEYRING-FILE"; key: string; name: string }
   | { kind: "key-file"; file: "VALIDATOR-KEY-FILE"; key: string }
   | { kind: "key-file"; file: "NODE-KEY-FILE"; text: string }
+  | { kind: "mnemonic-key"; mnemonic: string }
   | ({ kind: "json-view" } & JsonViewInput);
 
 /** The JSON the RPC answers with for one object, as text (JSON.stringify, keys in the order the view gives). */
@@ -95,6 +100,8 @@ export function surfaceAnswers(
   switch (input.kind) {
     case "json-view":
       return [[input.view, JSON.stringify(jsonView(input))]];
+    case "mnemonic-key":
+      return [["MNEMONIC-KEY", toHex(mnemonicToSecretKey(input.mnemonic))]];
     case "key-file":
       switch (input.file) {
         // The bytes the node writes for a key (what another tool must read, and write to be read).

@@ -5,18 +5,22 @@ import type { Genesis } from "../../genesis.ts";
 import type { NativeModule } from "../../module.ts";
 import type { Overlay } from "../../view.ts";
 import { type AccountRef, getAccount, getSupply, mint, transfer } from "./bank.ts";
+import { applyMultiSend, checkMultiSend, multiSendTotal } from "./multi-send.ts";
 
-/** The bank as a native module: transfers, and the genesis balances. */
+/** The bank as a native module: transfers, multi-sends, and the genesis balances. */
 export const bankModule = {
   name: "bank",
-  msgTypes: ["transfer"],
+  msgTypes: ["transfer", "multi_send"],
   check(msg: TxMsg): void {
     if (msg.type === "transfer" && msg.amount <= 0n) throw new TxError("INVALID_MSG", "transfer amount must be positive");
+    if (msg.type === "multi_send") checkMultiSend(msg);
   },
   spend(msg: TxMsg): bigint {
+    if (msg.type === "multi_send") return multiSendTotal(msg);
     return msg.type === "transfer" ? msg.amount : 0n;
   },
   apply(view: Overlay, sender: Uint8Array, msg: TxMsg, _ctx: unknown, senderRef: AccountRef) {
+    if (msg.type === "multi_send") return applyMultiSend(view, sender, msg, senderRef);
     if (msg.type !== "transfer") throw new TxError("INVALID_MSG", `the bank module does not handle ${msg.type}`);
     transfer(view, sender, msg.to, msg.amount, senderRef);
     return [

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toBase64 } from "../../crypto/bytes.ts";
+import type { SimulationResult } from "../../rpc/tx-simulation.ts";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { TestAccount } from "../helpers/accounts.ts";
+import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { waitFor } from "../helpers/tmp.ts";
+
+const OPEN = 10n ** 18n;
+const FEE = DEFAULT_PARAMS.minFee;
+
+/**
+ * tx_simulate makes tx_submit's admission checks (the mempool's, not a copy): the balance must cover the
+ * amount and fee plus what the sender's pending txs spend, and the nonce is judged against the pending run.
+ */
+let chain: TestChain;
+let alice: TestAccount;
+const bob = new TestAccount();
+
+beforeAll(async () => {
+  chain = await startTestChain({ blockIntervalMs: 200 });
+  alice = new TestAccount();
+  const funded = chain.faucet.transfer(chain.chainId, alice.address, 10n * OPEN, FEE);
+  await chain.rpc.call("tx_submit", { tx: toBase64(funded.bytes) });
+  await waitFor("alice funded", async () => {
+    const a = await chain.rpc.call<{ balance: string }>("account_get", { address: alice.bech32 });
+    return a.balance === String(10n * OPEN) ? true : undefined;
+  });
+});
+afterAll(async () => {
+  await chain?.stop();
+});
+
+const simulate = (bytes: Uint8Array) => chain.rpc.call<SimulationResult>("tx_simulate", { tx: toBase64(bytes) });
+async function submitRefusal(bytes: Uint8Array): Promise<string | undefined> {
+  try {
+    await chain.rpc.call("tx_submit", { tx: toBase64(bytes) });
+    return undefined;
+  } catch (err) {
+    return (err as { data?: { reason?: string } }).data?.reason;
+  }
+}
+
+describe("tx_simulate applies tx_submit's admission checks", () => {
+  it("a transfer of more than the balance: refused by both, not 'includable'", async () => {
+    const tooMuch = alice.transfer(chain.chainId, bob.address, 20n * OPEN, FEE, { nonce: 0 }).bytes;
+    const sim = await simulate(tooMuch);
+    expect(sim).toMatchObject({ includable: false, reason: "INSUFFICIENT_FUNDS" });
+    expect(sim.log).toMatch(/amount \+ fee/);
+    expect(await submitRefusal(tooMuch)).toBe("INSUFFICIENT_FUNDS");
+  });
+
+  it("counts what the sender's pending txs spend, as tx_submit does", async () => {
+    // Nonce 1 waits behind a gap (nonce 0 is missing), pending, spending 8 OPEN of alice's 10.
+    const gapped = alice.transfer(chain.chainId, bob.address, 8n * OPEN, FEE, { nonce: 1 }).bytes;
+    expect(await submitRefusal(gapped)).toBeUndefined();
+    const five = alice.transfer(chain.chainId, bob.address, 5n * OPEN, FEE, { nonce: 0 }).bytes;
+    const sim = await simulate(five);
+    expect(sim).toMatchObject({ includable: false, reason: "INSUFFICIENT_FUNDS" });
+    expect(sim.log).toContain(`pending transactions spend ${8n * OPEN + FEE}`);
+    expect(await submitRefusal(five)).toBe("INSUFFICIENT_FUNDS");
+
+    // One that fits beside the pending one: includable, and it runs (the pending tx follows it).
+    const one = alice.transfer(chain.chainId, bob.address, OPEN, FEE, { nonce: 0 }).bytes;
+    expect(await simulate(one)).toMatchObject({ includable: true, code: 0, reason: "OK" });
+    // A tx already pending is refused as tx_submit refuses it.
+    expect(await simulate(gapped)).toMatchObject({ includable: false, reason: "ALREADY_KNOWN" });
+
+    // Nonce 0 fills the gap; nonce 2 follows the pending run 0, 1: it runs after them (before, it reported
+    // NONCE_TOO_HIGH while they were pending; once they are included it runs on its own: OK either way).
+    expect(await submitRefusal(one)).toBeUndefined();
+    const next = alice.transfer(chain.chainId, bob.address, OPEN / 2n, FEE, { nonce: 2 }).bytes;
+    expect(await simulate(next)).toMatchObject({ includable: true, code: 0, reason: "OK" });
+  });
+});

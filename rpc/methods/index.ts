@@ -1,4 +1,3 @@
-import type { RpcMethod } from "../method.ts";
 import { accountMethods } from "./account.ts";
 import { attributionMethods } from "./attribution.ts";
 import { chainMethods } from "./chain.ts";
@@ -14,8 +13,11 @@ import { stakingMethods } from "./staking.ts";
 import { txMethods } from "./tx.ts";
 import { websocketOnlyMethods } from "../ws/http-methods.ts";
 
-/** Every JSON-RPC method the node serves, one file per namespace. */
-export const allMethods: RpcMethod[] = [
+/**
+ * Every JSON-RPC method the node serves, one file per namespace. Not widened to RpcMethod[]: the typed client
+ * (rpc/typed-client.ts) infers each method's params and result from this list's type.
+ */
+export const allMethods = [
   ...nodeMethods,
   ...chainMethods,
   ...txMethods,

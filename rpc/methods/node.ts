@@ -1,6 +1,7 @@
 import { toHex } from "../../crypto/bytes.ts";
 import { method } from "../method.ts";
-import { noParams } from "../schemas.ts";
+import { z } from "zod";
+import { bytesHex, countOut, heightOut, isoTimeOut, noParams } from "../schemas.ts";
 import { isoTime } from "../views.ts";
 
 export const nodeMethods = [
@@ -8,6 +9,14 @@ export const nodeMethods = [
     name: "node_peers",
     description: "The peers this node is connected to over libp2p.",
     params: noParams,
+    result: z.strictObject({
+      count: countOut,
+      peers: z.array(z.strictObject({
+        nodeId: z.string(),
+        address: z.string().describe("the connection's remote multiaddr"),
+        direction: z.enum(["inbound", "outbound"]),
+      })),
+    }),
     handler: (_p, ctx) => {
       const peers = ctx.peers();
       return { count: peers.length, peers };
@@ -17,6 +26,17 @@ export const nodeMethods = [
     name: "node_status",
     description: "Where this node stands: chain, identity, latest block, whether it is catching up.",
     params: noParams,
+    result: z.strictObject({
+      chainId: z.string(),
+      nodeId: z.string(),
+      moniker: z.string(),
+      latestHeight: heightOut,
+      latestBlockHash: bytesHex,
+      latestBlockTime: isoTimeOut,
+      catchingUp: z.boolean(),
+      p2pAddresses: z.array(z.string()),
+      mempoolSize: countOut,
+    }),
     handler: (_p, ctx) => {
       const info = ctx.app.info();
       return {

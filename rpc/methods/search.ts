@@ -14,7 +14,8 @@ import {
 import type { RpcContext } from "../context.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressSchema, heightOut, heightSchema } from "../schemas.ts";
+import { blockEventsItemOut, eventOut, txItemOut } from "../result-schemas.ts";
 import { decodeCursor, encodeCursor, queryDigest, type SearchPlace } from "../search-cursor.ts";
 import { resultView, txBodyView } from "../views.ts";
 
@@ -262,6 +263,12 @@ export const searchMethods = [
       "order (order: asc | desc). Pass the returned cursor for the next page: pages never repeat or skip an item " +
       "while blocks arrive. done: nothing more in range as of latestHeight (ascending, later blocks may add more).",
     params: searchParams,
+    result: z.strictObject({
+      items: z.array(z.discriminatedUnion("kind", [txItemOut, blockEventsItemOut])),
+      cursor: z.string().nullable().describe("opaque: pass as cursor for the next page"),
+      done: z.boolean(),
+      latestHeight: heightOut,
+    }),
     handler: (p, ctx) => search(p, ctx),
   }),
   method({
@@ -270,6 +277,7 @@ export const searchMethods = [
       "Everything a block did in one call: each tx with its hash, raw bytes (base64), result and events, in " +
       "block order, and the block's own events (slashes, jails, unbondings, expired inferences, set changes).",
     params: z.strictObject({ height: heightSchema.min(1, "height must be >= 1") }),
+    result: z.strictObject({ height: heightOut, txs: z.array(txItemOut), events: z.array(eventOut) }),
     handler: async (p, ctx) => {
       const latest = ctx.app.info().height;
       if (p.height > latest) {

@@ -33,8 +33,9 @@ import { type HttpRouteDeps, metricsListener, rpcGetRoutes } from "./http-routes
 import { NodeMetrics } from "./metrics.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
+import { NODE_VERSION } from "./version.ts";
 
-export const NODE_VERSION = "0.1.0";
+export { NODE_VERSION };
 
 export interface StartOptions {
   home: string;

@@ -3,6 +3,7 @@ import { attributionMethods } from "./attribution.ts";
 import { chainMethods } from "./chain.ts";
 import { consensusMethods } from "./consensus.ts";
 import { datanetMethods } from "./datanets.ts";
+import { discoverMethods } from "./discover.ts";
 import { govMethods } from "./gov.ts";
 import { modelMethods } from "./models.ts";
 import { nodeMethods } from "./node.ts";
@@ -32,4 +33,5 @@ export const allMethods = [
   ...govMethods,
   ...proofMethods,
   ...websocketOnlyMethods,
+  ...discoverMethods,
 ];

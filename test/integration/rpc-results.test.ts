@@ -3,7 +3,10 @@ import { toBase64 } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
+import { NODE_VERSION } from "../../node/version.ts";
+import type { RpcMethod } from "../../rpc/method.ts";
 import { allMethods } from "../../rpc/methods/index.ts";
+import { openRpcDocument } from "../../rpc/openrpc.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { DATANET_SETTINGS, idOf, sendAll, signMsg } from "../helpers/economy.ts";
@@ -200,6 +203,11 @@ describe("every method's result matches its result schema", () => {
     const sub = await ws.call("subscribe", { topic: "blocks" });
     expectMatches("subscribe", sub);
     expectMatches("unsubscribe", await ws.call("unsubscribe", { subscription: (sub as { subscription: string }).subscription }));
+  });
+
+  it("rpc_discover: the OpenRPC document of the declarations", async () => {
+    const doc = await call<{ methods: { name: string }[] }>("rpc_discover");
+    expect(doc).toEqual(JSON.parse(JSON.stringify(openRpcDocument(allMethods as readonly RpcMethod[], NODE_VERSION))));
   });
 
   it("every declared method was called above", () => {

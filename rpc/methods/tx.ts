@@ -55,7 +55,9 @@ export const txMethods = [
     description:
       "Runs a signed transaction (base64, as tx_submit takes) against the latest state without submitting it: " +
       "nothing written, no fee charged, no block. Refused as tx_submit refuses (size, decoding, chain id, fee " +
-      "floor, signature); otherwise answers { hash, height, includable, code, reason, log, events }.",
+      "floor, signature); otherwise answers { hash, height, includable, code, reason, log, events }: includable " +
+      "false (no events) when its nonce or fee would keep it out of a block. The fee event names the next " +
+      "height's first validator as the recipient (a stand-in for the proposer).",
     params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
     result: z.strictObject({
       hash: hashHex,

@@ -5,8 +5,10 @@ import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { NODE_VERSION } from "../../node/version.ts";
 import type { RpcMethod } from "../../rpc/method.ts";
+import { RpcClient } from "../../rpc/client.ts";
 import { allMethods } from "../../rpc/methods/index.ts";
 import { openRpcDocument } from "../../rpc/openrpc.ts";
+import { type TypedClient, typedClient } from "../../rpc/typed-client.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { DATANET_SETTINGS, idOf, sendAll, signMsg } from "../helpers/economy.ts";
@@ -19,8 +21,10 @@ import { TestWsClient } from "../helpers/ws-client.ts";
  * adapter, a paid and recorded inference, a governance proposal with a deposit and a vote), each answer
  * checked against its method's result schema, strictly: a key the schema does not name fails, so what
  * rpc_discover documents is what the node sends. A method declared but not called here fails the last test.
+ * The calls go through the typed client (rpc/typed-client.ts): its types are the same declarations'.
  */
 let chain: TestChain;
+let client: TypedClient;
 let ws: TestWsClient;
 const alice = new TestAccount();
 const bob = new TestAccount();
@@ -37,13 +41,17 @@ function expectMatches(name: string, result: unknown): void {
   called.add(name);
 }
 
-/** Calls a method over HTTP and checks its result. */
-async function call<T = Record<string, unknown>>(name: string, params: Record<string, unknown> = {}): Promise<T> {
-  const result = await chain.rpc.call<T>(name, params);
-  expectMatches(name, result);
-  return result;
+/** An RpcClient that checks every result against its method's schema and notes the method as called. */
+class CheckingClient extends RpcClient {
+  override async call<T = unknown>(name: string, params: Record<string, unknown> = {}): Promise<T> {
+    const result = await super.call<T>(name, params);
+    expectMatches(name, result);
+    return result;
+  }
 }
 
+/** chain_getBlock's txs are hashes, or with txs: "full" each tx with its hash. */
+const hashOf = (tx: string | { hash: string }) => (typeof tx === "string" ? tx : tx.hash);
 const hash = (text: string) => sha256(new TextEncoder().encode(text));
 const ids = { datanet: 0, contributions: [] as number[], model: 0, adapter: 0, inference: 0, proposal: 1 };
 let transferHash = "";
@@ -56,8 +64,8 @@ beforeAll(async () => {
     [faucet, { type: "transfer", to: alice.address, amount: 1000n * ONE_OPEN }],
     [faucet, { type: "transfer", to: bob.address, amount: 1000n * ONE_OPEN }],
   );
-  transferHash = (await chain.rpc.call<{ hash: string }>("chain_getBlock", { height: transfer.height }))
-    .hash; // the block's hash; the tx's hash is read from the block below
+  // The block's hash: the tests below read the transfer's hash from it.
+  transferHash = (await typedClient(chain.rpc).chain.getBlock({ height: transfer.height })).hash;
   await send(
     [alice, { type: "stake", validator: faucet.address, amount: 10n * ONE_OPEN }],
     [alice, { type: "unstake", validator: faucet.address, amount: ONE_OPEN }],
@@ -113,6 +121,7 @@ beforeAll(async () => {
   ]);
   await send([faucet, { type: "vote", proposalId: ids.proposal, option: "yes", validators: [] }]);
   ws = await TestWsClient.connect(chain.node.rpc.url);
+  client = typedClient(new CheckingClient(chain.node.rpc.url));
 }, 60_000);
 
 afterAll(async () => {
@@ -122,81 +131,82 @@ afterAll(async () => {
 
 describe("every method's result matches its result schema", () => {
   it("node, consensus and chain", async () => {
-    await call("node_status");
-    await call("node_peers");
-    await call("consensus_state");
-    await call("consensus_evidence");
-    await call("chain_getParams");
-    await call("chain_getParams", { height: 1 });
-    const block = await call<{ txs: string[] }>("chain_getBlock", { hash: transferHash });
+    await client.node.status();
+    await client.node.peers();
+    await client.consensus.state();
+    await client.consensus.evidence();
+    await client.chain.getParams();
+    await client.chain.getParams({ height: 1 });
+    const block = await client.chain.getBlock({ hash: transferHash });
     expect(block.txs.length).toBeGreaterThan(0);
-    const full = await call<{ txs: { hash: string }[] }>("chain_getBlock", { hash: transferHash, txs: "full" });
-    expect(full.txs[0].hash).toBe(block.txs[0]);
-    await call("chain_getBlock", { height: 1 });
+    const full = await client.chain.getBlock({ hash: transferHash, txs: "full" });
+    expect(full.txs.map(hashOf)).toEqual(block.txs.map(hashOf));
+    expect(typeof full.txs[0]).toBe("object");
+    await client.chain.getBlock({ height: 1 });
     const latest = chain.node.app.info().height;
-    await call("chain_getBlockResults", { height: latest });
-    await call("light_getBlock", { height: latest });
-    await call("state_getProof", { key: { account: alice.bech32 } });
-    await call("state_getProof", { key: { params: true } });
-    await call("state_getProof", { key: { datanet: 999 } }); // absent: value and valueBytes null
+    await client.chain.getBlockResults({ height: latest });
+    await client.light.getBlock({ height: latest });
+    await client.state.getProof({ key: { account: alice.bech32 } });
+    await client.state.getProof({ key: { params: true } });
+    await client.state.getProof({ key: { datanet: 999 } }); // absent: value and valueBytes null
   });
 
   it("transactions and search", async () => {
     const faucet = chain.faucet;
-    const txHash = (await call<{ txs: string[] }>("chain_getBlock", { hash: transferHash })).txs[0];
-    await call("tx_get", { hash: txHash });
-    await call("tx_getStatus", { hash: txHash });
-    await call("tx_getStatus", { hash: "00".repeat(32) });
+    const txHash = hashOf((await client.chain.getBlock({ hash: transferHash })).txs[0]);
+    await client.tx.get({ hash: txHash });
+    await client.tx.getStatus({ hash: txHash });
+    await client.tx.getStatus({ hash: "00".repeat(32) });
     const transfer: TxMsg = { type: "transfer", to: bob.address, amount: 1n };
-    await call("tx_simulate", { tx: toBase64(signMsg(chain, faucet, transfer, { nonce: faucet.nonce })) });
+    await client.tx.simulate({ tx: toBase64(signMsg(chain, faucet, transfer, { nonce: faucet.nonce })) });
     // A nonce far ahead: not includable, with its reason.
-    await call("tx_simulate", { tx: toBase64(signMsg(chain, faucet, transfer, { nonce: faucet.nonce + 5 })) });
-    const { hash } = await call<{ hash: string }>("tx_submit", { tx: toBase64(signMsg(chain, faucet, transfer)) });
-    await call("tx_getStatus", { hash });
-    const page = await call<{ items: unknown[] }>("tx_search", { address: alice.bech32, limit: 3 });
+    await client.tx.simulate({ tx: toBase64(signMsg(chain, faucet, transfer, { nonce: faucet.nonce + 5 })) });
+    const { hash } = await client.tx.submit({ tx: toBase64(signMsg(chain, faucet, transfer)) });
+    await client.tx.getStatus({ hash });
+    const page = await client.tx.search({ address: alice.bech32, limit: 3 });
     expect(page.items.length).toBe(3);
-    await call("tx_search", { type: "transfer", order: "desc" });
+    await client.tx.search({ type: "transfer", order: "desc" });
   });
 
   it("accounts, supply and staking", async () => {
-    await call("account_get", { address: alice.bech32 });
-    await call("account_get", { address: alice.bech32, prove: true });
-    await call("bank_getSupply");
-    await call("staking_getValidators", { limit: 1 });
-    await call("staking_getValidator", { address: chain.faucet.bech32, prove: true });
-    await call("staking_getStake", { delegator: alice.bech32 });
-    await call("staking_getStake", { delegator: alice.bech32, validator: chain.faucet.bech32, prove: true });
+    await client.account.get({ address: alice.bech32 });
+    await client.account.get({ address: alice.bech32, prove: true });
+    await client.bank.getSupply();
+    await client.staking.getValidators({ limit: 1 });
+    await client.staking.getValidator({ address: chain.faucet.bech32, prove: true });
+    await client.staking.getStake({ delegator: alice.bech32 });
+    await client.staking.getStake({ delegator: alice.bech32, validator: chain.faucet.bech32, prove: true });
   });
 
   it("datanets and models", async () => {
-    await call("datanet_get", { id: ids.datanet, prove: true });
-    await call("datanet_list", { limit: 1 });
-    await call("datanet_getContributions", { datanetId: ids.datanet });
-    await call("datanet_getContributions", { contributor: bob.bech32, status: "rejected" });
-    await call("datanet_getContribution", { id: ids.contributions[0], prove: true });
-    await call("datanet_getContribution", { id: ids.contributions[1] });
-    await call("datanet_getVersion", { datanetId: ids.datanet, version: 1, prove: true });
-    await call("datanet_proveMembership", { datanetId: ids.datanet, version: 1, contributionId: ids.contributions[0] });
-    await call("model_get", { id: ids.adapter, prove: true });
-    await call("model_list", {});
-    await call("model_list", { owner: alice.bech32 });
+    await client.datanet.get({ id: ids.datanet, prove: true });
+    await client.datanet.list({ limit: 1 });
+    await client.datanet.getContributions({ datanetId: ids.datanet });
+    await client.datanet.getContributions({ contributor: bob.bech32, status: "rejected" });
+    await client.datanet.getContribution({ id: ids.contributions[0], prove: true });
+    await client.datanet.getContribution({ id: ids.contributions[1] });
+    await client.datanet.getVersion({ datanetId: ids.datanet, version: 1, prove: true });
+    await client.datanet.proveMembership({ datanetId: ids.datanet, version: 1, contributionId: ids.contributions[0] });
+    await client.model.get({ id: ids.adapter, prove: true });
+    await client.model.list({});
+    await client.model.list({ owner: alice.bech32 });
   });
 
   it("attribution", async () => {
-    await call("attribution_getInference", { id: ids.inference, prove: true });
-    await call("attribution_listInferences", { modelId: ids.model });
-    await call("attribution_getPayouts", { inferenceId: ids.inference, prove: true });
-    await call("attribution_getRewards", { address: bob.bech32, prove: true });
-    await call("attribution_getEarnings", { contributionId: ids.contributions[0], prove: true });
-    await call("attribution_getEarnings", { modelId: ids.model });
+    await client.attribution.getInference({ id: ids.inference, prove: true });
+    await client.attribution.listInferences({ modelId: ids.model });
+    await client.attribution.getPayouts({ inferenceId: ids.inference, prove: true });
+    await client.attribution.getRewards({ address: bob.bech32, prove: true });
+    await client.attribution.getEarnings({ contributionId: ids.contributions[0], prove: true });
+    await client.attribution.getEarnings({ modelId: ids.model });
   });
 
   it("governance", async () => {
-    await call("gov_getProposal", { id: ids.proposal });
-    await call("gov_listProposals", {});
-    await call("gov_getVotes", { proposalId: ids.proposal });
-    await call("gov_getDeposits", { proposalId: ids.proposal });
-    await call("gov_getTally", { proposalId: ids.proposal });
+    await client.gov.getProposal({ id: ids.proposal });
+    await client.gov.listProposals({});
+    await client.gov.getVotes({ proposalId: ids.proposal });
+    await client.gov.getDeposits({ proposalId: ids.proposal });
+    await client.gov.getTally({ proposalId: ids.proposal });
   });
 
   it("subscriptions over the WebSocket", async () => {
@@ -206,7 +216,7 @@ describe("every method's result matches its result schema", () => {
   });
 
   it("rpc_discover: the OpenRPC document of the declarations", async () => {
-    const doc = await call<{ methods: { name: string }[] }>("rpc_discover");
+    const doc = await client.rpc.discover();
     expect(doc).toEqual(JSON.parse(JSON.stringify(openRpcDocument(allMethods as readonly RpcMethod[], NODE_VERSION))));
   });
 

@@ -10,9 +10,9 @@ export function registerStatus(program: Command): void {
     .option("--json", JSON_OPTION_HELP)
     .action(
       action(async (opts: { rpc?: string; home?: string; json?: boolean }) => {
-        const { RpcClient } = await import("../../rpc/client.ts");
+        const { typedClient } = await import("../../rpc/typed-client.ts");
         const { printFields } = await import("./query-util.ts");
-        const status = await new RpcClient(resolveRpcUrl(opts)).call<Record<string, unknown>>("node_status");
+        const status = await typedClient(resolveRpcUrl(opts)).node.status();
         emit(opts.json, status, () => printFields(status));
       }),
     );

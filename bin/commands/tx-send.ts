@@ -123,7 +123,7 @@ export async function sendTx(
   const args = await import("./tx-args.ts");
   const key = new Keyring(opts.home).get(opts.from);
   const client = typedClient(resolveRpcUrl(opts));
-  const chainId = opts.chainId ?? (await client.node.status()).chainId;
+  const chainId = opts.chainId ?? (await client.node.getStatus()).chainId;
   const msg = await build({ key, client, args, chainId });
   const fee = parseOpen(opts.fee);
   parsePositiveInt(opts.timeout, "--timeout"); // refused before anything is signed or sent

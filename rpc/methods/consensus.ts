@@ -19,7 +19,7 @@ const evidenceOut = z.strictObject({
 
 export const consensusMethods = [
   method({
-    name: "consensus_state",
+    name: "consensus_getState",
     description: "Where consensus stands: the height and round being decided, and the best height peers report.",
     params: noParams,
     result: z.strictObject({ height: heightOut, round: countOut, bestPeerHeight: heightOut, catchingUp: z.boolean() }),
@@ -29,7 +29,7 @@ export const consensusMethods = [
     },
   }),
   method({
-    name: "consensus_evidence",
+    name: "consensus_getEvidence",
     description:
       "Equivocations this node saw or received (the last 100): a validator that signed two different votes " +
       "for one height, round and step, with both signatures.",

@@ -3,6 +3,7 @@ import { attributionMethods } from "./attribution.ts";
 import { chainMethods } from "./chain.ts";
 import { consensusMethods } from "./consensus.ts";
 import { datanetMethods } from "./datanets.ts";
+import { deprecatedMethods } from "./deprecated.ts";
 import { discoverMethods } from "./discover.ts";
 import { govMethods } from "./gov.ts";
 import { modelMethods } from "./models.ts";
@@ -34,4 +35,5 @@ export const allMethods = [
   ...proofMethods,
   ...websocketOnlyMethods,
   ...discoverMethods,
+  ...deprecatedMethods,
 ];

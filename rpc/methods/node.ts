@@ -6,7 +6,7 @@ import { isoTime } from "../views.ts";
 
 export const nodeMethods = [
   method({
-    name: "node_peers",
+    name: "node_getPeers",
     description: "The peers this node is connected to over libp2p.",
     params: noParams,
     result: z.strictObject({
@@ -23,7 +23,7 @@ export const nodeMethods = [
     },
   }),
   method({
-    name: "node_status",
+    name: "node_getStatus",
     description: "Where this node stands: chain, identity, latest block, whether it is catching up.",
     params: noParams,
     result: z.strictObject({

@@ -131,10 +131,15 @@ afterAll(async () => {
 
 describe("every method's result matches its result schema", () => {
   it("node, consensus and chain", async () => {
-    await client.node.status();
-    await client.node.peers();
-    await client.consensus.state();
-    await client.consensus.evidence();
+    await client.node.getStatus();
+    const peers = await client.node.getPeers();
+    await client.consensus.getState();
+    const evidence = await client.consensus.getEvidence();
+    // The old names answer the same, for a deprecation period (the typed client knows only the new ones).
+    expect(await client.untyped.call("node_peers")).toEqual(peers);
+    expect(await client.untyped.call("consensus_evidence")).toEqual(evidence);
+    expect(await client.untyped.call("consensus_state")).toMatchObject({ catchingUp: false });
+    expect(await client.untyped.call("node_status")).toMatchObject({ chainId: chain.chainId });
     await client.chain.getParams();
     await client.chain.getParams({ height: 1 });
     const block = await client.chain.getBlock({ hash: transferHash });

@@ -32,11 +32,11 @@ describe("the typed client", () => {
     const fake = new FakeClient((name) => ({ answeredBy: name }));
     const client = typedClient(fake);
     expect(await client.datanet.get({ id: 7 })).toEqual({ answeredBy: "datanet_get" });
-    await client.node.status();
+    await client.node.getStatus();
     await client.call("attribution_getPayouts", { inferenceId: 3 });
     expect(fake.calls).toEqual([
       ["datanet_get", { id: 7 }],
-      ["node_status", {}],
+      ["node_getStatus", {}],
       ["attribution_getPayouts", { inferenceId: 3 }],
     ]);
     // Awaiting a namespace object (or the client) calls nothing.

@@ -13,7 +13,7 @@ export interface RpcMethod<
   R extends z.ZodType = z.ZodType,
 > {
   name: N;
-  /** The first sentence is the method's one-line summary (OpenRPC `summary`, the README tables). */
+  /** What it answers first (up to the first `:`, `;` or `.`: the one-line summary, summaryOf), then details. */
   description: string;
   params: P;
   /** What the handler answers. Tests check every answer against it (OPL_CHECK_RPC_RESULTS, vitest.config.ts). */
@@ -42,13 +42,26 @@ export function deprecatedAlias<const N extends string, P extends z.ZodType, R e
   return {
     ...current,
     name: oldName,
-    description: `Deprecated: the old name of ${current.name}, which it answers exactly as. ${current.description}`,
+    description: `Deprecated (use ${current.name}): the old name of ${current.name}, answered exactly as it. ` +
+      current.description,
     replacedBy: current.name,
   };
 }
 
-/** The first sentence of a description: a method's one-line summary. */
+/**
+ * A method's one-line summary: its description up to the first `:`, `;` or end of sentence outside brackets
+ * (the description says what the method answers first, then the details).
+ */
 export function summaryOf(m: Pick<RpcMethod, "description">): string {
-  const end = m.description.search(/\.(\s|$)/);
-  return end === -1 ? m.description : m.description.slice(0, end + 1);
+  const text = m.description;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(" || c === "{" || c === "[") depth++;
+    else if (c === ")" || c === "}" || c === "]") depth = Math.max(0, depth - 1);
+    else if (depth === 0 && (c === ":" || c === ";" || (c === "." && /\s/.test(text[i + 1] ?? " ")))) {
+      return `${text.slice(0, i)}.`;
+    }
+  }
+  return text;
 }

@@ -258,9 +258,9 @@ export const searchMethods = [
   method({
     name: "tx_search",
     description:
-      "Committed transactions (and block events) by address, message type and/or event attribute " +
-      "({ type, attribute, value }), with their results and raw bytes, a page (limit <= 100) at a time in height " +
-      "order (order: asc | desc). Pass the returned cursor for the next page: pages never repeat or skip an item " +
+      "Committed transactions (and block events) by address, message type and/or event attribute: with their " +
+      "results and raw bytes, a page (limit <= 100) at a time in height order (order: asc | desc); event is " +
+      "{ type, attribute, value }. Pass the returned cursor for the next page: pages never repeat or skip an item " +
       "while blocks arrive; a cursor is tied to its query (another query's: 2005 INVALID_CURSOR). done: nothing " +
       "more in range as of latestHeight (ascending, later blocks may add more). A page scans at most " +
       `${MAX_SEARCH_SCAN_KEYS} index keys (MAX_SEARCH_SCAN_KEYS): a narrow combination may return a short page and ` +

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
-import { type ParamsOf, type ResultOf, typedClient } from "../../rpc/typed-client.ts";
+import { type Namespace, type ParamsOf, type ResultOf, typedClient } from "../../rpc/typed-client.ts";
 
 /**
  * The typed client: `client.<namespace>.<verb>(params)` calls `<namespace>_<verb>` with those params, its types
@@ -63,6 +63,8 @@ describe("the typed client", () => {
     expectTypeOf<ResultOf<"tx_getStatus">["status"]>().toEqualTypeOf<
       "included" | "pending" | "rejected" | "evicted" | "unknown"
     >();
+    // No namespace hides the client's own members.
+    expectTypeOf<Extract<Namespace, "call" | "untyped">>().toBeNever();
     // @ts-expect-error: datanet_get has no `name` param
     void (() => client.datanet.get({ id: 1, name: "x" }));
     // @ts-expect-error: no method datanet_getEverything

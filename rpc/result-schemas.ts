@@ -75,7 +75,9 @@ export const stateProofOut = z.strictObject({
   height: heightOut,
   key: bytesHex.describe("the state key"),
   // The record as its get method shows it (a raw key's value as hex): the shape depends on the key's kind.
-  value: z.json().nullable(),
+  // Not z.json(): that recursive schema becomes a $ref to a local definition, which OpenRPC tools resolve
+  // against the whole document, where it is not.
+  value: z.unknown().describe("the record as its get method shows it, a raw key's value as hex, or null"),
   valueBytes: bytesHex.nullable(),
   proof: z.strictObject({
     siblings: z.array(hashHex),

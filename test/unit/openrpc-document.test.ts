@@ -74,6 +74,10 @@ describe("the OpenRPC document", () => {
     expect(submit?.params[0]).toMatchObject({ name: "hash", required: true, schema: { pattern: "^[0-9a-f]{64}$" } });
   });
 
+  it("holds no $ref: a schema's own definitions would not resolve against the whole document", () => {
+    expect(JSON.stringify(doc)).not.toContain("\"$ref\"");
+  });
+
   it("describes results strictly: an object's keys are all listed and no other is allowed", () => {
     const account = doc.methods.find((m) => m.name === "account_get");
     expect(account?.result.schema).toMatchObject({

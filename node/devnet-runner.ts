@@ -12,7 +12,7 @@ export interface RunnerOptions {
   nodeBinary: string;
   oplScript: string;
   out?: NodeJS.WriteStream;
-  /** How long a node may take from spawn to answering node_status. */
+  /** How long a node may take from spawn to answering node_getStatus. */
   startTimeoutMs?: number;
   /** How long stop() waits for a node after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number;
@@ -73,7 +73,7 @@ export class DevnetRunner {
     return this.out.isTTY === true;
   }
 
-  /** Spawns every node, waits until each answers node_status, then writes devnet.json. */
+  /** Spawns every node, waits until each answers node_getStatus, then writes devnet.json. */
   async start(): Promise<DevnetFile> {
     const { devnet } = this.o;
     this.print(`starting ${devnet.nodes.length} node${devnet.nodes.length === 1 ? "" : "s"} of chain ${devnet.chainId}`);

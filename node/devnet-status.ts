@@ -1,4 +1,4 @@
-/** What the devnet launcher and the test harness need from a node's node_status. */
+/** What the devnet launcher and the test harness need from a node's node_getStatus. */
 export interface NodeStatusSummary {
   chainId: string;
   nodeId: string;
@@ -9,7 +9,7 @@ export interface NodeStatusSummary {
 }
 
 /**
- * node_status of the node at `url`, or undefined if it does not answer within `timeoutMs`. The timeout
+ * node_getStatus of the node at `url`, or undefined if it does not answer within `timeoutMs`. The timeout
  * matters: a stopped (SIGSTOP) node accepts connections but never replies, and must read as "not answering".
  */
 export async function fetchNodeStatus(url: string, timeoutMs = 1000): Promise<NodeStatusSummary | undefined> {
@@ -17,7 +17,7 @@ export async function fetchNodeStatus(url: string, timeoutMs = 1000): Promise<No
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_status", params: {} }),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_getStatus", params: {} }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const reply = (await res.json()) as { result?: NodeStatusSummary };

@@ -37,8 +37,9 @@ import type { UpgradePlan } from "../state/modules/gov/queries.ts";
 import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
 import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
 import { clearUpgradeHalt, writeUpgradeHalt } from "./upgrade-halt.ts";
+import { NODE_VERSION } from "./version.ts";
 
-export const NODE_VERSION = "0.1.0";
+export { NODE_VERSION };
 
 export interface StartOptions {
   home: string;

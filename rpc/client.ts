@@ -1,4 +1,4 @@
-import { RpcError } from "./errors.ts";
+import { RpcError } from "./rpc-error.ts";
 
 export interface BatchReply {
   result?: unknown;
@@ -10,7 +10,10 @@ export class NodeUnreachableError extends Error {
   override name = "NodeUnreachableError";
 }
 
-/** A small JSON-RPC 2.0 client over HTTP, for the CLI, tests and benchmarks. */
+/**
+ * A small JSON-RPC 2.0 client over HTTP (fetch only: it runs in a browser too), for the CLI, tests and
+ * benchmarks. rpc/typed-client.ts gives it each method's params and result types.
+ */
 export class RpcClient {
   readonly url: string;
   private nextId = 1;

@@ -55,7 +55,16 @@ export interface DispatcherOptions {
   logger: Logger;
   /** Told of every call answered (the node's metrics). */
   observer?: CallObserver;
+  /**
+   * Check every result against its method's result schema, and answer a mismatch as an internal error naming
+   * it (a development and test switch: vitest.config.ts sets OPL_CHECK_RPC_RESULTS=1, so every test that
+   * calls the node checks what it sends against what rpc_discover documents). Default: that variable.
+   */
+  checkResults?: boolean;
 }
+
+/** The environment switch of DispatcherOptions.checkResults. */
+export const CHECK_RESULTS_ENV = "OPL_CHECK_RPC_RESULTS";
 
 /** Hears of each call answered: the method named (any string a client sent), its seconds, and whether ok. */
 export interface CallObserver {
@@ -91,6 +100,9 @@ export class Dispatcher {
   private readonly pacer = new WorkPacer();
   private readonly log: Logger;
   private readonly observer: CallObserver | undefined;
+  private readonly checkResults: boolean;
+  /** Deprecated names already logged as called (each is logged once per node run). */
+  private readonly deprecatedCalled = new Set<string>();
   readonly stats: DispatcherStats = { callsStarted: 0, requestsAbandoned: 0, requestsRunning: 0 };
 
   constructor(opts: DispatcherOptions) {
@@ -102,6 +114,7 @@ export class Dispatcher {
     this.scans = new Semaphore(opts.maxConcurrentScans);
     this.log = opts.logger;
     this.observer = opts.observer;
+    this.checkResults = opts.checkResults ?? process.env[CHECK_RESULTS_ENV] === "1";
   }
 
   /** Bytes of answers held until sent, node-wide (rpc.max_response_bytes_in_flight bounds it). */
@@ -314,8 +327,20 @@ export class Dispatcher {
     try {
       scope.check();
       this.stats.callsStarted++;
-      const result = await m.handler(parsed.data, { ...this.ctx, request: scope });
-      return { jsonrpc: "2.0", id, result: result ?? null };
+      if (m.replacedBy !== undefined && !this.deprecatedCalled.has(name)) {
+        this.deprecatedCalled.add(name);
+        this.log.warn({ method: name, replacedBy: m.replacedBy }, `RPC method ${name} is deprecated: call ${m.replacedBy}`);
+      }
+      const result = (await m.handler(parsed.data, { ...this.ctx, request: scope })) ?? null;
+      if (this.checkResults) {
+        const checked = m.result.safeParse(result);
+        if (!checked.success) {
+          const detail = checked.error.issues.map((i) => `${i.path.join(".") || "(result)"}: ${i.message}`).join("; ");
+          this.log.error({ method: name, detail }, "RPC result does not match its schema");
+          return errorResponse(id, INTERNAL_ERROR, `${name}'s result does not match its result schema: ${detail}`);
+        }
+      }
+      return { jsonrpc: "2.0", id, result };
     } catch (err) {
       if (scope.signal.aborted) throw err; // the client is gone: nothing to answer
       const known = toRpcError(err);

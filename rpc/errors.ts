@@ -1,5 +1,6 @@
 import { TX_ERRORS, TxError } from "../state/errors.ts";
 import { StateValueDamagedError } from "../state/store/latest-values.ts";
+import { RpcError } from "./rpc-error.ts";
 
 /** JSON-RPC 2.0's own error codes (https://www.jsonrpc.org/specification#error_object). */
 export const PARSE_ERROR = -32700;
@@ -34,21 +35,8 @@ export const APP_ERRORS = {
   INDEX_DISABLED: 2011,
 } as const;
 
-/** An answer to a client, not a bug: no stack trace (see TxError; every refused tx_submit makes one). */
-export class RpcError extends Error {
-  override name = "RpcError";
-  readonly code: number;
-  readonly data: unknown;
-
-  constructor(code: number, message: string, data?: unknown) {
-    const stackFrames = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = stackFrames;
-    this.code = code;
-    this.data = data;
-  }
-}
+// The class lives on its own so that the clients (rpc/client.ts, rpc/typed-client.ts) stay browser-safe.
+export { RpcError };
 
 export function appError(
   reason: keyof typeof APP_ERRORS,

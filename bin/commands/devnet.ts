@@ -34,7 +34,7 @@ export function registerDevnet(program: Command): void {
 Examples:
   opl devnet --validators 4 --dir ./.devnet4      # create (first run) and start 4 validators
   opl devnet --dir ./.devnet4                     # start the same devnet again
-  opl status --home ./.devnet4                    # node_status of node0 (others: --rpc from devnet.json)
+  opl status --home ./.devnet4                    # node_getStatus of node0 (others: --rpc from devnet.json)
   opl tx transfer --home ./.devnet4 --from faucet --to opl1... --amount 10 --wait`,
     )
     .action(

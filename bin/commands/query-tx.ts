@@ -1,18 +1,9 @@
 import type { Command } from "commander";
+import type { ResultOf } from "../../rpc/typed-client.ts";
 import { action, resolveRpcUrl } from "../cli-util.ts";
 
-/** tx_getStatus's answer (rpc/methods/tx.ts). */
-interface TxStatusJson {
-  hash: string;
-  status: "pending" | "included" | "rejected" | "evicted" | "unknown";
-  reason?: string;
-  message?: string;
-  height?: number;
-  index?: number;
-  code?: number;
-  /** evicted REPLACED: the tx that took its nonce. */
-  replacedBy?: string;
-}
+/** tx_getStatus's answer, typed from its declaration (rpc/methods/tx.ts). */
+type TxStatusJson = ResultOf<"tx_getStatus">;
 
 /** One line a person reads first, then the why. */
 function statusLine(s: TxStatusJson): string {
@@ -43,18 +34,16 @@ export function registerTxQuery(query: Command): void {
     .action(
       action(async (hash: string, opts: { rpc?: string; home?: string; json?: boolean }) => {
         if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new Error(`the hash must be 64 hex characters, got "${hash}"`);
-        const { RpcClient } = await import("../../rpc/client.ts");
-        const s = await new RpcClient(resolveRpcUrl(opts)).call<TxStatusJson>("tx_getStatus", {
-          hash: hash.toLowerCase(),
-        });
+        const { typedClient } = await import("../../rpc/typed-client.ts");
+        const s = await typedClient(resolveRpcUrl(opts)).tx.getStatus({ hash: hash.toLowerCase() });
         if (opts.json === true) {
           console.log(JSON.stringify(s, null, 2));
           return;
         }
         console.log(`hash:   ${s.hash}`);
         console.log(`status: ${statusLine(s)}`);
-        if (s.message !== undefined) console.log(`why:    ${s.message}`);
-        if (s.replacedBy !== undefined) console.log(`replaced by: ${s.replacedBy}`);
+        if ("message" in s) console.log(`why:    ${s.message}`);
+        if ("replacedBy" in s && s.replacedBy !== undefined) console.log(`replaced by: ${s.replacedBy}`);
       }),
     );
 }

@@ -20,7 +20,7 @@ export function registerStatus(program: Command): void {
   program
     .command("status")
     .description(
-      "Show a node's status (node_status): chain, node id, latest block, catching up, pending upgrade. With --home, " +
+      "Show a node's status (node_getStatus): chain, node id, latest block, catching up, pending upgrade. With --home, " +
       "a node that stopped for an upgrade is reported from its data/upgrade-halt.json (exit code 3: no node answered).",
     )
     .option("--rpc <url>", "node JSON-RPC URL")
@@ -32,7 +32,7 @@ export function registerStatus(program: Command): void {
         const { printFields } = await import("./query-util.ts");
         let status: Record<string, unknown>;
         try {
-          status = await new RpcClient(resolveRpcUrl(opts)).call<Record<string, unknown>>("node_status");
+          status = await new RpcClient(resolveRpcUrl(opts)).call<Record<string, unknown>>("node_getStatus");
         } catch (err) {
           if (!(err instanceof NodeUnreachableError) || opts.home === undefined) throw err;
           const { readUpgradeHalt } = await import("../../node/upgrade-halt.ts");

@@ -21,7 +21,7 @@ export function registerAttributionTx(tx: Command): void {
           const maxPrice =
             opts.maxPrice !== undefined
               ? args.parseOpen(opts.maxPrice)
-              : BigInt((await client.call<{ price: string }>("model_get", { id: modelId })).price);
+              : BigInt((await client.model.get({ id: modelId })).price);
           return {
             type: "pay_inference",
             modelId,

@@ -30,10 +30,10 @@ export function registerTxBroadcast(tx: Command): void {
     .action(
       action(async (file: string, opts: BroadcastOpts) => {
         const { toBase64, toHex } = await import("../../crypto/bytes.ts");
-        const { RpcClient } = await import("../../rpc/client.ts");
+        const { typedClient } = await import("../../rpc/typed-client.ts");
         const { submitSigned } = await import("./tx-send.ts");
         const signed = await readSigned(file);
-        const client = new RpcClient(resolveRpcUrl(opts));
+        const client = typedClient(resolveRpcUrl(opts));
         if (opts.dryRun) {
           const { dryRun } = await import("./tx-dry-run.ts");
           await dryRun(client, toBase64(signed.bytes), signed.body.fee, opts.json);

@@ -22,17 +22,6 @@ interface ContributeOpts extends TxOpts {
   metadata: string;
 }
 
-/** The datanet as datanet_get returns it (only what an update carries over). */
-interface DatanetJson {
-  description: string;
-  license: string;
-  curators: string[];
-  contributionStake: string;
-  reviewFee: string;
-  allowListed: boolean;
-  contributors: string[];
-}
-
 function withSettingsOptions(cmd: Command, update: boolean): Command {
   const replaces = update ? " (replaces the list; repeat for several)" : " (repeat for several)";
   cmd
@@ -121,7 +110,7 @@ export function registerDatanetTx(tx: Command): void {
     action(async (opts: TxOpts & SettingsOpts & { datanet: string; clearCurators?: boolean }) => {
       await sendTx(opts, async ({ args, client }) => {
         const datanetId = args.parseId(opts.datanet, "--datanet");
-        const d = await client.call<DatanetJson>("datanet_get", { id: datanetId });
+        const d = await client.datanet.get({ id: datanetId });
         const current: DatanetSettings = {
           description: d.description,
           license: d.license,

@@ -1,5 +1,4 @@
-import type { RpcClient } from "../../rpc/client.ts";
-import type { SimulationResult } from "../../rpc/tx-simulation.ts";
+import type { TypedClient } from "../../rpc/typed-client.ts";
 import { CliError } from "../cli-util.ts";
 import { describeEvents } from "./tx-send.ts";
 
@@ -9,13 +8,13 @@ import { describeEvents } from "./tx-send.ts";
  * with EXIT.TX_FAILED (bin/cli-util.ts), as a failing --wait does.
  */
 export async function dryRun(
-  client: RpcClient,
+  client: TypedClient,
   tx: string,
   fee: bigint,
   json: boolean | undefined,
 ): Promise<void> {
   const { describeAmount } = await import("../../state/units.ts");
-  const result = await client.call<SimulationResult>("tx_simulate", { tx });
+  const result = await client.tx.simulate({ tx });
   if (json) console.log(JSON.stringify(result, null, 2));
   else if (result.code === 0) {
     console.log(`dry run: would succeed (code 0, OK) at height ${result.height}, fee ${describeAmount(fee)}` +

@@ -113,9 +113,7 @@ export function registerGovTx(tx: Command): void {
         await sendTx(opts, async ({ args, client, key }) => {
           let validators = opts.validator.map((v) => args.parseAddress(v, "--validator"));
           if (validators.length === 0) {
-            const stake = await client.call<{ stakes: { validator: string }[] }>("staking_getStake", {
-              delegator: key.address,
-            });
+            const stake = await client.staking.getStake({ delegator: key.address });
             // Its own validator's bond is voted as the operator's; the stake elsewhere is named.
             validators = stake.stakes.filter((s) => s.validator !== key.address).map((s) => args.parseAddress(s.validator, "validator"));
           }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { KeyEntry } from "../../node/keyring.ts";
 import type { TxMsg } from "../../proto/tx.ts";
-import type { RpcClient } from "../../rpc/client.ts";
+import type { TypedClient } from "../../rpc/typed-client.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { formatOpen } from "../../state/units.ts";
 import { CliError, DEFAULT_HOME, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
@@ -43,7 +43,7 @@ export interface IncludedTx {
 /** What a command's message builder gets: the signing key, a client (to read state first), the parsers. */
 export interface TxSession {
   key: KeyEntry;
-  client: RpcClient;
+  client: TypedClient;
   args: typeof import("./tx-args.ts");
   chainId: string;
 }
@@ -70,11 +70,11 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /** Polls tx_get until the tx is included or the timeout passes. */
-async function waitForInclusion(client: RpcClient, hash: string, timeoutMs: number): Promise<IncludedTx> {
+async function waitForInclusion(client: TypedClient, hash: string, timeoutMs: number): Promise<IncludedTx> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await client.call<IncludedTx>("tx_get", { hash });
+      return await client.tx.get({ hash });
     } catch (err) {
       if (!(err instanceof RpcError) || (err.data as { reason?: string })?.reason !== "TX_NOT_FOUND") throw err;
     }
@@ -117,20 +117,20 @@ export async function sendTx(
 ): Promise<void> {
   const { toBase64, toHex } = await import("../../crypto/bytes.ts");
   const { Keyring } = await import("../../node/keyring.ts");
-  const { RpcClient } = await import("../../rpc/client.ts");
+  const { typedClient } = await import("../../rpc/typed-client.ts");
   const { buildTx, portableSigner } = await import("../../rpc/tx-builder.ts");
   const { parseOpen } = await import("../../state/units.ts");
   const args = await import("./tx-args.ts");
   const key = new Keyring(opts.home).get(opts.from);
-  const client = new RpcClient(resolveRpcUrl(opts));
-  const chainId = opts.chainId ?? (await client.call<{ chainId: string }>("node_status")).chainId;
+  const client = typedClient(resolveRpcUrl(opts));
+  const chainId = opts.chainId ?? (await client.node.getStatus()).chainId;
   const msg = await build({ key, client, args, chainId });
   const fee = parseOpen(opts.fee);
   parsePositiveInt(opts.timeout, "--timeout"); // refused before anything is signed or sent
   const nonce =
     opts.nonce !== undefined
       ? parsePositiveInt(opts.nonce, "--nonce")
-      : (await client.call<{ nonce: number }>("account_get", { address: key.address })).nonce;
+      : (await client.account.get({ address: key.address })).nonce;
   const built = buildTx({ chainId, publicKey: key.publicKey, nonce, fee, msg }, portableSigner(key.secretKey));
   if (opts.signOnly) {
     const tx = toBase64(built.bytes);
@@ -151,14 +151,14 @@ export async function sendTx(
  * sender computed, checked against the node's answer.
  */
 export async function submitSigned(
-  client: RpcClient,
+  client: TypedClient,
   tx: string,
   expected: string,
   opts: { wait?: boolean; timeout: string; json?: boolean },
   describe: (included: IncludedTx) => string = (t) => describeEvents(t.result.events),
 ): Promise<void> {
   const timeoutMs = parsePositiveInt(opts.timeout, "--timeout") * 1000;
-  const { hash } = await client.call<{ hash: string }>("tx_submit", { tx });
+  const { hash } = await client.tx.submit({ tx });
   if (hash !== expected) throw new Error(`node answered hash ${hash}, expected ${expected}`);
   if (!opts.json) console.log(hash);
   if (!opts.wait) {

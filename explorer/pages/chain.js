@@ -29,7 +29,7 @@ function status(v) {
  */
 export async function chainPage(_params, signal) {
   /** @type {NodeStatus} */
-  const node = await call("node_status", {}, signal);
+  const node = await call("node_getStatus", {}, signal);
   const latest = node.latestHeight;
   const heights = [];
   for (let height = latest; height >= 1 && heights.length < RECENT_BLOCKS; height--) heights.push(height);

@@ -14,7 +14,9 @@ import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { exactlyOne, idSchema, pageParams } from "../module-schemas.ts";
 import { payoutsView, recordView } from "../module-views.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressOut, addressSchema, amountOut, bytesHex, heightOut, heightSchema, idOut, pageOf } from "../schemas.ts";
+import { attributionWeightOut, inferenceOut, payoutsOut } from "../module-result-schemas.ts";
+import { proofField } from "../result-schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { proveParam, withProof } from "../state-proof-answer.ts";
 
@@ -57,6 +59,7 @@ export const attributionMethods = [
     name: "attribution_getInference",
     description: "One paid inference by id: model, payer, price, status (paid, recorded, expired) and its record.",
     params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
+    result: inferenceOut.extend({ height: heightOut, ...proofField }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getInference(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `inference ${p.id} does not exist`);
@@ -68,6 +71,7 @@ export const attributionMethods = [
     description:
       "Inferences by id, a page at a time, of one model, one payer, or (recorded ones) weighting one contribution.",
     params: listFilters,
+    result: pageOf(inferenceOut),
     handler: (p, ctx) => {
       let prefix: Uint8Array;
       if (p.modelId !== undefined) prefix = attributionScans.inferencesOfModel(p.modelId);
@@ -93,6 +97,12 @@ export const attributionMethods = [
       "with its contributor (weight: the index of the record's weight that paid it, whole versions included), " +
       "as stored at record time; the amounts add up to the price.",
     params: z.strictObject({ inferenceId: idSchema("inferenceId"), height: heightSchema.optional(), ...proveParam }),
+    result: payoutsOut.extend({
+      weights: z.array(attributionWeightOut),
+      recordedHeight: heightOut,
+      height: heightOut,
+      ...proofField,
+    }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => ({
         inference: getInference(view, p.inferenceId),
@@ -124,6 +134,19 @@ export const attributionMethods = [
       "An address's rewards: accrued (claimable now), claimed (ever), and what it earned from each source " +
       "(its models, its contributions), ever: the breakdown a page at a time (cursor, limit; nextCursor).",
     params: z.strictObject({ address: addressSchema, ...pageParams, ...proveParam }),
+    result: z.strictObject({
+      address: addressOut,
+      accrued: amountOut.describe("claimable now"),
+      claimed: amountOut.describe("claimed, ever"),
+      breakdown: z.array(z.strictObject({
+        source: z.enum(["model", "datanet", "contribution", "treasury", "unknown"]),
+        id: idOut,
+        amount: amountOut,
+      })),
+      nextCursor: bytesHex.nullable(),
+      height: heightOut,
+      ...proofField,
+    }),
     handler: async (p, ctx) => {
       const address = decodeAddress(p.address);
       const { value: rewards, height } = await readAt(ctx, p.height, (view) => getRewards(view, address));
@@ -161,6 +184,13 @@ export const attributionMethods = [
       "What a contribution, a datanet (its contributions together) or a model (its owner's share) has earned " +
       "from recorded inferences, ever.",
     params: earningsParams,
+    result: z.strictObject({
+      kind: z.enum(["contribution", "datanet", "model"]),
+      id: idOut,
+      total: amountOut,
+      height: heightOut,
+      ...proofField,
+    }),
     handler: async (p, ctx) => {
       const [kind, id]: [SourceKind, number] =
         p.contributionId !== undefined

@@ -6,7 +6,8 @@ import { blockTxHashes } from "../../proto/block.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { blockTxItems } from "./search.ts";
-import { hashSchema, heightSchema } from "../schemas.ts";
+import { addressOut, countOut, hashHex, hashSchema, heightOut, heightSchema } from "../schemas.ts";
+import { commitOut, eventOut, headerOut, txItemOut } from "../result-schemas.ts";
 import { commitView, headerView, resultView } from "../views.ts";
 
 const getBlockParams = z
@@ -25,6 +26,21 @@ export const chainMethods = [
       "A committed block by height or hash: header, transaction hashes (txs: \"full\": each tx with its raw bytes and result), last commit and its own commit, the " +
       "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences).",
     params: getBlockParams,
+    result: z.strictObject({
+      hash: hashHex,
+      header: headerOut,
+      txs: z.union([z.array(hashHex), z.array(txItemOut)]).describe("hashes; with txs: \"full\", each tx with its result"),
+      lastCommit: commitOut.nullable(),
+      commit: commitOut.nullable(),
+      events: z.array(eventOut),
+      evidence: z.array(z.strictObject({
+        validator: addressOut,
+        height: heightOut,
+        round: countOut,
+        type: z.enum(["prevote", "precommit"]),
+        blockHashes: z.tuple([hashHex, hashHex]),
+      })),
+    }),
     handler: async (p, ctx) => {
       let height = p.height;
       if (p.hash !== undefined) {

@@ -18,7 +18,9 @@ import { appError, fromTxError } from "../errors.ts";
 import { method } from "../method.ts";
 import { idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressSchema, countOut, hashHex, heightOut, heightSchema, idOut, pageOf } from "../schemas.ts";
+import { contributionOut, datanetOut } from "../module-result-schemas.ts";
+import { proofField, stateProofOut } from "../result-schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { proveParam, stateProofAnswer, withProof } from "../state-proof-answer.ts";
 
@@ -189,6 +191,7 @@ export const datanetMethods = [
       "One datanet by id: owner, settings, and counts of contributions, accepted ones and versions (prove: true " +
       "adds its state proof, as every get by id does).",
     params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
+    result: datanetOut.extend({ height: heightOut, ...proofField }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getDatanet(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `datanet ${p.id} does not exist`);
@@ -199,6 +202,7 @@ export const datanetMethods = [
     name: "datanet_list",
     description: "Datanets by id, a page at a time; owner filters.",
     params: z.strictObject({ owner: addressSchema.optional(), ...pageParams }),
+    result: pageOf(datanetOut),
     handler: (p, ctx) => {
       const owner = p.owner === undefined ? undefined : decodeAddress(p.owner);
       return listAt(ctx, {
@@ -227,6 +231,7 @@ export const datanetMethods = [
         ...pageParams,
       })
       .refine((p) => p.datanetId !== undefined || p.contributor !== undefined, "give datanetId or contributor"),
+    result: pageOf(contributionOut),
     handler: async (p, ctx) => {
       const contributor = p.contributor === undefined ? undefined : decodeAddress(p.contributor);
       if (p.datanetId !== undefined) {
@@ -258,6 +263,7 @@ export const datanetMethods = [
     name: "datanet_getContribution",
     description: "One contribution by id.",
     params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
+    result: contributionOut.extend({ height: heightOut, ...proofField }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getContribution(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `contribution ${p.id} does not exist`);
@@ -274,6 +280,15 @@ export const datanetMethods = [
       version: idSchema("version"),
       height: heightSchema.optional(),
       ...proveParam,
+    }),
+    result: z.strictObject({
+      datanetId: idOut,
+      version: idOut,
+      root: hashHex.describe("the Merkle root over the first count accepted contributions"),
+      count: countOut,
+      height: heightOut.describe("the height the version was published at"),
+      queriedHeight: heightOut.describe("the height of the state read (and of proof)"),
+      ...proofField,
     }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => ({
@@ -304,6 +319,21 @@ export const datanetMethods = [
       version: idSchema("version"),
       contributionId: idSchema("contributionId"),
       height: heightSchema.optional(),
+    }),
+    result: z.strictObject({
+      datanetId: idOut,
+      version: idOut,
+      contributionId: idOut,
+      contentHash: hashHex,
+      index: countOut,
+      count: countOut,
+      root: hashHex,
+      proof: z.array(hashHex).describe("sibling hashes, bottom first"),
+      height: heightOut.describe("the version's publish height"),
+      queriedHeight: heightOut,
+      versionProof: stateProofOut,
+      contributionProof: stateProofOut,
+      clientChecks: z.array(z.string()),
     }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => ({

@@ -9,7 +9,8 @@ import { computeTally } from "../../state/modules/gov/tally.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { idSchema, pageParams } from "../module-schemas.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressOut, addressSchema, amountOut, heightOut, heightSchema, idOut, pageOf } from "../schemas.ts";
+import { proposalOut, proposalStatusOut, tallyOut } from "../module-result-schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { jsonValue } from "../views.ts";
 
@@ -30,6 +31,7 @@ export const govMethods = [
       "(deposit_period, voting_period, passed, rejected, vetoed, no_quorum, failed, dropped), deposit, the " +
       "heights its periods end at, and its final tally once voting ended.",
     params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional() }),
+    result: proposalOut.extend({ height: heightOut }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => getProposal(view, p.id));
       if (value === undefined) throw appError("NOT_FOUND", `proposal ${p.id} does not exist`);
@@ -44,6 +46,7 @@ export const govMethods = [
       proposer: addressSchema.optional(),
       ...pageParams,
     }),
+    result: pageOf(proposalOut),
     handler: (p, ctx) => {
       const proposer = p.proposer === undefined ? undefined : decodeAddress(p.proposer);
       return listAt(ctx, {
@@ -72,6 +75,12 @@ export const govMethods = [
       .refine((p) => (p.proposalId === undefined) !== (p.voter === undefined), {
         error: "give exactly one of proposalId or voter",
       }),
+    result: pageOf(z.strictObject({
+      proposalId: idOut,
+      voter: addressOut,
+      option: z.enum(["yes", "abstain", "no", "no_with_veto"]),
+      validators: z.array(addressOut).describe("the validators a staker's own stake votes with"),
+    })),
     handler: (p, ctx) => {
       const page = { height: p.height, cursor: p.cursor, limit: p.limit };
       const show = (proposalId: number, voter: Uint8Array, vote: GovVote) => {
@@ -106,6 +115,7 @@ export const govMethods = [
     name: "gov_getDeposits",
     description: "A proposal's deposits, a page at a time, by depositor (amounts in base units).",
     params: z.strictObject({ ...proposalId, ...pageParams }),
+    result: pageOf(z.strictObject({ depositor: addressOut, amount: amountOut })),
     handler: (p, ctx) =>
       listAt(ctx, {
         prefix: govScans.depositsOf(p.proposalId),
@@ -125,6 +135,13 @@ export const govMethods = [
       "A proposal's tally: live (the stake behind each option now) while it is voted on, final after. " +
       "Stake in base units.",
     params: z.strictObject({ ...proposalId, height: heightSchema.optional() }),
+    result: z.strictObject({
+      live: z.boolean().describe("true while voting: the stake behind each option now"),
+      tally: tallyOut,
+      status: proposalStatusOut,
+      proposalId: idOut,
+      height: heightOut,
+    }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => {
         const proposal = getProposal(view, p.proposalId);

@@ -9,7 +9,9 @@ import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { idSchema, pageParams } from "../module-schemas.ts";
 import { recordView } from "../module-views.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressSchema, heightOut, heightSchema, idOut, pageOf } from "../schemas.ts";
+import { datanetVersionRefOut, modelOut } from "../module-result-schemas.ts";
+import { proofField } from "../result-schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { proveParam, withProof } from "../state-proof-answer.ts";
 
@@ -35,6 +37,12 @@ export const modelMethods = [
       "One model by id (parentId: an adapter's parent), with its lineage: every datanet version its outputs " +
       "owe to (its own and, for an adapter, its ancestors'), and its ancestors (parent first).",
     params: z.strictObject({ id: idSchema("id"), height: heightSchema.optional(), ...proveParam }),
+    result: modelOut.extend({
+      lineage: z.array(datanetVersionRefOut).describe("every datanet version its outputs owe to"),
+      ancestors: z.array(idOut).describe("an adapter's parents, nearest first"),
+      height: heightOut,
+      ...proofField,
+    }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => {
         const model = getModel(view, p.id);
@@ -59,6 +67,7 @@ export const modelMethods = [
       datanetId: idSchema("datanetId").optional(),
       ...pageParams,
     }),
+    result: pageOf(modelOut),
     handler: (p, ctx) => {
       const owner = p.owner === undefined ? undefined : decodeAddress(p.owner);
       const keep = (m: Model | undefined): m is Model =>

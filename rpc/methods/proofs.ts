@@ -4,7 +4,8 @@ import { validatorsHash } from "../../proto/block.ts";
 import { committedHeader } from "../committed-header.ts";
 import { method } from "../method.ts";
 import { provableKeySchema } from "../proof-keys.ts";
-import { heightSchema } from "../schemas.ts";
+import { hashHex, heightSchema } from "../schemas.ts";
+import { commitOut, headerOut, stateProofOut, validatorSetOut } from "../result-schemas.ts";
 import { stateProofAnswer } from "../state-proof-answer.ts";
 import { commitView, headerFieldsView, validatorSetView } from "../views.ts";
 
@@ -18,6 +19,7 @@ export const proofMethods = [
       "{ rewards }, { stake: { delegator, validator } }, { validator }, { datanetVersion: { datanetId, version } }, " +
       "{ earnings: { kind, id } }, { params: true }, { raw: hex }.",
     params: z.strictObject({ height: heightSchema.optional(), key: provableKeySchema }),
+    result: stateProofOut,
     handler: (p, ctx) => stateProofAnswer(ctx, p.height, p.key),
   }),
   method({
@@ -27,6 +29,13 @@ export const proofMethods = [
       "hash, its commit, the validator set of that height (hashes to header.validatorsHash, signs the commit) " +
       "and of the next (hashes to header.nextValidatorsHash).",
     params: z.strictObject({ height: heightSchema.min(1, "height must be >= 1 (height 0 is genesis: no header)") }),
+    result: z.strictObject({
+      header: headerOut,
+      headerHash: hashHex,
+      commit: commitOut.nullable(),
+      validators: validatorSetOut,
+      nextValidators: validatorSetOut,
+    }),
     handler: async (p, ctx) => {
       const { header, hash, commit } = await committedHeader(ctx, p.height);
       // The node keeps every set the chain has had (node/validator-sets.ts: stk/vset/ entries are never deleted),

@@ -14,7 +14,8 @@ import {
 import type { RpcContext } from "../context.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressSchema, heightOut, heightSchema } from "../schemas.ts";
+import { blockEventsItemOut, eventOut, txItemOut } from "../result-schemas.ts";
 import { decodeCursor, encodeCursor, queryDigest, type SearchPlace } from "../search-cursor.ts";
 import { resultView, txBodyView } from "../views.ts";
 
@@ -257,11 +258,20 @@ export const searchMethods = [
   method({
     name: "tx_search",
     description:
-      "Committed transactions (and block events) by address, message type and/or event attribute " +
-      "({ type, attribute, value }), with their results and raw bytes, a page (limit <= 100) at a time in height " +
-      "order (order: asc | desc). Pass the returned cursor for the next page: pages never repeat or skip an item " +
-      "while blocks arrive. done: nothing more in range as of latestHeight (ascending, later blocks may add more).",
+      "Committed transactions (and block events) by address, message type and/or event attribute: with their " +
+      "results and raw bytes, a page (limit <= 100) at a time in height order (order: asc | desc); event is " +
+      "{ type, attribute, value }. Pass the returned cursor for the next page: pages never repeat or skip an item " +
+      "while blocks arrive; a cursor is tied to its query (another query's: 2005 INVALID_CURSOR). done: nothing " +
+      "more in range as of latestHeight (ascending, later blocks may add more). A page scans at most " +
+      `${MAX_SEARCH_SCAN_KEYS} index keys (MAX_SEARCH_SCAN_KEYS): a narrow combination may return a short page and ` +
+      "a cursor to go on. fromHeight beyond the tip: 2003; a node with [index] enabled = false: 2011.",
     params: searchParams,
+    result: z.strictObject({
+      items: z.array(z.discriminatedUnion("kind", [txItemOut, blockEventsItemOut])),
+      cursor: z.string().nullable().describe("opaque: pass as cursor for the next page"),
+      done: z.boolean(),
+      latestHeight: heightOut,
+    }),
     handler: (p, ctx) => search(p, ctx),
   }),
   method({
@@ -270,6 +280,7 @@ export const searchMethods = [
       "Everything a block did in one call: each tx with its hash, raw bytes (base64), result and events, in " +
       "block order, and the block's own events (slashes, jails, unbondings, expired inferences, set changes).",
     params: z.strictObject({ height: heightSchema.min(1, "height must be >= 1") }),
+    result: z.strictObject({ height: heightOut, txs: z.array(txItemOut), events: z.array(eventOut) }),
     handler: async (p, ctx) => {
       const latest = ctx.app.info().height;
       if (p.height > latest) {

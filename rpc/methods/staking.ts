@@ -11,7 +11,9 @@ import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { pageParams } from "../module-schemas.ts";
 import { validatorView } from "../module-views.ts";
-import { addressSchema, heightSchema } from "../schemas.ts";
+import { addressOut, addressSchema, amountOut, heightOut, heightSchema, pageOf } from "../schemas.ts";
+import { validatorOut } from "../module-result-schemas.ts";
+import { proofField } from "../result-schemas.ts";
 import { listAt, readAt } from "../state-query.ts";
 import { proveParam, withProof } from "../state-proof-answer.ts";
 
@@ -60,6 +62,7 @@ export const stakingMethods = [
       "Validators, a page at a time: operator, consensus key, stake, power, jail state, and whether it is in " +
       "the validator set producing the next block (active). status: active, jailed or all (default).",
     params: z.strictObject({ status: z.enum(["active", "jailed", "all"]).default("all"), ...pageParams }),
+    result: pageOf(validatorOut),
     handler: (p, ctx) => {
       let staking: StakingParams | undefined;
       return listAt(ctx, {
@@ -83,6 +86,7 @@ export const stakingMethods = [
     name: "staking_getValidator",
     description: "One validator by its operator address.",
     params: z.strictObject({ address: addressSchema, height: heightSchema.optional(), ...proveParam }),
+    result: validatorOut.extend({ height: heightOut, ...proofField }),
     handler: async (p, ctx) => {
       const operator = decodeAddress(p.address);
       const { value, height } = await readAt(ctx, p.height, (view) => ({
@@ -111,6 +115,22 @@ export const stakingMethods = [
         (p) => p.prove !== true || p.validator !== undefined,
         "prove: true needs validator (a proof is of one delegation: state_getProof { stake: { delegator, validator } })",
       ),
+    result: z.strictObject({
+      delegator: addressOut,
+      stakes: z.array(
+        z.strictObject({ validator: addressOut, moniker: z.string(), shares: amountOut, value: amountOut }),
+      ),
+      totalStaked: amountOut,
+      unbonding: z.array(z.strictObject({
+        validator: addressOut,
+        amount: amountOut,
+        creationHeight: heightOut,
+        completionHeight: heightOut,
+      })),
+      totalUnbonding: amountOut,
+      height: heightOut,
+      ...proofField,
+    }),
     handler: async (p, ctx) => {
       const delegator = decodeAddress(p.delegator);
       const only = p.validator === undefined ? undefined : decodeAddress(p.validator);

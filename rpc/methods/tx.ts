@@ -4,15 +4,44 @@ import { decodeTx } from "../../proto/tx.ts";
 import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
-import { hashSchema } from "../schemas.ts";
+import { base64Bytes, countOut, hashHex, hashSchema, heightOut } from "../schemas.ts";
+import { eventOut, resultOut, txBodyOut } from "../result-schemas.ts";
 import { reasonOf, simulateTx } from "../tx-simulation.ts";
 import { resultView, txBodyView } from "../views.ts";
+
+/** tx_getStatus's answer, by status. */
+const txStatusOut = z.discriminatedUnion("status", [
+  z.strictObject({
+    hash: hashHex,
+    status: z.literal("included"),
+    height: heightOut,
+    index: countOut,
+    code: countOut,
+    reason: z.string(),
+  }),
+  z.strictObject({
+    hash: hashHex,
+    status: z.literal("pending"),
+    reason: z.enum(["NONCE_GAP", "CHECKING", "QUEUED"]),
+    message: z.string(),
+  }),
+  z.strictObject({
+    hash: hashHex,
+    status: z.enum(["rejected", "evicted"]),
+    reason: z.string(),
+    message: z.string(),
+    height: heightOut,
+    replacedBy: hashHex.optional(),
+  }),
+  z.strictObject({ hash: hashHex, status: z.literal("unknown") }),
+]);
 
 export const txMethods = [
   method({
     name: "tx_submit",
     description: "Submits a signed transaction (base64). Answers with its hash once the mempool admitted it.",
     params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
+    result: z.strictObject({ hash: hashHex }),
     handler: async (p, ctx) => {
       const bytes = fromBase64(p.tx);
       if (bytes === undefined)
@@ -26,8 +55,19 @@ export const txMethods = [
     description:
       "Runs a signed transaction (base64, as tx_submit takes) against the latest state without submitting it: " +
       "nothing written, no fee charged, no block. Refused as tx_submit refuses (size, decoding, chain id, fee " +
-      "floor, signature); otherwise answers { hash, height, includable, code, reason, log, events }.",
+      "floor, signature); otherwise answers { hash, height, includable, code, reason, log, events }: includable " +
+      "false (no events) when its nonce or fee would keep it out of a block. The fee event names the next " +
+      "height's first validator as the recipient (a stand-in for the proposer).",
     params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
+    result: z.strictObject({
+      hash: hashHex,
+      height: heightOut.describe("the next block's, which would run it"),
+      includable: z.boolean(),
+      code: countOut,
+      reason: z.string(),
+      log: z.string(),
+      events: z.array(eventOut),
+    }),
     handler: async (p, ctx) => {
       const bytes = fromBase64(p.tx);
       if (bytes === undefined)
@@ -43,6 +83,7 @@ export const txMethods = [
       "REPLACED by a tx paying more for its nonce: replacedBy names it, or MEMPOOL_FULL: a tx paying more per byte took its room), " +
       "or unknown. Fates of txs that left the mempool are remembered for a bounded time and count.",
     params: z.strictObject({ hash: hashSchema }),
+    result: txStatusOut,
     handler: async (p, ctx) => {
       const record = await ctx.db.getTx(fromHex(p.hash) as Uint8Array);
       if (record !== undefined) {
@@ -64,6 +105,14 @@ export const txMethods = [
     name: "tx_get",
     description: "An included transaction by hash: where it is, what it said, what it did.",
     params: z.strictObject({ hash: hashSchema }),
+    result: z.strictObject({
+      hash: hashHex,
+      height: heightOut,
+      index: countOut,
+      tx: txBodyOut,
+      raw: base64Bytes.describe("the signed tx as committed; sha256 of it is hash"),
+      result: resultOut.extend({ reason: z.string().describe("the code's name: OK, or the TxError name") }),
+    }),
     handler: async (p, ctx) => {
       const record = await ctx.db.getTx(fromHex(p.hash) as Uint8Array);
       if (record === undefined) {

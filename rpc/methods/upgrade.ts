@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getUpgradeDoneHeight, getUpgradePlan } from "../../state/modules/gov/queries.ts";
 import { method } from "../method.ts";
-import { heightSchema } from "../schemas.ts";
+import { heightOut, heightSchema, idOut } from "../schemas.ts";
 import { readAt } from "../state-query.ts";
 
 export const upgradeMethods = [
@@ -14,6 +14,11 @@ export const upgradeMethods = [
     params: z.strictObject({
       name: z.string().min(1).max(64).optional(),
       height: heightSchema.optional(),
+    }),
+    result: z.strictObject({
+      plan: z.union([z.null(), z.strictObject({ name: z.string(), height: heightOut, proposalId: idOut })]),
+      appliedAt: z.union([heightOut, z.null()]).optional().describe("only with name: the height its handler ran at"),
+      height: heightOut,
     }),
     handler: async (p, ctx) => {
       const { value, height } = await readAt(ctx, p.height, (view) => ({

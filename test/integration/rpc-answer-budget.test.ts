@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 function method(name: string, handler: RpcMethod["handler"]): RpcMethod {
-  return { name, description: "", params: z.object({}).passthrough(), handler } as RpcMethod;
+  return { name, description: "", params: z.object({}).passthrough(), result: z.unknown(), handler } as RpcMethod;
 }
 
 const bigAnswer = "x".repeat(100_000);

@@ -130,12 +130,8 @@ export class BlockSyncServer {
       // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
       const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
       const sending = AbortSignal.timeout(sendMs);
-      // One write for the whole answer (the same bytes as a write per block): each write is a yamux frame,
-      // a noise encryption and a socket write here and a decryption and a frame at the client whatever its
-      // size, so a range of a thousand empty blocks written one by one cost a thousand of each. yamux cuts
-      // the answer into frames of up to 64 KiB and holds what the client's window does not take yet; the
-      // frames are in memory already (readRange), so this queues no more than they hold.
-      await lp.writeV([u32(frames.length), ...frames], { signal: sending });
+      await lp.write(u32(frames.length), { signal: sending });
+      for (const f of frames) await lp.write(f, { signal: sending });
       await stream.close({ signal: sending });
     } catch (err) {
       stream.abort(err as Error); // the client went away or stopped reading: its loss, not an offence

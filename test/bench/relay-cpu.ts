@@ -8,11 +8,12 @@
  * every thread, both hosts), per tx that reached B, for each --flushMs given (the relay's batch interval):
  * the interval sets how many txs share one message and so its per-message costs.
  *
- * The bench's own clock is not the relay's cost: admitting every 5 ms wakes the process 200 times a second,
- * and on this shared machine one timer wake of an otherwise idle Node process costs ~150 us of CPU (as much
- * as 1.7 verifies, every 2.5 txs at 500 tx/s: a third of the gross figure). So each run first ticks the same
- * clock with the hosts connected and nothing admitted, and the figure is the run's CPU less that clock's
- * (idle CPU per tick x ticks taken). Both are printed.
+ * The bench's own clock is not the relay's cost: it admits every 5 ms, and on this shared machine the process
+ * with its two hosts connected, that clock ticking and nothing admitted already costs 100-190 us of CPU per
+ * tick (a bare Node process waking every 5 ms: ~90 us; every 20 ms: ~150 us, all of it user time: the
+ * runtime's idle work, whatever the reason). At 500 tx/s that was 0.4-0.7 of the 1.0-1.7 verifies gross.
+ * So each run first ticks the same clock idle, and the figure is the run's CPU less that idle CPU per tick
+ * x ticks taken. Both are printed.
  *
  *   npm exec -- node test/bench/relay-cpu.ts [--txs 10000] [--rate 500] [--flushMs 20,50] [--repeat 3]
  *

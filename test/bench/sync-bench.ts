@@ -5,8 +5,8 @@
  * 127.0.0.1. Reports the sync's blocks/s over the empty part and tx/s over the full part, and as ratios to
  * one core's ed25519 verify rate measured by this script just before the sync (verifies per CPU-second of
  * its thread): tx/s over that rate, and the fresh node's CPU (main thread and verify workers) per empty
- * block and per tx in verifies' time. On a shared machine the wall-clock rates move with the load; the CPU
- * ratios much less. Checks that the fresh node ends on the source's state root at the last height.
+ * block and per tx in verifies' time, and the source process's (from /proc: the serving side) per empty
+ * block. On a shared machine the wall-clock rates move with the load; the CPU ratios much less. Checks that the fresh node ends on the source's state root at the last height.
  *
  *   node test/bench/sync-bench.ts [--empty 3000] [--txs 60000] [--accounts 32] [--timeout 600] [--source DIR]
  *
@@ -189,6 +189,17 @@ async function buildSource(home: string): Promise<Source> {
   return { source, home, p2p: await p2pAddress(rpc), emptyTo, fullTo };
 }
 
+/** A process's CPU time so far (user + system, every thread), from /proc (Linux), in microseconds. */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // from field 3 (state) on
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux for x86 and arm. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 async function main(): Promise<void> {
   const { source: src, home: sourceHome, p2p, emptyTo, fullTo } = await source();
   const rpc = new RpcClient(src.url);
@@ -208,7 +219,9 @@ async function main(): Promise<void> {
         cb();
       },
     });
-    const commits: { height: number; numTxs: number; ms: number; cpuUs: number }[] = [];
+    const commits: { height: number; numTxs: number; ms: number; cpuUs: number; sourceCpuUs: number }[] = [];
+    const sourcePid = src.child.pid;
+    if (sourcePid === undefined) throw new Error("the source process has no pid");
     const cpuUs = () => {
       const u = process.cpuUsage(); // this process: the fresh node's main thread and its verify workers
       return u.user + u.system;
@@ -221,7 +234,9 @@ async function main(): Promise<void> {
     }
     const node = await OplNode.start({ home, config, logger: pino({ level: "info" }, logStream) });
     const off = node.app.onCommit((e) => {
-      commits.push({ height: e.height, numTxs: e.numTxs, ms: performance.now(), cpuUs: cpuUs() });
+      // The source's CPU only where it is used (the first commit, the last empty block): a read of /proc each.
+      const sourceCpuUs = commits.length === 0 || e.height === emptyTo ? processCpuUs(sourcePid) : 0;
+      commits.push({ height: e.height, numTxs: e.numTxs, ms: performance.now(), cpuUs: cpuUs(), sourceCpuUs });
     });
     const cpu0 = process.cpuUsage();
     try {
@@ -253,6 +268,8 @@ async function main(): Promise<void> {
       const verifyUs = 1e6 / rate;
       const cpuVerifiesPerEmptyBlock = (emptyEnd.cpuUs - first.cpuUs) / verifyUs / emptyBlocks;
       const cpuVerifiesPerTx = (fullEnd.cpuUs - emptyEnd.cpuUs) / verifyUs / fullTxs;
+      // The serving side: the source process's CPU (it also keeps making its own empty blocks, a little).
+      const sourceCpuVerifiesPerEmptyBlock = (emptyEnd.sourceCpuUs - first.sourceCpuUs) / verifyUs / emptyBlocks;
       const txPerSec = fullTxs / fullSeconds;
       const result = {
         emptyBlocks,
@@ -268,6 +285,7 @@ async function main(): Promise<void> {
         verifiesPerEmptyBlock: Number((rate / blocksPerSec).toFixed(1)),
         cpuVerifiesPerEmptyBlock: Number(cpuVerifiesPerEmptyBlock.toFixed(2)),
         cpuVerifiesPerTx: Number(cpuVerifiesPerTx.toFixed(2)),
+        sourceCpuVerifiesPerEmptyBlock: Number(sourceCpuVerifiesPerEmptyBlock.toFixed(2)),
         freshNodeCpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
         sameStateRootAtTip: sameChain,
         progressLines: progress.filter((l) => l.includes("progress")).length,
@@ -276,7 +294,8 @@ async function main(): Promise<void> {
         `sync: ${result.blocksPerSec} empty blocks/s (${emptyBlocks} in ${result.emptySeconds} s); ` +
         `${result.txPerSec} tx/s in full blocks (${fullTxs} in ${result.fullSeconds} s) = ` +
         `${result.txPerSecOverVerifyRate}x one core's verify rate; CPU ${result.cpuVerifiesPerEmptyBlock} verifies' ` +
-        `time per empty block, ${result.cpuVerifiesPerTx} per tx; same state root at ${fullTo}: ${sameChain}`,
+        `time per empty block, ${result.cpuVerifiesPerTx} per tx; the source serving: ` +
+        `${result.sourceCpuVerifiesPerEmptyBlock} per empty block; same state root at ${fullTo}: ${sameChain}`,
       );
       for (const l of progress.slice(0, 6)) console.log(`  log: ${l}`);
       console.log(JSON.stringify(result));

@@ -1,6 +1,6 @@
 import { equalBytes, readU64be, toHex } from "../crypto/bytes.ts";
 import { type Header, validatorsHash } from "../proto/block.ts";
-import { MODULE_PREFIX } from "../state/keys.ts";
+import { LATEST_SET_KEY as STAKING_LATEST_SET_KEY } from "../state/modules/staking/keys.ts";
 import { BLOCK_STORE_REPAIR } from "../state/store/chain-db.ts";
 import type { ValidatorSets } from "./validator-sets.ts";
 
@@ -52,4 +52,4 @@ export function checkValidatorSets(
 }
 
 /** The state key whose value names the latest set's first height (read with a point read, tree-checked). */
-export const LATEST_SET_KEY = MODULE_PREFIX.stakingValidatorSetLatest;
+export const LATEST_SET_KEY = STAKING_LATEST_SET_KEY;

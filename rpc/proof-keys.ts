@@ -1,29 +1,35 @@
 import { z } from "zod";
 import { ADDRESS_LENGTH, decodeAddress, encodeAddress } from "../crypto/address.ts";
 import { equalBytes, fromHex, readU64be, toHex } from "../crypto/bytes.ts";
-import { MODULE_PREFIX, SOURCE_KIND } from "../state/keys.ts";
+import { SOURCE_KIND } from "../state/keys.ts";
 import { PARAMS_KEY } from "../state/modules/gov/keys.ts";
+import { getEarnings, getInference, getRewards } from "../state/modules/attribution/attribution.ts";
 import {
+  EARNINGS_PREFIX,
   earningsKey,
-  getEarnings,
-  getInference,
-  getRewards,
+  INFERENCE_PREFIX,
   inferenceKey,
+  inferencePayoutsKey,
+  REWARDS_PREFIX,
   rewardsKey,
-} from "../state/modules/attribution/attribution.ts";
+} from "../state/modules/attribution/keys.ts";
 import type { InferencePayouts } from "../proto/module-records.ts";
-import { getInferencePayouts, inferencePayoutsKey } from "../state/modules/attribution/payouts.ts";
-import { accountKey, getAccount } from "../state/modules/bank/bank.ts";
+import { getInferencePayouts } from "../state/modules/attribution/payouts.ts";
+import { getAccount } from "../state/modules/bank/bank.ts";
+import { ACCOUNT_PREFIX, accountKey } from "../state/modules/bank/keys.ts";
+import { getContribution, getDatanet, getDatanetVersion } from "../state/modules/datanets/datanets.ts";
 import {
+  CONTRIBUTION_PREFIX,
   contributionKey,
+  DATANET_PREFIX,
+  DATANET_VERSION_PREFIX,
   datanetKey,
   datanetVersionKey,
-  getContribution,
-  getDatanet,
-  getDatanetVersion,
-} from "../state/modules/datanets/datanets.ts";
-import { getModel, modelKey } from "../state/modules/models/models.ts";
-import { delegationKey, getShares, getValidator, validatorKey } from "../state/modules/staking/staking.ts";
+} from "../state/modules/datanets/keys.ts";
+import { MODEL_PREFIX, modelKey } from "../state/modules/models/keys.ts";
+import { getModel } from "../state/modules/models/models.ts";
+import { DELEGATION_PREFIX, delegationKey, VALIDATOR_PREFIX, validatorKey } from "../state/modules/staking/keys.ts";
+import { getShares, getValidator } from "../state/modules/staking/staking.ts";
 import type { StateReader } from "../state/view.ts";
 import type { RpcContext } from "./context.ts";
 import { exactlyOne, idSchema } from "./module-schemas.ts";
@@ -230,28 +236,28 @@ const KIND_OF_BYTE = new Map(Object.entries(SOURCE_KIND).map(([kind, byte]) => [
 
 /** The named kinds as key shapes: a prefix, the length of the rest, and the named key the rest makes. */
 const SHAPES: { prefix: Uint8Array; rest: number; named(rest: Uint8Array): Record<string, unknown> }[] = [
-  { prefix: MODULE_PREFIX.bankAccount, rest: ADDRESS_LENGTH, named: (r) => ({ account: encodeAddress(r) }) },
-  { prefix: MODULE_PREFIX.datanet, rest: ID, named: (r) => ({ datanet: readU64be(r) }) },
-  { prefix: MODULE_PREFIX.contribution, rest: ID, named: (r) => ({ contribution: readU64be(r) }) },
-  { prefix: MODULE_PREFIX.model, rest: ID, named: (r) => ({ model: readU64be(r) }) },
-  { prefix: MODULE_PREFIX.inference, rest: ID, named: (r) => ({ inference: readU64be(r) }) },
-  { prefix: MODULE_PREFIX.rewards, rest: ADDRESS_LENGTH, named: (r) => ({ rewards: encodeAddress(r) }) },
+  { prefix: ACCOUNT_PREFIX, rest: ADDRESS_LENGTH, named: (r) => ({ account: encodeAddress(r) }) },
+  { prefix: DATANET_PREFIX, rest: ID, named: (r) => ({ datanet: readU64be(r) }) },
+  { prefix: CONTRIBUTION_PREFIX, rest: ID, named: (r) => ({ contribution: readU64be(r) }) },
+  { prefix: MODEL_PREFIX, rest: ID, named: (r) => ({ model: readU64be(r) }) },
+  { prefix: INFERENCE_PREFIX, rest: ID, named: (r) => ({ inference: readU64be(r) }) },
+  { prefix: REWARDS_PREFIX, rest: ADDRESS_LENGTH, named: (r) => ({ rewards: encodeAddress(r) }) },
   {
-    prefix: MODULE_PREFIX.stakingDelegation,
+    prefix: DELEGATION_PREFIX,
     rest: 2 * ADDRESS_LENGTH,
     named: (r) => {
       const [delegator, validator] = [r.subarray(0, ADDRESS_LENGTH), r.subarray(ADDRESS_LENGTH)];
       return { stake: { delegator: encodeAddress(delegator), validator: encodeAddress(validator) } };
     },
   },
-  { prefix: MODULE_PREFIX.stakingValidator, rest: ADDRESS_LENGTH, named: (r) => ({ validator: encodeAddress(r) }) },
+  { prefix: VALIDATOR_PREFIX, rest: ADDRESS_LENGTH, named: (r) => ({ validator: encodeAddress(r) }) },
   {
-    prefix: MODULE_PREFIX.datanetVersion,
+    prefix: DATANET_VERSION_PREFIX,
     rest: 2 * ID,
     named: (r) => ({ datanetVersion: { datanetId: readU64be(r), version: readU64be(r, ID) } }),
   },
   {
-    prefix: MODULE_PREFIX.earnings,
+    prefix: EARNINGS_PREFIX,
     rest: 1 + ID,
     named: (r) => ({ earnings: { kind: KIND_OF_BYTE.get(r[0]), id: readU64be(r, 1) } }),
   },

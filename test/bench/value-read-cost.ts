@@ -6,7 +6,7 @@ import { sha256 } from "../../crypto/hash.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { decodeStoredAccount, encodeAccount } from "../../proto/records.ts";
 import { fundedAccountWrites } from "../../state/genesis.ts";
-import { accountKey } from "../../state/modules/bank/bank.ts";
+import { accountKey } from "../../state/modules/bank/keys.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
 import { MIN_VALUE_CACHE_BYTES } from "../../state/store/value-cache.ts";

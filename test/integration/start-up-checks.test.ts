@@ -9,7 +9,7 @@ import { decodeAddress } from "../../crypto/address.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { MODULE_PREFIX } from "../../state/keys.ts";
-import { accountKey } from "../../state/modules/bank/bank.ts";
+import { accountKey } from "../../state/modules/bank/keys.ts";
 import { homePaths, readConfig } from "../../node/config.ts";
 import { OplNode } from "../../node/node.ts";
 import { checkSignerState, SignerStateMissingError } from "../../node/signer-recovery.ts";

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeAccount } from "../../proto/records.ts";
 import { genesisWrites } from "../../state/genesis.ts";
-import { accountKey, getAccount } from "../../state/modules/bank/bank.ts";
+import { getAccount } from "../../state/modules/bank/bank.ts";
+import { accountKey } from "../../state/modules/bank/keys.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";

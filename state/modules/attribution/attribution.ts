@@ -35,6 +35,7 @@ import {
   getDatanetVersion,
 } from "../datanets/datanets.ts";
 import { getModel, isOperator, trainedOnOf } from "../models/models.ts";
+import { earningsKey, inferenceKey, rewardsKey } from "./keys.ts";
 
 export { splitFee } from "./split.ts";
 
@@ -52,16 +53,12 @@ const EMPTY_REWARDS: Rewards = { accrued: 0n, claimed: 0n };
 // ---- keys ----
 
 /** Keys are exported for proofs (rpc/proof-keys.ts): a proof names the key the getter reads. */
-export const inferenceKey = (id: number) => stateKey(MODULE_PREFIX.inference, idKey(id));
 /** Inferences expiring at the end of a height (one key per entry: a pay costs O(1)). */
 const EXPIRY_QUEUE: SeqList = {
   entries: MODULE_PREFIX.inferenceExpiryQueue,
   counts: MODULE_PREFIX.inferenceExpiryCount,
 };
-export const rewardsKey = (address: Uint8Array) => stateKey(MODULE_PREFIX.rewards, address);
 const kindByte = (kind: SourceKind) => Uint8Array.of(SOURCE_KIND[kind]);
-export const earningsKey = (kind: SourceKind, id: number) =>
-  stateKey(MODULE_PREFIX.earnings, kindByte(kind), idKey(id));
 const rewardSourceKey = (address: Uint8Array, kind: SourceKind, id: number) =>
   stateKey(MODULE_PREFIX.rewardSource, address, kindByte(kind), idKey(id));
 

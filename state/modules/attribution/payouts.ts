@@ -3,6 +3,7 @@ import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import type { FeeSplit, SplitWeight } from "./split.ts";
 import { getContribution } from "../datanets/datanets.ts";
+import { inferencePayoutsKey } from "./keys.ts";
 
 /**
  * The attribution trail of a record_inference, kept in the state at record time: every credit it made (the
@@ -12,9 +13,6 @@ import { getContribution } from "../datanets/datanets.ts";
  * plus the treasury and the owner). And the by-contribution index of every contribution a record credited,
  * through a whole-version weight too, bounded by the same limit.
  */
-
-export const inferencePayoutsKey = (inferenceId: number) =>
-  stateKey(MODULE_PREFIX.inferencePayouts, idKey(inferenceId));
 
 export function getInferencePayouts(view: StateReader, inferenceId: number): InferencePayouts | undefined {
   const raw = view.get(inferencePayoutsKey(inferenceId));

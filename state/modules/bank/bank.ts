@@ -2,8 +2,9 @@ import { encodeAddress } from "../../../crypto/address.ts";
 import { decodeAmount, encodeAmount } from "../../../proto/codec.ts";
 import { type Account, decodeStoredAccount, encodeAccount } from "../../../proto/records.ts";
 import { TxError } from "../../errors.ts";
-import { MODULE_PREFIX, stateKey } from "../../keys.ts";
+import { MODULE_PREFIX } from "../../keys.ts";
 import { keyId, type Overlay, readRecord, type RecordCodec, type StateReader } from "../../view.ts";
+import { accountKey } from "./keys.ts";
 
 /**
  * The bank: balances, nonces (one account record per address, so a transfer touches one key per party) and
@@ -12,10 +13,6 @@ import { keyId, type Overlay, readRecord, type RecordCodec, type StateReader } f
  */
 
 const EMPTY_ACCOUNT: Account = { nonce: 0, balance: 0n };
-
-export function accountKey(address: Uint8Array): Uint8Array {
-  return stateKey(MODULE_PREFIX.bankAccount, address);
-}
 
 /** Accounts as state records: decoded once per value and encoded once per block (state/view.ts). */
 const ACCOUNT: RecordCodec<Account> = { decode: decodeStoredAccount, encode: encodeAccount };

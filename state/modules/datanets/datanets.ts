@@ -38,6 +38,7 @@ import {
   nextId,
   utf8Length,
 } from "../common.ts";
+import { contributionKey, datanetKey, datanetVersionKey } from "./keys.ts";
 
 /**
  * Datanets: curated, versioned data sets. Anyone (or, with an allow list, the listed) contributes an item
@@ -93,18 +94,6 @@ export function getDatanetFrontier(view: StateReader, datanet: Datanet): Datanet
     );
   }
   return frontier;
-}
-
-export function datanetKey(id: number): Uint8Array {
-  return stateKey(MODULE_PREFIX.datanet, idKey(id));
-}
-
-export function contributionKey(id: number): Uint8Array {
-  return stateKey(MODULE_PREFIX.contribution, idKey(id));
-}
-
-export function datanetVersionKey(datanetId: number, version: number): Uint8Array {
-  return stateKey(MODULE_PREFIX.datanetVersion, idKey(datanetId), idKey(version));
 }
 
 function frontierKey(datanetId: number): Uint8Array {

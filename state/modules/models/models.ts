@@ -19,6 +19,7 @@ import type { ChainParams, ModelParams } from "../../params.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import { checkAddressList, checkText, event, includesAddress, nextId } from "../common.ts";
 import { getDatanetVersion } from "../datanets/datanets.ts";
+import { modelKey } from "./keys.ts";
 
 /**
  * Models: registered weights with a lineage. A model names the published datanet versions it was trained
@@ -86,10 +87,6 @@ export function compareRefs(a: DatanetVersionRef, b: DatanetVersionRef): number 
 export function sortedUniqueRefs(refs: readonly DatanetVersionRef[]): DatanetVersionRef[] {
   const sorted = [...refs].sort(compareRefs);
   return sorted.filter((r, i) => i === 0 || compareRefs(r, sorted[i - 1]) !== 0);
-}
-
-export function modelKey(id: number): Uint8Array {
-  return stateKey(MODULE_PREFIX.model, idKey(id));
 }
 
 function modelVersionKey(modelId: number, version: number): Uint8Array {

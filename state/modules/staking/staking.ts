@@ -3,7 +3,7 @@ import { compareBytes, concatBytes, equalBytes, u64be, utf8 } from "../../../cry
 import { verify } from "../../../crypto/ed25519.ts";
 import { sha256 } from "../../../crypto/hash.ts";
 import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
-import { evidenceKey } from "./keys.ts";
+import { delegationKey, evidenceKey, validatorKey } from "./keys.ts";
 import {
   addressListCodec,
   type StakingPool,
@@ -43,14 +43,6 @@ const MONIKER_MAX_BYTES = 64;
 // ---- reading ----
 
 /** Keys are exported for proofs (rpc/proof-keys.ts): a proof names the key the getter reads. */
-export function validatorKey(operator: Uint8Array): Uint8Array {
-  return stateKey(MODULE_PREFIX.stakingValidator, operator);
-}
-
-export function delegationKey(delegator: Uint8Array, operator: Uint8Array): Uint8Array {
-  return stateKey(MODULE_PREFIX.stakingDelegation, delegator, operator);
-}
-
 export function getValidator(view: StateReader, operator: Uint8Array): StakingValidator | undefined {
   const raw = view.get(validatorKey(operator));
   return raw === undefined ? undefined : stakingValidatorCodec.decode(raw);

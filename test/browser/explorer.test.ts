@@ -248,7 +248,11 @@ describe("the explorer in a browser", () => {
     const id = econ.ids.contributions[0];
     const earned = await rpc<{ total: string }>("attribution_getEarnings", { contributionId: id });
     await visit(`/contribution/${id}`, `Contribution ${id}`);
-    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Verified in this browser: SHA-256 of 1 sibling leads/);
+    // What is checked, and only that: the proof links the contribution to the root this node reports.
+    expect(await page.locator("#proof-verdict").innerText()).toBe(
+      "✓ Linked to the version root this node reports: SHA-256 of 1 sibling leads to the version's root " +
+      "(hashed in this browser; the root is not checked against a signed header)",
+    );
     expect(await field("Earned")).toBe(open(earned.total));
     expect(await field("Earned")).toBe("45 OPEN"); // 30 directly, 15 as half of version 1's share
     expect(await rows("inferences")).toEqual([
@@ -271,7 +275,7 @@ describe("the explorer in a browser", () => {
     });
     try {
       await visit(`/contribution/${id}`, `Contribution ${id}`);
-      expect(await page.locator("#proof-verdict").innerText()).toBe("✗ NOT verified: the proof leads to another root than the version's");
+      expect(await page.locator("#proof-verdict").innerText()).toBe("✗ NOT linked to the version root this node reports: the proof leads to another root than the version's");
       await screenshot("contribution-tampered");
     } finally {
       await page.unroute(`${base}/`);
@@ -297,7 +301,7 @@ describe("the explorer in a browser", () => {
     ]);
     await screenshot("datanet");
     await follow(`/contribution/${econ.ids.contributions[2]}`, `Contribution ${econ.ids.contributions[2]}`);
-    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Verified in this browser/);
+    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Linked to the version root this node reports: /);
   });
 
   it("models: the list, and an adapter's lineage graph (adapter -> parent -> datanet version), each box a link", async () => {

@@ -17,7 +17,7 @@ export const nodeMethods = [
     name: "node_status",
     description:
       "Where this node stands: chain, identity, latest block, whether it is catching up, and the pending software " +
-      "upgrade (null without one; { name, height, proposalId, status: \"scheduled\", action: apply | skip | halt } " +
+      "upgrade (null without one; { name, height, proposalId, status: \"scheduled\", action: apply | apply-test-marker | skip | halt } " +
       "before its height, { ..., status: \"halted\", message } once this node stopped for it).",
     params: noParams,
     handler: (_p, ctx) => {

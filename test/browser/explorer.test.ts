@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { formatOpen } from "../../state/units.ts";
+import { formatOpen, ONE_OPEN } from "../../state/units.ts";
 import { includedTx, signMsg, submitTx } from "../helpers/economy.ts";
 import { BLOCK_TX_PAGE } from "../../explorer/pages/block.js";
 import { type EconomyChain, startEconomyChain } from "./economy-chain.ts";
@@ -160,7 +160,7 @@ describe("the explorer in a browser", () => {
     page.on("request", onRequest);
     try {
       // Several transfers sent at once: most land in one block (200 ms blocks).
-      const bytes = Array.from({ length: 8 }, () => signMsg(econ.chain, econ.bob, { type: "transfer", to: econ.alice.address, amount: 1n }));
+      const bytes = Array.from({ length: 8 }, () => signMsg(econ.chain, econ.bob, { type: "transfer", to: econ.alice.address, amount: ONE_OPEN }));
       const hashes: string[] = [];
       for (const b of bytes) hashes.push(await submitTx(econ.chain, b));
       const heights: number[] = [];

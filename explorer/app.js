@@ -19,7 +19,7 @@ import { classify } from "./search.js";
 /** @type {[RegExp, Page][]} */
 const ROUTES = [
   [/^\/?$/, chainPage],
-  [/^\/block\/(\d{1,15}|[0-9a-f]{64})$/, blockPage],
+  [/^\/block\/(\d{1,15}|[0-9a-f]{64})(?:\/txs\/(\d{1,9}))?$/, blockPage],
   [/^\/tx\/([0-9a-f]{64})$/, txPage],
   [/^\/account\/(opl1[0-9a-z]{6,90})$/, accountPage],
   [/^\/datanets$/, datanetsPage],

@@ -39,6 +39,8 @@ export interface Header {
 export interface Block {
   hash: string;
   header: Header;
+  /** The block's tx count; `txs` holds the page asked for (txOffset, txLimit). */
+  numTxs: number;
   txs: TxView[];
   events: Event[];
 }

@@ -44,6 +44,7 @@ import type { Genesis } from "../state/genesis.ts";
 import { getUpgradePlan, type UpgradePlan } from "../state/modules/gov/queries.ts";
 import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
 import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
+import { type UpgradeAction, upgradeAction } from "../state/upgrades/registry.ts";
 import { currentParams, PARAMS_KEY } from "../state/modules/gov/params-store.ts";
 import type { ChainParams } from "../state/params.ts";
 import { paramsToJson } from "../state/params-check.ts";
@@ -89,7 +90,7 @@ export interface CommittedEvent {
 
 /** A pending upgrade as node_status shows it. */
 export type UpgradeStatus = UpgradePlan & (
-  | { status: "scheduled"; action: "apply" | "skip" | "halt" }
+  | { status: "scheduled"; action: UpgradeAction }
   | { status: "halted"; message: string }
 );
 
@@ -241,8 +242,7 @@ export class ChainApp implements Application {
     if (this.haltedFor !== undefined) return { ...this.haltedFor, status: "halted", message: upgradeHaltMessage(this.haltedFor) };
     const plan = getUpgradePlan(this.state);
     if (plan === undefined) return null;
-    const action = this.upgrades.skipHeights.has(plan.height) ? "skip" : this.upgrades.handlers.has(plan.name) ? "apply" : "halt";
-    return { ...plan, status: "scheduled", action };
+    return { ...plan, status: "scheduled", action: upgradeAction(this.upgrades, plan.name, plan.height) };
   }
 
   /**

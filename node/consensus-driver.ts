@@ -202,7 +202,8 @@ export class ConsensusDriver {
     if (droppedTail > 0) this.log.warn({ bytes: droppedTail }, "dropped a torn record at the end of the WAL");
     this.wal = Wal.open<WalRecord>(this.o.walPath, this.o.fsyncer);
     const first = records[0];
-    if (first?.t === "height" && first.height === next) {
+    // Not a height this binary must halt before (an upgrade's): startHeight refuses that one and stops.
+    if (first?.t === "height" && first.height === next && this.o.haltBefore?.(next) === undefined) {
       // On the queue, like every input: peers' messages that arrive meanwhile wait until the replay is done.
       await this.run(() => this.replay(next, records));
     } else {

@@ -5,6 +5,7 @@ import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
 import type { BlockContext } from "./block-context.ts";
 import { type AccountRef, accountRef, readAccount, writeAccount } from "./modules/bank/bank.ts";
+import { upgradeBeginBlock } from "./modules/gov/upgrade.ts";
 import { MODULES, moduleOf } from "./modules/registry.ts";
 import type { ChainParams } from "./params.ts";
 import { Overlay, type StateReader, type StateWrite } from "./view.ts";
@@ -86,12 +87,15 @@ function applyMsg(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: Ac
 }
 
 /**
- * Runs before a block's transactions, each module's hook in registry order (staking: liveness counting and
- * the slashing of committed evidence). Returns the events, which the node logs (they are not part of any
+ * Runs before a block's transactions: a software upgrade due at this height first (its migration, skip or
+ * halt), whatever the module order, so every other hook and every tx sees the migrated state (as Cosmos's
+ * x/upgrade BeginBlocker); then each module's hook in registry order (staking: liveness counting and the
+ * slashing of committed evidence). Returns the events, which the node logs (they are not part of any
  * transaction's result).
  */
 export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
-  return MODULES.flatMap((m) => ("beginBlock" in m ? m.beginBlock(view, ctx) : []));
+  const upgrade = upgradeBeginBlock(view, ctx);
+  return [...upgrade, ...MODULES.flatMap((m) => ("beginBlock" in m ? m.beginBlock(view, ctx) : []))];
 }
 
 /**

@@ -59,7 +59,11 @@ export function registerStart(program: Command): void {
       "\nUpgrades: when a passed upgrade NAME reaches its height H and this binary has no handler for it, the node " +
       "stops before block H (it neither proposes, votes nor commits it), logs \"upgrade NAME is scheduled at height H; " +
       "this binary does not have it\", writes data/upgrade-halt.json and exits with code 10. Started again with the " +
-      "same binary it halts again at once; start the binary that has the handler (or pass --unsafe-skip-upgrades H).",
+      "same binary it halts again at once; start the binary that has the handler (or pass --unsafe-skip-upgrades H)." +
+      "\nOPL_TEST_UPGRADE_HANDLERS=NAME[,NAME...] (tests only) registers a test marker handler under those names: the " +
+      "node then writes test markers at their heights instead of halting, a state no release computes. It logs a " +
+      "warning at start-up and node_status shows the upgrade's action as \"apply-test-marker\". Never set it on a " +
+      "real network.",
     )
     .action(
       action(async (opts: StartOpts) => {
@@ -74,7 +78,7 @@ export function registerStart(program: Command): void {
         const { showStatusLine } = await import("../../node/status-line.ts");
         const { parseSkipHeights, testUpgradeHandlerNames, UPGRADE_HALT_EXIT_CODE } = await import("../../node/upgrade-halt.ts");
         const { UpgradeHaltError } = await import("../../state/upgrades/halt.ts");
-        const { upgradeBinary } = await import("../../state/upgrades/registry.ts");
+        const { testUpgradeHandlersWarning, upgradeBinary } = await import("../../state/upgrades/registry.ts");
         const upgrades = upgradeBinary({
           testHandlers: testUpgradeHandlerNames(process.env),
           skipHeights: opts.unsafeSkipUpgrades === undefined ? [] : parseSkipHeights(opts.unsafeSkipUpgrades),
@@ -98,6 +102,9 @@ export function registerStart(program: Command): void {
           file: logFile,
         });
         logger.info({ oldSpaceGrowthPercent: oldSpaceGrowthPercent ?? "as given to node" }, "V8 heap tuning");
+        // The test switch changes what this node computes: never silently.
+        const testWarning = testUpgradeHandlersWarning(upgrades);
+        if (testWarning !== undefined) logger.warn({ names: [...(upgrades.testHandlers ?? [])] }, testWarning);
         const { runNode } = await import("../../node/run-node.ts");
         const exitCode = (err: unknown) => (err instanceof UpgradeHaltError ? UPGRADE_HALT_EXIT_CODE : 1);
         const node = await runNode({

@@ -1,6 +1,9 @@
-// A contribution: its record, its membership proof in a datanet version CHECKED HERE (the leaf is the
-// contribution's content hash, the root the version's, each fetched on its own; the node's word on the proof
-// counts for nothing), and the reverse of attribution: what it earned and the inferences that paid it.
+// A contribution: its record, its membership proof in a datanet version HASHED HERE (the leaf is the
+// contribution's content hash, the root and count the version's, each fetched on its own; the node's word on
+// the proof counts for nothing), and the reverse of attribution: what it earned and the inferences that paid it.
+// What this shows is that the proof links the contribution to the version root THIS NODE reports: leaf, root
+// and count all come from the same node, and the root is not checked against a signed header (a node that lies
+// about all three consistently is not caught here; the light client checks roots against signed headers).
 
 import { accountLink, amount, blockLink, fields, h, link, mono, section, table } from "../dom.js";
 import { checkMembership } from "../merkle.js";
@@ -80,8 +83,8 @@ function creditedTo(answer, contributionId) {
 }
 
 /**
- * The proof against one version that holds the contribution (the one asked for, else the newest), checked
- * in the browser, with links to the other versions that hold it.
+ * The proof against one version that holds the contribution (the one asked for, else the newest), hashed
+ * in the browser up to the root the node reports for that version, with links to the other versions that hold it.
  * @param {import("../types.js").Contribution} c
  * @param {import("../types.js").Datanet} datanet
  * @param {string | undefined} versionParam
@@ -102,8 +105,8 @@ async function proofSection(c, datanet, versionParam, signal) {
     root: version.root,
   });
   const verdict = check.ok
-    ? h("p", { class: "verified", id: "proof-verdict" }, "✓ Verified in this browser: ", check.reason)
-    : h("p", { class: "not-verified", id: "proof-verdict" }, "✗ NOT verified: ", check.reason);
+    ? h("p", { class: "verified", id: "proof-verdict" }, "✓ Linked to the version root this node reports: ", check.reason, " (hashed in this browser; the root is not checked against a signed header)")
+    : h("p", { class: "not-verified", id: "proof-verdict" }, "✗ NOT linked to the version root this node reports: ", check.reason);
   return h(
     "div",
     { class: "proof" },
@@ -119,6 +122,6 @@ async function proofSection(c, datanet, versionParam, signal) {
     holding.length > 1
       ? h("p", {}, "Also in: ", holding.filter((v) => v !== version).map((v, i) => [i > 0 ? ", " : "", link(`/contribution/${c.id}/version/${v.version}`, `v${v.version}`)]).flat())
       : null,
-    h("p", { class: "muted" }, "Hashed here with SHA-256 (WebCrypto): inner node = SHA-256(0x01 ‖ left ‖ right), an odd last node carried up (docs/SPEC.md). The root and the leaf are read from the version's and the contribution's records, not from the proof's answer."),
+    h("p", { class: "muted" }, "Hashed here with SHA-256 (WebCrypto): inner node = SHA-256(0x01 ‖ left ‖ right), an odd last node carried up (docs/SPEC.md). The root and the leaf are read from the version's and the contribution's records, not from the proof's answer, but all from this node: the root is not checked against a signed header."),
   );
 }

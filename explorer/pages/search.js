@@ -10,7 +10,7 @@ import { batch, isNotFound } from "../rpc.js";
  */
 export async function searchPage([text], signal) {
   if (/^[0-9a-f]{64}$/.test(text)) {
-    const [tx, block] = await batch([["tx_get", { hash: text }], ["chain_getBlock", { hash: text }]], signal);
+    const [tx, block] = await batch([["tx_get", { hash: text }], ["chain_getBlock", { hash: text, txs: "none" }]], signal);
     failIfBroken([tx, block]);
     if (!isNotFound(tx)) return redirect(`/tx/${text}`);
     if (!isNotFound(block)) return redirect(`/block/${text}`);
@@ -18,7 +18,7 @@ export async function searchPage([text], signal) {
   }
   const n = Number(text);
   const kinds = /** @type {const} */ ([
-    ["block", "chain_getBlock", { height: n }],
+    ["block", "chain_getBlock", { height: n, txs: "none" }], // whether it exists: no txs needed
     ["datanet", "datanet_get", { id: n }],
     ["contribution", "datanet_getContribution", { id: n }],
     ["model", "model_get", { id: n }],

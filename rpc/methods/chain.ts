@@ -14,8 +14,15 @@ const getBlockParams = z
   .strictObject({
     height: heightSchema.min(1, "height must be >= 1").optional(),
     hash: hashSchema.optional(),
-    /** "hashes" (default): the txs' hashes; "full": each tx with its raw bytes (base64) and result. */
-    txs: z.enum(["hashes", "full"]).default("hashes"),
+    /**
+     * "hashes" (default): the txs' hashes; "full": each tx with its raw bytes (base64) and result; "none": no
+     * txs, only `numTxs` (a header and a count cost the same for a block of 20,000 txs as for an empty one).
+     */
+    txs: z.enum(["none", "hashes", "full"]).default("hashes"),
+    /** The txs from this index on (a block too big for one answer is read page by page). */
+    txOffset: z.number().int().min(0).optional(),
+    /** At most this many txs. */
+    txLimit: z.number().int().min(1).optional(),
   })
   .refine((p) => (p.height === undefined) !== (p.hash === undefined), "give exactly one of height or hash");
 
@@ -23,13 +30,16 @@ export const chainMethods = [
   method({
     name: "chain_getBlock",
     description:
-      "A committed block by height or hash: header, transaction hashes (txs: \"full\": each tx with its raw bytes and result), last commit and its own commit, the " +
+      "A committed block by height or hash: header, transaction count and hashes (txs: \"full\": each tx with its raw bytes and " +
+      "result; \"none\": the count only; txOffset/txLimit: a page of them), last commit and its own commit, the " +
       "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences).",
     params: getBlockParams,
     result: z.strictObject({
       hash: hashHex,
       header: headerOut,
-      txs: z.union([z.array(hashHex), z.array(txItemOut)]).describe("hashes; with txs: \"full\", each tx with its result"),
+      numTxs: countOut.describe("the block's transaction count, whatever txs, txOffset and txLimit select"),
+      txs: z.union([z.array(hashHex), z.array(txItemOut)])
+        .describe("hashes; with txs: \"full\", each tx with its result; \"none\": empty; txOffset/txLimit: that slice"),
       lastCommit: commitOut.nullable(),
       commit: commitOut.nullable(),
       events: z.array(eventOut),
@@ -61,11 +71,15 @@ export const chainMethods = [
       ]);
       if (block === undefined || meta === undefined)
         throw appError("BLOCK_NOT_FOUND", `block ${h} is not stored here`);
+      // Hashed once per block object, when the read checked the body against the txs root.
+      const all = blockTxHashes(block);
+      const offset = p.txOffset ?? 0;
+      const hashes = p.txs === "none" ? [] : all.slice(offset, p.txLimit === undefined ? undefined : offset + p.txLimit);
       return {
         hash: toHex(meta.hash),
         header: headerView(block),
-        // Hashed once per block object, when the read checked the body against the txs root.
-        txs: p.txs === "full" ? await blockTxItems(ctx, h, blockTxHashes(block)) : blockTxHashes(block).map(toHex),
+        numTxs: all.length,
+        txs: p.txs === "full" ? await blockTxItems(ctx, h, hashes) : hashes.map(toHex),
         lastCommit: commitView(block.lastCommit),
         commit: commitView(meta.commit),
         // What the block's own steps did: slashes, jails, completed unbondings, expired inferences, set changes.

@@ -31,7 +31,7 @@ export const nodeMethods = [
     name: "node_getStatus",
     description:
       "Where this node stands: chain, identity, latest block, whether it is catching up, and the pending software " +
-      "upgrade (null without one; { name, height, proposalId, status: \"scheduled\", action: apply | skip | halt } " +
+      "upgrade (null without one; { name, height, proposalId, status: \"scheduled\", action: apply | apply-test-marker | skip | halt } " +
       "before its height, { ..., status: \"halted\", message } once this node stopped for it).",
     params: noParams,
     result: z.strictObject({
@@ -51,7 +51,7 @@ export const nodeMethods = [
           height: heightOut,
           proposalId: idOut,
           status: z.literal("scheduled"),
-          action: z.enum(["apply", "skip", "halt"]),
+          action: z.enum(["apply", "apply-test-marker", "skip", "halt"]),
         }),
         z.strictObject({
           name: z.string(),

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
@@ -94,7 +95,7 @@ export class WsGateway {
       return;
     }
     const origin = req.headers.origin;
-    const allowed = origin === undefined || sameOrigin(origin, req.headers.host)
+    const allowed = origin === undefined || sameOrigin(origin, req.headers.host, this.opts.allowedOrigins)
       || allowedOrigin(origin, this.opts.allowedOrigins) !== undefined;
     if (!allowed) {
       refuse(socket, 403, `WebSocket from origin ${origin} refused: it is not in rpc.cors_allowed_origins`);
@@ -194,7 +195,30 @@ function refuse(socket: Duplex, status: number, message: string): void {
 /**
  * Whether a page was served by this port itself (the explorer at GET /): its origin is the host the browser
  * connects to, over http, or https behind a proxy that terminates TLS. Another port or host is another site.
+ * The Host must also be a name of this node (nodeHostName): with DNS rebinding, a page of evil.example whose
+ * name then resolves to this node has Origin and Host both evil.example:PORT.
  */
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+function sameOrigin(origin: string, host: string | undefined, allowedOrigins: readonly string[]): boolean {
+  if (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) return false;
+  return nodeHostName(host, allowedOrigins);
+}
+
+/**
+ * Names a browser reaches this node by without an attacker's DNS: localhost, any IP literal (the listen
+ * address, 127.0.0.1, [::1], a LAN address), and the hosts of rpc.cors_allowed_origins (a domain the operator
+ * serves the explorer under).
+ */
+function nodeHostName(host: string, allowedOrigins: readonly string[]): boolean {
+  const name = hostnameOf(`http://${host}`);
+  if (name === undefined) return false;
+  if (name === "localhost" || isIP(name.replace(/^\[(.*)\]$/, "$1")) !== 0) return true;
+  return allowedOrigins.some((o) => o !== "*" && hostnameOf(o) === name);
+}
+
+function hostnameOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
 }

@@ -17,6 +17,8 @@ export type UpgradeHandler = (view: Overlay, ctx: BlockContext) => TxEvent[] | v
  */
 export interface UpgradeBinary {
   readonly handlers: ReadonlyMap<string, UpgradeHandler>;
+  /** The names among `handlers` that are the test-only marker (OPL_TEST_UPGRADE_HANDLERS), not real migrations. */
+  readonly testHandlers?: ReadonlySet<string>;
   readonly skipHeights: ReadonlySet<number>;
 }
 

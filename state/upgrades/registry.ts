@@ -52,5 +52,32 @@ export function upgradeBinary(
     if (handlers.has(name)) throw new Error(`${TEST_UPGRADE_HANDLERS_ENV}: ${name} is a real upgrade of this binary`);
     handlers.set(name, testMarkerHandler(name));
   }
-  return { handlers, skipHeights: new Set(opts.skipHeights ?? []) };
+  return { handlers, testHandlers: new Set(opts.testHandlers ?? []), skipHeights: new Set(opts.skipHeights ?? []) };
+}
+
+/**
+ * What this binary does at upgrade `name`'s height (node_status.upgrade.action): "apply" its handler,
+ * "apply-test-marker" (the test-only marker handler OPL_TEST_UPGRADE_HANDLERS registered: not a real migration,
+ * and a state no release computes), "skip" it (--unsafe-skip-upgrades), or "halt" before it.
+ */
+export type UpgradeAction = "apply" | "apply-test-marker" | "skip" | "halt";
+
+export function upgradeAction(binary: UpgradeBinary, name: string, height: number): UpgradeAction {
+  if (binary.skipHeights.has(height)) return "skip";
+  if (binary.testHandlers?.has(name) === true) return "apply-test-marker";
+  return binary.handlers.has(name) ? "apply" : "halt";
+}
+
+/**
+ * The warning `opl start` logs when OPL_TEST_UPGRADE_HANDLERS is set: the switch silently changes what the
+ * chain computes at those upgrades' heights, so it must never go unnoticed (undefined: not set).
+ */
+export function testUpgradeHandlersWarning(binary: UpgradeBinary): string | undefined {
+  const names = [...(binary.testHandlers ?? [])];
+  if (names.length === 0) return undefined;
+  return (
+    `${TEST_UPGRADE_HANDLERS_ENV} is set: the TEST-ONLY marker handler is registered for upgrade(s) ${names.join(", ")}; ` +
+    "at their heights this node writes test markers instead of a real migration (a state no release computes). " +
+    "Never set it on a real network"
+  );
 }

@@ -1,7 +1,8 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { formatOpen } from "../../state/units.ts";
-import { signMsg, submitTx } from "../helpers/economy.ts";
+import { formatOpen, ONE_OPEN } from "../../state/units.ts";
+import { includedTx, signMsg, submitTx } from "../helpers/economy.ts";
+import { BLOCK_TX_PAGE } from "../../explorer/pages/block.js";
 import { type EconomyChain, startEconomyChain } from "./economy-chain.ts";
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser, VIEWER_OFFSET_MS } from "./browser.ts";
 
@@ -146,6 +147,46 @@ describe("the explorer in a browser", () => {
     await follow(`/tx/${econ.txs.record}`, "Transaction");
   });
 
+  it("a block's txs a page at a time, and no page fetches more than a page of a block's txs", async () => {
+    // chain_getBlock requests the pages make: a block may hold 20,000 txs, more than one answer carries.
+    const asked: Record<string, unknown>[] = [];
+    const onRequest = (r: { postData(): string | null }) => {
+      const body: unknown = JSON.parse(r.postData() ?? "null");
+      for (const c of Array.isArray(body) ? body : [body]) {
+        const call = c as { method?: string; params?: Record<string, unknown> } | null;
+        if (call?.method === "chain_getBlock") asked.push(call.params ?? {});
+      }
+    };
+    page.on("request", onRequest);
+    try {
+      // Several transfers sent at once: most land in one block (200 ms blocks).
+      const bytes = Array.from({ length: 8 }, () => signMsg(econ.chain, econ.bob, { type: "transfer", to: econ.alice.address, amount: ONE_OPEN }));
+      const hashes: string[] = [];
+      for (const b of bytes) hashes.push(await submitTx(econ.chain, b));
+      const heights: number[] = [];
+      for (const hash of hashes) heights.push((await includedTx(econ.chain, hash)).height);
+      const count = (h: number) => heights.filter((x) => x === h).length;
+      const height = [...heights].sort((a, b) => count(b) - count(a))[0];
+      const full = await rpc<{ numTxs: number; txs: { hash: string }[] }>("chain_getBlock", { height, txs: "full" });
+      expect(full.txs.length).toBeGreaterThanOrEqual(2);
+      // From the second tx on: the count is the block's, the table starts at index 1, a link leads back.
+      await visit(`/block/${height}/txs/1`, `Block ${height}`);
+      expect(await field("Transactions")).toBe(String(full.numTxs));
+      expect((await rows("transactions")).map((r) => r[0])).toEqual(full.txs.slice(1).map((_, i) => String(i + 1)));
+      expect(await page.locator("main p.pager").innerText()).toBe(`← earlier txs txs 1–${full.numTxs - 1} of ${full.numTxs}`);
+      await follow(`/block/${height}/txs/0`, `Block ${height}`);
+      expect((await rows("transactions")).map((r) => r[0])).toEqual(full.txs.map((_, i) => String(i)));
+      await visit("/", /^Chain/);
+      await page.locator("main table[aria-label=\"latest blocks\"] tbody tr").first().waitFor();
+      await visit(`/search/${height}`, `Search: ${height}`);
+    } finally {
+      page.off("request", onRequest);
+    }
+    expect(asked.length).toBeGreaterThan(10);
+    // Every block read is a header and a count (txs: "none") or one page of txs.
+    for (const p of asked) expect(p.txs === "none" || (p.txLimit as number) <= BLOCK_TX_PAGE, JSON.stringify(p)).toBe(true);
+  });
+
   it("a tx: where, who, what it asked, what it did; its ids link to their pages", async () => {
     const t = await rpc<TxView & { tx: { nonce: number } }>("tx_get", { hash: econ.txs.record });
     await visit(`/tx/${econ.txs.record}`, "Transaction");
@@ -207,7 +248,11 @@ describe("the explorer in a browser", () => {
     const id = econ.ids.contributions[0];
     const earned = await rpc<{ total: string }>("attribution_getEarnings", { contributionId: id });
     await visit(`/contribution/${id}`, `Contribution ${id}`);
-    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Verified in this browser: SHA-256 of 1 sibling leads/);
+    // What is checked, and only that: the proof links the contribution to the root this node reports.
+    expect(await page.locator("#proof-verdict").innerText()).toBe(
+      "✓ Linked to the version root this node reports: SHA-256 of 1 sibling leads to the version's root " +
+      "(hashed in this browser; the root is not checked against a signed header)",
+    );
     expect(await field("Earned")).toBe(open(earned.total));
     expect(await field("Earned")).toBe("45 OPEN"); // 30 directly, 15 as half of version 1's share
     expect(await rows("inferences")).toEqual([
@@ -230,7 +275,7 @@ describe("the explorer in a browser", () => {
     });
     try {
       await visit(`/contribution/${id}`, `Contribution ${id}`);
-      expect(await page.locator("#proof-verdict").innerText()).toBe("✗ NOT verified: the proof leads to another root than the version's");
+      expect(await page.locator("#proof-verdict").innerText()).toBe("✗ NOT linked to the version root this node reports: the proof leads to another root than the version's");
       await screenshot("contribution-tampered");
     } finally {
       await page.unroute(`${base}/`);
@@ -256,7 +301,7 @@ describe("the explorer in a browser", () => {
     ]);
     await screenshot("datanet");
     await follow(`/contribution/${econ.ids.contributions[2]}`, `Contribution ${econ.ids.contributions[2]}`);
-    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Verified in this browser/);
+    expect(await page.locator("#proof-verdict").innerText()).toMatch(/^✓ Linked to the version root this node reports: /);
   });
 
   it("models: the list, and an adapter's lineage graph (adapter -> parent -> datanet version), each box a link", async () => {

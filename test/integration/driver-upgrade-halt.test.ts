@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
 import { GuardedSigner, signedHeight } from "../../node/signer.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { walHeight } from "../../node/wal.ts";
+import { Wal, walHeight } from "../../node/wal.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
@@ -64,6 +64,24 @@ describe("the consensus driver halts before an upgrade's height", () => {
       await app.commit(smallBlock({ height: h }), commit);
     }
     await expect(driver.applySynced(smallBlock({ height: HALT_AT }), undefined as never)).rejects.toBe(halt);
+    expect(app.committed).toHaveLength(HALT_AT - 1);
+  });
+
+  it("a WAL left at the height is not replayed: the driver halts before starting the engine there", async () => {
+    const { app, driver, fatal, paths, halt } = startDriver();
+    for (let h = 1; h < HALT_AT; h++) {
+      const commit = { height: h, round: 0, blockHash: new Uint8Array(32), signatures: [] };
+      await app.commit(smallBlock({ height: h }), commit);
+    }
+    // A crash after the height began (e.g. under a binary that had the upgrade, then the old one started again).
+    const wal = Wal.open<{ t: "height"; height: number }>(paths.wal);
+    await wal.reset([{ t: "height", height: HALT_AT }]);
+    await wal.close();
+    await driver.start();
+    await waitFor("the halt", () => (fatal.length > 0 ? true : undefined), 20_000);
+    expect(fatal).toEqual([halt]);
+    expect(driver.height).toBeLessThan(HALT_AT); // the engine never started the height
+    expect(signedHeight(paths.signer) ?? 0).toBeLessThan(HALT_AT); // nothing of the height signed
     expect(app.committed).toHaveLength(HALT_AT - 1);
   });
 });

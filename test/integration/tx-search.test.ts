@@ -223,6 +223,29 @@ describe("tx_search", () => {
     const notYet = await errorOf(chain.rpc.call("chain_getBlockResults", { height: got.height + 100_000 }));
     expect(notYet.code).toBe(APP_ERRORS.BLOCK_NOT_FOUND);
   });
+  it("chain_getBlock gives a block's header and tx count without its txs, and its txs page by page", async () => {
+    // The block holding most of alice's transfers (a few per block).
+    const counts = new Map<number, number>();
+    for (const hash of aliceHashes) {
+      const { height } = await chain.rpc.call<Item>("tx_get", { hash });
+      counts.set(height, (counts.get(height) ?? 0) + 1);
+    }
+    const height = [...counts].sort((a, b) => b[1] - a[1])[0][0];
+    const full = await chain.rpc.call<{ txs: Item[]; numTxs: number }>("chain_getBlock", { height, txs: "full" });
+    expect(full.txs.length).toBeGreaterThanOrEqual(2);
+    expect(full.numTxs).toBe(full.txs.length);
+    const bare = await chain.rpc.call<{ txs: unknown[]; numTxs: number; header: { height: number } }>("chain_getBlock", { height, txs: "none" });
+    expect(bare.header.height).toBe(height);
+    expect(bare.numTxs).toBe(full.txs.length);
+    expect(bare.txs).toEqual([]);
+    const second = await chain.rpc.call<{ txs: Item[]; numTxs: number }>("chain_getBlock", { height, txs: "full", txOffset: 1, txLimit: 1 });
+    expect(second.txs).toEqual([full.txs[1]]);
+    expect(second.numTxs).toBe(full.txs.length);
+    const rest = await chain.rpc.call<{ txs: string[] }>("chain_getBlock", { height, txOffset: 1 });
+    expect(rest.txs).toEqual(full.txs.slice(1).map((t) => t.hash));
+    const beyond = await chain.rpc.call<{ txs: string[] }>("chain_getBlock", { height, txOffset: full.txs.length, txLimit: 5 });
+    expect(beyond.txs).toEqual([]);
+  });
 });
 
 describe("a node with [index] enabled = false", () => {

@@ -12,7 +12,7 @@ import { RpcClient } from "../../rpc/client.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
 import { UpgradeHaltError } from "../../state/upgrades/halt.ts";
-import { upgradeBinary } from "../../state/upgrades/registry.ts";
+import { TEST_UPGRADE_HANDLERS_ENV, upgradeBinary } from "../../state/upgrades/registry.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
@@ -113,6 +113,14 @@ describe("halting for a software upgrade", () => {
     const started = await runCli(["start", "--home", chain.home, "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
     expect(started.code, started.stderr).toBe(UPGRADE_HALT_EXIT_CODE);
     expect(started.stderr).toContain(message);
+    // With the test switch set (for another name, so it still halts): a loud warning names what it registers.
+    process.env[TEST_UPGRADE_HANDLERS_ENV] = "v9";
+    const switched = await runCli(["start", "--home", chain.home, "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"])
+      .finally(() => delete process.env[TEST_UPGRADE_HANDLERS_ENV]);
+    expect(switched.code, switched.stderr).toBe(UPGRADE_HALT_EXIT_CODE);
+    expect(switched.stdout + switched.stderr).toContain(
+      "OPL_TEST_UPGRADE_HANDLERS is set: the TEST-ONLY marker handler is registered for upgrade(s) v9",
+    );
     expect(signedHeight(paths.signerState)).toBe(height - 1);
     expect(walHeight(paths.wal)).toBe(height - 1);
 

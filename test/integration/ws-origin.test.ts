@@ -12,10 +12,11 @@ type Outcome =
   | { opened: true; answer: { result?: { height: number } } }
   | { opened: false; status: number; body: string };
 
-/** Opens /ws with `origin` (none: no Origin header) and asks for block 1. */
-function tryOrigin(chain: TestChain, origin: string | undefined): Promise<Outcome> {
+/** Opens /ws with `origin` (none: no Origin header) and asks for block 1; `host`: the Host header sent. */
+function tryOrigin(chain: TestChain, origin: string | undefined, host?: string): Promise<Outcome> {
   const url = chain.node.rpc.url.replace(/^http/, "ws") + "/ws";
-  const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+  const headers = host === undefined ? {} : { headers: { host } };
+  const ws = new WebSocket(url, origin === undefined ? headers : { origin, ...headers });
   return new Promise<Outcome>((resolve, reject) => {
     ws.on("open", () => ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "chain_getBlockResults", params: { height: 1 } })));
     ws.on("message", (d) => {
@@ -59,6 +60,17 @@ describe("with no origin allowed (the default)", () => {
     expect(await tryOrigin(chain, "http://127.0.0.1:1")).toMatchObject({ opened: false, status: 403 });
   });
 
+  it("a page of a name that resolves to this node (DNS rebinding) is refused: its Host is no name of the node", async () => {
+    const { port } = new URL(chain.node.rpc.url);
+    // evil.example first resolved to the attacker, then to 127.0.0.1: the page's origin and Host agree.
+    const rebound = await tryOrigin(chain, `http://evil.example:${port}`, `evil.example:${port}`);
+    expect(rebound).toMatchObject({ opened: false, status: 403 });
+    // The names a browser reaches this node by directly: localhost and IP literals.
+    expect(await tryOrigin(chain, `http://localhost:${port}`, `localhost:${port}`)).toMatchObject({ opened: true });
+    expect(await tryOrigin(chain, `http://[::1]:${port}`, `[::1]:${port}`)).toMatchObject({ opened: true });
+    expect(await tryOrigin(chain, `http://10.1.2.3:${port}`, `10.1.2.3:${port}`)).toMatchObject({ opened: true });
+  });
+
   it("a client that sends no Origin (not a browser) is served", async () => {
     const outcome = await tryOrigin(chain, undefined);
     expect(outcome).toMatchObject({ opened: true, answer: { result: { height: 1 } } });
@@ -78,5 +90,9 @@ describe("with one origin allowed", () => {
   it("that origin's pages are served, another's are refused with 403", async () => {
     expect(await tryOrigin(chain, "https://app.example")).toMatchObject({ opened: true, answer: { result: { height: 1 } } });
     expect(await tryOrigin(chain, "https://other.example")).toMatchObject({ opened: false, status: 403 });
+    // The explorer on the node's port under that name (the operator's DNS, not an attacker's) is its own page.
+    const { port } = new URL(chain.node.rpc.url);
+    expect(await tryOrigin(chain, `http://app.example:${port}`, `app.example:${port}`)).toMatchObject({ opened: true });
+    expect(await tryOrigin(chain, `http://other.example:${port}`, `other.example:${port}`)).toMatchObject({ opened: false, status: 403 });
   });
 });

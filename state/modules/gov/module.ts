@@ -1,6 +1,5 @@
 import type { NativeModule } from "../../module.ts";
 import { endBlock } from "./end-block.ts";
-import { upgradeBeginBlock } from "./upgrade.ts";
 import { apply, check, spend } from "./gov.ts";
 import {
   getActiveProposalIds,
@@ -16,14 +15,14 @@ import {
 import { computeTally } from "./tally.ts";
 
 /** Governance as a native module: proposals, deposits, votes; the tally and execution at the end of a vote;
- * a passed software upgrade applied (or the node halted) at the start of its height. */
+ * a passed software upgrade applied (or the node halted) at the start of its height, by state/execute.ts's
+ * beginBlock before every module's hook (gov/upgrade.ts). */
 export const govModule = {
   name: "gov",
   msgTypes: ["submit_proposal", "deposit", "vote"],
   check,
   spend,
   apply,
-  beginBlock: upgradeBeginBlock,
   endBlock,
   queries: {
     getProposal,

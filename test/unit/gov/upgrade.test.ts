@@ -6,6 +6,9 @@ import { getProposal, getUpgradeDoneHeight, getUpgradePlan } from "../../../stat
 import { haltingPlan, UpgradeHaltError } from "../../../state/upgrades/halt.ts";
 import { NO_UPGRADES } from "../../../state/upgrades/handler.ts";
 import { testMarkerRuns, upgradeBinary } from "../../../state/upgrades/registry.ts";
+import { beginBlock } from "../../../state/execute.ts";
+import { evidenceKey } from "../../../state/modules/staking/keys.ts";
+import { Overlay } from "../../../state/view.ts";
 import { GovChain, OPEN } from "../../helpers/gov-chain.ts";
 
 /**
@@ -104,5 +107,20 @@ describe("software upgrades in state", () => {
     expect(getUpgradePlan(chain.state)).toMatchObject({ name: "v2b", height: 45 });
     chain.until(44); // v2's height passes with no plan for it
     expect(() => chain.block()).toThrow("upgrade v2b is scheduled at height 45");
+  });
+
+  it("the handler runs before every other begin-block hook: it sees the block's state before staking's hook", () => {
+    const chain = new GovChain();
+    pass(chain, "v2", 20);
+    chain.until(19);
+    // Staking's begin-block marks each piece of evidence the block carries as seen (before it slashes).
+    const evidence = { hash: new Uint8Array(32).fill(7), validator: new Uint8Array(20).fill(9), height: 18 };
+    const seen: (Uint8Array | undefined)[] = [];
+    const upgrades = { handlers: new Map([["v2", (v: Overlay) => void seen.push(v.get(evidenceKey(evidence.hash)))]]), skipHeights: new Set<number>() };
+    const view = new Overlay(chain.state);
+    const events = beginBlock(view, { ...chain.context(), evidence: [evidence], upgrades });
+    expect(seen).toEqual([undefined]); // the handler ran once, before staking's hook marked the evidence
+    expect(view.get(evidenceKey(evidence.hash))).toBeDefined(); // which did run after it
+    expect(events[0].type).toBe("upgrade_applied");
   });
 });

@@ -8,6 +8,7 @@ import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
 import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
 import type { CompactBlock } from "./consensus-checks.ts";
 import type { Mempool } from "./mempool.ts";
+import { proposalTxLimit } from "./proposal-tx-limit.ts";
 import { settledWithin } from "./settled-within.ts";
 
 /**
@@ -77,8 +78,13 @@ export interface AssemblyStats {
 export interface ProposalAssemblerDeps {
   mempool: Pick<Mempool, "get" | "admission">;
   fetch(peer: string, req: TxFetchRequest, within: TransferDeadlineOptions): Promise<TxFetchResponse>;
-  /** The chain's maxBlockTxs in force (read each time): a whole block from a peer is refused past it before it is decoded. */
+  /**
+   * The chain's maxBlockTxs in force (read each time): a whole block from a peer for the next height is
+   * refused past it before it is decoded (one beyond: the structural cap, see proposalTxLimit).
+   */
   maxBlockTxs: () => number;
+  /** The chain's last committed height (read each time). */
+  lastHeight: () => number;
   /** `unresponsive`: no answer (may be the network's fault); `invalid`: an answer no honest peer gives. */
   onMisbehaviour(peer: string, reason: string, kind: "unresponsive" | "invalid"): void;
   log: Logger;
@@ -301,7 +307,7 @@ export class ProposalAssembler {
     try {
       const { header, txCount } = scanBlock(bytes);
       if (toHex(blockHash(header)) !== value) return "a block other than the one asked for";
-      const maxBlockTxs = this.d.maxBlockTxs();
+      const maxBlockTxs = proposalTxLimit(c.header.height, this.d.lastHeight(), this.d.maxBlockTxs());
       if (txCount !== c.txHashes.length || txCount > maxBlockTxs) return `a block of ${txCount} txs`;
       const block = decodeBlock(bytes, maxBlockTxs);
       const mismatch = bodyMismatch(block);

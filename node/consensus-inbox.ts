@@ -18,6 +18,7 @@ import {
 import type { VoteSig } from "./consensus-wal-record.ts";
 import type { EvidencePool } from "./evidence-pool.ts";
 import type { ProposerSchedules } from "./proposer-schedules.ts";
+import { proposalTxLimit } from "./proposal-tx-limit.ts";
 import type { SignedVotes } from "./signed-votes.ts";
 
 /**
@@ -68,7 +69,10 @@ export class ConsensusInbox {
     engine: () => EngineWindow;
     votes: Pick<SignedVotes, "has">;
     evidence: Pick<EvidencePool, "known">;
-    /** The chain's maxBlockTxs in force (read each time): a proposed block with more is refused before it is decoded. */
+    /**
+     * The chain's maxBlockTxs in force (read each time): a proposed block for the next height with more is
+     * refused before it is decoded (one beyond: the structural cap, see proposalTxLimit).
+     */
     maxBlockTxs: () => number;
   }) {
     this.app = deps.app;
@@ -109,11 +113,12 @@ export class ConsensusInbox {
         if (validator !== this.schedules.at(p.height).proposer(p.round)) return { kind: "dropped" };
         if (!this.countProposal(p.height, p.round, value)) return { kind: "dropped" }; // one too many: not decoded
         const proposal: Proposal = { height: p.height, round: p.round, value, polRound: p.polRound, validator };
+        const maxTxs = proposalTxLimit(p.height, info.height, this.maxBlockTxs());
         if (m.type === "proposal") {
-          const block = proposedBlock(m.proposal, m.blockBytes, this.maxBlockTxs());
+          const block = proposedBlock(m.proposal, m.blockBytes, maxTxs);
           return { kind: "proposal", proposal, id, block, bytes: m.blockBytes };
         }
-        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, this.maxBlockTxs());
+        const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
         return { kind: "compactProposal", proposal, id, compact };
       }
       case "evidence": {

@@ -144,7 +144,11 @@ export async function writeStreamedGenesis(
   try {
     await writeStreamed(db, genesis, identity, progress, opts);
   } catch (err) {
-    if (opts.signal?.aborted !== true) throw err;
+    // Only the stop itself (the signal's abort) is a clean stop: an error of the write's own (the wrong file,
+    // an I/O error) raised after a stop was asked for stays that error.
+    const signal = opts.signal;
+    const stopped = signal?.aborted === true && (err === signal.reason || (err instanceof Error && err.name === "AbortError"));
+    if (!stopped) throw err;
     throw new StartStopped(
       "stopped before the genesis was finished: it is not taken as written, and the next start writes it again " +
       "from the start",

@@ -245,7 +245,7 @@ export class Mempool implements PoolView {
    * reserved or evicted. tx_simulate's admission (rpc/tx-simulation.ts), so the two cannot disagree.
    */
   async refusalOf(tx: DecodedTx): Promise<TxError | undefined> {
-    checkTxStateless(tx, this.deps.chainId, this.deps.params);
+    checkTxStateless(tx, this.deps.chainId, this.params); // in force, as admit checks
     const account = this.deps.account(tx.sender);
     const plan = admissionPlan(this, this.caps, tx, account, this.nextNonce(keyId(tx.sender), account));
     return plan instanceof TxError ? this.explain(tx, plan) : undefined;

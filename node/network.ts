@@ -138,6 +138,7 @@ export class NodeNetwork implements ConsensusNetwork {
       mempool: deps.mempool,
       fetch: (peer, req, within) => txFetch.fetch(peer, req, within),
       maxBlockTxs: deps.maxBlockTxs,
+      lastHeight: () => app.info().height,
       onMisbehaviour: (peer, reason, kind) =>
         scores.penalize(peer, kind === "invalid" ? PENALTY.invalidMessage : PENALTY.unresponsive, reason),
       log,

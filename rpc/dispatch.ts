@@ -11,6 +11,7 @@ import {
 } from "./errors.ts";
 import { AnswerBytes, isAnswerBytesError, type RequestAnswerBytes } from "./answer-bytes.ts";
 import type { RpcMethod } from "./method.ts";
+import { cachedJsonOf } from "./cached-json.ts";
 import { RequestScope } from "./request-scope.ts";
 import { WorkPacer } from "./pacer.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -362,6 +363,8 @@ const COMMA = Buffer.from(",");
 const CLOSE_BRACKET = Buffer.from("]");
 
 function bytesOf(response: Response): Buffer {
+  const cached = "result" in response ? cachedJsonOf(response.result) : undefined;
+  if (cached !== undefined) return Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${cached}}`);
   return Buffer.from(JSON.stringify(response));
 }
 

@@ -4,6 +4,7 @@ import { equalBytes, fromHex, readU64be, toHex } from "../crypto/bytes.ts";
 import { SOURCE_KIND } from "../state/keys.ts";
 import { PARAMS_KEY } from "../state/modules/gov/keys.ts";
 import { getEarnings, getInference, getRewards } from "../state/modules/attribution/attribution.ts";
+import { currentParams } from "../state/modules/gov/params-store.ts";
 import {
   EARNINGS_PREFIX,
   earningsKey,
@@ -35,6 +36,7 @@ import type { RpcContext } from "./context.ts";
 import { exactlyOne, idSchema } from "./module-schemas.ts";
 import { payoutsView, recordView, validatorView } from "./module-views.ts";
 import { addressSchema } from "./schemas.ts";
+import { readAt } from "./state-query.ts";
 
 /**
  * The keys of state_getProof as users think of them ({ account: ADDRESS }, { datanet: ID }, ...), mapped to
@@ -121,7 +123,10 @@ export type ProvableKey = z.infer<typeof provableKeySchema>;
 /** A user's key resolved: the state key, and how to show the value proven at `height`. */
 export interface ResolvedKey {
   stateKey: Uint8Array;
-  /** The proven bytes as the matching get method shows them (absent values are shown as null by the caller). */
+  /**
+   * The proven bytes as the matching get method shows them (absent values are shown as null by the caller);
+   * a promise where the view reads other state at that height (a validator's staking params).
+   */
   decode(bytes: Uint8Array, ctx: RpcContext, height: number): unknown;
   /**
    * The proven bytes shown from themselves alone, for a client that verified them (opl query --prove): the
@@ -202,9 +207,13 @@ export function resolveProvableKey(k: ProvableKey): ResolvedKey {
   }
   if (k.validator !== undefined) {
     const operator = decodeAddress(k.validator);
-    return via(validatorKey(operator), (v) => getValidator(v, operator), shown, (v, ctx, height) =>
-      // As staking_getValidator shows it: `active` says whether it is in the set that signs block height+1.
-      v === undefined ? null : validatorView(v, ctx.params.staking, ctx.app.validators(height + 1)));
+    return via(validatorKey(operator), (v) => getValidator(v, operator), shown, async (v, ctx, height) => {
+      if (v === undefined) return null;
+      // As staking_getValidator shows it: its power under the staking params in force at the proof's height
+      // (governance may have changed genesis's), `active` whether it is in the set that signs block height+1.
+      const staking = (await readAt(ctx, height, (view) => currentParams(view, ctx.params))).value.staking;
+      return validatorView(v, staking, ctx.app.validators(height + 1));
+    });
   }
   if (k.datanetVersion !== undefined) {
     const { datanetId, version } = k.datanetVersion;

@@ -14,6 +14,8 @@ export class RequestScope {
   private readonly scans: Semaphore;
   private readonly pacer: WorkPacer;
   private work = 0;
+  /** Calls this request may make once (onlyOnce): the ones it made. */
+  private readonly once = new Set<string>();
   private stopped: RpcError | undefined;
 
   constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore; pacer: WorkPacer }) {
@@ -48,6 +50,17 @@ export class RequestScope {
   /** The error that ended this request's remaining work, if one did. */
   get stoppedBy(): RpcError | undefined {
     return this.stopped;
+  }
+
+  /**
+   * For a call whose answer is large and always the same (rpc_discover): throws WORK_LIMIT_EXCEEDED if this
+   * request (a batch) already made it, so a batch of a hundred costs the node one answer, not a hundred.
+   */
+  onlyOnce(method: string): void {
+    if (this.once.has(method)) {
+      throw appError("WORK_LIMIT_EXCEEDED", `${method} is answered once per request (its answer is always the same)`);
+    }
+    this.once.add(method);
   }
 
   /** Keys read so far. */

@@ -71,7 +71,7 @@ export async function stateProofAnswer(ctx: RpcContext, height: number | undefin
   return {
     height: h,
     key: toHex(resolved.stateKey),
-    value: proved.value === undefined ? null : resolved.decode(proved.value, ctx, h),
+    value: proved.value === undefined ? null : await resolved.decode(proved.value, ctx, h),
     valueBytes: proved.value === undefined ? null : toHex(proved.value),
     proof: proofView(proved.proof),
     stateRoot: toHex(proved.root),

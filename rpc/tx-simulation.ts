@@ -3,6 +3,7 @@ import { verifyAsync } from "../crypto/ed25519.ts";
 import { CodecError } from "../proto/codec.ts";
 import { type DecodedTx, decodeTx, txSignBytes } from "../proto/tx.ts";
 import { TX_ERRORS, TxError, txErrorName } from "../state/errors.ts";
+import type { BlockContext } from "../state/block-context.ts";
 import { checkTxStateless, executeTx } from "../state/execute.ts";
 import { getAccount } from "../state/modules/bank/bank.ts";
 import { Overlay, type RecordCodec, type StateReader } from "../state/view.ts";
@@ -49,7 +50,7 @@ export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<Si
     // Its sender's pending run goes first, as the next block would take it (their results are not shown).
     const accountNonce = getAccount(view, tx.sender).nonce;
     for (const pending of ctx.mempool.pendingRunBefore(tx.sender, accountNonce, tx.body.nonce)) {
-      executeTx(view, pending, block);
+      runPredecessor(view, pending, block, tx.body.nonce);
     }
     const result = resultView(executeTx(view, tx, block));
     return { hash, height: block.height, includable: true, ...result, reason: reasonOf(result.code) };
@@ -57,6 +58,25 @@ export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<Si
     if (!(err instanceof TxError)) throw err;
     const code = TX_ERRORS[err.code];
     return { hash, height: block.height, includable: false, code, reason: err.code, log: err.message, events: [] };
+  }
+}
+
+/**
+ * Runs a pending tx of the sender ahead of the simulated one. If its ante step fails (its nonce or fee: say
+ * governance raised minFee after it was admitted), no block takes it, so the simulated tx's nonce would be
+ * ahead of the account's: that is the simulated tx's reason (NONCE_TOO_HIGH), the log naming the
+ * predecessor's nonce and its own error, rather than the predecessor's error shown as this tx's.
+ */
+function runPredecessor(view: Overlay, pending: DecodedTx, block: BlockContext, nonce: number): void {
+  try {
+    executeTx(view, pending, block);
+  } catch (err) {
+    if (!(err instanceof TxError)) throw err;
+    throw new TxError(
+      "NONCE_TOO_HIGH",
+      `the sender's pending transaction of nonce ${pending.body.nonce} would fail first (${err.code}: ` +
+      `${err.message}), so this one (nonce ${nonce}) would wait behind it`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NODE_VERSION } from "../../node/version.ts";
+import { withCachedJson } from "../cached-json.ts";
 import { method, type RpcMethod } from "../method.ts";
 import { openRpcDocument } from "../openrpc.ts";
 import { noParams } from "../schemas.ts";
@@ -22,6 +23,10 @@ export const discoverMethods = [
       methods: z.array(z.looseObject({ name: z.string() })),
     }).describe("an OpenRPC document (its meta-schema: https://meta.open-rpc.org/)"),
     // allMethods is read when called, not when this module loads (index.ts imports this file).
-    handler: (): unknown => (document ??= openRpcDocument(allMethods as readonly RpcMethod[], NODE_VERSION)),
+    // Once per request (a batch of them would send the same ~166 KB again and again), its JSON made once.
+    handler: (_params, ctx): unknown => {
+      ctx.request.onlyOnce("rpc_discover");
+      return (document ??= withCachedJson(openRpcDocument(allMethods as readonly RpcMethod[], NODE_VERSION)));
+    },
   }),
 ];

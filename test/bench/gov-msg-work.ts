@@ -12,6 +12,7 @@
 //   vote-1     a staker's vote naming one validator
 //   vote-16    naming 16 (MAX_VOTE_VALIDATORS): a delegation read and a running-sum write each
 //   revote-16  the same voters changing their option: each named validator's sum moved out and in
+//   revote-16-to-1  changing again, naming one: 16 sums moved out, one in
 //   deposit    deposits to proposals in their deposit period (MAX_DEPOSITORS each)
 //   submit     params-change proposals at every size limit (16 changes, longest title and description)
 //   transfer   transfers to new accounts (the reference kind)
@@ -238,6 +239,8 @@ try {
   results.push(await block("vote-1", stakers.map((s) => signed(s, { type: "vote", proposalId: 1, option: "yes", validators: [all[0]] }))));
   results.push(await block("vote-16", stakers.map((s) => signed(s, { type: "vote", proposalId: 2, option: "yes", validators: all }))));
   results.push(await block("revote-16", stakers.map((s) => signed(s, { type: "vote", proposalId: 2, option: "no_with_veto", validators: all }))));
+  // The same voters changing again, now naming one: 16 sums moved out, one in (the undo a vote pays statically).
+  results.push(await block("revote-16-to-1", stakers.map((s) => signed(s, { type: "vote", proposalId: 2, option: "yes", validators: [all[0]] }))));
   results.push(await block("deposit", stakers.map((s, i) => signed(s, { type: "deposit", proposalId: 3 + Math.floor(i / MAX_DEPOSITORS), amount: ONE_OPEN }))));
   const changes = maximalChanges();
   results.push(await block("submit", proposers.map((p, i) => signed(p, {

@@ -179,5 +179,11 @@ describe("governance over JSON-RPC", () => {
     expect(after.power).toBe(Number(BigInt(after.tokens) / halved));
     const listed = await call<{ items: Shown[] }>("staking_getValidators", { height: votingEnd });
     expect(listed.items[0].power).toBe(after.power);
+    // state_getProof shows the proven validator as staking_getValidator does, at the proof's height.
+    type Proved = { value: Shown };
+    const provedAfter = await call<Proved>("state_getProof", { height: votingEnd, key: { validator: operator } });
+    expect(provedAfter.value.power).toBe(after.power);
+    const provedBefore = await call<Proved>("state_getProof", { height: votingEnd - 1, key: { validator: operator } });
+    expect(provedBefore.value.power).toBe(before.power);
   });
 });

@@ -109,6 +109,7 @@ async function setup(
     mempool,
     fetch: (p, req, within) => client.fetch(p, req, within),
     maxBlockTxs: () => DEFAULT_PARAMS.maxBlockTxs,
+    lastHeight: () => 4, // the blocks here are for height 5 (the next), unless a test says otherwise
     onMisbehaviour: (_p, reason, kind) => offences.push({ reason, kind }),
     log,
     options: { timeoutMs },

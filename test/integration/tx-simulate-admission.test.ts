@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../../crypto/bytes.ts";
+import { decodeTx } from "../../proto/tx.ts";
 import type { SimulationResult } from "../../rpc/tx-simulation.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -71,5 +72,35 @@ describe("tx_simulate applies tx_submit's admission checks", () => {
     expect(await submitRefusal(one)).toBeUndefined();
     const next = alice.transfer(chain.chainId, bob.address, OPEN / 2n, FEE, { nonce: 2 }).bytes;
     expect(await simulate(next)).toMatchObject({ includable: true, code: 0, reason: "OK" });
+  });
+});
+
+describe("tx_simulate when a pending predecessor would fail", () => {
+  it("reports the tx as waiting behind that predecessor, naming its nonce, not as the tx's own error", async () => {
+    const carol = new TestAccount();
+    const funded = chain.faucet.transfer(chain.chainId, carol.address, 10n * OPEN, FEE);
+    await chain.rpc.call("tx_submit", { tx: toBase64(funded.bytes) });
+    await waitFor("carol funded", async () => {
+      const a = await chain.rpc.call<{ balance: string }>("account_get", { address: carol.bech32 });
+      return a.balance === String(10n * OPEN) ? true : undefined;
+    });
+    // Stands in for a tx admitted under params that changed since (governance raised minFee): pending, but
+    // the next block's ante step refuses its fee.
+    const stale = carol.transfer(chain.chainId, bob.address, 1n, FEE / 2n, { nonce: 0 });
+    const mempool = chain.node.mempool;
+    const original = mempool.pendingRunBefore.bind(mempool);
+    const next = carol.transfer(chain.chainId, bob.address, OPEN, FEE, { nonce: 1 }).bytes;
+    mempool.pendingRunBefore = () => [decodeTx(stale.bytes)];
+    // Admission judges nonce 1 against the pending run: as if nonce 0 were pending.
+    const refusalOf = mempool.refusalOf.bind(mempool);
+    mempool.refusalOf = async () => undefined;
+    try {
+      const sim = await simulate(next);
+      expect(sim).toMatchObject({ includable: false, reason: "NONCE_TOO_HIGH", events: [] });
+      expect(sim.log).toMatch(/pending transaction of nonce 0 .*FEE_TOO_LOW/);
+    } finally {
+      mempool.pendingRunBefore = original;
+      mempool.refusalOf = refusalOf;
+    }
   });
 });

@@ -6,7 +6,8 @@ import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed255
 import { PeerMisbehaviour } from "../../node/consensus-checks.ts";
 import { ConsensusInbox, type EngineWindow } from "../../node/consensus-inbox.ts";
 import { SignedVotes } from "../../node/signed-votes.ts";
-import { type Block, blockHash, encodeBlock, type Validator } from "../../proto/block.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { type Block, blockHash, encodeBlock, txsRoot, type Validator } from "../../proto/block.ts";
 import {
   PREVOTE,
   type Proposal,
@@ -33,7 +34,7 @@ function member() {
 }
 const [p0, p1] = [member(), member()];
 
-function setup(engine: EngineWindow = { height: 5, round: 2 }) {
+function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100) {
   const info: ChainInfo = {
     chainId: CHAIN_ID,
     height: 4,
@@ -49,7 +50,7 @@ function setup(engine: EngineWindow = { height: 5, round: 2 }) {
     engine: () => engine,
     votes,
     evidence: knownEvidence,
-    maxBlockTxs: () => 100,
+    maxBlockTxs: () => maxBlockTxs,
   });
   return { inbox, votes };
 }
@@ -85,6 +86,13 @@ function proposal(who: Member, block: Block, round: number, blockBytes = encodeB
 
 const blockAt = (height: number, i = 0) =>
   smallBlock({ chainId: CHAIN_ID, height, timeMs: 1_700_000_000_000 + i, proposerAddress: p0.validator.address });
+
+/** A block at `height` of `count` short txs, its body root matching. */
+function blockOfTxs(height: number, count: number): Block {
+  const block = blockAt(height);
+  const txs = Array.from({ length: count }, (_, i) => Uint8Array.of(1, 2, i));
+  return { ...block, header: { ...block.header, txsRoot: txsRoot(txs.map((t) => sha256(t))) }, txs };
+}
 
 describe("the consensus inbox checks", () => {
   it("drops votes outside the heights and rounds the engine keeps before their signatures are checked", () => {
@@ -133,6 +141,14 @@ describe("the consensus inbox checks", () => {
     expect(inbox.admitProposal("7/0/dd", 7, 0)).toBe(false); // a height the engine does not take
     inbox.forgetBelow(6);
     expect(inbox.admitProposal("6/0/ee", 6, 0)).toBe(true);
+  });
+
+  it("decodes a proposal two heights ahead against the structural cap, not the limit in force after the last block", () => {
+    // Governance may raise maxBlockTxs in the block between: the next height's limit is not known here yet.
+    const { inbox } = setup({ height: 5, round: 0 }, 2);
+    expect(inbox.check(proposal(p0, blockOfTxs(6, 3), 0)).kind).toBe("proposal");
+    // The next height's limit is the one in force: a block past it is what no honest proposer sends.
+    expect(() => inbox.check(proposal(p0, blockOfTxs(5, 3), 0))).toThrow(PeerMisbehaviour);
   });
 
   it("takes nothing before the engine has started a height", () => {

@@ -49,7 +49,13 @@ const compactOf = (b: Block): CompactBlock => ({
  * An assembler with an empty mempool whose fetches go to `peers`: "stall" fails after its timeout. With
  * `admitting`, every tx looks like it is still being admitted here (the assembler waits for it first).
  */
-function setup(block: Block, peers: Record<string, "honest" | "stall">, admitting = false, timeoutMs = 2000) {
+function setup(
+  block: Block,
+  peers: Record<string, "honest" | "stall">,
+  admitting = false,
+  timeoutMs = 2000,
+  limits = { maxBlockTxs: DEFAULT_PARAMS.maxBlockTxs, lastHeight: block.header.height - 1 },
+) {
   const known = { block, bytes: () => encodeBlock(block) };
   const asked: string[] = [];
   let open = 0;
@@ -65,15 +71,17 @@ function setup(block: Block, peers: Record<string, "honest" | "stall">, admittin
       }, within.idleMs));
   };
   const never = new Promise<void>(() => {});
+  const offences: { peer: string; reason: string; kind: string }[] = [];
   const assembler = new ProposalAssembler({
     mempool: { get: () => undefined, admission: () => (admitting ? never : undefined) },
     fetch,
-    maxBlockTxs: () => DEFAULT_PARAMS.maxBlockTxs,
-    onMisbehaviour: () => {},
+    maxBlockTxs: () => limits.maxBlockTxs,
+    lastHeight: () => limits.lastHeight,
+    onMisbehaviour: (peer, reason, kind) => offences.push({ peer, reason, kind }),
     log: pino({ level: "silent" }),
     options: { timeoutMs, hedgeMs: 100, admissionWaitMs: 300 },
   });
-  return { assembler, asked, mostOpen: () => mostOpen };
+  return { assembler, asked, offences, mostOpen: () => mostOpen };
 }
 
 describe("a compact proposal's txs, when the first peer to forward it stalls", () => {
@@ -135,5 +143,25 @@ describe("a compact proposal's txs, when the first peer to forward it stalls", (
     const got = await Promise.all(["proposer", "relay1", "relay2"].map((p) => assembler.assemble(compactOf(block), p)));
     expect(got[0]).toBeDefined();
     expect(asked).toEqual(["proposer"]);
+  });
+});
+
+describe("a whole block fetched for a compact proposal", () => {
+  it("two heights ahead, is bounded by the structural cap, not the limit in force after the last block", async () => {
+    // Governance may raise maxBlockTxs in the block between: the proposer is honest, not misbehaving.
+    const block = blockOf(8);
+    const ahead = { maxBlockTxs: 4, lastHeight: block.header.height - 2 };
+    const { assembler, offences } = setup(block, { proposer: "honest" }, false, 2000, ahead);
+    const got = await assembler.assemble(compactOf(block), "proposer");
+    expect(got).toBeDefined();
+    expect(offences).toEqual([]);
+  });
+
+  it("for the next height, past the limit in force, is refused and its sender charged", async () => {
+    const block = blockOf(8);
+    const next = { maxBlockTxs: 4, lastHeight: block.header.height - 1 };
+    const { assembler, offences } = setup(block, { proposer: "honest" }, false, 2000, next);
+    expect(await assembler.assemble(compactOf(block), "proposer")).toBeUndefined();
+    expect(offences).toMatchObject([{ peer: "proposer", kind: "invalid" }]);
   });
 });

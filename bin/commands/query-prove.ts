@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { GenesisParams, LightBlock, TrustedState, TrustExpiry, Validator } from "../../light/index.ts";
 import type { RpcClient } from "../../rpc/client.ts";
+import type { MethodName } from "../../rpc/typed-client.ts";
 import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt } from "../cli-util.ts";
 import { printFields } from "./query-util.ts";
@@ -300,7 +301,7 @@ export type Provable<T = unknown> =
 export async function runProvenQuery<T>(
   client: RpcClient,
   opts: ProveOpts & { json?: boolean },
-  method: string,
+  method: MethodName,
   params: Record<string, unknown>,
   print: (result: T) => void,
   provable: Provable<T> | undefined,

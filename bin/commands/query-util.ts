@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { formatOpen } from "../../state/units.ts";
 import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 import { type Provable, type ProveOpts, withProveOptions } from "./query-prove.ts";
+import type { MethodName } from "../../rpc/typed-client.ts";
 
 export type { Provable } from "./query-prove.ts";
 
@@ -39,13 +40,13 @@ export function withQueryOptions(cmd: Command, list = false, provable = !list): 
 }
 
 /**
- * Calls `method` with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
+ * Calls `method` (a declared method's name: a renamed or misspelt one fails the type check) with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
  * --json, else what `print` makes of it. With --prove the answer goes through runProvenQuery (query-prove.ts)
  * and only what it verified is printed.
  */
 export async function runQuery<T>(
   opts: QueryOpts,
-  method: string,
+  method: MethodName,
   params: Record<string, unknown>,
   print: (result: T) => void,
   provable?: Provable<T>,

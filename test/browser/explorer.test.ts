@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { formatOpen, ONE_OPEN } from "../../state/units.ts";
+import { formatOpen } from "../../state/units.ts";
 import { includedTx, signMsg, submitTx } from "../helpers/economy.ts";
 import { BLOCK_TX_PAGE } from "../../explorer/pages/block.js";
 import { type EconomyChain, startEconomyChain } from "./economy-chain.ts";
@@ -159,8 +159,9 @@ describe("the explorer in a browser", () => {
     };
     page.on("request", onRequest);
     try {
-      // Several transfers sent at once: most land in one block (200 ms blocks).
-      const bytes = Array.from({ length: 8 }, () => signMsg(econ.chain, econ.bob, { type: "transfer", to: econ.alice.address, amount: ONE_OPEN }));
+      // Several transfers sent at once: most land in one block (200 ms blocks). One base unit each: the
+      // account page (checked at phone width below) must fit "0.000000000000000001 OPEN".
+      const bytes = Array.from({ length: 8 }, () => signMsg(econ.chain, econ.bob, { type: "transfer", to: econ.alice.address, amount: 1n }));
       const hashes: string[] = [];
       for (const b of bytes) hashes.push(await submitTx(econ.chain, b));
       const heights: number[] = [];

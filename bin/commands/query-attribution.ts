@@ -1,44 +1,20 @@
 import type { Command } from "commander";
 import { action, parsePositiveInt } from "../cli-util.ts";
-import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
-
-interface InferenceJson {
-  id: number;
-  modelId: number;
-  payer: string;
-  price: string;
-  status: string;
-  createdHeight: number;
-}
-
-interface RewardsJson {
-  address: string;
-  accrued: string;
-  claimed: string;
-  breakdown: { source: string; id: number; amount: string }[];
-  nextCursor: string | null;
-  height: number;
-}
-
-interface PayoutsJson {
-  inferenceId: number;
-  price: string;
-  treasury: string;
-  owner: { address: string; amount: string };
-  contributions: { weight: number; contributionId: number; contributor: string; amount: string }[];
-  recordedHeight: number;
-}
+import { open, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
 
 /** Exactly one of the flags, as the method's param it stands for. */
-function oneOf(flags: Record<string, [string, string | undefined]>): Record<string, unknown> {
+function oneOf<K extends string>(flags: Record<string, [K, string | undefined]>): OneParam<K> {
   const given = Object.entries(flags).filter(([, [, v]]) => v !== undefined);
   if (given.length !== 1) throw new Error(`give exactly one of ${Object.keys(flags).join(", ")}`);
   const [flag, [param, value]] = given[0];
-  return { [param]: param === "payer" ? value : parsePositiveInt(value as string, flag) };
+  return { [param]: param === "payer" ? value : parsePositiveInt(value as string, flag) } as OneParam<K>;
 }
 
+/** The params oneOf makes: an address for "payer", an id for the others. */
+type OneParam<K extends string> = { [P in K]?: P extends "payer" ? string : number };
+
 /** The earnings key of state_getProof for the one of --contribution, --datanet, --model given. */
-function earningsKeyOf(params: Record<string, unknown>): { kind: "contribution" | "datanet" | "model"; id: number } {
+function earningsKeyOf(params: object): { kind: "contribution" | "datanet" | "model"; id: number } {
   const [param, id] = Object.entries(params)[0] as [string, number];
   return { kind: param.replace(/Id$/, "") as "contribution" | "datanet" | "model", id };
 }
@@ -74,7 +50,7 @@ export function registerAttributionQuery(query: Command): void {
           "--payer": ["payer", opts.payer],
           "--contribution": ["contributionId", opts.contribution],
         });
-        await runQuery<Page<InferenceJson>>(opts, "attribution_listInferences", params, (page) =>
+        await runQuery(opts, "attribution_listInferences", params, (page) =>
           printPage(
             page,
             (i) => `#${i.id} model ${i.modelId} ${i.status} ${open(i.price)} paid by ${i.payer} at ${i.createdHeight}`,
@@ -94,7 +70,7 @@ export function registerAttributionQuery(query: Command): void {
   ).action(
     action(async (id: string, opts: QueryOpts) => {
       const inferenceId = parsePositiveInt(id, "inferenceId");
-      await runQuery<PayoutsJson>(opts, "attribution_getPayouts", { inferenceId }, (p) => {
+      await runQuery(opts, "attribution_getPayouts", { inferenceId }, (p) => {
         console.log(`inference ${p.inferenceId}: ${open(p.price)}, recorded at height ${p.recordedHeight}`);
         console.log(`  treasury: ${open(p.treasury)}`);
         console.log(`  owner ${p.owner.address}: ${open(p.owner.amount)}`);
@@ -116,7 +92,7 @@ export function registerAttributionQuery(query: Command): void {
     true,
   ).action(
     action(async (address: string, opts: QueryOpts) => {
-      await runQuery<RewardsJson>(opts, "attribution_getRewards", { address }, (r) => {
+      await runQuery(opts, "attribution_getRewards", { address }, (r) => {
         console.log(`claimable: ${open(r.accrued)}`);
         console.log(`claimed:   ${open(r.claimed)}`);
         for (const b of r.breakdown) console.log(`  from ${b.source} ${b.id}: ${open(b.amount)}`);
@@ -140,7 +116,7 @@ export function registerAttributionQuery(query: Command): void {
           "--datanet": ["datanetId", opts.datanet],
           "--model": ["modelId", opts.model],
         });
-        await runQuery<{ kind: string; id: number; total: string }>(opts, "attribution_getEarnings", params, (e) =>
+        await runQuery(opts, "attribution_getEarnings", params, (e) =>
           console.log(`${e.kind} ${e.id} earned ${open(e.total)}`), { key: { earnings: earningsKeyOf(params) } },
         );
       }),

@@ -1,21 +1,14 @@
 import type { Command } from "commander";
 import { action, parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 import { open, printFields, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
-import type { TxEventView } from "./tx-send.ts";
+import type { ResultOf } from "../../rpc/typed-client.ts";
 
-interface BlockTx {
-  hash: string;
-  tx: { sender: string; fee: string; msg: { type: string } };
-  result: { code: number; log: string; events: TxEventView[] };
-}
-
-interface BlockReply {
-  hash: string;
-  header: { height: number; time: string; proposer: string; chainId: string; stateRoot: string };
-  txs: BlockTx[];
-  events: TxEventView[];
-  evidence: unknown[];
-}
+/**
+ * chain_getBlock's answer with txs: "full", as its declaration types it (rpc/methods/chain.ts): each tx in
+ * full with its result (the declaration also allows the hashes alone, for the other txs modes).
+ */
+type Block = ResultOf<"chain_getBlock">;
+type FullBlock = Omit<Block, "txs"> & { txs: Exclude<Block["txs"][number], string>[] };
 
 /** `opl query block H|HASH` and `opl query supply`: the chain's own records, in OPEN. */
 export function registerBlockQuery(query: Command): void {
@@ -30,16 +23,14 @@ export function registerBlockQuery(query: Command): void {
     .option("--json", "print the JSON-RPC result")
     .action(
       action(async (block: string, opts: { rpc?: string; home?: string; json?: boolean }) => {
-        const { RpcClient } = await import("../../rpc/client.ts");
+        const { typedClient } = await import("../../rpc/typed-client.ts");
         const where = /^[0-9a-fA-F]{64}$/.test(block)
           ? { hash: block.toLowerCase() }
           : { height: parsePositiveInt(block, "block (a height or a 64-hex hash)") };
-        const result = await new RpcClient(resolveRpcUrl(opts)).call<BlockReply>("chain_getBlock", {
-          ...where,
-          txs: "full",
-        });
+        const result = await typedClient(resolveRpcUrl(opts)).chain.getBlock({ ...where, txs: "full" });
+        const full = result as FullBlock; // txs: "full" asked for every tx in full
         if (opts.json) console.log(JSON.stringify(result, null, 2));
-        else await printBlock(result);
+        else await printBlock(full);
       }),
     );
 
@@ -51,7 +42,7 @@ export function registerBlockQuery(query: Command): void {
     false,
   ).action(
     action(async (opts: QueryOpts) => {
-      await runQuery<Record<string, string | number>>(opts, "bank_getSupply", {}, (supply) => {
+      await runQuery(opts, "bank_getSupply", {}, (supply) => {
         const lines: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(supply)) lines[k] = typeof v === "string" && /^\d+$/.test(v) ? open(v) : v;
         printFields(lines);
@@ -60,7 +51,7 @@ export function registerBlockQuery(query: Command): void {
   );
 }
 
-async function printBlock(b: BlockReply): Promise<void> {
+async function printBlock(b: FullBlock): Promise<void> {
   const { describeEvents } = await import("./tx-send.ts");
   const { txErrorName } = await import("../../state/errors.ts");
   console.log(`block ${b.header.height} hash ${b.hash}`);

@@ -19,9 +19,9 @@ function flatParams(params: Record<string, unknown>): Record<string, unknown> {
  * whose chain id must be the header's.
  */
 async function provenParams(opts: QueryOpts): Promise<void> {
-  const { RpcClient } = await import("../../rpc/client.ts");
+  const { typedClient } = await import("../../rpc/typed-client.ts");
   const { ProofChecker, verifiedLines } = await import("./query-prove.ts");
-  const client = new RpcClient(resolveRpcUrl(opts));
+  const client = typedClient(resolveRpcUrl(opts));
   const checker = await ProofChecker.prepare(client, opts);
   const height = opts.height === undefined ? undefined : parsePositiveInt(opts.height, "--height");
   const { join } = await import("node:path");
@@ -53,7 +53,7 @@ export function registerChainQuery(query: Command): void {
   ).action(
     action(async (opts: QueryOpts) => {
       if (opts.prove === true) return provenParams(opts);
-      await runQuery<Record<string, unknown>>(opts, "chain_getParams", {}, (params) => {
+      await runQuery(opts, "chain_getParams", {}, (params) => {
         const { height, ...rest } = params;
         printFields({ ...flatParams(rest), height });
       });

@@ -2,40 +2,18 @@ import type { Command } from "commander";
 import { fromHex } from "../../crypto/bytes.ts";
 import { verifyMerkleProof } from "../../crypto/merkle.ts";
 import { action, parsePositiveInt } from "../cli-util.ts";
-import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
+import type { ResultOf } from "../../rpc/typed-client.ts";
+import {
+  open,
+  printFields,
+  printPage,
+  type QueryOpts,
+  type QueryParams,
+  runQuery,
+  withQueryOptions,
+} from "./query-util.ts";
 
-interface DatanetJson {
-  id: number;
-  name: string;
-  owner: string;
-  contributionCount: number;
-  acceptedCount: number;
-  versionCount: number;
-}
-
-interface ContributionJson {
-  id: number;
-  datanetId: number;
-  contributor: string;
-  status: string;
-  contentHash: string;
-  stake: string;
-  uri: string;
-}
-
-interface ProofJson {
-  contributionId: number;
-  contentHash: string;
-  index: number;
-  count: number;
-  root: string;
-  proof: string[];
-  height: number;
-  /** The version record's state proof (state_getProof's answer): it holds root and count. */
-  versionProof: { height: number; stateRoot: string; value: { root: string; count: number } | null };
-  /** The contribution record's state proof: its content hash and acceptance index. */
-  contributionProof: { value: unknown };
-}
+type MembershipProof = ResultOf<"datanet_proveMembership">;
 
 const bytes = (hex: string) => fromHex(hex) ?? new Uint8Array(0);
 
@@ -55,7 +33,7 @@ export function registerDatanetQuery(query: Command): void {
     .action(
       action(async (opts: QueryOpts & { owner?: string }) => {
         const params = opts.owner === undefined ? {} : { owner: opts.owner };
-        await runQuery<Page<DatanetJson>>(opts, "datanet_list", params, (page) =>
+        await runQuery(opts, "datanet_list", params, (page) =>
           printPage(
             page,
             (d) =>
@@ -78,11 +56,12 @@ export function registerDatanetQuery(query: Command): void {
     .option("--status <status>", "pending, accepted, rejected or slashed")
     .action(
       action(async (opts: QueryOpts & { datanet?: string; contributor?: string; status?: string }) => {
-        const params: Record<string, unknown> = {};
+        const params: QueryParams<"datanet_getContributions"> = {};
         if (opts.datanet !== undefined) params.datanetId = parsePositiveInt(opts.datanet, "--datanet");
         if (opts.contributor !== undefined) params.contributor = opts.contributor;
-        if (opts.status !== undefined) params.status = opts.status;
-        await runQuery<Page<ContributionJson>>(opts, "datanet_getContributions", params, (page) =>
+        // Passed on as given: the node checks the status (a wrong one is its invalid-params error, as before).
+        if (opts.status !== undefined) params.status = opts.status as typeof params.status;
+        await runQuery(opts, "datanet_getContributions", params, (page) =>
           printPage(
             page,
             (c) =>
@@ -117,7 +96,7 @@ export function registerDatanetQuery(query: Command): void {
         version: parsePositiveInt(version, "version"),
         contributionId: parsePositiveInt(contributionId, "contributionId"),
       };
-      const print = (p: ProofJson) => {
+      const print = (p: MembershipProof) => {
         // Checked here before anything is printed (without --prove, against the records as the node decoded them).
         checkMembership(p, asked, [p.versionProof.value, p.contributionProof.value]);
         console.log(
@@ -135,7 +114,7 @@ export function registerDatanetQuery(query: Command): void {
           );
         }
       };
-      await runQuery<ProofJson>(opts, "datanet_proveMembership", asked, print, {
+      await runQuery(opts, "datanet_proveMembership", asked, print, {
         via: {
           proofs: [
             { field: "versionProof", key: { datanetVersion: { datanetId: asked.datanetId, version: asked.version } } },
@@ -154,7 +133,7 @@ export function registerDatanetQuery(query: Command): void {
  * record is of that datanet, was accepted (or slashed after), and has that content hash at that index.
  */
 function checkMembership(
-  p: ProofJson,
+  p: MembershipProof,
   asked: { datanetId: number; version: number; contributionId: number },
   [version, contribution]: unknown[],
 ): void {

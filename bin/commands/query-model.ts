@@ -1,17 +1,6 @@
 import type { Command } from "commander";
 import { action, parsePositiveInt } from "../cli-util.ts";
-import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
-
-interface ModelJson {
-  id: number;
-  name: string;
-  kind: string;
-  owner: string;
-  baseModel: string;
-  price: string;
-  version: number;
-  retired: boolean;
-}
+import { open, printFields, printPage, type QueryOpts, type QueryParams, runQuery, withQueryOptions } from "./query-util.ts";
 
 /** `opl query model ...` */
 export function registerModelQuery(query: Command): void {
@@ -33,11 +22,11 @@ export function registerModelQuery(query: Command): void {
     .option("--datanet <id>", "only those trained on a version of this datanet")
     .action(
       action(async (opts: QueryOpts & { owner?: string; baseModel?: string; datanet?: string }) => {
-        const params: Record<string, unknown> = {};
+        const params: QueryParams<"model_list"> = {};
         if (opts.owner !== undefined) params.owner = opts.owner;
         if (opts.baseModel !== undefined) params.baseModel = opts.baseModel;
         if (opts.datanet !== undefined) params.datanetId = parsePositiveInt(opts.datanet, "--datanet");
-        await runQuery<Page<ModelJson>>(opts, "model_list", params, (page) =>
+        await runQuery(opts, "model_list", params, (page) =>
           printPage(
             page,
             (m) =>

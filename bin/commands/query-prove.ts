@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { GenesisParams, LightBlock, TrustedState, TrustExpiry, Validator } from "../../light/index.ts";
-import type { RpcClient } from "../../rpc/client.ts";
-import type { MethodName } from "../../rpc/typed-client.ts";
+import type { MethodName, ParamsOf, ResultOf, TypedClient } from "../../rpc/typed-client.ts";
 import type { ProvableKey } from "../../rpc/proof-keys.ts";
 import { parsePositiveInt } from "../cli-util.ts";
 import { printFields } from "./query-util.ts";
@@ -110,20 +109,20 @@ async function readTrustSource(opts: ProveOpts): Promise<TrustSource> {
  * answers of one query often share a height).
  */
 export class ProofChecker {
-  private readonly client: RpcClient;
+  private readonly client: TypedClient;
   private readonly source: TrustSource;
   private readonly expiry: TrustExpiry;
   private trust: { trusted: TrustedState; block?: LightBlock; source: string } | undefined;
   private readonly verified = new Map<number, { header: LightBlock["header"]; hash: Uint8Array; path: number[] }>();
 
-  private constructor(client: RpcClient, source: TrustSource, expiry: TrustExpiry) {
+  private constructor(client: TypedClient, source: TrustSource, expiry: TrustExpiry) {
     this.client = client;
     this.source = source;
     this.expiry = expiry;
   }
 
   /** Reads and checks the trust options (no node is asked yet): a local mistake is reported as one. */
-  static async prepare(client: RpcClient, opts: ProveOpts): Promise<ProofChecker> {
+  static async prepare(client: TypedClient, opts: ProveOpts): Promise<ProofChecker> {
     const seconds = parsePositiveInt(opts.trustingPeriod ?? String(DEFAULT_TRUSTING_PERIOD_S), "--trusting-period");
     const source = await readTrustSource(opts);
     return new ProofChecker(client, source, { nowMs: Date.now(), trustingPeriodMs: seconds * 1000 });
@@ -168,9 +167,7 @@ export class ProofChecker {
 
   /** Proves `key` absent (or present) at `height` through state_getProof: for a node's "not found". */
   async verifyLookup(key: ProvableKey, height?: number): Promise<VerifiedReport> {
-    const params: Record<string, unknown> = { key };
-    if (height !== undefined) params.height = height;
-    return this.verify(key, await this.client.call("state_getProof", params), height);
+    return this.verify(key, await this.client.state.getProof({ key, height }), height);
   }
 
   /**
@@ -180,9 +177,8 @@ export class ProofChecker {
   async verifyParams(height: number | undefined, genesis: (GenesisParams & { path: string }) | undefined) {
     const light = await import("../../light/index.ts");
     try {
-      const params: Record<string, unknown> = { key: { params: true } };
-      if (height !== undefined) params.height = height;
-      const answer = light.decodeStateProofAnswerJson(await this.client.call("state_getProof", params), "the proof");
+      const proof = await this.client.state.getProof({ key: { params: true }, height });
+      const answer = light.decodeStateProofAnswerJson(proof, "the proof");
       const { header, hash, path } = await this.header(answer.height);
       const proved = light.verifyParamsAnswer(answer, header, hash, genesis);
       const { trusted, source } = this.trust as { trusted: TrustedState; source: string };
@@ -249,7 +245,7 @@ export class ProofChecker {
   /** The light block of a height, as the node serves it (nothing in it is trusted until verified). */
   private async lightBlock(height: number): Promise<LightBlock> {
     const { decodeLightBlockJson } = await import("../../light/index.ts");
-    return decodeLightBlockJson(await this.client.call("light_getBlock", { height }), `light block ${height}`);
+    return decodeLightBlockJson(await this.client.light.getBlock({ height }), `light block ${height}`);
   }
 }
 
@@ -298,20 +294,22 @@ export type Provable<T = unknown> =
  * bytes (a `via` answer, once `check` agreed with every field it prints). A "not found" is checked too: the
  * node must prove the key absent.
  */
-export async function runProvenQuery<T>(
-  client: RpcClient,
+export async function runProvenQuery<N extends MethodName>(
+  client: TypedClient,
   opts: ProveOpts & { json?: boolean },
-  method: MethodName,
-  params: Record<string, unknown>,
-  print: (result: T) => void,
-  provable: Provable<T> | undefined,
+  method: N,
+  params: ParamsOf<N>,
+  print: (result: ResultOf<N>) => void,
+  provable: Provable<ResultOf<N>> | undefined,
 ): Promise<void> {
   if (provable === undefined || "notProvable" in provable)
     throw new Error(`--prove is not available here: ${provable?.notProvable ?? "lists are not proven; ask for each item"}`);
   const checker = await ProofChecker.prepare(client, opts);
-  const height = typeof params.height === "number" ? params.height : undefined;
+  const height = "height" in params && typeof params.height === "number" ? params.height : undefined;
+  // One cast for the generic method: TypeScript does not resolve the typed client's call for an open N.
+  const call = client.call as (name: N, params: ParamsOf<N>) => Promise<ResultOf<N>>;
   if (provable.via !== undefined) {
-    const result = await client.call<T>(method, params);
+    const result = await call(method, params);
     const reports: VerifiedReport[] = [];
     // Carried proofs are of records that never change once made (a published version, an accepted
     // contribution): the node proves them at its latest height whatever height was asked.
@@ -327,7 +325,8 @@ export async function runProvenQuery<T>(
   }
   let verified: VerifiedReport;
   try {
-    const result = await client.call<{ proof?: unknown }>(method, { ...params, prove: true });
+    // A provable get answers prove: true with its record's state proof in `proof`.
+    const result = (await call(method, { ...params, prove: true })) as { proof?: unknown };
     verified = await checker.verify(provable.key, result.proof, height);
   } catch (err) {
     const { RpcError } = await import("../../rpc/errors.ts");

@@ -1,28 +1,11 @@
 import type { Command } from "commander";
 import { action } from "../cli-util.ts";
-import { open, type Page, printFields, printPage, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
+import type { ResultOf } from "../../rpc/typed-client.ts";
+import { open, printFields, printPage, type QueryOpts, type QueryParams, runQuery, withQueryOptions } from "./query-util.ts";
 
-interface ValidatorJson {
-  operator: string;
-  moniker: string;
-  tokens: string;
-  power: number;
-  active: boolean;
-  jailed: boolean;
-  jailedUntil: number;
-  tombstoned: boolean;
-}
+type ValidatorItem = ResultOf<"staking_getValidators">["items"][number];
 
-interface StakeJson {
-  delegator: string;
-  stakes: { validator: string; moniker: string; shares: string; value: string }[];
-  totalStaked: string;
-  unbonding: { validator: string; amount: string; completionHeight: number }[];
-  totalUnbonding: string;
-  height: number;
-}
-
-function validatorLine(v: ValidatorJson): string {
+function validatorLine(v: ValidatorItem): string {
   const state = v.tombstoned ? " tombstoned" : v.jailed ? ` jailed until ${v.jailedUntil}` : "";
   return `${v.operator} ${JSON.stringify(v.moniker)} ${open(v.tokens)} power ${v.power} ` +
     `${v.active ? "active" : "inactive"}${state}`;
@@ -41,7 +24,9 @@ export function registerStakingQuery(query: Command): void {
     .option("--status <status>", "active, jailed or all", "all")
     .action(
       action(async (opts: QueryOpts & { status: string }) => {
-        await runQuery<Page<ValidatorJson>>(opts, "staking_getValidators", { status: opts.status }, (page) =>
+        // Passed on as given: the node checks the status (a wrong one is its invalid-params error, as before).
+        const status = opts.status as QueryParams<"staking_getValidators">["status"];
+        await runQuery(opts, "staking_getValidators", { status }, (page) =>
           printPage(page, validatorLine, "validators"),
         );
       }),
@@ -50,7 +35,7 @@ export function registerStakingQuery(query: Command): void {
   withQueryOptions(staking.command("validator <operator>").description("One validator by its operator address."))
     .action(
       action(async (operator: string, opts: QueryOpts) => {
-        await runQuery<Record<string, unknown>>(opts, "staking_getValidator", { address: operator }, printFields, {
+        await runQuery(opts, "staking_getValidator", { address: operator }, printFields, {
           key: { validator: operator },
         });
       }),
@@ -64,9 +49,9 @@ export function registerStakingQuery(query: Command): void {
     .option("--validator <operator>", "only the stake with this validator")
     .action(
       action(async (delegator: string, opts: QueryOpts & { validator?: string }) => {
-        const params: Record<string, unknown> = { delegator };
+        const params: QueryParams<"staking_getStake"> = { delegator };
         if (opts.validator !== undefined) params.validator = opts.validator;
-        await runQuery<StakeJson>(opts, "staking_getStake", params, (s) => {
+        await runQuery(opts, "staking_getStake", params, (s) => {
           for (const x of s.stakes) {
             console.log(`staked ${open(x.value)} with ${x.validator} (${JSON.stringify(x.moniker)}, ${x.shares} shares)`);
           }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { formatOpen } from "../../state/units.ts";
 import { parsePositiveInt, resolveRpcUrl } from "../cli-util.ts";
 import { type Provable, type ProveOpts, withProveOptions } from "./query-prove.ts";
-import type { MethodName } from "../../rpc/typed-client.ts";
+import type { MethodName, ParamsOf, ResultOf } from "../../rpc/typed-client.ts";
 
 export type { Provable } from "./query-prove.ts";
 
@@ -39,30 +39,39 @@ export function withQueryOptions(cmd: Command, list = false, provable = !list): 
   return cmd;
 }
 
+/** What runQuery adds to a method's params itself, from --height, --cursor, --limit and --prove. */
+type AddedByRunQuery = "height" | "cursor" | "limit" | "prove";
+
+/** A method's params as a query command gives them: the declared params, less what runQuery adds. */
+export type QueryParams<N extends MethodName> = Omit<ParamsOf<N>, AddedByRunQuery>;
+
 /**
- * Calls `method` (a declared method's name: a renamed or misspelt one fails the type check) with `params` plus --height (and, for lists, --cursor/--limit); prints the raw result with
- * --json, else what `print` makes of it. With --prove the answer goes through runProvenQuery (query-prove.ts)
- * and only what it verified is printed.
+ * Calls `method` through the typed client (rpc/typed-client.ts: its params and result are the declaration's,
+ * so a renamed method or field fails the type check here and in `print`) with `params` plus --height (and,
+ * for lists, --cursor/--limit); prints the raw result with --json, else what `print` makes of it. With
+ * --prove the answer goes through runProvenQuery (query-prove.ts) and only what it verified is printed.
  */
-export async function runQuery<T>(
+export async function runQuery<N extends MethodName>(
   opts: QueryOpts,
-  method: MethodName,
-  params: Record<string, unknown>,
-  print: (result: T) => void,
-  provable?: Provable<T>,
+  method: N,
+  params: QueryParams<N>,
+  print: (result: ResultOf<N>) => void,
+  provable?: Provable<ResultOf<N>>,
 ): Promise<void> {
-  const { RpcClient } = await import("../../rpc/client.ts");
+  const { typedClient } = await import("../../rpc/typed-client.ts");
   const all: Record<string, unknown> = { ...params };
   if (opts.height !== undefined) all.height = parsePositiveInt(opts.height, "--height");
   if (opts.cursor !== undefined) all.cursor = opts.cursor;
   if (opts.limit !== undefined) all.limit = parsePositiveInt(opts.limit, "--limit");
-  const client = new RpcClient(resolveRpcUrl(opts));
+  const client = typedClient(resolveRpcUrl(opts));
   if (opts.prove === true) {
     const { runProvenQuery } = await import("./query-prove.ts");
-    await runProvenQuery(client, opts, method, all, print, provable);
+    await runProvenQuery(client, opts, method, all as ParamsOf<N>, print, provable);
     return;
   }
-  const result = await client.call<T>(method, all);
+  // `all` is ParamsOf<N> (params plus the added fields), which TypeScript cannot see through a generic Omit.
+  const call = client.call as (name: N, params: ParamsOf<N>) => Promise<ResultOf<N>>;
+  const result = await call(method, all as ParamsOf<N>);
   if (opts.json) console.log(JSON.stringify(result, null, 2));
   else print(result);
 }

@@ -2,13 +2,6 @@ import type { Command } from "commander";
 import { action } from "../cli-util.ts";
 import { open, type QueryOpts, runQuery, withQueryOptions } from "./query-util.ts";
 
-interface AccountReply {
-  address: string;
-  balance: string;
-  nonce: number;
-  height: number;
-}
-
 /** Registers `opl query` with `account`; the module commands add their groups to the command returned. */
 export function registerQuery(program: Command): Command {
   const query = program.command("query").description("Read chain state through a node's JSON-RPC.");
@@ -18,7 +11,7 @@ export function registerQuery(program: Command): Command {
       action(async (address: string, opts: QueryOpts) => {
         const { decodeAddress } = await import("../../crypto/address.ts");
         decodeAddress(address);
-        await runQuery<AccountReply>(opts, "account_get", { address }, (a) => {
+        await runQuery(opts, "account_get", { address }, (a) => {
           console.log(`address: ${a.address}`);
           console.log(`balance: ${open(a.balance)} (${a.balance} base units)`);
           console.log(`nonce:   ${a.nonce}`);

@@ -4,6 +4,7 @@ import { initHome, writeGenesis } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { OplNode, type StartOptions } from "../../node/node.ts";
 import { RpcClient } from "../../rpc/client.ts";
+import { type TypedClient, typedClient } from "../../rpc/typed-client.ts";
 import type { ChainParams } from "../../state/params.ts";
 import { TestAccount } from "./accounts.ts";
 import { tempDir } from "./tmp.ts";
@@ -12,6 +13,8 @@ export interface TestChain {
   home: string;
   node: OplNode;
   rpc: RpcClient;
+  /** The same node through the typed client: params and results typed from the method declarations. */
+  client: TypedClient;
   chainId: string;
   /** The genesis-funded account (the keyring's `validator` key). */
   faucet: TestAccount;
@@ -92,10 +95,12 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
         }
       });
     });
+  const rpc = new RpcClient(node.rpc.url);
   return {
     home,
     node,
-    rpc: new RpcClient(node.rpc.url),
+    rpc,
+    client: typedClient(rpc),
     chainId: node.genesis.chainId,
     faucet,
     waitForHeight,

@@ -4,6 +4,7 @@ import { createDevnetHomes, type FundedKey } from "../../node/devnet-homes.ts";
 import { fetchNodeStatus, type NodeStatusSummary } from "../../node/devnet-status.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { RpcClient } from "../../rpc/client.ts";
+import { type TypedClient, typedClient } from "../../rpc/typed-client.ts";
 import { TestAccount } from "./accounts.ts";
 import { NodeProcess } from "./processes.ts";
 import { tempDir } from "./tmp.ts";
@@ -63,6 +64,8 @@ export class TestNode {
   /** JSON-RPC URL (fixed: the configured port, the same across restarts). */
   readonly url: string;
   readonly rpc: RpcClient;
+  /** The same node through the typed client: params and results typed from the method declarations. */
+  readonly client: TypedClient;
   readonly nodeId: string;
   /** The address its peers dial: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID */
   readonly p2p: string;
@@ -76,6 +79,7 @@ export class TestNode {
     this.home = home;
     this.url = url;
     this.rpc = new RpcClient(url);
+    this.client = typedClient(this.rpc);
     this.nodeId = nodeId;
     this.p2p = p2p;
   }

@@ -12,6 +12,7 @@ import { paramsToJson } from "../../state/params-check.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { buildTx } from "../../rpc/tx-builder.ts";
+import type { MethodName, ParamsOf, ResultOf } from "../../rpc/typed-client.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -26,22 +27,17 @@ const FEE = DEFAULT_PARAMS.minFee;
 const VOTING_BLOCKS = 8;
 let chain: TestChain;
 
-interface Included {
-  height: number;
-  result: { code: number; log: string };
-}
-
-async function send(msg: TxMsg): Promise<Included> {
+async function send(msg: TxMsg): Promise<ResultOf<"tx_get">> {
   const account = chain.faucet;
   const built = buildTx(
     { chainId: chain.chainId, publicKey: account.publicKey, nonce: account.nonce++, fee: FEE, msg },
     (m) => account.sign(m),
   );
-  const { hash } = await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(built.bytes) });
+  const { hash } = await chain.client.tx.submit({ tx: toBase64(built.bytes) });
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      const included = await chain.rpc.call<Included>("tx_get", { hash });
+      const included = await chain.client.tx.get({ hash });
       expect(included.result.code, included.result.log).toBe(0);
       return included;
     } catch (err) {
@@ -51,8 +47,9 @@ async function send(msg: TxMsg): Promise<Included> {
   }
 }
 
-const call = <T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}) =>
-  chain.rpc.call<T>(method, params);
+/** A call through the typed client: params and result typed from the method's declaration. */
+const call = <N extends MethodName>(method: N, params: ParamsOf<N>): Promise<ResultOf<N>> =>
+  (chain.client.call as (name: N, params: ParamsOf<N>) => Promise<ResultOf<N>>)(method, params);
 
 /**
  * The light client (light/) verifies the params proof from the genesis validators: the changed params from
@@ -110,37 +107,38 @@ describe("governance over JSON-RPC", () => {
       content: { kind: "params", changes: [{ key: "attribution.protocolSharePpm", value: "120000" }] },
     });
     await send({ type: "vote", proposalId: 1, option: "yes", validators: [] });
-    const live = await call<{ live: boolean; tally: { yes: string } }>("gov_getTally", { proposalId: 1 });
+    const live = await call("gov_getTally", { proposalId: 1 });
     expect(live.live).toBe(true);
     expect(BigInt(live.tally.yes)).toBeGreaterThan(0n);
 
     const votingEnd = submitted.height + VOTING_BLOCKS;
     await chain.waitForHeight(votingEnd + 1);
-    const proposal = await call<{ status: string; kind: string; votingEnd: number }>("gov_getProposal", { id: 1 });
+    const proposal = await call("gov_getProposal", { id: 1 });
     expect(proposal).toMatchObject({ status: "passed", kind: "params", votingEnd });
 
+    // chain_getParams and a proven params record are declared as any JSON object: the field read is named here.
     type Params = { attribution: { protocolSharePpm: number }; height: number };
-    const before = await call<Params>("chain_getParams", { height: votingEnd - 1 });
-    const after = await call<Params>("chain_getParams", { height: votingEnd });
+    const before = (await call("chain_getParams", { height: votingEnd - 1 })) as Params;
+    const after = (await call("chain_getParams", { height: votingEnd })) as Params;
     expect(before.attribution.protocolSharePpm).toBe(100_000);
     expect(after.attribution.protocolSharePpm).toBe(120_000);
-    const proof = await call<{ value: { attribution: { protocolSharePpm: number } } | null }>("state_getProof", {
+    const proof = await call("state_getProof", {
       key: { params: true },
     });
-    expect(proof.value?.attribution.protocolSharePpm).toBe(120_000);
-    const absent = await call<{ value: unknown }>("state_getProof", { key: { params: true }, height: votingEnd - 1 });
+    expect((proof.value as Params | null)?.attribution.protocolSharePpm).toBe(120_000);
+    const absent = await call("state_getProof", { key: { params: true }, height: votingEnd - 1 });
     expect(absent.value).toBeNull();
     await lightClientChecksParams(votingEnd);
 
-    const votes = await call<{ items: { voter: string; option: string }[] }>("gov_getVotes", { proposalId: 1 });
+    const votes = await call("gov_getVotes", { proposalId: 1 });
     expect(votes.items).toEqual([{ proposalId: 1, voter: chain.faucet.bech32, option: "yes", validators: [] }]);
-    const deposits = await call<{ items: unknown[] }>("gov_getDeposits", { proposalId: 1 });
+    const deposits = await call("gov_getDeposits", { proposalId: 1 });
     expect(deposits.items).toEqual([{ depositor: chain.faucet.bech32, amount: (10n * ONE_OPEN).toString() }]);
-    const final = await call<{ live: boolean; status: string }>("gov_getTally", { proposalId: 1 });
+    const final = await call("gov_getTally", { proposalId: 1 });
     expect(final).toMatchObject({ live: false, status: "passed" });
-    const passed = await call<{ items: { id: number }[] }>("gov_listProposals", { status: "passed" });
+    const passed = await call("gov_listProposals", { status: "passed" });
     expect(passed.items.map((p) => p.id)).toEqual([1]);
-    expect((await call<{ items: unknown[] }>("gov_listProposals", { status: "rejected" })).items).toEqual([]);
+    expect((await call("gov_listProposals", { status: "rejected" })).items).toEqual([]);
     await expect(call("gov_getProposal", { id: 9 })).rejects.toThrow(/proposal 9 does not exist/);
   });
 
@@ -154,36 +152,35 @@ describe("governance over JSON-RPC", () => {
       content: { kind: "params", changes: [{ key: "staking.powerReduction", value: String(halved) }] },
     });
     await send({ type: "vote", proposalId: 2, option: "yes", validators: [] });
-    type Votes = { items: { proposalId: number; voter: string; option: string }[]; nextCursor: string | null };
     const voter = chain.faucet.bech32;
-    const first = await call<Votes>("gov_getVotes", { voter, limit: 1 });
+    const first = await call("gov_getVotes", { voter, limit: 1 });
     expect(first.items).toEqual([{ proposalId: 1, voter, option: "yes", validators: [] }]);
     expect(first.nextCursor).not.toBeNull();
-    const second = await call<Votes>("gov_getVotes", { voter, limit: 1, cursor: first.nextCursor });
+    const second = await call("gov_getVotes", { voter, limit: 1, cursor: first.nextCursor ?? undefined });
     expect(second.items).toEqual([{ proposalId: 2, voter, option: "yes", validators: [] }]);
-    const rest = await call<Votes>("gov_getVotes", { voter, cursor: second.nextCursor });
+    const rest = await call("gov_getVotes", { voter, cursor: second.nextCursor ?? undefined });
     expect(rest).toMatchObject({ items: [], nextCursor: null });
     const nobody = new TestAccount().bech32;
-    expect((await call<Votes>("gov_getVotes", { voter: nobody })).items).toEqual([]);
+    expect((await call("gov_getVotes", { voter: nobody })).items).toEqual([]);
     await expect(call("gov_getVotes", { voter, proposalId: 1 })).rejects.toThrow(/exactly one of proposalId or voter/);
     await expect(call("gov_getVotes", {})).rejects.toThrow(/exactly one of proposalId or voter/);
 
     // A validator's power as the RPC shows it is its tokens over the powerReduction in force at that height.
     const votingEnd = submitted.height + VOTING_BLOCKS;
     await chain.waitForHeight(votingEnd + 1);
-    type Shown = { tokens: string; power: number };
     const operator = chain.faucet.bech32;
-    const before = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd - 1 });
-    const after = await call<Shown>("staking_getValidator", { address: operator, height: votingEnd });
+    const before = await call("staking_getValidator", { address: operator, height: votingEnd - 1 });
+    const after = await call("staking_getValidator", { address: operator, height: votingEnd });
     expect(before.power).toBe(Number(BigInt(before.tokens) / DEFAULT_PARAMS.staking.powerReduction));
     expect(after.power).toBe(Number(BigInt(after.tokens) / halved));
-    const listed = await call<{ items: Shown[] }>("staking_getValidators", { height: votingEnd });
+    const listed = await call("staking_getValidators", { height: votingEnd });
     expect(listed.items[0].power).toBe(after.power);
     // state_getProof shows the proven validator as staking_getValidator does, at the proof's height.
-    type Proved = { value: Shown };
-    const provedAfter = await call<Proved>("state_getProof", { height: votingEnd, key: { validator: operator } });
-    expect(provedAfter.value.power).toBe(after.power);
-    const provedBefore = await call<Proved>("state_getProof", { height: votingEnd - 1, key: { validator: operator } });
-    expect(provedBefore.value.power).toBe(before.power);
+    // A proven value is declared as any JSON value: it is the validator record, shown as staking_getValidator shows it.
+    type Shown = ResultOf<"staking_getValidator">;
+    const provedAfter = await call("state_getProof", { height: votingEnd, key: { validator: operator } });
+    expect((provedAfter.value as Shown).power).toBe(after.power);
+    const provedBefore = await call("state_getProof", { height: votingEnd - 1, key: { validator: operator } });
+    expect((provedBefore.value as Shown).power).toBe(before.power);
   });
 });

@@ -5,6 +5,7 @@ import { merkleProof, merkleRootOfHashes, verifyMerkleProof } from "../../crypto
 import type { ModuleMsg } from "../../proto/module-msgs.ts";
 import type { TxMsg } from "../../proto/tx.ts";
 import { RpcError } from "../../rpc/errors.ts";
+import type { MethodName, ParamsOf, ResultOf } from "../../rpc/typed-client.ts";
 import { MAX_PROOF_LEAVES, VersionTreeCache } from "../../rpc/methods/datanets.ts";
 import { jsonValue } from "../../rpc/views.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
@@ -26,35 +27,25 @@ const bob = new TestAccount();
 /** Signs each (account, message) with the account's next nonce, submits them in order, waits for all. */
 const send = (...txs: [TestAccount, TxMsg][]) => sendAll(chain, txs);
 
-async function call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return chain.rpc.call<T>(method, params);
+/** A call through the typed client: params and result typed from the method's declaration. */
+async function call<N extends MethodName>(method: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
+  return (chain.client.call as (name: N, params: ParamsOf<N>) => Promise<ResultOf<N>>)(method, params);
 }
 
 /** The error a call fails with (and fails the test if it succeeds). */
 const failure = (method: string, params: Record<string, unknown>) => rpcFailure(chain.rpc, method, params);
 const reason = reasonOf;
 
-interface ProofJson {
-  contentHash: string;
-  index: number;
-  count: number;
-  root: string;
-  proof: string[];
-  versionProof: { value: { root: string; count: number }; height: number };
-}
-
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-  height: number;
-}
+type ListMethod = "staking_getValidators" | "datanet_list" | "datanet_getContributions" | "model_list";
+type ItemOf<N extends ListMethod> = ResultOf<N> extends { items: (infer I)[] } ? I : never;
 
 /** Every item of a list method, a page of `limit` at a time, following nextCursor. */
-async function allPages<T>(method: string, params: Record<string, unknown>, limit: number): Promise<T[]> {
-  const items: T[] = [];
+async function allPages<N extends ListMethod>(method: N, params: ParamsOf<N>, limit: number): Promise<ItemOf<N>[]> {
+  const items: ItemOf<N>[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 50; pages++) {
-    const page = await call<Page<T>>(method, { ...params, limit, ...(cursor === undefined ? {} : { cursor }) });
+    const asked = { ...(params as object), limit, ...(cursor === undefined ? {} : { cursor }) } as ParamsOf<N>;
+    const page = (await call(method, asked)) as { items: ItemOf<N>[]; nextCursor: string | null };
     expect(page.items.length).toBeLessThanOrEqual(limit);
     items.push(...page.items);
     if (page.nextCursor === null) return items;
@@ -152,7 +143,7 @@ afterAll(async () => {
 
 describe("staking methods", () => {
   it("staking_getValidators lists both validators, pages with a cursor, and filters by status", async () => {
-    const all = await allPages<{ operator: string; active: boolean; power: number; jailed: boolean }>(
+    const all = await allPages(
       "staking_getValidators",
       {},
       1,
@@ -160,10 +151,10 @@ describe("staking methods", () => {
     expect(all.map((v) => v.operator).sort()).toEqual([faucet.bech32, alice.bech32].sort());
     const mine = all.find((v) => v.operator === newValidator);
     expect(mine).toMatchObject({ active: true, power: 5000, jailed: false, tombstoned: false, moniker: "alice" });
-    const first = await call<Page<unknown>>("staking_getValidators", { limit: 1 });
+    const first = await call("staking_getValidators", { limit: 1 });
     expect(first.nextCursor).toMatch(/^[0-9a-f]{40}$/);
-    expect((await call<Page<unknown>>("staking_getValidators", { status: "active" })).items).toHaveLength(2);
-    expect((await call<Page<unknown>>("staking_getValidators", { status: "jailed" })).items).toHaveLength(0);
+    expect((await call("staking_getValidators", { status: "active" })).items).toHaveLength(2);
+    expect((await call("staking_getValidators", { status: "jailed" })).items).toHaveLength(0);
   });
 
   it("staking_getValidator: one validator, NOT_FOUND for an address that is none", async () => {
@@ -178,7 +169,7 @@ describe("staking methods", () => {
   });
 
   it("staking_getStake: per-validator shares and value, and the unbonding entry", async () => {
-    const s = await call<{ stakes: { validator: string; value: string }[]; unbonding: { amount: string }[] }>(
+    const s = await call(
       "staking_getStake",
       { delegator: alice.bech32 },
     );
@@ -189,7 +180,7 @@ describe("staking methods", () => {
     });
     expect(s.unbonding).toMatchObject([{ validator: faucet.bech32, amount: ONE_OPEN.toString() }]);
     expect(s).toMatchObject({ totalStaked: (14n * ONE_OPEN).toString(), totalUnbonding: ONE_OPEN.toString() });
-    const one = await call<{ stakes: unknown[] }>("staking_getStake", { delegator: alice.bech32, validator: alice.bech32 });
+    const one = await call("staking_getStake", { delegator: alice.bech32, validator: alice.bech32 });
     expect(one.stakes).toHaveLength(1);
     expect(reason(await failure("staking_getStake", { delegator: alice.bech32, validator: bob.bech32 }))).toBe("NOT_FOUND");
   });
@@ -217,17 +208,17 @@ describe("datanet methods", () => {
   });
 
   it("datanet_list: every datanet over pages, and by owner", async () => {
-    const all = await allPages<{ id: number }>("datanet_list", {}, 1);
+    const all = await allPages("datanet_list", {}, 1);
     expect(all.map((d) => d.id)).toEqual([ids.datanet, ids.otherDatanet]);
-    const bobs = await call<Page<{ id: number }>>("datanet_list", { owner: bob.bech32 });
+    const bobs = await call("datanet_list", { owner: bob.bech32 });
     expect(bobs.items.map((d) => d.id)).toEqual([ids.otherDatanet]);
     expect(bobs.nextCursor).toBeNull();
-    const past = await call<Page<unknown>>("datanet_list", { height: heights.beforeDatanet });
+    const past = await call("datanet_list", { height: heights.beforeDatanet });
     expect(past.items).toEqual([]);
   });
 
   it("datanet_getContributions: by datanet, status and contributor; at a past height", async () => {
-    const all = await allPages<{ id: number; status: string; reviewer: string | null }>(
+    const all = await allPages(
       "datanet_getContributions",
       { datanetId: ids.datanet },
       2,
@@ -238,14 +229,14 @@ describe("datanet methods", () => {
       [ids.contributions[2], "accepted"],
     ]);
     expect(all[0].reviewer).toBe(alice.bech32);
-    const accepted = await call<Page<{ id: number }>>("datanet_getContributions", { datanetId: ids.datanet, status: "accepted" });
+    const accepted = await call("datanet_getContributions", { datanetId: ids.datanet, status: "accepted" });
     expect(accepted.items.map((c) => c.id)).toEqual([ids.contributions[0], ids.contributions[2]]);
-    const byBob = await call<Page<{ contributor: string }>>("datanet_getContributions", { contributor: bob.bech32 });
+    const byBob = await call("datanet_getContributions", { contributor: bob.bech32 });
     expect(byBob.items).toHaveLength(3);
     expect(byBob.items.every((c) => c.contributor === bob.bech32)).toBe(true);
-    const byAlice = await call<Page<unknown>>("datanet_getContributions", { datanetId: ids.datanet, contributor: alice.bech32 });
+    const byAlice = await call("datanet_getContributions", { datanetId: ids.datanet, contributor: alice.bech32 });
     expect(byAlice.items).toEqual([]);
-    const past = await call<Page<{ status: string; reviewer: unknown }>>("datanet_getContributions", {
+    const past = await call("datanet_getContributions", {
       datanetId: ids.datanet,
       height: heights.contributed,
     });
@@ -271,9 +262,9 @@ describe("datanet methods", () => {
   });
 
   it("datanet_proveMembership: a proof that verifies against the version root, for each leaf", async () => {
-    const { root } = await call<{ root: string }>("datanet_getVersion", { datanetId: ids.datanet, version: 1 });
+    const { root } = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1 });
     for (const [index, contributionId] of [ids.contributions[0], ids.contributions[2]].entries()) {
-      const p = await call<ProofJson>(
+      const p = await call(
         "datanet_proveMembership",
         { datanetId: ids.datanet, version: 1, contributionId },
       );
@@ -379,10 +370,10 @@ describe("model methods", () => {
   });
 
   it("model_list: all over pages, and through each index", async () => {
-    const all = await allPages<{ id: number }>("model_list", {}, 1);
+    const all = await allPages("model_list", {}, 1);
     expect(all.map((m) => m.id)).toEqual([ids.model, ids.adapter]);
     const list = async (params: Record<string, unknown>) =>
-      (await call<Page<{ id: number }>>("model_list", params)).items.map((m) => m.id);
+      (await call("model_list", params)).items.map((m) => m.id);
     expect(await list({ owner: bob.bech32 })).toEqual([ids.adapter]);
     expect(await list({ baseModel: "llama" })).toEqual([ids.model, ids.adapter]);
     expect(await list({ baseModel: "gpt" })).toEqual([]);
@@ -411,7 +402,7 @@ describe("attribution methods", () => {
 
   it("attribution_listInferences: by model, payer and contribution; exactly one filter", async () => {
     const list = async (params: Record<string, unknown>) =>
-      (await call<Page<{ id: number }>>("attribution_listInferences", params)).items.map((x) => x.id);
+      (await call("attribution_listInferences", params)).items.map((x) => x.id);
     expect(await list({ modelId: ids.model })).toEqual([ids.inference]);
     expect(await list({ modelId: ids.adapter })).toEqual([]);
     expect(await list({ payer: faucet.bech32 })).toEqual([ids.inference]);
@@ -425,19 +416,7 @@ describe("attribution methods", () => {
   });
 
   it("attribution_getPayouts: every credit the record made, direct and through the version, summing to the price", async () => {
-    type Credit = { weight: number; contributionId: number; contributor: string; amount: string };
-    type Payouts = {
-      inferenceId: number;
-      modelId: number;
-      price: string;
-      treasury: string;
-      owner: { address: string; amount: string };
-      contributions: Credit[];
-      weights: unknown[];
-      recordedHeight: number;
-      height: number;
-    };
-    const p = await call<Payouts>("attribution_getPayouts", { inferenceId: ids.inference });
+    const p = await call("attribution_getPayouts", { inferenceId: ids.inference });
     // 1 OPEN: 10% treasury, 30% owner, 60% data: half to contribution 1 (weight 0), half over version 1's two
     // accepted contributions (weight 1: contributions 1 and 3).
     expect(p).toMatchObject({
@@ -459,10 +438,10 @@ describe("attribution methods", () => {
     const total = BigInt(p.treasury) + BigInt(p.owner.amount) + credited;
     expect(total).toBe(ONE_OPEN); // exactly the price: nothing made or lost
     // Stored at record time, in the state: provable like any record.
-    const proof = await call<{ value: { treasury: string } | null }>("state_getProof", { key: { payouts: ids.inference } });
-    expect(proof.value?.treasury).toBe(p.treasury);
-    const proved = await call<{ proof: { value: unknown } }>("attribution_getPayouts", { inferenceId: ids.inference, prove: true });
-    expect(proved.proof.value).not.toBeNull();
+    const proof = await call("state_getProof", { key: { payouts: ids.inference } });
+    expect((proof.value as { treasury?: string } | null)?.treasury).toBe(p.treasury);
+    const proved = await call("attribution_getPayouts", { inferenceId: ids.inference, prove: true });
+    expect(proved.proof?.value).not.toBeNull();
     // Before the record, and for an inference that does not exist: a clear NOT_FOUND.
     const unrecorded = await failure("attribution_getPayouts", { inferenceId: ids.inference, height: p.recordedHeight - 1 });
     expect(reason(unrecorded)).toBe("NOT_FOUND");
@@ -473,8 +452,7 @@ describe("attribution methods", () => {
   it("attribution_getRewards: accrued, claimed and the breakdown by source", async () => {
     // 1 OPEN: 10% treasury, 30% owner, 60% data; half of the data share to contribution 1, half split
     // between version 1's two contributions.
-    type Rewards = { accrued: string; claimed: string; breakdown: unknown[]; nextCursor: string | null };
-    const r = await call<Rewards>("attribution_getRewards", { address: bob.bech32 });
+    const r = await call("attribution_getRewards", { address: bob.bech32 });
     expect(r.accrued).toBe(((ONE_OPEN * 6n) / 10n).toString());
     expect(r.claimed).toBe("0");
     const bobsSources = [
@@ -484,17 +462,17 @@ describe("attribution methods", () => {
     expect(r.breakdown).toEqual(bobsSources);
     expect(r.nextCursor).toBeNull();
     // The breakdown is paged like every list: one source a page, following nextCursor.
-    const first = await call<Rewards>("attribution_getRewards", { address: bob.bech32, limit: 1 });
+    const first = await call("attribution_getRewards", { address: bob.bech32, limit: 1 });
     expect(first).toMatchObject({ accrued: r.accrued, breakdown: [bobsSources[0]] });
     expect(first.nextCursor).toMatch(/^[0-9a-f]{18}$/);
-    const second = await call<{ nextCursor: string }>("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: first.nextCursor });
+    const second = await call("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: first.nextCursor ?? undefined });
     expect(second).toMatchObject({ accrued: r.accrued, breakdown: [bobsSources[1]] });
     // a full page always has a cursor (as every list's); the page after the last source is empty
-    const third = await call("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: second.nextCursor });
+    const third = await call("attribution_getRewards", { address: bob.bech32, limit: 1, cursor: second.nextCursor ?? undefined });
     expect(third).toMatchObject({ breakdown: [], nextCursor: null });
     expect((await failure("attribution_getRewards", { address: bob.bech32, limit: 101 })).code).toBe(-32602);
     expect(reason(await failure("attribution_getRewards", { address: bob.bech32, cursor: "00" }))).toBe("INVALID_CURSOR");
-    const owner = await call<{ accrued: string; breakdown: unknown[] }>("attribution_getRewards", { address: alice.bech32 });
+    const owner = await call("attribution_getRewards", { address: alice.bech32 });
     expect(owner.breakdown).toEqual([{ source: "model", id: ids.model, amount: ((ONE_OPEN * 3n) / 10n).toString() }]);
 
     const [claim] = await send([bob, { type: "claim_rewards" }]);
@@ -505,7 +483,7 @@ describe("attribution methods", () => {
   });
 
   it("attribution_getEarnings: by contribution, datanet and model", async () => {
-    const earned = async (params: Record<string, unknown>) => call<{ kind: string; id: number; total: string }>("attribution_getEarnings", params);
+    const earned = async (params: ParamsOf<"attribution_getEarnings">) => call("attribution_getEarnings", params);
     expect(await earned({ contributionId: ids.contributions[0] })).toMatchObject({
       kind: "contribution",
       id: ids.contributions[0],
@@ -521,7 +499,7 @@ describe("attribution methods", () => {
 
 describe("params and list errors", () => {
   it("chain_getParams: every parameter, amounts as strings", async () => {
-    const p = await call("chain_getParams");
+    const p = await call("chain_getParams", {});
     const { height, ...params } = p;
     expect(height).toEqual(expect.any(Number));
     expect(params).toEqual(jsonValue(DEFAULT_PARAMS));

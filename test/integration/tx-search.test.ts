@@ -5,6 +5,7 @@ import { sha256 } from "../../crypto/hash.ts";
 import { decodeTx, txSignBytes } from "../../proto/tx.ts";
 import { APP_ERRORS, INVALID_PARAMS, type RpcError } from "../../rpc/errors.ts";
 import type { BuiltTx } from "../../rpc/tx-builder.ts";
+import type { ResultOf } from "../../rpc/typed-client.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -44,14 +45,14 @@ afterAll(async () => {
 });
 
 const submit = async (tx: BuiltTx) =>
-  (await chain.rpc.call<{ hash: string }>("tx_submit", { tx: toBase64(tx.bytes) })).hash;
+  (await chain.client.tx.submit({ tx: toBase64(tx.bytes) })).hash;
 
 /** Polls until every hash is included (a deadline, not a sleep, decides failure). */
 async function included(hashes: string[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const hash of hashes) {
     for (;;) {
-      const s = await chain.rpc.call<{ status: string }>("tx_getStatus", { hash });
+      const s = await chain.client.tx.getStatus({ hash });
       if (s.status === "included") break;
       if (Date.now() > deadline) throw new Error(`${hash} still ${s.status}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -66,6 +67,13 @@ async function errorOf(p: Promise<unknown>): Promise<RpcError> {
     return err as RpcError;
   }
   throw new Error("the call succeeded");
+}
+
+/** A chain_getBlock tx asked for with txs: "full" (the declaration allows a hash alone, for the default mode). */
+type FullTx = Exclude<ResultOf<"chain_getBlock">["txs"][number], string>;
+function full(tx: ResultOf<"chain_getBlock">["txs"][number]): FullTx {
+  if (typeof tx === "string") throw new Error(`a hash (${tx}) where txs: "full" asked for the tx`);
+  return tx;
 }
 
 const search = (params: Record<string, unknown>) => chain.rpc.call<Page>("tx_search", params);
@@ -201,49 +209,49 @@ describe("tx_search", () => {
 
   it("gives each tx's raw bytes: they re-hash to the tx hash and the signature verifies", async () => {
     const hash = toCarol[0];
-    const got = await chain.rpc.call<Item>("tx_get", { hash });
-    const check = (item: Item) => {
+    const got = await chain.client.tx.get({ hash });
+    const check = (item: { raw: string; hash: string }) => {
       const raw = fromBase64(item.raw as string) as Uint8Array;
       expect(toHex(sha256(raw))).toBe(item.hash);
       const tx = decodeTx(raw);
       expect(verify(txSignBytes(tx.body.chainId, tx.bodyBytes), tx.signature, tx.body.senderPubkey)).toBe(true);
     };
     check({ ...got, hash });
-    const block = await chain.rpc.call<{ txs: Item[] }>("chain_getBlock", { height: got.height, txs: "full" });
-    expect(block.txs.some((t) => t.hash === hash)).toBe(true);
-    block.txs.forEach(check);
-    const results = await chain.rpc.call<{ txs: Item[]; events: unknown[] }>("chain_getBlockResults", {
-      height: got.height,
-    });
-    expect(results.txs.map((t) => t.hash)).toEqual(block.txs.map((t) => t.hash));
+    const block = await chain.client.chain.getBlock({ height: got.height, txs: "full" });
+    const txs = block.txs.map(full);
+    expect(txs.some((t) => t.hash === hash)).toBe(true);
+    txs.forEach(check);
+    const results = await chain.client.chain.getBlockResults({ height: got.height });
+    expect(results.txs.map((t) => t.hash)).toEqual(txs.map((t) => t.hash));
     results.txs.forEach(check);
     expect(results.txs.every((t) => t.result !== undefined && t.result.events.length > 0)).toBe(true);
-    const hashesOnly = await chain.rpc.call<{ txs: string[] }>("chain_getBlock", { height: got.height });
-    expect(hashesOnly.txs).toEqual(block.txs.map((t) => t.hash));
-    const notYet = await errorOf(chain.rpc.call("chain_getBlockResults", { height: got.height + 100_000 }));
+    const hashesOnly = await chain.client.chain.getBlock({ height: got.height });
+    expect(hashesOnly.txs).toEqual(txs.map((t) => t.hash));
+    const notYet = await errorOf(chain.client.chain.getBlockResults({ height: got.height + 100_000 }));
     expect(notYet.code).toBe(APP_ERRORS.BLOCK_NOT_FOUND);
   });
   it("chain_getBlock gives a block's header and tx count without its txs, and its txs page by page", async () => {
     // The block holding most of alice's transfers (a few per block).
     const counts = new Map<number, number>();
     for (const hash of aliceHashes) {
-      const { height } = await chain.rpc.call<Item>("tx_get", { hash });
+      const { height } = await chain.client.tx.get({ hash });
       counts.set(height, (counts.get(height) ?? 0) + 1);
     }
     const height = [...counts].sort((a, b) => b[1] - a[1])[0][0];
-    const full = await chain.rpc.call<{ txs: Item[]; numTxs: number }>("chain_getBlock", { height, txs: "full" });
-    expect(full.txs.length).toBeGreaterThanOrEqual(2);
-    expect(full.numTxs).toBe(full.txs.length);
-    const bare = await chain.rpc.call<{ txs: unknown[]; numTxs: number; header: { height: number } }>("chain_getBlock", { height, txs: "none" });
+    const whole = await chain.client.chain.getBlock({ height, txs: "full" });
+    const fullTxs = whole.txs.map(full);
+    expect(fullTxs.length).toBeGreaterThanOrEqual(2);
+    expect(whole.numTxs).toBe(fullTxs.length);
+    const bare = await chain.client.chain.getBlock({ height, txs: "none" });
     expect(bare.header.height).toBe(height);
-    expect(bare.numTxs).toBe(full.txs.length);
+    expect(bare.numTxs).toBe(fullTxs.length);
     expect(bare.txs).toEqual([]);
-    const second = await chain.rpc.call<{ txs: Item[]; numTxs: number }>("chain_getBlock", { height, txs: "full", txOffset: 1, txLimit: 1 });
-    expect(second.txs).toEqual([full.txs[1]]);
-    expect(second.numTxs).toBe(full.txs.length);
-    const rest = await chain.rpc.call<{ txs: string[] }>("chain_getBlock", { height, txOffset: 1 });
-    expect(rest.txs).toEqual(full.txs.slice(1).map((t) => t.hash));
-    const beyond = await chain.rpc.call<{ txs: string[] }>("chain_getBlock", { height, txOffset: full.txs.length, txLimit: 5 });
+    const second = await chain.client.chain.getBlock({ height, txs: "full", txOffset: 1, txLimit: 1 });
+    expect(second.txs).toEqual([fullTxs[1]]);
+    expect(second.numTxs).toBe(fullTxs.length);
+    const rest = await chain.client.chain.getBlock({ height, txOffset: 1 });
+    expect(rest.txs).toEqual(fullTxs.slice(1).map((t) => t.hash));
+    const beyond = await chain.client.chain.getBlock({ height, txOffset: fullTxs.length, txLimit: 5 });
     expect(beyond.txs).toEqual([]);
   });
 });

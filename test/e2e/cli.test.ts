@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromBase64 } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
-import { RpcClient } from "../../rpc/client.ts";
+import { type TypedClient, typedClient } from "../../rpc/typed-client.ts";
 import { NodeProcess, runCli, setBlockInterval } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -9,7 +9,7 @@ import { tempDir } from "../helpers/tmp.ts";
 const tmp = tempDir("opl-e2e-cli-");
 const home = tmp.dir;
 let node: NodeProcess;
-let rpc: RpcClient;
+let client: TypedClient;
 
 beforeAll(async () => {
   const init = await runCli(["init", "--home", home, "--chain-id", "opl-e2e-1", "--moniker", "e2e"]);
@@ -17,7 +17,7 @@ beforeAll(async () => {
   expect(init.stdout).toMatch(/funded account "validator": opl1/);
   setBlockInterval(home, 200);
   node = await NodeProcess.start(home);
-  rpc = new RpcClient(node.url);
+  client = typedClient(node.url);
 });
 
 afterAll(async () => {
@@ -52,19 +52,13 @@ describe("opl CLI against a running node", () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(includedLine).toMatch(/included in block \d+/);
 
-    const tx = await rpc.call<{
-      height: number;
-      tx: { msg: { to: string; amount: string } };
-      result: { code: number };
-    }>("tx_get", { hash });
+    const tx = await client.tx.get({ hash });
     expect(tx.result.code).toBe(0);
     expect(tx.tx.msg).toEqual({ type: "transfer", to: bob, amount: "2500000000000000000" });
-    const block = await rpc.call<{ txs: string[]; header: { height: number } }>("chain_getBlock", {
-      height: tx.height,
-    });
+    const block = await client.chain.getBlock({ height: tx.height });
     expect(block.txs).toContain(hash);
     expect(block.header.height).toBe(tx.height);
-    const account = await rpc.call<{ balance: string }>("account_get", { address: bob });
+    const account = await client.account.get({ address: bob });
     expect(account.balance).toBe("2500000000000000000");
 
     const query = await runCli(["query", "account", bob, "--rpc", node.url]);
@@ -108,7 +102,7 @@ describe("opl CLI against a running node", () => {
     const tx = decodeTx(fromBase64(signed.stdout.trim()) as Uint8Array);
     expect(tx.body.msg).toMatchObject({ type: "transfer", amount: 10n ** 18n });
     expect(tx.body.chainId).toBe("opl-e2e-1");
-    const status = await rpc.call<{ mempoolSize: number }>("node_status");
+    const status = await client.node.getStatus();
     expect(status.mempoolSize).toBe(0);
   });
 
@@ -197,7 +191,7 @@ describe("opl CLI against a running node", () => {
     const second = await runCli(["start", "--home", home, "--rpc-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toMatch(/in use by another process/);
-    const status = await rpc.call<{ latestHeight: number }>("node_status"); // the first one is unharmed
+    const status = await client.node.getStatus(); // the first one is unharmed
     expect(status.latestHeight).toBeGreaterThan(0);
   });
 

@@ -24,7 +24,7 @@ function alive(pid: number): boolean {
 }
 
 async function peerIds(n: TestNetwork, i: number): Promise<string[]> {
-  const r = await n.nodes[i].rpc.call<{ peers: { nodeId: string }[] }>("node_peers");
+  const r = await n.nodes[i].client.node.getPeers();
   return [...new Set(r.peers.map((p) => p.nodeId))].sort();
 }
 
@@ -48,7 +48,7 @@ describe("TestNetwork", () => {
     expect((await n.heights()).map((h) => h !== undefined)).toEqual([true, false, true]);
     await n.restart(1);
     expect(n.nodes[1].pid).not.toBe(pid1);
-    expect((await n.nodes[1].rpc.call<{ nodeId: string }>("node_status")).nodeId).toBe(n.nodes[1].nodeId);
+    expect((await n.nodes[1].client.node.getStatus()).nodeId).toBe(n.nodes[1].nodeId);
     await waitFor("node0 redialled the restarted node1", async () =>
       (await peerIds(n, 0)).includes(n.nodes[1].nodeId) ? true : undefined, 60_000);
 

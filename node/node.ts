@@ -343,6 +343,7 @@ export class OplNode {
         },
         idleTimeoutMs: config.rpc.idle_timeout_ms,
         allowedOrigins: config.rpc.cors_allowed_origins,
+        listenHost: rpcHost,
         logger: log.child({ module: "ws" }),
       });
       metrics.subscriptionCount = () => websocket.stats.subscriptions;

@@ -8,6 +8,7 @@ import { ALLOWED_METHODS, applyCors } from "./cors.ts";
 import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
 import { answerGet, type GetRoutes } from "./get-routes.ts";
+import { browserHostRefusal, type NodeHostNames } from "./host-names.ts";
 
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
 export const MAX_PIPELINED = 8;
@@ -41,6 +42,7 @@ export interface RpcConnectionLimits {
 }
 
 export interface RpcServerOptions {
+  /** rpc.listen's host; also one of the node's names for the DNS-rebinding check (rpc/host-names.ts). */
   host: string;
   port: number;
   maxBodyBytes: number;
@@ -67,6 +69,7 @@ export interface RpcServerOptions {
  * its whole request within requestTimeoutMs however slowly it trickles, and an idle keep-alive connection or one
  * whose client stopped reading its answer is closed after idleTimeoutMs (and one reading it slower than
  * MIN_SEND_BYTES_PER_SECOND on average, at its answer's deadline). A client that hangs up stops its request's work.
+ * A browser's request under a name that is not the node's (DNS rebinding: rpc/host-names.ts) is refused, 403.
  */
 export class RpcServer {
   private readonly opts: RpcServerOptions;
@@ -75,9 +78,11 @@ export class RpcServer {
   /** Per connection, the request being answered (and those queued behind it), and how many wait. */
   private readonly running = new WeakMap<Socket, Promise<void>>();
   private readonly waiting = new WeakMap<Socket, number>();
+  private readonly hostNames: NodeHostNames;
 
   constructor(opts: RpcServerOptions) {
     this.opts = opts;
+    this.hostNames = { listenHost: opts.host, allowedOrigins: opts.corsAllowedOrigins ?? [] };
     const l = opts.limits;
     this.connections = new ConnectionsPerClient(l.maxConnectionsPerIp, (key, limit) => ({
       contentType: "application/json",
@@ -144,6 +149,13 @@ export class RpcServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.connections.wasRefused(req.socket)) {
       res.destroy(); // already answered 503 on this connection
+      return;
+    }
+    // Before anything else: a rebound page's request must not run, nor be told more than why.
+    const rebound = browserHostRefusal(req.headers, this.hostNames);
+    if (rebound !== undefined) {
+      this.refuse(res, 403, rebound);
+      req.resume();
       return;
     }
     if (applyCors(req, res, this.opts.corsAllowedOrigins ?? [])) return; // a preflight, answered
@@ -290,15 +302,13 @@ export class RpcServer {
   }
 
   private tooLarge(res: ServerResponse, limit: number): void {
-    const body = JSON.stringify({
-      jsonrpc: "2.0",
-      id: null,
-      error: {
-        code: INVALID_REQUEST,
-        message: `Invalid Request: body exceeds the limit of ${limit} bytes (rpc.max_body_bytes)`,
-      },
-    });
-    res.writeHead(413, { "content-type": "application/json", "connection": "close" });
+    this.refuse(res, 413, `Invalid Request: body exceeds the limit of ${limit} bytes (rpc.max_body_bytes)`);
+  }
+
+  /** Answers `status` with a JSON-RPC error body (no request id: the request was not read) and closes. */
+  private refuse(res: ServerResponse, status: number, message: string): void {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message } });
+    res.writeHead(status, { "content-type": "application/json", "connection": "close" });
     res.end(body);
   }
 }

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
@@ -7,6 +6,7 @@ import { clientKey } from "../client-address.ts";
 import { allowedOrigin } from "../cors.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
+import { browserHostRefusal, type NodeHostNames } from "../host-names.ts";
 import { WsConnection } from "./connection.ts";
 import { WS_PATH } from "./http-methods.ts";
 import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
@@ -27,6 +27,8 @@ export interface WsGatewayOptions {
    * Origin is not a browser page and is served.
    */
   allowedOrigins: readonly string[];
+  /** rpc.listen's host: one of the node's names for the DNS-rebinding check (rpc/host-names.ts). */
+  listenHost: string;
   /** The committed tip and the commit hook of the node (ChainApp). */
   app: { info(): { height: number }; onCommit(listener: () => void): () => void; readonly indexing: boolean };
   logger: Logger;
@@ -57,8 +59,11 @@ export class WsGateway {
   private tooSlow = 0;
   private readonly budget: WsQueueBudget;
 
+  private readonly hostNames: NodeHostNames;
+
   constructor(opts: WsGatewayOptions) {
     this.opts = opts;
+    this.hostNames = { listenHost: opts.listenHost, allowedOrigins: opts.allowedOrigins };
     this.budget = new WsQueueBudget(opts.limits.maxQueuedBytesTotal, WS_CLIENT_SHARE);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -94,8 +99,14 @@ export class WsGateway {
       refuse(socket, 404, `WebSocket is served on ${WS_PATH} only`);
       return;
     }
+    // A page under a name rebound to this node: refused as over HTTP, whatever its Origin claims.
+    const rebound = browserHostRefusal(req.headers, this.hostNames);
+    if (rebound !== undefined) {
+      refuse(socket, 403, rebound);
+      return;
+    }
     const origin = req.headers.origin;
-    const allowed = origin === undefined || sameOrigin(origin, req.headers.host, this.opts.allowedOrigins)
+    const allowed = origin === undefined || ownPage(origin, req.headers.host)
       || allowedOrigin(origin, this.opts.allowedOrigins) !== undefined;
     if (!allowed) {
       refuse(socket, 403, `WebSocket from origin ${origin} refused: it is not in rpc.cors_allowed_origins`);
@@ -195,30 +206,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
 /**
  * Whether a page was served by this port itself (the explorer at GET /): its origin is the host the browser
  * connects to, over http, or https behind a proxy that terminates TLS. Another port or host is another site.
- * The Host must also be a name of this node (nodeHostName): with DNS rebinding, a page of evil.example whose
- * name then resolves to this node has Origin and Host both evil.example:PORT.
+ * (That the Host is a name of this node, not one rebound by an attacker's DNS, browserHostRefusal checked.)
  */
-function sameOrigin(origin: string, host: string | undefined, allowedOrigins: readonly string[]): boolean {
-  if (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) return false;
-  return nodeHostName(host, allowedOrigins);
-}
-
-/**
- * Names a browser reaches this node by without an attacker's DNS: localhost, any IP literal (the listen
- * address, 127.0.0.1, [::1], a LAN address), and the hosts of rpc.cors_allowed_origins (a domain the operator
- * serves the explorer under).
- */
-function nodeHostName(host: string, allowedOrigins: readonly string[]): boolean {
-  const name = hostnameOf(`http://${host}`);
-  if (name === undefined) return false;
-  if (name === "localhost" || isIP(name.replace(/^\[(.*)\]$/, "$1")) !== 0) return true;
-  return allowedOrigins.some((o) => o !== "*" && hostnameOf(o) === name);
-}
-
-function hostnameOf(url: string): string | undefined {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
+function ownPage(origin: string, host: string | undefined): boolean {
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }

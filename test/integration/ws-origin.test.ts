@@ -65,6 +65,8 @@ describe("with no origin allowed (the default)", () => {
     // evil.example first resolved to the attacker, then to 127.0.0.1: the page's origin and Host agree.
     const rebound = await tryOrigin(chain, `http://evil.example:${port}`, `evil.example:${port}`);
     expect(rebound).toMatchObject({ opened: false, status: 403 });
+    // The same check and words as POST / (rpc/host-names.ts).
+    expect(rebound.opened === false && rebound.body).toContain("DNS rebinding");
     // The names a browser reaches this node by directly: localhost and IP literals.
     expect(await tryOrigin(chain, `http://localhost:${port}`, `localhost:${port}`)).toMatchObject({ opened: true });
     expect(await tryOrigin(chain, `http://[::1]:${port}`, `[::1]:${port}`)).toMatchObject({ opened: true });

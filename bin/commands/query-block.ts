@@ -15,8 +15,8 @@ export function registerBlockQuery(query: Command): void {
   query
     .command("block <block>")
     .description(
-      "A committed block by height or hash (chain_getBlock with every tx's result): header, each tx with what it " +
-      "did (amounts in OPEN, reason names for failures), the block's own events.",
+      "A committed block by height or hash (chain_getBlock with every tx's result, page by page): header, each tx " +
+      "with what it did (amounts in OPEN, reason names for failures), the block's own events.",
     )
     .option("--rpc <url>", "node JSON-RPC URL")
     .option("--home <dir>", "take the RPC URL from this home's config.toml")
@@ -27,9 +27,18 @@ export function registerBlockQuery(query: Command): void {
         const where = /^[0-9a-fA-F]{64}$/.test(block)
           ? { hash: block.toLowerCase() }
           : { height: parsePositiveInt(block, "block (a height or a 64-hex hash)") };
-        const result = await typedClient(resolveRpcUrl(opts)).chain.getBlock({ ...where, txs: "full" });
-        const full = result as FullBlock; // txs: "full" asked for every tx in full
-        if (opts.json) console.log(JSON.stringify(result, null, 2));
+        const { MAX_BLOCK_TX_PAGE } = await import("../../rpc/block-tx-page.ts");
+        const client = typedClient(resolveRpcUrl(opts));
+        const page = { txs: "full", txLimit: MAX_BLOCK_TX_PAGE } as const;
+        // txs: "full" asked for each tx in full; a block of more than a page is read page by page.
+        const full = (await client.chain.getBlock({ ...where, ...page })) as FullBlock;
+        while (full.txs.length < full.numTxs) {
+          const { height } = full.header;
+          const next = (await client.chain.getBlock({ height, ...page, txOffset: full.txs.length })) as FullBlock;
+          if (next.txs.length === 0) throw new Error(`block ${height} gave ${full.txs.length} of its ${full.numTxs} txs, then none`);
+          full.txs.push(...next.txs);
+        }
+        if (opts.json) console.log(JSON.stringify(full, null, 2));
         else await printBlock(full);
       }),
     );

@@ -3,6 +3,7 @@ import { encodeAddress } from "../../crypto/address.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { PRECOMMIT } from "../../proto/consensus.ts";
 import { blockTxHashes } from "../../proto/block.ts";
+import { MAX_BLOCK_TX_PAGE } from "../block-tx-page.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { blockTxItems } from "./search.ts";
@@ -21,8 +22,16 @@ const getBlockParams = z
     txs: z.enum(["none", "hashes", "full"]).default("hashes"),
     /** The txs from this index on (a block too big for one answer is read page by page). */
     txOffset: z.number().int().min(0).optional(),
-    /** At most this many txs. */
-    txLimit: z.number().int().min(1).optional(),
+    /** At most this many txs (MAX_BLOCK_TX_PAGE at most; "full" without it: that many). */
+    txLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(
+        MAX_BLOCK_TX_PAGE,
+        `txLimit must be <= ${MAX_BLOCK_TX_PAGE}: read a bigger block page by page with txOffset (numTxs is its count)`,
+      )
+      .optional(),
   })
   .refine((p) => (p.height === undefined) !== (p.hash === undefined), "give exactly one of height or hash");
 
@@ -30,9 +39,12 @@ export const chainMethods = [
   method({
     name: "chain_getBlock",
     description:
-      "A committed block by height or hash: header, transaction count and hashes (txs: \"full\": each tx with its raw bytes and " +
+      `A committed block by height or hash (txLimit: at most ${MAX_BLOCK_TX_PAGE.toLocaleString("en-US")} txs a page): ` +
+      "header, transaction count and hashes (txs: \"full\": each tx with its raw bytes and " +
       "result; \"none\": the count only; txOffset/txLimit: a page of them), last commit and its own commit, the " +
-      "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences).",
+      "evidence it commits, and its own events (slashes, jails, completed unbondings, expired inferences). " +
+      "txs: \"full\" without txLimit gives that many (the hashes alone come all at once); a bigger block is read page " +
+      "by page with txOffset.",
     params: getBlockParams,
     result: z.strictObject({
       hash: hashHex,
@@ -74,7 +86,9 @@ export const chainMethods = [
       // Hashed once per block object, when the read checked the body against the txs root.
       const all = blockTxHashes(block);
       const offset = p.txOffset ?? 0;
-      const hashes = p.txs === "none" ? [] : all.slice(offset, p.txLimit === undefined ? undefined : offset + p.txLimit);
+      // Each tx in full is a read of the store: a page of them. The hashes alone are in hand already.
+      const limit = p.txLimit ?? (p.txs === "full" ? MAX_BLOCK_TX_PAGE : undefined);
+      const hashes = p.txs === "none" ? [] : all.slice(offset, limit === undefined ? undefined : offset + limit);
       return {
         hash: toHex(meta.hash),
         header: headerView(block),

@@ -7,6 +7,8 @@ import { formatOpen as cliFormatOpen } from "../../state/units.ts";
 import { formatOpen, formatPpm, formatSeconds, formatTime } from "../../explorer/format.js";
 import { checkMembership } from "../../explorer/merkle.js";
 import { classify } from "../../explorer/search.js";
+import { BLOCK_TX_PAGE } from "../../explorer/pages/block.js";
+import { MAX_BLOCK_TX_PAGE } from "../../rpc/block-tx-page.ts";
 
 /**
  * The explorer's pure parts, run in Node (the same files the browser loads): amounts in OPEN exactly as the
@@ -94,5 +96,12 @@ describe("explorer/search.js", () => {
     expect(classify("")).toMatchObject({ kind: "none" });
     expect(classify("wallet 3")).toMatchObject({ kind: "none" });
     expect(classify("<script>")).toMatchObject({ kind: "none" });
+  });
+});
+
+describe("explorer/pages/block.js", () => {
+  it("asks for a page of a block's txs the node serves (chain_getBlock's txLimit maximum)", () => {
+    expect(BLOCK_TX_PAGE).toBeGreaterThan(0);
+    expect(BLOCK_TX_PAGE).toBeLessThanOrEqual(MAX_BLOCK_TX_PAGE);
   });
 });

@@ -1,13 +1,9 @@
 import { TX_ERRORS, TxError } from "../state/errors.ts";
 import { StateValueDamagedError } from "../state/store/latest-values.ts";
-import { RpcError } from "./rpc-error.ts";
+import { INTERNAL_ERROR, RpcError } from "./rpc-error.ts";
 
-/** JSON-RPC 2.0's own error codes (https://www.jsonrpc.org/specification#error_object). */
-export const PARSE_ERROR = -32700;
-export const INVALID_REQUEST = -32600;
-export const METHOD_NOT_FOUND = -32601;
-export const INVALID_PARAMS = -32602;
-export const INTERNAL_ERROR = -32603;
+// JSON-RPC 2.0's own error codes live with RpcError (browser-safe: the clients check them too).
+export { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR } from "./rpc-error.ts";
 
 /**
  * Application error codes. Transaction refusals are 1000 + the TxError number (state/errors.ts), e.g.

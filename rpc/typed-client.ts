@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { RpcClient } from "./client.ts";
+import { OLD_METHOD_NAMES } from "./renamed-methods.ts";
+import { METHOD_NOT_FOUND, RpcError } from "./rpc-error.ts";
 // Types only: the declarations (and the node code behind them) never reach a bundle of this client.
 import type { allMethods } from "./methods/index.ts";
 
@@ -9,6 +11,10 @@ import type { allMethods } from "./methods/index.ts";
  * renamed in a declaration is a type error at every call. `client.datanet.get({ id: 1 })` calls `datanet_get`;
  * `client.call("datanet_get", { id: 1 })` is the same. Errors are RpcClient's: RpcError with the answer's code,
  * message and data, NodeUnreachableError when nothing answers. Browser-safe: fetch only.
+ *
+ * A node from before the method renames answers a renamed method's new name (node_getStatus, ...) with -32601
+ * "Method not found": such a call is made once more under the old name (OLD_METHOD_NAMES), and the client, now
+ * knowing its node is old, calls the old names of renamed methods from then on. Nothing else is retried.
  */
 
 type Declared = (typeof allMethods)[number];
@@ -50,7 +56,7 @@ export type TypedClient = TypedNamespaces & {
 /** A typed client of the node at `url` (http://HOST:PORT), or over an existing RpcClient. */
 export function typedClient(target: string | RpcClient): TypedClient {
   const rpc = typeof target === "string" ? new RpcClient(target) : target;
-  const call = (name: string, params: object = {}) => rpc.call(name, params as Record<string, unknown>);
+  const call = withOldNames((name, params) => rpc.call(name, params as Record<string, unknown>));
   const namespaces = new Map<string, object>();
   const namespace = (ns: string) =>
     new Proxy(
@@ -71,4 +77,36 @@ export function typedClient(target: string | RpcClient): TypedClient {
       return ns;
     },
   }) as unknown as TypedClient;
+}
+
+type Send = (name: string, params: object) => Promise<unknown>;
+
+/**
+ * `send` with the fallback for a node from before the renames: a renamed method's new name answered -32601 is
+ * sent once more under its old name, and once the old name answered, every renamed method goes to its old name.
+ */
+function withOldNames(send: Send): (name: string, params?: object) => Promise<unknown> {
+  let oldNode = false;
+  return async (name, params = {}) => {
+    const oldName = (OLD_METHOD_NAMES as Record<string, string>)[name];
+    if (oldName === undefined) return send(name, params);
+    if (oldNode) return send(oldName, params);
+    try {
+      return await send(name, params);
+    } catch (err) {
+      if (!(err instanceof RpcError) || err.code !== METHOD_NOT_FOUND) throw err;
+      let answer: unknown;
+      try {
+        answer = await send(oldName, params);
+      } catch (retried) {
+        // A node that knows neither name: its answer to the new name stands.
+        if (retried instanceof RpcError && retried.code === METHOD_NOT_FOUND) throw err;
+        // One that knows the old name (it refused the params, say): that answer is the one to see.
+        if (retried instanceof RpcError) oldNode = true;
+        throw retried;
+      }
+      oldNode = true;
+      return answer;
+    }
+  };
 }

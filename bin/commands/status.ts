@@ -9,7 +9,7 @@ interface UpgradeView {
   message?: string;
 }
 
-/** One line for node_status's pending upgrade. */
+/** One line for node_getStatus's pending upgrade. */
 function upgradeLine(u: UpgradeView): string {
   if (u.status === "halted") return `HALTED: ${u.message ?? `upgrade ${u.name} at height ${u.height}`}`;
   const what = { apply: "this binary applies it", skip: "skipped here (--unsafe-skip-upgrades)", halt: "this binary halts before it" };
@@ -28,11 +28,13 @@ export function registerStatus(program: Command): void {
     .option("--json", JSON_OPTION_HELP)
     .action(
       action(async (opts: { rpc?: string; home?: string; json?: boolean }) => {
-        const { NodeUnreachableError, RpcClient } = await import("../../rpc/client.ts");
+        const { NodeUnreachableError } = await import("../../rpc/client.ts");
+        const { typedClient } = await import("../../rpc/typed-client.ts");
         const { printFields } = await import("./query-util.ts");
         let status: Record<string, unknown>;
         try {
-          status = await new RpcClient(resolveRpcUrl(opts)).call<Record<string, unknown>>("node_getStatus");
+          // Through the typed client: a node from before the renames is asked node_status instead.
+          status = await typedClient(resolveRpcUrl(opts)).node.getStatus();
         } catch (err) {
           if (!(err instanceof NodeUnreachableError) || opts.home === undefined) throw err;
           const { readUpgradeHalt } = await import("../../node/upgrade-halt.ts");

@@ -1,4 +1,6 @@
+import type { z } from "zod";
 import { deprecatedAlias, type RpcMethod } from "../method.ts";
+import { OLD_METHOD_NAMES } from "../renamed-methods.ts";
 import { consensusMethods } from "./consensus.ts";
 import { nodeMethods } from "./node.ts";
 
@@ -16,9 +18,16 @@ function named<const M extends readonly RpcMethod[], N extends M[number]["name"]
   return found as Extract<M[number], { name: N }>;
 }
 
+/** One alias per renamed method: OLD_METHOD_NAMES is the one table of old names (the typed client's too). */
+function aliasOf<N extends keyof typeof OLD_METHOD_NAMES, P extends z.ZodType, R extends z.ZodType>(
+  method: RpcMethod<N, P, R>,
+) {
+  return deprecatedAlias(OLD_METHOD_NAMES[method.name], method);
+}
+
 export const deprecatedMethods = [
-  deprecatedAlias("node_status", named(nodeMethods, "node_getStatus")),
-  deprecatedAlias("node_peers", named(nodeMethods, "node_getPeers")),
-  deprecatedAlias("consensus_state", named(consensusMethods, "consensus_getState")),
-  deprecatedAlias("consensus_evidence", named(consensusMethods, "consensus_getEvidence")),
+  aliasOf(named(nodeMethods, "node_getStatus")),
+  aliasOf(named(nodeMethods, "node_getPeers")),
+  aliasOf(named(consensusMethods, "consensus_getState")),
+  aliasOf(named(consensusMethods, "consensus_getEvidence")),
 ];

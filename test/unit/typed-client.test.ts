@@ -88,6 +88,11 @@ describe("the typed client", () => {
       }
     };
     visit(join(root, "rpc", "typed-client.ts"));
-    expect([...seen].map((f) => relative(root, f)).sort()).toEqual(["rpc/client.ts", "rpc/rpc-error.ts", "rpc/typed-client.ts"]);
+    expect([...seen].map((f) => relative(root, f)).sort()).toEqual([
+      "rpc/client.ts",
+      "rpc/renamed-methods.ts",
+      "rpc/rpc-error.ts",
+      "rpc/typed-client.ts",
+    ]);
   });
 });

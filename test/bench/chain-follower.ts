@@ -23,7 +23,7 @@ interface BlockView {
 }
 
 /**
- * Follows the chain through one node's RPC (node_status, chain_getBlock) and reads, per height, the round at
+ * Follows the chain through one node's RPC (node_getStatus, chain_getBlock) and reads, per height, the round at
  * which it was decided: block h+1's lastCommit.round is the round of the commit the chain itself recorded for
  * h; until h+1 is seen, the node's own commit of h (chain_getBlock's `commit`) stands in.
  */
@@ -38,7 +38,7 @@ export class ChainFollower {
 
   /** Starts from the node's latest height: later calls to poll() return the blocks after it. */
   async init(): Promise<number> {
-    this.seen = (await this.rpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+    this.seen = (await this.rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight;
     return this.seen;
   }
 
@@ -48,7 +48,7 @@ export class ChainFollower {
 
   /** The blocks committed since the last poll, in height order. */
   async poll(): Promise<SeenBlock[]> {
-    const { latestHeight } = await this.rpc.call<{ latestHeight: number }>("node_status");
+    const { latestHeight } = await this.rpc.call<{ latestHeight: number }>("node_getStatus");
     const blocks: SeenBlock[] = [];
     for (let h = this.seen + 1; h <= latestHeight; h++) {
       const b = await this.rpc.call<BlockView>("chain_getBlock", { height: h });

@@ -103,7 +103,7 @@ interface Source {
 
 /** The source's p2p address, with its peer id. */
 async function p2pAddress(rpc: RpcClient): Promise<string> {
-  const status = await rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
+  const status = await rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
   const p2p = status.p2pAddresses.find((a) => a.includes("127.0.0.1"));
   if (p2p === undefined) throw new Error("the source's p2p address is unknown");
   return p2p.includes("/p2p/") ? p2p : `${p2p}/p2p/${status.nodeId}`;
@@ -138,7 +138,7 @@ async function buildSource(home: string): Promise<Source> {
   let source = await NodeProcess.start(home, [], 60_000);
   let rpc = new RpcClient(source.url);
   const t0 = performance.now();
-  await until(`source at height ${EMPTY}`, async () => (await rpc.call<Status>("node_status")).latestHeight >= EMPTY);
+  await until(`source at height ${EMPTY}`, async () => (await rpc.call<Status>("node_getStatus")).latestHeight >= EMPTY);
   console.log(`source: ${EMPTY} empty blocks made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // Full blocks: a longer interval, so the transfers gather into big blocks.
@@ -146,7 +146,7 @@ async function buildSource(home: string): Promise<Source> {
   setBlockInterval(home, 1000);
   source = await NodeProcess.start(home, [], 60_000);
   rpc = new RpcClient(source.url);
-  const emptyTo = (await rpc.call<Status>("node_status")).latestHeight;
+  const emptyTo = (await rpc.call<Status>("node_getStatus")).latestHeight;
   const faucet = new TestAccount(new Keyring(home).get("validator").secretKey);
   const senders = Array.from({ length: ACCOUNTS }, () => new TestAccount());
   const funding = senders.map((s) => faucet.transfer(CHAIN, s.address, 10_000_000n * FEE, FEE));
@@ -181,7 +181,7 @@ async function buildSource(home: string): Promise<Source> {
   }
   await until("last transfer committed", async () =>
     (await rpc.batch([{ method: "tx_get", params: { hash: lastHash } }]))[0].error === undefined);
-  const fullTo = (await rpc.call<Status>("node_status")).latestHeight;
+  const fullTo = (await rpc.call<Status>("node_getStatus")).latestHeight;
   console.log(
     `source: ${perSender * ACCOUNTS} transfers in heights ${emptyTo + 1}..${fullTo}, made in ` +
     `${((performance.now() - t1) / 1000).toFixed(1)} s`,

@@ -181,7 +181,7 @@ async function singleRun(verify: VerifyRate): Promise<void> {
 async function mempoolsEmpty(urls: readonly string[], until: number): Promise<boolean> {
   const rpcs = urls.map((u) => new RpcClient(u));
   for (;;) {
-    const sizes = await Promise.all(rpcs.map((r) => r.call<{ mempoolSize: number }>("node_status")));
+    const sizes = await Promise.all(rpcs.map((r) => r.call<{ mempoolSize: number }>("node_getStatus")));
     if (sizes.every((s) => s.mempoolSize === 0)) return true;
     if (Date.now() >= until) return false;
     await new Promise((r) => setTimeout(r, 200));

@@ -38,7 +38,7 @@ const account = (address: string) => rpc.call<Account>("account_get", { address 
 
 async function heightReaches(height: number): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while ((await rpc.call<{ latestHeight: number }>("node_status")).latestHeight < height) {
+  while ((await rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight < height) {
     if (Date.now() > deadline) throw new Error(`height ${height} not reached`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -72,7 +72,7 @@ describe("--dry-run (tx_simulate)", () => {
     expect(result.events[1].attributes).toMatchObject({ recipient: bob, amount: "2500000000000000000" });
 
     // Nothing was written, no fee charged, nothing entered the mempool: a block later all is as before.
-    const height = (await rpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+    const height = (await rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight;
     await heightReaches(height + 2);
     expect(await account(validator)).toMatchObject({ balance: before.balance, nonce: before.nonce });
     expect(await account(bob)).toMatchObject({ balance: bobBefore.balance, nonce: bobBefore.nonce });

@@ -78,7 +78,7 @@ describe("crash at the maximum block size (real process)", () => {
       }),
     );
     // Sent right after a block (in nonce order): all are in the mempool before the next proposal.
-    const status = () => rpc.call<{ latestHeight: number }>("node_status");
+    const status = () => rpc.call<{ latestHeight: number }>("node_getStatus");
     const after = (await status()).latestHeight;
     await waitFor("the next block", async () => ((await status()).latestHeight > after ? true : undefined));
     // The write point: the height's maximum-size block is in the WAL (several MiB), not yet committed.
@@ -91,7 +91,7 @@ describe("crash at the maximum block size (real process)", () => {
       for (const r of await rpc.batch(batch)) expect(r.error, JSON.stringify(r.error)).toBeUndefined();
     }
     await bigWal;
-    const killedAt = (await rpc.call<{ latestHeight: number }>("node_status").catch(() => ({ latestHeight: 0 }))).latestHeight;
+    const killedAt = (await rpc.call<{ latestHeight: number }>("node_getStatus").catch(() => ({ latestHeight: 0 }))).latestHeight;
     await node.kill("SIGKILL");
 
     node = await NodeProcess.start(home);
@@ -104,6 +104,6 @@ describe("crash at the maximum block size (real process)", () => {
     const block = await rpc.call<{ txs: unknown[] }>("chain_getBlock", { height: first.height });
     expect(block.txs.length * perTx).toBeGreaterThan(DEFAULT_PARAMS.maxBlockBytes * 0.9);
     expect(node.logLines.join("\n")).not.toMatch(/refusing to sign|diverged/);
-    await waitFor("the chain going on", async () => ((await rpc.call<{ latestHeight: number }>("node_status")).latestHeight > first.height + 1 ? true : undefined));
+    await waitFor("the chain going on", async () => ((await rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight > first.height + 1 ? true : undefined));
   });
 });

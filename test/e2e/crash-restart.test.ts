@@ -41,7 +41,7 @@ describe("crash safety of a single-validator node", () => {
       const rpc = new RpcClient(node.url);
 
       // After every restart: height never went back, everything reported included is still there, supply held.
-      const status = await rpc.call<{ latestHeight: number }>("node_status");
+      const status = await rpc.call<{ latestHeight: number }>("node_getStatus");
       expect(status.latestHeight, `cycle ${cycle}`).toBeGreaterThanOrEqual(highestSeen);
       const hashes = [...includedAt.keys()];
       for (let i = 0; i < hashes.length; i += 200) {
@@ -98,7 +98,7 @@ describe("crash safety of a single-validator node", () => {
               pending.delete(asked[i]);
               highestSeen = Math.max(highestSeen, height);
             });
-            const s = await rpc.call<{ latestHeight: number }>("node_status");
+            const s = await rpc.call<{ latestHeight: number }>("node_getStatus");
             highestSeen = Math.max(highestSeen, s.latestHeight);
           } catch {
             return; // the node was killed mid-request

@@ -84,7 +84,7 @@ describe("opl devnet", () => {
     }
 
     const statuses = await Promise.all(
-      file.nodes.map((n) => new RpcClient(n.rpc).call<{ chainId: string; nodeId: string; moniker: string }>("node_status")),
+      file.nodes.map((n) => new RpcClient(n.rpc).call<{ chainId: string; nodeId: string; moniker: string }>("node_getStatus")),
     );
     expect(statuses.map((s) => s.chainId)).toEqual(["opl-devnet-e2e", "opl-devnet-e2e", "opl-devnet-e2e"]);
     expect(statuses.map((s) => s.moniker)).toEqual(["node0", "node1", "node2"]);
@@ -96,7 +96,7 @@ describe("opl devnet", () => {
     for (const [i, n] of file.nodes.entries()) {
       const others = firstNodeIds.filter((_, j) => j !== i).sort();
       await waitFor(`${n.name} connected to the others`, async () => {
-        const peers = await new RpcClient(n.rpc).call<{ peers: { nodeId: string }[] }>("node_peers");
+        const peers = await new RpcClient(n.rpc).call<{ peers: { nodeId: string }[] }>("node_getPeers");
         const ids = [...new Set(peers.peers.map((p) => p.nodeId))].sort();
         return JSON.stringify(ids) === JSON.stringify(others) ? true : undefined;
       }, 60_000);
@@ -115,7 +115,7 @@ describe("opl devnet", () => {
     // The three validators make one chain: every node reaches height 5 with the same block hashes.
     const rpcs = file.nodes.map((n) => new RpcClient(n.rpc));
     await waitFor("height 5 on every node", async () => {
-      const heights = await Promise.all(rpcs.map((r) => r.call<{ latestHeight: number }>("node_status")));
+      const heights = await Promise.all(rpcs.map((r) => r.call<{ latestHeight: number }>("node_getStatus")));
       return heights.every((s) => s.latestHeight >= 5) ? true : undefined;
     }, 60_000);
     for (let height = 1; height <= 5; height++) {
@@ -141,7 +141,7 @@ describe("opl devnet", () => {
     const file = await waitFor("devnet.json", () => (existsSync(join(dir, "devnet.json")) ? devnetFile() : undefined), 60_000);
     expect(run.out.stdout).not.toMatch(/created a/);
     const ids = await Promise.all(
-      file.nodes.map(async (n) => (await new RpcClient(n.rpc).call<{ nodeId: string }>("node_status")).nodeId),
+      file.nodes.map(async (n) => (await new RpcClient(n.rpc).call<{ nodeId: string }>("node_getStatus")).nodeId),
     );
     expect(ids).toEqual(firstNodeIds);
 

@@ -58,7 +58,7 @@ describe("SIGTERM during the genesis tree build", () => {
     node = await NodeProcess.start(home, [], 90_000);
     const rpc = new RpcClient(node.url);
     await waitFor("two blocks", async () => {
-      const s = await rpc.call<{ latestHeight: number }>("node_status");
+      const s = await rpc.call<{ latestHeight: number }>("node_getStatus");
       return s.latestHeight >= 2 ? true : undefined;
     }, 30_000);
     const supply = await rpc.call<{ total: string }>("bank_getSupply");

@@ -81,7 +81,7 @@ describe("opl genesis: collecting validators into one genesis", () => {
     // And each node starts from it (blocks need the validators networked; only the start is checked here).
     started.push(...(await Promise.all(homes.map((home) => NodeProcess.start(home)))));
     const statuses = await Promise.all(
-      started.map((n) => new RpcClient(n.url).call<{ chainId: string; moniker: string }>("node_status")),
+      started.map((n) => new RpcClient(n.url).call<{ chainId: string; moniker: string }>("node_getStatus")),
     );
     expect(statuses.map((s) => [s.chainId, s.moniker])).toEqual([
       ["opl-net-e2e", "val0"],

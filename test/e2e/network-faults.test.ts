@@ -94,7 +94,7 @@ describe("a network of 4 validators", () => {
         await n.waitForHeight(tip, { nodes: [victim], timeoutMs: 60_000 });
         // The others kept going meanwhile: once it is within 2 blocks of them it must say it is not behind.
         await waitFor("restarted node at the tip and not catching up", async () => {
-          const status = await n.nodes[victim].rpc.call<{ catchingUp: boolean; latestHeight: number }>("node_status");
+          const status = await n.nodes[victim].rpc.call<{ catchingUp: boolean; latestHeight: number }>("node_getStatus");
           const lead = (await best(n, others)) - status.latestHeight;
           return lead <= 2 && !status.catchingUp ? true : undefined;
         }, 30_000);

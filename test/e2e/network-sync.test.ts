@@ -49,8 +49,8 @@ describe("block sync", () => {
     const samples: { catchingUp: boolean; behind: number }[] = [];
     const synced = await waitFor("fresh node at the validator's height", async () => {
       const [mine, theirs] = await Promise.all([
-        client.call<Status>("node_status"),
-        n.nodes[0].rpc.call<Status>("node_status"),
+        client.call<Status>("node_getStatus"),
+        n.nodes[0].rpc.call<Status>("node_getStatus"),
       ]);
       samples.push({ catchingUp: mine.catchingUp, behind: theirs.latestHeight - mine.latestHeight });
       return theirs.latestHeight - mine.latestHeight <= 2 && !mine.catchingUp ? mine : undefined;
@@ -67,9 +67,9 @@ describe("block sync", () => {
     expect(done?.blocksPerSec as number).toBeGreaterThan(20);
 
     // At the tip it keeps following, and every header it holds is the validator's.
-    const tip = (await n.nodes[0].rpc.call<Status>("node_status")).latestHeight;
+    const tip = (await n.nodes[0].rpc.call<Status>("node_getStatus")).latestHeight;
     await waitFor("fresh node follows", async () =>
-      (await client.call<Status>("node_status")).latestHeight >= tip + 10 ? true : undefined, 60_000);
+      (await client.call<Status>("node_getStatus")).latestHeight >= tip + 10 ? true : undefined, 60_000);
     for (let h = 1; h <= tip; h += 37) {
       const [a, b] = await Promise.all([
         client.call<{ hash: string }>("chain_getBlock", { height: h }),

@@ -52,7 +52,7 @@ describe("twins", () => {
     const byzantine = encodeAddress(readGenesisFile(homePaths(n.nodes[3].home).genesis).validators[3].address);
 
     const reports = await waitFor("evidence against validator 3 on every correct node", async () => {
-      const replies = await Promise.all([0, 1, 2].map((i) => n.nodes[i].rpc.call<EvidenceReply>("consensus_evidence")));
+      const replies = await Promise.all([0, 1, 2].map((i) => n.nodes[i].rpc.call<EvidenceReply>("consensus_getEvidence")));
       return replies.every((r) => r.evidence.some((e) => e.validator === byzantine)) ? replies : undefined;
     }, 180_000);
     for (const r of reports) {
@@ -109,7 +109,7 @@ describe("twins", () => {
     const checked = await n.checkIdenticalHeaders();
     expect(checked).toBeGreaterThanOrEqual(h);
     // The twin follows the same chain too: a Byzantine signer, but its node runs the same protocol.
-    const twinHeight = (await twinRpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+    const twinHeight = (await twinRpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight;
     for (let height = 1; height <= Math.min(twinHeight, checked); height++) {
       const [a, b] = await Promise.all([
         twinRpc.call<{ hash: string }>("chain_getBlock", { height }),

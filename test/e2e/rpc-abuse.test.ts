@@ -79,7 +79,7 @@ async function callFrom<T>(localAddress: string, method: string, params: Record<
   return reply.result as T;
 }
 
-const height = async () => (await callFrom<{ latestHeight: number }>(OBSERVER, "node_status", {})).latestHeight;
+const height = async () => (await callFrom<{ latestHeight: number }>(OBSERVER, "node_getStatus", {})).latestHeight;
 const blockTime = async (h: number) =>
   Date.parse((await callFrom<{ header: { time: string } }>(OBSERVER, "chain_getBlock", { height: h })).header.time);
 

@@ -24,7 +24,7 @@ describe("opl start's fatal path", () => {
     setBlockInterval(home, 100);
     node = await NodeProcess.start(home);
     const rpc = new RpcClient(node.url);
-    await waitFor("height 2", async () => ((await rpc.call<{ latestHeight: number }>("node_status")).latestHeight >= 2 ? true : undefined));
+    await waitFor("height 2", async () => ((await rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight >= 2 ? true : undefined));
     expect(await node.kill("SIGTERM")).toBe(0); // a clean stop
     node = undefined;
 

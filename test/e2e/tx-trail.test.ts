@@ -104,7 +104,7 @@ interface Page {
 
 const submit = async (tx: BuiltTx) => (await rpc().call<{ hash: string }>("tx_submit", { tx: toBase64(tx.bytes) })).hash;
 const status = (hash: string) => rpc().call<Status>("tx_getStatus", { hash });
-const height = async () => (await rpc().call<{ latestHeight: number }>("node_status")).latestHeight;
+const height = async () => (await rpc().call<{ latestHeight: number }>("node_getStatus")).latestHeight;
 
 /** Polls tx_getStatus until `done` holds (a deadline, not a sleep, decides failure). */
 function statusUntil(hash: string, done: (s: Status) => boolean, what: string, timeoutMs = 20_000): Promise<Status> {

@@ -66,7 +66,7 @@ describe("a software upgrade on a 4-validator devnet", () => {
     // Once passed, every node shows the plan it is about to halt for.
     const plan = await waitForPlan();
     expect(plan).toEqual({ plan: { name: NAME, height, proposalId: 1 }, height: expect.any(Number) });
-    const status = await net.nodes[1].rpc.call<{ upgrade: unknown }>("node_status");
+    const status = await net.nodes[1].rpc.call<{ upgrade: unknown }>("node_getStatus");
     expect(status.upgrade).toEqual({ name: NAME, height, proposalId: 1, status: "scheduled", action: "halt" });
 
     // Every node exits by itself, with the halt's exit code, before committing or signing `height`.
@@ -100,7 +100,7 @@ describe("a software upgrade on a 4-validator devnet", () => {
       const marker = await n.rpc.call<{ valueBytes: string | null }>("state_getProof", { key: { raw: toHex(testMarkerKey(NAME)) } });
       expect(marker.valueBytes, `${n.name}: the handler's marker`).not.toBeNull();
       expect(readU64be(Buffer.from(marker.valueBytes as string, "hex")), "the handler ran once").toBe(1);
-      expect((await n.rpc.call<{ upgrade: unknown }>("node_status")).upgrade).toBeNull();
+      expect((await n.rpc.call<{ upgrade: unknown }>("node_getStatus")).upgrade).toBeNull();
       expect(existsSync(upgradeHaltPath(n.home))).toBe(false);
     }
     expect(await net.checkIdenticalHeaders()).toBeGreaterThanOrEqual(height + 2);

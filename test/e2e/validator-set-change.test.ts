@@ -126,7 +126,7 @@ describe("validator set changes on a live network", () => {
     const joinerAddress = encodeAddress(joinerKey.address);
     const target = Math.max(...(await n.heights()).map((h) => h ?? 0)) + 3;
     await waitFor("the joining node follows the chain", async () => {
-      const s = await joinerRpc.call<Status>("node_status");
+      const s = await joinerRpc.call<Status>("node_getStatus");
       return s.latestHeight >= target && !s.catchingUp ? s : undefined;
     }, 30_000);
     for (let h = 1; h <= target; h++) expect((await block(h, joinerRpc)).hash).toBe((await block(h)).hash);
@@ -242,7 +242,7 @@ describe("validator set changes on a live network", () => {
       peers: n.nodes.map((x) => x.p2p),
       blockIntervalMs: 200,
     });
-    const tipAtStart = (await rpc0.call<Status>("node_status")).latestHeight;
+    const tipAtStart = (await rpc0.call<Status>("node_getStatus")).latestHeight;
     const syncStart = Date.now();
     fresh = await NodeProcess.start(freshHome);
     const freshRpc = new RpcClient(fresh.url);
@@ -254,8 +254,8 @@ describe("validator set changes on a live network", () => {
     // for that run's closing line too.
     const synced = await waitFor("the fresh node at the tip, its block sync done", async () => {
       const [mine, theirs] = await Promise.all([
-        freshRpc.call<Status>("node_status"),
-        rpc0.call<Status>("node_status"),
+        freshRpc.call<Status>("node_getStatus"),
+        rpc0.call<Status>("node_getStatus"),
       ]);
       const atTip =
         mine.latestHeight >= tipAtStart && theirs.latestHeight - mine.latestHeight <= 2 && !mine.catchingUp;

@@ -217,7 +217,7 @@ export class TestNetwork {
     node.paused = false;
   }
 
-  /** node_status of every node, in order; undefined for a node that is killed, paused or not answering. */
+  /** node_getStatus of every node, in order; undefined for a node that is killed, paused or not answering. */
   statuses(): Promise<(NodeStatusSummary | undefined)[]> {
     return Promise.all(this.nodes.map((n) => (n.live ? fetchNodeStatus(n.url, STATUS_TIMEOUT_MS) : undefined)));
   }
@@ -313,7 +313,7 @@ export class TestNetwork {
   async checkIdenticalHeaders(): Promise<number> {
     const live = this.nodes.filter((n) => n.live);
     if (live.length === 0) throw new Error("no live node to check");
-    const statuses = await Promise.all(live.map((n) => n.rpc.call<{ latestHeight: number }>("node_status")));
+    const statuses = await Promise.all(live.map((n) => n.rpc.call<{ latestHeight: number }>("node_getStatus")));
     const top = Math.min(...statuses.map((s) => s.latestHeight));
     const CHUNK = 100;
     for (let from = 1; from <= top; from += CHUNK) {

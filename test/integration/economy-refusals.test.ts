@@ -105,7 +105,7 @@ function addressOf(name: Name): string {
 
 /** Every figure that money could move, all read at one height (the latest, unless given). */
 async function snapshot(at?: number): Promise<Snapshot> {
-  const height = at ?? (await call<{ latestHeight: number }>("node_status")).latestHeight;
+  const height = at ?? (await call<{ latestHeight: number }>("node_getStatus")).latestHeight;
   const names: Name[] = ["faucet", "collector", ...(Object.keys(named) as (keyof typeof named)[])];
   const accounts = {} as Record<Name, AccountFigures>;
   await Promise.all(
@@ -283,7 +283,7 @@ describe("attribution refusals", () => {
     expect(err.code).toBe(1000 + TX_ERRORS.INVALID_MSG);
     expect((err.data as { reason: string }).reason).toBe("INVALID_MSG");
     expect(err.message).toMatch(/weights sum to 1000001 ppm; at most 1000000/);
-    expect((await call<{ mempoolSize: number }>("node_status")).mempoolSize).toBe(0);
+    expect((await call<{ mempoolSize: number }>("node_getStatus")).mempoolSize).toBe(0);
 
     await chain.waitForHeight(before.height + 2);
     const after = await snapshot();

@@ -33,7 +33,7 @@ let chain: TestChain;
 let address: Multiaddr;
 beforeAll(async () => {
   chain = await startTestChain({ blockIntervalMs: 1000 });
-  const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_status");
+  const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_getStatus");
   address = multiaddr(status.p2pAddresses[0]);
   await chain.waitForHeight(1);
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   // Blocks a second apart: a proposal for the next height built in the test is still for the next height when
   // it arrives.
   chain = await startTestChain({ blockIntervalMs: 1000 });
-  const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_status");
+  const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_getStatus");
   address = multiaddr(status.p2pAddresses[0]);
 });
 afterAll(async () => {

@@ -119,7 +119,7 @@ describe("GET on the RPC port", () => {
     expect(description.chainId).toBe(chain.chainId);
     const routes = description.endpoints.map((e) => `${e.method} ${e.path}`);
     expect(routes).toEqual(expect.arrayContaining(["POST /", "GET /metrics", "GET /health", "GET /"]));
-    expect(description.rpcMethods).toContain("node_status");
+    expect(description.rpcMethods).toContain("node_getStatus");
 
     const page = await httpRequest(`${chain.node.rpc.url}/`, { headers: { accept: "text/html,*/*;q=0.8" } });
     expect(page.status).toBe(200);
@@ -136,7 +136,7 @@ describe("GET on the RPC port", () => {
     expect(put.status).toBe(405);
     expect(put.headers.allow).toBe("GET, POST, OPTIONS");
     // JSON-RPC still answers on the same port.
-    expect(await chain.rpc.call("node_status")).toMatchObject({ chainId: chain.chainId });
+    expect(await chain.rpc.call("node_getStatus")).toMatchObject({ chainId: chain.chainId });
   });
 });
 

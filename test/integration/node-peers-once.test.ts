@@ -19,7 +19,7 @@ interface PeersAnswer {
   }[];
 }
 
-/** node_peers lists each peer once, however many connections it has (issue 17), with each connection. */
+/** node_getPeers lists each peer once, however many connections it has (issue 17), with each connection. */
 let chain: TestChain;
 let peer: Libp2p;
 beforeAll(async () => {
@@ -38,15 +38,15 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-describe("node_peers", () => {
+describe("node_getPeers", () => {
   it("lists a peer with two connections once, with both connections", async () => {
-    const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_status");
+    const status = await chain.rpc.call<{ p2pAddresses: string[] }>("node_getStatus");
     const address = multiaddr(status.p2pAddresses[0]);
     await peer.dial(address);
     await peer.dial(address, { force: true }); // a second connection to the same node, as a simultaneous dial makes
     const id = peer.peerId.toString();
     const answer = await waitFor("the node sees both connections", async () => {
-      const r = await chain.rpc.call<PeersAnswer>("node_peers");
+      const r = await chain.rpc.call<PeersAnswer>("node_getPeers");
       const mine = r.peers.filter((p) => p.nodeId === id);
       return mine.length > 0 && mine.reduce((n, p) => n + (p.connections?.length ?? 1), 0) >= 2 ? r : undefined;
     });

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 describe("the node's libp2p host", () => {
   it("a stock libp2p peer connects over TCP/noise/yamux, authenticates the node id and identifies it", async () => {
-    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
+    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
     expect(status.p2pAddresses.length).toBeGreaterThan(0);
     const address = status.p2pAddresses[0];
     expect(address).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
@@ -57,7 +57,7 @@ describe("the node's libp2p host", () => {
   });
 
   it("drops a stock peer that writes garbage on each project protocol, and keeps making blocks", async () => {
-    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_status");
+    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
     const address = multiaddr(status.p2pAddresses[0]);
     for (const protocol of [CONSENSUS_PROTOCOL, TX_PROTOCOL, SYNC_PROTOCOL]) {
       const stranger = await createLibp2p({

@@ -32,12 +32,12 @@ async function start(home: string, p2pListen: string, persistentPeers: string[] 
 }
 
 async function peersOf(node: OplNode): Promise<string[]> {
-  const r = await new RpcClient(node.rpc.url).call<{ peers: { nodeId: string }[] }>("node_peers");
+  const r = await new RpcClient(node.rpc.url).call<{ peers: { nodeId: string }[] }>("node_getPeers");
   return r.peers.map((p) => p.nodeId);
 }
 
 describe("persistent peers", () => {
-  it("connects to its persistent peers, shows them in node_peers, and redials after the peer restarts", async () => {
+  it("connects to its persistent peers, shows them in node_getPeers, and redials after the peer restarts", async () => {
     const homes = [tempDir("opl-peer-a-"), tempDir("opl-peer-b-")];
     for (const h of homes) cleanups.push(h.cleanup);
     for (const h of homes) await initHome({ home: h.dir, chainId: "opl-peers-1", moniker: "p", rpcListen: "127.0.0.1:0" });

@@ -23,7 +23,7 @@ async function post(body: string): Promise<{ status: number; json: unknown; text
 
 describe("JSON-RPC 2.0", () => {
   it("answers a call with the same id and a result", async () => {
-    const r = await post("{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"node_status\"}");
+    const r = await post("{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"node_getStatus\"}");
     expect(r.json).toMatchObject({
       jsonrpc: "2.0",
       id: "abc",
@@ -32,7 +32,7 @@ describe("JSON-RPC 2.0", () => {
   });
 
   it("-32700 with id null for invalid JSON", async () => {
-    const r = await post("{\"jsonrpc\":\"2.0\",\"method\":\"node_status\",\"params\":{");
+    const r = await post("{\"jsonrpc\":\"2.0\",\"method\":\"node_getStatus\",\"params\":{");
     expect(r.json).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32700 } });
   });
 
@@ -40,15 +40,15 @@ describe("JSON-RPC 2.0", () => {
     for (const body of [
       "\"hello\"",
       "1",
-      "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"node_status\"}",
+      "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"node_getStatus\"}",
       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}",
     ]) {
       const r = await post(body);
       expect((r.json as { error: { code: number } }).error.code, body).toBe(-32600);
     }
-    const badParams = await post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"node_status\",\"params\":\"x\"}");
+    const badParams = await post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"node_getStatus\",\"params\":\"x\"}");
     expect(badParams.json).toMatchObject({ id: 7, error: { code: -32600 } });
-    const badId = await post("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"node_status\"}");
+    const badId = await post("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"node_getStatus\"}");
     expect(badId.json).toMatchObject({ id: null, error: { code: -32600 } });
   });
 
@@ -65,7 +65,7 @@ describe("JSON-RPC 2.0", () => {
       ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getBlock\",\"params\":{\"height\":\"x\"}}", /height/],
       ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getBlock\",\"params\":{}}", /exactly one of height or hash/],
       ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"account_get\",\"params\":{\"address\":\"opl1xyz\"}}", /address/],
-      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_status\",\"params\":{\"bogus\":1}}", /bogus/],
+      ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_getStatus\",\"params\":{\"bogus\":1}}", /bogus/],
       ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_get\",\"params\":[\"ab\"]}", /by name/],
       ["{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_submit\",\"params\":{\"tx\":\"!!!\"}}", /base64/],
     ] as const;
@@ -88,7 +88,7 @@ describe("JSON-RPC 2.0", () => {
 
   it("sends nothing back for a notification, even a failing one", async () => {
     for (const body of [
-      "{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"node_getStatus\"}",
       "{\"jsonrpc\":\"2.0\",\"method\":\"no_such_method\"}",
     ]) {
       const r = await post(body);
@@ -101,7 +101,7 @@ describe("JSON-RPC 2.0", () => {
     const r = await post(
       JSON.stringify([
         { jsonrpc: "2.0", id: 1, method: "bank_getSupply" },
-        { jsonrpc: "2.0", method: "node_status" },
+        { jsonrpc: "2.0", method: "node_getStatus" },
         { jsonrpc: "2.0", id: 2, method: "nope" },
         1,
         { jsonrpc: "2.0", id: 3, method: "chain_getBlock", params: { height: 1 } },
@@ -118,14 +118,14 @@ describe("JSON-RPC 2.0", () => {
   it("an empty batch is one Invalid Request; an all-notification batch gets no reply", async () => {
     expect((await post("[]")).json).toMatchObject({ id: null, error: { code: -32600 } });
     const r = await post(
-      "[{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"},{\"jsonrpc\":\"2.0\",\"method\":\"node_status\"}]",
+      "[{\"jsonrpc\":\"2.0\",\"method\":\"node_getStatus\"},{\"jsonrpc\":\"2.0\",\"method\":\"node_getStatus\"}]",
     );
     expect(r.status).toBe(204);
   });
 
   it("limits batch size and body size", async () => {
     const six = JSON.stringify(
-      Array.from({ length: 6 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "node_status" })),
+      Array.from({ length: 6 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "node_getStatus" })),
     );
     expect((await post(six)).json).toMatchObject({
       id: null,
@@ -139,7 +139,7 @@ describe("JSON-RPC 2.0", () => {
       error: { code: -32600, message: expect.stringMatching(/exceeds the limit/) },
     });
     // and the node still serves
-    expect((await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_status\"}")).json).toMatchObject({
+    expect((await post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_getStatus\"}")).json).toMatchObject({
       result: {},
     });
   });

@@ -9,7 +9,7 @@ import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
  */
 
 const APP = "https://app.example";
-const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_status", params: {} });
+const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_getStatus", params: {} });
 const preflight = (origin: string) => ({
   method: "OPTIONS",
   headers: { "origin": origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },

@@ -158,7 +158,7 @@ describe("a client that hangs up", () => {
     console.log(`hung up after 20 calls started; the node ran ${ran} of 1000`);
     expect(ran).toBeLessThan(500);
     const t0 = performance.now();
-    await chain.rpc.call("node_status");
+    await chain.rpc.call("node_getStatus");
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(chain.node.rpc.stats.callsStarted - before.calls - 1).toBe(ran); // nothing more of it ran since
   });
@@ -179,7 +179,7 @@ function openSocket(localAddress: string): Promise<{ socket: Socket; closed: () 
   });
 }
 
-/** node_status over a fresh connection from `localAddress` (not the keep-alive pool of fetch). */
+/** node_getStatus over a fresh connection from `localAddress` (not the keep-alive pool of fetch). */
 function statusFrom(localAddress: string): Promise<{ status: number; body: string }> {
   const url = new URL(chain.rpc.url);
   return new Promise((resolve, reject) => {
@@ -193,7 +193,7 @@ function statusFrom(localAddress: string): Promise<{ status: number; body: strin
     );
     req.on("error", reject);
     req.setTimeout(3_000, () => req.destroy(new Error("no answer in 3 s")));
-    req.end(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_status" }));
+    req.end(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_getStatus" }));
   });
 }
 

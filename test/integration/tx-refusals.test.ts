@@ -42,7 +42,7 @@ async function snapshot() {
     chain.rpc.call<{ balance: string; nonce: number }>("account_get", { address: bob.bech32 }),
     chain.rpc.call<{ total: string }>("bank_getSupply"),
   ]);
-  const status = await chain.rpc.call<{ latestHeight: number }>("node_status");
+  const status = await chain.rpc.call<{ latestHeight: number }>("node_getStatus");
   const block = await chain.rpc.call<{ header: { stateRoot: string } }>("chain_getBlock", {
     height: status.latestHeight,
   });
@@ -126,7 +126,7 @@ describe("refused transactions change nothing and the node keeps serving", () =>
       expect(err.message, c.name).toMatch(c.message);
       expect((err.data as { reason: string }).reason, c.name).toMatch(/^[A-Z_]+$/);
     }
-    const nodeStatus = await chain.rpc.call<{ latestHeight: number; mempoolSize: number }>("node_status");
+    const nodeStatus = await chain.rpc.call<{ latestHeight: number; mempoolSize: number }>("node_getStatus");
     expect(nodeStatus.mempoolSize).toBe(0);
     // Blocks kept coming; state did not move.
     await chain.waitForHeight(nodeStatus.latestHeight + 2);

@@ -21,7 +21,7 @@ import { waitFor } from "../helpers/tmp.ts";
 
 /**
  * A node reaching a passed upgrade's height without its handler: it stops before that height (no block, no
- * signature, no WAL for it), node_status says why, data/upgrade-halt.json keeps it; started again on the same
+ * signature, no WAL for it), node_getStatus says why, data/upgrade-halt.json keeps it; started again on the same
  * state it halts at once; started with --unsafe-skip-upgrades for that height it goes on, the plan cleared.
  */
 const FEE = DEFAULT_PARAMS.minFee;
@@ -81,7 +81,7 @@ describe("halting for a software upgrade", () => {
     await send({ type: "vote", proposalId: 1, option: "yes", validators: [] });
     await chain.waitForHeight(submitted + VOTING_BLOCKS + 1);
     expect(await chain.rpc.call("gov_getUpgradePlan", {})).toMatchObject({ plan: { name: "v2", height, proposalId: 1 } });
-    const scheduled = await chain.rpc.call<{ upgrade: unknown }>("node_status");
+    const scheduled = await chain.rpc.call<{ upgrade: unknown }>("node_getStatus");
     expect(scheduled.upgrade).toEqual({ name: "v2", height, proposalId: 1, status: "scheduled", action: "halt" });
 
     // The node stops by itself before `height`: nothing of that height is committed, signed or logged.
@@ -94,7 +94,7 @@ describe("halting for a software upgrade", () => {
     const paths = homePaths(chain.home);
     expect(signedHeight(paths.signerState)).toBe(height - 1);
     expect(walHeight(paths.wal)).toBe(height - 1);
-    const status = await chain.rpc.call<{ latestHeight: number; upgrade: unknown }>("node_status");
+    const status = await chain.rpc.call<{ latestHeight: number; upgrade: unknown }>("node_getStatus");
     expect(status).toMatchObject({ latestHeight: height - 1 });
     expect(status.upgrade).toEqual({ name: "v2", height, proposalId: 1, status: "halted", message });
     expect(readUpgradeHalt(chain.home)).toEqual({ name: "v2", height, proposalId: 1, status: "halted", message });
@@ -131,7 +131,7 @@ describe("halting for a software upgrade", () => {
       const rpc = new RpcClient(node.rpc.url);
       await waitFor("the height after the upgrade", () => (node.app.info().height >= height + 1 ? true : undefined));
       expect(await rpc.call("gov_getUpgradePlan", { name: "v2" })).toMatchObject({ plan: null, appliedAt: null });
-      expect((await rpc.call<{ upgrade: unknown }>("node_status")).upgrade).toBeNull();
+      expect((await rpc.call<{ upgrade: unknown }>("node_getStatus")).upgrade).toBeNull();
       const results = await rpc.call<{ blockEvents?: { type: string }[] }>("chain_getBlockResults", { height });
       expect(JSON.stringify(results)).toContain("upgrade_skipped");
     } finally {

@@ -50,18 +50,18 @@ it("subscriptions that never read hold no more than ws.max_queued_bytes_total, a
   }
 
   // While they are stuck: the accounted bytes, HTTP answers and new blocks, until both are cut off as too slow.
-  const startHeight = (await chain.rpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+  const startHeight = (await chain.rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight;
   let peak = 0;
   let answered = 0;
   const deadline = Date.now() + 30_000;
   while (chain.node.websocket.stats.closedTooSlow < 2) {
     if (Date.now() > deadline) throw new Error("the stuck clients were never cut off");
     peak = Math.max(peak, chain.node.websocket.stats.queuedBytes);
-    await chain.rpc.call("node_status");
+    await chain.rpc.call("node_getStatus");
     answered++;
     await new Promise((r) => setTimeout(r, 10));
   }
-  const endHeight = (await chain.rpc.call<{ latestHeight: number }>("node_status")).latestHeight;
+  const endHeight = (await chain.rpc.call<{ latestHeight: number }>("node_getStatus")).latestHeight;
   console.log(`peak queued ${peak} bytes of ${TOTAL} (one address's share ${TOTAL * WS_CLIENT_SHARE}); ` +
     `${answered} HTTP answers and ${endHeight - startHeight} blocks meanwhile`);
   expect(peak).toBeGreaterThan(0); // the test did reach the node's queues (past the kernel's buffers)

@@ -20,14 +20,14 @@ const sources: MetricSources = {
 describe("NodeMetrics", () => {
   it("renders at most once per RENDER_EVERY_MS: a scrape sooner gets the last rendering", async () => {
     let clock = 0;
-    const metrics = new NodeMetrics({ rpcMethods: ["node_status"], sources, now: () => clock });
+    const metrics = new NodeMetrics({ rpcMethods: ["node_getStatus"], sources, now: () => clock });
     const first = (await metrics.exposition()).body;
-    metrics.called("node_status", 0.001, true);
+    metrics.called("node_getStatus", 0.001, true);
     clock += RENDER_EVERY_MS - 1;
     expect((await metrics.exposition()).body).toBe(first);
     clock += 1;
     const fresh = parsePrometheusText((await metrics.exposition()).body);
-    expect(sampleValue(fresh, "opl_rpc_requests_total", { method: "node_status", outcome: "ok" })).toBe(1);
+    expect(sampleValue(fresh, "opl_rpc_requests_total", { method: "node_getStatus", outcome: "ok" })).toBe(1);
   });
 
   it("reads the node at scrape time, peers once per direction", async () => {
@@ -56,11 +56,11 @@ describe("NodeMetrics", () => {
   });
 
   it("counts unknown method names as one label value, and times known methods only", async () => {
-    const metrics = new NodeMetrics({ rpcMethods: ["node_status"], sources });
+    const metrics = new NodeMetrics({ rpcMethods: ["node_getStatus"], sources });
     for (let i = 0; i < 100; i++) metrics.called(`junk_${i}`, 0.001, false);
     const m = parsePrometheusText((await metrics.exposition()).body);
     expect(sampleValue(m, "opl_rpc_requests_total", { method: UNKNOWN_METHOD, outcome: "error" })).toBe(100);
-    expect(m.get("opl_rpc_requests_total")?.samples).toHaveLength(4); // {node_status, other} x {ok, error}
+    expect(m.get("opl_rpc_requests_total")?.samples).toHaveLength(4); // {node_getStatus, other} x {ok, error}
     expect(m.get("opl_rpc_request_duration_seconds")?.samples ?? []).toHaveLength(0);
   });
 });

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { z } from "zod";
@@ -7,6 +9,7 @@ import { Dispatcher } from "../../rpc/dispatch.ts";
 import { deprecatedAlias, method, type RpcMethod } from "../../rpc/method.ts";
 import { allMethods } from "../../rpc/methods/index.ts";
 import { openRpcDocument } from "../../rpc/openrpc.ts";
+import { OLD_METHOD_NAMES } from "../../rpc/renamed-methods.ts";
 
 /**
  * A renamed method's old name: it answers exactly as the new one, the node logs once which name replaces it,
@@ -75,5 +78,21 @@ describe("a deprecated alias", () => {
       return match === null || !VERBS.includes(match[2]);
     });
     expect(off).toEqual([]);
+  });
+
+  it("names the old methods in the tests only where the alias is the point", () => {
+    // This file, the results check (the old names answer the same), the typed client against an old node.
+    const ABOUT_THE_ALIAS = [
+      "test/unit/rpc-deprecated-alias.test.ts",
+      "test/integration/rpc-results.test.ts",
+      "test/integration/typed-client-old-node.test.ts",
+    ];
+    const root = join(import.meta.dirname, "..", "..");
+    const oldName = new RegExp(`\\b(${Object.values(OLD_METHOD_NAMES).join("|")})\\b`);
+    const naming = readdirSync(join(root, "test"), { recursive: true, encoding: "utf8" })
+      .filter((f) => /\.(ts|js)$/.test(f))
+      .map((f) => relative(root, join(root, "test", f)))
+      .filter((f) => !ABOUT_THE_ALIAS.includes(f) && oldName.test(readFileSync(join(root, f), "utf8")));
+    expect(naming).toEqual([]);
   });
 });

@@ -230,7 +230,9 @@ header_timeout_ms = ${c.rpc.header_timeout_ms}
 request_timeout_ms = ${c.rpc.request_timeout_ms}
 idle_timeout_ms = ${c.rpc.idle_timeout_ms}
 # Origins whose browser pages may call this node (CORS), e.g. ["https://app.example"]; "*" allows any page.
-# Empty: no CORS headers, so browsers keep other sites' pages from reading the answers.
+# Empty: no CORS headers, so browsers keep other sites' pages from reading the answers. Their hosts are also
+# names this node may be reached under by a browser (besides localhost and IP addresses): a page under any other
+# name is refused (403) as DNS rebinding, so list "http://NAME:PORT" to open the explorer under a DNS name.
 cors_allowed_origins = [${c.rpc.cors_allowed_origins.map((o) => JSON.stringify(o)).join(", ")}]
 
 [p2p]

@@ -36,7 +36,8 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/** `args`: more Chromium switches (e.g. --host-resolver-rules, to point a name at 127.0.0.1 as DNS would). */
+export async function launchBrowser(args: readonly string[] = []): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `no Chromium at ${CHROMIUM}: the explorer's browser tests need it. Install Debian's package ` +
@@ -48,7 +49,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(profile.dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...args],
     timezoneId: VIEWER_TIME_ZONE,
     viewport: { width: 1200, height: 900 },
   });

@@ -34,6 +34,7 @@ export interface MempoolDeps extends BooksDeps {
  * covering every pending spend of the sender, signature) and kept per sender by nonce. Proposals take
  * executable txs (contiguous nonces from the account's) round-robin across senders; a committed block
  * evicts what it included and whatever it made invalid.
+ *
  * The books (what is held, per sender, and what prunes it) are node/mempool-books.ts; this is admission.
  */
 export class Mempool extends MempoolBooks<MempoolDeps> {
@@ -257,6 +258,6 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */
   private explain(tx: DecodedTx, refusal: TxError): Promise<TxError> {
-    return explainRefusal(this.deps.includedAt, tx, refusal);
+    return explainRefusal((hash) => this.deps.includedAt(hash), tx, refusal);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The block store: blocks, their metadata (hash and commit), the block-by-hash index, the read checks stored
  * with each block (digests, tx hashes, result leaves), block events and tx records; and the reads that prove
- * what they serve is what was committed. It writes nothing itself: `ops` gives a block's records for the
+ * what they serve is what was committed. It writes nothing itself: `addOps` adds a block's records to the
  * caller's batch, so a block and the state it changed land in ONE atomic batch (ChainDb.commitBlock).
  */
 import type { Level } from "level";
@@ -87,9 +87,8 @@ export class BlockStore {
     this.latestHeight = latestHeight;
   }
 
-  /** The records of block `c.height`, for the batch that also writes the state it changed. */
-  ops(c: StoredBlock): PutOp[] {
-    const ops: PutOp[] = [];
+  /** Adds the records of block `c.height` to `ops`: the one batch that also writes the state it changed. */
+  addOps(c: StoredBlock, ops: PutOp[]): void {
     ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
     const metaBytes = encodeBlockMeta(c.meta);
     ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
@@ -109,7 +108,6 @@ export class BlockStore {
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
       ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
-    return ops;
   }
 
   private read(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {

@@ -173,7 +173,7 @@ export class ChainDb {
 
   async commitBlock(c: CommittedBlock): Promise<void> {
     const ops = this.stateOps(c.height, c.writes);
-    for (const op of this.blocks.ops(c)) ops.push(op);
+    this.blocks.addOps(c, ops);
     for (const op of c.treeOps ?? []) ops.push(op);
     for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
     ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });

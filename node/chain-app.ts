@@ -3,8 +3,7 @@ import type { Logger } from "pino";
 import type { Application, ChainInfo, ProposeRequest, ValidationResult } from "../consensus/application.ts";
 import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
 import { encodeAddress } from "../crypto/address.ts";
-import { compareBytes, equalBytes, toHex } from "../crypto/bytes.ts";
-import { sha256 } from "../crypto/hash.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { merkleLeaf, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
   type Block,
@@ -23,28 +22,23 @@ import {
   validatorsHash,
 } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
-import { type DuplicateVoteEvidence, evidenceFields } from "../proto/consensus.ts";
+import type { DuplicateVoteEvidence } from "../proto/consensus.ts";
 import { encodeTxResult, type TxEvent, type TxResult } from "../proto/records.ts";
-import { encodeMessage } from "../proto/codec.ts";
-import { pb } from "../proto/schema.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import {
   beginBlock,
   type BlockContext,
-  type BlockEvidence,
   type BlockExecution,
   endBlock,
   executeBlock,
   executeTx,
 } from "../state/execute.ts";
-import { evidenceKey } from "../state/modules/staking/keys.ts";
-import { getValidator, operatorOf } from "../state/modules/staking/staking.ts";
+import { operatorOf } from "../state/modules/staking/staking.ts";
 import type { Genesis } from "../state/genesis.ts";
-import { getUpgradePlan, type UpgradePlan } from "../state/modules/gov/queries.ts";
-import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
+import type { UpgradePlan } from "../state/modules/gov/queries.ts";
+import type { UpgradeHaltError } from "../state/upgrades/halt.ts";
 import { NO_UPGRADES, type UpgradeBinary } from "../state/upgrades/handler.ts";
-import { type UpgradeAction, upgradeAction } from "../state/upgrades/registry.ts";
 import { currentParams, PARAMS_KEY } from "../state/modules/gov/params-store.ts";
 import type { ChainParams } from "../state/params.ts";
 import { paramsToJson } from "../state/params-check.ts";
@@ -53,7 +47,9 @@ import type { LatestState } from "../state/store/latest-state.ts";
 import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
 import { Overlay, type StateWrite } from "../state/view.ts";
 import type { Mempool } from "./mempool.ts";
-import { checkEvidence } from "./consensus-checks.ts";
+import { logBlockEvents } from "./block-event-log.ts";
+import { blockEvidence, type EvidenceRules, evidenceProblem, includableEvidence } from "./block-evidence.ts";
+import { type UpgradeStatus, UpgradeTracker } from "./upgrade-status.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { blockWorkProblem } from "../state/work.ts";
@@ -88,14 +84,7 @@ export interface CommittedEvent {
   batchMs: number;
 }
 
-/** A pending upgrade as node_status shows it. */
-export type UpgradeStatus = UpgradePlan & (
-  | { status: "scheduled"; action: UpgradeAction }
-  | { status: "halted"; message: string }
-);
-
-/** Block events an operator must see (the rest is routine and logged at info). */
-const WARN_EVENTS = new Set(["slash", "jail", "validator_set_empty", "upgrade_skipped"]);
+export type { UpgradeStatus } from "./upgrade-status.ts";
 
 function encodeResults(results: readonly TxResult[]): Uint8Array[] {
   return results.map(encodeTxResult);
@@ -124,8 +113,8 @@ export class ChainApp implements Application {
   private readonly sets: ValidatorSets;
   /** The upgrade handlers this binary carries and the heights its operator skips (state/upgrades/). */
   readonly upgrades: UpgradeBinary;
-  /** The plan this node halted for (node/node.ts), shown by node_status until the process exits. */
-  private haltedFor: UpgradePlan | undefined;
+  /** Whether to halt before a height for an upgrade, and the upgrade status (node/upgrade-status.ts). */
+  private readonly upgradeTracker: UpgradeTracker;
   /** The params the next block runs under: read from state at start and after a block that changes them. */
   private inForce: ChainParams;
 
@@ -154,6 +143,7 @@ export class ChainApp implements Application {
     this.current = opts.info;
     this.log = opts.logger;
     this.sets = opts.validatorSets;
+    this.upgradeTracker = new UpgradeTracker(this.state, this.upgrades);
     this.inForce = currentParams(this.state, this.genesis.params);
     this.mempool.useParams(this.inForce);
   }
@@ -171,12 +161,12 @@ export class ChainApp implements Application {
     return this.current;
   }
 
-  /** Blocks checked in full (not answered from the cache) or built, since start: for tests. */
   /** How close the last committed block came to its bounds (node/backlog.ts blockFill; 0 before the first). */
   get lastBlockFill(): number {
     return this.lastFill;
   }
 
+  /** Blocks checked in full (not answered from the cache) or built, since start: for tests. */
   get blocksExecuted(): number {
     return this.executions;
   }
@@ -225,24 +215,17 @@ export class ChainApp implements Application {
    * checked before a height starts, so the node neither proposes, votes nor commits at it.
    */
   upgradeHalt(height = this.current.height + 1): UpgradeHaltError | undefined {
-    const plan = haltingPlan(this.state, height, this.upgrades);
-    return plan === undefined ? undefined : new UpgradeHaltError(plan);
+    return this.upgradeTracker.haltBefore(height);
   }
 
   /** The node stopped for `plan`. */
   markUpgradeHalted(plan: UpgradePlan): void {
-    this.haltedFor = plan;
+    this.upgradeTracker.markHalted(plan);
   }
 
-  /**
-   * node_status's view of the pending upgrade: null without one; "halted" once this node stopped for it;
-   * else "scheduled", with whether this binary applies it (handler), skips it, or will halt at its height.
-   */
+  /** node_status's view of the pending upgrade (UpgradeTracker.status). */
   upgradeStatus(): UpgradeStatus | null {
-    if (this.haltedFor !== undefined) return { ...this.haltedFor, status: "halted", message: upgradeHaltMessage(this.haltedFor) };
-    const plan = getUpgradePlan(this.state);
-    if (plan === undefined) return null;
-    return { ...plan, status: "scheduled", action: upgradeAction(this.upgrades, plan.name, plan.height) };
+    return this.upgradeTracker.status();
   }
 
   /**
@@ -256,49 +239,20 @@ export class ChainApp implements Application {
     return this.context(height, time, proposer, this.current.lastCommit, []);
   }
 
-  /**
-   * Why a piece of evidence cannot go into a block at `height`, or undefined if it can: its votes must be a
-   * real equivocation by a validator of their height, recent enough, and not already committed.
-   */
-  private evidenceProblem(e: DuplicateVoteEvidence, height: number): string | undefined {
-    const at = e.voteA.vote.height;
-    if (at >= height) return `evidence from height ${at} is not from before this block`;
-    // One encoding per equivocation, so it has one hash and counts once.
-    if (compareBytes(e.voteA.vote.blockHash, e.voteB.vote.blockHash) >= 0)
-      return "evidence votes are not in canonical order (block hashes ascending)";
-    const maxAge = this.inForce.staking.maxEvidenceAgeBlocks;
-    if (height - at > maxAge) return `evidence from height ${at} is older than ${maxAge} blocks`;
-    try {
-      checkEvidence(this.genesis.chainId, this.validators(at), e);
-    } catch (err) {
-      return `evidence is not valid: ${(err as Error).message}`;
-    }
-    if (this.state.get(evidenceKey(evidenceHash(e))) !== undefined)
-      return "evidence was already committed";
-    const operator = operatorOf(this.state, e.voteA.vote.validatorAddress);
-    if (operator !== undefined && getValidator(this.state, operator)?.tombstoned)
-      return "the validator was already slashed for double signing";
-    return undefined;
-  }
-
-  /** The evidence a block at `height` may carry: valid, not yet committed, one per validator, at most a few. */
-  private includableEvidence(candidates: readonly DuplicateVoteEvidence[], height: number): DuplicateVoteEvidence[] {
-    const chosen: DuplicateVoteEvidence[] = [];
-    const validators = new Set<string>();
-    for (const e of candidates) {
-      if (chosen.length >= MAX_BLOCK_EVIDENCE) break;
-      const who = toHex(e.voteA.vote.validatorAddress);
-      if (validators.has(who) || this.evidenceProblem(e, height) !== undefined) continue;
-      validators.add(who);
-      chosen.push(e);
-    }
-    return chosen;
+  /** The rules evidence in a block at this point must meet (node/block-evidence.ts). */
+  private evidenceRules(): EvidenceRules {
+    return {
+      chainId: this.genesis.chainId,
+      state: this.state,
+      validators: (h) => this.validators(h),
+      maxAgeBlocks: this.inForce.staking.maxEvidenceAgeBlocks,
+    };
   }
 
   async propose(req: ProposeRequest): Promise<Block> {
     const params = this.inForce;
     const candidates = this.mempool.reap(params.maxBlockTxs, params.maxBlockBytes, params.maxBlockWork);
-    const evidence = this.includableEvidence(req.evidence, req.height);
+    const evidence = includableEvidence(req.evidence, req.height, this.evidenceRules());
     const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
     const view = new Overlay(this.state);
     const txs: DecodedTx[] = [];
@@ -410,8 +364,9 @@ export class ChainApp implements Application {
     if (block.evidence.length > MAX_BLOCK_EVIDENCE)
       fail(`${block.evidence.length} pieces of evidence exceed the limit ${MAX_BLOCK_EVIDENCE}`);
     const accused = new Set<string>();
+    const rules = this.evidenceRules();
     block.evidence.forEach((e, i) => {
-      const why = this.evidenceProblem(e, h.height);
+      const why = evidenceProblem(e, h.height, rules);
       if (why !== undefined) fail(`evidence ${i}: ${why}`);
       const who = toHex(e.voteA.vote.validatorAddress);
       if (accused.has(who)) fail(`evidence ${i} accuses a validator a second time`);
@@ -502,12 +457,7 @@ export class ChainApp implements Application {
       this.mempool.useParams(this.inForce);
       this.log.info({ height, params: paramsToJson(this.inForce) }, "chain params changed; in force from the next block");
     }
-    for (const e of ex.blockEvents) {
-      const attrs = Object.fromEntries(e.attributes.map((a) => [a.key, a.value]));
-      // Slashing and jailing are what an operator must see; the rest is routine.
-      if (WARN_EVENTS.has(e.type)) this.log.warn({ height, ...attrs }, e.type);
-      else this.log.info({ height, ...attrs }, e.type);
-    }
+    logBlockEvents(this.log, height, ex.blockEvents);
     this.current = {
       chainId: this.genesis.chainId,
       height,
@@ -536,14 +486,6 @@ export class ChainApp implements Application {
 function lastCommitVotes(validators: readonly Validator[], commit: Commit | undefined) {
   const signers = new Set((commit?.signatures ?? []).map((s) => toHex(s.validatorAddress)));
   return validators.map((v) => ({ address: v.address, signed: signers.has(toHex(v.address)) }));
-}
-
-function evidenceHash(e: DuplicateVoteEvidence): Uint8Array {
-  return sha256(encodeMessage(pb.DuplicateVoteEvidence, evidenceFields(e)));
-}
-
-function blockEvidence(e: DuplicateVoteEvidence): BlockEvidence {
-  return { hash: evidenceHash(e), validator: e.voteA.vote.validatorAddress, height: e.voteA.vote.height };
 }
 
 export class InvalidBlockError extends Error {

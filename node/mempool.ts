@@ -1,100 +1,32 @@
-import { equalBytes, toHex } from "../crypto/bytes.ts";
+import { toHex } from "../crypto/bytes.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
-import { checkTxStateless, msgSpend } from "../state/execute.ts";
-import type { ChainParams } from "../state/params.ts";
+import { checkTxStateless } from "../state/execute.ts";
 import { keyId } from "../state/view.ts";
-import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
-import { CheapestFirst } from "./cheapest-first.ts";
-import {
-  type Admission,
-  admissionPlan,
-  type PendingTx,
-  type PoolCaps,
-  type PoolView,
-  outbids,
-  weightIn,
-} from "./mempool-refusal.ts";
+import { type BooksDeps, MempoolBooks } from "./mempool-books.ts";
+import { explainRefusal, type PendingReason, pendingReasonOf } from "./mempool-explain.ts";
+import { type Admission, admissionPlan, outbids, weightIn } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
-import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
+import { type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
 
 export { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
+export type { MempoolDrop } from "./mempool-books.ts";
+export type { PendingReason } from "./mempool-explain.ts";
 
 // The admission queue's bound lives with its rate window; re-exported for the mempool's users and tests.
 export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
 
-export interface MempoolDeps {
+export interface MempoolDeps extends BooksDeps {
   chainId: string;
-  /** The chain params at start; the node passes later ones (a governance change) to useParams. */
-  params: ChainParams;
   verifier: TxVerifier;
-  /**
-   * The sender's account in the latest committed state. The node returns the state's decoded record, the
-   * same object for as long as the account is unchanged, which lets admission skip its second check.
-   */
-  account(address: Uint8Array): Account;
   /** Height at which a tx hash was included, if it was. */
   includedAt(hash: Uint8Array): Promise<number | undefined>;
-  /** This node's clock, in ms (Date.now unless a test injects one). */
-  now?: () => number;
-}
-
-/** Why a pending tx left the mempool unincluded (tx_getStatus remembers it: node/tx-fates.ts). */
-export interface MempoolDrop {
-  status: "rejected" | "evicted";
-  /** A TxError code, or (evicted) TTL, REPLACED or MEMPOOL_FULL. */
-  reason: string;
-  message: string;
-  /** REPLACED: the hash (hex) of the tx that replaced it. */
-  replacedBy?: string;
-}
-
-/** Why a pending tx is not in a block yet. */
-export interface PendingReason {
-  /** NONCE_GAP: an earlier nonce of its sender is missing; CHECKING: its signature is being checked; QUEUED: next blocks. */
-  reason: "NONCE_GAP" | "CHECKING" | "QUEUED";
-  message: string;
-}
-
-interface Entry extends PendingTx {
-  tx: DecodedTx;
-  /** txWork(tx), counted against the work cap. */
-  work: number;
-  /** amount + fee: what the tx takes from the sender's balance. */
-  spend: bigint;
-  /** weightIn(caps, tx): what it takes of a full pool, for eviction's price. */
-  weight: bigint;
-  /** Number of blocks committed when it was admitted (for the TTL). */
-  admittedAt: number;
-  /** The node's clock when it was admitted (for the wall-time TTL). */
-  admittedAtMs: number;
-}
-
-interface SenderQueue {
-  address: Uint8Array;
-  /** keyId(address). */
-  id: string;
-  byNonce: Map<number, Entry>;
-  /** Its highest-nonce entry: the one a full pool may evict without leaving a gap (see Mempool.tips). */
-  tip: Entry | undefined;
-  /** Sum of `spend` over byNonce. */
-  spend: bigint;
-  /** The account nonce when the run was last counted, and the first missing nonce after it. */
-  base: number;
-  runEnd: number;
-  /** Entries beyond runEnd: waiting behind a gap. */
-  gapped: number;
-}
-
-/** Most work held: maxWorkBlocks blocks at the chain's maxBlockWork. */
-function workCap(limits: MempoolLimits, params: ChainParams): number {
-  return (limits.maxWorkBlocks ?? DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks) * params.maxBlockWork;
 }
 
 /**
@@ -102,85 +34,26 @@ function workCap(limits: MempoolLimits, params: ChainParams): number {
  * covering every pending spend of the sender, signature) and kept per sender by nonce. Proposals take
  * executable txs (contiguous nonces from the account's) round-robin across senders; a committed block
  * evicts what it included and whatever it made invalid.
+ *
+ * The books (what is held, per sender, and what prunes it) are node/mempool-books.ts; this is admission.
  */
-export class Mempool implements PoolView {
-  private readonly limits: MempoolLimits;
-  private readonly deps: MempoolDeps;
-  private readonly byHash = new Map<string, Entry>();
-  private readonly senders = new Map<string, SenderQueue>();
-  private bytes = 0;
-  private work = 0;
-  private maxWork: number;
-  private caps: PoolCaps;
-  /** The params the next block runs under: admission's minFee and maxTxBytes, the work cap's maxBlockWork. */
-  private params: ChainParams;
-  private gappedTotal = 0;
-  /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
-  private readonly tips = new CheapestFirst<SenderQueue>((q) => {
-    const tip = q.tip as Entry;
-    return { fee: tip.tx.body.fee, weight: tip.weight };
-  });
-
-  /** Blocks seen by update(): the mempool's clock for the TTL. */
-  private blocks = 0;
+export class Mempool extends MempoolBooks<MempoolDeps> {
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
   private readonly admissions = new Map<string, Promise<void>>();
   /** The same admissions by sender and nonce: a later nonce checked meanwhile is not behind a gap. */
   private readonly noncesInFlight = new NoncesInFlight();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
-  private readonly droppedListeners: ((tx: DecodedTx, why: MempoolDrop) => void)[] = [];
   /** How many admissions may wait for their signature check, by this node's check rate. */
   private readonly queueLimit: AdmissionQueueLimit;
-  /** Bumped by every change to the pool's contents or counts: a check made at the same version still holds. */
-  private version = 0;
-
-  private readonly now: () => number;
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
-    this.limits = limits;
-    this.deps = deps;
-    this.now = deps.now ?? Date.now;
+    super(limits, deps);
     this.queueLimit = new AdmissionQueueLimit(this.now);
-    this.params = deps.params;
-    this.maxWork = workCap(limits, deps.params);
-    this.caps = { limits, maxWork: this.maxWork };
-  }
-
-  /**
-   * The params in force changed (governance: from the block after the one that executed the change). Later
-   * admissions check the new minFee and sizes; a new maxBlockWork resizes the work cap, and every pending tx's
-   * weight (a share of that cap) is recomputed once, so eviction compares old and new txs on one scale.
-   * Pending txs that no longer qualify (a fee below a raised minFee) are dropped by the proposer's reap.
-   */
-  useParams(params: ChainParams): void {
-    const old = this.params;
-    this.params = params;
-    if (params.maxBlockWork === old.maxBlockWork) return;
-    this.version++;
-    this.maxWork = workCap(this.limits, params);
-    this.caps = { limits: this.limits, maxWork: this.maxWork };
-    for (const entry of this.byHash.values()) entry.weight = weightIn(this.caps, entry.tx);
-    // Every price moved: the index is rebuilt (emptied first, so no step sees a heap ordered by old prices).
-    for (const queue of this.senders.values()) this.tips.delete(queue);
-    for (const queue of this.senders.values()) if (queue.tip !== undefined) this.tips.set(queue);
-  }
-
-  get size(): number {
-    return this.byHash.size;
   }
 
   /** Admissions between their first check and their answer (most wait for their signature check). */
   get inFlight(): number {
     return this.admissions.size;
-  }
-
-  get totalBytes(): number {
-    return this.bytes;
-  }
-
-  /** Work units held (state/work.ts). */
-  get totalWork(): number {
-    return this.work;
   }
 
   /**
@@ -196,14 +69,6 @@ export class Mempool implements PoolView {
   /** As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check. */
   get admissionQueueFull(): boolean {
     return this.admissions.size >= this.queueLimit.limit;
-  }
-
-  private get capsFull(): boolean {
-    return (
-      this.byHash.size >= this.limits.maxTxs ||
-      this.bytes >= this.limits.maxBytes ||
-      this.work + VERIFY_WORK + TX_BASE_WORK > this.maxWork
-    );
   }
 
   /**
@@ -222,22 +87,6 @@ export class Mempool implements PoolView {
     return cheapest !== undefined && outbids({ fee: tx.body.fee, weight: weightIn(this.caps, tx) }, cheapest);
   }
 
-  has(hashHex: string): boolean {
-    return this.byHash.has(hashHex);
-  }
-
-  /** The sender's pending transactions by nonce, with their summed spend, if it has any here. */
-  pendingOf(sender: Uint8Array): SenderQueue | undefined {
-    return this.senders.get(keyId(sender));
-  }
-
-  cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[] {
-    // The common ask, under overload: is the cheapest of all cheaper than this newcomer? One look.
-    const top = this.tips.peek();
-    if (count === 1 && top !== undefined && !equalBytes(top.address, exceptSender)) return [top.tip as Entry];
-    return this.tips.cheapest(count, (q) => equalBytes(q.address, exceptSender)).map((q) => q.tip as Entry);
-  }
-
   /**
    * Why tx_submit would refuse `tx` now, or undefined if it would admit it: its stateless checks and the
    * admission rules (admissionPlan: nonce against the pending run, amount + fee + pending spend against the
@@ -249,23 +98,6 @@ export class Mempool implements PoolView {
     const account = this.deps.account(tx.sender);
     const plan = admissionPlan(this, this.caps, tx, account, this.nextNonce(keyId(tx.sender), account));
     return plan instanceof TxError ? this.explain(tx, plan) : undefined;
-  }
-
-  /** The sender's pending txs from its account nonce up to (not including) `nonce`, in order; [] if a gap. */
-  pendingRunBefore(sender: Uint8Array, accountNonce: number, nonce: number): DecodedTx[] {
-    const queue = this.senders.get(keyId(sender));
-    const run: DecodedTx[] = [];
-    for (let n = accountNonce; n < nonce; n++) {
-      const entry = queue?.byNonce.get(n);
-      if (entry === undefined) return [];
-      run.push(entry.tx);
-    }
-    return run;
-  }
-
-  /** The decoded transaction with this hash, if it is waiting here. */
-  get(hashHex: string): DecodedTx | undefined {
-    return this.byHash.get(hashHex)?.tx;
   }
 
   /** The admission of this tx under way (its signature being checked), if any: settles when it is decided. */
@@ -283,28 +115,11 @@ export class Mempool implements PoolView {
     this.admittedListeners.push(listener);
   }
 
-  /** Calls `listener` with every tx that leaves unincluded from now on, and why (tx_getStatus's fates). */
-  onDropped(listener: (tx: DecodedTx, why: MempoolDrop) => void): void {
-    this.droppedListeners.push(listener);
-  }
-
   /** Why a tx held (or being admitted) here waits, or undefined if it is neither. */
   pendingReason(hashHex: string): PendingReason | undefined {
-    if (this.admissions.has(hashHex)) {
-      return { reason: "CHECKING", message: "its signature is being checked for admission to the mempool" };
-    }
     const entry = this.byHash.get(hashHex);
-    if (entry === undefined) return undefined;
-    const { nonce } = entry.tx.body;
-    const queue = this.senders.get(keyId(entry.tx.sender));
-    if (queue !== undefined && nonce > queue.runEnd) {
-      return {
-        reason: "NONCE_GAP",
-        message: `it has nonce ${nonce}, but its sender's nonce ${queue.runEnd} is missing (the account's next ` +
-          `nonce is ${queue.base}): it waits until a tx with nonce ${queue.runEnd} arrives`,
-      };
-    }
-    return { reason: "QUEUED", message: "it is executable and waits for a block to include it" };
+    const queue = entry === undefined ? undefined : this.senders.get(keyId(entry.tx.sender));
+    return pendingReasonOf(this.admissions.has(hashHex), entry, queue);
   }
 
   /**
@@ -442,285 +257,7 @@ export class Mempool implements PoolView {
   }
 
   /** A nonce below the account's may be a replay of an included tx: say so, with its height. */
-  private async explain(tx: DecodedTx, refusal: TxError): Promise<TxError> {
-    if (refusal.code !== "NONCE_TOO_LOW") return refusal;
-    const height = await this.deps.includedAt(tx.hash);
-    if (height === undefined) return refusal;
-    return new TxError("ALREADY_INCLUDED", `transaction ${tx.id} was already included at height ${height}`, {
-      height,
-    });
-  }
-
-  /**
-   * `account`: the sender's, just read from the latest state; `plan`: what admissionPlan said, just now (no
-   * await since), so what it evicts and replaces is still here.
-   */
-  private insert(tx: DecodedTx, account: Account, plan: Admission): void {
-    this.version++;
-    const id = keyId(tx.sender);
-    for (const e of plan.evicts) {
-      const victimId = keyId(e.tx.sender);
-      const victim = this.senders.get(victimId) as SenderQueue;
-      this.drop(victim, victimId, e.tx.body.nonce, e as Entry, {
-        status: "evicted",
-        reason: "MEMPOOL_FULL",
-        message: `the mempool was full and ${tx.id} paid more for its room (it was its sender's highest pending nonce, so no gap is left)`,
-      });
-      if (victim.byNonce.size > 0) this.recount(victim);
-    }
-    let queue = this.senders.get(id);
-    if (plan.replaces !== undefined && queue !== undefined) {
-      const old = plan.replaces as Entry;
-      this.drop(queue, id, tx.body.nonce, old, {
-        status: "evicted",
-        reason: "REPLACED",
-        message: `${tx.id} with the same sender and nonce replaced it, paying fee ${tx.body.fee} against its ${old.tx.body.fee}`,
-        replacedBy: tx.id,
-      }, true);
-    }
-    if (queue === undefined) {
-      const base = account.nonce;
-      queue = { address: tx.sender, id, byNonce: new Map(), tip: undefined, spend: 0n, base, runEnd: base, gapped: 0 };
-      this.senders.set(id, queue);
-    }
-    const spend = msgSpend(tx.body.msg) + tx.body.fee;
-    const weight = weightIn(this.caps, tx);
-    const entry: Entry = { tx, work: txWork(tx), spend, weight, admittedAt: this.blocks, admittedAtMs: this.now() };
-    queue.byNonce.set(tx.body.nonce, entry);
-    queue.spend += entry.spend;
-    this.byHash.set(tx.id, entry);
-    this.bytes += tx.bytes.byteLength;
-    this.work += entry.work;
-    if (queue.tip === undefined || tx.body.nonce > queue.tip.tx.body.nonce) {
-      queue.tip = entry;
-      this.tips.set(queue);
-    }
-    if (tx.body.nonce === queue.runEnd) {
-      while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
-    }
-    this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
-  }
-
-  /**
-   * The sender's highest-nonce entry. Usually the nonce just below the one dropped; else a walk over its
-   * entries, at most maxPerSender of them (blocks drop a sender's nonces lowest first, so rarely).
-   */
-  private highest(queue: SenderQueue): Entry | undefined {
-    const below = queue.tip === undefined ? undefined : queue.byNonce.get(queue.tip.tx.body.nonce - 1);
-    if (below !== undefined) return below;
-    let best: Entry | undefined;
-    for (const e of queue.byNonce.values()) if (best === undefined || e.tx.body.nonce > best.tx.body.nonce) best = e;
-    return best;
-  }
-
-  private setGapped(queue: SenderQueue, gapped: number): void {
-    this.gappedTotal += gapped - queue.gapped;
-    queue.gapped = gapped;
-  }
-
-  /** Recounts a sender's executable run from its account nonce (after a block or a removal). */
-  private recount(queue: SenderQueue): void {
-    this.version++;
-    queue.base = this.deps.account(queue.address).nonce;
-    queue.runEnd = queue.base;
-    while (queue.byNonce.has(queue.runEnd)) queue.runEnd++;
-    this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
-  }
-
-  /** Transactions waiting behind a nonce gap, in total. */
-  get gappedCount(): number {
-    return this.gappedTotal;
-  }
-
-  /**
-   * Executable transactions for a proposal: per sender, contiguous nonces from the account's nonce;
-   * across senders, round-robin in order of first arrival, so one busy sender cannot crowd out the rest.
-   * Stops at the first tx that would take the proposal over a limit: count, bytes, or work (state/work.ts,
-   * the budget a checker enforces with the same function).
-   */
-  reap(maxTxs: number, maxBytes: number, maxWork = Number.POSITIVE_INFINITY): DecodedTx[] {
-    this.expire();
-    const lanes: DecodedTx[][] = [];
-    for (const queue of this.senders.values()) {
-      const lane: DecodedTx[] = [];
-      let nonce = this.deps.account(queue.address).nonce;
-      for (let e = queue.byNonce.get(nonce); e !== undefined; e = queue.byNonce.get(++nonce)) lane.push(e.tx);
-      if (lane.length > 0) lanes.push(lane);
-    }
-    const out: DecodedTx[] = [];
-    let bytes = 0;
-    let work = 0;
-    for (let round = 0; lanes.length > 0; round++) {
-      let any = false;
-      for (const lane of lanes) {
-        const tx = lane[round];
-        if (tx === undefined) continue;
-        const cost = txWork(tx);
-        if (out.length >= maxTxs || bytes + tx.bytes.byteLength > maxBytes || work + cost > maxWork) return out;
-        out.push(tx);
-        bytes += tx.bytes.byteLength;
-        work += cost;
-        any = true;
-      }
-      if (!any) break;
-    }
-    return out;
-  }
-
-  /** Drops one transaction (e.g. a proposer found it no longer executes: `why`). */
-  remove(tx: DecodedTx, why?: TxError): void {
-    const id = keyId(tx.sender);
-    const queue = this.senders.get(id);
-    const entry = queue?.byNonce.get(tx.body.nonce);
-    if (queue === undefined || entry === undefined || entry.tx.id !== tx.id) return;
-    this.drop(queue, id, tx.body.nonce, entry, {
-      status: "rejected",
-      reason: why?.code ?? "INTERNAL",
-      message: `it no longer executes against the latest state: ${why?.message ?? "no reason given"}`,
-    });
-    this.recount(queue);
-  }
-
-  /**
-   * After a block: removes what it included, then re-checks every sender it touched against the new state,
-   * dropping used nonces and any tx the sender's balance can no longer cover (with all later nonces, which
-   * could never execute without it). Finally drops whatever has outlived the TTL (see expire).
-   */
-  update(committed: readonly DecodedTx[]): void {
-    this.version++;
-    this.blocks++;
-    const touched = new Set<string>();
-    const included = new Set<string>();
-    for (const tx of committed) {
-      touched.add(keyId(tx.sender));
-      included.add(tx.id);
-    }
-    for (const id of touched) {
-      const queue = this.senders.get(id);
-      if (queue === undefined) continue;
-      const account = this.deps.account(queue.address);
-      const nonces = [...queue.byNonce.keys()].sort((a, b) => a - b);
-      let cumulative = 0n;
-      let broken = false;
-      for (const nonce of nonces) {
-        const entry = queue.byNonce.get(nonce) as Entry;
-        if (nonce < account.nonce) {
-          this.drop(queue, id, nonce, entry, included.has(entry.tx.id) ? undefined : {
-            status: "rejected",
-            reason: "NONCE_TOO_LOW",
-            message: `another transaction of its sender with nonce ${nonce} was included first`,
-          });
-          continue;
-        }
-        cumulative += entry.spend;
-        if (broken || cumulative > account.balance) {
-          this.drop(queue, id, nonce, entry, {
-            status: "rejected",
-            reason: "INSUFFICIENT_FUNDS",
-            message: broken
-              ? "an earlier nonce of its sender was dropped (its balance fell short), so it could never execute"
-              : `after a block its sender's balance ${account.balance} no longer covers its pending spends (${cumulative})`,
-          });
-          broken = true;
-        }
-      }
-      this.recount(queue);
-    }
-    this.expire();
-  }
-
-  /**
-   * Drops every transaction that has waited longer than the TTL, in blocks or in wall time, so nonce gaps
-   * or a stalled chain cannot pin mempool space forever. Runs at admission, reap and commit, and on the
-   * node's timer, so it does not depend on blocks being made. Cheap: entries are kept in admission order
-   * (byHash is insertion-ordered), so it stops at the first one still young. If the clock steps back, the
-   * entries admitted after the step wait a little longer; nothing breaks.
-   */
-  expire(): void {
-    const oldestBlock = this.blocks - this.limits.ttlBlocks;
-    const oldestMs = this.now() - this.limits.ttlMs;
-    const touched = new Map<string, SenderQueue>();
-    for (const entry of this.byHash.values()) {
-      if (entry.admittedAt >= oldestBlock && entry.admittedAtMs >= oldestMs) break;
-      const id = keyId(entry.tx.sender);
-      const queue = this.senders.get(id) as SenderQueue;
-      this.drop(queue, id, entry.tx.body.nonce, entry, {
-        status: "evicted",
-        reason: "TTL",
-        message: `it waited longer than the mempool's TTL (${this.limits.ttlBlocks} blocks or ${this.limits.ttlMs} ms)`,
-      });
-      touched.set(id, queue);
-    }
-    for (const queue of touched.values()) this.recount(queue);
-  }
-
-  /**
-   * What is wrong with the mempool's books, if anything (empty when sound): the byte count is the sum of
-   * the entries, the hash index and the per-sender nonce index hold the same entries, each sender's spend
-   * run end and gap counts match its entries, and the eviction index holds each sender's highest nonce. For tests
-   * and debugging; O(size).
-   */
-  consistencyProblems(): string[] {
-    const problems: string[] = [];
-    let bytes = 0;
-    let inQueues = 0;
-    let gapped = 0;
-    let work = 0;
-    for (const entry of this.byHash.values()) {
-      bytes += entry.tx.bytes.byteLength;
-      work += entry.work;
-    }
-    if (bytes !== this.bytes) problems.push(`byte count ${this.bytes} but the entries hold ${bytes}`);
-    if (work !== this.work) problems.push(`work count ${this.work} but the entries hold ${work}`);
-    for (const [id, queue] of this.senders) {
-      if (queue.byNonce.size === 0) problems.push(`sender ${id} has an empty queue`);
-      let spend = 0n;
-      for (const [nonce, entry] of queue.byNonce) {
-        inQueues++;
-        spend += entry.spend;
-        if (this.byHash.get(entry.tx.id) !== entry) problems.push(`${entry.tx.id} is queued but not indexed by hash`);
-        if (entry.tx.body.nonce !== nonce || keyId(entry.tx.sender) !== id)
-          problems.push(`${entry.tx.id} is queued under the wrong sender or nonce`);
-      }
-      if (spend !== queue.spend) problems.push(`sender ${id} spend ${queue.spend} but its entries spend ${spend}`);
-      let runEnd = queue.base;
-      while (queue.byNonce.has(runEnd)) runEnd++;
-      if (runEnd !== queue.runEnd) problems.push(`sender ${id}'s run ends at ${queue.runEnd}, its entries at ${runEnd}`);
-      const behindGap = queue.byNonce.size - (runEnd - queue.base);
-      if (behindGap !== queue.gapped) problems.push(`sender ${id} counts ${queue.gapped} behind a gap, its entries ${behindGap}`);
-      const highest = Math.max(...queue.byNonce.keys());
-      if (queue.tip !== queue.byNonce.get(highest)) problems.push(`sender ${id}'s tip is not its highest nonce ${highest}`);
-      if (!this.tips.has(queue)) problems.push(`sender ${id} is missing from the eviction index`);
-      gapped += queue.gapped;
-    }
-    if (inQueues !== this.byHash.size)
-      problems.push(`${this.byHash.size} txs indexed by hash but ${inQueues} queued by nonce`);
-    if (this.tips.size !== this.senders.size)
-      problems.push(`the eviction index holds ${this.tips.size} senders, the pool ${this.senders.size}`);
-    if (gapped !== this.gappedTotal) problems.push(`gapped total ${this.gappedTotal} but senders count ${gapped}`);
-    return problems;
-  }
-
-  /**
-   * `why`: why it leaves unincluded (told to the onDropped listeners); none when a block included it.
-   * `refill`: a replacement takes the nonce at once, so the sender's queue stays even if this empties it.
-   */
-  private drop(queue: SenderQueue, id: string, nonce: number, entry: Entry, why?: MempoolDrop, refill = false): void {
-    this.version++;
-    queue.byNonce.delete(nonce);
-    queue.spend -= entry.spend;
-    this.byHash.delete(entry.tx.id);
-    this.bytes -= entry.tx.bytes.byteLength;
-    this.work -= entry.work;
-    if (queue.tip === entry) {
-      queue.tip = this.highest(queue);
-      if (queue.tip === undefined) this.tips.delete(queue);
-      else this.tips.set(queue);
-    }
-    if (queue.byNonce.size === 0 && !refill) {
-      this.senders.delete(id);
-      this.setGapped(queue, 0);
-    }
-    if (why !== undefined) for (const listener of this.droppedListeners) listener(entry.tx, why);
+  private explain(tx: DecodedTx, refusal: TxError): Promise<TxError> {
+    return explainRefusal((hash) => this.deps.includedAt(hash), tx, refusal);
   }
 }

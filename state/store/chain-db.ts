@@ -1,81 +1,26 @@
 import { Level } from "level";
-import { concatBytes, equalBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
-import {
-  type BlockCheck,
-  decodeBlockCheck,
-  decodeTxCheck,
-  encodeBlockCheck,
-  encodeTxCheck,
-  type TxCheck,
-} from "./block-check.ts";
-import { sha256 } from "../../crypto/hash.ts";
-import { merkleLeaf } from "../../crypto/merkle.ts";
-import {
-  type Block,
-  blockHash,
-  type BlockMeta,
-  blockTxHashes,
-  bodyMismatch,
-  decodeBlock,
-  decodeBlockMeta,
-  encodeBlockMeta,
-  knownTxHashes,
-} from "../../proto/block.ts";
-import {
-  decodeTxRecord,
-  decodeTxResult,
-  encodeTxRecord,
-  encodeTxResult,
-  type TxEvent,
-  type TxRecord,
-  type TxResult,
-} from "../../proto/records.ts";
+import { concatBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import type { Block, BlockMeta } from "../../proto/block.ts";
+import type { TxEvent, TxRecord, TxResult } from "../../proto/records.ts";
 import { treePath, valueHash } from "../smt.ts";
 import { PrunedHeightError } from "../tree/errors.ts";
 import type { NodeStore } from "../tree/node-reader.ts";
 import { buildTreeStreaming, STREAM_BUILD_BATCH_RECORDS } from "../tree/stream-build.ts";
 import type { TreePut } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
+import { BlockStore, type StoredBlock } from "./block-store.ts";
+import { BUCKET, bucketKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefixEnd } from "./buckets.ts";
+import { corrupt, readChecked } from "./checked-reads.ts";
 import type { LatestValueSource } from "./latest-values.ts";
-import { BUCKET, bucketKey, heightKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefixEnd } from "./buckets.ts";
 import { openError } from "./open-errors.ts";
 import { historyEntryAt, scanState, type StateScan, type StateScanOptions } from "./state-scan.ts";
 
 const EMPTY = new Uint8Array(0);
-/** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
-const TX_CHECK_CACHE = 8;
 
 export type { StateScan, StateScanOptions } from "./state-scan.ts";
 export { DatabaseLockedError, DatabaseUnwritableError } from "./open-errors.ts";
-
-/**
- * What the block store holds is not what was written (a flipped bit on disk, a lost LevelDB record): the read
- * is refused rather than served. The message names the height or key and what to do.
- */
-export class BlockStoreCorruptError extends Error {
-  override name = "BlockStoreCorruptError";
-}
-
-/** What an operator can do about a damaged block store. */
-export const BLOCK_STORE_REPAIR =
-  "The database in <home>/data/chain.db is damaged: stop the node and restore <home>/data/chain.db from a " +
-  "backup, or move <home>/data/chain.db (only that directory) away and start the node again: it syncs the " +
-  "chain from its peers. Leave priv_validator_state.json and cs.wal in <home>/data: they keep a validator " +
-  "from signing twice (it only follows until the chain passes what it signed).";
-
-function corrupt(what: string, why: string, cause?: unknown): BlockStoreCorruptError {
-  return new BlockStoreCorruptError(`${what} in the block store is damaged: ${why}. ${BLOCK_STORE_REPAIR}`, { cause });
-}
-
-/** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
-const TX_HASH_CACHE_HEIGHTS = 16;
-
-/**
- * Heights below the latest whose block keys start-up checks for gaps. Walking every height took minutes on a
- * long chain; a block lost further down is refused when read (`absent`: a missing height at or below the
- * latest is damage, never "no such block").
- */
-export const GAP_CHECK_HEIGHTS = 1000;
+export { BLOCK_STORE_REPAIR, BlockStoreCorruptError } from "./checked-reads.ts";
+export { GAP_CHECK_HEIGHTS } from "./block-store.ts";
 
 const CHAIN_KEY = bucketKey(BUCKET.meta, utf8("chain"));
 /** The oldest height whose state (tree and history) is retained; absent: 0, nothing pruned. */
@@ -85,18 +30,8 @@ const GENESIS_WRITING_KEY = bucketKey(BUCKET.meta, utf8("genesis-writing"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
 
-export interface CommittedBlock {
-  height: number;
-  block: Block;
-  blockBytes: Uint8Array;
-  meta: BlockMeta;
-  /** What beginBlock and endBlock did (stored for queries; no root commits to them). */
-  blockEvents?: TxEvent[];
-  /**
-   * Transactions as stored in the block, with their hashes and encoded results, in block order; `resultLeaf`
-   * is merkleLeaf(resultBytes) when the caller has it (execution hashed it for the results root).
-   */
-  txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
+/** A committed block with the state it changed: what commitBlock writes in one batch. */
+export interface CommittedBlock extends StoredBlock {
   writes: StateWrite[];
   /** The state tree's records for this height (TreeCandidate.ops()): in the same batch as the block. */
   treeOps?: TreePut[];
@@ -113,17 +48,19 @@ export interface CommittedBlock {
  * fsyncing once per range instead (`flush`). The batches are still atomic and written in order to LevelDB's
  * log, so a crash (of the machine; a process crash loses nothing written) leaves every block up to some
  * height and none after: the node opens at that height and syncs the rest again.
+ *
+ * The block store (blocks, commits, tx records and their checked reads) is `blocks` (state/store/block-store.ts);
+ * its reads are also ChainDb's own methods below, as most callers use them.
  */
 export class ChainDb {
   private readonly db: Level<Uint8Array, Uint8Array>;
-  private readonly txHashesAt = new Map<number, string[]>();
-  /** Recently read tx checks by height (a committed block's never changes). */
-  private readonly txChecks = new Map<number, TxCheck>();
+  readonly blocks: BlockStore;
   private durable = true;
   private oldest = 0;
 
   private constructor(db: Level<Uint8Array, Uint8Array>) {
     this.db = db;
+    this.blocks = new BlockStore(db, () => this.latestHeight());
   }
 
   static async open(path: string): Promise<ChainDb> {
@@ -236,25 +173,7 @@ export class ChainDb {
 
   async commitBlock(c: CommittedBlock): Promise<void> {
     const ops = this.stateOps(c.height, c.writes);
-    ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
-    const metaBytes = encodeBlockMeta(c.meta);
-    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
-    ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
-    // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
-    const resultLeaves = c.txs.map((t) => t.resultLeaf ?? merkleLeaf(t.resultBytes));
-    const check = encodeBlockCheck(c.blockBytes, metaBytes);
-    ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
-    const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);
-    ops.push({ type: "put", key: heightKey(BUCKET.txCheck, c.height), value: txCheck });
-    if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
-      const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
-      ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
-    }
-    for (let i = 0; i < c.txs.length; i++) {
-      const t = c.txs[i];
-      const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
-      ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
-    }
+    this.blocks.addOps(c, ops);
     for (const op of c.treeOps ?? []) ops.push(op);
     for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
     ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });
@@ -378,173 +297,29 @@ export class ChainDb {
     return ops as { type: "put"; key: Uint8Array; value: Uint8Array }[];
   }
 
-  /**
-   * Reads a stored value. LevelDB's own corruption errors (a bad table block, say) become a
-   * BlockStoreCorruptError naming what was read.
-   */
-  private async read(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
-    try {
-      return await this.db.get(key);
-    } catch (err) {
-      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") throw corrupt(what, (err as Error).message, err);
-      throw err;
-    }
+  /** A stored value; LevelDB's corruption errors become a BlockStoreCorruptError naming what was read. */
+  private read(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
+    return readChecked(this.db, key, what);
   }
 
-  /** Decodes a stored record; bytes that do not decode are damage, named as such. */
-  private decoded<T>(what: string, decode: () => T): T {
-    try {
-      return decode();
-    } catch (err) {
-      throw corrupt(what, `it does not decode (${(err as Error).message})`, err);
-    }
+  /** The block at `height`, checked before it is served (BlockStore.getBlock). */
+  getBlock(height: number): Promise<Block | undefined> {
+    return this.blocks.getBlock(height);
   }
 
-  /** A height at or below the latest must have its block: its absence is a lost block, not "no such block". */
-  private async absent(height: number, what: string): Promise<undefined> {
-    const latest = await this.latestHeight();
-    if (latest !== undefined && height >= 1 && height <= latest) {
-      throw corrupt(what, `it is missing though the chain is at height ${latest}`);
-    }
-    return undefined;
+  /** The block's canonical bytes as stored, checked against their digest (BlockStore.getBlockBytes). */
+  getBlockBytes(height: number): Promise<Uint8Array | undefined> {
+    return this.blocks.getBlockBytes(height);
   }
 
-  /** The block at `height`, checked against its header and stored hash before it is served (see readBlock). */
-  async getBlock(height: number): Promise<Block | undefined> {
-    return (await this.readBlock(height))?.block;
+  /** The size in bytes of the block at `height` as stored, without reading it (BlockStore.blockSize). */
+  blockSize(height: number): Promise<number | undefined> {
+    return this.blocks.blockSize(height);
   }
 
-  /**
-   * The block's canonical bytes as stored (block sync serves them without re-encoding). They must match the
-   * digest stored with them at commit (the receiving peer decodes and verifies them in full): one read and
-   * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
-   */
-  async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
-    const check = await this.getBlockCheck(height);
-    if (check === undefined) return (await this.readBlock(height))?.bytes;
-    const what = `block ${height}`;
-    const bytes = await this.read(heightKey(BUCKET.block, height), what);
-    if (bytes === undefined) return this.absent(height, what);
-    if (bytes.byteLength !== check.size || !equalBytes(sha256(bytes), check.digest)) {
-      throw corrupt(what, "its bytes do not match the digest stored with it");
-    }
-    return bytes;
-  }
-
-  /** The size in bytes of the block at `height` as stored, without reading it; undefined if not recorded. */
-  async blockSize(height: number): Promise<number | undefined> {
-    return (await this.getBlockCheck(height))?.size;
-  }
-
-  /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
-  private async getTxCheck(height: number): Promise<TxCheck | undefined> {
-    const cached = this.txChecks.get(height);
-    if (cached !== undefined) return cached;
-    const what = `the tx check of block ${height}`;
-    const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
-    if (raw === undefined) return undefined;
-    const check = decodeTxCheck(raw);
-    if (check === undefined) throw corrupt(what, "it fails its own checksum");
-    // A search page reads many txs of few blocks: each block's check is read and hashed once, not per tx.
-    if (this.txChecks.size >= TX_CHECK_CACHE) this.txChecks.delete(this.txChecks.keys().next().value as number);
-    this.txChecks.set(height, check);
-    return check;
-  }
-
-  /** The digests and size stored with a block (undefined for blocks from before they were). */
-  private async getBlockCheck(height: number): Promise<BlockCheck | undefined> {
-    const what = `the read check of block ${height}`;
-    const raw = await this.read(heightKey(BUCKET.blockCheck, height), what);
-    if (raw === undefined) return undefined;
-    const check = decodeBlockCheck(raw);
-    if (check === undefined) throw corrupt(what, "it fails its own checksum");
-    return check;
-  }
-
-  /**
-   * Reads a block and proves it is the one committed at `height`: its header hashes to the hash stored in its
-   * metadata (which its commit signs), the header is at `height`, and its body (txs, last commit, evidence)
-   * matches the header's roots. Anything else is a BlockStoreCorruptError: never a different block.
-   */
-  private async readBlock(height: number): Promise<{ block: Block; bytes: Uint8Array } | undefined> {
-    const what = `block ${height}`;
-    const [bytes, meta] = await Promise.all([
-      this.read(heightKey(BUCKET.block, height), what),
-      this.getBlockMeta(height),
-    ]);
-    if (bytes === undefined) return this.absent(height, what);
-    if (meta === undefined) throw corrupt(what, "its metadata (hash and commit) is missing");
-    const block = this.decoded(what, () => decodeBlock(bytes));
-    if (block.header.height !== height) throw corrupt(what, `its header says height ${block.header.height}`);
-    if (!equalBytes(blockHash(block.header), meta.hash)) {
-      throw corrupt(what, `its header hashes to ${toHex(blockHash(block.header))}, not the committed ${toHex(meta.hash)}`);
-    }
-    const stored = await this.storedTxHashes(height, bytes, block.txs.length);
-    if (stored !== undefined) knownTxHashes(block, stored);
-    const mismatch = bodyMismatch(block);
-    if (mismatch !== undefined) throw corrupt(what, mismatch);
-    if (block.txs.length !== meta.numTxs) {
-      throw corrupt(what, `its metadata counts ${meta.numTxs} txs, it has ${block.txs.length}`);
-    }
-    this.rememberTxHashes(height, block);
-    return { block, bytes };
-  }
-
-  /**
-   * The tx hashes commit stored with the block, when its bytes are exactly the ones committed (the digest
-   * stored with them: one hash over the whole block instead of one sha256 call per tx, each mostly call
-   * overhead). The body is still checked against the header's roots with them. Undefined when either record is
-   * absent (an older block), damaged or does not fit: then the txs are hashed, as before.
-   */
-  private async storedTxHashes(height: number, bytes: Uint8Array, txs: number): Promise<Uint8Array[] | undefined> {
-    try {
-      const [blockCheck, txCheck] = await Promise.all([this.getBlockCheck(height), this.getTxCheck(height)]);
-      if (blockCheck === undefined || txCheck === undefined || txCheck.txHashes.length !== txs) return undefined;
-      if (bytes.byteLength !== blockCheck.size || !equalBytes(sha256(bytes), blockCheck.digest)) return undefined;
-      // Plain views, as hashing gives: the stored ones are views of the Buffer LevelDB read.
-      return txCheck.txHashes.map((h) => new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
-    } catch (err) {
-      if (err instanceof BlockStoreCorruptError) return undefined;
-      throw err;
-    }
-  }
-
-  private rememberTxHashes(height: number, block: Block): void {
-    this.txHashesAt.delete(height);
-    this.txHashesAt.set(height, blockTxHashes(block).map(toHex));
-    if (this.txHashesAt.size > TX_HASH_CACHE_HEIGHTS) {
-      this.txHashesAt.delete(this.txHashesAt.keys().next().value as number);
-    }
-  }
-
-  /**
-   * The first run of heights among the last GAP_CHECK_HEIGHTS up to `latest` with no block or no metadata, as
-   * [from, to], or undefined if every one is there. Reads keys only (no values), in order: one short pass at
-   * start-up. Heights above `latest` that the node's own files show it committed are the caller's check.
-   */
-  async missingBlocks(latest: number): Promise<[number, number] | undefined> {
-    try {
-      return await this.firstGap(latest);
-    } catch (err) {
-      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
-        throw corrupt("the block index", (err as Error).message, err);
-      }
-      throw err;
-    }
-  }
-
-  private async firstGap(latest: number): Promise<[number, number] | undefined> {
-    const from = Math.max(1, latest - GAP_CHECK_HEIGHTS + 1);
-    for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
-      let expected = from;
-      for await (const key of this.db.keys({ gte: heightKey(bucket, from), lte: heightKey(bucket, latest) })) {
-        const height = readU64be(key, 1);
-        if (height !== expected) return [expected, height - 1];
-        expected++;
-      }
-      if (expected <= latest) return [expected, latest];
-    }
-    return undefined;
+  /** The first run of heights near `latest` with no block or metadata (BlockStore.missingBlocks). */
+  missingBlocks(latest: number): Promise<[number, number] | undefined> {
+    return this.blocks.missingBlocks(latest);
   }
 
   /** Up to `limit` keys in [gte, lt), ascending or (reverse) descending: a search index range scan. */
@@ -554,86 +329,29 @@ export class ChainDb {
     return keys;
   }
 
-  /** The hashes of block `height`'s txs in block order, from its checked tx check (or the block itself). */
-  async txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
-    const check = await this.getTxCheck(height);
-    if (check !== undefined) return check.txHashes;
-    const block = await this.getBlock(height);
-    return block === undefined ? undefined : blockTxHashes(block);
+  /** The hashes of block `height`'s txs in block order (BlockStore.txHashesOf). */
+  txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
+    return this.blocks.txHashesOf(height);
   }
 
-  /** The events a block's own steps made (empty if none). */
-  async getBlockEvents(height: number): Promise<TxEvent[]> {
-    const what = `the events of block ${height}`;
-    const raw = await this.read(heightKey(BUCKET.blockEvents, height), what);
-    return raw === undefined ? [] : this.decoded(what, () => decodeTxResult(raw).events);
+  /** The events a block's own steps made (BlockStore.getBlockEvents). */
+  getBlockEvents(height: number): Promise<TxEvent[]> {
+    return this.blocks.getBlockEvents(height);
   }
 
-  /**
-   * A block's hash and commit; the commit must be for this height and this hash, and the record must match the
-   * digest stored with the block (no header covers the commit's signatures).
-   */
-  async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
-    const what = `the metadata of block ${height}`;
-    const raw = await this.read(heightKey(BUCKET.blockMeta, height), what);
-    if (raw === undefined) return this.absent(height, what);
-    const check = await this.getBlockCheck(height);
-    if (check !== undefined && !equalBytes(sha256(raw), check.metaDigest)) {
-      throw corrupt(what, "it does not match the digest stored with its block");
-    }
-    const meta = this.decoded(what, () => decodeBlockMeta(raw));
-    if (meta.commit.height !== height || !equalBytes(meta.commit.blockHash, meta.hash)) {
-      throw corrupt(what, "its commit is not for its block");
-    }
-    return meta;
+  /** A block's hash and commit, checked (BlockStore.getBlockMeta). */
+  getBlockMeta(height: number): Promise<BlockMeta | undefined> {
+    return this.blocks.getBlockMeta(height);
   }
 
-  /** The height of the block with this hash (checked against that height's stored hash). */
-  async heightOfBlock(hash: Uint8Array): Promise<number | undefined> {
-    const what = `the index entry of block ${toHex(hash)}`;
-    const raw = await this.read(bucketKey(BUCKET.blockByHash, hash), what);
-    if (raw === undefined) return undefined;
-    if (raw.byteLength !== 8) throw corrupt(what, "it is not a height");
-    const height = readU64be(raw);
-    const meta = await this.getBlockMeta(height);
-    if (meta === undefined || !equalBytes(meta.hash, hash)) throw corrupt(what, `block ${height} has another hash`);
-    return height;
+  /** The height of the block with this hash, checked (BlockStore.heightOfBlock). */
+  heightOfBlock(hash: Uint8Array): Promise<number | undefined> {
+    return this.blocks.heightOfBlock(hash);
   }
 
-  /**
-   * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
-   * the tx at its recorded position in its (checked) block, with the result that block committed (its leaf in
-   * the resultsRoot). Both are checked against the hashes stored with that block (self-checksummed); for a
-   * block from before they were stored, only the place is, from the decoded block (recent heights cached).
-   * The mempool's "already included?" question, which anyone can ask with old transactions, skips it.
-   */
-  async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
-    const what = `transaction ${toHex(hash)}`;
-    const raw = await this.read(bucketKey(BUCKET.tx, hash), what);
-    if (raw === undefined) return undefined;
-    const record = this.decoded(what, () => decodeTxRecord(raw));
-    if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
-    if (!checkPlace) return record;
-    const check = await this.getTxCheck(record.height);
-    if (check !== undefined) {
-      if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
-        throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
-      }
-      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
-        throw corrupt(what, `its result is not the one block ${record.height} committed`);
-      }
-      return record;
-    }
-    // A block from before read checks were stored: its place from the block itself (no result check).
-    let hashes = this.txHashesAt.get(record.height);
-    if (hashes === undefined) {
-      if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
-      hashes = this.txHashesAt.get(record.height) as string[];
-    }
-    if (hashes[record.index] !== toHex(hash)) {
-      throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
-    }
-    return record;
+  /** A transaction by hash, checked against its block (BlockStore.getTx). */
+  getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
+    return this.blocks.getTx(hash, checkPlace);
   }
 
   /** The value of a state key as of the end of `height` (undefined if absent then). */

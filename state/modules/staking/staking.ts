@@ -19,10 +19,12 @@ import type { BlockContext } from "../../block-context.ts";
 import type { GenesisValidator } from "../../genesis.ts";
 import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
 import { type ChainParams, PPM, type StakingParams } from "../../params.ts";
-import type { Overlay, StateReader } from "../../view.ts";
+import type { Overlay } from "../../view.ts";
 import { getAccount, setAccount } from "../bank/bank.ts";
-import { checkText, creditTreasury, event, readAmount, writeAmount } from "../common.ts";
+import { creditTreasury, event, writeAmount } from "../common.ts";
 import { sharesChanged } from "../gov/stake-hook.ts";
+import { getCandidates, getPool, getShares, getUnbonding, getValidator, isJailed, operatorOf, sharesValue }
+  from "./queries.ts";
 import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
 
 /**
@@ -34,31 +36,19 @@ import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
  * names the sets of its own height and the next, so both must be known before the block executes.
  */
 
+// The getters are queries.ts's; their callers import them from here too.
+export * from "./queries.ts";
+export { check, spend } from "./msg-checks.ts";
+
 /** Jailed for good (a tombstoned validator): no unjail ever reaches this height. */
 const FOREVER = Number.MAX_SAFE_INTEGER;
 /** Most unbonding entries one address may have in flight (each is a state write when it completes). */
 export const MAX_UNBONDING_ENTRIES = 32;
-const MONIKER_MAX_BYTES = 64;
 
-// ---- reading ----
-
-/** Keys are exported for proofs (rpc/proof-keys.ts): a proof names the key the getter reads. */
-export function getValidator(view: StateReader, operator: Uint8Array): StakingValidator | undefined {
-  const raw = view.get(validatorKey(operator));
-  return raw === undefined ? undefined : stakingValidatorCodec.decode(raw);
-}
+// ---- writing (reading is queries.ts) ----
 
 function setValidator(view: Overlay, v: StakingValidator): void {
   view.set(validatorKey(v.operator), stakingValidatorCodec.encode(v));
-}
-
-/** The operator of the validator whose consensus key has this address. */
-export function operatorOf(view: StateReader, consensusAddress: Uint8Array): Uint8Array | undefined {
-  return view.get(stateKey(MODULE_PREFIX.stakingConsensus, consensusAddress));
-}
-
-export function getShares(view: StateReader, delegator: Uint8Array, operator: Uint8Array): bigint {
-  return readAmount(view, delegationKey(delegator, operator));
 }
 
 function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, shares: bigint): void {
@@ -71,16 +61,6 @@ function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, s
   sharesChanged(view, delegator, operator, shares);
 }
 
-/** What `shares` of a validator are worth in base units now (rounded down). */
-export function sharesValue(v: StakingValidator, shares: bigint): bigint {
-  return v.shares === 0n ? 0n : (shares * v.tokens) / v.shares;
-}
-
-export function getPool(view: StateReader): StakingPool {
-  const raw = view.get(MODULE_PREFIX.stakingPool);
-  return raw === undefined ? { bonded: 0n, unbonding: 0n } : stakingPoolCodec.decode(raw);
-}
-
 function setPool(view: Overlay, pool: StakingPool): void {
   view.set(MODULE_PREFIX.stakingPool, stakingPoolCodec.encode(pool));
 }
@@ -90,30 +70,11 @@ function addPool(view: Overlay, bonded: bigint, unbonding: bigint): void {
   setPool(view, { bonded: pool.bonded + bonded, unbonding: pool.unbonding + unbonding });
 }
 
-export function getUnbonding(view: StateReader, delegator: Uint8Array): UnbondingEntry[] {
-  const raw = view.get(stateKey(MODULE_PREFIX.stakingUnbonding, delegator));
-  return raw === undefined ? [] : unbondingListCodec.decode(raw);
-}
-
 function setUnbonding(view: Overlay, delegator: Uint8Array, entries: UnbondingEntry[]): void {
   const key = stateKey(MODULE_PREFIX.stakingUnbonding, delegator);
   if (entries.length === 0) {
     if (view.get(key) !== undefined) view.delete(key);
   } else view.set(key, unbondingListCodec.encode(entries));
-}
-
-/** Every validator's operator, sorted. */
-export function getCandidates(view: StateReader): Uint8Array[] {
-  const raw = view.get(MODULE_PREFIX.stakingCandidates);
-  return raw === undefined ? [] : addressListCodec.decode(raw);
-}
-
-export function isJailed(v: StakingValidator): boolean {
-  return v.tombstoned || v.jailedUntil > 0;
-}
-
-export function votingPower(v: StakingValidator, params: StakingParams): bigint {
-  return v.tokens / params.powerReduction;
 }
 
 // ---- messages ----
@@ -127,34 +88,6 @@ const POSSESSION_DOMAIN = utf8("OPL/consensus-key-possession/v1");
  */
 export function possessionSignBytes(chainId: string, operator: Uint8Array): Uint8Array {
   return sha256(POSSESSION_DOMAIN, Uint8Array.of(0), utf8(chainId), Uint8Array.of(0), operator);
-}
-
-export function check(msg: ModuleMsg, params: ChainParams): void {
-  const m = msg as StakingMsg;
-  switch (m.type) {
-    case "create_validator":
-      checkText(m.moniker, MONIKER_MAX_BYTES, "moniker", true);
-      if (m.selfStake < params.staking.minSelfStake) {
-        throw new TxError(
-          "INSUFFICIENT_STAKE",
-          `self-stake ${m.selfStake} is below the minimum ${params.staking.minSelfStake}`,
-        );
-      }
-      return;
-    case "stake":
-    case "unstake":
-      if (m.amount <= 0n) throw new TxError("INVALID_MSG", `${m.type} amount must be positive`);
-      return;
-    case "unjail":
-      return;
-  }
-}
-
-export function spend(msg: ModuleMsg): bigint {
-  const m = msg as StakingMsg;
-  if (m.type === "create_validator") return m.selfStake;
-  if (m.type === "stake") return m.amount;
-  return 0n;
 }
 
 export function apply(view: Overlay, sender: Uint8Array, msg: ModuleMsg, ctx: BlockContext): TxEvent[] {

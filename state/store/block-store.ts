@@ -1,0 +1,349 @@
+/**
+ * The block store: blocks, their metadata (hash and commit), the block-by-hash index, the read checks stored
+ * with each block (digests, tx hashes, result leaves), block events and tx records; and the reads that prove
+ * what they serve is what was committed. It writes nothing itself: `addOps` adds a block's records to the
+ * caller's batch, so a block and the state it changed land in ONE atomic batch (ChainDb.commitBlock).
+ */
+import type { Level } from "level";
+import { equalBytes, readU64be, toHex, u64be } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { merkleLeaf } from "../../crypto/merkle.ts";
+import {
+  type Block,
+  blockHash,
+  type BlockMeta,
+  blockTxHashes,
+  bodyMismatch,
+  decodeBlock,
+  decodeBlockMeta,
+  encodeBlockMeta,
+  knownTxHashes,
+} from "../../proto/block.ts";
+import {
+  decodeTxRecord,
+  encodeTxRecord,
+  encodeTxResult,
+  decodeTxResult,
+  type TxEvent,
+  type TxRecord,
+  type TxResult,
+} from "../../proto/records.ts";
+import {
+  type BlockCheck,
+  decodeBlockCheck,
+  decodeTxCheck,
+  encodeBlockCheck,
+  encodeTxCheck,
+  type TxCheck,
+} from "./block-check.ts";
+import { BUCKET, bucketKey, heightKey } from "./buckets.ts";
+import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./checked-reads.ts";
+
+/** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
+const TX_CHECK_CACHE = 8;
+
+/** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
+const TX_HASH_CACHE_HEIGHTS = 16;
+
+/**
+ * Heights below the latest whose block keys start-up checks for gaps. Walking every height took minutes on a
+ * long chain; a block lost further down is refused when read (`absent`: a missing height at or below the
+ * latest is damage, never "no such block").
+ */
+export const GAP_CHECK_HEIGHTS = 1000;
+
+/** A committed block as the block store keeps it. */
+export interface StoredBlock {
+  height: number;
+  block: Block;
+  blockBytes: Uint8Array;
+  meta: BlockMeta;
+  /** What beginBlock and endBlock did (stored for queries; no root commits to them). */
+  blockEvents?: TxEvent[];
+  /**
+   * Transactions as stored in the block, with their hashes and encoded results, in block order; `resultLeaf`
+   * is merkleLeaf(resultBytes) when the caller has it (execution hashed it for the results root).
+   */
+  txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
+}
+
+/** A put in a LevelDB batch. */
+export interface PutOp {
+  type: "put";
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+export class BlockStore {
+  private readonly db: Level<Uint8Array, Uint8Array>;
+  /** The chain's latest committed height (ChainDb's marker): a block missing at or below it is damage. */
+  private readonly latestHeight: () => Promise<number | undefined>;
+  private readonly txHashesAt = new Map<number, string[]>();
+  /** Recently read tx checks by height (a committed block's never changes). */
+  private readonly txChecks = new Map<number, TxCheck>();
+
+  constructor(db: Level<Uint8Array, Uint8Array>, latestHeight: () => Promise<number | undefined>) {
+    this.db = db;
+    this.latestHeight = latestHeight;
+  }
+
+  /** Adds the records of block `c.height` to `ops`: the one batch that also writes the state it changed. */
+  addOps(c: StoredBlock, ops: PutOp[]): void {
+    ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
+    const metaBytes = encodeBlockMeta(c.meta);
+    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
+    ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
+    const resultLeaves = c.txs.map((t) => t.resultLeaf ?? merkleLeaf(t.resultBytes));
+    const check = encodeBlockCheck(c.blockBytes, metaBytes);
+    ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
+    const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);
+    ops.push({ type: "put", key: heightKey(BUCKET.txCheck, c.height), value: txCheck });
+    if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
+      const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
+      ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
+    }
+    for (let i = 0; i < c.txs.length; i++) {
+      const t = c.txs[i];
+      const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
+      ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
+    }
+  }
+
+  private read(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
+    return readChecked(this.db, key, what);
+  }
+
+  private decoded<T>(what: string, decode: () => T): T {
+    return decodedChecked(what, decode);
+  }
+
+  /** A height at or below the latest must have its block: its absence is a lost block, not "no such block". */
+  private async absent(height: number, what: string): Promise<undefined> {
+    const latest = await this.latestHeight();
+    if (latest !== undefined && height >= 1 && height <= latest) {
+      throw corrupt(what, `it is missing though the chain is at height ${latest}`);
+    }
+    return undefined;
+  }
+
+  /** The block at `height`, checked against its header and stored hash before it is served (see readBlock). */
+  async getBlock(height: number): Promise<Block | undefined> {
+    return (await this.readBlock(height))?.block;
+  }
+
+  /**
+   * The block's canonical bytes as stored (block sync serves them without re-encoding). They must match the
+   * digest stored with them at commit (the receiving peer decodes and verifies them in full): one read and
+   * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
+   */
+  async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
+    const check = await this.getBlockCheck(height);
+    if (check === undefined) return (await this.readBlock(height))?.bytes;
+    const what = `block ${height}`;
+    const bytes = await this.read(heightKey(BUCKET.block, height), what);
+    if (bytes === undefined) return this.absent(height, what);
+    if (bytes.byteLength !== check.size || !equalBytes(sha256(bytes), check.digest)) {
+      throw corrupt(what, "its bytes do not match the digest stored with it");
+    }
+    return bytes;
+  }
+
+  /** The size in bytes of the block at `height` as stored, without reading it; undefined if not recorded. */
+  async blockSize(height: number): Promise<number | undefined> {
+    return (await this.getBlockCheck(height))?.size;
+  }
+
+  /** The tx hashes and result leaves stored with a block (undefined for blocks from before they were). */
+  private async getTxCheck(height: number): Promise<TxCheck | undefined> {
+    const cached = this.txChecks.get(height);
+    if (cached !== undefined) return cached;
+    const what = `the tx check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.txCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeTxCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    // A search page reads many txs of few blocks: each block's check is read and hashed once, not per tx.
+    if (this.txChecks.size >= TX_CHECK_CACHE) this.txChecks.delete(this.txChecks.keys().next().value as number);
+    this.txChecks.set(height, check);
+    return check;
+  }
+
+  /** The digests and size stored with a block (undefined for blocks from before they were). */
+  private async getBlockCheck(height: number): Promise<BlockCheck | undefined> {
+    const what = `the read check of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockCheck, height), what);
+    if (raw === undefined) return undefined;
+    const check = decodeBlockCheck(raw);
+    if (check === undefined) throw corrupt(what, "it fails its own checksum");
+    return check;
+  }
+
+  /**
+   * Reads a block and proves it is the one committed at `height`: its header hashes to the hash stored in its
+   * metadata (which its commit signs), the header is at `height`, and its body (txs, last commit, evidence)
+   * matches the header's roots. Anything else is a BlockStoreCorruptError: never a different block.
+   */
+  private async readBlock(height: number): Promise<{ block: Block; bytes: Uint8Array } | undefined> {
+    const what = `block ${height}`;
+    const [bytes, meta] = await Promise.all([
+      this.read(heightKey(BUCKET.block, height), what),
+      this.getBlockMeta(height),
+    ]);
+    if (bytes === undefined) return this.absent(height, what);
+    if (meta === undefined) throw corrupt(what, "its metadata (hash and commit) is missing");
+    const block = this.decoded(what, () => decodeBlock(bytes));
+    if (block.header.height !== height) throw corrupt(what, `its header says height ${block.header.height}`);
+    if (!equalBytes(blockHash(block.header), meta.hash)) {
+      throw corrupt(what, `its header hashes to ${toHex(blockHash(block.header))}, not the committed ${toHex(meta.hash)}`);
+    }
+    const stored = await this.storedTxHashes(height, bytes, block.txs.length);
+    if (stored !== undefined) knownTxHashes(block, stored);
+    const mismatch = bodyMismatch(block);
+    if (mismatch !== undefined) throw corrupt(what, mismatch);
+    if (block.txs.length !== meta.numTxs) {
+      throw corrupt(what, `its metadata counts ${meta.numTxs} txs, it has ${block.txs.length}`);
+    }
+    this.rememberTxHashes(height, block);
+    return { block, bytes };
+  }
+
+  /**
+   * The tx hashes commit stored with the block, when its bytes are exactly the ones committed (the digest
+   * stored with them: one hash over the whole block instead of one sha256 call per tx, each mostly call
+   * overhead). The body is still checked against the header's roots with them. Undefined when either record is
+   * absent (an older block), damaged or does not fit: then the txs are hashed, as before.
+   */
+  private async storedTxHashes(height: number, bytes: Uint8Array, txs: number): Promise<Uint8Array[] | undefined> {
+    try {
+      const [blockCheck, txCheck] = await Promise.all([this.getBlockCheck(height), this.getTxCheck(height)]);
+      if (blockCheck === undefined || txCheck === undefined || txCheck.txHashes.length !== txs) return undefined;
+      if (bytes.byteLength !== blockCheck.size || !equalBytes(sha256(bytes), blockCheck.digest)) return undefined;
+      // Plain views, as hashing gives: the stored ones are views of the Buffer LevelDB read.
+      return txCheck.txHashes.map((h) => new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+    } catch (err) {
+      if (err instanceof BlockStoreCorruptError) return undefined;
+      throw err;
+    }
+  }
+
+  private rememberTxHashes(height: number, block: Block): void {
+    this.txHashesAt.delete(height);
+    this.txHashesAt.set(height, blockTxHashes(block).map(toHex));
+    if (this.txHashesAt.size > TX_HASH_CACHE_HEIGHTS) {
+      this.txHashesAt.delete(this.txHashesAt.keys().next().value as number);
+    }
+  }
+
+  /**
+   * The first run of heights among the last GAP_CHECK_HEIGHTS up to `latest` with no block or no metadata, as
+   * [from, to], or undefined if every one is there. Reads keys only (no values), in order: one short pass at
+   * start-up. Heights above `latest` that the node's own files show it committed are the caller's check.
+   */
+  async missingBlocks(latest: number): Promise<[number, number] | undefined> {
+    try {
+      return await this.firstGap(latest);
+    } catch (err) {
+      if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
+        throw corrupt("the block index", (err as Error).message, err);
+      }
+      throw err;
+    }
+  }
+
+  private async firstGap(latest: number): Promise<[number, number] | undefined> {
+    const from = Math.max(1, latest - GAP_CHECK_HEIGHTS + 1);
+    for (const bucket of [BUCKET.blockMeta, BUCKET.block]) {
+      let expected = from;
+      for await (const key of this.db.keys({ gte: heightKey(bucket, from), lte: heightKey(bucket, latest) })) {
+        const height = readU64be(key, 1);
+        if (height !== expected) return [expected, height - 1];
+        expected++;
+      }
+      if (expected <= latest) return [expected, latest];
+    }
+    return undefined;
+  }
+
+  /** The hashes of block `height`'s txs in block order, from its checked tx check (or the block itself). */
+  async txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
+    const check = await this.getTxCheck(height);
+    if (check !== undefined) return check.txHashes;
+    const block = await this.getBlock(height);
+    return block === undefined ? undefined : blockTxHashes(block);
+  }
+
+  /** The events a block's own steps made (empty if none). */
+  async getBlockEvents(height: number): Promise<TxEvent[]> {
+    const what = `the events of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockEvents, height), what);
+    return raw === undefined ? [] : this.decoded(what, () => decodeTxResult(raw).events);
+  }
+
+  /**
+   * A block's hash and commit; the commit must be for this height and this hash, and the record must match the
+   * digest stored with the block (no header covers the commit's signatures).
+   */
+  async getBlockMeta(height: number): Promise<BlockMeta | undefined> {
+    const what = `the metadata of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockMeta, height), what);
+    if (raw === undefined) return this.absent(height, what);
+    const check = await this.getBlockCheck(height);
+    if (check !== undefined && !equalBytes(sha256(raw), check.metaDigest)) {
+      throw corrupt(what, "it does not match the digest stored with its block");
+    }
+    const meta = this.decoded(what, () => decodeBlockMeta(raw));
+    if (meta.commit.height !== height || !equalBytes(meta.commit.blockHash, meta.hash)) {
+      throw corrupt(what, "its commit is not for its block");
+    }
+    return meta;
+  }
+
+  /** The height of the block with this hash (checked against that height's stored hash). */
+  async heightOfBlock(hash: Uint8Array): Promise<number | undefined> {
+    const what = `the index entry of block ${toHex(hash)}`;
+    const raw = await this.read(bucketKey(BUCKET.blockByHash, hash), what);
+    if (raw === undefined) return undefined;
+    if (raw.byteLength !== 8) throw corrupt(what, "it is not a height");
+    const height = readU64be(raw);
+    const meta = await this.getBlockMeta(height);
+    if (meta === undefined || !equalBytes(meta.hash, hash)) throw corrupt(what, `block ${height} has another hash`);
+    return height;
+  }
+
+  /**
+   * A transaction by hash: its bytes must hash to the hash asked for, and (unless `checkPlace` is false) be
+   * the tx at its recorded position in its (checked) block, with the result that block committed (its leaf in
+   * the resultsRoot). Both are checked against the hashes stored with that block (self-checksummed); for a
+   * block from before they were stored, only the place is, from the decoded block (recent heights cached).
+   * The mempool's "already included?" question, which anyone can ask with old transactions, skips it.
+   */
+  async getTx(hash: Uint8Array, checkPlace = true): Promise<(TxRecord & { result: TxResult }) | undefined> {
+    const what = `transaction ${toHex(hash)}`;
+    const raw = await this.read(bucketKey(BUCKET.tx, hash), what);
+    if (raw === undefined) return undefined;
+    const record = this.decoded(what, () => decodeTxRecord(raw));
+    if (!equalBytes(sha256(record.tx), hash)) throw corrupt(what, "its stored bytes hash to something else");
+    if (!checkPlace) return record;
+    const check = await this.getTxCheck(record.height);
+    if (check !== undefined) {
+      if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
+        throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
+      }
+      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
+        throw corrupt(what, `its result is not the one block ${record.height} committed`);
+      }
+      return record;
+    }
+    // A block from before read checks were stored: its place from the block itself (no result check).
+    let hashes = this.txHashesAt.get(record.height);
+    if (hashes === undefined) {
+      if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
+      hashes = this.txHashesAt.get(record.height) as string[];
+    }
+    if (hashes[record.index] !== toHex(hash)) {
+      throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
+    }
+    return record;
+  }
+}

@@ -83,4 +83,48 @@ describe("WorkPacer", () => {
     expect(done).toBe(false);
     await paced;
   });
+
+  it("time the loop spends on other work does not use up RPC's slice: many quick calls finish in one turn", async () => {
+    const pacer = new WorkPacer();
+    await pacer.turn(); // RPC had a slice in some earlier turn
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
+    await nextTurn();
+    // Other work (a block's execution, a peer's messages) holds the loop for longer than a slice...
+    const busyUntil = performance.now() + WORK_SLICE_MS + 1;
+    while (performance.now() < busyUntil) {
+      // busy
+    }
+    // ...then fifty RPC calls resume at once, as tx_submit calls do when a batch of signatures comes back, and
+    // each does a moment's work before it paces. They share one slice of this turn: none waits for a turn.
+    let done = 0;
+    const calls = Array.from({ length: 50 }, async () => {
+      await pacer.pace();
+      done++;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(done).toBe(50);
+    await Promise.all(calls);
+  });
+
+  it("RPC work that does use up its slice still waits, one waiter per turn", async () => {
+    const pacer = new WorkPacer();
+    await pacer.pace(); // opens this turn's slice
+    const busyUntil = performance.now() + WORK_SLICE_MS + 1;
+    while (performance.now() < busyUntil) {
+      // RPC work, e.g. a long page of records
+    }
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const resumedAt: number[] = [];
+    await Promise.all([1, 2, 3].map(() => pacer.pace().then(() => resumedAt.push(turns))));
+    counting = false;
+    expect(new Set(resumedAt).size).toBe(3); // each in a turn of its own
+  });
 });

@@ -2,6 +2,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import http from "node:http";
+import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks";
 import net from "node:net";
 import timers from "node:timers";
 import { Worker, isMainThread } from "node:worker_threads";
@@ -11,8 +12,9 @@ import { Worker, isMainThread } from "node:worker_threads";
  *   OPL_NODE_FLAGS="--import ./test/bench/wakeup-probe.ts" OPL_WAKEUP_PROBE_DIR=DIR npm run bench -- ...
  * It counts, on the main thread, what wakes a loaded node and what each wake-up sends: timers armed and fired
  * (setTimeout, setInterval, setImmediate, AbortSignal.timeout) by the two top frames of the code that armed
- * them, worker postMessages (the verify pool), socket writes (the actual writes to the kernel, after corking)
- * and reads, LevelDB batch writes (synced or not), fsyncs, and HTTP requests (JSON-RPC). Counts, unlike
+ * them, garbage collections by kind, worker postMessages (the verify pool), socket writes (the writes to the
+ * kernel, after corking) and reads, yamux frames by type, noise frames, gossip broadcasts and the stream
+ * sends they made, LevelDB batch writes (synced or not), fsyncs, and HTTP requests (JSON-RPC). Counts, unlike
  * times, do not depend on how loaded the machine is. The bench sends SIGUSR2 when its load starts and again
  * when it ends (test/bench/load.ts, only while OPL_WAKEUP_PROBE_DIR is set); the second writes
  * DIR/<pid>.json with the counts in between and the seconds they took. Nothing in the node imports it.
@@ -142,6 +144,21 @@ async function install(outDir: string): Promise<void> {
     bump(`gossip stream sends ${this.opts.protocol}`, sent);
     return sent;
   };
+
+  // Garbage collections by kind, and their pause time (ms, summed as "gc pause ms").
+  const gcKinds: Record<number, string> = {
+    [perfConstants.NODE_PERFORMANCE_GC_MINOR]: "gc scavenges",
+    [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: "gc mark-compacts",
+    [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: "gc incremental marking steps",
+    [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: "gc weak callbacks",
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      bump(gcKinds[kind] ?? "gc other");
+      bump("gc pause ms", e.duration);
+    }
+  }).observe({ entryTypes: ["gc"] });
 
   type Sites = Map<string, { armed: number; fired: number }>;
   let start: { at: number; counts: Record<string, number>; sites: Sites } | undefined;

@@ -2,6 +2,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import http from "node:http";
+import { Session } from "node:inspector";
 import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks";
 import net from "node:net";
 import timers from "node:timers";
@@ -163,11 +164,24 @@ async function install(outDir: string): Promise<void> {
   type Sites = Map<string, { armed: number; fired: number }>;
   let start: { at: number; counts: Record<string, number>; sites: Sites } | undefined;
   const snapshotSites = () => new Map([...sites].map(([k, v]) => [k, { ...v }]));
+  // With OPL_WAKEUP_PROBE_ALLOC=1, V8's sampling heap profiler runs over the same window, keeping the samples of
+  // objects already collected: where the main thread allocates (DIR/<pid>.heapprofile, by allocation site).
+  fs.mkdirSync(outDir, { recursive: true });
+  const alloc = process.env.OPL_WAKEUP_PROBE_ALLOC === "1" ? new Session() : undefined;
+  alloc?.connect();
   process.on("SIGUSR2", () => {
     if (start === undefined) {
       start = { at: performance.now(), counts: { ...counts }, sites: snapshotSites() };
+      alloc?.post("HeapProfiler.startSampling", {
+        samplingInterval: 32768,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
       return;
     }
+    alloc?.post("HeapProfiler.stopSampling", (err, result) => {
+      if (err === null) fs.writeFileSync(`${outDir}/${process.pid}.heapprofile`, JSON.stringify(result.profile));
+    });
     const seconds = (performance.now() - start.at) / 1000;
     const diff: Record<string, number> = {};
     for (const [k, v] of Object.entries(counts)) diff[k] = v - (start.counts[k] ?? 0);
@@ -177,7 +191,6 @@ async function install(outDir: string): Promise<void> {
       const d = { armed: v.armed - before.armed, fired: v.fired - before.fired };
       if (d.armed > 0 || d.fired > 0) bySite[k] = d;
     }
-    fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(
       `${outDir}/${process.pid}.json`,
       JSON.stringify({ pid: process.pid, seconds, counts: diff, timersBySite: bySite }, null, 1),

@@ -25,7 +25,7 @@ export class WorkPacer {
   /** An immediate is armed: it ends this turn's slice and lets the next waiter go. */
   private turnEndArmed = false;
 
-  /** Returns at once while this turn's slice lasts; else waits for a turn of the event loop of its own. */
+  /** Returns at once while this turn's slice lasts; else waits for a later turn's slice (see `turn`). */
   async pace(): Promise<void> {
     const now = performance.now();
     if (this.sliceStart === undefined && this.queue.length === 0) {
@@ -36,7 +36,10 @@ export class WorkPacer {
     if (this.sliceStart === undefined || now - this.sliceStart >= WORK_SLICE_MS) await this.turn();
   }
 
-  /** Waits for a later turn of the event loop, then starts a new slice. */
+  /**
+   * Waits for a later turn of the event loop and runs in its slice: the first waiter starts it, and the next
+   * ones go, in order, while it lasts; the rest wait for the turn after.
+   */
   turn(): Promise<void> {
     return new Promise((resolve) => {
       this.queue.push(resolve);

@@ -110,6 +110,7 @@ export async function runLoad(p: {
 
   const start = performance.now();
   const nodeCpuStart = p.pids.map(cpuSeconds);
+  markProbeWindow(p.pids);
   const clientCpuStart = process.cpuUsage();
 
   // Commit watcher: follows new blocks and stamps each tx with the time its block was seen.
@@ -179,6 +180,7 @@ export async function runLoad(p: {
   let end = complete ? 0 : performance.now();
   if (complete) for (const at of committedAt.values()) end = Math.max(end, at);
   const clientCpu = process.cpuUsage(clientCpuStart);
+  markProbeWindow(p.pids);
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
   return {
     txs: total,
@@ -200,4 +202,13 @@ export async function runLoad(p: {
       byClient: p.work.byClient.map((list) => list.filter((t) => !committedAt.has(t.hash))),
     },
   };
+}
+
+/**
+ * Tells a node's wake-up probe (wakeup-probe.ts) that the load starts, and later that it ends: the same window
+ * as nodeCpuSeconds. Only while OPL_WAKEUP_PROBE_DIR is set: without the probe a node would die of SIGUSR2.
+ */
+function markProbeWindow(pids: readonly number[]): void {
+  if (process.env.OPL_WAKEUP_PROBE_DIR === undefined) return;
+  for (const pid of pids) process.kill(pid, "SIGUSR2");
 }

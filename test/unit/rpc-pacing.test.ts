@@ -52,17 +52,31 @@ describe("Semaphore", () => {
 });
 
 describe("WorkPacer", () => {
-  it("lets one waiter go per turn of the event loop, so other callbacks run between slices", async () => {
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // RPC work, e.g. a long page of records
+    }
+  };
+
+  it("lets one waiter go per turn of the event loop when each uses up its slice, so other callbacks run between", async () => {
     const pacer = new WorkPacer();
     const order: string[] = [];
-    const waiters = [1, 2, 3].map((i) => pacer.turn().then(() => order.push(`slice ${i}`)));
+    const waiters = [1, 2, 3].map((i) =>
+      pacer.turn().then(() => {
+        order.push(`slice ${i}`);
+        busy(WORK_SLICE_MS + 1);
+      }),
+    );
     // An immediate queued now runs in the same turn as the first slice; one queued by it, in the next.
     setImmediate(() => {
       order.push("other 1");
       setImmediate(() => order.push("other 2"));
     });
     await Promise.all(waiters);
+    expect(order.indexOf("other 1")).toBeGreaterThan(order.indexOf("slice 1"));
     expect(order.indexOf("slice 2")).toBeGreaterThan(order.indexOf("other 1"));
+    expect(order.indexOf("other 2")).toBeGreaterThan(order.indexOf("slice 2"));
     expect(order.indexOf("slice 3")).toBeGreaterThan(order.indexOf("other 2"));
   });
 
@@ -82,5 +96,79 @@ describe("WorkPacer", () => {
     await Promise.resolve();
     expect(done).toBe(false);
     await paced;
+  });
+
+  it("time the loop spends on other work does not use up RPC's slice: many quick calls finish in one turn", async () => {
+    const pacer = new WorkPacer();
+    await pacer.turn(); // RPC had a slice in some earlier turn
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
+    await nextTurn();
+    // Other work (a block's execution, a peer's messages) holds the loop for longer than a slice...
+    const busyUntil = performance.now() + WORK_SLICE_MS + 1;
+    while (performance.now() < busyUntil) {
+      // busy
+    }
+    // ...then fifty RPC calls resume at once, as tx_submit calls do when a batch of signatures comes back, and
+    // each does a moment's work before it paces. They share one slice of this turn: none waits for a turn.
+    let done = 0;
+    const calls = Array.from({ length: 50 }, async () => {
+      await pacer.pace();
+      done++;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(done).toBe(50);
+    await Promise.all(calls);
+  });
+
+  /** Counts turns of the event loop (one immediate per turn) until stopped; `now()` is the current turn. */
+  function turnCounter() {
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    return { now: () => turns, stop: () => (counting = false) };
+  }
+
+  it("RPC work that uses up its slice waits; each waiter that uses up a slice of its own gets a turn of its own", async () => {
+    const turns = turnCounter(); // before the pacer's immediate: a turn counts before the pacer's part of it
+    const pacer = new WorkPacer();
+    await pacer.pace(); // opens this turn's slice
+    busy(WORK_SLICE_MS + 1);
+    const resumedAt: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map(async () => {
+        await pacer.pace();
+        resumedAt.push(turns.now());
+        busy(WORK_SLICE_MS + 1);
+      }),
+    );
+    turns.stop();
+    expect(resumedAt[0]).toBeGreaterThan(0); // not in the turn that used the slice up
+    expect(new Set(resumedAt).size).toBe(3);
+  });
+
+  it("quick waiters queued behind a used-up slice all resume in the next turn, sharing its slice", async () => {
+    const turns = turnCounter(); // before the pacer's immediate: a turn counts before the pacer's part of it
+    const pacer = new WorkPacer();
+    await pacer.pace();
+    busy(WORK_SLICE_MS + 1);
+    const resumedAt: number[] = [];
+    // Fifty tx_submit calls each paced after a moment's work, then wait for their signature (an await).
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        await pacer.pace();
+        resumedAt.push(turns.now());
+        await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      }),
+    );
+    turns.stop();
+    expect(resumedAt.length).toBe(50);
+    expect(resumedAt[0]).toBeGreaterThan(0);
+    expect(new Set(resumedAt).size).toBe(1);
   });
 });

@@ -207,23 +207,31 @@ async function provedQuery(home: string, rpcUrl: string): Promise<{ ms: number; 
 /** The light client's default trusting period (opl query --prove): a trusted header older than this is refused. */
 const TRUSTING_PERIOD_MS = 600_000;
 
+/** One JSON-RPC call to the node (the bench's own reads, not what is being measured). */
+async function rpc(rpcUrl: string, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const answer = (await res.json()) as { result?: Record<string, unknown> };
+  if (answer.result === undefined) throw new Error(`${method} failed: ${JSON.stringify(answer)}`);
+  return answer.result;
+}
+
 /**
  * What `--prove` starts from: the genesis validators while genesis is recent; for a home kept longer than the
- * trusting period (a 10M-account home takes longer than that to make), the header of height 1, whose hash
- * this script reads from the node as an operator would take it from a source they trust. The query still
- * verifies the header chain from there and the state proof.
+ * trusting period (a 10M-account home takes longer than that to make), the header of this run's latest
+ * committed block, whose hash this script reads from the node as an operator would take it from a source they
+ * trust. The query still verifies the header chain from there and the state proof.
  */
 async function trustAnchor(home: string, rpcUrl: string): Promise<string[]> {
   const genesis = JSON.parse(readFileSync(join(home, "genesis.json"), "utf8")) as { genesisTime: string };
   if (Date.now() - Date.parse(genesis.genesisTime) < TRUSTING_PERIOD_MS / 2) return [];
-  const res = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "chain_getBlock", params: { height: 1, txs: "none" } }),
-  });
-  const answer = (await res.json()) as { result?: { hash?: string } };
-  if (typeof answer.result?.hash !== "string") throw new Error(`chain_getBlock 1 gave no hash: ${JSON.stringify(answer)}`);
-  return ["--trust-height", "1", "--trust-hash", answer.result.hash];
+  const { latestHeight } = await rpc(rpcUrl, "node_getStatus", {});
+  const block = await rpc(rpcUrl, "chain_getBlock", { height: latestHeight, txs: "none" });
+  if (typeof block.hash !== "string") throw new Error(`chain_getBlock ${String(latestHeight)} gave no hash`);
+  return ["--trust-height", String(latestHeight), "--trust-hash", block.hash];
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;

@@ -169,6 +169,9 @@ describe("WorkPacer", () => {
     turns.stop();
     expect(resumedAt.length).toBe(50);
     expect(resumedAt[0]).toBeGreaterThan(0);
-    expect(new Set(resumedAt).size).toBe(1);
+    // One turn on a quiet machine. The slice is wall time (WORK_SLICE_MS), so a preempted process can use it up
+    // halfway through the fifty and let the rest go in the next turn (2 turns seen in a loaded CI run): a few
+    // turns, against one turn per waiter (50) before the change.
+    expect(new Set(resumedAt).size).toBeLessThanOrEqual(3);
   });
 });

@@ -223,7 +223,7 @@ export class ChainApp implements Application {
     this.upgradeTracker.markHalted(plan);
   }
 
-  /** node_status's view of the pending upgrade (UpgradeTracker.status). */
+  /** node_getStatus's view of the pending upgrade (UpgradeTracker.status). */
   upgradeStatus(): UpgradeStatus | null {
     return this.upgradeTracker.status();
   }

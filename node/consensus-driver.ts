@@ -134,7 +134,7 @@ export class ConsensusDriver {
     });
   }
 
-  /** Evidence of equivocation this node holds (for its proposals, and node_status). */
+  /** Evidence of equivocation this node holds (for its proposals, and node_getStatus). */
   get evidence(): readonly EvidenceRecord[] {
     return this.evidencePool.records;
   }

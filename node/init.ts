@@ -29,7 +29,7 @@ export const DEFAULT_DEV_FUNDS = 1_000_000_000n * ONE_OPEN;
 export interface HomeKeys {
   /** The validator (consensus) key: its address and public key. */
   validator: { address: Uint8Array; pubkey: Uint8Array };
-  /** libp2p peer id of the node key (node_status.nodeId, the /p2p/ part of a peer address). */
+  /** libp2p peer id of the node key (node_getStatus.nodeId, the /p2p/ part of a peer address). */
   nodeId: string;
 }
 

@@ -7,7 +7,7 @@ import { readSecretJsonFile, writeSecretFile } from "./key-file.ts";
 
 /**
  * The node's network identity (libp2p ed25519 key), separate from the validator's signing key so that a
- * node can be re-keyed on the network without touching consensus. Its peer id is node_status.nodeId.
+ * node can be re-keyed on the network without touching consensus. Its peer id is node_getStatus.nodeId.
  */
 interface NodeKeyFile {
   type: "ed25519";

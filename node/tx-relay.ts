@@ -109,7 +109,7 @@ export class TxRelay {
   private inFlight = 0;
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new Set<string>();
-  /** Counters for the operator (node_status could show them). */
+  /** Counters for the operator (node_getStatus could show them). */
   /** `dropped`: txs not admitted because the mempool was full and they could not get in (Mempool.mightEnter). */
   readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0 };
 

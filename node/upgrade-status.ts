@@ -1,7 +1,7 @@
 /**
  * The node's side of a governance upgrade: whether this binary must halt before a height (a passed upgrade
  * it has no handler for, and its operator did not skip), the plan it halted for once it did, and the
- * pending upgrade as node_status shows it. Reads the latest state; ChainApp answers through it.
+ * pending upgrade as node_getStatus shows it. Reads the latest state; ChainApp answers through it.
  */
 import { getUpgradePlan, type UpgradePlan } from "../state/modules/gov/queries.ts";
 import { haltingPlan, UpgradeHaltError, upgradeHaltMessage } from "../state/upgrades/halt.ts";
@@ -9,7 +9,7 @@ import type { UpgradeBinary } from "../state/upgrades/handler.ts";
 import { type UpgradeAction, upgradeAction } from "../state/upgrades/registry.ts";
 import type { StateReader } from "../state/view.ts";
 
-/** A pending upgrade as node_status shows it. */
+/** A pending upgrade as node_getStatus shows it. */
 export type UpgradeStatus = UpgradePlan & (
   | { status: "scheduled"; action: UpgradeAction }
   | { status: "halted"; message: string }
@@ -18,7 +18,7 @@ export type UpgradeStatus = UpgradePlan & (
 export class UpgradeTracker {
   private readonly state: StateReader;
   private readonly upgrades: UpgradeBinary;
-  /** The plan this node halted for (node/node.ts), shown by node_status until the process exits. */
+  /** The plan this node halted for (node/node.ts), shown by node_getStatus until the process exits. */
   private haltedFor: UpgradePlan | undefined;
 
   /** `state`: the latest state; `upgrades`: the handlers this binary carries and the heights it skips. */
@@ -42,7 +42,7 @@ export class UpgradeTracker {
   }
 
   /**
-   * node_status's view of the pending upgrade: null without one; "halted" once this node stopped for it;
+   * node_getStatus's view of the pending upgrade: null without one; "halted" once this node stopped for it;
    * else "scheduled", with whether this binary applies it (handler), skips it, or will halt at its height.
    */
   status(): UpgradeStatus | null {

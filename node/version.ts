@@ -1,2 +1,2 @@
-/** The node software's version: node_status, GET /, and the OpenRPC document's info.version. */
+/** The node software's version: node_getStatus, GET /, and the OpenRPC document's info.version. */
 export const NODE_VERSION = "0.1.0";

@@ -5,7 +5,7 @@ export interface PeerConnection {
   direction: string;
 }
 
-/** A peer as node_peers shows it: once, with every open connection to it. */
+/** A peer as node_getPeers shows it: once, with every open connection to it. */
 export interface PeerView {
   nodeId: string;
   /** The first connection's address and direction (as before peers had a list of connections). */
@@ -17,7 +17,7 @@ export interface PeerView {
 /**
  * Connections grouped by peer, in the order each peer first appears. Two connections to one peer are normal
  * (both sides dialled at once, or a redial before the old connection closed); listing each as a peer made
- * node_peers count one peer twice.
+ * node_getPeers count one peer twice.
  */
 export function peersOnce(connections: readonly PeerConnection[]): PeerView[] {
   const byId = new Map<string, PeerView>();

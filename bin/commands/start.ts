@@ -62,7 +62,7 @@ export function registerStart(program: Command): void {
       "same binary it halts again at once; start the binary that has the handler (or pass --unsafe-skip-upgrades H)." +
       "\nOPL_TEST_UPGRADE_HANDLERS=NAME[,NAME...] (tests only) registers a test marker handler under those names: the " +
       "node then writes test markers at their heights instead of halting, a state no release computes. It logs a " +
-      "warning at start-up and node_status shows the upgrade's action as \"apply-test-marker\". Never set it on a " +
+      "warning at start-up and node_getStatus shows the upgrade's action as \"apply-test-marker\". Never set it on a " +
       "real network.",
     )
     .action(

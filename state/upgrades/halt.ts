@@ -17,7 +17,7 @@ export class UpgradeHaltError extends Error {
   }
 }
 
-/** The operator's message, the same in the log, node_status, opl status and the error. */
+/** The operator's message, the same in the log, node_getStatus, opl status and the error. */
 export function upgradeHaltMessage(plan: { name: string; height: number }): string {
   return `upgrade ${plan.name} is scheduled at height ${plan.height}; this binary does not have it`;
 }

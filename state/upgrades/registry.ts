@@ -56,7 +56,7 @@ export function upgradeBinary(
 }
 
 /**
- * What this binary does at upgrade `name`'s height (node_status.upgrade.action): "apply" its handler,
+ * What this binary does at upgrade `name`'s height (node_getStatus.upgrade.action): "apply" its handler,
  * "apply-test-marker" (the test-only marker handler OPL_TEST_UPGRADE_HANDLERS registered: not a real migration,
  * and a state no release computes), "skip" it (--unsafe-skip-upgrades), or "halt" before it.
  */

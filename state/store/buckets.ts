@@ -1,4 +1,4 @@
-import { concatBytes, u64be, utf8 } from "../../crypto/bytes.ts";
+import { u64be, utf8 } from "../../crypto/bytes.ts";
 
 /**
  * LevelDB key layout. One byte per bucket; numbers are 8-byte big-endian so keys sort by height.
@@ -86,8 +86,20 @@ export function historyPrefix(stateKey: Uint8Array): Uint8Array {
   return bucketKey(BUCKET.stateHistory, len, stateKey);
 }
 
+/** historyPrefix(stateKey) || u64 BE height, in one array (one per state write of every block). */
 export function historyKey(stateKey: Uint8Array, height: number): Uint8Array {
-  return concatBytes(historyPrefix(stateKey), u64be(height));
+  const n = stateKey.byteLength;
+  const key = new Uint8Array(3 + n + 8);
+  key[0] = BUCKET.stateHistory;
+  key[1] = n >> 8;
+  key[2] = n & 0xff;
+  key.set(stateKey, 3);
+  const high = Math.floor(height / 2 ** 32);
+  const low = height >>> 0;
+  const view = new DataView(key.buffer, key.byteOffset + 3 + n, 8);
+  view.setUint32(0, high);
+  view.setUint32(4, low);
+  return key;
 }
 
 /** The meta key of the latest committed height (u64 BE). */

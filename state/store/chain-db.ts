@@ -1,5 +1,5 @@
 import { Level } from "level";
-import { concatBytes, readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
+import { readU64be, toHex, u64be, utf8 } from "../../crypto/bytes.ts";
 import type { Block, BlockMeta } from "../../proto/block.ts";
 import type { TxEvent, TxRecord, TxResult } from "../../proto/records.ts";
 import { treePath, valueHash } from "../smt.ts";
@@ -290,7 +290,7 @@ export class ChainDb {
         ops.push({
           type: "put",
           key: historyKey(w.key, height),
-          value: concatBytes(Uint8Array.of(1), w.value),
+          value: presentHistoryValue(w.value),
         });
       }
     }
@@ -439,4 +439,12 @@ function genesisTreeEntryOps(writes: StateWrite[]): EntryOp[] {
     const key = bucketKey(BUCKET.genesisTreeEntries, treePath(w.key));
     return w.value === undefined ? { type: "del", key } : { type: "put", key, value: valueHash(w.value) };
   });
+}
+
+/** A history entry of a present value: 0x01 || value, in one array (one per state write of every block). */
+function presentHistoryValue(value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + value.byteLength);
+  out[0] = 1;
+  out.set(value, 1);
+  return out;
 }

@@ -98,9 +98,39 @@ export function nodeKey(version: number, depth: number, path: Uint8Array): Uint8
   const key = new Uint8Array(9 + n);
   writeU64(key, 0, version);
   key[8] = depth;
-  key.set(path.subarray(0, n), 9);
+  // Byte by byte, not key.set(path.subarray(...)): the subarray is one more object per key, and a block that
+  // creates accounts names a few dozen nodes per tx.
+  for (let i = 0; i < n; i++) key[9 + i] = path[i];
   if ((depth & 7) !== 0) key[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
   return key;
+}
+
+/** nodeId's code units, reused: one array for every call (the id is built on the main thread, synchronously). */
+const idUnits: number[] = [];
+
+/**
+ * The hot-node cache's name for a node (node-reader.ts cacheId(nodeKey(version, depth, path)): one UTF-16 unit
+ * per key byte), written straight from the position: a cache hit then allocates only the string, not the key
+ * array. A block that creates accounts looks up about 2 x 16 nodes per new account (its absence check and its
+ * insertion), nearly all hits.
+ */
+export function nodeId(version: number, depth: number, path: Uint8Array): string {
+  const n = (depth + 7) >> 3;
+  const high = Math.floor(version / 2 ** 32);
+  const low = version >>> 0;
+  idUnits.length = 9 + n;
+  idUnits[0] = high >>> 24;
+  idUnits[1] = (high >>> 16) & 0xff;
+  idUnits[2] = (high >>> 8) & 0xff;
+  idUnits[3] = high & 0xff;
+  idUnits[4] = low >>> 24;
+  idUnits[5] = (low >>> 16) & 0xff;
+  idUnits[6] = (low >>> 8) & 0xff;
+  idUnits[7] = low & 0xff;
+  idUnits[8] = depth;
+  for (let i = 0; i < n; i++) idUnits[9 + i] = path[i];
+  if ((depth & 7) !== 0) idUnits[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
+  return String.fromCharCode.apply(null, idUnits);
 }
 
 /** A leaf ref: kind, path, value hash, value version. */

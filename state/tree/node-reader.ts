@@ -5,6 +5,7 @@ import {
   decodeRef,
   innerHash,
   type InternalNode,
+  nodeId,
   nodeKey,
   nodeRecordKey,
   type Ref,
@@ -82,10 +83,10 @@ export class NodeReader implements TreeNodeSource {
    * as absent would execute as a new account). Missing or mismatched means a damaged database.
    */
   node(version: number, depth: number, path: Uint8Array, hash: Uint8Array): InternalNode {
-    const key = nodeKey(version, depth, path);
-    const id = cacheId(key);
+    const id = nodeId(version, depth, path);
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
+    const key = nodeKey(version, depth, path);
     const { node, record } = readCheckedNode(this.store, key, { version, depth, hash });
     this.cache.set(id, node, record.byteLength);
     return node;

@@ -1,4 +1,4 @@
-import { concatBytes, u64be } from "../../crypto/bytes.ts";
+import { u64be } from "../../crypto/bytes.ts";
 import { BUCKET, bucketKey } from "../store/buckets.ts";
 
 /**
@@ -21,24 +21,37 @@ export function staleRecordKey(height: number, chunk: number): Uint8Array {
   return bucketKey(BUCKET.treeStale, u64be(height), c);
 }
 
-function entry(kind: number, bytes: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(kind, bytes.byteLength >> 8, bytes.byteLength & 0xff), bytes);
+/** kind || u16 BE length || bytes, written at `at` of `out`; returns where the next entry begins. */
+function writeEntry(out: Uint8Array, at: number, kind: number, bytes: Uint8Array): number {
+  out[at] = kind;
+  out[at + 1] = bytes.byteLength >> 8;
+  out[at + 2] = bytes.byteLength & 0xff;
+  out.set(bytes, at + 3);
+  return at + 3 + bytes.byteLength;
 }
 
 /**
  * The records of a block's stale log: each entry is kind (0 node key, 1 state key) || u16 BE length || bytes,
  * STALE_ENTRIES_PER_RECORD entries a record. One record per thousand entries, not one LevelDB key per stale
  * node as Jellyfish writes: the block's batch stays small (a 10,000-transfer block replaces ~10^5 nodes).
+ * Each record is written into one array sized first: no array per entry (a block that creates accounts makes
+ * about five stale entries per tx).
  */
 export function staleRecords(height: number, stale: StaleEntries): { key: Uint8Array; value: Uint8Array }[] {
-  const all = [
-    ...stale.nodeKeys.map((k) => entry(NODE_ENTRY, k)),
-    ...stale.stateKeys.map((k) => entry(HISTORY_ENTRY, k)),
-  ];
+  const { nodeKeys, stateKeys } = stale;
+  const total = nodeKeys.length + stateKeys.length;
+  const at = (i: number) => (i < nodeKeys.length ? nodeKeys[i] : stateKeys[i - nodeKeys.length]);
   const records: { key: Uint8Array; value: Uint8Array }[] = [];
-  for (let i = 0; i < all.length; i += STALE_ENTRIES_PER_RECORD) {
-    const value = concatBytes(...all.slice(i, i + STALE_ENTRIES_PER_RECORD));
-    records.push({ key: staleRecordKey(height, i / STALE_ENTRIES_PER_RECORD), value });
+  for (let first = 0; first < total; first += STALE_ENTRIES_PER_RECORD) {
+    const end = Math.min(first + STALE_ENTRIES_PER_RECORD, total);
+    let size = 0;
+    for (let i = first; i < end; i++) size += 3 + at(i).byteLength;
+    const value = new Uint8Array(size);
+    let offset = 0;
+    for (let i = first; i < end; i++) {
+      offset = writeEntry(value, offset, i < nodeKeys.length ? NODE_ENTRY : HISTORY_ENTRY, at(i));
+    }
+    records.push({ key: staleRecordKey(height, first / STALE_ENTRIES_PER_RECORD), value });
   }
   return records;
 }

@@ -35,6 +35,10 @@ export class BenchNet {
       config.rpc.max_body_bytes = Math.max(p.batch * 1024, config.rpc.max_body_bytes);
       // BENCH_INDEX=off measures the node without its search index ([index] enabled = false): the index's cost.
       if (process.env.BENCH_INDEX === "off") config.index.enabled = false;
+      // The hot tree-node cache's bound ([state] cache_bytes), to see what the cache's size costs or saves.
+      if (process.env.BENCH_TREE_CACHE_BYTES) config.state.cache_bytes = Number(process.env.BENCH_TREE_CACHE_BYTES);
+      const valueCacheBytes = process.env.BENCH_VALUE_CACHE_BYTES;
+      if (valueCacheBytes) config.state.value_cache_bytes = Number(valueCacheBytes);
       if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
       writeConfig(homePaths(home).config, config);
       return config;

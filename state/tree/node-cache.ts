@@ -10,7 +10,7 @@ export const DEFAULT_TREE_CACHE_BYTES = 64 * 1024 * 1024;
  * 804 B a node, which this constant makes the estimate cover (12-byte key + 114 + 600 + 96 = 822 B).
  */
 export const NODE_OVERHEAD_BYTES = 600;
-/** Each inline leaf's hash, once asked for (leaves hash lazily: LazyLeaf), is kept: 32 bytes and an array header. */
+/** Each inline leaf's hash, once asked for (node-codec.ts's Leaf hashes lazily), is kept: 32 bytes and an array header. */
 const LEAF_HASH_BYTES = 96;
 
 /**

@@ -81,6 +81,23 @@ export function u64be(n: number): Uint8Array {
   return out;
 }
 
+/**
+ * u64 BE of a non-negative safe integer, written in place at `at` (no BigInt and no array of its own: the state
+ * tree's node keys and ids and the history keys write one for every record a block touches).
+ */
+export function writeU64be(out: { [i: number]: number }, at: number, n: number): void {
+  const high = Math.floor(n / 2 ** 32);
+  const low = n >>> 0;
+  out[at] = high >>> 24;
+  out[at + 1] = (high >>> 16) & 0xff;
+  out[at + 2] = (high >>> 8) & 0xff;
+  out[at + 3] = high & 0xff;
+  out[at + 4] = low >>> 24;
+  out[at + 5] = (low >>> 16) & 0xff;
+  out[at + 6] = (low >>> 8) & 0xff;
+  out[at + 7] = low & 0xff;
+}
+
 export function readU64be(bytes: Uint8Array, offset = 0): number {
   return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset));
 }

@@ -1,4 +1,4 @@
-import { u64be, utf8 } from "../../crypto/bytes.ts";
+import { u64be, utf8, writeU64be } from "../../crypto/bytes.ts";
 
 /**
  * LevelDB key layout. One byte per bucket; numbers are 8-byte big-endian so keys sort by height.
@@ -94,11 +94,7 @@ export function historyKey(stateKey: Uint8Array, height: number): Uint8Array {
   key[1] = n >> 8;
   key[2] = n & 0xff;
   key.set(stateKey, 3);
-  const high = Math.floor(height / 2 ** 32);
-  const low = height >>> 0;
-  const view = new DataView(key.buffer, key.byteOffset + 3 + n, 8);
-  view.setUint32(0, high);
-  view.setUint32(4, low);
+  writeU64be(key, 3 + n, height);
   return key;
 }
 

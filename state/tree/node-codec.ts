@@ -1,4 +1,4 @@
-import { u64be } from "../../crypto/bytes.ts";
+import { u64be, writeU64be } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { BUCKET, bucketKey } from "../store/buckets.ts";
 import { TreeNodeMissingError } from "./errors.ts";
@@ -96,7 +96,7 @@ export function innerHash(left: Ref, right: Ref): Uint8Array {
 export function nodeKey(version: number, depth: number, path: Uint8Array): Uint8Array {
   const n = (depth + 7) >> 3;
   const key = new Uint8Array(9 + n);
-  writeU64(key, 0, version);
+  writeU64be(key, 0, version);
   key[8] = depth;
   // Byte by byte, not key.set(path.subarray(...)): the subarray is one more object per key, and a block that
   // creates accounts names a few dozen nodes per tx.
@@ -116,17 +116,8 @@ const idUnits: number[] = [];
  */
 export function nodeId(version: number, depth: number, path: Uint8Array): string {
   const n = (depth + 7) >> 3;
-  const high = Math.floor(version / 2 ** 32);
-  const low = version >>> 0;
   idUnits.length = 9 + n;
-  idUnits[0] = high >>> 24;
-  idUnits[1] = (high >>> 16) & 0xff;
-  idUnits[2] = (high >>> 8) & 0xff;
-  idUnits[3] = high & 0xff;
-  idUnits[4] = low >>> 24;
-  idUnits[5] = (low >>> 16) & 0xff;
-  idUnits[6] = (low >>> 8) & 0xff;
-  idUnits[7] = low & 0xff;
+  writeU64be(idUnits, 0, version);
   idUnits[8] = depth;
   for (let i = 0; i < n; i++) idUnits[9 + i] = path[i];
   if ((depth & 7) !== 0) idUnits[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
@@ -141,20 +132,6 @@ const NODE_REF_BYTES = 41;
 function readU64(bytes: Uint8Array, at: number): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
   return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
-}
-
-/** u64 BE of a safe integer, in place (no BigInt: this runs for every node a block touches). */
-function writeU64(out: Uint8Array, at: number, n: number): void {
-  const high = Math.floor(n / 2 ** 32);
-  const low = n >>> 0;
-  out[at] = high >>> 24;
-  out[at + 1] = (high >>> 16) & 0xff;
-  out[at + 2] = (high >>> 8) & 0xff;
-  out[at + 3] = high & 0xff;
-  out[at + 4] = low >>> 24;
-  out[at + 5] = (low >>> 16) & 0xff;
-  out[at + 6] = (low >>> 8) & 0xff;
-  out[at + 7] = low & 0xff;
 }
 
 export function nodeRecordKey(key: Uint8Array): Uint8Array {
@@ -178,11 +155,11 @@ function writeRef(out: Uint8Array, at: number, ref: Ref): number {
     out[at] = KIND_LEAF;
     out.set(ref.path, at + 1);
     out.set(ref.valueHash, at + 33);
-    writeU64(out, at + 65, ref.valueVersion);
+    writeU64be(out, at + 65, ref.valueVersion);
     return at + LEAF_REF_BYTES;
   }
   out[at] = KIND_NODE;
-  writeU64(out, at + 1, ref.version);
+  writeU64be(out, at + 1, ref.version);
   out.set(ref.hash, at + 9);
   return at + 41;
 }

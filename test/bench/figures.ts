@@ -15,6 +15,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 const round2 = (n: number) => Number(n.toFixed(2));
 const round3 = (n: number) => Number(n.toFixed(3));
+const p50p99 = (sorted: readonly number[]) => ({
+  p50: Math.round(percentile(sorted, 50)),
+  p99: Math.round(percentile(sorted, 99)),
+});
 
 export interface RunFigures extends RoundFigures {
   committedTxs: number;
@@ -24,6 +28,8 @@ export interface RunFigures extends RoundFigures {
   submitTxPerSec: number;
   latencyMsP50: number;
   latencyMsP99: number;
+  /** p50 and p99 of each part of the latency (LoadResult.latencyPartsMs). */
+  latencyPartsMs: Record<"admission" | "toBlock" | "blockToSeen", { p50: number; p99: number }>;
   submitAnswerMsP50: number;
   submitAnswerMsP99: number;
   refusals: number;
@@ -54,6 +60,11 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     submitTxPerSec: Math.round(load.accepted / Math.max(load.submitSeconds, 1e-3)),
     latencyMsP50: Math.round(percentile(load.latenciesMs, 50)),
     latencyMsP99: Math.round(percentile(load.latenciesMs, 99)),
+    latencyPartsMs: {
+      admission: p50p99(load.latencyPartsMs.admission),
+      toBlock: p50p99(load.latencyPartsMs.toBlock),
+      blockToSeen: p50p99(load.latencyPartsMs.blockToSeen),
+    },
     submitAnswerMsP50: round2(percentile(load.submitAnswerMs, 50)),
     submitAnswerMsP99: round2(percentile(load.submitAnswerMs, 99)),
     refusals: Object.values(load.refusalsByReason).reduce((a, b) => a + b, 0),

@@ -72,6 +72,14 @@ export interface LoadResult {
   commitTimes: number[];
   /** Submit-to-commit latency of each committed tx, sorted. */
   latenciesMs: number[];
+  /**
+   * The same latency in three parts, each sorted: `admission`, from the first attempt to the answer that
+   * accepted the tx (the whole batch's answer, refusals and retries included); `toBlock`, from that answer to
+   * the time in the header of the block that holds it (when its proposer built it: negative when the block
+   * was built before the batch's answer came back); `blockToSeen`, from that header time to the block being
+   * seen committed (the height's consensus, its commit on the node followed, and the follower's poll).
+   */
+  latencyPartsMs: { admission: number[]; toBlock: number[]; blockToSeen: number[] };
   /** How long each tx_submit batch took to be answered, sorted. */
   submitAnswerMs: number[];
   refusalsByReason: Record<string, number>;
@@ -101,7 +109,10 @@ export async function runLoad(p: {
   const total = p.work.all.length;
   const clientCount = p.work.byClient.length;
   const submittedAt = new Map<string, number>();
+  const acceptedAt = new Map<string, number>();
   const committedAt = new Map<string, number>();
+  /** performance.now() of each committed tx's block's header time (its proposer's clock: this machine's). */
+  const blockBuiltAt = new Map<string, number>();
   const wanted = new Set(p.work.all.map((t) => t.hash));
   const submitAnswerMs: number[] = [];
   const refusalsByReason: Record<string, number> = {};
@@ -118,7 +129,11 @@ export async function runLoad(p: {
     while (!stopped && committedAt.size < total && Date.now() < p.deadline) {
       for (const block of await p.follower.poll()) {
         blocks.push(block);
-        for (const hash of block.txs) if (wanted.has(hash)) committedAt.set(hash, block.seenAt);
+        for (const hash of block.txs) {
+          if (!wanted.has(hash)) continue;
+          committedAt.set(hash, block.seenAt);
+          blockBuiltAt.set(hash, block.timeMs - performance.timeOrigin);
+        }
       }
       if (committedAt.size < total) await new Promise((r) => setTimeout(r, 20));
     }
@@ -148,7 +163,8 @@ export async function runLoad(p: {
         // Latency counts from the first attempt: a tx refused for back-pressure and sent again waited too.
         for (const t of send) if (!submittedAt.has(t.hash)) submittedAt.set(t.hash, sentAt);
         const replies = await client.batch(send.map((t) => ({ method: "tx_submit", params: { tx: t.b64 } })));
-        submitAnswerMs.push(performance.now() - sentAt);
+        const answeredAt = performance.now();
+        submitAnswerMs.push(answeredAt - sentAt);
         const taken = new Set<string>();
         refusedSenders = new Set();
         replies.forEach((reply, j) => {
@@ -159,6 +175,7 @@ export async function runLoad(p: {
             refusalsByReason[outcome.reason] = (refusalsByReason[outcome.reason] ?? 0) + 1;
           } else {
             taken.add(send[j].hash);
+            if (!acceptedAt.has(send[j].hash)) acceptedAt.set(send[j].hash, answeredAt);
           }
         });
         accepted += taken.size;
@@ -182,6 +199,16 @@ export async function runLoad(p: {
   const clientCpu = process.cpuUsage(clientCpuStart);
   markProbeWindow(p.pids);
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
+  const parts = { admission: [] as number[], toBlock: [] as number[], blockToSeen: [] as number[] };
+  for (const [hash, seen] of committedAt) {
+    const sent = submittedAt.get(hash) as number;
+    const built = blockBuiltAt.get(hash) as number;
+    const accepted = acceptedAt.get(hash) ?? built; // committed before an answer said so (a resend's ALREADY_KNOWN)
+    parts.admission.push(accepted - sent);
+    parts.toBlock.push(built - accepted);
+    parts.blockToSeen.push(seen - built);
+  }
+  for (const list of Object.values(parts)) list.sort((a, b) => a - b);
   return {
     txs: total,
     committed: committedAt.size,
@@ -192,6 +219,7 @@ export async function runLoad(p: {
     startedAt: start,
     commitTimes: [...committedAt.values()],
     latenciesMs: latenciesMs.sort((a, b) => a - b),
+    latencyPartsMs: parts,
     submitAnswerMs: submitAnswerMs.sort((a, b) => a - b),
     refusalsByReason,
     blocks,

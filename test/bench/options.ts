@@ -82,6 +82,9 @@ Figures (JSON field names; the human line shows the main ones):
   committedPerVerifyRate   committedTxPerSec / verifyPerSecOneCore (1.0 = one core's verify rate)
   submitTxPerSec        how fast the clients got every tx accepted
   latencyMsP50/P99      submit-to-commit latency (from a tx's first attempt to the block that has it seen)
+  latencyPartsMs        p50/p99 of its parts: admission (first attempt to the tx_submit answer that accepted it),
+                        toBlock (that answer to its block's header time, when the proposer built it; negative if
+                        built before the batch was answered), blockToSeen (header time to seen committed)
   submitAnswerMsP50/P99 how long a tx_submit batch takes to be answered: how quickly a client hears back-pressure
   refusals, refusalsByReason   back-pressure refusals (MEMPOOL_FULL, NONCE_TOO_HIGH, SENDER_QUEUE_FULL), each
                         retried after 50 ms; any other refusal stops the bench

@@ -88,7 +88,8 @@ function humanLine(f: RunFigures, v: VerifyRate): string {
   return (
     `committed ${f.committedTxs} transfers in ${f.seconds} s: ${f.committedTxPerSec} tx/s = ` +
     `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s); latency p50 ` +
-    `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms; CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
+    `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms (p99 of its parts: admission ${f.latencyPartsMs.admission.p99}, ` +
+    `to block ${f.latencyPartsMs.toBlock.p99}, block to seen ${f.latencyPartsMs.blockToSeen.p99} ms); CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
     `(mean ${f.cpuPerTxInVerifiesMean}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
     `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
     `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals`

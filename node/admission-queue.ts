@@ -1,20 +1,29 @@
 /**
  * Admissions waiting for their signature check are bounded by time, not count: at most what this node
- * checked in ADMISSION_QUEUE_MS at its rate of the last second (at least MIN_ADMISSION_QUEUE). Beyond it a
- * tx is refused MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second
- * instead of waiting behind a queue of signature checks (issue 12: batches waited 17 s). Node-local
- * policy, not consensus: wall time is fine here.
+ * checks in ADMISSION_QUEUE_MS at its recent rate (at least MIN_ADMISSION_QUEUE). Beyond it a tx is refused
+ * MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second instead of waiting
+ * behind a queue of signature checks (issue 12: batches waited 17 s). Node-local policy, not consensus: wall
+ * time is fine here.
  */
 export const ADMISSION_QUEUE_MS = 500;
 // The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
 // batch of a few hundred) without refusing what the node checks in well under a second on any core.
 export const MIN_ADMISSION_QUEUE = 1024;
+/**
+ * The recent rate is the best of this many one-second windows. A block's check or commit holds the main
+ * thread for a few hundred milliseconds, in which no check's answer is counted although the workers go on:
+ * one window's rate then dips by a third, and a node that took a batch of 2,000 the second before would refuse
+ * most of the next. A node that really became slower is followed within this many seconds.
+ */
+export const RATE_WINDOWS = 3;
 
 /** This node's signature-check rate (per one-second window) and the admission queue it allows. */
 export class AdmissionQueueLimit {
   private readonly now: () => number;
-  /** Checks finished in the current one-second window, and the rate of the last full one. */
-  private window = { startMs: 0, checked: 0, perSecond: 0 };
+  /** Checks finished in the current one-second window. */
+  private window = { startMs: 0, checked: 0 };
+  /** The rates of the last full windows, newest last (at most RATE_WINDOWS). */
+  private readonly rates: number[] = [];
 
   constructor(now: () => number) {
     this.now = now;
@@ -22,7 +31,8 @@ export class AdmissionQueueLimit {
 
   /** How many admissions may wait for their signature check: ADMISSION_QUEUE_MS at the recent rate. */
   get limit(): number {
-    return Math.max(MIN_ADMISSION_QUEUE, Math.floor((this.window.perSecond * ADMISSION_QUEUE_MS) / 1000));
+    const perSecond = this.rates.length === 0 ? 0 : Math.max(...this.rates);
+    return Math.max(MIN_ADMISSION_QUEUE, Math.floor((perSecond * ADMISSION_QUEUE_MS) / 1000));
   }
 
   /** Counts one finished signature check. */
@@ -32,7 +42,8 @@ export class AdmissionQueueLimit {
     const elapsed = t - w.startMs;
     if (elapsed >= 1000) {
       // A window longer than a second (a quiet spell) lowers the rate in proportion, as it should.
-      w.perSecond = (w.checked * 1000) / elapsed;
+      this.rates.push((w.checked * 1000) / elapsed);
+      if (this.rates.length > RATE_WINDOWS) this.rates.shift();
       w.startMs = t;
       w.checked = 0;
     }

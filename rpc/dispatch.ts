@@ -77,7 +77,8 @@ export interface CallObserver {
  * verification workers, a database read) do not wait one after another: with 8, a batch of transfers was
  * admitted ~25% slower (test/bench/transfer-bench.ts: 1,600-2,600 tx/s against 3,200-3,400 with 32). But a
  * batch never starts a thousand reads at once: those would queue ahead of the block commit's own writes in the
- * database's thread pool. (List scans are bounded apart from this, node-wide: rpc.max_concurrent_scans.)
+ * database's thread pool. (List scans are bounded apart from this, node-wide: rpc.max_concurrent_scans.) Calls
+ * whose wait a queue of their own bounds (RpcMethod.waitsInOwnQueue: tx_submit) are not held to it.
  */
 export const BATCH_CONCURRENCY = 32;
 
@@ -212,7 +213,8 @@ export class Dispatcher {
   }
 
   /**
-   * Runs a batch's calls, BATCH_CONCURRENCY at a time in order, pacing after each (WorkPacer) so that timers
+   * Runs a batch's calls, BATCH_CONCURRENCY at a time in order (calls that wait in a queue of their own, such
+   * as tx_submit, all at once: RpcMethod.waitsInOwnQueue), pacing after each (WorkPacer) so that timers
    * and I/O (consensus, block commits, other clients) run in between. Each answer is serialized as it
    * comes and counted against the response budgets (AnswerBytes); the call that crosses one and every call not
    * yet answered get RESPONSE_TOO_LARGE or NODE_BUSY instead, and the calls still running are stopped at their
@@ -233,6 +235,22 @@ export class Dispatcher {
       }
       return Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${error}}`);
     };
+    const answer = (i: number, response: Response | undefined) => {
+      scope.signal.throwIfAborted();
+      if (response === undefined) return;
+      // A byte budget may have run out while this call ran: then its answer is not sent either.
+      const full = isAnswerBytesError(scope.stoppedBy) ? scope.stoppedBy : undefined;
+      const text = full === undefined ? this.serialize(response) : undefined;
+      const refused = full ?? held.take(text?.byteLength ?? 0);
+      if (refused !== undefined) {
+        scope.stop(refused);
+        answers[i] = refusal(requests[i], refused);
+      } else {
+        answers[i] = text;
+      }
+    };
+    // Calls whose wait a queue of their own bounds (RpcMethod.waitsInOwnQueue), started and not awaited here.
+    const waiting: Promise<void>[] = [];
     const worker = async () => {
       while (next < requests.length) {
         const i = next++;
@@ -243,19 +261,10 @@ export class Dispatcher {
           await scope.pace(); // a thousand refusals are quick, but not free
           continue;
         }
-        const response = await this.handleOne(requests[i], scope);
-        scope.signal.throwIfAborted();
-        if (response !== undefined) {
-          // A byte budget may have run out while this call ran: then its answer is not sent either.
-          const full = isAnswerBytesError(scope.stoppedBy) ? scope.stoppedBy : undefined;
-          const text = full === undefined ? this.serialize(response) : undefined;
-          const refused = full ?? held.take(text?.byteLength ?? 0);
-          if (refused !== undefined) {
-            scope.stop(refused);
-            answers[i] = refusal(requests[i], refused);
-          } else {
-            answers[i] = text;
-          }
+        if (this.waitsInOwnQueue(requests[i])) {
+          waiting.push(this.handleOne(requests[i], scope).then((response) => answer(i, response)));
+        } else {
+          answer(i, await this.handleOne(requests[i], scope));
         }
         await scope.pace();
       }
@@ -268,9 +277,18 @@ export class Dispatcher {
         throw err;
       }));
     const settled = await Promise.allSettled(workers);
-    const failed = settled.find((s) => s.status === "rejected");
+    // Every started call is waited for (a failed worker stopped the rest at their next check).
+    const calls = await Promise.allSettled(waiting);
+    const failed = [...settled, ...calls].find((s) => s.status === "rejected");
     if (failed !== undefined) throw failed.reason;
     return answers.filter((a) => a !== undefined);
+  }
+
+  /** Whether a batch's request calls a method that waits in a queue of its own (RpcMethod.waitsInOwnQueue). */
+  private waitsInOwnQueue(request: unknown): boolean {
+    if (typeof request !== "object" || request === null) return false;
+    const name = (request as { method?: unknown }).method;
+    return typeof name === "string" && this.methods.get(name)?.waitsInOwnQueue === true;
   }
 
   /** The bytes of an answer; a result that JSON cannot carry (a bug in a method) answers an internal error. */

@@ -20,6 +20,13 @@ export interface RpcMethod<
   result: R;
   /** An old name kept for a deprecation period: the name that replaces it. */
   replacedBy?: string;
+  /**
+   * The call's wait is bounded by a queue of its own, not by the batch: tx_submit waits for its signature check
+   * in the mempool's admission queue, which refuses MEMPOOL_FULL beyond ADMISSION_QUEUE_MS of work. A batch
+   * then starts every such call at once (its synchronous part paced as any call's) instead of BATCH_CONCURRENCY
+   * at a time, so that its signatures are checked together, not in rounds of 32 one after another.
+   */
+  waitsInOwnQueue?: boolean;
   // Method syntax (bivariant): a method of precise params is still an RpcMethod to the dispatcher.
   handler(params: z.output<P>, ctx: RpcContext): unknown;
 }

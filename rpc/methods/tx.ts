@@ -42,6 +42,7 @@ export const txMethods = [
     description: "Submits a signed transaction (base64). Answers with its hash once the mempool admitted it.",
     params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
     result: z.strictObject({ hash: hashHex }),
+    waitsInOwnQueue: true, // the mempool's admission queue bounds what a batch of them holds
     handler: async (p, ctx) => {
       const bytes = fromBase64(p.tx);
       if (bytes === undefined)

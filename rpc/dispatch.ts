@@ -163,12 +163,13 @@ export class Dispatcher {
     } catch (err) {
       return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
-    const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+    const ctx = this.contextFor(signal);
+    const scope = ctx.request;
     const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {
-        const response = await this.handleOne(parsed, scope);
+        const response = await this.handleOne(parsed, ctx);
         // The client may have left while the handler waited (a database read): then nothing is to be held.
         signal.throwIfAborted();
         if (response === undefined) return undefined;
@@ -190,13 +191,16 @@ export class Dispatcher {
           ),
         );
       }
-      const sent = await this.handleBatch(parsed, scope, held);
+      const sent = await this.handleBatch(parsed, ctx, held);
       if (sent.length === 0) {
         held.close();
         return undefined;
       }
       const parts: Buffer[] = [OPEN_BRACKET];
-      for (const [i, answer] of sent.entries()) parts.push(...(i === 0 ? [answer] : [COMMA, answer]));
+      for (let i = 0; i < sent.length; i++) {
+        if (i > 0) parts.push(COMMA);
+        parts.push(sent[i]);
+      }
       parts.push(CLOSE_BRACKET);
       return { body: Buffer.concat(parts), release: () => held.close() };
     } catch (err) {
@@ -218,7 +222,8 @@ export class Dispatcher {
    * yet answered get RESPONSE_TOO_LARGE or NODE_BUSY instead, and the calls still running are stopped at their
    * next check. (Refusals are not counted: a few hundred bytes each, at most max_batch of them.)
    */
-  private async handleBatch(requests: unknown[], scope: RequestScope, held: RequestAnswerBytes): Promise<Buffer[]> {
+  private async handleBatch(requests: unknown[], ctx: RpcContext, held: RequestAnswerBytes): Promise<Buffer[]> {
+    const scope = ctx.request;
     const answers: (Buffer | undefined)[] = new Array(requests.length);
     let next = 0;
     // Once a budget ran out, most of a big batch gets the same error: serialize it once.
@@ -243,7 +248,7 @@ export class Dispatcher {
           await scope.pace(); // a thousand refusals are quick, but not free
           continue;
         }
-        const response = await this.handleOne(requests[i], scope);
+        const response = await this.handleOne(requests[i], ctx);
         scope.signal.throwIfAborted();
         if (response !== undefined) {
           // A byte budget may have run out while this call ran: then its answer is not sent either.
@@ -284,7 +289,8 @@ export class Dispatcher {
     }
   }
 
-  private async handleOne(request: unknown, scope: RequestScope): Promise<Response | undefined> {
+  /** `ctx`: the node's parts with the request's scope, made once per request (not per call of a batch). */
+  private async handleOne(request: unknown, ctx: RpcContext): Promise<Response | undefined> {
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
       return errorResponse(null, INVALID_REQUEST, "Invalid Request: a request must be a JSON object");
     }
@@ -303,12 +309,13 @@ export class Dispatcher {
     }
     const notification = !hasId;
     const started = performance.now();
-    const response = await this.call(id, req.method, req.params, scope);
+    const response = await this.call(id, req.method, req.params, ctx);
     this.observer?.called(req.method, (performance.now() - started) / 1000, !("error" in response));
     return notification ? undefined : response;
   }
 
-  private async call(id: Id, name: string, rawParams: unknown, scope: RequestScope): Promise<Response> {
+  private async call(id: Id, name: string, rawParams: unknown, ctx: RpcContext): Promise<Response> {
+    const scope = ctx.request;
     const m = this.methods.get(name);
     if (m === undefined) return errorResponse(id, METHOD_NOT_FOUND, `Method not found: ${name}`);
     if (Array.isArray(rawParams)) {
@@ -332,7 +339,7 @@ export class Dispatcher {
         this.deprecatedCalled.add(name);
         this.log.warn({ method: name, replacedBy: m.replacedBy }, `RPC method ${name} is deprecated: call ${m.replacedBy}`);
       }
-      const result = (await m.handler(parsed.data, { ...this.ctx, request: scope })) ?? null;
+      const result = (await m.handler(parsed.data, ctx)) ?? null;
       if (this.checkResults) {
         const checked = m.result.safeParse(result);
         if (!checked.success) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fromBase64, fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
+import { fromBase64, fromHex, toBase64 } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
@@ -47,7 +47,7 @@ export const txMethods = [
       if (bytes === undefined)
         throw new RpcError(INVALID_PARAMS, "tx must be standard base64 (A-Z a-z 0-9 + / =)");
       const tx = await ctx.mempool.add(bytes);
-      return { hash: toHex(tx.hash) };
+      return { hash: tx.id }; // its hex hash, made once by decodeTx
     },
   }),
   method({

@@ -1,5 +1,5 @@
 import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
-import { toHex, utf8 } from "../crypto/bytes.ts";
+import { shortBytesId, toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
@@ -49,6 +49,8 @@ export interface DecodedTx {
   bodyBytes: Uint8Array;
   signature: Uint8Array;
   sender: Uint8Array;
+  /** keyId(sender) (crypto/bytes.ts shortBytesId): the sender's key in the mempool's maps, computed once. */
+  senderId: string;
 }
 
 /** Chain ids are short printable identifiers, e.g. `opl-devnet-1`; no separator bytes can hide inside. */
@@ -150,6 +152,7 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const signature = fixedBytes(signatureBytes, SIGNATURE_LENGTH, "signature");
   const body = decodeTxBody(bodyBytes);
   const digest = hash ?? txHash(bytes);
+  const sender = addressFromPublicKey(body.senderPubkey);
   return {
     bytes,
     hash: digest,
@@ -157,7 +160,8 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
     body,
     bodyBytes,
     signature,
-    sender: addressFromPublicKey(body.senderPubkey),
+    sender,
+    senderId: shortBytesId(sender),
   };
 }
 

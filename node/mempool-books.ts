@@ -49,6 +49,11 @@ export interface Entry extends PendingTx {
   spend: bigint;
   /** weightIn(caps, tx): what it takes of a full pool, for eviction's price. */
   weight: bigint;
+  /**
+   * tx.body.fee: with `weight`, the entry is its own Price for the eviction index (no price object made at each
+   * of the heap's comparisons).
+   */
+  fee: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
   admittedAt: number;
   /** The node's clock when it was admitted (for the wall-time TTL). */
@@ -91,10 +96,7 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
   protected params: ChainParams;
   private gappedTotal = 0;
   /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
-  private readonly tips = new CheapestFirst<SenderQueue>((q) => {
-    const tip = q.tip as Entry;
-    return { fee: tip.tx.body.fee, weight: tip.weight };
-  });
+  private readonly tips = new CheapestFirst<SenderQueue>((q) => q.tip as Entry); // an entry is its own Price
 
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
@@ -230,7 +232,15 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
     const weight = weightIn(this.caps, tx);
-    const entry: Entry = { tx, work: txWork(tx), spend, weight, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const entry: Entry = {
+      tx,
+      work: txWork(tx),
+      spend,
+      weight,
+      fee: tx.body.fee,
+      admittedAt: this.blocks,
+      admittedAtMs: this.now(),
+    };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);

@@ -1,5 +1,5 @@
-import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
-import { shortBytesId, toHex, utf8 } from "../crypto/bytes.ts";
+import { ADDRESS_LENGTH, senderOf } from "../crypto/address.ts";
+import { toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
@@ -49,6 +49,7 @@ export interface DecodedTx {
   body: TxBody;
   bodyBytes: Uint8Array;
   signature: Uint8Array;
+  /** The sender's address: shared by every decoded tx of this sender (crypto/address.ts senderOf), never written. */
   sender: Uint8Array;
   /** keyId(sender) (crypto/bytes.ts shortBytesId): the sender's key in the mempool's maps, computed once. */
   senderId: string;
@@ -193,7 +194,7 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const signature = fixedBytes(signatureBytes, SIGNATURE_LENGTH, "signature");
   const body = decodeTxBody(bodyBytes);
   const digest = hash ?? txHash(bytes);
-  const sender = addressFromPublicKey(body.senderPubkey);
+  const sender = senderOf(body.senderPubkey);
   return {
     bytes,
     hash: digest,
@@ -201,8 +202,8 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
     body,
     bodyBytes,
     signature,
-    sender,
-    senderId: shortBytesId(sender),
+    sender: sender.address,
+    senderId: sender.id,
   };
 }
 

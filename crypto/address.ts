@@ -8,17 +8,34 @@ export const ADDRESS_PREFIX = "opl";
 
 /** Every decoded transaction derives its sender's address; senders recur, so the hashes are cached. */
 const ADDRESS_CACHE_LIMIT = 50_000;
-const addressCache = new Map<string, Uint8Array>();
+
+/** A public key's address, and the address's shortBytesId (a state key id, a mempool sender key). */
+export interface Sender {
+  /** Shared by every caller of senderOf with this key: never to be written. */
+  readonly address: Uint8Array;
+  readonly id: string;
+}
+
+const addressCache = new Map<string, Sender>();
 
 export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
-  const id = shortBytesId(publicKey);
-  let address = addressCache.get(id);
-  if (address === undefined) {
-    address = sha256(publicKey).slice(0, ADDRESS_LENGTH);
+  return senderOf(publicKey).address.slice(); // callers own their copy: a cached array must never be changed
+}
+
+/**
+ * The cached address and id of a public key, shared, not copied: decodeTx's, so that a decoded tx makes no
+ * array or string of its own for its sender (each pending tx kept one of each for as long as it waited).
+ */
+export function senderOf(publicKey: Uint8Array): Sender {
+  const key = shortBytesId(publicKey);
+  let sender = addressCache.get(key);
+  if (sender === undefined) {
+    const address = sha256(publicKey).slice(0, ADDRESS_LENGTH);
+    sender = { address, id: shortBytesId(address) };
     if (addressCache.size >= ADDRESS_CACHE_LIMIT) addressCache.delete(addressCache.keys().next().value as string);
-    addressCache.set(id, address);
+    addressCache.set(key, sender);
   }
-  return address.slice(); // callers own their copy: a cached array must never be changed by one of them
+  return sender;
 }
 
 /** bech32 encoding costs a few microseconds and the same addresses recur in every block: cache them. */

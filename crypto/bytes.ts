@@ -1,6 +1,15 @@
 /** Byte helpers shared by every layer. Hex is always lowercase; base64 is standard with padding. */
 
+/**
+ * The native encoder behind Buffer's toString("hex"), called on the Uint8Array itself: no Buffer object per call
+ * (every tx id is a hex string made once per tx). Undocumented, so looked up with a fallback; a unit test holds
+ * toHex to Buffer's answer.
+ */
+type HexSlice = (this: Uint8Array, start: number, end: number) => string;
+const hexSlice = (Buffer.prototype as unknown as { hexSlice?: HexSlice }).hexSlice;
+
 export function toHex(bytes: Uint8Array): string {
+  if (hexSlice !== undefined) return hexSlice.call(bytes, 0, bytes.byteLength);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 

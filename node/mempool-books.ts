@@ -49,6 +49,11 @@ export interface Entry extends PendingTx {
   spend: bigint;
   /** weightIn(caps, tx): what it takes of a full pool, for eviction's price. */
   weight: bigint;
+  /**
+   * tx.body.fee: with `weight`, the entry is its own Price for the eviction index (no price object made at each
+   * of the heap's comparisons).
+   */
+  fee: bigint;
   /** Number of blocks committed when it was admitted (for the TTL). */
   admittedAt: number;
   /** The node's clock when it was admitted (for the wall-time TTL). */
@@ -91,10 +96,7 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
   protected params: ChainParams;
   private gappedTotal = 0;
   /** Every sender's highest-nonce tx, cheapest per weight first: what a full pool evicts (no scan). */
-  private readonly tips = new CheapestFirst<SenderQueue>((q) => {
-    const tip = q.tip as Entry;
-    return { fee: tip.tx.body.fee, weight: tip.weight };
-  });
+  private readonly tips = new CheapestFirst<SenderQueue>((q) => q.tip as Entry); // an entry is its own Price
 
   /** Blocks seen by update(): the mempool's clock for the TTL. */
   private blocks = 0;
@@ -158,8 +160,8 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
   }
 
   /** The sender's pending transactions by nonce, with their summed spend, if it has any here. */
-  pendingOf(sender: Uint8Array): SenderQueue | undefined {
-    return this.senders.get(keyId(sender));
+  pendingOf(sender: Uint8Array, id = keyId(sender)): SenderQueue | undefined {
+    return this.senders.get(id);
   }
 
   cheapestTips(count: number, exceptSender: Uint8Array): PendingTx[] {
@@ -202,9 +204,9 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
    */
   protected insert(tx: DecodedTx, account: Account, plan: Admission): void {
     this.version++;
-    const id = keyId(tx.sender);
+    const id = tx.senderId;
     for (const e of plan.evicts) {
-      const victimId = keyId(e.tx.sender);
+      const victimId = e.tx.senderId;
       const victim = this.senders.get(victimId) as SenderQueue;
       this.drop(victim, victimId, e.tx.body.nonce, e as Entry, {
         status: "evicted",
@@ -230,7 +232,15 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
     const weight = weightIn(this.caps, tx);
-    const entry: Entry = { tx, work: txWork(tx), spend, weight, admittedAt: this.blocks, admittedAtMs: this.now() };
+    const entry: Entry = {
+      tx,
+      work: txWork(tx),
+      spend,
+      weight,
+      fee: tx.body.fee,
+      admittedAt: this.blocks,
+      admittedAtMs: this.now(),
+    };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
     this.byHash.set(tx.id, entry);
@@ -314,7 +324,7 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
 
   /** Drops one transaction (e.g. a proposer found it no longer executes: `why`). */
   remove(tx: DecodedTx, why?: TxError): void {
-    const id = keyId(tx.sender);
+    const id = tx.senderId;
     const queue = this.senders.get(id);
     const entry = queue?.byNonce.get(tx.body.nonce);
     if (queue === undefined || entry === undefined || entry.tx.id !== tx.id) return;
@@ -337,7 +347,7 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
     const touched = new Set<string>();
     const included = new Set<string>();
     for (const tx of committed) {
-      touched.add(keyId(tx.sender));
+      touched.add(tx.senderId);
       included.add(tx.id);
     }
     for (const id of touched) {
@@ -384,19 +394,19 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
   expire(): void {
     const oldestBlock = this.blocks - this.limits.ttlBlocks;
     const oldestMs = this.now() - this.limits.ttlMs;
-    const touched = new Map<string, SenderQueue>();
+    let touched: Map<string, SenderQueue> | undefined; // made only when something expires: this runs per admission
     for (const entry of this.byHash.values()) {
       if (entry.admittedAt >= oldestBlock && entry.admittedAtMs >= oldestMs) break;
-      const id = keyId(entry.tx.sender);
+      const id = entry.tx.senderId;
       const queue = this.senders.get(id) as SenderQueue;
       this.drop(queue, id, entry.tx.body.nonce, entry, {
         status: "evicted",
         reason: "TTL",
         message: `it waited longer than the mempool's TTL (${this.limits.ttlBlocks} blocks or ${this.limits.ttlMs} ms)`,
       });
-      touched.set(id, queue);
+      (touched ??= new Map()).set(id, queue);
     }
-    for (const queue of touched.values()) this.recount(queue);
+    if (touched !== undefined) for (const queue of touched.values()) this.recount(queue);
   }
 
   /**

@@ -32,8 +32,14 @@ export interface PoolView {
   readonly totalWork: number;
   readonly gappedCount: number;
   has(hashHex: string): boolean;
-  /** The sender's pending txs: by nonce, their summed spend, and how many wait behind a gap. */
-  pendingOf(sender: Uint8Array): { byNonce: ReadonlyMap<number, PendingTx>; spend: bigint; gapped: number } | undefined;
+  /**
+   * The sender's pending txs: by nonce, their summed spend, and how many wait behind a gap. `id`: keyId(sender),
+   * if known (DecodedTx.senderId).
+   */
+  pendingOf(
+    sender: Uint8Array,
+    id?: string,
+  ): { byNonce: ReadonlyMap<number, PendingTx>; spend: bigint; gapped: number } | undefined;
   /**
    * The highest-nonce pending txs of senders other than `exceptSender`, cheapest per byte first, at most
    * `count`: what a full pool may evict without leaving a nonce gap. Never a scan of the pool.
@@ -49,17 +55,39 @@ export interface PoolCaps {
 
 /** What `tx` takes of a pool with these caps (node/pool-weight.ts). */
 export function weightIn(caps: PoolCaps, tx: DecodedTx): bigint {
+  const bytes = tx.bytes.byteLength;
+  const work = txWork(tx);
+  const last = lastWeight;
+  if (last.caps === caps && last.bytes === bytes && last.work === work) return last.weight;
   const { maxTxs, maxBytes } = caps.limits;
-  return poolWeight({ maxTxs, maxBytes, maxWork: caps.maxWork }, tx.bytes.byteLength, txWork(tx));
+  const weight = poolWeight({ maxTxs, maxBytes, maxWork: caps.maxWork }, bytes, work);
+  lastWeight = { caps, bytes, work, weight };
+  return weight;
 }
+
+/**
+ * The last weight computed: txs of one kind have the same size and work (transfers: all of them), so most
+ * admissions reuse it instead of eight BigInt products, and their entries share one BigInt rather than each
+ * keeping its own for as long as it waits. A new caps object (new params) is a miss.
+ */
+let lastWeight: { caps: PoolCaps | undefined; bytes: number; work: number; weight: bigint } = {
+  caps: undefined,
+  bytes: -1,
+  work: -1,
+  weight: 0n,
+};
 
 /** How a tx is admitted: in place of its sender's pending tx of the same nonce, and evicting others to fit. */
 export interface Admission {
   /** The pending tx of the same sender and nonce it replaces (it pays at least minReplacementFee of that one's). */
   replaces: PendingTx | undefined;
   /** Cheaper txs (per weight) it evicts from a full pool, each its sender's highest nonce. */
-  evicts: PendingTx[];
+  evicts: readonly PendingTx[];
 }
+
+const NO_EVICTIONS: readonly PendingTx[] = Object.freeze([]);
+/** The common plan (most admissions replace and evict nothing): one object for all of them. */
+const JUST_INSERT: Admission = Object.freeze({ replaces: undefined, evicts: NO_EVICTIONS });
 
 /**
  * How `tx` can be admitted against the sender's `account` and the pool, or why it cannot (a TxError).
@@ -76,9 +104,9 @@ export function admissionPlan(
   const limits = caps.limits;
   if (pool.has(tx.id)) return new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already in the mempool`);
   const nonce = tx.body.nonce;
-  const who = { toString: () => encodeAddress(tx.sender) }; // formatted only if a message needs it
+  // The sender's address is formatted (encodeAddress) only in the refusal that names it: this runs per admission.
   if (nonce < account.nonce) {
-    return new TxError("NONCE_TOO_LOW", `nonce ${account.nonce} expected, got ${nonce} (already used by ${who})`, {
+    return new TxError("NONCE_TOO_LOW", `nonce ${account.nonce} expected, got ${nonce} (already used by ${encodeAddress(tx.sender)})`, {
       expected: account.nonce,
       got: nonce,
     });
@@ -86,18 +114,18 @@ export function admissionPlan(
   if (nonce >= account.nonce + limits.maxPerSender) {
     return new TxError(
       "NONCE_TOO_HIGH",
-      `nonce ${nonce} is too far ahead: ${who} is at nonce ${account.nonce}, at most ${limits.maxPerSender} may be pending`,
+      `nonce ${nonce} is too far ahead: ${encodeAddress(tx.sender)} is at nonce ${account.nonce}, at most ${limits.maxPerSender} may be pending`,
       { expected: account.nonce, got: nonce },
     );
   }
-  const queue = pool.pendingOf(tx.sender);
+  const queue = pool.pendingOf(tx.sender, tx.senderId);
   const replaces = queue?.byNonce.get(nonce);
   if (replaces !== undefined) {
     const least = minReplacementFee(replaces.tx.body.fee);
     if (tx.body.fee < least) {
       return new TxError(
         "NONCE_PENDING",
-        `a transaction from ${who} with nonce ${nonce} is already pending (${replaces.tx.id}, fee ` +
+        `a transaction from ${encodeAddress(tx.sender)} with nonce ${nonce} is already pending (${replaces.tx.id}, fee ` +
         `${replaces.tx.body.fee}); to replace it, pay a fee of at least ${least} ` +
         `(+${REPLACEMENT_FEE_BUMP_PERCENT}%)`,
         { pending: replaces.tx.id, pendingFee: replaces.tx.body.fee.toString(), minReplacementFee: least.toString() },
@@ -105,23 +133,24 @@ export function admissionPlan(
     }
   } else {
     if (queue !== undefined && queue.byNonce.size >= limits.maxPerSender) {
-      return new TxError("SENDER_QUEUE_FULL", `${who} already has ${queue.byNonce.size} pending transactions`);
+      return new TxError("SENDER_QUEUE_FULL", `${encodeAddress(tx.sender)} already has ${queue.byNonce.size} pending transactions`);
     }
     const gapsFull = (queue?.gapped ?? 0) >= limits.maxGappedPerSender || pool.gappedCount >= limits.maxGappedTotal;
     if (nonce !== next && gapsFull) {
       return new TxError(
         "NONCE_TOO_HIGH",
-        `nonce ${nonce} leaves a gap: ${who} needs nonce ${next} first (too many transactions already wait behind gaps)`,
+        `nonce ${nonce} leaves a gap: ${encodeAddress(tx.sender)} needs nonce ${next} first (too many transactions already wait behind gaps)`,
         { expected: next, got: nonce },
       );
     }
   }
   const spend = msgSpend(tx.body.msg) + tx.body.fee;
-  const pending = (queue?.spend ?? 0n) - (replaces?.spend ?? 0n);
+  const held = queue?.spend ?? 0n;
+  const pending = replaces === undefined ? held : held - replaces.spend;
   if (account.balance < pending + spend) {
     return new TxError(
       "INSUFFICIENT_FUNDS",
-      `insufficient funds: ${who} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
+      `insufficient funds: ${encodeAddress(tx.sender)} has ${account.balance}, pending transactions spend ${pending}, this one needs ${spend} (amount + fee)`,
     );
   }
   // Room: what the pool holds with this tx in, less what it replaces.
@@ -133,7 +162,9 @@ export function admissionPlan(
     bytes -= replaces.tx.bytes.byteLength;
     work -= replaces.work;
   }
-  if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork) return { replaces, evicts: [] };
+  if (count <= limits.maxTxs && bytes <= limits.maxBytes && work <= caps.maxWork) {
+    return replaces === undefined ? JUST_INSERT : { replaces, evicts: NO_EVICTIONS };
+  }
   return makeRoom(pool, caps, tx, evictRight(nonce, account, next), { count, bytes, work }, replaces);
 }
 

@@ -4,7 +4,6 @@ import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { checkTxStateless } from "../state/execute.ts";
-import { keyId } from "../state/view.ts";
 import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
 import { type BooksDeps, MempoolBooks } from "./mempool-books.ts";
 import { explainRefusal, type PendingReason, pendingReasonOf } from "./mempool-explain.ts";
@@ -81,7 +80,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   mightEnter(tx: DecodedTx): boolean {
     if (this.admissionQueueFull) return false;
     if (!this.capsFull) return true;
-    const pending = this.senders.get(keyId(tx.sender))?.byNonce.get(tx.body.nonce);
+    const pending = this.senders.get(tx.senderId)?.byNonce.get(tx.body.nonce);
     if (pending !== undefined) return tx.body.fee >= minReplacementFee(pending.tx.body.fee);
     const [cheapest] = this.cheapestTips(1, tx.sender);
     return cheapest !== undefined && outbids({ fee: tx.body.fee, weight: weightIn(this.caps, tx) }, cheapest);
@@ -96,7 +95,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   async refusalOf(tx: DecodedTx): Promise<TxError | undefined> {
     checkTxStateless(tx, this.deps.chainId, this.params); // in force, as admit checks
     const account = this.deps.account(tx.sender);
-    const plan = admissionPlan(this, this.caps, tx, account, this.nextNonce(keyId(tx.sender), account));
+    const plan = admissionPlan(this, this.caps, tx, account, this.nextNonce(tx.senderId, account));
     return plan instanceof TxError ? this.explain(tx, plan) : undefined;
   }
 
@@ -118,7 +117,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   /** Why a tx held (or being admitted) here waits, or undefined if it is neither. */
   pendingReason(hashHex: string): PendingReason | undefined {
     const entry = this.byHash.get(hashHex);
-    const queue = entry === undefined ? undefined : this.senders.get(keyId(entry.tx.sender));
+    const queue = entry === undefined ? undefined : this.senders.get(entry.tx.senderId);
     return pendingReasonOf(this.admissions.has(hashHex), entry, queue);
   }
 
@@ -191,7 +190,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private async admit(tx: DecodedTx): Promise<void> {
     checkTxStateless(tx, this.deps.chainId, this.params);
     this.expire();
-    const id = keyId(tx.sender);
+    const id = tx.senderId;
     const seen = this.deps.account(tx.sender);
     const version = this.version;
     // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
@@ -200,7 +199,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
     const early = admissionPlan(this, this.caps, tx, seen, next);
     if (early instanceof TxError) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
     let plan: Admission = early;
-    const leave = this.noncesInFlight.enter(id, tx.body.nonce);
+    this.noncesInFlight.enter(id, tx.body.nonce);
     try {
       const verified = await this.deps.verifier.verify(tx);
       this.queueLimit.counted();
@@ -231,7 +230,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
       }
       this.insert(tx, account, plan);
     } finally {
-      leave();
+      this.noncesInFlight.leave(id, tx.body.nonce);
     }
   }
 

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { CallObserver } from "../rpc/dispatch.ts";
 import type { CommittedEvent } from "./chain-app.ts";
 import type { Fsyncer } from "./durable-file.ts";
+import { RpcCallMetrics } from "./rpc-call-metrics.ts";
 
 /**
  * The node's Prometheus metrics (GET /metrics): one registry per node (tests run several in one process),
@@ -80,8 +81,8 @@ export class NodeMetrics implements CallObserver {
   private readonly committedTxs: Counter;
   private readonly walFsync: Histogram;
   private readonly commitBatch: Histogram;
-  private readonly rpcRequests: Counter;
-  private readonly rpcDuration: Histogram;
+  /** opl_rpc_requests_total and opl_rpc_request_duration_seconds (every call counts: no allocation per call). */
+  private readonly rpcCalls: RpcCallMetrics;
   private readonly methods: ReadonlySet<string>;
   private rendering: { at: number; text: Promise<{ contentType: string; body: string }> } | undefined;
   /** The last block seen committed, for the interval to the next. */
@@ -147,23 +148,16 @@ export class NodeMetrics implements CallObserver {
       buckets: DISK_BUCKETS,
       registers,
     });
-    this.rpcRequests = new Counter({
-      name: "opl_rpc_requests_total",
-      help: `JSON-RPC calls by method (unknown names count as "${UNKNOWN_METHOD}") and outcome (ok or error).`,
-      labelNames: ["method", "outcome"],
-      registers,
-    });
-    this.rpcDuration = new Histogram({
-      name: "opl_rpc_request_duration_seconds",
-      help: "Time to answer a JSON-RPC call to a known method, by method.",
-      labelNames: ["method"],
+    this.rpcCalls = new RpcCallMetrics({
+      registry: this.registry,
+      methods: this.methods,
+      unknownMethod: UNKNOWN_METHOD,
       buckets: RPC_BUCKETS,
-      registers,
+      counterName: "opl_rpc_requests_total",
+      counterHelp: `JSON-RPC calls by method (unknown names count as "${UNKNOWN_METHOD}") and outcome (ok or error).`,
+      histogramName: "opl_rpc_request_duration_seconds",
+      histogramHelp: "Time to answer a JSON-RPC call to a known method, by method.",
     });
-    // Every series the counter can have exists from the start, so a rate() sees the first call too.
-    for (const method of [...this.methods, UNKNOWN_METHOD]) {
-      for (const outcome of ["ok", "error"]) this.rpcRequests.inc({ method, outcome }, 0);
-    }
   }
 
   /** A block was committed (by consensus or block sync): ChainApp.onCommit's listener. */
@@ -181,9 +175,7 @@ export class NodeMetrics implements CallObserver {
 
   /** A JSON-RPC call was answered (the dispatcher's observer); `method` as the client named it. */
   called(method: string, seconds: number, ok: boolean): void {
-    const known = this.methods.has(method);
-    this.rpcRequests.inc({ method: known ? method : UNKNOWN_METHOD, outcome: ok ? "ok" : "error" });
-    if (known) this.rpcDuration.observe({ method }, seconds);
+    this.rpcCalls.called(method, seconds, ok);
   }
 
   /** `fsyncer`, timing each fsync into opl_wal_fsync_duration_seconds (for the consensus WAL). */

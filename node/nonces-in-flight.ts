@@ -7,41 +7,50 @@
  * that predecessor settled, before it is inserted (Mempool.admit).
  */
 
-interface Slot {
-  /** Admissions in flight with this sender and nonce (rivals for one nonce share the slot). */
-  count: number;
+/** A promise that resolves once an admission of a sender and nonce is no longer in flight. */
+interface Waiter {
   settled: Promise<void>;
-  release: () => void;
+  resolve: () => void;
 }
 
+/**
+ * Nothing is made per admission but a map entry (the count of admissions of that sender and nonce): a promise
+ * is made only when some admission asks to wait for one (`settled`), which is rare (a gap behind a predecessor
+ * in flight).
+ */
 export class NoncesInFlight {
-  private readonly bySender = new Map<string, Map<number, Slot>>();
+  /** Admissions in flight by sender and nonce (rivals for one nonce share the count). */
+  private readonly bySender = new Map<string, Map<number, number>>();
+  /** Promises asked for with `settled`, by waiterKey. */
+  private readonly waiters = new Map<string, Waiter>();
 
-  /** Marks an admission in flight; the function returned marks it settled (call it exactly once). */
-  enter(sender: string, nonce: number): () => void {
-    let slots = this.bySender.get(sender);
-    if (slots === undefined) {
-      slots = new Map();
-      this.bySender.set(sender, slots);
+  /** Marks an admission in flight; call `leave` with the same sender and nonce exactly once when it settled. */
+  enter(sender: string, nonce: number): void {
+    let counts = this.bySender.get(sender);
+    if (counts === undefined) {
+      counts = new Map();
+      this.bySender.set(sender, counts);
     }
-    let slot = slots.get(nonce);
-    if (slot === undefined) {
-      let release = () => {};
-      const settled = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      slot = { count: 0, settled, release };
-      slots.set(nonce, slot);
+    counts.set(nonce, (counts.get(nonce) ?? 0) + 1);
+  }
+
+  /** Marks one admission of this sender and nonce settled (see enter). */
+  leave(sender: string, nonce: number): void {
+    const counts = this.bySender.get(sender);
+    const count = counts?.get(nonce);
+    if (counts === undefined || count === undefined) return;
+    if (count > 1) {
+      counts.set(nonce, count - 1);
+      return;
     }
-    slot.count++;
-    const mine = slot;
-    const bySender = slots;
-    return () => {
-      if (--mine.count > 0) return;
-      bySender.delete(nonce);
-      if (bySender.size === 0) this.bySender.delete(sender);
-      mine.release();
-    };
+    counts.delete(nonce);
+    if (counts.size === 0) this.bySender.delete(sender);
+    if (this.waiters.size === 0) return;
+    const key = waiterKey(sender, nonce);
+    const waiter = this.waiters.get(key);
+    if (waiter === undefined) return;
+    this.waiters.delete(key);
+    waiter.resolve();
   }
 
   has(sender: string, nonce: number): boolean {
@@ -50,6 +59,22 @@ export class NoncesInFlight {
 
   /** Resolves once no admission of this sender and nonce is in flight (undefined when none is now). */
   settled(sender: string, nonce: number): Promise<void> | undefined {
-    return this.bySender.get(sender)?.get(nonce)?.settled;
+    if (!this.has(sender, nonce)) return undefined;
+    const key = waiterKey(sender, nonce);
+    let waiter = this.waiters.get(key);
+    if (waiter === undefined) {
+      let resolve = () => {};
+      const settled = new Promise<void>((r) => {
+        resolve = r;
+      });
+      waiter = { settled, resolve };
+      this.waiters.set(key, waiter);
+    }
+    return waiter.settled;
   }
+}
+
+/** A sender id (keyId of a 20-byte address: always 20 chars, so the key is unambiguous) and a nonce. */
+function waiterKey(sender: string, nonce: number): string {
+  return `${sender}/${nonce}`;
 }

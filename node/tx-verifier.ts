@@ -18,6 +18,9 @@ export const VERIFIED_TX_LIMIT = 50_000;
  * check is already under way (the same tx from a client and in a proposal, or from two peers, at once) waits
  * for that check rather than starting another: same hash, same bytes, same answer.
  */
+/** verify's answer for a tx verified before: one settled promise for all of them. */
+const VERIFIED: Promise<boolean> = Promise.resolve(true);
+
 export class TxVerifier {
   private readonly chainId: string;
   private readonly limit: number;
@@ -39,26 +42,32 @@ export class TxVerifier {
 
   verify(tx: DecodedTx): Promise<boolean> {
     const id = tx.id;
-    if (this.verified.has(id)) return Promise.resolve(true);
+    if (this.verified.has(id)) return VERIFIED;
     let check = this.inFlight.get(id);
     if (check === undefined) {
-      check = this.check(tx);
+      const digest = txSignBytes(this.chainId, tx.bodyBytes);
+      const { signature } = tx;
+      const key = tx.body.senderPubkey;
+      const pending =
+        this.pool === undefined ? verifyAsync(digest, signature, key) : this.pool.verify(digest, signature, key);
+      check = this.settle(id, pending);
       this.inFlight.set(id, check);
-      const done = () => this.inFlight.delete(id);
-      check.then(done, done);
     }
     return check;
   }
 
-  private async check(tx: DecodedTx): Promise<boolean> {
-    const id = tx.id;
-    const digest = txSignBytes(this.chainId, tx.bodyBytes);
-    const ok =
-      this.pool === undefined
-        ? await verifyAsync(digest, tx.signature, tx.body.senderPubkey)
-        : await this.pool.verify(digest, tx.signature, tx.body.senderPubkey);
-    if (ok) this.remember(id);
-    return ok;
+  /**
+   * The check's answer, remembered if true; it leaves inFlight once settled (no closure or derived promise per tx
+   * for that). Its first step is an await, so the entry is always set before it is deleted.
+   */
+  private async settle(id: string, check: Promise<boolean>): Promise<boolean> {
+    try {
+      const ok = await check;
+      if (ok) this.remember(id);
+      return ok;
+    } finally {
+      this.inFlight.delete(id);
+    }
   }
 
   /** Verifies all, in parallel; returns the index of the first invalid signature, or -1. */

@@ -13,12 +13,19 @@ export const WIRE_LEN = 2;
 export class CanonicalReader {
   private readonly bytes: Uint8Array;
   private readonly what: string;
-  private at = 0;
+  private at: number;
+  /** Where the message ends in `bytes` (a nested message is read in place, without a view of its own). */
+  private readonly limit: number;
   private lastField = 0;
+  /** Where the value read by the last lengthDelimitedStart ends. */
+  valueEnd = 0;
 
-  constructor(bytes: Uint8Array, what: string) {
+  /** Reads `bytes` from `start` to `end` (all of them by default). */
+  constructor(bytes: Uint8Array, what: string, start = 0, end = bytes.byteLength) {
     this.bytes = bytes;
     this.what = what;
+    this.at = start;
+    this.limit = end;
   }
 
   private fail(why: string): never {
@@ -26,7 +33,7 @@ export class CanonicalReader {
   }
 
   get done(): boolean {
-    return this.at >= this.bytes.byteLength;
+    return this.at >= this.limit;
   }
 
   /** A minimal varint up to 2^53 - 1. */
@@ -34,7 +41,7 @@ export class CanonicalReader {
     let value = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
-      if (this.at >= this.bytes.byteLength) this.fail("truncated varint");
+      if (this.at >= this.limit) this.fail("truncated varint");
       const b = this.bytes[this.at++];
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
@@ -87,12 +94,22 @@ export class CanonicalReader {
 
   /** A length-delimited value; empty only where `allowEmpty` (a nested message that is present). */
   lengthDelimited(allowEmpty = false): Uint8Array {
+    const start = this.lengthDelimitedStart(allowEmpty);
+    return this.bytes.subarray(start, this.valueEnd);
+  }
+
+  /**
+   * The same checks and the same value, as its place in the bytes instead of a view: its start, returned, and
+   * its end, in valueEnd (for values read in place: a chain id, an amount, a nested message).
+   */
+  lengthDelimitedStart(allowEmpty = false): number {
     const length = this.varint();
     if (length === 0 && !allowEmpty) this.fail("an empty value is written (it must be omitted)");
-    if (this.at + length > this.bytes.byteLength) this.fail("truncated field");
-    const out = this.bytes.subarray(this.at, this.at + length);
+    if (this.at + length > this.limit) this.fail("truncated field");
+    const start = this.at;
     this.at += length;
-    return out;
+    this.valueEnd = this.at;
+    return start;
   }
 
   /** Nothing may follow the last known field. */

@@ -110,15 +110,21 @@ function hexDigit(c: number): number {
 
 export function decodeAmount(value: unknown, what: string): bigint {
   const b = bytesField(value);
-  if (b.byteLength === 0) return 0n;
-  if (b.byteLength > MAX_AMOUNT_BYTES)
+  return decodeAmountIn(b, 0, b.byteLength, what);
+}
+
+/** decodeAmount of b[start..end), read in place (the tx decoder's fee and amount: no view per amount). */
+export function decodeAmountIn(b: Uint8Array, start: number, end: number, what: string): bigint {
+  const length = end - start;
+  if (length === 0) return 0n;
+  if (length > MAX_AMOUNT_BYTES)
     throw new CodecError(`${what} is longer than ${MAX_AMOUNT_BYTES} bytes`);
-  if (b[0] === 0) throw new CodecError(`${what} has a leading zero byte (amounts are minimal big-endian)`);
+  if (b[start] === 0) throw new CodecError(`${what} has a leading zero byte (amounts are minimal big-endian)`);
   // The first piece takes the odd bytes (1-6 of them), every later one six.
-  let at = 0;
+  let at = start;
   let amount = 0n;
-  let take = b.byteLength % PIECE_BYTES || PIECE_BYTES;
-  while (at < b.byteLength) {
+  let take = length % PIECE_BYTES || PIECE_BYTES;
+  while (at < end) {
     let piece = 0;
     for (const end = at + take; at < end; at++) piece = piece * TWO_POW_8 + b[at];
     amount = amount === 0n ? BigInt(piece) : (amount << PIECE_BITS) | BigInt(piece);

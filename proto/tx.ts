@@ -1,10 +1,11 @@
-import { ADDRESS_LENGTH, addressFromPublicKey } from "../crypto/address.ts";
+import { ADDRESS_LENGTH, senderOf } from "../crypto/address.ts";
 import { toHex, utf8 } from "../crypto/bytes.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
   CodecError,
   decodeAmount,
+  decodeAmountIn,
   decodeCanonical,
   encodeAmount,
   encodeMessage,
@@ -48,7 +49,10 @@ export interface DecodedTx {
   body: TxBody;
   bodyBytes: Uint8Array;
   signature: Uint8Array;
+  /** The sender's address: shared by every decoded tx of this sender (crypto/address.ts senderOf), never written. */
   sender: Uint8Array;
+  /** keyId(sender) (crypto/bytes.ts shortBytesId): the sender's key in the mempool's maps, computed once. */
+  senderId: string;
 }
 
 /** Chain ids are short printable identifiers, e.g. `opl-devnet-1`; no separator bytes can hide inside. */
@@ -77,20 +81,37 @@ const NONE = new Uint8Array(0);
  */
 export function decodeTxBody(bytes: Uint8Array): TxBody {
   const r = new CanonicalReader(bytes, "transaction body");
-  const chainIdBytes = r.next(1, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  // Values used as they lie in the bytes (no view each): the chain id, the fee, the message and its amount.
+  let chainIdStart = 0;
+  let chainIdEnd = 0;
+  if (r.next(1, WIRE_LEN)) {
+    chainIdStart = r.lengthDelimitedStart();
+    chainIdEnd = r.valueEnd;
+  }
   const senderPubkey = r.next(2, WIRE_LEN) ? r.lengthDelimited() : NONE;
   const nonce = r.next(3, WIRE_VARINT) ? r.uint() : 0;
-  const fee = r.next(4, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  let feeStart = 0;
+  let feeEnd = 0;
+  if (r.next(4, WIRE_LEN)) {
+    feeStart = r.lengthDelimitedStart();
+    feeEnd = r.valueEnd;
+  }
   let msg: TxMsg;
   if (r.next(16, WIRE_LEN)) {
-    const m = new CanonicalReader(r.lengthDelimited(true), "transfer message");
+    const start = r.lengthDelimitedStart(true);
+    const m = new CanonicalReader(bytes, "transfer message", start, r.valueEnd);
     const to = m.next(1, WIRE_LEN) ? m.lengthDelimited() : NONE;
-    const amount = m.next(2, WIRE_LEN) ? m.lengthDelimited() : NONE;
+    let amountStart = 0;
+    let amountEnd = 0;
+    if (m.next(2, WIRE_LEN)) {
+      amountStart = m.lengthDelimitedStart();
+      amountEnd = m.valueEnd;
+    }
     m.end();
     msg = {
       type: "transfer",
       to: fixedBytes(to, ADDRESS_LENGTH, "transfer recipient"),
-      amount: decodeAmount(amount, "transfer amount"),
+      amount: decodeAmountIn(bytes, amountStart, amountEnd, "transfer amount"),
     };
   } else if ((r.peekField() ?? 0) > 16) {
     // The module messages (fields 17 and up) are rarer than transfers: protobufjs reads them.
@@ -100,18 +121,41 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
     throw new CodecError("transaction body carries no message");
   }
   r.end();
+  return {
+    chainId: chainIdIn(bytes, chainIdStart, chainIdEnd),
+    senderPubkey: fixedBytes(senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
+    nonce,
+    fee: decodeAmountIn(bytes, feeStart, feeEnd, "fee"),
+    msg,
+  };
+}
+
+/** The last chain id read, as bytes and text: every tx of a chain carries the same one. */
+let lastChainId: { bytes: Uint8Array; text: string } = { bytes: NONE, text: "" };
+
+/**
+ * The chain id in bytes[start..end), checked against CHAIN_ID_RE. The same bytes as the last valid one give
+ * the same string, with no new string, Buffer or pattern match per tx (and pending txs share that string).
+ */
+function chainIdIn(bytes: Uint8Array, start: number, end: number): string {
+  const last = lastChainId;
+  if (end - start === last.bytes.byteLength && end > start) {
+    let same = true;
+    for (let i = start, j = 0; i < end; i++, j++) {
+      if (bytes[i] !== last.bytes[j]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return last.text;
+  }
   // Chain ids are ASCII by their pattern, so latin1 reads exactly the characters the pattern checks.
-  const chainId = Buffer.from(chainIdBytes.buffer, chainIdBytes.byteOffset, chainIdBytes.byteLength).toString("latin1");
+  const chainId = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
   if (!CHAIN_ID_RE.test(chainId)) {
     throw new CodecError(`transaction chain id "${chainId}" is not a valid chain id`);
   }
-  return {
-    chainId,
-    senderPubkey: fixedBytes(senderPubkey, PUBLIC_KEY_LENGTH, "sender public key"),
-    nonce,
-    fee: decodeAmount(fee, "fee"),
-    msg,
-  };
+  lastChainId = { bytes: bytes.slice(start, end), text: chainId };
+  return chainId;
 }
 
 function decodeModuleTxBody(bytes: Uint8Array): TxBody {
@@ -150,6 +194,7 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const signature = fixedBytes(signatureBytes, SIGNATURE_LENGTH, "signature");
   const body = decodeTxBody(bodyBytes);
   const digest = hash ?? txHash(bytes);
+  const sender = senderOf(body.senderPubkey);
   return {
     bytes,
     hash: digest,
@@ -157,7 +202,8 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
     body,
     bodyBytes,
     signature,
-    sender: addressFromPublicKey(body.senderPubkey),
+    sender: sender.address,
+    senderId: sender.id,
   };
 }
 

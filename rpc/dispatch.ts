@@ -164,12 +164,13 @@ export class Dispatcher {
     } catch (err) {
       return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
-    const scope = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+    const ctx = this.contextFor(signal);
+    const scope = ctx.request;
     const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;
     try {
       if (!Array.isArray(parsed)) {
-        const response = await this.handleOne(parsed, scope);
+        const response = await this.handleOne(parsed, ctx);
         // The client may have left while the handler waited (a database read): then nothing is to be held.
         signal.throwIfAborted();
         if (response === undefined) return undefined;
@@ -191,13 +192,16 @@ export class Dispatcher {
           ),
         );
       }
-      const sent = await this.handleBatch(parsed, scope, held);
+      const sent = await this.handleBatch(parsed, ctx, held);
       if (sent.length === 0) {
         held.close();
         return undefined;
       }
       const parts: Buffer[] = [OPEN_BRACKET];
-      for (const [i, answer] of sent.entries()) parts.push(...(i === 0 ? [answer] : [COMMA, answer]));
+      for (let i = 0; i < sent.length; i++) {
+        if (i > 0) parts.push(COMMA);
+        parts.push(sent[i]);
+      }
       parts.push(CLOSE_BRACKET);
       return { body: Buffer.concat(parts), release: () => held.close() };
     } catch (err) {
@@ -220,7 +224,8 @@ export class Dispatcher {
    * yet answered get RESPONSE_TOO_LARGE or NODE_BUSY instead, and the calls still running are stopped at their
    * next check. (Refusals are not counted: a few hundred bytes each, at most max_batch of them.)
    */
-  private async handleBatch(requests: unknown[], scope: RequestScope, held: RequestAnswerBytes): Promise<Buffer[]> {
+  private async handleBatch(requests: unknown[], ctx: RpcContext, held: RequestAnswerBytes): Promise<Buffer[]> {
+    const scope = ctx.request;
     const answers: (Buffer | undefined)[] = new Array(requests.length);
     let next = 0;
     // Once a budget ran out, most of a big batch gets the same error: serialize it once.
@@ -262,9 +267,9 @@ export class Dispatcher {
           continue;
         }
         if (this.waitsInOwnQueue(requests[i])) {
-          waiting.push(this.handleOne(requests[i], scope).then((response) => answer(i, response)));
+          waiting.push(Promise.resolve(this.handleOne(requests[i], ctx)).then((response) => answer(i, response)));
         } else {
-          answer(i, await this.handleOne(requests[i], scope));
+          answer(i, await this.handleOne(requests[i], ctx));
         }
         await scope.pace();
       }
@@ -302,7 +307,11 @@ export class Dispatcher {
     }
   }
 
-  private async handleOne(request: unknown, scope: RequestScope): Promise<Response | undefined> {
+  /**
+   * `ctx`: the node's parts with the request's scope, made once per request (not per call of a batch). Not an
+   * async function: a call's one async step is `call` (an async frame and a promise fewer per call).
+   */
+  private handleOne(request: unknown, ctx: RpcContext): Response | undefined | Promise<Response | undefined> {
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
       return errorResponse(null, INVALID_REQUEST, "Invalid Request: a request must be a JSON object");
     }
@@ -319,30 +328,38 @@ export class Dispatcher {
     if (req.params !== undefined && (typeof req.params !== "object" || req.params === null)) {
       return errorResponse(id, INVALID_REQUEST, "Invalid Request: params must be an object or an array");
     }
-    const notification = !hasId;
-    const started = performance.now();
-    const response = await this.call(id, req.method, req.params, scope);
-    this.observer?.called(req.method, (performance.now() - started) / 1000, !("error" in response));
-    return notification ? undefined : response;
+    return this.call(id, req.method, req.params, ctx, !hasId);
   }
 
-  private async call(id: Id, name: string, rawParams: unknown, scope: RequestScope): Promise<Response> {
+  /**
+   * Runs a valid request's call and tells the observer of its answer (its method, seconds, and whether ok); a
+   * notification's answer is not sent (undefined).
+   */
+  private async call(
+    id: Id,
+    name: string,
+    rawParams: unknown,
+    ctx: RpcContext,
+    notification: boolean,
+  ): Promise<Response | undefined> {
+    const started = performance.now();
+    const scope = ctx.request;
     const m = this.methods.get(name);
-    if (m === undefined) return errorResponse(id, METHOD_NOT_FOUND, `Method not found: ${name}`);
+    if (m === undefined) {
+      return this.answered(name, started, errorResponse(id, METHOD_NOT_FOUND, `Method not found: ${name}`), notification);
+    }
     if (Array.isArray(rawParams)) {
-      return errorResponse(
-        id,
-        INVALID_PARAMS,
-        `Invalid params: ${name} takes params by name (a JSON object)`,
-      );
+      const message = `Invalid params: ${name} takes params by name (a JSON object)`;
+      return this.answered(name, started, errorResponse(id, INVALID_PARAMS, message), notification);
     }
     const parsed = m.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const detail = parsed.error.issues
         .map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message))
         .join("; ");
-      return errorResponse(id, INVALID_PARAMS, `Invalid params: ${detail}`);
+      return this.answered(name, started, errorResponse(id, INVALID_PARAMS, `Invalid params: ${detail}`), notification);
     }
+    let response: Response;
     try {
       scope.check();
       this.stats.callsStarted++;
@@ -350,24 +367,34 @@ export class Dispatcher {
         this.deprecatedCalled.add(name);
         this.log.warn({ method: name, replacedBy: m.replacedBy }, `RPC method ${name} is deprecated: call ${m.replacedBy}`);
       }
-      const result = (await m.handler(parsed.data, { ...this.ctx, request: scope })) ?? null;
+      const result = (await m.handler(parsed.data, ctx)) ?? null;
+      response = { jsonrpc: "2.0", id, result };
       if (this.checkResults) {
         const checked = m.result.safeParse(result);
         if (!checked.success) {
           const detail = checked.error.issues.map((i) => `${i.path.join(".") || "(result)"}: ${i.message}`).join("; ");
           this.log.error({ method: name, detail }, "RPC result does not match its schema");
-          return errorResponse(id, INTERNAL_ERROR, `${name}'s result does not match its result schema: ${detail}`);
+          response = errorResponse(id, INTERNAL_ERROR, `${name}'s result does not match its result schema: ${detail}`);
         }
       }
-      return { jsonrpc: "2.0", id, result };
     } catch (err) {
       if (scope.signal.aborted) throw err; // the client is gone: nothing to answer
       const known = toRpcError(err);
-      if (known !== undefined) return errorResponse(id, known.code, known.message, known.data);
-      this.log.error({ err, method: name }, "RPC handler failed");
-      const e = internalError();
-      return errorResponse(id, e.code, e.message);
+      if (known !== undefined) {
+        response = errorResponse(id, known.code, known.message, known.data);
+      } else {
+        this.log.error({ err, method: name }, "RPC handler failed");
+        const e = internalError();
+        response = errorResponse(id, e.code, e.message);
+      }
     }
+    return this.answered(name, started, response, notification);
+  }
+
+  /** Tells the observer of a call answered; a notification's answer is not sent. */
+  private answered(name: string, started: number, response: Response, notification: boolean): Response | undefined {
+    this.observer?.called(name, (performance.now() - started) / 1000, !("error" in response));
+    return notification ? undefined : response;
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { fromBase64, fromHex, toBase64, toHex } from "../../crypto/bytes.ts";
-import { decodeTx } from "../../proto/tx.ts";
+import { fromBase64, fromHex, toBase64 } from "../../crypto/bytes.ts";
+import { type DecodedTx, decodeTx } from "../../proto/tx.ts";
 import { txErrorName } from "../../state/errors.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
@@ -36,6 +36,11 @@ const txStatusOut = z.discriminatedUnion("status", [
   z.strictObject({ hash: hashHex, status: z.literal("unknown") }),
 ]);
 
+/** tx_submit's answer: the tx's hex hash, made once by decodeTx. */
+function hashAnswer(tx: DecodedTx): { hash: string } {
+  return { hash: tx.id };
+}
+
 export const txMethods = [
   method({
     name: "tx_submit",
@@ -43,12 +48,12 @@ export const txMethods = [
     params: z.strictObject({ tx: z.string({ error: "tx must be a base64 string" }).min(1, "tx is empty") }),
     result: z.strictObject({ hash: hashHex }),
     waitsInOwnQueue: true, // the mempool's admission queue bounds what a batch of them holds
-    handler: async (p, ctx) => {
+    // Not an async function: the admission's own promise, mapped to the answer (one frame fewer per tx).
+    handler: (p, ctx) => {
       const bytes = fromBase64(p.tx);
       if (bytes === undefined)
         throw new RpcError(INVALID_PARAMS, "tx must be standard base64 (A-Z a-z 0-9 + / =)");
-      const tx = await ctx.mempool.add(bytes);
-      return { hash: toHex(tx.hash) };
+      return ctx.mempool.add(bytes).then(hashAnswer);
     },
   }),
   method({

@@ -132,4 +132,24 @@ describe("the hand-read transaction decoder", () => {
       expect(verdict(referenceDecode, bytes), name).toBe("refused");
     }
   });
+
+  it("checks every chain id it has not just read: the same one again is the same string, another is checked", () => {
+    const tx = (chainId: string) =>
+      encodeSignedTx({
+        body: encodeTxBody({
+          chainId,
+          senderPubkey: new Uint8Array(32).fill(3),
+          nonce: 1,
+          fee: 10n,
+          msg: { type: "transfer", to: new Uint8Array(20).fill(4), amount: 5n },
+        }),
+        signature: new Uint8Array(64).fill(1),
+      });
+    const first = decodeTx(tx("opl-a"));
+    expect(decodeTx(tx("opl-a")).body.chainId).toBe(first.body.chainId);
+    expect(decodeTx(tx("opl-b")).body.chainId).toBe("opl-b"); // same length, other bytes
+    expect(verdict(decodeTx, tx("opl a"))).toBe("refused"); // same length, not a chain id
+    expect(decodeTx(tx("opl-a")).body.chainId).toBe("opl-a");
+    expect(verdict(decodeTx, tx(""))).toBe("refused");
+  });
 });

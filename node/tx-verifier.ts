@@ -1,6 +1,6 @@
 import { verifyAsync } from "../crypto/ed25519.ts";
 import type { VerifyPool } from "../crypto/verify-pool.ts";
-import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
+import { type DecodedTx, txSignBytes, txSignPrefix } from "../proto/tx.ts";
 
 /**
  * Hashes of verified transactions remembered at most. Committed txs are forgotten at once, so what fills the
@@ -45,11 +45,13 @@ export class TxVerifier {
     if (this.verified.has(id)) return VERIFIED;
     let check = this.inFlight.get(id);
     if (check === undefined) {
-      const digest = txSignBytes(this.chainId, tx.bodyBytes);
-      const { signature } = tx;
+      const { signature, bodyBytes } = tx;
       const key = tx.body.senderPubkey;
+      // With a pool, the worker makes the digest of the sign bytes: no hash per tx on this thread.
       const pending =
-        this.pool === undefined ? verifyAsync(digest, signature, key) : this.pool.verify(digest, signature, key);
+        this.pool === undefined
+          ? verifyAsync(txSignBytes(this.chainId, bodyBytes), signature, key)
+          : this.pool.verifyDigestOf(txSignPrefix(this.chainId), bodyBytes, signature, key);
       check = this.settle(id, pending);
       this.inFlight.set(id, check);
     }

@@ -96,6 +96,27 @@ export class VerifyPool {
     return this.enqueue(body, prefix, signature, publicKey);
   }
 
+  /**
+   * verifyDigestOf with the answer handed to `answer` (called once; at once for malformed input) instead of a
+   * promise: TxVerifier's, which keeps one promise per tx of its own (no second promise, executor and resolving
+   * functions per tx here). Throws if the pool is closed.
+   */
+  verifyDigestOfInto(
+    prefix: Uint8Array,
+    body: Uint8Array,
+    signature: Uint8Array,
+    publicKey: Uint8Array,
+    answer: (ok: boolean) => void,
+  ): void {
+    if (this.closed) throw new Error("verification pool is closed");
+    if (signature.byteLength !== SIGNATURE_LENGTH || publicKey.byteLength !== PUBLIC_KEY_LENGTH) {
+      answer(false);
+      return;
+    }
+    this.queue.push({ message: body, prefix, signature, publicKey, resolve: answer });
+    this.schedule();
+  }
+
   private enqueue(
     message: Uint8Array,
     prefix: Uint8Array | undefined,

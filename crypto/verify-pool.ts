@@ -1,20 +1,31 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verifyAsync } from "./ed25519.ts";
+import { sha256 } from "./hash.ts";
 
 /**
  * ed25519 verification on worker threads, in batches. Requests made in the same tick are packed into one
  * message per worker, so the main thread spends about a microsecond per signature (a copy) instead of the
- * ~10 µs that setting up one async crypto job costs, and every core verifies. Messages are 32-byte digests.
+ * ~10 µs that setting up one async crypto job costs, and every core verifies. A signed message is either given
+ * (a 32-byte digest: `verify`) or the sha256 of a prefix and a body, hashed by the worker (`verifyDigestOf`:
+ * a transaction's sign bytes, so the main thread makes no digest per tx).
  */
 interface Pending {
+  /** The signed message (32 bytes), or with `prefix` the rest of the input whose sha256 was signed. */
   message: Uint8Array;
+  prefix: Uint8Array | undefined;
   signature: Uint8Array;
   publicKey: Uint8Array;
   resolve: (ok: boolean) => void;
 }
 
-const RECORD = 128;
+/**
+ * A record: kind (1 byte: 0 = the message as signed, 1 = sha256 of it was signed), the message's length (u32
+ * LE), the signature (64), the public key (32), then the message. crypto/verify-worker.js reads them.
+ */
+const RECORD_HEAD = 1 + 4 + SIGNATURE_LENGTH + PUBLIC_KEY_LENGTH;
+const SIGNED_AS_IS = 0;
+const SIGNED_SHA256 = 1;
 
 /**
  * Signatures per message to a worker, at least: a smaller batch goes to fewer workers. Each message wakes a
@@ -71,20 +82,59 @@ export class VerifyPool {
     return n;
   }
 
-  /** Verifies one signature; resolves false for any malformed input. */
+  /** Verifies one signature over a 32-byte message; resolves false for any malformed input. */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
-    if (this.closed) return Promise.reject(new Error("verification pool is closed"));
-    if (
-      message.byteLength !== 32 ||
-      signature.byteLength !== SIGNATURE_LENGTH ||
-      publicKey.byteLength !== PUBLIC_KEY_LENGTH
-    ) {
+    if (message.byteLength !== 32) return this.closed ? this.closedError() : Promise.resolve(false);
+    return this.enqueue(message, undefined, signature, publicKey);
+  }
+
+  /**
+   * Verifies one signature over sha256(prefix || body), the digest made by the worker (a transaction's sign
+   * bytes: proto/tx.ts txSignPrefix and the body); resolves false for any malformed input.
+   */
+  verifyDigestOf(prefix: Uint8Array, body: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    return this.enqueue(body, prefix, signature, publicKey);
+  }
+
+  /**
+   * verifyDigestOf with the answer handed to `answer` (called once; at once for malformed input) instead of a
+   * promise: TxVerifier's, which keeps one promise per tx of its own (no second promise, executor and resolving
+   * functions per tx here). Throws if the pool is closed.
+   */
+  verifyDigestOfInto(
+    prefix: Uint8Array,
+    body: Uint8Array,
+    signature: Uint8Array,
+    publicKey: Uint8Array,
+    answer: (ok: boolean) => void,
+  ): void {
+    if (this.closed) throw new Error("verification pool is closed");
+    if (signature.byteLength !== SIGNATURE_LENGTH || publicKey.byteLength !== PUBLIC_KEY_LENGTH) {
+      answer(false);
+      return;
+    }
+    this.queue.push({ message: body, prefix, signature, publicKey, resolve: answer });
+    this.schedule();
+  }
+
+  private enqueue(
+    message: Uint8Array,
+    prefix: Uint8Array | undefined,
+    signature: Uint8Array,
+    publicKey: Uint8Array,
+  ): Promise<boolean> {
+    if (this.closed) return this.closedError();
+    if (signature.byteLength !== SIGNATURE_LENGTH || publicKey.byteLength !== PUBLIC_KEY_LENGTH) {
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      this.queue.push({ message, signature, publicKey, resolve });
+      this.queue.push({ message, prefix, signature, publicKey, resolve });
       this.schedule();
     });
+  }
+
+  private closedError(): Promise<boolean> {
+    return Promise.reject(new Error("verification pool is closed"));
   }
 
   async close(): Promise<void> {
@@ -127,16 +177,29 @@ export class VerifyPool {
       const part = items.slice(start, start + chunk);
       let w = 0;
       for (let i = 1; i < this.busy.length; i++) if (this.busy[i] < this.busy[w]) w = i;
-      const records = new Uint8Array(part.length * RECORD);
-      part.forEach((p, i) => {
-        records.set(p.message, i * RECORD);
-        records.set(p.signature, i * RECORD + 32);
-        records.set(p.publicKey, i * RECORD + 96);
-      });
+      let size = 0;
+      for (const p of part) size += RECORD_HEAD + p.message.byteLength + (p.prefix?.byteLength ?? 0);
+      const records = new Uint8Array(size);
+      const view = new DataView(records.buffer);
+      let at = 0;
+      for (const p of part) {
+        const length = p.message.byteLength + (p.prefix?.byteLength ?? 0);
+        records[at] = p.prefix === undefined ? SIGNED_AS_IS : SIGNED_SHA256;
+        view.setUint32(at + 1, length, true);
+        records.set(p.signature, at + 5);
+        records.set(p.publicKey, at + 5 + SIGNATURE_LENGTH);
+        at += RECORD_HEAD;
+        if (p.prefix !== undefined) {
+          records.set(p.prefix, at);
+          at += p.prefix.byteLength;
+        }
+        records.set(p.message, at);
+        at += p.message.byteLength;
+      }
       const id = this.nextJob++;
       this.jobs.set(id, { worker: w, items: part });
       this.busy[w] += part.length;
-      this.workers[w].postMessage({ id, records }, [records.buffer]);
+      this.workers[w].postMessage({ id, count: part.length, records }, [records.buffer]);
       this.stats.messages++;
       this.stats.records += part.length;
     }
@@ -160,7 +223,10 @@ export class VerifyPool {
     for (const [id, job] of this.jobs) {
       if (job.worker !== index) continue;
       this.jobs.delete(id);
-      for (const p of job.items) void verifyAsync(p.message, p.signature, p.publicKey).then(p.resolve);
+      for (const p of job.items) {
+        const message = p.prefix === undefined ? p.message : sha256(p.prefix, p.message);
+        void verifyAsync(message, p.signature, p.publicKey).then(p.resolve);
+      }
     }
     this.busy[index] = 0;
     this.workers[index] = this.spawn(index);

@@ -1,6 +1,6 @@
 import { verifyAsync } from "../crypto/ed25519.ts";
 import type { VerifyPool } from "../crypto/verify-pool.ts";
-import { type DecodedTx, txSignBytes } from "../proto/tx.ts";
+import { type DecodedTx, txSignBytes, txSignPrefix } from "../proto/tx.ts";
 
 /**
  * Hashes of verified transactions remembered at most. Committed txs are forgotten at once, so what fills the
@@ -45,20 +45,46 @@ export class TxVerifier {
     if (this.verified.has(id)) return VERIFIED;
     let check = this.inFlight.get(id);
     if (check === undefined) {
-      const digest = txSignBytes(this.chainId, tx.bodyBytes);
-      const { signature } = tx;
-      const key = tx.body.senderPubkey;
-      const pending =
-        this.pool === undefined ? verifyAsync(digest, signature, key) : this.pool.verify(digest, signature, key);
-      check = this.settle(id, pending);
-      this.inFlight.set(id, check);
+      if (this.pool === undefined) {
+        const digest = txSignBytes(this.chainId, tx.bodyBytes);
+        check = this.settle(id, verifyAsync(digest, tx.signature, tx.body.senderPubkey));
+        this.inFlight.set(id, check);
+      } else {
+        check = this.checkInPool(this.pool, tx);
+      }
     }
     return check;
   }
 
   /**
-   * The check's answer, remembered if true; it leaves inFlight once settled (no closure or derived promise per tx
-   * for that). Its first step is an await, so the entry is always set before it is deleted.
+   * The pool's check of a tx, as one promise per tx: the pool answers into it (verifyDigestOfInto), and the
+   * worker makes the digest of the sign bytes (no hash per tx on this thread). In inFlight from the start, since
+   * the pool may answer at once (malformed input).
+   */
+  private checkInPool(pool: VerifyPool, tx: DecodedTx): Promise<boolean> {
+    const id = tx.id;
+    let resolve: (ok: boolean) => void = () => {};
+    const check = new Promise<boolean>((r) => {
+      resolve = r;
+    });
+    this.inFlight.set(id, check);
+    const answer = (ok: boolean) => {
+      this.inFlight.delete(id);
+      if (ok) this.remember(id);
+      resolve(ok);
+    };
+    try {
+      pool.verifyDigestOfInto(txSignPrefix(this.chainId), tx.bodyBytes, tx.signature, tx.body.senderPubkey, answer);
+    } catch (err) {
+      this.inFlight.delete(id); // the pool is closed
+      return Promise.reject(err);
+    }
+    return check;
+  }
+
+  /**
+   * The check's answer (without a pool), remembered if true; it leaves inFlight once settled (no closure or
+   * derived promise per tx for that). Its first step is an await, so the entry is always set before it is deleted.
    */
   private async settle(id: string, check: Promise<boolean>): Promise<boolean> {
     try {

@@ -215,12 +215,15 @@ const TX_DOMAIN = utf8("OPL/tx/v1");
  * the chain id, also inside the body, is bound here too so a signature never transfers across chains.
  */
 export function txSignBytes(chainId: string, bodyBytes: Uint8Array): Uint8Array {
-  return sha256(signPrefix(chainId), bodyBytes);
+  return sha256(txSignPrefix(chainId), bodyBytes);
 }
 
-/** domain tag || 0x00 || chain id || 0x00, built once per chain id (it prefixes every tx's sign bytes). */
+/**
+ * domain tag || 0x00 || chain id || 0x00, built once per chain id (it prefixes every tx's sign bytes). Shared:
+ * never to be written.
+ */
 let prefixCache: { chainId: string; bytes: Uint8Array } | undefined;
-function signPrefix(chainId: string): Uint8Array {
+export function txSignPrefix(chainId: string): Uint8Array {
   if (prefixCache?.chainId !== chainId) {
     const id = utf8(chainId);
     const bytes = new Uint8Array(TX_DOMAIN.byteLength + 2 + id.byteLength);

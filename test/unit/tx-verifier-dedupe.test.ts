@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifyAsync } from "../../crypto/ed25519.ts";
+import { sha256 } from "../../crypto/hash.ts";
 import type { VerifyPool } from "../../crypto/verify-pool.ts";
 import { Mempool, DEFAULT_MEMPOOL_LIMITS } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
@@ -17,6 +18,16 @@ function countingPool(): { pool: VerifyPool; calls: () => number } {
     verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
       calls++;
       return verifyAsync(message, signature, publicKey);
+    },
+    verifyDigestOfInto(
+      prefix: Uint8Array,
+      body: Uint8Array,
+      signature: Uint8Array,
+      publicKey: Uint8Array,
+      answer: (ok: boolean) => void,
+    ): void {
+      calls++;
+      void verifyAsync(sha256(prefix, body), signature, publicKey).then(answer);
     },
   } as unknown as VerifyPool;
   return { pool, calls: () => calls };

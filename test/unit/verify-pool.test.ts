@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { sha256 } from "../../crypto/hash.ts";
 import { MIN_RECORDS_PER_MESSAGE, VerifyPool } from "../../crypto/verify-pool.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 
@@ -64,5 +65,46 @@ describe("VerifyPool", () => {
     expect(await pool.verify(x.message.subarray(1), x.signature, x.publicKey)).toBe(false);
     expect(await pool.verify(x.message, x.signature.subarray(1), x.publicKey)).toBe(false);
     expect(pool.stats).toEqual({ messages: 0, records: 0 });
+  });
+
+  it("verifies signatures over sha256(prefix || body), the digest made by the worker, as the sign bytes of txs", async () => {
+    pool = new VerifyPool(2);
+    const p = pool;
+    const who = new TestAccount();
+    const prefix = new Uint8Array([1, 2, 3, 0]);
+    const items = Array.from({ length: 10 }, (_, i) => {
+      const body = randomBytes(40 + i * 13); // records of different lengths in one message
+      const signature = Uint8Array.from(who.sign(sha256(prefix, body)));
+      const bad = i % 3 === 2;
+      if (bad) body[7] ^= 1; // the worker's digest no longer matches what was signed
+      return { body, signature, valid: !bad };
+    });
+    // Mixed in one message with signatures over given 32-byte messages.
+    const plain = signed(5, 2);
+    const answers = await Promise.all([
+      ...items.map((x) => p.verifyDigestOf(prefix, x.body, x.signature, who.publicKey)),
+      ...plain.map((x) => p.verify(x.message, x.signature, x.publicKey)),
+    ]);
+    expect(answers).toEqual([...items.map((x) => x.valid), ...plain.map((x) => x.valid)]);
+    expect(p.stats.messages).toBe(1);
+  });
+
+  it("answers digest-of signatures rightly when a worker dies with them (checked on this thread instead)", async () => {
+    const lost: Error[] = [];
+    pool = new VerifyPool(1, (err) => lost.push(err));
+    const p = pool;
+    const who = new TestAccount();
+    const prefix = new Uint8Array([9, 0]);
+    const items = Array.from({ length: MIN_RECORDS_PER_MESSAGE }, (_, i) => {
+      const body = randomBytes(30 + i);
+      const signature = Uint8Array.from(who.sign(sha256(prefix, body)));
+      if (i % 4 === 3) signature[0] ^= 1;
+      return { body, signature, valid: i % 4 !== 3 };
+    });
+    const worker = (p as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0];
+    const answers = Promise.all(items.map((x) => p.verifyDigestOf(prefix, x.body, x.signature, who.publicKey)));
+    await worker.terminate(); // the message sent this turn dies with it
+    expect(await answers).toEqual(items.map((x) => x.valid));
+    expect(lost).toHaveLength(1);
   });
 });

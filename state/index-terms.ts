@@ -68,10 +68,16 @@ interface TermSink {
 
 /** Addresses a message names directly (a transfer's recipient, a model's operators): its 20-byte fields. */
 function msgAddresses(msg: TxMsg, sink: TermSink): void {
-  for (const v of Object.values(msg)) {
+  // for-in visits the own fields in Object.values' order (messages are plain objects), without an array of
+  // them per tx.
+  for (const field in msg) {
+    const v = (msg as unknown as Record<string, unknown>)[field];
     if (v instanceof Uint8Array && v.byteLength === ADDRESS_LENGTH) sink.address(v);
     else if (Array.isArray(v)) {
-      for (const x of v) if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) sink.address(x);
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) sink.address(x);
+      }
     }
   }
 }
@@ -82,13 +88,20 @@ export function isIndexedAttribute(attribute: string, value: string): boolean {
 }
 
 function eventTerms(events: readonly TxEvent[], sink: TermSink): void {
+  // Indexed loops (no iterator object per step: this runs per tx at commit).
   // Addresses first: under the per-item bound, who was involved matters more than what was named.
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
     if (UNINDEXED_ADDRESS_EVENTS.has(e.type)) continue;
-    for (const a of e.attributes) if (ADDRESS_ATTRIBUTES.has(a.key)) sink.addressText(a.value);
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
+      if (ADDRESS_ATTRIBUTES.has(a.key)) sink.addressText(a.value);
+    }
   }
-  for (const e of events) {
-    for (const a of e.attributes) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
       if (UNINDEXED_ATTRIBUTES.has(a.key) || sink.isAddressAttribute(a.key, a.value)) continue;
       sink.text("event", eventTerm(e.type, a.key, a.value));
     }
@@ -143,8 +156,10 @@ export function blockEventTerms(events: readonly TxEvent[]): IndexTerm[] {
  * identity (a term has one prefix object per block), and all keys of the block are views of one buffer.
  */
 class BlockKeys implements TermSink {
-  /** term id (kind letter + text, or "a" + the address's bytes as UTF-16 units) -> its prefix (undefined: too long) */
+  /** term id (kind letter + text) -> its prefix (undefined: too long) */
   private readonly prefixes = new Map<string, Uint8Array | undefined>();
+  /** an address's bytes as UTF-16 units (shortBytesId) -> its prefix (a map of its own: no "a" + id string) */
+  private readonly addressPrefixes = new Map<string, Uint8Array>();
   /** an address attribute's text -> the address's prefix, or null if the text is no valid address */
   private readonly addressTexts = new Map<string, Uint8Array | null>();
   /** The current item's prefixes, in order, each once. */
@@ -183,17 +198,26 @@ class BlockKeys implements TermSink {
     return ADDRESS_ATTRIBUTES.has(attribute) && this.addressTextPrefix(value) !== null;
   }
 
-  /** Every key, in item order. */
+  /**
+   * Every key, in item order. Indexed loops, not for-of: this runs once per block, mostly unoptimized, where
+   * each step of an iterator is an object (two loops over every key of the block).
+   */
   keys(): Uint8Array[] {
+    const entries = this.entries;
     let bytes = 0;
-    for (const e of this.entries) for (const p of e.prefixes) bytes += p.byteLength + MAX_PLACE_BYTES;
+    for (let k = 0; k < entries.length; k++) {
+      const prefixes = entries[k].prefixes;
+      for (let j = 0; j < prefixes.length; j++) bytes += prefixes[j].byteLength + MAX_PLACE_BYTES;
+    }
     const buffer = new Uint8Array(bytes);
     const keys: Uint8Array[] = [];
     const place = new Uint8Array(MAX_PLACE_BYTES);
     let at = 0;
-    for (const e of this.entries) {
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k];
       const placeLength = writePlace(e.height, e.position, place, 0); // once per item: its keys share it
-      for (const p of e.prefixes) {
+      for (let j = 0; j < e.prefixes.length; j++) {
+        const p = e.prefixes[j];
         buffer.set(p, at);
         const start = at;
         at += p.byteLength;
@@ -210,11 +234,11 @@ class BlockKeys implements TermSink {
   }
 
   private addressPrefix(address: Uint8Array): Uint8Array {
-    const id = `a${shortBytesId(address)}`;
-    let prefix = this.prefixes.get(id);
+    const id = shortBytesId(address);
+    let prefix = this.addressPrefixes.get(id);
     if (prefix === undefined) {
       prefix = addressTermPrefix(address);
-      this.prefixes.set(id, prefix);
+      this.addressPrefixes.set(id, prefix);
       // The events name this address too, as text: execution encoded it (encodeAddress caches its texts), and
       // looking that text up here spares decoding it (checksum and all) when an event names it.
       this.addressTexts.set(encodeAddress(address), prefix);

@@ -36,7 +36,7 @@ import {
   encodeTxCheck,
   type TxCheck,
 } from "./block-check.ts";
-import { BUCKET, bucketKey, heightKey } from "./buckets.ts";
+import { BUCKET, bucketKey, bucketKeyOf, heightKey } from "./buckets.ts";
 import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./checked-reads.ts";
 
 /** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
@@ -106,7 +106,7 @@ export class BlockStore {
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
-      ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
+      ops.push({ type: "put", key: bucketKeyOf(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
   }
 

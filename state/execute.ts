@@ -1,4 +1,4 @@
-import { toHex } from "../crypto/bytes.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
@@ -48,6 +48,15 @@ export function msgSpend(msg: TxMsg): bigint {
   return moduleOf(msg).spend(msg);
 }
 
+/** The last fee recipient's ref: the same account is paid by every tx of a block, and across blocks. */
+let lastFeeRef: AccountRef | undefined;
+
+/** accountRef(recipient), without even an id string when it is the last block's or tx's recipient. */
+function feeRecipientRef(recipient: Uint8Array): AccountRef {
+  if (lastFeeRef === undefined || !equalBytes(lastFeeRef.address, recipient)) lastFeeRef = accountRef(recipient);
+  return lastFeeRef;
+}
+
 /** The fee events' amount texts (the fee is the same in nearly every tx). */
 const feeTexts = new AmountText();
 
@@ -71,8 +80,7 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: A
     );
   }
   writeAccount(view, senderRef, { nonce: account.nonce + 1, balance: account.balance - tx.body.fee });
-  const recipient = ctx.feeRecipient ?? ctx.proposer;
-  const recipientRef = accountRef(recipient);
+  const recipientRef = feeRecipientRef(ctx.feeRecipient ?? ctx.proposer);
   const proposer = readAccount(view, recipientRef);
   writeAccount(view, recipientRef, { nonce: proposer.nonce, balance: proposer.balance + tx.body.fee });
   return {

@@ -162,17 +162,30 @@ class BlockKeys implements TermSink {
   private readonly addressPrefixes = new Map<string, Uint8Array>();
   /** an address attribute's text -> the address's prefix, or null if the text is no valid address */
   private readonly addressTexts = new Map<string, Uint8Array | null>();
-  /** The current item's prefixes, in order, each once. */
-  private item: Uint8Array[] = [];
+  /**
+   * Every item's prefixes, in order, each once per item, in one array: item i's are prefixes[ends[i - 1] ..
+   * ends[i]) (no array and no entry object per tx).
+   */
+  private readonly prefixesFlat: Uint8Array[] = [];
+  private readonly ends: number[] = [];
+  private readonly positions: number[] = [];
+  private itemStart = 0;
   private itemMax = 0;
-  private readonly entries: { prefixes: Uint8Array[]; height: number; position: number }[] = [];
+  private readonly height: number;
 
-  /** The terms of one item, at (height, position), at most `max` of them. */
-  add(height: number, position: number, max: number, walk: (sink: TermSink) => void): void {
-    this.item = [];
+  constructor(height: number) {
+    this.height = height;
+  }
+
+  /** Starts the terms of the item at `position`, at most `max` of them; the caller walks them, then end(). */
+  begin(position: number, max: number): void {
+    this.itemStart = this.prefixesFlat.length;
     this.itemMax = max;
-    walk(this);
-    this.entries.push({ prefixes: this.item, height, position });
+    this.positions.push(position);
+  }
+
+  end(): void {
+    this.ends.push(this.prefixesFlat.length);
   }
 
   text(kind: "type" | "event", value: string): void {
@@ -203,34 +216,33 @@ class BlockKeys implements TermSink {
    * each step of an iterator is an object (two loops over every key of the block).
    */
   keys(): Uint8Array[] {
-    const entries = this.entries;
+    const prefixes = this.prefixesFlat;
     let bytes = 0;
-    for (let k = 0; k < entries.length; k++) {
-      const prefixes = entries[k].prefixes;
-      for (let j = 0; j < prefixes.length; j++) bytes += prefixes[j].byteLength + MAX_PLACE_BYTES;
-    }
+    for (let j = 0; j < prefixes.length; j++) bytes += prefixes[j].byteLength + MAX_PLACE_BYTES;
     const buffer = new Uint8Array(bytes);
-    const keys: Uint8Array[] = [];
+    const keys: Uint8Array[] = new Array<Uint8Array>(prefixes.length);
     const place = new Uint8Array(MAX_PLACE_BYTES);
     let at = 0;
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k];
-      const placeLength = writePlace(e.height, e.position, place, 0); // once per item: its keys share it
-      for (let j = 0; j < e.prefixes.length; j++) {
-        const p = e.prefixes[j];
+    let j = 0;
+    for (let k = 0; k < this.ends.length; k++) {
+      const placeLength = writePlace(this.height, this.positions[k], place, 0); // once per item: its keys share it
+      for (; j < this.ends[k]; j++) {
+        const p = prefixes[j];
         buffer.set(p, at);
         const start = at;
         at += p.byteLength;
         for (let i = 0; i < placeLength; i++) buffer[at++] = place[i];
-        keys.push(buffer.subarray(start, at));
+        keys[j] = buffer.subarray(start, at);
       }
     }
     return keys;
   }
 
   private take(prefix: Uint8Array | undefined): void {
-    if (prefix === undefined || this.item.length >= this.itemMax || this.item.includes(prefix)) return;
-    this.item.push(prefix);
+    const flat = this.prefixesFlat;
+    if (prefix === undefined || flat.length - this.itemStart >= this.itemMax) return;
+    for (let i = this.itemStart; i < flat.length; i++) if (flat[i] === prefix) return;
+    flat.push(prefix);
   }
 
   private addressPrefix(address: Uint8Array): Uint8Array {
@@ -263,13 +275,16 @@ export function blockIndexKeys(
   results: readonly TxResult[],
   blockEvents: readonly TxEvent[],
 ): Uint8Array[] {
-  const keys = new BlockKeys();
+  const keys = new BlockKeys(height);
   for (let i = 0; i < txs.length; i++) {
-    keys.add(height, i, MAX_INDEX_ENTRIES_PER_TX, (sink) => walkTxTerms(txs[i], results[i], sink));
+    keys.begin(i, MAX_INDEX_ENTRIES_PER_TX);
+    walkTxTerms(txs[i], results[i], keys);
+    keys.end();
   }
   if (blockEvents.length > 0) {
-    const walk = (sink: TermSink) => eventTerms(blockEvents, sink);
-    keys.add(height, BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS, walk);
+    keys.begin(BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS);
+    eventTerms(blockEvents, keys);
+    keys.end();
   }
   return keys.keys();
 }

@@ -72,12 +72,13 @@ export function decodeTxCheck(raw: Uint8Array): TxCheck | undefined {
   if (rest === undefined || rest.byteLength < 4) return undefined;
   const count = new DataView(rest.buffer, rest.byteOffset, rest.byteLength).getUint32(0);
   if (rest.byteLength !== 4 + 2 * count * HASH) return undefined;
-  const at = (i: number) => rest.subarray(4 + i * HASH, 4 + (i + 1) * HASH);
-  const txHashes: Uint8Array[] = [];
-  const resultHashes: Uint8Array[] = [];
+  // Plain views of the record's bytes (as hashing gives; a Buffer's subarray is a Buffer, dearer to make).
+  const txHashes: Uint8Array[] = new Array<Uint8Array>(count);
+  const resultHashes: Uint8Array[] = new Array<Uint8Array>(count);
+  const start = rest.byteOffset + 4;
   for (let i = 0; i < count; i++) {
-    txHashes.push(at(i));
-    resultHashes.push(at(count + i));
+    txHashes[i] = new Uint8Array(rest.buffer, start + i * HASH, HASH);
+    resultHashes[i] = new Uint8Array(rest.buffer, start + (count + i) * HASH, HASH);
   }
   return { txHashes, resultHashes };
 }

@@ -21,7 +21,8 @@ import { TestAccount } from "../helpers/accounts.ts";
  * and roots, the state tree, the index keys, the LevelDB batch, the latest state), plus two mempool-style
  * account reads per tx (node/node.ts). Sampled with V8's heap profiler at a fine interval, so the figures
  * are steady from run to run, unlike a whole-node bench. Usage:
- *   npx node test/bench/exec-alloc.ts [--blocks 8] [--txs 2500] [--top 30] [--out FILE.heapprofile]
+ *   npx node test/bench/exec-alloc.ts [--blocks 8] [--txs 2500] [--top 30] [--out FILE.heapprofile] [--new-accounts]
+ * (--new-accounts: each transfer pays a new address, instead of all paying one)
  */
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -34,7 +35,15 @@ const CHAIN = "opl-exec-alloc-1";
 const FEE = DEFAULT_PARAMS.minFee;
 
 const senders = Array.from({ length: 32 }, () => new TestAccount());
-const recipient = new TestAccount().address;
+const newAccounts = process.argv.includes("--new-accounts");
+const fixedRecipient = new TestAccount().address;
+let fresh = 0;
+const recipient = (): Uint8Array => {
+  if (!newAccounts) return fixedRecipient;
+  const address = new Uint8Array(20);
+  new DataView(address.buffer).setUint32(16, ++fresh);
+  return address;
+};
 const proposer = new Uint8Array(20).fill(9);
 const dir = mkdtempSync(join(tmpdir(), "opl-exec-alloc-"));
 try {
@@ -43,7 +52,7 @@ try {
     genesisTimeMs: 0,
     params: DEFAULT_PARAMS,
     validators: [],
-    accounts: senders.map((s) => ({ address: s.address, balance: 10n ** 15n })),
+    accounts: senders.map((s) => ({ address: s.address, balance: 10n ** 18n })),
   };
   const db = await ChainDb.open(dir);
   const state = new LatestState();
@@ -57,7 +66,7 @@ try {
   for (let b = 0; b < blocks + 1; b++) {
     blockTxs.push(
       Array.from({ length: perBlock }, (_, i) =>
-        decodeTx(senders[i % senders.length].transfer(CHAIN, recipient, 1n, FEE).bytes),
+        decodeTx(senders[i % senders.length].transfer(CHAIN, recipient(), 1n, FEE).bytes),
       ),
     );
   }
@@ -137,6 +146,12 @@ try {
   };
   walk(profile.head as ProfileNode);
   console.log(`${Math.round(total / txCount)} bytes per tx (${blocks} blocks of ${perBlock} transfers, sampled every 256 B)`);
+  // With --expose-gc: what stays live after the blocks (caches included), after a full collection.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    console.log(`live heap after a full GC: ${(process.memoryUsage().heapUsed / 1e6).toFixed(1)} MB`);
+  }
   for (const [k, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     console.log(`${Math.round(v / txCount)} B/tx | ${k}`);
   }

@@ -32,22 +32,29 @@ export interface AccountRef {
 }
 
 /**
- * Refs of the addresses seen lately (senders, recipients and the fee recipient recur from tx to tx and block
- * to block), so a tx's account reads make one short string (the address's id) instead of a key, its id and
- * an object each, and its events reuse the address texts. Pure: a ref is a function of the address bytes.
- * First in, first out; at most REF_CACHE_LIMIT refs (a few MB).
+ * Refs of the addresses that recur (senders, a busy recipient, the fee recipient: from tx to tx and block to
+ * block), so a tx's account reads make one short string (the address's id) instead of a key, its id and an
+ * object each, and its events reuse the address texts. Pure: a ref is a function of the address bytes.
+ * An address is kept from its second sighting on: one seen once (a new account's first credit) leaves only its
+ * id string behind, not a ref that would outlive the young generation for nothing. Each set is emptied when
+ * full (no eviction order to keep); at most REF_CACHE_LIMIT refs (a few MB).
  */
-const REF_CACHE_LIMIT = 20_000;
+const REF_CACHE_LIMIT = 16_384;
 const refs = new Map<string, AccountRef>();
+const seenOnce = new Set<string>();
 
 export function accountRef(address: Uint8Array): AccountRef {
   const addressId = shortBytesId(address);
-  let ref = refs.get(addressId);
-  if (ref === undefined) {
-    const key = accountKey(address);
-    ref = { key, id: keyId(key), address: key.subarray(key.byteLength - address.byteLength), text: undefined };
-    if (refs.size >= REF_CACHE_LIMIT) refs.delete(refs.keys().next().value as string);
+  const cached = refs.get(addressId);
+  if (cached !== undefined) return cached;
+  const key = accountKey(address);
+  const ref = { key, id: keyId(key), address: key.subarray(key.byteLength - address.byteLength), text: undefined };
+  if (seenOnce.has(addressId)) {
+    if (refs.size >= REF_CACHE_LIMIT) refs.clear();
     refs.set(addressId, ref);
+  } else {
+    if (seenOnce.size >= REF_CACHE_LIMIT) seenOnce.clear();
+    seenOnce.add(addressId);
   }
   return ref;
 }

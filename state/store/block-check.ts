@@ -20,7 +20,11 @@ export interface BlockCheck {
 
 export interface TxCheck {
   txHashes: Uint8Array[];
-  resultHashes: Uint8Array[];
+  /**
+   * The leaf hash of tx i's result (i below txHashes.length), made when asked: a block read needs only the tx
+   * hashes, a tx lookup one result's.
+   */
+  resultHashAt(i: number): Uint8Array;
 }
 
 const HASH = 32;
@@ -74,11 +78,11 @@ export function decodeTxCheck(raw: Uint8Array): TxCheck | undefined {
   if (rest.byteLength !== 4 + 2 * count * HASH) return undefined;
   // Plain views of the record's bytes (as hashing gives; a Buffer's subarray is a Buffer, dearer to make).
   const txHashes: Uint8Array[] = new Array<Uint8Array>(count);
-  const resultHashes: Uint8Array[] = new Array<Uint8Array>(count);
   const start = rest.byteOffset + 4;
-  for (let i = 0; i < count; i++) {
-    txHashes[i] = new Uint8Array(rest.buffer, start + i * HASH, HASH);
-    resultHashes[i] = new Uint8Array(rest.buffer, start + (count + i) * HASH, HASH);
-  }
-  return { txHashes, resultHashes };
+  for (let i = 0; i < count; i++) txHashes[i] = new Uint8Array(rest.buffer, start + i * HASH, HASH);
+  const resultHashAt = (i: number): Uint8Array => {
+    if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`tx check: no result ${i} of ${count}`);
+    return new Uint8Array(rest.buffer, start + (count + i) * HASH, HASH);
+  };
+  return { txHashes, resultHashAt };
 }

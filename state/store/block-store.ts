@@ -329,7 +329,7 @@ export class BlockStore {
       if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
         throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
       }
-      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
+      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashAt(record.index))) {
         throw corrupt(what, `its result is not the one block ${record.height} committed`);
       }
       return record;

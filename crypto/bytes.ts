@@ -1,3 +1,5 @@
+import { fixedLatin1 } from "./byte-id.ts";
+
 /** Byte helpers shared by every layer. Hex is always lowercase; base64 is standard with padding. */
 
 /**
@@ -47,7 +49,7 @@ export function fromBase64(text: string): Uint8Array | undefined {
  */
 export function shortBytesId(bytes: Uint8Array): string {
   if (bytes.byteLength > 128) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return fixedLatin1(bytes) ?? String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

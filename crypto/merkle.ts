@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { equalBytes } from "./bytes.ts";
 import { sha256 } from "./hash.ts";
+import { sha256SmallInto } from "./sha256-small.ts";
 
 /**
  * Binary Merkle root over an ordered list (RFC 6962 shape): inner nodes are H(0x01 || left || right), an odd
@@ -15,25 +16,34 @@ const EMPTY_ROOT = sha256();
 export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY_ROOT;
   if (leaves.length === 1) return leaves[0];
-  // Inner nodes hash 0x01 || left || right through one reused 65-byte buffer and the one-shot hash: a
-  // block's roots take a hash per transaction, and this is ~2x cheaper than a hash object per node.
-  const scratch = Buffer.alloc(65);
-  scratch[0] = INNER[0];
-  let level = leaves as Uint8Array[];
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      if (i + 1 < level.length) {
-        scratch.set(level[i], 1);
-        scratch.set(level[i + 1], 33);
-        next.push(hash("sha256", scratch, "buffer"));
+  // A block's roots take a hash per transaction: each inner node is hashed (0x01 || left || right, through one
+  // reused 65-byte buffer) straight into one buffer that holds a whole level, and each next level is written
+  // over the one below it (node i of a level reads nodes 2i and 2i + 1 of the level below first), so the
+  // tree's nodes are no objects at all (crypto/sha256-small.ts hashes without allocating).
+  const pair = new Uint8Array(65);
+  pair[0] = INNER[0];
+  const n = leaves.length;
+  const level = new Uint8Array(Math.ceil(n / 2) * 32);
+  for (let i = 0; i < n; i += 2) {
+    if (i + 1 < n) {
+      pair.set(leaves[i], 1);
+      pair.set(leaves[i + 1], 33);
+      sha256SmallInto(pair, 0, 65, level, (i / 2) * 32);
+    } else {
+      level.set(leaves[i], (i / 2) * 32); // carried up
+    }
+  }
+  for (let count = Math.ceil(n / 2); count > 1; count = Math.ceil(count / 2)) {
+    for (let i = 0; i < count; i += 2) {
+      if (i + 1 < count) {
+        for (let k = 0; k < 64; k++) pair[1 + k] = level[i * 32 + k]; // (a subarray would be an object per node)
+        sha256SmallInto(pair, 0, 65, level, (i / 2) * 32);
       } else {
-        next.push(level[i]);
+        level.copyWithin((i / 2) * 32, i * 32, i * 32 + 32); // carried up
       }
     }
-    level = next;
   }
-  return new Uint8Array(level[0]); // a copy of its own: the root outlives this call (headers keep it)
+  return level.slice(0, 32); // a copy of its own: the root outlives this call (headers keep it)
 }
 
 /** Root over arbitrary items: each leaf is H(0x00 || item), so a leaf can never pass for an inner node. */

@@ -47,18 +47,26 @@ function resultFrom(f: Fields | undefined): TxResult {
  * its event's and its own length prefix made encoding cost about as much as executing the transfer.
  */
 export function encodeTxResult(r: TxResult): Uint8Array {
+  // The sizes go to module scratch arrays (one call at a time; grown when a result needs more), and the loops
+  // are indexed: every node encodes every tx's result, and the arrays and iterator steps were garbage.
+  const events = r.events;
+  let slots = events.length;
+  for (let i = 0; i < events.length; i++) slots += 3 * events[i].attributes.length;
+  if (slots > lengths.length) lengths = new Int32Array(2 * slots);
+  if (events.length > eventSizes.length) eventSizes = new Int32Array(2 * events.length);
   // Pass 1: every string's UTF-8 length, and each attribute's and event's size, in writing order.
-  const lengths: number[] = [];
-  const eventSizes: number[] = [];
   let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + stringFieldSize(r.log);
-  for (const e of r.events) {
-    let eventSize = measured(lengths, e.type);
-    for (const a of e.attributes) {
-      const attrSize = measured(lengths, a.key) + measured(lengths, a.value);
-      lengths.push(attrSize);
+  let slot = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    let eventSize = measured(slot++, e.type);
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
+      const attrSize = measured(slot++, a.key) + measured(slot++, a.value);
+      lengths[slot++] = attrSize;
       eventSize += 1 + varintSize(attrSize) + attrSize;
     }
-    eventSizes.push(eventSize);
+    eventSizes[i] = eventSize;
     size += 1 + varintSize(eventSize) + eventSize;
   }
   // Pass 2: the bytes, with the lengths measured above.
@@ -66,11 +74,12 @@ export function encodeTxResult(r: TxResult): Uint8Array {
   w.uint(0x08, r.code); // field 1
   w.string(0x12, r.log); // field 2
   let at = 0;
-  for (let i = 0; i < r.events.length; i++) {
-    const e = r.events[i];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
     w.message(0x1a, eventSizes[i]); // field 3: an Event (always written, even empty: a repeated element)
     w.measuredString(0x0a, e.type, lengths[at++]); // Event field 1
-    for (const a of e.attributes) {
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
       const keyLength = lengths[at++];
       const valueLength = lengths[at++];
       w.message(0x12, lengths[at++]); // Event field 2: an Attribute
@@ -81,10 +90,15 @@ export function encodeTxResult(r: TxResult): Uint8Array {
   return w.finish();
 }
 
-/** Records the UTF-8 length of `s` and returns the bytes its string field takes (0 when empty: omitted). */
-function measured(lengths: number[], s: string): number {
+/** encodeTxResult's scratch: each string's UTF-8 length and each attribute's size, in writing order. */
+let lengths = new Int32Array(64);
+/** encodeTxResult's scratch: each event's size. */
+let eventSizes = new Int32Array(16);
+
+/** Records the UTF-8 length of `s` at `slot` and returns the bytes its string field takes (0 when empty: omitted). */
+function measured(slot: number, s: string): number {
   const n = s.length === 0 ? 0 : utf8Length(s);
-  lengths.push(n);
+  lengths[slot] = n;
   return n === 0 ? 0 : 1 + varintSize(n) + n;
 }
 
@@ -163,12 +177,25 @@ export interface TxRecord {
  * (fields in order, zero and empty fields omitted, minimal varints); test/unit/codec.test.ts checks it.
  */
 export function encodeTxRecord(r: TxRecord): Uint8Array {
-  const w = new CanonicalWriter(2 * 10 + 2 * 5 + 4 + r.tx.byteLength + r.resultBytes.byteLength);
+  // Sized exactly (one array per record, none trimmed into another: a block's commit writes one per tx).
+  const w = new CanonicalWriter(
+    uintFieldSize(r.height) + uintFieldSize(r.index) + bytesFieldSize(r.tx) + bytesFieldSize(r.resultBytes),
+  );
   w.uint(0x08, r.height); // field 1
   w.uint(0x10, r.index); // field 2
   w.bytes(0x1a, r.tx); // field 3
   w.bytes(0x22, r.resultBytes); // field 4
   return w.finish();
+}
+
+/** What CanonicalWriter.uint writes for `n` (nothing for 0). */
+function uintFieldSize(n: number): number {
+  return n === 0 ? 0 : 1 + varintSize(n);
+}
+
+/** What CanonicalWriter.bytes writes for `b` (nothing when empty). */
+function bytesFieldSize(b: Uint8Array): number {
+  return b.byteLength === 0 ? 0 : 1 + varintSize(b.byteLength) + b.byteLength;
 }
 
 export function decodeTxRecord(bytes: Uint8Array): TxRecord & { result: TxResult } {

@@ -1,10 +1,10 @@
-import { encodeAddress } from "../crypto/address.ts";
-import { toHex } from "../crypto/bytes.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { TX_ERRORS, TxError } from "./errors.ts";
 import type { BlockContext } from "./block-context.ts";
-import { type AccountRef, accountRef, readAccount, writeAccount } from "./modules/bank/bank.ts";
+import { AmountText } from "./amount-text.ts";
+import { type AccountRef, accountRef, addressText, readAccount, writeAccount } from "./modules/bank/bank.ts";
 import { upgradeBeginBlock } from "./modules/gov/upgrade.ts";
 import { MODULES, moduleOf } from "./modules/registry.ts";
 import type { ChainParams } from "./params.ts";
@@ -48,6 +48,18 @@ export function msgSpend(msg: TxMsg): bigint {
   return moduleOf(msg).spend(msg);
 }
 
+/** The last fee recipient's ref: the same account is paid by every tx of a block, and across blocks. */
+let lastFeeRef: AccountRef | undefined;
+
+/** accountRef(recipient), without even an id string when it is the last block's or tx's recipient. */
+function feeRecipientRef(recipient: Uint8Array): AccountRef {
+  if (lastFeeRef === undefined || !equalBytes(lastFeeRef.address, recipient)) lastFeeRef = accountRef(recipient);
+  return lastFeeRef;
+}
+
+/** The fee events' amount texts (the fee is the same in nearly every tx). */
+const feeTexts = new AmountText();
+
 /**
  * The ante step: nonce and fee. If it throws, the transaction cannot be in a block at all; if it passes,
  * the fee is paid and the nonce used whether or not the message then succeeds.
@@ -64,20 +76,19 @@ function applyAnte(view: Overlay, tx: DecodedTx, ctx: BlockContext, senderRef: A
   if (account.balance < tx.body.fee) {
     throw new TxError(
       "INSUFFICIENT_FUNDS",
-      `insufficient funds for the fee: ${encodeAddress(tx.sender)} has ${account.balance}, fee is ${tx.body.fee}`,
+      `insufficient funds for the fee: ${addressText(senderRef)} has ${account.balance}, fee is ${tx.body.fee}`,
     );
   }
   writeAccount(view, senderRef, { nonce: account.nonce + 1, balance: account.balance - tx.body.fee });
-  const recipient = ctx.feeRecipient ?? ctx.proposer;
-  const recipientRef = accountRef(recipient);
+  const recipientRef = feeRecipientRef(ctx.feeRecipient ?? ctx.proposer);
   const proposer = readAccount(view, recipientRef);
   writeAccount(view, recipientRef, { nonce: proposer.nonce, balance: proposer.balance + tx.body.fee });
   return {
     type: "fee",
     attributes: [
-      { key: "payer", value: encodeAddress(tx.sender) },
-      { key: "amount", value: tx.body.fee.toString() },
-      { key: "recipient", value: encodeAddress(recipient) },
+      { key: "payer", value: addressText(senderRef) },
+      { key: "amount", value: feeTexts.of(tx.body.fee) },
+      { key: "recipient", value: addressText(recipientRef) },
     ],
   };
 }

@@ -68,10 +68,16 @@ interface TermSink {
 
 /** Addresses a message names directly (a transfer's recipient, a model's operators): its 20-byte fields. */
 function msgAddresses(msg: TxMsg, sink: TermSink): void {
-  for (const v of Object.values(msg)) {
+  // for-in visits the own fields in Object.values' order (messages are plain objects), without an array of
+  // them per tx.
+  for (const field in msg) {
+    const v = (msg as unknown as Record<string, unknown>)[field];
     if (v instanceof Uint8Array && v.byteLength === ADDRESS_LENGTH) sink.address(v);
     else if (Array.isArray(v)) {
-      for (const x of v) if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) sink.address(x);
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (x instanceof Uint8Array && x.byteLength === ADDRESS_LENGTH) sink.address(x);
+      }
     }
   }
 }
@@ -82,13 +88,20 @@ export function isIndexedAttribute(attribute: string, value: string): boolean {
 }
 
 function eventTerms(events: readonly TxEvent[], sink: TermSink): void {
+  // Indexed loops (no iterator object per step: this runs per tx at commit).
   // Addresses first: under the per-item bound, who was involved matters more than what was named.
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
     if (UNINDEXED_ADDRESS_EVENTS.has(e.type)) continue;
-    for (const a of e.attributes) if (ADDRESS_ATTRIBUTES.has(a.key)) sink.addressText(a.value);
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
+      if (ADDRESS_ATTRIBUTES.has(a.key)) sink.addressText(a.value);
+    }
   }
-  for (const e of events) {
-    for (const a of e.attributes) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    for (let j = 0; j < e.attributes.length; j++) {
+      const a = e.attributes[j];
       if (UNINDEXED_ATTRIBUTES.has(a.key) || sink.isAddressAttribute(a.key, a.value)) continue;
       sink.text("event", eventTerm(e.type, a.key, a.value));
     }
@@ -143,21 +156,36 @@ export function blockEventTerms(events: readonly TxEvent[]): IndexTerm[] {
  * identity (a term has one prefix object per block), and all keys of the block are views of one buffer.
  */
 class BlockKeys implements TermSink {
-  /** term id (kind letter + text, or "a" + the address's bytes as UTF-16 units) -> its prefix (undefined: too long) */
+  /** term id (kind letter + text) -> its prefix (undefined: too long) */
   private readonly prefixes = new Map<string, Uint8Array | undefined>();
+  /** an address's bytes as UTF-16 units (shortBytesId) -> its prefix (a map of its own: no "a" + id string) */
+  private readonly addressPrefixes = new Map<string, Uint8Array>();
   /** an address attribute's text -> the address's prefix, or null if the text is no valid address */
   private readonly addressTexts = new Map<string, Uint8Array | null>();
-  /** The current item's prefixes, in order, each once. */
-  private item: Uint8Array[] = [];
+  /**
+   * Every item's prefixes, in order, each once per item, in one array: item i's are prefixes[ends[i - 1] ..
+   * ends[i]) (no array and no entry object per tx).
+   */
+  private readonly prefixesFlat: Uint8Array[] = [];
+  private readonly ends: number[] = [];
+  private readonly positions: number[] = [];
+  private itemStart = 0;
   private itemMax = 0;
-  private readonly entries: { prefixes: Uint8Array[]; height: number; position: number }[] = [];
+  private readonly height: number;
 
-  /** The terms of one item, at (height, position), at most `max` of them. */
-  add(height: number, position: number, max: number, walk: (sink: TermSink) => void): void {
-    this.item = [];
+  constructor(height: number) {
+    this.height = height;
+  }
+
+  /** Starts the terms of the item at `position`, at most `max` of them; the caller walks them, then end(). */
+  begin(position: number, max: number): void {
+    this.itemStart = this.prefixesFlat.length;
     this.itemMax = max;
-    walk(this);
-    this.entries.push({ prefixes: this.item, height, position });
+    this.positions.push(position);
+  }
+
+  end(): void {
+    this.ends.push(this.prefixesFlat.length);
   }
 
   text(kind: "type" | "event", value: string): void {
@@ -183,38 +211,46 @@ class BlockKeys implements TermSink {
     return ADDRESS_ATTRIBUTES.has(attribute) && this.addressTextPrefix(value) !== null;
   }
 
-  /** Every key, in item order. */
+  /**
+   * Every key, in item order. Indexed loops, not for-of: this runs once per block, mostly unoptimized, where
+   * each step of an iterator is an object (two loops over every key of the block).
+   */
   keys(): Uint8Array[] {
+    const prefixes = this.prefixesFlat;
     let bytes = 0;
-    for (const e of this.entries) for (const p of e.prefixes) bytes += p.byteLength + MAX_PLACE_BYTES;
+    for (let j = 0; j < prefixes.length; j++) bytes += prefixes[j].byteLength + MAX_PLACE_BYTES;
     const buffer = new Uint8Array(bytes);
-    const keys: Uint8Array[] = [];
+    const keys: Uint8Array[] = new Array<Uint8Array>(prefixes.length);
     const place = new Uint8Array(MAX_PLACE_BYTES);
     let at = 0;
-    for (const e of this.entries) {
-      const placeLength = writePlace(e.height, e.position, place, 0); // once per item: its keys share it
-      for (const p of e.prefixes) {
+    let j = 0;
+    for (let k = 0; k < this.ends.length; k++) {
+      const placeLength = writePlace(this.height, this.positions[k], place, 0); // once per item: its keys share it
+      for (; j < this.ends[k]; j++) {
+        const p = prefixes[j];
         buffer.set(p, at);
         const start = at;
         at += p.byteLength;
         for (let i = 0; i < placeLength; i++) buffer[at++] = place[i];
-        keys.push(buffer.subarray(start, at));
+        keys[j] = buffer.subarray(start, at);
       }
     }
     return keys;
   }
 
   private take(prefix: Uint8Array | undefined): void {
-    if (prefix === undefined || this.item.length >= this.itemMax || this.item.includes(prefix)) return;
-    this.item.push(prefix);
+    const flat = this.prefixesFlat;
+    if (prefix === undefined || flat.length - this.itemStart >= this.itemMax) return;
+    for (let i = this.itemStart; i < flat.length; i++) if (flat[i] === prefix) return;
+    flat.push(prefix);
   }
 
   private addressPrefix(address: Uint8Array): Uint8Array {
-    const id = `a${shortBytesId(address)}`;
-    let prefix = this.prefixes.get(id);
+    const id = shortBytesId(address);
+    let prefix = this.addressPrefixes.get(id);
     if (prefix === undefined) {
       prefix = addressTermPrefix(address);
-      this.prefixes.set(id, prefix);
+      this.addressPrefixes.set(id, prefix);
       // The events name this address too, as text: execution encoded it (encodeAddress caches its texts), and
       // looking that text up here spares decoding it (checksum and all) when an event names it.
       this.addressTexts.set(encodeAddress(address), prefix);
@@ -239,13 +275,16 @@ export function blockIndexKeys(
   results: readonly TxResult[],
   blockEvents: readonly TxEvent[],
 ): Uint8Array[] {
-  const keys = new BlockKeys();
+  const keys = new BlockKeys(height);
   for (let i = 0; i < txs.length; i++) {
-    keys.add(height, i, MAX_INDEX_ENTRIES_PER_TX, (sink) => walkTxTerms(txs[i], results[i], sink));
+    keys.begin(i, MAX_INDEX_ENTRIES_PER_TX);
+    walkTxTerms(txs[i], results[i], keys);
+    keys.end();
   }
   if (blockEvents.length > 0) {
-    const walk = (sink: TermSink) => eventTerms(blockEvents, sink);
-    keys.add(height, BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS, walk);
+    keys.begin(BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS);
+    eventTerms(blockEvents, keys);
+    keys.end();
   }
   return keys.keys();
 }

@@ -46,6 +46,8 @@ export function readRecord<T>(view: StateReader, key: Uint8Array, codec: RecordC
 interface Slot extends StateWrite {
   /** Written as a record whose bytes are not made yet (encoded once, when first needed). */
   pending?: boolean;
+  /** The overlay's epoch it was made in: a slot of the open journal's epoch may be written over in place. */
+  epoch: number;
 }
 
 /**
@@ -68,7 +70,20 @@ export function keyFromId(id: string): Uint8Array {
 export class Overlay implements StateReader {
   private readonly base: StateReader;
   private readonly writes = new Map<string, Slot>();
-  private journal: [string, Slot | undefined][] | null = null;
+  /**
+   * The undo journal while one is open: the ids written since begin() and the slot each had before, in two
+   * arrays reused from tx to tx (no array per entry, none per journal).
+   */
+  private journalOpen = false;
+  private journalLength = 0;
+  private readonly journalIds: string[] = [];
+  private readonly journalPrevious: (Slot | undefined)[] = [];
+  /**
+   * Bumped by begin(), commit() and rollback(). A slot made in the current epoch is written over in place by
+   * a later write of its key (the journal already holds what it replaced; outside a journal nothing needs
+   * it): a fee recipient's or a busy sender's account is rewritten every tx without a new slot each time.
+   */
+  private epoch = 0;
 
   constructor(base: StateReader) {
     this.base = base;
@@ -102,7 +117,7 @@ export class Overlay implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.write(keyId(key), { key, value });
+    this.write(keyId(key), key, value, undefined, undefined, false);
   }
 
   /**
@@ -110,38 +125,69 @@ export class Overlay implements StateReader {
    * record written many times in a block (the fee recipient's account) is encoded once.
    */
   setRecord<T>(key: Uint8Array, record: T, codec: RecordCodec<T>, id = keyId(key)): void {
-    this.write(id, { key, value: undefined, codec: codec as RecordCodec<unknown>, record, pending: true });
+    this.write(id, key, undefined, codec as RecordCodec<unknown>, record, true);
   }
 
   delete(key: Uint8Array): void {
-    this.write(keyId(key), { key, value: undefined });
+    this.write(keyId(key), key, undefined, undefined, undefined, false);
   }
 
-  private write(id: string, w: Slot): void {
-    if (this.journal !== null) this.journal.push([id, this.writes.get(id)]);
-    this.writes.set(id, w);
+  private write(
+    id: string,
+    key: Uint8Array,
+    value: Uint8Array | undefined,
+    codec: RecordCodec<unknown> | undefined,
+    record: unknown,
+    pending: boolean,
+  ): void {
+    const previous = this.writes.get(id);
+    if (previous !== undefined && (previous.epoch === this.epoch || !this.journalOpen)) {
+      previous.key = key;
+      previous.value = value;
+      previous.codec = codec;
+      previous.record = record;
+      previous.pending = pending;
+      previous.epoch = this.epoch;
+      return;
+    }
+    if (this.journalOpen) {
+      this.journalIds[this.journalLength] = id;
+      this.journalPrevious[this.journalLength] = previous;
+      this.journalLength++;
+    }
+    this.writes.set(id, { key, value, codec, record, pending, epoch: this.epoch });
   }
 
   /** Starts recording writes so they can be undone together. Not nestable. */
   begin(): void {
-    if (this.journal !== null) throw new Error("overlay: begin() while a journal is open");
-    this.journal = [];
+    if (this.journalOpen) throw new Error("overlay: begin() while a journal is open");
+    this.journalOpen = true;
+    this.journalLength = 0;
+    this.epoch++;
   }
 
   /** Keeps the writes made since begin(). */
   commit(): void {
-    this.journal = null;
+    this.closeJournal();
   }
 
   /** Undoes every write made since begin(). */
   rollback(): void {
-    const journal = this.journal ?? [];
-    for (let i = journal.length - 1; i >= 0; i--) {
-      const [id, previous] = journal[i];
-      if (previous === undefined) this.writes.delete(id);
-      else this.writes.set(id, previous);
+    for (let i = this.journalLength - 1; i >= 0; i--) {
+      const previous = this.journalPrevious[i];
+      if (previous === undefined) this.writes.delete(this.journalIds[i]);
+      else this.writes.set(this.journalIds[i], previous);
     }
-    this.journal = null;
+    this.closeJournal();
+  }
+
+  private closeJournal(): void {
+    // The entries are dropped (not only counted out), so no replaced slot outlives its tx through them.
+    this.journalIds.fill("", 0, this.journalLength);
+    this.journalPrevious.fill(undefined, 0, this.journalLength);
+    this.journalOpen = false;
+    this.journalLength = 0;
+    this.epoch++;
   }
 
   /**

@@ -36,7 +36,7 @@ import {
   encodeTxCheck,
   type TxCheck,
 } from "./block-check.ts";
-import { BUCKET, bucketKey, heightKey } from "./buckets.ts";
+import { BUCKET, bucketKey, bucketKeyOf, heightKey } from "./buckets.ts";
 import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./checked-reads.ts";
 
 /** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
@@ -78,7 +78,7 @@ export class BlockStore {
   private readonly db: Level<Uint8Array, Uint8Array>;
   /** The chain's latest committed height (ChainDb's marker): a block missing at or below it is damage. */
   private readonly latestHeight: () => Promise<number | undefined>;
-  private readonly txHashesAt = new Map<number, string[]>();
+  private readonly txHashesAt = new Map<number, readonly Uint8Array[]>();
   /** Recently read tx checks by height (a committed block's never changes). */
   private readonly txChecks = new Map<number, TxCheck>();
 
@@ -106,7 +106,7 @@ export class BlockStore {
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
-      ops.push({ type: "put", key: bucketKey(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
+      ops.push({ type: "put", key: bucketKeyOf(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
     }
   }
 
@@ -219,8 +219,7 @@ export class BlockStore {
       const [blockCheck, txCheck] = await Promise.all([this.getBlockCheck(height), this.getTxCheck(height)]);
       if (blockCheck === undefined || txCheck === undefined || txCheck.txHashes.length !== txs) return undefined;
       if (bytes.byteLength !== blockCheck.size || !equalBytes(sha256(bytes), blockCheck.digest)) return undefined;
-      // Plain views, as hashing gives: the stored ones are views of the Buffer LevelDB read.
-      return txCheck.txHashes.map((h) => new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+      return txCheck.txHashes.slice(); // plain views (decodeTxCheck), in an array of the caller's own
     } catch (err) {
       if (err instanceof BlockStoreCorruptError) return undefined;
       throw err;
@@ -229,7 +228,7 @@ export class BlockStore {
 
   private rememberTxHashes(height: number, block: Block): void {
     this.txHashesAt.delete(height);
-    this.txHashesAt.set(height, blockTxHashes(block).map(toHex));
+    this.txHashesAt.set(height, blockTxHashes(block));
     if (this.txHashesAt.size > TX_HASH_CACHE_HEIGHTS) {
       this.txHashesAt.delete(this.txHashesAt.keys().next().value as number);
     }
@@ -330,7 +329,7 @@ export class BlockStore {
       if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
         throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
       }
-      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashes[record.index])) {
+      if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashAt(record.index))) {
         throw corrupt(what, `its result is not the one block ${record.height} committed`);
       }
       return record;
@@ -339,9 +338,10 @@ export class BlockStore {
     let hashes = this.txHashesAt.get(record.height);
     if (hashes === undefined) {
       if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
-      hashes = this.txHashesAt.get(record.height) as string[];
+      hashes = this.txHashesAt.get(record.height) as readonly Uint8Array[];
     }
-    if (hashes[record.index] !== toHex(hash)) {
+    const atIndex = hashes[record.index] as Uint8Array | undefined;
+    if (atIndex === undefined || !equalBytes(atIndex, hash)) {
       throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
     }
     return record;

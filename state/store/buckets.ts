@@ -76,6 +76,14 @@ export function bucketKey(bucket: number, ...parts: Uint8Array[]): Uint8Array {
   return key;
 }
 
+/** bucketKey(bucket, part) for the per-tx keys (a tx's hash): no rest-parameter array per call. */
+export function bucketKeyOf(bucket: number, part: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + part.byteLength);
+  key[0] = bucket;
+  key.set(part, 1);
+  return key;
+}
+
 export function heightKey(bucket: number, height: number): Uint8Array {
   return bucketKey(bucket, u64be(height));
 }

@@ -174,10 +174,12 @@ export class ChainDb {
   async commitBlock(c: CommittedBlock): Promise<void> {
     const ops = this.stateOps(c.height, c.writes);
     this.blocks.addOps(c, ops);
-    for (const op of c.treeOps ?? []) ops.push(op);
-    for (const key of c.indexKeys ?? []) ops.push({ type: "put", key, value: EMPTY });
+    // Indexed loops, not for-of: this runs once per block, mostly unoptimized, where each step of an
+    // iterator is an object; and the index keys (several per tx) go to the batch as they are, no op each.
+    const treeOps = c.treeOps ?? [];
+    for (let i = 0; i < treeOps.length; i++) ops.push(treeOps[i]);
     ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });
-    await this.writeAtomically(ops, this.durable);
+    await this.writeAtomically(ops, this.durable, c.indexKeys);
   }
 
   /**
@@ -188,13 +190,16 @@ export class ChainDb {
   private async writeAtomically(
     ops: readonly { type: "put" | "del"; key: Uint8Array; value?: Uint8Array }[],
     sync: boolean,
+    emptyValueKeys: readonly Uint8Array[] = [],
   ): Promise<void> {
     const batch = this.db.batch();
     try {
-      for (const op of ops) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
         if (op.type === "put") batch.put(op.key, op.value as Uint8Array);
         else batch.del(op.key);
       }
+      for (let i = 0; i < emptyValueKeys.length; i++) batch.put(emptyValueKeys[i], EMPTY);
     } catch (err) {
       await batch.close();
       throw err;

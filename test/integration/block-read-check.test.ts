@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { blockHash, encodeBlock } from "../../proto/block.ts";
+import { blockHash, encodeBlock, txsRoot } from "../../proto/block.ts";
 import { encodeTxRecord, encodeTxResult } from "../../proto/records.ts";
 import { BUCKET, bucketKey } from "../../state/store/buckets.ts";
 import { BlockStoreCorruptError, ChainDb } from "../../state/store/chain-db.ts";
@@ -87,6 +87,43 @@ describe("block reads check a stored digest instead of decoding the block", () =
     try {
       await expect(again.getTx(sha256(tx))).rejects.toThrow(BlockStoreCorruptError);
       await expect(again.getTx(sha256(tx))).rejects.toThrow(/result/);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("a block stored before tx checks were (no tx check record): a tx's place is checked against the block's own txs", async () => {
+    const t = tempDir("opl-readcheck-");
+    cleanup = t.cleanup;
+    const path = join(t.dir, "db");
+    const db = await ChainDb.open(path);
+    await db.writeGenesis("x/genesis", []);
+    const txs = [Uint8Array.of(7, 7), Uint8Array.of(8, 8), Uint8Array.of(9, 9)];
+    const root = txsRoot(txs.map((b) => sha256(b)));
+    const block = { ...smallBlock({ height: 1, lastBlockHash: new Uint8Array(0), txsRoot: root }), txs };
+    const hash = blockHash(block.header);
+    const ok = encodeTxResult({ code: 0, log: "", events: [] });
+    await db.commitBlock({
+      height: 1,
+      block,
+      blockBytes: encodeBlock(block),
+      meta: { hash, commit: { height: 1, round: 0, blockHash: hash, signatures: [] }, numTxs: txs.length },
+      txs: txs.map((b) => ({ hash: sha256(b), bytes: b, resultBytes: ok })),
+      writes: [],
+    });
+    await db.close();
+    const { Level } = await import("level");
+    const raw = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
+    await raw.del(Uint8Array.of(BUCKET.txCheck, 0, 0, 0, 0, 0, 0, 0, 1)); // as an older node stored it
+    // tx 2's record claims place 1 (where tx 1 is): refused; the others are served at their places
+    const misplaced = encodeTxRecord({ height: 1, index: 1, tx: txs[2], resultBytes: ok });
+    await raw.put(bucketKey(BUCKET.tx, sha256(txs[2])), misplaced);
+    await raw.close();
+    const again = await ChainDb.open(path);
+    try {
+      expect((await again.getTx(sha256(txs[0])))?.index).toBe(0);
+      expect((await again.getTx(sha256(txs[1])))?.index).toBe(1);
+      await expect(again.getTx(sha256(txs[2]))).rejects.toThrow(/it is not tx 1 of block 1/);
     } finally {
       await again.close();
     }

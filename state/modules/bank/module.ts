@@ -1,11 +1,15 @@
-import { ADDRESS_LENGTH, encodeAddress } from "../../../crypto/address.ts";
+import { ADDRESS_LENGTH } from "../../../crypto/address.ts";
 import type { TxMsg } from "../../../proto/tx.ts";
 import { TxError } from "../../errors.ts";
 import type { Genesis } from "../../genesis.ts";
 import type { NativeModule } from "../../module.ts";
 import type { Overlay } from "../../view.ts";
-import { type AccountRef, getAccount, getSupply, mint, transfer } from "./bank.ts";
+import { AmountText } from "../../amount-text.ts";
+import { type AccountRef, accountRef, addressText, getAccount, getSupply, mint, transfer } from "./bank.ts";
 import { applyMultiSend, checkMultiSend, multiSendTotal } from "./multi-send.ts";
+
+/** Transfer events' amount texts (consecutive transfers often move the same amount). */
+const transferTexts = new AmountText();
 
 /** The bank as a native module: transfers, multi-sends, and the genesis balances. */
 export const bankModule = {
@@ -22,14 +26,15 @@ export const bankModule = {
   apply(view: Overlay, sender: Uint8Array, msg: TxMsg, _ctx: unknown, senderRef: AccountRef) {
     if (msg.type === "multi_send") return applyMultiSend(view, sender, msg, senderRef);
     if (msg.type !== "transfer") throw new TxError("INVALID_MSG", `the bank module does not handle ${msg.type}`);
-    transfer(view, sender, msg.to, msg.amount, senderRef);
+    const toRef = accountRef(msg.to);
+    transfer(view, sender, msg.to, msg.amount, senderRef, toRef);
     return [
       {
         type: "transfer",
         attributes: [
-          { key: "sender", value: encodeAddress(sender) },
-          { key: "recipient", value: encodeAddress(msg.to) },
-          { key: "amount", value: msg.amount.toString() },
+          { key: "sender", value: addressText(senderRef) },
+          { key: "recipient", value: addressText(toRef) },
+          { key: "amount", value: transferTexts.of(msg.amount) },
         ],
       },
     ];

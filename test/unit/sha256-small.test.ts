@@ -1,0 +1,67 @@
+import { hash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { sha256 } from "../../crypto/hash.ts";
+import { merkleLeaf, merkleRootOfHashes } from "../../crypto/merkle.ts";
+import { SMALL_INPUT_MAX, sha256SmallInto } from "../../crypto/sha256-small.ts";
+
+const reference = (data: Uint8Array): Buffer => hash("sha256", data, "buffer");
+
+describe("sha256 of short inputs without node:crypto", () => {
+  it("gives node:crypto's digest for every length it takes, written at an offset of a shared buffer", () => {
+    for (let length = 0; length <= SMALL_INPUT_MAX; length++) {
+      for (let round = 0; round < 4; round++) {
+        const data = new Uint8Array(randomBytes(length + 7));
+        const out = new Uint8Array(40).fill(0xee);
+        sha256SmallInto(data, 3, length, out, 5);
+        expect(Buffer.from(out.subarray(5, 37)).equals(reference(data.subarray(3, 3 + length)))).toBe(true);
+        expect([...out.subarray(0, 5), ...out.subarray(37)]).toEqual(new Array(8).fill(0xee)); // nothing else written
+      }
+    }
+  });
+
+  it("hashes in place (the input's own bytes as the output)", () => {
+    const data = new Uint8Array(randomBytes(65));
+    const expected = reference(data);
+    sha256SmallInto(data, 0, 65, data, 0);
+    expect(Buffer.from(data.subarray(0, 32)).equals(expected)).toBe(true);
+  });
+
+  it("refuses an input longer than it takes", () => {
+    const tooLong = () => sha256SmallInto(new Uint8Array(200), 0, SMALL_INPUT_MAX + 1, new Uint8Array(32), 0);
+    expect(tooLong).toThrow(RangeError);
+  });
+
+  it("sha256 of parts equals node:crypto's over their concatenation, short and long, as separate arrays", () => {
+    for (const sizes of [[], [0], [1], [1, 32, 32], [55], [56], [64], [119], [120], [1, 200], [300, 5], [4096]]) {
+      const parts = sizes.map((n) => new Uint8Array(randomBytes(n)));
+      const digest = sha256(...parts);
+      expect(Buffer.from(digest).equals(reference(Buffer.concat(parts)))).toBe(true);
+      expect(digest.byteLength).toBe(32);
+      const again = sha256(...parts);
+      expect(again).not.toBe(digest); // each caller owns its digest
+      expect(again).toEqual(digest);
+    }
+  });
+
+  it("merkle roots equal the RFC 6962 shape hashed by node:crypto, for every count up to 70", () => {
+    const naive = (level: Uint8Array[]): Uint8Array => {
+      if (level.length === 0) return reference(new Uint8Array(0));
+      while (level.length > 1) {
+        const next: Uint8Array[] = [];
+        for (let i = 0; i < level.length; i += 2) {
+          const pair = () => reference(Buffer.concat([Uint8Array.of(1), level[i], level[i + 1]]));
+          next.push(i + 1 < level.length ? pair() : level[i]);
+        }
+        level = next;
+      }
+      return level[0];
+    };
+    const leaves: Uint8Array[] = [];
+    for (let n = 0; n <= 70; n++) {
+      expect(Buffer.from(merkleRootOfHashes(leaves)).equals(Buffer.from(naive(leaves)))).toBe(true);
+      leaves.push(new Uint8Array(randomBytes(32)));
+    }
+    const item = new Uint8Array(randomBytes(300));
+    expect(Buffer.from(merkleLeaf(item)).equals(reference(Buffer.concat([Uint8Array.of(0), item])))).toBe(true);
+  });
+});

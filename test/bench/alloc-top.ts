@@ -1,31 +1,18 @@
 import { readFileSync } from "node:fs";
+import { allocationSites, type HeapProfileNode } from "./heap-sites.ts";
 
 /**
  * The top allocation sites of a sampling heap profile (wakeup-probe.ts with OPL_WAKEUP_PROBE_ALLOC=1, or any
  * .heapprofile), by bytes allocated in the function itself, with its share of all sampled bytes and, given the
  * committed tx count, bytes per tx. Usage: npx node test/bench/alloc-top.ts FILE.heapprofile [COMMITTED] [TOP]
  */
-interface Node {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: Node[];
-}
 
 const [file, committedText, topText] = process.argv.slice(2);
 if (file === undefined) throw new Error("usage: alloc-top.ts FILE.heapprofile [COMMITTED] [TOP]");
 const committed = Number(committedText ?? 0);
 const top = Number(topText ?? 25);
-const { head } = JSON.parse(readFileSync(file, "utf8")) as { head: Node };
-const bySite = new Map<string, number>();
-let total = 0;
-const walk = (n: Node) => {
-  const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules\/)/, "$1").replace(/^file:\/\/\/work\/[^/]+\//, "");
-  const key = `${n.callFrame.functionName || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`;
-  bySite.set(key, (bySite.get(key) ?? 0) + n.selfSize);
-  total += n.selfSize;
-  for (const c of n.children) walk(c);
-};
-walk(head);
+const { head } = JSON.parse(readFileSync(file, "utf8")) as { head: HeapProfileNode };
+const { bySite, total } = allocationSites(head);
 console.log(`sampled ${(total / 1e6).toFixed(1)} MB${committed > 0 ? `, ${Math.round(total / committed)} bytes per committed tx` : ""}`);
 for (const [k, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   const perTx = committed > 0 ? ` | ${Math.round(v / committed)} B/tx` : "";

@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { allocationSites, type HeapProfileNode } from "./heap-sites.ts";
 
 /**
  * Bytes allocated per transfer on the block execution and commit path, alone (no RPC, no consensus), by
@@ -129,22 +130,8 @@ try {
   const out = process.argv.indexOf("--out");
   if (out >= 0) writeFileSync(process.argv[out + 1], JSON.stringify(profile));
 
-  interface ProfileNode {
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    selfSize: number;
-    children: ProfileNode[];
-  }
   const txCount = blocks * perBlock;
-  const bySite = new Map<string, number>();
-  let total = 0;
-  const walk = (n: ProfileNode) => {
-    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules\/)/, "$1").replace(/^file:\/\/\/work\/[^/]+\//, "");
-    const key = `${n.callFrame.functionName || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`;
-    bySite.set(key, (bySite.get(key) ?? 0) + n.selfSize);
-    total += n.selfSize;
-    for (const c of n.children) walk(c);
-  };
-  walk(profile.head as ProfileNode);
+  const { bySite, total } = allocationSites(profile.head as HeapProfileNode);
   console.log(`${Math.round(total / txCount)} bytes per tx (${blocks} blocks of ${perBlock} transfers, sampled every 256 B)`);
   // With --expose-gc: what stays live after the blocks (caches included), after a full collection.
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -23,22 +23,21 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
     into.set(parts[i], at);
     at += parts[i].byteLength;
   }
-  if (length <= SMALL_INPUT_MAX) {
-    const digest = new Uint8Array(32);
-    sha256SmallInto(into, 0, length, digest, 0);
-    return digest;
-  }
+  if (length <= SMALL_INPUT_MAX) return smallDigest(into, length);
   return view(hash("sha256", length === into.byteLength ? into : into.subarray(0, length), "buffer"));
 }
 
 /** sha256 of one array (no rest-parameter array for the common one-part call). */
 export function sha256Of(data: Uint8Array): Uint8Array {
-  if (data.byteLength <= SMALL_INPUT_MAX) {
-    const digest = new Uint8Array(32);
-    sha256SmallInto(data, 0, data.byteLength, digest, 0);
-    return digest;
-  }
+  if (data.byteLength <= SMALL_INPUT_MAX) return smallDigest(data, data.byteLength);
   return view(hash("sha256", data, "buffer"));
+}
+
+/** The digest of the first `length` (<= SMALL_INPUT_MAX) bytes of `data`, hashed in JavaScript into a new array. */
+function smallDigest(data: Uint8Array, length: number): Uint8Array {
+  const digest = new Uint8Array(32);
+  sha256SmallInto(data, 0, length, digest, 0);
+  return digest;
 }
 
 function view(b: Buffer): Uint8Array {

@@ -33,6 +33,10 @@ export interface AssembledBlock {
   block: Block;
   /** The block's canonical bytes, when they came whole from the peer. */
   bytes?: Uint8Array;
+  /** Its txs that were still being admitted here when it came (waited for, up to admissionWaitMs). */
+  awaited?: number;
+  /** Its txs fetched from a peer (the whole block counts as all of them). */
+  fetched?: number;
 }
 
 export interface ProposalAssemblerOptions {
@@ -141,17 +145,20 @@ export class ProposalAssembler {
     const ids = c.txHashes.map(toHex);
     const txs = ids.map((id) => this.d.mempool.get(id)?.bytes);
     let missing = missingOf(txs);
+    let awaited = 0;
     if (missing.length > 0) {
       // Txs relayed just before the proposal are often still having their signatures checked here.
       const admissions = missing.map((i) => this.d.mempool.admission(ids[i])).filter((a) => a !== undefined);
+      awaited = admissions.length;
       if (admissions.length > 0) {
         await settledWithin(Promise.allSettled(admissions), this.o.admissionWaitMs);
         for (const i of missing) txs[i] = this.d.mempool.get(ids[i])?.bytes;
         missing = missingOf(txs);
       }
     }
-    if (missing.length === 0) return this.done({ block: blockOf(c, txs as Uint8Array[]) }, 0);
-    return this.fetchMissing(c, value, peer, early, txs, missing);
+    if (missing.length === 0) return this.done({ block: blockOf(c, txs as Uint8Array[]), awaited }, 0);
+    const fetched = await this.fetchMissing(c, value, peer, early, txs, missing);
+    return fetched === undefined ? undefined : { ...fetched, awaited };
   }
 
   /**
@@ -296,6 +303,7 @@ export class ProposalAssembler {
   /** Counts an assembled block: `fetched` of its txs were missing here (it came whole, or they came by hash). */
   private done(assembled: AssembledBlock, fetched: number): AssembledBlock {
     this.stats.assembled++;
+    assembled.fetched = assembled.bytes !== undefined ? assembled.block.txs.length : fetched;
     if (assembled.bytes !== undefined) this.stats.wholeBlocks++;
     else this.stats.txsFromMempool += assembled.block.txs.length - fetched;
     this.stats.fetchedTxs += fetched;

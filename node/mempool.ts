@@ -56,13 +56,21 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   }
 
   /**
-   * No tx could be admitted now, decided without looking at one: the count, byte or work cap is reached (not
-   * even the least work any tx costs fits), or the admission queue is. The relay then reads a peer's tx only
-   * as far as mightEnter; a client's tx still gets add's MEMPOOL_FULL (or a better reason) to act on, or,
-   * outbidding the cheapest pending tx it may evict, gets in (admissionPlan).
+   * No client's tx could be admitted now, decided without looking at one: the count, byte or work cap is
+   * reached (not even the least work any tx costs fits), or the admission queue is. A client's tx still gets
+   * add's MEMPOOL_FULL (or a better reason) to act on, or, outbidding the cheapest pending tx it may evict,
+   * gets in (admissionPlan).
    */
   get full(): boolean {
     return this.capsFull || this.admissionQueueFull;
+  }
+
+  /**
+   * No peer's tx could be admitted now: the caps are reached (the admission queue does not refuse peers'
+   * txs: see add). The relay then reads a peer's tx only as far as mightEnter.
+   */
+  get fullForPeers(): boolean {
+    return this.capsFull;
   }
 
   /** As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check. */
@@ -72,13 +80,11 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
 
   /**
    * Whether admission could take this tx now, by one cheap look (a map lookup or the top of the eviction
-   * index, no signature check): the pool is not full; or, full on its caps (not on the admission queue), the
-   * tx replaces its sender's pending tx of the same nonce paying enough more, or outbids the cheapest tx it
+   * index, no signature check): the pool's caps are not reached; or, full, the tx replaces its sender's pending tx of the same nonce paying enough more, or outbids the cheapest tx it
    * may evict. The relay's filter for peers' txs under congestion, so that fee bumps still propagate then.
    * A yes is no promise: admission checks everything.
    */
   mightEnter(tx: DecodedTx): boolean {
-    if (this.admissionQueueFull) return false;
     if (!this.capsFull) return true;
     const pending = this.senders.get(tx.senderId)?.byNonce.get(tx.body.nonce);
     if (pending !== undefined) return tx.body.fee >= minReplacementFee(pending.tx.body.fee);
@@ -132,8 +138,19 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * anyone may copy, so a reservation would let a forgery hold a real sender's nonce while it is checked.
    * A copy of a tx already being admitted (same hash, so same bytes and signature) is not checked twice: it
    * waits for the first and gets its answer (ALREADY_KNOWN if admitted, the same refusal if not).
+   *
+   * `from`: a client's tx (tx_submit) is refused MEMPOOL_FULL while the admission queue is full; a peer's
+   * (the relay) is not. A peer relays only txs its own mempool admitted, which the network's next blocks
+   * will hold: refused here, it is missing from every compact proposal that names it (a fetch, and its
+   * signature checked on the height's critical path), and the sender's later nonces are refused behind
+   * the gap it leaves (NONCE_TOO_HIGH), so one refusal cost a node every later tx of that sender until a
+   * block filled the gap. Under 2,400 tx/s offered to 4 validators that cascade refused 6,000-28,000 of the
+   * 45,000 relayed txs each node received, peers fetched whole blocks, heights took ~1.5 s instead of
+   * ~0.4 s, and the chain never caught up. Peers' admissions in flight are bounded by the relay instead
+   * (TxRelayOptions.maxInFlight), and they count in the queue, so clients meet MEMPOOL_FULL first.
    */
-  async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array): Promise<DecodedTx> {
+  async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array, from: "client" | "peer" = "client"): Promise<DecodedTx> {
+    const queueRefuses = from === "client" && this.admissionQueueFull;
     const { params } = this;
     const bytes = signed instanceof Uint8Array ? signed : signed.bytes;
     if (bytes.byteLength > params.maxTxBytes) {
@@ -142,7 +159,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
         `transaction is ${bytes.byteLength} bytes; the limit is ${params.maxTxBytes}`,
       );
     }
-    if (this.admissionQueueFull && signed instanceof Uint8Array) {
+    if (queueRefuses && signed instanceof Uint8Array) {
       // Refused on the hash alone, before decoding (the node has no time to spare, and this is the refusal a
       // client must back off on), unless these very bytes are held or being checked here: a resend gets
       // ALREADY_KNOWN, or the answer of the check under way, as it would with room in the queue.
@@ -163,7 +180,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
       await first; // its refusal, if refused, is ours too
       throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
     }
-    if (this.admissionQueueFull) {
+    if (queueRefuses) {
       // A resend of a tx held here is told so (with room in the queue, admissionPlan says the same).
       if (this.byHash.has(tx.id)) throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already in the mempool`);
       throw this.queueFullError();

@@ -109,6 +109,10 @@ export class OwnSignatures {
     const { signature } = guarded;
     this.wal.append({ t: "signed", step, height, round, value, timeMs, signature: toBase64(signature) });
     const durable = Promise.all([this.wal.flush(), guarded.durable]);
+    if (this.log.isLevelEnabled("debug")) {
+      const started = this.now();
+      durable.then(() => this.log.debug({ height, round, step, ms: this.now() - started }, "own signature durable"), () => {});
+    }
     const record: OwnSignature = { value, timeMs, signature, durable };
     this.signed.set(key, record);
     return record;

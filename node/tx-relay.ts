@@ -52,6 +52,11 @@ export interface TxRelayOptions {
    * (ALREADY_KNOWN, NONCE_TOO_LOW) after a decode, without a signature check.
    */
   seenCacheSize: number;
+  /**
+   * Peers' txs being admitted at once, all peers together; beyond it a peer's tx is shed (not marked seen: a
+   * later copy may still be taken). The bound on the signature checks peers can queue here, since a full
+   * admission queue refuses clients, not peers (Mempool.add): 20,000 is ~1.5 s of one core's verifies.
+   */
   maxInFlight: number;
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
@@ -185,14 +190,15 @@ export class TxRelay {
     let blamed = false; // once per batch, however many bad txs it holds
     for (const tx of txs) {
       this.stats.received++;
-      // A full mempool refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches every full peer,
-      // and those refusals were two thirds of a node's. So while it is full, a peer's tx is read only as far
-      // as one cheap look (Mempool.mightEnter): a fee bump of a pending tx, or a tx outbidding the cheapest
-      // evictable one, still gets in, and on (fee bumps matter most under congestion); the rest is dropped
-      // before any signature check. Not marked seen: if a block needs it, the compact proposal's fetch brings it.
+      // A mempool full on its caps refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches
+      // every full peer, and those refusals were two thirds of a node's. So while it is full, a peer's tx is
+      // read only as far as one cheap look (Mempool.mightEnter): a fee bump of a pending tx, or a tx outbidding
+      // the cheapest evictable one, still gets in, and on (fee bumps matter most under congestion); the rest is
+      // dropped before any signature check. Not marked seen: if a block needs it, the compact proposal's fetch
+      // brings it. A full admission queue refuses clients, not peers (Mempool.add).
       let decoded: DecodedTx | undefined;
-      if (this.mempool.full) {
-        decoded = this.mempool.admissionQueueFull ? undefined : decodedOrUndefined(tx);
+      if (this.mempool.fullForPeers) {
+        decoded = decodedOrUndefined(tx);
         if (decoded === undefined || !this.mempool.mightEnter(decoded)) {
           this.stats.dropped++;
           continue;
@@ -211,7 +217,7 @@ export class TxRelay {
       this.inFlight++;
       this.fromPeer.add(hash);
       this.mempool
-        .add(decoded ?? tx, digest)
+        .add(decoded ?? tx, digest, "peer")
         .then(
           () => this.seen.add(hash), // admitted: copies from other peers are dropped from now on
           (err: unknown) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { ADDRESS_LENGTH } from "../../crypto/address.ts";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { RpcClient } from "../../rpc/client.ts";
@@ -208,6 +209,7 @@ export async function runLoad(p: {
     parts.toBlock.push(built - accepted);
     parts.blockToSeen.push(seen - built);
   }
+  dumpTxTimes(start, committedAt, submittedAt, acceptedAt, blockBuiltAt);
   for (const list of Object.values(parts)) list.sort((a, b) => a - b);
   return {
     txs: total,
@@ -239,4 +241,25 @@ export async function runLoad(p: {
 function markProbeWindow(pids: readonly number[]): void {
   if (process.env.OPL_WAKEUP_PROBE_DIR === undefined) return;
   for (const pid of pids) process.kill(pid, "SIGUSR2");
+}
+
+/**
+ * With BENCH_TX_TIMES=FILE, one CSV line per committed tx: ms from the load's start to its first attempt, its
+ * accepting answer, its block's header time and the block seen committed. Where in the run the tail sits.
+ */
+function dumpTxTimes(
+  start: number,
+  committedAt: ReadonlyMap<string, number>,
+  submittedAt: ReadonlyMap<string, number>,
+  acceptedAt: ReadonlyMap<string, number>,
+  blockBuiltAt: ReadonlyMap<string, number>,
+): void {
+  const file = process.env.BENCH_TX_TIMES;
+  if (file === undefined) return;
+  const lines = ["sent,accepted,built,seen"];
+  for (const [hash, seen] of committedAt) {
+    const at = (t: number | undefined) => (t === undefined ? "" : (t - start).toFixed(0));
+    lines.push([at(submittedAt.get(hash)), at(acceptedAt.get(hash)), at(blockBuiltAt.get(hash)), at(seen)].join(","));
+  }
+  writeFileSync(file, lines.join("\n") + "\n");
 }

@@ -109,7 +109,9 @@ overload step's figures (complete: every tx offered was committed in the end, re
 tx_submit answer times and refusals).
 
 Environment: OPL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes; BENCH_LOGS=DIR keeps each
-node's log (BENCH_LOG_LEVEL=debug adds the per-height timings); BENCH_TREE_CACHE_BYTES=N and
+node's log (BENCH_LOG_LEVEL=debug adds the per-height timings: proposal built, assembled, checked, committed,
+and how long each own signature waited for the disk); BENCH_TX_TIMES=FILE writes one CSV line per committed
+tx (ms from the load's start: sent, accepted, built, seen); BENCH_TREE_CACHE_BYTES=N and
 BENCH_VALUE_CACHE_BYTES=N set every node's [state] cache_bytes and value_cache_bytes (what the caches cost or save).`;
 
 function positive(name: string, text: string, min = 1): number {

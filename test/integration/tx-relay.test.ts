@@ -115,7 +115,8 @@ describe("tx relay over real libp2p on loopback", () => {
         return super.verify(tx);
       }
     }
-    const { state, mempool, relay, send, offences } = await setup({ maxTxs: 10_000, verifier: new HeldVerifier(CHAIN) });
+    const verifier = new HeldVerifier(CHAIN);
+    const { state, mempool, relay, send, offences } = await setup({ maxTxs: 10_000, verifier });
     const clients = Array.from({ length: MIN_ADMISSION_QUEUE }, () => new TestAccount());
     const bob = new TestAccount();
     for (const a of [...clients, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });

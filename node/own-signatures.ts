@@ -108,10 +108,15 @@ export class OwnSignatures {
     }
     const { signature } = guarded;
     this.wal.append({ t: "signed", step, height, round, value, timeMs, signature: toBase64(signature) });
-    const durable = Promise.all([this.wal.flush(), guarded.durable]);
+    const walFlushed = this.wal.flush();
+    const durable = Promise.all([walFlushed, guarded.durable]);
     if (this.log.isLevelEnabled("debug")) {
       const started = this.now();
-      durable.then(() => this.log.debug({ height, round, step, ms: this.now() - started }, "own signature durable"), () => {});
+      let walMs = -1;
+      let signerMs = -1;
+      walFlushed.then(() => (walMs = this.now() - started), () => {});
+      guarded.durable.then(() => (signerMs = this.now() - started), () => {});
+      durable.then(() => this.log.debug({ height, round, step, ms: this.now() - started, walMs, signerMs }, "own signature durable"), () => {});
     }
     const record: OwnSignature = { value, timeMs, signature, durable };
     this.signed.set(key, record);

@@ -5,14 +5,16 @@ import { verify } from "../crypto/ed25519.ts";
 import { BoundedLog } from "./bounded-log.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { CoalescedJob } from "./coalesced-job.ts";
-import { type Fsyncer, replaceFileDurably, syncFileAndDir, threadPoolFsync } from "./durable-file.ts";
+import { type Fsyncer, threadPoolFsync } from "./durable-file.ts";
+import { shadowPathOf, SignerStateStore } from "./signer-state-store.ts";
 import { readJsonFile, removeStaleTempFiles, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
 /**
  * The validator's signer with its double-sign guard (consensus/signer-guard.ts), made durable: the last
- * signed (height, round, step, sign bytes, signature) is written to a temp file, fsynced, renamed over the
- * state file and the directory fsynced, and the signature may leave the node only once that is done: `sign`
+ * signed (height, round, step, sign bytes, signature) is written in place, to a shadow copy and then over the
+ * state file, each with one fdatasync (node/signer-state-store.ts: replacing the file took ten steps on the
+ * thread pool per signature), and the signature may leave the node once the shadow is durable: `sign`
  * returns it with a `durable` promise, and the caller holds it back until the promise resolves. (CometBFT's
  * file signer skipped the directory fsync, and its state was seen to roll back after power loss.) The guard's
  * memory moves on at once, so nothing conflicting is signed meanwhile; the file is written off the main
@@ -70,9 +72,39 @@ const SIGNATURE_FORM = /^([A-Za-z0-9+/]{86}==)?$/;
 /**
  * Reads the signer state, or refuses it as damaged: valid JSON, exactly its fields, of their types and forms,
  * and a matching check. A file of an earlier version, without the check field, is read as it is here; the
- * signer also verifies its signature over its sign bytes (see GuardedSigner).
+ * signer also verifies its signature over its sign bytes (see GuardedSigner). With its shadow copy
+ * (node/signer-state-store.ts: written first): the further of the two whole ones is the state, and one torn by
+ * a crash mid-write is passed over.
  */
 export function readSignerState(path: string): SignerStateFile {
+  const shadowPath = shadowPathOf(path);
+  let file: SignerStateFile | undefined;
+  let damage: unknown;
+  try {
+    file = readOneSignerState(path);
+  } catch (err) {
+    if (!existsSync(path) || !existsSync(shadowPath)) throw err;
+    damage = err;
+  }
+  let shadow: SignerStateFile | undefined;
+  try {
+    if (existsSync(shadowPath)) shadow = readOneSignerState(shadowPath);
+  } catch {
+    // Torn by a crash mid-write: the file itself holds the state (see SignerStateStore).
+  }
+  if (file === undefined) {
+    if (shadow === undefined) throw damage;
+    return shadow; // the file torn by a crash mid-write: the shadow holds the state before that write
+  }
+  return shadow !== undefined && positionAhead(shadow, file) ? shadow : file;
+}
+
+/** Whether `a` records signing at a later (height, round, step) than `b`. */
+function positionAhead(a: SignerStateFile, b: SignerStateFile): boolean {
+  return (a.height - b.height || a.round - b.round || a.step - b.step) > 0;
+}
+
+function readOneSignerState(path: string): SignerStateFile {
   let s: SignerStateFile;
   try {
     s = readJsonFile<SignerStateFile>(path, "signer state");
@@ -128,8 +160,10 @@ export { stateFileText as signerStateText };
  * node refuses to start with it (node/signer-recovery.ts).
  */
 export function writeNothingSignedYet(path: string): void {
-  writeSecretFile(path, stateFileText({ height: 0, round: 0, step: 0, payload: "", signature: "" }));
+  writeSecretFile(path, stateFileText(NOTHING_SIGNED));
 }
+
+const NOTHING_SIGNED: Omit<SignerStateFile, "check"> = { height: 0, round: 0, step: 0, payload: "", signature: "" };
 
 export function signedHeight(path: string): number | undefined {
   if (!existsSync(path)) return undefined;
@@ -150,6 +184,7 @@ export class GuardedSigner {
   /** The state file's next content (the latest signature), and the writes that put it on disk, grouped. */
   private stateText = "";
   private readonly stateWrites: CoalescedJob;
+  private readonly store: SignerStateStore;
   /** When the latest signature is durable (an identical re-sign waits for the same). */
   private lastDurable: Promise<void> = Promise.resolve();
 
@@ -165,19 +200,21 @@ export class GuardedSigner {
     // start-up clears them).
     removeStaleTempFiles(statePath);
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
-    this.stateWrites = new CoalescedJob(() => replaceFileDurably(statePath, this.stateText, 0o600, fsyncer));
+    let state: Omit<SignerStateFile, "check"> = NOTHING_SIGNED;
     if (existsSync(statePath)) {
       const s = readSignerState(statePath);
       checkUncheckedFile(s, key, statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };
-      // A crashed process may have renamed it into place without the directory fsync: make it durable once,
-      // before anything it forbids is acted on.
-      syncFileAndDir(statePath);
+      state = this.last;
     } else {
       // Only a full node's key gets here (checkSignerState refused every other case): "nothing signed yet",
       // so a file missing later is a lost one, even if this key joins the validator set and restarts first.
       writeNothingSignedYet(statePath);
     }
+    // Both files made to hold the state read, whole and durable (a crashed process may have renamed the file
+    // into place without the directory fsync, or torn one of them), before anything it forbids is acted on.
+    this.store = new SignerStateStore(statePath, stateFileText(state), 0o600, fsyncer);
+    this.stateWrites = new CoalescedJob(() => this.store.write(this.stateText));
   }
 
   get address(): Uint8Array {
@@ -211,7 +248,8 @@ export class GuardedSigner {
   }
 
   /** Resolves once no state write is running or queued (a stopping node waits for it). */
-  settled(): Promise<void> {
-    return this.stateWrites.idle();
+  async settled(): Promise<void> {
+    await this.stateWrites.idle();
+    await this.store.idle();
   }
 }

@@ -1,0 +1,89 @@
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import type { Fsyncer } from "./durable-file.ts";
+import { writeFileAtomic } from "./key-file.ts";
+
+/**
+ * The signer state on disk, written in place: the state file and its shadow copy (`<path>.shadow`), each
+ * always SIGNER_STATE_FILE_BYTES (the state's JSON line padded with spaces). A new state goes to the shadow
+ * first, and is durable (the signature may leave) once that one fdatasync is done; then it goes over the
+ * file, and the next state's shadow write waits for that. A crash so tears at most one of the two, and the
+ * other holds a whole state that forbids everything that left the node; readSignerState takes the further of
+ * the two whole ones (the shadow is ahead after a crash between its write and the file's). After a clean stop
+ * (`idle`) the file itself holds the latest state.
+ *
+ * Issue 12: the file was replaced per signature (temp file, write, chmod, fsync, close, rename, chmod,
+ * directory open, fsync, close), ten steps on libuv's thread pool, each resumed by the main thread between
+ * its other tasks: own signatures waited 53 ms on average for it (p90 138 ms, at most 567 ms; 3 of them a
+ * height, on the height's critical path) in a 4-validator `npm run bench -- --rate 2000`, while each step
+ * took milliseconds (open 3 ms at the median, 30 ms at p90, under that load); the WAL's one fsync 16 ms.
+ * Here the open, write and close are synchronous (microseconds: the bytes go to the page cache) and only
+ * the fdatasync runs on the pool: one step before the signature may leave. An overwrite of blocks a file
+ * already has changes no metadata that fdatasync must flush.
+ */
+export const SIGNER_STATE_FILE_BYTES = 512;
+
+export function shadowPathOf(path: string): string {
+  return `${path}.shadow`;
+}
+
+/** The state's text as written: its JSON line padded to SIGNER_STATE_FILE_BYTES (JSON allows the spaces). */
+export function paddedStateText(text: string): Buffer {
+  const line = text.trimEnd();
+  const bytes = Buffer.byteLength(line);
+  if (bytes >= SIGNER_STATE_FILE_BYTES) {
+    throw new Error(`signer state of ${bytes} bytes does not fit in ${SIGNER_STATE_FILE_BYTES}`);
+  }
+  return Buffer.from(`${line}${" ".repeat(SIGNER_STATE_FILE_BYTES - bytes - 1)}\n`);
+}
+
+export class SignerStateStore {
+  private readonly path: string;
+  private readonly shadow: string;
+  private readonly fsyncer: Fsyncer;
+  /** The write of the last state over the file itself (rejected if the disk failed it). */
+  private fileWrite: Promise<void> = Promise.resolve();
+
+  /**
+   * Prepares the two files for in-place writes, at start-up (blocking): both made to hold `text` padded,
+   * durably, each replaced atomically if it does not already (a file of an earlier version is shorter).
+   */
+  constructor(path: string, text: string, mode: number, fsyncer: Fsyncer) {
+    this.path = path;
+    this.shadow = shadowPathOf(path);
+    this.fsyncer = fsyncer;
+    const padded = paddedStateText(text);
+    for (const p of [path, this.shadow]) {
+      if (existsSync(p) && statSync(p).size === SIGNER_STATE_FILE_BYTES && readFileSync(p).equals(padded)) continue;
+      writeFileAtomic(p, padded.toString(), mode); // temp file, fsync, rename, directory fsync
+    }
+  }
+
+  /**
+   * Makes `text` the durable state: resolves once it is in the shadow, on disk. The caller runs one at a time
+   * (GuardedSigner's CoalescedJob). Rejects if the disk failed this write or the file's write before it.
+   */
+  async write(text: string): Promise<void> {
+    const padded = paddedStateText(text);
+    await this.fileWrite; // the shadow is written over only once the file holds the state before
+    await this.overwrite(this.shadow, padded);
+    const fileWrite = this.overwrite(this.path, padded);
+    fileWrite.catch(() => {}); // heard by the next write, or by idle
+    this.fileWrite = fileWrite;
+  }
+
+  /** Resolves once the file itself holds the last state written (a stopping node waits for it). */
+  idle(): Promise<void> {
+    return this.fileWrite;
+  }
+
+  private async overwrite(path: string, padded: Buffer): Promise<void> {
+    const fd = openSync(path, "r+");
+    try {
+      const written = writeSync(fd, padded, 0, padded.byteLength, 0);
+      if (written !== padded.byteLength) throw new Error(`short write of the signer state ${path}`);
+      await (this.fsyncer.datasync !== undefined ? this.fsyncer.datasync(fd) : this.fsyncer.fsync(fd));
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

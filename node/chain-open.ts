@@ -54,7 +54,7 @@ export interface OwnProgress {
 function lostBlocks(from: number, to: number, why: string): BlockStoreLostBlocksError {
   return new BlockStoreLostBlocksError(
     `the block store lost blocks ${from}..${to}: ${why}. LevelDB can drop records it cannot read (a damaged ` +
-    "log file) without an error. Do not delete priv_validator_state.json or cs.wal (they keep this validator " +
+    "log file) without an error. Do not delete priv_validator_state.json (and .shadow) or cs.wal (they keep this validator " +
     `from signing twice). Stop the node and restore <home>/data/chain.db from a backup taken at height ${to} ` +
     "or later, or copy in the database of another node of this chain (stopped), or move chain.db away to let " +
     "the node sync the chain again from its peers, then start again.",

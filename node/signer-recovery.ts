@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ChainInfo } from "../consensus/application.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../consensus/signer-guard.ts";
@@ -8,6 +7,7 @@ import { PRECOMMIT, PREVOTE, voteSignBytes } from "../proto/consensus.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { writeSecretFile } from "./key-file.ts";
 import { signerStateText } from "./signer.ts";
+import { signerStateExists } from "./signer-state-store.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 import { readWal } from "./wal.ts";
 
@@ -140,7 +140,7 @@ function missingWhy(height: number, own: OwnPrecommit | undefined, isValidator: 
  * height then in progress) is not in any block and stays unknown: that is the flag's risk.
  */
 export async function checkSignerState(c: SignerCheck): Promise<void> {
-  if (existsSync(c.statePath)) return;
+  if (signerStateExists(c.statePath)) return; // the file, or its shadow copy (node/signer-state-store.ts)
   const address = c.key.address;
   const own = await lastOwnPrecommit(c.db, address, c.info.height);
   const isValidator = c.validators.some((v) => equalBytes(v.address, address));

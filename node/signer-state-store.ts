@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import type { Fsyncer } from "./durable-file.ts";
 import { writeFileAtomic } from "./key-file.ts";
 
@@ -26,6 +26,11 @@ export function shadowPathOf(path: string): string {
   return `${path}.shadow`;
 }
 
+/** Whether a signer state is on disk at `path`: the file, or its shadow (the file lost, its copy kept). */
+export function signerStateExists(path: string): boolean {
+  return existsSync(path) || existsSync(shadowPathOf(path));
+}
+
 /** The state's text as written: its JSON line padded to SIGNER_STATE_FILE_BYTES (JSON allows the spaces). */
 export function paddedStateText(text: string): Buffer {
   const line = text.trimEnd();
@@ -44,18 +49,18 @@ export class SignerStateStore {
   private fileWrite: Promise<void> = Promise.resolve();
 
   /**
-   * Prepares the two files for in-place writes, at start-up (blocking): both made to hold `text` padded,
-   * durably, each replaced atomically if it does not already (a file of an earlier version is shorter).
+   * Prepares the two files for in-place writes, at start-up (blocking): both replaced atomically and
+   * durably by `text` padded (temp file, fsync, rename, directory fsync), even when they already read so:
+   * what a killed process wrote may still be only in the page cache, and the next in-place write of the
+   * shadow must find the file itself on disk (review of issue 12's change). Also how a file of an earlier
+   * version (shorter, replaced per write) becomes one of fixed size.
    */
   constructor(path: string, text: string, mode: number, fsyncer: Fsyncer) {
     this.path = path;
     this.shadow = shadowPathOf(path);
     this.fsyncer = fsyncer;
-    const padded = paddedStateText(text);
-    for (const p of [path, this.shadow]) {
-      if (existsSync(p) && statSync(p).size === SIGNER_STATE_FILE_BYTES && readFileSync(p).equals(padded)) continue;
-      writeFileAtomic(p, padded.toString(), mode); // temp file, fsync, rename, directory fsync
-    }
+    const padded = paddedStateText(text).toString();
+    for (const p of [path, this.shadow]) writeFileAtomic(p, padded, mode);
   }
 
   /**

@@ -6,7 +6,7 @@ import { BoundedLog } from "./bounded-log.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { CoalescedJob } from "./coalesced-job.ts";
 import { type Fsyncer, threadPoolFsync } from "./durable-file.ts";
-import { shadowPathOf, SignerStateStore } from "./signer-state-store.ts";
+import { shadowPathOf, signerStateExists, SignerStateStore } from "./signer-state-store.ts";
 import { readJsonFile, removeStaleTempFiles, writeSecretFile } from "./key-file.ts";
 import type { ValidatorKey } from "./validator-key.ts";
 
@@ -60,8 +60,8 @@ function stateFileText(s: Omit<SignerStateFile, "check">): string {
 function damaged(path: string, what: string): SignerStateDamagedError {
   return new SignerStateDamagedError(
     `the signer state ${path} is damaged (${what}): it cannot say what this validator last signed. Restore ` +
-    "it from a backup; otherwise move it away and start with --unsafe-recover-signer-state (see opl start " +
-    "--help for the risk).",
+    "it (and its .shadow) from a backup; otherwise move both away and start with --unsafe-recover-signer-state " +
+    "(see opl start --help for the risk).",
   );
 }
 
@@ -83,8 +83,8 @@ export function readSignerState(path: string): SignerStateFile {
   try {
     file = readOneSignerState(path);
   } catch (err) {
-    if (!existsSync(path) || !existsSync(shadowPath)) throw err;
-    damage = err;
+    if (!existsSync(shadowPath)) throw err;
+    damage = err; // torn, or lost: the shadow may hold the state
   }
   let shadow: SignerStateFile | undefined;
   try {
@@ -94,7 +94,7 @@ export function readSignerState(path: string): SignerStateFile {
   }
   if (file === undefined) {
     if (shadow === undefined) throw damage;
-    return shadow; // the file torn by a crash mid-write: the shadow holds the state before that write
+    return shadow; // the file torn by a crash mid-write (or lost): the shadow holds the state
   }
   return shadow !== undefined && positionAhead(shadow, file) ? shadow : file;
 }
@@ -166,7 +166,7 @@ export function writeNothingSignedYet(path: string): void {
 const NOTHING_SIGNED: Omit<SignerStateFile, "check"> = { height: 0, round: 0, step: 0, payload: "", signature: "" };
 
 export function signedHeight(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
+  if (!signerStateExists(path)) return undefined;
   return readSignerState(path).height;
 }
 
@@ -201,7 +201,7 @@ export class GuardedSigner {
     removeStaleTempFiles(statePath);
     this.audit = new BoundedLog(auditPath, auditMaxBytes);
     let state: Omit<SignerStateFile, "check"> = NOTHING_SIGNED;
-    if (existsSync(statePath)) {
+    if (signerStateExists(statePath)) {
       const s = readSignerState(statePath);
       checkUncheckedFile(s, key, statePath);
       this.last = { height: s.height, round: s.round, step: s.step, payload: s.payload, signature: s.signature };

@@ -28,6 +28,13 @@ import { signTx } from "../../rpc/tx-builder.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { signerStateText } from "../../node/signer.ts";
+import { shadowPathOf } from "../../node/signer-state-store.ts";
+
+/** A lost signer state: the file and its shadow copy (node/signer-state-store.ts). */
+function removeSignerState(path: string): void {
+  rmSync(path);
+  rmSync(shadowPathOf(path), { force: true });
+}
 
 /**
  * What a restarting node checks of its database before it signs anything, on a real node's real LevelDB:
@@ -88,7 +95,7 @@ describe("start-up refuses a database that lost blocks or holds damaged values",
 
   it("a database behind the WAL (signer state gone too) is lost blocks, named from the WAL", async () => {
     const { home, latest } = await stoppedChain();
-    rmSync(homePaths(home).signerState);
+    removeSignerState(homePaths(home).signerState);
     const wal = walHeight(homePaths(home).wal) as number; // the height in progress, or just decided
     await dropBlocksAfter(home, latest - 3, latest);
     await expect(restart(home)).rejects.toThrow(
@@ -223,7 +230,7 @@ describe("start-up refuses a database that lost blocks or holds damaged values",
 describe("a validator whose signer state is lost never double-signs", () => {
   it("refuses to start on a chain past height 0 without its signer state, naming the override and its risk", async () => {
     const { home } = await stoppedChain();
-    rmSync(homePaths(home).signerState);
+    removeSignerState(homePaths(home).signerState);
     rmSync(homePaths(home).wal);
     const start = restart(home);
     await expect(start).rejects.toThrow(SignerStateMissingError);
@@ -234,7 +241,7 @@ describe("a validator whose signer state is lost never double-signs", () => {
 
   it("with the override, rebuilds the signer state from its own latest precommit in the block store, and goes on", async () => {
     const { home, latest } = await stoppedChain();
-    rmSync(homePaths(home).signerState);
+    removeSignerState(homePaths(home).signerState);
     rmSync(homePaths(home).wal);
     const node = await restart(home, true);
     try {
@@ -261,7 +268,7 @@ describe("a validator whose signer state is lost never double-signs", () => {
   it("with the override, takes what the WAL shows it was about to sign at the height in progress", async () => {
     const { home, latest } = await stoppedChain();
     const paths = homePaths(home);
-    rmSync(paths.signerState);
+    removeSignerState(paths.signerState);
     // Crashed right after the fsynced intent to prevote nil at round 0 of the next height (signed or not).
     const height = latest + 1;
     const timeMs = Date.now();
@@ -314,7 +321,7 @@ describe("a validator whose signer state is lost never double-signs", () => {
     const { home } = await stoppedChain();
     const paths = homePaths(home);
     rmSync(paths.chainDb, { recursive: true });
-    rmSync(paths.signerState);
+    removeSignerState(paths.signerState);
     rmSync(paths.wal);
     // After block sync it would sign at the tip, where its old home may have signed already.
     const start = restart(home);
@@ -339,7 +346,7 @@ describe("a validator whose signer state is lost never double-signs", () => {
 
   it("a key that is not a validator and signed nothing (a full node) starts without a signer state", async () => {
     const { home } = await stoppedChain();
-    rmSync(homePaths(home).signerState);
+    removeSignerState(homePaths(home).signerState);
     rmSync(homePaths(home).wal);
     createValidatorKey(homePaths(home).validatorKey); // another key: not in the validator set
     const node = await restart(home);

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
@@ -93,6 +93,32 @@ describe("the signer state written in place", () => {
     expect(readSignerState(state)).toMatchObject({ height: 7, step: STEP_PREVOTE });
     tear(shadowPathOf(state));
     expect(() => readSignerState(state)).toThrow(SignerStateDamagedError);
+  });
+
+  it("start-up writes both files to disk again even when they already read right (a killed process's last write may be only in the page cache)", async () => {
+    const { key, state, audit } = setup();
+    const first = new GuardedSigner(key, state, audit);
+    await first.sign({ height: 4, round: 0, step: STEP_PREVOTE, signBytes: payload("prevote") }).durable;
+    await first.settled();
+    const before = [state, shadowPathOf(state)].map((p) => ({ ino: statSync(p).ino, text: readFileSync(p, "utf8") }));
+    const restarted = new GuardedSigner(key, state, audit);
+    expect(restarted.lastSigned).toMatchObject({ height: 4, step: STEP_PREVOTE });
+    // Replaced (temp file, fsync, rename, directory fsync), not trusted as read.
+    const after = [state, shadowPathOf(state)].map((p) => ({ ino: statSync(p).ino, text: readFileSync(p, "utf8") }));
+    expect(after.map((f) => f.text)).toEqual(before.map((f) => f.text));
+    expect(after[0].ino).not.toBe(before[0].ino);
+    expect(after[1].ino).not.toBe(before[1].ino);
+  });
+
+  it("the state file lost, its shadow kept: the shadow is the state, and the file is written again", async () => {
+    const { key, state, audit } = setup();
+    const first = new GuardedSigner(key, state, audit);
+    await first.sign({ height: 6, round: 2, step: STEP_PRECOMMIT, signBytes: payload("precommit") }).durable;
+    await first.settled();
+    rmSync(state);
+    const restarted = new GuardedSigner(key, state, audit);
+    expect(restarted.lastSigned).toMatchObject({ height: 6, round: 2, step: STEP_PRECOMMIT });
+    expect(readSignerState(state)).toMatchObject({ height: 6, round: 2, step: STEP_PRECOMMIT });
   });
 
   it("an earlier version's file (unpadded, no shadow) is taken, and both files are made whole at start-up", async () => {

@@ -146,8 +146,9 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * the gap it leaves (NONCE_TOO_HIGH), so one refusal cost a node every later tx of that sender until a
    * block filled the gap. Under 2,400 tx/s offered to 4 validators that cascade refused 6,000-28,000 of the
    * 45,000 relayed txs each node received, peers fetched whole blocks, heights took ~1.5 s instead of
-   * ~0.4 s, and the chain never caught up. Peers' admissions in flight are bounded by the relay instead
-   * (TxRelayOptions.maxInFlight), and they count in the queue, so clients meet MEMPOOL_FULL first.
+   * ~0.4 s, and the chain never caught up. Peers' admissions in flight are bounded by the relay instead (in
+   * all and per peer, in txs and bytes: TxRelayOptions), and they count in the queue, so clients meet
+   * MEMPOOL_FULL first.
    */
   async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array, from: "client" | "peer" = "client"): Promise<DecodedTx> {
     const queueRefuses = from === "client" && this.admissionQueueFull;

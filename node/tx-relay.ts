@@ -53,11 +53,20 @@ export interface TxRelayOptions {
    */
   seenCacheSize: number;
   /**
-   * Peers' txs being admitted at once, all peers together; beyond it a peer's tx is shed (not marked seen: a
-   * later copy may still be taken). The bound on the signature checks peers can queue here, since a full
-   * admission queue refuses clients, not peers (Mempool.add): 20,000 is ~1.5 s of one core's verifies.
+   * Peers' txs being admitted at once, all peers together, and their bytes; beyond either a peer's tx is
+   * shed (not marked seen: a later copy may still be taken). The bound on the signature checks and memory
+   * peers can queue here, since a full admission queue refuses clients, not peers (Mempool.add): 20,000 is
+   * ~1.5 s of one core's verifies, 16 MiB ~95,000 transfers (a peer filling it with 16 KiB txs holds 1,024).
    */
   maxInFlight: number;
+  maxInFlightBytes: number;
+  /**
+   * One peer's txs being admitted at once: a peer sending forgeries (each costs a check before its penalty
+   * lands, once per batch) takes at most this share of the checks, and the others' txs still get in. One
+   * batch of the protocol's most txs (MAX_TX_BATCH_COUNT, ~375 ms of one core's verifies) fits, so an honest
+   * peer's batch reaching an idle node is never cut; an honest peer sends at most batchTxs (2,000) a batch.
+   */
+  maxInFlightPerPeer: number;
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
   relayPeerTxs: boolean;
@@ -69,6 +78,8 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
   flushMs: 50,
   seenCacheSize: 50_000,
   maxInFlight: 20_000,
+  maxInFlightBytes: 16 * 1024 * 1024,
+  maxInFlightPerPeer: MAX_TX_BATCH_COUNT,
   maxBatchesPerSecond: 200,
   relayPeerTxs: false,
 };
@@ -112,6 +123,9 @@ export class TxRelay {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private inFlightBytes = 0;
+  /** Txs being admitted, by the peer that sent them. */
+  private readonly inFlightBy = new Map<string, number>();
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new Set<string>();
   /** Counters for the operator (node_getStatus could show them). */
@@ -210,11 +224,18 @@ export class TxRelay {
         this.stats.duplicates++;
         continue;
       }
-      if (this.inFlight >= this.o.maxInFlight) {
+      const ofPeer = this.inFlightBy.get(peer) ?? 0;
+      if (
+        this.inFlight >= this.o.maxInFlight ||
+        ofPeer >= this.o.maxInFlightPerPeer ||
+        this.inFlightBytes + tx.byteLength > this.o.maxInFlightBytes
+      ) {
         this.stats.shed++; // not marked seen: a later copy may still be taken
         continue;
       }
       this.inFlight++;
+      this.inFlightBytes += tx.byteLength;
+      this.inFlightBy.set(peer, ofPeer + 1);
       this.fromPeer.add(hash);
       this.mempool
         .add(decoded ?? tx, digest, "peer")
@@ -234,6 +255,10 @@ export class TxRelay {
         )
         .finally(() => {
           this.inFlight--;
+          this.inFlightBytes -= tx.byteLength;
+          const left = (this.inFlightBy.get(peer) ?? 1) - 1;
+          if (left > 0) this.inFlightBy.set(peer, left);
+          else this.inFlightBy.delete(peer);
           this.fromPeer.delete(hash);
         });
     }

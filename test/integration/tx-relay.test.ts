@@ -2,7 +2,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Mempool, MIN_ADMISSION_QUEUE } from "../../node/mempool.ts";
-import { TX_PROTOCOL, TxRelay } from "../../node/tx-relay.ts";
+import { TX_PROTOCOL, TxRelay, type TxRelayOptions } from "../../node/tx-relay.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { Gossip } from "../../p2p/gossip.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
@@ -36,7 +36,7 @@ async function host(): Promise<P2pHost> {
  * A node's mempool (room for one tx unless `maxTxs` says otherwise) and tx relay, and a peer that sends it
  * raw tx batches.
  */
-async function setup(opts: { maxTxs?: number; verifier?: TxVerifier } = {}) {
+async function setup(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Partial<TxRelayOptions> } = {}) {
   const state = new Map<string, Account>();
   const mempool = new Mempool(
     {
@@ -53,7 +53,7 @@ async function setup(opts: { maxTxs?: number; verifier?: TxVerifier } = {}) {
   );
   const [node, peer] = [await host(), await host()];
   const offences: string[] = [];
-  const relay = await TxRelay.start(node, mempool, log, (_peer, reason) => offences.push(reason));
+  const relay = await TxRelay.start(node, mempool, log, (_peer, reason) => offences.push(reason), opts.relay);
   stops.push(() => relay.stop());
   const gossip = await Gossip.start(
     peer,
@@ -73,6 +73,21 @@ async function setup(opts: { maxTxs?: number; verifier?: TxVerifier } = {}) {
   const send = (bytes: Uint8Array, batch = false) =>
     expect(gossip.broadcast(batch ? bytes : encodeTxBatch([bytes]))).toBe(1);
   return { state, mempool, relay, send, offences };
+}
+
+/** A verifier whose checks wait, while `holding`, until `release` (signature checks under way). */
+class HeldVerifier extends TxVerifier {
+  holding = false;
+  private readonly held: (() => void)[] = [];
+  override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+    if (this.holding) await new Promise<void>((r) => this.held.push(r));
+    return super.verify(tx);
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const r of this.held.splice(0)) r();
+  }
 }
 
 describe("tx relay over real libp2p on loopback", () => {
@@ -107,20 +122,12 @@ describe("tx relay over real libp2p on loopback", () => {
     // Peers relay only what their mempools admitted. Dropped here, such a tx was missing from the compact
     // proposals that named it, and the sender's later nonces were refused behind its gap (NONCE_TOO_HIGH):
     // under 2,400 tx/s offered to 4 validators, 6,000-28,000 of the 45,000 txs each node was relayed.
-    const held: (() => void)[] = [];
-    let holding = false;
-    class HeldVerifier extends TxVerifier {
-      override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
-        if (holding) await new Promise<void>((r) => held.push(r));
-        return super.verify(tx);
-      }
-    }
     const verifier = new HeldVerifier(CHAIN);
     const { state, mempool, relay, send, offences } = await setup({ maxTxs: 10_000, verifier });
     const clients = Array.from({ length: MIN_ADMISSION_QUEUE }, () => new TestAccount());
     const bob = new TestAccount();
     for (const a of [...clients, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
-    holding = true;
+    verifier.holding = true;
     const clientAdmissions = clients.map((c) => mempool.add(c.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes));
     expect(mempool.admissionQueueFull).toBe(true);
     const late = new TestAccount();
@@ -131,12 +138,36 @@ describe("tx relay over real libp2p on loopback", () => {
     const run = Array.from({ length: 10 }, () => bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE));
     send(encodeTxBatch(run.map((t) => t.bytes)), true);
     await waitFor("the peer's txs in admission", () => (mempool.inFlight === MIN_ADMISSION_QUEUE + run.length ? true : undefined));
-    holding = false;
-    for (const release of held.splice(0)) release();
+    verifier.release();
     await Promise.all(clientAdmissions);
     await waitFor("the relayed run admitted", () => (run.every((t) => mempool.has(toHex(t.hash))) ? true : undefined));
     expect(relay.stats.dropped).toBe(0);
     expect(relay.stats.refused).toBe(0);
+    expect(offences).toEqual([]);
+  });
+
+  it("one peer's txs in admission are bounded: past its share they are shed, not queued", async () => {
+    // Peers' txs skip the admission queue's bound, so a peer sending forgeries (each costs a check before its
+    // penalty lands) must not hold every check slot: at most maxInFlightPerPeer of its txs wait at once.
+    const verifier = new HeldVerifier(CHAIN);
+    const relayOptions = { maxInFlightPerPeer: 4 };
+    const { state, mempool, relay, send, offences } = await setup({ maxTxs: 10_000, verifier, relay: relayOptions });
+    const senders = Array.from({ length: 10 }, () => new TestAccount());
+    for (const a of senders) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const txs = senders.map((a) => a.transfer(CHAIN, new Uint8Array(20), FEE, FEE));
+    verifier.holding = true;
+    send(encodeTxBatch(txs.map((t) => t.bytes)), true);
+    await waitFor("the batch read", () => (relay.stats.received === 10 ? true : undefined));
+    expect(mempool.inFlight).toBe(4);
+    expect(relay.stats.shed).toBe(6);
+    verifier.release();
+    await waitFor("the first four admitted", () => (mempool.size === 4 ? true : undefined));
+    // Shed, not marked seen: a later copy of each of the rest is taken.
+    for (const t of txs.slice(4)) {
+      send(t.bytes);
+      await waitFor("a resent tx admitted", () => (mempool.has(toHex(t.hash)) ? true : undefined));
+    }
+    expect(relay.stats.shed).toBe(6);
     expect(offences).toEqual([]);
   });
 

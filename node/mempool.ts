@@ -66,8 +66,8 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   }
 
   /**
-   * No peer's tx could be admitted now: the caps are reached (the admission queue does not refuse peers'
-   * txs: see add). The relay then reads a peer's tx only as far as mightEnter.
+   * The caps are reached, for peers' txs (the admission queue does not refuse those: see add): the relay
+   * then reads a peer's tx only as far as mightEnter (a fee bump or an outbidding tx still gets in).
    */
   get fullForPeers(): boolean {
     return this.capsFull;

@@ -13,9 +13,10 @@ import { writeFileAtomic } from "./key-file.ts";
  *
  * Issue 12: the file was replaced per signature (temp file, write, chmod, fsync, close, rename, chmod,
  * directory open, fsync, close), ten steps on libuv's thread pool, each resumed by the main thread between
- * its other tasks: own signatures waited 53 ms on average for it (p90 138 ms, at most 567 ms; 3 of them a
- * height, on the height's critical path) in a 4-validator `npm run bench -- --rate 2000`, while each step
- * took milliseconds (open 3 ms at the median, 30 ms at p90, under that load); the WAL's one fsync 16 ms.
+ * its other tasks: own signatures waited 54 ms on average for it (p90 137 ms, at most 329 ms; 3 of them a
+ * height, on the height's critical path) in a 4-validator `npm run bench -- --rate 2000`, where each step
+ * took milliseconds (an open 3 ms at the median, 30 ms at p90, under that load); the WAL's one fsync 16 ms.
+ * Now 18.5 ms (p90 44 ms) in the same bench.
  * Here the open, write and close are synchronous (microseconds: the bytes go to the page cache) and only
  * the fdatasync runs on the pool: one step before the signature may leave. An overwrite of blocks a file
  * already has changes no metadata that fdatasync must flush.

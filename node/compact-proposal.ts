@@ -33,10 +33,6 @@ export interface AssembledBlock {
   block: Block;
   /** The block's canonical bytes, when they came whole from the peer. */
   bytes?: Uint8Array;
-  /** Its txs that were still being admitted here when it came (waited for, up to admissionWaitMs). */
-  awaited?: number;
-  /** Its txs fetched from a peer (the whole block counts as all of them). */
-  fetched?: number;
 }
 
 export interface ProposalAssemblerOptions {
@@ -142,6 +138,7 @@ export class ProposalAssembler {
     peer: string | undefined,
     early: readonly string[],
   ): Promise<AssembledBlock | undefined> {
+    const started = Date.now();
     const ids = c.txHashes.map(toHex);
     const txs = ids.map((id) => this.d.mempool.get(id)?.bytes);
     let missing = missingOf(txs);
@@ -156,9 +153,19 @@ export class ProposalAssembler {
         missing = missingOf(txs);
       }
     }
-    if (missing.length === 0) return this.done({ block: blockOf(c, txs as Uint8Array[]), awaited }, 0);
-    const fetched = await this.fetchMissing(c, value, peer, early, txs, missing);
-    return fetched === undefined ? undefined : { ...fetched, awaited };
+    const assembled =
+      missing.length === 0
+        ? this.done({ block: blockOf(c, txs as Uint8Array[]) }, 0)
+        : await this.fetchMissing(c, value, peer, early, txs, missing);
+    if (assembled !== undefined && this.d.log.isLevelEnabled("debug")) {
+      // Per height, for the bench's logs (BENCH_LOG_LEVEL=debug): how long the proposal took to reach our
+      // hands from its block time, and what of it was not already here.
+      const fetched = assembled.bytes !== undefined ? c.txHashes.length : missing.length;
+      const { height, timeMs } = c.header;
+      const timing = { ms: Date.now() - started, sinceBlockTimeMs: started - timeMs };
+      this.d.log.debug({ height, txs: c.txHashes.length, awaited, fetched, ...timing }, "proposal assembled");
+    }
+    return assembled;
   }
 
   /**
@@ -303,7 +310,6 @@ export class ProposalAssembler {
   /** Counts an assembled block: `fetched` of its txs were missing here (it came whole, or they came by hash). */
   private done(assembled: AssembledBlock, fetched: number): AssembledBlock {
     this.stats.assembled++;
-    assembled.fetched = assembled.bytes !== undefined ? assembled.block.txs.length : fetched;
     if (assembled.bytes !== undefined) this.stats.wholeBlocks++;
     else this.stats.txsFromMempool += assembled.block.txs.length - fetched;
     this.stats.fetchedTxs += fetched;

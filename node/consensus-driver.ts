@@ -432,24 +432,10 @@ export class ConsensusDriver {
       case "compactProposal": {
         if (this.assemble === undefined) return "dropped"; // no way to get its txs
         const { proposal, id } = c;
-        const started = this.now();
         // Its txs from the mempool, the missing ones fetched: not received until they are all here.
         this.assemble(c.compact, from).then(
           (assembled) => {
             if (assembled === undefined || this.jobs.stopped) return;
-            const { header } = c.compact;
-            this.log.debug(
-              {
-                height: header.height,
-                round: proposal.round,
-                txs: assembled.block.txs.length,
-                awaited: assembled.awaited ?? 0,
-                fetched: assembled.fetched ?? 0,
-                ms: this.now() - started,
-                sinceBlockTimeMs: started - header.timeMs,
-              },
-              "proposal assembled",
-            );
             if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
             this.takeProposal(proposal, id, assembled.block);
           },

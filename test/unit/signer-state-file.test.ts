@@ -1,34 +1,23 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT } from "../../consensus/signer-guard.ts";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { DoubleSignRefusedError, GuardedSigner, readSignerState, SignerStateDamagedError } from "../../node/signer.ts";
-import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { signerFixture } from "../helpers/signer-fixture.ts";
 
 /** The signer state file as read at start-up: what is refused as damaged, and what an older file may be. */
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(() => tmp?.cleanup());
-
-function setup() {
-  tmp = tempDir();
-  const keyPath = join(tmp.dir, "validator_key.json");
-  createValidatorKey(keyPath);
-  return { key: loadValidatorKey(keyPath), state: join(tmp.dir, "state.json"), audit: join(tmp.dir, "audit.log") };
-}
 
 describe("the signer state file", () => {
   it("invalid JSON is a damaged signer state, with what to do", () => {
-    const { state } = setup();
+    const { state } = signerFixture();
     writeFileSync(state, "{\"height\": 12, \"round");
     expect(() => readSignerState(state)).toThrow(SignerStateDamagedError);
     expect(() => readSignerState(state)).toThrow(/damaged.*--unsafe-recover-signer-state/s);
   });
 
   it("a file of an earlier version (no check) is read if its signature is this key's over its sign bytes", () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const payload = sha256(new TextEncoder().encode("a precommit"));
     const signature = toBase64(key.sign(payload));
     const old = { height: 9, round: 1, step: STEP_PRECOMMIT, payload: toHex(payload), signature };
@@ -41,7 +30,7 @@ describe("the signer state file", () => {
   });
 
   it("a file of an earlier version whose signature does not match its sign bytes is refused as damaged", () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const payload = sha256(new TextEncoder().encode("a precommit"));
     const signature = key.sign(payload);
     payload[0] ^= 0x01; // a flipped byte on disk
@@ -51,13 +40,13 @@ describe("the signer state file", () => {
   });
 
   it("sign bytes or a signature of the wrong form are refused as damaged", () => {
-    const { state } = setup();
+    const { state } = signerFixture();
     writeFileSync(state, JSON.stringify({ height: 9, round: 1, step: 3, payload: "aa", signature: "" }));
     expect(() => readSignerState(state)).toThrow(SignerStateDamagedError);
   });
 
   it("a temp file a killed process left mid-write is removed when the signer loads, the live state kept", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const first = new GuardedSigner(key, state, audit);
     await first.sign({ height: 3, round: 0, step: STEP_PRECOMMIT, signBytes: sha256(Uint8Array.of(3)) }).durable;
     const dead = `${state}.tmp-2147483646`; // no such process

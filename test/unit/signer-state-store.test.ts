@@ -1,28 +1,17 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE } from "../../consensus/signer-guard.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import type { Fsyncer } from "../../node/durable-file.ts";
 import { DoubleSignRefusedError, GuardedSigner, readSignerState, SignerStateDamagedError } from "../../node/signer.ts";
 import { SIGNER_STATE_FILE_BYTES, shadowPathOf } from "../../node/signer-state-store.ts";
-import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { signerFixture } from "../helpers/signer-fixture.ts";
 
 /**
  * Issue 12: the signer state is written in place (a shadow copy first, then the file), one fdatasync before a
  * signature may leave, instead of replacing the file (ten thread-pool steps per signature). What must hold:
  * a crash at any point leaves a whole state that forbids everything that left, and a torn file is passed over.
  */
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(() => tmp?.cleanup());
-
-function setup() {
-  tmp = tempDir();
-  const keyPath = join(tmp.dir, "validator_key.json");
-  createValidatorKey(keyPath);
-  return { key: loadValidatorKey(keyPath), state: join(tmp.dir, "state.json"), audit: join(tmp.dir, "audit.log") };
-}
 
 /** Counts the syncs; a sync of the `holdFrom`-th datasync on never resolves (a crash before it completes). */
 function countingFsyncer(holdFrom = Infinity) {
@@ -43,7 +32,7 @@ const payload = (text: string) => sha256(new TextEncoder().encode(text));
 
 describe("the signer state written in place", () => {
   it("a signature is durable after one fdatasync of the shadow; the file is written over, never replaced", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const { counts, fsyncer } = countingFsyncer();
     const signer = new GuardedSigner(key, state, audit, undefined, fsyncer);
     const inode = statSync(state).ino;
@@ -59,7 +48,7 @@ describe("the signer state written in place", () => {
   });
 
   it("a crash between the shadow's write and the file's: the shadow is the state, and forbids a conflicting signature", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const { counts, fsyncer } = countingFsyncer(2); // the shadow's datasync completes, the file's never does
     const signer = new GuardedSigner(key, state, audit, undefined, fsyncer);
     const signed = signer.sign({ height: 5, round: 1, step: STEP_PRECOMMIT, signBytes: payload("precommit A") });
@@ -77,7 +66,7 @@ describe("the signer state written in place", () => {
   });
 
   it("a file torn by a crash mid-write is passed over; both torn is a damaged state", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const signer = new GuardedSigner(key, state, audit);
     await signer.sign({ height: 7, round: 0, step: STEP_PREVOTE, signBytes: payload("prevote") }).durable;
     await signer.settled();
@@ -96,7 +85,7 @@ describe("the signer state written in place", () => {
   });
 
   it("start-up writes both files to disk again even when they already read right (a killed process's last write may be only in the page cache)", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const first = new GuardedSigner(key, state, audit);
     await first.sign({ height: 4, round: 0, step: STEP_PREVOTE, signBytes: payload("prevote") }).durable;
     await first.settled();
@@ -111,7 +100,7 @@ describe("the signer state written in place", () => {
   });
 
   it("the state file lost, its shadow kept: the shadow is the state, and the file is written again", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const first = new GuardedSigner(key, state, audit);
     await first.sign({ height: 6, round: 2, step: STEP_PRECOMMIT, signBytes: payload("precommit") }).durable;
     await first.settled();
@@ -122,7 +111,7 @@ describe("the signer state written in place", () => {
   });
 
   it("an earlier version's file (unpadded, no shadow) is taken, and both files are made whole at start-up", async () => {
-    const { key, state, audit } = setup();
+    const { key, state, audit } = signerFixture();
     const first = new GuardedSigner(key, state, audit);
     await first.sign({ height: 2, round: 0, step: STEP_PRECOMMIT, signBytes: payload("precommit") }).durable;
     await first.settled();

@@ -41,7 +41,7 @@ export function registerStart(program: Command): void {
     .option("--status", "print the RPC URL and a live one-line status; logs go to <home>/node.log")
     .option(
       "--unsafe-recover-signer-state",
-      "if data/priv_validator_state.json is missing (opl init writes it with the key: a key without one was " +
+      "if data/priv_validator_state.json and its .shadow copy are missing (opl init writes it with the key: a key without one was " +
       "moved here, or its file was lost), rebuild it from data/cs.wal (the last message it was about to sign at " +
       "the height in progress) or else this validator's latest precommit in the block store (none in an empty " +
       "database) instead of refusing to start. RISK: with the WAL lost too, a vote signed after that precommit " +

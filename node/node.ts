@@ -234,7 +234,12 @@ export class OplNode {
         recover: opts.recoverSignerState === true,
         log,
       });
-      const signer = new GuardedSigner(validatorKey, paths.signerState, paths.signerAudit);
+      // A failed write of the state file itself is safe (its shadow copy, written first, holds the state), but
+      // the disk is failing: said at once, and the next signature's write stops the node.
+      const stateFileFailed = (err: unknown) =>
+        log.error({ err, path: paths.signerState }, "could not write the signer state file; its .shadow holds the state");
+      const { signerState, signerAudit } = paths;
+      const signer = new GuardedSigner(validatorKey, signerState, signerAudit, undefined, undefined, stateFileFailed);
       const network = new NodeNetwork();
       const connections = () =>
         (p2p?.getConnections() ?? []).map((c) => ({ peer: c.remotePeer.toString(), direction: c.direction }));

@@ -48,6 +48,8 @@ export class SignerStateStore {
   private readonly fsyncer: Fsyncer;
   /** The write of the last state over the file itself (rejected if the disk failed it). */
   private fileWrite: Promise<void> = Promise.resolve();
+  /** Told at once when that write fails (the shadow still holds the state; the next write rejects). */
+  private readonly onFileWriteFailed: (err: unknown) => void;
 
   /**
    * Prepares the two files for in-place writes, at start-up (blocking): both replaced atomically and
@@ -56,10 +58,11 @@ export class SignerStateStore {
    * shadow must find the file itself on disk (review of issue 12's change). Also how a file of an earlier
    * version (shorter, replaced per write) becomes one of fixed size.
    */
-  constructor(path: string, text: string, mode: number, fsyncer: Fsyncer) {
+  constructor(path: string, text: string, mode: number, fsyncer: Fsyncer, onFileWriteFailed: (err: unknown) => void) {
     this.path = path;
     this.shadow = shadowPathOf(path);
     this.fsyncer = fsyncer;
+    this.onFileWriteFailed = onFileWriteFailed;
     const padded = paddedStateText(text).toString();
     for (const p of [path, this.shadow]) writeFileAtomic(p, padded, mode);
   }
@@ -73,7 +76,7 @@ export class SignerStateStore {
     await this.fileWrite; // the shadow is written over only once the file holds the state before
     await this.overwrite(this.shadow, padded);
     const fileWrite = this.overwrite(this.path, padded);
-    fileWrite.catch(() => {}); // heard by the next write, or by idle
+    fileWrite.catch(this.onFileWriteFailed); // and heard again by the next write, or by idle
     this.fileWrite = fileWrite;
   }
 

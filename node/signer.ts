@@ -194,6 +194,7 @@ export class GuardedSigner {
     auditPath: string,
     auditMaxBytes = SIGNER_AUDIT_MAX_BYTES,
     fsyncer: Fsyncer = threadPoolFsync,
+    onFileWriteFailed: (err: unknown) => void = () => {},
   ) {
     this.key = key;
     // Temp files of state writes a killed process left behind (writes now run off the main thread, and only
@@ -213,7 +214,7 @@ export class GuardedSigner {
     }
     // Both files made to hold the state read, whole and durable (a crashed process may have renamed the file
     // into place without the directory fsync, or torn one of them), before anything it forbids is acted on.
-    this.store = new SignerStateStore(statePath, stateFileText(state), 0o600, fsyncer);
+    this.store = new SignerStateStore(statePath, stateFileText(state), 0o600, fsyncer, onFileWriteFailed);
     this.stateWrites = new CoalescedJob(() => this.store.write(this.stateText));
   }
 

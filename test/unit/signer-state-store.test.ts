@@ -65,6 +65,26 @@ describe("the signer state written in place", () => {
     expect(readFileSync(state)).toEqual(readFileSync(shadowPathOf(state)));
   });
 
+  it("a failed write of the file itself is told at once, and the next signature is refused durability", async () => {
+    const { key, state, audit } = signerFixture();
+    let syncs = 0;
+    const failing: Fsyncer = {
+      fsync: async () => {},
+      datasync: async () => {
+        if (++syncs === 2) throw new Error("EIO: the file's sync failed");
+      },
+    };
+    const told: unknown[] = [];
+    const signer = new GuardedSigner(key, state, audit, undefined, failing, (err) => told.push(err));
+    await signer.sign({ height: 8, round: 0, step: STEP_PREVOTE, signBytes: payload("prevote") }).durable;
+    await expect(signer.settled()).rejects.toThrow(/EIO/);
+    expect(told).toHaveLength(1);
+    // The shadow holds the state, so that one stands; the next must not leave on a failing disk.
+    expect(readSignerState(state)).toMatchObject({ height: 8, step: STEP_PREVOTE });
+    const next = signer.sign({ height: 8, round: 0, step: STEP_PRECOMMIT, signBytes: payload("precommit") });
+    await expect(next.durable).rejects.toThrow(/EIO/);
+  });
+
   it("a file torn by a crash mid-write is passed over; both torn is a damaged state", async () => {
     const { key, state, audit } = signerFixture();
     const signer = new GuardedSigner(key, state, audit);

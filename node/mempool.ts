@@ -80,8 +80,9 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
 
   /**
    * Whether admission could take this tx now, by one cheap look (a map lookup or the top of the eviction
-   * index, no signature check): the pool's caps are not reached; or, full, the tx replaces its sender's pending tx of the same nonce paying enough more, or outbids the cheapest tx it
-   * may evict. The relay's filter for peers' txs under congestion, so that fee bumps still propagate then.
+   * index, no signature check): the pool's caps are not reached; or, full, the tx replaces its sender's
+   * pending tx of the same nonce paying enough more, or outbids the cheapest tx it may evict. The relay's
+   * filter for peers' txs under congestion, so that fee bumps still propagate then.
    * A yes is no promise: admission checks everything.
    */
   mightEnter(tx: DecodedTx): boolean {
@@ -145,8 +146,8 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * signature checked on the height's critical path), and the sender's later nonces are refused behind
    * the gap it leaves (NONCE_TOO_HIGH), so one refusal cost a node every later tx of that sender until a
    * block filled the gap. Under 2,400 tx/s offered to 4 validators that cascade refused 6,000-28,000 of the
-   * 45,000 relayed txs each node received, peers fetched whole blocks, heights took ~1.5 s instead of
-   * ~0.4 s, and the chain never caught up. Peers' admissions in flight are bounded by the relay instead (in
+   * 45,000 relayed txs each node received, peers fetched whole blocks, blocks came every ~1.3 s, and the
+   * chain never caught up. Peers' admissions in flight are bounded by the relay instead (in
    * all and per peer, in txs and bytes: TxRelayOptions), and they count in the queue, so clients meet
    * MEMPOOL_FULL first.
    */

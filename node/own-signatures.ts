@@ -111,12 +111,17 @@ export class OwnSignatures {
     const walFlushed = this.wal.flush();
     const durable = Promise.all([walFlushed, guarded.durable]);
     if (this.log.isLevelEnabled("debug")) {
+      // Per signature, for the bench's logs (BENCH_LOG_LEVEL=debug): how long it waited for each disk write.
       const started = this.now();
       let walMs = -1;
       let signerMs = -1;
-      walFlushed.then(() => (walMs = this.now() - started), () => {});
-      guarded.durable.then(() => (signerMs = this.now() - started), () => {});
-      durable.then(() => this.log.debug({ height, round, step, ms: this.now() - started, walMs, signerMs }, "own signature durable"), () => {});
+      const ignore = () => {}; // a failed write is handled where `durable` is awaited
+      walFlushed.then(() => (walMs = this.now() - started), ignore);
+      guarded.durable.then(() => (signerMs = this.now() - started), ignore);
+      const logged = () => {
+        this.log.debug({ height, round, step, ms: this.now() - started, walMs, signerMs }, "own signature durable");
+      };
+      durable.then(logged, ignore);
     }
     const record: OwnSignature = { value, timeMs, signature, durable };
     this.signed.set(key, record);

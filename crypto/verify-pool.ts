@@ -43,6 +43,17 @@ export const MIN_RECORDS_PER_MESSAGE = 64;
  */
 export const GATHER_MS = 2;
 
+/** Most verify workers a node starts on its own: past four, a node's other work, not verifying, limits it. */
+export const MAX_VERIFY_WORKERS = 4;
+
+/**
+ * How many verify workers a node starts: `configured` when it is above 0 (config.toml [verify] workers),
+ * otherwise one per core, at most MAX_VERIFY_WORKERS.
+ */
+export function verifyWorkerCount(configured = 0, cores = availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, Math.min(MAX_VERIFY_WORKERS, cores));
+}
+
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly busy: number[] = [];
@@ -58,12 +69,17 @@ export class VerifyPool {
   private readonly onWorkerLost: (err: Error) => void;
 
   /** `onWorkerLost` hears about a worker that died (it is replaced and its jobs are verified elsewhere). */
-  constructor(size = Math.max(1, Math.min(4, availableParallelism())), onWorkerLost: (err: Error) => void = () => {}) {
+  constructor(size = verifyWorkerCount(), onWorkerLost: (err: Error) => void = () => {}) {
     this.onWorkerLost = onWorkerLost;
     for (let i = 0; i < size; i++) {
       this.workers.push(this.spawn(i));
       this.busy.push(0);
     }
+  }
+
+  /** Worker threads verifying. */
+  get size(): number {
+    return this.workers.length;
   }
 
   private spawn(index: number): Worker {

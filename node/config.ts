@@ -140,6 +140,12 @@ const configSchema = z.strictObject({
       message: "ws.max_queued_bytes_total must be at least ws.queue_bytes (one subscription's queue)",
     })
     .prefault({}),
+  verify: z
+    .strictObject({
+      /** Signature-verification worker threads; 0: one per core, at most MAX_VERIFY_WORKERS. */
+      workers: z.number().int().min(0).max(64).default(0),
+    })
+    .prefault({}),
   index: z
     .strictObject({
       /** Write the search index (tx_search) with each block; off, the node answers INDEX_DISABLED. */
@@ -289,6 +295,11 @@ queue_items = ${c.ws.queue_items}
 # address: a quarter of it). A subscription waits for room; one that gets none for [rpc] idle_timeout_ms is
 # closed with 4008 like a slow one.
 max_queued_bytes_total = ${c.ws.max_queued_bytes_total}
+
+[verify]
+# Threads that check transactions' signatures, besides the main one. 0: one per core, at most 4. The nodes of
+# \`opl devnet\` share one machine, so each gets a share of its cores instead (each worker holds ~15 MB).
+workers = ${c.verify.workers}
 
 [index]
 # Index every transaction and block event by address, message type and event attribute, written with each

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { VerifyPool } from "../crypto/verify-pool.ts";
+import { VerifyPool, verifyWorkerCount } from "../crypto/verify-pool.ts";
 import { createP2pHost, type P2pHost } from "../p2p/host.ts";
 import { PeerScores } from "../p2p/peer-scores.ts";
 import { parsePeerAddress, PersistentPeers } from "../p2p/persistent-peers.ts";
@@ -104,6 +104,8 @@ export class OplNode {
   readonly metrics: NodeMetrics;
   /** Where GET /metrics is served when [metrics] listen names a listener of its own. */
   readonly metricsUrl: string | undefined;
+  /** Signature-verification worker threads ([verify] workers). */
+  readonly verifyWorkers: number;
   private readonly parts: Parts;
 
   private constructor(parts: Parts) {
@@ -119,6 +121,7 @@ export class OplNode {
     this.consensus = parts.producer;
     this.metrics = parts.metrics;
     this.metricsUrl = parts.metricsServer?.url;
+    this.verifyWorkers = parts.pool.size;
   }
 
   static async start(opts: StartOptions): Promise<OplNode> {
@@ -135,7 +138,7 @@ export class OplNode {
     const dbOpen = performance.now();
     const db = await ChainDb.open(paths.chainDb);
     phases.dbOpenMs = Math.round(performance.now() - dbOpen);
-    const pool = new VerifyPool(undefined, (err) => log.error({ err }, "signature verification worker died; replaced"));
+    const pool = new VerifyPool(verifyWorkerCount(config.verify.workers), (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;
     let rpcListening: RpcServer | undefined;
     let metricsListening: MetricsServer | undefined;
@@ -162,7 +165,8 @@ export class OplNode {
       phases.openChainMs = Math.round(performance.now() - openStarted);
       // The JS heap right after the state is loaded: what the state costs in memory (the state-size bench).
       const heapMB = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
-      log.info({ chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB }, "chain opened");
+      const opened = { chainId: genesis.chainId, height: info.height, nodeId: peerId, ...phases, heapMB };
+      log.info({ ...opened, verifyWorkers: pool.size }, "chain opened");
       const upgrades = opts.upgrades ?? NO_UPGRADES;
       // Started again on a state that waits for an upgrade this binary lacks: stop before anything signs.
       const haltNow = haltingPlan(state, info.height + 1, upgrades);

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { homePaths, readConfig, writeConfig } from "../../node/config.ts";
+import { verifyWorkerCount } from "../../crypto/verify-pool.ts";
 import { createDevnetHomes } from "../../node/devnet-homes.ts";
 import { initHome } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
@@ -16,6 +17,8 @@ import { tempDir } from "../helpers/tmp.ts";
 export class BenchNet {
   readonly dir: string;
   readonly nodes: NodeProcess[] = [];
+  /** Each node's verify workers, as its config resolves them (in start order). */
+  readonly verifyWorkers: number[] = [];
   private readonly removeDir: () => void;
   private stopping: Promise<void> | undefined;
 
@@ -26,7 +29,13 @@ export class BenchNet {
   }
 
   /** Makes the homes, starts every node; returns the funded key's secret (the validator's or the faucet's). */
-  async start(p: { validators: number; chainId: string; blockIntervalMs: number; batch: number }): Promise<Uint8Array> {
+  async start(p: {
+    validators: number;
+    chainId: string;
+    blockIntervalMs: number;
+    batch: number;
+    verifyWorkers?: number;
+  }): Promise<Uint8Array> {
     const tune = (home: string) => {
       const config = readConfig(homePaths(home).config);
       config.consensus.block_interval_ms = p.blockIntervalMs;
@@ -39,8 +48,10 @@ export class BenchNet {
       if (process.env.BENCH_TREE_CACHE_BYTES) config.state.cache_bytes = Number(process.env.BENCH_TREE_CACHE_BYTES);
       const valueCacheBytes = process.env.BENCH_VALUE_CACHE_BYTES;
       if (valueCacheBytes) config.state.value_cache_bytes = Number(valueCacheBytes);
+      if (p.verifyWorkers !== undefined) config.verify.workers = p.verifyWorkers;
       if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
       writeConfig(homePaths(home).config, config);
+      this.verifyWorkers.push(verifyWorkerCount(config.verify.workers));
       return config;
     };
     if (p.validators === 1) {

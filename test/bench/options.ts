@@ -25,6 +25,8 @@ export interface BenchOptions {
   overloadMs: number;
   /** The load client sends every refused tx again at once (the old client), not a sender's first only. */
   resendAll: boolean;
+  /** [verify] workers of every node; undefined: as the home was made (a devnet's share of the cores). */
+  verifyWorkers: number | undefined;
 }
 
 /** The saturation point's latency bound (the issue's "commits everything with p99 <= 2.5 s"). */
@@ -67,6 +69,8 @@ Options:
   --overload-seconds S  the overload step's offer (default 30); it then runs until all of it is committed
   --resend-all          the load client sends every refused tx again at once (the client before it held a
                         refused sender's later nonces back; for comparison)
+  --verify-workers N    [verify] workers of every node (default: as made: one per core for 1 validator, a
+                        share of the cores for a devnet, as \`opl devnet\` gives its nodes)
   --help                this text
 
 Figures (JSON field names; the human line shows the main ones):
@@ -93,6 +97,7 @@ Figures (JSON field names; the human line shows the main ones):
                         heights decided during the run, read from the chain: block h+1's lastCommit.round is the
                         round at which h was decided (0-based); rounds = maxRound + 1
   laterRounds, blockSyncs   per node, from its log: rounds started past 0, block syncs started
+  verifyWorkers         each node's signature-verification threads (its [verify] workers, 0 resolved)
   nodePeakRssMb, nodeCpuSeconds   per node: peak RSS, CPU seconds (all threads) from the first submit to the end
   cpuPerTxInVerifies    per node: (CPU seconds / committed txs) / one verify's time; cpuPerTxInVerifiesMean
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
@@ -143,6 +148,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       "overload": { type: "boolean", default: false },
       "overload-seconds": { type: "string", default: "30" },
       "resend-all": { type: "boolean", default: false },
+      "verify-workers": { type: "string" },
       "help": { type: "boolean", default: false },
     },
   });
@@ -168,5 +174,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     overload: a.overload,
     overloadMs: positive("overload-seconds", a["overload-seconds"]) * 1000,
     resendAll: a["resend-all"],
+    verifyWorkers: a["verify-workers"] === undefined ? undefined : positive("verify-workers", a["verify-workers"]),
   };
 }

@@ -103,6 +103,7 @@ async function setUp(accounts: number) {
     chainId: CHAIN,
     blockIntervalMs: opts.blockIntervalMs,
     batch: opts.batch,
+    verifyWorkers: opts.verifyWorkers,
   });
   log(`${net.nodes.length} node(s), pids ${net.pids.join(" ")}; temp dir ${net.dir}`);
   const follower = new ChainFollower(net.nodes[0].url);
@@ -163,6 +164,7 @@ async function singleRun(verify: VerifyRate): Promise<void> {
   console.log(
     JSON.stringify({
       validators: net.nodes.length,
+      verifyWorkers: net.verifyWorkers,
       offeredTxPerSec: opts.rate > 0 ? opts.rate : "unpaced",
       txs: load.txs,
       complete: load.complete,
@@ -283,6 +285,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
     JSON.stringify({
       mode: opts.overload ? "overload" : "saturation",
       validators: net.nodes.length,
+      verifyWorkers: net.verifyWorkers,
       newAccounts: opts.newAccounts,
       p99LimitMs: opts.p99LimitMs,
       stepSeconds: opts.stepMs / 1000,

@@ -38,6 +38,8 @@ export interface TestChainOptions {
   state?: Partial<NodeConfig["state"]>;
   /** Overrides of config.toml's [ws] settings (WebSocket limits). */
   ws?: Partial<NodeConfig["ws"]>;
+  /** Overrides of config.toml's [verify] settings (the verify workers). */
+  verify?: Partial<NodeConfig["verify"]>;
   /** Overrides of config.toml's [index] settings (indexing off, say). */
   index?: Partial<NodeConfig["index"]>;
   /** Overrides of config.toml's [metrics] settings (a separate listener). */
@@ -74,6 +76,7 @@ export async function startTestChain(opts: TestChainOptions = {}): Promise<TestC
   Object.assign(config.mempool, opts.mempool);
   Object.assign(config.state, opts.state);
   Object.assign(config.index, opts.index);
+  Object.assign(config.verify, opts.verify);
   Object.assign(config.metrics, opts.metrics);
   Object.assign(config.health, opts.health);
   Object.assign(config.ws, opts.ws);

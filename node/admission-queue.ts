@@ -1,11 +1,17 @@
 /**
  * Admissions waiting for their signature check are bounded by time, not count: at most what this node
  * checks in ADMISSION_QUEUE_MS at its recent rate (at least MIN_ADMISSION_QUEUE). Beyond it a tx is refused
- * MEMPOOL_FULL at once, so a client flooding a busy node hears so within about a second instead of waiting
+ * MEMPOOL_FULL at once, so a client flooding a busy node hears so within a second instead of waiting
  * behind a queue of signature checks (issue 12: batches waited 17 s). Node-local policy, not consensus: wall
  * time is fine here.
+ *
+ * 250, not 500: the rate is the best of the recent windows and peers' relayed txs join the queue past it, so
+ * a client's tx admitted at the limit waited longer than the queue's nominal time. 4 validators offered 4,000
+ * tx/s (`npm run bench -- --validators 4 --rate 4000 --txs 80000`, three runs each, alternated): tx_submit
+ * answered at p99 0.76-0.81 s against 0.90-1.36 s with 500, committing as much (2,356-2,541 tx/s against
+ * 2,297-2,529).
  */
-export const ADMISSION_QUEUE_MS = 500;
+export const ADMISSION_QUEUE_MS = 250;
 // The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
 // batch of a few hundred) without refusing what the node checks in well under a second on any core.
 export const MIN_ADMISSION_QUEUE = 1024;

@@ -21,6 +21,12 @@ export type { PendingReason } from "./mempool-explain.ts";
 // The admission queue's bound lives with its rate window; re-exported for the mempool's users and tests.
 export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
 
+/**
+ * How long a tx behind a gap waits for the earlier nonce being checked to settle: twice the admission queue's
+ * time, so a predecessor queued at the limit while the check rate dips still makes it.
+ */
+const PREDECESSOR_WAIT_MS = 2 * ADMISSION_QUEUE_MS;
+
 export interface MempoolDeps extends BooksDeps {
   chainId: string;
   verifier: TxVerifier;
@@ -243,7 +249,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
             : undefined;
           if (before === undefined) throw await this.explain(tx, late);
           // Bounded: rivals for that nonce (forgeries of it) may keep it in flight as long as they keep coming.
-          if (!(await settledWithin(before, ADMISSION_QUEUE_MS))) throw late;
+          if (!(await settledWithin(before, PREDECESSOR_WAIT_MS))) throw late;
           account = this.deps.account(tx.sender);
         }
       }

@@ -24,7 +24,7 @@ describe("AdmissionQueueLimit", () => {
     return { limit, check, pause };
   }
 
-  it("is the floor before any rate is known, then half a second of checks at the measured rate", () => {
+  it("is the floor before any rate is known, then ADMISSION_QUEUE_MS of checks at the measured rate", () => {
     const { limit, check } = limitOnClock();
     expect(limit.limit).toBe(MIN_ADMISSION_QUEUE);
     check(6000, 1000);
@@ -34,19 +34,21 @@ describe("AdmissionQueueLimit", () => {
 
   it("keeps its limit through a block's pause, in which no check's answer is counted", () => {
     const { limit, check, pause } = limitOnClock();
-    check(6000, 1000);
-    check(3600, 600);
+    check(12_000, 1000);
+    check(7200, 600);
     pause(400); // the main thread executes and commits a block: the workers' answers wait
     check(1, 1);
-    // One window at 3,600/s: the queue a client's batch of 2,000 found the second before still holds it.
-    expect(limit.limit).toBe(3000);
+    // One window at 7,200/s: the queue a client's batch found the second before still holds it.
+    expect(limit.limit).toBe((12_000 * ADMISSION_QUEUE_MS) / 1000);
+    expect(limit.limit).toBeGreaterThan(MIN_ADMISSION_QUEUE);
   });
 
   it("follows a node that really became slower within RATE_WINDOWS seconds", () => {
     const { limit, check } = limitOnClock();
-    check(6000, 1000);
-    for (let w = 0; w < RATE_WINDOWS; w++) check(2400, 1000);
+    check(12_000, 1000);
+    for (let w = 0; w < RATE_WINDOWS; w++) check(6000, 1000);
     check(1, 1);
-    expect(limit.limit).toBe(1200); // 2,400/s: 1,200, not 3,000
+    expect(limit.limit).toBe((6000 * ADMISSION_QUEUE_MS) / 1000); // the 6,000/s windows', not the 12,000/s one's
+    expect(limit.limit).toBeGreaterThan(MIN_ADMISSION_QUEUE);
   });
 });

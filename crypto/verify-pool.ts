@@ -45,6 +45,8 @@ export const GATHER_MS = 2;
 
 /** Most verify workers a node starts on its own: past four, a node's other work, not verifying, limits it. */
 export const MAX_VERIFY_WORKERS = 4;
+/** Most an operator may set ([verify] workers): a bound on the threads a typo can start. */
+export const MAX_CONFIGURED_VERIFY_WORKERS = 64;
 
 /**
  * How many verify workers a node starts: `configured` when it is above 0 (config.toml [verify] workers),

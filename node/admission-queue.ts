@@ -9,7 +9,8 @@
  * a client's tx admitted at the limit waited longer than the queue's nominal time. 4 validators offered 4,000
  * tx/s (`npm run bench -- --validators 4 --rate 4000 --txs 80000`, three runs each, alternated): tx_submit
  * answered at p99 0.76-0.81 s against 0.90-1.36 s with 500, committing as much (2,356-2,541 tx/s against
- * 2,297-2,529).
+ * 2,297-2,529). The cost: clients meet MEMPOOL_FULL sooner when a block's work holds the main thread (83-117
+ * refusals at 2,000 tx/s offered, against 0-2,835 with 500, in two runs each).
  */
 export const ADMISSION_QUEUE_MS = 250;
 // The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's

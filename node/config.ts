@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { MAX_CONFIGURED_VERIFY_WORKERS } from "../crypto/verify-pool.ts";
 import { DEFAULT_P2P_LISTEN, DEFAULT_RPC_LISTEN } from "./defaults.ts";
 import { ORIGIN_PATTERN } from "../rpc/cors.ts";
 import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
@@ -143,7 +144,7 @@ const configSchema = z.strictObject({
   verify: z
     .strictObject({
       /** Signature-verification worker threads; 0: one per core, at most MAX_VERIFY_WORKERS. */
-      workers: z.number().int().min(0).max(64).default(0),
+      workers: z.number().int().min(0).max(MAX_CONFIGURED_VERIFY_WORKERS).default(0),
     })
     .prefault({}),
   index: z

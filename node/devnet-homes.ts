@@ -7,7 +7,7 @@ import { CHAIN_ID_RE } from "../proto/tx.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../state/params.ts";
 import { ONE_OPEN } from "../state/units.ts";
-import { defaultConfig, homePaths, readConfig, writeConfig } from "./config.ts";
+import { defaultConfig, homePaths, type NodeConfig, readConfig, writeConfig } from "./config.ts";
 import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
 import { freePorts } from "./free-ports.ts";
 import { readGenesisFile } from "./genesis-file.ts";
@@ -206,12 +206,22 @@ export function readDevnet(dir: string): Devnet {
   return { dir, chainId, nodes };
 }
 
-/** Sets consensus.block_interval_ms in every home of a devnet (the other settings are kept). */
-export function setDevnetBlockInterval(devnet: Devnet, ms: number): void {
+/** Changes every home's config.toml of a devnet by `edit` (the other settings are kept). */
+function editDevnetConfigs(devnet: Devnet, edit: (config: NodeConfig) => void): void {
   for (const node of devnet.nodes) {
     const path = homePaths(node.home).config;
     const config = readConfig(path);
-    config.consensus.block_interval_ms = ms;
+    edit(config);
     writeConfig(path, config);
   }
+}
+
+/** Sets consensus.block_interval_ms in every home of a devnet. */
+export function setDevnetBlockInterval(devnet: Devnet, ms: number): void {
+  editDevnetConfigs(devnet, (config) => (config.consensus.block_interval_ms = ms));
+}
+
+/** Sets [verify] workers in every home of a devnet (`opl devnet --verify-workers`, e.g. on another machine). */
+export function setDevnetVerifyWorkers(devnet: Devnet, workers: number): void {
+  editDevnetConfigs(devnet, (config) => (config.verify.workers = workers));
 }

@@ -7,6 +7,7 @@ interface DevnetOpts {
   chainId?: string;
   blockIntervalMs?: string;
   accounts?: string;
+  verifyWorkers?: string;
 }
 
 const DEFAULT_VALIDATORS = 4;
@@ -28,6 +29,12 @@ export function registerDevnet(program: Command): void {
     .option("--chain-id <id>", `chain id of a new devnet (default ${DEFAULT_CHAIN_ID})`)
     .option("--block-interval-ms <ms>", "consensus.block_interval_ms of every node (written to their config.toml)")
     .option("--accounts <n>", "funded keys account0.. of a new devnet, besides the faucet (default: one per validator)")
+    .option(
+      "--verify-workers <n>",
+      "signature-verify threads of every node ([verify] workers, written to their config.toml); a new devnet " +
+      "gives each node a share of this machine's cores, floor(cores / N) and at least 1, and a restart keeps " +
+      "what the homes say: set it again when the devnet moves to another machine (0: one per core, up to 4)",
+    )
     .addHelpText(
       "after",
       `
@@ -40,8 +47,15 @@ Examples:
     .action(
       action(async (opts: DevnetOpts) => {
         const { resolve } = await import("node:path");
-        const { createDevnetHomes, devnetExists, readDevnet, setDevnetBlockInterval, FAUCET_FUNDS, ACCOUNT_FUNDS } =
-          await import("../../node/devnet-homes.ts");
+        const {
+          createDevnetHomes,
+          devnetExists,
+          readDevnet,
+          setDevnetBlockInterval,
+          setDevnetVerifyWorkers,
+          FAUCET_FUNDS,
+          ACCOUNT_FUNDS,
+        } = await import("../../node/devnet-homes.ts");
         const { DevnetRunner, devnetFilePath } = await import("../../node/devnet-runner.ts");
         const { formatOpen } = await import("../../state/units.ts");
         const dir = resolve(opts.dir);
@@ -77,6 +91,14 @@ Examples:
           throw new Error(`${dir} holds chain ${devnet.chainId}, not ${opts.chainId}`);
         }
         if (blockIntervalMs !== undefined) setDevnetBlockInterval(devnet, blockIntervalMs);
+        if (opts.verifyWorkers !== undefined) {
+          const workers = parsePositiveInt(opts.verifyWorkers, "--verify-workers");
+          const { MAX_CONFIGURED_VERIFY_WORKERS } = await import("../../crypto/verify-pool.ts");
+          if (workers > MAX_CONFIGURED_VERIFY_WORKERS) {
+            throw new Error(`--verify-workers must be at most ${MAX_CONFIGURED_VERIFY_WORKERS}, got ${workers}`);
+          }
+          setDevnetVerifyWorkers(devnet, workers);
+        }
 
         const runner = new DevnetRunner({ devnet, nodeBinary: process.execPath, oplScript: resolve(import.meta.dirname, "..", "opl.ts") });
         let signals = 0;

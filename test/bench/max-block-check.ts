@@ -89,7 +89,7 @@ async function measureMix(name: string, pool: VerifyPool, verifyMs: number) {
   const { genesis, validator } = appGenesis(senders, 10n ** 21n, params);
   const proposer = await openApp(genesis, { pool, limits: { maxTxs: count + 10, maxBytes: 1 << 30 } });
   try {
-    // In chunks: the mempool refuses more admissions at once than it checks in ~500 ms.
+    // In chunks: the mempool refuses more admissions at once than it checks in ADMISSION_QUEUE_MS (250 ms).
     for (let from = 0; from < senders.length; from += 200) {
       await Promise.all(
         senders.slice(from, from + 200).map((s, k) => {

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_CONFIGURED_VERIFY_WORKERS } from "../../crypto/verify-pool.ts";
 
 /** The bench's command line: every option, its default, and the help text that explains them and the figures. */
 
@@ -69,8 +70,8 @@ Options:
   --overload-seconds S  the overload step's offer (default 30); it then runs until all of it is committed
   --resend-all          the load client sends every refused tx again at once (the client before it held a
                         refused sender's later nonces back; for comparison)
-  --verify-workers N    [verify] workers of every node (default: as made: one per core for 1 validator, a
-                        share of the cores for a devnet, as \`opl devnet\` gives its nodes)
+  --verify-workers N    [verify] workers of every node, 0 to 64 (0: one per core, up to 4; default: as made:
+                        one per core for 1 validator, a share of the cores for a devnet, as \`opl devnet\` does)
   --help                this text
 
 Figures (JSON field names; the human line shows the main ones):
@@ -125,6 +126,15 @@ function positive(name: string, text: string, min = 1): number {
   return n;
 }
 
+/** --verify-workers: what [verify] workers takes (0: one per core, up to 4). */
+function verifyWorkers(text: string): number {
+  const n = positive("verify-workers", text, 0);
+  if (!Number.isInteger(n) || n > MAX_CONFIGURED_VERIFY_WORKERS) {
+    throw new Error(`--verify-workers must be an integer from 0 to ${MAX_CONFIGURED_VERIFY_WORKERS}, got ${text}`);
+  }
+  return n;
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
   const { values: a } = parseArgs({
     args: argv,
@@ -174,6 +184,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     overload: a.overload,
     overloadMs: positive("overload-seconds", a["overload-seconds"]) * 1000,
     resendAll: a["resend-all"],
-    verifyWorkers: a["verify-workers"] === undefined ? undefined : positive("verify-workers", a["verify-workers"]),
+    verifyWorkers: a["verify-workers"] === undefined ? undefined : verifyWorkers(a["verify-workers"]),
   };
 }

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { homePaths, readConfig } from "../../node/config.ts";
+import { devnetVerifyWorkers } from "../../node/devnet-homes.ts";
 import { parseGenesis } from "../../node/genesis-file.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import { NODE, OPL, runCli } from "../helpers/processes.ts";
@@ -76,6 +79,9 @@ describe("opl devnet", () => {
     });
     expect(file.chainId).toBe("opl-devnet-e2e");
     expect(file.nodes.map((n) => n.name)).toEqual(["node0", "node1", "node2"]);
+    // Each node's verify workers: a share of this machine's cores.
+    const workers = file.nodes.map((n) => readConfig(homePaths(n.home).config).verify.workers);
+    expect(workers).toEqual(file.nodes.map(() => devnetVerifyWorkers(3, availableParallelism())));
     for (const n of file.nodes) {
       expect(alive(n.pid), `${n.name} pid ${n.pid}`).toBe(true);
       expect(n.home).toBe(join(dir, n.name));
@@ -136,14 +142,18 @@ describe("opl devnet", () => {
     const refused = await runCli(["devnet", "--dir", dir, "--validators", "4"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/holds a 3-validator devnet, not 4/);
+    const tooMany = await runCli(["devnet", "--dir", dir, "--verify-workers", "65"]);
+    expect(tooMany.code).not.toBe(0);
+    expect(tooMany.stderr).toMatch(/--verify-workers must be at most 64, got 65/);
 
-    const run = launch([]);
+    const run = launch(["--verify-workers", "2"]); // as for a devnet moved to another machine
     const file = await waitFor("devnet.json", () => (existsSync(join(dir, "devnet.json")) ? devnetFile() : undefined), 60_000);
     expect(run.out.stdout).not.toMatch(/created a/);
     const ids = await Promise.all(
       file.nodes.map(async (n) => (await new RpcClient(n.rpc).call<{ nodeId: string }>("node_getStatus")).nodeId),
     );
     expect(ids).toEqual(firstNodeIds);
+    for (const n of file.nodes) expect(readConfig(homePaths(n.home).config).verify.workers).toBe(2);
 
     process.kill(file.nodes[1].pid, "SIGKILL");
     const reported = /node1 \(pid \d+\) exited: killed by SIGKILL; the other nodes keep running/;

@@ -4,7 +4,8 @@ import { expect, test } from "vitest";
 import { NODE } from "../helpers/processes.ts";
 
 /**
- * A node runs one signature-verify worker per core (up to 4), each a V8 isolate of its own; what one costs
+ * A node runs one signature-verify worker per core (up to 4) by default ([verify] workers; a devnet's nodes get a
+ * share of the cores), each a V8 isolate of its own; what one costs
  * is resident memory every node pays. Measured in a fresh process (test/helpers/verify-pool-rss.ts) with the
  * node's own young-generation flag: a worker loaded from a .ts file cost 24-28 MB (Node's type stripper
  * started again inside it), from plain JavaScript 14-16 MB.

@@ -1,9 +1,10 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../../crypto/bytes.ts";
 import { MAX_VERIFY_WORKERS, verifyWorkerCount } from "../../crypto/verify-pool.ts";
 import { defaultConfig, homePaths, parseConfig, readConfig } from "../../node/config.ts";
-import { createDevnetHomes, devnetVerifyWorkers } from "../../node/devnet-homes.ts";
+import { createDevnetHomes, devnetVerifyWorkers, readDevnet, setDevnetVerifyWorkers } from "../../node/devnet-homes.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { includedTx } from "../helpers/economy.ts";
@@ -36,15 +37,21 @@ describe("[verify] workers", () => {
     expect(devnetVerifyWorkers(64, 2)).toBe(1);
   });
 
-  it("is written into every home of a devnet, commented", async () => {
+  it("is written into every home of a devnet, commented, and set again for a devnet moved to another machine", async () => {
     const made = await createDevnetHomes({ dir: join(tmp.dir, "net"), validators: 4, chainId: "opl-vw-1", cores: 2 });
-    for (const node of made.nodes) expect(readConfig(homePaths(node.home).config).verify.workers).toBe(1);
+    for (const node of made.nodes) {
+      expect(readConfig(homePaths(node.home).config).verify.workers).toBe(1);
+      expect(readFileSync(homePaths(node.home).config, "utf8")).toMatch(/\[verify\]\n(# .*\n)+workers = 1\n/);
+    }
+    setDevnetVerifyWorkers(readDevnet(made.dir), 3);
+    for (const node of made.nodes) expect(readConfig(homePaths(node.home).config).verify.workers).toBe(3);
   });
 
-  it("starts that many workers, and a node with one commits signed transfers", async () => {
-    const chain = await startTestChain({ verify: { workers: 1 } });
+  it("starts that many workers, and a node so set commits signed transfers", async () => {
+    const workers = verifyWorkerCount(0) === 1 ? 2 : 1; // not what 0 would start on this machine
+    const chain = await startTestChain({ verify: { workers } });
     try {
-      expect(chain.node.verifyWorkers).toBe(1);
+      expect(chain.node.verifyWorkers).toBe(workers);
       const fee = DEFAULT_PARAMS.minFee;
       const txs = Array.from({ length: 3 }, () =>
         chain.faucet.transfer(chain.chainId, new TestAccount().address, 1n, fee));

@@ -74,7 +74,7 @@ describe("mempool sized by work", () => {
     expect(Math.min(DEFAULT_MEMPOOL_LIMITS.maxWorkBlocks, byCount)).toBeLessThanOrEqual(8);
   });
 
-  it("refuses MEMPOOL_FULL at once while as many txs as it checks in ~500 ms already wait for their signature check", async () => {
+  it("refuses MEMPOOL_FULL at once while as many txs as it checks in ADMISSION_QUEUE_MS already wait for their signature check", async () => {
     // A verifier that holds every check until released: admissions pile up waiting for it.
     const held: (() => void)[] = [];
     class HeldVerifier extends TxVerifier {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { sha256 } from "../../crypto/hash.ts";
-import { nodeProcessEnv } from "../../node/node-process-env.ts";
+import { NODE_FLAGS, nodeProcessEnv } from "../../node/node-process-env.ts";
 import { NODE, OPL, runCli, setBlockInterval } from "../helpers/processes.ts";
 
 /**
@@ -87,7 +87,7 @@ function startNode(opl: string, home: string, fromHeight: number): Run {
   const started = performance.now();
   const child = spawn(
     NODE,
-    ["--max-semi-space-size=32", opl, "start", "--home", home, "--rpc-listen", "127.0.0.1:0",
+    [...NODE_FLAGS, opl, "start", "--home", home, "--rpc-listen", "127.0.0.1:0",
       "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--log-format", "json"],
     { stdio: ["ignore", "ignore", "pipe"], env: nodeProcessEnv() },
   );

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { nodeProcessEnv } from "../../node/node-process-env.ts";
+import { NODE_FLAGS, nodeProcessEnv } from "../../node/node-process-env.ts";
 
 /**
  * Real `opl` processes for end-to-end tests, run by the project's pinned Node 24 (node_modules/.bin/node),
@@ -84,7 +84,7 @@ export class NodeProcess {
       NODE,
       // OPL_NODE_FLAGS passes flags to the node's Node.js, e.g. "--cpu-prof" when profiling a benchmark.
       [
-        "--max-semi-space-size=32", // as bin/opl.ts's shebang sets it
+        ...NODE_FLAGS, // as bin/opl.ts's shebang sets them
         ...(process.env.OPL_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
         OPL,
         "start",

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { applyNodeHeapTuning, OLD_SPACE_GROWTH_PERCENT } from "../../node/heap-tuning.ts";
+import { NODE_FLAGS } from "../../node/node-process-env.ts";
 import { NODE } from "../helpers/processes.ts";
 
 /**
@@ -15,7 +16,7 @@ const MAX_OLD_SPACE_OVER_LIVE = 3.5;
 function churn(mode: "tuned" | "plain"): { peakOldMb: number; liveOldMb: number } {
   const out = execFileSync(
     NODE,
-    ["--expose-gc", "--max-semi-space-size=32", join(import.meta.dirname, "../helpers/old-space-growth.ts"), mode],
+    ["--expose-gc", ...NODE_FLAGS, join(import.meta.dirname, "../helpers/old-space-growth.ts"), mode],
     { encoding: "utf8", timeout: 60_000 },
   );
   return JSON.parse(out) as { peakOldMb: number; liveOldMb: number };

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { NODE_FLAGS } from "../../node/node-process-env.ts";
 import { NODE } from "../helpers/processes.ts";
 
 /**
@@ -15,7 +16,7 @@ const MAX_MB_PER_WORKER = 20;
 test("each signature-verify worker adds at most 20 MB to a node's resident memory", () => {
   const out = execFileSync(
     NODE,
-    ["--max-semi-space-size=32", join(import.meta.dirname, "../helpers/verify-pool-rss.ts"), "2"],
+    [...NODE_FLAGS, join(import.meta.dirname, "../helpers/verify-pool-rss.ts"), "2"],
     { encoding: "utf8", timeout: 30_000 },
   );
   const { allValid, perWorkerMb } = JSON.parse(out) as { allValid: boolean; perWorkerMb: number };

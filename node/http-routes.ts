@@ -8,6 +8,7 @@ import { MetricsServer } from "../rpc/metrics-server.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { NodeConfig } from "./config.ts";
 import { BlockAge, checkHealth, maxBlockAgeMsFor } from "./health.ts";
+import { splitHostPort } from "./host-port.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import type { NodeNetwork } from "./network.ts";
 
@@ -71,14 +72,8 @@ export function rpcGetRoutes(d: HttpRouteDeps): GetRoutes {
   };
 }
 
-/**
- * The listener of [metrics] listen, not yet listening; undefined when metrics are on the RPC port.
- * `splitHostPort` is node.ts's (passed, as node.ts imports this file).
- */
-export function metricsListener(
-  d: HttpRouteDeps,
-  splitHostPort: (listen: string) => [string, number],
-): MetricsServer | undefined {
+/** The listener of [metrics] listen, not yet listening; undefined when metrics are on the RPC port. */
+export function metricsListener(d: HttpRouteDeps): MetricsServer | undefined {
   if (!metricsApart(d.config)) return undefined;
   const [host, port] = splitHostPort(d.config.metrics.listen);
   return new MetricsServer({

@@ -30,6 +30,7 @@ import { checkSignerState } from "./signer-recovery.ts";
 import { walHeight } from "./wal.ts";
 import { threadPoolFsync } from "./durable-file.ts";
 import { type HttpRouteDeps, metricsListener, rpcGetRoutes } from "./http-routes.ts";
+import { splitHostPort } from "./host-port.ts";
 import { NodeMetrics } from "./metrics.ts";
 import { TxVerifier } from "./tx-verifier.ts";
 import { loadValidatorKey } from "./validator-key.ts";
@@ -373,7 +374,7 @@ export class OplNode {
         get: rpcGetRoutes(routes),
         websocket,
       });
-      const metricsServer = metricsListener(routes, splitHostPort);
+      const metricsServer = metricsListener(routes);
       const p2pLog = log.child({ module: "p2p" });
       const scores = new PeerScores({
         log: p2pLog,
@@ -477,16 +478,6 @@ function reportUpgradeHalt(home: string, log: Logger, plan: UpgradePlan): void {
   } catch (err) {
     log.warn({ err }, "could not write data/upgrade-halt.json");
   }
-}
-
-export function splitHostPort(listen: string): [string, number] {
-  const i = listen.lastIndexOf(":");
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, "");
-  const port = Number(listen.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`invalid listen address "${listen}" (expected HOST:PORT)`);
-  }
-  return [host, port];
 }
 
 /** The saved proposer-priority checkpoint; a damaged one is ignored (the walk starts from genesis instead). */

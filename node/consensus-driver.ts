@@ -359,6 +359,7 @@ export class ConsensusDriver {
     this.late.keep(height, round, value, precommits);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
     this.o.network?.broadcast({ type: "status", height });
+    await this.beginNextWal(height + 1);
     // The next height starts one interval after this block's time, so blocks come every ~interval however
     // long building and committing took (CometBFT waits its timeout_commit after the commit instead).
     // Clamped to one interval: a block time from the future (or a clock that stepped back) cannot stall us.
@@ -366,6 +367,19 @@ export class ConsensusDriver {
     const wait = Math.min(interval, Math.max(0, block.header.timeMs + interval - this.now()));
     this.jobs.later(wait, () => this.jobs.enqueue(() => this.startHeight(height + 1)));
     this.startEarlyUnderBacklog(height);
+  }
+
+  /**
+   * Moves the WAL to the next height's file as soon as this height's block is committed (durable, so its
+   * records are needed no more), as CometBFT ends a height in its WAL at the commit: the file's replacement
+   * (two fsyncs and a close, on libuv's thread pool, which RPC's database reads share) then runs in the
+   * interval's shadow, not between the interval's timer and the next proposal's time, where under RPC load
+   * it cost tens of milliseconds a block. Not for a height this binary halts before: it starts no file for it.
+   */
+  private async beginNextWal(next: number): Promise<void> {
+    if (this.o.haltBefore?.(next) !== undefined) return;
+    await this.outbox.released(); // what we signed at this height leaves before its file goes
+    await this.wal.beginHeight(next);
   }
 
   /**

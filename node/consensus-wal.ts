@@ -25,12 +25,16 @@ export class ConsensusWal {
   private readonly blocks = new Set<ValueId>();
   /** Records of inputs for the next height: they go into its file when it starts. */
   private nextHeight: WalRecord[] = [];
+  /** The height the current file belongs to (its first record's); undefined for a new, empty file. */
+  private height: number | undefined;
 
   /** Reads what the file at `path` holds (a torn record at its end dropped, and said), then opens it to append. */
   open(path: string, fsyncer: Fsyncer | undefined, log: Logger): WalRecord[] {
     const { records, droppedTail } = readWal<WalRecord>(path);
     if (droppedTail > 0) log.warn({ bytes: droppedTail }, "dropped a torn record at the end of the WAL");
     this.file = Wal.open<WalRecord>(path, fsyncer);
+    const first = records[0];
+    this.height = first?.t === "height" ? first.height : undefined;
     return records;
   }
 
@@ -52,7 +56,9 @@ export class ConsensusWal {
     this.file?.append(record);
     // The engine buffers next-height inputs and acts on them once that height starts: they must survive
     // the WAL's reset into the next height's file, or a replay would not see what the engine acted on.
-    if (inputHeight(input) === engineHeight + 1) this.nextHeight.push(record);
+    // Once the file is the next height's already (begun at the decision), the record is in it.
+    const at = inputHeight(input);
+    if (at === engineHeight + 1 && at !== this.height) this.nextHeight.push(record);
   }
 
   /** A replayed record of an input for the next height: carried into its file, as it was when live. */
@@ -68,11 +74,17 @@ export class ConsensusWal {
     }
   }
 
-  /** Starts `height`'s file: its height record, then the inputs for it received during the last height. */
+  /**
+   * Starts `height`'s file: its height record, then the inputs for it received during the last height. Once
+   * only: the driver begins the file when the last height's block is committed, and again (a no-op) when
+   * the height starts.
+   */
   async beginHeight(height: number): Promise<void> {
+    if (this.height === height) return;
     const early = this.nextHeight.filter((r) => r.t === "input" && inputHeight(r.input) === height);
     this.nextHeight = [];
     await this.file?.reset([{ t: "height", height }, ...early]);
+    this.height = height;
     this.blocks.clear();
     this.holdsBlocksOf(early);
   }

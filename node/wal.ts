@@ -227,6 +227,7 @@ export class Wal<T> {
   private fd: number;
   /** Group commit: one fsync serves every record appended before it started. */
   private readonly flushes: CoalescedJob;
+  private closed = false;
 
   private constructor(path: string, fd: number, fsyncer: Fsyncer) {
     this.path = path;
@@ -292,9 +293,14 @@ export class Wal<T> {
     return fstatSync(this.fd).size;
   }
 
-  /** Closes once no fsync is running on the file. */
+  /**
+   * Closes once no fsync is running on the file. Once: a second close would close whatever file has been
+   * given the descriptor's number since.
+   */
   async close(): Promise<void> {
     await this.flushes.idle();
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

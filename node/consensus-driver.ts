@@ -204,7 +204,8 @@ export class ConsensusDriver {
   }
 
   private async startHeight(height: number): Promise<void> {
-    // The last height's messages out first (their records durable): its WAL and outbox are about to go.
+    // The last height's messages out first (their records durable): its outbox, and its WAL if the decision
+    // did not replace that already (beginNextWal), are about to go.
     await this.outbox.released();
     // A start scheduled before block sync moved the chain on is stale; sync starts the right height itself.
     if (this.syncs > 0 || height !== this.o.app.info().height + 1 || this.engine.height >= height) return;
@@ -374,10 +375,12 @@ export class ConsensusDriver {
    * records are needed no more), as CometBFT ends a height in its WAL at the commit: the file's replacement
    * (two fsyncs and a close, on libuv's thread pool, which RPC's database reads share) then runs in the
    * interval's shadow, not between the interval's timer and the next proposal's time, where under RPC load
-   * it cost tens of milliseconds a block. Not for a height this binary halts before: it starts no file for it.
+   * it cost tens of milliseconds a block. Left to startHeight, as before: a height this binary halts before
+   * (it starts no file for it); a decision during block sync (the block is not yet fsynced: sync fsyncs once
+   * per range); and one during a replay (the replayed next-height records go to the file startHeight writes).
    */
   private async beginNextWal(next: number): Promise<void> {
-    if (this.o.haltBefore?.(next) !== undefined) return;
+    if (this.o.haltBefore?.(next) !== undefined || this.syncs > 0 || this.replaying) return;
     await this.outbox.released(); // what we signed at this height leaves before its file goes
     await this.wal.beginHeight(next);
   }

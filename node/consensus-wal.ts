@@ -23,7 +23,7 @@ export class ConsensusWal {
   private file: Wal<WalRecord> | undefined;
   /** Value ids of the blocks whose bytes the current file holds: recorded again, only by reference. */
   private readonly blocks = new Set<ValueId>();
-  /** Records of inputs for the next height: they go into its file when it starts. */
+  /** Records of inputs for the next height: they go into its file when that file begins. */
   private nextHeight: WalRecord[] = [];
   /** The height the current file belongs to (its first record's); undefined for a new, empty file. */
   private height: number | undefined;

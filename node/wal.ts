@@ -20,13 +20,13 @@ import { type Fsyncer, threadPoolFsync } from "./durable-file.ts";
 
 /**
  * The consensus write-ahead log: every input the engine acts on, and every message this validator signed,
- * appended before it takes effect. One file holds the current height; it is replaced atomically when a new
- * height starts (write a temp file, fsync, rename, fsync the directory). An append is a write (a killed process
- * loses none of it); `flush` makes every record appended so far durable against power loss, with one fsync on
- * libuv's thread pool shared by every record of the tick (group commit), never blocking the main thread. The
- * driver flushes before any message it signed leaves, which covers every input before it in the file: the
- * records lost to power loss are only inputs after the last released signature, which nothing outside the
- * node saw this node act on, and which peers send again.
+ * appended before it takes effect. One file holds the current height; it is replaced atomically once the
+ * height's block is committed (write a temp file, fsync, rename, fsync the directory). An append is a write (a
+ * killed process loses none of it); `flush` makes every record appended so far durable against power loss,
+ * with one fsync on libuv's thread pool shared by every record of the tick (group commit), never blocking the
+ * main thread. The driver flushes before any message it signed leaves, which covers every input before it in
+ * the file: the records lost to power loss are only inputs after the last released signature, which nothing
+ * outside the node saw this node act on, and which peers send again.
  *
  * Record: [u32 BE payload length][u32 BE crc32 of payload][payload]. The payload is a kind byte, then:
  * - KIND_JSON: the record as UTF-8 JSON;
@@ -264,7 +264,7 @@ export class Wal<T> {
     return this.flushes.request();
   }
 
-  /** Replaces the whole log with `records` atomically and durably (a new height starts). */
+  /** Replaces the whole log with `records` atomically and durably (the next height's file begins). */
   async reset(records: T[]): Promise<void> {
     await this.flushes.idle(); // no fsync still running on the file being replaced
     const tmp = `${this.path}.tmp`;

@@ -1,10 +1,11 @@
-import { copyFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
 import { GuardedSigner, readSignerState } from "../../node/signer.ts";
+import { shadowPathOf } from "../../node/signer-state-store.ts";
 import { walHeight } from "../../node/wal.ts";
 import { createValidatorKey, loadValidatorKey, type ValidatorKey } from "../../node/validator-key.ts";
 import { blockHash, type Commit } from "../../proto/block.ts";
@@ -71,7 +72,9 @@ describe("the consensus WAL begins the next height at the commit", () => {
 
     // The crash image: the files as they are now (the driver's last write, the WAL's reset, is done).
     const second = dir();
-    for (const f of ["cs.wal", "signer.json"]) copyFileSync(join(first, f), join(second, f));
+    for (const f of ["cs.wal", "signer.json", shadowPathOf("signer.json")]) {
+      if (existsSync(join(first, f))) copyFileSync(join(first, f), join(second, f));
+    }
     await run.driver.stop();
     expect(run.fatal).toEqual([]);
 

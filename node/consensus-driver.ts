@@ -3,7 +3,7 @@ import type { ValidationResult } from "../consensus/application.ts";
 import { Engine } from "../consensus/engine/engine.ts";
 import type { Effect, HeightParams, Input, Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
 import { fromHex, toHex } from "../crypto/bytes.ts";
-import { type Block, blockHash, type Commit, encodeBlock } from "../proto/block.ts";
+import { type Block, blockHash, type Commit } from "../proto/block.ts";
 import type { ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
@@ -13,6 +13,8 @@ import { ConsensusWal } from "./consensus-wal.ts";
 import type { VoteSig, WalRecord } from "./consensus-wal-record.ts";
 import { heightParamsAt } from "./height-params.ts";
 import { LatePrecommits } from "./late-precommits.ts";
+import { EarlyStart } from "./early-start.ts";
+import { BlockBytes } from "./block-bytes.ts";
 import { canonicalEvidence, EvidencePool, type EvidenceRecord } from "./evidence-pool.ts";
 import { OwnMessages } from "./own-messages.ts";
 import { OwnSignatures } from "./own-signatures.ts";
@@ -42,8 +44,8 @@ const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
  * behind its peers) commits decided blocks through `applySynced` on the same queue, between inputs.
  *
  * Its parts, one job each: the queue and timers (serial-queue.ts), the WAL file (consensus-wal.ts) and what
- * its records mean at replay (wal-replay.ts), our own messages (own-messages.ts), and those listed in the
- * README's "Consensus seam".
+ * its records mean at replay (wal-replay.ts), our own messages (own-messages.ts), the early start under backlog
+ * (early-start.ts), and those listed in the README's "Consensus seam".
  */
 export class ConsensusDriver {
   private readonly o: DriverOptions;
@@ -67,7 +69,7 @@ export class ConsensusDriver {
   private readonly inbox: ConsensusInbox;
   /** Who proposes each round of the current and next height. */
   private readonly schedules: ProposerSchedules;
-  private readonly encoded = new WeakMap<Block, Uint8Array>();
+  private readonly encoded = new BlockBytes();
   /** Equivocations seen or received, for our proposals. */
   private readonly evidencePool: EvidencePool;
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
@@ -78,8 +80,8 @@ export class ConsensusDriver {
   private assemble: AssembleProposal | undefined;
   /** Precommits for the last decided block beyond its quorum, for the next block's last commit. */
   private readonly late: LatePrecommits;
-  /** The height whose start under backlog is already queued (see startEarlyUnderBacklog). */
-  private earlyStart = 0;
+  /** Starts the next height at once under backlog (early-start.ts). */
+  private readonly early: EarlyStart;
 
   constructor(opts: DriverOptions) {
     this.o = opts;
@@ -123,6 +125,13 @@ export class ConsensusDriver {
       chainId: () => this.o.app.info().chainId,
       validators: (h) => this.o.app.validators(h),
       votes: this.votes,
+    });
+    this.early = new EarlyStart({
+      app: opts.app,
+      late: this.late,
+      engineHeight: () => this.engine.height,
+      backlogged: opts.backlogged,
+      start: (height) => this.jobs.enqueue(() => this.startHeight(height)),
     });
     this.inbox = new ConsensusInbox({
       app: opts.app,
@@ -173,7 +182,7 @@ export class ConsensusDriver {
   /** A block known here for the current or next height (proposed by us or received), by hash (hex). */
   knownBlock(value: ValueId): { block: Block; bytes: () => Uint8Array } | undefined {
     const block = this.blocks.get(value);
-    return block === undefined ? undefined : { block, bytes: () => this.bytesOf(block) };
+    return block === undefined ? undefined : { block, bytes: () => this.encoded.of(block) };
   }
 
   get round(): number {
@@ -182,7 +191,7 @@ export class ConsensusDriver {
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */
   private async input(input: Exclude<Input, { type: "startHeight" }>, block?: Block, sig?: VoteSig): Promise<void> {
-    if (!this.replaying) this.wal.recordInput(input, this.engine.height, block, (b) => this.bytesOf(b), sig);
+    if (!this.replaying) this.wal.recordInput(input, this.engine.height, block, (b) => this.encoded.of(b), sig);
     await this.runEffects(this.engine.handle(input));
   }
 
@@ -337,16 +346,6 @@ export class ConsensusDriver {
     await this.input({ type: "validity", height, value, valid: verdict.valid });
   }
 
-  /** A block's canonical bytes, encoded once (or as received): the WAL and the gossip both need them. */
-  private bytesOf(block: Block): Uint8Array {
-    let bytes = this.encoded.get(block);
-    if (bytes === undefined) {
-      bytes = encodeBlock(block);
-      this.encoded.set(block, bytes);
-    }
-    return bytes;
-  }
-
   private async decide(height: number, round: number, value: ValueId, precommits: Vote[]): Promise<void> {
     if (this.o.app.info().height >= height) return; // block sync committed it meanwhile
     const block = this.blocks.get(value);
@@ -367,7 +366,7 @@ export class ConsensusDriver {
     const interval = this.o.commitTimeoutMs;
     const wait = Math.min(interval, Math.max(0, block.header.timeMs + interval - this.now()));
     this.jobs.later(wait, () => this.jobs.enqueue(() => this.startHeight(height + 1)));
-    this.startEarlyUnderBacklog(height);
+    this.early.consider(height);
   }
 
   /**
@@ -386,27 +385,11 @@ export class ConsensusDriver {
   }
 
   /**
-   * Under backlog the next height starts without waiting out the interval (as CometBFT's
-   * skip_timeout_commit): the interval is the pace when idle, not a cap on throughput. Only once every
-   * validator's precommit for the decided block is in hand, so the next block's last commit still names
-   * them all (staking counts a validator missing from it as having missed the block); until then the
-   * interval's timer, or the last late precommit, starts it. startHeight ignores a second start.
-   */
-  private startEarlyUnderBacklog(decided: number): void {
-    if (this.engine.height !== decided || this.earlyStart === decided + 1 || this.o.backlogged?.() !== true) return;
-    const commit = this.o.app.info().lastCommit;
-    if (commit?.height !== decided) return;
-    if (commit.signatures.length + this.late.count(decided) < this.o.app.validators(decided).length) return;
-    this.earlyStart = decided + 1; // queued once, however many nudges come before it runs
-    this.jobs.enqueue(() => this.startHeight(decided + 1));
-  }
-
-  /**
    * The mempool grew (the node calls this as txs are admitted): if it now fills a block while the next
    * height waits out the interval, that height starts now rather than at the interval's end.
    */
   backlogGrew(): void {
-    if (!this.jobs.stopped) this.startEarlyUnderBacklog(this.o.app.info().height);
+    if (!this.jobs.stopped) this.early.consider(this.o.app.info().height);
   }
 
   // ---- from the network ----
@@ -428,7 +411,7 @@ export class ConsensusDriver {
       case "status":
         return "taken";
       case "lastHeightVote":
-        if (this.late.take(c.vote, this.o.app.info().lastCommit)) this.startEarlyUnderBacklog(c.vote.vote.height);
+        if (this.late.take(c.vote, this.o.app.info().lastCommit)) this.early.consider(c.vote.vote.height);
         return "taken";
       case "vote": {
         const { vote, signed, sig } = c;

@@ -56,7 +56,7 @@ Options:
   --batch N             transactions per tx_submit batch (default 250)
   --new-accounts        every transfer goes to a fresh address (creates an account) instead of one recipient
   --block-interval MS   consensus.block_interval_ms of every node (default 1000)
-  --verify-seconds S    how long the one-core verify rate is measured, each time (default 1.5)
+  --verify-seconds S    how long each measurement of the one-core verify rate lasts (default 1.5)
   --timeout S           the whole run's bound (default 180; 900 with --saturation)
   --saturation          find the saturation point instead of one run: step the offered rate on one devnet,
                         each step a short run, until a step fails; the answer is the highest passing rate
@@ -75,13 +75,14 @@ Options:
   --help                this text
 
 Figures (JSON field names; the human line shows the main ones):
-  verifyPerSecOneCore   ed25519 verifies per second on one core, measured before the nodes start: synchronous
+  verifyPerSecOneCore   ed25519 verifies per second on one core (when: below): synchronous
                         node:crypto verify (crypto/ed25519.ts, cached public keys) of signed transfers'
                         txSignBytes, as the node verifies them, in the fastest 100 ms window of the measurement
                         (a core's own speed, not how busy the machine was); verifyUs is one verify's time in
-                        microseconds, verifyUsMedian the median window's. A single run (not --saturation)
-                        measures it again after the load and uses the faster of the two (verifyUsBefore,
-                        verifyUsAfter): a host whose cores ran slow at the start would flatter every ratio
+                        microseconds, verifyUsMedian the median window's. Measured before the nodes start; a
+                        single run (not --saturation) measures it again after the load and uses the faster
+                        of the two (verifyUsBefore, verifyUsAfter): a host whose cores ran slow at the start
+                        would flatter every ratio
   txs, complete, committedTxs, seconds, committedTxPerSec
                         transfers sent and committed, over the seconds from the first submit to the last commit;
                         a run that times out prints its figures with complete: false (latencies then count the

@@ -1,7 +1,8 @@
 /**
  * Transfer throughput benchmark (`npm run bench -- --help` explains every option and figure; options.ts).
  *
- * One run: measure one core's verify rate (verify-rate.ts), start the nodes with their default limits
+ * One run: measure one core's verify rate (verify-rate.ts; a single run measures it again after the load and
+ * uses the faster), start the nodes with their default limits
  * (bench-net.ts), fund the senders (funding.ts), send pre-signed transfers from concurrent clients while
  * following the chain (load.ts, chain-follower.ts), print the figures with their verify-rate ratios
  * (figures.ts). With --saturation, step the offered rate on the same devnet instead (saturation.ts).
@@ -151,7 +152,8 @@ async function singleRun(verify: VerifyRate): Promise<void> {
     deadline,
     resendAll: opts.resendAll,
   });
-  // The yardstick again, now that the load is over (the nodes idle): the faster of the two is used.
+  // The yardstick again, now that the load is over (the nodes idle, unless the run timed out with a backlog:
+  // the faster of the two is used, so a busy machine then can only make the ratios conservative).
   const yardstick = fasterOf(verify, measureVerifyRate(CHAIN, opts.verifyMs));
   log(
     `one verify took ${yardstick.verifyUsAfter} us after the load against ${yardstick.verifyUsBefore} us before ` +

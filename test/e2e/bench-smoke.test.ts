@@ -57,6 +57,7 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(r.verifyUs).toBeGreaterThan(0);
   // Measured before the nodes start and after the load; the ratios use the faster.
   expect(r.verifyUs).toBe(Math.min(r.verifyUsBefore as number, r.verifyUsAfter as number));
+  expect(r.verifyPerSecOneCore).toBeCloseTo(1e6 / (r.verifyUs as number), -2); // one measurement's, both
   expect(r.committedTxPerSec).toBeGreaterThan(0);
   expect(r.committedPerVerifyRate).toBeGreaterThan(0);
   expect(r.committedPerVerifyRate).toBeCloseTo((r.committedTxPerSec as number) / (r.verifyPerSecOneCore as number), 2);

@@ -19,6 +19,17 @@ export const commitOut = z.strictObject({
   signatures: z.array(z.strictObject({ validator: addressOut, time: isoTimeOut, signature: base64Bytes })),
 });
 
+/** An equivocation a block commits: a validator's two signed votes for one height, round and step. */
+export const evidenceOut = z.strictObject({
+  validator: addressOut,
+  height: heightOut,
+  round: countOut,
+  type: z.enum(["prevote", "precommit"]),
+  blockHashes: z
+    .tuple([hashHex.nullable(), hashHex.nullable()])
+    .describe("the two votes' block hashes, in the evidence's canonical order; null: a vote for nil"),
+});
+
 export const headerOut = z.strictObject({
   chainId: z.string(),
   height: heightOut,

@@ -1,6 +1,7 @@
 import { ADDRESS_LENGTH, encodeAddress } from "../crypto/address.ts";
 import { toBase64, toHex } from "../crypto/bytes.ts";
 import type { Block, Commit, Header, Validator } from "../proto/block.ts";
+import { type DuplicateVoteEvidence, PRECOMMIT } from "../proto/consensus.ts";
 import type { TxResult } from "../proto/records.ts";
 import type { TxBody, TxMsg } from "../proto/tx.ts";
 
@@ -8,6 +9,21 @@ import type { TxBody, TxMsg } from "../proto/tx.ts";
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * An equivocation as chain_getBlock shows it. A vote for nil has an empty block hash: shown as null (as a
+ * hash it failed the result's schema, and the whole block could not be read).
+ */
+export function evidenceView(e: DuplicateVoteEvidence) {
+  const hash = (h: Uint8Array) => (h.byteLength === 0 ? null : toHex(h));
+  return {
+    validator: encodeAddress(e.voteA.vote.validatorAddress),
+    height: e.voteA.vote.height,
+    round: e.voteA.vote.round,
+    type: e.voteA.vote.type === PRECOMMIT ? ("precommit" as const) : ("prevote" as const),
+    blockHashes: [hash(e.voteA.vote.blockHash), hash(e.voteB.vote.blockHash)] as [string | null, string | null],
+  };
 }
 
 export function commitView(c: Commit | undefined) {

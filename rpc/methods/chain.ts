@@ -1,15 +1,13 @@
 import { z } from "zod";
-import { encodeAddress } from "../../crypto/address.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
-import { PRECOMMIT } from "../../proto/consensus.ts";
 import { blockTxHashes } from "../../proto/block.ts";
 import { MAX_BLOCK_TX_PAGE } from "../block-tx-page.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { blockTxItems } from "./search.ts";
-import { addressOut, countOut, hashHex, hashSchema, heightOut, heightSchema } from "../schemas.ts";
-import { commitOut, eventOut, headerOut, txItemOut } from "../result-schemas.ts";
-import { commitView, headerView, resultView } from "../views.ts";
+import { countOut, hashHex, hashSchema, heightSchema } from "../schemas.ts";
+import { commitOut, eventOut, evidenceOut, headerOut, txItemOut } from "../result-schemas.ts";
+import { commitView, evidenceView, headerView, resultView } from "../views.ts";
 
 const getBlockParams = z
   .strictObject({
@@ -55,13 +53,7 @@ export const chainMethods = [
       lastCommit: commitOut.nullable(),
       commit: commitOut.nullable(),
       events: z.array(eventOut),
-      evidence: z.array(z.strictObject({
-        validator: addressOut,
-        height: heightOut,
-        round: countOut,
-        type: z.enum(["prevote", "precommit"]),
-        blockHashes: z.tuple([hashHex, hashHex]),
-      })),
+      evidence: z.array(evidenceOut),
     }),
     handler: async (p, ctx) => {
       let height = p.height;
@@ -99,13 +91,7 @@ export const chainMethods = [
         // What the block's own steps did: slashes, jails, completed unbondings, expired inferences, set changes.
         events: resultView({ code: 0, log: "", events: blockEvents }).events,
         // Equivocations this block commits (each slashes its validator once).
-        evidence: block.evidence.map((e) => ({
-          validator: encodeAddress(e.voteA.vote.validatorAddress),
-          height: e.voteA.vote.height,
-          round: e.voteA.vote.round,
-          type: e.voteA.vote.type === PRECOMMIT ? "precommit" : "prevote",
-          blockHashes: [toHex(e.voteA.vote.blockHash), toHex(e.voteB.vote.blockHash)],
-        })),
+        evidence: block.evidence.map(evidenceView),
       };
     },
   }),

@@ -1,55 +1,48 @@
-import { type InternalNode, inlineLeaves } from "./node-codec.ts";
+import { DecodedNodeCache } from "./decoded-node-cache.ts";
+import { decodeNode, type InternalNode } from "./node-codec.ts";
+import { PastNodeCache } from "./past-node-cache.ts";
 
 /** The hot-node cache's default bound: the top levels of a tree of millions of entries fit many times over. */
 export const DEFAULT_TREE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
- * The JS heap one cached node costs besides its key and record bytes and its leaves' hashes: the node and
- * ref objects, their typed-array views, the Map entry and slot arrays. Measured with --expose-gc on Node 24
- * (heapUsed + arrayBuffers over 100,000 decoded nodes of the three shapes, records averaging 114 bytes):
- * 804 B a node, which this constant makes the estimate cover (12-byte key + 114 + 600 + 96 = 822 B).
+ * Nodes above this depth are kept decoded; this one and below, as packed records. Every block reads and
+ * rewrites the top levels (a block of a few thousand writes touches most nodes of the top 11), so they are
+ * worth keeping ready; below, a block meets each node about once.
  */
-export const NODE_OVERHEAD_BYTES = 600;
-/** Each inline leaf's hash, once asked for (node-codec.ts's Leaf hashes lazily), is kept: 32 bytes and an array header. */
-const LEAF_HASH_BYTES = 96;
+export const DECODED_DEPTH = 8;
+/** The decoded tier's share of the bound: the top DECODED_DEPTH levels are at most 255 nodes per version. */
+const DECODED_SHARE = 1 / 8;
 
 /**
- * Decoded tree nodes by key, bounded in (estimated) bytes, not in count: nodes differ in size, and the
- * operator sets the memory it may use (`[state] cache_bytes`). Eviction is CLOCK (second chance), an
- * approximation of least-recently-used whose hits write one flag: an exact LRU on a Map (delete and re-insert
- * on every hit, evict the Map's first entry) cost over 40% of a block's tree build, measured, as the Map's
- * deleted slots piled up at its front. Nodes never change once written, so a cached node is never stale;
- * pruned ones simply age out.
+ * The latest tree's hot-node cache, in two tiers by depth. The top levels decoded (DecodedNodeCache): a hit
+ * allocates nothing. The rest as packed records in shared chunks (PastNodeCache), decoded when asked for:
+ * a loaded node that creates accounts caches about four new nodes per tx, and held decoded (5-9 objects each,
+ * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are one
+ * id string and ~180 bytes in a chunk, and a cache of the same bound holds four times as many.
  */
 export class NodeCache {
   readonly maxBytes: number;
-  private readonly index = new Map<string, number>();
-  private readonly ids: (string | undefined)[] = [];
-  private readonly nodes: (InternalNode | undefined)[] = [];
-  private readonly sizes: number[] = [];
-  private readonly used: boolean[] = [];
-  private readonly free: number[] = [];
-  private hand = 0;
-  private held = 0;
+  readonly decoded: DecodedNodeCache;
+  readonly packed: PastNodeCache;
 
   constructor(maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.maxBytes = maxBytes;
+    this.decoded = new DecodedNodeCache(Math.floor(maxBytes * DECODED_SHARE));
+    this.packed = new PastNodeCache(maxBytes - this.decoded.maxBytes);
   }
 
   /** The estimated bytes held now (never above maxBytes). */
   get bytes(): number {
-    return this.held;
+    return this.decoded.bytes + this.packed.bytes;
   }
 
   get size(): number {
-    return this.index.size;
+    return this.decoded.size + this.packed.size;
   }
 
   get(id: string): InternalNode | undefined {
-    const slot = this.index.get(id);
-    if (slot === undefined) return undefined;
-    this.used[slot] = true;
-    return this.nodes[slot];
+    return this.decoded.get(id) ?? this.packed.get(id);
   }
 
   /**
@@ -57,40 +50,15 @@ export class NodeCache {
    * reading the hot cache) shares what it holds but cannot change what it evicts next.
    */
   peek(id: string): InternalNode | undefined {
-    const slot = this.index.get(id);
-    return slot === undefined ? undefined : this.nodes[slot];
+    return this.decoded.peek(id) ?? this.packed.peek(id);
   }
 
-  /** `recordBytes`: the size of the node's record on disk (what its refs take in memory, roughly). */
-  set(id: string, node: InternalNode, recordBytes: number): void {
-    const bytes = id.length + recordBytes + NODE_OVERHEAD_BYTES + inlineLeaves(node) * LEAF_HASH_BYTES;
-    if (bytes > this.maxBytes || this.index.has(id)) return; // a key's node never changes
-    while (this.held + bytes > this.maxBytes) this.evictOne();
-    const slot = this.free.pop() ?? this.ids.length;
-    this.ids[slot] = id;
-    this.nodes[slot] = node;
-    this.sizes[slot] = bytes;
-    this.used[slot] = true; // one turn of the hand before it can go
-    this.index.set(id, slot);
-    this.held += bytes;
-  }
-
-  private evictOne(): void {
-    for (;;) {
-      const slot = this.hand;
-      this.hand = this.hand + 1 >= this.ids.length ? 0 : this.hand + 1;
-      const id = this.ids[slot];
-      if (id === undefined) continue;
-      if (this.used[slot]) {
-        this.used[slot] = false;
-        continue;
-      }
-      this.index.delete(id);
-      this.ids[slot] = undefined;
-      this.nodes[slot] = undefined;
-      this.held -= this.sizes[slot];
-      this.free.push(slot);
-      return;
-    }
+  /**
+   * Holds a checked node at `depth` from its record (views into `record` are not kept: a record may sit in a
+   * larger buffer). `node`: its decoding if the caller has one whose fields may be kept.
+   */
+  set(id: string, depth: number, record: Uint8Array, node?: InternalNode): void {
+    if (depth < DECODED_DEPTH) this.decoded.set(id, node ?? decodeNode(record, true), record.byteLength);
+    else this.packed.set(id, record);
   }
 }

@@ -94,15 +94,27 @@ export function innerHash(left: Ref, right: Ref): Uint8Array {
  * writes together, as Jellyfish's NodeKey does.
  */
 export function nodeKey(version: number, depth: number, path: Uint8Array): Uint8Array {
-  const n = (depth + 7) >> 3;
-  const key = new Uint8Array(9 + n);
-  writeU64be(key, 0, version);
-  key[8] = depth;
-  // Byte by byte, not key.set(path.subarray(...)): the subarray is one more object per key, and a block that
-  // creates accounts names a few dozen nodes per tx.
-  for (let i = 0; i < n; i++) key[9 + i] = path[i];
-  if ((depth & 7) !== 0) key[8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
+  const key = new Uint8Array(9 + ((depth + 7) >> 3));
+  writeNodeKey(key, 0, version, depth, path);
   return key;
+}
+
+/** Where a node key holds its depth (after the u64 version). */
+export const NODE_KEY_DEPTH_BYTE = 8;
+
+/** The longest node key: a 256-bit path's version, depth and 32 path bytes. */
+export const MAX_NODE_KEY_BYTES = 9 + 32;
+
+/** Writes nodeKey(version, depth, path) into `out` at `at`; returns where it ends. */
+export function writeNodeKey(out: Uint8Array, at: number, version: number, depth: number, path: Uint8Array): number {
+  const n = (depth + 7) >> 3;
+  writeU64be(out, at, version);
+  out[at + NODE_KEY_DEPTH_BYTE] = depth;
+  // Byte by byte, not set(path.subarray(...)): the subarray is one more object per key, and a block that
+  // creates accounts names a few dozen nodes per tx.
+  for (let i = 0; i < n; i++) out[at + 9 + i] = path[i];
+  if ((depth & 7) !== 0) out[at + 8 + n] &= (0xff00 >> (depth & 7)) & 0xff;
+  return at + 9 + n;
 }
 
 /** nodeId's code units, reused: one array for every call (the id is built on the main thread, synchronously). */
@@ -129,13 +141,30 @@ const LEAF_REF_BYTES = 73;
 /** A node ref: kind, version, hash. */
 const NODE_REF_BYTES = 41;
 
+/** A big-endian u64 (a height: below 2^53) at `at`, without a DataView per call. */
 function readU64(bytes: Uint8Array, at: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
-  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  const high = ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+  const low = ((bytes[at + 4] << 24) | (bytes[at + 5] << 16) | (bytes[at + 6] << 8) | bytes[at + 7]) >>> 0;
+  return high * 2 ** 32 + low;
 }
 
 export function nodeRecordKey(key: Uint8Array): Uint8Array {
   return bucketKey(BUCKET.treeNode, key);
+}
+
+/** The longest node record key: the bucket byte and the longest node key. */
+export const MAX_NODE_RECORD_KEY_BYTES = 1 + MAX_NODE_KEY_BYTES;
+
+/** Writes nodeRecordKey(nodeKey(version, depth, path)) into `out` at `at`; returns where it ends. */
+export function writeNodeRecordKey(
+  out: Uint8Array,
+  at: number,
+  version: number,
+  depth: number,
+  path: Uint8Array,
+): number {
+  out[at] = BUCKET.treeNode;
+  return writeNodeKey(out, at + 1, version, depth, path);
 }
 
 export function rootRecordKey(version: number): Uint8Array {
@@ -164,17 +193,22 @@ function writeRef(out: Uint8Array, at: number, ref: Ref): number {
   return at + 41;
 }
 
-/** Reads one ref at `at`; returns it and where the next begins. Throws on bytes that are not a ref. */
-function readRef(bytes: Uint8Array, at: number): [Ref, number] {
+/**
+ * Reads one ref at `at`; returns it and where the next begins. Throws on bytes that are not a ref. `copy`: its
+ * fields are copies, not views into `bytes` (so that what keeps the ref does not keep all of `bytes`).
+ */
+function readRef(bytes: Uint8Array, at: number, copy: boolean): [Ref, number] {
   const kind = bytes[at];
   if (kind === KIND_EMPTY) return [null, at + 1];
   if (kind === KIND_LEAF && at + LEAF_REF_BYTES <= bytes.byteLength) {
-    // Views into the record (read fresh from disk, never reused): no copy, no ArrayBuffer per field.
-    const leaf = leafRef(bytes.subarray(at + 1, at + 33), bytes.subarray(at + 33, at + 65), readU64(bytes, at + 65));
-    return [leaf, at + LEAF_REF_BYTES];
+    // Views into a record read fresh from disk (never reused): no copy, no ArrayBuffer per field.
+    const path = copy ? bytes.slice(at + 1, at + 33) : bytes.subarray(at + 1, at + 33);
+    const valueHash = copy ? bytes.slice(at + 33, at + 65) : bytes.subarray(at + 33, at + 65);
+    return [leafRef(path, valueHash, readU64(bytes, at + 65)), at + LEAF_REF_BYTES];
   }
   if (kind === KIND_NODE && at + NODE_REF_BYTES <= bytes.byteLength) {
-    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash: bytes.subarray(at + 9, at + 41) };
+    const hash = copy ? bytes.slice(at + 9, at + 41) : bytes.subarray(at + 9, at + 41);
+    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash };
     return [node, at + NODE_REF_BYTES];
   }
   throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);
@@ -187,9 +221,17 @@ export function encodeRef(ref: Ref): Uint8Array {
 }
 
 export function decodeRef(bytes: Uint8Array): Ref {
-  const [ref, end] = readRef(bytes, 0);
+  const [ref, end] = readRef(bytes, 0, false);
   if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree root record has trailing bytes");
   return ref;
+}
+
+/** The longest internal node record: two leaf refs. */
+export const MAX_NODE_RECORD_BYTES = 2 * LEAF_REF_BYTES;
+
+/** Writes the record of the internal node (left, right) into `out` at `at`; returns where it ends. */
+export function writeNodeRecord(out: Uint8Array, at: number, left: Ref, right: Ref): number {
+  return writeRef(out, writeRef(out, at, left), right);
 }
 
 /** An internal node's record: its left ref then its right ref (1, 41 or 73 bytes each). */
@@ -199,9 +241,13 @@ export function encodeNode(node: InternalNode): Uint8Array {
   return out;
 }
 
-export function decodeNode(bytes: Uint8Array): InternalNode {
-  const [left, mid] = readRef(bytes, 0);
-  const [right, end] = readRef(bytes, mid);
+/**
+ * The internal node of a record. Its refs are views into `bytes` (a record read from disk is its own array),
+ * or with `copy`, copies of their fields (a record inside a larger buffer that should not be kept whole).
+ */
+export function decodeNode(bytes: Uint8Array, copy = false): InternalNode {
+  const [left, mid] = readRef(bytes, 0, copy);
+  const [right, end] = readRef(bytes, mid, copy);
   if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree node record has trailing bytes");
   return { left, right };
 }

@@ -6,6 +6,7 @@ import {
   innerHash,
   type InternalNode,
   nodeId,
+  NODE_KEY_DEPTH_BYTE,
   nodeKey,
   nodeRecordKey,
   type Ref,
@@ -88,7 +89,7 @@ export class NodeReader implements TreeNodeSource {
     if (cached !== undefined) return cached;
     const key = nodeKey(version, depth, path);
     const { node, record } = readCheckedNode(this.store, key, { version, depth, hash });
-    this.cache.set(id, node, record.byteLength);
+    this.cache.set(id, depth, record, node); // the record is its own array: its views may be kept
     return node;
   }
 
@@ -96,8 +97,8 @@ export class NodeReader implements TreeNodeSource {
     return readRoot(this.store, version);
   }
 
-  /** Caches a node just committed (the next block reads the same paths again). */
-  remember(key: Uint8Array, node: InternalNode, recordBytes: number): void {
-    this.cache.set(cacheId(key), node, recordBytes);
+  /** Caches a node just committed, by its nodeKey and record (the next block reads the same paths again). */
+  remember(key: Uint8Array, record: Uint8Array): void {
+    this.cache.set(cacheId(key), key[NODE_KEY_DEPTH_BYTE], record);
   }
 }

@@ -78,14 +78,23 @@ export class PastNodeCache {
     return this.young.ids.size + this.old.ids.size;
   }
 
-  /** The node of `id`, decoded from a copy of its record (so that what it is kept in never pins a chunk). */
+  /**
+   * The node of `id`, its fields copied out of the record (so that what it is kept in never pins a chunk): a
+   * few 32-byte arrays on V8's heap, where a copy of the whole record would be an ArrayBuffer of its own.
+   */
   get(id: string): InternalNode | undefined {
     const young = this.young.record(id);
-    if (young !== undefined) return decodeNode(young.slice());
+    if (young !== undefined) return decodeNode(young, true);
     const old = this.old.record(id);
     if (old === undefined) return undefined;
     this.add(id, old);
-    return decodeNode(old.slice());
+    return decodeNode(old, true);
+  }
+
+  /** The node of `id` like get, but a hit in the old generation stays there (a reader that does not own the cache). */
+  peek(id: string): InternalNode | undefined {
+    const record = this.young.record(id) ?? this.old.record(id);
+    return record === undefined ? undefined : decodeNode(record, true);
   }
 
   /** Holds a checked node record (its key's node never changes, so a held id is not added again). */

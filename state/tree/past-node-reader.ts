@@ -1,10 +1,8 @@
-import { NodeCache } from "./node-cache.ts";
-import { type InternalNode, nodeKey, type Ref } from "./node-codec.ts";
+import { DecodedNodeCache } from "./decoded-node-cache.ts";
+import type { NodeCache } from "./node-cache.ts";
+import { type InternalNode, MAX_NODE_RECORD_BYTES, nodeKey, type Ref } from "./node-codec.ts";
 import { cacheId, type NodeStore, readCheckedNode, readRoot, type TreeNodeSource } from "./node-reader.ts";
 import { PastNodeCache } from "./past-node-cache.ts";
-
-/** The largest node record (two inline leaves): what a node decoded from a packed record is counted as. */
-const MAX_NODE_RECORD_BYTES = 146;
 
 /**
  * Reads the trees of heights below the latest, for proofs. A node is looked for in the hot-node cache first,
@@ -17,7 +15,7 @@ const MAX_NODE_RECORD_BYTES = 146;
 export class PastNodeReader implements TreeNodeSource {
   readonly store: NodeStore;
   /** The nodes read most often (the top levels of recent heights), decoded: a hit allocates nothing. */
-  readonly decoded: NodeCache;
+  readonly decoded: DecodedNodeCache;
   /** The many more read once in a while, as packed records (decoded when asked for). */
   readonly cache: PastNodeCache;
   readonly hot: NodeCache | undefined;
@@ -25,7 +23,7 @@ export class PastNodeReader implements TreeNodeSource {
   /** `maxBytes` is shared: a quarter for decoded nodes, the rest packed. */
   constructor(store: NodeStore, maxBytes: number, hot?: NodeCache) {
     this.store = store;
-    this.decoded = new NodeCache(Math.floor(maxBytes / 4));
+    this.decoded = new DecodedNodeCache(Math.floor(maxBytes / 4));
     this.cache = new PastNodeCache(maxBytes - this.decoded.maxBytes);
     this.hot = hot;
   }

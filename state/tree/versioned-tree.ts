@@ -3,19 +3,22 @@ import type { TreeUpdate } from "../smt.ts";
 import { TreeNodeMissingError } from "./errors.ts";
 import {
   bit,
-  encodeNode,
   encodeRef,
   innerHash,
-  type InternalNode,
   type LeafRef,
   leafRef,
-  nodeKey,
-  nodeRecordKey,
+  MAX_NODE_KEY_BYTES,
+  MAX_NODE_RECORD_BYTES,
+  MAX_NODE_RECORD_KEY_BYTES,
   type Ref,
   refHash,
   rootRecordKey,
+  writeNodeKey,
+  writeNodeRecord,
+  writeNodeRecordKey,
 } from "./node-codec.ts";
 import type { NodeReader } from "./node-reader.ts";
+import { PackedBytes } from "./packed-bytes.ts";
 import { staleRecords } from "./stale-log.ts";
 
 export type { TreeUpdate };
@@ -27,38 +30,36 @@ export interface TreePut {
   value: Uint8Array;
 }
 
-interface NewNode {
-  key: Uint8Array;
-  node: InternalNode;
-  bytes: Uint8Array;
-}
-
 /**
  * The tree a block's writes would produce, held in memory: its new nodes are written only if the block is
  * committed (as `ops()`, in the block's batch). Dropping it leaves nothing behind, and candidates on the same
- * base share nothing mutable: each reads committed nodes only and keeps its own new ones.
+ * base share nothing mutable: each reads committed nodes only and keeps its own new ones. The new nodes and
+ * the replaced nodes' keys are kept packed as bytes (state/tree/packed-bytes.ts), not as objects: a candidate
+ * lives from the block's execution to its commit.
  */
 export class TreeCandidate {
   readonly version: number;
   readonly baseVersion: number;
   readonly root: Ref;
-  readonly newNodes: NewNode[];
-  readonly staleNodeKeys: Uint8Array[];
+  /** Entry 2i: new node i's LevelDB key (nodeRecordKey of its nodeKey); entry 2i + 1: its record. */
+  private readonly nodes: PackedBytes;
+  /** The nodeKeys of the committed nodes it replaces. */
+  private readonly stale: PackedBytes;
   readonly staleStateKeys: Uint8Array[];
 
   constructor(opts: {
     version: number;
     baseVersion: number;
     root: Ref;
-    newNodes: NewNode[];
-    staleNodeKeys: Uint8Array[];
+    nodes: PackedBytes;
+    stale: PackedBytes;
     staleStateKeys: Uint8Array[];
   }) {
     this.version = opts.version;
     this.baseVersion = opts.baseVersion;
     this.root = opts.root;
-    this.newNodes = opts.newNodes;
-    this.staleNodeKeys = opts.staleNodeKeys;
+    this.nodes = opts.nodes;
+    this.stale = opts.stale;
     this.staleStateKeys = opts.staleStateKeys;
   }
 
@@ -66,9 +67,26 @@ export class TreeCandidate {
     return refHash(this.root);
   }
 
+  get newNodeCount(): number {
+    return this.nodes.length / 2;
+  }
+
+  /** New node i's nodeKey and record (views, in post-order: children before their parent). */
+  newNode(i: number): { key: Uint8Array; record: Uint8Array } {
+    return { key: this.nodes.get(2 * i).subarray(1), record: this.nodes.get(2 * i + 1) };
+  }
+
+  /** The nodeKeys of the committed nodes this candidate replaces. */
+  get staleNodeKeys(): Uint8Array[] {
+    return this.stale.all();
+  }
+
   /** The records the block's batch must write: new nodes, this height's root, and its stale log. */
   ops(): TreePut[] {
-    const ops: TreePut[] = this.newNodes.map((n) => ({ type: "put", key: nodeRecordKey(n.key), value: n.bytes }));
+    const ops: TreePut[] = new Array(this.newNodeCount);
+    for (let i = 0; i < ops.length; i++) {
+      ops[i] = { type: "put", key: this.nodes.get(2 * i), value: this.nodes.get(2 * i + 1) };
+    }
     ops.push({ type: "put", key: rootRecordKey(this.version), value: encodeRef(this.root) });
     const stale = { nodeKeys: this.staleNodeKeys, stateKeys: this.staleStateKeys };
     for (const r of staleRecords(this.version, stale)) ops.push({ type: "put", ...r });
@@ -100,8 +118,8 @@ function leafOf(item: Item, version: number): LeafRef {
 class Builder {
   readonly reader: NodeReader;
   readonly version: number;
-  readonly newNodes: NewNode[] = [];
-  readonly stale: Uint8Array[] = [];
+  readonly nodes = new PackedBytes();
+  readonly stale = new PackedBytes();
 
   constructor(reader: NodeReader, version: number) {
     this.reader = reader;
@@ -109,8 +127,10 @@ class Builder {
   }
 
   private newNode(depth: number, path: Uint8Array, left: Ref, right: Ref): Ref {
-    const node: InternalNode = { left, right };
-    this.newNodes.push({ key: nodeKey(this.version, depth, path), node, bytes: encodeNode(node) });
+    const key = this.nodes.begin(MAX_NODE_RECORD_KEY_BYTES);
+    this.nodes.end(writeNodeRecordKey(key, this.nodes.at, this.version, depth, path));
+    const record = this.nodes.begin(MAX_NODE_RECORD_BYTES);
+    this.nodes.end(writeNodeRecord(record, this.nodes.at, left, right));
     return { kind: 2, version: this.version, hash: innerHash(left, right) };
   }
 
@@ -174,7 +194,8 @@ class Builder {
     const left = this.update(node.left, items, lo, mid, depth + 1);
     const right = this.update(node.right, items, mid, hi, depth + 1);
     if (left === node.left && right === node.right) return ref;
-    this.stale.push(nodeKey(ref.version, depth, path));
+    const stale = this.stale.begin(MAX_NODE_KEY_BYTES);
+    this.stale.end(writeNodeKey(stale, this.stale.at, ref.version, depth, path));
     return this.join(depth, path, left, right);
   }
 }
@@ -231,8 +252,8 @@ export class VersionedTree {
       version,
       baseVersion: this.version,
       root,
-      newNodes: builder.newNodes,
-      staleNodeKeys: builder.stale,
+      nodes: builder.nodes,
+      stale: builder.stale,
       staleStateKeys: stateKeys,
     });
   }
@@ -242,7 +263,10 @@ export class VersionedTree {
     if (c.baseVersion !== this.version) {
       throw new Error(`a tree candidate built on version ${c.baseVersion} cannot commit on version ${this.version}`);
     }
-    for (const n of c.newNodes) this.reader.remember(n.key, n.node, n.bytes.byteLength);
+    for (let i = 0; i < c.newNodeCount; i++) {
+      const { key, record } = c.newNode(i);
+      this.reader.remember(key, record);
+    }
     return new VersionedTree(this.reader, c.version, c.root);
   }
 }

@@ -166,8 +166,11 @@ async function install(outDir: string): Promise<void> {
   const snapshotSites = () => new Map([...sites].map(([k, v]) => [k, { ...v }]));
   // With OPL_WAKEUP_PROBE_ALLOC=1, V8's sampling heap profiler runs over the same window, keeping the samples of
   // objects already collected: where the main thread allocates (DIR/<pid>.heapprofile, by allocation site).
+  // With OPL_WAKEUP_PROBE_ALLOC=promoted, only the samples of objects that outlived a scavenge (promoted to the
+  // old space, whether a full GC collected them later or not): what the old generation's collections work on.
   fs.mkdirSync(outDir, { recursive: true });
-  const alloc = process.env.OPL_WAKEUP_PROBE_ALLOC === "1" ? new Session() : undefined;
+  const allocMode = process.env.OPL_WAKEUP_PROBE_ALLOC;
+  const alloc = allocMode === "1" || allocMode === "promoted" ? new Session() : undefined;
   alloc?.connect();
   process.on("SIGUSR2", () => {
     if (start === undefined) {
@@ -175,7 +178,7 @@ async function install(outDir: string): Promise<void> {
       alloc?.post("HeapProfiler.startSampling", {
         samplingInterval: 32768,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: allocMode === "1",
       });
       return;
     }

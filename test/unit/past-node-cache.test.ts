@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
-import { NodeCache } from "../../state/tree/node-cache.ts";
+import { DecodedNodeCache } from "../../state/tree/decoded-node-cache.ts";
 import { encodeNode, type InternalNode, leafRef, nodeKey, type Ref } from "../../state/tree/node-codec.ts";
 import { cacheId } from "../../state/tree/node-reader.ts";
 import { PastNodeCache } from "../../state/tree/past-node-cache.ts";
@@ -49,14 +49,14 @@ describe("the past-height proofs' node cache", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("holds several times as many nodes as the hot cache's decoded nodes in the same bytes", () => {
+  it("holds several times as many nodes as decoded nodes in the same bytes", () => {
     const bound = 1024 * 1024;
     const past = new PastNodeCache(bound);
-    const hot = new NodeCache(bound);
+    const decoded = new DecodedNodeCache(bound);
     for (const e of entries(15_000)) {
       past.set(e.id, e.record);
-      hot.set(e.id, e.node, e.record.byteLength);
+      decoded.set(e.id, e.node, e.record.byteLength);
     }
-    expect(past.size).toBeGreaterThan(3 * hot.size);
+    expect(past.size).toBeGreaterThan(3 * decoded.size);
   });
 });

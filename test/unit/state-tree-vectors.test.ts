@@ -28,7 +28,7 @@ describe("state tree known-answer vectors (docs/state-tree.md)", () => {
 
   it("stores the 3-entry tree as the documented node keys", () => {
     const candidate = new VersionedTree(new NodeReader(new MemoryNodeStore()), -1, null).candidate(updates(3), [], 0);
-    const keys = candidate.newNodes.map((n) => toHex(n.key)).sort();
+    const keys = Array.from({ length: candidate.newNodeCount }, (_, i) => toHex(candidate.newNode(i).key)).sort();
     expect(keys).toEqual(["000000000000000000", "00000000000000000180", "00000000000000000280"]);
   });
 });

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../crypto/bytes.ts";
+import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
+import { MemoryNodeStore } from "../../state/tree/memory-store.ts";
+import { DECODED_DEPTH, NodeCache } from "../../state/tree/node-cache.ts";
+import { encodeNode, type InternalNode, nodeKey, nodeRecordKey } from "../../state/tree/node-codec.ts";
+import { cacheId, NodeReader } from "../../state/tree/node-reader.ts";
+import { PastNodeCache } from "../../state/tree/past-node-cache.ts";
+import { VersionedTree } from "../../state/tree/versioned-tree.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const update = (k: string, v: string) => ({ path: treePath(enc(k)), valueHash: valueHash(enc(v)) });
+
+/** A tree of `blocks` blocks of `perBlock` new keys each, committed through a reader with a `cacheBytes` hot cache. */
+function grow(cacheBytes: number, blocks: number, perBlock: number) {
+  const store = new MemoryNodeStore();
+  const reader = new NodeReader(store, new NodeCache(cacheBytes));
+  const genesis = new VersionedTree(reader, -1, null).candidate([], [], 0);
+  store.write(genesis.ops());
+  let tree = VersionedTree.open(reader, 0);
+  let reference = SparseMerkleTree.empty();
+  for (let b = 0; b < blocks; b++) {
+    const updates = Array.from({ length: perBlock }, (_, i) => update(`account-${b}-${i}`, `balance ${i}`));
+    reference = reference.apply(updates);
+    const c = tree.candidate(updates);
+    expect(toHex(c.rootHash)).toBe(toHex(reference.rootHash));
+    store.write(c.ops());
+    tree = tree.commit(c);
+  }
+  return { store, reader, tree };
+}
+
+describe("the latest tree's hot-node cache, in two tiers", () => {
+  it("holds the nodes a block commits, several times as many as decoded nodes would fit in the same bytes", () => {
+    // 20,000 accounts: paths about 16 deep, so most nodes are below the decoded tier. Held decoded (~820 bytes
+    // each), 1 MiB was about 1,300 nodes; packed it holds several thousand.
+    const bound = 1024 * 1024;
+    const { reader, tree } = grow(bound, 10, 2000);
+    const cache = reader.cache;
+    expect(cache.bytes).toBeLessThanOrEqual(bound);
+    expect(cache.size).toBeGreaterThan(3000);
+    expect(cache.packed.size).toBeGreaterThan(cache.decoded.size);
+    // Everything reads back through the cache as committed.
+    for (let i = 0; i < 2000; i += 97) {
+      expect(tree.lookup(treePath(enc(`account-9-${i}`)))).toEqual(valueHash(enc(`balance ${i}`)));
+      expect(tree.lookup(treePath(enc(`account-0-${i}`)))).toEqual(valueHash(enc(`balance ${i}`)));
+    }
+    expect(tree.lookup(treePath(enc("never written")))).toBeUndefined();
+  });
+
+  it("keeps the top levels decoded (a hit allocates nothing) and the deeper ones packed, each as stored", () => {
+    const { store, reader, tree } = grow(64 * 1024 * 1024, 3, 1000);
+    const path = treePath(enc("account-2-7"));
+    // Walk the path down from the root: each node comes from the tier its depth names, equal to its record.
+    let ref = tree.root;
+    let depth = 0;
+    let packedSeen = 0;
+    while (ref !== null && ref.kind === 2) {
+      const id = cacheId(nodeKey(ref.version, depth, path));
+      const decoded = reader.cache.decoded.peek(id);
+      const packed = reader.cache.packed.peek(id);
+      if (depth < DECODED_DEPTH) {
+        expect(decoded).toBeDefined();
+        expect(packed).toBeUndefined();
+      } else {
+        expect(decoded).toBeUndefined();
+        expect(packed).toBeDefined();
+        packedSeen++;
+      }
+      const node = (decoded ?? packed) as InternalNode;
+      const stored = store.get(nodeRecordKey(nodeKey(ref.version, depth, path)));
+      expect(toHex(encodeNode(node))).toBe(toHex(stored as Uint8Array));
+      // Twice: the same node each time (a packed hit decodes a fresh copy, a decoded hit is the one object).
+      expect(toHex(encodeNode(reader.cache.get(id) as InternalNode))).toBe(toHex(encodeNode(node)));
+      ref = (path[depth >> 3] >> (7 - (depth & 7))) & 1 ? node.right : node.left;
+      depth++;
+    }
+    expect(packedSeen).toBeGreaterThan(0);
+  });
+
+  it("peek leaves an old generation's record to be dropped with it; get keeps it young", () => {
+    // Ids of 8 characters: each entry counts 64 + 8 bytes, and a generation's first entry its 64 KiB chunk too,
+    // so with this bound a generation holds exactly 100 entries and the 101st starts the next.
+    const half = 64 * 1024 + 100 * 72;
+    const record = encodeNode({ left: { kind: 2, version: 1, hash: new Uint8Array(32).fill(1) }, right: null });
+    let n = 0;
+    const fill = (cache: PastNodeCache, count: number) => {
+      for (let i = 0; i < count; i++) cache.set(`f${String(n++).padStart(7, "0")}`, record);
+    };
+    for (const keep of [false, true]) {
+      const cache = new PastNodeCache(2 * half);
+      cache.set("the-node", record);
+      fill(cache, 100); // the 100th filler starts a second generation: the node's is now the old one
+      expect(cache.peek("the-node")).toBeDefined();
+      if (keep) expect(cache.get("the-node")).toBeDefined(); // copied into the young generation
+      fill(cache, 100); // the young generation fills and turns old; the old one, with the node's first copy, goes
+      expect(cache.peek("the-node") !== undefined).toBe(keep);
+    }
+  });
+});

@@ -25,8 +25,11 @@ export interface Application {
   /** Checks a proposed block completely (header, transactions, signatures, execution, roots). */
   validate(block: Block): Promise<ValidationResult>;
 
-  /** Persists a decided block with the commit that decided it, atomically, and makes its state current. */
-  commit(block: Block, commit: Commit): Promise<void>;
+  /**
+   * Persists a decided block with the commit that decided it, atomically, and makes its state current.
+   * `blockBytes`: the block's canonical encoding, when the caller holds it (else the app encodes it).
+   */
+  commit(block: Block, commit: Commit, blockBytes?: Uint8Array): Promise<void>;
 }
 
 export interface ChainInfo {

@@ -355,7 +355,7 @@ export class ConsensusDriver {
     const signatures = this.votes.commitSignatures(height, round, value, precommits.map((v) => v.validator));
     const commit: Commit = { height, round, blockHash: fromHex(value) as Uint8Array, signatures };
     const started = this.now();
-    await this.o.app.commit(block, commit);
+    await this.o.app.commit(block, commit, this.encoded.of(block));
     this.late.keep(height, round, value, precommits);
     this.log.info({ height, round, txs: block.txs.length, hash: value, ms: this.now() - started }, "committed block");
     this.o.network?.broadcast({ type: "status", height });

@@ -1,4 +1,5 @@
 import { bech32 } from "@scure/base";
+import { bech32Encoder20 } from "./bech32-address.ts";
 import { shortBytesId } from "./bytes.ts";
 import { sha256 } from "./hash.ts";
 
@@ -38,19 +39,15 @@ export function senderOf(publicKey: Uint8Array): Sender {
   return sender;
 }
 
-/** bech32 encoding costs a few microseconds and the same addresses recur in every block: cache them. */
-const BECH32_CACHE_LIMIT = 50_000;
-const bech32Cache = new Map<string, string>();
+const encode20 = bech32Encoder20(ADDRESS_PREFIX);
 
+/**
+ * An address's bech32 text. Not cached: the 20-byte encoder takes ~0.3 us (crypto/bech32-address.ts), and a
+ * cache of every address encoded held two strings per new account for as long as 50,000 others came after.
+ */
 export function encodeAddress(address: Uint8Array): string {
-  const id = shortBytesId(address);
-  let text = bech32Cache.get(id);
-  if (text === undefined) {
-    text = bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
-    if (bech32Cache.size >= BECH32_CACHE_LIMIT) bech32Cache.delete(bech32Cache.keys().next().value as string);
-    bech32Cache.set(id, text);
-  }
-  return text;
+  if (address.byteLength === ADDRESS_LENGTH) return encode20(address);
+  return bech32.encode(ADDRESS_PREFIX, bech32.toWords(address));
 }
 
 /**

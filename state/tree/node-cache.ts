@@ -1,5 +1,5 @@
 import { DecodedNodeCache } from "./decoded-node-cache.ts";
-import { decodeNode, type InternalNode } from "./node-codec.ts";
+import { decodeNode, type InternalNode, NODE_KEY_DEPTH_BYTE } from "./node-codec.ts";
 import { PastNodeCache } from "./past-node-cache.ts";
 
 /** The hot-node cache's default bound: the top levels of a tree of millions of entries fit many times over. */
@@ -11,25 +11,38 @@ export const DEFAULT_TREE_CACHE_BYTES = 64 * 1024 * 1024;
  * worth keeping ready; below, a block meets each node about once.
  */
 export const DECODED_DEPTH = 8;
-/** The decoded tier's share of the bound: the top DECODED_DEPTH levels are at most 255 nodes per version. */
+/** The decoded tier's share of the bound: the top DECODED_DEPTH levels are at most 255 nodes per version... */
 const DECODED_SHARE = 1 / 8;
+/**
+ * ...but at least this much (or the whole bound, if smaller): ~320 decoded nodes, more than one version's top
+ * levels, at the smallest `[state] cache_bytes` (1 MiB). A bound too small for the packed tier to hold a
+ * record (below ~384 KiB: tests) keeps every node decoded, as the cache did before it had tiers.
+ */
+const DECODED_FLOOR_BYTES = 256 * 1024;
 
 /**
  * The latest tree's hot-node cache, in two tiers by depth. The top levels decoded (DecodedNodeCache): a hit
  * allocates nothing. The rest as packed records in shared chunks (PastNodeCache), decoded when asked for:
  * a loaded node that creates accounts caches about four new nodes per tx, and held decoded (5-9 objects each,
  * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are one
- * id string and ~180 bytes in a chunk, and a cache of the same bound holds four times as many.
+ * id string and ~180 bytes in a chunk, and a cache of the same bound holds two to four times as many (the
+ * packed tier drops its older generation whole: at least one generation is always held). The price: a packed
+ * hit decodes a fresh node (~1 KB of short-lived objects) whose leaves hash again when asked for.
  */
 export class NodeCache {
   readonly maxBytes: number;
   readonly decoded: DecodedNodeCache;
   readonly packed: PastNodeCache;
+  /** The depths from which nodes are packed: DECODED_DEPTH, or none when the packed tier could hold nothing. */
+  private readonly packedFrom: number;
 
   constructor(maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.maxBytes = maxBytes;
-    this.decoded = new DecodedNodeCache(Math.floor(maxBytes * DECODED_SHARE));
-    this.packed = new PastNodeCache(maxBytes - this.decoded.maxBytes);
+    const decoded = Math.max(Math.floor(maxBytes * DECODED_SHARE), Math.min(maxBytes, DECODED_FLOOR_BYTES));
+    const packed = new PastNodeCache(maxBytes - decoded);
+    this.packedFrom = packed.holdsRecords ? DECODED_DEPTH : Number.POSITIVE_INFINITY;
+    this.decoded = new DecodedNodeCache(packed.holdsRecords ? decoded : maxBytes);
+    this.packed = packed.holdsRecords ? packed : new PastNodeCache(0);
   }
 
   /** The estimated bytes held now (never above maxBytes). */
@@ -41,8 +54,9 @@ export class NodeCache {
     return this.decoded.size + this.packed.size;
   }
 
+  /** The node of `id` (cacheId of its nodeKey: its depth is the id's unit NODE_KEY_DEPTH_BYTE) from its tier. */
   get(id: string): InternalNode | undefined {
-    return this.decoded.get(id) ?? this.packed.get(id);
+    return this.decodedDepth(id) ? this.decoded.get(id) : this.packed.get(id);
   }
 
   /**
@@ -50,15 +64,20 @@ export class NodeCache {
    * reading the hot cache) shares what it holds but cannot change what it evicts next.
    */
   peek(id: string): InternalNode | undefined {
-    return this.decoded.peek(id) ?? this.packed.peek(id);
+    return this.decodedDepth(id) ? this.decoded.peek(id) : this.packed.peek(id);
   }
 
   /**
-   * Holds a checked node at `depth` from its record (views into `record` are not kept: a record may sit in a
-   * larger buffer). `node`: its decoding if the caller has one whose fields may be kept.
+   * Holds a checked node at `depth` from its record. `node`: its decoding if the caller has one whose views
+   * may be kept; else the decoded tier decodes a copy of `record` (which may sit in a larger buffer: a
+   * candidate's chunk), one array per node as NODE_OVERHEAD_BYTES was measured with.
    */
   set(id: string, depth: number, record: Uint8Array, node?: InternalNode): void {
-    if (depth < DECODED_DEPTH) this.decoded.set(id, node ?? decodeNode(record, true), record.byteLength);
+    if (depth < this.packedFrom) this.decoded.set(id, node ?? decodeNode(record.slice()), record.byteLength);
     else this.packed.set(id, record);
+  }
+
+  private decodedDepth(id: string): boolean {
+    return id.charCodeAt(NODE_KEY_DEPTH_BYTE) < this.packedFrom;
   }
 }

@@ -89,7 +89,7 @@ export class NodeReader implements TreeNodeSource {
     if (cached !== undefined) return cached;
     const key = nodeKey(version, depth, path);
     const { node, record } = readCheckedNode(this.store, key, { version, depth, hash });
-    this.cache.set(id, depth, record, node); // the record is its own array: its views may be kept
+    this.cache.set(id, depth, record, node); // a record read from disk is its own array: its views may be kept
     return node;
   }
 

@@ -8,6 +8,8 @@ import { decodeNode, type InternalNode } from "./node-codec.ts";
 export const PAST_ENTRY_OVERHEAD_BYTES = 64;
 /** Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. */
 const CHUNK_BYTES = 64 * 1024;
+/** The longest id: cacheId of the longest node key (9 bytes and a 32-byte path). */
+const MAX_ID_LENGTH = 41;
 /** A node record is at most two leaf refs (146 bytes): its length fits the one byte stored before it. */
 const MAX_RECORD_BYTES = 255;
 
@@ -51,13 +53,14 @@ class Generation {
 }
 
 /**
- * The cache of tree nodes read for proofs below the latest height. Past heights' nodes are read once per
- * proof and rarely again soon, so what matters is how many fit in the bound: this cache keeps the records'
- * bytes packed in shared chunks (~180 bytes a node) and decodes a node when it is asked for, where the hot
- * cache keeps decoded nodes (~820 bytes each, NodeCache) because execution reads the same ones again and
- * again. Only records already checked against the hash their parent names are added. Two generations as in
- * ByteBoundedCache: a hit in the old one is copied to the young one; when the young one holds half the
- * bound, the old one is dropped whole (its chunks with it).
+ * Tree node records packed in shared chunks (~180 bytes a node), each decoded when it is asked for: where
+ * what matters is how many nodes fit in the bound, not what a hit costs. Two users: the proofs below the
+ * latest height (PastNodeReader: past heights' nodes are read once per proof and rarely again soon), and the
+ * latest tree's hot cache for its deeper levels (NodeCache: a block meets each of those about once), where
+ * a decoded node would be ~820 bytes of JS objects that every full GC marks. Only records already checked
+ * against the hash their parent names, or just built, are added. Two generations as in ByteBoundedCache: a
+ * hit in the old one is copied to the young one; when the young one holds half the bound, the old one is
+ * dropped whole (its chunks with it).
  */
 export class PastNodeCache {
   readonly maxBytes: number;
@@ -67,6 +70,11 @@ export class PastNodeCache {
   constructor(maxBytes: number) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new Error(`cache bound must be bytes, got ${maxBytes}`);
     this.maxBytes = maxBytes;
+  }
+
+  /** Whether a bound this small can hold any record (half of it must fit a chunk and an entry). */
+  get holdsRecords(): boolean {
+    return CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + MAX_ID_LENGTH <= this.maxBytes / 2;
   }
 
   /** The estimated bytes held now, chunks counted whole (never above maxBytes). */

@@ -11,8 +11,11 @@ import { VersionedTree } from "../../state/tree/versioned-tree.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 const update = (k: string, v: string) => ({ path: treePath(enc(k)), valueHash: valueHash(enc(v)) });
 
-/** A tree of `blocks` blocks of `perBlock` new keys each, committed through a reader with a `cacheBytes` hot cache. */
-function grow(cacheBytes: number, blocks: number, perBlock: number) {
+/**
+ * A tree of `blocks` blocks of `perBlock` new keys each, committed through a reader with a `cacheBytes` hot
+ * cache; `afterBlock` sees the cache's size after each block but the first.
+ */
+function grow(cacheBytes: number, blocks: number, perBlock: number, afterBlock?: (cacheSize: number) => void) {
   const store = new MemoryNodeStore();
   const reader = new NodeReader(store, new NodeCache(cacheBytes));
   const genesis = new VersionedTree(reader, -1, null).candidate([], [], 0);
@@ -26,19 +29,20 @@ function grow(cacheBytes: number, blocks: number, perBlock: number) {
     expect(toHex(c.rootHash)).toBe(toHex(reference.rootHash));
     store.write(c.ops());
     tree = tree.commit(c);
+    if (b > 0) afterBlock?.(reader.cache.size);
   }
   return { store, reader, tree };
 }
 
 describe("the latest tree's hot-node cache, in two tiers", () => {
-  it("holds the nodes a block commits, several times as many as decoded nodes would fit in the same bytes", () => {
+  it("holds the nodes a block commits, about twice as many as decoded nodes fit in the same bytes or more", () => {
     // 20,000 accounts: paths about 16 deep, so most nodes are below the decoded tier. Held decoded (~820 bytes
-    // each), 1 MiB was about 1,300 nodes; packed it holds several thousand.
+    // each), 1 MiB held 1,402 nodes of this tree; now (a quarter of 1 MiB decoded, the rest packed) 2,744-3,888
+    // after each block, as the packed tier holds one generation of records or two.
     const bound = 1024 * 1024;
-    const { reader, tree } = grow(bound, 10, 2000);
+    const { reader, tree } = grow(bound, 10, 2000, (size) => expect(size).toBeGreaterThan(2600));
     const cache = reader.cache;
     expect(cache.bytes).toBeLessThanOrEqual(bound);
-    expect(cache.size).toBeGreaterThan(3000);
     expect(cache.packed.size).toBeGreaterThan(cache.decoded.size);
     // Everything reads back through the cache as committed.
     for (let i = 0; i < 2000; i += 97) {
@@ -48,7 +52,7 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
     expect(tree.lookup(treePath(enc("never written")))).toBeUndefined();
   });
 
-  it("keeps the top levels decoded (a hit allocates nothing) and the deeper ones packed, each as stored", () => {
+  it("keeps the top levels decoded and the deeper ones packed, each as stored", () => {
     const { store, reader, tree } = grow(64 * 1024 * 1024, 3, 1000);
     const path = treePath(enc("account-2-7"));
     // Walk the path down from the root: each node comes from the tier its depth names, equal to its record.
@@ -70,12 +74,34 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
       const node = (decoded ?? packed) as InternalNode;
       const stored = store.get(nodeRecordKey(nodeKey(ref.version, depth, path)));
       expect(toHex(encodeNode(node))).toBe(toHex(stored as Uint8Array));
-      // Twice: the same node each time (a packed hit decodes a fresh copy, a decoded hit is the one object).
+      // And through the cache's own lookup, which goes to the tier the id's depth names.
       expect(toHex(encodeNode(reader.cache.get(id) as InternalNode))).toBe(toHex(encodeNode(node)));
       ref = (path[depth >> 3] >> (7 - (depth & 7))) & 1 ? node.right : node.left;
       depth++;
     }
     expect(packedSeen).toBeGreaterThan(0);
+  });
+
+  it("keeps every node decoded under a bound too small for a packed chunk", () => {
+    const bound = 128 * 1024;
+    const { reader, tree } = grow(bound, 3, 500);
+    expect(reader.cache.packed.size).toBe(0);
+    expect(reader.cache.decoded.size).toBeGreaterThan(100);
+    expect(reader.cache.bytes).toBeLessThanOrEqual(bound);
+    // A deep node read through the reader is cached decoded, as the cache did before it had tiers.
+    const path = treePath(enc("account-2-7"));
+    let ref = tree.root;
+    let depth = 0;
+    let deepest: string | undefined;
+    while (ref !== null && ref.kind === 2) {
+      const node = reader.node(ref.version, depth, path, ref.hash);
+      if (depth >= DECODED_DEPTH) deepest = cacheId(nodeKey(ref.version, depth, path));
+      ref = (path[depth >> 3] >> (7 - (depth & 7))) & 1 ? node.right : node.left;
+      depth++;
+    }
+    expect(deepest).toBeDefined();
+    expect(reader.cache.decoded.peek(deepest as string)).toBeDefined();
+    expect(reader.cache.packed.size).toBe(0);
   });
 
   it("peek leaves an old generation's record to be dropped with it; get keeps it young", () => {

@@ -39,10 +39,9 @@ export class NodeCache {
   constructor(maxBytes = DEFAULT_TREE_CACHE_BYTES) {
     this.maxBytes = maxBytes;
     const decoded = Math.max(Math.floor(maxBytes * DECODED_SHARE), Math.min(maxBytes, DECODED_FLOOR_BYTES));
-    const packed = new PastNodeCache(maxBytes - decoded);
-    this.packedFrom = packed.holdsRecords ? DECODED_DEPTH : Number.POSITIVE_INFINITY;
-    this.decoded = new DecodedNodeCache(packed.holdsRecords ? decoded : maxBytes);
-    this.packed = packed.holdsRecords ? packed : new PastNodeCache(0);
+    this.packed = new PastNodeCache(maxBytes - decoded); // holds nothing if too small: then all is decoded
+    this.packedFrom = this.packed.holdsRecords ? DECODED_DEPTH : Number.POSITIVE_INFINITY;
+    this.decoded = new DecodedNodeCache(this.packed.holdsRecords ? decoded : maxBytes);
   }
 
   /** The estimated bytes held now (never above maxBytes). */

@@ -1,4 +1,4 @@
-import { decodeNode, type InternalNode } from "./node-codec.ts";
+import { decodeNode, type InternalNode, MAX_NODE_KEY_BYTES } from "./node-codec.ts";
 
 /**
  * What one entry costs besides its record bytes and key id: the Map slot (key, value, chain link and bucket,
@@ -8,8 +8,6 @@ import { decodeNode, type InternalNode } from "./node-codec.ts";
 export const PAST_ENTRY_OVERHEAD_BYTES = 64;
 /** Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. */
 const CHUNK_BYTES = 64 * 1024;
-/** The longest id: cacheId of the longest node key (9 bytes and a 32-byte path). */
-const MAX_ID_LENGTH = 41;
 /** A node record is at most two leaf refs (146 bytes): its length fits the one byte stored before it. */
 const MAX_RECORD_BYTES = 255;
 
@@ -72,9 +70,9 @@ export class PastNodeCache {
     this.maxBytes = maxBytes;
   }
 
-  /** Whether a bound this small can hold any record (half of it must fit a chunk and an entry). */
+  /** Whether a bound this small can hold any record (half of it must fit a chunk and an entry; an id is a node key's bytes). */
   get holdsRecords(): boolean {
-    return CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + MAX_ID_LENGTH <= this.maxBytes / 2;
+    return CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + MAX_NODE_KEY_BYTES <= this.maxBytes / 2;
   }
 
   /** The estimated bytes held now, chunks counted whole (never above maxBytes). */

@@ -7,7 +7,7 @@ const scratch = new Uint8Array(SCRATCH_SIZE);
 
 /**
  * SHA-256 over the concatenation of parts: the hot path of the state tree, merkle roots and tx hashing.
- * Inputs of at most SMALL_INPUT_MAX bytes (tree nodes, merkle nodes, keys) are hashed in JavaScript into a
+ * Inputs of at most SMALL_INPUT_MAX bytes (tree nodes, merkle nodes, keys, transfers) are hashed in JavaScript into a
  * new 32-byte array (crypto/sha256-small.ts: cheaper than node:crypto's call and its Buffer at these sizes);
  * longer ones by node:crypto's one-shot call (OpenSSL), the digest a view of the Buffer it returned. Always
  * one one-shot call: a hash object (createHash, update per part, digest) cost about twice as much per hash as

@@ -1,6 +1,7 @@
 /**
  * SHA-256 (FIPS 180-4) in plain JavaScript for short inputs, written into the caller's buffer. For inputs of at
- * most SMALL_INPUT_MAX bytes (one or two compression blocks: tree nodes, merkle nodes, keys) this costs less
+ * most SMALL_INPUT_MAX bytes (one to three compression blocks: tree nodes, merkle nodes, keys, a transfer's
+ * signed bytes) this costs less
  * than node:crypto's one-shot `hash`, whose time is mostly call overhead and which returns a new Buffer (an
  * ArrayBuffer and its off-heap store) per call: a node made about 5 of those per committed tx, a visible share
  * of its garbage. Nothing here allocates. Longer inputs go to node:crypto (crypto/hash.ts), which is faster
@@ -8,10 +9,13 @@
  */
 
 /**
- * The longest input hashed here: 119 bytes and the 9 bytes of padding fill exactly two 64-byte blocks. Past
- * that, node:crypto was as fast or faster in test/bench/sha256-small-bench.ts (0.7-1.5x, noisy, at 150-400 bytes).
+ * The longest input hashed here: 183 bytes and the 9 bytes of padding fill exactly three 64-byte blocks, so a
+ * signed transfer (148-152 bytes: its tx hash, on every node, for every tx) is hashed here. In
+ * test/bench/sha256-small-bench.ts (2026-12-06, two runs) this took 0.47-0.50x node:crypto's time at 119
+ * bytes, 0.60-0.66x at 150-183 (1.0-1.2 us against 1.6-2.0), 0.84-0.91x at 200-247 and about 1.0x at 300: past
+ * three blocks the saving is within the noise.
  */
-export const SMALL_INPUT_MAX = 119;
+export const SMALL_INPUT_MAX = 183;
 
 // prettier-ignore
 const K = Int32Array.from([

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { TxFetchFailed } from "../p2p/tx-fetch.ts";
-import { type Block, blockHash, blockTxHashes, bodyMismatch, decodeBlock, HASH_LENGTH, knownTxHashes, scanBlock } from "../proto/block.ts";
+import { type Block, blockHash, blockTxHashes, bodyMismatch, decodeBlock, HASH_LENGTH, knownMatchingBody, scanBlock } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
 import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
@@ -333,10 +333,13 @@ export class ProposalAssembler {
   }
 }
 
-/** A compact block's block, its txs in hand, each known to hash to its listed hash (not hashed again). */
+/**
+ * A compact block's block, its txs in hand, each known to hash to its listed hash (not hashed again); its body
+ * matches the header's roots, as proposedCompactBlock checked (no root is computed again).
+ */
 function blockOf(c: CompactBlock, txs: Uint8Array[]): Block {
   const block: Block = { header: c.header, txs, lastCommit: c.lastCommit, evidence: c.evidence };
-  knownTxHashes(block, c.txHashes);
+  knownMatchingBody(block, c.txHashes);
   return block;
 }
 

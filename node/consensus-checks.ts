@@ -85,7 +85,11 @@ export function proposedBlock(sp: SignedProposal, blockBytes: Uint8Array, maxTxs
   return block;
 }
 
-/** A proposed block without its txs: what a compact proposal carries, checked against its header. */
+/**
+ * A proposed block without its txs: what a compact proposal carries, checked against its header. Made by
+ * proposedCompactBlock only: the assembler takes the body of the block it rebuilds as matching the header's
+ * roots without computing them again (proto/block.ts knownMatchingBody).
+ */
 export interface CompactBlock {
   header: Block["header"];
   lastCommit: Block["lastCommit"];

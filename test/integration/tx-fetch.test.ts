@@ -10,6 +10,7 @@ import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch
 import {
   type Block,
   blockTxHashes,
+  bodyChecked,
   commitHash,
   encodeBlock,
   evidenceRoot,
@@ -126,6 +127,8 @@ describe("fetching a compact proposal's missing txs", () => {
     const got = await assembler.assemble(compactOf(block), peerId);
     expect(got).toBeDefined();
     expect(encodeBlock(got?.block as Block)).toEqual(encodeBlock(block));
+    // Its roots were checked with the compact proposal: its validation does not compute them again.
+    expect(bodyChecked(got?.block as Block)).toBe(true);
     expect(served).toHaveLength(1);
     expect(served[0].txHashes.byteLength).toBe(3 * 32);
     expect(assembler.stats).toMatchObject({ assembled: 1, txsFromMempool: 7, fetches: 1, fetchedTxs: 3, failed: 0 });

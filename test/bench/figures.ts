@@ -1,6 +1,7 @@
 import { type RoundFigures, roundFigures } from "./chain-follower.ts";
 import type { ChainFollower } from "./chain-follower.ts";
 import type { LoadResult } from "./load.ts";
+import type { NodeThreadSeconds } from "./thread-groups.ts";
 import type { VerifyRate } from "./verify-rate.ts";
 
 /**
@@ -41,7 +42,26 @@ export interface RunFigures extends RoundFigures {
   nodeCpuSeconds: number[];
   cpuPerTxInVerifies: number[];
   cpuPerTxInVerifiesMean: number;
+  /**
+   * cpuPerTxInVerifies split by thread group (test/bench/thread-groups.ts), per node and the nodes' mean: how
+   * much of a tx's CPU is the verify itself (its worker thread, under the run's contention) and how much the rest.
+   */
+  cpuPerTxByThread: NodeThreadSeconds[];
+  cpuPerTxByThreadMean: NodeThreadSeconds;
   clientCpuSeconds: number;
+}
+
+/** Per-thread-group CPU seconds as verifies per committed tx, each part rounded. */
+function perTxInVerifies(s: NodeThreadSeconds, txs: number, verifyUs: number): NodeThreadSeconds {
+  const per = (seconds: number) => round3(seconds / Math.max(1, txs) / (verifyUs / 1e6));
+  return { verify: per(s.verify), main: per(s.main), v8: per(s.v8), io: per(s.io), other: per(s.other) };
+}
+
+/** The mean of per-node splits, part by part. */
+function meanSplit(splits: readonly NodeThreadSeconds[]): NodeThreadSeconds {
+  const n = Math.max(1, splits.length);
+  const mean = (k: keyof NodeThreadSeconds) => round3(splits.reduce((sum, s) => sum + s[k], 0) / n);
+  return { verify: mean("verify"), main: mean("main"), v8: mean("v8"), io: mean("io"), other: mean("other") };
 }
 
 export function runFigures(load: LoadResult, verify: VerifyRate, follower: ChainFollower): RunFigures {
@@ -52,6 +72,7 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
   const last = load.blocks.at(-1)?.height ?? 0;
   // CPU seconds per committed tx, in units of one verify's time.
   const cpuPerTx = load.nodeCpuSeconds.map((s) => s / Math.max(1, load.committed) / (verify.verifyUs / 1e6));
+  const byThread = load.nodeThreadSeconds.map((s) => perTxInVerifies(s, load.committed, verify.verifyUs));
   return {
     committedTxs: load.committed,
     seconds: round2(load.seconds),
@@ -77,6 +98,8 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     nodeCpuSeconds: load.nodeCpuSeconds.map(round2),
     cpuPerTxInVerifies: cpuPerTx.map(round3),
     cpuPerTxInVerifiesMean: round3(cpuPerTx.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTx.length)),
+    cpuPerTxByThread: byThread,
+    cpuPerTxByThreadMean: meanSplit(byThread),
     clientCpuSeconds: round2(load.clientCpuSeconds),
   };
 }

@@ -7,6 +7,7 @@ import type { TestAccount } from "../helpers/accounts.ts";
 import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
 import { cpuSeconds } from "./bench-net.ts";
 import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
+import { type NodeThreadSeconds, nodeThreadSeconds, threadTicks } from "./thread-groups.ts";
 import { nextAttempt } from "./wallet-retry.ts";
 
 /** Pre-signed transfers and the load clients that send them, paced or not, while the chain is followed. */
@@ -87,6 +88,8 @@ export interface LoadResult {
   /** The blocks committed while the load ran, in height order. */
   blocks: SeenBlock[];
   nodeCpuSeconds: number[];
+  /** Each node's CPU seconds by thread group over the same window (test/bench/thread-groups.ts). */
+  nodeThreadSeconds: NodeThreadSeconds[];
   clientCpuSeconds: number;
   /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
   pending: Workload;
@@ -122,6 +125,7 @@ export async function runLoad(p: {
 
   const start = performance.now();
   const nodeCpuStart = p.pids.map(cpuSeconds);
+  const nodeThreadsStart = p.pids.map(threadTicks);
   markProbeWindow(p.pids);
   const clientCpuStart = process.cpuUsage();
 
@@ -198,6 +202,10 @@ export async function runLoad(p: {
   let end = complete ? 0 : performance.now();
   if (complete) for (const at of committedAt.values()) end = Math.max(end, at);
   const clientCpu = process.cpuUsage(clientCpuStart);
+  // Threads read inside the process totals' window (after them at the start, before them here), so the parts
+  // never add up to more than the whole.
+  const nodeThreadsEnd = p.pids.map(threadTicks);
+  const nodeCpuSeconds = p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]);
   markProbeWindow(p.pids);
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
   const parts = { admission: [] as number[], toBlock: [] as number[], blockToSeen: [] as number[] };
@@ -225,7 +233,9 @@ export async function runLoad(p: {
     submitAnswerMs: submitAnswerMs.sort((a, b) => a - b),
     refusalsByReason,
     blocks,
-    nodeCpuSeconds: p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]),
+    nodeCpuSeconds,
+    nodeThreadSeconds: nodeThreadsEnd.map((threads, i) =>
+      nodeThreadSeconds(nodeThreadsStart[i], threads, nodeCpuSeconds[i])),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     pending: {
       all: p.work.all.filter((t) => !committedAt.has(t.hash)),

@@ -20,6 +20,7 @@ import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
 import { overloadRatios, steadyTxPerSec } from "./overload.ts";
 import { findSaturation, stepBatch } from "./saturation.ts";
+import type { NodeThreadSeconds } from "./thread-groups.ts";
 import { fasterOf, measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
 
 const CHAIN = "opl-bench-1";
@@ -85,13 +86,18 @@ function nodeLogFigures() {
   };
 }
 
+/** Where a tx's CPU went, by thread group (verifies per tx). */
+function threadSplitText(s: NodeThreadSeconds): string {
+  return `verify threads ${s.verify}, main ${s.main}, V8 helpers ${s.v8}, libuv ${s.io}, other ${s.other}`;
+}
+
 function humanLine(f: RunFigures, v: VerifyRate): string {
   return (
     `committed ${f.committedTxs} transfers in ${f.seconds} s: ${f.committedTxPerSec} tx/s = ` +
     `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s); latency p50 ` +
     `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms (p99 of its parts: admission ${f.latencyPartsMs.admission.p99}, ` +
     `to block ${f.latencyPartsMs.toBlock.p99}, block to seen ${f.latencyPartsMs.blockToSeen.p99} ms); CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
-    `(mean ${f.cpuPerTxInVerifiesMean}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
+    `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
     `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
     `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals`
   );

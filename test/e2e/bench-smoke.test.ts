@@ -65,6 +65,15 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(perNode).toHaveLength(1);
   expect(perNode[0]).toBeGreaterThan(0);
   expect(r.cpuPerTxInVerifiesMean).toBeGreaterThan(0);
+  // The split by thread adds up to the node's whole CPU per tx (each part rounded to 0.001), and the verify
+  // workers and the event loop both worked.
+  const split = (r.cpuPerTxByThread as Record<string, number>[])[0];
+  const parts = Object.values(split);
+  expect(Object.keys(split).sort()).toEqual(["io", "main", "other", "v8", "verify"]);
+  expect(parts.reduce((a, b) => a + b, 0)).toBeCloseTo(perNode[0], 1);
+  expect(split.verify).toBeGreaterThan(0);
+  expect(split.main).toBeGreaterThan(0);
+  expect(r.cpuPerTxByThreadMean).toEqual(split); // one node: its split is the mean
   expect(r.heights).toBeGreaterThan(0);
   expect(r.maxRound).toBeGreaterThanOrEqual(0);
   expect(r.rounds).toBe((r.maxRound as number) + 1);

@@ -9,6 +9,12 @@ import { DEFAULT_TREE_CACHE_BYTES } from "../state/tree/node-cache.ts";
 import { DEFAULT_KEEP_RECENT } from "../state/tree/pruner.ts";
 import { DEFAULT_MEMPOOL_LIMITS } from "./mempool.ts";
 import { DEFAULT_VALUE_CACHE_BYTES, MIN_VALUE_CACHE_BYTES } from "../state/store/value-cache.ts";
+import {
+  DEFAULT_WRITE_BUFFER_BYTES,
+  DEVNET_WRITE_BUFFER_BYTES,
+  MAX_WRITE_BUFFER_BYTES,
+  MIN_WRITE_BUFFER_BYTES,
+} from "../state/store/write-buffer.ts";
 import { DEFAULT_WS_LIMITS, MIN_QUEUE_BYTES } from "../rpc/ws/limits.ts";
 
 /** Files and folders of a home directory (`opl init --home DIR`). */
@@ -121,6 +127,12 @@ const configSchema = z.strictObject({
         .default(DEFAULT_TREE_CACHE_BYTES),
       keep_recent: z.number().int().min(0).default(DEFAULT_KEEP_RECENT),
       value_cache_bytes: z.number().int().min(MIN_VALUE_CACHE_BYTES).default(DEFAULT_VALUE_CACHE_BYTES),
+      write_buffer_bytes: z
+        .number()
+        .int()
+        .min(MIN_WRITE_BUFFER_BYTES)
+        .max(MAX_WRITE_BUFFER_BYTES)
+        .default(DEFAULT_WRITE_BUFFER_BYTES),
     })
     .prefault({}),
   ws: z
@@ -277,6 +289,11 @@ keep_recent = ${c.state.keep_recent}
 # database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
 # fit many times over in the default; a node with millions of accounts stays small.
 value_cache_bytes = ${c.state.value_cache_bytes}
+# Bytes of writes LevelDB gathers in memory before it writes a table file (its write buffer). Larger: less
+# CPU spent rewriting the database's files under a heavy write load, for that much more memory (up to twice
+# it, while a full buffer is written out). \`opl devnet\` gives each of several validators sharing a machine
+# ${DEVNET_WRITE_BUFFER_BYTES} (LevelDB's own default).
+write_buffer_bytes = ${c.state.write_buffer_bytes}
 
 [ws]
 # JSON-RPC 2.0 over WebSocket on the RPC port, at ws://HOST:PORT/ws: every method, plus subscribe/unsubscribe.

@@ -7,6 +7,7 @@ import { CHAIN_ID_RE } from "../proto/tx.ts";
 import type { Genesis } from "../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../state/params.ts";
 import { ONE_OPEN } from "../state/units.ts";
+import { DEVNET_WRITE_BUFFER_BYTES } from "../state/store/write-buffer.ts";
 import { defaultConfig, homePaths, type NodeConfig, readConfig, writeConfig } from "./config.ts";
 import { DEFAULT_GENESIS_SELF_STAKE } from "./defaults.ts";
 import { freePorts } from "./free-ports.ts";
@@ -166,6 +167,7 @@ export async function createDevnetHomes(
       config.p2p.persistent_peers = nodes.filter((other) => other !== node).map((other) => other.p2p);
       if (opts.blockIntervalMs !== undefined) config.consensus.block_interval_ms = opts.blockIntervalMs;
       config.verify.workers = devnetVerifyWorkers(n, opts.cores ?? availableParallelism());
+      if (n > 1) config.state.write_buffer_bytes = DEVNET_WRITE_BUFFER_BYTES; // they share the machine's memory
       writeConfig(paths.config, config);
     }
     return {

@@ -137,7 +137,7 @@ export class OplNode {
     const { privateKey: nodeKey, peerId } = loadNodeKey(paths.nodeKey);
 
     const dbOpen = performance.now();
-    const db = await ChainDb.open(paths.chainDb);
+    const db = await ChainDb.open(paths.chainDb, { writeBufferBytes: config.state.write_buffer_bytes });
     phases.dbOpenMs = Math.round(performance.now() - dbOpen);
     const pool = new VerifyPool(verifyWorkerCount(config.verify.workers), (err) => log.error({ err }, "signature verification worker died; replaced"));
     let p2p: P2pHost | undefined;

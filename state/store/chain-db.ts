@@ -13,6 +13,7 @@ import { BUCKET, bucketKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefix
 import { corrupt, readChecked } from "./checked-reads.ts";
 import type { LatestValueSource } from "./latest-values.ts";
 import { openError } from "./open-errors.ts";
+import { DEFAULT_WRITE_BUFFER_BYTES, MAX_WRITE_BUFFER_BYTES, MIN_WRITE_BUFFER_BYTES } from "./write-buffer.ts";
 import { historyEntryAt, scanState, type StateScan, type StateScanOptions } from "./state-scan.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -63,8 +64,16 @@ export class ChainDb {
     this.blocks = new BlockStore(db, () => this.latestHeight());
   }
 
-  static async open(path: string): Promise<ChainDb> {
-    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
+  /** `writeBufferBytes`: LevelDB's memtable ([state] write_buffer_bytes; state/store/write-buffer.ts says why). */
+  static async open(path: string, opts: { writeBufferBytes?: number } = {}): Promise<ChainDb> {
+    const writeBufferSize = opts.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
+    const inBounds = writeBufferSize >= MIN_WRITE_BUFFER_BYTES && writeBufferSize <= MAX_WRITE_BUFFER_BYTES;
+    if (!Number.isSafeInteger(writeBufferSize) || !inBounds) {
+      throw new RangeError(
+        `LevelDB write buffer must be ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES} bytes, got ${writeBufferSize}`,
+      );
+    }
+    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view", writeBufferSize });
     try {
       await db.open();
     } catch (err) {

@@ -1,0 +1,26 @@
+/**
+ * LevelDB's write buffer (its memtable): how many bytes of writes it gathers in memory before it writes them
+ * out as a table file. Each table file lands in level 0, and a block's tx records and search-index keys are
+ * spread over the whole key space (tx hashes), so every level-0 file overlaps all of level 1 and each
+ * compaction into level 1 rewrites most of it. A larger buffer writes fewer, larger level-0 files: fewer of
+ * those rewrites per committed tx.
+ *
+ * 16 MiB, measured with `npm run bench -- --txs 150000` (1 validator, unpaced), three settings alternated over
+ * two rounds (2026-12-06): with LevelDB's own 4 MiB the node used 31.96-32.91 CPU seconds for the 150,000
+ * transfers (2.82-2.87 verifies per tx; libuv's threads, LevelDB's, 0.22-0.29), committed 7,582-7,697 tx/s and
+ * peaked at 337-340 MB; with 16 MiB 26.06-26.08 s (2.29-2.35; libuv 0.14), 9,152-9,371 tx/s and 370-377 MB.
+ * Turning snappy compression off instead saved nothing measurable (29.92-31.76 s).
+ */
+export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The write buffer of each node of a devnet of several validators, which share one machine: LevelDB's own
+ * default. At 2,000 tx/s offered to 4 validators on the 2-core machine a node writes a quarter of what a lone
+ * validator writes, and 16 MiB saved it only 0.085 verifies of libuv time per tx while its peak RSS rose from
+ * 282-288 MB to 309-329 MB (one run each, 2026-12-06): past the 300 MB a node may take there.
+ */
+export const DEVNET_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Bounds of [state] write_buffer_bytes: below 1 MiB LevelDB writes tiny files; above 256 MiB is a typo's memory. */
+export const MIN_WRITE_BUFFER_BYTES = 1024 * 1024;
+export const MAX_WRITE_BUFFER_BYTES = 256 * 1024 * 1024;

@@ -4,7 +4,7 @@
  * signed bytes) this costs less
  * than node:crypto's one-shot `hash`, whose time is mostly call overhead and which returns a new Buffer (an
  * ArrayBuffer and its off-heap store) per call: a node made about 5 of those per committed tx, a visible share
- * of its garbage. Nothing here allocates. Longer inputs go to node:crypto (crypto/hash.ts), which is faster
+ * of its garbage. Nothing here allocates. Longer inputs go to node:crypto (crypto/hash.ts), about as fast
  * there. test/unit/sha256-small.test.ts checks every length against node:crypto.
  */
 
@@ -36,7 +36,7 @@ const IV = Int32Array.from([
 /** Scratch, reused by every call (single-threaded, and no call re-enters). */
 const W = new Int32Array(64);
 const S = new Int32Array(8);
-/** The padded message: at most two blocks. */
+/** The padded tail (the input's last partial block and its padding): at most two blocks. */
 const BLOCKS = new Uint8Array(128);
 
 /** One compression of the 64-byte block of `b` at `at` into S. */

@@ -37,6 +37,8 @@ export function homePaths(home: string) {
   };
 }
 
+const MIB = 1024 * 1024;
+
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "must be HOST:PORT, e.g. 127.0.0.1:26657");
 
 const configSchema = z.strictObject({
@@ -289,10 +291,10 @@ keep_recent = ${c.state.keep_recent}
 # database when needed (each such read is checked against the state tree). The hot accounts of a busy chain
 # fit many times over in the default; a node with millions of accounts stays small.
 value_cache_bytes = ${c.state.value_cache_bytes}
-# Bytes of writes LevelDB gathers in memory before it writes a table file (its write buffer). Larger: less
-# CPU spent rewriting the database's files under a heavy write load, for that much more memory (up to twice
-# it, while a full buffer is written out). \`opl devnet\` gives each of several validators sharing a machine
-# ${DEVNET_WRITE_BUFFER_BYTES} (LevelDB's own default).
+# Bytes of writes LevelDB gathers in memory before it writes a table file (its write buffer; 1 MiB to
+# 256 MiB, default ${DEFAULT_WRITE_BUFFER_BYTES / MIB} MiB). Larger: less CPU spent rewriting the database's files under a heavy
+# write load, for that much more memory (up to twice it, while a full buffer is written out). \`opl devnet\`
+# gives each of several validators sharing a machine ${DEVNET_WRITE_BUFFER_BYTES / MIB} MiB (LevelDB's own default).
 write_buffer_bytes = ${c.state.write_buffer_bytes}
 
 [ws]

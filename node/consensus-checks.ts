@@ -86,9 +86,10 @@ export function proposedBlock(sp: SignedProposal, blockBytes: Uint8Array, maxTxs
 }
 
 /**
- * A proposed block without its txs: what a compact proposal carries, checked against its header. Made by
- * proposedCompactBlock only: the assembler takes the body of the block it rebuilds as matching the header's
- * roots without computing them again (proto/block.ts knownMatchingBody).
+ * A proposed block without its txs: what a compact proposal carries, checked against its header. One that
+ * proposedCompactBlock made (checkedCompactBlock) lets the assembler take the body of the block it rebuilds as
+ * matching the header's roots without computing them again (proto/block.ts knownMatchingBody); any other is
+ * rebuilt unchecked, and its roots are computed when it is validated.
  */
 export interface CompactBlock {
   header: Block["header"];
@@ -131,7 +132,17 @@ export function proposedCompactBlock(
   if (!equalBytes(h.txsRoot, txsRoot(hashes))) refuse("its tx hashes do not match the txs root");
   if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) refuse("its last commit does not match the header");
   if (!equalBytes(h.evidenceRoot, evidenceRoot(block.evidence))) refuse("its evidence does not match the evidence root");
-  return { header: h, lastCommit: block.lastCommit, evidence: block.evidence, txHashes: hashes };
+  const compact: CompactBlock = { header: h, lastCommit: block.lastCommit, evidence: block.evidence, txHashes: hashes };
+  checkedCompactBlocks.add(compact);
+  return compact;
+}
+
+/** The compact blocks proposedCompactBlock checked and returned (by identity: a copy is not checked). */
+const checkedCompactBlocks = new WeakSet<CompactBlock>();
+
+/** Whether proposedCompactBlock checked this very object's hashes, last commit and evidence against its header. */
+export function checkedCompactBlock(c: CompactBlock): boolean {
+  return checkedCompactBlocks.has(c);
 }
 
 /** Both checks of a proposal at once (signature, then block): the proposer's index and the block. */

@@ -106,8 +106,8 @@ export class PastNodeCache {
   /**
    * Holds a checked node record. Callers add what they have just missed (or just built), so the young
    * generation is not asked first: a Map probe per added node was ~1.5% of a new-accounts node's main thread.
-   * An id added twice (two reads of one node in flight at once) keeps its later copy; a key's node never
-   * changes, and the first copy's bytes stay counted until its generation is dropped.
+   * An id added twice (by a caller that sets an id it did not just miss) keeps its later copy: a key's node
+   * never changes, and the first copy's bytes stay counted until its generation is dropped, so the bound holds.
    */
   set(id: string, record: Uint8Array): void {
     if (record.byteLength > MAX_RECORD_BYTES) return;

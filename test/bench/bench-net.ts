@@ -6,6 +6,7 @@ import { initHome } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
 import { NodeProcess } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { statTicks } from "./thread-groups.ts";
 
 /**
  * The bench's nodes: real `opl start` processes in a temp dir, one validator or a devnet of N. The node's
@@ -103,6 +104,5 @@ export function peakRssMb(pid: number): number {
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc (clock ticks of 1/100 s). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return statTicks(`/proc/${pid}/stat`) / 100;
 }

@@ -1,7 +1,7 @@
 import { type RoundFigures, roundFigures } from "./chain-follower.ts";
 import type { ChainFollower } from "./chain-follower.ts";
 import type { LoadResult } from "./load.ts";
-import type { NodeThreadSeconds } from "./thread-groups.ts";
+import type { ThreadSplit } from "./thread-groups.ts";
 import type { VerifyRate } from "./verify-rate.ts";
 
 /**
@@ -46,21 +46,21 @@ export interface RunFigures extends RoundFigures {
    * cpuPerTxInVerifies split by thread group (test/bench/thread-groups.ts), per node and the nodes' mean: how
    * much of a tx's CPU is the verify itself (its worker thread, under the run's contention) and how much the rest.
    */
-  cpuPerTxByThread: NodeThreadSeconds[];
-  cpuPerTxByThreadMean: NodeThreadSeconds;
+  cpuPerTxByThread: ThreadSplit[];
+  cpuPerTxByThreadMean: ThreadSplit;
   clientCpuSeconds: number;
 }
 
 /** Per-thread-group CPU seconds as verifies per committed tx, each part rounded. */
-function perTxInVerifies(s: NodeThreadSeconds, txs: number, verifyUs: number): NodeThreadSeconds {
+function perTxInVerifies(s: ThreadSplit, txs: number, verifyUs: number): ThreadSplit {
   const per = (seconds: number) => round3(seconds / Math.max(1, txs) / (verifyUs / 1e6));
   return { verify: per(s.verify), main: per(s.main), v8: per(s.v8), io: per(s.io), other: per(s.other) };
 }
 
 /** The mean of per-node splits, part by part. */
-function meanSplit(splits: readonly NodeThreadSeconds[]): NodeThreadSeconds {
+function meanSplit(splits: readonly ThreadSplit[]): ThreadSplit {
   const n = Math.max(1, splits.length);
-  const mean = (k: keyof NodeThreadSeconds) => round3(splits.reduce((sum, s) => sum + s[k], 0) / n);
+  const mean = (k: keyof ThreadSplit) => round3(splits.reduce((sum, s) => sum + s[k], 0) / n);
   return { verify: mean("verify"), main: mean("main"), v8: mean("v8"), io: mean("io"), other: mean("other") };
 }
 

@@ -7,7 +7,7 @@ import type { TestAccount } from "../helpers/accounts.ts";
 import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
 import { cpuSeconds } from "./bench-net.ts";
 import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
-import { type NodeThreadSeconds, nodeThreadSeconds, threadTicks } from "./thread-groups.ts";
+import { type ThreadSplit, nodeThreadSeconds, threadTicks } from "./thread-groups.ts";
 import { nextAttempt } from "./wallet-retry.ts";
 
 /** Pre-signed transfers and the load clients that send them, paced or not, while the chain is followed. */
@@ -89,7 +89,7 @@ export interface LoadResult {
   blocks: SeenBlock[];
   nodeCpuSeconds: number[];
   /** Each node's CPU seconds by thread group over the same window (test/bench/thread-groups.ts). */
-  nodeThreadSeconds: NodeThreadSeconds[];
+  nodeThreadSeconds: ThreadSplit[];
   clientCpuSeconds: number;
   /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
   pending: Workload;
@@ -202,8 +202,8 @@ export async function runLoad(p: {
   let end = complete ? 0 : performance.now();
   if (complete) for (const at of committedAt.values()) end = Math.max(end, at);
   const clientCpu = process.cpuUsage(clientCpuStart);
-  // Threads read inside the process totals' window (after them at the start, before them here), so the parts
-  // never add up to more than the whole.
+  // Threads read inside the process totals' window (after them at the start, before them here): the parts come
+  // to at most the whole but for the kernel's rounding per thread (nodeThreadSeconds scales that away).
   const nodeThreadsEnd = p.pids.map(threadTicks);
   const nodeCpuSeconds = p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]);
   markProbeWindow(p.pids);

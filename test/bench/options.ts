@@ -107,7 +107,8 @@ Figures (JSON field names; the human line shows the main ones):
   cpuPerTxByThread      the same per node split by thread (Linux /proc): verify (the signature workers, the
                         verify itself and its contention with every other thread on the machine), main (the
                         event loop), v8 (V8's GC and compiler threads), io (libuv's pool: LevelDB and its
-                        compaction), other (threads that ended); cpuPerTxByThreadMean, the nodes' mean
+                        compaction), other (threads that ended, threads of other names);
+                        cpuPerTxByThreadMean, the nodes' mean
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
   accountsCreated, accountsChecked   with --new-accounts: the accounts the run's transfers created, and how
                         many of them (spread over the run) the chain was asked for afterwards, each holding

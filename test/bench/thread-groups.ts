@@ -11,6 +11,15 @@ import { readdirSync, readFileSync } from "node:fs";
  */
 export type ThreadTicks = Map<string, { name: string; ticks: number }>;
 
+/** User + system clock ticks (1/100 s) in a /proc stat file (a process's, or one thread's). */
+export function statTicks(path: string): number {
+  const text = readFileSync(path, "utf8");
+  // Fields after the ")" that ends the command name (which may hold spaces or parentheses itself): utime and
+  // stime are the 12th and 13th.
+  const fields = text.slice(text.lastIndexOf(") ") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** Each live thread's CPU ticks so far, by thread id. */
 export function threadTicks(pid: number): ThreadTicks {
   const out: ThreadTicks = new Map();
@@ -23,9 +32,7 @@ export function threadTicks(pid: number): ThreadTicks {
   for (const tid of tids) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim().replace(/\d+$/, "");
-      // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+      out.set(tid, { name, ticks: statTicks(`/proc/${pid}/task/${tid}/stat`) });
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -48,8 +55,8 @@ export function secondsByThreadName(
   return groups;
 }
 
-/** A node's CPU seconds in four parts (and the rest), as the bench reports them. */
-export interface NodeThreadSeconds {
+/** A node's CPU in four parts by thread (and the rest): seconds, or verifies per tx as the bench reports them. */
+export interface ThreadSplit {
   /** The signature-verification workers. */
   verify: number;
   /** The event loop. */
@@ -58,11 +65,14 @@ export interface NodeThreadSeconds {
   v8: number;
   /** libuv's pool: LevelDB (writes, reads, compaction) and other blocking calls. */
   io: number;
-  /** Threads of no known name, and threads that ended during the window (their CPU is in the process total only). */
+  /**
+   * The process total less the named threads: threads that ended during the window (their CPU is in the
+   * process's total only) and threads of other names (e.g. the inspector's).
+   */
   other: number;
 }
 
-const GROUP_OF: Record<string, keyof NodeThreadSeconds> = {
+const GROUP_OF: Record<string, keyof ThreadSplit> = {
   "WorkerThread": "verify",
   "MainThread": "main",
   "V8Worker": "v8",
@@ -70,11 +80,13 @@ const GROUP_OF: Record<string, keyof NodeThreadSeconds> = {
 };
 
 /**
- * A node's CPU between two snapshots in NodeThreadSeconds' parts; `totalSeconds` is the process's own total
- * over the same window (/proc/PID/stat, which keeps the CPU of threads that ended), so the parts add up to it.
+ * A node's CPU between two snapshots in ThreadSplit's parts; `totalSeconds` is the process's own total over
+ * the same window (/proc/PID/stat, which keeps the CPU of threads that ended), and the parts add up to it. The
+ * kernel rounds each thread's ticks down on its own, so the named threads may sum to a tick or two more than
+ * the process: then they are scaled down to its total (and `other` is 0).
  */
-export function nodeThreadSeconds(start: ThreadTicks, end: ThreadTicks, totalSeconds: number): NodeThreadSeconds {
-  const out: NodeThreadSeconds = { verify: 0, main: 0, v8: 0, io: 0, other: 0 };
+export function nodeThreadSeconds(start: ThreadTicks, end: ThreadTicks, totalSeconds: number): ThreadSplit {
+  const out: ThreadSplit = { verify: 0, main: 0, v8: 0, io: 0, other: 0 };
   let named = 0;
   for (const [name, g] of secondsByThreadName(start, end)) {
     const group = GROUP_OF[name];
@@ -82,6 +94,11 @@ export function nodeThreadSeconds(start: ThreadTicks, end: ThreadTicks, totalSec
     out[group] += g.seconds;
     named += g.seconds;
   }
-  out.other = Math.max(0, totalSeconds - named);
+  if (named > totalSeconds && named > 0) {
+    const scale = totalSeconds / named;
+    for (const k of ["verify", "main", "v8", "io"] as const) out[k] *= scale;
+  } else {
+    out.other = totalSeconds - named;
+  }
   return out;
 }

@@ -20,7 +20,7 @@ import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
 import { overloadRatios, steadyTxPerSec } from "./overload.ts";
 import { findSaturation, stepBatch } from "./saturation.ts";
-import type { NodeThreadSeconds } from "./thread-groups.ts";
+import type { ThreadSplit } from "./thread-groups.ts";
 import { fasterOf, measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
 
 const CHAIN = "opl-bench-1";
@@ -87,7 +87,7 @@ function nodeLogFigures() {
 }
 
 /** Where a tx's CPU went, by thread group (verifies per tx). */
-function threadSplitText(s: NodeThreadSeconds): string {
+function threadSplitText(s: ThreadSplit): string {
   return `verify threads ${s.verify}, main ${s.main}, V8 helpers ${s.v8}, libuv ${s.io}, other ${s.other}`;
 }
 

@@ -14,7 +14,10 @@ import type { TreePut } from "../../state/tree/versioned-tree.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let cleanup: (() => void) | undefined;
-afterEach(() => cleanup?.());
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
 
 /** LevelDB's table files in a database directory: what its write buffer wrote out. */
 const tableFiles = (path: string) => readdirSync(path).filter((f) => f.endsWith(".ldb"));

@@ -2,13 +2,14 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { answerTxFetch, ProposalAssembler } from "../../node/compact-proposal.ts";
-import type { CompactBlock } from "../../node/consensus-checks.ts";
+import { type CompactBlock, proposedCompactBlock } from "../../node/consensus-checks.ts";
 import { Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
 import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
 import {
   type Block,
+  blockHash,
   blockTxHashes,
   bodyChecked,
   commitHash,
@@ -16,7 +17,7 @@ import {
   evidenceRoot,
   txsRoot,
 } from "../../proto/block.ts";
-import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
+import { compactProposalOf, encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import type { Account } from "../../proto/records.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { keyId } from "../../state/view.ts";
@@ -71,6 +72,15 @@ const compactOf = (b: Block): CompactBlock => ({
   txHashes: blockTxHashes(b),
 });
 
+/** The compact block as a node has it from a peer's compact proposal: checked by proposedCompactBlock. */
+function checkedCompactOf(b: Block): CompactBlock {
+  const { height, timeMs, proposerAddress } = b.header;
+  const proposal = { height, round: 0, polRound: -1, blockHash: blockHash(b.header), timeMs, proposerAddress };
+  const sp = { proposal, signature: new Uint8Array(64) }; // the signature is checkProposal's to check, not this
+  const c = compactProposalOf(sp, b);
+  return proposedCompactBlock(sp, c.blockBytes, c.txHashes, b.txs.length);
+}
+
 /** A node (mempool over `state`, tx fetch, assembler) and a peer whose fetch answers come from `serve`. */
 async function setup(
   state: Map<string, Account>,
@@ -124,7 +134,7 @@ describe("fetching a compact proposal's missing txs", () => {
     const known = { block, bytes: () => encodeBlock(block) };
     const { mempool, assembler, peerId, served } = await setup(state, (req) => answerTxFetch(known, req));
     for (const tx of block.txs.slice(0, 7)) await mempool.add(tx);
-    const got = await assembler.assemble(compactOf(block), peerId);
+    const got = await assembler.assemble(checkedCompactOf(block), peerId);
     expect(got).toBeDefined();
     expect(encodeBlock(got?.block as Block)).toEqual(encodeBlock(block));
     // Its roots were checked with the compact proposal: its validation does not compute them again.
@@ -132,6 +142,10 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(served).toHaveLength(1);
     expect(served[0].txHashes.byteLength).toBe(3 * 32);
     expect(assembler.stats).toMatchObject({ assembled: 1, txsFromMempool: 7, fetches: 1, fetchedTxs: 3, failed: 0 });
+    // A compact block that proposedCompactBlock did not check is rebuilt unchecked: its roots are computed later.
+    const unchecked = await assembler.assemble(compactOf(block), peerId);
+    expect(encodeBlock(unchecked?.block as Block)).toEqual(encodeBlock(block));
+    expect(bodyChecked(unchecked?.block as Block)).toBe(false);
   });
 
   it("asks for the whole block when most of it is missing (an empty mempool after a restart)", async () => {

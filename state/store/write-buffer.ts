@@ -9,7 +9,9 @@
  * two rounds (2026-12-06): with LevelDB's own 4 MiB the node used 31.96-32.91 CPU seconds for the 150,000
  * transfers (2.82-2.87 verifies per tx; libuv's threads, LevelDB's, 0.22-0.29), committed 7,582-7,697 tx/s and
  * peaked at 337-340 MB; with 16 MiB 26.06-26.08 s (2.29-2.35; libuv 0.14), 9,152-9,371 tx/s and 370-377 MB.
- * Turning snappy compression off instead saved nothing measurable (29.92-31.76 s).
+ * Turning snappy compression off instead saved nothing measurable (29.92-31.76 s), and 32 MiB did no better
+ * than 16 (alternated, two rounds in a slower hour: 5,275-5,934 tx/s and 2.42-2.47 verifies per tx against
+ * 6,728-7,620 and 2.27-2.33).
  */
 export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 

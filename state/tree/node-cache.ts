@@ -24,8 +24,9 @@ const DECODED_FLOOR_BYTES = 256 * 1024;
  * The latest tree's hot-node cache, in two tiers by depth. The top levels decoded (DecodedNodeCache): a hit
  * allocates nothing. The rest as packed records in shared chunks (PastNodeCache), decoded when asked for:
  * a loaded node that creates accounts caches about four new nodes per tx, and held decoded (5-9 objects each,
- * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are one
- * id string and ~180 bytes in a chunk, and a cache of the same bound holds two to four times as many (the
+ * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are
+ * ~190 bytes in a chunk (id and record) and a table slot, no object at all, and a cache of the same bound
+ * holds two to four times as many (the
  * packed tier drops its older generation whole: at least one generation is always held). The price: a packed
  * hit decodes a fresh node (~1 KB of short-lived objects) whose leaves hash again when asked for.
  */

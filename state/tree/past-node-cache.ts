@@ -1,52 +1,135 @@
 import { decodeNode, type InternalNode, MAX_NODE_KEY_BYTES } from "./node-codec.ts";
 
-/**
- * What one entry costs besides its record bytes and key id: the Map slot (key, value, chain link and bucket,
- * with the table's slack) and the id string's header. An estimate from V8's object layout; the bound counts
- * estimates, not the heap itself.
- */
-export const PAST_ENTRY_OVERHEAD_BYTES = 64;
 /** Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. */
-const CHUNK_BYTES = 64 * 1024;
+export const PACKED_CHUNK_BYTES = 64 * 1024;
+const CHUNK_BYTES = PACKED_CHUNK_BYTES;
 /** A node record is at most two leaf refs (146 bytes): its length fits the one byte stored before it. */
 const MAX_RECORD_BYTES = 255;
+/** Chunks a generation may start: a place (chunk << 16 | offset) + 1 must fit a table slot (32 bits). */
+const MAX_CHUNKS = 0xffff;
+/** A generation's first table (made with its first entry): slots for 512 entries at half load. */
+export const FIRST_TABLE_SLOTS = 1024;
+const FIRST_TABLE_BYTES = FIRST_TABLE_SLOTS * 4;
+/** An empty generation's table: none (an unused generation takes no memory). */
+const NO_SLOTS = new Uint32Array(0);
+
+/** FNV-1a over an id's units (latin1: each one byte), or over `length` bytes of `chunk` from `at`. */
+function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function hashBytes(chunk: Uint8Array, at: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ chunk[at + i], 0x01000193);
+  return h >>> 0;
+}
 
 /**
- * One generation: records packed in chunks, found by id as (chunk << 16 | offset), a small integer. Its bytes
- * count each chunk whole from when it is started (the memory really taken) plus each entry's overhead and id.
+ * One generation: each entry is its id's bytes and its record, each after a length byte, packed in chunks,
+ * and found through an open-addressing table of places ((chunk << 16 | offset) + 1; 0 is an empty slot). So
+ * the generation is a few dozen arrays however many nodes it holds: nothing per node for the garbage
+ * collector to mark (a Map of id strings was ~264,000 strings, a quarter of a new-accounts node's heap
+ * objects, marked again by every full GC). Its bytes are exactly its arrays': each chunk whole from when it
+ * is started, and the table.
  */
 class Generation {
-  readonly ids = new Map<string, number>();
   readonly chunks: Uint8Array[] = [];
   private fill = CHUNK_BYTES;
+  private slots = NO_SLOTS;
+  size = 0;
   bytes = 0;
 
-  /** What adding this record would count. */
-  cost(id: string, record: Uint8Array): number {
-    const newChunk = this.fill + 1 + record.byteLength > CHUNK_BYTES ? CHUNK_BYTES : 0;
-    return newChunk + PAST_ENTRY_OVERHEAD_BYTES + id.length;
+  /**
+   * What adding this record would add to `bytes` (a new chunk, the table's doubling), or undefined if this
+   * generation can take no more chunks.
+   */
+  cost(id: string, record: Uint8Array): number | undefined {
+    const needsChunk = this.fill + 2 + id.length + record.byteLength > CHUNK_BYTES;
+    if (needsChunk && this.chunks.length >= MAX_CHUNKS) return undefined;
+    let table = 0; // the first table, or the doubling of the table
+    if (this.slots.length === 0) table = FIRST_TABLE_BYTES;
+    else if (2 * (this.size + 1) > this.slots.length) table = this.slots.byteLength;
+    return (needsChunk ? CHUNK_BYTES : 0) + table;
   }
 
+  /** Adds (or replaces) the record of `id`; the caller checked that cost() is defined. */
   add(id: string, record: Uint8Array): void {
-    this.bytes += this.cost(id, record);
-    if (this.fill + 1 + record.byteLength > CHUNK_BYTES) {
+    if (this.slots.length === 0) {
+      this.slots = new Uint32Array(FIRST_TABLE_SLOTS);
+      this.bytes += FIRST_TABLE_BYTES;
+    }
+    const entryBytes = 2 + id.length + record.byteLength;
+    if (this.fill + entryBytes > CHUNK_BYTES) {
       this.chunks.push(new Uint8Array(CHUNK_BYTES));
+      this.bytes += CHUNK_BYTES;
       this.fill = 0;
     }
-    const chunk = this.chunks.length - 1;
-    this.chunks[chunk][this.fill] = record.byteLength;
-    this.chunks[chunk].set(record, this.fill + 1);
-    this.ids.set(id, (chunk << 16) | this.fill);
-    this.fill += 1 + record.byteLength;
+    const chunkIndex = this.chunks.length - 1;
+    const chunk = this.chunks[chunkIndex];
+    let at = this.fill;
+    chunk[at++] = id.length;
+    for (let i = 0; i < id.length; i++) chunk[at++] = id.charCodeAt(i);
+    chunk[at++] = record.byteLength;
+    chunk.set(record, at);
+    const place = (chunkIndex << 16) | this.fill;
+    this.fill += entryBytes;
+    const slot = this.slotOf(id);
+    if (this.slots[slot] === 0) {
+      this.size++;
+      if (2 * this.size > this.slots.length) {
+        this.grow();
+        this.slots[this.slotOf(id)] = place + 1;
+        return;
+      }
+    }
+    this.slots[slot] = place + 1; // a replaced entry's old copy stays in its chunk, counted, until the drop
   }
 
   /** The record of `id`: a view into its chunk (chunks are never written over, only dropped). */
   record(id: string): Uint8Array | undefined {
-    const at = this.ids.get(id);
-    if (at === undefined) return undefined;
-    const chunk = this.chunks[at >>> 16];
-    const offset = at & 0xffff;
-    return chunk.subarray(offset + 1, offset + 1 + chunk[offset]);
+    if (this.size === 0) return undefined;
+    const stored = this.slots[this.slotOf(id)];
+    if (stored === 0) return undefined;
+    const chunk = this.chunks[(stored - 1) >>> 16];
+    const at = ((stored - 1) & 0xffff) + 1 + id.length;
+    return chunk.subarray(at + 1, at + 1 + chunk[at]);
+  }
+
+  /** The slot that holds `id`, or the empty slot where it would go. */
+  private slotOf(id: string): number {
+    const mask = this.slots.length - 1;
+    for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.slots[slot];
+      if (stored === 0 || this.holds(stored - 1, id)) return slot;
+    }
+  }
+
+  /** Whether the entry at `place` is the one of `id`. */
+  private holds(place: number, id: string): boolean {
+    const chunk = this.chunks[place >>> 16];
+    let at = place & 0xffff;
+    if (chunk[at++] !== id.length) return false;
+    for (let i = 0; i < id.length; i++) if (chunk[at + i] !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Doubles the table, placing each entry again by the id bytes stored with it. */
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.bytes += old.byteLength;
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < old.length; i++) {
+      const stored = old[i];
+      if (stored === 0) continue;
+      const chunk = this.chunks[(stored - 1) >>> 16];
+      const at = (stored - 1) & 0xffff;
+      let slot = hashBytes(chunk, at + 1, chunk[at]) & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = stored;
+    }
   }
 }
 
@@ -70,9 +153,9 @@ export class PastNodeCache {
     this.maxBytes = maxBytes;
   }
 
-  /** Whether a bound this small can hold any record (half of it must fit a chunk and an entry; an id is a node key's bytes). */
+  /** Whether a bound this small can hold any record (half of it must fit a first table and a chunk). */
   get holdsRecords(): boolean {
-    return CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + MAX_NODE_KEY_BYTES <= this.maxBytes / 2;
+    return FIRST_TABLE_BYTES + CHUNK_BYTES <= this.maxBytes / 2;
   }
 
   /** The estimated bytes held now, chunks counted whole (never above maxBytes). */
@@ -81,7 +164,7 @@ export class PastNodeCache {
   }
 
   get size(): number {
-    return this.young.ids.size + this.old.ids.size;
+    return this.young.size + this.old.size;
   }
 
   /**
@@ -110,16 +193,17 @@ export class PastNodeCache {
    * never changes, and the first copy's bytes stay counted until its generation is dropped, so the bound holds.
    */
   set(id: string, record: Uint8Array): void {
-    if (record.byteLength > MAX_RECORD_BYTES) return;
+    if (record.byteLength > MAX_RECORD_BYTES || id.length > MAX_NODE_KEY_BYTES) return; // (not a node's: not held)
     this.add(id, record);
   }
 
   private add(id: string, record: Uint8Array): void {
     const half = this.maxBytes / 2;
-    if (CHUNK_BYTES + PAST_ENTRY_OVERHEAD_BYTES + id.length > half) return; // a bound this small holds nothing
-    if (this.young.bytes + this.young.cost(id, record) > half) {
+    if (!this.holdsRecords) return; // a bound this small holds nothing
+    const cost = this.young.cost(id, record);
+    if (cost === undefined || this.young.bytes + cost > half) {
       this.old = this.young;
-      this.young = new Generation();
+      this.young = new Generation(); // its first table and chunk fit: holdsRecords
     }
     this.young.add(id, record);
   }

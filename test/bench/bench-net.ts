@@ -49,6 +49,8 @@ export class BenchNet {
       if (process.env.BENCH_TREE_CACHE_BYTES) config.state.cache_bytes = Number(process.env.BENCH_TREE_CACHE_BYTES);
       const valueCacheBytes = process.env.BENCH_VALUE_CACHE_BYTES;
       if (valueCacheBytes) config.state.value_cache_bytes = Number(valueCacheBytes);
+      const writeBufferBytes = process.env.BENCH_WRITE_BUFFER_BYTES; // LevelDB's write buffer, likewise
+      if (writeBufferBytes) config.state.write_buffer_bytes = Number(writeBufferBytes);
       if (p.verifyWorkers !== undefined) config.verify.workers = p.verifyWorkers;
       if (process.env.BENCH_LOG_LEVEL) config.log.level = process.env.BENCH_LOG_LEVEL as typeof config.log.level;
       writeConfig(homePaths(home).config, config);

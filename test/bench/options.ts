@@ -125,8 +125,9 @@ tx_submit answer times and refusals).
 Environment: OPL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes; BENCH_LOGS=DIR keeps each
 node's log (BENCH_LOG_LEVEL=debug adds the per-height timings: proposal built, assembled, checked, committed,
 and how long each own signature waited for the disk); BENCH_TX_TIMES=FILE writes one CSV line per committed
-tx (ms from the load's start: sent, accepted, built, seen); BENCH_TREE_CACHE_BYTES=N and
-BENCH_VALUE_CACHE_BYTES=N set every node's [state] cache_bytes and value_cache_bytes (what the caches cost or save).`;
+tx (ms from the load's start: sent, accepted, built, seen); BENCH_TREE_CACHE_BYTES=N,
+BENCH_VALUE_CACHE_BYTES=N and BENCH_WRITE_BUFFER_BYTES=N set every node's [state] cache_bytes, value_cache_bytes
+and write_buffer_bytes (what the caches and LevelDB's write buffer cost or save).`;
 
 function positive(name: string, text: string, min = 1): number {
   const n = Number(text);

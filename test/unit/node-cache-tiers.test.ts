@@ -5,7 +5,7 @@ import { MemoryNodeStore } from "../../state/tree/memory-store.ts";
 import { DECODED_DEPTH, NodeCache } from "../../state/tree/node-cache.ts";
 import { encodeNode, type InternalNode, nodeKey, nodeRecordKey } from "../../state/tree/node-codec.ts";
 import { cacheId, NodeReader } from "../../state/tree/node-reader.ts";
-import { PastNodeCache } from "../../state/tree/past-node-cache.ts";
+import { FIRST_TABLE_SLOTS, PACKED_CHUNK_BYTES, PastNodeCache } from "../../state/tree/past-node-cache.ts";
 import { VersionedTree } from "../../state/tree/versioned-tree.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -105,9 +105,11 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
   });
 
   it("peek leaves an old generation's record to be dropped with it; get keeps it young", () => {
-    // Ids of 8 characters: each entry counts 64 + 8 bytes, and a generation's first entry its 64 KiB chunk too,
-    // so with this bound a generation holds exactly 100 entries and the 101st starts the next.
-    const half = 64 * 1024 + 100 * 72;
+    // A generation's bytes are its arrays: with half the bound one chunk and the first table, a generation
+    // holds FIRST_TABLE_SLOTS / 2 entries (10 + the record's bytes each, well within the chunk); the next one
+    // would double the table past the half, and starts the next generation.
+    const half = PACKED_CHUNK_BYTES + FIRST_TABLE_SLOTS * 4;
+    const perGeneration = FIRST_TABLE_SLOTS / 2;
     const record = encodeNode({ left: { kind: 2, version: 1, hash: new Uint8Array(32).fill(1) }, right: null });
     let n = 0;
     const fill = (cache: PastNodeCache, count: number) => {
@@ -116,10 +118,12 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
     for (const keep of [false, true]) {
       const cache = new PastNodeCache(2 * half);
       cache.set("the-node", record);
-      fill(cache, 100); // the 100th filler starts a second generation: the node's is now the old one
+      fill(cache, perGeneration); // the last filler starts a second generation: the node's is now the old one
+      expect(cache.size).toBe(perGeneration + 1);
+      expect(cache.bytes).toBe(2 * FIRST_TABLE_SLOTS * 4 + 2 * PACKED_CHUNK_BYTES); // its arrays, exactly
       expect(cache.peek("the-node")).toBeDefined();
       if (keep) expect(cache.get("the-node")).toBeDefined(); // copied into the young generation
-      fill(cache, 100); // the young generation fills and turns old; the old one, with the node's first copy, goes
+      fill(cache, perGeneration); // the young generation fills and turns old; the old one, with the node's first copy, goes
       expect(cache.peek("the-node") !== undefined).toBe(keep);
     }
   });

@@ -49,6 +49,26 @@ describe("the past-height proofs' node cache", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("finds every id through its table as it grows, keeps an id's later copy, and counts exactly its arrays", () => {
+    const cache = new PastNodeCache(64 * 1024 * 1024);
+    const all = entries(5_000); // the table doubles several times (512 entries at the first size)
+    for (const e of all) cache.set(e.id, e.record);
+    expect(cache.size).toBe(all.length);
+    for (const e of all) expect(toHex(encodeNode(cache.get(e.id) as InternalNode))).toBe(toHex(e.record));
+    expect(cache.get(cacheId(nodeKey(1, 20, bytes32(99_999, 9))))).toBeUndefined(); // never added
+    const [first, second] = all;
+    cache.set(first.id, second.record); // the same id again: its later record is the one found
+    expect(cache.size).toBe(all.length);
+    expect(toHex(encodeNode(cache.get(first.id) as InternalNode))).toBe(toHex(second.record));
+    // One generation: its 64 KiB chunks (5,000 entries of 2 + id + record bytes) and a table of 16,384 slots
+    // (4 bytes each, under half full), nothing else.
+    const entryBytes = all.reduce((sum, e) => sum + 2 + e.id.length + e.record.byteLength, 0);
+    const chunks = (cache.bytes - 16_384 * 4) / (64 * 1024);
+    expect(Number.isInteger(chunks)).toBe(true);
+    const replacedBytes = 2 + first.id.length + second.record.byteLength;
+    expect(chunks).toBeGreaterThanOrEqual(Math.ceil((entryBytes + replacedBytes) / (64 * 1024)));
+  });
+
   it("holds several times as many nodes as decoded nodes in the same bytes", () => {
     const bound = 1024 * 1024;
     const past = new PastNodeCache(bound);

@@ -16,7 +16,7 @@ const DECODED_SHARE = 1 / 8;
 /**
  * ...but at least this much (or the whole bound, if smaller): ~320 decoded nodes, more than one version's top
  * levels, at the smallest `[state] cache_bytes` (1 MiB). A bound too small for the packed tier to hold a
- * record (below ~384 KiB: tests) keeps every node decoded, as the cache did before it had tiers.
+ * record (below ~392 KiB: tests) keeps every node decoded, as the cache did before it had tiers.
  */
 const DECODED_FLOOR_BYTES = 256 * 1024;
 
@@ -26,9 +26,9 @@ const DECODED_FLOOR_BYTES = 256 * 1024;
  * a loaded node that creates accounts caches about four new nodes per tx, and held decoded (5-9 objects each,
  * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are
  * ~190 bytes in a chunk (id and record) and a table slot, no object at all, and a cache of the same bound
- * holds two to four times as many (the
- * packed tier drops its older generation whole: at least one generation is always held). The price: a packed
- * hit decodes a fresh node (~1 KB of short-lived objects) whose leaves hash again when asked for.
+ * holds two to four times as many (the packed tier drops its older generation whole: at least one generation
+ * is always held). The price: a packed hit decodes a fresh node (~1 KB of short-lived objects) whose leaves
+ * hash again when asked for.
  */
 export class NodeCache {
   readonly maxBytes: number;

@@ -1,10 +1,10 @@
-import { decodeNode, type InternalNode, MAX_NODE_KEY_BYTES } from "./node-codec.ts";
+import { decodeNode, type InternalNode, MAX_NODE_KEY_BYTES, MAX_NODE_RECORD_BYTES } from "./node-codec.ts";
 
-/** Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. */
+/**
+ * Records are packed into chunks of this size: one allocation per 64 KiB instead of one per node. An id (at
+ * most MAX_NODE_KEY_BYTES) and a record (at most MAX_NODE_RECORD_BYTES) each fit the one length byte before it.
+ */
 export const PACKED_CHUNK_BYTES = 64 * 1024;
-const CHUNK_BYTES = PACKED_CHUNK_BYTES;
-/** A node record is at most two leaf refs (146 bytes): its length fits the one byte stored before it. */
-const MAX_RECORD_BYTES = 255;
 /** Chunks a generation may start: a place (chunk << 16 | offset) + 1 must fit a table slot (32 bits). */
 const MAX_CHUNKS = 0xffff;
 /** A generation's first table (made with its first entry): slots for 512 entries at half load. */
@@ -13,13 +13,14 @@ const FIRST_TABLE_BYTES = FIRST_TABLE_SLOTS * 4;
 /** An empty generation's table: none (an unused generation takes no memory). */
 const NO_SLOTS = new Uint32Array(0);
 
-/** FNV-1a over an id's units (latin1: each one byte), or over `length` bytes of `chunk` from `at`. */
+/** FNV-1a over an id's units (latin1: each one byte): where its entry is looked for in a generation's table. */
 function hashId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
+/** hashId of the id stored as `length` bytes of `chunk` from `at` (the table's doubling places entries again). */
 function hashBytes(chunk: Uint8Array, at: number, length: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < length; i++) h = Math.imul(h ^ chunk[at + i], 0x01000193);
@@ -36,7 +37,7 @@ function hashBytes(chunk: Uint8Array, at: number, length: number): number {
  */
 class Generation {
   readonly chunks: Uint8Array[] = [];
-  private fill = CHUNK_BYTES;
+  private fill = PACKED_CHUNK_BYTES;
   private slots = NO_SLOTS;
   size = 0;
   bytes = 0;
@@ -46,24 +47,24 @@ class Generation {
    * generation can take no more chunks.
    */
   cost(id: string, record: Uint8Array): number | undefined {
-    const needsChunk = this.fill + 2 + id.length + record.byteLength > CHUNK_BYTES;
+    const needsChunk = this.fill + 2 + id.length + record.byteLength > PACKED_CHUNK_BYTES;
     if (needsChunk && this.chunks.length >= MAX_CHUNKS) return undefined;
     let table = 0; // the first table, or the doubling of the table
     if (this.slots.length === 0) table = FIRST_TABLE_BYTES;
     else if (2 * (this.size + 1) > this.slots.length) table = this.slots.byteLength;
-    return (needsChunk ? CHUNK_BYTES : 0) + table;
+    return (needsChunk ? PACKED_CHUNK_BYTES : 0) + table;
   }
 
-  /** Adds (or replaces) the record of `id`; the caller checked that cost() is defined. */
-  add(id: string, record: Uint8Array): void {
+  /** Adds (or replaces) the record of `id` (`hash`: hashId(id)); the caller checked that cost() is defined. */
+  add(id: string, hash: number, record: Uint8Array): void {
     if (this.slots.length === 0) {
       this.slots = new Uint32Array(FIRST_TABLE_SLOTS);
       this.bytes += FIRST_TABLE_BYTES;
     }
     const entryBytes = 2 + id.length + record.byteLength;
-    if (this.fill + entryBytes > CHUNK_BYTES) {
-      this.chunks.push(new Uint8Array(CHUNK_BYTES));
-      this.bytes += CHUNK_BYTES;
+    if (this.fill + entryBytes > PACKED_CHUNK_BYTES) {
+      this.chunks.push(new Uint8Array(PACKED_CHUNK_BYTES));
+      this.bytes += PACKED_CHUNK_BYTES;
       this.fill = 0;
     }
     const chunkIndex = this.chunks.length - 1;
@@ -75,22 +76,22 @@ class Generation {
     chunk.set(record, at);
     const place = (chunkIndex << 16) | this.fill;
     this.fill += entryBytes;
-    const slot = this.slotOf(id);
+    const slot = this.slotOf(id, hash);
     if (this.slots[slot] === 0) {
       this.size++;
       if (2 * this.size > this.slots.length) {
         this.grow();
-        this.slots[this.slotOf(id)] = place + 1;
+        this.slots[this.slotOf(id, hash)] = place + 1;
         return;
       }
     }
     this.slots[slot] = place + 1; // a replaced entry's old copy stays in its chunk, counted, until the drop
   }
 
-  /** The record of `id`: a view into its chunk (chunks are never written over, only dropped). */
-  record(id: string): Uint8Array | undefined {
+  /** The record of `id` (`hash`: hashId(id)): a view into its chunk (chunks are never written over, only dropped). */
+  record(id: string, hash: number): Uint8Array | undefined {
     if (this.size === 0) return undefined;
-    const stored = this.slots[this.slotOf(id)];
+    const stored = this.slots[this.slotOf(id, hash)];
     if (stored === 0) return undefined;
     const chunk = this.chunks[(stored - 1) >>> 16];
     const at = ((stored - 1) & 0xffff) + 1 + id.length;
@@ -98,9 +99,9 @@ class Generation {
   }
 
   /** The slot that holds `id`, or the empty slot where it would go. */
-  private slotOf(id: string): number {
+  private slotOf(id: string, hash: number): number {
     const mask = this.slots.length - 1;
-    for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const stored = this.slots[slot];
       if (stored === 0 || this.holds(stored - 1, id)) return slot;
     }
@@ -134,7 +135,7 @@ class Generation {
 }
 
 /**
- * Tree node records packed in shared chunks (~180 bytes a node), each decoded when it is asked for: where
+ * Tree node records packed in shared chunks (~190 bytes a node with its id), each decoded when it is asked for: where
  * what matters is how many nodes fit in the bound, not what a hit costs. Two users: the proofs below the
  * latest height (PastNodeReader: past heights' nodes are read once per proof and rarely again soon), and the
  * latest tree's hot cache for its deeper levels (NodeCache: a block meets each of those about once), where
@@ -155,10 +156,10 @@ export class PastNodeCache {
 
   /** Whether a bound this small can hold any record (half of it must fit a first table and a chunk). */
   get holdsRecords(): boolean {
-    return FIRST_TABLE_BYTES + CHUNK_BYTES <= this.maxBytes / 2;
+    return FIRST_TABLE_BYTES + PACKED_CHUNK_BYTES <= this.maxBytes / 2;
   }
 
-  /** The estimated bytes held now, chunks counted whole (never above maxBytes). */
+  /** The bytes held now: the generations' chunks (counted whole) and tables (never above maxBytes). */
   get bytes(): number {
     return this.young.bytes + this.old.bytes;
   }
@@ -172,17 +173,19 @@ export class PastNodeCache {
    * few 32-byte arrays on V8's heap, where a copy of the whole record would be an ArrayBuffer of its own.
    */
   get(id: string): InternalNode | undefined {
-    const young = this.young.record(id);
+    const hash = hashId(id); // once for both generations (and the copy of an old one's hit)
+    const young = this.young.record(id, hash);
     if (young !== undefined) return decodeNode(young, true);
-    const old = this.old.record(id);
+    const old = this.old.record(id, hash);
     if (old === undefined) return undefined;
-    this.add(id, old);
+    this.add(id, hash, old);
     return decodeNode(old, true);
   }
 
   /** The node of `id` like get, but a hit in the old generation stays there (a reader that does not own the cache). */
   peek(id: string): InternalNode | undefined {
-    const record = this.young.record(id) ?? this.old.record(id);
+    const hash = hashId(id);
+    const record = this.young.record(id, hash) ?? this.old.record(id, hash);
     return record === undefined ? undefined : decodeNode(record, true);
   }
 
@@ -193,18 +196,18 @@ export class PastNodeCache {
    * never changes, and the first copy's bytes stay counted until its generation is dropped, so the bound holds.
    */
   set(id: string, record: Uint8Array): void {
-    if (record.byteLength > MAX_RECORD_BYTES || id.length > MAX_NODE_KEY_BYTES) return; // (not a node's: not held)
-    this.add(id, record);
+    if (record.byteLength > MAX_NODE_RECORD_BYTES || id.length > MAX_NODE_KEY_BYTES) return; // not a node's: not held
+    this.add(id, hashId(id), record);
   }
 
-  private add(id: string, record: Uint8Array): void {
-    const half = this.maxBytes / 2;
+  private add(id: string, hash: number, record: Uint8Array): void {
     if (!this.holdsRecords) return; // a bound this small holds nothing
+    const half = this.maxBytes / 2;
     const cost = this.young.cost(id, record);
     if (cost === undefined || this.young.bytes + cost > half) {
       this.old = this.young;
       this.young = new Generation(); // its first table and chunk fit: holdsRecords
     }
-    this.young.add(id, record);
+    this.young.add(id, hash, record);
   }
 }

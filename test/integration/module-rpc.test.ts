@@ -247,9 +247,10 @@ describe("datanet methods", () => {
   });
 
   it("datanet_getVersion: the root over the accepted contributions; NOT_FOUND for a version not published", async () => {
+    // The chain keeps committing: the latest height is taken before the call, which reads at it or later.
+    const latest = chain.node.app.info().height;
     const v = await call("datanet_getVersion", { datanetId: ids.datanet, version: 1 });
     // height is the version's publish height, whatever height it is read at (queriedHeight says that one).
-    const latest = chain.node.app.info().height;
     expect(latest).toBeGreaterThan(heights.published);
     expect(v).toMatchObject({ datanetId: ids.datanet, version: 1, count: 2, height: heights.published });
     expect(v.queriedHeight).toBeGreaterThanOrEqual(latest);

@@ -23,7 +23,7 @@ import {
 } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { DuplicateVoteEvidence } from "../proto/consensus.ts";
-import { encodeTxResult, type TxEvent, type TxResult } from "../proto/records.ts";
+import type { TxEvent } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import {
@@ -54,7 +54,8 @@ import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { blockWorkProblem } from "../state/work.ts";
 import { blockFill } from "./backlog.ts";
-import { blockIndexKeys } from "../state/index-terms.ts";
+import type { BlockIndexTerms } from "../state/index-terms.ts";
+import { BlockResults } from "./block-results.ts";
 
 /** A block executed against the latest state, kept until it is committed or superseded. */
 interface Executed {
@@ -65,8 +66,11 @@ interface Executed {
   resultBytes: Uint8Array[];
   /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
   resultLeaves: Uint8Array[];
-  /** The decoded results (the search index's terms come from their events). */
-  results: TxResult[];
+  /**
+   * The search index's terms, walked from the results' events at execution (undefined when the node keeps no
+   * index): the decoded results themselves are not held until the commit (node/block-results.ts).
+   */
+  indexTerms: BlockIndexTerms | undefined;
   writes: StateWrite[];
   tree: TreeCandidate;
   blockEvents: TxEvent[];
@@ -85,10 +89,6 @@ export interface CommittedEvent {
 }
 
 export type { UpgradeStatus } from "./upgrade-status.ts";
-
-function encodeResults(results: readonly TxResult[]): Uint8Array[] {
-  return results.map(encodeTxResult);
-}
 
 /**
  * The application behind the consensus interface: builds, checks and commits blocks of bank transactions
@@ -256,12 +256,14 @@ export class ChainApp implements Application {
     const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
     const view = new Overlay(this.state);
     const txs: DecodedTx[] = [];
-    const results: TxResult[] = [];
+    const taken = new BlockResults(req.height, this.indexing);
+    const resultBytes: Uint8Array[] = [];
     const blockEvents = beginBlock(view, ctx);
     this.executions++;
     for (const tx of candidates) {
       try {
-        results.push(executeTx(view, tx, ctx)); // a throwing tx wrote nothing (ante checks come first)
+        const result = executeTx(view, tx, ctx); // a throwing tx wrote nothing (ante checks come first)
+        resultBytes.push(taken.add(tx, result));
         txs.push(tx);
       } catch (err) {
         if (!(err instanceof TxError)) throw err;
@@ -271,7 +273,6 @@ export class ChainApp implements Application {
     }
     blockEvents.push(...endBlock(view, ctx));
     const writes = view.sortedWrites();
-    const resultBytes = encodeResults(results);
     const resultLeaves = resultBytes.map(merkleLeaf);
     const tree = this.state.treeWith(writes);
     const vals = this.validators(req.height);
@@ -293,7 +294,9 @@ export class ChainApp implements Application {
     const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: req.lastCommit, evidence };
     knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
-    this.executed.set(toHex(hash), { block, hash, txs, resultBytes, resultLeaves, results, writes, tree, blockEvents });
+    const indexTerms = taken.indexTerms(blockEvents);
+    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents };
+    this.executed.set(toHex(hash), executed);
     return block;
   }
 
@@ -404,17 +407,19 @@ export class ChainApp implements Application {
     if (this.current !== prev) fail("the chain moved on while the block was being checked");
 
     const ctx = this.context(h.height, h.timeMs, h.proposerAddress, block.lastCommit, block.evidence);
-    const outcome = executeBlock(this.state, txs, ctx);
+    const taken = new BlockResults(h.height, this.indexing);
+    const outcome = executeBlock(this.state, txs, ctx, (tx, result) => taken.add(tx, result));
     if (!outcome.ok)
       fail(`tx ${outcome.rejected.index} cannot be included: ${outcome.rejected.error.message}`);
-    const { writes, results, blockEvents } = (outcome as { ok: true; execution: BlockExecution }).execution;
-    const resultBytes = encodeResults(results);
+    const execution = (outcome as { ok: true; execution: BlockExecution<Uint8Array> }).execution;
+    const { writes, results: resultBytes, blockEvents } = execution;
     const resultLeaves = resultBytes.map(merkleLeaf);
     if (!equalBytes(h.resultsRoot, merkleRootOfHashes(resultLeaves))) fail("results root does not match");
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
-    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, results, writes, tree, blockEvents };
+    const indexTerms = taken.indexTerms(blockEvents);
+    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -446,7 +451,7 @@ export class ChainApp implements Application {
       writes: ex.writes,
       treeOps: ex.tree.ops(),
       blockEvents: ex.blockEvents,
-      indexKeys: this.indexing ? blockIndexKeys(height, ex.txs, ex.results, ex.blockEvents) : undefined,
+      indexKeys: ex.indexTerms?.keys(),
     });
     const batchMs = performance.now() - batchStarted;
     this.state.apply(ex.writes, ex.tree);

@@ -157,9 +157,10 @@ function checkCreditFee(tx: DecodedTx, ctx: BlockContext, credits: number): void
   }
 }
 
-export interface BlockExecution {
+export interface BlockExecution<R = TxResult> {
   writes: StateWrite[];
-  results: TxResult[];
+  /** Each tx's result, as `keep` kept it (by default the result itself). */
+  results: R[];
   /** What beginBlock and endBlock did (slashing, jailing, unbonding, expiry, set changes). */
   blockEvents: TxEvent[];
 }
@@ -172,19 +173,21 @@ export interface RejectedTx {
 
 /**
  * Executes a block's transactions in order. A transaction whose ante step fails makes the block invalid;
- * the caller decides what that means (a proposer drops the tx, a validator rejects the block).
+ * the caller decides what that means (a proposer drops the tx, a validator rejects the block). `keep` turns
+ * each result, as it is made, into what the execution holds of it (a node keeps its bytes: node/block-results.ts).
  */
-export function executeBlock(
+export function executeBlock<R = TxResult>(
   base: StateReader,
   txs: readonly DecodedTx[],
   ctx: BlockContext,
-): { ok: true; execution: BlockExecution } | { ok: false; rejected: RejectedTx } {
+  keep: (tx: DecodedTx, result: TxResult) => R = (_tx, result) => result as R,
+): { ok: true; execution: BlockExecution<R> } | { ok: false; rejected: RejectedTx } {
   const view = new Overlay(base);
-  const results: TxResult[] = [];
+  const results: R[] = [];
   const blockEvents = beginBlock(view, ctx);
   for (let i = 0; i < txs.length; i++) {
     try {
-      results.push(executeTx(view, txs[i], ctx));
+      results.push(keep(txs[i], executeTx(view, txs[i], ctx)));
     } catch (err) {
       if (err instanceof TxError)
         return { ok: false, rejected: { index: i, hash: toHex(txs[i].hash), error: err } };

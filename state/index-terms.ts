@@ -155,7 +155,9 @@ export function blockEventTerms(events: readonly TxEvent[]): IndexTerm[] {
  * block), else decoded once per block (its checksum checked). One item's terms are de-duplicated by prefix
  * identity (a term has one prefix object per block), and all keys of the block are views of one buffer.
  */
-class BlockKeys implements TermSink {
+class BlockKeys implements TermSink, BlockIndexTerms {
+  // The three lookups below serve the walk only; sealed() empties them, so a block's terms held until its
+  // commit are the flat arrays alone.
   /** term id (kind letter + text) -> its prefix (undefined: too long) */
   private readonly prefixes = new Map<string, Uint8Array | undefined>();
   /** an address's bytes as UTF-16 units (shortBytesId) -> its prefix (a map of its own: no "a" + id string) */
@@ -209,6 +211,14 @@ class BlockKeys implements TermSink {
 
   isAddressAttribute(attribute: string, value: string): boolean {
     return ADDRESS_ATTRIBUTES.has(attribute) && this.addressTextPrefix(value) !== null;
+  }
+
+  /** Done walking: the lookups are emptied (see above) and no more terms may be added. */
+  sealed(): BlockIndexTerms {
+    this.prefixes.clear();
+    this.addressPrefixes.clear();
+    this.addressTexts.clear();
+    return this;
   }
 
   /**
@@ -268,6 +278,15 @@ class BlockKeys implements TermSink {
   }
 }
 
+/**
+ * A block's search index terms, walked, as the prefixes its keys are made of (shared within the block) and
+ * each item's place: a few pointers per tx where the results' events they come from are about a kilobyte.
+ */
+export interface BlockIndexTerms {
+  /** The block's index keys, made now (views of one buffer), in item order. */
+  keys(): Uint8Array[];
+}
+
 /** Every search index key of a committed block: each tx at its place, then the block's own events. */
 export function blockIndexKeys(
   height: number,
@@ -275,16 +294,38 @@ export function blockIndexKeys(
   results: readonly TxResult[],
   blockEvents: readonly TxEvent[],
 ): Uint8Array[] {
-  const keys = new BlockKeys(height);
-  for (let i = 0; i < txs.length; i++) {
-    keys.begin(i, MAX_INDEX_ENTRIES_PER_TX);
-    walkTxTerms(txs[i], results[i], keys);
-    keys.end();
+  const walk = new BlockIndexWalk(height);
+  for (let i = 0; i < txs.length; i++) walk.tx(i, txs[i], results[i]);
+  return walk.finish(blockEvents).keys();
+}
+
+/**
+ * A block's index terms walked one tx at a time, as execution makes each result: the result's events are then
+ * garbage at once, instead of held with the block until its commit. On a loaded node whatever a block holds
+ * that long outlives two scavenges, is promoted to the old generation, and is marked by a full GC before it is
+ * garbage: a transfer's events are about a kilobyte.
+ */
+export class BlockIndexWalk {
+  private readonly keys: BlockKeys;
+
+  constructor(height: number) {
+    this.keys = new BlockKeys(height);
   }
-  if (blockEvents.length > 0) {
-    keys.begin(BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS);
-    eventTerms(blockEvents, keys);
-    keys.end();
+
+  /** The terms of the tx at `position` in the block, given in block order. */
+  tx(position: number, tx: DecodedTx, result: TxResult): void {
+    this.keys.begin(position, MAX_INDEX_ENTRIES_PER_TX);
+    walkTxTerms(tx, result, this.keys);
+    this.keys.end();
   }
-  return keys.keys();
+
+  /** The block's own events, after its txs; the walk is then over. */
+  finish(blockEvents: readonly TxEvent[]): BlockIndexTerms {
+    if (blockEvents.length > 0) {
+      this.keys.begin(BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS);
+      eventTerms(blockEvents, this.keys);
+      this.keys.end();
+    }
+    return this.keys.sealed();
+  }
 }

@@ -84,6 +84,11 @@ export class Gossip {
     return [...this.outbound.keys()];
   }
 
+  /** How many peers a broadcast now would go to, at most (no array made: asked once per tx by the relay). */
+  get peerCount(): number {
+    return this.outbound.size;
+  }
+
   /** Sends to every peer (see BroadcastOptions); returns how many it was queued for. */
   broadcast(message: Uint8Array, opts: BroadcastOptions = {}): number {
     if (message.byteLength > this.opts.maxMessageBytes) {

@@ -6,7 +6,7 @@ import { TX_PROTOCOL, TxRelay, type TxRelayOptions } from "../../node/tx-relay.t
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { Gossip } from "../../p2p/gossip.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
-import { encodeTxBatch, MAX_TX_BATCH_BYTES } from "../../proto/p2p.ts";
+import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES } from "../../proto/p2p.ts";
 import type { Account } from "../../proto/records.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
@@ -37,6 +37,15 @@ async function host(): Promise<P2pHost> {
  * raw tx batches.
  */
 async function setup(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Partial<TxRelayOptions> } = {}) {
+  const { state, mempool, node, relay, offences } = await lone(opts);
+  const { gossip } = await peerOf(node);
+  const send = (bytes: Uint8Array, batch = false) =>
+    expect(gossip.broadcast(batch ? bytes : encodeTxBatch([bytes]))).toBe(1);
+  return { state, mempool, relay, send, offences };
+}
+
+/** A node's mempool and tx relay, with no peer yet. */
+async function lone(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Partial<TxRelayOptions> } = {}) {
   const state = new Map<string, Account>();
   const mempool = new Mempool(
     {
@@ -51,10 +60,17 @@ async function setup(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Par
       includedAt: async () => undefined,
     },
   );
-  const [node, peer] = [await host(), await host()];
+  const node = await host();
   const offences: string[] = [];
   const relay = await TxRelay.start(node, mempool, log, (_peer, reason) => offences.push(reason), opts.relay);
   stops.push(() => relay.stop());
+  return { state, mempool, node, relay, offences };
+}
+
+/** A peer of `node` speaking the tx protocol, connected; `received` collects the tx batches it is sent. */
+async function peerOf(node: P2pHost) {
+  const peer = await host();
+  const received: Uint8Array[] = [];
   const gossip = await Gossip.start(
     peer,
     {
@@ -62,7 +78,7 @@ async function setup(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Par
       maxMessageBytes: MAX_TX_BATCH_BYTES,
       maxQueuedBytes: 1 << 20,
       maxMessagesPerSecond: 1000,
-      onMessage: () => {},
+      onMessage: (_from, bytes) => received.push(bytes),
       onMisbehaviour: () => {},
     },
     log,
@@ -70,9 +86,7 @@ async function setup(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Par
   stops.push(() => gossip.stop());
   await peer.dial(node.getMultiaddrs()[0]);
   await waitFor("tx gossip stream", () => (gossip.peers.includes(node.peerId.toString()) ? true : undefined));
-  const send = (bytes: Uint8Array, batch = false) =>
-    expect(gossip.broadcast(batch ? bytes : encodeTxBatch([bytes]))).toBe(1);
-  return { state, mempool, relay, send, offences };
+  return { gossip, received };
 }
 
 /** A verifier whose checks wait, while `holding`, until `release` (signature checks under way). */
@@ -91,6 +105,26 @@ class HeldVerifier extends TxVerifier {
 }
 
 describe("tx relay over real libp2p on loopback", () => {
+  it("with no peer, batches and remembers nothing of what it admits; with one, relays each admitted tx", async () => {
+    const { state, mempool, node, relay } = await lone({ maxTxs: 100 });
+    const alice = new TestAccount();
+    state.set(keyId(alice.address), { nonce: 0, balance: 100n * FEE });
+    const send = () => mempool.add(alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes);
+    for (let i = 0; i < 3; i++) await send();
+    // A lone validator under load kept 50,000 hashes here, and encoded a batch every 50 ms, for nobody.
+    expect(relay.remembered).toBe(0);
+    expect(relay.peerCount).toBe(0);
+
+    const { received } = await peerOf(node);
+    await waitFor("the relay's stream to the peer", () => (relay.peerCount === 1 ? true : undefined));
+    const tx = await send();
+    await waitFor("the peer's batch", () => (received.length > 0 ? true : undefined));
+    expect(decodeTxBatch(received[0]).map((b) => toHex(b))).toEqual([toHex(tx.bytes)]);
+    expect(relay.remembered).toBe(1);
+    expect(relay.stats.relayed).toBe(1);
+    expect(mempool.size).toBe(4);
+  });
+
   it("drops a peer's txs that cannot get in while the mempool is full (no admission), and takes one again once there is room", async () => {
     const { state, mempool, relay, send, offences } = await setup();
     const [alice, bob] = [new TestAccount(), new TestAccount()];

@@ -153,7 +153,7 @@ export class Dispatcher {
    * Answers are turned into bytes as they come: the socket then copies bytes, where one big string would be
    * re-encoded in a single long step (~60 ms for 8 MB) that holds everything else up, consensus included.
    */
-  async handle(
+  handle(
     body: string,
     signal: AbortSignal = new AbortController().signal,
     client = "local",
@@ -162,8 +162,15 @@ export class Dispatcher {
     try {
       parsed = JSON.parse(body);
     } catch (err) {
-      return small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+      return Promise.resolve(small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`)));
     }
+    // Not an async function, and the body is not passed on: an async function keeps its arguments (and its
+    // dead locals) until it returns, and a batch of tx_submit runs as long as its admissions wait, long
+    // enough on a loaded node for whatever it holds to be promoted to the old generation.
+    return this.handleParsed(parsed, signal, client);
+  }
+
+  private async handleParsed(parsed: unknown, signal: AbortSignal, client: string): Promise<Reply | undefined> {
     const ctx = this.contextFor(signal);
     const scope = ctx.request;
     const held = this.answerBytes.forRequest(client);
@@ -230,8 +237,7 @@ export class Dispatcher {
     let next = 0;
     // Once a budget ran out, most of a big batch gets the same error: serialize it once.
     const errorJson = new Map<RpcError, string>();
-    const refusal = (request: unknown, err: RpcError): Buffer | undefined => {
-      const id = idOf(request);
+    const refusal = (id: Id | undefined, err: RpcError): Buffer | undefined => {
       if (id === undefined) return undefined;
       let error = errorJson.get(err);
       if (error === undefined) {
@@ -240,7 +246,7 @@ export class Dispatcher {
       }
       return Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${error}}`);
     };
-    const answer = (i: number, response: Response | undefined) => {
+    const answer = (i: number, id: Id | undefined, response: Response | undefined) => {
       scope.signal.throwIfAborted();
       if (response === undefined) return;
       // A byte budget may have run out while this call ran: then its answer is not sent either.
@@ -249,7 +255,7 @@ export class Dispatcher {
       const refused = full ?? held.take(text?.byteLength ?? 0);
       if (refused !== undefined) {
         scope.stop(refused);
-        answers[i] = refusal(requests[i], refused);
+        answers[i] = refusal(id, refused);
       } else {
         answers[i] = text;
       }
@@ -260,16 +266,21 @@ export class Dispatcher {
       while (next < requests.length) {
         const i = next++;
         scope.signal.throwIfAborted();
+        // Taken out of the batch: the calls hold what they need, and a request's params (a tx's base64) are
+        // not held by the batch for as long as its slowest call.
+        const request = requests[i];
+        requests[i] = undefined;
+        const id = idOf(request);
         const stopped = scope.stoppedBy;
         if (stopped !== undefined) {
-          answers[i] = refusal(requests[i], stopped);
+          answers[i] = refusal(id, stopped);
           await scope.pace(); // a thousand refusals are quick, but not free
           continue;
         }
-        if (this.waitsInOwnQueue(requests[i])) {
-          waiting.push(Promise.resolve(this.handleOne(requests[i], ctx)).then((response) => answer(i, response)));
+        if (this.waitsInOwnQueue(request)) {
+          waiting.push(Promise.resolve(this.handleOne(request, ctx)).then((response) => answer(i, id, response)));
         } else {
-          answer(i, await this.handleOne(requests[i], ctx));
+          answer(i, id, await this.handleOne(request, ctx));
         }
         await scope.pace();
       }
@@ -309,7 +320,7 @@ export class Dispatcher {
 
   /**
    * `ctx`: the node's parts with the request's scope, made once per request (not per call of a batch). Not an
-   * async function: a call's one async step is `call` (an async frame and a promise fewer per call).
+   * async function: a call's one async step is `settle` (an async frame and a promise fewer per call).
    */
   private handleOne(request: unknown, ctx: RpcContext): Response | undefined | Promise<Response | undefined> {
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
@@ -333,15 +344,17 @@ export class Dispatcher {
 
   /**
    * Runs a valid request's call and tells the observer of its answer (its method, seconds, and whether ok); a
-   * notification's answer is not sent (undefined).
+   * notification's answer is not sent (undefined). Not an async function: the params are checked and the
+   * handler started here, and only the handler's promise is waited for (settle), so the raw params and their
+   * parsed copy are not held while it runs (an async function keeps its arguments and locals until it returns).
    */
-  private async call(
+  private call(
     id: Id,
     name: string,
     rawParams: unknown,
     ctx: RpcContext,
     notification: boolean,
-  ): Promise<Response | undefined> {
+  ): Response | undefined | Promise<Response | undefined> {
     const started = performance.now();
     const scope = ctx.request;
     const m = this.methods.get(name);
@@ -359,7 +372,7 @@ export class Dispatcher {
         .join("; ");
       return this.answered(name, started, errorResponse(id, INVALID_PARAMS, `Invalid params: ${detail}`), notification);
     }
-    let response: Response;
+    let pending: unknown;
     try {
       scope.check();
       this.stats.callsStarted++;
@@ -367,7 +380,26 @@ export class Dispatcher {
         this.deprecatedCalled.add(name);
         this.log.warn({ method: name, replacedBy: m.replacedBy }, `RPC method ${name} is deprecated: call ${m.replacedBy}`);
       }
-      const result = (await m.handler(parsed.data, ctx)) ?? null;
+      pending = m.handler(parsed.data, ctx);
+    } catch (err) {
+      pending = Promise.reject(err); // answered as a rejection is, by settle
+    }
+    return this.settle(id, m, started, pending, scope, notification);
+  }
+
+  /** A started call's answer: its result checked against the method's schema, or its error. */
+  private async settle(
+    id: Id,
+    m: RpcMethod,
+    started: number,
+    pending: unknown,
+    scope: RequestScope,
+    notification: boolean,
+  ): Promise<Response | undefined> {
+    const name = m.name;
+    let response: Response;
+    try {
+      const result = (await pending) ?? null;
       response = { jsonrpc: "2.0", id, result };
       if (this.checkResults) {
         const checked = m.result.safeParse(result);

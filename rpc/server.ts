@@ -198,8 +198,11 @@ export class RpcServer {
         return;
       }
       const client = clientKey(req.socket.remoteAddress);
-      this.oneAtATime(req.socket, () =>
-        this.answer(Buffer.concat(chunks).toString("utf8"), res, hangUp.signal, client));
+      this.oneAtATime(req.socket, () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        chunks.length = 0; // this closure's context lives as long as the request
+        return this.answer(text, res, hangUp.signal, client);
+      });
     });
     req.on("error", () => {
       aborted = true;
@@ -236,11 +239,23 @@ export class RpcServer {
    * Dispatches a request body and sends the answer; resolves once the answer is out (or the connection gone),
    * so a client that does not read its answers cannot have more of them piled up; never rejects.
    */
-  private async answer(text: string, res: ServerResponse, hangUp: AbortSignal, client: string): Promise<void> {
-    if (hangUp.aborted) return;
+  private answer(text: string, res: ServerResponse, hangUp: AbortSignal, client: string): Promise<void> {
+    if (hangUp.aborted) return Promise.resolve();
+    // The body is parsed now and not held while its calls run (dispatcher.handle), so it is not passed on:
+    // an async function keeps its arguments, and its dead locals, until it returns.
+    return this.send(this.opts.dispatcher.handle(text, hangUp, client), res, hangUp, client);
+  }
+
+  /** Sends the answer once made (see answer); never rejects. */
+  private async send(
+    answer: Promise<Reply | undefined>,
+    res: ServerResponse,
+    hangUp: AbortSignal,
+    client: string,
+  ): Promise<void> {
     let reply: Reply | undefined;
     try {
-      reply = await this.opts.dispatcher.handle(text, hangUp, client);
+      reply = await answer;
     } catch (err) {
       if (hangUp.aborted) return; // nobody to answer
       this.opts.logger.error({ err }, "RPC request failed");

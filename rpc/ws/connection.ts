@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import type { RpcContext } from "../context.ts";
-import type { Dispatcher } from "../dispatch.ts";
+import type { Dispatcher, Reply } from "../dispatch.ts";
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, toRpcError } from "../errors.ts";
 import { MAX_PIPELINED, MIN_SEND_BYTES_PER_SECOND } from "../server.ts";
 import { CLOSE_CODES, type WsLimits } from "./limits.ts";
@@ -130,9 +130,7 @@ export class WsConnection {
   private async drain(): Promise<void> {
     this.busy = true;
     try {
-      while (this.waiting.length > 0 && !this.hangUp.signal.aborted) {
-        await this.answer(this.waiting.shift() as string);
-      }
+      while (this.waiting.length > 0 && !this.hangUp.signal.aborted) await this.answerNext();
     } catch (err) {
       if (!this.hangUp.signal.aborted) this.deps.log.error({ err }, "WebSocket request failed");
     } finally {
@@ -140,14 +138,28 @@ export class WsConnection {
     }
   }
 
-  private async answer(text: string): Promise<void> {
+  /** The next waiting request's answer (the text is taken here, so that drain's frame never holds it). */
+  private answerNext(): Promise<void> {
+    return this.answer(this.waiting.shift() as string);
+  }
+
+  /**
+   * Not an async function, and the text is not passed on to one: an async function keeps its arguments until it
+   * returns, and a batch of tx_submit runs as long as its admissions wait (Dispatcher.handle).
+   */
+  private answer(text: string): Promise<void> {
     const own = ownCall(text);
-    if (own !== undefined) {
-      const body = await this.ownMethod(own);
-      if (body !== undefined) await this.sendAndWait(body, () => {});
-      return;
-    }
-    const reply = await this.deps.dispatcher.handle(text, this.hangUp.signal, this.client);
+    if (own !== undefined) return this.answerOwn(own);
+    return this.sendReply(this.deps.dispatcher.handle(text, this.hangUp.signal, this.client));
+  }
+
+  private async answerOwn(own: OwnCall): Promise<void> {
+    const body = await this.ownMethod(own);
+    if (body !== undefined) await this.sendAndWait(body, () => {});
+  }
+
+  private async sendReply(pending: Promise<Reply | undefined>): Promise<void> {
+    const reply = await pending;
     if (reply === undefined) return;
     await this.sendAndWait(reply.body, () => reply.release());
   }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import pino from "pino";
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
@@ -45,6 +47,12 @@ function dispatcher(methods: readonly RpcMethod[], context: object) {
   });
 }
 
+/** A full garbage collection now (V8's gc, exposed for this test). */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
+
 /** Lets the event loop go round until `done()` or `turns` turns have passed (the batch paces its calls). */
 async function turnsUntil(done: () => boolean, turns = 2000): Promise<void> {
   for (let t = 0; t < turns && !done(); t++) await new Promise((resolve) => setImmediate(resolve));
@@ -71,6 +79,33 @@ describe("a batch of tx_submit calls", () => {
     const answers = JSON.parse((await reply)?.body.toString() ?? "[]") as { id: number; result?: { hash: string } }[];
     expect(answers.map((a) => a.id)).toEqual(Array.from({ length: BATCH }, (_, i) => i));
     expect(answers.every((a) => a.result?.hash === "07".repeat(32))).toBe(true);
+  });
+
+  it("holds no call's params while the calls wait: a loaded node's admissions outlive two scavenges", async () => {
+    // An async function keeps its arguments and locals until it returns: the dispatcher's call frame kept each
+    // call's parsed params (a tx's base64), and the batch its requests, until the last admission was answered.
+    const waits = gate();
+    const params: WeakRef<object>[] = [];
+    const hold = method({
+      name: "test_hold",
+      description: "Waits in a queue of its own, as tx_submit does.",
+      params: z.strictObject({ tx: z.string() }),
+      result: z.strictObject({ ok: z.boolean() }),
+      waitsInOwnQueue: true,
+      handler: (p) => {
+        params.push(new WeakRef(p));
+        return waits.pass().then(() => ({ ok: true }));
+      },
+    });
+    const d = dispatcher([hold], {});
+    const reply = d.handle(calls("test_hold", { tx: "A".repeat(200) }));
+    await turnsUntil(() => waits.waiting === BATCH);
+    expect(waits.waiting).toBe(BATCH);
+    collectGarbage();
+    expect(params.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+    waits.open();
+    const answers = JSON.parse((await reply)?.body.toString() ?? "[]") as { result?: { ok: boolean } }[];
+    expect(answers.filter((a) => a.result?.ok === true)).toHaveLength(BATCH);
   });
 
   it("other calls of a batch still run BATCH_CONCURRENCY at a time", async () => {

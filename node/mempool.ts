@@ -21,6 +21,12 @@ export type { PendingReason } from "./mempool-explain.ts";
 // The admission queue's bound lives with its rate window; re-exported for the mempool's users and tests.
 export { ADMISSION_QUEUE_MS, MIN_ADMISSION_QUEUE } from "./admission-queue.ts";
 
+/** A copy of a tx whose admission is under way: that admission's refusal, or ALREADY_KNOWN once it is in. */
+async function alreadyAdmitting(first: Promise<void>, id: string): Promise<never> {
+  await first; // its refusal, if refused, is ours too
+  throw new TxError("ALREADY_KNOWN", `transaction ${id} was admitted to the mempool by another request`);
+}
+
 /**
  * How long a tx behind a gap waits for the earlier nonce being checked to settle: twice the admission queue's
  * time, so a predecessor queued at the limit while the check rate dips still makes it.
@@ -157,15 +163,49 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * all and per peer, in txs and bytes: TxRelayOptions), and they count in the queue, so clients meet
    * MEMPOOL_FULL first.
    */
-  async add(signed: Uint8Array | DecodedTx, hash?: Uint8Array, from: "client" | "peer" = "client"): Promise<DecodedTx> {
+  add(signed: Uint8Array | DecodedTx, hash?: Uint8Array, from: "client" | "peer" = "client"): Promise<DecodedTx> {
+    // Not an async function: an admission waits for its signature check, on a loaded node long enough for
+    // whatever its frame holds to be promoted to the old generation, and an async frame holds every argument
+    // and local it ever had (~430 bytes per tx, the promoted-allocation profile said). The checks before the
+    // wait run here; the wait itself is two callbacks on the admission's promise.
     const queueRefuses = from === "client" && this.admissionQueueFull;
-    const { params } = this;
+    let tx: DecodedTx;
+    try {
+      tx = this.decodedForAdmission(signed, hash, queueRefuses);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const id = tx.id;
+    const first = this.admissions.get(id);
+    if (first !== undefined) return alreadyAdmitting(first, id);
+    if (queueRefuses) {
+      // A resend of a tx held here is told so (with room in the queue, admissionPlan says the same).
+      if (this.byHash.has(id)) {
+        return Promise.reject(new TxError("ALREADY_KNOWN", `transaction ${id} is already in the mempool`));
+      }
+      return Promise.reject(this.queueFullError());
+    }
+    const admission = this.admit(tx);
+    this.admissions.set(id, admission);
+    return admission.then(
+      () => this.admitted(tx),
+      (err: unknown) => {
+        this.admissions.delete(id);
+        throw err;
+      },
+    );
+  }
+
+  /** The tx of add's bytes, after the checks that need no state: size, the queue (on the hash alone), decoding. */
+  private decodedForAdmission(
+    signed: Uint8Array | DecodedTx,
+    hash: Uint8Array | undefined,
+    queueRefuses: boolean,
+  ): DecodedTx {
     const bytes = signed instanceof Uint8Array ? signed : signed.bytes;
-    if (bytes.byteLength > params.maxTxBytes) {
-      throw new TxError(
-        "TX_TOO_LARGE",
-        `transaction is ${bytes.byteLength} bytes; the limit is ${params.maxTxBytes}`,
-      );
+    const { maxTxBytes } = this.params;
+    if (bytes.byteLength > maxTxBytes) {
+      throw new TxError("TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${maxTxBytes}`);
     }
     if (queueRefuses && signed instanceof Uint8Array) {
       // Refused on the hash alone, before decoding (the node has no time to spare, and this is the refusal a
@@ -175,31 +215,17 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
       const id = toHex(hash);
       if (!this.byHash.has(id) && !this.admissions.has(id)) throw this.queueFullError();
     }
-    let tx: DecodedTx;
     try {
-      tx = signed instanceof Uint8Array ? decodeTx(bytes, hash) : signed;
+      return signed instanceof Uint8Array ? decodeTx(bytes, hash) : signed;
     } catch (err) {
-      if (err instanceof CodecError)
-        throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
+      if (err instanceof CodecError) throw new TxError("TX_MALFORMED", `transaction rejected: ${err.message}`);
       throw err;
     }
-    const first = this.admissions.get(tx.id);
-    if (first !== undefined) {
-      await first; // its refusal, if refused, is ours too
-      throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} was admitted to the mempool by another request`);
-    }
-    if (queueRefuses) {
-      // A resend of a tx held here is told so (with room in the queue, admissionPlan says the same).
-      if (this.byHash.has(tx.id)) throw new TxError("ALREADY_KNOWN", `transaction ${tx.id} is already in the mempool`);
-      throw this.queueFullError();
-    }
-    const admission = this.admit(tx);
-    this.admissions.set(tx.id, admission);
-    try {
-      await admission;
-    } finally {
-      this.admissions.delete(tx.id);
-    }
+  }
+
+  /** An admission decided for `tx`: it leaves the admissions under way, and the listeners hear of it. */
+  private admitted(tx: DecodedTx): DecodedTx {
+    this.admissions.delete(tx.id);
     for (const listener of this.admittedListeners) listener(tx);
     return tx;
   }
@@ -211,49 +237,111 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
     );
   }
 
-  /** Checks a decoded tx (statelessly, against the state, its signature, the state again) and inserts it. */
-  private async admit(tx: DecodedTx): Promise<void> {
-    checkTxStateless(tx, this.deps.chainId, this.params);
-    this.expire();
+  /**
+   * Checks a decoded tx (statelessly, against the state, its signature, the state again) and inserts it. Not
+   * an async function, for add's reason: the wait for the signature check is one callback (checked), which
+   * holds what the second check needs.
+   */
+  private admit(tx: DecodedTx): Promise<void> {
+    let seen: Account;
+    let version: number;
+    let next: number;
+    let early: Admission | TxError;
     const id = tx.senderId;
-    const seen = this.deps.account(tx.sender);
-    const version = this.version;
-    // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
-    // below this tx's nonce: a rival of the same nonce in flight (a forgery, say) must not make it a gap.
-    const next = this.nextNonce(id, seen, tx.body.nonce);
-    const early = admissionPlan(this, this.caps, tx, seen, next);
-    if (early instanceof TxError) throw early.code === "NONCE_TOO_LOW" ? await this.explain(tx, early) : early;
-    let plan: Admission = early;
-    this.noncesInFlight.enter(id, tx.body.nonce);
     try {
-      const verified = await this.deps.verifier.verify(tx);
+      checkTxStateless(tx, this.deps.chainId, this.params);
+      this.expire();
+      seen = this.deps.account(tx.sender);
+      version = this.version;
+      // Predecessors still in flight count as present for this first check (see NoncesInFlight); only those
+      // below this tx's nonce: a rival of the same nonce in flight (a forgery, say) must not make it a gap.
+      next = this.nextNonce(id, seen, tx.body.nonce);
+      early = admissionPlan(this, this.caps, tx, seen, next);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (early instanceof TxError) {
+      if (early.code !== "NONCE_TOO_LOW") return Promise.reject(early);
+      return this.explain(tx, early).then((refusal) => Promise.reject(refusal));
+    }
+    const plan = early;
+    this.noncesInFlight.enter(id, tx.body.nonce);
+    let check: Promise<boolean>;
+    try {
+      check = this.deps.verifier.verify(tx);
+    } catch (err) {
+      this.noncesInFlight.leave(id, tx.body.nonce);
+      return Promise.reject(err);
+    }
+    return check.then(
+      (verified) => this.checked(tx, verified, seen, version, next, plan),
+      (err: unknown) => {
+        this.noncesInFlight.leave(id, tx.body.nonce);
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * After the signature check: the state or the pool may have moved meanwhile, so check again, then insert, with
+   * no await in between. The check is skipped only when neither moved: the pool's version is the same, the
+   * account is the very record read before (a committed change to it is a new record), and the first check did
+   * not count on a predecessor in flight. The tx's nonce leaves the in-flight set here, or in behindGap.
+   */
+  private checked(
+    tx: DecodedTx,
+    verified: boolean,
+    seen: Account,
+    version: number,
+    next: number,
+    plan: Admission,
+  ): void | Promise<void> {
+    const id = tx.senderId;
+    let waits = false;
+    try {
       this.queueLimit.counted();
       if (!verified) {
         throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
       }
-      // The state or the pool may have moved while the signature was checked: check again, then insert, with
-      // no await in between. The check is skipped only when neither moved: the pool's version is the same, the
-      // account is the very record read before (a committed change to it is a new record), and the first
-      // check did not count on a predecessor in flight.
-      let account = this.deps.account(tx.sender);
-      if (account !== seen || this.version !== version || next !== this.nextNonce(id, seen)) {
-        for (;;) {
-          const late = admissionPlan(this, this.caps, tx, account, this.nextNonce(id, account));
-          if (!(late instanceof TxError)) {
-            plan = late;
-            break;
-          }
-          // Behind a gap only because an earlier nonce is still being checked: wait for it, then check again.
-          const before = this.isGap(tx, account, late)
-            ? this.firstInFlightBefore(id, account, tx.body.nonce)
-            : undefined;
-          if (before === undefined) throw await this.explain(tx, late);
-          // Bounded: rivals for that nonce (forgeries of it) may keep it in flight as long as they keep coming.
-          if (!(await settledWithin(before, PREDECESSOR_WAIT_MS))) throw late;
-          account = this.deps.account(tx.sender);
-        }
+      const account = this.deps.account(tx.sender);
+      if (account === seen && this.version === version && next === this.nextNonce(id, seen)) {
+        this.insert(tx, account, plan);
+        return;
       }
-      this.insert(tx, account, plan);
+      const late = admissionPlan(this, this.caps, tx, account, this.nextNonce(id, account));
+      if (!(late instanceof TxError)) {
+        this.insert(tx, account, late);
+        return;
+      }
+      waits = true;
+      return this.behindGap(tx, account, late);
+    } finally {
+      if (!waits) this.noncesInFlight.leave(id, tx.body.nonce);
+    }
+  }
+
+  /**
+   * A checked tx refused on its second check (`refusal`): behind a gap only because an earlier nonce is still
+   * being checked, it waits for that one and is checked again; otherwise the refusal stands (explained).
+   */
+  private async behindGap(tx: DecodedTx, account: Account, refusal: TxError): Promise<void> {
+    const id = tx.senderId;
+    try {
+      for (;;) {
+        const before = this.isGap(tx, account, refusal)
+          ? this.firstInFlightBefore(id, account, tx.body.nonce)
+          : undefined;
+        if (before === undefined) throw await this.explain(tx, refusal);
+        // Bounded: rivals for that nonce (forgeries of it) may keep it in flight as long as they keep coming.
+        if (!(await settledWithin(before, PREDECESSOR_WAIT_MS))) throw refusal;
+        account = this.deps.account(tx.sender);
+        const late = admissionPlan(this, this.caps, tx, account, this.nextNonce(id, account));
+        if (!(late instanceof TxError)) {
+          this.insert(tx, account, late);
+          return;
+        }
+        refusal = late;
+      }
     } finally {
       this.noncesInFlight.leave(id, tx.body.nonce);
     }

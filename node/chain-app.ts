@@ -14,7 +14,6 @@ import {
   bodyMismatch,
   type Commit,
   commitHash,
-  encodeBlock,
   evidenceRoot,
   type Header,
   txsRoot,
@@ -23,7 +22,6 @@ import {
 } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { DuplicateVoteEvidence } from "../proto/consensus.ts";
-import type { TxEvent } from "../proto/records.ts";
 import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import {
@@ -44,8 +42,7 @@ import type { ChainParams } from "../state/params.ts";
 import { paramsToJson } from "../state/params-check.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { LatestState } from "../state/store/latest-state.ts";
-import type { TreeCandidate } from "../state/tree/versioned-tree.ts";
-import { Overlay, type StateWrite } from "../state/view.ts";
+import { Overlay } from "../state/view.ts";
 import type { Mempool } from "./mempool.ts";
 import { logBlockEvents } from "./block-event-log.ts";
 import { blockEvidence, type EvidenceRules, evidenceProblem, includableEvidence } from "./block-evidence.ts";
@@ -54,27 +51,8 @@ import type { TxVerifier } from "./tx-verifier.ts";
 import { ValidatorSets } from "./validator-sets.ts";
 import { blockWorkProblem } from "../state/work.ts";
 import { blockFill } from "./backlog.ts";
-import type { BlockIndexTerms } from "../state/index-terms.ts";
 import { BlockResults } from "./block-results.ts";
-
-/** A block executed against the latest state, kept until it is committed or superseded. */
-interface Executed {
-  block: Block;
-  hash: Uint8Array;
-  txs: DecodedTx[];
-  /** Canonical TxResult bytes: committed to by the results root and stored as they are. */
-  resultBytes: Uint8Array[];
-  /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
-  resultLeaves: Uint8Array[];
-  /**
-   * The search index's terms, walked from the results' events at execution (undefined when the node keeps no
-   * index): the decoded results themselves are not held until the commit (node/block-results.ts).
-   */
-  indexTerms: BlockIndexTerms | undefined;
-  writes: StateWrite[];
-  tree: TreeCandidate;
-  blockEvents: TxEvent[];
-}
+import { type ExecutedBlock, writeExecuted } from "./executed-block.ts";
 
 export interface CommittedEvent {
   height: number;
@@ -104,7 +82,7 @@ export class ChainApp implements Application {
   /** Whether commits write the search index ([index] enabled in config.toml). */
   readonly indexing: boolean;
   private current: ChainInfo;
-  private readonly executed = new Map<string, Executed>();
+  private readonly executed = new Map<string, ExecutedBlock>();
   private lastFill = 0;
   /** Why blocks of this height were refused, by hash (blocks whose body matched their header only). */
   private readonly refused = new Map<string, string>();
@@ -295,7 +273,9 @@ export class ChainApp implements Application {
     knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
     const indexTerms = taken.indexTerms(blockEvents);
-    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents };
+    const executed: ExecutedBlock = {
+      block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents,
+    };
     this.executed.set(toHex(hash), executed);
     return block;
   }
@@ -317,7 +297,7 @@ export class ChainApp implements Application {
   }
 
   /** Fully checks and executes a block (or returns the cached execution); throws InvalidBlockError. */
-  private async execute(block: Block): Promise<Executed> {
+  private async execute(block: Block): Promise<ExecutedBlock> {
     const h = block.header;
     const hash = blockHash(h);
     const id = toHex(hash);
@@ -419,7 +399,9 @@ export class ChainApp implements Application {
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
     const indexTerms = taken.indexTerms(blockEvents);
-    const executed: Executed = { block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents };
+    const executed: ExecutedBlock = {
+      block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents,
+    };
     this.executed.set(toHex(hash), executed);
     return executed;
   }
@@ -436,23 +418,7 @@ export class ChainApp implements Application {
     if (why !== undefined) throw new InvalidBlockError(`refusing to commit block ${ex.block.header.height}: ${why}`);
     const height = ex.block.header.height;
     const batchStarted = performance.now();
-    await this.db.commitBlock({
-      height,
-      block: ex.block,
-      // The driver's copy when it has one: a full block takes ~1% of a loaded node's main thread to encode.
-      blockBytes: blockBytes ?? encodeBlock(ex.block),
-      meta: { hash: ex.hash, commit, numTxs: ex.txs.length },
-      txs: ex.txs.map((t, i) => ({
-        hash: t.hash,
-        bytes: t.bytes,
-        resultBytes: ex.resultBytes[i],
-        resultLeaf: ex.resultLeaves[i],
-      })),
-      writes: ex.writes,
-      treeOps: ex.tree.ops(),
-      blockEvents: ex.blockEvents,
-      indexKeys: ex.indexTerms?.keys(),
-    });
+    await writeExecuted(this.db, ex, commit, blockBytes);
     const batchMs = performance.now() - batchStarted;
     this.state.apply(ex.writes, ex.tree);
     this.sets.addWrites(ex.writes);

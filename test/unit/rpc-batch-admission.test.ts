@@ -1,5 +1,3 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import pino from "pino";
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
@@ -7,6 +5,7 @@ import type { RpcContext } from "../../rpc/context.ts";
 import { BATCH_CONCURRENCY, Dispatcher } from "../../rpc/dispatch.ts";
 import { method, type RpcMethod } from "../../rpc/method.ts";
 import { txMethods } from "../../rpc/methods/tx.ts";
+import { collectGarbage } from "../helpers/gc.ts";
 
 /**
  * A batch of tx_submit calls: every call's signature check is waited for at once (the mempool's admission
@@ -45,12 +44,6 @@ function dispatcher(methods: readonly RpcMethod[], context: object) {
     logger: pino({ level: "silent" }),
     checkResults: true,
   });
-}
-
-/** A full garbage collection now (V8's gc, exposed for this test). */
-function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
 }
 
 /** Lets the event loop go round until `done()` or `turns` turns have passed (the batch paces its calls). */

@@ -286,7 +286,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * After the signature check: the state or the pool may have moved meanwhile, so check again, then insert, with
    * no await in between. The check is skipped only when neither moved: the pool's version is the same, the
    * account is the very record read before (a committed change to it is a new record), and the first check did
-   * not count on a predecessor in flight. The tx's nonce leaves the in-flight set here, or in behindGap.
+   * not count on a predecessor in flight. The tx's nonce leaves the in-flight set here, or in refusedOnRecheck.
    */
   private checked(
     tx: DecodedTx,
@@ -314,7 +314,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
         return;
       }
       waits = true;
-      return this.behindGap(tx, account, late);
+      return this.refusedOnRecheck(tx, account, late);
     } finally {
       if (!waits) this.noncesInFlight.leave(id, tx.body.nonce);
     }
@@ -322,9 +322,10 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
 
   /**
    * A checked tx refused on its second check (`refusal`): behind a gap only because an earlier nonce is still
-   * being checked, it waits for that one and is checked again; otherwise the refusal stands (explained).
+   * being checked, it waits for that one and is checked again; otherwise the refusal stands, explained (which may
+   * read the store). The rarer path, so the one async function of an admission.
    */
-  private async behindGap(tx: DecodedTx, account: Account, refusal: TxError): Promise<void> {
+  private async refusedOnRecheck(tx: DecodedTx, account: Account, refusal: TxError): Promise<void> {
     const id = tx.senderId;
     try {
       for (;;) {

@@ -4,7 +4,7 @@
  * flight: it is no gap, and must not be refused as one when the gap cap is full (under overload it is), which
  * cascaded over every later nonce of the sender. Nothing is reserved here: a copied public key lets anyone put
  * a forgery in flight, so a tx admitted on the strength of an in-flight predecessor is checked again, after
- * that predecessor settled, before it is inserted (Mempool.admit).
+ * that predecessor settled, before it is inserted (Mempool.checked and refusedOnRecheck).
  */
 
 /** A promise that resolves once an admission of a sender and nonce is no longer in flight. */

@@ -173,8 +173,9 @@ export class TxRelay {
       // With no peer to send to (a lone validator, or every peer gone), the tx is neither batched nor
       // remembered: the batch would be encoded for nobody, and a lone validator under load kept 50,000 hashes
       // (~6 MB of strings marked by every full GC) and spent ~2% of its main thread on the seen cache. A tx
-      // admitted before the first peer's stream opens reaches peers in this node's own proposal (their fetch),
-      // as before: its batch went to no one either.
+      // admitted while no stream is open is not sent once one opens (before, one admitted in the last flushMs
+      // before it opened still went in that batch): a validator's reaches peers in its own proposal (their
+      // fetch); a non-validator's stays unsent in its mempool until it expires, as did any tx admitted earlier.
       if (relay.gossip?.peerCount === 0) return;
       const hash = tx.id;
       if (relay.o.relayPeerTxs || !relay.fromPeer.has(hash)) relay.enqueue(tx.bytes, hash);

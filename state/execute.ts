@@ -165,6 +165,9 @@ export interface BlockExecution<R = TxResult> {
   blockEvents: TxEvent[];
 }
 
+/** A block's execution, or the first tx that makes it invalid. */
+export type BlockOutcome<R> = { ok: true; execution: BlockExecution<R> } | { ok: false; rejected: RejectedTx };
+
 export interface RejectedTx {
   index: number;
   hash: string;
@@ -176,18 +179,26 @@ export interface RejectedTx {
  * the caller decides what that means (a proposer drops the tx, a validator rejects the block). `keep` turns
  * each result, as it is made, into what the execution holds of it (a node keeps its bytes: node/block-results.ts).
  */
-export function executeBlock<R = TxResult>(
+export function executeBlock(base: StateReader, txs: readonly DecodedTx[], ctx: BlockContext): BlockOutcome<TxResult>;
+export function executeBlock<R>(
   base: StateReader,
   txs: readonly DecodedTx[],
   ctx: BlockContext,
-  keep: (tx: DecodedTx, result: TxResult) => R = (_tx, result) => result as R,
-): { ok: true; execution: BlockExecution<R> } | { ok: false; rejected: RejectedTx } {
+  keep: (tx: DecodedTx, result: TxResult) => R,
+): BlockOutcome<R>;
+export function executeBlock<R>(
+  base: StateReader,
+  txs: readonly DecodedTx[],
+  ctx: BlockContext,
+  keep?: (tx: DecodedTx, result: TxResult) => R,
+): BlockOutcome<R | TxResult> {
   const view = new Overlay(base);
-  const results: R[] = [];
+  const results: (R | TxResult)[] = [];
   const blockEvents = beginBlock(view, ctx);
   for (let i = 0; i < txs.length; i++) {
     try {
-      results.push(keep(txs[i], executeTx(view, txs[i], ctx)));
+      const result = executeTx(view, txs[i], ctx);
+      results.push(keep === undefined ? result : keep(txs[i], result));
     } catch (err) {
       if (err instanceof TxError)
         return { ok: false, rejected: { index: i, hash: toHex(txs[i].hash), error: err } };

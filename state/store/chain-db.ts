@@ -215,7 +215,12 @@ export class ChainDb {
     sync: boolean,
     emptyValueKeys: readonly Uint8Array[] = [],
   ): Promise<void> {
-    const batch = this.db.batch();
+    let batch: ReturnType<ChainDb["db"]["batch"]>;
+    try {
+      batch = this.db.batch(); // throws at once on a closed database: a rejection here, as commitBlock promises
+    } catch (err) {
+      return Promise.reject(err);
+    }
     try {
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i];

@@ -3,7 +3,12 @@ import { BlockResults } from "../../node/block-results.ts";
 import { encodeTxResult, type TxEvent, type TxResult } from "../../proto/records.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { blockEventTerms, txIndexTerms } from "../../state/index-terms.ts";
-import { BLOCK_EVENTS_POSITION, indexKeys, MAX_INDEX_ENTRIES_PER_TX } from "../../state/store/tx-index.ts";
+import {
+  BLOCK_EVENTS_POSITION,
+  indexKeys,
+  MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS,
+  MAX_INDEX_ENTRIES_PER_TX,
+} from "../../state/store/tx-index.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 
 /**
@@ -24,7 +29,7 @@ describe("BlockResults", () => {
   const blockEvents: TxEvent[] = [{ type: "jail", attributes: [{ key: "validator", value: bob.bech32 }] }];
   const expectedKeys = [
     ...txs.flatMap((tx, i) => indexKeys(txIndexTerms(tx, resultOf(i)), 9, i, MAX_INDEX_ENTRIES_PER_TX)),
-    ...indexKeys(blockEventTerms(blockEvents), 9, BLOCK_EVENTS_POSITION, 1024),
+    ...indexKeys(blockEventTerms(blockEvents), 9, BLOCK_EVENTS_POSITION, MAX_INDEX_ENTRIES_PER_BLOCK_EVENTS),
   ];
 
   it("gives each result's canonical bytes and, at commit, the index keys of the results as they were", () => {

@@ -82,7 +82,9 @@ describe("a batch of tx_submit calls", () => {
     const hold = method({
       name: "test_hold",
       description: "Waits in a queue of its own, as tx_submit does.",
-      params: z.strictObject({ tx: z.string() }),
+      // Checked without a copy: the handler gets the request's own params object, so the WeakRef below is to
+      // what the batch's array and each call's frame held.
+      params: z.custom<{ tx: string }>((v) => typeof v === "object" && v !== null && typeof (v as { tx?: unknown }).tx === "string"),
       result: z.strictObject({ ok: z.boolean() }),
       waitsInOwnQueue: true,
       handler: (p) => {

@@ -166,18 +166,32 @@ export class Dispatcher {
     }
     // Not an async function, and the body is not passed on: an async function keeps its arguments (and its
     // dead locals) until it returns, and a batch of tx_submit runs as long as its admissions wait, long
-    // enough on a loaded node for whatever it holds to be promoted to the old generation.
-    return this.handleParsed(parsed, signal, client);
+    // enough on a loaded node for whatever it holds to be promoted to the old generation. A lone request goes
+    // in an array of one, which its call empties as it starts (startLone), for the same reason.
+    if (Array.isArray(parsed)) return this.handleParsed(parsed, true, signal, client);
+    return this.handleParsed([parsed], false, signal, client);
   }
 
-  private async handleParsed(parsed: unknown, signal: AbortSignal, client: string): Promise<Reply | undefined> {
+  /** The request of a lone call, taken out of its array of one as it is started (see handle). */
+  private startLone(requests: unknown[], ctx: RpcContext): Response | undefined | Promise<Response | undefined> {
+    const request = requests[0];
+    requests[0] = undefined;
+    return this.handleOne(request, ctx);
+  }
+
+  private async handleParsed(
+    parsed: unknown[],
+    batch: boolean,
+    signal: AbortSignal,
+    client: string,
+  ): Promise<Reply | undefined> {
     const ctx = this.contextFor(signal);
     const scope = ctx.request;
     const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;
     try {
-      if (!Array.isArray(parsed)) {
-        const response = await this.handleOne(parsed, ctx);
+      if (!batch) {
+        const response = await this.startLone(parsed, ctx);
         // The client may have left while the handler waited (a database read): then nothing is to be held.
         signal.throwIfAborted();
         if (response === undefined) return undefined;

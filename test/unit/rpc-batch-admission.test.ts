@@ -94,13 +94,16 @@ describe("a batch of tx_submit calls", () => {
     });
     const d = dispatcher([hold], {});
     const reply = d.handle(calls("test_hold", { tx: "A".repeat(200) }));
-    await turnsUntil(() => waits.waiting === BATCH);
-    expect(waits.waiting).toBe(BATCH);
+    // And a lone request (a wallet's one tx_submit) beside the batch.
+    const lone = d.handle(JSON.stringify({ jsonrpc: "2.0", id: "lone", method: "test_hold", params: { tx: "B" } }));
+    await turnsUntil(() => waits.waiting === BATCH + 1);
+    expect(waits.waiting).toBe(BATCH + 1);
     collectGarbage();
     expect(params.filter((r) => r.deref() !== undefined)).toHaveLength(0);
     waits.open();
     const answers = JSON.parse((await reply)?.body.toString() ?? "[]") as { result?: { ok: boolean } }[];
     expect(answers.filter((a) => a.result?.ok === true)).toHaveLength(BATCH);
+    expect(JSON.parse((await lone)?.body.toString() ?? "{}")).toEqual({ jsonrpc: "2.0", id: "lone", result: { ok: true } });
   });
 
   it("other calls of a batch still run BATCH_CONCURRENCY at a time", async () => {

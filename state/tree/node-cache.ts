@@ -77,6 +77,16 @@ export class NodeCache {
     else this.packed.set(id, record);
   }
 
+  /** Whether nodes at `depth` are held packed (then packedRecord may find them), not decoded. */
+  packs(depth: number): boolean {
+    return depth >= this.packedFrom;
+  }
+
+  /** The packed record of `id` (a node at a depth this cache packs), a view not to be kept; undefined if not held. */
+  packedRecord(id: string): Uint8Array | undefined {
+    return this.packed.record(id);
+  }
+
   private decodedDepth(id: string): boolean {
     return id.charCodeAt(NODE_KEY_DEPTH_BYTE) < this.packedFrom;
   }

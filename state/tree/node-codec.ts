@@ -16,9 +16,9 @@ export const EMPTY_HASH = new Uint8Array(32);
 export const LEAF_TAG = Uint8Array.of(0);
 export const INNER_TAG = Uint8Array.of(1);
 
-const KIND_EMPTY = 0;
-const KIND_LEAF = 1;
-const KIND_NODE = 2;
+export const KIND_EMPTY = 0;
+export const KIND_LEAF = 1;
+export const KIND_NODE = 2;
 
 export interface LeafRef {
   readonly kind: 1;
@@ -194,24 +194,93 @@ function writeRef(out: Uint8Array, at: number, ref: Ref): number {
 }
 
 /**
- * Reads one ref at `at`; returns it and where the next begins. Throws on bytes that are not a ref. `copy`: its
- * fields are copies, not views into `bytes` (so that what keeps the ref does not keep all of `bytes`).
+ * A node ref read from a record, and a node decoded from one: class instances, not object literals, because V8
+ * pretenures a literal's allocation site (allocates it straight in the old generation) once most of what it
+ * made outlived a scavenge, and these sites serve both long-lived nodes (the decoded tier's, read from disk)
+ * and the many that die young (a block's tree build decodes a few dozen per new account). Pretenured, the
+ * young ones' fields were kept alive by them until a full GC and promoted: a new-accounts node promoted
+ * ~2 KB of such copies per tx more than with pretenuring off.
  */
-function readRef(bytes: Uint8Array, at: number, copy: boolean): [Ref, number] {
+class StoredNodeRef implements NodeRef {
+  readonly kind = KIND_NODE;
+  readonly version: number;
+  readonly hash: Uint8Array;
+
+  constructor(version: number, hash: Uint8Array) {
+    this.version = version;
+    this.hash = hash;
+  }
+}
+
+class StoredNode implements InternalNode {
+  readonly left: Ref;
+  readonly right: Ref;
+
+  constructor(left: Ref, right: Ref) {
+    this.left = left;
+    this.right = right;
+  }
+}
+
+/**
+ * Reads the ref at `at` (refBytesAt checked that it is one). `copy`: its fields are copies, not views into
+ * `bytes` (so that what keeps the ref does not keep all of `bytes`).
+ */
+function readRef(bytes: Uint8Array, at: number, copy: boolean): Ref {
   const kind = bytes[at];
-  if (kind === KIND_EMPTY) return [null, at + 1];
-  if (kind === KIND_LEAF && at + LEAF_REF_BYTES <= bytes.byteLength) {
+  if (kind === KIND_EMPTY) return null;
+  if (kind === KIND_LEAF) {
     // Views into a record read fresh from disk (never reused): no copy, no ArrayBuffer per field.
     const path = copy ? bytes.slice(at + 1, at + 33) : bytes.subarray(at + 1, at + 33);
     const valueHash = copy ? bytes.slice(at + 33, at + 65) : bytes.subarray(at + 33, at + 65);
-    return [leafRef(path, valueHash, readU64(bytes, at + 65)), at + LEAF_REF_BYTES];
+    return leafRef(path, valueHash, readU64(bytes, at + 65));
   }
-  if (kind === KIND_NODE && at + NODE_REF_BYTES <= bytes.byteLength) {
-    const hash = copy ? bytes.slice(at + 9, at + 41) : bytes.subarray(at + 9, at + 41);
-    const node: NodeRef = { kind: KIND_NODE, version: readU64(bytes, at + 1), hash };
-    return [node, at + NODE_REF_BYTES];
+  const hash = copy ? bytes.slice(at + 9, at + 41) : bytes.subarray(at + 9, at + 41);
+  return new StoredNodeRef(readU64(bytes, at + 1), hash);
+}
+
+/**
+ * Reading a node record in place, for a lookup that only walks it (VersionedTree.lookup): decoding it would
+ * make a node, two refs and up to four 32-byte copies, and at a few dozen nodes per new account (its absence
+ * checked) that was the largest share of a new-accounts node's promoted bytes.
+ */
+
+/** Where the child on `side` (0: left, 1: right) of the node record `record` begins. */
+export function childAt(record: Uint8Array, side: number): number {
+  return side === 0 ? 0 : refBytesAt(record, 0);
+}
+
+/** The kind of the ref at `at` (KIND_EMPTY, KIND_LEAF or KIND_NODE); throws on bytes that are not a ref. */
+export function refKindAt(record: Uint8Array, at: number): number {
+  refBytesAt(record, at);
+  return record[at];
+}
+
+/** The version of the node ref at `at` (refKindAt: KIND_NODE). */
+export function nodeVersionAt(record: Uint8Array, at: number): number {
+  return readU64(record, at + 1);
+}
+
+/** The value hash of the leaf ref at `at` (a copy) if the leaf is the one at `path`, else undefined. */
+export function leafValueHashAt(record: Uint8Array, at: number, path: Uint8Array): Uint8Array | undefined {
+  for (let i = 0; i < 32; i++) if (record[at + 1 + i] !== path[i]) return undefined;
+  return record.slice(at + 33, at + 65);
+}
+
+/** The ref at `at`, its fields copied (a record in a chunk is not kept whole). */
+export function refAt(record: Uint8Array, at: number): Ref {
+  refBytesAt(record, at);
+  return readRef(record, at, true);
+}
+
+/** The size of the ref at `at`; throws on bytes that are not a ref. */
+function refBytesAt(bytes: Uint8Array, at: number): number {
+  const kind = bytes[at];
+  const size = kind === KIND_EMPTY ? 1 : kind === KIND_LEAF ? LEAF_REF_BYTES : kind === KIND_NODE ? NODE_REF_BYTES : 0;
+  if (size === 0 || at + size > bytes.byteLength) {
+    throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);
   }
-  throw new TreeNodeMissingError(`a tree record does not decode (kind ${kind} at byte ${at})`);
+  return size;
 }
 
 export function encodeRef(ref: Ref): Uint8Array {
@@ -221,9 +290,8 @@ export function encodeRef(ref: Ref): Uint8Array {
 }
 
 export function decodeRef(bytes: Uint8Array): Ref {
-  const [ref, end] = readRef(bytes, 0, false);
-  if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree root record has trailing bytes");
-  return ref;
+  if (refBytesAt(bytes, 0) !== bytes.byteLength) throw new TreeNodeMissingError("a tree root record has trailing bytes");
+  return readRef(bytes, 0, false);
 }
 
 /** The longest internal node record: two leaf refs. */
@@ -246,10 +314,11 @@ export function encodeNode(node: InternalNode): Uint8Array {
  * or with `copy`, copies of their fields (a record inside a larger buffer that should not be kept whole).
  */
 export function decodeNode(bytes: Uint8Array, copy = false): InternalNode {
-  const [left, mid] = readRef(bytes, 0, copy);
-  const [right, end] = readRef(bytes, mid, copy);
-  if (end !== bytes.byteLength) throw new TreeNodeMissingError("a tree node record has trailing bytes");
-  return { left, right };
+  const mid = refBytesAt(bytes, 0);
+  if (mid + refBytesAt(bytes, mid) !== bytes.byteLength) {
+    throw new TreeNodeMissingError("a tree node record has trailing bytes");
+  }
+  return new StoredNode(readRef(bytes, 0, copy), readRef(bytes, mid, copy));
 }
 
 /** The number of leaves stored inline in a node (what its decoding hashed, and holds in memory). */

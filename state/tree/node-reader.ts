@@ -93,6 +93,14 @@ export class NodeReader implements TreeNodeSource {
     return node;
   }
 
+  /**
+   * The cached record of the node at this position if the cache holds it packed, else undefined (then node()
+   * reads it). A view into the cache's chunk, already checked when it was added: walk it, do not keep it.
+   */
+  cachedRecord(version: number, depth: number, path: Uint8Array): Uint8Array | undefined {
+    return this.cache.packs(depth) ? this.cache.packedRecord(nodeId(version, depth, path)) : undefined;
+  }
+
   rootAt(version: number): Ref | undefined {
     return readRoot(this.store, version);
   }

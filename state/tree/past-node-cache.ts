@@ -173,13 +173,22 @@ export class PastNodeCache {
    * few 32-byte arrays on V8's heap, where a copy of the whole record would be an ArrayBuffer of its own.
    */
   get(id: string): InternalNode | undefined {
+    const record = this.record(id);
+    return record === undefined ? undefined : decodeNode(record, true);
+  }
+
+  /**
+   * The record of `id` as get finds it (a hit in the old generation is copied to the young one), not decoded:
+   * a view into its chunk, for a reader that walks it and keeps nothing of it (VersionedTree.lookup).
+   */
+  record(id: string): Uint8Array | undefined {
     const hash = hashId(id); // once for both generations (and the copy of an old one's hit)
     const young = this.young.record(id, hash);
-    if (young !== undefined) return decodeNode(young, true);
+    if (young !== undefined) return young;
     const old = this.old.record(id, hash);
     if (old === undefined) return undefined;
     this.add(id, hash, old);
-    return decodeNode(old, true);
+    return old;
   }
 
   /** The node of `id` like get, but a hit in the old generation stays there (a reader that does not own the cache). */

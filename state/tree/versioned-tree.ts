@@ -3,15 +3,22 @@ import type { TreeUpdate } from "../smt.ts";
 import { TreeNodeMissingError } from "./errors.ts";
 import {
   bit,
+  childAt,
   encodeRef,
   innerHash,
+  KIND_EMPTY,
+  KIND_LEAF,
   type LeafRef,
   leafRef,
+  leafValueHashAt,
   MAX_NODE_KEY_BYTES,
   MAX_NODE_RECORD_BYTES,
   MAX_NODE_RECORD_KEY_BYTES,
+  nodeVersionAt,
   type Ref,
+  refAt,
   refHash,
+  refKindAt,
   rootRecordKey,
   writeNodeKey,
   writeNodeRecord,
@@ -233,9 +240,29 @@ export class VersionedTree {
     let depth = 0;
     while (ref !== null) {
       if (ref.kind === 1) return compareBytes(ref.path, path) === 0 ? ref.valueHash : undefined;
-      const node = this.reader.node(ref.version, depth, path, ref.hash);
-      ref = bit(path, depth) === 0 ? node.left : node.right;
-      depth++;
+      let record = this.reader.cachedRecord(ref.version, depth, path);
+      if (record === undefined) {
+        const node = this.reader.node(ref.version, depth, path, ref.hash);
+        ref = bit(path, depth) === 0 ? node.left : node.right;
+        depth++;
+        continue;
+      }
+      // The deeper levels, held packed: each record's child is read in place, so the walk makes no node, ref or
+      // copy (decoding each level made ~1 KB, which a loaded node promoted: see "Lookups read records in
+      // place" in README's performance notes). A child the cache lacks is read from disk, checked, as above.
+      for (;;) {
+        const at = childAt(record, bit(path, depth));
+        depth++;
+        const kind = refKindAt(record, at);
+        if (kind === KIND_EMPTY) return undefined;
+        if (kind === KIND_LEAF) return leafValueHashAt(record, at, path);
+        const next: Uint8Array | undefined = this.reader.cachedRecord(nodeVersionAt(record, at), depth, path);
+        if (next === undefined) {
+          ref = refAt(record, at);
+          break;
+        }
+        record = next;
+      }
     }
     return undefined;
   }

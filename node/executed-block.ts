@@ -50,7 +50,7 @@ export function writeExecuted(
       resultLeaf: ex.resultLeaves[i],
     })),
     writes: ex.writes,
-    treeOps: ex.tree.ops(),
+    tree: ex.tree,
     blockEvents: ex.blockEvents,
     indexKeys: ex.indexTerms?.keys(),
   });

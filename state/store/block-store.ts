@@ -1,7 +1,7 @@
 /**
  * The block store: blocks, their metadata (hash and commit), the block-by-hash index, the read checks stored
  * with each block (digests, tx hashes, result leaves), block events and tx records; and the reads that prove
- * what they serve is what was committed. It writes nothing itself: `addOps` adds a block's records to the
+ * what they serve is what was committed. It writes nothing itself: `putBlock` puts a block's records into the
  * caller's batch, so a block and the state it changed land in ONE atomic batch (ChainDb.commitBlock).
  */
 import type { Level } from "level";
@@ -36,6 +36,7 @@ import {
   encodeTxCheck,
   type TxCheck,
 } from "./block-check.ts";
+import type { BatchSink } from "./batch-sink.ts";
 import { BUCKET, bucketKey, bucketKeyOf, heightKey } from "./buckets.ts";
 import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./checked-reads.ts";
 
@@ -67,13 +68,6 @@ export interface StoredBlock {
   txs: { hash: Uint8Array; bytes: Uint8Array; resultBytes: Uint8Array; resultLeaf?: Uint8Array }[];
 }
 
-/** A put in a LevelDB batch. */
-export interface PutOp {
-  type: "put";
-  key: Uint8Array;
-  value: Uint8Array;
-}
-
 export class BlockStore {
   private readonly db: Level<Uint8Array, Uint8Array>;
   /** The chain's latest committed height (ChainDb's marker): a block missing at or below it is damage. */
@@ -87,26 +81,23 @@ export class BlockStore {
     this.latestHeight = latestHeight;
   }
 
-  /** Adds the records of block `c.height` to `ops`: the one batch that also writes the state it changed. */
-  addOps(c: StoredBlock, ops: PutOp[]): void {
-    ops.push({ type: "put", key: heightKey(BUCKET.block, c.height), value: c.blockBytes });
+  /** Puts the records of block `c.height` into `batch`: the one batch that also writes the state it changed. */
+  putBlock(c: StoredBlock, batch: BatchSink): void {
+    batch.put(heightKey(BUCKET.block, c.height), c.blockBytes);
     const metaBytes = encodeBlockMeta(c.meta);
-    ops.push({ type: "put", key: heightKey(BUCKET.blockMeta, c.height), value: metaBytes });
-    ops.push({ type: "put", key: bucketKey(BUCKET.blockByHash, c.meta.hash), value: u64be(c.height) });
+    batch.put(heightKey(BUCKET.blockMeta, c.height), metaBytes);
+    batch.put(bucketKey(BUCKET.blockByHash, c.meta.hash), u64be(c.height));
     // The result leaves are those of the header's resultsRoot, which execution checked for these bytes.
     const resultLeaves = c.txs.map((t) => t.resultLeaf ?? merkleLeaf(t.resultBytes));
-    const check = encodeBlockCheck(c.blockBytes, metaBytes);
-    ops.push({ type: "put", key: heightKey(BUCKET.blockCheck, c.height), value: check });
-    const txCheck = encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves);
-    ops.push({ type: "put", key: heightKey(BUCKET.txCheck, c.height), value: txCheck });
+    batch.put(heightKey(BUCKET.blockCheck, c.height), encodeBlockCheck(c.blockBytes, metaBytes));
+    batch.put(heightKey(BUCKET.txCheck, c.height), encodeTxCheck(c.txs.map((t) => t.hash), resultLeaves));
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
-      const value = encodeTxResult({ code: 0, log: "", events: c.blockEvents });
-      ops.push({ type: "put", key: heightKey(BUCKET.blockEvents, c.height), value });
+      batch.put(heightKey(BUCKET.blockEvents, c.height), encodeTxResult({ code: 0, log: "", events: c.blockEvents }));
     }
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
-      ops.push({ type: "put", key: bucketKeyOf(BUCKET.tx, t.hash), value: encodeTxRecord(record) });
+      batch.put(bucketKeyOf(BUCKET.tx, t.hash), encodeTxRecord(record));
     }
   }
 

@@ -6,9 +6,10 @@ import { treePath, valueHash } from "../smt.ts";
 import { PrunedHeightError } from "../tree/errors.ts";
 import type { NodeStore } from "../tree/node-reader.ts";
 import { buildTreeStreaming, STREAM_BUILD_BATCH_RECORDS } from "../tree/stream-build.ts";
-import type { TreePut } from "../tree/versioned-tree.ts";
+import type { TreePut, TreeWrites } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
-import { BlockStore, type PutOp, type StoredBlock } from "./block-store.ts";
+import { type BatchOp, type BatchSink, listSink } from "./batch-sink.ts";
+import { BlockStore, type StoredBlock } from "./block-store.ts";
 import { BUCKET, bucketKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefixEnd } from "./buckets.ts";
 import { corrupt, readChecked } from "./checked-reads.ts";
 import type { LatestValueSource } from "./latest-values.ts";
@@ -31,14 +32,11 @@ const GENESIS_WRITING_KEY = bucketKey(BUCKET.meta, utf8("genesis-writing"));
 /** A key of no meaning, written synced to fsync the log (see flush). */
 const FLUSH_KEY = bucketKey(BUCKET.meta, utf8("flush"));
 
-/** A put or a delete in a LevelDB batch. */
-type BatchOp = { type: "put" | "del"; key: Uint8Array; value?: Uint8Array };
-
 /** A committed block with the state it changed: what commitBlock writes in one batch. */
 export interface CommittedBlock extends StoredBlock {
   writes: StateWrite[];
-  /** The state tree's records for this height (TreeCandidate.ops()): in the same batch as the block. */
-  treeOps?: TreePut[];
+  /** The state tree's records for this height (a TreeCandidate): in the same batch as the block. */
+  tree?: TreeWrites;
   /** Search index keys (state/store/tx-index.ts) written with the block; none when [index] is off. */
   indexKeys?: Uint8Array[];
 }
@@ -125,7 +123,7 @@ export class ChainDb {
     for (const op of treeOps) ops.push(op); // not push(...): a large genesis has more ops than call arguments
     ops.push({ type: "put", key: CHAIN_KEY, value: utf8(identity) });
     ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(0) });
-    ops.push({ type: "del", key: GENESIS_WRITING_KEY } as unknown as (typeof ops)[number]);
+    ops.push({ type: "del", key: GENESIS_WRITING_KEY });
     await this.db.batch(ops, { sync: true });
   }
 
@@ -135,8 +133,7 @@ export class ChainDb {
    */
   async writeGenesisPart(writes: StateWrite[]): Promise<void> {
     const ops = this.stateOps(0, writes);
-    // A del is a batch op too; stateOps types its list as puts (as writeGenesis's del of the marker does).
-    for (const op of genesisTreeEntryOps(writes)) ops.push(op as (typeof ops)[number]);
+    for (const op of genesisTreeEntryOps(writes)) ops.push(op);
     ops.push({ type: "put", key: GENESIS_WRITING_KEY, value: new Uint8Array(0) });
     await this.db.batch(ops);
   }
@@ -185,36 +182,30 @@ export class ChainDb {
 
   /**
    * Writes a committed block and the state it changed in one batch. Not an async function, nor is
-   * writeAtomically: the batch's ops (every tx's record, the index keys) are copied into LevelDB's native batch
-   * as they are put, and are garbage from then on; an async frame would hold them (it keeps its arguments and
-   * locals until it returns) for as long as the write takes, long enough on a loaded node to be promoted.
+   * writeAtomically: each record (every tx's, the tree's nodes, the index keys) is put into LevelDB's native
+   * batch as it is made, and is garbage from then on; an async frame would hold what it made (it keeps its
+   * arguments and locals until it returns) for as long as the write takes, long enough on a loaded node to
+   * be promoted.
    */
   commitBlock(c: CommittedBlock): Promise<void> {
-    let ops: PutOp[];
-    try {
-      ops = this.stateOps(c.height, c.writes);
-      this.blocks.addOps(c, ops);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    // Indexed loops, not for-of: this runs once per block, mostly unoptimized, where each step of an
-    // iterator is an object; and the index keys (several per tx) go to the batch as they are, no op each.
-    const treeOps = c.treeOps ?? [];
-    for (let i = 0; i < treeOps.length; i++) ops.push(treeOps[i]);
-    ops.push({ type: "put", key: LATEST_HEIGHT_KEY, value: u64be(c.height) });
-    return this.writeAtomically(ops, this.durable, c.indexKeys);
+    return this.writeAtomically((batch) => {
+      putState(batch, c.height, c.writes);
+      this.blocks.putBlock(c, batch);
+      c.tree?.putInto(batch);
+      batch.put(LATEST_HEIGHT_KEY, u64be(c.height));
+      // Indexed, not for-of: this runs once per block, mostly unoptimized, where each step of an iterator is
+      // an object; and the index keys (several per tx) go to the batch as they are.
+      const indexKeys = c.indexKeys ?? [];
+      for (let i = 0; i < indexKeys.length; i++) batch.put(indexKeys[i], EMPTY);
+    }, this.durable);
   }
 
   /**
-   * Writes `ops` as one atomic LevelDB batch, through a chained batch: the array form cost about twice the CPU
-   * per op (abstract-level clones each op object, classic-level reads each one's fields back; 4.0 vs 1.9 us
-   * per small put measured), and a block of transfers writes several ops per tx.
+   * Writes what `fill` puts as one atomic LevelDB batch, through a chained batch: the array form cost about
+   * twice the CPU per op (abstract-level clones each op object, classic-level reads each one's fields back;
+   * 4.0 vs 1.9 us per small put measured), and a block of transfers writes several records per tx.
    */
-  private writeAtomically(
-    ops: readonly BatchOp[],
-    sync: boolean,
-    emptyValueKeys: readonly Uint8Array[] = [],
-  ): Promise<void> {
+  private writeAtomically(fill: (batch: BatchSink) => void, sync: boolean): Promise<void> {
     let batch: ReturnType<ChainDb["db"]["batch"]>;
     try {
       batch = this.db.batch(); // throws at once on a closed database: a rejection here, as commitBlock promises
@@ -222,12 +213,7 @@ export class ChainDb {
       return Promise.reject(err);
     }
     try {
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i];
-        if (op.type === "put") batch.put(op.key, op.value as Uint8Array);
-        else batch.del(op.key);
-      }
-      for (let i = 0; i < emptyValueKeys.length; i++) batch.put(emptyValueKeys[i], EMPTY);
+      fill(batch);
     } catch (err) {
       return batch.close().then(() => Promise.reject(err));
     }
@@ -310,23 +296,10 @@ export class ChainDb {
     await this.db.put(FLUSH_KEY, new Uint8Array(0), { sync: true });
   }
 
-  private stateOps(height: number, writes: StateWrite[]) {
+  private stateOps(height: number, writes: StateWrite[]): BatchOp[] {
     const ops: BatchOp[] = [];
-    for (const w of writes) {
-      const latestKey = bucketKey(BUCKET.stateLatest, w.key);
-      if (w.value === undefined) {
-        ops.push({ type: "del", key: latestKey });
-        ops.push({ type: "put", key: historyKey(w.key, height), value: Uint8Array.of(0) });
-      } else {
-        ops.push({ type: "put", key: latestKey, value: w.value });
-        ops.push({
-          type: "put",
-          key: historyKey(w.key, height),
-          value: presentHistoryValue(w.value),
-        });
-      }
-    }
-    return ops as { type: "put"; key: Uint8Array; value: Uint8Array }[];
+    putState(listSink(ops), height, writes);
+    return ops;
   }
 
   /** A stored value; LevelDB's corruption errors become a BlockStoreCorruptError naming what was read. */
@@ -464,9 +437,7 @@ export class ChainDb {
 }
 
 /** A streamed genesis's (tree path -> value hash) entries for its writes; a later write of a key replaces it. */
-type EntryOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
-
-function genesisTreeEntryOps(writes: StateWrite[]): EntryOp[] {
+function genesisTreeEntryOps(writes: StateWrite[]): BatchOp[] {
   return writes.map((w) => {
     const key = bucketKey(BUCKET.genesisTreeEntries, treePath(w.key));
     return w.value === undefined ? { type: "del", key } : { type: "put", key, value: valueHash(w.value) };
@@ -474,6 +445,21 @@ function genesisTreeEntryOps(writes: StateWrite[]): EntryOp[] {
 }
 
 /** A history entry of a present value: 0x01 || value, in one array (one per state write of every block). */
+/** Puts state writes of `height`: each key's latest value (or its delete) and its history entry. */
+function putState(batch: BatchSink, height: number, writes: StateWrite[]): void {
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i];
+    const latestKey = bucketKey(BUCKET.stateLatest, w.key);
+    if (w.value === undefined) {
+      batch.del(latestKey);
+      batch.put(historyKey(w.key, height), Uint8Array.of(0));
+    } else {
+      batch.put(latestKey, w.value);
+      batch.put(historyKey(w.key, height), presentHistoryValue(w.value));
+    }
+  }
+}
+
 function presentHistoryValue(value: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + value.byteLength);
   out[0] = 1;

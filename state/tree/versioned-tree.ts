@@ -37,6 +37,11 @@ export interface TreePut {
   value: Uint8Array;
 }
 
+/** What a block's batch takes from its tree: its records, put one by one (ChainDb.commitBlock). */
+export interface TreeWrites {
+  putInto(batch: { put(key: Uint8Array, value: Uint8Array): void }): void;
+}
+
 /**
  * The tree a block's writes would produce, held in memory: its new nodes are written only if the block is
  * committed (as `ops()`, in the block's batch). Dropping it leaves nothing behind, and candidates on the same
@@ -44,7 +49,7 @@ export interface TreePut {
  * the replaced nodes' keys are kept packed as bytes (state/tree/packed-bytes.ts), not as objects: a candidate
  * lives from the block's execution to its commit.
  */
-export class TreeCandidate {
+export class TreeCandidate implements TreeWrites {
   readonly version: number;
   readonly baseVersion: number;
   readonly root: Ref;
@@ -90,14 +95,17 @@ export class TreeCandidate {
 
   /** The records the block's batch must write: new nodes, this height's root, and its stale log. */
   ops(): TreePut[] {
-    const ops: TreePut[] = new Array(this.newNodeCount);
-    for (let i = 0; i < ops.length; i++) {
-      ops[i] = { type: "put", key: this.nodes.get(2 * i), value: this.nodes.get(2 * i + 1) };
-    }
-    ops.push({ type: "put", key: rootRecordKey(this.version), value: encodeRef(this.root) });
-    const stale = { nodeKeys: this.staleNodeKeys, stateKeys: this.staleStateKeys };
-    for (const r of staleRecords(this.version, stale)) ops.push({ type: "put", ...r });
+    const ops: TreePut[] = [];
+    this.putInto({ put: (key, value) => void ops.push({ type: "put", key, value }) });
     return ops;
+  }
+
+  /** Puts ops() into `batch`, one by one: each new node's key and record are views, garbage once put. */
+  putInto(batch: { put(key: Uint8Array, value: Uint8Array): void }): void {
+    for (let i = 0; i < this.newNodeCount; i++) batch.put(this.nodes.get(2 * i), this.nodes.get(2 * i + 1));
+    batch.put(rootRecordKey(this.version), encodeRef(this.root));
+    const stale = { nodeKeys: this.staleNodeKeys, stateKeys: this.staleStateKeys };
+    for (const r of staleRecords(this.version, stale)) batch.put(r.key, r.value);
   }
 }
 

@@ -111,7 +111,7 @@ try {
         resultLeaf: resultLeaves[i],
       })),
       writes: w,
-      treeOps: candidate.ops(),
+      tree: candidate,
       blockEvents,
       indexKeys: blockIndexKeys(height, txs, results, blockEvents),
     });

@@ -108,7 +108,7 @@ async function runBlocks(db: ChainDb, state: LatestState, pruner: StatePruner | 
     treeBytes += bytesOf(ops);
     for (const w of writes) stateBytes += 2 * (1 + w.key.byteLength) + 10 + 2 * (w.value as Uint8Array).byteLength + 1;
     const block = { block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [] };
-    await db.commitBlock({ ...block, height: b, writes, treeOps: ops });
+    await db.commitBlock({ ...block, height: b, writes, tree: candidate });
     state.apply(writes, candidate);
     await pruner?.run(b);
   }

@@ -57,7 +57,7 @@ async function genesisDb() {
 async function commit(db: ChainDb, state: LatestState, writes: StateWrite[]): Promise<void> {
   const candidate = state.treeWith(writes);
   const height = state.version + 1;
-  await db.commitBlock({ ...EMPTY_BLOCK, height, writes, treeOps: candidate.ops() });
+  await db.commitBlock({ ...EMPTY_BLOCK, height, writes, tree: candidate });
   state.apply(writes, candidate);
 }
 
@@ -297,7 +297,7 @@ describe("the state tree on disk", () => {
     // Height 6: its batch is written, then the process dies before apply.
     const w6 = writesAt(6);
     const c6 = state.treeWith(w6);
-    await db.commitBlock({ ...EMPTY_BLOCK, height: 6, writes: w6, treeOps: c6.ops() });
+    await db.commitBlock({ ...EMPTY_BLOCK, height: 6, writes: w6, tree: c6 });
     // Height 7 was being built (a candidate in memory) when it died: nothing of it may be on disk.
     state.treeWith(writesAt(7));
     await db.close();

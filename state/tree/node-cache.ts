@@ -27,8 +27,8 @@ const DECODED_FLOOR_BYTES = 256 * 1024;
  * ~820 bytes) they were copied out of V8's young generation and marked at every full GC; packed they are
  * ~190 bytes in a chunk (id and record) and a table slot, no object at all, and a cache of the same bound
  * holds two to four times as many (the packed tier drops its older generation whole: at least one generation
- * is always held). The price: a packed hit decodes a fresh node (~1 KB of short-lived objects) whose leaves
- * hash again when asked for.
+ * is always held). The price: a packed hit in a block's build decodes a fresh node (~1 KB of short-lived
+ * objects) whose leaves hash again when asked for; a lookup reads the record in place (packedRecord).
  */
 export class NodeCache {
   readonly maxBytes: number;

@@ -1,3 +1,5 @@
+import { offHeapKey, offHeapValue } from "./off-heap-scratch.ts";
+
 /**
  * Where a block's records are put: LevelDB's chained batch, which copies each key and value into its native
  * batch as it is put (so what a caller made for a put is garbage at once), or a list (genesis, tests). A block
@@ -17,5 +19,20 @@ export function listSink(ops: BatchOp[]): BatchSink {
   return {
     put: (key, value) => void ops.push({ type: "put", key, value }),
     del: (key) => void ops.push({ type: "del", key }),
+  };
+}
+
+/**
+ * `batch` (LevelDB's chained batch, which copies each key and value before put returns: classic-level's
+ * batch_put), given small keys and values as copies off V8's heap (state/store/off-heap-scratch.ts): a put of
+ * a 33-byte key and a 40-byte value made with `new Uint8Array` took 1.75-1.96 us, of views into one off-heap
+ * array 0.43-0.45 us (200,000 puts into a classic-level chained batch, three rounds), and a block writes
+ * several small records per tx. Only for a database with no prewrite hooks and no 'write' listeners (ChainDb
+ * adds neither): abstract-level would keep the op, and the scratch changes under it.
+ */
+export function copyingSmallArrays(batch: BatchSink): BatchSink {
+  return {
+    put: (key, value) => batch.put(offHeapKey(key), offHeapValue(value)),
+    del: (key) => batch.del(offHeapKey(key)),
   };
 }

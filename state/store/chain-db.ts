@@ -8,8 +8,9 @@ import type { NodeStore } from "../tree/node-reader.ts";
 import { buildTreeStreaming, STREAM_BUILD_BATCH_RECORDS } from "../tree/stream-build.ts";
 import type { TreePut, TreeWrites } from "../tree/versioned-tree.ts";
 import type { StateWrite } from "../view.ts";
-import { type BatchOp, type BatchSink, listSink } from "./batch-sink.ts";
+import { type BatchOp, type BatchSink, copyingSmallArrays, listSink } from "./batch-sink.ts";
 import { BlockStore, type StoredBlock } from "./block-store.ts";
+import { offHeapKey } from "./off-heap-scratch.ts";
 import { BUCKET, bucketKey, historyKey, historyPrefix, LATEST_HEIGHT_KEY, prefixEnd } from "./buckets.ts";
 import { corrupt, readChecked } from "./checked-reads.ts";
 import type { LatestValueSource } from "./latest-values.ts";
@@ -213,7 +214,7 @@ export class ChainDb {
       return Promise.reject(err);
     }
     try {
-      fill(batch);
+      fill(copyingSmallArrays(batch));
     } catch (err) {
       return batch.close().then(() => Promise.reject(err));
     }
@@ -228,7 +229,7 @@ export class ChainDb {
     return {
       get: (key) => {
         try {
-          return this.db.getSync(key);
+          return this.db.getSync(offHeapKey(key)); // (off-heap-scratch.ts: the key is a small new array)
         } catch (err) {
           if ((err as { code?: string }).code === "LEVEL_CORRUPTION") {
             throw corrupt("a state tree record", (err as Error).message, err);
@@ -389,7 +390,7 @@ export class ChainDb {
     return {
       read: (key) => {
         try {
-          const value = this.db.getSync(bucketKey(BUCKET.stateLatest, key), { snapshot });
+          const value = this.db.getSync(offHeapKey(bucketKey(BUCKET.stateLatest, key)), { snapshot });
           // getSync hands out a Buffer whatever the encoding; readers get a plain Uint8Array (whose slice copies).
           return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
         } catch (err) {

@@ -214,7 +214,10 @@ export class ChainDb {
       return Promise.reject(err);
     }
     try {
-      fill(copyingSmallArrays(batch));
+      // The scratch is reused by the next put: only when abstract-level keeps no op (it does for prewrite
+      // hooks and 'write' listeners, deciding as the batch is made; ChainDb adds neither).
+      const keepsOps = this.db.listenerCount("write") > 0 || !(this.db.hooks.prewrite as { noop?: boolean }).noop;
+      fill(keepsOps ? batch : copyingSmallArrays(batch));
     } catch (err) {
       return batch.close().then(() => Promise.reject(err));
     }
@@ -445,7 +448,6 @@ function genesisTreeEntryOps(writes: StateWrite[]): BatchOp[] {
   });
 }
 
-/** A history entry of a present value: 0x01 || value, in one array (one per state write of every block). */
 /** Puts state writes of `height`: each key's latest value (or its delete) and its history entry. */
 function putState(batch: BatchSink, height: number, writes: StateWrite[]): void {
   for (let i = 0; i < writes.length; i++) {
@@ -461,6 +463,7 @@ function putState(batch: BatchSink, height: number, writes: StateWrite[]): void 
   }
 }
 
+/** A history entry of a present value: 0x01 || value, in one array (one per state write of every block). */
 function presentHistoryValue(value: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + value.byteLength);
   out[0] = 1;

@@ -98,7 +98,7 @@ export class LatestState implements StateReader {
   }
 
   /**
-   * The tree the writes would produce at the next height, in memory; nothing changes until its ops() are in
+   * The tree the writes would produce at the next height, in memory; nothing changes until its records are in
    * the block's batch and `apply` is called with it.
    */
   treeWith(writes: readonly StateWrite[]): TreeCandidate {

@@ -245,7 +245,11 @@ function readRef(bytes: Uint8Array, at: number, copy: boolean): Ref {
  * checked) that was the largest share of a new-accounts node's promoted bytes.
  */
 
-/** Where the child on `side` (0: left, 1: right) of the node record `record` begins. */
+/**
+ * Where the child on `side` (0: left, 1: right) of the node record `record` begins. The walk checks only the
+ * refs it steps through, not the sibling or trailing bytes as decodeNode does: it reads records the cache
+ * holds, each checked against its parent's hash when it was read from disk, or built by the encoder.
+ */
 export function childAt(record: Uint8Array, side: number): number {
   return side === 0 ? 0 : refBytesAt(record, 0);
 }
@@ -261,16 +265,18 @@ export function nodeVersionAt(record: Uint8Array, at: number): number {
   return readU64(record, at + 1);
 }
 
-/** The value hash of the leaf ref at `at` (a copy) if the leaf is the one at `path`, else undefined. */
+/**
+ * The value hash of the leaf ref at `at` (a copy) if the leaf is the one at `path` (a tree path: 32 bytes, as
+ * a leaf's), else undefined.
+ */
 export function leafValueHashAt(record: Uint8Array, at: number, path: Uint8Array): Uint8Array | undefined {
   for (let i = 0; i < 32; i++) if (record[at + 1 + i] !== path[i]) return undefined;
   return record.slice(at + 33, at + 65);
 }
 
-/** The ref at `at`, its fields copied (a record in a chunk is not kept whole). */
-export function refAt(record: Uint8Array, at: number): Ref {
-  refBytesAt(record, at);
-  return readRef(record, at, true);
+/** The hash of the node ref at `at` (refKindAt: KIND_NODE): a view, to check a record read from disk against. */
+export function nodeHashAt(record: Uint8Array, at: number): Uint8Array {
+  return record.subarray(at + 9, at + 41);
 }
 
 /** The size of the ref at `at`; throws on bytes that are not a ref. */

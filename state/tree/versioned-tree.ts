@@ -14,9 +14,9 @@ import {
   MAX_NODE_KEY_BYTES,
   MAX_NODE_RECORD_BYTES,
   MAX_NODE_RECORD_KEY_BYTES,
+  nodeHashAt,
   nodeVersionAt,
   type Ref,
-  refAt,
   refHash,
   refKindAt,
   rootRecordKey,
@@ -44,7 +44,7 @@ export interface TreeWrites {
 
 /**
  * The tree a block's writes would produce, held in memory: its new nodes are written only if the block is
- * committed (as `ops()`, in the block's batch). Dropping it leaves nothing behind, and candidates on the same
+ * committed (put into the block's batch: `putInto`). Dropping it leaves nothing behind, and candidates on the same
  * base share nothing mutable: each reads committed nodes only and keeps its own new ones. The new nodes and
  * the replaced nodes' keys are kept packed as bytes (state/tree/packed-bytes.ts), not as objects: a candidate
  * lives from the block's execution to its commit.
@@ -264,12 +264,17 @@ export class VersionedTree {
         const kind = refKindAt(record, at);
         if (kind === KIND_EMPTY) return undefined;
         if (kind === KIND_LEAF) return leafValueHashAt(record, at, path);
-        const next: Uint8Array | undefined = this.reader.cachedRecord(nodeVersionAt(record, at), depth, path);
-        if (next === undefined) {
-          ref = refAt(record, at);
-          break;
+        const version = nodeVersionAt(record, at);
+        const next: Uint8Array | undefined = this.reader.cachedRecord(version, depth, path);
+        if (next !== undefined) {
+          record = next;
+          continue;
         }
-        record = next;
+        // A level the cache lacks: read from disk, checked against the hash this record names, and cached.
+        const node = this.reader.node(version, depth, path, nodeHashAt(record, at));
+        ref = bit(path, depth) === 0 ? node.left : node.right;
+        depth++;
+        break;
       }
     }
     return undefined;

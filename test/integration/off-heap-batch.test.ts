@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
+import { BUCKET, bucketKey } from "../../state/store/buckets.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import type { StateWrite } from "../../state/view.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -35,7 +36,7 @@ function bytesOf(seed: number, n: number): Uint8Array {
 }
 
 describe("a block's small keys and values, through the off-heap scratch", () => {
-  it("are stored and read back each as written, at every length around V8's on-heap limit", async () => {
+  it("are stored, deleted and read back each as written, at every length around V8's on-heap limit", async () => {
     const { dir, cleanup } = tempDir("off-heap-batch-");
     cleanups.push(cleanup);
     const db = await ChainDb.open(dir);
@@ -49,11 +50,23 @@ describe("a block's small keys and values, through the off-heap scratch", () => 
     const block = { block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [] };
     await db.commitBlock({ ...block, height: 1, writes });
 
+    // Height 2 deletes every fifth key (a batch del through the scratch, and its history entry).
+    const deleted = writes.filter((_, i) => i % 5 === 0).map((w) => ({ key: w.key, value: undefined }));
+    const meta2 = { ...META, commit: { ...META.commit, height: 2 } };
+    await db.commitBlock({ ...block, height: 2, meta: meta2, writes: deleted });
+
     const latest = db.latestValues();
     cleanups.push(() => latest.close());
-    for (const w of writes) {
-      expect(toHex(latest.read(w.key) ?? Uint8Array.of(255))).toBe(toHex(w.value as Uint8Array));
-      expect(toHex((await db.getStateAt(w.key, 1)) ?? Uint8Array.of(255))).toBe(toHex(w.value as Uint8Array));
+    const tree = db.treeStore(); // getSync without options, by full LevelDB key
+    const hexOr = (v: Uint8Array | undefined) => (v === undefined ? "absent" : toHex(v));
+    writes.forEach((w, i) => {
+      const now = i % 5 === 0 ? "absent" : toHex(w.value as Uint8Array);
+      expect(hexOr(latest.read(w.key))).toBe(now);
+      expect(hexOr(tree.get(bucketKey(BUCKET.stateLatest, w.key)))).toBe(now);
+    });
+    for (const [i, w] of writes.entries()) {
+      expect(hexOr(await db.getStateAt(w.key, 1))).toBe(toHex(w.value as Uint8Array));
+      expect(hexOr(await db.getStateAt(w.key, 2))).toBe(i % 5 === 0 ? "absent" : toHex(w.value as Uint8Array));
     }
     expect(latest.read(bytesOf(99_999, 20))).toBeUndefined();
   });

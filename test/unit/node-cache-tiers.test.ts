@@ -1,5 +1,5 @@
 import { Session } from "node:inspector/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
 import { MemoryNodeStore } from "../../state/tree/memory-store.ts";
@@ -85,7 +85,7 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
   });
 
   it("looks up through the packed tier without decoding a node, and reads what the cache lacks from disk", async () => {
-    const { store, tree } = grow(64 * 1024 * 1024, 4, 2000);
+    const { store, reader, tree } = grow(64 * 1024 * 1024, 4, 2000);
     const reference = SparseMerkleTree.empty().apply(
       Array.from({ length: 4 * 2000 }, (_, n) => update(`account-${n % 4}-${n >> 2}`, `balance ${n >> 2}`)),
     );
@@ -94,8 +94,10 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
     expect(expected.filter((v) => v !== undefined).length).toBe(200);
     const hex = (v: Uint8Array | undefined) => (v === undefined ? "absent" : toHex(v));
 
-    // Warm (every node cached): what V8 allocates while looking up, sampled at every 64 bytes, and whether any
-    // of it was made by decoding a node or its refs (a packed level read in place makes neither).
+    // Warm (every node cached): no packed node is decoded (the packed tier's get is what decodes one); and what
+    // V8 allocates while looking up, sampled at every 64 bytes, made none of it in decodeNode or readRef (a
+    // second check, by what was allocated: the profiler names an inlined function only when V8 keeps its frame).
+    const packedGets = vi.spyOn(reader.cache.packed, "get");
     const session = new Session();
     session.connect();
     await session.post("HeapProfiler.startSampling", {
@@ -107,6 +109,8 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
     const { profile } = await session.post("HeapProfiler.stopSampling");
     session.disconnect();
     expect(found.map(hex)).toEqual(expected.map(hex));
+    expect(packedGets).not.toHaveBeenCalled();
+    packedGets.mockRestore();
     type SampleNode = { callFrame: { functionName: string }; selfSize: number; children: SampleNode[] };
     const decodingBytes = (node: SampleNode, underLookup: boolean): number => {
       const name = node.callFrame.functionName;

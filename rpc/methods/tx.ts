@@ -2,12 +2,22 @@ import { z } from "zod";
 import { fromBase64, fromHex, toBase64 } from "../../crypto/bytes.ts";
 import { type DecodedTx, decodeTx } from "../../proto/tx.ts";
 import { txErrorName } from "../../state/errors.ts";
+import type { RpcContext } from "../context.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { base64Bytes, countOut, hashHex, hashSchema, heightOut } from "../schemas.ts";
 import { eventOut, resultOut, txBodyOut } from "../result-schemas.ts";
 import { reasonOf, simulateTx } from "../tx-simulation.ts";
 import { resultView, txBodyView } from "../views.ts";
+
+/** tx_getStatus's answer for a tx the chain holds, or undefined. */
+async function includedStatus(hex: string, hash: Uint8Array, ctx: RpcContext) {
+  const record = await ctx.db.getTx(hash);
+  if (record === undefined) return undefined;
+  const { code } = record.result;
+  const reason = code === 0 ? "OK" : (txErrorName(code) ?? `CODE_${code}`);
+  return { hash: hex, status: "included" as const, height: record.height, index: record.index, code, reason };
+}
 
 /** tx_getStatus's answer, by status. */
 const txStatusOut = z.discriminatedUnion("status", [
@@ -91,12 +101,9 @@ export const txMethods = [
     params: z.strictObject({ hash: hashSchema }),
     result: txStatusOut,
     handler: async (p, ctx) => {
-      const record = await ctx.db.getTx(fromHex(p.hash) as Uint8Array);
-      if (record !== undefined) {
-        const { code } = record.result;
-        const reason = code === 0 ? "OK" : (txErrorName(code) ?? `CODE_${code}`);
-        return { hash: p.hash, status: "included", height: record.height, index: record.index, code, reason };
-      }
+      const hash = fromHex(p.hash) as Uint8Array;
+      const included = await includedStatus(p.hash, hash, ctx);
+      if (included !== undefined) return included;
       const pending = ctx.mempool.pendingReason(p.hash);
       if (pending !== undefined) return { hash: p.hash, status: "pending", ...pending };
       const fate = ctx.txFates.get(p.hash);
@@ -104,7 +111,9 @@ export const txMethods = [
         const { status, reason, message, height, replacedBy } = fate;
         return { hash: p.hash, status, reason, message, height, ...(replacedBy === undefined ? {} : { replacedBy }) };
       }
-      return { hash: p.hash, status: "unknown" };
+      // Committed while the chain was read: a block's batch is on disk before the mempool lets its txs go
+      // (ChainApp.commit), so a tx that was neither found nor pending above is found now if it was included.
+      return (await includedStatus(p.hash, hash, ctx)) ?? { hash: p.hash, status: "unknown" };
     },
   }),
   method({

@@ -239,11 +239,9 @@ function readRef(bytes: Uint8Array, at: number, copy: boolean): Ref {
   return new StoredNodeRef(readU64(bytes, at + 1), hash);
 }
 
-/**
- * Reading a node record in place, for a lookup that only walks it (VersionedTree.lookup): decoding it would
- * make a node, two refs and up to four 32-byte copies, and at a few dozen nodes per new account (its absence
- * checked) that was the largest share of a new-accounts node's promoted bytes.
- */
+// Reading a node record in place, for a lookup that only walks it (VersionedTree.lookup): decoding it would
+// make a node, two refs and up to four 32-byte copies, and at a few dozen nodes per new account (its absence
+// checked) that was the largest share of a new-accounts node's promoted bytes.
 
 /**
  * Where the child on `side` (0: left, 1: right) of the node record `record` begins. The walk checks only the

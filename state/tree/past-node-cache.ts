@@ -135,9 +135,9 @@ class Generation {
 }
 
 /**
- * Tree node records packed in shared chunks (~190 bytes a node with its id), each decoded when it is asked for (or
- * read in place: record, for a lookup): where
- * what matters is how many nodes fit in the bound, not what a hit costs. Two users: the proofs below the
+ * Tree node records packed in shared chunks (~190 bytes a node with its id), each decoded when it is asked for
+ * (or read in place: `record`, for a lookup): where what matters is how many nodes fit in the bound, not what a
+ * hit costs. Two users: the proofs below the
  * latest height (PastNodeReader: past heights' nodes are read once per proof and rarely again soon), and the
  * latest tree's hot cache for its deeper levels (NodeCache: a block meets each of those about once), where
  * a decoded node would be ~820 bytes of JS objects that every full GC marks. Only records already checked

@@ -10,6 +10,7 @@ import { explainRefusal, type PendingReason, pendingReasonOf } from "./mempool-e
 import { type Admission, admissionPlan, outbids, weightIn } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
+import { TxIdTable } from "./tx-id-table.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 import { type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
@@ -50,7 +51,7 @@ export interface MempoolDeps extends BooksDeps {
  */
 export class Mempool extends MempoolBooks<MempoolDeps> {
   /** Admissions between their first check and their answer, by tx hash: copies wait for the first. */
-  private readonly admissions = new Map<string, Promise<void>>();
+  private readonly admissions = new TxIdTable<Promise<void>>();
   /** The same admissions by sender and nonce: a later nonce checked meanwhile is not behind a gap. */
   private readonly noncesInFlight = new NoncesInFlight();
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];

@@ -6,6 +6,7 @@ import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, t
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError, type TxErrorCode } from "../state/errors.ts";
 import type { Mempool } from "./mempool.ts";
+import { RecentTxIds, TxIdTable } from "./tx-id-table.ts";
 
 /** Refusals no honest relay causes: it relays only what its own mempool admitted. */
 const PEER_FAULTS = new Set<TxErrorCode>(["TX_TOO_LARGE", "TX_MALFORMED", "WRONG_CHAIN_ID", "BAD_SIGNATURE", "INVALID_MSG"]);
@@ -47,7 +48,8 @@ export interface TxRelayOptions {
   flushMs: number;
   /**
    * Hashes remembered to drop copies before any decoding. An entry costs ~117 bytes of heap (measured over
-   * 200,000), so the default 50,000 is ~6 MB (200,000 before: ~22 MB, full after 100 s at 2,000 tx/s): 25 s
+   * 200,000 in a Set; in node/tx-id-table.ts's ring and table, the id and ~20 bytes of slots), so the default
+   * 50,000 is ~6 MB (200,000 before: ~22 MB, full after 100 s at 2,000 tx/s): 25 s
    * of such a load, far longer than a copy takes to arrive. A copy arriving later is refused by the mempool
    * (ALREADY_KNOWN, NONCE_TOO_LOW) after a decode, without a signature check.
    */
@@ -84,45 +86,13 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
   relayPeerTxs: false,
 };
 
-/** A set of the last `capacity` keys added. */
-export class SeenCache {
-  private readonly keys = new Set<string>();
-  private readonly order: string[] = [];
-  private next = 0;
-  private readonly capacity: number;
-
-  constructor(capacity: number) {
-    this.capacity = capacity;
-  }
-
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-
-  get size(): number {
-    return this.keys.size;
-  }
-
-  add(key: string): void {
-    if (this.keys.has(key)) return;
-    if (this.order.length < this.capacity) {
-      this.order.push(key);
-    } else {
-      this.keys.delete(this.order[this.next]);
-      this.order[this.next] = key;
-      this.next = (this.next + 1) % this.capacity;
-    }
-    this.keys.add(key);
-  }
-}
-
 export class TxRelay {
   private readonly mempool: Mempool;
   private readonly log: Logger;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
   private readonly o: TxRelayOptions;
   private gossip: Gossip | undefined;
-  private readonly seen: SeenCache;
+  private readonly seen: RecentTxIds;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -131,7 +101,7 @@ export class TxRelay {
   /** Txs being admitted, by the peer that sent them. */
   private readonly inFlightBy = new Map<string, number>();
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
-  private readonly fromPeer = new Set<string>();
+  private readonly fromPeer = new TxIdTable<true>();
   /** Counters for the operator (node_getStatus could show them). */
   /** `dropped`: txs not admitted because the mempool was full and they could not get in (Mempool.mightEnter). */
   readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0 };
@@ -146,7 +116,7 @@ export class TxRelay {
     this.mempool = mempool;
     this.log = log;
     this.o = o;
-    this.seen = new SeenCache(o.seenCacheSize);
+    this.seen = new RecentTxIds(o.seenCacheSize);
   }
 
   static async start(
@@ -219,6 +189,16 @@ export class TxRelay {
     if ((this.gossip?.broadcast(encodeTxBatch(batch)) ?? 0) > 0) this.stats.relayed += batch.length;
   }
 
+  /** A peer's tx left admission (admitted or refused): it no longer counts in flight. */
+  private admissionDone(peer: string, hash: string, bytes: number): void {
+    this.inFlight--;
+    this.inFlightBytes -= bytes;
+    const left = (this.inFlightBy.get(peer) ?? 1) - 1;
+    if (left > 0) this.inFlightBy.set(peer, left);
+    else this.inFlightBy.delete(peer);
+    this.fromPeer.delete(hash);
+  }
+
   /** A batch from a peer: new transactions go to the mempool (and, once admitted, on to our other peers). */
   private onBatch(peer: string, bytes: Uint8Array): void {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
@@ -257,31 +237,27 @@ export class TxRelay {
       this.inFlight++;
       this.inFlightBytes += tx.byteLength;
       this.inFlightBy.set(peer, ofPeer + 1);
-      this.fromPeer.add(hash);
-      this.mempool
-        .add(decoded ?? tx, digest, "peer")
-        .then(
-          () => this.seen.add(hash), // admitted: copies from other peers are dropped from now on
-          (err: unknown) => {
-            // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
-            // badly signed tx is not: the peer could not have admitted it.
-            this.stats.refused++;
-            if (!(err instanceof TxError)) return;
-            if (FINAL_REFUSALS.has(err.code)) this.seen.add(hash);
-            if (!blamed && PEER_FAULTS.has(err.code)) {
-              blamed = true;
-              this.onMisbehaviour(peer, `relayed an invalid transaction: ${err.message}`, false);
-            }
-          },
-        )
-        .finally(() => {
-          this.inFlight--;
-          this.inFlightBytes -= tx.byteLength;
-          const left = (this.inFlightBy.get(peer) ?? 1) - 1;
-          if (left > 0) this.inFlightBy.set(peer, left);
-          else this.inFlightBy.delete(peer);
-          this.fromPeer.delete(hash);
-        });
+      this.fromPeer.set(hash, true);
+      // One derived promise per tx (a `finally` after the `then` made two more, and a closure each).
+      const bytesOfTx = tx.byteLength;
+      this.mempool.add(decoded ?? tx, digest, "peer").then(
+        () => {
+          this.admissionDone(peer, hash, bytesOfTx);
+          this.seen.add(hash); // admitted: copies from other peers are dropped from now on
+        },
+        (err: unknown) => {
+          this.admissionDone(peer, hash, bytesOfTx);
+          // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
+          // badly signed tx is not: the peer could not have admitted it.
+          this.stats.refused++;
+          if (!(err instanceof TxError)) return;
+          if (FINAL_REFUSALS.has(err.code)) this.seen.add(hash);
+          if (!blamed && PEER_FAULTS.has(err.code)) {
+            blamed = true;
+            this.onMisbehaviour(peer, `relayed an invalid transaction: ${err.message}`, false);
+          }
+        },
+      );
     }
     if (this.stats.shed > 0 && this.stats.shed % 10_000 === 0) {
       this.log.warn({ shed: this.stats.shed }, "relayed transactions dropped: too many admissions in flight");

@@ -1,13 +1,14 @@
 import { verifyAsync } from "../crypto/ed25519.ts";
 import type { VerifyPool } from "../crypto/verify-pool.ts";
 import { type DecodedTx, txSignBytes, txSignPrefix } from "../proto/tx.ts";
+import { RecentTxIds, TxIdTable } from "./tx-id-table.ts";
 
 /**
- * Hashes of verified transactions remembered at most. Committed txs are forgotten at once, so what fills the
- * set is txs verified but never committed (refused after the check, e.g. MEMPOOL_FULL, or dropped later):
- * under overload it sits at this bound. An entry (a 64-char hex id in a Set) costs ~106 bytes of heap
- * (measured over 200,000), so this is ~5 MB; it was 200,000 (~21 MB). Several times any mempool, so a tx
- * still waiting is rarely evicted, and if it is, a block holding it is merely verified again.
+ * Verified transactions remembered: the last this many verified (node/tx-id-table.ts RecentTxIds), less the
+ * committed ones, forgotten at once. So a tx is remembered until this many later verifications (25 s at
+ * 2,000 tx/s), several times any mempool's stay; one still waiting after that is merely verified again when
+ * a block holds it (blocks count each tx's verify in their work budget: state/work.ts). An entry costs its id
+ * (~80 bytes) and ~20 bytes of slots, so this is ~5 MB at most; it was 200,000 (~21 MB in a Set).
  */
 export const VERIFIED_TX_LIMIT = 50_000;
 
@@ -23,17 +24,17 @@ const VERIFIED: Promise<boolean> = Promise.resolve(true);
 
 export class TxVerifier {
   private readonly chainId: string;
-  private readonly limit: number;
-  private readonly verified = new Set<string>();
+  /** The last `limit` ids verified, less those forgotten (node/tx-id-table.ts: no table per block). */
+  private readonly verified: RecentTxIds;
   /** Checks under way, by tx id. */
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new TxIdTable<Promise<boolean>>();
   private readonly pool: VerifyPool | undefined;
 
   /** Without a pool, verification runs on libuv's thread pool (fine for tests and light use). */
   constructor(chainId: string, opts: { pool?: VerifyPool; limit?: number } = {}) {
     this.chainId = chainId;
     this.pool = opts.pool;
-    this.limit = opts.limit ?? VERIFIED_TX_LIMIT;
+    this.verified = new RecentTxIds(opts.limit ?? VERIFIED_TX_LIMIT);
   }
 
   isVerified(tx: DecodedTx): boolean {
@@ -108,10 +109,6 @@ export class TxVerifier {
   }
 
   private remember(id: string): void {
-    if (this.verified.size >= this.limit) {
-      const oldest = this.verified.values().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
-    }
     this.verified.add(id);
   }
 }

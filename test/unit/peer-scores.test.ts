@@ -1,7 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { PENALTY, PeerScores } from "../../p2p/peer-scores.ts";
-import { SeenCache } from "../../node/tx-relay.ts";
 
 const log = pino({ level: "silent" });
 
@@ -28,15 +27,5 @@ describe("peer scores", () => {
     scores.penalize("v", PENALTY.badBlock, "bad block");
     expect(scores.isBanned("v")).toBe(false);
     expect(disconnected).toEqual(["v", "v"]);
-  });
-});
-
-describe("the relay's seen cache", () => {
-  it("remembers the last N hashes and forgets the oldest", () => {
-    const seen = new SeenCache(3);
-    for (const k of ["a", "b", "c", "d"]) seen.add(k);
-    expect(["a", "b", "c", "d"].map((k) => seen.has(k))).toEqual([false, true, true, true]);
-    seen.add("b"); // already there: no eviction
-    expect(seen.has("c")).toBe(true);
   });
 });

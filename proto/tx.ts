@@ -42,17 +42,18 @@ export interface SignedTx {
 
 /** A fully decoded, canonical transaction with everything derived once. */
 export interface DecodedTx {
-  bytes: Uint8Array;
-  hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly hash: Uint8Array;
   /** The hash in hex: the tx's key in the mempool and caches, computed once. */
-  id: string;
-  body: TxBody;
-  bodyBytes: Uint8Array;
-  signature: Uint8Array;
+  readonly id: string;
+  readonly body: TxBody;
+  /** Views into `bytes` (decodeTx's tx makes them on each read). */
+  readonly bodyBytes: Uint8Array;
+  readonly signature: Uint8Array;
   /** The sender's address: shared by every decoded tx of this sender (crypto/address.ts senderOf), never written. */
-  sender: Uint8Array;
+  readonly sender: Uint8Array;
   /** keyId(sender) (crypto/bytes.ts shortBytesId): the sender's key in the mempool's maps, computed once. */
-  senderId: string;
+  readonly senderId: string;
 }
 
 /** Chain ids are short printable identifiers, e.g. `opl-devnet-1`; no separator bytes can hide inside. */
@@ -80,7 +81,12 @@ const NONE = new Uint8Array(0);
  * node decodes every transaction; test/unit/codec.test.ts holds it to decodeCanonical's verdicts.
  */
 export function decodeTxBody(bytes: Uint8Array): TxBody {
-  const r = new CanonicalReader(bytes, "transaction body");
+  return decodeTxBodyIn(bytes, 0, bytes.byteLength);
+}
+
+/** decodeTxBody of bytes[start..end) (a signed tx's body, read where it lies: no view of it is made). */
+function decodeTxBodyIn(bytes: Uint8Array, start: number, end: number): TxBody {
+  const r = new CanonicalReader(bytes, "transaction body", start, end);
   // Values used as they lie in the bytes (no view each): the chain id, the fee, the message and its amount.
   let chainIdStart = 0;
   let chainIdEnd = 0;
@@ -115,7 +121,7 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
     };
   } else if ((r.peekField() ?? 0) > 16) {
     // The module messages (fields 17 and up) are rarer than transfers: protobufjs reads them.
-    return decodeModuleTxBody(bytes);
+    return decodeModuleTxBody(start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end));
   } else {
     r.end(); // an unknown field is refused before the missing message is
     throw new CodecError("transaction body carries no message");
@@ -187,24 +193,74 @@ export function txHash(txBytes: Uint8Array): Uint8Array {
  */
 export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const r = new CanonicalReader(bytes, "signed transaction");
-  const bodyBytes = r.next(1, WIRE_LEN) ? r.lengthDelimited() : NONE;
-  const signatureBytes = r.next(2, WIRE_LEN) ? r.lengthDelimited() : NONE;
+  let bodyStart = 0;
+  let bodyEnd = 0;
+  if (r.next(1, WIRE_LEN)) {
+    bodyStart = r.lengthDelimitedStart();
+    bodyEnd = r.valueEnd;
+  }
+  let signatureStart = 0;
+  let signatureEnd = 0;
+  if (r.next(2, WIRE_LEN)) {
+    signatureStart = r.lengthDelimitedStart();
+    signatureEnd = r.valueEnd;
+  }
   r.end();
-  if (bodyBytes.byteLength === 0) throw new CodecError("signed transaction has no body");
-  const signature = fixedBytes(signatureBytes, SIGNATURE_LENGTH, "signature");
-  const body = decodeTxBody(bodyBytes);
+  if (bodyEnd === bodyStart) throw new CodecError("signed transaction has no body");
+  if (signatureEnd - signatureStart !== SIGNATURE_LENGTH) {
+    throw new CodecError(`signature must be ${SIGNATURE_LENGTH} bytes, got ${signatureEnd - signatureStart}`);
+  }
+  const body = decodeTxBodyIn(bytes, bodyStart, bodyEnd);
   const digest = hash ?? txHash(bytes);
   const sender = senderOf(body.senderPubkey);
-  return {
-    bytes,
-    hash: digest,
-    id: toHex(digest),
-    body,
-    bodyBytes,
-    signature,
-    sender: sender.address,
-    senderId: sender.id,
-  };
+  return new DecodedSignedTx(bytes, digest, body, sender.address, sender.id, bodyStart, bodyEnd, signatureStart);
+}
+
+/**
+ * decodeTx's DecodedTx. The body bytes and the signature are views made when asked for (to verify the
+ * signature, once), not kept: a view is ~70 bytes of heap, and a pending tx waits long enough to be promoted
+ * to the old generation with everything it holds (the promoted-allocation profile of a loaded validator
+ * counted decodeTx's views among its largest sites).
+ */
+class DecodedSignedTx implements DecodedTx {
+  readonly bytes: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly id: string;
+  readonly body: TxBody;
+  readonly sender: Uint8Array;
+  readonly senderId: string;
+  private readonly bodyStart: number;
+  private readonly bodyEnd: number;
+  private readonly signatureStart: number;
+
+  constructor(
+    bytes: Uint8Array,
+    hash: Uint8Array,
+    body: TxBody,
+    sender: Uint8Array,
+    senderId: string,
+    bodyStart: number,
+    bodyEnd: number,
+    signatureStart: number,
+  ) {
+    this.bytes = bytes;
+    this.hash = hash;
+    this.id = toHex(hash);
+    this.body = body;
+    this.sender = sender;
+    this.senderId = senderId;
+    this.bodyStart = bodyStart;
+    this.bodyEnd = bodyEnd;
+    this.signatureStart = signatureStart;
+  }
+
+  get bodyBytes(): Uint8Array {
+    return this.bytes.subarray(this.bodyStart, this.bodyEnd);
+  }
+
+  get signature(): Uint8Array {
+    return this.bytes.subarray(this.signatureStart, this.signatureStart + SIGNATURE_LENGTH);
+  }
 }
 
 const TX_DOMAIN = utf8("OPL/tx/v1");

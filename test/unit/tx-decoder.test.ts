@@ -152,4 +152,22 @@ describe("the hand-read transaction decoder", () => {
     expect(decodeTx(tx("opl-a")).body.chainId).toBe("opl-a");
     expect(verdict(decodeTx, tx(""))).toBe("refused");
   });
+
+  it("keeps no view of the body or the signature with the decoded tx: they are read from its bytes when asked for", () => {
+    const body = encodeTxBody({
+      chainId: "opl-views",
+      senderPubkey: new Uint8Array(32).fill(3),
+      nonce: 1,
+      fee: 10n,
+      msg: { type: "transfer", to: new Uint8Array(20).fill(4), amount: 5n },
+    });
+    const signature = new Uint8Array(64).fill(1);
+    const tx = decodeTx(encodeSignedTx({ body, signature }));
+    expect(tx.bodyBytes).toEqual(body);
+    expect(tx.signature).toEqual(signature);
+    expect(tx.bodyBytes.buffer).toBe(tx.bytes.buffer);
+    // What a pending tx holds (its own properties): the bytes, and no second or third view of them.
+    const views = Object.values(tx).filter((v) => v instanceof Uint8Array && v.buffer === tx.bytes.buffer);
+    expect(views).toEqual([tx.bytes]);
+  });
 });

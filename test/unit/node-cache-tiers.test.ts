@@ -1,4 +1,3 @@
-import { Session } from "node:inspector/promises";
 import { describe, expect, it, vi } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
 import { SparseMerkleTree, treePath, valueHash } from "../../state/smt.ts";
@@ -9,6 +8,7 @@ import { encodeNode, type InternalNode, nodeKey, nodeRecordKey } from "../../sta
 import { cacheId, NodeReader } from "../../state/tree/node-reader.ts";
 import { FIRST_TABLE_SLOTS, PACKED_CHUNK_BYTES, PastNodeCache } from "../../state/tree/past-node-cache.ts";
 import { VersionedTree } from "../../state/tree/versioned-tree.ts";
+import { type HeapSampleNode, sampledAllocations } from "../helpers/heap-samples.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const update = (k: string, v: string) => ({ path: treePath(enc(k)), valueHash: valueHash(enc(v)) });
@@ -98,27 +98,18 @@ describe("the latest tree's hot-node cache, in two tiers", () => {
     // V8 allocates while looking up, sampled at every 64 bytes, made none of it in decodeNode or readRef (a
     // second check, by what was allocated: the profiler names an inlined function only when V8 keeps its frame).
     const packedGets = vi.spyOn(reader.cache.packed, "get");
-    const session = new Session();
-    session.connect();
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 64,
-      includeObjectsCollectedByMinorGC: true,
-      includeObjectsCollectedByMajorGC: true,
-    });
-    const found = keys.map((k) => tree.lookup(treePath(enc(k))));
-    const { profile } = await session.post("HeapProfiler.stopSampling");
-    session.disconnect();
+    let found: (Uint8Array | undefined)[] = [];
+    const profile = await sampledAllocations(() => (found = keys.map((k) => tree.lookup(treePath(enc(k))))));
     expect(found.map(hex)).toEqual(expected.map(hex));
     expect(packedGets).not.toHaveBeenCalled();
     packedGets.mockRestore();
-    type SampleNode = { callFrame: { functionName: string }; selfSize: number; children: SampleNode[] };
-    const decodingBytes = (node: SampleNode, underLookup: boolean): number => {
+    const decodingBytes = (node: HeapSampleNode, underLookup: boolean): number => {
       const name = node.callFrame.functionName;
       const inLookup = underLookup || name === "lookup";
       const own = inLookup && (name === "decodeNode" || name === "readRef") ? node.selfSize : 0;
       return own + node.children.reduce((sum, c) => sum + decodingBytes(c, inLookup), 0);
     };
-    expect(decodingBytes(profile.head as SampleNode, false)).toBe(0);
+    expect(decodingBytes(profile, false)).toBe(0);
     // A found value hash is a copy of its 32 bytes, not a view that would keep a 64 KiB chunk.
     for (const v of found) if (v !== undefined) expect(v.buffer.byteLength).toBe(32);
 

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Session } from "node:inspector/promises";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../crypto/bytes.ts";
 import type { VerifyPool } from "../../crypto/verify-pool.ts";
@@ -8,6 +7,7 @@ import { TxVerifier } from "../../node/tx-verifier.ts";
 import { type DecodedTx, decodeTx } from "../../proto/tx.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { type HeapSampleNode, sampledAllocations } from "../helpers/heap-samples.ts";
 
 const CHAIN = "opl-id-table-1";
 
@@ -121,24 +121,16 @@ describe("the signature verifier's tables", () => {
     // full of deleted entries, shrunk). The heap profile, sampled every 64 bytes, shows none made by a
     // Map or Set method (V8's builtins, which have no script) called by the verifier while blocks are
     // verified and forgotten.
-    const session = new Session();
-    session.connect();
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 64,
-      includeObjectsCollectedByMinorGC: true,
-      includeObjectsCollectedByMajorGC: true,
+    const profile = await sampledAllocations(async () => {
+      for (let i = 0; i < 10; i++) await block();
     });
-    for (let i = 0; i < 10; i++) await block();
-    const { profile } = await session.post("HeapProfiler.stopSampling");
-    session.disconnect();
-    type SampleNode = { callFrame: { functionName: string; url: string }; selfSize: number; children: SampleNode[] };
-    const tableBytes = (node: SampleNode, inVerifier: boolean): number => {
+    const tableBytes = (node: HeapSampleNode, inVerifier: boolean): number => {
       const { functionName, url } = node.callFrame;
       const under = inVerifier || url.endsWith("node/tx-verifier.ts");
       const own = under && url === "" && ["set", "add", "delete"].includes(functionName) ? node.selfSize : 0;
       return own + node.children.reduce((sum, c) => sum + tableBytes(c, under), 0);
     };
-    expect(tableBytes(profile.head as SampleNode, false)).toBe(0);
+    expect(tableBytes(profile, false)).toBe(0);
     expect(txs.some((tx) => verifier.isVerified(tx))).toBe(false);
   });
 });

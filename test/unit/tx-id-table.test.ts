@@ -98,6 +98,23 @@ describe("RecentTxIds", () => {
   });
 });
 
+describe("RecentTxIds, deletes and adds again", () => {
+  it("keeps an id deleted and added again for its new add's full span, and refuses a capacity below 1", () => {
+    const seen = new RecentTxIds(3);
+    seen.add("a");
+    expect(seen.delete("a")).toBe(true);
+    expect(seen.delete("a")).toBe(false);
+    seen.add("b");
+    seen.add("a"); // a new slot: its old one was emptied when it was deleted
+    seen.add("c"); // takes the emptied slot: nothing is evicted
+    expect(["a", "b", "c"].map((k) => seen.has(k))).toEqual([true, true, true]);
+    seen.add("d"); // the oldest live id goes: b
+    expect(["a", "b", "c", "d"].map((k) => seen.has(k))).toEqual([true, false, true, true]);
+    expect(seen.size).toBe(3);
+    expect(() => new RecentTxIds(0)).toThrow(RangeError);
+  });
+});
+
 describe("the signature verifier's tables", () => {
   it("verify and forget a block's txs again and again without a new hash table", async () => {
     // A pool that answers at once: what is left to allocate is the verifier's own bookkeeping.

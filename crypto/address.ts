@@ -1,6 +1,7 @@
 import { bech32 } from "@scure/base";
 import { bech32Encoder20 } from "./bech32-address.ts";
 import { shortBytesId } from "./bytes.ts";
+import { FifoCache } from "./fifo-cache.ts";
 import { sha256 } from "./hash.ts";
 
 /** Addresses are the first 20 bytes of sha256(ed25519 public key), shown as bech32 with prefix `opl`. */
@@ -17,7 +18,7 @@ export interface Sender {
   readonly id: string;
 }
 
-const addressCache = new Map<string, Sender>();
+const addressCache = new FifoCache<string, Sender>(ADDRESS_CACHE_LIMIT);
 
 export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return senderOf(publicKey).address.slice(); // callers own their copy: a cached array must never be changed
@@ -33,7 +34,6 @@ export function senderOf(publicKey: Uint8Array): Sender {
   if (sender === undefined) {
     const address = sha256(publicKey).slice(0, ADDRESS_LENGTH);
     sender = { address, id: shortBytesId(address) };
-    if (addressCache.size >= ADDRESS_CACHE_LIMIT) addressCache.delete(addressCache.keys().next().value as string);
     addressCache.set(key, sender);
   }
   return sender;
@@ -56,14 +56,13 @@ export function encodeAddress(address: Uint8Array): string {
  * that decoded are cached, so a bad one is refused every time with its reason.
  */
 const DECODE_CACHE_LIMIT = 10_000;
-const decodeCache = new Map<string, Uint8Array>();
+const decodeCache = new FifoCache<string, Uint8Array>(DECODE_CACHE_LIMIT);
 
 /** Parses an `opl1...` address; throws an Error whose message says what is wrong. */
 export function decodeAddress(text: string): Uint8Array {
   let bytes = decodeCache.get(text);
   if (bytes === undefined) {
     bytes = decodeBech32Address(text);
-    if (decodeCache.size >= DECODE_CACHE_LIMIT) decodeCache.delete(decodeCache.keys().next().value as string);
     decodeCache.set(text, bytes);
   }
   return bytes.slice(); // callers own their copy: a cached array must never be changed by one of them

@@ -7,6 +7,7 @@ import {
 } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { concatBytes, shortBytesId } from "./bytes.ts";
+import { FifoCache } from "./fifo-cache.ts";
 
 /**
  * ed25519 in two implementations on purpose:
@@ -40,7 +41,7 @@ const PKCS8_PREFIX = Uint8Array.from([
 
 /** Parsed public keys are cached: parsing costs about as much as a verification. Bounded, oldest out. */
 const KEY_CACHE_LIMIT = 100_000;
-const keyCache = new Map<string, KeyObject>();
+const keyCache = new FifoCache<string, KeyObject>(KEY_CACHE_LIMIT);
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
   const id = shortBytesId(publicKey);
@@ -51,7 +52,6 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
       format: "der",
       type: "spki",
     });
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value as string);
     keyCache.set(id, key);
   }
   return key;

@@ -39,8 +39,14 @@ const PKCS8_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
 
-/** Parsed public keys are cached: parsing costs about as much as a verification. Bounded, oldest out. */
-const KEY_CACHE_LIMIT = 100_000;
+/**
+ * Parsed public keys are cached: parsing costs about as much as a verification. Bounded, oldest out. This
+ * thread's cache holds the validators' keys (votes, proposals) and those of `tx_simulate` calls, and the
+ * senders' when no verify pool runs; a parsed key costs ~0.3 KB of resident memory (crypto/verify-worker.js
+ * measured it), so the worker's bound, 16,384 (~5 MB), is this one's too: at 100,000, anyone calling
+ * `tx_simulate` with new keys could make it ~30 MB.
+ */
+const KEY_CACHE_LIMIT = 16_384;
 const keyCache = new FifoCache<string, KeyObject>(KEY_CACHE_LIMIT);
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {

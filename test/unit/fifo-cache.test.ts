@@ -1,8 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { senderOf } from "../../crypto/address.ts";
-import { shortBytesId } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
 import { FifoCache } from "../../crypto/fifo-cache.ts";
 
 describe("FifoCache", () => {
@@ -20,29 +16,28 @@ describe("FifoCache", () => {
   });
 });
 
-describe("senderOf at its cache's limit", () => {
-  it("costs a new sender about what deriving its address costs, once the cache is full and evicting", () => {
-    // 50,000 senders (ADDRESS_CACHE_LIMIT) fill the cache; each later new sender evicts the oldest. A stranger
-    // can send txs from ever new keys (decoding a tx derives its sender before any check), so an eviction must
-    // cost little next to the derivation itself (a sha256 and an id string). Evicting a Map's keys().next()
-    // cost 5-10 us more per new sender here: ~4x the derivation.
-    const keys = Array.from({ length: 90_000 }, () => new Uint8Array(randomBytes(32)));
-    let at = 0;
-    const perSenderUs = (count: number) => {
-      const t0 = performance.now();
-      for (let i = 0; i < count; i++) senderOf(keys[at++]);
-      return ((performance.now() - t0) * 1000) / count;
+describe("FifoCache at its limit", () => {
+  it("evicts from a cache of 100,000 about as fast as from one of 1,000", () => {
+    // Evicting a Map's keys().next() walks every earlier eviction's hole: the same median ratio was 14-45 with it (1.1-1.5 here).
+    const keys = Array.from({ length: 400_000 }, (_, i) => `key-${i}`);
+    const full = (limit: number) => {
+      const cache = new FifoCache<string, number>(limit);
+      for (let i = 0; i < limit; i++) cache.set(keys[i], i);
+      return { cache, at: limit };
     };
-    const derivationUs = (count: number) => {
+    const big = full(100_000);
+    const small = full(1_000);
+    const window = (c: { cache: FifoCache<string, number>; at: number }) => {
       const t0 = performance.now();
-      let n = 0;
-      for (let i = 0; i < count; i++) n += shortBytesId(sha256(keys[i]).subarray(0, 20)).length;
-      expect(n).toBe(20 * count);
-      return ((performance.now() - t0) * 1000) / count;
+      for (let i = 0; i < 10_000; i++, c.at++) c.cache.set(keys[c.at % keys.length], i); // each a new key: an eviction
+      return performance.now() - t0;
     };
-    perSenderUs(50_000); // full
-    const evicting = Math.min(perSenderUs(20_000), perSenderUs(20_000));
-    const derivation = Math.min(derivationUs(20_000), derivationUs(20_000));
-    expect(evicting).toBeLessThan(2.5 * derivation + 0.5);
+    window(big); // warm-up (and the scavenges that promote the fill)
+    window(small);
+    const ratios: number[] = [];
+    for (let i = 0; i < 9; i++) ratios.push(window(big) / Math.max(window(small), 0.05));
+    ratios.sort((a, b) => a - b);
+    expect(ratios[4]).toBeLessThan(6);
+    expect(big.cache.size).toBe(100_000);
   });
 });

@@ -155,7 +155,8 @@ function word(id: string, at: number): number {
  * An id leaves when `capacity` ids have been added after it (its slot comes round again), or when deleted; a
  * deleted id's slot is emptied at once (its string is not kept), and an id added again takes a new slot. So
  * the set holds at most `capacity` ids, and forgets each one once `capacity` new ids have been added after it
- * (adding an id already held changes nothing), however many were deleted meanwhile. The ring grows as ids are added (empty until the first), up to `capacity` slots.
+ * (adding an id already held changes nothing), however many were deleted meanwhile. The ring grows as ids are
+ * added (empty until the first), up to `capacity` slots.
  */
 export class RecentTxIds {
   private readonly table = new TxIdTable<number>();

@@ -18,7 +18,8 @@ describe("FifoCache", () => {
 
 describe("FifoCache at its limit", () => {
   it("evicts from a cache of 100,000 about as fast as from one of 1,000", () => {
-    // Evicting a Map's keys().next() walks every earlier eviction's hole: the same median ratio was 14-45 with it (1.1-1.5 here).
+    // Evicting a Map's keys().next() walks every earlier eviction's hole: the same median ratio was 14-45 with
+    // it (1.1-1.5 here).
     const keys = Array.from({ length: 400_000 }, (_, i) => `key-${i}`);
     const full = (limit: number) => {
       const cache = new FifoCache<string, number>(limit);

@@ -5,6 +5,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { createLibp2p, type Libp2p } from "libp2p";
+import { installYamuxWindowUpdates } from "./yamux-window-updates.ts";
 
 /**
  * The node's libp2p host: TCP, noise, yamux, identify, ping. The node's own protocols (consensus gossip, tx
@@ -40,6 +41,7 @@ export const DEFAULT_P2P_LIMITS: P2pLimits = {
 export type P2pHost = Libp2p<{ identify: Identify; ping: Ping }>;
 
 export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
+  installYamuxWindowUpdates(); // a window update per half window used, not per frame (see there)
   const limits = { ...DEFAULT_P2P_LIMITS, ...opts.limits };
   return createLibp2p({
     privateKey: opts.privateKey,

@@ -1,0 +1,67 @@
+import { StreamState, YamuxStream } from "@chainsafe/libp2p-yamux/stream";
+
+/**
+ * Yamux window updates once half a stream's receive window is used, as Go's yamux sends them
+ * (hashicorp/yamux stream.go sendWindowUpdate: `if delta < (max/2) && flags == 0 { return nil }`), instead
+ * of js-yamux 8's one per data frame received.
+ *
+ * Why: each window update is a frame of its own on the connection, so every message a node received cost it
+ * one more noise frame out (encryption and two socket writes: the length, then the ciphertext) and cost the
+ * sender one more frame in (a read, decryption, parsing). On a 4-validator devnet offered 20 tx/s (`npm run
+ * bench -- --validators 4 --rate 20 --txs 300`), 2,184 of the 4,174 frames a node sent in 90 s were window
+ * updates; at 2,000 tx/s 1,066 of 2,063. test/integration/yamux-window-updates.test.ts counts the socket
+ * writes a receiver makes for 400 messages: 800 with an update per frame.
+ *
+ * Flow control is otherwise js-yamux's: the window still grows as js-yamux grows it (doubled, up to the
+ * stream's maximum, when data comes within four round trips of the data before it: a busy stream's window
+ * reaches the maximum within a few frames, as before), each growth is granted at once, and the sender stops
+ * when its window is spent. What changes is only when the used part is given back: once it is half the
+ * window, while the other half may still be in flight. A stream's opening flags (SYN, ACK) still go at once.
+ *
+ * The patch replaces one method of the library's exported stream class, for every muxer of this process; the
+ * test above fails if a library upgrade changes what it relies on (the fields named below, and a window
+ * update being frame type 1 of the yamux spec).
+ */
+
+/** The yamux spec's frame type of a window update (js-yamux's FrameType.WindowUpdate, not exported). */
+const WINDOW_UPDATE = 1;
+
+/** The fields of js-yamux 8's YamuxStream that sendWindowUpdate reads and writes (private in its types). */
+interface StreamWindow {
+  state: StreamState;
+  streamId: number;
+  recvWindow: number;
+  recvWindowCapacity: number;
+  maxStreamWindowSize: number;
+  epochStart: number;
+  getRTT(): number;
+  getSendFlags(): number;
+  sendFrame(header: { type: number; flag: number; streamID: number; length: number }): boolean;
+}
+
+function sendWindowUpdate(this: StreamWindow): void {
+  const now = Date.now();
+  if (this.state === StreamState.Paused) {
+    // Nothing more is wanted from the remote for now; the epoch restarts when reading resumes (as js-yamux).
+    this.epochStart = now;
+    return;
+  }
+  const flags = this.getSendFlags(); // may move the stream's state on (SYN, ACK): called once, first
+  const rtt = this.getRTT();
+  if (flags === 0 && rtt > -1 && now - this.epochStart <= rtt * 4) {
+    this.recvWindow = Math.min(this.recvWindow * 2, this.maxStreamWindowSize);
+  }
+  this.epochStart = now; // js-yamux moved it at each update, which it sent for each frame
+  const delta = this.recvWindow - this.recvWindowCapacity;
+  // A growth of the window makes delta at least half the new window: it is granted at once.
+  if (flags === 0 && delta < this.recvWindow / 2) return;
+  this.recvWindowCapacity = this.recvWindow;
+  this.sendFrame({ type: WINDOW_UPDATE, flag: flags, streamID: this.streamId, length: delta });
+}
+
+const proto = YamuxStream.prototype as unknown as { sendWindowUpdate: (this: StreamWindow) => void };
+
+/** Puts the half-window rule in place for every yamux stream of this process (again: no change). */
+export function installYamuxWindowUpdates(): void {
+  proto.sendWindowUpdate = sendWindowUpdate;
+}

@@ -89,7 +89,8 @@ Figures (JSON field names; the human line shows the main ones):
                         committed ones only) and exits with 1
   committedPerVerifyRate   committedTxPerSec / verifyPerSecOneCore (1.0 = one core's verify rate)
   submitTxPerSec        how fast the clients got every tx accepted
-  latencyMsP50/P99      submit-to-commit latency (from a tx's first attempt to the block that has it seen)
+  latencyMsP50/P99      submit-to-commit latency (from a tx's first attempt to when node 0 announced the block
+                        that has it: the bench follows its "blocks" subscription over WebSocket)
   latencyPartsMs        p50/p99 of its parts: admission (first attempt to the tx_submit answer that accepted it),
                         toBlock (that answer to its block's header time, when the proposer built it; negative if
                         built before the batch was answered), blockToSeen (header time to seen committed)

@@ -16,11 +16,15 @@ import { StreamState, YamuxStream } from "@chainsafe/libp2p-yamux/stream";
  * stream's maximum, when data comes within four round trips of the data before it: a busy stream's window
  * reaches the maximum within a few frames, as before), each growth is granted at once, and the sender stops
  * when its window is spent. What changes is only when the used part is given back: once it is half the
- * window, while the other half may still be in flight. A stream's opening flags (SYN, ACK) still go at once.
+ * window, while the other half may still be in flight. A sender can wait only with its window spent, and
+ * then the receiver, having all of it, has used the whole window: the update is due. A stream's opening
+ * flags (SYN, ACK) still go at once; a paused stream sends none (as js-yamux), and resuming sends what is due.
+ *
+ * @chainsafe/libp2p-yamux is pinned to the version this was written against (package.json): a release that
+ * changed this method would otherwise be replaced by this copy without a word.
  *
  * The patch replaces one method of the library's exported stream class, for every muxer of this process; the
- * test above fails if a library upgrade changes what it relies on (the fields named below, and a window
- * update being frame type 1 of the yamux spec).
+ * test above fails if the fields named below or the frame type change.
  */
 
 /** The yamux spec's frame type of a window update (js-yamux's FrameType.WindowUpdate, not exported). */
@@ -48,13 +52,14 @@ function sendWindowUpdate(this: StreamWindow): void {
   }
   const flags = this.getSendFlags(); // may move the stream's state on (SYN, ACK): called once, first
   const rtt = this.getRTT();
+  const window = this.recvWindow;
   if (flags === 0 && rtt > -1 && now - this.epochStart <= rtt * 4) {
-    this.recvWindow = Math.min(this.recvWindow * 2, this.maxStreamWindowSize);
+    this.recvWindow = Math.min(window * 2, this.maxStreamWindowSize);
   }
   this.epochStart = now; // js-yamux moved it at each update, which it sent for each frame
   const delta = this.recvWindow - this.recvWindowCapacity;
-  // A growth of the window makes delta at least half the new window: it is granted at once.
-  if (flags === 0 && delta < this.recvWindow / 2) return;
+  // Held back only while less than half the window is used and the window did not just grow.
+  if (flags === 0 && this.recvWindow === window && delta < window / 2) return;
   this.recvWindowCapacity = this.recvWindow;
   this.sendFrame({ type: WINDOW_UPDATE, flag: flags, streamID: this.streamId, length: delta });
 }

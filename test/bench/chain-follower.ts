@@ -52,6 +52,8 @@ export class ChainFollower {
   /** Heights the node announced, with when, not yet read. */
   private readonly announced: { height: number; at: number }[] = [];
   private live = false;
+  /** Whether poll() ever asked node_getStatus (the subscription failed or ended). */
+  private polled = false;
   private seen = 0;
   private readonly rounds = new Map<number, number>();
 
@@ -79,14 +81,22 @@ export class ChainFollower {
     return this.live;
   }
 
+  /** Whether every block so far was heard of by the subscription (the bench prints it: followerSubscribed). */
+  get subscribedThroughout(): boolean {
+    return !this.polled;
+  }
+
   /** The blocks committed since the last poll, in height order. */
   async poll(): Promise<SeenBlock[]> {
     const blocks: SeenBlock[] = [];
-    // Announced heights come in order, each once; one announced before init's answer was read is skipped.
-    for (let next = this.announced.shift(); next !== undefined; next = this.announced.shift()) {
+    // Announced heights come in order, each once; one announced before init's answer was read is skipped. A
+    // height leaves the queue once read: a failed read is tried again by the next poll.
+    for (let next = this.announced[0]; next !== undefined; next = this.announced[0]) {
       if (next.height > this.seen) blocks.push(await this.read(next.height, next.at));
+      this.announced.shift();
     }
     if (this.live) return blocks;
+    this.polled = true;
     const { latestHeight } = await this.rpc.call<{ latestHeight: number }>("node_getStatus");
     for (let h = this.seen + 1; h <= latestHeight; h++) blocks.push(await this.read(h, performance.now()));
     return blocks;
@@ -125,7 +135,14 @@ export class ChainFollower {
       });
       ws.on("message", (data) => {
         const at = performance.now();
-        const msg = JSON.parse(String(data)) as WsMessage;
+        let msg: WsMessage;
+        try {
+          msg = JSON.parse(String(data)) as WsMessage;
+        } catch {
+          this.live = false; // not the node's JSON-RPC: poll asks node_getStatus from now on
+          ws.close(1000);
+          return;
+        }
         if (msg.id === 1) {
           if (msg.result === undefined) {
             reject(new Error(msg.error?.message ?? "subscribe refused"));
@@ -138,7 +155,10 @@ export class ChainFollower {
         }
         const height = msg.params?.result?.height;
         if (msg.method === "subscription" && typeof height === "number") this.announced.push({ height, at });
-        else if (msg.params?.error !== undefined) ws.close(1000); // the node ended it: poll asks node_getStatus
+        else if (msg.params?.error !== undefined) {
+          this.live = false; // the node ended it: poll asks node_getStatus from now on, not after the close
+          ws.close(1000);
+        }
       });
       ws.on("error", () => {}); // 'close' follows
       ws.on("close", () => {

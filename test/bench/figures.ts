@@ -49,6 +49,8 @@ export interface RunFigures extends RoundFigures {
   cpuPerTxByThread: ThreadSplit[];
   cpuPerTxByThreadMean: ThreadSplit;
   clientCpuSeconds: number;
+  /** Whether node 0 announced every block so far (false: the follower fell back to asking node_getStatus). */
+  followerSubscribed: boolean;
 }
 
 /** Per-thread-group CPU seconds as verifies per committed tx, each part rounded. */
@@ -101,5 +103,6 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     cpuPerTxByThread: byThread,
     cpuPerTxByThreadMean: meanSplit(byThread),
     clientCpuSeconds: round2(load.clientCpuSeconds),
+    followerSubscribed: follower.subscribedThroughout,
   };
 }

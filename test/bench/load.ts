@@ -79,7 +79,7 @@ export interface LoadResult {
    * accepted the tx (the whole batch's answer, refusals and retries included); `toBlock`, from that answer to
    * the time in the header of the block that holds it (when its proposer built it: negative when the block
    * was built before the batch's answer came back); `blockToSeen`, from that header time to the block being
-   * seen committed (the height's consensus, its commit on the node followed, and the follower's poll).
+   * seen committed (the height's consensus, and its commit on the node followed, which announces it).
    */
   latencyPartsMs: { admission: number[]; toBlock: number[]; blockToSeen: number[] };
   /** How long each tx_submit batch took to be answered, sorted. */

@@ -111,6 +111,9 @@ Figures (JSON field names; the human line shows the main ones):
                         compaction), other (threads that ended, threads of other names);
                         cpuPerTxByThreadMean, the nodes' mean
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
+  followerSubscribed    true if node 0 announced every block (its "blocks" subscription); false if the bench
+                        fell back to asking it node_getStatus at each poll (commits then seen later, node 0
+                        busier): figures of such a run are not comparable with others
   accountsCreated, accountsChecked   with --new-accounts: the accounts the run's transfers created, and how
                         many of them (spread over the run) the chain was asked for afterwards, each holding
                         what was sent to it

@@ -99,7 +99,8 @@ function humanLine(f: RunFigures, v: VerifyRate): string {
     `to block ${f.latencyPartsMs.toBlock.p99}, block to seen ${f.latencyPartsMs.blockToSeen.p99} ms); CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
     `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
     `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
-    `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals`
+    `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals` +
+    (f.followerSubscribed ? "" : "; node 0's block subscription failed, commits were polled for: not comparable")
   );
 }
 
@@ -308,6 +309,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
       saturationPerVerifyRate: ratio,
       stoppedBy: result.stoppedBy,
       steps: result.steps,
+      followerSubscribed: setup.follower.subscribedThroughout,
       ...overload,
       ...nodeLogFigures(),
     }),

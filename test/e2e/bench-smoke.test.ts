@@ -74,6 +74,7 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(split.verify).toBeGreaterThan(0);
   expect(split.main).toBeGreaterThan(0);
   expect(r.cpuPerTxByThreadMean).toEqual(split); // one node: its split is the mean
+  expect(r.followerSubscribed).toBe(true); // commits heard of from node 0, not polled for
   expect(r.heights).toBeGreaterThan(0);
   expect(r.maxRound).toBeGreaterThanOrEqual(0);
   expect(r.rounds).toBe((r.maxRound as number) + 1);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { ChainFollower, type SeenBlock } from "../bench/chain-follower.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -8,7 +9,7 @@ import { waitFor } from "../helpers/tmp.ts";
 /**
  * The bench's view of the chain (test/bench/chain-follower.ts): told of each commit by the node's `blocks`
  * subscription, it reads each block once, in height order, and goes on by asking node_getStatus when the
- * subscription ends.
+ * subscription cannot be made or ends (and says it did: the bench prints followerSubscribed).
  */
 
 let chain: TestChain | undefined;
@@ -51,6 +52,27 @@ describe("the bench's chain follower", () => {
     expect(withTx?.seenAt).toBeGreaterThan(before);
     expect(withTx?.seenAt).toBeLessThanOrEqual(performance.now());
     expect(follower.roundsOf(start + 1, follower.height - 1)).toEqual(seen.slice(0, -1).map(() => 0));
+    expect(follower.subscribedThroughout).toBe(true);
+  });
+
+  it("asks node_getStatus from the start when the node refuses its WebSocket, and says so", async () => {
+    chain = await startTestChain({ ws: { max_connections: 1 } });
+    const url = new URL(chain.node.rpc.url);
+    const taken = new WebSocket(`ws://${url.host}/ws`); // the node's one WebSocket connection
+    await new Promise((resolve, reject) => {
+      taken.once("open", resolve);
+      taken.once("error", reject);
+    });
+    try {
+      follower = new ChainFollower(chain.node.rpc.url);
+      const start = await follower.init();
+      expect(follower.subscribed).toBe(false);
+      const seen = await pollUntil(follower, (s) => s.length >= 3);
+      heightsFollow(seen, start);
+      expect(follower.subscribedThroughout).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 
   it("goes on from where it was, without a gap, by node_getStatus once its subscription ends", async () => {
@@ -64,5 +86,6 @@ describe("the bench's chain follower", () => {
     const after = await pollUntil(follower, (s) => s.length >= 3);
     heightsFollow([...first, ...after], start);
     expect(after[0].height).toBe(last + 1);
+    expect(follower.subscribedThroughout).toBe(false);
   });
 });

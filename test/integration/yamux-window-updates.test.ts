@@ -1,4 +1,5 @@
 import net from "node:net";
+import { YamuxStream } from "@chainsafe/libp2p-yamux/stream";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,10 +16,9 @@ import { waitFor } from "../helpers/tmp.ts";
 const PROTOCOL = "/opl/test-window/1";
 const log = pino({ level: "silent" });
 const hosts: P2pHost[] = [];
-let restore: (() => void) | undefined;
+const restores: (() => void)[] = [];
 afterEach(async () => {
-  restore?.();
-  restore = undefined;
+  for (const restore of restores.splice(0).reverse()) restore();
   for (const h of hosts.splice(0)) await h.stop();
 });
 
@@ -50,10 +50,27 @@ function countWritesFromListener(port: number): { writes: () => number } {
     if (this.localPort === port) writes++;
     return original.call(this, writev, data, encoding, cb);
   };
-  restore = () => {
+  restores.push(() => {
     proto._writeGeneric = original;
-  };
+  });
   return { writes: () => writes };
+}
+
+/**
+ * Keeps every stream's window at its first 256 KiB from now on: js-yamux grows a window only when frames come
+ * within four round trips of each other, so the round trip is made unknown to the streams.
+ */
+function withoutWindowGrowth(): void {
+  type Stream = { getRTT(): number };
+  const proto = YamuxStream.prototype as unknown as { sendWindowUpdate(this: Stream): void };
+  const update = proto.sendWindowUpdate;
+  proto.sendWindowUpdate = function (this: Stream) {
+    this.getRTT = () => -1;
+    update.call(this);
+  };
+  restores.push(() => {
+    proto.sendWindowUpdate = update;
+  });
 }
 
 /** a and b connected, with a gossip stream from a to b whose messages b counts. */
@@ -97,6 +114,23 @@ describe("yamux flow control between two libp2p hosts", () => {
     // together, as js-yamux grows it) and one per half window used, 6-8 in all, two socket writes each (the
     // noise frame's length, then its ciphertext): 12-16 writes. One update per data frame was 800 writes.
     expect(counter.writes()).toBeLessThan(40);
+  });
+
+  it("with a window that does not grow, 1 MiB in 1 KiB messages gets an update per 128 KiB used, and all arrives", async () => {
+    const { a, b, received } = await linked();
+    await waitFor("identify done", () => (b.getPeers().length === 1 ? true : undefined));
+    withoutWindowGrowth();
+    const counter = countWritesFromListener(portOf(b));
+    const message = new Uint8Array(1024).fill(5);
+    for (let i = 0; i < 1024; i++) {
+      expect(a.broadcast(message)).toBe(1);
+      await turn();
+    }
+    // Past 256 KiB the sender goes on only with updates: their absence would stop it there.
+    await waitFor("1,024 messages", () => (received() === 1024 ? true : undefined));
+    // ~1 MiB with the frames' length prefixes: an update per 128 KiB is 7-8, two socket writes each.
+    expect(counter.writes()).toBeGreaterThanOrEqual(12);
+    expect(counter.writes()).toBeLessThanOrEqual(24);
   });
 
   it("a stream carries 4 MiB, 16 times the initial window, in 256 KiB messages: updates still come in time", async () => {

@@ -53,7 +53,8 @@ Options:
   --rate R              offer R tx/s, staggered over the clients (default 0 = unpaced: as fast as accepted)
   --accounts N          funded sending accounts (default 32); each sends its txs in nonce order via one client
   --concurrency N       load clients (default 8); client c talks to node c mod N
-  --batch N             transactions per tx_submit batch (default 250)
+  --batch N             transactions per tx_submit batch (default 250); with --rate, smaller when needed so
+                        each client sends at least one batch a second (at 20 tx/s: 3)
   --new-accounts        every transfer goes to a fresh address (creates an account) instead of one recipient
   --block-interval MS   consensus.block_interval_ms of every node (default 1000)
   --verify-seconds S    how long each measurement of the one-core verify rate lasts (default 1.5)

@@ -19,7 +19,7 @@ import { freshAddress, runLoad, signTransfers, TRANSFER_AMOUNT, type Workload } 
 import { NewAccounts } from "./new-accounts.ts";
 import { type BenchOptions, HELP, parseBenchOptions } from "./options.ts";
 import { overloadRatios, steadyTxPerSec } from "./overload.ts";
-import { findSaturation, stepBatch } from "./saturation.ts";
+import { findSaturation, pacedBatch, stepBatch } from "./saturation.ts";
 import type { ThreadSplit } from "./thread-groups.ts";
 import { fasterOf, measureVerifyRate, type VerifyRate } from "./verify-rate.ts";
 
@@ -133,9 +133,10 @@ async function setUp(accounts: number) {
 
 async function singleRun(verify: VerifyRate): Promise<void> {
   const { follower, senders, urls } = await setUp(opts.accounts);
+  const batch = pacedBatch(opts.rate, opts.concurrency, opts.batch);
   log(
     `${opts.txs} transfers from ${opts.accounts} accounts${opts.newAccounts ? ", each to a new account" : ""}, ` +
-    `${opts.concurrency} clients x batches of ${opts.batch}, ${opts.rate > 0 ? `${opts.rate} tx/s offered` : "unpaced"}`,
+    `${opts.concurrency} clients x batches of ${batch}, ${opts.rate > 0 ? `${opts.rate} tx/s offered` : "unpaced"}`,
   );
   const signStart = performance.now();
   const recipient = freshAddress();
@@ -155,7 +156,7 @@ async function singleRun(verify: VerifyRate): Promise<void> {
     follower,
     work,
     rate: opts.rate,
-    batch: opts.batch,
+    batch,
     deadline,
     resendAll: opts.resendAll,
   });

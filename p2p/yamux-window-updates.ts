@@ -7,7 +7,7 @@ import { StreamState, YamuxStream } from "@chainsafe/libp2p-yamux/stream";
  *
  * Why: each window update is a frame of its own on the connection, so every message a node received cost it
  * one more noise frame out (encryption and two socket writes: the length, then the ciphertext) and cost the
- * sender one more frame in (a read, decryption, parsing). On a 4-validator devnet offered 20 tx/s (`npm run
+ * sender one more frame in (a read, decryption, parsing). On a 4-validator devnet offered ~7 tx/s (`npm run
  * bench -- --validators 4 --rate 20 --txs 300`), 2,184 of the 4,174 frames a node sent in 90 s were window
  * updates (261-270 now); at 2,000 tx/s, 1,066 of 2,063 in a 41 s run. The socket writes a receiver makes for
  * 400 messages (test/integration/yamux-window-updates.test.ts): 800 with an update per frame, 12-16 now.

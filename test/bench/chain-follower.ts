@@ -40,7 +40,7 @@ interface WsMessage {
  * The node says when a block is committed (a `blocks` subscription over its WebSocket), and the follower then
  * reads that block (chain_getBlock); a block's `seenAt` is when the node's notice came. It asked node_getStatus
  * 50 times a second before, which made the followed node the busiest: ~10% more CPU than the other nodes at
- * 2,000 tx/s (1-4% now), and twice theirs at 20 tx/s, all counted as its cost per tx; and under load
+ * 2,000 tx/s (1-4% now), and twice theirs at ~7 tx/s, all counted as its cost per tx; and under load
  * the answer waited behind the clients' tx_submit batches, so a block was seen ~300 ms later than its notice
  * comes now (blockToSeen p50 544 against 242 ms in one run each). If the subscription cannot be made or
  * ends, it asks node_getStatus again.

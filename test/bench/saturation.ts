@@ -42,18 +42,22 @@ export async function findSaturation<S extends StepOutcome>(p: {
 /** Each paced client sends at least this many batches per second in a step, so a short step is evenly offered. */
 const STEP_BATCHES_PER_SEC = 2;
 
-/**
- * The batch size of one paced run (not a saturation step): the bench's --batch at most, and small enough that
- * each client sends at least one batch a second. With --batch 250 and 8 clients a rate below 2,000 tx/s gave a
- * client fewer: at 20 tx/s one batch each, the clients staggered over 100 s, so the run offered ~7 tx/s. From
- * 2,000 tx/s up, the batch is --batch as before. Unpaced (rate 0): --batch.
- */
-export function pacedBatch(rate: number, concurrency: number, maxBatch: number): number {
-  if (rate <= 0) return maxBatch;
-  return Math.max(1, Math.min(maxBatch, Math.ceil(rate / concurrency)));
+/** The bench's --batch at most, and small enough that each paced client sends `perSecond` batches a second. */
+function evenBatch(rate: number, concurrency: number, maxBatch: number, perSecond: number): number {
+  return Math.max(1, Math.min(maxBatch, Math.ceil(rate / concurrency / perSecond)));
 }
 
-/** The batch size of a step: the bench's --batch at most, small enough that the clients stay evenly paced. */
+/**
+ * The batch size of one paced run (not a saturation step): at least one batch a second per client. With --batch
+ * 250 and 8 clients a rate below 2,000 tx/s gave a client fewer: at 20 tx/s one batch each, the clients
+ * staggered over 100 s, so the run offered ~7 tx/s. From 2,000 tx/s up, the batch is --batch as before.
+ * Unpaced (rate 0): --batch.
+ */
+export function pacedBatch(rate: number, concurrency: number, maxBatch: number): number {
+  return rate <= 0 ? maxBatch : evenBatch(rate, concurrency, maxBatch, 1);
+}
+
+/** The batch size of a step: small enough that the clients stay evenly paced over a short step. */
 export function stepBatch(rate: number, concurrency: number, maxBatch: number): number {
-  return Math.max(1, Math.min(maxBatch, Math.ceil(rate / concurrency / STEP_BATCHES_PER_SEC)));
+  return evenBatch(rate, concurrency, maxBatch, STEP_BATCHES_PER_SEC);
 }

@@ -16,32 +16,37 @@ const EMPTY_ROOT = sha256();
 export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY_ROOT;
   if (leaves.length === 1) return leaves[0];
+  const packed = new Uint8Array(leaves.length * 32);
+  for (let i = 0; i < leaves.length; i++) packed.set(leaves[i], i * 32);
+  return merkleRootOfPacked(packed, leaves.length);
+}
+
+/**
+ * merkleRootOfHashes of `count` 32-byte leaves lying one after another in `packed` (a block's result leaves,
+ * hashed into one array as execution makes them: node/block-results.ts). `packed` is only read.
+ */
+export function merkleRootOfPacked(packed: Uint8Array, count: number): Uint8Array {
+  if (packed.byteLength < count * 32) throw new RangeError(`${count} leaves need ${count * 32} bytes, not ${packed.byteLength}`);
+  if (count === 0) return EMPTY_ROOT;
+  if (count === 1) return packed.slice(0, 32);
   // A block's roots take a hash per transaction: each inner node is hashed (0x01 || left || right, through one
   // reused 65-byte buffer) straight into one buffer that holds a whole level, and each next level is written
   // over the one below it (node i of a level reads nodes 2i and 2i + 1 of the level below first), so the
   // tree's nodes are no objects at all (crypto/sha256-small.ts hashes without allocating).
   const pair = new Uint8Array(65);
   pair[0] = INNER[0];
-  const n = leaves.length;
-  const level = new Uint8Array(Math.ceil(n / 2) * 32);
-  for (let i = 0; i < n; i += 2) {
-    if (i + 1 < n) {
-      pair.set(leaves[i], 1);
-      pair.set(leaves[i + 1], 33);
-      sha256SmallInto(pair, 0, 65, level, (i / 2) * 32);
-    } else {
-      level.set(leaves[i], (i / 2) * 32); // carried up
-    }
-  }
-  for (let count = Math.ceil(n / 2); count > 1; count = Math.ceil(count / 2)) {
-    for (let i = 0; i < count; i += 2) {
-      if (i + 1 < count) {
-        for (let k = 0; k < 64; k++) pair[1 + k] = level[i * 32 + k]; // (a subarray would be an object per node)
+  const level = new Uint8Array(Math.ceil(count / 2) * 32);
+  let below = packed;
+  for (let n = count; n > 1; n = Math.ceil(n / 2)) {
+    for (let i = 0; i < n; i += 2) {
+      if (i + 1 < n) {
+        for (let k = 0; k < 64; k++) pair[1 + k] = below[i * 32 + k]; // (a subarray would be an object per node)
         sha256SmallInto(pair, 0, 65, level, (i / 2) * 32);
       } else {
-        level.copyWithin((i / 2) * 32, i * 32, i * 32 + 32); // carried up
+        level.set(below.subarray(i * 32, i * 32 + 32), (i / 2) * 32); // carried up
       }
     }
+    below = level;
   }
   return level.slice(0, 32); // a copy of its own: the root outlives this call (headers keep it)
 }

@@ -93,6 +93,19 @@ export function sha256SmallInto(
   outAt: number,
 ): void {
   if (length > SMALL_INPUT_MAX || length < 0) throw new RangeError(`sha256SmallInto: ${length} bytes is not small`);
+  sha256Into(data, from, length, out, outAt);
+}
+
+/** The longest input sha256Into takes: its bit length must fit the 32 bits of the length it writes. */
+export const SHA256_INTO_MAX = 2 ** 29 - 1;
+
+/**
+ * sha256SmallInto for any length up to SHA256_INTO_MAX: for a digest that must land in a caller's buffer
+ * with no allocation at all (a block's result leaves, packed: node/block-results.ts), where node:crypto would
+ * return a new Buffer per call. Past SMALL_INPUT_MAX it is no faster than node:crypto per byte.
+ */
+export function sha256Into(data: Uint8Array, from: number, length: number, out: Uint8Array, outAt: number): void {
+  if (length > SHA256_INTO_MAX || length < 0) throw new RangeError(`sha256Into: cannot hash ${length} bytes`);
   S.set(IV);
   // Whole blocks straight from the input, then the rest with its padding in BLOCKS (one or two blocks).
   let at = from;

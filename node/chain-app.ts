@@ -4,7 +4,6 @@ import type { Application, ChainInfo, ProposeRequest, ValidationResult } from ".
 import { findValidator, verifyCommit } from "../consensus/validator-set.ts";
 import { encodeAddress } from "../crypto/address.ts";
 import { equalBytes, toHex } from "../crypto/bytes.ts";
-import { merkleLeaf, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
   type Block,
   blockHash,
@@ -234,14 +233,13 @@ export class ChainApp implements Application {
     const ctx = this.context(req.height, req.timeMs, req.proposer, req.lastCommit, evidence);
     const view = new Overlay(this.state);
     const txs: DecodedTx[] = [];
-    const taken = new BlockResults(req.height, this.indexing);
-    const resultBytes: Uint8Array[] = [];
+    const taken = new BlockResults(req.height, this.indexing, candidates.length);
     const blockEvents = beginBlock(view, ctx);
     this.executions++;
     for (const tx of candidates) {
       try {
         const result = executeTx(view, tx, ctx); // a throwing tx wrote nothing (ante checks come first)
-        resultBytes.push(taken.add(tx, result));
+        taken.add(tx, result);
         txs.push(tx);
       } catch (err) {
         if (!(err instanceof TxError)) throw err;
@@ -251,7 +249,6 @@ export class ChainApp implements Application {
     }
     blockEvents.push(...endBlock(view, ctx));
     const writes = view.sortedWrites();
-    const resultLeaves = resultBytes.map(merkleLeaf);
     const tree = this.state.treeWith(writes);
     const vals = this.validators(req.height);
     const txHashes = txs.map((t) => t.hash);
@@ -263,7 +260,7 @@ export class ChainApp implements Application {
       lastCommitHash: commitHash(req.lastCommit),
       txsRoot: txsRoot(txHashes),
       stateRoot: tree.rootHash,
-      resultsRoot: merkleRootOfHashes(resultLeaves),
+      resultsRoot: taken.root(),
       validatorsHash: validatorsHash(vals),
       nextValidatorsHash: validatorsHash(this.validators(req.height + 1)),
       proposerAddress: req.proposer,
@@ -273,9 +270,7 @@ export class ChainApp implements Application {
     knownTxHashes(block, txHashes); // each tx was hashed at its decode: the commit's records need not hash again
     const hash = blockHash(header);
     const indexTerms = taken.indexTerms(blockEvents);
-    const executed: ExecutedBlock = {
-      block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents,
-    };
+    const executed: ExecutedBlock = { block, hash, txs, results: taken, indexTerms, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return block;
   }
@@ -387,21 +382,18 @@ export class ChainApp implements Application {
     if (this.current !== prev) fail("the chain moved on while the block was being checked");
 
     const ctx = this.context(h.height, h.timeMs, h.proposerAddress, block.lastCommit, block.evidence);
-    const taken = new BlockResults(h.height, this.indexing);
+    const taken = new BlockResults(h.height, this.indexing, txs.length);
     const outcome = executeBlock(this.state, txs, ctx, (tx, result) => taken.add(tx, result));
     if (!outcome.ok)
       fail(`tx ${outcome.rejected.index} cannot be included: ${outcome.rejected.error.message}`);
-    const execution = (outcome as { ok: true; execution: BlockExecution<Uint8Array> }).execution;
-    const { writes, results: resultBytes, blockEvents } = execution;
-    const resultLeaves = resultBytes.map(merkleLeaf);
-    if (!equalBytes(h.resultsRoot, merkleRootOfHashes(resultLeaves))) fail("results root does not match");
+    const execution = (outcome as { ok: true; execution: BlockExecution<void> }).execution;
+    const { writes, blockEvents } = execution;
+    if (!equalBytes(h.resultsRoot, taken.root())) fail("results root does not match");
     const tree = this.state.treeWith(writes);
     if (!equalBytes(h.stateRoot, tree.rootHash)) fail("state root does not match");
 
     const indexTerms = taken.indexTerms(blockEvents);
-    const executed: ExecutedBlock = {
-      block, hash, txs, resultBytes, resultLeaves, indexTerms, writes, tree, blockEvents,
-    };
+    const executed: ExecutedBlock = { block, hash, txs, results: taken, indexTerms, writes, tree, blockEvents };
     this.executed.set(toHex(hash), executed);
     return executed;
   }

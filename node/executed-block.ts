@@ -1,5 +1,6 @@
 import { type Block, type Commit, encodeBlock } from "../proto/block.ts";
 import type { TxEvent } from "../proto/records.ts";
+import type { TxResults } from "./block-results.ts";
 import type { DecodedTx } from "../proto/tx.ts";
 import type { BlockIndexTerms } from "../state/index-terms.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
@@ -11,10 +12,11 @@ export interface ExecutedBlock {
   block: Block;
   hash: Uint8Array;
   txs: DecodedTx[];
-  /** Canonical TxResult bytes: committed to by the results root and stored as they are. */
-  resultBytes: Uint8Array[];
-  /** merkleLeaf of each: the results root's leaves, stored with the block (hashed once, here). */
-  resultLeaves: Uint8Array[];
+  /**
+   * Canonical TxResult bytes, committed to by the results root and stored as they are, and merkleLeaf of each:
+   * the results root's leaves, stored with the block (hashed once, at execution).
+   */
+  results: TxResults;
   /**
    * The search index's terms, walked from the results' events at execution (undefined when the node keeps no
    * index): the decoded results themselves are not held until the commit (node/block-results.ts).
@@ -46,8 +48,8 @@ export function writeExecuted(
     txs: ex.txs.map((t, i) => ({
       hash: t.hash,
       bytes: t.bytes,
-      resultBytes: ex.resultBytes[i],
-      resultLeaf: ex.resultLeaves[i],
+      resultBytes: ex.results.bytesAt(i),
+      resultLeaf: ex.results.leafAt(i),
     })),
     writes: ex.writes,
     tree: ex.tree,

@@ -33,8 +33,17 @@ export class CanonicalWriter {
   private readonly out: Uint8Array;
   private at = 0;
 
-  constructor(maxBytes: number) {
-    this.out = new Uint8Array(maxBytes);
+  /** A new array of `maxBytes` (finish() trims), or the caller's `out` from `at` on (read `end` after). */
+  constructor(maxBytes: number);
+  constructor(out: Uint8Array, at: number);
+  constructor(sizeOrOut: number | Uint8Array, at = 0) {
+    this.out = typeof sizeOrOut === "number" ? new Uint8Array(sizeOrOut) : sizeOrOut;
+    this.at = at;
+  }
+
+  /** Where the next byte goes: the end of what was written. */
+  get end(): number {
+    return this.at;
   }
 
   /** A raw varint (lengths, tags of nested elements). Up to 2^53 - 1. */

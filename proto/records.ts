@@ -47,6 +47,28 @@ function resultFrom(f: Fields | undefined): TxResult {
  * its event's and its own length prefix made encoding cost about as much as executing the transfer.
  */
 export function encodeTxResult(r: TxResult): Uint8Array {
+  const w = new CanonicalWriter(measureTxResult(r));
+  writeMeasuredTxResult(r, w);
+  return w.finish();
+}
+
+/**
+ * encodeTxResult into a caller's buffer (a block's results, packed one after another: node/block-results.ts,
+ * where a new array per result was an off-heap allocation per tx): `room(size)` returns the array and offset
+ * where the result's `size` bytes go. Returns the size written.
+ */
+export function encodeTxResultInto(r: TxResult, room: (size: number) => CanonicalWriter): number {
+  const size = measureTxResult(r);
+  writeMeasuredTxResult(r, room(size));
+  return size;
+}
+
+/**
+ * Pass 1: every string's UTF-8 length, and each attribute's and event's size, in writing order, into the
+ * module's scratch arrays (for writeMeasuredTxResult, which must follow before any other result is
+ * measured); returns the result's encoded size.
+ */
+function measureTxResult(r: TxResult): number {
   // The sizes go to module scratch arrays (one call at a time; grown when a result needs more), and the loops
   // are indexed: every node encodes every tx's result, and the arrays and iterator steps were garbage.
   const events = r.events;
@@ -54,7 +76,6 @@ export function encodeTxResult(r: TxResult): Uint8Array {
   for (let i = 0; i < events.length; i++) slots += 3 * events[i].attributes.length;
   if (slots > lengths.length) lengths = new Int32Array(2 * slots);
   if (events.length > eventSizes.length) eventSizes = new Int32Array(2 * events.length);
-  // Pass 1: every string's UTF-8 length, and each attribute's and event's size, in writing order.
   let size = (r.code !== 0 ? 1 + varintSize(r.code) : 0) + stringFieldSize(r.log);
   let slot = 0;
   for (let i = 0; i < events.length; i++) {
@@ -69,8 +90,12 @@ export function encodeTxResult(r: TxResult): Uint8Array {
     eventSizes[i] = eventSize;
     size += 1 + varintSize(eventSize) + eventSize;
   }
-  // Pass 2: the bytes, with the lengths measured above.
-  const w = new CanonicalWriter(size);
+  return size;
+}
+
+/** Pass 2: the bytes, with the lengths measureTxResult(r) left in the scratch. */
+function writeMeasuredTxResult(r: TxResult, w: CanonicalWriter): void {
+  const events = r.events;
   w.uint(0x08, r.code); // field 1
   w.string(0x12, r.log); // field 2
   let at = 0;
@@ -87,7 +112,6 @@ export function encodeTxResult(r: TxResult): Uint8Array {
       w.measuredString(0x12, a.value, valueLength);
     }
   }
-  return w.finish();
 }
 
 /** encodeTxResult's scratch: each string's UTF-8 length and each attribute's size, in writing order. */
@@ -178,14 +202,32 @@ export interface TxRecord {
  */
 export function encodeTxRecord(r: TxRecord): Uint8Array {
   // Sized exactly (one array per record, none trimmed into another: a block's commit writes one per tx).
-  const w = new CanonicalWriter(
-    uintFieldSize(r.height) + uintFieldSize(r.index) + bytesFieldSize(r.tx) + bytesFieldSize(r.resultBytes),
-  );
+  const w = new CanonicalWriter(txRecordSize(r));
+  writeTxRecord(r, w);
+  return w.finish();
+}
+
+/**
+ * encodeTxRecord into `scratch` from its start when it is large enough (else into a new array): a view of
+ * the bytes, valid until the scratch is written again. For a LevelDB chained batch, which copies what is put
+ * before its put returns (state/store/batch-sink.ts), a block's records need no array each.
+ */
+export function encodeTxRecordInto(r: TxRecord, scratch: Uint8Array): Uint8Array {
+  const size = txRecordSize(r);
+  if (size > scratch.byteLength) return encodeTxRecord(r);
+  writeTxRecord(r, new CanonicalWriter(scratch, 0));
+  return scratch.subarray(0, size);
+}
+
+function txRecordSize(r: TxRecord): number {
+  return uintFieldSize(r.height) + uintFieldSize(r.index) + bytesFieldSize(r.tx) + bytesFieldSize(r.resultBytes);
+}
+
+function writeTxRecord(r: TxRecord, w: CanonicalWriter): void {
   w.uint(0x08, r.height); // field 1
   w.uint(0x10, r.index); // field 2
   w.bytes(0x1a, r.tx); // field 3
   w.bytes(0x22, r.resultBytes); // field 4
-  return w.finish();
 }
 
 /** What CanonicalWriter.uint writes for `n` (nothing for 0). */

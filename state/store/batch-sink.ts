@@ -9,6 +9,11 @@ import { offHeapKey, offHeapValue } from "./off-heap-scratch.ts";
 export interface BatchSink {
   put(key: Uint8Array, value: Uint8Array): void;
   del(key: Uint8Array): void;
+  /**
+   * True when the sink is done with a key and value once `put` returns (a chained batch that keeps no op:
+   * copyingSmallArrays), so a caller may put views of a scratch it writes again for the next put.
+   */
+  readonly copiesOnPut?: boolean;
 }
 
 /** A put or a delete, as a list of them holds it (LevelDB's array batch takes these). */
@@ -34,5 +39,6 @@ export function copyingSmallArrays(batch: BatchSink): BatchSink {
   return {
     put: (key, value) => batch.put(offHeapKey(key), offHeapValue(value)),
     del: (key) => batch.del(offHeapKey(key)),
+    copiesOnPut: true,
   };
 }

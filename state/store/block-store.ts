@@ -22,6 +22,7 @@ import {
 import {
   decodeTxRecord,
   encodeTxRecord,
+  encodeTxRecordInto,
   encodeTxResult,
   decodeTxResult,
   type TxEvent,
@@ -42,6 +43,12 @@ import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./
 
 /** Tx checks kept decoded (each up to 64 bytes per tx of its block). */
 const TX_CHECK_CACHE = 8;
+
+/**
+ * Where a block's tx records are encoded, one after another, for a batch that copies each put: a transfer's
+ * record is ~450 bytes, and a larger one (a big module tx) gets an array of its own.
+ */
+const recordScratch = new Uint8Array(16 * 1024);
 
 /** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
 const TX_HASH_CACHE_HEIGHTS = 16;
@@ -94,10 +101,13 @@ export class BlockStore {
     if (c.blockEvents !== undefined && c.blockEvents.length > 0) {
       batch.put(heightKey(BUCKET.blockEvents, c.height), encodeTxResult({ code: 0, log: "", events: c.blockEvents }));
     }
+    // Into one scratch when the batch copies each put (no array per tx record), else an array each.
+    const scratch = batch.copiesOnPut === true ? recordScratch : undefined;
     for (let i = 0; i < c.txs.length; i++) {
       const t = c.txs[i];
       const record: TxRecord = { height: c.height, index: i, tx: t.bytes, resultBytes: t.resultBytes };
-      batch.put(bucketKeyOf(BUCKET.tx, t.hash), encodeTxRecord(record));
+      const bytes = scratch === undefined ? encodeTxRecord(record) : encodeTxRecordInto(record, scratch);
+      batch.put(bucketKeyOf(BUCKET.tx, t.hash), bytes);
     }
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { merkleLeaf, merkleRootOfHashes } from "../../crypto/merkle.ts";
 import { BlockResults } from "../../node/block-results.ts";
 import { encodeTxResult, type TxEvent, type TxResult } from "../../proto/records.ts";
 import { decodeTx } from "../../proto/tx.ts";
@@ -35,8 +36,9 @@ describe("BlockResults", () => {
   it("gives each result's canonical bytes and, at commit, the index keys of the results as they were", () => {
     const taken = new BlockResults(9, true);
     const results = txs.map((_, i) => resultOf(i));
-    const bytes = txs.map((tx, i) => taken.add(tx, results[i]));
-    expect(bytes).toEqual(txs.map((_, i) => encodeTxResult(resultOf(i))));
+    txs.forEach((tx, i) => taken.add(tx, results[i]));
+    expect(taken.count).toBe(3);
+    expect(txs.map((_, i) => taken.bytesAt(i))).toEqual(txs.map((_, i) => encodeTxResult(resultOf(i))));
     // The decoded results are not held: whatever becomes of them afterwards, the keys are those they gave.
     for (const r of results) {
       r.events[1].attributes[1].value = "changed";
@@ -49,7 +51,34 @@ describe("BlockResults", () => {
 
   it("a node keeping no index gets the bytes and no terms", () => {
     const taken = new BlockResults(9, false);
-    expect(taken.add(txs[0], resultOf(0))).toEqual(encodeTxResult(resultOf(0)));
+    taken.add(txs[0], resultOf(0));
+    expect(taken.bytesAt(0)).toEqual(encodeTxResult(resultOf(0)));
     expect(taken.indexTerms(blockEvents)).toBeUndefined();
+  });
+
+  it("keeps every result's bytes, leaf and the results root as separate arrays would, past the room it began with", () => {
+    // Results of every size: empty, a transfer's, one with a long non-ASCII log, one larger than all before.
+    const varied = (i: number): TxResult => ({
+      code: i % 7,
+      log: i % 5 === 0 ? "é🙂".repeat(i * 4) : "",
+      events: Array.from({ length: i % 4 }, (_, e) => ({
+        type: `event-${e}`,
+        attributes: [{ key: "k", value: "v".repeat(i * 3) }, { key: "", value: "" }],
+      })),
+    });
+    const count = 150;
+    const taken = new BlockResults(9, true, 2); // room for 2 at first: both arrays grow several times
+    for (let i = 0; i < count; i++) taken.add(txs[i % 3], varied(i));
+    taken.add(txs[0], { code: 0, log: "x".repeat(20_000), events: [] });
+    const expected = [...Array.from({ length: count }, (_, i) => varied(i)), { code: 0, log: "x".repeat(20_000), events: [] }]
+      .map((r) => encodeTxResult(r));
+    expect(taken.count).toBe(count + 1);
+    expect(Array.from({ length: count + 1 }, (_, i) => taken.bytesAt(i))).toEqual(expected);
+    expect(Array.from({ length: count + 1 }, (_, i) => taken.leafAt(i))).toEqual(expected.map(merkleLeaf));
+    expect(taken.root()).toEqual(merkleRootOfHashes(expected.map(merkleLeaf)));
+    expect(() => taken.bytesAt(count + 1)).toThrow(RangeError);
+    expect(() => taken.leafAt(-1)).toThrow(RangeError);
+    // No results: the empty list's root.
+    expect(new BlockResults(9, false, 0).root()).toEqual(merkleRootOfHashes([]));
   });
 });

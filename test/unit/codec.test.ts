@@ -10,6 +10,7 @@ import {
   decodeTxRecord,
   encodeAccount,
   encodeTxRecord,
+  encodeTxRecordInto,
   encodeTxResult,
   type TxResult,
 } from "../../proto/records.ts";
@@ -208,6 +209,11 @@ describe("blocks and votes", () => {
           const mine = encodeTxRecord({ height, index, tx, resultBytes });
           const reference = encodeMessage(pb.TxRecord, { height, index, tx, result: resultBytes });
           expect(mine).toEqual(reference);
+          // Into a scratch: the same bytes, a view of the scratch when they fit, an array of their own if not.
+          const scratch = new Uint8Array(128).fill(0xee);
+          const into = encodeTxRecordInto({ height, index, tx, resultBytes }, scratch);
+          expect(into).toEqual(reference);
+          expect(into.buffer === scratch.buffer).toBe(reference.byteLength <= scratch.byteLength);
           const back = decodeTxRecord(mine);
           expect([back.height, back.index, back.tx, back.resultBytes]).toEqual([height, index, tx, resultBytes]);
         },

@@ -1,8 +1,8 @@
 import { hash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../crypto/hash.ts";
-import { merkleLeaf, merkleRootOfHashes } from "../../crypto/merkle.ts";
-import { SMALL_INPUT_MAX, sha256SmallInto } from "../../crypto/sha256-small.ts";
+import { merkleLeaf, merkleRootOfHashes, merkleRootOfPacked } from "../../crypto/merkle.ts";
+import { SMALL_INPUT_MAX, sha256Into, sha256SmallInto } from "../../crypto/sha256-small.ts";
 
 const reference = (data: Uint8Array): Buffer => hash("sha256", data, "buffer");
 
@@ -24,6 +24,21 @@ describe("sha256 of short inputs without node:crypto", () => {
     const expected = reference(data);
     sha256SmallInto(data, 0, 65, data, 0);
     expect(Buffer.from(data.subarray(0, 32)).equals(expected)).toBe(true);
+  });
+
+  it("sha256Into gives node:crypto's digest at any length, in place and at offsets", () => {
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 119, 183, 184, 247, 300, 511, 512, 1000, 4097, 70_001]) {
+      const data = new Uint8Array(randomBytes(length + 9));
+      const out = new Uint8Array(45).fill(0xee);
+      sha256Into(data, 4, length, out, 7);
+      expect(Buffer.from(out.subarray(7, 39)).equals(reference(data.subarray(4, 4 + length)))).toBe(true);
+      expect([...out.subarray(0, 7), ...out.subarray(39)]).toEqual(new Array(13).fill(0xee));
+    }
+    const data = new Uint8Array(randomBytes(400));
+    const expected = reference(data);
+    sha256Into(data, 0, 400, data, 100); // the digest written over the input's own middle
+    expect(Buffer.from(data.subarray(100, 132)).equals(expected)).toBe(true);
+    expect(() => sha256Into(data, 0, -1, data, 0)).toThrow(RangeError);
   });
 
   it("refuses an input longer than it takes", () => {
@@ -62,6 +77,15 @@ describe("sha256 of short inputs without node:crypto", () => {
       expect(Buffer.from(merkleRootOfHashes(leaves)).equals(Buffer.from(naive(leaves)))).toBe(true);
       leaves.push(new Uint8Array(randomBytes(32)));
     }
+    // The same roots over the leaves packed in one array (with bytes to spare after them), which stays as it was.
+    const packed = new Uint8Array(randomBytes(70 * 32 + 5));
+    const copy = packed.slice();
+    const asList = Array.from({ length: 70 }, (_, i) => packed.slice(i * 32, i * 32 + 32));
+    for (let n = 0; n <= 70; n++) {
+      expect(Buffer.from(merkleRootOfPacked(packed, n)).equals(Buffer.from(naive(asList.slice(0, n))))).toBe(true);
+    }
+    expect(packed).toEqual(copy);
+    expect(() => merkleRootOfPacked(packed, 71)).toThrow(RangeError);
     const item = new Uint8Array(randomBytes(300));
     expect(Buffer.from(merkleLeaf(item)).equals(reference(Buffer.concat([Uint8Array.of(0), item])))).toBe(true);
   });

@@ -54,6 +54,6 @@ export function writeExecuted(
     writes: ex.writes,
     tree: ex.tree,
     blockEvents: ex.blockEvents,
-    indexKeys: ex.indexTerms?.keys(),
+    indexTerms: ex.indexTerms,
   });
 }

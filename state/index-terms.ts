@@ -2,6 +2,7 @@ import { ADDRESS_LENGTH, ADDRESS_PREFIX, decodeAddress, encodeAddress } from "..
 import type { TxEvent, TxResult } from "../proto/records.ts";
 import type { DecodedTx, TxMsg } from "../proto/tx.ts";
 import { shortBytesId } from "../crypto/bytes.ts";
+import type { BatchSink } from "./store/batch-sink.ts";
 import {
   addressTermPrefix,
   BLOCK_EVENTS_POSITION,
@@ -248,6 +249,33 @@ class BlockKeys implements TermSink, BlockIndexTerms {
     return keys;
   }
 
+  /**
+   * Puts every key (keys()' order) with `value` into `batch`. Into a batch that copies each put, each key is
+   * written into one scratch and put as a view of its length made once (keyView): no array and no view per
+   * key, where keys() makes a view per key (three per transfer) that is garbage once put.
+   */
+  putKeys(batch: BatchSink, value: Uint8Array): void {
+    if (batch.copiesOnPut !== true) {
+      const keys = this.keys();
+      for (let i = 0; i < keys.length; i++) batch.put(keys[i], value);
+      return;
+    }
+    const prefixes = this.prefixesFlat;
+    const place = new Uint8Array(MAX_PLACE_BYTES);
+    let j = 0;
+    for (let k = 0; k < this.ends.length; k++) {
+      const placeLength = writePlace(this.height, this.positions[k], place, 0);
+      for (; j < this.ends[k]; j++) {
+        const p = prefixes[j];
+        const length = p.byteLength + placeLength;
+        const key = keyView(length);
+        key.set(p, 0);
+        for (let i = 0; i < placeLength; i++) key[p.byteLength + i] = place[i];
+        batch.put(key, value);
+      }
+    }
+  }
+
   private take(prefix: Uint8Array | undefined): void {
     const flat = this.prefixesFlat;
     if (prefix === undefined || flat.length - this.itemStart >= this.itemMax) return;
@@ -285,6 +313,18 @@ class BlockKeys implements TermSink, BlockIndexTerms {
 export interface BlockIndexTerms {
   /** The block's index keys, made now (views of one buffer), in item order. */
   keys(): Uint8Array[];
+  /** Puts the same keys, in the same order, each with `value`, into `batch`. */
+  putKeys(batch: BatchSink, value: Uint8Array): void;
+}
+
+/** putKeys' scratch: every key is shorter (a term's prefix is at most MAX_INDEX_TERM_BYTES and some). */
+const KEY_SCRATCH = new Uint8Array(1024);
+/** Views of KEY_SCRATCH from its start, by length, made once each. */
+const keyViews: Uint8Array[] = [];
+
+function keyView(length: number): Uint8Array {
+  if (length > KEY_SCRATCH.byteLength) throw new RangeError(`an index key of ${length} bytes is longer than any term's`);
+  return (keyViews[length] ??= KEY_SCRATCH.subarray(0, length));
 }
 
 /** Every search index key of a committed block: each tx at its place, then the block's own events. */

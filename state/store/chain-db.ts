@@ -7,6 +7,7 @@ import { PrunedHeightError } from "../tree/errors.ts";
 import type { NodeStore } from "../tree/node-reader.ts";
 import { buildTreeStreaming, STREAM_BUILD_BATCH_RECORDS } from "../tree/stream-build.ts";
 import type { TreePut, TreeWrites } from "../tree/versioned-tree.ts";
+import type { BlockIndexTerms } from "../index-terms.ts";
 import type { StateWrite } from "../view.ts";
 import { type BatchOp, type BatchSink, copyingSmallArrays, listSink } from "./batch-sink.ts";
 import { BlockStore, type StoredBlock } from "./block-store.ts";
@@ -40,6 +41,8 @@ export interface CommittedBlock extends StoredBlock {
   tree?: TreeWrites;
   /** Search index keys (state/store/tx-index.ts) written with the block; none when [index] is off. */
   indexKeys?: Uint8Array[];
+  /** The same keys as the walked terms that make them (node/executed-block.ts): put without a view each. */
+  indexTerms?: BlockIndexTerms;
 }
 
 /**
@@ -198,6 +201,7 @@ export class ChainDb {
       // an object; and the index keys (several per tx) go to the batch as they are.
       const indexKeys = c.indexKeys ?? [];
       for (let i = 0; i < indexKeys.length; i++) batch.put(indexKeys[i], EMPTY);
+      c.indexTerms?.putKeys(batch, EMPTY);
     }, this.durable);
   }
 

@@ -47,6 +47,15 @@ describe("BlockResults", () => {
     const terms = taken.indexTerms(blockEvents);
     expect(terms?.keys()).toEqual(expectedKeys);
     expect(terms?.keys()).toEqual(expectedKeys); // made again, the same
+    // Put into a batch: the same keys, in order, whether the batch copies each put (views of one scratch,
+    // so the sink keeps copies) or keeps what it is given.
+    const value = Uint8Array.of(7);
+    for (const copiesOnPut of [true, false]) {
+      const put: [Uint8Array, Uint8Array][] = [];
+      terms?.putKeys({ put: (k, v) => put.push([copiesOnPut ? k.slice() : k, v]), del: () => {}, copiesOnPut }, value);
+      expect(put.map(([k]) => k)).toEqual(expectedKeys);
+      expect(put.every(([, v]) => v === value)).toBe(true);
+    }
   });
 
   it("a node keeping no index gets the bytes and no terms", () => {

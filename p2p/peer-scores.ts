@@ -15,6 +15,11 @@ export interface PeerScoreOptions {
 }
 
 const MAX_ENTRIES = 10_000;
+/**
+ * Peers whose score has recovered are forgotten at most this often: forgetting walks every entry, and a walk
+ * per penalty let each offence (one per new connection) cost the node up to MAX_ENTRIES steps.
+ */
+export const SWEEP_INTERVAL_MS = 1_000;
 
 export const DEFAULT_PEER_SCORES: PeerScoreOptions = { banThreshold: -100, banMs: 10 * 60_000, recoveryPerMinute: 10 };
 
@@ -43,6 +48,7 @@ export class PeerScores {
   private readonly disconnect: (peer: string) => void;
   private readonly isProtected: (peer: string) => boolean;
   private readonly now: () => number;
+  private lastSweepMs = -Infinity;
 
   constructor(opts: {
     log: Logger;
@@ -57,6 +63,11 @@ export class PeerScores {
     this.disconnect = opts.disconnect;
     this.isProtected = opts.isProtected ?? (() => false);
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Peers remembered (a score below 0 or a ban): at most MAX_ENTRIES. */
+  get size(): number {
+    return this.entries.size;
   }
 
   score(peer: string): number {
@@ -80,9 +91,16 @@ export class PeerScores {
     this.disconnect(peer);
   }
 
-  /** Forgets peers whose score has recovered and whose ban is over, so offenders that never return go. */
+  /**
+   * Forgets peers whose score has recovered and whose ban is over (at most once per SWEEP_INTERVAL_MS), so
+   * offenders that never return go; and the oldest beyond MAX_ENTRIES.
+   */
   private sweep(): void {
-    for (const peer of [...this.entries.keys()]) this.current(peer);
+    const now = this.now();
+    if (now - this.lastSweepMs >= SWEEP_INTERVAL_MS) {
+      this.lastSweepMs = now;
+      for (const peer of [...this.entries.keys()]) this.current(peer);
+    }
     while (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
   }
 

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { PENALTY, PeerScores } from "../../p2p/peer-scores.ts";
+import { PENALTY, PeerScores, SWEEP_INTERVAL_MS } from "../../p2p/peer-scores.ts";
 
 const log = pino({ level: "silent" });
 
@@ -18,6 +18,25 @@ describe("peer scores", () => {
     now += 10 * 60_000 + 1; // the ban is over, and 10 minutes at 10 points a minute forgave everything
     expect(scores.isBanned("a")).toBe(false);
     expect(scores.score("a")).toBe(0);
+  });
+
+  it("an offence costs a bounded step, not a walk over every peer remembered; recovered peers are still forgotten", () => {
+    let now = 0;
+    let clockReads = 0;
+    const scores = new PeerScores({ log, disconnect: () => {}, now: () => (clockReads++, now) });
+    for (let i = 0; i < 5_000; i++) scores.penalize(`p${i}`, PENALTY.unresponsive, "timeout");
+    expect(scores.size).toBe(5_000);
+    // Each offence reads the clock a few times, not once per remembered peer (a walk per offence read it
+    // 5,000 times for the last of these: 12.5 million reads in all).
+    expect(clockReads).toBeLessThan(5_000 * 10);
+    clockReads = 0;
+    scores.penalize("late", PENALTY.unresponsive, "timeout");
+    expect(clockReads).toBeLessThan(10);
+    // A minute on, every 5-point offence is forgiven: the next offence after the sweep interval forgets them.
+    now += 60_000 + SWEEP_INTERVAL_MS;
+    scores.penalize("later", PENALTY.unresponsive, "timeout");
+    expect(scores.size).toBe(1);
+    expect(scores.score("later")).toBe(-PENALTY.unresponsive);
   });
 
   it("never bans a persistent peer, only disconnects it", () => {

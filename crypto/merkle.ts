@@ -26,7 +26,9 @@ export function merkleRootOfHashes(leaves: readonly Uint8Array[]): Uint8Array {
  * hashed into one array as execution makes them: node/block-results.ts). `packed` is only read.
  */
 export function merkleRootOfPacked(packed: Uint8Array, count: number): Uint8Array {
-  if (packed.byteLength < count * 32) throw new RangeError(`${count} leaves need ${count * 32} bytes, not ${packed.byteLength}`);
+  if (!Number.isInteger(count) || count < 0 || packed.byteLength < count * 32) {
+    throw new RangeError(`${count} leaves of 32 bytes do not fit an array of ${packed.byteLength}`);
+  }
   if (count === 0) return EMPTY_ROOT;
   if (count === 1) return packed.slice(0, 32);
   // A block's roots take a hash per transaction: each inner node is hashed (0x01 || left || right, through one

@@ -6,8 +6,8 @@ import { hash } from "node:crypto";
  * signed bytes) this costs less
  * than node:crypto's one-shot `hash`, whose time is mostly call overhead and which returns a new Buffer (an
  * ArrayBuffer and its off-heap store) per call: a node made about 5 of those per committed tx, a visible share
- * of its garbage. Nothing here allocates. Longer inputs go to node:crypto (crypto/hash.ts, and sha256Into
- * below), faster there. test/unit/sha256-small.test.ts checks every length against node:crypto.
+ * of its garbage. The JavaScript path allocates nothing. Longer inputs go to node:crypto (crypto/hash.ts, and
+ * sha256Into below: one short-lived Buffer each), faster there. test/unit/sha256-small.test.ts checks every length against node:crypto.
  */
 
 /**
@@ -107,6 +107,9 @@ export function sha256SmallInto(
 export function sha256Into(data: Uint8Array, from: number, length: number, out: Uint8Array, outAt: number): void {
   if (length < 0 || from < 0 || from + length > data.byteLength) {
     throw new RangeError(`sha256Into: bytes ${from}..${from + length} are not in an array of ${data.byteLength}`);
+  }
+  if (outAt < 0 || outAt + 32 > out.byteLength) {
+    throw new RangeError(`sha256Into: a digest at ${outAt} does not fit an array of ${out.byteLength}`);
   }
   if (length <= SMALL_INPUT_MAX) hashInto(data, from, length, out, outAt);
   else out.set(hash("sha256", data.subarray(from, from + length), "buffer"), outAt);

@@ -65,7 +65,10 @@ export class PeerScores {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Peers remembered (a score below 0 or a ban): at most MAX_ENTRIES. */
+  /**
+   * Peers remembered: each with a score below 0 or a ban, or recovered since the last sweep; MAX_ENTRIES or
+   * fewer once an offence is counted (the newest may briefly make one more).
+   */
   get size(): number {
     return this.entries.size;
   }
@@ -97,7 +100,8 @@ export class PeerScores {
    */
   private sweep(): void {
     const now = this.now();
-    if (now - this.lastSweepMs >= SWEEP_INTERVAL_MS) {
+    // A clock set back (now < lastSweepMs) sweeps at once rather than not until it catches up.
+    if (now - this.lastSweepMs >= SWEEP_INTERVAL_MS || now < this.lastSweepMs) {
       this.lastSweepMs = now;
       for (const peer of [...this.entries.keys()]) this.current(peer);
     }

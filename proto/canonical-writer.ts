@@ -32,11 +32,17 @@ export function stringFieldSize(s: string): number {
 export class CanonicalWriter {
   private readonly out: Uint8Array;
   private at = 0;
+  /** Writing into a caller's array (whose bytes before the start are not ours to return). */
+  private readonly borrowed: boolean;
 
-  /** A new array of `maxBytes` (finish() trims), or the caller's `out` from `at` on (read `end` after). */
+  /**
+   * A new array of `maxBytes` (finish() trims), or the caller's `out` from `at` on (`end` says how far it was
+   * written; finish() is for a writer's own array only).
+   */
   constructor(maxBytes: number);
   constructor(out: Uint8Array, at: number);
   constructor(sizeOrOut: number | Uint8Array, at = 0) {
+    this.borrowed = typeof sizeOrOut !== "number";
     this.out = typeof sizeOrOut === "number" ? new Uint8Array(sizeOrOut) : sizeOrOut;
     this.at = at;
   }
@@ -101,6 +107,7 @@ export class CanonicalWriter {
 
   /** The bytes written, in an array of their own. */
   finish(): Uint8Array {
+    if (this.borrowed) throw new Error("finish() of a writer over a caller's array: read `end` instead");
     return this.at === this.out.byteLength ? this.out : this.out.slice(0, this.at);
   }
 }

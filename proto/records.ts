@@ -54,12 +54,16 @@ export function encodeTxResult(r: TxResult): Uint8Array {
 
 /**
  * encodeTxResult into a caller's buffer (a block's results, packed one after another: node/block-results.ts,
- * where a new array per result was an off-heap allocation per tx): `room(size)` returns the array and offset
- * where the result's `size` bytes go. Returns the size written.
+ * where a new array per result was an off-heap allocation per tx): `room(size)` returns a writer over the
+ * array and offset where the result's `size` bytes go (it must not encode a result itself: the sizes measured
+ * wait in module scratch). Returns the size written.
  */
 export function encodeTxResultInto(r: TxResult, room: (size: number) => CanonicalWriter): number {
   const size = measureTxResult(r);
-  writeMeasuredTxResult(r, room(size));
+  const w = room(size);
+  const start = w.end;
+  writeMeasuredTxResult(r, w);
+  if (w.end - start !== size) throw new Error(`a tx result measured ${size} bytes and wrote ${w.end - start}`);
   return size;
 }
 

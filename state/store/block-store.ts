@@ -45,8 +45,8 @@ import { BlockStoreCorruptError, corrupt, decodedChecked, readChecked } from "./
 const TX_CHECK_CACHE = 8;
 
 /**
- * Where a block's tx records are encoded, one after another, for a batch that copies each put: a transfer's
- * record is ~450 bytes, and a larger one (a big module tx) gets an array of its own.
+ * Where a block's tx records are encoded, each in turn over the last, for a batch that copies each put: a
+ * transfer's record is ~450 bytes, and a larger one (a big module tx) gets an array of its own.
  */
 const recordScratch = new Uint8Array(16 * 1024);
 

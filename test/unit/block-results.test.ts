@@ -87,6 +87,11 @@ describe("BlockResults", () => {
     expect(taken.root()).toEqual(merkleRootOfHashes(expected.map(merkleLeaf)));
     expect(() => taken.bytesAt(count + 1)).toThrow(RangeError);
     expect(() => taken.leafAt(-1)).toThrow(RangeError);
+    // A first result larger than twice the room it began with (the array grows to what it needs at once).
+    const big = new BlockResults(9, false, 1);
+    big.add(txs[0], { code: 0, log: "y".repeat(2_000), events: [] });
+    expect(big.bytesAt(0)).toEqual(encodeTxResult({ code: 0, log: "y".repeat(2_000), events: [] }));
+    expect(big.root()).toEqual(merkleLeaf(encodeTxResult({ code: 0, log: "y".repeat(2_000), events: [] })));
     // No results: the empty list's root.
     expect(new BlockResults(9, false, 0).root()).toEqual(merkleRootOfHashes([]));
   });

@@ -22,11 +22,8 @@ export class ConsensusOutbox {
   private readonly onFail: (err: unknown) => void;
   /** Own messages signed and not yet released (their records not yet durable). */
   private readonly releasing = new Set<Promise<void>>();
-  /**
-   * Own messages of the current height as sent, by "step/round", for re-broadcast, with the tick count when
-   * each was sent (-1: replayed from the WAL, not sent yet: due at the next tick).
-   */
-  private readonly sent = new Map<string, { round: number; message: ConsensusMessage; tick: number }>();
+  /** Own messages of the current height as sent, by "step/round", for re-broadcast. */
+  private readonly sent = new Map<string, { round: number; message: ConsensusMessage }>();
   private ticks = 0;
 
   constructor(deps: {
@@ -51,7 +48,7 @@ export class ConsensusOutbox {
   send(key: string, round: number, message: ConsensusMessage, durable: Promise<unknown>, quiet = false): void {
     const release = durable.then(() => {
       if (this.stopped()) return;
-      this.sent.set(key, { round, message, tick: quiet ? -1 : this.ticks });
+      this.sent.set(key, { round, message });
       if (!quiet) this.network?.broadcast(message);
     });
     this.releasing.add(release);
@@ -82,20 +79,14 @@ export class ConsensusOutbox {
    * while its round lasts: re-sending that every second would crowd out the votes it is meant to help. And no
    * re-send is queued for a peer whose stream still has bytes waiting (a slow link still carrying the first
    * copy): it would only put votes behind megabytes of duplicates.
-   *
-   * A message sent since the last tick is not sent again at this one: its first copy is at most one tick old
-   * and still on its way. It goes at the next tick if its height lasts that long, so a lost message is re-sent
-   * within two ticks (one before). At 1 s heights and a 1 s tick, re-sending every message at the first tick
-   * after it was sent doubled the vote frames every node sent and read while nothing was lost.
    */
   resend(): void {
     const net = this.network;
     if (net === undefined || this.stopped()) return;
-    const previous = this.ticks++;
+    this.ticks++;
     net.broadcast({ type: "status", height: this.committedHeight() });
     const round = this.currentRound();
-    for (const { round: r, message, tick } of this.sent.values()) {
-      if (tick === previous) continue; // sent since the last tick
+    for (const { round: r, message } of this.sent.values()) {
       const proposal = message.type === "proposal" || message.type === "compactProposal";
       const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
       if (due) net.broadcast(message, { resend: true });

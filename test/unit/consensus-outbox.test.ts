@@ -6,8 +6,7 @@ import type { ConsensusMessage } from "../../proto/p2p.ts";
 /**
  * The driver's outbox alone, with a recording network and promises the test resolves: nothing leaves before
  * it is durable, a failed write is fatal and sends nothing, and the re-broadcast tick sends the status, the
- * votes of this round and the last, and the proposal only every third tick while its round lasts, each only
- * once it is a tick old.
+ * votes of this round and the last, and the proposal only every third tick while its round lasts.
  */
 const ADDRESS = new Uint8Array(20);
 
@@ -82,21 +81,6 @@ describe("the consensus outbox", () => {
     state.round = 2;
     outbox.resend();
     expect(kinds()).toEqual(["status", "vote1", "vote2"]);
-  });
-
-  it("does not re-send at the next tick what was sent since the last one; it goes at the tick after", async () => {
-    const { outbox, kinds, sent } = setup();
-    outbox.resend();
-    outbox.send("2/0", 0, vote(0), Promise.resolve());
-    await outbox.released();
-    expect(kinds()).toEqual(["status", "vote0"]); // sent once durable
-    sent.length = 0;
-    outbox.resend(); // under a tick old: still on its way
-    expect(kinds()).toEqual(["status"]);
-    outbox.resend(); // a tick old or more: re-sent while its height lasts (two ticks at most after sending)
-    outbox.resend();
-    expect(kinds()).toEqual(["status", "status", "vote0", "status", "vote0"]);
-    expect(sent.filter((x) => x.message.type === "vote").every((x) => x.resend)).toBe(true);
   });
 
   it("re-sends the proposal every third tick while its round lasts, and nothing of a height once cleared", async () => {

@@ -3,11 +3,11 @@ import { hash } from "node:crypto";
 /**
  * SHA-256 (FIPS 180-4) in plain JavaScript for short inputs, written into the caller's buffer. For inputs of at
  * most SMALL_INPUT_MAX bytes (one to three compression blocks: tree nodes, merkle nodes, keys, a transfer's
- * signed bytes) this costs less
- * than node:crypto's one-shot `hash`, whose time is mostly call overhead and which returns a new Buffer (an
- * ArrayBuffer and its off-heap store) per call: a node made about 5 of those per committed tx, a visible share
- * of its garbage. The JavaScript path allocates nothing. Longer inputs go to node:crypto (crypto/hash.ts, and
- * sha256Into below: one short-lived Buffer each), faster there. test/unit/sha256-small.test.ts checks every length against node:crypto.
+ * signed bytes) this costs less than node:crypto's one-shot `hash`, whose time is mostly call overhead and
+ * which returns a new Buffer (an ArrayBuffer and its off-heap store) per call: a node made about 5 of those per
+ * committed tx, a visible share of its garbage. The JavaScript path allocates nothing. Longer inputs go to
+ * node:crypto (crypto/hash.ts, and sha256Into below: one short-lived Buffer each), faster there.
+ * test/unit/sha256-small.test.ts checks every length against node:crypto.
  */
 
 /**

@@ -16,15 +16,15 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeAddress } from "../../crypto/address.ts";
-import { verify } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import type { TxResult } from "../../proto/records.ts";
-import { decodeTx, type DecodedTx, txSignBytes } from "../../proto/tx.ts";
+import { decodeTx, type DecodedTx } from "../../proto/tx.ts";
 import { blockIndexKeys } from "../../state/index-terms.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { cpuUs, verifyCpuUs } from "./verify-cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,13 +39,6 @@ const SENDERS = Number(values.senders);
 const RECIPIENTS = Number(values.recipients);
 const RUNS = Number(values.runs);
 const CHAIN = "opl-index-cost";
-
-function cpuUs(fn: () => unknown): number {
-  const before = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(before);
-  return d.user + d.system;
-}
 
 async function cpuUsAsync(fn: () => Promise<unknown>): Promise<number> {
   const before = process.cpuUsage();
@@ -87,27 +80,7 @@ function transferBlock(senders: TestAccount[], recipients: TestAccount[], propos
   return { txs, results };
 }
 
-/**
- * One verify's CPU time (node:crypto, cached key, as the node verifies): the least of 5 rounds. CPU time, not
- * wall time (verify-rate.ts's fastest window): on a machine loaded past its cores a wall-clock yardstick
- * stretches with the load while the CPU figures it divides do not.
- */
-function verifyCpuUs(): number {
-  const sender = new TestAccount();
-  const items = Array.from({ length: 500 }, () => {
-    const tx = decodeTx(sender.transfer(CHAIN, new TestAccount().address, 1n, 1000n).bytes);
-    return { digest: txSignBytes(CHAIN, tx.bodyBytes), signature: tx.signature, key: tx.body.senderPubkey };
-  });
-  const all = () => {
-    for (const it of items) if (!verify(it.digest, it.signature, it.key)) throw new Error("bad signature");
-  };
-  all();
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) best = Math.min(best, cpuUs(all) / items.length);
-  return best;
-}
-
-const verifyUs = verifyCpuUs();
+const verifyUs = verifyCpuUs(CHAIN);
 const tmp = tempDir("opl-index-cost-");
 const db = await ChainDb.open(join(tmp.dir, "db"));
 try {

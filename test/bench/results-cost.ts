@@ -16,16 +16,16 @@
  * process.cpuUsage (every thread: V8's GC helpers included); each figure is the least over --runs.
  */
 import { parseArgs } from "node:util";
-import { verify } from "../../crypto/ed25519.ts";
 import { merkleLeaf, merkleRootOfHashes } from "../../crypto/merkle.ts";
 import { BlockResults } from "../../node/block-results.ts";
 import { encodeTxRecord, encodeTxRecordInto, encodeTxResult, type TxResult } from "../../proto/records.ts";
-import { decodeTx, txSignBytes } from "../../proto/tx.ts";
+import { decodeTx } from "../../proto/tx.ts";
 import { executeBlock } from "../../state/execute.ts";
 import { genesisWrites } from "../../state/genesis.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { LatestState } from "../../state/store/latest-state.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { cpuUs, verifyCpuUs } from "./verify-cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,29 +38,6 @@ const PER_BLOCK = Number(values["per-block"]);
 const BLOCKS = Number(values.blocks);
 const RUNS = Number(values.runs);
 const CHAIN = "opl-results-cost";
-
-function cpuUs(fn: () => void): number {
-  const before = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(before);
-  return d.user + d.system;
-}
-
-/** One verify's CPU time (node:crypto, cached key, as the node verifies): the least of 5 rounds. */
-function verifyCpuUs(): number {
-  const sender = new TestAccount();
-  const items = Array.from({ length: 500 }, () => {
-    const tx = decodeTx(sender.transfer(CHAIN, new TestAccount().address, 1n, 1000n).bytes);
-    return { digest: txSignBytes(CHAIN, tx.bodyBytes), signature: tx.signature, key: tx.body.senderPubkey };
-  });
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    best = Math.min(best, cpuUs(() => {
-      for (const it of items) if (!verify(it.digest, it.signature, it.key)) throw new Error("bad signature");
-    }) / items.length);
-  }
-  return best;
-}
 
 // Real transfers and the results execution gives them.
 const senders = Array.from({ length: 32 }, () => new TestAccount());
@@ -122,7 +99,7 @@ function oneArrayEach(): void {
   }
 }
 
-const verifyUs = verifyCpuUs();
+const verifyUs = verifyCpuUs(CHAIN);
 packed(); // warm-up, both
 oneArrayEach();
 const best = { packed: Infinity, each: Infinity };

@@ -61,7 +61,8 @@ function launch(args: string[]) {
   child.stderr.on("data", (d) => {
     out.stderr += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // At "close", not "exit": the launcher's last lines ("all nodes stopped") may still be in the pipe at exit.
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return { child, out, exited };
 }
 

@@ -20,21 +20,30 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
+  const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return collectOutput(child, `opl ${args.join(" ")}`, timeoutMs);
+}
+
+/**
+ * Everything a child writes to stdout and stderr, and its exit code, once both streams have closed. Not at
+ * "exit": a child that writes and exits can be gone while the last of its output is still in the pipe, and
+ * a reader at "exit" would see it cut short (an empty stdout for a command that printed its JSON).
+ */
+export function collectOutput(child: ChildProcess, label: string, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => {
+    child.stdout?.on("data", (d) => {
       stdout += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       stderr += d;
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`opl ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${label} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

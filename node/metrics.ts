@@ -27,6 +27,8 @@ export interface MetricSources {
   bestPeerHeight(): number;
   /** Signatures waiting for the verification workers or being verified. */
   verifyPending(): number;
+  /** Signatures sent to the verification workers since the node started. */
+  verifySignatures(): number;
 }
 
 /**
@@ -109,6 +111,16 @@ export class NodeMetrics implements CallObserver {
     reading("opl_block_sync_target_height", "Best height peers report: block sync's target (opl_block_height is how far this node got).", () => s.bestPeerHeight());
     reading("opl_block_sync_catching_up", "1 while block sync is catching up with peers, else 0.", () => (s.catchingUp() ? 1 : 0));
     reading("opl_verify_pool_pending_signatures", "Signatures queued for or being checked by the verification workers.", () => s.verifyPending());
+    // Read at scrape time too (the pool counts them): with the workers' CPU, what one verify costs on this host now.
+    new Counter({
+      name: "opl_verify_signatures_total",
+      help: "Signatures sent to the verification workers (those pending included).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(s.verifySignatures());
+      },
+    });
     new Gauge({
       name: "opl_peers",
       help: "Peers connected, by who dialled (a peer with connections both ways counts in both).",

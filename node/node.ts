@@ -259,6 +259,7 @@ export class OplNode {
           catchingUp: () => network.catchingUp,
           bestPeerHeight: () => network.bestPeerHeight,
           verifyPending: () => pool.pending,
+          verifySignatures: () => pool.stats.records,
         },
       });
       app.onCommit(metrics.blockCommitted);

@@ -48,6 +48,19 @@ export interface RunFigures extends RoundFigures {
    */
   cpuPerTxByThread: ThreadSplit[];
   cpuPerTxByThreadMean: ThreadSplit;
+  /**
+   * One verify as each node's workers did them during the run: their threads' CPU seconds per signature sent
+   * (opl_verify_signatures_total), in microseconds. The yardstick above is the fastest window before or after
+   * the load; on a shared host whose speed drifts by a third within a minute, this one is taken under the
+   * run's own conditions (its host speed, its contention). It is a little generous to the node: it includes the
+   * workers' own work per signature (reading the batch, hashing the sign bytes, answering).
+   */
+  verifyUsInRun: number[];
+  /** cpuPerTxInVerifies against verifyUsInRun: CPU per tx in the run's own verifies, per node, and their mean. */
+  cpuPerTxInRunVerifies: number[];
+  cpuPerTxInRunVerifiesMean: number;
+  /** committedTxPerSec against one core verifying at the nodes' mean verifyUsInRun. */
+  committedPerInRunVerifyRate: number;
   clientCpuSeconds: number;
   /** Whether node 0 announced every block so far (false: the follower fell back to asking node_getStatus). */
   followerSubscribed: boolean;
@@ -75,6 +88,12 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
   // CPU seconds per committed tx, in units of one verify's time.
   const cpuPerTx = load.nodeCpuSeconds.map((s) => s / Math.max(1, load.committed) / (verify.verifyUs / 1e6));
   const byThread = load.nodeThreadSeconds.map((s) => perTxInVerifies(s, load.committed, verify.verifyUs));
+  const signatures = load.nodeVerifySignatures;
+  // NaN (null in the JSON) for a node whose workers were sent nothing in the window.
+  const verifyUsInRun = load.nodeThreadSeconds.map((s, i) =>
+    signatures[i] > 0 ? (s.verify * 1e6) / signatures[i] : NaN);
+  const cpuPerTxInRun = load.nodeCpuSeconds.map((s, i) => (s * 1e6) / Math.max(1, load.committed) / verifyUsInRun[i]);
+  const meanVerifyUsInRun = verifyUsInRun.reduce((a, b) => a + b, 0) / Math.max(1, verifyUsInRun.length);
   return {
     committedTxs: load.committed,
     seconds: round2(load.seconds),
@@ -102,6 +121,10 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     cpuPerTxInVerifiesMean: round3(cpuPerTx.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTx.length)),
     cpuPerTxByThread: byThread,
     cpuPerTxByThreadMean: meanSplit(byThread),
+    verifyUsInRun: verifyUsInRun.map(round2),
+    cpuPerTxInRunVerifies: cpuPerTxInRun.map(round3),
+    cpuPerTxInRunVerifiesMean: round3(cpuPerTxInRun.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTxInRun.length)),
+    committedPerInRunVerifyRate: round3((committedTxPerSec * meanVerifyUsInRun) / 1e6),
     clientCpuSeconds: round2(load.clientCpuSeconds),
     followerSubscribed: follower.subscribedThroughout,
   };

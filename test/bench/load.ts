@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ADDRESS_LENGTH } from "../../crypto/address.ts";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
+import { RENDER_EVERY_MS } from "../../node/metrics.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import type { TestAccount } from "../helpers/accounts.ts";
 import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
@@ -90,6 +92,8 @@ export interface LoadResult {
   nodeCpuSeconds: number[];
   /** Each node's CPU seconds by thread group over the same window (test/bench/thread-groups.ts). */
   nodeThreadSeconds: ThreadSplit[];
+  /** Signatures each node's verification workers were sent over the same window (opl_verify_signatures_total). */
+  nodeVerifySignatures: number[];
   clientCpuSeconds: number;
   /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
   pending: Workload;
@@ -123,6 +127,8 @@ export async function runLoad(p: {
   const blocks: SeenBlock[] = [];
   let stopped = false;
 
+  const signaturesStart = await Promise.all(p.urls.map(verifySignatures));
+  const scrapedAt = performance.now();
   const start = performance.now();
   const nodeCpuStart = p.pids.map(cpuSeconds);
   const nodeThreadsStart = p.pids.map(threadTicks);
@@ -207,6 +213,9 @@ export async function runLoad(p: {
   const nodeThreadsEnd = p.pids.map(threadTicks);
   const nodeCpuSeconds = p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]);
   markProbeWindow(p.pids);
+  // A scrape within RENDER_EVERY_MS of the last gets that rendering again: a short run waits out the rest.
+  await sleep(Math.max(0, scrapedAt + RENDER_EVERY_MS + 50 - performance.now()));
+  const signaturesEnd = await Promise.all(p.urls.map(verifySignatures));
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
   const parts = { admission: [] as number[], toBlock: [] as number[], blockToSeen: [] as number[] };
   for (const [hash, seen] of committedAt) {
@@ -236,6 +245,7 @@ export async function runLoad(p: {
     nodeCpuSeconds,
     nodeThreadSeconds: nodeThreadsEnd.map((threads, i) =>
       nodeThreadSeconds(nodeThreadsStart[i], threads, nodeCpuSeconds[i])),
+    nodeVerifySignatures: signaturesEnd.map((n, i) => n - signaturesStart[i]),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     pending: {
       all: p.work.all.filter((t) => !committedAt.has(t.hash)),
@@ -272,4 +282,16 @@ function dumpTxTimes(
     lines.push([at(submittedAt.get(hash)), at(acceptedAt.get(hash)), at(blockBuiltAt.get(hash)), at(seen)].join(","));
   }
   writeFileSync(file, lines.join("\n") + "\n");
+}
+
+/**
+ * A node's opl_verify_signatures_total (GET /metrics on its RPC port): with its verify threads' CPU over the
+ * same window, what one verify cost on this machine during the run (figures.ts).
+ */
+async function verifySignatures(url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  const match = /^opl_verify_signatures_total (\d+)$/m.exec(text);
+  if (!res.ok || match === null) throw new Error(`${url}/metrics has no opl_verify_signatures_total (HTTP ${res.status})`);
+  return Number(match[1]);
 }

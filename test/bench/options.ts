@@ -111,6 +111,13 @@ Figures (JSON field names; the human line shows the main ones):
                         event loop), v8 (V8's GC and compiler threads), io (libuv's pool: LevelDB and its
                         compaction), other (threads that ended, threads of other names);
                         cpuPerTxByThreadMean, the nodes' mean
+  verifyUsInRun         per node: one verify as its workers did them during the run, in microseconds: their
+                        threads' CPU per signature sent (opl_verify_signatures_total, read from /metrics at the
+                        start and the end). The yardstick above is a fastest window outside the load; this one is
+                        taken under the load's host speed and contention (a little generous to the node: it
+                        includes the workers' reading, hashing and answering of each signature)
+  cpuPerTxInRunVerifies, cpuPerTxInRunVerifiesMean   CPU per tx per node in verifyUsInRun units
+  committedPerInRunVerifyRate   committedTxPerSec / (1e6 / the nodes' mean verifyUsInRun)
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
   followerSubscribed    true if node 0 announced every block (its "blocks" subscription); false if the bench
                         fell back to asking it node_getStatus at each poll (commits then seen later, node 0

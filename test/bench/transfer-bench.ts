@@ -97,7 +97,9 @@ function humanLine(f: RunFigures, v: VerifyRate): string {
     `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s); latency p50 ` +
     `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms (p99 of its parts: admission ${f.latencyPartsMs.admission.p99}, ` +
     `to block ${f.latencyPartsMs.toBlock.p99}, block to seen ${f.latencyPartsMs.blockToSeen.p99} ms); CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
-    `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}); rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
+    `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}); against the run's own verify ` +
+    `(its workers' CPU per signature, ${f.verifyUsInRun.map((u) => u.toFixed(0)).join("/")} us against ${v.verifyUs} us): ` +
+    `CPU per tx ${f.cpuPerTxInRunVerifiesMean} verifies, committed ${f.committedPerInRunVerifyRate} x that rate; rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
     `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
     `${f.blockIntervalMsMax}); submit answered p99 ${f.submitAnswerMsP99} ms, ${f.refusals} refusals` +
     (f.followerSubscribed ? "" : "; node 0's block subscription failed, commits were polled for: not comparable")

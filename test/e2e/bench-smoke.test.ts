@@ -74,6 +74,14 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(split.verify).toBeGreaterThan(0);
   expect(split.main).toBeGreaterThan(0);
   expect(r.cpuPerTxByThreadMean).toEqual(split); // one node: its split is the mean
+  // The run's own verify: the workers' CPU per signature. At least one signature per committed tx (votes add
+  // more), so it is at most their CPU per tx; the in-run ratios are the same CPU over that yardstick.
+  const [inRunUs] = r.verifyUsInRun as number[];
+  expect(inRunUs).toBeGreaterThan(0);
+  expect(inRunUs).toBeLessThanOrEqual(split.verify * (r.verifyUs as number) * 1.01 + 0.01);
+  expect((r.cpuPerTxInRunVerifies as number[])[0]).toBeCloseTo((perNode[0] * (r.verifyUs as number)) / inRunUs, 1);
+  expect(r.cpuPerTxInRunVerifiesMean).toBe((r.cpuPerTxInRunVerifies as number[])[0]);
+  expect(r.committedPerInRunVerifyRate).toBeCloseTo(((r.committedTxPerSec as number) * inRunUs) / 1e6, 1);
   expect(r.followerSubscribed).toBe(true); // commits heard of from node 0, not polled for
   expect(r.heights).toBeGreaterThan(0);
   expect(r.maxRound).toBeGreaterThanOrEqual(0);

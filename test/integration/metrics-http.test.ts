@@ -35,6 +35,7 @@ describe("GET /metrics", () => {
     expect(height).toBeGreaterThanOrEqual(2);
     const committed = sampleValue(before, "opl_committed_txs_total");
     const intervals = sampleValue(before, "opl_block_interval_seconds_count");
+    const verified = sampleValue(before, "opl_verify_signatures_total");
 
     const tx = chain.faucet.transfer(chain.chainId, new TestAccount().address, 5n, 10n ** 15n);
     await chain.rpc.call("tx_submit", { tx: toBase64(tx.bytes) });
@@ -58,6 +59,7 @@ describe("GET /metrics", () => {
     expect(sampleValue(after, "opl_peers", { direction: "outbound" })).toBe(0);
     expect(sampleValue(after, "opl_block_sync_catching_up")).toBe(0);
     expect(sampleValue(after, "opl_verify_pool_pending_signatures")).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(after, "opl_verify_signatures_total")).toBeGreaterThanOrEqual(verified + 1); // the transfer's
     expect(sampleValue(after, "opl_rpc_subscriptions")).toBe(0);
     expect(sampleValue(after, "process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(after.has("nodejs_eventloop_lag_seconds")).toBe(true);

@@ -15,6 +15,7 @@ const sources: MetricSources = {
   catchingUp: () => false,
   bestPeerHeight: () => 7,
   verifyPending: () => 0,
+  verifySignatures: () => 0,
 };
 
 describe("NodeMetrics", () => {

@@ -56,6 +56,8 @@ export interface RunFigures extends RoundFigures {
    * workers' own work per signature (reading the batch, hashing the sign bytes, answering).
    */
   verifyUsInRun: number[];
+  /** Signatures each node's workers were sent over the load (about one per committed tx, and the votes). */
+  verifySignatures: number[];
   /** cpuPerTxInVerifies against verifyUsInRun: CPU per tx in the run's own verifies, per node, and their mean. */
   cpuPerTxInRunVerifies: number[];
   cpuPerTxInRunVerifiesMean: number;
@@ -122,6 +124,7 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     cpuPerTxByThread: byThread,
     cpuPerTxByThreadMean: meanSplit(byThread),
     verifyUsInRun: verifyUsInRun.map(round2),
+    verifySignatures: signatures,
     cpuPerTxInRunVerifies: cpuPerTxInRun.map(round3),
     cpuPerTxInRunVerifiesMean: round3(cpuPerTxInRun.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTxInRun.length)),
     committedPerInRunVerifyRate: round3((committedTxPerSec * meanVerifyUsInRun) / 1e6),

@@ -77,6 +77,7 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   // The run's own verify: the workers' CPU per signature. At least one signature per committed tx (votes add
   // more), so it is at most their CPU per tx; the in-run ratios are the same CPU over that yardstick.
   const [inRunUs] = r.verifyUsInRun as number[];
+  expect((r.verifySignatures as number[])[0]).toBeGreaterThanOrEqual(txs);
   expect(inRunUs).toBeGreaterThan(0);
   expect(inRunUs).toBeLessThanOrEqual(split.verify * (r.verifyUs as number) * 1.01 + 0.01);
   expect((r.cpuPerTxInRunVerifies as number[])[0]).toBeCloseTo((perNode[0] * (r.verifyUs as number)) / inRunUs, 1);

@@ -62,7 +62,8 @@ export class PeerScores {
     this.log = opts.log;
     this.disconnect = opts.disconnect;
     this.isProtected = opts.isProtected ?? (() => false);
-    this.now = opts.now ?? Date.now;
+    // Monotonic by default: a ban or a recovery is a span of this process's time, not of the wall clock's.
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /**
@@ -78,7 +79,7 @@ export class PeerScores {
   }
 
   isBanned(peer: string): boolean {
-    const e = this.entries.get(peer);
+    const e = this.current(peer);
     return e !== undefined && e.bannedUntilMs > this.now();
   }
 
@@ -112,9 +113,12 @@ export class PeerScores {
     const e = this.entries.get(peer);
     if (e === undefined) return undefined;
     const now = this.now();
-    const regained = ((now - e.updatedMs) / 60_000) * this.opts.recoveryPerMinute;
+    // A clock that went back (an injected one) gives back nothing and takes nothing: no negative "regained",
+    // and no ban longer than banMs from now.
+    const regained = (Math.max(0, now - e.updatedMs) / 60_000) * this.opts.recoveryPerMinute;
     e.score = Math.min(0, e.score + regained);
     e.updatedMs = now;
+    e.bannedUntilMs = Math.min(e.bannedUntilMs, now + this.opts.banMs);
     if (e.score === 0 && e.bannedUntilMs <= now) {
       this.entries.delete(peer);
       return undefined;

@@ -39,6 +39,20 @@ describe("peer scores", () => {
     expect(scores.score("later")).toBe(-PENALTY.unresponsive);
   });
 
+  it("a clock set back neither deepens a score nor lengthens a ban", () => {
+    let now = 10 * 60 * 60_000;
+    const scores = new PeerScores({ log, disconnect: () => {}, now: () => now });
+    scores.penalize("a", PENALTY.invalidMessage, "bad frame");
+    now -= 60 * 60_000; // an hour back: the time "regained" is negative
+    expect(scores.score("a")).toBe(-PENALTY.invalidMessage);
+    scores.penalize("b", PENALTY.badBlock, "bad block");
+    expect(scores.isBanned("b")).toBe(true);
+    now -= 60 * 60_000; // still banned, but for at most banMs from this clock's now, not an hour more
+    expect(scores.isBanned("b")).toBe(true);
+    now += 10 * 60_000 + 1;
+    expect(scores.isBanned("b")).toBe(false);
+  });
+
   it("never bans a persistent peer, only disconnects it", () => {
     const disconnected: string[] = [];
     const scores = new PeerScores({ log, disconnect: (p) => disconnected.push(p), isProtected: (p) => p === "v" });

@@ -62,7 +62,8 @@ export class PeerScores {
     this.log = opts.log;
     this.disconnect = opts.disconnect;
     this.isProtected = opts.isProtected ?? (() => false);
-    // Monotonic by default: a ban or a recovery is a span of this process's time, not of the wall clock's.
+    // Monotonic by default: a ban or a recovery is a span of this process's time, not of the wall clock's (a
+    // clock set by hand or by NTP moves neither; while the machine is suspended, both pause).
     this.now = opts.now ?? (() => performance.now());
   }
 
@@ -80,7 +81,7 @@ export class PeerScores {
 
   isBanned(peer: string): boolean {
     const e = this.current(peer);
-    return e !== undefined && e.bannedUntilMs > this.now();
+    return e !== undefined && e.bannedUntilMs > e.updatedMs; // updatedMs: the clock's reading current() took
   }
 
   /** Takes `points` off the peer and disconnects it; bans it if it fell to the threshold. */

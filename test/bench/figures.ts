@@ -56,7 +56,10 @@ export interface RunFigures extends RoundFigures {
    * workers' own work per signature (reading the batch, hashing the sign bytes, answering).
    */
   verifyUsInRun: number[];
-  /** Signatures each node's workers were sent over the load (about one per committed tx, and the votes). */
+  /**
+   * Signatures each node's workers were sent over the load: one per tx it verified (admitted from a client or a
+   * peer, or met first in a proposal); votes are verified on the main thread, not there. NaN if unread.
+   */
   verifySignatures: number[];
   /** cpuPerTxInVerifies against verifyUsInRun: CPU per tx in the run's own verifies, per node, and their mean. */
   cpuPerTxInRunVerifies: number[];
@@ -72,6 +75,12 @@ export interface RunFigures extends RoundFigures {
 function perTxInVerifies(s: ThreadSplit, txs: number, verifyUs: number): ThreadSplit {
   const per = (seconds: number) => round3(seconds / Math.max(1, txs) / (verifyUs / 1e6));
   return { verify: per(s.verify), main: per(s.main), v8: per(s.v8), io: per(s.io), other: per(s.other) };
+}
+
+/** The mean of the finite values (NaN if none is). */
+function finiteMean(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length === 0 ? NaN : finite.reduce((a, b) => a + b, 0) / finite.length;
 }
 
 /** The mean of per-node splits, part by part. */
@@ -91,11 +100,12 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
   const cpuPerTx = load.nodeCpuSeconds.map((s) => s / Math.max(1, load.committed) / (verify.verifyUs / 1e6));
   const byThread = load.nodeThreadSeconds.map((s) => perTxInVerifies(s, load.committed, verify.verifyUs));
   const signatures = load.nodeVerifySignatures;
-  // NaN (null in the JSON) for a node whose workers were sent nothing in the window.
+  // NaN (null in the JSON) for a node with no count (its /metrics unread), no signatures or no verify-thread CPU
+  // read (not Linux): no figure rather than a 0 that reads like one. Means are over the nodes that have one.
   const verifyUsInRun = load.nodeThreadSeconds.map((s, i) =>
-    signatures[i] > 0 ? (s.verify * 1e6) / signatures[i] : NaN);
+    signatures[i] > 0 && s.verify > 0 ? (s.verify * 1e6) / signatures[i] : NaN);
   const cpuPerTxInRun = load.nodeCpuSeconds.map((s, i) => (s * 1e6) / Math.max(1, load.committed) / verifyUsInRun[i]);
-  const meanVerifyUsInRun = verifyUsInRun.reduce((a, b) => a + b, 0) / Math.max(1, verifyUsInRun.length);
+  const meanVerifyUsInRun = finiteMean(verifyUsInRun);
   return {
     committedTxs: load.committed,
     seconds: round2(load.seconds),
@@ -126,7 +136,7 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     verifyUsInRun: verifyUsInRun.map(round2),
     verifySignatures: signatures,
     cpuPerTxInRunVerifies: cpuPerTxInRun.map(round3),
-    cpuPerTxInRunVerifiesMean: round3(cpuPerTxInRun.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerTxInRun.length)),
+    cpuPerTxInRunVerifiesMean: round3(finiteMean(cpuPerTxInRun)),
     committedPerInRunVerifyRate: round3((committedTxPerSec * meanVerifyUsInRun) / 1e6),
     clientCpuSeconds: round2(load.clientCpuSeconds),
     followerSubscribed: follower.subscribedThroughout,

@@ -6,6 +6,7 @@ import { toBase64, toHex } from "../../crypto/bytes.ts";
 import { RENDER_EVERY_MS } from "../../node/metrics.ts";
 import { RpcClient } from "../../rpc/client.ts";
 import type { TestAccount } from "../helpers/accounts.ts";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus-text.ts";
 import { retryWaitMs, submitOutcome, TxRefusedError } from "./backpressure.ts";
 import { cpuSeconds } from "./bench-net.ts";
 import type { ChainFollower, SeenBlock } from "./chain-follower.ts";
@@ -127,8 +128,7 @@ export async function runLoad(p: {
   const blocks: SeenBlock[] = [];
   let stopped = false;
 
-  const signaturesStart = await Promise.all(p.urls.map(verifySignatures));
-  const scrapedAt = performance.now();
+  const signaturesStart = await scrapeVerifySignatures(p.urls);
   const start = performance.now();
   const nodeCpuStart = p.pids.map(cpuSeconds);
   const nodeThreadsStart = p.pids.map(threadTicks);
@@ -213,9 +213,7 @@ export async function runLoad(p: {
   const nodeThreadsEnd = p.pids.map(threadTicks);
   const nodeCpuSeconds = p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]);
   markProbeWindow(p.pids);
-  // A scrape within RENDER_EVERY_MS of the last gets that rendering again: a short run waits out the rest.
-  await sleep(Math.max(0, scrapedAt + RENDER_EVERY_MS + 50 - performance.now()));
-  const signaturesEnd = await Promise.all(p.urls.map(verifySignatures));
+  const signaturesEnd = await scrapeVerifySignatures(p.urls);
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
   const parts = { admission: [] as number[], toBlock: [] as number[], blockToSeen: [] as number[] };
   for (const [hash, seen] of committedAt) {
@@ -284,14 +282,28 @@ function dumpTxTimes(
   writeFileSync(file, lines.join("\n") + "\n");
 }
 
+/** When the bench last scraped the nodes' /metrics (performance.now()). */
+let lastScrapeAt = -Infinity;
+
 /**
- * A node's opl_verify_signatures_total (GET /metrics on its RPC port): with its verify threads' CPU over the
- * same window, what one verify cost on this machine during the run (figures.ts).
+ * Each node's opl_verify_signatures_total (GET /metrics on its RPC port): with its verify threads' CPU over the
+ * same window, what one verify cost on this machine during the run (figures.ts). A scrape within
+ * RENDER_EVERY_MS of the last gets that rendering again, so this first waits out the rest of it (a short run;
+ * a saturation step right after the last). NaN for a node whose /metrics could not be read: its in-run figures
+ * are then null, and the run's others stand.
  */
-async function verifySignatures(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  const match = /^opl_verify_signatures_total (\d+)$/m.exec(text);
-  if (!res.ok || match === null) throw new Error(`${url}/metrics has no opl_verify_signatures_total (HTTP ${res.status})`);
-  return Number(match[1]);
+async function scrapeVerifySignatures(urls: readonly string[]): Promise<number[]> {
+  await sleep(Math.max(0, lastScrapeAt + RENDER_EVERY_MS + 50 - performance.now()));
+  const counts = await Promise.all(urls.map(async (url) => {
+    try {
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return sampleValue(parsePrometheusText(await res.text()), "opl_verify_signatures_total");
+    } catch (err) {
+      console.error(`bench: ${url}/metrics gave no opl_verify_signatures_total (${String(err)}): no in-run verify for it`);
+      return Number.NaN;
+    }
+  }));
+  lastScrapeAt = performance.now();
+  return counts;
 }

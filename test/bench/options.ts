@@ -116,8 +116,9 @@ Figures (JSON field names; the human line shows the main ones):
                         start and the end). The yardstick above is a fastest window outside the load; this one is
                         taken under the load's host speed and contention (a little generous to the node: it
                         includes the workers' reading, hashing and answering of each signature)
-  verifySignatures      per node: the signatures its workers were sent over the load (one per tx it admitted,
-                        and the consensus votes)
+  verifySignatures      per node: the signatures its workers were sent over the load (one per tx it verified;
+                        votes are verified on the main thread); null where a node's /metrics could not be read,
+                        and then its in-run figures are null too (the means are over the others)
   cpuPerTxInRunVerifies, cpuPerTxInRunVerifiesMean   CPU per tx per node in verifyUsInRun units
   committedPerInRunVerifyRate   committedTxPerSec / (1e6 / the nodes' mean verifyUsInRun)
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)

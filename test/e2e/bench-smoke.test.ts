@@ -74,8 +74,9 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   expect(split.verify).toBeGreaterThan(0);
   expect(split.main).toBeGreaterThan(0);
   expect(r.cpuPerTxByThreadMean).toEqual(split); // one node: its split is the mean
-  // The run's own verify: the workers' CPU per signature. At least one signature per committed tx (votes add
-  // more), so it is at most their CPU per tx; the in-run ratios are the same CPU over that yardstick.
+  // The run's own verify: the workers' CPU per signature. At least one signature per committed tx (each verified
+  // once; votes are verified elsewhere), so it is at most their CPU per tx; the in-run ratios are the same CPU over
+  // that yardstick.
   const [inRunUs] = r.verifyUsInRun as number[];
   expect((r.verifySignatures as number[])[0]).toBeGreaterThanOrEqual(txs);
   expect(inRunUs).toBeGreaterThan(0);

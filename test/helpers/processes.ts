@@ -33,16 +33,24 @@ export function collectOutput(child: ChildProcess, label: string, timeoutMs: num
   return new Promise((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout?.on("data", (d) => {
+    // Decoded as a stream: a character split between two chunks stays whole.
+    child.stdout?.setEncoding("utf8");
+    child.stderr?.setEncoding("utf8");
+    child.stdout?.on("data", (d: string) => {
       stdout += d;
     });
-    child.stderr?.on("data", (d) => {
+    child.stderr?.on("data", (d: string) => {
       stderr += d;
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`${label} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
+    child.once("error", (err) => {
+      // Not started (or not killable): a rejection, not an uncaught "error" event.
+      clearTimeout(timer);
+      reject(new Error(`${label} failed: ${err.message}`, { cause: err }));
+    });
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

@@ -41,6 +41,22 @@ describe("NodeMetrics", () => {
     expect(sampleValue(m, "opl_peers", { direction: "outbound" })).toBe(1);
   });
 
+  it("counts the verify workers' signatures as a counter that follows the pool at each rendering", async () => {
+    let clock = 0;
+    let sent = 5;
+    const metrics = new NodeMetrics({
+      rpcMethods: [],
+      sources: { ...sources, verifySignatures: () => sent },
+      now: () => clock,
+    });
+    const first = parsePrometheusText((await metrics.exposition()).body);
+    expect(first.get("opl_verify_signatures_total")?.type).toBe("counter");
+    expect(sampleValue(first, "opl_verify_signatures_total")).toBe(5);
+    sent = 1_234_567;
+    clock += RENDER_EVERY_MS;
+    expect(sampleValue(parsePrometheusText((await metrics.exposition()).body), "opl_verify_signatures_total")).toBe(1_234_567);
+  });
+
   it("observes blocks: the interval between consecutive header times, rounds, txs", async () => {
     const metrics = new NodeMetrics({ rpcMethods: [], sources });
     const block = (height: number, timeMs: number, round: number, numTxs: number) =>

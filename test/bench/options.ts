@@ -135,7 +135,8 @@ one-core verify rate). Each step's steadyTxPerSec: its txs committed per second 
 steadyTxPerSec), overloadOfferedTxPerSec (twice the saturation point), overloadTxPerSec (the overload step's
 steadyTxPerSec), overloadPerPeak (the issue's ">= 90% of its peak rate") and overloadPerSaturation, and the
 overload step's figures (complete: every tx offered was committed in the end, refusals retried; its rounds,
-tx_submit answer times and refusals).
+tx_submit answer times and refusals). Each step and the overload step carry cpuPerTxInVerifiesMean and
+cpuPerTxInRunVerifiesMean (the run's own verify, as above).
 
 Environment: OPL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes; BENCH_LOGS=DIR keeps each
 node's log (BENCH_LOG_LEVEL=debug adds the per-height timings: proposal built, assembled, checked, committed,

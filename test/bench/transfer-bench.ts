@@ -269,7 +269,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
       log(
         `step ${rate} tx/s: committed ${f.committedTxs}/${load.txs}, ${f.committedTxPerSec} tx/s (steady ` +
         `${steadyTxPerSec}), p99 ${f.latencyMsP99} ms, rounds ${f.rounds}, CPU per tx ${f.cpuPerTxInVerifiesMean} ` +
-        `verifies, ${f.refusals} refusals -> ${ok ? "pass" : "FAIL"}`,
+        `verifies (${f.cpuPerTxInRunVerifiesMean} in-run), ${f.refusals} refusals -> ${ok ? "pass" : "FAIL"}`,
       );
       return {
         offeredTxPerSec: rate,
@@ -286,6 +286,7 @@ async function saturationRun(verify: VerifyRate): Promise<void> {
         submitAnswerMsP99: f.submitAnswerMsP99,
         refusals: f.refusals,
         cpuPerTxInVerifiesMean: f.cpuPerTxInVerifiesMean,
+        cpuPerTxInRunVerifiesMean: f.cpuPerTxInRunVerifiesMean,
       };
     },
   });
@@ -357,7 +358,8 @@ async function overloadStep(
     `(${peakTxPerSec} tx/s, the highest step's steady rate) = ${ratios.overloadPerSaturation} x the saturation point; ` +
     `${load.complete ? "every tx committed in the end" : `INCOMPLETE: ${f.committedTxs}/${load.txs} committed`}; rounds ` +
     `${f.rounds} (${f.heightsOver2Rounds} heights over 2); tx_submit answered p99 ${f.submitAnswerMsP99} ms; ` +
-    `refusals ${JSON.stringify(f.refusalsByReason)}; CPU per tx ${f.cpuPerTxInVerifiesMean} verifies`,
+    `refusals ${JSON.stringify(f.refusalsByReason)}; CPU per tx ${f.cpuPerTxInVerifiesMean} verifies ` +
+    `(${f.cpuPerTxInRunVerifiesMean} in-run)`,
   );
   return {
     peakTxPerSec,
@@ -379,6 +381,7 @@ async function overloadStep(
       refusals: f.refusals,
       refusalsByReason: f.refusalsByReason,
       cpuPerTxInVerifiesMean: f.cpuPerTxInVerifiesMean,
+      cpuPerTxInRunVerifiesMean: f.cpuPerTxInRunVerifiesMean,
       clientCpuSeconds: f.clientCpuSeconds,
     },
   };

@@ -103,6 +103,7 @@ interface Step {
   txs: number;
   committedTxs: number;
   latencyMsP99: number;
+  cpuPerTxInRunVerifiesMean: number | null;
 }
 
 describe("npm run bench (small numbers, 1 validator)", () => {
@@ -140,6 +141,7 @@ describe("npm run bench (small numbers, 1 validator)", () => {
     expect(steps.map((s) => s.offeredTxPerSec)).toEqual([200, 400].slice(0, steps.length));
     expect(steps[0].txs).toBe(600);
     for (const s of steps) expect(s.ok).toBe(s.committedTxs === s.txs && s.latencyMsP99 <= 2500);
+    for (const s of steps) expect(s.cpuPerTxInRunVerifiesMean).toBeGreaterThan(0); // each step's own yardstick
     const passed = steps.filter((s) => s.ok).map((s) => s.offeredTxPerSec);
     expect(r.saturationTxPerSec).toBe(passed.length > 0 ? Math.max(...passed) : null);
     if (r.saturationTxPerSec !== null) {

@@ -83,6 +83,7 @@ export function metricsListener(d: HttpRouteDeps): MetricsServer | undefined {
     headerTimeoutMs: d.config.rpc.header_timeout_ms,
     requestTimeoutMs: d.config.rpc.request_timeout_ms,
     idleTimeoutMs: d.config.rpc.idle_timeout_ms,
+    hostNames: { listenHost: host, allowedOrigins: d.config.rpc.cors_allowed_origins },
     logger: d.logger,
   });
 }

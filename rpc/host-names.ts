@@ -6,8 +6,8 @@ import { allowedOrigin } from "./cors.ts";
  * DNS rebinding: a page of evil.example whose name the attacker's DNS then points at this node (127.0.0.1, a
  * LAN address) is the same origin as the node for the browser, so CORS does not stop it: it may POST JSON-RPC,
  * open /ws and read every answer. What gives it away is the Host header, evil.example:PORT, a name the node
- * was never given. Both the HTTP server (rpc/server.ts) and the WebSocket upgrade (rpc/ws/gateway.ts) refuse
- * such browser requests through browserHostRefusal.
+ * was never given. The HTTP server (rpc/server.ts), the WebSocket upgrade (rpc/ws/gateway.ts) and the separate
+ * metrics listener (rpc/metrics-server.ts) refuse such browser requests through browserHostRefusal.
  */
 
 /** The names this node is reached by without an attacker's DNS. */
@@ -32,23 +32,45 @@ export function nodeHostName(host: string, names: NodeHostNames): boolean {
 }
 
 /**
- * Why a request is refused as DNS rebinding, or undefined when it is not: one with an Origin (a browser's:
- * every browser sends it on a POST, a preflight and a WebSocket upgrade, "null" when the page hides it) whose
- * Host is no name of the node, unless rpc.cors_allowed_origins allows that origin anyway (its pages may call
- * the node and read the answers through CORS, "*" any page). A request without Origin is not a browser's
- * (the CLI, curl, a proxy's health check): it is served whatever name it reached the node by.
+ * Why a request is refused as DNS rebinding, or undefined when it is not: a browser's request whose Host is no
+ * name of the node, unless rpc.cors_allowed_origins allows its origin anyway (its pages may call the node and
+ * read the answers through CORS; "*" any page, so then nothing is refused). A request that is not a browser's
+ * (browserRequest: the CLI, curl, scripts, Prometheus, a proxy's health check) is served whatever name it
+ * reached the node by.
  */
 export function browserHostRefusal(headers: IncomingHttpHeaders, names: NodeHostNames): string | undefined {
+  if (!browserRequest(headers)) return undefined;
   const origin = headers.origin;
-  if (origin === undefined || allowedOrigin(origin, names.allowedOrigins) !== undefined) return undefined;
+  const allowed = origin === undefined
+    ? names.allowedOrigins.includes("*")
+    : allowedOrigin(origin, names.allowedOrigins) !== undefined;
+  if (allowed) return undefined;
   const host = headers.host;
   if (host !== undefined && nodeHostName(host, names)) return undefined;
+  const page = origin ?? "its own origin";
   return (
-    `refused: a page of ${origin} reached this node under the name ${host ?? "(no Host header)"}, which is not one of ` +
+    `refused: a page of ${page} reached this node under the name ${host ?? "(no Host header)"}, which is not one of ` +
     "its names (localhost, an IP address, rpc.listen's host or a host of rpc.cors_allowed_origins); a page whose DNS " +
     "name was pointed at the node (DNS rebinding) looks like this. To serve pages under that name, add their origin " +
-    `(${origin === "null" ? "scheme://host:port" : origin}) to rpc.cors_allowed_origins`
+    `(${origin === undefined || origin === "null" ? "scheme://host:port" : origin}) to rpc.cors_allowed_origins`
   );
+}
+
+/**
+ * Whether a request is a browser's, one that a page may have made: it has an Origin (every browser sends one on
+ * a POST, a preflight and a WebSocket upgrade; "null" when the page hides it), or a Sec-Fetch-Site other than
+ * "none" (what browsers send over https and to localhost, also on a same-origin GET; "none" is a person
+ * opening the address, no page's doing), or, without Sec-Fetch-Site, a browser's User-Agent ("Mozilla/..."):
+ * over plain http to a name such as evil.example, Chromium sends neither header on a same-origin GET (a page's
+ * fetch of /metrics, or an iframe of the explorer it then reads), only its User-Agent, which Chromium and
+ * Safari do not let a page change. Firefox does (fetch's headers): a Firefox page over plain http that sets
+ * its own User-Agent on a GET is not told apart from a script.
+ */
+function browserRequest(headers: IncomingHttpHeaders): boolean {
+  if (headers.origin !== undefined) return true;
+  const site = headers["sec-fetch-site"];
+  if (site !== undefined) return site !== "none";
+  return headers["user-agent"]?.startsWith("Mozilla/") === true;
 }
 
 function hostnameOf(url: string): string | undefined {

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { ConnectionsPerClient } from "./connections-per-client.ts";
 import { answerGet } from "./get-routes.ts";
+import { browserHostRefusal, type NodeHostNames } from "./host-names.ts";
 
 /** Connections at once on the metrics listener: a scraper or two, and an operator's curl. */
 export const METRICS_MAX_CONNECTIONS = 16;
@@ -18,6 +19,8 @@ export interface MetricsServerOptions {
   headerTimeoutMs: number;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
+  /** [metrics] listen's host and rpc.cors_allowed_origins: the names a browser's request may use (DNS rebinding). */
+  hostNames: NodeHostNames;
   logger: Logger;
 }
 
@@ -25,7 +28,8 @@ export interface MetricsServerOptions {
  * GET /metrics on a listener of its own ([metrics] listen), for an operator who keeps metrics off the RPC
  * port. Nothing else is served: other paths are 404, other methods 405. Bounded like the RPC port: at most
  * METRICS_MAX_CONNECTIONS connections, METRICS_MAX_CONNECTIONS_PER_IP from one address, the same timeouts, and at most one rendering a second
- * (NodeMetrics.exposition, RENDER_EVERY_MS).
+ * (NodeMetrics.exposition, RENDER_EVERY_MS). A browser's request under a name that is not the node's (a page
+ * whose DNS name was pointed at this listener) is refused, 403, as on the RPC port (rpc/host-names.ts).
  */
 export class MetricsServer {
   private readonly opts: MetricsServerOptions;
@@ -48,6 +52,12 @@ export class MetricsServer {
         if (this.connections.wasRefused(req.socket)) return; // answered 503 already, and closing
         req.resume(); // a body, if any, is not read (the request timeout bounds how long it may take)
         res.setTimeout(opts.idleTimeoutMs, () => res.destroy());
+        const rebound = browserHostRefusal(req.headers, opts.hostNames);
+        if (rebound !== undefined) {
+          res.writeHead(403, { "content-type": "text/plain" });
+          res.end(`${rebound}\n`);
+          return;
+        }
         if (req.method !== "GET" && req.method !== "HEAD") {
           res.writeHead(405, { "allow": "GET", "content-type": "text/plain" });
           res.end("GET /metrics\n");

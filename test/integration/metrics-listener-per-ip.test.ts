@@ -37,6 +37,7 @@ it(`answers at most ${METRICS_MAX_CONNECTIONS_PER_IP} connections from one addre
     headerTimeoutMs: 5000,
     requestTimeoutMs: 5000,
     idleTimeoutMs: 5000,
+    hostNames: { listenHost: "127.0.0.1", allowedOrigins: [] },
     logger: pino({ level: "silent" }),
   });
   const { port } = await server.listen();

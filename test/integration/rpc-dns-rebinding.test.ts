@@ -51,6 +51,17 @@ describe("with no origin allowed (the default)", () => {
       headers: { "origin": `http://evil.example:${port}`, "host": `evil.example:${port}`, "access-control-request-method": "POST" },
     });
     expect(preflight.status).toBe(403);
+    // A same-origin GET has no Origin: over plain http a browser's gives itself away by its User-Agent only.
+    const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+    for (const path of ["/health", "/metrics", "/"]) {
+      const page = await httpRequest(`${chain.node.rpc.url}${path}`, { headers: { "host": `evil.example:${port}`, "user-agent": chrome } });
+      expect(page.status, path).toBe(403);
+      expect(page.body, path).toContain("DNS rebinding");
+      const own = await httpRequest(`${chain.node.rpc.url}${path}`, { headers: { "host": `127.0.0.1:${port}`, "user-agent": chrome } });
+      expect(own.status, path).toBe(200);
+      const script = await httpRequest(`${chain.node.rpc.url}${path}`, { headers: { "host": `evil.example:${port}`, "user-agent": "curl/8.5.0" } });
+      expect(script.status, path).toBe(200);
+    }
   });
 
   it("the node's own names are served to pages: 127.0.0.1, localhost, [::1], a LAN address", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { browserHostRefusal, nodeHostName } from "../../rpc/host-names.ts";
 
-/** The DNS-rebinding check shared by POST / and /ws (rpc/host-names.ts). */
+/** The DNS-rebinding check shared by the RPC port (POST, GET), /ws and the metrics listener (rpc/host-names.ts). */
 
 const loopback = { listenHost: "127.0.0.1", allowedOrigins: [] };
 
@@ -39,5 +39,25 @@ describe("browserHostRefusal", () => {
     expect(browserHostRefusal({ origin: "https://app.example", host: "rpc.internal" }, app)).toBeUndefined();
     const any = { listenHost: "127.0.0.1", allowedOrigins: ["*"] };
     expect(browserHostRefusal({ origin: "http://evil.example", host: "evil.example" }, any)).toBeUndefined();
+  });
+
+  it("takes a same-origin GET for a browser's without an Origin: by Sec-Fetch-Site, or over plain http by its User-Agent", () => {
+    const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+    const evil = "evil.example:26657";
+    // Over plain http to a name, Chromium sends neither Origin nor Sec-Fetch-* on a page's GET: its User-Agent.
+    expect(browserHostRefusal({ "host": evil, "user-agent": chrome }, loopback)).toContain("a page of its own origin");
+    expect(browserHostRefusal({ "host": evil, "sec-fetch-site": "same-origin" }, loopback)).toContain("DNS rebinding");
+    // A person opening the address (Sec-Fetch-Site: none) is no page's doing; scripts are not browsers.
+    expect(browserHostRefusal({ "host": evil, "user-agent": chrome, "sec-fetch-site": "none" }, loopback)).toBeUndefined();
+    for (const ua of ["curl/8.5.0", "Prometheus/2.53.0", "python-requests/2.31", "node"]) {
+      expect(browserHostRefusal({ "host": evil, "user-agent": ua }, loopback), ua).toBeUndefined();
+    }
+    // The node's own names are served to browsers; "*" in rpc.cors_allowed_origins serves any name.
+    expect(browserHostRefusal({ "host": "127.0.0.1:26657", "user-agent": chrome }, loopback)).toBeUndefined();
+    const any = { listenHost: "127.0.0.1", allowedOrigins: ["*"] };
+    expect(browserHostRefusal({ "host": evil, "user-agent": chrome }, any)).toBeUndefined();
+    const app = { listenHost: "127.0.0.1", allowedOrigins: ["http://node.lan:26657"] };
+    expect(browserHostRefusal({ "host": "node.lan:26657", "user-agent": chrome }, app)).toBeUndefined();
+    expect(browserHostRefusal({ "host": evil, "user-agent": chrome }, app)).toContain("DNS rebinding");
   });
 });

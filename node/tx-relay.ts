@@ -47,9 +47,9 @@ export interface TxRelayOptions {
    */
   flushMs: number;
   /**
-   * Hashes remembered to drop copies before any decoding. An entry costs ~130 bytes of heap (its id, ~80, and
-   * ~52 of node/tx-id-table.ts's table and ring, as a Set's entry: measured over 50,000), so the default 50,000
-   * is ~6.5 MB (200,000 before: ~22 MB, full after 100 s at 2,000 tx/s): 25 s
+   * Hashes remembered to drop copies before any decoding. An entry costs ~140 bytes (its id, ~80, ~52 of
+   * node/tx-id-table.ts's table and ring, as a Set's entry: measured over 50,000, and ~10 off the heap, its
+   * packed hashes), so the default 50,000 is ~7 MB (200,000 before: ~22 MB, full after 100 s at 2,000 tx/s): 25 s
    * of such a load, far longer than a copy takes to arrive. A copy arriving later is refused by the mempool
    * (ALREADY_KNOWN, NONCE_TOO_LOW) after a decode, without a signature check.
    */

@@ -8,8 +8,8 @@ import { RecentTxIds, TxIdTable } from "./tx-id-table.ts";
  * committed ones, forgotten at once. So a tx is remembered until this many later verifications (25 s at
  * 2,000 tx/s), several times any mempool's stay; one still waiting after that is merely verified again when
  * a block holds it (blocks count each tx's verify in their work budget: state/work.ts). An entry costs ~52
- * bytes of table and ring (as a Set's entry does: measured over 50,000) and, once no pending tx holds it, its
- * 64-character id (~80 bytes): ~6.5 MB at most. It was 200,000 (~21 MB).
+ * bytes of table and ring (as a Set's entry does: measured over 50,000), ~10 off the heap (the table's packed
+ * hashes) and, once no pending tx holds it, its 64-character id (~80 bytes): ~7 MB at most. It was 200,000 (~21 MB).
  */
 export const VERIFIED_TX_LIMIT = 50_000;
 

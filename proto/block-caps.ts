@@ -25,3 +25,18 @@ export const BLOCK_PARAM_CAPS: BlockSizeParams = {
 
 /** Most pieces of evidence one block commits. */
 export const MAX_BLOCK_EVIDENCE = 10;
+
+/**
+ * The lists of a commit, a block and a validator set, bounded by the caps above before anything is decoded
+ * (decodeCanonical's wire walk, proto/wire-scan.ts): a commit from a peer holding millions of empty signatures
+ * fits a sync frame's bytes, and decoding them took seconds.
+ */
+export const COMMIT_LISTS = { "Commit.signatures": BLOCK_PARAM_CAPS.maxValidators } as const;
+export const BLOCK_LISTS = {
+  "Block.txs": BLOCK_PARAM_CAPS.maxBlockTxs,
+  "Block.evidence": MAX_BLOCK_EVIDENCE,
+  ...COMMIT_LISTS,
+} as const;
+export const VALIDATOR_SET_LISTS = { "ValidatorSet.validators": BLOCK_PARAM_CAPS.maxValidators } as const;
+/** For messages with no list: any list met is a bug to fix here (wireProblem throws), not a peer's fault. */
+export const NO_LISTS = {} as const;

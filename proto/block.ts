@@ -1,7 +1,7 @@
 import { ADDRESS_LENGTH } from "../crypto/address.ts";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
-import { BLOCK_PARAM_CAPS } from "./block-caps.ts";
+import { BLOCK_LISTS, BLOCK_PARAM_CAPS, COMMIT_LISTS, NO_LISTS, VALIDATOR_SET_LISTS } from "./block-caps.ts";
 import { equalBytes } from "../crypto/bytes.ts";
 import { merkleRoot, merkleRootOfHashes } from "../crypto/merkle.ts";
 import {
@@ -92,7 +92,7 @@ export function encodeHeader(h: Header): Uint8Array {
 }
 
 export function decodeHeader(bytes: Uint8Array): Header {
-  return headerFrom(decodeCanonical(pb.Header, bytes, "block header"));
+  return headerFrom(decodeCanonical(pb.Header, bytes, "block header", NO_LISTS));
 }
 
 /** A block's hash is the hash of its canonical header: the header commits to everything else by root. */
@@ -129,7 +129,7 @@ export function encodeCommit(c: Commit): Uint8Array {
 }
 
 export function decodeCommit(bytes: Uint8Array): Commit {
-  return commitFrom(decodeCanonical(pb.Commit, bytes, "commit"));
+  return commitFrom(decodeCanonical(pb.Commit, bytes, "commit", COMMIT_LISTS));
 }
 
 /** Hash of the last commit as carried in a header; the first block (no last commit) hashes the empty string. */
@@ -191,7 +191,7 @@ export function scanBlock(bytes: Uint8Array): { header: Header; txCount: number 
 export function decodeBlock(bytes: Uint8Array, maxTxs = BLOCK_PARAM_CAPS.maxBlockTxs): Block {
   const { txCount } = scanBlock(bytes);
   if (txCount > maxTxs) throw new CodecError(`block of ${txCount} txs exceeds the limit of ${maxTxs}`);
-  const f = decodeCanonical(pb.Block, bytes, "block");
+  const f = decodeCanonical(pb.Block, bytes, "block", BLOCK_LISTS);
   return {
     header: headerFrom(f.header),
     txs: (f.txs ?? []).map(bytesField),
@@ -271,7 +271,7 @@ export function encodeValidatorSet(validators: readonly Validator[]): Uint8Array
 }
 
 export function decodeValidatorSet(bytes: Uint8Array): Validator[] {
-  const f = decodeCanonical(pb.ValidatorSet, bytes, "validator set");
+  const f = decodeCanonical(pb.ValidatorSet, bytes, "validator set", VALIDATOR_SET_LISTS);
   return (f.validators ?? []).map((v: Fields) => ({
     address: fixedBytes(v.address, ADDRESS_LENGTH, "validator address"),
     pubkey: fixedBytes(v.pubkey, PUBLIC_KEY_LENGTH, "validator public key"),

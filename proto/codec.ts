@@ -1,5 +1,6 @@
 import type protobuf from "protobufjs";
 import { equalBytes } from "../crypto/bytes.ts";
+import { type RepeatedCaps, wireProblem } from "./wire-scan.ts";
 
 /** Bytes that are not a canonical encoding of the expected message. `reason` is for people. */
 export class CodecError extends Error {
@@ -24,8 +25,14 @@ export function encodeMessage(type: protobuf.Type, fields: Fields): Uint8Array {
  * Decodes `bytes` as `type` and insists the bytes are the canonical encoding: re-encoding the decoded value
  * must give the same bytes. That rejects unknown fields, out-of-order fields, explicit default values,
  * non-minimal varints and trailing garbage, so one value has exactly one encoding (and one hash).
+ *
+ * First the wire format is walked without decoding (proto/wire-scan.ts): an unknown field, a singular field
+ * twice, or a list longer than `caps` allows (bytes from a peer or a client: each of its lists bounded) is
+ * refused before protobufjs spends an object on each field.
  */
-export function decodeCanonical(type: protobuf.Type, bytes: Uint8Array, what: string): Fields {
+export function decodeCanonical(type: protobuf.Type, bytes: Uint8Array, what: string, caps?: RepeatedCaps): Fields {
+  const problem = wireProblem(type, bytes, caps);
+  if (problem !== undefined) throw new CodecError(`${what} is not canonically encoded: ${problem}`);
   let decoded: protobuf.Message;
   try {
     decoded = type.decode(bytes);

@@ -3,6 +3,7 @@ import { utf8 } from "../crypto/bytes.ts";
 import { SIGNATURE_LENGTH } from "../crypto/ed25519.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { CodecError, decodeCanonical, encodeMessage, type Fields, fixedBytes, uint } from "./codec.ts";
+import { NO_LISTS } from "./block-caps.ts";
 import { pb } from "./schema.ts";
 
 // Consensus messages: votes, proposals and the evidence built from conflicting votes.
@@ -79,7 +80,7 @@ export function encodeSignedVote(v: SignedVote): Uint8Array {
 }
 
 export function decodeSignedVote(bytes: Uint8Array): SignedVote {
-  return signedVoteFrom(decodeCanonical(pb.SignedVote, bytes, "signed vote"));
+  return signedVoteFrom(decodeCanonical(pb.SignedVote, bytes, "signed vote", NO_LISTS));
 }
 
 export function encodeProposal(p: Proposal): Uint8Array {
@@ -91,7 +92,7 @@ export function encodeSignedProposal(p: SignedProposal): Uint8Array {
 }
 
 export function decodeSignedProposal(bytes: Uint8Array): SignedProposal {
-  return signedProposalFrom(decodeCanonical(pb.SignedProposal, bytes, "signed proposal"));
+  return signedProposalFrom(decodeCanonical(pb.SignedProposal, bytes, "signed proposal", NO_LISTS));
 }
 
 export function signedProposalFields(p: SignedProposal): Fields {

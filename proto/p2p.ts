@@ -1,5 +1,5 @@
 import { type Block, blockTxHashes, type Commit, commitFields, commitFrom, decodeBlock, encodeBlock, HASH_LENGTH } from "./block.ts";
-import { BLOCK_PARAM_CAPS } from "./block-caps.ts";
+import { BLOCK_PARAM_CAPS, COMMIT_LISTS, NO_LISTS } from "./block-caps.ts";
 import {
   lengthDelimitedFieldBytes,
   MAX_ENCODED_BLOCK_BYTES,
@@ -103,7 +103,7 @@ export function decodeConsensusMessage(bytes: Uint8Array): ReceivedConsensusMess
   if (bytes.byteLength > MAX_CONSENSUS_MESSAGE_BYTES) {
     throw new CodecError(`consensus message of ${bytes.byteLength} bytes exceeds ${MAX_CONSENSUS_MESSAGE_BYTES}`);
   }
-  const f = decodeCanonical(pb.ConsensusMessage, bytes, "consensus message");
+  const f = decodeCanonical(pb.ConsensusMessage, bytes, "consensus message", NO_LISTS);
   if (f.vote) return { type: "vote", vote: signedVoteFrom(f.vote) };
   if (f.proposal) {
     const blockBytes = bytesField(f.proposal.block);
@@ -137,10 +137,8 @@ export function decodeTxBatch(bytes: Uint8Array): Uint8Array[] {
   if (bytes.byteLength > MAX_TX_BATCH_BYTES) {
     throw new CodecError(`transaction batch of ${bytes.byteLength} bytes exceeds ${MAX_TX_BATCH_BYTES}`);
   }
-  const f = decodeCanonical(pb.TxBatch, bytes, "transaction batch");
-  const txs = ((f.txs ?? []) as unknown[]).map(bytesField);
-  if (txs.length > MAX_TX_BATCH_COUNT) throw new CodecError(`transaction batch of ${txs.length} exceeds ${MAX_TX_BATCH_COUNT}`);
-  return txs;
+  const f = decodeCanonical(pb.TxBatch, bytes, "transaction batch", { "TxBatch.txs": MAX_TX_BATCH_COUNT });
+  return ((f.txs ?? []) as unknown[]).map(bytesField); // at most MAX_TX_BATCH_COUNT: counted on the wire
 }
 
 /**
@@ -172,7 +170,7 @@ export function encodeBlockRequest(r: BlockRequest): Uint8Array {
 }
 
 export function decodeBlockRequest(bytes: Uint8Array): BlockRequest {
-  const f = decodeCanonical(pb.BlockRequest, bytes, "block request");
+  const f = decodeCanonical(pb.BlockRequest, bytes, "block request", NO_LISTS);
   const r = { fromHeight: uint(f.fromHeight, "from height"), count: uint(f.count, "count") };
   if (r.fromHeight < 1) throw new CodecError("block request from height 0");
   if (r.count < 1 || r.count > MAX_BLOCK_REQUEST_COUNT) {
@@ -196,7 +194,7 @@ export function decodeSyncedBlock(bytes: Uint8Array): SyncedBlock {
   if (bytes.byteLength > MAX_SYNCED_BLOCK_BYTES) {
     throw new CodecError(`synced block of ${bytes.byteLength} bytes exceeds ${MAX_SYNCED_BLOCK_BYTES}`);
   }
-  const f = decodeCanonical(pb.SyncedBlock, bytes, "synced block");
+  const f = decodeCanonical(pb.SyncedBlock, bytes, "synced block", COMMIT_LISTS);
   if (!f.commit) throw new CodecError("synced block has no commit");
   const blockBytes = bytesField(f.block);
   return { block: decodeBlock(blockBytes), blockBytes, commit: commitFrom(f.commit) };
@@ -220,7 +218,7 @@ export function decodeTxFetchRequest(bytes: Uint8Array): TxFetchRequest {
   if (bytes.byteLength > MAX_TX_FETCH_REQUEST_BYTES) {
     throw new CodecError(`tx fetch request of ${bytes.byteLength} bytes exceeds ${MAX_TX_FETCH_REQUEST_BYTES}`);
   }
-  const f = decodeCanonical(pb.TxFetchRequest, bytes, "tx fetch request");
+  const f = decodeCanonical(pb.TxFetchRequest, bytes, "tx fetch request", NO_LISTS);
   const txHashes = bytesField(f.txHashes);
   hashCount(txHashes, BLOCK_PARAM_CAPS.maxBlockTxs, "tx fetch request");
   return { height: uint(f.height, "tx fetch height"), blockHash: fixedBytes(f.blockHash, HASH_LENGTH, "tx fetch block hash"), txHashes };
@@ -237,7 +235,9 @@ export function decodeTxFetchResponse(bytes: Uint8Array): TxFetchResponse {
   if (bytes.byteLength > MAX_TX_FETCH_RESPONSE_BYTES) {
     throw new CodecError(`tx fetch response of ${bytes.byteLength} bytes exceeds ${MAX_TX_FETCH_RESPONSE_BYTES}`);
   }
-  const f = decodeCanonical(pb.TxFetchResponse, bytes, "tx fetch response");
+  const f = decodeCanonical(pb.TxFetchResponse, bytes, "tx fetch response", {
+    "TxFetchResponse.txs": BLOCK_PARAM_CAPS.maxBlockTxs,
+  });
   const block = bytesField(f.block);
   const txs = ((f.txs ?? []) as unknown[]).map(bytesField);
   if (block.byteLength > 0) {

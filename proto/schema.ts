@@ -7,6 +7,8 @@ protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
 protobuf.configure();
 
 const root = protobuf.loadSync(join(import.meta.dirname, "opl.proto"));
+// Every field's type looked up now: proto/wire-scan.ts walks into message fields by their resolvedType.
+root.resolveAll();
 
 function type(name: string): protobuf.Type {
   return root.lookupType(`opl.v1.${name}`);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NodeDescription } from "./endpoints.ts";
 import { EXPLORER_CSP, type StaticFile } from "./explorer-files.ts";
+import { requestPath } from "./request-path.ts";
 
 /**
  * The GET side of the node's HTTP ports: GET / (the explorer's page for a browser, else what the port serves),
@@ -20,7 +21,7 @@ export interface GetRoutes {
 
 /** Answers one GET (or HEAD) request; resolves once the answer is written. */
 export async function answerGet(req: IncomingMessage, res: ServerResponse, routes: GetRoutes): Promise<void> {
-  const path = new URL(req.url ?? "/", "http://node").pathname;
+  const path = requestPath(req.url) ?? "";
   const file = path === "/" && !wantsHtml(req.headers.accept) ? undefined : routes.explorer?.get(path);
   if (file !== undefined) {
     sendFile(req, res, file);

@@ -110,8 +110,17 @@ export class RpcServer {
     this.server.on("connection", (socket: Socket) => this.connections.admit(socket));
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // A connection over the per-address limit was answered 503 already.
-      if (opts.websocket === undefined || this.connections.wasRefused(req.socket)) socket.destroy();
-      else opts.websocket.handleUpgrade(req, socket, head);
+      if (opts.websocket === undefined || this.connections.wasRefused(req.socket)) {
+        socket.destroy();
+        return;
+      }
+      // Nothing a stranger sends may throw out of this listener: an error here is uncaught, and ends the node.
+      try {
+        opts.websocket.handleUpgrade(req, socket, head);
+      } catch (err) {
+        opts.logger.warn({ err, url: req.url }, "WebSocket upgrade failed");
+        socket.destroy();
+      }
     });
   }
 

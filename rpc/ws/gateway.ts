@@ -7,6 +7,7 @@ import { allowedOrigin } from "../cors.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { INVALID_REQUEST } from "../errors.ts";
 import { browserHostRefusal, type NodeHostNames } from "../host-names.ts";
+import { requestPath } from "../request-path.ts";
 import { WsConnection } from "./connection.ts";
 import { WS_PATH } from "./http-methods.ts";
 import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
@@ -94,8 +95,7 @@ export class WsGateway {
 
   /** The HTTP server's 'upgrade' event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? "/", "http://host").pathname;
-    if (path !== WS_PATH) {
+    if (requestPath(req.url) !== WS_PATH) {
       refuse(socket, 404, `WebSocket is served on ${WS_PATH} only`);
       return;
     }

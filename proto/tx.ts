@@ -16,6 +16,7 @@ import {
 import { type ModuleMsg, moduleMsgFields, moduleMsgFrom, str } from "./module-msgs.ts";
 import { CanonicalReader, WIRE_LEN, WIRE_VARINT } from "./canonical-reader.ts";
 import { pb } from "./schema.ts";
+import { TX_BODY_LISTS } from "./tx-lists.ts";
 
 export interface TransferMsg {
   type: "transfer";
@@ -165,7 +166,7 @@ function chainIdIn(bytes: Uint8Array, start: number, end: number): string {
 }
 
 function decodeModuleTxBody(bytes: Uint8Array): TxBody {
-  const f = decodeCanonical(pb.TxBody, bytes, "transaction body");
+  const f = decodeCanonical(pb.TxBody, bytes, "transaction body", TX_BODY_LISTS);
   const msg = moduleMsgFrom(f);
   if (msg === undefined) throw new CodecError("transaction body carries no message");
   const chainId = str(f.chainId);

@@ -1,4 +1,5 @@
 import { blockParamsProblem } from "../proto/block-limits.ts";
+import { MAX_TX_LIST_ITEMS } from "../proto/tx-lists.ts";
 import { type ChainParams, DEFAULT_PARAMS, PPM } from "./params.ts";
 
 /**
@@ -71,6 +72,17 @@ export function checkParams(params: ChainParams): void {
   const g = params.gov;
   for (const k of ["quorumPpm", "thresholdPpm", "vetoPpm"] as const) {
     if (g[k] > PPM) throw new ParamsError(`params.gov.${k} must be at most 1000000`);
+  }
+  const lists = {
+    "datanets.maxCurators": params.datanets.maxCurators,
+    "datanets.maxContributors": params.datanets.maxContributors,
+    "models.maxTrainedOn": params.models.maxTrainedOn,
+    "models.maxOperators": params.models.maxOperators,
+    "attribution.maxWeights": params.attribution.maxWeights,
+  };
+  for (const [k, v] of Object.entries(lists)) {
+    // A longer list than this is refused when its tx is decoded (proto/tx-lists.ts): no tx could use more.
+    if (v > MAX_TX_LIST_ITEMS) throw new ParamsError(`params.${k} must be at most ${MAX_TX_LIST_ITEMS}`);
   }
   if (g.maxActiveProposals > MAX_ACTIVE_PROPOSALS_CAP)
     throw new ParamsError(`params.gov.maxActiveProposals must be at most ${MAX_ACTIVE_PROPOSALS_CAP}`);

@@ -1,5 +1,6 @@
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { blockHash, type Commit, type Header, scanBlock } from "../proto/block.ts";
+import { chargeBlockRead } from "./block-read-charge.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";
 
@@ -37,6 +38,7 @@ export async function committedHeader(ctx: RpcContext, height: number): Promise<
     cache.set(height, kept);
     return kept;
   }
+  await chargeBlockRead(ctx, height); // the whole block is read and hashed for its header
   const [bytes, meta] = await Promise.all([ctx.db.getBlockBytes(height), ctx.db.getBlockMeta(height)]);
   if (bytes === undefined || meta === undefined) throw appError("BLOCK_NOT_FOUND", `block ${height} is not stored here`);
   const { header } = scanBlock(bytes);

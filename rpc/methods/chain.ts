@@ -8,6 +8,7 @@ import { blockTxItems } from "./search.ts";
 import { countOut, hashHex, hashSchema, heightSchema } from "../schemas.ts";
 import { commitOut, eventOut, evidenceOut, headerOut, txItemOut } from "../result-schemas.ts";
 import { commitView, evidenceView, headerView, resultView } from "../views.ts";
+import { chargeBlockRead } from "../block-read-charge.ts";
 
 const getBlockParams = z
   .strictObject({
@@ -68,6 +69,7 @@ export const chainMethods = [
           latest,
         });
       }
+      await chargeBlockRead(ctx, h); // read, checked against its header and decoded whole, whatever txs asks
       const [block, meta, blockEvents] = await Promise.all([
         ctx.db.getBlock(h),
         ctx.db.getBlockMeta(h),

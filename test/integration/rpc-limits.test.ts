@@ -5,6 +5,7 @@ import { defaultConfig } from "../../node/config.ts";
 import { APP_ERRORS } from "../../rpc/errors.ts";
 import { MAX_PIPELINED } from "../../rpc/server.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { BLOCK_BYTES_PER_WORK } from "../../rpc/block-read-charge.ts";
 import { createHeavyDatanets } from "../helpers/heavy-datanets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
@@ -135,6 +136,32 @@ describe("response and work budgets", () => {
       });
       expect(e.error?.message).toContain(`work budget of ${LIMITS.max_request_work} keys`);
     }
+  });
+});
+
+describe("block reads", () => {
+  it("count against the work budget by their size: a batch re-reading a heavy block is cut short", async () => {
+    // The block holding the most of the 4 KB datanets; each chain_getBlock reads, checks and decodes it whole.
+    const latest = chain.node.app.info().height;
+    let heaviest = { height: 1, numTxs: 0 };
+    for (let height = 1; height <= latest; height++) {
+      const { numTxs } = await chain.rpc.call<{ numTxs: number }>("chain_getBlock", { height, txs: "none" });
+      if (numTxs > heaviest.numTxs) heaviest = { height, numTxs };
+    }
+    const kib = Math.ceil((heaviest.numTxs * 4000) / BLOCK_BYTES_PER_WORK); // at least this many work units a read
+    expect(kib * 1000).toBeGreaterThan(LIMITS.max_request_work);
+    const r = await batch(1000, "chain_getBlock", { height: heaviest.height, txs: "none" });
+    const done = r.replies.filter((x) => x.result !== undefined);
+    const refused = r.replies.filter((x) => x.error !== undefined);
+    console.log(`1000 reads of a ${heaviest.numTxs}-tx block: ${done.length} run, ${refused.length} refused in ${r.ms.toFixed(0)} ms`);
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.length * kib).toBeLessThanOrEqual(LIMITS.max_request_work);
+    expect(refused.length).toBe(1000 - done.length);
+    for (const e of refused) expect(e.error).toMatchObject({ code: APP_ERRORS.WORK_LIMIT_EXCEEDED });
+    // light_getBlock reads the whole block for its header too, charged the same way on a miss; its header is
+    // then kept (rpc/committed-header.ts), so asking again costs no read: all 1000 are answered.
+    const light = await batch(1000, "light_getBlock", { height: heaviest.height });
+    expect(light.replies.filter((x) => x.result !== undefined)).toHaveLength(1000);
   });
 });
 

@@ -435,6 +435,7 @@ export class ConsensusDriver {
         // Its txs from the mempool, the missing ones fetched: not received until they are all here.
         this.assemble(c.compact, from).then(
           (assembled) => {
+            if (assembled === undefined) this.inbox.assemblyFailed(id);
             if (assembled === undefined || this.jobs.stopped) return;
             if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
             this.takeProposal(proposal, id, assembled.block);
@@ -445,8 +446,8 @@ export class ConsensusDriver {
         return "taken";
       }
       case "evidence":
-        this.evidencePool.add(c.evidence, "received");
-        return "taken";
+        // Not kept (its validator already has a fresh piece against it): charged like any message of no use.
+        return this.evidencePool.add(c.evidence, "received") ? "taken" : "dropped";
     }
   }
 

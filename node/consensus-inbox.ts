@@ -47,11 +47,18 @@ export interface EngineWindow {
   round: number;
 }
 
+/**
+ * How long a compact proposal whose txs could not be had is not assembled again: a third of the default
+ * propose timeout, so an honest proposer's copy that comes later in the round (its txs fetched by then) is
+ * still taken, and a copy sent over and over costs one check per second, not one per message.
+ */
+export const ASSEMBLY_RETRY_MS = 1000;
+
 export class ConsensusInbox {
   private readonly app: Pick<Application, "info" | "validators">;
   private readonly schedules: Pick<ProposerSchedules, "at">;
   private readonly engine: () => EngineWindow;
-  private readonly votes: Pick<SignedVotes, "has">;
+  private readonly votes: Pick<SignedVotes, "has" | "full">;
   private readonly evidence: Pick<EvidencePool, "known">;
   private readonly maxBlockTxs: () => number;
   /** Proposals already taken in, by "height/round/value": re-broadcasts are dropped unverified. */
@@ -62,19 +69,30 @@ export class ConsensusInbox {
    * is dropped undecoded, so it cannot make us decode and hash full blocks without end.
    */
   private readonly proposalValues = new Map<string, Set<ValueId>>();
+  /**
+   * Compact proposals whose assembly failed (their txs could not be had), by id, with when: a copy within
+   * ASSEMBLY_RETRY_MS is dropped before its signature is checked and its block decoded again (a sender of
+   * proposals naming txs that do not exist made us verify, decode and hash 20,000 tx hashes per copy, never
+   * charged). Bounded as the proposals are (countProposal) and forgotten with their heights.
+   */
+  private readonly failedAssemblies = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(deps: {
     app: Pick<Application, "info" | "validators">;
     schedules: Pick<ProposerSchedules, "at">;
     engine: () => EngineWindow;
-    votes: Pick<SignedVotes, "has">;
+    votes: Pick<SignedVotes, "has" | "full">;
     evidence: Pick<EvidencePool, "known">;
     /**
      * The chain's maxBlockTxs in force (read each time): a proposed block for the next height with more is
      * refused before it is decoded (one beyond: the structural cap, see proposalTxLimit).
      */
     maxBlockTxs: () => number;
+    /** A monotonic clock in ms (performance.now by default): how long ago an assembly failed. */
+    now?: () => number;
   }) {
+    this.now = deps.now ?? (() => performance.now());
     this.app = deps.app;
     this.schedules = deps.schedules;
     this.engine = deps.engine;
@@ -96,6 +114,9 @@ export class ConsensusInbox {
         const validators = this.app.validators(v.height);
         const known = validatorIndex(validators, v.validatorAddress);
         if (known >= 0 && this.votes.has(v.height, v.type, v.round, known, value)) return { kind: "dropped" }; // a re-send
+        // Its validator's share of the height is used up: the vote would not be kept, so it is not checked
+        // (each copy cost a signature check and a queued job before, and was never charged to its sender).
+        if (known >= 0 && this.votes.full(v.height, known)) return { kind: "dropped" };
         const validator = checkVote(info.chainId, validators, m.vote);
         const vote: Vote = { type: v.type, height: v.height, round: v.round, value, validator };
         return { kind: "vote", vote, signed: m.vote, sig: { timeMs: v.timeMs, signature: toBase64(m.vote.signature) } };
@@ -108,6 +129,10 @@ export class ConsensusInbox {
         const value = toHex(p.blockHash);
         const id = `${p.height}/${p.round}/${value}`;
         if (this.proposalsSeen.has(id)) return { kind: "dropped" };
+        const failedAt = this.failedAssemblies.get(id);
+        if (m.type === "compactProposal" && failedAt !== undefined && this.now() - failedAt < ASSEMBLY_RETRY_MS) {
+          return { kind: "dropped" };
+        }
         const validator = checkSignedProposal(info.chainId, this.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.schedules.at(p.height).proposer(p.round)) return { kind: "dropped" };
@@ -151,10 +176,16 @@ export class ConsensusInbox {
     return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
   }
 
+  /** A compact proposal's txs could not be had: copies of it are dropped unchecked for ASSEMBLY_RETRY_MS. */
+  assemblyFailed(id: string): void {
+    this.failedAssemblies.set(id, this.now());
+  }
+
   /** Forgets the proposals of heights before `height`. */
   forgetBelow(height: number): void {
     const below = (k: string) => Number(k.slice(0, k.indexOf("/"))) < height;
     for (const k of this.proposalsSeen) if (below(k)) this.proposalsSeen.delete(k);
+    for (const k of this.failedAssemblies.keys()) if (below(k)) this.failedAssemblies.delete(k);
     for (const k of this.proposalValues.keys()) if (below(k)) this.proposalValues.delete(k);
   }
 

@@ -28,6 +28,14 @@ export class SignedVotes {
   }
 
   /**
+   * Whether `validator`'s share of `height` is used up: a further vote of it would not be stored (add), so it is
+   * dropped before its signature is checked (node/consensus-inbox.ts), and charged to the peer that sent it.
+   */
+  full(height: number, validator: number): boolean {
+    return (this.counts.get(`${height}/${validator}`) ?? 0) >= MAX_VOTES_PER_VALIDATOR;
+  }
+
+  /**
    * Stores a vote; false if its validator's share of the height is used up (the vote is then not used).
    * `own`: this node's vote, always stored (a commit it decides may need it).
    */

@@ -4,7 +4,7 @@ import { MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../../consensus/engin
 import { addressFromPublicKey } from "../../crypto/address.ts";
 import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { PeerMisbehaviour } from "../../node/consensus-checks.ts";
-import { ConsensusInbox, type EngineWindow } from "../../node/consensus-inbox.ts";
+import { ASSEMBLY_RETRY_MS, ConsensusInbox, type EngineWindow } from "../../node/consensus-inbox.ts";
 import { SignedVotes } from "../../node/signed-votes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { type Block, blockHash, encodeBlock, txsRoot, type Validator } from "../../proto/block.ts";
@@ -34,7 +34,7 @@ function member() {
 }
 const [p0, p1] = [member(), member()];
 
-function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100) {
+function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100, now?: () => number) {
   const info: ChainInfo = {
     chainId: CHAIN_ID,
     height: 4,
@@ -51,6 +51,7 @@ function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100
     votes,
     evidence: knownEvidence,
     maxBlockTxs: () => maxBlockTxs,
+    now,
   });
   return { inbox, votes };
 }
@@ -115,6 +116,43 @@ describe("the consensus inbox checks", () => {
     votes.add(1, null, m.vote);
     const forgedCopy = vote(p1, 5, 2, true);
     expect(inbox.check(forgedCopy).kind).toBe("dropped");
+  });
+
+  it("drops a vote of a validator whose share of the height is used up, before checking it", () => {
+    const { inbox, votes } = setup();
+    // 64 distinct votes of validator 1 at height 5 (the most SignedVotes keeps of one validator a height).
+    for (let round = 0; !votes.full(5, 1); round++) {
+      const m = vote(p1, 5, round % 10);
+      if (m.type !== "vote") throw new Error("a vote");
+      const v = { ...m.vote.vote, blockHash: new Uint8Array(32).fill(round) };
+      votes.add(1, String(round), { vote: v, signature: m.vote.signature });
+    }
+    // A new vote, validly signed: the store would not keep it, so it is dropped (and its sender charged).
+    expect(inbox.check(vote(p1, 5, 2)).kind).toBe("dropped");
+    expect(inbox.check(vote(p0, 5, 2)).kind).toBe("vote"); // another validator's share is its own
+  });
+
+  it("drops copies of a compact proposal whose assembly failed, unchecked, until ASSEMBLY_RETRY_MS has passed", () => {
+    const clock = { ms: 0 };
+    const { inbox } = setup(undefined, 100, () => clock.ms);
+    const full = proposal(p0, blockAt(5), 2);
+    if (full.type !== "proposal") throw new Error("a proposal");
+    // Bytes that are no block: a copy that is checked again throws when its block is decoded.
+    const compact: ReceivedConsensusMessage = {
+      type: "compactProposal",
+      proposal: full.proposal,
+      blockBytes: new Uint8Array([1, 2, 3]),
+      txHashes: new Uint8Array(0),
+    };
+    const id = `5/2/${Buffer.from(full.proposal.proposal.blockHash).toString("hex")}`;
+    inbox.assemblyFailed(id);
+    clock.ms = ASSEMBLY_RETRY_MS - 1;
+    expect(inbox.check(compact).kind).toBe("dropped");
+    clock.ms = ASSEMBLY_RETRY_MS;
+    expect(() => inbox.check(compact)).toThrow(PeerMisbehaviour);
+    // The same block in full is never held back: it needs no assembly.
+    inbox.assemblyFailed(id);
+    expect(inbox.check(full).kind).toBe("proposal");
   });
 
   it("drops a proposal out of turn, and past the engine's proposals for a round drops the next undecoded", () => {

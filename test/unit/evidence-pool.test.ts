@@ -57,6 +57,9 @@ describe("the evidence pool", () => {
     const p = pool(5, committed);
     expect(p.add(equivocation(1, 10, 0), "seen")).toBe(true);
     expect(p.add(equivocation(1, 10, 1), "seen")).toBe(false); // one is enough to slash it
+    // So the next piece against it, at any other round, is of no use: known before its signatures are checked.
+    expect(p.known(equivocation(1, 10, 7))).toBe(true);
+    expect(p.known(equivocation(3, 10, 7))).toBe(false);
     expect(p.add(equivocation(2, 10, 1), "seen")).toBe(true); // another validator's is kept too
     committed.height = 20; // the first pieces can no longer be committed
     expect(p.fresh(10)).toBe(false);

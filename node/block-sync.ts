@@ -63,6 +63,11 @@ export interface BlockSyncOptions {
   maxRequestsPerSecond: number;
   /** A peer that claimed blocks it then did not serve is not believed for this long. */
   distrustMs: number;
+  /**
+   * A peer that answered none of the blocks asked is not asked again for this long, and not charged: a
+   * server answers none when its budget of answer bytes in flight is spent (BlockSyncServer).
+   */
+  busyRetryMs: number;
   /** More than this many blocks behind the best peer is "catching up". */
   catchingUpLag: number;
   progressLogMs: number;
@@ -79,6 +84,7 @@ export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   rangesInFlight: 2,
   maxRequestsPerSecond: 10,
   distrustMs: 30_000,
+  busyRetryMs: 1000,
   catchingUpLag: 2,
   progressLogMs: 1000,
   expectPeers: false,
@@ -122,6 +128,8 @@ export class BlockSync {
   private readonly server: BlockSyncServer;
   private readonly peerHeights = new Map<string, number>();
   private readonly distrusted = new Map<string, number>();
+  /** Peers that answered none of the blocks asked, and until when they are not asked (their claims stand). */
+  private readonly resting = new Map<string, number>();
   /** When we last sent block requests, per peer (see pace). */
   private readonly requested = new Map<string, number[]>();
   private readonly onFatal: (err: unknown) => void;
@@ -168,6 +176,7 @@ export class BlockSync {
     this.host.addEventListener("peer:disconnect", (evt) => {
       this.peerHeights.delete(evt.detail.toString());
       this.requested.delete(evt.detail.toString());
+      this.resting.delete(evt.detail.toString());
     });
     this.timer = setInterval(() => this.check(), this.o.checkMs);
   }
@@ -222,6 +231,8 @@ export class BlockSync {
     }
     const now = Date.now();
     this.behindSinceMs ??= now;
+    // Every peer ahead resting (it had no room for us): asked again once one's rest is over.
+    if (!this.canAsk(this.chain.height() + 1)) return;
     if (lag >= 2 || now - this.behindSinceMs >= this.o.graceMs) {
       this.behindSinceMs = undefined;
       void this.run();
@@ -238,6 +249,8 @@ export class BlockSync {
     const startHeight = this.chain.height();
     const progress = new SyncProgress(this.log, this.o.progressLogMs, startHeight);
     let failures = 0;
+    /** Peers that served blocks this run: until one of them is ahead, a wait for blocks holds no height back. */
+    const served = new Set<string>();
     this.log.info({ height: startHeight, target: this.bestPeerHeight }, "block sync: behind peers, fetching blocks");
     /** Ranges requested, in height order; `next` is the first height not requested yet. */
     let pending: Range[] = [];
@@ -258,6 +271,17 @@ export class BlockSync {
         const range = pending.shift();
         if (range === undefined) break; // no peer is ahead
         const { peer } = range;
+        if (began && !this.servedPeerAhead(served, range.from)) {
+          // Only peers that have served nothing this run claim more blocks: a claim is no block, so consensus
+          // goes on while we wait (before, peers claiming far heights kept a validator from voting for as
+          // long as an honest peer's new block now and then reset the failure count). A range that does
+          // arrive holds it again.
+          began = false;
+          if (!(await this.resumeConsensus("the only peers ahead have served no blocks yet"))) {
+            fatal = true;
+            return;
+          }
+        }
         let blocks: SyncedBlock[];
         try {
           blocks = await range.answer;
@@ -270,9 +294,10 @@ export class BlockSync {
           continue;
         }
         if (blocks.length === 0) {
+          // None for now: the peer's budget of answers in flight is spent (or it claimed a height it does not
+          // serve, which costs us no more than this). Not charged: another peer is asked, or it again shortly.
           failures++;
-          this.distrust(peer); // it claimed blocks it does not serve
-          this.scores.penalize(peer, PENALTY.unresponsive, "block sync: claimed a height it did not serve");
+          this.rest(peer);
           restart();
           continue;
         }
@@ -288,6 +313,7 @@ export class BlockSync {
         }
         const outcome = await this.apply(blocks, peer, progress);
         if (outcome === "stop") return;
+        if (outcome === "ok") served.add(peer);
         if (outcome === "bad") {
           failures++;
           restart();
@@ -304,17 +330,33 @@ export class BlockSync {
     } finally {
       this.active = false;
       const summary = progress.summary(this.chain.height());
-      if (began) {
-        // Durable before consensus resumes: it signs on top of these blocks.
-        await this.chain.durableWrites?.(true).catch((err: unknown) => {
-          fatal = true;
-          if (!this.stopped) this.onFatal(err);
-        });
-        this.log.info(summary, "block sync: done, consensus resumes");
-      } else this.log.info(summary, "block sync: no peer served blocks; consensus goes on");
-      // Consensus never resumes on blocks that may not be on disk: it would sign on top of them.
-      if (began && !this.stopped && !fatal) this.chain.endSync();
+      if (fatal) {
+        // Stopped on a local failure: onFatal has been called; consensus does not resume.
+      } else if (began) await this.resumeConsensus("done", summary);
+      else this.log.info(summary, "block sync: done; consensus was not held (no blocks, or none since it resumed)");
     }
+  }
+
+  /** Whether a peer that served blocks this run claims the blocks from `from` on. */
+  private servedPeerAhead(served: ReadonlySet<string>, from: number): boolean {
+    for (const peer of served) if ((this.peerHeights.get(peer) ?? 0) >= from) return true;
+    return false;
+  }
+
+  /**
+   * Makes the synced blocks durable, then lets consensus start the next height; false (and onFatal) if the
+   * disk failed: consensus never resumes on blocks that may not be on disk, it would sign on top of them.
+   */
+  private async resumeConsensus(why: string, summary?: object): Promise<boolean> {
+    try {
+      await this.chain.durableWrites?.(true);
+    } catch (err) {
+      if (!this.stopped) this.onFatal(err);
+      return false;
+    }
+    this.log.info({ ...summary, height: this.chain.height() }, `block sync: ${why}, consensus resumes`);
+    if (!this.stopped) this.chain.endSync();
+    return true;
   }
 
   /**
@@ -374,9 +416,28 @@ export class BlockSync {
     return Promise.all(checks).catch(() => {});
   }
 
+  private rest(peer: string): void {
+    this.resting.set(peer, Date.now() + this.o.busyRetryMs);
+  }
+
+  /** Whether `peer` may be asked now (not resting after an empty answer). */
+  private askable(peer: string): boolean {
+    const until = this.resting.get(peer);
+    if (until === undefined) return true;
+    if (Date.now() < until) return false;
+    this.resting.delete(peer);
+    return true;
+  }
+
+  /** Whether some peer that may be asked now has the block at `from`. */
+  private canAsk(from: number): boolean {
+    for (const [peer, h] of this.peerHeights) if (h >= from && this.askable(peer)) return true;
+    return false;
+  }
+
   /** A request for the blocks from `from`, to a peer that has them; undefined when no peer is ahead. */
   private request(from: number): Range | undefined {
-    const ahead = [...this.peerHeights].filter(([, h]) => h >= from);
+    const ahead = [...this.peerHeights].filter(([peer, h]) => h >= from && this.askable(peer));
     if (ahead.length === 0) return undefined;
     const [peer, peerHeight] = ahead[Math.floor(Math.random() * ahead.length)];
     // As many blocks as fit one answer at the size seen so far (a full block's answer holds one or two).

@@ -1,0 +1,126 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { lpStream } from "@libp2p/utils";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { concatBytes } from "../../crypto/bytes.ts";
+import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { PeerScores } from "../../p2p/peer-scores.ts";
+import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
+import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { smallBlock } from "../helpers/max-block.ts";
+import { waitFor } from "../helpers/tmp.ts";
+
+/**
+ * A peer may claim any height. Once a sync has applied an honest peer's blocks (consensus held while they are
+ * applied), the ranges past the honest tip can only go to peers claiming more; each such peer may stall its
+ * answer up to the request timeout, and a next honest block now and then reset the failure count, so peers
+ * claiming far heights kept a validator from voting. Now, while only peers that served nothing this run are
+ * ahead, consensus goes on: the sync waits for them without holding any height back.
+ */
+const log = pino({ level: "silent" });
+const hosts: P2pHost[] = [];
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+  for (const h of hosts.splice(0)) await h.stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const privateKey = await generateKeyPair("Ed25519");
+  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  hosts.push(h);
+  return h;
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+const lp = (bytes: Uint8Array) => concatBytes(varint(bytes.byteLength), bytes);
+
+/** A server of blocks 1..count that answers once `release` resolves; `asked` counts its requests. */
+async function honestServer(count: number, release: Promise<void>, asked: { n: number }): Promise<P2pHost> {
+  const server = await host();
+  await server.handle(SYNC_PROTOCOL, async (stream) => {
+    const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+    asked.n++;
+    await release;
+    const n = Math.min(req.count, count - req.fromHeight + 1);
+    const parts = [lp(Uint8Array.of(0, 0, 0, n))];
+    for (let h = req.fromHeight; h < req.fromHeight + n; h++) {
+      const block: Block = smallBlock({ height: h, timeMs: 1_700_000_000_000 + h });
+      const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
+      parts.push(lp(encodeSyncedBlock(encodeBlock(block), commit)));
+    }
+    stream.send(concatBytes(...parts));
+    await stream.close();
+  });
+  return server;
+}
+
+/** A peer that takes block requests and never answers (its claim of a far height is all it has). */
+async function silentServer(asked: { n: number }): Promise<P2pHost> {
+  const server = await host();
+  await server.handle(SYNC_PROTOCOL, async (stream) => {
+    await lpStream(stream).read();
+    asked.n++;
+  });
+  return server;
+}
+
+describe("peers claiming heights they cannot serve", () => {
+  it("do not hold consensus once the honest blocks are applied: it resumes while their ranges are awaited", async () => {
+    let releaseHonest = () => {};
+    const askedHonest = { n: 0 };
+    const askedSilent = { n: 0 };
+    const honest = await honestServer(8, new Promise<void>((r) => (releaseHonest = r)), askedHonest);
+    const silent = await silentServer(askedSilent);
+    const client = await host();
+    const applied: number[] = [];
+    const held = { begun: 0, ended: 0 };
+    const sync = new BlockSync({
+      host: client,
+      db: undefined as never, // only serving reads the block store
+      scores: new PeerScores({ log, disconnect: () => {} }),
+      log,
+      onFatal: (err) => {
+        throw err;
+      },
+      // A request timeout far past the test: the silent peer's range is never given up on while it runs.
+      options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 120_000, batchBlocks: 8 },
+      chain: {
+        height: () => applied.length,
+        beginSync: () => held.begun++,
+        applySynced: async (block) => {
+          applied.push(block.header.height);
+          return true;
+        },
+        endSync: () => held.ended++,
+      },
+    });
+    await sync.start();
+    stops.push(() => sync.stop());
+    await client.dial(honest.getMultiaddrs()[0]);
+    await client.dial(silent.getMultiaddrs()[0]);
+    // The honest peer's range is asked for first (it alone is ahead); then the silent one claims far more.
+    sync.onStatus(honest.peerId.toString(), 8);
+    await waitFor("the honest range requested", () => (askedHonest.n > 0 ? true : undefined), 10_000);
+    sync.onStatus(silent.peerId.toString(), 1_000_000);
+    releaseHonest();
+    await waitFor("the honest blocks applied", () => (applied.length === 8 ? true : undefined), 10_000);
+    expect(held.begun).toBe(1);
+    // The next range can only go to the silent peer: consensus resumes while it is awaited.
+    await waitFor("consensus resumed", () => (held.ended === held.begun ? true : undefined), 10_000);
+    // Its range was asked for, and is still awaited: consensus is not held meanwhile.
+    await waitFor("the silent peer asked for blocks", () => (askedSilent.n > 0 ? true : undefined), 10_000);
+    expect(held.ended).toBe(held.begun);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});

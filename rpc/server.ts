@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { BodyBytes, MAX_BUFFERED_BODY_BYTES } from "./body-bytes.ts";
 import { clientKey } from "./client-address.ts";
 import { ConnectionsPerClient } from "./connections-per-client.ts";
 import { ALLOWED_METHODS, applyCors } from "./cors.ts";
@@ -79,9 +80,12 @@ export class RpcServer {
   private readonly running = new WeakMap<Socket, Promise<void>>();
   private readonly waiting = new WeakMap<Socket, number>();
   private readonly hostNames: NodeHostNames;
+  /** Request bodies held before they are parsed (rpc/body-bytes.ts). */
+  readonly bodies: BodyBytes;
 
   constructor(opts: RpcServerOptions) {
     this.opts = opts;
+    this.bodies = new BodyBytes(opts.maxBodyBytes);
     this.hostNames = { listenHost: opts.host, allowedOrigins: opts.corsAllowedOrigins ?? [] };
     const l = opts.limits;
     this.connections = new ConnectionsPerClient(l.maxConnectionsPerIp, (key, limit) => ({
@@ -188,33 +192,55 @@ export class RpcServer {
     const chunks: Buffer[] = [];
     let size = 0;
     let aborted = false;
+    // The body's bytes held against the node's and the connection's share (BodyBytes) until it is parsed.
+    const socket = req.socket;
+    let held = 0;
+    const release = () => {
+      this.bodies.give(socket, held);
+      held = 0;
+    };
+    res.once("close", release);
     req.on("data", (chunk: Buffer) => {
       if (aborted) return;
       size += chunk.byteLength;
       if (size > limit) {
         aborted = true;
+        release();
         this.tooLarge(res, limit);
         req.resume();
         return;
       }
+      if (!this.bodies.take(socket, chunk.byteLength)) {
+        aborted = true;
+        release();
+        const why = `request bodies waiting to be read would exceed the node's ${MAX_BUFFERED_BODY_BYTES} bytes, or ` +
+          `two bodies of rpc.max_body_bytes (${limit}) on this connection`;
+        this.refuse(res, 503, `Node busy: ${why}; retry, without pipelining`);
+        req.resume();
+        return;
+      }
+      held += chunk.byteLength;
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (aborted || hangUp.signal.aborted) return;
+      if (aborted || hangUp.signal.aborted) return release();
       // A GET's body (there should be none) was read and bounded like a POST's, and is ignored.
       if (get) {
-        this.oneAtATime(req.socket, () => this.answerGet(req, res));
+        release();
+        this.oneAtATime(socket, () => this.answerGet(req, res));
         return;
       }
-      const client = clientKey(req.socket.remoteAddress);
-      this.oneAtATime(req.socket, () => {
+      const client = clientKey(socket.remoteAddress);
+      this.oneAtATime(socket, () => {
         const text = Buffer.concat(chunks).toString("utf8");
         chunks.length = 0; // this closure's context lives as long as the request
+        release();
         return this.answer(text, res, hangUp.signal, client);
       });
     });
     req.on("error", () => {
       aborted = true;
+      release();
     });
   }
 

@@ -194,9 +194,10 @@ export class RpcServer {
     let aborted = false;
     // The body's bytes held against the node's and the connection's share (BodyBytes) until it is parsed.
     const socket = req.socket;
+    const sender = clientKey(socket.remoteAddress);
     let held = 0;
     const release = () => {
-      this.bodies.give(socket, held);
+      this.bodies.give(socket, sender, held);
       held = 0;
     };
     res.once("close", release);
@@ -210,11 +211,11 @@ export class RpcServer {
         req.resume();
         return;
       }
-      if (!this.bodies.take(socket, chunk.byteLength)) {
+      if (!this.bodies.take(socket, sender, chunk.byteLength)) {
         aborted = true;
         release();
-        const why = `request bodies waiting to be read would exceed the node's ${MAX_BUFFERED_BODY_BYTES} bytes, or ` +
-          `two bodies of rpc.max_body_bytes (${limit}) on this connection`;
+        const why = `request bodies waiting to be read would exceed the node's ${MAX_BUFFERED_BODY_BYTES} bytes, ` +
+          `a quarter of that from one address, or two bodies of rpc.max_body_bytes (${limit}) on this connection`;
         this.refuse(res, 503, `Node busy: ${why}; retry, without pipelining`);
         req.resume();
         return;
@@ -230,7 +231,7 @@ export class RpcServer {
         this.oneAtATime(socket, () => this.answerGet(req, res));
         return;
       }
-      const client = clientKey(socket.remoteAddress);
+      const client = sender;
       this.oneAtATime(socket, () => {
         const text = Buffer.concat(chunks).toString("utf8");
         chunks.length = 0; // this closure's context lives as long as the request

@@ -1,14 +1,14 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BodyBytes, MAX_BUFFERED_BODY_BYTES } from "../../rpc/body-bytes.ts";
+import { BODY_CLIENT_SHARE, BodyBytes, MAX_BUFFERED_BODY_BYTES } from "../../rpc/body-bytes.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
 /**
  * Request bodies waiting to be parsed are bounded node-wide and per connection (rpc/body-bytes.ts): each
  * connection's bodies (and pipelined ones queued behind a slow request) were held in full, up to ~9 GiB at the
- * defaults. Here 70 connections each send 1 MB of a 1 MiB body and stop: the node holds at most
- * MAX_BUFFERED_BODY_BYTES of them, answers the rest 503, and still serves others.
+ * defaults. Here 70 connections from one address each send 1 MB of a 1 MiB body and stop: the node holds at
+ * most that address's share of MAX_BUFFERED_BODY_BYTES, answers the rest 503, and still serves others.
  */
 
 let chain: TestChain;
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe("request bodies held before they are parsed", () => {
-  it(`are at most ${MAX_BUFFERED_BODY_BYTES} bytes node-wide: past it a body is refused 503`, async () => {
+  it(`are at most a quarter of ${MAX_BUFFERED_BODY_BYTES} bytes from one address: past it a body is refused 503`, async () => {
     const { hostname, port } = new URL(chain.node.rpc.url);
     const statuses: string[] = [];
     const part = Buffer.alloc(1_000_000, 0x20);
@@ -41,8 +41,10 @@ describe("request bodies held before they are parsed", () => {
       socket.write(`Content-Length: ${1024 * 1024}\r\n\r\n`);
       socket.write(part); // the body's last 48,576 bytes never come
     }
-    await waitFor("refusals past the budget", () => (statuses.length >= 70 - 67 ? true : undefined), 20_000);
-    expect(chain.node.rpc.bodies.held).toBeLessThanOrEqual(MAX_BUFFERED_BODY_BYTES);
+    const share = MAX_BUFFERED_BODY_BYTES / BODY_CLIENT_SHARE;
+    const fit = Math.floor(share / part.byteLength);
+    await waitFor("refusals past the budget", () => (statuses.length >= 70 - fit ? true : undefined), 20_000);
+    expect(chain.node.rpc.bodies.held).toBeLessThanOrEqual(share);
     expect(statuses.every((s) => s === "HTTP/1.1 503 Service Unavailable")).toBe(true);
     // The node still answers a request that fits.
     expect((await chain.client.node.getStatus()).chainId).toBe(chain.chainId);
@@ -52,17 +54,19 @@ describe("request bodies held before they are parsed", () => {
 });
 
 describe("BodyBytes", () => {
-  it("gives a connection at most two bodies of max_body_bytes, and all of them the total", () => {
-    const bodies = new BodyBytes(1000, 3000);
-    const [a, b, c, d] = [{}, {}, {}, {}];
-    expect(bodies.take(a, 1500)).toBe(true);
-    expect(bodies.take(a, 600)).toBe(false); // 2,100 past its 2,000
-    expect(bodies.take(a, 500)).toBe(true);
-    expect(bodies.take(b, 900)).toBe(true);
-    expect(bodies.take(c, 200)).toBe(false); // 3,100 past the total
-    expect(bodies.take(c, 100)).toBe(true);
-    bodies.give(a, 2000);
-    expect(bodies.held).toBe(1000);
-    expect(bodies.take(d, 2000)).toBe(true);
+  it("gives a connection at most two bodies of max_body_bytes, an address a quarter, and all of them the total", () => {
+    const bodies = new BodyBytes(1000, 10_000); // an address's share: 2,500
+    const [a, b] = [{}, {}];
+    expect(bodies.take(a, "1.1.1.1", 1500)).toBe(true);
+    expect(bodies.take(a, "1.1.1.1", 600)).toBe(false); // 2,100 past the connection's 2,000
+    expect(bodies.take(a, "1.1.1.1", 500)).toBe(true);
+    expect(bodies.take(b, "1.1.1.1", 600)).toBe(false); // 2,600 past the address's 2,500
+    expect(bodies.take(b, "1.1.1.1", 500)).toBe(true);
+    for (const client of ["2.2.2.2", "3.3.3.3", "4.4.4.4"]) expect(bodies.take({}, client, 2000)).toBe(true);
+    expect(bodies.take({}, "5.5.5.5", 1500)).toBe(true); // 10,000: the total
+    expect(bodies.take({}, "6.6.6.6", 1)).toBe(false);
+    bodies.give(a, "1.1.1.1", 2000);
+    expect(bodies.held).toBe(8000);
+    expect(bodies.take({}, "6.6.6.6", 1)).toBe(true);
   });
 });

@@ -8,8 +8,10 @@ export const heightSchema = z
   .min(0, "height must be >= 0")
   .max(Number.MAX_SAFE_INTEGER, "height is too large");
 
+// The length first, aborting (zod runs every check unless one aborts): the pattern never reads a long text.
 export const hashSchema = z
   .string({ error: "hash must be a string" })
+  .max(64, { abort: true, error: "hash must be 64 lowercase hex characters" })
   .regex(/^[0-9a-f]{64}$/, "hash must be 64 lowercase hex characters");
 
 export const addressSchema = z

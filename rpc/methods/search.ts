@@ -10,6 +10,8 @@ import {
   indexKey,
   indexPlace,
   indexPrefix,
+  MAX_INDEX_TERM_BYTES,
+  textTermPrefix,
 } from "../../state/store/tx-index.ts";
 import type { RpcContext } from "../context.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
@@ -89,20 +91,46 @@ export async function blockTxItems(ctx: RpcContext, height: number, hashes: read
 
 /**
  * The term a search scans: its address, else its event attribute (through the address index when the value is
- * an address), else its type. The other filters are checked on each item read.
+ * an address), else its type. The other filters are checked on each item read. A text term over
+ * MAX_INDEX_TERM_BYTES of UTF-8 is never indexed (each part fits the schema's 256 characters, the event's
+ * three together, or non-ASCII text, need not): the search scans by another filter, and with none it is
+ * refused. Every term returned has a key prefix (indexPrefix does not throw on it).
  */
 export function primaryTerm(p: SearchFilter): IndexTerm {
   if (p.address !== undefined) return { kind: "address", value: p.address };
+  let tooLong: RpcError | undefined;
   if (p.event !== undefined) {
     const { type, attribute, value } = p.event;
-    if (isIndexedAttribute(attribute, value)) return { kind: "event", value: eventTerm(type, attribute, value) };
+    if (isIndexedAttribute(attribute, value)) {
+      const term = eventTerm(type, attribute, value);
+      if (isIndexable("event", term)) return { kind: "event", value: term };
+      tooLong = tooLongToSearch("event", "its type, attribute and value together make");
+    }
     if (isAddressAttribute(attribute, value)) return { kind: "address", value };
   }
-  if (p.type !== undefined) return { kind: "type", value: p.type };
+  if (p.type !== undefined) {
+    if (isIndexable("type", p.type)) return { kind: "type", value: p.type };
+    tooLong ??= tooLongToSearch("type", "it is");
+  }
+  if (tooLong !== undefined) throw tooLong;
   throw new RpcError(
     INVALID_PARAMS,
     `event attribute "${p.event?.attribute}" is a quantity and not indexed: search it together with an address or type`,
   );
+}
+
+/** The refusal of a search whose only filter that could be scanned is too long to be in the index. */
+function tooLongToSearch(filter: "event" | "type", is: string): RpcError {
+  return new RpcError(
+    INVALID_PARAMS,
+    `${filter} is too long to search by: ${is} over ${MAX_INDEX_TERM_BYTES} bytes of UTF-8 (MAX_INDEX_TERM_BYTES), ` +
+    "which the index never holds; search it together with an address or a type",
+  );
+}
+
+/** Whether a text term fits the index (MAX_INDEX_TERM_BYTES of UTF-8): a longer one has no key prefix. */
+function isIndexable(kind: "type" | "event", text: string): boolean {
+  return textTermPrefix(kind, text) !== undefined;
 }
 
 export interface ReadItem {

@@ -148,9 +148,13 @@ export class WsConnection {
    * returns, and a batch of tx_submit runs as long as its admissions wait (Dispatcher.handle).
    */
   private answer(text: string): Promise<void> {
-    const own = ownCall(text);
+    // Read once, the dispatcher's bounds on its shape (nesting, batch size, pieces) checked before parsing: it is
+    // parsed here to find subscribe / unsubscribe, and every other call goes on to the dispatcher as parsed.
+    const read = this.deps.dispatcher.read(text);
+    if (read.refused !== undefined) return this.sendReply(Promise.resolve(read.refused));
+    const own = ownCall(read.value);
     if (own !== undefined) return this.answerOwn(own);
-    return this.sendReply(this.deps.dispatcher.handle(text, this.hangUp.signal, this.client));
+    return this.sendReply(this.deps.dispatcher.handleRead(read.value, this.hangUp.signal, this.client));
   }
 
   private async answerOwn(own: OwnCall): Promise<void> {
@@ -284,18 +288,10 @@ interface OwnCall {
 }
 
 /**
- * The call if `text` is a single valid request for subscribe or unsubscribe; undefined for anything else,
- * which the dispatcher answers (parse errors, batches, other methods: a batch cannot subscribe).
+ * The call if `req` (a message's JSON) is a single valid request for subscribe or unsubscribe; undefined for
+ * anything else, which the dispatcher answers (batches, other methods, invalid requests: a batch cannot subscribe).
  */
-function ownCall(text: string): OwnCall | undefined {
-  // Only a text that names one of them is parsed here; the dispatcher parses (and checks) every other one.
-  if (!text.includes("subscribe")) return undefined;
-  let req: unknown;
-  try {
-    req = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+function ownCall(req: unknown): OwnCall | undefined {
   if (typeof req !== "object" || req === null || Array.isArray(req)) return undefined;
   const r = req as Record<string, unknown>;
   if (r.jsonrpc !== "2.0" || (r.method !== "subscribe" && r.method !== "unsubscribe")) return undefined;

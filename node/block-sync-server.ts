@@ -1,8 +1,18 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import type { P2pHost } from "../p2p/host.ts";
+import { InFlightBudget, type InFlightTicket } from "../p2p/in-flight-budget.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
-import { decodeBlockRequest, encodeSyncedBlock, syncResponseFits } from "../proto/p2p.ts";
+import { TransferDeadline } from "../p2p/transfer-deadline.ts";
+import { type Commit, encodeCommit } from "../proto/block.ts";
+import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
+import {
+  decodeBlockRequest,
+  encodeSyncedBlock,
+  MAX_SYNC_ANSWER_BYTES,
+  MAX_SYNCED_BLOCK_BYTES,
+  syncResponseFits,
+} from "../proto/p2p.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import type { BlockSyncOptions } from "./block-sync.ts";
 
@@ -10,22 +20,123 @@ import type { BlockSyncOptions } from "./block-sync.ts";
  * The serving side of block sync: answers other nodes' block requests on SYNC_PROTOCOL, one request of up to
  * MAX_BLOCK_REQUEST_COUNT blocks per stream, bounded in bytes by SYNC_RESPONSE_BYTES (the constants the
  * client checks the answer against), at most `maxRequestsPerSecond` requests per peer; far past that a peer
- * is penalised for flooding. A request is a few bytes; its answer is read from the block store in chunks
- * whose sizes are checked before the blocks are read.
+ * is penalised for flooding. A request is a few bytes; its answer is planned from the stored sizes and
+ * commits, its bytes taken from a budget of answer bytes in flight (all peers, and each peer) before any
+ * block is read, and its blocks read a group at a time just ahead of the writes. An answer that does not fit
+ * the budget is cut short (the client asks for the rest) or, when not even its first block fits, is empty
+ * (the client asks again shortly). An answer must keep moving, as the client requires of it: nothing taken
+ * by the stream for `requestTimeoutMs`, or less than `minTransferBytesPerSecond`, and it is given up on.
  */
 
 export const SYNC_PROTOCOL = "/opl/sync/1";
 
-/** Heights a server reads at once while answering a request (their sizes, then the blocks that fit). */
+/**
+ * Answer bytes held for all peers at once: four whole answers. Without it, 100 connections of 4 streams
+ * each asking for the largest range and never reading held 400 answers of 16 MiB for minutes.
+ */
+export const SYNC_ANSWER_BYTES_IN_FLIGHT = 4 * MAX_SYNC_ANSWER_BYTES;
+
+/** Answer bytes held for one peer: the two ranges a client keeps in flight (`rangesInFlight`), whole. */
+export const SYNC_ANSWER_BYTES_PER_PEER = 2 * MAX_SYNC_ANSWER_BYTES;
+
+/** Heights planned at once (their sizes, then the commits of those that fit), and blocks read at once. */
 const SERVE_READ_CHUNK = 64;
+
+/** Block bytes read ahead of the writes (at least one block): what a stalled reader makes us hold in memory. */
+const SERVE_READ_AHEAD_BYTES = 1024 * 1024;
+
+/** Bytes handed to the stream at a time: each slice it takes is progress against the answer's deadline. */
+const SEND_SLICE_BYTES = 64 * 1024;
 
 /** Inbound sync streams at once per connection (a client keeps `rangesInFlight` open, 2 by default). */
 const MAX_SYNC_STREAMS = 4;
+
+/** A frame of an answer: its block's height and commit, its exact size, and its block if already read. */
+interface PlannedFrame {
+  height: number;
+  commit: Commit;
+  bytes: number;
+  block: Uint8Array | undefined;
+}
+
+export interface BlockSyncServerStats {
+  /** Answer bytes taken from the budget now (SYNC_ANSWER_BYTES_IN_FLIGHT at most). */
+  bytesInFlight: number;
+  /** Answers cut short, or left empty, because the budget had no room for more. */
+  answersCut: number;
+}
 
 function u32(n: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, n);
   return out;
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/** How many of a chunk's blocks may follow `sent` frames of `bytes` by their stored sizes alone. */
+function fitBySize(sizes: (number | undefined)[], sent: number, bytes: number): number {
+  let fit = 0;
+  for (let projected = bytes; fit < sizes.length; fit++) {
+    const size = sizes[fit];
+    // A frame is more than its block: one that cannot fit by its block alone is not looked at further.
+    if (size !== undefined && !syncResponseFits(sent + fit, projected, size)) break;
+    projected += size ?? 0;
+  }
+  return fit;
+}
+
+/** A synced block frame's size (encodeSyncedBlock's length), from its block's size, without building it. */
+function frameBytes(blockBytes: number, commit: Commit): number {
+  return lengthDelimitedFieldBytes(blockBytes) + lengthDelimitedFieldBytes(encodeCommit(commit).byteLength);
+}
+
+/** Resolves when the stream can take more bytes; rejects when it closes or the deadline passes first. */
+function drained(stream: Stream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.removeEventListener("drain", onDrain);
+      stream.removeEventListener("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new Error("the stream closed before the answer was written"));
+    const onAbort = () => settle(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    stream.addEventListener("drain", onDrain);
+    stream.addEventListener("close", onClose);
+    signal.addEventListener("abort", onAbort);
+  });
+}
+
+/**
+ * Hands `bytes` to the stream, waiting while it is full: a client that does not read leaves the answer
+ * waiting here (not queued in memory) until the deadline ends it. A slice taken is progress.
+ */
+async function sendSlice(stream: Stream, bytes: Uint8Array, deadline: TransferDeadline): Promise<void> {
+  deadline.signal.throwIfAborted();
+  if (!stream.send(bytes)) await drained(stream, deadline.signal);
+  deadline.progress(bytes.byteLength);
+}
+
+/** A length-prefixed frame (as lpStream writes it), a slice at a time; the prefix goes with the first. */
+async function sendFrame(stream: Stream, frame: Uint8Array, deadline: TransferDeadline): Promise<void> {
+  const prefix = varint(frame.byteLength);
+  const first = Math.min(frame.byteLength, SEND_SLICE_BYTES - prefix.byteLength);
+  const head = new Uint8Array(prefix.byteLength + first);
+  head.set(prefix);
+  head.set(frame.subarray(0, first), prefix.byteLength);
+  await sendSlice(stream, head, deadline);
+  for (let at = first; at < frame.byteLength; at += SEND_SLICE_BYTES) {
+    await sendSlice(stream, frame.subarray(at, at + SEND_SLICE_BYTES), deadline);
+  }
 }
 
 export class BlockSyncServer {
@@ -36,6 +147,12 @@ export class BlockSyncServer {
   private readonly o: Pick<BlockSyncOptions, "requestTimeoutMs" | "minTransferBytesPerSecond" | "maxRequestsPerSecond">;
   /** Requests served per peer in the current second. */
   private served = { second: 0, counts: new Map<string, number>() };
+  private readonly budget = new InFlightBudget({
+    totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
+    perPeerBytes: SYNC_ANSWER_BYTES_PER_PEER,
+  });
+
+  private answersCut = 0;
 
   constructor(deps: {
     host: P2pHost;
@@ -52,6 +169,10 @@ export class BlockSyncServer {
     this.o = deps.options;
   }
 
+  get stats(): BlockSyncServerStats {
+    return { bytesInFlight: this.budget.bytes, answersCut: this.answersCut };
+  }
+
   async start(): Promise<void> {
     await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
       maxInboundStreams: MAX_SYNC_STREAMS,
@@ -65,34 +186,101 @@ export class BlockSyncServer {
 
   /**
    * The frames of a response: the blocks from `from` (at most `count`, up to our tip) that fit the byte
-   * limit. Reads go in parallel, a chunk of heights at a time (a range of a thousand small blocks is
-   * thousands of reads), and the stored sizes first: a block that cannot fit is never read.
+   * limit and the budget, each taken from `ticket` before its block is read. The stored sizes come first
+   * (a block that cannot fit is never looked at further), then the commits of those that may: they size
+   * each frame exactly, so the count the answer starts with is known before any block is read. `cut`: the
+   * budget ended it.
    */
-  private async readRange(from: number, count: number): Promise<{ frames: Uint8Array[]; bytes: number }> {
-    const frames: Uint8Array[] = [];
+  private async plan(
+    from: number,
+    count: number,
+    ticket: InFlightTicket,
+  ): Promise<{ frames: PlannedFrame[]; cut: boolean }> {
+    const frames: PlannedFrame[] = [];
     let bytes = 0;
     const end = Math.min(from + count, this.height() + 1);
     for (let start = from; start < end; start += SERVE_READ_CHUNK) {
       const heights = Array.from({ length: Math.min(SERVE_READ_CHUNK, end - start) }, (_, i) => start + i);
       const sizes = await Promise.all(heights.map((h) => this.db.blockSize(h)));
-      let fit = 0;
-      for (let projected = bytes; fit < heights.length; fit++) {
-        const size = sizes[fit];
-        if (size !== undefined && !syncResponseFits(frames.length + fit, projected, size)) break;
-        projected += size ?? 0;
-      }
-      const read = await Promise.all(heights.slice(0, fit).map((h) =>
-        Promise.all([this.db.getBlockBytes(h), this.db.getBlockMeta(h)])));
-      for (const [blockBytes, meta] of read) {
-        if (blockBytes === undefined || meta === undefined) return { frames, bytes };
-        const frame = encodeSyncedBlock(blockBytes, meta.commit);
-        if (!syncResponseFits(frames.length, bytes, frame.byteLength)) return { frames, bytes };
+      const fit = fitBySize(sizes, frames.length, bytes);
+      const metas = await Promise.all(heights.slice(0, fit).map((h) => this.db.getBlockMeta(h)));
+      for (let i = 0; i < fit; i++) {
+        const meta = metas[i];
+        if (meta === undefined) return { frames, cut: false };
+        const frame = await this.planFrame(heights[i], sizes[i], meta.commit, ticket);
+        if (frame === "absent") return { frames, cut: false };
+        if (frame === "over budget") return { frames, cut: true };
+        if (!syncResponseFits(frames.length, bytes, frame.bytes)) {
+          ticket.give(frame.bytes);
+          return { frames, cut: false };
+        }
         frames.push(frame);
-        bytes += frame.byteLength;
+        bytes += frame.bytes;
       }
       if (fit < heights.length) break;
     }
-    return { frames, bytes };
+    return { frames, cut: false };
+  }
+
+  /**
+   * One frame, its bytes taken from the budget. A block stored without its size (from before sizes were
+   * stored) is read to learn it, the largest frame taken first and the rest given back once it is known.
+   */
+  private async planFrame(
+    height: number,
+    size: number | undefined,
+    commit: Commit,
+    ticket: InFlightTicket,
+  ): Promise<PlannedFrame | "over budget" | "absent"> {
+    if (size !== undefined) {
+      const bytes = frameBytes(size, commit);
+      return ticket.take(bytes) ? { height, commit, bytes, block: undefined } : "over budget";
+    }
+    if (!ticket.take(MAX_SYNCED_BLOCK_BYTES)) return "over budget";
+    const block = await this.db.getBlockBytes(height);
+    if (block === undefined) {
+      ticket.give(MAX_SYNCED_BLOCK_BYTES);
+      return "absent";
+    }
+    const bytes = frameBytes(block.byteLength, commit);
+    ticket.give(MAX_SYNCED_BLOCK_BYTES - bytes); // a stored block is a valid one: its frame is within the largest
+    return { height, commit, bytes, block };
+  }
+
+  /** The blocks of the frames from `at`: up to SERVE_READ_CHUNK of them and SERVE_READ_AHEAD_BYTES (one at least). */
+  private async readGroup(frames: PlannedFrame[], at: number): Promise<Uint8Array[]> {
+    let end = at + 1;
+    for (let bytes = frames[at].bytes; end < frames.length && end - at < SERVE_READ_CHUNK; end++) {
+      bytes += frames[end].bytes;
+      if (bytes > SERVE_READ_AHEAD_BYTES) break;
+    }
+    return Promise.all(frames.slice(at, end).map(async (f) => {
+      const block = f.block ?? (await this.db.getBlockBytes(f.height));
+      if (block === undefined) throw new Error(`block ${f.height} is no longer stored`);
+      f.block = undefined; // held by the group now, and dropped with it once written
+      return block;
+    }));
+  }
+
+  /** Writes the count, then the frames, each group's blocks read once the one before it is written. */
+  private async send(
+    stream: Stream,
+    frames: PlannedFrame[],
+    ticket: InFlightTicket,
+    deadline: TransferDeadline,
+  ): Promise<void> {
+    await sendFrame(stream, u32(frames.length), deadline);
+    for (let at = 0; at < frames.length;) {
+      const blocks = await this.readGroup(frames, at);
+      for (const block of blocks) {
+        const f = frames[at++];
+        const frame = encodeSyncedBlock(block, f.commit);
+        // The count already went out: a frame of another size than planned (a bug) ends the answer.
+        if (frame.byteLength !== f.bytes) throw new Error(`block ${f.height}: a frame of ${frame.byteLength} bytes, ${f.bytes} planned`);
+        await sendFrame(stream, frame, deadline);
+        ticket.give(f.bytes); // handed to the stream: what is still unsent there is within its window
+      }
+    }
   }
 
   /** Answers one block request: a count, then that many blocks with their commits. */
@@ -125,16 +313,28 @@ export class BlockSyncServer {
       }
       return;
     }
+    await this.answer(stream, peer, req.fromHeight, req.count);
+  }
+
+  /** Plans, then writes one answer; whatever it still holds of the budget goes back however it ends. */
+  private async answer(stream: Stream, peer: string, from: number, count: number): Promise<void> {
+    const ticket = this.budget.ticket(peer);
+    let deadline: TransferDeadline | undefined;
     try {
-      const { frames, bytes } = await this.readRange(req.fromHeight, req.count);
-      // The answer may be long on a slow link: its time is scaled by its size, at the rate clients expect.
-      const sendMs = this.o.requestTimeoutMs + Math.ceil((bytes * 1000) / this.o.minTransferBytesPerSecond);
-      const sending = AbortSignal.timeout(sendMs);
-      await lp.write(u32(frames.length), { signal: sending });
-      for (const f of frames) await lp.write(f, { signal: sending });
-      await stream.close({ signal: sending });
+      const { frames, cut } = await this.plan(from, count, ticket);
+      if (cut) this.answersCut++;
+      // The answer must keep moving, by the rule the client holds it to (it is the client's loss if not).
+      deadline = new TransferDeadline({
+        idleMs: this.o.requestTimeoutMs,
+        minBytesPerSecond: this.o.minTransferBytesPerSecond,
+      });
+      await this.send(stream, frames, ticket, deadline);
+      await stream.close({ signal: deadline.signal });
     } catch (err) {
       stream.abort(err as Error); // the client went away or stopped reading: its loss, not an offence
+    } finally {
+      deadline?.clear();
+      ticket.close();
     }
   }
 }

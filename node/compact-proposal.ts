@@ -3,6 +3,7 @@ import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { TxFetchFailed } from "../p2p/tx-fetch.ts";
 import { type Block, blockHash, blockTxHashes, bodyMismatch, decodeBlock, HASH_LENGTH, knownMatchingBody, knownTxHashes, scanBlock } from "../proto/block.ts";
+import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
 import { CodecError } from "../proto/codec.ts";
 import type { TransferDeadlineOptions } from "../p2p/transfer-deadline.ts";
 import type { TxFetchRequest, TxFetchResponse } from "../proto/p2p.ts";
@@ -359,6 +360,48 @@ function fromHexHash(hex: string): Uint8Array {
 /** Per block object: its txs by hash (hex), built the first time a peer asks for some of them. */
 const txIndex = new WeakMap<Block, Map<string, Uint8Array>>();
 
+/** Per block object: its largest tx and its txs' total bytes, summed once (not once per request). */
+const txSizes = new WeakMap<Block, { largest: number; total: number }>();
+
+function txSizesOf(block: Block): { largest: number; total: number } {
+  let sizes = txSizes.get(block);
+  if (sizes === undefined) {
+    sizes = { largest: 0, total: 0 };
+    for (const tx of block.txs) {
+      sizes.largest = Math.max(sizes.largest, tx.byteLength);
+      sizes.total += tx.byteLength;
+    }
+    txSizes.set(block, sizes);
+  }
+  return sizes;
+}
+
+/** Whether a request can be answered from `known` at all, by its height and its count of hashes alone. */
+function answerable(known: { block: Block } | undefined, req: TxFetchRequest): known is { block: Block } {
+  if (known === undefined || known.block.header.height !== req.height) return false;
+  // Never more than the block: at most its tx count (a hash asked twice counts twice).
+  return req.txHashes.byteLength / HASH_LENGTH <= known.block.txs.length;
+}
+
+/**
+ * The most bytes the answer to `req` can have (answerBytes of answerTxFetch's answer), from its count of
+ * hashes and the block's tx sizes, without looking up a hash: the fetch server checks its budgets against
+ * this before the answer is built. Undefined where answerTxFetch answers nothing whatever the hashes are.
+ * Each tx is a field (a tag, a length, the tx): at most `hashes` of the largest, and at most the block's tx
+ * bytes (answerTxFetch never gives more) with a field's overhead per hash.
+ */
+export function txFetchAnswerBound(
+  known: { block: Block; bytes: () => Uint8Array } | undefined,
+  req: TxFetchRequest,
+): number | undefined {
+  if (!answerable(known, req)) return undefined;
+  if (req.txHashes.byteLength === 0) return lengthDelimitedFieldBytes(known.bytes().byteLength);
+  const hashes = req.txHashes.byteLength / HASH_LENGTH;
+  const { largest, total } = txSizesOf(known.block);
+  const overhead = lengthDelimitedFieldBytes(largest) - largest;
+  return Math.min(hashes * (largest + overhead), total + hashes * overhead);
+}
+
 /**
  * The answer to a peer's tx fetch, from a block this node holds for the current or next height (proposed
  * or received): the txs asked for, or the whole block; undefined if the block is not known here or one of
@@ -368,7 +411,7 @@ export function answerTxFetch(
   known: { block: Block; bytes: () => Uint8Array } | undefined,
   req: TxFetchRequest,
 ): TxFetchResponse | undefined {
-  if (known === undefined || known.block.header.height !== req.height) return undefined;
+  if (!answerable(known, req)) return undefined;
   if (req.txHashes.byteLength === 0) return { block: known.bytes() };
   let index = txIndex.get(known.block);
   if (index === undefined) {
@@ -377,9 +420,8 @@ export function answerTxFetch(
     for (let i = 0; i < hashes.length; i++) index.set(toHex(hashes[i]), known.block.txs[i]);
     txIndex.set(known.block, index);
   }
-  // Never more than the block: at most its tx count, at most its tx bytes (a hash asked twice counts twice).
-  if (req.txHashes.byteLength / HASH_LENGTH > known.block.txs.length) return undefined;
-  let room = known.block.txs.reduce((sum, t) => sum + t.byteLength, 0);
+  // Never more than the block: at most its tx bytes (a hash asked twice counts twice).
+  let room = txSizesOf(known.block).total;
   const txs: Uint8Array[] = [];
   for (let at = 0; at < req.txHashes.byteLength; at += HASH_LENGTH) {
     const tx = index.get(toHex(req.txHashes.subarray(at, at + HASH_LENGTH)));

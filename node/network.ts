@@ -13,7 +13,7 @@ import {
 } from "../proto/p2p.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { BlockSync } from "./block-sync.ts";
-import { answerTxFetch, type AssemblyStats, ProposalAssembler } from "./compact-proposal.ts";
+import { answerTxFetch, type AssemblyStats, ProposalAssembler, txFetchAnswerBound } from "./compact-proposal.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { ConsensusDriver, ConsensusNetwork } from "./consensus-driver.ts";
@@ -131,6 +131,8 @@ export class NodeNetwork implements ConsensusNetwork {
       host,
       log,
       serve: (_peer, req) => answerTxFetch(driver.knownBlock(toHex(req.blockHash)), req),
+      // The budgets are checked against this before the answer is built (a lookup per hash asked).
+      bound: (_peer, req) => txFetchAnswerBound(driver.knownBlock(toHex(req.blockHash)), req),
       onMisbehaviour,
     });
     this.txFetch = txFetch;

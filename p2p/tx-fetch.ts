@@ -1,6 +1,8 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import type { Logger } from "pino";
+import { HASH_LENGTH } from "../proto/block.ts";
+import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import { MAX_TX_FETCH_REQUEST_BYTES, MAX_TX_FETCH_RESPONSE_BYTES } from "../proto/block-limits.ts";
 import {
   decodeTxFetchRequest,
@@ -40,11 +42,28 @@ export const TX_FETCH_BYTES_PER_PEER_SECOND = MAX_TX_FETCH_RESPONSE_BYTES;
 /** Answer bytes being written to all peers at once (slow readers hold them): four whole blocks. */
 export const TX_FETCH_BYTES_IN_FLIGHT = 4 * MAX_TX_FETCH_RESPONSE_BYTES;
 
+/**
+ * Tx hashes one peer may have looked up per second: one largest block's worth. Each costs a lookup
+ * (answerTxFetch), so a peer asking for all 20,000 hashes of a block 20 times a second spent 0.7-1.6 s of
+ * our CPU a second; an honest peer asks by hash for less than half a block per proposal it lacks txs of.
+ */
+export const TX_FETCH_HASHES_PER_PEER_SECOND = BLOCK_PARAM_CAPS.maxBlockTxs;
+
 /** A length-delimited field's encoded size: a one-byte tag, the length as a varint, the bytes. */
 function fieldBytes(length: number): number {
   let varint = 1;
   for (let v = length; v >= 0x80; v = Math.floor(v / 128)) varint++;
   return 1 + varint + length;
+}
+
+/**
+ * The most bytes any answer to `req` can have, from the request alone: the whole block or its hashes' count
+ * of the largest txs, within the response limit. The bound of a server that does not know its blocks' sizes.
+ */
+export function anyAnswerBound(req: TxFetchRequest): number {
+  const hashes = req.txHashes.byteLength / HASH_LENGTH;
+  if (hashes === 0) return MAX_TX_FETCH_RESPONSE_BYTES;
+  return Math.min(MAX_TX_FETCH_RESPONSE_BYTES, hashes * fieldBytes(BLOCK_PARAM_CAPS.maxTxBytes));
 }
 
 /** An answer's encoded size, from its parts, before anything is copied (encodeTxFetchResponse's length). */
@@ -75,8 +94,10 @@ export class TxFetch {
   private readonly o: TxFetchOptions;
   private readonly log: Logger;
   private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+  private readonly answerBound: (peer: string, req: TxFetchRequest) => number | undefined;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-  private served = { second: 0, counts: new Map<string, number>(), bytes: new Map<string, number>() };
+  /** Per peer in the current second: requests, answer bytes drawn, hashes looked up. */
+  private served = this.freshSecond(0);
   /** Answer bytes being written now, to every peer. */
   private inFlightBytes = 0;
 
@@ -84,12 +105,14 @@ export class TxFetch {
     host: P2pHost;
     log: Logger;
     serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+    bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
     options: TxFetchOptions;
   }) {
     this.host = deps.host;
     this.log = deps.log;
     this.serveRequest = deps.serve;
+    this.answerBound = deps.bound ?? ((_peer, req) => anyAnswerBound(req));
     this.onMisbehaviour = deps.onMisbehaviour;
     this.o = deps.options;
   }
@@ -99,6 +122,11 @@ export class TxFetch {
     log: Logger;
     /** The answer to a request, or undefined if this node cannot give it (the stream is reset). */
     serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
+    /**
+     * The most bytes `serve`'s answer to a request can have, known without building it (txFetchAnswerBound),
+     * or undefined if it cannot be answered: the budgets are checked against it first. Default: anyAnswerBound.
+     */
+    bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
     options?: Partial<TxFetchOptions>;
   }): Promise<TxFetch> {
@@ -155,11 +183,16 @@ export class TxFetch {
     return decodeTxFetchResponse(answer); // a CodecError: the peer's fault
   }
 
+  private freshSecond(second: number) {
+    const perPeer = () => new Map<string, number>();
+    return { second, counts: perPeer(), bytes: perPeer(), hashes: perPeer() };
+  }
+
   /** Answers one request, or resets the stream if this node cannot. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
     const second = Math.floor(Date.now() / 1000);
-    if (this.served.second !== second) this.served = { second, counts: new Map(), bytes: new Map() };
+    if (this.served.second !== second) this.served = this.freshSecond(second);
     const asked = (this.served.counts.get(peer) ?? 0) + 1;
     this.served.counts.set(peer, asked);
     if (asked > this.o.maxRequestsPerSecond) {
@@ -182,21 +215,9 @@ export class TxFetch {
       }
       return;
     }
-    const answer = this.serveRequest(peer, req);
-    if (answer === undefined) {
-      stream.abort(new Error("the block asked for is not known here"));
-      return;
-    }
-    // Bounded in bytes before anything is encoded: per peer per second, and in flight to everyone.
-    const size = answerBytes(answer);
-    const drawn = (this.served.bytes.get(peer) ?? 0) + size;
-    if (drawn > TX_FETCH_BYTES_PER_PEER_SECOND || this.inFlightBytes + size > TX_FETCH_BYTES_IN_FLIGHT) {
-      this.log.debug({ peer, bytes: size, drawn, inFlight: this.inFlightBytes }, "tx fetch answer over its byte budget");
-      stream.abort(new Error("tx fetch answers over their byte budget: ask again shortly"));
-      return;
-    }
-    this.served.bytes.set(peer, drawn);
-    this.inFlightBytes += size;
+    const built = this.build(stream, peer, req);
+    if (built === undefined) return;
+    const { answer, size } = built;
     try {
       await lp.write(encodeTxFetchResponse(answer), { signal });
       await stream.close({ signal });
@@ -206,5 +227,61 @@ export class TxFetch {
     } finally {
       this.inFlightBytes -= size;
     }
+  }
+
+  /**
+   * Builds a request's answer once admit() has let it through; its bytes are settled to the answer's own
+   * size. Returns the answer and its bytes (given back by the caller once written), or undefined if the
+   * stream was reset.
+   */
+  private build(
+    stream: Stream,
+    peer: string,
+    req: TxFetchRequest,
+  ): { answer: TxFetchResponse; size: number } | undefined {
+    const bound = this.admit(stream, peer, req);
+    if (bound === undefined) return undefined;
+    const answer = this.serveRequest(peer, req);
+    if (answer === undefined) {
+      stream.abort(new Error("the block asked for is not known here"));
+      return undefined;
+    }
+    const size = answerBytes(answer);
+    if (size > bound) {
+      // The bound is wrong (a bug): the answer is not sent past the budgets it was checked against.
+      this.log.warn({ peer, size, bound }, "tx fetch answer larger than its bound: not sent");
+      stream.abort(new Error("tx fetch answer over its bound"));
+      return undefined;
+    }
+    this.served.bytes.set(peer, (this.served.bytes.get(peer) ?? 0) + size);
+    this.inFlightBytes += size;
+    return { answer, size };
+  }
+
+  /**
+   * Checks a request against the budgets before any lookup is made: the hashes it asks to be looked up
+   * (per peer per second; charged here), and the bytes its answer can have, from the bound (per peer per
+   * second, and in flight to everyone). Returns the bound, or undefined if the stream was reset.
+   */
+  private admit(stream: Stream, peer: string, req: TxFetchRequest): number | undefined {
+    const bound = this.answerBound(peer, req);
+    if (bound === undefined) {
+      stream.abort(new Error("the block asked for is not known here"));
+      return undefined;
+    }
+    const hashes = (this.served.hashes.get(peer) ?? 0) + req.txHashes.byteLength / HASH_LENGTH;
+    const drawn = this.served.bytes.get(peer) ?? 0;
+    if (hashes > TX_FETCH_HASHES_PER_PEER_SECOND || !this.fits(drawn, bound)) {
+      this.log.debug({ peer, bound, drawn, hashes, inFlight: this.inFlightBytes }, "tx fetch request over its budget");
+      stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
+      return undefined;
+    }
+    this.served.hashes.set(peer, hashes);
+    return bound;
+  }
+
+  /** Whether `bytes` more fit the peer's bytes this second (`drawn`) and the bytes in flight to everyone. */
+  private fits(drawn: number, bytes: number): boolean {
+    return drawn + bytes <= TX_FETCH_BYTES_PER_PEER_SECOND && this.inFlightBytes + bytes <= TX_FETCH_BYTES_IN_FLIGHT;
   }
 }

@@ -159,6 +159,8 @@ export function syncResponseFits(sent: number, bytesSoFar: number, frameBytes: n
 }
 /** A synced block frame: the largest block any chain can make, with a commit signed by the most validators. */
 export const MAX_SYNCED_BLOCK_BYTES = syncedBlockFrameBytes(MAX_ENCODED_BLOCK_BYTES, BLOCK_PARAM_CAPS.maxValidators);
+/** The most frame bytes one sync response can hold (see syncResponseFits): the limit, or a lone first block. */
+export const MAX_SYNC_ANSWER_BYTES = Math.max(SYNC_RESPONSE_BYTES, MAX_SYNCED_BLOCK_BYTES);
 
 export interface BlockRequest {
   fromHeight: number;

@@ -1,0 +1,256 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { concatBytes } from "../../crypto/bytes.ts";
+import { sha256 } from "../../crypto/hash.ts";
+import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import {
+  BlockSyncServer,
+  SYNC_ANSWER_BYTES_IN_FLIGHT,
+  SYNC_ANSWER_BYTES_PER_PEER,
+} from "../../node/block-sync-server.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import { PeerScores } from "../../p2p/peer-scores.ts";
+import { type Block, blockHash, type Commit, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
+import { decodeBlockRequest, encodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
+import { sampleHeader } from "../helpers/fixtures.ts";
+import { smallBlock } from "../helpers/max-block.ts";
+import { tempDir, waitFor } from "../helpers/tmp.ts";
+
+/**
+ * A block sync server holds the answers it writes until they are read: before, each answer (up to 16 MiB)
+ * was read whole from the store before its first byte went out, and held for 15 s plus its size at 64 KiB/s
+ * (minutes) whether or not the client read it, so 100 connections of 4 streams that never read held ~6 GiB.
+ * Now every answer's bytes are taken from a budget (SYNC_ANSWER_BYTES_IN_FLIGHT for all peers,
+ * SYNC_ANSWER_BYTES_PER_PEER each) before its blocks are read, an answer that does not fit is cut short or
+ * empty, a stalled reader is given up on after the request timeout, and an honest client that finds the
+ * budget spent is answered once it has room, without charging the server for the empty answer.
+ */
+const log = pino({ level: "silent" });
+const HEIGHTS = 12;
+/** 4 MiB blocks: an answer holds three, and a stalled reader's window never takes a whole one. */
+const TXS_PER_BLOCK = 256;
+const TX_BYTES = 16 * 1024;
+const hosts: P2pHost[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  for (const h of hosts.splice(0)) await h.stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const privateKey = await generateKeyPair("Ed25519");
+  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  hosts.push(h);
+  return h;
+}
+
+function bigBlock(height: number): Block {
+  const txs = Array.from({ length: TXS_PER_BLOCK }, (_, i) => {
+    const tx = new Uint8Array(TX_BYTES).fill(height);
+    new DataView(tx.buffer).setUint32(0, i);
+    return tx;
+  });
+  const header = {
+    ...sampleHeader(height, 1_700_000_000_000 + height),
+    txsRoot: txsRoot(txs.map((t) => sha256(t))),
+    lastCommitHash: commitHash(undefined),
+    evidenceRoot: evidenceRoot([]),
+  };
+  return { header, txs, lastCommit: undefined, evidence: [] };
+}
+
+function commitOf(block: Block): Commit {
+  const signatures = [1, 2, 3, 4].map((i) => ({
+    validatorAddress: new Uint8Array(20).fill(i),
+    timeMs: 1_700_000_000_000,
+    signature: new Uint8Array(64).fill(i),
+  }));
+  return { height: block.header.height, round: 0, blockHash: blockHash(block.header), signatures };
+}
+
+/**
+ * A store of HEIGHTS big blocks, served by a BlockSyncServer; `read` counts the block bytes read from it.
+ * Returns the largest frame too.
+ */
+async function servingStore(requestTimeoutMs: number) {
+  const tmp = tempDir("opl-syncbudget-");
+  cleanups.push(tmp.cleanup);
+  const db = await ChainDb.open(tmp.dir);
+  cleanups.push(() => db.close());
+  let frameBytes = 0;
+  for (let h = 1; h <= HEIGHTS; h++) {
+    const block = bigBlock(h);
+    const blockBytes = encodeBlock(block);
+    const commit = commitOf(block);
+    frameBytes = Math.max(frameBytes, encodeSyncedBlock(blockBytes, commit).byteLength);
+    const meta = { hash: blockHash(block.header), commit, numTxs: block.txs.length };
+    await db.commitBlock({ height: h, block, blockBytes, meta, txs: [], writes: [] });
+  }
+  const read = { bytes: 0 };
+  const getBlockBytes = db.getBlockBytes.bind(db);
+  db.getBlockBytes = async (height: number) => {
+    const bytes = await getBlockBytes(height);
+    read.bytes += bytes?.byteLength ?? 0;
+    return bytes;
+  };
+  const serverHost = await host();
+  const server = new BlockSyncServer({
+    host: serverHost,
+    db,
+    height: () => HEIGHTS,
+    scores: new PeerScores({ log, disconnect: () => {} }),
+    options: { requestTimeoutMs, minTransferBytesPerSecond: 64 * 1024, maxRequestsPerSecond: 10 },
+  });
+  await server.start();
+  cleanups.push(() => server.stop());
+  return { server, serverHost, read, frameBytes };
+}
+
+/**
+ * A peer that opens `streams` sync streams, asks each for every block, reads the count the answer starts
+ * with and then stops reading (its stream paused: no more window for the server). Returns the counts.
+ */
+async function stalledReader(
+  server: P2pHost,
+  streams: number,
+): Promise<{ counts: number[]; opened: Stream[]; peer: P2pHost }> {
+  const peer = await host();
+  await peer.dial(server.getMultiaddrs()[0]);
+  const opened: Stream[] = [];
+  const counts = await Promise.all(Array.from({ length: streams }, async () => {
+    const stream = await peer.dialProtocol(server.getMultiaddrs()[0], SYNC_PROTOCOL);
+    opened.push(stream);
+    const lp = lpStream(stream);
+    await lp.write(encodeBlockRequest({ fromHeight: 1, count: HEIGHTS }));
+    const header = (await lp.read()).subarray();
+    stream.pause();
+    return new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+  }));
+  return { counts, opened, peer };
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** A syncing client (no store: it only fetches) of HEIGHTS blocks from `server`; offences it charged. */
+async function syncingClient(server: P2pHost, height: number) {
+  const client = await host();
+  const applied: number[] = [];
+  const offences: string[] = [];
+  const scores = new PeerScores({ log, disconnect: () => {} });
+  const penalize = scores.penalize.bind(scores);
+  scores.penalize = (peer, points, reason) => {
+    offences.push(reason);
+    return penalize(peer, points, reason);
+  };
+  const sync = new BlockSync({
+    host: client,
+    db: undefined as never, // only serving reads the block store
+    scores,
+    log,
+    onFatal: (err) => {
+      throw err;
+    },
+    options: { graceMs: 0, checkMs: 50, busyRetryMs: 100, requestTimeoutMs: 10_000 },
+    chain: {
+      height: () => applied.length,
+      beginSync: () => {},
+      applySynced: async (block) => {
+        applied.push(block.header.height);
+        return true;
+      },
+      endSync: () => {},
+    },
+  });
+  await sync.start();
+  cleanups.push(() => sync.stop());
+  await client.dial(server.getMultiaddrs()[0]);
+  sync.onStatus(server.peerId.toString(), height);
+  return { applied, offences };
+}
+
+describe("block sync answers within a budget of bytes in flight", () => {
+  it("streams that never read hold at most the budget, each peer at most its share; it comes back when they go", async () => {
+    const { server, serverHost, read, frameBytes } = await servingStore(60_000);
+    // 4 peers x 4 streams, each asking for the largest answer (3 blocks of 4 MiB): 16 answers, ~200 MiB.
+    const readers = await Promise.all([1, 2, 3, 4].map(() => stalledReader(serverHost, 4)));
+    const announced = readers.map((r) => sum(r.counts) * frameBytes);
+    expect(sum(announced)).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
+    for (const bytes of announced) expect(bytes).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_PER_PEER);
+    expect(read.bytes).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
+    expect(server.stats.bytesInFlight).toBeGreaterThan(0);
+    expect(server.stats.bytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
+    expect(server.stats.answersCut).toBeGreaterThan(0);
+    // The first peer's streams were answered: each peer got something, none all it asked for.
+    expect(sum(readers[0].counts)).toBeGreaterThan(0);
+    for (const r of readers) await r.peer.hangUp(serverHost.peerId);
+    await waitFor("the budget given back", () => (server.stats.bytesInFlight === 0 ? true : undefined), 10_000);
+  }, 60_000);
+
+  it("a stalled reader is given up on after the request timeout, not after its answer's size at the minimum rate", async () => {
+    // Before: 1 s + 12 MiB at 64 KiB/s, over three minutes.
+    const { server, serverHost } = await servingStore(1000);
+    const { counts, opened } = await stalledReader(serverHost, 1);
+    expect(counts[0]).toBeGreaterThan(0);
+    await waitFor("the stalled answer reset", () => (opened[0].status !== "open" ? true : undefined), 15_000);
+    await waitFor("the budget given back", () => (server.stats.bytesInFlight === 0 ? true : undefined), 5_000);
+  }, 30_000);
+
+  it("an honest client that finds the budget spent is not refused for good: it syncs every block, charging no one", async () => {
+    const { server, serverHost } = await servingStore(3000);
+    await Promise.all([1, 2, 3, 4].map(() => stalledReader(serverHost, 4)));
+    const cutBefore = server.stats.answersCut;
+    // The stalled streams are dropped after 3 s of no progress; meanwhile the client is answered with nothing.
+    const { applied, offences } = await syncingClient(serverHost, HEIGHTS);
+    await waitFor("every block synced", () => (applied.length === HEIGHTS ? true : undefined), 30_000);
+    expect(applied).toEqual(Array.from({ length: HEIGHTS }, (_, i) => i + 1));
+    expect(offences).toEqual([]);
+    expect(server.stats.answersCut).toBeGreaterThan(cutBefore);
+  }, 60_000);
+});
+
+function lengthPrefixed(bytes: Uint8Array): Uint8Array {
+  const prefix: number[] = [];
+  for (let n = bytes.byteLength; ; n = Math.floor(n / 128)) {
+    if (n < 0x80) {
+      prefix.push(n);
+      break;
+    }
+    prefix.push((n % 128) | 0x80);
+  }
+  return concatBytes(Uint8Array.from(prefix), bytes);
+}
+
+/** A server of small blocks 1..count whose first `empty` answers hold no blocks (its budget was spent). */
+async function busyServer(count: number, empty: number): Promise<{ server: P2pHost; asked: { n: number } }> {
+  const server = await host();
+  const asked = { n: 0 };
+  await server.handle(SYNC_PROTOCOL, async (stream) => {
+    const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+    const n = asked.n++ < empty ? 0 : Math.min(req.count, count - req.fromHeight + 1);
+    const frames = [lengthPrefixed(Uint8Array.of(0, 0, 0, n))];
+    for (let h = req.fromHeight; h < req.fromHeight + n; h++) {
+      const block = smallBlock({ height: h, timeMs: 1_700_000_000_000 + h });
+      const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
+      const frame = encodeSyncedBlock(encodeBlock(block), commit);
+      frames.push(lengthPrefixed(frame));
+    }
+    stream.send(concatBytes(...frames));
+    await stream.close();
+  });
+  return { server, asked };
+}
+
+describe("a block sync client given an empty answer", () => {
+  it("does not charge the server, and asks it again shortly", async () => {
+    const { server, asked } = await busyServer(8, 2);
+    const { applied, offences } = await syncingClient(server, 8);
+    await waitFor("all 8 blocks", () => (applied.length === 8 ? true : undefined), 20_000);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(offences).toEqual([]);
+    expect(asked.n).toBeGreaterThan(2);
+  });
+});

@@ -1,0 +1,140 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { answerTxFetch, txFetchAnswerBound } from "../../node/compact-proposal.ts";
+import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import {
+  TX_FETCH_BYTES_PER_PEER_SECOND,
+  TX_FETCH_HASHES_PER_PEER_SECOND,
+  TxFetch,
+  TxFetchFailed,
+} from "../../p2p/tx-fetch.ts";
+import { type Block, blockTxHashes, encodeBlock, HASH_LENGTH } from "../../proto/block.ts";
+import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
+import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
+import { sampleHeader } from "../helpers/fixtures.ts";
+
+/**
+ * A tx fetch server checks its budgets before it builds an answer: before, every request (20 a second per
+ * peer) was answered in full (a lookup per hash: up to 20,000, 32-83 ms) and only then weighed against the
+ * byte budget, so a peer asking for all of a block's hashes again and again cost ~1 s of CPU a second. Now
+ * the hashes a peer has looked up are counted per second (TX_FETCH_HASHES_PER_PEER_SECOND) and the bytes
+ * checked against a bound known from the request and the block's sizes: the answer is not built past them.
+ * Over real libp2p on 127.0.0.1.
+ */
+const log = pino({ level: "silent" });
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+async function host(): Promise<P2pHost> {
+  const h = await createP2pHost({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    agentVersion: "test",
+  });
+  stops.push(async () => {
+    await h.stop();
+  });
+  return h;
+}
+
+/** A block of `n` distinct txs of `bytes` each (opaque: the fetch never decodes them). */
+function blockOf(n: number, bytes: number): Block {
+  const txs = Array.from({ length: n }, (_, i) => {
+    const tx = new Uint8Array(bytes);
+    new DataView(tx.buffer).setUint32(0, i);
+    return tx;
+  });
+  return { header: sampleHeader(5, 1), txs, lastCommit: undefined, evidence: [] };
+}
+
+function hashesOf(block: Block, indexes: number[]): Uint8Array {
+  const hashes = blockTxHashes(block);
+  const out = new Uint8Array(indexes.length * HASH_LENGTH);
+  indexes.forEach((i, k) => out.set(hashes[i], k * HASH_LENGTH));
+  return out;
+}
+
+/** A server of `block`'s txs (answerTxFetch, txFetchAnswerBound, as the node wires them); `built` counts answers built. */
+async function serverOf(block: Block) {
+  const known = { block, bytes: () => encodeBlock(block) };
+  const built = { n: 0 };
+  const peer = await host();
+  const server = await TxFetch.start({
+    host: peer,
+    log,
+    serve: (_p, req) => {
+      built.n++;
+      return answerTxFetch(known, req);
+    },
+    bound: (_p, req) => txFetchAnswerBound(known, req),
+    onMisbehaviour: () => {},
+  });
+  stops.push(() => server.stop());
+  return { peer, built, known };
+}
+
+async function clientOf(server: P2pHost) {
+  const node = await host();
+  const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
+  stops.push(() => client.stop());
+  await node.dial(server.getMultiaddrs()[0]);
+  const within = { idleMs: 10_000, minBytesPerSecond: 1 };
+  return (req: TxFetchRequest) => client.fetch(server.peerId.toString(), req, within);
+}
+
+/** Asks `times` times in a row; how many were answered, and how many wall-clock seconds the asking touched. */
+async function askRepeatedly(
+  fetch: (req: TxFetchRequest) => Promise<TxFetchResponse>,
+  req: TxFetchRequest,
+  times: number,
+) {
+  const first = Math.floor(Date.now() / 1000);
+  let answered = 0;
+  for (let i = 0; i < times; i++) {
+    try {
+      await fetch(req);
+      answered++;
+    } catch (err) {
+      if (!(err instanceof TxFetchFailed) || err.kind !== "refused") throw err;
+    }
+  }
+  return { answered, seconds: Math.floor(Date.now() / 1000) - first + 1 };
+}
+
+describe("tx fetch budgets are checked before the answer is built", () => {
+  it("a peer asking for all of a block's hashes again and again has at most a block's worth looked up a second", async () => {
+    const n = BLOCK_PARAM_CAPS.maxBlockTxs;
+    expect(TX_FETCH_HASHES_PER_PEER_SECOND).toBe(n);
+    const block = blockOf(n, 8);
+    const { peer, built, known } = await serverOf(block);
+    const fetch = await clientOf(peer);
+    const all = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [...block.txs.keys()]) };
+    const { answered, seconds } = await askRepeatedly(fetch, all, 10);
+    // One whole lookup per wall-clock second at most; the rest refused before any lookup.
+    expect(built.n).toBeLessThanOrEqual(seconds);
+    expect(built.n).toBeLessThan(10);
+    expect(answered).toBe(built.n);
+
+    // Another peer's honest fetch is answered, as answerTxFetch answers it.
+    const few = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [3, 500, 19_999]) };
+    const honest = await clientOf(peer);
+    expect(await honest(few)).toEqual(answerTxFetch(known, few));
+  }, 60_000);
+
+  it("a peer over its byte budget is refused before its answer is built", async () => {
+    // 2 MiB blocks asked whole: at most four a second (TX_FETCH_BYTES_PER_PEER_SECOND), each bound known exactly.
+    const block = blockOf(32, 64 * 1024);
+    const bytes = encodeTxFetchResponse({ block: encodeBlock(block) }).byteLength;
+    const perSecond = Math.floor(TX_FETCH_BYTES_PER_PEER_SECOND / bytes);
+    const { peer, built } = await serverOf(block);
+    const fetch = await clientOf(peer);
+    const whole = { height: 5, blockHash: new Uint8Array(32), txHashes: new Uint8Array(0) };
+    const { answered, seconds } = await askRepeatedly(fetch, whole, 3 * perSecond);
+    expect(built.n).toBeLessThanOrEqual(seconds * perSecond);
+    expect(built.n).toBeLessThan(3 * perSecond);
+    expect(answered).toBe(built.n);
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
+import type { BodyBytes } from "../body-bytes.ts";
 import type { RpcContext } from "../context.ts";
 import type { Dispatcher, Reply } from "../dispatch.ts";
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, toRpcError } from "../errors.ts";
@@ -23,6 +24,11 @@ export interface ConnectionDeps {
   onTooSlow(): void;
   /** ws.max_queued_bytes_total: what every subscription's unwritten notifications are charged to. */
   budget: WsQueueBudget;
+  /**
+   * Request messages waiting to be answered, every connection's (rpc/body-bytes.ts, sized by ws.max_message_bytes):
+   * MAX_PIPELINED messages of 1 MiB each could wait on each of 256 connections.
+   */
+  requests: BodyBytes;
 }
 
 type Id = string | number | null;
@@ -44,7 +50,9 @@ export class WsConnection {
   private readonly client: string;
   private readonly deps: ConnectionDeps;
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly waiting: string[] = [];
+  /** Unsubscribed subscriptions whose pump has not stopped yet (they count against the limit). */
+  private ending = 0;
+  private readonly waiting: { text: string; bytes: number }[] = [];
   private readonly hangUp = new AbortController();
   private busy = false;
   /** Resolves once the socket is closed (by either side). */
@@ -107,6 +115,7 @@ export class WsConnection {
     this.hangUp.abort(new Error("the WebSocket client closed the connection"));
     for (const s of this.subscriptions.values()) s.stop();
     this.subscriptions.clear();
+    for (const w of this.waiting) this.deps.requests.give(this, this.client, w.bytes);
     this.waiting.length = 0;
   }
 
@@ -122,7 +131,14 @@ export class WsConnection {
       );
       return;
     }
-    this.waiting.push(data.toString("utf8"));
+    if (!this.deps.requests.take(this, this.client, data.byteLength)) {
+      this.close(
+        CLOSE_CODES.tooManyRequests,
+        "waiting requests over 2 x ws.max_message_bytes, or the node's budget: send more once answers come",
+      );
+      return;
+    }
+    this.waiting.push({ text: data.toString("utf8"), bytes: data.byteLength });
     if (!this.busy) void this.drain();
   }
 
@@ -140,7 +156,9 @@ export class WsConnection {
 
   /** The next waiting request's answer (the text is taken here, so that drain's frame never holds it). */
   private answerNext(): Promise<void> {
-    return this.answer(this.waiting.shift() as string);
+    const next = this.waiting.shift() as { text: string; bytes: number };
+    this.deps.requests.give(this, this.client, next.bytes);
+    return this.answer(next.text);
   }
 
   /**
@@ -214,7 +232,8 @@ export class WsConnection {
 
   private async subscribe(raw: unknown) {
     const max = this.deps.limits.maxSubscriptionsPerConnection;
-    if (this.subscriptions.size >= max) {
+    // An unsubscribed pump still reading counts until it has stopped: churn cannot run more at once.
+    if (this.subscriptions.size + this.ending >= max) {
       throw new RpcError(
         INVALID_REQUEST,
         `too many subscriptions on this connection: at most ${max} (ws.max_subscriptions_per_connection); ` +
@@ -240,6 +259,8 @@ export class WsConnection {
     }
     sub.stop();
     this.subscriptions.delete(sub.id);
+    this.ending++;
+    void sub.done.then(() => this.ending--);
     return { unsubscribed: sub.id, cursor: sub.cursor };
   }
 
@@ -263,7 +284,8 @@ export class WsConnection {
       fits: (bytes) => this.deps.budget.fits(this.client, bytes),
       give: (bytes) => this.deps.budget.give(this.client, bytes),
       onRoom: (listener) => this.deps.budget.onRoom(listener),
-      context: (): RpcContext => this.deps.dispatcher.contextFor(this.hangUp.signal),
+      context: (signal: AbortSignal): RpcContext =>
+        this.deps.dispatcher.contextFor(AbortSignal.any([this.hangUp.signal, signal])),
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),
       failed: (sub, err) => {

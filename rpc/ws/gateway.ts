@@ -13,6 +13,7 @@ import { WS_PATH } from "./http-methods.ts";
 import { CLOSE_CODES, WS_CLIENT_SHARE, type WsLimits } from "./limits.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { WsQueueBudget } from "./queue-budget.ts";
+import { BodyBytes } from "../body-bytes.ts";
 
 /** How long a stopping node waits for its WebSocket clients to answer the close (1001) before dropping them. */
 export const CLOSE_GRACE_MS = 1000;
@@ -59,6 +60,8 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private tooSlow = 0;
   private readonly budget: WsQueueBudget;
+  /** Request messages waiting to be answered, all connections together (rpc/body-bytes.ts). */
+  private readonly requests: BodyBytes;
 
   private readonly hostNames: NodeHostNames;
 
@@ -66,6 +69,7 @@ export class WsGateway {
     this.opts = opts;
     this.hostNames = { listenHost: opts.listenHost, allowedOrigins: opts.allowedOrigins };
     this.budget = new WsQueueBudget(opts.limits.maxQueuedBytesTotal, WS_CLIENT_SHARE);
+    this.requests = new BodyBytes(opts.limits.maxMessageBytes);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.limits.maxMessageBytes,
@@ -143,6 +147,7 @@ export class WsGateway {
         log: this.opts.logger,
         onTooSlow: () => this.tooSlow++,
         budget: this.budget,
+        requests: this.requests,
       });
       this.connections.add(conn);
       const beat = new Heartbeat(conn, this.opts.idleTimeoutMs);

@@ -122,6 +122,16 @@ describe("WebSocket bad input", () => {
     expect(flooded.code).toBe(CLOSE_CODES.tooManyRequests);
     expect(flooded.reason).toMatch(/requests waiting for their answers/);
 
+    // Fewer than MAX_PIPELINED requests, but large: those waiting may hold two of max_message_bytes at most
+    // (8 waiting of 1 MiB on each of 256 connections could hold 2 GiB before).
+    const heavy = await connect();
+    for (let i = 0; i < 4; i++) {
+      heavy.ws.send(JSON.stringify({ jsonrpc: "2.0", id: i, method: "tx_search", params: { type: "x".repeat(3800) } }));
+    }
+    const heavied = await heavy.closed;
+    expect(heavied.code).toBe(CLOSE_CODES.tooManyRequests);
+    expect(heavied.reason).toMatch(/2 x ws.max_message_bytes/);
+
     const big = await connect();
     big.ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_getStatus", params: { pad: "x".repeat(8000) } }));
     const tooBig = await big.closed;

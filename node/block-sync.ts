@@ -46,6 +46,13 @@ export { SYNC_PROTOCOL };
  * says how far it got about once a second, not per block. Nothing is checked less: each block is executed
  * in full by the application against its commit (see SyncTarget.applySynced).
  */
+/**
+ * How long a peer may answer no blocks (busy) before its claimed height is dropped for distrustMs (see
+ * BlockSync.rest): longer than an honest server's budget stays spent by stalled readers (they are dropped
+ * after the request timeout's no-progress rule).
+ */
+export const EMPTY_ANSWERS_MS = 20_000;
+
 export interface BlockSyncOptions {
   batchBlocks: number;
   graceMs: number;
@@ -68,6 +75,8 @@ export interface BlockSyncOptions {
    * server answers none when its budget of answer bytes in flight is spent (BlockSyncServer).
    */
   busyRetryMs: number;
+  /** How long a peer may answer only empty before its claim is dropped (EMPTY_ANSWERS_MS; see BlockSync.rest). */
+  emptyAnswersMs: number;
   /** More than this many blocks behind the best peer is "catching up". */
   catchingUpLag: number;
   progressLogMs: number;
@@ -85,6 +94,7 @@ export const DEFAULT_BLOCK_SYNC: BlockSyncOptions = {
   maxRequestsPerSecond: 10,
   distrustMs: 30_000,
   busyRetryMs: 1000,
+  emptyAnswersMs: EMPTY_ANSWERS_MS,
   catchingUpLag: 2,
   progressLogMs: 1000,
   expectPeers: false,
@@ -130,6 +140,8 @@ export class BlockSync {
   private readonly distrusted = new Map<string, number>();
   /** Peers that answered none of the blocks asked, and until when they are not asked (their claims stand). */
   private readonly resting = new Map<string, number>();
+  /** When each peer's run of empty answers began (see rest); forgotten when it serves blocks or disconnects. */
+  private readonly emptyAnswers = new Map<string, number>();
   /** When we last sent block requests, per peer (see pace). */
   private readonly requested = new Map<string, number[]>();
   private readonly onFatal: (err: unknown) => void;
@@ -177,6 +189,7 @@ export class BlockSync {
       this.peerHeights.delete(evt.detail.toString());
       this.requested.delete(evt.detail.toString());
       this.resting.delete(evt.detail.toString());
+      this.emptyAnswers.delete(evt.detail.toString());
     });
     this.timer = setInterval(() => this.check(), this.o.checkMs);
   }
@@ -301,6 +314,7 @@ export class BlockSync {
           restart();
           continue;
         }
+        this.emptyAnswers.delete(peer);
         failures = 0;
         // A short answer (the byte limit): the rest of the range is asked for at once, ahead of the others.
         if (blocks.length < range.count) {
@@ -339,7 +353,8 @@ export class BlockSync {
 
   /** Whether a peer that served blocks this run claims the blocks from `from` on. */
   private servedPeerAhead(served: ReadonlySet<string>, from: number): boolean {
-    for (const peer of served) if ((this.peerHeights.get(peer) ?? 0) >= from) return true;
+    // Resting (it had no room for us) does not count: the range goes to another, unproven, peer meanwhile.
+    for (const peer of served) if ((this.peerHeights.get(peer) ?? 0) >= from && this.askable(peer)) return true;
     return false;
   }
 
@@ -416,8 +431,21 @@ export class BlockSync {
     return Promise.all(checks).catch(() => {});
   }
 
+  /**
+   * A peer answered no blocks: it rests busyRetryMs; once its answers have been empty for EMPTY_ANSWERS_MS (no
+   * block served since), its claimed height is dropped for distrustMs at each further empty answer (not
+   * penalised: a busy server is honest). Without that, a peer claiming a far height and never serving kept the
+   * node catching up (/health 503) and restarting the sync every second.
+   */
   private rest(peer: string): void {
-    this.resting.set(peer, Date.now() + this.o.busyRetryMs);
+    const now = Date.now();
+    const since = this.emptyAnswers.get(peer);
+    if (since === undefined) this.emptyAnswers.set(peer, now);
+    else if (now - since >= this.o.emptyAnswersMs) {
+      this.distrust(peer);
+      return;
+    }
+    this.resting.set(peer, now + this.o.busyRetryMs);
   }
 
   /** Whether `peer` may be asked now (not resting after an empty answer). */

@@ -404,7 +404,7 @@ export class ConsensusDriver {
    */
   receive(m: ReceivedConsensusMessage, from?: string): "taken" | "dropped" {
     if (this.jobs.stopped) return "taken";
-    const c = this.inbox.check(m);
+    const c = this.inbox.check(m, from);
     switch (c.kind) {
       case "dropped":
         return "dropped";
@@ -435,7 +435,7 @@ export class ConsensusDriver {
         // Its txs from the mempool, the missing ones fetched: not received until they are all here.
         this.assemble(c.compact, from).then(
           (assembled) => {
-            if (assembled === undefined) this.inbox.assemblyFailed(id);
+            if (assembled === undefined) this.inbox.assemblyFailed(id, from);
             if (assembled === undefined || this.jobs.stopped) return;
             if (assembled.bytes !== undefined) this.encoded.set(assembled.block, assembled.bytes);
             this.takeProposal(proposal, id, assembled.block);

@@ -70,10 +70,11 @@ export class ConsensusInbox {
    */
   private readonly proposalValues = new Map<string, Set<ValueId>>();
   /**
-   * Compact proposals whose assembly failed (their txs could not be had), by id, with when: a copy within
-   * ASSEMBLY_RETRY_MS is dropped before its signature is checked and its block decoded again (a sender of
-   * proposals naming txs that do not exist made us verify, decode and hash 20,000 tx hashes per copy, never
-   * charged). Bounded as the proposals are (countProposal) and forgotten with their heights.
+   * Compact proposals whose assembly failed (their txs could not be had), by "id|sender", with when: a copy from
+   * that sender within ASSEMBLY_RETRY_MS is dropped before its signature is checked and its block decoded again
+   * (a sender of proposals naming txs that do not exist made us verify, decode and hash 20,000 tx hashes per
+   * copy, never charged). Copies from other peers are still taken: one that forwards the proposal may have
+   * its txs. Bounded as the proposals and the peers are, and forgotten with their heights.
    */
   private readonly failedAssemblies = new Map<string, number>();
   private readonly now: () => number;
@@ -102,7 +103,7 @@ export class ConsensusInbox {
   }
 
   /** What `m` is, authenticated (see the class comment); throws PeerMisbehaviour for what no honest peer sends. */
-  check(m: ReceivedConsensusMessage): CheckedMessage {
+  check(m: ReceivedConsensusMessage, from = ""): CheckedMessage {
     const info = this.app.info();
     const current = info.height + 1;
     switch (m.type) {
@@ -129,7 +130,7 @@ export class ConsensusInbox {
         const value = toHex(p.blockHash);
         const id = `${p.height}/${p.round}/${value}`;
         if (this.proposalsSeen.has(id)) return { kind: "dropped" };
-        const failedAt = this.failedAssemblies.get(id);
+        const failedAt = this.failedAssemblies.get(`${id}|${from}`);
         if (m.type === "compactProposal" && failedAt !== undefined && this.now() - failedAt < ASSEMBLY_RETRY_MS) {
           return { kind: "dropped" };
         }
@@ -176,9 +177,9 @@ export class ConsensusInbox {
     return h > 0 && (height === h || height === h + 1) && this.roundInWindow(height, round);
   }
 
-  /** A compact proposal's txs could not be had: copies of it are dropped unchecked for ASSEMBLY_RETRY_MS. */
-  assemblyFailed(id: string): void {
-    this.failedAssemblies.set(id, this.now());
+  /** A compact proposal's txs could not be had: `from`'s copies of it are dropped unchecked for ASSEMBLY_RETRY_MS. */
+  assemblyFailed(id: string, from = ""): void {
+    this.failedAssemblies.set(`${id}|${from}`, this.now());
   }
 
   /** Forgets the proposals of heights before `height`. */

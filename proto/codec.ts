@@ -32,7 +32,7 @@ export function encodeMessage(type: protobuf.Type, fields: Fields): Uint8Array {
  */
 export function decodeCanonical(type: protobuf.Type, bytes: Uint8Array, what: string, caps?: RepeatedCaps): Fields {
   const problem = wireProblem(type, bytes, caps);
-  if (problem !== undefined) throw new CodecError(`${what} is not canonically encoded: ${problem}`);
+  if (problem !== undefined) throw new CodecError(`${what} refused before decoding: ${problem}`);
   let decoded: protobuf.Message;
   try {
     decoded = type.decode(bytes);

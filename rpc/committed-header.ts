@@ -25,7 +25,8 @@ export const HEADER_CACHE_HEIGHTS = 16;
 /** One cache per node (its database), so nodes sharing a process never share headers. */
 const caches = new WeakMap<object, Map<number, CommittedHeader>>();
 
-export async function committedHeader(ctx: RpcContext, height: number): Promise<CommittedHeader> {
+/** `firstOfPage`: read even if the request's budget is spent (chargeBlockRead's `always`). */
+export async function committedHeader(ctx: RpcContext, height: number, firstOfPage = false): Promise<CommittedHeader> {
   const latest = ctx.app.info().height;
   if (height < 1 || height > latest) {
     throw appError("BLOCK_NOT_FOUND", `block ${height} does not exist; the latest height is ${latest}`, { latest });
@@ -38,7 +39,7 @@ export async function committedHeader(ctx: RpcContext, height: number): Promise<
     cache.set(height, kept);
     return kept;
   }
-  await chargeBlockRead(ctx, height); // the whole block is read and hashed for its header
+  await chargeBlockRead(ctx, height, firstOfPage); // the whole block is read and hashed for its header
   const [bytes, meta] = await Promise.all([ctx.db.getBlockBytes(height), ctx.db.getBlockMeta(height)]);
   if (bytes === undefined || meta === undefined) throw appError("BLOCK_NOT_FOUND", `block ${height} is not stored here`);
   const { header } = scanBlock(bytes);

@@ -5,7 +5,11 @@
  * process (a WebSocket upgrade of `GET //`), and in a GET it answered 500 and logged an error per request.
  */
 export function requestPath(url: string | undefined): string | undefined {
-  if (url === undefined || !url.startsWith("/")) return undefined;
-  const end = url.search(/[?#]/);
-  return end < 0 ? url : url.slice(0, end);
+  if (url === undefined) return undefined;
+  // The absolute form (a proxy's: http://host:port/path) names the same path.
+  const absolute = /^https?:\/\/[^/?#]*/i.exec(url);
+  const target = absolute === null ? url : url.slice(absolute[0].length) || "/";
+  if (!target.startsWith("/")) return undefined;
+  const end = target.search(/[?#]/);
+  return end < 0 ? target : target.slice(0, end);
 }

@@ -68,6 +68,11 @@ export class RequestScope {
     return this.work;
   }
 
+  /** Keys of the budget not used yet (0 once it is spent). */
+  get workLeft(): number {
+    return Math.max(0, this.maxWork - this.work);
+  }
+
   /**
    * Takes up to `wanted` keys of the work budget before reading them (so concurrent calls of one batch cannot
    * together overshoot it); give back what was not used with `refund`. Throws once nothing is left.

@@ -274,7 +274,11 @@ export class WsConnection {
     this.close(CLOSE_CODES.tooSlow, `subscriber too slow: subscription ${sub.id}, resume from cursor ${sub.cursor}`);
   }
 
+  /** One subscription's host (a new one for each: it keeps that subscription's combined signal). */
   private host(): SubscriptionHost {
+    // The connection's signal and the subscription's own, combined once (not per page: AbortSignal.any's
+    // result stays tied to the long-lived connection signal).
+    let both: AbortSignal | undefined;
     return {
       send: (body, written) => this.ws.send(body, TEXT, (err) => {
         if (err === undefined || err === null) this.writtenBytes += body.byteLength;
@@ -284,8 +288,10 @@ export class WsConnection {
       fits: (bytes) => this.deps.budget.fits(this.client, bytes),
       give: (bytes) => this.deps.budget.give(this.client, bytes),
       onRoom: (listener) => this.deps.budget.onRoom(listener),
-      context: (signal: AbortSignal): RpcContext =>
-        this.deps.dispatcher.contextFor(AbortSignal.any([this.hangUp.signal, signal])),
+      context: (signal: AbortSignal): RpcContext => {
+        both ??= AbortSignal.any([this.hangUp.signal, signal]);
+        return this.deps.dispatcher.contextFor(both);
+      },
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),
       failed: (sub, err) => {

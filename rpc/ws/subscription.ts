@@ -70,7 +70,7 @@ export class Subscription {
    */
   private readonly abort = new AbortController();
   private pumpDone: () => void = () => {};
-  /** Resolves once run() has returned (or at once if it never ran): the subscription costs nothing after. */
+  /** Resolves once run() has returned (it is always started): the subscription costs nothing after. */
   readonly done = new Promise<void>((resolve) => {
     this.pumpDone = resolve;
   });

@@ -57,5 +57,8 @@ describe("odd request targets", () => {
       expect(await statusLine([`GET ${target} HTTP/1.1`, "Connection: close"]), target).toBe("HTTP/1.1 404 Not Found");
     }
     expect(await statusLine(["GET /health?verbose=1 HTTP/1.1", "Connection: close"])).toBe("HTTP/1.1 200 OK");
+    // The absolute form a proxy may send names the same path.
+    const { host } = new URL(chain.node.rpc.url);
+    expect(await statusLine([`GET http://${host}/health HTTP/1.1`, "Connection: close"])).toBe("HTTP/1.1 200 OK");
   });
 });

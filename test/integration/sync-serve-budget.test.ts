@@ -5,7 +5,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import { BlockSync, type BlockSyncOptions, SYNC_PROTOCOL } from "../../node/block-sync.ts";
 import {
   BlockSyncServer,
   SYNC_ANSWER_BYTES_IN_FLIGHT,
@@ -136,7 +136,7 @@ async function stalledReader(
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** A syncing client (no store: it only fetches) of HEIGHTS blocks from `server`; offences it charged. */
-async function syncingClient(server: P2pHost, height: number) {
+async function syncingClient(server: P2pHost, height: number, options: Partial<BlockSyncOptions> = {}) {
   const client = await host();
   const applied: number[] = [];
   const offences: string[] = [];
@@ -154,7 +154,7 @@ async function syncingClient(server: P2pHost, height: number) {
     onFatal: (err) => {
       throw err;
     },
-    options: { graceMs: 0, checkMs: 50, busyRetryMs: 100, requestTimeoutMs: 10_000 },
+    options: { graceMs: 0, checkMs: 50, busyRetryMs: 100, requestTimeoutMs: 10_000, ...options },
     chain: {
       height: () => applied.length,
       beginSync: () => {},
@@ -169,7 +169,7 @@ async function syncingClient(server: P2pHost, height: number) {
   cleanups.push(() => sync.stop());
   await client.dial(server.getMultiaddrs()[0]);
   sync.onStatus(server.peerId.toString(), height);
-  return { applied, offences };
+  return { applied, offences, sync };
 }
 
 describe("block sync answers within a budget of bytes in flight", () => {
@@ -252,5 +252,17 @@ describe("a block sync client given an empty answer", () => {
     expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(offences).toEqual([]);
     expect(asked.n).toBeGreaterThan(2);
+  });
+
+  it("drops the claim of a peer whose answers stay empty past emptyAnswersMs: the node stops catching up", async () => {
+    // A peer claiming 1,000,000 blocks that never serves one kept catchingUp true (/health 503) for good.
+    const { server, asked } = await busyServer(8, Number.POSITIVE_INFINITY);
+    const { applied, offences, sync } = await syncingClient(server, 1_000_000, { emptyAnswersMs: 500 });
+    expect(sync.catchingUp).toBe(true);
+    await waitFor("the claim dropped", () => (sync.catchingUp ? undefined : true), 10_000);
+    expect(sync.bestPeerHeight).toBe(0);
+    expect(applied).toEqual([]);
+    expect(offences).toEqual([]); // not penalised: a busy server is honest
+    expect(asked.n).toBeGreaterThan(1);
   });
 });

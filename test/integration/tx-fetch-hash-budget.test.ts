@@ -115,7 +115,8 @@ describe("tx fetch budgets are checked before the answer is built", () => {
     const { answered, seconds } = await askRepeatedly(fetch, all, 10);
     // One whole lookup per wall-clock second at most; the rest refused before any lookup.
     expect(built.n).toBeLessThanOrEqual(seconds);
-    expect(built.n).toBeLessThan(10);
+    // Some were refused, unless a loaded machine took a second or more per ask (then each fit its second).
+    expect(built.n < 10 || seconds >= 10).toBe(true);
     expect(answered).toBe(built.n);
 
     // Another peer's honest fetch is answered, as answerTxFetch answers it.
@@ -134,7 +135,7 @@ describe("tx fetch budgets are checked before the answer is built", () => {
     const whole = { height: 5, blockHash: new Uint8Array(32), txHashes: new Uint8Array(0) };
     const { answered, seconds } = await askRepeatedly(fetch, whole, 3 * perSecond);
     expect(built.n).toBeLessThanOrEqual(seconds * perSecond);
-    expect(built.n).toBeLessThan(3 * perSecond);
+    expect(built.n < 3 * perSecond || seconds >= 3).toBe(true);
     expect(answered).toBe(built.n);
   }, 60_000);
 });

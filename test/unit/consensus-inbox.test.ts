@@ -132,7 +132,7 @@ describe("the consensus inbox checks", () => {
     expect(inbox.check(vote(p0, 5, 2)).kind).toBe("vote"); // another validator's share is its own
   });
 
-  it("drops copies of a compact proposal whose assembly failed, unchecked, until ASSEMBLY_RETRY_MS has passed", () => {
+  it("drops a sender's copies of a compact proposal whose assembly failed, unchecked, for ASSEMBLY_RETRY_MS", () => {
     const clock = { ms: 0 };
     const { inbox } = setup(undefined, 100, () => clock.ms);
     const full = proposal(p0, blockAt(5), 2);
@@ -145,14 +145,16 @@ describe("the consensus inbox checks", () => {
       txHashes: new Uint8Array(0),
     };
     const id = `5/2/${Buffer.from(full.proposal.proposal.blockHash).toString("hex")}`;
-    inbox.assemblyFailed(id);
+    inbox.assemblyFailed(id, "peer-a");
     clock.ms = ASSEMBLY_RETRY_MS - 1;
-    expect(inbox.check(compact).kind).toBe("dropped");
+    expect(inbox.check(compact, "peer-a").kind).toBe("dropped");
+    // Another peer's copy is checked (it may have the txs): here its bytes are no block.
+    expect(() => inbox.check(compact, "peer-b")).toThrow(PeerMisbehaviour);
     clock.ms = ASSEMBLY_RETRY_MS;
-    expect(() => inbox.check(compact)).toThrow(PeerMisbehaviour);
+    expect(() => inbox.check(compact, "peer-a")).toThrow(PeerMisbehaviour);
     // The same block in full is never held back: it needs no assembly.
-    inbox.assemblyFailed(id);
-    expect(inbox.check(full).kind).toBe("proposal");
+    inbox.assemblyFailed(id, "peer-a");
+    expect(inbox.check(full, "peer-a").kind).toBe("proposal");
   });
 
   it("drops a proposal out of turn, and past the engine's proposals for a round drops the next undecoded", () => {

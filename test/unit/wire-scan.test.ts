@@ -127,7 +127,7 @@ describe("wireProblem", () => {
     expect(wireProblem(pb.TxBatch, Uint8Array.of(0x80))).toBe("TxBatch: a truncated field tag");
     // decodeCanonical says which bytes and why.
     expect(() => decodeTxBatch(Uint8Array.of(0x12, 0x00))).toThrow(CodecError);
-    expect(() => decodeTxBatch(Uint8Array.of(0x12, 0x00))).toThrow("transaction batch is not canonically encoded: TxBatch has no field 2");
+    expect(() => decodeTxBatch(Uint8Array.of(0x12, 0x00))).toThrow("transaction batch refused before decoding: TxBatch has no field 2");
   });
 
   it("insists on a cap for every list of a message from outside: a list without one is a bug, not a verdict", () => {

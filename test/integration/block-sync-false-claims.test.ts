@@ -1,15 +1,16 @@
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import { lpStream } from "@libp2p/utils";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
 import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
-import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import type { P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
 import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
+import { loopbackHost } from "../helpers/loopback-host.ts";
 import { waitFor } from "../helpers/tmp.ts";
+import { lengthPrefixed } from "../helpers/wire-bytes.ts";
 
 /**
  * A peer may claim any height. Once a sync has applied an honest peer's blocks (consensus held while they are
@@ -27,23 +28,12 @@ afterEach(async () => {
 });
 
 async function host(): Promise<P2pHost> {
-  const privateKey = await generateKeyPair("Ed25519");
-  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  const h = await loopbackHost();
   hosts.push(h);
   return h;
 }
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-const lp = (bytes: Uint8Array) => concatBytes(varint(bytes.byteLength), bytes);
+const lp = lengthPrefixed;
 
 /** A server of blocks 1..count that answers once `release` resolves; `asked` counts its requests. */
 async function honestServer(count: number, release: Promise<void>, asked: { n: number }): Promise<P2pHost> {

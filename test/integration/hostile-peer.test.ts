@@ -19,6 +19,7 @@ import { pb } from "../../proto/schema.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { h32, sampleHeader } from "../helpers/fixtures.ts";
 import { waitFor } from "../helpers/tmp.ts";
+import { varint } from "../helpers/wire-bytes.ts";
 
 /**
  * Issue 11 item 7: a stock libp2p peer (no project code in its stack) sends what costs an unguarded node
@@ -73,16 +74,6 @@ function junkBlock(height: number): Uint8Array {
   const body = new Uint8Array(txCount * 3);
   for (let i = 0; i < txCount; i++) body.set([0x12, 0x01, i & 0xff], i * 3);
   return concatBytes(Uint8Array.of(0x0a, ...varint(header.byteLength)), header, body);
-}
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
 }
 
 /** A consensus frame: a proposal signed by a key that is no validator's, carrying `blockBytes`. */

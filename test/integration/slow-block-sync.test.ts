@@ -1,15 +1,15 @@
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import { lpStream } from "@libp2p/utils";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
-import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
-import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
-import { PeerScores } from "../../p2p/peer-scores.ts";
+import { SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import type { P2pHost } from "../../p2p/host.ts";
 import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
 import { decodeBlockRequest, encodeSyncedBlock, SYNC_RESPONSE_BYTES } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
+import { loopbackHost } from "../helpers/loopback-host.ts";
 import { waitFor } from "../helpers/tmp.ts";
+import { lengthPrefixed } from "../helpers/wire-bytes.ts";
+import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
 
 /**
  * Block sync's request timeout is about a server gone quiet, not about a whole response of up to 64 full
@@ -18,7 +18,6 @@ import { waitFor } from "../helpers/tmp.ts";
  * a 600 ms timeout) is heard out; one that goes quiet is dropped after the timeout, and so is one that
  * keeps trickling far below the minimum rate.
  */
-const log = pino({ level: "silent" });
 const hosts: P2pHost[] = [];
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,23 +26,12 @@ afterEach(async () => {
 });
 
 async function host(): Promise<P2pHost> {
-  const privateKey = await generateKeyPair("Ed25519");
-  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  const h = await loopbackHost();
   hosts.push(h);
   return h;
 }
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-const lp = (bytes: Uint8Array) => concatBytes(varint(bytes.byteLength), bytes);
+const lp = lengthPrefixed;
 
 /** The whole answer to a request for blocks 1..count, as the sync protocol frames it. */
 function answer(count: number, txsPerBlock = 16): Uint8Array {
@@ -87,36 +75,15 @@ async function syncFrom(
   } = {},
 ) {
   const client = await host();
-  const applied: number[] = [];
-  const offences: string[] = [];
-  const scores = new PeerScores({ log, disconnect: () => {} });
-  const penalize = scores.penalize.bind(scores);
-  scores.penalize = (peer, points, reason) => {
-    offences.push(reason);
-    return penalize(peer, points, reason);
-  };
-  const sync = new BlockSync({
-    host: client,
-    db: undefined as never, // only serving reads the block store
-    scores,
-    log,
-    onFatal: hooks.onFatal ?? ((err) => { throw err; }),
-    options: { graceMs: 0, checkMs: 50, requestTimeoutMs, batchBlocks: count },
-    chain: {
-      height: () => applied.length,
-      beginSync: () => {},
-      applySynced: async (block) => {
-        applied.push(block.header.height);
-        return true;
-      },
-      endSync: hooks.endSync ?? (() => {}),
-      durableWrites: hooks.durableWrites,
-    },
+  const { applied, offences, sync } = await fetchingSyncClient({
+    client,
+    server,
+    height: count,
+    options: { requestTimeoutMs, batchBlocks: count },
+    chain: { endSync: hooks.endSync, durableWrites: hooks.durableWrites },
+    onFatal: hooks.onFatal,
   });
-  await sync.start();
   stops.push(() => sync.stop());
-  await client.dial(server.getMultiaddrs()[0]);
-  sync.onStatus(server.peerId.toString(), count);
   return { applied, offences };
 }
 

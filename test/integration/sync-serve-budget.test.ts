@@ -1,17 +1,16 @@
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { concatBytes } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
-import { BlockSync, type BlockSyncOptions, SYNC_PROTOCOL } from "../../node/block-sync.ts";
+import { type BlockSyncOptions, SYNC_PROTOCOL } from "../../node/block-sync.ts";
 import {
   BlockSyncServer,
   SYNC_ANSWER_BYTES_IN_FLIGHT,
   SYNC_ANSWER_BYTES_PER_PEER,
 } from "../../node/block-sync-server.ts";
-import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import type { P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, type Commit, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
 import { decodeBlockRequest, encodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
@@ -19,6 +18,9 @@ import { ChainDb } from "../../state/store/chain-db.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
+import { loopbackHost } from "../helpers/loopback-host.ts";
+import { lengthPrefixed } from "../helpers/wire-bytes.ts";
+import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
 
 /**
  * A block sync server holds the answers it writes until they are read: before, each answer (up to 16 MiB)
@@ -42,8 +44,7 @@ afterEach(async () => {
 });
 
 async function host(): Promise<P2pHost> {
-  const privateKey = await generateKeyPair("Ed25519");
-  const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
+  const h = await loopbackHost();
   hosts.push(h);
   return h;
 }
@@ -138,38 +139,14 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 /** A syncing client (no store: it only fetches) of HEIGHTS blocks from `server`; offences it charged. */
 async function syncingClient(server: P2pHost, height: number, options: Partial<BlockSyncOptions> = {}) {
   const client = await host();
-  const applied: number[] = [];
-  const offences: string[] = [];
-  const scores = new PeerScores({ log, disconnect: () => {} });
-  const penalize = scores.penalize.bind(scores);
-  scores.penalize = (peer, points, reason) => {
-    offences.push(reason);
-    return penalize(peer, points, reason);
-  };
-  const sync = new BlockSync({
-    host: client,
-    db: undefined as never, // only serving reads the block store
-    scores,
-    log,
-    onFatal: (err) => {
-      throw err;
-    },
-    options: { graceMs: 0, checkMs: 50, busyRetryMs: 100, requestTimeoutMs: 10_000, ...options },
-    chain: {
-      height: () => applied.length,
-      beginSync: () => {},
-      applySynced: async (block) => {
-        applied.push(block.header.height);
-        return true;
-      },
-      endSync: () => {},
-    },
+  const made = await fetchingSyncClient({
+    client,
+    server,
+    height,
+    options: { busyRetryMs: 100, requestTimeoutMs: 10_000, ...options },
   });
-  await sync.start();
-  cleanups.push(() => sync.stop());
-  await client.dial(server.getMultiaddrs()[0]);
-  sync.onStatus(server.peerId.toString(), height);
-  return { applied, offences, sync };
+  cleanups.push(() => made.sync.stop());
+  return made;
 }
 
 describe("block sync answers within a budget of bytes in flight", () => {
@@ -211,18 +188,6 @@ describe("block sync answers within a budget of bytes in flight", () => {
     expect(server.stats.answersCut).toBeGreaterThan(cutBefore);
   }, 60_000);
 });
-
-function lengthPrefixed(bytes: Uint8Array): Uint8Array {
-  const prefix: number[] = [];
-  for (let n = bytes.byteLength; ; n = Math.floor(n / 128)) {
-    if (n < 0x80) {
-      prefix.push(n);
-      break;
-    }
-    prefix.push((n % 128) | 0x80);
-  }
-  return concatBytes(Uint8Array.from(prefix), bytes);
-}
 
 /** A server of small blocks 1..count whose first `empty` answers hold no blocks (its budget was spent). */
 async function busyServer(count: number, empty: number): Promise<{ server: P2pHost; asked: { n: number } }> {

@@ -1,8 +1,7 @@
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { answerTxFetch, txFetchAnswerBound } from "../../node/compact-proposal.ts";
-import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import type { P2pHost } from "../../p2p/host.ts";
 import {
   TX_FETCH_BYTES_PER_PEER_SECOND,
   TX_FETCH_HASHES_PER_PEER_SECOND,
@@ -13,6 +12,7 @@ import { type Block, blockTxHashes, encodeBlock, HASH_LENGTH } from "../../proto
 import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
 import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
+import { loopbackHost } from "../helpers/loopback-host.ts";
 
 /**
  * A tx fetch server checks its budgets before it builds an answer: before, every request (20 a second per
@@ -29,11 +29,7 @@ afterEach(async () => {
 });
 
 async function host(): Promise<P2pHost> {
-  const h = await createP2pHost({
-    privateKey: await generateKeyPair("Ed25519"),
-    listen: ["/ip4/127.0.0.1/tcp/0"],
-    agentVersion: "test",
-  });
+  const h = await loopbackHost();
   stops.push(async () => {
     await h.stop();
   });

@@ -1,11 +1,10 @@
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { answerTxFetch, ProposalAssembler } from "../../node/compact-proposal.ts";
 import { type CompactBlock, proposedCompactBlock } from "../../node/consensus-checks.ts";
 import { Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
-import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
+import type { P2pHost } from "../../p2p/host.ts";
 import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
 import {
   type Block,
@@ -23,6 +22,7 @@ import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { keyId } from "../../state/view.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
+import { loopbackHost } from "../helpers/loopback-host.ts";
 
 /**
  * The fetch behind compact proposals, over real libp2p on 127.0.0.1: a node holding some of a proposed
@@ -39,11 +39,7 @@ afterEach(async () => {
 });
 
 async function host(): Promise<P2pHost> {
-  const h = await createP2pHost({
-    privateKey: await generateKeyPair("Ed25519"),
-    listen: ["/ip4/127.0.0.1/tcp/0"],
-    agentVersion: "test",
-  });
+  const h = await loopbackHost();
   stops.push(async () => {
     await h.stop();
   });

@@ -6,6 +6,7 @@ import { pb } from "../../proto/schema.ts";
 import { MAX_MULTI_SEND_OUTPUTS } from "../../state/modules/bank/multi-send.ts";
 import { MAX_PARAM_CHANGES, MAX_VOTE_VALIDATORS } from "../../state/modules/gov/gov.ts";
 import { paramsFromJson } from "../../state/params-check.ts";
+import { varint } from "../helpers/wire-bytes.ts";
 
 /**
  * A tx's message lists are counted on the wire before protobufjs decodes it (proto/tx-lists.ts): a 16 KiB
@@ -22,16 +23,6 @@ function createDatanetWithCurators(n: number): Uint8Array {
   for (let i = 0; i < n; i++) inner.set([0x22, 0x00], 2 * i);
   const id = pb.TxBody.fields.createDatanet.id;
   return Uint8Array.from([...varint((id << 3) | 2), ...varint(inner.byteLength), ...inner]);
-}
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
 }
 
 describe("a tx's message lists", () => {

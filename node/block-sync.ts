@@ -1,24 +1,15 @@
-import type { Connection, Stream } from "@libp2p/interface";
-import { lpStream } from "@libp2p/utils";
 import type { Logger } from "pino";
 import type { P2pHost } from "../p2p/host.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
-import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import { type Block, blockTxHashes, type Commit } from "../proto/block.ts";
 import { CodecError } from "../proto/codec.ts";
-import {
-  decodeSyncedBlock,
-  encodeBlockRequest,
-  MAX_BLOCK_REQUEST_COUNT,
-  MAX_SYNCED_BLOCK_BYTES,
-  SYNC_RESPONSE_BYTES,
-  type SyncedBlock,
-  syncResponseFits,
-} from "../proto/p2p.ts";
+import { MAX_BLOCK_REQUEST_COUNT, SYNC_RESPONSE_BYTES, type SyncedBlock } from "../proto/p2p.ts";
 import { decodeTx } from "../proto/tx.ts";
 import type { ChainDb } from "../state/store/chain-db.ts";
 import { InvalidBlockError } from "./chain-app.ts";
 import { BlockSyncServer, SYNC_PROTOCOL } from "./block-sync-server.ts";
+import { BlockFetcher } from "./block-fetch.ts";
+import { SyncPeers } from "./sync-peers.ts";
 import { SyncProgress } from "./sync-progress.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
@@ -48,7 +39,7 @@ export { SYNC_PROTOCOL };
  */
 /**
  * How long a peer may answer no blocks (busy) before its claimed height is dropped for distrustMs (see
- * BlockSync.rest): longer than an honest server's budget stays spent by stalled readers (they are dropped
+ * SyncPeers.answeredNothing): longer than an honest server's budget stays spent by stalled readers (they are dropped
  * after the request timeout's no-progress rule).
  */
 export const EMPTY_ANSWERS_MS = 20_000;
@@ -75,7 +66,7 @@ export interface BlockSyncOptions {
    * server answers none when its budget of answer bytes in flight is spent (BlockSyncServer).
    */
   busyRetryMs: number;
-  /** How long a peer may answer only empty before its claim is dropped (EMPTY_ANSWERS_MS; see BlockSync.rest). */
+  /** How long a peer may answer only empty before its claim is dropped (EMPTY_ANSWERS_MS; see SyncPeers.answeredNothing). */
   emptyAnswersMs: number;
   /** More than this many blocks behind the best peer is "catching up". */
   catchingUpLag: number;
@@ -136,20 +127,12 @@ export class BlockSync {
   private readonly o: BlockSyncOptions;
   /** Our side of the protocol that answers other nodes' requests. */
   private readonly server: BlockSyncServer;
-  private readonly peerHeights = new Map<string, number>();
-  private readonly distrusted = new Map<string, number>();
-  /** Peers that answered none of the blocks asked, and until when they are not asked (their claims stand). */
-  private readonly resting = new Map<string, number>();
-  /** When each peer's run of empty answers began (see rest); forgotten when it serves blocks or disconnects. */
-  private readonly emptyAnswers = new Map<string, number>();
-  /** When we last sent block requests, per peer (see pace). */
-  private readonly requested = new Map<string, number[]>();
+  /** The heights peers claim, and whom not to ask for a while. */
+  private readonly peers: SyncPeers;
+  private readonly fetcher: BlockFetcher;
   private readonly onFatal: (err: unknown) => void;
   private readonly verifier: TxVerifier | undefined;
-  /** Mean bytes of a synced block frame lately: sets how many blocks a range asks for. */
-  private frameBytes: number | undefined;
   private behindSinceMs: number | undefined;
-  private heardFromPeers = false;
   private active = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -174,6 +157,8 @@ export class BlockSync {
     this.scores = deps.scores;
     this.log = deps.log;
     this.o = { ...DEFAULT_BLOCK_SYNC, ...deps.options };
+    this.peers = new SyncPeers(this.o);
+    this.fetcher = new BlockFetcher(deps.host, this.o);
     this.server = new BlockSyncServer({
       host: deps.host,
       db: deps.db,
@@ -186,10 +171,8 @@ export class BlockSync {
   async start(): Promise<void> {
     await this.server.start();
     this.host.addEventListener("peer:disconnect", (evt) => {
-      this.peerHeights.delete(evt.detail.toString());
-      this.requested.delete(evt.detail.toString());
-      this.resting.delete(evt.detail.toString());
-      this.emptyAnswers.delete(evt.detail.toString());
+      this.peers.forget(evt.detail.toString());
+      this.fetcher.forget(evt.detail.toString());
     });
     this.timer = setInterval(() => this.check(), this.o.checkMs);
   }
@@ -202,26 +185,11 @@ export class BlockSync {
 
   /** A peer's latest committed height, from its status message. */
   onStatus(peer: string, height: number): void {
-    this.heardFromPeers = true;
-    const until = this.distrusted.get(peer);
-    if (until !== undefined) {
-      if (Date.now() < until) return;
-      this.distrusted.delete(peer);
-    }
-    this.peerHeights.set(peer, height);
-  }
-
-  /** Drops a peer's claimed height and ignores its claims for a while. */
-  private distrust(peer: string): void {
-    this.peerHeights.delete(peer);
-    this.distrusted.set(peer, Date.now() + this.o.distrustMs);
-    if (this.distrusted.size > 1000) this.distrusted.delete(this.distrusted.keys().next().value as string);
+    this.peers.claim(peer, height);
   }
 
   get bestPeerHeight(): number {
-    let best = 0;
-    for (const h of this.peerHeights.values()) best = Math.max(best, h);
-    return best;
+    return this.peers.best;
   }
 
   /**
@@ -231,7 +199,7 @@ export class BlockSync {
    */
   get catchingUp(): boolean {
     // No peer height to compare with (none heard yet, or the only ones were disconnected or distrusted).
-    if (!this.heardFromPeers || this.peerHeights.size === 0) return this.o.expectPeers;
+    if (!this.peers.heardAny || this.peers.count === 0) return this.o.expectPeers;
     return this.bestPeerHeight - this.chain.height() > this.o.catchingUpLag;
   }
 
@@ -245,7 +213,7 @@ export class BlockSync {
     const now = Date.now();
     this.behindSinceMs ??= now;
     // Every peer ahead resting (it had no room for us): asked again once one's rest is over.
-    if (!this.canAsk(this.chain.height() + 1)) return;
+    if (this.peers.ahead(this.chain.height() + 1).length === 0) return;
     if (lag >= 2 || now - this.behindSinceMs >= this.o.graceMs) {
       this.behindSinceMs = undefined;
       void this.run();
@@ -301,7 +269,7 @@ export class BlockSync {
         } catch (err) {
           failures++;
           const bad = err instanceof CodecError;
-          this.distrust(peer);
+          this.peers.distrust(peer);
           this.scores.penalize(peer, bad ? PENALTY.invalidMessage : PENALTY.unresponsive, `block sync: ${(err as Error).message}`);
           restart();
           continue;
@@ -310,11 +278,11 @@ export class BlockSync {
           // None for now: the peer's budget of answers in flight is spent (or it claimed a height it does not
           // serve, which costs us no more than this). Not charged: another peer is asked, or it again shortly.
           failures++;
-          this.rest(peer);
+          this.peers.answeredNothing(peer);
           restart();
           continue;
         }
-        this.emptyAnswers.delete(peer);
+        this.peers.served(peer);
         failures = 0;
         // A short answer (the byte limit): the rest of the range is asked for at once, ahead of the others.
         if (blocks.length < range.count) {
@@ -354,7 +322,7 @@ export class BlockSync {
   /** Whether a peer that served blocks this run claims the blocks from `from` on. */
   private servedPeerAhead(served: ReadonlySet<string>, from: number): boolean {
     // Resting (it had no room for us) does not count: the range goes to another, unproven, peer meanwhile.
-    for (const peer of served) if ((this.peerHeights.get(peer) ?? 0) >= from && this.askable(peer)) return true;
+    for (const peer of served) if (this.peers.askableFor(peer, from)) return true;
     return false;
   }
 
@@ -403,7 +371,7 @@ export class BlockSync {
           this.onFatal(err);
           return "stop";
         }
-        this.distrust(peer);
+        this.peers.distrust(peer);
         this.scores.penalize(peer, PENALTY.badBlock, `block sync: ${err.message}`);
         return "bad";
       }
@@ -431,128 +399,21 @@ export class BlockSync {
     return Promise.all(checks).catch(() => {});
   }
 
-  /**
-   * A peer answered no blocks: it rests busyRetryMs; once its answers have been empty for EMPTY_ANSWERS_MS (no
-   * block served since), its claimed height is dropped for distrustMs at each further empty answer (not
-   * penalised: a busy server is honest). Without that, a peer claiming a far height and never serving kept the
-   * node catching up (/health 503) and restarting the sync every second.
-   */
-  private rest(peer: string): void {
-    const now = Date.now();
-    const since = this.emptyAnswers.get(peer);
-    if (since === undefined) this.emptyAnswers.set(peer, now);
-    else if (now - since >= this.o.emptyAnswersMs) {
-      this.distrust(peer);
-      return;
-    }
-    this.resting.set(peer, now + this.o.busyRetryMs);
-  }
-
-  /** Whether `peer` may be asked now (not resting after an empty answer). */
-  private askable(peer: string): boolean {
-    const until = this.resting.get(peer);
-    if (until === undefined) return true;
-    if (Date.now() < until) return false;
-    this.resting.delete(peer);
-    return true;
-  }
-
-  /** Whether some peer that may be asked now has the block at `from`. */
-  private canAsk(from: number): boolean {
-    for (const [peer, h] of this.peerHeights) if (h >= from && this.askable(peer)) return true;
-    return false;
-  }
-
   /** A request for the blocks from `from`, to a peer that has them; undefined when no peer is ahead. */
   private request(from: number): Range | undefined {
-    const ahead = [...this.peerHeights].filter(([peer, h]) => h >= from && this.askable(peer));
+    const ahead = this.peers.ahead(from);
     if (ahead.length === 0) return undefined;
     const [peer, peerHeight] = ahead[Math.floor(Math.random() * ahead.length)];
     // As many blocks as fit one answer at the size seen so far (a full block's answer holds one or two).
-    const fit = this.frameBytes === undefined ? this.o.batchBlocks : Math.floor(SYNC_RESPONSE_BYTES / this.frameBytes);
+    const frameBytes = this.fetcher.meanFrameBytes;
+    const fit = frameBytes === undefined ? this.o.batchBlocks : Math.floor(SYNC_RESPONSE_BYTES / frameBytes);
     const count = Math.max(1, Math.min(fit, this.o.batchBlocks, MAX_BLOCK_REQUEST_COUNT, peerHeight - from + 1));
     return this.fetchRange(peer, from, count);
   }
 
   private fetchRange(peer: string, from: number, count: number): Range {
-    const answer = this.fetch(peer, from, count);
+    const answer = this.fetcher.fetch(peer, from, count);
     answer.catch(() => {}); // a range dropped by a restart is not awaited
     return { from, count, peer, answer };
-  }
-
-  private connection(peer: string): Connection {
-    const conn = this.host.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === "open");
-    if (conn === undefined) throw new Error("peer is not connected");
-    return conn;
-  }
-
-  /**
-   * Waits until another request to `peer` stays under what it serves (maxRequestsPerSecond, with room to
-   * spare): near the tip a sync makes many small requests, and a peer is right to refuse a flood.
-   */
-  private async pace(peer: string): Promise<void> {
-    const limit = Math.max(1, this.o.maxRequestsPerSecond - 2);
-    const sent = (this.requested.get(peer) ?? []).filter((t) => t > Date.now() - 1000);
-    if (sent.length >= limit) await new Promise((r) => setTimeout(r, sent[0] + 1000 - Date.now()));
-    sent.push(Date.now());
-    this.requested.set(peer, sent.slice(-limit));
-  }
-
-  /** Asks `peer` for `count` blocks from `from`; checks the answer is the blocks asked for, in order. */
-  private async fetch(peer: string, from: number, count: number): Promise<SyncedBlock[]> {
-    await this.pace(peer);
-    // Not one timeout for the whole response: it is heard out for as long as its bytes keep coming.
-    const deadline = new TransferDeadline({
-      idleMs: this.o.requestTimeoutMs,
-      minBytesPerSecond: this.o.minTransferBytesPerSecond,
-    });
-    const signal = deadline.signal;
-    let stream: Stream;
-    try {
-      stream = await this.connection(peer).newStream(SYNC_PROTOCOL, { signal });
-    } catch (err) {
-      deadline.clear();
-      throw err;
-    }
-    const onBytes = (evt: { data: { byteLength: number } }) => deadline.progress(evt.data.byteLength);
-    // The read buffer must hold a whole frame (lpStream's default is 4 MiB, below a full block's frame) and
-    // may hold the whole answer while we decode: it is bounded by what we take from one response.
-    const lp = lpStream(stream, {
-      maxDataLength: MAX_SYNCED_BLOCK_BYTES,
-      maxBufferSize: MAX_SYNCED_BLOCK_BYTES + SYNC_RESPONSE_BYTES + 16,
-    });
-    stream.addEventListener("message", onBytes);
-    try {
-      await lp.write(encodeBlockRequest({ fromHeight: from, count }), { signal });
-      await stream.close({ signal });
-      const header = (await lp.read({ signal })).subarray();
-      if (header.byteLength !== 4) throw new CodecError("block sync response has no count");
-      const n = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
-      if (n > count) throw new CodecError(`block sync response of ${n} blocks; ${count} were asked for`);
-      const blocks: SyncedBlock[] = [];
-      let bytes = 0;
-      for (let i = 0; i < n; i++) {
-        const frame = (await lp.read({ signal })).subarray();
-        if (!syncResponseFits(i, bytes, frame.byteLength)) {
-          throw new CodecError(`block sync response exceeds ${SYNC_RESPONSE_BYTES} bytes past its first block`);
-        }
-        bytes += frame.byteLength;
-        const b = decodeSyncedBlock(frame);
-        if (b.block.header.height !== from + i) {
-          throw new CodecError(`block sync sent height ${b.block.header.height} where ${from + i} was due`);
-        }
-        blocks.push(b);
-      }
-      if (n > 0) this.frameBytes = Math.ceil(bytes / n);
-      return blocks;
-    } catch (err) {
-      // A timeout surfaces as the signal's reason (what stalled and how), not a bare AbortError.
-      const reason = signal.aborted ? (signal.reason as Error) : (err as Error);
-      stream.abort(reason);
-      throw reason;
-    } finally {
-      deadline.clear();
-      stream.removeEventListener("message", onBytes);
-    }
   }
 }

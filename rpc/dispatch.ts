@@ -5,14 +5,13 @@ import {
   INVALID_PARAMS,
   INVALID_REQUEST,
   METHOD_NOT_FOUND,
-  PARSE_ERROR,
   RpcError,
   toRpcError,
 } from "./errors.ts";
 import { AnswerBytes, isAnswerBytesError, type RequestAnswerBytes } from "./answer-bytes.ts";
 import type { RpcMethod } from "./method.ts";
 import { cachedJsonOf } from "./cached-json.ts";
-import { type JsonShapeLimits, type JsonShapeProblem, jsonShapeProblem } from "./json-shape.ts";
+import { RequestBodyReader } from "./request-body.ts";
 import { RequestScope } from "./request-scope.ts";
 import { WorkPacer } from "./pacer.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -83,22 +82,6 @@ export interface CallObserver {
  */
 export const BATCH_CONCURRENCY = 32;
 
-/**
- * Deepest nesting of arrays and objects a request body may have. The deepest request the methods take is 5
- * levels (a batch, a request, its params, state_getProof's key, a stake key in it); a body past this is
- * refused before JSON.parse builds it.
- */
-export const MAX_JSON_DEPTH = 64;
-
-/**
- * JSON pieces (arrays, objects, and the commas between their elements: rpc/json-shape.ts) a body may hold per
- * request of a full batch. The fullest request today (tx_search with every param) has 16; a body of more than
- * max_batch times this is refused before JSON.parse builds it. Within 32,000 pieces (the default max_batch)
- * JSON.parse took at most ~10-20 ms (16,000 distinct keys in one object), the order of a batch of 1000 tx_submit
- * (4-12 ms); 1 MiB of `{},{},...` in one request's params had taken up to ~340 ms.
- */
-export const JSON_PIECES_PER_REQUEST = 32;
-
 /** A request body read (Dispatcher.read): its JSON value, or the error answer to send instead. */
 export type ReadBody = { value: unknown; refused?: undefined } | { refused: Reply };
 
@@ -117,7 +100,7 @@ export class Dispatcher {
   private readonly ctx: Omit<RpcContext, "request">;
   private readonly maxBatch: number;
   /** What a request body may be, checked on its text before JSON.parse (read). */
-  private readonly shapeLimits: JsonShapeLimits;
+  private readonly bodies: RequestBodyReader;
   private readonly answerBytes: AnswerBytes;
   private readonly maxRequestWork: number;
   private readonly scans: Semaphore;
@@ -133,11 +116,7 @@ export class Dispatcher {
     for (const m of opts.methods) this.methods.set(m.name, m);
     this.ctx = opts.context;
     this.maxBatch = opts.maxBatch;
-    this.shapeLimits = {
-      maxDepth: MAX_JSON_DEPTH,
-      maxTopLevelItems: opts.maxBatch,
-      maxPieces: opts.maxBatch * JSON_PIECES_PER_REQUEST,
-    };
+    this.bodies = new RequestBodyReader(opts.maxBatch);
     this.answerBytes = new AnswerBytes(opts.maxResponseBytes, opts.maxResponseBytesInFlight);
     this.maxRequestWork = opts.maxRequestWork;
     this.scans = new Semaphore(opts.maxConcurrentScans);
@@ -190,20 +169,11 @@ export class Dispatcher {
     return this.handleRead(read.value, signal, client);
   }
 
-  /**
-   * A request body's JSON, or the error answer to send instead: not JSON, nested deeper than MAX_JSON_DEPTH, a
-   * batch of more than rpc.max_batch, or more than JSON_PIECES_PER_REQUEST pieces per request of such a batch.
-   * The bounds are checked on the text before JSON.parse, whose cost follows what it builds: 1 MiB of
-   * `[[],[],...]` is 349,000 arrays, `[[[...]]]` 500,000 levels.
-   */
+  /** A request body's JSON, or the error answer to send instead (rpc/request-body.ts: bounded before parsing). */
   read(body: string): ReadBody {
-    const problem = jsonShapeProblem(body, this.shapeLimits);
-    if (problem !== undefined) return { refused: small(this.shapeRefusal(problem)) };
-    try {
-      return { value: JSON.parse(body) };
-    } catch (err) {
-      return { refused: small(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`)) };
-    }
+    const read = this.bodies.read(body);
+    if (read.refused === undefined) return { value: read.value };
+    return { refused: small(errorResponse(null, read.refused.code, read.refused.message)) };
   }
 
   /**
@@ -217,22 +187,6 @@ export class Dispatcher {
   handleRead(value: unknown, signal: AbortSignal, client: string): Promise<Reply | undefined> {
     if (Array.isArray(value)) return this.handleParsed(value, true, signal, client);
     return this.handleParsed([value], false, signal, client);
-  }
-
-  /** The answer to a body whose shape crossed one of shapeLimits. */
-  private shapeRefusal(problem: JsonShapeProblem): Response {
-    if (problem === "too-many-items") return this.batchTooLarge(`more than ${this.maxBatch}`);
-    const message = problem === "too-deep"
-      ? `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels (no request needs more than a few)`
-      : `Invalid Request: JSON of more than ${this.shapeLimits.maxPieces} arrays, objects and elements ` +
-        `(${JSON_PIECES_PER_REQUEST} per request of a batch of rpc.max_batch; no request needs more than a few dozen)`;
-    return errorResponse(null, INVALID_REQUEST, message);
-  }
-
-  /** The answer to a batch over rpc.max_batch; `size` is its length, or a bound it is over. */
-  private batchTooLarge(size: number | string): Response {
-    const message = `Invalid Request: batch of ${size} exceeds the limit of ${this.maxBatch} (rpc.max_batch)`;
-    return errorResponse(null, INVALID_REQUEST, message);
   }
 
   /** The request of a lone call, taken out of its array of one as it is started (see handle). */
@@ -268,7 +222,9 @@ export class Dispatcher {
       if (parsed.length === 0)
         return small(errorResponse(null, INVALID_REQUEST, "Invalid Request: empty batch"));
       // read refuses these before parsing; kept for a value handleRead is given from elsewhere.
-      if (parsed.length > this.maxBatch) return small(this.batchTooLarge(parsed.length));
+      if (parsed.length > this.maxBatch) {
+        return small(errorResponse(null, INVALID_REQUEST, this.bodies.batchTooLarge(parsed.length)));
+      }
       const sent = await this.handleBatch(parsed, ctx, held);
       if (sent.length === 0) {
         held.close();

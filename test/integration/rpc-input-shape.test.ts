@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { INVALID_PARAMS, INVALID_REQUEST } from "../../rpc/errors.ts";
-import { MAX_JSON_DEPTH } from "../../rpc/dispatch.ts";
+import { MAX_JSON_DEPTH } from "../../rpc/request-body.ts";
 import { httpRequest } from "../helpers/http-request.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { type RpcFailure, TestWsClient } from "../helpers/ws-client.ts";

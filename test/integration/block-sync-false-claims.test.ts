@@ -8,7 +8,7 @@ import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
 import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
-import { loopbackHost } from "../helpers/loopback-host.ts";
+import { TestTeardown } from "../helpers/loopback-host.ts";
 import { waitFor } from "../helpers/tmp.ts";
 import { lengthPrefixed } from "../helpers/wire-bytes.ts";
 
@@ -20,18 +20,9 @@ import { lengthPrefixed } from "../helpers/wire-bytes.ts";
  * ahead, consensus goes on: the sync waits for them without holding any height back.
  */
 const log = pino({ level: "silent" });
-const hosts: P2pHost[] = [];
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0)) await s();
-  for (const h of hosts.splice(0)) await h.stop();
-});
-
-async function host(): Promise<P2pHost> {
-  const h = await loopbackHost();
-  hosts.push(h);
-  return h;
-}
+const teardown = new TestTeardown();
+afterEach(() => teardown.undo());
+const host = () => teardown.host();
 
 const lp = lengthPrefixed;
 
@@ -96,7 +87,7 @@ describe("peers claiming heights they cannot serve", () => {
       },
     });
     await sync.start();
-    stops.push(() => sync.stop());
+    teardown.defer(() => sync.stop());
     await client.dial(honest.getMultiaddrs()[0]);
     await client.dial(silent.getMultiaddrs()[0]);
     // The honest peer's range is asked for first (it alone is ahead); then the silent one claims far more.

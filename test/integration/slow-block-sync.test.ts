@@ -6,7 +6,7 @@ import type { P2pHost } from "../../p2p/host.ts";
 import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
 import { decodeBlockRequest, encodeSyncedBlock, SYNC_RESPONSE_BYTES } from "../../proto/p2p.ts";
 import { smallBlock } from "../helpers/max-block.ts";
-import { loopbackHost } from "../helpers/loopback-host.ts";
+import { TestTeardown } from "../helpers/loopback-host.ts";
 import { waitFor } from "../helpers/tmp.ts";
 import { lengthPrefixed } from "../helpers/wire-bytes.ts";
 import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
@@ -18,18 +18,9 @@ import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
  * a 600 ms timeout) is heard out; one that goes quiet is dropped after the timeout, and so is one that
  * keeps trickling far below the minimum rate.
  */
-const hosts: P2pHost[] = [];
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0)) await s();
-  for (const h of hosts.splice(0)) await h.stop();
-});
-
-async function host(): Promise<P2pHost> {
-  const h = await loopbackHost();
-  hosts.push(h);
-  return h;
-}
+const teardown = new TestTeardown();
+afterEach(() => teardown.undo());
+const host = () => teardown.host();
 
 const lp = lengthPrefixed;
 
@@ -83,7 +74,7 @@ async function syncFrom(
     chain: { endSync: hooks.endSync, durableWrites: hooks.durableWrites },
     onFatal: hooks.onFatal,
   });
-  stops.push(() => sync.stop());
+  teardown.defer(() => sync.stop());
   return { applied, offences };
 }
 

@@ -18,7 +18,7 @@ import { ChainDb } from "../../state/store/chain-db.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
 import { smallBlock } from "../helpers/max-block.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
-import { loopbackHost } from "../helpers/loopback-host.ts";
+import { TestTeardown } from "../helpers/loopback-host.ts";
 import { lengthPrefixed } from "../helpers/wire-bytes.ts";
 import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
 
@@ -36,18 +36,9 @@ const HEIGHTS = 12;
 /** 4 MiB blocks: an answer holds three, and a stalled reader's window never takes a whole one. */
 const TXS_PER_BLOCK = 256;
 const TX_BYTES = 16 * 1024;
-const hosts: P2pHost[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  for (const h of hosts.splice(0)) await h.stop();
-});
-
-async function host(): Promise<P2pHost> {
-  const h = await loopbackHost();
-  hosts.push(h);
-  return h;
-}
+const teardown = new TestTeardown();
+afterEach(() => teardown.undo());
+const host = () => teardown.host();
 
 function bigBlock(height: number): Block {
   const txs = Array.from({ length: TXS_PER_BLOCK }, (_, i) => {
@@ -79,9 +70,9 @@ function commitOf(block: Block): Commit {
  */
 async function servingStore(requestTimeoutMs: number) {
   const tmp = tempDir("opl-syncbudget-");
-  cleanups.push(tmp.cleanup);
+  teardown.defer(tmp.cleanup);
   const db = await ChainDb.open(tmp.dir);
-  cleanups.push(() => db.close());
+  teardown.defer(() => db.close());
   let frameBytes = 0;
   for (let h = 1; h <= HEIGHTS; h++) {
     const block = bigBlock(h);
@@ -107,7 +98,7 @@ async function servingStore(requestTimeoutMs: number) {
     options: { requestTimeoutMs, minTransferBytesPerSecond: 64 * 1024, maxRequestsPerSecond: 10 },
   });
   await server.start();
-  cleanups.push(() => server.stop());
+  teardown.defer(() => server.stop());
   return { server, serverHost, read, frameBytes };
 }
 
@@ -145,7 +136,7 @@ async function syncingClient(server: P2pHost, height: number, options: Partial<B
     height,
     options: { busyRetryMs: 100, requestTimeoutMs: 10_000, ...options },
   });
-  cleanups.push(() => made.sync.stop());
+  teardown.defer(() => made.sync.stop());
   return made;
 }
 

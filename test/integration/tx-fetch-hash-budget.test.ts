@@ -12,7 +12,7 @@ import { type Block, blockTxHashes, encodeBlock, HASH_LENGTH } from "../../proto
 import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
 import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
-import { loopbackHost } from "../helpers/loopback-host.ts";
+import { TestTeardown } from "../helpers/loopback-host.ts";
 
 /**
  * A tx fetch server checks its budgets before it builds an answer: before, every request (20 a second per
@@ -23,18 +23,9 @@ import { loopbackHost } from "../helpers/loopback-host.ts";
  * Over real libp2p on 127.0.0.1.
  */
 const log = pino({ level: "silent" });
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-
-async function host(): Promise<P2pHost> {
-  const h = await loopbackHost();
-  stops.push(async () => {
-    await h.stop();
-  });
-  return h;
-}
+const teardown = new TestTeardown();
+afterEach(() => teardown.undo());
+const host = () => teardown.host();
 
 /** A block of `n` distinct txs of `bytes` each (opaque: the fetch never decodes them). */
 function blockOf(n: number, bytes: number): Block {
@@ -68,14 +59,14 @@ async function serverOf(block: Block) {
     bound: (_p, req) => txFetchAnswerBound(known, req),
     onMisbehaviour: () => {},
   });
-  stops.push(() => server.stop());
+  teardown.defer(() => server.stop());
   return { peer, built, known };
 }
 
 async function clientOf(server: P2pHost) {
   const node = await host();
   const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
-  stops.push(() => client.stop());
+  teardown.defer(() => client.stop());
   await node.dial(server.getMultiaddrs()[0]);
   const within = { idleMs: 10_000, minBytesPerSecond: 1 };
   return (req: TxFetchRequest) => client.fetch(server.peerId.toString(), req, within);

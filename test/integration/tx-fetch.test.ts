@@ -4,7 +4,6 @@ import { answerTxFetch, ProposalAssembler } from "../../node/compact-proposal.ts
 import { type CompactBlock, proposedCompactBlock } from "../../node/consensus-checks.ts";
 import { Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
-import type { P2pHost } from "../../p2p/host.ts";
 import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
 import {
   type Block,
@@ -22,7 +21,7 @@ import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { keyId } from "../../state/view.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
-import { loopbackHost } from "../helpers/loopback-host.ts";
+import { TestTeardown } from "../helpers/loopback-host.ts";
 
 /**
  * The fetch behind compact proposals, over real libp2p on 127.0.0.1: a node holding some of a proposed
@@ -33,18 +32,9 @@ import { loopbackHost } from "../helpers/loopback-host.ts";
 const CHAIN = "opl-test-1";
 const FEE = DEFAULT_PARAMS.minFee;
 const log = pino({ level: "silent" });
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-
-async function host(): Promise<P2pHost> {
-  const h = await loopbackHost();
-  stops.push(async () => {
-    await h.stop();
-  });
-  return h;
-}
+const teardown = new TestTeardown();
+afterEach(() => teardown.undo());
+const host = () => teardown.host();
 
 /** A block of `n` transfers from one sender (a real header over their hashes), and the sender's state. */
 function blockOf(n: number, height = 5): { block: Block; state: Map<string, Account> } {
@@ -108,9 +98,9 @@ async function setup(
     },
     onMisbehaviour: () => {},
   });
-  stops.push(() => server.stop());
+  teardown.defer(() => server.stop());
   const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
-  stops.push(() => client.stop());
+  teardown.defer(() => client.stop());
   await node.dial(peer.getMultiaddrs()[0]);
   const assembler = new ProposalAssembler({
     mempool,
@@ -194,9 +184,9 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(answerBytes(txs)).toBe(encodeTxFetchResponse(txs).byteLength);
     const [node, peer] = [await host(), await host()];
     const server = await TxFetch.start({ host: peer, log, serve: () => answer, onMisbehaviour: () => {} });
-    stops.push(() => server.stop());
+    teardown.defer(() => server.stop());
     const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
-    stops.push(() => client.stop());
+    teardown.defer(() => client.stop());
     await node.dial(peer.getMultiaddrs()[0]);
     const req: TxFetchRequest = { height: 1, blockHash: new Uint8Array(32), txHashes: new Uint8Array(0) };
     // 12 whole blocks asked one after another (24 MiB; each answer takes tens of ms on loopback): at most a

@@ -3,6 +3,7 @@ import { lpStream } from "@libp2p/utils";
 import type { P2pHost } from "../p2p/host.ts";
 import { InFlightBudget, type InFlightTicket } from "../p2p/in-flight-budget.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
+import { PerSecondCounts } from "../p2p/per-second-counts.ts";
 import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import { type Commit, encodeCommit } from "../proto/block.ts";
 import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
@@ -20,12 +21,15 @@ import type { BlockSyncOptions } from "./block-sync.ts";
  * The serving side of block sync: answers other nodes' block requests on SYNC_PROTOCOL, one request of up to
  * MAX_BLOCK_REQUEST_COUNT blocks per stream, bounded in bytes by SYNC_RESPONSE_BYTES (the constants the
  * client checks the answer against), at most `maxRequestsPerSecond` requests per peer; far past that a peer
- * is penalised for flooding. A request is a few bytes; its answer is planned from the stored sizes and
- * commits, its bytes taken from a budget of answer bytes in flight (all peers, and each peer) before any
- * block is read, and its blocks read a group at a time just ahead of the writes. An answer that does not fit
- * the budget is cut short (the client asks for the rest) or, when not even its first block fits, is empty
- * (the client asks again shortly). An answer must keep moving, as the client requires of it: nothing taken
- * by the stream for `requestTimeoutMs`, or less than `minTransferBytesPerSecond`, and it is given up on.
+ * is penalised for flooding. Strangers (peers not in p2p.persistent_peers) share bounds of their own as well
+ * (SYNC_STRANGERS_REQUEST_SHARE, SYNC_ANSWER_BYTES_STRANGERS), so any number of their ids costs a bounded
+ * amount and leaves the persistent peers served. A request is a few bytes; its answer is planned from the
+ * stored sizes and commits, its bytes taken from a budget of answer bytes in flight (all peers, each peer,
+ * strangers) before any block is read, and its blocks read a group at a time just ahead of the writes. An
+ * answer that does not fit the budget is cut short (the client asks for the rest) or, when not even its
+ * first block fits, is empty (the client asks again shortly). An answer must keep moving, as the client
+ * requires of it: nothing taken by the stream for `requestTimeoutMs`, or less than
+ * `minTransferBytesPerSecond`, and it is given up on.
  */
 
 export const SYNC_PROTOCOL = "/opl/sync/1";
@@ -38,6 +42,21 @@ export const SYNC_ANSWER_BYTES_IN_FLIGHT = 4 * MAX_SYNC_ANSWER_BYTES;
 
 /** Answer bytes held for one peer: the two ranges a client keeps in flight (`rangesInFlight`), whole. */
 export const SYNC_ANSWER_BYTES_PER_PEER = 2 * MAX_SYNC_ANSWER_BYTES;
+
+/**
+ * Answer bytes held for all strangers (peers not in p2p.persistent_peers) together: one peer's share, so
+ * that however many peer ids strangers make (they cost nothing), the persistent peers always have the other
+ * half of SYNC_ANSWER_BYTES_IN_FLIGHT. Before, a few stalled stranger ids held all of it and every client
+ * was answered empty until the request timeout dropped them.
+ */
+export const SYNC_ANSWER_BYTES_STRANGERS = SYNC_ANSWER_BYTES_PER_PEER;
+
+/**
+ * Requests all strangers together are served per second, in peers' worth (maxRequestsPerSecond each): each
+ * request is planned from the store (up to 128 reads) before its first byte goes out. Past it a stranger's
+ * request is answered empty, which a client takes as "busy" and asks again shortly, without blame.
+ */
+export const SYNC_STRANGERS_REQUEST_SHARE = 4;
 
 /** Heights planned at once (their sizes, then the commits of those that fit), and blocks read at once. */
 const SERVE_READ_CHUNK = 64;
@@ -62,6 +81,8 @@ interface PlannedFrame {
 export interface BlockSyncServerStats {
   /** Answer bytes taken from the budget now (SYNC_ANSWER_BYTES_IN_FLIGHT at most). */
   bytesInFlight: number;
+  /** Of them, taken for strangers (SYNC_ANSWER_BYTES_STRANGERS at most). */
+  strangersBytesInFlight: number;
   /** Answers cut short, or left empty, because the budget had no room for more. */
   answersCut: number;
 }
@@ -145,11 +166,12 @@ export class BlockSyncServer {
   private readonly height: () => number;
   private readonly scores: PeerScores;
   private readonly o: Pick<BlockSyncOptions, "requestTimeoutMs" | "minTransferBytesPerSecond" | "maxRequestsPerSecond">;
-  /** Requests served per peer in the current second. */
-  private served = { second: 0, counts: new Map<string, number>() };
+  /** This second's requests: each peer's all asked, strangers' together those planned. */
+  private readonly requests: PerSecondCounts;
   private readonly budget = new InFlightBudget({
     totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
     perPeerBytes: SYNC_ANSWER_BYTES_PER_PEER,
+    strangersBytes: SYNC_ANSWER_BYTES_STRANGERS,
   });
 
   private answersCut = 0;
@@ -161,16 +183,23 @@ export class BlockSyncServer {
     height: () => number;
     scores: PeerScores;
     options: Pick<BlockSyncOptions, "requestTimeoutMs" | "minTransferBytesPerSecond" | "maxRequestsPerSecond">;
+    /** The clock (ms) whose seconds requests are counted in. Default: Date.now. */
+    now?: () => number;
   }) {
     this.host = deps.host;
     this.db = deps.db;
     this.height = deps.height;
     this.scores = deps.scores;
     this.o = deps.options;
+    this.requests = new PerSecondCounts(deps.now);
   }
 
   get stats(): BlockSyncServerStats {
-    return { bytesInFlight: this.budget.bytes, answersCut: this.answersCut };
+    return {
+      bytesInFlight: this.budget.bytes,
+      strangersBytesInFlight: this.budget.strangersBytes,
+      answersCut: this.answersCut,
+    };
   }
 
   async start(): Promise<void> {
@@ -286,18 +315,20 @@ export class BlockSyncServer {
   /** Answers one block request: a count, then that many blocks with their commits. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const second = Math.floor(Date.now() / 1000);
-    if (this.served.second !== second) this.served = { second, counts: new Map() };
-    const asked = (this.served.counts.get(peer) ?? 0) + 1;
-    this.served.counts.set(peer, asked);
-    if (asked > this.o.maxRequestsPerSecond) {
+    const stranger = !this.scores.isPersistent(peer);
+    const max = this.o.maxRequestsPerSecond;
+    const asked = this.requests.of(peer) + 1;
+    if (asked > max) {
+      this.requests.count(peer, 1, false);
       // Over the limit: refused. Far over it (our own client paces itself below it): a flood, penalised.
       stream.abort(new Error("too many block requests"));
-      if (asked > 3 * this.o.maxRequestsPerSecond) {
-        this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * this.o.maxRequestsPerSecond} block requests in a second`);
-      }
+      if (asked > 3 * max) this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * max} block requests in a second`);
       return;
     }
+    // Past the strangers' share the answer is empty ("busy"): other strangers spent it, no offence of this one.
+    const bounds = { perPeer: max, strangers: SYNC_STRANGERS_REQUEST_SHARE * max };
+    const busy = !this.requests.fits(peer, 1, stranger, bounds);
+    this.requests.count(peer, 1, stranger && !busy);
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: 64 });
     let req;
@@ -313,12 +344,12 @@ export class BlockSyncServer {
       }
       return;
     }
-    await this.answer(stream, peer, req.fromHeight, req.count);
+    await this.answer(stream, peer, stranger, req.fromHeight, busy ? 0 : req.count);
   }
 
   /** Plans, then writes one answer; whatever it still holds of the budget goes back however it ends. */
-  private async answer(stream: Stream, peer: string, from: number, count: number): Promise<void> {
-    const ticket = this.budget.ticket(peer);
+  private async answer(stream: Stream, peer: string, stranger: boolean, from: number, count: number): Promise<void> {
+    const ticket = this.budget.ticket(peer, stranger);
     let deadline: TransferDeadline | undefined;
     try {
       const { frames, cut } = await this.plan(from, count, ticket);

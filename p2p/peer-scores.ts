@@ -46,22 +46,22 @@ export class PeerScores {
   private readonly opts: PeerScoreOptions;
   private readonly log: Logger;
   private readonly disconnect: (peer: string) => void;
-  private readonly isProtected: (peer: string) => boolean;
+  private readonly persistent: (peer: string) => boolean;
   private readonly now: () => number;
   private lastSweepMs = -Infinity;
 
   constructor(opts: {
     log: Logger;
     disconnect: (peer: string) => void;
-    /** Persistent peers: never banned. */
-    isProtected?: (peer: string) => boolean;
+    /** The peers named in p2p.persistent_peers: never banned. */
+    isPersistent?: (peer: string) => boolean;
     options?: Partial<PeerScoreOptions>;
     now?: () => number;
   }) {
     this.opts = { ...DEFAULT_PEER_SCORES, ...opts.options };
     this.log = opts.log;
     this.disconnect = opts.disconnect;
-    this.isProtected = opts.isProtected ?? (() => false);
+    this.persistent = opts.isPersistent ?? (() => false);
     // Monotonic by default: a ban or a recovery is a span of this process's time, not of the wall clock's (a
     // clock set by hand or by NTP moves neither; while the machine is suspended, both pause).
     this.now = opts.now ?? (() => performance.now());
@@ -79,6 +79,14 @@ export class PeerScores {
     return this.current(peer)?.score ?? 0;
   }
 
+  /**
+   * Whether the operator named `peer` in p2p.persistent_peers: never banned, and served within its own bounds
+   * where strangers (every other peer) share one bound together (p2p/per-second-counts.ts).
+   */
+  isPersistent(peer: string): boolean {
+    return this.persistent(peer);
+  }
+
   isBanned(peer: string): boolean {
     const e = this.current(peer);
     return e !== undefined && e.bannedUntilMs > e.updatedMs; // updatedMs: the clock's reading current() took
@@ -89,7 +97,7 @@ export class PeerScores {
     this.sweep();
     const e = this.current(peer) ?? { score: 0, updatedMs: this.now(), bannedUntilMs: 0 };
     e.score -= points;
-    const ban = e.score <= this.opts.banThreshold && !this.isProtected(peer);
+    const ban = e.score <= this.opts.banThreshold && !this.isPersistent(peer);
     if (ban) e.bannedUntilMs = this.now() + this.opts.banMs;
     this.entries.set(peer, e);
     this.log.warn({ peer, reason, score: e.score, banned: ban }, "peer misbehaved: disconnecting");

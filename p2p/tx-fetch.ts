@@ -13,6 +13,7 @@ import {
   type TxFetchResponse,
 } from "../proto/p2p.ts";
 import type { P2pHost } from "./host.ts";
+import { PerSecondCounts } from "./per-second-counts.ts";
 import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
 
 export const TX_FETCH_PROTOCOL = "/opl/txfetch/1";
@@ -48,6 +49,25 @@ export const TX_FETCH_BYTES_IN_FLIGHT = 4 * MAX_TX_FETCH_RESPONSE_BYTES;
  * our CPU a second; an honest peer asks by hash for less than half a block per proposal it lacks txs of.
  */
 export const TX_FETCH_HASHES_PER_PEER_SECOND = BLOCK_PARAM_CAPS.maxBlockTxs;
+
+/**
+ * What all strangers (peers not in p2p.persistent_peers) may cost together, in peers' worth: requests,
+ * hashes looked up and answer bytes per second, each twice one peer's bound. Without it, 100 peer ids (the
+ * connection limit) were allowed 100 peers' worth: ~2,000,000 lookups a second. Persistent peers are held
+ * to their own bounds only, so a validator's fetches from its fellow validators go on whatever strangers
+ * send. An honest stranger (a full node following consensus) asks for the txs it lacks of each proposal,
+ * a few thousand hashes; refused, it learns the block by block sync once it is committed.
+ */
+export const TX_FETCH_STRANGERS_SHARE = 2;
+
+const HASH_BOUNDS = {
+  perPeer: TX_FETCH_HASHES_PER_PEER_SECOND,
+  strangers: TX_FETCH_STRANGERS_SHARE * TX_FETCH_HASHES_PER_PEER_SECOND,
+};
+const BYTE_BOUNDS = {
+  perPeer: TX_FETCH_BYTES_PER_PEER_SECOND,
+  strangers: TX_FETCH_STRANGERS_SHARE * TX_FETCH_BYTES_PER_PEER_SECOND,
+};
 
 /** A length-delimited field's encoded size: a one-byte tag, the length as a varint, the bytes. */
 function fieldBytes(length: number): number {
@@ -96,8 +116,11 @@ export class TxFetch {
   private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
   private readonly answerBound: (peer: string, req: TxFetchRequest) => number | undefined;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-  /** Per peer in the current second: requests, answer bytes drawn, hashes looked up. */
-  private served = this.freshSecond(0);
+  private readonly isPersistent: (peer: string) => boolean;
+  /** This second's requests (each peer's all asked, strangers' those let through), hashes looked up, bytes drawn. */
+  private readonly requests: PerSecondCounts;
+  private readonly hashes: PerSecondCounts;
+  private readonly bytes: PerSecondCounts;
   /** Answer bytes being written now, to every peer. */
   private inFlightBytes = 0;
 
@@ -107,6 +130,8 @@ export class TxFetch {
     serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
     bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
+    isPersistent?: (peer: string) => boolean;
+    now?: () => number;
     options: TxFetchOptions;
   }) {
     this.host = deps.host;
@@ -114,6 +139,10 @@ export class TxFetch {
     this.serveRequest = deps.serve;
     this.answerBound = deps.bound ?? ((_peer, req) => anyAnswerBound(req));
     this.onMisbehaviour = deps.onMisbehaviour;
+    this.isPersistent = deps.isPersistent ?? (() => false);
+    this.requests = new PerSecondCounts(deps.now);
+    this.hashes = new PerSecondCounts(deps.now);
+    this.bytes = new PerSecondCounts(deps.now);
     this.o = deps.options;
   }
 
@@ -128,6 +157,10 @@ export class TxFetch {
      */
     bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
+    /** The peers named in p2p.persistent_peers (PeerScores.isPersistent); every other is a stranger. Default: none. */
+    isPersistent?: (peer: string) => boolean;
+    /** The clock (ms) whose seconds the per-second bounds count in. Default: Date.now. */
+    now?: () => number;
     options?: Partial<TxFetchOptions>;
   }): Promise<TxFetch> {
     const f = new TxFetch({ ...deps, options: { ...DEFAULT_TX_FETCH, ...deps.options } });
@@ -183,25 +216,24 @@ export class TxFetch {
     return decodeTxFetchResponse(answer); // a CodecError: the peer's fault
   }
 
-  private freshSecond(second: number) {
-    const perPeer = () => new Map<string, number>();
-    return { second, counts: perPeer(), bytes: perPeer(), hashes: perPeer() };
-  }
-
   /** Answers one request, or resets the stream if this node cannot. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const second = Math.floor(Date.now() / 1000);
-    if (this.served.second !== second) this.served = this.freshSecond(second);
-    const asked = (this.served.counts.get(peer) ?? 0) + 1;
-    this.served.counts.set(peer, asked);
-    if (asked > this.o.maxRequestsPerSecond) {
+    const stranger = !this.isPersistent(peer);
+    const max = this.o.maxRequestsPerSecond;
+    const asked = this.requests.of(peer) + 1;
+    if (asked > max) {
+      this.requests.count(peer, 1, false);
       stream.abort(new Error("too many tx fetch requests"));
-      if (asked > 3 * this.o.maxRequestsPerSecond) {
-        this.onMisbehaviour(peer, `more than ${3 * this.o.maxRequestsPerSecond} tx fetch requests in a second`, true);
-      }
+      if (asked > 3 * max) this.onMisbehaviour(peer, `more than ${3 * max} tx fetch requests in a second`, true);
       return;
     }
+    if (!this.requests.fits(peer, 1, stranger, { perPeer: max, strangers: TX_FETCH_STRANGERS_SHARE * max })) {
+      this.requests.count(peer, 1, false); // no offence: other strangers spent the share
+      stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
+      return;
+    }
+    this.requests.count(peer, 1, stranger);
     const signal = AbortSignal.timeout(this.o.serveTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: MAX_TX_FETCH_REQUEST_BYTES });
     let req: TxFetchRequest;
@@ -215,7 +247,7 @@ export class TxFetch {
       }
       return;
     }
-    const built = this.build(stream, peer, req);
+    const built = this.build(stream, peer, stranger, req);
     if (built === undefined) return;
     const { answer, size } = built;
     try {
@@ -237,9 +269,10 @@ export class TxFetch {
   private build(
     stream: Stream,
     peer: string,
+    stranger: boolean,
     req: TxFetchRequest,
   ): { answer: TxFetchResponse; size: number } | undefined {
-    const bound = this.admit(stream, peer, req);
+    const bound = this.admit(stream, peer, stranger, req);
     if (bound === undefined) return undefined;
     const answer = this.serveRequest(peer, req);
     if (answer === undefined) {
@@ -253,35 +286,35 @@ export class TxFetch {
       stream.abort(new Error("tx fetch answer over its bound"));
       return undefined;
     }
-    this.served.bytes.set(peer, (this.served.bytes.get(peer) ?? 0) + size);
+    this.bytes.count(peer, size, stranger);
     this.inFlightBytes += size;
     return { answer, size };
   }
 
   /**
    * Checks a request against the budgets before any lookup is made: the hashes it asks to be looked up
-   * (per peer per second; charged here), and the bytes its answer can have, from the bound (per peer per
-   * second, and in flight to everyone). Returns the bound, or undefined if the stream was reset.
+   * (per peer and, for a stranger, all strangers' per second; charged here), and the bytes its answer can
+   * have, from the bound (the same per second, and in flight to everyone). Returns the bound, or undefined
+   * if the stream was reset.
    */
-  private admit(stream: Stream, peer: string, req: TxFetchRequest): number | undefined {
+  private admit(stream: Stream, peer: string, stranger: boolean, req: TxFetchRequest): number | undefined {
     const bound = this.answerBound(peer, req);
     if (bound === undefined) {
       stream.abort(new Error("the block asked for is not known here"));
       return undefined;
     }
-    const hashes = (this.served.hashes.get(peer) ?? 0) + req.txHashes.byteLength / HASH_LENGTH;
-    const drawn = this.served.bytes.get(peer) ?? 0;
-    if (hashes > TX_FETCH_HASHES_PER_PEER_SECOND || !this.fits(drawn, bound)) {
-      this.log.debug({ peer, bound, drawn, hashes, inFlight: this.inFlightBytes }, "tx fetch request over its budget");
+    const hashes = req.txHashes.byteLength / HASH_LENGTH;
+    if (
+      !this.hashes.fits(peer, hashes, stranger, HASH_BOUNDS) ||
+      !this.bytes.fits(peer, bound, stranger, BYTE_BOUNDS) ||
+      this.inFlightBytes + bound > TX_FETCH_BYTES_IN_FLIGHT
+    ) {
+      const counted = { hashes: this.hashes.of(peer), bytes: this.bytes.of(peer), strangers: this.hashes.strangers };
+      this.log.debug({ peer, stranger, bound, asked: hashes, ...counted, inFlight: this.inFlightBytes }, "tx fetch request over its budget");
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return undefined;
     }
-    this.served.hashes.set(peer, hashes);
+    this.hashes.count(peer, hashes, stranger);
     return bound;
-  }
-
-  /** Whether `bytes` more fit the peer's bytes this second (`drawn`) and the bytes in flight to everyone. */
-  private fits(drawn: number, bytes: number): boolean {
-    return drawn + bytes <= TX_FETCH_BYTES_PER_PEER_SECOND && this.inFlightBytes + bytes <= TX_FETCH_BYTES_IN_FLIGHT;
   }
 }

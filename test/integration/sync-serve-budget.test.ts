@@ -9,11 +9,13 @@ import {
   BlockSyncServer,
   SYNC_ANSWER_BYTES_IN_FLIGHT,
   SYNC_ANSWER_BYTES_PER_PEER,
+  SYNC_ANSWER_BYTES_STRANGERS,
+  SYNC_STRANGERS_REQUEST_SHARE,
 } from "../../node/block-sync-server.ts";
 import type { P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, type Commit, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
-import { decodeBlockRequest, encodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { decodeBlockRequest, encodeBlockRequest, encodeSyncedBlock, MAX_SYNC_ANSWER_BYTES } from "../../proto/p2p.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
 import { smallBlock } from "../helpers/max-block.ts";
@@ -40,9 +42,9 @@ const teardown = new TestTeardown();
 afterEach(() => teardown.undo());
 const host = () => teardown.host();
 
-function bigBlock(height: number): Block {
-  const txs = Array.from({ length: TXS_PER_BLOCK }, (_, i) => {
-    const tx = new Uint8Array(TX_BYTES).fill(height);
+function testBlock(height: number, txCount = TXS_PER_BLOCK, txBytes = TX_BYTES): Block {
+  const txs = Array.from({ length: txCount }, (_, i) => {
+    const tx = new Uint8Array(txBytes).fill(height);
     new DataView(tx.buffer).setUint32(0, i);
     return tx;
   });
@@ -65,17 +67,20 @@ function commitOf(block: Block): Commit {
 }
 
 /**
- * A store of HEIGHTS big blocks, served by a BlockSyncServer; `read` counts the block bytes read from it.
+ * A store of HEIGHTS blocks (big ones, unless `opts.block` makes them), served by a BlockSyncServer; `read` counts the block bytes read from it.
  * Returns the largest frame too.
  */
-async function servingStore(requestTimeoutMs: number) {
+async function servingStore(
+  requestTimeoutMs: number,
+  opts: { persistent?: string[]; now?: () => number; block?: (height: number) => Block } = {},
+) {
   const tmp = tempDir("opl-syncbudget-");
   teardown.defer(tmp.cleanup);
   const db = await ChainDb.open(tmp.dir);
   teardown.defer(() => db.close());
   let frameBytes = 0;
   for (let h = 1; h <= HEIGHTS; h++) {
-    const block = bigBlock(h);
+    const block = (opts.block ?? testBlock)(h);
     const blockBytes = encodeBlock(block);
     const commit = commitOf(block);
     frameBytes = Math.max(frameBytes, encodeSyncedBlock(blockBytes, commit).byteLength);
@@ -94,8 +99,9 @@ async function servingStore(requestTimeoutMs: number) {
     host: serverHost,
     db,
     height: () => HEIGHTS,
-    scores: new PeerScores({ log, disconnect: () => {} }),
+    scores: new PeerScores({ log, disconnect: () => {}, isPersistent: (p) => opts.persistent?.includes(p) === true }),
     options: { requestTimeoutMs, minTransferBytesPerSecond: 64 * 1024, maxRequestsPerSecond: 10 },
+    now: opts.now,
   });
   await server.start();
   teardown.defer(() => server.stop());
@@ -109,8 +115,9 @@ async function servingStore(requestTimeoutMs: number) {
 async function stalledReader(
   server: P2pHost,
   streams: number,
+  on: P2pHost | undefined = undefined,
 ): Promise<{ counts: number[]; opened: Stream[]; peer: P2pHost }> {
-  const peer = await host();
+  const peer = on ?? (await host());
   await peer.dial(server.getMultiaddrs()[0]);
   const opened: Stream[] = [];
   const counts = await Promise.all(Array.from({ length: streams }, async () => {
@@ -179,6 +186,57 @@ describe("block sync answers within a budget of bytes in flight", () => {
     expect(server.stats.answersCut).toBeGreaterThan(cutBefore);
   }, 60_000);
 });
+
+describe("strangers share one part of the block sync budget; persistent peers keep the rest", () => {
+  it("stranger ids that never read hold at most SYNC_ANSWER_BYTES_STRANGERS; a persistent peer is then answered in full", async () => {
+    // Before: two stalled stranger ids held all of SYNC_ANSWER_BYTES_IN_FLIGHT and every other client was
+    // answered empty until the request timeout dropped them.
+    const named = await host();
+    const { server, serverHost, frameBytes } = await servingStore(60_000, { persistent: [named.peerId.toString()] });
+    const strangers = await Promise.all([1, 2, 3, 4].map(() => stalledReader(serverHost, 4)));
+    const held = sum(strangers.map((r) => sum(r.counts))) * frameBytes;
+    expect(held).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_STRANGERS);
+    expect(server.stats.strangersBytesInFlight).toBeGreaterThan(0);
+    expect(server.stats.strangersBytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_STRANGERS);
+    // The persistent peer's two ranges are answered whole (three 4 MiB blocks each: the answer limit).
+    const whole = Math.floor(MAX_SYNC_ANSWER_BYTES / frameBytes);
+    expect(whole).toBeGreaterThan(0);
+    const { counts } = await stalledReader(serverHost, 2, named);
+    expect(counts).toEqual([whole, whole]);
+    expect(server.stats.bytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
+  }, 60_000);
+
+  it("past the strangers' share of requests a second, a stranger is answered empty (busy), a persistent peer in full", async () => {
+    const named = await host();
+    const second = 1_800_000_000_000; // one second throughout
+    // Small blocks: the answers' bytes are far within every budget, so only the count of requests is at stake.
+    const block = (h: number) => testBlock(h, 1, 64);
+    const persistent = [named.peerId.toString()];
+    const { serverHost } = await servingStore(60_000, { persistent, now: () => second, block });
+    const share = SYNC_STRANGERS_REQUEST_SHARE * 10; // maxRequestsPerSecond 10
+    // share + 4 requests of one block each, from stranger ids asking 4 at a time (within their own bound).
+    const askers = Math.ceil((share + 4) / 4);
+    const counts = (await Promise.all(Array.from({ length: askers }, () => blockCounts(serverHost, 4)))).flat();
+    expect(counts.filter((n) => n === 1)).toHaveLength(share);
+    expect(counts.filter((n) => n === 0)).toHaveLength(counts.length - share);
+    expect(await blockCounts(serverHost, 4, named)).toEqual([1, 1, 1, 1]);
+  }, 60_000);
+});
+
+/** `n` requests for block 1 from one peer (`on`, or a new one), at once; the count each answer started with. */
+async function blockCounts(server: P2pHost, n: number, on: P2pHost | undefined = undefined): Promise<number[]> {
+  const peer = on ?? (await host());
+  await peer.dial(server.getMultiaddrs()[0]);
+  return Promise.all(Array.from({ length: n }, async () => {
+    const stream = await peer.dialProtocol(server.getMultiaddrs()[0], SYNC_PROTOCOL);
+    const lp = lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
+    await lp.write(encodeBlockRequest({ fromHeight: 1, count: 1 }));
+    const header = (await lp.read()).subarray();
+    const count = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+    stream.abort(new Error("the count is all this test reads"));
+    return count;
+  }));
+}
 
 /** A server of small blocks 1..count whose first `empty` answers hold no blocks (its budget was spent). */
 async function busyServer(count: number, empty: number): Promise<{ server: P2pHost; asked: { n: number } }> {

@@ -5,6 +5,7 @@ import type { P2pHost } from "../../p2p/host.ts";
 import {
   TX_FETCH_BYTES_PER_PEER_SECOND,
   TX_FETCH_HASHES_PER_PEER_SECOND,
+  TX_FETCH_STRANGERS_SHARE,
   TxFetch,
   TxFetchFailed,
 } from "../../p2p/tx-fetch.ts";
@@ -44,8 +45,11 @@ function hashesOf(block: Block, indexes: number[]): Uint8Array {
   return out;
 }
 
-/** A server of `block`'s txs (answerTxFetch, txFetchAnswerBound, as the node wires them); `built` counts answers built. */
-async function serverOf(block: Block) {
+/**
+ * A server of `block`'s txs (answerTxFetch, txFetchAnswerBound, as the node wires them); `built` counts answers
+ * built. `persistent`: the peer ids it was told to trust (every other is a stranger); `now`: its clock.
+ */
+async function serverOf(block: Block, opts: { persistent?: string[]; now?: () => number } = {}) {
   const known = { block, bytes: () => encodeBlock(block) };
   const built = { n: 0 };
   const peer = await host();
@@ -58,13 +62,16 @@ async function serverOf(block: Block) {
     },
     bound: (_p, req) => txFetchAnswerBound(known, req),
     onMisbehaviour: () => {},
+    isPersistent: (p) => opts.persistent?.includes(p) === true,
+    now: opts.now,
   });
   teardown.defer(() => server.stop());
   return { peer, built, known };
 }
 
-async function clientOf(server: P2pHost) {
-  const node = await host();
+/** A fetching peer of `server` (on `node`, if given: a host made before the server, so that it can be named). */
+async function clientOf(server: P2pHost, node: P2pHost | undefined = undefined) {
+  node ??= await host();
   const client = await TxFetch.start({ host: node, log, serve: () => undefined, onMisbehaviour: () => {} });
   teardown.defer(() => client.stop());
   await node.dial(server.getMultiaddrs()[0]);
@@ -124,5 +131,33 @@ describe("tx fetch budgets are checked before the answer is built", () => {
     expect(built.n).toBeLessThanOrEqual(seconds * perSecond);
     expect(built.n < 3 * perSecond || seconds >= 3).toBe(true);
     expect(answered).toBe(built.n);
+  }, 60_000);
+});
+
+describe("strangers share one tx fetch budget; persistent peers keep their own", () => {
+  it("stranger ids asking for a whole block's hashes each have at most two blocks' worth looked up a second together", async () => {
+    // Before: each peer id had a block's worth (20,000 lookups) a second, so 100 ids had 2,000,000.
+    const n = BLOCK_PARAM_CAPS.maxBlockTxs;
+    expect(TX_FETCH_STRANGERS_SHARE * TX_FETCH_HASHES_PER_PEER_SECOND).toBe(2 * n);
+    const block = blockOf(n, 8);
+    const named = await host();
+    const second = 1_800_000_000_000; // one second throughout: nothing is given back meanwhile
+    const { peer, built, known } = await serverOf(block, { persistent: [named.peerId.toString()], now: () => second });
+    const all = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [...block.txs.keys()]) };
+    const strangers = await Promise.all([1, 2, 3, 4].map(() => clientOf(peer)));
+    const outcomes = await Promise.allSettled(strangers.map((fetch) => fetch(all)));
+    const answered = outcomes.filter((o) => o.status === "fulfilled").length;
+    expect(answered).toBe(TX_FETCH_STRANGERS_SHARE);
+    expect(built.n).toBe(TX_FETCH_STRANGERS_SHARE);
+    for (const o of outcomes) {
+      if (o.status === "rejected") expect(o.reason).toMatchObject({ name: "TxFetchFailed", kind: "refused" });
+    }
+
+    // The persistent peer is held to its own bound only: its whole-block ask is answered, as answerTxFetch answers it.
+    const fetchNamed = await clientOf(peer, named);
+    expect(await fetchNamed(all)).toEqual(answerTxFetch(known, all));
+    // A stranger within its own bound is still refused: the strangers' share is spent for this second.
+    const few = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [7]) };
+    await expect(strangers[0](few)).rejects.toMatchObject({ kind: "refused" });
   }, 60_000);
 });

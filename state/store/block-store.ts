@@ -50,6 +50,16 @@ const TX_CHECK_CACHE = 8;
  */
 const recordScratch = new Uint8Array(16 * 1024);
 
+/**
+ * Blocks kept whole, decoded and as bytes: the latest committed (ChainDb.commitBlock gives them, once written)
+ * and the latest read and checked. Every follower of the chain (a WebSocket `blocks` subscriber, an explorer,
+ * block sync of a peer at the tip) reads the block just committed, and each such read was a LevelDB read, a
+ * decode, and the body's check against its header (a hash per tx and the merkle root): ~3% of a loaded lone
+ * validator's main thread for one follower, that again for each more. Two, so that the height before the
+ * latest is kept while followers still read it; a block is at most ~8 MiB (maxBlockBytes).
+ */
+const RECENT_BLOCKS = 2;
+
 /** Recently read blocks' tx hashes (hex), by height: a tx lookup checks its position without decoding a block. */
 const TX_HASH_CACHE_HEIGHTS = 16;
 
@@ -80,6 +90,8 @@ export class BlockStore {
   /** The chain's latest committed height (ChainDb's marker): a block missing at or below it is damage. */
   private readonly latestHeight: () => Promise<number | undefined>;
   private readonly txHashesAt = new Map<number, readonly Uint8Array[]>();
+  /** RECENT_BLOCKS blocks, newest last: committed by this node or read and checked; a height's block never changes. */
+  private readonly recent = new Map<number, { block: Block; bytes: Uint8Array }>();
   /** Recently read tx checks by height (a committed block's never changes). */
   private readonly txChecks = new Map<number, TxCheck>();
 
@@ -139,6 +151,8 @@ export class BlockStore {
    * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
    */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
+    const recent = this.recent.get(height);
+    if (recent !== undefined) return recent.bytes;
     const check = await this.getBlockCheck(height);
     if (check === undefined) return (await this.readBlock(height))?.bytes;
     const what = `block ${height}`;
@@ -186,6 +200,8 @@ export class BlockStore {
    * matches the header's roots. Anything else is a BlockStoreCorruptError: never a different block.
    */
   private async readBlock(height: number): Promise<{ block: Block; bytes: Uint8Array } | undefined> {
+    const recent = this.recent.get(height);
+    if (recent !== undefined) return recent;
     const what = `block ${height}`;
     const [bytes, meta] = await Promise.all([
       this.read(heightKey(BUCKET.block, height), what),
@@ -206,7 +222,24 @@ export class BlockStore {
       throw corrupt(what, `its metadata counts ${meta.numTxs} txs, it has ${block.txs.length}`);
     }
     this.rememberTxHashes(height, block);
+    this.keepRecent(height, block, bytes);
     return { block, bytes };
+  }
+
+  /**
+   * Block `height` was committed (its batch written) as `block`, encoded as `bytes`, with txs of `txHashes`:
+   * its next reads are served from memory (RECENT_BLOCKS), checked as it was executed and committed.
+   */
+  committed(height: number, block: Block, bytes: Uint8Array, txHashes: Uint8Array[]): void {
+    knownTxHashes(block, txHashes);
+    this.rememberTxHashes(height, block);
+    this.keepRecent(height, block, bytes);
+  }
+
+  private keepRecent(height: number, block: Block, bytes: Uint8Array): void {
+    this.recent.delete(height);
+    this.recent.set(height, { block, bytes });
+    if (this.recent.size > RECENT_BLOCKS) this.recent.delete(this.recent.keys().next().value as number);
   }
 
   /**

@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import type { Level } from "level";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { sha256 } from "../../crypto/hash.ts";
+import { type Block, blockHash, blockTxHashes, encodeBlock } from "../../proto/block.ts";
+import { encodeTxResult } from "../../proto/records.ts";
+import { BUCKET, heightKey } from "../../state/store/buckets.ts";
+import { ChainDb } from "../../state/store/chain-db.ts";
+import { smallBlock } from "../helpers/max-block.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+async function commit(db: ChainDb, block: Block): Promise<void> {
+  const height = block.header.height;
+  const hash = blockHash(block.header);
+  await db.commitBlock({
+    height,
+    block,
+    blockBytes: encodeBlock(block),
+    meta: { hash, commit: { height, round: 0, blockHash: hash, signatures: [] }, numTxs: block.txs.length },
+    txs: block.txs.map((tx) => ({ hash: sha256(tx), bytes: tx, resultBytes: encodeTxResult({ code: 0, log: "", events: [] }) })),
+    writes: [],
+  });
+}
+
+/** The heights whose block bytes were read from LevelDB through `get` since the spy was made. */
+function blockReads(spy: { mock: { calls: unknown[][] } }): number[] {
+  const prefix = heightKey(BUCKET.block, 0)[0];
+  return spy.mock.calls
+    .map((c) => c[0] as Uint8Array)
+    .filter((key) => key.byteLength === 9 && key[0] === prefix)
+    .map((key) => Number(new DataView(key.buffer, key.byteOffset + 1, 8).getBigUint64(0)));
+}
+
+/**
+ * Every follower of the chain reads the block just committed (a `blocks` subscriber's chain_getBlock, an
+ * explorer, a peer's block sync at the tip). Each read was a LevelDB read, a decode and the body's check
+ * against the header (a hash per tx and the merkle root); the block store now keeps the latest committed
+ * blocks, and the latest read, whole: they are served from memory, as committed.
+ */
+describe("the block store keeps the latest blocks whole", () => {
+  it("serves the blocks just committed without a store read; an older block is read and checked, then kept", async () => {
+    const t = tempDir("opl-recent-");
+    cleanup = t.cleanup;
+    const db = await ChainDb.open(join(t.dir, "db"));
+    try {
+      await db.writeGenesis("x/genesis", []);
+      const blocks: Block[] = [];
+      for (let h = 1; h <= 4; h++) {
+        const prev = h === 1 ? new Uint8Array(0) : blockHash(blocks[h - 2].header);
+        blocks.push(smallBlock({ height: h, lastBlockHash: prev, timeMs: 1_700_000_000_000 + h }));
+        await commit(db, blocks[h - 1]);
+      }
+      const level = (db as unknown as { db: Level<Uint8Array, Uint8Array> }).db;
+      const get = vi.spyOn(level, "get");
+
+      // The last two committed: no block read; the block as committed, its tx hashes known.
+      for (const h of [4, 3]) {
+        const got = await db.getBlock(h);
+        expect(got).toEqual(blocks[h - 1]);
+        expect(blockTxHashes(got as Block)).toEqual(blocks[h - 1].txs.map((tx) => sha256(tx)));
+        expect(Uint8Array.from((await db.getBlockBytes(h)) ?? [])).toEqual(encodeBlock(blocks[h - 1]));
+        expect(await db.txHashesOf(h)).toEqual([sha256(blocks[h - 1].txs[0])]);
+      }
+      expect(blockReads(get)).toEqual([]);
+
+      // An older one is read from the store (and checked), once: then it is among the kept.
+      expect(await db.getBlock(1)).toEqual(blocks[0]);
+      expect(blockReads(get)).toEqual([1]);
+      expect(await db.getBlock(1)).toEqual(blocks[0]);
+      expect(blockReads(get)).toEqual([1]);
+      // Two are kept: reading 1 made room by dropping the oldest kept (3); 4 is still served from memory.
+      expect(await db.getBlock(4)).toEqual(blocks[3]);
+      expect(blockReads(get)).toEqual([1]);
+      expect(await db.getBlock(3)).toEqual(blocks[2]);
+      expect(blockReads(get)).toEqual([1, 3]);
+    } finally {
+      await db.close();
+    }
+  });
+});

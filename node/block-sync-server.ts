@@ -44,17 +44,21 @@ export const SYNC_ANSWER_BYTES_IN_FLIGHT = 4 * MAX_SYNC_ANSWER_BYTES;
 export const SYNC_ANSWER_BYTES_PER_PEER = 2 * MAX_SYNC_ANSWER_BYTES;
 
 /**
- * Answer bytes held for all strangers (peers not in p2p.persistent_peers) together: one peer's share, so
- * that however many peer ids strangers make (they cost nothing), the persistent peers always have the other
- * half of SYNC_ANSWER_BYTES_IN_FLIGHT. Before, a few stalled stranger ids held all of it and every client
- * was answered empty until the request timeout dropped them.
+ * Answer bytes held for all strangers (peers not in p2p.persistent_peers) together, when the node names any
+ * persistent peer: all but one whole answer, kept for the persistent peers whatever peer ids strangers make
+ * (they cost nothing); and one stranger id (SYNC_ANSWER_BYTES_PER_PEER at most) leaves the other strangers
+ * an answer's worth. Before, two stalled stranger ids held all of SYNC_ANSWER_BYTES_IN_FLIGHT and every
+ * client was answered empty until the request timeout dropped them. A node that names none (a seed, an RPC
+ * node) serves strangers only: they share the whole budget.
  */
-export const SYNC_ANSWER_BYTES_STRANGERS = SYNC_ANSWER_BYTES_PER_PEER;
+export const SYNC_ANSWER_BYTES_STRANGERS = SYNC_ANSWER_BYTES_IN_FLIGHT - MAX_SYNC_ANSWER_BYTES;
 
 /**
  * Requests all strangers together are served per second, in peers' worth (maxRequestsPerSecond each): each
  * request is planned from the store (up to 128 reads) before its first byte goes out. Past it a stranger's
- * request is answered empty, which a client takes as "busy" and asks again shortly, without blame.
+ * request is answered empty ("busy": its client rests a second and asks again, without blame; a server that
+ * answers it only empty for 20 s loses its claimed height for a while, node/sync-peers.ts). Not bounded
+ * when the node names no persistent peer.
  */
 export const SYNC_STRANGERS_REQUEST_SHARE = 4;
 
@@ -85,6 +89,8 @@ export interface BlockSyncServerStats {
   strangersBytesInFlight: number;
   /** Answers cut short, or left empty, because the budget had no room for more. */
   answersCut: number;
+  /** Strangers' requests answered empty because strangers had used their share of requests that second. */
+  strangersBusy: number;
 }
 
 function u32(n: number): Uint8Array {
@@ -168,13 +174,12 @@ export class BlockSyncServer {
   private readonly o: Pick<BlockSyncOptions, "requestTimeoutMs" | "minTransferBytesPerSecond" | "maxRequestsPerSecond">;
   /** This second's requests: each peer's all asked, strangers' together those planned. */
   private readonly requests: PerSecondCounts;
-  private readonly budget = new InFlightBudget({
-    totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
-    perPeerBytes: SYNC_ANSWER_BYTES_PER_PEER,
-    strangersBytes: SYNC_ANSWER_BYTES_STRANGERS,
-  });
+  private readonly budget: InFlightBudget;
+  /** Whether strangers share bounds of their own: only when some peers are named persistent. */
+  private readonly strangersBounded: boolean;
 
   private answersCut = 0;
+  private strangersBusy = 0;
 
   constructor(deps: {
     host: P2pHost;
@@ -192,6 +197,12 @@ export class BlockSyncServer {
     this.scores = deps.scores;
     this.o = deps.options;
     this.requests = new PerSecondCounts(deps.now);
+    this.strangersBounded = deps.scores.persistentPeers.size > 0;
+    this.budget = new InFlightBudget({
+      totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
+      perPeerBytes: SYNC_ANSWER_BYTES_PER_PEER,
+      strangersBytes: this.strangersBounded ? SYNC_ANSWER_BYTES_STRANGERS : SYNC_ANSWER_BYTES_IN_FLIGHT,
+    });
   }
 
   get stats(): BlockSyncServerStats {
@@ -199,6 +210,7 @@ export class BlockSyncServer {
       bytesInFlight: this.budget.bytes,
       strangersBytesInFlight: this.budget.strangersBytes,
       answersCut: this.answersCut,
+      strangersBusy: this.strangersBusy,
     };
   }
 
@@ -315,20 +327,16 @@ export class BlockSyncServer {
   /** Answers one block request: a count, then that many blocks with their commits. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const stranger = !this.scores.isPersistent(peer);
+    const stranger = this.strangersBounded && !this.scores.isPersistent(peer);
     const max = this.o.maxRequestsPerSecond;
     const asked = this.requests.of(peer) + 1;
+    this.requests.count(peer, 1); // the peer's own count: every stream it opens
     if (asked > max) {
-      this.requests.count(peer, 1, false);
       // Over the limit: refused. Far over it (our own client paces itself below it): a flood, penalised.
       stream.abort(new Error("too many block requests"));
       if (asked > 3 * max) this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * max} block requests in a second`);
       return;
     }
-    // Past the strangers' share the answer is empty ("busy"): other strangers spent it, no offence of this one.
-    const bounds = { perPeer: max, strangers: SYNC_STRANGERS_REQUEST_SHARE * max };
-    const busy = !this.requests.fits(peer, 1, stranger, bounds);
-    this.requests.count(peer, 1, stranger && !busy);
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: 64 });
     let req;
@@ -344,6 +352,11 @@ export class BlockSyncServer {
       }
       return;
     }
+    // Strangers' share, counted once a request came: past it the answer is empty ("busy"), no offence of this
+    // stranger's (others spent it).
+    const busy = stranger && this.requests.strangers >= SYNC_STRANGERS_REQUEST_SHARE * max;
+    if (busy) this.strangersBusy++;
+    else if (stranger) this.requests.countStrangers(1);
     await this.answer(stream, peer, stranger, req.fromHeight, busy ? 0 : req.count);
   }
 

@@ -134,7 +134,7 @@ export class NodeNetwork implements ConsensusNetwork {
       // The budgets are checked against this before the answer is built (a lookup per hash asked).
       bound: (_peer, req) => txFetchAnswerBound(driver.knownBlock(toHex(req.blockHash)), req),
       onMisbehaviour,
-      isPersistent: (peer) => scores.isPersistent(peer),
+      persistentPeers: scores.persistentPeers,
     });
     this.txFetch = txFetch;
     const assembler = new ProposalAssembler({

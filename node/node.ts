@@ -379,7 +379,7 @@ export class OplNode {
       const p2pLog = log.child({ module: "p2p" });
       const scores = new PeerScores({
         log: p2pLog,
-        isPersistent: (peer) => persistentIds.has(peer),
+        persistentPeers: persistentIds,
         disconnect: (peer) => {
           const conn = p2p?.getConnections().find((c) => c.remotePeer.toString() === peer);
           if (conn !== undefined) void p2p?.hangUp(conn.remotePeer).catch(() => {});

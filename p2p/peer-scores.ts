@@ -46,7 +46,8 @@ export class PeerScores {
   private readonly opts: PeerScoreOptions;
   private readonly log: Logger;
   private readonly disconnect: (peer: string) => void;
-  private readonly persistent: (peer: string) => boolean;
+  /** The peers named in p2p.persistent_peers. */
+  readonly persistentPeers: ReadonlySet<string>;
   private readonly now: () => number;
   private lastSweepMs = -Infinity;
 
@@ -54,14 +55,14 @@ export class PeerScores {
     log: Logger;
     disconnect: (peer: string) => void;
     /** The peers named in p2p.persistent_peers: never banned. */
-    isPersistent?: (peer: string) => boolean;
+    persistentPeers?: ReadonlySet<string>;
     options?: Partial<PeerScoreOptions>;
     now?: () => number;
   }) {
     this.opts = { ...DEFAULT_PEER_SCORES, ...opts.options };
     this.log = opts.log;
     this.disconnect = opts.disconnect;
-    this.persistent = opts.isPersistent ?? (() => false);
+    this.persistentPeers = opts.persistentPeers ?? new Set();
     // Monotonic by default: a ban or a recovery is a span of this process's time, not of the wall clock's (a
     // clock set by hand or by NTP moves neither; while the machine is suspended, both pause).
     this.now = opts.now ?? (() => performance.now());
@@ -84,7 +85,7 @@ export class PeerScores {
    * where strangers (every other peer) share one bound together (p2p/per-second-counts.ts).
    */
   isPersistent(peer: string): boolean {
-    return this.persistent(peer);
+    return this.persistentPeers.has(peer);
   }
 
   isBanned(peer: string): boolean {

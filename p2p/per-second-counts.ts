@@ -30,14 +30,27 @@ export class PerSecondCounts {
     return this.strangersCount;
   }
 
-  /**
-   * Counts `n` more for `peer` and, if `towardStrangers`, for strangers together (a stranger's work refused
-   * for its own excess counts for it alone: one flooding stranger is not every stranger's loss).
-   */
-  count(peer: string, n: number, towardStrangers: boolean): void {
+  /** Counts `n` more for `peer` alone (what it asked, served or not: its own bound and flood checks). */
+  count(peer: string, n: number): void {
     this.roll();
     this.byPeer.set(peer, (this.byPeer.get(peer) ?? 0) + n);
-    if (towardStrangers) this.strangersCount += n;
+  }
+
+  /** Counts `n` more for strangers together (what was served to one). */
+  countStrangers(n: number): void {
+    this.roll();
+    this.strangersCount += n;
+  }
+
+  /**
+   * Counts `n` for `peer` and, if it is a stranger, for strangers, if it fits both bounds (`fits`); true if
+   * it did. Nothing is counted for work refused.
+   */
+  take(peer: string, n: number, stranger: boolean, bounds: { perPeer: number; strangers: number }): boolean {
+    if (!this.fits(peer, n, stranger, bounds)) return false;
+    this.count(peer, n);
+    if (stranger) this.countStrangers(n);
+    return true;
   }
 
   /**

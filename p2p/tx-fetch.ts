@@ -13,6 +13,7 @@ import {
   type TxFetchResponse,
 } from "../proto/p2p.ts";
 import type { P2pHost } from "./host.ts";
+import { InFlightBudget, type InFlightTicket } from "./in-flight-budget.ts";
 import { PerSecondCounts } from "./per-second-counts.ts";
 import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
 
@@ -43,6 +44,16 @@ export const TX_FETCH_BYTES_PER_PEER_SECOND = MAX_TX_FETCH_RESPONSE_BYTES;
 /** Answer bytes being written to all peers at once (slow readers hold them): four whole blocks. */
 export const TX_FETCH_BYTES_IN_FLIGHT = 4 * MAX_TX_FETCH_RESPONSE_BYTES;
 
+/** Answer bytes being written to one peer at once: the two fetches a client keeps in flight, whole blocks. */
+export const TX_FETCH_BYTES_IN_FLIGHT_PER_PEER = 2 * MAX_TX_FETCH_RESPONSE_BYTES;
+
+/**
+ * Answer bytes being written to all strangers at once, when the node names any persistent peer: all but one
+ * whole block, kept for the persistent peers (before, strangers that never read their answers held all of
+ * TX_FETCH_BYTES_IN_FLIGHT for the 10 s serve timeout, and a persistent peer's fetch was refused).
+ */
+export const TX_FETCH_BYTES_IN_FLIGHT_STRANGERS = TX_FETCH_BYTES_IN_FLIGHT - MAX_TX_FETCH_RESPONSE_BYTES;
+
 /**
  * Tx hashes one peer may have looked up per second: one largest block's worth. Each costs a lookup
  * (answerTxFetch), so a peer asking for all 20,000 hashes of a block 20 times a second spent 0.7-1.6 s of
@@ -56,7 +67,8 @@ export const TX_FETCH_HASHES_PER_PEER_SECOND = BLOCK_PARAM_CAPS.maxBlockTxs;
  * connection limit) were allowed 100 peers' worth: ~2,000,000 lookups a second. Persistent peers are held
  * to their own bounds only, so a validator's fetches from its fellow validators go on whatever strangers
  * send. An honest stranger (a full node following consensus) asks for the txs it lacks of each proposal,
- * a few thousand hashes; refused, it learns the block by block sync once it is committed.
+ * a few thousand hashes; refused, it learns the block by block sync once it is committed. A node that names
+ * no persistent peer (a seed, an RPC node) serves strangers only, within the per-peer bounds and the totals.
  */
 export const TX_FETCH_STRANGERS_SHARE = 2;
 
@@ -116,13 +128,15 @@ export class TxFetch {
   private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
   private readonly answerBound: (peer: string, req: TxFetchRequest) => number | undefined;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-  private readonly isPersistent: (peer: string) => boolean;
+  private readonly persistentPeers: ReadonlySet<string>;
+  /** Whether strangers share bounds of their own: only when some peers are named persistent. */
+  private readonly strangersBounded: boolean;
+  /** Answer bytes being written: every peer's, each peer's, strangers'. */
+  private readonly inFlight: InFlightBudget;
   /** This second's requests (each peer's all asked, strangers' those let through), hashes looked up, bytes drawn. */
   private readonly requests: PerSecondCounts;
   private readonly hashes: PerSecondCounts;
   private readonly bytes: PerSecondCounts;
-  /** Answer bytes being written now, to every peer. */
-  private inFlightBytes = 0;
 
   private constructor(deps: {
     host: P2pHost;
@@ -130,7 +144,7 @@ export class TxFetch {
     serve: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
     bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-    isPersistent?: (peer: string) => boolean;
+    persistentPeers?: ReadonlySet<string>;
     now?: () => number;
     options: TxFetchOptions;
   }) {
@@ -139,7 +153,13 @@ export class TxFetch {
     this.serveRequest = deps.serve;
     this.answerBound = deps.bound ?? ((_peer, req) => anyAnswerBound(req));
     this.onMisbehaviour = deps.onMisbehaviour;
-    this.isPersistent = deps.isPersistent ?? (() => false);
+    this.persistentPeers = deps.persistentPeers ?? new Set();
+    this.strangersBounded = this.persistentPeers.size > 0;
+    this.inFlight = new InFlightBudget({
+      totalBytes: TX_FETCH_BYTES_IN_FLIGHT,
+      perPeerBytes: TX_FETCH_BYTES_IN_FLIGHT_PER_PEER,
+      strangersBytes: this.strangersBounded ? TX_FETCH_BYTES_IN_FLIGHT_STRANGERS : TX_FETCH_BYTES_IN_FLIGHT,
+    });
     this.requests = new PerSecondCounts(deps.now);
     this.hashes = new PerSecondCounts(deps.now);
     this.bytes = new PerSecondCounts(deps.now);
@@ -157,8 +177,8 @@ export class TxFetch {
      */
     bound?: (peer: string, req: TxFetchRequest) => number | undefined;
     onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-    /** The peers named in p2p.persistent_peers (PeerScores.isPersistent); every other is a stranger. Default: none. */
-    isPersistent?: (peer: string) => boolean;
+    /** The peers named in p2p.persistent_peers (PeerScores.persistentPeers); every other is a stranger. Default: none. */
+    persistentPeers?: ReadonlySet<string>;
     /** The clock (ms) whose seconds the per-second bounds count in. Default: Date.now. */
     now?: () => number;
     options?: Partial<TxFetchOptions>;
@@ -169,6 +189,11 @@ export class TxFetch {
       maxOutboundStreams: 4,
     });
     return f;
+  }
+
+  /** Answer bytes being written now: to every peer, and of them to strangers. */
+  get stats(): { bytesInFlight: number; strangersBytesInFlight: number } {
+    return { bytesInFlight: this.inFlight.bytes, strangersBytesInFlight: this.inFlight.strangersBytes };
   }
 
   async stop(): Promise<void> {
@@ -219,21 +244,15 @@ export class TxFetch {
   /** Answers one request, or resets the stream if this node cannot. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const stranger = !this.isPersistent(peer);
+    const stranger = this.strangersBounded && !this.persistentPeers.has(peer);
     const max = this.o.maxRequestsPerSecond;
     const asked = this.requests.of(peer) + 1;
+    this.requests.count(peer, 1); // the peer's own count: every stream it opens
     if (asked > max) {
-      this.requests.count(peer, 1, false);
       stream.abort(new Error("too many tx fetch requests"));
       if (asked > 3 * max) this.onMisbehaviour(peer, `more than ${3 * max} tx fetch requests in a second`, true);
       return;
     }
-    if (!this.requests.fits(peer, 1, stranger, { perPeer: max, strangers: TX_FETCH_STRANGERS_SHARE * max })) {
-      this.requests.count(peer, 1, false); // no offence: other strangers spent the share
-      stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
-      return;
-    }
-    this.requests.count(peer, 1, stranger);
     const signal = AbortSignal.timeout(this.o.serveTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: MAX_TX_FETCH_REQUEST_BYTES });
     let req: TxFetchRequest;
@@ -247,32 +266,38 @@ export class TxFetch {
       }
       return;
     }
-    const built = this.build(stream, peer, stranger, req);
-    if (built === undefined) return;
-    const { answer, size } = built;
+    // Strangers' share of requests, counted once a request came: no offence of this one's past it.
+    if (stranger && this.requests.strangers >= TX_FETCH_STRANGERS_SHARE * max) {
+      stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
+      return;
+    }
+    if (stranger) this.requests.countStrangers(1);
+    const ticket = this.inFlight.ticket(peer, stranger);
     try {
+      const answer = this.build(stream, peer, stranger, req, ticket);
+      if (answer === undefined) return;
       await lp.write(encodeTxFetchResponse(answer), { signal });
       await stream.close({ signal });
     } catch (err) {
       this.log.debug({ peer, err: (err as Error).message }, "tx fetch answer not delivered");
       stream.abort(err as Error);
     } finally {
-      this.inFlightBytes -= size;
+      ticket.close();
     }
   }
 
   /**
-   * Builds a request's answer once admit() has let it through; its bytes are settled to the answer's own
-   * size. Returns the answer and its bytes (given back by the caller once written), or undefined if the
-   * stream was reset.
+   * Builds a request's answer once admit() has let it through; its bytes in flight are settled to the
+   * answer's own size. Returns the answer, or undefined if the stream was reset.
    */
   private build(
     stream: Stream,
     peer: string,
     stranger: boolean,
     req: TxFetchRequest,
-  ): { answer: TxFetchResponse; size: number } | undefined {
-    const bound = this.admit(stream, peer, stranger, req);
+    ticket: InFlightTicket,
+  ): TxFetchResponse | undefined {
+    const bound = this.admit(stream, peer, stranger, req, ticket);
     if (bound === undefined) return undefined;
     const answer = this.serveRequest(peer, req);
     if (answer === undefined) {
@@ -286,35 +311,40 @@ export class TxFetch {
       stream.abort(new Error("tx fetch answer over its bound"));
       return undefined;
     }
-    this.bytes.count(peer, size, stranger);
-    this.inFlightBytes += size;
-    return { answer, size };
+    ticket.give(bound - size);
+    this.bytes.count(peer, size);
+    if (stranger) this.bytes.countStrangers(size);
+    return answer;
   }
 
   /**
    * Checks a request against the budgets before any lookup is made: the hashes it asks to be looked up
-   * (per peer and, for a stranger, all strangers' per second; charged here), and the bytes its answer can
-   * have, from the bound (the same per second, and in flight to everyone). Returns the bound, or undefined
-   * if the stream was reset.
+   * (per peer and, for a stranger, all strangers' per second; charged here), the bytes its answer can have,
+   * from the bound (the same per second), and those bytes in flight (per peer, strangers', everyone's; taken
+   * here by `ticket`). Returns the bound, or undefined if the stream was reset.
    */
-  private admit(stream: Stream, peer: string, stranger: boolean, req: TxFetchRequest): number | undefined {
+  private admit(
+    stream: Stream,
+    peer: string,
+    stranger: boolean,
+    req: TxFetchRequest,
+    ticket: InFlightTicket,
+  ): number | undefined {
     const bound = this.answerBound(peer, req);
     if (bound === undefined) {
       stream.abort(new Error("the block asked for is not known here"));
       return undefined;
     }
     const hashes = req.txHashes.byteLength / HASH_LENGTH;
-    if (
-      !this.hashes.fits(peer, hashes, stranger, HASH_BOUNDS) ||
-      !this.bytes.fits(peer, bound, stranger, BYTE_BOUNDS) ||
-      this.inFlightBytes + bound > TX_FETCH_BYTES_IN_FLIGHT
-    ) {
+    const fits =
+      this.hashes.fits(peer, hashes, stranger, HASH_BOUNDS) && this.bytes.fits(peer, bound, stranger, BYTE_BOUNDS);
+    if (!fits || !ticket.take(bound)) {
       const counted = { hashes: this.hashes.of(peer), bytes: this.bytes.of(peer), strangers: this.hashes.strangers };
-      this.log.debug({ peer, stranger, bound, asked: hashes, ...counted, inFlight: this.inFlightBytes }, "tx fetch request over its budget");
+      this.log.debug({ peer, stranger, bound, asked: hashes, ...counted, inFlight: this.inFlight.bytes }, "tx fetch request over its budget");
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return undefined;
     }
-    this.hashes.count(peer, hashes, stranger);
+    this.hashes.take(peer, hashes, stranger, HASH_BOUNDS);
     return bound;
   }
 }

@@ -95,17 +95,18 @@ async function servingStore(
     return bytes;
   };
   const serverHost = await host();
+  const scores = new PeerScores({ log, disconnect: () => {}, persistentPeers: new Set(opts.persistent) });
   const server = new BlockSyncServer({
     host: serverHost,
     db,
     height: () => HEIGHTS,
-    scores: new PeerScores({ log, disconnect: () => {}, isPersistent: (p) => opts.persistent?.includes(p) === true }),
+    scores,
     options: { requestTimeoutMs, minTransferBytesPerSecond: 64 * 1024, maxRequestsPerSecond: 10 },
     now: opts.now,
   });
   await server.start();
   teardown.defer(() => server.stop());
-  return { server, serverHost, read, frameBytes };
+  return { server, serverHost, read, frameBytes, scores };
 }
 
 /**
@@ -188,7 +189,7 @@ describe("block sync answers within a budget of bytes in flight", () => {
 });
 
 describe("strangers share one part of the block sync budget; persistent peers keep the rest", () => {
-  it("stranger ids that never read hold at most SYNC_ANSWER_BYTES_STRANGERS; a persistent peer is then answered in full", async () => {
+  it("stranger ids that never read hold at most SYNC_ANSWER_BYTES_STRANGERS; a persistent peer still gets a whole answer", async () => {
     // Before: two stalled stranger ids held all of SYNC_ANSWER_BYTES_IN_FLIGHT and every other client was
     // answered empty until the request timeout dropped them.
     const named = await host();
@@ -198,28 +199,43 @@ describe("strangers share one part of the block sync budget; persistent peers ke
     expect(held).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_STRANGERS);
     expect(server.stats.strangersBytesInFlight).toBeGreaterThan(0);
     expect(server.stats.strangersBytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_STRANGERS);
-    // The persistent peer's two ranges are answered whole (three 4 MiB blocks each: the answer limit).
+    // One stranger id holds at most its own share: the first left the others room.
+    expect(sum(strangers[0].counts) * frameBytes).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_PER_PEER);
+    expect(sum(strangers[1].counts)).toBeGreaterThan(0);
+    // The persistent peer's first range is answered whole (three 4 MiB blocks: the answer limit).
     const whole = Math.floor(MAX_SYNC_ANSWER_BYTES / frameBytes);
     expect(whole).toBeGreaterThan(0);
-    const { counts } = await stalledReader(serverHost, 2, named);
-    expect(counts).toEqual([whole, whole]);
+    const { counts } = await stalledReader(serverHost, 1, named);
+    expect(counts).toEqual([whole]);
     expect(server.stats.bytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
+    // Strangers gone, their share comes back.
+    for (const r of strangers) await r.peer.hangUp(serverHost.peerId);
+    await waitFor("strangers' bytes given back", () => (server.stats.strangersBytesInFlight === 0 ? true : undefined), 10_000);
   }, 60_000);
 
-  it("past the strangers' share of requests a second, a stranger is answered empty (busy), a persistent peer in full", async () => {
+  it("past the strangers' share of requests a second, a stranger is answered empty (busy) unblamed; a persistent peer in full", async () => {
     const named = await host();
     const second = 1_800_000_000_000; // one second throughout
     // Small blocks: the answers' bytes are far within every budget, so only the count of requests is at stake.
     const block = (h: number) => testBlock(h, 1, 64);
     const persistent = [named.peerId.toString()];
-    const { serverHost } = await servingStore(60_000, { persistent, now: () => second, block });
+    const { server, serverHost, scores } = await servingStore(60_000, { persistent, now: () => second, block });
     const share = SYNC_STRANGERS_REQUEST_SHARE * 10; // maxRequestsPerSecond 10
     // share + 4 requests of one block each, from stranger ids asking 4 at a time (within their own bound).
-    const askers = Math.ceil((share + 4) / 4);
-    const counts = (await Promise.all(Array.from({ length: askers }, () => blockCounts(serverHost, 4)))).flat();
+    const askers = await Promise.all(Array.from({ length: Math.ceil((share + 4) / 4) }, () => host()));
+    const counts = (await Promise.all(askers.map((a) => blockCounts(serverHost, 4, a)))).flat();
     expect(counts.filter((n) => n === 1)).toHaveLength(share);
     expect(counts.filter((n) => n === 0)).toHaveLength(counts.length - share);
+    expect(server.stats.strangersBusy).toBe(counts.length - share);
+    for (const a of askers) expect(scores.score(a.peerId.toString())).toBe(0); // busy is no offence
     expect(await blockCounts(serverHost, 4, named)).toEqual([1, 1, 1, 1]);
+  }, 60_000);
+
+  it("a node that names no persistent peer lets strangers use the whole budget", async () => {
+    const { server, serverHost } = await servingStore(60_000);
+    await Promise.all([1, 2, 3, 4].map(() => stalledReader(serverHost, 4)));
+    expect(server.stats.bytesInFlight).toBeGreaterThan(SYNC_ANSWER_BYTES_STRANGERS);
+    expect(server.stats.bytesInFlight).toBeLessThanOrEqual(SYNC_ANSWER_BYTES_IN_FLIGHT);
   }, 60_000);
 });
 

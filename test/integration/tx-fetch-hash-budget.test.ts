@@ -1,19 +1,24 @@
+import { lpStream } from "@libp2p/utils";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { equalBytes } from "../../crypto/bytes.ts";
 import { answerTxFetch, txFetchAnswerBound } from "../../node/compact-proposal.ts";
 import type { P2pHost } from "../../p2p/host.ts";
 import {
   TX_FETCH_BYTES_PER_PEER_SECOND,
   TX_FETCH_HASHES_PER_PEER_SECOND,
+  TX_FETCH_BYTES_IN_FLIGHT_STRANGERS,
+  TX_FETCH_PROTOCOL,
   TX_FETCH_STRANGERS_SHARE,
   TxFetch,
   TxFetchFailed,
 } from "../../p2p/tx-fetch.ts";
 import { type Block, blockTxHashes, encodeBlock, HASH_LENGTH } from "../../proto/block.ts";
 import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
-import { encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
+import { encodeTxFetchRequest, encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
 import { TestTeardown } from "../helpers/loopback-host.ts";
+import { waitFor } from "../helpers/tmp.ts";
 
 /**
  * A tx fetch server checks its budgets before it builds an answer: before, every request (20 a second per
@@ -49,7 +54,10 @@ function hashesOf(block: Block, indexes: number[]): Uint8Array {
  * A server of `block`'s txs (answerTxFetch, txFetchAnswerBound, as the node wires them); `built` counts answers
  * built. `persistent`: the peer ids it was told to trust (every other is a stranger); `now`: its clock.
  */
-async function serverOf(block: Block, opts: { persistent?: string[]; now?: () => number } = {}) {
+async function serverOf(
+  block: Block,
+  opts: { persistent?: string[]; now?: () => number; serveTimeoutMs?: number } = {},
+) {
   const known = { block, bytes: () => encodeBlock(block) };
   const built = { n: 0 };
   const peer = await host();
@@ -62,11 +70,12 @@ async function serverOf(block: Block, opts: { persistent?: string[]; now?: () =>
     },
     bound: (_p, req) => txFetchAnswerBound(known, req),
     onMisbehaviour: () => {},
-    isPersistent: (p) => opts.persistent?.includes(p) === true,
+    persistentPeers: new Set(opts.persistent),
     now: opts.now,
+    options: opts.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: opts.serveTimeoutMs },
   });
   teardown.defer(() => server.stop());
-  return { peer, built, known };
+  return { peer, built, known, server };
 }
 
 /** A fetching peer of `server` (on `node`, if given: a host made before the server, so that it can be named). */
@@ -160,4 +169,53 @@ describe("strangers share one tx fetch budget; persistent peers keep their own",
     const few = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [7]) };
     await expect(strangers[0](few)).rejects.toMatchObject({ kind: "refused" });
   }, 60_000);
+
+  it("a node that names no persistent peer holds each stranger to the per-peer bounds only", async () => {
+    const block = blockOf(BLOCK_PARAM_CAPS.maxBlockTxs, 8);
+    const { peer, built } = await serverOf(block, { now: () => 1_800_000_000_000 });
+    const all = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [...block.txs.keys()]) };
+    const strangers = await Promise.all([1, 2, 3, 4].map(() => clientOf(peer)));
+    await Promise.all(strangers.map((fetch) => fetch(all)));
+    expect(built.n).toBe(4);
+  }, 60_000);
+
+  it("strangers that never read hold at most TX_FETCH_BYTES_IN_FLIGHT_STRANGERS; a persistent peer's whole-block fetch is answered", async () => {
+    // Before: answers to strangers that never read held all of TX_FETCH_BYTES_IN_FLIGHT for the serve timeout,
+    // and a persistent peer's fetch was refused.
+    const block = blockOf(7, 1_000_000); // ~7 MB: one a second per peer, two a second for all strangers
+    const size = encodeTxFetchResponse({ block: encodeBlock(block) }).byteLength;
+    expect(3 * size).toBeLessThanOrEqual(TX_FETCH_BYTES_IN_FLIGHT_STRANGERS);
+    expect(4 * size).toBeGreaterThan(TX_FETCH_BYTES_IN_FLIGHT_STRANGERS);
+    const named = await host();
+    const clock = { ms: 1_800_000_000_000 };
+    const { peer, known, server } = await serverOf(block, {
+      persistent: [named.peerId.toString()],
+      now: () => clock.ms,
+      serveTimeoutMs: 60_000,
+    });
+    const whole = { height: 5, blockHash: new Uint8Array(32), txHashes: new Uint8Array(0) };
+    const held = (n: number) => () => (server.stats.strangersBytesInFlight === n * size ? true : undefined);
+    await stalledFetch(peer, whole);
+    await stalledFetch(peer, whole);
+    await waitFor("two answers held for strangers", held(2), 10_000);
+    clock.ms += 1000; // a new second: the strangers' bytes a second are back, not their bytes in flight
+    await stalledFetch(peer, whole);
+    await waitFor("three answers held for strangers", held(3), 10_000);
+    const fourth = await clientOf(peer);
+    await expect(fourth(whole)).rejects.toMatchObject({ name: "TxFetchFailed", kind: "refused" });
+    expect(server.stats.strangersBytesInFlight).toBe(3 * size);
+
+    const fetchNamed = await clientOf(peer, named);
+    const got = await fetchNamed(whole);
+    // The whole block (compared as bytes: a deep equality of 7 MB element by element takes half a minute).
+    expect(equalBytes(got.block ?? new Uint8Array(0), known.bytes())).toBe(true);
+  }, 60_000);
 });
+
+/** A stranger that asks `server` for `req` and never reads the answer (its stream paused). */
+async function stalledFetch(server: P2pHost, req: TxFetchRequest): Promise<void> {
+  const node = await host();
+  const stream = await node.dialProtocol(server.getMultiaddrs()[0], TX_FETCH_PROTOCOL);
+  await lpStream(stream).write(encodeTxFetchRequest(req));
+  stream.pause();
+}

@@ -55,7 +55,7 @@ describe("peer scores", () => {
 
   it("never bans a persistent peer, only disconnects it", () => {
     const disconnected: string[] = [];
-    const scores = new PeerScores({ log, disconnect: (p) => disconnected.push(p), isPersistent: (p) => p === "v" });
+    const scores = new PeerScores({ log, disconnect: (p) => disconnected.push(p), persistentPeers: new Set(["v"]) });
     scores.penalize("v", PENALTY.badBlock, "bad block");
     scores.penalize("v", PENALTY.badBlock, "bad block");
     expect(scores.isBanned("v")).toBe(false);

@@ -5,35 +5,35 @@ describe("PerSecondCounts", () => {
   const bounds = { perPeer: 10, strangers: 15 };
 
   it("holds each peer to its bound, and strangers together to theirs; a persistent peer only to its own", () => {
-    const clock = { ms: 5_000 };
-    const counts = new PerSecondCounts(() => clock.ms);
-    expect(counts.fits("a", 10, true, bounds)).toBe(true);
-    counts.count("a", 10, true);
-    expect(counts.fits("a", 1, true, bounds)).toBe(false); // its own bound
-    expect(counts.fits("b", 6, true, bounds)).toBe(false); // strangers' 15, though b has counted nothing
-    expect(counts.fits("b", 5, true, bounds)).toBe(true);
-    counts.count("b", 5, true);
+    const counts = new PerSecondCounts(() => 5_000);
+    expect(counts.take("a", 10, true, bounds)).toBe(true);
+    expect(counts.take("a", 1, true, bounds)).toBe(false); // its own bound
+    expect(counts.take("b", 6, true, bounds)).toBe(false); // strangers' 15, though b has counted nothing
+    expect(counts.of("b")).toBe(0); // nothing counted for work refused
+    expect(counts.take("b", 5, true, bounds)).toBe(true);
     expect(counts.strangers).toBe(15);
     // A persistent peer does not draw on the strangers' bound, nor is it refused for it.
-    expect(counts.fits("v", 10, false, bounds)).toBe(true);
-    counts.count("v", 10, false);
+    expect(counts.take("v", 10, false, bounds)).toBe(true);
     expect(counts.strangers).toBe(15);
     expect(counts.of("v")).toBe(10);
-    expect(counts.fits("v", 1, false, bounds)).toBe(false);
+    expect(counts.take("v", 1, false, bounds)).toBe(false);
   });
 
-  it("a stranger's work counted for it alone (refused for its own excess) leaves the strangers' bound alone", () => {
+  it("a peer's own count (what it asked) leaves the strangers' count alone", () => {
     const counts = new PerSecondCounts(() => 0);
-    counts.count("flooder", 50, false);
+    counts.count("flooder", 50);
     expect(counts.of("flooder")).toBe(50);
     expect(counts.strangers).toBe(0);
     expect(counts.fits("other", 10, true, bounds)).toBe(true);
+    counts.countStrangers(15);
+    expect(counts.fits("other", 1, true, bounds)).toBe(false);
+    expect(counts.fits("other", 1, false, bounds)).toBe(true);
   });
 
   it("starts again at every wall-clock second, and holds only that second's peers", () => {
     const clock = { ms: 7_999 };
     const counts = new PerSecondCounts(() => clock.ms);
-    counts.count("a", 10, true);
+    expect(counts.take("a", 10, true, bounds)).toBe(true);
     expect(counts.fits("a", 1, true, bounds)).toBe(false);
     clock.ms = 8_000;
     expect(counts.of("a")).toBe(0);

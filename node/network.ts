@@ -170,7 +170,10 @@ export class NodeNetwork implements ConsensusNetwork {
       },
       log,
     );
-    this.relay = await TxRelay.start(host, deps.mempool, log, onMisbehaviour, { relayPeerTxs: deps.relayPeerTxs });
+    this.relay = await TxRelay.start(host, deps.mempool, log, onMisbehaviour, {
+      relayPeerTxs: deps.relayPeerTxs,
+      persistentPeers: scores.persistentPeers,
+    });
   }
 
   async stop(): Promise<void> {

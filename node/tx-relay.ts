@@ -69,6 +69,15 @@ export interface TxRelayOptions {
    * peer's batch reaching an idle node is never cut; an honest peer sends at most batchTxs (2,000) a batch.
    */
   maxInFlightPerPeer: number;
+  /**
+   * Strangers' txs (peers not in p2p.persistent_peers) being admitted at once, all of them together, when the
+   * node names any persistent peer: half of maxInFlight, so that forgeries sent under any number of stranger
+   * ids (each id costs a batch of checks before its penalty lands, and ids cost nothing) take at most half the
+   * checks in flight, and the named peers' txs still get in. Two strangers' whole batches fit.
+   */
+  maxInFlightStrangers: number;
+  /** The peers named in p2p.persistent_peers: only their txs may use the checks strangers cannot. */
+  persistentPeers: ReadonlySet<string>;
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
   relayPeerTxs: boolean;
@@ -82,6 +91,8 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
   maxInFlight: 20_000,
   maxInFlightBytes: 16 * 1024 * 1024,
   maxInFlightPerPeer: MAX_TX_BATCH_COUNT,
+  maxInFlightStrangers: 2 * MAX_TX_BATCH_COUNT,
+  persistentPeers: new Set(),
   maxBatchesPerSecond: 200,
   relayPeerTxs: false,
 };
@@ -98,6 +109,8 @@ export class TxRelay {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private inFlightBytes = 0;
+  /** Of inFlight, strangers' (counted only when some peers are named persistent). */
+  private strangersInFlight = 0;
   /** Txs being admitted, by the peer that sent them. */
   private readonly inFlightBy = new Map<string, number>();
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
@@ -190,8 +203,9 @@ export class TxRelay {
   }
 
   /** A peer's tx left admission (admitted or refused): it no longer counts in flight. */
-  private admissionDone(peer: string, hash: string, bytes: number): void {
+  private admissionDone(peer: string, stranger: boolean, hash: string, bytes: number): void {
     this.inFlight--;
+    if (stranger) this.strangersInFlight--;
     this.inFlightBytes -= bytes;
     const left = (this.inFlightBy.get(peer) ?? 1) - 1;
     if (left > 0) this.inFlightBy.set(peer, left);
@@ -203,6 +217,7 @@ export class TxRelay {
   private onBatch(peer: string, bytes: Uint8Array): void {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
     let blamed = false; // once per batch, however many bad txs it holds
+    const stranger = this.o.persistentPeers.size > 0 && !this.o.persistentPeers.has(peer);
     for (const tx of txs) {
       this.stats.received++;
       // A mempool full on its caps refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches
@@ -229,12 +244,14 @@ export class TxRelay {
       if (
         this.inFlight >= this.o.maxInFlight ||
         ofPeer >= this.o.maxInFlightPerPeer ||
+        (stranger && this.strangersInFlight >= this.o.maxInFlightStrangers) ||
         this.inFlightBytes + tx.byteLength > this.o.maxInFlightBytes
       ) {
         this.stats.shed++; // not marked seen: a later copy may still be taken
         continue;
       }
       this.inFlight++;
+      if (stranger) this.strangersInFlight++;
       this.inFlightBytes += tx.byteLength;
       this.inFlightBy.set(peer, ofPeer + 1);
       this.fromPeer.set(hash, true);
@@ -242,11 +259,11 @@ export class TxRelay {
       const bytesOfTx = tx.byteLength;
       this.mempool.add(decoded ?? tx, digest, "peer").then(
         () => {
-          this.admissionDone(peer, hash, bytesOfTx);
+          this.admissionDone(peer, stranger, hash, bytesOfTx);
           this.seen.add(hash); // admitted: copies from other peers are dropped from now on
         },
         (err: unknown) => {
-          this.admissionDone(peer, hash, bytesOfTx);
+          this.admissionDone(peer, stranger, hash, bytesOfTx);
           // Most refusals are normal here (already included, nonce moved on, mempool full); a malformed or
           // badly signed tx is not: the peer could not have admitted it.
           this.stats.refused++;

@@ -67,9 +67,12 @@ async function lone(opts: { maxTxs?: number; verifier?: TxVerifier; relay?: Part
   return { state, mempool, node, relay, offences };
 }
 
-/** A peer of `node` speaking the tx protocol, connected; `received` collects the tx batches it is sent. */
-async function peerOf(node: P2pHost) {
-  const peer = await host();
+/**
+ * A peer of `node` speaking the tx protocol (on `on`, if given: a host made first, so that it can be named),
+ * connected; `received` collects the tx batches it is sent.
+ */
+async function peerOf(node: P2pHost, on: P2pHost | undefined = undefined) {
+  const peer = on ?? (await host());
   const received: Uint8Array[] = [];
   const gossip = await Gossip.start(
     peer,
@@ -203,6 +206,33 @@ describe("tx relay over real libp2p on loopback", () => {
     }
     expect(relay.stats.shed).toBe(6);
     expect(offences).toEqual([]);
+  });
+
+  it("strangers' txs in admission are bounded together; a persistent peer's still get in", async () => {
+    // Forgeries cost a check each before their penalty lands, and stranger ids cost nothing: strangers (peers
+    // not in persistent_peers) hold at most maxInFlightStrangers of the checks in flight, whatever their number.
+    const verifier = new HeldVerifier(CHAIN);
+    const named = await host();
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const relay = { maxInFlightPerPeer: 4, maxInFlightStrangers: 6, persistentPeers };
+    const { state, mempool, node, relay: r } = await lone({ maxTxs: 10_000, verifier, relay });
+    const senders = Array.from({ length: 30 }, () => new TestAccount());
+    for (const a of senders) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const batches = [0, 10, 20].map((at) =>
+      encodeTxBatch(senders.slice(at, at + 10).map((a) => a.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes)));
+    verifier.holding = true;
+    const strangers = [await peerOf(node), await peerOf(node)];
+    for (const [i, s] of strangers.entries()) expect(s.gossip.broadcast(batches[i])).toBe(1);
+    await waitFor("both strangers' batches read", () => (r.stats.received === 20 ? true : undefined));
+    expect(mempool.inFlight).toBe(6); // 4 of the first (its own bound), 2 of the second (the strangers' 6)
+    expect(r.stats.shed).toBe(14);
+    const { gossip } = await peerOf(node, named);
+    expect(gossip.broadcast(batches[2])).toBe(1);
+    await waitFor("the persistent peer's batch read", () => (r.stats.received === 30 ? true : undefined));
+    expect(mempool.inFlight).toBe(10); // 4 more: the persistent peer's own bound, not the strangers'
+    expect(r.stats.shed).toBe(20);
+    verifier.release();
+    await waitFor("the ten in flight admitted", () => (mempool.size === 10 ? true : undefined));
   });
 
   it("while the mempool is full, still takes a peer's fee bump of a pending tx and a tx outbidding the cheapest", async () => {

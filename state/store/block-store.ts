@@ -51,12 +51,13 @@ const TX_CHECK_CACHE = 8;
 const recordScratch = new Uint8Array(16 * 1024);
 
 /**
- * Blocks kept whole, decoded and as bytes: the latest committed (ChainDb.commitBlock gives them, once written)
- * and the latest read and checked. Every follower of the chain (a WebSocket `blocks` subscriber, an explorer,
- * block sync of a peer at the tip) reads the block just committed, and each such read was a LevelDB read, a
- * decode, and the body's check against its header (a hash per tx and the merkle root): ~3% of a loaded lone
- * validator's main thread for one follower, that again for each more. Two, so that the height before the
- * latest is kept while followers still read it; a block is at most ~8 MiB (maxBlockBytes).
+ * Blocks kept whole, decoded and as bytes, once a read has checked them: the last RECENT_BLOCKS read. Every
+ * follower of the chain (a WebSocket `blocks` subscriber's chain_getBlock, an explorer, a peer's block sync at
+ * the tip) reads the block just committed, and each read was a LevelDB read, a decode and the body's check
+ * against its header (a hash per tx and the merkle root): ~3% of a loaded lone validator's main thread per
+ * follower. Now only the first follower's read costs that. Not the block as committed: keeping each
+ * committed block's objects two heights longer raised a 4-validator devnet's peak RSS by 15-25 MB per node
+ * (2,000 tx/s, two pairs against the code before), where only a node with followers gains.
  */
 const RECENT_BLOCKS = 2;
 
@@ -90,7 +91,7 @@ export class BlockStore {
   /** The chain's latest committed height (ChainDb's marker): a block missing at or below it is damage. */
   private readonly latestHeight: () => Promise<number | undefined>;
   private readonly txHashesAt = new Map<number, readonly Uint8Array[]>();
-  /** RECENT_BLOCKS blocks, newest last: committed by this node or read and checked; a height's block never changes. */
+  /** RECENT_BLOCKS blocks read and checked, newest last (a height's block never changes once committed). */
   private readonly recent = new Map<number, { block: Block; bytes: Uint8Array }>();
   /** Recently read tx checks by height (a committed block's never changes). */
   private readonly txChecks = new Map<number, TxCheck>();
@@ -224,16 +225,6 @@ export class BlockStore {
     this.rememberTxHashes(height, block);
     this.keepRecent(height, block, bytes);
     return { block, bytes };
-  }
-
-  /**
-   * Block `height` was committed (its batch written) as `block`, encoded as `bytes`, with txs of `txHashes`:
-   * its next reads are served from memory (RECENT_BLOCKS), checked as it was executed and committed.
-   */
-  committed(height: number, block: Block, bytes: Uint8Array, txHashes: Uint8Array[]): void {
-    knownTxHashes(block, txHashes);
-    this.rememberTxHashes(height, block);
-    this.keepRecent(height, block, bytes);
   }
 
   private keepRecent(height: number, block: Block, bytes: Uint8Array): void {

@@ -192,10 +192,7 @@ export class ChainDb {
    * be promoted.
    */
   commitBlock(c: CommittedBlock): Promise<void> {
-    // Only these outlive the write (kept for the block's followers: BlockStore.committed), not `c`.
-    const { height, block, blockBytes } = c;
-    const txHashes = c.txs.map((t) => t.hash);
-    const written = this.writeAtomically((batch) => {
+    return this.writeAtomically((batch) => {
       putState(batch, c.height, c.writes);
       this.blocks.putBlock(c, batch);
       c.tree?.putInto(batch);
@@ -206,7 +203,6 @@ export class ChainDb {
       for (let i = 0; i < indexKeys.length; i++) batch.put(indexKeys[i], EMPTY);
       c.indexTerms?.putKeys(batch, EMPTY);
     }, this.durable);
-    return written.then(() => this.blocks.committed(height, block, blockBytes, txHashes));
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   validatorIndex,
   valueOf,
 } from "./consensus-checks.ts";
+import { CheckedProposals } from "./checked-proposals.ts";
 import type { VoteSig } from "./consensus-wal-record.ts";
 import type { EvidencePool } from "./evidence-pool.ts";
 import type { ProposerSchedules } from "./proposer-schedules.ts";
@@ -77,6 +78,8 @@ export class ConsensusInbox {
    * its txs. Bounded as the proposals and the peers are, and forgotten with their heights.
    */
   private readonly failedAssemblies = new Map<string, number>();
+  /** Compact proposals checked: a copy that is the very message is answered the same, unchecked again. */
+  private readonly checkedCompact = new CheckedProposals();
   private readonly now: () => number;
 
   constructor(deps: {
@@ -134,6 +137,8 @@ export class ConsensusInbox {
         if (m.type === "compactProposal" && failedAt !== undefined && this.now() - failedAt < ASSEMBLY_RETRY_MS) {
           return { kind: "dropped" };
         }
+        const same = this.checkedCompact.find(id, m);
+        if (same !== undefined) return same;
         const validator = checkSignedProposal(info.chainId, this.app.validators(p.height), m.proposal);
         // Only the round's proposer may propose; a validator signing out of turn is ignored, not relayed.
         if (validator !== this.schedules.at(p.height).proposer(p.round)) return { kind: "dropped" };
@@ -145,7 +150,9 @@ export class ConsensusInbox {
           return { kind: "proposal", proposal, id, block, bytes: m.blockBytes };
         }
         const compact = proposedCompactBlock(m.proposal, m.blockBytes, m.txHashes, maxTxs);
-        return { kind: "compactProposal", proposal, id, compact };
+        const checked = { kind: "compactProposal" as const, proposal, id, compact };
+        this.checkedCompact.keep(id, m, checked);
+        return checked;
       }
       case "evidence": {
         const a = m.evidence.voteA.vote;
@@ -188,6 +195,7 @@ export class ConsensusInbox {
     for (const k of this.proposalsSeen) if (below(k)) this.proposalsSeen.delete(k);
     for (const k of this.failedAssemblies.keys()) if (below(k)) this.failedAssemblies.delete(k);
     for (const k of this.proposalValues.keys()) if (below(k)) this.proposalValues.delete(k);
+    this.checkedCompact.forgetBelow(height);
   }
 
   /** Rounds the engine keeps: up to MAX_ROUNDS_AHEAD ahead of its round, or of round 0 for the next height. */

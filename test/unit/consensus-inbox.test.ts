@@ -157,6 +157,40 @@ describe("the consensus inbox checks", () => {
     expect(inbox.check(full, "peer-a").kind).toBe("proposal");
   });
 
+  it("answers a copy that is the very compact proposal checked without checking it again; any other copy in full", () => {
+    const { inbox } = setup();
+    const block = blockOfTxs(5, 50);
+    const compact = (signature?: Uint8Array, txHashes?: Uint8Array): ReceivedConsensusMessage => {
+      const full = proposal(p0, block, 2);
+      if (full.type !== "proposal") throw new Error("a proposal");
+      const hashes = new Uint8Array(block.txs.length * 32);
+      block.txs.forEach((tx, i) => hashes.set(sha256(tx), i * 32));
+      return {
+        type: "compactProposal",
+        proposal: { proposal: full.proposal.proposal, signature: signature ?? full.proposal.signature },
+        blockBytes: encodeBlock({ ...block, txs: [] }),
+        txHashes: txHashes ?? hashes,
+      };
+    };
+    const first = inbox.check(compact(), "peer-a");
+    expect(first.kind).toBe("compactProposal");
+    // A copy from another peer, byte for byte the same (its own arrays): the same answer, the same object.
+    expect(inbox.check(compact(), "peer-b")).toBe(first);
+    // Not the same message: checked in full, and refused as before.
+    expect(() => inbox.check(compact(new Uint8Array(64)), "peer-c")).toThrow(PeerMisbehaviour);
+    const otherHashes = compact();
+    if (otherHashes.type !== "compactProposal") throw new Error("a compact proposal");
+    otherHashes.txHashes[0] ^= 1;
+    expect(() => inbox.check(otherHashes, "peer-c")).toThrow(PeerMisbehaviour);
+    // Forgotten with its height: checked again.
+    inbox.forgetBelow(5);
+    expect(inbox.check(compact(), "peer-d")).toBe(first);
+    inbox.forgetBelow(6);
+    const again = inbox.check(compact(), "peer-d");
+    expect(again).not.toBe(first);
+    expect(again.kind).toBe("compactProposal"); // checked in full again (the stand-in chain stays at height 4)
+  });
+
   it("drops a proposal out of turn, and past the engine's proposals for a round drops the next undecoded", () => {
     const { inbox } = setup();
     expect(inbox.check(proposal(p1, blockAt(5), 2)).kind).toBe("dropped"); // validator 1 is not the proposer

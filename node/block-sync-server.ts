@@ -3,7 +3,7 @@ import { lpStream } from "@libp2p/utils";
 import type { P2pHost } from "../p2p/host.ts";
 import { InFlightBudget, type InFlightTicket } from "../p2p/in-flight-budget.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
-import { PerSecondCounts } from "../p2p/per-second-counts.ts";
+import { PerSecondCounts, strangerTest } from "../p2p/per-second-counts.ts";
 import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import { type Commit, encodeCommit } from "../proto/block.ts";
 import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
@@ -175,8 +175,8 @@ export class BlockSyncServer {
   /** This second's requests: each peer's all asked, strangers' together those planned. */
   private readonly requests: PerSecondCounts;
   private readonly budget: InFlightBudget;
-  /** Whether strangers share bounds of their own: only when some peers are named persistent. */
-  private readonly strangersBounded: boolean;
+  /** A peer not named in p2p.persistent_peers, when any is (strangerTest). */
+  private readonly isStranger: (peer: string) => boolean;
 
   private answersCut = 0;
   private strangersBusy = 0;
@@ -197,11 +197,11 @@ export class BlockSyncServer {
     this.scores = deps.scores;
     this.o = deps.options;
     this.requests = new PerSecondCounts(deps.now);
-    this.strangersBounded = deps.scores.persistentPeers.size > 0;
+    this.isStranger = strangerTest(deps.scores.persistentPeers);
     this.budget = new InFlightBudget({
       totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
       perPeerBytes: SYNC_ANSWER_BYTES_PER_PEER,
-      strangersBytes: this.strangersBounded ? SYNC_ANSWER_BYTES_STRANGERS : SYNC_ANSWER_BYTES_IN_FLIGHT,
+      strangersBytes: SYNC_ANSWER_BYTES_STRANGERS,
     });
   }
 
@@ -327,14 +327,13 @@ export class BlockSyncServer {
   /** Answers one block request: a count, then that many blocks with their commits. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const stranger = this.strangersBounded && !this.scores.isPersistent(peer);
+    const stranger = this.isStranger(peer);
     const max = this.o.maxRequestsPerSecond;
-    const asked = this.requests.of(peer) + 1;
-    this.requests.count(peer, 1); // the peer's own count: every stream it opens
-    if (asked > max) {
+    const asked = this.requests.request(peer, max);
+    if (asked !== "ok") {
       // Over the limit: refused. Far over it (our own client paces itself below it): a flood, penalised.
       stream.abort(new Error("too many block requests"));
-      if (asked > 3 * max) this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * max} block requests in a second`);
+      if (asked === "flood") this.scores.penalize(peer, PENALTY.flooding, `more than ${3 * max} block requests in a second`);
       return;
     }
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { toHex } from "../crypto/bytes.ts";
 import { Gossip } from "../p2p/gossip.ts";
+import { strangerTest } from "../p2p/per-second-counts.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, txBatchEntryBytes } from "../proto/p2p.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
@@ -70,13 +71,12 @@ export interface TxRelayOptions {
    */
   maxInFlightPerPeer: number;
   /**
-   * Strangers' txs (peers not in p2p.persistent_peers) being admitted at once, all of them together, when the
-   * node names any persistent peer: half of maxInFlight, so that forgeries sent under any number of stranger
-   * ids (each id costs a batch of checks before its penalty lands, and ids cost nothing) take at most half the
-   * checks in flight, and the named peers' txs still get in. Two strangers' whole batches fit.
+   * The peers named in p2p.persistent_peers. When there are any, all other peers' (strangers') txs being
+   * admitted at once take at most STRANGERS_IN_FLIGHT_SHARE of maxInFlight and of maxInFlightBytes together,
+   * so that forgeries sent under any number of stranger ids (each id costs a batch of checks before its
+   * penalty lands, and ids cost nothing) hold at most that share of the checks and bytes in flight, and the
+   * named peers' txs still get in.
    */
-  maxInFlightStrangers: number;
-  /** The peers named in p2p.persistent_peers: only their txs may use the checks strangers cannot. */
   persistentPeers: ReadonlySet<string>;
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
@@ -91,11 +91,13 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
   maxInFlight: 20_000,
   maxInFlightBytes: 16 * 1024 * 1024,
   maxInFlightPerPeer: MAX_TX_BATCH_COUNT,
-  maxInFlightStrangers: 2 * MAX_TX_BATCH_COUNT,
   persistentPeers: new Set(),
   maxBatchesPerSecond: 200,
   relayPeerTxs: false,
 };
+
+/** Strangers' share of the relay's admissions in flight, in txs and in bytes: half (10,000 txs, 8 MiB by default). */
+export const STRANGERS_IN_FLIGHT_SHARE = 0.5;
 
 export class TxRelay {
   private readonly mempool: Mempool;
@@ -109,8 +111,10 @@ export class TxRelay {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private inFlightBytes = 0;
-  /** Of inFlight, strangers' (counted only when some peers are named persistent). */
+  /** Of inFlight and inFlightBytes, strangers' (counted only when some peers are named persistent). */
   private strangersInFlight = 0;
+  private strangersInFlightBytes = 0;
+  private readonly isStranger: (peer: string) => boolean;
   /** Txs being admitted, by the peer that sent them. */
   private readonly inFlightBy = new Map<string, number>();
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
@@ -130,6 +134,7 @@ export class TxRelay {
     this.log = log;
     this.o = o;
     this.seen = new RecentTxIds(o.seenCacheSize);
+    this.isStranger = strangerTest(o.persistentPeers);
   }
 
   static async start(
@@ -205,7 +210,10 @@ export class TxRelay {
   /** A peer's tx left admission (admitted or refused): it no longer counts in flight. */
   private admissionDone(peer: string, stranger: boolean, hash: string, bytes: number): void {
     this.inFlight--;
-    if (stranger) this.strangersInFlight--;
+    if (stranger) {
+      this.strangersInFlight--;
+      this.strangersInFlightBytes -= bytes;
+    }
     this.inFlightBytes -= bytes;
     const left = (this.inFlightBy.get(peer) ?? 1) - 1;
     if (left > 0) this.inFlightBy.set(peer, left);
@@ -217,7 +225,9 @@ export class TxRelay {
   private onBatch(peer: string, bytes: Uint8Array): void {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
     let blamed = false; // once per batch, however many bad txs it holds
-    const stranger = this.o.persistentPeers.size > 0 && !this.o.persistentPeers.has(peer);
+    const stranger = this.isStranger(peer);
+    const strangersTxs = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlight;
+    const strangersBytes = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlightBytes;
     for (const tx of txs) {
       this.stats.received++;
       // A mempool full on its caps refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches
@@ -244,20 +254,30 @@ export class TxRelay {
       if (
         this.inFlight >= this.o.maxInFlight ||
         ofPeer >= this.o.maxInFlightPerPeer ||
-        (stranger && this.strangersInFlight >= this.o.maxInFlightStrangers) ||
+        (stranger && this.strangersInFlight >= strangersTxs) ||
+        (stranger && this.strangersInFlightBytes + tx.byteLength > strangersBytes) ||
         this.inFlightBytes + tx.byteLength > this.o.maxInFlightBytes
       ) {
         this.stats.shed++; // not marked seen: a later copy may still be taken
         continue;
       }
       this.inFlight++;
-      if (stranger) this.strangersInFlight++;
       this.inFlightBytes += tx.byteLength;
+      if (stranger) {
+        this.strangersInFlight++;
+        this.strangersInFlightBytes += tx.byteLength;
+      }
       this.inFlightBy.set(peer, ofPeer + 1);
       this.fromPeer.set(hash, true);
       // One derived promise per tx (a `finally` after the `then` made two more, and a closure each).
       const bytesOfTx = tx.byteLength;
-      this.mempool.add(decoded ?? tx, digest, "peer").then(
+      let admission: Promise<DecodedTx>;
+      try {
+        admission = this.mempool.add(decoded ?? tx, digest, "peer");
+      } catch (err) {
+        admission = Promise.reject(err); // its counts given back below, as for any refusal
+      }
+      admission.then(
         () => {
           this.admissionDone(peer, stranger, hash, bytesOfTx);
           this.seen.add(hash); // admitted: copies from other peers are dropped from now on

@@ -14,7 +14,7 @@ import {
 } from "../proto/p2p.ts";
 import type { P2pHost } from "./host.ts";
 import { InFlightBudget, type InFlightTicket } from "./in-flight-budget.ts";
-import { PerSecondCounts } from "./per-second-counts.ts";
+import { PerSecondCounts, strangerTest } from "./per-second-counts.ts";
 import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
 
 export const TX_FETCH_PROTOCOL = "/opl/txfetch/1";
@@ -128,9 +128,8 @@ export class TxFetch {
   private readonly serveRequest: (peer: string, req: TxFetchRequest) => TxFetchResponse | undefined;
   private readonly answerBound: (peer: string, req: TxFetchRequest) => number | undefined;
   private readonly onMisbehaviour: (peer: string, reason: string, flooding: boolean) => void;
-  private readonly persistentPeers: ReadonlySet<string>;
-  /** Whether strangers share bounds of their own: only when some peers are named persistent. */
-  private readonly strangersBounded: boolean;
+  /** A peer not named in p2p.persistent_peers, when any is (strangerTest). */
+  private readonly isStranger: (peer: string) => boolean;
   /** Answer bytes being written: every peer's, each peer's, strangers'. */
   private readonly inFlight: InFlightBudget;
   /** This second's requests (each peer's all asked, strangers' those let through), hashes looked up, bytes drawn. */
@@ -153,12 +152,11 @@ export class TxFetch {
     this.serveRequest = deps.serve;
     this.answerBound = deps.bound ?? ((_peer, req) => anyAnswerBound(req));
     this.onMisbehaviour = deps.onMisbehaviour;
-    this.persistentPeers = deps.persistentPeers ?? new Set();
-    this.strangersBounded = this.persistentPeers.size > 0;
+    this.isStranger = strangerTest(deps.persistentPeers ?? new Set());
     this.inFlight = new InFlightBudget({
       totalBytes: TX_FETCH_BYTES_IN_FLIGHT,
       perPeerBytes: TX_FETCH_BYTES_IN_FLIGHT_PER_PEER,
-      strangersBytes: this.strangersBounded ? TX_FETCH_BYTES_IN_FLIGHT_STRANGERS : TX_FETCH_BYTES_IN_FLIGHT,
+      strangersBytes: TX_FETCH_BYTES_IN_FLIGHT_STRANGERS,
     });
     this.requests = new PerSecondCounts(deps.now);
     this.hashes = new PerSecondCounts(deps.now);
@@ -244,13 +242,12 @@ export class TxFetch {
   /** Answers one request, or resets the stream if this node cannot. */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const stranger = this.strangersBounded && !this.persistentPeers.has(peer);
+    const stranger = this.isStranger(peer);
     const max = this.o.maxRequestsPerSecond;
-    const asked = this.requests.of(peer) + 1;
-    this.requests.count(peer, 1); // the peer's own count: every stream it opens
-    if (asked > max) {
+    const asked = this.requests.request(peer, max);
+    if (asked !== "ok") {
       stream.abort(new Error("too many tx fetch requests"));
-      if (asked > 3 * max) this.onMisbehaviour(peer, `more than ${3 * max} tx fetch requests in a second`, true);
+      if (asked === "flood") this.onMisbehaviour(peer, `more than ${3 * max} tx fetch requests in a second`, true);
       return;
     }
     const signal = AbortSignal.timeout(this.o.serveTimeoutMs);
@@ -273,9 +270,21 @@ export class TxFetch {
     }
     if (stranger) this.requests.countStrangers(1);
     const ticket = this.inFlight.ticket(peer, stranger);
+    let answer: TxFetchResponse | undefined;
     try {
-      const answer = this.build(stream, peer, stranger, req, ticket);
-      if (answer === undefined) return;
+      answer = this.build(stream, peer, stranger, req, ticket);
+    } catch (err) {
+      // Our fault (the serve or bound callback threw), not the peer's: said, and the stream reset.
+      this.log.warn({ peer, err }, "tx fetch answer could not be built");
+      stream.abort(err as Error);
+      ticket.close();
+      return;
+    }
+    if (answer === undefined) {
+      ticket.close();
+      return;
+    }
+    try {
       await lp.write(encodeTxFetchResponse(answer), { signal });
       await stream.close({ signal });
     } catch (err) {
@@ -344,7 +353,8 @@ export class TxFetch {
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return undefined;
     }
-    this.hashes.take(peer, hashes, stranger, HASH_BOUNDS);
+    this.hashes.count(peer, hashes);
+    if (stranger) this.hashes.countStrangers(hashes);
     return bound;
   }
 }

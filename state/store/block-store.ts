@@ -51,13 +51,14 @@ const TX_CHECK_CACHE = 8;
 const recordScratch = new Uint8Array(16 * 1024);
 
 /**
- * Blocks kept whole, decoded and as bytes, once a read has checked them: the last RECENT_BLOCKS read. Every
- * follower of the chain (a WebSocket `blocks` subscriber's chain_getBlock, an explorer, a peer's block sync at
- * the tip) reads the block just committed, and each read was a LevelDB read, a decode and the body's check
- * against its header (a hash per tx and the merkle root): ~3% of a loaded lone validator's main thread per
- * follower. Now only the first follower's read costs that. Not the block as committed: keeping each
- * committed block's objects two heights longer raised a 4-validator devnet's peak RSS by 15-25 MB per node
- * (2,000 tx/s, two pairs against the code before), where only a node with followers gains.
+ * Blocks kept whole, decoded and as bytes, once a read has checked them: the RECENT_BLOCKS used last. Every
+ * follower of the chain (a WebSocket `blocks` subscriber's chain_getBlock, an explorer) reads the block just
+ * committed, and each such read was a LevelDB read, a decode and the body's check against its header (a hash
+ * per tx and the merkle root): ~3% of a loaded lone validator's main thread per follower. Now only the first
+ * follower's read costs that. Not the block as committed: keeping each committed block's objects two heights
+ * longer raised a 4-validator devnet's peak RSS by 15-25 MB per node (2,000 tx/s, two pairs against the code
+ * before), where only a node with followers gains. (Block sync reads bytes against their digest, which
+ * decodes nothing: getBlockBytes, served from here only when a block was kept.)
  */
 const RECENT_BLOCKS = 2;
 
@@ -141,7 +142,10 @@ export class BlockStore {
     return undefined;
   }
 
-  /** The block at `height`, checked against its header and stored hash before it is served (see readBlock). */
+  /**
+   * The block at `height`, checked against its header and stored hash before it is served (see readBlock).
+   * Shared with every other reader of a kept block (RECENT_BLOCKS): never changed by a caller.
+   */
   async getBlock(height: number): Promise<Block | undefined> {
     return (await this.readBlock(height))?.block;
   }
@@ -150,6 +154,7 @@ export class BlockStore {
    * The block's canonical bytes as stored (block sync serves them without re-encoding). They must match the
    * digest stored with them at commit (the receiving peer decodes and verifies them in full): one read and
    * one hash, no decode. A block committed before digests were stored is checked in full (readBlock).
+   * Shared with every other reader of a kept block (RECENT_BLOCKS): never changed by a caller.
    */
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
     const recent = this.recent.get(height);
@@ -202,7 +207,10 @@ export class BlockStore {
    */
   private async readBlock(height: number): Promise<{ block: Block; bytes: Uint8Array } | undefined> {
     const recent = this.recent.get(height);
-    if (recent !== undefined) return recent;
+    if (recent !== undefined) {
+      this.keepRecent(height, recent.block, recent.bytes); // the most recently used now
+      return recent;
+    }
     const what = `block ${height}`;
     const [bytes, meta] = await Promise.all([
       this.read(heightKey(BUCKET.block, height), what),
@@ -225,6 +233,13 @@ export class BlockStore {
     this.rememberTxHashes(height, block);
     this.keepRecent(height, block, bytes);
     return { block, bytes };
+  }
+
+  /** Forgets every block, hash list and check kept (the database was emptied). */
+  forget(): void {
+    this.recent.clear();
+    this.txHashesAt.clear();
+    this.txChecks.clear();
   }
 
   private keepRecent(height: number, block: Block, bytes: Uint8Array): void {
@@ -362,8 +377,9 @@ export class BlockStore {
     // A block from before read checks were stored: its place from the block itself (no result check).
     let hashes = this.txHashesAt.get(record.height);
     if (hashes === undefined) {
-      if ((await this.readBlock(record.height)) === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
-      hashes = this.txHashesAt.get(record.height) as readonly Uint8Array[];
+      const read = await this.readBlock(record.height);
+      if (read === undefined) throw corrupt(what, `its block ${record.height} does not exist`);
+      hashes = blockTxHashes(read.block); // hashed once per block object, when its read checked it
     }
     const atIndex = hashes[record.index] as Uint8Array | undefined;
     if (atIndex === undefined || !equalBytes(atIndex, hash)) {

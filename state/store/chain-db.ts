@@ -182,6 +182,7 @@ export class ChainDb {
   /** Removes every key: an unfinished genesis is written again from the start. */
   async clear(): Promise<void> {
     await this.db.clear();
+    this.blocks.forget();
   }
 
   /**

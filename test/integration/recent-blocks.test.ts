@@ -35,8 +35,8 @@ function blockReads(spy: { mock: { calls: unknown[][] } }): number[] {
 }
 
 /**
- * Every follower of the chain (a `blocks` subscriber's chain_getBlock, an explorer, a peer's block sync at the
- * tip) reads the block just committed. Each read was a LevelDB read, a decode and the body's check against the
+ * Every follower of the chain (a `blocks` subscriber's chain_getBlock, an explorer) reads the block just
+ * committed. Each read was a LevelDB read, a decode and the body's check against the
  * header (a hash per tx and the merkle root); the block store now keeps the last blocks read whole, so only the
  * first follower's read costs that.
  */
@@ -67,12 +67,15 @@ describe("the block store keeps the last blocks read whole", () => {
       }
       expect(blockReads(get)).toEqual([4, 3]);
 
-      // Two are kept: reading 1 drops the oldest kept (4); 3 is still served from memory, 4 is read again.
+      // Two are kept, the least recently used out: reading 1 drops 4 (3 was used since); 3 is still kept.
       expect(await db.getBlock(1)).toEqual(blocks[0]);
       expect(await db.getBlock(3)).toEqual(blocks[2]);
       expect(blockReads(get)).toEqual([4, 3, 1]);
       expect(await db.getBlock(4)).toEqual(blocks[3]);
       expect(blockReads(get)).toEqual([4, 3, 1, 4]);
+      // Emptied (an unfinished genesis written again): nothing kept is served.
+      await db.clear();
+      await expect(db.getBlock(4)).resolves.toBeUndefined();
     } finally {
       await db.close();
     }

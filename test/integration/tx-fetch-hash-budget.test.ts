@@ -10,6 +10,7 @@ import {
   TX_FETCH_BYTES_IN_FLIGHT_STRANGERS,
   TX_FETCH_PROTOCOL,
   TX_FETCH_STRANGERS_SHARE,
+  DEFAULT_TX_FETCH,
   TxFetch,
   TxFetchFailed,
 } from "../../p2p/tx-fetch.ts";
@@ -56,7 +57,7 @@ function hashesOf(block: Block, indexes: number[]): Uint8Array {
  */
 async function serverOf(
   block: Block,
-  opts: { persistent?: string[]; now?: () => number; serveTimeoutMs?: number } = {},
+  opts: { persistent?: string[]; now?: () => number; serveTimeoutMs?: number; offences?: string[] } = {},
 ) {
   const known = { block, bytes: () => encodeBlock(block) };
   const built = { n: 0 };
@@ -69,7 +70,7 @@ async function serverOf(
       return answerTxFetch(known, req);
     },
     bound: (_p, req) => txFetchAnswerBound(known, req),
-    onMisbehaviour: () => {},
+    onMisbehaviour: (p, reason) => opts.offences?.push(`${p}: ${reason}`),
     persistentPeers: new Set(opts.persistent),
     now: opts.now,
     options: opts.serveTimeoutMs === undefined ? {} : { serveTimeoutMs: opts.serveTimeoutMs },
@@ -168,6 +169,26 @@ describe("strangers share one tx fetch budget; persistent peers keep their own",
     // A stranger within its own bound is still refused: the strangers' share is spent for this second.
     const few = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [7]) };
     await expect(strangers[0](few)).rejects.toMatchObject({ kind: "refused" });
+  }, 60_000);
+
+  it("strangers are served TX_FETCH_STRANGERS_SHARE peers' worth of requests a second together, unblamed past it", async () => {
+    const block = blockOf(64, 8);
+    const named = await host();
+    const offences: string[] = [];
+    const persistent = [named.peerId.toString()];
+    const { peer, built } = await serverOf(block, { persistent, now: () => 1_800_000_000_000, offences });
+    const share = TX_FETCH_STRANGERS_SHARE * DEFAULT_TX_FETCH.maxRequestsPerSecond;
+    const one = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [1]) };
+    // Three stranger ids, each within its own 20 a second: share + 2 requests in all.
+    const perStranger = Math.ceil((share + 2) / 3);
+    const strangers = await Promise.all([1, 2, 3].map(() => clientOf(peer)));
+    const results = await Promise.all(strangers.map((fetch) => askRepeatedly(fetch, one, perStranger)));
+    expect(results.reduce((n, r) => n + r.answered, 0)).toBe(share);
+    expect(built.n).toBe(share);
+    expect(offences).toEqual([]);
+    // The persistent peer is still served.
+    const fetchNamed = await clientOf(peer, named);
+    expect(await fetchNamed(one)).toEqual(answerTxFetch({ block, bytes: () => encodeBlock(block) }, one));
   }, 60_000);
 
   it("a node that names no persistent peer holds each stranger to the per-peer bounds only", async () => {

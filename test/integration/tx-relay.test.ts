@@ -214,7 +214,7 @@ describe("tx relay over real libp2p on loopback", () => {
     const verifier = new HeldVerifier(CHAIN);
     const named = await host();
     const persistentPeers = new Set([named.peerId.toString()]);
-    const relay = { maxInFlightPerPeer: 4, maxInFlightStrangers: 6, persistentPeers };
+    const relay = { maxInFlightPerPeer: 4, maxInFlight: 12, persistentPeers }; // strangers: half, 6
     const { state, mempool, node, relay: r } = await lone({ maxTxs: 10_000, verifier, relay });
     const senders = Array.from({ length: 30 }, () => new TestAccount());
     for (const a of senders) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
@@ -233,6 +233,39 @@ describe("tx relay over real libp2p on loopback", () => {
     expect(r.stats.shed).toBe(20);
     verifier.release();
     await waitFor("the ten in flight admitted", () => (mempool.size === 10 ? true : undefined));
+    // Their share is back once admitted: a stranger's next txs are taken again (a sender's next nonces).
+    const next = senders.slice(0, 3).map((a) => a.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes);
+    expect(strangers[1].gossip.broadcast(encodeTxBatch(next))).toBe(1);
+    await waitFor("the stranger's next txs admitted", () => (mempool.size === 13 ? true : undefined));
+  });
+
+  it("strangers' txs in admission are bounded in bytes together too", async () => {
+    // Few big txs fill the bytes in flight long before the count: strangers take at most half of those too.
+    const verifier = new HeldVerifier(CHAIN);
+    const named = await host();
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const { state, mempool, node, relay: r } = await lone({
+      maxTxs: 10_000,
+      verifier,
+      relay: { maxInFlightBytes: 4 * 1024, persistentPeers }, // strangers: 2 KiB
+    });
+    const senders = Array.from({ length: 60 }, () => new TestAccount());
+    for (const a of senders) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const txs = senders.map((a) => a.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes);
+    const size = txs[0].byteLength;
+    expect(txs.every((t) => t.byteLength === size)).toBe(true);
+    verifier.holding = true;
+    const stranger = await peerOf(node);
+    expect(stranger.gossip.broadcast(encodeTxBatch(txs.slice(0, 30)))).toBe(1);
+    await waitFor("the stranger's batch read", () => (r.stats.received === 30 ? true : undefined));
+    const strangers = Math.floor(2048 / size); // as many as fit the strangers' 2 KiB
+    expect(mempool.inFlight).toBe(strangers);
+    const { gossip } = await peerOf(node, named);
+    expect(gossip.broadcast(encodeTxBatch(txs.slice(30)))).toBe(1);
+    await waitFor("the persistent peer's batch read", () => (r.stats.received === 60 ? true : undefined));
+    // The persistent peer's fill the rest of the 4 KiB.
+    expect(mempool.inFlight).toBe(strangers + Math.floor((4096 - strangers * size) / size));
+    verifier.release();
   });
 
   it("while the mempool is full, still takes a peer's fee bump of a pending tx and a tx outbidding the cheapest", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PerSecondCounts } from "../../p2p/per-second-counts.ts";
+import { PerSecondCounts, strangerTest } from "../../p2p/per-second-counts.ts";
 
 describe("PerSecondCounts", () => {
   const bounds = { perPeer: 10, strangers: 15 };
@@ -39,5 +39,20 @@ describe("PerSecondCounts", () => {
     expect(counts.of("a")).toBe(0);
     expect(counts.strangers).toBe(0);
     expect(counts.fits("a", 10, true, bounds)).toBe(true);
+  });
+
+  it("counts a peer's requests: ok within the bound, over past it, a flood past three times it", () => {
+    const counts = new PerSecondCounts(() => 0);
+    const answers = Array.from({ length: 7 }, () => counts.request("a", 2));
+    expect(answers).toEqual(["ok", "ok", "over", "over", "over", "over", "flood"]);
+    expect(counts.of("a")).toBe(7);
+    expect(counts.strangers).toBe(0);
+  });
+
+  it("knows strangers only when some peers are named persistent", () => {
+    expect(strangerTest(new Set())("anyone")).toBe(false);
+    const isStranger = strangerTest(new Set(["v"]));
+    expect(isStranger("v")).toBe(false);
+    expect(isStranger("anyone")).toBe(true);
   });
 });

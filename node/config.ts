@@ -260,7 +260,7 @@ cors_allowed_origins = [${c.rpc.cors_allowed_origins.map((o) => JSON.stringify(o
 # libp2p listen address.
 listen = ${JSON.stringify(c.p2p.listen)}
 # Peers to keep connected to: /ip4/HOST/tcp/PORT/p2p/PEER_ID. Name your fellow validators here: these peers
-# are never banned, and block sync, tx fetch and the tx relay hold them to their own bounds (and the totals),
+# are never banned, and block sync, tx fetch, the tx relay and gossip hold them to their own bounds (and the totals),
 # where all other peers (strangers) also share one bound together.
 persistent_peers = [${peers}]
 

@@ -156,6 +156,7 @@ export class NodeNetwork implements ConsensusNetwork {
         maxMessageBytes: MAX_CONSENSUS_MESSAGE_BYTES,
         maxQueuedBytes: CONSENSUS_QUEUE_BYTES,
         maxMessagesPerSecond: 500,
+        persistentPeers: scores.persistentPeers,
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);
           if (m.type === "status") sync.onStatus(peer, m.height);

@@ -152,6 +152,7 @@ export class TxRelay {
         maxMessageBytes: MAX_TX_BATCH_BYTES,
         maxQueuedBytes: 8 * 1024 * 1024, // two full batches and more: a peer that lags further loses txs, not us memory
         maxMessagesPerSecond: relay.o.maxBatchesPerSecond,
+        persistentPeers: relay.o.persistentPeers,
         onMessage: (peer, bytes) => relay.onBatch(peer, bytes),
         onMisbehaviour,
       },

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { CanonicalWriter, varintSize } from "../proto/canonical-writer.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import type { P2pHost } from "./host.ts";
+import { strangerTest } from "./per-second-counts.ts";
 
 /**
  * A gossip protocol: one long-lived stream per peer and direction, frames of [varint length][bytes]. Sending
@@ -19,6 +20,16 @@ export interface GossipOptions {
   maxQueuedBytes: number;
   /** Most messages one peer may send per second (sustained; bursts of twice that are fine). */
   maxMessagesPerSecond: number;
+  /**
+   * The peers named in p2p.persistent_peers. When there are any, all other peers (strangers) together may
+   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second (bursts of twice that); a stranger's
+   * messages past it are dropped unread, without blame (other strangers spent it). Each message is decoded
+   * and checked by onMessage, and stranger ids cost nothing: without it, 100 ids were allowed 100 peers'
+   * worth. Default: none named.
+   */
+  persistentPeers?: ReadonlySet<string>;
+  /** The clock (ms) the message rates are counted by. Default: performance.now. */
+  now?: () => number;
   /** Handles one message; throw to mark the peer as misbehaving (PeerFlooding: as flooding). */
   onMessage(peer: string, message: Uint8Array): void;
   /** A peer sent a bad frame, a message onMessage threw for, or too many: penalise it (it is disconnected). */
@@ -39,6 +50,9 @@ export class PeerFlooding extends Error {
   override name = "PeerFlooding";
 }
 
+/** All strangers' messages a second, in peers' worth (GossipOptions.persistentPeers). */
+export const STRANGERS_MESSAGE_SHARE = 2;
+
 const REOPEN_DELAY_MS = 1000;
 const REOPEN_MAX_DELAY_MS = 10_000;
 
@@ -57,11 +71,22 @@ export class Gossip {
   private readonly outbound = new Map<string, Stream>();
   private topologyId: string | undefined;
   private stopped = false;
+  private readonly isStranger: (peer: string) => boolean;
+  private readonly now: () => number;
+  /** The strangers' shared token bucket: tokens left, and when it was last refilled. */
+  private strangersTokens: number;
+  private strangersRefilled: number;
+  /** Strangers' messages dropped unread because strangers had spent their share. */
+  strangersDropped = 0;
 
   private constructor(host: P2pHost, opts: GossipOptions, log: Logger) {
     this.host = host;
     this.opts = opts;
     this.log = log;
+    this.isStranger = strangerTest(opts.persistentPeers ?? new Set());
+    this.now = opts.now ?? (() => performance.now());
+    this.strangersTokens = 2 * STRANGERS_MESSAGE_SHARE * opts.maxMessagesPerSecond;
+    this.strangersRefilled = this.now();
   }
 
   static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {
@@ -152,13 +177,24 @@ export class Gossip {
     }
   }
 
+  /** Takes up to `n` messages from the strangers' shared bucket; how many it held. */
+  private strangersTake(n: number, now: number): number {
+    const rate = STRANGERS_MESSAGE_SHARE * this.opts.maxMessagesPerSecond;
+    this.strangersTokens = Math.min(2 * rate, this.strangersTokens + ((now - this.strangersRefilled) / 1000) * rate);
+    this.strangersRefilled = now;
+    const taken = Math.min(n, Math.floor(this.strangersTokens));
+    this.strangersTokens -= taken;
+    return taken;
+  }
+
   private onInbound(stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString();
     const decoder = new FrameDecoder(this.opts.maxMessageBytes);
     // Token bucket: refills at the sustained rate, holds a burst of two seconds' worth.
     const rate = this.opts.maxMessagesPerSecond;
     let tokens = 2 * rate;
-    let refilled = performance.now();
+    let refilled = this.now();
+    const stranger = this.isStranger(peer);
     const fail = (reason: string, flooding: boolean) => {
       stream.abort(new Error(reason));
       this.opts.onMisbehaviour(peer, reason, flooding);
@@ -172,13 +208,18 @@ export class Gossip {
         fail(`bad ${this.opts.protocol} frame: ${(err as Error).message}`, false);
         return;
       }
-      const now = performance.now();
+      const now = this.now();
       tokens = Math.min(2 * rate, tokens + ((now - refilled) / 1000) * rate);
       refilled = now;
       tokens -= frames.length;
       if (tokens < 0) {
         fail(`more than ${rate} ${this.opts.protocol} messages per second`, true);
         return;
+      }
+      if (stranger) {
+        const taken = this.strangersTake(frames.length, now);
+        this.strangersDropped += frames.length - taken;
+        if (taken < frames.length) frames = frames.slice(0, taken);
       }
       for (const m of frames) {
         try {

@@ -2,7 +2,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { frame, Gossip, type GossipOptions } from "../../p2p/gossip.ts";
+import { frame, Gossip, type GossipOptions, STRANGERS_MESSAGE_SHARE } from "../../p2p/gossip.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -133,5 +133,36 @@ describe("gossip over real libp2p on loopback", () => {
     // Once the backlog has drained, a re-send goes out again.
     await waitFor("drained", () => (ga.broadcast(Uint8Array.of(3), { skipBacklogged: true }) === 1 ? true : undefined));
     await waitFor("re-send delivered", () => (received.length === 3 ? true : undefined));
+  });
+
+  it("strangers together send STRANGERS_MESSAGE_SHARE peers' worth a second, the rest dropped unblamed; a persistent peer all", async () => {
+    // Before: each stranger id had its own rate, so 100 ids had 100 peers' worth of messages decoded and checked.
+    const node = await host();
+    const named = await host();
+    const clock = { ms: 0 }; // one instant throughout: the buckets hold their bursts (twice a second's worth)
+    const rate = 10;
+    const from = new Map<string, number>();
+    const count = (p: string) => from.set(p, (from.get(p) ?? 0) + 1);
+    const g = await Gossip.start(
+      node,
+      { ...opts(64, count, node, rate), persistentPeers: new Set([named.peerId.toString()]), now: () => clock.ms },
+      log,
+    );
+    // Three strangers, each sending its own burst's worth (20): 60 in all, where strangers share a burst of 40.
+    const senders = [await host(), await host(), await host()];
+    for (const s of senders) {
+      const stream = await s.dialProtocol(node.getMultiaddrs()[0], PROTOCOL);
+      for (let i = 0; i < 2 * rate; i++) stream.send(frame(Uint8Array.of(i)));
+    }
+    const strangersSeen = () => senders.reduce((n, s) => n + (from.get(s.peerId.toString()) ?? 0), 0);
+    await waitFor("the strangers' share delivered and the rest dropped", () =>
+      (strangersSeen() + g.strangersDropped === 6 * rate ? true : undefined));
+    expect(strangersSeen()).toBe(2 * STRANGERS_MESSAGE_SHARE * rate);
+    expect(g.strangersDropped).toBe(6 * rate - 2 * STRANGERS_MESSAGE_SHARE * rate);
+    expect(offences.filter((o) => senders.some((s) => s.peerId.toString() === o.peer))).toEqual([]);
+    // The persistent peer's burst is delivered whole.
+    const stream = await named.dialProtocol(node.getMultiaddrs()[0], PROTOCOL);
+    for (let i = 0; i < 2 * rate; i++) stream.send(frame(Uint8Array.of(i)));
+    await waitFor("the persistent peer's burst", () => (from.get(named.peerId.toString()) === 2 * rate ? true : undefined));
   });
 });

@@ -3,27 +3,14 @@ import type { Level } from "level";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../crypto/hash.ts";
 import { type Block, blockHash, blockTxHashes, encodeBlock } from "../../proto/block.ts";
-import { encodeTxResult } from "../../proto/records.ts";
 import { BUCKET, heightKey } from "../../state/store/buckets.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { smallBlock } from "../helpers/max-block.ts";
+import { commitTestBlock } from "../helpers/commit-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
-
-async function commit(db: ChainDb, block: Block): Promise<void> {
-  const height = block.header.height;
-  const hash = blockHash(block.header);
-  await db.commitBlock({
-    height,
-    block,
-    blockBytes: encodeBlock(block),
-    meta: { hash, commit: { height, round: 0, blockHash: hash, signatures: [] }, numTxs: block.txs.length },
-    txs: block.txs.map((tx) => ({ hash: sha256(tx), bytes: tx, resultBytes: encodeTxResult({ code: 0, log: "", events: [] }) })),
-    writes: [],
-  });
-}
 
 /** The heights whose block bytes were read from LevelDB through `get` since the spy was made. */
 function blockReads(spy: { mock: { calls: unknown[][] } }): number[] {
@@ -51,7 +38,7 @@ describe("the block store keeps the last blocks read whole", () => {
       for (let h = 1; h <= 4; h++) {
         const prev = h === 1 ? new Uint8Array(0) : blockHash(blocks[h - 2].header);
         blocks.push(smallBlock({ height: h, lastBlockHash: prev, timeMs: 1_700_000_000_000 + h }));
-        await commit(db, blocks[h - 1]);
+        await commitTestBlock(db, blocks[h - 1]);
       }
       const level = (db as unknown as { db: Level<Uint8Array, Uint8Array> }).db;
       const get = vi.spyOn(level, "get");

@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes, u64be } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { type Block, blockHash, encodeBlock, txsRoot } from "../../proto/block.ts";
-import { encodeTxResult } from "../../proto/records.ts";
 import { BlockStoreCorruptError, ChainDb } from "../../state/store/chain-db.ts";
 import { smallBlock } from "../helpers/max-block.ts";
+import { commitTestBlock } from "../helpers/commit-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let cleanups: (() => void)[] = [];
@@ -48,15 +48,7 @@ async function writeChain(path: string): Promise<Block[]> {
   let parent: Uint8Array = new Uint8Array(0);
   for (let height = 1; height <= HEIGHTS; height++) {
     const block = blockAt(height, parent);
-    const hash = blockHash(block.header);
-    await db.commitBlock({
-      height,
-      block,
-      blockBytes: encodeBlock(block),
-      meta: { hash, commit: { height, round: 0, blockHash: hash, signatures: [] }, numTxs: block.txs.length },
-      txs: block.txs.map((tx) => ({ hash: sha256(tx), bytes: tx, resultBytes: encodeTxResult({ code: 0, log: "", events: [] }) })),
-      writes: [{ key: Uint8Array.of(2, height % 5), value: noise(`state ${height}`, 64) }],
-    });
+    const hash = await commitTestBlock(db, block, [{ key: Uint8Array.of(2, height % 5), value: noise(`state ${height}`, 64) }]);
     blocks.push(block);
     parent = hash;
   }

@@ -53,17 +53,6 @@ export class PerSecondCounts {
   }
 
   /**
-   * Counts `n` for `peer` and, if it is a stranger, for strangers, if it fits both bounds (`fits`); true if
-   * it did. Nothing is counted for work refused.
-   */
-  take(peer: string, n: number, stranger: boolean, bounds: { perPeer: number; strangers: number }): boolean {
-    if (!this.fits(peer, n, stranger, bounds)) return false;
-    this.count(peer, n);
-    if (stranger) this.countStrangers(n);
-    return true;
-  }
-
-  /**
    * Whether `n` more fits both bounds: the peer's own (`perPeer`) and, for a stranger, all strangers'
    * (`strangers`). Counts nothing.
    */

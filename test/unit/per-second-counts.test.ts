@@ -3,20 +3,27 @@ import { PerSecondCounts, strangerTest } from "../../p2p/per-second-counts.ts";
 
 describe("PerSecondCounts", () => {
   const bounds = { perPeer: 10, strangers: 15 };
+  /** As the servers use it: counted (for the peer, and for strangers if it is one) only if it fits. */
+  const take = (counts: PerSecondCounts, peer: string, n: number, stranger: boolean): boolean => {
+    if (!counts.fits(peer, n, stranger, bounds)) return false;
+    counts.count(peer, n);
+    if (stranger) counts.countStrangers(n);
+    return true;
+  };
 
   it("holds each peer to its bound, and strangers together to theirs; a persistent peer only to its own", () => {
     const counts = new PerSecondCounts(() => 5_000);
-    expect(counts.take("a", 10, true, bounds)).toBe(true);
-    expect(counts.take("a", 1, true, bounds)).toBe(false); // its own bound
-    expect(counts.take("b", 6, true, bounds)).toBe(false); // strangers' 15, though b has counted nothing
+    expect(take(counts, "a", 10, true)).toBe(true);
+    expect(take(counts, "a", 1, true)).toBe(false); // its own bound
+    expect(take(counts, "b", 6, true)).toBe(false); // strangers' 15, though b has counted nothing
     expect(counts.of("b")).toBe(0); // nothing counted for work refused
-    expect(counts.take("b", 5, true, bounds)).toBe(true);
+    expect(take(counts, "b", 5, true)).toBe(true);
     expect(counts.strangers).toBe(15);
     // A persistent peer does not draw on the strangers' bound, nor is it refused for it.
-    expect(counts.take("v", 10, false, bounds)).toBe(true);
+    expect(take(counts, "v", 10, false)).toBe(true);
     expect(counts.strangers).toBe(15);
     expect(counts.of("v")).toBe(10);
-    expect(counts.take("v", 1, false, bounds)).toBe(false);
+    expect(take(counts, "v", 1, false)).toBe(false);
   });
 
   it("a peer's own count (what it asked) leaves the strangers' count alone", () => {
@@ -33,7 +40,7 @@ describe("PerSecondCounts", () => {
   it("starts again at every wall-clock second, and holds only that second's peers", () => {
     const clock = { ms: 7_999 };
     const counts = new PerSecondCounts(() => clock.ms);
-    expect(counts.take("a", 10, true, bounds)).toBe(true);
+    expect(take(counts, "a", 10, true)).toBe(true);
     expect(counts.fits("a", 1, true, bounds)).toBe(false);
     clock.ms = 8_000;
     expect(counts.of("a")).toBe(0);

@@ -288,26 +288,30 @@ export class Dispatcher {
     };
     // Calls whose wait a queue of their own bounds (RpcMethod.waitsInOwnQueue), started and not awaited here.
     const waiting: Promise<void>[] = [];
+    // Starts call i; a promise when the worker is to wait for it. Not part of the worker's async function:
+    // the request (and its params, a tx's base64) is then never a local of a suspended frame, which an engine
+    // may keep whole (a baseline-compiled frame saves its dead registers too).
+    const start = (i: number): Promise<void> | undefined => {
+      // Taken out of the batch: the calls hold what they need, and a request's params (a tx's base64) are
+      // not held by the batch for as long as its slowest call.
+      const request = requests[i];
+      requests[i] = undefined;
+      const id = idOf(request);
+      const stopped = scope.stoppedBy;
+      if (stopped !== undefined) {
+        answers[i] = refusal(id, stopped); // a thousand refusals are quick, but not free: paced too
+        return undefined;
+      }
+      const called = Promise.resolve(this.handleOne(request, ctx)).then((response) => answer(i, id, response));
+      if (!this.waitsInOwnQueue(request)) return called;
+      waiting.push(called);
+      return undefined;
+    };
     const worker = async () => {
       while (next < requests.length) {
-        const i = next++;
         scope.signal.throwIfAborted();
-        // Taken out of the batch: the calls hold what they need, and a request's params (a tx's base64) are
-        // not held by the batch for as long as its slowest call.
-        const request = requests[i];
-        requests[i] = undefined;
-        const id = idOf(request);
-        const stopped = scope.stoppedBy;
-        if (stopped !== undefined) {
-          answers[i] = refusal(id, stopped);
-          await scope.pace(); // a thousand refusals are quick, but not free
-          continue;
-        }
-        if (this.waitsInOwnQueue(request)) {
-          waiting.push(Promise.resolve(this.handleOne(request, ctx)).then((response) => answer(i, id, response)));
-        } else {
-          answer(i, id, await this.handleOne(request, ctx));
-        }
+        const called = start(next++);
+        if (called !== undefined) await called;
         await scope.pace();
       }
     };

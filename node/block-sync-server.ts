@@ -4,6 +4,7 @@ import type { P2pHost } from "../p2p/host.ts";
 import { InFlightBudget, type InFlightTicket } from "../p2p/in-flight-budget.ts";
 import { PENALTY, type PeerScores } from "../p2p/peer-scores.ts";
 import { PerSecondCounts, strangerTest } from "../p2p/per-second-counts.ts";
+import { StrangerShares } from "../p2p/stranger-shares.ts";
 import { TransferDeadline } from "../p2p/transfer-deadline.ts";
 import { type Commit, encodeCommit } from "../proto/block.ts";
 import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
@@ -55,10 +56,10 @@ export const SYNC_ANSWER_BYTES_STRANGERS = SYNC_ANSWER_BYTES_IN_FLIGHT - MAX_SYN
 
 /**
  * Requests all strangers together are served per second, in peers' worth (maxRequestsPerSecond each): each
- * request is planned from the store (up to 128 reads) before its first byte goes out. Past it a stranger's
- * request is answered empty ("busy": its client rests a second and asks again, without blame; a server that
- * answers it only empty for 20 s loses its claimed height for a while, node/sync-peers.ts). Not bounded
- * when the node names no persistent peer.
+ * request is planned from the store (up to 128 reads) before its first byte goes out. The share is split among
+ * the strangers asking (p2p/stranger-shares.ts): past its part a stranger's request is answered empty ("busy":
+ * its client rests a second and asks again, without blame; a server that answers it only empty for 20 s loses
+ * its claimed height for a while, node/sync-peers.ts). Not bounded when the node names no persistent peer.
  */
 export const SYNC_STRANGERS_REQUEST_SHARE = 4;
 
@@ -89,7 +90,7 @@ export interface BlockSyncServerStats {
   strangersBytesInFlight: number;
   /** Answers cut short, or left empty, because the budget had no room for more. */
   answersCut: number;
-  /** Strangers' requests answered empty because strangers had used their share of requests that second. */
+  /** Strangers' requests answered empty: past the asker's part of the strangers' share that second (StrangerShares). */
   strangersBusy: number;
 }
 
@@ -172,8 +173,10 @@ export class BlockSyncServer {
   private readonly height: () => number;
   private readonly scores: PeerScores;
   private readonly o: Pick<BlockSyncOptions, "requestTimeoutMs" | "minTransferBytesPerSecond" | "maxRequestsPerSecond">;
-  /** This second's requests: each peer's all asked, strangers' together those planned. */
+  /** This second's requests, each peer's: all it asked. */
   private readonly requests: PerSecondCounts;
+  /** This second's requests served to strangers, split fairly among those asking. */
+  private readonly strangerShares: StrangerShares;
   private readonly budget: InFlightBudget;
   /** A peer not named in p2p.persistent_peers, when any is (strangerTest). */
   private readonly isStranger: (peer: string) => boolean;
@@ -197,6 +200,7 @@ export class BlockSyncServer {
     this.scores = deps.scores;
     this.o = deps.options;
     this.requests = new PerSecondCounts(deps.now);
+    this.strangerShares = new StrangerShares(deps.now);
     this.isStranger = strangerTest(deps.scores.persistentPeers);
     this.budget = new InFlightBudget({
       totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
@@ -351,11 +355,10 @@ export class BlockSyncServer {
       }
       return;
     }
-    // Strangers' share, counted once a request came: past it the answer is empty ("busy"), no offence of this
-    // stranger's (others spent it).
-    const busy = stranger && this.requests.strangers >= SYNC_STRANGERS_REQUEST_SHARE * max;
+    // Strangers' share, counted once a request came, split among the strangers asking (StrangerShares): past
+    // this one's part the answer is empty ("busy"), no offence of its own (others may have spent the share).
+    const busy = stranger && !this.strangerShares.take(peer, SYNC_STRANGERS_REQUEST_SHARE * max);
     if (busy) this.strangersBusy++;
-    else if (stranger) this.requests.countStrangers(1);
     await this.answer(stream, peer, stranger, req.fromHeight, busy ? 0 : req.count);
   }
 

@@ -1,0 +1,86 @@
+/**
+ * Seconds a stranger counts as asking after its last request: the current second and the two before it. A
+ * client answered "busy" rests a second (node/block-sync.ts busyRetryMs) and asks again; by then a new second
+ * may have begun twice, and a stranger forgotten that soon would find the strangers that ask at the very start
+ * of every second holding the whole share again.
+ */
+export const ACTIVE_SECONDS = 3;
+
+/**
+ * The strangers' share of some work per second (block sync requests served), split fairly among the strangers
+ * asking for it: each may take at most the share divided by the strangers that asked in the last
+ * ACTIVE_SECONDS seconds (at least 1), and all of them together at most the share.
+ *
+ * First come, first served, the share went to whichever strangers asked first in each second: four stranger ids
+ * asking their own limit at the start of every second spent it, and an honest stranger (a new full node
+ * syncing) was answered "busy" every time, until it gave this node up. Split this way, the four keep four
+ * fifths of the share and it gets the fifth, from the second after its first refusal on. (Many more ids than
+ * that still thin everyone's part out: a peer id costs nothing to make; naming fellow validators and sentries
+ * in p2p.persistent_peers is what keeps them served whatever strangers do.)
+ */
+export class StrangerShares {
+  private readonly now: () => number;
+  private second = Number.NaN;
+  /** What each stranger took this second. */
+  private taken = new Map<string, number>();
+  private takenTotal = 0;
+  /** Strangers that asked this second, and in each of the ACTIVE_SECONDS - 1 before it (newest first). */
+  private askedNow = new Set<string>();
+  private askedBefore: Set<string>[] = [];
+  /** The strangers in askedBefore, once each. */
+  private recent = new Set<string>();
+  /** Of askedNow, those not in `recent`: the active count is recent.size + this. */
+  private newcomers = 0;
+
+  /** `now`: the clock, in ms (Date.now by default: the seconds the client paces by). */
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /**
+   * Whether `peer`, a stranger, may take one more of the `share` strangers get this second; counted if so. Its
+   * asking is remembered either way: a stranger refused is one of those the share is split among.
+   */
+  take(peer: string, share: number): boolean {
+    this.roll();
+    if (!this.askedNow.has(peer)) {
+      this.askedNow.add(peer);
+      if (!this.recent.has(peer)) this.newcomers++;
+    }
+    if (this.takenTotal >= share) return false;
+    const mine = this.taken.get(peer) ?? 0;
+    if (mine >= this.fairPart(share)) return false;
+    this.taken.set(peer, mine + 1);
+    this.takenTotal++;
+    return true;
+  }
+
+  /** Strangers that asked within the last ACTIVE_SECONDS seconds. */
+  get active(): number {
+    this.roll();
+    return this.recent.size + this.newcomers;
+  }
+
+  /** What one stranger may take this second: the share over the strangers asking, at least 1. */
+  fairPart(share: number): number {
+    return Math.max(1, Math.floor(share / Math.max(1, this.active)));
+  }
+
+  private roll(): void {
+    const second = Math.floor(this.now() / 1000);
+    if (second === this.second) return;
+    const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : second - this.second;
+    this.second = second;
+    // The seconds in between asked nothing: as many empty ones go in as passed (at most the window).
+    for (let i = 0; i < Math.min(gone, ACTIVE_SECONDS); i++) {
+      this.askedBefore.unshift(i === 0 ? this.askedNow : new Set());
+      this.askedNow = new Set();
+    }
+    this.askedBefore.length = Math.min(this.askedBefore.length, ACTIVE_SECONDS - 1);
+    this.recent = new Set();
+    for (const s of this.askedBefore) for (const p of s) this.recent.add(p);
+    this.newcomers = 0;
+    this.taken = new Map();
+    this.takenTotal = 0;
+  }
+}

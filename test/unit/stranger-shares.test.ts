@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { ACTIVE_SECONDS, StrangerShares } from "../../p2p/stranger-shares.ts";
+
+/** How many of `tries` takes `peer` got. */
+function takes(shares: StrangerShares, peer: string, tries: number, share: number): number {
+  let got = 0;
+  for (let i = 0; i < tries; i++) if (shares.take(peer, share)) got++;
+  return got;
+}
+
+describe("StrangerShares", () => {
+  it("a lone stranger may take the whole share; all strangers together never more", () => {
+    let t = 10_000;
+    const shares = new StrangerShares(() => t);
+    expect(takes(shares, "a", 50, 40)).toBe(40);
+    expect(takes(shares, "b", 5, 40)).toBe(0); // the share is spent this second
+    t += 1000;
+    // A new second: two strangers asking now, a half each.
+    expect(takes(shares, "a", 50, 40)).toBe(20);
+    expect(takes(shares, "b", 50, 40)).toBe(20);
+    expect(shares.active).toBe(2);
+  });
+
+  it("a stranger refused still counts among those the share is split for, from the next second on", () => {
+    let t = 0;
+    const shares = new StrangerShares(() => t);
+    for (const p of ["s1", "s2", "s3", "s4"]) expect(takes(shares, p, 10, 40)).toBe(10);
+    expect(takes(shares, "honest", 4, 40)).toBe(0);
+    t += 1000;
+    for (const p of ["s1", "s2", "s3", "s4"]) expect(takes(shares, p, 10, 40)).toBe(8);
+    expect(takes(shares, "honest", 10, 40)).toBe(8);
+  });
+
+  it("a stranger counts as asking for ACTIVE_SECONDS seconds after it last asked, then no more", () => {
+    let t = 5_500;
+    const shares = new StrangerShares(() => t);
+    shares.take("a", 30);
+    shares.take("b", 30);
+    t += (ACTIVE_SECONDS - 1) * 1000; // b asked in the oldest second still counted
+    expect(takes(shares, "a", 30, 30)).toBe(15);
+    t += 1000; // b's second is past the window; a asked in the last one
+    expect(shares.active).toBe(1);
+    expect(takes(shares, "a", 30, 30)).toBe(30);
+    t += 10 * 60_000; // a long quiet spell forgets everyone
+    expect(shares.active).toBe(0);
+    expect(shares.fairPart(30)).toBe(30);
+  });
+
+  it("more strangers than the share: each may still take one, first come, within the share", () => {
+    let t = 0;
+    const shares = new StrangerShares(() => t);
+    const peers = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    for (const p of peers) shares.take(p, 0); // all of them asked (a share of 0: nothing taken)
+    t += 1000;
+    expect(shares.fairPart(10)).toBe(1);
+    const got = peers.map((p) => takes(shares, p, 3, 10));
+    expect(got.slice(0, 10)).toEqual(Array.from({ length: 10 }, () => 1));
+    expect(got.slice(10)).toEqual([0, 0]);
+  });
+});

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { toHex } from "../crypto/bytes.ts";
 import { Gossip } from "../p2p/gossip.ts";
 import { strangerTest } from "../p2p/per-second-counts.ts";
+import { RecentStrangers } from "../p2p/stranger-shares.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, txBatchEntryBytes } from "../proto/p2p.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
@@ -75,12 +76,16 @@ export interface TxRelayOptions {
    * admitted at once take at most STRANGERS_IN_FLIGHT_SHARE of maxInFlight and of maxInFlightBytes together,
    * so that forgeries sent under any number of stranger ids (each id costs a batch of checks before its
    * penalty lands, and ids cost nothing) hold at most that share of the checks and bytes in flight, and the
-   * named peers' txs still get in.
+   * named peers' txs still get in. The share is split among the strangers that sent batches in the last few
+   * seconds (p2p/stranger-shares.ts RecentStrangers): two ids holding one batch each no longer hold it all,
+   * and an honest stranger (a full node relaying its clients' txs) gets its part.
    */
   persistentPeers: ReadonlySet<string>;
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
   relayPeerTxs: boolean;
+  /** The clock (ms) whose seconds tell which strangers sent batches lately. Default: Date.now. */
+  now?: () => number;
 }
 
 export const DEFAULT_TX_RELAY: TxRelayOptions = {
@@ -115,8 +120,10 @@ export class TxRelay {
   private strangersInFlight = 0;
   private strangersInFlightBytes = 0;
   private readonly isStranger: (peer: string) => boolean;
-  /** Txs being admitted, by the peer that sent them. */
-  private readonly inFlightBy = new Map<string, number>();
+  /** Txs being admitted and their bytes, by the peer that sent them. */
+  private readonly inFlightBy = new Map<string, { txs: number; bytes: number }>();
+  /** Strangers that sent a batch lately: the strangers' share is split among them. */
+  private readonly recentStrangers: RecentStrangers;
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new TxIdTable<true>();
   /** Counters for the operator (node_getStatus could show them). */
@@ -135,6 +142,7 @@ export class TxRelay {
     this.o = o;
     this.seen = new RecentTxIds(o.seenCacheSize);
     this.isStranger = strangerTest(o.persistentPeers);
+    this.recentStrangers = new RecentStrangers(o.now);
   }
 
   static async start(
@@ -216,9 +224,12 @@ export class TxRelay {
       this.strangersInFlightBytes -= bytes;
     }
     this.inFlightBytes -= bytes;
-    const left = (this.inFlightBy.get(peer) ?? 1) - 1;
-    if (left > 0) this.inFlightBy.set(peer, left);
-    else this.inFlightBy.delete(peer);
+    const ofPeer = this.inFlightBy.get(peer);
+    if (ofPeer !== undefined) {
+      ofPeer.txs--;
+      ofPeer.bytes -= bytes;
+      if (ofPeer.txs <= 0) this.inFlightBy.delete(peer);
+    }
     this.fromPeer.delete(hash);
   }
 
@@ -229,6 +240,12 @@ export class TxRelay {
     const stranger = this.isStranger(peer);
     const strangersTxs = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlight;
     const strangersBytes = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlightBytes;
+    // A stranger's part of the strangers' share: the share over the strangers that sent batches lately, itself
+    // included (a stranger whose txs were all shed still counts, or the ids that keep the share full would
+    // keep it for good). At least one tx in flight, if the share has room.
+    if (stranger) this.recentStrangers.saw(peer);
+    const partTxs = stranger ? Math.max(1, Math.floor(this.recentStrangers.part(strangersTxs))) : Infinity;
+    const partBytes = stranger ? this.recentStrangers.part(strangersBytes) : Infinity;
     for (const tx of txs) {
       this.stats.received++;
       // A mempool full on its caps refuses most txs MEMPOOL_FULL: under overload every admitted tx reaches
@@ -251,12 +268,15 @@ export class TxRelay {
         this.stats.duplicates++;
         continue;
       }
-      const ofPeer = this.inFlightBy.get(peer) ?? 0;
+      const ofPeer = this.inFlightBy.get(peer);
+      const peerTxs = ofPeer?.txs ?? 0;
+      const peerBytes = ofPeer?.bytes ?? 0;
       if (
         this.inFlight >= this.o.maxInFlight ||
-        ofPeer >= this.o.maxInFlightPerPeer ||
+        peerTxs >= this.o.maxInFlightPerPeer ||
         (stranger && this.strangersInFlight >= strangersTxs) ||
         (stranger && this.strangersInFlightBytes + tx.byteLength > strangersBytes) ||
+        (stranger && (peerTxs >= partTxs || (peerBytes > 0 && peerBytes + tx.byteLength > partBytes))) ||
         this.inFlightBytes + tx.byteLength > this.o.maxInFlightBytes
       ) {
         this.stats.shed++; // not marked seen: a later copy may still be taken
@@ -268,7 +288,11 @@ export class TxRelay {
         this.strangersInFlight++;
         this.strangersInFlightBytes += tx.byteLength;
       }
-      this.inFlightBy.set(peer, ofPeer + 1);
+      if (ofPeer === undefined) this.inFlightBy.set(peer, { txs: 1, bytes: tx.byteLength });
+      else {
+        ofPeer.txs++;
+        ofPeer.bytes += tx.byteLength;
+      }
       this.fromPeer.set(hash, true);
       // One derived promise per tx (a `finally` after the `then` made two more, and a closure each).
       const bytesOfTx = tx.byteLength;

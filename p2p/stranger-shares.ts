@@ -7,9 +7,65 @@
 export const ACTIVE_SECONDS = 3;
 
 /**
+ * The strangers that asked for something (a sync request, a relayed batch) in the last ACTIVE_SECONDS
+ * seconds: those a strangers' share is split among. Holds only the strangers of those seconds.
+ */
+export class RecentStrangers {
+  private readonly now: () => number;
+  private second = Number.NaN;
+  /** Strangers seen this second, and in each of the ACTIVE_SECONDS - 1 before it (newest first). */
+  private seenNow = new Set<string>();
+  private seenBefore: Set<string>[] = [];
+  /** The strangers in seenBefore, once each. */
+  private before = new Set<string>();
+  /** Of seenNow, those not in `before`: the count is before.size + this. */
+  private newcomers = 0;
+
+  /** `now`: the clock, in ms (Date.now by default: the seconds clients pace by). */
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** `peer`, a stranger, asked for something now. */
+  saw(peer: string): void {
+    this.roll();
+    if (this.seenNow.has(peer)) return;
+    this.seenNow.add(peer);
+    if (!this.before.has(peer)) this.newcomers++;
+  }
+
+  /** Strangers seen within the last ACTIVE_SECONDS seconds. */
+  get count(): number {
+    this.roll();
+    return this.before.size + this.newcomers;
+  }
+
+  /** What one stranger may have of `share`: the share over the strangers seen (all of it when none is). */
+  part(share: number): number {
+    return share / Math.max(1, this.count);
+  }
+
+  private roll(): void {
+    const second = Math.floor(this.now() / 1000);
+    if (second === this.second) return;
+    const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : second - this.second;
+    this.second = second;
+    // The seconds in between saw no one: as many empty ones go in as passed (at most the window).
+    for (let i = 0; i < Math.min(gone, ACTIVE_SECONDS); i++) {
+      this.seenBefore.unshift(i === 0 ? this.seenNow : new Set());
+      this.seenNow = new Set();
+    }
+    this.seenBefore.length = Math.min(this.seenBefore.length, ACTIVE_SECONDS - 1);
+    this.before = new Set();
+    for (const seen of this.seenBefore) for (const p of seen) this.before.add(p);
+    this.newcomers = 0;
+  }
+}
+
+/**
  * The strangers' share of some work per second (block sync requests served), split fairly among the strangers
  * asking for it: each may take at most the share divided by the strangers that asked in the last
- * ACTIVE_SECONDS seconds (at least 1), and all of them together at most the share.
+ * ACTIVE_SECONDS seconds (RecentStrangers; at least 1), and all of them together at most the share.
  *
  * First come, first served, the share went to whichever strangers asked first in each second: four stranger ids
  * asking their own limit at the start of every second spent it, and an honest stranger (a new full node
@@ -20,21 +76,16 @@ export const ACTIVE_SECONDS = 3;
  */
 export class StrangerShares {
   private readonly now: () => number;
+  private readonly asking: RecentStrangers;
   private second = Number.NaN;
   /** What each stranger took this second. */
   private taken = new Map<string, number>();
   private takenTotal = 0;
-  /** Strangers that asked this second, and in each of the ACTIVE_SECONDS - 1 before it (newest first). */
-  private askedNow = new Set<string>();
-  private askedBefore: Set<string>[] = [];
-  /** The strangers in askedBefore, once each. */
-  private recent = new Set<string>();
-  /** Of askedNow, those not in `recent`: the active count is recent.size + this. */
-  private newcomers = 0;
 
   /** `now`: the clock, in ms (Date.now by default: the seconds the client paces by). */
   constructor(now: () => number = Date.now) {
     this.now = now;
+    this.asking = new RecentStrangers(now);
   }
 
   /**
@@ -43,10 +94,7 @@ export class StrangerShares {
    */
   take(peer: string, share: number): boolean {
     this.roll();
-    if (!this.askedNow.has(peer)) {
-      this.askedNow.add(peer);
-      if (!this.recent.has(peer)) this.newcomers++;
-    }
+    this.asking.saw(peer);
     if (this.takenTotal >= share) return false;
     const mine = this.taken.get(peer) ?? 0;
     if (mine >= this.fairPart(share)) return false;
@@ -57,29 +105,18 @@ export class StrangerShares {
 
   /** Strangers that asked within the last ACTIVE_SECONDS seconds. */
   get active(): number {
-    this.roll();
-    return this.recent.size + this.newcomers;
+    return this.asking.count;
   }
 
   /** What one stranger may take this second: the share over the strangers asking, at least 1. */
   fairPart(share: number): number {
-    return Math.max(1, Math.floor(share / Math.max(1, this.active)));
+    return Math.max(1, Math.floor(this.asking.part(share)));
   }
 
   private roll(): void {
     const second = Math.floor(this.now() / 1000);
     if (second === this.second) return;
-    const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : second - this.second;
     this.second = second;
-    // The seconds in between asked nothing: as many empty ones go in as passed (at most the window).
-    for (let i = 0; i < Math.min(gone, ACTIVE_SECONDS); i++) {
-      this.askedBefore.unshift(i === 0 ? this.askedNow : new Set());
-      this.askedNow = new Set();
-    }
-    this.askedBefore.length = Math.min(this.askedBefore.length, ACTIVE_SECONDS - 1);
-    this.recent = new Set();
-    for (const s of this.askedBefore) for (const p of s) this.recent.add(p);
-    this.newcomers = 0;
     this.taken = new Map();
     this.takenTotal = 0;
   }

@@ -239,6 +239,48 @@ describe("tx relay over real libp2p on loopback", () => {
     await waitFor("the stranger's next txs admitted", () => (mempool.size === 13 ? true : undefined));
   });
 
+  it("the strangers' share is split among the strangers sending: ids that keep it full leave an honest stranger its part", async () => {
+    // Before, two stranger ids refilling one batch each held the strangers' whole share, and a full node
+    // relaying its clients' txs (a stranger to a validator) had every tx shed.
+    const verifier = new HeldVerifier(CHAIN);
+    const named = await host();
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const relay = { maxInFlightPerPeer: 6, maxInFlight: 24, persistentPeers, now: () => 1_800_000_000_000 };
+    const { state, mempool, node, relay: r } = await lone({ maxTxs: 10_000, verifier, relay }); // strangers: 12
+    const senders = Array.from({ length: 48 }, () => new TestAccount());
+    for (const a of senders) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    let next = 0;
+    const [a, b, honest] = [await peerOf(node), await peerOf(node), await peerOf(node)];
+    /** Sends `n` transfers (new senders) from `peer`, waits until they are read, returns their ids. */
+    const sent = async (peer: { gossip: Gossip }, n: number) => {
+      const txs = senders.slice(next, (next += n)).map((s) => s.transfer(CHAIN, new Uint8Array(20), FEE, FEE));
+      const received = r.stats.received;
+      expect(peer.gossip.broadcast(encodeTxBatch(txs.map((t) => t.bytes)))).toBe(1);
+      await waitFor("the batch read", () => (r.stats.received === received + n ? true : undefined));
+      return txs.map((t) => toHex(t.hash));
+    };
+
+    verifier.holding = true;
+    await sent(a, 10);
+    await sent(b, 10);
+    expect(mempool.inFlight).toBe(12); // 6 each (their own bound): the strangers' 12
+    await sent(honest, 4);
+    expect(mempool.inFlight).toBe(12); // all 4 shed: the share was full
+    verifier.release();
+    await waitFor("the twelve admitted", () => (mempool.size === 12 ? true : undefined));
+
+    // They refill it, but three strangers are sending now: a third of the share each.
+    verifier.holding = true;
+    await sent(a, 10);
+    await sent(b, 10);
+    expect(mempool.inFlight).toBe(8);
+    const honests = await sent(honest, 4);
+    expect(mempool.inFlight).toBe(12); // the honest stranger's 4 are taken
+    verifier.release();
+    await waitFor("the honest stranger's txs admitted", () => (mempool.size === 24 ? true : undefined));
+    expect(honests.every((id) => mempool.has(id))).toBe(true);
+  });
+
   it("strangers' txs in admission are bounded in bytes together too", async () => {
     // Few big txs fill the bytes in flight long before the count: strangers take at most half of those too.
     const verifier = new HeldVerifier(CHAIN);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACTIVE_SECONDS, StrangerShares } from "../../p2p/stranger-shares.ts";
+import { ACTIVE_SECONDS, RecentStrangers, StrangerShares } from "../../p2p/stranger-shares.ts";
 
 /** How many of `tries` takes `peer` got. */
 function takes(shares: StrangerShares, peer: string, tries: number, share: number): number {
@@ -56,5 +56,23 @@ describe("StrangerShares", () => {
     const got = peers.map((p) => takes(shares, p, 3, 10));
     expect(got.slice(0, 10)).toEqual(Array.from({ length: 10 }, () => 1));
     expect(got.slice(10)).toEqual([0, 0]);
+  });
+});
+
+describe("RecentStrangers", () => {
+  it("splits a share among the strangers seen in the last ACTIVE_SECONDS seconds; with none seen, all of it", () => {
+    let t = 0;
+    const recent = new RecentStrangers(() => t);
+    expect(recent.part(12)).toBe(12);
+    recent.saw("a");
+    recent.saw("a");
+    recent.saw("b");
+    expect(recent.count).toBe(2);
+    expect(recent.part(12)).toBe(6);
+    t += 1000;
+    recent.saw("c");
+    expect(recent.part(12)).toBe(4);
+    t += ACTIVE_SECONDS * 1000; // a, b and c all out of the window
+    expect(recent.count).toBe(0);
   });
 });

@@ -63,9 +63,10 @@ export class RecentStrangers {
 }
 
 /**
- * The strangers' share of some work per second (block sync requests served), split fairly among the strangers
- * asking for it: each may take at most the share divided by the strangers that asked in the last
- * ACTIVE_SECONDS seconds (RecentStrangers; at least 1), and all of them together at most the share.
+ * The strangers' share of some work per second (block sync requests served; tx fetch requests, hashes looked
+ * up and answer bytes), split fairly among the strangers asking for it: each may take at most the share
+ * divided by the strangers that asked in the last ACTIVE_SECONDS seconds (RecentStrangers), and all of them
+ * together at most the share. Counted in requests, at least one each.
  *
  * First come, first served, the share went to whichever strangers asked first in each second: four stranger ids
  * asking their own limit at the start of every second spent it, and an honest stranger (a new full node
@@ -82,25 +83,45 @@ export class StrangerShares {
   private taken = new Map<string, number>();
   private takenTotal = 0;
 
-  /** `now`: the clock, in ms (Date.now by default: the seconds the client paces by). */
-  constructor(now: () => number = Date.now) {
+  /**
+   * `now`: the clock, in ms (Date.now by default: the seconds the client paces by). `asking`: the strangers
+   * the share is split among, when several shares of one server split by the same ones (a new one otherwise).
+   */
+  constructor(now: () => number = Date.now, asking: RecentStrangers = new RecentStrangers(now)) {
     this.now = now;
-    this.asking = new RecentStrangers(now);
+    this.asking = asking;
   }
 
   /**
-   * Whether `peer`, a stranger, may take one more of the `share` strangers get this second; counted if so. Its
-   * asking is remembered either way: a stranger refused is one of those the share is split among.
+   * Whether `n` more (1: one request) fits `peer`'s part of the `share` strangers get this second and the share
+   * itself. Counts nothing; the stranger's asking is remembered either way: one refused is one of those the
+   * share is split among.
    */
-  take(peer: string, share: number): boolean {
+  fits(peer: string, share: number, n = 1): boolean {
     this.roll();
     this.asking.saw(peer);
-    if (this.takenTotal >= share) return false;
-    const mine = this.taken.get(peer) ?? 0;
-    if (mine >= this.fairPart(share)) return false;
-    this.taken.set(peer, mine + 1);
-    this.takenTotal++;
+    if (this.takenTotal + n > share) return false;
+    return (this.taken.get(peer) ?? 0) + n <= this.fairPart(share);
+  }
+
+  /** Counts `n` more taken by `peer`. */
+  count(peer: string, n = 1): void {
+    this.roll();
+    this.taken.set(peer, (this.taken.get(peer) ?? 0) + n);
+    this.takenTotal += n;
+  }
+
+  /** fits, then count if it does: whether `peer` may take `n` more. */
+  take(peer: string, share: number, n = 1): boolean {
+    if (!this.fits(peer, share, n)) return false;
+    this.count(peer, n);
     return true;
+  }
+
+  /** All strangers' take this second. */
+  get total(): number {
+    this.roll();
+    return this.takenTotal;
   }
 
   /** Strangers that asked within the last ACTIVE_SECONDS seconds. */

@@ -15,6 +15,7 @@ import {
 import type { P2pHost } from "./host.ts";
 import { InFlightBudget, type InFlightTicket } from "./in-flight-budget.ts";
 import { PerSecondCounts, strangerTest } from "./per-second-counts.ts";
+import { RecentStrangers, StrangerShares } from "./stranger-shares.ts";
 import { TransferDeadline, type TransferDeadlineOptions } from "./transfer-deadline.ts";
 
 export const TX_FETCH_PROTOCOL = "/opl/txfetch/1";
@@ -66,20 +67,17 @@ export const TX_FETCH_HASHES_PER_PEER_SECOND = BLOCK_PARAM_CAPS.maxBlockTxs;
  * hashes looked up and answer bytes per second, each twice one peer's bound. Without it, 100 peer ids (the
  * connection limit) were allowed 100 peers' worth: ~2,000,000 lookups a second. Persistent peers are held
  * to their own bounds only, so a validator's fetches from its fellow validators go on whatever strangers
- * send. An honest stranger (a full node following consensus) asks for the txs it lacks of each proposal,
- * a few thousand hashes; refused, it learns the block by block sync once it is committed. A node that names
- * no persistent peer (a seed, an RPC node) serves strangers only, within the per-peer bounds and the totals.
+ * send. The share is split among the strangers asking (p2p/stranger-shares.ts), so ids that ask first in
+ * every second do not spend it all. An honest stranger (a full node following consensus) asks for the txs
+ * it lacks of each proposal, a few thousand hashes; refused, it learns the block by block sync once it is
+ * committed. A node that names no persistent peer (a seed, an RPC node) serves strangers only, within the
+ * per-peer bounds and the totals.
  */
 export const TX_FETCH_STRANGERS_SHARE = 2;
 
-const HASH_BOUNDS = {
-  perPeer: TX_FETCH_HASHES_PER_PEER_SECOND,
-  strangers: TX_FETCH_STRANGERS_SHARE * TX_FETCH_HASHES_PER_PEER_SECOND,
-};
-const BYTE_BOUNDS = {
-  perPeer: TX_FETCH_BYTES_PER_PEER_SECOND,
-  strangers: TX_FETCH_STRANGERS_SHARE * TX_FETCH_BYTES_PER_PEER_SECOND,
-};
+/** Hashes looked up and answer bytes per second for all strangers together (split among those asking). */
+const STRANGERS_HASHES_PER_SECOND = TX_FETCH_STRANGERS_SHARE * TX_FETCH_HASHES_PER_PEER_SECOND;
+const STRANGERS_BYTES_PER_SECOND = TX_FETCH_STRANGERS_SHARE * TX_FETCH_BYTES_PER_PEER_SECOND;
 
 /** A length-delimited field's encoded size: a one-byte tag, the length as a varint, the bytes. */
 function fieldBytes(length: number): number {
@@ -132,10 +130,14 @@ export class TxFetch {
   private readonly isStranger: (peer: string) => boolean;
   /** Answer bytes being written: every peer's, each peer's, strangers'. */
   private readonly inFlight: InFlightBudget;
-  /** This second's requests (each peer's all asked, strangers' those let through), hashes looked up, bytes drawn. */
+  /** This second's requests (each peer's all asked), hashes looked up, bytes drawn. */
   private readonly requests: PerSecondCounts;
   private readonly hashes: PerSecondCounts;
   private readonly bytes: PerSecondCounts;
+  /** The same, served to strangers, split among the strangers asking (p2p/stranger-shares.ts). */
+  private readonly strangerRequests: StrangerShares;
+  private readonly strangerHashes: StrangerShares;
+  private readonly strangerBytes: StrangerShares;
 
   private constructor(deps: {
     host: P2pHost;
@@ -161,6 +163,10 @@ export class TxFetch {
     this.requests = new PerSecondCounts(deps.now);
     this.hashes = new PerSecondCounts(deps.now);
     this.bytes = new PerSecondCounts(deps.now);
+    const asking = new RecentStrangers(deps.now);
+    this.strangerRequests = new StrangerShares(deps.now, asking);
+    this.strangerHashes = new StrangerShares(deps.now, asking);
+    this.strangerBytes = new StrangerShares(deps.now, asking);
     this.o = deps.options;
   }
 
@@ -263,12 +269,12 @@ export class TxFetch {
       }
       return;
     }
-    // Strangers' share of requests, counted once a request came: no offence of this one's past it.
-    if (stranger && this.requests.strangers >= TX_FETCH_STRANGERS_SHARE * max) {
+    // Strangers' share of requests, counted once a request came, split among the strangers asking: no offence
+    // of this one's past its part.
+    if (stranger && !this.strangerRequests.take(peer, TX_FETCH_STRANGERS_SHARE * max)) {
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return;
     }
-    if (stranger) this.requests.countStrangers(1);
     const ticket = this.inFlight.ticket(peer, stranger);
     let answer: TxFetchResponse | undefined;
     try {
@@ -322,7 +328,7 @@ export class TxFetch {
     }
     ticket.give(bound - size);
     this.bytes.count(peer, size);
-    if (stranger) this.bytes.countStrangers(size);
+    if (stranger) this.strangerBytes.count(peer, size);
     return answer;
   }
 
@@ -346,15 +352,20 @@ export class TxFetch {
     }
     const hashes = req.txHashes.byteLength / HASH_LENGTH;
     const fits =
-      this.hashes.fits(peer, hashes, stranger, HASH_BOUNDS) && this.bytes.fits(peer, bound, stranger, BYTE_BOUNDS);
+      this.hashes.of(peer) + hashes <= TX_FETCH_HASHES_PER_PEER_SECOND &&
+      this.bytes.of(peer) + bound <= TX_FETCH_BYTES_PER_PEER_SECOND &&
+      (!stranger ||
+        (this.strangerHashes.fits(peer, STRANGERS_HASHES_PER_SECOND, hashes) &&
+          this.strangerBytes.fits(peer, STRANGERS_BYTES_PER_SECOND, bound)));
     if (!fits || !ticket.take(bound)) {
-      const counted = { hashes: this.hashes.of(peer), bytes: this.bytes.of(peer), strangers: this.hashes.strangers };
+      const strangersHashes = this.strangerHashes.total;
+      const counted = { hashes: this.hashes.of(peer), bytes: this.bytes.of(peer), strangersHashes };
       this.log.debug({ peer, stranger, bound, asked: hashes, ...counted, inFlight: this.inFlight.bytes }, "tx fetch request over its budget");
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return undefined;
     }
     this.hashes.count(peer, hashes);
-    if (stranger) this.hashes.countStrangers(hashes);
+    if (stranger) this.strangerHashes.count(peer, hashes);
     return bound;
   }
 }

@@ -18,6 +18,7 @@ import { type Block, blockTxHashes, encodeBlock, HASH_LENGTH } from "../../proto
 import { BLOCK_PARAM_CAPS } from "../../proto/block-caps.ts";
 import { encodeTxFetchRequest, encodeTxFetchResponse, type TxFetchRequest, type TxFetchResponse } from "../../proto/p2p.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
+import { ACTIVE_SECONDS } from "../../p2p/stranger-shares.ts";
 import { TestTeardown } from "../helpers/loopback-host.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -171,7 +172,7 @@ describe("strangers share one tx fetch budget; persistent peers keep their own",
     await expect(strangers[0](few)).rejects.toMatchObject({ kind: "refused" });
   }, 60_000);
 
-  it("strangers are served TX_FETCH_STRANGERS_SHARE peers' worth of requests a second together, unblamed past it", async () => {
+  it("strangers are served TX_FETCH_STRANGERS_SHARE peers' worth of requests a second together, split among them, unblamed past it", async () => {
     const block = blockOf(64, 8);
     const named = await host();
     const offences: string[] = [];
@@ -179,16 +180,43 @@ describe("strangers share one tx fetch budget; persistent peers keep their own",
     const { peer, built } = await serverOf(block, { persistent, now: () => 1_800_000_000_000, offences });
     const share = TX_FETCH_STRANGERS_SHARE * DEFAULT_TX_FETCH.maxRequestsPerSecond;
     const one = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [1]) };
-    // Three stranger ids, each within its own 20 a second: share + 2 requests in all.
-    const perStranger = Math.ceil((share + 2) / 3);
-    const strangers = await Promise.all([1, 2, 3].map(() => clientOf(peer)));
-    const results = await Promise.all(strangers.map((fetch) => askRepeatedly(fetch, one, perStranger)));
-    expect(results.reduce((n, r) => n + r.answered, 0)).toBe(share);
+    // Four stranger ids, each within its own 20 a second: share + 8 requests in all. Each asks once first, so
+    // that all four are asking; then the rest at once. Each gets its part, a quarter of the share.
+    const perStranger = (share + 8) / 4;
+    const strangers = await Promise.all([1, 2, 3, 4].map(() => clientOf(peer)));
+    for (const fetch of strangers) await fetch(one);
+    const results = await Promise.all(strangers.map((fetch) => askRepeatedly(fetch, one, perStranger - 1)));
+    expect(results.map((r) => 1 + r.answered)).toEqual(strangers.map(() => share / 4));
     expect(built.n).toBe(share);
     expect(offences).toEqual([]);
     // The persistent peer is still served.
     const fetchNamed = await clientOf(peer, named);
     expect(await fetchNamed(one)).toEqual(answerTxFetch({ block, bytes: () => encodeBlock(block) }, one));
+  }, 60_000);
+
+  it("the strangers' lookups a second are split among the strangers asking: ids that spend them leave an honest stranger its part", async () => {
+    // Before, two stranger ids asking for a whole block's hashes at the start of every second spent the
+    // strangers' lookups, and a full node asking for the few txs of a proposal it lacked was refused every time.
+    const n = BLOCK_PARAM_CAPS.maxBlockTxs;
+    const block = blockOf(n, 8);
+    const named = await host();
+    const clock = { ms: 1_800_000_000_000 };
+    const { peer } = await serverOf(block, { persistent: [named.peerId.toString()], now: () => clock.ms });
+    const all = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [...block.txs.keys()]) };
+    const few = { height: 5, blockHash: new Uint8Array(32), txHashes: hashesOf(block, [1, 2, 3]) };
+    const [a, b, honest] = await Promise.all([1, 2, 3].map(() => clientOf(peer)));
+    const answered = async (fetch: (r: TxFetchRequest) => Promise<TxFetchResponse>, req: TxFetchRequest) =>
+      (await askRepeatedly(fetch, req, 1)).answered === 1;
+
+    // A second in which the two came first: they spend the strangers' two blocks' worth; the honest one is refused.
+    expect(await answered(a, all)).toBe(true);
+    expect(await answered(b, all)).toBe(true);
+    expect(await answered(honest, few)).toBe(false);
+    // The next second, three strangers are asking: a third each, so a whole block is more than a sybil's part.
+    clock.ms += 1000;
+    expect(await answered(a, all)).toBe(false);
+    expect(await answered(b, all)).toBe(false);
+    expect(await answered(honest, few)).toBe(true);
   }, 60_000);
 
   it("a node that names no persistent peer holds each stranger to the per-peer bounds only", async () => {
@@ -219,7 +247,9 @@ describe("strangers share one tx fetch budget; persistent peers keep their own",
     await stalledFetch(peer, whole);
     await stalledFetch(peer, whole);
     await waitFor("two answers held for strangers", held(2), 10_000);
-    clock.ms += 1000; // a new second: the strangers' bytes a second are back, not their bytes in flight
+    // The strangers' bytes a second are back once they are (a second later; and their part is the whole share
+    // once the first two no longer count as asking), not their bytes in flight.
+    clock.ms += ACTIVE_SECONDS * 1000;
     await stalledFetch(peer, whole);
     await waitFor("three answers held for strangers", held(3), 10_000);
     const fourth = await clientOf(peer);

@@ -59,6 +59,24 @@ describe("StrangerShares", () => {
   });
 });
 
+describe("StrangerShares in amounts (hashes looked up, answer bytes)", () => {
+  it("holds each stranger to its part of the amount, checked before it is counted", () => {
+    let t = 0;
+    const shares = new StrangerShares(() => t);
+    expect(shares.take("a", 40_000, 20_000)).toBe(true); // alone: the whole share is its part
+    expect(shares.fits("b", 40_000, 20_001)).toBe(false); // two asking: 20,000 each
+    expect(shares.take("b", 40_000, 20_000)).toBe(true);
+    expect(shares.total).toBe(40_000);
+    expect(shares.fits("c", 40_000, 1)).toBe(false); // the share is spent
+    t += 1000;
+    expect(shares.fits("a", 40_000, 20_000)).toBe(false); // three asking: 13,333 each
+    expect(shares.fits("c", 40_000, 300)).toBe(true);
+    expect(shares.total).toBe(0); // fits counts nothing
+    shares.count("c", 300);
+    expect(shares.total).toBe(300);
+  });
+});
+
 describe("RecentStrangers", () => {
   it("splits a share among the strangers seen in the last ACTIVE_SECONDS seconds; with none seen, all of it", () => {
     let t = 0;

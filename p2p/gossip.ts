@@ -4,6 +4,7 @@ import { CanonicalWriter, varintSize } from "../proto/canonical-writer.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import type { P2pHost } from "./host.ts";
 import { strangerTest } from "./per-second-counts.ts";
+import { StrangerShares } from "./stranger-shares.ts";
 
 /**
  * A gossip protocol: one long-lived stream per peer and direction, frames of [varint length][bytes]. Sending
@@ -22,7 +23,8 @@ export interface GossipOptions {
   maxMessagesPerSecond: number;
   /**
    * The peers named in p2p.persistent_peers. When there are any, all other peers (strangers) together may
-   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second (bursts of twice that); a stranger's
+   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second, each stranger at most its part of that
+   * (the share over the strangers that sent in the last few seconds: p2p/stranger-shares.ts); a stranger's
    * messages past it are dropped unread, without blame (other strangers spent it). Each message is decoded
    * and checked by onMessage, and stranger ids cost nothing: without it, 100 ids were allowed 100 peers'
    * worth. Default: none named.
@@ -76,7 +78,9 @@ export class Gossip {
   /** The strangers' shared token bucket: tokens left, and when it was last refilled. */
   private strangersTokens: number;
   private strangersRefilled: number;
-  /** Strangers' messages dropped unread because strangers had spent their share. */
+  /** Each stranger's messages this second, its part of the strangers' share split among those sending. */
+  private readonly strangerShares: StrangerShares;
+  /** Strangers' messages dropped unread because strangers had spent their share, or the sender its part. */
   strangersDropped = 0;
 
   private constructor(host: P2pHost, opts: GossipOptions, log: Logger) {
@@ -87,6 +91,7 @@ export class Gossip {
     this.now = opts.now ?? (() => performance.now());
     this.strangersTokens = 2 * STRANGERS_MESSAGE_SHARE * opts.maxMessagesPerSecond;
     this.strangersRefilled = this.now();
+    this.strangerShares = new StrangerShares(this.now);
   }
 
   static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {
@@ -217,7 +222,11 @@ export class Gossip {
         return;
       }
       if (stranger) {
-        const taken = this.strangersTake(frames.length, now);
+        // Its part of the strangers' messages this second (the share over the strangers sending), then the
+        // strangers' bucket: ids that send first in every second no longer spend it all.
+        const room = this.strangerShares.room(peer, STRANGERS_MESSAGE_SHARE * rate);
+        const taken = this.strangersTake(Math.min(frames.length, room), now);
+        this.strangerShares.count(peer, taken);
         this.strangersDropped += frames.length - taken;
         if (taken < frames.length) frames = frames.slice(0, taken);
       }

@@ -104,6 +104,17 @@ export class StrangerShares {
     return (this.taken.get(peer) ?? 0) + n <= this.fairPart(share);
   }
 
+  /**
+   * How much more `peer` may take of the `share` strangers get this second: what is left of its part and of
+   * the share, whichever is less. Counts nothing; remembers the asking, as fits does.
+   */
+  room(peer: string, share: number): number {
+    this.roll();
+    this.asking.saw(peer);
+    const mine = this.taken.get(peer) ?? 0;
+    return Math.max(0, Math.min(share - this.takenTotal, this.fairPart(share) - mine));
+  }
+
   /** Counts `n` more taken by `peer`. */
   count(peer: string, n = 1): void {
     this.roll();

@@ -77,6 +77,20 @@ describe("StrangerShares in amounts (hashes looked up, answer bytes)", () => {
   });
 });
 
+describe("StrangerShares.room (gossip: as many of a stranger's messages as fit)", () => {
+  it("is what is left of the stranger's part and of the share, whichever is less", () => {
+    let t = 0;
+    const shares = new StrangerShares(() => t);
+    expect(shares.room("a", 20)).toBe(20);
+    shares.count("a", 10);
+    expect(shares.room("b", 20)).toBe(10); // two sending: 10 each
+    shares.count("b", 10);
+    expect(shares.room("c", 20)).toBe(0); // the share is spent
+    t += 1000;
+    expect(shares.room("a", 20)).toBe(6); // three sending lately: a third each
+  });
+});
+
 describe("RecentStrangers", () => {
   it("splits a share among the strangers seen in the last ACTIVE_SECONDS seconds; with none seen, all of it", () => {
     let t = 0;

@@ -1,13 +1,14 @@
 import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { blockHash, type Commit, type Header, scanBlock } from "../proto/block.ts";
-import { chargeBlockRead } from "./block-read-charge.ts";
+import { blockReadFits, chargeBlockRead } from "./block-read-charge.ts";
 import type { RpcContext } from "./context.ts";
 import { appError } from "./errors.ts";
 
 /**
  * A committed block's header, hash and commit, without decoding its body: what a proof or a light client
- * needs of a block. The stored bytes are checked against the digest stored with them (chain-db
- * getBlockBytes), and the header against the committed hash.
+ * needs of a block. A header stored apart from its block is checked against the committed hash; for a block
+ * committed before headers were, the block's bytes are read and checked against the digest stored with them
+ * (chain-db getBlockBytes), and its header against the committed hash.
  */
 export interface CommittedHeader {
   header: Header;
@@ -17,16 +18,41 @@ export interface CommittedHeader {
 
 /**
  * Heights whose header is kept per node, least recently used out. A header never changes once committed, and
- * proofs ask for the latest few again and again: without the cache every proof would read (and hash) its
- * whole block, megabytes for a full one, to answer 400 bytes of header.
+ * proofs ask for the latest few again and again: without the cache every proof would read and hash its header
+ * (or, for a block from before headers were stored apart, its whole block: megabytes for a full one).
  */
 export const HEADER_CACHE_HEIGHTS = 16;
 
 /** One cache per node (its database), so nodes sharing a process never share headers. */
 const caches = new WeakMap<object, Map<number, CommittedHeader>>();
 
+/**
+ * How a header read is paid for. "charge": one key of work, or its whole block's read for an older block
+ * (WORK_LIMIT_EXCEEDED past the budget). "always": the same within what is left (a page's first item must
+ * make progress). "page": nothing for a header stored apart (a page of blocks paid one key each up front),
+ * and undefined instead of the error when an older block's read no longer fits (the page ends before it).
+ */
+type HeaderCharge = "charge" | "always" | "page";
+
 /** `firstOfPage`: read even if the request's budget is spent (chargeBlockRead's `always`). */
 export async function committedHeader(ctx: RpcContext, height: number, firstOfPage = false): Promise<CommittedHeader> {
+  return (await readCommittedHeader(ctx, height, firstOfPage ? "always" : "charge")) as CommittedHeader;
+}
+
+/**
+ * For a page of block notifications: the header, already paid for by the page, unless its block must be read
+ * whole for it (a block committed before headers were stored apart) and that no longer fits the request's
+ * budget: then undefined, and the page ends before it.
+ */
+export function committedHeaderOnPage(ctx: RpcContext, height: number): Promise<CommittedHeader | undefined> {
+  return readCommittedHeader(ctx, height, "page");
+}
+
+async function readCommittedHeader(
+  ctx: RpcContext,
+  height: number,
+  charge: HeaderCharge,
+): Promise<CommittedHeader | undefined> {
   const latest = ctx.app.info().height;
   if (height < 1 || height > latest) {
     throw appError("BLOCK_NOT_FOUND", `block ${height} does not exist; the latest height is ${latest}`, { latest });
@@ -39,7 +65,23 @@ export async function committedHeader(ctx: RpcContext, height: number, firstOfPa
     cache.set(height, kept);
     return kept;
   }
-  await chargeBlockRead(ctx, height, firstOfPage); // the whole block is read and hashed for its header
+  // Stored apart from the block: one small read, proved by the committed hash (BlockStore.getStoredHeader).
+  if (charge !== "page") ctx.request.charge(charge === "always" ? Math.min(1, ctx.request.workLeft) : 1);
+  const found = (await ctx.db.getStoredHeader(height)) ?? (await headerOfBlock(ctx, height, charge));
+  if (found === undefined) return undefined;
+  cache.set(height, found);
+  if (cache.size > HEADER_CACHE_HEIGHTS) cache.delete(cache.keys().next().value as number);
+  return found;
+}
+
+/** A header read from its whole block (blocks committed before headers were stored apart), paid for by size. */
+async function headerOfBlock(
+  ctx: RpcContext,
+  height: number,
+  charge: HeaderCharge,
+): Promise<CommittedHeader | undefined> {
+  if (charge === "page" && !(await blockReadFits(ctx, height))) return undefined;
+  await chargeBlockRead(ctx, height, charge !== "charge");
   const [bytes, meta] = await Promise.all([ctx.db.getBlockBytes(height), ctx.db.getBlockMeta(height)]);
   if (bytes === undefined || meta === undefined) throw appError("BLOCK_NOT_FOUND", `block ${height} is not stored here`);
   const { header } = scanBlock(bytes);
@@ -48,8 +90,5 @@ export async function committedHeader(ctx: RpcContext, height: number, firstOfPa
   if (header.height !== height || !equalBytes(hash, meta.hash)) {
     throw new Error(`block ${height}: its header hashes to ${toHex(hash)}, not the committed ${toHex(meta.hash)}`);
   }
-  const found = { header, hash, commit: meta.commit };
-  cache.set(height, found);
-  if (cache.size > HEADER_CACHE_HEIGHTS) cache.delete(cache.keys().next().value as number);
-  return found;
+  return { header, hash, commit: meta.commit };
 }

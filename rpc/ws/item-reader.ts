@@ -2,10 +2,9 @@ import type { TxEvent } from "../../proto/records.ts";
 import { BLOCK_EVENTS_POSITION, indexKey, indexPlace, indexPrefix } from "../../state/store/tx-index.ts";
 import { encodeAddress } from "../../crypto/address.ts";
 import { toHex } from "../../crypto/bytes.ts";
-import { blockReadFits } from "../block-read-charge.ts";
 import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
-import { committedHeader } from "../committed-header.ts";
+import { committedHeader, committedHeaderOnPage } from "../committed-header.ts";
 import { MAX_SEARCH_SCAN_KEYS, matches, primaryTerm, type ReadItem, readItem } from "../methods/search.ts";
 import type { SearchPlace } from "../search-cursor.ts";
 import { isoTime } from "../views.ts";
@@ -62,15 +61,17 @@ async function readBlocks(ctx: RpcContext, after: Place, tip: number, maxItems: 
   // A page of blocks is a heavy read like the other topics' pages: it waits for one of the node's scan slots.
   await ctx.request.scan(async () => {
     for (; height <= tip && items.length < maxItems; height++) {
-      // A header not cached reads its whole block, charged by size (rpc/block-read-charge.ts): the page ends
-      // before a block the budget left cannot pay for (at least one block a page: one fits any fresh budget),
-      // and the next page goes on from there. Failing instead, a replay of big blocks failed on the same page
-      // every time it was resumed.
-      if (items.length > 0 && !(await blockReadFits(ctx, height))) break;
-      const [{ header, hash }, hashes] = await Promise.all([
-        committedHeader(ctx, height, items.length === 0),
+      // A header is read apart from its block (paid for above), but a block committed before headers were
+      // stored apart is read whole for it, charged by size (rpc/block-read-charge.ts): the page ends before a
+      // block the budget left cannot pay for (at least one block a page: one fits any fresh budget), and the
+      // next page goes on from there. Failing instead, a replay of big blocks failed on the same page every
+      // time it was resumed.
+      const [found, hashes] = await Promise.all([
+        items.length === 0 ? committedHeader(ctx, height, true) : committedHeaderOnPage(ctx, height),
         ctx.db.txHashesOf(height),
       ]);
+      if (found === undefined) break;
+      const { header, hash } = found;
       items.push({
         place: endOfBlock(height),
         result: {

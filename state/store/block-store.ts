@@ -16,7 +16,11 @@ import {
   bodyMismatch,
   decodeBlock,
   decodeBlockMeta,
+  decodeHeader,
   encodeBlockMeta,
+  encodeHeader,
+  type Commit,
+  type Header,
   knownTxHashes,
 } from "../../proto/block.ts";
 import {
@@ -105,6 +109,7 @@ export class BlockStore {
   /** Puts the records of block `c.height` into `batch`: the one batch that also writes the state it changed. */
   putBlock(c: StoredBlock, batch: BatchSink): void {
     batch.put(heightKey(BUCKET.block, c.height), c.blockBytes);
+    batch.put(heightKey(BUCKET.blockHeader, c.height), encodeHeader(c.block.header));
     const metaBytes = encodeBlockMeta(c.meta);
     batch.put(heightKey(BUCKET.blockMeta, c.height), metaBytes);
     batch.put(bucketKey(BUCKET.blockByHash, c.meta.hash), u64be(c.height));
@@ -168,6 +173,24 @@ export class BlockStore {
       throw corrupt(what, "its bytes do not match the digest stored with it");
     }
     return bytes;
+  }
+
+  /**
+   * Block `height`'s header as stored apart from its block (what proofs, light clients and block subscribers
+   * need), with its hash and commit; proved the committed one: its bytes hash to the hash in the block's
+   * metadata, which the commit signs. Undefined for a block committed before headers were stored apart (its
+   * block has the header) or not committed here.
+   */
+  async getStoredHeader(height: number): Promise<{ header: Header; hash: Uint8Array; commit: Commit } | undefined> {
+    const what = `the header of block ${height}`;
+    const raw = await this.read(heightKey(BUCKET.blockHeader, height), what);
+    if (raw === undefined) return undefined;
+    const meta = await this.getBlockMeta(height);
+    if (meta === undefined) throw corrupt(what, "its block's metadata (hash and commit) is missing");
+    if (!equalBytes(sha256(raw), meta.hash)) throw corrupt(what, "it does not hash to the committed block hash");
+    const header = this.decoded(what, () => decodeHeader(raw));
+    if (header.height !== height) throw corrupt(what, `it says height ${header.height}`);
+    return { header, hash: meta.hash, commit: meta.commit };
   }
 
   /** The size in bytes of the block at `height` as stored, without reading it; undefined if not recorded. */

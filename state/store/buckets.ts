@@ -10,6 +10,12 @@ export const BUCKET = {
   /** Height -> BlockMeta { hash, commit, numTxs } */
   blockMeta: 0x6d, // 'm'
   /**
+   * Height -> the block's canonical header bytes (their sha256 is the block hash): a header read without its
+   * block, ~400 bytes where the block may be megabytes. Absent for blocks committed by versions before it
+   * (those reads read the block).
+   */
+  blockHeader: 0x48, // 'H'
+  /**
    * Height -> the block's own events (staking's slashes, jails and completed unbondings, expired inferences,
    * validator set changes), as a TxResult with code 0; absent when it had none.
    */

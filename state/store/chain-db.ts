@@ -353,6 +353,11 @@ export class ChainDb {
     return this.blocks.getBlockEvents(height);
   }
 
+  /** A block's header apart from its block, with its hash and commit, checked (BlockStore.getStoredHeader). */
+  getStoredHeader(height: number): ReturnType<BlockStore["getStoredHeader"]> {
+    return this.blocks.getStoredHeader(height);
+  }
+
   /** A block's hash and commit, checked (BlockStore.getBlockMeta). */
   getBlockMeta(height: number): Promise<BlockMeta | undefined> {
     return this.blocks.getBlockMeta(height);

@@ -256,8 +256,9 @@ describe("light_getBlock", () => {
     expect((await failure("light_getBlock", { height: 0 })).message).toMatch(/height 0 is genesis/);
   });
 
-  it("reads a block's bytes once for its header while it is among the HEADER_CACHE_HEIGHTS most recently asked", async () => {
-    const reads = vi.spyOn(ChainDb.prototype, "getBlockBytes"); // this file runs one node
+  it("reads a header once while it is among the HEADER_CACHE_HEIGHTS most recently asked, and never its block", async () => {
+    const reads = vi.spyOn(ChainDb.prototype, "getStoredHeader"); // this file runs one node
+    const blockReads = vi.spyOn(ChainDb.prototype, "getBlockBytes");
     try {
       const heights = Array.from({ length: HEADER_CACHE_HEIGHTS + 1 }, (_, i) => i + 2);
       await chain.waitForHeight(heights[heights.length - 1]);
@@ -267,8 +268,11 @@ describe("light_getBlock", () => {
       expect(reads.mock.calls.length).toBe(before); // kept
       await call("light_getBlock", { height: heights[0] });
       expect(reads.mock.calls.length).toBe(before + 1); // the oldest was let go: the cache stays bounded
+      // Headers are stored apart from their blocks: no block was read for them.
+      expect(blockReads).not.toHaveBeenCalled();
     } finally {
       reads.mockRestore();
+      blockReads.mockRestore();
     }
   });
 });

@@ -36,6 +36,28 @@ function opts(
   };
 }
 
+/** Messages a second per peer in the strangers' tests. */
+const rate = 10;
+
+/**
+ * A node's gossip that names one persistent peer (`named`), on a clock the test moves (`clock.ms`); `from`
+ * counts the messages it took from each peer.
+ */
+async function namingOne(maxMessagesPerSecond: number) {
+  const node = await host();
+  const named = await host();
+  const clock = { ms: 0 };
+  const from = new Map<string, number>();
+  const count = (p: string) => from.set(p, (from.get(p) ?? 0) + 1);
+  const persistentPeers = new Set([named.peerId.toString()]);
+  const g = await Gossip.start(
+    node,
+    { ...opts(64, count, node, maxMessagesPerSecond), persistentPeers, now: () => clock.ms },
+    log,
+  );
+  return { node, named, clock, from, g };
+}
+
 async function host(): Promise<P2pHost> {
   const privateKey = await generateKeyPair("Ed25519");
   const h = await createP2pHost({ privateKey, listen: ["/ip4/127.0.0.1/tcp/0"], agentVersion: "test" });
@@ -138,17 +160,8 @@ describe("gossip over real libp2p on loopback", () => {
 
   it("strangers together send STRANGERS_MESSAGE_SHARE peers' worth a second, the rest dropped unblamed; a persistent peer all", async () => {
     // Before: each stranger id had its own rate, so 100 ids had 100 peers' worth of messages decoded and checked.
-    const node = await host();
-    const named = await host();
-    const clock = { ms: 0 }; // one instant throughout: the peers' own buckets hold their bursts (twice a second's worth)
-    const rate = 10;
-    const from = new Map<string, number>();
-    const count = (p: string) => from.set(p, (from.get(p) ?? 0) + 1);
-    const g = await Gossip.start(
-      node,
-      { ...opts(64, count, node, rate), persistentPeers: new Set([named.peerId.toString()]), now: () => clock.ms },
-      log,
-    );
+    // One instant throughout: the peers' own buckets hold their bursts (twice a second's worth).
+    const { node, named, from, g } = await namingOne(rate);
     // Three strangers, each sending its own burst's worth (20): 60 in all, where strangers share 20 a second.
     const senders = [await host(), await host(), await host()];
     for (const s of senders) {
@@ -172,17 +185,7 @@ describe("gossip over real libp2p on loopback", () => {
   it("the strangers' share is split among the strangers sending: ids that send first each second leave an honest stranger its part", async () => {
     // Before, three stranger ids sending their own rate at the start of every second drained the strangers'
     // bucket within a second, and from then on every message of an honest stranger was dropped.
-    const node = await host();
-    const named = await host();
-    const clock = { ms: 0 };
-    const rate = 10;
-    const from = new Map<string, number>();
-    const count = (p: string) => from.set(p, (from.get(p) ?? 0) + 1);
-    const g = await Gossip.start(
-      node,
-      { ...opts(64, count, node, rate), persistentPeers: new Set([named.peerId.toString()]), now: () => clock.ms },
-      log,
-    );
+    const { node, from, g, clock } = await namingOne(rate);
     const streamOf = async () => {
       const peer = await host();
       return { id: peer.peerId.toString(), stream: await peer.dialProtocol(node.getMultiaddrs()[0], PROTOCOL) };

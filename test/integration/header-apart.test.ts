@@ -1,9 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes } from "../../crypto/bytes.ts";
-import { sha256 } from "../../crypto/hash.ts";
-import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
-import { encodeTxResult } from "../../proto/records.ts";
+import { type Block, blockHash } from "../../proto/block.ts";
 import { committedHeader, committedHeaderOnPage } from "../../rpc/committed-header.ts";
 import type { RpcContext } from "../../rpc/context.ts";
 import { WorkPacer } from "../../rpc/pacer.ts";
@@ -11,6 +9,7 @@ import { RequestScope } from "../../rpc/request-scope.ts";
 import { Semaphore } from "../../rpc/semaphore.ts";
 import { BUCKET, heightKey } from "../../state/store/buckets.ts";
 import { BlockStoreCorruptError, ChainDb } from "../../state/store/chain-db.ts";
+import { commitTestBlock } from "../helpers/commit-block.ts";
 import { maxSizeBlock } from "../helpers/max-block.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -23,26 +22,13 @@ import { tempDir } from "../helpers/tmp.ts";
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-const RESULT = encodeTxResult({ code: 0, log: "", events: [] });
-
 async function committed(blocks: Block[]): Promise<{ db: ChainDb; path: string }> {
   const t = tempDir("opl-header-");
   cleanup = t.cleanup;
   const path = join(t.dir, "db");
   const db = await ChainDb.open(path);
   await db.writeGenesis("x/genesis", []);
-  for (const block of blocks) {
-    const height = block.header.height;
-    const hash = blockHash(block.header);
-    await db.commitBlock({
-      height,
-      block,
-      blockBytes: encodeBlock(block),
-      meta: { hash, commit: { height, round: 0, blockHash: hash, signatures: [] }, numTxs: block.txs.length },
-      txs: block.txs.map((tx) => ({ hash: sha256(tx), bytes: tx, resultBytes: RESULT })),
-      writes: [],
-    });
-  }
+  for (const block of blocks) await commitTestBlock(db, block);
   return { db, path };
 }
 

@@ -90,7 +90,7 @@ export interface BlockSyncServerStats {
   strangersBytesInFlight: number;
   /** Answers cut short, or left empty, because the budget had no room for more. */
   answersCut: number;
-  /** Strangers' requests answered empty: past the asker's part of the strangers' share that second (StrangerShares). */
+  /** Strangers' requests answered empty: past the asker's part of the strangers' share (StrangerShares). */
   strangersBusy: number;
 }
 
@@ -200,7 +200,8 @@ export class BlockSyncServer {
     this.scores = deps.scores;
     this.o = deps.options;
     this.requests = new PerSecondCounts(deps.now);
-    this.strangerShares = new StrangerShares(deps.now);
+    const max = deps.options.maxRequestsPerSecond;
+    this.strangerShares = new StrangerShares({ share: SYNC_STRANGERS_REQUEST_SHARE * max, cap: max }, deps.now);
     this.isStranger = strangerTest(deps.scores.persistentPeers);
     this.budget = new InFlightBudget({
       totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,
@@ -357,7 +358,7 @@ export class BlockSyncServer {
     }
     // Strangers' share, counted once a request came, split among the strangers asking (StrangerShares): past
     // this one's part the answer is empty ("busy"), no offence of its own (others may have spent the share).
-    const busy = stranger && !this.strangerShares.take(peer, SYNC_STRANGERS_REQUEST_SHARE * max);
+    const busy = stranger && !this.strangerShares.take(peer);
     if (busy) this.strangersBusy++;
     await this.answer(stream, peer, stranger, req.fromHeight, busy ? 0 : req.count);
   }

@@ -23,9 +23,9 @@ export interface GossipOptions {
   maxMessagesPerSecond: number;
   /**
    * The peers named in p2p.persistent_peers. When there are any, all other peers (strangers) together may
-   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second, each stranger at most its part of that
-   * (the share over the strangers that sent in the last few seconds: p2p/stranger-shares.ts); a stranger's
-   * messages past it are dropped unread, without blame (other strangers spent it). Each message is decoded
+   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second, each stranger the part of it that it has
+   * earned (the share over the strangers that sent in the last few seconds, built up to one peer's burst:
+   * p2p/stranger-shares.ts); a stranger's messages past it are dropped unread, without blame. Each message is decoded
    * and checked by onMessage, and stranger ids cost nothing: without it, 100 ids were allowed 100 peers'
    * worth. Default: none named.
    */
@@ -75,10 +75,7 @@ export class Gossip {
   private stopped = false;
   private readonly isStranger: (peer: string) => boolean;
   private readonly now: () => number;
-  /** The strangers' shared token bucket: tokens left, and when it was last refilled. */
-  private strangersTokens: number;
-  private strangersRefilled: number;
-  /** Each stranger's messages this second, its part of the strangers' share split among those sending. */
+  /** The strangers' messages: each earns its part of their share (p2p/stranger-shares.ts). */
   private readonly strangerShares: StrangerShares;
   /** Strangers' messages dropped unread because strangers had spent their share, or the sender its part. */
   strangersDropped = 0;
@@ -89,9 +86,10 @@ export class Gossip {
     this.log = log;
     this.isStranger = strangerTest(opts.persistentPeers ?? new Set());
     this.now = opts.now ?? (() => performance.now());
-    this.strangersTokens = 2 * STRANGERS_MESSAGE_SHARE * opts.maxMessagesPerSecond;
-    this.strangersRefilled = this.now();
-    this.strangerShares = new StrangerShares(this.now);
+    // Credit up to one peer's burst (its own bucket's), earned at the share over the strangers sending. (A token
+    // bucket shared by all strangers, as before, went to whichever sent first in each second.)
+    const rate = opts.maxMessagesPerSecond;
+    this.strangerShares = new StrangerShares({ share: STRANGERS_MESSAGE_SHARE * rate, cap: 2 * rate }, this.now);
   }
 
   static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {
@@ -182,16 +180,6 @@ export class Gossip {
     }
   }
 
-  /** Takes up to `n` messages from the strangers' shared bucket; how many it held. */
-  private strangersTake(n: number, now: number): number {
-    const rate = STRANGERS_MESSAGE_SHARE * this.opts.maxMessagesPerSecond;
-    this.strangersTokens = Math.min(2 * rate, this.strangersTokens + ((now - this.strangersRefilled) / 1000) * rate);
-    this.strangersRefilled = now;
-    const taken = Math.min(n, Math.floor(this.strangersTokens));
-    this.strangersTokens -= taken;
-    return taken;
-  }
-
   private onInbound(stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString();
     const decoder = new FrameDecoder(this.opts.maxMessageBytes);
@@ -222,10 +210,9 @@ export class Gossip {
         return;
       }
       if (stranger) {
-        // Its part of the strangers' messages this second (the share over the strangers sending), then the
-        // strangers' bucket: ids that send first in every second no longer spend it all.
-        const room = this.strangerShares.room(peer, STRANGERS_MESSAGE_SHARE * rate);
-        const taken = this.strangersTake(Math.min(frames.length, room), now);
+        // Its part of the strangers' messages (the share over the strangers sending): ids that send first in
+        // every second no longer spend it all.
+        const taken = Math.min(frames.length, this.strangerShares.room(peer));
         this.strangerShares.count(peer, taken);
         this.strangersDropped += frames.length - taken;
         if (taken < frames.length) frames = frames.slice(0, taken);

@@ -47,7 +47,8 @@ export class RecentStrangers {
 
   private roll(): void {
     const second = Math.floor(this.now() / 1000);
-    if (second === this.second) return;
+    // A clock stepped back (Date.now) stays in the second it was in, rather than forgetting who asked.
+    if (second <= this.second) return;
     const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : second - this.second;
     this.second = second;
     // The seconds in between saw no one: as many empty ones go in as passed (at most the window).
@@ -62,69 +63,91 @@ export class RecentStrangers {
   }
 }
 
+/** A StrangerShares' bounds: how much all strangers take a second, and one stranger at most at once. */
+export interface StrangerShareBounds {
+  /**
+   * What all strangers together earn a second (requests, hashes, bytes, messages); in any one second they
+   * take at most ACTIVE_SECONDS times it (what they banked).
+   */
+  share: number;
+  /** What one stranger may take at once after a quiet spell: the per-peer bound (its credit is capped there). */
+  cap: number;
+}
+
 /**
  * The strangers' share of some work per second (block sync requests served; tx fetch requests, hashes looked
- * up and answer bytes), split fairly among the strangers asking for it: each may take at most the share
- * divided by the strangers that asked in the last ACTIVE_SECONDS seconds (RecentStrangers), and all of them
- * together at most the share. Counted in requests, at least one each.
+ * up and answer bytes; gossip messages), split fairly among the strangers asking for it. Each stranger earns
+ * credit at the share over the strangers that asked in the last ACTIVE_SECONDS seconds (RecentStrangers), up
+ * to `cap` (one second's worth to a stranger first seen), and takes against it; all of them together take at
+ * most ACTIVE_SECONDS shares in any one second.
  *
- * First come, first served, the share went to whichever strangers asked first in each second: four stranger ids
- * asking their own limit at the start of every second spent it, and an honest stranger (a new full node
+ * First come, first served, the share went to whichever strangers asked first in each second: four stranger
+ * ids asking their own limit at the start of every second spent it, and an honest stranger (a new full node
  * syncing) was answered "busy" every time, until it gave this node up. Split this way, the four keep four
- * fifths of the share and it gets the fifth, from the second after its first refusal on. (Many more ids than
- * that still thin everyone's part out: a peer id costs nothing to make; naming fellow validators and sentries
- * in p2p.persistent_peers is what keeps them served whatever strangers do.)
+ * fifths of the share and it gets the fifth, whatever order they ask in. Credit, not a part
+ * per second: with more strangers asking than the share has units (41 ids asking one sync request at the
+ * start of every second, where the share is 40), a part of "at least one a second" each made it first come,
+ * first served again; credit builds up at its true rate (40/42 of a request a second) and each stranger,
+ * the honest one too, gets a request about every 1.05 s. And a request larger than one second's part (a
+ * whole block fetched while three strangers ask) is taken once enough credit has built up, instead of never.
+ * (Ids cost nothing: many of them still thin everyone's part out; naming fellow validators and sentries in
+ * p2p.persistent_peers is what keeps them served whatever strangers do.)
  */
 export class StrangerShares {
   private readonly now: () => number;
+  private readonly bounds: StrangerShareBounds;
   private readonly asking: RecentStrangers;
   private second = Number.NaN;
-  /** What each stranger took this second. */
-  private taken = new Map<string, number>();
+  /** All strangers' take this second. */
   private takenTotal = 0;
+  /** Each stranger's credit, as of `at` (ms): strangers seen in the last ACTIVE_SECONDS seconds, about. */
+  private credits = new Map<string, { credit: number; at: number }>();
+  private creditsSweptAt = Number.NaN;
 
   /**
-   * `now`: the clock, in ms (Date.now by default: the seconds the client paces by). `asking`: the strangers
-   * the share is split among, when several shares of one server split by the same ones (a new one otherwise).
+   * `now`: the clock, in ms (Date.now by default). `asking`: the strangers the share is split among, when
+   * several shares of one server split by the same ones (a new one otherwise).
    */
-  constructor(now: () => number = Date.now, asking: RecentStrangers = new RecentStrangers(now)) {
+  constructor(
+    bounds: StrangerShareBounds,
+    now: () => number = Date.now,
+    asking: RecentStrangers = new RecentStrangers(now),
+  ) {
+    this.bounds = bounds;
     this.now = now;
     this.asking = asking;
   }
 
   /**
-   * Whether `n` more (1: one request) fits `peer`'s part of the `share` strangers get this second and the share
-   * itself. Counts nothing; the stranger's asking is remembered either way: one refused is one of those the
-   * share is split among.
+   * Whether `n` more (1: one request) fits `peer`'s credit and this second's share. Counts nothing; the
+   * stranger's asking is remembered either way: one refused is one of those the share is split among.
    */
-  fits(peer: string, share: number, n = 1): boolean {
-    this.roll();
-    this.asking.saw(peer);
-    if (this.takenTotal + n > share) return false;
-    return (this.taken.get(peer) ?? 0) + n <= this.fairPart(share);
+  fits(peer: string, n = 1): boolean {
+    return n <= this.room(peer);
   }
 
   /**
-   * How much more `peer` may take of the `share` strangers get this second: what is left of its part and of
-   * the share, whichever is less. Counts nothing; remembers the asking, as fits does.
+   * How much more `peer` may take now: its credit (whole units), or what is left of this second's share,
+   * whichever is less. Counts nothing; remembers the asking, as fits does.
    */
-  room(peer: string, share: number): number {
+  room(peer: string): number {
     this.roll();
     this.asking.saw(peer);
-    const mine = this.taken.get(peer) ?? 0;
-    return Math.max(0, Math.min(share - this.takenTotal, this.fairPart(share) - mine));
+    const credit = this.creditOf(peer).credit;
+    const left = ACTIVE_SECONDS * this.bounds.share - this.takenTotal;
+    return Math.max(0, Math.min(left, Math.floor(credit + 1e-9)));
   }
 
-  /** Counts `n` more taken by `peer`. */
+  /** Counts `n` more taken by `peer`: from its credit and this second's share. */
   count(peer: string, n = 1): void {
     this.roll();
-    this.taken.set(peer, (this.taken.get(peer) ?? 0) + n);
+    this.creditOf(peer).credit -= n;
     this.takenTotal += n;
   }
 
   /** fits, then count if it does: whether `peer` may take `n` more. */
-  take(peer: string, share: number, n = 1): boolean {
-    if (!this.fits(peer, share, n)) return false;
+  take(peer: string, n = 1): boolean {
+    if (!this.fits(peer, n)) return false;
     this.count(peer, n);
     return true;
   }
@@ -140,16 +163,35 @@ export class StrangerShares {
     return this.asking.count;
   }
 
-  /** What one stranger may take this second: the share over the strangers asking, at least 1. */
-  fairPart(share: number): number {
-    return Math.max(1, Math.floor(this.asking.part(share)));
+  /** What one stranger earns a second: the share over the strangers asking. */
+  get rate(): number {
+    return this.asking.part(this.bounds.share);
+  }
+
+  /** `peer`'s credit brought up to now: earned at `rate` since last seen, at most `cap`. */
+  private creditOf(peer: string): { credit: number; at: number } {
+    const t = this.now();
+    let c = this.credits.get(peer);
+    if (c === undefined) {
+      c = { credit: Math.min(this.bounds.cap, this.rate), at: t };
+      this.credits.set(peer, c);
+    } else if (t > c.at) {
+      c.credit = Math.min(this.bounds.cap, c.credit + ((t - c.at) / 1000) * this.rate);
+      c.at = t;
+    }
+    return c;
   }
 
   private roll(): void {
-    const second = Math.floor(this.now() / 1000);
-    if (second === this.second) return;
+    const t = this.now();
+    const second = Math.floor(t / 1000);
+    if (second <= this.second) return; // a clock stepped back stays in its second
     this.second = second;
-    this.taken = new Map();
     this.takenTotal = 0;
+    // Strangers not seen for the window are forgotten (a new one starts with a second's credit).
+    if (!(t - this.creditsSweptAt < ACTIVE_SECONDS * 1000)) {
+      for (const [peer, c] of this.credits) if (t - c.at >= ACTIVE_SECONDS * 1000) this.credits.delete(peer);
+      this.creditsSweptAt = t;
+    }
   }
 }

@@ -164,9 +164,13 @@ export class TxFetch {
     this.hashes = new PerSecondCounts(deps.now);
     this.bytes = new PerSecondCounts(deps.now);
     const asking = new RecentStrangers(deps.now);
-    this.strangerRequests = new StrangerShares(deps.now, asking);
-    this.strangerHashes = new StrangerShares(deps.now, asking);
-    this.strangerBytes = new StrangerShares(deps.now, asking);
+    const max = deps.options.maxRequestsPerSecond;
+    const requests = { share: TX_FETCH_STRANGERS_SHARE * max, cap: max };
+    this.strangerRequests = new StrangerShares(requests, deps.now, asking);
+    const hashes = { share: STRANGERS_HASHES_PER_SECOND, cap: TX_FETCH_HASHES_PER_PEER_SECOND };
+    this.strangerHashes = new StrangerShares(hashes, deps.now, asking);
+    const bytes = { share: STRANGERS_BYTES_PER_SECOND, cap: TX_FETCH_BYTES_PER_PEER_SECOND };
+    this.strangerBytes = new StrangerShares(bytes, deps.now, asking);
     this.o = deps.options;
   }
 
@@ -271,7 +275,7 @@ export class TxFetch {
     }
     // Strangers' share of requests, counted once a request came, split among the strangers asking: no offence
     // of this one's past its part.
-    if (stranger && !this.strangerRequests.take(peer, TX_FETCH_STRANGERS_SHARE * max)) {
+    if (stranger && !this.strangerRequests.take(peer)) {
       stream.abort(new Error("tx fetch requests over their budget: ask again shortly"));
       return;
     }
@@ -355,8 +359,7 @@ export class TxFetch {
       this.hashes.of(peer) + hashes <= TX_FETCH_HASHES_PER_PEER_SECOND &&
       this.bytes.of(peer) + bound <= TX_FETCH_BYTES_PER_PEER_SECOND &&
       (!stranger ||
-        (this.strangerHashes.fits(peer, STRANGERS_HASHES_PER_SECOND, hashes) &&
-          this.strangerBytes.fits(peer, STRANGERS_BYTES_PER_SECOND, bound)));
+        (this.strangerHashes.fits(peer, hashes) && this.strangerBytes.fits(peer, bound)));
     if (!fits || !ticket.take(bound)) {
       const strangersHashes = this.strangerHashes.total;
       const counted = { hashes: this.hashes.of(peer), bytes: this.bytes.of(peer), strangersHashes };

@@ -27,25 +27,32 @@ export const HEADER_CACHE_HEIGHTS = 16;
 const caches = new WeakMap<object, Map<number, CommittedHeader>>();
 
 /**
- * How a header read is paid for. "charge": one key of work, or its whole block's read for an older block
- * (WORK_LIMIT_EXCEEDED past the budget). "always": the same within what is left (a page's first item must
- * make progress). "page": nothing for a header stored apart (a page of blocks paid one key each up front),
- * and undefined instead of the error when an older block's read no longer fits (the page ends before it).
+ * How a header read is paid for. `paid`: the caller paid a key for it already (a page of blocks pays one per
+ * block up front). `always`: read even past the request's budget, within what is left (a page's first item
+ * must make progress). A header stored apart costs one key (unless paid); an older block's header costs its
+ * block's read, by size.
  */
-type HeaderCharge = "charge" | "always" | "page";
+interface HeaderCharge {
+  paid: boolean;
+  always: boolean;
+}
 
 /** `firstOfPage`: read even if the request's budget is spent (chargeBlockRead's `always`). */
 export async function committedHeader(ctx: RpcContext, height: number, firstOfPage = false): Promise<CommittedHeader> {
-  return (await readCommittedHeader(ctx, height, firstOfPage ? "always" : "charge")) as CommittedHeader;
+  return (await readCommittedHeader(ctx, height, { paid: false, always: firstOfPage })) as CommittedHeader;
 }
 
 /**
- * For a page of block notifications: the header, already paid for by the page, unless its block must be read
- * whole for it (a block committed before headers were stored apart) and that no longer fits the request's
- * budget: then undefined, and the page ends before it.
+ * For a page of block notifications, which paid a key per block up front: the header; or, when its block must
+ * be read whole for it (a block committed before headers were stored apart) and that no longer fits the
+ * request's budget, undefined, and the page ends before it. The page's `first` block is read all the same.
  */
-export function committedHeaderOnPage(ctx: RpcContext, height: number): Promise<CommittedHeader | undefined> {
-  return readCommittedHeader(ctx, height, "page");
+export function committedHeaderOnPage(
+  ctx: RpcContext,
+  height: number,
+  first: boolean,
+): Promise<CommittedHeader | undefined> {
+  return readCommittedHeader(ctx, height, { paid: true, always: first });
 }
 
 async function readCommittedHeader(
@@ -65,10 +72,15 @@ async function readCommittedHeader(
     cache.set(height, kept);
     return kept;
   }
-  // Stored apart from the block: one small read, proved by the committed hash (BlockStore.getStoredHeader).
-  if (charge !== "page") ctx.request.charge(charge === "always" ? Math.min(1, ctx.request.workLeft) : 1);
-  const found = (await ctx.db.getStoredHeader(height)) ?? (await headerOfBlock(ctx, height, charge));
-  if (found === undefined) return undefined;
+  // Stored apart from the block: one small read, proved by the committed hash (BlockStore.getStoredHeader),
+  // charged once found (a block from before has its whole read charged instead).
+  let found: CommittedHeader | undefined = await ctx.db.getStoredHeader(height);
+  if (found !== undefined) {
+    if (!charge.paid) ctx.request.charge(charge.always ? Math.min(1, ctx.request.workLeft) : 1);
+  } else {
+    found = await headerOfBlock(ctx, height, charge);
+    if (found === undefined) return undefined;
+  }
   cache.set(height, found);
   if (cache.size > HEADER_CACHE_HEIGHTS) cache.delete(cache.keys().next().value as number);
   return found;
@@ -80,8 +92,8 @@ async function headerOfBlock(
   height: number,
   charge: HeaderCharge,
 ): Promise<CommittedHeader | undefined> {
-  if (charge === "page" && !(await blockReadFits(ctx, height))) return undefined;
-  await chargeBlockRead(ctx, height, charge !== "charge");
+  if (charge.paid && !charge.always && !(await blockReadFits(ctx, height))) return undefined;
+  await chargeBlockRead(ctx, height, charge.always);
   const [bytes, meta] = await Promise.all([ctx.db.getBlockBytes(height), ctx.db.getBlockMeta(height)]);
   if (bytes === undefined || meta === undefined) throw appError("BLOCK_NOT_FOUND", `block ${height} is not stored here`);
   const { header } = scanBlock(bytes);

@@ -4,7 +4,7 @@ import { encodeAddress } from "../../crypto/address.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import type { RpcContext } from "../context.ts";
 import { appError } from "../errors.ts";
-import { committedHeader, committedHeaderOnPage } from "../committed-header.ts";
+import { committedHeaderOnPage } from "../committed-header.ts";
 import { MAX_SEARCH_SCAN_KEYS, matches, primaryTerm, type ReadItem, readItem } from "../methods/search.ts";
 import type { SearchPlace } from "../search-cursor.ts";
 import { isoTime } from "../views.ts";
@@ -67,7 +67,7 @@ async function readBlocks(ctx: RpcContext, after: Place, tip: number, maxItems: 
       // next page goes on from there. Failing instead, a replay of big blocks failed on the same page every
       // time it was resumed.
       const [found, hashes] = await Promise.all([
-        items.length === 0 ? committedHeader(ctx, height, true) : committedHeaderOnPage(ctx, height),
+        committedHeaderOnPage(ctx, height, items.length === 0),
         ctx.db.txHashesOf(height),
       ]);
       if (found === undefined) break;

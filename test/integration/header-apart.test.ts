@@ -66,7 +66,7 @@ describe("block headers stored apart from their blocks", () => {
       expect(got.commit.height).toBe(1);
       expect(ctx.request.workDone).toBe(1);
       // A page of block notifications gets both headers within its budget.
-      expect((await committedHeaderOnPage(ctx, 2))?.header.height).toBe(2);
+      expect((await committedHeaderOnPage(ctx, 2, false))?.header.height).toBe(2);
       expect(ctx.request.workDone).toBe(1); // the page paid for its blocks up front
     } finally {
       await db.close();
@@ -97,13 +97,18 @@ describe("block headers stored apart from their blocks", () => {
     });
     try {
       expect(await older.getStoredHeader(1)).toBeUndefined();
-      // Within a fresh budget the header still comes (the first block of a page must make progress) ...
+      // A fresh request reads one such block whatever its budget (a page's first block must make progress) ...
       const ctx = contextOf(older, 2, 10);
-      const got = await committedHeader(ctx, 1, true);
-      expect(equalBytes(got.hash, blockHash(blocks[0].header))).toBe(true);
-      // ... but the next one is read whole, so it no longer fits the budget: the page ends before it.
-      expect(await committedHeaderOnPage(ctx, 2)).toBeUndefined();
-      await expect(committedHeader(contextOf(older, 2, 10), 2)).rejects.toThrow(/work budget of 10 keys exceeded/);
+      const got = await committedHeaderOnPage(ctx, 1, true);
+      expect(equalBytes(got?.hash ?? new Uint8Array(0), blockHash(blocks[0].header))).toBe(true);
+      expect(ctx.request.workDone).toBe(10); // the whole budget: the block's read, by size, at most a budget
+      // ... but the next is read whole too, which no longer fits: the page ends before it.
+      expect(await committedHeaderOnPage(ctx, 2, false)).toBeUndefined();
+      // And a request that asks for it alone (a proof) is refused past its budget.
+      const spent = contextOf(older, 2, 10);
+      spent.request.charge(5);
+      await expect(committedHeader(spent, 2)).rejects.toThrow(/work budget of 10 keys exceeded/);
+      expect((await committedHeader(contextOf(older, 2, 10), 2)).header.height).toBe(2); // a fresh one is not
     } finally {
       await older.close();
     }

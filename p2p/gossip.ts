@@ -23,11 +23,11 @@ export interface GossipOptions {
   maxMessagesPerSecond: number;
   /**
    * The peers named in p2p.persistent_peers. When there are any, all other peers (strangers) together may
-   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second, each stranger the part of it that it has
-   * earned (the share over the strangers that sent in the last few seconds, built up to one peer's burst:
-   * p2p/stranger-shares.ts); a stranger's messages past it are dropped unread, without blame. Each message is decoded
-   * and checked by onMessage, and stranger ids cost nothing: without it, 100 ids were allowed 100 peers'
-   * worth. Default: none named.
+   * send STRANGERS_MESSAGE_SHARE peers' worth of messages a second (bursts of twice that), each stranger the
+   * part of it that it has earned (the share over the strangers that sent in the last few seconds, built up
+   * to one peer's burst: p2p/stranger-shares.ts); a stranger's messages past it are dropped unread, without
+   * blame. Each message is decoded and checked by onMessage, and stranger ids cost nothing: without it, 100
+   * ids were allowed 100 peers' worth. Default: none named.
    */
   persistentPeers?: ReadonlySet<string>;
   /** The clock (ms) the message rates are counted by. Default: performance.now. */
@@ -86,10 +86,12 @@ export class Gossip {
     this.log = log;
     this.isStranger = strangerTest(opts.persistentPeers ?? new Set());
     this.now = opts.now ?? (() => performance.now());
-    // Credit up to one peer's burst (its own bucket's), earned at the share over the strangers sending. (A token
-    // bucket shared by all strangers, as before, went to whichever sent first in each second.)
+    // Credit up to one peer's burst (its own bucket's), earned at the share over the strangers sending; all of
+    // them at most two seconds' share in one second, as the token bucket they shared allowed (which went to
+    // whichever sent first in each second).
     const rate = opts.maxMessagesPerSecond;
-    this.strangerShares = new StrangerShares({ share: STRANGERS_MESSAGE_SHARE * rate, cap: 2 * rate }, this.now);
+    const share = STRANGERS_MESSAGE_SHARE * rate;
+    this.strangerShares = new StrangerShares({ share, cap: 2 * rate, burst: 2 * share }, this.now);
   }
 
   static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {

@@ -7,6 +7,17 @@
 export const ACTIVE_SECONDS = 3;
 
 /**
+ * The most idle time one access credits a stranger for, in seconds: a stranger back after a longer spell, but
+ * still remembered (ids unseen for 3-6 s are no longer among those the share is split by, but still hold
+ * credit), would otherwise earn at the rate of fewer strangers than there were, and such ids came to about
+ * 1.2 shares a second in a model of ids returning every 3-4 s.
+ */
+const EARN_SECONDS_AT_MOST = 2;
+
+/** Milliseconds that only go forward (wall-clock steps do not move it): the default clock here. */
+const monotonicMs = (): number => performance.timeOrigin + performance.now();
+
+/**
  * The strangers that asked for something (a sync request, a relayed batch) in the last ACTIVE_SECONDS
  * seconds: those a strangers' share is split among. Holds only the strangers of those seconds.
  */
@@ -21,8 +32,8 @@ export class RecentStrangers {
   /** Of seenNow, those not in `before`: the count is before.size + this. */
   private newcomers = 0;
 
-  /** `now`: the clock, in ms (Date.now by default: the seconds clients pace by). */
-  constructor(now: () => number = Date.now) {
+  /** `now`: the clock, in ms (monotonic by default). */
+  constructor(now: () => number = monotonicMs) {
     this.now = now;
   }
 
@@ -47,9 +58,10 @@ export class RecentStrangers {
 
   private roll(): void {
     const second = Math.floor(this.now() / 1000);
-    // A clock stepped back (Date.now) stays in the second it was in, rather than forgetting who asked.
-    if (second <= this.second) return;
-    const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : second - this.second;
+    if (second === this.second) return;
+    // A clock stepped back (one given that can) counts as one second gone: the seconds go on, and no one is
+    // forgotten early.
+    const gone = Number.isNaN(this.second) ? ACTIVE_SECONDS : Math.max(1, second - this.second);
     this.second = second;
     // The seconds in between saw no one: as many empty ones go in as passed (at most the window).
     for (let i = 0; i < Math.min(gone, ACTIVE_SECONDS); i++) {
@@ -66,10 +78,11 @@ export class RecentStrangers {
 /** A StrangerShares' bounds: how much all strangers take a second, and one stranger at most at once. */
 export interface StrangerShareBounds {
   /**
-   * What all strangers together earn a second (requests, hashes, bytes, messages); in any one second they
-   * take at most ACTIVE_SECONDS times it (what they banked).
+   * What all strangers together earn a second (requests, hashes, bytes, messages).
    */
   share: number;
+  /** The most all strangers take in one second, of what they banked. Default: ACTIVE_SECONDS shares. */
+  burst?: number;
   /** What one stranger may take at once after a quiet spell: the per-peer bound (its credit is capped there). */
   cap: number;
 }
@@ -78,8 +91,8 @@ export interface StrangerShareBounds {
  * The strangers' share of some work per second (block sync requests served; tx fetch requests, hashes looked
  * up and answer bytes; gossip messages), split fairly among the strangers asking for it. Each stranger earns
  * credit at the share over the strangers that asked in the last ACTIVE_SECONDS seconds (RecentStrangers), up
- * to `cap` (one second's worth to a stranger first seen), and takes against it; all of them together take at
- * most ACTIVE_SECONDS shares in any one second.
+ * to `cap` (one second's worth to a stranger first seen), and takes against it; all of them together take
+ * the share a second, and at most `burst` (ACTIVE_SECONDS shares by default) in any one second.
  *
  * First come, first served, the share went to whichever strangers asked first in each second: four stranger
  * ids asking their own limit at the start of every second spent it, and an honest stranger (a new full node
@@ -105,12 +118,12 @@ export class StrangerShares {
   private creditsSweptAt = Number.NaN;
 
   /**
-   * `now`: the clock, in ms (Date.now by default). `asking`: the strangers the share is split among, when
+   * `now`: the clock, in ms (monotonic by default). `asking`: the strangers the share is split among, when
    * several shares of one server split by the same ones (a new one otherwise).
    */
   constructor(
     bounds: StrangerShareBounds,
-    now: () => number = Date.now,
+    now: () => number = monotonicMs,
     asking: RecentStrangers = new RecentStrangers(now),
   ) {
     this.bounds = bounds;
@@ -134,7 +147,7 @@ export class StrangerShares {
     this.roll();
     this.asking.saw(peer);
     const credit = this.creditOf(peer).credit;
-    const left = ACTIVE_SECONDS * this.bounds.share - this.takenTotal;
+    const left = (this.bounds.burst ?? ACTIVE_SECONDS * this.bounds.share) - this.takenTotal;
     return Math.max(0, Math.min(left, Math.floor(credit + 1e-9)));
   }
 
@@ -168,7 +181,10 @@ export class StrangerShares {
     return this.asking.part(this.bounds.share);
   }
 
-  /** `peer`'s credit brought up to now: earned at `rate` since last seen, at most `cap`. */
+  /**
+   * `peer`'s credit brought up to now: earned at `rate` since last seen (EARN_SECONDS_AT_MOST at most), up to
+   * `cap`. A clock stepped back earns nothing.
+   */
   private creditOf(peer: string): { credit: number; at: number } {
     const t = this.now();
     let c = this.credits.get(peer);
@@ -176,7 +192,10 @@ export class StrangerShares {
       c = { credit: Math.min(this.bounds.cap, this.rate), at: t };
       this.credits.set(peer, c);
     } else if (t > c.at) {
-      c.credit = Math.min(this.bounds.cap, c.credit + ((t - c.at) / 1000) * this.rate);
+      const seconds = Math.min(EARN_SECONDS_AT_MOST, (t - c.at) / 1000);
+      c.credit = Math.min(this.bounds.cap, c.credit + seconds * this.rate);
+      c.at = t;
+    } else {
       c.at = t;
     }
     return c;
@@ -185,12 +204,13 @@ export class StrangerShares {
   private roll(): void {
     const t = this.now();
     const second = Math.floor(t / 1000);
-    if (second <= this.second) return; // a clock stepped back stays in its second
+    if (second === this.second) return; // (a clock stepped back starts a new second, as one gone forward)
     this.second = second;
     this.takenTotal = 0;
     // Strangers not seen for the window are forgotten (a new one starts with a second's credit).
-    if (!(t - this.creditsSweptAt < ACTIVE_SECONDS * 1000)) {
-      for (const [peer, c] of this.credits) if (t - c.at >= ACTIVE_SECONDS * 1000) this.credits.delete(peer);
+    const window = ACTIVE_SECONDS * 1000;
+    if (Number.isNaN(this.creditsSweptAt) || t < this.creditsSweptAt || t - this.creditsSweptAt >= window) {
+      for (const [peer, c] of this.credits) if (t - c.at >= window) this.credits.delete(peer);
       this.creditsSweptAt = t;
     }
   }

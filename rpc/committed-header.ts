@@ -37,9 +37,9 @@ interface HeaderCharge {
   always: boolean;
 }
 
-/** `firstOfPage`: read even if the request's budget is spent (chargeBlockRead's `always`). */
-export async function committedHeader(ctx: RpcContext, height: number, firstOfPage = false): Promise<CommittedHeader> {
-  return (await readCommittedHeader(ctx, height, { paid: false, always: firstOfPage })) as CommittedHeader;
+/** A committed block's header, charged to the request: WORK_LIMIT_EXCEEDED past its budget. */
+export async function committedHeader(ctx: RpcContext, height: number): Promise<CommittedHeader> {
+  return (await readCommittedHeader(ctx, height, { paid: false, always: false })) as CommittedHeader;
 }
 
 /**
@@ -73,7 +73,8 @@ async function readCommittedHeader(
     return kept;
   }
   // Stored apart from the block: one small read, proved by the committed hash (BlockStore.getStoredHeader),
-  // charged once found (a block from before has its whole read charged instead).
+  // charged once found (a block from before has its whole read charged instead); none with the budget spent.
+  if (!charge.paid && !charge.always && ctx.request.workLeft < 1) ctx.request.charge(1);
   let found: CommittedHeader | undefined = await ctx.db.getStoredHeader(height);
   if (found !== undefined) {
     if (!charge.paid) ctx.request.charge(charge.always ? Math.min(1, ctx.request.workLeft) : 1);

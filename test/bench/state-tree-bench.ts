@@ -29,6 +29,7 @@ import { StatePruner } from "../../state/tree/pruner.ts";
 import { type TreePut, VersionedTree } from "../../state/tree/versioned-tree.ts";
 import type { StateWrite } from "../../state/view.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { smallBlock } from "../helpers/max-block.ts";
 
 const { values } = parseArgs({
   options: {
@@ -107,7 +108,7 @@ async function runBlocks(db: ChainDb, state: LatestState, pruner: StatePruner | 
     buildMs += performance.now() - t0;
     treeBytes += bytesOf(ops);
     for (const w of writes) stateBytes += 2 * (1 + w.key.byteLength) + 10 + 2 * (w.value as Uint8Array).byteLength + 1;
-    const block = { block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [] };
+    const block = { block: smallBlock(), blockBytes: new Uint8Array(0), meta: META, txs: [] };
     await db.commitBlock({ ...block, height: b, writes, tree: candidate });
     state.apply(writes, candidate);
     await pruner?.run(b);

@@ -4,6 +4,7 @@ import { BUCKET, bucketKey } from "../../state/store/buckets.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import type { StateWrite } from "../../state/view.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { smallBlock } from "../helpers/max-block.ts";
 
 /**
  * ChainDb hands LevelDB its small keys and values as copies in one reused off-heap scratch
@@ -47,7 +48,7 @@ describe("a block's small keys and values, through the off-heap scratch", () => 
     for (let i = 0; i < 600; i++) {
       writes.push({ key: bytesOf(i, 1 + (i % 70)), value: bytesOf(10_000 + i, i % 91) });
     }
-    const block = { block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [] };
+    const block = { block: smallBlock(), blockBytes: new Uint8Array(0), meta: META, txs: [] };
     await db.commitBlock({ ...block, height: 1, writes });
 
     // Height 2 deletes every fifth key (a batch del through the scratch, and its history entry).

@@ -10,6 +10,7 @@ import { listAt } from "../../rpc/state-query.ts";
 import { ChainDb, type StateScan } from "../../state/store/chain-db.ts";
 import type { StateWrite } from "../../state/view.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { smallBlock } from "../helpers/max-block.ts";
 
 /**
  * Listing state at past heights from a real LevelDB. The history bucket keeps one entry per (key, height), so
@@ -89,7 +90,7 @@ beforeAll(async () => {
   const byHeight = history();
   for (const height of [...byHeight.keys()].sort((a, b) => a - b)) {
     const writes = byHeight.get(height) as StateWrite[];
-    const block = { height, block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [], writes };
+    const block = { height, block: smallBlock(), blockBytes: new Uint8Array(0), meta: META, txs: [], writes };
     await db.commitBlock(block);
   }
   countReads(db);

@@ -13,6 +13,7 @@ import { VersionedTree } from "../../state/tree/versioned-tree.ts";
 import type { StateWrite } from "../../state/view.ts";
 import { proofHolds } from "../helpers/proof-check.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { smallBlock } from "../helpers/max-block.ts";
 
 /**
  * The state tree in a real LevelDB, driven as chain-app drives it (treeWith, the block's one batch with the
@@ -25,7 +26,7 @@ const META = {
   numTxs: 0,
 };
 /** A block's fields other than its height and state (the store does not decode them here). */
-const EMPTY_BLOCK = { block: undefined as never, blockBytes: new Uint8Array(0), meta: META, txs: [] };
+const EMPTY_BLOCK = { block: smallBlock(), blockBytes: new Uint8Array(0), meta: META, txs: [] };
 const KEYS = Array.from({ length: 12 }, (_, i) => utf8(`acct/${i}`));
 
 let cleanups: (() => Promise<void> | void)[] = [];

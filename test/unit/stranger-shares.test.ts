@@ -73,10 +73,9 @@ describe("StrangerShares", () => {
     let t = 0;
     const shares = new StrangerShares({ share: 10, cap: 10 }, () => t);
     const peers = Array.from({ length: 8 }, (_, i) => `p${i}`);
-    for (const p of peers) shares.room(p); // all asking: each earns 10/8 a second
-    t += 20_000; // credit builds up to the cap
-    for (const p of peers) shares.room(p);
-    t += 1000;
+    // All asking every second, taking nothing: each earns 10/8 a second, up to the cap of 10.
+    for (let second = 0; second < 10; second++, t += 1000) for (const p of peers) shares.room(p);
+    for (const p of peers) expect(shares.room(p)).toBe(10);
     const taken = peers.reduce((n, p) => n + takes(shares, p, 10), 0);
     expect(taken).toBe(ACTIVE_SECONDS * 10);
     expect(shares.total).toBe(ACTIVE_SECONDS * 10);
@@ -98,15 +97,18 @@ describe("StrangerShares", () => {
     expect(shares.active).toBe(0);
   });
 
-  it("a clock stepped back stays in its second: no one is forgotten, and no credit is earned", () => {
+  it("a clock stepped back: no one is forgotten, no credit is earned, and strangers are not locked out", () => {
     let t = 10_500;
-    const shares = new StrangerShares({ share: 20, cap: 20 }, () => t);
-    shares.room("a");
-    shares.room("b");
+    const shares = new StrangerShares({ share: 20, cap: 20, burst: 20 }, () => t);
+    expect(shares.take("a", 10)).toBe(true); // a: alone, 20 of credit
+    expect(shares.take("b", 10)).toBe(true); // b: one of two, 10
     t -= 5_000;
     expect(shares.active).toBe(2);
+    expect(shares.room("a")).toBe(10); // what it had left: nothing earned for the step back
     shares.room("c");
     expect(shares.active).toBe(3);
+    t += 1000; // a second on from there: credit again
+    expect(shares.room("a")).toBe(16); // 10 + 20 / 3
   });
 });
 

@@ -84,7 +84,7 @@ export interface TxRelayOptions {
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
   relayPeerTxs: boolean;
-  /** The clock (ms) whose seconds tell which strangers sent batches lately. Default: Date.now. */
+  /** The clock (ms) whose seconds tell which strangers sent batches lately. Default: a monotonic clock (RecentStrangers). */
   now?: () => number;
 }
 

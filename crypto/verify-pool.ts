@@ -56,9 +56,26 @@ export function verifyWorkerCount(configured = 0, cores = availableParallelism()
   return configured > 0 ? configured : Math.max(1, Math.min(MAX_VERIFY_WORKERS, cores));
 }
 
+/**
+ * How many of `done` (a worker's count of records checked, which it bumps after each one) the main thread has
+ * not yet heard the answers of, `heard` being the records of the answers it handled. Both counts wrap at 2^32
+ * (an Int32Array's Atomics.add does; `heard` is kept wrapped the same way), so the difference stays right past
+ * 2^31 checks: about two and a half days of one worker at 10,000 a second.
+ */
+export function unheardOf(done: number, heard: number): number {
+  return Math.max(0, (done - heard) | 0);
+}
+
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly busy: number[] = [];
+  /**
+   * Each worker's count of records it has checked, on shared memory it bumps after each one, and the records
+   * whose answers this thread has handled (see unheardOf). A check done while this thread is busy elsewhere (a
+   * block's commit, a garbage collection) is known done before its answer is heard: `waiting` leaves it out.
+   */
+  private readonly done: Int32Array[] = [];
+  private readonly heard: number[] = [];
   private readonly jobs = new Map<number, { worker: number; items: Pending[] }>();
   private queue: Pending[] = [];
   private flushImmediate: NodeJS.Immediate | undefined;
@@ -74,8 +91,8 @@ export class VerifyPool {
   constructor(size = verifyWorkerCount(), onWorkerLost: (err: Error) => void = () => {}) {
     this.onWorkerLost = onWorkerLost;
     for (let i = 0; i < size; i++) {
-      this.workers.push(this.spawn(i));
       this.busy.push(0);
+      this.workers.push(this.spawn(i));
     }
   }
 
@@ -84,8 +101,12 @@ export class VerifyPool {
     return this.workers.length;
   }
 
+  /** A worker for slot `index`, with a fresh count of the records it checked. */
   private spawn(index: number): Worker {
-    const worker = new Worker(new URL("./verify-worker.js", import.meta.url));
+    const done = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    this.done[index] = done;
+    this.heard[index] = 0;
+    const worker = new Worker(new URL("./verify-worker.js", import.meta.url), { workerData: { done: done.buffer } });
     worker.unref(); // never keeps the process alive on its own
     worker.on("message", (m: { id: number; results: Uint8Array }) => this.onResults(m));
     worker.on("error", (err) => this.onWorkerGone(index, worker, err));
@@ -95,7 +116,23 @@ export class VerifyPool {
 
   /** Signatures waiting to be sent to a worker or being verified there (the node's metrics). */
   get pending(): number {
-    let n = this.queue.length;
+    return this.queue.length + this.atWorkers() - this.checkedUnheard;
+  }
+
+  /**
+   * Signatures the workers have checked whose answers this thread has not handled yet: they wait for it, not
+   * for a worker (a busy main thread, whose next turns hand them over). What the admission queue leaves out.
+   */
+  get checkedUnheard(): number {
+    let n = 0;
+    for (let w = 0; w < this.done.length; w++) {
+      n += Math.min(this.busy[w], unheardOf(Atomics.load(this.done[w], 0), this.heard[w]));
+    }
+    return n;
+  }
+
+  private atWorkers(): number {
+    let n = 0;
     for (const b of this.busy) n += b;
     return n;
   }
@@ -228,6 +265,7 @@ export class VerifyPool {
     if (job === undefined) return;
     this.jobs.delete(m.id);
     this.busy[job.worker] -= job.items.length;
+    this.heard[job.worker] = (this.heard[job.worker] + job.items.length) | 0;
     for (let i = 0; i < job.items.length; i++) job.items[i].resolve(m.results[i] === 1);
   }
 

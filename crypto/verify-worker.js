@@ -1,7 +1,7 @@
 // @ts-check
 import { Buffer } from "node:buffer";
 import { createPublicKey, hash, verify } from "node:crypto";
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
 /**
  * Worker side of the verification pool (crypto/verify-pool.ts). Receives packed batches of records
@@ -15,6 +15,11 @@ import { parentPort } from "node:worker_threads";
 /** A record whose signature is over the sha256 of its message (crypto/verify-pool.ts SIGNED_SHA256). */
 const SIGNED_SHA256 = 1;
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+/**
+ * The count of records checked, on memory the pool shares (crypto/verify-pool.ts `done`): bumped after each
+ * one, so the main thread knows a check is done before it hears the batch's answer.
+ */
+const done = workerData?.done instanceof SharedArrayBuffer ? new Int32Array(workerData.done) : undefined;
 /** @type {Map<string, import("node:crypto").KeyObject>} */
 const keys = new Map();
 /**
@@ -69,6 +74,7 @@ parentPort?.on("message", (/** @type {{ id: number; count: number; records: Uint
     } catch {
       out[i] = 0; // a key that is not a valid curve point: simply not a valid signature
     }
+    if (done !== undefined) Atomics.add(done, 0, 1);
   }
   parentPort?.postMessage({ id: job.id, results: out }, [out.buffer]);
 });

@@ -13,6 +13,12 @@
  * refusals at 2,000 tx/s offered, against 0-2,835 with 500, in two runs each).
  */
 export const ADMISSION_QUEUE_MS = 250;
+/**
+ * Admissions under way, their checks done or not, are at most this many times the queue's limit: the queue
+ * counts only those whose check is not done (node/mempool.ts waitingForCheck), a count that may leave out
+ * a proposal's checks too, so this bounds what a node holds whatever that count says.
+ */
+export const ADMISSIONS_HELD_FACTOR = 2;
 // The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
 // batch of a few hundred) without refusing what the node checks in well under a second on any core.
 export const MIN_ADMISSION_QUEUE = 1024;

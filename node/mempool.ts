@@ -4,7 +4,7 @@ import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { checkTxStateless } from "../state/execute.ts";
-import { ADMISSION_QUEUE_MS, AdmissionQueueLimit } from "./admission-queue.ts";
+import { ADMISSION_QUEUE_MS, ADMISSIONS_HELD_FACTOR, AdmissionQueueLimit } from "./admission-queue.ts";
 import { type BooksDeps, MempoolBooks } from "./mempool-books.ts";
 import { explainRefusal, type PendingReason, pendingReasonOf } from "./mempool-explain.ts";
 import { type Admission, admissionPlan, outbids, weightIn } from "./mempool-refusal.ts";
@@ -86,9 +86,25 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
     return this.capsFull;
   }
 
-  /** As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check. */
+  /**
+   * As many admissions as this node checks in ADMISSION_QUEUE_MS wait for their signature check, or twice
+   * as many are under way whatever their checks' state.
+   */
   get admissionQueueFull(): boolean {
-    return this.admissions.size >= this.queueLimit.limit;
+    const limit = this.queueLimit.limit;
+    return this.waitingForCheck >= limit || this.admissions.size >= ADMISSIONS_HELD_FACTOR * limit;
+  }
+
+  /**
+   * Admissions whose signature check is not done: those under way less the checks the workers have done whose
+   * answers this thread has not handled (TxVerifier.checkedUnheard). Those wait for this thread, not for a
+   * worker: after a block's commit or a garbage collection held it, it hears them in its next turns, each an
+   * admission's last few microseconds. Counting them refused clients for a queue the workers had already
+   * emptied. A lower bound: the checks done may be a proposal's as well (hence the second bound above).
+   */
+  get waitingForCheck(): number {
+    const n = this.admissions.size;
+    return n - Math.min(n, this.deps.verifier.checkedUnheard);
   }
 
   /**
@@ -234,7 +250,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private queueFullError(): TxError {
     return new TxError(
       "MEMPOOL_FULL",
-      `the node is checking ${this.admissions.size} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
+      `the node is checking ${this.waitingForCheck} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
     );
   }
 

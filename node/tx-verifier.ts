@@ -38,6 +38,14 @@ export class TxVerifier {
     this.verified = new RecentTxIds(opts.limit ?? VERIFIED_TX_LIMIT);
   }
 
+  /**
+   * Checks the pool's workers have done whose answers this thread has not handled yet (crypto/verify-pool.ts
+   * checkedUnheard): any checks, an admission's or a proposal's alike. 0 without a pool.
+   */
+  get checkedUnheard(): number {
+    return this.pool?.checkedUnheard ?? 0;
+  }
+
   isVerified(tx: DecodedTx): boolean {
     return this.verified.has(tx.id);
   }

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../crypto/hash.ts";
-import { MIN_RECORDS_PER_MESSAGE, VerifyPool } from "../../crypto/verify-pool.ts";
+import { MIN_RECORDS_PER_MESSAGE, unheardOf, VerifyPool } from "../../crypto/verify-pool.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { holdThreadUntil } from "../helpers/held-thread.ts";
 
 /** `n` signed 32-byte digests from a few signers; every `badEvery`-th signature has a flipped bit. */
 function signed(n: number, badEvery = 0) {
@@ -57,6 +58,29 @@ describe("VerifyPool", () => {
     expect(await Promise.all(answers)).toEqual(items.map((x) => x.valid));
     expect(p.stats.records).toBe(items.length);
     expect(p.stats.messages).toBeLessThanOrEqual(4); // one, unless the machine is slow enough to split the 20 turns
+  });
+
+  it("knows the checks a worker did while this thread was held, before it hears their answers", async () => {
+    pool = new VerifyPool(1);
+    const p = pool;
+    const items = signed(3 * MIN_RECORDS_PER_MESSAGE, 9);
+    const answers = Promise.all(items.map((x) => p.verify(x.message, x.signature, x.publicKey)));
+    await new Promise((resolve) => setImmediate(resolve)); // the batch is sent to the worker
+    expect(p.pending + p.checkedUnheard).toBe(items.length);
+    holdThreadUntil(() => p.checkedUnheard === items.length, "the worker's checks");
+    // Nothing waits for the worker any more: the node's metrics and its admission queue say so.
+    expect(p.pending).toBe(0);
+    expect(await answers).toEqual(items.map((x) => x.valid));
+    expect(p.checkedUnheard).toBe(0);
+    expect(p.pending).toBe(0);
+  });
+
+  it("counts unheard checks rightly across the counters' wrap at 2^32", () => {
+    expect(unheardOf(5, 2)).toBe(3);
+    expect(unheardOf(2, 2)).toBe(0);
+    const heard = 2 ** 31 - 2; // a worker's 2^31st check is where an Int32 count wraps
+    expect(unheardOf((heard + 5) | 0, heard)).toBe(5);
+    expect(unheardOf((2 ** 32 + 3) | 0, (2 ** 32 - 4) | 0)).toBe(7);
   });
 
   it("answers false for malformed input without sending it to a worker", async () => {

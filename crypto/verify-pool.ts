@@ -72,7 +72,8 @@ export class VerifyPool {
   /**
    * Each worker's count of records it has checked, on shared memory it bumps after each one, and the records
    * whose answers this thread has handled (see unheardOf). A check done while this thread is busy elsewhere (a
-   * block's commit, a garbage collection) is known done before its answer is heard: `waiting` leaves it out.
+   * block's commit, a garbage collection) is known done before its answer is heard: `pending` and the mempool's
+   * admission queue (node/mempool.ts waitingForCheck) leave it out.
    */
   private readonly done: Int32Array[] = [];
   private readonly heard: number[] = [];

@@ -250,7 +250,8 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private queueFullError(): TxError {
     return new TxError(
       "MEMPOOL_FULL",
-      `the node is checking ${this.waitingForCheck} transactions already (about ${ADMISSION_QUEUE_MS} ms of work); try again shortly`,
+      `the node is admitting ${this.admissions.size} transactions already, ${this.waitingForCheck} of them waiting` +
+      ` for their signature check (about ${ADMISSION_QUEUE_MS} ms of work at most); try again shortly`,
     );
   }
 

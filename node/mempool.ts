@@ -57,6 +57,8 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private readonly admittedListeners: ((tx: DecodedTx) => void)[] = [];
   /** How many admissions may wait for their signature check, by this node's check rate. */
   private readonly queueLimit: AdmissionQueueLimit;
+  /** tx_simulate's signature checks under way: the same workers check them, so they count in the queue. */
+  private simulating = 0;
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
     super(limits, deps);
@@ -92,7 +94,12 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    */
   get admissionQueueFull(): boolean {
     const limit = this.queueLimit.limit;
-    return this.waitingForCheck >= limit || this.admissions.size >= ADMISSIONS_HELD_FACTOR * limit;
+    return this.waitingForCheck >= limit || this.underWay >= ADMISSIONS_HELD_FACTOR * limit;
+  }
+
+  /** Admissions and tx_simulate's checks under way. */
+  private get underWay(): number {
+    return this.admissions.size + this.simulating;
   }
 
   /**
@@ -103,8 +110,31 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    * emptied. A lower bound: the checks done may be a proposal's as well (hence the second bound above).
    */
   get waitingForCheck(): number {
-    const n = this.admissions.size;
+    const n = this.underWay;
     return n - Math.min(n, this.deps.verifier.checkedUnheard);
+  }
+
+  /**
+   * tx_simulate's signature check of `tx`, made as an admission's is: refused MEMPOOL_FULL while the admission
+   * queue is full, otherwise by this node's verifier (its workers; a tx verified before, or whose check is
+   * under way, is not checked again), and counted in the queue until answered. So simulations cost the node
+   * no more checks a second than submissions may, and never a check on libuv's pool, where LevelDB's reads and
+   * the consensus WAL's fsync wait (a batch of 1,000 simulations of one tx made 1,000 checks there).
+   */
+  checkSignatureToSimulate(tx: DecodedTx): Promise<boolean> {
+    if (this.admissionQueueFull) return Promise.reject(this.queueFullError());
+    let check: Promise<boolean>;
+    try {
+      check = this.deps.verifier.verify(tx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.simulating++;
+    const done = () => {
+      this.simulating--;
+    };
+    check.then(done, done);
+    return check;
   }
 
   /**
@@ -250,7 +280,7 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private queueFullError(): TxError {
     return new TxError(
       "MEMPOOL_FULL",
-      `the node is admitting ${this.admissions.size} transactions already, ${this.waitingForCheck} of them waiting` +
+      `the node is admitting ${this.underWay} transactions already, ${this.waitingForCheck} of them waiting` +
       ` for their signature check (about ${ADMISSION_QUEUE_MS} ms of work at most); try again shortly`,
     );
   }

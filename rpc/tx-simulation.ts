@@ -1,7 +1,6 @@
 import { toHex } from "../crypto/bytes.ts";
-import { verifyAsync } from "../crypto/ed25519.ts";
 import { CodecError } from "../proto/codec.ts";
-import { type DecodedTx, decodeTx, txSignBytes } from "../proto/tx.ts";
+import { type DecodedTx, decodeTx } from "../proto/tx.ts";
 import { TX_ERRORS, TxError, txErrorName } from "../state/errors.ts";
 import type { BlockContext } from "../state/block-context.ts";
 import { checkTxStateless, executeTx } from "../state/execute.ts";
@@ -37,7 +36,8 @@ export interface SimulationResult {
 
 export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<SimulationResult> {
   const tx = decodeChecked(bytes, ctx);
-  const signed = await verifyAsync(txSignBytes(tx.body.chainId, tx.bodyBytes), tx.signature, tx.body.senderPubkey);
+  // As tx_submit's check: the node's verify workers, within its admission queue (MEMPOOL_FULL past it).
+  const signed = await ctx.mempool.checkSignatureToSimulate(tx);
   if (!signed) throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
   ctx.request.check();
   const block = ctx.app.nextBlockContext(Date.now());

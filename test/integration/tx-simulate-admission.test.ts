@@ -1,10 +1,14 @@
+import crypto from "node:crypto";
+import { syncBuiltinESMExports } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../../crypto/bytes.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import type { SimulationResult } from "../../rpc/tx-simulation.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { httpRequest } from "../helpers/http-request.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus-text.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
 const OPEN = 10n ** 18n;
@@ -102,5 +106,42 @@ describe("tx_simulate when a pending predecessor would fail", () => {
       mempool.pendingRunBefore = original;
       mempool.refusalOf = refusalOf;
     }
+  });
+});
+
+describe("tx_simulate's signature check", () => {
+  /** Signatures the node's verify workers were sent, from its /metrics. */
+  async function poolSignatures(): Promise<number> {
+    const res = await httpRequest(`${chain.node.rpc.url}/metrics`);
+    return sampleValue(parsePrometheusText(res.body), "opl_verify_signatures_total");
+  }
+
+  it("is made once for a batch of simulations of one tx, by the node's verify workers, not on libuv's pool", async () => {
+    const tx = alice.transfer(chain.chainId, bob.address, 1n, FEE, { nonce: 50 }).bytes; // never submitted
+    // Checks on this thread's libuv pool (node:crypto's verify with a callback, as tx_simulate made them).
+    const real = crypto.verify;
+    let onThisThread = 0;
+    crypto.verify = ((...args: Parameters<typeof crypto.verify>) => {
+      onThisThread++;
+      return (real as (...a: unknown[]) => unknown)(...args);
+    }) as typeof crypto.verify;
+    syncBuiltinESMExports();
+    const before = await poolSignatures();
+    let replies;
+    try {
+      const call = { method: "tx_simulate", params: { tx: toBase64(tx) } };
+      replies = await chain.rpc.batch(Array.from({ length: 200 }, () => call));
+    } finally {
+      crypto.verify = real;
+      syncBuiltinESMExports();
+    }
+    for (const r of replies) expect(r.result).toMatchObject({ reason: "NONCE_TOO_HIGH" }); // checked, then run
+    expect(onThisThread).toBe(0); // the code before made 200 checks there, beside LevelDB's reads and the WAL's fsync
+    // /metrics renders at most once a second: its count moves once the next rendering is made.
+    const inPool = await waitFor("the workers' count of signatures to move", async () => {
+      const n = (await poolSignatures()) - before;
+      return n > 0 ? n : undefined;
+    });
+    expect(inPool).toBe(1);
   });
 });

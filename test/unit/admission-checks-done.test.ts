@@ -3,6 +3,7 @@ import { VerifyPool } from "../../crypto/verify-pool.ts";
 import { ADMISSIONS_HELD_FACTOR } from "../../node/admission-queue.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, MIN_ADMISSION_QUEUE } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
+import { decodeTx } from "../../proto/tx.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { holdThreadUntil } from "../helpers/held-thread.ts";
@@ -79,5 +80,26 @@ describe("the admission queue counts checks not yet done", () => {
     for (const release of held) release();
     await Promise.all(waiting);
     expect(mempool.size).toBe(most);
+  });
+
+  it("counts tx_simulate's checks in the queue, and refuses them MEMPOOL_FULL while it is full", async () => {
+    const held: (() => void)[] = [];
+    class Held extends TxVerifier {
+      override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+        await new Promise<void>((r) => held.push(r));
+        return super.verify(tx);
+      }
+    }
+    const mempool = mempoolWith(new Held(CHAIN));
+    const txs = signedTransfers(MIN_ADMISSION_QUEUE + 1).map((t) => decodeTx(t.bytes));
+    const simulations = txs.slice(0, MIN_ADMISSION_QUEUE).map((tx) => mempool.checkSignatureToSimulate(tx));
+    expect(mempool.waitingForCheck).toBe(MIN_ADMISSION_QUEUE);
+    // The same workers would check a client's tx: it waits behind them, so it is refused as behind admissions.
+    await expect(mempool.add(txs[MIN_ADMISSION_QUEUE].bytes)).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    await expect(mempool.checkSignatureToSimulate(txs[MIN_ADMISSION_QUEUE])).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    for (const release of held) release();
+    expect(await Promise.all(simulations)).toEqual(simulations.map(() => true));
+    expect(mempool.waitingForCheck).toBe(0);
+    expect(mempool.size).toBe(0); // a simulation admits nothing
   });
 });

@@ -390,6 +390,7 @@ export class OplNode {
         listen: [config.p2p.listen],
         agentVersion: NODE_VERSION,
         isBanned: (peer) => scores.isBanned(peer),
+        keepRecordOf: (peer) => persistentIds.has(peer),
       });
       p2p = host;
       log.info({ addresses: host.getMultiaddrs().map((a) => a.toString()) }, "p2p listening");

@@ -1,7 +1,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { type Identify, identify } from "@libp2p/identify";
-import type { PrivateKey } from "@libp2p/interface";
+import type { PeerId, PrivateKey } from "@libp2p/interface";
 import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { createLibp2p, type Libp2p } from "libp2p";
@@ -22,6 +22,8 @@ export interface P2pHostOptions {
   limits?: Partial<P2pLimits>;
   /** Peers refused at dial and at the handshake (p2p/peer-scores.ts). */
   isBanned?: (peerId: string) => boolean;
+  /** Peers whose record the peer store keeps while they are not connected (the persistent peers). */
+  keepRecordOf?: (peerId: string) => boolean;
 }
 
 export interface P2pLimits {
@@ -43,7 +45,7 @@ export type P2pHost = Libp2p<{ identify: Identify; ping: Ping }>;
 export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   installYamuxWindowUpdates(); // a window update per half window used, not per frame (see there)
   const limits = { ...DEFAULT_P2P_LIMITS, ...opts.limits };
-  return createLibp2p({
+  const host = await createLibp2p({
     privateKey: opts.privateKey,
     nodeInfo: { name: "opl", version: opts.agentVersion, userAgent: `opl/${opts.agentVersion}` },
     addresses: { listen: opts.listen },
@@ -65,4 +67,23 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     },
     services: { identify: identify(), ping: ping() },
   });
+  forgetPeersGone(host, opts.keepRecordOf ?? (() => false));
+  return host;
+}
+
+/**
+ * Deletes a peer's record from libp2p's peer store once the peer has no connection, unless `keep` says
+ * otherwise. The store (in memory) keeps what identify learnt of every peer that ever connected (its
+ * protocols, addresses, agent and signed record: up to 8 KiB) and expires one only when that peer is read
+ * again after 6 hours, so a stranger connecting under fresh ids (free to make; 50 connections a second are
+ * accepted from one host) grew it without bound. Identify may write a record just after its connection
+ * closed: that update is caught too. The node dials only by full multiaddr, so no dial needs a record.
+ */
+function forgetPeersGone(host: P2pHost, keep: (peerId: string) => boolean): void {
+  const forget = (peer: PeerId) => {
+    if (keep(peer.toString()) || host.getConnections(peer).length > 0) return;
+    host.peerStore.delete(peer).catch(() => {}); // an in-memory store: a failure is libp2p stopping
+  };
+  host.addEventListener("peer:disconnect", (e) => forget(e.detail));
+  host.addEventListener("peer:update", (e) => forget(e.detail.peer.id));
 }

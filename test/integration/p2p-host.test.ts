@@ -22,6 +22,40 @@ afterAll(async () => {
 });
 
 describe("the node's libp2p host", () => {
+  it("forgets a stranger once its connection closes: ids that connect, identify and leave do not pile up", async () => {
+    const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
+    const address = multiaddr(status.p2pAddresses[0]);
+    const store = chain.node.p2p.peerStore;
+    const before = (await store.all()).length;
+    // Each a fresh peer id, as a stranger makes one for free: identify tells the node its protocols,
+    // addresses and agent, which libp2p's peer store kept (in memory, for good) for every one.
+    for (let i = 0; i < 20; i++) {
+      const stranger = await createLibp2p({
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() },
+      });
+      try {
+        const identified = new Promise<void>((resolve) =>
+          stranger.addEventListener("peer:identify", () => resolve(), { once: true }),
+        );
+        await stranger.dial(address);
+        await identified; // both ends have identified each other by now, or will within the node's next turns
+        await waitFor("the node to identify the stranger", async () =>
+          (await store.has(stranger.peerId)) ? true : undefined,
+        );
+      } finally {
+        await stranger.stop();
+      }
+    }
+    const left = await waitFor("the strangers' records to go", async () => {
+      const n = (await store.all()).length;
+      return n <= before ? n : undefined;
+    });
+    expect(left).toBeLessThanOrEqual(before);
+  });
+
   it("a stock libp2p peer connects over TCP/noise/yamux, authenticates the node id and identifies it", async () => {
     const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
     expect(status.p2pAddresses.length).toBeGreaterThan(0);

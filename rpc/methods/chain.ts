@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { blockTxHashes } from "../../proto/block.ts";
-import { MAX_BLOCK_TX_PAGE } from "../block-tx-page.ts";
+import { MAX_BLOCK_TX_PAGE, txLimitSchema, txOffsetSchema } from "../block-tx-page.ts";
 import { appError } from "../errors.ts";
 import { method } from "../method.ts";
 import { blockTxItems } from "./search.ts";
@@ -20,17 +20,9 @@ const getBlockParams = z
      */
     txs: z.enum(["none", "hashes", "full"]).default("hashes"),
     /** The txs from this index on (a block too big for one answer is read page by page). */
-    txOffset: z.number().int().min(0).optional(),
+    txOffset: txOffsetSchema,
     /** At most this many txs (MAX_BLOCK_TX_PAGE at most; "full" without it: that many). */
-    txLimit: z
-      .number()
-      .int()
-      .min(1)
-      .max(
-        MAX_BLOCK_TX_PAGE,
-        `txLimit must be <= ${MAX_BLOCK_TX_PAGE}: read a bigger block page by page with txOffset (numTxs is its count)`,
-      )
-      .optional(),
+    txLimit: txLimitSchema,
   })
   .refine((p) => (p.height === undefined) !== (p.hash === undefined), "give exactly one of height or hash");
 

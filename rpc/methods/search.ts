@@ -16,7 +16,9 @@ import {
 import type { RpcContext } from "../context.ts";
 import { appError, INVALID_PARAMS, RpcError } from "../errors.ts";
 import { method } from "../method.ts";
-import { addressSchema, heightOut, heightSchema } from "../schemas.ts";
+import { addressSchema, countOut, heightOut, heightSchema } from "../schemas.ts";
+import { BLOCK_BYTES_PER_WORK } from "../block-read-charge.ts";
+import { MAX_BLOCK_TX_PAGE, txLimitSchema, txOffsetSchema } from "../block-tx-page.ts";
 import { blockEventsItemOut, eventOut, txItemOut } from "../result-schemas.ts";
 import { decodeCursor, encodeCursor, queryDigest, type SearchPlace } from "../search-cursor.ts";
 import { resultView, txBodyView } from "../views.ts";
@@ -76,13 +78,19 @@ export function txItemView(hash: Uint8Array, record: TxRecord & { result: TxResu
   };
 }
 
-/** Each tx of block `height` as tx_get shows it, raw bytes included; each counts against the work budget. */
+/**
+ * Each tx of block `height` as tx_get shows it, raw bytes included. Each counts against the work budget as a
+ * key, and its bytes past the first KiB as a block's do (BLOCK_BYTES_PER_WORK): a page of 1,000 txs of 16 KiB
+ * reads 16 MB, which counted as 1,000 keys, so a request could read ~1.5 GB of them.
+ */
 export async function blockTxItems(ctx: RpcContext, height: number, hashes: readonly Uint8Array[]) {
   ctx.request.charge(hashes.length);
   const txs = [];
   for (const hash of hashes) {
     const record = await ctx.db.getTx(hash);
     if (record === undefined) throw new Error(`tx ${toHex(hash)} of block ${height} is missing from the store`);
+    const beyondFirstKiB = Math.ceil(record.tx.byteLength / BLOCK_BYTES_PER_WORK) - 1;
+    if (beyondFirstKiB > 0) ctx.request.charge(beyondFirstKiB);
     txs.push(txItemView(hash, record));
     await ctx.request.breathe();
   }
@@ -305,10 +313,20 @@ export const searchMethods = [
   method({
     name: "chain_getBlockResults",
     description:
-      "Everything a block did in one call: each tx with its hash, raw bytes (base64), result and events, in " +
-      "block order, and the block's own events (slashes, jails, unbondings, expired inferences, set changes).",
-    params: z.strictObject({ height: heightSchema.min(1, "height must be >= 1") }),
-    result: z.strictObject({ height: heightOut, txs: z.array(txItemOut), events: z.array(eventOut) }),
+      "Everything a block did: each tx with its hash, raw bytes (base64), result and events, in block order " +
+      `(a page of at most ${MAX_BLOCK_TX_PAGE.toLocaleString("en-US")}: txOffset, txLimit; numTxs is the block's ` +
+      "count), and the block's own events (slashes, jails, unbondings, expired inferences, set changes).",
+    params: z.strictObject({
+      height: heightSchema.min(1, "height must be >= 1"),
+      txOffset: txOffsetSchema,
+      txLimit: txLimitSchema,
+    }),
+    result: z.strictObject({
+      height: heightOut,
+      numTxs: countOut.describe("the block's transaction count, whatever txOffset and txLimit select"),
+      txs: z.array(txItemOut).describe("the page txOffset/txLimit select (from 0, at most MAX_BLOCK_TX_PAGE)"),
+      events: z.array(eventOut),
+    }),
     handler: async (p, ctx) => {
       const latest = ctx.app.info().height;
       if (p.height > latest) {
@@ -318,9 +336,11 @@ export const searchMethods = [
       }
       const hashes = await ctx.db.txHashesOf(p.height);
       if (hashes === undefined) throw appError("BLOCK_NOT_FOUND", `block ${p.height} is not stored here`);
-      const txs = await blockTxItems(ctx, p.height, hashes);
+      const offset = p.txOffset ?? 0;
+      const page = hashes.slice(offset, offset + (p.txLimit ?? MAX_BLOCK_TX_PAGE));
+      const txs = await blockTxItems(ctx, p.height, page);
       const events = await ctx.db.getBlockEvents(p.height);
-      return { height: p.height, txs, events: resultView({ code: 0, log: "", events }).events };
+      return { height: p.height, numTxs: hashes.length, txs, events: resultView({ code: 0, log: "", events }).events };
     },
   }),
 ];

@@ -6,6 +6,7 @@ import { APP_ERRORS } from "../../rpc/errors.ts";
 import { MAX_PIPELINED } from "../../rpc/server.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { BLOCK_BYTES_PER_WORK } from "../../rpc/block-read-charge.ts";
+import { MAX_BLOCK_TX_PAGE } from "../../rpc/block-tx-page.ts";
 import { createHeavyDatanets } from "../helpers/heavy-datanets.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { waitFor } from "../helpers/tmp.ts";
@@ -162,6 +163,41 @@ describe("block reads", () => {
     // then kept (rpc/committed-header.ts), so asking again costs no read: all 1000 are answered.
     const light = await batch(1000, "light_getBlock", { height: heaviest.height });
     expect(light.replies.filter((x) => x.result !== undefined)).toHaveLength(1000);
+  });
+});
+
+describe("a block's txs read in full", () => {
+  it("count by their bytes too, and come a page of at most MAX_BLOCK_TX_PAGE at a time", async () => {
+    const latest = chain.node.app.info().height;
+    let heaviest = { height: 1, numTxs: 0 };
+    for (let height = 1; height <= latest; height++) {
+      const { numTxs } = await chain.rpc.call<{ numTxs: number }>("chain_getBlock", { height, txs: "none" });
+      if (numTxs > heaviest.numTxs) heaviest = { height, numTxs };
+    }
+    expect(heaviest.numTxs).toBeGreaterThanOrEqual(2);
+    const whole = await chain.rpc.call<{ numTxs: number; txs: { hash: string; raw: string }[] }>(
+      "chain_getBlockResults", { height: heaviest.height });
+    expect(whole.numTxs).toBe(heaviest.numTxs);
+    expect(whole.txs).toHaveLength(heaviest.numTxs);
+    // Each tx is a key, and each KiB of its bytes past the first one more: a ~4 KB datanet tx is 4 keys.
+    const work = whole.txs.reduce((sum, t) => sum + Math.ceil(Buffer.from(t.raw, "base64").byteLength / BLOCK_BYTES_PER_WORK), 0);
+    expect(work).toBeGreaterThan(heaviest.numTxs);
+    const r = await batch(1000, "chain_getBlockResults", { height: heaviest.height });
+    const done = r.replies.filter((x) => x.result !== undefined);
+    console.log(`1000 chain_getBlockResults of a ${heaviest.numTxs}-tx block (${work} keys each): ${done.length} run`);
+    expect(done.length).toBeGreaterThan(0);
+    // The code before charged a key a tx: ~4 times as many reads of these bytes ran.
+    expect(done.length * work).toBeLessThanOrEqual(LIMITS.max_request_work + work);
+    for (const e of r.replies.filter((x) => x.error !== undefined)) {
+      expect(e.error).toMatchObject({ code: APP_ERRORS.WORK_LIMIT_EXCEEDED });
+    }
+    // A page: txOffset and txLimit, as chain_getBlock's; a bigger page than MAX_BLOCK_TX_PAGE is refused.
+    const second = await chain.rpc.call<{ numTxs: number; txs: { hash: string }[] }>(
+      "chain_getBlockResults", { height: heaviest.height, txOffset: 1, txLimit: 1 });
+    expect(second.numTxs).toBe(heaviest.numTxs);
+    expect(second.txs.map((t) => t.hash)).toEqual([whole.txs[1].hash]);
+    await expect(chain.rpc.call("chain_getBlockResults", { height: heaviest.height, txLimit: MAX_BLOCK_TX_PAGE + 1 }))
+      .rejects.toMatchObject({ code: -32602 });
   });
 });
 

@@ -54,6 +54,21 @@ export class FrameDecoder {
     this.minAverageChunkBytes = opts.minAverageChunkBytes ?? MIN_AVERAGE_CHUNK_BYTES;
   }
 
+  /** Whether a frame is under way: some of its length prefix or of its bytes has come, not all of it. */
+  get inFrame(): boolean {
+    return this.length !== undefined || this.prefixBytes > 0;
+  }
+
+  /** Bytes held for the frame under way (its buffer, which grows as its bytes arrive): 0 between frames. */
+  get heldBytes(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** Bytes of the frame under way received so far (its prefix not counted). */
+  get frameBytesReceived(): number {
+    return this.received;
+  }
+
   /**
    * Takes the next piece of the stream (a Uint8Array, or a list of them such as a Uint8ArrayList: one
    * delivery either way); yields every frame it completes. Throws FrameError on a bad frame, or when the

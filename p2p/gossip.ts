@@ -1,6 +1,7 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import type { Logger } from "pino";
 import { CanonicalWriter, varintSize } from "../proto/canonical-writer.ts";
+import { type FrameDeadline, FramesUnderWay, STRANGER_FRAMES_HELD } from "./frames-under-way.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import type { P2pHost } from "./host.ts";
 import { strangerTest } from "./per-second-counts.ts";
@@ -32,6 +33,8 @@ export interface GossipOptions {
   persistentPeers?: ReadonlySet<string>;
   /** The clock (ms) the message rates are counted by. Default: performance.now. */
   now?: () => number;
+  /** How long a frame under way may take (p2p/frames-under-way.ts). Default: DEFAULT_FRAME_DEADLINE. */
+  frameDeadline?: FrameDeadline;
   /** Handles one message; throw to mark the peer as misbehaving (PeerFlooding: as flooding). */
   onMessage(peer: string, message: Uint8Array): void;
   /** A peer sent a bad frame, a message onMessage threw for, or too many: penalise it (it is disconnected). */
@@ -79,6 +82,8 @@ export class Gossip {
   private readonly strangerShares: StrangerShares;
   /** Strangers' messages dropped unread because strangers had spent their share, or the sender its part. */
   strangersDropped = 0;
+  /** Frames under way on the inbound streams: their deadlines, and the strangers' bytes held for them. */
+  readonly framesUnderWay: FramesUnderWay;
 
   private constructor(host: P2pHost, opts: GossipOptions, log: Logger) {
     this.host = host;
@@ -92,6 +97,7 @@ export class Gossip {
     const rate = opts.maxMessagesPerSecond;
     const share = STRANGERS_MESSAGE_SHARE * rate;
     this.strangerShares = new StrangerShares({ share, cap: 2 * rate, burst: 2 * share }, this.now);
+    this.framesUnderWay = new FramesUnderWay(opts.maxMessageBytes, opts.frameDeadline);
   }
 
   static async start(host: P2pHost, opts: GossipOptions, log: Logger): Promise<Gossip> {
@@ -149,6 +155,7 @@ export class Gossip {
     this.stopped = true;
     if (this.topologyId !== undefined) this.host.unregister(this.topologyId);
     await this.host.unhandle(this.opts.protocol);
+    this.framesUnderWay.close();
     for (const s of this.outbound.values()) s.abort(new Error("gossip stopped"));
     this.outbound.clear();
   }
@@ -194,6 +201,13 @@ export class Gossip {
       stream.abort(new Error(reason));
       this.opts.onMisbehaviour(peer, reason, flooding);
     };
+    // Reset without blame: a stalled frame, or a stranger's frame the strangers' bytes held cannot afford now.
+    const stop = (reason: string) => {
+      this.log.debug({ peer, reason }, `${this.opts.protocol} stream reset`);
+      stream.abort(new Error(reason));
+    };
+    const underWay = this.framesUnderWay.add(decoder, stranger, stop);
+    stream.addEventListener("close", () => this.framesUnderWay.remove(underWay));
     stream.addEventListener("message", (evt) => {
       if (stream.status !== "open") return;
       let frames;
@@ -201,6 +215,11 @@ export class Gossip {
         frames = [...decoder.decode(evt.data)];
       } catch (err) {
         fail(`bad ${this.opts.protocol} frame: ${(err as Error).message}`, false);
+        return;
+      }
+      if (!this.framesUnderWay.progress(underWay, frames.length)) {
+        this.framesUnderWay.remove(underWay);
+        stop(`strangers' frames under way hold ${STRANGER_FRAMES_HELD} frames' worth already: send it again shortly`);
         return;
       }
       const now = this.now();

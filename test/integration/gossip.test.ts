@@ -4,6 +4,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { frame, Gossip, type GossipOptions, STRANGERS_MESSAGE_SHARE } from "../../p2p/gossip.ts";
+import { STRANGER_FRAMES_HELD } from "../../p2p/frames-under-way.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
@@ -136,6 +137,52 @@ describe("gossip over real libp2p on loopback", () => {
     await waitFor("piece sender dropped", () => (node.getConnections(bad.peerId).length === 0 ? true : undefined));
     expect(offences.find((o) => o.peer === bad.peerId.toString())?.reason).toMatch(/pieces/);
     expect(received).toEqual([]);
+  });
+
+  it("resets, without blame, the stream of a peer that stops in the middle of a frame", async () => {
+    const [node, slow] = [await host(), await host()];
+    const frameDeadline = { idleMs: 300, minBytesPerSecond: 1 << 20, sweepMs: 50 };
+    const received: string[] = [];
+    await Gossip.start(node, { ...opts(1 << 20, (p) => received.push(p), node), frameDeadline }, log);
+    const stream = await slow.dialProtocol(multiaddr(node.getMultiaddrs()[0].toString()), PROTOCOL);
+    const bytes = frame(new Uint8Array(1 << 20).fill(1));
+    // All of a maximal frame but its last byte, then nothing: the node held it as long as the connection lived.
+    stream.send(bytes.subarray(0, bytes.byteLength - 1));
+    await waitFor("the stalled frame's stream reset", () => (stream.status !== "open" ? true : undefined));
+    expect(received).toEqual([]);
+    expect(node.getConnections(slow.peerId)).toHaveLength(1); // a slow link is no offence: the connection stays
+    expect(offences.filter((o) => o.peer === slow.peerId.toString())).toEqual([]);
+  });
+
+  it("strangers' frames under way hold at most STRANGER_FRAMES_HELD frames' worth; a persistent peer's frame is not held to it", async () => {
+    const [node, named] = [await host(), await host()];
+    const max = 256 * 1024;
+    const from: string[] = [];
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const g = await Gossip.start(node, { ...opts(max, (p) => from.push(p), node), persistentPeers }, log);
+    const address = multiaddr(node.getMultiaddrs()[0].toString());
+    const big = frame(new Uint8Array(max).fill(7));
+    const strangers: Stream[] = [];
+    const ids = [named.peerId.toString()];
+    for (let i = 0; i <= STRANGER_FRAMES_HELD; i++) {
+      const stranger = await host();
+      ids.push(stranger.peerId.toString());
+      const stream = await stranger.dialProtocol(address, PROTOCOL);
+      stream.send(big.subarray(0, big.byteLength - 1)); // all but the last byte, held while the rest is awaited
+      strangers.push(stream);
+      if (i === STRANGER_FRAMES_HELD) break;
+      await waitFor("its frame held", () => (g.framesUnderWay.heldByStrangers >= (i + 1) * max ? true : undefined));
+    }
+    const past = strangers[STRANGER_FRAMES_HELD];
+    await waitFor("the stranger past the bound reset", () => (past.status !== "open" ? true : undefined));
+    expect(g.framesUnderWay.heldByStrangers).toBeGreaterThan((STRANGER_FRAMES_HELD - 1) * max);
+    expect(g.framesUnderWay.heldByStrangers).toBeLessThanOrEqual(STRANGER_FRAMES_HELD * max);
+    for (const s of strangers.slice(0, STRANGER_FRAMES_HELD)) expect(s.status).toBe("open");
+    // The persistent peer's maximal frame arrives whole meanwhile.
+    const stream = await named.dialProtocol(address, PROTOCOL);
+    stream.send(big);
+    await waitFor("the persistent peer's frame", () => (from.includes(named.peerId.toString()) ? true : undefined));
+    expect(offences.filter((o) => ids.includes(o.peer))).toEqual([]); // no blame: reset, not penalised
   });
 
   it("a re-send skips a peer whose stream still has bytes waiting; a new message is queued for it", async () => {

@@ -55,16 +55,23 @@ export const SYNC_ANSWER_BYTES_PER_PEER = 2 * MAX_SYNC_ANSWER_BYTES;
 export const SYNC_ANSWER_BYTES_STRANGERS = SYNC_ANSWER_BYTES_IN_FLIGHT - MAX_SYNC_ANSWER_BYTES;
 
 /**
- * Requests all strangers together are served per second, in peers' worth (maxRequestsPerSecond each): each
- * request is planned from the store (up to 128 reads) before its first byte goes out. The share is split among
+ * Requests all strangers together are served per second, in peers' worth (maxRequestsPerSecond each), a
+ * request counting one per SERVE_READ_CHUNK heights it asks for: each height is planned from the store (its
+ * size, its metadata, its commit's frame) before the first byte goes out, then read and sent, so a request for
+ * 1,024 blocks costs ~1,000 times one for a block (it counted as one: 40 strangers' requests a second made
+ * ~40,000 heights' work). A stranger is served as many heights as its part allows, at least SERVE_READ_CHUNK
+ * (an answer may be shorter than asked: the client asks on from where it ends). The share is split among
  * the strangers asking (p2p/stranger-shares.ts): past its part a stranger's request is answered empty ("busy":
  * its client rests a second and asks again, without blame; a server that answers it only empty for 20 s loses
  * its claimed height for a while, node/sync-peers.ts). Not bounded when the node names no persistent peer.
  */
 export const SYNC_STRANGERS_REQUEST_SHARE = 4;
 
-/** Heights planned at once (their sizes, then the commits of those that fit), and blocks read at once. */
-const SERVE_READ_CHUNK = 64;
+/**
+ * Heights planned at once (their sizes, then the commits of those that fit), and blocks read at once; and the
+ * heights of a stranger's request that count as one request (SYNC_STRANGERS_REQUEST_SHARE).
+ */
+export const SERVE_READ_CHUNK = 64;
 
 /** Block bytes read ahead of the writes (at least one block): what a stalled reader makes us hold in memory. */
 const SERVE_READ_AHEAD_BYTES = 1024 * 1024;
@@ -358,9 +365,22 @@ export class BlockSyncServer {
     }
     // Strangers' share, counted once a request came, split among the strangers asking (StrangerShares): past
     // this one's part the answer is empty ("busy"), no offence of its own (others may have spent the share).
-    const busy = stranger && !this.strangerShares.take(peer);
-    if (busy) this.strangersBusy++;
-    await this.answer(stream, peer, stranger, req.fromHeight, busy ? 0 : req.count);
+    const served = stranger ? this.strangersHeights(peer, req.fromHeight, req.count) : req.count;
+    if (served === "busy") this.strangersBusy++;
+    await this.answer(stream, peer, stranger, req.fromHeight, served === "busy" ? 0 : served);
+  }
+
+  /**
+   * The heights a stranger's request is served: as many of those it asks for (up to our tip) as its part of
+   * the strangers' share pays for, one request per SERVE_READ_CHUNK of them (at least one), taken here.
+   */
+  private strangersHeights(peer: string, from: number, asked: number): number | "busy" {
+    const heights = Math.max(0, Math.min(asked, this.height() + 1 - from));
+    const wanted = Math.max(1, Math.ceil(heights / SERVE_READ_CHUNK));
+    const chunks = Math.min(wanted, Math.floor(this.strangerShares.room(peer)));
+    if (chunks < 1) return "busy";
+    this.strangerShares.count(peer, chunks);
+    return Math.min(heights, chunks * SERVE_READ_CHUNK);
   }
 
   /** Plans, then writes one answer; whatever it still holds of the budget goes back however it ends. */

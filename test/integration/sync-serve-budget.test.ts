@@ -9,6 +9,7 @@ import {
   BlockSyncServer,
   SYNC_ANSWER_BYTES_IN_FLIGHT,
   SYNC_ANSWER_BYTES_PER_PEER,
+  SERVE_READ_CHUNK,
   SYNC_ANSWER_BYTES_STRANGERS,
   SYNC_STRANGERS_REQUEST_SHARE,
 } from "../../node/block-sync-server.ts";
@@ -72,14 +73,15 @@ function commitOf(block: Block): Commit {
  */
 async function servingStore(
   requestTimeoutMs: number,
-  opts: { persistent?: string[]; now?: () => number; block?: (height: number) => Block } = {},
+  opts: { persistent?: string[]; now?: () => number; block?: (height: number) => Block; heights?: number } = {},
 ) {
+  const heights = opts.heights ?? HEIGHTS;
   const tmp = tempDir("opl-syncbudget-");
   teardown.defer(tmp.cleanup);
   const db = await ChainDb.open(tmp.dir);
   teardown.defer(() => db.close());
   let frameBytes = 0;
-  for (let h = 1; h <= HEIGHTS; h++) {
+  for (let h = 1; h <= heights; h++) {
     const block = (opts.block ?? testBlock)(h);
     const blockBytes = encodeBlock(block);
     const commit = commitOf(block);
@@ -99,7 +101,7 @@ async function servingStore(
   const server = new BlockSyncServer({
     host: serverHost,
     db,
-    height: () => HEIGHTS,
+    height: () => heights,
     scores,
     options: { requestTimeoutMs, minTransferBytesPerSecond: 64 * 1024, maxRequestsPerSecond: 10 },
     now: opts.now,
@@ -269,6 +271,25 @@ describe("strangers share one part of the block sync budget; persistent peers ke
     expect(await blockCounts(serverHost, 4, named)).toEqual([1, 1, 1, 1]);
   }, 60_000);
 
+  it("a stranger's request counts one per SERVE_READ_CHUNK heights asked: it is served what its part pays for", async () => {
+    // A request for 1,024 blocks counted as one, the same as a request for one block, though each height is
+    // planned, read and sent: 40 strangers' requests a second made ~40,000 heights of work.
+    const named = await host();
+    const second = 1_800_000_000_000; // one second throughout
+    const block = (h: number) => testBlock(h, 1, 64);
+    const heights = 12 * SERVE_READ_CHUNK;
+    const persistent = [named.peerId.toString()];
+    const now = () => second;
+    const { server, serverHost, scores } = await servingStore(60_000, { persistent, now, block, heights });
+    const max = 10; // maxRequestsPerSecond: a stranger's part is at most this many requests' worth
+    const stranger = await host();
+    expect(await rangeCount(serverHost, stranger, heights)).toBe(max * SERVE_READ_CHUNK);
+    expect(await rangeCount(serverHost, stranger, heights)).toBe(0); // its part spent this second: busy
+    expect(server.stats.strangersBusy).toBe(1);
+    expect(scores.score(stranger.peerId.toString())).toBe(0); // busy is no offence
+    expect(await rangeCount(serverHost, named, heights)).toBe(heights); // a persistent peer in full
+  }, 60_000);
+
   it("a node that names no persistent peer lets strangers use the whole budget", async () => {
     const { server, serverHost } = await servingStore(60_000);
     await Promise.all([1, 2, 3, 4].map(() => stalledReader(serverHost, 4)));
@@ -290,6 +311,17 @@ async function blockCounts(server: P2pHost, n: number, on: P2pHost | undefined =
     stream.abort(new Error("the count is all this test reads"));
     return count;
   }));
+}
+
+/** One request from `peer` for blocks 1..count; the count its answer starts with. */
+async function rangeCount(server: P2pHost, peer: P2pHost, count: number): Promise<number> {
+  await peer.dial(server.getMultiaddrs()[0]);
+  const stream = await peer.dialProtocol(server.getMultiaddrs()[0], SYNC_PROTOCOL);
+  const lp = lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
+  await lp.write(encodeBlockRequest({ fromHeight: 1, count }));
+  const header = (await lp.read()).subarray();
+  stream.abort(new Error("the count is all this test reads"));
+  return new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
 }
 
 /** A server of small blocks 1..count whose first `empty` answers hold no blocks (its budget was spent). */

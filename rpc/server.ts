@@ -10,6 +10,8 @@ import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
 import { answerGet, type GetRoutes } from "./get-routes.ts";
 import { browserHostRefusal, type NodeHostNames } from "./host-names.ts";
+import { MIN_AVERAGE_CHUNK_BYTES } from "../p2p/frame-decoder.ts";
+import { BodyBuffer } from "./body-buffer.ts";
 
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
 export const MAX_PIPELINED = 8;
@@ -189,8 +191,7 @@ export class RpcServer {
     res.once("close", () => {
       if (!res.writableFinished) hangUp.abort(new Error("the RPC client closed the connection"));
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const body = new BodyBuffer(limit);
     let aborted = false;
     // The body's bytes held against the node's and the connection's share (BodyBytes) until it is parsed.
     const socket = req.socket;
@@ -203,8 +204,7 @@ export class RpcServer {
     res.once("close", release);
     req.on("data", (chunk: Buffer) => {
       if (aborted) return;
-      size += chunk.byteLength;
-      if (size > limit) {
+      if (body.bytes + chunk.byteLength > limit) {
         aborted = true;
         release();
         this.tooLarge(res, limit);
@@ -221,7 +221,14 @@ export class RpcServer {
         return;
       }
       held += chunk.byteLength;
-      chunks.push(chunk);
+      if (!body.append(chunk)) {
+        aborted = true;
+        release();
+        const why = `the body came in too many pieces (${body.bytes} bytes so far): send it in reads of at least ` +
+          `${MIN_AVERAGE_CHUNK_BYTES} bytes on average`;
+        this.refuse(res, 400, `Bad request: ${why}`);
+        req.resume();
+      }
     });
     req.on("end", () => {
       if (aborted || hangUp.signal.aborted) return release();
@@ -233,8 +240,7 @@ export class RpcServer {
       }
       const client = sender;
       this.oneAtATime(socket, () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        chunks.length = 0; // this closure's context lives as long as the request
+        const text = body.text(); // the buffer goes: this closure's context lives as long as the request
         release();
         return this.answer(text, res, hangUp.signal, client);
       });

@@ -11,6 +11,7 @@ import { lengthDelimitedFieldBytes } from "../proto/block-limits.ts";
 import {
   decodeBlockRequest,
   encodeSyncedBlock,
+  MAX_BLOCK_REQUEST_COUNT,
   MAX_SYNC_ANSWER_BYTES,
   MAX_SYNCED_BLOCK_BYTES,
   syncResponseFits,
@@ -72,6 +73,15 @@ export const SYNC_STRANGERS_REQUEST_SHARE = 4;
  * heights of a stranger's request that count as one request (SYNC_STRANGERS_REQUEST_SHARE).
  */
 export const SERVE_READ_CHUNK = 64;
+
+/**
+ * What one stranger may bank of the strangers' share, in requests of SERVE_READ_CHUNK heights: the two largest
+ * requests a client keeps in flight (block sync's rangesInFlight, of MAX_BLOCK_REQUEST_COUNT heights each),
+ * so an honest stranger syncing alone has both answered in full, not cut short and its re-ask answered busy
+ * (which its client counts as a failure, dropping the range in flight). All strangers still take the share
+ * a second on average.
+ */
+export const SYNC_STRANGER_CREDIT = 2 * Math.ceil(MAX_BLOCK_REQUEST_COUNT / SERVE_READ_CHUNK);
 
 /** Block bytes read ahead of the writes (at least one block): what a stalled reader makes us hold in memory. */
 const SERVE_READ_AHEAD_BYTES = 1024 * 1024;
@@ -208,7 +218,8 @@ export class BlockSyncServer {
     this.o = deps.options;
     this.requests = new PerSecondCounts(deps.now);
     const max = deps.options.maxRequestsPerSecond;
-    this.strangerShares = new StrangerShares({ share: SYNC_STRANGERS_REQUEST_SHARE * max, cap: max }, deps.now);
+    const cap = Math.max(max, SYNC_STRANGER_CREDIT);
+    this.strangerShares = new StrangerShares({ share: SYNC_STRANGERS_REQUEST_SHARE * max, cap }, deps.now);
     this.isStranger = strangerTest(deps.scores.persistentPeers);
     this.budget = new InFlightBudget({
       totalBytes: SYNC_ANSWER_BYTES_IN_FLIGHT,

@@ -11,12 +11,19 @@ import {
   SYNC_ANSWER_BYTES_PER_PEER,
   SERVE_READ_CHUNK,
   SYNC_ANSWER_BYTES_STRANGERS,
+  SYNC_STRANGER_CREDIT,
   SYNC_STRANGERS_REQUEST_SHARE,
 } from "../../node/block-sync-server.ts";
 import type { P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
 import { type Block, blockHash, type Commit, commitHash, encodeBlock, evidenceRoot, txsRoot } from "../../proto/block.ts";
-import { decodeBlockRequest, encodeBlockRequest, encodeSyncedBlock, MAX_SYNC_ANSWER_BYTES } from "../../proto/p2p.ts";
+import {
+  decodeBlockRequest,
+  encodeBlockRequest,
+  encodeSyncedBlock,
+  MAX_BLOCK_REQUEST_COUNT,
+  MAX_SYNC_ANSWER_BYTES,
+} from "../../proto/p2p.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import { sampleHeader } from "../helpers/fixtures.ts";
 import { smallBlock } from "../helpers/max-block.ts";
@@ -257,21 +264,28 @@ describe("strangers share one part of the block sync budget; persistent peers ke
     // The first second: the sybils, first, take their own limit; the honest stranger is served all the same.
     expect(await sybilsAsk()).toEqual(sybils.map(() => max));
     expect(await blockCounts(serverHost, 4, honest)).toEqual([1, 1, 1, 1]);
-    // Every later second the sybils come first again, but five strangers are asking: each earns a fifth.
+    // Every later second the sybils come first again, but five strangers are asking: each earns a fifth. The
+    // sybils first spend what they banked (up to SYNC_STRANGER_CREDIT requests' worth), then take their fifth.
     const part = share / (SYNC_STRANGERS_REQUEST_SHARE + 1);
     expect(part).toBeGreaterThanOrEqual(4);
-    for (let s = 0; s < 2; s++) {
+    let busy = 0;
+    let steady = 0;
+    for (let s = 0; steady < 2; s++) {
+      expect(s).toBeLessThan(2 * SYNC_STRANGER_CREDIT); // their banks run down by max - part a second
       clock += 1000;
-      expect(await sybilsAsk()).toEqual(sybils.map(() => part));
+      const taken = await sybilsAsk();
+      for (const t of taken) expect(t).toBeLessThanOrEqual(max);
+      busy += sum(taken.map((t) => max - t));
+      steady = taken.every((t) => t === part) ? steady + 1 : 0;
       expect(await blockCounts(serverHost, 4, honest)).toEqual([1, 1, 1, 1]);
     }
     for (const p of [...sybils, honest]) expect(scores.score(p.peerId.toString())).toBe(0); // busy is no offence
-    expect(server.stats.strangersBusy).toBe(2 * sybils.length * (max - part));
+    expect(server.stats.strangersBusy).toBe(busy);
     // The persistent peer is served in full throughout.
     expect(await blockCounts(serverHost, 4, named)).toEqual([1, 1, 1, 1]);
   }, 60_000);
 
-  it("a stranger's request counts one per SERVE_READ_CHUNK heights asked: it is served what its part pays for", async () => {
+  it("a stranger's request counts one per SERVE_READ_CHUNK heights asked: it is served what its credit pays for", async () => {
     // A request for 1,024 blocks counted as one, the same as a request for one block, though each height is
     // planned, read and sent: 40 strangers' requests a second made ~40,000 heights of work.
     const named = await host();
@@ -281,14 +295,39 @@ describe("strangers share one part of the block sync budget; persistent peers ke
     const persistent = [named.peerId.toString()];
     const now = () => second;
     const { server, serverHost, scores } = await servingStore(60_000, { persistent, now, block, heights });
-    const max = 10; // maxRequestsPerSecond: a stranger's part is at most this many requests' worth
+    // A new stranger banks SYNC_STRANGER_CREDIT requests' worth (two of the largest a client asks, whole).
     const stranger = await host();
-    expect(await rangeCount(serverHost, stranger, heights)).toBe(max * SERVE_READ_CHUNK);
-    expect(await rangeCount(serverHost, stranger, heights)).toBe(0); // its part spent this second: busy
-    expect(server.stats.strangersBusy).toBe(1);
+    let credit = SYNC_STRANGER_CREDIT;
+    const served: number[] = [];
+    for (;;) {
+      const n = await rangeCount(serverHost, stranger, heights);
+      served.push(n);
+      if (n === 0) break;
+      credit -= Math.ceil(n / SERVE_READ_CHUNK);
+    }
+    const whole = Math.floor(SYNC_STRANGER_CREDIT / 12);
+    const rest = (SYNC_STRANGER_CREDIT % 12) * SERVE_READ_CHUNK;
+    expect(served).toEqual([...Array.from({ length: whole }, () => heights), ...(rest > 0 ? [rest] : []), 0]);
+    expect(credit).toBe(0);
+    expect(server.stats.strangersBusy).toBe(1); // its part spent this second: busy
     expect(scores.score(stranger.peerId.toString())).toBe(0); // busy is no offence
     expect(await rangeCount(serverHost, named, heights)).toBe(heights); // a persistent peer in full
   }, 60_000);
+
+  it("a stranger syncing alone is served a run longer than its credit, all of it, charged no offence", async () => {
+    const named = await host();
+    const block = (h: number) => testBlock(h, 1, 64);
+    const heights = 2 * MAX_BLOCK_REQUEST_COUNT + 300; // past what a new stranger has banked
+    const persistent = [named.peerId.toString()];
+    const { server, serverHost } = await servingStore(60_000, { persistent, block, heights });
+    const started = performance.now();
+    const { applied, offences } = await syncingClient(serverHost, heights);
+    await waitFor("every block synced", () => (applied.length === heights ? true : undefined), 45_000);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`a stranger synced ${heights} blocks in ${seconds.toFixed(1)} s; ${server.stats.strangersBusy} busy answers`);
+    expect(applied).toEqual(Array.from({ length: heights }, (_, i) => i + 1));
+    expect(offences).toEqual([]);
+  }, 90_000);
 
   it("a node that names no persistent peer lets strangers use the whole budget", async () => {
     const { server, serverHost } = await servingStore(60_000);

@@ -19,6 +19,13 @@ export const ADMISSION_QUEUE_MS = 250;
  * a proposal's checks too, so this bounds what a node holds whatever that count says.
  */
 export const ADMISSIONS_HELD_FACTOR = 2;
+/**
+ * tx_simulate's signature checks under way are at most this part of the queue's limit: simulations cost the
+ * sender nothing, so they must not fill the queue clients' submissions wait in.
+ */
+export const SIMULATIONS_PART_OF_QUEUE = 0.5;
+/** Recent simulated txs whose signature was valid: simulated again (a wallet retrying), not checked again. */
+export const SIMULATED_REMEMBERED = 4096;
 // The floor covers a burst on a node whose rate is not yet measured (a peer's relayed batch, a client's
 // batch of a few hundred) without refusing what the node checks in well under a second on any core.
 export const MIN_ADMISSION_QUEUE = 1024;

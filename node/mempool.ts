@@ -4,13 +4,19 @@ import type { Account } from "../proto/records.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
 import { TxError } from "../state/errors.ts";
 import { checkTxStateless } from "../state/execute.ts";
-import { ADMISSION_QUEUE_MS, ADMISSIONS_HELD_FACTOR, AdmissionQueueLimit } from "./admission-queue.ts";
+import {
+  ADMISSION_QUEUE_MS,
+  ADMISSIONS_HELD_FACTOR,
+  AdmissionQueueLimit,
+  SIMULATED_REMEMBERED,
+  SIMULATIONS_PART_OF_QUEUE,
+} from "./admission-queue.ts";
 import { type BooksDeps, MempoolBooks } from "./mempool-books.ts";
 import { explainRefusal, type PendingReason, pendingReasonOf } from "./mempool-explain.ts";
 import { type Admission, admissionPlan, outbids, weightIn } from "./mempool-refusal.ts";
 import { settledWithin } from "./settled-within.ts";
 import { NoncesInFlight } from "./nonces-in-flight.ts";
-import { TxIdTable } from "./tx-id-table.ts";
+import { RecentTxIds, TxIdTable } from "./tx-id-table.ts";
 import type { TxVerifier } from "./tx-verifier.ts";
 
 import { type MempoolLimits, minReplacementFee } from "./mempool-limits.ts";
@@ -59,6 +65,8 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   private readonly queueLimit: AdmissionQueueLimit;
   /** tx_simulate's signature checks under way: the same workers check them, so they count in the queue. */
   private simulating = 0;
+  /** Simulated txs found validly signed lately (not in the verifier's set, which is for txs bound for blocks). */
+  private readonly simulatedValid = new RecentTxIds(SIMULATED_REMEMBERED);
 
   constructor(limits: MempoolLimits, deps: MempoolDeps) {
     super(limits, deps);
@@ -115,25 +123,36 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
   }
 
   /**
-   * tx_simulate's signature check of `tx`, made as an admission's is: refused MEMPOOL_FULL while the admission
-   * queue is full, otherwise by this node's verifier (its workers; a tx verified before, or whose check is
-   * under way, is not checked again), and counted in the queue until answered. So simulations cost the node
-   * no more checks a second than submissions may, and never a check on libuv's pool, where LevelDB's reads and
-   * the consensus WAL's fsync wait (a batch of 1,000 simulations of one tx made 1,000 checks there).
+   * tx_simulate's signature check of `tx` (after its state checks, as admission's), made by this node's
+   * verifier: its workers, never libuv's pool, where LevelDB's reads and the consensus WAL's fsync wait (a
+   * batch of 1,000 simulations of one tx made 1,000 checks there). A tx verified before, simulated validly
+   * lately (SIMULATED_REMEMBERED), or being checked is not checked again. Otherwise it counts in the admission
+   * queue until answered, and is refused MEMPOOL_FULL while the queue is full or simulations hold their part
+   * of it (SIMULATIONS_PART_OF_QUEUE): they cost the sender nothing, and must not crowd out submissions. A
+   * valid answer is not added to the verifier's set (TxVerifier.verify's `remember`).
    */
   checkSignatureToSimulate(tx: DecodedTx): Promise<boolean> {
-    if (this.admissionQueueFull) return Promise.reject(this.queueFullError());
+    const id = tx.id;
+    if (this.deps.verifier.isVerified(tx) || this.simulatedValid.has(id)) return Promise.resolve(true);
+    if (this.admissionQueueFull || this.simulating >= SIMULATIONS_PART_OF_QUEUE * this.queueLimit.limit) {
+      return Promise.reject(this.queueFullError());
+    }
     let check: Promise<boolean>;
     try {
-      check = this.deps.verifier.verify(tx);
+      check = this.deps.verifier.verify(tx, false);
     } catch (err) {
       return Promise.reject(err);
     }
     this.simulating++;
-    const done = () => {
-      this.simulating--;
-    };
-    check.then(done, done);
+    check.then(
+      (ok) => {
+        this.simulating--;
+        if (ok) this.simulatedValid.add(id);
+      },
+      () => {
+        this.simulating--;
+      },
+    );
     return check;
   }
 

@@ -50,18 +50,26 @@ export class TxVerifier {
     return this.verified.has(tx.id);
   }
 
-  verify(tx: DecodedTx): Promise<boolean> {
+  /**
+   * Whether `tx`'s signature is valid, checked once. `remember: false` (a simulation's check) keeps a valid
+   * answer out of the verified set, which is for txs on their way to a block: a stranger simulating many
+   * txs would otherwise push those out, to be verified again on a height's critical path.
+   */
+  verify(tx: DecodedTx, remember = true): Promise<boolean> {
     const id = tx.id;
     if (this.verified.has(id)) return VERIFIED;
     let check = this.inFlight.get(id);
     if (check === undefined) {
       if (this.pool === undefined) {
         const digest = txSignBytes(this.chainId, tx.bodyBytes);
-        check = this.settle(id, verifyAsync(digest, tx.signature, tx.body.senderPubkey));
+        check = this.settle(id, verifyAsync(digest, tx.signature, tx.body.senderPubkey), remember);
         this.inFlight.set(id, check);
       } else {
-        check = this.checkInPool(this.pool, tx);
+        check = this.checkInPool(this.pool, tx, remember);
       }
+    } else if (remember) {
+      // A simulation's check of the same tx under way, which would not remember it (rare): this one does.
+      void check.then((ok) => ok && this.remember(id));
     }
     return check;
   }
@@ -71,7 +79,7 @@ export class TxVerifier {
    * worker makes the digest of the sign bytes (no hash per tx on this thread). In inFlight from the start, since
    * the pool may answer at once (malformed input).
    */
-  private checkInPool(pool: VerifyPool, tx: DecodedTx): Promise<boolean> {
+  private checkInPool(pool: VerifyPool, tx: DecodedTx, remember: boolean): Promise<boolean> {
     const id = tx.id;
     let resolve: (ok: boolean) => void = () => {};
     const check = new Promise<boolean>((r) => {
@@ -80,7 +88,7 @@ export class TxVerifier {
     this.inFlight.set(id, check);
     const answer = (ok: boolean) => {
       this.inFlight.delete(id);
-      if (ok) this.remember(id);
+      if (ok && remember) this.remember(id);
       resolve(ok);
     };
     try {
@@ -96,10 +104,10 @@ export class TxVerifier {
    * The check's answer (without a pool), remembered if true; it leaves inFlight once settled (no closure or
    * derived promise per tx for that). Its first step is an await, so the entry is always set before it is deleted.
    */
-  private async settle(id: string, check: Promise<boolean>): Promise<boolean> {
+  private async settle(id: string, check: Promise<boolean>, remember: boolean): Promise<boolean> {
     try {
       const ok = await check;
-      if (ok) this.remember(id);
+      if (ok && remember) this.remember(id);
       return ok;
     } finally {
       this.inFlight.delete(id);

@@ -36,16 +36,25 @@ export interface SimulationResult {
 
 export async function simulateTx(bytes: Uint8Array, ctx: RpcContext): Promise<SimulationResult> {
   const tx = decodeChecked(bytes, ctx);
-  // As tx_submit's check: the node's verify workers, within its admission queue (MEMPOOL_FULL past it).
-  const signed = await ctx.mempool.checkSignatureToSimulate(tx);
-  if (!signed) throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+  ctx.request.charge(1); // admission reads the sender's account
+  let refusal: TxError | undefined;
+  try {
+    refusal = await ctx.mempool.refusalOf(tx);
+  } catch (err) {
+    if (!(err instanceof TxError)) throw err;
+    refusal = err; // a stateless check under the params in force: the answer says so, as before
+  }
+  if (refusal === undefined) {
+    // The signature after the state's checks, as admission checks it (a sender who could not pay is refused
+    // unchecked), by the node's verify workers within its admission queue (MEMPOOL_FULL past it).
+    const signed = await ctx.mempool.checkSignatureToSimulate(tx);
+    if (!signed) throw new TxError("BAD_SIGNATURE", "signature does not match the transaction body and sender public key");
+  }
   ctx.request.check();
   const block = ctx.app.nextBlockContext(Date.now());
   const view = new Overlay(new ChargedReader(ctx.state, ctx.request));
   const hash = toHex(tx.hash);
   try {
-    ctx.request.charge(1); // admission reads the sender's account
-    const refusal = await ctx.mempool.refusalOf(tx);
     if (refusal !== undefined) throw refusal;
     // Its sender's pending run goes first, as the next block would take it (their results are not shown).
     const accountNonce = getAccount(view, tx.sender).nonce;

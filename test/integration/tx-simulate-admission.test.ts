@@ -110,6 +110,16 @@ describe("tx_simulate when a pending predecessor would fail", () => {
 });
 
 describe("tx_simulate's signature check", () => {
+  it("is not made for a sender who could not pay: refused by the state's checks first, as tx_submit refuses", async () => {
+    const broke = new TestAccount(); // no balance, never funded
+    const bad = broke.transfer(chain.chainId, bob.address, 1n, FEE);
+    const signature = bad.bytes.slice();
+    signature[signature.length - 1] ^= 1; // and a bad signature: the balance is what it hears about
+    const sim = await simulate(signature);
+    expect(sim).toMatchObject({ includable: false, reason: "INSUFFICIENT_FUNDS" });
+    expect(await submitRefusal(signature)).toBe("INSUFFICIENT_FUNDS");
+  });
+
   /** Signatures the node's verify workers were sent, from its /metrics. */
   async function poolSignatures(): Promise<number> {
     const res = await httpRequest(`${chain.node.rpc.url}/metrics`);
@@ -117,7 +127,14 @@ describe("tx_simulate's signature check", () => {
   }
 
   it("is made once for a batch of simulations of one tx, by the node's verify workers, not on libuv's pool", async () => {
-    const tx = alice.transfer(chain.chainId, bob.address, 1n, FEE, { nonce: 50 }).bytes; // never submitted
+    const dave = new TestAccount();
+    const funded = chain.faucet.transfer(chain.chainId, dave.address, OPEN, FEE);
+    await chain.rpc.call("tx_submit", { tx: toBase64(funded.bytes) });
+    await waitFor("dave funded", async () => {
+      const a = await chain.rpc.call<{ balance: string }>("account_get", { address: dave.bech32 });
+      return a.balance === String(OPEN) ? true : undefined;
+    });
+    const tx = dave.transfer(chain.chainId, bob.address, 1n, FEE).bytes; // includable; never submitted
     // Checks on this thread's libuv pool (node:crypto's verify with a callback, as tx_simulate made them).
     const real = crypto.verify;
     let onThisThread = 0;
@@ -135,7 +152,7 @@ describe("tx_simulate's signature check", () => {
       crypto.verify = real;
       syncBuiltinESMExports();
     }
-    for (const r of replies) expect(r.result).toMatchObject({ reason: "NONCE_TOO_HIGH" }); // checked, then run
+    for (const r of replies) expect(r.result).toMatchObject({ includable: true, reason: "OK" }); // checked, then run
     expect(onThisThread).toBe(0); // the code before made 200 checks there, beside LevelDB's reads and the WAL's fsync
     // /metrics renders at most once a second: its count moves once the next rendering is made.
     const inPool = await waitFor("the workers' count of signatures to move", async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { VerifyPool } from "../../crypto/verify-pool.ts";
-import { ADMISSIONS_HELD_FACTOR } from "../../node/admission-queue.ts";
+import { ADMISSIONS_HELD_FACTOR, SIMULATIONS_PART_OF_QUEUE } from "../../node/admission-queue.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, MIN_ADMISSION_QUEUE } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { decodeTx } from "../../proto/tx.ts";
@@ -82,24 +82,38 @@ describe("the admission queue counts checks not yet done", () => {
     expect(mempool.size).toBe(most);
   });
 
-  it("counts tx_simulate's checks in the queue, and refuses them MEMPOOL_FULL while it is full", async () => {
+  it("counts tx_simulate's checks in the queue, at most SIMULATIONS_PART_OF_QUEUE of it; a tx checked before is not checked again", async () => {
     const held: (() => void)[] = [];
+    let checks = 0;
     class Held extends TxVerifier {
-      override async verify(tx: Parameters<TxVerifier["verify"]>[0]): Promise<boolean> {
+      override async verify(tx: Parameters<TxVerifier["verify"]>[0], remember = true): Promise<boolean> {
+        checks++;
         await new Promise<void>((r) => held.push(r));
-        return super.verify(tx);
+        return super.verify(tx, remember);
       }
     }
-    const mempool = mempoolWith(new Held(CHAIN));
-    const txs = signedTransfers(MIN_ADMISSION_QUEUE + 1).map((t) => decodeTx(t.bytes));
-    const simulations = txs.slice(0, MIN_ADMISSION_QUEUE).map((tx) => mempool.checkSignatureToSimulate(tx));
-    expect(mempool.waitingForCheck).toBe(MIN_ADMISSION_QUEUE);
-    // The same workers would check a client's tx: it waits behind them, so it is refused as behind admissions.
-    await expect(mempool.add(txs[MIN_ADMISSION_QUEUE].bytes)).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
-    await expect(mempool.checkSignatureToSimulate(txs[MIN_ADMISSION_QUEUE])).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    const verifier = new Held(CHAIN);
+    const mempool = mempoolWith(verifier);
+    const part = SIMULATIONS_PART_OF_QUEUE * MIN_ADMISSION_QUEUE;
+    const txs = signedTransfers(part + 2).map((t) => decodeTx(t.bytes));
+    const simulations = txs.slice(0, part).map((tx) => mempool.checkSignatureToSimulate(tx));
+    expect(mempool.waitingForCheck).toBe(part);
+    // Simulations hold their part: one more is refused, while a client's submission still gets in line.
+    await expect(mempool.checkSignatureToSimulate(txs[part])).rejects.toMatchObject({ code: "MEMPOOL_FULL" });
+    const submitted = mempool.add(txs[part + 1].bytes);
+    expect(mempool.waitingForCheck).toBe(part + 1);
     for (const release of held) release();
     expect(await Promise.all(simulations)).toEqual(simulations.map(() => true));
+    await submitted;
     expect(mempool.waitingForCheck).toBe(0);
-    expect(mempool.size).toBe(0); // a simulation admits nothing
+    expect(mempool.size).toBe(1); // a simulation admits nothing
+    // Valid simulations are remembered apart: the verifier's set is for txs bound for blocks.
+    expect(verifier.isVerified(txs[0])).toBe(false);
+    expect(verifier.isVerified(txs[part + 1])).toBe(true);
+    // Simulated again (a wallet retrying), or a tx already verified: answered at once, no check.
+    const before = checks;
+    expect(await mempool.checkSignatureToSimulate(txs[0])).toBe(true);
+    expect(await mempool.checkSignatureToSimulate(txs[part + 1])).toBe(true);
+    expect(checks).toBe(before);
   });
 });

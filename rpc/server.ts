@@ -10,8 +10,7 @@ import type { Dispatcher, DispatcherStats, Reply } from "./dispatch.ts";
 import { INVALID_REQUEST } from "./errors.ts";
 import { answerGet, type GetRoutes } from "./get-routes.ts";
 import { browserHostRefusal, type NodeHostNames } from "./host-names.ts";
-import { MIN_AVERAGE_CHUNK_BYTES } from "../p2p/frame-decoder.ts";
-import { BodyBuffer } from "./body-buffer.ts";
+import { BodyBuffer, MIN_AVERAGE_BODY_PIECE_BYTES } from "./body-buffer.ts";
 
 /** Requests one connection may have waiting behind the one being answered (HTTP/1.1 pipelining). */
 export const MAX_PIPELINED = 8;
@@ -211,7 +210,9 @@ export class RpcServer {
         req.resume();
         return;
       }
-      if (!this.bodies.take(socket, sender, chunk.byteLength)) {
+      // What the body's buffer grows by is what the node holds for it (up to twice its bytes, by doubling).
+      const growth = body.growthFor(chunk.byteLength);
+      if (!this.bodies.take(socket, sender, growth)) {
         aborted = true;
         release();
         const why = `request bodies waiting to be read would exceed the node's ${MAX_BUFFERED_BODY_BYTES} bytes, ` +
@@ -220,12 +221,12 @@ export class RpcServer {
         req.resume();
         return;
       }
-      held += chunk.byteLength;
+      held += growth;
       if (!body.append(chunk)) {
         aborted = true;
         release();
-        const why = `the body came in too many pieces (${body.bytes} bytes so far): send it in reads of at least ` +
-          `${MIN_AVERAGE_CHUNK_BYTES} bytes on average`;
+        const why = `the body came in too many pieces (${body.bytes} bytes so far): send it in pieces of at least ` +
+          `${MIN_AVERAGE_BODY_PIECE_BYTES} bytes on average`;
         this.refuse(res, 400, `Bad request: ${why}`);
         req.resume();
       }

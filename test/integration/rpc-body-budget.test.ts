@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_CLIENT_SHARE, BodyBytes, MAX_BUFFERED_BODY_BYTES } from "../../rpc/body-bytes.ts";
@@ -76,6 +77,34 @@ describe("a request body sent a byte at a time", () => {
     expect(text.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
     expect(text).toMatch(/too many pieces/);
     expect((await chain.client.node.getStatus()).chainId).toBe(chain.chainId);
+  });
+});
+
+describe("a request body streamed in small writes", () => {
+  it("is taken: a batch written one call (~100 bytes) at a time, as chunks of a chunked body", async () => {
+    const url = new URL(chain.node.rpc.url);
+    const calls = Array.from({ length: 300 }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: i, method: "node_getStatus" }));
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: Number(url.port), method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString("utf8")));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      void (async () => {
+        req.write("[");
+        for (const [i, call] of calls.entries()) {
+          req.write(i === 0 ? call : `,${call}`); // one HTTP chunk each: one piece for the node
+          await new Promise((r) => setImmediate(r));
+        }
+        req.end("]");
+      })();
+    });
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as unknown[]).length).toBe(calls.length);
   });
 });
 

@@ -9,8 +9,10 @@ import type { FrameDecoder } from "./frame-decoder.ts";
  *     FRAME_IDLE_MS of grace at least MIN_FRAME_BYTES_PER_SECOND on average (block sync's rule for its
  *     transfers, p2p/transfer-deadline.ts). One sweep a second checks every stream: no timer per message.
  *   - Memory: the strangers' frames under way (GossipOptions.persistentPeers) hold at most
- *     STRANGER_FRAMES_HELD maximal frames together; the stranger's stream whose frame would take them past it
- *     is reset. No blame either way: a big frame, or a slow link, is honest; it is only not affordable now.
+ *     STRANGER_FRAMES_HELD maximal frames together; past it the stream of the frame under way longest is
+ *     reset (not the newcomer's: a stranger trickling two frames at the minimum rate would otherwise hold the
+ *     bound for minutes at a time and lock every other stranger's large frame out). No blame either way: a
+ *     big frame, or a slow link, is honest; it is only not affordable now.
  */
 export const FRAME_IDLE_MS = 20_000;
 /** A maximal consensus frame (~8 MiB) then has ~2 minutes: a link far slower than any validator's. */
@@ -81,8 +83,9 @@ export class FramesUnderWay {
   }
 
   /**
-   * Bytes came on `entry`'s stream and its decoder took them, completing `completed` frames. False when a
-   * stranger's frame under way takes the strangers past their bound: the caller resets the stream.
+   * Bytes came on `entry`'s stream and its decoder took them, completing `completed` frames. When a stranger's
+   * frame takes the strangers past their bound, the streams of the strangers' frames under way longest are
+   * reset until they are within it; false if `entry`'s is one (the caller resets it, and removes it).
    */
   progress(entry: InboundFrames, completed: number): boolean {
     const now = this.now();
@@ -90,9 +93,32 @@ export class FramesUnderWay {
     if (!entry.decoder.inFrame) entry.startedMs = undefined;
     else if (entry.startedMs === undefined || completed > 0) entry.startedMs = now; // a frame began in this piece
     const held = entry.decoder.heldBytes;
-    if (entry.stranger) this.strangersHeld += held - entry.held;
+    if (!entry.stranger) {
+      entry.held = held;
+      return true;
+    }
+    this.strangersHeld += held - entry.held;
     entry.held = held;
-    return !entry.stranger || this.strangersHeld <= this.strangersLimit;
+    while (this.strangersHeld > this.strangersLimit) {
+      const oldest = this.oldestStrangerFrame();
+      if (oldest === undefined || oldest === entry) return false;
+      this.remove(oldest);
+      oldest.stop(
+        `strangers' frames under way hold ${STRANGER_FRAMES_HELD} frames' worth, and this one has been under way` +
+        " longest: send it again shortly",
+      );
+    }
+    return true;
+  }
+
+  /** The stranger's frame under way that began first (the walk is only made when their bound is passed). */
+  private oldestStrangerFrame(): InboundFrames | undefined {
+    let oldest: InboundFrames | undefined;
+    for (const e of this.streams) {
+      if (!e.stranger || e.held === 0 || e.startedMs === undefined) continue;
+      if (oldest === undefined || e.startedMs < (oldest.startedMs as number)) oldest = e;
+    }
+    return oldest;
   }
 
   /** The stream closed: what its frame held is no longer counted. */

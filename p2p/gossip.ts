@@ -219,7 +219,7 @@ export class Gossip {
       }
       if (!this.framesUnderWay.progress(underWay, frames.length)) {
         this.framesUnderWay.remove(underWay);
-        stop(`strangers' frames under way hold ${STRANGER_FRAMES_HELD} frames' worth already: send it again shortly`);
+        stop(`strangers' frames under way hold ${STRANGER_FRAMES_HELD} frames' worth: send it again shortly`);
         return;
       }
       const now = this.now();

@@ -7,15 +7,18 @@ import { frame } from "../../p2p/gossip.ts";
 describe("FramesUnderWay", () => {
   const deadline = { idleMs: 1000, minBytesPerSecond: 1000, sweepMs: 60_000 };
   let frames: FramesUnderWay | undefined;
+  /** The test's clock, shared by its streams. */
+  let clock = { ms: 0 };
   afterEach(() => {
     frames?.close();
     frames = undefined;
+    clock = { ms: 0 };
   });
 
-  /** One stream on a clock of the test's own; `send(bytes)` delivers them, `stopped` says why it was reset. */
+  /** One stream on the test's clock; `send(bytes)` delivers them, `stopped` says why it was reset. */
   function stream(maxFrameBytes: number, stranger = false) {
-    const clock = { ms: 0 };
-    frames ??= new FramesUnderWay(maxFrameBytes, deadline, () => clock.ms);
+    const now = clock;
+    frames ??= new FramesUnderWay(maxFrameBytes, deadline, () => now.ms);
     const decoder = new FrameDecoder(maxFrameBytes, { minAverageChunkBytes: 0 });
     const stopped: string[] = [];
     const entry = frames.add(decoder, stranger, (reason) => stopped.push(reason));
@@ -65,15 +68,25 @@ describe("FramesUnderWay", () => {
     expect(s.stopped).toHaveLength(1);
   });
 
-  it("counts the strangers' bytes held, and says no to the one that takes them past the bound", () => {
+  it("counts the strangers' bytes held; past the bound it resets the frame under way longest, not the newcomer", () => {
     const max = 64 * 1024;
     const partial = frame(new Uint8Array(max).fill(2)).subarray(0, max); // all but the last byte
-    const held = Array.from({ length: STRANGER_FRAMES_HELD }, () => stream(max, true));
-    for (const s of held) expect(s.send(partial)).toBe(true);
+    const held = Array.from({ length: STRANGER_FRAMES_HELD }, (_, i) => {
+      const s = stream(max, true);
+      s.clock.ms = i; // the first began first
+      expect(s.send(partial)).toBe(true);
+      return s;
+    });
     expect(frames?.heldByStrangers).toBeGreaterThan((STRANGER_FRAMES_HELD - 1) * max);
     expect(frames?.heldByStrangers).toBeLessThanOrEqual(STRANGER_FRAMES_HELD * max);
     const named = stream(max, false); // a persistent peer's frame is not counted
     expect(named.send(partial)).toBe(true);
-    expect(stream(max, true).send(partial)).toBe(false);
+    const newcomer = stream(max, true);
+    newcomer.clock.ms = 10;
+    expect(newcomer.send(partial)).toBe(true);
+    expect(held[0].stopped).toHaveLength(1); // the oldest frame's stream
+    expect(held[0].stopped[0]).toMatch(/under way longest/);
+    for (const s of [...held.slice(1), named, newcomer]) expect(s.stopped).toEqual([]);
+    expect(frames?.heldByStrangers).toBeLessThanOrEqual(STRANGER_FRAMES_HELD * max);
   });
 });

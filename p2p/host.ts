@@ -77,13 +77,21 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
  * protocols, addresses, agent and signed record: up to 8 KiB) and expires one only when that peer is read
  * again after 6 hours, so a stranger connecting under fresh ids (free to make; 50 connections a second are
  * accepted from one host) grew it without bound. Identify may write a record just after its connection
- * closed: that update is caught too. The node dials only by full multiaddr, so no dial needs a record.
+ * closed: that update is caught too. The delete waits FORGET_AFTER_MS: libp2p's registrar reads the record
+ * when the peer disconnects, to tell the protocols' topologies (a gossip stream's onDisconnect), and a
+ * delete before that read would skip them. The node dials only by full multiaddr, so no dial needs a record.
  */
 function forgetPeersGone(host: P2pHost, keep: (peerId: string) => boolean): void {
   const forget = (peer: PeerId) => {
     if (keep(peer.toString()) || host.getConnections(peer).length > 0) return;
-    host.peerStore.delete(peer).catch(() => {}); // an in-memory store: a failure is libp2p stopping
+    setTimeout(() => {
+      if (host.status !== "started" || host.getConnections(peer).length > 0) return; // back meanwhile, or stopped
+      host.peerStore.delete(peer).catch(() => {}); // an in-memory store: a failure is libp2p stopping
+    }, FORGET_AFTER_MS).unref();
   };
   host.addEventListener("peer:disconnect", (e) => forget(e.detail));
   host.addEventListener("peer:update", (e) => forget(e.detail.peer.id));
 }
+
+/** How long after a peer's last connection closed its record is deleted (see forgetPeersGone). */
+const FORGET_AFTER_MS = 1000;

@@ -21,6 +21,16 @@ afterAll(async () => {
   await chain?.stop();
 });
 
+/** A plain libp2p peer with the standard modules (no project code), under a fresh peer id. */
+function stockPeer() {
+  return createLibp2p({
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  });
+}
+
 describe("the node's libp2p host", () => {
   it("forgets a stranger once its connection closes: ids that connect, identify and leave do not pile up", async () => {
     const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
@@ -30,12 +40,7 @@ describe("the node's libp2p host", () => {
     // Each a fresh peer id, as a stranger makes one for free: identify tells the node its protocols,
     // addresses and agent, which libp2p's peer store kept (in memory, for good) for every one.
     for (let i = 0; i < 20; i++) {
-      const stranger = await createLibp2p({
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        services: { identify: identify() },
-      });
+      const stranger = await stockPeer();
       try {
         const identified = new Promise<void>((resolve) =>
           stranger.addEventListener("peer:identify", () => resolve(), { once: true }),
@@ -94,12 +99,7 @@ describe("the node's libp2p host", () => {
     const status = await chain.rpc.call<{ nodeId: string; p2pAddresses: string[] }>("node_getStatus");
     const address = multiaddr(status.p2pAddresses[0]);
     for (const protocol of [CONSENSUS_PROTOCOL, TX_PROTOCOL, SYNC_PROTOCOL]) {
-      const stranger = await createLibp2p({
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        services: { identify: identify() },
-      });
+      const stranger = await stockPeer();
       try {
         const stream = await stranger.dialProtocol(address, protocol);
         // A length prefix announcing 2^35 bytes, then junk: no frame like it is allowed on any protocol.

@@ -140,15 +140,21 @@ describe("response and work budgets", () => {
   });
 });
 
+/** The block holding the most of the 4 KB datanets' txs: its height and tx count. */
+async function heaviestBlock(): Promise<{ height: number; numTxs: number }> {
+  const latest = chain.node.app.info().height;
+  let heaviest = { height: 1, numTxs: 0 };
+  for (let height = 1; height <= latest; height++) {
+    const { numTxs } = await chain.rpc.call<{ numTxs: number }>("chain_getBlock", { height, txs: "none" });
+    if (numTxs > heaviest.numTxs) heaviest = { height, numTxs };
+  }
+  return heaviest;
+}
+
 describe("block reads", () => {
   it("count against the work budget by their size: a batch re-reading a heavy block is cut short", async () => {
     // The block holding the most of the 4 KB datanets; each chain_getBlock reads, checks and decodes it whole.
-    const latest = chain.node.app.info().height;
-    let heaviest = { height: 1, numTxs: 0 };
-    for (let height = 1; height <= latest; height++) {
-      const { numTxs } = await chain.rpc.call<{ numTxs: number }>("chain_getBlock", { height, txs: "none" });
-      if (numTxs > heaviest.numTxs) heaviest = { height, numTxs };
-    }
+    const heaviest = await heaviestBlock();
     const kib = Math.ceil((heaviest.numTxs * 4000) / BLOCK_BYTES_PER_WORK); // at least this many work units a read
     expect(kib * 1000).toBeGreaterThan(LIMITS.max_request_work);
     const r = await batch(1000, "chain_getBlock", { height: heaviest.height, txs: "none" });
@@ -168,12 +174,7 @@ describe("block reads", () => {
 
 describe("a block's txs read in full", () => {
   it("count by their bytes too, and come a page of at most MAX_BLOCK_TX_PAGE at a time", async () => {
-    const latest = chain.node.app.info().height;
-    let heaviest = { height: 1, numTxs: 0 };
-    for (let height = 1; height <= latest; height++) {
-      const { numTxs } = await chain.rpc.call<{ numTxs: number }>("chain_getBlock", { height, txs: "none" });
-      if (numTxs > heaviest.numTxs) heaviest = { height, numTxs };
-    }
+    const heaviest = await heaviestBlock();
     expect(heaviest.numTxs).toBeGreaterThanOrEqual(2);
     const whole = await chain.rpc.call<{ numTxs: number; txs: { hash: string; raw: string }[] }>(
       "chain_getBlockResults", { height: heaviest.height });

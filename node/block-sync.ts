@@ -282,6 +282,15 @@ export class BlockSync {
           restart();
           continue;
         }
+        if (blocks.every((b) => b.block.header.height <= this.chain.height())) {
+          // Consensus committed them meanwhile: nothing to apply, so nothing to hold consensus for, and they
+          // prove nothing of the peer (they are skipped unchecked). Before, such an answer held consensus and
+          // made its sender "served": a stranger claiming a far height that answered, once the node had
+          // committed the next block itself, with any block of that height, then kept the rest of its range
+          // waiting, held a validator out of consensus for the request timeout, again and again.
+          restart();
+          continue;
+        }
         this.peers.served(peer);
         failures = 0;
         // A short answer (the byte limit): the rest of the range is asked for at once, ahead of the others.

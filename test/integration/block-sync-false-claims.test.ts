@@ -104,4 +104,54 @@ describe("peers claiming heights they cannot serve", () => {
     expect(held.ended).toBe(held.begun);
     expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
+
+  it("a peer that answers only with blocks consensus has already committed does not hold consensus", async () => {
+    // The stranger claims a far height, holds its first answer until the node has committed that height
+    // itself, answers with any block of it (skipped unchecked), then leaves the rest of its range waiting.
+    const committedByConsensus: { next: () => void } = { next: () => {} };
+    const asked = { n: 0 };
+    const stranger = await host();
+    await stranger.handle(SYNC_PROTOCOL, async (stream) => {
+      const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+      if (asked.n++ > 0) return; // the rest of its range: never answered
+      committedByConsensus.next(); // the node commits that height through consensus meanwhile
+      const block: Block = smallBlock({ height: req.fromHeight, timeMs: 1_700_000_000_000 });
+      const commit = { height: req.fromHeight, round: 0, blockHash: blockHash(block.header), signatures: [] };
+      stream.send(concatBytes(lp(Uint8Array.of(0, 0, 0, 1)), lp(encodeSyncedBlock(encodeBlock(block), commit))));
+      await stream.close();
+    });
+    const client = await host();
+    const applied = [1, 2, 3, 4, 5];
+    committedByConsensus.next = () => applied.push(applied.length + 1);
+    const held = { begun: 0, ended: 0 };
+    const synced: number[] = [];
+    const sync = new BlockSync({
+      host: client,
+      db: undefined as never,
+      scores: new PeerScores({ log, disconnect: () => {} }),
+      log,
+      onFatal: (err) => {
+        throw err;
+      },
+      options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 120_000, batchBlocks: 8 },
+      chain: {
+        height: () => applied.length,
+        beginSync: () => held.begun++,
+        applySynced: async (block) => {
+          synced.push(block.header.height);
+          applied.push(block.header.height);
+          return true;
+        },
+        endSync: () => held.ended++,
+      },
+    });
+    await sync.start();
+    teardown.defer(() => sync.stop());
+    await client.dial(stranger.getMultiaddrs()[0]);
+    sync.onStatus(stranger.peerId.toString(), 1_000_000);
+    // Its answer is read before the next request goes out: by the second request it has been dealt with.
+    await waitFor("the stranger asked again", () => (asked.n >= 2 ? true : undefined), 10_000);
+    expect(synced).toEqual([]);
+    expect(held.begun).toBe(held.ended); // consensus is not held (the code before held it, begun 1, ended 0)
+  });
 });

@@ -411,7 +411,10 @@ export class ConsensusDriver {
       case "status":
         return "taken";
       case "lastHeightVote":
-        if (this.late.take(c.vote, this.o.app.info().lastCommit)) this.early.consider(c.vote.vote.height);
+        // One of no use (in the commit already, held, another block or round) is charged as such: replayed,
+        // it was "taken" every time, never counted against its sender.
+        if (!this.late.take(c.vote, this.o.app.info().lastCommit)) return "dropped";
+        this.early.consider(c.vote.vote.height);
         return "taken";
       case "vote": {
         const { vote, signed, sig } = c;

@@ -20,6 +20,9 @@ export class LatePrecommits {
   private height = 0;
   private sigs = new Map<string, CommitSig>();
 
+  /** The last commit asked about and its signers (signersOf). */
+  private signers: { commit: Commit; ids: Set<string> } | undefined;
+
   constructor(deps: {
     chainId: () => string;
     validators: (height: number) => readonly Validator[];
@@ -58,10 +61,21 @@ export class LatePrecommits {
       this.sigs = new Map();
     }
     const who = toHex(v.validatorAddress);
-    if (this.sigs.has(who) || commit.signatures.some((s) => toHex(s.validatorAddress) === who)) return false;
+    if (this.sigs.has(who) || this.signersOf(commit).has(who)) return false;
     checkVote(this.chainId(), this.validators(v.height), sv);
     this.sigs.set(who, commitSig(sv));
     return true;
+  }
+
+  /**
+   * The validators whose precommits `commit` carries, made once per commit: a replayed precommit already in it
+   * cost a hex string per signature (up to the whole validator set) on every copy.
+   */
+  private signersOf(commit: Commit): Set<string> {
+    if (this.signers?.commit !== commit) {
+      this.signers = { commit, ids: new Set(commit.signatures.map((s) => toHex(s.validatorAddress))) };
+    }
+    return this.signers.ids;
   }
 
   /** How many late precommits are held for `height`. */

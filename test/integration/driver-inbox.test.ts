@@ -111,6 +111,10 @@ describe("the consensus driver's inbox", () => {
     const commit = app.info().lastCommit;
     const signers = commit?.signatures.map((s) => s.validatorAddress) ?? [];
     for (const p of [a, b, c]) expect(signers.some((s) => equalBytes(s, p.validator.address))).toBe(true);
+    // A precommit the last commit carries, sent again: of no use, so charged to its sender as such (it was
+    // "taken" on every copy).
+    await waitFor("height 2 started", () => (driver.height === 2 ? true : undefined), 10_000);
+    expect(driver.receive(vote(a, PRECOMMIT, 0, block))).toBe("dropped");
     expect(fatal).toEqual([]);
   });
 

@@ -56,6 +56,39 @@ async function silentServer(asked: { n: number }): Promise<P2pHost> {
   return server;
 }
 
+/**
+ * A block sync client on a new host whose chain is `applied` (its height the list's length): `held` counts
+ * consensus held and given back, `synced` the heights block sync applied. A request timeout far past the
+ * tests: a range is never given up on while they run.
+ */
+async function syncingClient(applied: number[], synced: number[] = []) {
+  const client = await host();
+  const held = { begun: 0, ended: 0 };
+  const sync = new BlockSync({
+    host: client,
+    db: undefined as never, // only serving reads the block store
+    scores: new PeerScores({ log, disconnect: () => {} }),
+    log,
+    onFatal: (err) => {
+      throw err;
+    },
+    options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 120_000, batchBlocks: 8 },
+    chain: {
+      height: () => applied.length,
+      beginSync: () => held.begun++,
+      applySynced: async (block) => {
+        synced.push(block.header.height);
+        applied.push(block.header.height);
+        return true;
+      },
+      endSync: () => held.ended++,
+    },
+  });
+  await sync.start();
+  teardown.defer(() => sync.stop());
+  return { client, held, sync };
+}
+
 describe("peers claiming heights they cannot serve", () => {
   it("do not hold consensus once the honest blocks are applied: it resumes while their ranges are awaited", async () => {
     let releaseHonest = () => {};
@@ -63,31 +96,8 @@ describe("peers claiming heights they cannot serve", () => {
     const askedSilent = { n: 0 };
     const honest = await honestServer(8, new Promise<void>((r) => (releaseHonest = r)), askedHonest);
     const silent = await silentServer(askedSilent);
-    const client = await host();
     const applied: number[] = [];
-    const held = { begun: 0, ended: 0 };
-    const sync = new BlockSync({
-      host: client,
-      db: undefined as never, // only serving reads the block store
-      scores: new PeerScores({ log, disconnect: () => {} }),
-      log,
-      onFatal: (err) => {
-        throw err;
-      },
-      // A request timeout far past the test: the silent peer's range is never given up on while it runs.
-      options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 120_000, batchBlocks: 8 },
-      chain: {
-        height: () => applied.length,
-        beginSync: () => held.begun++,
-        applySynced: async (block) => {
-          applied.push(block.header.height);
-          return true;
-        },
-        endSync: () => held.ended++,
-      },
-    });
-    await sync.start();
-    teardown.defer(() => sync.stop());
+    const { client, held, sync } = await syncingClient(applied);
     await client.dial(honest.getMultiaddrs()[0]);
     await client.dial(silent.getMultiaddrs()[0]);
     // The honest peer's range is asked for first (it alone is ahead); then the silent one claims far more.
@@ -120,33 +130,10 @@ describe("peers claiming heights they cannot serve", () => {
       stream.send(concatBytes(lp(Uint8Array.of(0, 0, 0, 1)), lp(encodeSyncedBlock(encodeBlock(block), commit))));
       await stream.close();
     });
-    const client = await host();
     const applied = [1, 2, 3, 4, 5];
     committedByConsensus.next = () => applied.push(applied.length + 1);
-    const held = { begun: 0, ended: 0 };
     const synced: number[] = [];
-    const sync = new BlockSync({
-      host: client,
-      db: undefined as never,
-      scores: new PeerScores({ log, disconnect: () => {} }),
-      log,
-      onFatal: (err) => {
-        throw err;
-      },
-      options: { graceMs: 0, checkMs: 50, requestTimeoutMs: 120_000, batchBlocks: 8 },
-      chain: {
-        height: () => applied.length,
-        beginSync: () => held.begun++,
-        applySynced: async (block) => {
-          synced.push(block.header.height);
-          applied.push(block.header.height);
-          return true;
-        },
-        endSync: () => held.ended++,
-      },
-    });
-    await sync.start();
-    teardown.defer(() => sync.stop());
+    const { client, held, sync } = await syncingClient(applied, synced);
     await client.dial(stranger.getMultiaddrs()[0]);
     sync.onStatus(stranger.peerId.toString(), 1_000_000);
     // Its answer is read before the next request goes out: by the second request it has been dealt with.

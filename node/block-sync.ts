@@ -116,6 +116,8 @@ interface Range {
   count: number;
   peer: string;
   answer: Promise<SyncedBlock[]>;
+  /** Whether the answer is in (or failed): blocks in hand, not a claim still to be made good. */
+  settled: boolean;
 }
 
 export class BlockSync {
@@ -230,8 +232,6 @@ export class BlockSync {
     const startHeight = this.chain.height();
     const progress = new SyncProgress(this.log, this.o.progressLogMs, startHeight);
     let failures = 0;
-    /** Peers that served blocks this run: until one of them is ahead, a wait for blocks holds no height back. */
-    const served = new Set<string>();
     this.log.info({ height: startHeight, target: this.bestPeerHeight }, "block sync: behind peers, fetching blocks");
     /** Ranges requested, in height order; `next` is the first height not requested yet. */
     let pending: Range[] = [];
@@ -252,13 +252,15 @@ export class BlockSync {
         const range = pending.shift();
         if (range === undefined) break; // no peer is ahead
         const { peer } = range;
-        if (began && !this.servedPeerAhead(served, range.from)) {
-          // Only peers that have served nothing this run claim more blocks: a claim is no block, so consensus
-          // goes on while we wait (before, peers claiming far heights kept a validator from voting for as
-          // long as an honest peer's new block now and then reset the failure count). A range that does
-          // arrive holds it again.
+        if (began && !range.settled) {
+          // Consensus is held only while blocks in hand are applied: a claim is no block, whoever makes it, so
+          // consensus goes on while an answer is awaited, and the answer holds it again when it arrives. Before,
+          // peers claiming far heights kept a validator from voting for as long as an honest peer's new block
+          // now and then reset the failure count; and a peer that had served one real block (the network's
+          // next, from gossip) was believed for the rest of its claim, and held consensus for the request
+          // timeout by withholding it. An honest sync rarely waits: the next range arrives while one applies.
           began = false;
-          if (!(await this.resumeConsensus("the only peers ahead have served no blocks yet"))) {
+          if (!(await this.resumeConsensus("waiting for blocks from peers"))) {
             fatal = true;
             return;
           }
@@ -284,10 +286,7 @@ export class BlockSync {
         }
         if (blocks.every((b) => b.block.header.height <= this.chain.height())) {
           // Consensus committed them meanwhile: nothing to apply, so nothing to hold consensus for, and they
-          // prove nothing of the peer (they are skipped unchecked). Before, such an answer held consensus and
-          // made its sender "served": a stranger claiming a far height that answered, once the node had
-          // committed the next block itself, with any block of that height, then kept the rest of its range
-          // waiting, held a validator out of consensus for the request timeout, again and again.
+          // prove nothing of the peer (they are skipped unchecked, and do not end its run of empty answers).
           restart();
           continue;
         }
@@ -304,7 +303,6 @@ export class BlockSync {
         }
         const outcome = await this.apply(blocks, peer, progress);
         if (outcome === "stop") return;
-        if (outcome === "ok") served.add(peer);
         if (outcome === "bad") {
           failures++;
           restart();
@@ -326,13 +324,6 @@ export class BlockSync {
       } else if (began) await this.resumeConsensus("done", summary);
       else this.log.info(summary, "block sync: done; consensus was not held (no blocks, or none since it resumed)");
     }
-  }
-
-  /** Whether a peer that served blocks this run claims the blocks from `from` on. */
-  private servedPeerAhead(served: ReadonlySet<string>, from: number): boolean {
-    // Resting (it had no room for us) does not count: the range goes to another, unproven, peer meanwhile.
-    for (const peer of served) if (this.peers.askableFor(peer, from)) return true;
-    return false;
   }
 
   /**
@@ -422,7 +413,11 @@ export class BlockSync {
 
   private fetchRange(peer: string, from: number, count: number): Range {
     const answer = this.fetcher.fetch(peer, from, count);
-    answer.catch(() => {}); // a range dropped by a restart is not awaited
-    return { from, count, peer, answer };
+    const range: Range = { from, count, peer, answer, settled: false };
+    const settle = () => {
+      range.settled = true;
+    };
+    answer.then(settle, settle); // and a range dropped by a restart is not awaited: its failure is handled here
+    return range;
   }
 }

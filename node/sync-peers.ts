@@ -97,11 +97,6 @@ export class SyncPeers {
     this.emptySince.delete(peer);
   }
 
-  /** Whether `peer` claims the block at `from` and may be asked now (not resting after an empty answer). */
-  askableFor(peer: string, from: number): boolean {
-    return (this.heights.get(peer) ?? 0) >= from && this.askable(peer);
-  }
-
   /** The peers that may be asked now for the block at `from`, with their claims. */
   ahead(from: number): [peer: string, height: number][] {
     return [...this.heights].filter(([peer, h]) => h >= from && this.askable(peer));

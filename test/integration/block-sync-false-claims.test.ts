@@ -115,6 +115,34 @@ describe("peers claiming heights they cannot serve", () => {
     expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("a peer that serves one real block, then withholds the rest of its claim, does not hold consensus", async () => {
+    // The stranger has the network's next block (from gossip) a moment before the node commits it; it claims a
+    // far height, answers the node's first range with that one block, and never answers the rest.
+    const asked = { n: 0 };
+    const stranger = await host();
+    await stranger.handle(SYNC_PROTOCOL, async (stream) => {
+      const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+      if (asked.n++ > 0) return; // the rest of its claim: never answered
+      const block: Block = smallBlock({ height: req.fromHeight, timeMs: 1_700_000_000_000 });
+      const commit = { height: req.fromHeight, round: 0, blockHash: blockHash(block.header), signatures: [] };
+      stream.send(concatBytes(lp(Uint8Array.of(0, 0, 0, 1)), lp(encodeSyncedBlock(encodeBlock(block), commit))));
+      await stream.close();
+    });
+    const applied = [1, 2, 3, 4, 5];
+    const synced: number[] = [];
+    const { client, held, sync } = await syncingClient(applied, synced);
+    await client.dial(stranger.getMultiaddrs()[0]);
+    sync.onStatus(stranger.peerId.toString(), 1_000_000);
+    await waitFor("the real block applied", () => (synced.length === 1 ? true : undefined), 10_000);
+    await waitFor("the rest of its claim asked for", () => (asked.n >= 2 ? true : undefined), 10_000);
+    expect(synced).toEqual([6]);
+    expect(held.begun).toBe(1); // held while the block in hand was applied
+    // Its next range is awaited (for the request timeout, 120 s here): consensus goes on meanwhile. The code
+    // before counted the peer as "served" and held consensus for the whole wait (ended 0).
+    await waitFor("consensus resumed", () => (held.ended === held.begun ? true : undefined), 10_000);
+    expect(held.ended).toBe(1);
+  });
+
   it("a peer that answers only with blocks consensus has already committed does not hold consensus", async () => {
     // The stranger claims a far height, holds its first answer until the node has committed that height
     // itself, answers with any block of it (skipped unchecked), then leaves the rest of its range waiting.

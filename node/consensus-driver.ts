@@ -137,6 +137,7 @@ export class ConsensusDriver {
       app: opts.app,
       schedules: this.schedules,
       engine: () => ({ height: this.engine.height, round: this.engine.currentRound }),
+      backed: (height, round, value) => height === this.engine.height && this.engine.quorumBacks(round, value),
       votes: this.votes,
       evidence: this.evidencePool,
       maxBlockTxs: opts.maxBlockTxs ?? (() => BLOCK_PARAM_CAPS.maxBlockTxs),

@@ -28,7 +28,7 @@ import type { SignedVotes } from "./signed-votes.ts";
  * than the current and next, or a round past the engine's window (MAX_ROUNDS_AHEAD, the engine's own
  * constant), is dropped before its signature is checked; a vote already held, a proposal already taken in,
  * one from a validator out of its turn, or past MAX_PROPOSALS_PER_ROUND blocks for its round (an equivocating
- * proposer) is dropped before its block is decoded. Throws PeerMisbehaviour (consensus-checks.ts) for what no
+ * proposer) unless a quorum backs it, is dropped before its block is decoded. Throws PeerMisbehaviour (consensus-checks.ts) for what no
  * honest peer sends: a bad signature, a block that is not the one signed. Nothing here changes the engine.
  */
 export type CheckedMessage =
@@ -59,6 +59,7 @@ export class ConsensusInbox {
   private readonly app: Pick<Application, "info" | "validators">;
   private readonly schedules: Pick<ProposerSchedules, "at">;
   private readonly engine: () => EngineWindow;
+  private readonly backed: (height: number, round: number, value: ValueId) => boolean;
   private readonly votes: Pick<SignedVotes, "has" | "full">;
   private readonly evidence: Pick<EvidencePool, "known">;
   private readonly maxBlockTxs: () => number;
@@ -86,6 +87,11 @@ export class ConsensusInbox {
     app: Pick<Application, "info" | "validators">;
     schedules: Pick<ProposerSchedules, "at">;
     engine: () => EngineWindow;
+    /**
+     * Whether a quorum of the engine's votes backs `value` in that round (Engine.quorumBacks, at the engine's
+     * height): a proposal past MAX_PROPOSALS_PER_ROUND is taken then, as the engine keeps it.
+     */
+    backed: (height: number, round: number, value: ValueId) => boolean;
     votes: Pick<SignedVotes, "has" | "full">;
     evidence: Pick<EvidencePool, "known">;
     /**
@@ -100,6 +106,7 @@ export class ConsensusInbox {
     this.app = deps.app;
     this.schedules = deps.schedules;
     this.engine = deps.engine;
+    this.backed = deps.backed;
     this.votes = deps.votes;
     this.evidence = deps.evidence;
     this.maxBlockTxs = deps.maxBlockTxs;
@@ -168,12 +175,15 @@ export class ConsensusInbox {
 
   /**
    * On the queue, as a checked proposal is handed to the engine: false if the engine would drop it now,
-   * it was taken in already, or its round has all the proposals the engine keeps; else it counts as seen.
+   * it was taken in already, or its round has all the proposals the engine keeps and no quorum backs its
+   * value; else it counts as seen.
    */
   admitProposal(id: string, height: number, round: number): boolean {
     if (!this.engineTakes(height, round) || this.proposalsSeen.has(id)) return false;
-    const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(`${height}/${round}/`)).length;
-    if (perRound >= MAX_PROPOSALS_PER_ROUND) return false; // an equivocating proposer: the engine keeps no more
+    const prefix = `${height}/${round}/`;
+    const perRound = [...this.proposalsSeen].filter((k) => k.startsWith(prefix)).length;
+    // An equivocating proposer: the engine keeps no more, unless a quorum backs this one.
+    if (perRound >= MAX_PROPOSALS_PER_ROUND && !this.backed(height, round, id.slice(prefix.length))) return false;
     this.proposalsSeen.add(id);
     return true;
   }
@@ -205,7 +215,11 @@ export class ConsensusInbox {
     return round <= base + MAX_ROUNDS_AHEAD;
   }
 
-  /** Counts a proposed block for its round; false if the round already has all the engine keeps, others. */
+  /**
+   * Counts a proposed block for its round; false if the round already has all the engine keeps, others, and
+   * no quorum backs this one (an equivocator's blocks sent first must not push out the one the network
+   * votes for: the engine keeps that one past its cap, and so it is decoded past ours).
+   */
   private countProposal(height: number, round: number, value: ValueId): boolean {
     const key = `${height}/${round}`;
     let values = this.proposalValues.get(key);
@@ -214,7 +228,7 @@ export class ConsensusInbox {
       this.proposalValues.set(key, values);
     }
     if (values.has(value)) return true;
-    if (values.size >= MAX_PROPOSALS_PER_ROUND) return false;
+    if (values.size >= MAX_PROPOSALS_PER_ROUND && !this.backed(height, round, value)) return false;
     values.add(value);
     return true;
   }

@@ -80,6 +80,17 @@ export class Engine {
     return this.round;
   }
 
+  /**
+   * Whether +2/3 of this height's prevotes or precommits of `round` are for `value`, the votes set aside
+   * (from equivocators, for a value not proposed yet) counted too: a proposal past MAX_PROPOSALS_PER_ROUND
+   * is kept then, as this node must be able to lock on or decide it.
+   */
+  quorumBacks(round: number, value: ValueId): boolean {
+    const keeper = this.votes;
+    if (keeper === undefined) return false;
+    return keeper.quorumWithPending(PRECOMMIT, round, value) || keeper.quorumWithPending(PREVOTE, round, value);
+  }
+
   get currentStep(): Step {
     return this.step;
   }
@@ -234,12 +245,7 @@ export class Engine {
     const known = this.proposals.get(proposal.round) ?? [];
     if (known.some((x) => x.value === proposal.value && x.polRound === proposal.polRound)) return;
     const keeper = this.votes as VoteKeeper;
-    if (known.length >= MAX_PROPOSALS_PER_ROUND) {
-      const backed =
-        keeper.quorumWithPending(PRECOMMIT, proposal.round, proposal.value) ||
-        keeper.quorumWithPending(PREVOTE, proposal.round, proposal.value);
-      if (!backed) return;
-    }
+    if (known.length >= MAX_PROPOSALS_PER_ROUND && !this.quorumBacks(proposal.round, proposal.value)) return;
     known.push(proposal);
     this.proposals.set(proposal.round, known);
     // Votes for this value that arrived first (from equivocators) count now, here and in its POL round.

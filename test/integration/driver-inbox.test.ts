@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_ROUNDS_AHEAD } from "../../consensus/engine/engine.ts";
+import { MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD } from "../../consensus/engine/engine.ts";
 import { addressFromPublicKey } from "../../crypto/address.ts";
 import { equalBytes } from "../../crypto/bytes.ts";
 import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
@@ -115,6 +115,28 @@ describe("the consensus driver's inbox", () => {
     // "taken" on every copy).
     await waitFor("height 2 started", () => (driver.height === 2 ? true : undefined), 10_000);
     expect(driver.receive(vote(a, PRECOMMIT, 0, block))).toBe("dropped");
+    expect(fatal).toEqual([]);
+  });
+
+  it("takes a proposal past the round's cap when a quorum backs it: an equivocator's junk sent first cannot push it out", async () => {
+    const { app, driver, a, b, c, block, fatal } = await setup();
+    // The proposer sends this node MAX_PROPOSALS_PER_ROUND other blocks for the round first.
+    for (let i = 0; i < MAX_PROPOSALS_PER_ROUND; i++) {
+      const junk = smallBlock({ height: 1, proposerAddress: a.validator.address, timeMs: 1_700_000_000_001 + i });
+      expect(driver.receive(proposal(a, junk))).toBe("taken");
+    }
+    // The rest of the network had the real one: a quorum prevotes and precommits it.
+    for (const p of [a, b, c]) driver.receive(vote(p, PREVOTE, 0, block));
+    for (const p of [a, b, c]) driver.receive(vote(p, PRECOMMIT, 0, block));
+    // A further block no quorum backs is still dropped past the cap.
+    const unbacked = smallBlock({ height: 1, proposerAddress: a.validator.address, timeMs: 1_700_000_000_100 });
+    expect(driver.receive(proposal(a, unbacked))).toBe("dropped");
+    // The backed one's proposal is taken past the cap once the votes are counted (they wait on the driver's
+    // queue; a copy dropped meanwhile changes nothing). It was always dropped undecoded: the node could not
+    // decide the height until block sync fetched the block from a peer.
+    await waitFor("the backed proposal taken", () => (driver.receive(proposal(a, block)) === "taken" ? true : undefined), 10_000);
+    await waitFor("height 1 committed", () => (app.committed.length === 1 ? true : undefined), 10_000);
+    expect(equalBytes(blockHash(app.committed[0].header), blockHash(block.header))).toBe(true);
     expect(fatal).toEqual([]);
   });
 

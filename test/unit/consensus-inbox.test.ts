@@ -6,6 +6,7 @@ import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed255
 import { PeerMisbehaviour } from "../../node/consensus-checks.ts";
 import { ASSEMBLY_RETRY_MS, ConsensusInbox, type EngineWindow } from "../../node/consensus-inbox.ts";
 import { SignedVotes } from "../../node/signed-votes.ts";
+import { toHex } from "../../crypto/bytes.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { type Block, blockHash, encodeBlock, txsRoot, type Validator } from "../../proto/block.ts";
 import {
@@ -34,7 +35,12 @@ function member() {
 }
 const [p0, p1] = [member(), member()];
 
-function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100, now?: () => number) {
+function setup(
+  engine: EngineWindow = { height: 5, round: 2 },
+  maxBlockTxs = 100,
+  now?: () => number,
+  backed: (height: number, round: number, value: string) => boolean = () => false,
+) {
   const info: ChainInfo = {
     chainId: CHAIN_ID,
     height: 4,
@@ -48,6 +54,7 @@ function setup(engine: EngineWindow = { height: 5, round: 2 }, maxBlockTxs = 100
     app: { info: () => info, validators: () => [p0.validator, p1.validator] },
     schedules: { at: () => ({ proposer: () => 0 }) as never },
     engine: () => engine,
+    backed,
     votes,
     evidence: knownEvidence,
     maxBlockTxs: () => maxBlockTxs,
@@ -203,6 +210,24 @@ describe("the consensus inbox checks", () => {
     expect(inbox.check(extra).kind).toBe("dropped");
     // A block already counted for the round is still checked (a re-send before the engine took it).
     expect(inbox.check(proposal(p0, blockAt(5, 0), 2)).kind).toBe("proposal");
+  });
+
+  it("takes a proposal past the round's cap when a quorum backs its value, in the check and as it goes to the engine", () => {
+    const backedValues = new Set<string>();
+    const backed = (height: number, round: number, value: string) =>
+      height === 5 && round === 2 && backedValues.has(value);
+    const { inbox } = setup(undefined, undefined, undefined, backed);
+    for (let i = 0; i < MAX_PROPOSALS_PER_ROUND; i++) expect(inbox.check(proposal(p0, blockAt(5, i), 2)).kind).toBe("proposal");
+    const backedBlock = blockAt(5, 50);
+    expect(inbox.check(proposal(p0, backedBlock, 2)).kind).toBe("dropped"); // no quorum for it yet
+    backedValues.add(toHex(blockHash(backedBlock.header)));
+    const checked = inbox.check(proposal(p0, backedBlock, 2));
+    expect(checked.kind).toBe("proposal");
+    expect(inbox.check(proposal(p0, blockAt(5, 51), 2)).kind).toBe("dropped"); // the next unbacked one still is
+    // Handed to the engine past the round's cap: admitted for the backed value only.
+    for (let i = 0; i < MAX_PROPOSALS_PER_ROUND; i++) expect(inbox.admitProposal(`5/2/j${i}`, 5, 2)).toBe(true);
+    expect(inbox.admitProposal("5/2/unbacked", 5, 2)).toBe(false);
+    expect(inbox.admitProposal(checked.kind === "proposal" ? checked.id : "", 5, 2)).toBe(true);
   });
 
   it("admits a checked proposal to the engine once, within its per-round limit and window", () => {

@@ -25,8 +25,8 @@ import type { SignedVotes } from "./signed-votes.ts";
 /**
  * The consensus driver's inbox checks: what a peer's consensus message is, authenticated, before anything
  * of it is queued for the engine. Cheap checks first, so a flood costs little: a message for a height other
- * than the current and next, or a round past the engine's window (MAX_ROUNDS_AHEAD, the engine's own
- * constant), is dropped before its signature is checked; a vote already held, a proposal already taken in,
+ * than the current and next (and than the engine takes, while it lags the chain), or a round past the
+ * engine's window (MAX_ROUNDS_AHEAD, the engine's own constant), is dropped before its signature is checked; a vote already held, a proposal already taken in,
  * one from a validator out of its turn, or past MAX_PROPOSALS_PER_ROUND blocks for its round (an equivocating
  * proposer) unless a quorum backs it, is dropped before its block is decoded. Throws PeerMisbehaviour (consensus-checks.ts) for what no
  * honest peer sends: a bad signature, a block that is not the one signed. Nothing here changes the engine.
@@ -120,7 +120,7 @@ export class ConsensusInbox {
       case "vote": {
         const v = m.vote.vote;
         if (v.height === current - 1) return { kind: "lastHeightVote", vote: m.vote };
-        if (v.height < current || v.height > current + 1 || !this.roundInWindow(v.height, v.round)) return { kind: "dropped" };
+        if (this.ofNoUse(v.height, v.round, current)) return { kind: "dropped" };
         const value = valueOf(v.blockHash);
         const validators = this.app.validators(v.height);
         const known = validatorIndex(validators, v.validatorAddress);
@@ -136,7 +136,7 @@ export class ConsensusInbox {
       case "compactProposal": {
         const p = m.proposal.proposal;
         // The small part first: nothing of the block is decoded for a proposal that is of no use here.
-        if (p.height < current || p.height > current + 1 || !this.roundInWindow(p.height, p.round)) return { kind: "dropped" };
+        if (this.ofNoUse(p.height, p.round, current)) return { kind: "dropped" };
         const value = toHex(p.blockHash);
         const id = `${p.height}/${p.round}/${value}`;
         if (this.proposalsSeen.has(id)) return { kind: "dropped" };
@@ -206,6 +206,19 @@ export class ConsensusInbox {
     for (const k of this.failedAssemblies.keys()) if (below(k)) this.failedAssemblies.delete(k);
     for (const k of this.proposalValues.keys()) if (below(k)) this.proposalValues.delete(k);
     this.checkedCompact.forgetBelow(height);
+  }
+
+  /**
+   * Whether a vote or proposal of this height and round is of no use here: not of the chain's next two
+   * heights (`current` is the next), past the rounds the engine keeps, or, once the engine has begun, of a
+   * height it does not take now. While the engine lags the chain (a block just committed, its next height
+   * not started; or blocks synced), a message two heights past the engine's was checked (a signature, a
+   * whole block decoded), then dropped on the queue unseen, never charged to its sender. Before the engine's
+   * first height (a restart replaying its WAL) messages are checked and wait on the queue for it.
+   */
+  private ofNoUse(height: number, round: number, current: number): boolean {
+    if (height < current || height > current + 1 || !this.roundInWindow(height, round)) return true;
+    return this.engine().height > 0 && !this.engineTakes(height, round);
   }
 
   /** Rounds the engine keeps: up to MAX_ROUNDS_AHEAD ahead of its round, or of round 0 for the next height. */

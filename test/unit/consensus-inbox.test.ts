@@ -250,6 +250,22 @@ describe("the consensus inbox checks", () => {
     expect(() => inbox.check(proposal(p0, blockOfTxs(5, 3), 0))).toThrow(PeerMisbehaviour);
   });
 
+  it("while the engine lags the chain (a block just committed, or synced), drops what the engine would drop, unchecked", () => {
+    // The chain has committed height 4; the engine is still at height 4 (its next height not started yet).
+    const { inbox } = setup({ height: 4, round: 0 });
+    // Height 6 is the chain's next but one, and a height the engine does not take: of no use, so dropped before
+    // its signature is checked or its block decoded (the code before checked both, and the engine then
+    // dropped it unseen, never charged to its sender).
+    expect(inbox.check(vote(p1, 6, 0, true)).kind).toBe("dropped");
+    expect(inbox.check(proposal(p0, blockAt(6), 0, new Uint8Array([1, 2, 3]))).kind).toBe("dropped");
+    // The chain's next height is the engine's next too: checked, and held for it.
+    expect(() => inbox.check(vote(p1, 5, 0, true))).toThrow(PeerMisbehaviour);
+    expect(inbox.check(vote(p1, 5, 0)).kind).toBe("vote");
+    // Before the engine has started a height (a restart replaying its WAL), messages are checked and wait.
+    const starting = setup({ height: 0, round: -1 }).inbox;
+    expect(starting.check(vote(p1, 5, 0)).kind).toBe("vote");
+  });
+
   it("takes nothing before the engine has started a height", () => {
     const { inbox } = setup({ height: 0, round: -1 });
     expect(inbox.engineTakes(5, 0)).toBe(false);

@@ -278,9 +278,17 @@ export class BlockSync {
         }
         if (blocks.length === 0) {
           // None for now: the peer's budget of answers in flight is spent (or it claimed a height it does not
-          // serve, which costs us no more than this). Not charged: another peer is asked, or it again shortly.
-          failures++;
+          // serve, which costs us no more than this). Not charged: the range is asked of another peer ahead, or
+          // of this one once its rest is over, and the ranges after it stay in flight. Before, a busy answer
+          // dropped them all (their answers, often already here, were asked for again) and counted as a
+          // failure, three of which ended the sync for a second.
           this.peers.answeredNothing(peer);
+          const again = this.askAgain(range);
+          if (again !== undefined) {
+            pending.unshift(again);
+            continue;
+          }
+          failures++; // its claim was dropped (empty for too long), and no other peer is ahead
           restart();
           continue;
         }
@@ -411,8 +419,29 @@ export class BlockSync {
     return this.fetchRange(peer, from, count);
   }
 
+  /**
+   * A range a peer answered empty, asked again: of another peer ahead at once, else of the same peer once its
+   * rest is over if its claim stands; undefined if neither.
+   */
+  private askAgain(range: Range): Range | undefined {
+    const others = this.peers.ahead(range.from);
+    if (others.length > 0) {
+      const [other] = others[Math.floor(Math.random() * others.length)];
+      return this.fetchRange(other, range.from, range.count);
+    }
+    if (!this.peers.claims(range.peer, range.from)) return undefined;
+    const rested = new Promise<void>((resolve) => setTimeout(resolve, this.o.busyRetryMs).unref());
+    return this.rangeOf(range.peer, range.from, range.count, rested.then(() => {
+      if (this.stopped) return [];
+      return this.fetcher.fetch(range.peer, range.from, range.count);
+    }));
+  }
+
   private fetchRange(peer: string, from: number, count: number): Range {
-    const answer = this.fetcher.fetch(peer, from, count);
+    return this.rangeOf(peer, from, count, this.fetcher.fetch(peer, from, count));
+  }
+
+  private rangeOf(peer: string, from: number, count: number, answer: Promise<SyncedBlock[]>): Range {
     const range: Range = { from, count, peer, answer, settled: false };
     const settle = () => {
       range.settled = true;

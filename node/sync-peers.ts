@@ -97,6 +97,11 @@ export class SyncPeers {
     this.emptySince.delete(peer);
   }
 
+  /** Whether `peer`'s claim (standing, resting or not) reaches the block at `from`. */
+  claims(peer: string, from: number): boolean {
+    return (this.heights.get(peer) ?? 0) >= from;
+  }
+
   /** The peers that may be asked now for the block at `from`, with their claims. */
   ahead(from: number): [peer: string, height: number][] {
     return [...this.heights].filter(([peer, h]) => h >= from && this.askable(peer));

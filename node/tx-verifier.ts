@@ -29,6 +29,11 @@ export class TxVerifier {
   private readonly verified: RecentTxIds;
   /** Checks under way, by tx id. */
   private readonly inFlight = new TxIdTable<Promise<boolean>>();
+  /**
+   * Of those, the ids of the checks that will not remember a valid answer (a simulation's), until a caller
+   * that would remember asks for the same tx. Only simulations add to it, so it is nearly always empty.
+   */
+  private readonly notRemembering = new Set<string>();
   private readonly pool: VerifyPool | undefined;
 
   /** Without a pool, verification runs on libuv's thread pool (fine for tests and light use). */
@@ -62,14 +67,17 @@ export class TxVerifier {
     if (check === undefined) {
       if (this.pool === undefined) {
         const digest = txSignBytes(this.chainId, tx.bodyBytes);
-        check = this.settle(id, verifyAsync(digest, tx.signature, tx.body.senderPubkey), remember);
+        if (!remember) this.notRemembering.add(id);
+        check = this.settle(id, verifyAsync(digest, tx.signature, tx.body.senderPubkey));
         this.inFlight.set(id, check);
       } else {
-        check = this.checkInPool(this.pool, tx, remember);
+        if (!remember) this.notRemembering.add(id);
+        check = this.checkInPool(this.pool, tx);
       }
     } else if (remember) {
-      // A simulation's check of the same tx under way, which would not remember it (rare): this one does.
-      void check.then((ok) => ok && this.remember(id));
+      // A check under way that would not remember (a simulation's) now does. No promise per call: a tx
+      // whose admission check is under way is asked for again by each peer relaying it and by a proposal.
+      this.notRemembering.delete(id);
     }
     return check;
   }
@@ -79,7 +87,7 @@ export class TxVerifier {
    * worker makes the digest of the sign bytes (no hash per tx on this thread). In inFlight from the start, since
    * the pool may answer at once (malformed input).
    */
-  private checkInPool(pool: VerifyPool, tx: DecodedTx, remember: boolean): Promise<boolean> {
+  private checkInPool(pool: VerifyPool, tx: DecodedTx): Promise<boolean> {
     const id = tx.id;
     let resolve: (ok: boolean) => void = () => {};
     const check = new Promise<boolean>((r) => {
@@ -87,30 +95,37 @@ export class TxVerifier {
     });
     this.inFlight.set(id, check);
     const answer = (ok: boolean) => {
-      this.inFlight.delete(id);
-      if (ok && remember) this.remember(id);
+      this.settled(id, ok);
       resolve(ok);
     };
     try {
       pool.verifyDigestOfInto(txSignPrefix(this.chainId), tx.bodyBytes, tx.signature, tx.body.senderPubkey, answer);
     } catch (err) {
       this.inFlight.delete(id); // the pool is closed
+      this.notRemembering.delete(id);
       return Promise.reject(err);
     }
     return check;
+  }
+
+  /** A check is over: it leaves inFlight, and a valid answer is remembered unless only a simulation asked. */
+  private settled(id: string, ok: boolean): void {
+    this.inFlight.delete(id);
+    const remember = !this.notRemembering.delete(id);
+    if (ok && remember) this.remember(id);
   }
 
   /**
    * The check's answer (without a pool), remembered if true; it leaves inFlight once settled (no closure or
    * derived promise per tx for that). Its first step is an await, so the entry is always set before it is deleted.
    */
-  private async settle(id: string, check: Promise<boolean>, remember: boolean): Promise<boolean> {
+  private async settle(id: string, check: Promise<boolean>): Promise<boolean> {
+    let ok = false;
     try {
-      const ok = await check;
-      if (ok && remember) this.remember(id);
+      ok = await check;
       return ok;
     } finally {
-      this.inFlight.delete(id);
+      this.settled(id, ok);
     }
   }
 

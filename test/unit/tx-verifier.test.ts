@@ -39,3 +39,21 @@ it("with a verify pool: verifies once, remembers only good signatures, and refus
   await expect(verifier.verify(forged)).rejects.toThrow("closed"); // nothing stale was left in flight
   expect(await verifier.verify(good)).toBe(true); // remembered
 });
+
+it("a simulation's check is not remembered, unless a caller that remembers asks for the same tx meanwhile", async () => {
+  const account = new TestAccount();
+  const [simulated, admitted, alone] = [0, 1, 2].map((nonce) =>
+    decodeTx(account.transfer(CHAIN, new Uint8Array(20), FEE, FEE, { nonce }).bytes));
+  for (const pool of [new VerifyPool(1), undefined]) {
+    const verifier = new TxVerifier(CHAIN, { pool });
+    try {
+      const [a, b, c] = [simulated, admitted, alone].map((tx) => verifier.verify(tx, false));
+      const again = verifier.verify(admitted); // under way: the same check, which now remembers
+      expect(again).toBe(b);
+      expect(await Promise.all([a, b, c, again])).toEqual([true, true, true, true]);
+      expect([simulated, admitted, alone].map((tx) => verifier.isVerified(tx))).toEqual([false, true, false]);
+    } finally {
+      await pool?.close();
+    }
+  }
+});

@@ -107,6 +107,14 @@ export interface SyncTarget {
   flushWrites?(): Promise<void>;
 }
 
+/**
+ * How long consensus stays held while the next range's answer is awaited, once blocks were applied: an
+ * honest peer's next answer is usually in by then (it is asked for while one range applies), and with full
+ * blocks (an answer of one or two) resuming at each wait made consensus start, and at times propose, a height
+ * the network decided long ago, once per range. A peer withholding its answer holds it no longer than this.
+ */
+export const HOLD_FOR_ANSWER_MS = 1000;
+
 /** Txs of the blocks ahead whose signatures are being verified while the current block executes. */
 const PREVERIFY_TXS = 16_384;
 
@@ -138,6 +146,8 @@ export class BlockSync {
   private active = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Waits under way (see `pause`): `stop` ends them at once. */
+  private readonly pauses = new Set<() => void>();
 
   constructor(deps: {
     host: P2pHost;
@@ -182,6 +192,7 @@ export class BlockSync {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const end of this.pauses) end();
     await this.server.stop();
   }
 
@@ -252,13 +263,14 @@ export class BlockSync {
         const range = pending.shift();
         if (range === undefined) break; // no peer is ahead
         const { peer } = range;
-        if (began && !range.settled) {
-          // Consensus is held only while blocks in hand are applied: a claim is no block, whoever makes it, so
-          // consensus goes on while an answer is awaited, and the answer holds it again when it arrives. Before,
-          // peers claiming far heights kept a validator from voting for as long as an honest peer's new block
-          // now and then reset the failure count; and a peer that had served one real block (the network's
-          // next, from gossip) was believed for the rest of its claim, and held consensus for the request
-          // timeout by withholding it. An honest sync rarely waits: the next range arrives while one applies.
+        if (began && !range.settled) await this.pause(HOLD_FOR_ANSWER_MS, range.answer);
+        if (began && !range.settled && !this.stopped) {
+          // Consensus is held only while blocks in hand are applied, and for HOLD_FOR_ANSWER_MS of a wait for
+          // more: a claim is no block, whoever makes it, so consensus goes on while an answer is awaited past
+          // that, and the answer holds it again when it arrives. Before, peers claiming far heights kept a
+          // validator from voting for as long as an honest peer's new block now and then reset the failure
+          // count; and a peer that had served one real block (the network's next, from gossip) was believed for
+          // the rest of its claim, and held consensus for the request timeout by withholding it.
           began = false;
           if (!(await this.resumeConsensus("waiting for blocks from peers"))) {
             fatal = true;
@@ -268,6 +280,7 @@ export class BlockSync {
         let blocks: SyncedBlock[];
         try {
           blocks = await range.answer;
+          if (this.stopped) break;
         } catch (err) {
           failures++;
           const bad = err instanceof CodecError;
@@ -424,17 +437,33 @@ export class BlockSync {
    * rest is over if its claim stands; undefined if neither.
    */
   private askAgain(range: Range): Range | undefined {
-    const others = this.peers.ahead(range.from);
+    const ahead = this.peers.ahead(range.from);
+    // Those that claim the whole range first: one that claims less answers short, and the rest is asked of it.
+    const whole = ahead.filter(([, height]) => height >= range.from + range.count - 1);
+    const others = whole.length > 0 ? whole : ahead;
     if (others.length > 0) {
       const [other] = others[Math.floor(Math.random() * others.length)];
       return this.fetchRange(other, range.from, range.count);
     }
     if (!this.peers.claims(range.peer, range.from)) return undefined;
-    const rested = new Promise<void>((resolve) => setTimeout(resolve, this.o.busyRetryMs).unref());
-    return this.rangeOf(range.peer, range.from, range.count, rested.then(() => {
+    return this.rangeOf(range.peer, range.from, range.count, this.pause(this.o.busyRetryMs).then(() => {
       if (this.stopped) return [];
       return this.fetcher.fetch(range.peer, range.from, range.count);
     }));
+  }
+
+  /** Resolves after `ms`, or once `until` settles, or at once when the sync stops. */
+  private pause(ms: number, until?: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.pauses.add(end);
+      until?.then(end, end);
+    });
   }
 
   private fetchRange(peer: string, from: number, count: number): Range {

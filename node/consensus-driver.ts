@@ -74,6 +74,8 @@ export class ConsensusDriver {
   private readonly evidencePool: EvidencePool;
   /** Block sync is committing blocks: the engine's height is stale, so no height starts until it ends. */
   private syncs = 0;
+  /** Starts of the chain's next height queued by endSync: until they run, the engine lags the chain by design. */
+  private startsQueued = 0;
   private replaying = false;
   private pendingRequests = new Map<string, Effect>();
   /** Rebuilds a compact proposal's block from its tx hashes (node/compact-proposal.ts), set by the network. */
@@ -136,7 +138,7 @@ export class ConsensusDriver {
     this.inbox = new ConsensusInbox({
       app: opts.app,
       schedules: this.schedules,
-      engine: () => ({ height: this.engine.height, round: this.engine.currentRound }),
+      engine: () => ({ height: this.engine.height, round: this.engine.currentRound, starting: this.startsQueued > 0 }),
       backed: (height, round, value) => height === this.engine.height && this.engine.quorumBacks(round, value),
       votes: this.votes,
       evidence: this.evidencePool,
@@ -496,9 +498,14 @@ export class ConsensusDriver {
   }
 
   endSync(): void {
+    this.startsQueued++;
     this.jobs.enqueue(async () => {
-      this.syncs--;
-      await this.startHeight(this.o.app.info().height + 1);
+      try {
+        this.syncs--;
+        await this.startHeight(this.o.app.info().height + 1);
+      } finally {
+        this.startsQueued--;
+      }
     });
   }
 }

@@ -46,6 +46,11 @@ export type CheckedMessage =
 export interface EngineWindow {
   height: number;
   round: number;
+  /**
+   * The start of the chain's next height is queued (block sync ended): the engine is about to catch up with
+   * the chain, so a message of that height is checked and waits for it, not judged by the engine's height.
+   */
+  starting?: boolean;
 }
 
 /**
@@ -214,11 +219,13 @@ export class ConsensusInbox {
    * height it does not take now. While the engine lags the chain (a block just committed, its next height
    * not started; or blocks synced), a message two heights past the engine's was checked (a signature, a
    * whole block decoded), then dropped on the queue unseen, never charged to its sender. Before the engine's
-   * first height (a restart replaying its WAL) messages are checked and wait on the queue for it.
+   * first height (a restart replaying its WAL), and while the start of the chain's next height is queued
+   * (block sync ended), messages are checked and wait on the queue for it.
    */
   private ofNoUse(height: number, round: number, current: number): boolean {
     if (height < current || height > current + 1 || !this.roundInWindow(height, round)) return true;
-    return this.engine().height > 0 && !this.engineTakes(height, round);
+    const e = this.engine();
+    return e.height > 0 && e.starting !== true && !this.engineTakes(height, round);
   }
 
   /** Rounds the engine keeps: up to MAX_ROUNDS_AHEAD ahead of its round, or of round 0 for the next height. */

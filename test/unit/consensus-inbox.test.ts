@@ -262,8 +262,12 @@ describe("the consensus inbox checks", () => {
     expect(() => inbox.check(vote(p1, 5, 0, true))).toThrow(PeerMisbehaviour);
     expect(inbox.check(vote(p1, 5, 0)).kind).toBe("vote");
     // Before the engine has started a height (a restart replaying its WAL), messages are checked and wait.
-    const starting = setup({ height: 0, round: -1 }).inbox;
-    expect(starting.check(vote(p1, 5, 0)).kind).toBe("vote");
+    const replaying = setup({ height: 0, round: -1 }).inbox;
+    expect(replaying.check(vote(p1, 5, 0)).kind).toBe("vote");
+    // So do they while the start of the chain's next height is queued (block sync ended, the engine far behind).
+    const synced = setup({ height: 2, round: 0, starting: true }).inbox;
+    expect(synced.check(vote(p1, 5, 0)).kind).toBe("vote");
+    expect(setup({ height: 2, round: 0 }).inbox.check(vote(p1, 5, 0, true)).kind).toBe("dropped"); // while syncing
   });
 
   it("takes nothing before the engine has started a height", () => {

@@ -296,9 +296,13 @@ export class TxRelay {
       this.fromPeer.set(hash, true);
       // One derived promise per tx (a `finally` after the `then` made two more, and a closure each).
       const bytesOfTx = tx.byteLength;
+      // The mempool's tx in bytes of its own: `tx` is a view into the peer's whole message (up to
+      // MAX_TX_BATCH_BYTES), which a tx waiting in the mempool kept alive, counted as its own few hundred
+      // bytes (a batch of one gapped tx padded with its copies, dropped as duplicates, held 4 MiB for it).
+      const own = tx.slice();
       let admission: Promise<DecodedTx>;
       try {
-        admission = this.mempool.add(decoded ?? tx, digest, "peer");
+        admission = this.mempool.add(decoded === undefined ? own : decodeTx(own, decoded.hash), digest, "peer");
       } catch (err) {
         admission = Promise.reject(err); // its counts given back below, as for any refusal
       }

@@ -155,6 +155,26 @@ describe("tx relay over real libp2p on loopback", () => {
     expect(offences).toEqual([]);
   });
 
+  it("keeps a relayed tx in bytes of its own, not a view into the peer's whole batch", async () => {
+    const { state, mempool, send, relay } = await setup({ maxTxs: 10 });
+    const alice = new TestAccount();
+    state.set(keyId(alice.address), { nonce: 0, balance: 100n * FEE });
+    // One tx that waits in the mempool (a nonce gap: no block takes it), padded by copies of itself to 512 KiB:
+    // the copies are dropped as duplicates, and the tx kept the whole batch alive (a peer's 4 MiB batch per
+    // gapped tx held ~4 GiB across the mempool's gapped txs, counted as their own few hundred bytes).
+    const gapped = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE, { nonce: 1 });
+    const copies = Math.floor((1 << 19) / gapped.bytes.byteLength);
+    send(encodeTxBatch(Array.from({ length: copies }, () => gapped.bytes)), true);
+    await waitFor("the gapped tx admitted", () => (mempool.has(toHex(gapped.hash)) ? true : undefined));
+    await waitFor("its copies dropped", () => (relay.stats.received === copies ? true : undefined));
+    const kept = mempool.all().find((tx) => toHex(tx.hash) === toHex(gapped.hash));
+    expect(kept?.bytes.byteLength).toBe(gapped.bytes.byteLength);
+    // Every part of the decoded tx is of that buffer: nothing refers to the batch.
+    expect(kept?.bytes.buffer.byteLength).toBe(gapped.bytes.byteLength); // the code before: the 512 KiB batch's
+    expect(kept?.signature.buffer).toBe(kept?.bytes.buffer);
+    expect(kept?.bodyBytes.buffer).toBe(kept?.bytes.buffer);
+  });
+
   it("a full admission queue refuses a client's tx, not a peer's: a sender's relayed run is admitted whole", async () => {
     // Peers relay only what their mempools admitted. Dropped here, such a tx was missing from the compact
     // proposals that named it, and the sender's later nonces were refused behind its gap (NONCE_TOO_HIGH):

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import { toHex } from "../crypto/bytes.ts";
 import { Gossip } from "../p2p/gossip.ts";
+import { ByteBudget } from "../p2p/byte-budget.ts";
+import { CodecError } from "../proto/codec.ts";
 import { strangerTest } from "../p2p/per-second-counts.ts";
 import { RecentStrangers } from "../p2p/stranger-shares.ts";
 import type { P2pHost } from "../p2p/host.ts";
@@ -84,7 +86,10 @@ export interface TxRelayOptions {
   maxBatchesPerSecond: number;
   /** Relay transactions that came from peers on to other peers (multi-hop topologies). */
   relayPeerTxs: boolean;
-  /** The clock (ms) whose seconds tell which strangers sent batches lately. Default: a monotonic clock (RecentStrangers). */
+  /**
+   * The clock (ms) whose seconds tell which strangers sent batches lately, and refill the entries budgets
+   * (TX_ENTRIES_PER_SECOND). Default: a monotonic clock.
+   */
   now?: () => number;
 }
 
@@ -103,6 +108,17 @@ export const DEFAULT_TX_RELAY: TxRelayOptions = {
 
 /** Strangers' share of the relay's admissions in flight, in txs and in bytes: half (10,000 txs, 8 MiB by default). */
 export const STRANGERS_IN_FLIGHT_SHARE = 0.5;
+
+/**
+ * Batch entries a peer's batches may hold a second, and all strangers' together (when peers are named
+ * persistent), counted from a batch's count before any entry is hashed or decoded; a batch past either is
+ * shed whole, unread. Every entry costs work before it can be refused: a copy of a tx seen already costs a
+ * sha256 and a lookup (~1.6 us), and the gossip layer lets a peer send 200 batches of MAX_TX_BATCH_COUNT a
+ * second, so one peer's copies took ~1.6 s of the main thread a second, never charged. 20,000 a second is
+ * ~32 ms of that, and more txs than a node of this chain admits (and so relays) a second on this machine
+ * (its verify rate, ~13,000 a core); the burst holds four of the protocol's largest batches.
+ */
+export const TX_ENTRIES_PER_SECOND = { bytesPerSecond: 20_000, burstBytes: 4 * MAX_TX_BATCH_COUNT };
 
 export class TxRelay {
   private readonly mempool: Mempool;
@@ -124,6 +140,9 @@ export class TxRelay {
   private readonly inFlightBy = new Map<string, { txs: number; bytes: number }>();
   /** Strangers that sent a batch lately: the strangers' share is split among them. */
   private readonly recentStrangers: RecentStrangers;
+  /** Batch entries each peer, and all strangers together ("strangers"), may send (TX_ENTRIES_PER_SECOND). */
+  private readonly entries: ByteBudget;
+  private readonly strangersEntries: ByteBudget;
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new TxIdTable<true>();
   /** Counters for the operator (node_getStatus could show them). */
@@ -143,6 +162,8 @@ export class TxRelay {
     this.seen = new RecentTxIds(o.seenCacheSize);
     this.isStranger = strangerTest(o.persistentPeers);
     this.recentStrangers = new RecentStrangers(o.now);
+    this.entries = new ByteBudget({ ...TX_ENTRIES_PER_SECOND, now: o.now });
+    this.strangersEntries = new ByteBudget({ ...TX_ENTRIES_PER_SECOND, now: o.now });
   }
 
   static async start(
@@ -238,6 +259,11 @@ export class TxRelay {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
     let blamed = false; // once per batch, however many bad txs it holds
     const stranger = this.isStranger(peer);
+    if (!this.entries.charge(peer, txs.length) || (stranger && !this.strangersEntries.charge("strangers", txs.length))) {
+      this.stats.received += txs.length;
+      this.stats.shed += txs.length; // unread: not marked seen, a later copy may still be taken
+      return;
+    }
     const strangersTxs = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlight;
     const strangersBytes = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlightBytes;
     // A stranger's part of the strangers' share: the share over the strangers that sent batches lately, itself
@@ -256,8 +282,8 @@ export class TxRelay {
       // brings it. A full admission queue refuses clients, not peers (Mempool.add).
       let decoded: DecodedTx | undefined;
       if (this.mempool.fullForPeers) {
-        decoded = decodedOrUndefined(tx);
-        if (decoded === undefined || !this.mempool.mightEnter(decoded)) {
+        decoded = decodedOrRefused(tx);
+        if (!this.mempool.mightEnter(decoded)) {
           this.stats.dropped++;
           continue;
         }
@@ -282,6 +308,12 @@ export class TxRelay {
         this.stats.shed++; // not marked seen: a later copy may still be taken
         continue;
       }
+      // The mempool's tx in bytes of its own: `tx` is a view into the peer's whole message (up to
+      // MAX_TX_BATCH_BYTES), which a tx waiting in the mempool kept alive, counted as its own few hundred
+      // bytes (a batch of one gapped tx padded with its copies, dropped as duplicates, held 4 MiB for it).
+      // Decoded here, not by the mempool: an entry that does not decode ends the batch at once, its sender
+      // penalised (it was refused TX_MALFORMED with the rest of the batch, the penalty after every entry).
+      const own = decodedOrRefused(tx.slice(), digest);
       this.inFlight++;
       this.inFlightBytes += tx.byteLength;
       if (stranger) {
@@ -296,13 +328,9 @@ export class TxRelay {
       this.fromPeer.set(hash, true);
       // One derived promise per tx (a `finally` after the `then` made two more, and a closure each).
       const bytesOfTx = tx.byteLength;
-      // The mempool's tx in bytes of its own: `tx` is a view into the peer's whole message (up to
-      // MAX_TX_BATCH_BYTES), which a tx waiting in the mempool kept alive, counted as its own few hundred
-      // bytes (a batch of one gapped tx padded with its copies, dropped as duplicates, held 4 MiB for it).
-      const own = tx.slice();
       let admission: Promise<DecodedTx>;
       try {
-        admission = this.mempool.add(decoded === undefined ? own : decodeTx(own, decoded.hash), digest, "peer");
+        admission = this.mempool.add(own, digest, "peer");
       } catch (err) {
         admission = Promise.reject(err); // its counts given back below, as for any refusal
       }
@@ -331,11 +359,14 @@ export class TxRelay {
   }
 }
 
-/** The tx decoded, or undefined if it does not decode (then the mempool would refuse it TX_MALFORMED). */
-function decodedOrUndefined(bytes: Uint8Array): DecodedTx | undefined {
+/**
+ * The tx decoded; throws CodecError if it does not decode: no honest relay sends such an entry (it relays what
+ * its mempool admitted), so the rest of the batch is not read and the peer is penalised.
+ */
+function decodedOrRefused(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   try {
-    return decodeTx(bytes);
-  } catch {
-    return undefined;
+    return decodeTx(bytes, hash);
+  } catch (err) {
+    throw new CodecError(`a relayed transaction does not decode: ${(err as Error).message}`);
   }
 }

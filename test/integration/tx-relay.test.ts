@@ -2,11 +2,11 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Mempool, MIN_ADMISSION_QUEUE } from "../../node/mempool.ts";
-import { TX_PROTOCOL, TxRelay, type TxRelayOptions } from "../../node/tx-relay.ts";
+import { TX_ENTRIES_PER_SECOND, TX_PROTOCOL, TxRelay, type TxRelayOptions } from "../../node/tx-relay.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
 import { Gossip } from "../../p2p/gossip.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
-import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES } from "../../proto/p2p.ts";
+import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT } from "../../proto/p2p.ts";
 import type { Account } from "../../proto/records.ts";
 import { decodeTx } from "../../proto/tx.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
@@ -173,6 +173,40 @@ describe("tx relay over real libp2p on loopback", () => {
     expect(kept?.bytes.buffer.byteLength).toBe(gapped.bytes.byteLength); // the code before: the 512 KiB batch's
     expect(kept?.signature.buffer).toBe(kept?.bytes.buffer);
     expect(kept?.bodyBytes.buffer).toBe(kept?.bytes.buffer);
+  });
+
+  it("reads at most TX_ENTRIES_PER_SECOND of a peer's batch entries: past them a batch is shed unread", async () => {
+    // A clock that stands still: the budget does not refill during the test.
+    const { state, mempool, send, relay, offences } = await setup({ maxTxs: 10, relay: { now: () => 0 } });
+    const alice = new TestAccount();
+    state.set(keyId(alice.address), { nonce: 0, balance: 100n * FEE });
+    const tx = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    // Batches of the protocol's most entries, all copies of one tx: each copy cost a hash and a lookup, never
+    // charged (200 such batches a second took ~1.6 s of the main thread a second).
+    const batches = TX_ENTRIES_PER_SECOND.burstBytes / MAX_TX_BATCH_COUNT + 2;
+    for (let i = 1; i <= batches; i++) {
+      send(encodeTxBatch(Array.from({ length: MAX_TX_BATCH_COUNT }, () => tx.bytes)), true);
+      await waitFor(`batch ${i} read`, () => (relay.stats.received === i * MAX_TX_BATCH_COUNT ? true : undefined));
+    }
+    expect(mempool.has(toHex(tx.hash))).toBe(true);
+    // The burst's entries were read (one admitted, the rest copies); the two batches past it were not.
+    expect(relay.stats.duplicates).toBe(TX_ENTRIES_PER_SECOND.burstBytes - 1); // the code before: every copy
+    expect(relay.stats.shed).toBe(2 * MAX_TX_BATCH_COUNT);
+    expect(offences).toEqual([]);
+  });
+
+  it("an entry that does not decode ends its batch: the rest is not read, and the peer is penalised at once", async () => {
+    const { state, mempool, send, offences } = await setup({ maxTxs: 10 });
+    const [alice, bob] = [new TestAccount(), new TestAccount()];
+    for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const before = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    const after = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    send(encodeTxBatch([before.bytes, Uint8Array.of(0xff, 0xff, 0xff), after.bytes]), true);
+    await waitFor("the peer penalised", () => (offences.length > 0 ? true : undefined));
+    expect(offences[0]).toMatch(/does not decode/);
+    expect(mempool.has(toHex(before.hash))).toBe(true);
+    // Not read past the bad entry (the code before admitted it, and penalised the peer after every entry).
+    expect(mempool.has(toHex(after.hash))).toBe(false);
   });
 
   it("a full admission queue refuses a client's tx, not a peer's: a sender's relayed run is admitted whole", async () => {

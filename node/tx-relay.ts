@@ -330,7 +330,7 @@ export class TxRelay {
       const bytesOfTx = tx.byteLength;
       let admission: Promise<DecodedTx>;
       try {
-        admission = this.mempool.add(own, digest, "peer");
+        admission = this.mempool.add(own, digest, stranger ? "stranger" : "peer");
       } catch (err) {
         admission = Promise.reject(err); // its counts given back below, as for any refusal
       }

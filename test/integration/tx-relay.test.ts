@@ -262,6 +262,31 @@ describe("tx relay over real libp2p on loopback", () => {
     expect(offences).toEqual([]);
   });
 
+  it("strangers' txs in admission do not fill the clients' queue: a client's tx still gets in", async () => {
+    // Forgeries relayed under fresh stranger ids (each id's penalty lands after its first failed check) held
+    // the strangers' share of the relay's admissions, past the clients' queue: every client got MEMPOOL_FULL.
+    const verifier = new HeldVerifier(CHAIN);
+    const named = await host();
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const { state, mempool, node, relay } = await lone({ maxTxs: 10_000, verifier, relay: { persistentPeers } });
+    const senders = Array.from({ length: MIN_ADMISSION_QUEUE }, () => new TestAccount());
+    const client = new TestAccount();
+    for (const a of [...senders, client]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    verifier.holding = true;
+    const stranger = await peerOf(node);
+    const batch = encodeTxBatch(senders.map((a) => a.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes));
+    expect(stranger.gossip.broadcast(batch)).toBe(1);
+    await waitFor("the stranger's txs in admission", () => (mempool.inFlight === senders.length ? true : undefined));
+    expect(mempool.admissionQueueFull).toBe(false); // the code before: true, and the client's tx MEMPOOL_FULL
+    const tx = client.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    const admitted = mempool.add(tx.bytes);
+    verifier.release();
+    await admitted;
+    expect(mempool.has(toHex(tx.hash))).toBe(true);
+    await waitFor("the stranger's txs admitted", () => (mempool.size === senders.length + 1 ? true : undefined));
+    expect(relay.stats.shed).toBe(0);
+  });
+
   it("strangers' txs in admission are bounded together; a persistent peer's still get in", async () => {
     // Forgeries cost a check each before their penalty lands, and stranger ids cost nothing: strangers (peers
     // not in persistent_peers) hold at most maxInFlightStrangers of the checks in flight, whatever their number.

@@ -1,4 +1,15 @@
-import type { FrameDecoder } from "./frame-decoder.ts";
+/**
+ * What a stream's reader says of the frame it is reading: p2p/frame-decoder.ts's FrameDecoder for gossip, or
+ * a count kept from a stream's bytes for a single length-prefixed request (p2p/tx-fetch.ts).
+ */
+export interface FrameProgress {
+  /** A frame has begun and is not complete. */
+  readonly inFrame: boolean;
+  /** Bytes the reader holds now. */
+  readonly heldBytes: number;
+  /** Bytes of the frame under way received so far. */
+  readonly frameBytesReceived: number;
+}
 
 /**
  * The frames under way on one gossip protocol's inbound streams, and what they may cost while they arrive. A
@@ -36,7 +47,7 @@ export const DEFAULT_FRAME_DEADLINE: FrameDeadline = {
 
 /** One inbound stream's frame under way. */
 export interface InboundFrames {
-  readonly decoder: FrameDecoder;
+  readonly decoder: FrameProgress;
   readonly stranger: boolean;
   /** Resets the stream, saying why (it then leaves through FramesUnderWay.remove). */
   readonly stop: (reason: string) => void;
@@ -52,6 +63,7 @@ export class FramesUnderWay {
   private readonly streams = new Set<InboundFrames>();
   private readonly deadline: FrameDeadline;
   private readonly strangersLimit: number;
+  private readonly framesHeld: number;
   private strangersHeld = 0;
   private readonly sweeper: NodeJS.Timeout;
   private lastSweepMs: number;
@@ -59,14 +71,20 @@ export class FramesUnderWay {
   private readonly now: () => number;
 
   /**
-   * `maxFrameBytes`: the protocol's frame limit (the strangers' bound is counted in such frames). `now`: the
-   * clock (ms), performance.now by default.
+   * `maxFrameBytes`: the protocol's frame limit (the strangers' bound is counted in such frames, `framesHeld`
+   * of them: STRANGER_FRAMES_HELD by default). `now`: the clock (ms), performance.now by default.
    */
-  constructor(maxFrameBytes: number, deadline: FrameDeadline = DEFAULT_FRAME_DEADLINE, now = () => performance.now()) {
+  constructor(
+    maxFrameBytes: number,
+    deadline: FrameDeadline = DEFAULT_FRAME_DEADLINE,
+    now = () => performance.now(),
+    framesHeld = STRANGER_FRAMES_HELD,
+  ) {
     this.deadline = deadline;
     this.now = now;
     this.lastSweepMs = now();
-    this.strangersLimit = STRANGER_FRAMES_HELD * maxFrameBytes;
+    this.framesHeld = framesHeld;
+    this.strangersLimit = framesHeld * maxFrameBytes;
     this.sweeper = setInterval(() => this.sweep(), deadline.sweepMs);
     this.sweeper.unref();
   }
@@ -76,7 +94,7 @@ export class FramesUnderWay {
     return this.strangersHeld;
   }
 
-  add(decoder: FrameDecoder, stranger: boolean, stop: (reason: string) => void): InboundFrames {
+  add(decoder: FrameProgress, stranger: boolean, stop: (reason: string) => void): InboundFrames {
     const entry: InboundFrames = { decoder, stranger, stop, held: 0, startedMs: undefined, lastMs: this.now() };
     this.streams.add(entry);
     return entry;
@@ -104,7 +122,7 @@ export class FramesUnderWay {
       if (oldest === undefined || oldest === entry) return false;
       this.remove(oldest);
       oldest.stop(
-        `strangers' frames under way hold ${STRANGER_FRAMES_HELD} frames' worth, and this one has been under way` +
+        `strangers' frames under way hold ${this.framesHeld} frames' worth, and this one has been under way` +
         " longest: send it again shortly",
       );
     }

@@ -13,6 +13,7 @@ import {
   type TxFetchResponse,
 } from "../proto/p2p.ts";
 import type { P2pHost } from "./host.ts";
+import { type FrameProgress, FramesUnderWay } from "./frames-under-way.ts";
 import { InFlightBudget, type InFlightTicket } from "./in-flight-budget.ts";
 import { PerSecondCounts, strangerTest } from "./per-second-counts.ts";
 import { RecentStrangers, StrangerShares } from "./stranger-shares.ts";
@@ -119,6 +120,13 @@ export class TxFetchFailed extends Error {
   }
 }
 
+/**
+ * Strangers' tx fetch requests being read at once, in maximal requests' worth of held bytes: as many as one
+ * connection may have streams open (maxInboundStreams), so strangers asking together for whole blocks are
+ * read, and the host's 100 connections hold what one does.
+ */
+export const TX_FETCH_REQUESTS_HELD_STRANGERS = 4;
+
 export class TxFetch {
   private readonly host: P2pHost;
   private readonly o: TxFetchOptions;
@@ -138,6 +146,19 @@ export class TxFetch {
   private readonly strangerRequests: StrangerShares;
   private readonly strangerHashes: StrangerShares;
   private readonly strangerBytes: StrangerShares;
+  /**
+   * Requests being read, and the bytes they hold: strangers' together at most TX_FETCH_REQUESTS_HELD_STRANGERS
+   * maximal requests, the one under way longest reset past that (p2p/frames-under-way.ts). Each request
+   * stream held up to MAX_TX_FETCH_REQUEST_BYTES (~625 KiB) for serveTimeoutMs while it trickled in, 4
+   * streams a connection: ~250 MiB over the host's 100 connections, renewed every 10 s, before any budget
+   * was taken.
+   */
+  private readonly requestsUnderWay = new FramesUnderWay(
+    MAX_TX_FETCH_REQUEST_BYTES,
+    undefined,
+    undefined,
+    TX_FETCH_REQUESTS_HELD_STRANGERS,
+  );
 
   private constructor(deps: {
     host: P2pHost;
@@ -193,10 +214,15 @@ export class TxFetch {
   }): Promise<TxFetch> {
     const f = new TxFetch({ ...deps, options: { ...DEFAULT_TX_FETCH, ...deps.options } });
     await deps.host.handle(TX_FETCH_PROTOCOL, (stream, connection) => f.serve(stream, connection), {
-      maxInboundStreams: 4,
+      maxInboundStreams: TX_FETCH_REQUESTS_HELD_STRANGERS,
       maxOutboundStreams: 4,
     });
     return f;
+  }
+
+  /** Bytes strangers' requests being read hold now (at most STRANGER_FRAMES_HELD maximal requests). */
+  get requestBytesHeldByStrangers(): number {
+    return this.requestsUnderWay.heldByStrangers;
   }
 
   /** Answer bytes being written now: to every peer, and of them to strangers. */
@@ -205,6 +231,7 @@ export class TxFetch {
   }
 
   async stop(): Promise<void> {
+    this.requestsUnderWay.close();
     await this.host.unhandle(TX_FETCH_PROTOCOL);
   }
 
@@ -262,16 +289,33 @@ export class TxFetch {
     }
     const signal = AbortSignal.timeout(this.o.serveTimeoutMs);
     const lp = lpStream(stream, { maxDataLength: MAX_TX_FETCH_REQUEST_BYTES });
+    const reading = new RequestBytes();
+    let resetHere = false; // the strangers' bound reset it: no blame
+    const reset = (reason: string) => {
+      resetHere = true;
+      stream.abort(new Error(reason));
+    };
+    const underWay = this.requestsUnderWay.add(reading, stranger, reset);
+    const onBytes = (evt: { data: { byteLength: number } }) => {
+      reading.received += evt.data.byteLength;
+      if (this.requestsUnderWay.progress(underWay, 0)) return;
+      this.requestsUnderWay.remove(underWay);
+      reset("strangers' tx fetch requests under way hold all they may: ask again shortly");
+    };
+    stream.addEventListener("message", onBytes);
     let req: TxFetchRequest;
     try {
       req = decodeTxFetchRequest((await lp.read({ signal })).subarray());
     } catch (err) {
       stream.abort(err as Error);
       const name = (err as Error).name;
-      if (name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
+      if (!resetHere && name !== "AbortError" && name !== "TimeoutError" && name !== "StreamResetError") {
         this.onMisbehaviour(peer, `bad tx fetch request: ${(err as Error).message}`, false);
       }
       return;
+    } finally {
+      stream.removeEventListener("message", onBytes);
+      this.requestsUnderWay.remove(underWay);
     }
     // Strangers' share of requests, counted once a request came, split among the strangers asking: no offence
     // of this one's past its part.
@@ -370,5 +414,22 @@ export class TxFetch {
     this.hashes.count(peer, hashes);
     if (stranger) this.strangerHashes.count(peer, hashes);
     return bound;
+  }
+}
+
+/**
+ * A request's bytes as they come (the stream's "message" events): what its reader holds until it is read, at
+ * most one request (the reader refuses a longer one; the first bytes may be the protocol's name).
+ */
+class RequestBytes implements FrameProgress {
+  received = 0;
+  readonly inFrame = true;
+
+  get heldBytes(): number {
+    return Math.min(this.received, MAX_TX_FETCH_REQUEST_BYTES);
+  }
+
+  get frameBytesReceived(): number {
+    return this.received;
   }
 }

@@ -4,7 +4,17 @@ import { answerTxFetch, ProposalAssembler } from "../../node/compact-proposal.ts
 import { type CompactBlock, proposedCompactBlock } from "../../node/consensus-checks.ts";
 import { Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
-import { answerBytes, TX_FETCH_BYTES_PER_PEER_SECOND, TX_FETCH_PROTOCOL, TxFetch } from "../../p2p/tx-fetch.ts";
+import type { Stream } from "@libp2p/interface";
+import {
+  answerBytes,
+  TX_FETCH_BYTES_PER_PEER_SECOND,
+  TX_FETCH_PROTOCOL,
+  TX_FETCH_REQUESTS_HELD_STRANGERS,
+  TxFetch,
+} from "../../p2p/tx-fetch.ts";
+import { MAX_TX_FETCH_REQUEST_BYTES } from "../../proto/block-limits.ts";
+import { lengthPrefixed } from "../helpers/wire-bytes.ts";
+import { waitFor } from "../helpers/tmp.ts";
 import {
   type Block,
   blockHash,
@@ -206,5 +216,40 @@ describe("fetching a compact proposal's missing txs", () => {
     expect(answered).toBeGreaterThan(0);
     expect(answered * answerBytes(answer)).toBeLessThanOrEqual((seconds + 1) * TX_FETCH_BYTES_PER_PEER_SECOND);
     expect(answered).toBeLessThan(12);
+  });
+
+  it("strangers' requests being read hold at most TX_FETCH_REQUESTS_HELD_STRANGERS maximal requests, the oldest reset past it", async () => {
+    // Each request stream held up to ~625 KiB while it trickled in (4 streams a connection, 100 connections),
+    // before any budget was taken: the request is read first.
+    const [node, named] = [await host(), await host()];
+    const offences: string[] = [];
+    const server = await TxFetch.start({
+      host: node,
+      log,
+      serve: () => undefined,
+      onMisbehaviour: (_p, reason) => offences.push(reason),
+      persistentPeers: new Set([named.peerId.toString()]),
+      options: { serveTimeoutMs: 120_000 }, // far past the test: only the bound resets a stream here
+    });
+    teardown.defer(() => server.stop());
+    const max = MAX_TX_FETCH_REQUEST_BYTES;
+    const request = lengthPrefixed(new Uint8Array(max).fill(1));
+    const streams: Stream[] = [];
+    for (let i = 0; i <= TX_FETCH_REQUESTS_HELD_STRANGERS; i++) {
+      const stranger = await host();
+      const stream = await stranger.dialProtocol(node.getMultiaddrs()[0], TX_FETCH_PROTOCOL);
+      stream.send(request.subarray(0, request.byteLength - 1)); // all but its last byte: held, awaited
+      streams.push(stream);
+      if (i === TX_FETCH_REQUESTS_HELD_STRANGERS) break;
+      await waitFor("its request held", () => (server.requestBytesHeldByStrangers >= (i + 1) * max ? true : undefined));
+    }
+    // The request under way longest goes, not the newcomer's (the code before held all three until the
+    // request timeout).
+    await waitFor("the oldest request's stream reset", () => (streams[0].status !== "open" ? true : undefined));
+    await waitFor("the newcomer's request held", () =>
+      (server.requestBytesHeldByStrangers > (TX_FETCH_REQUESTS_HELD_STRANGERS - 1) * max ? true : undefined));
+    expect(server.requestBytesHeldByStrangers).toBeLessThanOrEqual(TX_FETCH_REQUESTS_HELD_STRANGERS * max);
+    for (const s of streams.slice(1)) expect(s.status).toBe("open");
+    expect(offences).toEqual([]); // reset, not penalised
   });
 });

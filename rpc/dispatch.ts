@@ -133,10 +133,12 @@ export class Dispatcher {
   /**
    * The node's parts with a fresh request scope: the budgets of one request (rpc.max_request_work) and the
    * node-wide scan slots and pacing every request shares. A WebSocket subscription reads each page of its
-   * items in one, so a replay costs what a tx_search page does and queues for the same scan slots.
+   * items in one, so a replay costs what a tx_search page does and queues for the same scan slots, taking
+   * turns there with the other clients (`client`: the caller's address key).
    */
-  contextFor(signal: AbortSignal): RpcContext {
-    const request = new RequestScope({ signal, maxWork: this.maxRequestWork, scans: this.scans, pacer: this.pacer });
+  contextFor(signal: AbortSignal, client?: string): RpcContext {
+    const { maxRequestWork: maxWork, scans, pacer } = this;
+    const request = new RequestScope({ signal, maxWork, scans, pacer, client });
     return { ...this.ctx, request };
   }
 
@@ -202,7 +204,7 @@ export class Dispatcher {
     signal: AbortSignal,
     client: string,
   ): Promise<Reply | undefined> {
-    const ctx = this.contextFor(signal);
+    const ctx = this.contextFor(signal, client);
     const scope = ctx.request;
     const held = this.answerBytes.forRequest(client);
     this.stats.requestsRunning++;

@@ -12,16 +12,19 @@ export class RequestScope {
   /** Most keys of state this request may read (scanned or fetched from history): rpc.max_request_work. */
   readonly maxWork: number;
   private readonly scans: Semaphore;
+  /** The caller's address key (rpc/client-address.ts): its scans wait their turn with its others. */
+  private readonly client: string | undefined;
   private readonly pacer: WorkPacer;
   private work = 0;
   /** Calls this request may make once (onlyOnce): the ones it made. */
   private readonly once = new Set<string>();
   private stopped: RpcError | undefined;
 
-  constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore; pacer: WorkPacer }) {
+  constructor(opts: { signal: AbortSignal; maxWork: number; scans: Semaphore; pacer: WorkPacer; client?: string }) {
     this.signal = opts.signal;
     this.maxWork = opts.maxWork;
     this.scans = opts.scans;
+    this.client = opts.client;
     this.pacer = opts.pacer;
   }
 
@@ -100,10 +103,11 @@ export class RequestScope {
   /**
    * Runs a state scan (or other heavy read: building a proof tree) once one of the node's scan slots
    * (rpc.max_concurrent_scans) is free: these are the heavy queries, and however many clients ask at once,
-   * only that many run while blocks commit. Must not be nested (a second slot could wait forever).
+   * only that many run while blocks commit, and the clients waiting take turns. Must not be nested (a second
+   * slot could wait forever).
    */
   async scan<T>(run: () => Promise<T>): Promise<T> {
-    const release = await this.scans.acquire(this.signal);
+    const release = await this.scans.acquire(this.signal, this.client);
     try {
       this.check();
       return await run();

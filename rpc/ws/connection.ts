@@ -290,7 +290,7 @@ export class WsConnection {
       onRoom: (listener) => this.deps.budget.onRoom(listener),
       context: (signal: AbortSignal): RpcContext => {
         both ??= AbortSignal.any([this.hangUp.signal, signal]);
-        return this.deps.dispatcher.contextFor(both);
+        return this.deps.dispatcher.contextFor(both, this.client);
       },
       tip: () => this.deps.tip(),
       tooSlow: (sub) => this.tooSlow(sub),

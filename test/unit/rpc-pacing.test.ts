@@ -37,6 +37,24 @@ describe("Semaphore", () => {
     expect(s.waiting).toBe(0);
   });
 
+  it("clients waiting take turns: one with many waiters gets one permit a round, not all in arrival order", async () => {
+    const s = new Semaphore(1);
+    const signal = new AbortController().signal;
+    const held = await s.acquire(signal, "busy");
+    const order: string[] = [];
+    const take = (client: string) => s.acquire(signal, client).then((release) => {
+      order.push(client);
+      release();
+    });
+    // A client's 6 page reads queued first, then two other clients' one query each.
+    const all = [...Array.from({ length: 6 }, () => take("busy")), take("a"), take("b")];
+    expect(s.waiting).toBe(8);
+    held();
+    await Promise.all(all);
+    // In arrival order alone both others waited behind all 6: they come second and third now.
+    expect(order).toEqual(["busy", "a", "b", "busy", "busy", "busy", "busy", "busy"]);
+  });
+
   it("a waiter whose client went away leaves the queue without taking a permit", async () => {
     const s = new Semaphore(1);
     const release = await s.acquire(new AbortController().signal);

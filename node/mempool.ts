@@ -121,7 +121,9 @@ export class Mempool extends MempoolBooks<MempoolDeps> {
    */
   get waitingForCheck(): number {
     const n = this.underWay;
-    return n - Math.min(n, this.deps.verifier.checkedUnheard);
+    // The checks done may be strangers' (which underWay leaves out): as many as are under way are not counted.
+    const done = Math.max(0, this.deps.verifier.checkedUnheard - this.strangersUnderWay);
+    return n - Math.min(n, done);
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import { toHex } from "../crypto/bytes.ts";
-import { Gossip } from "../p2p/gossip.ts";
+import { Gossip, PeerFlooding } from "../p2p/gossip.ts";
 import { ByteBudget } from "../p2p/byte-budget.ts";
 import { CodecError } from "../proto/codec.ts";
 import { strangerTest } from "../p2p/per-second-counts.ts";
-import { RecentStrangers } from "../p2p/stranger-shares.ts";
+import { RecentStrangers, StrangerShares } from "../p2p/stranger-shares.ts";
 import type { P2pHost } from "../p2p/host.ts";
 import { decodeTxBatch, encodeTxBatch, MAX_TX_BATCH_BYTES, MAX_TX_BATCH_COUNT, txBatchEntryBytes } from "../proto/p2p.ts";
 import { type DecodedTx, decodeTx, txHash } from "../proto/tx.ts";
@@ -111,14 +111,19 @@ export const STRANGERS_IN_FLIGHT_SHARE = 0.5;
 
 /**
  * Batch entries a peer's batches may hold a second, and all strangers' together (when peers are named
- * persistent), counted from a batch's count before any entry is hashed or decoded; a batch past either is
- * shed whole, unread. Every entry costs work before it can be refused: a copy of a tx seen already costs a
- * sha256 and a lookup (~1.6 us), and the gossip layer lets a peer send 200 batches of MAX_TX_BATCH_COUNT a
- * second, so one peer's copies took ~1.6 s of the main thread a second, never charged. 20,000 a second is
- * ~32 ms of that, and more txs than a node of this chain admits (and so relays) a second on this machine
- * (its verify rate, ~13,000 a core); the burst holds four of the protocol's largest batches.
+ * persistent: split among the strangers sending, p2p/stranger-shares.ts), counted from a batch's count before
+ * any entry is hashed or decoded; a batch past either is shed whole, unread, and a peer sending
+ * TX_ENTRIES_FLOOD_FACTOR times as many is penalised for flooding. Every entry costs work before it can be
+ * refused: a copy of a tx seen already costs a sha256 and a lookup (~1.6 us), and the gossip layer lets a
+ * peer send 200 batches of MAX_TX_BATCH_COUNT a second, so one peer's copies took ~1.6 s of the main thread a
+ * second, never charged. 20,000 a second is ~32 ms of that, and more txs than a node of this chain admits
+ * (and so relays) a second on this 2-core machine (~13,000 verifies a core; a node on more cores may admit
+ * more, and its peers then shed the excess, which compact proposals fetch); the burst holds four of the
+ * protocol's largest batches. In the 4-validator bench a peer relays at most ~1,000 a second.
  */
 export const TX_ENTRIES_PER_SECOND = { bytesPerSecond: 20_000, burstBytes: 4 * MAX_TX_BATCH_COUNT };
+/** A peer's batch entries past this many times TX_ENTRIES_PER_SECOND (rate and burst) are flooding. */
+export const TX_ENTRIES_FLOOD_FACTOR = 3;
 
 export class TxRelay {
   private readonly mempool: Mempool;
@@ -140,14 +145,16 @@ export class TxRelay {
   private readonly inFlightBy = new Map<string, { txs: number; bytes: number }>();
   /** Strangers that sent a batch lately: the strangers' share is split among them. */
   private readonly recentStrangers: RecentStrangers;
-  /** Batch entries each peer, and all strangers together ("strangers"), may send (TX_ENTRIES_PER_SECOND). */
+  /** Batch entries each peer, and all strangers together, may send (TX_ENTRIES_PER_SECOND), and flood past. */
   private readonly entries: ByteBudget;
-  private readonly strangersEntries: ByteBudget;
+  private readonly strangersEntries: StrangerShares;
+  private readonly floodEntries: ByteBudget;
   /** Hashes being admitted from a peer right now: the admission listener must not relay them (one hop). */
   private readonly fromPeer = new TxIdTable<true>();
   /** Counters for the operator (node_getStatus could show them). */
   /** `dropped`: txs not admitted because the mempool was full and they could not get in (Mempool.mightEnter). */
-  readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0 };
+  /** `batchesShed`: whole batches shed unread, past TX_ENTRIES_PER_SECOND (their txs count in `shed` too). */
+  readonly stats = { relayed: 0, received: 0, duplicates: 0, refused: 0, shed: 0, dropped: 0, batchesShed: 0 };
 
   private constructor(
     mempool: Mempool,
@@ -163,7 +170,13 @@ export class TxRelay {
     this.isStranger = strangerTest(o.persistentPeers);
     this.recentStrangers = new RecentStrangers(o.now);
     this.entries = new ByteBudget({ ...TX_ENTRIES_PER_SECOND, now: o.now });
-    this.strangersEntries = new ByteBudget({ ...TX_ENTRIES_PER_SECOND, now: o.now });
+    const { bytesPerSecond: share, burstBytes: cap } = TX_ENTRIES_PER_SECOND;
+    this.strangersEntries = new StrangerShares({ share, cap }, o.now, this.recentStrangers);
+    this.floodEntries = new ByteBudget({
+      bytesPerSecond: TX_ENTRIES_FLOOD_FACTOR * share,
+      burstBytes: TX_ENTRIES_FLOOD_FACTOR * cap,
+      now: o.now,
+    });
   }
 
   static async start(
@@ -259,17 +272,25 @@ export class TxRelay {
     const txs = decodeTxBatch(bytes); // throws on a malformed batch: the peer is penalised
     let blamed = false; // once per batch, however many bad txs it holds
     const stranger = this.isStranger(peer);
-    if (!this.entries.charge(peer, txs.length) || (stranger && !this.strangersEntries.charge("strangers", txs.length))) {
+    if (!this.floodEntries.charge(peer, txs.length)) {
+      const most = TX_ENTRIES_FLOOD_FACTOR * TX_ENTRIES_PER_SECOND.bytesPerSecond;
+      throw new PeerFlooding(`more than ${most} relayed transactions a second`);
+    }
+    // A stranger counts among those the strangers' shares are split among, whatever becomes of its batch (a
+    // stranger whose txs were all shed still counts, or the ids that keep a share full would keep it for good).
+    if (stranger) this.recentStrangers.saw(peer);
+    if (!this.entries.charge(peer, txs.length) || (stranger && !this.strangersEntries.take(peer, txs.length))) {
       this.stats.received += txs.length;
       this.stats.shed += txs.length; // unread: not marked seen, a later copy may still be taken
+      if (this.stats.batchesShed++ % 100 === 0) {
+        this.log.warn({ peer, batchesShed: this.stats.batchesShed }, "relayed batches shed: past TX_ENTRIES_PER_SECOND");
+      }
       return;
     }
     const strangersTxs = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlight;
     const strangersBytes = STRANGERS_IN_FLIGHT_SHARE * this.o.maxInFlightBytes;
-    // A stranger's part of the strangers' share: the share over the strangers that sent batches lately, itself
-    // included (a stranger whose txs were all shed still counts, or the ids that keep the share full would
-    // keep it for good). At least one tx in flight, if the share has room.
-    if (stranger) this.recentStrangers.saw(peer);
+    // A stranger's part of the strangers' in-flight share: the share over the strangers that sent batches
+    // lately, itself included. At least one tx in flight, if the share has room.
     const partTxs = stranger ? Math.max(1, Math.floor(this.recentStrangers.part(strangersTxs))) : Infinity;
     const partBytes = stranger ? this.recentStrangers.part(strangersBytes) : Infinity;
     for (const tx of txs) {

@@ -120,12 +120,15 @@ export class TxFetchFailed extends Error {
   }
 }
 
+/** Inbound tx fetch streams open at once per connection (the protocol's maxInboundStreams). */
+const TX_FETCH_STREAMS_PER_CONNECTION = 4;
+
 /**
  * Strangers' tx fetch requests being read at once, in maximal requests' worth of held bytes: as many as one
- * connection may have streams open (maxInboundStreams), so strangers asking together for whole blocks are
- * read, and the host's 100 connections hold what one does.
+ * connection may have streams open, so strangers asking together for whole blocks are read, and the host's
+ * 100 connections hold what one does.
  */
-export const TX_FETCH_REQUESTS_HELD_STRANGERS = 4;
+export const TX_FETCH_REQUESTS_HELD_STRANGERS = TX_FETCH_STREAMS_PER_CONNECTION;
 
 export class TxFetch {
   private readonly host: P2pHost;
@@ -214,13 +217,13 @@ export class TxFetch {
   }): Promise<TxFetch> {
     const f = new TxFetch({ ...deps, options: { ...DEFAULT_TX_FETCH, ...deps.options } });
     await deps.host.handle(TX_FETCH_PROTOCOL, (stream, connection) => f.serve(stream, connection), {
-      maxInboundStreams: TX_FETCH_REQUESTS_HELD_STRANGERS,
+      maxInboundStreams: TX_FETCH_STREAMS_PER_CONNECTION,
       maxOutboundStreams: 4,
     });
     return f;
   }
 
-  /** Bytes strangers' requests being read hold now (at most STRANGER_FRAMES_HELD maximal requests). */
+  /** Bytes strangers' requests being read hold now (at most TX_FETCH_REQUESTS_HELD_STRANGERS maximal requests). */
   get requestBytesHeldByStrangers(): number {
     return this.requestsUnderWay.heldByStrangers;
   }
@@ -419,7 +422,7 @@ export class TxFetch {
 
 /**
  * A request's bytes as they come (the stream's "message" events): what its reader holds until it is read, at
- * most one request (the reader refuses a longer one; the first bytes may be the protocol's name).
+ * most one request (the reader refuses a longer one).
  */
 class RequestBytes implements FrameProgress {
   received = 0;

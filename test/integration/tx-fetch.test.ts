@@ -243,7 +243,7 @@ describe("fetching a compact proposal's missing txs", () => {
       if (i === TX_FETCH_REQUESTS_HELD_STRANGERS) break;
       await waitFor("its request held", () => (server.requestBytesHeldByStrangers >= (i + 1) * max ? true : undefined));
     }
-    // The request under way longest goes, not the newcomer's (the code before held all three until the
+    // The request under way longest goes, not the newcomer's (the code before held all five until the
     // request timeout).
     await waitFor("the oldest request's stream reset", () => (streams[0].status !== "open" ? true : undefined));
     await waitFor("the newcomer's request held", () =>

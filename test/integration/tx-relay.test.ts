@@ -196,7 +196,7 @@ describe("tx relay over real libp2p on loopback", () => {
   });
 
   it("an entry that does not decode ends its batch: the rest is not read, and the peer is penalised at once", async () => {
-    const { state, mempool, send, offences } = await setup({ maxTxs: 10 });
+    const { state, mempool, send, offences, relay } = await setup({ maxTxs: 10 });
     const [alice, bob] = [new TestAccount(), new TestAccount()];
     for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
     const before = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
@@ -204,9 +204,33 @@ describe("tx relay over real libp2p on loopback", () => {
     send(encodeTxBatch([before.bytes, Uint8Array.of(0xff, 0xff, 0xff), after.bytes]), true);
     await waitFor("the peer penalised", () => (offences.length > 0 ? true : undefined));
     expect(offences[0]).toMatch(/does not decode/);
-    expect(mempool.has(toHex(before.hash))).toBe(true);
+    await waitFor("the entry before admitted", () => (mempool.has(toHex(before.hash)) ? true : undefined));
     // Not read past the bad entry (the code before admitted it, and penalised the peer after every entry).
+    expect(relay.stats.received).toBe(2);
     expect(mempool.has(toHex(after.hash))).toBe(false);
+  });
+
+  it("the strangers' entries a second are split among the strangers sending: one cannot spend them all", async () => {
+    const named = await host();
+    const persistentPeers = new Set([named.peerId.toString()]);
+    const { state, mempool, node, relay } = await lone({ maxTxs: 10, relay: { persistentPeers, now: () => 0 } });
+    const [alice, bob] = [new TestAccount(), new TestAccount()];
+    for (const a of [alice, bob]) state.set(keyId(a.address), { nonce: 0, balance: 100n * FEE });
+    const [first, second] = [await peerOf(node), await peerOf(node)];
+    // The first stranger sends its own bound's worth: copies of one tx, a full batch at a time.
+    const copies = alice.transfer(CHAIN, new Uint8Array(20), FEE, FEE).bytes;
+    const full = encodeTxBatch(Array.from({ length: MAX_TX_BATCH_COUNT }, () => copies));
+    const batches = TX_ENTRIES_PER_SECOND.burstBytes / MAX_TX_BATCH_COUNT;
+    for (let i = 1; i <= batches; i++) {
+      expect(first.gossip.broadcast(full)).toBe(1);
+      await waitFor(`batch ${i} read`, () => (relay.stats.received === i * MAX_TX_BATCH_COUNT ? true : undefined));
+    }
+    // The second's batch is still read: its part of the strangers' share is its own (one bucket for all
+    // strangers, which the first had emptied, shed it).
+    const tx = bob.transfer(CHAIN, new Uint8Array(20), FEE, FEE);
+    expect(second.gossip.broadcast(encodeTxBatch([tx.bytes]))).toBe(1);
+    await waitFor("the second stranger's tx admitted", () => (mempool.has(toHex(tx.hash)) ? true : undefined));
+    expect(relay.stats.batchesShed).toBe(0);
   });
 
   it("a full admission queue refuses a client's tx, not a peer's: a sender's relayed run is admitted whole", async () => {

@@ -27,9 +27,11 @@ export interface BlockContext {
   evidence: readonly BlockEvidence[];
   /**
    * Work done so far in this block by messages whose cost varies (reward credits of records), counted
-   * against per-block budgets. One object per block execution; absent where no budget applies (tests).
+   * against per-block budgets, and the fee of the tx being executed (executeTx sets it), which must pay for
+   * a record's credits before any of its contributions is read. One object per block execution; absent where
+   * no budget applies (tests).
    */
-  work?: { credits: number };
+  work?: { credits: number; txFee?: bigint };
   /**
    * The upgrade handlers this binary carries and the upgrade heights its operator skips (state/upgrades/):
    * read only at a passed upgrade's height. Absent: none (reaching an upgrade's height throws UpgradeHaltError).

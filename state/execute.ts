@@ -126,10 +126,10 @@ export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxRe
   const senderRef = accountRef(tx.sender);
   const feeEvent = applyAnte(view, tx, ctx, senderRef);
   const creditsBefore = ctx.work?.credits ?? 0;
+  if (ctx.work !== undefined) ctx.work.txFee = tx.body.fee; // a record's credits are paid by it (takeBlockCredits)
   view.begin();
   try {
     const events = applyMsg(view, tx, ctx, senderRef);
-    checkCreditFee(tx, ctx, (ctx.work?.credits ?? 0) - creditsBefore);
     view.commit();
     return { code: 0, log: "", events: [feeEvent, ...events] };
   } catch (err) {
@@ -138,22 +138,6 @@ export function executeTx(view: Overlay, tx: DecodedTx, ctx: BlockContext): TxRe
     if (ctx.work !== undefined) ctx.work.credits = creditsBefore;
     if (!(err instanceof TxError)) throw err; // a bug, not a tx failure: let it halt the block
     return { code: TX_ERRORS[err.code], log: err.message, events: [feeEvent] };
-  }
-}
-
-/**
- * A message that made reward credits (a record) pays for them: at least params.attribution.feePerCredit per
- * credit. The fee is otherwise flat, and a block's credit budget must not be cheap to buy up.
- */
-function checkCreditFee(tx: DecodedTx, ctx: BlockContext, credits: number): void {
-  if (credits <= 0) return;
-  const needed = ctx.params.attribution.feePerCredit * BigInt(credits);
-  if (tx.body.fee < needed) {
-    throw new TxError(
-      "FEE_TOO_LOW",
-      `this record makes ${credits} reward credits, which need a fee of at least ${needed}; the fee is ${tx.body.fee}`,
-      { needed: needed.toString() },
-    );
   }
 }
 

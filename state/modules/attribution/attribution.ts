@@ -309,11 +309,13 @@ function resolveWeights(
   );
   const credits = checkRecipientCount(versions, params);
   takeBlockCredits(ctx, credits, params);
+  // Every check that can fail comes before a whole version's contributions are read: the single
+  // contributions first (one read each), then the versions.
+  const single = weights.map((w) =>
+    (w.contributionId > 0 ? checkContributionWeight(view, model, latest, w.contributionId) : 0));
   return weights.map((w, i) => ({
     ppm: w.ppm,
-    recipients: w.contributionId > 0
-      ? [checkContributionWeight(view, model, latest, w.contributionId)]
-      : versionRecipients(view, versions[i] as DatanetVersion),
+    recipients: w.contributionId > 0 ? [single[i]] : versionRecipients(view, versions[i] as DatanetVersion),
   }));
 }
 
@@ -338,6 +340,19 @@ function latestVersions(lineage: readonly DatanetVersionRef[]): Map<number, Data
  */
 function takeBlockCredits(ctx: BlockContext, credits: number, params: AttributionParams): void {
   if (ctx.work === undefined) return;
+  // The record pays for its credits: at least feePerCredit each (the fee is otherwise flat, and a block's
+  // credit budget must not be cheap to buy up). Checked here, before any contribution is read: checked after
+  // the message ran, a record failing it had read and credited a whole version's contributions for its flat
+  // fee, and a block of them (the same paid inference each time) cost ~100 times the work charged.
+  const fee = ctx.work.txFee;
+  const needed = params.feePerCredit * BigInt(credits);
+  if (fee !== undefined && fee < needed) {
+    throw new TxError(
+      "FEE_TOO_LOW",
+      `this record makes ${credits} reward credits, which need a fee of at least ${needed}; the fee is ${fee}`,
+      { needed: needed.toString() },
+    );
+  }
   const used = ctx.work.credits;
   if (used + credits > params.maxBlockCredits) {
     throw new TxError(

@@ -224,6 +224,33 @@ describe("pay_inference", () => {
 });
 
 describe("record_inference", () => {
+  it("a record whose fee cannot pay its credits fails before any contribution is read, and uses none of the block's", () => {
+    // A failed record paid only its flat fee, and got its credits back: records that failed FEE_TOO_LOW after
+    // reading and crediting a whole version's contributions each (checked after the message ran) filled a
+    // block at minFee with ~100 times the work charged, every one of them again on the same paid inference.
+    const state = fixture();
+    const feePerCredit = PARAMS.attribution.feePerCredit;
+    state.run((view) => {
+      pay(view, MODEL, ctxAt(10));
+      // Version 1 has 3 contributions: 3 credits, and a fee that pays for 2.
+      const block = testContext(11, { params: PARAMS, work: { credits: 0, txFee: 2n * feePerCredit } });
+      const reads: string[] = [];
+      const get = view.get.bind(view);
+      view.get = (key) => {
+        reads.push(Buffer.from(key).toString("latin1"));
+        return get(key);
+      };
+      expectTxError(() => record(view, OPERATOR, 1, [toVersion(1, 1, 1_000_000)], block), "FEE_TOO_LOW", /3 reward credits/);
+      expect(reads.filter((k) => k.includes("dn/accepted/") || k.includes("dn/contrib/"))).toEqual([]);
+      expect(block.work?.credits).toBe(0);
+      // Paid for, the same record goes through.
+      view.get = get;
+      const paid = testContext(11, { params: PARAMS, work: { credits: 0, txFee: 3n * feePerCredit } });
+      record(view, OPERATOR, 1, [toVersion(1, 1, 1_000_000)], paid);
+      expect(attribution.getInference(view, 1)?.status).toBe("recorded");
+    });
+  });
+
   it("stops at the block's budget of reward credits; the same record fits in the next block", () => {
     const state = fixture();
     const tight = { ...PARAMS, attribution: { ...PARAMS.attribution, maxBlockCredits: 3 } };

@@ -1,4 +1,4 @@
-import { type InferencePayouts, inferencePayoutsCodec, type Model } from "../../../proto/module-records.ts";
+import { type Contribution, type InferencePayouts, inferencePayoutsCodec, type Model } from "../../../proto/module-records.ts";
 import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
 import type { Overlay, StateReader } from "../../view.ts";
 import type { FeeSplit, SplitWeight } from "./split.ts";
@@ -19,15 +19,19 @@ export function getInferencePayouts(view: StateReader, inferenceId: number): Inf
   return raw === undefined ? undefined : inferencePayoutsCodec.decode(raw);
 }
 
-/** Stores a record's split as credited: call after the split is paid out (the contributions are read here). */
+/**
+ * Stores a record's split as credited: call after the split is paid out (its contributions as the record
+ * read them, in `read`; any other is read here).
+ */
 export function storePayouts(
   view: Overlay,
   inference: { id: number; price: bigint },
   model: Model,
   split: FeeSplit,
+  read: ReadonlyMap<number, Contribution> = new Map(),
 ): void {
   const credits = split.parts.map((part) => {
-    const c = getContribution(view, part.contributionId);
+    const c = read.get(part.contributionId) ?? getContribution(view, part.contributionId);
     if (c === undefined) throw new Error(`contribution ${part.contributionId} vanished during a split`); // a bug
     return { weight: part.weight, contributionId: c.id, contributor: c.contributor, amount: part.amount };
   });

@@ -251,6 +251,28 @@ describe("record_inference", () => {
     });
   });
 
+  it("reads each contribution a record credits once", () => {
+    // Each was decoded three times (the recipients, the payout, the stored trail): 72-188 us per credit.
+    const state = fixture();
+    state.run((view) => {
+      pay(view, MODEL, ctxAt(10));
+      const reads: string[] = [];
+      const get = view.get.bind(view);
+      view.get = (key) => {
+        reads.push(Buffer.from(key).toString("latin1"));
+        return get(key);
+      };
+      record(view, OPERATOR, 1, [toVersion(1, 1, 500_000), toContribution(C1, 400_000)], ctxAt(11));
+      view.get = get;
+      const contributionReads = reads.filter((k) => k.includes("dn/contrib/"));
+      // Version 1: C1, C2 and C4 (slashed: read, not credited), C1 named directly too: each read once (the
+      // code before: 10, each again in the payout and the trail, C1 for its own weight too).
+      expect(contributionReads).toHaveLength(3);
+      expect(new Set(contributionReads).size).toBe(3);
+      expect(attribution.getInference(view, 1)?.status).toBe("recorded");
+    });
+  });
+
   it("stops at the block's budget of reward credits; the same record fits in the next block", () => {
     const state = fixture();
     const tight = { ...PARAMS, attribution: { ...PARAMS.attribution, maxBlockCredits: 3 } };

@@ -1,15 +1,12 @@
 import { lpStream } from "@libp2p/utils";
 import { afterEach, describe, expect, it } from "vitest";
-import { concatBytes } from "../../crypto/bytes.ts";
 import { SYNC_PROTOCOL } from "../../node/block-sync.ts";
 import type { P2pHost } from "../../p2p/host.ts";
-import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
-import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
+import { decodeBlockRequest } from "../../proto/p2p.ts";
 import { fetchingSyncClient } from "../helpers/fetching-sync-client.ts";
-import { smallBlock } from "../helpers/max-block.ts";
 import { TestTeardown } from "../helpers/loopback-host.ts";
+import { syncAnswerOf } from "../helpers/sync-answer.ts";
 import { waitFor } from "../helpers/tmp.ts";
-import { lengthPrefixed as lp } from "../helpers/wire-bytes.ts";
 
 /**
  * A server answers a range empty when its budget is spent ("busy": the client rests it a moment, no blame).
@@ -28,13 +25,7 @@ async function server(count: number, busyFrom: number | "always", asked: number[
     const busy = busyFrom === "always" || (req.fromHeight === busyFrom && !asked.includes(busyFrom));
     const n = busy ? 0 : Math.max(0, Math.min(req.count, count - req.fromHeight + 1));
     asked.push(req.fromHeight);
-    const parts = [lp(Uint8Array.of(0, 0, 0, n))];
-    for (let h = req.fromHeight; h < req.fromHeight + n; h++) {
-      const block: Block = smallBlock({ height: h, timeMs: 1_700_000_000_000 + h });
-      const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
-      parts.push(lp(encodeSyncedBlock(encodeBlock(block), commit)));
-    }
-    stream.send(concatBytes(...parts));
+    stream.send(syncAnswerOf(req.fromHeight, n));
     await stream.close();
   });
   return host;

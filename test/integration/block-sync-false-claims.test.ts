@@ -1,16 +1,13 @@
 import { lpStream } from "@libp2p/utils";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { concatBytes } from "../../crypto/bytes.ts";
 import { BlockSync, SYNC_PROTOCOL } from "../../node/block-sync.ts";
 import type { P2pHost } from "../../p2p/host.ts";
 import { PeerScores } from "../../p2p/peer-scores.ts";
-import { type Block, blockHash, encodeBlock } from "../../proto/block.ts";
-import { decodeBlockRequest, encodeSyncedBlock } from "../../proto/p2p.ts";
-import { smallBlock } from "../helpers/max-block.ts";
+import { decodeBlockRequest } from "../../proto/p2p.ts";
 import { TestTeardown } from "../helpers/loopback-host.ts";
+import { syncAnswerOf } from "../helpers/sync-answer.ts";
 import { waitFor } from "../helpers/tmp.ts";
-import { lengthPrefixed } from "../helpers/wire-bytes.ts";
 
 /**
  * A peer may claim any height. Once a sync has applied an honest peer's blocks (consensus held while they are
@@ -25,8 +22,6 @@ const teardown = new TestTeardown();
 afterEach(() => teardown.undo());
 const host = () => teardown.host();
 
-const lp = lengthPrefixed;
-
 /** A server of blocks 1..count that answers once `release` resolves; `asked` counts its requests. */
 async function honestServer(count: number, release: Promise<void>, asked: { n: number }): Promise<P2pHost> {
   const server = await host();
@@ -34,17 +29,27 @@ async function honestServer(count: number, release: Promise<void>, asked: { n: n
     const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
     asked.n++;
     await release;
-    const n = Math.min(req.count, count - req.fromHeight + 1);
-    const parts = [lp(Uint8Array.of(0, 0, 0, n))];
-    for (let h = req.fromHeight; h < req.fromHeight + n; h++) {
-      const block: Block = smallBlock({ height: h, timeMs: 1_700_000_000_000 + h });
-      const commit = { height: h, round: 0, blockHash: blockHash(block.header), signatures: [] };
-      parts.push(lp(encodeSyncedBlock(encodeBlock(block), commit)));
-    }
-    stream.send(concatBytes(...parts));
+    stream.send(syncAnswerOf(req.fromHeight, Math.min(req.count, count - req.fromHeight + 1)));
     await stream.close();
   });
   return server;
+}
+
+/**
+ * A stranger that answers only its first request for `height`, with that one block (after `before`), and
+ * never answers any other (the rest of its claim); `asked` collects the heights its requests start from.
+ */
+async function strangerAnsweringOnce(height: number, asked: number[], before = () => {}): Promise<P2pHost> {
+  const stranger = await host();
+  await stranger.handle(SYNC_PROTOCOL, async (stream) => {
+    const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
+    asked.push(req.fromHeight);
+    if (req.fromHeight !== height || asked.filter((h) => h === height).length > 1) return;
+    before();
+    stream.send(syncAnswerOf(height, 1));
+    await stream.close();
+  });
+  return stranger;
 }
 
 /** A peer that takes block requests and never answers (its claim of a far height is all it has). */
@@ -120,17 +125,7 @@ describe("peers claiming heights they cannot serve", () => {
     // The stranger has the network's next block (from gossip) a moment before the node commits it; it claims a
     // far height, answers the node's first range with that one block, and never answers the rest.
     const asked: number[] = []; // the heights its requests start from
-    const stranger = await host();
-    await stranger.handle(SYNC_PROTOCOL, async (stream) => {
-      const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
-      asked.push(req.fromHeight);
-      // Only the first request for the node's next block is answered; the rest of its claim never is.
-      if (req.fromHeight !== 6 || asked.filter((h) => h === 6).length > 1) return;
-      const block: Block = smallBlock({ height: req.fromHeight, timeMs: 1_700_000_000_000 });
-      const commit = { height: req.fromHeight, round: 0, blockHash: blockHash(block.header), signatures: [] };
-      stream.send(concatBytes(lp(Uint8Array.of(0, 0, 0, 1)), lp(encodeSyncedBlock(encodeBlock(block), commit))));
-      await stream.close();
-    });
+    const stranger = await strangerAnsweringOnce(6, asked);
     const applied = [1, 2, 3, 4, 5];
     const synced: number[] = [];
     const { client, held, sync } = await syncingClient(applied, synced);
@@ -151,18 +146,8 @@ describe("peers claiming heights they cannot serve", () => {
     // itself, answers with any block of it (skipped unchecked), then leaves the rest of its range waiting.
     const committedByConsensus: { next: () => void } = { next: () => {} };
     const asked: number[] = []; // the heights its requests start from
-    const stranger = await host();
-    await stranger.handle(SYNC_PROTOCOL, async (stream) => {
-      const req = decodeBlockRequest((await lpStream(stream).read()).subarray());
-      asked.push(req.fromHeight);
-      // Only the first request for the node's next block is answered; the rest of its range never is.
-      if (req.fromHeight !== 6 || asked.filter((h) => h === 6).length > 1) return;
-      committedByConsensus.next(); // the node commits that height through consensus meanwhile
-      const block: Block = smallBlock({ height: req.fromHeight, timeMs: 1_700_000_000_000 });
-      const commit = { height: req.fromHeight, round: 0, blockHash: blockHash(block.header), signatures: [] };
-      stream.send(concatBytes(lp(Uint8Array.of(0, 0, 0, 1)), lp(encodeSyncedBlock(encodeBlock(block), commit))));
-      await stream.close();
-    });
+    // The node commits that height through consensus while the stranger holds its answer.
+    const stranger = await strangerAnsweringOnce(6, asked, () => committedByConsensus.next());
     const applied = [1, 2, 3, 4, 5];
     committedByConsensus.next = () => applied.push(applied.length + 1);
     const synced: number[] = [];

@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,6 +6,7 @@ import { Dispatcher } from "../../rpc/dispatch.ts";
 import type { RpcMethod } from "../../rpc/method.ts";
 import { RpcServer } from "../../rpc/server.ts";
 import { APP_ERRORS, INTERNAL_ERROR } from "../../rpc/errors.ts";
+import { postFrom } from "../helpers/http-request.ts";
 import { waitFor } from "../helpers/tmp.ts";
 
 /**
@@ -84,24 +84,6 @@ async function start(inFlight: number, opts: StartOptions = {}) {
 async function post(url: string, body: unknown): Promise<unknown> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return JSON.parse(await res.text());
-}
-
-/** POSTs from another loopback address (127.0.0.2): another client as far as the per-address limits go. */
-function postFrom(localAddress: string, port: number, body: unknown): Promise<unknown> {
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port, localAddress, method: "POST", path: "/", headers: { "content-type": "application/json" } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(text);
-  });
 }
 
 /**
@@ -198,9 +180,9 @@ describe("a client reading its answers slowly", () => {
     await waitFor("the slow client's answers to be made", () =>
       dispatcher.stats.requestsRunning === 0 && dispatcher.answerBytesInFlight > 0 ? true : undefined, 3_000);
     // Another address gets its big answer, and a small one.
-    const other = await postFrom("127.0.0.2", port, { jsonrpc: "2.0", id: 7, method: "huge" });
+    const other = await postFrom("127.0.0.2", `http://127.0.0.1:${port}/`, { jsonrpc: "2.0", id: 7, method: "huge" });
     expect(other).toEqual({ jsonrpc: "2.0", id: 7, result: hugeAnswer });
-    expect(await postFrom("127.0.0.2", port, { jsonrpc: "2.0", id: 8, method: "ping" })).toEqual({ jsonrpc: "2.0", id: 8, result: "pong" });
+    expect(await postFrom("127.0.0.2", `http://127.0.0.1:${port}/`, { jsonrpc: "2.0", id: 8, method: "ping" })).toEqual({ jsonrpc: "2.0", id: 8, result: "pong" });
     // The slow reader got at most one answer's worth held; the node gives it up at that answer's deadline
     // (idle timeout + size / minimum rate), long before the client could have read it at its pace (~12 s).
     await waitFor("the slow answer to be given up", () => dispatcher.answerBytesInFlight === 0 || undefined, 6_000);

@@ -1,6 +1,6 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Semaphore } from "../../rpc/semaphore.ts";
+import { postFrom } from "../helpers/http-request.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
 import { TestWsClient } from "../helpers/ws-client.ts";
 
@@ -20,25 +20,6 @@ afterAll(async () => {
   vi.restoreAllMocks();
   await chain?.stop();
 });
-
-/** POSTs from `localAddress`: another loopback address is another client as far as per-address rules go. */
-function postFrom(localAddress: string, url: string, body: unknown): Promise<unknown> {
-  const { port } = new URL(url);
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port, localAddress, method: "POST", path: "/", headers: { "content-type": "application/json" } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(text);
-  });
-}
 
 describe("scan slots taken in turns by client address", () => {
   it("a subscription's page reads wait as its connection's address, an HTTP query as its own", async () => {

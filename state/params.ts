@@ -144,7 +144,10 @@ export const DEFAULT_PARAMS: ChainParams = {
     ownerSharePpm: 300_000, // 30%
     maxWeights: 64,
     maxVersionRecipients: 100,
-    maxBlockCredits: 20_000, // ~20 us each: at most ~0.4 s of a block's execution
+    // ~400 us a credit at worst (a cold contribution read, new reward keys written: `npx node
+    // test/bench/record-credit-work.ts --runs 2`, 387-398 us with maximal contributions, 2026-12-07): at most
+    // ~0.4 s of a block's execution. It was 20,000, set for ~20 us a credit: ~8 s of every peer's check.
+    maxBlockCredits: 1_000,
     feePerCredit: 10n ** 12n, // the minimum fee per credit: 0.001 OPEN (the CLI's default fee) covers 1,000
   },
   // As Cosmos SDK x/gov: a third of the stake must vote, more than half of yes+no+veto pass, a third vetoes.

@@ -182,7 +182,7 @@ export class ChainApp implements Application {
       params: this.inForce,
       lastCommitVotes: lastCommitVotes(height > 1 ? this.validators(height - 1) : [], lastCommit),
       evidence: evidence.map(blockEvidence),
-      work: { credits: 0 },
+      work: { credits: 0, txFee: 0n }, // executeTx sets the fee of each tx it runs
       upgrades: this.upgrades,
     };
   }

@@ -31,7 +31,7 @@ export interface BlockContext {
    * a record's credits before any of its contributions is read. One object per block execution; absent where
    * no budget applies (tests).
    */
-  work?: { credits: number; txFee?: bigint };
+  work?: { credits: number; txFee: bigint };
   /**
    * The upgrade handlers this binary carries and the upgrade heights its operator skips (state/upgrades/):
    * read only at a passed upgrade's height. Absent: none (reaching an upgrade's height throws UpgradeHaltError).

@@ -60,6 +60,11 @@ export function checkParams(params: ChainParams): void {
   const a = params.attribution;
   if (a.protocolSharePpm + a.ownerSharePpm > PPM)
     throw new ParamsError("params.attribution: protocolSharePpm + ownerSharePpm must be at most 1000000");
+  if (a.maxVersionRecipients > a.maxBlockCredits) {
+    // A record crediting a whole version of the most recipients must fit one block's credits, or it could never
+    // succeed, yet would pay its fee every time.
+    throw new ParamsError("params.attribution.maxVersionRecipients must be at most maxBlockCredits");
+  }
   const s = params.staking;
   if (s.slashDoubleSignPpm > PPM) throw new ParamsError("params.staking.slashDoubleSignPpm must be at most 1000000");
   if (s.unbondingBlocks <= s.maxEvidenceAgeBlocks) {

@@ -348,7 +348,7 @@ function takeBlockCredits(ctx: BlockContext, credits: number, params: Attributio
   // fee, and a block of them (the same paid inference each time) cost ~100 times the work charged.
   const fee = ctx.work.txFee;
   const needed = params.feePerCredit * BigInt(credits);
-  if (fee !== undefined && fee < needed) {
+  if (fee < needed) {
     throw new TxError(
       "FEE_TOO_LOW",
       `this record makes ${credits} reward credits, which need a fee of at least ${needed}; the fee is ${fee}`,

@@ -279,7 +279,8 @@ describe("record_inference", () => {
     state.run((view) => {
       pay(view, MODEL, ctxAt(10));
       pay(view, MODEL, ctxAt(10));
-      const block = testContext(11, { params: tight, work: { credits: 0 } });
+      const fee = 10n * PARAMS.attribution.feePerCredit; // pays for the credits: only the budget is in question
+      const block = testContext(11, { params: tight, work: { credits: 0, txFee: fee } });
       record(view, OPERATOR, 1, [toContribution(C1, 600_000), toContribution(C2, 300_000)], block);
       expect(block.work?.credits).toBe(2);
       expectTxError(
@@ -287,7 +288,7 @@ describe("record_inference", () => {
         "LIMIT_EXCEEDED",
         /reward credits are used up \(2 of 3; this record needs 2\)/,
       );
-      const next = testContext(12, { params: tight, work: { credits: 0 } });
+      const next = testContext(12, { params: tight, work: { credits: 0, txFee: fee } });
       record(view, OPERATOR, 2, [toContribution(C1, 500_000), toContribution(C2, 500_000)], next);
       expect(attribution.getInference(view, 2)?.status).toBe("recorded");
     });

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PARAMS } from "../../state/params.ts";
+import { checkParams } from "../../state/params-check.ts";
+
+/** The rules between params, checked for genesis and for every governance change alike. */
+describe("params checks", () => {
+  it("the defaults pass", () => {
+    expect(() => checkParams(DEFAULT_PARAMS)).not.toThrow();
+  });
+
+  it("a whole version's most recipients must fit one block's reward credits", () => {
+    const a = DEFAULT_PARAMS.attribution;
+    const over = { ...a, maxVersionRecipients: a.maxBlockCredits + 1 };
+    // Such a record could never succeed, yet would pay its fee every time.
+    expect(() => checkParams({ ...DEFAULT_PARAMS, attribution: over })).toThrow(
+      "params.attribution.maxVersionRecipients must be at most maxBlockCredits",
+    );
+    const equal = { ...over, maxVersionRecipients: over.maxBlockCredits };
+    expect(() => checkParams({ ...DEFAULT_PARAMS, attribution: equal })).not.toThrow();
+  });
+});

@@ -17,26 +17,17 @@
 //   submit     params-change proposals at every size limit (16 changes, longest title and description)
 //   transfer   transfers to new accounts (the reference kind)
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { verify } from "../../crypto/ed25519.ts";
-import { ChainApp } from "../../node/chain-app.ts";
-import { openChain } from "../../node/chain-open.ts";
-import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
-import { TxVerifier } from "../../node/tx-verifier.ts";
-import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "../../proto/block.ts";
-import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
-import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
-import { signTx } from "../../rpc/tx-builder.ts";
+import { type Block, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { decodeTx, type TxMsg } from "../../proto/tx.ts";
 import type { Genesis } from "../../state/genesis.ts";
-import { getAccount } from "../../state/modules/bank/bank.ts";
 import { MAX_DEPOSITORS, MAX_DESCRIPTION_BYTES, MAX_PARAM_CHANGES, MAX_TITLE_BYTES, MAX_VOTE_VALIDATORS }
   from "../../state/modules/gov/gov.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { paramsToJson } from "../../state/params-check.ts";
-import { ChainDb } from "../../state/store/chain-db.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { commitBy, cpuMs, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({ options: { txs: { type: "string", default: "300" }, runs: { type: "string", default: "3" } } });
@@ -55,34 +46,6 @@ const params: ChainParams = {
     maxActiveProposals: 100,
   },
 };
-
-/**
- * CPU time this process used (ms, every thread: LevelDB's included). Other helpers' processes share this
- * machine's two cores: CPU time leaves out the time spent waiting for a core, which wall time does not.
- */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-/**
- * Single-core ed25519 verify time in ms (CPU time), measured now (the unit): the least of three short runs, taken next
- * to each block measured, since the machine's load moves between blocks.
- */
-function verifyMsEach(): number {
-  const a = new TestAccount();
-  const msg = txSignBytes(CHAIN_ID, new Uint8Array(120).fill(7));
-  const sig = a.sign(msg);
-  for (let i = 0; i < 200; i++) verify(msg, sig, a.publicKey);
-  let least = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < 3; r++) {
-    const n = 500;
-    const t0 = cpuMs();
-    for (let i = 0; i < n; i++) verify(msg, sig, a.publicKey);
-    least = Math.min(least, (cpuMs() - t0) / n);
-  }
-  return least;
-}
 
 const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
 const validators = Array.from({ length: MAX_VOTE_VALIDATORS }, () => new TestAccount());
@@ -106,48 +69,6 @@ const genesis: Genesis = {
   accounts: [...operators, ...stakers, ...proposers].map(funded),
 };
 
-interface Node {
-  app: ChainApp;
-  mempool: Mempool;
-  verifier: TxVerifier;
-  close(): Promise<void>;
-}
-
-async function openNode(): Promise<Node> {
-  const tmp = tempDir("opl-gov-work-");
-  const db = await ChainDb.open(tmp.dir);
-  const { state, info, validatorSets } = await openChain(db, genesis);
-  const verifier = new TxVerifier(CHAIN_ID);
-  const limits = { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30, maxPerSender: 1_000 };
-  const mempool = new Mempool(limits, {
-    chainId: CHAIN_ID,
-    params,
-    verifier,
-    account: (address) => getAccount(state, address),
-    includedAt: async () => undefined,
-  });
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
-  const close = async () => {
-    await db.close();
-    tmp.cleanup();
-  };
-  return { app, mempool, verifier, close };
-}
-
-function commitFor(block: Block): Commit {
-  const hash = blockHash(block.header);
-  const { height, timeMs } = block.header;
-  const validatorAddress = validators[0].address;
-  const vote = { type: PRECOMMIT, height, round: 0, blockHash: hash, timeMs, validatorAddress } as const;
-  const signature = validators[0].sign(voteSignBytes(CHAIN_ID, vote));
-  return { height, round: 0, blockHash: hash, signatures: [{ validatorAddress, timeMs, signature }] };
-}
-
-function signed(from: TestAccount, msg: TxMsg): Uint8Array {
-  const body = { chainId: CHAIN_ID, senderPubkey: from.publicKey, nonce: from.nonce++, fee: params.minFee * 10n, msg };
-  return signTx(body, (m) => from.sign(m)).bytes;
-}
-
 const text = (kind: "text") => ({ kind });
 const submit = (title: string, deposit: bigint, content: TxMsg & { type: "submit_proposal" } extends { content: infer C } ? C : never): TxMsg =>
   ({ type: "submit_proposal", title, description: "", deposit, content });
@@ -166,6 +87,9 @@ function maximalChanges() {
   });
 }
 
+const openNode = () => openBenchNode(genesis, tempDir("opl-gov-work-"));
+const commitFor = (block: Block) => commitBy(validators[0], CHAIN_ID, block);
+const signed = (from: TestAccount, msg: TxMsg) => signedBy(CHAIN_ID, from, msg, params.minFee * 10n);
 const proposer = await openNode();
 const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
 let timeMs = genesis.genesisTimeMs;
@@ -176,10 +100,10 @@ let timeMs = genesis.genesisTimeMs;
  * taken off, so what remains is the txs' own. Per tx, the least of the peers.
  */
 async function block(name: string, txs: Uint8Array[]) {
-  const before = verifyMsEach();
+  const before = verifyMsEach(CHAIN_ID);
   const full = await checked(name, txs);
   const empty = await checked(`${name} (empty block after)`, []);
-  const verifyMs = Math.min(before, verifyMsEach());
+  const verifyMs = Math.min(before, verifyMsEach(CHAIN_ID));
   const n = txs.length;
   const decoded = txs.map((t) => decodeTx(t));
   const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
@@ -223,7 +147,8 @@ async function checked(name: string, txs: Uint8Array[]): Promise<number[]> {
 }
 
 try {
-  console.log(JSON.stringify({ txs: N, runs: RUNS, verifyUsOneCore: Number((verifyMsEach() * 1000).toFixed(1)) }));
+  const verifyUsOneCore = Number((verifyMsEach(CHAIN_ID) * 1000).toFixed(1));
+  console.log(JSON.stringify({ txs: N, runs: RUNS, verifyUsOneCore }));
   // Setup: every staker stakes with each validator; two proposals voting, DEPOSIT_PROPOSALS in deposit.
   const setup: Uint8Array[] = [];
   for (const s of stakers) for (const op of operators) setup.push(signed(s, { type: "stake", validator: op.address, amount: ONE_OPEN }));

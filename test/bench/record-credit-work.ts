@@ -36,26 +36,16 @@
 // Per block: the peers' CPU ms (msPerBlock), per tx and per credit (us, and in verifies), and per credit net of
 // a transfer's execution (the record's own part).
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { verify } from "../../crypto/ed25519.ts";
-import { ChainApp } from "../../node/chain-app.ts";
-import { openChain } from "../../node/chain-open.ts";
-import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
-import { TxVerifier } from "../../node/tx-verifier.ts";
-import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "../../proto/block.ts";
-import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
-import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
-import { signTx } from "../../rpc/tx-builder.ts";
+import { type Block, decodeBlock, encodeBlock } from "../../proto/block.ts";
+import { decodeTx, type TxMsg } from "../../proto/tx.ts";
 import type { Genesis } from "../../state/genesis.ts";
 import { getInference } from "../../state/modules/attribution/attribution.ts";
-import { getAccount } from "../../state/modules/bank/bank.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
 import { getModel } from "../../state/modules/models/models.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
-import { ChainDb } from "../../state/store/chain-db.ts";
-import type { LatestState } from "../../state/store/latest-state.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { type BenchNode, commitBy, cpuMs, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({ options: { records: { type: "string", default: "30" }, runs: { type: "string", default: "2" } } });
@@ -77,15 +67,6 @@ const RECORD_FEE = params.attribution.feePerCredit * BigInt(PER_VERSION);
 const PRICE = ONE_OPEN; // every one of 100 parts of the data share positive
 
 /**
- * CPU time this process used (ms, every thread: LevelDB's included). Other helpers' processes share this
- * machine's two cores: CPU time leaves out the time spent waiting for a core, which wall time does not.
- */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-/**
  * Waits until this process is idle (under 5% of a core over 100 ms, at most 5 s): LevelDB's flushes and
  * compactions of earlier commits (the setup's ~50 MB of contributions, the other nodes' commits: every node
  * is in this process) run on background threads, and CPU time would count them in the block measured next.
@@ -96,22 +77,6 @@ async function quiet(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     if (cpuMs() - t0 < 5) return;
   }
-}
-
-/** Single-core ed25519 verify time in ms (CPU time), measured now: the least of three short runs. */
-function verifyMsEach(): number {
-  const a = new TestAccount();
-  const msg = txSignBytes(CHAIN_ID, new Uint8Array(120).fill(7));
-  const sig = a.sign(msg);
-  for (let i = 0; i < 200; i++) verify(msg, sig, a.publicKey);
-  let least = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < 3; r++) {
-    const n = 500;
-    const t0 = cpuMs();
-    for (let i = 0; i < n; i++) verify(msg, sig, a.publicKey);
-    least = Math.min(least, (cpuMs() - t0) / n);
-  }
-  return least;
 }
 
 // ---- contributions' text ----
@@ -190,51 +155,10 @@ const genesis: Genesis = {
 
 // ---- nodes ----
 
-interface Node {
-  app: ChainApp;
-  db: ChainDb;
-  state: LatestState;
-  mempool: Mempool;
-  verifier: TxVerifier;
-  /** Closes the database; `keep` keeps its directory (to open it again: a restart). */
-  close(keep?: boolean): Promise<void>;
-  tmp: { dir: string; cleanup: () => void };
-}
-
 /** A node over a new database, or (a restart) over the one in `tmp`. */
-async function openNode(tmp = tempDir("opl-record-credit-")): Promise<Node> {
-  const db = await ChainDb.open(tmp.dir);
-  const { state, info, validatorSets } = await openChain(db, genesis);
-  const verifier = new TxVerifier(CHAIN_ID);
-  const limits = { ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 1_000_000, maxBytes: 1 << 30, maxPerSender: 1_000 };
-  const mempool = new Mempool(limits, {
-    chainId: CHAIN_ID,
-    params,
-    verifier,
-    account: (address) => getAccount(state, address),
-    includedAt: async () => undefined,
-  });
-  const app = new ChainApp({ db, state, genesis, mempool, verifier, info, validatorSets, logger: pino({ level: "silent" }) });
-  const close = async (keep = false) => {
-    await db.close();
-    if (!keep) tmp.cleanup();
-  };
-  return { app, db, state, mempool, verifier, close, tmp };
-}
-
-function commitFor(block: Block): Commit {
-  const hash = blockHash(block.header);
-  const { height, timeMs } = block.header;
-  const validatorAddress = validator.address;
-  const vote = { type: PRECOMMIT, height, round: 0, blockHash: hash, timeMs, validatorAddress } as const;
-  const signature = validator.sign(voteSignBytes(CHAIN_ID, vote));
-  return { height, round: 0, blockHash: hash, signatures: [{ validatorAddress, timeMs, signature }] };
-}
-
-function signed(from: TestAccount, msg: TxMsg, fee = params.minFee * 10n): Uint8Array {
-  const body = { chainId: CHAIN_ID, senderPubkey: from.publicKey, nonce: from.nonce++, fee, msg };
-  return signTx(body, (m) => from.sign(m)).bytes;
-}
+const openNode = (tmp = tempDir("opl-record-credit-")) => openBenchNode(genesis, tmp);
+const commitFor = (block: Block) => commitBy(validator, CHAIN_ID, block);
+const signed = (from: TestAccount, msg: TxMsg, fee = params.minFee * 10n) => signedBy(CHAIN_ID, from, msg, fee);
 
 const hash32 = (n: number, tag: number) => {
   const h = new Uint8Array(32);
@@ -314,10 +238,10 @@ let transferUsPerTx: number | undefined;
  * is taken off. The least of the peers.
  */
 async function block(name: string, txs: Uint8Array[], creditsPerTx: number): Promise<Result> {
-  const before = verifyMsEach();
+  const before = verifyMsEach(CHAIN_ID);
   const full = await checked(name, txs);
   const empty = await checked(`${name} (empty block after)`, []);
-  const verifyMs = Math.min(before, verifyMsEach());
+  const verifyMs = Math.min(before, verifyMsEach(CHAIN_ID));
   let least = Number.POSITIVE_INFINITY;
   for (let i = 0; i < peers.length; i++) least = Math.min(least, full[i] - empty[i]);
   const n = txs.length;
@@ -365,7 +289,7 @@ const transfers = () => senders.map((s) => signed(s, { type: "transfer", to: new
 
 try {
   const t0 = performance.now();
-  const verifyUsOneCore = round(verifyMsEach() * 1000, 1);
+  const verifyUsOneCore = round(verifyMsEach(CHAIN_ID) * 1000, 1);
   console.log(JSON.stringify({ records: R, runs: RUNS, creditsPerRecord: PER_VERSION, verifyUsOneCore }));
   // Datanets, one per owner.
   await checked("create datanets", allOwners.map((o, i) => signed(o, {
@@ -465,7 +389,7 @@ try {
   // long since moved on from these contributions, so every group's are read cold. Otherwise the last ones
   // written are still cached (64 MB of values, 64 MB of tree nodes) and the first ones not: the group set up
   // first measured ~2x the cost of the next.
-  const restarted: Node[] = [];
+  const restarted: BenchNode[] = [];
   for (const p of peers) {
     await p.close(true);
     restarted.push(await openNode(p.tmp));

@@ -100,6 +100,27 @@ export const unbondingListCodec = codec<UnbondingEntry[]>(
     })),
 );
 
+/** The unbondings from one validator created at one height (state/keys.ts `stakingUnbondingGroup`). */
+export interface UnbondingGroup {
+  /** Everything unstaked from the validator at that height. */
+  total: bigint;
+  /** What slashes took of `total` (moved out of the unbonding pool when they were applied). */
+  slashed: bigint;
+  /** How much of `total` has completed and been paid out, less its share of `slashed`. */
+  completed: bigint;
+}
+
+export const unbondingGroupCodec = codec<UnbondingGroup>(
+  "UnbondingGroup",
+  "unbonding group",
+  (g) => ({ total: encodeAmount(g.total), slashed: encodeAmount(g.slashed), completed: encodeAmount(g.completed) }),
+  (f) => ({
+    total: decodeAmount(f.total, "unbonding total"),
+    slashed: decodeAmount(f.slashed, "unbonding slashed"),
+    completed: decodeAmount(f.completed, "unbonding completed"),
+  }),
+);
+
 export interface StakingPool {
   bonded: bigint;
   unbonding: bigint;

@@ -43,6 +43,7 @@ export const pb = {
   SyncedBlock: type("SyncedBlock"),
   StakingValidator: type("StakingValidator"),
   UnbondingList: type("UnbondingList"),
+  UnbondingGroup: type("UnbondingGroup"),
   StakingPool: type("StakingPool"),
   AddressList: type("AddressList"),
   IdList: type("IdList"),

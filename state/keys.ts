@@ -30,12 +30,11 @@ export const MODULE_PREFIX = {
   stakingUnbondingQueue: utf8("stk/unbq/"),
   stakingUnbondingQueueCount: utf8("stk/unbqn/"),
   /**
-   * stk/unbv/<operator 20><creation height 8><seq 4> -> delegator, stk/unbvn/<operator 20><height 8> -> count:
-   * who unstaked from a validator at a height, so a slash visits only that validator's recent unbondings.
+   * stk/unbg/<operator 20><creation height 8> -> UnbondingGroup: the unbondings that left a validator at a
+   * height, as one total, so that a slash writes one key per height of its window however many unstaked.
    * Removed when those entries complete.
    */
-  stakingUnbondingByValidator: utf8("stk/unbv/"),
-  stakingUnbondingByValidatorCount: utf8("stk/unbvn/"),
+  stakingUnbondingGroup: utf8("stk/unbg/"),
   /** stk/pool -> StakingPool { bonded, unbonding } */
   stakingPool: utf8("stk/pool"),
   /** stk/candidates -> AddressList: every validator's operator, sorted */

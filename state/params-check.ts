@@ -55,6 +55,12 @@ function paramsFrom<T extends object>(file: unknown, defaults: T, path: string):
   return out as T;
 }
 
+/**
+ * The longest evidence window: a slash reads a key per height of it in one block's beginBlock, uncharged
+ * (10,000 reads stay well under a second; the default window is 500).
+ */
+export const MAX_EVIDENCE_AGE_BLOCKS = 10_000;
+
 /** The rules between parameters, and the bounds no single value's type says. Throws ParamsError. */
 export function checkParams(params: ChainParams): void {
   const a = params.attribution;
@@ -71,6 +77,10 @@ export function checkParams(params: ChainParams): void {
     throw new ParamsError(
       "params.staking.unbondingBlocks must be above maxEvidenceAgeBlocks (unbonding stake must still be there to slash)",
     );
+  }
+  if (s.maxEvidenceAgeBlocks > MAX_EVIDENCE_AGE_BLOCKS) {
+    // A slash reads one unbonding group per height of the window (staking/unbonding.ts) in one beginBlock.
+    throw new ParamsError(`params.staking.maxEvidenceAgeBlocks must be at most ${MAX_EVIDENCE_AGE_BLOCKS}`);
   }
   if (s.maxMissedBlocks >= s.signedBlocksWindow)
     throw new ParamsError("params.staking.maxMissedBlocks must be below signedBlocksWindow");

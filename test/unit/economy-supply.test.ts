@@ -5,6 +5,7 @@ import {
   inferenceCodec,
   rewardsCodec,
   stakingValidatorCodec,
+  unbondingGroupCodec,
   unbondingListCodec,
 } from "../../proto/module-records.ts";
 import { decodeAccount } from "../../proto/records.ts";
@@ -54,6 +55,11 @@ function recordTotals(state: MemoryState) {
   let unbonding = 0n;
   for (const [, v] of state.entries(MODULE_PREFIX.stakingUnbonding)) {
     for (const e of unbondingListCodec.decode(v)) unbonding += e.amount;
+  }
+  // Less what slashes took from each height's unbondings and the entries still unbonding have not yet paid.
+  for (const [, v] of state.entries(MODULE_PREFIX.stakingUnbondingGroup)) {
+    const g = unbondingGroupCodec.decode(v);
+    unbonding -= g.slashed - (g.completed * g.slashed) / g.total;
   }
   let contributionStakes = 0n;
   for (const [, v] of state.entries(MODULE_PREFIX.contribution)) {

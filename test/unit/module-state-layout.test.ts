@@ -17,6 +17,7 @@ import {
   modelVersionCodec,
   rewardsCodec,
   stakingPoolCodec,
+  unbondingGroupCodec,
   stakingValidatorCodec,
   idListCodec,
   unbondingListCodec,
@@ -75,7 +76,8 @@ const consensusAddresses = consensusKeys.map(addressFromPublicKey);
 function formProblem(form: ValueForm, value: Uint8Array): string | undefined {
   const same = (bytes: Uint8Array) => (toHex(bytes) === toHex(value) ? undefined : "does not re-encode to itself");
   const codecs = {
-    "STAKING-VALIDATOR": stakingValidatorCodec, "UNBONDING-LIST": unbondingListCodec, "STAKING-POOL": stakingPoolCodec,
+    "STAKING-VALIDATOR": stakingValidatorCodec, "UNBONDING-LIST": unbondingListCodec, "UNBONDING-GROUP": unbondingGroupCodec,
+    "STAKING-POOL": stakingPoolCodec,
     "ADDRESS-LIST": addressListCodec, "DATANET": datanetCodec, "CONTRIBUTION": contributionCodec,
     "DATANET-VERSION": datanetVersionCodec, "DATANET-FRONTIER": datanetFrontierCodec, "MODEL": modelCodec,
     "MODEL-VERSION": modelVersionCodec, "INFERENCE": inferenceCodec, "REWARDS": rewardsCodec,

@@ -20,6 +20,7 @@ import {
   modelVersionCodec,
   rewardsCodec,
   stakingPoolCodec,
+  unbondingGroupCodec,
   stakingValidatorCodec,
   unbondingListCodec,
 } from "../../proto/module-records.ts";
@@ -104,6 +105,7 @@ function sparseRoot(entries: { path: Uint8Array; valueHash: Uint8Array }[], dept
 const DECODERS: Partial<Record<RuleId, (b: Uint8Array) => unknown>> = {
   "STAKING-VALIDATOR": stakingValidatorCodec.decode,
   "UNBONDING-LIST": unbondingListCodec.decode,
+  "UNBONDING-GROUP": unbondingGroupCodec.decode,
   "STAKING-POOL": stakingPoolCodec.decode,
   "ADDRESS-LIST": addressListCodec.decode,
   "VALIDATOR-SET": decodeValidatorSet,

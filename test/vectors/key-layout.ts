@@ -11,7 +11,7 @@ export type Part = keyof typeof PART_BYTES;
 /** A value: a record (by its rule id) or a bare scalar (STATE-SCALAR). */
 export type ValueForm =
   | "amount" | "u64" | "address" | "present"
-  | "ACCOUNT" | "STAKING-VALIDATOR" | "UNBONDING-LIST" | "STAKING-POOL" | "ADDRESS-LIST" | "VALIDATOR-SET"
+  | "ACCOUNT" | "STAKING-VALIDATOR" | "UNBONDING-LIST" | "UNBONDING-GROUP" | "STAKING-POOL" | "ADDRESS-LIST" | "VALIDATOR-SET"
   | "DATANET" | "CONTRIBUTION" | "DATANET-VERSION" | "DATANET-FRONTIER" | "MODEL" | "MODEL-VERSION"
   | "INFERENCE" | "REWARDS" | "INFERENCE-PAYOUTS" | "ID-LIST" | "GOV-PROPOSAL" | "GOV-VOTE" | "GOV-PARAMS";
 
@@ -36,8 +36,7 @@ export const KEY_LAYOUT: Record<string, KeyLayout> = {
   stakingUnbonding: k("stk/unb/", ["address"], "UNBONDING-LIST"),
   stakingUnbondingQueue: k("stk/unbq/", ["id", "position"], "address"),
   stakingUnbondingQueueCount: k("stk/unbqn/", ["id"], "u64"),
-  stakingUnbondingByValidator: k("stk/unbv/", ["address", "id", "position"], "address"),
-  stakingUnbondingByValidatorCount: k("stk/unbvn/", ["address", "id"], "u64"),
+  stakingUnbondingGroup: k("stk/unbg/", ["address", "id"], "UNBONDING-GROUP"),
   stakingPool: k("stk/pool", [], "STAKING-POOL"),
   stakingCandidates: k("stk/candidates", [], "ADDRESS-LIST"),
   stakingValidatorSet: k("stk/vset/", ["id"], "VALIDATOR-SET"),

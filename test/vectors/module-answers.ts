@@ -23,6 +23,8 @@ import {
   type Rewards,
   rewardsCodec,
   type StakingPool,
+  type UnbondingGroup,
+  unbondingGroupCodec,
   stakingPoolCodec,
   type StakingValidator,
   stakingValidatorCodec,
@@ -51,6 +53,7 @@ export const MODULE_RULES = {
     "tokens=4, shares=5, jailed_until=6, tombstoned=7, miss_window=8, window_missed=9, created_height=10, slashed=11)",
   "UNBONDING-LIST": "an UnbondingList is the canonical protobuf {entries=1: repeated {delegator=1, validator=2, " +
     "amount=3, completion_height=4, creation_height=5}}",
+  "UNBONDING-GROUP": "an UnbondingGroup is the canonical protobuf {total=1, slashed=2, completed=3}, amounts",
   "STAKING-POOL": "a StakingPool is the canonical protobuf {bonded=1, unbonding=2}",
   "ADDRESS-LIST": "an AddressList is the canonical protobuf {addresses=1: repeated 20-byte address}",
   "DATANET": "a Datanet is its canonical protobuf (id=1, owner=2, name=3, description=4, license=5, curators=6, " +
@@ -98,6 +101,7 @@ export type KeyPart = { u64: number } | { u32: number } | { u8: number } | { byt
 export type RecordValue =
   | { record: "STAKING-VALIDATOR"; value: StakingValidator }
   | { record: "UNBONDING-LIST"; value: UnbondingEntry[] }
+  | { record: "UNBONDING-GROUP"; value: UnbondingGroup }
   | { record: "STAKING-POOL"; value: StakingPool }
   | { record: "ADDRESS-LIST"; value: Uint8Array[] }
   | { record: "VALIDATOR-SET"; value: Validator[] }
@@ -145,6 +149,7 @@ export function entryValue(e: RecordValue): Uint8Array {
   switch (e.record) {
     case "STAKING-VALIDATOR": return stakingValidatorCodec.encode(e.value);
     case "UNBONDING-LIST": return unbondingListCodec.encode(e.value);
+    case "UNBONDING-GROUP": return unbondingGroupCodec.encode(e.value);
     case "STAKING-POOL": return stakingPoolCodec.encode(e.value);
     case "ADDRESS-LIST": return addressListCodec.encode(e.value);
     case "VALIDATOR-SET": return encodeValidatorSet(e.value);

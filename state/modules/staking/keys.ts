@@ -20,3 +20,6 @@ export const delegationKey = (delegator: Uint8Array, operator: Uint8Array): Uint
   stateKey(DELEGATION_PREFIX, delegator, operator);
 /** The height of the latest validator-set entry (the set in force from then on). */
 export const LATEST_SET_KEY: Uint8Array = MODULE_PREFIX.stakingValidatorSetLatest;
+/** The unbondings that left `operator` at `creationHeight`, as one total: `stk/unbg/<operator 20><height 8>`. */
+export const unbondingGroupKey = (operator: Uint8Array, creationHeight: number): Uint8Array =>
+  stateKey(MODULE_PREFIX.stakingUnbondingGroup, operator, idKey(creationHeight));

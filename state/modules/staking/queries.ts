@@ -10,13 +10,15 @@ import {
   type StakingValidator,
   stakingValidatorCodec,
   type UnbondingEntry,
+  type UnbondingGroup,
+  unbondingGroupCodec,
   unbondingListCodec,
 } from "../../../proto/module-records.ts";
 import { MODULE_PREFIX, stateKey } from "../../keys.ts";
 import type { StakingParams } from "../../params.ts";
 import type { StateReader } from "../../view.ts";
 import { readAmount } from "../common.ts";
-import { delegationKey, validatorKey } from "./keys.ts";
+import { delegationKey, unbondingGroupKey, validatorKey } from "./keys.ts";
 
 /** Keys are exported for proofs (rpc/proof-keys.ts): a proof names the key the getter reads. */
 export function getValidator(view: StateReader, operator: Uint8Array): StakingValidator | undefined {
@@ -43,9 +45,31 @@ export function getPool(view: StateReader): StakingPool {
   return raw === undefined ? { bonded: 0n, unbonding: 0n } : stakingPoolCodec.decode(raw);
 }
 
+/**
+ * A delegator's unbondings in progress, each with what it will pay out: its amount less its share of what a
+ * slash took from its group (completion may withhold one base unit more, for rounding: see staking.ts).
+ */
 export function getUnbonding(view: StateReader, delegator: Uint8Array): UnbondingEntry[] {
+  return unbondingEntries(view, delegator).map((e) => {
+    const group = getUnbondingGroup(view, e.validator, e.creationHeight);
+    if (group === undefined || group.slashed === 0n) return e;
+    return { ...e, amount: e.amount - (e.amount * group.slashed) / group.total };
+  });
+}
+
+/** A delegator's unbonding entries as unstaked, before any slash (staking.ts's own reading). */
+export function unbondingEntries(view: StateReader, delegator: Uint8Array): UnbondingEntry[] {
   const raw = view.get(stateKey(MODULE_PREFIX.stakingUnbonding, delegator));
   return raw === undefined ? [] : unbondingListCodec.decode(raw);
+}
+
+export function getUnbondingGroup(
+  view: StateReader,
+  operator: Uint8Array,
+  creationHeight: number,
+): UnbondingGroup | undefined {
+  const raw = view.get(unbondingGroupKey(operator, creationHeight));
+  return raw === undefined ? undefined : unbondingGroupCodec.decode(raw);
 }
 
 /** Every validator's operator, sorted. */

@@ -1,31 +1,31 @@
 import { addressFromPublicKey, encodeAddress } from "../../../crypto/address.ts";
-import { compareBytes, concatBytes, equalBytes, u64be, utf8 } from "../../../crypto/bytes.ts";
+import { compareBytes, equalBytes, u64be, utf8 } from "../../../crypto/bytes.ts";
 import { verify } from "../../../crypto/ed25519.ts";
 import { sha256 } from "../../../crypto/hash.ts";
 import type { ModuleMsg, StakingMsg } from "../../../proto/module-msgs.ts";
 import { delegationKey, evidenceKey, validatorKey } from "./keys.ts";
-import {
-  addressListCodec,
-  type StakingPool,
-  stakingPoolCodec,
-  type StakingValidator,
-  stakingValidatorCodec,
-  type UnbondingEntry,
-  unbondingListCodec,
-} from "../../../proto/module-records.ts";
+import { addressListCodec, type StakingValidator, stakingValidatorCodec } from "../../../proto/module-records.ts";
 import type { TxEvent } from "../../../proto/records.ts";
 import { TxError } from "../../errors.ts";
 import type { BlockContext } from "../../block-context.ts";
 import type { GenesisValidator } from "../../genesis.ts";
-import { idKey, MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
+import { MODULE_PREFIX, PRESENT, stateKey } from "../../keys.ts";
 import { type ChainParams, PPM, type StakingParams } from "../../params.ts";
 import type { Overlay } from "../../view.ts";
 import { getAccount, setAccount } from "../bank/bank.ts";
 import { creditTreasury, event, writeAmount } from "../common.ts";
 import { sharesChanged } from "../gov/stake-hook.ts";
-import { getCandidates, getPool, getShares, getUnbonding, getValidator, isJailed, operatorOf, sharesValue }
-  from "./queries.ts";
-import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
+import {
+  getCandidates,
+  getShares,
+  getValidator,
+  isJailed,
+  operatorOf,
+  sharesValue,
+  unbondingEntries,
+} from "./queries.ts";
+import { addPool } from "./pool.ts";
+import { completeUnbonding, MAX_UNBONDING_ENTRIES, slashUnbonding, startUnbonding } from "./unbonding.ts";
 
 /**
  * Staking: validators, the stake bonded to them, unbonding, jailing and slashing, and the validator set
@@ -39,11 +39,10 @@ import { type SeqList, seqClear, seqPush, seqValues } from "../seq-list.ts";
 // The getters are queries.ts's; their callers import them from here too.
 export * from "./queries.ts";
 export { check, spend } from "./msg-checks.ts";
+export { MAX_UNBONDING_ENTRIES } from "./unbonding.ts";
 
 /** Jailed for good (a tombstoned validator): no unjail ever reaches this height. */
 const FOREVER = Number.MAX_SAFE_INTEGER;
-/** Most unbonding entries one address may have in flight (each is a state write when it completes). */
-export const MAX_UNBONDING_ENTRIES = 32;
 
 // ---- writing (reading is queries.ts) ----
 
@@ -59,22 +58,6 @@ function setShares(view: Overlay, delegator: Uint8Array, operator: Uint8Array, s
   else if (view.get(index) !== undefined) view.delete(index);
   // A vote in progress that counts these shares counts the new amount (governance's running tally).
   sharesChanged(view, delegator, operator, shares);
-}
-
-function setPool(view: Overlay, pool: StakingPool): void {
-  view.set(MODULE_PREFIX.stakingPool, stakingPoolCodec.encode(pool));
-}
-
-function addPool(view: Overlay, bonded: bigint, unbonding: bigint): void {
-  const pool = getPool(view);
-  setPool(view, { bonded: pool.bonded + bonded, unbonding: pool.unbonding + unbonding });
-}
-
-function setUnbonding(view: Overlay, delegator: Uint8Array, entries: UnbondingEntry[]): void {
-  const key = stateKey(MODULE_PREFIX.stakingUnbonding, delegator);
-  if (entries.length === 0) {
-    if (view.get(key) !== undefined) view.delete(key);
-  } else view.set(key, unbondingListCodec.encode(entries));
 }
 
 // ---- messages ----
@@ -252,7 +235,7 @@ function undelegate(
       { staked: value.toString(), requested: amount.toString() },
     );
   }
-  const entries = getUnbonding(view, delegator);
+  const entries = unbondingEntries(view, delegator);
   if (entries.length >= MAX_UNBONDING_ENTRIES) {
     throw new TxError("LIMIT_EXCEEDED", `${MAX_UNBONDING_ENTRIES} unbondings are already in progress`);
   }
@@ -270,10 +253,7 @@ function undelegate(
   setShares(view, delegator, operator, shares - burned);
   addPool(view, -amount, amount);
   const completionHeight = height + params.unbondingBlocks;
-  const entry = { delegator, validator: operator, amount, completionHeight, creationHeight: height };
-  entries.push(entry);
-  setUnbonding(view, delegator, entries);
-  recordUnbonding(view, entry);
+  startUnbonding(view, entries, { delegator, validator: operator, amount, completionHeight, creationHeight: height });
   const events = [];
   if (equalBytes(delegator, operator) && !isJailed(v)) {
     // An operator below the minimum self-stake is jailed (as in the Cosmos SDK) until it stakes enough again.
@@ -296,21 +276,6 @@ function undelegate(
     amount: amount.toString(),
     completion_height: String(completionHeight),
   }), ...events];
-}
-
-const COMPLETION_QUEUE: SeqList = {
-  entries: MODULE_PREFIX.stakingUnbondingQueue,
-  counts: MODULE_PREFIX.stakingUnbondingQueueCount,
-};
-const BY_VALIDATOR: SeqList = {
-  entries: MODULE_PREFIX.stakingUnbondingByValidator,
-  counts: MODULE_PREFIX.stakingUnbondingByValidatorCount,
-};
-
-/** An unbonding entry: queued for its completion height and indexed by (validator, creation height). */
-function recordUnbonding(view: Overlay, e: UnbondingEntry): void {
-  seqPush(view, COMPLETION_QUEUE, idKey(e.completionHeight), e.delegator);
-  seqPush(view, BY_VALIDATOR, concatBytes(e.validator, idKey(e.creationHeight)), e.delegator);
 }
 
 function removeCandidate(view: Overlay, operator: Uint8Array): void {
@@ -409,70 +374,7 @@ export function beginBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   return events;
 }
 
-/**
- * Slashes the stake that left `operator` from the block before the infraction on and is still unbonding: stake
- * that helped sign the equivocation cannot escape by unstaking before the evidence lands. Such entries
- * complete at (creation + unbondingBlocks) >= infraction - 1 + unbondingBlocks, and genesis keeps
- * unbondingBlocks above maxEvidenceAgeBlocks, so they are all still queued: at most maxEvidenceAgeBlocks + 2
- * heights to look at. Returns what was taken (the caller moves it from the unbonding pool to the treasury).
- */
-function slashUnbonding(
-  view: Overlay,
-  operator: Uint8Array,
-  infractionHeight: number,
-  height: number,
-  params: StakingParams,
-): bigint {
-  let taken = 0n;
-  const ppm = BigInt(params.slashDoubleSignPpm);
-  // The set that signed at the infraction height was fixed at the end of the block two before it, so stake
-  // unstaked in the block before still had its power then.
-  const firstCreation = Math.max(infractionHeight - 1, height - params.maxEvidenceAgeBlocks - 1);
-  for (let created = firstCreation; created <= height; created++) {
-    for (const delegator of seqValues(view, BY_VALIDATOR, concatBytes(operator, idKey(created)))) {
-      let changed = false;
-      const entries = getUnbonding(view, delegator).map((e) => {
-        if (!equalBytes(e.validator, operator) || e.creationHeight !== created) return e;
-        const cut = (e.amount * ppm) / BigInt(PPM);
-        taken += cut;
-        changed = true;
-        return { ...e, amount: e.amount - cut };
-      });
-      if (changed) setUnbonding(view, delegator, entries);
-    }
-  }
-  return taken;
-}
-
-/** Completes the unbondings due now and schedules the validator set of height + 2 if it changed. */
 /** Unbondings that complete at this height pay out (the validator set is scheduled after: validator-set.ts). */
 export function endBlock(view: Overlay, ctx: BlockContext): TxEvent[] {
   return completeUnbonding(view, ctx.height);
-}
-
-function completeUnbonding(view: Overlay, height: number): TxEvent[] {
-  const delegators = seqValues(view, COMPLETION_QUEUE, idKey(height));
-  if (delegators.length === 0) return [];
-  seqClear(view, COMPLETION_QUEUE, idKey(height));
-  const events: TxEvent[] = [];
-  for (const delegator of delegators) {
-    const entries = getUnbonding(view, delegator);
-    let total = 0n;
-    const keep: UnbondingEntry[] = [];
-    for (const e of entries) {
-      if (e.completionHeight <= height) {
-        total += e.amount;
-        seqClear(view, BY_VALIDATOR, concatBytes(e.validator, idKey(e.creationHeight))); // no slash reaches it now
-      } else {
-        keep.push(e);
-      }
-    }
-    if (keep.length !== entries.length) setUnbonding(view, delegator, keep); // even entries slashed to zero
-    if (total === 0n) continue;
-    const account = getAccount(view, delegator);
-    setAccount(view, delegator, { ...account, balance: account.balance + total });
-    addPool(view, 0n, -total);
-    events.push(event("unbonding_complete", { delegator: encodeAddress(delegator), amount: total.toString() }));
-  }
-  return events;
 }

@@ -1,12 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addressFromPublicKey } from "../../../crypto/address.ts";
-import { generateSecretKey, publicKeyOf, signPortable } from "../../../crypto/ed25519.ts";
-import { encodeAmount } from "../../../proto/codec.ts";
-import { decodeAccount } from "../../../proto/records.ts";
-import type { ModuleMsg } from "../../../proto/module-msgs.ts";
-import { TxError, type TxErrorCode } from "../../../state/errors.ts";
-import type { BlockContext } from "../../../state/block-context.ts";
+import { signPortable } from "../../../crypto/ed25519.ts";
+import { TxError } from "../../../state/errors.ts";
 import { MODULE_PREFIX } from "../../../state/keys.ts";
 import { getAccount, setAccount } from "../../../state/modules/bank/bank.ts";
 import {
@@ -19,90 +14,21 @@ import {
   possessionSignBytes,
   sharesValue,
 } from "../../../state/modules/staking/staking.ts";
-import { stakingModule } from "../../../state/modules/staking/module.ts";
 import { computeValidatorSet, latestSetHeight, validatorSetAt } from "../../../state/modules/staking/validator-set.ts";
-import { DEFAULT_PARAMS, type ChainParams } from "../../../state/params.ts";
 import { supplyBreakdown } from "../../../state/supply.ts";
-import { MemoryState, testContext } from "../../helpers/memory-state.ts";
-
-const OPEN = 10n ** 18n;
-/** The module's end of block: unbondings complete, then the validator set of height + 2 is scheduled. */
-const endBlock = stakingModule.endBlock;
-const PARAMS: ChainParams = {
-  ...DEFAULT_PARAMS,
-  staking: {
-    ...DEFAULT_PARAMS.staking,
-    unbondingBlocks: 10,
-    signedBlocksWindow: 10,
-    maxMissedBlocks: 4,
-    downtimeJailBlocks: 20,
-  },
-};
-
-function ctx(height: number, extra: Partial<BlockContext> = {}): BlockContext {
-  return testContext(height, { params: PARAMS, ...extra });
-}
-
-interface Party {
-  address: Uint8Array;
-  consensusSecret: Uint8Array;
-  consensusPubkey: Uint8Array;
-  consensusAddress: Uint8Array;
-}
-
-function party(seed: number): Party {
-  const address = new Uint8Array(20).fill(seed);
-  const consensusSecret = generateSecretKey();
-  const consensusPubkey = publicKeyOf(consensusSecret);
-  return { address, consensusSecret, consensusPubkey, consensusAddress: addressFromPublicKey(consensusPubkey) };
-}
-
-/** A create_validator of `p`, its consensus key signing its claim by `p`'s operator address. */
-function createMsg(p: Party, selfStake: bigint, moniker = `v${p.address[0]}`): ModuleMsg {
-  const claim = possessionSignBytes(testContext(1).chainId, p.address);
-  return {
-    type: "create_validator",
-    consensusPubkey: p.consensusPubkey,
-    moniker,
-    selfStake,
-    consensusSignature: signPortable(claim, p.consensusSecret),
-  };
-}
-
-/** A state with funded parties; supply is minted so the breakdown stays consistent. */
-function setup(parties: Party[], balance = 10_000n * OPEN): MemoryState {
-  const state = new MemoryState();
-  state.run((view) => {
-    for (const p of parties) setAccount(view, p.address, { nonce: 0, balance });
-    const total = balance * BigInt(parties.length);
-    view.set(MODULE_PREFIX.bankSupply, encodeAmount(total));
-  });
-  return state;
-}
-
-function send(state: MemoryState, sender: Uint8Array, msg: ModuleMsg, height = 1) {
-  return state.run((view) => apply(view, sender, msg, ctx(height)));
-}
-
-function refusal(fn: () => unknown): TxErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TxError) return err.code;
-    throw err;
-  }
-  throw new Error("expected a refusal");
-}
-
-function createValidator(state: MemoryState, p: Party, selfStake: bigint, height = 1) {
-  return send(state, p.address, createMsg(p, selfStake), height);
-}
-
-function sumOfBalances(state: MemoryState): bigint {
-  let sum = 0n;
-  for (const [, v] of state.entries(MODULE_PREFIX.bankAccount)) sum += decodeAccount(v).balance;
-  return sum;
-}
+import {
+  createMsg,
+  createValidator,
+  ctx,
+  endBlock,
+  OPEN,
+  PARAMS,
+  party,
+  refusal,
+  send,
+  setup,
+  sumOfBalances,
+} from "./staking-fixture.ts";
 
 describe("staking", () => {
   it("creates a validator from its operator's balance and bonds the self-stake", () => {
@@ -262,12 +188,11 @@ describe("staking", () => {
     expect(getAccount(state, d.address).balance).toBe(before + 30n * OPEN);
     expect(getUnbonding(state, a.address)).toEqual([]);
     expect(supplyBreakdown(state).unbonding).toBe(0n);
-    // Completed: the queue and the per-validator index are gone from the state.
+    // Completed: the queue and the groups' totals are gone from the state.
     for (const prefix of [
       MODULE_PREFIX.stakingUnbondingQueue,
       MODULE_PREFIX.stakingUnbondingQueueCount,
-      MODULE_PREFIX.stakingUnbondingByValidator,
-      MODULE_PREFIX.stakingUnbondingByValidatorCount,
+      MODULE_PREFIX.stakingUnbondingGroup,
     ]) {
       expect(state.entries(prefix)).toEqual([]);
     }

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { verify } from "../../crypto/ed25519.ts";
+import { referenceVerify } from "./reference-verify.ts";
 import { ChainApp } from "../../node/chain-app.ts";
 import { openChain } from "../../node/chain-open.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
@@ -37,12 +37,12 @@ export function verifyMsEach(chainId: string): number {
   const a = new TestAccount();
   const msg = txSignBytes(chainId, new Uint8Array(120).fill(7));
   const sig = a.sign(msg);
-  for (let i = 0; i < 200; i++) verify(msg, sig, a.publicKey);
+  for (let i = 0; i < 200; i++) referenceVerify(msg, sig, a.publicKey);
   let least = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 3; r++) {
     const n = 500;
     const t0 = cpuMs();
-    for (let i = 0; i < n; i++) verify(msg, sig, a.publicKey);
+    for (let i = 0; i < n; i++) referenceVerify(msg, sig, a.publicKey);
     least = Math.min(least, (cpuMs() - t0) / n);
   }
   return least;

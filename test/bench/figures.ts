@@ -66,6 +66,9 @@ export interface RunFigures extends RoundFigures {
   cpuPerTxInRunVerifiesMean: number;
   /** committedTxPerSec against one core verifying at the nodes' mean verifyUsInRun. */
   committedPerInRunVerifyRate: number;
+  /** cpuPerTxInVerifiesMean and committedPerVerifyRate against the node's own verify (libsodium's) instead. */
+  cpuPerTxInNodeVerifiesMean: number;
+  committedPerNodeVerifyRate: number;
   clientCpuSeconds: number;
   /** Whether node 0 announced every block so far (false: the follower fell back to asking node_getStatus). */
   followerSubscribed: boolean;
@@ -138,6 +141,8 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     cpuPerTxInRunVerifies: cpuPerTxInRun.map(round3),
     cpuPerTxInRunVerifiesMean: round3(finiteMean(cpuPerTxInRun)),
     committedPerInRunVerifyRate: round3((committedTxPerSec * meanVerifyUsInRun) / 1e6),
+    cpuPerTxInNodeVerifiesMean: round3(finiteMean(cpuPerTx) * (verify.verifyUs / verify.nodeVerifyUs)),
+    committedPerNodeVerifyRate: round3((committedTxPerSec * verify.nodeVerifyUs) / 1e6),
     clientCpuSeconds: round2(load.clientCpuSeconds),
     followerSubscribed: follower.subscribedThroughout,
   };

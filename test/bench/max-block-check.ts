@@ -11,7 +11,7 @@
 // none of the txs in its mempool (the costliest case). Each mix is checked `runs` times on a fresh peer;
 // the worst run is reported (this machine is shared: the worst is what a loaded node sees).
 import { parseArgs } from "node:util";
-import { verify } from "../../crypto/ed25519.ts";
+import { referenceVerify } from "./reference-verify.ts";
 import { VerifyPool } from "../../crypto/verify-pool.ts";
 import { DEFAULT_TIMEOUTS } from "../../consensus/engine/types.ts";
 import { bodyMismatch, decodeBlock, encodeBlock } from "../../proto/block.ts";
@@ -39,10 +39,10 @@ function verifyMsEach(): number {
   const a = new TestAccount();
   const msg = txSignBytes(CHAIN_ID, new Uint8Array(120).fill(7));
   const sig = a.sign(msg);
-  for (let i = 0; i < 300; i++) verify(msg, sig, a.publicKey);
+  for (let i = 0; i < 300; i++) referenceVerify(msg, sig, a.publicKey);
   const n = 3000;
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) verify(msg, sig, a.publicKey);
+  for (let i = 0; i < n; i++) referenceVerify(msg, sig, a.publicKey);
   return (performance.now() - t0) / n;
 }
 

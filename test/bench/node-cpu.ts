@@ -34,7 +34,7 @@ import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { generateSecretKey, privateKeyObject, publicKeyOf, signFast, verify } from "../../crypto/ed25519.ts";
+import { generateSecretKey, privateKeyObject, publicKeyOf, signFast } from "../../crypto/ed25519.ts";
 import { VerifyPool } from "../../crypto/verify-pool.ts";
 import { ChainApp } from "../../node/chain-app.ts";
 import { openChain } from "../../node/chain-open.ts";
@@ -50,6 +50,7 @@ import { ChainDb } from "../../state/store/chain-db.ts";
 import { VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { referenceVerify } from "./reference-verify.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -178,19 +179,19 @@ async function main(): Promise<void> {
     return out;
   }
 
-  /** One verify, as the node does it (node:crypto, key cached), over real tx digests: microseconds. */
+  /** One verify, the yardstick (reference-verify.ts: OpenSSL, key cached), over real tx digests: microseconds. */
   function verifyCost(txs: Uint8Array[]): number {
     const items = txs.map((b) => decodeTx(b)).map((t) => ({
       digest: txSignBytes(CHAIN, t.bodyBytes),
       sig: t.signature,
       key: t.body.senderPubkey,
     }));
-    for (const it of items.slice(0, 200)) verify(it.digest, it.sig, it.key); // warm up
+    for (const it of items.slice(0, 200)) referenceVerify(it.digest, it.sig, it.key); // warm up
     // The least of several rounds: other processes on a shared machine only ever add to it.
     let best = Infinity;
     for (let round = 0; round < 5; round++) {
       const before = process.cpuUsage();
-      for (const it of items) if (!verify(it.digest, it.sig, it.key)) throw new Error("bad signature");
+      for (const it of items) if (!referenceVerify(it.digest, it.sig, it.key)) throw new Error("bad signature");
       const d = process.cpuUsage(before);
       best = Math.min(best, (d.user + d.system) / items.length);
     }

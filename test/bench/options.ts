@@ -77,13 +77,15 @@ Options:
 
 Figures (JSON field names; the human line shows the main ones):
   verifyPerSecOneCore   ed25519 verifies per second on one core (when: below): synchronous
-                        node:crypto verify (crypto/ed25519.ts, cached public keys) of signed transfers'
-                        txSignBytes, as the node verifies them, in the fastest 100 ms window of the measurement
+                        node:crypto (OpenSSL) verify, cached public keys, of signed transfers' txSignBytes (the
+                        node's verify until 2026-12-07, and the unit of every earlier figure and of the issue's
+                        goals), in the fastest 100 ms window of the measurement
                         (a core's own speed, not how busy the machine was); verifyUs is one verify's time in
                         microseconds, verifyUsMedian the median window's. Measured before the nodes start; a
                         single run (not --saturation) measures it again after the load and uses the faster
                         of the two (verifyUsBefore, verifyUsAfter): a host whose cores ran slow at the start
-                        would flatter every ratio
+                        would flatter every ratio. nodeVerifyUs: one verify as the node now does it (libsodium,
+                        crypto/ed25519.ts), fastest window, timed in windows alternating with OpenSSL's
   txs, complete, committedTxs, seconds, committedTxPerSec
                         transfers sent and committed, over the seconds from the first submit to the last commit;
                         a run that times out prints its figures with complete: false (latencies then count the
@@ -121,6 +123,8 @@ Figures (JSON field names; the human line shows the main ones):
                         and then its in-run figures are null too (the means are over the others)
   cpuPerTxInRunVerifies, cpuPerTxInRunVerifiesMean   CPU per tx per node in verifyUsInRun units
   committedPerInRunVerifyRate   committedTxPerSec / (1e6 / the nodes' mean verifyUsInRun)
+  cpuPerTxInNodeVerifiesMean, committedPerNodeVerifyRate   cpuPerTxInVerifiesMean and committedPerVerifyRate
+                        against nodeVerifyUs instead of verifyUs
   clientCpuSeconds      this load generator's CPU (it shares the machine with the nodes)
   followerSubscribed    true if node 0 announced every block (its "blocks" subscription); false if the bench
                         fell back to asking it node_getStatus at each poll (commits then seen later, node 0

@@ -24,7 +24,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { addressFromPublicKey } from "../../crypto/address.ts";
-import { generateSecretKey, verify } from "../../crypto/ed25519.ts";
+import { generateSecretKey } from "../../crypto/ed25519.ts";
 import type { Mempool } from "../../node/mempool.ts";
 import { TxRelay } from "../../node/tx-relay.ts";
 import { createP2pHost, type P2pHost } from "../../p2p/host.ts";
@@ -32,6 +32,7 @@ import { type DecodedTx, decodeTx, txSignBytes } from "../../proto/tx.ts";
 import { DEFAULT_PARAMS } from "../../state/params.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 import { waitFor } from "../helpers/tmp.ts";
+import { referenceVerify } from "./reference-verify.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -95,11 +96,11 @@ function verifyCost(txs: DecodedTx[]): number {
   const items = txs
     .slice(0, 2000)
     .map((t) => ({ d: txSignBytes(CHAIN, t.bodyBytes), s: t.signature, k: t.body.senderPubkey }));
-  for (const it of items.slice(0, 200)) verify(it.d, it.s, it.k);
+  for (const it of items.slice(0, 200)) referenceVerify(it.d, it.s, it.k);
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
     const before = process.cpuUsage();
-    for (const it of items) verify(it.d, it.s, it.k);
+    for (const it of items) referenceVerify(it.d, it.s, it.k);
     const d = process.cpuUsage(before);
     best = Math.min(best, (d.user + d.system) / items.length);
   }

@@ -22,7 +22,7 @@ import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
-import { generateSecretKey, privateKeyObject, publicKeyOf, signFast, verify } from "../../crypto/ed25519.ts";
+import { generateSecretKey, privateKeyObject, publicKeyOf, signFast } from "../../crypto/ed25519.ts";
 import { homePaths, readConfig, writeConfig } from "../../node/config.ts";
 import { initHome } from "../../node/init.ts";
 import { Keyring } from "../../node/keyring.ts";
@@ -33,6 +33,7 @@ import { TestAccount } from "../helpers/accounts.ts";
 import { createJoiningHome } from "../helpers/joining-home.ts";
 import { NodeProcess, setBlockInterval } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { referenceVerify } from "./reference-verify.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +80,7 @@ function verifyRate(): number {
   const key = privateKeyObject(secret);
   const msgs = Array.from({ length: 256 }, (_, i) => new Uint8Array(32).fill(i));
   const sigs = msgs.map((m) => signFast(m, key));
-  for (let i = 0; i < 500; i++) verify(msgs[i % 256], sigs[i % 256], pub); // warm up
+  for (let i = 0; i < 500; i++) referenceVerify(msgs[i % 256], sigs[i % 256], pub); // warm up
   const cpu = () => {
     const u = process.threadCpuUsage();
     return u.user + u.system;
@@ -87,7 +88,7 @@ function verifyRate(): number {
   let n = 0;
   const start = cpu();
   while (cpu() - start < 1_000_000) {
-    for (let i = 0; i < 256; i++) verify(msgs[i], sigs[i], pub);
+    for (let i = 0; i < 256; i++) referenceVerify(msgs[i], sigs[i], pub);
     n += 256;
   }
   return n / ((cpu() - start) / 1e6);

@@ -94,10 +94,12 @@ function threadSplitText(s: ThreadSplit): string {
 function humanLine(f: RunFigures, v: VerifyRate): string {
   return (
     `committed ${f.committedTxs} transfers in ${f.seconds} s: ${f.committedTxPerSec} tx/s = ` +
-    `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s); latency p50 ` +
+    `${f.committedPerVerifyRate} x one core's verify rate (${v.verifyPerSecOneCore}/s, OpenSSL's; ` +
+    `${f.committedPerNodeVerifyRate} x the node's own, libsodium at ${v.nodeVerifyUs} us); latency p50 ` +
     `${f.latencyMsP50} ms, p99 ${f.latencyMsP99} ms (p99 of its parts: admission ${f.latencyPartsMs.admission.p99}, ` +
     `to block ${f.latencyPartsMs.toBlock.p99}, block to seen ${f.latencyPartsMs.blockToSeen.p99} ms); CPU per tx per node ${f.cpuPerTxInVerifies.join("/")} verifies ` +
-    `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}); against the run's own verify ` +
+    `(mean ${f.cpuPerTxInVerifiesMean}: ${threadSplitText(f.cpuPerTxByThreadMean)}; ` +
+    `${f.cpuPerTxInNodeVerifiesMean} of the node's own); against the run's own verify ` +
     `(its workers' CPU per signature, ${f.verifyUsInRun.map((u) => u.toFixed(0)).join("/")} us against ${v.verifyUs} us): ` +
     `CPU per tx ${f.cpuPerTxInRunVerifiesMean} verifies, committed ${f.committedPerInRunVerifyRate} x that rate; rounds ${f.rounds} (${f.heightsOver1Round} of ${f.heights} heights ` +
     `over 1, ${f.heightsOver2Rounds} over 2); block interval ${f.blockIntervalMsMean} ms (max ` +
@@ -391,8 +393,9 @@ try {
   // Before any node runs: the machine's verify rate as the nodes will find it.
   const verify = measureVerifyRate(CHAIN, opts.verifyMs);
   log(
-    `one core verifies ${verify.verifyPerSecOneCore} signatures/s (${verify.verifyUs} us each), the fastest 100 ms ` +
-    `of ${opts.verifyMs / 1000} s (median ${verify.verifyUsMedian} us)`,
+    `one core verifies ${verify.verifyPerSecOneCore} signatures/s (${verify.verifyUs} us each, OpenSSL's), the ` +
+    `fastest 100 ms of ${opts.verifyMs / 1000} s (median ${verify.verifyUsMedian} us); the node's own verify ` +
+    `(libsodium) ${verify.nodeVerifyUs} us`,
   );
   await (opts.saturation ? saturationRun(verify) : singleRun(verify));
   await exit(0);

@@ -1,4 +1,4 @@
-import { verify } from "../../crypto/ed25519.ts";
+import { referenceVerify } from "./reference-verify.ts";
 import { decodeTx, txSignBytes } from "../../proto/tx.ts";
 import { TestAccount } from "../helpers/accounts.ts";
 
@@ -11,7 +11,7 @@ export function cpuUs(fn: () => unknown): number {
 }
 
 /**
- * One verify's CPU time (node:crypto, cached key, as the node verifies): the least of 5 rounds of 500. CPU
+ * One verify's CPU time (the yardstick, reference-verify.ts: OpenSSL, cached key): the least of 5 rounds of 500. CPU
  * time, not wall time (verify-rate.ts's fastest window): on a machine loaded past its cores a wall-clock
  * yardstick stretches with the load while the CPU figures it divides do not. For the benches that time one
  * step alone (index-cost.ts, results-cost.ts).
@@ -23,7 +23,7 @@ export function verifyCpuUs(chainId: string): number {
     return { digest: txSignBytes(chainId, tx.bodyBytes), signature: tx.signature, key: tx.body.senderPubkey };
   });
   const all = () => {
-    for (const it of items) if (!verify(it.digest, it.signature, it.key)) throw new Error("bad signature");
+    for (const it of items) if (!referenceVerify(it.digest, it.signature, it.key)) throw new Error("bad signature");
   };
   all();
   let best = Infinity;

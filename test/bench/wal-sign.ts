@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { generateSecretKey, publicKeyOf, signPortable, verify } from "../../crypto/ed25519.ts";
+import { generateSecretKey, publicKeyOf, signPortable } from "../../crypto/ed25519.ts";
 import { sha256 } from "../../crypto/hash.ts";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
 import { GuardedSigner } from "../../node/signer.ts";
@@ -27,6 +27,7 @@ import type { ConsensusMessage } from "../../proto/p2p.ts";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../../consensus/signer-guard.ts";
 import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { referenceVerify } from "./reference-verify.ts";
 
 const { values: args } = parseArgs({ options: { heights: { type: "string", default: "100" } } });
 const heights = Number(args.heights);
@@ -36,10 +37,10 @@ function verifyMicros(): number {
   const pub = publicKeyOf(secret);
   const messages = Array.from({ length: 64 }, (_, i) => sha256(Uint8Array.of(i)));
   const sigs = messages.map((m) => signPortable(m, secret));
-  for (let i = 0; i < 500; i++) verify(messages[i % 64], sigs[i % 64], pub); // warm up
+  for (let i = 0; i < 500; i++) referenceVerify(messages[i % 64], sigs[i % 64], pub); // warm up
   const n = 4000;
   const started = performance.now();
-  for (let i = 0; i < n; i++) if (!verify(messages[i % 64], sigs[i % 64], pub)) throw new Error("verify failed");
+  for (let i = 0; i < n; i++) if (!referenceVerify(messages[i % 64], sigs[i % 64], pub)) throw new Error("verify failed");
   return ((performance.now() - started) * 1000) / n;
 }
 

@@ -9,7 +9,8 @@ import type { ChainParams } from "./params.ts";
  * backlog and took 2-9 s to check, longer than the round).
  *
  * The unit: 100 work = one ed25519 signature verify on one core, the cost everything else was measured
- * against (a ratio, so it holds on any machine). A receiver verifies every tx it has not seen, so each tx
+ * against (a ratio, so it holds on any machine): OpenSSL's verify (test/bench/reference-verify.ts), which the
+ * node used until 2026-12-07; its own, libsodium's, costs ~0.6 of that, so a signature is overcharged. A receiver verifies every tx it has not seen, so each tx
  * pays a verify whether or not this node already checked it. The rest was measured by
  * test/bench/max-block-check.ts (a fresh peer's check of a block at the limit, per tx, for transfers to new
  * and to existing accounts and for maximal datanets, divided by the time of one verify measured by the same

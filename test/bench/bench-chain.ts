@@ -4,9 +4,9 @@ import { ChainApp } from "../../node/chain-app.ts";
 import { openChain } from "../../node/chain-open.ts";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../../node/mempool.ts";
 import { TxVerifier } from "../../node/tx-verifier.ts";
-import { type Block, blockHash, type Commit } from "../../proto/block.ts";
+import { type Block, blockHash, type Commit, decodeBlock, encodeBlock } from "../../proto/block.ts";
 import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
-import { txSignBytes, type TxMsg } from "../../proto/tx.ts";
+import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import type { Genesis } from "../../state/genesis.ts";
 import { getAccount } from "../../state/modules/bank/bank.ts";
@@ -95,4 +95,102 @@ export function commitBy(validator: TestAccount, chainId: string, block: Block):
 export function signedBy(chainId: string, from: TestAccount, msg: TxMsg, fee: bigint): Uint8Array {
   const body = { chainId, senderPubkey: from.publicKey, nonce: from.nonce++, fee, msg };
   return signTx(body, (m) => from.sign(m)).bytes;
+}
+
+export interface CheckedBlocksOptions {
+  chainId: string;
+  /** The one validator whose precommit commits every block. */
+  validator: TestAccount;
+  proposer: BenchNode;
+  peers: BenchNode[];
+  genesisTimeMs: number;
+  /** Wait before each check until LevelDB's background work (of large setup blocks) is done. */
+  quiet?: boolean;
+  /** Throw unless every tx succeeded: a failed tx costs less, and would make the figure read low. */
+  requireSuccess?: boolean;
+}
+
+/**
+ * Blocks proposed by one node and checked by the others (`peers`) as blocks from the network whose signatures
+ * they already verified: what a check times is decode, execution and roots, the part MSG_WORK prices (the
+ * verify is VERIFY_WORK). Every node commits each block.
+ */
+export class CheckedBlocks {
+  /** Replaceable: a bench restarts its peers to read cold state. */
+  peers: BenchNode[];
+  private readonly o: CheckedBlocksOptions;
+  private timeMs: number;
+
+  constructor(o: CheckedBlocksOptions) {
+    this.o = o;
+    this.peers = o.peers;
+    this.timeMs = o.genesisTimeMs;
+  }
+
+  /** Each peer's check time of the block of `txs` (ms of CPU). Throws if a tx did not make the block. */
+  async check(name: string, txs: Uint8Array[]): Promise<number[]> {
+    const { proposer, validator, chainId } = this.o;
+    for (let i = 0; i < txs.length; i += 500) {
+      await Promise.all(txs.slice(i, i + 500).map((t) => proposer.mempool.add(t)));
+    }
+    const info = proposer.app.info();
+    this.timeMs += 1000;
+    const height = info.height + 1;
+    const b = await proposer.app.propose({
+      height,
+      timeMs: this.timeMs,
+      proposer: validator.address,
+      lastCommit: info.lastCommit,
+      evidence: [],
+    });
+    if (b.txs.length !== txs.length) throw new Error(`${name}: ${txs.length - b.txs.length} txs did not execute`);
+    const commit = commitBy(validator, chainId, b);
+    await proposer.app.commit(b, commit);
+    const bytes = encodeBlock(b);
+    const decoded = b.txs.map((t) => decodeTx(t));
+    if (this.o.requireSuccess === true) {
+      const results = await Promise.all(decoded.map((t) => proposer.db.getTx(t.hash)));
+      const failed = results.filter((r) => r?.result.code !== 0);
+      if (failed.length > 0) throw new Error(`${name}: ${failed.length} txs failed: ${failed[0]?.result.log ?? "not stored"}`);
+    }
+    const times: number[] = [];
+    for (const peer of this.peers) {
+      await peer.verifier.verifyAll(decoded.map((t) => decodeTx(t.bytes)));
+      if (this.o.quiet === true) await quiet();
+      const t0 = cpuMs();
+      const verdict = await peer.app.validate(decodeBlock(bytes));
+      times.push(cpuMs() - t0);
+      if (!verdict.valid) throw new Error(`${name}: refused: ${verdict.reason}`);
+      await peer.app.commit(b, commit);
+    }
+    return times;
+  }
+
+  /**
+   * The block of `txs` checked, then an empty block the same way, whose time (the block's fixed cost: roots,
+   * begin and end of block) is taken off: the txs' own CPU ms, the least of the peers (the others are that
+   * plus other processes' work), and the verify unit measured before and after (the less of the two).
+   */
+  async measure(name: string, txs: Uint8Array[]): Promise<{ leastMs: number; verifyMs: number }> {
+    const before = verifyMsEach(this.o.chainId);
+    const full = await this.check(name, txs);
+    const empty = await this.check(`${name} (empty block after)`, []);
+    const verifyMs = Math.min(before, verifyMsEach(this.o.chainId));
+    let leastMs = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.peers.length; i++) leastMs = Math.min(leastMs, full[i] - empty[i]);
+    return { leastMs, verifyMs };
+  }
+}
+
+/**
+ * Waits until this process is idle (under 5% of a core over 100 ms, at most 5 s): LevelDB's flushes and
+ * compactions of earlier commits run on background threads, and CPU time would count them in the block
+ * measured next.
+ */
+async function quiet(): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const t0 = cpuMs();
+    await new Promise((r) => setTimeout(r, 100));
+    if (cpuMs() - t0 < 5) return;
+  }
 }

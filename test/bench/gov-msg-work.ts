@@ -17,7 +17,6 @@
 //   submit     params-change proposals at every size limit (16 changes, longest title and description)
 //   transfer   transfers to new accounts (the reference kind)
 import { parseArgs } from "node:util";
-import { type Block, decodeBlock, encodeBlock } from "../../proto/block.ts";
 import { decodeTx, type TxMsg } from "../../proto/tx.ts";
 import type { Genesis } from "../../state/genesis.ts";
 import { MAX_DEPOSITORS, MAX_DESCRIPTION_BYTES, MAX_PARAM_CHANGES, MAX_TITLE_BYTES, MAX_VOTE_VALIDATORS }
@@ -27,7 +26,7 @@ import { paramsToJson } from "../../state/params-check.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { commitBy, cpuMs, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
+import { CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({ options: { txs: { type: "string", default: "300" }, runs: { type: "string", default: "3" } } });
@@ -51,8 +50,8 @@ const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n *
 const validators = Array.from({ length: MAX_VOTE_VALIDATORS }, () => new TestAccount());
 const operators = validators.map(() => new TestAccount());
 const stakers = Array.from({ length: N }, () => new TestAccount());
-const proposers = Array.from({ length: 90 }, () => new TestAccount());
 const DEPOSIT_PROPOSALS = Math.ceil(N / MAX_DEPOSITORS);
+const proposers = Array.from({ length: 90 }, () => new TestAccount());
 
 const genesis: Genesis = {
   chainId: CHAIN_ID,
@@ -88,62 +87,32 @@ function maximalChanges() {
 }
 
 const openNode = () => openBenchNode(genesis, tempDir("opl-gov-work-"));
-const commitFor = (block: Block) => commitBy(validators[0], CHAIN_ID, block);
 const signed = (from: TestAccount, msg: TxMsg) => signedBy(CHAIN_ID, from, msg, params.minFee * 10n);
 const proposer = await openNode();
 const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
-let timeMs = genesis.genesisTimeMs;
+const blocks = new CheckedBlocks({
+  chainId: CHAIN_ID,
+  validator: validators[0],
+  proposer,
+  peers,
+  genesisTimeMs: genesis.genesisTimeMs,
+});
+const checked = (name: string, txs: Uint8Array[]) => blocks.check(name, txs);
 
-/**
- * Proposes a block of `txs`, has every peer check it (signatures verified beforehand) and commit it; then an
- * empty block the same way, whose check time (the block's fixed cost: roots, begin and end of block) is
- * taken off, so what remains is the txs' own. Per tx, the least of the peers.
- */
+/** A block of `txs` measured (CheckedBlocks.measure): its measured work per tx against what it was charged. */
 async function block(name: string, txs: Uint8Array[]) {
-  const before = verifyMsEach(CHAIN_ID);
-  const full = await checked(name, txs);
-  const empty = await checked(`${name} (empty block after)`, []);
-  const verifyMs = Math.min(before, verifyMsEach(CHAIN_ID));
+  const { leastMs, verifyMs } = await blocks.measure(name, txs);
   const n = txs.length;
   const decoded = txs.map((t) => decodeTx(t));
   const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
   const bytesWork = charged - TX_BASE_WORK - MSG_WORK[decoded[0].body.msg.type];
-  // The least of the peers: on a shared machine the others are the same work plus someone else's.
-  let least = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < peers.length; i++) least = Math.min(least, (full[i] - empty[i]) / n);
   return {
     block: name,
     txs: n,
-    measuredExecWorkPerTx: Math.round((least / verifyMs) * 100),
+    measuredExecWorkPerTx: Math.round((leastMs / n / verifyMs) * 100),
     chargedExecWorkPerTx: Math.round(charged),
     bytesWorkPerTx: Math.round(bytesWork),
   };
-}
-
-/** Each peer's check time of the block of `txs` (ms of CPU). */
-async function checked(name: string, txs: Uint8Array[]): Promise<number[]> {
-  for (let i = 0; i < txs.length; i += 500) {
-    await Promise.all(txs.slice(i, i + 500).map((t) => proposer.mempool.add(t)));
-  }
-  const info = proposer.app.info();
-  timeMs += 1000;
-  const request = { height: info.height + 1, timeMs, proposer: validators[0].address, lastCommit: info.lastCommit };
-  const b = await proposer.app.propose({ ...request, evidence: [] });
-  if (b.txs.length !== txs.length) throw new Error(`${name}: ${txs.length - b.txs.length} txs did not execute`);
-  const commit = commitFor(b);
-  await proposer.app.commit(b, commit);
-  const bytes = encodeBlock(b);
-  const decoded = b.txs.map((t) => decodeTx(t));
-  const times: number[] = [];
-  for (const peer of peers) {
-    await peer.verifier.verifyAll(decoded.map((t) => decodeTx(t.bytes)));
-    const t0 = cpuMs();
-    const verdict = await peer.app.validate(decodeBlock(bytes));
-    times.push(cpuMs() - t0);
-    if (!verdict.valid) throw new Error(`${name}: refused: ${verdict.reason}`);
-    await peer.app.commit(b, commit);
-  }
-  return times;
 }
 
 try {

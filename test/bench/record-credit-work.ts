@@ -36,8 +36,7 @@
 // Per block: the peers' CPU ms (msPerBlock), per tx and per credit (us, and in verifies), and per credit net of
 // a transfer's execution (the record's own part).
 import { parseArgs } from "node:util";
-import { type Block, decodeBlock, encodeBlock } from "../../proto/block.ts";
-import { decodeTx, type TxMsg } from "../../proto/tx.ts";
+import type { TxMsg } from "../../proto/tx.ts";
 import type { Genesis } from "../../state/genesis.ts";
 import { getInference } from "../../state/modules/attribution/attribution.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
@@ -45,7 +44,7 @@ import { getModel } from "../../state/modules/models/models.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { type BenchNode, commitBy, cpuMs, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
+import { type BenchNode, CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({ options: { records: { type: "string", default: "30" }, runs: { type: "string", default: "2" } } });
@@ -65,19 +64,6 @@ const params: ChainParams = {
 const PER_VERSION = params.attribution.maxVersionRecipients;
 const RECORD_FEE = params.attribution.feePerCredit * BigInt(PER_VERSION);
 const PRICE = ONE_OPEN; // every one of 100 parts of the data share positive
-
-/**
- * Waits until this process is idle (under 5% of a core over 100 ms, at most 5 s): LevelDB's flushes and
- * compactions of earlier commits (the setup's ~50 MB of contributions, the other nodes' commits: every node
- * is in this process) run on background threads, and CPU time would count them in the block measured next.
- */
-async function quiet(): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const t0 = cpuMs();
-    await new Promise((r) => setTimeout(r, 100));
-    if (cpuMs() - t0 < 5) return;
-  }
-}
 
 // ---- contributions' text ----
 
@@ -157,7 +143,6 @@ const genesis: Genesis = {
 
 /** A node over a new database, or (a restart) over the one in `tmp`. */
 const openNode = (tmp = tempDir("opl-record-credit-")) => openBenchNode(genesis, tmp);
-const commitFor = (block: Block) => commitBy(validator, CHAIN_ID, block);
 const signed = (from: TestAccount, msg: TxMsg, fee = params.minFee * 10n) => signedBy(CHAIN_ID, from, msg, fee);
 
 const hash32 = (n: number, tag: number) => {
@@ -168,39 +153,16 @@ const hash32 = (n: number, tag: number) => {
 };
 
 const proposer = await openNode();
-let peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
-let timeMs = genesis.genesisTimeMs;
-
-/** Each peer's check time of the block of `txs` (ms of CPU). Throws unless every tx executed and succeeded. */
-async function checked(name: string, txs: Uint8Array[]): Promise<number[]> {
-  for (let i = 0; i < txs.length; i += 500) {
-    await Promise.all(txs.slice(i, i + 500).map((t) => proposer.mempool.add(t)));
-  }
-  const info = proposer.app.info();
-  timeMs += 1000;
-  const request = { height: info.height + 1, timeMs, proposer: validator.address, lastCommit: info.lastCommit };
-  const b = await proposer.app.propose({ ...request, evidence: [] });
-  if (b.txs.length !== txs.length) throw new Error(`${name}: ${txs.length - b.txs.length} txs did not execute`);
-  const commit = commitFor(b);
-  await proposer.app.commit(b, commit);
-  const bytes = encodeBlock(b);
-  const decoded = b.txs.map((t) => decodeTx(t));
-  // Every tx succeeded: a failed record is cheaper, and would make the figure read low.
-  const results = await Promise.all(decoded.map((t) => proposer.db.getTx(t.hash)));
-  const failed = results.filter((r) => r?.result.code !== 0);
-  if (failed.length > 0) throw new Error(`${name}: ${failed.length} txs failed: ${failed[0]?.result.log ?? "not stored"}`);
-  const times: number[] = [];
-  for (const peer of peers) {
-    await peer.verifier.verifyAll(decoded.map((t) => decodeTx(t.bytes)));
-    await quiet();
-    const t0 = cpuMs();
-    const verdict = await peer.app.validate(decodeBlock(bytes));
-    times.push(cpuMs() - t0);
-    if (!verdict.valid) throw new Error(`${name}: refused: ${verdict.reason}`);
-    await peer.app.commit(b, commit);
-  }
-  return times;
-}
+const blocks = new CheckedBlocks({
+  chainId: CHAIN_ID,
+  validator,
+  proposer,
+  peers: await Promise.all(Array.from({ length: RUNS }, () => openNode())),
+  genesisTimeMs: genesis.genesisTimeMs,
+  quiet: true,
+  requireSuccess: true,
+});
+const checked = (name: string, txs: Uint8Array[]) => blocks.check(name, txs);
 
 /** Setup txs in blocks of at most `per` (8 MB blocks: ~1,500 maximal contributions). */
 async function setupBlocks(name: string, txs: Uint8Array[], per = 1_000): Promise<void> {
@@ -233,17 +195,9 @@ interface Result {
 }
 let transferUsPerTx: number | undefined;
 
-/**
- * Proposes a block of `txs`, has every peer check and commit it, then an empty block the same way, whose time
- * is taken off. The least of the peers.
- */
+/** A block of `txs` measured (CheckedBlocks.measure), per tx and per credit. */
 async function block(name: string, txs: Uint8Array[], creditsPerTx: number): Promise<Result> {
-  const before = verifyMsEach(CHAIN_ID);
-  const full = await checked(name, txs);
-  const empty = await checked(`${name} (empty block after)`, []);
-  const verifyMs = Math.min(before, verifyMsEach(CHAIN_ID));
-  let least = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < peers.length; i++) least = Math.min(least, full[i] - empty[i]);
+  const { leastMs: least, verifyMs } = await blocks.measure(name, txs);
   const n = txs.length;
   const credits = n * creditsPerTx;
   const usPerTx = (least / n) * 1000;
@@ -390,11 +344,11 @@ try {
   // written are still cached (64 MB of values, 64 MB of tree nodes) and the first ones not: the group set up
   // first measured ~2x the cost of the next.
   const restarted: BenchNode[] = [];
-  for (const p of peers) {
+  for (const p of blocks.peers) {
     await p.close(true);
     restarted.push(await openNode(p.tmp));
   }
-  peers = restarted;
+  blocks.peers = restarted;
 
   const results: Result[] = [];
   // Warm-up blocks (not reported): the first blocks run colder code than the rest.
@@ -411,5 +365,5 @@ try {
   console.log(JSON.stringify({ totalSeconds: round((performance.now() - t0) / 1000, 1) }));
 } finally {
   await proposer.close();
-  for (const p of peers) await p.close();
+  for (const p of blocks.peers) await p.close();
 }

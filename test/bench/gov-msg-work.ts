@@ -22,7 +22,7 @@ import type { Genesis } from "../../state/genesis.ts";
 import { MAX_DEPOSITORS, MAX_DESCRIPTION_BYTES, MAX_PARAM_CHANGES, MAX_TITLE_BYTES, MAX_VOTE_VALIDATORS }
   from "../../state/modules/gov/gov.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
-import { paramsToJson } from "../../state/params-check.ts";
+import { MAX_ACTIVE_PROPOSALS_CAP, paramsToJson } from "../../state/params-check.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
@@ -42,7 +42,7 @@ const params: ChainParams = {
     minDeposit: 1_000_000n * ONE_OPEN, // deposits never end a deposit period here
     depositPeriodBlocks: 1_000,
     votingPeriodBlocks: 1_000,
-    maxActiveProposals: 100,
+    maxActiveProposals: MAX_ACTIVE_PROPOSALS_CAP,
   },
 };
 
@@ -51,7 +51,9 @@ const validators = Array.from({ length: MAX_VOTE_VALIDATORS }, () => new TestAcc
 const operators = validators.map(() => new TestAccount());
 const stakers = Array.from({ length: N }, () => new TestAccount());
 const DEPOSIT_PROPOSALS = Math.ceil(N / MAX_DEPOSITORS);
-const proposers = Array.from({ length: 90 }, () => new TestAccount());
+/** Of the submit block: as many more as the active proposals may be. */
+const proposers = Array.from({ length: MAX_ACTIVE_PROPOSALS_CAP - 2 - DEPOSIT_PROPOSALS }, () => new TestAccount());
+if (proposers.length < 1) throw new Error(`--txs leaves no room for proposals under ${MAX_ACTIVE_PROPOSALS_CAP} active`);
 
 const genesis: Genesis = {
   chainId: CHAIN_ID,

@@ -20,6 +20,7 @@ export class TransferDeadline {
   private lastProgressMs = this.startedMs;
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  private cleared = false;
 
   constructor(opts: TransferDeadlineOptions) {
     this.o = opts;
@@ -41,6 +42,7 @@ export class TransferDeadline {
 
   /** The transfer is over: no more timer. */
   clear(): void {
+    this.cleared = true;
     clearTimeout(this.timer);
   }
 
@@ -53,13 +55,24 @@ export class TransferDeadline {
   private arm(): void {
     clearTimeout(this.timer);
     const wait = Math.max(0, this.deadlineMs() - performance.now());
-    this.timer = setTimeout(() => {
-      const idle = Math.round(performance.now() - this.lastProgressMs);
-      this.controller.abort(new TransferTimeoutError(
-        `transfer stalled: ${this.bytes} bytes, none for ${idle} ms (at least ${this.o.minBytesPerSecond} bytes/s` +
-        ` and a byte every ${this.o.idleMs} ms are due)`,
-      ));
-    }, wait);
+    // Due, it looks once more after the event loop's poll phase (setImmediate): if this process was frozen
+    // past the deadline (a long GC, a loaded host), the timer fires first in the turn it wakes in, before the
+    // peer's bytes already in our socket are read, and the peer would be blamed for our own stall.
+    this.timer = setTimeout(() => setImmediate(() => this.expireIfDue()), wait);
     this.timer.unref();
+  }
+
+  private expireIfDue(): void {
+    if (this.cleared || this.controller.signal.aborted) return;
+    if (this.deadlineMs() > performance.now()) {
+      // Bytes came meanwhile, or the timer fired a fraction early (timers count whole milliseconds).
+      this.arm();
+      return;
+    }
+    const idle = Math.round(performance.now() - this.lastProgressMs);
+    this.controller.abort(new TransferTimeoutError(
+      `transfer stalled: ${this.bytes} bytes, none for ${idle} ms (at least ${this.o.minBytesPerSecond} bytes/s` +
+      ` and a byte every ${this.o.idleMs} ms are due)`,
+    ));
   }
 }

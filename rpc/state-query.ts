@@ -44,7 +44,20 @@ export async function readAt<T>(
   getter: (view: StateReader) => T,
 ): Promise<{ value: T; height: number }> {
   const at = resolveHeight(ctx, height);
-  if (at.latest) return { value: getter(ctx.state), height: at.height };
+  if (at.latest) {
+    // Keys read at the latest height count against the request's budget too: a live tally reads six per
+    // validator (up to maxCandidates, 1,000), and a batch of them went uncounted, however large.
+    let keys = 0;
+    const counted: StateReader = {
+      get(key) {
+        keys++;
+        return ctx.state.get(key);
+      },
+    };
+    const value = getter(counted);
+    ctx.request.charge(keys);
+    return { value, height: at.height };
+  }
   const cache = new Map<string, Uint8Array | undefined>();
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const missing = new Map<string, Uint8Array>();

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verifyAsync } from "./ed25519.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verify } from "./ed25519.ts";
 import { sha256 } from "./hash.ts";
 
 /**
@@ -271,21 +271,33 @@ export class VerifyPool {
   }
 
   /**
-   * A worker died (a bug or a resource limit): its jobs are verified on libuv's pool instead, so callers get
-   * true answers rather than a hang or a false "bad signature", and a new worker takes its place.
+   * A worker died (a bug or a resource limit): its jobs are verified on this thread instead, so callers get
+   * true answers rather than a hang or a false "bad signature", and a new worker takes its place. Not sent
+   * to the new worker: a record that killed one would kill every worker it went to.
    */
   private onWorkerGone(index: number, worker: Worker, err: Error): void {
     if (this.closed || this.workers[index] !== worker) return; // already handled, or shutting down
     this.onWorkerLost(err);
+    const orphans: Pending[] = [];
     for (const [id, job] of this.jobs) {
       if (job.worker !== index) continue;
       this.jobs.delete(id);
-      for (const p of job.items) {
-        const message = p.prefix === undefined ? p.message : sha256(p.prefix, p.message);
-        void verifyAsync(message, p.signature, p.publicKey).then(p.resolve);
-      }
+      orphans.push(...job.items);
     }
     this.busy[index] = 0;
     this.workers[index] = this.spawn(index);
+    this.verifyHere(orphans);
+  }
+
+  /**
+   * Verifies `items` on this thread, MIN_RECORDS_PER_MESSAGE at a time with the event loop going round in
+   * between (~3 ms each): a dead worker's share of a burst (thousands) must not stall consensus at once.
+   */
+  private verifyHere(items: Pending[]): void {
+    for (const p of items.splice(0, MIN_RECORDS_PER_MESSAGE)) {
+      const message = p.prefix === undefined ? p.message : sha256(p.prefix, p.message);
+      p.resolve(!this.closed && verify(message, p.signature, p.publicKey));
+    }
+    if (items.length > 0) setImmediate(() => this.verifyHere(items));
   }
 }

@@ -33,8 +33,12 @@ parentPort?.on("message", (/** @type {{ id: number; count: number; records: Uint
     const publicKey = buf.subarray(at + 69, at + 101);
     const input = buf.subarray(at + 101, at + 101 + length);
     at += 101 + length;
-    const message = kind === SIGNED_SHA256 ? hash("sha256", input, "buffer") : input;
-    out[i] = sodium.crypto_sign_verify_detached(signature, message, publicKey) ? 1 : 0;
+    try {
+      const message = kind === SIGNED_SHA256 ? hash("sha256", input, "buffer") : input;
+      out[i] = sodium.crypto_sign_verify_detached(signature, message, publicKey) ? 1 : 0;
+    } catch {
+      out[i] = 0; // sodium-native throws on a signature or key of the wrong length: never a valid signature
+    }
     if (done !== undefined) Atomics.add(done, 0, 1);
   }
   parentPort?.postMessage({ id: job.id, results: out }, [out.buffer]);

@@ -36,7 +36,7 @@ export class TxVerifier {
   private readonly notRemembering = new Set<string>();
   private readonly pool: VerifyPool | undefined;
 
-  /** Without a pool, verification runs on libuv's thread pool (fine for tests and light use). */
+  /** Without a pool, verification runs on this thread (fine for tests and light use). */
   constructor(chainId: string, opts: { pool?: VerifyPool; limit?: number } = {}) {
     this.chainId = chainId;
     this.pool = opts.pool;

@@ -34,7 +34,7 @@ export class TransferDeadline {
 
   /** `bytes` more arrived: the deadline moves on. */
   progress(bytes: number): void {
-    if (this.controller.signal.aborted || bytes <= 0) return;
+    if (this.cleared || this.controller.signal.aborted || bytes <= 0) return;
     this.bytes += bytes;
     this.lastProgressMs = performance.now();
     this.arm();

@@ -45,17 +45,28 @@ export async function readAt<T>(
 ): Promise<{ value: T; height: number }> {
   const at = resolveHeight(ctx, height);
   if (at.latest) {
-    // Keys read at the latest height count against the request's budget too: a live tally reads six per
-    // validator (up to maxCandidates, 1,000), and a batch of them went uncounted, however large.
-    let keys = 0;
+    // Keys read at the latest height count against the request's budget too, each distinct key once (as
+    // the history's): a live tally reads six per validator (up to maxCandidates, 1,000), and a batch of
+    // them went uncounted, however large. The state's decoded records are still used (getRecordId).
+    const state = ctx.state;
+    const read = new Set<string>();
     const counted: StateReader = {
-      get(key) {
-        keys++;
-        return ctx.state.get(key);
+      get: (key) => {
+        const id = keyId(key);
+        read.add(id);
+        return state.getId(id, key);
+      },
+      getId: (id, key) => {
+        read.add(id);
+        return state.getId(id, key);
+      },
+      getRecordId: (id, key, codec) => {
+        read.add(id);
+        return state.getRecordId(id, key, codec);
       },
     };
     const value = getter(counted);
-    ctx.request.charge(keys);
+    ctx.request.charge(read.size);
     return { value, height: at.height };
   }
   const cache = new Map<string, Uint8Array | undefined>();

@@ -9,10 +9,14 @@ import { PRECOMMIT, voteSignBytes } from "../../proto/consensus.ts";
 import { decodeTx, txSignBytes, type TxMsg } from "../../proto/tx.ts";
 import { signTx } from "../../rpc/tx-builder.ts";
 import type { Genesis } from "../../state/genesis.ts";
+import type { ChainParams } from "../../state/params.ts";
+import { ONE_OPEN } from "../../state/units.ts";
+import { MSG_WORK, txWork, VERIFY_WORK, WORK_PER_KIB } from "../../state/work.ts";
 import { getAccount } from "../../state/modules/bank/bank.ts";
 import { ChainDb } from "../../state/store/chain-db.ts";
 import type { LatestState } from "../../state/store/latest-state.ts";
 import { TestAccount } from "../helpers/accounts.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 /**
  * What the benches that time a peer's check of a block (gov-msg-work, record-credit-work) share: a real
@@ -193,4 +197,80 @@ async function quiet(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     if (cpuMs() - t0 < 5) return;
   }
+}
+
+/**
+ * A bench chain's genesis: validator 0 holds most of the power (its precommit alone commits every block), the
+ * others one OPEN each; every validator's operator and every account in `funded` holds 10,000,000 OPEN.
+ */
+export function benchGenesis(
+  chainId: string,
+  params: ChainParams,
+  validators: { validator: TestAccount; operator: TestAccount }[],
+  funded: TestAccount[],
+): Genesis {
+  return {
+    chainId,
+    genesisTimeMs: 1_700_000_000_000,
+    params,
+    validators: validators.map(({ validator, operator }, i) => ({
+      address: validator.address,
+      pubkey: validator.publicKey,
+      operator: operator.address,
+      moniker: `v${i}`,
+      selfStake: i === 0 ? 1_000_000n * ONE_OPEN : ONE_OPEN,
+    })),
+    accounts: [...validators.map((v) => v.operator), ...funded]
+      .map((a) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN })),
+  };
+}
+
+/**
+ * The block of `txs` measured (CheckedBlocks.measure) in work units a tx (state/work.ts: hundredths of a
+ * verify), against what it was charged for its execution (the verify is VERIFY_WORK), with the message kind's
+ * and the bytes' parts of that charge.
+ */
+export async function workOf(blocks: CheckedBlocks, name: string, txs: Uint8Array[]) {
+  const { leastMs, verifyMs } = await blocks.measure(name, txs);
+  const n = txs.length;
+  const decoded = txs.map((t) => decodeTx(t));
+  const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
+  const bytesWork = decoded.reduce((s, t) => s + Math.ceil((t.bytes.byteLength * WORK_PER_KIB) / 1024), 0) / n;
+  return {
+    block: name,
+    txs: n,
+    measuredExecWorkPerTx: Math.round((leastMs / n / verifyMs) * 100),
+    chargedExecWorkPerTx: Math.round(charged),
+    msgWork: MSG_WORK[decoded[0].body.msg.type],
+    bytesWorkPerTx: Math.round(bytesWork),
+  };
+}
+
+/**
+ * A proposer and `runs` peers of `genesis`, each over a new database in a temp dir named `tmpPrefix`, whose
+ * blocks `validator` commits; `close` closes and removes them all.
+ */
+export async function openCheckedBlocks(
+  genesis: Genesis,
+  validator: TestAccount,
+  runs: number,
+  tmpPrefix: string,
+  opts: Pick<CheckedBlocksOptions, "quiet" | "requireSuccess"> = {},
+): Promise<{ blocks: CheckedBlocks; proposer: BenchNode; close: () => Promise<void> }> {
+  const open = () => openBenchNode(genesis, tempDir(tmpPrefix));
+  const proposer = await open();
+  const peers = await Promise.all(Array.from({ length: runs }, open));
+  const blocks = new CheckedBlocks({
+    chainId: genesis.chainId,
+    validator,
+    proposer,
+    peers,
+    genesisTimeMs: genesis.genesisTimeMs,
+    ...opts,
+  });
+  const close = async () => {
+    await proposer.close();
+    for (const p of blocks.peers) await p.close();
+  };
+  return { blocks, proposer, close };
 }

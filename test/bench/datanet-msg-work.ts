@@ -18,15 +18,12 @@
 //   review-max, review-small   each of those contributions accepted by the datanet's owner
 //   publish-max, publish-small  a version published of each datanet
 import { parseArgs } from "node:util";
-import { decodeTx, type TxMsg } from "../../proto/tx.ts";
-import type { Genesis } from "../../state/genesis.ts";
+import type { TxMsg } from "../../proto/tx.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
-import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
+import { benchGenesis, openCheckedBlocks, signedBy, verifyMsEach, workOf } from "./bench-chain.ts";
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +41,6 @@ const params: ChainParams = { ...DEFAULT_PARAMS, maxBlockWork: 100_000_000 }; //
 const dn = params.datanets;
 if (PER > dn.maxContributors) throw new Error(`--per is at most ${dn.maxContributors}: each contributor is listed`);
 
-const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
 const newAccounts = (n: number) => Array.from({ length: n }, () => new TestAccount());
 const validator = new TestAccount();
 const validatorOperator = new TestAccount();
@@ -55,55 +51,17 @@ const listed = maxOwners.map(() => newAccounts(dn.maxContributors));
 const smallContributors = smallOwners.map(() => newAccounts(PER));
 const senders = newAccounts(D * PER); // of the transfers
 
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  genesisTimeMs: 1_700_000_000_000,
+const genesis = benchGenesis(
+  CHAIN_ID,
   params,
-  validators: [{
-    address: validator.address,
-    pubkey: validator.publicKey,
-    operator: validatorOperator.address,
-    moniker: "v0",
-    selfStake: 1_000_000n * ONE_OPEN,
-  }],
-  accounts: [
-    validatorOperator,
-    ...maxOwners,
-    ...smallOwners,
-    ...listed.flatMap((l) => l.slice(0, PER)),
-    ...smallContributors.flat(),
-    ...senders,
-  ].map(funded),
-};
+  [{ validator, operator: validatorOperator }],
+  [...maxOwners, ...smallOwners, ...listed.flatMap((l) => l.slice(0, PER)), ...smallContributors.flat(), ...senders],
+);
 
-const openNode = () => openBenchNode(genesis, tempDir("opl-datanet-work-"));
 const signed = (from: TestAccount, msg: TxMsg) => signedBy(CHAIN_ID, from, msg, params.minFee * 10n);
-const proposer = await openNode();
-const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
-const blocks = new CheckedBlocks({
-  chainId: CHAIN_ID,
-  validator,
-  proposer,
-  peers,
-  genesisTimeMs: genesis.genesisTimeMs,
-  requireSuccess: true,
-});
+const { blocks, proposer, close } = await openCheckedBlocks(genesis, validator, RUNS, "opl-datanet-work-", { requireSuccess: true });
 
-/** A block of `txs` measured (CheckedBlocks.measure): its measured work per tx against what it was charged. */
-async function block(name: string, txs: Uint8Array[]) {
-  const { leastMs, verifyMs } = await blocks.measure(name, txs);
-  const n = txs.length;
-  const decoded = txs.map((t) => decodeTx(t));
-  const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
-  return {
-    block: name,
-    txs: n,
-    measuredExecWorkPerTx: Math.round((leastMs / n / verifyMs) * 100),
-    chargedExecWorkPerTx: Math.round(charged),
-    msgWork: MSG_WORK[decoded[0].body.msg.type],
-    bytesWorkPerTx: Math.round(charged - TX_BASE_WORK - MSG_WORK[decoded[0].body.msg.type]),
-  };
-}
+const block = (name: string, txs: Uint8Array[]) => workOf(blocks, name, txs);
 
 /** `unit` repeated to exactly `bytes` UTF-8 bytes (the rest filled with "x"): 4-byte characters decode slowest. */
 function fill(unit: string, bytes: number): string {
@@ -174,6 +132,5 @@ try {
   results.push(await block("transfer", transfers()));
   for (const r of results) console.log(JSON.stringify(r));
 } finally {
-  await proposer.close();
-  for (const p of peers) await p.close();
+  await close();
 }

@@ -17,17 +17,14 @@
 //   submit     params-change proposals at every size limit (16 changes, longest title and description)
 //   transfer   transfers to new accounts (the reference kind)
 import { parseArgs } from "node:util";
-import { decodeTx, type TxMsg } from "../../proto/tx.ts";
-import type { Genesis } from "../../state/genesis.ts";
+import type { TxMsg } from "../../proto/tx.ts";
 import { MAX_DEPOSITORS, MAX_DESCRIPTION_BYTES, MAX_PARAM_CHANGES, MAX_TITLE_BYTES, MAX_VOTE_VALIDATORS }
   from "../../state/modules/gov/gov.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { MAX_ACTIVE_PROPOSALS_CAP, paramsToJson } from "../../state/params-check.ts";
 import { ONE_OPEN } from "../../state/units.ts";
-import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { benchGenesis, openCheckedBlocks, signedBy, verifyMsEach, workOf } from "./bench-chain.ts";
 
 const { values } = parseArgs({ options: { txs: { type: "string", default: "300" }, runs: { type: "string", default: "3" } } });
 const N = Number(values.txs);
@@ -46,7 +43,6 @@ const params: ChainParams = {
   },
 };
 
-const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
 const validators = Array.from({ length: MAX_VOTE_VALIDATORS }, () => new TestAccount());
 const operators = validators.map(() => new TestAccount());
 const stakers = Array.from({ length: N }, () => new TestAccount());
@@ -55,20 +51,12 @@ const DEPOSIT_PROPOSALS = Math.ceil(N / MAX_DEPOSITORS);
 const proposers = Array.from({ length: MAX_ACTIVE_PROPOSALS_CAP - 2 - DEPOSIT_PROPOSALS }, () => new TestAccount());
 if (proposers.length < 1) throw new Error(`--txs leaves no room for proposals under ${MAX_ACTIVE_PROPOSALS_CAP} active`);
 
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  genesisTimeMs: 1_700_000_000_000,
+const genesis = benchGenesis(
+  CHAIN_ID,
   params,
-  // Validator 0 holds most of the power: its precommit alone commits every block.
-  validators: validators.map((v, i) => ({
-    address: v.address,
-    pubkey: v.publicKey,
-    operator: operators[i].address,
-    moniker: `v${i}`,
-    selfStake: i === 0 ? 1_000_000n * ONE_OPEN : ONE_OPEN,
-  })),
-  accounts: [...operators, ...stakers, ...proposers].map(funded),
-};
+  validators.map((validator, i) => ({ validator, operator: operators[i] })),
+  [...stakers, ...proposers],
+);
 
 const text = (kind: "text") => ({ kind });
 const submit = (title: string, deposit: bigint, content: TxMsg & { type: "submit_proposal" } extends { content: infer C } ? C : never): TxMsg =>
@@ -88,34 +76,11 @@ function maximalChanges() {
   });
 }
 
-const openNode = () => openBenchNode(genesis, tempDir("opl-gov-work-"));
 const signed = (from: TestAccount, msg: TxMsg) => signedBy(CHAIN_ID, from, msg, params.minFee * 10n);
-const proposer = await openNode();
-const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
-const blocks = new CheckedBlocks({
-  chainId: CHAIN_ID,
-  validator: validators[0],
-  proposer,
-  peers,
-  genesisTimeMs: genesis.genesisTimeMs,
-});
+const { blocks, close } = await openCheckedBlocks(genesis, validators[0], RUNS, "opl-gov-work-");
 const checked = (name: string, txs: Uint8Array[]) => blocks.check(name, txs);
 
-/** A block of `txs` measured (CheckedBlocks.measure): its measured work per tx against what it was charged. */
-async function block(name: string, txs: Uint8Array[]) {
-  const { leastMs, verifyMs } = await blocks.measure(name, txs);
-  const n = txs.length;
-  const decoded = txs.map((t) => decodeTx(t));
-  const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
-  const bytesWork = charged - TX_BASE_WORK - MSG_WORK[decoded[0].body.msg.type];
-  return {
-    block: name,
-    txs: n,
-    measuredExecWorkPerTx: Math.round((leastMs / n / verifyMs) * 100),
-    chargedExecWorkPerTx: Math.round(charged),
-    bytesWorkPerTx: Math.round(bytesWork),
-  };
-}
+const block = (name: string, txs: Uint8Array[]) => workOf(blocks, name, txs);
 
 try {
   const verifyUsOneCore = Number((verifyMsEach(CHAIN_ID) * 1000).toFixed(1));
@@ -149,6 +114,5 @@ try {
   results.push(await block("transfer", stakers.map((s) => signed(s, { type: "transfer", to: new TestAccount().address, amount: 1n }))));
   for (const r of results) console.log(JSON.stringify(r));
 } finally {
-  await proposer.close();
-  for (const p of peers) await p.close();
+  await close();
 }

@@ -37,14 +37,13 @@
 // a transfer's execution (the record's own part).
 import { parseArgs } from "node:util";
 import type { TxMsg } from "../../proto/tx.ts";
-import type { Genesis } from "../../state/genesis.ts";
 import { getInference } from "../../state/modules/attribution/attribution.ts";
 import { getContribution, getDatanet } from "../../state/modules/datanets/datanets.ts";
 import { getModel } from "../../state/modules/models/models.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { ONE_OPEN } from "../../state/units.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { type BenchNode, CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
+import { benchGenesis, type BenchNode, CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const { values } = parseArgs({ options: { records: { type: "string", default: "30" }, runs: { type: "string", default: "2" } } });
@@ -122,22 +121,12 @@ const senders = newAccounts(R); // of the transfers
 
 const validator = new TestAccount();
 const validatorOperator = new TestAccount();
-const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  genesisTimeMs: 1_700_000_000_000,
+const genesis = benchGenesis(
+  CHAIN_ID,
   params,
-  validators: [{
-    address: validator.address,
-    pubkey: validator.publicKey,
-    operator: validatorOperator.address,
-    moniker: "v0",
-    selfStake: 1_000_000n * ONE_OPEN,
-  }],
-  accounts: [
-    validatorOperator, ...allOwners, ...contributors.flat(), ...modelOwners, ...operators, ...payers, ...senders,
-  ].map(funded),
-};
+  [{ validator, operator: validatorOperator }],
+  [...allOwners, ...contributors.flat(), ...modelOwners, ...operators, ...payers, ...senders],
+);
 
 // ---- nodes ----
 

@@ -15,17 +15,14 @@
 //                      vote and running sum rewritten (the worst case)
 //   unstake-all-votes  the same stakers unstaking from validator 0
 import { parseArgs } from "node:util";
-import { decodeTx, type TxMsg } from "../../proto/tx.ts";
-import type { Genesis } from "../../state/genesis.ts";
+import type { TxMsg } from "../../proto/tx.ts";
 import { MAX_VOTE_VALIDATORS } from "../../state/modules/gov/gov.ts";
 import { getActiveProposalIds } from "../../state/modules/gov/queries.ts";
 import { type ChainParams, DEFAULT_PARAMS } from "../../state/params.ts";
 import { MAX_ACTIVE_PROPOSALS_CAP } from "../../state/params-check.ts";
 import { ONE_OPEN } from "../../state/units.ts";
-import { MSG_WORK, TX_BASE_WORK, txWork, VERIFY_WORK } from "../../state/work.ts";
 import { TestAccount } from "../helpers/accounts.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { CheckedBlocks, openBenchNode, signedBy, verifyMsEach } from "./bench-chain.ts";
+import { benchGenesis, openCheckedBlocks, signedBy, verifyMsEach, workOf } from "./bench-chain.ts";
 
 const { values } = parseArgs({
   options: { stakers: { type: "string", default: "200" }, runs: { type: "string", default: "3" } },
@@ -47,7 +44,6 @@ const params: ChainParams = {
   },
 };
 
-const funded = (a: TestAccount) => ({ address: a.address, balance: 10_000_000n * ONE_OPEN });
 const newAccounts = (n: number) => Array.from({ length: n }, () => new TestAccount());
 const validators = newAccounts(MAX_VOTE_VALIDATORS);
 const operators = newAccounts(MAX_VOTE_VALIDATORS);
@@ -55,49 +51,17 @@ const stakers = newAccounts(N);
 const newcomers = newAccounts(N); // never vote
 const proposers = newAccounts(PROPOSALS);
 
-const genesis: Genesis = {
-  chainId: CHAIN_ID,
-  genesisTimeMs: 1_700_000_000_000,
+const genesis = benchGenesis(
+  CHAIN_ID,
   params,
-  // Validator 0 holds most of the power: its precommit alone commits every block.
-  validators: validators.map((v, i) => ({
-    address: v.address,
-    pubkey: v.publicKey,
-    operator: operators[i].address,
-    moniker: `v${i}`,
-    selfStake: i === 0 ? 1_000_000n * ONE_OPEN : ONE_OPEN,
-  })),
-  accounts: [...operators, ...stakers, ...newcomers, ...proposers].map(funded),
-};
+  validators.map((validator, i) => ({ validator, operator: operators[i] })),
+  [...stakers, ...newcomers, ...proposers],
+);
 
-const openNode = () => openBenchNode(genesis, tempDir("opl-stake-hook-"));
 const signed = (from: TestAccount, msg: TxMsg) => signedBy(CHAIN_ID, from, msg, params.minFee * 10n);
-const proposer = await openNode();
-const peers = await Promise.all(Array.from({ length: RUNS }, () => openNode()));
-const blocks = new CheckedBlocks({
-  chainId: CHAIN_ID,
-  validator: validators[0],
-  proposer,
-  peers,
-  genesisTimeMs: genesis.genesisTimeMs,
-  requireSuccess: true,
-});
+const { blocks, proposer, close } = await openCheckedBlocks(genesis, validators[0], RUNS, "opl-stake-hook-", { requireSuccess: true });
 
-/** A block of `txs` measured (CheckedBlocks.measure): its measured work per tx against what it was charged. */
-async function block(name: string, txs: Uint8Array[]) {
-  const { leastMs, verifyMs } = await blocks.measure(name, txs);
-  const n = txs.length;
-  const decoded = txs.map((t) => decodeTx(t));
-  const charged = decoded.reduce((s, t) => s + txWork(t), 0) / n - VERIFY_WORK;
-  return {
-    block: name,
-    txs: n,
-    measuredExecWorkPerTx: Math.round((leastMs / n / verifyMs) * 100),
-    chargedExecWorkPerTx: Math.round(charged),
-    msgWork: MSG_WORK[decoded[0].body.msg.type],
-    baseWork: TX_BASE_WORK,
-  };
-}
+const block = (name: string, txs: Uint8Array[]) => workOf(blocks, name, txs);
 
 /** Setup txs in blocks of at most `per`. */
 async function setupBlocks(name: string, txs: Uint8Array[], per = 2_000): Promise<void> {
@@ -134,6 +98,5 @@ try {
   results.push(await block("transfer", transfers()));
   for (const r of results) console.log(JSON.stringify(r));
 } finally {
-  await proposer.close();
-  for (const p of peers) await p.close();
+  await close();
 }

@@ -38,6 +38,19 @@ function mixedOrderKeySignature(): { message: Uint8Array; signature: Uint8Array;
   }
 }
 
+/**
+ * A signature whose R is the identity (a point of small order), made by the key's owner: S = k * a, so
+ * [S]B - [k]A is the identity and the equation holds; refused for R alone.
+ */
+function identityRSignature(): { message: Uint8Array; signature: Uint8Array; publicKey: Uint8Array } {
+  const { scalar, pointBytes: publicKey } = ed25519.utils.getExtendedPublicKey(generateSecretKey());
+  const R = new Uint8Array(32);
+  R[0] = 1;
+  const message = new Uint8Array(32).fill(5);
+  const k = mod(scalarOf(sha512(concatBytes(R, publicKey, message))));
+  return { message, signature: concatBytes(R, le(mod(k * scalar))), publicKey };
+}
+
 test("the main thread and a verify worker accept and refuse the same signatures", async () => {
   const secret = generateSecretKey();
   const publicKey = publicKeyOf(secret);
@@ -51,6 +64,9 @@ test("the main thread and a verify worker accept and refuse the same signatures"
   orderTwo[31] = 0x7f;
   const identitySignature = concatBytes(identity, new Uint8Array(32)); // R = identity, S = 0
   const mixed = mixedOrderKeySignature();
+  const identityR = identityRSignature();
+  // The identity's encoding with y = p + 1 (not canonical: y >= p).
+  const nonCanonical = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xee : i === 31 ? 0x7f : 0xff));
   const notOnCurve = new Uint8Array(32).fill(0);
   notOnCurve[0] = 2; // y = 2 has no x on the curve
 
@@ -62,9 +78,12 @@ test("the main thread and a verify worker accept and refuse the same signatures"
     ["the point of order 2 as public key", message, identitySignature, orderTwo, false],
     ["a key with a point of order 8 added (valid only cofactored)", mixed.message, mixed.signature, mixed.publicKey, false],
     ["a key that is not a curve point", message, signature, notOnCurve, false],
+    ["R the identity, by the key's owner (S = k * a)", identityR.message, identityR.signature, identityR.publicKey, false],
+    ["a key encoded not canonically (y = p + 1)", message, identitySignature, nonCanonical, false],
   ];
-  // The cofactored rule would accept the mixed-order case: it is a real difference between rules, not a typo.
+  // Other rules accept these: real differences between implementations, not typos in the cases.
   expect(ed25519.verify(mixed.signature, mixed.message, mixed.publicKey, { zip215: true })).toBe(true);
+  expect(ed25519.verify(identityR.signature, identityR.message, identityR.publicKey, { zip215: false })).toBe(true);
 
   const pool = new VerifyPool(1);
   try {

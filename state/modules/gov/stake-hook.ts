@@ -6,9 +6,11 @@ import { getActiveProposalIds, getVote } from "./queries.ts";
 import { setVote } from "./votes.ts";
 
 /**
- * Staking calls this whenever a staker's shares with a validator change (stake, unstake, slash of an
- * unbonding): a vote of that staker naming that validator, on a proposal in its voting period, now counts
- * the new shares. One read when no proposal is active; at most maxActiveProposals votes read otherwise.
+ * Staking calls this whenever a staker's shares with a validator change (stake, unstake, a validator's
+ * creation): a vote of that staker naming that validator, on a proposal in its voting period, now counts
+ * the new shares. One read when no proposal is active; at most maxActiveProposals votes read otherwise, each
+ * rewritten with its option's running sum if it names the validator: every such tx is charged that at the
+ * cap (state/work.ts STAKE_HOOK_WORK).
  */
 export function sharesChanged(view: Overlay, delegator: Uint8Array, operator: Uint8Array, shares: bigint): void {
   const active = getActiveProposalIds(view);

@@ -17,6 +17,16 @@ import { type Progress, writeStreamedGenesis } from "./genesis-accounts.ts";
 const GENESIS_SOURCE = "genesis-source";
 
 /**
+ * The layout of the state's keys and records this build reads and writes (docs/module-state.md), recorded
+ * when a chain's genesis is written (local value "state-format"; none before format 2). A change that would
+ * make an existing database read wrongly takes a new number, and a database of another is refused at open
+ * rather than failing at the first record it misreads. 2 (2026-12-07): unbonding groups (stk/unbg/) in place
+ * of the per-validator index (stk/unbv/), whose entries a format-1 state's completions would find missing.
+ */
+export const STATE_FORMAT = 2;
+const STATE_FORMAT_KEY = "state-format";
+
+/**
  * The root a streamed genesis was written with: recorded at the first open (right after writing it), so a
  * restart at height 0 checks the state against it without reading the accounts file again.
  */
@@ -25,6 +35,25 @@ async function streamedGenesisRoot(db: ChainDb, state: LatestState): Promise<Uin
   if (recorded !== undefined) return fromHex(recorded) ?? new Uint8Array(0); // unreadable: refused as damage
   await db.putLocal("genesis-root", toHex(state.rootHash));
   return state.rootHash;
+}
+
+/**
+ * Refuses a database whose state is in another format than this build's. At height 0 the format is recorded
+ * if it is not yet: just after its genesis was written (or a chain of an earlier format that never left its
+ * genesis, whose state no format change touched: genesis holds no unbondings).
+ */
+async function checkStateFormat(db: ChainDb, height: number): Promise<void> {
+  const format = await db.getLocal(STATE_FORMAT_KEY);
+  if (format === undefined && height === 0) {
+    await db.putLocal(STATE_FORMAT_KEY, String(STATE_FORMAT));
+    return;
+  }
+  if (format === String(STATE_FORMAT)) return;
+  throw new ChainMismatchError(
+    `this data directory's state is in format ${format ?? 1}, but this build reads format ${STATE_FORMAT} ` +
+    "(docs/module-state.md says what changed); start the chain again from genesis in a fresh home, or run the " +
+    "build that wrote it",
+  );
 }
 
 export class ChainMismatchError extends Error {
@@ -163,6 +192,7 @@ export async function openChain(
   if (!known && genesis.sourceDigest !== undefined) await db.putLocal(GENESIS_SOURCE, `${genesis.sourceDigest} ${identity}`);
   const height = await db.latestHeight();
   if (height === undefined) throw new DamagedDatabaseError("the database has a chain identity but no latest height");
+  await checkStateFormat(db, height);
   since = performance.now();
   await checkNoLostBlocks(db, height, own);
   phase("blockCheckMs", since);

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { ChainMismatchError, openChain } from "../../node/chain-open.ts";
+import { ChainMismatchError, openChain, STATE_FORMAT } from "../../node/chain-open.ts";
 import { homePaths } from "../../node/config.ts";
 import { genesisIdentity, readGenesisFile } from "../../node/genesis-file.ts";
 import { initHome } from "../../node/init.ts";
@@ -69,5 +69,23 @@ describe("the genesis identity, recorded once", () => {
     expect(defaulted.params).toEqual(genesis.params);
     expect(defaulted.sourceDigest).not.toBe(genesis.sourceDigest); // other bytes
     expect(genesisIdentity(defaulted)).toBe(genesisIdentity(genesis));
+  });
+
+  it("records the state format with the chain, and refuses a database of another format by name", async () => {
+    const dir = await home();
+    const genesis = readGenesisFile(homePaths(dir).genesis);
+    const db = await open(dir);
+    await openChain(db, genesis);
+    expect(await db.getLocal("state-format")).toBe(String(STATE_FORMAT));
+    await expect(openChain(db, genesis)).resolves.toMatchObject({ info: { height: 0 } });
+    // A database written by a build of format 1 (before unbonding groups) is refused, not misread later.
+    await db.putLocal("state-format", "1");
+    await expect(openChain(db, genesis)).rejects.toThrow(
+      new ChainMismatchError(
+        `this data directory's state is in format 1, but this build reads format ${STATE_FORMAT} ` +
+        "(docs/module-state.md says what changed); start the chain again from genesis in a fresh home, or run the " +
+        "build that wrote it",
+      ),
+    );
   });
 });

@@ -20,6 +20,11 @@ export class CoalescedJob {
     return this.queued;
   }
 
+  /** Whether a run is in flight or queued. */
+  get busy(): boolean {
+    return this.queued !== undefined || this.running !== undefined;
+  }
+
   /** Resolves once no run is in flight or queued (failures included: they are their requesters' business). */
   async idle(): Promise<void> {
     while (this.queued !== undefined || this.running !== undefined) {

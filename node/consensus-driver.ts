@@ -375,11 +375,13 @@ export class ConsensusDriver {
   /**
    * Moves the WAL to the next height's file as soon as this height's block is committed (durable, so its
    * records are needed no more), as CometBFT ends a height in its WAL at the commit: the file's replacement
-   * (two fsyncs and a close, on libuv's thread pool, which RPC's database reads share) then runs in the
-   * interval's shadow, not between the interval's timer and the next proposal's time, where under RPC load
-   * it cost tens of milliseconds a block. Left to startHeight, as before: a height this binary halts before
-   * (it starts no file for it); a decision during block sync (the block is not yet fsynced: sync fsyncs once
-   * per range); and one during a replay (the replayed next-height records go to the file startHeight writes).
+   * then runs in the interval's shadow, not between the interval's timer and the next proposal's time, where
+   * under RPC load it cost tens of milliseconds a block. Only the switch is awaited here: the new file's
+   * fsyncs run on libuv's thread pool while the next height starts, and its first flush (before anything
+   * signed in it leaves) waits for them (node/wal.ts `reset`). Left to startHeight, as before: a height this
+   * binary halts before (it starts no file for it); a decision during block sync (the block is not yet
+   * fsynced: sync fsyncs once per range); and one during a replay (the replayed next-height records go to the
+   * file startHeight writes).
    */
   private async beginNextWal(next: number): Promise<void> {
     if (this.o.haltBefore?.(next) !== undefined || this.syncs > 0 || this.replaying) return;

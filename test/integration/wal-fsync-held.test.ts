@@ -10,6 +10,7 @@ import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.t
 import { PREVOTE } from "../../proto/consensus.ts";
 import type { ConsensusMessage } from "../../proto/p2p.ts";
 import { HeldFsync } from "../helpers/held-fsync.ts";
+import { smallBlock } from "../helpers/max-block.ts";
 import { MemoryApp, SLOW_TIMEOUTS } from "../helpers/memory-app.ts";
 import { tempDir, waitFor } from "../helpers/tmp.ts";
 
@@ -91,6 +92,65 @@ describe("own signatures leave only once durable, and the main thread is free me
     expect(fatal).toEqual([]);
     expect(violations).toEqual([]);
     expect(sent.map((m) => (m.type === "vote" ? m.vote.vote.type : "proposal")).slice(0, 3)).toEqual(["proposal", 1, 2]);
+  });
+
+  it("the next height's proposal is built while the WAL's move to its file is on the disk; nothing of it leaves before", async () => {
+    const t = tempDir("opl-walrotate-");
+    cleanup = t.cleanup;
+    createValidatorKey(join(t.dir, "key.json"));
+    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const walPath = join(t.dir, "cs.wal");
+    const fsyncer = new HeldFsync();
+    const signer = new GuardedSigner(key, join(t.dir, "signer.json"), join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, fsyncer);
+    const proposed: number[] = [];
+    const app = new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }], (fields) => {
+      proposed.push(fields.height ?? 0);
+      return smallBlock(fields);
+    });
+    // Every fsync from height 1's commit on is held: first those of the WAL's next file (height 2's).
+    fsyncer.holding = () => app.committed.length >= 1;
+    const sent: ConsensusMessage[] = [];
+    const violations: string[] = [];
+    const network = {
+      broadcast(m: ConsensusMessage) {
+        if (m.type !== "proposal" && m.type !== "compactProposal" && m.type !== "vote") return;
+        sent.push(m);
+        const signature = m.type === "vote" ? m.vote.signature : m.proposal.signature;
+        if (!readFileSync(walPath).includes(toBase64(signature))) violations.push(`${m.type} sent before its WAL record`);
+      },
+    };
+    const fatal: unknown[] = [];
+    const driver = new ConsensusDriver({
+      app,
+      network,
+      signer,
+      walPath,
+      fsyncer,
+      timeouts: SLOW_TIMEOUTS,
+      commitTimeoutMs: 0,
+      logger: pino({ level: "silent" }),
+      onFatal: (err) => fatal.push(err),
+    });
+    await driver.start();
+    try {
+      await waitFor("height 2's proposal built and signed", () => (signer.lastSigned?.height === 2 ? true : undefined), 5000);
+      expect(proposed).toContain(2);
+      expect(fsyncer.held).toBeGreaterThanOrEqual(2); // the new file's and its directory's, at least
+      const ofHeight2 = (m: ConsensusMessage) => (m.type === "vote" ? m.vote.vote.height : m.type === "proposal" || m.type === "compactProposal" ? m.proposal.proposal.height : 0) === 2;
+      expect(sent.filter(ofHeight2)).toEqual([]);
+
+      await waitFor("height 2 committed", () => {
+        fsyncer.releaseAll();
+        return app.committed.length >= 2 ? true : undefined;
+      });
+      expect(sent.filter(ofHeight2).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      fsyncer.holding = () => false;
+      fsyncer.releaseAll();
+      await driver.stop();
+    }
+    expect(fatal).toEqual([]);
+    expect(violations).toEqual([]);
   });
 
   it("a failed fsync is fatal, and what it was to make durable is never sent", async () => {

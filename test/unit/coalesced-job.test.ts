@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CoalescedJob } from "../../node/coalesced-job.ts";
 import type { Fsyncer } from "../../node/durable-file.ts";
 import { readWal, Wal } from "../../node/wal.ts";
+import { HeldFsync } from "../helpers/held-fsync.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let cleanup: (() => void) | undefined;
@@ -74,5 +75,55 @@ describe("the WAL's flush", () => {
     expect(fsyncs).toHaveLength(1);
     await wal.close();
     expect(readWal<{ n: number }>(path).records).toHaveLength(10);
+  });
+});
+
+describe("the WAL's reset (the next height's file)", () => {
+  it("returns before its fsyncs, and a flush after it waits for the new file and its directory entry", async () => {
+    const t = tempDir("opl-walreset-");
+    cleanup = t.cleanup;
+    const fsync = new HeldFsync();
+    fsync.holding = () => false;
+    const path = join(t.dir, "cs.wal");
+    const wal = Wal.open<{ n: number }>(path, fsync);
+    wal.append({ n: 1 });
+    await wal.flush();
+
+    fsync.holding = () => true; // the disk is slow from here on
+    await wal.reset([{ n: 2 }]); // resolves with the file's and the directory's fsyncs still held
+    expect(fsync.held).toBe(2);
+    expect(readWal<{ n: number }>(path).records).toEqual([{ n: 2 }]); // switched: a killed process reads it
+    wal.append({ n: 3 });
+    let flushed = false;
+    const flush = wal.flush().then(() => (flushed = true));
+    for (let i = 0; i < 5; i++) await turn(); // the flush's run starts on a turn, then waits for the reset
+    expect(flushed).toBe(false); // the new file's own fsync is not asked for before the reset's are done
+    expect(fsync.held).toBe(2);
+    fsync.holding = () => false;
+    fsync.releaseAll();
+    await flush;
+    expect(flushed).toBe(true);
+    await wal.close();
+    expect(readWal<{ n: number }>(path).records).toEqual([{ n: 2 }, { n: 3 }]);
+  });
+
+  it("a reset's failed fsync rejects every later flush and reset: nothing is signed on an undurable file", async () => {
+    const t = tempDir("opl-walresetfail-");
+    cleanup = t.cleanup;
+    let failing = false;
+    const disk: Fsyncer = {
+      fsync: async () => {
+        if (failing) throw new Error("EIO: the disk failed the fsync");
+      },
+    };
+    const wal = Wal.open<{ n: number }>(join(t.dir, "cs.wal"), disk);
+    failing = true;
+    await wal.reset([{ n: 1 }]);
+    failing = false; // the disk works again: too late, the pages may be gone
+    wal.append({ n: 2 });
+    await expect(wal.flush()).rejects.toThrow(/EIO/);
+    await expect(wal.flush()).rejects.toThrow(/EIO/);
+    await expect(wal.reset([{ n: 3 }])).rejects.toThrow(/EIO/);
+    await wal.close();
   });
 });

@@ -229,6 +229,11 @@ function closeOffThread(fd: number): Promise<void> {
   return new Promise<void>((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+/** Resolves once every promise has settled; rejects with the first failure, but only then. */
+async function allOrFirstError(promises: Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(promises)) if (r.status === "rejected") throw r.reason;
+}
+
 export class Wal<T> {
   private readonly path: string;
   private readonly fsyncer: Fsyncer;
@@ -237,6 +242,8 @@ export class Wal<T> {
   private readonly flushes: CoalescedJob;
   /** The last `reset`'s file and name on their way to disk; undefined once they are there. */
   private settling: Promise<void> | undefined;
+  /** The close of the file the last `reset` replaced. */
+  private closing: Promise<void> | undefined;
   private closed = false;
 
   private constructor(path: string, fd: number, fsyncer: Fsyncer) {
@@ -280,14 +287,17 @@ export class Wal<T> {
   /**
    * Replaces the whole log with `records` (the next height's file begins). The switch itself is done when
    * this resolves: the records are written to a temp file renamed over the log, and appends go to the new
-   * file. Its durability (the file's fsync, the directory's for its name, the old file's close) runs on
-   * libuv's thread pool meanwhile, and the next `flush` waits for it: so nothing signed in the new file
-   * leaves before the file and its name are on disk, and the next height's proposal is built while the disk
-   * works (before, the two fsyncs ran between the commit and the next height's start: 45-80 ms a height of
-   * a 1-validator chain under load). Power loss before then may leave the log torn or empty, or the old
-   * file in place: the old file's height is committed (the driver replaces the log only after its block is
-   * durable) and nothing of the new one has left the node, so reading it back (a torn tail dropped) or
-   * starting the height afresh is safe either way.
+   * file. Its durability (the file's fsync, and the directory's for its name) runs on libuv's thread pool
+   * meanwhile (the old file's close too, which nothing waits for but `close`), and the next `flush` waits
+   * for it: so nothing signed in the new file leaves before the file and its name are on disk, and the next
+   * height's proposal is built while the disk works (before, the two fsyncs ran between the commit and the
+   * next height's start: 45-80 ms a height of a 1-validator chain under load). Power loss before then may
+   * leave the old file in place, or the new one empty or torn: the old file's height is committed (the
+   * driver replaces the log only after its block is durable) and nothing of the new one has left the node,
+   * so starting the height afresh or reading back what is there (a torn tail dropped) is safe. One case is
+   * refused instead: a file system that wrote back a later page of the new file and not an earlier one
+   * leaves a hole with good records after it, which `readWal` takes for corruption in the middle (as it
+   * would for a hole in records appended and never flushed, a risk older than this).
    */
   async reset(records: T[]): Promise<void> {
     // Nothing running or queued on the file being replaced, and the last reset on disk (its failure thrown
@@ -307,8 +317,13 @@ export class Wal<T> {
     }
     const replaced = this.fd;
     this.fd = fd;
-    const settling = Promise.all([this.fsyncer.fsync(fd), this.fsyncDir(), closeOffThread(replaced)]).then(() => {});
+    // Both run to their end before `settling` is done, a failure or not: nothing is closed under an fsync.
+    const settling = allOrFirstError([this.fsyncer.fsync(fd), this.fsyncDir()]);
     this.settling = settling;
+    // The old file's close frees its blocks and makes nothing durable: not something a flush waits for. Its
+    // failure (on a file already replaced) loses nothing.
+    const closing = closeOffThread(replaced).catch(() => {});
+    this.closing = closing;
     // A failure stays in `settling`: every later flush and reset rejects with it (never retried, as
     // CoalescedJob). Registered first, so it clears `settling` before any waiter on it runs.
     settling.then(() => (this.settling === settling ? (this.settling = undefined) : undefined), () => {});
@@ -329,12 +344,18 @@ export class Wal<T> {
   }
 
   /**
-   * Closes once no fsync is running on the file. Once: a second close would close whatever file has been
-   * given the descriptor's number since.
+   * Closes once no fsync is running or queued on the file (looking again after each wait, as `reset`). Once:
+   * a second close would close whatever file has been given the descriptor's number since. A failed fsync
+   * is not thrown here: it was its flush's (and the node stops on that).
    */
   async close(): Promise<void> {
-    await this.flushes.idle();
-    await this.settling?.catch(() => {});
+    while (this.settling !== undefined || this.flushes.busy) {
+      const settling = this.settling;
+      await settling?.catch(() => {});
+      if (this.settling === settling) this.settling = undefined; // failed: nothing else runs on it
+      await this.flushes.idle();
+    }
+    await this.closing;
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);

@@ -1,3 +1,4 @@
+import { fstatSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CoalescedJob } from "../../node/coalesced-job.ts";
@@ -125,5 +126,43 @@ describe("the WAL's reset (the next height's file)", () => {
     await expect(wal.flush()).rejects.toThrow(/EIO/);
     await expect(wal.reset([{ n: 3 }])).rejects.toThrow(/EIO/);
     await wal.close();
+  });
+});
+
+describe("the WAL's close after a reset", () => {
+  it("waits for the reset's fsyncs and a flush asked meanwhile: no descriptor is closed under an fsync", async () => {
+    const t = tempDir("opl-walresetclose-");
+    cleanup = t.cleanup;
+    const held: (() => void)[] = [];
+    const sawClosed: number[] = [];
+    let holding = false;
+    const disk: Fsyncer = {
+      fsync: (fd) =>
+        new Promise<void>((resolve) => {
+          const run = () => {
+            try {
+              fstatSync(fd); // what a real fsync would need: the descriptor still open
+            } catch {
+              sawClosed.push(fd);
+            }
+            resolve();
+          };
+          if (holding) held.push(run);
+          else setImmediate(run);
+        }),
+    };
+    const wal = Wal.open<{ n: number }>(join(t.dir, "cs.wal"), disk);
+    holding = true;
+    await wal.reset([{ n: 1 }]);
+    expect(held).toHaveLength(2);
+    const closed = wal.close();
+    wal.append({ n: 2 });
+    const flushed = wal.flush(); // asked while close waits for the reset
+    await turn();
+    holding = false;
+    for (const run of held.splice(0)) run();
+    await flushed;
+    await closed;
+    expect(sawClosed).toEqual([]);
   });
 });

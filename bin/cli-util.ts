@@ -24,7 +24,7 @@ const CREATES_HOME = new Set(["init", "keys add", "keys import"]);
 /**
  * Refuses a home that does not exist, saying what to run, for every command but those that create one (and
  * `start --init-if-missing`): an RPC command would otherwise fall back to whatever node listens on the default
- * port, and a mistyped --home would act on another chain. Called before every action (bin/opl.ts).
+ * port, and a mistyped --home would act on another chain. Called before every action (bin/cli.ts).
  */
 export function checkHomeExists(command: string, opts: { home?: unknown; initIfMissing?: unknown }): void {
   if (typeof opts.home !== "string" || CREATES_HOME.has(command)) return;

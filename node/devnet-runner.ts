@@ -8,7 +8,7 @@ import { NODE_FLAGS, nodeProcessEnv } from "./node-process-env.ts";
 
 export interface RunnerOptions {
   devnet: Devnet;
-  /** The Node.js binary and bin/opl.ts: the nodes run the very code the launcher runs. */
+  /** The Node.js binary and bin/opl.js: the nodes run the very code the launcher runs. */
   nodeBinary: string;
   oplScript: string;
   out?: NodeJS.WriteStream;
@@ -105,7 +105,7 @@ export class DevnetRunner {
     const log = join(node.home, "node.log");
     const proc = spawn(
       this.o.nodeBinary,
-      // As bin/opl.ts's shebang (NODE_FLAGS: the young generation's size).
+      // As bin/opl.js's shebang (NODE_FLAGS: the young generation's size).
       [...NODE_FLAGS, this.o.oplScript, "start", "--home", node.home, "--log-file", log],
       { stdio: ["ignore", "ignore", "pipe"], detached: true, env: nodeProcessEnv() },
     );

@@ -1,5 +1,5 @@
 /**
- * Environment a node process is started with (by `opl devnet` and the tests' process helper; bin/opl.ts's
+ * Environment a node process is started with (by `opl devnet` and the tests' process helper; bin/opl.js's
  * shebang and package.json's scripts set the same literally). Any value already in the environment wins.
  *
  * MALLOC_ARENA_MAX=2: glibc gives each thread that allocates (verify workers, libuv's pool running LevelDB,

@@ -100,7 +100,7 @@ Examples:
           setDevnetVerifyWorkers(devnet, workers);
         }
 
-        const runner = new DevnetRunner({ devnet, nodeBinary: process.execPath, oplScript: resolve(import.meta.dirname, "..", "opl.ts") });
+        const runner = new DevnetRunner({ devnet, nodeBinary: process.execPath, oplScript: resolve(import.meta.dirname, "..", "opl.js") });
         let signals = 0;
         const onSignal = (signal: string) => {
           signals++;

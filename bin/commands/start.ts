@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { flushCompileCache } from "node:module";
 import type { Command } from "commander";
 import { action, DEFAULT_CHAIN_ID, DEFAULT_HOME } from "../cli-util.ts";
 
@@ -127,6 +128,8 @@ export function registerStart(program: Command): void {
           logger.flush();
           process.exit(UPGRADE_HALT_EXIT_CODE);
         });
+        // The node's code is all loaded: the compile cache (bin/opl.js) gets it now, not only at a clean exit.
+        flushCompileCache();
         if (opts.status) {
           console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);
           console.log(`try: npx opl status --rpc ${node.rpc.url}`);

@@ -27,7 +27,7 @@ interface Options {
   keep: boolean;
   /** Put the accounts in genesis.json itself, as before accounts files (one JSON string: up to a few million). */
   inline: boolean;
-  /** The bin/opl.ts whose node is measured (another checkout, for a before/after; the home is made by this one). */
+  /** The bin/opl.js whose node is measured (another checkout, for a before/after; the home is made by this one). */
   opl: string;
   /** A home kept by an earlier run (--keep): only the restart is measured. */
   home?: string;

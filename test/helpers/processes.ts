@@ -9,7 +9,7 @@ import { NODE_FLAGS, nodeProcessEnv } from "../../node/node-process-env.ts";
  * whichever Node happens to run the test runner.
  */
 const ROOT = join(import.meta.dirname, "..", "..");
-export const OPL = join(ROOT, "bin", "opl.ts");
+export const OPL = join(ROOT, "bin", "opl.js");
 const PINNED_NODE = join(ROOT, "node_modules", ".bin", "node");
 export const NODE = existsSync(PINNED_NODE) ? PINNED_NODE : process.execPath;
 
@@ -101,7 +101,7 @@ export class NodeProcess {
       NODE,
       // OPL_NODE_FLAGS passes flags to the node's Node.js, e.g. "--cpu-prof" when profiling a benchmark.
       [
-        ...NODE_FLAGS, // as bin/opl.ts's shebang sets them
+        ...NODE_FLAGS, // as bin/opl.js's shebang sets them
         ...(process.env.OPL_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
         OPL,
         "start",

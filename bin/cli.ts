@@ -1,7 +1,7 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=16
-// MALLOC_ARENA_MAX=2: fewer glibc malloc arenas, ~35 MB less peak RSS under load (node/node-process-env.ts).
-// --max-semi-space-size=16 (MB): the young generation's bound, ~30 MB less peak RSS under load than 32 for
-// about the same CPU (node/node-process-env.ts NODE_FLAGS); harmless for the short client commands.
+/**
+ * The `opl` command line: its commands, their options and help. Started by bin/opl.js (the launcher, which sets
+ * the Node.js flags and the compile cache first); each command loads what it runs when it runs.
+ */
 import { Command, CommanderError } from "commander";
 import { checkHomeExists, CliError, EXIT, EXIT_CODES_HELP, JSON_OPTION_HELP, jsonOutput, reportError } from "./cli-util.ts";
 import { registerDevnet } from "./commands/devnet.ts";

@@ -4,6 +4,8 @@
 // --max-semi-space-size=16 (MB): the young generation's bound, ~30 MB less peak RSS under load than 32 for
 // about the same CPU (node/node-process-env.ts NODE_FLAGS); harmless for the short client commands.
 import * as nodeModule from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 
 /**
@@ -12,10 +14,14 @@ import process from "node:process";
  * stripper (~100 ms) and then parses every file: about half of a command's start-up. With the cache, a
  * file whose contents did not change is taken from the cache instead (stripped and compiled), so the
  * stripper is never loaded: `opl version` 0.54-0.64 s -> 0.29-0.30 s, and a node's code loads in 0.86-0.89
- * s instead of 1.20 (measured on the 2-core machine, Node 24.21). The cache lives in
- * os.tmpdir()/node-compile-cache, or where NODE_COMPILE_CACHE says; NODE_DISABLE_COMPILE_CACHE=1 turns it
- * off; a failure to use it is silent and costs only the time. Plain JavaScript on purpose: a .ts launcher
- * would load the stripper before it could turn the cache on.
+ * s instead of 1.20 (measured on the 2-core machine, Node 24.21). A failure to use it is silent and costs
+ * only the time; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ *
+ * Where: NODE_COMPILE_CACHE if set, else the user's own cache directory (compileCacheDir), not Node's default
+ * under the shared os.tmpdir(). What the cache holds is compiled code that this process runs, a validator
+ * with its key among them: in /tmp, another local user could create the directory first and put code there.
+ *
+ * Plain JavaScript on purpose: a .ts launcher would load the stripper before it could turn the cache on.
  */
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
@@ -26,5 +32,17 @@ if (major < 24) {
   );
   process.exit(1);
 }
-nodeModule.enableCompileCache();
+nodeModule.enableCompileCache(compileCacheDir(process.env));
 await import("./cli.ts");
+
+/**
+ * NODE_COMPILE_CACHE, or $XDG_CACHE_HOME/opl/node-compile-cache, or ~/.cache/opl/node-compile-cache: under
+ * this user's home, where no other user can create it first (Node makes the directories as needed, and
+ * writes each entry readable by this user alone).
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {string}
+ */
+function compileCacheDir(env) {
+  if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "opl", "node-compile-cache");
+}

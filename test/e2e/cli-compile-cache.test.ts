@@ -23,7 +23,9 @@ function filesUnder(dir: string): string[] {
 }
 
 function opl(args: string[], env: Record<string, string>) {
-  const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const inherited = { ...process.env };
+  delete inherited.NODE_COMPILE_CACHE; // each test says where, or not
+  const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...inherited, ...env } });
   return collectOutput(child, `opl ${args.join(" ")}`, 30_000);
 }
 
@@ -40,6 +42,14 @@ describe("the opl launcher's compile cache", () => {
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
     expect(JSON.parse(second.stdout).node).toMatch(/^v24\./);
+  });
+
+  it("by default it is in the user's cache directory (XDG_CACHE_HOME), not under the shared temp directory", async () => {
+    const t = tempDir("opl-compile-cache-xdg-");
+    cleanup = t.cleanup;
+    const run = await opl(["version"], { XDG_CACHE_HOME: t.dir });
+    expect(run.code).toBe(0);
+    expect(filesUnder(join(t.dir, "opl", "node-compile-cache")).length).toBeGreaterThan(10);
   });
 
   it("NODE_DISABLE_COMPILE_CACHE=1 turns it off: nothing is written, the command still works", async () => {

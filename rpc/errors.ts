@@ -1,5 +1,5 @@
 import { TX_ERRORS, TxError } from "../state/errors.ts";
-import { StateValueDamagedError } from "../state/store/latest-values.ts";
+import { StateValueDamagedError } from "../state/store/value-damage.ts";
 import { INTERNAL_ERROR, RpcError } from "./rpc-error.ts";
 
 // JSON-RPC 2.0's own error codes live with RpcError (browser-safe: the clients check them too).

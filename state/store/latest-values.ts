@@ -1,9 +1,9 @@
-import { equalBytes, toHex } from "../../crypto/bytes.ts";
+import { equalBytes } from "../../crypto/bytes.ts";
 import { treePath, valueHash } from "../smt.ts";
 import type { RecordCodec, StateWrite } from "../view.ts";
 import { keyId } from "../view.ts";
-import { BLOCK_STORE_REPAIR } from "./chain-db.ts";
 import { ByteBoundedCache, DEFAULT_VALUE_CACHE_BYTES } from "./value-cache.ts";
+import { stateValueDamaged } from "./value-damage.ts";
 
 /**
  * Where latest values live when they are not cached: the database's latest-value bucket as of the last
@@ -27,21 +27,6 @@ export const NO_SOURCE: LatestValueSource = {
   advance: () => {},
   close: () => {},
 };
-
-/**
- * A latest value read from the database is not the one the state tree holds (a flipped bit on disk, a lost
- * record): the node must not execute or answer on it. Its message says what is wrong and what to do.
- */
-export class StateValueDamagedError extends Error {
-  override name = "StateValueDamagedError";
-}
-
-export function stateValueDamaged(key: Uint8Array, why: string): StateValueDamagedError {
-  return new StateValueDamagedError(
-    `the state value at key ${toHex(key)} in the database ${why}: a state value is damaged, and executing on it ` +
-    `would fork the chain. ${BLOCK_STORE_REPAIR}`,
-  );
-}
 
 /** The value hash the state tree holds at a path (undefined: no leaf there). */
 export type LeafLookup = (path: Uint8Array) => Uint8Array | undefined;

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { STEP_PRECOMMIT, STEP_PREVOTE, STEP_PROPOSE } from "../../consensus/signer-guard.ts";
 import { toBase64 } from "../../crypto/bytes.ts";
 import { ConsensusDriver } from "../../node/consensus-driver.ts";
+import type { DriverOptions } from "../../node/consensus-driver-options.ts";
 import { GuardedSigner, readSignerState, SIGNER_AUDIT_MAX_BYTES } from "../../node/signer.ts";
 import { createValidatorKey, loadValidatorKey } from "../../node/validator-key.ts";
 import { PREVOTE } from "../../proto/consensus.ts";
@@ -25,6 +26,20 @@ const voteStep = (type: number) => (type === PREVOTE ? STEP_PREVOTE : STEP_PRECO
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
+
+/** A driver of one validator on real files and the test's disk: slow timeouts, no interval, fatal errors kept. */
+async function startDriver(o: Pick<DriverOptions, "app" | "network" | "signer" | "walPath" | "fsyncer">) {
+  const fatal: unknown[] = [];
+  const driver = new ConsensusDriver({
+    ...o,
+    timeouts: SLOW_TIMEOUTS,
+    commitTimeoutMs: 0,
+    logger: pino({ level: "silent" }),
+    onFatal: (err) => fatal.push(err),
+  });
+  await driver.start();
+  return { driver, fatal };
+}
 
 describe("own signatures leave only once durable, and the main thread is free meanwhile", () => {
   it("with every fsync held, nothing signed is broadcast; once released, each message goes out after its records", async () => {
@@ -57,19 +72,7 @@ describe("own signatures leave only once durable, and the main thread is free me
       },
     };
     const app = new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]);
-    const fatal: unknown[] = [];
-    const driver = new ConsensusDriver({
-      app,
-      network,
-      signer,
-      walPath,
-      fsyncer,
-      timeouts: SLOW_TIMEOUTS,
-      commitTimeoutMs: 0,
-      logger: pino({ level: "silent" }),
-      onFatal: (err) => fatal.push(err),
-    });
-    await driver.start();
+    const { driver, fatal } = await startDriver({ app, network, signer, walPath, fsyncer });
     try {
       // The proposal is signed and its records wait for the disk.
       await waitFor("the first signature, its fsync held", () => (signer.lastSigned?.height === 1 && fsyncer.held > 0 ? true : undefined), 5000);
@@ -122,19 +125,7 @@ describe("own signatures leave only once durable, and the main thread is free me
         if (!readFileSync(walPath).includes(toBase64(signature))) violations.push(`${m.type} sent before its WAL record`);
       },
     };
-    const fatal: unknown[] = [];
-    const driver = new ConsensusDriver({
-      app,
-      network,
-      signer,
-      walPath,
-      fsyncer,
-      timeouts: SLOW_TIMEOUTS,
-      commitTimeoutMs: 0,
-      logger: pino({ level: "silent" }),
-      onFatal: (err) => fatal.push(err),
-    });
-    await driver.start();
+    const { driver, fatal } = await startDriver({ app, network, signer, walPath, fsyncer });
     try {
       await waitFor("height 2's proposal built and signed", () => (signer.lastSigned?.height === 2 ? true : undefined), 5000);
       expect(proposed).toContain(2);
@@ -172,19 +163,13 @@ describe("own signatures leave only once durable, and the main thread is free me
     const signer = new GuardedSigner(key, join(t.dir, "signer.json"), join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, failing);
     holder.signer = signer;
     const sent: ConsensusMessage[] = [];
-    const fatal: unknown[] = [];
-    const driver = new ConsensusDriver({
+    const { driver, fatal } = await startDriver({
       app: new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]),
       network: { broadcast: (m) => void (m.type === "proposal" || m.type === "compactProposal" || m.type === "vote" ? sent.push(m) : undefined) },
       signer,
       walPath: join(t.dir, "cs.wal"),
       fsyncer: failing,
-      timeouts: SLOW_TIMEOUTS,
-      commitTimeoutMs: 0,
-      logger: pino({ level: "silent" }),
-      onFatal: (err) => fatal.push(err),
     });
-    await driver.start();
     await waitFor("the node stopping on the failed fsync", () => (fatal.length > 0 ? true : undefined), 5000);
     await driver.stop();
     expect(String(fatal[0])).toMatch(/EIO/);
@@ -203,18 +188,12 @@ describe("own signatures leave only once durable, and the main thread is free me
     };
     const signer = new GuardedSigner(key, join(t.dir, "signer.json"), join(t.dir, "audit.log"), SIGNER_AUDIT_MAX_BYTES, failing);
     holder.signer = signer;
-    const fatal: unknown[] = [];
-    const driver = new ConsensusDriver({
+    const { driver, fatal } = await startDriver({
       app: new MemoryApp([{ address: key.address, pubkey: key.publicKey, power: 10 }]),
       signer,
       walPath: join(t.dir, "cs.wal"),
       fsyncer: failing,
-      timeouts: SLOW_TIMEOUTS,
-      commitTimeoutMs: 0,
-      logger: pino({ level: "silent" }),
-      onFatal: (err) => fatal.push(err),
     });
-    await driver.start();
     await waitFor("the node stopping on the failed fsync", () => (fatal.length > 0 ? true : undefined), 5000);
     await driver.stop();
     expect(String(fatal[0])).toMatch(/EIO/);

@@ -33,17 +33,25 @@ if (major < 24) {
   );
   process.exit(1);
 }
-nodeModule.enableCompileCache(compileCacheDir(process.env));
+const cacheDir = compileCacheDir(process.env);
+if (cacheDir !== undefined) nodeModule.enableCompileCache(cacheDir);
 await import("./cli.ts");
 
 /**
  * NODE_COMPILE_CACHE, or $XDG_CACHE_HOME/opl/node-compile-cache, or ~/.cache/opl/node-compile-cache: under
  * this user's home, where no other user can create it first (Node makes the directories as needed, and
  * writes each entry readable by this user alone).
+ * Undefined when there is no home to put it in (no HOME and no passwd entry, as in some containers): then
+ * there is no cache, rather than one in a directory anyone can write to.
  * @param {NodeJS.ProcessEnv} env
- * @returns {string}
+ * @returns {string | undefined}
  */
 function compileCacheDir(env) {
   if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
-  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "opl", "node-compile-cache");
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "opl", "node-compile-cache");
+  try {
+    return join(homedir(), ".cache", "opl", "node-compile-cache");
+  } catch {
+    return undefined;
+  }
 }

@@ -3,9 +3,10 @@
 // MALLOC_ARENA_MAX=2: fewer glibc malloc arenas, ~35 MB less peak RSS under load (node/node-process-env.ts).
 // --max-semi-space-size=16 (MB): the young generation's bound, ~30 MB less peak RSS under load than 32 for
 // about the same CPU (node/node-process-env.ts NODE_FLAGS); harmless for the short client commands.
+import { lstatSync, mkdirSync } from "node:fs";
 import * as nodeModule from "node:module";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import process from "node:process";
 
 /**
@@ -34,24 +35,55 @@ if (major < 24) {
   process.exit(1);
 }
 const cacheDir = compileCacheDir(process.env);
-if (cacheDir !== undefined) nodeModule.enableCompileCache(cacheDir);
+if (cacheDir !== undefined && ownDirectory(cacheDir)) nodeModule.enableCompileCache(cacheDir);
 await import("./cli.ts");
 
 /**
- * NODE_COMPILE_CACHE, or $XDG_CACHE_HOME/opl/node-compile-cache, or ~/.cache/opl/node-compile-cache: under
- * this user's home, where no other user can create it first (Node makes the directories as needed, and
- * writes each entry readable by this user alone).
- * Undefined when there is no home to put it in (no HOME and no passwd entry, as in some containers): then
- * there is no cache, rather than one in a directory anyone can write to.
+ * NODE_COMPILE_CACHE, or $XDG_CACHE_HOME/opl/node-compile-cache, or ~/.cache/opl/node-compile-cache.
+ * Undefined when that is no absolute path (no home at all, as in some containers; an empty HOME; a relative
+ * XDG_CACHE_HOME, which the XDG spec says to ignore): a relative one would put the cache in whatever
+ * directory opl runs in.
  * @param {NodeJS.ProcessEnv} env
  * @returns {string | undefined}
  */
 function compileCacheDir(env) {
-  if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "opl", "node-compile-cache");
+  if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE; // the operator's choice, as Node takes it
+  let dir;
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) dir = join(env.XDG_CACHE_HOME, "opl", "node-compile-cache");
+  else {
+    try {
+      const home = homedir();
+      if (isAbsolute(home)) dir = join(home, ".cache", "opl", "node-compile-cache");
+    } catch {
+      // no home: no cache
+    }
+  }
+  return dir;
+}
+
+/**
+ * Makes `dir` (mode 0700 for what it creates) and says whether only this user can change what is in it:
+ * it and every directory above it owned by this user or root, and none writable by others unless sticky
+ * (as /tmp: others cannot rename or remove what is ours there). Node checks neither owner nor mode, and a
+ * HOME of /tmp (some containers) or a directory another user made first would let that user plant code.
+ * On a system without user ids (Windows) it is not checked. Never throws: a doubt means no cache.
+ * @param {string} dir
+ * @returns {boolean}
+ */
+function ownDirectory(dir) {
+  const uid = process.getuid?.();
+  if (uid === undefined) return true;
   try {
-    return join(homedir(), ".cache", "opl", "node-compile-cache");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (let d = dir; ; d = dirname(d)) {
+      const s = lstatSync(d);
+      if (!s.isDirectory() || (s.uid !== uid && s.uid !== 0)) return false;
+      const othersWrite = (s.mode & 0o022) !== 0;
+      const sticky = (s.mode & 0o1000) !== 0;
+      if (othersWrite && !sticky) return false;
+      if (dirname(d) === d) return true;
+    }
   } catch {
-    return undefined;
+    return false;
   }
 }

@@ -128,7 +128,9 @@ export function registerStart(program: Command): void {
           logger.flush();
           process.exit(UPGRADE_HALT_EXIT_CODE);
         });
-        // The node's code is all loaded: the compile cache (bin/opl.js) gets it now, not only at a clean exit.
+        // The node's code is all loaded: the compile cache (bin/opl.js) gets it now, not only at a clean exit
+        // (a killed node never writes it). Synchronous: ~65 ms once after a code change (~1,300 entries, 7 MB),
+        // ~1 ms when the cache already has them.
         flushCompileCache();
         if (opts.status) {
           console.log(`chain ${node.genesis.chainId} | JSON-RPC ${node.rpc.url} | logs ${logFile}`);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { collectOutput, NODE, OPL } from "../helpers/processes.ts";
@@ -32,37 +32,65 @@ function opl(args: string[], env: Record<string, string>, nodeArgs: string[] = [
   return collectOutput(child, `opl ${args.join(" ")}`, 30_000);
 }
 
-describe("the opl launcher's compile cache", () => {
-  it("fills the directory NODE_COMPILE_CACHE names, and a second run answers the same from it", async () => {
-    const t = tempDir("opl-compile-cache-");
-    cleanup = t.cleanup;
-    const dir = join(t.dir, "cache");
-    const first = await opl(["version", "--json"], { NODE_COMPILE_CACHE: dir });
-    expect(first.code).toBe(0);
-    const cached = filesUnder(dir);
-    expect(cached.length).toBeGreaterThan(10); // the command line's modules, .ts ones among them
-    const second = await opl(["version", "--json"], { NODE_COMPILE_CACHE: dir });
-    expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
-    expect(JSON.parse(second.stdout).node).toMatch(/^v24\./);
+/** Runs `opl version --json` in `cwd` with `env`; the compile cache's own debug lines are on stderr. */
+async function versionIn(cwd: string, env: Record<string, string>) {
+  const inherited = { ...process.env };
+  for (const name of ["NODE_COMPILE_CACHE", "XDG_CACHE_HOME", "NODE_DISABLE_COMPILE_CACHE"]) delete inherited[name];
+  const child = spawn(NODE, [OPL, "version", "--json"], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...inherited, NODE_DEBUG_NATIVE: "COMPILE_CACHE", ...env },
   });
+  const run = await collectOutput(child, "opl version", 30_000);
+  expect(run.code, run.stderr).toBe(0);
+  expect(JSON.parse(run.stdout).node).toMatch(/^v24\./);
+  return run;
+}
 
-  it("by default it is in the user's cache directory (XDG_CACHE_HOME), not under the shared temp directory", async () => {
+/** Whether Node took bin/cli.ts, stripped, from the compile cache (its NODE_DEBUG_NATIVE=COMPILE_CACHE lines). */
+const FROM_CACHE = /retrieving transpile cache for StrippedTypeScript \S*\/bin\/cli\.ts\.\.\.success/;
+const cliFromCache = (stderr: string) => FROM_CACHE.test(stderr);
+
+describe("the opl launcher's compile cache", () => {
+  it("by default fills the user's cache directory, and a second run takes the command line from it", async () => {
     const t = tempDir("opl-compile-cache-xdg-");
     cleanup = t.cleanup;
-    const run = await opl(["version"], { XDG_CACHE_HOME: t.dir });
-    expect(run.code).toBe(0);
-    expect(filesUnder(join(t.dir, "opl", "node-compile-cache")).length).toBeGreaterThan(10);
+    const first = await versionIn(t.dir, { XDG_CACHE_HOME: join(t.dir, "xdg") });
+    expect(cliFromCache(first.stderr)).toBe(false);
+    expect(filesUnder(join(t.dir, "xdg", "opl", "node-compile-cache")).length).toBeGreaterThan(10);
+    const second = await versionIn(t.dir, { XDG_CACHE_HOME: join(t.dir, "xdg") });
+    expect(cliFromCache(second.stderr)).toBe(true);
+  });
+
+  it("without XDG_CACHE_HOME it is ~/.cache/opl; NODE_COMPILE_CACHE names another place", async () => {
+    const t = tempDir("opl-compile-cache-home-");
+    cleanup = t.cleanup;
+    await versionIn(t.dir, { HOME: join(t.dir, "home") });
+    expect(filesUnder(join(t.dir, "home", ".cache", "opl", "node-compile-cache")).length).toBeGreaterThan(10);
+    await versionIn(t.dir, { HOME: join(t.dir, "home"), NODE_COMPILE_CACHE: join(t.dir, "named") });
+    expect(filesUnder(join(t.dir, "named")).length).toBeGreaterThan(10);
+  });
+
+  it("an empty HOME, a relative XDG_CACHE_HOME or a directory others can write to: no cache, nothing written", async () => {
+    const t = tempDir("opl-compile-cache-none-");
+    cleanup = t.cleanup;
+    const shared = join(t.dir, "shared");
+    mkdirSync(join(shared, "opl", "node-compile-cache"), { recursive: true });
+    chmodSync(join(shared, "opl"), 0o777); // another user could swap what is under it
+    const runs = [
+      await versionIn(t.dir, { HOME: "" }),
+      await versionIn(t.dir, { HOME: "", XDG_CACHE_HOME: "relative" }),
+      await versionIn(t.dir, { XDG_CACHE_HOME: shared }),
+    ];
+    for (const run of runs) expect(cliFromCache(run.stderr)).toBe(false);
+    expect(filesUnder(t.dir)).toEqual([]); // nothing in the working directory, nothing in the shared one
   });
 
   it("NODE_DISABLE_COMPILE_CACHE=1 turns it off: nothing is written, the command still works", async () => {
     const t = tempDir("opl-compile-cache-off-");
     cleanup = t.cleanup;
-    const dir = join(t.dir, "cache");
-    const run = await opl(["version", "--json"], { NODE_COMPILE_CACHE: dir, NODE_DISABLE_COMPILE_CACHE: "1" });
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).opl).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(filesUnder(dir)).toEqual([]);
+    await versionIn(t.dir, { XDG_CACHE_HOME: join(t.dir, "xdg"), NODE_DISABLE_COMPILE_CACHE: "1" });
+    expect(filesUnder(t.dir)).toEqual([]);
   });
 });
 

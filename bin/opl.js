@@ -3,7 +3,7 @@
 // MALLOC_ARENA_MAX=2: fewer glibc malloc arenas, ~35 MB less peak RSS under load (node/node-process-env.ts).
 // --max-semi-space-size=16 (MB): the young generation's bound, ~30 MB less peak RSS under load than 32 for
 // about the same CPU (node/node-process-env.ts NODE_FLAGS); harmless for the short client commands.
-import { lstatSync, mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync, realpathSync } from "node:fs";
 import * as nodeModule from "node:module";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
@@ -16,8 +16,8 @@ import process from "node:process";
  * file whose contents did not change is taken from the cache instead (stripped and compiled), so the
  * stripper is never loaded: `opl version` 0.54-0.64 s -> 0.29-0.30 s (0.15 s since the command line stopped
  * loading the database), and a node's code loads in 0.86-0.89 s instead of 1.20 (measured on the 2-core
- * machine, Node 24.21). A failure to use it is silent and costs
- * only the time; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * machine, Node 24.21). A failure to use it is silent and costs only the time; NODE_DISABLE_COMPILE_CACHE=1
+ * turns it off.
  *
  * Where: NODE_COMPILE_CACHE if set, else the user's own cache directory (compileCacheDir), not Node's default
  * under the shared os.tmpdir(). What the cache holds is compiled code that this process runs, a validator
@@ -66,7 +66,8 @@ function compileCacheDir(env) {
  * it and every directory above it owned by this user or root, and none writable by others unless sticky
  * (as /tmp: others cannot rename or remove what is ours there). Node checks neither owner nor mode, and a
  * HOME of /tmp (some containers) or a directory another user made first would let that user plant code.
- * On a system without user ids (Windows) it is not checked. Never throws: a doubt means no cache.
+ * The path is resolved first (a home reached through a symbolic link is checked where it really is). On a
+ * system without user ids (Windows) it is not checked. Never throws: a doubt means no cache.
  * @param {string} dir
  * @returns {boolean}
  */
@@ -75,7 +76,7 @@ function ownDirectory(dir) {
   if (uid === undefined) return true;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (let d = dir; ; d = dirname(d)) {
+    for (let d = realpathSync(dir); ; d = dirname(d)) {
       const s = lstatSync(d);
       if (!s.isDirectory() || (s.uid !== uid && s.uid !== 0)) return false;
       const othersWrite = (s.mode & 0o022) !== 0;

@@ -27,6 +27,14 @@ const voteStep = (type: number) => (type === PREVOTE ? STEP_PREVOTE : STEP_PRECO
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
+/** A temp dir (removed after the test) holding a new validator key, and the key. */
+function validatorDir(prefix: string) {
+  const t = tempDir(prefix);
+  cleanup = t.cleanup;
+  createValidatorKey(join(t.dir, "key.json"));
+  return { t, key: loadValidatorKey(join(t.dir, "key.json")) };
+}
+
 /** A driver of one validator on real files and the test's disk: slow timeouts, no interval, fatal errors kept. */
 async function startDriver(o: Pick<DriverOptions, "app" | "network" | "signer" | "walPath" | "fsyncer">) {
   const fatal: unknown[] = [];
@@ -43,10 +51,7 @@ async function startDriver(o: Pick<DriverOptions, "app" | "network" | "signer" |
 
 describe("own signatures leave only once durable, and the main thread is free meanwhile", () => {
   it("with every fsync held, nothing signed is broadcast; once released, each message goes out after its records", async () => {
-    const t = tempDir("opl-walheld-");
-    cleanup = t.cleanup;
-    createValidatorKey(join(t.dir, "key.json"));
-    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const { t, key } = validatorDir("opl-walheld-");
     const statePath = join(t.dir, "signer.json");
     const walPath = join(t.dir, "cs.wal");
     const fsyncer = new HeldFsync();
@@ -98,10 +103,7 @@ describe("own signatures leave only once durable, and the main thread is free me
   });
 
   it("the next height's proposal is built while the WAL's move to its file is on the disk; nothing of it leaves before", async () => {
-    const t = tempDir("opl-walrotate-");
-    cleanup = t.cleanup;
-    createValidatorKey(join(t.dir, "key.json"));
-    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const { t, key } = validatorDir("opl-walrotate-");
     const walPath = join(t.dir, "cs.wal");
     const fsyncer = new HeldFsync(); // the WAL's disk
     // The signer's disk is quick: what holds height 2's messages back must be the WAL's new file alone.
@@ -149,10 +151,7 @@ describe("own signatures leave only once durable, and the main thread is free me
   });
 
   it("a failed fsync is fatal, and what it was to make durable is never sent", async () => {
-    const t = tempDir("opl-walfail-");
-    cleanup = t.cleanup;
-    createValidatorKey(join(t.dir, "key.json"));
-    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const { t, key } = validatorDir("opl-walfail-");
     const holder: { signer?: GuardedSigner } = {};
     // The disk fails from the first signature on (the WAL's reset for height 1 goes through).
     const failing = {
@@ -176,10 +175,7 @@ describe("own signatures leave only once durable, and the main thread is free me
     expect(sent).toEqual([]);
   });
   it("a failed fsync under a signature that is never sent (no network) is fatal, not an unhandled rejection", async () => {
-    const t = tempDir("opl-walfail-nonet-");
-    cleanup = t.cleanup;
-    createValidatorKey(join(t.dir, "key.json"));
-    const key = loadValidatorKey(join(t.dir, "key.json"));
+    const { t, key } = validatorDir("opl-walfail-nonet-");
     const holder: { signer?: GuardedSigner } = {};
     const failing = {
       fsync: async () => {

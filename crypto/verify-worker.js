@@ -1,6 +1,4 @@
 // @ts-check
-import { Buffer } from "node:buffer";
-import { hash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import sodium from "sodium-native";
 
@@ -22,19 +20,34 @@ const SIGNED_SHA256 = 1;
  */
 const done = workerData?.done instanceof SharedArrayBuffer ? new Int32Array(workerData.done) : undefined;
 
+/**
+ * The digest of a SIGNED_SHA256 record's message, made by libsodium into this one array: for a transfer's
+ * ~150-200 bytes of sign bytes, node:crypto's one-shot `hash` took 2.13-2.19 us a call (mostly the call and the
+ * Buffer it returns), libsodium's 0.70-0.87 us (`npx node test/bench/sha256-call-cost.ts`, least of 5 rounds):
+ * ~3% of each signature's check. One array, reused: a new small array per digest would live on V8's heap, and
+ * libsodium's wrapper, reading its `.buffer`, would move it off the heap each time (~0.9 us more).
+ */
+const digest = new Uint8Array(32);
+
 parentPort?.on("message", (/** @type {{ id: number; count: number; records: Uint8Array }} */ job) => {
-  const buf = Buffer.from(job.records.buffer, job.records.byteOffset, job.records.byteLength);
+  // Views of the transferred records (off V8's heap), not Buffers: each Buffer view costs more to make.
+  const buf = job.records;
+  const lengths = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out = new Uint8Array(job.count);
   let at = 0;
   for (let i = 0; i < job.count; i++) {
     const kind = buf[at];
-    const length = buf.readUInt32LE(at + 1);
+    const length = lengths.getUint32(at + 1, true);
     const signature = buf.subarray(at + 5, at + 69);
     const publicKey = buf.subarray(at + 69, at + 101);
     const input = buf.subarray(at + 101, at + 101 + length);
     at += 101 + length;
     try {
-      const message = kind === SIGNED_SHA256 ? hash("sha256", input, "buffer") : input;
+      let message = input;
+      if (kind === SIGNED_SHA256) {
+        sodium.crypto_hash_sha256(digest, input);
+        message = digest;
+      }
       out[i] = sodium.crypto_sign_verify_detached(signature, message, publicKey) ? 1 : 0;
     } catch {
       out[i] = 0; // sodium-native throws on a signature or key of the wrong length: never a valid signature

@@ -91,6 +91,35 @@ describe("VerifyPool", () => {
     expect(pool.stats).toEqual({ messages: 0, records: 0 });
   });
 
+  it("copies each request as it is asked: the caller's arrays are not read again, nor held, until the answer", async () => {
+    pool = new VerifyPool(1);
+    const p = pool;
+    const who = new TestAccount();
+    const prefix = new Uint8Array([7, 0]);
+    const body = randomBytes(90);
+    const signature = Uint8Array.from(who.sign(sha256(prefix, body)));
+    const key = Uint8Array.from(who.publicKey);
+    const valid = p.verifyDigestOf(prefix, body, signature, key);
+    const plain = signed(1)[0];
+    const message = Uint8Array.from(plain.message);
+    const plainValid = p.verify(message, plain.signature, plain.publicKey);
+    // Reused by the caller before the gathered message goes (GATHER_MS later): a tx's bytes once decoded and
+    // dropped, a scratch array written again. The answers are those of what was asked.
+    body.fill(0);
+    signature.fill(0);
+    key.fill(0);
+    message.fill(0);
+    expect(await valid).toBe(true);
+    expect(await plainValid).toBe(true);
+    // And a forged one stays refused when the caller's array changes into the valid bytes after the call.
+    const forged = Uint8Array.from(plain.signature);
+    forged[3] ^= 1;
+    const refused = p.verify(plain.message, forged, plain.publicKey);
+    forged[3] ^= 1;
+    expect(await refused).toBe(false);
+    expect(p.stats.messages).toBe(2);
+  });
+
   it("verifies signatures over sha256(prefix || body), the digest made by the worker, as the sign bytes of txs", async () => {
     pool = new VerifyPool(2);
     const p = pool;
@@ -119,8 +148,9 @@ describe("VerifyPool", () => {
     const p = pool;
     const who = new TestAccount();
     const prefix = new Uint8Array([9, 0]);
-    const items = Array.from({ length: MIN_RECORDS_PER_MESSAGE }, (_, i) => {
-      const body = randomBytes(30 + i);
+    // More than one pass of checks here (MIN_RECORDS_PER_MESSAGE a turn), records of different lengths.
+    const items = Array.from({ length: 3 * MIN_RECORDS_PER_MESSAGE + 5 }, (_, i) => {
+      const body = randomBytes(30 + (i % 70));
       const signature = Uint8Array.from(who.sign(sha256(prefix, body)));
       if (i % 4 === 3) signature[0] ^= 1;
       return { body, signature, valid: i % 4 !== 3 };

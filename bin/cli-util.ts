@@ -73,12 +73,14 @@ export const EXIT = {
   TX_FAILED: 5,
   /** --wait gave up: the transaction was not included in time. */
   TIMEOUT: 6,
+  /** The reader of opl's output left before it was all written (`| head`): 128 + SIGPIPE, as a shell reports. */
+  CLOSED_PIPE: 141,
 } as const;
 
 export const EXIT_CODES_HELP =
   "Exit codes: 0 ok; 1 error (bad input, missing key or file); 2 usage (unknown command or option); 3 node unreachable; 4 the node " +
   "answered with an error (refused, not found); 5 transaction failed (--wait) or would fail (--dry-run); " +
-  "6 --wait timed out. With --json, an error is one JSON object on stderr: " +
+  "6 --wait timed out; 141 the reader of the output left (e.g. | head). With --json, an error is one JSON object on stderr: " +
   "{ \"error\": { \"code\": NAME, \"message\", \"rpcCode\"?, \"reason\"? } }.";
 
 /** An error with the exit code it ends the command with. `reported`: its human account is already printed. */

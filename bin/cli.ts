@@ -30,6 +30,17 @@ import { registerStakingTx } from "./commands/tx-staking.ts";
 
 const VERSION = "0.1.0";
 
+/**
+ * `opl ... | head -1`: the reader left the pipe, and the rest of the output has nowhere to go. Node ignores
+ * SIGPIPE, so the next write fails with EPIPE, an unhandled 'error' that ended opl with a stack trace. It is
+ * not the command's error: opl stops quietly, with the status a shell gives a command SIGPIPE ended, as
+ * `git log | head` does (EXIT.CLOSED_PIPE).
+ */
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(EXIT.CLOSED_PIPE);
+});
+
 const program = new Command("opl")
   .description("OPEN chain node and command-line client.")
   .version(VERSION, "-v, --version")

@@ -4,19 +4,6 @@ import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verify } from "./ed25519.ts";
 import { sha256 } from "./hash.ts";
 
 /**
- * ed25519 verification on worker threads, in batches. Requests made in the same tick are packed into one
- * message per worker, so the main thread spends about a microsecond per signature (a copy) instead of the
- * ~10 µs that setting up one async crypto job costs, and every core verifies. A signed message is either given
- * (a 32-byte digest: `verify`) or the sha256 of a prefix and a body, hashed by the worker (`verifyDigestOf`:
- * a transaction's sign bytes, so the main thread makes no digest per tx).
- *
- * Each request is copied into the records to send as it is made, and from then on only its answer function
- * is kept: the caller's arrays (views of a tx's bytes) are neither read again nor held until the worker
- * answers. Under load that wait outlived young-generation collections, and the views and a request object
- * per signature held through it were promoted to the old generation (a 4-validator node's promoted-allocation
- * profile listed them among its largest sites: 264 + 172 bytes a tx on one node).
- */
-/**
  * A record: kind (1 byte: 0 = the message as signed, 1 = sha256 of it was signed), the message's length (u32
  * LE), the signature (64), the public key (32), then the message. crypto/verify-worker.js reads them.
  */
@@ -63,6 +50,19 @@ export function unheardOf(done: number, heard: number): number {
   return Math.max(0, (done - heard) | 0);
 }
 
+/**
+ * ed25519 verification on worker threads, in batches. Requests made in the same tick are packed into one
+ * message per worker, so the main thread spends about a microsecond per signature (a copy) instead of the
+ * ~10 µs that setting up one async crypto job costs, and every core verifies. A signed message is either given
+ * (a 32-byte digest: `verify`) or the sha256 of a prefix and a body, hashed by the worker (`verifyDigestOf`:
+ * a transaction's sign bytes, so the main thread makes no digest per tx).
+ *
+ * Each request is copied into the records to send as it is made, and from then on only its answer function
+ * is kept: the caller's arrays (views of a tx's bytes) are neither read again nor held until the worker
+ * answers. Under load that wait outlived young-generation collections, and the views and a request object
+ * per signature held through it were promoted to the old generation (a 4-validator node's promoted-allocation
+ * profile listed them among its largest sites: 264 + 172 bytes a tx on one node).
+ */
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly busy: number[] = [];
@@ -76,7 +76,7 @@ export class VerifyPool {
   private readonly heard: number[] = [];
   /** Messages at a worker: its answers, in record order, and a copy of its records (to check here if it dies). */
   private readonly jobs = new Map<number, { worker: number; answers: Answer[]; records: Uint8Array }>();
-  /** Requests not yet sent: their records, packed one after another as they were asked (see `staged`). */
+  /** Requests not yet sent: their records, packed one after another as they were asked (StagedRecords). */
   private readonly staged = new StagedRecords();
   private flushImmediate: NodeJS.Immediate | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -233,7 +233,8 @@ export class VerifyPool {
       // The worker gets a copy (postMessage clones it); this one stays, in case the worker dies with it.
       const part = records.slice(starts[first], end === answers.length ? records.byteLength : starts[end]);
       const id = this.nextJob++;
-      this.jobs.set(id, { worker: w, answers: answers.slice(first, end), records: part });
+      const partAnswers = first === 0 && end === answers.length ? answers : answers.slice(first, end);
+      this.jobs.set(id, { worker: w, answers: partAnswers, records: part });
       this.busy[w] += end - first;
       this.workers[w].postMessage({ id, count: end - first, records: part });
       this.stats.messages++;
@@ -267,34 +268,42 @@ export class VerifyPool {
     }
     this.busy[index] = 0;
     this.workers[index] = this.spawn(index);
-    for (const job of orphans) this.verifyHere(job.answers, job.records, 0, 0);
+    this.verifyHere(orphans, 0, 0, 0);
   }
 
   /**
-   * Verifies the records of a dead worker's message on this thread, from record `i` (at byte `at`),
-   * MIN_RECORDS_PER_MESSAGE at a time with the event loop going round in between (~3 ms each): a dead worker's
-   * share of a burst (thousands) must not stall consensus at once.
+   * Verifies a dead worker's messages on this thread, from record `i` (at byte `at`) of message `j` on,
+   * MIN_RECORDS_PER_MESSAGE records a turn of the event loop, all messages together (~5 ms a turn): a dead
+   * worker's share of a burst (thousands) must not stall consensus at once.
    */
-  private verifyHere(answers: Answer[], records: Uint8Array, i: number, at: number): void {
-    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const stop = Math.min(answers.length, i + MIN_RECORDS_PER_MESSAGE);
-    for (; i < stop; i++) {
-      const length = view.getUint32(at + 1, true);
-      const signature = records.subarray(at + 5, at + 5 + SIGNATURE_LENGTH);
-      const publicKey = records.subarray(at + 5 + SIGNATURE_LENGTH, at + RECORD_HEAD);
-      const input = records.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-      const message = records[at] === SIGNED_SHA256 ? sha256(input) : input;
-      answers[i](!this.closed && verify(message, signature, publicKey));
-      at += RECORD_HEAD + length;
+  private verifyHere(jobs: { answers: Answer[]; records: Uint8Array }[], j: number, i: number, at: number): void {
+    let budget = MIN_RECORDS_PER_MESSAGE;
+    while (j < jobs.length && budget > 0) {
+      const { answers, records } = jobs[j];
+      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      for (; i < answers.length && budget > 0; i++, budget--) {
+        const length = view.getUint32(at + 1, true);
+        const signature = records.subarray(at + 5, at + 5 + SIGNATURE_LENGTH);
+        const publicKey = records.subarray(at + 5 + SIGNATURE_LENGTH, at + RECORD_HEAD);
+        const input = records.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
+        const message = records[at] === SIGNED_SHA256 ? sha256(input) : input;
+        at += RECORD_HEAD + length;
+        answers[i](!this.closed && verify(message, signature, publicKey));
+      }
+      if (i === answers.length) {
+        j++;
+        i = 0;
+        at = 0;
+      }
     }
-    if (i < answers.length) setImmediate(() => this.verifyHere(answers, records, i, at));
+    if (j < jobs.length) setImmediate(() => this.verifyHere(jobs, j, i, at));
   }
 }
 
 /** A request's answer: true for a valid signature. */
 type Answer = (ok: boolean) => void;
 
-/** The staging array's first size, and the size it goes back to after a burst made it larger. */
+/** The staging array's first size, and the size it goes back to once a burst that made it larger is over. */
 const STAGED_BYTES = 64 * 1024;
 
 /**
@@ -342,11 +351,12 @@ class StagedRecords {
 
   /**
    * Everything staged (the records a view of the staging array, valid until the next `add`), and empties the
-   * stage; an array a burst grew is let go.
+   * stage; an array a burst grew is let go once a take finds it mostly unused.
    */
   take(): { records: Uint8Array; starts: number[]; answers: Answer[] } {
     const taken = { records: this.records.subarray(0, this.at), starts: this.starts, answers: this.answers };
-    if (this.records.byteLength > STAGED_BYTES) {
+    // Kept while loads fill it; let go once one used less than a quarter of it (a burst's is not held).
+    if (this.records.byteLength > STAGED_BYTES && this.at < this.records.byteLength / 4) {
       this.records = new Uint8Array(STAGED_BYTES);
       this.view = new DataView(this.records.buffer);
     }

@@ -30,7 +30,7 @@ const done = workerData?.done instanceof SharedArrayBuffer ? new Int32Array(work
 const digest = new Uint8Array(32);
 
 parentPort?.on("message", (/** @type {{ id: number; count: number; records: Uint8Array }} */ job) => {
-  // Views of the transferred records (off V8's heap), not Buffers: each Buffer view costs more to make.
+  // Views of the records (a copy the pool posted, off V8's heap), not Buffers: a Buffer view costs more to make.
   const buf = job.records;
   const lengths = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out = new Uint8Array(job.count);

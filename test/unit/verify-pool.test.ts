@@ -161,4 +161,49 @@ describe("VerifyPool", () => {
     expect(await answers).toEqual(items.map((x) => x.valid));
     expect(lost).toHaveLength(1);
   });
+
+  it("checks a dead worker's several messages here at most MIN_RECORDS_PER_MESSAGE a turn, all together", async () => {
+    pool = new VerifyPool(1);
+    const p = pool as unknown as {
+      flush(): void;
+      onWorkerGone(index: number, worker: unknown, err: Error): void;
+      workers: { terminate(): Promise<number> }[];
+    };
+    const who = new TestAccount();
+    const prefix = new Uint8Array([5, 0]);
+    let turn = 0;
+    const perTurn: number[] = [];
+    const answers: Promise<boolean>[] = [];
+    const items: { valid: boolean }[] = [];
+    // Six messages at the one worker (each flushed as it fills), none answered yet when it is declared dead.
+    for (let m = 0; m < 6; m++) {
+      for (let k = 0; k < MIN_RECORDS_PER_MESSAGE; k++) {
+        const body = randomBytes(20 + ((m * 7 + k) % 90));
+        const signature = Uint8Array.from(who.sign(sha256(prefix, body)));
+        const valid = (m + k) % 5 !== 0;
+        if (!valid) signature[9] ^= 1;
+        items.push({ valid });
+        answers.push(pool.verifyDigestOf(prefix, body, signature, who.publicKey).then((ok) => {
+          perTurn[turn] = (perTurn[turn] ?? 0) + 1;
+          return ok;
+        }));
+      }
+      p.flush();
+    }
+    expect(pool.stats.messages).toBe(6);
+    const dead = p.workers[0];
+    // One loop turn per tick: the checks here go on in the turns after the first (setImmediate each).
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    p.onWorkerGone(0, dead, new Error("gone"));
+    const got = await Promise.all(answers);
+    ticking = false;
+    await dead.terminate(); // its late answers find no job: they were answered here
+    expect(got).toEqual(items.map((x) => x.valid));
+    expect(Math.max(...perTurn.filter((n) => n !== undefined))).toBeLessThanOrEqual(MIN_RECORDS_PER_MESSAGE);
+  });
 });

@@ -296,7 +296,7 @@ value_cache_bytes = ${c.state.value_cache_bytes}
 # Bytes of writes LevelDB gathers in memory before it writes a table file (its write buffer; 1 MiB to
 # 256 MiB, default ${DEFAULT_WRITE_BUFFER_BYTES / MIB} MiB). Larger: less CPU spent rewriting the database's files under a heavy
 # write load, for that much more memory (up to twice it, while a full buffer is written out). \`opl devnet\`
-# gives each of several validators sharing a machine ${DEVNET_WRITE_BUFFER_BYTES / MIB} MiB (LevelDB's own default).
+# gives each of several validators sharing a machine ${DEVNET_WRITE_BUFFER_BYTES / MIB} MiB.
 write_buffer_bytes = ${c.state.write_buffer_bytes}
 
 [ws]

@@ -16,12 +16,16 @@
 export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
- * The write buffer of each node of a devnet of several validators, which share one machine: LevelDB's own
- * default. At 2,000 tx/s offered to 4 validators on the 2-core machine a node writes a quarter of what a lone
- * validator writes, and 16 MiB saved it only 0.085 verifies of libuv time per tx while its peak RSS rose from
- * 282-288 MB to 309-329 MB (one run each, 2026-12-06): past the 300 MB a node may take there.
+ * The write buffer of each node of a devnet of several validators, which share one machine: 8 MiB, half a lone
+ * validator's. At 2,000 tx/s offered to 4 validators on the 2-core machine (`BENCH_WRITE_BUFFER_BYTES=N npm run
+ * bench -- --validators 4 --rate 2000 --txs 120000`, four pairs alternated, 2026-12-07) LevelDB's own 4 MiB
+ * took 2.06, 2.21, 2.13 and 2.19 verifies of CPU per tx (libuv's threads, LevelDB's, 0.22-0.24; the four nodes
+ * 75.5-80.4 CPU seconds), 8 MiB 1.49, 1.81, 1.86 and 1.92 (libuv 0.14-0.18; 69.1-77.3 s), all committed, with
+ * the nodes' peak RSS 254-277 MB against 252-289 MB; 16 MiB saved more (libuv 0.10, 66.7 s in one run) but
+ * peaked at 288-299 MB, at the 300 MB a node may take there. At 4,000 tx/s offered, 8 MiB peaked at 282-297 MB.
+ * (In an earlier week, when a loaded node held more, 16 MiB had cost 309-329 MB against 282-288.)
  */
-export const DEVNET_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEVNET_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** Bounds of [state] write_buffer_bytes: below 1 MiB LevelDB writes tiny files; above 256 MiB is a typo's memory. */
 export const MIN_WRITE_BUFFER_BYTES = 1024 * 1024;

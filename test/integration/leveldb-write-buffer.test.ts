@@ -19,6 +19,9 @@ afterEach(() => {
   cleanup = undefined;
 });
 
+/** LevelDB's own write buffer, when none is given. */
+const LEVELDB_OWN_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** LevelDB's table files in a database directory: what its write buffer wrote out. */
 const tableFiles = (path: string) => readdirSync(path).filter((f) => f.endsWith(".ldb"));
 
@@ -38,7 +41,7 @@ describe("LevelDB's write buffer ([state] write_buffer_bytes)", () => {
     const t = tempDir("opl-wbuf-");
     cleanup = t.cleanup;
     const small = join(t.dir, "small");
-    await fill(await ChainDb.open(small, { writeBufferBytes: DEVNET_WRITE_BUFFER_BYTES }), 8 * 1024 * 1024);
+    await fill(await ChainDb.open(small, { writeBufferBytes: LEVELDB_OWN_WRITE_BUFFER_BYTES }), 8 * 1024 * 1024);
     expect(tableFiles(small).length).toBeGreaterThan(0);
     const large = join(t.dir, "default");
     await fill(await ChainDb.open(large), 8 * 1024 * 1024);
@@ -60,10 +63,11 @@ describe("LevelDB's write buffer ([state] write_buffer_bytes)", () => {
     await expect(ChainDb.open(join(t.dir, "db"), { writeBufferBytes: 1000 })).rejects.toThrow(/write buffer must be/);
   });
 
-  it("is LevelDB's own 4 MiB in each node of a devnet of several validators (they share one machine)", async () => {
+  it("is 8 MiB in each node of a devnet of several validators (they share one machine), 16 MiB alone", async () => {
     const t = tempDir("opl-wbuf-");
     cleanup = t.cleanup;
     const four = await createDevnetHomes({ dir: join(t.dir, "four"), validators: 4, chainId: "wbuf-4" });
+    expect(DEVNET_WRITE_BUFFER_BYTES).toBe(8 * 1024 * 1024);
     for (const node of four.nodes) {
       expect(readConfig(homePaths(node.home).config).state.write_buffer_bytes).toBe(DEVNET_WRITE_BUFFER_BYTES);
     }

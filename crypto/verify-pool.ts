@@ -351,11 +351,12 @@ class StagedRecords {
 
   /**
    * Everything staged (the records a view of the staging array, valid until the next `add`), and empties the
-   * stage; an array a burst grew is let go once a take finds it mostly unused.
+   * stage; an array a burst grew is let go at the first take that finds it mostly unused.
    */
   take(): { records: Uint8Array; starts: number[]; answers: Answer[] } {
     const taken = { records: this.records.subarray(0, this.at), starts: this.starts, answers: this.answers };
-    // Kept while loads fill it; let go once one used less than a quarter of it (a burst's is not held).
+    // Kept while the load fills it; let go at the first take that used under a quarter of it (a burst's size
+    // is not kept for the load after it).
     if (this.records.byteLength > STAGED_BYTES && this.at < this.records.byteLength / 4) {
       this.records = new Uint8Array(STAGED_BYTES);
       this.view = new DataView(this.records.buffer);

@@ -18,11 +18,12 @@ export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 /**
  * The write buffer of each node of a devnet of several validators, which share one machine: 8 MiB, half a lone
  * validator's. At 2,000 tx/s offered to 4 validators on the 2-core machine (`BENCH_WRITE_BUFFER_BYTES=N npm run
- * bench -- --validators 4 --rate 2000 --txs 120000`, four pairs alternated, 2026-12-07) LevelDB's own 4 MiB
- * took 2.06, 2.21, 2.13 and 2.19 verifies of CPU per tx (libuv's threads, LevelDB's, 0.22-0.24; the four nodes
- * 75.5-80.4 CPU seconds), 8 MiB 1.49, 1.81, 1.86 and 1.92 (libuv 0.14-0.18; 69.1-77.3 s), all committed, with
- * the nodes' peak RSS 254-277 MB against 252-289 MB; 16 MiB saved more (libuv 0.10, 66.7 s in one run) but
- * peaked at 288-299 MB, at the 300 MB a node may take there. At 4,000 tx/s offered, 8 MiB peaked at 282-297 MB.
+ * bench -- --validators 4 --rate 2000 --txs 120000`, six pairs alternated, 2026-12-07) LevelDB's libuv threads took
+ * 0.14-0.20 verifies of CPU per tx with 8 MiB against 0.21-0.24 with LevelDB's own 4 MiB, lower in every pair
+ * (mean -0.056), and the CPU per tx in all was lower in five pairs of six (1.49, 1.81, 1.86, 1.92, 2.21, 1.85
+ * against 2.06, 2.21, 2.13, 2.19, 1.93, 1.94: the machine's drift is as large), all committed, with the nodes'
+ * peak RSS 254-277 MB against 252-289 MB; 16 MiB saved more (libuv 0.10 in one run) but peaked at 288-299 MB,
+ * at the 300 MB a node may take there. At 4,000 tx/s offered, 8 MiB peaked at 282-297 MB.
  * (In an earlier week, when a loaded node held more, 16 MiB had cost 309-329 MB against 282-288.)
  */
 export const DEVNET_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;

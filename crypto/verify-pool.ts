@@ -2,14 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verify } from "./ed25519.ts";
 import { sha256 } from "./hash.ts";
-
-/**
- * A record: kind (1 byte: 0 = the message as signed, 1 = sha256 of it was signed), the message's length (u32
- * LE), the signature (64), the public key (32), then the message. crypto/verify-worker.js reads them.
- */
-const RECORD_HEAD = 1 + 4 + SIGNATURE_LENGTH + PUBLIC_KEY_LENGTH;
-const SIGNED_AS_IS = 0;
-const SIGNED_SHA256 = 1;
+import { RECORD_HEAD, recordAt, writeRecord } from "./verify-records.js";
 
 /**
  * Signatures per message to a worker, at least: a smaller batch goes to fewer workers. Each message wakes a
@@ -282,13 +275,10 @@ export class VerifyPool {
       const { answers, records } = jobs[j];
       const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
       for (; i < answers.length && budget > 0; i++, budget--) {
-        const length = view.getUint32(at + 1, true);
-        const signature = records.subarray(at + 5, at + 5 + SIGNATURE_LENGTH);
-        const publicKey = records.subarray(at + 5 + SIGNATURE_LENGTH, at + RECORD_HEAD);
-        const input = records.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-        const message = records[at] === SIGNED_SHA256 ? sha256(input) : input;
-        at += RECORD_HEAD + length;
-        answers[i](!this.closed && verify(message, signature, publicKey));
+        const r = recordAt(records, view, at);
+        at = r.end;
+        const message = r.signedSha256 ? sha256(r.message) : r.message;
+        answers[i](!this.closed && verify(message, r.signature, r.publicKey));
       }
       if (i === answers.length) {
         j++;
@@ -307,7 +297,7 @@ type Answer = (ok: boolean) => void;
 const STAGED_BYTES = 64 * 1024;
 
 /**
- * Requests not yet sent to a worker, as the records they will be sent as (see RECORD_HEAD), packed one after
+ * Requests not yet sent to a worker, as the records they will be sent as (crypto/verify-records.js), packed one after
  * another into one array as they are asked, with each one's start and answer.
  */
 class StagedRecords {
@@ -329,24 +319,11 @@ class StagedRecords {
     publicKey: Uint8Array,
     answer: Answer,
   ): void {
-    const length = message.byteLength + (prefix?.byteLength ?? 0);
-    const need = this.at + RECORD_HEAD + length;
+    const need = this.at + RECORD_HEAD + message.byteLength + (prefix?.byteLength ?? 0);
     if (need > this.records.byteLength) this.grow(need);
-    const r = this.records;
-    let at = this.at;
-    this.starts.push(at);
+    this.starts.push(this.at);
     this.answers.push(answer);
-    r[at] = prefix === undefined ? SIGNED_AS_IS : SIGNED_SHA256;
-    this.view.setUint32(at + 1, length, true);
-    r.set(signature, at + 5);
-    r.set(publicKey, at + 5 + SIGNATURE_LENGTH);
-    at += RECORD_HEAD;
-    if (prefix !== undefined) {
-      r.set(prefix, at);
-      at += prefix.byteLength;
-    }
-    r.set(message, at);
-    this.at = at + message.byteLength;
+    this.at = writeRecord(this.records, this.view, this.at, message, prefix, signature, publicKey);
   }
 
   /**

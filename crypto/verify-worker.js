@@ -1,19 +1,18 @@
 // @ts-check
 import { parentPort, workerData } from "node:worker_threads";
 import sodium from "sodium-native";
+import { recordAt } from "./verify-records.js";
 
 /**
  * Worker side of the verification pool (crypto/verify-pool.ts). Receives packed batches of records
- * [kind (1) | message length (u32 LE) | signature (64) | public key (32) | message], answers 1/0 per record;
- * kind 1: the signature is over the message's sha256, made here. Each check is libsodium's
+ * (crypto/verify-records.js), answers 1/0 per record; for a SIGNED_SHA256 record the signature is over the
+ * message's sha256, made here. Each check is libsodium's
  * crypto_sign_verify_detached, as crypto/ed25519.ts `verify` on the main thread: one rule on every path.
  *
  * Plain JavaScript on purpose: a worker is an isolate of its own, and loading a .ts file there starts Node's
  * type stripper in it too, ~13 MB of resident memory per worker (measured: an idle worker from a .ts file
- * 28.5 MB, from a .js file 15 MB). It imports nothing of the project's, so nothing is lost.
+ * 28.5 MB, from a .js file 15 MB). It imports of the project's only crypto/verify-records.js, plain JavaScript too.
  */
-/** A record whose signature is over the sha256 of its message (crypto/verify-pool.ts SIGNED_SHA256). */
-const SIGNED_SHA256 = 1;
 /**
  * The count of records checked, on memory the pool shares (crypto/verify-pool.ts `done`): bumped after each
  * one, so the main thread knows a check is done before it hears the batch's answer.
@@ -36,19 +35,15 @@ parentPort?.on("message", (/** @type {{ id: number; count: number; records: Uint
   const out = new Uint8Array(job.count);
   let at = 0;
   for (let i = 0; i < job.count; i++) {
-    const kind = buf[at];
-    const length = lengths.getUint32(at + 1, true);
-    const signature = buf.subarray(at + 5, at + 69);
-    const publicKey = buf.subarray(at + 69, at + 101);
-    const input = buf.subarray(at + 101, at + 101 + length);
-    at += 101 + length;
+    const r = recordAt(buf, lengths, at);
+    at = r.end;
     try {
-      let message = input;
-      if (kind === SIGNED_SHA256) {
-        sodium.crypto_hash_sha256(digest, input);
+      let message = r.message;
+      if (r.signedSha256) {
+        sodium.crypto_hash_sha256(digest, r.message);
         message = digest;
       }
-      out[i] = sodium.crypto_sign_verify_detached(signature, message, publicKey) ? 1 : 0;
+      out[i] = sodium.crypto_sign_verify_detached(r.signature, message, r.publicKey) ? 1 : 0;
     } catch {
       out[i] = 0; // sodium-native throws on a signature or key of the wrong length: never a valid signature
     }

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { NODE, OPL } from "../helpers/processes.ts";
+import { type CliResult, collectOutput, NODE, OPL } from "../helpers/processes.ts";
 
 /**
  * `opl ... | head -1`: the reader leaves the pipe before opl has written everything, and the rest of the
@@ -8,22 +8,11 @@ import { NODE, OPL } from "../helpers/processes.ts";
  * quietly with the status a shell gives a command that SIGPIPE ended (128 + 13), as `git log | head` does,
  * where Node's EPIPE used to end it with an unhandled 'error' event and its stack trace on stderr.
  */
-function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function withClosedStdout(args: string[]): Promise<CliResult> {
   const child = spawn(NODE, [OPL, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   // The reading end goes before the child has started: its first write to stdout meets a pipe with no reader.
   child.stdout.destroy();
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`opl ${args.join(" ")} did not end with its stdout closed`));
-    }, 30_000);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+  return collectOutput(child, `opl ${args.join(" ")}`, 30_000);
 }
 
 describe("opl with its output piped to a reader that left", () => {

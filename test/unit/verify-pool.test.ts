@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../crypto/hash.ts";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from "../../crypto/ed25519.ts";
 import { MIN_RECORDS_PER_MESSAGE, unheardOf, VerifyPool } from "../../crypto/verify-pool.ts";
+import { RECORD_HEAD, recordAt, writeRecord } from "../../crypto/verify-records.js";
 import { TestAccount } from "../helpers/accounts.ts";
 import { holdThreadUntil } from "../helpers/held-thread.ts";
 
@@ -81,6 +83,19 @@ describe("VerifyPool", () => {
     const heard = 2 ** 31 - 2; // a worker's 2^31st check is where an Int32 count wraps
     expect(unheardOf((heard + 5) | 0, heard)).toBe(5);
     expect(unheardOf((2 ** 32 + 3) | 0, (2 ** 32 - 4) | 0)).toBe(7);
+  });
+
+  it("writes and reads back the workers' records: kind, length, ed25519's signature and key, then the message", () => {
+    expect(RECORD_HEAD).toBe(1 + 4 + SIGNATURE_LENGTH + PUBLIC_KEY_LENGTH);
+    const records = new Uint8Array(1024);
+    const view = new DataView(records.buffer);
+    const [signature, key, prefix, body, digest] = [64, 32, 3, 50, 32].map((n) => Uint8Array.from(randomBytes(n)));
+    const second = writeRecord(records, view, 0, body, prefix, signature, key);
+    const end = writeRecord(records, view, second, digest, undefined, signature, key);
+    const a = recordAt(records, view, 0);
+    expect(a).toMatchObject({ signedSha256: true, signature, publicKey: key, end: second });
+    expect(a.message).toEqual(Uint8Array.from([...prefix, ...body]));
+    expect(recordAt(records, view, second)).toMatchObject({ signedSha256: false, message: digest, end });
   });
 
   it("answers false for malformed input without sending it to a worker", async () => {

@@ -50,8 +50,6 @@ export class WsConnection {
   private readonly client: string;
   private readonly deps: ConnectionDeps;
   private readonly subscriptions = new Map<string, Subscription>();
-  /** Unsubscribed subscriptions whose pump has not stopped yet (they count against the limit). */
-  private ending = 0;
   private readonly waiting: { text: string; bytes: number }[] = [];
   private readonly hangUp = new AbortController();
   private busy = false;
@@ -213,7 +211,7 @@ export class WsConnection {
     // Counted with the dispatcher's calls (opl_rpc_requests_total), though answered here.
     const observe = (ok: boolean) => this.deps.dispatcher.observed(method, (performance.now() - started) / 1000, ok);
     try {
-      const result = method === "subscribe" ? await this.subscribe(params) : this.unsubscribe(params);
+      const result = method === "subscribe" ? await this.subscribe(params) : await this.unsubscribe(params);
       observe(true);
       if (!call.hasId) return undefined;
       return Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, result }));
@@ -232,8 +230,7 @@ export class WsConnection {
 
   private async subscribe(raw: unknown) {
     const max = this.deps.limits.maxSubscriptionsPerConnection;
-    // An unsubscribed pump still reading counts until it has stopped: churn cannot run more at once.
-    if (this.subscriptions.size + this.ending >= max) {
+    if (this.subscriptions.size >= max) {
       throw new RpcError(
         INVALID_REQUEST,
         `too many subscriptions on this connection: at most ${max} (ws.max_subscriptions_per_connection); ` +
@@ -250,7 +247,13 @@ export class WsConnection {
     return { subscription: id, cursor: sub.cursor, latestHeight: this.deps.tip() };
   }
 
-  private unsubscribe(raw: unknown) {
+  /**
+   * Answers once the pump has stopped: one in the middle of a store read (which an abort does not cut short)
+   * stops when that read returns. Until then it is not answered, and, the connection's requests being answered
+   * one at a time, no subscribe of this connection runs: churn cannot run more pumps than the limit, and a
+   * subscribe sent right after the unsubscribe gets the place (answered before, it was refused meanwhile).
+   */
+  private async unsubscribe(raw: unknown) {
     const parsed = unsubscribeParams.safeParse(raw ?? {});
     if (!parsed.success) throw new RpcError(INVALID_PARAMS, `Invalid params: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     const sub = this.subscriptions.get(parsed.data.subscription);
@@ -258,9 +261,8 @@ export class WsConnection {
       throw new RpcError(INVALID_PARAMS, `no subscription "${parsed.data.subscription}" on this connection`);
     }
     sub.stop();
+    await sub.done;
     this.subscriptions.delete(sub.id);
-    this.ending++;
-    void sub.done.then(() => this.ending--);
     return { unsubscribed: sub.id, cursor: sub.cursor };
   }
 

@@ -113,6 +113,25 @@ describe("WebSocket bad input", () => {
     c.close();
   });
 
+  it("frees a subscription's place once unsubscribe answers: at the limit, subscribe right after succeeds", async () => {
+    const c = await connect();
+    // Over a real socket, with replaying pumps (fromHeight 1); test/unit/ws-unsubscribe-frees.test.ts holds a
+    // pump's read open across the unsubscribe, which this cannot do on demand.
+    const ids: string[] = [];
+    for (let i = 0; i < LIMITS.max_subscriptions_per_connection; i++) {
+      ids.push((await c.subscribe({ topic: "blocks", fromHeight: 1 })).subscription);
+    }
+    for (let round = 0; round < 40; round++) {
+      const gone = ids.shift() as string;
+      expect(await c.call("unsubscribe", { subscription: gone })).toMatchObject({ unsubscribed: gone });
+      ids.push((await c.subscribe({ topic: "blocks", fromHeight: 1 })).subscription);
+    }
+    expect(ids).toHaveLength(LIMITS.max_subscriptions_per_connection);
+    const last = ids.at(-1) as string;
+    await c.until(() => c.items(last).length >= 1, "a block on the last subscription");
+    c.close();
+  });
+
   it("closes a connection that floods requests without reading answers, sends an oversized or a binary frame", async () => {
     const flood = await connect();
     for (let i = 0; i < MAX_PIPELINED * 20; i++) {

@@ -5,8 +5,8 @@ import { TestNetwork } from "../helpers/network.ts";
 
 /**
  * A validator whose database is damaged moves data/chain.db away and syncs again, as the repair text says,
- * keeping its signer state and WAL: it starts, syncs from its peer, and votes again past what it signed,
- * never signing two different messages for one step. Two validators, so the chain needs it to go on.
+ * keeping its signer state and WAL: it starts, syncs from its peers, and votes again past what it signed,
+ * never signing two different messages for one step.
  */
 let net: TestNetwork | undefined;
 afterAll(async () => {

@@ -119,8 +119,10 @@ describe("a hostile stock libp2p peer", () => {
       const spent = { cpuMs: cpuMs(process.cpuUsage(cpu)), ms: Math.round(performance.now() - started) };
       const heapMiB = mib(process.memoryUsage().heapUsed - heap);
       console.log(`junk 4 MiB proposal: ${spent.cpuMs} ms CPU (both ends, this process), ${spent.ms} ms, heap +${heapMiB} MiB`);
-      // Decoding its 1.4 M txs took ~1 s of CPU and ~200 MB of heap; checking the signature first takes neither.
-      expect(spent.cpuMs).toBeLessThan(500);
+      // Decoding its 1.4 M txs took ~1 s of CPU more and ~200 MB of heap; checking the signature first takes
+      // neither. The CPU is the whole process's (the node's blocks, GC, both ends' encryption): 241-298 ms on a
+      // loaded machine, so the bound leaves room for noise and still stands under the decode's second.
+      expect(spent.cpuMs).toBeLessThan(800);
       expect(heapMiB).toBeLessThan(100);
     } finally {
       await s.stop();

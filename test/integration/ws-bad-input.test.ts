@@ -5,6 +5,7 @@ import { encodeCursor, queryDigest } from "../../rpc/search-cursor.ts";
 import { MAX_PIPELINED } from "../../rpc/server.ts";
 import { CLOSE_CODES } from "../../rpc/ws/limits.ts";
 import { startTestChain, type TestChain } from "../helpers/in-process-node.ts";
+import { waitFor } from "../helpers/tmp.ts";
 import { type RpcFailure, TestWsClient } from "../helpers/ws-client.ts";
 
 /**
@@ -168,10 +169,7 @@ describe("WebSocket bad input", () => {
     // The other tests' connections are gone first: this one counts to the limit.
     for (const c of clients) c.ws.terminate();
     await Promise.all(clients.map((c) => c.closed));
-    const deadline = Date.now() + 10_000;
-    while (chain.node.websocket.stats.connections > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor("the other tests' connections gone", () => (chain.node.websocket.stats.connections === 0 ? true : undefined), 10_000);
     const open: TestWsClient[] = [];
     for (let i = 0; i < LIMITS.max_connections_per_ip; i++) open.push(await connect());
     const refused = new WebSocket(`${chain.node.rpc.url.replace(/^http/, "ws")}/ws`).on("error", () => {});

@@ -59,7 +59,9 @@ describe("VerifyPool", () => {
     }
     expect(await Promise.all(answers)).toEqual(items.map((x) => x.valid));
     expect(p.stats.records).toBe(items.length);
-    expect(p.stats.messages).toBeLessThanOrEqual(4); // one, unless the machine is slow enough to split the 20 turns
+    // One, unless the machine is slow enough to split the 20 turns (each split takes a 2 ms stall of this
+    // thread, on 2 cores shared with the pool's own workers); one message each was the fault.
+    expect(p.stats.messages).toBeLessThanOrEqual(10);
   });
 
   it("knows the checks a worker did while this thread was held, before it hears their answers", async () => {

@@ -29,6 +29,8 @@ export interface MetricSources {
   verifyPending(): number;
   /** Signatures sent to the verification workers since the node started. */
   verifySignatures(): number;
+  /** Messages they went in (each costs a postMessage here and a wake-up there, whatever it holds). */
+  verifyMessages(): number;
 }
 
 /**
@@ -119,6 +121,15 @@ export class NodeMetrics implements CallObserver {
       collect() {
         this.reset();
         this.inc(s.verifySignatures());
+      },
+    });
+    new Counter({
+      name: "opl_verify_messages_total",
+      help: "Messages those signatures went to the verification workers in (signatures over messages: how well they are gathered).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(s.verifyMessages());
       },
     });
     new Gauge({

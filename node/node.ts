@@ -260,6 +260,7 @@ export class OplNode {
           bestPeerHeight: () => network.bestPeerHeight,
           verifyPending: () => pool.pending,
           verifySignatures: () => pool.stats.records,
+          verifyMessages: () => pool.stats.messages,
         },
       });
       app.onCommit(metrics.blockCommitted);

@@ -61,6 +61,8 @@ export interface RunFigures extends RoundFigures {
    * peer, or met first in a proposal); votes are verified on the main thread, not there. NaN if unread.
    */
   verifySignatures: number[];
+  /** Signatures per message to the workers, per node: how well the pool gathered them. NaN if unread. */
+  signaturesPerVerifyMessage: number[];
   /** cpuPerTxInVerifies against verifyUsInRun: CPU per tx in the run's own verifies, per node, and their mean. */
   cpuPerTxInRunVerifies: number[];
   cpuPerTxInRunVerifiesMean: number;
@@ -138,6 +140,7 @@ export function runFigures(load: LoadResult, verify: VerifyRate, follower: Chain
     cpuPerTxByThreadMean: meanSplit(byThread),
     verifyUsInRun: verifyUsInRun.map(round2),
     verifySignatures: signatures,
+    signaturesPerVerifyMessage: signatures.map((n, i) => round2(n / load.nodeVerifyMessages[i])),
     cpuPerTxInRunVerifies: cpuPerTxInRun.map(round3),
     cpuPerTxInRunVerifiesMean: round3(finiteMean(cpuPerTxInRun)),
     committedPerInRunVerifyRate: round3((committedTxPerSec * meanVerifyUsInRun) / 1e6),

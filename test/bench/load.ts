@@ -95,6 +95,8 @@ export interface LoadResult {
   nodeThreadSeconds: ThreadSplit[];
   /** Signatures each node's verification workers were sent over the same window (opl_verify_signatures_total). */
   nodeVerifySignatures: number[];
+  /** The messages they went in (opl_verify_messages_total). */
+  nodeVerifyMessages: number[];
   clientCpuSeconds: number;
   /** The txs not seen committed (unsent, refused, or still pending), per client in order: to finish them. */
   pending: Workload;
@@ -128,7 +130,7 @@ export async function runLoad(p: {
   const blocks: SeenBlock[] = [];
   let stopped = false;
 
-  const signaturesStart = await scrapeVerifySignatures(p.urls);
+  const verifyStart = await scrapeVerifyCounts(p.urls);
   const start = performance.now();
   const nodeCpuStart = p.pids.map(cpuSeconds);
   const nodeThreadsStart = p.pids.map(threadTicks);
@@ -213,7 +215,7 @@ export async function runLoad(p: {
   const nodeThreadsEnd = p.pids.map(threadTicks);
   const nodeCpuSeconds = p.pids.map((pid, i) => cpuSeconds(pid) - nodeCpuStart[i]);
   markProbeWindow(p.pids);
-  const signaturesEnd = await scrapeVerifySignatures(p.urls);
+  const verifyEnd = await scrapeVerifyCounts(p.urls);
   const latenciesMs = [...committedAt].map(([hash, at]) => at - (submittedAt.get(hash) as number));
   const parts = { admission: [] as number[], toBlock: [] as number[], blockToSeen: [] as number[] };
   for (const [hash, seen] of committedAt) {
@@ -243,7 +245,8 @@ export async function runLoad(p: {
     nodeCpuSeconds,
     nodeThreadSeconds: nodeThreadsEnd.map((threads, i) =>
       nodeThreadSeconds(nodeThreadsStart[i], threads, nodeCpuSeconds[i])),
-    nodeVerifySignatures: signaturesEnd.map((n, i) => n - signaturesStart[i]),
+    nodeVerifySignatures: verifyEnd.map((n, i) => n.signatures - verifyStart[i].signatures),
+    nodeVerifyMessages: verifyEnd.map((n, i) => n.messages - verifyStart[i].messages),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     pending: {
       all: p.work.all.filter((t) => !committedAt.has(t.hash)),
@@ -286,22 +289,26 @@ function dumpTxTimes(
 let lastScrapeAt = -Infinity;
 
 /**
- * Each node's opl_verify_signatures_total (GET /metrics on its RPC port): with its verify threads' CPU over the
- * same window, what one verify cost on this machine during the run (figures.ts). A scrape within
+ * Each node's opl_verify_signatures_total and opl_verify_messages_total (GET /metrics on its RPC port): with its
+ * verify threads' CPU over the same window, what one verify cost on this machine during the run (figures.ts). A scrape within
  * RENDER_EVERY_MS of the last gets that rendering again, so this first waits out the rest of it (a short run;
  * a saturation step right after the last). NaN for a node whose /metrics could not be read: its in-run figures
  * are then null, and the run's others stand.
  */
-async function scrapeVerifySignatures(urls: readonly string[]): Promise<number[]> {
+async function scrapeVerifyCounts(urls: readonly string[]): Promise<{ signatures: number; messages: number }[]> {
   await sleep(Math.max(0, lastScrapeAt + RENDER_EVERY_MS + 50 - performance.now()));
   const counts = await Promise.all(urls.map(async (url) => {
     try {
       const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      return sampleValue(parsePrometheusText(await res.text()), "opl_verify_signatures_total");
+      const metrics = parsePrometheusText(await res.text());
+      return {
+        signatures: sampleValue(metrics, "opl_verify_signatures_total"),
+        messages: sampleValue(metrics, "opl_verify_messages_total"),
+      };
     } catch (err) {
       console.error(`bench: ${url}/metrics gave no opl_verify_signatures_total (${String(err)}): no in-run verify for it`);
-      return Number.NaN;
+      return { signatures: Number.NaN, messages: Number.NaN };
     }
   }));
   lastScrapeAt = performance.now();

@@ -43,6 +43,7 @@ const metrics = new NodeMetrics({
     bestPeerHeight: () => 100,
     verifyPending: () => 0,
     verifySignatures: () => 0,
+    verifyMessages: () => 0,
   },
 });
 const callMs = perOp(500_000, (i) => metrics.called(i % 7 === 0 ? "no_such" : "tx_submit", 0.0004, true));

@@ -121,6 +121,8 @@ Figures (JSON field names; the human line shows the main ones):
   verifySignatures      per node: the signatures its workers were sent over the load (one per tx it verified;
                         votes are verified on the main thread); null where a node's /metrics could not be read,
                         and then its in-run figures are null too (the means are over the others)
+  signaturesPerVerifyMessage   per node: those signatures over the messages they went to the workers in
+                        (opl_verify_messages_total): each message costs a postMessage and a worker's wake-up
   cpuPerTxInRunVerifies, cpuPerTxInRunVerifiesMean   CPU per tx per node in verifyUsInRun units
   committedPerInRunVerifyRate   committedTxPerSec / (1e6 / the nodes' mean verifyUsInRun)
   cpuPerTxInNodeVerifiesMean, committedPerNodeVerifyRate   cpuPerTxInVerifiesMean and committedPerVerifyRate

@@ -79,6 +79,10 @@ function expectSaneFigures(r: Record<string, unknown>, txs: number): void {
   // that yardstick.
   const [inRunUs] = r.verifyUsInRun as number[];
   expect((r.verifySignatures as number[])[0]).toBeGreaterThanOrEqual(txs);
+  // At least one signature a message, at most all of them in one.
+  const [perMessage] = r.signaturesPerVerifyMessage as number[];
+  expect(perMessage).toBeGreaterThanOrEqual(1);
+  expect(perMessage).toBeLessThanOrEqual((r.verifySignatures as number[])[0]);
   expect(inRunUs).toBeGreaterThan(0);
   expect(inRunUs).toBeLessThanOrEqual(split.verify * (r.verifyUs as number) * 1.01 + 0.01);
   expect((r.cpuPerTxInRunVerifies as number[])[0]).toBeCloseTo((perNode[0] * (r.verifyUs as number)) / inRunUs, 1);

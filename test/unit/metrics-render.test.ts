@@ -16,6 +16,7 @@ const sources: MetricSources = {
   bestPeerHeight: () => 7,
   verifyPending: () => 0,
   verifySignatures: () => 0,
+  verifyMessages: () => 0,
 };
 
 describe("NodeMetrics", () => {
@@ -41,20 +42,26 @@ describe("NodeMetrics", () => {
     expect(sampleValue(m, "opl_peers", { direction: "outbound" })).toBe(1);
   });
 
-  it("counts the verify workers' signatures as a counter that follows the pool at each rendering", async () => {
+  it("counts the verify workers' signatures and messages as counters that follow the pool at each rendering", async () => {
     let clock = 0;
     let sent = 5;
+    let messages = 2;
     const metrics = new NodeMetrics({
       rpcMethods: [],
-      sources: { ...sources, verifySignatures: () => sent },
+      sources: { ...sources, verifySignatures: () => sent, verifyMessages: () => messages },
       now: () => clock,
     });
     const first = parsePrometheusText((await metrics.exposition()).body);
     expect(first.get("opl_verify_signatures_total")?.type).toBe("counter");
+    expect(first.get("opl_verify_messages_total")?.type).toBe("counter");
     expect(sampleValue(first, "opl_verify_signatures_total")).toBe(5);
+    expect(sampleValue(first, "opl_verify_messages_total")).toBe(2);
     sent = 1_234_567;
+    messages = 4_321;
     clock += RENDER_EVERY_MS;
-    expect(sampleValue(parsePrometheusText((await metrics.exposition()).body), "opl_verify_signatures_total")).toBe(1_234_567);
+    const later = parsePrometheusText((await metrics.exposition()).body);
+    expect(sampleValue(later, "opl_verify_signatures_total")).toBe(1_234_567);
+    expect(sampleValue(later, "opl_verify_messages_total")).toBe(4_321);
   });
 
   it("observes blocks: the interval between consecutive header times, rounds, txs", async () => {

@@ -12,6 +12,7 @@ const sources: MetricSources = {
   bestPeerHeight: () => 1,
   verifyPending: () => 0,
   verifySignatures: () => 0,
+  verifyMessages: () => 0,
 };
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];

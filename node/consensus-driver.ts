@@ -4,7 +4,7 @@ import { Engine } from "../consensus/engine/engine.ts";
 import type { Effect, HeightParams, Input, Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
 import { fromHex, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit } from "../proto/block.ts";
-import type { ReceivedConsensusMessage } from "../proto/p2p.ts";
+import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
 import { ConsensusInbox } from "./consensus-inbox.ts";
@@ -95,6 +95,7 @@ export class ConsensusDriver {
       committedHeight: () => this.o.app.info().height,
       currentRound: () => this.engine.currentRound,
       stopped: () => this.jobs.stopped,
+      proofOfLock: () => this.proofOfLock(),
       onFail: (err) => this.jobs.fail(err),
     });
     this.own = new OwnSignatures({
@@ -190,6 +191,19 @@ export class ConsensusDriver {
 
   get round(): number {
     return this.engine.currentRound;
+  }
+
+  /** The prevotes of the rounds of the engine's valid value and lock, for the outbox's re-broadcast. */
+  private proofOfLock(): ConsensusMessage[] {
+    const { validRound, validValue, lockedRound, lockedValue } = this.engine.lock;
+    const rounds = new Map<number, ValueId>();
+    if (validRound >= 0 && validValue !== null) rounds.set(validRound, validValue);
+    if (lockedRound >= 0 && lockedValue !== null) rounds.set(lockedRound, lockedValue);
+    const messages: ConsensusMessage[] = [];
+    for (const [round, value] of rounds) {
+      for (const vote of this.votes.prevotesFor(this.engine.height, round, value)) messages.push({ type: "vote", vote });
+    }
+    return messages;
   }
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */

@@ -19,6 +19,7 @@ export class ConsensusOutbox {
   private readonly committedHeight: () => number;
   private readonly currentRound: () => number;
   private readonly stopped: () => boolean;
+  private readonly proofOfLock: () => readonly ConsensusMessage[];
   private readonly onFail: (err: unknown) => void;
   /** Own messages signed and not yet released (their records not yet durable). */
   private readonly releasing = new Set<Promise<void>>();
@@ -31,12 +32,15 @@ export class ConsensusOutbox {
     committedHeight: () => number;
     currentRound: () => number;
     stopped: () => boolean;
+    /** The prevotes behind this node's lock and valid value, others' included (relayed on each tick). */
+    proofOfLock?: () => readonly ConsensusMessage[];
     onFail: (err: unknown) => void;
   }) {
     this.network = deps.network;
     this.committedHeight = deps.committedHeight;
     this.currentRound = deps.currentRound;
     this.stopped = deps.stopped;
+    this.proofOfLock = deps.proofOfLock ?? (() => []);
     this.onFail = deps.onFail;
   }
 
@@ -79,6 +83,15 @@ export class ConsensusOutbox {
    * while its round lasts: re-sending that every second would crowd out the votes it is meant to help. And no
    * re-send is queued for a peer whose stream still has bytes waiting (a slow link still carrying the first
    * copy): it would only put votes behind megabytes of duplicates.
+   *
+   * And the prevotes of the quorum behind this node's lock and valid value, other validators' included, whatever
+   * their round: a re-proposal names its proof-of-lock round, and a peer prevotes it only once it holds that
+   * round's quorum of prevotes. Tendermint decides after GST only if those reach every correct node (CometBFT's
+   * reactor sends a peer the POL round's prevotes it lacks); re-sending only our own votes of the last two rounds,
+   * a peer that lost one of an older round (or its WAL: a validator syncing again) could never accept the
+   * locked value, and a chain that needed it stalled for good (test/integration/proof-of-lock-relay.test.ts). A
+   * peer drops a vote it holds before checking its signature. Empty unless a polka was seen in a round that did
+   * not decide; at most two rounds' prevotes, one per validator each.
    */
   resend(): void {
     const net = this.network;
@@ -91,5 +104,6 @@ export class ConsensusOutbox {
       const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
       if (due) net.broadcast(message, { resend: true });
     }
+    for (const message of this.proofOfLock()) net.broadcast(message, { resend: true });
   }
 }

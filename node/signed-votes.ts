@@ -1,5 +1,5 @@
 import type { CommitSig } from "../proto/block.ts";
-import { PRECOMMIT, type SignedVote } from "../proto/consensus.ts";
+import { PRECOMMIT, PREVOTE, type SignedVote } from "../proto/consensus.ts";
 
 /**
  * The signed votes behind the engine's counting, kept per height: the engine counts votes by validator
@@ -60,6 +60,20 @@ export class SignedVotes {
   pruneBelow(height: number): void {
     for (const h of this.byHeight.keys()) if (h < height) this.byHeight.delete(h);
     for (const k of this.counts.keys()) if (Number(k.slice(0, k.indexOf("/"))) < height) this.counts.delete(k);
+  }
+
+  /**
+   * The stored prevotes (every validator's, this node's included) for `value` in `round` of `height`: the
+   * quorum a proof-of-lock round rests on, for relaying (see ConsensusOutbox.resend).
+   */
+  prevotesFor(height: number, round: number, value: string): SignedVote[] {
+    const votes = this.byHeight.get(height);
+    if (votes === undefined) return [];
+    const prefix = `${PREVOTE}/${round}/`;
+    const suffix = `/${value}`;
+    const found: SignedVote[] = [];
+    for (const [k, sv] of votes) if (k.startsWith(prefix) && k.endsWith(suffix)) found.push(sv);
+    return found;
   }
 
   /** The commit signatures for these precommits (all must be stored). */

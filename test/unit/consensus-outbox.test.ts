@@ -21,12 +21,13 @@ function vote(round: number): ConsensusMessage {
 function setup() {
   const sent: { message: ConsensusMessage; resend: boolean }[] = [];
   const failures: unknown[] = [];
-  const state = { round: 0, stopped: false };
+  const state = { round: 0, stopped: false, proofOfLock: [] as ConsensusMessage[] };
   const outbox = new ConsensusOutbox({
     network: { broadcast: (message, opts) => void sent.push({ message, resend: opts?.resend === true }) },
     committedHeight: () => 2,
     currentRound: () => state.round,
     stopped: () => state.stopped,
+    proofOfLock: () => state.proofOfLock,
     onFail: (err) => failures.push(err),
   });
   const kinds = () => sent.map((s) => (s.message.type === "vote" ? `vote${s.message.vote.vote.round}` : s.message.type));
@@ -81,6 +82,15 @@ describe("the consensus outbox", () => {
     state.round = 2;
     outbox.resend();
     expect(kinds()).toEqual(["status", "vote1", "vote2"]);
+  });
+
+  it("a tick relays the prevotes behind the lock, whatever their round, as re-sends", async () => {
+    const { outbox, sent, kinds, state } = setup();
+    state.round = 7;
+    state.proofOfLock = [vote(2), vote(2)]; // two validators' prevotes of the lock's round
+    outbox.resend();
+    expect(kinds()).toEqual(["status", "vote2", "vote2"]);
+    expect(sent.filter((s) => s.message.type === "vote").every((s) => s.resend)).toBe(true);
   });
 
   it("re-sends the proposal every third tick while its round lasts, and nothing of a height once cleared", async () => {

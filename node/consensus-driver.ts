@@ -4,6 +4,7 @@ import { Engine } from "../consensus/engine/engine.ts";
 import type { Effect, HeightParams, Input, Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
 import { fromHex, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit } from "../proto/block.ts";
+import type { SignedVote } from "../proto/consensus.ts";
 import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
@@ -95,7 +96,7 @@ export class ConsensusDriver {
       committedHeight: () => this.o.app.info().height,
       currentRound: () => this.engine.currentRound,
       stopped: () => this.jobs.stopped,
-      proofOfLock: () => this.proofOfLock(),
+      relayed: () => this.relayed(),
       onFail: (err) => this.jobs.fail(err),
     });
     this.own = new OwnSignatures({
@@ -193,17 +194,21 @@ export class ConsensusDriver {
     return this.engine.currentRound;
   }
 
-  /** The prevotes of the rounds of the engine's valid value and lock, for the outbox's re-broadcast. */
-  private proofOfLock(): ConsensusMessage[] {
+  /**
+   * The votes the outbox relays on each re-broadcast tick (see ConsensusOutbox.resend): every stored vote of the
+   * current and previous round, and the prevotes of the rounds of the engine's valid value and lock.
+   */
+  private relayed(): ConsensusMessage[] {
+    const height = this.engine.height;
+    const round = this.engine.currentRound;
+    const picked = new Set<SignedVote>();
+    for (const r of [round - 1, round]) for (const vote of this.votes.ofRound(height, r)) picked.add(vote);
     const { validRound, validValue, lockedRound, lockedValue } = this.engine.lock;
-    const rounds = new Map<number, ValueId>();
-    if (validRound >= 0 && validValue !== null) rounds.set(validRound, validValue);
-    if (lockedRound >= 0 && lockedValue !== null) rounds.set(lockedRound, lockedValue);
-    const messages: ConsensusMessage[] = [];
-    for (const [round, value] of rounds) {
-      for (const vote of this.votes.prevotesFor(this.engine.height, round, value)) messages.push({ type: "vote", vote });
-    }
-    return messages;
+    const locks = new Map<number, ValueId>();
+    if (validRound >= 0 && validValue !== null) locks.set(validRound, validValue);
+    if (lockedRound >= 0 && lockedValue !== null) locks.set(lockedRound, lockedValue);
+    for (const [r, value] of locks) for (const vote of this.votes.prevotesFor(height, r, value)) picked.add(vote);
+    return [...picked].map((vote) => ({ type: "vote", vote }));
   }
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */

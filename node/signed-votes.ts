@@ -62,6 +62,15 @@ export class SignedVotes {
     for (const k of this.counts.keys()) if (Number(k.slice(0, k.indexOf("/"))) < height) this.counts.delete(k);
   }
 
+  /** The stored votes (both kinds, every validator's, this node's included) of `round` of `height`. */
+  ofRound(height: number, round: number): SignedVote[] {
+    const votes = this.byHeight.get(height);
+    if (votes === undefined) return [];
+    const found: SignedVote[] = [];
+    for (const sv of votes.values()) if (sv.vote.round === round) found.push(sv);
+    return found;
+  }
+
   /**
    * The stored prevotes (every validator's, this node's included) for `value` in `round` of `height`: the
    * quorum a proof-of-lock round rests on, for relaying (see ConsensusOutbox.resend).

@@ -6,11 +6,13 @@
  *   npm run sim -- --seeds 50 --validators 4 --byzantine 2 --mode equivocate --equal-power   # >= 1/3: must fail
  *
  *   npm run sim -- --seeds 300 --mode coalition --mutation "never lock"   # a mutant engine: must be caught
+ *   npm run sim -- --seeds 1500 --gossip node    # re-sends only what node/consensus-outbox.ts re-sends
  *
  * Correct validators get voting power 1-3 (from the seed), the Byzantine ones together just under 1/3;
  * --equal-power gives everyone 1. --mode: equivocate, silent, invalid, amnesia, coalition (default: each
  * Byzantine validator picks one from the seed). --mutation NAME (see test/sim/mutants.ts; "list" lists them)
- * runs a mutant instead of the real engine, and adds "firstCaughtSeed" to the summary.
+ * runs a mutant instead of the real engine, and adds "firstCaughtSeed" to the summary. --gossip: paper (the
+ * default: Tendermint's reactor), node (the node's outbox), own (the node's before 2026-12-07: must fail).
  *
  * Prints progress on stderr and one JSON summary line on stdout:
  * { seeds, validators, byzantine, heightsDecided, safetyViolations, livenessFailures, failingSeeds, ... }
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     "heights": { type: "string", default: "20" },
     "mode": { type: "string" },
     "mutation": { type: "string" },
+    "gossip": { type: "string", default: "paper" },
     "no-faults": { type: "boolean", default: false },
     "equal-power": { type: "boolean", default: false },
     "trace": { type: "boolean", default: false },
@@ -60,6 +63,11 @@ if (values.mutation !== undefined && mutation === undefined) {
   console.error(`--mutation: no mutation "${values.mutation}" (--mutation list lists them)`);
   process.exit(2);
 }
+const gossip = values.gossip as "paper" | "node" | "own";
+if (!["paper", "node", "own"].includes(gossip)) {
+  console.error(`--gossip must be paper, node or own, got "${gossip}"`);
+  process.exit(2);
+}
 const mutant = mutation === undefined ? undefined : await buildMutant(mutation);
 const simulate = mutant?.simulate ?? realSimulate;
 const seeds = values.seed !== undefined ? [Number(values.seed)] : [];
@@ -76,6 +84,7 @@ const summary = {
   missingEvidence: 0,
   failingSeeds: [] as number[],
   mutation: mutation?.name,
+  gossip,
   firstCaughtSeed: undefined as number | undefined,
   wallSeconds: 0,
   virtualHeightsPerWallSecond: 0,
@@ -91,6 +100,7 @@ for (const [i, seed] of seeds.entries()) {
     byzantineMode: mode,
     faults: !values["no-faults"],
     equalPower: values["equal-power"],
+    gossip,
     trace: values.trace ? (line) => console.error(line) : undefined,
   });
   summary.heightsDecided += r.heightsDecided;

@@ -16,6 +16,7 @@ export function runSeeds(opts: {
   heights: number;
   byzantineMode?: ByzantineMode;
   equalPower?: boolean;
+  gossip?: "paper" | "node" | "own";
 }): SeedsSummary {
   const summary: SeedsSummary = { heightsDecided: 0, safetyViolationSeeds: 0, failures: [] };
   for (let seed = opts.from; seed < opts.from + opts.count; seed++) {
@@ -26,7 +27,8 @@ export function runSeeds(opts: {
       (p) => p !== "",
     );
     if (problems.length > 0) {
-      const mode = opts.byzantineMode === undefined ? "" : ` --mode ${opts.byzantineMode}`;
+      const mode = (opts.byzantineMode === undefined ? "" : ` --mode ${opts.byzantineMode}`) +
+        (opts.gossip === undefined ? "" : ` --gossip ${opts.gossip}`);
       const replay = `npm run sim -- --seed ${seed} --validators ${opts.validators} --byzantine ${opts.byzantine}${mode} --trace`;
       summary.failures.push(`seed ${seed}: ${problems[0]} (replay: ${replay})`);
     }

@@ -56,6 +56,15 @@ export interface SimConfig {
   faults?: boolean;
   /** Every validator with power 1 (default: correct validators get 1-3). */
   equalPower?: boolean;
+  /**
+   * What a correct node re-sends on each gossip tick. "paper" (default): as Tendermint's reactor does (its own
+   * messages, and what it received of the current and previous round, its lock and valid rounds and the
+   * current proposal's proof-of-lock round). "node": only what node/consensus-outbox.ts re-sends: its proposal
+   * of the current round, the votes it holds (every validator's) of the current and previous round, and the
+   * prevotes behind its lock and valid value; others' proposals are not relayed. "own": the node's gossip
+   * before 2026-12-07, its own messages only (the simulator must find its stalls: sim-node-gossip.test.ts).
+   */
+  gossip?: "paper" | "node" | "own";
   /** Builds each node's engine (default: the real Engine); the mutation tests pass a mutant's. */
   engine?: () => EngineLike;
   trace?: (line: string) => void;
@@ -611,7 +620,9 @@ export function simulate(config: SimConfig): SimResult {
    * any correct node saw (the paper's gossip assumption), Byzantine senders' votes included.
    */
   function gossip(node: SimNode): void {
-    if (node.up && node.byzantine === undefined) {
+    const correct = node.up && node.byzantine === undefined;
+    if (correct && (config.gossip === "node" || config.gossip === "own")) gossipAsTheNode(node);
+    else if (correct) {
       const e = node.engine;
       const rounds = new Set([e.currentRound, e.currentRound - 1, e.lock.lockedRound, e.lock.validRound]);
       for (const msg of node.relay.values()) {
@@ -628,6 +639,28 @@ export function simulate(config: SimConfig): SimResult {
       if (last !== undefined) for (let to = 0; to < n; to++) send(node.index, to, { kind: "certificate", ...last });
     }
     queue.push({ time: now + GOSSIP_INTERVAL_MS, type: "gossip", node: node.index, incarnation: node.incarnation });
+  }
+
+  /** The "node" and "own" gossip (see SimConfig.gossip): what node/consensus-outbox.ts re-sends each tick. */
+  function gossipAsTheNode(node: SimNode): void {
+    const e = node.engine;
+    const { lockedRound, lockedValue, validRound, validValue } = e.lock;
+    for (const [key, msg] of node.relay) {
+      if (msg.kind !== "vote" && msg.kind !== "proposal") continue;
+      const { round, height, validator } = msg.kind === "vote" ? msg.vote : msg.proposal;
+      if (height !== node.height) continue;
+      const relays = config.gossip === "node"; // "own": only this node's messages
+      const recent = msg.kind === "proposal"
+        ? validator === node.index && round === e.currentRound
+        : round >= e.currentRound - 1 && (relays || validator === node.index);
+      const value = msg.kind === "vote" ? msg.vote.value : undefined;
+      const proofOfLock = relays && msg.kind === "vote" && msg.vote.type === PREVOTE &&
+        ((round === validRound && value === validValue) || (round === lockedRound && value === lockedValue));
+      if (!recent && !proofOfLock) continue;
+      for (let to = 0; to < n; to++) if (to !== node.index && !nodes[to].held.has(key)) send(node.index, to, msg);
+    }
+    const last = node.certificates.get(node.height - 1);
+    if (last !== undefined) for (let to = 0; to < n; to++) send(node.index, to, { kind: "certificate", ...last });
   }
 
   function crash(node: SimNode, downMs: number): void {

@@ -21,13 +21,13 @@ function vote(round: number): ConsensusMessage {
 function setup() {
   const sent: { message: ConsensusMessage; resend: boolean }[] = [];
   const failures: unknown[] = [];
-  const state = { round: 0, stopped: false, proofOfLock: [] as ConsensusMessage[] };
+  const state = { round: 0, stopped: false, relayed: [] as ConsensusMessage[] };
   const outbox = new ConsensusOutbox({
     network: { broadcast: (message, opts) => void sent.push({ message, resend: opts?.resend === true }) },
     committedHeight: () => 2,
     currentRound: () => state.round,
     stopped: () => state.stopped,
-    proofOfLock: () => state.proofOfLock,
+    relayed: () => state.relayed,
     onFail: (err) => failures.push(err),
   });
   const kinds = () => sent.map((s) => (s.message.type === "vote" ? `vote${s.message.vote.vote.round}` : s.message.type));
@@ -84,10 +84,10 @@ describe("the consensus outbox", () => {
     expect(kinds()).toEqual(["status", "vote1", "vote2"]);
   });
 
-  it("a tick relays the prevotes behind the lock, whatever their round, as re-sends", async () => {
+  it("a tick relays the votes the driver names (others' too, whatever their round), as re-sends", async () => {
     const { outbox, sent, kinds, state } = setup();
     state.round = 7;
-    state.proofOfLock = [vote(2), vote(2)]; // two validators' prevotes of the lock's round
+    state.relayed = [vote(2), vote(2)]; // two validators' prevotes of the lock's round
     outbox.resend();
     expect(kinds()).toEqual(["status", "vote2", "vote2"]);
     expect(sent.filter((s) => s.message.type === "vote").every((s) => s.resend)).toBe(true);

@@ -7,6 +7,20 @@ export interface ConsensusNetwork {
 }
 
 /**
+ * Most consensus messages one peer may send us a second (the gossip's token bucket: node/network.ts); ours to a
+ * peer stay within it too.
+ */
+export const CONSENSUS_MESSAGES_PER_SECOND = 500;
+
+/**
+ * Most relayed votes a re-broadcast tick sends (a quarter of what a peer may send a second, leaving the rest to
+ * our own and fresh messages): at 100 validators the votes of two rounds and the proof of a lock can come to
+ * 600; past the bound, each tick sends the next part, so all go out within a few ticks, and an honest relay is
+ * never taken for a flood.
+ */
+export const MAX_RELAYED_VOTES_PER_TICK = CONSENSUS_MESSAGES_PER_SECOND / 4;
+
+/**
  * This validator's own messages of the current height, for the consensus driver: each is sent once what
  * makes it safe is durable (its WAL records and the signer state: see OwnSignatures), never before, and then
  * kept to be sent again on each re-broadcast tick while its height lasts, so a lost message or a healed
@@ -26,6 +40,8 @@ export class ConsensusOutbox {
   /** Own messages of the current height as sent, by "step/round", for re-broadcast. */
   private readonly sent = new Map<string, { round: number; message: ConsensusMessage }>();
   private ticks = 0;
+  /** Where the next tick's relayed votes start, when there are more than MAX_RELAYED_VOTES_PER_TICK. */
+  private relayOffset = 0;
 
   constructor(deps: {
     network?: ConsensusNetwork;
@@ -107,6 +123,10 @@ export class ConsensusOutbox {
       const due = proposal ? r === round && this.ticks % 3 === 0 : r >= round - 1;
       if (due) net.broadcast(message, { resend: true });
     }
-    for (const message of this.relayed()) net.broadcast(message, { resend: true });
+    const relayed = this.relayed();
+    const count = Math.min(relayed.length, MAX_RELAYED_VOTES_PER_TICK);
+    const from = relayed.length > count ? this.relayOffset % relayed.length : 0;
+    for (let i = 0; i < count; i++) net.broadcast(relayed[(from + i) % relayed.length], { resend: true });
+    this.relayOffset = from + count;
   }
 }

@@ -17,6 +17,7 @@ import { answerTxFetch, type AssemblyStats, ProposalAssembler, txFetchAnswerBoun
 import type { TxVerifier } from "./tx-verifier.ts";
 import type { ChainApp } from "./chain-app.ts";
 import type { ConsensusDriver, ConsensusNetwork } from "./consensus-driver.ts";
+import { CONSENSUS_MESSAGES_PER_SECOND } from "./consensus-outbox.ts";
 import type { Mempool } from "./mempool.ts";
 import { TxRelay } from "./tx-relay.ts";
 
@@ -155,7 +156,7 @@ export class NodeNetwork implements ConsensusNetwork {
         protocol: CONSENSUS_PROTOCOL,
         maxMessageBytes: MAX_CONSENSUS_MESSAGE_BYTES,
         maxQueuedBytes: CONSENSUS_QUEUE_BYTES,
-        maxMessagesPerSecond: 500,
+        maxMessagesPerSecond: CONSENSUS_MESSAGES_PER_SECOND,
         persistentPeers: scores.persistentPeers,
         onMessage: (peer, bytes) => {
           const m = decodeConsensusMessage(bytes);

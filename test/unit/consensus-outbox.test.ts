@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConsensusOutbox } from "../../node/consensus-outbox.ts";
+import { CONSENSUS_MESSAGES_PER_SECOND, ConsensusOutbox, MAX_RELAYED_VOTES_PER_TICK } from "../../node/consensus-outbox.ts";
 import { PREVOTE, type SignedVote } from "../../proto/consensus.ts";
 import type { ConsensusMessage } from "../../proto/p2p.ts";
 
@@ -91,6 +91,22 @@ describe("the consensus outbox", () => {
     outbox.resend();
     expect(kinds()).toEqual(["status", "vote2", "vote2"]);
     expect(sent.filter((s) => s.message.type === "vote").every((s) => s.resend)).toBe(true);
+  });
+
+  it("relays at most MAX_RELAYED_VOTES_PER_TICK a tick, the next part on the next tick, so all go out", () => {
+    const { outbox, sent, state } = setup();
+    const total = MAX_RELAYED_VOTES_PER_TICK + 50;
+    state.relayed = Array.from({ length: total }, (_, i) => vote(i));
+    const seen = new Set<number>();
+    for (let tick = 0; tick < 2; tick++) {
+      sent.length = 0;
+      outbox.resend();
+      const votes = sent.filter((s) => s.message.type === "vote");
+      expect(votes.length).toBe(MAX_RELAYED_VOTES_PER_TICK);
+      for (const s of votes) if (s.message.type === "vote") seen.add(s.message.vote.vote.round);
+    }
+    expect(seen.size).toBe(total); // two ticks covered every one
+    expect(MAX_RELAYED_VOTES_PER_TICK).toBeLessThan(CONSENSUS_MESSAGES_PER_SECOND / 2);
   });
 
   it("re-sends the proposal every third tick while its round lasts, and nothing of a height once cleared", async () => {

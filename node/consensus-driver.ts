@@ -2,14 +2,14 @@ import type { Logger } from "pino";
 import type { ValidationResult } from "../consensus/application.ts";
 import { Engine } from "../consensus/engine/engine.ts";
 import type { Effect, HeightParams, Input, Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
-import { fromHex, toHex } from "../crypto/bytes.ts";
+import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit } from "../proto/block.ts";
 import type { SignedVote } from "../proto/consensus.ts";
 import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
 import { ConsensusInbox } from "./consensus-inbox.ts";
-import { ConsensusOutbox } from "./consensus-outbox.ts";
+import { ConsensusOutbox, DEFAULT_REBROADCAST_MS } from "./consensus-outbox.ts";
 import { ConsensusWal } from "./consensus-wal.ts";
 import type { VoteSig, WalRecord } from "./consensus-wal-record.ts";
 import { heightParamsAt } from "./height-params.ts";
@@ -41,7 +41,8 @@ const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
  *
  * Peers' messages come in through `receive`, authenticated there (consensus-checks.ts) before the engine sees
  * them; our own signed messages go out through `network.broadcast` and are sent again every
- * `rebroadcastMs`, so a lost message or a healed partition does not stall the chain. Block sync (a node
+ * `rebroadcastMs`, with the votes of others that peers may lack (ConsensusOutbox.resend), so a lost message
+ * or a healed partition does not stall the chain. Block sync (a node
  * behind its peers) commits decided blocks through `applySynced` on the same queue, between inputs.
  *
  * Its parts, one job each: the queue and timers (serial-queue.ts), the WAL file (consensus-wal.ts) and what
@@ -97,6 +98,7 @@ export class ConsensusDriver {
       currentRound: () => this.engine.currentRound,
       stopped: () => this.jobs.stopped,
       relayed: () => this.relayed(),
+      rebroadcastMs: opts.rebroadcastMs ?? DEFAULT_REBROADCAST_MS,
       onFail: (err) => this.jobs.fail(err),
     });
     this.own = new OwnSignatures({
@@ -166,7 +168,8 @@ export class ConsensusDriver {
       const wait = Math.max(0, this.o.app.info().lastBlockTimeMs + this.o.commitTimeoutMs - this.now());
       this.jobs.later(wait, () => this.jobs.enqueue(() => this.startHeight(next)));
     }
-    if (this.o.network !== undefined) this.jobs.every(this.o.rebroadcastMs ?? 1000, () => this.outbox.resend());
+    const every = this.o.rebroadcastMs ?? DEFAULT_REBROADCAST_MS;
+    if (this.o.network !== undefined) this.jobs.every(every, () => this.outbox.resend());
   }
 
   async stop(): Promise<void> {
@@ -195,20 +198,24 @@ export class ConsensusDriver {
   }
 
   /**
-   * The votes the outbox relays on each re-broadcast tick (see ConsensusOutbox.resend): every stored vote of the
-   * current and previous round, and the prevotes of the rounds of the engine's valid value and lock.
+   * The votes the outbox relays on a re-broadcast tick (see ConsensusOutbox.resend): the prevotes of the rounds
+   * of the engine's valid value and lock, then every stored vote of the current and previous round; not our own
+   * (the outbox re-sends those itself).
    */
   private relayed(): ConsensusMessage[] {
     const height = this.engine.height;
     const round = this.engine.currentRound;
     const picked = new Set<SignedVote>();
-    for (const r of [round - 1, round]) for (const vote of this.votes.ofRound(height, r)) picked.add(vote);
     const { validRound, validValue, lockedRound, lockedValue } = this.engine.lock;
     const locks = new Map<number, ValueId>();
     if (validRound >= 0 && validValue !== null) locks.set(validRound, validValue);
     if (lockedRound >= 0 && lockedValue !== null) locks.set(lockedRound, lockedValue);
     for (const [r, value] of locks) for (const vote of this.votes.prevotesFor(height, r, value)) picked.add(vote);
-    return [...picked].map((vote) => ({ type: "vote", vote }));
+    for (const r of [round, round - 1]) for (const vote of this.votes.ofRound(height, r)) picked.add(vote);
+    const own = this.o.signer.address;
+    const messages: ConsensusMessage[] = [];
+    for (const vote of picked) if (!equalBytes(vote.vote.validatorAddress, own)) messages.push({ type: "vote", vote });
+    return messages;
   }
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */

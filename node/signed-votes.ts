@@ -62,13 +62,27 @@ export class SignedVotes {
     for (const k of this.counts.keys()) if (Number(k.slice(0, k.indexOf("/"))) < height) this.counts.delete(k);
   }
 
-  /** The stored votes (both kinds, every validator's, this node's included) of `round` of `height`. */
+  /**
+   * The stored votes (both kinds, every validator's, this node's included) of `round` of `height`: each
+   * validator's first vote of each kind first, then any conflicting ones (an equivocator's 64 cannot push the
+   * honest votes out of a bounded relay).
+   */
   ofRound(height: number, round: number): SignedVote[] {
     const votes = this.byHeight.get(height);
     if (votes === undefined) return [];
-    const found: SignedVote[] = [];
-    for (const sv of votes.values()) if (sv.vote.round === round) found.push(sv);
-    return found;
+    const first: SignedVote[] = [];
+    const conflicting: SignedVote[] = [];
+    const seen = new Set<string>();
+    for (const [k, sv] of votes) {
+      if (sv.vote.round !== round) continue;
+      const who = k.slice(0, k.lastIndexOf("/")); // type/round/validator
+      if (seen.has(who)) conflicting.push(sv);
+      else {
+        seen.add(who);
+        first.push(sv);
+      }
+    }
+    return [...first, ...conflicting];
   }
 
   /**

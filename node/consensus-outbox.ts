@@ -27,9 +27,9 @@ export const MAX_RELAYED_VOTES_PER_SECOND = CONSENSUS_MESSAGES_PER_SECOND / 4;
  * This validator's own messages of the current height, for the consensus driver: each is sent once what
  * makes it safe is durable (its WAL records and the signer state: see OwnSignatures), never before, and then
  * kept to be sent again on each re-broadcast tick while its height lasts, with the votes of others a peer
- * may lack (see resend), so a lost message or a healed partition does not stall the chain. The driver's queue goes on while a message waits for the disk; a
- * height ends only once every message of ours is released (`released`). A failed write is fatal: nothing
- * is sent.
+ * may lack (see resend), so a lost message or a healed partition does not stall the chain. The driver's
+ * queue goes on while a message waits for the disk; a height ends only once every message of ours is
+ * released (`released`). A failed write is fatal: nothing is sent.
  */
 export class ConsensusOutbox {
   private readonly network: ConsensusNetwork | undefined;

@@ -2,10 +2,9 @@ import type { Logger } from "pino";
 import type { ValidationResult } from "../consensus/application.ts";
 import { Engine } from "../consensus/engine/engine.ts";
 import type { Effect, HeightParams, Input, Proposal, ValueId, Vote } from "../consensus/engine/types.ts";
-import { equalBytes, fromHex, toHex } from "../crypto/bytes.ts";
+import { fromHex, toHex } from "../crypto/bytes.ts";
 import { type Block, blockHash, type Commit } from "../proto/block.ts";
-import type { SignedVote } from "../proto/consensus.ts";
-import type { ConsensusMessage, ReceivedConsensusMessage } from "../proto/p2p.ts";
+import type { ReceivedConsensusMessage } from "../proto/p2p.ts";
 import { BLOCK_PARAM_CAPS } from "../proto/block-caps.ts";
 import type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
 import { ConsensusInbox } from "./consensus-inbox.ts";
@@ -22,6 +21,7 @@ import { OwnSignatures } from "./own-signatures.ts";
 import { ProposerSchedules } from "./proposer-schedules.ts";
 import { SerialQueue } from "./serial-queue.ts";
 import { SignedVotes } from "./signed-votes.ts";
+import { votesToRelay } from "./vote-relay.ts";
 import { answeredKey, replaySteps, requestKey, restoredVote } from "./wal-replay.ts";
 
 export type { AssembleProposal, DriverOptions } from "./consensus-driver-options.ts";
@@ -47,7 +47,7 @@ const MAX_FUTURE_BLOCK_TIME_MS = 10_000;
  *
  * Its parts, one job each: the queue and timers (serial-queue.ts), the WAL file (consensus-wal.ts) and what
  * its records mean at replay (wal-replay.ts), our own messages (own-messages.ts), the early start under backlog
- * (early-start.ts), and those listed in the README's "Consensus seam".
+ * (early-start.ts), the votes to relay (vote-relay.ts), and those listed in the README's "Consensus seam".
  */
 export class ConsensusDriver {
   private readonly o: DriverOptions;
@@ -97,7 +97,11 @@ export class ConsensusDriver {
       committedHeight: () => this.o.app.info().height,
       currentRound: () => this.engine.currentRound,
       stopped: () => this.jobs.stopped,
-      relayed: () => this.relayed(),
+      relayed: () => votesToRelay(
+        this.votes,
+        { height: this.engine.height, round: this.engine.currentRound, lock: this.engine.lock },
+        this.o.signer.address,
+      ),
       rebroadcastMs: opts.rebroadcastMs ?? DEFAULT_REBROADCAST_MS,
       onFail: (err) => this.jobs.fail(err),
     });
@@ -195,27 +199,6 @@ export class ConsensusDriver {
 
   get round(): number {
     return this.engine.currentRound;
-  }
-
-  /**
-   * The votes the outbox relays on a re-broadcast tick (see ConsensusOutbox.resend): the prevotes of the rounds
-   * of the engine's valid value and lock, then every stored vote of the current and previous round; not our own
-   * (the outbox re-sends those itself).
-   */
-  private relayed(): ConsensusMessage[] {
-    const height = this.engine.height;
-    const round = this.engine.currentRound;
-    const picked = new Set<SignedVote>();
-    const { validRound, validValue, lockedRound, lockedValue } = this.engine.lock;
-    const locks = new Map<number, ValueId>();
-    if (validRound >= 0 && validValue !== null) locks.set(validRound, validValue);
-    if (lockedRound >= 0 && lockedValue !== null) locks.set(lockedRound, lockedValue);
-    for (const [r, value] of locks) for (const vote of this.votes.prevotesFor(height, r, value)) picked.add(vote);
-    for (const r of [round, round - 1]) for (const vote of this.votes.ofRound(height, r)) picked.add(vote);
-    const own = this.o.signer.address;
-    const messages: ConsensusMessage[] = [];
-    for (const vote of picked) if (!equalBytes(vote.vote.validatorAddress, own)) messages.push({ type: "vote", vote });
-    return messages;
   }
 
   /** Logs an input to the WAL, feeds it to the engine, runs the effects. */

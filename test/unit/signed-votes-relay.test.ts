@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PRECOMMIT, PREVOTE, type SignedVote, type VoteType } from "../../proto/consensus.ts";
 import { SignedVotes } from "../../node/signed-votes.ts";
+import { votesToRelay } from "../../node/vote-relay.ts";
 
 /**
  * What the driver relays comes from here (ConsensusOutbox.resend): the votes of a round, each validator's first
@@ -42,5 +43,25 @@ describe("the votes a node relays", () => {
     expect(votes.ofRound(6, 2)).toEqual([]);
     expect(votes.prevotesFor(5, 2, "aa")).toEqual([a1, b]);
     expect(votes.prevotesFor(5, 1, "aa")).toEqual([]);
+  });
+
+  it("relays the lock's prevotes and the last two rounds' votes, not the node's own", () => {
+    const votes = new SignedVotes();
+    const add = (type: VoteType, round: number, validator: number, value: string | null) => {
+      const sv = signed(type, round, validator, value);
+      votes.add(validator, value, sv);
+      return sv;
+    };
+    const lockOwn = add(PREVOTE, 1, 0, "aa");
+    const lockOther = add(PREVOTE, 1, 1, "aa");
+    add(PREVOTE, 1, 2, "bb"); // round 1, another value: not the lock's proof
+    add(PREVOTE, 3, 1, null); // round 3: neither the lock's nor one of the last two
+    const current = add(PRECOMMIT, 5, 2, null);
+    const previous = add(PREVOTE, 4, 1, null);
+    add(PREVOTE, 5, 0, null); // the node's own (validator 0)
+    const lock = { lockedValue: "aa", lockedRound: 1, validValue: "aa", validRound: 1 };
+    const relayed = votesToRelay(votes, { height: 5, round: 5, lock }, new Uint8Array(20).fill(0));
+    expect(relayed.map((m) => (m.type === "vote" ? m.vote : undefined))).toEqual([lockOther, current, previous]);
+    expect(relayed).not.toContainEqual({ type: "vote", vote: lockOwn });
   });
 });

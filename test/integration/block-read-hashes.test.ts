@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 // Counts sha256 calls (each ~2.6 us through node:crypto, mostly per-call overhead) behind a block read.
@@ -57,5 +59,43 @@ describe("reading a committed block (chain_getBlock)", () => {
     expect(served).toEqual(hashes);
     // Its header, its digests and its roots: a handful of hashes, not one per tx.
     expect(used).toBeLessThan(TXS / 4);
+  });
+
+  it("keeps no hash list of a block read long ago: a follower's reads do not pile up in memory", async () => {
+    const t = tempDir("opl-block-read-");
+    cleanups.push(t.cleanup);
+    const db = await ChainDb.open(t.dir);
+    cleanups.push(() => void db.close());
+    await db.writeGenesis("opl-read-1/genesis", [{ key: Uint8Array.of(1), value: Uint8Array.of(1) }]);
+    const HEIGHTS = 20;
+    let last: Uint8Array = new Uint8Array(0);
+    for (let height = 1; height <= HEIGHTS; height++) {
+      const txs = Array.from({ length: TXS }, (_, i) => new Uint8Array(150).fill((height * 7 + i) % 251));
+      const hashes = txs.map((tx) => sha256(tx));
+      const base = smallBlock({ height, lastBlockHash: last });
+      const block = { ...base, txs, header: { ...base.header, txsRoot: txsRoot(hashes) } };
+      const hash = blockHash(block.header);
+      await db.commitBlock({
+        height,
+        block,
+        blockBytes: encodeBlock(block),
+        meta: { hash, commit: { height, round: 0, blockHash: hash, signatures: [] }, numTxs: TXS },
+        txs: txs.map((tx, i) => ({ hash: hashes[i], bytes: tx, resultBytes: encodeTxResult({ code: 0, log: "", events: [] }) })),
+        writes: [],
+      });
+      last = hash;
+    }
+    // A follower reads each block as it is committed; what it read, it drops.
+    const lists: WeakRef<Uint8Array[]>[] = [];
+    for (let height = 1; height <= HEIGHTS; height++) {
+      const read = await db.getBlock(height);
+      lists.push(new WeakRef(blockTxHashes(read as NonNullable<typeof read>)));
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRefs hold their targets until the job ends
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    const kept = lists.filter((l) => l.deref() !== undefined).length;
+    // The store keeps its last two blocks read whole (RECENT_BLOCKS); 16 heights' hash lists were kept besides.
+    expect(kept).toBeLessThanOrEqual(2);
   });
 });

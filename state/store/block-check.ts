@@ -19,10 +19,19 @@ export interface BlockCheck {
 }
 
 export interface TxCheck {
-  txHashes: Uint8Array[];
+  /** How many txs the block holds. */
+  count: number;
+  /** The hash of tx i (i below count): a view of the record, made when asked. */
+  txHashAt(i: number): Uint8Array;
   /**
-   * The leaf hash of tx i's result (i below txHashes.length), made when asked: a block read needs only the tx
-   * hashes, a tx lookup one result's.
+   * Every tx's hash in block order, in a new array of views each call. Not kept with the check: a cached check
+   * holding ~2,000 arrays a loaded height, for each of the last TX_CHECK_CACHE heights a follower read, kept
+   * that many objects in the old generation for nothing.
+   */
+  txHashes(): Uint8Array[];
+  /**
+   * The leaf hash of tx i's result (i below count), made when asked: a block read needs only the tx hashes, a
+   * tx lookup one result's.
    */
   resultHashAt(i: number): Uint8Array;
 }
@@ -77,12 +86,19 @@ export function decodeTxCheck(raw: Uint8Array): TxCheck | undefined {
   const count = new DataView(rest.buffer, rest.byteOffset, rest.byteLength).getUint32(0);
   if (rest.byteLength !== 4 + 2 * count * HASH) return undefined;
   // Plain views of the record's bytes (as hashing gives; a Buffer's subarray is a Buffer, dearer to make).
-  const txHashes: Uint8Array[] = new Array<Uint8Array>(count);
   const start = rest.byteOffset + 4;
-  for (let i = 0; i < count; i++) txHashes[i] = new Uint8Array(rest.buffer, start + i * HASH, HASH);
-  const resultHashAt = (i: number): Uint8Array => {
-    if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`tx check: no result ${i} of ${count}`);
-    return new Uint8Array(rest.buffer, start + (count + i) * HASH, HASH);
+  const at = (i: number, first: number, what: string): Uint8Array => {
+    if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`tx check: no ${what} ${i} of ${count}`);
+    return new Uint8Array(rest.buffer, start + (first + i) * HASH, HASH);
   };
-  return { txHashes, resultHashAt };
+  return {
+    count,
+    txHashAt: (i) => at(i, 0, "tx"),
+    txHashes: () => {
+      const hashes = new Array<Uint8Array>(count);
+      for (let i = 0; i < count; i++) hashes[i] = new Uint8Array(rest.buffer, start + i * HASH, HASH);
+      return hashes;
+    },
+    resultHashAt: (i) => at(i, count, "result"),
+  };
 }

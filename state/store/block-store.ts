@@ -287,9 +287,9 @@ export class BlockStore {
   private async storedTxHashes(height: number, bytes: Uint8Array, txs: number): Promise<Uint8Array[] | undefined> {
     try {
       const [blockCheck, txCheck] = await Promise.all([this.getBlockCheck(height), this.getTxCheck(height)]);
-      if (blockCheck === undefined || txCheck === undefined || txCheck.txHashes.length !== txs) return undefined;
+      if (blockCheck === undefined || txCheck === undefined || txCheck.count !== txs) return undefined;
       if (bytes.byteLength !== blockCheck.size || !equalBytes(sha256(bytes), blockCheck.digest)) return undefined;
-      return txCheck.txHashes.slice(); // plain views (decodeTxCheck), in an array of the caller's own
+      return txCheck.txHashes(); // plain views (decodeTxCheck), in an array of the caller's own
     } catch (err) {
       if (err instanceof BlockStoreCorruptError) return undefined;
       throw err;
@@ -337,7 +337,7 @@ export class BlockStore {
   /** The hashes of block `height`'s txs in block order, from its checked tx check (or the block itself). */
   async txHashesOf(height: number): Promise<Uint8Array[] | undefined> {
     const check = await this.getTxCheck(height);
-    if (check !== undefined) return check.txHashes;
+    if (check !== undefined) return check.txHashes();
     const block = await this.getBlock(height);
     return block === undefined ? undefined : blockTxHashes(block);
   }
@@ -396,7 +396,8 @@ export class BlockStore {
     if (!checkPlace) return record;
     const check = await this.getTxCheck(record.height);
     if (check !== undefined) {
-      if (!equalBytes(check.txHashes[record.index] ?? new Uint8Array(0), hash)) {
+      const atIndex = record.index < check.count ? check.txHashAt(record.index) : new Uint8Array(0);
+      if (!equalBytes(atIndex, hash)) {
         throw corrupt(what, `it is not tx ${record.index} of block ${record.height}, as its record says`);
       }
       if (!equalBytes(merkleLeaf(record.resultBytes), check.resultHashAt(record.index))) {

@@ -334,7 +334,7 @@ export class TxRelay {
       // bytes (a batch of one gapped tx padded with its copies, dropped as duplicates, held 4 MiB for it).
       // Decoded here, not by the mempool: an entry that does not decode ends the batch at once, its sender
       // penalised (it was refused TX_MALFORMED with the rest of the batch, the penalty after every entry).
-      const own = decodedOrRefused(tx.slice(), digest);
+      const own = decodedOrRefused(tx.slice(), digest, hash);
       this.inFlight++;
       this.inFlightBytes += tx.byteLength;
       if (stranger) {
@@ -384,9 +384,9 @@ export class TxRelay {
  * The tx decoded; throws CodecError if it does not decode: no honest relay sends such an entry (it relays what
  * its mempool admitted), so the rest of the batch is not read and the peer is penalised.
  */
-function decodedOrRefused(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
+function decodedOrRefused(bytes: Uint8Array, hash?: Uint8Array, id?: string): DecodedTx {
   try {
-    return decodeTx(bytes, hash);
+    return decodeTx(bytes, hash, id);
   } catch (err) {
     throw new CodecError(`a relayed transaction does not decode: ${(err as Error).message}`);
   }

@@ -190,9 +190,10 @@ export function txHash(txBytes: Uint8Array): Uint8Array {
 
 /**
  * Decodes signed-transaction bytes, checking canonical form all the way down. Throws CodecError.
- * `hash` may pass txHash(bytes) when the caller already computed it (the relay does, to deduplicate).
+ * `hash` may pass txHash(bytes) when the caller already computed it (the relay does, to deduplicate), and
+ * with it `id`, toHex(hash), when the caller made that too (the relay's duplicate check keys by it).
  */
-export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
+export function decodeTx(bytes: Uint8Array, hash?: Uint8Array, id?: string): DecodedTx {
   const r = new CanonicalReader(bytes, "signed transaction");
   let bodyStart = 0;
   let bodyEnd = 0;
@@ -214,7 +215,8 @@ export function decodeTx(bytes: Uint8Array, hash?: Uint8Array): DecodedTx {
   const body = decodeTxBodyIn(bytes, bodyStart, bodyEnd);
   const digest = hash ?? txHash(bytes);
   const sender = senderOf(body.senderPubkey);
-  return new DecodedSignedTx(bytes, digest, body, sender.address, sender.id, bodyStart, bodyEnd, signatureStart);
+  const txId = hash !== undefined && id !== undefined ? id : toHex(digest);
+  return new DecodedSignedTx(bytes, digest, txId, body, sender.address, sender.id, bodyStart, bodyEnd, signatureStart);
 }
 
 /**
@@ -237,6 +239,7 @@ class DecodedSignedTx implements DecodedTx {
   constructor(
     bytes: Uint8Array,
     hash: Uint8Array,
+    id: string,
     body: TxBody,
     sender: Uint8Array,
     senderId: string,
@@ -246,7 +249,7 @@ class DecodedSignedTx implements DecodedTx {
   ) {
     this.bytes = bytes;
     this.hash = hash;
-    this.id = toHex(hash);
+    this.id = id;
     this.body = body;
     this.sender = sender;
     this.senderId = senderId;

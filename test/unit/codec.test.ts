@@ -65,6 +65,13 @@ describe("transaction encoding", () => {
     expect(tx.body).toEqual(body);
     expect(tx.hash).toHaveLength(32);
     expect(tx.sender).toHaveLength(20);
+    expect(tx.id).toBe(Buffer.from(tx.hash).toString("hex"));
+    // The relay passes the hash and id it computed to drop duplicates: the same tx, nothing computed twice.
+    const relayed = decodeTx(bytes, tx.hash, tx.id);
+    expect(relayed.id).toBe(tx.id);
+    expect(relayed.hash).toBe(tx.hash);
+    // An id alone, without its hash, is not trusted.
+    expect(decodeTx(bytes, undefined, "00").id).toBe(tx.id);
   });
 
   it("rejects an explicit default value (nonce = 0 written out)", () => {

@@ -25,8 +25,8 @@ export interface TxCheck {
   txHashAt(i: number): Uint8Array;
   /**
    * Every tx's hash in block order, in a new array of views each call. Not kept with the check: a cached check
-   * holding ~2,000 arrays a loaded height, for each of the last TX_CHECK_CACHE heights a follower read, kept
-   * that many objects in the old generation for nothing.
+   * holding a view per tx (~2,000 a loaded height), for each of the last TX_CHECK_CACHE heights a follower
+   * read, kept that many objects in the old generation for nothing.
    */
   txHashes(): Uint8Array[];
   /**

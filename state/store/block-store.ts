@@ -257,7 +257,7 @@ export class BlockStore {
       throw corrupt(what, `its metadata counts ${meta.numTxs} txs, it has ${block.txs.length}`);
     }
     // Only a block stored without its tx check needs its hashes kept for getTx's place check; the others'
-    // are in the check, and keeping 16 heights of them (~2,000 arrays a loaded height) for every block a
+    // are in the check, and keeping 16 heights of them (~2,000 views a loaded height) for every block a
     // follower reads held ~30,000 objects in the old generation of a node with a WebSocket `blocks`
     // subscriber (a heap snapshot of the 4-validator bench's node 0, 2026-12-07), marked at every full GC.
     if (stored === undefined) this.rememberTxHashes(height, block);

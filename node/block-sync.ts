@@ -99,6 +99,11 @@ export interface SyncTarget {
   applySynced(block: Block, commit: Commit): Promise<boolean>;
   endSync(): void;
   /**
+   * Whether consensus cannot decide its height by itself: +2/3 precommitted a block it never received.
+   * Optional: without it, a node one block behind waits out graceMs.
+   */
+  lacksDecidedBlock?(): boolean;
+  /**
    * Whether block commits are fsynced one by one (true, the default) or only at `flushWrites` (false, while
    * syncing). Optional: a target without it fsyncs every block.
    */
@@ -227,7 +232,14 @@ export class BlockSync {
     this.behindSinceMs ??= now;
     // Every peer ahead resting (it had no room for us): asked again once one's rest is over.
     if (this.peers.ahead(this.chain.height() + 1).length === 0) return;
-    if (lag >= 2 || now - this.behindSinceMs >= this.o.graceMs) {
+    // One block behind, consensus may still decide it (its proposal and votes may be on the way), so sync
+    // waits out graceMs, unless the network decided it with a block this node never got. Then waiting loses:
+    // a node that resumed consensus just after a height's proposal went out (a sync's end, a restart) had
+    // no proposal to decide with (it is re-sent only every third tick, while the round lasts), waited 3 s,
+    // synced two blocks, resumed just after the next proposal, and so on: under load, a validator stayed out
+    // of consensus for as long as the load lasted (test/e2e/validator-set-change.test.ts, 3 runs of 10 with
+    // four busy loops beside it).
+    if (lag >= 2 || now - this.behindSinceMs >= this.o.graceMs || this.chain.lacksDecidedBlock?.() === true) {
       this.behindSinceMs = undefined;
       void this.run();
     }

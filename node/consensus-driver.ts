@@ -508,6 +508,12 @@ export class ConsensusDriver {
     });
   }
 
+  /** Whether the network decided this node's height with a block it never received (BlockSync.check). */
+  lacksDecidedBlock(): boolean {
+    if (this.syncs > 0 || this.engine.height !== this.o.app.info().height + 1) return false;
+    return this.engine.decidedWithoutProposal;
+  }
+
   endSync(): void {
     this.startsQueued++;
     this.jobs.enqueue(async () => {

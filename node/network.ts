@@ -120,6 +120,7 @@ export class NodeNetwork implements ConsensusNetwork {
         beginSync: () => driver.beginSync(),
         applySynced: (block, commit) => driver.applySynced(block, commit),
         endSync: () => driver.endSync(),
+        lacksDecidedBlock: () => driver.lacksDecidedBlock(),
         durableWrites: (durable) => deps.db.setDurable(durable),
         flushWrites: () => deps.db.flush(),
       },

@@ -109,6 +109,20 @@ export class Engine {
     return (this.proposals.get(r) ?? []).map((x) => `${x.value}@${x.polRound} valid=${this.validity.get(x.value)}`).join(", ");
   }
 
+  /**
+   * Whether +2/3 precommitted, in some round of this height, a value that no proposal received here carries:
+   * the network decided the height with a block this node never got, and cannot decide it by itself (only
+   * block sync brings that block). Votes are counted only once their signatures are checked.
+   */
+  get decidedWithoutProposal(): boolean {
+    if (this.votes === undefined || this.decided !== null) return false;
+    const values = this.votes.precommitQuorumValues();
+    if (values.length === 0) return false;
+    const proposed = new Set<ValueId>();
+    for (const list of this.proposals.values()) for (const p of list) proposed.add(p.value);
+    return values.some((v) => !proposed.has(v));
+  }
+
   /** Locks, for tests and logs. */
   get lock(): { lockedValue: ValueId | null; lockedRound: number; validValue: ValueId | null; validRound: number } {
     return {

@@ -185,6 +185,17 @@ export class VoteKeeper {
     return [...this.rounds.keys()].filter((x) => x > r).sort((a, b) => a - b);
   }
 
+  /** Values (not nil) that +2/3 of the power precommitted, in any round of this height. */
+  precommitQuorumValues(): ValueId[] {
+    const out: ValueId[] = [];
+    for (const entry of this.rounds.values()) {
+      for (const [key, power] of entry.precommits.powerByValue) {
+        if (key !== NIL && isSuperMajority(power, this.totalPower)) out.push(key.slice(2)); // valueKey's "v:"
+      }
+    }
+    return out;
+  }
+
   /** Rounds with any precommits (candidates for L49). */
   roundsWithPrecommits(): number[] {
     return [...this.rounds.entries()].filter(([, e]) => e.precommits.total > 0).map(([r]) => r);

@@ -14,7 +14,7 @@ export async function fetchingSyncClient(opts: {
   height: number;
   options?: Partial<BlockSyncOptions>;
   /** Replace the chain's hooks (a failing fsync, counting endSync). */
-  chain?: Partial<Pick<SyncTarget, "beginSync" | "endSync" | "durableWrites">>;
+  chain?: Partial<Pick<SyncTarget, "beginSync" | "endSync" | "durableWrites" | "lacksDecidedBlock">>;
   onFatal?: (err: unknown) => void;
 }): Promise<{ applied: number[]; offences: string[]; sync: BlockSync }> {
   const applied: number[] = [];
@@ -44,6 +44,7 @@ export async function fetchingSyncClient(opts: {
       },
       endSync: opts.chain?.endSync ?? (() => {}),
       durableWrites: opts.chain?.durableWrites,
+      lacksDecidedBlock: opts.chain?.lacksDecidedBlock,
     },
   });
   await sync.start();

@@ -347,3 +347,29 @@ describe("firstRound: a validator that cannot know what it voted in the first ro
     expect(decided.find((e) => e.type === "decide")).toMatchObject({ round: 0, value: "A" });
   });
 });
+
+describe("decidedWithoutProposal (when block sync must not wait)", () => {
+  it("is true once +2/3 precommitted a value no proposal here carries, and false once it is decided", () => {
+    const { engine } = start(3);
+    expect(engine.decidedWithoutProposal).toBe(false);
+    run(engine, { type: "vote", vote: precommit(0, 0, "X") }, { type: "vote", vote: precommit(1, 0, "X") });
+    expect(engine.decidedWithoutProposal).toBe(false); // 2 of 4: no quorum yet
+    run(engine, { type: "vote", vote: precommit(2, 0, "X") });
+    expect(engine.decidedWithoutProposal).toBe(true);
+    // The proposal arrives after all: the engine decides by itself (L49), so there is nothing to fetch.
+    const effects = propose(engine, 0, "X");
+    expect(effects.some((e) => e.type === "decide")).toBe(true);
+    expect(engine.decidedWithoutProposal).toBe(false);
+  });
+
+  it("is false for a quorum of nil precommits, and true when only another value was proposed", () => {
+    const nil = start(3).engine;
+    for (const v of [0, 1, 2]) run(nil, { type: "vote", vote: precommit(v, 0, null) });
+    expect(nil.decidedWithoutProposal).toBe(false);
+
+    const other = start(3).engine;
+    propose(other, 1, "Y"); // a proposal of another value, in a later round
+    for (const v of [0, 1, 2]) run(other, { type: "vote", vote: precommit(v, 0, "X") });
+    expect(other.decidedWithoutProposal).toBe(true);
+  });
+});

@@ -66,6 +66,20 @@ export interface WalReadResult<T> {
   droppedTail: number;
 }
 
+/**
+ * Writes all of `bytes` at the file's position: writeSync may take fewer bytes than asked and say so (a disk
+ * filling up writes what fits, and the next call fails), and a record cut short there would be dropped as torn
+ * at the next start while this process went on acting on it.
+ */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const n = writeSync(fd, bytes, done, bytes.byteLength - done);
+    if (n <= 0) throw new Error(`the WAL took none of the last ${bytes.byteLength - done} bytes of a record`);
+    done += n;
+  }
+}
+
 function encodeRecord(value: unknown): Buffer {
   const { bytes, ...rest } = value as { bytes?: unknown };
   const parts: Uint8Array[] = [];
@@ -273,7 +287,7 @@ export class Wal<T> {
    * against power loss. `flush` makes it so.
    */
   append(record: T): void {
-    writeSync(this.fd, encodeRecord(record));
+    writeAll(this.fd, encodeRecord(record));
   }
 
   /**
@@ -309,7 +323,7 @@ export class Wal<T> {
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, "w");
     try {
-      for (const r of records) writeSync(fd, encodeRecord(r));
+      for (const r of records) writeAll(fd, encodeRecord(r));
       renameSync(tmp, this.path);
     } catch (err) {
       closeSync(fd);

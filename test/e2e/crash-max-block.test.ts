@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toBase64, toHex } from "../../crypto/bytes.ts";
@@ -92,11 +92,25 @@ describe("crash at the maximum block size (real process)", () => {
     // Frozen (SIGSTOP) the moment the record is seen: asking the node its height first let it commit the block
     // meanwhile on a loaded machine (a single validator commits soon after the record), and the restart then
     // had nothing to replay.
+    // Not while the record is still being written: a SIGKILL cuts a multi-MiB write short (under load the
+    // size check landed mid-write 3 runs of 3, the WAL then held no block, and the restart rightly had nothing
+    // to replay). So: stopped for sure (a write in progress finishes first), then the record read back whole
+    // from a copy (readWal repairs the file it reads); if torn, let it go on and look again.
     const frozen = node;
-    await waitFor("a maximum-size block in the WAL", () => {
+    const pid = frozen.child.pid as number;
+    const stopped = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("T") === true;
+    await waitFor("a maximum-size block in the WAL, whole", async () => {
       if (statSync(wal).size <= DEFAULT_PARAMS.maxBlockBytes * 0.9) return undefined;
       frozen.child.kill("SIGSTOP");
-      return true;
+      await waitFor("the node stopped", () => (stopped() ? true : undefined), 10_000);
+      const copy = `${wal}.probe`;
+      copyFileSync(wal, copy);
+      const whole = readWal(copy).droppedTail === 0;
+      rmSync(copy, { force: true });
+      rmSync(`${copy}.torn`, { force: true });
+      if (whole) return true;
+      frozen.child.kill("SIGCONT");
+      return undefined;
     }, 30_000);
     await node.kill("SIGKILL");
     // What was committed when it died, read from its store, and the WAL's height: the next one.

@@ -22,14 +22,19 @@ function signed(type: VoteType, round: number, validator: number, value: string 
   };
 }
 
+/** Adds a signed vote to `votes` and returns it. */
+function adderTo(votes: SignedVotes) {
+  return (type: VoteType, round: number, validator: number, value: string | null) => {
+    const sv = signed(type, round, validator, value);
+    votes.add(validator, value, sv);
+    return sv;
+  };
+}
+
 describe("the votes a node relays", () => {
   it("a round's votes, first votes before an equivocator's others; a lock's prevotes, and only those", () => {
     const votes = new SignedVotes();
-    const add = (type: VoteType, round: number, validator: number, value: string | null) => {
-      const sv = signed(type, round, validator, value);
-      votes.add(validator, value, sv);
-      return sv;
-    };
+    const add = adderTo(votes);
     const a1 = add(PREVOTE, 2, 0, "aa");
     const a2 = add(PREVOTE, 2, 0, "bb"); // validator 0 equivocates
     const a3 = add(PREVOTE, 2, 0, "cc");
@@ -47,11 +52,7 @@ describe("the votes a node relays", () => {
 
   it("relays the lock's prevotes and the last two rounds' votes, not the node's own", () => {
     const votes = new SignedVotes();
-    const add = (type: VoteType, round: number, validator: number, value: string | null) => {
-      const sv = signed(type, round, validator, value);
-      votes.add(validator, value, sv);
-      return sv;
-    };
+    const add = adderTo(votes);
     const lockOwn = add(PREVOTE, 1, 0, "aa");
     const lockOther = add(PREVOTE, 1, 1, "aa");
     add(PREVOTE, 1, 2, "bb"); // round 1, another value: not the lock's proof

@@ -14,6 +14,7 @@ import { keyId } from "../state/view.ts";
 import { TX_BASE_WORK, txWork, VERIFY_WORK } from "../state/work.ts";
 import { CheapestFirst } from "./cheapest-first.ts";
 import { type Admission, type PendingTx, type PoolCaps, type PoolView, weightIn } from "./mempool-refusal.ts";
+import { type AdmissionLinks, EntriesByHash } from "./entries-by-hash.ts";
 import { consistencyProblems } from "./mempool-consistency.ts";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
@@ -40,8 +41,8 @@ export interface MempoolDrop {
   replacedBy?: string;
 }
 
-/** A pending tx with what the books count of it. */
-export interface Entry extends PendingTx {
+/** A pending tx with what the books count of it, and its neighbours in admission order (byHash's). */
+export interface Entry extends PendingTx, AdmissionLinks<Entry> {
   tx: DecodedTx;
   /** txWork(tx), counted against the work cap. */
   work: number;
@@ -86,7 +87,7 @@ function workCap(limits: MempoolLimits, params: ChainParams): number {
 export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
   protected readonly limits: MempoolLimits;
   protected readonly deps: D;
-  protected readonly byHash = new Map<string, Entry>();
+  protected readonly byHash = new EntriesByHash<Entry>();
   protected readonly senders = new Map<string, SenderQueue>();
   private bytes = 0;
   private work = 0;
@@ -240,10 +241,12 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
       fee: tx.body.fee,
       admittedAt: this.blocks,
       admittedAtMs: this.now(),
+      older: undefined,
+      newer: undefined,
     };
     queue.byNonce.set(tx.body.nonce, entry);
     queue.spend += entry.spend;
-    this.byHash.set(tx.id, entry);
+    this.byHash.add(entry);
     this.bytes += tx.bytes.byteLength;
     this.work += entry.work;
     if (queue.tip === undefined || tx.body.nonce > queue.tip.tx.body.nonce) {
@@ -388,18 +391,22 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
    * Drops every transaction that has waited longer than the TTL, in blocks or in wall time, so nonce gaps
    * or a stalled chain cannot pin mempool space forever. Runs at admission, reap and commit, and on the
    * node's timer, so it does not depend on blocks being made. Cheap: entries are kept in admission order
-   * (byHash is insertion-ordered), so it stops at the first one still young. If the clock steps back, the
+   * (byHash's), so it stops at the first one still young. If the clock steps back, the
    * entries admitted after the step wait a little longer; nothing breaks.
    */
   expire(): void {
     const oldestBlock = this.blocks - this.limits.ttlBlocks;
     const oldestMs = this.now() - this.limits.ttlMs;
     let touched: Map<string, SenderQueue> | undefined; // made only when something expires: this runs per admission
-    for (const entry of this.byHash.values()) {
+    // Along the links, not values(): no iterator made per admission.
+    let entry = this.byHash.oldest;
+    while (entry !== undefined) {
       if (entry.admittedAt >= oldestBlock && entry.admittedAtMs >= oldestMs) break;
-      const id = entry.tx.senderId;
+      const expired = entry;
+      entry = entry.newer; // read before the drop unlinks it
+      const id = expired.tx.senderId;
       const queue = this.senders.get(id) as SenderQueue;
-      this.drop(queue, id, entry.tx.body.nonce, entry, {
+      this.drop(queue, id, expired.tx.body.nonce, expired, {
         status: "evicted",
         reason: "TTL",
         message: `it waited longer than the mempool's TTL (${this.limits.ttlBlocks} blocks or ${this.limits.ttlMs} ms)`,

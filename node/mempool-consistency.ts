@@ -10,7 +10,8 @@ import type { Entry, SenderQueue } from "./mempool-books.ts";
 
 /** The books as the checker reads them (MempoolBooks's own fields). */
 export interface BooksSnapshot {
-  byHash: ReadonlyMap<string, Entry>;
+  /** By tx id, and in admission order (node/entries-by-hash.ts). */
+  byHash: { readonly size: number; get(id: string): Entry | undefined; values(): Iterable<Entry> };
   senders: ReadonlyMap<string, SenderQueue>;
   bytes: number;
   work: number;
@@ -24,10 +25,15 @@ export function consistencyProblems(books: BooksSnapshot): string[] {
   let inQueues = 0;
   let gapped = 0;
   let work = 0;
+  let inOrder = 0;
   for (const entry of books.byHash.values()) {
+    inOrder++;
     bytes += entry.tx.bytes.byteLength;
     work += entry.work;
+    if (books.byHash.get(entry.tx.id) !== entry) problems.push(`${entry.tx.id} is in admission order but not indexed by hash`);
   }
+  if (inOrder !== books.byHash.size)
+    problems.push(`${books.byHash.size} txs indexed by hash but ${inOrder} in admission order`);
   if (bytes !== books.bytes) problems.push(`byte count ${books.bytes} but the entries hold ${bytes}`);
   if (work !== books.work) problems.push(`work count ${books.work} but the entries hold ${work}`);
   for (const [id, queue] of books.senders) {

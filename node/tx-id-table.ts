@@ -3,7 +3,7 @@ import { randomFillSync } from "node:crypto";
 /**
  * A hash table keyed by transaction ids (DecodedTx.id: the hex of a tx's sha256), for the sets and maps every
  * tx passes through on its way to a block: the admissions under way, the signature checks under way, the
- * relayed txs being admitted, the hashes seen and the txs verified.
+ * relayed txs being admitted, the pending txs (node/entries-by-hash.ts), the hashes seen and the txs verified.
  *
  * Why not Map and Set: V8 builds them as ordered hash tables that allocate a whole new table whenever the
  * table fills with deleted entries, its size doubles, or it falls under a quarter of its capacity. A map that

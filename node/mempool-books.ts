@@ -16,6 +16,7 @@ import { CheapestFirst } from "./cheapest-first.ts";
 import { type Admission, type PendingTx, type PoolCaps, type PoolView, weightIn } from "./mempool-refusal.ts";
 import { type AdmissionLinks, EntriesByHash } from "./entries-by-hash.ts";
 import { consistencyProblems } from "./mempool-consistency.ts";
+import { NonceSlots } from "./nonce-slots.ts";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool-limits.ts";
 
 /** What the books read outside themselves. */
@@ -66,7 +67,7 @@ export interface SenderQueue {
   address: Uint8Array;
   /** keyId(address). */
   id: string;
-  byNonce: Map<number, Entry>;
+  byNonce: NonceSlots<Entry>;
   /** Its highest-nonce entry: the one a full pool may evict without leaving a gap (see MempoolBooks.tips). */
   tip: Entry | undefined;
   /** Sum of `spend` over byNonce. */
@@ -228,7 +229,8 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
     }
     if (queue === undefined) {
       const base = account.nonce;
-      queue = { address: tx.sender, id, byNonce: new Map(), tip: undefined, spend: 0n, base, runEnd: base, gapped: 0 };
+      const byNonce = new NonceSlots<Entry>();
+      queue = { address: tx.sender, id, byNonce, tip: undefined, spend: 0n, base, runEnd: base, gapped: 0 };
       this.senders.set(id, queue);
     }
     const spend = msgSpend(tx.body.msg) + tx.body.fee;
@@ -259,16 +261,10 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
     this.setGapped(queue, queue.byNonce.size - (queue.runEnd - queue.base));
   }
 
-  /**
-   * The sender's highest-nonce entry. Usually the nonce just below the one dropped; else a walk over its
-   * entries, at most maxPerSender of them (blocks drop a sender's nonces lowest first, so rarely).
-   */
+  /** The sender's highest-nonce entry. */
   private highest(queue: SenderQueue): Entry | undefined {
-    const below = queue.tip === undefined ? undefined : queue.byNonce.get(queue.tip.tx.body.nonce - 1);
-    if (below !== undefined) return below;
-    let best: Entry | undefined;
-    for (const e of queue.byNonce.values()) if (best === undefined || e.tx.body.nonce > best.tx.body.nonce) best = e;
-    return best;
+    const nonce = queue.byNonce.highestNonce;
+    return nonce === undefined ? undefined : queue.byNonce.get(nonce);
   }
 
   private setGapped(queue: SenderQueue, gapped: number): void {
@@ -357,11 +353,13 @@ export class MempoolBooks<D extends BooksDeps = BooksDeps> implements PoolView {
       const queue = this.senders.get(id);
       if (queue === undefined) continue;
       const account = this.deps.account(queue.address);
-      const nonces = [...queue.byNonce.keys()].sort((a, b) => a - b);
       let cumulative = 0n;
       let broken = false;
-      for (const nonce of nonces) {
-        const entry = queue.byNonce.get(nonce) as Entry;
+      // Ascending, by index (no object per entry); each step drops at most the entry it is at.
+      const byNonce = queue.byNonce;
+      for (let nonce = byNonce.lowestNonce ?? 0, high = byNonce.highestNonce ?? -1; nonce <= high; nonce++) {
+        const entry = byNonce.get(nonce);
+        if (entry === undefined) continue;
         if (nonce < account.nonce) {
           this.drop(queue, id, nonce, entry, included.has(entry.tx.id) ? undefined : {
             status: "rejected",

@@ -5,6 +5,7 @@ import { TxError } from "../state/errors.ts";
 import { msgSpend } from "../state/execute.ts";
 import { txWork } from "../state/work.ts";
 import { poolWeight } from "./pool-weight.ts";
+import type { ByNonce } from "./nonce-slots.ts";
 import { cheaperPerWeight, type Price } from "./cheapest-first.ts";
 import {
   MAX_EVICTING_NONCE_AHEAD,
@@ -39,7 +40,7 @@ export interface PoolView {
   pendingOf(
     sender: Uint8Array,
     id?: string,
-  ): { byNonce: ReadonlyMap<number, PendingTx>; spend: bigint; gapped: number } | undefined;
+  ): { byNonce: ByNonce<PendingTx>; spend: bigint; gapped: number } | undefined;
   /**
    * The highest-nonce pending txs of senders other than `exceptSender`, cheapest per byte first, at most
    * `count`: what a full pool may evict without leaving a nonce gap. Never a scan of the pool.

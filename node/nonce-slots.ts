@@ -11,7 +11,7 @@ export interface ByNonce<T> {
  * used), so the ring is as long as that span, rounded up to a power of two, and grows only when the span does.
  *
  * Why not a Map: every pending tx enters and leaves its sender's map within a block or two, and V8 rebuilds an
- * ordered hash table that fills with deleted entries: at 1 validator those rebuilds were ~55 bytes promoted a
+ * ordered hash table that fills with deleted entries: at 1 validator those rebuilds were 45-54 bytes promoted a
  * tx (the wakeup probe's promoted-allocation profile). Here a nonce's slot is reused with no allocation.
  */
 export class NonceSlots<T> implements ByNonce<T> {

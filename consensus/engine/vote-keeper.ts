@@ -6,7 +6,10 @@ const MAX_PENDING_PER_VALIDATOR = 4;
 
 /** Map key for a vote's value: nil has its own key. */
 const NIL = "nil";
-const valueKey = (v: ValueId | null): string => (v === null ? NIL : `v:${v}`);
+const VALUE_PREFIX = "v:";
+const valueKey = (v: ValueId | null): string => (v === null ? NIL : `${VALUE_PREFIX}${v}`);
+/** The value a (non-nil) valueKey names. */
+const valueOfKey = (key: string): ValueId => key.slice(VALUE_PREFIX.length);
 
 /**
  * One (round, type) tally. Each validator's first vote always counts; a later, different vote from the same
@@ -190,7 +193,7 @@ export class VoteKeeper {
     const out: ValueId[] = [];
     for (const entry of this.rounds.values()) {
       for (const [key, power] of entry.precommits.powerByValue) {
-        if (key !== NIL && isSuperMajority(power, this.totalPower)) out.push(key.slice(2)); // valueKey's "v:"
+        if (key !== NIL && isSuperMajority(power, this.totalPower)) out.push(valueOfKey(key));
       }
     }
     return out;
